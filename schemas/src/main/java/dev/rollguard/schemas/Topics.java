@@ -1,0 +1,21 @@
+package dev.rollguard.schemas;
+
+/** Names of the Kafka topics of DESIGN.md, shared by producers, consumers and the local stack. */
+public final class Topics {
+    /** Sync telemetry, key: client id, value: SyncEvent. */
+    public static final String TELEMETRY_SYNC = "telemetry.sync";
+    /** Upload telemetry, key: client id, value: UploadEvent. */
+    public static final String TELEMETRY_UPLOAD = "telemetry.upload";
+    /** Telemetry that failed to decode or validate: original key and bytes, reason in headers. */
+    public static final String TELEMETRY_DLQ = "telemetry.dlq";
+    /** Compacted flag state, key: flag key, value: FlagChangedEvent. */
+    public static final String FLAGS_CHANGES = "flags.changes";
+    /** Closed windows, key: scope, value: WindowMetricsEvent. */
+    public static final String METRICS_WINDOWS = "metrics.windows";
+    /** Alert transitions, key: fingerprint, value: AlertEvent. */
+    public static final String ALERTS = "alerts";
+    /** Automatic actions, key: flag key, value: RollbackActionEvent. */
+    public static final String ROLLBACKS = "rollbacks";
+
+    private Topics() {}
+}

@@ -1,0 +1,388 @@
+package dev.rollguard.schemas.serde;
+
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.ErrorCount;
+import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.FlagValueType;
+import dev.rollguard.schemas.event.FlagVariant;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.GuardPolicy;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.RolloutStage;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.SyncKind;
+import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.Named;
+
+/**
+ * One fully populated (every field set, none left to its default) and one minimally populated (only the fields
+ * without a default) instance of each event type. Timestamps are whole milliseconds, the precision of the schemas.
+ */
+final class EventFixtures {
+
+    /** Every event type published on a topic; each must have a released schema history. */
+    static final List<Class<? extends SpecificRecord>> EVENT_CLASSES = List.of(
+            SyncEvent.class,
+            UploadEvent.class,
+            FlagChangedEvent.class,
+            WindowMetricsEvent.class,
+            AlertEvent.class,
+            RollbackActionEvent.class);
+
+    static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
+
+    private EventFixtures() {}
+
+    static Stream<Named<SpecificRecord>> fullyPopulated() {
+        return Stream.of(fullSync(), fullUpload(), fullFlagChanged(), fullWindowMetrics(), fullAlert(), fullRollback())
+                .map(EventFixtures::named);
+    }
+
+    static Stream<Named<SpecificRecord>> minimallyPopulated() {
+        return Stream.of(
+                        minimalSync(),
+                        minimalUpload(),
+                        minimalFlagChanged(),
+                        minimalWindowMetrics(),
+                        minimalAlert(),
+                        minimalRollback())
+                .map(EventFixtures::named);
+    }
+
+    private static Named<SpecificRecord> named(SpecificRecord event) {
+        return Named.of(event.getClass().getSimpleName(), event);
+    }
+
+    static FlagExposure exposure(String flagKey, String variant) {
+        return FlagExposure.newBuilder()
+                .setFlagKey(flagKey)
+                .setVariant(variant)
+                .setTreated(true)
+                .setFlagVersion(7L)
+                .build();
+    }
+
+    static SyncEvent fullSync() {
+        return SyncEvent.newBuilder()
+                .setEventId("sync-0001")
+                .setEventTime(T0)
+                .setClientId("client-42")
+                .setUserId("user-1")
+                .setSessionId("session-9")
+                .setPlatform(Platform.ANDROID)
+                .setAppVersion("5.2.1")
+                .setExposures(List.of(exposure("offline-recording", "on"), exposure("new-sync-engine", "off")))
+                .setSyncKind(SyncKind.INCREMENTAL)
+                .setTable("entries")
+                .setSuccess(false)
+                .setDurationMs(1_234L)
+                .setRecordsSynced(17L)
+                .setErrorCode("QUOTA_EXCEEDED")
+                .setErrorMessage("storage quota exceeded (éàü)")
+                .setStorageUsedBytes(5_000_000_000L)
+                .setStorageQuotaBytes(5_368_709_120L)
+                .setPendingMutations(3)
+                .setFailedMutations(1)
+                .setSyncQueueLength(2)
+                .build();
+    }
+
+    static SyncEvent minimalSync() {
+        return SyncEvent.newBuilder()
+                .setEventId("sync-0002")
+                .setEventTime(T0)
+                .setClientId("client-42")
+                .setSuccess(true)
+                .setDurationMs(0L)
+                .build();
+    }
+
+    static UploadEvent fullUpload() {
+        return UploadEvent.newBuilder()
+                .setEventId("upload-0001")
+                .setEventTime(T0)
+                .setClientId("client-42")
+                .setUserId("user-1")
+                .setSessionId("session-9")
+                .setPlatform(Platform.IOS)
+                .setAppVersion("5.2.1")
+                .setExposures(List.of(exposure("offline-recording", "on")))
+                .setTable("attachments")
+                .setSuccess(false)
+                .setDurationMs(9_876L)
+                .setBytes(1_048_576L)
+                .setQuotaExceeded(true)
+                .setErrorCode("QUOTA_EXCEEDED")
+                .setErrorMessage("quota exceeded")
+                .setStorageUsedBytes(4_000L)
+                .setStorageQuotaBytes(4_096L)
+                .setPendingMutations(4)
+                .setFailedMutations(2)
+                .setSyncQueueLength(1)
+                .build();
+    }
+
+    static UploadEvent minimalUpload() {
+        return UploadEvent.newBuilder()
+                .setEventId("upload-0002")
+                .setEventTime(T0)
+                .setClientId("client-42")
+                .setSuccess(true)
+                .setDurationMs(10L)
+                .build();
+    }
+
+    static FlagChangedEvent fullFlagChanged() {
+        return FlagChangedEvent.newBuilder()
+                .setEventId("outbox-17")
+                .setFlagKey("offline-recording")
+                .setVersion(12L)
+                .setChangeType(FlagChangeType.KILLED)
+                .setChangedAt(T0)
+                .setActor("rollback-service")
+                .setReason("upload failure rate above 5 %")
+                .setArchived(true)
+                .setEnabled(true)
+                .setKilled(true)
+                .setKillReason("guard policy KILL")
+                .setParentKey("replication")
+                .setValueType(FlagValueType.JSON)
+                .setVariants(List.of(
+                        FlagVariant.newBuilder()
+                                .setName("on")
+                                .setValueJson("{\"k\":1}")
+                                .build(),
+                        FlagVariant.newBuilder()
+                                .setName("off")
+                                .setValueJson("null")
+                                .build()))
+                .setTreatmentVariant("on")
+                .setOffVariant("off")
+                .setAllowList(List.of("admin@example.com"))
+                .setDenyList(List.of("user-13"))
+                .setRolloutBasisPoints(500)
+                .setStages(List.of(
+                        RolloutStage.newBuilder()
+                                .setName("internal")
+                                .setBasisPoints(0)
+                                .setMinSoakSeconds(3_600L)
+                                .build(),
+                        RolloutStage.newBuilder()
+                                .setName("5%")
+                                .setBasisPoints(500)
+                                .setMinSoakSeconds(86_400L)
+                                .build()))
+                .setCurrentStage(1)
+                .setPaused(true)
+                .setGuardPolicy(GuardPolicy.newBuilder()
+                        .setAction(GuardAction.KILL)
+                        .setDryRun(true)
+                        .setCooldownSeconds(60L)
+                        .build())
+                .build();
+    }
+
+    static FlagChangedEvent minimalFlagChanged() {
+        return FlagChangedEvent.newBuilder()
+                .setEventId("outbox-1")
+                .setFlagKey("offline-recording")
+                .setVersion(1L)
+                .setChangeType(FlagChangeType.CREATED)
+                .setChangedAt(T0)
+                .setActor("alice")
+                .setEnabled(false)
+                .setValueType(FlagValueType.BOOLEAN)
+                .setTreatmentVariant("on")
+                .setOffVariant("off")
+                .setGuardPolicy(GuardPolicy.newBuilder().build())
+                .build();
+    }
+
+    static WindowMetricsEvent fullWindowMetrics() {
+        return WindowMetricsEvent.newBuilder()
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:offline-recording:treatment")
+                .setFlagKey("offline-recording")
+                .setCohort(Cohort.TREATMENT)
+                .setTable("entries")
+                .setPlatform(Platform.WEB)
+                .setWindowKind(WindowKind.HOPPING)
+                .setWindowStart(T0)
+                .setWindowEnd(T0.plusSeconds(60))
+                .setEmittedAt(T0.plusSeconds(65))
+                .setFirstEventTime(T0.plusMillis(12))
+                .setEventCount(1_000L)
+                .setSuccessCount(950L)
+                .setFailureCount(50L)
+                .setSuccessRate(0.95)
+                .setErrorRate(0.05)
+                .setSyncCount(600L)
+                .setSyncFailureCount(20L)
+                .setSyncSuccessRate(0.9666)
+                .setUploadCount(400L)
+                .setUploadFailureCount(30L)
+                .setUploadFailureRate(0.075)
+                .setDurationMinMs(1.0)
+                .setDurationAvgMs(120.5)
+                .setDurationMaxMs(9_000.0)
+                .setDurationP50Ms(100.0)
+                .setDurationP95Ms(800.0)
+                .setDurationP99Ms(4_000.0)
+                .setDurationSketch(ByteBuffer.wrap("sketch".getBytes(StandardCharsets.UTF_8)))
+                .setStorageUsedPctMax(99.5)
+                .setStorageUsedPctAvg(42.0)
+                .setPendingMutationsMax(12L)
+                .setFailedMutationsMax(3L)
+                .setQuotaExceededCount(8L)
+                .setSyncQueueLengthMax(5L)
+                .setDistinctClients(321L)
+                .setUploadBytes(1_000_000L)
+                .setUploadThroughputBytesPerSec(2_048.0)
+                .setTopErrors(List.of(
+                        ErrorCount.newBuilder()
+                                .setCode("QUOTA_EXCEEDED")
+                                .setCount(8L)
+                                .setLastMessage("quota exceeded")
+                                .build(),
+                        ErrorCount.newBuilder().setCode("TIMEOUT").setCount(2L).build()))
+                .build();
+    }
+
+    static WindowMetricsEvent minimalWindowMetrics() {
+        return WindowMetricsEvent.newBuilder()
+                .setScopeType(ScopeType.GLOBAL)
+                .setScopeKey("global")
+                .setWindowKind(WindowKind.TUMBLING)
+                .setWindowStart(T0)
+                .setWindowEnd(T0.plusSeconds(60))
+                .setEmittedAt(T0.plusSeconds(61))
+                .setEventCount(0L)
+                .setSuccessCount(0L)
+                .setFailureCount(0L)
+                .build();
+    }
+
+    static CohortComparison comparison() {
+        return CohortComparison.newBuilder()
+                .setTreatmentValue(0.12)
+                .setControlValue(0.02)
+                .setTreatmentSamples(500L)
+                .setControlSamples(9_500L)
+                .setPValue(1e-9)
+                .setMethod("two-proportion-z")
+                .build();
+    }
+
+    static AlertEvent fullAlert() {
+        return AlertEvent.newBuilder()
+                .setAlertId("alert-1")
+                .setFingerprint("f1ngerpr1nt")
+                .setStatus(AlertStatus.RESOLVED)
+                .setSeverity(Severity.CRITICAL)
+                .setRuleId("rule-7")
+                .setRuleName("upload failures")
+                .setMetric("uploadFailureRate")
+                .setComparator("WORSE_THAN_CONTROL")
+                .setThreshold(0.05)
+                .setObservedValue(0.12)
+                .setSampleSize(500L)
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:offline-recording:treatment")
+                .setFlagKey("offline-recording")
+                .setCohort(Cohort.TREATMENT)
+                .setTable("attachments")
+                .setPlatform(Platform.DESKTOP)
+                .setWindowStart(T0)
+                .setWindowEnd(T0.plusSeconds(60))
+                .setFirstBreachAt(T0)
+                .setFirstBreachEventTime(T0.plusMillis(3))
+                .setWindowClosedAt(T0.plusSeconds(61))
+                .setStartsAt(T0.plusSeconds(62))
+                .setEndsAt(T0.plusSeconds(600))
+                .setEmittedAt(T0.plusSeconds(601))
+                .setComparison(comparison())
+                .setLabels(Map.of("alertname", "upload failures", "severity", "critical"))
+                .setAnnotations(Map.of("summary", "uploads fail 6x more with the flag on"))
+                .build();
+    }
+
+    static AlertEvent minimalAlert() {
+        return AlertEvent.newBuilder()
+                .setAlertId("alert-2")
+                .setFingerprint("f2")
+                .setStatus(AlertStatus.FIRING)
+                .setSeverity(Severity.WARNING)
+                .setRuleId("rule-1")
+                .setRuleName("global error rate")
+                .setMetric("errorRate")
+                .setComparator("GT")
+                .setThreshold(0.01)
+                .setScopeType(ScopeType.GLOBAL)
+                .setScopeKey("global")
+                .setFirstBreachAt(T0)
+                .setStartsAt(T0.plusSeconds(60))
+                .setEmittedAt(T0.plusSeconds(60))
+                .build();
+    }
+
+    static RollbackActionEvent fullRollback() {
+        return RollbackActionEvent.newBuilder()
+                .setActionId("action-1")
+                .setFlagKey("offline-recording")
+                .setAction(GuardAction.KILL)
+                .setOutcome(RollbackOutcome.APPLIED)
+                .setReason("critical alert upload failures")
+                .setAlertId("alert-1")
+                .setAlertFingerprint("f1ngerpr1nt")
+                .setRuleId("rule-7")
+                .setRuleName("upload failures")
+                .setMetric("uploadFailureRate")
+                .setObservedValue(0.12)
+                .setThreshold(0.05)
+                .setSampleSize(500L)
+                .setComparison(comparison())
+                .setFlagVersionBefore(11L)
+                .setFlagVersionAfter(12L)
+                .setFirstBreachAt(T0)
+                .setWindowClosedAt(T0.plusSeconds(61))
+                .setAlertFiredAt(T0.plusSeconds(62))
+                .setAlertReceivedAt(T0.plusSeconds(63))
+                .setFlagChangedAt(T0.plusSeconds(64))
+                .setVisibleAt(T0.plusSeconds(65))
+                .build();
+    }
+
+    static RollbackActionEvent minimalRollback() {
+        return RollbackActionEvent.newBuilder()
+                .setActionId("action-2")
+                .setAction(GuardAction.NOTIFY_ONLY)
+                .setOutcome(RollbackOutcome.SKIPPED_NO_FLAG)
+                .setReason("alert names no flag")
+                .setAlertId("alert-2")
+                .setAlertFingerprint("f2")
+                .setRuleId("rule-1")
+                .setRuleName("global error rate")
+                .setMetric("errorRate")
+                .setThreshold(0.01)
+                .setAlertReceivedAt(T0)
+                .build();
+    }
+}
