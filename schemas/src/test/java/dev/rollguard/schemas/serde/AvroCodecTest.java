@@ -20,7 +20,6 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -213,6 +212,13 @@ class AvroCodecTest {
     }
 
     @Test
+    void headerWithoutABodyIsReportedAsMalformed() {
+        byte[] bytes = AvroCodec.of(SyncEvent.class).encode(fullSync());
+
+        assertDecodingFails(Arrays.copyOf(bytes, 10), Reason.MALFORMED);
+    }
+
+    @Test
     void anotherEventTypeIsReportedAsUnknownFingerprint() {
         byte[] upload = AvroCodec.of(UploadEvent.class).encode(fullUpload());
 
@@ -258,6 +264,25 @@ class AvroCodecTest {
         }
     }
 
+    /**
+     * A stream thread may also be the first to build a codec. Event codecs are shared JVM-wide and the other tests
+     * build them on the main thread, so this uses a record whose codec no other test builds.
+     */
+    @Test
+    void codecFirstBuiltOnSuchAThreadStillDecodesToTheGeneratedClasses() throws Exception {
+        FlagExposure exposure = EventFixtures.exposure("offline-recording", "on");
+
+        try (URLClassLoader throwaway = new URLClassLoader(new URL[0], null)) {
+            Object decoded = onThreadWithContextClassLoader(throwaway, () -> {
+                AvroCodec<FlagExposure> codec = AvroCodec.of(FlagExposure.class);
+                Object result = codec.decode(codec.encode(exposure));
+                return result;
+            });
+
+            assertThat(decoded).isInstanceOf(FlagExposure.class).isEqualTo(exposure);
+        }
+    }
+
     private static <V> V onThreadWithContextClassLoader(ClassLoader loader, Callable<V> task) throws Exception {
         ExecutorService executor = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "foreign-context-class-loader");
@@ -287,16 +312,15 @@ class AvroCodecTest {
 
     /** Names of the fields that are null or equal to their schema default. */
     private static List<String> fieldsLeftAtDefault(SpecificRecord event) {
-        Map<String, Object> leftAtDefault = new HashMap<>();
-        for (Schema.Field field : event.getSchema().getFields()) {
-            Object value = event.get(field.pos());
-            if (value == null
-                    || (field.hasDefaultValue()
-                            && Objects.equals(value, SpecificData.get().getDefaultValue(field)))) {
-                leftAtDefault.put(field.name(), value);
-            }
-        }
-        return List.copyOf(leftAtDefault.keySet());
+        return event.getSchema().getFields().stream()
+                .filter(field -> {
+                    Object value = event.get(field.pos());
+                    return value == null
+                            || (field.hasDefaultValue()
+                                    && Objects.equals(value, SpecificData.get().getDefaultValue(field)));
+                })
+                .map(Schema.Field::name)
+                .toList();
     }
 
     private static List<String> fieldsWithADefault(Schema schema) {

@@ -12,6 +12,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,6 +37,7 @@ import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -47,8 +50,8 @@ class SchemaCompatibilityTest {
 
     private static final Pattern INDEX_LINE = Pattern.compile("([\\w.]+)/v(\\d+)\\.avsc");
 
-    static Stream<Class<? extends SpecificRecord>> eventClasses() {
-        return EventFixtures.EVENT_CLASSES.stream();
+    static Stream<Named<Class<? extends SpecificRecord>>> eventClasses() {
+        return EventFixtures.EVENT_CLASSES.stream().map(type -> Named.of(type.getSimpleName(), type));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -56,11 +59,12 @@ class SchemaCompatibilityTest {
     void latestReleasedVersionIsTheCurrentSchema(Class<? extends SpecificRecord> type) {
         Schema current = currentSchema(type);
         List<Schema> released = SchemaHistory.versions(current.getFullName());
-        int next = released.size() + 1;
-        String howToRelease = "%s changed since its last released version. If the change is intended, add "
-                        .formatted(type.getSimpleName())
-                + "src/main/resources/avro-history/%s/v%d.avsc with the current schema below and the line '%s/v%d.avsc' at the end of INDEX:%n%s"
-                        .formatted(current.getFullName(), next, current.getFullName(), next, current.toString(true));
+        String howToRelease = String.format(
+                "%1$s changed since its last released version. If the change is intended, release it: add%n"
+                        + "  src/main/resources/avro-history/%2$s/v%3$d.avsc containing the current schema below, and%n"
+                        + "  the line '%2$s/v%3$d.avsc' at the end of src/main/resources/avro-history/INDEX.%n"
+                        + "Current schema:%n%4$s",
+                type.getSimpleName(), current.getFullName(), released.size() + 1, current.toString(true));
 
         assertThat(released).withFailMessage(howToRelease).isNotEmpty();
         assertThat(released.get(released.size() - 1))
@@ -90,10 +94,35 @@ class SchemaCompatibilityTest {
 
     @Test
     void everyEventTypeHasAHistoryAndEveryHistoryIsAnEventType() {
-        List<String> eventNames =
-                eventClasses().map(type -> currentSchema(type).getFullName()).toList();
+        List<String> eventNames = EventFixtures.EVENT_CLASSES.stream()
+                .map(type -> currentSchema(type).getFullName())
+                .toList();
 
         assertThat(SchemaHistory.recordNames()).containsExactlyInAnyOrderElementsOf(eventNames);
+    }
+
+    @Test
+    void everyGeneratedEventClassIsCheckedHere() throws Exception {
+        Path generated = Path.of(SyncEvent.class
+                        .getProtectionDomain()
+                        .getCodeSource()
+                        .getLocation()
+                        .toURI())
+                .resolve(SyncEvent.class.getPackageName().replace('.', '/'));
+        assertThat(generated).isDirectory();
+        List<String> eventClassNames;
+        try (Stream<Path> files = Files.list(generated)) {
+            eventClassNames = files.map(f -> f.getFileName().toString())
+                    .filter(name -> name.endsWith("Event.class"))
+                    .map(name -> name.substring(0, name.length() - ".class".length()))
+                    .toList();
+        }
+
+        assertThat(eventClassNames)
+                .as("generated *Event classes; add new ones to EventFixtures.EVENT_CLASSES")
+                .containsExactlyInAnyOrderElementsOf(EventFixtures.EVENT_CLASSES.stream()
+                        .map(Class::getSimpleName)
+                        .toList());
     }
 
     @Test
@@ -123,7 +152,7 @@ class SchemaCompatibilityTest {
     void checkerRejectsANewRequiredFieldWithoutADefault() {
         Schema current = SyncEvent.getClassSchema();
         Schema withRequiredField = editFields(current, fields -> {
-            fields.add(new Schema.Field("region", Schema.create(Schema.Type.STRING), "no default"));
+            fields.add(new Schema.Field("addedWithoutDefault", Schema.create(Schema.Type.STRING), "no default"));
             return fields;
         });
 
@@ -136,7 +165,7 @@ class SchemaCompatibilityTest {
         assertThat(problems(withRequiredField, current))
                 .singleElement()
                 .asString()
-                .contains("region");
+                .contains("addedWithoutDefault");
     }
 
     @Test
