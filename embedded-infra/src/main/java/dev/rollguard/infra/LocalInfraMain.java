@@ -15,9 +15,17 @@ import picocli.CommandLine.Option;
 @Command(
         name = "rollguard-infra",
         mixinStandardHelpOptions = true,
-        subcommands = {LocalInfraMain.Kafka.class, LocalInfraMain.Postgres.class, LocalInfraMain.CreateTopics.class},
+        subcommands = {
+            LocalInfraMain.Kafka.class,
+            LocalInfraMain.Postgres.class,
+            LocalInfraMain.CreateTopics.class,
+            LocalInfraMain.CreateDatabases.class
+        },
         description = "Embedded Kafka and PostgreSQL for the Rollguard local stack.")
 public final class LocalInfraMain {
+
+    /** The databases of the services that own data: flag-service, alert-service, rollback-service. */
+    static final String DATABASES = "rollguard_flags,rollguard_alerts,rollguard_rollbacks";
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new LocalInfraMain()).execute(args));
@@ -64,7 +72,7 @@ public final class LocalInfraMain {
         @Option(
                 names = "--database",
                 split = ",",
-                defaultValue = "rollguard_flags,rollguard_alerts,rollguard_rollbacks",
+                defaultValue = DATABASES,
                 description = "Databases to create when missing (default ${DEFAULT-VALUE}).")
         List<String> databases;
 
@@ -93,6 +101,35 @@ public final class LocalInfraMain {
         public Integer call() {
             EmbeddedKafka.createTopics(bootstrap, TopicPlan.all(partitions));
             System.out.println("Rollguard topics present on " + bootstrap);
+            return 0;
+        }
+    }
+
+    @Command(name = "create-databases", description = "Create Rollguard's databases on an existing PostgreSQL server.")
+    static final class CreateDatabases implements Callable<Integer> {
+        @Option(
+                names = "--url",
+                required = true,
+                description = "JDBC URL of any database on the server, e.g. jdbc:postgresql://db:5432/postgres.")
+        String url;
+
+        @Option(names = "--user", defaultValue = "postgres", description = "User (default ${DEFAULT-VALUE}).")
+        String user;
+
+        @Option(names = "--password", defaultValue = "", description = "Password.")
+        String password;
+
+        @Option(
+                names = "--database",
+                split = ",",
+                defaultValue = DATABASES,
+                description = "Databases to create when missing (default ${DEFAULT-VALUE}).")
+        List<String> databases;
+
+        @Override
+        public Integer call() {
+            databases.forEach(db -> EmbeddedPostgresServer.createDatabase(url, user, password, db));
+            System.out.println("Rollguard databases present: " + String.join(", ", databases));
             return 0;
         }
     }
