@@ -1,0 +1,37 @@
+package dev.rollguard.alert.domain;
+
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Severity;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.UUID;
+
+/** Stable identities of alerts, derived from what they are about so that re-evaluation yields the same ids. */
+public final class Fingerprints {
+
+    private Fingerprints() {}
+
+    /** 32 hex digits of SHA-256 over rule id, scope key and severity. */
+    public static String of(String ruleId, String scopeKey, Severity severity) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] digest =
+                    sha.digest((ruleId + '\u0000' + scopeKey + '\u0000' + severity).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    /**
+     * Id of one transition of an alert: the same transition evaluated twice (a redelivered window) gets the same id,
+     * which subscribers use to deduplicate.
+     */
+    public static String alertId(String fingerprint, AlertStatus status, Instant startsAt) {
+        String name = fingerprint + '|' + status + '|' + startsAt.toEpochMilli();
+        return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.rollguard.alert.domain;
+
+import dev.rollguard.schemas.event.Severity;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A validated rule, as the evaluator uses it.
+ *
+ * @param warning the warning level, or null
+ * @param critical the critical level, or null (at least one level is set)
+ * @param keepFiringFor how long the figure must stay healthy before a firing alert resolves
+ * @param minSampleSize windows with fewer events behind the figure count as no data (per cohort for comparative
+ *     rules)
+ * @param confidence comparative rules only: confidence of the significance test, e.g. 0.99
+ */
+public record RuleDefinition(
+        String id,
+        String name,
+        String metric,
+        RuleComparator comparator,
+        Level warning,
+        Level critical,
+        Duration keepFiringFor,
+        long minSampleSize,
+        NoDataPolicy noDataPolicy,
+        ScopeSelector scope,
+        double confidence,
+        boolean enabled,
+        Map<String, String> labels,
+        Map<String, String> annotations) {
+
+    public RuleDefinition {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(metric, "metric");
+        Objects.requireNonNull(comparator, "comparator");
+        Objects.requireNonNull(keepFiringFor, "keepFiringFor");
+        Objects.requireNonNull(noDataPolicy, "noDataPolicy");
+        Objects.requireNonNull(scope, "scope");
+        if (warning == null && critical == null) {
+            throw new IllegalArgumentException("a rule needs a warning or a critical level");
+        }
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+        annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+    }
+
+    public boolean comparative() {
+        return comparator == RuleComparator.WORSE_THAN_CONTROL;
+    }
+
+    /** Configured levels, lowest severity first. */
+    public List<Level> levels() {
+        List<Level> levels = new ArrayList<>(2);
+        if (warning != null) {
+            levels.add(warning);
+        }
+        if (critical != null) {
+            levels.add(critical);
+        }
+        return levels;
+    }
+
+    public Level level(Severity severity) {
+        return severity == Severity.WARNING ? warning : critical;
+    }
+
+    /** The lowest configured severity: the one a no-data ALERT policy fires. */
+    public Severity lowestSeverity() {
+        return warning != null ? Severity.WARNING : Severity.CRITICAL;
+    }
+
+    /** What {@code observation} means for {@code level}. */
+    public Verdict verdict(Level level, Observation observation) {
+        if (observation.value() == null || observation.sampleSize() < minSampleSize) {
+            return Verdict.NO_DATA;
+        }
+        if (comparative()) {
+            ComparisonResult comparison = observation.comparison();
+            if (comparison == null
+                    || comparison.treatmentSamples() < minSampleSize
+                    || comparison.controlSamples() < minSampleSize) {
+                return Verdict.NO_DATA;
+            }
+            boolean worse = comparison.difference() > level.threshold() && comparison.significantAt(confidence);
+            return worse ? Verdict.BREACH : Verdict.HEALTHY;
+        }
+        return comparator.breaches(observation.value(), level.threshold()) ? Verdict.BREACH : Verdict.HEALTHY;
+    }
+}
