@@ -3,6 +3,7 @@ package dev.rollguard.ingest.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Configuration of metrics-ingest. */
 @ConfigMapping(prefix = "metrics-ingest")
@@ -10,6 +11,27 @@ public interface IngestConfig {
 
     /** Tumbling and hopping windows over event time. */
     Windows windows();
+
+    /** Duplicate suppression by event id. */
+    Dedup dedup();
+
+    /** Rules every telemetry event must pass, on Kafka and over HTTP alike. */
+    Validation validation();
+
+    /** Cohort assignment from flags.changes. */
+    Flags flags();
+
+    /** Percentile and distinct-count estimation. */
+    Sketch sketch();
+
+    /** The HTTP intake {@code POST /api/telemetry}. */
+    Intake intake();
+
+    /** Bearer tokens accepted by the REST API. */
+    Auth auth();
+
+    /** The health report {@code GET /api/health-report}. */
+    Report report();
 
     interface Windows {
         /** Size of the tumbling windows. */
@@ -19,5 +41,110 @@ public interface IngestConfig {
         /** How long after its end a window still accepts late events before it is emitted. */
         @WithDefault("10s")
         Duration grace();
+
+        /** Hopping windows for "for N minutes" rules. */
+        Hopping hopping();
+
+        /** How long closed windows stay queryable in the state stores (health report). */
+        @WithDefault("6h")
+        Duration retention();
+    }
+
+    interface Hopping {
+        /** Whether hopping windows are computed and emitted besides the tumbling ones. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Size of a hopping window. */
+        @WithDefault("5m")
+        Duration size();
+
+        /** How far consecutive hopping windows are apart. */
+        @WithDefault("1m")
+        Duration advance();
+    }
+
+    interface Dedup {
+        /** An event id seen again within this horizon (event time) is counted once. */
+        @WithDefault("24h")
+        Duration horizon();
+    }
+
+    interface Validation {
+        /** Events whose time is further ahead of the broker's record time than this are rejected. */
+        @WithDefault("5m")
+        Duration maxClockSkew();
+
+        /** Events older than this (the telemetry topics' retention) are rejected. */
+        @WithDefault("7d")
+        Duration maxAge();
+
+        /** Longest accepted id (event, client, user, session id, flag key, table, version). */
+        @WithDefault("256")
+        int maxIdLength();
+
+        /** Longest accepted error message. */
+        @WithDefault("2048")
+        int maxMessageLength();
+
+        /** Most flag exposures accepted on one event. */
+        @WithDefault("64")
+        int maxExposures();
+    }
+
+    interface Flags {
+        /** Versions kept per flag to assign events to the cohort of the version in force at their time. */
+        @WithDefault("32")
+        int historyVersions();
+    }
+
+    interface Sketch {
+        /** Relative accuracy of the DDSketch duration percentiles (0.01 = within 1 % of the true value). */
+        @WithDefault("0.01")
+        double relativeAccuracy();
+
+        /** Distinct clients are counted exactly up to this many per window, then estimated (K minimum values). */
+        @WithDefault("1024")
+        int distinctExactUpTo();
+
+        /** Error codes kept per window with their counts. */
+        @WithDefault("20")
+        int errorCodes();
+
+        /** Most recent errors kept per window for the health report. */
+        @WithDefault("10")
+        int recentErrors();
+    }
+
+    interface Intake {
+        /** Most events accepted in one batch. */
+        @WithDefault("1000")
+        int maxBatchEvents();
+
+        /** Largest accepted request body in bytes; larger bodies get 413. */
+        @WithDefault("1048576")
+        int maxBodyBytes();
+
+        /** How long to wait for the broker to acknowledge a batch before answering 503. */
+        @WithDefault("30s")
+        Duration ackTimeout();
+    }
+
+    interface Auth {
+        /** Token that may post telemetry (ROLLGUARD_PRODUCER_TOKEN); unset refuses every post. */
+        Optional<String> producerToken();
+
+        /** Token that may read reports and also post (ROLLGUARD_ADMIN_TOKEN); unset refuses every read. */
+        Optional<String> adminToken();
+    }
+
+    interface Report {
+        /** Time range of a report when the request gives none. */
+        @WithDefault("1h")
+        Duration defaultRange();
+
+        /** Widest time range a report may cover. */
+        @WithDefault("7d")
+        Duration maxRange();
     }
 }

@@ -1,0 +1,36 @@
+package dev.rollguard.ingest.domain;
+
+/**
+ * One valid, deduplicated telemetry event reduced to what the windows aggregate, as it travels to each scope it
+ * counts in. Absent optional figures are {@code -1}.
+ *
+ * @param clientHash 64-bit hash of the client id, for the distinct-client count
+ */
+public record Observation(
+        TelemetryKind kind,
+        long eventTime,
+        boolean success,
+        long durationMs,
+        long clientHash,
+        String table,
+        long storageUsedBytes,
+        long storageQuotaBytes,
+        int pendingMutations,
+        int failedMutations,
+        int syncQueueLength,
+        long bytes,
+        boolean quotaExceeded,
+        String errorCode,
+        String errorMessage) {
+
+    /** The error code recorded for a failure without one. */
+    public static final String UNKNOWN_ERROR = "UNKNOWN";
+
+    /** Storage used as a percentage of the quota, or -1 when either is missing. */
+    public double storageUsedPct() {
+        if (storageUsedBytes < 0 || storageQuotaBytes <= 0) {
+            return -1;
+        }
+        return 100.0 * storageUsedBytes / storageQuotaBytes;
+    }
+}

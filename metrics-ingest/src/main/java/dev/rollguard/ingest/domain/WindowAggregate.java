@@ -1,0 +1,442 @@
+package dev.rollguard.ingest.domain;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketches;
+import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInput;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one window knows about one scope. Every part merges (counts add, extremes compare, the DDSketch and
+ * the distinct counter merge), so windows of several tasks or several time slices combine into one: the health
+ * report merges the windows of its time range this way.
+ */
+public final class WindowAggregate {
+
+    /** Largest number of bins of the duration sketch; at 1 % accuracy 1 ms .. 30 years needs about 1 200. */
+    static final int SKETCH_MAX_BINS = 2048;
+
+    long eventCount;
+    long successCount;
+    long syncCount;
+    long syncFailureCount;
+    long uploadCount;
+    long uploadFailureCount;
+    long durationSum;
+    long durationMin = Long.MAX_VALUE;
+    long durationMax = Long.MIN_VALUE;
+    long syncDurationSum;
+    long syncDurationMin = Long.MAX_VALUE;
+    long syncDurationMax = Long.MIN_VALUE;
+    DDSketch durations;
+    double storagePctSum;
+    long storagePctCount;
+    double storagePctMax = -1;
+    long lastStorageTime = Long.MIN_VALUE;
+    long lastStorageUsedBytes = -1;
+    long lastStorageQuotaBytes = -1;
+    long pendingMutationsMax = -1;
+    long failedMutationsMax = -1;
+    long syncQueueLengthMax = -1;
+    long quotaExceededCount;
+    DistinctCounter clients;
+    long uploadBytes;
+    long uploadDurationSum;
+    long firstEventTime = Long.MAX_VALUE;
+    long lastEventTime = Long.MIN_VALUE;
+    final Map<String, ErrorStat> errors = new HashMap<>();
+    final List<RecentError> recentErrors = new ArrayList<>();
+
+    public WindowAggregate(AggregateLimits limits) {
+        this.durations = DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS);
+        this.clients = new DistinctCounter(limits.distinctExactUpTo());
+    }
+
+    /** Counts one event; returns this aggregate (Kafka Streams aggregators return the new value). */
+    public WindowAggregate add(Observation o, AggregateLimits limits) {
+        eventCount++;
+        if (o.success()) {
+            successCount++;
+        }
+        long d = o.durationMs();
+        durationSum += d;
+        durationMin = Math.min(durationMin, d);
+        durationMax = Math.max(durationMax, d);
+        durations.accept(d);
+        if (o.kind() == TelemetryKind.SYNC) {
+            syncCount++;
+            syncDurationSum += d;
+            syncDurationMin = Math.min(syncDurationMin, d);
+            syncDurationMax = Math.max(syncDurationMax, d);
+            if (!o.success()) {
+                syncFailureCount++;
+            }
+        } else {
+            uploadCount++;
+            uploadBytes += o.bytes();
+            uploadDurationSum += d;
+            if (!o.success()) {
+                uploadFailureCount++;
+            }
+        }
+        double pct = o.storageUsedPct();
+        if (pct >= 0) {
+            storagePctSum += pct;
+            storagePctCount++;
+            storagePctMax = Math.max(storagePctMax, pct);
+        }
+        if (o.storageUsedBytes() >= 0 && o.eventTime() >= lastStorageTime) {
+            lastStorageTime = o.eventTime();
+            lastStorageUsedBytes = o.storageUsedBytes();
+            lastStorageQuotaBytes = o.storageQuotaBytes();
+        }
+        pendingMutationsMax = Math.max(pendingMutationsMax, o.pendingMutations());
+        failedMutationsMax = Math.max(failedMutationsMax, o.failedMutations());
+        syncQueueLengthMax = Math.max(syncQueueLengthMax, o.syncQueueLength());
+        if (o.quotaExceeded()) {
+            quotaExceededCount++;
+        }
+        clients.add(o.clientHash());
+        firstEventTime = Math.min(firstEventTime, o.eventTime());
+        lastEventTime = Math.max(lastEventTime, o.eventTime());
+        if (!o.success()) {
+            String code = o.errorCode() == null ? Observation.UNKNOWN_ERROR : o.errorCode();
+            addError(code, new ErrorStat(1, o.errorMessage(), o.eventTime()), limits);
+            addRecent(new RecentError(o.eventTime(), o.table(), code, o.errorMessage()), limits);
+        }
+        return this;
+    }
+
+    /** Adds another aggregate's counts to this one. */
+    public WindowAggregate merge(WindowAggregate other, AggregateLimits limits) {
+        eventCount += other.eventCount;
+        successCount += other.successCount;
+        syncCount += other.syncCount;
+        syncFailureCount += other.syncFailureCount;
+        uploadCount += other.uploadCount;
+        uploadFailureCount += other.uploadFailureCount;
+        durationSum += other.durationSum;
+        durationMin = Math.min(durationMin, other.durationMin);
+        durationMax = Math.max(durationMax, other.durationMax);
+        syncDurationSum += other.syncDurationSum;
+        syncDurationMin = Math.min(syncDurationMin, other.syncDurationMin);
+        syncDurationMax = Math.max(syncDurationMax, other.syncDurationMax);
+        durations.mergeWith(other.durations);
+        storagePctSum += other.storagePctSum;
+        storagePctCount += other.storagePctCount;
+        storagePctMax = Math.max(storagePctMax, other.storagePctMax);
+        if (other.lastStorageTime >= lastStorageTime && other.lastStorageUsedBytes >= 0) {
+            lastStorageTime = other.lastStorageTime;
+            lastStorageUsedBytes = other.lastStorageUsedBytes;
+            lastStorageQuotaBytes = other.lastStorageQuotaBytes;
+        }
+        pendingMutationsMax = Math.max(pendingMutationsMax, other.pendingMutationsMax);
+        failedMutationsMax = Math.max(failedMutationsMax, other.failedMutationsMax);
+        syncQueueLengthMax = Math.max(syncQueueLengthMax, other.syncQueueLengthMax);
+        quotaExceededCount += other.quotaExceededCount;
+        clients.merge(other.clients);
+        uploadBytes += other.uploadBytes;
+        uploadDurationSum += other.uploadDurationSum;
+        firstEventTime = Math.min(firstEventTime, other.firstEventTime);
+        lastEventTime = Math.max(lastEventTime, other.lastEventTime);
+        other.errors.forEach((code, stat) -> addError(code, stat, limits));
+        other.recentErrors.forEach(e -> addRecent(e, limits));
+        return this;
+    }
+
+    private void addError(String code, ErrorStat stat, AggregateLimits limits) {
+        ErrorStat known = errors.get(code);
+        if (known != null) {
+            errors.put(code, known.plus(stat));
+            return;
+        }
+        if (errors.size() >= limits.errorCodes()) {
+            // Space-saving: the rarest code makes room, so frequent codes are never lost to a flood of rare ones.
+            String rarest = errors.entrySet().stream()
+                    .min(Comparator.comparingLong(e -> e.getValue().count()))
+                    .orElseThrow()
+                    .getKey();
+            if (errors.get(rarest).count() > stat.count()) {
+                return;
+            }
+            errors.remove(rarest);
+        }
+        errors.put(code, stat);
+    }
+
+    private void addRecent(RecentError error, AggregateLimits limits) {
+        recentErrors.add(error);
+        recentErrors.sort(Comparator.comparingLong(RecentError::time).reversed());
+        while (recentErrors.size() > limits.recentErrors()) {
+            recentErrors.remove(recentErrors.size() - 1);
+        }
+    }
+
+    public long eventCount() {
+        return eventCount;
+    }
+
+    public long successCount() {
+        return successCount;
+    }
+
+    public long failureCount() {
+        return eventCount - successCount;
+    }
+
+    public long syncCount() {
+        return syncCount;
+    }
+
+    public long syncFailureCount() {
+        return syncFailureCount;
+    }
+
+    public long uploadCount() {
+        return uploadCount;
+    }
+
+    public long uploadFailureCount() {
+        return uploadFailureCount;
+    }
+
+    public Double durationMinMs() {
+        return eventCount == 0 ? null : (double) durationMin;
+    }
+
+    public Double durationMaxMs() {
+        return eventCount == 0 ? null : (double) durationMax;
+    }
+
+    public Double durationAvgMs() {
+        return eventCount == 0 ? null : (double) durationSum / eventCount;
+    }
+
+    public Double syncDurationMinMs() {
+        return syncCount == 0 ? null : (double) syncDurationMin;
+    }
+
+    public Double syncDurationMaxMs() {
+        return syncCount == 0 ? null : (double) syncDurationMax;
+    }
+
+    public Double syncDurationAvgMs() {
+        return syncCount == 0 ? null : (double) syncDurationSum / syncCount;
+    }
+
+    /** A duration quantile from the sketch, within the sketch's relative accuracy; null without samples. */
+    public Double durationQuantileMs(double quantile) {
+        return durations.isEmpty() ? null : durations.getValueAtQuantile(quantile);
+    }
+
+    /** The sketch in the DDSketch protobuf format, for consumers that merge windows. */
+    public byte[] durationSketchBytes() {
+        ByteBuffer buffer = durations.serialize();
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
+    public Double storageUsedPctMax() {
+        return storagePctCount == 0 ? null : storagePctMax;
+    }
+
+    public Double storageUsedPctAvg() {
+        return storagePctCount == 0 ? null : storagePctSum / storagePctCount;
+    }
+
+    public Long lastStorageUsedBytes() {
+        return lastStorageUsedBytes < 0 ? null : lastStorageUsedBytes;
+    }
+
+    public Long lastStorageQuotaBytes() {
+        return lastStorageQuotaBytes < 0 ? null : lastStorageQuotaBytes;
+    }
+
+    public Long pendingMutationsMax() {
+        return pendingMutationsMax < 0 ? null : pendingMutationsMax;
+    }
+
+    public Long failedMutationsMax() {
+        return failedMutationsMax < 0 ? null : failedMutationsMax;
+    }
+
+    public Long syncQueueLengthMax() {
+        return syncQueueLengthMax < 0 ? null : syncQueueLengthMax;
+    }
+
+    public long quotaExceededCount() {
+        return quotaExceededCount;
+    }
+
+    public long distinctClients() {
+        return clients.estimate();
+    }
+
+    public long uploadBytes() {
+        return uploadBytes;
+    }
+
+    /** Bytes uploaded per second of upload time; null when no upload took measurable time. */
+    public Double uploadThroughputBytesPerSec() {
+        return uploadDurationSum <= 0 ? null : uploadBytes * 1000.0 / uploadDurationSum;
+    }
+
+    public Long firstEventTime() {
+        return eventCount == 0 ? null : firstEventTime;
+    }
+
+    /** Error codes, most frequent first. */
+    public List<Map.Entry<String, ErrorStat>> topErrors() {
+        return errors.entrySet().stream()
+                .sorted(Comparator.comparingLong(
+                                (Map.Entry<String, ErrorStat> e) -> e.getValue().count())
+                        .reversed()
+                        .thenComparing(Map.Entry::getKey))
+                .toList();
+    }
+
+    /** Most recent errors, newest first. */
+    public List<RecentError> recentErrors() {
+        return List.copyOf(recentErrors);
+    }
+
+    public byte[] toBytes() {
+        try {
+            var bytes = new ByteArrayOutputStream(256);
+            var out = new DataOutputStream(bytes);
+            out.writeByte(1); // format version
+            for (long v : new long[] {
+                eventCount,
+                successCount,
+                syncCount,
+                syncFailureCount,
+                uploadCount,
+                uploadFailureCount,
+                durationSum,
+                durationMin,
+                durationMax,
+                syncDurationSum,
+                syncDurationMin,
+                syncDurationMax,
+                storagePctCount,
+                lastStorageTime,
+                lastStorageUsedBytes,
+                lastStorageQuotaBytes,
+                pendingMutationsMax,
+                failedMutationsMax,
+                syncQueueLengthMax,
+                quotaExceededCount,
+                uploadBytes,
+                uploadDurationSum,
+                firstEventTime,
+                lastEventTime
+            }) {
+                out.writeLong(v);
+            }
+            out.writeDouble(storagePctSum);
+            out.writeDouble(storagePctMax);
+            GrowingByteArrayOutput sketchOut = GrowingByteArrayOutput.withDefaultInitialCapacity();
+            durations.encode(sketchOut, false);
+            byte[] sketch = sketchOut.trimmedCopy();
+            out.writeInt(sketch.length);
+            out.write(sketch);
+            clients.write(out);
+            out.writeInt(errors.size());
+            for (var e : errors.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeLong(e.getValue().count());
+                writeNullable(out, e.getValue().lastMessage());
+                out.writeLong(e.getValue().lastTime());
+            }
+            out.writeInt(recentErrors.size());
+            for (RecentError e : recentErrors) {
+                out.writeLong(e.time());
+                writeNullable(out, e.table());
+                out.writeUTF(e.code());
+                writeNullable(out, e.message());
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static WindowAggregate fromBytes(byte[] data, AggregateLimits limits) {
+        try {
+            var in = new DataInputStream(new java.io.ByteArrayInputStream(data));
+            int version = in.readByte();
+            if (version != 1) {
+                throw new IllegalArgumentException("unknown window aggregate format " + version);
+            }
+            WindowAggregate a = new WindowAggregate(limits);
+            a.eventCount = in.readLong();
+            a.successCount = in.readLong();
+            a.syncCount = in.readLong();
+            a.syncFailureCount = in.readLong();
+            a.uploadCount = in.readLong();
+            a.uploadFailureCount = in.readLong();
+            a.durationSum = in.readLong();
+            a.durationMin = in.readLong();
+            a.durationMax = in.readLong();
+            a.syncDurationSum = in.readLong();
+            a.syncDurationMin = in.readLong();
+            a.syncDurationMax = in.readLong();
+            a.storagePctCount = in.readLong();
+            a.lastStorageTime = in.readLong();
+            a.lastStorageUsedBytes = in.readLong();
+            a.lastStorageQuotaBytes = in.readLong();
+            a.pendingMutationsMax = in.readLong();
+            a.failedMutationsMax = in.readLong();
+            a.syncQueueLengthMax = in.readLong();
+            a.quotaExceededCount = in.readLong();
+            a.uploadBytes = in.readLong();
+            a.uploadDurationSum = in.readLong();
+            a.firstEventTime = in.readLong();
+            a.lastEventTime = in.readLong();
+            a.storagePctSum = in.readDouble();
+            a.storagePctMax = in.readDouble();
+            byte[] sketch = new byte[in.readInt()];
+            in.readFully(sketch);
+            a.durations =
+                    DDSketch.decode(ByteArrayInput.wrap(sketch), () -> new CollapsingLowestDenseStore(SKETCH_MAX_BINS));
+            a.clients = DistinctCounter.read(in);
+            int errorCount = in.readInt();
+            for (int i = 0; i < errorCount; i++) {
+                String code = in.readUTF();
+                a.errors.put(code, new ErrorStat(in.readLong(), readNullable(in), in.readLong()));
+            }
+            int recentCount = in.readInt();
+            for (int i = 0; i < recentCount; i++) {
+                a.recentErrors.add(new RecentError(in.readLong(), readNullable(in), in.readUTF(), readNullable(in)));
+            }
+            return a;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeNullable(DataOutputStream out, String value) throws IOException {
+        out.writeBoolean(value != null);
+        if (value != null) {
+            out.writeUTF(value);
+        }
+    }
+
+    private static String readNullable(DataInput in) throws IOException {
+        return in.readBoolean() ? in.readUTF() : null;
+    }
+}

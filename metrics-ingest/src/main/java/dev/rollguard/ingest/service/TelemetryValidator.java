@@ -1,0 +1,228 @@
+package dev.rollguard.ingest.service;
+
+import dev.rollguard.ingest.domain.Violation;
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
+import java.time.Instant;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * The semantic checks of a decoded telemetry event, the same for records read from Kafka and events posted over
+ * HTTP: ids present and not oversized, no negative durations or counts, event time neither ahead of the clock by
+ * more than the allowed skew nor older than the topics' retention, exposures well formed.
+ */
+public final class TelemetryValidator {
+
+    private final ValidationRules rules;
+
+    public TelemetryValidator(ValidationRules rules) {
+        this.rules = rules;
+    }
+
+    /** The first rule the event breaks at wall-clock time {@code now}, or null when it is valid. */
+    public Violation validate(SpecificRecord event, long now) {
+        if (event instanceof SyncEvent s) {
+            return validateSync(s, now);
+        }
+        if (event instanceof UploadEvent u) {
+            return validateUpload(u, now);
+        }
+        return new Violation(
+                Violation.UNKNOWN_TYPE,
+                "not a telemetry event: "
+                        + (event == null ? "null" : event.getSchema().getName()));
+    }
+
+    private Violation validateSync(SyncEvent e, long now) {
+        Violation common = common(
+                e.getEventId(),
+                e.getEventTime(),
+                e.getClientId(),
+                e.getUserId(),
+                e.getSessionId(),
+                e.getAppVersion(),
+                e.getTable(),
+                e.getExposures(),
+                e.getDurationMs(),
+                e.getErrorCode(),
+                e.getErrorMessage(),
+                now);
+        if (common != null) {
+            return common;
+        }
+        Violation counts = nonNegative("recordsSynced", e.getRecordsSynced());
+        if (counts == null) {
+            counts = storageAndQueues(
+                    e.getStorageUsedBytes(),
+                    e.getStorageQuotaBytes(),
+                    e.getPendingMutations(),
+                    e.getFailedMutations(),
+                    e.getSyncQueueLength());
+        }
+        return counts;
+    }
+
+    private Violation validateUpload(UploadEvent e, long now) {
+        Violation common = common(
+                e.getEventId(),
+                e.getEventTime(),
+                e.getClientId(),
+                e.getUserId(),
+                e.getSessionId(),
+                e.getAppVersion(),
+                e.getTable(),
+                e.getExposures(),
+                e.getDurationMs(),
+                e.getErrorCode(),
+                e.getErrorMessage(),
+                now);
+        if (common != null) {
+            return common;
+        }
+        Violation counts = nonNegative("bytes", e.getBytes());
+        if (counts == null) {
+            counts = storageAndQueues(
+                    e.getStorageUsedBytes(),
+                    e.getStorageQuotaBytes(),
+                    e.getPendingMutations(),
+                    e.getFailedMutations(),
+                    e.getSyncQueueLength());
+        }
+        return counts;
+    }
+
+    @SuppressWarnings("java:S107") // the shared fields of the two event types, checked once
+    private Violation common(
+            String eventId,
+            Instant eventTime,
+            String clientId,
+            String userId,
+            String sessionId,
+            String appVersion,
+            String table,
+            List<FlagExposure> exposures,
+            long durationMs,
+            String errorCode,
+            String errorMessage,
+            long now) {
+        Violation v = requiredId("eventId", eventId);
+        if (v == null) {
+            v = requiredId("clientId", clientId);
+        }
+        if (v == null) {
+            v = optionalId("userId", userId);
+        }
+        if (v == null) {
+            v = optionalId("sessionId", sessionId);
+        }
+        if (v == null) {
+            v = optionalId("appVersion", appVersion);
+        }
+        if (v == null) {
+            v = optionalId("table", table);
+        }
+        if (v == null) {
+            v = optionalId("errorCode", errorCode);
+        }
+        if (v == null && errorMessage != null && errorMessage.length() > rules.maxMessageLength()) {
+            v = new Violation(
+                    Violation.OVERSIZED_FIELD,
+                    "errorMessage is longer than " + rules.maxMessageLength() + " characters");
+        }
+        if (v == null) {
+            v = time(eventTime, now);
+        }
+        if (v == null && durationMs < 0) {
+            v = new Violation(Violation.NEGATIVE_VALUE, "durationMs must not be negative, was " + durationMs);
+        }
+        if (v == null) {
+            v = exposures(exposures);
+        }
+        return v;
+    }
+
+    private Violation time(Instant eventTime, long now) {
+        if (eventTime == null) {
+            return new Violation(Violation.MISSING_FIELD, "eventTime is missing");
+        }
+        long t = eventTime.toEpochMilli();
+        if (t > now + rules.maxClockSkew().toMillis()) {
+            return new Violation(
+                    Violation.FUTURE_TIMESTAMP,
+                    "eventTime " + eventTime + " is more than " + rules.maxClockSkew() + " in the future");
+        }
+        if (t < now - rules.maxAge().toMillis()) {
+            return new Violation(
+                    Violation.EXPIRED_TIMESTAMP,
+                    "eventTime " + eventTime + " is older than the retention of " + rules.maxAge());
+        }
+        return null;
+    }
+
+    private Violation exposures(List<FlagExposure> exposures) {
+        if (exposures == null) {
+            return null;
+        }
+        if (exposures.size() > rules.maxExposures()) {
+            return new Violation(
+                    Violation.TOO_MANY_EXPOSURES,
+                    exposures.size() + " exposures, at most " + rules.maxExposures() + " are accepted");
+        }
+        for (int i = 0; i < exposures.size(); i++) {
+            FlagExposure x = exposures.get(i);
+            Violation v = requiredId("exposures[" + i + "].flagKey", x.getFlagKey());
+            if (v == null) {
+                v = requiredId("exposures[" + i + "].variant", x.getVariant());
+            }
+            if (v == null && x.getFlagVersion() != null && x.getFlagVersion() < 0) {
+                v = new Violation(Violation.NEGATIVE_VALUE, "exposures[" + i + "].flagVersion must not be negative");
+            }
+            if (v != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private Violation storageAndQueues(
+            Long storageUsed, Long storageQuota, Integer pending, Integer failed, Integer queue) {
+        Violation v = nonNegative("storageUsedBytes", storageUsed);
+        if (v == null) {
+            v = nonNegative("storageQuotaBytes", storageQuota);
+        }
+        if (v == null) {
+            v = nonNegative("pendingMutations", pending);
+        }
+        if (v == null) {
+            v = nonNegative("failedMutations", failed);
+        }
+        if (v == null) {
+            v = nonNegative("syncQueueLength", queue);
+        }
+        return v;
+    }
+
+    private Violation requiredId(String field, String value) {
+        if (value == null || value.isBlank()) {
+            return new Violation(Violation.MISSING_FIELD, field + " is missing or blank");
+        }
+        return optionalId(field, value);
+    }
+
+    private Violation optionalId(String field, String value) {
+        if (value != null && value.length() > rules.maxIdLength()) {
+            return new Violation(
+                    Violation.OVERSIZED_FIELD, field + " is longer than " + rules.maxIdLength() + " characters");
+        }
+        return null;
+    }
+
+    private static Violation nonNegative(String field, Number value) {
+        if (value != null && value.longValue() < 0) {
+            return new Violation(Violation.NEGATIVE_VALUE, field + " must not be negative, was " + value);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.rollguard.ingest.topology;
+
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.serde.AvroDecodingException;
+import io.quarkus.logging.Log;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+
+/**
+ * Kafka Streams' deserialization-exception handler of metrics-ingest: a record that cannot be decoded is written to
+ * the dead-letter topic, with its original key and bytes and the reason and source in headers, and processing
+ * continues. Kafka Streams 4.1 gives a handler no access to the task's transactional producer, so these dead-letter
+ * writes use a separate idempotent producer: at least once (a crash before the next commit writes the record again),
+ * while everything else of the topology is exactly once.
+ *
+ * <p>Configuration (Streams properties): {@value #TOPIC_CONFIG} (default telemetry.dlq); {@value #SINK_CONFIG} may
+ * hold a {@link DeadLetterSink} instance instead of the producer (the TopologyTestDriver tests use it).
+ */
+public class DeadLetterHandler implements DeserializationExceptionHandler {
+
+    public static final String TOPIC_CONFIG = "rollguard.dlq.topic";
+    public static final String SINK_CONFIG = "rollguard.dlq.sink";
+
+    private static final Map<String, KafkaProducer<byte[], byte[]>> PRODUCERS = new ConcurrentHashMap<>();
+
+    private String topic = Topics.TELEMETRY_DLQ;
+    private DeadLetterSink sink;
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        Object configuredTopic = configs.get(TOPIC_CONFIG);
+        if (configuredTopic != null) {
+            topic = configuredTopic.toString();
+        }
+        if (configs.get(SINK_CONFIG) instanceof DeadLetterSink configured) {
+            sink = configured;
+        } else {
+            String bootstrap = String.valueOf(configs.get("bootstrap.servers"));
+            sink = record -> producer(bootstrap).send(record, (metadata, error) -> {
+                if (error != null) {
+                    Log.errorf(error, "dead-letter record of %s could not be written", record.topic());
+                }
+            });
+        }
+    }
+
+    @Override
+    public DeserializationHandlerResponse handle(
+            ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
+        String code = exception instanceof AvroDecodingException decoding
+                ? decoding.reason().name()
+                : exception.getClass().getSimpleName();
+        var headers = new RecordHeaders(record.headers().toArray());
+        DeadLetterHeaders.write(
+                headers,
+                DeadLetterHeaders.STAGE_DESERIALIZATION,
+                code,
+                String.valueOf(exception.getMessage()),
+                record.topic(),
+                record.partition(),
+                record.offset());
+        sink.send(new ProducerRecord<>(topic, null, record.timestamp(), record.key(), record.value(), headers));
+        TopologyMetrics.deadLettered(DeadLetterHeaders.STAGE_DESERIALIZATION, code);
+        Log.debugf(
+                "dead-lettered %s-%d@%d: %s",
+                record.topic(), record.partition(), record.offset(), exception.getMessage());
+        return DeserializationHandlerResponse.CONTINUE;
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return PRODUCERS.computeIfAbsent(bootstrap, servers -> {
+            var producer = new KafkaProducer<>(
+                    Map.<String, Object>of(
+                            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            servers,
+                            ProducerConfig.ACKS_CONFIG,
+                            "all",
+                            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                            true,
+                            ProducerConfig.CLIENT_ID_CONFIG,
+                            "metrics-ingest-dlq"),
+                    new ByteArraySerializer(),
+                    new ByteArraySerializer());
+            Runtime.getRuntime().addShutdownHook(new Thread(producer::close, "metrics-ingest-dlq-close"));
+            return producer;
+        });
+    }
+}

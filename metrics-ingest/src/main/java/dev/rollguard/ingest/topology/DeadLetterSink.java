@@ -1,0 +1,10 @@
+package dev.rollguard.ingest.topology;
+
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/** Where {@link DeadLetterHandler} writes records that could not be deserialized. */
+@FunctionalInterface
+public interface DeadLetterSink {
+
+    void send(ProducerRecord<byte[], byte[]> record);
+}

@@ -1,0 +1,219 @@
+package dev.rollguard.ingest.topology;
+
+import dev.rollguard.ingest.domain.Observation;
+import dev.rollguard.ingest.domain.ScopeKeys;
+import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.ingest.mapping.ObservationMapper;
+import dev.rollguard.ingest.mapping.ObservationSerde;
+import dev.rollguard.ingest.mapping.WindowAggregateSerde;
+import dev.rollguard.ingest.service.CohortAssigner;
+import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.ingest.service.TelemetryValidator;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.serde.AvroSerde;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
+
+/**
+ * The telemetry pipeline:
+ *
+ * <ol>
+ *   <li>telemetry.sync and telemetry.upload are decoded (undecodable records go to the dead-letter topic through
+ *       {@link DeadLetterHandler}) and timed by their event time ({@link EventTimeExtractor});
+ *   <li>each event is validated; the invalid branch goes to the dead-letter topic with its reason and source;
+ *   <li>duplicates within the dedup horizon are dropped ({@link DedupProcessor});
+ *   <li>each event fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes
+ *       global store), its table, its platform, and global;
+ *   <li>per scope, tumbling and hopping windows aggregate the figures; each window is emitted once, when stream time
+ *       passes its end plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows.
+ * </ol>
+ */
+public final class TelemetryTopology {
+
+    /** Queryable store of the tumbling windows, read by the health report. */
+    public static final String TUMBLING_STORE = "tumbling-windows";
+    /** Queryable store of the hopping windows. */
+    public static final String HOPPING_STORE = "hopping-windows";
+    /** Queryable global store of the latest state of every flag. */
+    public static final String FLAGS_STORE = FlagChangeProcessor.STORE;
+
+    private TelemetryTopology() {}
+
+    /** Builds the topology; {@code directory} receives the flag versions and must not be shared between instances. */
+    public static Topology build(TopologySettings settings, FlagDirectory directory) {
+        TopicNames topics = settings.topics();
+        StreamsBuilder builder = new StreamsBuilder();
+        AvroSerde<FlagChangedEvent> flagSerde = AvroSerde.of(FlagChangedEvent.class);
+        builder.addGlobalStore(
+                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(FLAGS_STORE), Serdes.String(), flagSerde)
+                        .withLoggingDisabled(),
+                topics.flags(),
+                Consumed.with(Serdes.String(), flagSerde).withName("flags-changes"),
+                () -> new FlagChangeProcessor(directory));
+
+        EventTimeExtractor eventTime =
+                new EventTimeExtractor(settings.validation().maxClockSkew());
+        KStream<String, SpecificRecord> syncs = builder.stream(
+                        topics.sync(),
+                        Consumed.with(Serdes.String(), AvroSerde.of(SyncEvent.class))
+                                .withTimestampExtractor(eventTime)
+                                .withName("telemetry-sync"))
+                .mapValues(v -> (SpecificRecord) v, Named.as("sync-as-telemetry"));
+        KStream<String, SpecificRecord> uploads = builder.stream(
+                        topics.upload(),
+                        Consumed.with(Serdes.String(), AvroSerde.of(UploadEvent.class))
+                                .withTimestampExtractor(eventTime)
+                                .withName("telemetry-upload"))
+                .mapValues(v -> (SpecificRecord) v, Named.as("upload-as-telemetry"));
+
+        TelemetryValidator validator = new TelemetryValidator(settings.validation());
+        KStream<String, Checked> checked = syncs.merge(uploads, Named.as("telemetry"))
+                .processValues(() -> new ValidationProcessor(validator), Named.as("validate"));
+
+        checked.split(Named.as("telemetry-"))
+                .branch(
+                        (key, c) -> !c.valid(),
+                        Branched.withConsumer(
+                                invalid -> invalid.mapValues(TelemetryTopology::encode, Named.as("dlq-encode"))
+                                        .to(
+                                                topics.dlq(),
+                                                Produced.with(Serdes.String(), Serdes.ByteArray())
+                                                        .withName("dlq")),
+                                "invalid"))
+                .defaultBranch(Branched.withConsumer(valid -> aggregate(valid, settings, directory, builder), "valid"));
+        return builder.build();
+    }
+
+    private static void aggregate(
+            KStream<String, Checked> valid,
+            TopologySettings settings,
+            FlagDirectory directory,
+            StreamsBuilder builder) {
+        builder.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(
+                        DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
+                Serdes.String(),
+                Serdes.Long()));
+        CohortAssigner assigner = new CohortAssigner(directory);
+        KGroupedStream<String, Observation> scopes = valid.mapValues(Checked::event, Named.as("valid-event"))
+                .processValues(
+                        () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
+                .flatMap((key, event) -> fanOut(event, assigner), Named.as("fan-out-to-scopes"))
+                .groupByKey(Grouped.with("scopes", Serdes.String(), new ObservationSerde()));
+
+        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
+        Duration tumblingRetention =
+                max(settings.retention(), settings.windowSize().plus(settings.grace()));
+        scopes.windowedBy(TimeWindows.ofSizeAndGrace(settings.windowSize(), settings.grace()))
+                .aggregate(
+                        () -> new WindowAggregate(settings.limits()),
+                        (scope, observation, aggregate) -> aggregate.add(observation, settings.limits()),
+                        Named.as("tumbling-aggregate"),
+                        Materialized.<String, WindowAggregate, WindowStore<Bytes, byte[]>>as(TUMBLING_STORE)
+                                .withKeySerde(Serdes.String())
+                                .withValueSerde(aggregateSerde)
+                                .withRetention(tumblingRetention))
+                .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
+                        .withName("tumbling-until-closed"))
+                .toStream(Named.as("tumbling-closed"))
+                .process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
+                .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));
+
+        if (settings.hoppingEnabled()) {
+            Duration hoppingRetention =
+                    max(settings.retention(), settings.hoppingSize().plus(settings.grace()));
+            scopes.windowedBy(TimeWindows.ofSizeAndGrace(settings.hoppingSize(), settings.grace())
+                            .advanceBy(settings.hoppingAdvance()))
+                    .aggregate(
+                            () -> new WindowAggregate(settings.limits()),
+                            (scope, observation, aggregate) -> aggregate.add(observation, settings.limits()),
+                            Named.as("hopping-aggregate"),
+                            Materialized.<String, WindowAggregate, WindowStore<Bytes, byte[]>>as(HOPPING_STORE)
+                                    .withKeySerde(Serdes.String())
+                                    .withValueSerde(aggregateSerde)
+                                    .withRetention(hoppingRetention))
+                    .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
+                            .withName("hopping-until-closed"))
+                    .toStream(Named.as("hopping-closed"))
+                    .process(() -> new WindowEmitter(WindowKind.HOPPING), Named.as("hopping-emit"))
+                    .to(settings.topics().windows(), windowsProduced("hopping-windows-out"));
+        }
+    }
+
+    private static Produced<String, WindowMetricsEvent> windowsProduced(String name) {
+        return Produced.with(Serdes.String(), AvroSerde.of(WindowMetricsEvent.class))
+                .withName(name);
+    }
+
+    /** The event once per scope it counts in. */
+    static List<KeyValue<String, Observation>> fanOut(SpecificRecord event, CohortAssigner assigner) {
+        Observation observation;
+        List<FlagExposure> exposures;
+        String userId;
+        String clientId;
+        Platform platform;
+        if (event instanceof SyncEvent s) {
+            observation = ObservationMapper.fromSync(s);
+            exposures = s.getExposures();
+            userId = s.getUserId();
+            clientId = s.getClientId();
+            platform = s.getPlatform();
+        } else {
+            UploadEvent u = (UploadEvent) event;
+            observation = ObservationMapper.fromUpload(u);
+            exposures = u.getExposures();
+            userId = u.getUserId();
+            clientId = u.getClientId();
+            platform = u.getPlatform();
+        }
+        CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
+        TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
+        List<KeyValue<String, Observation>> scopes =
+                new ArrayList<>(cohorts.assignments().size() + 3);
+        for (var assignment : cohorts.assignments()) {
+            scopes.add(KeyValue.pair(ScopeKeys.flag(assignment.flagKey(), assignment.cohort()), observation));
+        }
+        if (observation.table() != null) {
+            scopes.add(KeyValue.pair(ScopeKeys.table(observation.table()), observation));
+        }
+        scopes.add(KeyValue.pair(ScopeKeys.platform(platform), observation));
+        scopes.add(KeyValue.pair(ScopeKeys.GLOBAL, observation));
+        return scopes;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static byte[] encode(Checked checked) {
+        SpecificRecord event = checked.event();
+        return AvroCodec.of((Class<SpecificRecord>) event.getClass()).encode(event);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+}

@@ -1,0 +1,447 @@
+package dev.rollguard.ingest.topology;
+
+import static dev.rollguard.ingest.TelemetryFixtures.exposure;
+import static dev.rollguard.ingest.TelemetryFixtures.flag;
+import static dev.rollguard.ingest.TelemetryFixtures.globalKill;
+import static dev.rollguard.ingest.TelemetryFixtures.sync;
+import static dev.rollguard.ingest.TelemetryFixtures.upload;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.serde.AvroSerde;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The whole topology on the TopologyTestDriver: decode, validate, dedup, cohorts, windows, dead letters. */
+class TelemetryTopologyTest {
+
+    static final Instant T0 = Instant.parse("2026-03-02T10:00:00Z");
+    static final Duration SIZE = Duration.ofSeconds(10);
+    static final Duration GRACE = Duration.ofSeconds(2);
+
+    TopologyTestDriver driver;
+    TestInputTopic<String, byte[]> syncs;
+    TestInputTopic<String, byte[]> uploads;
+    TestInputTopic<String, FlagChangedEvent> flags;
+    TestOutputTopic<String, WindowMetricsEvent> windows;
+    TestOutputTopic<String, byte[]> dlq;
+    final List<ProducerRecord<byte[], byte[]>> undecodable = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE).withHopping(true, SIZE.multipliedBy(3), SIZE));
+    }
+
+    void start(TopologySettings settings) throws Exception {
+        if (driver != null) {
+            driver.close();
+        }
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-ingest-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(
+                StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("ttd").toString());
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(DeadLetterHandler.SINK_CONFIG, (DeadLetterSink) undecodable::add);
+        driver = new TopologyTestDriver(
+                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props, T0);
+        syncs = driver.createInputTopic("telemetry.sync", new StringSerializer(), new ByteArraySerializer());
+        uploads = driver.createInputTopic("telemetry.upload", new StringSerializer(), new ByteArraySerializer());
+        flags = driver.createInputTopic(
+                "flags.changes",
+                new StringSerializer(),
+                AvroSerde.of(FlagChangedEvent.class).serializer());
+        windows = driver.createOutputTopic(
+                "metrics.windows",
+                new StringDeserializer(),
+                AvroSerde.of(WindowMetricsEvent.class).deserializer());
+        dlq = driver.createOutputTopic("telemetry.dlq", new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    void send(SyncEvent event) {
+        syncs.pipeInput(event.getClientId(), AvroCodec.of(SyncEvent.class).encode(event), event.getEventTime());
+    }
+
+    void send(UploadEvent event) {
+        uploads.pipeInput(event.getClientId(), AvroCodec.of(UploadEvent.class).encode(event), event.getEventTime());
+    }
+
+    void publish(FlagChangedEvent flag) {
+        flags.pipeInput(flag.getFlagKey(), flag, flag.getChangedAt());
+    }
+
+    /** An event far enough after {@code windowEnd} to close the window at every scope it touches. */
+    void closeWindowsUpTo(Instant windowEnd) {
+        send(sync("closer", windowEnd.plus(GRACE).plusSeconds(1), true, 1).build());
+    }
+
+    List<TestRecord<String, WindowMetricsEvent>> emitted(WindowKind kind) {
+        List<TestRecord<String, WindowMetricsEvent>> result = new ArrayList<>();
+        for (var record : windows.readRecordsToList()) {
+            if (record.value().getWindowKind() == kind) {
+                result.add(record);
+            }
+        }
+        return result;
+    }
+
+    static WindowMetricsEvent scope(
+            List<TestRecord<String, WindowMetricsEvent>> records, String scopeKey, Instant start) {
+        return records.stream()
+                .map(TestRecord::value)
+                .filter(w ->
+                        w.getScopeKey().equals(scopeKey) && w.getWindowStart().equals(start))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no window " + scopeKey + " at " + start + " in " + records));
+    }
+
+    @Test
+    void closedTumblingWindowCarriesEveryFigureOncePerScope() {
+        send(sync("c1", T0.plusSeconds(1), true, 100)
+                .setTable("entries")
+                .setStorageUsedBytes(50L)
+                .setStorageQuotaBytes(200L)
+                .setPendingMutations(3)
+                .setSyncQueueLength(2)
+                .build());
+        send(sync("c2", T0.plusSeconds(2), true, 300)
+                .setTable("entries")
+                .setStorageUsedBytes(100L)
+                .setStorageQuotaBytes(200L)
+                .setFailedMutations(4)
+                .build());
+        send(sync("c1", T0.plusSeconds(3), false, 5000)
+                .setTable("entries")
+                .setErrorCode("QUOTA_EXCEEDED")
+                .setErrorMessage("quota hit")
+                .build());
+        send(upload("c3", T0.plusSeconds(4), true, 2000, 4000).build());
+
+        assertThat(windows.isEmpty())
+                .as("nothing is emitted before the window closes")
+                .isTrue();
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        WindowMetricsEvent global = scope(tumbling, "global", T0);
+        assertThat(global.getScopeType()).isEqualTo(ScopeType.GLOBAL);
+        assertThat(global.getWindowEnd()).isEqualTo(T0.plus(SIZE));
+        assertThat(global.getEventCount()).isEqualTo(4);
+        assertThat(global.getSuccessCount()).isEqualTo(3);
+        assertThat(global.getFailureCount()).isEqualTo(1);
+        assertThat(global.getSuccessRate()).isCloseTo(0.75, within(1e-9));
+        assertThat(global.getErrorRate()).isCloseTo(0.25, within(1e-9));
+        assertThat(global.getSyncCount()).isEqualTo(3);
+        assertThat(global.getSyncFailureCount()).isEqualTo(1);
+        assertThat(global.getSyncSuccessRate()).isCloseTo(2 / 3.0, within(1e-9));
+        assertThat(global.getUploadCount()).isEqualTo(1);
+        assertThat(global.getUploadFailureRate()).isEqualTo(0.0);
+        assertThat(global.getDurationMinMs()).isEqualTo(100.0);
+        assertThat(global.getDurationMaxMs()).isEqualTo(5000.0);
+        assertThat(global.getDurationAvgMs()).isEqualTo((100 + 300 + 5000 + 2000) / 4.0);
+        assertThat(global.getDurationP50Ms()).isCloseTo(300.0, within(300 * 0.01));
+        // DDSketch's quantile q is the value of rank floor(q * (n - 1)): with four samples p99 is the third.
+        assertThat(global.getDurationP99Ms()).isCloseTo(2000.0, within(2000 * 0.01));
+        assertThat(global.getDurationSketch()).isNotNull();
+        assertThat(global.getStorageUsedPctMax()).isCloseTo(50.0, within(1e-9));
+        assertThat(global.getStorageUsedPctAvg()).isCloseTo(37.5, within(1e-9));
+        assertThat(global.getPendingMutationsMax()).isEqualTo(3);
+        assertThat(global.getFailedMutationsMax()).isEqualTo(4);
+        assertThat(global.getSyncQueueLengthMax()).isEqualTo(2);
+        assertThat(global.getQuotaExceededCount()).isEqualTo(1);
+        assertThat(global.getDistinctClients()).isEqualTo(3);
+        assertThat(global.getUploadBytes()).isEqualTo(4000);
+        assertThat(global.getUploadThroughputBytesPerSec()).isCloseTo(2000.0, within(1e-9));
+        assertThat(global.getTopErrors()).singleElement().satisfies(e -> {
+            assertThat(e.getCode()).isEqualTo("QUOTA_EXCEEDED");
+            assertThat(e.getCount()).isEqualTo(1);
+            assertThat(e.getLastMessage()).isEqualTo("quota hit");
+        });
+        assertThat(global.getFirstEventTime()).isEqualTo(T0.plusSeconds(1));
+
+        WindowMetricsEvent table = scope(tumbling, "table:entries", T0);
+        assertThat(table.getScopeType()).isEqualTo(ScopeType.TABLE);
+        assertThat(table.getTable()).isEqualTo("entries");
+        assertThat(table.getEventCount()).isEqualTo(3);
+        WindowMetricsEvent web = scope(tumbling, "platform:WEB", T0);
+        assertThat(web.getEventCount()).isEqualTo(3);
+        assertThat(scope(tumbling, "platform:IOS", T0).getEventCount()).isEqualTo(1);
+
+        assertThat(tumbling.stream().filter(r -> r.value().getWindowStart().equals(T0)))
+                .as("each scope's window is emitted exactly once")
+                .extracting(r -> r.value().getScopeKey())
+                .doesNotHaveDuplicates()
+                .containsExactlyInAnyOrder("global", "table:entries", "platform:WEB", "platform:IOS");
+        assertThat(tumbling)
+                .filteredOn(r -> r.value().getScopeKey().equals("global"))
+                .singleElement()
+                .satisfies(r -> assertThat(r.key()).isEqualTo("global"));
+    }
+
+    @Test
+    void exposuresReportedByTheClientDecideTheCohort() {
+        publish(flag("new-sync", 1, T0.minusSeconds(60), 10_000).build());
+        send(sync("c1", T0.plusSeconds(1), true, 100)
+                .setExposures(List.of(exposure("new-sync", "on", true)))
+                .build());
+        send(sync("c2", T0.plusSeconds(2), false, 100)
+                .setExposures(List.of(exposure("new-sync", "off", false)))
+                .build());
+        // No treated flag: the variant is compared with the flag's treatment variant.
+        send(sync("c3", T0.plusSeconds(3), false, 100)
+                .setExposures(List.of(exposure("new-sync", "on", null)))
+                .build());
+        // The client's report wins over the flag's own targeting (which would put everyone in treatment).
+        send(sync("c4", T0.plusSeconds(4), true, 100)
+                .setExposures(List.of(exposure("new-sync", "off", null)))
+                .build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        WindowMetricsEvent treatment = scope(tumbling, "flag:new-sync:treatment", T0);
+        WindowMetricsEvent control = scope(tumbling, "flag:new-sync:control", T0);
+        assertThat(treatment.getScopeType()).isEqualTo(ScopeType.FLAG_COHORT);
+        assertThat(treatment.getFlagKey()).isEqualTo("new-sync");
+        assertThat(treatment.getCohort()).isEqualTo(Cohort.TREATMENT);
+        assertThat(treatment.getEventCount()).isEqualTo(2);
+        assertThat(treatment.getFailureCount()).isEqualTo(1);
+        assertThat(control.getCohort()).isEqualTo(Cohort.CONTROL);
+        assertThat(control.getEventCount()).isEqualTo(2);
+        assertThat(tumbling)
+                .filteredOn(r -> r.value().getScopeType() == ScopeType.FLAG_COHORT)
+                .extracting(TestRecord::key)
+                .as("both cohorts of a flag share the record key flag:<key>")
+                .containsOnly("flag:new-sync");
+    }
+
+    @Test
+    void withoutExposuresTheFlagIsEvaluatedAsOfTheEventTime() {
+        // Version 1: only alice (allow-list); version 2 from T0+5s: everybody.
+        publish(flag("bulk-upload", 1, T0.minusSeconds(60), 0)
+                .setAllowList(List.of("alice"))
+                .build());
+        publish(flag("bulk-upload", 2, T0.plusSeconds(5), 10_000).build());
+
+        send(sync("c-alice", T0.plusSeconds(1), true, 100).setUserId("alice").build());
+        send(sync("c-bob", T0.plusSeconds(2), true, 100).setUserId("bob").build());
+        // Processed after version 2 arrived, but timed before it: still version 1, so bob is control.
+        send(sync("c-bob", T0.plusSeconds(4), true, 100).setUserId("bob").build());
+        send(sync("c-bob", T0.plusSeconds(6), true, 100).setUserId("bob").build());
+        // No user: the client id is the subject.
+        send(sync("c-anon", T0.plusSeconds(7), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        assertThat(scope(tumbling, "flag:bulk-upload:treatment", T0).getEventCount())
+                .isEqualTo(3);
+        assertThat(scope(tumbling, "flag:bulk-upload:control", T0).getEventCount())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void percentageRolloutBucketsUsersLikeTheFlagService() {
+        publish(flag("half", 1, T0.minusSeconds(60), 5_000).build());
+        int treated = 0;
+        for (int i = 0; i < 200; i++) {
+            String user = "user-" + i;
+            if (dev.rollguard.schemas.bucketing.Bucketing.inRollout("half", user, 5_000)) {
+                treated++;
+            }
+            send(sync("c-" + i, T0.plusMillis(i * 10L), true, 10)
+                    .setUserId(user)
+                    .build());
+        }
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        assertThat(treated).isBetween(60, 140);
+        assertThat(scope(tumbling, "flag:half:treatment", T0).getEventCount()).isEqualTo(treated);
+        assertThat(scope(tumbling, "flag:half:control", T0).getEventCount()).isEqualTo(200 - treated);
+        assertThat(scope(tumbling, "flag:half:treatment", T0).getDistinctClients())
+                .isEqualTo(treated);
+    }
+
+    @Test
+    void globalKillSwitchPutsEveryoneInControlFromItsTime() {
+        publish(flag("everyone", 1, T0.minusSeconds(60), 10_000).build());
+        publish(globalKill(1, T0.plusSeconds(5), true));
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        send(sync("c1", T0.plusSeconds(6), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        assertThat(scope(tumbling, "flag:everyone:treatment", T0).getEventCount())
+                .isEqualTo(1);
+        assertThat(scope(tumbling, "flag:everyone:control", T0).getEventCount()).isEqualTo(1);
+    }
+
+    @Test
+    void lateEventsCountWithinTheGracePeriodAndAreDroppedAfterTheWindowClosed() {
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        // Stream time moves past the window end but not past end + grace: a late event still counts.
+        send(sync("c2", T0.plus(SIZE).plusSeconds(1), true, 100).build());
+        send(sync("c3", T0.plusSeconds(9), true, 100).build());
+        assertThat(emitted(WindowKind.TUMBLING)).isEmpty();
+
+        closeWindowsUpTo(T0.plus(SIZE));
+        var first = emitted(WindowKind.TUMBLING);
+        assertThat(scope(first, "global", T0).getEventCount()).isEqualTo(2);
+
+        // After the close the window is final: a later straggler is not counted and nothing is re-emitted.
+        send(sync("c4", T0.plusSeconds(2), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE.multipliedBy(3)));
+        var later = emitted(WindowKind.TUMBLING);
+        assertThat(later).noneMatch(r -> r.value().getWindowStart().equals(T0));
+        assertThat(scope(later, "global", T0.plus(SIZE)).getEventCount()).isEqualTo(2);
+    }
+
+    @Test
+    void duplicatesWithinTheHorizonCountOnce() throws Exception {
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE).withDedupHorizon(Duration.ofMinutes(1)));
+        SyncEvent event = sync("c1", T0.plusSeconds(1), true, 100).build();
+        send(event);
+        send(event);
+        send(SyncEvent.newBuilder(event).setEventTime(T0.plusSeconds(3)).build());
+        // The same id on the other topic is another event.
+        send(upload("c1", T0.plusSeconds(2), true, 100, 10)
+                .setEventId(event.getEventId())
+                .build());
+        closeWindowsUpTo(T0.plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .isEqualTo(2);
+
+        // Beyond the horizon the id is forgotten: a retry two minutes later counts again.
+        send(SyncEvent.newBuilder(event)
+                .setEventTime(T0.plus(Duration.ofMinutes(2)).plusSeconds(1))
+                .build());
+        closeWindowsUpTo(T0.plus(Duration.ofMinutes(2)).plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0.plus(Duration.ofMinutes(2)))
+                        .getEventCount())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void undecodableRecordsGoToTheDeadLetterTopicAndProcessingContinues() {
+        syncs.pipeInput("c1", "not avro".getBytes(StandardCharsets.UTF_8), T0);
+        byte[] truncated = AvroCodec.of(UploadEvent.class)
+                .encode(upload("c2", T0, true, 1, 1).build());
+        uploads.pipeInput("c2", java.util.Arrays.copyOf(truncated, 12), T0);
+        send(sync("c3", T0.plusSeconds(1), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .isEqualTo(1);
+        assertThat(undecodable).hasSize(2);
+        ProducerRecord<byte[], byte[]> first = undecodable.get(0);
+        assertThat(first.topic()).isEqualTo("telemetry.dlq");
+        assertThat(new String(first.key(), StandardCharsets.UTF_8)).isEqualTo("c1");
+        assertThat(first.value()).isEqualTo("not avro".getBytes(StandardCharsets.UTF_8));
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.STAGE))
+                .isEqualTo("DESERIALIZATION");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.CODE))
+                .isEqualTo("NOT_SINGLE_OBJECT");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                .isEqualTo("telemetry.sync");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.SOURCE_PARTITION))
+                .isEqualTo("0");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                .isEqualTo("0");
+        assertThat(DeadLetterHeaders.read(undecodable.get(1).headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                .isEqualTo("telemetry.upload");
+        assertThat(DeadLetterHeaders.read(undecodable.get(1).headers(), DeadLetterHeaders.CODE))
+                .isEqualTo("MALFORMED");
+    }
+
+    @Test
+    void invalidEventsGoToTheDeadLetterTopicWithTheirReasonAndSource() {
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        send(sync("c1", T0.plusSeconds(1), true, -5).build());
+        send(sync("c1", T0.plus(Duration.ofHours(1)), true, 5).build());
+        send(sync("c1", T0.minus(Duration.ofDays(8)), true, 5).build());
+        send(sync("c1", T0.plusSeconds(1), true, 5).setEventId(" ").build());
+        send(sync("c1", T0.plusSeconds(1), true, 5).setTable("x".repeat(300)).build());
+        send(upload("c1", T0.plusSeconds(1), true, 5, -1).build());
+        send(sync("c2", T0.plusSeconds(2), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .as("valid events around the invalid ones still count")
+                .isEqualTo(2);
+        var dead = dlq.readRecordsToList();
+        assertThat(dead)
+                .extracting(r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.CODE))
+                .containsExactly(
+                        "NEGATIVE_VALUE",
+                        "FUTURE_TIMESTAMP",
+                        "EXPIRED_TIMESTAMP",
+                        "MISSING_FIELD",
+                        "OVERSIZED_FIELD",
+                        "NEGATIVE_VALUE");
+        var first = dead.get(0);
+        assertThat(first.key()).isEqualTo("c1");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.STAGE))
+                .isEqualTo("VALIDATION");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.REASON))
+                .contains("durationMs");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                .isEqualTo("telemetry.sync");
+        assertThat(DeadLetterHeaders.read(first.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                .isEqualTo("1");
+        assertThat(AvroCodec.of(SyncEvent.class).decode(first.value()).getDurationMs())
+                .isEqualTo(-5);
+        assertThat(DeadLetterHeaders.read(dead.get(5).headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                .isEqualTo("telemetry.upload");
+    }
+
+    @Test
+    void hoppingWindowsOverlapAndAreEmittedWhenClosed() {
+        // Hopping windows of 30 s advancing by 10 s: an event at T0+15s is in the windows starting T0-10, T0, T0+10.
+        send(sync("c1", T0.plusSeconds(15), true, 100).build());
+        send(sync("c2", T0.plusSeconds(25), true, 100).build());
+        closeWindowsUpTo(T0.plusSeconds(40));
+
+        var hopping = emitted(WindowKind.HOPPING);
+        assertThat(hopping)
+                .filteredOn(r -> r.value().getScopeKey().equals("global"))
+                .extracting(r -> r.value().getWindowStart(), r -> r.value().getEventCount())
+                .contains(
+                        org.assertj.core.groups.Tuple.tuple(T0.minusSeconds(10), 1L),
+                        org.assertj.core.groups.Tuple.tuple(T0, 2L),
+                        org.assertj.core.groups.Tuple.tuple(T0.plusSeconds(10), 2L));
+        assertThat(scope(hopping, "global", T0).getWindowEnd()).isEqualTo(T0.plusSeconds(30));
+    }
+}
