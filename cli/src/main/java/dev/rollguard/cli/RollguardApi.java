@@ -1,0 +1,231 @@
+package dev.rollguard.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/** The services' REST APIs as the demo, the end-to-end test and the CLI use them (docs/contracts.md). */
+public final class RollguardApi {
+
+    /** An HTTP answer: status, parsed JSON body (missing when empty or not JSON) and headers. */
+    public record Answer(int status, JsonNode body, Map<String, java.util.List<String>> headers, String text) {
+        public boolean ok() {
+            return status >= 200 && status < 300;
+        }
+
+        public String header(String name) {
+            return headers.entrySet().stream()
+                    .filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .flatMap(e -> e.getValue().stream())
+                    .findFirst()
+                    .orElse(null);
+        }
+
+        /** This answer if successful, else an exception naming the request's error code and message. */
+        public Answer orThrow(String what) {
+            if (!ok()) {
+                throw new IllegalStateException(what + " failed: HTTP " + status + " " + text);
+            }
+            return this;
+        }
+    }
+
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpClient http = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(3))
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+    private final Endpoints endpoints;
+
+    /** Where the services are and the tokens to use. */
+    public record Endpoints(
+            String flagService,
+            String metricsIngest,
+            String alertService,
+            String rollbackService,
+            String adminToken,
+            String clientToken,
+            String producerToken) {
+
+        /** From the environment written by {@code bin/rollguard up} ({@code .rollguard/env}). */
+        public static Endpoints fromEnvironment(Map<String, String> env) {
+            return new Endpoints(
+                    env.getOrDefault("ROLLGUARD_FLAG_SERVICE_URL", "http://127.0.0.1:8081"),
+                    env.getOrDefault("ROLLGUARD_METRICS_INGEST_URL", "http://127.0.0.1:8082"),
+                    env.getOrDefault("ROLLGUARD_ALERT_SERVICE_URL", "http://127.0.0.1:8083"),
+                    env.getOrDefault("ROLLGUARD_ROLLBACK_SERVICE_URL", "http://127.0.0.1:8084"),
+                    env.get("ROLLGUARD_ADMIN_TOKEN"),
+                    env.get("ROLLGUARD_CLIENT_TOKEN"),
+                    env.get("ROLLGUARD_PRODUCER_TOKEN"));
+        }
+    }
+
+    public RollguardApi(Endpoints endpoints) {
+        this.endpoints = endpoints;
+    }
+
+    public Endpoints endpoints() {
+        return endpoints;
+    }
+
+    // --- flag-service ---------------------------------------------------------------------------------------
+
+    public Answer flag(String key) {
+        return send("GET", endpoints.flagService() + "/api/flags/" + key, endpoints.adminToken(), null, Map.of());
+    }
+
+    public Answer flags() {
+        return send("GET", endpoints.flagService() + "/api/flags", endpoints.adminToken(), null, Map.of());
+    }
+
+    public Answer createFlag(JsonNode flag) {
+        return send("POST", endpoints.flagService() + "/api/flags", endpoints.adminToken(), flag, Map.of());
+    }
+
+    public Answer updateFlag(String key, JsonNode changes, String etag) {
+        return send(
+                "PATCH",
+                endpoints.flagService() + "/api/flags/" + key,
+                endpoints.adminToken(),
+                changes,
+                Map.of("If-Match", etag));
+    }
+
+    public Answer kill(String key, String reason) {
+        return send(
+                "POST",
+                endpoints.flagService() + "/api/flags/" + key + "/kill",
+                endpoints.adminToken(),
+                JSON.createObjectNode().put("reason", reason),
+                Map.of());
+    }
+
+    public Answer unkill(String key, String reason) {
+        return send(
+                "POST",
+                endpoints.flagService() + "/api/flags/" + key + "/unkill",
+                endpoints.adminToken(),
+                JSON.createObjectNode().put("reason", reason),
+                Map.of());
+    }
+
+    /** {@code action}: advance, revert or set (with {@code stage}). */
+    public Answer stage(String key, String action, Integer stage, String reason) {
+        var body = JSON.createObjectNode().put("action", action).put("reason", reason);
+        if (stage != null) {
+            body.put("stage", stage);
+        }
+        return send(
+                "POST",
+                endpoints.flagService() + "/api/flags/" + key + "/stage",
+                endpoints.adminToken(),
+                body,
+                Map.of());
+    }
+
+    public Answer audit(String flagKey) {
+        return send(
+                "GET",
+                endpoints.flagService() + "/api/audit" + (flagKey == null ? "" : "?flag=" + encode(flagKey)),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    /** OFREP single-flag evaluation with the client token. */
+    public Answer evaluate(String key, String targetingKey) {
+        var body = JSON.createObjectNode();
+        body.putObject("context").put("targetingKey", targetingKey);
+        return send(
+                "POST",
+                endpoints.flagService() + "/ofrep/v1/evaluate/flags/" + key,
+                endpoints.clientToken(),
+                body,
+                Map.of());
+    }
+
+    // --- alert-service and rollback-service -----------------------------------------------------------------
+
+    public Answer rules() {
+        return send("GET", endpoints.alertService() + "/api/rules", endpoints.adminToken(), null, Map.of());
+    }
+
+    public Answer createRule(JsonNode rule) {
+        return send("POST", endpoints.alertService() + "/api/rules", endpoints.adminToken(), rule, Map.of());
+    }
+
+    public Answer deleteRule(String id) {
+        return send("DELETE", endpoints.alertService() + "/api/rules/" + id, endpoints.adminToken(), null, Map.of());
+    }
+
+    public Answer alerts(String query) {
+        return send(
+                "GET",
+                endpoints.alertService() + "/api/alerts" + (query == null ? "" : "?" + query),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    public Answer rollbacks(String flagKey) {
+        return send(
+                "GET",
+                endpoints.rollbackService() + "/api/rollbacks" + (flagKey == null ? "" : "?flag=" + encode(flagKey)),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    // --- plumbing -------------------------------------------------------------------------------------------
+
+    public Answer send(String method, String url, String token, JsonNode body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(15))
+                .header("Accept", "application/json");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        headers.forEach(request::header);
+        if (body != null) {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        try {
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json;
+            try {
+                json = response.body().isBlank() ? MissingNode.getInstance() : JSON.readTree(response.body());
+            } catch (IOException notJson) {
+                json = MissingNode.getInstance();
+            }
+            return new Answer(response.statusCode(), json, response.headers().map(), response.body());
+        } catch (java.net.ConnectException e) {
+            throw new UncheckedIOException(
+                    "cannot reach " + URI.create(url).resolve("/") + " (is the service running? bin/rollguard status)",
+                    e);
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new UncheckedIOException(method + " " + url + ": " + why, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static String encode(String value) {
+        return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    }
+}

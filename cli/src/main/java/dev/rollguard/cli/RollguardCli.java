@@ -1,0 +1,533 @@
+package dev.rollguard.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * The operator commands of {@code bin/rollguard}. Endpoints and tokens come from the environment ({@code . .rollguard/env}
+ * for the local stack): ROLLGUARD_FLAG_SERVICE_URL, ROLLGUARD_METRICS_INGEST_URL, ROLLGUARD_ALERT_SERVICE_URL,
+ * ROLLGUARD_ROLLBACK_SERVICE_URL and ROLLGUARD_ADMIN_TOKEN. Tables by default, {@code -o json} for scripts; any
+ * failure exits non-zero with the service's error code and message.
+ */
+@Command(
+        name = "rollguard",
+        mixinStandardHelpOptions = true,
+        description = "Operate Rollguard: flags, kill switches, stages, alerts, rollbacks, reports and the audit log.",
+        subcommands = {
+            RollguardCli.Flags.class,
+            RollguardCli.Flag.class,
+            RollguardCli.Kill.class,
+            RollguardCli.Unkill.class,
+            RollguardCli.Stage.class,
+            RollguardCli.KillSwitch.class,
+            RollguardCli.Alerts.class,
+            RollguardCli.Rollbacks.class,
+            RollguardCli.Report.class,
+            RollguardCli.Audit.class
+        })
+public final class RollguardCli {
+
+    /** An API call that failed; its message is what the operator sees. */
+    static final class ApiException extends RuntimeException {
+        ApiException(String message) {
+            super(message);
+        }
+    }
+
+    @Option(
+            names = {"-o", "--output"},
+            defaultValue = "table",
+            scope = CommandLine.ScopeType.INHERIT,
+            description = "Output format: table or json (default ${DEFAULT-VALUE}).")
+    String output;
+
+    final PrintStream out;
+    final RollguardApi api;
+
+    RollguardCli(RollguardApi api, PrintStream out) {
+        this.api = api;
+        this.out = out;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(new RollguardApi(RollguardApi.Endpoints.fromEnvironment(System.getenv())), System.out, args));
+    }
+
+    /** Runs one command line; returns the exit code (0 ok, 1 failed call, 2 usage error). */
+    static int run(RollguardApi api, PrintStream out, String... args) {
+        CommandLine cli = new CommandLine(new RollguardCli(api, out));
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("error: " + e.getMessage());
+            return 1;
+        });
+        return cli.execute(args);
+    }
+
+    boolean json() {
+        if (!output.equals("table") && !output.equals("json")) {
+            throw new ApiException("--output must be table or json, was " + output);
+        }
+        return output.equals("json");
+    }
+
+    void printJson(JsonNode node) {
+        try {
+            out.println(
+                    RollguardApi.JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node));
+        } catch (IOException e) {
+            throw new ApiException(e.getMessage());
+        }
+    }
+
+    static RollguardApi.Answer check(RollguardApi.Answer answer, String what) {
+        if (!answer.ok()) {
+            JsonNode body = answer.body();
+            String code = body.path("code").asText("HTTP_" + answer.status());
+            String message = body.path("message").asText(answer.text());
+            throw new ApiException(what + " failed (" + answer.status() + " " + code + "): " + message);
+        }
+        return answer;
+    }
+
+    static String text(JsonNode node, String field) {
+        JsonNode value = node.path(field);
+        return value.isMissingNode() || value.isNull() ? null : value.asText();
+    }
+
+    static String percent(JsonNode value) {
+        return value.isNumber() ? trim(value.asDouble()) + " %" : null;
+    }
+
+    static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : String.format("%.2f", d);
+    }
+
+    static String state(JsonNode flag) {
+        if (flag.path("archived").asBoolean()) {
+            return "archived";
+        }
+        if (flag.path("killed").asBoolean()) {
+            return "KILLED";
+        }
+        if (!flag.path("enabled").asBoolean()) {
+            return "off";
+        }
+        return flag.path("paused").asBoolean() ? "on (paused)" : "on";
+    }
+
+    static String stage(JsonNode flag) {
+        JsonNode stages = flag.path("stages");
+        JsonNode current = flag.path("currentStage");
+        if (!stages.isArray() || stages.isEmpty() || !current.isInt()) {
+            return null;
+        }
+        return (current.asInt() + 1) + "/" + stages.size() + " "
+                + stages.path(current.asInt()).path("name").asText();
+    }
+
+    static String guard(JsonNode flag) {
+        JsonNode policy = flag.path("guardPolicy");
+        if (policy.isMissingNode() || policy.isNull()) {
+            return null;
+        }
+        return policy.path("action").asText() + (policy.path("dryRun").asBoolean() ? " (dry run)" : "");
+    }
+
+    abstract static class Base implements Callable<Integer> {
+        @ParentCommand
+        RollguardCli root;
+    }
+
+    abstract static class Change extends Base {
+        @Option(names = "--reason", required = true, description = "Why; recorded in the audit log.")
+        String reason;
+
+        int printFlag(RollguardApi.Answer answer, String done) {
+            JsonNode flag = answer.body();
+            if (root.json()) {
+                root.printJson(flag);
+            } else {
+                root.out.printf(
+                        "%s: %s (state %s, version %s)%n",
+                        flag.path("key").asText(),
+                        done,
+                        state(flag),
+                        flag.path("version").asText());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "flags", description = "List flags: key, state, stage, rollout, guard policy, last change.")
+    static final class Flags extends Base {
+        @Option(names = "--search", description = "Only flags whose key contains this text.")
+        String search;
+
+        @Override
+        public Integer call() {
+            JsonNode flags = check(root.api.flags(), "listing flags").body();
+            JsonNode items = flags.isArray() ? flags : flags.path("items");
+            if (root.json()) {
+                root.printJson(items);
+                return 0;
+            }
+            Table table = new Table("KEY", "STATE", "STAGE", "ROLLOUT", "GUARD", "UPDATED", "BY");
+            for (JsonNode f : items) {
+                if (search != null && !f.path("key").asText().contains(search)) {
+                    continue;
+                }
+                table.row(
+                        f.path("key").asText(),
+                        state(f),
+                        stage(f),
+                        percent(f.path("rolloutPercentage")),
+                        guard(f),
+                        text(f, "updatedAt"),
+                        text(f, "updatedBy"));
+            }
+            table.print(root.out);
+            return 0;
+        }
+    }
+
+    @Command(name = "flag", description = "Show one flag.")
+    static final class Flag extends Base {
+        @Parameters(paramLabel = "KEY")
+        String key;
+
+        @Override
+        public Integer call() {
+            JsonNode f = check(root.api.flag(key), "reading flag " + key).body();
+            if (root.json()) {
+                root.printJson(f);
+                return 0;
+            }
+            PrintStream out = root.out;
+            out.printf("Key:          %s%n", f.path("key").asText());
+            out.printf("Description:  %s%n", f.path("description").asText(""));
+            out.printf("Owner:        %s%n", f.path("owner").asText("-"));
+            out.printf(
+                    "State:        %s%s%n",
+                    state(f),
+                    f.path("killed").asBoolean() ? " — " + f.path("killReason").asText() : "");
+            out.printf("Rollout:      %s%n", percent(f.path("rolloutPercentage")));
+            out.printf("Stage:        %s%n", stage(f) == null ? "-" : stage(f));
+            out.printf("Parent:       %s%n", f.path("parent").asText("-"));
+            out.printf("Allow-list:   %s%n", f.path("allowList"));
+            out.printf("Deny-list:    %s%n", f.path("denyList"));
+            out.printf(
+                    "Guard policy: %s, cooldown %s s%n",
+                    guard(f), f.path("guardPolicy").path("cooldownSeconds").asText("-"));
+            out.printf(
+                    "Version:      %s (updated %s by %s)%n",
+                    f.path("version").asText(),
+                    f.path("updatedAt").asText("-"),
+                    f.path("updatedBy").asText("-"));
+            return 0;
+        }
+    }
+
+    @Command(name = "kill", description = "Switch a flag off for everyone, now.")
+    static final class Kill extends Change {
+        @Parameters(paramLabel = "KEY")
+        String key;
+
+        @Override
+        public Integer call() {
+            return printFlag(check(root.api.kill(key, reason), "killing " + key), "killed");
+        }
+    }
+
+    @Command(name = "unkill", description = "Lift a flag's kill switch (the flag serves its rollout again).")
+    static final class Unkill extends Change {
+        @Parameters(paramLabel = "KEY")
+        String key;
+
+        @Override
+        public Integer call() {
+            return printFlag(check(root.api.unkill(key, reason), "un-killing " + key), "kill switch lifted");
+        }
+    }
+
+    @Command(name = "stage", description = "Move a flag's rollout: next, back, or set N (1-based stage number).")
+    static final class Stage extends Base {
+        @Parameters(index = "0", paramLabel = "KEY")
+        String key;
+
+        @Parameters(index = "1", paramLabel = "next|back|set")
+        String move;
+
+        @Parameters(index = "2", arity = "0..1", paramLabel = "N")
+        Integer number;
+
+        @Option(
+                names = "--reason",
+                defaultValue = "changed from the CLI",
+                description = "Why (default: ${DEFAULT-VALUE}).")
+        String reason;
+
+        @Override
+        public Integer call() {
+            String action =
+                    switch (move) {
+                        case "next" -> "advance";
+                        case "back" -> "revert";
+                        case "set" -> "set";
+                        default -> throw new ApiException("stage takes next, back or set N; got " + move);
+                    };
+            if (action.equals("set") && number == null) {
+                throw new ApiException("stage KEY set N needs the stage number N");
+            }
+            Integer index = number == null ? null : number - 1;
+            JsonNode f = check(root.api.stage(key, action, index, reason), "changing the stage of " + key)
+                    .body();
+            if (root.json()) {
+                root.printJson(f);
+            } else {
+                root.out.printf("%s: stage %s, rollout %s%n", key, stage(f), percent(f.path("rolloutPercentage")));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "kill-switch",
+            description = "The global kill switch: on (every flag serves its off value), off, or show it.")
+    static final class KillSwitch extends Base {
+        @Parameters(arity = "0..1", paramLabel = "on|off")
+        String state;
+
+        @Option(names = "--reason", description = "Why; required to switch.")
+        String reason;
+
+        @Override
+        public Integer call() {
+            String url = root.api.endpoints().flagService() + "/api/kill-switch";
+            String token = root.api.endpoints().adminToken();
+            RollguardApi.Answer answer;
+            if (state == null) {
+                answer = check(root.api.send("GET", url, token, null, Map.of()), "reading the kill switch");
+            } else {
+                if (reason == null || reason.isBlank()) {
+                    throw new ApiException("kill-switch " + state + " needs --reason");
+                }
+                var body = RollguardApi.JSON.createObjectNode().put("reason", reason);
+                answer = switch (state) {
+                    case "on" ->
+                        check(root.api.send("POST", url, token, body, Map.of()), "switching the kill switch on");
+                    case "off" ->
+                        check(root.api.send("DELETE", url, token, body, Map.of()), "switching the kill switch off");
+                    default -> throw new ApiException("kill-switch takes on or off; got " + state);
+                };
+            }
+            if (root.json()) {
+                root.printJson(answer.body());
+            } else {
+                JsonNode b = answer.body();
+                boolean on = b.path("active")
+                        .asBoolean(b.path("killed").asBoolean(b.path("on").asBoolean()));
+                root.out.printf(
+                        "global kill switch: %s%s%n",
+                        on ? "ON" : "off",
+                        b.hasNonNull("reason") ? " — " + b.path("reason").asText() : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "alerts", description = "Active alerts (--all for history); --watch streams changes live.")
+    static final class Alerts extends Base {
+        @Option(names = "--all", description = "Include resolved alerts.")
+        boolean all;
+
+        @Option(
+                names = {"-w", "--watch"},
+                description = "After the list, print alert changes as they happen (Ctrl-C to stop).")
+        boolean watch;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            JsonNode alerts = check(root.api.alerts(all ? null : "state=active"), "listing alerts")
+                    .body();
+            JsonNode items = alerts.isArray() ? alerts : alerts.path("items");
+            Table table = new Table("STATUS", "SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE");
+            if (root.json()) {
+                root.printJson(items);
+            } else {
+                items.forEach(a -> addAlert(table, a));
+                table.print(root.out);
+            }
+            if (watch) {
+                watch();
+            }
+            return 0;
+        }
+
+        static void addAlert(Table table, JsonNode a) {
+            table.row(
+                    text(a, "status"),
+                    text(a, "severity"),
+                    text(a, "ruleName"),
+                    a.hasNonNull("flagKey")
+                            ? "flag " + a.path("flagKey").asText()
+                                    + (a.hasNonNull("cohort")
+                                            ? "/" + a.path("cohort").asText().toLowerCase()
+                                            : "")
+                            : text(a, "scopeKey"),
+                    a.path("observedValue").isNumber()
+                            ? trim(a.path("observedValue").asDouble())
+                            : null,
+                    a.path("threshold").isNumber() ? trim(a.path("threshold").asDouble()) : null,
+                    text(a, "startsAt"));
+        }
+
+        private void watch() throws IOException, InterruptedException {
+            HttpRequest request = HttpRequest.newBuilder(
+                            URI.create(root.api.endpoints().alertService() + "/api/alerts/stream"))
+                    .header("Accept", "text/event-stream")
+                    .header("Authorization", "Bearer " + root.api.endpoints().adminToken())
+                    .build();
+            HttpResponse<java.io.InputStream> response =
+                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+            if (response.statusCode() != 200) {
+                throw new ApiException("watching alerts failed: HTTP " + response.statusCode());
+            }
+            try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    if (!line.startsWith("data:")) {
+                        continue;
+                    }
+                    JsonNode alert =
+                            RollguardApi.JSON.readTree(line.substring(5).strip());
+                    if (root.json()) {
+                        root.out.println(alert);
+                    } else {
+                        Table row = new Table("STATUS", "SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE");
+                        addAlert(row, alert.has("alert") ? alert.get("alert") : alert);
+                        var buffer = new java.io.ByteArrayOutputStream();
+                        row.print(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+                        String[] lines = buffer.toString(StandardCharsets.UTF_8).split("\n");
+                        root.out.println(lines[lines.length - 1]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Command(name = "rollbacks", description = "What the rollback-service did, newest first.")
+    static final class Rollbacks extends Base {
+        @Option(names = "--flag", description = "Only this flag.")
+        String flag;
+
+        @Override
+        public Integer call() {
+            JsonNode list = check(root.api.rollbacks(flag), "listing rollbacks").body();
+            JsonNode items = list.isArray() ? list : list.path("items");
+            if (root.json()) {
+                root.printJson(items);
+                return 0;
+            }
+            Table table = new Table("WHEN", "FLAG", "ACTION", "OUTCOME", "RULE", "VALUE", "THRESHOLD", "BREACH->FLIP");
+            for (JsonNode r : items) {
+                table.row(
+                        text(r, "alertReceivedAt"),
+                        text(r, "flagKey"),
+                        text(r, "action"),
+                        text(r, "outcome"),
+                        text(r, "ruleName"),
+                        r.path("observedValue").isNumber()
+                                ? trim(r.path("observedValue").asDouble())
+                                : null,
+                        r.path("threshold").isNumber()
+                                ? trim(r.path("threshold").asDouble())
+                                : null,
+                        breachToFlip(r));
+            }
+            table.print(root.out);
+            return 0;
+        }
+
+        static String breachToFlip(JsonNode r) {
+            try {
+                var breach = java.time.Instant.parse(r.path("firstBreachAt").asText());
+                var flip = java.time.Instant.parse(r.path("flagChangedAt").asText());
+                return trim(java.time.Duration.between(breach, flip).toMillis() / 1000.0) + " s";
+            } catch (RuntimeException notThere) {
+                return null;
+            }
+        }
+    }
+
+    @Command(name = "report", description = "The replication health report (metrics-ingest).")
+    static final class Report extends Base {
+        @Option(names = "--flag", description = "Only telemetry of this flag's cohorts.")
+        String flag;
+
+        @Option(names = "--cohort", description = "treatment or control (with --flag).")
+        String cohort;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            StringBuilder url = new StringBuilder(root.api.endpoints().metricsIngest() + "/api/health-report");
+            String sep = "?";
+            if (flag != null) {
+                url.append(sep).append("flag=").append(URLEncoder.encode(flag, StandardCharsets.UTF_8));
+                sep = "&";
+            }
+            if (cohort != null) {
+                url.append(sep).append("cohort=").append(URLEncoder.encode(cohort, StandardCharsets.UTF_8));
+            }
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url.toString()))
+                    .header("Accept", root.json() ? "application/json" : "text/plain")
+                    .header("Authorization", "Bearer " + root.api.endpoints().adminToken())
+                    .build();
+            HttpResponse<String> response =
+                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new ApiException(
+                        "reading the health report failed: HTTP " + response.statusCode() + " " + response.body());
+            }
+            root.out.println(response.body());
+            return 0;
+        }
+    }
+
+    @Command(name = "audit", description = "The flag-service audit log, newest first.")
+    static final class Audit extends Base {
+        @Option(names = "--flag", description = "Only this flag.")
+        String flag;
+
+        @Override
+        public Integer call() {
+            JsonNode list = check(root.api.audit(flag), "reading the audit log").body();
+            JsonNode items = list.isArray() ? list : list.path("items");
+            if (root.json()) {
+                root.printJson(items);
+                return 0;
+            }
+            Table table = new Table("WHEN", "FLAG", "ACTION", "ACTOR", "REASON");
+            items.forEach(e -> table.row(
+                    text(e, "at"), text(e, "flagKey"), text(e, "action"), text(e, "actor"), text(e, "reason")));
+            table.print(root.out);
+            return 0;
+        }
+    }
+}
