@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
 import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.rollback.testing.FakeFlagServiceResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,7 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /** The service boots against the real broker and database and reports its health and metrics. */
 @QuarkusTest
-@QuarkusTestResource(value = InfraTestResource.class, initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_rollbacks"))
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_rollbacks"))
+@QuarkusTestResource(FakeFlagServiceResource.class)
 class HealthTest {
 
     @Test

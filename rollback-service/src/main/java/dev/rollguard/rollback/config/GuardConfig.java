@@ -1,17 +1,122 @@
 package dev.rollguard.rollback.config;
 
+import dev.rollguard.schemas.event.GuardAction;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 
 /** Configuration of the rollback-service. */
 @ConfigMapping(prefix = "rollback-service")
 public interface GuardConfig {
 
-    /** Base URL of the flag-service admin API. */
-    @WithDefault("http://127.0.0.1:8081")
-    String flagServiceUrl();
-
     /** When true, every action is recorded but no flag is changed, whatever the flag's own policy says. */
     @WithDefault("false")
     boolean dryRun();
+
+    /** What to do with a critical alert whose scope names no flag (table, platform, global). */
+    @WithDefault("NOTIFY")
+    ScopelessPolicy scopeless();
+
+    /** The flag-service the guard reads policies from and applies actions through. */
+    FlagService flagService();
+
+    /** Policy applied to a flag that declares none. */
+    DefaultPolicy defaultPolicy();
+
+    /** Retries of work that failed for a reason expected to pass (flag-service, database or broker unavailable). */
+    Retry retry();
+
+    /** Measurement of when a kill becomes visible to clients on the OFREP endpoint. */
+    Visibility visibility();
+
+    /** API tokens (from ROLLGUARD_ADMIN_TOKEN, ROLLGUARD_SERVICE_TOKEN, ROLLGUARD_CLIENT_TOKEN). */
+    Tokens tokens();
+
+    /** Kafka topics the service manages itself. */
+    Kafka kafka();
+
+    /** How scope-less critical alerts are handled: they never change a flag. */
+    enum ScopelessPolicy {
+        /** Record a NOTIFY_ONLY action (history and rollbacks topic) and change nothing. */
+        NOTIFY,
+        /** Count the alert in the metrics and otherwise ignore it. */
+        IGNORE
+    }
+
+    interface FlagService {
+        /** Base URL of the flag-service admin and OFREP APIs. */
+        @WithDefault("http://127.0.0.1:8081")
+        String url();
+
+        /** Time allowed to open a connection to the flag-service. */
+        @WithDefault("1s")
+        Duration connectTimeout();
+
+        /** Time allowed for one flag-service answer. */
+        @WithDefault("3s")
+        Duration readTimeout();
+    }
+
+    interface DefaultPolicy {
+        /** Action for a flag without a guard policy. */
+        @WithDefault("KILL")
+        GuardAction action();
+
+        /** Cooldown for a flag without a guard policy. */
+        @WithDefault("300")
+        long cooldownSeconds();
+    }
+
+    interface Retry {
+        /** First wait before retrying. */
+        @WithDefault("200ms")
+        Duration initialBackoff();
+
+        /** Longest wait between two retries; the guard retries without limit so that no alert is lost. */
+        @WithDefault("30s")
+        Duration maxBackoff();
+    }
+
+    interface Visibility {
+        /** Whether to poll OFREP after a kill until clients see it. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Pause between two OFREP polls. */
+        @WithDefault("20ms")
+        Duration pollInterval();
+
+        /** Longest time to wait for the kill to show on OFREP before recording it as not seen. */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** Targeting key of the probe evaluation. */
+        @WithDefault("rollguard-visibility-probe")
+        String targetingKey();
+    }
+
+    interface Tokens {
+        /** Token that may read the rollback history. */
+        String admin();
+
+        /** Token sent to the flag-service for reads and guard actions. */
+        String service();
+
+        /** Token sent to the OFREP endpoint to measure visibility. */
+        String client();
+    }
+
+    interface Kafka {
+        /** Create the alerts dead-letter topic at start when it is missing (the broker does not auto-create). */
+        @WithDefault("true")
+        boolean createDeadLetterTopic();
+
+        /** Partitions of the dead-letter topic when the service creates it. */
+        @WithDefault("1")
+        int deadLetterPartitions();
+
+        /** Replication factor of the dead-letter topic when the service creates it. */
+        @WithDefault("1")
+        short deadLetterReplicationFactor();
+    }
 }

@@ -1,0 +1,90 @@
+package dev.rollguard.rollback.client;
+
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+
+/**
+ * The endpoints of the flag-service the guard uses (docs/contracts.md). There is deliberately no call that enables,
+ * resumes or advances a flag: the guard only ever reduces exposure.
+ *
+ * <p>Answers are raw responses so that {@link FlagServiceClient} can tell a missing flag, a refusal and an outage
+ * apart.
+ */
+@Path("/")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public interface FlagServiceApi {
+
+    String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    @GET
+    @Path("api/flags/{key}")
+    Uni<Response> getFlag(@PathParam("key") String key, @HeaderParam("Authorization") String authorization);
+
+    @POST
+    @Path("api/flags/{key}/kill")
+    Uni<Response> kill(
+            @PathParam("key") String key,
+            @HeaderParam("Authorization") String authorization,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            ReasonRequest body);
+
+    @POST
+    @Path("api/flags/{key}/stage")
+    Uni<Response> stage(
+            @PathParam("key") String key,
+            @HeaderParam("Authorization") String authorization,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            StageRequest body);
+
+    @POST
+    @Path("api/flags/{key}/pause")
+    Uni<Response> pause(
+            @PathParam("key") String key,
+            @HeaderParam("Authorization") String authorization,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            ReasonRequest body);
+
+    @POST
+    @Path("ofrep/v1/evaluate/flags/{key}")
+    Uni<Response> evaluate(
+            @PathParam("key") String key, @HeaderParam("Authorization") String authorization, OfrepRequest body);
+
+    /** Body of kill and pause. */
+    record ReasonRequest(String reason) {}
+
+    /** Body of a stage move; the guard only sends {@code revert}. */
+    record StageRequest(String action, String reason) {}
+
+    /** OFREP evaluation request. */
+    record OfrepRequest(Map<String, Object> context) {}
+
+    /** The parts of an OFREP answer the visibility probe reads. */
+    record OfrepResult(String key, String variant, String reason) {}
+
+    /** Error body of every Rollguard service. */
+    record ErrorBody(String code, String message) {}
+
+    /** The parts of the flag JSON the guard reads; other fields are ignored. */
+    record FlagBody(
+            String key,
+            Boolean enabled,
+            Boolean killed,
+            Boolean paused,
+            Integer currentStage,
+            GuardPolicyBody guardPolicy,
+            Long version,
+            String updatedAt) {}
+
+    /** A flag's guard policy as the flag-service serves it. */
+    record GuardPolicyBody(String action, Boolean dryRun, Long cooldownSeconds) {}
+}

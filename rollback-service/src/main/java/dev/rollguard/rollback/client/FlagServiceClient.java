@@ -1,0 +1,117 @@
+package dev.rollguard.rollback.client;
+
+import dev.rollguard.rollback.client.FlagServiceApi.ErrorBody;
+import dev.rollguard.rollback.client.FlagServiceApi.FlagBody;
+import dev.rollguard.rollback.client.FlagServiceApi.OfrepRequest;
+import dev.rollguard.rollback.client.FlagServiceApi.OfrepResult;
+import dev.rollguard.rollback.client.FlagServiceApi.ReasonRequest;
+import dev.rollguard.rollback.client.FlagServiceApi.StageRequest;
+import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.domain.FlagState;
+import dev.rollguard.rollback.mapping.FlagMapper;
+import dev.rollguard.schemas.event.GuardAction;
+import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The flag-service as the guard sees it: typed answers, with outages ({@link FlagServiceUnavailableException}, to be
+ * retried) told apart from refusals ({@link FlagServiceRejectedException}, final).
+ */
+@ApplicationScoped
+public class FlagServiceClient {
+
+    private final FlagServiceApi api;
+    private final FlagMapper mapper;
+    private final String serviceAuthorization;
+    private final String clientAuthorization;
+    private final String probeTargetingKey;
+
+    public FlagServiceClient(GuardConfig config, FlagMapper mapper) {
+        this.api = QuarkusRestClientBuilder.newBuilder()
+                .baseUri(URI.create(config.flagService().url()))
+                .connectTimeout(config.flagService().connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .readTimeout(config.flagService().readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                // Statuses are classified here (outage vs refusal), not turned into generic exceptions.
+                .disableDefaultMapper(true)
+                .build(FlagServiceApi.class);
+        this.mapper = mapper;
+        this.serviceAuthorization = "Bearer " + config.tokens().service();
+        this.clientAuthorization = "Bearer " + config.tokens().client();
+        this.probeTargetingKey = config.visibility().targetingKey();
+    }
+
+    /** The flag as the flag-service has it now; a null item when the flag does not exist. */
+    public Uni<FlagState> getFlag(String key) {
+        return transport(api.getFlag(key, serviceAuthorization), "GET flag " + key)
+                .map(response -> response.getStatus() == 404 ? null : flagOrFail(response, "GET flag " + key));
+    }
+
+    /**
+     * Applies a guard action. The idempotency key makes a repeated call (a retry after a lost answer, or the same
+     * alert read again after a crash) answer the first result instead of acting twice.
+     *
+     * @return the flag after the change
+     */
+    public Uni<FlagState> apply(GuardAction action, String key, String idempotencyKey, String reason) {
+        String what = action + " " + key;
+        Uni<Response> call =
+                switch (action) {
+                    case KILL -> api.kill(key, serviceAuthorization, idempotencyKey, new ReasonRequest(reason));
+                    case REVERT_STAGE ->
+                        api.stage(key, serviceAuthorization, idempotencyKey, new StageRequest("revert", reason));
+                    case PAUSE -> api.pause(key, serviceAuthorization, idempotencyKey, new ReasonRequest(reason));
+                    case NOTIFY_ONLY -> throw new IllegalArgumentException("NOTIFY_ONLY changes no flag");
+                };
+        return transport(call, what).map(response -> flagOrFail(response, what));
+    }
+
+    /** Whether a client evaluating the flag over OFREP now gets it switched off (reason DISABLED). */
+    public Uni<Boolean> isDisabledForClients(String key) {
+        return transport(
+                        api.evaluate(
+                                key, clientAuthorization, new OfrepRequest(Map.of("targetingKey", probeTargetingKey))),
+                        "OFREP " + key)
+                .map(response -> response.getStatus() == 200
+                        && "DISABLED"
+                                .equals(response.readEntity(OfrepResult.class).reason()));
+    }
+
+    private static Uni<Response> transport(Uni<Response> call, String what) {
+        return call.onFailure()
+                .transform(e -> new FlagServiceUnavailableException(
+                        what + ": flag-service unreachable (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                                + ")",
+                        e));
+    }
+
+    private FlagState flagOrFail(Response response, String what) {
+        int status = response.getStatus();
+        if (status >= 200 && status < 300) {
+            return mapper.toState(response.readEntity(FlagBody.class));
+        }
+        ErrorBody error = readError(response);
+        // 401/403 mean a token the flag-service does not know (yet): fixing the configuration must not lose the alert.
+        if (status >= 500 || status == 429 || status == 408 || status == 401 || status == 403) {
+            throw new FlagServiceUnavailableException(
+                    what + ": flag-service answered " + status + " " + error.code() + " " + error.message());
+        }
+        throw new FlagServiceRejectedException(status, error.code(), error.message());
+    }
+
+    private static ErrorBody readError(Response response) {
+        try {
+            ErrorBody body = response.readEntity(ErrorBody.class);
+            if (body != null && body.code() != null) {
+                return body;
+            }
+        } catch (RuntimeException unreadable) {
+            // not the JSON error of the contract (a proxy page, an empty body): fall back to the status alone
+        }
+        return new ErrorBody("HTTP_" + response.getStatus(), "");
+    }
+}

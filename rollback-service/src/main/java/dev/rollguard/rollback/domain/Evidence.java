@@ -1,0 +1,33 @@
+package dev.rollguard.rollback.domain;
+
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.ScopeType;
+import java.time.Instant;
+
+/** What the alert saw: the rule, the breaching value and the cohorts behind it. */
+public record Evidence(
+        String alertId,
+        String fingerprint,
+        String ruleId,
+        String ruleName,
+        String metric,
+        String comparator,
+        double threshold,
+        Double observedValue,
+        long sampleSize,
+        ScopeType scopeType,
+        String scopeKey,
+        Cohort cohort,
+        Comparison comparison,
+        Instant windowStart,
+        Instant windowEnd) {
+
+    /** Treatment against control, for comparative rules. */
+    public record Comparison(
+            double treatmentValue,
+            double controlValue,
+            long treatmentSamples,
+            long controlSamples,
+            Double pValue,
+            String method) {}
+}

@@ -1,0 +1,19 @@
+package dev.rollguard.rollback.domain;
+
+import java.time.Instant;
+
+/**
+ * What the guard needs to know about a flag, as the flag-service reported it.
+ *
+ * @param currentStage index of the rollout stage the flag is at, null when it follows no stage plan
+ * @param updatedAt when the flag-service committed this version, null when it did not say
+ */
+public record FlagState(
+        String key,
+        boolean enabled,
+        boolean killed,
+        boolean paused,
+        Integer currentStage,
+        GuardPolicy policy,
+        long version,
+        Instant updatedAt) {}

@@ -1,0 +1,152 @@
+package dev.rollguard.rollback.mapping;
+
+import dev.rollguard.rollback.domain.ActionState;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.Evidence;
+import dev.rollguard.rollback.domain.Evidence.Comparison;
+import dev.rollguard.rollback.domain.RollbackRecord;
+import dev.rollguard.rollback.domain.Timings;
+import dev.rollguard.rollback.rest.RollbackView;
+import dev.rollguard.rollback.rest.RollbackView.Latencies;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import java.time.Instant;
+
+/** Between the alert that came in, the stored action, the event that goes out and the REST view. */
+public final class RollbackMapper {
+
+    private RollbackMapper() {}
+
+    /** A new action for an alert: evidence and timings copied from the alert, the decision's outcome and reason. */
+    public static RollbackRecord newRecord(
+            AlertEvent alert,
+            String id,
+            String flagKey,
+            Decision decision,
+            Long flagVersionBefore,
+            Instant receivedAt) {
+        return new RollbackRecord(
+                id,
+                decision.changesFlag() ? ActionState.PENDING : ActionState.DONE,
+                flagKey,
+                decision.action(),
+                decision.outcome(),
+                decision.reason(),
+                decision.dryRun(),
+                evidence(alert),
+                flagVersionBefore,
+                null,
+                timings(alert, receivedAt),
+                false,
+                receivedAt);
+    }
+
+    static Evidence evidence(AlertEvent alert) {
+        CohortComparison c = alert.getComparison();
+        return new Evidence(
+                alert.getAlertId(),
+                alert.getFingerprint(),
+                alert.getRuleId(),
+                alert.getRuleName(),
+                alert.getMetric(),
+                alert.getComparator(),
+                alert.getThreshold(),
+                alert.getObservedValue(),
+                alert.getSampleSize(),
+                alert.getScopeType(),
+                alert.getScopeKey(),
+                alert.getCohort(),
+                c == null
+                        ? null
+                        : new Comparison(
+                                c.getTreatmentValue(),
+                                c.getControlValue(),
+                                c.getTreatmentSamples(),
+                                c.getControlSamples(),
+                                c.getPValue(),
+                                c.getMethod()),
+                alert.getWindowStart(),
+                alert.getWindowEnd());
+    }
+
+    static Timings timings(AlertEvent alert, Instant receivedAt) {
+        // The earliest breaching event is the truest start of the incident; the window start is the fallback.
+        Instant firstBreach =
+                alert.getFirstBreachEventTime() != null ? alert.getFirstBreachEventTime() : alert.getFirstBreachAt();
+        return new Timings(firstBreach, alert.getWindowClosedAt(), alert.getStartsAt(), receivedAt, null, null);
+    }
+
+    public static RollbackActionEvent toEvent(RollbackRecord r) {
+        Evidence e = r.evidence();
+        Comparison c = e.comparison();
+        Timings t = r.timings();
+        return RollbackActionEvent.newBuilder()
+                .setActionId(r.id())
+                .setFlagKey(r.flagKey())
+                .setAction(r.action())
+                .setOutcome(r.outcome())
+                .setReason(r.reason())
+                .setDryRun(r.dryRun())
+                .setAlertId(e.alertId())
+                .setAlertFingerprint(e.fingerprint())
+                .setRuleId(e.ruleId())
+                .setRuleName(e.ruleName())
+                .setMetric(e.metric())
+                .setComparator(e.comparator())
+                .setObservedValue(e.observedValue())
+                .setThreshold(e.threshold())
+                .setSampleSize(e.sampleSize())
+                .setScopeType(e.scopeType())
+                .setScopeKey(e.scopeKey())
+                .setCohort(e.cohort())
+                .setComparison(
+                        c == null
+                                ? null
+                                : CohortComparison.newBuilder()
+                                        .setTreatmentValue(c.treatmentValue())
+                                        .setControlValue(c.controlValue())
+                                        .setTreatmentSamples(c.treatmentSamples())
+                                        .setControlSamples(c.controlSamples())
+                                        .setPValue(c.pValue())
+                                        .setMethod(c.method())
+                                        .build())
+                .setWindowStart(e.windowStart())
+                .setWindowEnd(e.windowEnd())
+                .setFlagVersionBefore(r.flagVersionBefore())
+                .setFlagVersionAfter(r.flagVersionAfter())
+                .setFirstBreachAt(t.firstBreachAt())
+                .setWindowClosedAt(t.windowClosedAt())
+                .setAlertFiredAt(t.alertFiredAt())
+                .setAlertReceivedAt(t.alertReceivedAt())
+                .setFlagChangedAt(t.flagChangedAt())
+                .setVisibleAt(t.visibleAt())
+                .build();
+    }
+
+    public static RollbackView toView(RollbackRecord r) {
+        Timings t = r.timings();
+        return new RollbackView(
+                r.id(),
+                r.state().name(),
+                r.flagKey(),
+                r.action().name(),
+                r.outcome().name(),
+                r.reason(),
+                r.dryRun(),
+                r.published(),
+                r.evidence(),
+                r.flagVersionBefore(),
+                r.flagVersionAfter(),
+                t,
+                new Latencies(
+                        Timings.millisBetween(t.firstBreachAt(), t.windowClosedAt()),
+                        Timings.millisBetween(t.windowClosedAt(), t.alertFiredAt()),
+                        Timings.millisBetween(t.alertFiredAt(), t.alertReceivedAt()),
+                        Timings.millisBetween(t.alertReceivedAt(), t.flagChangedAt()),
+                        Timings.millisBetween(t.flagChangedAt(), t.visibleAt()),
+                        Timings.millisBetween(t.firstBreachAt(), t.flagChangedAt()),
+                        Timings.millisBetween(t.firstBreachAt(), t.visibleAt())),
+                r.createdAt());
+    }
+}

@@ -1,0 +1,254 @@
+package dev.rollguard.rollback.repository;
+
+import dev.rollguard.rollback.domain.ActionState;
+import dev.rollguard.rollback.domain.Evidence;
+import dev.rollguard.rollback.domain.Evidence.Comparison;
+import dev.rollguard.rollback.domain.RollbackRecord;
+import dev.rollguard.rollback.domain.Timings;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.ScopeType;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.StreamSupport;
+
+/** The guard's actions in PostgreSQL (table rollback_action), through the reactive client. */
+@ApplicationScoped
+public class RollbackRepository {
+
+    private static final List<String> COLUMNS = List.of(
+            "id",
+            "state",
+            "flag_key",
+            "action",
+            "outcome",
+            "reason",
+            "dry_run",
+            "alert_id",
+            "alert_fingerprint",
+            "rule_id",
+            "rule_name",
+            "metric",
+            "comparator",
+            "threshold",
+            "observed_value",
+            "sample_size",
+            "scope_type",
+            "scope_key",
+            "cohort",
+            "cmp_treatment_value",
+            "cmp_control_value",
+            "cmp_treatment_samples",
+            "cmp_control_samples",
+            "cmp_p_value",
+            "cmp_method",
+            "window_start",
+            "window_end",
+            "flag_version_before",
+            "flag_version_after",
+            "first_breach_at",
+            "window_closed_at",
+            "alert_fired_at",
+            "alert_received_at",
+            "flag_changed_at",
+            "visible_at",
+            "published",
+            "created_at");
+
+    private static final String INSERT = "insert into rollback_action (" + String.join(", ", COLUMNS) + ") values ("
+            + IntStream.rangeClosed(1, COLUMNS.size()).mapToObj(i -> "$" + i).collect(Collectors.joining(", "))
+            + ") on conflict (id) do nothing";
+
+    private final Pool pool;
+
+    public RollbackRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** The action stored under this idempotency key; a null item when there is none. */
+    public Uni<RollbackRecord> findById(String id) {
+        return pool.preparedQuery("select * from rollback_action where id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
+    }
+
+    /** Stores a new action; false when one with the same id already exists (the first one stays). */
+    public Uni<Boolean> insert(RollbackRecord record) {
+        return pool.preparedQuery(INSERT).execute(toTuple(record)).map(rows -> rows.rowCount() == 1);
+    }
+
+    /** Records the final outcome of a pending action. */
+    public Uni<Void> complete(RollbackRecord record) {
+        return pool.preparedQuery("update rollback_action set state = $2, outcome = $3, reason = $4,"
+                        + " flag_version_after = $5, flag_changed_at = $6 where id = $1")
+                .execute(Tuple.from(Arrays.asList(
+                        record.id(),
+                        record.state().name(),
+                        record.outcome().name(),
+                        record.reason(),
+                        record.flagVersionAfter(),
+                        odt(record.timings().flagChangedAt()))))
+                .replaceWithVoid();
+    }
+
+    public Uni<Void> setVisibleAt(String id, Instant visibleAt) {
+        return pool.preparedQuery("update rollback_action set visible_at = $2 where id = $1")
+                .execute(Tuple.of(id, odt(visibleAt)))
+                .replaceWithVoid();
+    }
+
+    public Uni<Void> markPublished(String id) {
+        return pool.preparedQuery("update rollback_action set published = true where id = $1")
+                .execute(Tuple.of(id))
+                .replaceWithVoid();
+    }
+
+    /** When the guard last changed this flag (for the cooldown); a null item when never. */
+    public Uni<Instant> lastAppliedAt(String flagKey) {
+        return pool.preparedQuery("select max(flag_changed_at) as at from rollback_action"
+                        + " where flag_key = $1 and outcome = 'APPLIED' and state = 'DONE'")
+                .execute(Tuple.of(flagKey))
+                .map(rows -> {
+                    OffsetDateTime at = rows.iterator().next().getOffsetDateTime("at");
+                    return at == null ? null : at.toInstant();
+                });
+    }
+
+    /** History, newest first, optionally of one flag and one outcome. */
+    public Uni<List<RollbackRecord>> list(String flagKey, RollbackOutcome outcome, int limit) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("select * from rollback_action where true");
+        if (flagKey != null) {
+            params.add(flagKey);
+            sql.append(" and flag_key = $").append(params.size());
+        }
+        if (outcome != null) {
+            params.add(outcome.name());
+            sql.append(" and outcome = $").append(params.size());
+        }
+        params.add(limit);
+        sql.append(" order by created_at desc, id limit $").append(params.size());
+        return pool.preparedQuery(sql.toString()).execute(Tuple.from(params)).map(RollbackRepository::toRecords);
+    }
+
+    private static List<RollbackRecord> toRecords(RowSet<Row> rows) {
+        return StreamSupport.stream(rows.spliterator(), false)
+                .map(RollbackRepository::toRecord)
+                .toList();
+    }
+
+    private static Tuple toTuple(RollbackRecord r) {
+        Evidence e = r.evidence();
+        Comparison c = e.comparison();
+        Timings t = r.timings();
+        return Tuple.from(Arrays.asList(
+                r.id(),
+                r.state().name(),
+                r.flagKey(),
+                r.action().name(),
+                r.outcome().name(),
+                r.reason(),
+                r.dryRun(),
+                e.alertId(),
+                e.fingerprint(),
+                e.ruleId(),
+                e.ruleName(),
+                e.metric(),
+                e.comparator(),
+                e.threshold(),
+                e.observedValue(),
+                e.sampleSize(),
+                e.scopeType() == null ? null : e.scopeType().name(),
+                e.scopeKey(),
+                e.cohort() == null ? null : e.cohort().name(),
+                c == null ? null : c.treatmentValue(),
+                c == null ? null : c.controlValue(),
+                c == null ? null : c.treatmentSamples(),
+                c == null ? null : c.controlSamples(),
+                c == null ? null : c.pValue(),
+                c == null ? null : c.method(),
+                odt(e.windowStart()),
+                odt(e.windowEnd()),
+                r.flagVersionBefore(),
+                r.flagVersionAfter(),
+                odt(t.firstBreachAt()),
+                odt(t.windowClosedAt()),
+                odt(t.alertFiredAt()),
+                odt(t.alertReceivedAt()),
+                odt(t.flagChangedAt()),
+                odt(t.visibleAt()),
+                r.published(),
+                odt(r.createdAt())));
+    }
+
+    private static RollbackRecord toRecord(Row row) {
+        Comparison comparison = row.getString("cmp_method") == null
+                ? null
+                : new Comparison(
+                        row.getDouble("cmp_treatment_value"),
+                        row.getDouble("cmp_control_value"),
+                        row.getLong("cmp_treatment_samples"),
+                        row.getLong("cmp_control_samples"),
+                        row.getDouble("cmp_p_value"),
+                        row.getString("cmp_method"));
+        Evidence evidence = new Evidence(
+                row.getString("alert_id"),
+                row.getString("alert_fingerprint"),
+                row.getString("rule_id"),
+                row.getString("rule_name"),
+                row.getString("metric"),
+                row.getString("comparator"),
+                row.getDouble("threshold"),
+                row.getDouble("observed_value"),
+                row.getLong("sample_size"),
+                row.getString("scope_type") == null ? null : ScopeType.valueOf(row.getString("scope_type")),
+                row.getString("scope_key"),
+                row.getString("cohort") == null ? null : Cohort.valueOf(row.getString("cohort")),
+                comparison,
+                instant(row, "window_start"),
+                instant(row, "window_end"));
+        Timings timings = new Timings(
+                instant(row, "first_breach_at"),
+                instant(row, "window_closed_at"),
+                instant(row, "alert_fired_at"),
+                instant(row, "alert_received_at"),
+                instant(row, "flag_changed_at"),
+                instant(row, "visible_at"));
+        return new RollbackRecord(
+                row.getString("id"),
+                ActionState.valueOf(row.getString("state")),
+                row.getString("flag_key"),
+                GuardAction.valueOf(row.getString("action")),
+                RollbackOutcome.valueOf(row.getString("outcome")),
+                row.getString("reason"),
+                row.getBoolean("dry_run"),
+                evidence,
+                row.getLong("flag_version_before"),
+                row.getLong("flag_version_after"),
+                timings,
+                row.getBoolean("published"),
+                instant(row, "created_at"));
+    }
+
+    private static Instant instant(Row row, String column) {
+        OffsetDateTime value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
+    }
+
+    private static OffsetDateTime odt(Instant instant) {
+        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,185 @@
+package dev.rollguard.rollback.service;
+
+import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.FlagState;
+import dev.rollguard.rollback.domain.GuardPolicy;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.Severity;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The guard's decision rules, free of I/O so that each rule is unit-tested: which alerts count, and what a critical
+ * alert does to the flag it names given the flag's policy, state and the last action taken on it.
+ */
+@ApplicationScoped
+public class GuardDecider {
+
+    private final boolean globalDryRun;
+    private final ScopelessPolicy scopelessPolicy;
+
+    @Inject
+    public GuardDecider(GuardConfig config) {
+        this(config.dryRun(), config.scopeless());
+    }
+
+    public GuardDecider(boolean globalDryRun, ScopelessPolicy scopelessPolicy) {
+        this.globalDryRun = globalDryRun;
+        this.scopelessPolicy = scopelessPolicy;
+    }
+
+    /** Why the guard ignores this alert (a metrics tag), or empty when it is a firing critical alert to act on. */
+    public Optional<String> ignoreReason(AlertEvent alert) {
+        if (alert.getStatus() != AlertStatus.FIRING) {
+            return Optional.of("not_firing");
+        }
+        if (alert.getSeverity() != Severity.CRITICAL) {
+            return Optional.of("not_critical");
+        }
+        return Optional.empty();
+    }
+
+    /** Whether the alert names the flag at fault; only then may the guard change a flag. */
+    public boolean namesFlag(AlertEvent alert) {
+        return alert.getFlagKey() != null && !alert.getFlagKey().isBlank();
+    }
+
+    /**
+     * The decision for an alert that names no flag: never a change, because nothing says which flag caused a
+     * table-, platform- or environment-wide breach. Empty when the configured policy ignores such alerts.
+     */
+    public Optional<Decision> decideScopeless(AlertEvent alert) {
+        if (scopelessPolicy == ScopelessPolicy.IGNORE) {
+            return Optional.empty();
+        }
+        return Optional.of(new Decision(
+                GuardAction.NOTIFY_ONLY,
+                RollbackOutcome.NOTIFIED,
+                false,
+                "Alert names no flag (scope " + alert.getScopeKey() + "): notified only, no flag changed. "
+                        + describe(alert)));
+    }
+
+    /**
+     * The decision for an alert naming a flag.
+     *
+     * @param flag the flag as the flag-service has it now, null when it does not exist
+     * @param lastAppliedAt when the guard last changed this flag, null when never
+     */
+    public Decision decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt, Instant now) {
+        String evidence = describe(alert);
+        if (alert.getCohort() == Cohort.CONTROL) {
+            return new Decision(
+                    GuardAction.NOTIFY_ONLY,
+                    RollbackOutcome.NOTIFIED,
+                    false,
+                    "The control cohort of flag " + alert.getFlagKey()
+                            + " degraded, not the treated one: the flag is not at fault, notified only. " + evidence);
+        }
+        if (flag == null) {
+            return new Decision(
+                    GuardAction.NOTIFY_ONLY,
+                    RollbackOutcome.SKIPPED_NO_FLAG,
+                    false,
+                    "Flag " + alert.getFlagKey() + " does not exist in the flag-service. " + evidence);
+        }
+        GuardPolicy policy = flag.policy();
+        GuardAction action = policy.action();
+        boolean dryRun = policy.dryRun() || globalDryRun;
+        if (action == GuardAction.NOTIFY_ONLY) {
+            return new Decision(
+                    action,
+                    RollbackOutcome.NOTIFIED,
+                    dryRun,
+                    "Guard policy is NOTIFY_ONLY: flag left as it is. " + evidence);
+        }
+        if (flag.killed() || !flag.enabled()) {
+            return new Decision(
+                    action,
+                    RollbackOutcome.SKIPPED_ALREADY_OFF,
+                    dryRun,
+                    "Flag is already " + (flag.killed() ? "killed" : "disabled")
+                            + "; the guard never re-enables a flag. " + evidence);
+        }
+        if (lastAppliedAt != null
+                && policy.cooldownSeconds() > 0
+                && now.isBefore(lastAppliedAt.plusSeconds(policy.cooldownSeconds()))) {
+            return new Decision(
+                    action,
+                    RollbackOutcome.SKIPPED_COOLDOWN,
+                    dryRun,
+                    "Cooldown: the guard changed this flag at " + lastAppliedAt + ", less than "
+                            + policy.cooldownSeconds() + " s ago. " + evidence);
+        }
+        String why = "";
+        if (action == GuardAction.REVERT_STAGE && (flag.currentStage() == null || flag.currentStage() <= 0)) {
+            // Nothing smaller than the first stage exists but "off": a breach there still has to stop the exposure.
+            action = GuardAction.KILL;
+            why = "REVERT_STAGE found no earlier stage to return to, so the flag is killed instead. ";
+        }
+        if (action == GuardAction.PAUSE && flag.paused()) {
+            return new Decision(
+                    action, RollbackOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
+        }
+        if (dryRun) {
+            return new Decision(
+                    action,
+                    RollbackOutcome.DRY_RUN,
+                    true,
+                    "Dry run (" + (policy.dryRun() ? "flag policy" : "global switch") + "): would " + action + ". "
+                            + why + evidence);
+        }
+        return new Decision(
+                action, RollbackOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+    }
+
+    /** One line of evidence for humans: the audit log of the flag, the history, the rollbacks topic. */
+    public static String describe(AlertEvent alert) {
+        StringBuilder text = new StringBuilder()
+                .append("Critical alert '")
+                .append(alert.getRuleName())
+                .append("' on ")
+                .append(alert.getScopeKey())
+                .append(": ")
+                .append(alert.getMetric())
+                .append(' ')
+                .append(alert.getObservedValue() == null ? "no data" : format(alert.getObservedValue()))
+                .append(' ')
+                .append(alert.getComparator())
+                .append(' ')
+                .append(format(alert.getThreshold()))
+                .append(" (n=")
+                .append(alert.getSampleSize())
+                .append(')');
+        CohortComparison comparison = alert.getComparison();
+        if (comparison != null) {
+            text.append("; treatment ")
+                    .append(format(comparison.getTreatmentValue()))
+                    .append(" (n=")
+                    .append(comparison.getTreatmentSamples())
+                    .append(") vs control ")
+                    .append(format(comparison.getControlValue()))
+                    .append(" (n=")
+                    .append(comparison.getControlSamples())
+                    .append(')');
+            if (comparison.getPValue() != null) {
+                text.append(", p=").append(format(comparison.getPValue()));
+            }
+        }
+        return text.append('.').toString();
+    }
+
+    private static String format(double value) {
+        return String.format(Locale.ROOT, "%.4g", value);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.rollguard.rollback.service;
+
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+
+/** The guard's Micrometer meters: one timer per step of the path from breach to safety, and counters. */
+@ApplicationScoped
+public class GuardMetrics {
+
+    private final MeterRegistry registry;
+
+    public GuardMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void ignored(String reason) {
+        Counter.builder("rollguard.rollback.alerts.ignored")
+                .description("Alerts the guard does not act on")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    public void duplicate() {
+        Counter.builder("rollguard.rollback.alerts.duplicate")
+                .description("Alerts read again (redelivery, restart) whose action was already complete")
+                .register(registry)
+                .increment();
+    }
+
+    public void resumed() {
+        Counter.builder("rollguard.rollback.alerts.resumed")
+                .description("Alerts read again whose flag change had been started but not recorded as confirmed")
+                .register(registry)
+                .increment();
+    }
+
+    public void retry(String cause) {
+        Counter.builder("rollguard.rollback.retries")
+                .description("Retries of an alert's handling after a transient failure")
+                .tag("cause", cause)
+                .register(registry)
+                .increment();
+    }
+
+    public void action(GuardAction action, RollbackOutcome outcome) {
+        Counter.builder("rollguard.rollback.actions")
+                .description("Actions recorded by the guard")
+                .tag("action", action.name())
+                .tag("outcome", outcome.name())
+                .register(registry)
+                .increment();
+    }
+
+    /** Alert fired (startsAt) to alert read by the guard. */
+    public void delivery(Instant firedAt, Instant receivedAt) {
+        record("rollguard.rollback.alert.delivery", "Alert fired to alert received", null, firedAt, receivedAt);
+    }
+
+    /** Alert read to decision made (flag and cooldown looked up). */
+    public void decision(Instant receivedAt, Instant decidedAt) {
+        record("rollguard.rollback.decision", "Alert received to decision made", null, receivedAt, decidedAt);
+    }
+
+    /** Alert read to the flag-service's confirmation of the change. */
+    public void flip(GuardAction action, Instant receivedAt, Instant confirmedAt) {
+        record("rollguard.rollback.flip", "Alert received to flag changed", action, receivedAt, confirmedAt);
+    }
+
+    /** Flag changed to the change seen on the OFREP endpoint. */
+    public void visibility(Instant changedAt, Instant visibleAt) {
+        record("rollguard.rollback.visibility", "Flag changed to change visible on OFREP", null, changedAt, visibleAt);
+    }
+
+    /** First breaching event to the flag changed. */
+    public void breachToFlip(GuardAction action, Instant firstBreachAt, Instant changedAt) {
+        record(
+                "rollguard.rollback.breach.to.flip",
+                "First breaching event to flag changed",
+                action,
+                firstBreachAt,
+                changedAt);
+    }
+
+    private void record(String name, String description, GuardAction action, Instant from, Instant to) {
+        if (from == null || to == null || to.isBefore(from)) {
+            return;
+        }
+        Timer.Builder timer = Timer.builder(name).description(description).publishPercentileHistogram();
+        if (action != null) {
+            timer.tag("action", action.name());
+        }
+        timer.register(registry).record(Duration.between(from, to));
+    }
+}

@@ -1,0 +1,239 @@
+package dev.rollguard.rollback.service;
+
+import dev.rollguard.rollback.client.FlagServiceClient;
+import dev.rollguard.rollback.client.FlagServiceRejectedException;
+import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.domain.ActionState;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.FlagState;
+import dev.rollguard.rollback.domain.RollbackRecord;
+import dev.rollguard.rollback.mapping.RollbackMapper;
+import dev.rollguard.rollback.publisher.RollbackPublisher;
+import dev.rollguard.rollback.repository.RollbackRepository;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Handles one alert from receipt to the published RollbackActionEvent.
+ *
+ * <p>Every step is idempotent, keyed by the alert's idempotency key (fingerprint + ":" + startsAt millis), so the
+ * whole handling can simply be run again after any failure or crash: the stored row says how far it got (none:
+ * decide; PENDING: the flag-service may or may not have applied the change, call it again with the same key, which
+ * it answers with its first answer; DONE but unpublished: publish). The caller acknowledges the Kafka record only
+ * when this completes, so the offset is committed only after the flag-service confirmed.
+ */
+@ApplicationScoped
+public class RollbackService {
+
+    private final GuardDecider decider;
+    private final FlagServiceClient flagService;
+    private final RollbackRepository repository;
+    private final RollbackPublisher publisher;
+    private final GuardMetrics metrics;
+    private final GuardConfig config;
+
+    public RollbackService(
+            GuardDecider decider,
+            FlagServiceClient flagService,
+            RollbackRepository repository,
+            RollbackPublisher publisher,
+            GuardMetrics metrics,
+            GuardConfig config) {
+        this.decider = decider;
+        this.flagService = flagService;
+        this.repository = repository;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.config = config;
+    }
+
+    /**
+     * Handles an alert read at {@code receivedAt}. Retries transient failures (flag-service, database or broker
+     * unavailable) with exponential backoff and without limit, so the item arrives once the action is recorded and
+     * published; fails only for a defect of the alert or of the service.
+     */
+    public Uni<Void> onAlert(AlertEvent alert, Instant receivedAt) {
+        Optional<String> ignored = decider.ignoreReason(alert);
+        if (ignored.isPresent()) {
+            metrics.ignored(ignored.get());
+            Log.debugf("ignoring alert %s (%s)", alert.getAlertId(), ignored.get());
+            return Uni.createFrom().voidItem();
+        }
+        String id = RollbackRecord.idFor(alert.getFingerprint(), alert.getStartsAt());
+        metrics.delivery(alert.getStartsAt(), receivedAt);
+        return Uni.createFrom()
+                .deferred(() -> handle(alert, id, receivedAt))
+                .onFailure(TransientFailures::isTransient)
+                .invoke(failure -> {
+                    metrics.retry(TransientFailures.cause(failure));
+                    Log.warnf("alert %s on %s waits: %s", id, alert.getScopeKey(), failure.getMessage());
+                })
+                .onFailure(TransientFailures::isTransient)
+                .retry()
+                .withBackOff(config.retry().initialBackoff(), config.retry().maxBackoff())
+                .indefinitely();
+    }
+
+    /** The guard's history, newest first. */
+    public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, int limit) {
+        return repository.list(flagKey, outcome, limit);
+    }
+
+    /** One action by id; a null item when unknown. */
+    public Uni<RollbackRecord> find(String id) {
+        return repository.findById(id);
+    }
+
+    private Uni<Void> handle(AlertEvent alert, String id, Instant receivedAt) {
+        return repository.findById(id).flatMap(existing -> {
+            if (existing == null) {
+                return decideAndAct(alert, id, receivedAt);
+            }
+            if (existing.state() == ActionState.PENDING) {
+                metrics.resumed();
+                Log.infof("alert %s read again with its %s unconfirmed: resuming", id, existing.action());
+                return applyAndFinish(existing);
+            }
+            if (!existing.published()) {
+                return publish(existing);
+            }
+            metrics.duplicate();
+            Log.debugf("alert %s already handled (%s)", id, existing.outcome());
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    private Uni<Void> decideAndAct(AlertEvent alert, String id, Instant receivedAt) {
+        if (!decider.namesFlag(alert)) {
+            return decider.decideScopeless(alert)
+                    .map(decision -> record(RollbackMapper.newRecord(alert, id, null, decision, null, receivedAt)))
+                    .orElseGet(() -> {
+                        metrics.ignored("scopeless");
+                        return Uni.createFrom().voidItem();
+                    });
+        }
+        String flagKey = alert.getFlagKey();
+        return flagService
+                .getFlag(flagKey)
+                .flatMap(flag -> lastAppliedAt(flag).map(last -> decide(alert, flag, last)))
+                .flatMap(decided -> {
+                    metrics.decision(receivedAt, Instant.now());
+                    FlagState flag = decided.flag();
+                    return record(RollbackMapper.newRecord(
+                            alert, id, flagKey, decided.decision(), flag == null ? null : flag.version(), receivedAt));
+                });
+    }
+
+    private Uni<Instant> lastAppliedAt(FlagState flag) {
+        return flag == null ? Uni.createFrom().nullItem() : repository.lastAppliedAt(flag.key());
+    }
+
+    private Decided decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt) {
+        return new Decided(flag, decider.decide(alert, flag, lastAppliedAt, Instant.now()));
+    }
+
+    private record Decided(FlagState flag, Decision decision) {}
+
+    /** Stores the new action (PENDING before a flag change, DONE otherwise), then carries it through. */
+    private Uni<Void> record(RollbackRecord record) {
+        return repository.insert(record).flatMap(inserted -> {
+            if (!inserted) {
+                // Another consumer of the same partition (during a rebalance) stored it first and carries it on.
+                metrics.duplicate();
+                return Uni.createFrom().voidItem();
+            }
+            if (record.state() == ActionState.PENDING) {
+                return applyAndFinish(record);
+            }
+            metrics.action(record.action(), record.outcome());
+            Log.infof("alert %s: %s %s on %s", record.id(), record.outcome(), record.action(), record.flagKey());
+            return publish(record);
+        });
+    }
+
+    private Uni<Void> applyAndFinish(RollbackRecord pending) {
+        Instant receivedAt = pending.timings().alertReceivedAt();
+        return flagService
+                .apply(pending.action(), pending.flagKey(), pending.id(), pending.reason())
+                .map(flag -> {
+                    Instant confirmedAt = Instant.now();
+                    metrics.flip(pending.action(), receivedAt, confirmedAt);
+                    Instant changedAt = flag.updatedAt() != null ? flag.updatedAt() : confirmedAt;
+                    return pending.completed(RollbackOutcome.APPLIED, pending.reason(), flag.version(), changedAt);
+                })
+                .onFailure(FlagServiceRejectedException.class)
+                .recoverWithItem(failure -> refused(pending, (FlagServiceRejectedException) failure))
+                .flatMap(done -> repository.complete(done).replaceWith(done))
+                .invoke(done -> {
+                    metrics.action(done.action(), done.outcome());
+                    metrics.breachToFlip(
+                            done.action(),
+                            done.timings().firstBreachAt(),
+                            done.timings().flagChangedAt());
+                    Log.infof(
+                            "alert %s: %s %s on %s (flag version %s -> %s)",
+                            done.id(),
+                            done.outcome(),
+                            done.action(),
+                            done.flagKey(),
+                            done.flagVersionBefore(),
+                            done.flagVersionAfter());
+                })
+                .flatMap(this::measureVisibility)
+                .flatMap(this::publish);
+    }
+
+    private static RollbackRecord refused(RollbackRecord pending, FlagServiceRejectedException refusal) {
+        RollbackOutcome outcome = refusal.status() == 404 ? RollbackOutcome.SKIPPED_NO_FLAG : RollbackOutcome.FAILED;
+        Log.errorf(
+                "alert %s: flag-service refused %s on %s: %s",
+                pending.id(), pending.action(), pending.flagKey(), refusal.getMessage());
+        return pending.completed(
+                outcome, pending.reason() + " The flag-service refused: " + refusal.getMessage(), null, null);
+    }
+
+    /** Polls OFREP after a kill until clients get the flag switched off, bounded by the configured timeout. */
+    private Uni<RollbackRecord> measureVisibility(RollbackRecord done) {
+        if (!config.visibility().enabled()
+                || done.outcome() != RollbackOutcome.APPLIED
+                || done.action() != GuardAction.KILL) {
+            return Uni.createFrom().item(done);
+        }
+        long deadline =
+                System.currentTimeMillis() + config.visibility().timeout().toMillis();
+        return Uni.createFrom()
+                .deferred(() -> flagService.isDisabledForClients(done.flagKey()))
+                .flatMap(disabled -> disabled
+                        ? Uni.createFrom().item(Instant.now())
+                        : Uni.createFrom().<Instant>failure(new IllegalStateException("not visible yet")))
+                .onFailure()
+                .retry()
+                .withBackOff(
+                        config.visibility().pollInterval(), config.visibility().pollInterval())
+                .withJitter(0)
+                .expireAt(deadline)
+                .onFailure()
+                .recoverWithNull()
+                .flatMap(visibleAt -> {
+                    if (visibleAt == null) {
+                        Log.warnf(
+                                "kill of %s not seen on OFREP within %s",
+                                done.flagKey(), config.visibility().timeout());
+                        return Uni.createFrom().item(done);
+                    }
+                    metrics.visibility(done.timings().flagChangedAt(), visibleAt);
+                    return repository.setVisibleAt(done.id(), visibleAt).replaceWith(done.withVisibleAt(visibleAt));
+                });
+    }
+
+    private Uni<Void> publish(RollbackRecord done) {
+        return publisher.publish(done).flatMap(sent -> repository.markPublished(done.id()));
+    }
+}

@@ -1,0 +1,162 @@
+package dev.rollguard.rollback.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.FlagState;
+import dev.rollguard.rollback.domain.GuardPolicy;
+import dev.rollguard.rollback.testing.Alerts;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.Severity;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class GuardDeciderTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-22T06:00:00Z");
+
+    private final GuardDecider decider = new GuardDecider(false, ScopelessPolicy.NOTIFY);
+    private final AlertEvent alert = Alerts.critical("checkout").build();
+
+    private static FlagState flag(GuardAction action) {
+        return flag(action, false, 300, 2);
+    }
+
+    private static FlagState flag(GuardAction action, boolean dryRun, long cooldownSeconds, Integer stage) {
+        return new FlagState(
+                "checkout", true, false, false, stage, new GuardPolicy(action, dryRun, cooldownSeconds), 7, NOW);
+    }
+
+    @Test
+    void firingCriticalAlertsAreActedOnAndOthersIgnored() {
+        assertThat(decider.ignoreReason(alert)).isEmpty();
+        assertThat(decider.ignoreReason(AlertEvent.newBuilder(alert)
+                        .setSeverity(Severity.WARNING)
+                        .build()))
+                .contains("not_critical");
+        assertThat(decider.ignoreReason(AlertEvent.newBuilder(alert)
+                        .setStatus(AlertStatus.RESOLVED)
+                        .build()))
+                .contains("not_firing");
+    }
+
+    @Test
+    void killPolicyKillsWithTheEvidenceInTheReason() {
+        Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, NOW);
+
+        assertThat(decision.action()).isEqualTo(GuardAction.KILL);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decision.changesFlag()).isTrue();
+        assertThat(decision.reason())
+                .contains("Upload failures worse than control", "uploadFailureRate", "0.3100", "0.02000")
+                .contains("treatment 0.3100 (n=420) vs control 0.01000 (n=3900)");
+    }
+
+    @Test
+    void revertAndPauseFollowThePolicy() {
+        assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE), null, NOW))
+                .extracting(Decision::action, Decision::outcome)
+                .containsExactly(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED);
+        assertThat(decider.decide(alert, flag(GuardAction.PAUSE), null, NOW))
+                .extracting(Decision::action, Decision::outcome)
+                .containsExactly(GuardAction.PAUSE, RollbackOutcome.APPLIED);
+    }
+
+    @Test
+    void revertAtTheFirstStageOrWithoutStagesKills() {
+        for (Integer stage : new Integer[] {0, null}) {
+            Decision decision = decider.decide(alert, flag(GuardAction.REVERT_STAGE, false, 0, stage), null, NOW);
+            assertThat(decision.action()).isEqualTo(GuardAction.KILL);
+            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
+            assertThat(decision.reason()).contains("no earlier stage");
+        }
+    }
+
+    @Test
+    void pauseOfAPausedFlagChangesNothing() {
+        FlagState paused =
+                new FlagState("checkout", true, false, true, 2, new GuardPolicy(GuardAction.PAUSE, false, 0), 7, NOW);
+        assertThat(decider.decide(alert, paused, null, NOW).outcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_PAUSED);
+    }
+
+    @Test
+    void notifyOnlyPolicyNeverChangesTheFlag() {
+        Decision decision = decider.decide(alert, flag(GuardAction.NOTIFY_ONLY), null, NOW);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.changesFlag()).isFalse();
+    }
+
+    @Test
+    void flagDryRunDecidesWithoutChanging() {
+        Decision decision = decider.decide(alert, flag(GuardAction.KILL, true, 0, 2), null, NOW);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
+        assertThat(decision.dryRun()).isTrue();
+        assertThat(decision.changesFlag()).isFalse();
+        assertThat(decision.reason()).contains("would KILL", "flag policy");
+    }
+
+    @Test
+    void globalDryRunOverridesEveryFlag() {
+        GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY);
+        Decision decision = dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, NOW);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
+        assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
+        assertThat(decision.reason()).contains("global switch");
+    }
+
+    @Test
+    void alreadyKilledOrDisabledFlagIsLeftOff() {
+        FlagState killed =
+                new FlagState("checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 7, NOW);
+        FlagState disabled = new FlagState(
+                "checkout", false, false, false, 2, new GuardPolicy(GuardAction.REVERT_STAGE, false, 0), 7, NOW);
+        assertThat(decider.decide(alert, killed, null, NOW).outcome()).isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+        assertThat(decider.decide(alert, disabled, null, NOW).outcome()).isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+        assertThat(decider.decide(alert, killed, null, NOW).reason()).contains("never re-enables");
+    }
+
+    @Test
+    void cooldownHoldsBackASecondChangeUntilItEnds() {
+        FlagState flag = flag(GuardAction.REVERT_STAGE, false, 300, 2);
+        assertThat(decider.decide(alert, flag, NOW.minusSeconds(299), NOW).outcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        assertThat(decider.decide(alert, flag, NOW.minusSeconds(300), NOW).outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE, false, 0, 2), NOW.minusSeconds(1), NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+    }
+
+    @Test
+    void missingFlagIsRecordedNotGuessed() {
+        Decision decision = decider.decide(alert, null, null, NOW);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);
+        assertThat(decision.changesFlag()).isFalse();
+    }
+
+    @Test
+    void controlCohortBreachIsNotTheFlagsFault() {
+        AlertEvent control =
+                AlertEvent.newBuilder(alert).setCohort(Cohort.CONTROL).build();
+        Decision decision = decider.decide(control, flag(GuardAction.KILL), null, NOW);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.changesFlag()).isFalse();
+    }
+
+    @Test
+    void scopelessAlertsNotifyByDefaultAndNeverChangeAFlag() {
+        AlertEvent scopeless = Alerts.scopeless("entries").build();
+        assertThat(decider.namesFlag(scopeless)).isFalse();
+        assertThat(decider.decideScopeless(scopeless)).hasValueSatisfying(d -> assertThat(d)
+                .extracting(Decision::action, Decision::outcome, Decision::changesFlag)
+                .containsExactly(GuardAction.NOTIFY_ONLY, RollbackOutcome.NOTIFIED, false));
+        assertThat(new GuardDecider(false, ScopelessPolicy.IGNORE).decideScopeless(scopeless))
+                .isEmpty();
+    }
+}

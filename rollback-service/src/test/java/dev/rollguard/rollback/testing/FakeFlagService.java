@@ -1,0 +1,369 @@
+package dev.rollguard.rollback.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A small real HTTP server on a loopback port implementing the parts of the flag-service contract
+ * (docs/contracts.md) the rollback-service uses: GET a flag, kill, revert a stage, pause, and OFREP evaluation. It
+ * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing),
+ * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
+ * answer of an applied change, or be stopped and started again on the same port.
+ *
+ * <p>The real flag-service is covered by the whole-stack end-to-end test.
+ */
+public final class FakeFlagService implements AutoCloseable {
+
+    public static final String SERVICE_TOKEN = "test-service-token";
+    public static final String CLIENT_TOKEN = "test-client-token";
+
+    private static final Pattern FLAG_PATH = Pattern.compile("^/api/flags/([^/]+)(?:/(kill|stage|pause))?$");
+    /** Like the real service's snapshot refresh, a kill reaches evaluations a moment after it is committed. */
+    private static final long VISIBILITY_DELAY_MILLIS = 30;
+
+    private static final Pattern OFREP_PATH = Pattern.compile("^/ofrep/v1/evaluate/flags/([^/]+)$");
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, Flag> flags = new ConcurrentHashMap<>();
+    private final Map<String, Stored> answered = new ConcurrentHashMap<>();
+    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<AuditEntry> audit = new CopyOnWriteArrayList<>();
+    private final Set<String> loseNextAnswer = ConcurrentHashMap.newKeySet();
+    private volatile boolean unavailable;
+    private HttpServer server;
+    private ExecutorService executor;
+    private int port;
+
+    private FakeFlagService() {}
+
+    /** Starts on a free loopback port. */
+    public static FakeFlagService start() {
+        FakeFlagService fake = new FakeFlagService();
+        fake.listen(0);
+        return fake;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** A call the rollback-service made. */
+    public record Call(String method, String path, String flagKey, String idempotencyKey, String body) {
+        public boolean isWrite() {
+            return "POST".equals(method) && path.startsWith("/api/");
+        }
+    }
+
+    /** One effective change of a flag, as the flag-service's audit log would hold it. */
+    public record AuditEntry(String flagKey, String action, String reason, String idempotencyKey, long versionAfter) {}
+
+    private record Stored(int status, String body) {}
+
+    private static final class Flag {
+        final String key;
+        final String policyAction;
+        final boolean dryRun;
+        final long cooldownSeconds;
+        final int stageCount;
+        boolean enabled = true;
+        boolean killed;
+        boolean paused;
+        Integer currentStage;
+        long version = 1;
+        Instant updatedAt = Instant.now();
+        Instant killedAt;
+
+        Flag(
+                String key,
+                String policyAction,
+                boolean dryRun,
+                long cooldownSeconds,
+                int stageCount,
+                Integer currentStage) {
+            this.key = key;
+            this.policyAction = policyAction;
+            this.dryRun = dryRun;
+            this.cooldownSeconds = cooldownSeconds;
+            this.stageCount = stageCount;
+            this.currentStage = currentStage;
+        }
+    }
+
+    /** Defines an enabled flag with a guard policy and a rollout plan of {@code stageCount} stages. */
+    public void define(
+            String key, String action, boolean dryRun, long cooldownSeconds, int stageCount, Integer currentStage) {
+        flags.put(key, new Flag(key, action, dryRun, cooldownSeconds, stageCount, currentStage));
+    }
+
+    /** Defines an enabled flag at stage 2 of 4 with the given action, no dry run and no cooldown. */
+    public void define(String key, String action) {
+        define(key, action, false, 0, 4, 2);
+    }
+
+    /** Defines a flag someone already killed. */
+    public void defineKilled(String key, String action) {
+        define(key, action);
+        Flag flag = flags.get(key);
+        flag.killed = true;
+        flag.killedAt = Instant.now();
+    }
+
+    /** Kills the flag as if a call with this idempotency key had reached the flag-service (before a crash). */
+    public void killAsIfCalled(String key, String idempotencyKey, String reason) {
+        Stored stored = change(flags.get(key), "kill", reason, idempotencyKey, json.createObjectNode());
+        answered.put(SERVICE_TOKEN + " " + idempotencyKey, stored);
+    }
+
+    public boolean isKilled(String key) {
+        return flags.get(key).killed;
+    }
+
+    public Integer currentStage(String key) {
+        return flags.get(key).currentStage;
+    }
+
+    public boolean isPaused(String key) {
+        return flags.get(key).paused;
+    }
+
+    /** While true, every request is answered 503 UNAVAILABLE. */
+    public void setUnavailable(boolean unavailable) {
+        this.unavailable = unavailable;
+    }
+
+    /** The next write to this flag is applied but its answer is lost (503), as if the connection broke. */
+    public void loseNextAnswer(String flagKey) {
+        loseNextAnswer.add(flagKey);
+    }
+
+    public List<Call> calls(String flagKey) {
+        return calls.stream().filter(c -> flagKey.equals(c.flagKey())).toList();
+    }
+
+    public List<Call> writes(String flagKey) {
+        return calls(flagKey).stream().filter(Call::isWrite).toList();
+    }
+
+    public List<AuditEntry> audit(String flagKey) {
+        return audit.stream().filter(a -> flagKey.equals(a.flagKey())).toList();
+    }
+
+    /** Stops listening: connections are refused until {@link #restart()}. */
+    public synchronized void stop() {
+        if (server != null) {
+            server.stop(0);
+            executor.shutdownNow();
+            server = null;
+        }
+    }
+
+    /** Listens again on the same port. */
+    public synchronized void restart() {
+        if (server == null) {
+            listen(port);
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private synchronized void listen(int onPort) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 50);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        executor = Executors.newFixedThreadPool(4);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+        // remember the chosen port so that restart() comes back where the service expects it
+        port = server.getAddress().getPort();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String idempotencyKey = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+            String token = token(exchange.getRequestHeaders().getFirst("Authorization"));
+            Matcher flagPath = FLAG_PATH.matcher(path);
+            Matcher ofrepPath = OFREP_PATH.matcher(path);
+            String flagKey = flagPath.matches() ? flagPath.group(1) : ofrepPath.matches() ? ofrepPath.group(1) : null;
+            calls.add(new Call(exchange.getRequestMethod(), path, flagKey, idempotencyKey, body));
+            if (unavailable) {
+                send(exchange, new Stored(503, error("UNAVAILABLE", "flag-service is unavailable")));
+                return;
+            }
+            if (flagPath.matches() && flagPath.group(2) == null && "GET".equals(exchange.getRequestMethod())) {
+                send(exchange, get(token, flagKey));
+            } else if (flagPath.matches() && "POST".equals(exchange.getRequestMethod())) {
+                send(exchange, write(token, flagKey, flagPath.group(2), idempotencyKey, body));
+            } else if (ofrepPath.matches() && "POST".equals(exchange.getRequestMethod())) {
+                send(exchange, evaluate(token, flagKey));
+            } else {
+                send(exchange, new Stored(404, error("NOT_FOUND", "no such endpoint")));
+            }
+        }
+    }
+
+    private Stored get(String token, String key) {
+        if (!SERVICE_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "service token required"));
+        }
+        Flag flag = flags.get(key);
+        return flag == null
+                ? new Stored(404, error("FLAG_NOT_FOUND", "no flag " + key))
+                : new Stored(200, flagJson(flag));
+    }
+
+    private synchronized Stored write(String token, String key, String operation, String idempotencyKey, String body)
+            throws IOException {
+        if (!SERVICE_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "service token required"));
+        }
+        String storeKey = token + " " + idempotencyKey;
+        if (idempotencyKey != null && answered.containsKey(storeKey)) {
+            return answered.get(storeKey);
+        }
+        Flag flag = flags.get(key);
+        JsonNode request = json.readTree(body.isEmpty() ? "{}" : body);
+        Stored result = flag == null
+                ? new Stored(404, error("FLAG_NOT_FOUND", "no flag " + key))
+                : change(flag, operation, request.path("reason").asText(""), idempotencyKey, request);
+        if (idempotencyKey != null) {
+            answered.put(storeKey, result);
+        }
+        if (flag != null && loseNextAnswer.remove(key)) {
+            return new Stored(503, error("UNAVAILABLE", "answer lost"));
+        }
+        return result;
+    }
+
+    private synchronized Stored change(
+            Flag flag, String operation, String reason, String idempotencyKey, JsonNode request) {
+        switch (operation) {
+            case "kill" -> {
+                if (flag.killed) {
+                    return new Stored(200, flagJson(flag));
+                }
+                flag.killed = true;
+                flag.killedAt = Instant.now();
+            }
+            case "stage" -> {
+                if (!"revert".equals(request.path("action").asText())) {
+                    return new Stored(403, error("FORBIDDEN", "service tokens may only revert"));
+                }
+                if (flag.currentStage == null || flag.currentStage == 0) {
+                    return new Stored(409, error("NO_STAGE", "no earlier stage"));
+                }
+                flag.currentStage = flag.currentStage - 1;
+            }
+            case "pause" -> {
+                if (flag.paused) {
+                    return new Stored(200, flagJson(flag));
+                }
+                flag.paused = true;
+            }
+            default -> {
+                return new Stored(404, error("NOT_FOUND", "no such endpoint"));
+            }
+        }
+        flag.version++;
+        flag.updatedAt = Instant.now();
+        audit.add(new AuditEntry(flag.key, operation, reason, idempotencyKey, flag.version));
+        return new Stored(200, flagJson(flag));
+    }
+
+    private Stored evaluate(String token, String key) {
+        if (!CLIENT_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "client token required"));
+        }
+        Flag flag = flags.get(key);
+        if (flag == null) {
+            return new Stored(404, "{\"key\":\"" + key + "\",\"errorCode\":\"FLAG_NOT_FOUND\"}");
+        }
+        boolean off = flag.killed && Instant.now().isAfter(flag.killedAt.plusMillis(VISIBILITY_DELAY_MILLIS));
+        ObjectNode answer = json.createObjectNode().put("key", key);
+        if (off) {
+            answer.put("value", false).put("variant", "off").put("reason", "DISABLED");
+        } else {
+            answer.put("value", true).put("variant", "on").put("reason", "TARGETING_MATCH");
+        }
+        return new Stored(200, answer.toString());
+    }
+
+    private String flagJson(Flag flag) {
+        ObjectNode node = json.createObjectNode()
+                .put("key", flag.key)
+                .put("description", "test flag")
+                .put("owner", "tests")
+                .put("type", "BOOLEAN")
+                .put("enabled", flag.enabled)
+                .put("killed", flag.killed)
+                .put("archived", false)
+                .put("rolloutPercentage", 10.0)
+                .put("treatmentVariant", "on")
+                .put("offVariant", "off")
+                .put("paused", flag.paused)
+                .put("version", flag.version)
+                .put("createdAt", "2026-01-01T00:00:00Z")
+                .put("updatedAt", flag.updatedAt.toString())
+                .put("updatedBy", "tests");
+        if (flag.currentStage == null) {
+            node.putNull("currentStage");
+        } else {
+            node.put("currentStage", flag.currentStage);
+        }
+        var stages = node.putArray("stages");
+        for (int i = 0; i < flag.stageCount; i++) {
+            stages.addObject()
+                    .put("name", "stage-" + i)
+                    .put("percentage", 5.0 * (i + 1))
+                    .put("minSoakSeconds", 60);
+        }
+        node.putObject("guardPolicy")
+                .put("action", flag.policyAction)
+                .put("dryRun", flag.dryRun)
+                .put("cooldownSeconds", flag.cooldownSeconds);
+        return node.toString();
+    }
+
+    private String error(String code, String message) {
+        return json.createObjectNode().put("code", code).put("message", message).toString();
+    }
+
+    private static String token(String authorization) {
+        return authorization != null && authorization.startsWith("Bearer ") ? authorization.substring(7) : null;
+    }
+
+    private static void send(HttpExchange exchange, Stored stored) throws IOException {
+        byte[] bytes = stored.body().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(stored.status(), bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}
