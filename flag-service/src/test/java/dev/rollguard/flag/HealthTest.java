@@ -5,17 +5,13 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
-import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 /** The service boots against the real broker and database and reports its health and metrics. */
 @QuarkusTest
-@QuarkusTestResource(
-        value = InfraTestResource.class,
-        initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_flags"))
+@QuarkusTestResource(FlagServiceInfra.class)
 class HealthTest {
 
     @Test
@@ -31,7 +27,8 @@ class HealthTest {
                 .statusCode(200)
                 .body("status", equalTo("UP"))
                 .body("checks.name", hasItem(containsString("Kafka")))
-                .body("checks.name", hasItem(containsString("PostgreSQL")));
+                .body("checks.name", hasItem(containsString("PostgreSQL")))
+                .body("checks.name", hasItem("Flag snapshot"));
     }
 
     @Test
@@ -42,6 +39,19 @@ class HealthTest {
                 .then()
                 .statusCode(200)
                 .contentType(containsString("text/plain"))
-                .body(containsString("jvm_memory_used_bytes"));
+                .body(containsString("jvm_memory_used_bytes"))
+                .body(containsString("rollguard_evaluations_total"));
+    }
+
+    @Test
+    void publishesOpenApiAndSwaggerUi() {
+        given().accept("application/json")
+                .when()
+                .get("/q/openapi")
+                .then()
+                .statusCode(200)
+                .body(containsString("/ofrep/v1/evaluate/flags/{key}"))
+                .body(containsString("/api/flags/{key}/kill"));
+        given().when().get("/q/swagger-ui/").then().statusCode(200);
     }
 }

@@ -2,21 +2,80 @@ package dev.rollguard.flag.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Configuration of the flag-service. */
 @ConfigMapping(prefix = "flag-service")
 public interface FlagServiceConfig {
 
-    /** Name of the environment whose flags this instance serves (shown in responses and audit rows). */
+    /** Name of the environment whose flags this instance serves (shown in the OFREP configuration). */
     @WithDefault("local")
     String environment();
 
-    /** Tokens accepted before any are stored. */
+    /** API tokens. */
     Tokens tokens();
 
+    /** Per-token request rates on the evaluation endpoints. */
+    RateLimit rateLimit();
+
+    /** The outbox relay to flags.changes. */
+    Outbox outbox();
+
+    /** Server-sent change notifications. */
+    Sse sse();
+
+    /** Audit log queries. */
+    Audit audit();
+
     interface Tokens {
-        /** Admin token that is always accepted, to bootstrap the others; from ROLLGUARD_ADMIN_TOKEN. */
+        /** Admin token stored as {@code bootstrap-admin} at start; from ROLLGUARD_ADMIN_TOKEN. */
         Optional<String> bootstrapAdmin();
+
+        /** Service token stored as {@code bootstrap-service} at start; from ROLLGUARD_SERVICE_TOKEN. */
+        Optional<String> bootstrapService();
+
+        /** Client token stored as {@code bootstrap-client} at start; from ROLLGUARD_CLIENT_TOKEN. */
+        Optional<String> bootstrapClient();
+
+        /** How often the in-memory token table is reloaded, so tokens made on other instances are accepted. */
+        @WithDefault("10s")
+        Duration refreshInterval();
+    }
+
+    interface RateLimit {
+        /** Evaluation requests per second allowed to one token that has no rate of its own. */
+        @WithDefault("20000")
+        int defaultRequestsPerSecond();
+    }
+
+    interface Outbox {
+        /** Largest number of outbox rows published in one relay pass. */
+        @WithDefault("200")
+        int batchSize();
+
+        /** How often the relay looks for rows left unsent (after a restart or a failed send). */
+        @WithDefault("1s")
+        Duration pollInterval();
+    }
+
+    interface Sse {
+        /** Interval of the comment lines that keep idle change streams open through proxies. */
+        @WithDefault("15s")
+        Duration heartbeatInterval();
+
+        /** Seconds of client inactivity after which OFREP providers may close the stream (advertised to them). */
+        @WithDefault("120")
+        int inactivityDelaySeconds();
+    }
+
+    interface Audit {
+        /** Rows returned by GET /api/audit when no limit is given. */
+        @WithDefault("100")
+        int defaultLimit();
+
+        /** Largest limit GET /api/audit accepts. */
+        @WithDefault("1000")
+        int maxLimit();
     }
 }

@@ -1,0 +1,44 @@
+package dev.rollguard.flag.domain;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/** One change, as it happened: inserted in the transaction of the change and never updated. */
+@Entity
+@Table(name = "audit_log")
+public class AuditEntry extends PanacheEntityBase {
+
+    @Id
+    @GeneratedValue(strategy = GenerationType.IDENTITY)
+    public Long id;
+
+    @Column(name = "flag_key")
+    public String flagKey;
+
+    public String action;
+    public String actor;
+
+    @Column(name = "token_name")
+    public String tokenName;
+
+    public String reason;
+
+    /** Flag JSON before the change, null on creation. */
+    @Column(name = "before_state")
+    public String before;
+
+    /** Flag JSON after the change. */
+    @Column(name = "after_state")
+    public String after;
+
+    @Column(name = "idempotency_key")
+    public String idempotencyKey;
+
+    public Instant at;
+}

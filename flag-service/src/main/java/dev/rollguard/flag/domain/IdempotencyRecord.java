@@ -1,0 +1,57 @@
+package dev.rollguard.flag.domain;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Embeddable;
+import jakarta.persistence.EmbeddedId;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Table;
+import java.io.Serializable;
+import java.time.Instant;
+import java.util.Objects;
+
+/** The first response to a write sent with an Idempotency-Key, replayed for the same key and token. */
+@Entity
+@Table(name = "idempotency_keys")
+public class IdempotencyRecord extends PanacheEntityBase {
+
+    @EmbeddedId
+    public Key id;
+
+    public int status;
+    public String body;
+    public String etag;
+
+    @Column(name = "created_at")
+    public Instant createdAt;
+
+    /** Keys are scoped to the token that sent them. */
+    @Embeddable
+    public static class Key implements Serializable {
+
+        @Column(name = "token_name")
+        public String tokenName;
+
+        @Column(name = "idempotency_key")
+        public String idempotencyKey;
+
+        public Key() {}
+
+        public Key(String tokenName, String idempotencyKey) {
+            this.tokenName = tokenName;
+            this.idempotencyKey = idempotencyKey;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k
+                    && Objects.equals(tokenName, k.tokenName)
+                    && Objects.equals(idempotencyKey, k.idempotencyKey);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(tokenName, idempotencyKey);
+        }
+    }
+}

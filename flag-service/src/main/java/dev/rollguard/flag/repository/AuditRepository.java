@@ -1,0 +1,40 @@
+package dev.rollguard.flag.repository;
+
+import dev.rollguard.flag.domain.AuditEntry;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.quarkus.panache.common.Parameters;
+import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+@ApplicationScoped
+public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> {
+
+    /** Rows matching every given filter (null filters match all), newest first. */
+    public Uni<List<AuditEntry>> search(String flagKey, String actor, Instant since, Instant until, int limit) {
+        List<String> where = new ArrayList<>();
+        Parameters params = new Parameters();
+        if (flagKey != null) {
+            where.add("flagKey = :flag");
+            params.and("flag", flagKey);
+        }
+        if (actor != null) {
+            where.add("(actor = :actor or tokenName = :actor)");
+            params.and("actor", actor);
+        }
+        if (since != null) {
+            where.add("at >= :since");
+            params.and("since", since);
+        }
+        if (until != null) {
+            where.add("at < :until");
+            params.and("until", until);
+        }
+        Sort newestFirst = Sort.descending("at", "id");
+        var query = where.isEmpty() ? findAll(newestFirst) : find(String.join(" and ", where), newestFirst, params);
+        return query.page(0, limit).list();
+    }
+}

@@ -1,0 +1,18 @@
+package dev.rollguard.flag.rest;
+
+import dev.rollguard.flag.domain.TokenKind;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/** The token kinds a resource method accepts; {@link AuthFilter} answers 401 or 403 to the others. */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Access {
+
+    TokenKind[] value();
+
+    /** Whether each call counts against the token's evaluation rate (429 beyond it). */
+    boolean rateLimited() default false;
+}

@@ -1,0 +1,84 @@
+package dev.rollguard.flag.rest;
+
+import static dev.rollguard.flag.domain.TokenKind.ADMIN;
+
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.repository.AuditRepository;
+import dev.rollguard.flag.service.ApiException;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The append-only audit log. */
+@Path("/api/audit")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Audit", description = "Who changed what, when and why")
+public class AuditResource {
+
+    private final AuditRepository audit;
+    private final FlagServiceConfig config;
+
+    public AuditResource(AuditRepository audit, FlagServiceConfig config) {
+        this.audit = audit;
+        this.config = config;
+    }
+
+    @GET
+    @Access(ADMIN)
+    @Operation(
+            summary = "Search the audit log",
+            description = "Filters: flag key ('*' for the global switch), actor (actor or token name), since and"
+                    + " until (ISO-8601 instants, until exclusive); newest first.")
+    public Uni<List<AuditResponse>> search(
+            @QueryParam("flag") String flag,
+            @QueryParam("actor") String actor,
+            @QueryParam("since") String since,
+            @QueryParam("until") String until,
+            @QueryParam("limit") Integer limit) {
+        int max = config.audit().maxLimit();
+        int rows = limit == null ? config.audit().defaultLimit() : limit;
+        if (rows < 1 || rows > max) {
+            throw ApiException.invalid("limit", "must be between 1 and " + max);
+        }
+        Instant from = instant("since", since);
+        Instant to = instant("until", until);
+        return Panache.withSession(() -> audit.search(blankToNull(flag), blankToNull(actor), from, to, rows))
+                .map(list -> list.stream()
+                        .map(e -> new AuditResponse(
+                                e.id,
+                                e.flagKey,
+                                e.action,
+                                e.actor,
+                                e.tokenName,
+                                e.reason,
+                                e.before,
+                                e.after,
+                                e.idempotencyKey,
+                                e.at))
+                        .toList());
+    }
+
+    private static Instant instant(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Instant.parse(value.strip());
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalid(name, "must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+        }
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+}

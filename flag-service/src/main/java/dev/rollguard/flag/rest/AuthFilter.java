@@ -1,0 +1,112 @@
+package dev.rollguard.flag.rest;
+
+import dev.rollguard.flag.domain.Caller;
+import dev.rollguard.flag.domain.TokenKind;
+import dev.rollguard.flag.service.RateLimiter;
+import dev.rollguard.flag.service.TokenService;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.lang.reflect.Method;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Authenticates every API call by its token ({@code Authorization: Bearer} or {@code X-API-Key}), checks the token
+ * kind against the method's {@link Access}, and applies the per-token evaluation rate. Answers 401, 403 and 429 as
+ * JSON errors.
+ */
+public class AuthFilter {
+
+    public static final String API_KEY_HEADER = "X-API-Key";
+
+    private final TokenService tokens;
+    private final RateLimiter limiter;
+    private final CallerHolder holder;
+    private final Map<Method, Rule> rules = new ConcurrentHashMap<>();
+
+    public AuthFilter(TokenService tokens, RateLimiter limiter, CallerHolder holder) {
+        this.tokens = tokens;
+        this.limiter = limiter;
+        this.holder = holder;
+    }
+
+    private record Rule(Set<TokenKind> kinds, boolean rateLimited) {
+        static final Rule NONE = new Rule(Set.of(), false);
+    }
+
+    @ServerRequestFilter
+    public Response authenticate(ContainerRequestContext request, ResourceInfo info) {
+        Method method = info.getResourceMethod();
+        if (method == null) {
+            return null;
+        }
+        Rule rule = rules.computeIfAbsent(method, AuthFilter::rule);
+        if (rule == Rule.NONE) {
+            return null;
+        }
+        String token = token(request);
+        if (token == null) {
+            return error(401, "UNAUTHENTICATED", "send a token as 'Authorization: Bearer <token>' or 'X-API-Key'");
+        }
+        Optional<Caller> found = tokens.authenticate(token);
+        if (found.isEmpty()) {
+            return error(401, "UNAUTHENTICATED", "unknown or revoked token");
+        }
+        Caller caller = found.get();
+        if (!rule.kinds().contains(caller.kind())) {
+            return error(
+                    403, "FORBIDDEN", "a " + caller.kind().name().toLowerCase() + " token may not call this endpoint");
+        }
+        if (rule.rateLimited()) {
+            long retryAfter = limiter.acquire(caller);
+            if (retryAfter > 0) {
+                return Response.status(429)
+                        .type(MediaType.APPLICATION_JSON_TYPE)
+                        .header(HttpHeaders.RETRY_AFTER, Long.toString(retryAfter))
+                        .entity(new ErrorBody(
+                                "RATE_LIMITED",
+                                "token '" + caller.tokenName() + "' exceeded its evaluation rate; retry after "
+                                        + retryAfter + " s"))
+                        .build();
+            }
+        }
+        holder.set(caller, request.getHeaderString(CallerHolder.ACTOR_HEADER));
+        return null;
+    }
+
+    private static Rule rule(Method method) {
+        Access access = method.getAnnotation(Access.class);
+        if (access == null) {
+            return Rule.NONE;
+        }
+        Set<TokenKind> kinds = EnumSet.noneOf(TokenKind.class);
+        kinds.addAll(java.util.List.of(access.value()));
+        return new Rule(kinds, access.rateLimited());
+    }
+
+    private static String token(ContainerRequestContext request) {
+        String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String token = authorization.substring(7).strip();
+            if (!token.isEmpty()) {
+                return token;
+            }
+        }
+        String apiKey = request.getHeaderString(API_KEY_HEADER);
+        return apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
+    }
+
+    static Response error(int status, String code, String message) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorBody(code, message))
+                .build();
+    }
+}

@@ -1,0 +1,66 @@
+package dev.rollguard.flag.rest;
+
+import static dev.rollguard.flag.domain.TokenKind.ADMIN;
+import static dev.rollguard.flag.domain.TokenKind.CLIENT;
+import static dev.rollguard.flag.domain.TokenKind.SERVICE;
+
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.service.FlagSnapshot;
+import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * Change notifications in the OFREP event-stream style (ADR 0008): each change of the snapshot sends {@code
+ * {"type":"refetchEvaluation","etag":"\"<revision>\"","lastModified":<epoch seconds>}} with the revision as event
+ * id, telling the client to re-fetch its bulk evaluation. A subscriber that cannot keep up gets only the latest.
+ */
+@Path(OfrepResource.EVENTS_PATH)
+@Tag(name = "OFREP", description = "OpenFeature Remote Evaluation Protocol")
+public class FlagEventsResource {
+
+    private final FlagSnapshot snapshot;
+    private final FlagServiceConfig config;
+
+    public FlagEventsResource(FlagSnapshot snapshot, FlagServiceConfig config) {
+        this.snapshot = snapshot;
+        this.config = config;
+    }
+
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @Access({CLIENT, ADMIN, SERVICE})
+    @Operation(summary = "Flag change notifications (server-sent events)")
+    public Multi<OutboundSseEvent> events(@Context Sse sse) {
+        FlagSnapshot.State now = snapshot.current();
+        Multi<OutboundSseEvent> connected = Multi.createFrom()
+                .item(sse.newEventBuilder()
+                        .comment("connected " + now.revision())
+                        .build());
+        Multi<OutboundSseEvent> changes = snapshot.changes()
+                .onOverflow()
+                .dropPreviousItems()
+                .map(state -> sse.newEventBuilder()
+                        .id(state.revision())
+                        .name("message")
+                        .data(String.class, refetch(state))
+                        .build());
+        Multi<OutboundSseEvent> heartbeats = Multi.createFrom()
+                .ticks()
+                .every(config.sse().heartbeatInterval())
+                .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
+        return Multi.createBy().merging().streams(connected, changes, heartbeats);
+    }
+
+    static String refetch(FlagSnapshot.State state) {
+        return "{\"type\":\"refetchEvaluation\",\"etag\":\"\\\"" + state.revision() + "\\\"\",\"lastModified\":"
+                + state.lastModified().getEpochSecond() + "}";
+    }
+}

@@ -1,0 +1,61 @@
+package dev.rollguard.flag.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.schemas.event.FlagValueType;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Digits;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.PositiveOrZero;
+import jakarta.validation.constraints.Size;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A flag as written by POST /api/flags, and the document a PATCH merges into. Omitted fields take their defaults: a
+ * boolean flag with variants {@code on: true} and {@code off: false}, disabled, rollout 0 %.
+ */
+public record FlagRequest(
+        @NotNull @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String key,
+        @Size(max = 2000) String description,
+        @Size(max = 200) String owner,
+        FlagValueType type,
+        Boolean enabled,
+        @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String parent,
+        @Size(max = 10000) List<@NotBlank @Size(max = 256) String> allowList,
+        @Size(max = 10000) List<@NotBlank @Size(max = 256) String> denyList,
+        @DecimalMin("0")
+                @DecimalMax("100")
+                @Digits(
+                        integer = 3,
+                        fraction = 2,
+                        message = "must be a percentage with at most two decimals (0.01 steps)")
+                BigDecimal rolloutPercentage,
+        @Size(max = 100) Map<@NotBlank @Size(max = 128) String, @NotNull JsonNode> variants,
+        @Size(max = 128) String treatmentVariant,
+        @Size(max = 128) String offVariant,
+        @Size(max = 50) List<@Valid @NotNull StageRequest> stages,
+        @PositiveOrZero Integer currentStage,
+        @Valid GuardPolicyRequest guardPolicy) {
+
+    /** One step of a rollout plan. */
+    public record StageRequest(
+            @NotBlank @Size(max = 64) String name,
+            @NotNull
+                    @DecimalMin("0")
+                    @DecimalMax("100")
+                    @Digits(
+                            integer = 3,
+                            fraction = 2,
+                            message = "must be a percentage with at most two decimals (0.01 steps)")
+                    BigDecimal percentage,
+            @PositiveOrZero Long minSoakSeconds) {}
+
+    /** What the rollback-service does on a critical alert naming the flag. */
+    public record GuardPolicyRequest(
+            dev.rollguard.schemas.event.GuardAction action, Boolean dryRun, @PositiveOrZero Long cooldownSeconds) {}
+}

@@ -1,0 +1,193 @@
+package dev.rollguard.flag.rest;
+
+import static dev.rollguard.flag.domain.TokenKind.ADMIN;
+import static dev.rollguard.flag.domain.TokenKind.SERVICE;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.flag.domain.TokenKind;
+import dev.rollguard.flag.service.ApiException;
+import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.flag.service.WriteResult;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/** The admin API of flags (admin token; service tokens may read, kill, revert a stage and pause). */
+@Path("/api/flags")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Flags", description = "Create, change, kill and stage flags")
+public class FlagResource {
+
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final FlagService flags;
+    private final CallerHolder caller;
+
+    public FlagResource(FlagService flags, CallerHolder caller) {
+        this.flags = flags;
+        this.caller = caller;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(summary = "Create a flag", description = "201 with the flag and its ETag; 409 FLAG_EXISTS.")
+    public Uni<Response> create(
+            @Valid @NotNull FlagRequest request, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.create(caller.change(idempotencyKey), request).map(result -> respond(result)
+                .location(URI.create("/api/flags/" + request.key()))
+                .build());
+    }
+
+    @GET
+    @Access({ADMIN, SERVICE})
+    @Operation(summary = "List flags", description = "Archived flags only with includeArchived=true.")
+    public Uni<List<FlagResponse>> list(@QueryParam("includeArchived") boolean includeArchived) {
+        return flags.list(includeArchived);
+    }
+
+    @GET
+    @Path("{key}")
+    @Access({ADMIN, SERVICE})
+    @Operation(summary = "Get a flag", description = "With ETag: \"<version>\"; 304 when If-None-Match matches.")
+    public Uni<Response> get(@PathParam("key") String key, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
+        return flags.get(key).map(flag -> {
+            String etag = FlagService.etag(flag.version());
+            if (etag.equals(ifNoneMatch)) {
+                return Response.notModified().header(HttpHeaders.ETAG, etag).build();
+            }
+            return Response.ok(flag).header(HttpHeaders.ETAG, etag).build();
+        });
+    }
+
+    @PATCH
+    @Path("{key}")
+    @Consumes({"application/merge-patch+json", MediaType.APPLICATION_JSON})
+    @Access(ADMIN)
+    @Operation(
+            summary = "Change a flag",
+            description = "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
+                    + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile.")
+    public Uni<Response> update(
+            @PathParam("key") String key,
+            @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            JsonNode patch) {
+        return flags.update(caller.change(idempotencyKey), key, ifMatch, patch)
+                .map(result -> respond(result).build());
+    }
+
+    @DELETE
+    @Path("{key}")
+    @Access(ADMIN)
+    @Operation(summary = "Archive a flag", description = "Not erased: it serves its off value and leaves lists.")
+    public Uni<Response> archive(
+            @PathParam("key") String key,
+            @QueryParam("reason") String reason,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.archive(caller.change(idempotencyKey), key, reason)
+                .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/kill")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "Kill a flag",
+            description = "Serves its off value to everyone; killing a killed flag changes nothing.")
+    public Uni<Response> kill(
+            @PathParam("key") String key,
+            @Valid @NotNull ActionRequests.KillRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.kill(caller.change(idempotencyKey), key, request.reason())
+                .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/unkill")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(summary = "Un-kill a flag", description = "The explicit way back from a kill; needs a reason.")
+    public Uni<Response> unkill(
+            @PathParam("key") String key,
+            @Valid @NotNull ActionRequests.KillRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.unkill(caller.change(idempotencyKey), key, request.reason())
+                .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/stage")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "Move along the rollout plan",
+            description = "advance (not while paused or before the soak time), revert, or set a stage index;"
+                    + " 409 NO_STAGE when there is none to move to. Service tokens may only revert.")
+    public Uni<Response> stage(
+            @PathParam("key") String key,
+            @Valid @NotNull ActionRequests.StageRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        if (caller.caller().kind() == TokenKind.SERVICE && !"revert".equals(request.action())) {
+            throw new ApiException(403, "FORBIDDEN", "a service token may only revert a stage");
+        }
+        return flags.stage(caller.change(idempotencyKey), key, request.action(), request.stage(), request.reason())
+                .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/pause")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "Pause the rollout",
+            description = "Keeps the current share; advancing is refused until resumed.")
+    public Uni<Response> pause(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.pause(caller.change(idempotencyKey), key, request == null ? null : request.reason())
+                .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/resume")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(summary = "Resume a paused rollout")
+    public Uni<Response> resume(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest request,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.resume(caller.change(idempotencyKey), key, request == null ? null : request.reason())
+                .map(result -> respond(result).build());
+    }
+
+    static Response.ResponseBuilder respond(WriteResult result) {
+        Response.ResponseBuilder response = Response.status(result.status())
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(result.json());
+        if (result.etag() != null) {
+            response.header(HttpHeaders.ETAG, result.etag());
+        }
+        return response;
+    }
+}

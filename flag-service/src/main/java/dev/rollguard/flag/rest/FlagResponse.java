@@ -1,0 +1,40 @@
+package dev.rollguard.flag.rest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.schemas.event.FlagValueType;
+import dev.rollguard.schemas.event.GuardAction;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** A flag as the admin API shows it (docs/contracts.md). */
+public record FlagResponse(
+        String key,
+        String description,
+        String owner,
+        FlagValueType type,
+        boolean enabled,
+        boolean killed,
+        String killReason,
+        boolean archived,
+        String parent,
+        List<String> allowList,
+        List<String> denyList,
+        double rolloutPercentage,
+        Map<String, JsonNode> variants,
+        String treatmentVariant,
+        String offVariant,
+        List<StageResponse> stages,
+        Integer currentStage,
+        Instant stageEnteredAt,
+        boolean paused,
+        GuardPolicyResponse guardPolicy,
+        long version,
+        Instant createdAt,
+        Instant updatedAt,
+        String updatedBy) {
+
+    public record StageResponse(String name, double percentage, long minSoakSeconds) {}
+
+    public record GuardPolicyResponse(GuardAction action, boolean dryRun, long cooldownSeconds) {}
+}

@@ -1,0 +1,158 @@
+package dev.rollguard.flag.rest;
+
+import static dev.rollguard.flag.domain.TokenKind.ADMIN;
+import static dev.rollguard.flag.domain.TokenKind.CLIENT;
+import static dev.rollguard.flag.domain.TokenKind.SERVICE;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.service.EvaluationService;
+import dev.rollguard.flag.service.FlagSnapshot;
+import io.smallrye.common.annotation.NonBlocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * The OpenFeature Remote Evaluation Protocol (OFREP v1): single and bulk evaluation, and the provider
+ * configuration. Served from the in-memory snapshot on the event loop.
+ */
+@Path("/ofrep/v1")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "OFREP", description = "OpenFeature Remote Evaluation Protocol")
+public class OfrepResource {
+
+    public static final String EVENTS_PATH = "/ofrep/v1/events";
+
+    private final EvaluationService evaluation;
+    private final ObjectMapper json;
+    private final FlagServiceConfig config;
+
+    public OfrepResource(EvaluationService evaluation, ObjectMapper json, FlagServiceConfig config) {
+        this.evaluation = evaluation;
+        this.json = json;
+        this.config = config;
+    }
+
+    /** OFREP bulkEvaluationSuccess, with the SSE stream that announces changes. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record BulkResponse(
+            List<EvaluationService.Result> flags, List<EventStream> eventStreams, Map<String, Object> metadata) {}
+
+    /** An OFREP event stream connection (ADR 0008). */
+    public record EventStream(String type, String url, int inactivityDelaySec) {}
+
+    /** OFREP bulkEvaluationFailure and generalErrorResponse. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record BulkFailure(String errorCode, String errorDetails) {}
+
+    @POST
+    @Path("evaluate/flags/{key}")
+    @Consumes(MediaType.WILDCARD)
+    @NonBlocking
+    @Access(
+            value = {CLIENT, ADMIN, SERVICE},
+            rateLimited = true)
+    @Operation(
+            summary = "Evaluate one flag",
+            description = "200 evaluationSuccess; 404 FLAG_NOT_FOUND; 400 PARSE_ERROR, INVALID_CONTEXT,"
+                    + " TARGETING_KEY_MISSING or GENERAL; 401, 403, 429 with Retry-After.")
+    public Response evaluate(@PathParam("key") String key, byte[] body) {
+        OfrepContext context;
+        try {
+            context = OfrepContext.parse(json, body);
+        } catch (OfrepContext.Invalid e) {
+            return Response.status(400)
+                    .entity(new EvaluationService.Failure(key, e.errorCode, e.getMessage()))
+                    .build();
+        }
+        EvaluationService.Result result = evaluation.evaluate(evaluation.state(), key, context.targetingKey());
+        if (result instanceof EvaluationService.Failure failure) {
+            int status = EvaluationService.FLAG_NOT_FOUND.equals(failure.errorCode()) ? 404 : 400;
+            return Response.status(status).entity(failure).build();
+        }
+        return Response.ok(result).build();
+    }
+
+    @POST
+    @Path("evaluate/flags")
+    @Consumes(MediaType.WILDCARD)
+    @NonBlocking
+    @Access(
+            value = {CLIENT, ADMIN, SERVICE},
+            rateLimited = true)
+    @Operation(
+            summary = "Evaluate every flag",
+            description = "200 with an ETag (flag versions and context); 304 when If-None-Match matches it; 400 on"
+                    + " PARSE_ERROR or INVALID_CONTEXT. Per-flag errors are items of the flags array.")
+    public Response evaluateAll(
+            byte[] body, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch, @Context UriInfo uri) {
+        OfrepContext context;
+        try {
+            context = OfrepContext.parse(json, body);
+        } catch (OfrepContext.Invalid e) {
+            return Response.status(400)
+                    .entity(new BulkFailure(e.errorCode, e.getMessage()))
+                    .build();
+        }
+        FlagSnapshot.State state = evaluation.state();
+        String etag = "\"" + state.revision() + "-" + context.hash(json) + "\"";
+        if (matches(ifNoneMatch, etag)) {
+            return Response.notModified().header(HttpHeaders.ETAG, etag).build();
+        }
+        String events = uri.getBaseUri().resolve(EVENTS_PATH.substring(1)).toString();
+        BulkResponse response = new BulkResponse(
+                evaluation.evaluateAll(state, context.targetingKey()),
+                List.of(new EventStream("sse", events, config.sse().inactivityDelaySeconds())),
+                Map.of("revision", state.revision()));
+        return Response.ok(response).header(HttpHeaders.ETAG, etag).build();
+    }
+
+    @GET
+    @Path("configuration")
+    @NonBlocking
+    @Access({CLIENT, ADMIN, SERVICE})
+    @Operation(summary = "OFREP provider configuration")
+    public Map<String, Object> configuration() {
+        return Map.of(
+                "name",
+                "rollguard",
+                "capabilities",
+                Map.of(
+                        "cacheInvalidation",
+                        Map.of("polling", Map.of("enabled", true, "minPollingIntervalMs", 1000)),
+                        "flagEvaluation",
+                        Map.of("supportedTypes", List.of("boolean", "string", "int", "float", "object"))));
+    }
+
+    /** If-None-Match holds one or more entity tags separated by commas, or {@code *}. */
+    static boolean matches(String ifNoneMatch, String etag) {
+        if (ifNoneMatch == null) {
+            return false;
+        }
+        for (String candidate : ifNoneMatch.split(",")) {
+            String tag = candidate.strip();
+            if (tag.startsWith("W/")) {
+                tag = tag.substring(2);
+            }
+            if (tag.equals("*") || tag.equals(etag)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,104 @@
+package dev.rollguard.flag.service;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.targeting.Evaluation;
+import dev.rollguard.schemas.targeting.EvaluationReason;
+import dev.rollguard.schemas.targeting.FlagEvaluator;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Evaluates flags against the in-memory snapshot with the shared {@link FlagEvaluator}, producing OFREP results.
+ * Never touches the database.
+ */
+@Startup
+@ApplicationScoped
+public class EvaluationService {
+
+    public static final String FLAG_NOT_FOUND = "FLAG_NOT_FOUND";
+
+    private final FlagSnapshot snapshot;
+    private final Map<EvaluationReason, Counter> evaluations = new EnumMap<>(EvaluationReason.class);
+    private final Counter notFound;
+
+    public EvaluationService(FlagSnapshot snapshot, MeterRegistry registry) {
+        this.snapshot = snapshot;
+        for (EvaluationReason reason : EvaluationReason.values()) {
+            evaluations.put(
+                    reason,
+                    Counter.builder("rollguard.evaluations")
+                            .description("Flag evaluations served, by OpenFeature reason")
+                            .tag("reason", reason.name())
+                            .register(registry));
+        }
+        this.notFound = Counter.builder("rollguard.evaluations")
+                .description("Flag evaluations served, by OpenFeature reason")
+                .tag("reason", FLAG_NOT_FOUND)
+                .register(registry);
+    }
+
+    /** An OFREP evaluation result: {@link Success} or {@link Failure}. */
+    public sealed interface Result permits Success, Failure {
+        String key();
+    }
+
+    /** OFREP evaluationSuccess. */
+    public record Success(String key, JsonNode value, String reason, String variant, Map<String, Object> metadata)
+            implements Result {}
+
+    /** OFREP evaluationFailure (and flagNotFound). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Failure(String key, String errorCode, String errorDetails) implements Result {}
+
+    /** Evaluates one flag of {@code state} for {@code targetingKey}. */
+    public Result evaluate(FlagSnapshot.State state, String key, String targetingKey) {
+        FlagChangedEvent flag = state.flags().get(key);
+        if (flag == null) {
+            notFound.increment();
+            return new Failure(key, FLAG_NOT_FOUND, "flag '" + key + "' does not exist");
+        }
+        return toResult(state, flag, targetingKey);
+    }
+
+    /** Evaluates every flag that is not archived, in key order. */
+    public List<Result> evaluateAll(FlagSnapshot.State state, String targetingKey) {
+        List<Result> results = new ArrayList<>(state.flags().size());
+        for (FlagChangedEvent flag : new TreeMap<>(state.flags()).values()) {
+            if (!flag.getArchived()) {
+                results.add(toResult(state, flag, targetingKey));
+            }
+        }
+        return results;
+    }
+
+    public FlagSnapshot.State state() {
+        return snapshot.current();
+    }
+
+    private Result toResult(FlagSnapshot.State state, FlagChangedEvent flag, String targetingKey) {
+        Evaluation evaluation = FlagEvaluator.evaluate(flag, targetingKey, state.flags()::get, state.globalKill());
+        evaluations.get(evaluation.reason()).increment();
+        String key = flag.getFlagKey();
+        if (evaluation.reason() == EvaluationReason.ERROR) {
+            String details = Evaluation.TARGETING_KEY_MISSING.equals(evaluation.errorCode())
+                    ? "flag '" + key + "' is rolled out by percentage: the context needs a targetingKey"
+                    : "flag '" + key + "' cannot be evaluated: its prerequisite chain is broken";
+            return new Failure(key, evaluation.errorCode(), details);
+        }
+        return new Success(
+                key,
+                state.value(key, evaluation.variant()),
+                evaluation.reason().name(),
+                evaluation.variant(),
+                Map.of("version", flag.getVersion()));
+    }
+}

@@ -1,0 +1,125 @@
+package dev.rollguard.flag.service;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import dev.rollguard.flag.domain.FlagEntity;
+import dev.rollguard.flag.domain.Stage;
+import dev.rollguard.flag.mapping.FlagMapper;
+import dev.rollguard.flag.rest.FlagRequest;
+import dev.rollguard.schemas.event.FlagValueType;
+import dev.rollguard.schemas.event.GuardAction;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The rules a flag definition must follow beyond its field constraints (variants matching the type, treatment and
+ * off variants defined, stage index in range), and how a valid definition is written onto the stored flag.
+ */
+final class FlagRules {
+
+    static final String DEFAULT_TREATMENT = "on";
+    static final String DEFAULT_OFF = "off";
+    static final long DEFAULT_COOLDOWN_SECONDS = 300;
+
+    private FlagRules() {}
+
+    /**
+     * Writes {@code request} onto {@code flag} (its key is already set), validating it first.
+     *
+     * @return whether the current stage changed (the caller records the time it was entered)
+     */
+    static boolean apply(FlagRequest request, FlagEntity flag, FlagMapper mapper) {
+        FlagValueType type = request.type() == null ? FlagValueType.BOOLEAN : request.type();
+        Map<String, JsonNode> variants = request.variants();
+        if (variants == null || variants.isEmpty()) {
+            if (type != FlagValueType.BOOLEAN) {
+                throw ApiException.invalid("variants", "must define the values of a " + type + " flag");
+            }
+            variants = new LinkedHashMap<>();
+            variants.put(DEFAULT_TREATMENT, BooleanNode.TRUE);
+            variants.put(DEFAULT_OFF, BooleanNode.FALSE);
+        }
+        variants.forEach((name, value) -> checkValue(type, name, value));
+        String treatment = request.treatmentVariant() == null ? DEFAULT_TREATMENT : request.treatmentVariant();
+        String off = request.offVariant() == null ? DEFAULT_OFF : request.offVariant();
+        if (!variants.containsKey(treatment)) {
+            throw ApiException.invalid("treatmentVariant", "must name one of the variants " + variants.keySet());
+        }
+        if (!variants.containsKey(off)) {
+            throw ApiException.invalid("offVariant", "must name one of the variants " + variants.keySet());
+        }
+        if (request.key().equals(request.parent())) {
+            throw ApiException.invalid("parent", "must not be the flag itself");
+        }
+        List<String> allow = request.allowList() == null ? List.of() : List.copyOf(new HashSet<>(request.allowList()));
+        List<String> deny = request.denyList() == null ? List.of() : List.copyOf(new HashSet<>(request.denyList()));
+        List<Stage> stages = request.stages() == null
+                ? List.of()
+                : request.stages().stream()
+                        .map(s -> new Stage(
+                                s.name(),
+                                basisPoints(s.percentage()),
+                                s.minSoakSeconds() == null ? 0 : s.minSoakSeconds()))
+                        .toList();
+        Integer stage = request.currentStage();
+        if (stage != null && stage >= stages.size()) {
+            throw ApiException.invalid("currentStage", "must be an index into stages (0.." + (stages.size() - 1) + ")");
+        }
+        int basisPoints = stage != null
+                ? stages.get(stage).basisPoints()
+                : request.rolloutPercentage() == null ? 0 : basisPoints(request.rolloutPercentage());
+
+        boolean stageChanged = !Objects.equals(flag.currentStage, stage);
+        flag.description = request.description();
+        flag.owner = request.owner();
+        flag.valueType = type.name();
+        flag.enabled = Boolean.TRUE.equals(request.enabled());
+        flag.parentKey = request.parent();
+        flag.allowList = mapper.toJson(allow.stream().sorted().toList());
+        flag.denyList = mapper.toJson(deny.stream().sorted().toList());
+        flag.rolloutBasisPoints = basisPoints;
+        flag.variants = mapper.toJson(variants);
+        flag.treatmentVariant = treatment;
+        flag.offVariant = off;
+        flag.stages = mapper.toJson(stages);
+        flag.currentStage = stage;
+        FlagRequest.GuardPolicyRequest guard = request.guardPolicy();
+        flag.guardAction = (guard == null || guard.action() == null ? GuardAction.NOTIFY_ONLY : guard.action()).name();
+        flag.guardDryRun = guard != null && Boolean.TRUE.equals(guard.dryRun());
+        flag.guardCooldownSeconds =
+                guard == null || guard.cooldownSeconds() == null ? DEFAULT_COOLDOWN_SECONDS : guard.cooldownSeconds();
+        return stageChanged;
+    }
+
+    /** Moves the flag to stage {@code index} of its plan, taking that stage's share. */
+    static void enterStage(FlagEntity flag, List<Stage> stages, int index, Instant now) {
+        flag.currentStage = index;
+        flag.rolloutBasisPoints = stages.get(index).basisPoints();
+        flag.stageEnteredAt = now;
+    }
+
+    private static int basisPoints(BigDecimal percentage) {
+        return percentage.movePointRight(2).intValueExact();
+    }
+
+    private static void checkValue(FlagValueType type, String name, JsonNode value) {
+        boolean ok =
+                switch (type) {
+                    case BOOLEAN -> value.isBoolean();
+                    case STRING -> value.isTextual();
+                    case NUMBER -> value.isNumber();
+                    case JSON -> value.isObject() || value.isArray();
+                };
+        if (!ok) {
+            throw ApiException.invalid(
+                    "variants." + name,
+                    "must be a " + type.name().toLowerCase() + (type == FlagValueType.JSON ? " object or array" : "")
+                            + " value");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.rollguard.flag.service;
+
+import dev.rollguard.flag.publisher.OutboxRelay;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * At start: store the bootstrap tokens, load every flag into the snapshot, and relay whatever a previous process
+ * committed but did not publish. Then keep the token table fresh.
+ */
+@ApplicationScoped
+public class StartupTasks {
+
+    private final TokenService tokens;
+    private final FlagService flags;
+    private final FlagSnapshot snapshot;
+    private final OutboxRelay relay;
+
+    public StartupTasks(TokenService tokens, FlagService flags, FlagSnapshot snapshot, OutboxRelay relay) {
+        this.tokens = tokens;
+        this.flags = flags;
+        this.snapshot = snapshot;
+        this.relay = relay;
+    }
+
+    void onStart(@Observes StartupEvent event) throws Throwable {
+        VertxContextSupport.subscribeAndAwait(
+                () -> tokens.bootstrap().chain(flags::currentStates).invoke(snapshot::applyAll));
+        snapshot.markLoaded();
+        Log.infof(
+                "flag snapshot loaded: %d flags, revision %s",
+                snapshot.current().flags().size(), snapshot.current().revision());
+        relay.start();
+    }
+
+    @Scheduled(
+            every = "${flag-service.tokens.refresh-interval:10s}",
+            delayed = "${flag-service.tokens.refresh-interval:10s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> refreshTokens() {
+        return tokens.reload();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.rollguard.flag.service;
+
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.domain.ApiToken;
+import dev.rollguard.flag.domain.Caller;
+import dev.rollguard.flag.domain.TokenKind;
+import dev.rollguard.flag.repository.TokenRepository;
+import dev.rollguard.flag.rest.TokenRequest;
+import dev.rollguard.flag.rest.TokenResponse;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * API tokens: stored as SHA-256 hashes, checked against an in-memory table so authentication costs no database
+ * round trip (and keeps working while the database is down).
+ *
+ * <p>A plain SHA-256 is enough because tokens are 256-bit random values, not passwords: there is nothing to guess
+ * from a hash, and a slow password hash would cost every evaluation request dearly.
+ */
+@ApplicationScoped
+public class TokenService {
+
+    public static final String BOOTSTRAP_ADMIN = "bootstrap-admin";
+    public static final String BOOTSTRAP_SERVICE = "bootstrap-service";
+    public static final String BOOTSTRAP_CLIENT = "bootstrap-client";
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final TokenRepository tokens;
+    private final FlagServiceConfig config;
+    private volatile Map<String, Caller> byHash = Map.of();
+
+    public TokenService(TokenRepository tokens, FlagServiceConfig config) {
+        this.tokens = tokens;
+        this.config = config;
+    }
+
+    /** The caller holding {@code token}, if it is a known, unrevoked token. */
+    public Optional<Caller> authenticate(String token) {
+        if (token == null || token.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(byHash.get(hash(token.strip())));
+    }
+
+    /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
+    public Uni<Void> bootstrap() {
+        FlagServiceConfig.Tokens t = config.tokens();
+        return Panache.withTransaction(() -> upsert(BOOTSTRAP_ADMIN, TokenKind.ADMIN, t.bootstrapAdmin())
+                        .chain(() -> upsert(BOOTSTRAP_SERVICE, TokenKind.SERVICE, t.bootstrapService()))
+                        .chain(() -> upsert(BOOTSTRAP_CLIENT, TokenKind.CLIENT, t.bootstrapClient())))
+                .chain(this::reload);
+    }
+
+    /** Reloads the in-memory table from the database; keeps the last one when the database cannot be read. */
+    public Uni<Void> reload() {
+        return Panache.withSession(tokens::active)
+                .invoke(list -> {
+                    Map<String, Caller> table = new HashMap<>();
+                    list.forEach(token -> table.put(token.tokenHash, caller(token)));
+                    byHash = Map.copyOf(table);
+                })
+                .onFailure()
+                .invoke(e -> Log.warnf("token table not refreshed, keeping %d tokens: %s", byHash.size(), e))
+                .onFailure()
+                .recoverWithNull()
+                .replaceWithVoid();
+    }
+
+    public Uni<TokenResponse> create(TokenRequest request, Caller creator) {
+        String secret = newSecret();
+        return Panache.withTransaction(() -> tokens.findByName(request.name()).chain(existing -> {
+                    if (existing != null) {
+                        throw ApiException.conflict("TOKEN_EXISTS", "a token named '" + request.name() + "' exists");
+                    }
+                    ApiToken token = new ApiToken();
+                    token.id = UUID.randomUUID();
+                    token.name = request.name();
+                    token.kind = request.kind().name();
+                    token.tokenHash = hash(secret);
+                    token.requestsPerSecond = request.requestsPerSecond();
+                    token.createdAt = Instant.now();
+                    token.createdBy = creator.tokenName();
+                    return tokens.persist(token);
+                }))
+                .call(this::reload)
+                .map(token -> toResponse(token, secret));
+    }
+
+    public Uni<List<TokenResponse>> list() {
+        return Panache.withSession(() -> tokens.listAll())
+                .map(list -> list.stream().map(t -> toResponse(t, null)).toList());
+    }
+
+    public Uni<TokenResponse> revoke(String name) {
+        return Panache.withTransaction(() -> tokens.findByName(name).invoke(token -> {
+                    if (token == null) {
+                        throw new ApiException(404, "NOT_FOUND", "no token named '" + name + "'");
+                    }
+                    if (token.revokedAt == null) {
+                        token.revokedAt = Instant.now();
+                    }
+                }))
+                .call(this::reload)
+                .map(token -> toResponse(token, null));
+    }
+
+    private Uni<Void> upsert(String name, TokenKind kind, Optional<String> secret) {
+        if (secret.isEmpty() || secret.get().isBlank()) {
+            return Uni.createFrom().voidItem();
+        }
+        String hash = hash(secret.get().strip());
+        return tokens.findByName(name)
+                .chain(token -> {
+                    if (token == null) {
+                        token = new ApiToken();
+                        token.id = UUID.randomUUID();
+                        token.name = name;
+                        token.createdAt = Instant.now();
+                        token.createdBy = "environment";
+                    }
+                    token.kind = kind.name();
+                    token.tokenHash = hash;
+                    token.revokedAt = null;
+                    return tokens.persist(token);
+                })
+                .replaceWithVoid();
+    }
+
+    private static Caller caller(ApiToken token) {
+        return new Caller(token.id, token.name, TokenKind.valueOf(token.kind), token.requestsPerSecond);
+    }
+
+    private static TokenResponse toResponse(ApiToken token, String secret) {
+        return new TokenResponse(
+                token.id,
+                token.name,
+                TokenKind.valueOf(token.kind),
+                token.requestsPerSecond,
+                token.createdAt,
+                token.createdBy,
+                token.revokedAt,
+                secret);
+    }
+
+    private static String newSecret() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return "rg_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** Hex SHA-256 of a token, as stored. */
+    public static String hash(String token) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(digest.digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+}
