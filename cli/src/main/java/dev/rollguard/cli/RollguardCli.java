@@ -71,7 +71,7 @@ public final class RollguardCli {
     }
 
     /** Runs one command line; returns the exit code (0 ok, 1 failed call, 2 usage error). */
-    static int run(RollguardApi api, PrintStream out, String... args) {
+    public static int run(RollguardApi api, PrintStream out, String... args) {
         CommandLine cli = new CommandLine(new RollguardCli(api, out));
         cli.setOut(new java.io.PrintWriter(out, true));
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -1,0 +1,212 @@
+package dev.rollguard.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.cli.RollguardApi;
+import dev.rollguard.cli.RollguardCli;
+import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.simulator.demo.ClosedLoopScenario;
+import dev.rollguard.simulator.demo.Narrator;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The product, end to end: the four packaged services on a real broker and database, thousands of simulated clients,
+ * a rollout whose treated cohort starts failing, a healthy rollout and an outage. The bad flag must be off within
+ * three windows plus the rule's {@code for} plus 10 s of its breach (first a partly breaching window, then a fully
+ * breaching one that completes {@code for}, then grace and the flip itself); nothing else may be rolled back; and
+ * every event sent must be counted exactly once.
+ */
+class ClosedLoopIT {
+
+    private static Stack stack;
+    private static RollguardApi api;
+
+    @BeforeAll
+    static void startStack() throws IOException {
+        String bootstrap = SharedInfra.kafkaBootstrap();
+        Map<String, List<String>> properties = new java.util.HashMap<>();
+        for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
+            properties.put(service, demoProperties(service));
+        }
+        properties.get("metrics-ingest").add("kafka-streams.state.dir=" + SharedInfra.freshDirectory("e2e-streams"));
+        stack = Stack.start(properties);
+        api = stack.api();
+        assertThat(bootstrap).isNotBlank();
+    }
+
+    private static List<String> demoProperties(String service) throws IOException {
+        Properties props = new Properties();
+        try (InputStream in = ClosedLoopScenario.class.getResourceAsStream("/demo-stack/" + service + ".properties")) {
+            props.load(in);
+        }
+        List<String> result = new ArrayList<>();
+        props.forEach((k, v) -> result.add(k + "=" + v));
+        return result;
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void aBadRolloutIsSwitchedOffAndNothingElseIs() throws Exception {
+        ClosedLoopScenario.Settings settings = new ClosedLoopScenario.Settings(
+                Duration.ofSeconds(5), 1500, 250, Duration.ofSeconds(5), Duration.ofSeconds(90));
+        List<Instant> refetchEvents = new CopyOnWriteArrayList<>();
+        Thread sse = subscribeToFlagChanges(refetchEvents);
+
+        ClosedLoopScenario.Result result =
+                new ClosedLoopScenario(api, SharedInfra.kafkaBootstrap(), settings, new Narrator(System.out)).run();
+
+        // The bad flag is off, through its guard policy, within the documented bound.
+        RollbackActionEvent flip = result.badFlagRollback();
+        assertThat(flip).as("rollback of %s", ClosedLoopScenario.BAD_FLAG).isNotNull();
+        assertThat(flip.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(result.badFlag().path("killed").asBoolean()).isTrue();
+        Duration bound =
+                settings.window().multipliedBy(3).plus(settings.regressionFor()).plusSeconds(10);
+        assertThat(Duration.between(result.breachStarted(), flip.getFlagChangedAt()))
+                .isLessThan(bound);
+
+        // The evidence travels with the action.
+        assertThat(flip.getRuleId()).isEqualTo(ClosedLoopScenario.REGRESSION_RULE);
+        assertThat(flip.getComparison()).isNotNull();
+        assertThat(flip.getComparison().getTreatmentValue())
+                .isGreaterThan(flip.getComparison().getControlValue());
+        assertThat(flip.getComparison().getTreatmentSamples()).isPositive();
+        assertThat(flip.getComparison().getControlSamples()).isPositive();
+        assertThat(flip.getFirstBreachAt()).isNotNull();
+        assertThat(flip.getAlertFiredAt()).isNotNull();
+        assertThat(flip.getVisibleAt()).isNotNull();
+
+        // Exactly one flip and one audit entry for it, made by the rollback-service's token.
+        assertThat(result.rollbacks().stream()
+                        .filter(r -> ClosedLoopScenario.BAD_FLAG.equals(r.getFlagKey()))
+                        .filter(r -> r.getOutcome() == RollbackOutcome.APPLIED))
+                .hasSize(1);
+        JsonNode audit = api.audit(ClosedLoopScenario.BAD_FLAG).orThrow("audit").body();
+        List<JsonNode> kills = new ArrayList<>();
+        (audit.isArray() ? audit : audit.path("items")).forEach(e -> {
+            if (e.path("action").asText().toUpperCase().contains("KILL")
+                    && !e.path("action").asText().toUpperCase().contains("UNKILL")
+                    && e.hasNonNull("idempotencyKey")) {
+                kills.add(e);
+            }
+        });
+        assertThat(kills).hasSize(1);
+        assertThat(kills.get(0).path("reason").asText()).isNotBlank();
+
+        // The healthy rollout and the outage were left alone; the outage paged without naming a flag.
+        assertThat(result.healthyFlag().path("killed").asBoolean()).isFalse();
+        assertThat(result.outageFlag().path("killed").asBoolean()).isFalse();
+        assertThat(result.rollbacks())
+                .filteredOn(r -> r.getOutcome() == RollbackOutcome.APPLIED)
+                .extracting(RollbackActionEvent::getFlagKey)
+                .containsOnly(ClosedLoopScenario.BAD_FLAG);
+        List<AlertEvent> outageAlerts = result.alerts().stream()
+                .filter(a ->
+                        a.getRuleId().equals(ClosedLoopScenario.OUTAGE_RULE) && a.getStatus() == AlertStatus.FIRING)
+                .toList();
+        assertThat(outageAlerts).isNotEmpty().allSatisfy(a -> assertThat(a.getFlagKey())
+                .isNull());
+        assertThat(ClosedLoopScenario.criticalFiring(result.alerts(), ClosedLoopScenario.HEALTHY_FLAG))
+                .isEmpty();
+        assertThat(ClosedLoopScenario.criticalFiring(result.alerts(), ClosedLoopScenario.OUTAGE_FLAG))
+                .isEmpty();
+
+        // Clients see the flag off through OFREP, and the change stream told them to refetch.
+        JsonNode evaluation = api.evaluate(ClosedLoopScenario.BAD_FLAG, ClosedLoopScenario.INTERNAL_USERS.get(0))
+                .orThrow("evaluate")
+                .body();
+        assertThat(evaluation.path("reason").asText()).isEqualTo("DISABLED");
+        assertThat(evaluation.path("value").asBoolean()).isFalse();
+        assertThat(refetchEvents).anySatisfy(at -> assertThat(at)
+                .isAfterOrEqualTo(flip.getFlagChangedAt().minusMillis(50)));
+        sse.interrupt();
+
+        // No telemetry lost or double counted.
+        assertThat(result.eventsSent()).isPositive();
+        assertThat(result.eventsCounted()).isEqualTo(result.eventsSent());
+
+        // The operator CLI against the running stack.
+        String flags = cli("flags");
+        assertThat(flags).contains(ClosedLoopScenario.BAD_FLAG).contains("KILLED");
+        assertThat(cli("rollbacks", "--flag", ClosedLoopScenario.BAD_FLAG)).contains("APPLIED");
+        assertThat(cli("audit", "--flag", ClosedLoopScenario.BAD_FLAG)).contains(ClosedLoopScenario.BAD_FLAG);
+        assertThat(RollguardApi.JSON
+                        .readTree(cli("-o", "json", "flag", ClosedLoopScenario.BAD_FLAG))
+                        .path("killed")
+                        .asBoolean())
+                .isTrue();
+        var err = new ByteArrayOutputStream();
+        assertThat(RollguardCli.run(api, new PrintStream(err, true, StandardCharsets.UTF_8), "flag", "no-such-flag"))
+                .isEqualTo(1);
+    }
+
+    private static String cli(String... args) {
+        var out = new ByteArrayOutputStream();
+        int code = RollguardCli.run(api, new PrintStream(out, true, StandardCharsets.UTF_8), args);
+        assertThat(code).as("exit code of %s: %s", String.join(" ", args), out).isZero();
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static Thread subscribeToFlagChanges(List<Instant> events) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(stack.url("flag-service") + "/ofrep/v1/events"))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + Stack.CLIENT_TOKEN)
+                .build();
+        List<String> connected = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try {
+                HttpResponse<InputStream> response =
+                        HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+                try (var lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                    connected.add("yes");
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        if (line.startsWith("data:") && line.contains("refetchEvaluation")) {
+                            events.add(Instant.now());
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !connected.isEmpty());
+        return reader;
+    }
+}

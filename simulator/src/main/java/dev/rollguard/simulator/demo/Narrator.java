@@ -1,0 +1,233 @@
+package dev.rollguard.simulator.demo;
+
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Tells the story of a scenario as it happens: one line per step, window, alert, flag change and rollback. */
+public final class Narrator {
+
+    private static final DateTimeFormatter CLOCK =
+            DateTimeFormatter.ofPattern("HH:mm:ss.S").withZone(ZoneId.systemDefault());
+
+    private final PrintStream out;
+    private final Instant start = Instant.now();
+    private final ScheduledExecutorService printer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "narrator");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Map<Instant, Map<String, WindowMetricsEvent>> pendingWindows = new ConcurrentHashMap<>();
+
+    public Narrator(PrintStream out) {
+        this.out = out;
+    }
+
+    /** A narrator that prints nothing (the end-to-end test reads the result instead). */
+    public static Narrator silent() {
+        return new Narrator(new PrintStream(java.io.OutputStream.nullOutputStream()));
+    }
+
+    public synchronized void step(String tag, String text) {
+        line(tag.toUpperCase(), text);
+    }
+
+    private synchronized void line(String tag, String text) {
+        Instant now = Instant.now();
+        out.printf(
+                "%s  +%-4s %-9s %s%n",
+                CLOCK.format(now), Duration.between(start, now).toSeconds() + "s", tag, text);
+    }
+
+    Timeline.Listener listener(Duration window, List<String> flags) {
+        return new Timeline.Listener() {
+            @Override
+            public void window(WindowMetricsEvent w) {
+                if (w.getWindowKind() != WindowKind.TUMBLING) {
+                    return;
+                }
+                boolean shown = w.getScopeType() == ScopeType.GLOBAL
+                        || (w.getScopeType() == ScopeType.FLAG_COHORT && flags.contains(w.getFlagKey()));
+                if (!shown) {
+                    return;
+                }
+                String key = w.getScopeType() == ScopeType.GLOBAL ? "global" : w.getFlagKey() + "/" + w.getCohort();
+                boolean first = pendingWindows
+                                        .computeIfAbsent(w.getWindowStart(), s -> new ConcurrentHashMap<>())
+                                        .put(key, w)
+                                == null
+                        && pendingWindows.get(w.getWindowStart()).size() == 1;
+                if (first) {
+                    // The windows of one period close together; print them as one block.
+                    printer.schedule(() -> printWindows(w.getWindowStart(), flags), 700, TimeUnit.MILLISECONDS);
+                }
+            }
+
+            @Override
+            public void alert(AlertEvent a) {
+                String scope = a.getFlagKey() != null
+                        ? "flag " + a.getFlagKey()
+                                + (a.getCohort() == null
+                                        ? ""
+                                        : "/" + a.getCohort().toString().toLowerCase())
+                        : a.getScopeKey();
+                String evidence = a.getComparison() != null
+                        ? "treatment %s vs control %s (n=%d/%d, p=%.1e)"
+                                .formatted(
+                                        pct(a.getComparison().getTreatmentValue()),
+                                        pct(a.getComparison().getControlValue()),
+                                        a.getComparison().getTreatmentSamples(),
+                                        a.getComparison().getControlSamples(),
+                                        a.getComparison().getPValue() == null
+                                                ? Double.NaN
+                                                : a.getComparison().getPValue())
+                        : "%s = %s, threshold %s (n=%d)"
+                                .formatted(
+                                        a.getMetric(),
+                                        num(a.getObservedValue()),
+                                        num(a.getThreshold()),
+                                        a.getSampleSize());
+                line(
+                        "ALERT",
+                        "%s %s \"%s\" %s: %s"
+                                .formatted(a.getStatus(), a.getSeverity(), a.getRuleName(), scope, evidence));
+            }
+
+            @Override
+            public void rollback(RollbackActionEvent r) {
+                line(
+                        "ROLLBACK",
+                        "%s %s -> %s: %s"
+                                .formatted(
+                                        r.getAction(),
+                                        r.getFlagKey() == null ? "(no flag)" : r.getFlagKey(),
+                                        r.getOutcome(),
+                                        r.getReason()));
+                String timings = timings(r);
+                if (!timings.isEmpty()) {
+                    line("", "  " + timings);
+                }
+            }
+
+            @Override
+            public void flagChanged(FlagChangedEvent f) {
+                if (!flags.contains(f.getFlagKey()) && !"*".equals(f.getFlagKey())) {
+                    return;
+                }
+                String state = f.getKilled() ? "KILLED (" + f.getKillReason() + ")" : f.getEnabled() ? "on" : "off";
+                line(
+                        "FLAG",
+                        "%s v%d %s by %s: %s, rollout %s %%"
+                                .formatted(
+                                        f.getFlagKey(),
+                                        f.getVersion(),
+                                        f.getChangeType(),
+                                        f.getActor(),
+                                        state,
+                                        f.getRolloutBasisPoints() / 100.0));
+            }
+        };
+    }
+
+    private void printWindows(Instant windowStart, List<String> flags) {
+        Map<String, WindowMetricsEvent> group = new TreeMap<>(pendingWindows.remove(windowStart));
+        WindowMetricsEvent global = group.get("global");
+        StringBuilder text = new StringBuilder(CLOCK.format(windowStart).substring(0, 8));
+        if (global != null) {
+            text.append("  all n=%d err %s".formatted(global.getEventCount(), pct(global.getErrorRate())));
+        }
+        for (String flag : flags) {
+            WindowMetricsEvent t = group.get(flag + "/" + Cohort.TREATMENT);
+            WindowMetricsEvent c = group.get(flag + "/" + Cohort.CONTROL);
+            if (t == null && c == null) {
+                continue;
+            }
+            text.append(" | %s T %s C %s".formatted(flag, figure(t), figure(c)));
+        }
+        line("WINDOW", text.toString());
+    }
+
+    private static String figure(WindowMetricsEvent w) {
+        return w == null ? "-" : "%s/%d".formatted(pct(w.getErrorRate()), w.getEventCount());
+    }
+
+    static String timings(RollbackActionEvent r) {
+        StringBuilder s = new StringBuilder();
+        append(s, "breach->window closed", r.getFirstBreachAt(), r.getWindowClosedAt());
+        append(s, "->alert", r.getWindowClosedAt(), r.getAlertFiredAt());
+        append(s, "->received", r.getAlertFiredAt(), r.getAlertReceivedAt());
+        append(s, "->flag changed", r.getAlertReceivedAt(), r.getFlagChangedAt());
+        append(s, "->visible on OFREP", r.getFlagChangedAt(), r.getVisibleAt());
+        append(s, "; breach->flag off", r.getFirstBreachAt(), r.getFlagChangedAt());
+        return s.toString();
+    }
+
+    private static void append(StringBuilder s, String label, Instant from, Instant to) {
+        if (from != null && to != null) {
+            s.append(label)
+                    .append(' ')
+                    .append(Duration.between(from, to).toMillis())
+                    .append(" ms ");
+        }
+    }
+
+    private static String pct(Double rate) {
+        return rate == null ? "-" : "%.1f%%".formatted(rate * 100);
+    }
+
+    private static String num(Double value) {
+        return value == null ? "-" : "%.4g".formatted(value);
+    }
+
+    void summary(ClosedLoopScenario.Result r) {
+        out.println();
+        out.println("Summary");
+        out.println("-------");
+        for (var flag : List.of(r.badFlag(), r.healthyFlag(), r.outageFlag())) {
+            String key = flag.path("key").asText();
+            boolean killed = flag.path("killed").asBoolean();
+            out.printf(
+                    "  %-18s %s%n",
+                    key,
+                    killed
+                            ? "SWITCHED OFF: " + flag.path("killReason").asText()
+                            : "left alone (rollout "
+                                    + flag.path("rolloutPercentage").asText() + " %)");
+        }
+        if (r.badFlagRollback() != null) {
+            out.printf("  time to safety     %s%n", timings(r.badFlagRollback()).strip());
+        }
+        long rollbacksOfOthers = r.rollbacks().stream()
+                .filter(a -> a.getFlagKey() != null && !a.getFlagKey().equals(ClosedLoopScenario.BAD_FLAG))
+                .filter(a -> a.getOutcome() == dev.rollguard.schemas.event.RollbackOutcome.APPLIED)
+                .count();
+        out.printf(
+                "  other rollbacks    %d (the outage alert named no flag, so it was only notified)%n",
+                rollbacksOfOthers);
+        out.printf(
+                "  telemetry          %,d events sent in %s..%s, %,d counted in the windows: %s (%,d duplicate deliveries counted once)%n",
+                r.eventsSent(),
+                CLOCK.format(r.countedFrom()),
+                CLOCK.format(r.countedTo()),
+                r.eventsCounted(),
+                r.noTelemetryLost() ? "nothing lost or double counted" : "MISMATCH",
+                r.duplicatesSent());
+        out.flush();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.rollguard.simulator.demo;
+
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Everything the loop says on Kafka while a scenario runs — closed windows, alert transitions, rollback actions and
+ * flag changes — read from the end of each topic as it was when the timeline started, and handed to a listener as
+ * it arrives.
+ */
+public final class Timeline implements AutoCloseable {
+
+    /** Receives each event as it is read. */
+    public interface Listener {
+        default void window(WindowMetricsEvent window) {}
+
+        default void alert(AlertEvent alert) {}
+
+        default void rollback(RollbackActionEvent action) {}
+
+        default void flagChanged(FlagChangedEvent change) {}
+    }
+
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Listener listener;
+    private final Thread reader;
+    private volatile boolean running = true;
+
+    private final List<WindowMetricsEvent> windows = new CopyOnWriteArrayList<>();
+    private final List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
+    private final List<RollbackActionEvent> rollbacks = new CopyOnWriteArrayList<>();
+    private final List<FlagChangedEvent> flagChanges = new CopyOnWriteArrayList<>();
+
+    public Timeline(String bootstrap, Listener listener) {
+        this.listener = listener;
+        this.consumer = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.CLIENT_ID_CONFIG,
+                        "rollguard-timeline"),
+                new StringDeserializer(),
+                new ByteArrayDeserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : List.of(Topics.METRICS_WINDOWS, Topics.ALERTS, Topics.ROLLBACKS, Topics.FLAGS_CHANGES)) {
+            consumer.partitionsFor(topic, Duration.ofSeconds(30))
+                    .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position); // resolve the end offsets now, before anything happens
+        this.reader = new Thread(this::read, "rollguard-timeline");
+        this.reader.setDaemon(true);
+        this.reader.start();
+    }
+
+    private void read() {
+        while (running) {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                if (record.value() == null) {
+                    continue;
+                }
+                try {
+                    dispatch(record);
+                } catch (RuntimeException undecodable) {
+                    // Another writer's record on a shared topic; the timeline shows only what it can read.
+                }
+            }
+        }
+        consumer.close(Duration.ofSeconds(2));
+    }
+
+    private void dispatch(ConsumerRecord<String, byte[]> record) {
+        switch (record.topic()) {
+            case Topics.METRICS_WINDOWS -> {
+                WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
+                windows.add(w);
+                listener.window(w);
+            }
+            case Topics.ALERTS -> {
+                AlertEvent a = AvroCodec.of(AlertEvent.class).decode(record.value());
+                alerts.add(a);
+                listener.alert(a);
+            }
+            case Topics.ROLLBACKS -> {
+                RollbackActionEvent r = AvroCodec.of(RollbackActionEvent.class).decode(record.value());
+                rollbacks.add(r);
+                listener.rollback(r);
+            }
+            case Topics.FLAGS_CHANGES -> {
+                FlagChangedEvent f = AvroCodec.of(FlagChangedEvent.class).decode(record.value());
+                flagChanges.add(f);
+                listener.flagChanged(f);
+            }
+            default -> {}
+        }
+    }
+
+    public List<WindowMetricsEvent> windows() {
+        return List.copyOf(windows);
+    }
+
+    public List<AlertEvent> alerts() {
+        return List.copyOf(alerts);
+    }
+
+    public List<RollbackActionEvent> rollbacks() {
+        return List.copyOf(rollbacks);
+    }
+
+    public List<FlagChangedEvent> flagChanges() {
+        return List.copyOf(flagChanges);
+    }
+
+    public List<AlertEvent> alerts(Predicate<AlertEvent> filter) {
+        return alerts.stream().filter(filter).toList();
+    }
+
+    public List<RollbackActionEvent> rollbacks(Predicate<RollbackActionEvent> filter) {
+        return rollbacks.stream().filter(filter).toList();
+    }
+
+    /** Tumbling global windows that start at or after {@code from} and end at or before {@code to}. */
+    public List<WindowMetricsEvent> globalWindows(Instant from, Instant to) {
+        return windows.stream()
+                .filter(w -> w.getScopeType() == ScopeType.GLOBAL && w.getWindowKind() == WindowKind.TUMBLING)
+                .filter(w ->
+                        !w.getWindowStart().isBefore(from) && !w.getWindowEnd().isAfter(to))
+                .toList();
+    }
+
+    /** The tumbling window of one flag cohort starting at {@code start}, if it was emitted. */
+    public WindowMetricsEvent cohortWindow(String flagKey, Cohort cohort, Instant start) {
+        return windows.stream()
+                .filter(w -> w.getScopeType() == ScopeType.FLAG_COHORT && w.getWindowKind() == WindowKind.TUMBLING)
+                .filter(w -> flagKey.equals(w.getFlagKey()) && w.getCohort() == cohort)
+                .filter(w -> w.getWindowStart().equals(start))
+                .findFirst()
+                .orElse(null);
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            reader.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
