@@ -25,7 +25,9 @@ public final class TopicPlan {
                         1,
                         Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "60000", "segment.ms", "3600000")),
                 topic(Topics.METRICS_WINDOWS, telemetryPartitions, retention(Duration.ofDays(7))),
+                topic(Topics.METRICS_WINDOWS_DLQ, 1, retention(Duration.ofDays(14))),
                 topic(Topics.ALERTS, 1, retention(Duration.ofDays(30))),
+                topic(Topics.ALERTS_DLQ, 1, retention(Duration.ofDays(14))),
                 topic(Topics.ROLLBACKS, 1, retention(Duration.ofDays(365))));
     }
 

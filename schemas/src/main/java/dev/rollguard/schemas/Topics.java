@@ -14,6 +14,10 @@ public final class Topics {
     public static final String METRICS_WINDOWS = "metrics.windows";
     /** Alert transitions, key: fingerprint, value: AlertEvent. */
     public static final String ALERTS = "alerts";
+    /** Window records the alert-service could not read or evaluate, with the reason in headers. */
+    public static final String METRICS_WINDOWS_DLQ = "metrics.windows.dlq";
+    /** Alert records the rollback-service could not read or handle, with the reason in headers. */
+    public static final String ALERTS_DLQ = "alerts.dlq";
     /** Automatic actions, key: flag key, value: RollbackActionEvent. */
     public static final String ROLLBACKS = "rollbacks";
 
