@@ -7,27 +7,38 @@ import static org.hamcrest.Matchers.hasItem;
 
 import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
-/** The service boots against the real broker and reports its health and metrics. */
+/** The service boots against the real broker; liveness and readiness follow the Kafka Streams state. */
 @QuarkusTest
-@QuarkusTestResource(value = InfraTestResource.class)
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
 class HealthTest {
 
     @Test
-    void isLive() {
-        given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+    void isLiveWithTheStreamsStateReported() {
+        given().when()
+                .get("/q/health/live")
+                .then()
+                .statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.name", hasItem("Kafka Streams state health check"));
     }
 
     @Test
-    void isReadyWithItsDependenciesChecked() {
-        given().when()
+    void becomesReadyOnceKafkaStreamsRuns() {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().when()
                 .get("/q/health/ready")
                 .then()
                 .statusCode(200)
                 .body("status", equalTo("UP"))
-                .body("checks.name", hasItem(containsString("Kafka")));
+                .body("checks.find { it.name == 'Kafka Streams running' }.data.state", equalTo("RUNNING"))
+                .body("checks.name", hasItem(containsString("Kafka"))));
     }
 
     @Test

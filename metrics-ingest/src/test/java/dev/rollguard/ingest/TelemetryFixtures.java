@@ -9,6 +9,7 @@ import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.GuardPolicy;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.SyncKind;
 import dev.rollguard.schemas.event.UploadEvent;
 import java.time.Instant;
 import java.util.List;
@@ -25,6 +26,9 @@ public final class TelemetryFixtures {
                 .setEventTime(at)
                 .setClientId(clientId)
                 .setPlatform(Platform.WEB)
+                // Set, not defaulted: the builder resolves enum defaults with the class loader of the thread that
+                // loaded it, which in @QuarkusTest differs from the application's.
+                .setSyncKind(SyncKind.OTHER)
                 .setSuccess(success)
                 .setDurationMs(durationMs)
                 .setErrorCode(success ? null : "TIMEOUT")

@@ -1,0 +1,211 @@
+package dev.rollguard.ingest.mapping;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.ingest.domain.Violation;
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.SyncKind;
+import dev.rollguard.schemas.event.UploadEvent;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Reads one posted JSON event into its Avro record. The JSON fields are the Avro fields of SyncEvent / UploadEvent,
+ * plus {@code "type": "sync" | "upload"}; {@code eventTime} is epoch milliseconds or an ISO-8601 instant; enum
+ * values are the schema's symbols (case-insensitive). Each event is read on its own, so one malformed event is
+ * reported with its reason instead of failing the batch.
+ */
+public final class TelemetryJsonMapper {
+
+    private TelemetryJsonMapper() {}
+
+    public static SpecificRecord toAvro(JsonNode node) {
+        if (node == null || !node.isObject()) {
+            throw new InvalidEventException(Violation.MALFORMED_EVENT, "an event must be a JSON object");
+        }
+        String type = text(node, "type", true).toLowerCase(Locale.ROOT);
+        return switch (type) {
+            case "sync" -> sync(node);
+            case "upload" -> upload(node);
+            default ->
+                throw new InvalidEventException(
+                        Violation.UNKNOWN_TYPE, "type must be \"sync\" or \"upload\", was \"" + type + "\"");
+        };
+    }
+
+    private static SyncEvent sync(JsonNode n) {
+        return SyncEvent.newBuilder()
+                .setEventId(text(n, "eventId", true))
+                .setEventTime(instant(n, "eventTime"))
+                .setClientId(text(n, "clientId", true))
+                .setUserId(text(n, "userId", false))
+                .setSessionId(text(n, "sessionId", false))
+                .setPlatform(enumValue(n, "platform", Platform.class, Platform.OTHER))
+                .setAppVersion(text(n, "appVersion", false))
+                .setExposures(exposures(n))
+                .setSyncKind(enumValue(n, "syncKind", SyncKind.class, SyncKind.OTHER))
+                .setTable(text(n, "table", false))
+                .setSuccess(bool(n, "success", null))
+                .setDurationMs(number(n, "durationMs", true))
+                .setRecordsSynced(orZero(number(n, "recordsSynced", false)))
+                .setErrorCode(text(n, "errorCode", false))
+                .setErrorMessage(text(n, "errorMessage", false))
+                .setStorageUsedBytes(number(n, "storageUsedBytes", false))
+                .setStorageQuotaBytes(number(n, "storageQuotaBytes", false))
+                .setPendingMutations(integer(n, "pendingMutations"))
+                .setFailedMutations(integer(n, "failedMutations"))
+                .setSyncQueueLength(integer(n, "syncQueueLength"))
+                .build();
+    }
+
+    private static UploadEvent upload(JsonNode n) {
+        return UploadEvent.newBuilder()
+                .setEventId(text(n, "eventId", true))
+                .setEventTime(instant(n, "eventTime"))
+                .setClientId(text(n, "clientId", true))
+                .setUserId(text(n, "userId", false))
+                .setSessionId(text(n, "sessionId", false))
+                .setPlatform(enumValue(n, "platform", Platform.class, Platform.OTHER))
+                .setAppVersion(text(n, "appVersion", false))
+                .setExposures(exposures(n))
+                .setTable(text(n, "table", false))
+                .setSuccess(bool(n, "success", null))
+                .setDurationMs(number(n, "durationMs", true))
+                .setBytes(orZero(number(n, "bytes", false)))
+                .setQuotaExceeded(bool(n, "quotaExceeded", false))
+                .setErrorCode(text(n, "errorCode", false))
+                .setErrorMessage(text(n, "errorMessage", false))
+                .setStorageUsedBytes(number(n, "storageUsedBytes", false))
+                .setStorageQuotaBytes(number(n, "storageQuotaBytes", false))
+                .setPendingMutations(integer(n, "pendingMutations"))
+                .setFailedMutations(integer(n, "failedMutations"))
+                .setSyncQueueLength(integer(n, "syncQueueLength"))
+                .build();
+    }
+
+    private static List<FlagExposure> exposures(JsonNode n) {
+        JsonNode list = n.get("exposures");
+        if (list == null || list.isNull()) {
+            return List.of();
+        }
+        if (!list.isArray()) {
+            throw invalid("exposures", "must be an array");
+        }
+        List<FlagExposure> result = new ArrayList<>(list.size());
+        for (JsonNode x : list) {
+            if (!x.isObject()) {
+                throw invalid("exposures", "each exposure must be an object");
+            }
+            JsonNode treated = x.get("treated");
+            if (treated != null && !treated.isNull() && !treated.isBoolean()) {
+                throw invalid("exposures.treated", "must be true, false or null");
+            }
+            result.add(FlagExposure.newBuilder()
+                    .setFlagKey(text(x, "flagKey", true))
+                    .setVariant(text(x, "variant", true))
+                    .setTreated(treated == null || treated.isNull() ? null : treated.booleanValue())
+                    .setFlagVersion(number(x, "flagVersion", false))
+                    .build());
+        }
+        return result;
+    }
+
+    private static String text(JsonNode n, String field, boolean required) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new InvalidEventException(Violation.MISSING_FIELD, field + " is missing");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw invalid(field, "must be a string");
+        }
+        return v.textValue();
+    }
+
+    private static Long number(JsonNode n, String field, boolean required) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw new InvalidEventException(Violation.MISSING_FIELD, field + " is missing");
+            }
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw invalid(field, "must be a whole number");
+        }
+        return v.longValue();
+    }
+
+    private static Integer integer(JsonNode n, String field) {
+        Long v = number(n, field, false);
+        if (v == null) {
+            return null;
+        }
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+            throw invalid(field, "is out of range");
+        }
+        return v.intValue();
+    }
+
+    private static boolean bool(JsonNode n, String field, Boolean fallback) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            if (fallback == null) {
+                throw new InvalidEventException(Violation.MISSING_FIELD, field + " is missing");
+            }
+            return fallback;
+        }
+        if (!v.isBoolean()) {
+            throw invalid(field, "must be true or false");
+        }
+        return v.booleanValue();
+    }
+
+    private static Instant instant(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            throw new InvalidEventException(Violation.MISSING_FIELD, field + " is missing");
+        }
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            return Instant.ofEpochMilli(v.longValue());
+        }
+        if (v.isTextual()) {
+            try {
+                return Instant.parse(v.textValue());
+            } catch (DateTimeParseException e) {
+                throw invalid(field, "must be epoch milliseconds or an ISO-8601 instant");
+            }
+        }
+        throw invalid(field, "must be epoch milliseconds or an ISO-8601 instant");
+    }
+
+    private static <E extends Enum<E>> E enumValue(JsonNode n, String field, Class<E> type, E fallback) {
+        String value = text(n, field, false);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidEventException(
+                    Violation.UNKNOWN_ENUM_VALUE,
+                    field + " \"" + value + "\" is not one of " + Arrays.toString(type.getEnumConstants()));
+        }
+    }
+
+    private static long orZero(Long value) {
+        return value == null ? 0 : value;
+    }
+
+    private static InvalidEventException invalid(String field, String message) {
+        return new InvalidEventException(Violation.INVALID_FIELD, field + " " + message);
+    }
+}

@@ -1,0 +1,81 @@
+package dev.rollguard.ingest.publisher;
+
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Produces posted telemetry to the telemetry topics, keyed by client id like the clients that speak Kafka do (so a
+ * client's retries reach the partition that remembers its event ids). acks=all with idempotence: a batch is answered
+ * only once every record is in the broker's in-sync replicas.
+ */
+@ApplicationScoped
+public class TelemetryPublisher {
+
+    private final KafkaProducer<String, byte[]> producer;
+
+    public TelemetryPublisher(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaConfig.get("bootstrap.servers"));
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "metrics-ingest-intake");
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Sends every event; the Uni completes when the broker acknowledged all of them, or fails with the first error. */
+    public Uni<Void> publish(List<SpecificRecord> events) {
+        List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(events.size());
+        for (SpecificRecord event : events) {
+            CompletableFuture<RecordMetadata> ack = new CompletableFuture<>();
+            producer.send(record(event), (metadata, error) -> {
+                if (error != null) {
+                    ack.completeExceptionally(error);
+                } else {
+                    ack.complete(metadata);
+                }
+            });
+            acks.add(ack);
+        }
+        return Uni.createFrom()
+                .completionStage(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)))
+                .replaceWithVoid();
+    }
+
+    private static ProducerRecord<String, byte[]> record(SpecificRecord event) {
+        if (event instanceof SyncEvent s) {
+            return new ProducerRecord<>(
+                    Topics.TELEMETRY_SYNC,
+                    s.getClientId(),
+                    AvroCodec.of(SyncEvent.class).encode(s));
+        }
+        UploadEvent u = (UploadEvent) event;
+        return new ProducerRecord<>(
+                Topics.TELEMETRY_UPLOAD,
+                u.getClientId(),
+                AvroCodec.of(UploadEvent.class).encode(u));
+    }
+
+    @PreDestroy
+    void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,34 @@
+package dev.rollguard.ingest.rest;
+
+import dev.rollguard.ingest.service.TelemetryIntakeService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+/** {@code POST /api/telemetry}: telemetry from clients that cannot speak Kafka. */
+@Path("/api/telemetry")
+public class TelemetryResource {
+
+    private final TelemetryIntakeService intake;
+
+    public TelemetryResource(TelemetryIntakeService intake) {
+        this.intake = intake;
+    }
+
+    /**
+     * A JSON batch {@code {"events": [...]}} of at most 1000 sync/upload events. 200 with {@code {"accepted": n,
+     * "rejected": [{"index", "code", "reason"}]}} once the valid events are acknowledged by the broker.
+     */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    @ProducerAccess
+    @Blocking // parsing up to 1 MB of JSON is CPU work for a worker thread, not the event loop
+    public Uni<TelemetryIntakeService.Outcome> post(byte[] body) {
+        return intake.accept(body);
+    }
+}

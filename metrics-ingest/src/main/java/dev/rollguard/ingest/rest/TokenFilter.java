@@ -1,0 +1,62 @@
+package dev.rollguard.ingest.rest;
+
+import dev.rollguard.ingest.config.IngestConfig;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
+/**
+ * Bearer-token check of the endpoints marked {@link ProducerAccess} or {@link AdminAccess}. Tokens come from the
+ * environment (ROLLGUARD_PRODUCER_TOKEN, ROLLGUARD_ADMIN_TOKEN); an unset token accepts nobody. Compared in constant
+ * time so the answer time does not leak how much of a guess was right.
+ */
+public class TokenFilter {
+
+    private final IngestConfig config;
+
+    public TokenFilter(IngestConfig config) {
+        this.config = config;
+    }
+
+    @ServerRequestFilter
+    public Response check(ContainerRequestContext request, ResourceInfo resource) {
+        boolean admin = annotated(resource, AdminAccess.class);
+        boolean producer = annotated(resource, ProducerAccess.class);
+        if (!admin && !producer) {
+            return null;
+        }
+        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return ErrorMappers.json(
+                    401, new ErrorBody("UNAUTHENTICATED", "an Authorization: Bearer <token> header is required"));
+        }
+        String token = header.substring(7).strip();
+        boolean isAdmin = matches(config.auth().adminToken(), token);
+        boolean isProducer = matches(config.auth().producerToken(), token);
+        if (isAdmin || (producer && isProducer)) {
+            return null;
+        }
+        if (isProducer) {
+            return ErrorMappers.json(403, new ErrorBody("FORBIDDEN", "the producer token may only post telemetry"));
+        }
+        return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", "the token is not valid"));
+    }
+
+    private static boolean annotated(ResourceInfo resource, Class<? extends java.lang.annotation.Annotation> type) {
+        return resource.getResourceMethod() != null
+                && (resource.getResourceMethod().isAnnotationPresent(type)
+                        || resource.getResourceClass().isAnnotationPresent(type));
+    }
+
+    private static boolean matches(Optional<String> expected, String token) {
+        return expected.filter(e -> !e.isBlank())
+                .map(e -> MessageDigest.isEqual(
+                        e.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8)))
+                .orElse(false);
+    }
+}

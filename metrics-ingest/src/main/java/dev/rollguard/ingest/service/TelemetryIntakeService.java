@@ -1,0 +1,116 @@
+package dev.rollguard.ingest.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.ingest.config.IngestConfig;
+import dev.rollguard.ingest.domain.Violation;
+import dev.rollguard.ingest.mapping.InvalidEventException;
+import dev.rollguard.ingest.mapping.TelemetryJsonMapper;
+import dev.rollguard.ingest.publisher.TelemetryPublisher;
+import dev.rollguard.ingest.rest.ApiException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * The HTTP intake: reads a batch, checks each event with the same rules the stream applies, produces the valid ones
+ * and reports the others by index. A batch whose valid events the broker did not acknowledge fails whole with 503;
+ * retrying it is safe because the pipeline counts an event id once.
+ */
+@ApplicationScoped
+public class TelemetryIntakeService {
+
+    /** What became of a batch. */
+    public record Outcome(int accepted, List<Rejection> rejected) {}
+
+    /** One refused event: its position in the batch and why. */
+    public record Rejection(int index, String code, String reason) {}
+
+    private final ObjectMapper json;
+    private final TelemetryPublisher publisher;
+    private final TelemetryValidator validator;
+    private final IngestConfig config;
+    private final MeterRegistry registry;
+
+    public TelemetryIntakeService(
+            ObjectMapper json, TelemetryPublisher publisher, IngestConfig config, MeterRegistry registry) {
+        this.json = json;
+        this.publisher = publisher;
+        this.validator = new TelemetryValidator(ValidationRules.from(config.validation()));
+        this.config = config;
+        this.registry = registry;
+    }
+
+    public Uni<Outcome> accept(byte[] body) {
+        if (body.length > config.intake().maxBodyBytes()) {
+            throw new ApiException(
+                    413,
+                    "PAYLOAD_TOO_LARGE",
+                    "the body has " + body.length + " bytes, at most "
+                            + config.intake().maxBodyBytes() + " are accepted");
+        }
+        JsonNode events = events(body);
+        List<SpecificRecord> valid = new ArrayList<>(events.size());
+        List<Rejection> rejected = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < events.size(); i++) {
+            Violation violation;
+            try {
+                SpecificRecord event = TelemetryJsonMapper.toAvro(events.get(i));
+                violation = validator.validate(event, now);
+                if (violation == null) {
+                    valid.add(event);
+                    continue;
+                }
+            } catch (InvalidEventException e) {
+                violation = e.violation();
+            }
+            rejected.add(new Rejection(i, violation.code(), violation.message()));
+            registry.counter("rollguard.ingest.http.events", "outcome", "rejected", "code", violation.code())
+                    .increment();
+        }
+        registry.counter("rollguard.ingest.http.events", "outcome", "accepted", "code", "none")
+                .increment(valid.size());
+        if (valid.isEmpty()) {
+            return Uni.createFrom().item(new Outcome(0, rejected));
+        }
+        return publisher
+                .publish(valid)
+                .ifNoItem()
+                .after(config.intake().ackTimeout())
+                .fail()
+                .onFailure()
+                .transform(e -> new ApiException(
+                        503, "UNAVAILABLE", "the broker did not acknowledge the batch; retrying it is safe"))
+                .replaceWith(new Outcome(valid.size(), rejected));
+    }
+
+    private JsonNode events(byte[] body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.validation("body", "is not valid JSON");
+        } catch (java.io.IOException e) {
+            throw ApiException.validation("body", "cannot be read");
+        }
+        if (root == null || !root.isObject() || !root.has("events")) {
+            throw ApiException.validation("events", "the body must be {\"events\": [...]}");
+        }
+        JsonNode events = root.get("events");
+        if (!events.isArray()) {
+            throw ApiException.validation("events", "must be an array");
+        }
+        if (events.size() > config.intake().maxBatchEvents()) {
+            throw ApiException.validation(
+                    "events",
+                    "has " + events.size() + " events, at most "
+                            + config.intake().maxBatchEvents() + " are accepted per batch");
+        }
+        return events;
+    }
+}

@@ -1,0 +1,267 @@
+package dev.rollguard.ingest.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.ingest.EventClock;
+import dev.rollguard.ingest.KafkaTestClient;
+import dev.rollguard.ingest.TestTokens;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** POST /api/telemetry against the real broker: valid events are in the topics when the answer comes. */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
+class TelemetryResourceTest {
+
+    static Map<String, Object> syncJson(String eventId, long time) {
+        return Map.of(
+                "type",
+                "sync",
+                "eventId",
+                eventId,
+                "eventTime",
+                time,
+                "clientId",
+                "http-client",
+                "platform",
+                "android",
+                "success",
+                true,
+                "durationMs",
+                120,
+                "table",
+                "entries");
+    }
+
+    @Test
+    void mixedBatchProducesTheValidEventsAndReportsEachInvalidOneByIndex() {
+        long now = EventClock.start().toEpochMilli();
+        String syncId = UUID.randomUUID().toString();
+        String uploadId = UUID.randomUUID().toString();
+        String isoId = UUID.randomUUID().toString();
+        List<Object> events = new ArrayList<>();
+        events.add(syncJson(syncId, now));
+        events.add(Map.of(
+                "type",
+                "sync",
+                "eventId",
+                "neg",
+                "eventTime",
+                now,
+                "clientId",
+                "c",
+                "success",
+                true,
+                "durationMs",
+                -1));
+        events.add(Map.of(
+                "type",
+                "upload",
+                "eventId",
+                uploadId,
+                "eventTime",
+                now,
+                "clientId",
+                "http-client",
+                "success",
+                false,
+                "durationMs",
+                900,
+                "bytes",
+                2048,
+                "quotaExceeded",
+                true,
+                "errorCode",
+                "QUOTA_EXCEEDED"));
+        events.add(Map.of(
+                "type",
+                "sync",
+                "eventId",
+                "p",
+                "eventTime",
+                now,
+                "clientId",
+                "c",
+                "platform",
+                "AMIGA",
+                "success",
+                true,
+                "durationMs",
+                1));
+        events.add(Map.of("type", "sync", "eventTime", now, "clientId", "c", "success", true, "durationMs", 1));
+        events.add("not an object");
+        events.add(Map.of("type", "crash", "eventId", "x"));
+        events.add(Map.of(
+                "type",
+                "sync",
+                "eventId",
+                isoId,
+                "eventTime",
+                java.time.Instant.ofEpochMilli(now).toString(),
+                "clientId",
+                "http-client",
+                "success",
+                true,
+                "durationMs",
+                "12"));
+        events.add(Map.of(
+                "type",
+                "sync",
+                "eventId",
+                "future",
+                "eventTime",
+                now + Duration.ofHours(2).toMillis(),
+                "clientId",
+                "c",
+                "success",
+                true,
+                "durationMs",
+                1));
+
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", events))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(2))
+                .body("rejected.index", contains(1, 3, 4, 5, 6, 7, 8))
+                .body(
+                        "rejected.code",
+                        contains(
+                                "NEGATIVE_VALUE",
+                                "UNKNOWN_ENUM_VALUE",
+                                "MISSING_FIELD",
+                                "MALFORMED_EVENT",
+                                "UNKNOWN_TYPE",
+                                "INVALID_FIELD",
+                                "FUTURE_TIMESTAMP"))
+                .body("rejected[0].reason", containsString("durationMs"));
+
+        // Acknowledged means in the topic: the events are readable right after the answer.
+        var syncs = KafkaTestClient.await(
+                Topics.TELEMETRY_SYNC,
+                r -> AvroCodec.of(SyncEvent.class)
+                        .decode(r.value())
+                        .getEventId()
+                        .equals(syncId),
+                found -> !found.isEmpty(),
+                Duration.ofSeconds(10));
+        SyncEvent sync = AvroCodec.of(SyncEvent.class).decode(syncs.get(0).value());
+        assertThat(syncs.get(0).key()).isEqualTo("http-client");
+        assertThat(sync.getPlatform()).isEqualTo(Platform.ANDROID);
+        assertThat(sync.getTable()).isEqualTo("entries");
+        var uploads = KafkaTestClient.await(
+                Topics.TELEMETRY_UPLOAD,
+                r -> AvroCodec.of(UploadEvent.class)
+                        .decode(r.value())
+                        .getEventId()
+                        .equals(uploadId),
+                found -> !found.isEmpty(),
+                Duration.ofSeconds(10));
+        UploadEvent upload =
+                AvroCodec.of(UploadEvent.class).decode(uploads.get(0).value());
+        assertThat(upload.getQuotaExceeded()).isTrue();
+        assertThat(upload.getBytes()).isEqualTo(2048);
+    }
+
+    @Test
+    void anEmptyBatchIsAcceptedAndAllInvalidIsNotAnError() {
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", List.of()))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(0))
+                .body("rejected", empty());
+    }
+
+    @Test
+    void refusesMissingOrWrongTokens() {
+        given().contentType(ContentType.JSON)
+                .body(Map.of("events", List.of()))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(401)
+                .body("code", equalTo("UNAUTHENTICATED"));
+        given().header("Authorization", "Bearer nope")
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", List.of()))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(401)
+                .body("code", equalTo("UNAUTHENTICATED"));
+        given().header("Authorization", TestTokens.ADMIN)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", List.of()))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200);
+    }
+
+    @Test
+    void bodiesOverOneMegabyteGet413() {
+        String padding = "x".repeat(1024 * 1024);
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body("{\"events\": [], \"padding\": \"" + padding + "\"}")
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(413)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("PAYLOAD_TOO_LARGE"));
+    }
+
+    @Test
+    void refusesBatchesOverTheEventLimitAndBodiesThatAreNotJson() {
+        List<Object> events = new ArrayList<>();
+        for (int i = 0; i < 1001; i++) {
+            events.add(Map.of());
+        }
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", events))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations[0].field", equalTo("events"));
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body("{not json")
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"));
+    }
+}

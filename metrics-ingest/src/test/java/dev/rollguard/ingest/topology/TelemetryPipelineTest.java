@@ -1,0 +1,125 @@
+package dev.rollguard.ingest.topology;
+
+import static dev.rollguard.ingest.TelemetryFixtures.exposure;
+import static dev.rollguard.ingest.TelemetryFixtures.sync;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.ingest.EventClock;
+import dev.rollguard.ingest.KafkaTestClient;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The running service on the real broker: telemetry in, closed windows and dead letters out. */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
+class TelemetryPipelineTest {
+
+    static void send(SyncEvent event) {
+        KafkaTestClient.send(
+                Topics.TELEMETRY_SYNC,
+                event.getClientId(),
+                AvroCodec.of(SyncEvent.class).encode(event));
+    }
+
+    @Test
+    void closedWindowsArePublishedPerScopeAndCohort() {
+        String table = "t-" + UUID.randomUUID();
+        String flag = "f-" + UUID.randomUUID();
+        Instant start = EventClock.start();
+        send(sync("k1", start, true, 100)
+                .setTable(table)
+                .setExposures(List.of(exposure(flag, "on", true)))
+                .build());
+        send(sync("k2", start, false, 300)
+                .setTable(table)
+                .setExposures(List.of(exposure(flag, "off", false)))
+                .build());
+        send(sync("k1", start, true, 200)
+                .setTable(table)
+                .setExposures(List.of(exposure(flag, "on", true)))
+                .build());
+        // One closing event per scope, so that each scope's partition sees stream time move past the window.
+        send(sync("k1", EventClock.closing(start), true, 1)
+                .setTable(table)
+                .setExposures(List.of(exposure(flag, "on", true)))
+                .build());
+        send(sync("k2", EventClock.closing(start), true, 1)
+                .setTable(table)
+                .setExposures(List.of(exposure(flag, "off", false)))
+                .build());
+
+        var windows = KafkaTestClient.await(
+                Topics.METRICS_WINDOWS,
+                r -> {
+                    WindowMetricsEvent w =
+                            AvroCodec.of(WindowMetricsEvent.class).decode(r.value());
+                    return w.getWindowKind() == WindowKind.TUMBLING
+                            && !w.getWindowStart().isAfter(start)
+                            && w.getWindowEnd().isAfter(start)
+                            && (w.getScopeKey().equals("table:" + table)
+                                    || w.getScopeKey().startsWith("flag:" + flag + ":"));
+                },
+                found -> found.size() >= 3,
+                Duration.ofSeconds(60));
+
+        assertThat(windows).hasSize(3);
+        for (var record : windows) {
+            WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
+            switch (w.getScopeType()) {
+                case TABLE -> {
+                    assertThat(record.key()).isEqualTo("table:" + table);
+                    assertThat(w.getEventCount()).isEqualTo(3);
+                    assertThat(w.getFailureCount()).isEqualTo(1);
+                }
+                case FLAG_COHORT -> {
+                    assertThat(record.key()).isEqualTo("flag:" + flag);
+                    assertThat(w.getEventCount()).isEqualTo(w.getCohort() == Cohort.TREATMENT ? 2 : 1);
+                }
+                default -> throw new AssertionError("unexpected window " + w);
+            }
+        }
+    }
+
+    @Test
+    void undecodableAndInvalidRecordsReachTheDeadLetterTopicWithTheirSource() {
+        String key = "dlq-" + UUID.randomUUID();
+        KafkaTestClient.send(Topics.TELEMETRY_SYNC, key, "garbage".getBytes(StandardCharsets.UTF_8));
+        send(sync(key, EventClock.start(), true, -10).build());
+
+        var dead = KafkaTestClient.await(
+                Topics.TELEMETRY_DLQ, r -> key.equals(r.key()), found -> found.size() >= 2, Duration.ofSeconds(60));
+        assertThat(dead)
+                .extracting(r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE))
+                .containsExactlyInAnyOrder("DESERIALIZATION", "VALIDATION");
+        for (var record : dead) {
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                    .isEqualTo(Topics.TELEMETRY_SYNC);
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.SOURCE_PARTITION))
+                    .matches("[0-2]");
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                    .matches("\\d+");
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.REASON))
+                    .isNotBlank();
+        }
+        assertThat(dead)
+                .filteredOn(r -> "DESERIALIZATION".equals(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE)))
+                .singleElement()
+                .satisfies(r -> assertThat(r.value()).isEqualTo("garbage".getBytes(StandardCharsets.UTF_8)));
+    }
+}
