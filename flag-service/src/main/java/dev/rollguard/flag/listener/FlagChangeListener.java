@@ -2,6 +2,8 @@ package dev.rollguard.flag.listener;
 
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.serde.AvroDecodingException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -14,15 +16,18 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
  * topic in a consumer group of its own (see application.properties); its own changes come back too and are ignored
  * by version.
  *
- * <p>Failure handling: a record that cannot be decoded arrives with a null value (deserialization failures do not
- * fail the channel) and is counted and skipped, because the database stays the source of truth and one bad record
- * must not stop the snapshot from following the others. The channel's failure strategy is {@code ignore} for the
- * same reason.
+ * <p>Records arrive as bytes and are decoded here with the shared codec, so a record that cannot be decoded is
+ * counted, logged with its position and skipped: the database stays the source of truth and one bad record must not
+ * stop the snapshot from following the others. The channel's failure strategy is {@code ignore} for the same
+ * reason. (Decoding here rather than in a configured Kafka deserializer also keeps the Avro classes on the
+ * application's class loader.)
  */
 @ApplicationScoped
 public class FlagChangeListener {
 
     public static final String CHANNEL = "flags-changes-in";
+
+    private static final AvroCodec<FlagChangedEvent> CODEC = AvroCodec.of(FlagChangedEvent.class);
 
     private final FlagSnapshot snapshot;
     private final Counter applied;
@@ -39,13 +44,18 @@ public class FlagChangeListener {
     }
 
     @Incoming(CHANNEL)
-    public void onChange(ConsumerRecord<String, FlagChangedEvent> record) {
-        FlagChangedEvent event = record.value();
-        if (event == null) {
+    public void onChange(ConsumerRecord<String, byte[]> record) {
+        if (record.value() == null) {
+            return; // a tombstone: the flag-service never writes one, and there is no state to apply
+        }
+        FlagChangedEvent event;
+        try {
+            event = CODEC.decode(record.value());
+        } catch (AvroDecodingException e) {
             rejected.increment();
             Log.warnf(
-                    "skipped undecodable record of %s at partition %d offset %d (key %s)",
-                    record.topic(), record.partition(), record.offset(), record.key());
+                    "skipped undecodable record of %s at partition %d offset %d (key %s): %s",
+                    record.topic(), record.partition(), record.offset(), record.key(), e.getMessage());
             return;
         }
         if (snapshot.apply(event)) {

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -32,7 +31,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * once and never lost. Consumers tolerate the duplicates because every event carries the flag's version.
  *
  * <p>A PostgreSQL advisory lock lets one instance relay at a time, so events of one flag are never published out
- * of order by two instances racing. Passes run after each local commit and on a timer for rows left behind.
+ * of order by two instances racing. Passes run after each local commit and on a timer ({@code StartupTasks}) for rows left behind.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -91,13 +90,6 @@ public class OutboxRelay {
                             Log.warnf("outbox relay pass failed, rows stay unsent for the next pass: %s", failure);
                             running.set(false);
                         });
-    }
-
-    @Scheduled(
-            every = "${flag-service.outbox.poll-interval:1s}",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void poll() {
-        trigger();
     }
 
     /** Stops relaying (at shutdown); rows committed meanwhile stay in the outbox for the next start. */

@@ -6,6 +6,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.quarkus.vertx.VertxContextSupport;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -20,6 +21,7 @@ public class StartupTasks {
     private final FlagService flags;
     private final FlagSnapshot snapshot;
     private final OutboxRelay relay;
+    private volatile boolean started;
 
     public StartupTasks(TokenService tokens, FlagService flags, FlagSnapshot snapshot, OutboxRelay relay) {
         this.tokens = tokens;
@@ -28,7 +30,8 @@ public class StartupTasks {
         this.relay = relay;
     }
 
-    void onStart(@Observes StartupEvent event) throws Throwable {
+    /** Runs after the other start observers (the messaging channels among them), as the relay needs them. */
+    void onStart(@Observes @Priority(Integer.MAX_VALUE / 2) StartupEvent event) throws Throwable {
         VertxContextSupport.subscribeAndAwait(
                 () -> tokens.bootstrap().chain(flags::currentStates).invoke(snapshot::applyAll));
         snapshot.markLoaded();
@@ -36,6 +39,16 @@ public class StartupTasks {
                 "flag snapshot loaded: %d flags, revision %s",
                 snapshot.current().flags().size(), snapshot.current().revision());
         relay.start();
+        started = true;
+    }
+
+    @Scheduled(
+            every = "${flag-service.outbox.poll-interval:1s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void pollOutbox() {
+        if (started) {
+            relay.trigger();
+        }
     }
 
     @Scheduled(
