@@ -3,6 +3,7 @@ package dev.rollguard.rollback.rest;
 import dev.rollguard.rollback.config.GuardConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
@@ -25,28 +26,28 @@ public class AdminTokenFilter {
         this.client = bytes(config.tokens().client());
     }
 
+    /** Null lets the request through; a response ends it. */
     @ServerRequestFilter
-    public void authenticate(ContainerRequestContext request) {
+    public Response authenticate(ContainerRequestContext request) {
         if (!request.getUriInfo().getPath().startsWith("/api/")) {
-            return;
+            return null;
         }
         String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            request.abortWith(ApiExceptionMappers.json(
+            return ApiExceptionMappers.json(
                     401,
-                    new ErrorResponse("UNAUTHENTICATED", "Send the admin token as 'Authorization: Bearer <token>'.")));
-            return;
+                    new ErrorResponse("UNAUTHENTICATED", "Send the admin token as 'Authorization: Bearer <token>'."));
         }
+        // constant-time comparison: response timing must not reveal how much of a guessed token is right
         byte[] token = bytes(header.substring(BEARER.length()).trim());
         if (MessageDigest.isEqual(token, admin)) {
-            return;
+            return null;
         }
         if (MessageDigest.isEqual(token, service) || MessageDigest.isEqual(token, client)) {
-            request.abortWith(ApiExceptionMappers.json(
-                    403, new ErrorResponse("FORBIDDEN", "The rollback history needs the admin token.")));
-            return;
+            return ApiExceptionMappers.json(
+                    403, new ErrorResponse("FORBIDDEN", "The rollback history needs the admin token."));
         }
-        request.abortWith(ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", "Unknown token.")));
+        return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", "Unknown token."));
     }
 
     private static byte[] bytes(String text) {

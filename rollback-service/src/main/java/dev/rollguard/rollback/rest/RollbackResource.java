@@ -4,8 +4,6 @@ import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import io.smallrye.mutiny.Uni;
-import jakarta.validation.constraints.Max;
-import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -22,6 +20,8 @@ import java.util.List;
 @Produces(MediaType.APPLICATION_JSON)
 public class RollbackResource {
 
+    private static final int MAX_LIMIT = 500;
+
     private final RollbackService rollbacks;
 
     public RollbackResource(RollbackService rollbacks) {
@@ -33,9 +33,9 @@ public class RollbackResource {
     public Uni<List<RollbackView>> list(
             @QueryParam("flag") @Size(min = 1, max = 200) String flag,
             @QueryParam("outcome") String outcome,
-            @QueryParam("limit") @DefaultValue("50") @Min(1) @Max(500) int limit) {
+            @QueryParam("limit") @DefaultValue("50") String limit) {
         return rollbacks
-                .history(flag, parseOutcome(outcome), limit)
+                .history(flag, parseOutcome(outcome), parseLimit(limit))
                 .map(records -> records.stream().map(RollbackMapper::toView).toList());
     }
 
@@ -49,6 +49,23 @@ public class RollbackResource {
             }
             return RollbackMapper.toView(record);
         });
+    }
+
+    /** Parsed here rather than by JAX-RS, which answers an unparsable query parameter with 404. */
+    private static int parseLimit(String limit) {
+        try {
+            int value = Integer.parseInt(limit.trim());
+            if (value >= 1 && value <= MAX_LIMIT) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // answered below like an out-of-range number
+        }
+        throw new ApiException(
+                400,
+                "VALIDATION_FAILED",
+                "The request is invalid.",
+                List.of(new ErrorResponse.Violation("limit", "must be a whole number from 1 to " + MAX_LIMIT)));
     }
 
     private static RollbackOutcome parseOutcome(String outcome) {
