@@ -1,0 +1,621 @@
+package dev.rollguard.deploy;
+
+import dev.rollguard.infra.TopicPlan;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * What the manifests must satisfy, each check returning the violations it found (empty when all is well), so that a
+ * test can assert both that the real manifests pass and that a broken copy fails.
+ */
+final class Checks {
+
+    /** Built-in API versions the manifests may use: the current, non-deprecated ones. */
+    static final Set<String> BUILT_IN_API_VERSIONS =
+            Set.of("v1", "apps/v1", "policy/v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1", "batch/v1");
+
+    /** Custom resources the manifests may use, by "apiVersion kind", with the operator that serves them. */
+    static final Map<String, String> CUSTOM_KINDS = Map.of(
+            "kafka.strimzi.io/v1 Kafka", "Strimzi",
+            "kafka.strimzi.io/v1 KafkaNodePool", "Strimzi",
+            "kafka.strimzi.io/v1 KafkaTopic", "Strimzi",
+            "monitoring.coreos.com/v1 ServiceMonitor", "Prometheus Operator",
+            "monitoring.coreos.com/v1 PodMonitor", "Prometheus Operator",
+            "monitoring.coreos.com/v1 PrometheusRule", "Prometheus Operator",
+            "postgresql.cnpg.io/v1 Cluster", "CloudNativePG",
+            "postgresql.cnpg.io/v1 Database", "CloudNativePG");
+
+    /** Names that hold secrets: such variables may only come from a Secret reference. */
+    static final Pattern SECRET_NAME = Pattern.compile("(?i).*(TOKEN|PASSWORD|SECRET|CREDENTIAL|PRIVATE_KEY).*");
+
+    private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+    private Checks() {}
+
+    // --- kinds and API versions --------------------------------------------------------------------------------
+
+    static List<String> kindsAndApiVersions(Manifests m) {
+        List<String> violations = new ArrayList<>();
+        for (HasMetadata r : m.resources()) {
+            String id = id(r);
+            String name = r.getMetadata() == null ? null : r.getMetadata().getName();
+            if (name == null || !DNS_SUBDOMAIN.matcher(name).matches()) {
+                violations.add(id + ": metadata.name '" + name + "' is not a valid Kubernetes name");
+            }
+            if (r instanceof GenericKubernetesResource) {
+                String key = r.getApiVersion() + " " + r.getKind();
+                if (!CUSTOM_KINDS.containsKey(key)) {
+                    violations.add(id + ": " + key + " is neither a Kubernetes kind nor a known custom resource");
+                }
+            } else if (!BUILT_IN_API_VERSIONS.contains(r.getApiVersion())) {
+                violations.add(id + ": apiVersion " + r.getApiVersion() + " is deprecated or removed");
+            } else {
+                for (String path : unknownFields(r)) {
+                    violations.add(id + ": unknown field " + path);
+                }
+            }
+        }
+        return violations;
+    }
+
+    /**
+     * Fields the fabric8 model did not recognise (it keeps them as "additional properties"): a misspelt field such
+     * as {@code readinesProbe} would otherwise be silently dropped by the API server.
+     */
+    static List<String> unknownFields(Object model) {
+        List<String> found = new ArrayList<>();
+        walk(model, "", found, new IdentityHashMap<>());
+        return found;
+    }
+
+    private static void walk(Object node, String path, List<String> found, IdentityHashMap<Object, Boolean> seen) {
+        if (node == null || seen.put(node, Boolean.TRUE) != null) {
+            return;
+        }
+        if (node instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) {
+                walk(item, path + "[" + i++ + "]", found, seen);
+            }
+            return;
+        }
+        if (!node.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+            return;
+        }
+        for (Method getter : node.getClass().getMethods()) {
+            if (getter.getParameterCount() != 0
+                    || Modifier.isStatic(getter.getModifiers())
+                    || !getter.getName().startsWith("get")
+                    || getter.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            Object value;
+            try {
+                value = getter.invoke(node);
+            } catch (ReflectiveOperationException e) {
+                continue;
+            }
+            String field = Character.toLowerCase(getter.getName().charAt(3))
+                    + getter.getName().substring(4);
+            if (field.equals("additionalProperties") && value instanceof Map<?, ?> extra) {
+                extra.keySet().forEach(key -> found.add(path + "." + key));
+            } else if (value instanceof Map<?, ?> map) {
+                map.forEach((key, item) -> walk(item, path + "." + field + "." + key, found, seen));
+            } else {
+                walk(value, path + "." + field, found, seen);
+            }
+        }
+    }
+
+    // --- probes and ports --------------------------------------------------------------------------------------
+
+    static List<String> probesAndPorts(Manifests m, Repo.ServiceConfig config) {
+        List<String> violations = new ArrayList<>();
+        String s = config.name();
+        Optional<Container> found = container(m, s);
+        if (found.isEmpty()) {
+            return List.of(s + ": no Deployment with a container named " + s);
+        }
+        Container c = found.get();
+        Map<String, Integer> named = new LinkedHashMap<>();
+        for (ContainerPort port : c.getPorts()) {
+            named.put(port.getName(), port.getContainerPort());
+        }
+        if (!named.containsValue(config.httpPort())) {
+            violations.add(s + ": container ports " + named + " do not include quarkus.http.port " + config.httpPort());
+        }
+        Map<String, Probe> probes = new LinkedHashMap<>();
+        probes.put("started", c.getStartupProbe());
+        probes.put("live", c.getLivenessProbe());
+        probes.put("ready", c.getReadinessProbe());
+        probes.forEach((check, probe) -> {
+            String expected = config.healthRoot() + "/" + check;
+            HTTPGetAction get = probe == null ? null : probe.getHttpGet();
+            if (get == null) {
+                violations.add(s + ": no HTTP probe on " + expected);
+                return;
+            }
+            if (!expected.equals(get.getPath())) {
+                violations.add(s + ": probe on " + get.getPath() + " instead of " + expected);
+            }
+            Integer port = port(get.getPort(), named);
+            if (!Objects.equals(port, config.httpPort())) {
+                violations.add(
+                        s + ": probe on " + expected + " uses port " + get.getPort() + ", not " + config.httpPort());
+            }
+        });
+        Optional<Service> service = m.service(s);
+        if (service.isEmpty()) {
+            violations.add(s + ": no Service");
+        } else {
+            for (ServicePort port : service.get().getSpec().getPorts()) {
+                if (!Objects.equals(port(port.getTargetPort(), named), config.httpPort())) {
+                    violations.add(s + ": Service targetPort " + port.getTargetPort() + " is not quarkus.http.port "
+                            + config.httpPort());
+                }
+            }
+            Map<String, String> podLabels = podLabels(m, s);
+            if (!podLabels
+                    .entrySet()
+                    .containsAll(service.get().getSpec().getSelector().entrySet())) {
+                violations.add(s + ": Service selector does not select the Deployment's pods");
+            }
+        }
+        return violations;
+    }
+
+    private static Integer port(IntOrString port, Map<String, Integer> named) {
+        if (port == null) {
+            return null;
+        }
+        return port.getIntVal() != null ? port.getIntVal() : named.get(port.getStrVal());
+    }
+
+    // --- configuration ------------------------------------------------------------------------------------------
+
+    /** The environment variables a service needs: contracts.md, its application.properties and its datasource. */
+    static Set<String> requiredEnvironment(Repo.ServiceConfig config) {
+        Set<String> required = new LinkedHashSet<>();
+        required.add("KAFKA_BOOTSTRAP_SERVERS");
+        if (config.database()) {
+            required.addAll(List.of(
+                    "QUARKUS_DATASOURCE_REACTIVE_URL",
+                    "QUARKUS_DATASOURCE_JDBC_URL",
+                    "QUARKUS_DATASOURCE_USERNAME",
+                    "QUARKUS_DATASOURCE_PASSWORD"));
+        }
+        required.addAll(Repo.contractTokens(config.name()));
+        required.addAll(config.environmentReferences());
+        return required;
+    }
+
+    /** How each variable reaches the container: "configmap", "secret", "value" or "field". */
+    static Map<String, String> environment(Manifests m, Container c, List<String> violations, String s) {
+        Map<String, String> sources = new LinkedHashMap<>();
+        for (EnvFromSource from : c.getEnvFrom()) {
+            if (from.getConfigMapRef() != null) {
+                String name = from.getConfigMapRef().getName();
+                Optional<ConfigMap> map = m.configMap(name);
+                if (map.isEmpty()) {
+                    violations.add(s + ": envFrom names ConfigMap " + name + ", which is not in the manifests");
+                } else if (map.get().getData() != null) {
+                    map.get().getData().keySet().forEach(key -> sources.put(key, "configmap " + name));
+                }
+            }
+            if (from.getSecretRef() != null) {
+                violations.add(
+                        s + ": envFrom a whole Secret (" + from.getSecretRef().getName()
+                                + "); reference each secret key instead, so the needed keys are visible");
+            }
+        }
+        for (EnvVar env : c.getEnv()) {
+            String how;
+            if (env.getValueFrom() == null) {
+                how = "value";
+            } else if (env.getValueFrom().getSecretKeyRef() != null) {
+                how = "secret";
+            } else if (env.getValueFrom().getConfigMapKeyRef() != null) {
+                how = "configmap";
+            } else {
+                how = "field";
+            }
+            sources.put(env.getName(), how);
+        }
+        return sources;
+    }
+
+    static List<String> configuration(Manifests m, Repo.ServiceConfig config) {
+        List<String> violations = new ArrayList<>();
+        String s = config.name();
+        Optional<Container> c = container(m, s);
+        if (c.isEmpty()) {
+            return List.of(s + ": no Deployment with a container named " + s);
+        }
+        Map<String, String> provided = environment(m, c.get(), violations, s);
+        for (String variable : requiredEnvironment(config)) {
+            String how = provided.get(variable);
+            if (how == null) {
+                violations.add(s + ": " + variable + " is needed but neither in its ConfigMaps nor a Secret reference");
+            } else if (SECRET_NAME.matcher(variable).matches() && !how.equals("secret")) {
+                violations.add(s + ": " + variable + " comes from " + how + "; secrets only by Secret reference");
+            }
+        }
+        return violations;
+    }
+
+    // --- secrets ------------------------------------------------------------------------------------------------
+
+    static List<String> noLiteralSecrets(Manifests m) {
+        List<String> violations = new ArrayList<>();
+        for (Secret secret : m.all(Secret.class)) {
+            if (!secret.getData().isEmpty() || !secret.getStringData().isEmpty()) {
+                violations.add(id(secret) + ": a Secret with values in the repository");
+            }
+        }
+        for (Deployment d : m.all(Deployment.class)) {
+            PodSpec pod = d.getSpec().getTemplate().getSpec();
+            List<Container> containers = new ArrayList<>(pod.getContainers());
+            containers.addAll(pod.getInitContainers());
+            for (Container c : containers) {
+                for (EnvVar env : c.getEnv()) {
+                    if (SECRET_NAME.matcher(env.getName()).matches() && env.getValue() != null) {
+                        violations.add(id(d) + ": " + env.getName() + " has a literal value");
+                    }
+                }
+            }
+        }
+        for (ConfigMap map : m.all(ConfigMap.class)) {
+            if (map.getData() != null) {
+                map.getData().forEach((key, value) -> {
+                    if (SECRET_NAME.matcher(key).matches()) {
+                        violations.add(id(map) + ": " + key + " is a secret in a ConfigMap");
+                    }
+                    if (value != null && value.matches("(?s).*://[^/\\s:@]+:[^/\\s@]+@.*")) {
+                        violations.add(id(map) + ": " + key + " carries a password in a URL");
+                    }
+                });
+            }
+        }
+        return violations;
+    }
+
+    // --- security -----------------------------------------------------------------------------------------------
+
+    static List<String> security(Manifests m, String s) {
+        List<String> violations = new ArrayList<>();
+        Optional<Deployment> d = m.deployment(s);
+        if (d.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        PodSpec pod = d.get().getSpec().getTemplate().getSpec();
+        Container c = container(m, s).orElseThrow();
+        Boolean podNonRoot = pod.getSecurityContext() == null
+                ? null
+                : pod.getSecurityContext().getRunAsNonRoot();
+        Boolean containerNonRoot =
+                c.getSecurityContext() == null ? null : c.getSecurityContext().getRunAsNonRoot();
+        if (!Boolean.TRUE.equals(containerNonRoot != null ? containerNonRoot : podNonRoot)) {
+            violations.add(s + ": not runAsNonRoot");
+        }
+        if (c.getSecurityContext() == null
+                || !Boolean.TRUE.equals(c.getSecurityContext().getReadOnlyRootFilesystem())) {
+            violations.add(s + ": root filesystem is not read-only");
+        }
+        if (c.getSecurityContext() == null
+                || !Boolean.FALSE.equals(c.getSecurityContext().getAllowPrivilegeEscalation())) {
+            violations.add(s + ": allowPrivilegeEscalation is not false");
+        }
+        Map<String, Volume> volumes = new LinkedHashMap<>();
+        pod.getVolumes().forEach(v -> volumes.put(v.getName(), v));
+        Map<String, String> emptyDirMounts = new LinkedHashMap<>();
+        for (VolumeMount mount : c.getVolumeMounts()) {
+            Volume volume = volumes.get(mount.getName());
+            if (volume == null) {
+                violations.add(s + ": mount " + mount.getMountPath() + " names no volume");
+            } else if (volume.getEmptyDir() != null && !Boolean.TRUE.equals(mount.getReadOnly())) {
+                emptyDirMounts.put(mount.getMountPath(), mount.getName());
+            }
+        }
+        if (!emptyDirMounts.containsKey("/tmp")) {
+            violations.add(s + ": /tmp is not a writable emptyDir (the root filesystem is read-only)");
+        }
+        return violations;
+    }
+
+    /** Paths a service writes to, named by its configuration, must be on a writable emptyDir. */
+    static List<String> writablePaths(Manifests m, String s, String variable) {
+        Optional<Container> c = container(m, s);
+        if (c.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        List<String> violations = new ArrayList<>();
+        String path = value(m, c.get(), variable);
+        if (path == null) {
+            return List.of(s + ": " + variable + " is not set");
+        }
+        PodSpec pod = m.deployment(s).orElseThrow().getSpec().getTemplate().getSpec();
+        boolean onEmptyDir = c.get().getVolumeMounts().stream()
+                .filter(mount -> !Boolean.TRUE.equals(mount.getReadOnly()))
+                .filter(mount -> pod.getVolumes().stream()
+                        .anyMatch(v -> v.getName().equals(mount.getName()) && v.getEmptyDir() != null))
+                .anyMatch(mount -> mount.getMountPath().equals(path));
+        if (!onEmptyDir) {
+            violations.add(s + ": " + variable + "=" + path + " has no emptyDir volume mounted on it");
+        }
+        return violations;
+    }
+
+    // --- graceful shutdown --------------------------------------------------------------------------------------
+
+    static List<String> gracefulShutdown(Manifests m, Repo.ServiceConfig config) {
+        String s = config.name();
+        Optional<Container> c = container(m, s);
+        if (c.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        Optional<Duration> timeout = Optional.ofNullable(value(m, c.get(), "QUARKUS_SHUTDOWN_TIMEOUT"))
+                .map(Repo::duration)
+                .or(config::shutdownTimeout);
+        Duration delay = Optional.ofNullable(value(m, c.get(), "QUARKUS_SHUTDOWN_DELAY"))
+                .map(Repo::duration)
+                .or(config::shutdownDelay)
+                .orElse(Duration.ZERO);
+        if (timeout.isEmpty()) {
+            return List.of(s + ": quarkus.shutdown.timeout is not configured: shutdown would not wait for work");
+        }
+        Long grace =
+                m.deployment(s).orElseThrow().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds();
+        long graceSeconds = grace == null ? 30 : grace;
+        Duration needed = timeout.get().plus(delay);
+        if (graceSeconds <= needed.toSeconds()) {
+            return List.of(s + ": terminationGracePeriodSeconds " + graceSeconds
+                    + " is not above shutdown delay + timeout (" + needed.toSeconds() + " s)");
+        }
+        return List.of();
+    }
+
+    // --- resources, disruption, scaling -------------------------------------------------------------------------
+
+    static List<String> resources(Manifests m, String s) {
+        Optional<Container> c = container(m, s);
+        if (c.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        List<String> violations = new ArrayList<>();
+        var requirements = c.get().getResources();
+        for (String resource : List.of("cpu", "memory")) {
+            Quantity request =
+                    requirements == null ? null : requirements.getRequests().get(resource);
+            Quantity limit =
+                    requirements == null ? null : requirements.getLimits().get(resource);
+            if (request == null || limit == null) {
+                violations.add(s + ": no " + resource + " request and limit");
+            } else if (request.getNumericalAmount().compareTo(limit.getNumericalAmount()) > 0) {
+                violations.add(s + ": " + resource + " request " + request + " above limit " + limit);
+            }
+        }
+        return violations;
+    }
+
+    static List<String> disruptionBudget(Manifests m, String s) {
+        Map<String, String> labels = podLabels(m, s);
+        boolean covered = m.all(PodDisruptionBudget.class).stream()
+                .map(pdb -> pdb.getSpec().getSelector().getMatchLabels())
+                .anyMatch(selector -> !selector.isEmpty() && labels.entrySet().containsAll(selector.entrySet()));
+        return covered ? List.of() : List.of(s + ": no PodDisruptionBudget selects its pods");
+    }
+
+    static List<String> autoscaler(Manifests m, String s) {
+        List<String> violations = new ArrayList<>();
+        Optional<HorizontalPodAutoscaler> hpa = m.all(HorizontalPodAutoscaler.class).stream()
+                .filter(h -> "Deployment".equals(h.getSpec().getScaleTargetRef().getKind())
+                        && s.equals(h.getSpec().getScaleTargetRef().getName()))
+                .findFirst();
+        if (hpa.isEmpty()) {
+            return List.of(s + ": no HorizontalPodAutoscaler");
+        }
+        Integer min = hpa.get().getSpec().getMinReplicas();
+        if (min == null || min < 1 || hpa.get().getSpec().getMaxReplicas() < min) {
+            violations.add(s + ": HorizontalPodAutoscaler replicas " + min + ".."
+                    + hpa.get().getSpec().getMaxReplicas());
+        }
+        return violations;
+    }
+
+    // --- monitoring ---------------------------------------------------------------------------------------------
+
+    static List<String> serviceMonitor(Manifests m, Repo.ServiceConfig config) {
+        String s = config.name();
+        Map<String, String> serviceLabels =
+                m.service(s).map(svc -> svc.getMetadata().getLabels()).orElse(Map.of());
+        for (GenericKubernetesResource monitor : m.custom("ServiceMonitor")) {
+            Map<String, Object> spec = monitor.get("spec");
+            @SuppressWarnings("unchecked")
+            Map<String, String> match =
+                    (Map<String, String>) ((Map<String, Object>) spec.get("selector")).get("matchLabels");
+            if (match == null || match.isEmpty() || !serviceLabels.entrySet().containsAll(match.entrySet())) {
+                continue;
+            }
+            List<String> violations = new ArrayList<>();
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> endpoints = (List<Map<String, Object>>) spec.get("endpoints");
+            for (Map<String, Object> endpoint : endpoints) {
+                if (!config.metricsPath().equals(endpoint.get("path"))) {
+                    violations.add(s + ": ServiceMonitor scrapes " + endpoint.get("path") + ", metrics are at "
+                            + config.metricsPath());
+                }
+                Object target = endpoint.get("targetPort");
+                if (target != null
+                        && !String.valueOf(config.httpPort()).equals(String.valueOf(target))
+                        && !"http".equals(target)) {
+                    violations.add(s + ": ServiceMonitor targetPort " + target + " is not " + config.httpPort());
+                }
+            }
+            return violations;
+        }
+        return List.of(s + ": no ServiceMonitor selects its Service");
+    }
+
+    // --- Kafka topics -------------------------------------------------------------------------------------------
+
+    /**
+     * The KafkaTopic resources against the topics the code creates locally (embedded-infra's TopicPlan): every
+     * planned topic declared with the same cleanup and retention; with {@code production}, 3 replicas and
+     * min.insync.replicas 2. The telemetry topics are co-partitioned and bound the replicas of metrics-ingest.
+     */
+    static List<String> topics(Manifests m, boolean production) {
+        List<String> violations = new ArrayList<>();
+        Map<String, GenericKubernetesResource> declared = new LinkedHashMap<>();
+        for (GenericKubernetesResource topic : m.custom("KafkaTopic")) {
+            Map<String, Object> spec = topic.get("spec");
+            String name = String.valueOf(
+                    spec.getOrDefault("topicName", topic.getMetadata().getName()));
+            declared.put(name, topic);
+            int replicas = ((Number) spec.get("replicas")).intValue();
+            Map<?, ?> config = (Map<?, ?>) spec.getOrDefault("config", Map.<String, Object>of());
+            Object minIsr = config.get("min.insync.replicas");
+            if (production && (replicas < 3 || minIsr == null || Integer.parseInt(String.valueOf(minIsr)) != 2)) {
+                violations.add(name + ": replicas " + replicas + ", min.insync.replicas " + minIsr
+                        + " (production needs 3 and 2)");
+            }
+            if (minIsr != null && Integer.parseInt(String.valueOf(minIsr)) > replicas) {
+                violations.add(name + ": min.insync.replicas " + minIsr + " above replicas " + replicas);
+            }
+        }
+        for (NewTopic planned : TopicPlan.all(1)) {
+            GenericKubernetesResource topic = declared.get(planned.name());
+            if (topic == null) {
+                violations.add(planned.name() + ": in TopicPlan but no KafkaTopic declares it");
+                continue;
+            }
+            Map<String, Object> topicSpec = topic.get("spec");
+            Map<?, ?> config = (Map<?, ?>) topicSpec.getOrDefault("config", Map.of());
+            planned.configs().forEach((key, value) -> {
+                if (!value.equals(String.valueOf(config.get(key)))) {
+                    violations.add(planned.name() + ": " + key + " is " + config.get(key) + ", TopicPlan has " + value);
+                }
+            });
+        }
+        int sync = partitions(declared.get("telemetry.sync"));
+        int upload = partitions(declared.get("telemetry.upload"));
+        if (sync != upload) {
+            violations.add("telemetry.sync has " + sync + " partitions, telemetry.upload " + upload
+                    + ": metrics-ingest needs them co-partitioned");
+        }
+        Integer ingestReplicas = m.deployment("metrics-ingest")
+                .map(d -> d.getSpec().getReplicas())
+                .orElse(null);
+        if (ingestReplicas != null && ingestReplicas > Math.min(sync, upload)) {
+            violations.add("metrics-ingest has " + ingestReplicas + " replicas for " + Math.min(sync, upload)
+                    + " input partitions: the extra replicas would stay idle");
+        }
+        return violations;
+    }
+
+    private static int partitions(GenericKubernetesResource topic) {
+        return topic == null ? 0 : ((Number) ((Map<?, ?>) topic.get("spec")).get("partitions")).intValue();
+    }
+
+    // --- metric names -------------------------------------------------------------------------------------------
+
+    private static final Pattern PROMETHEUS_ROLLGUARD_NAME = Pattern.compile("\\brollguard_[a-z0-9_]+");
+    private static final Pattern PROMETHEUS_SUFFIX = Pattern.compile("(_seconds)?(_total|_bucket|_count|_sum|_max)?$");
+
+    /**
+     * Rollguard metric names used in PromQL expressions that no service registers (as a Micrometer meter in its
+     * code) and that are not in {@code pending}, the list of meters known to be missing.
+     */
+    static List<String> unknownMetrics(Collection<String> expressions, Set<String> meters, Set<String> pending) {
+        Set<String> known = new LinkedHashSet<>();
+        meters.forEach(meter -> known.add(Repo.prometheusName(meter)));
+        pending.forEach(meter -> known.add(Repo.prometheusName(meter)));
+        List<String> violations = new ArrayList<>();
+        for (String expression : expressions) {
+            var matcher = PROMETHEUS_ROLLGUARD_NAME.matcher(expression);
+            while (matcher.find()) {
+                String name = matcher.group();
+                String base = PROMETHEUS_SUFFIX.matcher(name).replaceFirst("");
+                if (!known.contains(name) && !known.contains(base)) {
+                    violations.add(name + " is exposed by no service (and not listed as pending)");
+                }
+            }
+        }
+        return violations;
+    }
+
+    // --- helpers ------------------------------------------------------------------------------------------------
+
+    static Optional<Container> container(Manifests m, String s) {
+        return m.deployment(s).flatMap(d -> d.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> s.equals(c.getName()))
+                .findFirst());
+    }
+
+    static Map<String, String> podLabels(Manifests m, String s) {
+        return m.deployment(s)
+                .map(d -> d.getSpec().getTemplate().getMetadata().getLabels())
+                .orElse(Map.of());
+    }
+
+    /** The value a container gets for a variable from a literal or one of its ConfigMaps; null when none. */
+    static String value(Manifests m, Container c, String variable) {
+        for (EnvVar env : c.getEnv()) {
+            if (env.getName().equals(variable) && env.getValue() != null) {
+                return env.getValue();
+            }
+        }
+        String found = null;
+        for (EnvFromSource from : c.getEnvFrom()) {
+            if (from.getConfigMapRef() != null) {
+                found = m.configMap(from.getConfigMapRef().getName())
+                        .map(ConfigMap::getData)
+                        .map(data -> data.get(variable))
+                        .orElse(found);
+            }
+        }
+        return found;
+    }
+
+    static String id(HasMetadata r) {
+        return r.getKind() + "/"
+                + (r.getMetadata() == null ? "?" : r.getMetadata().getName());
+    }
+
+    static <T> List<String> each(Collection<T> items, Function<T, List<String>> check) {
+        return items.stream().flatMap(item -> check.apply(item).stream()).toList();
+    }
+}

@@ -1,0 +1,315 @@
+package dev.rollguard.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Each check of {@link ManifestTest} reports the mistake it exists for: the assembled base, broken on purpose in
+ * one place, fails it with a message that names the problem.
+ */
+class ChecksCanFailTest {
+
+    static final Manifests BASE = Manifests.kustomize(Repo.K8S.resolve("base"));
+    static final Repo.ServiceConfig FLAG_SERVICE = Repo.service("flag-service");
+
+    static Manifests broken() {
+        return BASE.copy();
+    }
+
+    static Deployment deployment(Manifests m, String name) {
+        return m.deployment(name).orElseThrow();
+    }
+
+    static Container container(Manifests m, String name) {
+        return Checks.container(m, name).orElseThrow();
+    }
+
+    static Manifests with(Manifests m, String yaml) {
+        List<HasMetadata> resources = new ArrayList<>(m.resources());
+        resources.add(Manifests.SERIALIZATION.unmarshal(yaml, HasMetadata.class));
+        return new Manifests(m.origin(), resources);
+    }
+
+    static Manifests without(Manifests m, Class<?> type) {
+        return new Manifests(
+                m.origin(),
+                m.resources().stream().filter(r -> !type.isInstance(r)).toList());
+    }
+
+    @Test
+    void theRealBasePassesEveryCheckTheBrokenCopiesFail() {
+        assertThat(Checks.kindsAndApiVersions(BASE)).isEmpty();
+        assertThat(Checks.probesAndPorts(BASE, FLAG_SERVICE)).isEmpty();
+        assertThat(Checks.configuration(BASE, FLAG_SERVICE)).isEmpty();
+        assertThat(Checks.security(BASE, "flag-service")).isEmpty();
+        assertThat(Checks.gracefulShutdown(BASE, FLAG_SERVICE)).isEmpty();
+    }
+
+    @Test
+    void aDeprecatedApiVersionAnUnknownKindOrAMisspeltFieldFails() {
+        Manifests m = with(
+                broken(),
+                """
+                apiVersion: policy/v1beta1
+                kind: PodDisruptionBudget
+                metadata: {name: old}
+                spec: {minAvailable: 1}
+                """);
+        m = with(
+                m,
+                """
+                apiVersion: example.com/v1
+                kind: Widget
+                metadata: {name: widget}
+                """);
+        m = with(
+                m,
+                """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: typo}
+                datta: {A: b}
+                """);
+        assertThat(Checks.kindsAndApiVersions(m))
+                .anySatisfy(v -> assertThat(v).contains("PodDisruptionBudget/old", "policy/v1beta1"))
+                .anySatisfy(v -> assertThat(v).contains("example.com/v1 Widget"))
+                .anySatisfy(v -> assertThat(v).contains("ConfigMap/typo", "unknown field", "datta"));
+    }
+
+    @Test
+    void aProbeOnAnotherPathOrPortFails() {
+        Manifests m = broken();
+        container(m, "flag-service").getReadinessProbe().getHttpGet().setPath("/health");
+        container(m, "flag-service").getLivenessProbe().getHttpGet().setPort(new IntOrString(8080));
+        assertThat(Checks.probesAndPorts(m, FLAG_SERVICE))
+                .anySatisfy(v -> assertThat(v).contains("/health", "/q/health/ready"))
+                .anySatisfy(v -> assertThat(v).contains("/q/health/live", "8080"));
+    }
+
+    @Test
+    void aContainerPortOtherThanTheConfiguredHttpPortFails() {
+        Manifests m = broken();
+        container(m, "flag-service").getPorts().get(0).setContainerPort(8080);
+        assertThat(Checks.probesAndPorts(m, FLAG_SERVICE))
+                .anySatisfy(v -> assertThat(v).contains("do not include quarkus.http.port 8081"));
+    }
+
+    @Test
+    void aMissingVariableOrASecretFromAConfigMapFails() {
+        Manifests m = broken();
+        Container c = container(m, "flag-service");
+        c.getEnv().removeIf(e -> e.getName().equals("ROLLGUARD_ADMIN_TOKEN"));
+        c.getEnv().removeIf(e -> e.getName().equals("QUARKUS_DATASOURCE_PASSWORD"));
+        m.configMap("flag-service-config").orElseThrow().getData().put("QUARKUS_DATASOURCE_PASSWORD", "x");
+        m.configMap("flag-service-config").orElseThrow().getData().remove("QUARKUS_DATASOURCE_JDBC_URL");
+        assertThat(Checks.configuration(m, FLAG_SERVICE))
+                .anySatisfy(v -> assertThat(v).contains("ROLLGUARD_ADMIN_TOKEN is needed"))
+                .anySatisfy(v -> assertThat(v).contains("QUARKUS_DATASOURCE_JDBC_URL is needed"))
+                .anySatisfy(v -> assertThat(v).contains("QUARKUS_DATASOURCE_PASSWORD comes from configmap"));
+    }
+
+    @Test
+    void anEnvFromAMissingConfigMapFails() {
+        Manifests m = without(broken(), ConfigMap.class);
+        assertThat(Checks.configuration(m, FLAG_SERVICE))
+                .anySatisfy(v -> assertThat(v).contains("ConfigMap rollguard-config, which is not in the manifests"))
+                .anySatisfy(v -> assertThat(v).contains("KAFKA_BOOTSTRAP_SERVERS is needed"));
+    }
+
+    @Test
+    void literalSecretValuesFail() {
+        Manifests m = broken();
+        container(m, "rollback-service").getEnv().add(new EnvVar("ROLLGUARD_SERVICE_TOKEN", "rg_service_123", null));
+        m.configMap("rollguard-config").orElseThrow().getData().put("DB_PASSWORD", "postgres");
+        m.configMap("alert-service-config")
+                .orElseThrow()
+                .getData()
+                .put("QUARKUS_DATASOURCE_JDBC_URL", "jdbc:postgresql://rollguard:hunter2@pg:5432/rollguard_alerts");
+        List<HasMetadata> resources = new ArrayList<>(m.resources());
+        resources.add(new SecretBuilder()
+                .withNewMetadata()
+                .withName("rollguard-tokens")
+                .endMetadata()
+                .withStringData(Map.of("admin-token", "rg_admin_123"))
+                .build());
+        assertThat(Checks.noLiteralSecrets(new Manifests("broken", resources)))
+                .anySatisfy(v -> assertThat(v).contains("Secret/rollguard-tokens", "values in the repository"))
+                .anySatisfy(
+                        v -> assertThat(v).contains("rollback-service", "ROLLGUARD_SERVICE_TOKEN has a literal value"))
+                .anySatisfy(v -> assertThat(v).contains("DB_PASSWORD is a secret in a ConfigMap"))
+                .anySatisfy(v -> assertThat(v).contains("password in a URL"));
+    }
+
+    @Test
+    void aWritableRootFilesystemRootUserOrMissingTmpFails() {
+        Manifests m = broken();
+        Container c = container(m, "flag-service");
+        c.getSecurityContext().setReadOnlyRootFilesystem(false);
+        c.getSecurityContext().setRunAsNonRoot(null);
+        deployment(m, "flag-service")
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getSecurityContext()
+                .setRunAsNonRoot(false);
+        c.getVolumeMounts().removeIf(mount -> mount.getMountPath().equals("/tmp"));
+        assertThat(Checks.security(m, "flag-service"))
+                .anySatisfy(v -> assertThat(v).contains("not read-only"))
+                .anySatisfy(v -> assertThat(v).contains("not runAsNonRoot"))
+                .anySatisfy(v -> assertThat(v).contains("/tmp is not a writable emptyDir"));
+    }
+
+    @Test
+    void aStreamsStateDirOutsideTheEmptyDirFails() {
+        Manifests m = broken();
+        m.configMap("metrics-ingest-config").orElseThrow().getData().put("KAFKA_STREAMS_STATE_DIR", "/var/lib/streams");
+        assertThat(Checks.writablePaths(m, "metrics-ingest", "KAFKA_STREAMS_STATE_DIR"))
+                .singleElement()
+                .satisfies(v -> assertThat(v).contains("/var/lib/streams has no emptyDir"));
+    }
+
+    @Test
+    void aGracePeriodNotAboveShutdownDelayPlusTimeoutFails() {
+        Manifests m = broken();
+        deployment(m, "flag-service").getSpec().getTemplate().getSpec().setTerminationGracePeriodSeconds(35L);
+        assertThat(Checks.gracefulShutdown(m, FLAG_SERVICE)).singleElement().satisfies(v -> assertThat(v)
+                .contains("terminationGracePeriodSeconds 35", "35 s"));
+
+        Manifests noTimeout = broken();
+        noTimeout.configMap("rollguard-config").orElseThrow().getData().remove("QUARKUS_SHUTDOWN_TIMEOUT");
+        Repo.ServiceConfig unconfigured = new Repo.ServiceConfig(
+                "flag-service",
+                8081,
+                "/q/health",
+                "/q/metrics",
+                true,
+                java.util.Optional.empty(),
+                java.util.Optional.empty(),
+                Set.of());
+        assertThat(Checks.gracefulShutdown(noTimeout, unconfigured))
+                .singleElement()
+                .satisfies(v -> assertThat(v).contains("quarkus.shutdown.timeout is not configured"));
+    }
+
+    @Test
+    void missingResourcesBudgetOrAutoscalerFail() {
+        Manifests m = broken();
+        container(m, "alert-service").getResources().getLimits().clear();
+        assertThat(Checks.resources(m, "alert-service"))
+                .anySatisfy(v -> assertThat(v).contains("no memory request and limit"));
+        assertThat(Checks.disruptionBudget(without(m, PodDisruptionBudget.class), "alert-service"))
+                .anySatisfy(v -> assertThat(v).contains("no PodDisruptionBudget"));
+        assertThat(Checks.autoscaler(without(m, HorizontalPodAutoscaler.class), "flag-service"))
+                .anySatisfy(v -> assertThat(v).contains("no HorizontalPodAutoscaler"));
+    }
+
+    @Test
+    void aServiceMonitorOnAnotherPathFails() {
+        Manifests m = broken();
+        GenericKubernetesResource monitor = m.custom("ServiceMonitor").stream()
+                .filter(r -> r.getMetadata().getName().equals("flag-service"))
+                .findFirst()
+                .orElseThrow();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> endpoints =
+                (List<Map<String, Object>>) ((Map<String, Object>) monitor.get("spec")).get("endpoints");
+        endpoints.get(0).put("path", "/metrics");
+        assertThat(Checks.serviceMonitor(m, FLAG_SERVICE))
+                .anySatisfy(v -> assertThat(v).contains("scrapes /metrics", "/q/metrics"));
+    }
+
+    @Test
+    void topicsThatDriftFromTheTopicPlanFail() {
+        Manifests m = broken();
+        GenericKubernetesResource changes = ManifestTest.topic(m, "flags.changes");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> config = (Map<String, Object>) ((Map<String, Object>) changes.get("spec")).get("config");
+        config.put("cleanup.policy", "delete");
+        GenericKubernetesResource upload = ManifestTest.topic(m, "telemetry.upload");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> spec = (Map<String, Object>) upload.get("spec");
+        spec.put("partitions", 6);
+        spec.put("replicas", 1);
+        deployment(m, "metrics-ingest").getSpec().setReplicas(8);
+        Manifests withoutAlerts = new Manifests(
+                "broken",
+                m.resources().stream()
+                        .filter(r -> !r.getMetadata().getName().equals("alerts"))
+                        .toList());
+        assertThat(Checks.topics(withoutAlerts, true))
+                .anySatisfy(v -> assertThat(v).contains("flags.changes: cleanup.policy is delete"))
+                .anySatisfy(v -> assertThat(v).contains("telemetry.upload: replicas 1"))
+                .anySatisfy(v -> assertThat(v).contains("co-partitioned"))
+                .anySatisfy(v -> assertThat(v).contains("metrics-ingest has 8 replicas for 6 input partitions"))
+                .anySatisfy(v -> assertThat(v).contains("alerts: in TopicPlan but no KafkaTopic"));
+    }
+
+    @Test
+    void aMetricNoServiceExposesFails() {
+        assertThat(Checks.unknownMetrics(
+                        List.of(
+                                "sum(rate(rollguard_alert_webhook_deliveries_total[5m]))",
+                                "rollguard_made_up_seconds_count > 1",
+                                "rollguard_outbox_pending > 0"),
+                        Set.of("rollguard.alert.webhook.deliveries"),
+                        Set.of()))
+                .containsExactly(
+                        "rollguard_made_up_seconds_count is exposed by no service (and not listed as pending)",
+                        "rollguard_outbox_pending is exposed by no service (and not listed as pending)");
+    }
+
+    @Test
+    void kustomizeRefusesWhatItCannotAssembleFaithfully(@TempDir Path dir) throws IOException {
+        Files.writeString(
+                dir.resolve("cm.yaml"),
+                """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: a}
+                data: {X: "1"}
+                """);
+        Files.writeString(
+                dir.resolve("kustomization.yaml"),
+                """
+                resources: [cm.yaml]
+                commonLabels: {a: b}
+                """);
+        assertThatThrownBy(() -> Kustomize.build(dir)).hasMessageContaining("'commonLabels' is not supported");
+
+        Files.writeString(
+                dir.resolve("patch.yaml"),
+                """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: other}
+                data: {X: "2"}
+                """);
+        Files.writeString(
+                dir.resolve("kustomization.yaml"),
+                """
+                resources: [cm.yaml]
+                patches: [{path: patch.yaml}]
+                """);
+        assertThatThrownBy(() -> Kustomize.build(dir)).hasMessageContaining("matches no resource");
+    }
+}

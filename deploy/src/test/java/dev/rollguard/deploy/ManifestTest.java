@@ -1,0 +1,280 @@
+package dev.rollguard.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Checks deploy/k8s without a cluster: every manifest parses with the Kubernetes model, and the base and each
+ * overlay, assembled as {@code kubectl apply -k} would apply them, fit the services' own configuration.
+ */
+class ManifestTest {
+
+    /**
+     * Meters the PrometheusRule and the dashboard use that no service registers yet (deploy/k8s/README.md,
+     * "Metrics"): rules and panels on them stay empty until the service adds them.
+     */
+    static final Set<String> PENDING_METERS = Set.of(
+            "rollguard.outbox.pending",
+            "rollguard.cohort.success.rate",
+            "rollguard.cohort.error.rate",
+            "rollguard.cohort.duration.p95.ms",
+            "rollguard.cohort.events");
+
+    static final List<Repo.ServiceConfig> SERVICES =
+            Repo.SERVICES.stream().map(Repo::service).toList();
+
+    static Stream<Manifests> variants() {
+        return Stream.of("base", "overlays/dev", "overlays/prod")
+                .map(dir -> Manifests.kustomize(Repo.K8S.resolve(dir)));
+    }
+
+    static Stream<Manifests> productionVariants() {
+        return variants().filter(m -> !m.origin().equals("overlays/dev"));
+    }
+
+    @Test
+    void everyManifestFileIsPartOfAKustomizationAndParses() throws IOException {
+        Set<Path> used = new LinkedHashSet<>();
+        for (String dir : List.of("base", "overlays/dev", "overlays/prod", "examples")) {
+            collect(Repo.K8S.resolve(dir), used);
+        }
+        List<Path> yaml;
+        try (Stream<Path> files = Files.walk(Repo.K8S)) {
+            yaml = files.filter(
+                            f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                    .map(Path::normalize)
+                    .toList();
+        }
+        assertThat(yaml).as("YAML files under deploy/k8s").hasSizeGreaterThan(20);
+        assertThat(yaml)
+                .as("files no kustomization uses are never applied nor tested")
+                .allSatisfy(f -> assertThat(used).contains(f));
+        for (Path file : yaml) {
+            if (!file.getFileName().toString().equals("kustomization.yaml")) {
+                JsonNode tree = Yaml.tree(file);
+                if (!tree.isArray()) {
+                    for (ObjectNode document : Yaml.documents(file)) {
+                        assertThat(Manifests.parse(document))
+                                .as(file.toString())
+                                .isNotNull();
+                    }
+                }
+            }
+        }
+    }
+
+    private static void collect(Path dir, Set<Path> used) {
+        Path kustomization = dir.resolve("kustomization.yaml");
+        used.add(kustomization.normalize());
+        JsonNode k = Yaml.documents(kustomization).get(0);
+        for (JsonNode entry : k.path("resources")) {
+            Path path = dir.resolve(entry.asText()).normalize();
+            if (Files.isDirectory(path)) {
+                collect(path, used);
+            } else {
+                used.add(path);
+            }
+        }
+        k.path("patches")
+                .forEach(p -> used.add(dir.resolve(p.path("path").asText()).normalize()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void kindsAndApiVersionsAreServedByKubernetesOrTheNamedOperators(Manifests m) {
+        assertThat(m.resources()).hasSizeGreaterThan(20);
+        assertThat(Checks.kindsAndApiVersions(m)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void probesAndPortsPointAtTheServicesHealthEndpointsAndHttpPort(Manifests m) {
+        assertThat(Checks.each(SERVICES, s -> Checks.probesAndPorts(m, s))).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void everyVariableAServiceNeedsComesFromItsConfigMapsOrASecretReference(Manifests m) {
+        assertThat(Checks.each(SERVICES, s -> Checks.configuration(m, s))).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void noSecretValueIsInTheManifests(Manifests m) {
+        assertThat(Checks.noLiteralSecrets(m)).isEmpty();
+    }
+
+    @Test
+    void noSecretResourceIsAnywhereUnderDeploy() throws IOException {
+        List<String> secrets = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Repo.ROOT.resolve("deploy"))) {
+            for (Path f : files.filter(f ->
+                            f.toString().matches(".*\\.ya?ml$") && !f.toString().contains("/target/"))
+                    .toList()) {
+                if (!Yaml.tree(f).isArray()) {
+                    Yaml.documents(f).stream()
+                            .filter(d -> "Secret".equals(d.path("kind").asText()))
+                            .forEach(d -> secrets.add(
+                                    f + ": Secret " + d.path("metadata").path("name")));
+                }
+            }
+        }
+        assertThat(secrets).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void servicesRunAsNonRootOnAReadOnlyRootFilesystem(Manifests m) {
+        assertThat(Checks.each(Repo.SERVICES, s -> Checks.security(m, s))).isEmpty();
+        assertThat(Checks.writablePaths(m, "metrics-ingest", "KAFKA_STREAMS_STATE_DIR"))
+                .isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void terminationGracePeriodIsAboveShutdownDelayPlusTimeout(Manifests m) {
+        assertThat(Checks.each(SERVICES, s -> Checks.gracefulShutdown(m, s))).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void everyServiceHasResourceRequestsAndLimitsAndADisruptionBudget(Manifests m) {
+        assertThat(Checks.each(Repo.SERVICES, s -> Checks.resources(m, s))).isEmpty();
+        assertThat(Checks.each(Repo.SERVICES, s -> Checks.disruptionBudget(m, s)))
+                .isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void flagServiceIsScaledByItsAutoscalerAlone(Manifests m) {
+        assertThat(Checks.autoscaler(m, "flag-service")).isEmpty();
+        // The raw manifest: the fabric8 model reads an absent replica count as its default, 1.
+        ObjectNode deployment = Kustomize.build(Repo.K8S.resolve(m.origin())).stream()
+                .filter(r -> r.path("kind").asText().equals("Deployment"))
+                .filter(r -> r.path("metadata").path("name").asText().equals("flag-service"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(deployment.path("spec").has("replicas"))
+                .as("a fixed replica count would reset the autoscaler's on every apply")
+                .isFalse();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void everyServiceIsScrapedOnItsMetricsPath(Manifests m) {
+        assertThat(Checks.each(SERVICES, s -> Checks.serviceMonitor(m, s))).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("productionVariants")
+    void topicsMatchTheTopicPlanWithProductionReplication(Manifests m) {
+        assertThat(m.custom("KafkaTopic")).isNotEmpty();
+        assertThat(Checks.topics(m, true)).isEmpty();
+        assertThat(topic(m, "flags.changes").get("spec").toString()).contains("cleanup.policy=compact");
+    }
+
+    @Test
+    void theDevOverlayRunsOnASingleBroker() {
+        Manifests dev = Manifests.kustomize(Repo.K8S.resolve("overlays/dev"));
+        assertThat(Checks.topics(dev, false)).isEmpty();
+        assertThat(dev.custom("KafkaNodePool")).singleElement().satisfies(pool -> assertThat(
+                        ((Number) ((Map<?, ?>) pool.get("spec")).get("replicas")).intValue())
+                .isEqualTo(1));
+        assertThat(dev.resources())
+                .allSatisfy(r -> assertThat(r.getMetadata().getNamespace()).isEqualTo("rollguard-dev"));
+        assertThat(dev.all(Deployment.class)).allSatisfy(d -> assertThat(d.getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getImage())
+                .endsWith(":0.1.0"));
+    }
+
+    @Test
+    void theExamplesAreMarkedAsExamples() {
+        for (String file : List.of(
+                "examples/kafka/kafka.yaml", "examples/postgres/postgres.yaml", "examples/kustomization.yaml")) {
+            assertThat(Repo.lines(Repo.K8S.resolve(file)).get(0)).as(file).contains("EXAMPLE");
+        }
+        Manifests examples = Manifests.kustomize(Repo.K8S.resolve("examples"));
+        assertThat(examples.custom("Kafka")).hasSize(1);
+        assertThat(examples.custom("Database").stream()
+                        .map(d -> String.valueOf(((Map<?, ?>) d.get("spec")).get("name"))))
+                .containsExactlyInAnyOrder("rollguard_alerts", "rollguard_rollbacks");
+        assertThat(examples.custom("Cluster").get(0).get("spec").toString()).contains("database=rollguard_flags");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void prometheusRuleUsesMetricsTheServicesExpose(Manifests m) {
+        List<String> expressions = new ArrayList<>();
+        for (GenericKubernetesResource rule : m.custom("PrometheusRule")) {
+            for (Object group : (List<?>) ((Map<?, ?>) rule.get("spec")).get("groups")) {
+                for (Object r : (List<?>) ((Map<?, ?>) group).get("rules")) {
+                    expressions.add(String.valueOf(((Map<?, ?>) r).get("expr")));
+                }
+            }
+        }
+        assertThat(String.join("\n", expressions))
+                .contains(
+                        "kafka_consumergroup_lag",
+                        "dlq",
+                        "outbox",
+                        "webhook",
+                        "kube_deployment_status_replicas_available");
+        assertThat(Checks.unknownMetrics(expressions, Repo.meterNames(), PENDING_METERS))
+                .isEmpty();
+    }
+
+    @Test
+    void dashboardComparesTreatmentWithControlPerFlagAndAnnotatesAlertsAndRollbacks() throws IOException {
+        JsonNode dashboard = new ObjectMapper()
+                .readTree(Repo.K8S.resolve("grafana/rollguard-flags.json").toFile());
+        List<String> expressions = new ArrayList<>();
+        dashboard.findValues("expr").forEach(e -> expressions.add(e.asText()));
+        assertThat(dashboard.findValuesAsText("name")).contains("flag");
+        assertThat(dashboard.path("panels").findValuesAsText("repeat")).contains("flag");
+        assertThat(expressions)
+                .anySatisfy(e -> assertThat(e).contains("success", "$flag", "cohort"))
+                .anySatisfy(e -> assertThat(e).contains("error", "$flag", "cohort"))
+                .anySatisfy(e -> assertThat(e).contains("p95", "$flag", "cohort"));
+        assertThat(dashboard.path("annotations").path("list").findValuesAsText("expr"))
+                .anySatisfy(e -> assertThat(e).contains("rollguard_alert_transitions_total"))
+                .anySatisfy(e -> assertThat(e).contains("rollguard_rollback_actions_total"));
+        assertThat(Checks.unknownMetrics(expressions, Repo.meterNames(), PENDING_METERS))
+                .isEmpty();
+    }
+
+    @Test
+    void theContractsTableIsReadable() {
+        assertThat(Repo.contractTokens("flag-service"))
+                .contains("ROLLGUARD_ADMIN_TOKEN", "ROLLGUARD_SERVICE_TOKEN", "ROLLGUARD_CLIENT_TOKEN");
+        assertThat(Repo.contractTokens("metrics-ingest")).contains("ROLLGUARD_PRODUCER_TOKEN");
+        assertThat(Repo.meterNames()).isNotEmpty();
+    }
+
+    static GenericKubernetesResource topic(Manifests m, String name) {
+        return m.custom("KafkaTopic").stream()
+                .filter(t -> name.equals(((Map<?, ?>) t.get("spec")).get("topicName")))
+                .findFirst()
+                .orElseThrow();
+    }
+}
