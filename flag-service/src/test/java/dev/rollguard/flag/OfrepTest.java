@@ -1,0 +1,286 @@
+package dev.rollguard.flag;
+
+import static dev.rollguard.flag.Api.admin;
+import static dev.rollguard.flag.Api.client;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.notNullValue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The OpenFeature Remote Evaluation Protocol: answers, error codes, status codes, ETags, typed values. */
+@QuarkusTest
+@QuarkusTestResource(FlagServiceInfra.class)
+class OfrepTest {
+
+    @Test
+    void anUnknownFlagIs404FlagNotFound() {
+        Api.evaluate("no-such-flag", "u1")
+                .then()
+                .statusCode(404)
+                .contentType(ContentType.JSON)
+                .body("key", equalTo("no-such-flag"))
+                .body("errorCode", equalTo("FLAG_NOT_FOUND"))
+                .body("errorDetails", notNullValue());
+    }
+
+    @Test
+    void badRequestsGetTheProtocolsErrorCodes() {
+        String key = Api.key("errors");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 50));
+        post(key, "{\"context\": {\"targetingKey\": ")
+                .then()
+                .statusCode(400)
+                .body("key", equalTo(key))
+                .body("errorCode", equalTo("PARSE_ERROR"));
+        post(key, "[1, 2]").then().statusCode(400).body("errorCode", equalTo("PARSE_ERROR"));
+        post(key, "{\"context\": \"user-1\"}").then().statusCode(400).body("errorCode", equalTo("INVALID_CONTEXT"));
+        post(key, "{\"context\": {\"targetingKey\": 42}}")
+                .then()
+                .statusCode(400)
+                .body("errorCode", equalTo("INVALID_CONTEXT"));
+        post(key, "{\"context\": {\"plan\": \"pro\"}}")
+                .then()
+                .statusCode(400)
+                .body("errorCode", equalTo("TARGETING_KEY_MISSING"));
+        // The context is optional: a flag that needs no subject evaluates without one.
+        String everyone = Api.key("everyone");
+        Api.create(Map.of("key", everyone, "enabled", true, "rolloutPercentage", 100));
+        post(everyone, "").then().statusCode(200).body("value", equalTo(true)).body("reason", equalTo("STATIC"));
+    }
+
+    @Test
+    void tokensGoInXApiKeyOrBearerAndAreRequired() {
+        String key = Api.key("auth");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        String body = "{\"context\":{\"targetingKey\":\"u1\"}}";
+        given().header("X-API-Key", Api.CLIENT)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(200);
+        given().header("Authorization", "Bearer " + Api.CLIENT)
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(200);
+        given().contentType(ContentType.JSON)
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(401)
+                .body("code", equalTo("UNAUTHENTICATED"));
+        given().header("X-API-Key", "not-a-token")
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(401);
+    }
+
+    @Test
+    void bulkEvaluationCarriesAnETagAndAnswers304UntilSomethingChanges() {
+        String key = Api.key("bulk");
+        String etag = Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        String context = "{\"context\":{\"targetingKey\":\"u1\",\"plan\":\"pro\"}}";
+
+        var first = client().body(context).post("/ofrep/v1/evaluate/flags");
+        first.then()
+                .statusCode(200)
+                .body("flags.key", hasItem(key))
+                .body("eventStreams[0].type", equalTo("sse"))
+                .body("eventStreams[0].url", org.hamcrest.Matchers.endsWith("/ofrep/v1/events"));
+        String bulkTag = first.header("ETag");
+        JsonPath flags = first.jsonPath();
+        assertThat(flags.getBoolean("flags.find { it.key == '" + key + "' }.value"))
+                .isTrue();
+
+        client().header("If-None-Match", bulkTag)
+                .body(context)
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(304);
+        // The same context with its members in another order is the same context.
+        client().header("If-None-Match", bulkTag)
+                .body("{\"context\":{\"plan\":\"pro\",\"targetingKey\":\"u1\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(304);
+        // Another subject may get other values: not the same ETag.
+        client().header("If-None-Match", bulkTag)
+                .body("{\"context\":{\"targetingKey\":\"u2\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200);
+
+        admin().header("If-Match", etag)
+                .body(Map.of("enabled", false))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(200);
+        var after = client().header("If-None-Match", bulkTag).body(context).post("/ofrep/v1/evaluate/flags");
+        after.then().statusCode(200);
+        assertThat(after.header("ETag")).isNotEqualTo(bulkTag);
+        assertThat(after.jsonPath().getString("flags.find { it.key == '" + key + "' }.reason"))
+                .isEqualTo("DISABLED");
+
+        client().body("{oops")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(400)
+                .body("errorCode", equalTo("PARSE_ERROR"));
+        client().body("{\"context\": 3}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(400)
+                .body("errorCode", equalTo("INVALID_CONTEXT"));
+    }
+
+    @Test
+    void bulkEvaluationReportsPerFlagErrorsBesideTheValues() {
+        String split = Api.key("bulk-split");
+        Api.create(Map.of("key", split, "enabled", true, "rolloutPercentage", 50));
+        JsonPath bulk = client().body("{\"context\":{}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(bulk.getString("flags.find { it.key == '" + split + "' }.errorCode"))
+                .isEqualTo("TARGETING_KEY_MISSING");
+    }
+
+    @Test
+    void multiVariantFlagsServeTypedValues() {
+        String colour = Api.key("colour");
+        Api.create(Map.of(
+                "key",
+                colour,
+                "type",
+                "STRING",
+                "enabled",
+                true,
+                "variants",
+                Map.of("blue", "#0000ff", "grey", "#888888"),
+                "treatmentVariant",
+                "blue",
+                "offVariant",
+                "grey",
+                "rolloutPercentage",
+                100));
+        Api.evaluate(colour, "u1")
+                .then()
+                .statusCode(200)
+                .body("value", equalTo("#0000ff"))
+                .body("variant", equalTo("blue"));
+        Api.kill(colour, "test");
+        Api.evaluate(colour, "u1").then().body("value", equalTo("#888888")).body("variant", equalTo("grey"));
+
+        String limit = Api.key("limit");
+        Api.create(Map.of(
+                "key",
+                limit,
+                "type",
+                "NUMBER",
+                "enabled",
+                true,
+                "variants",
+                Map.of("high", 2.5, "low", 1),
+                "treatmentVariant",
+                "high",
+                "offVariant",
+                "low",
+                "rolloutPercentage",
+                100));
+        Api.evaluate(limit, "u1").then().body("value", equalTo(2.5f));
+
+        String config = Api.key("config");
+        Api.create(Map.of(
+                "key",
+                config,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", Map.of("batch", 50, "mode", "fast"), "off", Map.of("batch", 10)),
+                "rolloutPercentage",
+                100));
+        Api.evaluate(config, "u1").then().body("value.batch", equalTo(50)).body("value.mode", equalTo("fast"));
+    }
+
+    @Test
+    void thePlainGetEndpointEvaluatesOneFlag() {
+        String key = Api.key("plain-get");
+        Api.create(Map.of("key", key, "enabled", true, "allowList", List.of("qa@example.com")));
+        client().queryParam("targetingKey", "qa@example.com")
+                .get("/api/evaluate/" + key)
+                .then()
+                .statusCode(200)
+                .body("value", equalTo(true))
+                .body("reason", equalTo("TARGETING_MATCH"));
+        client().get("/api/evaluate/nope").then().statusCode(404).body("code", equalTo("FLAG_NOT_FOUND"));
+    }
+
+    @Test
+    void theBucketingTestVectorsReproduceThroughOfrep() throws Exception {
+        JsonNode vectors;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("bucketing/test-vectors.json")) {
+            vectors = new ObjectMapper().readTree(in).get("vectors");
+        }
+        Map<String, List<JsonNode>> byFlag = new java.util.TreeMap<>();
+        vectors.forEach(v -> byFlag.computeIfAbsent(v.get("flagKey").asText(), k -> new java.util.ArrayList<>())
+                .add(v));
+        int checked = 0;
+        for (var entry : byFlag.entrySet()) {
+            String flag = entry.getKey();
+            String etag = Api.create(Map.of("key", flag, "enabled", true));
+            for (String level : List.of("0", "1", "500", "1000", "5000", "9999", "10000")) {
+                double percentage = Integer.parseInt(level) / 100.0;
+                etag = admin().header("If-Match", etag)
+                        .body(Map.of("rolloutPercentage", percentage))
+                        .patch("/api/flags/" + flag)
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .header("ETag");
+                for (JsonNode vector : entry.getValue()) {
+                    String subject = vector.get("targetingKey").asText();
+                    boolean expected =
+                            vector.get("inRolloutAtBasisPoints").get(level).asBoolean();
+                    var response = client().body(Map.of("context", Map.of("targetingKey", subject)))
+                            .post("/ofrep/v1/evaluate/flags/" + flag);
+                    boolean split = !level.equals("0") && !level.equals("10000");
+                    if (subject.isEmpty() && split) {
+                        // An empty targeting key is no key: a percentage rollout cannot place it.
+                        response.then().statusCode(400).body("errorCode", equalTo("TARGETING_KEY_MISSING"));
+                        continue;
+                    }
+                    response.then().statusCode(200);
+                    assertThat(response.jsonPath().getBoolean("value"))
+                            .as("%s / %s at %s basis points", flag, subject, level)
+                            .isEqualTo(expected);
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(300);
+    }
+
+    private static io.restassured.response.Response post(String key, String body) {
+        return client().body(body).post("/ofrep/v1/evaluate/flags/" + key);
+    }
+}

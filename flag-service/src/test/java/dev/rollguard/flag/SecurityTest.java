@@ -1,0 +1,144 @@
+package dev.rollguard.flag;
+
+import static dev.rollguard.flag.Api.admin;
+import static dev.rollguard.flag.Api.client;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+
+import dev.rollguard.flag.service.TokenService;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Tokens (created, hashed, revoked), 401 and 403, request size and rate limits. */
+@QuarkusTest
+@QuarkusTestResource(FlagServiceInfra.class)
+class SecurityTest {
+
+    @Test
+    void noTokenIs401AndTheWrongKindIs403() {
+        given().get("/api/flags")
+                .then()
+                .statusCode(401)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("UNAUTHENTICATED"));
+        given().header("Authorization", "Bearer nope").get("/api/flags").then().statusCode(401);
+        client().get("/api/flags").then().statusCode(403).body("code", equalTo("FORBIDDEN"));
+        client().body(Map.of("key", Api.key("by-client")))
+                .post("/api/flags")
+                .then()
+                .statusCode(403);
+        client().get("/api/tokens").then().statusCode(403);
+    }
+
+    @Test
+    void createdTokensWorkAreStoredHashedAndCanBeRevoked() throws Exception {
+        String name = Api.key("mobile-app");
+        String token = admin().body(Map.of("name", name, "kind", "CLIENT"))
+                .post("/api/tokens")
+                .then()
+                .statusCode(201)
+                .body("kind", equalTo("CLIENT"))
+                .extract()
+                .path("token");
+        String key = Api.key("tokened");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        given().header("X-API-Key", token)
+                .contentType(ContentType.JSON)
+                .body("{}")
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(200);
+        given().header("X-API-Key", token).get("/api/flags").then().statusCode(403);
+        admin().get("/api/tokens").then().body("name", hasItem(name)).body("token", not(hasItem(token)));
+
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var query = db.prepareStatement("SELECT token_hash FROM api_tokens WHERE name = ?")) {
+            query.setString(1, name);
+            try (ResultSet rs = query.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo(TokenService.hash(token)).doesNotContain(token);
+            }
+        }
+
+        admin().delete("/api/tokens/" + name).then().statusCode(200);
+        given().header("X-API-Key", token)
+                .contentType(ContentType.JSON)
+                .body("{}")
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(401);
+    }
+
+    @Test
+    void theBootstrapTokensAreStoredUnderTheirContractNames() {
+        admin().get("/api/tokens")
+                .then()
+                .body("name", hasItem("bootstrap-admin"))
+                .body("name", hasItem("bootstrap-service"))
+                .body("name", hasItem("bootstrap-client"));
+    }
+
+    @Test
+    void bodiesOverOneMegabyteAre413() {
+        String big = "x".repeat(1_100_000);
+        admin().body(Map.of("key", Api.key("big"), "description", big))
+                .post("/api/flags")
+                .then()
+                .statusCode(413)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("PAYLOAD_TOO_LARGE"));
+    }
+
+    @Test
+    void aClientOverItsRateGets429WithRetryAfter() {
+        String name = Api.key("slow-client");
+        String token = admin().body(Map.of("name", name, "kind", "CLIENT", "requestsPerSecond", 3))
+                .post("/api/tokens")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("token");
+        String key = Api.key("limited");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+
+        List<Integer> statuses = new ArrayList<>();
+        io.restassured.response.Response limited = null;
+        for (int i = 0; i < 10; i++) {
+            var response = given().header("X-API-Key", token)
+                    .contentType(ContentType.JSON)
+                    .body("{}")
+                    .post("/ofrep/v1/evaluate/flags/" + key);
+            statuses.add(response.statusCode());
+            if (response.statusCode() == 429) {
+                limited = response;
+            }
+        }
+        assertThat(statuses).contains(200, 429);
+        assertThat(limited).isNotNull();
+        limited.then()
+                .body("code", equalTo("RATE_LIMITED"))
+                .header("Retry-After", org.hamcrest.Matchers.notNullValue());
+        assertThat(Integer.parseInt(limited.header("Retry-After"))).isGreaterThanOrEqualTo(1);
+
+        // Other tokens are not affected, and the limited one recovers as its bucket refills.
+        client().body("{}").post("/ofrep/v1/evaluate/flags/" + key).then().statusCode(200);
+        await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> given().header("X-API-Key", token)
+                .contentType(ContentType.JSON)
+                .body("{}")
+                .post("/ofrep/v1/evaluate/flags/" + key)
+                .then()
+                .statusCode(200));
+    }
+}
