@@ -9,6 +9,7 @@ import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.rollback.testing.Alerts;
 import dev.rollguard.rollback.testing.Api;
+import dev.rollguard.rollback.testing.Broker;
 import dev.rollguard.rollback.testing.FakeFlagService;
 import dev.rollguard.rollback.testing.FakeFlagService.Call;
 import dev.rollguard.rollback.testing.FakeFlagServiceResource;
@@ -221,6 +222,28 @@ class ReliabilityTest {
 
         assertExactlyOneKill(first, Alerts.actionId(firstAlert));
         assertExactlyOneKill(second, Alerts.actionId(secondAlert));
+    }
+
+    @Test
+    void brokerRestartWhileAnAlertWaitsEndsWithOneFlip() {
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        AlertEvent alert = Alerts.critical(flag).build();
+        String id = Alerts.actionId(alert);
+        flagService.setUnavailable(true);
+        Alerts.send(alert);
+        await().atMost(TIMEOUT).until(() -> flagService.calls(flag).size() >= 2);
+
+        // The alert is in flight and its offset uncommitted: after the restart it may be delivered a second time.
+        rollbacks.close();
+        Broker.restart();
+        rollbacks = Alerts.rollbacks();
+        flagService.setUnavailable(false);
+
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> !Alerts.eventsOf(rollbacks, id).isEmpty());
+        awaitEverythingBeforeHandled();
+        assertExactlyOneKill(flag, id);
     }
 
     @Test
