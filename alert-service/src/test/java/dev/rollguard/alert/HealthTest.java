@@ -5,15 +5,14 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
-import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.alert.support.AlertTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
 /** The service boots against the real broker and database and reports its health and metrics. */
 @QuarkusTest
-@QuarkusTestResource(value = InfraTestResource.class, initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_alerts"))
+@QuarkusTestResource(AlertTestResource.class)
 class HealthTest {
 
     @Test

@@ -2,12 +2,93 @@ package dev.rollguard.alert.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /** Configuration of the alert-service. */
 @ConfigMapping(prefix = "alert-service")
 public interface AlertConfig {
 
-    /** Whether the default rule pack is loaded when no rule exists yet. */
+    /** Whether the default rule pack is loaded on the first start (an empty rule set is never reloaded later). */
     @WithDefault("true")
     boolean loadDefaultRules();
+
+    /** Who may call the API. */
+    Auth auth();
+
+    /** Rule evaluation. */
+    Evaluation evaluation();
+
+    /** The outbox relay that publishes alerts to Kafka, SSE subscribers and webhooks. */
+    Relay relay();
+
+    /** Webhook deliveries. */
+    Webhooks webhooks();
+
+    interface Auth {
+        /** Admin token (ROLLGUARD_ADMIN_TOKEN): reads and writes everything; without it every API call is refused. */
+        Optional<String> adminToken();
+
+        /** Tokens that may read alerts, rules and webhooks but change nothing (e.g. ROLLGUARD_SERVICE_TOKEN). */
+        Optional<List<String>> readTokens();
+    }
+
+    interface Evaluation {
+        /** Flapping protection: firings of one alert within {@link #flapWindow()} before resolution is held back. */
+        @WithDefault("3")
+        int flapMaxFirings();
+
+        /** Flapping protection: the window over which firings are counted, and the health needed to resolve then. */
+        @WithDefault("1h")
+        Duration flapWindow();
+
+        /** A scope that sent no window for this long has its rules' no-data policies applied. */
+        @WithDefault("10m")
+        Duration noDataAfter();
+
+        /** How often silent scopes are checked and stale cohort windows pruned. */
+        @WithDefault("30s")
+        Duration sweepInterval();
+
+        /** How long one cohort window of a flag waits for the other cohort's window of the same interval. */
+        @WithDefault("1h")
+        Duration cohortPairingRetention();
+    }
+
+    interface Relay {
+        /** Backstop interval of the outbox relay; it also runs right after every evaluation that produced alerts. */
+        @WithDefault("1s")
+        Duration interval();
+
+        /** Alerts published per relay round. */
+        @WithDefault("500")
+        int batchSize();
+    }
+
+    interface Webhooks {
+        /** Timeout of one delivery attempt. */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** Retries after the first attempt, with exponential backoff, before a delivery is marked FAILED. */
+        @WithDefault("5")
+        int maxRetries();
+
+        /** Delay before the first retry; doubled at each retry (with jitter) up to {@link #maxBackoff()}. */
+        @WithDefault("1s")
+        Duration initialBackoff();
+
+        /** Longest delay between two attempts. */
+        @WithDefault("1m")
+        Duration maxBackoff();
+
+        /** Deliveries in flight per receiver: a slow or dead receiver holds at most this many. */
+        @WithDefault("4")
+        int maxInFlightPerReceiver();
+
+        /** Base URL of this service as receivers should link to it (Alertmanager's externalURL). */
+        @WithDefault("http://localhost:8083")
+        String externalUrl();
+    }
 }

@@ -1,0 +1,50 @@
+package dev.rollguard.alert.mapping;
+
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import java.time.Instant;
+import java.util.Map;
+
+/** JSON form of an AlertEvent for the REST API and SSE; field meanings are the AlertEvent schema's. */
+public record AlertView(
+        String alertId,
+        String fingerprint,
+        AlertStatus status,
+        Severity severity,
+        String ruleId,
+        String ruleName,
+        String metric,
+        String comparator,
+        double threshold,
+        Double observedValue,
+        long sampleSize,
+        ScopeType scopeType,
+        String scopeKey,
+        String flagKey,
+        Cohort cohort,
+        String table,
+        Platform platform,
+        Instant windowStart,
+        Instant windowEnd,
+        Instant firstBreachAt,
+        Instant firstBreachEventTime,
+        Instant windowClosedAt,
+        Instant startsAt,
+        Instant endsAt,
+        Instant emittedAt,
+        Comparison comparison,
+        Map<String, String> labels,
+        Map<String, String> annotations) {
+
+    /** Evidence of a comparative rule. */
+    public record Comparison(
+            double treatmentValue,
+            double controlValue,
+            long treatmentSamples,
+            long controlSamples,
+            Double pValue,
+            String method) {}
+}

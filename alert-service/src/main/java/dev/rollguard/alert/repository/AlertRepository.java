@@ -1,0 +1,117 @@
+package dev.rollguard.alert.repository;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads of the alert history and the outbox side of the alerts table. */
+@ApplicationScoped
+public class AlertRepository {
+
+    /** A stored transition: its sequence number (SSE id), JSON view and, for the relay, its Avro bytes. */
+    public record AlertRow(long seq, String fingerprint, String json, byte[] avro) {}
+
+    private final Pool pool;
+
+    public AlertRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** The oldest transitions not yet acknowledged by Kafka. */
+    public Uni<List<AlertRow>> unpublished(int limit) {
+        return pool.preparedQuery(
+                        "SELECT seq, fingerprint, payload_json, payload_avro FROM alerts WHERE published_at IS NULL"
+                                + " ORDER BY seq LIMIT $1")
+                .execute(Tuple.of(limit))
+                .map(AlertRepository::rows);
+    }
+
+    public Uni<Void> markPublished(List<Long> seqs) {
+        return pool.preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
+                .execute(Tuple.of(OffsetDateTime.now(ZoneOffset.UTC), seqs.toArray(Long[]::new)))
+                .replaceWithVoid();
+    }
+
+    /** Transitions after {@code seq}, oldest first: SSE replay and live feed. */
+    public Uni<List<AlertRow>> after(long seq, int limit) {
+        return pool.preparedQuery(
+                        "SELECT seq, fingerprint, payload_json, NULL FROM alerts WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .execute(Tuple.of(seq, limit))
+                .map(AlertRepository::rows);
+    }
+
+    public Uni<Long> lastSeq() {
+        return pool.query("SELECT COALESCE(MAX(seq), 0) FROM alerts")
+                .execute()
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Transitions matching the filters, newest first. */
+    public Uni<List<AlertRow>> history(AlertQuery query) {
+        List<Object> params = new ArrayList<>();
+        String where = where(query, params, true);
+        params.add(query.limit());
+        return pool.preparedQuery("SELECT seq, fingerprint, payload_json, NULL FROM alerts" + where
+                        + " ORDER BY seq DESC LIMIT $" + params.size())
+                .execute(Tuple.tuple(params))
+                .map(AlertRepository::rows);
+    }
+
+    /** Alerts whose latest transition is FIRING, newest first. */
+    public Uni<List<AlertRow>> active(AlertQuery query) {
+        List<Object> params = new ArrayList<>();
+        String where = where(query, params, false);
+        params.add(query.limit());
+        String sql = "SELECT seq, fingerprint, payload_json, NULL FROM (SELECT DISTINCT ON (fingerprint) seq,"
+                + " fingerprint, status, payload_json FROM alerts" + where + " ORDER BY fingerprint, seq DESC) latest"
+                + " WHERE status = 'FIRING' ORDER BY seq DESC LIMIT $" + params.size();
+        return pool.preparedQuery(sql).execute(Tuple.tuple(params)).map(AlertRepository::rows);
+    }
+
+    private static String where(AlertQuery query, List<Object> params, boolean history) {
+        List<String> conditions = new ArrayList<>();
+        add(conditions, params, "severity", query.severity());
+        add(conditions, params, "rule_id", query.ruleId());
+        add(conditions, params, "flag_key", query.flagKey());
+        add(conditions, params, "scope_key", query.scopeKey());
+        add(conditions, params, "fingerprint", query.fingerprint());
+        if (history) {
+            add(conditions, params, "status", query.status());
+            if (query.since() != null) {
+                params.add(query.since().atOffset(ZoneOffset.UTC));
+                conditions.add("emitted_at >= $" + params.size());
+            }
+            if (query.until() != null) {
+                params.add(query.until().atOffset(ZoneOffset.UTC));
+                conditions.add("emitted_at < $" + params.size());
+            }
+            if (query.before() != null) {
+                params.add(query.before());
+                conditions.add("seq < $" + params.size());
+            }
+        }
+        return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+    }
+
+    private static void add(List<String> conditions, List<Object> params, String column, String value) {
+        if (value != null) {
+            params.add(value);
+            conditions.add(column + " = $" + params.size());
+        }
+    }
+
+    private static List<AlertRow> rows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+        List<AlertRow> list = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            var avro = row.getValue(3) == null ? null : row.getBuffer(3).getBytes();
+            list.add(new AlertRow(row.getLong(0), row.getString(1), row.getString(2), avro));
+        }
+        return list;
+    }
+}

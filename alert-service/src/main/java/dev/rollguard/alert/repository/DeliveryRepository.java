@@ -1,0 +1,108 @@
+package dev.rollguard.alert.repository;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** Webhook deliveries: the queue of the dispatcher and the record of failures. */
+@ApplicationScoped
+public class DeliveryRepository {
+
+    /** One delivery of one alert to one webhook. */
+    public record DeliveryRow(
+            long id,
+            String webhookId,
+            long alertSeq,
+            String alertId,
+            String status,
+            int attempts,
+            Integer lastStatusCode,
+            String lastError,
+            String payload,
+            Instant createdAt,
+            Instant updatedAt,
+            Instant deliveredAt) {}
+
+    private static final String COLUMNS = "id, webhook_id, alert_seq, alert_id, status, attempts, last_status_code,"
+            + " last_error, payload, created_at, updated_at, delivered_at";
+
+    private final Pool pool;
+
+    public DeliveryRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * The oldest pending deliveries to the given webhooks, skipping those in flight, at most {@code perWebhook} per
+     * webhook so that a backlog towards a dead receiver never hides the deliveries to the others.
+     */
+    public Uni<List<DeliveryRow>> pending(int perWebhook, List<String> webhookIds, List<Long> inFlight) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM (SELECT *, row_number() OVER (PARTITION BY webhook_id"
+                        + " ORDER BY id) AS rank FROM webhook_deliveries WHERE status = 'PENDING'"
+                        + " AND webhook_id = ANY($1) AND NOT (id = ANY($2))) pending WHERE rank <= $3 ORDER BY id")
+                .execute(Tuple.of(webhookIds.toArray(String[]::new), inFlight.toArray(Long[]::new), perWebhook))
+                .map(DeliveryRepository::rows);
+    }
+
+    public Uni<Void> finish(long id, boolean delivered, int attempts, Integer statusCode, String error) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return pool.preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
+                        + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7 WHERE id = $1")
+                .execute(Tuple.tuple(Arrays.asList(
+                        id,
+                        delivered ? "DELIVERED" : "FAILED",
+                        attempts,
+                        statusCode,
+                        error,
+                        now,
+                        delivered ? now : null)))
+                .replaceWithVoid();
+    }
+
+    public Uni<List<DeliveryRow>> list(String webhookId, String status, int limit) {
+        String sql = "SELECT " + COLUMNS + " FROM webhook_deliveries WHERE webhook_id = $1"
+                + (status == null ? "" : " AND status = $3") + " ORDER BY id DESC LIMIT $2";
+        Tuple params = status == null ? Tuple.of(webhookId, limit) : Tuple.of(webhookId, limit, status);
+        return pool.preparedQuery(sql).execute(params).map(DeliveryRepository::rows);
+    }
+
+    /** Queues a delivery again (e.g. a FAILED one, after the receiver was fixed); false when it does not exist. */
+    public Uni<Boolean> requeue(String webhookId, long id) {
+        return pool.preparedQuery("UPDATE webhook_deliveries SET status = 'PENDING', updated_at = $3"
+                        + " WHERE webhook_id = $1 AND id = $2 AND status <> 'PENDING'")
+                .execute(Tuple.of(webhookId, id, OffsetDateTime.now(ZoneOffset.UTC)))
+                .map(rows -> rows.rowCount() == 1);
+    }
+
+    private static List<DeliveryRow> rows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+        List<DeliveryRow> list = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            list.add(new DeliveryRow(
+                    row.getLong(0),
+                    row.getString(1),
+                    row.getLong(2),
+                    row.getString(3),
+                    row.getString(4),
+                    row.getInteger(5),
+                    row.getInteger(6),
+                    row.getString(7),
+                    row.getString(8),
+                    instant(row.getOffsetDateTime(9)),
+                    instant(row.getOffsetDateTime(10)),
+                    instant(row.getOffsetDateTime(11))));
+        }
+        return list;
+    }
+
+    private static Instant instant(OffsetDateTime time) {
+        return time == null ? null : time.toInstant();
+    }
+}

@@ -1,0 +1,202 @@
+package dev.rollguard.alert.repository;
+
+import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The evaluator's tables (rule states, consumer positions, waiting cohort windows, the alert outbox and webhook
+ * deliveries) through the reactive SQL client: one transaction per batch of windows with batched statements, which
+ * an ORM session would only slow down on this hot path.
+ */
+@ApplicationScoped
+public class EvaluationRepository {
+
+    /** A stored rule state. */
+    public record StoredState(String ruleId, String scopeKey, String json) {}
+
+    /** A stored alert transition and its sequence number. */
+    public record StoredAlert(long seq, String alertId) {}
+
+    private static final String UPSERT_STATE =
+            """
+            INSERT INTO rule_states (rule_id, scope_key, state, updated_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""";
+    private static final String DELETE_STATE = "DELETE FROM rule_states WHERE rule_id = $1 AND scope_key = $2";
+    private static final String INSERT_ALERT =
+            """
+            INSERT INTO alerts (alert_id, fingerprint, status, severity, rule_id, scope_key, flag_key, starts_at,
+                                ends_at, emitted_at, payload_json, payload_avro)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (alert_id) DO NOTHING RETURNING seq""";
+    private static final String INSERT_DELIVERY =
+            """
+            INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
+                                            updated_at)
+            SELECT $1, $2, $3, 'PENDING', 0, $4, $5, $5 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1)""";
+    private static final String UPSERT_COHORT_WINDOW =
+            """
+            INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (flag_key, window_kind, window_start, window_end, cohort) DO UPDATE SET payload = EXCLUDED.payload""";
+    private static final String DELETE_COHORT_WINDOW =
+            """
+            DELETE FROM cohort_windows
+            WHERE flag_key = $1 AND window_kind = $2 AND window_start = $3 AND window_end = $4 AND cohort = $5""";
+    private static final String UPSERT_POSITION =
+            """
+            INSERT INTO consumer_positions (topic, partition_no, next_offset, updated_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (topic, partition_no) DO UPDATE
+            SET next_offset = GREATEST(consumer_positions.next_offset, EXCLUDED.next_offset), updated_at = EXCLUDED.updated_at""";
+
+    private final Pool pool;
+
+    public EvaluationRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    public Uni<List<StoredState>> states() {
+        return pool.query("SELECT rule_id, scope_key, state FROM rule_states")
+                .execute()
+                .map(rows -> {
+                    List<StoredState> states = new ArrayList<>();
+                    for (Row row : rows) {
+                        states.add(new StoredState(row.getString(0), row.getString(1), row.getString(2)));
+                    }
+                    return states;
+                });
+    }
+
+    public Uni<Map<Integer, Long>> positions(String topic) {
+        return pool.preparedQuery("SELECT partition_no, next_offset FROM consumer_positions WHERE topic = $1")
+                .execute(Tuple.of(topic))
+                .map(rows -> {
+                    Map<Integer, Long> positions = new HashMap<>();
+                    for (Row row : rows) {
+                        positions.put(row.getInteger(0), row.getLong(1));
+                    }
+                    return positions;
+                });
+    }
+
+    public Uni<List<CohortWindowRow>> cohortWindows() {
+        return pool.query("SELECT flag_key, window_kind, window_start, window_end, cohort, payload FROM cohort_windows")
+                .execute()
+                .map(rows -> {
+                    List<CohortWindowRow> windows = new ArrayList<>();
+                    for (Row row : rows) {
+                        windows.add(new CohortWindowRow(
+                                row.getString(0),
+                                row.getString(1),
+                                row.getLong(2),
+                                row.getLong(3),
+                                row.getString(4),
+                                row.getBuffer(5).getBytes()));
+                    }
+                    return windows;
+                });
+    }
+
+    /** Forgets cohort windows that ended before {@code endBefore} (epoch millis) without finding their counterpart. */
+    public Uni<Integer> pruneCohortWindows(long endBefore) {
+        return pool.preparedQuery("DELETE FROM cohort_windows WHERE window_end < $1")
+                .execute(Tuple.of(endBefore))
+                .map(rows -> rows.rowCount());
+    }
+
+    /** Writes one batch's changes atomically; returns the alerts actually inserted (a replayed alert id is not). */
+    public Uni<List<StoredAlert>> write(EvaluationWrite write) {
+        return pool.withTransaction(connection -> {
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            List<Tuple> upserts = write.states().stream()
+                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey(), s.json(), now))
+                    .toList();
+            List<Tuple> deletes = write.idleStates().stream()
+                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
+                    .toList();
+            List<Tuple> waiting = write.cohortWindows().stream()
+                    .map(w -> Tuple.tuple(List.of(
+                            w.flagKey(),
+                            w.windowKind(),
+                            w.windowStart(),
+                            w.windowEnd(),
+                            w.cohort(),
+                            io.vertx.core.buffer.Buffer.buffer(w.payload()))))
+                    .toList();
+            List<Tuple> paired = write.pairedCohortWindows().stream()
+                    .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
+                    .toList();
+            List<Tuple> positions = write.positions().entrySet().stream()
+                    .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
+                    .toList();
+            return batch(connection, UPSERT_STATE, upserts)
+                    .chain(() -> batch(connection, DELETE_STATE, deletes))
+                    .chain(() -> batch(connection, DELETE_COHORT_WINDOW, paired))
+                    .chain(() -> batch(connection, UPSERT_COHORT_WINDOW, waiting))
+                    .chain(() -> insertAlerts(connection, write.alerts(), now))
+                    .call(() -> batch(connection, UPSERT_POSITION, positions));
+        });
+    }
+
+    private Uni<List<StoredAlert>> insertAlerts(
+            SqlConnection connection, List<PendingAlert> alerts, OffsetDateTime now) {
+        if (alerts.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return Multi.createFrom()
+                .iterable(alerts)
+                .onItem()
+                .transformToUniAndConcatenate(alert -> insertAlert(connection, alert, now))
+                .filter(stored -> stored != null)
+                .collect()
+                .asList();
+    }
+
+    private Uni<StoredAlert> insertAlert(SqlConnection connection, PendingAlert alert, OffsetDateTime now) {
+        var e = alert.event();
+        Tuple values = Tuple.tuple(java.util.Arrays.asList(
+                e.getAlertId(),
+                e.getFingerprint(),
+                e.getStatus().name(),
+                e.getSeverity().name(),
+                e.getRuleId(),
+                e.getScopeKey(),
+                e.getFlagKey(),
+                e.getStartsAt().atOffset(ZoneOffset.UTC),
+                e.getEndsAt() == null ? null : e.getEndsAt().atOffset(ZoneOffset.UTC),
+                e.getEmittedAt().atOffset(ZoneOffset.UTC),
+                alert.json(),
+                io.vertx.core.buffer.Buffer.buffer(alert.avro())));
+        return connection.preparedQuery(INSERT_ALERT).execute(values).chain(rows -> {
+            if (rows.size() == 0) {
+                return Uni.createFrom().nullItem(); // the same transition was stored before
+            }
+            long seq = rows.iterator().next().getLong(0);
+            List<Tuple> deliveries = alert.deliveries().stream()
+                    .map(d -> Tuple.of(d.webhookId(), seq, e.getAlertId(), d.payload(), now))
+                    .toList();
+            return batch(connection, INSERT_DELIVERY, deliveries).replaceWith(new StoredAlert(seq, e.getAlertId()));
+        });
+    }
+
+    private static Uni<Void> batch(SqlConnection connection, String sql, List<Tuple> tuples) {
+        if (tuples.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        if (tuples.size() == 1) {
+            return connection.preparedQuery(sql).execute(tuples.get(0)).replaceWithVoid();
+        }
+        return connection.preparedQuery(sql).executeBatch(tuples).replaceWithVoid();
+    }
+}

@@ -1,0 +1,28 @@
+package dev.rollguard.alert.repository;
+
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+
+/** A webhook subscription; {@code severities} is a comma-separated list of Severity symbols. */
+@Entity
+@Table(name = "webhooks")
+public class WebhookEntity {
+
+    @Id
+    public String id;
+
+    public String name;
+    public String url;
+    public String secret;
+    public String severities;
+    public boolean enabled;
+
+    @Column(name = "created_at")
+    public Instant createdAt;
+
+    @Column(name = "updated_at")
+    public Instant updatedAt;
+}

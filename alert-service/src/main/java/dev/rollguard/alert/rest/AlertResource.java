@@ -1,0 +1,133 @@
+package dev.rollguard.alert.rest;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.alert.repository.AlertQuery;
+import dev.rollguard.alert.service.AlertService;
+import dev.rollguard.alert.service.ValidationFailedException;
+import dev.rollguard.alert.service.ValidationFailedException.Violation;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.jboss.resteasy.reactive.RestHeader;
+import org.jboss.resteasy.reactive.RestQuery;
+
+/** Active alerts, the alert history, and the live stream of transitions (SSE). */
+@Path("/api/alerts")
+public class AlertResource {
+
+    private final AlertService alerts;
+
+    public AlertResource(AlertService alerts) {
+        this.alerts = alerts;
+    }
+
+    /**
+     * {@code view=active} (default): alerts firing now, one per fingerprint; {@code view=history}: every transition,
+     * newest first, paged with {@code before=<seq>}.
+     */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Uni<List<ObjectNode>> list(
+            @RestQuery @DefaultValue("active") String view,
+            @RestQuery String status,
+            @RestQuery String severity,
+            @RestQuery String ruleId,
+            @RestQuery String flagKey,
+            @RestQuery String scopeKey,
+            @RestQuery String fingerprint,
+            @RestQuery String since,
+            @RestQuery String until,
+            @RestQuery Long before,
+            @RestQuery @DefaultValue("100") @Min(1) @Max(1000) int limit) {
+        List<Violation> violations = new ArrayList<>();
+        String normalizedView = view.toLowerCase(Locale.ROOT);
+        if (!Set.of("active", "history").contains(normalizedView)) {
+            violations.add(new Violation("view", "one of active, history"));
+        }
+        String statusFilter = symbol("status", status, Set.of("FIRING", "RESOLVED"), violations);
+        String severityFilter = symbol("severity", severity, Set.of("WARNING", "CRITICAL"), violations);
+        Instant sinceTime = instant("since", since, violations);
+        Instant untilTime = instant("until", until, violations);
+        if (!violations.isEmpty()) {
+            throw new ValidationFailedException(violations);
+        }
+        AlertQuery query = new AlertQuery(
+                statusFilter,
+                severityFilter,
+                ruleId,
+                flagKey,
+                scopeKey,
+                fingerprint,
+                sinceTime,
+                untilTime,
+                before,
+                limit);
+        return normalizedView.equals("active") ? alerts.active(query) : alerts.history(query);
+    }
+
+    /**
+     * Server-Sent Events, one per alert transition: {@code id} is the transition's sequence number, {@code event} is
+     * {@code alert}, {@code data} the alert JSON. A client reconnecting with {@code Last-Event-ID} (or {@code
+     * ?lastEventId=}) first gets every transition it missed.
+     */
+    @GET
+    @Path("/stream")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public Multi<OutboundSseEvent> stream(
+            @RestHeader("Last-Event-ID") String lastEventIdHeader, @RestQuery String lastEventId, @Context Sse sse) {
+        String raw = lastEventIdHeader != null ? lastEventIdHeader : lastEventId;
+        Long after = null;
+        if (raw != null && !raw.isBlank()) {
+            try {
+                after = Long.parseLong(raw.strip());
+            } catch (NumberFormatException e) {
+                throw new ValidationFailedException(
+                        List.of(new Violation("Last-Event-ID", "must be the id of an event of this stream")));
+            }
+        }
+        return alerts.stream(after).map(row -> sse.newEventBuilder()
+                .id(Long.toString(row.seq()))
+                .name("alert")
+                .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                .data(alerts.view(row))
+                .build());
+    }
+
+    private static String symbol(String field, String value, Set<String> allowed, List<Violation> violations) {
+        if (value == null) {
+            return null;
+        }
+        String upper = value.toUpperCase(Locale.ROOT);
+        if (!allowed.contains(upper)) {
+            violations.add(new Violation(field, "one of " + String.join(", ", allowed)));
+        }
+        return upper;
+    }
+
+    private static Instant instant(String field, String value, List<Violation> violations) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            violations.add(new Violation(field, "an ISO-8601 instant, e.g. 2026-01-01T00:00:00Z"));
+            return null;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.rollguard.alert.rest;
+
+import dev.rollguard.alert.service.RuleService;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.net.URI;
+import java.util.List;
+import org.jboss.resteasy.reactive.RestPath;
+import org.jboss.resteasy.reactive.RestResponse;
+
+/** Rule CRUD; reads with any accepted token, writes with the admin token. */
+@Path("/api/rules")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class RuleResource {
+
+    private final RuleService rules;
+
+    public RuleResource(RuleService rules) {
+        this.rules = rules;
+    }
+
+    @GET
+    public Uni<List<RuleResponse>> list() {
+        return rules.list();
+    }
+
+    @GET
+    @Path("/{id}")
+    public Uni<RuleResponse> get(@RestPath String id) {
+        return rules.get(id);
+    }
+
+    @POST
+    public Uni<RestResponse<RuleResponse>> create(@NotNull @Valid RuleRequest request) {
+        return rules.create(request)
+                .map(rule -> RestResponse.ResponseBuilder.<RuleResponse>created(URI.create("/api/rules/" + rule.id()))
+                        .entity(rule)
+                        .build());
+    }
+
+    @PUT
+    @Path("/{id}")
+    public Uni<RuleResponse> update(@RestPath String id, @NotNull @Valid RuleRequest request) {
+        return rules.update(id, request);
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Uni<RestResponse<Void>> delete(@RestPath String id) {
+        return rules.delete(id).replaceWith(RestResponse.noContent());
+    }
+}

@@ -1,0 +1,479 @@
+package dev.rollguard.alert.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.domain.AlertStateMachine;
+import dev.rollguard.alert.domain.FlapPolicy;
+import dev.rollguard.alert.domain.Observation;
+import dev.rollguard.alert.domain.RuleDefinition;
+import dev.rollguard.alert.domain.Scope;
+import dev.rollguard.alert.domain.ScopeState;
+import dev.rollguard.alert.domain.Transition;
+import dev.rollguard.alert.mapping.AlertMapper;
+import dev.rollguard.alert.mapping.WebhookPayload;
+import dev.rollguard.alert.mapping.WindowFigures;
+import dev.rollguard.alert.publisher.DeadLetterPublisher;
+import dev.rollguard.alert.repository.EvaluationRepository;
+import dev.rollguard.alert.repository.EvaluationWrite;
+import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
+import dev.rollguard.alert.repository.EvaluationWrite.StateRow;
+import dev.rollguard.alert.repository.PendingAlert;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Evaluates windows against the rules and records what changed.
+ *
+ * <p>State lives in memory for speed and in PostgreSQL for truth: each batch of windows is evaluated in memory, then
+ * the changed rule states, the alert transitions (the outbox), their webhook deliveries and the next offset of each
+ * partition are written in one transaction. A window at an offset below the stored position was already evaluated
+ * and is skipped, so a redelivery after a crash neither loses nor repeats an alert. When a write fails, memory is
+ * reloaded from the database before the next batch.
+ */
+@ApplicationScoped
+public class EvaluationService {
+
+    /** One consumed record: the window, or why it could not be read. */
+    public record WindowRecord(
+            String topic,
+            int partition,
+            long offset,
+            String key,
+            WindowMetricsEvent window,
+            String failure,
+            byte[] raw) {}
+
+    /** A record that cannot be evaluated, and why. */
+    public record Rejected(WindowRecord record, String reason) {}
+
+    /** What one batch did. */
+    public record Outcome(int evaluated, int skipped, List<Rejected> rejected, int alerts) {}
+
+    /** One cohort's window of a flag and interval. */
+    private record HalfKey(String flagKey, String windowKind, long start, long end, Cohort cohort) {
+        static HalfKey of(WindowMetricsEvent w) {
+            return new HalfKey(
+                    w.getFlagKey(),
+                    w.getWindowKind().name(),
+                    w.getWindowStart().toEpochMilli(),
+                    w.getWindowEnd().toEpochMilli(),
+                    w.getCohort());
+        }
+
+        HalfKey counterpart() {
+            return new HalfKey(
+                    flagKey, windowKind, start, end, cohort == Cohort.TREATMENT ? Cohort.CONTROL : Cohort.TREATMENT);
+        }
+
+        CohortWindowRow row(byte[] payload) {
+            return new CohortWindowRow(flagKey, windowKind, start, end, cohort.name(), payload);
+        }
+    }
+
+    /** The state machine of one rule for one scope, with the scope it describes. */
+    public record Tracked(Scope scope, ScopeState state) {}
+
+    /** Changes of one batch, written together. */
+    private static final class Changes {
+        final Set<StateKey> dirty = new LinkedHashSet<>();
+        final List<PendingAlert> alerts = new ArrayList<>();
+        final Map<HalfKey, WindowMetricsEvent> halvesToStore = new LinkedHashMap<>();
+        final Set<HalfKey> halvesToDelete = new LinkedHashSet<>();
+        final Map<Integer, Long> positions = new HashMap<>();
+    }
+
+    private final RuleBook ruleBook;
+    private final EvaluationRepository repository;
+    private final WebhookRegistry webhooks;
+    private final DeadLetterPublisher deadLetters;
+    private final ObjectMapper json;
+    private final AlertConfig config;
+    private final AlertStateMachine machine;
+    private final AvroCodec<AlertEvent> alertCodec = AvroCodec.of(AlertEvent.class);
+    private final AvroCodec<WindowMetricsEvent> windowCodec = AvroCodec.of(WindowMetricsEvent.class);
+    private final SerialLane lane = new SerialLane();
+    private final CompletableFuture<Void> rulesReady = new CompletableFuture<>();
+    private final List<Runnable> alertListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    // Touched inside the lane only.
+    private final Map<StateKey, Tracked> states = new HashMap<>();
+    private final Map<StateKey, Instant> lastSeen = new HashMap<>();
+    private final Map<Integer, Long> positions = new HashMap<>();
+    private final Map<HalfKey, WindowMetricsEvent> waiting = new HashMap<>();
+    private Instant latestWindowEnd = Instant.EPOCH;
+    private boolean loaded;
+
+    private final Counter windowsEvaluated;
+    private final Counter windowsSkipped;
+    private final Counter windowsRejected;
+    private final MeterRegistry meters;
+    private final Timer batchTimer;
+
+    public EvaluationService(
+            RuleBook ruleBook,
+            EvaluationRepository repository,
+            WebhookRegistry webhooks,
+            DeadLetterPublisher deadLetters,
+            ObjectMapper json,
+            AlertConfig config,
+            MeterRegistry meters) {
+        this.ruleBook = ruleBook;
+        this.repository = repository;
+        this.webhooks = webhooks;
+        this.deadLetters = deadLetters;
+        this.json = json;
+        this.config = config;
+        this.meters = meters;
+        this.machine = new AlertStateMachine(new FlapPolicy(
+                config.evaluation().flapMaxFirings(), config.evaluation().flapWindow()));
+        this.windowsEvaluated = Counter.builder("rollguard.alert.windows")
+                .tag("outcome", "evaluated")
+                .register(meters);
+        this.windowsSkipped = Counter.builder("rollguard.alert.windows")
+                .tag("outcome", "already-evaluated")
+                .register(meters);
+        this.windowsRejected = Counter.builder("rollguard.alert.windows")
+                .tag("outcome", "dead-lettered")
+                .register(meters);
+        this.batchTimer = Timer.builder("rollguard.alert.batch.duration")
+                .description("Evaluation and transaction of one batch of windows")
+                .register(meters);
+    }
+
+    /** Called once the rules are loaded: windows wait for it instead of being judged against no rules. */
+    public void rulesLoaded() {
+        rulesReady.complete(null);
+    }
+
+    /** Runs {@code listener} after every write that stored alerts (the outbox relay). */
+    public void onAlertsStored(Runnable listener) {
+        alertListeners.add(listener);
+    }
+
+    /** Evaluates one batch of consumed records, in order. */
+    public Uni<Outcome> process(List<WindowRecord> records) {
+        return Uni.createFrom()
+                .completionStage(rulesReady)
+                .chain(() -> lane.submit(() -> ensureLoaded().chain(() -> evaluate(records))));
+    }
+
+    /**
+     * Forgets everything held in memory and reads it back from the database, as a restarted instance would (and as
+     * this one does after a failed write or a partition reassignment).
+     */
+    public Uni<Void> reload() {
+        return lane.submit(() -> {
+            loaded = false;
+            return ensureLoaded();
+        });
+    }
+
+    /** Applies the no-data policies to scopes that went silent and forgets cohort windows that found no partner. */
+    public Uni<Integer> sweep(Instant now) {
+        return Uni.createFrom()
+                .completionStage(rulesReady)
+                .chain(() -> lane.submit(() -> ensureLoaded().chain(() -> silence(now))));
+    }
+
+    /** A copy of the state of one rule for one scope as held in memory, or null. */
+    public Uni<Tracked> state(String ruleId, String scopeKey) {
+        return lane.submit(() -> ensureLoaded().map(x -> states.get(new StateKey(ruleId, scopeKey))));
+    }
+
+    private Uni<Void> ensureLoaded() {
+        if (loaded) {
+            return Uni.createFrom().voidItem();
+        }
+        return repository
+                .states()
+                .chain(stored -> repository
+                        .positions(Topics.METRICS_WINDOWS)
+                        .chain(storedPositions -> repository.cohortWindows().invoke(storedHalves -> {
+                            states.clear();
+                            lastSeen.clear();
+                            positions.clear();
+                            waiting.clear();
+                            Instant now = Instant.now();
+                            for (var row : stored) {
+                                Tracked tracked = read(row.json());
+                                StateKey key = new StateKey(row.ruleId(), row.scopeKey());
+                                states.put(key, tracked);
+                                lastSeen.put(key, now);
+                            }
+                            positions.putAll(storedPositions);
+                            for (CohortWindowRow half : storedHalves) {
+                                WindowMetricsEvent window = windowCodec.decode(half.payload());
+                                waiting.put(HalfKey.of(window), window);
+                            }
+                            loaded = true;
+                            Log.infof(
+                                    "evaluator loaded %d rule states, %d partition positions, %d waiting cohort windows",
+                                    states.size(), positions.size(), waiting.size());
+                        })))
+                .replaceWithVoid();
+    }
+
+    private Uni<Outcome> evaluate(List<WindowRecord> records) {
+        long started = System.nanoTime();
+        Instant now = Instant.now();
+        Changes changes = new Changes();
+        List<Rejected> rejected = new ArrayList<>();
+        int evaluated = 0;
+        int skipped = 0;
+        String topic = Topics.METRICS_WINDOWS;
+        for (WindowRecord record : records) {
+            topic = record.topic();
+            if (record.offset() < positions.getOrDefault(record.partition(), 0L)) {
+                skipped++;
+                continue;
+            }
+            changes.positions.merge(record.partition(), record.offset() + 1, Math::max);
+            String invalid = record.failure() != null ? record.failure() : invalid(record.window());
+            if (invalid != null) {
+                rejected.add(new Rejected(record, invalid));
+                continue;
+            }
+            evaluateWindow(changes, record.window(), now);
+            evaluated++;
+        }
+        int evaluatedCount = evaluated;
+        int skippedCount = skipped;
+        String batchTopic = topic;
+        // Dead letters first: once the position is stored, these records are never read again.
+        return deadLetters
+                .send(rejected)
+                .chain(() -> write(changes, batchTopic, now))
+                .map(stored -> {
+                    positions.putAll(changes.positions);
+                    windowsEvaluated.increment(evaluatedCount);
+                    windowsSkipped.increment(skippedCount);
+                    windowsRejected.increment(rejected.size());
+                    batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
+                    return new Outcome(evaluatedCount, skippedCount, rejected, stored);
+                });
+    }
+
+    private Uni<Integer> silence(Instant now) {
+        Changes changes = new Changes();
+        Duration after = config.evaluation().noDataAfter();
+        for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
+            StateKey key = entry.getKey();
+            Instant seen = lastSeen.getOrDefault(key, now);
+            RuleDefinition rule = ruleBook.rule(key.ruleId());
+            Tracked tracked = entry.getValue();
+            if (rule == null
+                    || tracked.state().lastWindowEnd() == null
+                    || Duration.between(seen, now).compareTo(after) < 0) {
+                continue;
+            }
+            Instant until = tracked.state().lastWindowEnd().plus(Duration.between(seen, now));
+            apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now);
+        }
+        long horizon = latestWindowEnd
+                .minus(config.evaluation().cohortPairingRetention())
+                .toEpochMilli();
+        waiting.keySet().removeIf(half -> half.end() < horizon);
+        return repository.pruneCohortWindows(horizon).chain(() -> write(changes, Topics.METRICS_WINDOWS, now));
+    }
+
+    private static String invalid(WindowMetricsEvent w) {
+        if (w == null) {
+            return "empty record (tombstone) where a WindowMetricsEvent was expected";
+        }
+        if (w.getScopeKey() == null || w.getScopeKey().isBlank()) {
+            return "scopeKey is empty";
+        }
+        if (!w.getWindowEnd().isAfter(w.getWindowStart())) {
+            return "windowEnd " + w.getWindowEnd() + " is not after windowStart " + w.getWindowStart();
+        }
+        if (w.getScopeType() == ScopeType.FLAG_COHORT && (w.getFlagKey() == null || w.getCohort() == null)) {
+            return "a FLAG_COHORT window needs flagKey and cohort";
+        }
+        if (w.getEventCount() < 0 || w.getFailureCount() < 0 || w.getSuccessCount() < 0) {
+            return "negative event counts";
+        }
+        return null;
+    }
+
+    private void evaluateWindow(Changes changes, WindowMetricsEvent w, Instant now) {
+        if (w.getWindowEnd().isAfter(latestWindowEnd)) {
+            latestWindowEnd = w.getWindowEnd();
+        }
+        Scope scope = scope(w);
+        for (RuleDefinition rule : ruleBook.thresholdRules()) {
+            if (matches(rule, w)) {
+                step(changes, rule, scope, WindowFigures.observation(w, rule.metric()), now);
+            }
+        }
+        if (w.getScopeType() == ScopeType.FLAG_COHORT
+                && !ruleBook.comparativeRules().isEmpty()) {
+            pair(changes, w, now);
+        }
+    }
+
+    /** Waits for the other cohort's window of the same flag and interval; once both are here, compares them. */
+    private void pair(Changes changes, WindowMetricsEvent w, Instant now) {
+        HalfKey mine = HalfKey.of(w);
+        HalfKey other = mine.counterpart();
+        WindowMetricsEvent counterpart = waiting.remove(other);
+        if (counterpart == null) {
+            waiting.put(mine, w);
+            changes.halvesToStore.put(mine, w);
+            return;
+        }
+        if (changes.halvesToStore.remove(other) == null) {
+            changes.halvesToDelete.add(other);
+        }
+        WindowMetricsEvent treatment = w.getCohort() == Cohort.TREATMENT ? w : counterpart;
+        WindowMetricsEvent control = w.getCohort() == Cohort.TREATMENT ? counterpart : w;
+        Scope scope = scope(treatment);
+        for (RuleDefinition rule : ruleBook.comparativeRules()) {
+            if (matches(rule, treatment)) {
+                step(changes, rule, scope, WindowFigures.comparison(treatment, control, rule.metric()), now);
+            }
+        }
+    }
+
+    private void step(Changes changes, RuleDefinition rule, Scope scope, Observation observation, Instant now) {
+        StateKey key = new StateKey(rule.id(), scope.key());
+        Tracked tracked = states.get(key);
+        if (tracked == null) {
+            tracked = new Tracked(scope, ScopeState.INITIAL);
+        }
+        lastSeen.put(key, now);
+        apply(changes, rule, key, tracked, machine.observe(rule, tracked.state(), observation), now);
+    }
+
+    private void apply(
+            Changes changes,
+            RuleDefinition rule,
+            StateKey key,
+            Tracked tracked,
+            AlertStateMachine.Step step,
+            Instant now) {
+        if (step.state() != tracked.state()) {
+            states.put(key, new Tracked(tracked.scope(), step.state()));
+            if (!step.state().sameLevels(tracked.state())) {
+                changes.dirty.add(key);
+            }
+        }
+        for (Transition transition : step.transitions()) {
+            changes.alerts.add(pending(rule, tracked.scope(), transition, now));
+            meters.counter(
+                            "rollguard.alert.transitions",
+                            "status",
+                            transition.status().name(),
+                            "severity",
+                            transition.severity().name())
+                    .increment();
+        }
+    }
+
+    private PendingAlert pending(RuleDefinition rule, Scope scope, Transition transition, Instant now) {
+        AlertEvent event = AlertMapper.toEvent(rule, scope, transition, now);
+        List<PendingAlert.Delivery> deliveries = new ArrayList<>();
+        for (WebhookRegistry.Receiver receiver : webhooks.receivers()) {
+            if (receiver.wants(event.getSeverity())) {
+                deliveries.add(new PendingAlert.Delivery(
+                        receiver.id(),
+                        toJson(WebhookPayload.of(
+                                event, receiver.name(), config.webhooks().externalUrl()))));
+            }
+        }
+        return new PendingAlert(event, toJson(AlertMapper.toView(event)), alertCodec.encode(event), deliveries);
+    }
+
+    private Uni<Integer> write(Changes changes, String topic, Instant now) {
+        List<StateRow> upserts = new ArrayList<>();
+        List<StateRow> deletes = new ArrayList<>();
+        for (StateKey key : changes.dirty) {
+            Tracked tracked = states.get(key);
+            if (tracked.state().idle()) {
+                deletes.add(new StateRow(key.ruleId(), key.scopeKey(), null));
+            } else {
+                upserts.add(new StateRow(key.ruleId(), key.scopeKey(), toJson(tracked)));
+            }
+        }
+        List<CohortWindowRow> store = new ArrayList<>();
+        changes.halvesToStore.forEach((half, window) -> store.add(half.row(windowCodec.encode(window))));
+        List<CohortWindowRow> delete =
+                changes.halvesToDelete.stream().map(half -> half.row(null)).toList();
+        EvaluationWrite write =
+                new EvaluationWrite(upserts, deletes, changes.alerts, store, delete, topic, changes.positions);
+        if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        return repository
+                .write(write)
+                .onFailure()
+                .retry()
+                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2))
+                .atMost(5)
+                .onFailure()
+                .invoke(failure -> {
+                    // Memory ran ahead of the database: read it back before the next batch.
+                    loaded = false;
+                    Log.errorf(failure, "could not store an evaluated batch; state is reloaded from the database");
+                })
+                .map(stored -> {
+                    if (!stored.isEmpty()) {
+                        alertListeners.forEach(Runnable::run);
+                    }
+                    return stored.size();
+                });
+    }
+
+    private static Scope scope(WindowMetricsEvent w) {
+        return new Scope(
+                w.getScopeType(), w.getScopeKey(), w.getFlagKey(), w.getCohort(), w.getTable(), w.getPlatform());
+    }
+
+    private static boolean matches(RuleDefinition rule, WindowMetricsEvent w) {
+        return rule.scope()
+                .matches(
+                        w.getScopeType(),
+                        w.getFlagKey(),
+                        w.getCohort(),
+                        w.getTable(),
+                        w.getPlatform(),
+                        w.getWindowKind());
+    }
+
+    private String toJson(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(
+                    "cannot serialize " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    private Tracked read(String value) {
+        try {
+            return json.readValue(value, Tracked.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored rule state is unreadable: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.rollguard.alert.service;
+
+import dev.rollguard.alert.publisher.AlertPublisher;
+import io.quarkus.logging.Log;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+
+/**
+ * Periodic backstops: the outbox relay and webhook deliveries also run on a timer (after a Kafka or receiver
+ * outage, or a restart), and silent scopes get their no-data policy applied.
+ */
+@ApplicationScoped
+public class MaintenanceService {
+
+    private final AlertPublisher publisher;
+    private final WebhookDispatcher dispatcher;
+    private final EvaluationService evaluation;
+    private volatile boolean started;
+
+    public MaintenanceService(AlertPublisher publisher, WebhookDispatcher dispatcher, EvaluationService evaluation) {
+        this.publisher = publisher;
+        this.dispatcher = dispatcher;
+        this.evaluation = evaluation;
+    }
+
+    /** Called once the service is up: before, the Kafka channels may not be wired yet. */
+    void start() {
+        started = true;
+    }
+
+    @Scheduled(every = "${alert-service.relay.interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void relay() {
+        if (!started) {
+            return;
+        }
+        publisher.kick();
+        dispatcher.kick();
+    }
+
+    @Scheduled(
+            every = "${alert-service.evaluation.sweep-interval:30s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void sweep() {
+        if (!started) {
+            return;
+        }
+        evaluation
+                .sweep(Instant.now())
+                .subscribe()
+                .with(
+                        count -> {
+                            if (count > 0) {
+                                Log.infof("no-data sweep stored %d alert transitions", count);
+                            }
+                        },
+                        failure -> Log.warnf("no-data sweep failed: %s", failure.getMessage()));
+    }
+}

@@ -1,0 +1,47 @@
+package dev.rollguard.alert.service;
+
+import dev.rollguard.alert.domain.RuleDefinition;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The enabled rules as the evaluator sees them: an immutable snapshot replaced whenever rules change, so evaluation
+ * never queries the database for rules.
+ */
+@ApplicationScoped
+public class RuleBook {
+
+    private record Snapshot(
+            List<RuleDefinition> threshold, List<RuleDefinition> comparative, Map<String, RuleDefinition> byId) {}
+
+    private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), Map.of());
+
+    public void replace(List<RuleDefinition> rules) {
+        List<RuleDefinition> enabled =
+                rules.stream().filter(RuleDefinition::enabled).toList();
+        snapshot = new Snapshot(
+                enabled.stream().filter(r -> !r.comparative()).toList(),
+                enabled.stream().filter(RuleDefinition::comparative).toList(),
+                enabled.stream().collect(Collectors.toUnmodifiableMap(RuleDefinition::id, Function.identity())));
+    }
+
+    public List<RuleDefinition> thresholdRules() {
+        return snapshot.threshold();
+    }
+
+    public List<RuleDefinition> comparativeRules() {
+        return snapshot.comparative();
+    }
+
+    /** An enabled rule, or null. */
+    public RuleDefinition rule(String id) {
+        return snapshot.byId().get(id);
+    }
+
+    public int size() {
+        return snapshot.byId().size();
+    }
+}

@@ -1,0 +1,172 @@
+package dev.rollguard.alert.service;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.alert.mapping.RuleMapper;
+import dev.rollguard.alert.repository.RuleEntity;
+import dev.rollguard.alert.repository.RulePackEntity;
+import dev.rollguard.alert.repository.RulePackRepository;
+import dev.rollguard.alert.repository.RuleRepository;
+import dev.rollguard.alert.rest.RuleRequest;
+import dev.rollguard.alert.rest.RuleResponse;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.validation.ConstraintViolation;
+import jakarta.validation.Validator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/** Rule CRUD, the default rule pack, and keeping the evaluator's {@link RuleBook} in step with the table. */
+@ApplicationScoped
+public class RuleService {
+
+    public static final String DEFAULT_PACK = "default";
+    static final String DEFAULT_PACK_RESOURCE = "rules/default-pack.json";
+
+    private final RuleRepository rules;
+    private final RulePackRepository packs;
+    private final RuleBook ruleBook;
+    private final Validator validator;
+    private final ObjectMapper json;
+
+    public RuleService(
+            RuleRepository rules, RulePackRepository packs, RuleBook ruleBook, Validator validator, ObjectMapper json) {
+        this.rules = rules;
+        this.packs = packs;
+        this.ruleBook = ruleBook;
+        this.validator = validator;
+        this.json = json;
+    }
+
+    public Uni<List<RuleResponse>> list() {
+        return Panache.withSession(() -> rules.listAll(io.quarkus.panache.common.Sort.by("id")))
+                .map(list -> list.stream().map(RuleMapper::toResponse).toList());
+    }
+
+    public Uni<RuleResponse> get(String id) {
+        return Panache.withSession(() -> rules.findById(id)).map(entity -> {
+            if (entity == null) {
+                throw ApiException.notFound("rule " + id);
+            }
+            return RuleMapper.toResponse(entity);
+        });
+    }
+
+    public Uni<RuleResponse> create(RuleRequest request) {
+        RuleValidator.validate(request);
+        String id = request.id() != null ? request.id() : UUID.randomUUID().toString();
+        return Panache.withTransaction(() -> rules.findById(id).chain(existing -> {
+                    if (existing != null) {
+                        throw new ApiException(409, "RULE_EXISTS", "a rule with id " + id + " exists");
+                    }
+                    RuleEntity entity = new RuleEntity();
+                    entity.id = id;
+                    RuleMapper.apply(request, entity);
+                    entity.version = 1;
+                    entity.createdAt = Instant.now();
+                    entity.updatedAt = entity.createdAt;
+                    return rules.persist(entity);
+                }))
+                .map(RuleMapper::toResponse)
+                .call(this::refresh);
+    }
+
+    public Uni<RuleResponse> update(String id, RuleRequest request) {
+        if (request.id() != null && !request.id().equals(id)) {
+            throw new ValidationFailedException(
+                    List.of(new ValidationFailedException.Violation("id", "must be absent or equal " + id)));
+        }
+        RuleValidator.validate(request);
+        return Panache.withTransaction(() -> rules.findById(id).map(entity -> {
+                    if (entity == null) {
+                        throw ApiException.notFound("rule " + id);
+                    }
+                    RuleMapper.apply(request, entity);
+                    entity.version++;
+                    entity.updatedAt = Instant.now();
+                    return entity;
+                }))
+                .map(RuleMapper::toResponse)
+                .call(this::refresh);
+    }
+
+    public Uni<Void> delete(String id) {
+        return Panache.withTransaction(() -> rules.deleteById(id))
+                .map(deleted -> {
+                    if (!deleted) {
+                        throw ApiException.notFound("rule " + id);
+                    }
+                    return deleted;
+                })
+                .call(this::refresh)
+                .replaceWithVoid();
+    }
+
+    /**
+     * Loads the default pack when it was never loaded: on the first start only, so rules deleted since stay
+     * deleted. The pack goes through the same validation as the API.
+     */
+    public Uni<Integer> loadDefaultPackOnFirstStart() {
+        List<RuleRequest> pack = defaultPack();
+        return Panache.withTransaction(() -> packs.findById(DEFAULT_PACK).chain(loaded -> {
+            if (loaded != null) {
+                return Uni.createFrom().item(0);
+            }
+            Instant now = Instant.now();
+            List<RuleEntity> entities = pack.stream()
+                    .map(request -> {
+                        RuleEntity entity = new RuleEntity();
+                        entity.id = request.id();
+                        RuleMapper.apply(request, entity);
+                        entity.version = 1;
+                        entity.createdAt = now;
+                        entity.updatedAt = now;
+                        return entity;
+                    })
+                    .toList();
+            RulePackEntity marker = new RulePackEntity();
+            marker.name = DEFAULT_PACK;
+            marker.loadedAt = now;
+            return rules.persist(entities)
+                    .chain(() -> packs.persist(marker))
+                    .invoke(() -> Log.infof("loaded the default rule pack: %d rules", entities.size()))
+                    .replaceWith(entities.size());
+        }));
+    }
+
+    /** The default pack, validated like API input. */
+    public List<RuleRequest> defaultPack() {
+        try (InputStream in =
+                Thread.currentThread().getContextClassLoader().getResourceAsStream(DEFAULT_PACK_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(DEFAULT_PACK_RESOURCE + " is missing");
+            }
+            List<RuleRequest> pack = json.readValue(in, new TypeReference<List<RuleRequest>>() {});
+            for (RuleRequest rule : pack) {
+                Set<ConstraintViolation<RuleRequest>> violations = validator.validate(rule);
+                if (!violations.isEmpty()) {
+                    throw new IllegalStateException("default rule " + rule.id() + " is invalid: " + violations);
+                }
+                RuleValidator.validate(rule);
+            }
+            return pack;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reloads the evaluator's rules from the table. */
+    public Uni<Void> refresh() {
+        return Panache.withSession(() -> rules.listAll())
+                .invoke(list -> ruleBook.replace(
+                        list.stream().map(RuleMapper::toDefinition).toList()))
+                .replaceWithVoid();
+    }
+}

@@ -1,0 +1,213 @@
+package dev.rollguard.alert.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import dev.rollguard.alert.domain.Fingerprints;
+import dev.rollguard.alert.domain.Phase;
+import dev.rollguard.alert.publisher.DeadLetterPublisher;
+import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.support.AlertTestResource;
+import dev.rollguard.alert.support.Api;
+import dev.rollguard.alert.support.Rules;
+import dev.rollguard.alert.support.TestKafka;
+import dev.rollguard.alert.support.Windows;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.Test;
+
+/** Windows into metrics.windows, alerts out of the alerts topic, the API and the dead-letter topic. */
+@QuarkusTest
+@QuarkusTestResource(AlertTestResource.class)
+class AlertFlowTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    EvaluationService evaluation;
+
+    private static List<AlertEvent> alertsOf(String ruleId) {
+        return TestKafka.alerts().stream()
+                .map(ConsumerRecord::value)
+                .filter(a -> a.getRuleId().equals(ruleId))
+                .toList();
+    }
+
+    private void awaitEvaluated(String ruleId, String scopeKey, Instant windowEnd) {
+        await().atMost(WAIT).until(() -> {
+            EvaluationService.Tracked tracked =
+                    evaluation.state(ruleId, scopeKey).await().atMost(Duration.ofSeconds(5));
+            return tracked != null && windowEnd.equals(tracked.state().lastWindowEnd());
+        });
+    }
+
+    @Test
+    void breachFiresOnceAfterForAndResolvesAfterKeepFiringFor() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "slow-" + table;
+        Rules.slowTable(rule, table, 120, 120);
+        Instant origin = Instant.parse("2026-02-01T10:00:00Z");
+        String scopeKey = "table:" + table;
+
+        WindowMetricsEvent w0 = Windows.table(table, origin, 0, 5000);
+        TestKafka.sendWindows(w0);
+        awaitEvaluated(rule, scopeKey, w0.getWindowEnd());
+        assertThat(evaluation
+                        .state(rule, scopeKey)
+                        .await()
+                        .indefinitely()
+                        .state()
+                        .critical()
+                        .phase())
+                .isEqualTo(Phase.PENDING);
+        assertThat(alertsOf(rule)).isEmpty();
+
+        WindowMetricsEvent w1 = Windows.table(table, origin, 1, 5000);
+        TestKafka.sendWindows(w1);
+        await().atMost(WAIT).until(() -> !alertsOf(rule).isEmpty());
+        AlertEvent firing = alertsOf(rule).get(0);
+        assertThat(firing.getStatus()).isEqualTo(AlertStatus.FIRING);
+        assertThat(firing.getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(firing.getFingerprint()).isEqualTo(Fingerprints.of(rule, scopeKey, Severity.CRITICAL));
+        assertThat(firing.getScopeType()).isEqualTo(ScopeType.TABLE);
+        assertThat(firing.getTable()).isEqualTo(table);
+        assertThat(firing.getFlagKey()).isNull();
+        assertThat(firing.getThreshold()).isEqualTo(1000.0);
+        assertThat(firing.getObservedValue()).isEqualTo(5000.0);
+        assertThat(firing.getSampleSize()).isEqualTo(100);
+        assertThat(firing.getFirstBreachAt()).isEqualTo(origin);
+        assertThat(firing.getFirstBreachEventTime()).isEqualTo(w0.getFirstEventTime());
+        assertThat(firing.getWindowStart()).isEqualTo(w1.getWindowStart());
+        assertThat(firing.getWindowEnd()).isEqualTo(w1.getWindowEnd());
+        assertThat(firing.getWindowClosedAt()).isEqualTo(w1.getEmittedAt());
+        assertThat(firing.getStartsAt()).isEqualTo(w1.getWindowEnd());
+        assertThat(firing.getLabels()).containsEntry("severity", "critical").containsEntry("table", table);
+        assertThat(firing.getAnnotations()).containsKeys("summary", "description", "runbook_url");
+
+        // The breach goes on: never a second FIRING while firing.
+        WindowMetricsEvent w4 = Windows.table(table, origin, 4, 7000);
+        TestKafka.sendWindows(Windows.table(table, origin, 2, 6000), Windows.table(table, origin, 3, 6000), w4);
+        awaitEvaluated(rule, scopeKey, w4.getWindowEnd());
+        Api.admin()
+                .queryParam("ruleId", rule)
+                .when()
+                .get("/api/alerts")
+                .then()
+                .statusCode(200)
+                .body("$", hasSize(1))
+                .body("[0].status", equalTo("FIRING"))
+                .body("[0].alertId", equalTo(firing.getAlertId()));
+
+        // Healthy for keep_firing_for (two one-minute windows): resolved once.
+        WindowMetricsEvent w5 = Windows.table(table, origin, 5, 10);
+        TestKafka.sendWindows(w5);
+        awaitEvaluated(rule, scopeKey, w5.getWindowEnd());
+        WindowMetricsEvent w6 = Windows.table(table, origin, 6, 10);
+        TestKafka.sendWindows(w6);
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        AlertEvent resolved = alertsOf(rule).get(1);
+        assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
+        assertThat(resolved.getFingerprint()).isEqualTo(firing.getFingerprint());
+        assertThat(resolved.getAlertId()).isNotEqualTo(firing.getAlertId());
+        assertThat(resolved.getStartsAt()).isEqualTo(firing.getStartsAt());
+        assertThat(resolved.getEndsAt()).isEqualTo(w6.getWindowEnd());
+
+        Api.admin().queryParam("ruleId", rule).when().get("/api/alerts").then().body("$", hasSize(0));
+        Api.reader()
+                .queryParam("ruleId", rule)
+                .queryParam("view", "history")
+                .when()
+                .get("/api/alerts")
+                .then()
+                .statusCode(200)
+                .body("status", equalTo(List.of("RESOLVED", "FIRING")));
+    }
+
+    @Test
+    void cohortRegressionBlamesTheFlagButAGlobalOutageDoesNot() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String guilty = "new-sync-" + suffix;
+        String innocent = "new-ui-" + suffix;
+        Instant origin = Instant.parse("2026-02-02T10:00:00Z");
+
+        // An outage hitting both cohorts of one flag, and a real regression in the treatment of another.
+        TestKafka.sendWindows(
+                Windows.cohort(innocent, Cohort.TREATMENT, origin, 0, 1000, 400),
+                Windows.cohort(innocent, Cohort.CONTROL, origin, 0, 1000, 395),
+                Windows.cohort(guilty, Cohort.CONTROL, origin, 0, 1000, 20),
+                Windows.cohort(guilty, Cohort.TREATMENT, origin, 0, 1000, 100));
+
+        String rule = "treatment-error-rate-regression";
+        await().atMost(WAIT).until(() -> alertsOf(rule).stream().anyMatch(a -> guilty.equals(a.getFlagKey())));
+        AlertEvent alert = alertsOf(rule).stream()
+                .filter(a -> guilty.equals(a.getFlagKey()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(alert.getStatus()).isEqualTo(AlertStatus.FIRING);
+        assertThat(alert.getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(alert.getCohort()).isEqualTo(Cohort.TREATMENT);
+        assertThat(alert.getScopeType()).isEqualTo(ScopeType.FLAG_COHORT);
+        assertThat(alert.getComparison()).isNotNull();
+        assertThat(alert.getComparison().getMethod()).isEqualTo("two-proportion-z");
+        assertThat(alert.getComparison().getPValue()).isLessThan(0.01);
+        assertThat(alert.getComparison().getTreatmentValue()).isEqualTo(0.1);
+        assertThat(alert.getComparison().getControlValue()).isEqualTo(0.02);
+        assertThat(alert.getObservedValue()).isCloseTo(0.08, org.assertj.core.api.Assertions.within(1e-9));
+
+        awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE));
+        assertThat(alertsOf(rule)).noneMatch(a -> innocent.equals(a.getFlagKey()));
+    }
+
+    @Test
+    void undecodableAndInvalidWindowsAreDeadLetteredWithTheirReason() {
+        String key = "garbage-" + UUID.randomUUID();
+        RecordMetadata garbage = TestKafka.sendRaw(key, "not a window".getBytes(StandardCharsets.UTF_8));
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        WindowMetricsEvent backwards = Windows.table(table, Instant.parse("2026-02-03T10:00:00Z"), 0, 10);
+        backwards.setWindowEnd(backwards.getWindowStart());
+        TestKafka.sendWindows(backwards);
+
+        await().atMost(WAIT)
+                .until(() -> TestKafka.raw(DeadLetterPublisher.TOPIC).stream()
+                                .filter(r -> key.equals(r.key()) || ("table:" + table).equals(r.key()))
+                                .count()
+                        == 2);
+        var deadLetters = TestKafka.raw(DeadLetterPublisher.TOPIC);
+        ConsumerRecord<String, byte[]> undecodable = deadLetters.stream()
+                .filter(r -> key.equals(r.key()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(new String(undecodable.value(), StandardCharsets.UTF_8)).isEqualTo("not a window");
+        assertThat(header(undecodable, DeadLetterPublisher.REASON)).contains("cannot decode");
+        assertThat(header(undecodable, DeadLetterPublisher.SOURCE_OFFSET)).isEqualTo(Long.toString(garbage.offset()));
+        assertThat(header(undecodable, DeadLetterPublisher.SOURCE_PARTITION))
+                .isEqualTo(Integer.toString(garbage.partition()));
+        ConsumerRecord<String, byte[]> invalid = deadLetters.stream()
+                .filter(r -> ("table:" + table).equals(r.key()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(header(invalid, DeadLetterPublisher.REASON)).contains("windowEnd");
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}

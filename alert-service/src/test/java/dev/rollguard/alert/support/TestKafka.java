@@ -1,0 +1,106 @@
+package dev.rollguard.alert.support;
+
+import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroSerde;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/** Plain Kafka clients against the test broker: windows in, alerts and dead letters out. */
+public final class TestKafka {
+
+    private TestKafka() {}
+
+    /** Sends windows keyed as metrics-ingest keys them and waits for the broker's acknowledgement. */
+    public static List<RecordMetadata> sendWindows(WindowMetricsEvent... windows) {
+        try (KafkaProducer<String, WindowMetricsEvent> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                new StringSerializer(),
+                new AvroSerde.AvroSerializer<>(WindowMetricsEvent.class))) {
+            List<RecordMetadata> sent = new ArrayList<>();
+            for (WindowMetricsEvent window : windows) {
+                String key = window.getFlagKey() != null ? "flag:" + window.getFlagKey() : window.getScopeKey();
+                sent.add(producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, key, window))
+                        .get(30, TimeUnit.SECONDS));
+            }
+            return sent;
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending windows failed", e);
+        }
+    }
+
+    /** Sends raw bytes to metrics.windows, e.g. a record that is no WindowMetricsEvent. */
+    public static RecordMetadata sendRaw(String key, byte[] value) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
+            return producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, key, value))
+                    .get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending bytes failed", e);
+        }
+    }
+
+    /** Every record of the alerts topic so far (from the beginning), read until the end offsets. */
+    public static List<ConsumerRecord<String, AlertEvent>> alerts() {
+        try (KafkaConsumer<String, AlertEvent> consumer = new KafkaConsumer<>(
+                consumerConfig(), new StringDeserializer(), new AvroSerde.AvroDeserializer<>(AlertEvent.class))) {
+            return readAll(consumer, Topics.ALERTS);
+        }
+    }
+
+    /** Every record of a topic so far, as bytes. */
+    public static List<ConsumerRecord<String, byte[]>> raw(String topic) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer())) {
+            return readAll(consumer, topic);
+        }
+    }
+
+    private static Map<String, Object> consumerConfig() {
+        return Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                SharedInfra.kafkaBootstrap(),
+                ConsumerConfig.GROUP_ID_CONFIG,
+                "test-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                "false");
+    }
+
+    private static <V> List<ConsumerRecord<String, V>> readAll(KafkaConsumer<String, V> consumer, String topic) {
+        var partitions = consumer.partitionsFor(topic).stream()
+                .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+                .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        var end = consumer.endOffsets(partitions);
+        List<ConsumerRecord<String, V>> records = new ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        }
+        return records;
+    }
+}

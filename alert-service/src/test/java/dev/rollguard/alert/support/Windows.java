@@ -1,0 +1,56 @@
+package dev.rollguard.alert.support;
+
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import java.time.Duration;
+import java.time.Instant;
+
+/** One-minute windows for tests, at event times far from any other test's. */
+public final class Windows {
+
+    public static final Duration MINUTE = Duration.ofMinutes(1);
+
+    private Windows() {}
+
+    /** A TABLE window starting {@code minute} minutes after {@code origin}, with {@code durationMaxMs} set. */
+    public static WindowMetricsEvent table(String table, Instant origin, int minute, double durationMaxMs) {
+        Instant start = origin.plus(MINUTE.multipliedBy(minute));
+        return base(start)
+                .setScopeType(ScopeType.TABLE)
+                .setScopeKey("table:" + table)
+                .setTable(table)
+                .setDurationMaxMs(durationMaxMs)
+                .build();
+    }
+
+    /** A FLAG_COHORT window with {@code failures} of {@code events} failing. */
+    public static WindowMetricsEvent cohort(
+            String flag, Cohort cohort, Instant origin, int minute, long events, long failures) {
+        Instant start = origin.plus(MINUTE.multipliedBy(minute));
+        return base(start)
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:" + flag + ":" + cohort.name().toLowerCase(java.util.Locale.ROOT))
+                .setFlagKey(flag)
+                .setCohort(cohort)
+                .setEventCount(events)
+                .setSuccessCount(events - failures)
+                .setFailureCount(failures)
+                .setErrorRate((double) failures / events)
+                .setSuccessRate((double) (events - failures) / events)
+                .build();
+    }
+
+    private static WindowMetricsEvent.Builder base(Instant start) {
+        return WindowMetricsEvent.newBuilder()
+                .setWindowKind(WindowKind.TUMBLING)
+                .setWindowStart(start)
+                .setWindowEnd(start.plus(MINUTE))
+                .setEmittedAt(start.plus(MINUTE).plusSeconds(5))
+                .setFirstEventTime(start.plusMillis(250))
+                .setEventCount(100)
+                .setSuccessCount(100)
+                .setFailureCount(0);
+    }
+}
