@@ -79,7 +79,7 @@ class RollbackApiTest {
                 .body("code", equalTo("VALIDATION_FAILED"))
                 .body("violations[0].field", equalTo("limit"));
         Api.asAdmin()
-                .queryParam("flag", "")
+                .queryParam("flag", "f".repeat(201))
                 .get("/api/rollbacks")
                 .then()
                 .statusCode(400)
