@@ -44,7 +44,8 @@ public class EvaluationRepository {
             """
             INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
                                             updated_at)
-            SELECT $1, $2, $3, 'PENDING', 0, $4, $5, $5 WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1)""";
+            SELECT $1::varchar, $2::bigint, $3::varchar, 'PENDING', 0, $4::text, $5::timestamptz, $5::timestamptz
+            WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1::varchar)""";
     private static final String UPSERT_COHORT_WINDOW =
             """
             INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload)
