@@ -42,16 +42,38 @@ public final class ClosedLoopScenario {
 
     /**
      * @param window tumbling window size of metrics-ingest (must match its configuration)
+     * @param grace how long metrics-ingest waits for late events before it closes a window (must match too)
      * @param clients virtual clients
      * @param eventsPerSecond telemetry rate over all clients
      * @param regressionFor how long the treatment must be worse before the alert fires
      * @param flipTimeout how long to wait for the rollback before giving up
      */
     public record Settings(
-            Duration window, int clients, double eventsPerSecond, Duration regressionFor, Duration flipTimeout) {
+            Duration window,
+            Duration grace,
+            int clients,
+            double eventsPerSecond,
+            Duration regressionFor,
+            Duration flipTimeout) {
 
+        /** The timings of {@code simulator/src/main/resources/demo-stack}. */
         public static Settings demo() {
-            return new Settings(Duration.ofSeconds(5), 2000, 300, Duration.ofSeconds(5), Duration.ofSeconds(90));
+            return new Settings(
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(5),
+                    2000,
+                    300,
+                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(90));
+        }
+
+        /**
+         * Longest acceptable time from the start of a breach to the flag being off: the breach may start late in a
+         * window that then does not breach, the next window breaches and starts the rule's {@code for}, the one after
+         * completes it; each closes a grace period after its end; then a few seconds for the alert and the flip.
+         */
+        public Duration flipBound() {
+            return window.multipliedBy(3).plus(grace).plus(regressionFor).plusSeconds(5);
         }
     }
 
@@ -100,8 +122,8 @@ public final class ClosedLoopScenario {
             setUpRules();
 
             HealthModel health = new HealthModel(0.01, 800);
-            // Noise on the healthy rollout: slightly slower, slightly more failures, well inside the margin.
-            health.set(new HealthModel.Condition("noise", HEALTHY_FLAG, "on", HealthModel.Kind.ANY, 0.005, 150));
+            // Noise on the healthy rollout: somewhat slower, a few more failures, well inside the rule's margin.
+            health.set(new HealthModel.Condition("noise", HEALTHY_FLAG, "on", HealthModel.Kind.ANY, 0.003, 150));
             var simulatorSettings = new TelemetrySimulator.Settings(
                     settings.clients(),
                     settings.eventsPerSecond(),

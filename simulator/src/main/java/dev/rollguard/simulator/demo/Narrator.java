@@ -14,7 +14,6 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -33,7 +32,7 @@ public final class Narrator {
         t.setDaemon(true);
         return t;
     });
-    private final Map<Instant, Map<String, WindowMetricsEvent>> pendingWindows = new ConcurrentHashMap<>();
+    private final Map<String, Map<Cohort, WindowMetricsEvent>> pendingWindows = new ConcurrentHashMap<>();
 
     public Narrator(PrintStream out) {
         this.out = out;
@@ -62,20 +61,27 @@ public final class Narrator {
                 if (w.getWindowKind() != WindowKind.TUMBLING) {
                     return;
                 }
-                boolean shown = w.getScopeType() == ScopeType.GLOBAL
-                        || (w.getScopeType() == ScopeType.FLAG_COHORT && flags.contains(w.getFlagKey()));
-                if (!shown) {
+                String period = CLOCK.format(w.getWindowStart()).substring(0, 8);
+                if (w.getScopeType() == ScopeType.GLOBAL) {
+                    line(
+                            "WINDOW",
+                            "%s all clients     n=%-5d errors %s"
+                                    .formatted(period, w.getEventCount(), pct(w.getErrorRate())));
                     return;
                 }
-                String key = w.getScopeType() == ScopeType.GLOBAL ? "global" : w.getFlagKey() + "/" + w.getCohort();
-                boolean first = pendingWindows
-                                        .computeIfAbsent(w.getWindowStart(), s -> new ConcurrentHashMap<>())
-                                        .put(key, w)
-                                == null
-                        && pendingWindows.get(w.getWindowStart()).size() == 1;
-                if (first) {
-                    // The windows of one period close together; print them as one block.
-                    printer.schedule(() -> printWindows(w.getWindowStart(), flags), 700, TimeUnit.MILLISECONDS);
+                if (w.getScopeType() != ScopeType.FLAG_COHORT || !flags.contains(w.getFlagKey())) {
+                    return;
+                }
+                String key = w.getFlagKey() + "@" + w.getWindowStart();
+                Map<Cohort, WindowMetricsEvent> pair =
+                        pendingWindows.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
+                pair.put(w.getCohort(), w);
+                if (pair.size() == 2) {
+                    printPair(key, period, w.getFlagKey());
+                } else {
+                    // A cohort with no event in the period has no window: print the other one alone.
+                    printer.schedule(
+                            () -> printPair(key, period, w.getFlagKey()), window.toMillis(), TimeUnit.MILLISECONDS);
                 }
             }
 
@@ -145,26 +151,22 @@ public final class Narrator {
         };
     }
 
-    private void printWindows(Instant windowStart, List<String> flags) {
-        Map<String, WindowMetricsEvent> group = new TreeMap<>(pendingWindows.remove(windowStart));
-        WindowMetricsEvent global = group.get("global");
-        StringBuilder text = new StringBuilder(CLOCK.format(windowStart).substring(0, 8));
-        if (global != null) {
-            text.append("  all n=%d err %s".formatted(global.getEventCount(), pct(global.getErrorRate())));
+    private void printPair(String key, String period, String flag) {
+        Map<Cohort, WindowMetricsEvent> pair = pendingWindows.remove(key);
+        if (pair != null) {
+            line(
+                    "WINDOW",
+                    "%s %-17s treatment %-13s control %s"
+                            .formatted(
+                                    period,
+                                    flag,
+                                    figure(pair.get(Cohort.TREATMENT)),
+                                    figure(pair.get(Cohort.CONTROL))));
         }
-        for (String flag : flags) {
-            WindowMetricsEvent t = group.get(flag + "/" + Cohort.TREATMENT);
-            WindowMetricsEvent c = group.get(flag + "/" + Cohort.CONTROL);
-            if (t == null && c == null) {
-                continue;
-            }
-            text.append(" | %s T %s C %s".formatted(flag, figure(t), figure(c)));
-        }
-        line("WINDOW", text.toString());
     }
 
     private static String figure(WindowMetricsEvent w) {
-        return w == null ? "-" : "%s/%d".formatted(pct(w.getErrorRate()), w.getEventCount());
+        return w == null ? "-" : "%s of %d".formatted(pct(w.getErrorRate()), w.getEventCount());
     }
 
     static String timings(RollbackActionEvent r) {
