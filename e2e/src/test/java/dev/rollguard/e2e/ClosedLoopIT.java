@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.cli.RollguardApi;
 import dev.rollguard.cli.RollguardCli;
+import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
@@ -44,7 +45,7 @@ import org.junit.jupiter.api.Test;
  */
 class ClosedLoopIT {
 
-    private static Stack stack;
+    private static ServiceStack stack;
     private static RollguardApi api;
 
     @BeforeAll
@@ -55,8 +56,15 @@ class ClosedLoopIT {
             properties.put(service, demoProperties(service));
         }
         properties.get("metrics-ingest").add("kafka-streams.state.dir=" + SharedInfra.freshDirectory("e2e-streams"));
-        stack = Stack.start(properties);
-        api = stack.api();
+        stack = ServiceStack.start(properties);
+        api = new RollguardApi(new RollguardApi.Endpoints(
+                stack.url("flag-service"),
+                stack.url("metrics-ingest"),
+                stack.url("alert-service"),
+                stack.url("rollback-service"),
+                ServiceStack.ADMIN_TOKEN,
+                ServiceStack.CLIENT_TOKEN,
+                ServiceStack.PRODUCER_TOKEN));
         assertThat(bootstrap).isNotBlank();
     }
 
@@ -180,7 +188,7 @@ class ClosedLoopIT {
     private static Thread subscribeToFlagChanges(List<Instant> events) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(stack.url("flag-service") + "/ofrep/v1/events"))
                 .header("Accept", "text/event-stream")
-                .header("Authorization", "Bearer " + Stack.CLIENT_TOKEN)
+                .header("Authorization", "Bearer " + ServiceStack.CLIENT_TOKEN)
                 .build();
         List<String> connected = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> {

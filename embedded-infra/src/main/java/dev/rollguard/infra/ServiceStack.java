@@ -1,8 +1,5 @@
-package dev.rollguard.e2e;
+package dev.rollguard.infra;
 
-import dev.rollguard.cli.RollguardApi;
-import dev.rollguard.infra.Ports;
-import dev.rollguard.infra.SharedInfra;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -20,15 +17,15 @@ import java.util.UUID;
 
 /**
  * The four packaged services running as separate processes, as {@code bin/rollguard up} runs them, on the test
- * JVM's real Kafka broker and PostgreSQL server. Each gets a free HTTP port; logs go to {@code
- * e2e/target/stack-logs}.
+ * JVM's real Kafka broker and PostgreSQL server ({@link SharedInfra}). Each gets a free HTTP port; logs go to {@code
+ * <caller module>/target/stack-logs}. Used by the end-to-end and browser tests.
  */
-final class Stack implements AutoCloseable {
+public final class ServiceStack implements AutoCloseable {
 
-    static final String ADMIN_TOKEN = "e2e-admin-" + UUID.randomUUID();
-    static final String SERVICE_TOKEN = "e2e-service-" + UUID.randomUUID();
-    static final String CLIENT_TOKEN = "e2e-client-" + UUID.randomUUID();
-    static final String PRODUCER_TOKEN = "e2e-producer-" + UUID.randomUUID();
+    public static final String ADMIN_TOKEN = "e2e-admin-" + UUID.randomUUID();
+    public static final String SERVICE_TOKEN = "e2e-service-" + UUID.randomUUID();
+    public static final String CLIENT_TOKEN = "e2e-client-" + UUID.randomUUID();
+    public static final String PRODUCER_TOKEN = "e2e-producer-" + UUID.randomUUID();
 
     private static final Map<String, String> DATABASES = Map.of(
             "flag-service", "rollguard_flags",
@@ -40,20 +37,20 @@ final class Stack implements AutoCloseable {
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
 
-    private Stack(Path root) {
+    private ServiceStack(Path root) {
         this.root = root;
-        this.logs = root.resolve("e2e/target/stack-logs");
+        this.logs = Path.of("target", "stack-logs").toAbsolutePath();
     }
 
     /**
      * Starts the services with the given extra system properties per service (timings shortened for the test) and
      * waits until every one is ready.
      */
-    static Stack start(Map<String, List<String>> properties) {
+    public static ServiceStack start(Map<String, List<String>> properties) {
         Path root = Path.of(System.getProperty("rollguard.root", ".."))
                 .toAbsolutePath()
                 .normalize();
-        Stack stack = new Stack(root);
+        ServiceStack stack = new ServiceStack(root);
         for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
             stack.ports.put(service, Ports.free());
         }
@@ -72,22 +69,12 @@ final class Stack implements AutoCloseable {
         return stack;
     }
 
-    String url(String service) {
+    /** Base URL of a service, e.g. {@code http://127.0.0.1:41234}. */
+    public String url(String service) {
         return "http://127.0.0.1:" + ports.get(service);
     }
 
-    RollguardApi api() {
-        return new RollguardApi(new RollguardApi.Endpoints(
-                url("flag-service"),
-                url("metrics-ingest"),
-                url("alert-service"),
-                url("rollback-service"),
-                ADMIN_TOKEN,
-                CLIENT_TOKEN,
-                PRODUCER_TOKEN));
-    }
-
-    Path log(String service) {
+    public Path log(String service) {
         return logs.resolve(service + ".log");
     }
 
@@ -167,7 +154,7 @@ final class Stack implements AutoCloseable {
     }
 
     /** Stops one service as an operator would (SIGTERM, graceful), e.g. to prove the others cope. */
-    void stop(String service) {
+    public void stop(String service) {
         Process process = processes.get(service);
         process.destroy();
         try {
@@ -180,7 +167,7 @@ final class Stack implements AutoCloseable {
     }
 
     /** Starts a stopped service again with the same settings. */
-    void restart(String service, List<String> extraProperties) throws IOException {
+    public void restart(String service, List<String> extraProperties) throws IOException {
         stop(service);
         launch(service, extraProperties);
         awaitReady(service, Duration.ofSeconds(120));
