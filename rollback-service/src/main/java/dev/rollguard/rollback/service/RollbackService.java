@@ -120,19 +120,21 @@ public class RollbackService {
                     });
         }
         String flagKey = alert.getFlagKey();
-        return flagService
-                .getFlag(flagKey)
-                .flatMap(flag -> lastAppliedAt(flag).map(last -> decide(alert, flag, last)))
+        // The flag and the guard's last change to it are independent lookups: made side by side.
+        return Uni.combine()
+                .all()
+                .unis(
+                        flagService.getFlag(flagKey).map(Optional::ofNullable),
+                        repository.lastAppliedAt(flagKey).map(Optional::ofNullable))
+                .asTuple()
+                .map(found -> decide(
+                        alert, found.getItem1().orElse(null), found.getItem2().orElse(null)))
                 .flatMap(decided -> {
                     metrics.decision(receivedAt, Instant.now());
                     FlagState flag = decided.flag();
                     return record(RollbackMapper.newRecord(
                             alert, id, flagKey, decided.decision(), flag == null ? null : flag.version(), receivedAt));
                 });
-    }
-
-    private Uni<Instant> lastAppliedAt(FlagState flag) {
-        return flag == null ? Uni.createFrom().nullItem() : repository.lastAppliedAt(flag.key());
     }
 
     private Decided decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt) {
@@ -170,7 +172,14 @@ public class RollbackService {
                 })
                 .onFailure(FlagServiceRejectedException.class)
                 .recoverWithItem(failure -> refused(pending, (FlagServiceRejectedException) failure))
-                .flatMap(done -> repository.complete(done).replaceWith(done))
+                // The probe starts as soon as the flag-service confirmed, beside the database write, so that the
+                // measured visibility is the flag-service's, not this service's bookkeeping.
+                .flatMap(done -> Uni.combine()
+                        .all()
+                        .unis(repository.complete(done), probeVisibility(done))
+                        .asTuple()
+                        .map(written ->
+                                written.getItem2().map(done::withVisibleAt).orElse(done)))
                 .invoke(done -> {
                     metrics.action(done.action(), done.outcome());
                     metrics.breachToFlip(
@@ -186,7 +195,11 @@ public class RollbackService {
                             done.flagVersionBefore(),
                             done.flagVersionAfter());
                 })
-                .flatMap(this::measureVisibility)
+                .flatMap(done -> done.timings().visibleAt() == null
+                        ? Uni.createFrom().item(done)
+                        : repository
+                                .setVisibleAt(done.id(), done.timings().visibleAt())
+                                .replaceWith(done))
                 .flatMap(this::publish);
     }
 
@@ -199,12 +212,15 @@ public class RollbackService {
                 outcome, pending.reason() + " The flag-service refused: " + refusal.getMessage(), null, null);
     }
 
-    /** Polls OFREP after a kill until clients get the flag switched off, bounded by the configured timeout. */
-    private Uni<RollbackRecord> measureVisibility(RollbackRecord done) {
+    /**
+     * Polls OFREP after a kill until clients get the flag switched off, bounded by the configured timeout; empty when
+     * not measured (not a kill, probe disabled) or not seen in time.
+     */
+    private Uni<Optional<Instant>> probeVisibility(RollbackRecord done) {
         if (!config.visibility().enabled()
                 || done.outcome() != RollbackOutcome.APPLIED
                 || done.action() != GuardAction.KILL) {
-            return Uni.createFrom().item(done);
+            return Uni.createFrom().item(Optional.empty());
         }
         long deadline =
                 System.currentTimeMillis() + config.visibility().timeout().toMillis();
@@ -219,17 +235,16 @@ public class RollbackService {
                         config.visibility().pollInterval(), config.visibility().pollInterval())
                 .withJitter(0)
                 .expireAt(deadline)
-                .onFailure()
-                .recoverWithNull()
-                .flatMap(visibleAt -> {
-                    if (visibleAt == null) {
-                        Log.warnf(
-                                "kill of %s not seen on OFREP within %s",
-                                done.flagKey(), config.visibility().timeout());
-                        return Uni.createFrom().item(done);
-                    }
+                .map(visibleAt -> {
                     metrics.visibility(done.timings().flagChangedAt(), visibleAt);
-                    return repository.setVisibleAt(done.id(), visibleAt).replaceWith(done.withVisibleAt(visibleAt));
+                    return Optional.of(visibleAt);
+                })
+                .onFailure()
+                .recoverWithItem(notSeen -> {
+                    Log.warnf(
+                            "kill of %s not seen on OFREP within %s",
+                            done.flagKey(), config.visibility().timeout());
+                    return Optional.empty();
                 });
     }
 
