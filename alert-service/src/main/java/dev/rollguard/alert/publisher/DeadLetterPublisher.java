@@ -1,6 +1,7 @@
 package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.service.EvaluationService.Rejected;
+import dev.rollguard.schemas.Topics;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -19,7 +20,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public class DeadLetterPublisher {
 
     public static final String CHANNEL = "windows-dlq";
-    public static final String TOPIC = "metrics.windows.dlq";
+    public static final String TOPIC = Topics.METRICS_WINDOWS_DLQ;
     public static final String REASON = "dead-letter-reason";
     public static final String SOURCE_TOPIC = "dead-letter-topic";
     public static final String SOURCE_PARTITION = "dead-letter-partition";

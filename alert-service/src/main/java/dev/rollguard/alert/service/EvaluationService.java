@@ -196,6 +196,44 @@ public class EvaluationService {
                 .chain(() -> lane.submit(() -> ensureLoaded().chain(() -> silence(now))));
     }
 
+    /**
+     * Ends a rule that was deleted or disabled: its announced alerts are resolved ("rule retired") and its states
+     * forgotten, so no alert stays firing for a rule that no longer exists.
+     */
+    public Uni<Integer> retire(RuleDefinition rule) {
+        return lane.submit(() -> ensureLoaded().chain(() -> {
+            Instant now = Instant.now();
+            Changes changes = new Changes();
+            for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
+                if (!entry.getKey().ruleId().equals(rule.id())) {
+                    continue;
+                }
+                Tracked tracked = entry.getValue();
+                Instant end = tracked.state().lastWindowEnd() != null
+                        ? tracked.state().lastWindowEnd()
+                        : now;
+                for (var level : rule.levels()) {
+                    var levelState = tracked.state().level(level.severity());
+                    if (levelState.firing() && levelState.announced()) {
+                        Transition resolved = new Transition(
+                                level.severity(),
+                                dev.rollguard.schemas.event.AlertStatus.RESOLVED,
+                                levelState,
+                                new Observation(end, end, null, null, null, 0, null),
+                                levelState.startsAt(),
+                                end,
+                                "rule retired");
+                        changes.alerts.add(pending(rule, tracked.scope(), resolved, now));
+                    }
+                }
+                states.put(entry.getKey(), new Tracked(tracked.scope(), ScopeState.INITIAL));
+                changes.dirty.add(entry.getKey());
+                lastSeen.remove(entry.getKey());
+            }
+            return write(changes, Topics.METRICS_WINDOWS, now);
+        }));
+    }
+
     /** A copy of the state of one rule for one scope as held in memory, or null. */
     public Uni<Tracked> state(String ruleId, String scopeKey) {
         return lane.submit(() -> ensureLoaded().map(x -> states.get(new StateKey(ruleId, scopeKey))));

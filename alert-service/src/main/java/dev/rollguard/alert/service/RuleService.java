@@ -33,14 +33,21 @@ public class RuleService {
     private final RuleRepository rules;
     private final RulePackRepository packs;
     private final RuleBook ruleBook;
+    private final EvaluationService evaluation;
     private final Validator validator;
     private final ObjectMapper json;
 
     public RuleService(
-            RuleRepository rules, RulePackRepository packs, RuleBook ruleBook, Validator validator, ObjectMapper json) {
+            RuleRepository rules,
+            RulePackRepository packs,
+            RuleBook ruleBook,
+            EvaluationService evaluation,
+            Validator validator,
+            ObjectMapper json) {
         this.rules = rules;
         this.packs = packs;
         this.ruleBook = ruleBook;
+        this.evaluation = evaluation;
         this.validator = validator;
         this.json = json;
     }
@@ -93,19 +100,23 @@ public class RuleService {
                     entity.updatedAt = Instant.now();
                     return entity;
                 }))
-                .map(RuleMapper::toResponse)
-                .call(this::refresh);
+                .call(this::refresh)
+                .call(entity -> entity.enabled
+                        ? Uni.createFrom().voidItem()
+                        : evaluation.retire(RuleMapper.toDefinition(entity)).replaceWithVoid())
+                .map(RuleMapper::toResponse);
     }
 
+    /** Deletes a rule; its firing alerts are resolved. */
     public Uni<Void> delete(String id) {
-        return Panache.withTransaction(() -> rules.deleteById(id))
-                .map(deleted -> {
-                    if (!deleted) {
+        return Panache.withTransaction(() -> rules.findById(id).chain(entity -> {
+                    if (entity == null) {
                         throw ApiException.notFound("rule " + id);
                     }
-                    return deleted;
-                })
+                    return rules.delete(entity).replaceWith(RuleMapper.toDefinition(entity));
+                }))
                 .call(this::refresh)
+                .call(evaluation::retire)
                 .replaceWithVoid();
     }
 

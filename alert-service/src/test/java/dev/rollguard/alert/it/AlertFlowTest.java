@@ -176,6 +176,56 @@ class AlertFlowTest {
     }
 
     @Test
+    void deletingAFiringRuleResolvesItsAlert() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "deleted-" + table;
+        Rules.slowTable(rule, table, 0, 600);
+        TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-02-04T10:00:00Z"), 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1);
+
+        Api.admin().when().delete("/api/rules/" + rule).then().statusCode(204);
+
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        AlertEvent resolved = alertsOf(rule).get(1);
+        assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
+        assertThat(resolved.getAnnotations()).containsEntry("reason", "rule retired");
+        Api.admin().queryParam("ruleId", rule).when().get("/api/alerts").then().body("$", hasSize(0));
+    }
+
+    @Test
+    void aScopeThatFallsSilentIsResolvedByItsNoDataPolicy() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "silent-" + table;
+        String body =
+                """
+                {"id": "%s", "name": "Silent %s", "metric": "durationMaxMs", "comparator": "GT",
+                 "critical": {"threshold": 1000}, "noDataPolicy": "RESOLVE",
+                 "scope": {"types": ["TABLE"], "table": "%s"}}"""
+                        .formatted(rule, table, table);
+        Api.admin().body(body).when().post("/api/rules").then().statusCode(201);
+        TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-02-05T10:00:00Z"), 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1);
+
+        // Not yet silent for no-data-after (10 minutes): nothing changes.
+        assertThat(evaluation
+                        .sweep(Instant.now().plus(Duration.ofMinutes(5)))
+                        .await()
+                        .atMost(WAIT))
+                .isZero();
+        assertThat(evaluation
+                        .sweep(Instant.now().plus(Duration.ofMinutes(11)))
+                        .await()
+                        .atMost(WAIT))
+                .isPositive();
+
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        AlertEvent resolved = alertsOf(rule).get(1);
+        assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
+        assertThat(resolved.getAnnotations()).containsEntry("reason", "no data");
+        assertThat(resolved.getObservedValue()).isNull();
+    }
+
+    @Test
     void undecodableAndInvalidWindowsAreDeadLetteredWithTheirReason() {
         String key = "garbage-" + UUID.randomUUID();
         RecordMetadata garbage = TestKafka.sendRaw(key, "not a window".getBytes(StandardCharsets.UTF_8));
