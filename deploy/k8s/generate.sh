@@ -54,8 +54,8 @@ for s in "${SERVICES[@]}"; do
   read_properties "$K8S/quarkus/common.properties" "$K8S/quarkus/$s.properties"
   echo "generating $s from $FROM ..."
   rm -rf "$BUILD/$s/target/kubernetes"
-  # -am builds schemas first, so this works on a fresh clone; no tests, no formatting of anyone's sources,
-  # and nothing else changed in the checkout.
+  # -am builds schemas first, so this works on a fresh clone; no tests, and Spotless off so that --worktree never
+  # reformats anyone's sources.
   (cd "$BUILD" && ./mvnw -B -q -P kubernetes -pl "$s" -am package \
     -Dmaven.test.skip=true -Dspotless.skip=true -Dspotless.apply.skip=true \
     "${OPTIONS[@]}")

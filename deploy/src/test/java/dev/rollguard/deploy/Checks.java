@@ -490,6 +490,74 @@ final class Checks {
         return List.of(s + ": no ServiceMonitor selects its Service");
     }
 
+    // --- generated manifests up to date ------------------------------------------------------------------------
+
+    /**
+     * The generated Deployment still carries what quarkus/*.properties ask for (resources, replicas, ConfigMaps,
+     * secret references, startup budget): a settings change without a regeneration fails here.
+     */
+    static List<String> generatedMatchesSettings(Manifests generated, String s, Map<String, String> settings) {
+        List<String> violations = new ArrayList<>();
+        Optional<Container> found = container(generated, s);
+        if (found.isEmpty()) {
+            return List.of(s + ": no generated Deployment");
+        }
+        Container c = found.get();
+        String stale = s + ": base/" + s + "/kubernetes.yml is stale (run deploy/k8s/generate.sh " + s + "): ";
+        for (String kind : List.of("requests", "limits")) {
+            for (String resource : List.of("cpu", "memory")) {
+                String wanted = settings.get("quarkus.kubernetes.resources." + kind + "." + resource);
+                Map<String, Quantity> actual = kind.equals("requests")
+                        ? c.getResources().getRequests()
+                        : c.getResources().getLimits();
+                String have =
+                        actual.containsKey(resource) ? actual.get(resource).toString() : null;
+                if (!Objects.equals(wanted, have)) {
+                    violations.add(stale + resource + " " + kind + " " + have + ", settings say " + wanted);
+                }
+            }
+        }
+        String replicas = settings.get("quarkus.kubernetes.replicas");
+        Integer have = generated.deployment(s).orElseThrow().getSpec().getReplicas();
+        if (replicas != null && !replicas.equals(String.valueOf(have))) {
+            violations.add(stale + "replicas " + have + ", settings say " + replicas);
+        }
+        Set<String> configMaps = new LinkedHashSet<>(List.of(
+                settings.getOrDefault("quarkus.kubernetes.env.configmaps", "").split(",")));
+        Set<String> referenced = new LinkedHashSet<>();
+        c.getEnvFrom().forEach(from -> referenced.add(from.getConfigMapRef().getName()));
+        if (!referenced.equals(configMaps)) {
+            violations.add(stale + "envFrom " + referenced + ", settings say " + configMaps);
+        }
+        settings.forEach((key, value) -> {
+            var m = Pattern.compile("quarkus\\.kubernetes\\.env\\.mapping\\.(.+)\\.from-secret")
+                    .matcher(key);
+            if (m.matches()) {
+                String variable = m.group(1).toUpperCase().replace('-', '_');
+                String secretKey = settings.get("quarkus.kubernetes.env.mapping." + m.group(1) + ".with-key");
+                boolean present = c.getEnv().stream()
+                        .anyMatch(env -> env.getName().equals(variable)
+                                && env.getValueFrom() != null
+                                && env.getValueFrom().getSecretKeyRef() != null
+                                && env.getValueFrom()
+                                        .getSecretKeyRef()
+                                        .getName()
+                                        .equals(value)
+                                && env.getValueFrom().getSecretKeyRef().getKey().equals(secretKey));
+                if (!present) {
+                    violations.add(stale + variable + " from Secret " + value + " key " + secretKey + " is missing");
+                }
+            }
+        });
+        String threshold = settings.get("quarkus.kubernetes.startup-probe.failure-threshold");
+        Probe startup = c.getStartupProbe();
+        if (threshold != null
+                && (startup == null || !threshold.equals(String.valueOf(startup.getFailureThreshold())))) {
+            violations.add(stale + "startup probe failureThreshold differs from " + threshold);
+        }
+        return violations;
+    }
+
     // --- Kafka topics -------------------------------------------------------------------------------------------
 
     /**

@@ -265,6 +265,23 @@ class ChecksCanFailTest {
     }
 
     @Test
+    void settingsChangedWithoutRegeneratingFail() {
+        Manifests generated =
+                Manifests.of("generated", Yaml.documents(Repo.K8S.resolve("base/alert-service/kubernetes.yml")));
+        Map<String, String> settings = new java.util.LinkedHashMap<>(Repo.generationSettings("alert-service"));
+        assertThat(Checks.generatedMatchesSettings(generated, "alert-service", settings))
+                .isEmpty();
+        settings.put("quarkus.kubernetes.resources.limits.memory", "2Gi");
+        settings.put("quarkus.kubernetes.replicas", "3");
+        settings.put("quarkus.kubernetes.env.mapping.rollguard-client-token.from-secret", "rollguard-tokens");
+        settings.put("quarkus.kubernetes.env.mapping.rollguard-client-token.with-key", "client-token");
+        assertThat(Checks.generatedMatchesSettings(generated, "alert-service", settings))
+                .anySatisfy(v -> assertThat(v).contains("is stale", "memory limits 640Mi, settings say 2Gi"))
+                .anySatisfy(v -> assertThat(v).contains("replicas 1, settings say 3"))
+                .anySatisfy(v -> assertThat(v).contains("ROLLGUARD_CLIENT_TOKEN from Secret rollguard-tokens"));
+    }
+
+    @Test
     void aMetricNoServiceExposesFails() {
         assertThat(Checks.unknownMetrics(
                         List.of(

@@ -96,6 +96,17 @@ class ManifestTest {
                 .forEach(p -> used.add(dir.resolve(p.path("path").asText()).normalize()));
     }
 
+    @Test
+    void generatedManifestsAreUpToDateWithTheirSettings() {
+        for (String s : Repo.SERVICES) {
+            Manifests generated = Manifests.of(
+                    s, Yaml.documents(Repo.K8S.resolve("base").resolve(s).resolve("kubernetes.yml")));
+            assertThat(Checks.generatedMatchesSettings(generated, s, Repo.generationSettings(s)))
+                    .as(s)
+                    .isEmpty();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void kindsAndApiVersionsAreServedByKubernetesOrTheNamedOperators(Manifests m) {

@@ -79,6 +79,21 @@ final class Repo {
                 references);
     }
 
+    /** The generation settings of a service: quarkus/common.properties overridden by quarkus/<service>.properties. */
+    static Map<String, String> generationSettings(String service) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String file : List.of("common", service)) {
+            Properties p = new Properties();
+            try (Reader reader = Files.newBufferedReader(K8S.resolve("quarkus").resolve(file + ".properties"))) {
+                p.load(reader);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            p.stringPropertyNames().forEach(key -> settings.put(key, p.getProperty(key)));
+        }
+        return settings;
+    }
+
     /**
      * The token variables docs/contracts.md says a service accepts or uses: the rows of its token table whose third
      * column names the service.
