@@ -1,5 +1,6 @@
 package dev.rollguard.deploy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.infra.TopicPlan;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
@@ -21,8 +22,12 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -36,6 +41,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
@@ -641,6 +647,75 @@ final class Checks {
                     violations.add(name + " is exposed by no service (and not listed as pending)");
                 }
             }
+        }
+        return violations;
+    }
+
+    // --- files ----------------------------------------------------------------------------------------------------
+
+    static List<Path> yamlFiles(Path root) {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.toString().matches(".*\\.ya?ml$"))
+                    .filter(f -> !root.relativize(f).toString().startsWith("target"))
+                    .filter(f -> !f.toString().contains("/target/"))
+                    .map(Path::normalize)
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * YAML files under {@code k8s} that no kustomization of {@code entryPoints} uses (never applied, never tested),
+     * and used files that do not parse as Kubernetes objects.
+     */
+    static List<String> filesOutsideKustomizations(Path k8s, List<String> entryPoints) {
+        Set<Path> used = new LinkedHashSet<>();
+        Set<Path> patches = new LinkedHashSet<>();
+        entryPoints.forEach(dir -> collect(k8s.resolve(dir), used, patches));
+        List<String> violations = new ArrayList<>();
+        for (Path file : yamlFiles(k8s)) {
+            if (!used.contains(file) && !patches.contains(file)) {
+                violations.add(k8s.relativize(file) + ": used by no kustomization, so never applied nor tested");
+            } else if (used.contains(file) && !file.getFileName().toString().equals("kustomization.yaml")) {
+                try {
+                    Yaml.documents(file).forEach(Manifests::parse);
+                } catch (RuntimeException e) {
+                    violations.add(k8s.relativize(file) + ": " + e.getMessage());
+                }
+            }
+        }
+        return violations;
+    }
+
+    private static void collect(Path dir, Set<Path> used, Set<Path> patches) {
+        Path kustomization = dir.resolve("kustomization.yaml").normalize();
+        used.add(kustomization);
+        JsonNode k = Yaml.documents(kustomization).get(0);
+        for (JsonNode entry : k.path("resources")) {
+            Path path = dir.resolve(entry.asText()).normalize();
+            if (Files.isDirectory(path)) {
+                collect(path, used, patches);
+            } else {
+                used.add(path);
+            }
+        }
+        k.path("patches")
+                .forEach(p -> patches.add(dir.resolve(p.path("path").asText()).normalize()));
+    }
+
+    /** Secret resources in any YAML file under {@code root}: secrets are created in the cluster, never committed. */
+    static List<String> secretFiles(Path root) {
+        List<String> violations = new ArrayList<>();
+        for (Path file : yamlFiles(root)) {
+            if (Yaml.tree(file).isArray()) {
+                continue;
+            }
+            Yaml.documents(file).stream()
+                    .filter(d -> "Secret".equals(d.path("kind").asText()))
+                    .forEach(d -> violations.add(root.relativize(file) + ": Secret "
+                            + d.path("metadata").path("name").asText()));
         }
         return violations;
     }

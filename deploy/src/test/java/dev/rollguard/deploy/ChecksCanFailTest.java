@@ -296,6 +296,40 @@ class ChecksCanFailTest {
     }
 
     @Test
+    void anOrphanFileAnUnparsableManifestOrACommittedSecretFails(@TempDir Path k8s) throws IOException {
+        Files.createDirectories(k8s.resolve("base"));
+        Files.writeString(k8s.resolve("base/kustomization.yaml"), "resources: [app.yaml, broken.yaml]\n");
+        Files.writeString(
+                k8s.resolve("base/app.yaml"),
+                """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: app}
+                """);
+        Files.writeString(
+                k8s.resolve("base/broken.yaml"),
+                """
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: broken}
+                data: [not, a, map]
+                """);
+        Files.writeString(
+                k8s.resolve("base/forgotten.yaml"),
+                """
+                apiVersion: v1
+                kind: Secret
+                metadata: {name: db}
+                stringData: {password: hunter2}
+                """);
+        assertThat(Checks.filesOutsideKustomizations(k8s, List.of("base")))
+                .anySatisfy(v -> assertThat(v).startsWith("base/forgotten.yaml: used by no kustomization"))
+                .anySatisfy(v -> assertThat(v).startsWith("base/broken.yaml: "))
+                .hasSize(2);
+        assertThat(Checks.secretFiles(k8s)).containsExactly("base/forgotten.yaml: Secret db");
+    }
+
+    @Test
     void kustomizeRefusesWhatItCannotAssembleFaithfully(@TempDir Path dir) throws IOException {
         Files.writeString(
                 dir.resolve("cm.yaml"),

@@ -8,10 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,50 +47,11 @@ class ManifestTest {
     }
 
     @Test
-    void everyManifestFileIsPartOfAKustomizationAndParses() throws IOException {
-        Set<Path> used = new LinkedHashSet<>();
-        for (String dir : List.of("base", "overlays/dev", "overlays/prod", "examples")) {
-            collect(Repo.K8S.resolve(dir), used);
-        }
-        List<Path> yaml;
-        try (Stream<Path> files = Files.walk(Repo.K8S)) {
-            yaml = files.filter(
-                            f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
-                    .map(Path::normalize)
-                    .toList();
-        }
-        assertThat(yaml).as("YAML files under deploy/k8s").hasSizeGreaterThan(20);
-        assertThat(yaml)
-                .as("files no kustomization uses are never applied nor tested")
-                .allSatisfy(f -> assertThat(used).contains(f));
-        for (Path file : yaml) {
-            if (!file.getFileName().toString().equals("kustomization.yaml")) {
-                JsonNode tree = Yaml.tree(file);
-                if (!tree.isArray()) {
-                    for (ObjectNode document : Yaml.documents(file)) {
-                        assertThat(Manifests.parse(document))
-                                .as(file.toString())
-                                .isNotNull();
-                    }
-                }
-            }
-        }
-    }
-
-    private static void collect(Path dir, Set<Path> used) {
-        Path kustomization = dir.resolve("kustomization.yaml");
-        used.add(kustomization.normalize());
-        JsonNode k = Yaml.documents(kustomization).get(0);
-        for (JsonNode entry : k.path("resources")) {
-            Path path = dir.resolve(entry.asText()).normalize();
-            if (Files.isDirectory(path)) {
-                collect(path, used);
-            } else {
-                used.add(path);
-            }
-        }
-        k.path("patches")
-                .forEach(p -> used.add(dir.resolve(p.path("path").asText()).normalize()));
+    void everyManifestFileIsPartOfAKustomizationAndParses() {
+        assertThat(Checks.yamlFiles(Repo.K8S)).as("YAML files under deploy/k8s").hasSizeGreaterThan(20);
+        assertThat(Checks.filesOutsideKustomizations(
+                        Repo.K8S, List.of("base", "overlays/dev", "overlays/prod", "examples")))
+                .isEmpty();
     }
 
     @Test
@@ -133,21 +91,8 @@ class ManifestTest {
     }
 
     @Test
-    void noSecretResourceIsAnywhereUnderDeploy() throws IOException {
-        List<String> secrets = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(Repo.ROOT.resolve("deploy"))) {
-            for (Path f : files.filter(f ->
-                            f.toString().matches(".*\\.ya?ml$") && !f.toString().contains("/target/"))
-                    .toList()) {
-                if (!Yaml.tree(f).isArray()) {
-                    Yaml.documents(f).stream()
-                            .filter(d -> "Secret".equals(d.path("kind").asText()))
-                            .forEach(d -> secrets.add(
-                                    f + ": Secret " + d.path("metadata").path("name")));
-                }
-            }
-        }
-        assertThat(secrets).isEmpty();
+    void noSecretResourceIsAnywhereUnderDeploy() {
+        assertThat(Checks.secretFiles(Repo.ROOT.resolve("deploy"))).isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
