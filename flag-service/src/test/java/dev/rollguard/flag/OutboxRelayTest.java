@@ -1,0 +1,191 @@
+package dev.rollguard.flag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.rollguard.flag.publisher.OutboxRelay;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/** The outbox relay to flags.changes, and the snapshot following changes that other instances publish there. */
+@QuarkusTest
+@QuarkusTestResource(FlagServiceInfra.class)
+class OutboxRelayTest {
+
+    private static final AvroCodec<FlagChangedEvent> CODEC = AvroCodec.of(FlagChangedEvent.class);
+
+    @Inject
+    OutboxRelay relay;
+
+    @Test
+    void everyChangeIsPublishedWithTheFullStateAndMarkedSent() throws Exception {
+        String key = Api.key("published");
+        Api.create(Map.of(
+                "key", key, "enabled", true, "allowList", List.of("admin@example.com"), "rolloutPercentage", 10));
+
+        FlagChangedEvent event = awaitEvent(key, 1);
+        assertThat(event.getChangeType()).isEqualTo(FlagChangeType.CREATED);
+        assertThat(event.getEnabled()).isTrue();
+        assertThat(event.getRolloutBasisPoints()).isEqualTo(1000);
+        assertThat(event.getAllowList()).containsExactly("admin@example.com");
+        assertThat(event.getActor()).isEqualTo("bootstrap-admin");
+        await().atMost(Duration.ofSeconds(10)).until(() -> sentAt(key, 1) != null);
+    }
+
+    @Test
+    void aChangeCommittedWhileTheRelayIsDownIsPublishedWhenItComesBack() throws Exception {
+        String key = Api.key("restart");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        awaitEvent(key, 1);
+
+        relay.stop(); // what a shutdown does: the commit below happens, its publication does not
+        try {
+            Api.kill(key, "killed while the relay is down");
+            // Committed and served at once by this instance, but still waiting in the outbox.
+            Api.evaluate(key, "u1").then().body("reason", equalTo("DISABLED"));
+            assertThat(outboxRow(key, 2)).isTrue();
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> sentAt(key, 2) == null);
+            assertThat(events(key)).extracting(FlagChangedEvent::getVersion).containsOnly(1L);
+        } finally {
+            relay.start(); // what the next start does: relay whatever was left unsent
+        }
+
+        FlagChangedEvent killed = awaitEvent(key, 2);
+        assertThat(killed.getChangeType()).isEqualTo(FlagChangeType.KILLED);
+        assertThat(killed.getKilled()).isTrue();
+        assertThat(killed.getKillReason()).isEqualTo("killed while the relay is down");
+        await().atMost(Duration.ofSeconds(10)).until(() -> sentAt(key, 2) != null);
+    }
+
+    @Test
+    void changesPublishedByAnotherInstanceReachTheSnapshotAndJunkIsSkipped() throws Exception {
+        String key = Api.key("remote");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        FlagChangedEvent created = awaitEvent(key, 1);
+        Api.evaluate(key, "u1").then().body("value", equalTo(true));
+
+        // A copy through the codec: Avro's builder copy picks the wrong class loader inside a Quarkus test.
+        FlagChangedEvent remoteKill = CODEC.decode(CODEC.encode(created));
+        remoteKill.setEventId(UUID.randomUUID().toString());
+        remoteKill.setVersion(7L);
+        remoteKill.setChangeType(FlagChangeType.KILLED);
+        remoteKill.setKilled(true);
+        remoteKill.setKillReason("killed on another instance");
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            producer.send(new ProducerRecord<>(Topics.FLAGS_CHANGES, key, "not avro".getBytes(StandardCharsets.UTF_8)))
+                    .get();
+            producer.send(new ProducerRecord<>(Topics.FLAGS_CHANGES, key, CODEC.encode(remoteKill)))
+                    .get();
+        }
+
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> Api.evaluate(key, "u1").then().body("reason", equalTo("DISABLED")));
+        // An older version arriving late changes nothing.
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            producer.send(new ProducerRecord<>(Topics.FLAGS_CHANGES, key, CODEC.encode(created)))
+                    .get();
+        }
+        await().during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(2))
+                .untilAsserted(() -> Api.evaluate(key, "u1").then().body("reason", equalTo("DISABLED")));
+    }
+
+    private static FlagChangedEvent awaitEvent(String key, long version) {
+        List<FlagChangedEvent> seen = new CopyOnWriteArrayList<>();
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            seen.clear();
+            seen.addAll(events(key));
+            return seen.stream().anyMatch(e -> e.getVersion() == version);
+        });
+        return seen.stream().filter(e -> e.getVersion() == version).findFirst().orElseThrow();
+    }
+
+    /** Every event of {@code key} on flags.changes, read from the beginning up to the current end. */
+    private static List<FlagChangedEvent> events(String key) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.FLAGS_CHANGES).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            List<FlagChangedEvent> result = new ArrayList<>();
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    if (key.equals(record.key())) {
+                        try {
+                            result.add(CODEC.decode(record.value()));
+                        } catch (RuntimeException junk) {
+                            // the junk record of the remote test
+                        }
+                    }
+                }
+            }
+            return result;
+        }
+    }
+
+    private static KafkaProducer<String, byte[]> producer() {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap());
+        return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    private static String bootstrap() {
+        return ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+    }
+
+    private static Object sentAt(String key, long version) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var query = db.prepareStatement("SELECT sent_at FROM outbox WHERE flag_key = ? AND version = ?")) {
+            query.setString(1, key);
+            query.setLong(2, version);
+            try (ResultSet rs = query.executeQuery()) {
+                return rs.next() ? rs.getObject(1) : null;
+            }
+        }
+    }
+
+    private static boolean outboxRow(String key, long version) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var query = db.prepareStatement("SELECT 1 FROM outbox WHERE flag_key = ? AND version = ?")) {
+            query.setString(1, key);
+            query.setLong(2, version);
+            try (ResultSet rs = query.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+}
