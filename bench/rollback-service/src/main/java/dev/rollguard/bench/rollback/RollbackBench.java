@@ -1,0 +1,318 @@
+package dev.rollguard.bench.rollback;
+
+import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import dev.rollguard.schemas.serde.AvroSerde;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Starts a real broker and PostgreSQL (embedded-infra), an instantaneous stub flag-service, and the packaged
+ * rollback-service as its own process with the production environment variables; sends critical alerts for distinct
+ * flags at a steady rate and reads the RollbackActionEvents back. Reports percentiles of each step and writes them to
+ * {@code bench/results/rollback-service.md}.
+ */
+public final class RollbackBench {
+
+    private RollbackBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(System.getProperty("rollguard.root", "."))
+                .toAbsolutePath()
+                .normalize();
+        int alerts = Integer.getInteger("bench.alerts", 300);
+        int warmup = Integer.getInteger("bench.warmup", 30);
+        int rate = Integer.getInteger("bench.rate", 5);
+        Path jar = root.resolve("rollback-service/target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: ./mvnw -pl rollback-service package -DskipTests");
+        }
+
+        String bootstrap = SharedInfra.kafkaBootstrap();
+        String jdbc = SharedInfra.jdbcUrl("rollguard_rollbacks");
+        int port = freePort();
+        Process service;
+        try (StubFlagService flags = new StubFlagService()) {
+            Path log = root.resolve("bench/rollback-service/target/rollback-service.log");
+            Files.createDirectories(log.getParent());
+            ProcessBuilder builder = new ProcessBuilder("java", "-jar", jar.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile());
+            Map<String, String> env = builder.environment();
+            env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+            env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
+            env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
+            env.put("QUARKUS_DATASOURCE_USERNAME", SharedInfra.dbUser());
+            env.put("QUARKUS_DATASOURCE_PASSWORD", SharedInfra.dbPassword());
+            env.put("ROLLGUARD_ADMIN_TOKEN", "bench-admin-token");
+            env.put("ROLLGUARD_SERVICE_TOKEN", StubFlagService.SERVICE_TOKEN);
+            env.put("ROLLGUARD_CLIENT_TOKEN", StubFlagService.CLIENT_TOKEN);
+            env.put("ROLLBACK_SERVICE_FLAG_SERVICE_URL", flags.baseUrl());
+            env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+            service = builder.start();
+            try {
+                awaitReady(port, service);
+                Result result = run(bootstrap, alerts, warmup, rate);
+                String report = report(result, alerts, warmup, rate, flags.kills());
+                System.out.println(report);
+                Path out = root.resolve("bench/results/rollback-service.md");
+                Files.createDirectories(out.getParent());
+                Files.writeString(out, report);
+            } finally {
+                service.destroy();
+                service.waitFor(20, TimeUnit.SECONDS);
+            }
+        }
+        System.exit(0);
+    }
+
+    private record Sample(String flag, long sentAtNanos, Instant sentAt) {}
+
+    private record Result(
+            List<Long> firedToReceived,
+            List<Long> receivedToChanged,
+            List<Long> changedToVisible,
+            List<Long> receivedToVisible,
+            List<Long> sentToEvent,
+            int applied,
+            int events,
+            double appliedPerSecond) {}
+
+    private static Result run(String bootstrap, int alerts, int warmup, int rate) throws Exception {
+        Properties producerProps = new Properties();
+        producerProps.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        producerProps.put(ProducerConfig.ACKS_CONFIG, "all");
+        producerProps.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        Properties consumerProps = new Properties();
+        consumerProps.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        consumerProps.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + UUID.randomUUID());
+        consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        Map<String, Sample> sent = new HashMap<>();
+        List<Long> firedToReceived = new ArrayList<>();
+        List<Long> receivedToChanged = new ArrayList<>();
+        List<Long> changedToVisible = new ArrayList<>();
+        List<Long> receivedToVisible = new ArrayList<>();
+        List<Long> sentToEvent = new ArrayList<>();
+        int applied = 0;
+        int events = 0;
+        Instant firstReceived = null;
+        Instant lastReceived = null;
+        try (KafkaProducer<String, AlertEvent> producer = new KafkaProducer<>(
+                        producerProps,
+                        new StringSerializer(),
+                        AvroSerde.of(AlertEvent.class).serializer());
+                KafkaConsumer<String, RollbackActionEvent> consumer = new KafkaConsumer<>(
+                        consumerProps,
+                        new StringDeserializer(),
+                        AvroSerde.of(RollbackActionEvent.class).deserializer())) {
+            consumer.subscribe(List.of(Topics.ROLLBACKS));
+            while (consumer.assignment().isEmpty()) {
+                consumer.poll(Duration.ofMillis(100));
+            }
+            long intervalNanos = TimeUnit.SECONDS.toNanos(1) / rate;
+            long next = System.nanoTime();
+            int index = 0;
+            long deadline = Long.MAX_VALUE;
+            while (events < alerts && System.nanoTime() < deadline) {
+                if (index < alerts && System.nanoTime() >= next) {
+                    String flag = "bench-" + index + "-" + UUID.randomUUID();
+                    Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+                    sent.put(flag, new Sample(flag, System.nanoTime(), now));
+                    producer.send(new ProducerRecord<>(Topics.ALERTS, "fp-" + flag, alert(flag, now)));
+                    index++;
+                    next += intervalNanos;
+                    if (index == alerts) {
+                        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                    }
+                }
+                for (ConsumerRecord<String, RollbackActionEvent> record : consumer.poll(Duration.ofMillis(2))) {
+                    long arrived = System.nanoTime();
+                    RollbackActionEvent event = record.value();
+                    Sample sample = event.getFlagKey() == null ? null : sent.get(event.getFlagKey());
+                    if (sample == null) {
+                        continue;
+                    }
+                    events++;
+                    int number = Integer.parseInt(event.getFlagKey().split("-")[1]);
+                    if (event.getOutcome() != RollbackOutcome.APPLIED) {
+                        continue;
+                    }
+                    applied++;
+                    if (firstReceived == null || event.getAlertReceivedAt().isBefore(firstReceived)) {
+                        firstReceived = event.getAlertReceivedAt();
+                    }
+                    if (lastReceived == null || event.getAlertReceivedAt().isAfter(lastReceived)) {
+                        lastReceived = event.getAlertReceivedAt();
+                    }
+                    if (number < warmup) {
+                        continue;
+                    }
+                    firedToReceived.add(millis(event.getAlertFiredAt(), event.getAlertReceivedAt()));
+                    receivedToChanged.add(millis(event.getAlertReceivedAt(), event.getFlagChangedAt()));
+                    if (event.getVisibleAt() != null) {
+                        changedToVisible.add(millis(event.getFlagChangedAt(), event.getVisibleAt()));
+                        receivedToVisible.add(millis(event.getAlertReceivedAt(), event.getVisibleAt()));
+                    }
+                    sentToEvent.add(TimeUnit.NANOSECONDS.toMillis(arrived - sample.sentAtNanos()));
+                }
+            }
+        }
+        double seconds = firstReceived == null
+                ? 0
+                : Duration.between(firstReceived, lastReceived).toMillis() / 1000.0;
+        return new Result(
+                firedToReceived,
+                receivedToChanged,
+                changedToVisible,
+                receivedToVisible,
+                sentToEvent,
+                applied,
+                events,
+                seconds <= 0 ? 0 : (applied - 1) / seconds);
+    }
+
+    private static AlertEvent alert(String flag, Instant now) {
+        return AlertEvent.newBuilder()
+                .setAlertId(UUID.randomUUID().toString())
+                .setFingerprint("fp-" + flag)
+                .setStatus(AlertStatus.FIRING)
+                .setSeverity(Severity.CRITICAL)
+                .setRuleId("bench")
+                .setRuleName("bench rule")
+                .setMetric("uploadFailureRate")
+                .setComparator("GT")
+                .setThreshold(0.05)
+                .setObservedValue(0.3)
+                .setSampleSize(1000)
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:" + flag)
+                .setFlagKey(flag)
+                .setCohort(Cohort.TREATMENT)
+                .setFirstBreachAt(now.minusSeconds(10))
+                .setWindowClosedAt(now)
+                .setStartsAt(now)
+                .setEmittedAt(now)
+                .build();
+    }
+
+    private static long millis(Instant from, Instant to) {
+        return Duration.between(from, to).toMillis();
+    }
+
+    private static String report(Result r, int alerts, int warmup, int rate, long kills) {
+        StringBuilder md = new StringBuilder()
+                .append("# rollback-service benchmark\n\n")
+                .append("Measured ")
+                .append(Instant.now().truncatedTo(ChronoUnit.SECONDS))
+                .append(" with `./mvnw -f bench/rollback-service/pom.xml compile exec:exec`")
+                .append(" on ")
+                .append(Runtime.getRuntime().availableProcessors())
+                .append(" cores, Java ")
+                .append(System.getProperty("java.version"))
+                .append(".\n\n")
+                .append("The packaged rollback-service (`java -jar quarkus-run.jar`, production configuration from the")
+                .append(
+                        " environment) against a real Kafka broker and PostgreSQL (embedded-infra) and an instantaneous")
+                .append(" stub flag-service (kill committed and visible on OFREP at once), so the figures are the")
+                .append(" rollback-service's own share. ")
+                .append(alerts)
+                .append(" critical alerts for distinct flags (policy KILL) at ")
+                .append(rate)
+                .append(" alerts/s; the first ")
+                .append(warmup)
+                .append(" are JIT warm-up and not counted. Events received: ")
+                .append(r.events())
+                .append(", APPLIED: ")
+                .append(r.applied())
+                .append(", effective kills at the flag-service: ")
+                .append(kills)
+                .append(". Rate of handled alerts between the first and the last received: ")
+                .append(String.format(java.util.Locale.ROOT, "%.1f", r.appliedPerSecond()))
+                .append(" alerts/s (alerts are handled one at a time, in order).\n\n")
+                .append("| step (ms) | n | p50 | p90 | p99 | max |\n| --- | --- | --- | --- | --- | --- |\n");
+        row(md, "alert fired (produced) -> received by the guard", r.firedToReceived());
+        row(md, "alert received -> flag changed (flag-service commit)", r.receivedToChanged());
+        row(md, "flag changed -> seen DISABLED on OFREP (20 ms poll)", r.changedToVisible());
+        row(md, "alert received -> visible on OFREP", r.receivedToVisible());
+        row(md, "alert produced -> RollbackActionEvent consumed", r.sentToEvent());
+        return md.append('\n').toString();
+    }
+
+    private static void row(StringBuilder md, String name, List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        sorted.sort(Long::compare);
+        md.append("| ").append(name).append(" | ").append(sorted.size());
+        for (double q : new double[] {0.5, 0.9, 0.99}) {
+            md.append(" | ").append(sorted.isEmpty() ? "-" : Long.toString(percentile(sorted, q)));
+        }
+        md.append(" | ")
+                .append(sorted.isEmpty() ? "-" : Long.toString(sorted.get(sorted.size() - 1)))
+                .append(" |\n");
+    }
+
+    /** Nearest-rank percentile. */
+    private static long percentile(List<Long> sorted, double q) {
+        int rank = (int) Math.ceil(q * sorted.size());
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+    }
+
+    private static void awaitReady(int port, Process service) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (System.nanoTime() < deadline) {
+            if (!service.isAlive()) {
+                throw new IllegalStateException("rollback-service exited with " + service.exitValue());
+            }
+            try {
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("rollback-service not ready within 90 s");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
