@@ -18,6 +18,7 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.serde.AvroSerde;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -244,6 +245,36 @@ class ReliabilityTest {
                 .until(() -> !Alerts.eventsOf(rollbacks, id).isEmpty());
         awaitEverythingBeforeHandled();
         assertExactlyOneKill(flag, id);
+    }
+
+    @Test
+    void alertThatCannotBeRecordedGoesToTheDeadLetterTopicWithItsReason() {
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        // PostgreSQL text cannot hold NUL: the action cannot be stored, so the flag must not be changed either
+        AlertEvent alert =
+                Alerts.critical(flag).setRuleName("upload\u0000failures").build();
+        ConsumerTask<String, byte[]> deadLetters = Alerts.deadLetters();
+        try {
+            Alerts.send(alert);
+            awaitEverythingBeforeHandled();
+
+            await().atMost(TIMEOUT).until(() -> deadLetters.getRecords().stream()
+                    .anyMatch(r -> alert.getFingerprint().equals(r.key())));
+            ConsumerRecord<String, byte[]> dead = deadLetters.getRecords().stream()
+                    .filter(r -> alert.getFingerprint().equals(r.key()))
+                    .findFirst()
+                    .orElseThrow();
+            AlertEvent deadAlert =
+                    AvroSerde.of(AlertEvent.class).deserializer().deserialize("alerts.dlq", dead.value());
+            assertThat(deadAlert.getAlertId()).isEqualTo(alert.getAlertId());
+            assertThat(KafkaCompanion.getHeader(dead.headers(), "dead-letter-reason"))
+                    .isNotBlank();
+            assertThat(flagService.writes(flag)).isEmpty();
+            assertThat(flagService.isKilled(flag)).isFalse();
+        } finally {
+            deadLetters.close();
+        }
     }
 
     @Test
