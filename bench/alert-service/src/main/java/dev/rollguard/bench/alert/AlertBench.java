@@ -1,0 +1,408 @@
+package dev.rollguard.bench.alert;
+
+import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroSerde;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Benchmark of the packaged alert-service ({@code java -jar quarkus-run.jar}, production configuration from the
+ * environment) on a real Kafka broker and PostgreSQL (embedded-infra), with the default rule pack loaded.
+ *
+ * <ol>
+ *   <li>Throughput: a backlog of windows is written to {@code metrics.windows} before the service starts; the time
+ *       it takes to evaluate them all (read from its {@code rollguard.alert.windows} counter) gives windows/s.
+ *   <li>Latency: under a steady load of {@code bench.rate} windows/s, probe windows that each complete a condition
+ *       (a fresh table breaching a {@code for: 0} rule) are sent; the time from sending the probe to receiving its
+ *       FIRING AlertEvent from the {@code alerts} topic is the window-to-alert latency, Kafka hops included.
+ * </ol>
+ *
+ * Figures go to {@code bench/results/alert-service.md}.
+ */
+public final class AlertBench {
+
+    private static final String ADMIN_TOKEN = "bench-admin-" + UUID.randomUUID();
+    private static final String PROBE_RULE = "bench-probe";
+    private static final Pattern EVALUATED = Pattern.compile(
+            "^rollguard_alert_windows_total\\{[^}]*outcome=\"evaluated\"[^}]*} ([0-9.eE+]+)", Pattern.MULTILINE);
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private String baseUrl;
+
+    public static void main(String[] args) throws Exception {
+        new AlertBench().run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        Path root = Path.of(System.getProperty("rollguard.root", "../.."))
+                .toAbsolutePath()
+                .normalize();
+        int backlog = Integer.getInteger("bench.backlog", 400_000);
+        int rate = Integer.getInteger("bench.rate", 20_000);
+        int seconds = Integer.getInteger("bench.seconds", 30);
+        int probesPerSecond = Integer.getInteger("bench.probes", 10);
+
+        String bootstrap = SharedInfra.kafkaBootstrap();
+        String jdbc = SharedInfra.jdbcUrl("rollguard_alerts_bench_" + System.currentTimeMillis());
+        WindowGenerator generator = new WindowGenerator();
+
+        log("preloading %,d windows", backlog);
+        try (KafkaProducer<String, WindowMetricsEvent> producer = producer(bootstrap, 20)) {
+            int sent = 0;
+            while (sent < backlog) {
+                for (WindowMetricsEvent w : generator.nextMinute()) {
+                    producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, WindowGenerator.key(w), w));
+                    if (++sent == backlog) {
+                        break;
+                    }
+                }
+            }
+            producer.flush();
+        }
+
+        int port = Ports.free();
+        baseUrl = "http://127.0.0.1:" + port;
+        Path logFile = root.resolve("bench/alert-service/target/alert-service.log");
+        Files.createDirectories(logFile.getParent());
+        Process service = launch(root, bootstrap, jdbc, port, logFile);
+        try {
+            awaitReady(service, logFile);
+            log("service ready; draining the backlog");
+            long drainStart = 0;
+            double evaluated;
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while ((evaluated = evaluated()) < backlog && System.nanoTime() < deadline) {
+                if (drainStart == 0 && evaluated > 0) {
+                    drainStart = System.nanoTime();
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+            long drainEnd = System.nanoTime();
+            double drainSeconds = (drainEnd - drainStart) / 1e9;
+            double drainRate = evaluated / drainSeconds;
+            log("backlog: %,.0f windows in %.1f s = %,.0f windows/s", evaluated, drainSeconds, drainRate);
+
+            createProbeRule();
+            Result steady = steadyLoad(bootstrap, generator, rate, seconds, probesPerSecond);
+            write(root, backlog, evaluated, drainSeconds, drainRate, rate, seconds, probesPerSecond, steady);
+        } finally {
+            service.destroy();
+            service.waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    private record Result(
+            double sentRate, double evaluatedRate, List<Double> latenciesMs, int probes, int alertsSeen) {}
+
+    private Result steadyLoad(String bootstrap, WindowGenerator generator, int rate, int seconds, int probesPerSecond)
+            throws Exception {
+        Map<String, Long> probeSentAt = new ConcurrentHashMap<>();
+        List<Double> latencies = new CopyOnWriteArrayList<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        int[] alertsSeen = new int[1];
+
+        Thread receiver = new Thread(
+                () -> {
+                    try (KafkaConsumer<String, AlertEvent> consumer = new KafkaConsumer<>(
+                            Map.of(
+                                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    bootstrap,
+                                    ConsumerConfig.GROUP_ID_CONFIG,
+                                    "bench-" + UUID.randomUUID(),
+                                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                                    "false"),
+                            new StringDeserializer(),
+                            new AvroSerde.AvroDeserializer<>(AlertEvent.class))) {
+                        List<TopicPartition> partitions = consumer.partitionsFor(Topics.ALERTS).stream()
+                                .map(p -> new TopicPartition(Topics.ALERTS, p.partition()))
+                                .toList();
+                        consumer.assign(partitions);
+                        consumer.seekToEnd(partitions);
+                        partitions.forEach(consumer::position);
+                        while (running.get()) {
+                            for (var record : consumer.poll(Duration.ofMillis(50))) {
+                                long now = System.nanoTime();
+                                AlertEvent alert = record.value();
+                                alertsSeen[0]++;
+                                if (PROBE_RULE.equals(alert.getRuleId()) && alert.getStatus() == AlertStatus.FIRING) {
+                                    Long sent = probeSentAt.remove(alert.getScopeKey());
+                                    if (sent != null) {
+                                        latencies.add((now - sent) / 1e6);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+                "bench-alert-receiver");
+        receiver.start();
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2)); // the receiver's assignment settles
+
+        double before = evaluated();
+        long start = System.nanoTime();
+        long sentWindows = 0;
+        int probes = 0;
+        try (KafkaProducer<String, WindowMetricsEvent> load = producer(bootstrap, 5);
+                KafkaProducer<String, WindowMetricsEvent> probe = producer(bootstrap, 0)) {
+            List<WindowMetricsEvent> pending = new ArrayList<>();
+            long end = start + TimeUnit.SECONDS.toNanos(seconds);
+            long nextProbe = start;
+            long probeEvery = TimeUnit.SECONDS.toNanos(1) / probesPerSecond;
+            while (System.nanoTime() < end) {
+                long elapsed = System.nanoTime() - start;
+                long due = elapsed * rate / 1_000_000_000L;
+                while (sentWindows < due) {
+                    if (pending.isEmpty()) {
+                        pending.addAll(generator.nextMinute());
+                    }
+                    WindowMetricsEvent w = pending.remove(pending.size() - 1);
+                    load.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, WindowGenerator.key(w), w));
+                    sentWindows++;
+                }
+                if (System.nanoTime() >= nextProbe) {
+                    WindowMetricsEvent w = probeWindow(probes++);
+                    probeSentAt.put(w.getScopeKey(), System.nanoTime());
+                    probe.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, w.getScopeKey(), w));
+                    nextProbe += probeEvery;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+        }
+        double sentSeconds = (System.nanoTime() - start) / 1e9;
+        // Let the service catch up for a moment, then count what it evaluated in the load period plus that moment.
+        long catchUpDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (evaluated() - before < sentWindows + probes && System.nanoTime() < catchUpDeadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        double evaluatedSeconds = (System.nanoTime() - start) / 1e9;
+        double evaluatedCount = evaluated() - before;
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
+        running.set(false);
+        receiver.join();
+        return new Result(
+                sentWindows / sentSeconds, evaluatedCount / evaluatedSeconds, latencies, probes, alertsSeen[0]);
+    }
+
+    private static WindowMetricsEvent probeWindow(int i) {
+        Instant start = Instant.parse("2026-06-01T00:00:00Z").plusSeconds(60L * i);
+        return WindowMetricsEvent.newBuilder()
+                .setScopeType(ScopeType.TABLE)
+                .setScopeKey("table:probe" + i)
+                .setTable("probe" + i)
+                .setWindowKind(WindowKind.TUMBLING)
+                .setWindowStart(start)
+                .setWindowEnd(start.plusSeconds(60))
+                .setEmittedAt(Instant.now())
+                .setEventCount(100)
+                .setSuccessCount(100)
+                .setFailureCount(0)
+                .setDurationMaxMs(5_000.0)
+                .build();
+    }
+
+    private void createProbeRule() throws IOException, InterruptedException {
+        String body =
+                """
+                {"id": "%s", "name": "Benchmark probe", "metric": "durationMaxMs", "comparator": "GT",
+                 "critical": {"threshold": 1000}, "forSeconds": 0, "scope": {"types": ["TABLE"]}}"""
+                        .formatted(PROBE_RULE);
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/api/rules"))
+                        .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 201) {
+            throw new IllegalStateException("probe rule not created: " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    private double evaluated() throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create(baseUrl + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        Matcher matcher = EVALUATED.matcher(response.body());
+        return matcher.find() ? Double.parseDouble(matcher.group(1)) : 0;
+    }
+
+    private static KafkaProducer<String, WindowMetricsEvent> producer(String bootstrap, int lingerMs) {
+        return new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        lingerMs,
+                        ProducerConfig.BATCH_SIZE_CONFIG,
+                        256 * 1024,
+                        ProducerConfig.ACKS_CONFIG,
+                        "1"),
+                new StringSerializer(),
+                new AvroSerde.AvroSerializer<>(WindowMetricsEvent.class));
+    }
+
+    private Process launch(Path root, String bootstrap, String jdbc, int port, Path logFile) throws IOException {
+        Path jar = root.resolve("alert-service/target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: ./mvnw -pl alert-service package -DskipTests first");
+        }
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx512m",
+                        "-Dquarkus.http.port=" + port,
+                        "-jar",
+                        jar.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(logFile.toFile());
+        Map<String, String> env = builder.environment();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        env.put("ROLLGUARD_ADMIN_TOKEN", ADMIN_TOKEN);
+        env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
+        env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
+        env.put("QUARKUS_DATASOURCE_USERNAME", SharedInfra.dbUser());
+        env.put(
+                "QUARKUS_DATASOURCE_PASSWORD",
+                SharedInfra.dbPassword().isEmpty() ? "postgres" : SharedInfra.dbPassword());
+        env.put("MP_MESSAGING_INCOMING_WINDOWS_GROUP_ID", "alert-service-bench-" + UUID.randomUUID());
+        return builder.start();
+    }
+
+    private void awaitReady(Process service, Path logFile) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (System.nanoTime() < deadline) {
+            if (!service.isAlive()) {
+                throw new IllegalStateException("alert-service exited; see " + logFile);
+            }
+            try {
+                HttpResponse<String> response = http.send(
+                        HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
+                                .timeout(Duration.ofSeconds(2))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            // Readiness is polled, like Kubernetes does; there is no event to wait for.
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+        }
+        throw new IllegalStateException("alert-service not ready; see " + logFile);
+    }
+
+    private static void write(
+            Path root,
+            int backlog,
+            double evaluated,
+            double drainSeconds,
+            double drainRate,
+            int rate,
+            int seconds,
+            int probesPerSecond,
+            Result steady)
+            throws IOException {
+        List<Double> sorted = new ArrayList<>(steady.latenciesMs());
+        Collections.sort(sorted);
+        String md = String.format(
+                Locale.ROOT,
+                """
+                # alert-service benchmark
+
+                Measured %s with `./mvnw -f bench/alert-service/pom.xml compile exec:exec` on %d cores, Java %s.
+
+                The packaged alert-service (`java -jar quarkus-run.jar`, production configuration from the environment,
+                `-Xmx512m`) against a real Kafka broker (3 partitions of `metrics.windows`) and PostgreSQL from
+                embedded-infra, all on the same machine as the load generator. Rules: the default pack (10 rules,
+                one comparative) plus one probe rule. Window mix per event-time minute: global, 20 tables, 6
+                platforms, 50 flags x 2 cohorts; some tables degrade and some flags regress, so alerts fire and resolve.
+
+                ## Throughput (backlog drain)
+
+                | windows | seconds | windows/s |
+                | --- | --- | --- |
+                | %,.0f | %.1f | %,.0f |
+
+                ## Steady load with latency probes
+
+                Target %,d windows/s for %d s; sent %,.0f windows/s, evaluated %,.0f windows/s (including the catch-up
+                after the load stopped). %d probe windows (%d/s), each completing a `for: 0` condition; %d FIRING
+                probe alerts received; %d alert events seen on the topic in all.
+
+                | window sent -> AlertEvent received (ms) | n | p50 | p90 | p99 | max |
+                | --- | --- | --- | --- | --- | --- |
+                | probe latency | %d | %.1f | %.1f | %.1f | %.1f |
+                """,
+                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                evaluated,
+                drainSeconds,
+                drainRate,
+                rate,
+                seconds,
+                steady.sentRate(),
+                steady.evaluatedRate(),
+                steady.probes(),
+                probesPerSecond,
+                sorted.size(),
+                steady.alertsSeen(),
+                sorted.size(),
+                percentile(sorted, 0.50),
+                percentile(sorted, 0.90),
+                percentile(sorted, 0.99),
+                sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1));
+        Path results = root.resolve("bench/results/alert-service.md");
+        Files.createDirectories(results.getParent());
+        Files.writeString(results, md);
+        System.out.println(md);
+    }
+
+    private static double percentile(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(p * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf(Locale.ROOT, "[bench] " + format + "%n", args);
+    }
+}
