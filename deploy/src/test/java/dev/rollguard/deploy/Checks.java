@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -22,6 +23,10 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.strimzi.api.kafka.model.kafka.Kafka;
+import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
+import io.strimzi.api.kafka.model.topic.KafkaTopic;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
@@ -65,6 +70,19 @@ final class Checks {
             "postgresql.cnpg.io/v1 Cluster", "CloudNativePG",
             "postgresql.cnpg.io/v1 Database", "CloudNativePG");
 
+    /**
+     * Typed models of the custom resources that have one on Maven Central: the Prometheus Operator's (registered by
+     * fabric8's openshift-model-monitoring) and Strimzi's. CloudNativePG publishes none; its resources are checked
+     * by kind only.
+     */
+    static final KubernetesSerialization CUSTOM_MODELS = new KubernetesSerialization();
+
+    static {
+        CUSTOM_MODELS.registerKubernetesResource("kafka.strimzi.io/v1", "Kafka", Kafka.class);
+        CUSTOM_MODELS.registerKubernetesResource("kafka.strimzi.io/v1", "KafkaNodePool", KafkaNodePool.class);
+        CUSTOM_MODELS.registerKubernetesResource("kafka.strimzi.io/v1", "KafkaTopic", KafkaTopic.class);
+    }
+
     /** Names that hold secrets: such variables may only come from a Secret reference. */
     static final Pattern SECRET_NAME = Pattern.compile("(?i).*(TOKEN|PASSWORD|SECRET|CREDENTIAL|PRIVATE_KEY).*");
 
@@ -86,6 +104,20 @@ final class Checks {
                 String key = r.getApiVersion() + " " + r.getKind();
                 if (!CUSTOM_KINDS.containsKey(key)) {
                     violations.add(id + ": " + key + " is neither a Kubernetes kind nor a known custom resource");
+                } else {
+                    KubernetesResource typed;
+                    try {
+                        typed = CUSTOM_MODELS.unmarshal(Manifests.SERIALIZATION.asJson(r), KubernetesResource.class);
+                    } catch (RuntimeException e) {
+                        violations.add(
+                                id + ": does not fit the " + CUSTOM_KINDS.get(key) + " model: " + e.getMessage());
+                        continue;
+                    }
+                    if (!(typed instanceof GenericKubernetesResource)) {
+                        for (String path : unknownFields(typed)) {
+                            violations.add(id + ": unknown field " + path);
+                        }
+                    }
                 }
             } else if (!BUILT_IN_API_VERSIONS.contains(r.getApiVersion())) {
                 violations.add(id + ": apiVersion " + r.getApiVersion() + " is deprecated or removed");
@@ -119,7 +151,10 @@ final class Checks {
             }
             return;
         }
-        if (!node.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+        String type = node.getClass().getName();
+        if (!type.startsWith("io.fabric8.kubernetes.api.model")
+                && !type.startsWith("io.fabric8.openshift.api.model")
+                && !type.startsWith("io.strimzi.api")) {
             return;
         }
         for (Method getter : node.getClass().getMethods()) {

@@ -3,6 +3,7 @@ package dev.rollguard.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -14,6 +15,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +48,11 @@ class ChecksCanFailTest {
 
     static Manifests with(Manifests m, String yaml) {
         List<HasMetadata> resources = new ArrayList<>(m.resources());
-        resources.add(Manifests.SERIALIZATION.unmarshal(yaml, HasMetadata.class));
+        try {
+            resources.add(Manifests.parse((ObjectNode) Yaml.MAPPER.readTree(yaml)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return new Manifests(m.origin(), resources);
     }
 
@@ -90,7 +96,27 @@ class ChecksCanFailTest {
                 metadata: {name: typo}
                 datta: {A: b}
                 """);
+        m = with(
+                m,
+                """
+                apiVersion: kafka.strimzi.io/v1
+                kind: KafkaTopic
+                metadata: {name: typo-topic, labels: {strimzi.io/cluster: rollguard}}
+                spec: {topicName: typo, partitons: 3, replicas: 3}
+                """);
+        m = with(
+                m,
+                """
+                apiVersion: monitoring.coreos.com/v1
+                kind: ServiceMonitor
+                metadata: {name: typo-monitor}
+                spec:
+                  selector: {matchLabels: {app: x}}
+                  endpoints: [{paht: /q/metrics, port: http}]
+                """);
         assertThat(Checks.kindsAndApiVersions(m))
+                .anySatisfy(v -> assertThat(v).contains("KafkaTopic/typo-topic", "unknown field", "partitons"))
+                .anySatisfy(v -> assertThat(v).contains("ServiceMonitor/typo-monitor", "unknown field", "paht"))
                 .anySatisfy(v -> assertThat(v).contains("PodDisruptionBudget/old", "policy/v1beta1"))
                 .anySatisfy(v -> assertThat(v).contains("example.com/v1 Widget"))
                 .anySatisfy(v -> assertThat(v).contains("ConfigMap/typo", "unknown field", "datta"));

@@ -32,6 +32,11 @@ record Manifests(String origin, List<HasMetadata> resources) {
     }
 
     static HasMetadata parse(ObjectNode document) {
+        // Custom resources stay generic here (Checks.kindsAndApiVersions checks them against their typed models).
+        if (Checks.CUSTOM_KINDS.containsKey(document.path("apiVersion").asText() + " "
+                + document.path("kind").asText())) {
+            return SERIALIZATION.unmarshal(document.toString(), GenericKubernetesResource.class);
+        }
         KubernetesResource resource = SERIALIZATION.unmarshal(document.toString(), KubernetesResource.class);
         if (!(resource instanceof HasMetadata hasMetadata)) {
             throw new IllegalArgumentException("not a Kubernetes object: " + document.path("kind"));
