@@ -86,7 +86,7 @@ public final class RollbackBench {
                 Result result = run(bootstrap, alerts, warmup, rate);
                 String report = report(result, alerts, warmup, rate, flags.kills());
                 System.out.println(report);
-                Path out = root.resolve("bench/results/rollback-service.md");
+                Path out = root.resolve(System.getProperty("bench.output", "bench/results/rollback-service.md"));
                 Files.createDirectories(out.getParent());
                 Files.writeString(out, report);
             } finally {
