@@ -1,0 +1,42 @@
+package dev.rollguard.console.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A service's answer as the console shows it: the status, the JSON body (missing when there was none or it was not
+ * JSON), the raw text, and the ETag.
+ */
+public record ApiResult(int status, JsonNode body, String text, String etag) {
+
+    public static ApiResult unavailable(String service, String why) {
+        return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null);
+    }
+
+    public boolean ok() {
+        return status >= 200 && status < 300;
+    }
+
+    /** The documented error's human message, or the status when the body is not a Rollguard error. */
+    public String message() {
+        if (body.hasNonNull("message")) {
+            return body.get("message").asText();
+        }
+        return text == null || text.isBlank() ? "HTTP " + status : text;
+    }
+
+    public String code() {
+        return body.path("code").asText("HTTP_" + status);
+    }
+
+    /** The field violations of a 400 VALIDATION_FAILED answer, field path to message (first one per field). */
+    public Map<String, String> violations() {
+        Map<String, String> result = new LinkedHashMap<>();
+        body.path("violations")
+                .forEach(v -> result.putIfAbsent(
+                        v.path("field").asText("body"), v.path("message").asText()));
+        return result;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.rollguard.console.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Settings of the web console. */
+@ConfigMapping(prefix = "console")
+public interface ConsoleConfig {
+
+    /** Where the four services answer. */
+    Services services();
+
+    /** Kafka brokers the live views read from (KAFKA_BOOTSTRAP_SERVERS). */
+    @WithDefault("127.0.0.1:19092")
+    String kafkaBootstrapServers();
+
+    /** Operator sessions. */
+    Session session();
+
+    /** The in-memory recent history behind the live charts. */
+    History history();
+
+    interface Services {
+        /** Base URL of the flag-service. */
+        @WithDefault("http://127.0.0.1:8081")
+        String flagService();
+
+        /** Base URL of metrics-ingest. */
+        @WithDefault("http://127.0.0.1:8082")
+        String metricsIngest();
+
+        /** Base URL of the alert-service. */
+        @WithDefault("http://127.0.0.1:8083")
+        String alertService();
+
+        /** Base URL of the rollback-service. */
+        @WithDefault("http://127.0.0.1:8084")
+        String rollbackService();
+
+        /** How long a call to a service may take before the page shows it as unavailable. */
+        @WithDefault("10s")
+        Duration timeout();
+    }
+
+    interface Session {
+        /** A session unused this long is forgotten and the operator signs in again. */
+        @WithDefault("8h")
+        Duration idleTimeout();
+
+        /** Mark the session cookie Secure (set it when the console is served over HTTPS). */
+        @WithDefault("false")
+        boolean secureCookie();
+    }
+
+    interface History {
+        /** Windows kept per flag and cohort; the oldest are dropped first. */
+        @WithDefault("360")
+        int windowsPerCohort();
+
+        /** Alerts and automatic actions kept per flag and in the global recent list. */
+        @WithDefault("200")
+        int events();
+
+        /** On start, read the topics back this far so the charts are not empty after a restart. */
+        @WithDefault("30m")
+        Duration replay();
+    }
+}

@@ -1,0 +1,255 @@
+package dev.rollguard.console.rest;
+
+import static dev.rollguard.console.client.ServiceClient.enc;
+import static dev.rollguard.console.rest.FlagPagesResource.failure;
+import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
+import static dev.rollguard.console.rest.FlagPagesResource.html;
+import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.console.client.ApiResult;
+import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Service;
+import dev.rollguard.console.session.CurrentSession;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.session.SessionStore;
+import dev.rollguard.console.view.FlagView;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+import org.jboss.resteasy.reactive.RestForm;
+
+/**
+ * The one-call operations: kill and un-kill, stage advance / revert / set, and the global kill switch. Each is a
+ * page first, saying exactly what will happen and asking why; the confirmed form then calls the flag-service.
+ */
+@Path("/")
+@Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
+public class ActionResource {
+
+    private final ServiceClient services;
+    private final CurrentSession current;
+    private final ObjectMapper json;
+
+    public ActionResource(ServiceClient services, CurrentSession current, ObjectMapper json) {
+        this.services = services;
+        this.current = current;
+        this.json = json;
+    }
+
+    @GET
+    @Path("flags/{key}/{action:kill|unkill|advance|revert|set}")
+    public Response confirm(
+            @PathParam("key") String key, @PathParam("action") String action, @QueryParam("stage") Integer stage) {
+        OperatorSession s = current.get();
+        if (!s.canWrite()) {
+            return forbidden(s);
+        }
+        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        if (!flag.ok()) {
+            return failure(s, flag, "Flag " + key);
+        }
+        Confirmation c = describe(FlagView.of(flag.body()), action, stage);
+        return html(200, Pages.confirm(s, c, "", null).render());
+    }
+
+    @POST
+    @Path("flags/{key}/{action:kill|unkill|advance|revert|set}")
+    public Response perform(
+            @PathParam("key") String key,
+            @PathParam("action") String action,
+            @RestForm Integer stage,
+            @RestForm String reason,
+            @RestForm("_csrf") String csrf) {
+        OperatorSession s = current.get();
+        if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
+            return forbidden(s);
+        }
+        ObjectNode body = json.createObjectNode();
+        body.put("reason", reason == null ? "" : reason.strip());
+        String path = "/api/flags/" + enc(key) + "/";
+        if (action.equals("kill") || action.equals("unkill")) {
+            path += action;
+        } else {
+            path += "stage";
+            body.put("action", action);
+            if (stage != null) {
+                body.put("stage", stage);
+            }
+        }
+        ApiResult result = services.write(Service.FLAG, "POST", path, s.token(), body, Map.of());
+        if (result.ok()) {
+            return seeOther("/flags/" + enc(key) + "?notice=" + action);
+        }
+        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        if (!flag.ok()) {
+            return failure(s, flag, "Flag " + key);
+        }
+        Confirmation c = describe(FlagView.of(flag.body()), action, stage);
+        return html(
+                result.status() >= 500 ? 502 : 400,
+                Pages.confirm(s, c, reason == null ? "" : reason, refusal(result))
+                        .render());
+    }
+
+    @GET
+    @Path("kill-switch")
+    public Response confirmGlobal(@QueryParam("on") boolean on) {
+        OperatorSession s = current.get();
+        if (!s.canWrite()) {
+            return forbidden(s);
+        }
+        return html(200, Pages.confirm(s, describeGlobal(on), "", null).render());
+    }
+
+    @POST
+    @Path("kill-switch")
+    public Response global(@RestForm boolean on, @RestForm String reason, @RestForm("_csrf") String csrf) {
+        OperatorSession s = current.get();
+        if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
+            return forbidden(s);
+        }
+        String why = reason == null ? "" : reason.strip();
+        ApiResult result = on
+                ? services.write(
+                        Service.FLAG,
+                        "POST",
+                        "/api/kill-switch",
+                        s.token(),
+                        json.createObjectNode().put("reason", why),
+                        Map.of())
+                : services.write(
+                        Service.FLAG, "DELETE", "/api/kill-switch?reason=" + enc(why), s.token(), null, Map.of());
+        if (result.ok()) {
+            return seeOther("/flags");
+        }
+        return html(
+                result.status() >= 500 ? 502 : 400,
+                Pages.confirm(s, describeGlobal(on), why, refusal(result)).render());
+    }
+
+    private static String refusal(ApiResult result) {
+        StringBuilder message = new StringBuilder("The flag-service refused: ").append(result.message());
+        result.violations().forEach((field, why) -> message.append(" (")
+                .append(field)
+                .append(' ')
+                .append(why)
+                .append(')'));
+        return message.toString();
+    }
+
+    static Confirmation describe(FlagView flag, String action, Integer stage) {
+        String key = flag.key();
+        String base = "/flags/" + enc(key) + "/" + action;
+        return switch (action) {
+            case "kill" ->
+                new Confirmation(
+                        "Kill " + key,
+                        "Every client gets the off value of " + key
+                                + " at once, whatever its rollout and stage. It stays"
+                                + " killed until someone un-kills it.",
+                        base,
+                        key,
+                        null,
+                        true,
+                        true,
+                        null);
+            case "unkill" ->
+                new Confirmation(
+                        "Un-kill " + key,
+                        "Clients get " + key + " as its rollout says again: " + flag.rolloutPercentage()
+                                + " % of users,"
+                                + " stage " + flag.stageLabel()
+                                + (flag.enabled() ? "" : " (the flag itself is disabled)")
+                                + ".",
+                        base,
+                        key,
+                        null,
+                        false,
+                        true,
+                        null);
+            case "advance" -> {
+                FlagView.Stage next = flag.nextStage();
+                yield new Confirmation(
+                        "Advance " + key,
+                        next == null
+                                ? key + " is at the last stage of its plan; there is no stage to advance to."
+                                : "Move " + key + " from " + flag.stageLabel() + " (" + flag.rolloutPercentage()
+                                        + " %) to stage " + (next.index() + 1) + " " + next.name() + ": "
+                                        + next.percentage() + " % of users get the change.",
+                        base,
+                        key,
+                        null,
+                        false,
+                        true,
+                        null);
+            }
+            case "revert" -> {
+                FlagView.Stage previous = flag.previousStage();
+                yield new Confirmation(
+                        "Revert " + key,
+                        previous == null
+                                ? key + " is not past its first stage; there is no stage to go back to."
+                                : "Move " + key + " back from " + flag.stageLabel() + " (" + flag.rolloutPercentage()
+                                        + " %) to stage " + (previous.index() + 1) + " " + previous.name() + ": "
+                                        + previous.percentage() + " % of users keep the change.",
+                        base,
+                        key,
+                        null,
+                        true,
+                        true,
+                        null);
+            }
+            default -> {
+                FlagView.Stage target =
+                        stage == null || stage < 0 || stage >= flag.stages().size()
+                                ? null
+                                : flag.stages().get(stage);
+                yield new Confirmation(
+                        "Set the stage of " + key,
+                        target == null
+                                ? "Choose a stage of the plan first."
+                                : "Move " + key + " from " + flag.stageLabel() + " (" + flag.rolloutPercentage()
+                                        + " %) to stage " + (target.index() + 1) + " " + target.name() + ": "
+                                        + target.percentage() + " % of users get the change.",
+                        base,
+                        key,
+                        stage,
+                        false,
+                        true,
+                        null);
+            }
+        };
+    }
+
+    private static Confirmation describeGlobal(boolean on) {
+        return on
+                ? new Confirmation(
+                        "Turn the global kill switch ON",
+                        "Every flag in this environment serves its off value to every client until the switch is"
+                                + " turned off again. Use it when you cannot tell which flag is at fault.",
+                        "/kill-switch",
+                        null,
+                        null,
+                        true,
+                        true,
+                        true)
+                : new Confirmation(
+                        "Turn the global kill switch OFF",
+                        "Flags serve their own state again: killed flags stay killed, the others return to their"
+                                + " rollouts.",
+                        "/kill-switch",
+                        null,
+                        null,
+                        false,
+                        true,
+                        false);
+    }
+}

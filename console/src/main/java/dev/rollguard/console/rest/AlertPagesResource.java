@@ -1,0 +1,113 @@
+package dev.rollguard.console.rest;
+
+import static dev.rollguard.console.client.ServiceClient.enc;
+import static dev.rollguard.console.rest.FlagPagesResource.html;
+
+import dev.rollguard.console.client.ApiResult;
+import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Service;
+import dev.rollguard.console.live.LiveHistory;
+import dev.rollguard.console.session.CurrentSession;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.view.AlertRow;
+import dev.rollguard.console.view.RollbackRow;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Alerts (active and recent), the guard's actions with their evidence, and the health report. */
+@Path("/")
+@Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
+public class AlertPagesResource {
+
+    private final ServiceClient services;
+    private final CurrentSession current;
+    private final LiveHistory history;
+
+    public AlertPagesResource(ServiceClient services, CurrentSession current, LiveHistory history) {
+        this.services = services;
+        this.current = current;
+        this.history = history;
+    }
+
+    @GET
+    @Path("alerts")
+    public Response alerts() {
+        OperatorSession s = current.get();
+        ApiResult active = services.get(Service.ALERT, "/api/alerts?view=active&limit=200", s.token());
+        ApiResult recent = services.get(Service.ALERT, "/api/alerts?view=history&limit=100", s.token());
+        List<AlertRow> activeRows = new ArrayList<>();
+        active.body().forEach(a -> activeRows.add(AlertRow.of(a)));
+        List<AlertRow> recentRows = new ArrayList<>();
+        recent.body().forEach(a -> recentRows.add(AlertRow.of(a)));
+        Set<String> seen = new HashSet<>();
+        recentRows.forEach(a -> seen.add(a.alertId() + a.status()));
+        // Transitions read from the alerts topic that the alert-service's history does not hold (yet).
+        history.recentAlerts().stream()
+                .filter(a -> seen.add(a.alertId() + a.status()))
+                .forEach(recentRows::add);
+        recentRows.sort(Comparator.comparing(AlertRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
+        String error = active.ok() && recent.ok() ? null : "The alert-service could not be read: " + active.message();
+        return html(200, Pages.alerts(s, activeRows, recentRows, error).render());
+    }
+
+    @GET
+    @Path("rollbacks")
+    public Response rollbacks(@QueryParam("flag") String flag) {
+        OperatorSession s = current.get();
+        String query =
+                "/api/rollbacks?limit=100" + (flag == null || flag.isBlank() ? "" : "&flag=" + enc(flag.strip()));
+        ApiResult result = services.get(Service.ROLLBACK, query, s.token());
+        List<RollbackRow> rows = new ArrayList<>();
+        result.body().forEach(r -> rows.add(RollbackRow.of(r)));
+        String error = result.ok() ? null : "The rollback-service could not be read: " + result.message();
+        return html(
+                200, Pages.rollbacks(s, rows, flag == null ? "" : flag, error).render());
+    }
+
+    @GET
+    @Path("rollbacks/evidence")
+    public Response rollback(@QueryParam("id") String id) {
+        OperatorSession s = current.get();
+        if (id == null || id.isBlank()) {
+            return FlagPagesResource.seeOther("/rollbacks");
+        }
+        ApiResult result = services.get(Service.ROLLBACK, "/api/rollbacks/" + enc(id), s.token());
+        if (!result.ok()) {
+            return FlagPagesResource.failure(s, result, "Rollback " + id);
+        }
+        return html(200, Pages.rollback(s, RollbackRow.of(result.body()), null).render());
+    }
+
+    @GET
+    @Path("health-report")
+    public Response healthReport(@QueryParam("flag") String flag, @QueryParam("cohort") String cohort) {
+        OperatorSession s = current.get();
+        StringBuilder query = new StringBuilder("/api/health-report?");
+        if (flag != null && !flag.isBlank()) {
+            query.append("flag=").append(enc(flag.strip()));
+            if (cohort != null && !cohort.isBlank()) {
+                query.append("&cohort=").append(enc(cohort));
+            }
+        }
+        ApiResult result = services.getText(Service.INGEST, query.toString(), s.token());
+        String error = result.ok() ? null : "metrics-ingest could not build the report: " + result.message();
+        return html(
+                200,
+                Pages.healthReport(
+                                s,
+                                flag == null ? "" : flag,
+                                cohort == null ? "" : cohort,
+                                result.ok() ? result.text() : null,
+                                error)
+                        .render());
+    }
+}

@@ -1,0 +1,313 @@
+package dev.rollguard.console.rest;
+
+import static dev.rollguard.console.client.ServiceClient.enc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.console.client.ApiResult;
+import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Service;
+import dev.rollguard.console.live.LiveHistory;
+import dev.rollguard.console.session.CurrentSession;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.session.SessionStore;
+import dev.rollguard.console.view.AlertRow;
+import dev.rollguard.console.view.AuditEntry;
+import dev.rollguard.console.view.FlagView;
+import dev.rollguard.console.view.Marker;
+import dev.rollguard.console.view.RollbackRow;
+import dev.rollguard.console.view.WindowPoint;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The flags: list and search, create and edit, one flag's page with its live charts, audit and evidence. */
+@Path("/")
+@Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
+public class FlagPagesResource {
+
+    private static final Map<String, String> NOTICES = Map.of(
+            "created", "Flag created.",
+            "saved", "Flag saved.",
+            "kill", "Flag killed: every client gets its off value.",
+            "unkill", "Flag un-killed: it serves its rollout again.",
+            "advance", "Moved to the next stage.",
+            "revert", "Moved back one stage.",
+            "set", "Stage set.");
+
+    private final ServiceClient services;
+    private final CurrentSession current;
+    private final LiveHistory history;
+    private final ObjectMapper json;
+
+    public FlagPagesResource(ServiceClient services, CurrentSession current, LiveHistory history, ObjectMapper json) {
+        this.services = services;
+        this.current = current;
+        this.history = history;
+        this.json = json;
+    }
+
+    @GET
+    public Response home() {
+        return Response.seeOther(URI.create("/flags")).build();
+    }
+
+    @GET
+    @Path("flags")
+    public Response list(@QueryParam("q") String q) {
+        OperatorSession s = current.get();
+        ApiResult flags = services.get(Service.FLAG, "/api/flags", s.token());
+        ApiResult global = services.get(Service.FLAG, "/api/kill-switch", s.token());
+        List<FlagView> views = new ArrayList<>();
+        if (flags.ok()) {
+            flags.body().forEach(f -> views.add(FlagView.of(f)));
+        }
+        List<FlagView> shown = views.stream()
+                .filter(f -> f.matches(q))
+                .sorted(Comparator.comparing(FlagView::key))
+                .toList();
+        Pages.GlobalSwitch globalSwitch = global.ok()
+                ? new Pages.GlobalSwitch(
+                        global.body().path("killed").asBoolean(),
+                        global.body().path("reason").asText(null),
+                        global.body().path("updatedBy").asText(null))
+                : null;
+        String error = flags.ok() ? null : "Flags could not be read: " + flags.message();
+        return html(
+                flags.ok() ? 200 : 502,
+                Pages.flags(s, shown, q == null ? "" : q, globalSwitch, error).render());
+    }
+
+    @GET
+    @Path("flags/new")
+    public Response newFlag() {
+        OperatorSession s = current.get();
+        if (!s.canWrite()) {
+            return forbidden(s);
+        }
+        return html(200, Pages.flagForm(s, FlagForm.empty(), true, null).render());
+    }
+
+    @POST
+    @Path("flags")
+    public Response create(MultivaluedMap<String, String> params) {
+        OperatorSession s = current.get();
+        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
+            return forbidden(s);
+        }
+        FlagForm form = FlagForm.of(params);
+        ObjectNode body = form.toRequest(json, true);
+        if (body == null) {
+            return html(
+                    400,
+                    Pages.flagForm(s, form, true, "Some fields need a fix.").render());
+        }
+        ApiResult result = services.write(Service.FLAG, "POST", "/api/flags", s.token(), body, Map.of());
+        if (result.ok()) {
+            return seeOther("/flags/" + enc(form.key()) + "?notice=created");
+        }
+        String error = formError(form, result);
+        return html(
+                result.status() == 503 ? 503 : 400,
+                Pages.flagForm(s, form, true, error).render());
+    }
+
+    @GET
+    @Path("flags/{key}/edit")
+    public Response edit(@PathParam("key") String key) {
+        OperatorSession s = current.get();
+        if (!s.canWrite()) {
+            return forbidden(s);
+        }
+        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        if (!flag.ok()) {
+            return failure(s, flag, "Flag " + key);
+        }
+        return html(
+                200,
+                Pages.flagForm(s, FlagForm.of(FlagView.of(flag.body())), false, null)
+                        .render());
+    }
+
+    @POST
+    @Path("flags/{key}/edit")
+    public Response save(@PathParam("key") String key, MultivaluedMap<String, String> params) {
+        OperatorSession s = current.get();
+        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
+            return forbidden(s);
+        }
+        params.putSingle("key", key);
+        FlagForm form = FlagForm.of(params);
+        ObjectNode body = form.toRequest(json, false);
+        if (body == null) {
+            return html(
+                    400,
+                    Pages.flagForm(s, form, false, "Some fields need a fix.").render());
+        }
+        ApiResult result = services.write(
+                Service.FLAG,
+                "PATCH",
+                "/api/flags/" + enc(key),
+                s.token(),
+                body,
+                Map.of("If-Match", "\"" + form.version() + "\""));
+        if (result.ok()) {
+            return seeOther("/flags/" + enc(key) + "?notice=saved");
+        }
+        String error = result.status() == 412
+                ? "Someone changed this flag while you were editing it. Open it again to see their change,"
+                        + " then make yours."
+                : formError(form, result);
+        return html(
+                result.status() == 503 ? 503 : 400,
+                Pages.flagForm(s, form, false, error).render());
+    }
+
+    @GET
+    @Path("flags/{key}")
+    public Response flag(@PathParam("key") String key, @QueryParam("notice") String notice) {
+        OperatorSession s = current.get();
+        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        if (!flag.ok()) {
+            return failure(s, flag, "Flag " + key);
+        }
+        List<String> problems = new ArrayList<>();
+        List<AuditEntry> audit = audit(s, key, problems);
+        List<AlertRow> alerts = alerts(s, key, problems);
+        List<RollbackRow> rollbacks = rollbacks(s, key, problems);
+        String error = problems.isEmpty() ? null : String.join(" ", problems);
+        return html(
+                200,
+                Pages.flag(s, FlagView.of(flag.body()), audit, alerts, rollbacks, NOTICES.get(notice), error)
+                        .render());
+    }
+
+    /** The live charts' starting point: the windows held in memory and what happened on the same time axis. */
+    @GET
+    @Path("flags/{key}/series.json")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> series(@PathParam("key") String key) {
+        OperatorSession s = current.get();
+        List<String> problems = new ArrayList<>();
+        Map<String, Marker> markers = new LinkedHashMap<>();
+        alerts(s, key, problems).forEach(a -> Marker.of(a).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        rollbacks(s, key, problems).forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        if (s.canWrite()) {
+            audit(s, key, problems).forEach(e -> Marker.of(e).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        }
+        List<WindowPoint> windows = history.windows(key);
+        return Map.of("windows", windows, "markers", markers.values(), "problems", problems);
+    }
+
+    private List<AuditEntry> audit(OperatorSession s, String key, List<String> problems) {
+        if (!s.canWrite()) {
+            return List.of();
+        }
+        ApiResult result = services.get(Service.FLAG, "/api/audit?limit=50&flag=" + enc(key), s.token());
+        if (!result.ok()) {
+            problems.add("Audit log unavailable: " + result.message() + ".");
+            return List.of();
+        }
+        List<AuditEntry> entries = new ArrayList<>();
+        result.body().forEach(e -> entries.add(AuditEntry.of(e)));
+        return entries;
+    }
+
+    private List<AlertRow> alerts(OperatorSession s, String key, List<String> problems) {
+        ApiResult result =
+                services.get(Service.ALERT, "/api/alerts?view=history&limit=50&flagKey=" + enc(key), s.token());
+        List<AlertRow> rows = new ArrayList<>();
+        if (result.ok()) {
+            result.body().forEach(a -> rows.add(AlertRow.of(a)));
+        } else {
+            problems.add("Alert history unavailable: " + result.message() + ".");
+        }
+        Set<String> seen = new java.util.HashSet<>();
+        rows.forEach(a -> seen.add(a.alertId() + a.status()));
+        // Alerts read from the topic that the alert-service has not (or not yet) served.
+        history.alerts(key).stream()
+                .filter(a -> seen.add(a.alertId() + a.status()))
+                .forEach(rows::add);
+        rows.sort(Comparator.comparing(AlertRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
+        return rows;
+    }
+
+    private List<RollbackRow> rollbacks(OperatorSession s, String key, List<String> problems) {
+        ApiResult result = services.get(Service.ROLLBACK, "/api/rollbacks?limit=50&flag=" + enc(key), s.token());
+        List<RollbackRow> rows = new ArrayList<>();
+        if (result.ok()) {
+            result.body().forEach(r -> rows.add(RollbackRow.of(r)));
+        } else {
+            problems.add("Rollback history unavailable: " + result.message() + ".");
+        }
+        Set<String> seen = new java.util.HashSet<>();
+        rows.forEach(r -> seen.add(r.id()));
+        history.rollbacks(key).stream().filter(r -> seen.add(r.id())).forEach(rows::add);
+        rows.sort(Comparator.comparing(RollbackRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
+        return rows;
+    }
+
+    private static String formError(FlagForm form, ApiResult result) {
+        if (result.status() == 400 && !result.violations().isEmpty()) {
+            String unplaced = form.addViolations(result.violations());
+            return unplaced.isEmpty() ? "The flag-service refused some fields." : unplaced;
+        }
+        if (result.code().equals("FLAG_EXISTS")) {
+            form.errors().put("key", "a flag with this key exists already");
+            return "The flag-service refused the flag.";
+        }
+        return result.message();
+    }
+
+    static Response html(int status, String page) {
+        return Response.status(status)
+                .type(MediaType.TEXT_HTML + ";charset=UTF-8")
+                .entity(page)
+                .build();
+    }
+
+    static Response seeOther(String path) {
+        return Response.seeOther(URI.create(path)).build();
+    }
+
+    static Response forbidden(OperatorSession s) {
+        return html(
+                403,
+                Pages.error(
+                                s,
+                                "Not allowed",
+                                "This session may not change anything (read-only token, or the form"
+                                        + " was not sent from this console's own page).")
+                        .render());
+    }
+
+    static Response failure(OperatorSession s, ApiResult result, String what) {
+        String message =
+                switch (result.status()) {
+                    case 404 -> what + " does not exist.";
+                    case 401, 403 -> "Your token may not see " + what.toLowerCase(java.util.Locale.ROOT) + ".";
+                    default -> what + " could not be read: " + result.message();
+                };
+        return html(
+                result.status() == 404 ? 404 : 502,
+                Pages.error(s, what, message).render());
+    }
+
+    static JsonNode bodyOf(ApiResult result) {
+        return result.body();
+    }
+}

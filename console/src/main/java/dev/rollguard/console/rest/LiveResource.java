@@ -1,0 +1,90 @@
+package dev.rollguard.console.rest;
+
+import dev.rollguard.console.live.LiveEvent;
+import dev.rollguard.console.live.LiveHistory;
+import dev.rollguard.console.view.AlertRow;
+import dev.rollguard.console.view.Marker;
+import dev.rollguard.console.view.RollbackRow;
+import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.sse.OutboundSseEvent;
+import jakarta.ws.rs.sse.Sse;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Server-Sent Events for open pages: rendered table rows for the alert and rollback lists (swapped in by htmx), and
+ * JSON for a flag's live charts. A comment every 15 s keeps idle connections open through proxies.
+ */
+@Path("/live")
+public class LiveResource {
+
+    private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+
+    private final LiveHistory history;
+
+    public LiveResource(LiveHistory history) {
+        this.history = history;
+    }
+
+    /** {@code alert} and {@code rollback} events whose data is the table row to insert. */
+    @GET
+    @Path("events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public Multi<OutboundSseEvent> events(@Context Sse sse) {
+        Multi<OutboundSseEvent> rows = history.stream()
+                .filter(e -> !e.kind().equals("window"))
+                .map(e -> sse.newEventBuilder()
+                        .name(e.kind())
+                        .mediaType(MediaType.TEXT_HTML_TYPE)
+                        .data(oneLine(
+                                e.payload() instanceof AlertRow a
+                                        ? Pages.alertRow(a).render()
+                                        : Pages.rollbackRow((RollbackRow) e.payload())
+                                                .render()))
+                        .build());
+        return withHeartbeat(rows, sse);
+    }
+
+    /** {@code window} (a window point), {@code marker} (an alert or automatic action) for one flag, as JSON. */
+    @GET
+    @Path("flags/{key}")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    public Multi<OutboundSseEvent> flag(@PathParam("key") String key, @Context Sse sse) {
+        Multi<OutboundSseEvent> events = history.stream()
+                .filter(e -> key.equals(e.flagKey()))
+                .map(e -> sse.newEventBuilder()
+                        .name(e.kind().equals("window") ? "window" : "marker")
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(payload(e))
+                        .build());
+        return withHeartbeat(events, sse);
+    }
+
+    private static Object payload(LiveEvent e) {
+        if (e.payload() instanceof AlertRow a) {
+            return Marker.of(a).map(Object.class::cast).orElse(Map.of());
+        }
+        if (e.payload() instanceof RollbackRow r) {
+            return Marker.of(r).map(Object.class::cast).orElse(Map.of());
+        }
+        return e.payload();
+    }
+
+    private static Multi<OutboundSseEvent> withHeartbeat(Multi<OutboundSseEvent> events, Sse sse) {
+        Multi<OutboundSseEvent> heartbeat = Multi.createFrom()
+                .ticks()
+                .every(HEARTBEAT)
+                .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
+        return Multi.createBy().merging().streams(events, heartbeat);
+    }
+
+    private static String oneLine(String html) {
+        return html.replace('\n', ' ').replace('\r', ' ');
+    }
+}

@@ -1,0 +1,97 @@
+package dev.rollguard.console.rest;
+
+import dev.rollguard.console.client.ApiResult;
+import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Service;
+import dev.rollguard.console.config.ConsoleConfig;
+import dev.rollguard.console.session.CurrentSession;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.session.SessionStore;
+import io.quarkus.logging.Log;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.NewCookie;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import org.jboss.resteasy.reactive.RestForm;
+
+/**
+ * Signing in with a token: the flag-service says whether it knows the token and what it may do; the console keeps it
+ * on the server and gives the browser an HTTP-only, SameSite=Strict session cookie.
+ */
+@Path("/")
+@Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
+public class LoginResource {
+
+    private final ServiceClient services;
+    private final SessionStore sessions;
+    private final CurrentSession current;
+    private final ConsoleConfig config;
+
+    public LoginResource(ServiceClient services, SessionStore sessions, CurrentSession current, ConsoleConfig config) {
+        this.services = services;
+        this.sessions = sessions;
+        this.current = current;
+        this.config = config;
+    }
+
+    @GET
+    @Path("login")
+    public String form() {
+        return Pages.login(null).render();
+    }
+
+    @POST
+    @Path("login")
+    public Response signIn(@RestForm String token) {
+        if (token == null || token.isBlank()) {
+            return Response.status(400)
+                    .entity(Pages.login("Enter a token.").render())
+                    .build();
+        }
+        String secret = token.strip();
+        ApiResult read = services.get(Service.FLAG, "/api/flags", secret);
+        if (!read.ok()) {
+            String error =
+                    switch (read.status()) {
+                        case 401 -> "The flag-service does not know this token.";
+                        case 403 -> "This token may not read flags (client tokens only evaluate them).";
+                        default -> "The flag-service could not check the token: " + read.message();
+                    };
+            return Response.status(read.status() == 503 ? 503 : 401)
+                    .entity(Pages.login(error).render())
+                    .build();
+        }
+        // Only admin tokens may read the audit log: that is how the console learns it may offer writes.
+        boolean admin = services.get(Service.FLAG, "/api/audit?limit=1", secret).ok();
+        OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin);
+        Log.infof("operator signed in with a %s token", session.tokenKind());
+        return Response.seeOther(URI.create("/flags"))
+                .cookie(cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))
+                .build();
+    }
+
+    @POST
+    @Path("logout")
+    public Response signOut(@RestForm("_csrf") String csrf) {
+        OperatorSession session = current.get();
+        if (session != null && SessionStore.csrfMatches(session, csrf)) {
+            sessions.close(session.id());
+        }
+        return Response.seeOther(URI.create("/login")).cookie(cookie("", 0)).build();
+    }
+
+    private NewCookie cookie(String value, int maxAge) {
+        return new NewCookie.Builder(SessionStore.COOKIE)
+                .value(value)
+                .path("/")
+                .httpOnly(true)
+                .secure(config.session().secureCookie())
+                .sameSite(NewCookie.SameSite.STRICT)
+                .maxAge(maxAge)
+                .build();
+    }
+}

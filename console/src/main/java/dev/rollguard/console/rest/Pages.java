@@ -1,0 +1,55 @@
+package dev.rollguard.console.rest;
+
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.view.AlertRow;
+import dev.rollguard.console.view.AuditEntry;
+import dev.rollguard.console.view.FlagView;
+import dev.rollguard.console.view.RollbackRow;
+import io.quarkus.qute.CheckedTemplate;
+import io.quarkus.qute.TemplateInstance;
+import java.util.List;
+
+/** The pages, type-checked against their templates in {@code templates/pages} at build time. */
+@CheckedTemplate(basePath = "pages")
+public final class Pages {
+
+    private Pages() {}
+
+    /** The state of the environment-wide kill switch, as the flags page shows it. */
+    public record GlobalSwitch(boolean killed, String reason, String updatedBy) {}
+
+    public static native TemplateInstance login(String error);
+
+    public static native TemplateInstance flags(
+            OperatorSession s, List<FlagView> flags, String q, GlobalSwitch global, String error);
+
+    public static native TemplateInstance flagForm(OperatorSession s, FlagForm form, boolean creating, String error);
+
+    public static native TemplateInstance confirm(OperatorSession s, Confirmation c, String reason, String error);
+
+    public static native TemplateInstance flag(
+            OperatorSession s,
+            FlagView flag,
+            List<AuditEntry> audit,
+            List<AlertRow> alerts,
+            List<RollbackRow> rollbacks,
+            String notice,
+            String error);
+
+    public static native TemplateInstance alerts(
+            OperatorSession s, List<AlertRow> active, List<AlertRow> recent, String error);
+
+    public static native TemplateInstance alertRow(AlertRow a);
+
+    public static native TemplateInstance rollbacks(
+            OperatorSession s, List<RollbackRow> rollbacks, String flag, String error);
+
+    public static native TemplateInstance rollbackRow(RollbackRow r);
+
+    public static native TemplateInstance rollback(OperatorSession s, RollbackRow r, String error);
+
+    public static native TemplateInstance healthReport(
+            OperatorSession s, String flag, String cohort, String report, String error);
+
+    public static native TemplateInstance error(OperatorSession s, String title, String error);
+}

@@ -1,0 +1,50 @@
+package dev.rollguard.console.view;
+
+import io.quarkus.qute.TemplateExtension;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/** Formatting for the pages, as {@code {f:time(x)}}; every function shows a dash for a missing value. */
+@TemplateExtension(namespace = "f")
+public final class Formats {
+
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+
+    private Formats() {}
+
+    static String time(Instant at) {
+        return at == null ? "-" : TIME.format(at);
+    }
+
+    static String iso(Instant at) {
+        return at == null ? "" : at.toString();
+    }
+
+    static long millis(Instant at) {
+        return at == null ? 0 : at.toEpochMilli();
+    }
+
+    static String num(Double value) {
+        if (value == null || value.isNaN()) {
+            return "-";
+        }
+        double abs = Math.abs(value);
+        String pattern = abs != 0 && abs < 0.01 ? "%.5f" : abs < 10 ? "%.4f" : "%.1f";
+        return String.format(Locale.ROOT, pattern, value);
+    }
+
+    static String ms(Long value) {
+        return value == null ? "-" : value + " ms";
+    }
+
+    static String text(String value) {
+        return value == null || value.isBlank() ? "-" : value;
+    }
+
+    static String lower(String value) {
+        return value == null ? "" : value.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,127 @@
+// Live charts of a flag's page: treatment against control per window, with alerts, automatic actions and audited
+// changes drawn across the same time axis. Data: /flags/{key}/series.json, then Server-Sent Events from
+// /live/flags/{key}. Everything else in the console works without JavaScript.
+(function () {
+  "use strict";
+  const section = document.getElementById("live");
+  if (!section || typeof Chart === "undefined") {
+    return;
+  }
+  const flag = section.dataset.flag;
+  const metrics = ["successRate", "errorRate", "p95Ms", "pendingMutations"];
+  const colors = { TREATMENT: "#d9480f", CONTROL: "#1c7ed6" };
+  const markerColors = { alert: "#b3261e", resolved: "#1e7b34", rollback: "#000000", change: "#7c8896" };
+  const windows = new Map(); // "cohort|kind|start" -> point
+  const markers = new Map(); // id -> marker
+  const status = document.getElementById("window-status");
+
+  const time = (ms) => new Date(ms).toISOString().substring(11, 19);
+
+  // Vertical lines for markers, drawn by the charts themselves so they share the time axis.
+  const markerPlugin = {
+    id: "rollguardMarkers",
+    afterDatasetsDraw(chart) {
+      const x = chart.scales.x;
+      const area = chart.chartArea;
+      const ctx = chart.ctx;
+      ctx.save();
+      for (const m of markers.values()) {
+        if (m.at < x.min || m.at > x.max) continue;
+        const px = x.getPixelForValue(m.at);
+        ctx.strokeStyle = markerColors[m.kind] || "#7c8896";
+        ctx.lineWidth = m.kind === "change" ? 1 : 2;
+        ctx.setLineDash(m.kind === "change" ? [4, 3] : []);
+        ctx.beginPath();
+        ctx.moveTo(px, area.top);
+        ctx.lineTo(px, area.bottom);
+        ctx.stroke();
+      }
+      ctx.restore();
+    },
+  };
+
+  const charts = {};
+  for (const metric of metrics) {
+    const canvas = document.getElementById("chart-" + metric);
+    charts[metric] = new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: ["TREATMENT", "CONTROL"].map((cohort) => ({
+          label: cohort.toLowerCase(),
+          data: [],
+          borderColor: colors[cohort],
+          backgroundColor: colors[cohort],
+          pointRadius: 2,
+          spanGaps: false,
+        })),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        parsing: false,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: { type: "linear", ticks: { callback: (v) => time(v), maxTicksLimit: 6 } },
+          y: { beginAtZero: metric !== "successRate" },
+        },
+        plugins: {
+          tooltip: { callbacks: { title: (items) => items.length ? "window ending " + time(items[0].parsed.x) : "" } },
+        },
+      },
+      plugins: [markerPlugin],
+    });
+  }
+
+  function redraw() {
+    // Plot one kind of window: tumbling when there are any, else hopping.
+    const all = [...windows.values()];
+    const kind = all.some((p) => p.kind === "TUMBLING") ? "TUMBLING" : "HOPPING";
+    const shown = all.filter((p) => p.kind === kind).sort((a, b) => a.end - b.end);
+    const ends = shown.map((p) => p.end);
+    const min = Math.min(...ends, ...[...markers.values()].map((m) => m.at));
+    const max = Math.max(...ends, ...[...markers.values()].map((m) => m.at));
+    for (const metric of metrics) {
+      const chart = charts[metric];
+      ["TREATMENT", "CONTROL"].forEach((cohort, i) => {
+        chart.data.datasets[i].data = shown
+          .filter((p) => p.cohort === cohort)
+          .map((p) => ({ x: p.end, y: p[metric] === null || p[metric] === undefined ? null : p[metric] }));
+      });
+      if (isFinite(min) && isFinite(max)) {
+        chart.options.scales.x.min = min - 1000;
+        chart.options.scales.x.max = max + 1000;
+      }
+      chart.update();
+    }
+    const last = shown.length ? shown[shown.length - 1] : null;
+    section.dataset.windows = String(shown.length);
+    status.textContent = shown.length
+      ? shown.length + " windows, last closed " + time(last.end) + " UTC"
+      : "Waiting for windows…";
+  }
+
+  function addWindow(p) {
+    windows.set(p.cohort + "|" + p.kind + "|" + p.start, p);
+  }
+
+  function addMarker(m) {
+    if (m && m.id) markers.set(m.id, m);
+  }
+
+  fetch("/flags/" + encodeURIComponent(flag) + "/series.json", { headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : { windows: [], markers: [] }))
+    .then((series) => {
+      series.windows.forEach(addWindow);
+      series.markers.forEach(addMarker);
+      redraw();
+      const events = new EventSource("/live/flags/" + encodeURIComponent(flag));
+      events.addEventListener("window", (e) => {
+        addWindow(JSON.parse(e.data));
+        redraw();
+      });
+      events.addEventListener("marker", (e) => {
+        addMarker(JSON.parse(e.data));
+        redraw();
+      });
+    });
+})();
