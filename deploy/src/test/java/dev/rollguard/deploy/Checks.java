@@ -480,6 +480,22 @@ final class Checks {
         return covered ? List.of() : List.of(s + ": no PodDisruptionBudget selects its pods");
     }
 
+    static List<String> spreadAcrossNodes(Manifests m, String s) {
+        Optional<Deployment> d = m.deployment(s);
+        if (d.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        Map<String, String> labels = podLabels(m, s);
+        boolean spread = d.get().getSpec().getTemplate().getSpec().getTopologySpreadConstraints().stream()
+                .anyMatch(c -> "kubernetes.io/hostname".equals(c.getTopologyKey())
+                        && c.getLabelSelector() != null
+                        && labels.entrySet()
+                                .containsAll(
+                                        c.getLabelSelector().getMatchLabels().entrySet())
+                        && c.getMatchLabelKeys().contains("app.kubernetes.io/name"));
+        return spread ? List.of() : List.of(s + ": replicas are not spread across nodes");
+    }
+
     static List<String> autoscaler(Manifests m, String s) {
         List<String> violations = new ArrayList<>();
         Optional<HorizontalPodAutoscaler> hpa = m.all(HorizontalPodAutoscaler.class).stream()

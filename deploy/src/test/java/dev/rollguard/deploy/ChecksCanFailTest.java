@@ -247,6 +247,14 @@ class ChecksCanFailTest {
                 .anySatisfy(v -> assertThat(v).contains("no PodDisruptionBudget"));
         assertThat(Checks.autoscaler(without(m, HorizontalPodAutoscaler.class), "flag-service"))
                 .anySatisfy(v -> assertThat(v).contains("no HorizontalPodAutoscaler"));
+        deployment(m, "rollback-service")
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getTopologySpreadConstraints()
+                .clear();
+        assertThat(Checks.spreadAcrossNodes(m, "rollback-service"))
+                .anySatisfy(v -> assertThat(v).contains("not spread across nodes"));
     }
 
     @Test

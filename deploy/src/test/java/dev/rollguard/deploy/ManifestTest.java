@@ -115,6 +115,8 @@ class ManifestTest {
         assertThat(Checks.each(Repo.SERVICES, s -> Checks.resources(m, s))).isEmpty();
         assertThat(Checks.each(Repo.SERVICES, s -> Checks.disruptionBudget(m, s)))
                 .isEmpty();
+        assertThat(Checks.each(Repo.SERVICES, s -> Checks.spreadAcrossNodes(m, s)))
+                .isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
