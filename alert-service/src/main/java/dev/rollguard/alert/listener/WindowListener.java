@@ -18,7 +18,7 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 /**
  * Consumes {@code metrics.windows} in batches. A record that cannot be decoded arrives with a null payload and the
  * failure in headers ({@code fail-on-deserialization-failure=false}); it is dead-lettered by the evaluator with its
- * original bytes. The batch is acknowledged only after its evaluation is stored.
+ * original bytes (a decoded but invalid window is re-encoded only then). The batch is acknowledged only after its evaluation is stored.
  */
 @ApplicationScoped
 public class WindowListener {

@@ -2,6 +2,8 @@ package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.service.EvaluationService.Rejected;
 import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -27,6 +29,7 @@ public class DeadLetterPublisher {
     public static final String SOURCE_OFFSET = "dead-letter-offset";
 
     private final MutinyEmitter<byte[]> emitter;
+    private final AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
 
     public DeadLetterPublisher(@Channel(CHANNEL) MutinyEmitter<byte[]> emitter) {
         this.emitter = emitter;
@@ -54,6 +57,7 @@ public class DeadLetterPublisher {
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
-        return emitter.sendMessage(Message.of(record.raw()).addMetadata(metadata));
+        byte[] value = record.raw() != null || record.window() == null ? record.raw() : codec.encode(record.window());
+        return emitter.sendMessage(Message.of(value).addMetadata(metadata));
     }
 }

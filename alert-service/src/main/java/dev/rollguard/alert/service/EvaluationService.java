@@ -54,7 +54,7 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class EvaluationService {
 
-    /** One consumed record: the window, or why it could not be read. */
+    /** One consumed record: the window, or why it could not be read and its original bytes. */
     public record WindowRecord(
             String topic,
             int partition,
