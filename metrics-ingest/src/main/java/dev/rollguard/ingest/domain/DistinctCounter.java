@@ -3,7 +3,7 @@ package dev.rollguard.ingest.domain;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
-import java.util.TreeSet;
+import java.util.Arrays;
 
 /**
  * Mergeable count of distinct client ids: the K minimum values estimator (Bar-Yossef et al., "Counting distinct
@@ -18,58 +18,88 @@ import java.util.TreeSet;
 public final class DistinctCounter {
 
     private final int k;
-    private final TreeSet<Long> smallest = new TreeSet<>();
+    /** The smallest hashes seen, ascending, in {@code values[0..size)}; primitive so (de)serializing is a copy. */
+    private long[] values;
+
+    private int size;
 
     public DistinctCounter(int k) {
         if (k < 2) {
             throw new IllegalArgumentException("k must be at least 2, was " + k);
         }
         this.k = k;
+        this.values = new long[Math.min(k, 16)];
     }
 
     /** Adds a 64-bit hash of a value; the top bit is dropped so hashes compare as non-negative longs. */
     public void add(long hash) {
         long h = hash >>> 1;
-        if (smallest.size() < k) {
-            smallest.add(h);
-        } else if (h < smallest.last() && smallest.add(h)) {
-            smallest.pollLast();
+        if (size == k && h >= values[size - 1]) {
+            return;
         }
+        int at = Arrays.binarySearch(values, 0, size, h);
+        if (at >= 0) {
+            return;
+        }
+        int insert = -at - 1;
+        if (size < k) {
+            if (size == values.length) {
+                values = Arrays.copyOf(values, Math.min(k, values.length * 2));
+            }
+            System.arraycopy(values, insert, values, insert + 1, size - insert);
+            size++;
+        } else {
+            System.arraycopy(values, insert, values, insert + 1, size - insert - 1);
+        }
+        values[insert] = h;
     }
 
     public void merge(DistinctCounter other) {
-        for (long h : other.smallest) {
-            if (smallest.size() < k) {
-                smallest.add(h);
-            } else if (h < smallest.last() && smallest.add(h)) {
-                smallest.pollLast();
+        long[] merged = new long[Math.min(k, size + other.size)];
+        int i = 0;
+        int j = 0;
+        int n = 0;
+        while (n < merged.length && (i < size || j < other.size)) {
+            long next;
+            if (j >= other.size || (i < size && values[i] <= other.values[j])) {
+                next = values[i++];
+                if (j < other.size && other.values[j] == next) {
+                    j++;
+                }
+            } else {
+                next = other.values[j++];
             }
+            merged[n++] = next;
         }
+        values = merged;
+        size = n;
     }
 
     /** The exact count below K distinct values, the estimate above. */
     public long estimate() {
-        if (smallest.size() < k) {
-            return smallest.size();
+        if (size < k) {
+            return size;
         }
-        double kth = (smallest.last() + 1.0) / 0x1p63;
+        double kth = (values[size - 1] + 1.0) / 0x1p63;
         return Math.round((k - 1) / kth);
     }
 
     public void write(DataOutput out) throws IOException {
         out.writeInt(k);
-        out.writeInt(smallest.size());
-        for (long h : smallest) {
-            out.writeLong(h);
+        out.writeInt(size);
+        for (int i = 0; i < size; i++) {
+            out.writeLong(values[i]);
         }
     }
 
     public static DistinctCounter read(DataInput in) throws IOException {
         DistinctCounter counter = new DistinctCounter(in.readInt());
         int size = in.readInt();
+        counter.values = new long[Math.max(size, Math.min(counter.k, 16))];
         for (int i = 0; i < size; i++) {
-            counter.smallest.add(in.readLong());
+            counter.values[i] = in.readLong();
         }
+        counter.size = size;
         return counter;
     }
 }

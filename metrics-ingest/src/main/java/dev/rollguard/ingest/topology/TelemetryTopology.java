@@ -3,6 +3,7 @@ package dev.rollguard.ingest.topology;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.ingest.mapping.HoppingPartsSerde;
 import dev.rollguard.ingest.mapping.ObservationMapper;
 import dev.rollguard.ingest.mapping.ObservationSerde;
 import dev.rollguard.ingest.mapping.WindowAggregateSerde;
@@ -37,6 +38,7 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -50,16 +52,15 @@ import org.apache.kafka.streams.state.WindowStore;
  *   <li>duplicates within the dedup horizon are dropped ({@link DedupProcessor});
  *   <li>each event fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes
  *       global store), its table, its platform, and global;
- *   <li>per scope, tumbling and hopping windows aggregate the figures; each window is emitted once, when stream time
- *       passes its end plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows.
+ *   <li>per scope, tumbling windows aggregate the figures; each is emitted once, when stream time passes its end
+ *       plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows;
+ *   <li>hopping windows are merged from the closed tumbling windows ({@link HoppingProcessor}).
  * </ol>
  */
 public final class TelemetryTopology {
 
     /** Queryable store of the tumbling windows, read by the health report. */
     public static final String TUMBLING_STORE = "tumbling-windows";
-    /** Queryable store of the hopping windows. */
-    public static final String HOPPING_STORE = "hopping-windows";
     /** Queryable global store of the latest state of every flag. */
     public static final String FLAGS_STORE = FlagChangeProcessor.STORE;
 
@@ -67,6 +68,7 @@ public final class TelemetryTopology {
 
     /** Builds the topology; {@code directory} receives the flag versions and must not be shared between instances. */
     public static Topology build(TopologySettings settings, FlagDirectory directory) {
+        checkHopping(settings);
         TopicNames topics = settings.topics();
         StreamsBuilder builder = new StreamsBuilder();
         AvroSerde<FlagChangedEvent> flagSerde = AvroSerde.of(FlagChangedEvent.class);
@@ -130,7 +132,8 @@ public final class TelemetryTopology {
         WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
-        scopes.windowedBy(TimeWindows.ofSizeAndGrace(settings.windowSize(), settings.grace()))
+        KStream<Windowed<String>, WindowAggregate> closed = scopes.windowedBy(
+                        TimeWindows.ofSizeAndGrace(settings.windowSize(), settings.grace()))
                 .aggregate(
                         () -> new WindowAggregate(settings.limits()),
                         (scope, observation, aggregate) -> aggregate.add(observation, settings.limits()),
@@ -141,28 +144,36 @@ public final class TelemetryTopology {
                                 .withRetention(tumblingRetention))
                 .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
                         .withName("tumbling-until-closed"))
-                .toStream(Named.as("tumbling-closed"))
-                .process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
+                .toStream(Named.as("tumbling-closed"));
+        closed.process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
                 .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));
 
         if (settings.hoppingEnabled()) {
-            Duration hoppingRetention =
-                    max(settings.retention(), settings.hoppingSize().plus(settings.grace()));
-            scopes.windowedBy(TimeWindows.ofSizeAndGrace(settings.hoppingSize(), settings.grace())
-                            .advanceBy(settings.hoppingAdvance()))
-                    .aggregate(
-                            () -> new WindowAggregate(settings.limits()),
-                            (scope, observation, aggregate) -> aggregate.add(observation, settings.limits()),
-                            Named.as("hopping-aggregate"),
-                            Materialized.<String, WindowAggregate, WindowStore<Bytes, byte[]>>as(HOPPING_STORE)
-                                    .withKeySerde(Serdes.String())
-                                    .withValueSerde(aggregateSerde)
-                                    .withRetention(hoppingRetention))
-                    .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
-                            .withName("hopping-until-closed"))
-                    .toStream(Named.as("hopping-closed"))
-                    .process(() -> new WindowEmitter(WindowKind.HOPPING), Named.as("hopping-emit"))
+            builder.addStateStore(Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(HoppingProcessor.STORE),
+                    Serdes.String(),
+                    new HoppingPartsSerde(settings.limits())));
+            closed.process(
+                            () -> new HoppingProcessor(
+                                    settings.hoppingSize(), settings.hoppingAdvance(), settings.limits()),
+                            Named.as("hopping-from-tumbling"),
+                            HoppingProcessor.STORE)
                     .to(settings.topics().windows(), windowsProduced("hopping-windows-out"));
+        }
+    }
+
+    /** Hopping windows are merged from tumbling ones, so their size and advance must be whole tumbling windows. */
+    static void checkHopping(TopologySettings settings) {
+        if (!settings.hoppingEnabled()) {
+            return;
+        }
+        long tumbling = settings.windowSize().toMillis();
+        long size = settings.hoppingSize().toMillis();
+        long advance = settings.hoppingAdvance().toMillis();
+        if (advance <= 0 || size < advance || size % tumbling != 0 || advance % tumbling != 0) {
+            throw new IllegalArgumentException("hopping windows (size " + settings.hoppingSize() + ", advance "
+                    + settings.hoppingAdvance() + ") must be whole multiples of the tumbling window size "
+                    + settings.windowSize() + ", with the advance no larger than the size");
         }
     }
 

@@ -2,7 +2,9 @@ package dev.rollguard.ingest.topology;
 
 import static dev.rollguard.ingest.TelemetryFixtures.exposure;
 import static dev.rollguard.ingest.TelemetryFixtures.sync;
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
@@ -121,5 +123,13 @@ class TelemetryPipelineTest {
                 .filteredOn(r -> "DESERIALIZATION".equals(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE)))
                 .singleElement()
                 .satisfies(r -> assertThat(r.value()).isEqualTo("garbage".getBytes(StandardCharsets.UTF_8)));
+        given().accept("text/plain")
+                .when()
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .body(containsString(
+                        "rollguard_ingest_dead_letters_total{code=\"NEGATIVE_VALUE\",stage=\"VALIDATION\""))
+                .body(containsString("stage=\"DESERIALIZATION\""));
     }
 }

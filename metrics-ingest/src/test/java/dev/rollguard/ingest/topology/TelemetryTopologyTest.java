@@ -433,6 +433,8 @@ class TelemetryTopologyTest {
         send(sync("c1", T0.plusSeconds(15), true, 100).build());
         send(sync("c2", T0.plusSeconds(25), true, 100).build());
         closeWindowsUpTo(T0.plusSeconds(40));
+        // [T0+10, T0+40) has no event in its last 10 s: it is complete once a later tumbling window closes.
+        closeWindowsUpTo(T0.plusSeconds(50));
 
         var hopping = emitted(WindowKind.HOPPING);
         assertThat(hopping)
@@ -443,5 +445,35 @@ class TelemetryTopologyTest {
                         org.assertj.core.groups.Tuple.tuple(T0, 2L),
                         org.assertj.core.groups.Tuple.tuple(T0.plusSeconds(10), 2L));
         assertThat(scope(hopping, "global", T0).getWindowEnd()).isEqualTo(T0.plusSeconds(30));
+    }
+
+    @Test
+    void hoppingWindowsMustBeWholeTumblingWindows() {
+        var settings = TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE)
+                .withHopping(true, Duration.ofSeconds(25), Duration.ofSeconds(10));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> TelemetryTopology.build(settings, new FlagDirectory(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("multiples of the tumbling window size");
+    }
+
+    @Test
+    void eachHoppingWindowIsEmittedOnceAndCountsEveryEventItCovers() {
+        for (int s = 0; s < 60; s += 5) {
+            send(sync("c" + s, T0.plusSeconds(s), true, 100).build());
+        }
+        closeWindowsUpTo(T0.plusSeconds(60));
+        closeWindowsUpTo(T0.plusSeconds(90));
+        var hopping = emitted(WindowKind.HOPPING).stream()
+                .filter(r -> r.value().getScopeKey().equals("global"))
+                .toList();
+        assertThat(hopping)
+                .extracting(r -> r.value().getWindowStart())
+                .doesNotHaveDuplicates()
+                .contains(T0.minusSeconds(20), T0, T0.plusSeconds(30));
+        // Two events per 10 s: a full 30 s window holds six.
+        assertThat(scope(hopping, "global", T0.plusSeconds(10)).getEventCount()).isEqualTo(6);
+        assertThat(scope(hopping, "global", T0.minusSeconds(20)).getEventCount())
+                .isEqualTo(2);
     }
 }

@@ -1,0 +1,480 @@
+package dev.rollguard.bench.ingest;
+
+import dev.rollguard.infra.EmbeddedKafka;
+import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.ingest.topology.DeadLetterHandler;
+import dev.rollguard.ingest.topology.TelemetryTopology;
+import dev.rollguard.ingest.topology.TopicNames;
+import dev.rollguard.ingest.topology.TopologySettings;
+import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.FlagValueType;
+import dev.rollguard.schemas.event.FlagVariant;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.GuardPolicy;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.SyncKind;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.tools.ProducerPerformance;
+
+/**
+ * The throughput benchmark of issue 4, all on this machine with one embedded broker:
+ *
+ * <ol>
+ *   <li>raw producer throughput of the broker, measured with Kafka's own {@code ProducerPerformance} at the size of
+ *       an encoded SyncEvent;
+ *   <li>sustained aggregation throughput: the topology (exactly-once v2, production defaults) drains a preloaded
+ *       backlog of events; events per second from RUNNING until every input and repartition record is committed;
+ *   <li>emission delay: events produced live at a fixed rate with 1 s windows and 1 s grace; for each global window,
+ *       how long after its close (end + grace) it was emitted and when it became visible to a read_committed
+ *       consumer.
+ * </ol>
+ */
+public final class IngestBench {
+
+    static final int PARTITIONS = 3;
+
+    public static void main(String[] args) throws Exception {
+        int events = Integer.getInteger("bench.events", 500_000);
+        int rate = Integer.getInteger("bench.rate", 20_000);
+        int seconds = Integer.getInteger("bench.seconds", 30);
+        int flags = Integer.getInteger("bench.flags", 2);
+        Path results = Path.of(System.getProperty("rollguard.results", "bench/results/metrics-ingest.md"));
+        Path root = Files.createTempDirectory("ingest-bench");
+        StringBuilder report = new StringBuilder();
+        String loadBefore = loadAverage();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(root.resolve("kafka"), 0, 0)) {
+            String bootstrap = kafka.bootstrapServers();
+            Generator generator = new Generator(flags);
+            int eventSize = AvroCodec.of(SyncEvent.class).encode(generator.event(Instant.now(), 0)).length;
+
+            kafka.createTopics(List.of(new NewTopic("perf", PARTITIONS, (short) 1)));
+            String perf = producerPerformance(bootstrap, "perf", events, eventSize);
+            double rawRate = parseRate(perf);
+            System.out.printf("ProducerPerformance: %s%n", perf);
+
+            TopicNames topics = createTopics(kafka, "t1.");
+            publishFlags(bootstrap, topics.flags(), flags);
+            Instant base = Instant.now().minus(Duration.ofMinutes(30));
+            long loadStart = System.nanoTime();
+            try (var producer = producer(bootstrap)) {
+                for (int i = 0; i < events; i++) {
+                    SyncEvent e = generator.event(base.plusMillis(i / 50), i);
+                    producer.send(new ProducerRecord<>(
+                            topics.sync(),
+                            e.getClientId(),
+                            AvroCodec.of(SyncEvent.class).encode(e)));
+                }
+            }
+            double loopRate = events / ((System.nanoTime() - loadStart) / 1e9);
+            System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
+
+            TopologySettings throughputSettings =
+                    TopologySettings.of(topics, Duration.ofMinutes(1), Duration.ofSeconds(10));
+            KafkaStreams streams = streams(bootstrap, "bench-throughput", throughputSettings, root.resolve("s1"));
+            long started = awaitRunning(streams);
+            long drained = awaitNoLag(bootstrap, "bench-throughput", Duration.ofMinutes(15));
+            double aggregated = events / ((drained - started) / 1e9);
+            streams.close(Duration.ofSeconds(30));
+            System.out.printf("aggregation: %.0f events/s%n", aggregated);
+
+            TopicNames live = createTopics(kafka, "t2.");
+            publishFlags(bootstrap, live.flags(), flags);
+            TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1));
+            KafkaStreams liveStreams = streams(bootstrap, "bench-live", liveSettings, root.resolve("s2"));
+            awaitRunning(liveStreams);
+            Latency latency = liveLatency(bootstrap, live, generator, rate, seconds, liveSettings);
+            liveStreams.close(Duration.ofSeconds(30));
+
+            report.append("# metrics-ingest benchmark\n\n")
+                    .append("Measured ")
+                    .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
+                            Instant.now().atOffset(ZoneOffset.UTC).withNano(0)))
+                    .append(" UTC on this machine (")
+                    .append(Runtime.getRuntime().availableProcessors())
+                    .append(" cores, Java ")
+                    .append(System.getProperty("java.version"))
+                    .append("), one embedded Kafka 4.1.1 broker in the benchmark's JVM, ")
+                    .append(PARTITIONS)
+                    .append(" partitions per telemetry topic, exactly_once_v2, one stream thread, ")
+                    .append(flags)
+                    .append(" flags (half the events report exposures, half are bucketed by the pipeline).\n")
+                    .append(
+                            "Run with `./mvnw -f bench/metrics-ingest/pom.xml exec:exec` (after `./mvnw -pl metrics-ingest")
+                    .append(" install -DskipTests`).\n\n")
+                    .append("| figure | value |\n| --- | --- |\n")
+                    .append(row("encoded SyncEvent size", eventSize + " bytes"))
+                    .append(row(
+                            "raw producer throughput (Kafka `ProducerPerformance`, " + events + " records of "
+                                    + eventSize + " bytes, acks=all)",
+                            String.format("%.0f records/s", rawRate)))
+                    .append(row(
+                            "plain producer loop of encoded SyncEvents (preload)",
+                            String.format("%.0f events/s", loopRate)))
+                    .append(row(
+                            "sustained aggregation throughput (" + events
+                                    + " preloaded events, 1 min windows + hopping)",
+                            String.format("%.0f events/s", aggregated)))
+                    .append(row("aggregation / raw producer", String.format("%.2f", aggregated / rawRate)))
+                    .append(row(
+                            "window emitted after close (end + grace), at " + rate + " events/s for " + seconds
+                                    + " s: p50 / p99 / max",
+                            latency.emitted()))
+                    .append(row(
+                            "window visible to a read_committed consumer after close: p50 / p99 / max",
+                            latency.visible()))
+                    .append(row("windows measured", Integer.toString(latency.windows())))
+                    .append(row("load average before / after (other builds share the machine)", loadBefore + " / "
+                            + loadAverage()))
+                    .append("\nProducerPerformance summary line: `")
+                    .append(perf.strip())
+                    .append("`\n");
+        }
+        Files.createDirectories(results.toAbsolutePath().getParent());
+        Files.writeString(results, report.toString());
+        System.out.println(report);
+        System.exit(0);
+    }
+
+    /** The 1-minute load average, to show how busy the shared machine was. */
+    static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static String row(String name, String value) {
+        return "| " + name + " | " + value + " |\n";
+    }
+
+    static TopicNames createTopics(EmbeddedKafka kafka, String prefix) {
+        TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
+        kafka.createTopics(List.of(
+                new NewTopic(topics.sync(), PARTITIONS, (short) 1),
+                new NewTopic(topics.upload(), PARTITIONS, (short) 1),
+                new NewTopic(topics.flags(), 1, (short) 1),
+                new NewTopic(topics.dlq(), 1, (short) 1),
+                new NewTopic(topics.windows(), PARTITIONS, (short) 1)));
+        return topics;
+    }
+
+    static KafkaProducer<String, byte[]> producer(String bootstrap) {
+        return new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        5,
+                        ProducerConfig.BATCH_SIZE_CONFIG,
+                        65536),
+                new StringSerializer(),
+                new ByteArraySerializer());
+    }
+
+    static void publishFlags(String bootstrap, String topic, int flags) throws Exception {
+        try (var producer = producer(bootstrap)) {
+            for (int f = 0; f < flags; f++) {
+                FlagChangedEvent flag = FlagChangedEvent.newBuilder()
+                        .setEventId(UUID.randomUUID().toString())
+                        .setFlagKey("flag-" + f)
+                        .setVersion(1)
+                        .setChangeType(FlagChangeType.CREATED)
+                        .setChangedAt(Instant.now().minus(Duration.ofDays(1)))
+                        .setActor("bench")
+                        .setArchived(false)
+                        .setEnabled(true)
+                        .setKilled(false)
+                        .setValueType(FlagValueType.BOOLEAN)
+                        .setVariants(List.of(
+                                FlagVariant.newBuilder()
+                                        .setName("on")
+                                        .setValueJson("true")
+                                        .build(),
+                                FlagVariant.newBuilder()
+                                        .setName("off")
+                                        .setValueJson("false")
+                                        .build()))
+                        .setTreatmentVariant("on")
+                        .setOffVariant("off")
+                        .setAllowList(List.of())
+                        .setDenyList(List.of())
+                        .setRolloutBasisPoints(1000 * (f + 1))
+                        .setStages(List.of())
+                        .setPaused(false)
+                        .setGuardPolicy(GuardPolicy.newBuilder()
+                                .setAction(GuardAction.KILL)
+                                .setDryRun(false)
+                                .setCooldownSeconds(300)
+                                .build())
+                        .build();
+                producer.send(new ProducerRecord<>(
+                                topic,
+                                flag.getFlagKey(),
+                                AvroCodec.of(FlagChangedEvent.class).encode(flag)))
+                        .get();
+            }
+        }
+    }
+
+    static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
+        KafkaStreams streams = new KafkaStreams(
+                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);
+        streams.start();
+        return streams;
+    }
+
+    static long awaitRunning(KafkaStreams streams) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Kafka Streams did not reach RUNNING: " + streams.state());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        return System.nanoTime();
+    }
+
+    /** Waits until the group has committed every record of every partition it reads (input and repartition). */
+    static long awaitNoLag(String bootstrap, String groupId, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            while (System.nanoTime() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
+                        .partitionsToOffsetAndMetadata()
+                        .get(10, TimeUnit.SECONDS);
+                if (!committed.isEmpty()) {
+                    Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+                    committed.keySet().forEach(tp -> ends.put(tp, OffsetSpec.latest()));
+                    long lag = 0;
+                    for (var end : admin.listOffsets(ends)
+                            .all()
+                            .get(10, TimeUnit.SECONDS)
+                            .entrySet()) {
+                        // A transaction marker follows the last record of each transactional write: allow one.
+                        lag += Math.max(
+                                0,
+                                end.getValue().offset()
+                                        - committed.get(end.getKey()).offset()
+                                        - 1);
+                    }
+                    boolean inputsSeen = committed.keySet().stream()
+                            .anyMatch(tp -> tp.topic().endsWith("telemetry.sync"));
+                    if (lag == 0 && inputsSeen) {
+                        return System.nanoTime();
+                    }
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+        }
+        throw new IllegalStateException("the topology did not drain its input within " + timeout);
+    }
+
+    record Latency(String emitted, String visible, int windows) {}
+
+    static Latency liveLatency(
+            String bootstrap, TopicNames topics, Generator generator, int rate, int seconds, TopologySettings settings)
+            throws Exception {
+        long graceMs = settings.grace().toMillis();
+        List<Long> emitted = Collections.synchronizedList(new ArrayList<>());
+        List<Long> visible = Collections.synchronizedList(new ArrayList<>());
+        long warmupEnd = System.currentTimeMillis() + 3000;
+        long stopAt = System.currentTimeMillis() + seconds * 1000L;
+        Thread reader = new Thread(() -> {
+            try (var consumer = new KafkaConsumer<>(
+                    Map.of(
+                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                            ConsumerConfig.GROUP_ID_CONFIG, "bench-reader",
+                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                    new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
+                consumer.subscribe(List.of(topics.windows()));
+                while (System.currentTimeMillis() < stopAt + 5000) {
+                    for (var record : consumer.poll(Duration.ofMillis(100))) {
+                        long now = System.currentTimeMillis();
+                        WindowMetricsEvent w =
+                                AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
+                        long closed = w.getWindowEnd().toEpochMilli() + graceMs;
+                        if (w.getWindowKind() == WindowKind.TUMBLING
+                                && "global".equals(w.getScopeKey())
+                                && closed > warmupEnd
+                                && closed < stopAt) {
+                            emitted.add(w.getEmittedAt().toEpochMilli() - closed);
+                            visible.add(now - closed);
+                        }
+                    }
+                }
+            }
+        });
+        reader.start();
+        try (var producer = producer(bootstrap)) {
+            long startNanos = System.nanoTime();
+            long sent = 0;
+            while (System.currentTimeMillis() < stopAt + 3000) {
+                long due = (System.nanoTime() - startNanos) * rate / 1_000_000_000L;
+                while (sent < due) {
+                    SyncEvent e = generator.event(Instant.now(), sent);
+                    producer.send(new ProducerRecord<>(
+                            topics.sync(),
+                            e.getClientId(),
+                            AvroCodec.of(SyncEvent.class).encode(e)));
+                    sent++;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+        }
+        reader.join();
+        return new Latency(percentiles(emitted), percentiles(visible), emitted.size());
+    }
+
+    static String percentiles(List<Long> values) {
+        if (values.isEmpty()) {
+            return "no window measured";
+        }
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return String.format(
+                "%d ms / %d ms / %d ms",
+                sorted.get(sorted.size() / 2),
+                sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1)),
+                sorted.get(sorted.size() - 1));
+    }
+
+    static String producerPerformance(String bootstrap, String topic, int records, int size) throws IOException {
+        PrintStream original = System.out;
+        var captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            ProducerPerformance.main(new String[] {
+                "--topic",
+                topic,
+                "--num-records",
+                Integer.toString(records),
+                "--record-size",
+                Integer.toString(size),
+                "--throughput",
+                "-1",
+                "--producer-props",
+                "bootstrap.servers=" + bootstrap,
+                "acks=all",
+                "linger.ms=5",
+                "batch.size=65536"
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("ProducerPerformance failed", e);
+        } finally {
+            System.setOut(original);
+        }
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        return lines.get(lines.size() - 1);
+    }
+
+    /** "500000 records sent, 123456.7 records/sec (...)" -> 123456.7 */
+    static double parseRate(String summary) {
+        String[] parts = summary.split(",");
+        return Double.parseDouble(parts[1].strip().split(" ")[0]);
+    }
+
+    /** Synthetic telemetry: 10 000 clients, 5 tables, a few platforms, 5 % failures. */
+    static final class Generator {
+        final int flags;
+        final SplittableRandom random = new SplittableRandom(7);
+        final Platform[] platforms = {Platform.WEB, Platform.IOS, Platform.ANDROID};
+
+        Generator(int flags) {
+            this.flags = flags;
+        }
+
+        SyncEvent event(Instant at, long i) {
+            boolean success = random.nextInt(100) >= 5;
+            List<FlagExposure> exposures = new ArrayList<>();
+            if (i % 2 == 0) {
+                for (int f = 0; f < flags; f++) {
+                    boolean treated = random.nextBoolean();
+                    exposures.add(FlagExposure.newBuilder()
+                            .setFlagKey("flag-" + f)
+                            .setVariant(treated ? "on" : "off")
+                            .setTreated(treated)
+                            .setFlagVersion(1L)
+                            .build());
+                }
+            }
+            return SyncEvent.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setEventTime(at)
+                    .setClientId("client-" + random.nextInt(10_000))
+                    .setUserId("user-" + random.nextInt(10_000))
+                    .setSessionId(null)
+                    .setPlatform(platforms[(int) (i % platforms.length)])
+                    .setAppVersion("1.2.3")
+                    .setExposures(exposures)
+                    .setSyncKind(SyncKind.INCREMENTAL)
+                    .setTable("table-" + (i % 5))
+                    .setSuccess(success)
+                    .setDurationMs(50 + random.nextInt(3000))
+                    .setRecordsSynced(random.nextInt(100))
+                    .setErrorCode(success ? null : "TIMEOUT")
+                    .setErrorMessage(success ? null : "timed out")
+                    .setStorageUsedBytes((long) random.nextInt(50_000_000))
+                    .setStorageQuotaBytes(256L * 1024 * 1024)
+                    .setPendingMutations(random.nextInt(20))
+                    .setFailedMutations(0)
+                    .setSyncQueueLength(random.nextInt(5))
+                    .build();
+        }
+    }
+
+    private IngestBench() {}
+}

@@ -1,0 +1,66 @@
+package dev.rollguard.ingest.domain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class WindowAggregateTest {
+
+    static final AggregateLimits LIMITS = new AggregateLimits(0.01, 64, 3, 2);
+
+    static Observation sync(long time, boolean success, long duration, String error) {
+        return new Observation(
+                TelemetryKind.SYNC, time, success, duration, time, "t", 10, 100, 1, 0, 2, 0, false, error, error);
+    }
+
+    @Test
+    void percentilesStayWithinTheSketchAccuracyAndSurviveMergeAndSerialization() {
+        Random random = new Random(42);
+        WindowAggregate a = new WindowAggregate(LIMITS);
+        WindowAggregate b = new WindowAggregate(LIMITS);
+        long[] all = new long[20_000];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = 1 + (long) Math.abs(random.nextGaussian() * 2000);
+            (i % 2 == 0 ? a : b).add(sync(i, true, all[i], null), LIMITS);
+        }
+        WindowAggregate merged = WindowAggregate.fromBytes(a.toBytes(), LIMITS)
+                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS);
+        java.util.Arrays.sort(all);
+        for (double q : new double[] {0.5, 0.95, 0.99}) {
+            double exact = all[(int) Math.floor(q * (all.length - 1))];
+            assertThat(merged.durationQuantileMs(q)).isCloseTo(exact, within(exact * 0.01 + 1e-9));
+        }
+        assertThat(merged.eventCount()).isEqualTo(20_000);
+        assertThat(merged.durationMinMs()).isEqualTo((double) all[0]);
+        assertThat(merged.durationMaxMs()).isEqualTo((double) all[all.length - 1]);
+    }
+
+    @Test
+    void keepsTheMostFrequentErrorCodesAndTheLatestErrors() {
+        WindowAggregate a = new WindowAggregate(LIMITS);
+        for (int i = 0; i < 5; i++) {
+            a.add(sync(100 + i, false, 1, "TIMEOUT"), LIMITS);
+        }
+        a.add(sync(200, false, 1, "RARE_1"), LIMITS);
+        a.add(sync(201, false, 1, "RARE_2"), LIMITS);
+        a.add(sync(202, false, 1, "QUOTA_EXCEEDED"), LIMITS);
+        a.add(sync(203, false, 1, "QUOTA_EXCEEDED"), LIMITS);
+        WindowAggregate read = WindowAggregate.fromBytes(a.toBytes(), LIMITS);
+        assertThat(read.topErrors()).extracting(e -> e.getKey()).startsWith("TIMEOUT", "QUOTA_EXCEEDED");
+        assertThat(read.topErrors()).hasSize(3);
+        assertThat(read.recentErrors()).extracting(RecentError::time).containsExactly(203L, 202L);
+        assertThat(read.syncFailureCount()).isEqualTo(9);
+    }
+
+    @Test
+    void emptyAggregateHasNoFigures() {
+        WindowAggregate empty = WindowAggregate.fromBytes(new WindowAggregate(LIMITS).toBytes(), LIMITS);
+        assertThat(empty.durationAvgMs()).isNull();
+        assertThat(empty.durationQuantileMs(0.5)).isNull();
+        assertThat(empty.storageUsedPctMax()).isNull();
+        assertThat(empty.firstEventTime()).isNull();
+        assertThat(empty.distinctClients()).isZero();
+    }
+}
