@@ -84,6 +84,12 @@ final class Checks {
     }
 
     /** Names that hold secrets: such variables may only come from a Secret reference. */
+    /**
+     * Readiness checks other than {@code ready}: the flag-service must keep serving evaluations from its snapshot
+     * while PostgreSQL is down, so its pods stay in the Service on the {@code evaluation} health group.
+     */
+    static final Map<String, String> READINESS_CHECK = Map.of("flag-service", "group/evaluation");
+
     static final Pattern SECRET_NAME = Pattern.compile("(?i).*(TOKEN|PASSWORD|SECRET|CREDENTIAL|PRIVATE_KEY).*");
 
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
@@ -204,7 +210,8 @@ final class Checks {
         probes.put("live", c.getLivenessProbe());
         probes.put("ready", c.getReadinessProbe());
         probes.forEach((check, probe) -> {
-            String expected = config.healthRoot() + "/" + check;
+            String expected = config.healthRoot() + "/"
+                    + (check.equals("ready") ? READINESS_CHECK.getOrDefault(s, check) : check);
             HTTPGetAction get = probe == null ? null : probe.getHttpGet();
             if (get == null) {
                 violations.add(s + ": no HTTP probe on " + expected);

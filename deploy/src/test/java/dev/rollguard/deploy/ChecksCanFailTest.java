@@ -128,7 +128,7 @@ class ChecksCanFailTest {
         container(m, "flag-service").getReadinessProbe().getHttpGet().setPath("/health");
         container(m, "flag-service").getLivenessProbe().getHttpGet().setPort(new IntOrString(8080));
         assertThat(Checks.probesAndPorts(m, FLAG_SERVICE))
-                .anySatisfy(v -> assertThat(v).contains("/health", "/q/health/ready"))
+                .anySatisfy(v -> assertThat(v).contains("/health", "/q/health/group/evaluation"))
                 .anySatisfy(v -> assertThat(v).contains("/q/health/live", "8080"));
     }
 
