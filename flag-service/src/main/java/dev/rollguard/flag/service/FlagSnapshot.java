@@ -114,6 +114,9 @@ public class FlagSnapshot {
                 flags = new HashMap<>(current.flags());
                 values = new HashMap<>(current.values());
             }
+            // Lookups in the lists are hash lookups from here on; the event is this snapshot's own copy.
+            event.setAllowList(IndexedList.of(event.getAllowList()));
+            event.setDenyList(IndexedList.of(event.getDenyList()));
             flags.put(event.getFlagKey(), event);
             values.put(event.getFlagKey(), parseValues(event));
             lastModified = max(lastModified, event.getChangedAt());
