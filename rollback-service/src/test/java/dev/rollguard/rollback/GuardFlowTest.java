@@ -266,6 +266,26 @@ class GuardFlowTest {
     }
 
     @Test
+    void thresholdAlertWithoutComparisonNotifiesOnly() {
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        AlertEvent alert = Alerts.critical(flag)
+                .setRuleId("upload-failure-rate")
+                .setComparator("GT")
+                .setThreshold(0.1)
+                .setComparison(null)
+                .build();
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(Alerts.actionId(alert));
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(event.getReason()).contains("without a comparison against the control cohort");
+        assertThat(flagService.writes(flag)).isEmpty();
+        assertThat(flagService.isKilled(flag)).isFalse();
+    }
+
+    @Test
     void unknownFlagIsRecordedAsSkipped() {
         AlertEvent alert = Alerts.critical(flagKey()).build();
 

@@ -13,6 +13,10 @@ public interface GuardConfig {
     @WithDefault("false")
     boolean dryRun();
 
+    /** Which critical alerts naming a flag prove the flag at fault and may change it. */
+    @WithDefault("COMPARATIVE")
+    FlagEvidence flagEvidence();
+
     /** What to do with a critical alert whose scope names no flag (table, platform, global). */
     @WithDefault("NOTIFY")
     ScopelessPolicy scopeless();
@@ -34,6 +38,17 @@ public interface GuardConfig {
 
     /** Kafka topics the service manages itself. */
     Kafka kafka();
+
+    /** What an alert naming a flag must show before the guard changes that flag. */
+    enum FlagEvidence {
+        /**
+         * The treated cohort is worse than the control cohort (a comparative rule). An absolute threshold breached by
+         * the treated cohort alone cannot tell a bad change from an outage that hits every client: notified only.
+         */
+        COMPARATIVE,
+        /** Any critical alert on the flag's treated cohort (or on the whole flag) is enough. */
+        ANY
+    }
 
     /** How scope-less critical alerts are handled: they never change a flag. */
     enum ScopelessPolicy {

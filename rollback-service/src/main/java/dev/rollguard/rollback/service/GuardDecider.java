@@ -1,6 +1,7 @@
 package dev.rollguard.rollback.service;
 
 import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -27,15 +28,17 @@ public class GuardDecider {
 
     private final boolean globalDryRun;
     private final ScopelessPolicy scopelessPolicy;
+    private final FlagEvidence flagEvidence;
 
     @Inject
     public GuardDecider(GuardConfig config) {
-        this(config.dryRun(), config.scopeless());
+        this(config.dryRun(), config.scopeless(), config.flagEvidence());
     }
 
-    public GuardDecider(boolean globalDryRun, ScopelessPolicy scopelessPolicy) {
+    public GuardDecider(boolean globalDryRun, ScopelessPolicy scopelessPolicy, FlagEvidence flagEvidence) {
         this.globalDryRun = globalDryRun;
         this.scopelessPolicy = scopelessPolicy;
+        this.flagEvidence = flagEvidence;
     }
 
     /** Why the guard ignores this alert (a metrics tag), or empty when it is a firing critical alert to act on. */
@@ -85,6 +88,16 @@ public class GuardDecider {
                     false,
                     "The control cohort of flag " + alert.getFlagKey()
                             + " degraded, not the treated one: the flag is not at fault, notified only. " + evidence);
+        }
+        if (flagEvidence == FlagEvidence.COMPARATIVE && !isComparative(alert)) {
+            return new Decision(
+                    GuardAction.NOTIFY_ONLY,
+                    RollbackOutcome.NOTIFIED,
+                    false,
+                    "Threshold alert on flag " + alert.getFlagKey()
+                            + " without a comparison against the control cohort: it cannot tell a bad change from an"
+                            + " outage that hits every client, so the flag is left as it is and this is a notification"
+                            + " (rollback-service.flag-evidence=COMPARATIVE). " + evidence);
         }
         if (flag == null) {
             return new Decision(
@@ -141,6 +154,11 @@ public class GuardDecider {
         }
         return new Decision(
                 action, RollbackOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+    }
+
+    /** Whether the alert compares the treated cohort with the control cohort. */
+    static boolean isComparative(AlertEvent alert) {
+        return alert.getComparison() != null || "WORSE_THAN_CONTROL".equals(alert.getComparator());
     }
 
     /** One line of evidence for humans: the audit log of the flag, the history, the rollbacks topic. */

@@ -2,6 +2,7 @@ package dev.rollguard.rollback.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -20,7 +21,7 @@ class GuardDeciderTest {
 
     private static final Instant NOW = Instant.parse("2026-11-22T06:00:00Z");
 
-    private final GuardDecider decider = new GuardDecider(false, ScopelessPolicy.NOTIFY);
+    private final GuardDecider decider = new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.COMPARATIVE);
     private final AlertEvent alert = Alerts.critical("checkout").build();
 
     private static FlagState flag(GuardAction action) {
@@ -103,7 +104,7 @@ class GuardDeciderTest {
 
     @Test
     void globalDryRunOverridesEveryFlag() {
-        GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY);
+        GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY, FlagEvidence.COMPARATIVE);
         Decision decision = dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
         assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
@@ -134,6 +135,26 @@ class GuardDeciderTest {
     }
 
     @Test
+    void thresholdAlertWithoutAComparisonOnlyNotifiesUnlessAnyEvidenceIsAllowed() {
+        // e.g. an outage: the treated cohort breaches an absolute threshold, and so does the control cohort
+        AlertEvent threshold = Alerts.critical("checkout")
+                .setComparator("GT")
+                .setComparison(null)
+                .build();
+
+        Decision comparativeOnly = decider.decide(threshold, flag(GuardAction.KILL), null, NOW);
+        assertThat(comparativeOnly.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(comparativeOnly.changesFlag()).isFalse();
+        assertThat(comparativeOnly.reason()).contains("without a comparison against the control cohort");
+
+        GuardDecider anyEvidence = new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY);
+        assertThat(anyEvidence
+                        .decide(threshold, flag(GuardAction.KILL), null, NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+    }
+
+    @Test
     void missingFlagIsRecordedNotGuessed() {
         Decision decision = decider.decide(alert, null, null, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);
@@ -156,7 +177,7 @@ class GuardDeciderTest {
         assertThat(decider.decideScopeless(scopeless)).hasValueSatisfying(d -> assertThat(d)
                 .extracting(Decision::action, Decision::outcome, Decision::changesFlag)
                 .containsExactly(GuardAction.NOTIFY_ONLY, RollbackOutcome.NOTIFIED, false));
-        assertThat(new GuardDecider(false, ScopelessPolicy.IGNORE).decideScopeless(scopeless))
+        assertThat(new GuardDecider(false, ScopelessPolicy.IGNORE, FlagEvidence.COMPARATIVE).decideScopeless(scopeless))
                 .isEmpty();
     }
 }

@@ -5,6 +5,7 @@ import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.ScopeType;
@@ -211,8 +212,8 @@ public final class RollbackBench {
                 .setRuleId("bench")
                 .setRuleName("bench rule")
                 .setMetric("uploadFailureRate")
-                .setComparator("GT")
-                .setThreshold(0.05)
+                .setComparator("WORSE_THAN_CONTROL")
+                .setThreshold(0.02)
                 .setObservedValue(0.3)
                 .setSampleSize(1000)
                 .setScopeType(ScopeType.FLAG_COHORT)
@@ -223,6 +224,13 @@ public final class RollbackBench {
                 .setWindowClosedAt(now)
                 .setStartsAt(now)
                 .setEmittedAt(now)
+                .setComparison(CohortComparison.newBuilder()
+                        .setTreatmentValue(0.3)
+                        .setControlValue(0.01)
+                        .setTreatmentSamples(1000)
+                        .setControlSamples(9000)
+                        .setMethod("two-proportion-z")
+                        .build())
                 .build();
     }
 
