@@ -1,16 +1,18 @@
 package dev.rollguard.alert.repository;
 
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +41,7 @@ public class EvaluationRepository {
             INSERT INTO alerts (alert_id, fingerprint, status, severity, rule_id, scope_key, flag_key, starts_at,
                                 ends_at, emitted_at, payload_json, payload_avro)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-            ON CONFLICT (alert_id) DO NOTHING RETURNING seq""";
+            ON CONFLICT (alert_id) DO NOTHING RETURNING seq, alert_id""";
     private static final String INSERT_DELIVERY =
             """
             INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
@@ -133,7 +135,7 @@ public class EvaluationRepository {
                             w.windowStart(),
                             w.windowEnd(),
                             w.cohort(),
-                            io.vertx.core.buffer.Buffer.buffer(w.payload()))))
+                            Buffer.buffer(w.payload()))))
                     .toList();
             List<Tuple> paired = write.pairedCohortWindows().stream()
                     .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
@@ -150,23 +152,42 @@ public class EvaluationRepository {
         });
     }
 
+    /**
+     * Inserts the batch's alerts in one batched statement; a transition stored before (same alert id, e.g. after a
+     * replay) returns no row and gets no deliveries again.
+     */
     private Uni<List<StoredAlert>> insertAlerts(
             SqlConnection connection, List<PendingAlert> alerts, OffsetDateTime now) {
         if (alerts.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return Multi.createFrom()
-                .iterable(alerts)
-                .onItem()
-                .transformToUniAndConcatenate(alert -> insertAlert(connection, alert, now))
-                .filter(stored -> stored != null)
-                .collect()
-                .asList();
+        List<Tuple> rows = alerts.stream().map(EvaluationRepository::alertRow).toList();
+        return connection.preparedQuery(INSERT_ALERT).executeBatch(rows).chain(result -> {
+            Map<String, Long> seqs = new HashMap<>();
+            for (RowSet<Row> set = result; set != null; set = set.next()) {
+                for (Row row : set) {
+                    seqs.put(row.getString(1), row.getLong(0));
+                }
+            }
+            List<StoredAlert> stored = new ArrayList<>();
+            List<Tuple> deliveries = new ArrayList<>();
+            for (PendingAlert alert : alerts) {
+                Long seq = seqs.get(alert.event().getAlertId());
+                if (seq == null) {
+                    continue;
+                }
+                stored.add(new StoredAlert(seq, alert.event().getAlertId()));
+                for (PendingAlert.Delivery d : alert.deliveries()) {
+                    deliveries.add(Tuple.of(d.webhookId(), seq, alert.event().getAlertId(), d.payload(), now));
+                }
+            }
+            return batch(connection, INSERT_DELIVERY, deliveries).replaceWith(stored);
+        });
     }
 
-    private Uni<StoredAlert> insertAlert(SqlConnection connection, PendingAlert alert, OffsetDateTime now) {
+    private static Tuple alertRow(PendingAlert alert) {
         var e = alert.event();
-        Tuple values = Tuple.tuple(java.util.Arrays.asList(
+        return Tuple.tuple(Arrays.asList(
                 e.getAlertId(),
                 e.getFingerprint(),
                 e.getStatus().name(),
@@ -178,17 +199,7 @@ public class EvaluationRepository {
                 e.getEndsAt() == null ? null : e.getEndsAt().atOffset(ZoneOffset.UTC),
                 e.getEmittedAt().atOffset(ZoneOffset.UTC),
                 alert.json(),
-                io.vertx.core.buffer.Buffer.buffer(alert.avro())));
-        return connection.preparedQuery(INSERT_ALERT).execute(values).chain(rows -> {
-            if (rows.size() == 0) {
-                return Uni.createFrom().nullItem(); // the same transition was stored before
-            }
-            long seq = rows.iterator().next().getLong(0);
-            List<Tuple> deliveries = alert.deliveries().stream()
-                    .map(d -> Tuple.of(d.webhookId(), seq, e.getAlertId(), d.payload(), now))
-                    .toList();
-            return batch(connection, INSERT_DELIVERY, deliveries).replaceWith(new StoredAlert(seq, e.getAlertId()));
-        });
+                Buffer.buffer(alert.avro())));
     }
 
     private static Uni<Void> batch(SqlConnection connection, String sql, List<Tuple> tuples) {
