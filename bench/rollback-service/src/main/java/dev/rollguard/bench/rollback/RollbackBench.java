@@ -84,8 +84,12 @@ public final class RollbackBench {
             service = builder.start();
             try {
                 awaitReady(port, service);
+                String loadBefore = loadAverage();
                 Result result = run(bootstrap, alerts, warmup, rate);
-                String report = report(result, alerts, warmup, rate, flags.kills());
+                String report = report(result, alerts, warmup, rate, flags.kills())
+                        + "Load average (1, 5, 15 min) before the run: " + loadBefore + ", after: " + loadAverage()
+                        + ". The build machine is shared: a load far above its core count means other builds ran"
+                        + " at the same time and the figures are inflated.\n";
                 System.out.println(report);
                 Path out = root.resolve(System.getProperty("bench.output", "bench/results/rollback-service.md"));
                 Files.createDirectories(out.getParent());
@@ -316,6 +320,15 @@ public final class RollbackBench {
             Thread.sleep(200);
         }
         throw new IllegalStateException("rollback-service not ready within 90 s");
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return fields[0] + ", " + fields[1] + ", " + fields[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static int freePort() throws IOException {
