@@ -1,6 +1,9 @@
 // Live charts of a flag's page: treatment against control per window, with alerts, automatic actions and audited
 // changes drawn across the same time axis. Data: /flags/{key}/series.json, then Server-Sent Events from
 // /live/flags/{key}. Everything else in the console works without JavaScript.
+// Lists fed by htmx's SSE extension say when they are connected.
+document.addEventListener("htmx:sseOpen", (e) => { e.target.dataset.connected = "true"; });
+
 (function () {
   "use strict";
   const section = document.getElementById("live");
@@ -94,9 +97,10 @@
       chart.update();
     }
     const last = shown.length ? shown[shown.length - 1] : null;
-    section.dataset.windows = String(shown.length);
-    status.textContent = shown.length
-      ? shown.length + " windows, last closed " + time(last.end) + " UTC"
+    const count = new Set(shown.map((p) => p.end)).size;
+    section.dataset.windows = String(count);
+    status.textContent = count
+      ? count + " windows, last closed " + time(last.end) + " UTC"
       : "Waiting for windows…";
   }
 
@@ -108,20 +112,22 @@
     if (m && m.id) markers.set(m.id, m);
   }
 
+  // Subscribe first, then load what came before: nothing that arrives in between is missed (both merge by id).
+  const events = new EventSource("/live/flags/" + encodeURIComponent(flag));
+  events.addEventListener("open", () => { section.dataset.connected = "true"; });
+  events.addEventListener("window", (e) => {
+    addWindow(JSON.parse(e.data));
+    redraw();
+  });
+  events.addEventListener("marker", (e) => {
+    addMarker(JSON.parse(e.data));
+    redraw();
+  });
   fetch("/flags/" + encodeURIComponent(flag) + "/series.json", { headers: { Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : { windows: [], markers: [] }))
     .then((series) => {
       series.windows.forEach(addWindow);
       series.markers.forEach(addMarker);
       redraw();
-      const events = new EventSource("/live/flags/" + encodeURIComponent(flag));
-      events.addEventListener("window", (e) => {
-        addWindow(JSON.parse(e.data));
-        redraw();
-      });
-      events.addEventListener("marker", (e) => {
-        addMarker(JSON.parse(e.data));
-        redraw();
-      });
     });
 })();

@@ -1,0 +1,543 @@
+package dev.rollguard.console;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ServiceStack;
+import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Cookie;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The console in a real browser (Debian's headless Chromium) against the real stack: the four packaged services on a
+ * real broker and PostgreSQL, and the console's own packaged application. An operator signs in, creates a flag (and
+ * sees the flag-service's validation errors next to the field), finds it, kills it with a reason, watches windows
+ * and an alert arrive without reloading, and opens the evidence of the guard's automatic rollback.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+    private static final String FLAG = "checkout.new-flow-" + RUN;
+    private static final String GUARDED = "checkout.guarded-" + RUN;
+    private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
+
+    private static ServiceStack stack;
+    private static Process console;
+    private static String consoleUrl;
+    private static WebDriver driver;
+    private static WebDriverWait wait;
+    private static KafkaProducer<String, byte[]> producer;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Instant WINDOWS_FROM =
+            Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
+
+    @BeforeAll
+    static void start() throws IOException {
+        Map<String, List<String>> properties = new HashMap<>();
+        properties.put(
+                "metrics-ingest",
+                new ArrayList<>(
+                        List.of("kafka-streams.state.dir=" + SharedInfra.freshDirectory("console-it-streams"))));
+        stack = ServiceStack.start(properties);
+        startConsole();
+        producer = new KafkaProducer<>(producerProperties());
+        driver = chromium();
+        wait = new WebDriverWait(driver, WAIT);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (driver != null) {
+            driver.quit();
+        }
+        if (producer != null) {
+            producer.close();
+        }
+        if (console != null) {
+            console.destroy();
+            try {
+                if (!console.waitFor(30, TimeUnit.SECONDS)) {
+                    console.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void signInKeepsTheTokenOnTheServer() {
+        driver.get(consoleUrl + "/flags");
+        wait.until(ExpectedConditions.urlContains("/login"));
+        screenshot("01-sign-in");
+
+        signIn("not-a-token");
+        assertThat(text(By.id("login-error"))).contains("does not know this token");
+
+        signIn(ServiceStack.ADMIN_TOKEN);
+        wait.until(ExpectedConditions.urlContains("/flags"));
+        assertThat(text(By.tagName("h1"))).isEqualTo("Flags");
+        assertThat(driver.getCurrentUrl()).doesNotContain(ServiceStack.ADMIN_TOKEN);
+        Cookie session = driver.manage().getCookieNamed("rollguard_session");
+        assertThat(session).isNotNull();
+        assertThat(session.isHttpOnly()).isTrue();
+        assertThat(session.getSameSite()).isEqualTo("Strict");
+        assertThat(session.getValue()).doesNotContain(ServiceStack.ADMIN_TOKEN);
+        assertThat((String) js("return document.cookie")).doesNotContain("rollguard_session");
+
+        // Keyboard: the first Tab reaches the skip link.
+        driver.findElement(By.tagName("body")).sendKeys(Keys.TAB);
+        assertThat(driver.switchTo().activeElement().getText()).isEqualTo("Skip to content");
+    }
+
+    @Test
+    @Order(2)
+    void createAFlagWithTheServicesValidationShownInline() {
+        driver.get(consoleUrl + "/flags/new");
+        type(By.id("key"), FLAG);
+        type(By.id("description"), "The new checkout flow");
+        type(By.id("owner"), "payments-team");
+        type(By.id("rolloutPercentage"), "150");
+        type(By.id("stages"), "internal 0 0\ncanary 5 0\nhalf 50 0\nall 100");
+        driver.findElement(By.id("enabled")).click();
+        submit(By.cssSelector("form.flag-form"));
+
+        // The flag-service's 400 violation, next to the field it names, with the input kept.
+        WebElement error = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("rolloutPercentage-error")));
+        assertThat(error.getText()).containsIgnoringCase("100");
+        assertThat(driver.findElement(By.id("rolloutPercentage")).getAttribute("aria-invalid"))
+                .isEqualTo("true");
+        assertThat(driver.findElement(By.id("rolloutPercentage")).getDomProperty("value"))
+                .isEqualTo("150");
+        screenshot("02-create-flag-validation");
+
+        type(By.id("rolloutPercentage"), "0");
+        submit(By.cssSelector("form.flag-form"));
+        wait.until(ExpectedConditions.urlContains("/flags/" + FLAG));
+        assertThat(text(By.cssSelector(".notice"))).isEqualTo("Flag created.");
+
+        // Listed, and found by the search box (htmx swaps the rows without a reload).
+        driver.get(consoleUrl + "/flags");
+        js("window.__sameDocument = true");
+        type(By.id("q"), "new-flow-" + RUN);
+        wait.until(d -> d.findElements(By.cssSelector("#flag-rows tr")).size() == 1
+                && !d.findElements(By.cssSelector("#flag-rows tr[data-flag='" + FLAG + "']"))
+                        .isEmpty());
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        WebElement row = driver.findElement(By.cssSelector("#flag-rows tr[data-flag='" + FLAG + "']"));
+        assertThat(row.getText()).contains("ON").contains("not started").contains("KILL");
+        driver.findElement(By.id("q")).clear();
+        driver.get(consoleUrl + "/flags");
+        screenshot("03-flags");
+    }
+
+    @Test
+    @Order(3)
+    void killAFlagWithAReasonAndSeeItsStateAndAudit() {
+        driver.get(consoleUrl + "/flags/" + FLAG);
+        driver.findElement(By.id("kill")).click();
+        wait.until(ExpectedConditions.urlContains("/flags/" + FLAG + "/kill"));
+        assertThat(text(By.id("effect"))).contains("Every client gets the off value of " + FLAG);
+        screenshot("04-confirm-kill");
+        type(By.id("reason"), KILL_REASON);
+        submit(By.cssSelector("main form"));
+
+        wait.until(ExpectedConditions.urlContains("notice=kill"));
+        assertThat(text(By.id("flag-state"))).isEqualTo("KILLED");
+        assertThat(text(By.id("kill-reason"))).isEqualTo(KILL_REASON);
+        WebElement newest = driver.findElement(By.cssSelector("#audit-rows tr.audit-row"));
+        assertThat(newest.getAttribute("data-action")).isEqualToIgnoringCase("KILL");
+        assertThat(newest.findElement(By.cssSelector(".reason")).getText()).isEqualTo(KILL_REASON);
+        assertThat(newest.getText()).contains("killed: false → true");
+
+        // A write without this session's CSRF token, or from another site, changes nothing.
+        String cookie = "rollguard_session="
+                + driver.manage().getCookieNamed("rollguard_session").getValue();
+        assertThat(post("/flags/" + FLAG + "/unkill", "reason=forged", cookie, null))
+                .isEqualTo(403);
+        assertThat(post("/flags/" + FLAG + "/unkill", "reason=forged", cookie, "https://evil.example"))
+                .isEqualTo(403);
+        driver.navigate().refresh();
+        assertThat(text(By.id("flag-state"))).isEqualTo("KILLED");
+        screenshot("05-flag-killed-audit");
+    }
+
+    @Test
+    @Order(4)
+    void windowsArriveOnTheChartsWithoutReloading() throws Exception {
+        createGuardedFlag();
+        driver.get(consoleUrl + "/flags/" + GUARDED);
+        wait.until(ExpectedConditions.attributeToBe(By.id("live"), "data-connected", "true"));
+        js("window.__sameDocument = true");
+
+        for (int i = 0; i < 3; i++) {
+            sendWindows(i);
+        }
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("window-status"), "3 windows"));
+        sendWindows(3);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("window-status"), "4 windows"));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        // Both cohorts are plotted on each chart.
+        Long treatmentPoints = (Long) js("return Chart.getChart('chart-errorRate').data.datasets[0].data.length");
+        Long controlPoints = (Long) js("return Chart.getChart('chart-errorRate').data.datasets[1].data.length");
+        assertThat(treatmentPoints).isEqualTo(4);
+        assertThat(controlPoints).isEqualTo(4);
+    }
+
+    @Test
+    @Order(5)
+    void aCriticalAlertAppearsLiveAndTheRollbackShowsItsEvidence() throws Exception {
+        driver.get(consoleUrl + "/alerts");
+        js("window.__sameDocument = true");
+        // The page is subscribed before the alert is sent.
+        wait.until(ExpectedConditions.attributeToBe(By.id("recent-alerts"), "data-connected", "true"));
+
+        String alertId = "console-it-" + RUN;
+        sendAlert(alertId);
+
+        By row = By.cssSelector("#recent-alerts tr[data-alert='" + alertId + "']");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(row));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        assertThat(driver.findElement(row).getText())
+                .contains("FIRING")
+                .contains("CRITICAL")
+                .contains("treatment worse than control")
+                .contains(GUARDED);
+        screenshot("06-alerts-live");
+
+        // The rollback-service acted on it: the history lists the action, its evidence says why.
+        driver.get(consoleUrl + "/rollbacks?flag=" + GUARDED);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(500)).until(() -> {
+            driver.navigate().refresh();
+            return !driver.findElements(By.cssSelector("tr.rollback-row")).isEmpty();
+        });
+        screenshot("07-rollbacks");
+        driver.findElement(By.cssSelector("tr.rollback-row a.evidence-link")).click();
+        wait.until(ExpectedConditions.urlContains("/rollbacks/evidence"));
+        assertThat(text(By.cssSelector(".outcome"))).isEqualTo("APPLIED");
+        assertThat(text(By.cssSelector(".ev-rule"))).contains("treatment worse than control");
+        assertThat(text(By.cssSelector(".ev-observed"))).contains("errorRate = 0.1200");
+        assertThat(text(By.cssSelector(".ev-threshold"))).contains("0.0500");
+        assertThat(text(By.cssSelector(".ev-treatment"))).contains("over 480 events");
+        assertThat(text(By.cssSelector(".ev-control"))).contains("over 9520 events");
+        assertThat(text(By.cssSelector(".steps"))).contains("alert fired").contains("flag changed");
+        assertThat(driver.findElement(By.xpath("//ol[@class='steps']/li[span='flag changed']"))
+                        .getAttribute("class"))
+                .doesNotContain("missing");
+        screenshot("08-rollback-evidence");
+
+        // The flag's page: killed by the guard, with the alert and the action on the charts' time axis.
+        driver.manage().window().setSize(new Dimension(1366, 2600));
+        driver.get(consoleUrl + "/flags/" + GUARDED);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("window-status"), "4 windows"));
+        assertThat(text(By.id("flag-state"))).isEqualTo("KILLED");
+        assertThat(driver.findElements(By.cssSelector("article.evidence"))).isNotEmpty();
+        screenshot("09-flag-live-charts");
+        driver.manage().window().setSize(new Dimension(1366, 1000));
+    }
+
+    @Test
+    @Order(6)
+    void healthReportAndPhoneWidth() {
+        driver.get(consoleUrl + "/health-report");
+        assertThat(text(By.tagName("h1"))).isEqualTo("Health report");
+        assertThat(driver.findElements(By.id("report"))).isNotEmpty();
+        screenshot("10-health-report");
+
+        driver.manage().window().setSize(new Dimension(390, 844));
+        driver.get(consoleUrl + "/flags");
+        Long overflow = (Long) js("return document.documentElement.scrollWidth - window.innerWidth");
+        assertThat(overflow).as("horizontal overflow at phone width").isLessThanOrEqualTo(0);
+        assertThat(driver.findElement(By.cssSelector("#flag-rows tr[data-flag='" + FLAG + "']"))
+                        .isDisplayed())
+                .isTrue();
+        screenshot("11-flags-phone");
+        driver.manage().window().setSize(new Dimension(1366, 1000));
+    }
+
+    // --- the stack -------------------------------------------------------------------------------------------
+
+    private static void startConsole() throws IOException {
+        Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"));
+        int port = Ports.free();
+        consoleUrl = "http://127.0.0.1:" + port;
+        Path log = Path.of("target", "stack-logs", "console.log").toAbsolutePath();
+        Files.createDirectories(log.getParent());
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-Dquarkus.http.port=" + port,
+                        "-Dconsole.services.flag-service=" + stack.url("flag-service"),
+                        "-Dconsole.services.metrics-ingest=" + stack.url("metrics-ingest"),
+                        "-Dconsole.services.alert-service=" + stack.url("alert-service"),
+                        "-Dconsole.services.rollback-service=" + stack.url("rollback-service"),
+                        "-jar",
+                        jar.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", SharedInfra.kafkaBootstrap());
+        console = builder.start();
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(300))
+                .ignoreExceptions()
+                .until(() -> {
+                    assertThat(console.isAlive())
+                            .as("console running, see %s", log)
+                            .isTrue();
+                    return HTTP.send(
+                                            HttpRequest.newBuilder(URI.create(consoleUrl + "/q/health/ready"))
+                                                    .build(),
+                                            HttpResponse.BodyHandlers.discarding())
+                                    .statusCode()
+                            == 200;
+                });
+    }
+
+    private static WebDriver chromium() {
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary("/usr/bin/chromium");
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1366,1000",
+                "--user-data-dir=" + SharedInfra.freshDirectory("console-it-chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingAnyFreePort()
+                .build();
+        return new ChromeDriver(service, options);
+    }
+
+    private static Properties producerProperties() {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap());
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        return props;
+    }
+
+    private static void createGuardedFlag() throws Exception {
+        String body =
+                """
+                {"key": "%s", "description": "Guarded by the rollback-service", "enabled": true,
+                 "rolloutPercentage": 5,
+                 "stages": [{"name": "internal", "percentage": 0}, {"name": "canary", "percentage": 5},
+                            {"name": "all", "percentage": 100}],
+                 "currentStage": 1,
+                 "guardPolicy": {"action": "KILL", "dryRun": false, "cooldownSeconds": 0}}
+                """
+                        .formatted(GUARDED);
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(stack.url("flag-service") + "/api/flags"))
+                        .header("Authorization", "Bearer " + ServiceStack.ADMIN_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+    }
+
+    /** One healthy 10-second window for each cohort of the guarded flag, as metrics-ingest would emit it. */
+    private static void sendWindows(int index) throws Exception {
+        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
+        Instant start = WINDOWS_FROM.plusSeconds(10L * index);
+        for (Cohort cohort : Cohort.values()) {
+            boolean treated = cohort == Cohort.TREATMENT;
+            long events = treated ? 120 : 2380;
+            long failures = treated ? 2 + index : 30;
+            WindowMetricsEvent window = WindowMetricsEvent.newBuilder()
+                    .setScopeType(ScopeType.FLAG_COHORT)
+                    .setScopeKey("flag:" + GUARDED)
+                    .setFlagKey(GUARDED)
+                    .setCohort(cohort)
+                    .setWindowKind(WindowKind.TUMBLING)
+                    .setWindowStart(start)
+                    .setWindowEnd(start.plusSeconds(10))
+                    .setEmittedAt(Instant.now())
+                    .setEventCount(events)
+                    .setSuccessCount(events - failures)
+                    .setFailureCount(failures)
+                    .setSuccessRate((events - failures) / (double) events)
+                    .setErrorRate(failures / (double) events)
+                    .setDurationP95Ms(treated ? 180.0 + 10 * index : 175.0)
+                    .setPendingMutationsMax(treated ? 3L : 2L)
+                    .build();
+            producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, window.getScopeKey(), codec.encode(window)))
+                    .get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** A firing critical comparative alert on the guarded flag's treatment cohort, as the alert-service sends it. */
+    private static void sendAlert(String alertId) throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        AlertEvent alert = AlertEvent.newBuilder()
+                .setAlertId(alertId)
+                .setFingerprint("fp-" + alertId)
+                .setStatus(AlertStatus.FIRING)
+                .setSeverity(Severity.CRITICAL)
+                .setRuleId("treatment-regression")
+                .setRuleName("treatment worse than control")
+                .setMetric("errorRate")
+                .setComparator("WORSE_THAN_CONTROL")
+                .setThreshold(0.05)
+                .setObservedValue(0.12)
+                .setSampleSize(480L)
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:" + GUARDED)
+                .setFlagKey(GUARDED)
+                .setCohort(Cohort.TREATMENT)
+                .setWindowStart(now.minusSeconds(10))
+                .setWindowEnd(now)
+                .setFirstBreachAt(now.minusSeconds(8))
+                .setWindowClosedAt(now.minusMillis(500))
+                .setStartsAt(now)
+                .setEmittedAt(now)
+                .setComparison(CohortComparison.newBuilder()
+                        .setTreatmentValue(0.12)
+                        .setControlValue(0.0126)
+                        .setTreatmentSamples(480L)
+                        .setControlSamples(9520L)
+                        .setPValue(1e-9)
+                        .setMethod("two-proportion-z")
+                        .build())
+                .build();
+        producer.send(new ProducerRecord<>(
+                        Topics.ALERTS,
+                        alert.getFingerprint(),
+                        AvroCodec.of(AlertEvent.class).encode(alert)))
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    // --- the browser -----------------------------------------------------------------------------------------
+
+    private static void signIn(String token) {
+        type(By.id("token"), token);
+        submit(By.cssSelector("main form"));
+    }
+
+    private static void type(By field, String text) {
+        WebElement element = wait.until(ExpectedConditions.elementToBeClickable(field));
+        element.clear();
+        element.sendKeys(text);
+    }
+
+    private static void submit(By form) {
+        WebElement element = driver.findElement(form);
+        element.findElement(By.cssSelector("button[type=submit]")).click();
+    }
+
+    private static String text(By by) {
+        return wait.until(ExpectedConditions.visibilityOfElementLocated(by))
+                .getText()
+                .strip();
+    }
+
+    private static Object js(String script) {
+        return ((JavascriptExecutor) driver).executeScript(script);
+    }
+
+    private static int post(String path, String form, String cookie, String origin) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(consoleUrl + path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Cookie", cookie)
+                .POST(HttpRequest.BodyPublishers.ofString(form));
+        if (origin != null) {
+            request.header("Origin", origin);
+        }
+        try {
+            return HTTP.send(request.build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Saves the page to target/screenshots and to the committed console/screenshots the README shows. */
+    private static void screenshot(String name) {
+        try {
+            File png = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+            Path target = Path.of("target", "screenshots", name + ".png");
+            Files.createDirectories(target.getParent());
+            Files.copy(png.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+            String committed = System.getProperty("screenshots.dir");
+            if (committed != null) {
+                Path copy = Path.of(committed, name + ".png");
+                Files.createDirectories(copy.getParent());
+                Files.copy(png.toPath(), copy, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
