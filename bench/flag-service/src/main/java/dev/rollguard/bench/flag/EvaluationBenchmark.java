@@ -53,7 +53,8 @@ public class EvaluationBenchmark {
                 .mapToObj(i -> "internal-" + i + "@example.com")
                 .toList();
         split = flag("offline-recording", 1000, List.of(), null);
-        listed = flag("internal-tools", 0, allow, null);
+        // As the flag-service's snapshot holds them: a list whose contains() is a hash lookup.
+        listed = flag("internal-tools", 0, new HashedList(allow), null);
         flag("replication", 5000, List.of(), null);
         child = flag("replication.table.entries", 2000, List.of(), "replication");
         subjects = IntStream.range(0, 4096).mapToObj(i -> "user-" + i).toArray(String[]::new);
@@ -74,6 +75,32 @@ public class EvaluationBenchmark {
         return FlagEvaluator.evaluate(child, subjects[next++ & 4095], flags::get, false);
     }
 
+    /** The same idea as the flag-service's IndexedList (package-private there). */
+    static final class HashedList extends java.util.AbstractList<String> {
+        private final List<String> keys;
+        private final java.util.Set<String> index;
+
+        HashedList(List<String> keys) {
+            this.keys = List.copyOf(keys);
+            this.index = new java.util.HashSet<>(keys);
+        }
+
+        @Override
+        public String get(int i) {
+            return keys.get(i);
+        }
+
+        @Override
+        public int size() {
+            return keys.size();
+        }
+
+        @Override
+        public boolean contains(Object o) {
+            return index.contains(o);
+        }
+    }
+
     private FlagChangedEvent flag(String key, int basisPoints, List<String> allow, String parent) {
         FlagChangedEvent flag = FlagChangedEvent.newBuilder()
                 .setEventId(key)
@@ -88,7 +115,6 @@ public class EvaluationBenchmark {
                 .setVariants(List.of(new FlagVariant("on", "true"), new FlagVariant("off", "false")))
                 .setTreatmentVariant("on")
                 .setOffVariant("off")
-                // The flag-service holds lists as given; a HashSet-backed list would be faster still.
                 .setAllowList(allow)
                 .setRolloutBasisPoints(basisPoints)
                 .setGuardPolicy(new GuardPolicy(GuardAction.NOTIFY_ONLY, false, 300L))

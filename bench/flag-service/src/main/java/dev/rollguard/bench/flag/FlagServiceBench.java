@@ -98,11 +98,15 @@ public final class FlagServiceBench {
 
             closedLoop(vertx, http, connections, Duration.ofSeconds(5)); // warm-up: JIT, pools
             memory.reset();
+            double cpuBefore = cpuSeconds(service.pid());
             Run max = closedLoop(vertx, http, connections, Duration.ofSeconds(seconds));
+            double maxCpu = cpuSeconds(service.pid()) - cpuBefore;
             long maxRss = memory.max();
-            int halfRate = (int) (max.rate() / 2);
+            int halfRate = Math.max(1, (int) (max.rate() / 2));
             memory.reset();
+            cpuBefore = cpuSeconds(service.pid());
             Run half = openLoop(vertx, http, halfRate, Duration.ofSeconds(seconds));
+            double halfCpu = cpuSeconds(service.pid()) - cpuBefore;
             long halfRss = memory.max();
             memory.close();
             Histogram sse = sseLatency(vertx, port, sseChanges);
@@ -139,10 +143,15 @@ public final class FlagServiceBench {
                     .append(" s per phase after 5 s of warm-up; `POST /ofrep/v1/evaluate/flags/")
                     .append(FLAG)
                     .append("` (10 % rollout, a different targetingKey per request).\n\n")
-                    .append("| phase | requests/s | errors | p50 ms | p99 ms | p99.9 ms | max ms | service RSS max |\n")
-                    .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-                    .append(max.row("closed loop (highest rate)", maxRss))
-                    .append(half.row("open loop at half that rate", halfRss))
+                    .append("| phase | requests/s | errors | p50 ms | p99 ms | p99.9 ms | max ms | service RSS max |")
+                    .append(" service CPU per request |\n")
+                    .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+                    .append(max.row("closed loop (highest rate)", maxRss, maxCpu))
+                    .append(half.row("open loop at half that rate", halfRss, halfCpu))
+                    .append("\nService CPU per request is the service process's user+system CPU time over the phase")
+                    .append(" divided by its requests: it does not depend on what else the machine runs, and ")
+                    .append(cores)
+                    .append(" cores divided by it bounds the rate the service alone could serve.\n")
                     .append("\n## Change notification (SSE)\n\n")
                     .append("Time from sending a kill or unkill (admin API, committed to PostgreSQL) to its")
                     .append(" `refetchEvaluation` event on a subscriber of `/ofrep/v1/events`, ")
@@ -239,10 +248,10 @@ public final class FlagServiceBench {
             return requests / seconds;
         }
 
-        String row(String phase, long rssBytes) {
+        String row(String phase, long rssBytes, double cpuSeconds) {
             return String.format(
                     Locale.ROOT,
-                    "| %s | %,.0f | %d | %.2f | %.2f | %.2f | %.1f | %d MB |\n",
+                    "| %s | %,.0f | %d | %.2f | %.2f | %.2f | %.1f | %d MB | %.1f µs |\n",
                     phase,
                     rate(),
                     errors,
@@ -250,8 +259,16 @@ public final class FlagServiceBench {
                     latency.getValueAtPercentile(99) / 1000.0,
                     latency.getValueAtPercentile(99.9) / 1000.0,
                     latency.getMaxValue() / 1000.0,
-                    rssBytes / (1024 * 1024));
+                    rssBytes / (1024 * 1024),
+                    requests == 0 ? 0 : cpuSeconds * 1e6 / requests);
         }
+    }
+
+    /** User plus system CPU time of a process, from /proc/PID/stat (clock ticks of 1/100 s on Linux). */
+    private static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
     }
 
     /** Each connection sends its next request as soon as the previous answer arrives. */
