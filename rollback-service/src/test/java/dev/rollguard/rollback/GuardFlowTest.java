@@ -23,6 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -109,8 +110,12 @@ class GuardFlowTest {
         assertThat(stored.getString("state")).isEqualTo("DONE");
         assertThat(stored.getString("outcome")).isEqualTo("APPLIED");
         assertThat(stored.getBoolean("published")).isTrue();
-        assertThat(stored.getString("evidence.ruleName")).isEqualTo("Upload failures worse than control");
-        assertThat(stored.getLong("evidence.comparison.treatmentSamples")).isEqualTo(420);
+        assertThat(stored.getString("ruleName")).isEqualTo("Upload failures worse than control");
+        assertThat(stored.getLong("comparison.treatmentSamples")).isEqualTo(420);
+        assertThat(stored.getDouble("observedValue")).isEqualTo(0.31);
+        assertThat(stored.getDouble("threshold")).isEqualTo(0.02);
+        assertThat(Instant.parse(stored.getString("flagChangedAt"))).isEqualTo(event.getFlagChangedAt());
+        assertThat(Instant.parse(stored.getString("visibleAt"))).isEqualTo(event.getVisibleAt());
         assertThat(stored.getLong("latenciesMs.breachToVisible")).isPositive();
         assertThat(stored.getLong("latenciesMs.flagChangedToVisible")).isNotNull();
         assertThat(Api.metric("rollguard_rollback_flip_seconds_count", "action=\"KILL\""))

@@ -1,6 +1,7 @@
 package dev.rollguard.rollback.listener;
 
 import dev.rollguard.rollback.service.RollbackService;
+import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -29,7 +30,7 @@ public class AlertListener {
     public static final String CHANNEL = "alerts";
 
     /** Where undecodable or unprocessable alerts go (configured on the channel). */
-    public static final String DEAD_LETTER_TOPIC = "alerts.dlq";
+    public static final String DEAD_LETTER_TOPIC = Topics.ALERTS_DLQ;
 
     private static final String DESERIALIZATION_FAILURE_REASON = "deserialization-failure-reason";
 

@@ -125,8 +125,10 @@ public final class RollbackMapper {
     }
 
     public static RollbackView toView(RollbackRecord r) {
+        Evidence e = r.evidence();
         Timings t = r.timings();
         return new RollbackView(
+                r.id(),
                 r.id(),
                 r.state().name(),
                 r.flagKey(),
@@ -135,10 +137,29 @@ public final class RollbackMapper {
                 r.reason(),
                 r.dryRun(),
                 r.published(),
-                r.evidence(),
+                e.alertId(),
+                e.fingerprint(),
+                e.ruleId(),
+                e.ruleName(),
+                e.metric(),
+                e.comparator(),
+                e.observedValue(),
+                e.threshold(),
+                e.sampleSize(),
+                e.scopeType(),
+                e.scopeKey(),
+                e.cohort(),
+                e.comparison(),
+                e.windowStart(),
+                e.windowEnd(),
                 r.flagVersionBefore(),
                 r.flagVersionAfter(),
-                t,
+                t.firstBreachAt(),
+                t.windowClosedAt(),
+                t.alertFiredAt(),
+                t.alertReceivedAt(),
+                t.flagChangedAt(),
+                t.visibleAt(),
                 new Latencies(
                         Timings.millisBetween(t.firstBreachAt(), t.windowClosedAt()),
                         Timings.millisBetween(t.windowClosedAt(), t.alertFiredAt()),

@@ -1,17 +1,21 @@
 package dev.rollguard.rollback.rest;
 
-import dev.rollguard.rollback.domain.Evidence;
-import dev.rollguard.rollback.domain.Timings;
+import dev.rollguard.rollback.domain.Evidence.Comparison;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.ScopeType;
 import java.time.Instant;
 
 /**
- * One action of the guard as the history API serves it.
+ * One action of the guard as the history API serves it: the fields of the RollbackActionEvent under the same names,
+ * plus its progress ({@code state}, {@code published}) and the step durations.
  *
+ * @param id the idempotency key (alert fingerprint + ":" + startsAt millis), equal to {@code actionId}
  * @param state PENDING while the flag-service has not confirmed, DONE after
  * @param latenciesMs the timings as step durations; null where a step did not happen or was not measured
  */
 public record RollbackView(
         String id,
+        String actionId,
         String state,
         String flagKey,
         String action,
@@ -19,10 +23,29 @@ public record RollbackView(
         String reason,
         boolean dryRun,
         boolean published,
-        Evidence evidence,
+        String alertId,
+        String alertFingerprint,
+        String ruleId,
+        String ruleName,
+        String metric,
+        String comparator,
+        Double observedValue,
+        double threshold,
+        long sampleSize,
+        ScopeType scopeType,
+        String scopeKey,
+        Cohort cohort,
+        Comparison comparison,
+        Instant windowStart,
+        Instant windowEnd,
         Long flagVersionBefore,
         Long flagVersionAfter,
-        Timings timings,
+        Instant firstBreachAt,
+        Instant windowClosedAt,
+        Instant alertFiredAt,
+        Instant alertReceivedAt,
+        Instant flagChangedAt,
+        Instant visibleAt,
         Latencies latenciesMs,
         Instant createdAt) {
 
