@@ -218,7 +218,7 @@ public class FlagService {
     }
 
     public Uni<WriteResult> resume(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "RESUME", FlagChangeType.UPDATED, reason, false, flag -> {
+        return onFlag(ctx, key, "RESUME", FlagChangeType.RESUMED, reason, false, flag -> {
             if (!flag.paused) {
                 return false;
             }

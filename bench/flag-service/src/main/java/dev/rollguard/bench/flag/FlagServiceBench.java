@@ -97,6 +97,11 @@ public final class FlagServiceBench {
             Memory memory = new Memory(service.pid());
 
             closedLoop(vertx, http, connections, Duration.ofSeconds(5)); // warm-up: JIT, pools
+            // What the service burns with no requests (consumer polls, timers, JIT, GC), to subtract below.
+            double idleStart = cpuSeconds(service.pid());
+            long idleFrom = System.nanoTime();
+            TimeUnit.SECONDS.sleep(10);
+            double idleCpuPerSecond = (cpuSeconds(service.pid()) - idleStart) / ((System.nanoTime() - idleFrom) / 1e9);
             memory.reset();
             double cpuBefore = cpuSeconds(service.pid());
             Run max = closedLoop(vertx, http, connections, Duration.ofSeconds(seconds));
@@ -146,12 +151,17 @@ public final class FlagServiceBench {
                     .append("| phase | requests/s | errors | p50 ms | p99 ms | p99.9 ms | max ms | service RSS max |")
                     .append(" service CPU per request |\n")
                     .append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-                    .append(max.row("closed loop (highest rate)", maxRss, maxCpu))
-                    .append(half.row("open loop at half that rate", halfRss, halfCpu))
-                    .append("\nService CPU per request is the service process's user+system CPU time over the phase")
-                    .append(" divided by its requests: it does not depend on what else the machine runs, and ")
-                    .append(cores)
-                    .append(" cores divided by it bounds the rate the service alone could serve.\n")
+                    .append(max.row("closed loop (highest rate)", maxRss, maxCpu - idleCpuPerSecond * max.seconds()))
+                    .append(half.row(
+                            "open loop at half that rate", halfRss, halfCpu - idleCpuPerSecond * half.seconds()))
+                    .append(String.format(
+                            Locale.ROOT,
+                            "%nService CPU per request: the service process's user+system CPU time over the phase, less"
+                                    + " what it used idle (%.3f cores, measured for 10 s before the phases), divided by"
+                                    + " its requests. It does not depend on what else the machine runs: %d cores"
+                                    + " divided by it bounds the rate the service alone could serve.%n",
+                            idleCpuPerSecond,
+                            cores))
                     .append("\n## Change notification (SSE)\n\n")
                     .append("Time from sending a kill or unkill (admin API, committed to PostgreSQL) to its")
                     .append(" `refetchEvaluation` event on a subscriber of `/ofrep/v1/events`, ")
