@@ -77,10 +77,11 @@ public final class AlertBench {
         int rate = Integer.getInteger("bench.rate", 20_000);
         int seconds = Integer.getInteger("bench.seconds", 30);
         int probesPerSecond = Integer.getInteger("bench.probes", 10);
+        int cycle = Integer.getInteger("bench.cycle", 2_000);
 
         String bootstrap = SharedInfra.kafkaBootstrap();
         String jdbc = SharedInfra.jdbcUrl("rollguard_alerts_bench_" + System.currentTimeMillis());
-        WindowGenerator generator = new WindowGenerator();
+        WindowGenerator generator = new WindowGenerator(cycle);
 
         log("preloading %,d windows", backlog);
         try (KafkaProducer<String, WindowMetricsEvent> producer = producer(bootstrap, 20)) {
@@ -119,8 +120,25 @@ public final class AlertBench {
             log("backlog: %,.0f windows in %.1f s = %,.0f windows/s", evaluated, drainSeconds, drainRate);
 
             createProbeRule();
+            double[] batchesBefore = batches();
             Result steady = steadyLoad(bootstrap, generator, rate, seconds, probesPerSecond);
-            write(root, backlog, evaluated, drainSeconds, drainRate, rate, seconds, probesPerSecond, steady);
+            double[] batchesAfter = batches();
+            double batchCount = batchesAfter[0] - batchesBefore[0];
+            double batchMillis =
+                    batchCount == 0 ? Double.NaN : 1000 * (batchesAfter[1] - batchesBefore[1]) / batchCount;
+            double windowsPerBatch = batchCount == 0 ? Double.NaN : steady.evaluatedCount() / batchCount;
+            write(
+                    root,
+                    evaluated,
+                    drainSeconds,
+                    drainRate,
+                    rate,
+                    seconds,
+                    probesPerSecond,
+                    cycle,
+                    steady,
+                    batchMillis,
+                    windowsPerBatch);
         } finally {
             service.destroy();
             service.waitFor(20, TimeUnit.SECONDS);
@@ -128,12 +146,22 @@ public final class AlertBench {
     }
 
     private record Result(
-            double sentRate, double evaluatedRate, List<Double> latenciesMs, int probes, int alertsSeen) {}
+            double sentRate,
+            double evaluatedRate,
+            double evaluatedCount,
+            List<Double> latenciesMs,
+            List<Double> toEvaluatedMs,
+            List<Double> toReceivedMs,
+            int probes,
+            int alertsSeen,
+            String load) {}
 
     private Result steadyLoad(String bootstrap, WindowGenerator generator, int rate, int seconds, int probesPerSecond)
             throws Exception {
         Map<String, Long> probeSentAt = new ConcurrentHashMap<>();
         List<Double> latencies = new CopyOnWriteArrayList<>();
+        List<Double> toEvaluated = new CopyOnWriteArrayList<>();
+        List<Double> toReceived = new CopyOnWriteArrayList<>();
         AtomicBoolean running = new AtomicBoolean(true);
         int[] alertsSeen = new int[1];
 
@@ -158,12 +186,20 @@ public final class AlertBench {
                         while (running.get()) {
                             for (var record : consumer.poll(Duration.ofMillis(50))) {
                                 long now = System.nanoTime();
+                                long wallNow = System.currentTimeMillis();
                                 AlertEvent alert = record.value();
                                 alertsSeen[0]++;
                                 if (PROBE_RULE.equals(alert.getRuleId()) && alert.getStatus() == AlertStatus.FIRING) {
                                     Long sent = probeSentAt.remove(alert.getScopeKey());
                                     if (sent != null) {
                                         latencies.add((now - sent) / 1e6);
+                                        // windowClosedAt is the probe's emittedAt, stamped by this JVM when it was
+                                        // sent.
+                                        toEvaluated.add((double) (alert.getEmittedAt()
+                                                        .toEpochMilli()
+                                                - alert.getWindowClosedAt().toEpochMilli()));
+                                        toReceived.add((double)
+                                                (wallNow - alert.getEmittedAt().toEpochMilli()));
                                     }
                                 }
                             }
@@ -216,7 +252,15 @@ public final class AlertBench {
         running.set(false);
         receiver.join();
         return new Result(
-                sentWindows / sentSeconds, evaluatedCount / evaluatedSeconds, latencies, probes, alertsSeen[0]);
+                sentWindows / sentSeconds,
+                evaluatedCount / evaluatedSeconds,
+                evaluatedCount,
+                latencies,
+                toEvaluated,
+                toReceived,
+                probes,
+                alertsSeen[0],
+                loadAverage());
     }
 
     private static WindowMetricsEvent probeWindow(int i) {
@@ -251,6 +295,34 @@ public final class AlertBench {
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 201) {
             throw new IllegalStateException("probe rule not created: " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    /** Count and total seconds of evaluated batches, from the service's batch timer. */
+    private double[] batches() throws IOException, InterruptedException {
+        String metrics = http.send(
+                        HttpRequest.newBuilder(URI.create(baseUrl + "/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        return new double[] {
+            value(metrics, "rollguard_alert_batch_duration_seconds_count"),
+            value(metrics, "rollguard_alert_batch_duration_seconds_sum")
+        };
+    }
+
+    private static double value(String metrics, String name) {
+        Matcher matcher = Pattern.compile("^" + name + "(\\{[^}]*})? ([0-9.eE+]+)", Pattern.MULTILINE)
+                .matcher(metrics);
+        return matcher.find() ? Double.parseDouble(matcher.group(2)) : 0;
+    }
+
+    /** The machine's 1-minute load average, which these figures depend on: the machine is shared. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
@@ -329,17 +401,18 @@ public final class AlertBench {
 
     private static void write(
             Path root,
-            int backlog,
             double evaluated,
             double drainSeconds,
             double drainRate,
             int rate,
             int seconds,
             int probesPerSecond,
-            Result steady)
+            int cycle,
+            Result steady,
+            double batchMillis,
+            double windowsPerBatch)
             throws IOException {
         List<Double> sorted = new ArrayList<>(steady.latenciesMs());
-        Collections.sort(sorted);
         String md = String.format(
                 Locale.ROOT,
                 """
@@ -349,9 +422,11 @@ public final class AlertBench {
 
                 The packaged alert-service (`java -jar quarkus-run.jar`, production configuration from the environment,
                 `-Xmx512m`) against a real Kafka broker (3 partitions of `metrics.windows`) and PostgreSQL from
-                embedded-infra, all on the same machine as the load generator. Rules: the default pack (10 rules,
-                one comparative) plus one probe rule. Window mix per event-time minute: global, 20 tables, 6
-                platforms, 50 flags x 2 cohorts; some tables degrade and some flags regress, so alerts fire and resolve.
+                embedded-infra, all on the same machine as the load generator (a shared machine: 1-minute load
+                average %s at the end of the steady phase). Rules: the default pack (10 rules, one comparative) plus
+                one probe rule. Window mix per event-time minute: global, 20 tables, 6 platforms, 50 flags x 2
+                cohorts; each table degrades and each flag regresses once every %,d event-time minutes, so alerts
+                fire and resolve during the run.
 
                 ## Throughput (backlog drain)
 
@@ -362,16 +437,25 @@ public final class AlertBench {
                 ## Steady load with latency probes
 
                 Target %,d windows/s for %d s; sent %,.0f windows/s, evaluated %,.0f windows/s (including the catch-up
-                after the load stopped). %d probe windows (%d/s), each completing a `for: 0` condition; %d FIRING
-                probe alerts received; %d alert events seen on the topic in all.
+                after the load stopped), in batches of %.0f windows evaluated and stored in %.1f ms on average.
+                %d probe windows (%d/s), each completing a `for: 0` condition; %d FIRING probe alerts received; %d
+                alert events seen on the topic in all.
 
-                | window sent -> AlertEvent received (ms) | n | p50 | p90 | p99 | max |
+                | probe latency (ms) | n | p50 | p90 | p99 | max |
                 | --- | --- | --- | --- | --- | --- |
-                | probe latency | %d | %.1f | %.1f | %.1f | %.1f |
+                %s
+                %s
+                %s
+
+                "sent -> evaluated" is the service's AlertEvent.emittedAt minus the probe's emittedAt (Kafka in,
+                consumer queue, evaluation); "evaluated -> received" is the outbox transaction, the relay, Kafka out
+                and the benchmark's consumer. Same machine, same clock; millisecond resolution.
                 """,
                 Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
+                steady.load(),
+                cycle,
                 evaluated,
                 drainSeconds,
                 drainRate,
@@ -379,19 +463,33 @@ public final class AlertBench {
                 seconds,
                 steady.sentRate(),
                 steady.evaluatedRate(),
+                windowsPerBatch,
+                batchMillis,
                 steady.probes(),
                 probesPerSecond,
                 sorted.size(),
                 steady.alertsSeen(),
+                row("window sent -> AlertEvent received", steady.latenciesMs()),
+                row("window sent -> evaluated", steady.toEvaluatedMs()),
+                row("evaluated -> AlertEvent received", steady.toReceivedMs()));
+        Path results = root.resolve("bench/results/alert-service.md");
+        Files.createDirectories(results.getParent());
+        Files.writeString(results, md);
+        System.out.println(md);
+    }
+
+    private static String row(String name, List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return String.format(
+                Locale.ROOT,
+                "| %s | %d | %.1f | %.1f | %.1f | %.1f |",
+                name,
                 sorted.size(),
                 percentile(sorted, 0.50),
                 percentile(sorted, 0.90),
                 percentile(sorted, 0.99),
                 sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1));
-        Path results = root.resolve("bench/results/alert-service.md");
-        Files.createDirectories(results.getParent());
-        Files.writeString(results, md);
-        System.out.println(md);
     }
 
     private static double percentile(List<Double> sorted, double p) {

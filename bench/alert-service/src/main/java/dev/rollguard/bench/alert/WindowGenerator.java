@@ -13,8 +13,10 @@ import java.util.SplittableRandom;
 
 /**
  * Windows as metrics-ingest emits them, one-minute tumbling windows in event time: per minute one global window, 20
- * tables, every platform and 50 flags with both cohorts (127 windows). Figures are mostly healthy; some tables
- * degrade for a while and some flags regress, so rules go pending, fire and resolve during the run.
+ * tables, every platform and 50 flags with both cohorts (127 windows). Figures are mostly healthy; each table
+ * degrades for 10 minutes and each flag regresses for 5 minutes once every {@code cycle} minutes (at its own phase),
+ * so rules go pending, fire and resolve during the run. Event time advances one minute per 127 windows, much faster
+ * than real time at benchmark rates, so a shorter cycle means many more alerts per second of wall time.
  */
 final class WindowGenerator {
 
@@ -23,16 +25,20 @@ final class WindowGenerator {
     private static final int FLAGS = 50;
 
     private final SplittableRandom random = new SplittableRandom(42);
+    private final long cycle;
     private Instant minute = Instant.parse("2026-01-01T00:00:00Z");
     private long ticks;
+
+    WindowGenerator(long cycle) {
+        this.cycle = cycle;
+    }
 
     /** The windows of the next event-time minute. */
     List<WindowMetricsEvent> nextMinute() {
         List<WindowMetricsEvent> windows = new ArrayList<>(127);
         windows.add(window(ScopeType.GLOBAL, "global", 20_000, 0.003).build());
         for (int t = 0; t < TABLES; t++) {
-            // Table t degrades for 10 minutes out of every 200, at its own phase.
-            boolean degraded = (ticks + t * 10L) % 200 < 10;
+            boolean degraded = (ticks + t * 97L) % cycle < 10;
             String table = "table" + t;
             windows.add(window(ScopeType.TABLE, "table:" + table, 1_000, degraded ? 0.08 : 0.002)
                     .setTable(table)
@@ -45,7 +51,7 @@ final class WindowGenerator {
         }
         for (int f = 0; f < FLAGS; f++) {
             String flag = "flag" + f;
-            boolean regressed = (ticks + f * 7L) % 300 < 5;
+            boolean regressed = (ticks + f * 89L) % cycle < 5;
             for (Cohort cohort : Cohort.values()) {
                 double errors = cohort == Cohort.TREATMENT && regressed ? 0.06 : 0.004;
                 windows.add(window(
