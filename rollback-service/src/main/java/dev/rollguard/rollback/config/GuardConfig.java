@@ -87,8 +87,11 @@ public interface GuardConfig {
         @WithDefault("200ms")
         Duration initialBackoff();
 
-        /** Longest wait between two retries; the guard retries without limit so that no alert is lost. */
-        @WithDefault("30s")
+        /**
+         * Longest wait between two retries, hence the longest delay between the flag-service coming back and the flip;
+         * the guard retries without limit so that no alert is lost.
+         */
+        @WithDefault("5s")
         Duration maxBackoff();
     }
 
