@@ -1,9 +1,23 @@
-// Live charts of a flag's page: treatment against control per window, with alerts, automatic actions and audited
-// changes drawn across the same time axis. Data: /flags/{key}/series.json, then Server-Sent Events from
-// /live/flags/{key}. Everything else in the console works without JavaScript.
-// Lists fed by htmx's SSE extension say when they are connected.
-document.addEventListener("htmx:sseOpen", (e) => { e.target.dataset.connected = "true"; });
+// The console's only script. Everything but the live parts works without JavaScript.
 
+// Live lists: a table body marked data-live="alert" or "rollback" gets each new row, rendered (and escaped) by the
+// console, on top. The element says when its stream is connected.
+document.addEventListener("DOMContentLoaded", () => {
+  const lists = document.querySelectorAll("[data-live]");
+  if (!lists.length) return;
+  const events = new EventSource("/live/events");
+  events.addEventListener("open", () => lists.forEach((list) => { list.dataset.connected = "true"; }));
+  lists.forEach((list) => {
+    events.addEventListener(list.dataset.live, (e) => {
+      list.insertAdjacentHTML("afterbegin", e.data);
+      document.getElementById("no-" + list.dataset.live + "s")?.remove();
+    });
+  });
+});
+
+// Live charts of a flag's page: treatment against control per window, with alerts, automatic actions and audited
+// changes drawn across the same time axis. Data: Server-Sent Events from /live/flags/{key}, and what came before
+// from /flags/{key}/series.json.
 (function () {
   "use strict";
   const section = document.getElementById("live");

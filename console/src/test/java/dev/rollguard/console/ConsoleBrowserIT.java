@@ -35,12 +35,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -58,6 +60,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -93,6 +97,7 @@ class ConsoleBrowserIT {
                 "metrics-ingest",
                 new ArrayList<>(
                         List.of("kafka-streams.state.dir=" + SharedInfra.freshDirectory("console-it-streams"))));
+        System.setProperty("rollguard.root", snapshotOfThePackagedServices().toString());
         stack = ServiceStack.start(properties);
         startConsole();
         producer = new KafkaProducer<>(producerProperties());
@@ -121,6 +126,12 @@ class ConsoleBrowserIT {
         if (stack != null) {
             stack.close();
         }
+    }
+
+    /** What the page's scripts logged (errors included), to read next to a failure. */
+    @AfterEach
+    void printBrowserLog() {
+        driver.manage().logs().get(LogType.BROWSER).forEach(entry -> System.out.println("browser: " + entry));
     }
 
     @Test
@@ -232,6 +243,7 @@ class ConsoleBrowserIT {
         for (int i = 0; i < 3; i++) {
             sendWindows(i);
         }
+        awaitConsoleRead("windows", 6);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("window-status"), "3 windows"));
         sendWindows(3);
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("window-status"), "4 windows"));
@@ -254,6 +266,7 @@ class ConsoleBrowserIT {
         String alertId = "console-it-" + RUN;
         sendAlert(alertId);
 
+        awaitConsoleRead("alerts", 1);
         By row = By.cssSelector("#recent-alerts tr[data-alert='" + alertId + "']");
         wait.until(ExpectedConditions.visibilityOfElementLocated(row));
         assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
@@ -316,6 +329,38 @@ class ConsoleBrowserIT {
 
     // --- the stack -------------------------------------------------------------------------------------------
 
+    /**
+     * Hard links to the four packaged applications, taken once: the services' target folders may be rebuilt while
+     * this test runs (the reactor, or someone packaging a service), and a half-written quarkus-app does not start.
+     */
+    private static Path snapshotOfThePackagedServices() throws IOException {
+        Path root = Path.of(System.getProperty("rollguard.root", ".."))
+                .toAbsolutePath()
+                .normalize();
+        Path snapshot = Path.of("target", "packaged-services").toAbsolutePath();
+        for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
+            Path from = root.resolve(service).resolve("target/quarkus-app");
+            Path to = snapshot.resolve(service).resolve("target/quarkus-app");
+            if (Files.exists(to)) {
+                try (var old = Files.walk(to)) {
+                    old.sorted(java.util.Comparator.reverseOrder())
+                            .forEach(p -> p.toFile().delete());
+                }
+            }
+            try (var files = Files.walk(from)) {
+                for (Path file : files.toList()) {
+                    Path target = to.resolve(from.relativize(file).toString());
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.createLink(target, file);
+                    }
+                }
+            }
+        }
+        return snapshot;
+    }
+
     private static void startConsole() throws IOException {
         Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"));
         int port = Ports.free();
@@ -368,6 +413,9 @@ class ConsoleBrowserIT {
                 "--no-first-run",
                 "--window-size=1366,1000",
                 "--user-data-dir=" + SharedInfra.freshDirectory("console-it-chromium"));
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File("/usr/bin/chromedriver"))
                 .usingAnyFreePort()
@@ -474,6 +522,23 @@ class ConsoleBrowserIT {
                         alert.getFingerprint(),
                         AvroCodec.of(AlertEvent.class).encode(alert)))
                 .get(10, TimeUnit.SECONDS);
+    }
+
+    /** The console has read at least {@code count} records of a channel (its own counter on /q/metrics). */
+    private static void awaitConsoleRead(String channel, int count) {
+        String series = "rollguard_console_records_total{channel=\"" + channel + "\"}";
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+            String metrics = HTTP.send(
+                            HttpRequest.newBuilder(URI.create(consoleUrl + "/q/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            double read = metrics.lines()
+                    .filter(l -> l.startsWith(series))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum();
+            assertThat(read).as(series).isGreaterThanOrEqualTo(count);
+        });
     }
 
     // --- the browser -----------------------------------------------------------------------------------------

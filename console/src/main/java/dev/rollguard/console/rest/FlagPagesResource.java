@@ -2,7 +2,6 @@ package dev.rollguard.console.rest;
 
 import static dev.rollguard.console.client.ServiceClient.enc;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
@@ -192,7 +191,14 @@ public class FlagPagesResource {
         String error = problems.isEmpty() ? null : String.join(" ", problems);
         return html(
                 200,
-                Pages.flag(s, FlagView.of(flag.body()), audit, alerts, rollbacks, NOTICES.get(notice), error)
+                Pages.flag(
+                                s,
+                                FlagView.of(flag.body()),
+                                audit,
+                                alerts,
+                                rollbacks,
+                                notice == null ? null : NOTICES.get(notice),
+                                error)
                         .render());
     }
 
@@ -305,9 +311,5 @@ public class FlagPagesResource {
         return html(
                 result.status() == 404 ? 404 : 502,
                 Pages.error(s, what, message).render());
-    }
-
-    static JsonNode bodyOf(ApiResult result) {
-        return result.body();
     }
 }

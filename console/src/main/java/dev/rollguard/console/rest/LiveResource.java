@@ -25,6 +25,8 @@ import java.util.Map;
 public class LiveResource {
 
     private static final Duration HEARTBEAT = Duration.ofSeconds(15);
+    /** Events held for a slow browser before its stream fails (it then reconnects and reloads the history). */
+    private static final int BUFFER = 1024;
 
     private final LiveHistory history;
 
@@ -38,6 +40,8 @@ public class LiveResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public Multi<OutboundSseEvent> events(@Context Sse sse) {
         Multi<OutboundSseEvent> rows = history.stream()
+                .onOverflow()
+                .buffer(BUFFER)
                 .filter(e -> !e.kind().equals("window"))
                 .map(e -> sse.newEventBuilder()
                         .name(e.kind())
@@ -57,6 +61,8 @@ public class LiveResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     public Multi<OutboundSseEvent> flag(@PathParam("key") String key, @Context Sse sse) {
         Multi<OutboundSseEvent> events = history.stream()
+                .onOverflow()
+                .buffer(BUFFER)
                 .filter(e -> key.equals(e.flagKey()))
                 .map(e -> sse.newEventBuilder()
                         .name(e.kind().equals("window") ? "window" : "marker")
