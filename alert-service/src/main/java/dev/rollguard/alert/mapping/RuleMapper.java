@@ -73,9 +73,10 @@ public final class RuleMapper {
         entity.scopePlatform = scope == null || scope.platform() == null
                 ? null
                 : scope.platform().name();
-        entity.scopeWindowKind = scope == null || scope.windowKind() == null
-                ? null
-                : scope.windowKind().name();
+        // Tumbling windows partition time, which is what `for` and `keep_firing_for` count; metrics-ingest also emits
+        // overlapping hopping windows for the same scopes, which a rule watches only when asked to.
+        entity.scopeWindowKind =
+                (scope == null || scope.windowKind() == null ? WindowKind.TUMBLING : scope.windowKind()).name();
         entity.confidence = request.confidence() == null ? DEFAULT_CONFIDENCE : request.confidence();
         entity.enabled = request.enabled() == null || request.enabled();
         entity.labels = request.labels() == null ? Map.of() : Map.copyOf(request.labels());

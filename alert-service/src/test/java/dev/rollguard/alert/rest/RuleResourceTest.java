@@ -84,7 +84,8 @@ class RuleResourceTest {
                 .body("warning.forSeconds", equalTo(600))
                 .body("critical.threshold", equalTo(0.05f))
                 .body("critical.forSeconds", equalTo(300))
-                .body("scope.types", not(hasItem("FLAG_COHORT")));
+                .body("scope.types", not(hasItem("FLAG_COHORT")))
+                .body("scope.windowKind", equalTo("TUMBLING"));
         Api.admin()
                 .when()
                 .get("/api/rules/treatment-error-rate-regression")
