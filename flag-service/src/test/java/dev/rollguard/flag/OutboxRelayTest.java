@@ -59,8 +59,16 @@ class OutboxRelayTest {
         assertThat(event.getActor()).isEqualTo("bootstrap-admin");
         await().atMost(Duration.ofSeconds(10)).until(() -> sentAt(key, 1) != null);
 
-        Api.admin().body(Map.of("reason", "hold")).post("/api/flags/" + key + "/pause").then().statusCode(200);
-        Api.admin().body(Map.of("reason", "go on")).post("/api/flags/" + key + "/resume").then().statusCode(200);
+        Api.admin()
+                .body(Map.of("reason", "hold"))
+                .post("/api/flags/" + key + "/pause")
+                .then()
+                .statusCode(200);
+        Api.admin()
+                .body(Map.of("reason", "go on"))
+                .post("/api/flags/" + key + "/resume")
+                .then()
+                .statusCode(200);
         assertThat(awaitEvent(key, 2).getChangeType()).isEqualTo(FlagChangeType.PAUSED);
         FlagChangedEvent resumed = awaitEvent(key, 3);
         assertThat(resumed.getChangeType()).isEqualTo(FlagChangeType.RESUMED);
