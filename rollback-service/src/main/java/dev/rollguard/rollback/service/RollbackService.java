@@ -92,22 +92,24 @@ public class RollbackService {
     }
 
     private Uni<Void> handle(AlertEvent alert, String id, Instant receivedAt) {
-        return repository.findById(id).flatMap(existing -> {
-            if (existing == null) {
-                return decideAndAct(alert, id, receivedAt);
-            }
-            if (existing.state() == ActionState.PENDING) {
-                metrics.resumed();
-                Log.infof("alert %s read again with its %s unconfirmed: resuming", id, existing.action());
-                return applyAndFinish(existing);
-            }
-            if (!existing.published()) {
-                return publish(existing);
-            }
-            metrics.duplicate();
-            Log.debugf("alert %s already handled (%s)", id, existing.outcome());
-            return Uni.createFrom().voidItem();
-        });
+        return repository
+                .findById(id)
+                .flatMap(existing -> existing == null ? decideAndAct(alert, id, receivedAt) : carryOn(existing));
+    }
+
+    /** Takes an action read back from the database to its end: the alert was read again, or raced. */
+    private Uni<Void> carryOn(RollbackRecord existing) {
+        if (existing.state() == ActionState.PENDING) {
+            metrics.resumed();
+            Log.infof("alert %s read again with its %s unconfirmed: resuming", existing.id(), existing.action());
+            return applyAndFinish(existing);
+        }
+        if (!existing.published()) {
+            return publish(existing);
+        }
+        metrics.duplicate();
+        Log.debugf("alert %s already handled (%s)", existing.id(), existing.outcome());
+        return Uni.createFrom().voidItem();
     }
 
     private Uni<Void> decideAndAct(AlertEvent alert, String id, Instant receivedAt) {
@@ -147,9 +149,9 @@ public class RollbackService {
     private Uni<Void> record(RollbackRecord record) {
         return repository.insert(record).flatMap(inserted -> {
             if (!inserted) {
-                // Another consumer of the same partition (during a rebalance) stored it first and carries it on.
-                metrics.duplicate();
-                return Uni.createFrom().voidItem();
+                // Another consumer of the partition (during a rebalance) stored it first. Carry it on here too rather
+                // than trust that one to finish: the idempotency key makes a second apply harmless.
+                return repository.findById(record.id()).flatMap(this::carryOn);
             }
             if (record.state() == ActionState.PENDING) {
                 return applyAndFinish(record);
