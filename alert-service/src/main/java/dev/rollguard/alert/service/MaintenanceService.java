@@ -2,8 +2,10 @@ package dev.rollguard.alert.service;
 
 import dev.rollguard.alert.publisher.AlertPublisher;
 import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 
 /**
@@ -27,6 +29,11 @@ public class MaintenanceService {
     /** Called once the service is up: before, the Kafka channels may not be wired yet. */
     void start() {
         started = true;
+    }
+
+    /** The database pool and Kafka clients close during shutdown: stop waking the relay into them. */
+    void stop(@Observes ShutdownEvent event) {
+        started = false;
     }
 
     @Scheduled(every = "${alert-service.relay.interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
