@@ -3,6 +3,7 @@ package dev.rollguard.ingest.domain;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -87,18 +88,19 @@ public final class DistinctCounter {
     public void write(DataOutput out) throws IOException {
         out.writeInt(k);
         out.writeInt(size);
-        for (int i = 0; i < size; i++) {
-            out.writeLong(values[i]);
-        }
+        // One bulk copy: the counter is most of a window aggregate's bytes, written on every store update.
+        ByteBuffer bytes = ByteBuffer.allocate(size * Long.BYTES);
+        bytes.asLongBuffer().put(values, 0, size);
+        out.write(bytes.array());
     }
 
     public static DistinctCounter read(DataInput in) throws IOException {
         DistinctCounter counter = new DistinctCounter(in.readInt());
         int size = in.readInt();
+        byte[] bytes = new byte[size * Long.BYTES];
+        in.readFully(bytes);
         counter.values = new long[Math.max(size, Math.min(counter.k, 16))];
-        for (int i = 0; i < size; i++) {
-            counter.values[i] = in.readLong();
-        }
+        ByteBuffer.wrap(bytes).asLongBuffer().get(counter.values, 0, size);
         counter.size = size;
         return counter;
     }

@@ -1,37 +1,49 @@
 package dev.rollguard.ingest.topology;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counters of the topology. Kafka Streams instantiates handlers and processors itself, so they reach Micrometer
  * through the global registry, which Quarkus feeds into its Prometheus registry. Tags stay low-cardinality: stable
- * codes, never ids.
+ * codes, never ids. Counters are looked up once and kept: a registry lookup per event costs more than the counting.
  */
 public final class TopologyMetrics {
 
+    private static final Map<String, Counter> COUNTERS = new ConcurrentHashMap<>();
+
     private TopologyMetrics() {}
+
+    private static Counter counter(String name, String... tags) {
+        String id = name + String.join("\u0000", tags);
+        Counter counter = COUNTERS.get(id);
+        if (counter == null) {
+            counter = COUNTERS.computeIfAbsent(id, k -> Metrics.counter(name, tags));
+        }
+        return counter;
+    }
 
     /** A telemetry event accepted ({@code outcome=accepted}), dropped as a duplicate, or refused ({@code invalid}). */
     public static void event(String kind, String outcome) {
-        Metrics.counter("rollguard.ingest.events", "kind", kind, "outcome", outcome)
-                .increment();
+        counter("rollguard.ingest.events", "kind", kind, "outcome", outcome).increment();
     }
 
     /** A record written to the dead-letter topic. */
     public static void deadLettered(String stage, String code) {
-        Metrics.counter("rollguard.ingest.dead.letters", "stage", stage, "code", code)
-                .increment();
+        counter("rollguard.ingest.dead.letters", "stage", stage, "code", code).increment();
     }
 
     /** Exposures whose cohort could not be resolved (unknown flag and no {@code treated}). */
     public static void unresolvedExposures(int count) {
         if (count > 0) {
-            Metrics.counter("rollguard.ingest.exposures.unresolved").increment(count);
+            counter("rollguard.ingest.exposures.unresolved").increment(count);
         }
     }
 
     /** A closed window published. */
     public static void windowEmitted(String kind) {
-        Metrics.counter("rollguard.ingest.windows.emitted", "kind", kind).increment();
+        counter("rollguard.ingest.windows.emitted", "kind", kind).increment();
     }
 }

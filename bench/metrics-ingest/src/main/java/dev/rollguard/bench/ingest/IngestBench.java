@@ -80,7 +80,9 @@ public final class IngestBench {
         int rate = Integer.getInteger("bench.rate", 20_000);
         int seconds = Integer.getInteger("bench.seconds", 30);
         int flags = Integer.getInteger("bench.flags", 2);
+        int commitMs = Integer.getInteger("bench.commit-ms", 100);
         Path results = Path.of(System.getProperty("rollguard.results", "bench/results/metrics-ingest.md"));
+        boolean append = Boolean.getBoolean("bench.append");
         Path root = Files.createTempDirectory("ingest-bench");
         StringBuilder report = new StringBuilder();
         String loadBefore = loadAverage();
@@ -137,11 +139,13 @@ public final class IngestBench {
                     .append(System.getProperty("java.version"))
                     .append("), one embedded Kafka 4.1.1 broker in the benchmark's JVM, ")
                     .append(PARTITIONS)
-                    .append(" partitions per telemetry topic, exactly_once_v2, one stream thread, ")
+                    .append(" partitions per telemetry topic, exactly_once_v2 (commit interval ")
+                    .append(commitMs)
+                    .append(" ms), one stream thread, ")
                     .append(flags)
                     .append(" flags (half the events report exposures, half are bucketed by the pipeline).\n")
                     .append(
-                            "Run with `./mvnw -f bench/metrics-ingest/pom.xml exec:exec` (after `./mvnw -pl metrics-ingest")
+                            "Run with `./mvnw -f bench/metrics-ingest/pom.xml compile exec:exec` (after `./mvnw -pl metrics-ingest")
                     .append(" install -DskipTests`).\n\n")
                     .append("| figure | value |\n| --- | --- |\n")
                     .append(row("encoded SyncEvent size", eventSize + " bytes"))
@@ -165,14 +169,19 @@ public final class IngestBench {
                             "window visible to a read_committed consumer after close: p50 / p99 / max",
                             latency.visible()))
                     .append(row("windows measured", Integer.toString(latency.windows())))
-                    .append(row("load average before / after (other builds share the machine)", loadBefore + " / "
-                            + loadAverage()))
+                    .append(row(
+                            "load average before / after (other builds share the machine)",
+                            loadBefore + " / " + loadAverage()))
                     .append("\nProducerPerformance summary line: `")
                     .append(perf.strip())
                     .append("`\n");
         }
         Files.createDirectories(results.toAbsolutePath().getParent());
-        Files.writeString(results, report.toString());
+        if (append && Files.exists(results)) {
+            Files.writeString(results, "\n" + report, java.nio.file.StandardOpenOption.APPEND);
+        } else {
+            Files.writeString(results, report.toString());
+        }
         System.out.println(report);
         System.exit(0);
     }
@@ -266,6 +275,7 @@ public final class IngestBench {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.getInteger("bench.commit-ms", 100));
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
