@@ -1,6 +1,7 @@
 package dev.rollguard.console.view;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import java.time.Duration;
 import java.time.Instant;
@@ -116,10 +117,22 @@ public record RollbackRow(
                 e.getAlertReceivedAt());
     }
 
-    /** From the rollback-service's {@code GET /api/rollbacks} view. */
-    public static RollbackRow of(JsonNode n) {
-        JsonNode ev = n.path("evidence");
-        JsonNode t = n.path("timings");
+    /**
+     * From the rollback-service's {@code GET /api/rollbacks} view: the event's fields under the same names (earlier
+     * versions nested them under {@code evidence} and {@code timings}; both are read).
+     */
+    public static RollbackRow of(JsonNode view) {
+        ObjectNode n = view.deepCopy();
+        for (String nested : new String[] {"evidence", "timings"}) {
+            JsonNode part = view.get(nested);
+            if (part != null && part.isObject()) {
+                part.fields().forEachRemaining(f -> {
+                    if (!n.hasNonNull(f.getKey())) {
+                        n.set(f.getKey(), f.getValue());
+                    }
+                });
+            }
+        }
         return new RollbackRow(
                 Json.text(n, "id"),
                 Json.text(n, "flagKey"),
@@ -127,27 +140,27 @@ public record RollbackRow(
                 Json.text(n, "outcome"),
                 Json.text(n, "reason"),
                 n.path("dryRun").asBoolean(),
-                Json.text(ev, "ruleId"),
-                Json.text(ev, "ruleName"),
-                Json.text(ev, "metric"),
-                Json.text(ev, "comparator"),
-                ev.path("threshold").asDouble(),
-                Json.dbl(ev, "observedValue"),
-                ev.path("sampleSize").asLong(),
-                Json.text(ev, "scopeKey"),
-                Json.text(ev, "cohort"),
-                Comparison.of(ev.get("comparison")),
-                Json.instant(ev, "windowStart"),
-                Json.instant(ev, "windowEnd"),
+                Json.text(n, "ruleId"),
+                Json.text(n, "ruleName"),
+                Json.text(n, "metric"),
+                Json.text(n, "comparator"),
+                n.path("threshold").asDouble(),
+                Json.dbl(n, "observedValue"),
+                n.path("sampleSize").asLong(),
+                Json.text(n, "scopeKey"),
+                Json.text(n, "cohort"),
+                Comparison.of(n.get("comparison")),
+                Json.instant(n, "windowStart"),
+                Json.instant(n, "windowEnd"),
                 Json.lng(n, "flagVersionBefore"),
                 Json.lng(n, "flagVersionAfter"),
                 steps(
-                        Json.instant(t, "firstBreachAt"),
-                        Json.instant(t, "windowClosedAt"),
-                        Json.instant(t, "alertFiredAt"),
-                        Json.instant(t, "alertReceivedAt"),
-                        Json.instant(t, "flagChangedAt"),
-                        Json.instant(t, "visibleAt")),
+                        Json.instant(n, "firstBreachAt"),
+                        Json.instant(n, "windowClosedAt"),
+                        Json.instant(n, "alertFiredAt"),
+                        Json.instant(n, "alertReceivedAt"),
+                        Json.instant(n, "flagChangedAt"),
+                        Json.instant(n, "visibleAt")),
                 Json.instant(n, "createdAt"));
     }
 }
