@@ -291,6 +291,20 @@ class GuardFlowTest {
     }
 
     @Test
+    void longEvidenceIsShortenedForTheFlagServiceButKeptWhole() {
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        AlertEvent alert = Alerts.critical(flag).setRuleName("r".repeat(2500)).build();
+
+        Alerts.send(alert);
+
+        assertThat(awaitEvent(Alerts.actionId(alert)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.audit(flag)).singleElement().satisfies(entry -> assertThat(entry.reason())
+                .hasSizeLessThanOrEqualTo(2000));
+        assertThat(Api.rollback(Alerts.actionId(alert)).getString("reason")).contains("r".repeat(2500));
+    }
+
+    @Test
     void unknownFlagIsRecordedAsSkipped() {
         AlertEvent alert = Alerts.critical(flagKey()).build();
 

@@ -25,6 +25,9 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class FlagServiceClient {
 
+    /** The flag-service refuses longer reasons (400); the full text stays in the guard's own record. */
+    static final int MAX_REASON = 2000;
+
     private final FlagServiceApi api;
     private final FlagMapper mapper;
     private final String serviceAuthorization;
@@ -57,8 +60,10 @@ public class FlagServiceClient {
      *
      * @return the flag after the change
      */
-    public Uni<FlagState> apply(GuardAction action, String key, String idempotencyKey, String reason) {
+    public Uni<FlagState> apply(GuardAction action, String key, String idempotencyKey, String fullReason) {
         String what = action + " " + key;
+        String reason =
+                fullReason.length() <= MAX_REASON ? fullReason : fullReason.substring(0, MAX_REASON - 1) + "\u2026";
         Uni<Response> call =
                 switch (action) {
                     case KILL -> api.kill(key, serviceAuthorization, idempotencyKey, new ReasonRequest(reason));

@@ -37,6 +37,9 @@ public final class FakeFlagService implements AutoCloseable {
     public static final String CLIENT_TOKEN = "test-client-token";
 
     private static final Pattern FLAG_PATH = Pattern.compile("^/api/flags/([^/]+)(?:/(kill|stage|pause))?$");
+    /** Longest reason the flag-service accepts on a write. */
+    private static final int MAX_REASON = 2000;
+
     /** Like the real service's snapshot refresh, a kill reaches evaluations a moment after it is committed. */
     private static final long VISIBILITY_DELAY_MILLIS = 30;
 
@@ -249,6 +252,9 @@ public final class FakeFlagService implements AutoCloseable {
         }
         Flag flag = flags.get(key);
         JsonNode request = json.readTree(body.isEmpty() ? "{}" : body);
+        if (request.path("reason").asText("").length() > MAX_REASON) {
+            return new Stored(400, error("VALIDATION_FAILED", "reason: size must be between 0 and " + MAX_REASON));
+        }
         Stored result = flag == null
                 ? new Stored(404, error("FLAG_NOT_FOUND", "no flag " + key))
                 : change(flag, operation, request.path("reason").asText(""), idempotencyKey, request);
