@@ -26,6 +26,15 @@ public interface AlertConfig {
     /** Webhook deliveries. */
     Webhooks webhooks();
 
+    /** The SSE stream of alerts. */
+    Sse sse();
+
+    interface Sse {
+        /** Interval of comment lines on an idle stream, so proxies and load balancers keep the connection open. */
+        @WithDefault("15s")
+        Duration heartbeat();
+    }
+
     interface Auth {
         /** Admin token (ROLLGUARD_ADMIN_TOKEN): reads and writes everything; without it every API call is refused. */
         Optional<String> adminToken();

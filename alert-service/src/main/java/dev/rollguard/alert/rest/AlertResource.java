@@ -1,6 +1,7 @@
 package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.repository.AlertQuery;
 import dev.rollguard.alert.service.AlertService;
 import dev.rollguard.alert.service.ValidationFailedException;
@@ -31,9 +32,11 @@ import org.jboss.resteasy.reactive.RestQuery;
 public class AlertResource {
 
     private final AlertService alerts;
+    private final AlertConfig config;
 
-    public AlertResource(AlertService alerts) {
+    public AlertResource(AlertService alerts, AlertConfig config) {
         this.alerts = alerts;
+        this.config = config;
     }
 
     /**
@@ -100,12 +103,19 @@ public class AlertResource {
                         List.of(new Violation("Last-Event-ID", "must be the id of an event of this stream")));
             }
         }
-        return alerts.stream(after).map(row -> sse.newEventBuilder()
+        Multi<OutboundSseEvent> events = alerts.stream(after).map(row -> sse.newEventBuilder()
                 .id(Long.toString(row.seq()))
                 .name("alert")
                 .mediaType(MediaType.APPLICATION_JSON_TYPE)
                 .data(alerts.view(row))
                 .build());
+        Multi<OutboundSseEvent> heartbeats = Multi.createFrom()
+                .ticks()
+                .every(config.sse().heartbeat())
+                .onOverflow()
+                .drop()
+                .map(tick -> sse.newEventBuilder().comment("heartbeat").build());
+        return Multi.createBy().merging().streams(events, heartbeats);
     }
 
     private static String symbol(String field, String value, Set<String> allowed, List<Violation> violations) {

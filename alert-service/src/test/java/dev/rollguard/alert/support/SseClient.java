@@ -17,6 +17,7 @@ public final class SseClient implements AutoCloseable {
     public record Event(String id, String name, String data) {}
 
     private final List<Event> events = new CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicInteger comments = new java.util.concurrent.atomic.AtomicInteger();
     private final CompletableFuture<HttpResponse<Stream<String>>> response;
     private volatile Stream<String> lines;
 
@@ -39,6 +40,8 @@ public final class SseClient implements AutoCloseable {
                             events.add(new Event(current[0], current[1], current[2]));
                         }
                         current[0] = current[1] = current[2] = null;
+                    } else if (line.startsWith(":")) {
+                        comments.incrementAndGet();
                     } else if (line.startsWith("id:")) {
                         current[0] = line.substring(3).strip();
                     } else if (line.startsWith("event:")) {
@@ -56,6 +59,11 @@ public final class SseClient implements AutoCloseable {
 
     public List<Event> events() {
         return List.copyOf(events);
+    }
+
+    /** Comment lines received (heartbeats). */
+    public int comments() {
+        return comments.get();
     }
 
     public int status() {
