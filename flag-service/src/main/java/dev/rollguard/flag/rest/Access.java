@@ -13,6 +13,6 @@ public @interface Access {
 
     TokenKind[] value();
 
-    /** Whether each call counts against the token's evaluation rate (429 beyond it). */
+    /** Whether each call counts against the token's evaluation rate (429 beyond it); such calls get no {@link CallerHolder}. */
     boolean rateLimited() default false;
 }

@@ -77,7 +77,10 @@ public class AuthFilter {
                         .build();
             }
         }
-        holder.set(caller, request.getHeaderString(CallerHolder.ACTOR_HEADER));
+        if (!rule.rateLimited()) {
+            // Only the admin API reads the caller; evaluation skips the request-scoped bean on its hot path.
+            holder.set(caller, request.getHeaderString(CallerHolder.ACTOR_HEADER));
+        }
         return null;
     }
 

@@ -158,8 +158,9 @@ public final class FlagServiceBench {
                             Locale.ROOT,
                             "%nService CPU per request: the service process's user+system CPU time over the phase, less"
                                     + " what it used idle (%.3f cores, measured for 10 s before the phases), divided by"
-                                    + " its requests. It does not depend on what else the machine runs: %d cores"
-                                    + " divided by it bounds the rate the service alone could serve.%n",
+                                    + " its requests. It still carries costs that do not scale with requests (JIT, GC,"
+                                    + " cache misses from sharing %d cores with everything else), so it is highest when"
+                                    + " few requests get through: read it as an upper bound.%n",
                             idleCpuPerSecond,
                             cores))
                     .append("\n## Change notification (SSE)\n\n")
