@@ -77,7 +77,8 @@ public final class IngestBench {
 
     public static void main(String[] args) throws Exception {
         int events = Integer.getInteger("bench.events", 500_000);
-        int rate = Integer.getInteger("bench.rate", 20_000);
+        // 0: half the sustained aggregation throughput just measured, a load the topology keeps up with.
+        int configuredRate = Integer.getInteger("bench.rate", 0);
         int seconds = Integer.getInteger("bench.seconds", 30);
         int flags = Integer.getInteger("bench.flags", 2);
         int commitMs = Integer.getInteger("bench.commit-ms", 100);
@@ -121,6 +122,7 @@ public final class IngestBench {
             streams.close(Duration.ofSeconds(30));
             System.out.printf("aggregation: %.0f events/s%n", aggregated);
 
+            int rate = configuredRate > 0 ? configuredRate : (int) Math.max(100, aggregated / 2);
             TopicNames live = createTopics(kafka, "t2.");
             publishFlags(bootstrap, live.flags(), flags);
             TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1));
