@@ -13,10 +13,13 @@ import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +41,9 @@ class RestartMidBreachTest {
 
     @Inject
     EvaluationService evaluation;
+
+    @Inject
+    Pool pool;
 
     private List<AlertEvent> firingOf(String ruleId) {
         return TestKafka.alerts().stream()
@@ -104,5 +110,28 @@ class RestartMidBreachTest {
         await().atMost(WAIT).until(() -> w3.getWindowEnd()
                 .equals(state(rule, scopeKey).state().lastWindowEnd()));
         assertThat(firingOf(rule)).hasSize(1);
+    }
+
+    @Test
+    void aCohortWindowWaitingForItsCounterpartSurvivesARestart() {
+        String flag = "restart-flag-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant origin = Instant.parse("2026-03-02T10:00:00Z");
+        TestKafka.sendWindows(Windows.cohort(flag, Cohort.TREATMENT, origin, 0, 1000, 100));
+        await().atMost(WAIT)
+                .until(() -> pool.preparedQuery("SELECT count(*) FROM cohort_windows WHERE flag_key = $1")
+                                .execute(Tuple.of(flag))
+                                .await()
+                                .atMost(Duration.ofSeconds(5))
+                                .iterator()
+                                .next()
+                                .getLong(0)
+                        == 1);
+
+        // Restart between the two cohorts' windows: the waiting treatment window comes back from the database.
+        evaluation.reload().await().atMost(WAIT);
+        TestKafka.sendWindows(Windows.cohort(flag, Cohort.CONTROL, origin, 0, 1000, 20));
+
+        String rule = "treatment-error-rate-regression";
+        await().atMost(WAIT).until(() -> firingOf(rule).stream().anyMatch(a -> flag.equals(a.getFlagKey())));
     }
 }
