@@ -70,6 +70,9 @@ class ExactlyOnceTest {
         Process process = new ProcessBuilder(
                         java,
                         "-Xmx256m",
+                        // The log manager the application uses; without it Kafka's TRACE lines are formatted per
+                        // record.
+                        "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
                         "-cp",
                         System.getProperty("java.class.path"),
                         StreamsWorker.class.getName(),
