@@ -90,7 +90,7 @@ class GuardFlowTest {
         // first breach -> window closed -> alert fired -> received -> flag changed -> visible on OFREP, in order
         assertThat(event.getFirstBreachAt()).isEqualTo(alert.getFirstBreachEventTime());
         assertThat(event.getWindowClosedAt()).isEqualTo(alert.getWindowClosedAt());
-        assertThat(event.getAlertFiredAt()).isEqualTo(alert.getStartsAt());
+        assertThat(event.getAlertFiredAt()).isEqualTo(alert.getEmittedAt());
         assertThat(event.getAlertReceivedAt()).isAfterOrEqualTo(event.getAlertFiredAt());
         assertThat(event.getFlagChangedAt()).isAfterOrEqualTo(event.getAlertReceivedAt());
         assertThat(event.getVisibleAt()).isAfter(event.getFlagChangedAt());

@@ -74,7 +74,9 @@ public final class RollbackMapper {
         // The earliest breaching event is the truest start of the incident; the window start is the fallback.
         Instant firstBreach =
                 alert.getFirstBreachEventTime() != null ? alert.getFirstBreachEventTime() : alert.getFirstBreachAt();
-        return new Timings(firstBreach, alert.getWindowClosedAt(), alert.getStartsAt(), receivedAt, null, null);
+        // startsAt is event time (the end of the window that completed the condition); the alert left the
+        // alert-service at emittedAt, which is what the step from window closed to alert fired measures.
+        return new Timings(firstBreach, alert.getWindowClosedAt(), alert.getEmittedAt(), receivedAt, null, null);
     }
 
     public static RollbackActionEvent toEvent(RollbackRecord r) {

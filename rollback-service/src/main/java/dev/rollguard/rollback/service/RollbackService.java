@@ -67,7 +67,7 @@ public class RollbackService {
             return Uni.createFrom().voidItem();
         }
         String id = RollbackRecord.idFor(alert.getFingerprint(), alert.getStartsAt());
-        metrics.delivery(alert.getStartsAt(), receivedAt);
+        metrics.delivery(alert.getEmittedAt(), receivedAt);
         return Uni.createFrom()
                 .deferred(() -> handle(alert, id, receivedAt))
                 .onFailure(TransientFailures::isTransient)

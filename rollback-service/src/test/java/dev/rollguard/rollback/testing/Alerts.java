@@ -29,7 +29,7 @@ public final class Alerts {
 
     /** A firing critical comparative alert on the treated cohort of {@code flagKey}, fired a moment ago. */
     public static AlertEvent.Builder critical(String flagKey) {
-        Instant startsAt = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusMillis(200);
+        Instant startsAt = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusMillis(6_000);
         return AlertEvent.newBuilder()
                 .setAlertId(UUID.randomUUID().toString())
                 .setFingerprint("fp-" + UUID.randomUUID())
@@ -50,9 +50,10 @@ public final class Alerts {
                 .setWindowEnd(startsAt)
                 .setFirstBreachAt(startsAt.minusSeconds(20))
                 .setFirstBreachEventTime(startsAt.minusSeconds(19))
-                .setWindowClosedAt(startsAt.minusMillis(100))
+                // startsAt is event time; the window closed (grace) and the alert left its service later, by the clock.
+                .setWindowClosedAt(startsAt.plusSeconds(5))
                 .setStartsAt(startsAt)
-                .setEmittedAt(startsAt)
+                .setEmittedAt(startsAt.plusMillis(5_200))
                 .setComparison(CohortComparison.newBuilder()
                         .setTreatmentValue(0.31)
                         .setControlValue(0.01)

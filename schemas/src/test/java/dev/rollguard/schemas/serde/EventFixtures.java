@@ -367,6 +367,13 @@ final class EventFixtures {
                 .setAlertReceivedAt(T0.plusSeconds(63))
                 .setFlagChangedAt(T0.plusSeconds(64))
                 .setVisibleAt(T0.plusSeconds(65))
+                .setDryRun(true)
+                .setComparator("WORSE_THAN_CONTROL")
+                .setScopeType(ScopeType.FLAG_COHORT)
+                .setScopeKey("flag:offline-recording")
+                .setCohort(Cohort.TREATMENT)
+                .setWindowStart(T0)
+                .setWindowEnd(T0.plusSeconds(60))
                 .build();
     }
 
