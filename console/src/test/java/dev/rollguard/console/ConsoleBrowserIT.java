@@ -88,8 +88,7 @@ class ConsoleBrowserIT {
     private static WebDriverWait wait;
     private static KafkaProducer<String, byte[]> producer;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static final Instant WINDOWS_FROM =
-            Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
+    private static Instant windowsFrom;
 
     @BeforeAll
     static void start() throws IOException {
@@ -270,6 +269,8 @@ class ConsoleBrowserIT {
         wait.until(ExpectedConditions.attributeToBe(By.id("live"), "data-connected", "true"));
         js("window.__sameDocument = true");
 
+        // The last window closes about now, as if metrics-ingest had just emitted it.
+        windowsFrom = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(40);
         for (int i = 0; i < 3; i++) {
             sendWindows(i);
         }
@@ -359,6 +360,26 @@ class ConsoleBrowserIT {
         submit(By.cssSelector("main form"));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(
                 By.cssSelector(".global"), "Global kill switch is off."));
+    }
+
+    @Test
+    @Order(9)
+    void aServiceTokenSignsInReadOnly() {
+        driver.get(consoleUrl + "/flags");
+        driver.findElement(By.cssSelector("form.signout button")).click();
+        wait.until(ExpectedConditions.urlContains("/login"));
+        driver.get(consoleUrl + "/flags");
+        wait.until(ExpectedConditions.urlContains("/login"));
+
+        signIn(ServiceStack.SERVICE_TOKEN);
+        wait.until(ExpectedConditions.urlContains("/flags"));
+        assertThat(text(By.cssSelector(".who"))).isEqualTo("read-only");
+        assertThat(driver.findElements(By.linkText("New flag"))).isEmpty();
+        driver.get(consoleUrl + "/flags/" + FLAG);
+        assertThat(text(By.id("flag-state"))).isEqualTo("KILLED");
+        assertThat(driver.findElements(By.id("unkill"))).isEmpty();
+        driver.get(consoleUrl + "/flags/" + FLAG + "/unkill");
+        assertThat(text(By.tagName("h1"))).isEqualTo("Not allowed");
     }
 
     @Test
@@ -509,7 +530,7 @@ class ConsoleBrowserIT {
     /** One 10-second window for each cohort of the guarded flag, as metrics-ingest would emit it. */
     private static void sendWindows(int index) throws Exception {
         AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
-        Instant start = WINDOWS_FROM.plusSeconds(10L * index);
+        Instant start = windowsFrom.plusSeconds(10L * index);
         for (Cohort cohort : Cohort.values()) {
             boolean treated = cohort == Cohort.TREATMENT;
             // Treatment a little worse than control, but within the default regression rule's 2-point margin: the

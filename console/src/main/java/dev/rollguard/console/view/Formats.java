@@ -32,7 +32,7 @@ public final class Formats {
             return "-";
         }
         double abs = Math.abs(value);
-        String pattern = abs != 0 && abs < 0.01 ? "%.5f" : abs < 10 ? "%.4f" : "%.1f";
+        String pattern = abs != 0 && abs < 1e-4 ? "%.2e" : abs < 0.01 ? "%.5f" : abs < 10 ? "%.4f" : "%.1f";
         return String.format(Locale.ROOT, pattern, value);
     }
 
