@@ -88,7 +88,12 @@ class ClosedLoopIT {
     @Test
     void aBadRolloutIsSwitchedOffAndNothingElseIs() throws Exception {
         ClosedLoopScenario.Settings settings = new ClosedLoopScenario.Settings(
-                Duration.ofSeconds(5), Duration.ofSeconds(5), 1500, 250, Duration.ofSeconds(5), Duration.ofSeconds(90));
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(5),
+                1500,
+                250,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(90));
         List<Instant> refetchEvents = new CopyOnWriteArrayList<>();
         Thread sse = subscribeToFlagChanges(refetchEvents);
 

@@ -35,7 +35,10 @@ public final class ClosedLoopScenario {
     public static final String OUTAGE_FLAG = "batch-uploads";
     public static final List<String> INTERNAL_USERS = List.of("admin@example.com", "qa@example.com", "dev@example.com");
 
-    /** The demo's comparative rule: treatment error rate worse than control by 5 points, significant at 99.9 %. */
+    /**
+     * The demo's comparative rule: treatment error rate worse than control by 5 points, significant at 99.9 %, in two
+     * consecutive windows.
+     */
     public static final String REGRESSION_RULE = "demo-treatment-error-regression";
     /** The demo's outage rule: global error rate above 20 % for two windows; it names no flag. */
     public static final String OUTAGE_RULE = "demo-global-error-rate";
@@ -63,7 +66,7 @@ public final class ClosedLoopScenario {
                     Duration.ofSeconds(5),
                     2000,
                     300,
-                    Duration.ofSeconds(5),
+                    Duration.ofSeconds(10),
                     Duration.ofSeconds(90));
         }
 

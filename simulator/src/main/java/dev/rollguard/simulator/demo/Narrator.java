@@ -215,13 +215,18 @@ public final class Narrator {
         if (r.badFlagRollback() != null) {
             out.printf("  time to safety     %s%n", timings(r.badFlagRollback()).strip());
         }
-        long rollbacksOfOthers = r.rollbacks().stream()
+        List<String> othersOff = r.rollbacks().stream()
                 .filter(a -> a.getFlagKey() != null && !a.getFlagKey().equals(ClosedLoopScenario.BAD_FLAG))
                 .filter(a -> a.getOutcome() == dev.rollguard.schemas.event.RollbackOutcome.APPLIED)
+                .map(a -> a.getFlagKey())
+                .distinct()
+                .toList();
+        long notified = r.rollbacks().stream()
+                .filter(a -> a.getOutcome() == dev.rollguard.schemas.event.RollbackOutcome.NOTIFIED)
                 .count();
         out.printf(
-                "  other rollbacks    %d (the outage alert named no flag, so it was only notified)%n",
-                rollbacksOfOthers);
+                "  other rollbacks    %s; %d alert(s) naming no flag were only notified%n",
+                othersOff.isEmpty() ? "none" : "SWITCHED OFF " + String.join(", ", othersOff), notified);
         out.printf(
                 "  telemetry          %,d events sent in %s..%s, %,d counted in the windows: %s (%,d duplicate deliveries counted once)%n",
                 r.eventsSent(),
