@@ -186,6 +186,14 @@ class ConsoleBrowserIT {
         wait.until(ExpectedConditions.urlContains("/flags/" + FLAG));
         assertThat(text(By.cssSelector(".notice"))).isEqualTo("Flag created.");
 
+        // Edit: the form comes back filled in, and the change is saved with the version it was read at.
+        driver.findElement(By.linkText("Edit")).click();
+        assertThat(driver.findElement(By.id("stages")).getDomProperty("value")).contains("half 50 0");
+        type(By.id("description"), "The new checkout flow, one page");
+        submit(By.cssSelector("form.flag-form"));
+        wait.until(ExpectedConditions.urlContains("notice=saved"));
+        assertThat(text(By.cssSelector("main"))).contains("The new checkout flow, one page");
+
         // Listed, and found by the search box (htmx swaps the rows without a reload).
         driver.get(consoleUrl + "/flags");
         js("window.__sameDocument = true");
