@@ -482,8 +482,16 @@ class ConsoleBrowserIT {
     }
 
     private static WebDriver chromium() {
+        String browser = System.getProperty("chromium.binary", "/usr/bin/chromium");
+        String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
+        assertThat(Path.of(browser))
+                .as("Chromium for the browser tests: apt-get install -y chromium chromium-driver")
+                .isExecutable();
+        assertThat(Path.of(chromedriver))
+                .as("ChromeDriver for the browser tests: apt-get install -y chromium chromium-driver")
+                .isExecutable();
         ChromeOptions options = new ChromeOptions();
-        options.setBinary("/usr/bin/chromium");
+        options.setBinary(browser);
         options.addArguments(
                 "--headless=new",
                 "--no-sandbox",
@@ -499,7 +507,7 @@ class ConsoleBrowserIT {
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+                .usingDriverExecutable(new File(chromedriver))
                 .usingAnyFreePort()
                 .build();
         return new ChromeDriver(service, options);
