@@ -15,16 +15,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * Builds the health report from the tumbling-window store by an interactive query: the windows of the scope that
- * overlap the time range, open ones included, merged into one aggregate (counts add, the sketches merge).
+ * overlap the time range, open ones included, merged into one aggregate (counts add, the sketches merge). A scope
+ * whose partition another instance hosts is asked from that instance ({@link RemoteWindowsClient}), found through
+ * Kafka Streams' metadata and {@code application.server}.
  */
 @ApplicationScoped
 public class HealthReportService {
@@ -34,12 +39,17 @@ public class HealthReportService {
     private final KafkaStreams streams;
     private final IngestConfig config;
     private final AggregateLimits limits;
+    private final RemoteWindowsClient remote;
 
-    public HealthReportService(KafkaStreams streams, IngestConfig config) {
+    public HealthReportService(KafkaStreams streams, IngestConfig config, RemoteWindowsClient remote) {
         this.streams = streams;
         this.config = config;
         this.limits = TopologySettings.from(config).limits();
+        this.remote = remote;
     }
+
+    /** The merged windows of one scope, with how many windows were merged. */
+    public record ScopeWindows(int windows, WindowAggregate aggregate) {}
 
     /** The report; {@code flag}, {@code cohort} and {@code table} narrow the scope (flag and table exclude each other). */
     public HealthReport report(String flag, String cohort, String table, Instant from, Instant to) {
@@ -53,22 +63,64 @@ public class HealthReportService {
             throw ApiException.validation(
                     "from", "the range may span at most " + config.report().maxRange());
         }
+        WindowAggregate merged = new WindowAggregate(limits);
+        int windows = 0;
+        for (String key : keys) {
+            ScopeWindows part =
+                    ownedLocally(key) ? localWindows(key, start, end) : remote.fetch(owner(key), key, start, end);
+            merged.merge(part.aggregate(), limits);
+            windows += part.windows();
+        }
+        return toReport(describe(flag, cohort, table), keys, start, end, windows, merged);
+    }
+
+    /** The merged windows of one scope that overlap {@code [start, end]}, from this instance's store only. */
+    public ScopeWindows localWindows(String key, Instant start, Instant end) {
         ReadOnlyWindowStore<String, WindowAggregate> store = store();
         WindowAggregate merged = new WindowAggregate(limits);
         int windows = 0;
         // Windows are fetched by start time: those starting up to one window size before the range overlap it.
         Instant firstStart = start.minus(config.windows().size()).plusMillis(1);
-        for (String key : keys) {
-            try (WindowStoreIterator<WindowAggregate> it = store.fetch(key, firstStart, end)) {
-                while (it.hasNext()) {
-                    merged.merge(it.next().value, limits);
-                    windows++;
-                }
-            } catch (InvalidStateStoreException e) {
-                throw unavailable();
+        try (WindowStoreIterator<WindowAggregate> it = store.fetch(key, firstStart, end)) {
+            while (it.hasNext()) {
+                merged.merge(it.next().value, limits);
+                windows++;
             }
+        } catch (InvalidStateStoreException e) {
+            throw unavailable();
         }
-        return toReport(describe(flag, cohort, table), keys, start, end, windows, merged);
+        return new ScopeWindows(windows, merged);
+    }
+
+    /**
+     * Whether an active task of this instance holds the scope's partition. Asked of Kafka Streams' own task
+     * assignment rather than compared with {@code application.server}, which a proxy or a random test port can make
+     * differ from the address other instances see.
+     */
+    private boolean ownedLocally(String key) {
+        int partition = metadata(key).partition();
+        String repartition = "-" + TelemetryTopology.SCOPES_REPARTITION + "-repartition";
+        return streams.metadataForLocalThreads().stream()
+                .flatMap(thread -> thread.activeTasks().stream())
+                .flatMap(task -> task.topicPartitions().stream())
+                .anyMatch(tp -> tp.partition() == partition && tp.topic().endsWith(repartition));
+    }
+
+    private HostInfo owner(String key) {
+        HostInfo host = metadata(key).activeHost();
+        if (host == null || host.port() < 0) {
+            throw unavailable();
+        }
+        return host;
+    }
+
+    private KeyQueryMetadata metadata(String key) {
+        KeyQueryMetadata metadata = streams.queryMetadataForKey(
+                TelemetryTopology.TUMBLING_STORE, key, Serdes.String().serializer());
+        if (metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata)) {
+            throw unavailable();
+        }
+        return metadata;
     }
 
     private ReadOnlyWindowStore<String, WindowAggregate> store() {

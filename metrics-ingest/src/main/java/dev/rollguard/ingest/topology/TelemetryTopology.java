@@ -61,6 +61,8 @@ public final class TelemetryTopology {
 
     /** Queryable store of the tumbling windows, read by the health report. */
     public static final String TUMBLING_STORE = "tumbling-windows";
+    /** Name of the repartition by scope: the topic is {@code <application.id>-scopes-repartition}. */
+    public static final String SCOPES_REPARTITION = "scopes";
     /** Queryable global store of the latest state of every flag. */
     public static final String FLAGS_STORE = FlagChangeProcessor.STORE;
 
@@ -127,7 +129,7 @@ public final class TelemetryTopology {
                 .processValues(
                         () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
                 .flatMap((key, event) -> fanOut(event, assigner), Named.as("fan-out-to-scopes"))
-                .groupByKey(Grouped.with("scopes", Serdes.String(), new ObservationSerde()));
+                .groupByKey(Grouped.with(SCOPES_REPARTITION, Serdes.String(), new ObservationSerde()));
 
         WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
         Duration tumblingRetention =

@@ -1,0 +1,131 @@
+package dev.rollguard.ingest.service;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.ingest.EventClock;
+import dev.rollguard.ingest.TestTokens;
+import dev.rollguard.ingest.rest.ApiException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.streams.state.HostInfo;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The path a health report takes for a scope hosted by another instance: here the "other instance" is this one,
+ * asked over HTTP, so the wire format and the merge are checked against the local answer.
+ */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
+class RemoteWindowsClientTest {
+
+    @Inject
+    RemoteWindowsClient remote;
+
+    @Inject
+    HealthReportService reports;
+
+    @Test
+    void fetchesTheMergedWindowsOfAScopeFromAnInstance() {
+        String table = "remote-" + UUID.randomUUID();
+        Instant start = EventClock.start();
+        List<Map<String, Object>> events = List.of(
+                Map.of(
+                        "type",
+                        "sync",
+                        "eventId",
+                        UUID.randomUUID().toString(),
+                        "eventTime",
+                        start.toEpochMilli(),
+                        "clientId",
+                        "r1",
+                        "table",
+                        table,
+                        "success",
+                        true,
+                        "durationMs",
+                        100),
+                Map.of(
+                        "type",
+                        "sync",
+                        "eventId",
+                        UUID.randomUUID().toString(),
+                        "eventTime",
+                        start.toEpochMilli(),
+                        "clientId",
+                        "r2",
+                        "table",
+                        table,
+                        "success",
+                        false,
+                        "durationMs",
+                        300,
+                        "errorCode",
+                        "TIMEOUT"));
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", events))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(2));
+        Instant from = start.minusSeconds(30);
+        Instant to = start.plusSeconds(30);
+        Awaitility.await()
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> reports.localWindows("table:" + table, from, to)
+                                .aggregate()
+                                .eventCount()
+                        == 2);
+
+        var fetched = remote.fetch(new HostInfo("127.0.0.1", RestAssured.port), "table:" + table, from, to);
+        var local = reports.localWindows("table:" + table, from, to);
+        assertThat(fetched.windows()).isEqualTo(local.windows()).isPositive();
+        assertThat(fetched.aggregate().eventCount()).isEqualTo(2);
+        assertThat(fetched.aggregate().syncFailureCount()).isEqualTo(1);
+        assertThat(fetched.aggregate().durationMaxMs()).isEqualTo(300.0);
+        assertThat(fetched.aggregate().distinctClients()).isEqualTo(2);
+    }
+
+    @Test
+    void anUnreachableInstanceMakesTheReportUnavailable() {
+        assertThatThrownBy(() -> remote.fetch(new HostInfo("127.0.0.1", 1), "global", Instant.EPOCH, Instant.now()))
+                .isInstanceOf(ApiException.class)
+                .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(503));
+    }
+
+    @Test
+    void theInternalEndpointTakesTheAdminTokenOnly() {
+        given().header("Authorization", TestTokens.PRODUCER)
+                .queryParam("scope", "global")
+                .queryParam("from", 0)
+                .queryParam("to", 1)
+                .when()
+                .get("/api/internal/windows")
+                .then()
+                .statusCode(403);
+        given().header("Authorization", TestTokens.ADMIN)
+                .queryParam("scope", "global")
+                .when()
+                .get("/api/internal/windows")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"));
+    }
+}
