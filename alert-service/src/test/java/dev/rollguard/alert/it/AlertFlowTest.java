@@ -148,11 +148,14 @@ class AlertFlowTest {
         Instant origin = Instant.parse("2026-02-02T10:00:00Z");
 
         // An outage hitting both cohorts of one flag, and a real regression in the treatment of another.
-        TestKafka.sendWindows(
-                Windows.cohort(innocent, Cohort.TREATMENT, origin, 0, 1000, 400),
-                Windows.cohort(innocent, Cohort.CONTROL, origin, 0, 1000, 395),
-                Windows.cohort(guilty, Cohort.CONTROL, origin, 0, 1000, 20),
-                Windows.cohort(guilty, Cohort.TREATMENT, origin, 0, 1000, 100));
+        // The default rule wants two consecutive breaching minutes (for 2 m), so one bad window blames nobody.
+        for (int minute = 0; minute < 2; minute++) {
+            TestKafka.sendWindows(
+                    Windows.cohort(innocent, Cohort.TREATMENT, origin, minute, 1000, 400),
+                    Windows.cohort(innocent, Cohort.CONTROL, origin, minute, 1000, 395),
+                    Windows.cohort(guilty, Cohort.CONTROL, origin, minute, 1000, 20),
+                    Windows.cohort(guilty, Cohort.TREATMENT, origin, minute, 1000, 100));
+        }
 
         String rule = "treatment-error-rate-regression";
         await().atMost(WAIT).until(() -> alertsOf(rule).stream().anyMatch(a -> guilty.equals(a.getFlagKey())));
@@ -171,7 +174,8 @@ class AlertFlowTest {
         assertThat(alert.getComparison().getControlValue()).isEqualTo(0.02);
         assertThat(alert.getObservedValue()).isCloseTo(0.08, org.assertj.core.api.Assertions.within(1e-9));
 
-        awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE));
+        assertThat(alert.getFirstBreachAt()).isEqualTo(origin);
+        awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(2)));
         assertThat(alertsOf(rule)).noneMatch(a -> innocent.equals(a.getFlagKey()));
     }
 

@@ -130,8 +130,15 @@ class RestartMidBreachTest {
         // Restart between the two cohorts' windows: the waiting treatment window comes back from the database.
         evaluation.reload().await().atMost(WAIT);
         TestKafka.sendWindows(Windows.cohort(flag, Cohort.CONTROL, origin, 0, 1000, 20));
+        // The rule fires after two breaching minutes: only if the first minute's pair survived the restart.
+        TestKafka.sendWindows(
+                Windows.cohort(flag, Cohort.TREATMENT, origin, 1, 1000, 100),
+                Windows.cohort(flag, Cohort.CONTROL, origin, 1, 1000, 20));
 
         String rule = "treatment-error-rate-regression";
         await().atMost(WAIT).until(() -> firingOf(rule).stream().anyMatch(a -> flag.equals(a.getFlagKey())));
+        assertThat(firingOf(rule).stream().filter(a -> flag.equals(a.getFlagKey())))
+                .singleElement()
+                .satisfies(a -> assertThat(a.getFirstBreachAt()).isEqualTo(origin));
     }
 }

@@ -93,7 +93,8 @@ class RuleResourceTest {
                 .statusCode(200)
                 .body("comparator", equalTo("WORSE_THAN_CONTROL"))
                 .body("scope.types", equalTo(java.util.List.of("FLAG_COHORT")))
-                .body("confidence", equalTo(0.99f));
+                .body("confidence", equalTo(0.999f))
+                .body("critical.forSeconds", equalTo(120));
     }
 
     @Test
