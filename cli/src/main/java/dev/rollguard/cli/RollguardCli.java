@@ -365,7 +365,7 @@ public final class RollguardCli {
 
         @Override
         public Integer call() throws IOException, InterruptedException {
-            JsonNode alerts = check(root.api.alerts(all ? null : "state=active"), "listing alerts")
+            JsonNode alerts = check(root.api.alerts(all ? "view=history" : "view=active"), "listing alerts")
                     .body();
             JsonNode items = alerts.isArray() ? alerts : alerts.path("items");
             Table table = new Table("STATUS", "SEVERITY", "RULE", "SCOPE", "VALUE", "THRESHOLD", "SINCE");
