@@ -28,7 +28,6 @@ class ManifestTest {
      * "Metrics"): rules and panels on them stay empty until the service adds them.
      */
     static final Set<String> PENDING_METERS = Set.of(
-            "rollguard.outbox.pending",
             "rollguard.cohort.success.rate",
             "rollguard.cohort.error.rate",
             "rollguard.cohort.duration.p95.ms",

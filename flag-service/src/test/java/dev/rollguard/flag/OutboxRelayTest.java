@@ -90,6 +90,8 @@ class OutboxRelayTest {
             assertThat(outboxRow(key, 2)).isTrue();
             await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> sentAt(key, 2) == null);
             assertThat(events(key)).extracting(FlagChangedEvent::getVersion).containsOnly(1L);
+            // Operators see the backlog: the gauge the PrometheusRule's outbox alert watches.
+            await().atMost(Duration.ofSeconds(5)).until(() -> outboxPendingGauge() >= 1);
         } finally {
             relay.start(); // what the next start does: relay whatever was left unsent
         }
@@ -132,6 +134,21 @@ class OutboxRelayTest {
         await().during(Duration.ofSeconds(1))
                 .atMost(Duration.ofSeconds(2))
                 .untilAsserted(() -> Api.evaluate(key, "u1").then().body("reason", equalTo("DISABLED")));
+    }
+
+    private static double outboxPendingGauge() {
+        String metrics = io.restassured.RestAssured.given()
+                .accept("text/plain")
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        return metrics.lines()
+                .filter(line -> line.startsWith("rollguard_outbox_pending"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElse(-1);
     }
 
     private static FlagChangedEvent awaitEvent(String key, long version) {

@@ -57,6 +57,10 @@ public interface FlagServiceConfig {
         /** How often the relay looks for rows left unsent (after a restart or a failed send). */
         @WithDefault("1s")
         Duration pollInterval();
+
+        /** How often the backlog of unsent rows is counted for the rollguard.outbox.pending gauge. */
+        @WithDefault("10s")
+        Duration pendingSampleInterval();
     }
 
     interface Sse {

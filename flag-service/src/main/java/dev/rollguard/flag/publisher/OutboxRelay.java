@@ -2,6 +2,7 @@ package dev.rollguard.flag.publisher;
 
 import dev.rollguard.flag.config.FlagServiceConfig;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -21,6 +22,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -46,6 +48,7 @@ public class OutboxRelay {
     private final int batchSize;
     private final Counter published;
     private final Timer lag;
+    private final AtomicLong pending = new AtomicLong();
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
     /** Until the application has started, the messaging channels may not be wired yet. */
@@ -66,6 +69,22 @@ public class OutboxRelay {
                 .description("Time from the commit of a change to the broker's acknowledgement of its event")
                 .publishPercentiles(0.5, 0.99)
                 .register(registry);
+        Gauge.builder("rollguard.outbox.pending", pending, AtomicLong::get)
+                .description("Committed flag changes not yet acknowledged by the broker (sampled; a backlog that"
+                        + " grows means flags.changes is not being written)")
+                .register(registry);
+    }
+
+    /** Counts the unsent rows for the {@code rollguard.outbox.pending} gauge; a failed count keeps the last one. */
+    public Uni<Void> samplePending() {
+        return pool.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+                .execute()
+                .invoke(rows -> pending.set(rows.iterator().next().getLong(0)))
+                .onFailure()
+                .invoke(failure -> Log.debugf("outbox backlog not sampled: %s", failure))
+                .onFailure()
+                .recoverWithNull()
+                .replaceWithVoid();
     }
 
     /** Starts a pass now, or right after the one running. */

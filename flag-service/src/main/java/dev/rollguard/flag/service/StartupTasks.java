@@ -52,6 +52,13 @@ public class StartupTasks {
     }
 
     @Scheduled(
+            every = "${flag-service.outbox.pending-sample-interval:10s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> sampleOutbox() {
+        return relay.samplePending();
+    }
+
+    @Scheduled(
             every = "${flag-service.tokens.refresh-interval:10s}",
             delayed = "${flag-service.tokens.refresh-interval:10s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
