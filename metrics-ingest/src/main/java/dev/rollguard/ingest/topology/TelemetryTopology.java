@@ -22,6 +22,7 @@ import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -70,6 +71,15 @@ public final class TelemetryTopology {
 
     /** Builds the topology; {@code directory} receives the flag versions and must not be shared between instances. */
     public static Topology build(TopologySettings settings, FlagDirectory directory) {
+        return build(settings, directory, window -> {});
+    }
+
+    /**
+     * Builds the topology and hands every closed tumbling window to {@code closedWindows} as it is emitted (for the
+     * service's own gauges; it must be quick and must not fail).
+     */
+    public static Topology build(
+            TopologySettings settings, FlagDirectory directory, Consumer<WindowMetricsEvent> closedWindows) {
         checkHopping(settings);
         TopicNames topics = settings.topics();
         StreamsBuilder builder = new StreamsBuilder();
@@ -110,7 +120,8 @@ public final class TelemetryTopology {
                                                 Produced.with(Serdes.String(), Serdes.ByteArray())
                                                         .withName("dlq")),
                                 "invalid"))
-                .defaultBranch(Branched.withConsumer(valid -> aggregate(valid, settings, directory, builder), "valid"));
+                .defaultBranch(Branched.withConsumer(
+                        valid -> aggregate(valid, settings, directory, builder, closedWindows), "valid"));
         return builder.build();
     }
 
@@ -118,7 +129,8 @@ public final class TelemetryTopology {
             KStream<String, Checked> valid,
             TopologySettings settings,
             FlagDirectory directory,
-            StreamsBuilder builder) {
+            StreamsBuilder builder,
+            Consumer<WindowMetricsEvent> closedWindows) {
         builder.addStateStore(Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(
                         DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
@@ -148,6 +160,7 @@ public final class TelemetryTopology {
                         .withName("tumbling-until-closed"))
                 .toStream(Named.as("tumbling-closed"));
         closed.process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
+                .peek((scope, window) -> closedWindows.accept(window), Named.as("tumbling-observed"))
                 .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));
 
         if (settings.hoppingEnabled()) {

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.config.IngestConfig;
+import dev.rollguard.ingest.service.CohortGauges;
 import dev.rollguard.ingest.service.FlagDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -12,9 +13,11 @@ import org.apache.kafka.streams.Topology;
 public class TopologyProducer {
 
     private final IngestConfig config;
+    private final CohortGauges gauges;
 
-    public TopologyProducer(IngestConfig config) {
+    public TopologyProducer(IngestConfig config, CohortGauges gauges) {
         this.config = config;
+        this.gauges = gauges;
     }
 
     @Produces
@@ -26,6 +29,6 @@ public class TopologyProducer {
     @Produces
     @Singleton
     Topology topology(FlagDirectory directory) {
-        return TelemetryTopology.build(TopologySettings.from(config), directory);
+        return TelemetryTopology.build(TopologySettings.from(config), directory, gauges::record);
     }
 }
