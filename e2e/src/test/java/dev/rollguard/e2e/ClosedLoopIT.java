@@ -181,6 +181,26 @@ class ClosedLoopIT {
         var err = new ByteArrayOutputStream();
         assertThat(RollguardCli.run(api, new PrintStream(err, true, StandardCharsets.UTF_8), "flag", "no-such-flag"))
                 .isEqualTo(1);
+        assertThat(cli("alerts", "--all"))
+                .contains("Global error rate high (demo)")
+                .contains("RESOLVED");
+        assertThat(cli("report")).contains("HEALTH REPORT").contains("Total Syncs");
+
+        // What the runbook tells on-call people to do, through the CLI: the global switch, re-enabling, re-ramping.
+        assertThat(cli("kill-switch", "on", "--reason", "incident drill")).contains("ON");
+        assertThat(api.evaluate(ClosedLoopScenario.HEALTHY_FLAG, "anyone")
+                        .body()
+                        .path("reason")
+                        .asText())
+                .isEqualTo("DISABLED");
+        assertThat(cli("kill-switch", "off", "--reason", "drill over")).contains("off");
+        assertThat(cli("unkill", ClosedLoopScenario.BAD_FLAG, "--reason", "fix deployed"))
+                .contains("state on");
+        assertThat(cli("stage", ClosedLoopScenario.BAD_FLAG, "set", "1", "--reason", "re-soak"))
+                .contains("stage 1/4 internal");
+        assertThat(cli("stage", ClosedLoopScenario.BAD_FLAG, "next")).contains("stage 2/4");
+        assertThat(cli("kill", ClosedLoopScenario.BAD_FLAG, "--reason", "by hand"))
+                .contains("KILLED");
     }
 
     private static String cli(String... args) {
