@@ -145,7 +145,7 @@ public class FlagMapper {
 
     /**
      * The global kill switch as a FlagChangedEvent under key {@value #GLOBAL_KEY}: {@code killed} and {@code
-     * killReason} carry the switch; the flag-shaped fields are fixed placeholders that no evaluation reads.
+     * killReason} carry the switch; the flag-shaped fields hold fixed values that no evaluation reads.
      */
     public FlagChangedEvent toEvent(GlobalSwitchEntity global, UUID eventId, String actor) {
         return FlagChangedEvent.newBuilder()
