@@ -66,11 +66,11 @@ public interface AlertConfig {
     }
 
     interface Relay {
-        /** Backstop interval of the outbox relay; it also runs right after every evaluation that produced alerts. */
+        /** Interval of the outbox poll, the backstop of the relay (alerts are sent right after their commit). */
         @WithDefault("1s")
         Duration interval();
 
-        /** Alerts published per relay round. */
+        /** Alerts published per poll round. */
         @WithDefault("500")
         int batchSize();
     }

@@ -3,21 +3,33 @@ package dev.rollguard.alert.publisher;
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.repository.AlertRepository;
 import dev.rollguard.alert.repository.AlertRepository.AlertRow;
+import dev.rollguard.alert.service.EvaluationService.StoredTransition;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /**
  * The outbox relay: publishes stored alert transitions to the {@code alerts} topic, keyed by fingerprint, in the
- * order they were stored, and marks them published once Kafka acknowledged them. A crash between the two republishes
- * the same transitions with the same alert ids, which consumers deduplicate.
+ * order they were stored, and marks them published once Kafka acknowledged them.
+ *
+ * <p>Two paths lead to Kafka. Right after a commit, the evaluator hands over the transitions it just stored and they
+ * are sent at once, without reading them back ({@link #publishStored}); this is the path every alert takes while all
+ * is well. A poll of the outbox ({@link #kick}: at start, on a timer, after a failed send) publishes whatever is
+ * still unpublished: transitions of a crashed instance, or of a commit whose acknowledgement was lost. While a poll
+ * is due or running, transitions handed over are left to it, so the topic keeps the stored order; a transition is
+ * never sent by both paths while it is waiting for Kafka. A crash between the send and the mark republishes the same
+ * transitions with the same alert ids, which consumers deduplicate.
  */
 @ApplicationScoped
 public class AlertPublisher {
@@ -28,60 +40,197 @@ public class AlertPublisher {
     private final AlertRepository alerts;
     private final AlertConfig config;
     private final AvroCodec<AlertEvent> codec = AvroCodec.of(AlertEvent.class);
-    private final AtomicBoolean running = new AtomicBoolean();
-    private final AtomicBoolean again = new AtomicBoolean();
+    private final Counter afterCommit;
+    private final Counter polled;
+
+    // Guarded by this.
+    private boolean caughtUp;
+    private boolean polling;
+    private boolean pollAgain;
+    private long polledUpTo;
+    private final Set<Long> unmarked = new HashSet<>();
+    private final List<Long> toMark = new ArrayList<>();
+    private boolean marking;
 
     public AlertPublisher(
-            @Channel(CHANNEL) MutinyEmitter<AlertEvent> emitter, AlertRepository alerts, AlertConfig config) {
+            @Channel(CHANNEL) MutinyEmitter<AlertEvent> emitter,
+            AlertRepository alerts,
+            AlertConfig config,
+            MeterRegistry meters) {
         this.emitter = emitter;
         this.alerts = alerts;
         this.config = config;
+        this.afterCommit = Counter.builder("rollguard.alert.relay.published")
+                .description("Alert transitions sent to Kafka, by the path that sent them")
+                .tag("path", "after-commit")
+                .register(meters);
+        this.polled = Counter.builder("rollguard.alert.relay.published")
+                .description("Alert transitions sent to Kafka, by the path that sent them")
+                .tag("path", "poll")
+                .register(meters);
     }
 
-    /** Publishes whatever is waiting; a call while a round runs makes it go on for another round. */
-    public void kick() {
-        again.set(true);
-        if (running.compareAndSet(false, true)) {
-            round();
+    /**
+     * Sends transitions the evaluator has just committed, in the order given (the stored order). Called on the
+     * evaluator's lane, one commit at a time; when a poll is due or running they are left to it.
+     */
+    public void publishStored(List<StoredTransition> stored) {
+        List<Uni<Void>> sends = new ArrayList<>(stored.size());
+        List<Long> seqs = new ArrayList<>(stored.size());
+        synchronized (this) {
+            if (!caughtUp || polling) {
+                pollAgain = true;
+                startPoll();
+                return;
+            }
+            for (StoredTransition transition : stored) {
+                // A poll that ran between the commit and this call has sent it already.
+                if (transition.seq() > polledUpTo && unmarked.add(transition.seq())) {
+                    seqs.add(transition.seq());
+                    sends.add(send(transition.event().getFingerprint(), transition.event()));
+                }
+            }
+            if (sends.isEmpty()) {
+                return;
+            }
+            // Subscribed here, in order, so no other send overtakes these.
+            Uni.join()
+                    .all(sends)
+                    .andFailFast()
+                    .subscribe()
+                    .with(ignored -> sent(seqs), failure -> failed(seqs, failure));
         }
     }
 
-    private void round() {
-        again.set(false);
-        alerts.unpublished(config.relay().batchSize())
-                .chain(rows -> rows.isEmpty() ? Uni.createFrom().item(0) : publish(rows))
+    /** Polls the outbox for unpublished transitions (at start, on a timer, after a failure). */
+    public void kick() {
+        synchronized (this) {
+            pollAgain = true;
+            startPoll();
+        }
+    }
+
+    private Uni<Void> send(String fingerprint, AlertEvent event) {
+        return emitter.sendMessage(KafkaRecord.of(fingerprint, event));
+    }
+
+    private void sent(List<Long> seqs) {
+        afterCommit.increment(seqs.size());
+        synchronized (this) {
+            toMark.addAll(seqs);
+            if (marking) {
+                return;
+            }
+            marking = true;
+        }
+        markRound();
+    }
+
+    private void failed(List<Long> seqs, Throwable failure) {
+        Log.warnf("alerts not published yet, the outbox poll takes over: %s", failure.getMessage());
+        synchronized (this) {
+            // Nothing is sent after commits until a poll has republished everything unacknowledged, in order.
+            caughtUp = false;
+            seqs.forEach(unmarked::remove);
+            pollAgain = true;
+            startPoll();
+        }
+    }
+
+    /** Marks acknowledged transitions published, all that are waiting in one statement. */
+    private void markRound() {
+        List<Long> batch;
+        synchronized (this) {
+            if (toMark.isEmpty()) {
+                marking = false;
+                return;
+            }
+            batch = List.copyOf(toMark);
+            toMark.clear();
+        }
+        alerts.markPublished(batch)
                 .subscribe()
                 .with(
-                        published -> {
-                            if (published > 0) {
-                                again.set(true);
+                        ignored -> {
+                            synchronized (this) {
+                                batch.forEach(unmarked::remove);
                             }
-                            done();
+                            markRound();
                         },
                         failure -> {
-                            // The scheduled relay tries again; looping here would spin while Kafka is away.
-                            Log.warnf("alerts not published yet: %s", failure.getMessage());
-                            again.set(false);
-                            done();
+                            // Kept as sent: the next acknowledgement or poll tries the mark again.
+                            Log.warnf("published alerts not marked yet: %s", failure.getMessage());
+                            synchronized (this) {
+                                toMark.addAll(batch);
+                                marking = false;
+                                pollAgain = true;
+                            }
                         });
     }
 
-    private void done() {
-        running.set(false);
-        if (again.get() && running.compareAndSet(false, true)) {
-            round();
+    private void startPoll() {
+        if (!polling && pollAgain) {
+            polling = true;
+            pollAgain = false;
+            if (!toMark.isEmpty() && !marking) {
+                marking = true;
+                markRound();
+            }
+            pollRound();
         }
+    }
+
+    private void pollRound() {
+        int limit = config.relay().batchSize();
+        alerts.unpublished(limit)
+                .chain(rows -> {
+                    List<AlertRow> toSend;
+                    synchronized (this) {
+                        // Transitions sent after their commit and waiting for Kafka or their mark are not sent again.
+                        toSend = rows.stream()
+                                .filter(row -> !unmarked.contains(row.seq()))
+                                .toList();
+                        if (!rows.isEmpty()) {
+                            polledUpTo = Math.max(
+                                    polledUpTo, rows.get(rows.size() - 1).seq());
+                        }
+                    }
+                    Uni<Integer> published = toSend.isEmpty() ? Uni.createFrom().item(0) : publish(toSend);
+                    return published.map(count -> rows.size() < limit);
+                })
+                .subscribe()
+                .with(
+                        drained -> {
+                            synchronized (this) {
+                                polling = false;
+                                if (drained) {
+                                    caughtUp = true;
+                                } else {
+                                    pollAgain = true;
+                                }
+                                startPoll();
+                            }
+                        },
+                        failure -> {
+                            // The timer polls again; looping here would spin while Kafka or the database is away.
+                            Log.warnf("alerts not published yet: %s", failure.getMessage());
+                            synchronized (this) {
+                                polling = false;
+                                caughtUp = false;
+                            }
+                        });
     }
 
     private Uni<Integer> publish(List<AlertRow> rows) {
         List<Uni<Void>> sends = rows.stream()
-                .map(row -> emitter.sendMessage(KafkaRecord.of(row.fingerprint(), codec.decode(row.avro()))))
+                .map(row -> send(row.fingerprint(), codec.decode(row.avro())))
                 .toList();
         return Uni.join()
                 .all(sends)
                 .andFailFast()
                 .chain(() ->
                         alerts.markPublished(rows.stream().map(AlertRow::seq).toList()))
+                .invoke(() -> polled.increment(rows.size()))
                 .replaceWith(rows.size());
     }
 }

@@ -41,6 +41,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * Evaluates windows against the rules and records what changed.
@@ -91,6 +93,9 @@ public class EvaluationService {
         }
     }
 
+    /** An alert transition as committed: its sequence number in the outbox and the event. */
+    public record StoredTransition(long seq, AlertEvent event) {}
+
     /** The state machine of one rule for one scope, with the scope it describes. */
     public record Tracked(Scope scope, ScopeState state) {}
 
@@ -114,7 +119,7 @@ public class EvaluationService {
     private final AvroCodec<WindowMetricsEvent> windowCodec = AvroCodec.of(WindowMetricsEvent.class);
     private final SerialLane lane = new SerialLane();
     private final CompletableFuture<Void> rulesReady = new CompletableFuture<>();
-    private final List<Runnable> alertListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Consumer<List<StoredTransition>>> alertListeners = new CopyOnWriteArrayList<>();
 
     // Touched inside the lane only.
     private final Map<StateKey, Tracked> states = new HashMap<>();
@@ -166,8 +171,11 @@ public class EvaluationService {
         rulesReady.complete(null);
     }
 
-    /** Runs {@code listener} after every write that stored alerts (the outbox relay). */
-    public void onAlertsStored(Runnable listener) {
+    /**
+     * Hands the transitions of every write that stored alerts to {@code listener}, in stored order, right after the
+     * commit and before the next write (the outbox relay, SSE, webhooks).
+     */
+    public void onAlertsStored(Consumer<List<StoredTransition>> listener) {
         alertListeners.add(listener);
     }
 
@@ -476,7 +484,12 @@ public class EvaluationService {
                 })
                 .map(stored -> {
                     if (!stored.isEmpty()) {
-                        alertListeners.forEach(Runnable::run);
+                        Map<String, AlertEvent> events = new HashMap<>();
+                        changes.alerts.forEach(alert -> events.put(alert.event().getAlertId(), alert.event()));
+                        List<StoredTransition> transitions = stored.stream()
+                                .map(alert -> new StoredTransition(alert.seq(), events.get(alert.alertId())))
+                                .toList();
+                        alertListeners.forEach(listener -> listener.accept(transitions));
                     }
                     return stored.size();
                 });

@@ -50,9 +50,9 @@ public class StartupService {
                         : Uni.createFrom().item(0))
                 .chain(rules::refresh)
                 .chain(webhooks::refresh));
-        evaluation.onAlertsStored(publisher::kick);
-        evaluation.onAlertsStored(hub::signal);
-        evaluation.onAlertsStored(dispatcher::kick);
+        evaluation.onAlertsStored(publisher::publishStored);
+        evaluation.onAlertsStored(stored -> hub.signal());
+        evaluation.onAlertsStored(stored -> dispatcher.kick());
         evaluation.rulesLoaded();
         publisher.kick();
         dispatcher.kick();
