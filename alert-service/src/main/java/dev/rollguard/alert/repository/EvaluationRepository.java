@@ -143,12 +143,20 @@ public class EvaluationRepository {
             List<Tuple> positions = write.positions().entrySet().stream()
                     .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
                     .toList();
-            return batch(connection, UPSERT_STATE, upserts)
-                    .chain(() -> batch(connection, DELETE_STATE, deletes))
-                    .chain(() -> batch(connection, DELETE_COHORT_WINDOW, paired))
-                    .chain(() -> batch(connection, UPSERT_COHORT_WINDOW, waiting))
-                    .chain(() -> insertAlerts(connection, write.alerts(), now))
-                    .call(() -> batch(connection, UPSERT_POSITION, positions));
+            // Sent back to back on the transaction's connection (the client pipelines them), so the batch costs about
+            // one round trip instead of one per statement; PostgreSQL still runs them in this order. All are awaited
+            // before the transaction ends, so none is sent after a failure has rolled it back.
+            Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
+            Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
+            Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
+            Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
+            Uni<List<StoredAlert>> alerts =
+                    insertAlerts(connection, write.alerts(), now).memoize().indefinitely();
+            Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
+            return Uni.join()
+                    .all(states, idle, pairedHalves, waitingHalves, alerts.replaceWithVoid(), offsets)
+                    .andCollectFailures()
+                    .chain(() -> alerts);
         });
     }
 
