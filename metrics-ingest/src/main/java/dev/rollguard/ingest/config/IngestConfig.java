@@ -42,6 +42,13 @@ public interface IngestConfig {
         @WithDefault("10s")
         Duration grace();
 
+        /**
+         * How often each input task hands its partial windows on to be merged per scope: the lower, the sooner a
+         * closed window is emitted; the higher, the fewer records the repartition by scope carries.
+         */
+        @WithDefault("200ms")
+        Duration flushInterval();
+
         /** Hopping windows for "for N minutes" rules. */
         Hopping hopping();
 

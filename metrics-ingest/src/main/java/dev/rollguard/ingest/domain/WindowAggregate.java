@@ -298,6 +298,11 @@ public final class WindowAggregate {
         return eventCount == 0 ? null : firstEventTime;
     }
 
+    /** The latest event time counted, {@link Long#MIN_VALUE} without events. */
+    public long latestEventTime() {
+        return lastEventTime;
+    }
+
     /** Error codes, most frequent first. */
     public List<Map.Entry<String, ErrorStat>> topErrors() {
         return errors.entrySet().stream()

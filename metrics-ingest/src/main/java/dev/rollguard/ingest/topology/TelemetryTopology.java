@@ -1,18 +1,12 @@
 package dev.rollguard.ingest.topology;
 
-import dev.rollguard.ingest.domain.Observation;
-import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.HoppingPartsSerde;
-import dev.rollguard.ingest.mapping.ObservationMapper;
-import dev.rollguard.ingest.mapping.ObservationSerde;
 import dev.rollguard.ingest.mapping.WindowAggregateSerde;
 import dev.rollguard.ingest.service.CohortAssigner;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.service.TelemetryValidator;
 import dev.rollguard.schemas.event.FlagChangedEvent;
-import dev.rollguard.schemas.event.FlagExposure;
-import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.event.WindowKind;
@@ -20,13 +14,10 @@ import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -52,9 +43,10 @@ import org.apache.kafka.streams.state.WindowStore;
  *   <li>each event is validated; the invalid branch goes to the dead-letter topic with its reason and source;
  *   <li>duplicates within the dedup horizon are dropped ({@link DedupProcessor});
  *   <li>each event fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes
- *       global store), its table, its platform, and global;
- *   <li>per scope, tumbling windows aggregate the figures; each is emitted once, when stream time passes its end
- *       plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows;
+ *       global store), its table, its platform, and global, and is added to the scope's partial window of its input
+ *       task ({@link PreAggregateProcessor}); the partials are repartitioned by scope every flush interval;
+ *   <li>per scope, tumbling windows merge the partials of every task; each window is emitted once, when stream
+ *       time passes its end plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows;
  *   <li>hopping windows are merged from the closed tumbling windows ({@link HoppingProcessor}).
  * </ol>
  */
@@ -62,8 +54,11 @@ public final class TelemetryTopology {
 
     /** Queryable store of the tumbling windows, read by the health report. */
     public static final String TUMBLING_STORE = "tumbling-windows";
-    /** Name of the repartition by scope: the topic is {@code <application.id>-scopes-repartition}. */
-    public static final String SCOPES_REPARTITION = "scopes";
+    /**
+     * Name of the repartition of the partial windows by scope: the topic is {@code
+     * <application.id>-scope-partials-repartition}.
+     */
+    public static final String SCOPES_REPARTITION = "scope-partials";
     /** Queryable global store of the latest state of every flag. */
     public static final String FLAGS_STORE = FlagChangeProcessor.STORE;
 
@@ -136,21 +131,30 @@ public final class TelemetryTopology {
                         DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
                 Serdes.String(),
                 Serdes.Long()));
+        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
+        builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
         CohortAssigner assigner = new CohortAssigner(directory);
-        KGroupedStream<String, Observation> scopes = valid.mapValues(Checked::event, Named.as("valid-event"))
+        KGroupedStream<String, WindowAggregate> scopes = valid.mapValues(Checked::event, Named.as("valid-event"))
                 .processValues(
                         () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
-                .flatMap((key, event) -> fanOut(event, assigner), Named.as("fan-out-to-scopes"))
-                .groupByKey(Grouped.with(SCOPES_REPARTITION, Serdes.String(), new ObservationSerde()));
+                .process(
+                        () -> new PreAggregateProcessor(
+                                assigner,
+                                settings.windowSize(),
+                                settings.grace(),
+                                settings.flushInterval(),
+                                settings.limits()),
+                        Named.as("pre-aggregate"),
+                        PreAggregateProcessor.STORE)
+                .groupByKey(Grouped.with(SCOPES_REPARTITION, Serdes.String(), aggregateSerde));
 
-        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
         KStream<Windowed<String>, WindowAggregate> closed = scopes.windowedBy(
                         TimeWindows.ofSizeAndGrace(settings.windowSize(), settings.grace()))
                 .aggregate(
                         () -> new WindowAggregate(settings.limits()),
-                        (scope, observation, aggregate) -> aggregate.add(observation, settings.limits()),
+                        (scope, partial, aggregate) -> aggregate.merge(partial, settings.limits()),
                         Named.as("tumbling-aggregate"),
                         Materialized.<String, WindowAggregate, WindowStore<Bytes, byte[]>>as(TUMBLING_STORE)
                                 .withKeySerde(Serdes.String())
@@ -195,42 +199,6 @@ public final class TelemetryTopology {
     private static Produced<String, WindowMetricsEvent> windowsProduced(String name) {
         return Produced.with(Serdes.String(), AvroSerde.of(WindowMetricsEvent.class))
                 .withName(name);
-    }
-
-    /** The event once per scope it counts in. */
-    static List<KeyValue<String, Observation>> fanOut(SpecificRecord event, CohortAssigner assigner) {
-        Observation observation;
-        List<FlagExposure> exposures;
-        String userId;
-        String clientId;
-        Platform platform;
-        if (event instanceof SyncEvent s) {
-            observation = ObservationMapper.fromSync(s);
-            exposures = s.getExposures();
-            userId = s.getUserId();
-            clientId = s.getClientId();
-            platform = s.getPlatform();
-        } else {
-            UploadEvent u = (UploadEvent) event;
-            observation = ObservationMapper.fromUpload(u);
-            exposures = u.getExposures();
-            userId = u.getUserId();
-            clientId = u.getClientId();
-            platform = u.getPlatform();
-        }
-        CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
-        TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
-        List<KeyValue<String, Observation>> scopes =
-                new ArrayList<>(cohorts.assignments().size() + 3);
-        for (var assignment : cohorts.assignments()) {
-            scopes.add(KeyValue.pair(ScopeKeys.flag(assignment.flagKey(), assignment.cohort()), observation));
-        }
-        if (observation.table() != null) {
-            scopes.add(KeyValue.pair(ScopeKeys.table(observation.table()), observation));
-        }
-        scopes.add(KeyValue.pair(ScopeKeys.platform(platform), observation));
-        scopes.add(KeyValue.pair(ScopeKeys.GLOBAL, observation));
-        return scopes;
     }
 
     @SuppressWarnings("unchecked")

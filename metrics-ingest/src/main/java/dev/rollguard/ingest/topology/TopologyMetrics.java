@@ -42,6 +42,11 @@ public final class TopologyMetrics {
         }
     }
 
+    /** A valid event dropped because its window had closed (end plus grace) by the stream time. */
+    public static void lateEvent(String kind) {
+        counter("rollguard.ingest.late.events", "kind", kind).increment();
+    }
+
     /** A closed window published. */
     public static void windowEmitted(String kind) {
         counter("rollguard.ingest.windows.emitted", "kind", kind).increment();

@@ -13,6 +13,7 @@ public record TopologySettings(
         TopicNames topics,
         Duration windowSize,
         Duration grace,
+        Duration flushInterval,
         boolean hoppingEnabled,
         Duration hoppingSize,
         Duration hoppingAdvance,
@@ -22,6 +23,9 @@ public record TopologySettings(
         int flagHistoryVersions,
         AggregateLimits limits) {
 
+    /** The service's default of {@code windows.flush-interval}. */
+    public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(200);
+
     public static TopologySettings from(IngestConfig config) {
         IngestConfig.Windows w = config.windows();
         IngestConfig.Sketch s = config.sketch();
@@ -29,6 +33,7 @@ public record TopologySettings(
                 TopicNames.DEFAULT,
                 w.size(),
                 w.grace(),
+                w.flushInterval(),
                 w.hopping().enabled(),
                 w.hopping().size(),
                 w.hopping().advance(),
@@ -45,6 +50,7 @@ public record TopologySettings(
                 topics,
                 windowSize,
                 grace,
+                DEFAULT_FLUSH_INTERVAL,
                 true,
                 windowSize.multipliedBy(5),
                 windowSize,
@@ -60,6 +66,7 @@ public record TopologySettings(
                 names,
                 windowSize,
                 grace,
+                flushInterval,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -75,6 +82,7 @@ public record TopologySettings(
                 topics,
                 windowSize,
                 grace,
+                flushInterval,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -90,6 +98,7 @@ public record TopologySettings(
                 topics,
                 windowSize,
                 grace,
+                flushInterval,
                 enabled,
                 size,
                 advance,

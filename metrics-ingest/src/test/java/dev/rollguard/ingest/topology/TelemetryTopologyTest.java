@@ -18,6 +18,8 @@ import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.serde.AvroSerde;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -26,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -37,6 +40,7 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -48,12 +52,20 @@ class TelemetryTopologyTest {
     static final Duration GRACE = Duration.ofSeconds(2);
 
     TopologyTestDriver driver;
+    TopologySettings settings;
     TestInputTopic<String, byte[]> syncs;
     TestInputTopic<String, byte[]> uploads;
     TestInputTopic<String, FlagChangedEvent> flags;
     TestOutputTopic<String, WindowMetricsEvent> windows;
     TestOutputTopic<String, byte[]> dlq;
     final List<ProducerRecord<byte[], byte[]>> undecodable = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void countMetrics() {
+        if (Metrics.globalRegistry.getRegistries().isEmpty()) {
+            Metrics.addRegistry(new SimpleMeterRegistry());
+        }
+    }
 
     @BeforeEach
     void start() throws Exception {
@@ -64,6 +76,7 @@ class TelemetryTopologyTest {
         if (driver != null) {
             driver.close();
         }
+        this.settings = settings;
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-ingest-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -104,12 +117,20 @@ class TelemetryTopologyTest {
         flags.pipeInput(flag.getFlagKey(), flag, flag.getChangedAt());
     }
 
+    /** The input tasks hand their partial windows on, as they do every flush interval of wall-clock time. */
+    void flushPartials() {
+        driver.advanceWallClockTime(settings.flushInterval());
+    }
+
     /** An event far enough after {@code windowEnd} to close the window at every scope it touches. */
     void closeWindowsUpTo(Instant windowEnd) {
+        flushPartials();
         send(sync("closer", windowEnd.plus(GRACE).plusSeconds(1), true, 1).build());
+        flushPartials();
     }
 
     List<TestRecord<String, WindowMetricsEvent>> emitted(WindowKind kind) {
+        flushPartials();
         List<TestRecord<String, WindowMetricsEvent>> result = new ArrayList<>();
         for (var record : windows.readRecordsToList()) {
             if (record.value().getWindowKind() == kind) {
@@ -210,6 +231,67 @@ class TelemetryTopologyTest {
                 .filteredOn(r -> r.value().getScopeKey().equals("global"))
                 .singleElement()
                 .satisfies(r -> assertThat(r.key()).isEqualTo("global"));
+    }
+
+    @Test
+    void partialWindowsHandedOnAtAnyMomentMergeIntoTheSameWindows() throws Exception {
+        List<SpecificRecord> events = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            Instant at = T0.plusMillis(400L * i);
+            events.add(
+                    i % 3 == 0
+                            ? upload("u" + (i % 5), at, i % 4 != 0, 50L * i + 7, 1000L * i)
+                                    .build()
+                            : sync("s" + (i % 7), at, i % 5 != 0, 30L * i + 1)
+                                    .setTable(i % 2 == 0 ? "entries" : "photos")
+                                    .setPendingMutations(i)
+                                    .setStorageUsedBytes(10L * i)
+                                    .setStorageQuotaBytes(1000L)
+                                    .setErrorCode(i % 5 != 0 ? null : "E" + (i % 3))
+                                    .build());
+        }
+        List<WindowMetricsEvent> once = windowsOf(events, Integer.MAX_VALUE);
+        start();
+        List<WindowMetricsEvent> everyEvent = windowsOf(events, 1);
+        start();
+        List<WindowMetricsEvent> everyFive = windowsOf(events, 5);
+
+        assertThat(once).extracting(WindowMetricsEvent::getScopeKey).contains("global", "table:photos", "platform:IOS");
+        assertThat(scopeOf(once, "global").getEventCount()).isEqualTo(24);
+        assertThat(everyEvent).isEqualTo(once);
+        assertThat(everyFive).isEqualTo(once);
+    }
+
+    /** The tumbling windows at T0 from {@code events}, the partials handed on after every {@code flushEvery}. */
+    List<WindowMetricsEvent> windowsOf(List<SpecificRecord> events, int flushEvery) {
+        for (int i = 0; i < events.size(); i++) {
+            if (events.get(i) instanceof SyncEvent sync) {
+                send(sync);
+            } else {
+                send((UploadEvent) events.get(i));
+            }
+            if ((i + 1) % flushEvery == 0) {
+                flushPartials();
+            }
+        }
+        closeWindowsUpTo(T0.plus(SIZE));
+        return emitted(WindowKind.TUMBLING).stream()
+                .map(TestRecord::value)
+                .filter(w -> w.getWindowStart().equals(T0))
+                // The sketch's encoding depends on how its bins grew; its quantiles are compared instead.
+                .map(w -> WindowMetricsEvent.newBuilder(w)
+                        .setEmittedAt(Instant.EPOCH)
+                        .setDurationSketch(null)
+                        .build())
+                .sorted(java.util.Comparator.comparing(WindowMetricsEvent::getScopeKey))
+                .toList();
+    }
+
+    static WindowMetricsEvent scopeOf(List<WindowMetricsEvent> windows, String scopeKey) {
+        return windows.stream()
+                .filter(w -> w.getScopeKey().equals(scopeKey))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -322,11 +404,19 @@ class TelemetryTopologyTest {
         assertThat(scope(first, "global", T0).getEventCount()).isEqualTo(2);
 
         // After the close the window is final: a later straggler is not counted and nothing is re-emitted.
+        double lateBefore = lateEvents();
         send(sync("c4", T0.plusSeconds(2), true, 100).build());
+        assertThat(lateEvents() - lateBefore).isEqualTo(1.0);
         closeWindowsUpTo(T0.plus(SIZE.multipliedBy(3)));
         var later = emitted(WindowKind.TUMBLING);
         assertThat(later).noneMatch(r -> r.value().getWindowStart().equals(T0));
         assertThat(scope(later, "global", T0.plus(SIZE)).getEventCount()).isEqualTo(2);
+    }
+
+    static double lateEvents() {
+        var counter =
+                Metrics.globalRegistry.find("rollguard.ingest.late.events").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test
