@@ -26,8 +26,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * The first of the two aggregation stages. Each valid, deduplicated event fans out to its scopes (one per flag
  * cohort from {@link CohortAssigner}, its table, its platform, global) and is added to the partial window of each
  * scope in this input task's {@link PartialWindowStore}. Every {@code flushInterval} of wall-clock time, at the
- * first event of a newer window, and when the task holds more than {@link #MAX_PARTIALS} partials, the partials are
- * forwarded keyed by scope (so they are repartitioned by scope) and dropped; the second stage merges the partials
+ * first event of a newer window, after the event that moves stream time past a window's close, and when the task
+ * holds more than {@link #MAX_PARTIALS} partials, the partials are forwarded keyed by scope (so they are repartitioned by scope) and dropped; the second stage merges the partials
  * of every task into the scope's window.
  *
  * <p>So one event costs a few in-memory updates, and the repartition topic carries a record per scope, window and
@@ -65,6 +65,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private long streamTime = Long.MIN_VALUE;
     /** Start of the newest window this processor counted an event in. */
     private long newestWindow = Long.MIN_VALUE;
+    /** Index of the last window whose close (end plus grace) this processor's stream time passed. */
+    private long closedWindow = Long.MIN_VALUE;
 
     PreAggregateProcessor(
             CohortAssigner assigner, Duration window, Duration grace, Duration flushInterval, AggregateLimits limits) {
@@ -104,7 +106,13 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             partials.partial(key).add(observation, limits);
             partials.touch(key);
         }
-        if (partials.size() > MAX_PARTIALS) {
+        long closes = Math.floorDiv(eventTime - graceMs, windowMs) - 1;
+        if (closes > closedWindow) {
+            // This event moves stream time past a window's close: it goes on at once, so that the window is
+            // emitted without waiting for the next flush.
+            closedWindow = closes;
+            flush();
+        } else if (partials.size() > MAX_PARTIALS) {
             flush();
         }
     }
