@@ -73,7 +73,7 @@ import org.apache.kafka.tools.ProducerPerformance;
  */
 public final class IngestBench {
 
-    static final int PARTITIONS = 3;
+    static final int PARTITIONS = Integer.getInteger("bench.partitions", 6);
 
     public static void main(String[] args) throws Exception {
         quietLogging();
@@ -143,7 +143,9 @@ public final class IngestBench {
                     .append(PARTITIONS)
                     .append(" partitions per telemetry topic, exactly_once_v2 (commit interval ")
                     .append(commitMs)
-                    .append(" ms), one stream thread, ")
+                    .append(" ms), ")
+                    .append(Integer.getInteger("bench.threads", 2))
+                    .append(" stream threads, ")
                     .append(flags)
                     .append(" flags (half the events report exposures, half are bucketed by the pipeline).\n")
                     .append(
@@ -292,7 +294,7 @@ public final class IngestBench {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.getInteger("bench.commit-ms", 100));
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.getInteger("bench.threads", 1));
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.getInteger("bench.threads", 2));
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         KafkaStreams streams = new KafkaStreams(
