@@ -128,6 +128,9 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
+        // A task closed after an error is revived with the same stores: nothing of before may survive, the
+        // partials are read back from the changelog once it is restored.
+        clearCache();
         changelogged.init(context, root);
     }
 
@@ -138,8 +141,7 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
 
     @Override
     public void close() {
-        live.clear();
-        dirty.clear();
+        clearCache();
         changelogged.close();
     }
 

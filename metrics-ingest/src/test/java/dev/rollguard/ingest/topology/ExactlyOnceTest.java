@@ -29,10 +29,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -162,6 +166,9 @@ class ExactlyOnceTest {
         // so that a window is never closed while a partition stalled by the crash still holds its events. One
         // closing event per table moves stream time on each scope's partition.
         Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> lag(bootstrap, appId, topics.sync()) == 0);
+        // ...and every input task has handed its partial windows on to the merge: a task hands them on within the
+        // flush interval, and a closer 5 minutes ahead reaching the merge first would make them late there.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> pendingPartials(bootstrap, appId) == 0);
         Instant closing = base.plusSeconds(3).plus(Duration.ofMinutes(5)).plusSeconds(1);
         for (int t = 0; t < TABLES; t++) {
             SyncEvent closer =
@@ -234,6 +241,33 @@ class ExactlyOnceTest {
                     .mapToLong(e -> e.getValue().offset())
                     .sum();
         }
+    }
+
+    /** Partial windows held by the input tasks: live keys of the committed partial-windows changelog. */
+    static long pendingPartials(String bootstrap, String appId) {
+        String changelog = appId + "-" + PreAggregateProcessor.STORE + "-changelog";
+        Map<String, Boolean> live = new HashMap<>();
+        try (var consumer = new KafkaConsumer<>(
+                Map.<String, Object>of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(changelog).stream()
+                    .map(p -> new TopicPartition(changelog, p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    live.put(record.key(), record.value() != null);
+                }
+            }
+        }
+        return live.values().stream().filter(v -> v).count();
     }
 
     /** Records of {@code topic} not yet consumed and committed by the application's consumer group. */
