@@ -37,6 +37,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * another task's partials close a window at the second stage only when that task is ahead in event time by more
  * than the grace period, as with events forwarded one by one.
  *
+ * <p>With each flush of recent events goes a tick ({@link #TICK}) at this task's stream time to every partition of
+ * the merge, so that every scope's windows close as stream time moves, not only when the scope has a newer event.
+ *
  * <p>An event whose window has closed by the stream time of this task's valid events (end plus grace) is dropped
  * and counted in {@code
  * rollguard.ingest.late.events}. The second stage applies the same rule to whole partials with its own stream time,
@@ -45,6 +48,11 @@ import org.apache.kafka.streams.processor.api.Record;
 final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
 
     static final String STORE = "partial-windows";
+    /**
+     * Key of the stream-time ticks: no scope key starts with {@code ~}. {@link TickPartitioner} sends each tick to
+     * every partition of the repartition topic, and the ticks' windows are dropped once closed.
+     */
+    static final String TICK = "~tick";
     /** Partials kept before a flush is forced: scopes times open windows, so only reached by very many scopes. */
     static final int MAX_PARTIALS = 20_000;
 
@@ -67,6 +75,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private long newestWindow = Long.MIN_VALUE;
     /** Index of the last window whose close (end plus grace) this processor's stream time passed. */
     private long closedWindow = Long.MIN_VALUE;
+    /** Stream time of the last tick sent. */
+    private long tickedAt = Long.MIN_VALUE;
 
     PreAggregateProcessor(
             CohortAssigner assigner, Duration window, Duration grace, Duration flushInterval, AggregateLimits limits) {
@@ -117,13 +127,24 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         }
     }
 
-    /** Forwards every partial, oldest first so that no partial advances the next stage past an earlier one. */
+    /**
+     * Forwards every partial, oldest first so that no partial advances the next stage past an earlier one, then a
+     * tick at this task's stream time when it moved and is recent.
+     */
     private void flush() {
         List<KeyValue<String, WindowAggregate>> all = partials.drain();
         all.sort(Comparator.comparingLong((KeyValue<String, WindowAggregate> p) -> p.value.latestEventTime()));
         for (KeyValue<String, WindowAggregate> partial : all) {
             String scope = partial.key.substring(partial.key.indexOf('|') + 1);
             context.forward(new Record<>(scope, partial.value, partial.value.latestEventTime()));
+        }
+        // Stream time moves on each partition of the merge only with the records reaching it: a scope with few
+        // events (a flag ramped to its first users) would keep its last window open until its next event. The tick
+        // carries this task's progress to every partition. Only while the events are recent (not while a backlog
+        // is read), where every task is about as far, so that a tick is not late where it arrives.
+        if (streamTime > tickedAt && streamTime >= context.currentSystemTimeMs() - windowMs - graceMs) {
+            tickedAt = streamTime;
+            context.forward(new Record<>(TICK, new WindowAggregate(limits), streamTime));
         }
     }
 

@@ -28,6 +28,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -146,7 +147,11 @@ public final class TelemetryTopology {
                                 settings.limits()),
                         Named.as("pre-aggregate"),
                         PreAggregateProcessor.STORE)
-                .groupByKey(Grouped.with(SCOPES_REPARTITION, Serdes.String(), aggregateSerde));
+                .repartition(Repartitioned.<String, WindowAggregate>as(SCOPES_REPARTITION)
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(aggregateSerde)
+                        .withStreamPartitioner(new TickPartitioner()))
+                .groupByKey(Grouped.with(Serdes.String(), aggregateSerde));
 
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
@@ -162,7 +167,8 @@ public final class TelemetryTopology {
                                 .withRetention(tumblingRetention))
                 .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
                         .withName("tumbling-until-closed"))
-                .toStream(Named.as("tumbling-closed"));
+                .toStream(Named.as("tumbling-closed"))
+                .filter((window, aggregate) -> !PreAggregateProcessor.TICK.equals(window.key()), Named.as("scopes"));
         closed.process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
                 .peek((scope, window) -> closedWindows.accept(window), Named.as("tumbling-observed"))
                 .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 
 /** The running service on the real broker: telemetry in, closed windows and dead letters out. */
@@ -96,6 +97,47 @@ class TelemetryPipelineTest {
                 default -> throw new AssertionError("unexpected window " + w);
             }
         }
+    }
+
+    @Test
+    void aScopeWithoutLaterEventsClosesAsStreamTimeMovesElsewhere() {
+        int partitions;
+        try (var producer = KafkaTestClient.producer()) {
+            partitions = producer.partitionsFor(Topics.TELEMETRY_SYNC).size();
+        }
+        // A flag whose treatment scope is merged on a partition that the later events (global and platform:WEB
+        // only) never reach: only the ticks move stream time there.
+        String flag;
+        do {
+            flag = "quiet-" + UUID.randomUUID();
+        } while (partition("flag:" + flag + ":treatment", partitions) == partition("global", partitions)
+                || partition("flag:" + flag + ":treatment", partitions) == partition("platform:WEB", partitions));
+        String treatment = "flag:" + flag + ":treatment";
+        Instant start = EventClock.start();
+        send(sync("quiet-user", start, true, 100)
+                .setExposures(List.of(exposure(flag, "on", true)))
+                .build());
+        send(sync("someone-else", EventClock.closing(start), true, 1).build());
+
+        var windows = KafkaTestClient.await(
+                Topics.METRICS_WINDOWS,
+                r -> {
+                    WindowMetricsEvent w =
+                            AvroCodec.of(WindowMetricsEvent.class).decode(r.value());
+                    return w.getWindowKind() == WindowKind.TUMBLING
+                            && w.getScopeKey().equals(treatment);
+                },
+                found -> !found.isEmpty(),
+                Duration.ofSeconds(60));
+        WindowMetricsEvent window =
+                AvroCodec.of(WindowMetricsEvent.class).decode(windows.get(0).value());
+        assertThat(window.getEventCount()).isEqualTo(1);
+        assertThat(window.getWindowStart()).isBeforeOrEqualTo(start);
+    }
+
+    /** The partition of the merge stage a scope key is hashed to (Kafka's default partitioning of the key). */
+    static int partition(String scopeKey, int partitions) {
+        return Utils.toPositive(Utils.murmur2(scopeKey.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     @Test
