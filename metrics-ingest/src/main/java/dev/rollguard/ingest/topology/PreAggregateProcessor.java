@@ -37,8 +37,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * another task's partials close a window at the second stage only when that task is ahead in event time by more
  * than the grace period, as with events forwarded one by one.
  *
- * <p>With each flush of recent events goes a tick ({@link #TICK}) at this task's stream time to every partition of
- * the merge, so that every scope's windows close as stream time moves, not only when the scope has a newer event.
+ * <p>When this task's stream time passes a window's close, a tick ({@link #TICK}) carries it to every partition of
+ * the merge, so that every scope's window closes as stream time moves, not only when the scope has a newer event.
  *
  * <p>An event whose window has closed by the stream time of this task's valid events (end plus grace) is dropped
  * and counted in {@code
@@ -75,8 +75,6 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private long newestWindow = Long.MIN_VALUE;
     /** Index of the last window whose close (end plus grace) this processor's stream time passed. */
     private long closedWindow = Long.MIN_VALUE;
-    /** Stream time of the last tick sent. */
-    private long tickedAt = Long.MIN_VALUE;
 
     PreAggregateProcessor(
             CohortAssigner assigner, Duration window, Duration grace, Duration flushInterval, AggregateLimits limits) {
@@ -122,15 +120,13 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             // emitted without waiting for the next flush.
             closedWindow = closes;
             flush();
+            tick();
         } else if (partials.size() > MAX_PARTIALS) {
             flush();
         }
     }
 
-    /**
-     * Forwards every partial, oldest first so that no partial advances the next stage past an earlier one, then a
-     * tick at this task's stream time when it moved and is recent.
-     */
+    /** Forwards every partial, oldest first so that no partial advances the next stage past an earlier one. */
     private void flush() {
         List<KeyValue<String, WindowAggregate>> all = partials.drain();
         all.sort(Comparator.comparingLong((KeyValue<String, WindowAggregate> p) -> p.value.latestEventTime()));
@@ -138,12 +134,17 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             String scope = partial.key.substring(partial.key.indexOf('|') + 1);
             context.forward(new Record<>(scope, partial.value, partial.value.latestEventTime()));
         }
-        // Stream time moves on each partition of the merge only with the records reaching it: a scope with few
-        // events (a flag ramped to its first users) would keep its last window open until its next event. The tick
-        // carries this task's progress to every partition. Only while the events are recent (not while a backlog
-        // is read), where every task is about as far, so that a tick is not late where it arrives.
-        if (streamTime > tickedAt && streamTime >= context.currentSystemTimeMs() - windowMs - graceMs) {
-            tickedAt = streamTime;
+    }
+
+    /**
+     * Sends this task's stream time, which just passed a window's close, to every partition of the merge. Stream
+     * time moves on a partition only with the records reaching it: a scope with few events (a flag ramped to its
+     * first users) would keep its last window open until its own next event. Only while the events are recent (not
+     * while a backlog is read), where every task is about as far, so that a tick is not late where it arrives; and
+     * once per window, as ticks put every partition of the merge into the transaction.
+     */
+    private void tick() {
+        if (streamTime >= context.currentSystemTimeMs() - windowMs - graceMs) {
             context.forward(new Record<>(TICK, new WindowAggregate(limits), streamTime));
         }
     }
