@@ -41,9 +41,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * the merge, so that every scope's window closes as stream time moves, not only when the scope has a newer event.
  *
  * <p>An event whose window has closed by the stream time of this task's valid events (end plus grace) is dropped
- * and counted in {@code
- * rollguard.ingest.late.events}. The second stage applies the same rule to whole partials with its own stream time,
- * which other tasks' partials also advance (Kafka Streams' {@code dropped-records} metric counts those).
+ * and counted in {@code rollguard.ingest.late.events}. The second stage applies the same rule to whole partials
+ * with its own stream time, which other tasks' partials also advance (Kafka Streams' {@code dropped-records} metric
+ * counts those).
  */
 final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
 
