@@ -49,6 +49,14 @@ public interface IngestConfig {
         @WithDefault("200ms")
         Duration flushInterval();
 
+        /**
+         * How long an input partition may go without a record before it stops holding windows open: a window closes
+         * when every input partition has progressed past its end plus the grace period, or has been idle this long
+         * (on the wall clock). A partition whose instance is down is not idle: its windows wait for it.
+         */
+        @WithDefault("10s")
+        Duration idleTimeout();
+
         /** Hopping windows for "for N minutes" rules. */
         Hopping hopping();
 

@@ -16,4 +16,6 @@ public record Violation(String code, String message) {
     public static final String UNKNOWN_ENUM_VALUE = "UNKNOWN_ENUM_VALUE";
     public static final String UNKNOWN_TYPE = "UNKNOWN_TYPE";
     public static final String MALFORMED_EVENT = "MALFORMED_EVENT";
+    /** The event's window had closed when it arrived (dead-lettered by the lateness stage, not the validator). */
+    public static final String LATE = "LATE";
 }

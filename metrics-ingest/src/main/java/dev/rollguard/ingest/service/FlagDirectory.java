@@ -93,6 +93,34 @@ public final class FlagDirectory {
                 .orElse(null);
     }
 
+    /**
+     * Keys of the flags under rollout at {@code time}: on, not killed nor archived, with a treatment that can be
+     * compared with a control (a partial percentage, or an allow-list at 0 %), while the global kill switch is off.
+     */
+    public List<String> underRolloutAt(long time) {
+        if (globallyKilledAt(time)) {
+            return List.of();
+        }
+        List<String> keys = new ArrayList<>();
+        for (String key : flags.keySet()) {
+            FlagChangedEvent flag = asOf(key, time);
+            if (flag != null && underRollout(flag)) {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+
+    /** Whether a flag's treatment can be compared with a control: see {@link #underRolloutAt}. */
+    public static boolean underRollout(FlagChangedEvent flag) {
+        if (!flag.getEnabled() || flag.getKilled() || flag.getArchived()) {
+            return false;
+        }
+        int share = flag.getRolloutBasisPoints();
+        return (share > 0 && share < 10_000)
+                || (share == 0 && !flag.getAllowList().isEmpty());
+    }
+
     /** Whether the global kill switch was on at {@code time}. */
     public boolean globallyKilledAt(long time) {
         List<FlagChangedEvent> versions = globalSwitch;

@@ -44,7 +44,7 @@ public class HealthReportService {
     public HealthReportService(KafkaStreams streams, IngestConfig config, RemoteWindowsClient remote) {
         this.streams = streams;
         this.config = config;
-        this.limits = TopologySettings.from(config).limits();
+        this.limits = TopologySettings.limits(config);
         this.remote = remote;
     }
 

@@ -38,7 +38,7 @@ public class RemoteWindowsClient {
     public RemoteWindowsClient(ObjectMapper json, IngestConfig config) {
         this.json = json;
         this.config = config;
-        this.limits = TopologySettings.from(config).limits();
+        this.limits = TopologySettings.limits(config);
     }
 
     public HealthReportService.ScopeWindows fetch(HostInfo host, String scope, Instant from, Instant to) {

@@ -9,7 +9,7 @@ import org.apache.kafka.common.header.Headers;
  */
 public final class DeadLetterHeaders {
 
-    /** {@code DESERIALIZATION} or {@code VALIDATION}. */
+    /** {@code DESERIALIZATION}, {@code VALIDATION} or {@code LATENESS}. */
     public static final String STAGE = "rollguard.dlq.stage";
     /** Stable reason code: a decoding reason (e.g. NOT_SINGLE_OBJECT) or a validation code (e.g. NEGATIVE_VALUE). */
     public static final String CODE = "rollguard.dlq.code";
@@ -24,6 +24,8 @@ public final class DeadLetterHeaders {
 
     public static final String STAGE_DESERIALIZATION = "DESERIALIZATION";
     public static final String STAGE_VALIDATION = "VALIDATION";
+    /** A valid event that arrived after its window had closed (code {@code LATE}). */
+    public static final String STAGE_LATENESS = "LATENESS";
 
     private DeadLetterHeaders() {}
 

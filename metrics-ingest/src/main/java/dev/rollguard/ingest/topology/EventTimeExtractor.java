@@ -8,16 +8,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 
 /**
- * Windows are in event time: the time the client says the sync or upload finished. An event time further ahead of
- * the record's own timestamp than the allowed clock skew is not trusted (the validator dead-letters the event anyway),
- * because a single such record would move stream time forward and close every open window early.
+ * The time by which an event moves stream time, and so the progress that closes windows: the time the client says
+ * the sync or upload finished, unless it lies more than the grace period ahead of the record's own timestamp (the
+ * producer's or broker's clock). Then the record's timestamp stands in for it: one client whose clock runs fast must
+ * not close every scope's open window early. The event is still counted in the window of its own event time (the
+ * validator dead-letters it beyond {@code validation.max-clock-skew}).
  */
 public final class EventTimeExtractor implements TimestampExtractor {
 
-    private final long maxSkewMs;
+    private final long maxAheadMs;
 
-    public EventTimeExtractor(Duration maxSkew) {
-        this.maxSkewMs = maxSkew.toMillis();
+    /** {@code maxAhead}: how far an event time may lead the record's timestamp and still move stream time. */
+    public EventTimeExtractor(Duration maxAhead) {
+        this.maxAheadMs = maxAhead.toMillis();
     }
 
     @Override
@@ -33,6 +36,6 @@ public final class EventTimeExtractor implements TimestampExtractor {
             return Math.max(recordTime, 0);
         }
         long t = eventTime.toEpochMilli();
-        return recordTime >= 0 && t > recordTime + maxSkewMs ? recordTime : t;
+        return recordTime >= 0 && t > recordTime + maxAheadMs ? recordTime : t;
     }
 }

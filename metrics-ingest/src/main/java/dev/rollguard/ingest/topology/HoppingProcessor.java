@@ -27,8 +27,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * of a {@link WindowAggregate} allow. Each event then updates one window instead of H / A + 1.
  *
  * <p>A hopping window is emitted when it is complete: when the tumbling window of its scope ending with it closes,
- * or else when any later tumbling window closes (the suppression before this processor releases windows in end
- * order). Each is emitted once: the end of the last one is kept per scope, in the changelogged store. Windows
+ * or else when any later tumbling window closes (the merge before this processor releases windows in end order). Each is emitted once: the end of the last one is kept per scope, in the changelogged store. Windows
  * without any event are not emitted, as with the tumbling windows.
  */
 final class HoppingProcessor implements Processor<Windowed<String>, WindowAggregate, String, WindowMetricsEvent> {
@@ -61,18 +60,21 @@ final class HoppingProcessor implements Processor<Windowed<String>, WindowAggreg
         if (record.value() == null) {
             return;
         }
-        String scope = record.key().key();
-        HoppingParts parts = store.get(scope);
-        if (parts == null) {
-            parts = new HoppingParts();
-        }
         long end = record.key().window().end();
-        parts.parts.put(record.key().window().start(), record.value());
-        // Tumbling windows of one scope arrive in order, so every part of this scope up to this end is here.
-        emit(scope, parts, end);
-        store.put(scope, parts.parts.isEmpty() ? null : parts);
+        // An expected scope's empty window only tells that time moved: hopping windows are made of events.
+        if (record.value().eventCount() > 0) {
+            String scope = record.key().key();
+            HoppingParts parts = store.get(scope);
+            if (parts == null) {
+                parts = new HoppingParts();
+            }
+            parts.parts.put(record.key().window().start(), record.value());
+            // Tumbling windows of one scope arrive in order, so every part of this scope up to this end is here.
+            emit(scope, parts, end);
+            store.put(scope, parts.parts.isEmpty() ? null : parts);
+        }
         if (end > watermark) {
-            // Suppression releases closed windows in end order across scopes: every scope's windows ending before
+            // The merge releases closed windows in end order across scopes: every scope's windows ending before
             // this one have arrived, so hopping windows ending before it are complete for every scope.
             watermark = end;
             emitClosed(end - 1);

@@ -2,6 +2,7 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.WindowAggregate;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,8 +31,14 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * the partials of the events whose offsets are committed, whatever the moment of a crash; after a restart the
  * partials are read back from it. {@link CachedStateStore} is an internal interface of Kafka Streams (4.1), so
  * {@code ExactlyOnceTest} (a SIGKILL between commits) is what proves this store's contract on every upgrade.
+ *
+ * <p>Beside the partials it keeps the task's progress: its stream time and the watermark it last announced, committed
+ * with the partials, so that a restarted task judges lateness exactly where it left off.
  */
 final class PartialWindowStore implements StateStore, CachedStateStore<String, byte[]> {
+
+    /** Key of the task's progress; no partial's key ({@code <window start>|<scope>}) starts with {@code ~}. */
+    private static final String PROGRESS_KEY = "~progress";
 
     private final KeyValueStore<String, byte[]> changelogged;
     private final AggregateLimits limits;
@@ -40,6 +47,9 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
     private final Set<String> dirty = new HashSet<>();
 
     private boolean loaded;
+    private long streamTime = Long.MIN_VALUE;
+    private long watermark = Long.MIN_VALUE;
+    private boolean progressDirty;
 
     private PartialWindowStore(KeyValueStore<String, byte[]> changelogged, AggregateLimits limits) {
         this.changelogged = changelogged;
@@ -67,6 +77,26 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
         dirty.add(key);
     }
 
+    /** The latest event time counted by the task (capped as {@link EventTimeExtractor} says). */
+    long streamTime() {
+        load();
+        return streamTime;
+    }
+
+    /** The end of the latest window the task announced as closed on its side. */
+    long watermark() {
+        load();
+        return watermark;
+    }
+
+    /** Records the task's progress, written with the next commit. */
+    void progress(long streamTime, long watermark) {
+        load();
+        this.streamTime = streamTime;
+        this.watermark = watermark;
+        progressDirty = true;
+    }
+
     int size() {
         load();
         return live.size();
@@ -90,7 +120,13 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
         try (KeyValueIterator<String, byte[]> all = changelogged.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> entry = all.next();
-                live.put(entry.key, WindowAggregate.fromBytes(entry.value, limits));
+                if (PROGRESS_KEY.equals(entry.key)) {
+                    ByteBuffer progress = ByteBuffer.wrap(entry.value);
+                    streamTime = progress.getLong();
+                    watermark = progress.getLong();
+                } else {
+                    live.put(entry.key, WindowAggregate.fromBytes(entry.value, limits));
+                }
             }
         }
         loaded = true;
@@ -107,6 +143,15 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
             }
         }
         dirty.clear();
+        if (progressDirty) {
+            changelogged.put(
+                    PROGRESS_KEY,
+                    ByteBuffer.allocate(16)
+                            .putLong(streamTime)
+                            .putLong(watermark)
+                            .array());
+            progressDirty = false;
+        }
     }
 
     @Override
@@ -114,6 +159,9 @@ final class PartialWindowStore implements StateStore, CachedStateStore<String, b
         live.clear();
         dirty.clear();
         loaded = false;
+        streamTime = Long.MIN_VALUE;
+        watermark = Long.MIN_VALUE;
+        progressDirty = false;
     }
 
     @Override

@@ -17,23 +17,16 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.kstream.Suppressed;
-import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The telemetry pipeline:
@@ -43,11 +36,15 @@ import org.apache.kafka.streams.state.WindowStore;
  *       {@link DeadLetterHandler}) and timed by their event time ({@link EventTimeExtractor});
  *   <li>each event is validated; the invalid branch goes to the dead-letter topic with its reason and source;
  *   <li>duplicates within the dedup horizon are dropped ({@link DedupProcessor});
+ *   <li>events whose window has already closed on their input task go to the dead-letter topic with the code LATE
+ *       ({@link LatenessProcessor});
  *   <li>each event fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes
  *       global store), its table, its platform, and global, and is added to the scope's partial window of its input
- *       task ({@link PreAggregateProcessor}); the partials are repartitioned by scope every flush interval;
- *   <li>per scope, tumbling windows merge the partials of every task; each window is emitted once, when stream
- *       time passes its end plus the grace period ({@code suppress(untilWindowCloses)}), to metrics.windows;
+ *       task ({@link PreAggregateProcessor}); the partials are repartitioned by scope every flush interval, and
+ *       each input task announces its watermark to every partition of the merge;
+ *   <li>per scope, tumbling windows merge the partials of every task ({@link WindowMergeProcessor}); each window is
+ *       emitted once, when every input task's watermark has passed its end (a low watermark), to metrics.windows,
+ *       with empty windows for the expected scopes that had no event;
  *   <li>hopping windows are merged from the closed tumbling windows ({@link HoppingProcessor}).
  * </ol>
  */
@@ -87,8 +84,7 @@ public final class TelemetryTopology {
                 Consumed.with(Serdes.String(), flagSerde).withName("flags-changes"),
                 () -> new FlagChangeProcessor(directory));
 
-        EventTimeExtractor eventTime =
-                new EventTimeExtractor(settings.validation().maxClockSkew());
+        EventTimeExtractor eventTime = new EventTimeExtractor(settings.grace());
         KStream<String, SpecificRecord> syncs = builder.stream(
                         topics.sync(),
                         Consumed.with(Serdes.String(), AvroSerde.of(SyncEvent.class))
@@ -109,13 +105,7 @@ public final class TelemetryTopology {
         checked.split(Named.as("telemetry-"))
                 .branch(
                         (key, c) -> !c.valid(),
-                        Branched.withConsumer(
-                                invalid -> invalid.mapValues(TelemetryTopology::encode, Named.as("dlq-encode"))
-                                        .to(
-                                                topics.dlq(),
-                                                Produced.with(Serdes.String(), Serdes.ByteArray())
-                                                        .withName("dlq")),
-                                "invalid"))
+                        Branched.withConsumer(invalid -> toDeadLetters(invalid, topics, "dlq"), "invalid"))
                 .defaultBranch(Branched.withConsumer(
                         valid -> aggregate(valid, settings, directory, builder, closedWindows), "valid"));
         return builder.build();
@@ -133,42 +123,60 @@ public final class TelemetryTopology {
                 Serdes.String(),
                 Serdes.Long()));
         WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
+        WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
         builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
-        CohortAssigner assigner = new CohortAssigner(directory);
-        KGroupedStream<String, WindowAggregate> scopes = valid.mapValues(Checked::event, Named.as("valid-event"))
+        KStream<String, Checked> timed = valid.mapValues(Checked::event, Named.as("valid-event"))
                 .processValues(
                         () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
+                .processValues(() -> new LatenessProcessor(clock), Named.as("lateness"), PreAggregateProcessor.STORE);
+        timed.split(Named.as("timed-"))
+                .branch(
+                        (key, c) -> !c.valid(),
+                        Branched.withConsumer(late -> toDeadLetters(late, settings.topics(), "late-dlq"), "late"))
+                .defaultBranch(Branched.withConsumer(
+                        onTime -> merge(onTime, settings, directory, builder, closedWindows, aggregateSerde, clock),
+                        "on-time"));
+    }
+
+    private static void merge(
+            KStream<String, Checked> onTime,
+            TopologySettings settings,
+            FlagDirectory directory,
+            StreamsBuilder builder,
+            Consumer<WindowMetricsEvent> closedWindows,
+            WindowAggregateSerde aggregateSerde,
+            WindowClock clock) {
+        CohortAssigner assigner = new CohortAssigner(directory);
+        Duration tumblingRetention =
+                max(settings.retention(), settings.windowSize().plus(settings.grace()));
+        builder.addStateStore(Stores.timestampedWindowStoreBuilder(
+                        Stores.persistentTimestampedWindowStore(
+                                TUMBLING_STORE, tumblingRetention, settings.windowSize(), false),
+                        Serdes.String(),
+                        aggregateSerde)
+                .withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(WindowMergeProcessor.WATERMARKS_STORE), Serdes.String(), Serdes.Long()));
+        KStream<Windowed<String>, WindowAggregate> closed = onTime.mapValues(Checked::event, Named.as("on-time-event"))
                 .process(
                         () -> new PreAggregateProcessor(
-                                assigner,
-                                settings.windowSize(),
-                                settings.grace(),
-                                settings.flushInterval(),
-                                settings.limits()),
+                                assigner, clock, settings.flushInterval(), settings.idleTimeout(), settings.limits()),
                         Named.as("pre-aggregate"),
                         PreAggregateProcessor.STORE)
                 .repartition(Repartitioned.<String, WindowAggregate>as(SCOPES_REPARTITION)
                         .withKeySerde(Serdes.String())
                         .withValueSerde(aggregateSerde)
                         .withStreamPartitioner(new TickPartitioner()))
-                .groupByKey(Grouped.with(Serdes.String(), aggregateSerde));
-
-        Duration tumblingRetention =
-                max(settings.retention(), settings.windowSize().plus(settings.grace()));
-        KStream<Windowed<String>, WindowAggregate> closed = scopes.windowedBy(
-                        TimeWindows.ofSizeAndGrace(settings.windowSize(), settings.grace()))
-                .aggregate(
-                        () -> new WindowAggregate(settings.limits()),
-                        (scope, partial, aggregate) -> aggregate.merge(partial, settings.limits()),
-                        Named.as("tumbling-aggregate"),
-                        Materialized.<String, WindowAggregate, WindowStore<Bytes, byte[]>>as(TUMBLING_STORE)
-                                .withKeySerde(Serdes.String())
-                                .withValueSerde(aggregateSerde)
-                                .withRetention(tumblingRetention))
-                .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded())
-                        .withName("tumbling-until-closed"))
-                .toStream(Named.as("tumbling-closed"))
-                .filter((window, aggregate) -> !PreAggregateProcessor.TICK.equals(window.key()), Named.as("scopes"));
+                .process(
+                        () -> new WindowMergeProcessor(
+                                clock,
+                                settings.inputPartitions(),
+                                tumblingRetention.toMillis(),
+                                directory,
+                                settings.limits()),
+                        Named.as("tumbling-merge"),
+                        TUMBLING_STORE,
+                        WindowMergeProcessor.WATERMARKS_STORE);
         closed.process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
                 .peek((scope, window) -> closedWindows.accept(window), Named.as("tumbling-observed"))
                 .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));
@@ -185,6 +193,17 @@ public final class TelemetryTopology {
                             HoppingProcessor.STORE)
                     .to(settings.topics().windows(), windowsProduced("hopping-windows-out"));
         }
+    }
+
+    /**
+     * Invalid and late events go to the dead-letter topic, re-encoded, with the headers set where they were found;
+     * {@code name} names the branch's nodes.
+     */
+    private static void toDeadLetters(KStream<String, Checked> refused, TopicNames topics, String name) {
+        refused.mapValues(TelemetryTopology::encode, Named.as(name + "-encode"))
+                .to(
+                        topics.dlq(),
+                        Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name));
     }
 
     /** Hopping windows are merged from tumbling ones, so their size and advance must be whole tumbling windows. */

@@ -1,7 +1,9 @@
 package dev.rollguard.ingest.topology;
 
+import dev.rollguard.schemas.event.ScopeType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -42,9 +44,30 @@ public final class TopologyMetrics {
         }
     }
 
-    /** A valid event dropped because its window had closed (end plus grace) by the stream time. */
+    /**
+     * A valid event that arrived after its window closed on its input task: dead-lettered with the code LATE, not
+     * counted in a window.
+     */
     public static void lateEvent(String kind) {
-        counter("rollguard.ingest.late.events", "kind", kind).increment();
+        counter("rollguard.ingest.late.events", "kind", kind, "stage", "input").increment();
+    }
+
+    /**
+     * Events of a partial that reached the merge after its window was emitted: merged into the stored window (the
+     * health report), not into the published one.
+     */
+    public static void lateAtMerge(ScopeType scopeType, long events) {
+        if (events > 0) {
+            counter(
+                            "rollguard.ingest.late.events",
+                            "kind",
+                            "partial",
+                            "stage",
+                            "merge",
+                            "scope_type",
+                            scopeType.name().toLowerCase(Locale.ROOT))
+                    .increment(events);
+        }
     }
 
     /** A closed window published. */

@@ -6,18 +6,28 @@ import dev.rollguard.ingest.service.FlagDirectory;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import org.apache.kafka.streams.Topology;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Hands the telemetry topology to the Quarkus Kafka Streams extension, which runs and health-checks it. */
 @ApplicationScoped
 public class TopologyProducer {
 
+    /** How long to wait for the telemetry topics to exist before the service fails to start. */
+    private static final Duration TOPICS_WAIT = Duration.ofSeconds(60);
+
     private final IngestConfig config;
     private final CohortGauges gauges;
+    private final String bootstrapServers;
 
-    public TopologyProducer(IngestConfig config, CohortGauges gauges) {
+    public TopologyProducer(
+            IngestConfig config,
+            CohortGauges gauges,
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.config = config;
         this.gauges = gauges;
+        this.bootstrapServers = bootstrapServers;
     }
 
     @Produces
@@ -29,6 +39,7 @@ public class TopologyProducer {
     @Produces
     @Singleton
     Topology topology(FlagDirectory directory) {
-        return TelemetryTopology.build(TopologySettings.from(config), directory, gauges::record);
+        int partitions = TopicPartitions.inputPartitions(bootstrapServers, TopicNames.DEFAULT, TOPICS_WAIT);
+        return TelemetryTopology.build(TopologySettings.from(config, partitions), directory, gauges::record);
     }
 }

@@ -14,6 +14,8 @@ public record TopologySettings(
         Duration windowSize,
         Duration grace,
         Duration flushInterval,
+        Duration idleTimeout,
+        int inputPartitions,
         boolean hoppingEnabled,
         Duration hoppingSize,
         Duration hoppingAdvance,
@@ -26,14 +28,22 @@ public record TopologySettings(
     /** The service's default of {@code windows.flush-interval}. */
     public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(200);
 
-    public static TopologySettings from(IngestConfig config) {
+    /** The service's default of {@code windows.idle-timeout}. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
+     * The settings of the service; {@code inputPartitions} is the partition count of the telemetry topics, the number
+     * of input tasks whose progress closes a window.
+     */
+    public static TopologySettings from(IngestConfig config, int inputPartitions) {
         IngestConfig.Windows w = config.windows();
-        IngestConfig.Sketch s = config.sketch();
         return new TopologySettings(
                 TopicNames.DEFAULT,
                 w.size(),
                 w.grace(),
                 w.flushInterval(),
+                w.idleTimeout(),
+                inputPartitions,
                 w.hopping().enabled(),
                 w.hopping().size(),
                 w.hopping().advance(),
@@ -41,16 +51,24 @@ public record TopologySettings(
                 config.dedup().horizon(),
                 ValidationRules.from(config.validation()),
                 config.flags().historyVersions(),
-                new AggregateLimits(s.relativeAccuracy(), s.distinctExactUpTo(), s.errorCodes(), s.recentErrors()));
+                limits(config));
     }
 
-    /** The defaults of the service, with other windows: what most tests start from. */
+    /** The limits of the aggregates, from the service's configuration. */
+    public static AggregateLimits limits(IngestConfig config) {
+        IngestConfig.Sketch s = config.sketch();
+        return new AggregateLimits(s.relativeAccuracy(), s.distinctExactUpTo(), s.errorCodes(), s.recentErrors());
+    }
+
+    /** The defaults of the service, with other windows and one input partition: what most tests start from. */
     public static TopologySettings of(TopicNames topics, Duration windowSize, Duration grace) {
         return new TopologySettings(
                 topics,
                 windowSize,
                 grace,
                 DEFAULT_FLUSH_INTERVAL,
+                DEFAULT_IDLE_TIMEOUT,
+                1,
                 true,
                 windowSize.multipliedBy(5),
                 windowSize,
@@ -67,6 +85,8 @@ public record TopologySettings(
                 windowSize,
                 grace,
                 flushInterval,
+                idleTimeout,
+                inputPartitions,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -83,6 +103,8 @@ public record TopologySettings(
                 windowSize,
                 grace,
                 flushInterval,
+                idleTimeout,
+                inputPartitions,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -99,9 +121,49 @@ public record TopologySettings(
                 windowSize,
                 grace,
                 flushInterval,
+                idleTimeout,
+                inputPartitions,
                 enabled,
                 size,
                 advance,
+                retention,
+                dedupHorizon,
+                validation,
+                flagHistoryVersions,
+                limits);
+    }
+
+    /** The same with {@code partitions} input partitions (the partition count of the telemetry topics). */
+    public TopologySettings withInputPartitions(int partitions) {
+        return new TopologySettings(
+                topics,
+                windowSize,
+                grace,
+                flushInterval,
+                idleTimeout,
+                partitions,
+                hoppingEnabled,
+                hoppingSize,
+                hoppingAdvance,
+                retention,
+                dedupHorizon,
+                validation,
+                flagHistoryVersions,
+                limits);
+    }
+
+    /** The same with another idle timeout of the input partitions. */
+    public TopologySettings withIdleTimeout(Duration timeout) {
+        return new TopologySettings(
+                topics,
+                windowSize,
+                grace,
+                flushInterval,
+                timeout,
+                inputPartitions,
+                hoppingEnabled,
+                hoppingSize,
+                hoppingAdvance,
                 retention,
                 dedupHorizon,
                 validation,

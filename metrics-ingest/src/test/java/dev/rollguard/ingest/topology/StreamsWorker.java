@@ -18,10 +18,15 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public final class StreamsWorker {
 
-    /** The settings of the exactly-once test: 1 s windows, a grace long enough that nothing there is ever late. */
+    /**
+     * The settings of the exactly-once test: 1 s windows, three input partitions, a grace long enough that nothing
+     * there is ever late, and an idle timeout longer than the test, so that only the events close windows.
+     */
     static TopologySettings settings(String prefix) {
         return TopologySettings.of(TopicNames.DEFAULT.prefixed(prefix), Duration.ofSeconds(1), Duration.ofMinutes(5))
-                .withHopping(false, Duration.ofSeconds(5), Duration.ofSeconds(1));
+                .withHopping(false, Duration.ofSeconds(5), Duration.ofSeconds(1))
+                .withInputPartitions(3)
+                .withIdleTimeout(Duration.ofHours(1));
     }
 
     static Properties config(String bootstrap, String applicationId, String prefix, Path stateDir) {
