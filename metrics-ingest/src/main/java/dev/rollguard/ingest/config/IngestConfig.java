@@ -33,6 +33,19 @@ public interface IngestConfig {
     /** The health report {@code GET /api/health-report}. */
     Report report();
 
+    /** The guard's client-level statistics. */
+    Guard guard();
+
+    interface Guard {
+        /**
+         * How long a client's cumulative figures of a flag's rollout stage are kept after its last event; a client
+         * back after that counts as a new client of the stage. Memory: about 400 bytes per client, cohort and flag
+         * under rollout seen within this time.
+         */
+        @WithDefault("24h")
+        Duration clientStateTtl();
+    }
+
     interface Windows {
         /** Size of the tumbling windows. */
         @WithDefault("1m")

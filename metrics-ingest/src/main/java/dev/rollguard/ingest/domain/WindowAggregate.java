@@ -58,6 +58,8 @@ public final class WindowAggregate {
     long lastEventTime = Long.MIN_VALUE;
     final Map<String, ErrorStat> errors = new HashMap<>();
     final List<RecentError> recentErrors = new ArrayList<>();
+    /** Client-level moments of the guard metrics, on flag cohort scopes under rollout; null until the first. */
+    ClientMoments moments;
 
     public WindowAggregate(AggregateLimits limits) {
         this.durations = DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS);
@@ -153,6 +155,9 @@ public final class WindowAggregate {
         lastEventTime = Math.max(lastEventTime, other.lastEventTime);
         other.errors.forEach((code, stat) -> addError(code, stat, limits));
         other.recentErrors.forEach(e -> addRecent(e, limits));
+        if (other.moments != null) {
+            clientMoments().merge(other.moments);
+        }
         return this;
     }
 
@@ -182,6 +187,24 @@ public final class WindowAggregate {
         while (recentErrors.size() > limits.recentErrors()) {
             recentErrors.remove(recentErrors.size() - 1);
         }
+    }
+
+    /** The client-level moments of the guard metrics, created empty on first use. */
+    public ClientMoments clientMoments() {
+        if (moments == null) {
+            moments = new ClientMoments();
+        }
+        return moments;
+    }
+
+    /** The client-level moments, or null when no event of a flag under rollout was counted. */
+    public ClientMoments clientMomentsOrNull() {
+        return moments;
+    }
+
+    /** The increments of one rollout stage of the client-level moments, for {@link ClientStage#add}. */
+    public double[] clientMomentsOf(long stageVersion) {
+        return clientMoments().stage(stageVersion);
     }
 
     public long eventCount() {
@@ -322,7 +345,7 @@ public final class WindowAggregate {
         try {
             var bytes = new ByteArrayOutputStream(256);
             var out = new DataOutputStream(bytes);
-            out.writeByte(1); // format version
+            out.writeByte(2); // format version: 2 adds the client moments
             for (long v : new long[] {
                 eventCount,
                 successCount,
@@ -373,6 +396,11 @@ public final class WindowAggregate {
                 out.writeUTF(e.code());
                 writeNullable(out, e.message());
             }
+            if (moments == null) {
+                out.writeInt(0);
+            } else {
+                moments.write(out);
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -384,7 +412,7 @@ public final class WindowAggregate {
         try {
             var in = new DataInputStream(new java.io.ByteArrayInputStream(data));
             int version = in.readByte();
-            if (version != 1) {
+            if (version != 1 && version != 2) {
                 throw new IllegalArgumentException("unknown window aggregate format " + version);
             }
             WindowAggregate a = new WindowAggregate(limits);
@@ -427,6 +455,10 @@ public final class WindowAggregate {
             int recentCount = in.readInt();
             for (int i = 0; i < recentCount; i++) {
                 a.recentErrors.add(new RecentError(in.readLong(), readNullable(in), in.readUTF(), readNullable(in)));
+            }
+            if (version >= 2) {
+                ClientMoments moments = ClientMoments.read(in);
+                a.moments = moments.isEmpty() ? null : moments;
             }
             return a;
         } catch (IOException e) {

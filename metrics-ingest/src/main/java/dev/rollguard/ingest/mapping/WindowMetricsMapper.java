@@ -1,5 +1,10 @@
 package dev.rollguard.ingest.mapping;
 
+import dev.rollguard.ingest.domain.ClientMoments;
+import dev.rollguard.schemas.event.ClientMoment;
+import dev.rollguard.schemas.guard.GuardMetrics;
+import java.util.ArrayList;
+
 import dev.rollguard.ingest.domain.ErrorStat;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
@@ -72,7 +77,35 @@ public final class WindowMetricsMapper {
                 .setUploadBytes(a.uploadBytes())
                 .setUploadThroughputBytesPerSec(a.uploadThroughputBytesPerSec())
                 .setTopErrors(topErrors)
+                .setClientMoments(clientMoments(a.clientMomentsOrNull()))
                 .build();
+    }
+
+    /** The non-zero client-level moments, per stage and metric. */
+    static List<ClientMoment> clientMoments(ClientMoments moments) {
+        if (moments == null) {
+            return List.of();
+        }
+        List<ClientMoment> result = new ArrayList<>();
+        moments.stages().forEach((stage, sums) -> {
+            for (int m = 0; m < GuardMetrics.COUNT; m++) {
+                if (ClientMoments.zero(sums, m)) {
+                    continue;
+                }
+                int at = m * ClientMoments.WIDTH;
+                result.add(ClientMoment.newBuilder()
+                        .setStageVersion(stage)
+                        .setMetric(GuardMetrics.name(m))
+                        .setClients(Math.round(sums[at]))
+                        .setSumY(sums[at + 1])
+                        .setSumX(sums[at + 2])
+                        .setSumYY(sums[at + 3])
+                        .setSumXX(sums[at + 4])
+                        .setSumXY(sums[at + 5])
+                        .build());
+            }
+        });
+        return result;
     }
 
     private static ErrorCount errorCount(Map.Entry<String, ErrorStat> e) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -109,6 +110,46 @@ public final class FlagDirectory {
             }
         }
         return keys;
+    }
+
+    /**
+     * The rollout stage a flag was in at {@code time}, as the version that began it, or -1 when the flag was not under
+     * rollout then. A stage is the run of consecutive versions that keep the same share, stage index and allow-list
+     * while under rollout: the period over which the guard accumulates evidence. When the history kept is shorter
+     * than the stage, its oldest version kept in that run stands for the beginning.
+     */
+    public long stageVersionAt(String flagKey, long time) {
+        List<FlagChangedEvent> versions = flags.get(flagKey);
+        if (versions == null || versions.isEmpty() || globallyKilledAt(time)) {
+            return -1;
+        }
+        int at = -1;
+        for (int i = 0; i < versions.size(); i++) {
+            if (versions.get(i).getChangedAt().toEpochMilli() <= time) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            at = 0;
+            if (versions.get(0).getChangeType() == FlagChangeType.CREATED) {
+                return -1;
+            }
+        }
+        FlagChangedEvent inForce = versions.get(at);
+        if (!underRollout(inForce)) {
+            return -1;
+        }
+        while (at > 0 && sameStage(versions.get(at - 1), inForce)) {
+            at--;
+        }
+        return versions.get(at).getVersion();
+    }
+
+    private static boolean sameStage(FlagChangedEvent earlier, FlagChangedEvent later) {
+        return underRollout(earlier)
+                && earlier.getRolloutBasisPoints() == later.getRolloutBasisPoints()
+                && Objects.equals(earlier.getCurrentStage(), later.getCurrentStage())
+                && earlier.getAllowList().equals(later.getAllowList());
     }
 
     /** Whether a flag's treatment can be compared with a control: see {@link #underRolloutAt}. */

@@ -6,6 +6,7 @@ import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.ObservationMapper;
 import dev.rollguard.ingest.service.CohortAssigner;
+import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -51,21 +52,33 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final int MAX_PARTIALS = 20_000;
 
     private final CohortAssigner assigner;
+    private final FlagDirectory directory;
     private final WindowClock clock;
     private final Duration flushInterval;
     private final long idleMs;
     private final AggregateLimits limits;
     private final List<String> scopes = new ArrayList<>(8);
+    /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
+    private final List<GuardedScope> guarded = new ArrayList<>(4);
+    private final long clientStateTtlMs;
 
     private ProcessorContext<String, WindowAggregate> context;
     private PartialWindowStore partials;
+    private ClientStageStore clients;
     private String tickKey;
     /** Wall-clock time at which the stream time last moved (or the task started). */
     private long lastProgressWallMs;
 
     PreAggregateProcessor(
-            CohortAssigner assigner, WindowClock clock, Duration flushInterval, Duration idle, AggregateLimits limits) {
-        this.assigner = assigner;
+            FlagDirectory directory,
+            WindowClock clock,
+            Duration flushInterval,
+            Duration idle,
+            Duration clientStateTtl,
+            AggregateLimits limits) {
+        this.directory = directory;
+        this.assigner = new CohortAssigner(directory);
+        this.clientStateTtlMs = clientStateTtl.toMillis();
         this.clock = clock;
         this.flushInterval = flushInterval;
         this.idleMs = idle.toMillis();
@@ -76,9 +89,25 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     public void init(ProcessorContext<String, WindowAggregate> context) {
         this.context = context;
         this.partials = context.getStateStore(STORE);
+        this.clients = context.getStateStore(ClientStageStore.STORE);
         this.tickKey = tickKey(context.taskId().partition());
         this.lastProgressWallMs = context.currentSystemTimeMs();
         context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        context.schedule(CLIENT_STATE_SWEEP, PunctuationType.WALL_CLOCK_TIME, now -> sweepClients());
+    }
+
+    /** How often the client states of ended stages and of long-gone clients are dropped. */
+    static final Duration CLIENT_STATE_SWEEP = Duration.ofMinutes(1);
+
+    /**
+     * Drops the client states of stages that are no longer in force and of clients not seen for the TTL (a client
+     * back after that counts as a new client of the stage).
+     */
+    private void sweepClients() {
+        long now = context.currentSystemTimeMs();
+        clients.removeIf((key, state) -> state.lastSeen() < now - clientStateTtlMs
+                || directory.stageVersionAt(ClientStageStore.flagKey(key), now)
+                        != ClientStageStore.stageVersion(key));
     }
 
     static String tickKey(int partition) {
@@ -94,6 +123,12 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             String key = prefix + scope;
             partials.partial(key).add(observation, limits);
             partials.touch(key);
+        }
+        for (GuardedScope scope : guarded) {
+            // The client's state moves with its event, and the change of the client-level sums goes to the partial.
+            String key = prefix + scope.scope();
+            clients.stage(scope.clientKey()).add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
+            clients.touch(scope.clientKey());
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead.
         long streamTime = partials.streamTime();
@@ -161,8 +196,21 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
         scopes.clear();
+        guarded.clear();
         for (var assignment : cohorts.assignments()) {
-            scopes.add(ScopeKeys.flag(assignment.flagKey(), assignment.cohort()));
+            String scope = ScopeKeys.flag(assignment.flagKey(), assignment.cohort());
+            scopes.add(scope);
+            long stage = directory.stageVersionAt(assignment.flagKey(), observation.eventTime());
+            if (stage >= 0) {
+                guarded.add(new GuardedScope(
+                        scope,
+                        stage,
+                        ClientStageStore.key(
+                                assignment.flagKey(),
+                                stage,
+                                assignment.cohort().name(),
+                                clientId)));
+            }
         }
         if (observation.table() != null) {
             scopes.add(ScopeKeys.table(observation.table()));
@@ -171,4 +219,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         scopes.add(ScopeKeys.GLOBAL);
         return observation;
     }
+
+    /** A flag cohort scope under rollout: its stage and the key of the client's state in it. */
+    private record GuardedScope(String scope, long stage, String clientKey) {}
 }

@@ -125,6 +125,7 @@ public final class TelemetryTopology {
         WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
         WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
         builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
+        builder.addStateStore(ClientStageStore.builder());
         KStream<String, Checked> timed = valid.mapValues(Checked::event, Named.as("valid-event"))
                 .processValues(
                         () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
@@ -146,7 +147,6 @@ public final class TelemetryTopology {
             Consumer<WindowMetricsEvent> closedWindows,
             WindowAggregateSerde aggregateSerde,
             WindowClock clock) {
-        CohortAssigner assigner = new CohortAssigner(directory);
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
         builder.addStateStore(Stores.timestampedWindowStoreBuilder(
@@ -160,9 +160,15 @@ public final class TelemetryTopology {
         KStream<Windowed<String>, WindowAggregate> closed = onTime.mapValues(Checked::event, Named.as("on-time-event"))
                 .process(
                         () -> new PreAggregateProcessor(
-                                assigner, clock, settings.flushInterval(), settings.idleTimeout(), settings.limits()),
+                                directory,
+                                clock,
+                                settings.flushInterval(),
+                                settings.idleTimeout(),
+                                settings.clientStateTtl(),
+                                settings.limits()),
                         Named.as("pre-aggregate"),
-                        PreAggregateProcessor.STORE)
+                        PreAggregateProcessor.STORE,
+                        ClientStageStore.STORE)
                 .repartition(Repartitioned.<String, WindowAggregate>as(SCOPES_REPARTITION)
                         .withKeySerde(Serdes.String())
                         .withValueSerde(aggregateSerde)

@@ -16,6 +16,7 @@ public record TopologySettings(
         Duration flushInterval,
         Duration idleTimeout,
         int inputPartitions,
+        Duration clientStateTtl,
         boolean hoppingEnabled,
         Duration hoppingSize,
         Duration hoppingAdvance,
@@ -27,6 +28,9 @@ public record TopologySettings(
 
     /** The service's default of {@code windows.flush-interval}. */
     public static final Duration DEFAULT_FLUSH_INTERVAL = Duration.ofMillis(200);
+
+    /** The service's default of {@code guard.client-state-ttl}. */
+    public static final Duration DEFAULT_CLIENT_STATE_TTL = Duration.ofHours(24);
 
     /** The service's default of {@code windows.idle-timeout}. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
@@ -44,6 +48,7 @@ public record TopologySettings(
                 w.flushInterval(),
                 w.idleTimeout(),
                 inputPartitions,
+                config.guard().clientStateTtl(),
                 w.hopping().enabled(),
                 w.hopping().size(),
                 w.hopping().advance(),
@@ -69,6 +74,7 @@ public record TopologySettings(
                 DEFAULT_FLUSH_INTERVAL,
                 DEFAULT_IDLE_TIMEOUT,
                 1,
+                DEFAULT_CLIENT_STATE_TTL,
                 true,
                 windowSize.multipliedBy(5),
                 windowSize,
@@ -87,6 +93,7 @@ public record TopologySettings(
                 flushInterval,
                 idleTimeout,
                 inputPartitions,
+                clientStateTtl,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -105,6 +112,7 @@ public record TopologySettings(
                 flushInterval,
                 idleTimeout,
                 inputPartitions,
+                clientStateTtl,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -123,6 +131,7 @@ public record TopologySettings(
                 flushInterval,
                 idleTimeout,
                 inputPartitions,
+                clientStateTtl,
                 enabled,
                 size,
                 advance,
@@ -142,6 +151,7 @@ public record TopologySettings(
                 flushInterval,
                 idleTimeout,
                 partitions,
+                clientStateTtl,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -161,6 +171,7 @@ public record TopologySettings(
                 flushInterval,
                 timeout,
                 inputPartitions,
+                clientStateTtl,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,

@@ -70,23 +70,7 @@ class ExactlyOnceTest {
     }
 
     Process worker(String bootstrap, String appId, String prefix, Path stateDir, Path log) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(
-                        java,
-                        "-Xmx256m",
-                        // The log manager the application uses; without it Kafka's TRACE lines are formatted per
-                        // record.
-                        "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        StreamsWorker.class.getName(),
-                        bootstrap,
-                        appId,
-                        prefix,
-                        stateDir.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        Process process = StreamsWorker.launch(bootstrap, appId, prefix, stateDir, log, "exactly-once");
         processes.add(process);
         return process;
     }

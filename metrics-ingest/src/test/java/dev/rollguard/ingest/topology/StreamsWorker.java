@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.service.FlagDirectory;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
@@ -9,12 +10,14 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 
 /**
  * A metrics-ingest Kafka Streams instance on its own, for the exactly-once test: run in a child JVM it can be killed
  * with SIGKILL, mid-transaction, like a crashed pod. Prints {@code RUNNING tasks=<n>} whenever it reaches RUNNING.
  *
- * <p>Arguments: bootstrap servers, application id, topic prefix, state directory.
+ * <p>Arguments: bootstrap servers, application id, topic prefix, state directory, and optionally the settings:
+ * {@code exactly-once} (the default, {@link #settings}) or {@code demo} ({@link #demoSettings}).
  */
 public final class StreamsWorker {
 
@@ -27,6 +30,40 @@ public final class StreamsWorker {
                 .withHopping(false, Duration.ofSeconds(5), Duration.ofSeconds(1))
                 .withInputPartitions(3)
                 .withIdleTimeout(Duration.ofHours(1));
+    }
+
+    /**
+     * The demo's timings on three input partitions: 5 s windows, 5 s grace, 5 s idle timeout, as {@code bin/rollguard
+     * demo} runs metrics-ingest.
+     */
+    static TopologySettings demoSettings(String prefix) {
+        return TopologySettings.of(TopicNames.DEFAULT.prefixed(prefix), Duration.ofSeconds(5), Duration.ofSeconds(5))
+                .withHopping(false, Duration.ofSeconds(15), Duration.ofSeconds(5))
+                .withInputPartitions(3)
+                .withIdleTimeout(Duration.ofSeconds(5));
+    }
+
+    /** Starts a worker in a child JVM, its output appended to {@code log}. */
+    static Process launch(String bootstrap, String appId, String prefix, Path stateDir, Path log, String profile)
+            throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(
+                        java,
+                        "-Xmx256m",
+                        // The log manager the application uses; without it Kafka's TRACE lines are formatted per
+                        // record.
+                        "-Djava.util.logging.manager=org.jboss.logmanager.LogManager",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        StreamsWorker.class.getName(),
+                        bootstrap,
+                        appId,
+                        prefix,
+                        stateDir.toString(),
+                        profile)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
     }
 
     static Properties config(String bootstrap, String applicationId, String prefix, Path stateDir) {
@@ -49,10 +86,20 @@ public final class StreamsWorker {
     }
 
     static KafkaStreams start(String bootstrap, String applicationId, String prefix, Path stateDir) {
-        TopologySettings settings = settings(prefix);
+        return start(bootstrap, applicationId, prefix, stateDir, settings(prefix));
+    }
+
+    static KafkaStreams start(
+            String bootstrap, String applicationId, String prefix, Path stateDir, TopologySettings settings) {
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())),
                 config(bootstrap, applicationId, prefix, stateDir));
+        streams.setUncaughtExceptionHandler(e -> {
+            System.out.println("FAILED " + e);
+            e.printStackTrace(System.out);
+            System.out.flush();
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING) {
                 long tasks = streams.metadataForLocalThreads().stream()
@@ -67,7 +114,9 @@ public final class StreamsWorker {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        KafkaStreams streams = start(args[0], args[1], args[2], Path.of(args[3]));
+        String profile = args.length > 4 ? args[4] : "exactly-once";
+        TopologySettings settings = "demo".equals(profile) ? demoSettings(args[2]) : settings(args[2]);
+        KafkaStreams streams = start(args[0], args[1], args[2], Path.of(args[3]), settings);
         Runtime.getRuntime().addShutdownHook(new Thread(streams::close));
         new CountDownLatch(1).await();
     }

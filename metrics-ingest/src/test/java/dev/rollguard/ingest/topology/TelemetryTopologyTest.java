@@ -421,6 +421,127 @@ class TelemetryTopologyTest {
         assertThat(scope(later, "global", T0.plus(SIZE)).getEventCount()).isEqualTo(2);
     }
 
+    @Test
+    void aClientClockRunningAheadClosesNoWindowAndCountsInItsOwnWindow() {
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        // Four minutes ahead of the broker's time (within the allowed clock skew, far beyond the grace period).
+        SyncEvent fast = sync("fast-clock", T0.plusSeconds(240), true, 100).build();
+        syncs.pipeInput(fast.getClientId(), AvroCodec.of(SyncEvent.class).encode(fast), T0.plusSeconds(2));
+        send(sync("c2", T0.plusSeconds(3), true, 100).build());
+        assertThat(emitted(WindowKind.TUMBLING))
+                .as("the fast clock moved stream time only to its record's time")
+                .isEmpty();
+
+        closeWindowsUpTo(T0.plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .as("both on-time events counted, nothing late")
+                .isEqualTo(2);
+        assertThat(dlq.readRecordsToList()).isEmpty();
+
+        closeWindowsUpTo(T0.plusSeconds(250));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0.plusSeconds(240)).getEventCount())
+                .as("the fast event is counted in the window of its own time")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void silenceClosesWindowsByTheWallClockWithEmptyWindowsForTheExpectedScopes() {
+        publish(flag("ramping", 1, T0.minusSeconds(60), 1_000).build());
+        publish(flag("everyone", 1, T0.minusSeconds(60), 10_000).build());
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        assertThat(emitted(WindowKind.TUMBLING)).isEmpty();
+
+        // No event at all any more: the wall clock passes end + grace + idle timeout of the next two windows.
+        Duration idle = settings.idleTimeout();
+        driver.advanceWallClockTime(SIZE.multipliedBy(3).plus(GRACE).plus(idle));
+        var closed = emitted(WindowKind.TUMBLING);
+
+        assertThat(scope(closed, "global", T0).getEventCount()).isEqualTo(1);
+        for (Instant start : List.of(T0.plus(SIZE), T0.plus(SIZE.multipliedBy(2)))) {
+            assertThat(scope(closed, "global", start).getEventCount()).isZero();
+            assertThat(scope(closed, "flag:ramping:treatment", start).getEventCount())
+                    .isZero();
+            assertThat(scope(closed, "flag:ramping:control", start).getEventCount())
+                    .isZero();
+        }
+        assertThat(closed)
+                .as("a flag at 100 % has no cohorts to compare, so it is not expected")
+                .noneMatch(r -> r.value().getScopeKey().startsWith("flag:everyone")
+                        && r.value().getEventCount() == 0);
+        assertThat(closed)
+                .as("each window emitted once")
+                .extracting(r -> r.value().getScopeKey() + "@" + r.value().getWindowStart())
+                .doesNotHaveDuplicates();
+    }
+
+    @Test
+    void flagCohortWindowsCarryTheIncrementsOfTheClientLevelSumsOfTheStage() {
+        publish(flag("ramping", 7, T0.minusSeconds(60), 5_000).build());
+        // Window 1: treated client a fails 2 of 3 syncs, treated b 0 of 1; control c fails 1 of 2.
+        sendSync("a", 1, false, 100, true);
+        sendSync("a", 2, false, 200, true);
+        sendSync("a", 3, true, 3_000, true);
+        sendSync("b", 4, true, 50, true);
+        sendSync("c", 5, false, 100, false);
+        sendSync("c", 6, true, 100, false);
+        closeWithoutTheFlag(T0.plus(SIZE));
+        var first = emitted(WindowKind.TUMBLING);
+        // Y = failures, X = events: clients (2, 3) and (0, 1).
+        assertMoment(scope(first, "flag:ramping:treatment", T0), "failure", 2, 2, 4, 4, 10, 6);
+        assertMoment(scope(first, "flag:ramping:control", T0), "failure", 1, 1, 2, 1, 4, 2);
+        // One of a's syncs (3 s) is slower than the 2 263 ms rung (k = 9) of the duration ladder.
+        assertMoment(scope(first, "flag:ramping:treatment", T0), "sync-duration@9", 2, 1, 4, 1, 10, 3);
+        assertThat(scope(first, "global", T0).getClientMoments())
+                .as("only flag cohorts under rollout carry moments")
+                .isEmpty();
+
+        // Window 2: a fails once more (now (3, 4)): the increments are those of the squares, not of the window alone.
+        sendSync("a", 11, false, 100, true);
+        closeWithoutTheFlag(T0.plus(SIZE.multipliedBy(2)));
+        var second = emitted(WindowKind.TUMBLING);
+        assertMoment(scope(second, "flag:ramping:treatment", T0.plus(SIZE)), "failure", 0, 1, 1, 9 - 4, 16 - 9, 12 - 6);
+    }
+
+    /** Closes the windows with an event that reports the exposure of another flag only, so it is not in the cohorts. */
+    void closeWithoutTheFlag(Instant windowEnd) {
+        flushPartials();
+        send(sync("closer", windowEnd.plus(GRACE).plusSeconds(1), true, 1)
+                .setExposures(List.of(exposure("unrelated", "on", true)))
+                .build());
+        flushPartials();
+    }
+
+    void sendSync(String client, int second, boolean success, long durationMs, boolean treated) {
+        send(sync(client, T0.plusSeconds(second), success, durationMs)
+                .setExposures(List.of(exposure("ramping", treated ? "on" : "off", treated)))
+                .build());
+    }
+
+    static void assertMoment(
+            WindowMetricsEvent window,
+            String metric,
+            long clients,
+            double sumY,
+            double sumX,
+            double sumYY,
+            double sumXX,
+            double sumXY) {
+        var moment = window.getClientMoments().stream()
+                .filter(m -> m.getMetric().equals(metric))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no moment " + metric + " in " + window.getClientMoments()));
+        assertThat(moment.getStageVersion()).isEqualTo(7);
+        assertThat(List.of(
+                        (double) moment.getClients(),
+                        moment.getSumY(),
+                        moment.getSumX(),
+                        moment.getSumYY(),
+                        moment.getSumXX(),
+                        moment.getSumXY()))
+                .as("clients, sumY, sumX, sumYY, sumXX, sumXY of %s", metric)
+                .containsExactly((double) clients, sumY, sumX, sumYY, sumXX, sumXY);
+    }
+
     static double lateEvents() {
         return Metrics.globalRegistry.find("rollguard.ingest.late.events").counters().stream()
                 .mapToDouble(c -> c.count())

@@ -1,0 +1,109 @@
+package dev.rollguard.ingest.domain;
+
+import dev.rollguard.schemas.guard.GuardMetrics;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a window adds to the client-level sums of the guard metrics ({@link GuardMetrics}), per rollout stage of the
+ * scope's flag: for each metric, the increments of the number of clients and of {@code sum Y_i}, {@code sum X_i},
+ * {@code sum Y_i^2}, {@code sum X_i^2} and {@code sum X_i Y_i} over the cohort's clients, where {@code (Y_i, X_i)}
+ * is client i's cumulative numerator and denominator since the stage began ({@link ClientStage}). Increments add, so
+ * windows (and partials of several tasks) merge by addition.
+ */
+public final class ClientMoments {
+
+    /** Numbers per metric: clients, sumY, sumX, sumYY, sumXX, sumXY. */
+    public static final int WIDTH = 6;
+
+    private final Map<Long, double[]> stages = new TreeMap<>();
+
+    /** The increments of a stage, created empty; index {@code metric * WIDTH + part}. */
+    double[] stage(long stageVersion) {
+        return stages.computeIfAbsent(stageVersion, v -> new double[GuardMetrics.COUNT * WIDTH]);
+    }
+
+    /** Adds a client's change of {@code (Y, X)} by {@code (y, x)} to a metric of a stage. */
+    static void add(double[] sums, int metric, double oldY, double oldX, double y, double x) {
+        int at = metric * WIDTH;
+        if (oldX == 0 && x > 0) {
+            sums[at] += 1;
+        }
+        sums[at + 1] += y;
+        sums[at + 2] += x;
+        sums[at + 3] += 2 * oldY * y + y * y;
+        sums[at + 4] += 2 * oldX * x + x * x;
+        sums[at + 5] += oldX * y + x * oldY + x * y;
+    }
+
+    public boolean isEmpty() {
+        return stages.isEmpty();
+    }
+
+    /** The stages and their increments (read-only use). */
+    public Map<Long, double[]> stages() {
+        return stages;
+    }
+
+    public void merge(ClientMoments other) {
+        other.stages.forEach((version, sums) -> {
+            double[] mine = stage(version);
+            for (int i = 0; i < sums.length; i++) {
+                mine[i] += sums[i];
+            }
+        });
+    }
+
+    /** Writes the stages sparsely: only the metrics with a non-zero part. */
+    public void write(DataOutput out) throws IOException {
+        out.writeInt(stages.size());
+        for (var stage : stages.entrySet()) {
+            out.writeLong(stage.getKey());
+            double[] sums = stage.getValue();
+            int used = 0;
+            for (int m = 0; m < GuardMetrics.COUNT; m++) {
+                if (!zero(sums, m)) {
+                    used++;
+                }
+            }
+            out.writeShort(used);
+            for (int m = 0; m < GuardMetrics.COUNT; m++) {
+                if (!zero(sums, m)) {
+                    out.writeShort(m);
+                    for (int p = 0; p < WIDTH; p++) {
+                        out.writeDouble(sums[m * WIDTH + p]);
+                    }
+                }
+            }
+        }
+    }
+
+    public static ClientMoments read(DataInput in) throws IOException {
+        ClientMoments moments = new ClientMoments();
+        int count = in.readInt();
+        for (int s = 0; s < count; s++) {
+            double[] sums = moments.stage(in.readLong());
+            int used = in.readShort();
+            for (int i = 0; i < used; i++) {
+                int m = in.readShort();
+                for (int p = 0; p < WIDTH; p++) {
+                    sums[m * WIDTH + p] = in.readDouble();
+                }
+            }
+        }
+        return moments;
+    }
+
+    /** Whether every part of metric {@code m} is zero. */
+    public static boolean zero(double[] sums, int m) {
+        for (int p = 0; p < WIDTH; p++) {
+            if (sums[m * WIDTH + p] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

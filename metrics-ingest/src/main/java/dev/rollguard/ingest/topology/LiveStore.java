@@ -1,0 +1,240 @@
+package dev.rollguard.ingest.topology;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiPredicate;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.internals.CacheFlushListener;
+import org.apache.kafka.streams.state.internals.CachedStateStore;
+
+/**
+ * A store of one input task whose values are kept as live objects: an event updates them in place, without the
+ * (de)serialization that every update of a Kafka Streams store costs.
+ *
+ * <p>Durability comes from a changelogged in-memory key-value store underneath, written only when Kafka Streams
+ * commits: like its own record caches, this store implements {@link CachedStateStore}, whose {@link #flushCache()}
+ * Kafka Streams calls while preparing every commit (regular, on rebalance and on shutdown), before the input
+ * offsets and the produced records commit in one transaction. So under exactly-once the changelog holds exactly
+ * the values of the events whose offsets are committed, whatever the moment of a crash; after a restart the values
+ * are read back from it. {@link CachedStateStore} is an internal interface of Kafka Streams (4.1), so {@code
+ * ExactlyOnceTest} and {@code RestartUnderLoadTest} (SIGKILLs between commits) are what prove this store's contract
+ * on every upgrade.
+ *
+ * <p>Keys starting with {@code ~} are the subclass's own ({@link #readOwn}, {@link #writeOwn}).
+ */
+abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte[]> {
+
+    private final KeyValueStore<String, byte[]> changelogged;
+    private final Map<String, V> live = new HashMap<>();
+    /** Keys changed (updated or removed) since the last commit. */
+    private final Set<String> dirty = new HashSet<>();
+
+    private boolean loaded;
+
+    protected LiveStore(KeyValueStore<String, byte[]> changelogged) {
+        this.changelogged = changelogged;
+    }
+
+    protected abstract byte[] encode(V value);
+
+    protected abstract V decode(byte[] data);
+
+    /** Reads one of the subclass's own keys back from the changelog. */
+    protected void readOwn(String key, byte[] value) {}
+
+    /** Writes the subclass's own keys when they changed, at each commit. */
+    protected void writeOwn(KeyValueStore<String, byte[]> changelog) {}
+
+    /** Forgets the subclass's own state, before it is read back. */
+    protected void resetOwn() {}
+
+    /** The value of a key, or null; the caller that changes it in place calls {@link #touch}. */
+    final V get(String key) {
+        load();
+        return live.get(key);
+    }
+
+    final void put(String key, V value) {
+        load();
+        live.put(key, value);
+        dirty.add(key);
+    }
+
+    /** Marks a value changed, so that the next commit writes it. */
+    final void touch(String key) {
+        dirty.add(key);
+    }
+
+    final int size() {
+        load();
+        return live.size();
+    }
+
+    /** Removes and returns every value. */
+    final List<KeyValue<String, V>> drain() {
+        load();
+        List<KeyValue<String, V>> all = new ArrayList<>(live.size());
+        live.forEach((key, value) -> all.add(KeyValue.pair(key, value)));
+        dirty.addAll(live.keySet());
+        live.clear();
+        return all;
+    }
+
+    /** Removes the values that {@code remove} selects; returns how many. */
+    final int removeIf(BiPredicate<String, V> remove) {
+        load();
+        int removed = 0;
+        for (Iterator<Map.Entry<String, V>> it = live.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, V> entry = it.next();
+            if (remove.test(entry.getKey(), entry.getValue())) {
+                dirty.add(entry.getKey());
+                it.remove();
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    /** Reads the values back from the restored changelog store, on first use after (re)initialisation. */
+    protected final void load() {
+        if (loaded) {
+            return;
+        }
+        try (KeyValueIterator<String, byte[]> all = changelogged.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, byte[]> entry = all.next();
+                if (entry.key.startsWith("~")) {
+                    readOwn(entry.key, entry.value);
+                } else {
+                    live.put(entry.key, decode(entry.value));
+                }
+            }
+        }
+        loaded = true;
+    }
+
+    @Override
+    public void flushCache() {
+        for (String key : dirty) {
+            V value = live.get(key);
+            if (value != null) {
+                changelogged.put(key, encode(value));
+            } else if (changelogged.get(key) != null) {
+                changelogged.delete(key);
+            }
+        }
+        dirty.clear();
+        writeOwn(changelogged);
+    }
+
+    @Override
+    public void clearCache() {
+        live.clear();
+        dirty.clear();
+        loaded = false;
+        resetOwn();
+    }
+
+    @Override
+    public boolean setFlushListener(CacheFlushListener<String, byte[]> listener, boolean sendOldValues) {
+        return false;
+    }
+
+    @Override
+    public String name() {
+        return changelogged.name();
+    }
+
+    @Override
+    public void init(StateStoreContext context, StateStore root) {
+        // A task closed after an error is revived with the same stores: nothing of before may survive, the values
+        // are read back from the changelog once it is restored.
+        clearCache();
+        changelogged.init(context, root);
+    }
+
+    @Override
+    public void flush() {
+        changelogged.flush();
+    }
+
+    @Override
+    public void close() {
+        clearCache();
+        changelogged.close();
+    }
+
+    @Override
+    public boolean persistent() {
+        return changelogged.persistent();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return changelogged.isOpen();
+    }
+
+    /** A builder of a live store named {@code name}, changelogged under {@code <application.id>-<name>-changelog}. */
+    static <S extends LiveStore<?>> StoreBuilder<S> builder(
+            String name, Function<KeyValueStore<String, byte[]>, S> factory) {
+        return new Builder<>(name, factory, Map.of());
+    }
+
+    private record Builder<S extends LiveStore<?>>(
+            String name, Function<KeyValueStore<String, byte[]>, S> factory, Map<String, String> logConfig)
+            implements StoreBuilder<S> {
+
+        @Override
+        public StoreBuilder<S> withCachingEnabled() {
+            return this;
+        }
+
+        @Override
+        public StoreBuilder<S> withCachingDisabled() {
+            return this;
+        }
+
+        @Override
+        public StoreBuilder<S> withLoggingEnabled(Map<String, String> config) {
+            return new Builder<>(name, factory, Map.copyOf(config));
+        }
+
+        @Override
+        public StoreBuilder<S> withLoggingDisabled() {
+            throw new UnsupportedOperationException("a live store must be changelogged for exactly-once");
+        }
+
+        @Override
+        public S build() {
+            KeyValueStore<String, byte[]> inner = Stores.keyValueStoreBuilder(
+                            Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                    .withLoggingEnabled(logConfig)
+                    .withCachingDisabled()
+                    .build();
+            return factory.apply(inner);
+        }
+
+        @Override
+        public Map<String, String> logConfig() {
+            return logConfig;
+        }
+
+        @Override
+        public boolean loggingEnabled() {
+            return true;
+        }
+    }
+}
