@@ -2,8 +2,6 @@ package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.service.EvaluationService.Rejected;
 import dev.rollguard.schemas.Topics;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
-import dev.rollguard.schemas.serde.AvroCodec;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -15,8 +13,8 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Sends windows that cannot be evaluated to {@code metrics.windows.dlq}: the original key and bytes, with the reason
- * and the source topic, partition and offset in the same headers SmallRye's dead-letter strategy uses.
+ * Sends windows that cannot be evaluated or stored to {@code metrics.windows.dlq}: the original key and bytes, with
+ * the reason and the source topic, partition and offset in the same headers SmallRye's dead-letter strategy uses.
  */
 @ApplicationScoped
 public class DeadLetterPublisher {
@@ -29,7 +27,6 @@ public class DeadLetterPublisher {
     public static final String SOURCE_OFFSET = "dead-letter-offset";
 
     private final MutinyEmitter<byte[]> emitter;
-    private final AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
 
     public DeadLetterPublisher(@Channel(CHANNEL) MutinyEmitter<byte[]> emitter) {
         this.emitter = emitter;
@@ -57,7 +54,6 @@ public class DeadLetterPublisher {
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
-        byte[] value = record.raw() != null || record.window() == null ? record.raw() : codec.encode(record.window());
-        return emitter.sendMessage(Message.of(value).addMetadata(metadata));
+        return emitter.sendMessage(Message.of(record.raw()).addMetadata(metadata));
     }
 }
