@@ -2,11 +2,13 @@ package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.service.EvaluationService.Rejected;
 import dev.rollguard.schemas.Topics;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -32,15 +34,25 @@ public class DeadLetterPublisher {
         this.emitter = emitter;
     }
 
-    /** Sends every rejected record and completes when the broker acknowledged them all. */
+    /**
+     * Sends every rejected record and completes when the broker acknowledged them all, waiting for the broker while it
+     * is unavailable: a window is never stored as handled before its dead letter is.
+     */
     public Uni<Void> send(List<Rejected> rejected) {
         if (rejected.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Uni.join()
-                .all(rejected.stream().map(this::send).toList())
-                .andFailFast()
-                .replaceWithVoid();
+        return Uni.createFrom()
+                .deferred(() -> Uni.join()
+                        .all(rejected.stream().map(this::send).toList())
+                        .andFailFast()
+                        .replaceWithVoid())
+                .onFailure()
+                .invoke(failure -> Log.warnf("dead letters cannot be sent yet, retrying: %s", failure.getMessage()))
+                .onFailure()
+                .retry()
+                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
+                .indefinitely();
     }
 
     private Uni<Void> send(Rejected rejected) {

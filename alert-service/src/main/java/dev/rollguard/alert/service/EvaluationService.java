@@ -366,7 +366,8 @@ public class EvaluationService {
                 .filter(r -> !deadLettered.contains(r.record()))
                 .toList();
         // Dead letters first: once the position is stored, these records are never read again.
-        return sendDeadLetters(unsent)
+        return deadLetters
+                .send(unsent)
                 .invoke(() -> unsent.forEach(r -> deadLettered.add(r.record())))
                 .chain(() -> store(changes, batchTopic))
                 .map(stored -> {
@@ -376,21 +377,6 @@ public class EvaluationService {
                     windowsRejected.increment(rejected.size());
                     return new Outcome(evaluatedCount, skippedCount, rejected, stored);
                 });
-    }
-
-    /** Sends dead letters, waiting for the broker while it is unavailable. */
-    private Uni<Void> sendDeadLetters(List<Rejected> rejected) {
-        if (rejected.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        return Uni.createFrom()
-                .deferred(() -> deadLetters.send(rejected))
-                .onFailure()
-                .invoke(failure -> Log.warnf("dead letters cannot be sent yet, retrying: %s", failure.getMessage()))
-                .onFailure()
-                .retry()
-                .withBackOff(RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF)
-                .indefinitely();
     }
 
     private Uni<Integer> silence(Instant now) {
