@@ -3,6 +3,10 @@ package dev.rollguard.alert.listener;
 import dev.rollguard.alert.service.EvaluationService;
 import dev.rollguard.alert.service.EvaluationService.WindowRecord;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.Decoded;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.DeserializationFailureHandler;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
@@ -16,10 +20,11 @@ import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Consumes {@code metrics.windows} in batches. A record that cannot be decoded arrives with a null payload and the
- * failure in headers ({@code fail-on-deserialization-failure=false}); it is dead-lettered by the evaluator with its
- * original bytes (a decoded but invalid window is re-encoded only then). The batch is acknowledged only after its
- * evaluation is stored.
+ * Consumes {@code metrics.windows} in batches. Each window arrives with the bytes it was decoded from ({@link
+ * Decoded}), so whatever the evaluator dead-letters is the original record. A record that cannot be decoded arrives
+ * with a null payload and the failure and bytes in headers ({@code fail-on-deserialization-failure=false}). The batch
+ * is acknowledged only after its evaluation is stored; the evaluator itself refuses the windows it cannot evaluate or
+ * store, so a batch is nacked (to the channel's dead-letter topic, original bytes) only when the evaluator fails.
  */
 @ApplicationScoped
 public class WindowListener {
@@ -27,29 +32,38 @@ public class WindowListener {
     public static final String CHANNEL = "windows";
 
     private final EvaluationService evaluation;
+    private final Counter deadLettered;
 
-    public WindowListener(EvaluationService evaluation) {
+    public WindowListener(EvaluationService evaluation, MeterRegistry meters) {
         this.evaluation = evaluation;
+        this.deadLettered = Counter.builder("rollguard.alert.windows")
+                .tag("outcome", "dead-lettered")
+                .register(meters);
     }
 
     @Incoming(CHANNEL)
-    public Uni<Void> consume(KafkaRecordBatch<String, WindowMetricsEvent> batch) {
+    public Uni<Void> consume(KafkaRecordBatch<String, Decoded<WindowMetricsEvent>> batch) {
         List<WindowRecord> records = new ArrayList<>(batch.getRecords().size());
-        for (KafkaRecord<String, WindowMetricsEvent> record : batch.getRecords()) {
+        for (KafkaRecord<String, Decoded<WindowMetricsEvent>> record : batch.getRecords()) {
             records.add(toWindowRecord(record));
         }
         return evaluation
                 .process(records)
                 .chain(outcome -> Uni.createFrom().completionStage(batch.ack()))
                 .onFailure()
-                .recoverWithUni(failure -> Uni.createFrom().completionStage(batch.nack(failure)));
+                .recoverWithUni(failure -> {
+                    Log.errorf(failure, "a batch of %d windows cannot be evaluated; dead-lettering it", records.size());
+                    deadLettered.increment(records.size());
+                    return Uni.createFrom().completionStage(batch.nack(failure));
+                });
     }
 
-    private static WindowRecord toWindowRecord(KafkaRecord<String, WindowMetricsEvent> record) {
-        WindowMetricsEvent window = record.getPayload();
+    private static WindowRecord toWindowRecord(KafkaRecord<String, Decoded<WindowMetricsEvent>> record) {
+        Decoded<WindowMetricsEvent> decoded = record.getPayload();
+        WindowMetricsEvent window = decoded == null ? null : decoded.event();
         String failure = null;
-        byte[] raw = null;
-        if (window == null) {
+        byte[] raw = decoded == null ? null : decoded.bytes();
+        if (decoded == null) {
             String reason = header(record, DeserializationFailureHandler.DESERIALIZATION_FAILURE_REASON);
             failure = reason != null
                     ? "cannot decode a WindowMetricsEvent: " + reason
@@ -57,8 +71,6 @@ public class WindowListener {
             Header data = record.getHeaders().lastHeader(DeserializationFailureHandler.DESERIALIZATION_FAILURE_DATA);
             raw = data == null ? null : data.value();
         }
-        // A decoded window keeps no bytes: re-encoding every one cost a third of the evaluator's CPU, and only the
-        // rare invalid window needs them (the dead-letter publisher encodes it then).
         IncomingKafkaRecordMetadata<?, ?> metadata = record.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("a consumed record without Kafka metadata"));
         return new WindowRecord(

@@ -2,21 +2,21 @@ package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.service.EvaluationService.Rejected;
 import dev.rollguard.schemas.Topics;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
-import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Sends windows that cannot be evaluated to {@code metrics.windows.dlq}: the original key and bytes, with the reason
- * and the source topic, partition and offset in the same headers SmallRye's dead-letter strategy uses.
+ * Sends windows that cannot be evaluated or stored to {@code metrics.windows.dlq}: the original key and bytes, with
+ * the reason and the source topic, partition and offset in the same headers SmallRye's dead-letter strategy uses.
  */
 @ApplicationScoped
 public class DeadLetterPublisher {
@@ -29,21 +29,30 @@ public class DeadLetterPublisher {
     public static final String SOURCE_OFFSET = "dead-letter-offset";
 
     private final MutinyEmitter<byte[]> emitter;
-    private final AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
 
     public DeadLetterPublisher(@Channel(CHANNEL) MutinyEmitter<byte[]> emitter) {
         this.emitter = emitter;
     }
 
-    /** Sends every rejected record and completes when the broker acknowledged them all. */
+    /**
+     * Sends every rejected record and completes when the broker acknowledged them all, waiting for the broker while it
+     * is unavailable: a window is never stored as handled before its dead letter is.
+     */
     public Uni<Void> send(List<Rejected> rejected) {
         if (rejected.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Uni.join()
-                .all(rejected.stream().map(this::send).toList())
-                .andFailFast()
-                .replaceWithVoid();
+        return Uni.createFrom()
+                .deferred(() -> Uni.join()
+                        .all(rejected.stream().map(this::send).toList())
+                        .andFailFast()
+                        .replaceWithVoid())
+                .onFailure()
+                .invoke(failure -> Log.warnf("dead letters cannot be sent yet, retrying: %s", failure.getMessage()))
+                .onFailure()
+                .retry()
+                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
+                .indefinitely();
     }
 
     private Uni<Void> send(Rejected rejected) {
@@ -57,7 +66,6 @@ public class DeadLetterPublisher {
                 .withKey(record.key())
                 .withHeaders(headers)
                 .build();
-        byte[] value = record.raw() != null || record.window() == null ? record.raw() : codec.encode(record.window());
-        return emitter.sendMessage(Message.of(value).addMetadata(metadata));
+        return emitter.sendMessage(Message.of(record.raw()).addMetadata(metadata));
     }
 }

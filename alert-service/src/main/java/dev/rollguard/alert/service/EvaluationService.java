@@ -14,6 +14,7 @@ import dev.rollguard.alert.mapping.AlertMapper;
 import dev.rollguard.alert.mapping.WebhookPayload;
 import dev.rollguard.alert.mapping.WindowFigures;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
+import dev.rollguard.alert.repository.DataErrors;
 import dev.rollguard.alert.repository.EvaluationRepository;
 import dev.rollguard.alert.repository.EvaluationWrite;
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
@@ -50,13 +51,18 @@ import java.util.function.Consumer;
  * <p>State lives in memory for speed and in PostgreSQL for truth: each batch of windows is evaluated in memory, then
  * the changed rule states, the alert transitions (the outbox), their webhook deliveries and the next offset of each
  * partition are written in one transaction. A window at an offset below the stored position was already evaluated
- * and is skipped, so a redelivery after a crash neither loses nor repeats an alert. When a write fails, memory is
- * reloaded from the database before the next batch.
+ * and is skipped, so a redelivery after a crash neither loses nor repeats an alert. A write that fails because the
+ * database is unavailable is retried until it succeeds; a batch holding windows that cannot be evaluated or stored is
+ * stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write fails, memory is reloaded
+ * from the database before the next attempt.
  */
 @ApplicationScoped
 public class EvaluationService {
 
-    /** One consumed record: the window, or why it could not be read and its original bytes. */
+    private static final Duration RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
+    private static final Duration RETRY_MAX_BACKOFF = Duration.ofSeconds(5);
+
+    /** One consumed record: the window or why it cannot be evaluated, and its original bytes (null for tombstones). */
     public record WindowRecord(
             String topic,
             int partition,
@@ -64,13 +70,27 @@ public class EvaluationService {
             String key,
             WindowMetricsEvent window,
             String failure,
-            byte[] raw) {}
+            byte[] raw) {
+
+        /** This record, refused for {@code reason}: dead-lettered instead of evaluated. */
+        public WindowRecord refused(String reason) {
+            return new WindowRecord(topic, partition, offset, key, window, reason, raw);
+        }
+    }
 
     /** A record that cannot be evaluated, and why. */
     public record Rejected(WindowRecord record, String reason) {}
 
     /** What one batch did. */
-    public record Outcome(int evaluated, int skipped, List<Rejected> rejected, int alerts) {}
+    public record Outcome(int evaluated, int skipped, List<Rejected> rejected, int alerts) {
+
+        /** The outcome of this part of a batch and the next part together. */
+        public Outcome plus(Outcome next) {
+            List<Rejected> both = new ArrayList<>(rejected);
+            both.addAll(next.rejected);
+            return new Outcome(evaluated + next.evaluated, skipped + next.skipped, both, alerts + next.alerts);
+        }
+    }
 
     /** One cohort's window of a flag and interval. */
     private record HalfKey(String flagKey, String windowKind, long start, long end, Cohort cohort) {
@@ -120,6 +140,7 @@ public class EvaluationService {
     private final SerialLane lane = new SerialLane();
     private final CompletableFuture<Void> rulesReady = new CompletableFuture<>();
     private final List<Consumer<List<StoredTransition>>> alertListeners = new CopyOnWriteArrayList<>();
+    private final BadWindowIsolator isolator = new BadWindowIsolator(this::evaluateAndStore, this::reloadAfterFailure);
 
     // Touched inside the lane only.
     private final Map<StateKey, Tracked> states = new HashMap<>();
@@ -132,6 +153,7 @@ public class EvaluationService {
     private final Counter windowsEvaluated;
     private final Counter windowsSkipped;
     private final Counter windowsRejected;
+    private final Counter databaseRetries;
     private final MeterRegistry meters;
     private final Timer batchTimer;
 
@@ -161,6 +183,9 @@ public class EvaluationService {
         this.windowsRejected = Counter.builder("rollguard.alert.windows")
                 .tag("outcome", "dead-lettered")
                 .register(meters);
+        this.databaseRetries = Counter.builder("rollguard.alert.database.retries")
+                .description("Batch writes and state reads retried while the database was unavailable")
+                .register(meters);
         this.batchTimer = Timer.builder("rollguard.alert.batch.duration")
                 .description("Evaluation and transaction of one batch of windows")
                 .register(meters);
@@ -183,7 +208,7 @@ public class EvaluationService {
     public Uni<Outcome> process(List<WindowRecord> records) {
         return Uni.createFrom()
                 .completionStage(rulesReady)
-                .chain(() -> lane.submit(() -> ensureLoaded().chain(() -> evaluate(records))));
+                .chain(() -> lane.submit(() -> ensureLoadedOnceAvailable().chain(() -> evaluate(records))));
     }
 
     /**
@@ -280,8 +305,33 @@ public class EvaluationService {
                 .replaceWithVoid();
     }
 
+    /** {@link #ensureLoaded()}, waiting for the database while it is unavailable. */
+    private Uni<Void> ensureLoadedOnceAvailable() {
+        return Uni.createFrom()
+                .deferred(this::ensureLoaded)
+                .onFailure()
+                .invoke(failure -> {
+                    databaseRetries.increment();
+                    Log.warnf("evaluator state cannot be read, retrying: %s", failure.getMessage());
+                })
+                .onFailure()
+                .retry()
+                .withBackOff(RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF)
+                .indefinitely();
+    }
+
+    private Uni<Void> reloadAfterFailure() {
+        loaded = false;
+        return ensureLoadedOnceAvailable();
+    }
+
     private Uni<Outcome> evaluate(List<WindowRecord> records) {
         long started = System.nanoTime();
+        return isolator.process(records).invoke(() -> batchTimer.record(Duration.ofNanos(System.nanoTime() - started)));
+    }
+
+    /** One attempt of {@link BadWindowIsolator}: evaluates the records and stores them in one transaction. */
+    private Uni<Outcome> evaluateAndStore(List<WindowRecord> records, Set<WindowRecord> deadLettered) {
         Instant now = Instant.now();
         Changes changes = new Changes();
         List<Rejected> rejected = new ArrayList<>();
@@ -300,22 +350,31 @@ public class EvaluationService {
                 rejected.add(new Rejected(record, invalid));
                 continue;
             }
-            evaluateWindow(changes, record.window(), now);
+            try {
+                evaluateWindow(changes, record.window(), now);
+            } catch (RuntimeException e) {
+                // Memory may hold part of what this window changed: it is read back before the next attempt.
+                loaded = false;
+                return Uni.createFrom().failure(new BadWindowIsolator.WindowEvaluationException(record, e));
+            }
             evaluated++;
         }
         int evaluatedCount = evaluated;
         int skippedCount = skipped;
         String batchTopic = topic;
+        List<Rejected> unsent = rejected.stream()
+                .filter(r -> !deadLettered.contains(r.record()))
+                .toList();
         // Dead letters first: once the position is stored, these records are never read again.
         return deadLetters
-                .send(rejected)
-                .chain(() -> write(changes, batchTopic, now))
+                .send(unsent)
+                .invoke(() -> unsent.forEach(r -> deadLettered.add(r.record())))
+                .chain(() -> store(changes, batchTopic))
                 .map(stored -> {
                     positions.putAll(changes.positions);
                     windowsEvaluated.increment(evaluatedCount);
                     windowsSkipped.increment(skippedCount);
                     windowsRejected.increment(rejected.size());
-                    batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
                     return new Outcome(evaluatedCount, skippedCount, rejected, stored);
                 });
     }
@@ -450,7 +509,54 @@ public class EvaluationService {
         return new PendingAlert(event, toJson(AlertMapper.toView(event)), alertCodec.encode(event), deliveries);
     }
 
+    /**
+     * Writes a batch's changes; a failure that says nothing about the data (the database unavailable) is retried
+     * until the write succeeds, so no window is ever refused for it. A refusal of the data fails at once.
+     */
+    private Uni<Integer> store(Changes changes, String topic) {
+        EvaluationWrite write = rows(changes, topic);
+        if (write == null) {
+            return Uni.createFrom().item(0);
+        }
+        return repository
+                .write(write)
+                .onFailure(failure -> !DataErrors.isDataError(failure))
+                .invoke(failure -> {
+                    databaseRetries.increment();
+                    Log.warnf("an evaluated batch cannot be stored yet, retrying: %s", failure.getMessage());
+                })
+                .onFailure(failure -> !DataErrors.isDataError(failure))
+                .retry()
+                .withBackOff(RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF)
+                .indefinitely()
+                .onFailure()
+                .invoke(() -> loaded = false)
+                .map(stored -> announce(changes, stored));
+    }
+
+    /** Writes the changes of a sweep or a retired rule, retried a few times. */
     private Uni<Integer> write(Changes changes, String topic, Instant now) {
+        EvaluationWrite write = rows(changes, topic);
+        if (write == null) {
+            return Uni.createFrom().item(0);
+        }
+        return repository
+                .write(write)
+                .onFailure()
+                .retry()
+                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2))
+                .atMost(5)
+                .onFailure()
+                .invoke(failure -> {
+                    // Memory ran ahead of the database: read it back before the next batch.
+                    loaded = false;
+                    Log.errorf(failure, "could not store evaluation changes; state is reloaded from the database");
+                })
+                .map(stored -> announce(changes, stored));
+    }
+
+    /** The rows of a write, or null when there is nothing to write. */
+    private EvaluationWrite rows(Changes changes, String topic) {
         List<StateRow> upserts = new ArrayList<>();
         List<StateRow> deletes = new ArrayList<>();
         for (StateKey key : changes.dirty) {
@@ -468,31 +574,22 @@ public class EvaluationService {
         EvaluationWrite write =
                 new EvaluationWrite(upserts, deletes, changes.alerts, store, delete, topic, changes.positions);
         if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
-            return Uni.createFrom().item(0);
+            return null;
         }
-        return repository
-                .write(write)
-                .onFailure()
-                .retry()
-                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2))
-                .atMost(5)
-                .onFailure()
-                .invoke(failure -> {
-                    // Memory ran ahead of the database: read it back before the next batch.
-                    loaded = false;
-                    Log.errorf(failure, "could not store an evaluated batch; state is reloaded from the database");
-                })
-                .map(stored -> {
-                    if (!stored.isEmpty()) {
-                        Map<String, AlertEvent> events = new HashMap<>();
-                        changes.alerts.forEach(alert -> events.put(alert.event().getAlertId(), alert.event()));
-                        List<StoredTransition> transitions = stored.stream()
-                                .map(alert -> new StoredTransition(alert.seq(), events.get(alert.alertId())))
-                                .toList();
-                        alertListeners.forEach(listener -> listener.accept(transitions));
-                    }
-                    return stored.size();
-                });
+        return write;
+    }
+
+    /** Hands the committed transitions to the listeners; returns how many there are. */
+    private int announce(Changes changes, List<EvaluationRepository.StoredAlert> stored) {
+        if (!stored.isEmpty()) {
+            Map<String, AlertEvent> events = new HashMap<>();
+            changes.alerts.forEach(alert -> events.put(alert.event().getAlertId(), alert.event()));
+            List<StoredTransition> transitions = stored.stream()
+                    .map(alert -> new StoredTransition(alert.seq(), events.get(alert.alertId())))
+                    .toList();
+            alertListeners.forEach(listener -> listener.accept(transitions));
+        }
+        return stored.size();
     }
 
     private static Scope scope(WindowMetricsEvent w) {

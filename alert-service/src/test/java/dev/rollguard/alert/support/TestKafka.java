@@ -38,9 +38,42 @@ public final class TestKafka {
                 new AvroSerde.AvroSerializer<>(WindowMetricsEvent.class))) {
             List<RecordMetadata> sent = new ArrayList<>();
             for (WindowMetricsEvent window : windows) {
-                String key = window.getFlagKey() != null ? "flag:" + window.getFlagKey() : window.getScopeKey();
-                sent.add(producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, key, window))
+                sent.add(producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, keyOf(window), window))
                         .get(30, TimeUnit.SECONDS));
+            }
+            return sent;
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending windows failed", e);
+        }
+    }
+
+    /** The key metrics-ingest gives a window: {@code flag:<flagKey>} for flag cohorts, else the scope key. */
+    public static String keyOf(WindowMetricsEvent window) {
+        return window.getFlagKey() != null ? "flag:" + window.getFlagKey() : window.getScopeKey();
+    }
+
+    /**
+     * Sends encoded windows to metrics.windows back to back, so that they travel in as few producer batches (and
+     * consumer batches) as possible, and waits for every acknowledgement; returned in the order given.
+     */
+    public static List<RecordMetadata> sendRawTogether(List<Map.Entry<String, byte[]>> records) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        SharedInfra.kafkaBootstrap(),
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        50),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
+            List<java.util.concurrent.Future<RecordMetadata>> pending = new ArrayList<>();
+            for (Map.Entry<String, byte[]> record : records) {
+                pending.add(producer.send(
+                        new ProducerRecord<>(Topics.METRICS_WINDOWS, record.getKey(), record.getValue())));
+            }
+            producer.flush();
+            List<RecordMetadata> sent = new ArrayList<>();
+            for (var future : pending) {
+                sent.add(future.get(30, TimeUnit.SECONDS));
             }
             return sent;
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

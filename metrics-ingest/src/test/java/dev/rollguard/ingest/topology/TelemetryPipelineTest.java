@@ -4,13 +4,17 @@ import static dev.rollguard.ingest.TelemetryFixtures.exposure;
 import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
 import dev.rollguard.ingest.KafkaTestClient;
+import dev.rollguard.ingest.TelemetryFixtures;
+import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
@@ -18,12 +22,14 @@ import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Test;
 
 /** The running service on the real broker: telemetry in, closed windows and dead letters out. */
@@ -32,6 +38,12 @@ import org.junit.jupiter.api.Test;
         value = InfraTestResource.class,
         initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
 class TelemetryPipelineTest {
+
+    @Inject
+    FlagDirectory flags;
+
+    @Inject
+    KafkaStreams streams;
 
     static void send(SyncEvent event) {
         KafkaTestClient.send(
@@ -138,6 +150,33 @@ class TelemetryPipelineTest {
     /** The partition of the merge stage a scope key is hashed to (Kafka's default partitioning of the key). */
     static int partition(String scopeKey, int partitions) {
         return Utils.toPositive(Utils.murmur2(scopeKey.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    @Test
+    void anUndecodableFlagChangeIsDeadLetteredAndTheFlagsAfterItStillArrive() {
+        String poison = "poison-" + UUID.randomUUID();
+        String flag = "after-poison-" + UUID.randomUUID();
+        KafkaTestClient.send(Topics.FLAGS_CHANGES, poison, "not a flag change".getBytes(StandardCharsets.UTF_8));
+        KafkaTestClient.send(
+                Topics.FLAGS_CHANGES,
+                flag,
+                AvroCodec.of(FlagChangedEvent.class)
+                        .encode(TelemetryFixtures.flag(flag, 1, EventClock.start(), 5000)
+                                .build()));
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> flags.latest(flag) != null);
+        assertThat(streams.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        var dead = KafkaTestClient.await(
+                Topics.TELEMETRY_DLQ, r -> poison.equals(r.key()), found -> !found.isEmpty(), Duration.ofSeconds(60));
+        assertThat(dead).singleElement().satisfies(r -> {
+            assertThat(r.value()).isEqualTo("not a flag change".getBytes(StandardCharsets.UTF_8));
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE))
+                    .isEqualTo(DeadLetterHeaders.STAGE_DESERIALIZATION);
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                    .isEqualTo(Topics.FLAGS_CHANGES);
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                    .isNotBlank();
+        });
     }
 
     @Test

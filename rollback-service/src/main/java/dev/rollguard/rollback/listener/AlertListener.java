@@ -3,6 +3,7 @@ package dev.rollguard.rollback.listener;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.serde.Decoded;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
@@ -19,9 +20,10 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * offset only when every record before it is acknowledged: a crash at any point re-reads the alert, and its
  * idempotency key makes the second reading harmless.
  *
- * <p>Records that cannot be decoded, and alerts whose handling fails for a reason that retrying cannot fix, are
- * nacked to the dead-letter topic {@value #DEAD_LETTER_TOPIC} with the reason in the {@code dead-letter-reason}
- * header.
+ * <p>Records that cannot be decoded, and alerts whose handling fails for a reason that retrying cannot fix (an alert
+ * the database refuses to store, a defect met while deciding), are nacked to the dead-letter topic {@value
+ * #DEAD_LETTER_TOPIC} with their original bytes (alerts arrive with the bytes they were decoded from, {@link Decoded})
+ * and the reason in the {@code dead-letter-reason} header; the guard goes on with the next alert.
  */
 @ApplicationScoped
 public class AlertListener {
@@ -41,24 +43,33 @@ public class AlertListener {
     }
 
     @Incoming(CHANNEL)
-    public Uni<Void> onAlert(Message<AlertEvent> message) {
+    public Uni<Void> onAlert(Message<Decoded<AlertEvent>> message) {
         Instant receivedAt = Instant.now();
-        AlertEvent alert = message.getPayload();
-        if (alert == null) {
+        Decoded<AlertEvent> decoded = message.getPayload();
+        if (decoded == null) {
             String reason = "alert record has no readable value: " + decodingFailure(message);
             Log.warn(reason);
             return Uni.createFrom().completionStage(() -> message.nack(new UnreadableAlertException(reason)));
         }
-        return rollbacks.onAlert(alert, receivedAt).onItemOrFailure().transformToUni((done, failure) -> {
-            if (failure == null) {
-                return Uni.createFrom().completionStage(message::ack);
-            }
-            Log.errorf(failure, "alert %s cannot be handled; sending it to %s", alert.getAlertId(), DEAD_LETTER_TOPIC);
-            return Uni.createFrom().completionStage(() -> message.nack(failure));
-        });
+        AlertEvent alert = decoded.event();
+        // Deferred, so that a failure thrown while the handling is set up is nacked like any other.
+        return Uni.createFrom()
+                .deferred(() -> rollbacks.onAlert(alert, receivedAt))
+                .onItemOrFailure()
+                .transformToUni((done, failure) -> {
+                    if (failure == null) {
+                        return Uni.createFrom().completionStage(message::ack);
+                    }
+                    Log.errorf(
+                            failure,
+                            "alert %s cannot be handled; sending it to %s",
+                            alert.getAlertId(),
+                            DEAD_LETTER_TOPIC);
+                    return Uni.createFrom().completionStage(() -> message.nack(failure));
+                });
     }
 
-    private static String decodingFailure(Message<AlertEvent> message) {
+    private static String decodingFailure(Message<?> message) {
         return message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .map(metadata -> {
                     Header header = metadata.getHeaders().lastHeader(DESERIALIZATION_FAILURE_REASON);

@@ -113,4 +113,44 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             return data == null ? null : codec.decode(data);
         }
     }
+
+    /**
+     * Deserializer of one event class that keeps the record's original bytes beside the event ({@link Decoded}), for
+     * consumers that dead-letter what they cannot handle. Null stays null (tombstones); bad bytes raise {@link
+     * AvroDecodingException} like {@link AvroDeserializer}. Needs {@value #TYPE_CONFIG}.
+     */
+    public static class DecodedDeserializer<T extends SpecificRecord> implements Deserializer<Decoded<T>> {
+        private AvroCodec<T> codec;
+
+        /** For clients that configure by class name; needs {@value #TYPE_CONFIG}. */
+        public DecodedDeserializer() {}
+
+        public DecodedDeserializer(Class<T> type) {
+            this.codec = AvroCodec.of(type);
+        }
+
+        @Override
+        public void configure(Map<String, ?> configs, boolean isKey) {
+            if (codec == null) {
+                codec = codecFromConfig(configs);
+            }
+        }
+
+        @Override
+        public Decoded<T> deserialize(String topic, byte[] data) {
+            return data == null ? null : new Decoded<>(codec.decode(data), data);
+        }
+    }
+
+    /**
+     * Writes a {@link Decoded} event as the bytes it was decoded from: the serializer of the dead-letter producer of a
+     * consumer that reads with {@link DecodedDeserializer}, so dead letters carry the original bytes.
+     */
+    public static class DecodedSerializer implements Serializer<Decoded<?>> {
+
+        @Override
+        public byte[] serialize(String topic, Decoded<?> data) {
+            return data == null ? null : data.bytes();
+        }
+    }
 }

@@ -144,6 +144,26 @@ class AvroCodecTest {
     }
 
     @Test
+    void decodedDeserializerKeepsTheOriginalBytesWhichTheDecodedSerializerWritesBack() {
+        var deserializer = new AvroSerde.DecodedDeserializer<FlagChangedEvent>();
+        deserializer.configure(Map.of(AvroSerde.TYPE_CONFIG, FlagChangedEvent.class.getName()), false);
+        byte[] bytes = AvroCodec.of(FlagChangedEvent.class).encode(fullFlagChanged());
+
+        Decoded<FlagChangedEvent> decoded = deserializer.deserialize(Topics.FLAGS_CHANGES, bytes);
+
+        assertThat(decoded.event()).isEqualTo(fullFlagChanged());
+        assertThat(decoded.bytes()).isSameAs(bytes);
+        assertThat(new AvroSerde.DecodedSerializer().serialize("flags.changes.dlq", decoded))
+                .isSameAs(bytes);
+        assertThat(deserializer.deserialize(Topics.FLAGS_CHANGES, null)).isNull();
+        assertThat(new AvroSerde.DecodedSerializer().serialize("flags.changes.dlq", null))
+                .isNull();
+        assertThatThrownBy(() -> deserializer.deserialize(Topics.FLAGS_CHANGES, utf8("{}")))
+                .isInstanceOfSatisfying(
+                        AvroDecodingException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_SINGLE_OBJECT));
+    }
+
+    @Test
     void configurableSerdeRequiresTheTypeProperty() {
         assertThatThrownBy(() -> new AvroSerde.AvroSerializer<>().configure(Map.of(), false))
                 .isInstanceOf(IllegalArgumentException.class)
