@@ -38,7 +38,10 @@ import org.apache.kafka.streams.processor.api.Record;
  * that {@link TickPartitioner} sends to every partition of the merge; a merge task closes a window only once every
  * input task has announced a watermark at or past its end. A task whose stream time has not moved for {@code
  * idleTimeout} of wall-clock time (no events, or only late ones) lets its watermark follow the wall clock instead, so
- * that silence closes windows too: end plus grace plus the idle timeout after the last event.
+ * that silence closes windows too: end plus grace plus the idle timeout after the last event. A task that has not
+ * moved its stream time since it started (on this instance) waits {@link #STARTUP_IDLE_FACTOR} idle timeouts before
+ * that: after a restart or a rebalance its backlog may not be fetched yet, and a backlog must delay windows, never
+ * turn late.
  */
 final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
 
@@ -50,6 +53,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final String TICK = "~tick";
     /** Partials kept before a flush is forced: scopes times open windows, so only reached by very many scopes. */
     static final int MAX_PARTIALS = 20_000;
+    /** How many idle timeouts a task that has not yet moved its stream time waits before it counts as idle. */
+    static final int STARTUP_IDLE_FACTOR = 6;
 
     private final CohortAssigner assigner;
     private final FlagDirectory directory;
@@ -68,6 +73,12 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private String tickKey;
     /** Wall-clock time at which the stream time last moved (or the task started). */
     private long lastProgressWallMs;
+    /**
+     * Whether the stream time moved since the task started here. Until it did, the partition may be idle or its
+     * backlog may simply not be fetched yet (a restarted or moved task): it counts as idle only after {@link
+     * #STARTUP_IDLE_FACTOR} times the idle timeout.
+     */
+    private boolean progressedHere;
 
     PreAggregateProcessor(
             FlagDirectory directory,
@@ -135,6 +146,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         if (record.timestamp() > streamTime) {
             streamTime = record.timestamp();
             lastProgressWallMs = context.currentSystemTimeMs();
+            progressedHere = true;
             partials.progress(streamTime, partials.watermark());
             announce(clock.closedBy(streamTime));
         }
@@ -145,7 +157,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     private void punctuate(long now) {
         flush();
-        if (now - lastProgressWallMs >= idleMs) {
+        long idleAfter = progressedHere ? idleMs : STARTUP_IDLE_FACTOR * idleMs;
+        if (now - lastProgressWallMs >= idleAfter) {
             // Idle: nothing moved the stream time for the idle timeout. The watermark follows the wall clock as if
             // the stream time were where it stood when the task last heard of the present.
             announce(clock.closedBy(now - idleMs));
