@@ -18,7 +18,8 @@ import org.apache.commons.math3.util.FastMath;
  *
  * <p>Degenerate data: a cohort whose clients all have the same ratio (no failure anywhere) has a delta-method
  * variance of zero, which would make any difference look certain; each cohort's variance is therefore at least
- * {@code 1 / sumX^2}, the variance of one event more or less. With fewer than two clients there is no variance over
+ * {@code 1 / sumX^2}, the variance of one event more or less, and for shares of events at least the binomial variance
+ * {@code R (1 - R) / sumX} (clustering on clients raises the variance above it, never below but by chance). With fewer than two clients there is no variance over
  * clients, so the metric's minimum of clients (at least 2) applies first. A control value of zero leaves the absolute
  * tolerance as the margin (0 % to 5 % failures is a regression once it is seen on enough clients).
  *
@@ -99,8 +100,8 @@ public final class MetricComparison {
 
         double rT = treatment.ratio();
         double rC = control.ratio();
-        double vT = variance(treatment);
-        double vC = variance(control);
+        double vT = variance(spec, treatment);
+        double vC = variance(spec, control);
         boolean higherIsWorse = spec.direction() == Direction.HIGHER_IS_WORSE || spec.kind() == MetricKind.TAIL_LADDER;
         double controlWeight = higherIsWorse ? 1 + spec.relativeTolerance() : 1 - spec.relativeTolerance();
         double tolerated = spec.tolerated(rC);
@@ -159,9 +160,16 @@ public final class MetricComparison {
         return moments.clients() >= spec.minimumClients() && moments.sumX() >= spec.minimumDenominator();
     }
 
-    /** Delta-method variance of a cohort's ratio, at least the variance of one event more or less. */
-    static double variance(CohortMoments moments) {
+    /**
+     * Delta-method variance of a cohort's ratio, at least the variance of one event more or less; for a share of
+     * events, at least the binomial variance of independent events, which clients' clustering can only raise.
+     */
+    static double variance(MetricSpec spec, CohortMoments moments) {
         double floor = 1.0 / (moments.sumX() * moments.sumX());
+        if (spec.kind() != MetricKind.MEAN) {
+            double share = moments.ratio();
+            floor = Math.max(floor, share * (1 - share) / moments.sumX());
+        }
         return Math.max(moments.ratioVariance(), floor);
     }
 

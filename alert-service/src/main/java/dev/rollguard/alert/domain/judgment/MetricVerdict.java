@@ -90,9 +90,9 @@ public record MetricVerdict(
                     .append(" events")
                     .toString();
         }
-        String percentile = spec.direction() == Direction.LOWER_IS_WORSE
-                ? "p" + Summaries.decimal(100 * spec.tailShare())
-                : "p" + Summaries.decimal(100 * (1 - spec.tailShare()));
+        String percentile = "p"
+                + Math.round(
+                        100 * (spec.direction() == Direction.LOWER_IS_WORSE ? spec.tailShare() : 1 - spec.tailShare()));
         MetricUnit valueUnit = unit;
         if (spec.kind() == MetricKind.TAIL_LADDER) {
             line.append(' ')
@@ -137,8 +137,8 @@ public record MetricVerdict(
                 .append(" vs ")
                 .append(Summaries.count(controlClients))
                 .append(" clients, evidence ")
-                .append(Summaries.decimal(100 * evidenceFraction()))
-                .append(" % of threshold")
+                .append(Summaries.decimal(evidenceFraction()))
+                .append(" of threshold")
                 .toString();
     }
 
