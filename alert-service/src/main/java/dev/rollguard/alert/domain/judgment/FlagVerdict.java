@@ -1,0 +1,44 @@
+package dev.rollguard.alert.domain.judgment;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The judgment of a flag's current stage.
+ *
+ * @param status the state
+ * @param severity for a regression, the strongest severity among the regressed metrics; NONE otherwise
+ * @param regressions the regressed metrics, the strongest evidence first (empty unless REGRESSION)
+ * @param metrics every guarded metric's verdict, in the order of the guard pack
+ * @param alpha the flag's alpha (critical level), split across {@code metrics.size()} metrics
+ */
+public record FlagVerdict(
+        FlagStatus status,
+        Severity severity,
+        List<MetricVerdict> regressions,
+        List<MetricVerdict> metrics,
+        double alpha) {
+
+    public FlagVerdict {
+        regressions = List.copyOf(regressions);
+        metrics = List.copyOf(metrics);
+    }
+
+    /** True for a critical regression: the verdict on which the guard policy acts. */
+    public boolean isCriticalRegression() {
+        return status == FlagStatus.REGRESSION && severity == Severity.CRITICAL;
+    }
+
+    /** One line for people: the state and, for a regression, each regressed metric's evidence. */
+    public String summary() {
+        String head = status == FlagStatus.REGRESSION ? "REGRESSION (" + severity + ")" : status.name();
+        if (status == FlagStatus.REGRESSION) {
+            return head + ": "
+                    + regressions.stream().map(MetricVerdict::summary).collect(Collectors.joining("; "));
+        }
+        long judged = metrics.stream()
+                .filter(m -> m.status() != MetricStatus.NO_DATA && m.status() != MetricStatus.INSUFFICIENT_DATA)
+                .count();
+        return head + ": " + judged + " of " + metrics.size() + " metrics judged";
+    }
+}

@@ -1,0 +1,103 @@
+package dev.rollguard.alert.domain.judgment;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/** The default guard pack: the metrics every partially rolled-out flag is guarded on, and every default in one place. */
+public final class GuardPack {
+
+    /** Probability that a healthy flag stage is ever called a critical regression, across all its metrics. */
+    public static final double ALPHA = 0.01;
+
+    /** Probability that a healthy flag stage ever shows a warning, across all its metrics. */
+    public static final double WARNING_ALPHA = 0.05;
+
+    /** Tolerated relative worsening: at most 20 % worse than control. */
+    public static final double RELATIVE_TOLERANCE = 0.20;
+
+    /**
+     * Tolerated absolute worsening of failure-like proportions, on top of the relative tolerance: 0.1 percentage
+     * point. It keeps a 0.01 % to 0.03 % blip from counting as a regression, and lets a stage whose cohorts both have
+     * no failure at all be shown non-inferior once enough events were seen.
+     */
+    public static final double PROPORTION_ABSOLUTE_TOLERANCE = 0.001;
+
+    /** Clients per cohort below which a metric is not judged (INSUFFICIENT_DATA). */
+    public static final long MINIMUM_CLIENTS = 20;
+
+    /** Events (or reports) per cohort below which a metric is not judged (INSUFFICIENT_DATA). */
+    public static final double MINIMUM_EVENTS = 50;
+
+    /** The mixture scale {@code tau} is this many times the control value (see {@link MetricComparison}). */
+    public static final double MIXTURE_SCALE_RELATIVE = 2.0;
+
+    /**
+     * Smallest mixture scale of proportions: 5 percentage points. With failure rates of about 1 % the boundary is
+     * then within 4 % of its tightest at the information where a 1 % to 3 % rise becomes detectable, and a 1 % to
+     * 20 % rise is still callable from one 5-second window of a 10 % rollout.
+     */
+    public static final double PROPORTION_MIXTURE_SCALE_FLOOR = 0.05;
+
+    /** Smallest mixture scale of tail shares (which sit near {@link #TAIL_SHARE} in the control). */
+    public static final double TAIL_MIXTURE_SCALE_FLOOR = 0.05;
+
+    /** Smallest mixture scale of means, in the metric's units. */
+    public static final double MEAN_MIXTURE_SCALE_FLOOR = 1.0;
+
+    /** Tail quantile of the ladders: the rung at the control's p95 (durations) or p5 (throughput). */
+    public static final double TAIL_SHARE = 0.05;
+
+    /** Sync duration ladder: 100 ms * sqrt(2)^k, k = 0..23 (100 ms to 290 s). */
+    public static final List<Double> SYNC_DURATION_LADDER_MS = ladder(100, 24);
+
+    /** Upload throughput ladder: 8 kB/s * sqrt(2)^k, k = 0..23 (8 kB/s to 23 MB/s). */
+    public static final List<Double> UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND = ladder(8_000, 24);
+
+    public static final MetricSpec FAILURE = MetricSpec.proportion("failure", "failure rate");
+    public static final MetricSpec SYNC_FAILURE = MetricSpec.proportion("sync-failure", "sync failure rate");
+    public static final MetricSpec UPLOAD_FAILURE = MetricSpec.proportion("upload-failure", "upload failure rate");
+    public static final MetricSpec QUOTA_EXCEEDED = MetricSpec.proportion("quota-exceeded", "quota-exceeded share");
+    public static final MetricSpec PENDING_MUTATIONS =
+            MetricSpec.mean("pending-mutations", "pending mutations", MetricUnit.NUMBER, 1.0);
+    public static final MetricSpec FAILED_MUTATIONS =
+            MetricSpec.mean("failed-mutations", "failed mutations", MetricUnit.NUMBER, 0.1);
+    public static final MetricSpec SYNC_QUEUE_LENGTH =
+            MetricSpec.mean("sync-queue-length", "sync queue length", MetricUnit.NUMBER, 1.0);
+    public static final MetricSpec STORAGE_USED =
+            MetricSpec.mean("storage-used-pct", "storage used", MetricUnit.PERCENT, 1.0);
+    public static final MetricSpec SYNC_DURATION = MetricSpec.tailLadder(
+            "sync-duration",
+            "sync duration",
+            Direction.HIGHER_IS_WORSE,
+            MetricUnit.MILLISECONDS,
+            SYNC_DURATION_LADDER_MS);
+    public static final MetricSpec UPLOAD_THROUGHPUT = MetricSpec.tailLadder(
+            "upload-throughput",
+            "upload throughput",
+            Direction.LOWER_IS_WORSE,
+            MetricUnit.BYTES_PER_SECOND,
+            UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND);
+
+    /** The default guard pack, in the order verdicts list them. */
+    public static final List<MetricSpec> DEFAULT = List.of(
+            FAILURE,
+            SYNC_FAILURE,
+            UPLOAD_FAILURE,
+            QUOTA_EXCEEDED,
+            PENDING_MUTATIONS,
+            FAILED_MUTATIONS,
+            SYNC_QUEUE_LENGTH,
+            STORAGE_USED,
+            SYNC_DURATION,
+            UPLOAD_THROUGHPUT);
+
+    private GuardPack() {}
+
+    /** {@code base * sqrt(2)^k} for {@code k = 0 .. rungs - 1}. */
+    public static List<Double> ladder(double base, int rungs) {
+        List<Double> thresholds = new ArrayList<>(rungs);
+        IntStream.range(0, rungs).forEach(k -> thresholds.add(base * Math.pow(Math.sqrt(2), k)));
+        return List.copyOf(thresholds);
+    }
+}

@@ -1,0 +1,269 @@
+package dev.rollguard.alert.domain.judgment;
+
+import java.util.List;
+import org.apache.commons.math3.analysis.UnivariateFunction;
+import org.apache.commons.math3.analysis.solvers.BrentSolver;
+import org.apache.commons.math3.util.FastMath;
+
+/**
+ * Compares the treatment with the control on one metric of a flag's current stage.
+ *
+ * <p>Each cohort's value is its event-weighted ratio {@code R = sumY / sumX} with the client-level delta-method
+ * variance ({@link CohortMoments#ratioVariance()}). The tested quantity is the excess of the treatment over what the
+ * tolerance allows, {@code E = R_T - ((1 + rel) R_C + abs)} for higher-is-worse metrics (mirrored for lower is
+ * worse), with variance {@code Var(R_T) + (1 + rel)^2 Var(R_C)} (independent cohorts). Its always-valid confidence
+ * sequence ({@link NormalMixtureBoundary}) at the metric's alpha decides: a lower end above zero is a regression, an
+ * upper end below zero is non-inferiority, both from the same interval with a joint error of at most alpha. A wider
+ * warning alpha gives the warning level.
+ *
+ * <p>Degenerate data: a cohort whose clients all have the same ratio (no failure anywhere) has a delta-method
+ * variance of zero, which would make any difference look certain; each cohort's variance is therefore at least
+ * {@code 1 / sumX^2}, the variance of one event more or less, and for shares of events at least the binomial variance
+ * {@code R (1 - R) / sumX} (clustering on clients raises the variance above it, never below but by chance). With fewer than two clients there is no variance over
+ * clients, so the metric's minimum of clients (at least 2) applies first. A control value of zero leaves the absolute
+ * tolerance as the margin (0 % to 5 % failures is a regression once it is seen on enough clients).
+ *
+ * <p>The mixture scale is {@code tau = max(MIXTURE_SCALE_RELATIVE * |R_C|, spec.mixtureScaleFloor())}: twice the
+ * control value puts the tightest point of the boundary where an excess of about the control value itself is
+ * detectable, and the floor keeps {@code tau} from collapsing for rare events (see {@link GuardPack}).
+ */
+public final class MetricComparison {
+
+    public static final String METHOD =
+            "normal-mixture confidence sequence (mSPRT) on client-level delta-method ratios";
+
+    private static final int SOLVER_EVALUATIONS = 200;
+
+    private MetricComparison() {}
+
+    /**
+     * Judges one metric.
+     *
+     * @param alpha this metric's share of the flag's alpha (the critical level)
+     * @param warningAlpha this metric's share of the flag's warning alpha, at least {@code alpha}
+     */
+    public static MetricVerdict compare(MetricSpec spec, MetricSample sample, double alpha, double warningAlpha) {
+        if (!(alpha > 0 && alpha < 1) || !(warningAlpha >= alpha && warningAlpha < 1)) {
+            throw new IllegalArgumentException("need 0 < alpha <= warningAlpha < 1: " + alpha + ", " + warningAlpha);
+        }
+        CohortMoments treatment;
+        CohortMoments control;
+        double threshold = Double.NaN;
+        double treatedQuantile = Double.NaN;
+        double controlQuantile = Double.NaN;
+        if (sample instanceof MetricSample.Ladder ladder) {
+            if (spec.kind() != MetricKind.TAIL_LADDER
+                    || ladder.control().size() != spec.ladder().size()) {
+                throw new IllegalArgumentException(spec.name() + ": ladder sample does not fit the metric");
+            }
+            int rung = rung(spec, ladder.control());
+            treatment = ladder.treatment().get(rung);
+            control = ladder.control().get(rung);
+            threshold = spec.ladder().get(rung);
+            treatedQuantile = tailQuantile(spec, ladder.treatment());
+            controlQuantile = tailQuantile(spec, ladder.control());
+        } else if (sample instanceof MetricSample.Ratio ratio && spec.kind() != MetricKind.TAIL_LADDER) {
+            treatment = ratio.treatment();
+            control = ratio.control();
+        } else {
+            throw new IllegalArgumentException(spec.name() + ": a " + spec.kind() + " needs a matching sample");
+        }
+        double evidenceThreshold = -FastMath.log(alpha);
+        if (treatment.isEmpty() || control.isEmpty() || !enough(spec, treatment) || !enough(spec, control)) {
+            MetricStatus status =
+                    treatment.isEmpty() || control.isEmpty() ? MetricStatus.NO_DATA : MetricStatus.INSUFFICIENT_DATA;
+            return new MetricVerdict(
+                    spec,
+                    status,
+                    Severity.NONE,
+                    METHOD,
+                    threshold,
+                    treatment.ratio(),
+                    control.ratio(),
+                    Double.NaN,
+                    Interval.UNDEFINED,
+                    Double.NaN,
+                    Interval.UNDEFINED,
+                    Double.NaN,
+                    Double.NaN,
+                    Interval.UNDEFINED,
+                    1 - alpha,
+                    treatment.clients(),
+                    control.clients(),
+                    treatment.sumX(),
+                    control.sumX(),
+                    0,
+                    evidenceThreshold,
+                    treatedQuantile,
+                    controlQuantile);
+        }
+
+        double rT = treatment.ratio();
+        double rC = control.ratio();
+        double vT = variance(spec, treatment);
+        double vC = variance(spec, control);
+        boolean higherIsWorse = spec.direction() == Direction.HIGHER_IS_WORSE || spec.kind() == MetricKind.TAIL_LADDER;
+        double controlWeight = higherIsWorse ? 1 + spec.relativeTolerance() : 1 - spec.relativeTolerance();
+        double tolerated = spec.tolerated(rC);
+        double excess = higherIsWorse ? rT - tolerated : tolerated - rT;
+        double excessVariance = vT + controlWeight * controlWeight * vC;
+        double tau = Math.max(GuardPack.MIXTURE_SCALE_RELATIVE * Math.abs(rC), spec.mixtureScaleFloor());
+
+        double halfWidth = NormalMixtureBoundary.halfWidth(excessVariance, tau, alpha);
+        double warningHalfWidth = NormalMixtureBoundary.halfWidth(excessVariance, tau, warningAlpha);
+        MetricStatus status;
+        Severity severity = Severity.NONE;
+        if (excess - halfWidth > 0) {
+            status = MetricStatus.REGRESSION;
+            severity = Severity.CRITICAL;
+        } else if (excess - warningHalfWidth > 0) {
+            status = MetricStatus.REGRESSION;
+            severity = Severity.WARNING;
+        } else if (excess + halfWidth < 0) {
+            status = MetricStatus.NON_INFERIOR;
+        } else {
+            status = MetricStatus.INCONCLUSIVE;
+        }
+        // Signed: towards a regression when the estimate lies above the tolerance, towards non-inferiority below it.
+        double evidence =
+                Math.signum(excess) * Math.max(0, NormalMixtureBoundary.logEvidence(excess, excessVariance, tau, 0));
+        double absoluteHalfWidth = NormalMixtureBoundary.halfWidth(vT + vC, tau, alpha);
+        double relative = rC > 0 ? rT / rC - 1 : Double.NaN;
+        Interval relativeInterval = rC > 0 ? relativeInterval(rT, vT, rC, vC, tau, alpha) : Interval.UNDEFINED;
+        return new MetricVerdict(
+                spec,
+                status,
+                severity,
+                METHOD,
+                threshold,
+                rT,
+                rC,
+                rT - rC,
+                new Interval(rT - rC - absoluteHalfWidth, rT - rC + absoluteHalfWidth),
+                relative,
+                relativeInterval,
+                tolerated,
+                excess,
+                new Interval(excess - halfWidth, excess + halfWidth),
+                1 - alpha,
+                treatment.clients(),
+                control.clients(),
+                treatment.sumX(),
+                control.sumX(),
+                evidence,
+                evidenceThreshold,
+                treatedQuantile,
+                controlQuantile);
+    }
+
+    private static boolean enough(MetricSpec spec, CohortMoments moments) {
+        return moments.clients() >= spec.minimumClients() && moments.sumX() >= spec.minimumDenominator();
+    }
+
+    /**
+     * Delta-method variance of a cohort's ratio, at least the variance of one event more or less; for a share of
+     * events, at least the binomial variance of independent events, which clients' clustering can only raise.
+     */
+    static double variance(MetricSpec spec, CohortMoments moments) {
+        double floor = 1.0 / (moments.sumX() * moments.sumX());
+        if (spec.kind() != MetricKind.MEAN) {
+            double share = moments.ratio();
+            floor = Math.max(floor, share * (1 - share) / moments.sumX());
+        }
+        return Math.max(moments.ratioVariance(), floor);
+    }
+
+    /**
+     * The ladder rung nearest the control's tail quantile: the smallest threshold whose control share is at most the
+     * tail share (the control's p95 for durations); for a low tail (throughput) the largest such threshold (its p5).
+     * When no rung qualifies, the ladder's end on the tail's side.
+     */
+    static int rung(MetricSpec spec, List<CohortMoments> control) {
+        int last = control.size() - 1;
+        if (spec.direction() == Direction.HIGHER_IS_WORSE) {
+            for (int k = 0; k <= last; k++) {
+                if (control.get(k).ratio() <= spec.tailShare()) {
+                    return k;
+                }
+            }
+            return last;
+        }
+        for (int k = last; k >= 0; k--) {
+            if (control.get(k).ratio() <= spec.tailShare()) {
+                return k;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * A cohort's tail quantile (p95 of durations, p5 of throughput) read off the ladder, interpolated on the log scale
+     * between the two rungs around it; NaN without data, the ladder's end when it lies beyond.
+     */
+    static double tailQuantile(MetricSpec spec, List<CohortMoments> cohort) {
+        List<Double> t = spec.ladder();
+        double q = spec.tailShare();
+        int last = cohort.size() - 1;
+        if (cohort.get(0).isEmpty()) {
+            return Double.NaN;
+        }
+        if (spec.direction() == Direction.HIGHER_IS_WORSE) {
+            for (int k = 0; k <= last; k++) {
+                double share = cohort.get(k).ratio();
+                if (share <= q) {
+                    if (k == 0) {
+                        return t.get(0);
+                    }
+                    double above = cohort.get(k - 1).ratio();
+                    return logInterpolate(t.get(k - 1), t.get(k), (above - q) / (above - share));
+                }
+            }
+            return t.get(last);
+        }
+        for (int k = last; k >= 0; k--) {
+            double share = cohort.get(k).ratio();
+            if (share <= q) {
+                if (k == last) {
+                    return t.get(last);
+                }
+                double next = cohort.get(k + 1).ratio();
+                return logInterpolate(t.get(k), t.get(k + 1), (q - share) / (next - share));
+            }
+        }
+        return t.get(0);
+    }
+
+    private static double logInterpolate(double from, double to, double fraction) {
+        return FastMath.exp(FastMath.log(from) + fraction * (FastMath.log(to) - FastMath.log(from)));
+    }
+
+    /**
+     * The relative effects {@code rho} that the confidence sequence does not reject:
+     * {@code |R_T - (1 + rho) R_C| <= halfWidth(Var(R_T) + (1 + rho)^2 Var(R_C))}, a Fieller-type interval that agrees
+     * with the regression call when the tolerance is purely relative. Its upper end is infinite while the control
+     * value is not itself distinguishable from zero.
+     */
+    private static Interval relativeInterval(double rT, double vT, double rC, double vC, double tau, double alpha) {
+        double estimate = rT / rC - 1;
+        UnivariateFunction outside = rho -> {
+            double scale = 1 + rho;
+            return Math.abs(rT - scale * rC) - NormalMixtureBoundary.halfWidth(vT + scale * scale * vC, tau, alpha);
+        };
+        if (!(outside.value(estimate) < 0)) {
+            return new Interval(estimate, estimate);
+        }
+        BrentSolver solver = new BrentSolver();
+        double lower = outside.value(-1) <= 0 ? -1 : solver.solve(SOLVER_EVALUATIONS, outside, -1, estimate);
+        double step = Math.max(1, Math.abs(estimate));
+        double high = estimate + step;
+        while (outside.value(high) <= 0) {
+            step *= 2;
+            high = estimate + step;
+            if (step > 1e9) {
+                return new Interval(lower, Double.POSITIVE_INFINITY);
+            }
+        }
+        double upper = solver.solve(SOLVER_EVALUATIONS, outside, estimate, high);
+        return new Interval(lower, upper);
+    }
+}

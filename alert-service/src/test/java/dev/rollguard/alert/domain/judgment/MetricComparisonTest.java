@@ -1,0 +1,222 @@
+package dev.rollguard.alert.domain.judgment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** One metric's verdict: the calls, the degenerate cases, the ladder's rung and the evidence it carries. */
+class MetricComparisonTest {
+
+    private static final double ALPHA = 0.001;
+    private static final double WARNING_ALPHA = 0.005;
+
+    /** {@code clients} clients with {@code events} events each, {@code failingClients} of them failing every event. */
+    static CohortMoments clustered(int clients, int events, int failingClients) {
+        CohortMoments m = CohortMoments.EMPTY;
+        for (int i = 0; i < clients; i++) {
+            m = m.plus(CohortMoments.ofClient(i < failingClients ? events : 0, events));
+        }
+        return m;
+    }
+
+    /** {@code clients} clients with {@code events} events each, failures spread as evenly as possible. */
+    static CohortMoments spread(int clients, int events, int failures) {
+        CohortMoments m = CohortMoments.EMPTY;
+        for (int i = 0; i < clients; i++) {
+            int y = failures / clients + (i < failures % clients ? 1 : 0);
+            m = m.plus(CohortMoments.ofClient(y, events));
+        }
+        return m;
+    }
+
+    private static MetricVerdict failure(CohortMoments treatment, CohortMoments control) {
+        return MetricComparison.compare(
+                GuardPack.FAILURE, MetricSample.ratio(treatment, control), ALPHA, WARNING_ALPHA);
+    }
+
+    @Test
+    void threePercentAgainstOnePercentOnManyClientsIsACriticalRegression() {
+        MetricVerdict v = failure(spread(2_000, 20, 1_200), spread(2_000, 20, 400));
+        assertThat(v.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(v.severity()).isEqualTo(Severity.CRITICAL);
+        assertThat(v.treated()).isCloseTo(0.03, within(1e-12));
+        assertThat(v.control()).isCloseTo(0.01, within(1e-12));
+        assertThat(v.relativeEffect()).isCloseTo(2.0, within(1e-9));
+        assertThat(v.relativeInterval().contains(2.0)).isTrue();
+        assertThat(v.relativeInterval().lower()).isGreaterThan(GuardPack.RELATIVE_TOLERANCE);
+        assertThat(v.tolerated()).isCloseTo(1.2 * 0.01 + 0.001, within(1e-12));
+        assertThat(v.excessInterval().lower()).isPositive();
+        assertThat(v.evidenceFraction()).isGreaterThanOrEqualTo(1);
+        assertThat(v.treatedClients()).isEqualTo(2_000);
+        assertThat(v.controlEvents()).isEqualTo(40_000);
+        assertThat(v.confidence()).isEqualTo(1 - ALPHA);
+        assertThat(v.method()).isEqualTo(MetricComparison.METHOD);
+    }
+
+    @Test
+    void theSameFailuresOnAFewClientsAreNotEvidence() {
+        // 3 % against 1 % again, but every treated failure comes from 6 clients that fail everything.
+        MetricVerdict v = failure(clustered(200, 100, 6), spread(2_000, 100, 2_000));
+        assertThat(v.treated()).isCloseTo(0.03, within(1e-12));
+        assertThat(v.status()).isEqualTo(MetricStatus.INCONCLUSIVE);
+        assertThat(v.evidenceFraction()).isLessThan(1);
+    }
+
+    @Test
+    void withinTheToleranceOnManyEventsIsNonInferior() {
+        MetricVerdict v = failure(spread(2_000, 500, 10_000), spread(2_000, 500, 10_000));
+        assertThat(v.status()).isEqualTo(MetricStatus.NON_INFERIOR);
+        assertThat(v.excessInterval().upper()).isNegative();
+        assertThat(v.nonInferiorityFraction()).isGreaterThanOrEqualTo(1);
+        assertThat(v.evidenceFraction()).isZero();
+    }
+
+    @Test
+    void noFailureInEitherCohortIsNeitherARegressionNorACrash() {
+        // Zero variance in both cohorts: the variance floor of one event keeps the interval honest.
+        MetricVerdict few = failure(spread(30, 3, 0), spread(30, 3, 0));
+        assertThat(few.status()).isEqualTo(MetricStatus.INCONCLUSIVE);
+        assertThat(few.excessInterval().isDefined()).isTrue();
+        MetricVerdict many = failure(spread(2_000, 50, 0), spread(2_000, 50, 0));
+        assertThat(many.status()).isEqualTo(MetricStatus.NON_INFERIOR);
+        assertThat(many.relativeEffect()).isNaN();
+    }
+
+    @Test
+    void zeroToFivePercentIsARegressionDrivenByTheAbsoluteTolerance() {
+        MetricVerdict v = failure(spread(200, 20, 200), spread(2_000, 20, 0));
+        assertThat(v.control()).isZero();
+        assertThat(v.treated()).isCloseTo(0.05, within(1e-12));
+        assertThat(v.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(v.relativeInterval().isDefined()).isFalse();
+        assertThat(v.summary()).contains("+5.0 pts");
+        // Without any absolute tolerance too: the control's zero leaves a margin of zero.
+        MetricSpec relativeOnly = GuardPack.FAILURE.withTolerances(0.2, 0);
+        MetricVerdict strict = MetricComparison.compare(
+                relativeOnly, MetricSample.ratio(spread(200, 20, 200), spread(2_000, 20, 0)), ALPHA, WARNING_ALPHA);
+        assertThat(strict.status()).isEqualTo(MetricStatus.REGRESSION);
+        // One client failing everything in an otherwise clean treatment is not enough.
+        assertThat(failure(clustered(200, 20, 1), spread(2_000, 20, 0)).status())
+                .isEqualTo(MetricStatus.INCONCLUSIVE);
+    }
+
+    @Test
+    void tooLittleDataIsAStateNotAVerdict() {
+        assertThat(failure(CohortMoments.EMPTY, spread(2_000, 20, 400)).status())
+                .isEqualTo(MetricStatus.NO_DATA);
+        assertThat(failure(CohortMoments.ofClient(50, 50), spread(2_000, 20, 400))
+                        .status())
+                .isEqualTo(MetricStatus.INSUFFICIENT_DATA);
+        assertThat(failure(spread(19, 20, 19 * 20), spread(2_000, 20, 400)).status())
+                .isEqualTo(MetricStatus.INSUFFICIENT_DATA);
+        assertThat(failure(spread(40, 1, 40), spread(2_000, 20, 400)).status())
+                .as("40 events, below the minimum of 50")
+                .isEqualTo(MetricStatus.INSUFFICIENT_DATA);
+    }
+
+    @Test
+    void aMildRegressionWarnsBeforeItIsCritical() {
+        // Grow the stage until the warning level is reached: it comes no later than the critical one.
+        int firstWarning = -1;
+        int firstCritical = -1;
+        for (int events = 2; events <= 200 && firstCritical < 0; events++) {
+            MetricVerdict v = failure(spread(300, events, 3 * events * 3), spread(3_000, events, 3_000 * events / 100));
+            if (v.severity() == Severity.WARNING && firstWarning < 0) {
+                firstWarning = events;
+            }
+            if (v.severity() == Severity.CRITICAL) {
+                firstCritical = events;
+            }
+        }
+        assertThat(firstWarning).isPositive();
+        assertThat(firstCritical).isGreaterThan(firstWarning);
+    }
+
+    @Test
+    void lowerIsWorseMeansMirrorTheTolerance() {
+        MetricSpec successRate = new MetricSpec(
+                "success",
+                "success rate",
+                MetricKind.PROPORTION,
+                Direction.LOWER_IS_WORSE,
+                MetricUnit.FRACTION,
+                0.02,
+                0,
+                20,
+                50,
+                0.05,
+                List.of(),
+                0);
+        MetricVerdict v = MetricComparison.compare(
+                successRate,
+                MetricSample.ratio(spread(1_000, 50, 45_000), spread(1_000, 50, 49_500)),
+                ALPHA,
+                WARNING_ALPHA);
+        assertThat(v.tolerated()).isCloseTo(0.98 * 0.99, within(1e-12));
+        assertThat(v.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(v.excess()).isCloseTo(0.98 * 0.99 - 0.9, within(1e-12));
+    }
+
+    /** Per-rung moments of clients whose events exceed each threshold with the given shares. */
+    private static List<CohortMoments> ladder(List<Double> shares, int clients, int events) {
+        List<CohortMoments> rungs = new ArrayList<>();
+        for (double share : shares) {
+            rungs.add(spread(clients, events, (int) Math.round(share * clients * events)));
+        }
+        return rungs;
+    }
+
+    @Test
+    void theLadderIsComparedAtTheControlsP95() {
+        List<Double> thresholds = List.of(1_000.0, 2_000.0, 4_000.0, 8_000.0, 16_000.0, 32_000.0);
+        MetricSpec spec = MetricSpec.tailLadder(
+                "sync-duration", "sync duration", Direction.HIGHER_IS_WORSE, MetricUnit.MILLISECONDS, thresholds);
+        List<Double> controlShares = List.of(0.40, 0.10, 0.04, 0.01, 0.0, 0.0);
+        List<Double> treatedShares = List.of(0.90, 0.80, 0.60, 0.30, 0.10, 0.02);
+        MetricVerdict v = MetricComparison.compare(
+                spec,
+                MetricSample.ladder(ladder(treatedShares, 212, 50), ladder(controlShares, 1_788, 50)),
+                ALPHA,
+                WARNING_ALPHA);
+        assertThat(v.threshold()).isEqualTo(4_000.0);
+        assertThat(v.treated()).isCloseTo(0.60, within(1e-3));
+        assertThat(v.control()).isCloseTo(0.04, within(1e-3));
+        // p95 of control between 2 s (10 %) and 4 s (4 %): log-interpolated at 5/6 of the way, 3.56 s.
+        assertThat(v.controlQuantile()).isCloseTo(Math.exp(Math.log(2_000) + 5.0 / 6 * Math.log(2)), within(1.0));
+        assertThat(v.treatedQuantile()).isBetween(16_000.0, 32_000.0);
+        assertThat(v.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(v.summary())
+                .startsWith("sync duration p95 ")
+                .contains("s vs 3.56 s; events above 4.0 s: 60.0 % vs 4.0 %, +1 400 %, 99.9 % interval [+")
+                .doesNotContain("interval [+1 39")
+                .contains("212 vs 1 788 clients");
+    }
+
+    @Test
+    void theThroughputLadderIsComparedAtTheControlsP5() {
+        List<Double> thresholds = List.of(100_000.0, 200_000.0, 400_000.0, 800_000.0);
+        MetricSpec spec = MetricSpec.tailLadder(
+                "upload-throughput",
+                "upload throughput",
+                Direction.LOWER_IS_WORSE,
+                MetricUnit.BYTES_PER_SECOND,
+                thresholds);
+        List<Double> control = List.of(0.01, 0.03, 0.20, 0.60);
+        MetricVerdict v = MetricComparison.compare(
+                spec, MetricSample.ladder(ladder(control, 500, 20), ladder(control, 500, 20)), ALPHA, WARNING_ALPHA);
+        assertThat(v.threshold()).isEqualTo(200_000.0);
+        assertThat(v.status()).isIn(MetricStatus.INCONCLUSIVE, MetricStatus.NON_INFERIOR);
+        assertThat(v.summary()).startsWith("upload throughput p5 ").contains("events below 200 kB/s");
+    }
+
+    @Test
+    void theSummaryReadsLikeTheIssueAsksForAProportion() {
+        MetricVerdict v = failure(spread(212, 100, 660), spread(1_788, 100, 1_788));
+        assertThat(v.summary())
+                .matches("failure rate 3\\.11 % vs 1\\.0 %, \\+211 %, 99\\.9 % interval \\[\\+\\d+ %, "
+                        + "\\+\\d+ %\\], 212 vs 1 788 clients, evidence [\\d.]+ of threshold");
+    }
+}
