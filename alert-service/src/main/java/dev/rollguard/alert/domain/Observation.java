@@ -1,5 +1,7 @@
 package dev.rollguard.alert.domain;
 
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
+
 import java.time.Instant;
 import java.util.Objects;
 
@@ -13,6 +15,7 @@ import java.util.Objects;
  * @param value the figure, or null when the window has none
  * @param sampleSize events behind the figure
  * @param comparison evidence of a comparative rule, else null
+ * @param guard the guard's verdict on the flag's stage so far, for the guard rule, else null
  */
 public record Observation(
         Instant windowStart,
@@ -21,11 +24,23 @@ public record Observation(
         Instant firstEventTime,
         Double value,
         long sampleSize,
-        ComparisonResult comparison) {
+        ComparisonResult comparison,
+        FlagVerdict guard) {
 
     public Observation {
         Objects.requireNonNull(windowStart, "windowStart");
         Objects.requireNonNull(windowEnd, "windowEnd");
+    }
+
+    public Observation(
+            Instant windowStart,
+            Instant windowEnd,
+            Instant closedAt,
+            Instant firstEventTime,
+            Double value,
+            long sampleSize,
+            ComparisonResult comparison) {
+        this(windowStart, windowEnd, closedAt, firstEventTime, value, sampleSize, comparison, null);
     }
 
     /** A threshold observation. */

@@ -1,5 +1,7 @@
 package dev.rollguard.alert.domain;
 
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
+
 import dev.rollguard.schemas.event.Severity;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,6 +53,11 @@ public record RuleDefinition(
         return comparator == RuleComparator.WORSE_THAN_CONTROL;
     }
 
+    /** The guard rule: judged by the guard's verdict on the flag's stage, not by one window's figure. */
+    public boolean guard() {
+        return comparator == RuleComparator.GUARD;
+    }
+
     /** Configured levels, lowest severity first. */
     public List<Level> levels() {
         List<Level> levels = new ArrayList<>(2);
@@ -74,6 +81,20 @@ public record RuleDefinition(
 
     /** What {@code observation} means for {@code level}. */
     public Verdict verdict(Level level, Observation observation) {
+        if (guard()) {
+            FlagVerdict verdict = observation.guard();
+            if (verdict == null) {
+                return Verdict.NO_DATA;
+            }
+            return switch (verdict.status()) {
+                case NO_DATA, INSUFFICIENT_DATA -> Verdict.NO_DATA;
+                case REGRESSION ->
+                    level == critical && verdict.severity() != dev.rollguard.alert.domain.judgment.Severity.CRITICAL
+                            ? Verdict.HEALTHY
+                            : Verdict.BREACH;
+                case HEALTHY, INCONCLUSIVE -> Verdict.HEALTHY;
+            };
+        }
         if (observation.value() == null || observation.sampleSize() < minSampleSize) {
             return Verdict.NO_DATA;
         }

@@ -1,5 +1,9 @@
 package dev.rollguard.alert.mapping;
 
+import dev.rollguard.alert.domain.Observation;
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
+import dev.rollguard.alert.domain.judgment.MetricVerdict;
+
 import dev.rollguard.alert.domain.ComparisonResult;
 import dev.rollguard.alert.domain.Fingerprints;
 import dev.rollguard.alert.domain.Level;
@@ -32,7 +36,7 @@ public final class AlertMapper {
                 .setSeverity(transition.severity())
                 .setRuleId(rule.id())
                 .setRuleName(rule.name())
-                .setMetric(rule.metric())
+                .setMetric(metric(rule, observation))
                 .setComparator(rule.comparator().name())
                 .setThreshold(level.threshold())
                 .setObservedValue(observation.value())
@@ -51,7 +55,10 @@ public final class AlertMapper {
                 .setStartsAt(transition.startsAt())
                 .setEndsAt(transition.endsAt())
                 .setEmittedAt(emittedAt)
-                .setComparison(comparison(observation.comparison()))
+                .setComparison(
+                        rule.guard() && observation.guard() != null
+                                ? guardComparison(observation.guard())
+                                : comparison(observation.comparison()))
                 .setLabels(labels(rule, scope, transition))
                 .setAnnotations(annotations(rule, scope, transition, level))
                 .build();
@@ -98,6 +105,50 @@ public final class AlertMapper {
                 Map.copyOf(event.getAnnotations()));
     }
 
+    /** The metric the alert names: the guard's headline metric (e.g. {@code failure}), else the rule's. */
+    private static String metric(RuleDefinition rule, Observation observation) {
+        if (rule.guard() && observation.guard() != null) {
+            MetricVerdict headline = observation.guard().regressions().isEmpty()
+                    ? null
+                    : observation.guard().regressions().get(0);
+            return headline == null ? rule.metric() : headline.spec().name();
+        }
+        return rule.metric();
+    }
+
+    /** The evidence of the guard's verdict, told by its headline metric (the strongest regression). */
+    private static CohortComparison guardComparison(FlagVerdict verdict) {
+        MetricVerdict m = verdict.regressions().isEmpty()
+                ? verdict.metrics().stream()
+                        .filter(v -> v.treatedClients() > 0 || v.controlClients() > 0)
+                        .findFirst()
+                        .orElse(null)
+                : verdict.regressions().get(0);
+        if (m == null) {
+            return null;
+        }
+        return CohortComparison.newBuilder()
+                .setTreatmentValue(m.treated())
+                .setControlValue(m.control())
+                .setTreatmentSamples(Math.round(m.treatedEvents()))
+                .setControlSamples(Math.round(m.controlEvents()))
+                .setPValue(null)
+                .setMethod(m.method())
+                .setTreatmentClients(m.treatedClients())
+                .setControlClients(m.controlClients())
+                .setRelativeEffect(finite(m.relativeEffect()))
+                .setEffectLower(finite(m.relativeInterval().lower()))
+                .setEffectUpper(finite(m.relativeInterval().upper()))
+                .setConfidence(m.confidence())
+                .setEvidence(finite(m.evidenceFraction()))
+                .setSummary(verdict.summary())
+                .build();
+    }
+
+    private static Double finite(double value) {
+        return Double.isFinite(value) ? value : null;
+    }
+
     private static CohortComparison comparison(ComparisonResult result) {
         if (result == null) {
             return null;
@@ -141,7 +192,9 @@ public final class AlertMapper {
         Double value = transition.observation().value();
         String observed = value == null ? "no data" : String.format(Locale.ROOT, "%.6g", value);
         String description;
-        if (rule.comparative() && transition.observation().comparison() != null) {
+        if (rule.guard() && transition.observation().guard() != null) {
+            description = "guard: " + transition.observation().guard().summary();
+        } else if (rule.comparative() && transition.observation().comparison() != null) {
             ComparisonResult c = transition.observation().comparison();
             description = String.format(
                     Locale.ROOT,

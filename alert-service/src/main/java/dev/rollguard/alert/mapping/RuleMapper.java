@@ -40,7 +40,7 @@ public final class RuleMapper {
         if (types != null && !types.isEmpty()) {
             return EnumSet.copyOf(types);
         }
-        return request.comparator() == RuleComparator.WORSE_THAN_CONTROL
+        return request.comparator().comparesCohorts()
                 ? EnumSet.of(ScopeType.FLAG_COHORT)
                 : EnumSet.copyOf(DEFAULT_THRESHOLD_SCOPES);
     }

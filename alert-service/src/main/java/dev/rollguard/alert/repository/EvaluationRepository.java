@@ -35,6 +35,12 @@ public class EvaluationRepository {
             """
             INSERT INTO rule_states (rule_id, scope_key, state, updated_at) VALUES ($1, $2, $3, $4)
             ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""";
+    private static final String UPSERT_GUARD_STAGE =
+            """
+            INSERT INTO guard_stages (flag_key, stage_version, evidence, verdict, updated_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (flag_key) DO UPDATE SET stage_version = EXCLUDED.stage_version, evidence = EXCLUDED.evidence,
+                verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at""";
+    private static final String DELETE_GUARD_STAGE = "DELETE FROM guard_stages WHERE flag_key = $1";
     private static final String DELETE_STATE = "DELETE FROM rule_states WHERE rule_id = $1 AND scope_key = $2";
     private static final String INSERT_ALERT =
             """
@@ -119,6 +125,21 @@ public class EvaluationRepository {
     }
 
     /** Writes one batch's changes atomically; returns the alerts actually inserted (a replayed alert id is not). */
+    /** The guard's stored evidence of every flag. */
+    public Uni<List<EvaluationWrite.GuardStageRow>> guardStages() {
+        return pool.query("SELECT flag_key, stage_version, evidence, verdict FROM guard_stages")
+                .execute()
+                .map(rows -> {
+                    List<EvaluationWrite.GuardStageRow> stages = new ArrayList<>();
+                    rows.forEach(row -> stages.add(new EvaluationWrite.GuardStageRow(
+                            row.getString("flag_key"),
+                            row.getLong("stage_version"),
+                            row.getString("evidence"),
+                            row.getString("verdict"))));
+                    return stages;
+                });
+    }
+
     public Uni<List<StoredAlert>> write(EvaluationWrite write) {
         return pool.withTransaction(connection -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
@@ -140,6 +161,14 @@ public class EvaluationRepository {
             List<Tuple> paired = write.pairedCohortWindows().stream()
                     .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
                     .toList();
+            List<Tuple> guardUpserts = write.guardStages().stream()
+                    .filter(g -> g.evidence() != null)
+                    .map(g -> Tuple.of(g.flagKey(), g.stageVersion(), g.evidence(), g.verdict(), now))
+                    .toList();
+            List<Tuple> guardDeletes = write.guardStages().stream()
+                    .filter(g -> g.evidence() == null)
+                    .map(g -> Tuple.of(g.flagKey()))
+                    .toList();
             List<Tuple> positions = write.positions().entrySet().stream()
                     .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
                     .toList();
@@ -152,9 +181,11 @@ public class EvaluationRepository {
             Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
             Uni<List<StoredAlert>> alerts =
                     insertAlerts(connection, write.alerts(), now).memoize().indefinitely();
+            Uni<Void> guard = batch(connection, UPSERT_GUARD_STAGE, guardUpserts);
+            Uni<Void> guardGone = batch(connection, DELETE_GUARD_STAGE, guardDeletes);
             Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
             return Uni.join()
-                    .all(states, idle, pairedHalves, waitingHalves, alerts.replaceWithVoid(), offsets)
+                    .all(states, idle, pairedHalves, waitingHalves, alerts.replaceWithVoid(), guard, guardGone, offsets)
                     .andCollectFailures()
                     .chain(() -> alerts);
         });

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param cohortWindows cohort windows left waiting for their counterpart
  * @param pairedCohortWindows stored cohort windows whose counterpart arrived
  * @param positions next offset to evaluate per partition
+ * @param guardStages the guard's evidence of the flags whose stage changed (a null evidence deletes the row)
  */
 public record EvaluationWrite(
         List<StateRow> states,
@@ -21,7 +22,11 @@ public record EvaluationWrite(
         List<CohortWindowRow> cohortWindows,
         List<CohortWindowRow> pairedCohortWindows,
         String topic,
-        Map<Integer, Long> positions) {
+        Map<Integer, Long> positions,
+        List<GuardStageRow> guardStages) {
+
+    /** The guard's evidence and latest verdict (JSON) of one flag's stage; {@code evidence} null for a deletion. */
+    public record GuardStageRow(String flagKey, long stageVersion, String evidence, String verdict) {}
 
     /** A rule state row; {@code json} is null for a deletion. */
     public record StateRow(String ruleId, String scopeKey, String json) {}
@@ -35,6 +40,7 @@ public record EvaluationWrite(
                 && idleStates.isEmpty()
                 && alerts.isEmpty()
                 && cohortWindows.isEmpty()
-                && pairedCohortWindows.isEmpty();
+                && pairedCohortWindows.isEmpty()
+                && guardStages.isEmpty();
     }
 }

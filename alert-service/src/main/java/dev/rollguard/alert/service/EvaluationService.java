@@ -9,6 +9,8 @@ import dev.rollguard.alert.domain.Observation;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
+import dev.rollguard.alert.domain.StageEvidence;
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.domain.Transition;
 import dev.rollguard.alert.mapping.AlertMapper;
 import dev.rollguard.alert.mapping.WebhookPayload;
@@ -23,8 +25,11 @@ import dev.rollguard.alert.repository.PendingAlert;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.targeting.Rollouts;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -126,6 +131,7 @@ public class EvaluationService {
         final Map<HalfKey, WindowMetricsEvent> halvesToStore = new LinkedHashMap<>();
         final Set<HalfKey> halvesToDelete = new LinkedHashSet<>();
         final Map<Integer, Long> positions = new HashMap<>();
+        final Set<String> guardStages = new LinkedHashSet<>();
     }
 
     private final RuleBook ruleBook;
@@ -147,6 +153,7 @@ public class EvaluationService {
     private final Map<StateKey, Instant> lastSeen = new HashMap<>();
     private final Map<Integer, Long> positions = new HashMap<>();
     private final Map<HalfKey, WindowMetricsEvent> waiting = new HashMap<>();
+    private final GuardEvaluator guard;
     private Instant latestWindowEnd = Instant.EPOCH;
     private boolean loaded;
 
@@ -172,6 +179,7 @@ public class EvaluationService {
         this.json = json;
         this.config = config;
         this.meters = meters;
+        this.guard = new GuardEvaluator(json);
         this.machine = new AlertStateMachine(new FlapPolicy(
                 config.evaluation().flapMaxFirings(), config.evaluation().flapWindow()));
         this.windowsEvaluated = Counter.builder("rollguard.alert.windows")
@@ -238,30 +246,9 @@ public class EvaluationService {
             Instant now = Instant.now();
             Changes changes = new Changes();
             for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
-                if (!entry.getKey().ruleId().equals(rule.id())) {
-                    continue;
+                if (entry.getKey().ruleId().equals(rule.id())) {
+                    resolveAll(changes, rule, entry.getKey(), entry.getValue(), "rule retired", now);
                 }
-                Tracked tracked = entry.getValue();
-                Instant end = tracked.state().lastWindowEnd() != null
-                        ? tracked.state().lastWindowEnd()
-                        : now;
-                for (var level : rule.levels()) {
-                    var levelState = tracked.state().level(level.severity());
-                    if (levelState.firing() && levelState.announced()) {
-                        Transition resolved = new Transition(
-                                level.severity(),
-                                dev.rollguard.schemas.event.AlertStatus.RESOLVED,
-                                levelState,
-                                new Observation(end, end, null, null, null, 0, null),
-                                levelState.startsAt(),
-                                end,
-                                "rule retired");
-                        changes.alerts.add(pending(rule, tracked.scope(), resolved, now));
-                    }
-                }
-                states.put(entry.getKey(), new Tracked(tracked.scope(), ScopeState.INITIAL));
-                changes.dirty.add(entry.getKey());
-                lastSeen.remove(entry.getKey());
             }
             return write(changes, Topics.METRICS_WINDOWS, now);
         }));
@@ -280,7 +267,9 @@ public class EvaluationService {
                 .states()
                 .chain(stored -> repository
                         .positions(Topics.METRICS_WINDOWS)
-                        .chain(storedPositions -> repository.cohortWindows().invoke(storedHalves -> {
+                        .chain(storedPositions -> repository.guardStages().invoke(guard::load).chain(() -> repository
+                                .cohortWindows()
+                                .invoke(storedHalves -> {
                             states.clear();
                             lastSeen.clear();
                             positions.clear();
@@ -299,9 +288,10 @@ public class EvaluationService {
                             }
                             loaded = true;
                             Log.infof(
-                                    "evaluator loaded %d rule states, %d partition positions, %d waiting cohort windows",
-                                    states.size(), positions.size(), waiting.size());
-                        })))
+                                    "evaluator loaded %d rule states, %d partition positions, %d waiting cohort"
+                                            + " windows, %d guarded stages",
+                                    states.size(), positions.size(), waiting.size(), guard.size());
+                        }))))
                 .replaceWithVoid();
     }
 
@@ -435,6 +425,105 @@ public class EvaluationService {
                 && !ruleBook.comparativeRules().isEmpty()) {
             pair(changes, w, now);
         }
+        if (w.getScopeType() == ScopeType.FLAG_COHORT
+                && w.getWindowKind() == WindowKind.TUMBLING
+                && !ruleBook.guardRules().isEmpty()) {
+            judgeStage(changes, w, now);
+        }
+    }
+
+    /**
+     * Adds a flag cohort window to the guard's evidence of its stage; once both cohorts have come this far, each guard
+     * rule judges the stage and its state machine sees the verdict.
+     */
+    private void judgeStage(Changes changes, WindowMetricsEvent w, Instant now) {
+        StageEvidence stage = guard.add(w, changes.guardStages);
+        if (stage == null) {
+            return;
+        }
+        Scope treatment = new Scope(
+                ScopeType.FLAG_COHORT,
+                GuardEvaluator.treatmentScopeKey(w.getFlagKey()),
+                w.getFlagKey(),
+                Cohort.TREATMENT,
+                null,
+                null);
+        for (RuleDefinition rule : ruleBook.guardRules()) {
+            if (rule.scope().flagKey() != null && !rule.scope().flagKey().equals(w.getFlagKey())) {
+                continue;
+            }
+            FlagVerdict verdict = guard.judge(stage, rule, w.getWindowEnd().toEpochMilli());
+            step(changes, rule, treatment, GuardEvaluator.observation(w, verdict), now);
+        }
+    }
+
+    /** The guard's latest verdict of every flag judged since this instance loaded its state. */
+    public Uni<Map<String, GuardEvaluator.FlagGuard>> guardVerdicts() {
+        return lane.submit(() -> ensureLoaded().map(x -> guard.latest()));
+    }
+
+    /** Verdicts stored before a restart, as JSON, for the flags not judged since. */
+    public Uni<Map<String, String>> storedGuardVerdicts() {
+        return lane.submit(() -> ensureLoaded().map(x -> guard.storedVerdicts()));
+    }
+
+    /**
+     * A flag changed: when it is no longer under rollout (switched off, killed, at 0 % or 100 %, archived), its guard
+     * evidence is dropped and its firing guard alerts resolve, with the change as the reason.
+     */
+    public Uni<Integer> flagChanged(FlagChangedEvent flag) {
+        if (Rollouts.underRollout(flag) || "*".equals(flag.getFlagKey())) {
+            return Uni.createFrom().item(0);
+        }
+        return lane.submit(() -> ensureLoaded().chain(() -> {
+            Instant now = Instant.now();
+            Changes changes = new Changes();
+            guard.forget(flag.getFlagKey(), changes.guardStages);
+            String reason = "flag " + flag.getFlagKey() + " is no longer under rollout: " + describe(flag);
+            for (RuleDefinition rule : ruleBook.guardRules()) {
+                StateKey key = new StateKey(rule.id(), GuardEvaluator.treatmentScopeKey(flag.getFlagKey()));
+                Tracked tracked = states.get(key);
+                if (tracked != null) {
+                    resolveAll(changes, rule, key, tracked, reason, now);
+                }
+            }
+            return write(changes, Topics.METRICS_WINDOWS, now);
+        }));
+    }
+
+    private static String describe(FlagChangedEvent flag) {
+        String what = flag.getKilled()
+                ? "killed"
+                : flag.getArchived()
+                        ? "archived"
+                        : !flag.getEnabled() ? "switched off" : "rolled out to " + flag.getRolloutBasisPoints() / 100.0 + " %";
+        String why = flag.getKillReason() != null ? flag.getKillReason() : flag.getReason();
+        return what + " by " + flag.getActor() + (why == null ? "" : " (" + why + ")");
+    }
+
+    /** Resolves every announced firing level of a rule's state and forgets the state. */
+    private void resolveAll(
+            Changes changes, RuleDefinition rule, StateKey key, Tracked tracked, String reason, Instant now) {
+        Instant end = tracked.state().lastWindowEnd() != null
+                ? tracked.state().lastWindowEnd()
+                : now;
+        for (var level : rule.levels()) {
+            var levelState = tracked.state().level(level.severity());
+            if (levelState.firing() && levelState.announced()) {
+                Transition resolved = new Transition(
+                        level.severity(),
+                        dev.rollguard.schemas.event.AlertStatus.RESOLVED,
+                        levelState,
+                        new Observation(end, end, null, null, null, 0, null),
+                        levelState.startsAt(),
+                        end,
+                        reason);
+                changes.alerts.add(pending(rule, tracked.scope(), resolved, now));
+            }
+        }
+        states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL));
+        changes.dirty.add(key);
+        lastSeen.remove(key);
     }
 
     /** Waits for the other cohort's window of the same flag and interval; once both are here, compares them. */
@@ -572,7 +661,15 @@ public class EvaluationService {
         List<CohortWindowRow> delete =
                 changes.halvesToDelete.stream().map(half -> half.row(null)).toList();
         EvaluationWrite write =
-                new EvaluationWrite(upserts, deletes, changes.alerts, store, delete, topic, changes.positions);
+                new EvaluationWrite(
+                        upserts,
+                        deletes,
+                        changes.alerts,
+                        store,
+                        delete,
+                        topic,
+                        changes.positions,
+                        guard.rows(changes.guardStages));
         if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
             return null;
         }

@@ -15,16 +15,20 @@ import java.util.stream.Collectors;
 public class RuleBook {
 
     private record Snapshot(
-            List<RuleDefinition> threshold, List<RuleDefinition> comparative, Map<String, RuleDefinition> byId) {}
+            List<RuleDefinition> threshold,
+            List<RuleDefinition> comparative,
+            List<RuleDefinition> guard,
+            Map<String, RuleDefinition> byId) {}
 
-    private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), Map.of());
+    private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), Map.of());
 
     public void replace(List<RuleDefinition> rules) {
         List<RuleDefinition> enabled =
                 rules.stream().filter(RuleDefinition::enabled).toList();
         snapshot = new Snapshot(
-                enabled.stream().filter(r -> !r.comparative()).toList(),
+                enabled.stream().filter(r -> !r.comparator().comparesCohorts()).toList(),
                 enabled.stream().filter(RuleDefinition::comparative).toList(),
+                enabled.stream().filter(RuleDefinition::guard).toList(),
                 enabled.stream().collect(Collectors.toUnmodifiableMap(RuleDefinition::id, Function.identity())));
     }
 
@@ -34,6 +38,11 @@ public class RuleBook {
 
     public List<RuleDefinition> comparativeRules() {
         return snapshot.comparative();
+    }
+
+    /** The enabled guard rules (the default pack has one). */
+    public List<RuleDefinition> guardRules() {
+        return snapshot.guard();
     }
 
     /** An enabled rule, or null. */

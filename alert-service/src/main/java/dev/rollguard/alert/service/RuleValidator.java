@@ -18,13 +18,22 @@ import java.util.TreeSet;
  */
 public final class RuleValidator {
 
+    /** The metric name of the guard rule. */
+    public static final String GUARD_METRIC = "guard";
+
     private RuleValidator() {}
 
     /** @throws ValidationFailedException listing every problem */
     public static void validate(RuleRequest rule) {
         List<Violation> violations = new ArrayList<>();
-        boolean comparative = rule.comparator() == RuleComparator.WORSE_THAN_CONTROL;
-        if (!WindowFigures.isMetric(rule.metric())) {
+        boolean comparative = rule.comparator().comparesCohorts();
+        boolean guard = rule.comparator() == RuleComparator.GUARD;
+        if (guard) {
+            if (!GUARD_METRIC.equals(rule.metric())) {
+                violations.add(new Violation(
+                        "metric", "the guard judges every guard metric at once: its metric is '" + GUARD_METRIC + "'"));
+            }
+        } else if (!WindowFigures.isMetric(rule.metric())) {
             violations.add(new Violation(
                     "metric",
                     "unknown metric '" + rule.metric() + "'; one of " + new TreeSet<>(WindowFigures.metrics())));
@@ -71,7 +80,10 @@ public final class RuleValidator {
         double threshold = level.threshold();
         if (!Double.isFinite(threshold)) {
             violations.add(new Violation(field + ".threshold", "must be a finite number"));
-        } else if (comparative && (threshold < 0 || threshold >= 1)) {
+        } else if (rule.comparator() == RuleComparator.GUARD && (threshold < 0 || threshold > 10)) {
+            violations.add(new Violation(
+                    field + ".threshold", "the guard's threshold is a relative tolerance in [0, 10], e.g. 0.2 for 20 %"));
+        } else if (rule.comparator() == RuleComparator.WORSE_THAN_CONTROL && (threshold < 0 || threshold >= 1)) {
             violations.add(new Violation(
                     field + ".threshold", "a comparative margin is a difference of rates in [0, 1), e.g. 0.02"));
         } else if (!comparative

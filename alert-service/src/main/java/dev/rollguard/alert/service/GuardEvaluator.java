@@ -1,0 +1,245 @@
+package dev.rollguard.alert.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.alert.domain.Observation;
+import dev.rollguard.alert.domain.RuleDefinition;
+import dev.rollguard.alert.domain.StageEvidence;
+import dev.rollguard.alert.domain.judgment.CohortMoments;
+import dev.rollguard.alert.domain.judgment.Direction;
+import dev.rollguard.alert.domain.judgment.FlagJudgment;
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
+import dev.rollguard.alert.domain.judgment.GuardPack;
+import dev.rollguard.alert.domain.judgment.MetricSpec;
+import dev.rollguard.alert.domain.judgment.MetricVerdict;
+import dev.rollguard.alert.repository.EvaluationWrite.GuardStageRow;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The guard's bookkeeping inside the evaluator: accumulates each flag's client-level sums from its cohort windows
+ * since the current rollout stage began ({@link StageEvidence}), judges the stage with {@link FlagJudgment} once both
+ * cohorts' windows of an interval are in, and keeps each flag's latest verdict for the API. Touched inside the
+ * evaluator's lane only.
+ */
+final class GuardEvaluator {
+
+    /** The latest verdict of a flag's stage, as shown by the API. */
+    record FlagGuard(String flagKey, long stageVersion, FlagVerdict verdict, long windowEnd) {}
+
+    private final ObjectMapper json;
+    private final Map<String, StageEvidence> stages = new HashMap<>();
+    private final Map<String, FlagGuard> latest = new HashMap<>();
+    private final Map<String, String> storedVerdicts = new HashMap<>();
+    private final Map<JudgmentKey, FlagJudgment> judgments = new HashMap<>();
+
+    private record JudgmentKey(double tolerance, double alpha) {}
+
+    private static final double MIN_ALPHA = 1e-6;
+    private static final double MAX_ALPHA = GuardPack.WARNING_ALPHA;
+
+    GuardEvaluator(ObjectMapper json) {
+        this.json = json;
+    }
+
+    /**
+     * Adds a tumbling flag cohort window to its flag's stage; returns the stage when both cohorts have now come up to
+     * this window's end (time to judge), else null. A window of a newer stage starts the evidence afresh.
+     */
+    StageEvidence add(WindowMetricsEvent w, Set<String> dirty) {
+        String flag = w.getFlagKey();
+        long windowStage = StageEvidence.stageOf(w.getClientMoments());
+        StageEvidence stage = stages.get(flag);
+        if (windowStage >= 0 && (stage == null || windowStage > stage.stageVersion())) {
+            stage = StageEvidence.start(flag, windowStage);
+            stages.put(flag, stage);
+            latest.remove(flag);
+        }
+        if (stage == null) {
+            return null;
+        }
+        long end = w.getWindowEnd().toEpochMilli();
+        stage.add(w.getCohort(), w.getClientMoments(), end);
+        dirty.add(flag);
+        return stage.bothAt(end) ? stage : null;
+    }
+
+    /** Judges a stage for a guard rule: the rule's critical threshold is the relative tolerance, its confidence 1 - alpha. */
+    FlagVerdict judge(StageEvidence stage, RuleDefinition rule, long windowEnd) {
+        FlagVerdict verdict = judgment(rule).judge(stage.samples(GuardPack.DEFAULT));
+        latest.put(stage.flagKey(), new FlagGuard(stage.flagKey(), stage.stageVersion(), verdict, windowEnd));
+        return verdict;
+    }
+
+    /** The scope key of a flag's treatment cohort, the scope of its guard alerts: {@code flag:<key>:treatment}. */
+    static String treatmentScopeKey(String flagKey) {
+        return "flag:" + flagKey + ":treatment";
+    }
+
+    /** The observation the guard rule's state machine sees for a verdict at a window. */
+    static Observation observation(WindowMetricsEvent w, FlagVerdict verdict) {
+        MetricVerdict headline = headline(verdict);
+        Double value = headline == null ? null : headline.treated();
+        long sample = headline == null ? 0 : Math.round(headline.treatedEvents());
+        return new Observation(
+                w.getWindowStart(),
+                w.getWindowEnd(),
+                w.getEmittedAt(),
+                w.getFirstEventTime(),
+                value,
+                sample,
+                null,
+                verdict);
+    }
+
+    /** The metric that speaks for a verdict: the strongest regression, else the first metric judged. */
+    static MetricVerdict headline(FlagVerdict verdict) {
+        if (!verdict.regressions().isEmpty()) {
+            return verdict.regressions().get(0);
+        }
+        return verdict.metrics().stream()
+                .filter(m -> m.treatedClients() > 0 || m.controlClients() > 0)
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** Forgets a flag's stage (the flag is no longer under rollout); true when there was one. */
+    boolean forget(String flag, Set<String> dirty) {
+        latest.remove(flag);
+        storedVerdicts.remove(flag);
+        if (stages.remove(flag) != null) {
+            dirty.add(flag);
+            return true;
+        }
+        return false;
+    }
+
+    /** The latest verdicts, per flag. */
+    Map<String, FlagGuard> latest() {
+        return Map.copyOf(latest);
+    }
+
+    /** Verdict summaries stored before a restart, for flags not judged since. */
+    Map<String, String> storedVerdicts() {
+        return Map.copyOf(storedVerdicts);
+    }
+
+    /** The rows to write for the flags in {@code dirty}. */
+    List<GuardStageRow> rows(Set<String> dirty) {
+        return dirty.stream()
+                .map(flag -> {
+                    StageEvidence stage = stages.get(flag);
+                    if (stage == null) {
+                        return new GuardStageRow(flag, 0, null, null);
+                    }
+                    FlagGuard guard = latest.get(flag);
+                    return new GuardStageRow(
+                            flag,
+                            stage.stageVersion(),
+                            toJson(stage),
+                            guard == null ? null : verdictJson(guard.verdict()));
+                })
+                .toList();
+    }
+
+    /** Replaces everything with what was stored. */
+    void load(List<GuardStageRow> rows) {
+        stages.clear();
+        latest.clear();
+        storedVerdicts.clear();
+        for (GuardStageRow row : rows) {
+            stages.put(row.flagKey(), fromJson(row.flagKey(), row.stageVersion(), row.evidence()));
+            if (row.verdict() != null) {
+                storedVerdicts.put(row.flagKey(), row.verdict());
+            }
+        }
+    }
+
+    int size() {
+        return stages.size();
+    }
+
+    private FlagJudgment judgment(RuleDefinition rule) {
+        double tolerance =
+                rule.critical() != null ? rule.critical().threshold() : rule.warning().threshold();
+        // The rule's confidence is per flag (0.99: at most 1 % of healthy stages ever called a regression).
+        double alpha = Math.min(MAX_ALPHA, Math.max(MIN_ALPHA, 1 - rule.confidence()));
+        return judgments.computeIfAbsent(new JudgmentKey(tolerance, alpha), k -> new FlagJudgment(
+                GuardPack.DEFAULT.stream()
+                        .map(spec -> withTolerance(spec, tolerance))
+                        .toList(),
+                alpha,
+                Math.max(alpha, GuardPack.WARNING_ALPHA)));
+    }
+
+    private static MetricSpec withTolerance(MetricSpec spec, double tolerance) {
+        double relative = spec.direction() == Direction.LOWER_IS_WORSE ? Math.min(tolerance, 0.9) : tolerance;
+        return spec.withTolerances(relative, spec.absoluteTolerance());
+    }
+
+    private String verdictJson(FlagVerdict verdict) {
+        ObjectNode node = json.createObjectNode();
+        node.put("status", verdict.status().name());
+        node.put("severity", verdict.severity().name());
+        node.put("summary", verdict.summary());
+        return node.toString();
+    }
+
+    private String toJson(StageEvidence stage) {
+        ObjectNode node = json.createObjectNode();
+        ArrayNode ends = node.putArray("ends");
+        ends.add(stage.ends()[0]).add(stage.ends()[1]);
+        node.set("treatment", moments(stage.treatment()));
+        node.set("control", moments(stage.control()));
+        return node.toString();
+    }
+
+    private ObjectNode moments(Map<String, CohortMoments> sums) {
+        ObjectNode node = json.createObjectNode();
+        sums.forEach((metric, m) -> node.putArray(metric)
+                .add(m.clients())
+                .add(m.sumY())
+                .add(m.sumX())
+                .add(m.sumYY())
+                .add(m.sumXX())
+                .add(m.sumXY()));
+        return node;
+    }
+
+    private StageEvidence fromJson(String flag, long stageVersion, String text) {
+        try {
+            JsonNode node = json.readTree(text);
+            StageEvidence stage = StageEvidence.start(flag, stageVersion);
+            stage.ends()[0] = node.path("ends").path(0).asLong();
+            stage.ends()[1] = node.path("ends").path(1).asLong();
+            read(node.path("treatment"), stage.treatment());
+            read(node.path("control"), stage.control());
+            return stage;
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored guard evidence of " + flag + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    private static void read(JsonNode node, Map<String, CohortMoments> into) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode v = e.getValue();
+            into.put(
+                    e.getKey(),
+                    new CohortMoments(
+                            v.path(0).asLong(),
+                            v.path(1).asDouble(),
+                            v.path(2).asDouble(),
+                            v.path(3).asDouble(),
+                            v.path(4).asDouble(),
+                            v.path(5).asDouble()));
+        }
+    }
+}
