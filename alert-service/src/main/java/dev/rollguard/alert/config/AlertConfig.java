@@ -29,6 +29,15 @@ public interface AlertConfig {
     /** The SSE stream of alerts. */
     Sse sse();
 
+    /** The REST API's requests. */
+    Http http();
+
+    interface Http {
+        /** Largest request body in bytes; larger ones get 413 (quarkus.http.limits.max-body-size must be above). */
+        @WithDefault("1048576")
+        long maxBodyBytes();
+    }
+
     interface Sse {
         /** Interval of comment lines on an idle stream, so proxies and load balancers keep the connection open. */
         @WithDefault("15s")

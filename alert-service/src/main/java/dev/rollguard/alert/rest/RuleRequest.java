@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A rule as clients write it. Omitted optional fields take the defaults documented in the README.
+ * A rule as clients write it. Omitted optional fields take the defaults documented in the README. Every text is
+ * {@link CleanText}; each length is at most its column's in the V1 migration (labels and annotations are stored as
+ * one JSON text, so their count is bounded instead).
  *
  * @param id stable id (lower-case letters, digits, '.', '_', '-'); generated from nothing when omitted on create
  * @param metric the WindowMetricsEvent field the rule watches, e.g. {@code errorRate}
@@ -26,9 +28,10 @@ import java.util.Set;
  * @param confidence comparative rules: confidence of the significance test
  */
 public record RuleRequest(
-        @Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,99}", message = "must be 1-100 of a-z, 0-9, '.', '_', '-'") String id,
-        @NotBlank @Size(max = 200) String name,
-        @NotBlank @Size(max = 100) String metric,
+        @CleanText @Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,99}", message = "must be 1-100 of a-z, 0-9, '.', '_', '-'")
+                String id,
+        @CleanText @NotBlank @Size(max = 200) String name,
+        @CleanText @NotBlank @Size(max = 100) String metric,
         @NotNull RuleComparator comparator,
         @Valid LevelRequest warning,
         @Valid LevelRequest critical,
@@ -39,8 +42,13 @@ public record RuleRequest(
         @Valid ScopeRequest scope,
         @DecimalMin("0.5") @DecimalMax("0.999999") Double confidence,
         Boolean enabled,
-        Map<@NotBlank @Size(max = 100) String, @NotNull @Size(max = 2000) String> labels,
-        Map<@NotBlank @Size(max = 100) String, @NotNull @Size(max = 2000) String> annotations) {
+        @Size(max = 64)
+                Map<@CleanText @NotBlank @Size(max = 100) String, @CleanText @NotNull @Size(max = 2000) String> labels,
+        @Size(max = 64)
+                Map<
+                                @CleanText @NotBlank @Size(max = 100) String,
+                                @CleanText(freeText = true) @NotNull @Size(max = 2000) String>
+                        annotations) {
 
     /** One severity level: threshold (a margin for comparative rules) and an optional own {@code for}. */
     public record LevelRequest(@NotNull Double threshold, @PositiveOrZero Long forSeconds) {}
@@ -48,9 +56,9 @@ public record RuleRequest(
     /** Which windows the rule watches; null criteria match anything. */
     public record ScopeRequest(
             Set<ScopeType> types,
-            @Size(max = 200) String flagKey,
+            @CleanText @Size(max = 200) String flagKey,
             Cohort cohort,
-            @Size(max = 200) String table,
+            @CleanText @Size(max = 200) String table,
             Platform platform,
             WindowKind windowKind) {}
 }

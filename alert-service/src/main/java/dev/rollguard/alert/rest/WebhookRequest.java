@@ -7,16 +7,19 @@ import jakarta.validation.constraints.Size;
 import java.util.Set;
 
 /**
- * A webhook subscription as clients write it.
+ * A webhook subscription as clients write it; every text is {@link CleanText}, each length at most its column's.
  *
  * @param url absolute http(s) URL the alerts are POSTed to
  * @param secret HMAC key of the signature header; generated when omitted on create, kept when omitted on update
  * @param severities severities to deliver; empty or omitted: all
  */
 public record WebhookRequest(
-        @NotBlank @Size(max = 200) String name,
-        @NotBlank @Size(max = 2000) @Pattern(regexp = "https?://\\S+", message = "must be an absolute http(s) URL")
+        @CleanText @NotBlank @Size(max = 200) String name,
+        @CleanText
+                @NotBlank
+                @Size(max = 2000)
+                @Pattern(regexp = "https?://\\S+", message = "must be an absolute http(s) URL")
                 String url,
-        @Size(min = 16, max = 200) String secret,
+        @CleanText @Size(min = 16, max = 200) String secret,
         Set<Severity> severities,
         Boolean enabled) {}

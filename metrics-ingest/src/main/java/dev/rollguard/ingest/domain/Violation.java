@@ -11,6 +11,7 @@ public record Violation(String code, String message) {
     public static final String FUTURE_TIMESTAMP = "FUTURE_TIMESTAMP";
     public static final String EXPIRED_TIMESTAMP = "EXPIRED_TIMESTAMP";
     public static final String OVERSIZED_FIELD = "OVERSIZED_FIELD";
+    public static final String INVALID_CHARACTER = "INVALID_CHARACTER";
     public static final String TOO_MANY_EXPOSURES = "TOO_MANY_EXPOSURES";
     public static final String INVALID_FIELD = "INVALID_FIELD";
     public static final String UNKNOWN_ENUM_VALUE = "UNKNOWN_ENUM_VALUE";

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.mapping;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.ingest.domain.CleanText;
 import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
@@ -19,7 +20,8 @@ import org.apache.avro.specific.SpecificRecord;
  * Reads one posted JSON event into its Avro record. The JSON fields are the Avro fields of SyncEvent / UploadEvent,
  * plus {@code "type": "sync" | "upload"}; {@code eventTime} is epoch milliseconds or an ISO-8601 instant; enum
  * values are the schema's symbols (case-insensitive). Each event is read on its own, so one malformed event is
- * reported with its reason instead of failing the batch.
+ * reported with its reason instead of failing the batch. Every string read is checked by {@link CleanText} first, so
+ * a control character is reported as such even in a field that is not text in the event (type, enums, a time).
  */
 public final class TelemetryJsonMapper {
 
@@ -98,7 +100,9 @@ public final class TelemetryJsonMapper {
             throw invalid("exposures", "must be an array");
         }
         List<FlagExposure> result = new ArrayList<>(list.size());
-        for (JsonNode x : list) {
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode x = list.get(i);
+            String path = "exposures[" + i + "].";
             if (!x.isObject()) {
                 throw invalid("exposures", "each exposure must be an object");
             }
@@ -107,8 +111,8 @@ public final class TelemetryJsonMapper {
                 throw invalid("exposures.treated", "must be true, false or null");
             }
             result.add(FlagExposure.newBuilder()
-                    .setFlagKey(text(x, "flagKey", true))
-                    .setVariant(text(x, "variant", true))
+                    .setFlagKey(text(x, path, "flagKey", true))
+                    .setVariant(text(x, path, "variant", true))
                     .setTreated(treated == null || treated.isNull() ? null : treated.booleanValue())
                     .setFlagVersion(number(x, "flagVersion", false))
                     .build());
@@ -117,17 +121,29 @@ public final class TelemetryJsonMapper {
     }
 
     private static String text(JsonNode n, String field, boolean required) {
+        return text(n, "", field, required);
+    }
+
+    private static String text(JsonNode n, String path, String field, boolean required) {
         JsonNode v = n.get(field);
         if (v == null || v.isNull()) {
             if (required) {
-                throw new InvalidEventException(Violation.MISSING_FIELD, field + " is missing");
+                throw new InvalidEventException(Violation.MISSING_FIELD, path + field + " is missing");
             }
             return null;
         }
         if (!v.isTextual()) {
-            throw invalid(field, "must be a string");
+            throw invalid(path + field, "must be a string");
         }
-        return v.textValue();
+        return clean(path + field, v.textValue());
+    }
+
+    private static String clean(String field, String value) {
+        Violation violation = CleanText.check(field, value);
+        if (violation != null) {
+            throw new InvalidEventException(violation.code(), violation.message());
+        }
+        return value;
     }
 
     private static Long number(JsonNode n, String field, boolean required) {
@@ -179,7 +195,7 @@ public final class TelemetryJsonMapper {
         }
         if (v.isTextual()) {
             try {
-                return Instant.parse(v.textValue());
+                return Instant.parse(clean(field, v.textValue()));
             } catch (DateTimeParseException e) {
                 throw invalid(field, "must be epoch milliseconds or an ISO-8601 instant");
             }

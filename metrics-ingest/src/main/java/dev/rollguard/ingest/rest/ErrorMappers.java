@@ -36,6 +36,9 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
+        if (BodyLimit.exceeded(e)) {
+            return json(413, new ErrorBody("PAYLOAD_TOO_LARGE", "the request body is larger than allowed"));
+        }
         Log.error("unexpected error answering a request", e);
         return json(500, new ErrorBody("INTERNAL_ERROR", "the request could not be processed"));
     }

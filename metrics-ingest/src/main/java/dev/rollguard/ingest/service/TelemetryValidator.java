@@ -1,19 +1,30 @@
 package dev.rollguard.ingest.service;
 
+import dev.rollguard.ingest.domain.CleanText;
 import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import java.time.Instant;
 import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
  * The semantic checks of a decoded telemetry event, the same for records read from Kafka and events posted over
- * HTTP: ids present and not oversized, no negative durations or counts, event time neither ahead of the clock by
- * more than the allowed skew nor older than the topics' retention, exposures well formed.
+ * HTTP: every text field clean ({@link CleanText}), ids present and not oversized, no negative durations or counts,
+ * event time neither ahead of the clock by more than the allowed skew nor older than the topics' retention, exposures
+ * well formed.
  */
 public final class TelemetryValidator {
+
+    /**
+     * Longest flag key, variant and table name. Flag keys and variants are the flag-service's (at most 128 characters
+     * there), so a longer one names no flag; a table name becomes a scope key ({@code table:<name>}) that the
+     * alert-service stores and matches rules against (its rule column holds 200 characters).
+     */
+    public static final int MAX_KEY_LENGTH = 128;
 
     private final ValidationRules rules;
 
@@ -23,6 +34,10 @@ public final class TelemetryValidator {
 
     /** The first rule the event breaks at wall-clock time {@code now}, or null when it is valid. */
     public Violation validate(SpecificRecord event, long now) {
+        Violation text = event == null ? null : cleanText(null, event);
+        if (text != null) {
+            return text;
+        }
         if (event instanceof SyncEvent s) {
             return validateSync(s, now);
         }
@@ -121,7 +136,7 @@ public final class TelemetryValidator {
             v = optionalId("appVersion", appVersion);
         }
         if (v == null) {
-            v = optionalId("table", table);
+            v = optionalKey("table", table);
         }
         if (v == null) {
             v = optionalId("errorCode", errorCode);
@@ -172,9 +187,9 @@ public final class TelemetryValidator {
         }
         for (int i = 0; i < exposures.size(); i++) {
             FlagExposure x = exposures.get(i);
-            Violation v = requiredId("exposures[" + i + "].flagKey", x.getFlagKey());
+            Violation v = requiredKey("exposures[" + i + "].flagKey", x.getFlagKey());
             if (v == null) {
-                v = requiredId("exposures[" + i + "].variant", x.getVariant());
+                v = requiredKey("exposures[" + i + "].variant", x.getVariant());
             }
             if (v == null && x.getFlagVersion() != null && x.getFlagVersion() < 0) {
                 v = new Violation(Violation.NEGATIVE_VALUE, "exposures[" + i + "].flagVersion must not be negative");
@@ -212,9 +227,56 @@ public final class TelemetryValidator {
     }
 
     private Violation optionalId(String field, String value) {
-        if (value != null && value.length() > rules.maxIdLength()) {
-            return new Violation(
-                    Violation.OVERSIZED_FIELD, field + " is longer than " + rules.maxIdLength() + " characters");
+        return notLongerThan(field, value, rules.maxIdLength());
+    }
+
+    private static Violation requiredKey(String field, String value) {
+        if (value == null || value.isBlank()) {
+            return new Violation(Violation.MISSING_FIELD, field + " is missing or blank");
+        }
+        return optionalKey(field, value);
+    }
+
+    private static Violation optionalKey(String field, String value) {
+        return notLongerThan(field, value, MAX_KEY_LENGTH);
+    }
+
+    private static Violation notLongerThan(String field, String value, int max) {
+        if (value != null && value.length() > max) {
+            return new Violation(Violation.OVERSIZED_FIELD, field + " is longer than " + max + " characters");
+        }
+        return null;
+    }
+
+    /**
+     * Every text field of the record, nested exposures included, read from its schema, so a text field added to an
+     * event schema is checked without a change here.
+     */
+    private static Violation cleanText(String path, IndexedRecord record) {
+        for (Schema.Field field : record.getSchema().getFields()) {
+            String name = path == null ? field.name() : path + "." + field.name();
+            Violation v = cleanValue(name, record.get(field.pos()));
+            if (v != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static Violation cleanValue(String path, Object value) {
+        if (value instanceof CharSequence text) {
+            return CleanText.check(path, text.toString());
+        }
+        if (value instanceof IndexedRecord nested) {
+            return cleanText(path, nested);
+        }
+        if (value instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                Violation v = cleanValue(path + "[" + i + "]", list.get(i));
+                if (v != null) {
+                    return v;
+                }
+            }
         }
         return null;
     }

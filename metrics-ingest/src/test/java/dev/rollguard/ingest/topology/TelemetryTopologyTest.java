@@ -646,6 +646,118 @@ class TelemetryTopologyTest {
                 .isEqualTo("telemetry.upload");
     }
 
+    /** Every text field of both event kinds, read from the schemas, with an exposure's flag key and variant. */
+    static List<String> textFields(org.apache.avro.Schema schema) {
+        List<String> fields = new ArrayList<>();
+        for (org.apache.avro.Schema.Field field : schema.getFields()) {
+            org.apache.avro.Schema type = field.schema();
+            boolean text = type.getType() == org.apache.avro.Schema.Type.STRING
+                    || (type.getType() == org.apache.avro.Schema.Type.UNION
+                            && type.getTypes().stream()
+                                    .anyMatch(t -> t.getType() == org.apache.avro.Schema.Type.STRING));
+            if (text) {
+                fields.add(field.name());
+            }
+        }
+        fields.add("exposures[0].flagKey");
+        fields.add("exposures[0].variant");
+        return fields;
+    }
+
+    static <T extends org.apache.avro.specific.SpecificRecordBase> T withText(T event, String field, String value) {
+        if (field.startsWith("exposures[0].")) {
+            var exposure = exposure("door-flag", "on", true);
+            exposure.put(field.substring("exposures[0].".length()), value);
+            event.put("exposures", List.of(exposure));
+        } else {
+            event.put(field, value);
+        }
+        return event;
+    }
+
+    @Test
+    void aControlCharacterInAnyTextFieldIsDeadLetteredAndNeverCounted() {
+        List<String> syncFields = textFields(SyncEvent.getClassSchema());
+        List<String> uploadFields = textFields(UploadEvent.getClassSchema());
+        assertThat(syncFields)
+                .contains("eventId", "clientId", "userId", "sessionId", "appVersion", "table", "errorCode")
+                .contains("errorMessage", "exposures[0].flagKey", "exposures[0].variant");
+        assertThat(uploadFields).containsAll(syncFields);
+
+        List<String> expectedFields = new ArrayList<>();
+        for (String field : syncFields) {
+            for (String bad : List.of("a\u0000b", "a\u0001b", "a\u007fb", "a\u0085b")) {
+                send(withText(sync("nul-" + field, T0.plusSeconds(1), false, 10).build(), field, bad));
+                expectedFields.add(field);
+            }
+        }
+        for (String field : uploadFields) {
+            send(withText(
+                    upload("nul-" + field, T0.plusSeconds(1), false, 10, 5).build(), field, "\u0000"));
+            expectedFields.add(field);
+        }
+        send(sync("lines", T0.plusSeconds(2), false, 10)
+                .setErrorMessage("first line\n\tat second line")
+                .build());
+        send(sync("clean", T0.plusSeconds(2), true, 10).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .as("only the two clean events are counted; TAB and LF are kept in an error message")
+                .isEqualTo(2);
+        var dead = dlq.readRecordsToList();
+        assertThat(dead).hasSize(expectedFields.size());
+        for (int i = 0; i < dead.size(); i++) {
+            var record = dead.get(i);
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.CODE))
+                    .isEqualTo("INVALID_CHARACTER");
+            assertThat(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.REASON))
+                    .startsWith(expectedFields.get(i) + " contains the character U+")
+                    .doesNotContain("\u0000");
+        }
+    }
+
+    @Test
+    void lineBreaksAreRefusedOutsideErrorMessages() {
+        send(sync("c1", T0.plusSeconds(1), true, 10).setTable("entries\n").build());
+        send(sync("c1", T0.plusSeconds(1), false, 10)
+                .setErrorMessage("carriage\rreturn")
+                .build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        assertThat(dlq.readRecordsToList())
+                .extracting(r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                .satisfiesExactly(
+                        reason -> assertThat(reason).startsWith("table contains the character U+000A at position 7"),
+                        reason -> assertThat(reason).startsWith("errorMessage contains the character U+000D"));
+    }
+
+    @Test
+    void flagKeysVariantsAndTablesAreBoundedByWhatCanBeStoredDownstream() {
+        String key = "k".repeat(dev.rollguard.ingest.service.TelemetryValidator.MAX_KEY_LENGTH);
+        send(sync("c1", T0.plusSeconds(1), true, 10)
+                .setTable(key)
+                .setExposures(List.of(exposure(key, key, true)))
+                .build());
+        send(sync("c1", T0.plusSeconds(1), true, 10).setTable(key + "k").build());
+        send(sync("c1", T0.plusSeconds(1), true, 10)
+                .setExposures(List.of(exposure(key + "k", "on", true)))
+                .build());
+        send(sync("c1", T0.plusSeconds(1), true, 10)
+                .setExposures(List.of(exposure("door-flag", key + "k", true)))
+                .build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .isEqualTo(1);
+        assertThat(dlq.readRecordsToList())
+                .extracting(r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                .containsExactly(
+                        "table is longer than 128 characters",
+                        "exposures[0].flagKey is longer than 128 characters",
+                        "exposures[0].variant is longer than 128 characters");
+    }
+
     @Test
     void hoppingWindowsOverlapAndAreEmittedWhenClosed() {
         // Hopping windows of 30 s advancing by 10 s: an event at T0+15s is in the windows starting T0-10, T0, T0+10.

@@ -39,6 +39,15 @@ public interface GuardConfig {
     /** Kafka topics the service manages itself. */
     Kafka kafka();
 
+    /** The REST API's requests. */
+    Http http();
+
+    interface Http {
+        /** Largest request body in bytes; larger ones get 413 (quarkus.http.limits.max-body-size must be above). */
+        @WithDefault("1048576")
+        long maxBodyBytes();
+    }
+
     /** What an alert naming a flag must show before the guard changes that flag. */
     enum FlagEvidence {
         /**

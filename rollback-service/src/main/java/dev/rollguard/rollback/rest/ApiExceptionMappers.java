@@ -32,9 +32,12 @@ public class ApiExceptionMappers {
         int status = e.getResponse().getStatus();
         String code =
                 switch (status) {
+                    case 401 -> "UNAUTHENTICATED";
+                    case 403 -> "FORBIDDEN";
                     case 404 -> "NOT_FOUND";
                     case 405 -> "METHOD_NOT_ALLOWED";
                     case 406, 415 -> "UNSUPPORTED_MEDIA_TYPE";
+                    case 413 -> "PAYLOAD_TOO_LARGE";
                     default -> status < 500 ? "BAD_REQUEST" : "INTERNAL";
                 };
         return json(status, new ErrorResponse(code, status < 500 ? e.getMessage() : "The request failed."));
@@ -42,6 +45,16 @@ public class ApiExceptionMappers {
 
     @ServerExceptionMapper
     public Response unexpected(Exception e) {
+        if (BodyLimit.exceeded(e)) {
+            return json(413, new ErrorResponse("PAYLOAD_TOO_LARGE", "The request body is larger than allowed."));
+        }
+        if (DatabaseFailures.unavailable(e)) {
+            Log.warnf("database unavailable while serving a request: %s", DatabaseFailures.summary(e));
+            return json(
+                    503,
+                    new ErrorResponse(
+                            "UNAVAILABLE", "The rollback history is unavailable (database down); retry later."));
+        }
         Log.error("request failed", e);
         return json(500, new ErrorResponse("INTERNAL", "The request failed; see the service log."));
     }
