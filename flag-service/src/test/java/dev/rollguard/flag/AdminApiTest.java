@@ -51,7 +51,7 @@ class AdminApiTest {
                 .body("variants.off", equalTo(false))
                 .body("treatmentVariant", equalTo("on"))
                 .body("offVariant", equalTo("off"))
-                .body("guardPolicy.action", equalTo("NOTIFY_ONLY"))
+                .body("guardPolicy.action", equalTo("KILL"))
                 .body("version", equalTo(1))
                 .body("updatedBy", equalTo("bootstrap-admin"));
 

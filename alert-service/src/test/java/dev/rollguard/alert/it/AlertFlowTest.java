@@ -15,6 +15,11 @@ import dev.rollguard.alert.support.Rules;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.FlagValueType;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.GuardPolicy;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;
@@ -148,7 +153,8 @@ class AlertFlowTest {
         Instant origin = Instant.parse("2026-02-02T10:00:00Z");
 
         // An outage hitting both cohorts of one flag, and a real regression in the treatment of another.
-        // The default rule wants two consecutive breaching minutes (for 2 m), so one bad window blames nobody.
+        // The guard compares each flag's treatment with its control on the evidence of the whole stage: the outage is
+        // the same in both cohorts of one flag (nobody to blame), the other flag's treatment fails five times as often.
         for (int minute = 0; minute < 2; minute++) {
             TestKafka.sendWindows(
                     Windows.cohort(innocent, Cohort.TREATMENT, origin, minute, 1000, 400),
@@ -157,7 +163,7 @@ class AlertFlowTest {
                     Windows.cohort(guilty, Cohort.TREATMENT, origin, minute, 1000, 100));
         }
 
-        String rule = "treatment-error-rate-regression";
+        String rule = "guard";
         await().atMost(WAIT).until(() -> alertsOf(rule).stream().anyMatch(a -> guilty.equals(a.getFlagKey())));
         AlertEvent alert = alertsOf(rule).stream()
                 .filter(a -> guilty.equals(a.getFlagKey()))
@@ -168,15 +174,51 @@ class AlertFlowTest {
         assertThat(alert.getCohort()).isEqualTo(Cohort.TREATMENT);
         assertThat(alert.getScopeType()).isEqualTo(ScopeType.FLAG_COHORT);
         assertThat(alert.getComparison()).isNotNull();
-        assertThat(alert.getComparison().getMethod()).isEqualTo("two-proportion-z");
-        assertThat(alert.getComparison().getPValue()).isLessThan(0.01);
-        assertThat(alert.getComparison().getTreatmentValue()).isEqualTo(0.1);
-        assertThat(alert.getComparison().getControlValue()).isEqualTo(0.02);
-        assertThat(alert.getObservedValue()).isCloseTo(0.08, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(alert.getMetric()).isEqualTo("failure");
+        assertThat(alert.getComparison().getMethod()).contains("mixture");
+        assertThat(alert.getComparison().getTreatmentValue()).isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(alert.getComparison().getControlValue()).isCloseTo(0.02, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(alert.getComparison().getTreatmentClients()).isEqualTo(100);
+        assertThat(alert.getComparison().getControlClients()).isEqualTo(100);
+        assertThat(alert.getComparison().getRelativeEffect()).isCloseTo(4.0, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(alert.getComparison().getEffectLower()).isGreaterThan(0.2);
+        assertThat(alert.getComparison().getEvidence()).isGreaterThanOrEqualTo(1.0);
+        assertThat(alert.getComparison().getSummary()).contains("failure rate").contains("100 vs 100 clients");
+        assertThat(alert.getFirstBreachAt())
+                .as("called on the first window that holds the regression")
+                .isEqualTo(origin);
 
-        assertThat(alert.getFirstBreachAt()).isEqualTo(origin);
         awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(2)));
         assertThat(alertsOf(rule)).noneMatch(a -> innocent.equals(a.getFlagKey()));
+
+        // The rollback-service switched the flag off: its guard alert resolves, saying why.
+        TestKafka.sendFlagChange(FlagChangedEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setFlagKey(guilty)
+                .setVersion(2)
+                .setChangeType(FlagChangeType.KILLED)
+                .setChangedAt(Instant.now())
+                .setActor("bootstrap-service")
+                .setEnabled(true)
+                .setKilled(true)
+                .setKillReason("Automatic KILL by Rollguard")
+                .setValueType(FlagValueType.BOOLEAN)
+                .setTreatmentVariant("on")
+                .setOffVariant("off")
+                .setRolloutBasisPoints(1_000)
+                .setGuardPolicy(new GuardPolicy(GuardAction.KILL, false, 300L))
+                .build());
+        await().atMost(WAIT)
+                .until(() -> alertsOf(rule).stream()
+                        .anyMatch(a -> guilty.equals(a.getFlagKey()) && a.getStatus() == AlertStatus.RESOLVED));
+        AlertEvent resolved = alertsOf(rule).stream()
+                .filter(a -> guilty.equals(a.getFlagKey()) && a.getStatus() == AlertStatus.RESOLVED)
+                .findFirst()
+                .orElseThrow();
+        assertThat(resolved.getAnnotations().get("reason"))
+                .contains("no longer under rollout")
+                .contains("killed by bootstrap-service")
+                .contains("Automatic KILL by Rollguard");
     }
 
     @Test

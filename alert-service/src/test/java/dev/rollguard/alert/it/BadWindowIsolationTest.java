@@ -117,7 +117,7 @@ class BadWindowIsolationTest {
         List<RecordMetadata> sent = TestKafka.sendRawTogether(records);
 
         await().atMost(WAIT).until(() -> deadLettersAt(sent).size() >= 2);
-        await().atMost(WAIT).until(() -> !firingOnFlag("treatment-error-rate-regression", guilty)
+        await().atMost(WAIT).until(() -> !firingOnFlag("guard", guilty)
                 .isEmpty());
         await().atMost(WAIT)
                 .until(() -> !firing("poison-" + slow, "table:" + slow).isEmpty()
@@ -156,7 +156,7 @@ class BadWindowIsolationTest {
                 .atMost(WAIT);
         assertThat(redelivery.skipped()).isEqualTo(1);
         assertThat(redelivery.rejected()).isEmpty();
-        assertThat(firingOnFlag("treatment-error-rate-regression", guilty)).hasSize(1);
+        assertThat(firingOnFlag("guard", guilty)).hasSize(1);
     }
 
     @Test

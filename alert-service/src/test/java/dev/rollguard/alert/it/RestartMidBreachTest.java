@@ -113,12 +113,12 @@ class RestartMidBreachTest {
     }
 
     @Test
-    void aCohortWindowWaitingForItsCounterpartSurvivesARestart() {
+    void theGuardsEvidenceOfAStageSurvivesARestart() {
         String flag = "restart-flag-" + UUID.randomUUID().toString().substring(0, 8);
         Instant origin = Instant.parse("2026-03-02T10:00:00Z");
         TestKafka.sendWindows(Windows.cohort(flag, Cohort.TREATMENT, origin, 0, 1000, 100));
         await().atMost(WAIT)
-                .until(() -> pool.preparedQuery("SELECT count(*) FROM cohort_windows WHERE flag_key = $1")
+                .until(() -> pool.preparedQuery("SELECT count(*) FROM guard_stages WHERE flag_key = $1")
                                 .execute(Tuple.of(flag))
                                 .await()
                                 .atMost(Duration.ofSeconds(5))
@@ -127,15 +127,15 @@ class RestartMidBreachTest {
                                 .getLong(0)
                         == 1);
 
-        // Restart between the two cohorts' windows: the waiting treatment window comes back from the database.
+        // Restart between the two cohorts' windows: the treatment's evidence comes back from the database.
         evaluation.reload().await().atMost(WAIT);
         TestKafka.sendWindows(Windows.cohort(flag, Cohort.CONTROL, origin, 0, 1000, 20));
-        // The rule fires after two breaching minutes: only if the first minute's pair survived the restart.
+        // The guard's evidence of minute 0 must have survived the restart: the alert then starts at minute 0.
         TestKafka.sendWindows(
                 Windows.cohort(flag, Cohort.TREATMENT, origin, 1, 1000, 100),
                 Windows.cohort(flag, Cohort.CONTROL, origin, 1, 1000, 20));
 
-        String rule = "treatment-error-rate-regression";
+        String rule = "guard";
         await().atMost(WAIT).until(() -> firingOf(rule).stream().anyMatch(a -> flag.equals(a.getFlagKey())));
         assertThat(firingOf(rule).stream().filter(a -> flag.equals(a.getFlagKey())))
                 .singleElement()

@@ -74,7 +74,7 @@ class RuleResourceTest {
                                 "quota-exceeded",
                                 "sync-queue-length",
                                 "error-rate",
-                                "treatment-error-rate-regression"));
+                                "guard"));
         Api.admin()
                 .when()
                 .get("/api/rules/error-rate")
@@ -88,13 +88,15 @@ class RuleResourceTest {
                 .body("scope.windowKind", equalTo("TUMBLING"));
         Api.admin()
                 .when()
-                .get("/api/rules/treatment-error-rate-regression")
+                .get("/api/rules/guard")
                 .then()
                 .statusCode(200)
-                .body("comparator", equalTo("WORSE_THAN_CONTROL"))
+                .body("comparator", equalTo("GUARD"))
+                .body("metric", equalTo("guard"))
                 .body("scope.types", equalTo(java.util.List.of("FLAG_COHORT")))
-                .body("confidence", equalTo(0.999f))
-                .body("critical.forSeconds", equalTo(120));
+                .body("confidence", equalTo(0.99f))
+                .body("critical.threshold", equalTo(0.2f))
+                .body("critical.forSeconds", equalTo(0));
     }
 
     @Test

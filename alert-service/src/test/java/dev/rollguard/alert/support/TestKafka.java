@@ -3,6 +3,7 @@ package dev.rollguard.alert.support;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
@@ -44,6 +45,19 @@ public final class TestKafka {
             return sent;
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             throw new IllegalStateException("sending windows failed", e);
+        }
+    }
+
+    /** Publishes a flag's state on flags.changes, as the flag-service's outbox relay does. */
+    public static void sendFlagChange(FlagChangedEvent flag) {
+        try (KafkaProducer<String, FlagChangedEvent> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                new StringSerializer(),
+                new AvroSerde.AvroSerializer<>(FlagChangedEvent.class))) {
+            producer.send(new ProducerRecord<>(Topics.FLAGS_CHANGES, flag.getFlagKey(), flag))
+                    .get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending a flag change failed", e);
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.rollguard.alert.support;
 
+import dev.rollguard.schemas.event.ClientMoment;
+import java.util.List;
+
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
@@ -39,6 +42,30 @@ public final class Windows {
                 .setFailureCount(failures)
                 .setErrorRate((double) failures / events)
                 .setSuccessRate((double) (events - failures) / events)
+                .setClientMoments(List.of(failureMoments(events, failures)))
+                .build();
+    }
+
+    /** Clients per cohort window: each window's events come from new clients, ten events each. */
+    public static final int EVENTS_PER_CLIENT = 10;
+
+    /**
+     * The guard's client-level moments of the failure rate for a window whose events come from {@code events / 10}
+     * clients new to the stage (stage version 1), with the failures spread evenly over them.
+     */
+    public static ClientMoment failureMoments(long events, long failures) {
+        long clients = Math.max(1, events / EVENTS_PER_CLIENT);
+        double x = (double) events / clients;
+        double y = (double) failures / clients;
+        return ClientMoment.newBuilder()
+                .setStageVersion(1)
+                .setMetric("failure")
+                .setClients(clients)
+                .setSumY(failures)
+                .setSumX(events)
+                .setSumYY(clients * y * y)
+                .setSumXX(clients * x * x)
+                .setSumXY(clients * x * y)
                 .build();
     }
 

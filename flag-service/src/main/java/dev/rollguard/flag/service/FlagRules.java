@@ -89,7 +89,7 @@ final class FlagRules {
         flag.stages = mapper.toJson(stages);
         flag.currentStage = stage;
         FlagRequest.GuardPolicyRequest guard = request.guardPolicy();
-        flag.guardAction = (guard == null || guard.action() == null ? GuardAction.NOTIFY_ONLY : guard.action()).name();
+        flag.guardAction = (guard == null || guard.action() == null ? GuardAction.KILL : guard.action()).name();
         flag.guardDryRun = guard != null && Boolean.TRUE.equals(guard.dryRun());
         flag.guardCooldownSeconds =
                 guard == null || guard.cooldownSeconds() == null ? DEFAULT_COOLDOWN_SECONDS : guard.cooldownSeconds();

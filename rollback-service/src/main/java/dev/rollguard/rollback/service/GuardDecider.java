@@ -163,6 +163,12 @@ public class GuardDecider {
 
     /** One line of evidence for humans: the audit log of the flag, the history, the rollbacks topic. */
     public static String describe(AlertEvent alert) {
+        CohortComparison guard = alert.getComparison();
+        if (guard != null && guard.getSummary() != null) {
+            // The guard's verdict already tells every regressed metric with its evidence.
+            return "Critical alert '" + alert.getRuleName() + "' on " + alert.getScopeKey() + ": " + guard.getSummary()
+                    + '.';
+        }
         StringBuilder text = new StringBuilder()
                 .append("Critical alert '")
                 .append(alert.getRuleName())
