@@ -10,15 +10,17 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * The partial windows of one input task (keys {@code <window start>|<scope>}), kept live ({@link LiveStore}): an
  * event updates them in place, without the (de)serialization of a several-kilobyte aggregate.
  *
- * <p>Beside the partials it keeps the task's progress: its stream time and the watermark it last announced, committed
- * with the partials, so that a restarted task judges lateness exactly where it left off.
+ * <p>Beside the partials it keeps the task's progress: the stream time of each of its input topics and the watermark
+ * it last announced, committed with the partials, so that a restarted task judges lateness exactly where it left off.
  */
 final class PartialWindowStore extends LiveStore<WindowAggregate> {
 
     private static final String PROGRESS_KEY = "~progress";
 
     private final AggregateLimits limits;
-    private long streamTime = Long.MIN_VALUE;
+    /** Stream time per input topic of the task (index {@link PreAggregateProcessor#SYNC} or {@code UPLOAD}). */
+    private final long[] streamTimes = {Long.MIN_VALUE, Long.MIN_VALUE};
+
     private long watermark = Long.MIN_VALUE;
     private boolean progressDirty;
 
@@ -42,10 +44,10 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
         return partial;
     }
 
-    /** The latest event time counted by the task (capped as {@link EventTimeExtractor} says). */
-    long streamTime() {
+    /** The latest event time counted from one input topic (capped as {@link EventTimeExtractor} says). */
+    long streamTime(int topic) {
         load();
-        return streamTime;
+        return streamTimes[topic];
     }
 
     /** The end of the latest window the task announced as closed on its side. */
@@ -54,10 +56,16 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
         return watermark;
     }
 
-    /** Records the task's progress, written with the next commit. */
-    void progress(long streamTime, long watermark) {
+    /** Records an input topic's stream time, written with the next commit. */
+    void streamTime(int topic, long streamTime) {
         load();
-        this.streamTime = streamTime;
+        streamTimes[topic] = streamTime;
+        progressDirty = true;
+    }
+
+    /** Records the watermark the task announced, written with the next commit. */
+    void watermark(long watermark) {
+        load();
         this.watermark = watermark;
         progressDirty = true;
     }
@@ -76,8 +84,9 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
     protected void readOwn(String key, byte[] value) {
         if (PROGRESS_KEY.equals(key)) {
             ByteBuffer progress = ByteBuffer.wrap(value);
-            streamTime = progress.getLong();
             watermark = progress.getLong();
+            streamTimes[0] = progress.getLong();
+            streamTimes[1] = progress.getLong();
         }
     }
 
@@ -86,14 +95,19 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
         if (progressDirty) {
             changelog.put(
                     PROGRESS_KEY,
-                    ByteBuffer.allocate(16).putLong(streamTime).putLong(watermark).array());
+                    ByteBuffer.allocate(24)
+                            .putLong(watermark)
+                            .putLong(streamTimes[0])
+                            .putLong(streamTimes[1])
+                            .array());
             progressDirty = false;
         }
     }
 
     @Override
     protected void resetOwn() {
-        streamTime = Long.MIN_VALUE;
+        streamTimes[0] = Long.MIN_VALUE;
+        streamTimes[1] = Long.MIN_VALUE;
         watermark = Long.MIN_VALUE;
         progressDirty = false;
     }

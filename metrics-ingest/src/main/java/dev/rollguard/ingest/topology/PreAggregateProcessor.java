@@ -13,6 +13,7 @@ import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
@@ -33,7 +34,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * flush instead of one per scope and event.
  *
  * <p>The task also announces its progress: its watermark is the end of the latest window whose end plus the grace
- * period its stream time has passed (events in that window or before are late here, see {@link LatenessProcessor}).
+ * period the stream time of each of its input topics has passed (events in that window or before are late here, see
+ * {@link LatenessProcessor}); the sync and the upload partition of a task are read at their own pace, so each keeps
+ * its own stream time and the slower one holds the watermark back.
  * Whenever the watermark moves, the task forwards its partials and then a tick ({@link #TICK} with its partition)
  * that {@link TickPartitioner} sends to every partition of the merge; a merge task closes a window only once every
  * input task has announced a watermark at or past its end. A task whose stream time has not moved for {@code
@@ -55,6 +58,10 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final int MAX_PARTIALS = 20_000;
     /** How many idle timeouts a task that has not yet moved its stream time waits before it counts as idle. */
     static final int STARTUP_IDLE_FACTOR = 6;
+    /** Index of telemetry.sync among the task's input topics. */
+    static final int SYNC = 0;
+    /** Index of telemetry.upload among the task's input topics. */
+    static final int UPLOAD = 1;
 
     private final CohortAssigner assigner;
     private final FlagDirectory directory;
@@ -71,23 +78,27 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private PartialWindowStore partials;
     private ClientStageStore clients;
     private String tickKey;
-    /** Wall-clock time at which the stream time last moved (or the task started). */
-    private long lastProgressWallMs;
+    /** Per input topic: wall-clock time at which its stream time last moved (or the task started). */
+    private final long[] lastProgressWallMs = new long[2];
     /**
-     * Whether the stream time moved since the task started here. Until it did, the partition may be idle or its
-     * backlog may simply not be fetched yet (a restarted or moved task): it counts as idle only after {@link
-     * #STARTUP_IDLE_FACTOR} times the idle timeout.
+     * Per input topic: whether its stream time moved since the task started here. Until it did, the partition may be
+     * idle or its backlog may simply not be fetched yet (a restarted or moved task): it counts as idle only after
+     * {@link #STARTUP_IDLE_FACTOR} times the idle timeout.
      */
-    private boolean progressedHere;
+    private final boolean[] progressedHere = new boolean[2];
+
+    private final String syncTopic;
 
     PreAggregateProcessor(
             FlagDirectory directory,
+            String syncTopic,
             WindowClock clock,
             Duration flushInterval,
             Duration idle,
             Duration clientStateTtl,
             AggregateLimits limits) {
         this.directory = directory;
+        this.syncTopic = syncTopic;
         this.assigner = new CohortAssigner(directory);
         this.clientStateTtlMs = clientStateTtl.toMillis();
         this.clock = clock;
@@ -102,7 +113,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         this.partials = context.getStateStore(STORE);
         this.clients = context.getStateStore(ClientStageStore.STORE);
         this.tickKey = tickKey(context.taskId().partition());
-        this.lastProgressWallMs = context.currentSystemTimeMs();
+        Arrays.fill(lastProgressWallMs, context.currentSystemTimeMs());
         context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
         context.schedule(CLIENT_STATE_SWEEP, PunctuationType.WALL_CLOCK_TIME, now -> sweepClients());
     }
@@ -141,14 +152,17 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             clients.stage(scope.clientKey()).add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
             clients.touch(scope.clientKey());
         }
-        // The record time is the event time, or the broker's time when the client's clock runs ahead.
-        long streamTime = partials.streamTime();
-        if (record.timestamp() > streamTime) {
-            streamTime = record.timestamp();
-            lastProgressWallMs = context.currentSystemTimeMs();
-            progressedHere = true;
-            partials.progress(streamTime, partials.watermark());
-            announce(clock.closedBy(streamTime));
+        // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input
+        // topic keeps its own stream time: the task reads its sync and upload partitions at their own pace (after a
+        // restart one may be fetched well before the other), and the slower one must hold the watermark back.
+        int topic = context.recordMetadata()
+                        .map(m -> syncTopic.equals(m.topic()) ? SYNC : UPLOAD)
+                        .orElse(SYNC);
+        if (record.timestamp() > partials.streamTime(topic)) {
+            partials.streamTime(topic, record.timestamp());
+            lastProgressWallMs[topic] = context.currentSystemTimeMs();
+            progressedHere[topic] = true;
+            announce(watermark(context.currentSystemTimeMs()));
         }
         if (partials.size() > MAX_PARTIALS) {
             flush();
@@ -157,12 +171,39 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     private void punctuate(long now) {
         flush();
-        long idleAfter = progressedHere ? idleMs : STARTUP_IDLE_FACTOR * idleMs;
-        if (now - lastProgressWallMs >= idleAfter) {
-            // Idle: nothing moved the stream time for the idle timeout. The watermark follows the wall clock as if
-            // the stream time were where it stood when the task last heard of the present.
-            announce(clock.closedBy(now - idleMs));
+        announce(watermark(now));
+    }
+
+    /**
+     * The task's watermark: the lowest of its input topics' watermarks. A topic's watermark is the end of the latest
+     * window its stream time closed; when its stream time has not moved for the idle timeout, the wall clock stands in
+     * (as if its stream time were where it stood when it last heard of the present). A topic that never had an event
+     * in this task holds nothing back; while neither topic ever had one, the wall clock alone moves the watermark once
+     * both are idle, and {@link Long#MIN_VALUE} before.
+     */
+    private long watermark(long now) {
+        long low = Long.MAX_VALUE;
+        boolean known = false;
+        boolean allIdle = true;
+        for (int topic = SYNC; topic <= UPLOAD; topic++) {
+            long idleAfter = progressedHere[topic] ? idleMs : STARTUP_IDLE_FACTOR * idleMs;
+            boolean idle = now - lastProgressWallMs[topic] >= idleAfter;
+            allIdle &= idle;
+            long streamTime = partials.streamTime(topic);
+            if (streamTime == Long.MIN_VALUE) {
+                continue;
+            }
+            known = true;
+            long watermark = clock.closedBy(streamTime);
+            if (idle) {
+                watermark = Math.max(watermark, clock.closedBy(now - idleMs));
+            }
+            low = Math.min(low, watermark);
         }
+        if (known) {
+            return low;
+        }
+        return allIdle ? clock.closedBy(now - idleMs) : Long.MIN_VALUE;
     }
 
     /** Announces {@code watermark} to every merge task if it is newer than the last one, after the partials. */
@@ -171,7 +212,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             return;
         }
         flush();
-        partials.progress(partials.streamTime(), watermark);
+        partials.watermark(watermark);
         context.forward(new Record<>(tickKey, new WindowAggregate(limits), watermark));
     }
 

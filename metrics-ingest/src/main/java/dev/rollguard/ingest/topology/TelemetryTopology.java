@@ -161,6 +161,7 @@ public final class TelemetryTopology {
                 .process(
                         () -> new PreAggregateProcessor(
                                 directory,
+                                settings.topics().sync(),
                                 clock,
                                 settings.flushInterval(),
                                 settings.idleTimeout(),
