@@ -1,6 +1,7 @@
 package dev.rollguard.flag.rest;
 
 import dev.rollguard.flag.config.FlagServiceConfig;
+import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -14,6 +15,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.KafkaException;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
@@ -48,6 +50,12 @@ public class KafkaReadinessCheck implements AsyncHealthCheck {
         admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
         admin.put(AdminClientConfig.CLIENT_ID_CONFIG, "flag-service-health");
         this.adminConfig = Map.copyOf(admin);
+        try {
+            // Created now, so the first probe does not pay for it; it connects in the background.
+            admin();
+        } catch (KafkaException e) {
+            Log.warnf("Kafka admin client for the readiness check not created yet: %s", e.getMessage());
+        }
     }
 
     @Override
