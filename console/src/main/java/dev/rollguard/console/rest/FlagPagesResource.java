@@ -17,6 +17,7 @@ import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.Marker;
 import dev.rollguard.console.view.RollbackRow;
 import dev.rollguard.console.view.WindowPoint;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -103,6 +104,7 @@ public class FlagPagesResource {
 
     @POST
     @Path("flags")
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response create(MultivaluedMap<String, String> params) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
@@ -144,6 +146,7 @@ public class FlagPagesResource {
 
     @POST
     @Path("flags/{key}/edit")
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response save(@PathParam("key") String key, MultivaluedMap<String, String> params) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {

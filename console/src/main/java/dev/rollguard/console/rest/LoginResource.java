@@ -53,6 +53,13 @@ public class LoginResource {
                     .build();
         }
         String secret = token.strip();
+        if (!secret.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+            // Tokens are printable ASCII; anything else cannot go into an Authorization header.
+            return Response.status(400)
+                    .entity(Pages.login("A token has only letters, digits and punctuation.")
+                            .render())
+                    .build();
+        }
         ApiResult read = services.get(Service.FLAG, "/api/flags", secret);
         if (!read.ok()) {
             String error =

@@ -1,15 +1,17 @@
 package dev.rollguard.console.session;
 
+import dev.rollguard.console.rest.ErrorPages;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.Cookie;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.net.URISyntaxException;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * Every page but sign-in needs a session; without one, pages redirect to the sign-in page and live streams answer
- * 401. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
- * cookie and the per-session CSRF token that each form carries).
+ * 401 JSON. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
+ * cookie and the per-session CSRF token that each form carries); a foreign or malformed Origin is a 403 JSON error.
  */
 public class SessionFilter {
 
@@ -25,7 +27,8 @@ public class SessionFilter {
     public Response authenticate(ContainerRequestContext request) {
         String path = request.getUriInfo().getPath();
         if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod()) && !sameOrigin(request)) {
-            return Response.status(403).entity("cross-origin request refused").build();
+            return ErrorPages.json(
+                    403, "FORBIDDEN", "cross-origin request refused: send forms from this console's pages");
         }
         if (path.equals("/login")) {
             return null;
@@ -36,8 +39,8 @@ public class SessionFilter {
             current.set(session.get());
             return null;
         }
-        if (path.startsWith("/live/") || path.endsWith(".json")) {
-            return Response.status(401).build();
+        if (ErrorPages.wantsJson(path)) {
+            return ErrorPages.json(401, "UNAUTHENTICATED", "sign in to the console first");
         }
         return Response.seeOther(URI.create("/login")).build();
     }
@@ -49,7 +52,15 @@ public class SessionFilter {
             return origin == null;
         }
         String host = request.getHeaderString("Host");
-        URI uri = URI.create(origin);
+        URI uri;
+        try {
+            uri = new URI(origin);
+        } catch (URISyntaxException malformed) {
+            return false;
+        }
+        if (uri.getHost() == null || host == null) {
+            return false;
+        }
         String originHost = uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
         return originHost.equalsIgnoreCase(host);
     }

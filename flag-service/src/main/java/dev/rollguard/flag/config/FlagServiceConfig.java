@@ -28,6 +28,9 @@ public interface FlagServiceConfig {
     /** Audit log queries. */
     Audit audit();
 
+    /** Health checks. */
+    Health health();
+
     interface Tokens {
         /** Admin token stored as {@code bootstrap-admin} at start; from ROLLGUARD_ADMIN_TOKEN. */
         Optional<String> bootstrapAdmin();
@@ -81,5 +84,11 @@ public interface FlagServiceConfig {
         /** Largest limit GET /api/audit accepts. */
         @WithDefault("1000")
         int maxLimit();
+    }
+
+    interface Health {
+        /** How long the readiness check waits for the Kafka brokers before it reports them DOWN. */
+        @WithDefault("1s")
+        Duration kafkaTimeout();
     }
 }

@@ -43,9 +43,9 @@ public class AuditResource {
             @QueryParam("actor") String actor,
             @QueryParam("since") String since,
             @QueryParam("until") String until,
-            @QueryParam("limit") Integer limit) {
+            @QueryParam("limit") String limit) {
         int max = config.audit().maxLimit();
-        int rows = limit == null ? config.audit().defaultLimit() : limit;
+        int rows = limit == null || limit.isBlank() ? config.audit().defaultLimit() : rows(limit);
         if (rows < 1 || rows > max) {
             throw ApiException.invalid("limit", "must be between 1 and " + max);
         }
@@ -65,6 +65,14 @@ public class AuditResource {
                                 e.idempotencyKey,
                                 e.at))
                         .toList());
+    }
+
+    private static int rows(String limit) {
+        try {
+            return Integer.parseInt(limit.strip());
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("limit", "must be a whole number");
+        }
     }
 
     private static Instant instant(String name, String value) {

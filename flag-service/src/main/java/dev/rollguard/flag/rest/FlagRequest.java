@@ -20,14 +20,14 @@ import java.util.Map;
  * boolean flag with variants {@code on: true} and {@code off: false}, disabled, rollout 0 %.
  */
 public record FlagRequest(
-        @NotNull @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String key,
-        @Size(max = 2000) String description,
-        @Size(max = 200) String owner,
+        @NotNull @CleanText @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String key,
+        @CleanText(multiline = true) @Size(max = 2000) String description,
+        @CleanText @Size(max = 200) String owner,
         FlagValueType type,
         Boolean enabled,
-        @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String parent,
-        @Size(max = 10000) List<@NotBlank @Size(max = 256) String> allowList,
-        @Size(max = 10000) List<@NotBlank @Size(max = 256) String> denyList,
+        @CleanText @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String parent,
+        @Size(max = 10000) List<@NotBlank @CleanText @Size(max = 256) String> allowList,
+        @Size(max = 10000) List<@NotBlank @CleanText @Size(max = 256) String> denyList,
         @DecimalMin("0")
                 @DecimalMax("100")
                 @Digits(
@@ -35,16 +35,18 @@ public record FlagRequest(
                         fraction = 2,
                         message = "must be a percentage with at most two decimals (0.01 steps)")
                 BigDecimal rolloutPercentage,
-        @Size(max = 100) Map<@NotBlank @Size(max = 128) String, @NotNull JsonNode> variants,
-        @Size(max = 128) String treatmentVariant,
-        @Size(max = 128) String offVariant,
+        @Size(max = 100)
+                Map<@NotBlank @CleanText @Size(max = 128) String, @NotNull @CleanText(multiline = true) JsonNode>
+                        variants,
+        @CleanText @Size(max = 128) String treatmentVariant,
+        @CleanText @Size(max = 128) String offVariant,
         @Size(max = 50) List<@Valid @NotNull StageRequest> stages,
         @PositiveOrZero Integer currentStage,
         @Valid GuardPolicyRequest guardPolicy) {
 
     /** One step of a rollout plan. */
     public record StageRequest(
-            @NotBlank @Size(max = 64) String name,
+            @NotBlank @CleanText @Size(max = 64) String name,
             @NotNull
                     @DecimalMin("0")
                     @DecimalMax("100")

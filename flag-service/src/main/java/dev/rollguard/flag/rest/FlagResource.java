@@ -11,6 +11,7 @@ import dev.rollguard.flag.service.WriteResult;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -50,9 +51,10 @@ public class FlagResource {
     @Access(ADMIN)
     @Operation(summary = "Create a flag", description = "201 with the flag and its ETag; 409 FLAG_EXISTS.")
     public Uni<Response> create(
-            @Valid @NotNull FlagRequest request, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.create(caller.change(idempotencyKey), request).map(result -> respond(result)
-                .location(URI.create("/api/flags/" + request.key()))
+            @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) FlagRequest body,
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.create(caller.change(idempotencyKey), body).map(result -> respond(result)
+                .location(URI.create("/api/flags/" + body.key()))
                 .build());
     }
 
@@ -100,7 +102,7 @@ public class FlagResource {
     @Operation(summary = "Archive a flag", description = "Not erased: it serves its off value and leaves lists.")
     public Uni<Response> archive(
             @PathParam("key") String key,
-            @QueryParam("reason") String reason,
+            @QueryParam("reason") @Size(max = ActionRequests.MAX_REASON) String reason,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         return flags.archive(caller.change(idempotencyKey), key, reason)
                 .map(result -> respond(result).build());
@@ -115,9 +117,9 @@ public class FlagResource {
             description = "Serves its off value to everyone; killing a killed flag changes nothing.")
     public Uni<Response> kill(
             @PathParam("key") String key,
-            @Valid @NotNull ActionRequests.KillRequest request,
+            @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.kill(caller.change(idempotencyKey), key, request.reason())
+        return flags.kill(caller.change(idempotencyKey), key, body.reason())
                 .map(result -> respond(result).build());
     }
 
@@ -128,9 +130,9 @@ public class FlagResource {
     @Operation(summary = "Un-kill a flag", description = "The explicit way back from a kill; needs a reason.")
     public Uni<Response> unkill(
             @PathParam("key") String key,
-            @Valid @NotNull ActionRequests.KillRequest request,
+            @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.unkill(caller.change(idempotencyKey), key, request.reason())
+        return flags.unkill(caller.change(idempotencyKey), key, body.reason())
                 .map(result -> respond(result).build());
     }
 
@@ -144,12 +146,12 @@ public class FlagResource {
                     + " 409 NO_STAGE when there is none to move to. Service tokens may only revert.")
     public Uni<Response> stage(
             @PathParam("key") String key,
-            @Valid @NotNull ActionRequests.StageRequest request,
+            @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.StageRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        if (caller.caller().kind() == TokenKind.SERVICE && !"revert".equals(request.action())) {
+        if (caller.caller().kind() == TokenKind.SERVICE && !"revert".equals(body.action())) {
             throw new ApiException(403, "FORBIDDEN", "a service token may only revert a stage");
         }
-        return flags.stage(caller.change(idempotencyKey), key, request.action(), request.stage(), request.reason())
+        return flags.stage(caller.change(idempotencyKey), key, body.action(), body.stage(), body.reason())
                 .map(result -> respond(result).build());
     }
 
@@ -162,9 +164,9 @@ public class FlagResource {
             description = "Keeps the current share; advancing is refused until resumed.")
     public Uni<Response> pause(
             @PathParam("key") String key,
-            @Valid ActionRequests.ReasonRequest request,
+            @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.pause(caller.change(idempotencyKey), key, request == null ? null : request.reason())
+        return flags.pause(caller.change(idempotencyKey), key, body == null ? null : body.reason())
                 .map(result -> respond(result).build());
     }
 
@@ -175,9 +177,9 @@ public class FlagResource {
     @Operation(summary = "Resume a paused rollout")
     public Uni<Response> resume(
             @PathParam("key") String key,
-            @Valid ActionRequests.ReasonRequest request,
+            @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.resume(caller.change(idempotencyKey), key, request == null ? null : request.reason())
+        return flags.resume(caller.change(idempotencyKey), key, body == null ? null : body.reason())
                 .map(result -> respond(result).build());
     }
 

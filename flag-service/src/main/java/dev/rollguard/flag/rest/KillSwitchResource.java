@@ -7,6 +7,7 @@ import dev.rollguard.flag.service.FlagService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -46,9 +47,9 @@ public class KillSwitchResource {
     @Access(ADMIN)
     @Operation(summary = "Turn the global kill switch on", description = "Needs a reason.")
     public Uni<Response> kill(
-            @Valid @NotNull ActionRequests.KillRequest request,
+            @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.globalKill(caller.change(idempotencyKey), request.reason())
+        return flags.globalKill(caller.change(idempotencyKey), body.reason())
                 .map(result -> FlagResource.respond(result).build());
     }
 
@@ -56,7 +57,8 @@ public class KillSwitchResource {
     @Access(ADMIN)
     @Operation(summary = "Turn the global kill switch off")
     public Uni<Response> unkill(
-            @QueryParam("reason") String reason, @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+            @QueryParam("reason") @Size(max = ActionRequests.MAX_REASON) String reason,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         return flags.globalUnkill(caller.change(idempotencyKey), reason)
                 .map(result -> FlagResource.respond(result).build());
     }

@@ -56,9 +56,17 @@ public class OfrepResource {
     /** An OFREP event stream connection (ADR 0008). */
     public record EventStream(String type, String url, int inactivityDelaySec) {}
 
-    /** OFREP bulkEvaluationFailure and generalErrorResponse. */
+    /**
+     * OFREP evaluationFailure, flagNotFound and bulkEvaluationFailure ({@code key} only for one flag), with the
+     * {@code code} and {@code message} of every Rollguard error beside OFREP's {@code errorCode} and
+     * {@code errorDetails}.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record BulkFailure(String errorCode, String errorDetails) {}
+    public record ErrorResponse(String key, String errorCode, String errorDetails, String code, String message) {
+        static ErrorResponse of(String key, String errorCode, String errorDetails) {
+            return new ErrorResponse(key, errorCode, errorDetails, errorCode, errorDetails);
+        }
+    }
 
     @POST
     @Path("evaluate/flags/{key}")
@@ -77,13 +85,15 @@ public class OfrepResource {
             context = OfrepContext.parse(json, body);
         } catch (OfrepContext.Invalid e) {
             return Response.status(400)
-                    .entity(new EvaluationService.Failure(key, e.errorCode, e.getMessage()))
+                    .entity(ErrorResponse.of(key, e.errorCode, e.getMessage()))
                     .build();
         }
         EvaluationService.Result result = evaluation.evaluate(evaluation.state(), key, context.targetingKey());
         if (result instanceof EvaluationService.Failure failure) {
             int status = EvaluationService.FLAG_NOT_FOUND.equals(failure.errorCode()) ? 404 : 400;
-            return Response.status(status).entity(failure).build();
+            return Response.status(status)
+                    .entity(ErrorResponse.of(failure.key(), failure.errorCode(), failure.errorDetails()))
+                    .build();
         }
         return Response.ok(result).build();
     }
@@ -106,7 +116,7 @@ public class OfrepResource {
             context = OfrepContext.parse(json, body);
         } catch (OfrepContext.Invalid e) {
             return Response.status(400)
-                    .entity(new BulkFailure(e.errorCode, e.getMessage()))
+                    .entity(ErrorResponse.of(null, e.errorCode, e.getMessage()))
                     .build();
         }
         FlagSnapshot.State state = evaluation.state();

@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Size;
 /** A token to create; {@code requestsPerSecond} overrides the default evaluation rate for it. */
 public record TokenRequest(
         @NotNull
+                @CleanText
                 @Size(max = 200)
                 @Pattern(
                         regexp = "^[a-z0-9][a-z0-9._-]*$",

@@ -37,8 +37,8 @@ public class TokenResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Access(ADMIN)
     @Operation(summary = "Create a token", description = "201 with the token's secret, shown only this once.")
-    public Uni<Response> create(@Valid @NotNull TokenRequest request) {
-        return tokens.create(request, caller.caller())
+    public Uni<Response> create(@Valid @NotNull(message = ActionRequests.BODY_REQUIRED) TokenRequest body) {
+        return tokens.create(body, caller.caller())
                 .map(token -> Response.status(201).entity(token).build());
     }
 

@@ -15,7 +15,6 @@ import dev.rollguard.flag.repository.AuditRepository;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.GlobalSwitchRepository;
 import dev.rollguard.flag.repository.IdempotencyRepository;
-import dev.rollguard.flag.rest.ErrorBody;
 import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.flag.rest.FlagResponse;
 import dev.rollguard.flag.rest.GlobalSwitchResponse;
@@ -28,11 +27,12 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.validation.ConstraintViolation;
+import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.Validator;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -465,16 +465,12 @@ public class FlagService {
         try {
             request = json.treeToValue(document, FlagRequest.class);
         } catch (JsonProcessingException e) {
-            throw new ApiException(
-                    400, "VALIDATION_FAILED", "the patched flag is not valid: " + e.getOriginalMessage());
+            // The rest layer says which field has the wrong JSON type, as for a POST body.
+            throw new UncheckedIOException(e);
         }
         Set<ConstraintViolation<FlagRequest>> violations = validator.validate(request);
         if (!violations.isEmpty()) {
-            List<ErrorBody.Violation> list = violations.stream()
-                    .map(v -> new ErrorBody.Violation(v.getPropertyPath().toString(), v.getMessage()))
-                    .sorted(Comparator.comparing(ErrorBody.Violation::field))
-                    .toList();
-            throw new ApiException(400, "VALIDATION_FAILED", "the patched flag is not valid", list);
+            throw new ConstraintViolationException(violations);
         }
         return request;
     }

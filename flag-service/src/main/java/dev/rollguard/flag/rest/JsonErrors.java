@@ -1,0 +1,109 @@
+package dev.rollguard.flag.rest;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.databind.DatabindException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import java.math.BigInteger;
+import java.time.temporal.Temporal;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Says what is wrong with a request body that Jackson could not read, in the API's words: the field as the client
+ * wrote it ({@code stages[1].percentage}) and the JSON type it needs, never a Java type.
+ */
+final class JsonErrors {
+
+    private JsonErrors() {}
+
+    /** The error for {@code failure}, or null when it is not the client's doing (a mapping the service got wrong). */
+    static ErrorBody describe(JsonProcessingException failure) {
+        if (failure instanceof StreamReadException) {
+            JsonLocation at = failure.getLocation();
+            String where = at == null || at.getLineNr() < 1
+                    ? ""
+                    : " (line %d, column %d)".formatted(at.getLineNr(), at.getColumnNr());
+            return new ErrorBody("MALFORMED_JSON", "the body is not valid JSON" + where);
+        }
+        if (failure instanceof InvalidDefinitionException || !(failure instanceof DatabindException)) {
+            return null;
+        }
+        JsonMappingException mapping = (JsonMappingException) failure;
+        String field = field(mapping.getPath());
+        String message = failure instanceof MismatchedInputException mismatch
+                ? expected(mismatch.getTargetType())
+                : "has a value that cannot be used here";
+        return new ErrorBody(
+                "VALIDATION_FAILED", field + " " + message, List.of(new ErrorBody.Violation(field, message)));
+    }
+
+    /** The field as a path of the request body: {@code guardPolicy.action}, {@code stages[1].name}, or {@code body}. */
+    static String field(List<JsonMappingException.Reference> path) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference reference : path) {
+            if (reference.getFieldName() != null) {
+                if (!out.isEmpty()) {
+                    out.append('.');
+                }
+                out.append(TextRules.visible(reference.getFieldName()));
+            } else if (reference.getIndex() >= 0) {
+                out.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return out.isEmpty() ? "body" : out.toString();
+    }
+
+    /** What a value of {@code type} looks like in JSON. */
+    static String expected(Class<?> type) {
+        if (type == null) {
+            return "has the wrong type";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "must be true or false";
+        }
+        if (type == Integer.class
+                || type == int.class
+                || type == Long.class
+                || type == long.class
+                || type == Short.class
+                || type == short.class
+                || type == BigInteger.class) {
+            return "must be a whole number";
+        }
+        if (Number.class.isAssignableFrom(type) || type.isPrimitive()) {
+            return "must be a number";
+        }
+        if (CharSequence.class.isAssignableFrom(type) || type == Character.class) {
+            return "must be a string";
+        }
+        if (type.isEnum()) {
+            return "must be one of "
+                    + Arrays.stream(type.getEnumConstants())
+                            .map(constant -> ((Enum<?>) constant).name())
+                            .collect(Collectors.joining(", "));
+        }
+        if (type.isArray() || Collection.class.isAssignableFrom(type)) {
+            return "must be an array";
+        }
+        if (JsonNode.class.isAssignableFrom(type)) {
+            return "must be a JSON value";
+        }
+        if (Temporal.class.isAssignableFrom(type)) {
+            return "must be an ISO-8601 instant such as 2026-01-31T12:00:00Z";
+        }
+        if (Map.class.isAssignableFrom(type)
+                || type.isRecord()
+                || !type.getName().startsWith("java.")) {
+            return "must be a JSON object";
+        }
+        return "has the wrong type";
+    }
+}
