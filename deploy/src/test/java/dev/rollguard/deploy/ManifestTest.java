@@ -192,13 +192,17 @@ class ManifestTest {
                         "dlq",
                         "outbox",
                         "webhook",
-                        "kube_deployment_status_replicas_available");
+                        "kube_deployment_status_replicas_available",
+                        // Evidence that did not reach its window: late telemetry, and records Kafka Streams dropped
+                        // (the name Micrometer's KafkaStreamsMetrics binder gives dropped-records-total).
+                        "rollguard_ingest_late_events_total",
+                        "kafka_stream_task_dropped_records_total");
         assertThat(Checks.unknownMetrics(expressions, Repo.meterNames(), PENDING_METERS))
                 .isEmpty();
     }
 
     @Test
-    void dashboardComparesTreatmentWithControlPerFlagAndAnnotatesAlertsAndRollbacks() throws IOException {
+    void dashboardComparesCohortsPerFlagAnnotatesAlertsAndShowsLateAndDroppedTelemetry() throws IOException {
         JsonNode dashboard = new ObjectMapper()
                 .readTree(Repo.K8S.resolve("grafana/rollguard-flags.json").toFile());
         List<String> expressions = new ArrayList<>();
@@ -208,7 +212,9 @@ class ManifestTest {
         assertThat(expressions)
                 .anySatisfy(e -> assertThat(e).contains("success", "$flag", "cohort"))
                 .anySatisfy(e -> assertThat(e).contains("error", "$flag", "cohort"))
-                .anySatisfy(e -> assertThat(e).contains("p95", "$flag", "cohort"));
+                .anySatisfy(e -> assertThat(e).contains("p95", "$flag", "cohort"))
+                .anySatisfy(e -> assertThat(e).contains("rollguard_ingest_late_events_total"))
+                .anySatisfy(e -> assertThat(e).contains("kafka_stream_task_dropped_records_total"));
         assertThat(dashboard.path("annotations").path("list").findValuesAsText("expr"))
                 .anySatisfy(e -> assertThat(e).contains("rollguard_alert_transitions_total"))
                 .anySatisfy(e -> assertThat(e).contains("rollguard_rollback_actions_total"));

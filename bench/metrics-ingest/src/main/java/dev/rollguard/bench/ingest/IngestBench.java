@@ -70,6 +70,8 @@ import org.apache.kafka.tools.ProducerPerformance;
  *       how long after its close (end + grace) it was emitted and when it became visible to a read_committed
  *       consumer.
  * </ol>
+ *
+ * <p>With {@code -Dbench.scenario=restart} it runs the restart scenario instead ({@link RestartBench}).
  */
 public final class IngestBench {
 
@@ -77,13 +79,17 @@ public final class IngestBench {
 
     public static void main(String[] args) throws Exception {
         quietLogging();
+        Path results = Path.of(System.getProperty("rollguard.results", "bench/results/metrics-ingest.md"));
+        if ("restart".equals(System.getProperty("bench.scenario"))) {
+            RestartBench.run(results);
+            System.exit(0);
+        }
         int events = Integer.getInteger("bench.events", 500_000);
         // The live load of the emission measurement: the 50 000 events/s unless told otherwise.
         int rate = Integer.getInteger("bench.rate", 50_000);
         int seconds = Integer.getInteger("bench.seconds", 30);
         int flags = Integer.getInteger("bench.flags", 2);
         int commitMs = Integer.getInteger("bench.commit-ms", 100);
-        Path results = Path.of(System.getProperty("rollguard.results", "bench/results/metrics-ingest.md"));
         boolean append = Boolean.getBoolean("bench.append");
         Path root = Files.createTempDirectory("ingest-bench");
         StringBuilder report = new StringBuilder();
@@ -114,8 +120,9 @@ public final class IngestBench {
             double loopRate = events / ((System.nanoTime() - loadStart) / 1e9);
             System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
 
-            TopologySettings throughputSettings =
-                    TopologySettings.of(topics, Duration.ofMinutes(1), Duration.ofSeconds(10));
+            TopologySettings throughputSettings = TopologySettings.of(
+                            topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
+                    .withInputPartitions(PARTITIONS);
             KafkaStreams streams = streams(bootstrap, "bench-throughput", throughputSettings, root.resolve("s1"));
             long started = awaitRunning(streams);
             long drained = awaitNoLag(bootstrap, "bench-throughput", Duration.ofMinutes(15));
@@ -125,7 +132,8 @@ public final class IngestBench {
 
             TopicNames live = createTopics(kafka, "t2.");
             publishFlags(bootstrap, live.flags(), flags);
-            TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1));
+            TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1))
+                    .withInputPartitions(PARTITIONS);
             KafkaStreams liveStreams = streams(bootstrap, "bench-live", liveSettings, root.resolve("s2"));
             awaitRunning(liveStreams);
             Latency latency = liveLatency(bootstrap, live, generator, rate, seconds, liveSettings);
