@@ -178,6 +178,11 @@ public final class RollguardApi {
                 Map.of());
     }
 
+    /** The guard's latest verdict on every flag it judges (alert-service). */
+    public Answer guard() {
+        return send("GET", endpoints.alertService() + "/api/guard", endpoints.adminToken(), null, Map.of());
+    }
+
     public Answer rollbacks(String flagKey) {
         return send(
                 "GET",

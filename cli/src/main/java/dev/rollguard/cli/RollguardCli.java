@@ -38,6 +38,7 @@ import picocli.CommandLine.ParentCommand;
             RollguardCli.Stage.class,
             RollguardCli.KillSwitch.class,
             RollguardCli.Alerts.class,
+            RollguardCli.Guard.class,
             RollguardCli.Rollbacks.class,
             RollguardCli.Report.class,
             RollguardCli.Audit.class
@@ -429,6 +430,71 @@ public final class RollguardCli {
                     }
                 }
             }
+        }
+    }
+
+    @Command(
+            name = "guard",
+            description = "The guard's verdict on each flag under rollout: NO_DATA, INSUFFICIENT_DATA, INCONCLUSIVE,"
+                    + " HEALTHY or REGRESSION, with the evidence (--flag for every metric of one flag).")
+    static final class Guard extends Base {
+        @Option(names = "--flag", description = "Every metric of this flag.")
+        String flag;
+
+        @Override
+        public Integer call() {
+            JsonNode list = check(root.api.guard(), "reading the guard's verdicts").body();
+            if (flag != null) {
+                JsonNode one = null;
+                for (JsonNode f : list) {
+                    if (flag.equals(f.path("flagKey").asText())) {
+                        one = f;
+                    }
+                }
+                if (one == null) {
+                    throw new ApiException("the guard has no verdict on flag " + flag
+                            + " (not under rollout, or no window of it since the alert-service started)");
+                }
+                if (root.json()) {
+                    root.printJson(one);
+                    return 0;
+                }
+                root.out.println(flag + ": " + text(one, "summary"));
+                Table table = new Table("METRIC", "STATUS", "TREATMENT", "CONTROL", "EFFECT", "CLIENTS", "EVIDENCE");
+                for (JsonNode m : one.path("metrics")) {
+                    table.row(
+                            text(m, "label"),
+                            text(m, "status"),
+                            number(m, "treated"),
+                            number(m, "control"),
+                            m.path("relativeEffect").isNumber()
+                                    ? trim(100 * m.path("relativeEffect").asDouble()) + " %"
+                                    : null,
+                            m.path("treatedClients").asLong() + " vs " + m.path("controlClients").asLong(),
+                            trim(m.path("evidence").asDouble()));
+                }
+                table.print(root.out);
+                return 0;
+            }
+            if (root.json()) {
+                root.printJson(list);
+                return 0;
+            }
+            Table table = new Table("FLAG", "STATUS", "SEVERITY", "JUDGED", "SUMMARY");
+            for (JsonNode f : list) {
+                table.row(
+                        text(f, "flagKey"),
+                        text(f, "status"),
+                        text(f, "severity"),
+                        text(f, "judgedAt"),
+                        text(f, "summary"));
+            }
+            table.print(root.out);
+            return 0;
+        }
+
+        private static String number(JsonNode node, String field) {
+            return node.path(field).isNumber() ? trim(node.path(field).asDouble()) : null;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
 import dev.rollguard.alert.domain.StageEvidence;
+import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.domain.Transition;
 import dev.rollguard.alert.mapping.AlertMapper;
@@ -32,6 +33,7 @@ import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.targeting.Rollouts;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
@@ -180,6 +182,12 @@ public class EvaluationService {
         this.config = config;
         this.meters = meters;
         this.guard = new GuardEvaluator(json);
+        for (FlagStatus status : FlagStatus.values()) {
+            Gauge.builder("rollguard.guard.flags", guard, g -> g.count(status))
+                    .description("Flags under rollout by the guard's latest verdict on their stage")
+                    .tag("status", status.name())
+                    .register(meters);
+        }
         this.machine = new AlertStateMachine(new FlapPolicy(
                 config.evaluation().flapMaxFirings(), config.evaluation().flapWindow()));
         this.windowsEvaluated = Counter.builder("rollguard.alert.windows")

@@ -11,6 +11,7 @@ import dev.rollguard.alert.domain.StageEvidence;
 import dev.rollguard.alert.domain.judgment.CohortMoments;
 import dev.rollguard.alert.domain.judgment.Direction;
 import dev.rollguard.alert.domain.judgment.FlagJudgment;
+import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.domain.judgment.GuardPack;
 import dev.rollguard.alert.domain.judgment.MetricSpec;
@@ -22,6 +23,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The guard's bookkeeping inside the evaluator: accumulates each flag's client-level sums from its cohort windows
@@ -29,14 +31,15 @@ import java.util.Set;
  * cohorts' windows of an interval are in, and keeps each flag's latest verdict for the API. Touched inside the
  * evaluator's lane only.
  */
-final class GuardEvaluator {
+public final class GuardEvaluator {
 
     /** The latest verdict of a flag's stage, as shown by the API. */
-    record FlagGuard(String flagKey, long stageVersion, FlagVerdict verdict, long windowEnd) {}
+    public record FlagGuard(String flagKey, long stageVersion, FlagVerdict verdict, long windowEnd) {}
 
     private final ObjectMapper json;
     private final Map<String, StageEvidence> stages = new HashMap<>();
-    private final Map<String, FlagGuard> latest = new HashMap<>();
+    /** Read by the metrics registry too, hence concurrent. */
+    private final Map<String, FlagGuard> latest = new ConcurrentHashMap<>();
     private final Map<String, String> storedVerdicts = new HashMap<>();
     private final Map<JudgmentKey, FlagJudgment> judgments = new HashMap<>();
 
@@ -119,6 +122,13 @@ final class GuardEvaluator {
             return true;
         }
         return false;
+    }
+
+    /** How many flags' latest verdict is in {@code status}. */
+    public long count(FlagStatus status) {
+        return latest.values().stream()
+                .filter(g -> g.verdict().status() == status)
+                .count();
     }
 
     /** The latest verdicts, per flag. */

@@ -191,6 +191,21 @@ class AlertFlowTest {
         awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(2)));
         assertThat(alertsOf(rule)).noneMatch(a -> innocent.equals(a.getFlagKey()));
 
+        // The guard's verdicts are readable: the guilty flag regressed on its failure rate, the other did not.
+        Api.admin()
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .body("find { it.flagKey == '" + guilty + "' }.status", org.hamcrest.Matchers.equalTo("REGRESSION"))
+                .body("find { it.flagKey == '" + guilty + "' }.severity", org.hamcrest.Matchers.equalTo("CRITICAL"))
+                .body(
+                        "find { it.flagKey == '" + guilty + "' }.metrics.find { it.metric == 'failure' }.treatedClients",
+                        org.hamcrest.Matchers.equalTo(200))
+                .body(
+                        "find { it.flagKey == '" + innocent + "' }.status",
+                        org.hamcrest.Matchers.not(org.hamcrest.Matchers.equalTo("REGRESSION")));
+
         // The rollback-service switched the flag off: its guard alert resolves, saying why.
         TestKafka.sendFlagChange(FlagChangedEvent.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
@@ -219,6 +234,32 @@ class AlertFlowTest {
                 .contains("no longer under rollout")
                 .contains("killed by bootstrap-service")
                 .contains("Automatic KILL by Rollguard");
+    }
+
+    @Test
+    void aSilentTreatmentIsNoDataNeverAnAlert() {
+        String flag = "silent-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant origin = Instant.parse("2026-02-06T10:00:00Z");
+        for (int minute = 0; minute < 3; minute++) {
+            WindowMetricsEvent control = Windows.cohort(flag, Cohort.CONTROL, origin, minute, 1000, 20);
+            // The treated clients send nothing: metrics-ingest emits the expected cohort's empty window.
+            WindowMetricsEvent treatment = Windows.cohort(flag, Cohort.TREATMENT, origin, minute, 1000, 20);
+            treatment.setEventCount(0);
+            treatment.setSuccessCount(0);
+            treatment.setFailureCount(0);
+            treatment.setErrorRate(null);
+            treatment.setSuccessRate(null);
+            treatment.setClientMoments(java.util.List.of());
+            TestKafka.sendWindows(control, treatment);
+        }
+        awaitEvaluated("guard", "flag:" + flag + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(3)));
+        Api.admin()
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .body("find { it.flagKey == '" + flag + "' }.status", org.hamcrest.Matchers.equalTo("NO_DATA"));
+        assertThat(alertsOf("guard")).noneMatch(a -> flag.equals(a.getFlagKey()));
     }
 
     @Test

@@ -36,10 +36,10 @@ public final class ClosedLoopScenario {
     public static final List<String> INTERNAL_USERS = List.of("admin@example.com", "qa@example.com", "dev@example.com");
 
     /**
-     * The demo's comparative rule: treatment error rate worse than control by 5 points, significant at 99.9 %, in two
-     * consecutive windows.
+     * The rule that switches the bad flag off: the default pack's guard (every guard metric, client as the unit,
+     * evidence of the whole stage); the scenario writes no regression rule of its own.
      */
-    public static final String REGRESSION_RULE = "demo-treatment-error-regression";
+    public static final String REGRESSION_RULE = "guard";
     /** The demo's outage rule: global error rate above 20 % for two windows; it names no flag. */
     public static final String OUTAGE_RULE = "demo-global-error-rate";
 
@@ -48,7 +48,7 @@ public final class ClosedLoopScenario {
      * @param grace how long metrics-ingest waits for late events before it closes a window (must match too)
      * @param clients virtual clients
      * @param eventsPerSecond telemetry rate over all clients
-     * @param regressionFor how long the treatment must be worse before the alert fires
+     * @param regressionFor how long the treatment must be worse before the alert fires (the guard needs none: 0)
      * @param flipTimeout how long to wait for the rollback before giving up
      */
     public record Settings(
@@ -66,7 +66,7 @@ public final class ClosedLoopScenario {
                     Duration.ofSeconds(5),
                     2000,
                     300,
-                    Duration.ofSeconds(10),
+                    Duration.ZERO,
                     Duration.ofSeconds(90));
         }
 
@@ -120,13 +120,14 @@ public final class ClosedLoopScenario {
             narrator.step(
                     "setup",
                     "flags " + BAD_FLAG + " (internal users only), " + HEALTHY_FLAG + " (50 %), " + OUTAGE_FLAG
-                            + " (20 %); rules " + REGRESSION_RULE + ", " + OUTAGE_RULE);
+                            + " (20 %), created with only their rollout (the default guard policy: KILL); rules: the"
+                            + " default pack's " + REGRESSION_RULE + ", and " + OUTAGE_RULE + " for the short outage");
             setUpFlags();
             setUpRules();
 
             HealthModel health = new HealthModel(0.01, 800);
-            // Noise on the healthy rollout: somewhat slower, a few more failures, well inside the rule's margin.
-            health.set(new HealthModel.Condition("noise", HEALTHY_FLAG, "on", HealthModel.Kind.ANY, 0.003, 150));
+            // Noise on the healthy rollout: a little slower, a few more failures, inside the guard's tolerance (20 %).
+            health.set(new HealthModel.Condition("noise", HEALTHY_FLAG, "on", HealthModel.Kind.ANY, 0.001, 30));
             var simulatorSettings = new TelemetrySimulator.Settings(
                     settings.clients(),
                     settings.eventsPerSecond(),
@@ -233,23 +234,23 @@ public final class ClosedLoopScenario {
         stages.addObject().put("name", "10%").put("percentage", 10).put("minSoakSeconds", 0);
         stages.addObject().put("name", "50%").put("percentage", 50).put("minSoakSeconds", 0);
         stages.addObject().put("name", "100%").put("percentage", 100).put("minSoakSeconds", 0);
-        ObjectNode bad = flag(BAD_FLAG, "Record edits while offline and replay them on reconnect", 0, "KILL");
+        ObjectNode bad = flag(BAD_FLAG, "Record edits while offline and replay them on reconnect", 0);
         bad.set("stages", stages);
         bad.put("currentStage", 0);
         INTERNAL_USERS.forEach(bad.withArray("allowList")::add);
         upsertFlag(bad);
-        upsertFlag(flag(HEALTHY_FLAG, "Compress sync payloads", 50, "KILL"));
-        upsertFlag(flag(OUTAGE_FLAG, "Batch small uploads into one request", 20, "KILL"));
+        upsertFlag(flag(HEALTHY_FLAG, "Compress sync payloads", 50));
+        upsertFlag(flag(OUTAGE_FLAG, "Batch small uploads into one request", 20));
     }
 
-    private static ObjectNode flag(String key, String description, int percentage, String action) {
+    /** A flag as a new user creates it: no guard policy, so the default (KILL) applies. */
+    private static ObjectNode flag(String key, String description, int percentage) {
         ObjectNode flag = RollguardApi.JSON.createObjectNode();
         flag.put("key", key)
                 .put("description", description)
                 .put("owner", "demo")
                 .put("enabled", true);
         flag.put("rolloutPercentage", percentage);
-        flag.putObject("guardPolicy").put("action", action).put("dryRun", false).put("cooldownSeconds", 60);
         return flag;
     }
 
@@ -278,23 +279,11 @@ public final class ClosedLoopScenario {
         check(api.updateFlag(key, changes, existing.header("ETag")), "reset " + key);
     }
 
+    /**
+     * The demo's outage rule: the default pack pages on a global error rate only after minutes, longer than the demo's
+     * two-minute outage lasts. It names no flag, so it only notifies.
+     */
     private void setUpRules() {
-        ObjectNode regression = RollguardApi.JSON.createObjectNode();
-        regression.put("id", REGRESSION_RULE).put("name", "Treatment error rate regression (demo)");
-        regression.put("metric", "errorRate").put("comparator", "WORSE_THAN_CONTROL");
-        regression.putObject("critical").put("threshold", 0.05);
-        regression.put("forSeconds", settings.regressionFor().toSeconds());
-        regression.put("keepFiringForSeconds", settings.window().multipliedBy(2).toSeconds());
-        regression.put("minSampleSize", 30).put("confidence", 0.999);
-        regression
-                .putObject("scope")
-                .put("cohort", "TREATMENT")
-                .put("windowKind", "TUMBLING")
-                .putArray("types")
-                .add("FLAG_COHORT");
-        regression.putObject("annotations").put("summary", "Treated clients fail more often than the others");
-        upsertRule(regression);
-
         ObjectNode outage = RollguardApi.JSON.createObjectNode();
         outage.put("id", OUTAGE_RULE).put("name", "Global error rate high (demo)");
         outage.put("metric", "errorRate").put("comparator", "GT");
