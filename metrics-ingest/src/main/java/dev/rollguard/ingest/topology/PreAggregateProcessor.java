@@ -57,7 +57,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     /** Partials kept before a flush is forced: scopes times open windows, so only reached by very many scopes. */
     static final int MAX_PARTIALS = 20_000;
     /** How many idle timeouts a task that has not yet moved its stream time waits before it counts as idle. */
-    static final int STARTUP_IDLE_FACTOR = 6;
+    static final int STARTUP_IDLE_FACTOR = 12;
     /** Index of telemetry.sync among the task's input topics. */
     static final int SYNC = 0;
     /** Index of telemetry.upload among the task's input topics. */
@@ -72,6 +72,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final List<String> scopes = new ArrayList<>(8);
     /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
     private final List<GuardedScope> guarded = new ArrayList<>(4);
+
     private final long clientStateTtlMs;
 
     private ProcessorContext<String, WindowAggregate> context;
@@ -128,8 +129,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private void sweepClients() {
         long now = context.currentSystemTimeMs();
         clients.removeIf((key, state) -> state.lastSeen() < now - clientStateTtlMs
-                || directory.stageVersionAt(ClientStageStore.flagKey(key), now)
-                        != ClientStageStore.stageVersion(key));
+                || directory.stageVersionAt(ClientStageStore.flagKey(key), now) != ClientStageStore.stageVersion(key));
     }
 
     static String tickKey(int partition) {
@@ -149,15 +149,16 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         for (GuardedScope scope : guarded) {
             // The client's state moves with its event, and the change of the client-level sums goes to the partial.
             String key = prefix + scope.scope();
-            clients.stage(scope.clientKey()).add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
+            clients.stage(scope.clientKey())
+                    .add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
             clients.touch(scope.clientKey());
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input
         // topic keeps its own stream time: the task reads its sync and upload partitions at their own pace (after a
         // restart one may be fetched well before the other), and the slower one must hold the watermark back.
         int topic = context.recordMetadata()
-                        .map(m -> syncTopic.equals(m.topic()) ? SYNC : UPLOAD)
-                        .orElse(SYNC);
+                .map(m -> syncTopic.equals(m.topic()) ? SYNC : UPLOAD)
+                .orElse(SYNC);
         if (record.timestamp() > partials.streamTime(topic)) {
             partials.streamTime(topic, record.timestamp());
             lastProgressWallMs[topic] = context.currentSystemTimeMs();
@@ -175,16 +176,17 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     }
 
     /**
-     * The task's watermark: the lowest of its input topics' watermarks. A topic's watermark is the end of the latest
-     * window its stream time closed; when its stream time has not moved for the idle timeout, the wall clock stands in
-     * (as if its stream time were where it stood when it last heard of the present). A topic that never had an event
-     * in this task holds nothing back; while neither topic ever had one, the wall clock alone moves the watermark once
-     * both are idle, and {@link Long#MIN_VALUE} before.
+     * The task's watermark: the lowest of its input topics' watermarks, each the end of the latest window its stream
+     * time closed. A topic that never had an event in this task, or whose stream time has not moved for the idle
+     * timeout, holds nothing back (its next events are judged by the others' progress). When no topic holds, the
+     * wall clock stands in once every topic is idle (as if the stream time were where it stood when the task last
+     * heard of the present), so that silence closes windows too.
      */
     private long watermark(long now) {
         long low = Long.MAX_VALUE;
-        boolean known = false;
+        boolean holding = false;
         boolean allIdle = true;
+        long progressed = Long.MIN_VALUE;
         for (int topic = SYNC; topic <= UPLOAD; topic++) {
             long idleAfter = progressedHere[topic] ? idleMs : STARTUP_IDLE_FACTOR * idleMs;
             boolean idle = now - lastProgressWallMs[topic] >= idleAfter;
@@ -193,17 +195,17 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             if (streamTime == Long.MIN_VALUE) {
                 continue;
             }
-            known = true;
-            long watermark = clock.closedBy(streamTime);
-            if (idle) {
-                watermark = Math.max(watermark, clock.closedBy(now - idleMs));
+            long closed = clock.closedBy(streamTime);
+            progressed = Math.max(progressed, closed);
+            if (!idle) {
+                holding = true;
+                low = Math.min(low, closed);
             }
-            low = Math.min(low, watermark);
         }
-        if (known) {
+        if (holding) {
             return low;
         }
-        return allIdle ? clock.closedBy(now - idleMs) : Long.MIN_VALUE;
+        return allIdle ? Math.max(progressed, clock.closedBy(now - idleMs)) : progressed;
     }
 
     /** Announces {@code watermark} to every merge task if it is newer than the last one, after the partials. */
@@ -260,10 +262,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
                         scope,
                         stage,
                         ClientStageStore.key(
-                                assignment.flagKey(),
-                                stage,
-                                assignment.cohort().name(),
-                                clientId)));
+                                assignment.flagKey(), stage, assignment.cohort().name(), clientId)));
             }
         }
         if (observation.table() != null) {

@@ -92,8 +92,7 @@ class RestartUnderLoadTest {
         Map<Long, LongAdder> acknowledged = new ConcurrentHashMap<>();
         AtomicLong failed = new AtomicLong();
         long windowMs = 5_000;
-        Thread sender = new Thread(
-                () -> stream(topics, windowMs, acknowledged, failed), "telemetry-sender");
+        Thread sender = new Thread(() -> stream(topics, windowMs, acknowledged, failed), "telemetry-sender");
         sender.start();
 
         // Two crashes while the events stream in, each followed by a restart on the same state directory, like a pod
@@ -121,7 +120,8 @@ class RestartUnderLoadTest {
             KafkaTestClient.await(
                     topics.windows(),
                     r -> {
-                        WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(r.value());
+                        WindowMetricsEvent w =
+                                AvroCodec.of(WindowMetricsEvent.class).decode(r.value());
                         return w.getWindowKind() == WindowKind.TUMBLING
                                 && w.getScopeKey().equals("global")
                                 && w.getEventCount() > 0;
@@ -130,7 +130,8 @@ class RestartUnderLoadTest {
                         counted.clear();
                         repeated.clear();
                         for (var record : found) {
-                            WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
+                            WindowMetricsEvent w =
+                                    AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
                             if (counted.put(w.getWindowStart().toEpochMilli(), w.getEventCount()) != null) {
                                 repeated.add(w.getWindowStart().toString());
                             }
@@ -165,17 +166,23 @@ class RestartUnderLoadTest {
                 String client = "client-" + (i % 500);
                 ProducerRecord<String, byte[]> record;
                 if (i % 3 == 0) {
-                    UploadEvent event = upload(client, now, i % 17 != 0, 40, 2048).build();
+                    UploadEvent event =
+                            upload(client, now, i % 17 != 0, 40, 2048).build();
                     record = new ProducerRecord<>(
-                            topics.upload(), client, AvroCodec.of(UploadEvent.class).encode(event));
+                            topics.upload(),
+                            client,
+                            AvroCodec.of(UploadEvent.class).encode(event));
                 } else {
                     SyncEvent event = sync(client, now, i % 13 != 0, 25).build();
-                    record = new ProducerRecord<>(topics.sync(), client, AvroCodec.of(SyncEvent.class).encode(event));
+                    record = new ProducerRecord<>(
+                            topics.sync(), client, AvroCodec.of(SyncEvent.class).encode(event));
                 }
                 long window = Math.floorDiv(now.toEpochMilli(), windowMs) * windowMs;
                 producer.send(record, (metadata, error) -> {
                     if (error == null) {
-                        acknowledged.computeIfAbsent(window, w -> new LongAdder()).increment();
+                        acknowledged
+                                .computeIfAbsent(window, w -> new LongAdder())
+                                .increment();
                     } else {
                         failed.incrementAndGet();
                     }
@@ -204,7 +211,15 @@ class RestartUnderLoadTest {
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
                 for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    codes.merge(String.valueOf(DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.CODE)), 1L, Long::sum);
+                    String code = DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.CODE);
+                    codes.merge(String.valueOf(code), 1L, Long::sum);
+                    if (codes.get(String.valueOf(code)) <= 3) {
+                        // The first reasons of each code say how far ahead the watermark was.
+                        codes.put(
+                                code + ": " + DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.REASON)
+                                        + " (record time " + java.time.Instant.ofEpochMilli(record.timestamp()) + ")",
+                                0L);
+                    }
                 }
             }
         }

@@ -33,14 +33,14 @@ public final class StreamsWorker {
     }
 
     /**
-     * The demo's timings on three input partitions: 5 s windows, 5 s grace, 5 s idle timeout, as {@code bin/rollguard
-     * demo} runs metrics-ingest.
+     * The demo's timings on three input partitions: 5 s windows, 5 s grace, 15 s idle timeout, as {@code
+     * bin/rollguard demo} runs metrics-ingest.
      */
     static TopologySettings demoSettings(String prefix) {
         return TopologySettings.of(TopicNames.DEFAULT.prefixed(prefix), Duration.ofSeconds(5), Duration.ofSeconds(5))
                 .withHopping(false, Duration.ofSeconds(15), Duration.ofSeconds(5))
                 .withInputPartitions(3)
-                .withIdleTimeout(Duration.ofSeconds(5));
+                .withIdleTimeout(Duration.ofSeconds(15));
     }
 
     /** Starts a worker in a child JVM, its output appended to {@code log}. */
@@ -85,15 +85,29 @@ public final class StreamsWorker {
         return props;
     }
 
+    /**
+     * The configuration of the service for the demo profile: its record cache and transaction timeout, which a
+     * restarted instance does not need shortened (it fences its own earlier transactions at once).
+     */
+    static Properties demoConfig(String bootstrap, String applicationId, String prefix, Path stateDir) {
+        Properties props = config(bootstrap, applicationId, prefix, stateDir);
+        props.remove(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG);
+        props.remove(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG));
+        return props;
+    }
+
     static KafkaStreams start(String bootstrap, String applicationId, String prefix, Path stateDir) {
         return start(bootstrap, applicationId, prefix, stateDir, settings(prefix));
     }
 
     static KafkaStreams start(
             String bootstrap, String applicationId, String prefix, Path stateDir, TopologySettings settings) {
+        return start(settings, config(bootstrap, applicationId, prefix, stateDir));
+    }
+
+    static KafkaStreams start(TopologySettings settings, Properties config) {
         KafkaStreams streams = new KafkaStreams(
-                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())),
-                config(bootstrap, applicationId, prefix, stateDir));
+                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), config);
         streams.setUncaughtExceptionHandler(e -> {
             System.out.println("FAILED " + e);
             e.printStackTrace(System.out);
@@ -101,6 +115,7 @@ public final class StreamsWorker {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
         streams.setStateListener((now, before) -> {
+            System.out.println("STATE " + before + " -> " + now + " at " + java.time.Instant.now());
             if (now == KafkaStreams.State.RUNNING) {
                 long tasks = streams.metadataForLocalThreads().stream()
                         .mapToLong(t -> t.activeTasks().size())
@@ -115,8 +130,10 @@ public final class StreamsWorker {
 
     public static void main(String[] args) throws InterruptedException {
         String profile = args.length > 4 ? args[4] : "exactly-once";
-        TopologySettings settings = "demo".equals(profile) ? demoSettings(args[2]) : settings(args[2]);
-        KafkaStreams streams = start(args[0], args[1], args[2], Path.of(args[3]), settings);
+        boolean demo = "demo".equals(profile);
+        KafkaStreams streams = demo
+                ? start(demoSettings(args[2]), demoConfig(args[0], args[1], args[2], Path.of(args[3])))
+                : start(args[0], args[1], args[2], Path.of(args[3]), settings(args[2]));
         Runtime.getRuntime().addShutdownHook(new Thread(streams::close));
         new CountDownLatch(1).await();
     }
