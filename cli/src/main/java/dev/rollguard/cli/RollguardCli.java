@@ -443,7 +443,8 @@ public final class RollguardCli {
 
         @Override
         public Integer call() {
-            JsonNode list = check(root.api.guard(), "reading the guard's verdicts").body();
+            JsonNode list =
+                    check(root.api.guard(), "reading the guard's verdicts").body();
             if (flag != null) {
                 JsonNode one = null;
                 for (JsonNode f : list) {
@@ -470,7 +471,8 @@ public final class RollguardCli {
                             m.path("relativeEffect").isNumber()
                                     ? trim(100 * m.path("relativeEffect").asDouble()) + " %"
                                     : null,
-                            m.path("treatedClients").asLong() + " vs " + m.path("controlClients").asLong(),
+                            m.path("treatedClients").asLong() + " vs "
+                                    + m.path("controlClients").asLong(),
                             trim(m.path("evidence").asDouble()));
                 }
                 table.print(root.out);

@@ -1,7 +1,6 @@
 package dev.rollguard.alert.domain;
 
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
-
 import java.time.Instant;
 import java.util.Objects;
 

@@ -1,7 +1,6 @@
 package dev.rollguard.alert.domain;
 
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
-
 import dev.rollguard.schemas.event.Severity;
 import java.time.Duration;
 import java.util.ArrayList;

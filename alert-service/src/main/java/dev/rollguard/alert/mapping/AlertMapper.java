@@ -1,15 +1,14 @@
 package dev.rollguard.alert.mapping;
 
-import dev.rollguard.alert.domain.Observation;
-import dev.rollguard.alert.domain.judgment.FlagVerdict;
-import dev.rollguard.alert.domain.judgment.MetricVerdict;
-
 import dev.rollguard.alert.domain.ComparisonResult;
 import dev.rollguard.alert.domain.Fingerprints;
 import dev.rollguard.alert.domain.Level;
+import dev.rollguard.alert.domain.Observation;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.Transition;
+import dev.rollguard.alert.domain.judgment.FlagVerdict;
+import dev.rollguard.alert.domain.judgment.MetricVerdict;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.CohortComparison;
 import java.time.Instant;

@@ -65,17 +65,19 @@ public class GuardResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Uni<List<FlagView>> list() {
-        return evaluation.guardVerdicts().chain(latest -> evaluation.storedGuardVerdicts().map(stored -> {
-            List<FlagView> views = new ArrayList<>();
-            latest.values().forEach(guard -> views.add(view(guard)));
-            stored.forEach((flag, verdictJson) -> {
-                if (!latest.containsKey(flag)) {
-                    views.add(storedView(flag, verdictJson));
-                }
-            });
-            views.sort(Comparator.comparing(FlagView::flagKey));
-            return views;
-        }));
+        return evaluation
+                .guardVerdicts()
+                .chain(latest -> evaluation.storedGuardVerdicts().map(stored -> {
+                    List<FlagView> views = new ArrayList<>();
+                    latest.values().forEach(guard -> views.add(view(guard)));
+                    stored.forEach((flag, verdictJson) -> {
+                        if (!latest.containsKey(flag)) {
+                            views.add(storedView(flag, verdictJson));
+                        }
+                    });
+                    views.sort(Comparator.comparing(FlagView::flagKey));
+                    return views;
+                }));
     }
 
     private static FlagView view(FlagGuard guard) {

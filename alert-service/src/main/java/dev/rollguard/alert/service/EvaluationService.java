@@ -10,9 +10,9 @@ import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
 import dev.rollguard.alert.domain.StageEvidence;
+import dev.rollguard.alert.domain.Transition;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
-import dev.rollguard.alert.domain.Transition;
 import dev.rollguard.alert.mapping.AlertMapper;
 import dev.rollguard.alert.mapping.WebhookPayload;
 import dev.rollguard.alert.mapping.WindowFigures;
@@ -30,8 +30,8 @@ import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
-import dev.rollguard.schemas.targeting.Rollouts;
 import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.targeting.Rollouts;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -273,11 +273,10 @@ public class EvaluationService {
         }
         return repository
                 .states()
-                .chain(stored -> repository
-                        .positions(Topics.METRICS_WINDOWS)
-                        .chain(storedPositions -> repository.guardStages().invoke(guard::load).chain(() -> repository
-                                .cohortWindows()
-                                .invoke(storedHalves -> {
+                .chain(stored -> repository.positions(Topics.METRICS_WINDOWS).chain(storedPositions -> repository
+                        .guardStages()
+                        .invoke(guard::load)
+                        .chain(() -> repository.cohortWindows().invoke(storedHalves -> {
                             states.clear();
                             lastSeen.clear();
                             positions.clear();
@@ -504,7 +503,9 @@ public class EvaluationService {
                 ? "killed"
                 : flag.getArchived()
                         ? "archived"
-                        : !flag.getEnabled() ? "switched off" : "rolled out to " + flag.getRolloutBasisPoints() / 100.0 + " %";
+                        : !flag.getEnabled()
+                                ? "switched off"
+                                : "rolled out to " + flag.getRolloutBasisPoints() / 100.0 + " %";
         String why = flag.getKillReason() != null ? flag.getKillReason() : flag.getReason();
         return what + " by " + flag.getActor() + (why == null ? "" : " (" + why + ")");
     }
@@ -512,9 +513,7 @@ public class EvaluationService {
     /** Resolves every announced firing level of a rule's state and forgets the state. */
     private void resolveAll(
             Changes changes, RuleDefinition rule, StateKey key, Tracked tracked, String reason, Instant now) {
-        Instant end = tracked.state().lastWindowEnd() != null
-                ? tracked.state().lastWindowEnd()
-                : now;
+        Instant end = tracked.state().lastWindowEnd() != null ? tracked.state().lastWindowEnd() : now;
         for (var level : rule.levels()) {
             var levelState = tracked.state().level(level.severity());
             if (levelState.firing() && levelState.announced()) {
@@ -668,16 +667,15 @@ public class EvaluationService {
         changes.halvesToStore.forEach((half, window) -> store.add(half.row(windowCodec.encode(window))));
         List<CohortWindowRow> delete =
                 changes.halvesToDelete.stream().map(half -> half.row(null)).toList();
-        EvaluationWrite write =
-                new EvaluationWrite(
-                        upserts,
-                        deletes,
-                        changes.alerts,
-                        store,
-                        delete,
-                        topic,
-                        changes.positions,
-                        guard.rows(changes.guardStages));
+        EvaluationWrite write = new EvaluationWrite(
+                upserts,
+                deletes,
+                changes.alerts,
+                store,
+                delete,
+                topic,
+                changes.positions,
+                guard.rows(changes.guardStages));
         if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
             return null;
         }

@@ -40,6 +40,7 @@ public final class GuardEvaluator {
     private final Map<String, StageEvidence> stages = new HashMap<>();
     /** Read by the metrics registry too, hence concurrent. */
     private final Map<String, FlagGuard> latest = new ConcurrentHashMap<>();
+
     private final Map<String, String> storedVerdicts = new HashMap<>();
     private final Map<JudgmentKey, FlagJudgment> judgments = new HashMap<>();
 
@@ -177,16 +178,19 @@ public final class GuardEvaluator {
     }
 
     private FlagJudgment judgment(RuleDefinition rule) {
-        double tolerance =
-                rule.critical() != null ? rule.critical().threshold() : rule.warning().threshold();
+        double tolerance = rule.critical() != null
+                ? rule.critical().threshold()
+                : rule.warning().threshold();
         // The rule's confidence is per flag (0.99: at most 1 % of healthy stages ever called a regression).
         double alpha = Math.min(MAX_ALPHA, Math.max(MIN_ALPHA, 1 - rule.confidence()));
-        return judgments.computeIfAbsent(new JudgmentKey(tolerance, alpha), k -> new FlagJudgment(
-                GuardPack.DEFAULT.stream()
-                        .map(spec -> withTolerance(spec, tolerance))
-                        .toList(),
-                alpha,
-                Math.max(alpha, GuardPack.WARNING_ALPHA)));
+        return judgments.computeIfAbsent(
+                new JudgmentKey(tolerance, alpha),
+                k -> new FlagJudgment(
+                        GuardPack.DEFAULT.stream()
+                                .map(spec -> withTolerance(spec, tolerance))
+                                .toList(),
+                        alpha,
+                        Math.max(alpha, GuardPack.WARNING_ALPHA)));
     }
 
     private static MetricSpec withTolerance(MetricSpec spec, double tolerance) {
@@ -233,7 +237,8 @@ public final class GuardEvaluator {
             read(node.path("control"), stage.control());
             return stage;
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored guard evidence of " + flag + " is unreadable: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "stored guard evidence of " + flag + " is unreadable: " + e.getMessage(), e);
         }
     }
 

@@ -82,7 +82,8 @@ public final class RuleValidator {
             violations.add(new Violation(field + ".threshold", "must be a finite number"));
         } else if (rule.comparator() == RuleComparator.GUARD && (threshold < 0 || threshold > 10)) {
             violations.add(new Violation(
-                    field + ".threshold", "the guard's threshold is a relative tolerance in [0, 10], e.g. 0.2 for 20 %"));
+                    field + ".threshold",
+                    "the guard's threshold is a relative tolerance in [0, 10], e.g. 0.2 for 20 %"));
         } else if (rule.comparator() == RuleComparator.WORSE_THAN_CONTROL && (threshold < 0 || threshold >= 1)) {
             violations.add(new Violation(
                     field + ".threshold", "a comparative margin is a difference of rates in [0, 1), e.g. 0.02"));

@@ -15,13 +15,13 @@ import dev.rollguard.alert.support.Rules;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.GuardPolicy;
-import dev.rollguard.schemas.event.AlertStatus;
-import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
@@ -176,11 +176,14 @@ class AlertFlowTest {
         assertThat(alert.getComparison()).isNotNull();
         assertThat(alert.getMetric()).isEqualTo("failure");
         assertThat(alert.getComparison().getMethod()).contains("mixture");
-        assertThat(alert.getComparison().getTreatmentValue()).isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-9));
-        assertThat(alert.getComparison().getControlValue()).isCloseTo(0.02, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(alert.getComparison().getTreatmentValue())
+                .isCloseTo(0.1, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(alert.getComparison().getControlValue())
+                .isCloseTo(0.02, org.assertj.core.api.Assertions.within(1e-9));
         assertThat(alert.getComparison().getTreatmentClients()).isEqualTo(100);
         assertThat(alert.getComparison().getControlClients()).isEqualTo(100);
-        assertThat(alert.getComparison().getRelativeEffect()).isCloseTo(4.0, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(alert.getComparison().getRelativeEffect())
+                .isCloseTo(4.0, org.assertj.core.api.Assertions.within(1e-6));
         assertThat(alert.getComparison().getEffectLower()).isGreaterThan(0.2);
         assertThat(alert.getComparison().getEvidence()).isGreaterThanOrEqualTo(1.0);
         assertThat(alert.getComparison().getSummary()).contains("failure rate").contains("100 vs 100 clients");
@@ -200,7 +203,8 @@ class AlertFlowTest {
                 .body("find { it.flagKey == '" + guilty + "' }.status", org.hamcrest.Matchers.equalTo("REGRESSION"))
                 .body("find { it.flagKey == '" + guilty + "' }.severity", org.hamcrest.Matchers.equalTo("CRITICAL"))
                 .body(
-                        "find { it.flagKey == '" + guilty + "' }.metrics.find { it.metric == 'failure' }.treatedClients",
+                        "find { it.flagKey == '" + guilty
+                                + "' }.metrics.find { it.metric == 'failure' }.treatedClients",
                         org.hamcrest.Matchers.equalTo(200))
                 .body(
                         "find { it.flagKey == '" + innocent + "' }.status",
@@ -223,9 +227,8 @@ class AlertFlowTest {
                 .setRolloutBasisPoints(1_000)
                 .setGuardPolicy(new GuardPolicy(GuardAction.KILL, false, 300L))
                 .build());
-        await().atMost(WAIT)
-                .until(() -> alertsOf(rule).stream()
-                        .anyMatch(a -> guilty.equals(a.getFlagKey()) && a.getStatus() == AlertStatus.RESOLVED));
+        await().atMost(WAIT).until(() -> alertsOf(rule).stream()
+                .anyMatch(a -> guilty.equals(a.getFlagKey()) && a.getStatus() == AlertStatus.RESOLVED));
         AlertEvent resolved = alertsOf(rule).stream()
                 .filter(a -> guilty.equals(a.getFlagKey()) && a.getStatus() == AlertStatus.RESOLVED)
                 .findFirst()

@@ -117,8 +117,7 @@ class BadWindowIsolationTest {
         List<RecordMetadata> sent = TestKafka.sendRawTogether(records);
 
         await().atMost(WAIT).until(() -> deadLettersAt(sent).size() >= 2);
-        await().atMost(WAIT).until(() -> !firingOnFlag("guard", guilty)
-                .isEmpty());
+        await().atMost(WAIT).until(() -> !firingOnFlag("guard", guilty).isEmpty());
         await().atMost(WAIT)
                 .until(() -> !firing("poison-" + slow, "table:" + slow).isEmpty()
                         && !firing("poison-" + alsoSlow, "table:" + alsoSlow).isEmpty());

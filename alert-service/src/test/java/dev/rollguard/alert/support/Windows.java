@@ -1,14 +1,13 @@
 package dev.rollguard.alert.support;
 
 import dev.rollguard.schemas.event.ClientMoment;
-import java.util.List;
-
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 /** One-minute windows for tests, at event times far from any other test's. */
 public final class Windows {

@@ -1,20 +1,19 @@
 package dev.rollguard.ingest.mapping;
 
 import dev.rollguard.ingest.domain.ClientMoments;
-import dev.rollguard.schemas.event.ClientMoment;
-import dev.rollguard.schemas.guard.GuardMetrics;
-import java.util.ArrayList;
-
 import dev.rollguard.ingest.domain.ErrorStat;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.ErrorCount;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.guard.GuardMetrics;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 

@@ -2,7 +2,6 @@ package dev.rollguard.ingest.service;
 
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
-import dev.rollguard.schemas.targeting.Rollouts;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -29,14 +29,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -151,11 +147,13 @@ class ExactlyOnceTest {
         Instant closing = base.plusSeconds(3).plus(Duration.ofMinutes(5)).plusSeconds(1);
         try (KafkaProducer<String, byte[]> producer = KafkaTestClient.producer()) {
             for (int p = 0; p < 3; p++) {
-                SyncEvent closer = sync("closer", closing, true, 1)
-                        .setTable("table-" + p)
-                        .build();
+                SyncEvent closer =
+                        sync("closer", closing, true, 1).setTable("table-" + p).build();
                 producer.send(new ProducerRecord<>(
-                        topics.sync(), p, "closer-" + p, AvroCodec.of(SyncEvent.class).encode(closer)));
+                        topics.sync(),
+                        p,
+                        "closer-" + p,
+                        AvroCodec.of(SyncEvent.class).encode(closer)));
             }
             producer.flush();
         }

@@ -17,6 +17,7 @@ public final class Rollouts {
             return false;
         }
         int share = flag.getRolloutBasisPoints();
-        return (share > 0 && share < 10_000) || (share == 0 && !flag.getAllowList().isEmpty());
+        return (share > 0 && share < 10_000)
+                || (share == 0 && !flag.getAllowList().isEmpty());
     }
 }

@@ -62,12 +62,7 @@ public final class ClosedLoopScenario {
         /** The timings of {@code simulator/src/main/resources/demo-stack}. */
         public static Settings demo() {
             return new Settings(
-                    Duration.ofSeconds(5),
-                    Duration.ofSeconds(5),
-                    2000,
-                    300,
-                    Duration.ZERO,
-                    Duration.ofSeconds(90));
+                    Duration.ofSeconds(5), Duration.ofSeconds(5), 2000, 300, Duration.ZERO, Duration.ofSeconds(90));
         }
 
         /**
