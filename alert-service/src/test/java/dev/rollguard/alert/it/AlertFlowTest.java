@@ -16,6 +16,7 @@ import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
@@ -25,6 +26,7 @@ import dev.rollguard.schemas.event.GuardPolicy;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.guard.GuardMetrics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -237,6 +239,66 @@ class AlertFlowTest {
                 .contains("no longer under rollout")
                 .contains("killed by bootstrap-service")
                 .contains("Automatic KILL by Rollguard");
+    }
+
+    @Test
+    void theGuardCatchesAMutationBacklogAndALatencyRegression() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String backlog = "backlog-" + suffix;
+        String slow = "slow-" + suffix;
+        Instant origin = Instant.parse("2026-02-07T10:00:00Z");
+        // Pending mutations: 10 reports per client; control clients hold 3 or 7 on average, treated ones 12 or 18.
+        TestKafka.sendWindows(
+                Windows.cohortWithMoments(
+                        backlog,
+                        Cohort.CONTROL,
+                        origin,
+                        0,
+                        2000,
+                        List.of(Windows.moment("pending-mutations", 200, 10, 30, 70))),
+                Windows.cohortWithMoments(
+                        backlog,
+                        Cohort.TREATMENT,
+                        origin,
+                        0,
+                        2000,
+                        List.of(Windows.moment("pending-mutations", 200, 10, 120, 180))));
+        // Sync durations: every control sync takes 800 ms, every treated one 2.4 s (x3): the ladder's rungs below a
+        // cohort's duration count all its syncs as slow, the others none.
+        List<ClientMoment> control = new java.util.ArrayList<>();
+        List<ClientMoment> treatment = new java.util.ArrayList<>();
+        for (int k = 0; k < GuardMetrics.RUNGS; k++) {
+            double rung = GuardMetrics.SYNC_DURATION_LADDER_MS.get(k);
+            String name = GuardMetrics.rung(GuardMetrics.SYNC_DURATION, k);
+            control.add(Windows.moment(name, 200, 10, 800 > rung ? 10 : 0));
+            treatment.add(Windows.moment(name, 200, 10, 2400 > rung ? 10 : 0));
+        }
+        TestKafka.sendWindows(
+                Windows.cohortWithMoments(slow, Cohort.CONTROL, origin, 0, 2000, control),
+                Windows.cohortWithMoments(slow, Cohort.TREATMENT, origin, 0, 2000, treatment));
+
+        await().atMost(WAIT).until(() -> alertsOf("guard").stream()
+                .map(AlertEvent::getFlagKey)
+                .toList()
+                .containsAll(List.of(backlog, slow)));
+        AlertEvent backlogAlert = alertsOf("guard").stream()
+                .filter(a -> backlog.equals(a.getFlagKey()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(backlogAlert.getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(backlogAlert.getMetric()).isEqualTo("pending-mutations");
+        assertThat(backlogAlert.getComparison().getTreatmentValue())
+                .isCloseTo(15.0, org.assertj.core.api.Assertions.within(1e-9));
+        assertThat(backlogAlert.getComparison().getControlValue())
+                .isCloseTo(5.0, org.assertj.core.api.Assertions.within(1e-9));
+        AlertEvent slowAlert = alertsOf("guard").stream()
+                .filter(a -> slow.equals(a.getFlagKey()))
+                .findFirst()
+                .orElseThrow();
+        assertThat(slowAlert.getMetric()).isEqualTo("sync-duration");
+        assertThat(slowAlert.getComparison().getSummary())
+                .contains("sync duration")
+                .contains("p95");
     }
 
     @Test

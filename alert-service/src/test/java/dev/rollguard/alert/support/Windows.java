@@ -45,6 +45,43 @@ public final class Windows {
                 .build();
     }
 
+    /**
+     * A FLAG_COHORT window whose client moments are {@code moments} (stage version 1), with {@code events} events and
+     * no failure.
+     */
+    public static WindowMetricsEvent cohortWithMoments(
+            String flag, Cohort cohort, Instant origin, int minute, long events, List<ClientMoment> moments) {
+        WindowMetricsEvent window = cohort(flag, cohort, origin, minute, events, 0);
+        window.setClientMoments(moments);
+        return window;
+    }
+
+    /**
+     * The moments of a metric over {@code clients} clients new to the stage, each with {@code x} events (or reports)
+     * and a numerator taken in turn from {@code ys}.
+     */
+    public static ClientMoment moment(String metric, long clients, double x, double... ys) {
+        double sumY = 0;
+        double sumYY = 0;
+        double sumXY = 0;
+        for (long i = 0; i < clients; i++) {
+            double y = ys[(int) (i % ys.length)];
+            sumY += y;
+            sumYY += y * y;
+            sumXY += x * y;
+        }
+        return ClientMoment.newBuilder()
+                .setStageVersion(1)
+                .setMetric(metric)
+                .setClients(clients)
+                .setSumY(sumY)
+                .setSumX(clients * x)
+                .setSumYY(sumYY)
+                .setSumXX(clients * x * x)
+                .setSumXY(sumXY)
+                .build();
+    }
+
     /** Clients per cohort window: each window's events come from new clients, ten events each. */
     public static final int EVENTS_PER_CLIENT = 10;
 

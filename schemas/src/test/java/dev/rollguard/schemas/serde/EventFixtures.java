@@ -2,6 +2,7 @@ package dev.rollguard.schemas.serde;
 
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.ErrorCount;
@@ -263,6 +264,16 @@ final class EventFixtures {
                                 .setLastMessage("quota exceeded")
                                 .build(),
                         ErrorCount.newBuilder().setCode("TIMEOUT").setCount(2L).build()))
+                .setClientMoments(List.of(ClientMoment.newBuilder()
+                        .setStageVersion(7L)
+                        .setMetric("failure")
+                        .setClients(40L)
+                        .setSumY(12.0)
+                        .setSumX(400.0)
+                        .setSumYY(20.0)
+                        .setSumXX(4_400.0)
+                        .setSumXY(130.0)
+                        .build()))
                 .build();
     }
 
@@ -288,6 +299,14 @@ final class EventFixtures {
                 .setControlSamples(9_500L)
                 .setPValue(1e-9)
                 .setMethod("two-proportion-z")
+                .setTreatmentClients(50L)
+                .setControlClients(950L)
+                .setRelativeEffect(5.0)
+                .setEffectLower(2.5)
+                .setEffectUpper(9.0)
+                .setConfidence(0.999)
+                .setEvidence(3.2)
+                .setSummary("failure rate 12 % vs 2.0 %, +500 %")
                 .build();
     }
 
