@@ -221,6 +221,23 @@ class RequestDoorsTest {
     }
 
     @Test
+    void aDeleteWithoutABodyOrLengthIsServed() throws Exception {
+        // As the console's HTTP client sends it: no Content-Length, no Transfer-Encoding, no body.
+        String key = Api.key("bodiless");
+        Api.create(Map.of("key", key, "enabled", true));
+        HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + RestAssured.port + "/api/flags/" + key + "?reason=retired"))
+                .header("Authorization", "Bearer " + Api.ADMIN)
+                .DELETE()
+                .build();
+        HttpResponse<String> deleted = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .build()
+                .send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(deleted.statusCode()).as(deleted.body()).isLessThan(300);
+    }
+
+    @Test
     void aChunkedBodyWithinTheLimitIsServed() throws Exception {
         String key = Api.key("chunked");
         HttpResponse<String> created =

@@ -3,11 +3,13 @@ package dev.rollguard.flag.rest;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.Locale;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
@@ -39,7 +41,7 @@ public class BodyLimitFilter {
                         } else {
                             context.next();
                         }
-                    } else if (mayHaveBody(context.request().method())) {
+                    } else if (mayHaveBody(context.request().method()) && unsizedBody(context)) {
                         // Chunked (or HTTP/2) without a length: read here for the REST layer, which takes the body as
                         // read, failing with 413 past the limit.
                         chunkedReader.handle(context);
@@ -67,6 +69,17 @@ public class BodyLimitFilter {
                 .putHeader("Content-Type", "application/json")
                 .putHeader("Connection", "close")
                 .end(BODY.formatted(limit));
+    }
+
+    /**
+     * Whether a request without Content-Length carries a body: chunked over HTTP/1.1, or any over HTTP/2. An HTTP/1.1
+     * request with neither has no body (a DELETE with a query, say), and reading one here would leave the REST layer a
+     * request already read.
+     */
+    private static boolean unsizedBody(RoutingContext context) {
+        String encoding = context.request().getHeader("Transfer-Encoding");
+        return (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked"))
+                || context.request().version() == HttpVersion.HTTP_2;
     }
 
     private static boolean mayHaveBody(HttpMethod method) {

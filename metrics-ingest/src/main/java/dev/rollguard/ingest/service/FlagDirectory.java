@@ -2,6 +2,7 @@ package dev.rollguard.ingest.service;
 
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.targeting.Rollouts;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -152,14 +153,9 @@ public final class FlagDirectory {
                 && earlier.getAllowList().equals(later.getAllowList());
     }
 
-    /** Whether a flag's treatment can be compared with a control: see {@link #underRolloutAt}. */
+    /** Whether a flag's treatment can be compared with a control ({@link Rollouts#underRollout}). */
     public static boolean underRollout(FlagChangedEvent flag) {
-        if (!flag.getEnabled() || flag.getKilled() || flag.getArchived()) {
-            return false;
-        }
-        int share = flag.getRolloutBasisPoints();
-        return (share > 0 && share < 10_000)
-                || (share == 0 && !flag.getAllowList().isEmpty());
+        return Rollouts.underRollout(flag);
     }
 
     /** Whether the global kill switch was on at {@code time}. */

@@ -1,8 +1,7 @@
 package dev.rollguard.alert.domain.judgment;
 
-import java.util.ArrayList;
+import dev.rollguard.schemas.guard.GuardMetrics;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /** The default guard pack: the metrics every partially rolled-out flag is guarded on, and every default in one place. */
 public final class GuardPack {
@@ -48,32 +47,35 @@ public final class GuardPack {
     /** Tail quantile of the ladders: the rung at the control's p95 (durations) or p5 (throughput). */
     public static final double TAIL_SHARE = 0.05;
 
-    /** Sync duration ladder: 100 ms * sqrt(2)^k, k = 0..23 (100 ms to 290 s). */
-    public static final List<Double> SYNC_DURATION_LADDER_MS = ladder(100, 24);
+    /** Sync duration ladder, the one metrics-ingest counts by: 100 ms * sqrt(2)^k, k = 0..23 (100 ms to 290 s). */
+    public static final List<Double> SYNC_DURATION_LADDER_MS = GuardMetrics.SYNC_DURATION_LADDER_MS;
 
-    /** Upload throughput ladder: 8 kB/s * sqrt(2)^k, k = 0..23 (8 kB/s to 23 MB/s). */
-    public static final List<Double> UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND = ladder(8_000, 24);
+    /** Upload throughput ladder, the one metrics-ingest counts by: 8 kB/s * sqrt(2)^k, k = 0..23. */
+    public static final List<Double> UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND =
+            GuardMetrics.UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND;
 
-    public static final MetricSpec FAILURE = MetricSpec.proportion("failure", "failure rate");
-    public static final MetricSpec SYNC_FAILURE = MetricSpec.proportion("sync-failure", "sync failure rate");
-    public static final MetricSpec UPLOAD_FAILURE = MetricSpec.proportion("upload-failure", "upload failure rate");
-    public static final MetricSpec QUOTA_EXCEEDED = MetricSpec.proportion("quota-exceeded", "quota-exceeded share");
+    public static final MetricSpec FAILURE = MetricSpec.proportion(GuardMetrics.FAILURE, "failure rate");
+    public static final MetricSpec SYNC_FAILURE = MetricSpec.proportion(GuardMetrics.SYNC_FAILURE, "sync failure rate");
+    public static final MetricSpec UPLOAD_FAILURE =
+            MetricSpec.proportion(GuardMetrics.UPLOAD_FAILURE, "upload failure rate");
+    public static final MetricSpec QUOTA_EXCEEDED =
+            MetricSpec.proportion(GuardMetrics.QUOTA_EXCEEDED, "quota-exceeded share");
     public static final MetricSpec PENDING_MUTATIONS =
-            MetricSpec.mean("pending-mutations", "pending mutations", MetricUnit.NUMBER, 1.0);
+            MetricSpec.mean(GuardMetrics.PENDING_MUTATIONS, "pending mutations", MetricUnit.NUMBER, 1.0);
     public static final MetricSpec FAILED_MUTATIONS =
-            MetricSpec.mean("failed-mutations", "failed mutations", MetricUnit.NUMBER, 0.1);
+            MetricSpec.mean(GuardMetrics.FAILED_MUTATIONS, "failed mutations", MetricUnit.NUMBER, 0.1);
     public static final MetricSpec SYNC_QUEUE_LENGTH =
-            MetricSpec.mean("sync-queue-length", "sync queue length", MetricUnit.NUMBER, 1.0);
+            MetricSpec.mean(GuardMetrics.SYNC_QUEUE_LENGTH, "sync queue length", MetricUnit.NUMBER, 1.0);
     public static final MetricSpec STORAGE_USED =
-            MetricSpec.mean("storage-used-pct", "storage used", MetricUnit.PERCENT, 1.0);
+            MetricSpec.mean(GuardMetrics.STORAGE_USED, "storage used", MetricUnit.PERCENT, 1.0);
     public static final MetricSpec SYNC_DURATION = MetricSpec.tailLadder(
-            "sync-duration",
+            GuardMetrics.SYNC_DURATION,
             "sync duration",
             Direction.HIGHER_IS_WORSE,
             MetricUnit.MILLISECONDS,
             SYNC_DURATION_LADDER_MS);
     public static final MetricSpec UPLOAD_THROUGHPUT = MetricSpec.tailLadder(
-            "upload-throughput",
+            GuardMetrics.UPLOAD_THROUGHPUT,
             "upload throughput",
             Direction.LOWER_IS_WORSE,
             MetricUnit.BYTES_PER_SECOND,
@@ -94,10 +96,8 @@ public final class GuardPack {
 
     private GuardPack() {}
 
-    /** {@code base * sqrt(2)^k} for {@code k = 0 .. rungs - 1}. */
+    /** {@code base * sqrt(2)^k} for {@code k = 0 .. rungs - 1} (the ladders' shape, {@link GuardMetrics#ladder}). */
     public static List<Double> ladder(double base, int rungs) {
-        List<Double> thresholds = new ArrayList<>(rungs);
-        IntStream.range(0, rungs).forEach(k -> thresholds.add(base * Math.pow(Math.sqrt(2), k)));
-        return List.copyOf(thresholds);
+        return GuardMetrics.ladder(base, rungs);
     }
 }

@@ -43,7 +43,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Restart under load: the metrics-ingest topology at the demo's timings (5 s windows, 5 s grace, 5 s idle timeout,
+ * Restart under load: the metrics-ingest topology at the demo's timings (5 s windows, 5 s grace, 15 s idle timeout,
  * hopping 15 s / 5 s) on three input partitions runs in a child JVM ({@link RestartWorker}) while sync and upload
  * events stream in at a fixed rate with their event time set when they are sent. The worker is killed with SIGKILL
  * twice and started again on its state directory each time, like a pod rescheduled with its volume. Measured: events
@@ -56,7 +56,7 @@ final class RestartBench {
     static final int PARTITIONS = 3;
     static final Duration WINDOW = Duration.ofSeconds(5);
     static final Duration GRACE = Duration.ofSeconds(5);
-    static final Duration IDLE = Duration.ofSeconds(5);
+    static final Duration IDLE = Duration.ofSeconds(15);
     /** Seconds of traffic before the first kill, and after the first restart before the second. */
     static final int KILL_AFTER_SECONDS = 10;
 
