@@ -3,7 +3,6 @@ package dev.rollguard.flag.rest;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -14,8 +13,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Answers bodies over quarkus.http.limits.max-body-size with 413 and the JSON error of the API (the HTTP layer's own
- * 413 has an empty body). A body with a Content-Length is refused before it is read; a body without one (chunked) is
- * read here, up to the limit, and refused as soon as it passes it.
+ * 413 has an empty body). A body with a Content-Length is refused before it is read; a chunked HTTP/1.1 body is read
+ * here, up to the limit, and refused as soon as it passes it.
  */
 @ApplicationScoped
 public class BodyLimitFilter {
@@ -72,14 +71,14 @@ public class BodyLimitFilter {
     }
 
     /**
-     * Whether a request without Content-Length carries a body: chunked over HTTP/1.1, or any over HTTP/2. An HTTP/1.1
-     * request with neither has no body (a DELETE with a query, say), and reading one here would leave the REST layer a
-     * request already read.
+     * Whether a request without Content-Length carries a body this filter must measure: chunked over HTTP/1.1. A
+     * request with neither has no body (a DELETE with a query, say), and an HTTP/2 one (such as a Java client's after
+     * its h2c upgrade) may have none either: reading either here would leave the REST layer a request already read.
+     * Their size is bounded by the HTTP layer's own limit.
      */
     private static boolean unsizedBody(RoutingContext context) {
         String encoding = context.request().getHeader("Transfer-Encoding");
-        return (encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked"))
-                || context.request().version() == HttpVersion.HTTP_2;
+        return encoding != null && encoding.toLowerCase(Locale.ROOT).contains("chunked");
     }
 
     private static boolean mayHaveBody(HttpMethod method) {
