@@ -41,10 +41,13 @@ import org.apache.kafka.streams.processor.api.Record;
  * that {@link TickPartitioner} sends to every partition of the merge; a merge task closes a window only once every
  * input task has announced a watermark at or past its end. A task whose stream time has not moved for {@code
  * idleTimeout} of wall-clock time (no events, or only late ones) lets its watermark follow the wall clock instead, so
- * that silence closes windows too: end plus grace plus the idle timeout after the last event. A task that has not
- * moved its stream time since it started (on this instance) waits {@link #STARTUP_IDLE_FACTOR} idle timeouts before
- * that: after a restart or a rebalance its backlog may not be fetched yet, and a backlog must delay windows, never
- * turn late.
+ * that silence closes windows too: end plus grace plus the idle timeout after the last event.
+ *
+ * <p>Idle time counts from the task's first record after it started (on this instance): by then Kafka Streams has
+ * fetched every input partition of the task up to a known lag (its task idling, {@code max.task.idle.ms} 0, KIP-695)
+ * and reads them in timestamp order. A task that has not read a record since it started waits {@link
+ * #STARTUP_IDLE_FACTOR} idle timeouts before the wall clock stands in: after a restart or a rebalance its backlog may
+ * not be fetched yet, and a backlog must delay windows, never turn late, however long the restart took.
  */
 final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
 
@@ -56,8 +59,10 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final String TICK = "~tick";
     /** Partials kept before a flush is forced: scopes times open windows, so only reached by very many scopes. */
     static final int MAX_PARTIALS = 20_000;
-    /** How many idle timeouts a task that has not yet moved its stream time waits before it counts as idle. */
+    /** How many idle timeouts a task that has not read a record since it started waits before it counts as idle. */
     static final int STARTUP_IDLE_FACTOR = 12;
+    /** Wall-clock time not yet known: the task has not run since it was initialised. */
+    private static final long NOT_RUN = Long.MIN_VALUE;
     /** Index of telemetry.sync among the task's input topics. */
     static final int SYNC = 0;
     /** Index of telemetry.upload among the task's input topics. */
@@ -79,14 +84,12 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private PartialWindowStore partials;
     private ClientStageStore clients;
     private String tickKey;
-    /** Per input topic: wall-clock time at which its stream time last moved (or the task started). */
+    /** Per input topic: wall-clock time at which its stream time last moved, or the task read its first record. */
     private final long[] lastProgressWallMs = new long[2];
-    /**
-     * Per input topic: whether its stream time moved since the task started here. Until it did, the partition may be
-     * idle or its backlog may simply not be fetched yet (a restarted or moved task): it counts as idle only after
-     * {@link #STARTUP_IDLE_FACTOR} times the idle timeout.
-     */
-    private final boolean[] progressedHere = new boolean[2];
+    /** Wall-clock time at which the task first ran (processed or punctuated) since it was initialised. */
+    private long firstRunWallMs = NOT_RUN;
+    /** Whether the task read a record since it was initialised; until then it may not have fetched its backlog. */
+    private boolean readHere;
 
     private final String syncTopic;
 
@@ -114,7 +117,10 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         this.partials = context.getStateStore(STORE);
         this.clients = context.getStateStore(ClientStageStore.STORE);
         this.tickKey = tickKey(context.taskId().partition());
-        Arrays.fill(lastProgressWallMs, context.currentSystemTimeMs());
+        // Kafka Streams sets the context's wall-clock time only when the task processes or punctuates (it reads 0 in
+        // init): the task's idle time starts from the first of those, so a long restart never counts as idle time.
+        firstRunWallMs = NOT_RUN;
+        readHere = false;
         context.schedule(flushInterval, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
         context.schedule(CLIENT_STATE_SWEEP, PunctuationType.WALL_CLOCK_TIME, now -> sweepClients());
     }
@@ -159,11 +165,15 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         int topic = context.recordMetadata()
                 .map(m -> syncTopic.equals(m.topic()) ? SYNC : UPLOAD)
                 .orElse(SYNC);
+        long now = context.currentSystemTimeMs();
+        if (!readHere) {
+            readHere = true;
+            Arrays.fill(lastProgressWallMs, now);
+        }
         if (record.timestamp() > partials.streamTime(topic)) {
             partials.streamTime(topic, record.timestamp());
-            lastProgressWallMs[topic] = context.currentSystemTimeMs();
-            progressedHere[topic] = true;
-            announce(watermark(context.currentSystemTimeMs()));
+            lastProgressWallMs[topic] = now;
+            announce(watermark(now));
         }
         if (partials.size() > MAX_PARTIALS) {
             flush();
@@ -187,9 +197,13 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         boolean holding = false;
         boolean allIdle = true;
         long progressed = Long.MIN_VALUE;
+        if (firstRunWallMs == NOT_RUN) {
+            firstRunWallMs = now;
+        }
         for (int topic = SYNC; topic <= UPLOAD; topic++) {
-            long idleAfter = progressedHere[topic] ? idleMs : STARTUP_IDLE_FACTOR * idleMs;
-            boolean idle = now - lastProgressWallMs[topic] >= idleAfter;
+            boolean idle = readHere
+                    ? now - lastProgressWallMs[topic] >= idleMs
+                    : now - firstRunWallMs >= STARTUP_IDLE_FACTOR * idleMs;
             allIdle &= idle;
             long streamTime = partials.streamTime(topic);
             if (streamTime == Long.MIN_VALUE) {

@@ -40,9 +40,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Restarts lose nothing: metrics-ingest's topology at the demo's timings (5 s windows, 5 s grace, 5 s idle timeout,
+ * Restarts lose nothing: metrics-ingest's topology at the demo's timings (5 s windows, 5 s grace, 15 s idle timeout,
  * three input partitions) runs in a child JVM that is killed with SIGKILL twice, and restarted on its state directory
- * each time, while sync and upload events stream in at 400 events/s with their event time set when they are sent, and
+ * each time (the second time after a downtime longer than window, grace and idle timeout together), while sync and upload events stream in at 400 events/s with their event time set when they are sent, and
  * two threads of this JVM keep the machine's cores busy. Every event the broker acknowledged must be counted exactly
  * once in the closed windows, and none may be late: the backlog read after each restart delays the windows, it does
  * not miss them.
@@ -96,12 +96,19 @@ class RestartUnderLoadTest {
         sender.start();
 
         // Two crashes while the events stream in, each followed by a restart on the same state directory, like a pod
-        // rescheduled with its volume.
+        // rescheduled with its volume. The second instance stays down longer than a window, its grace and the idle
+        // timeout together: the backlog it finds must still count, however long the restart took.
+        TopologySettings demo = StreamsWorker.demoSettings(prefix);
+        Duration longDowntime =
+                demo.windowSize().plus(demo.grace()).plus(demo.idleTimeout()).plusSeconds(2);
         for (int kill = 1; kill <= 2; kill++) {
             long before = running(log);
             LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
             worker.destroyForcibly();
             assertThat(worker.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            if (kill == 2) {
+                LockSupport.parkNanos(longDowntime.toNanos());
+            }
             worker = launch(bootstrap, appId, prefix, state, log);
             long expectedRunning = before + 1;
             Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> running(log) >= expectedRunning);

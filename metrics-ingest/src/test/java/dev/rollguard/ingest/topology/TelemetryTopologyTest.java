@@ -486,6 +486,36 @@ class TelemetryTopologyTest {
     }
 
     @Test
+    void aTaskThatHasReadNothingSinceItStartedJudgesItsBacklogByStreamTimeNotByTheWallClock() {
+        // A restarted instance: its wall clock is well past the backlog waiting in the topics, and it punctuates
+        // before its first record is fetched.
+        Duration idle = settings.idleTimeout();
+        flushPartials();
+        driver.advanceWallClockTime(idle.multipliedBy(PreAggregateProcessor.STARTUP_IDLE_FACTOR - 1));
+        Instant backlog = T0.minusSeconds(60);
+        send(sync("c1", backlog, true, 100).build());
+        send(upload("c2", backlog.plusSeconds(1), true, 100, 1000).build());
+        assertThat(dlq.readRecordsToList()).as("the backlog is not late").isEmpty();
+
+        closeWindowsUpTo(backlog.plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", backlog).getEventCount())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void aTaskThatReadNothingSinceItStartedLetsTheWallClockCloseWindowsAfterTheStartupIdleTime() {
+        Duration idle = settings.idleTimeout();
+        flushPartials();
+        driver.advanceWallClockTime(idle.multipliedBy(PreAggregateProcessor.STARTUP_IDLE_FACTOR));
+        // The task announced a watermark from the wall clock: an event of a minute ago is late now.
+        send(sync("c1", T0.minusSeconds(60), true, 100).build());
+        var late = dlq.readRecordsToList();
+        assertThat(late).hasSize(1);
+        assertThat(DeadLetterHeaders.read(late.get(0).headers(), DeadLetterHeaders.CODE))
+                .isEqualTo("LATE");
+    }
+
+    @Test
     void flagCohortWindowsCarryTheIncrementsOfTheClientLevelSumsOfTheStage() {
         publish(flag("ramping", 7, T0.minusSeconds(60), 5_000).build());
         // Window 1: treated client a fails 2 of 3 syncs, treated b 0 of 1; control c fails 1 of 2.
