@@ -72,7 +72,7 @@ public final class KafkaTestClient {
                     .pollInterval(Duration.ofMillis(50))
                     .until(() -> {
                         for (var record : consumer.poll(Duration.ofMillis(200))) {
-                            if (wanted.test(record)) {
+                            if (matches(wanted, record)) {
                                 matching.add(record);
                             }
                         }

@@ -66,8 +66,8 @@ public interface IngestConfig {
          * How long an input partition may go without a record before it stops holding windows open: a window closes
          * when every input partition has progressed past its end plus the grace period, or has been idle this long
          * (on the wall clock). A partition whose instance is down is not idle: its windows wait for it. After a restart
-         * or a rebalance a partition counts as idle only after twelve times this long without an event, so that a backlog
-         * not yet fetched is waited for.
+         * or a rebalance, until it reads a record, a partition counts as idle only after three times this long, so that
+         * a backlog not yet fetched is waited for.
          */
         @WithDefault("10s")
         Duration idleTimeout();

@@ -47,7 +47,9 @@ import org.apache.kafka.streams.processor.api.Record;
  * fetched every input partition of the task up to a known lag (its task idling, {@code max.task.idle.ms} 0, KIP-695)
  * and reads them in timestamp order. A task that has not read a record since it started waits {@link
  * #STARTUP_IDLE_FACTOR} idle timeouts before the wall clock stands in: after a restart or a rebalance its backlog may
- * not be fetched yet, and a backlog must delay windows, never turn late, however long the restart took.
+ * not be fetched yet (Kafka Streams fetches a task's partitions within seconds of its assignment; the margin covers a
+ * CPU-starved instance), and a backlog must delay windows, never turn late, however long the restart took. A task
+ * whose partitions have no events at all holds the windows of the others back that long after it starts.
  */
 final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
 
@@ -60,7 +62,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     /** Partials kept before a flush is forced: scopes times open windows, so only reached by very many scopes. */
     static final int MAX_PARTIALS = 20_000;
     /** How many idle timeouts a task that has not read a record since it started waits before it counts as idle. */
-    static final int STARTUP_IDLE_FACTOR = 12;
+    static final int STARTUP_IDLE_FACTOR = 3;
     /** Wall-clock time not yet known: the task has not run since it was initialised. */
     private static final long NOT_RUN = Long.MIN_VALUE;
     /** Index of telemetry.sync among the task's input topics. */
