@@ -1,0 +1,82 @@
+package dev.rollguard.client;
+
+import dev.rollguard.schemas.event.FlagExposure;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The flag variants each subject (targeting key) was last served, as {@link ExposureHook} records them: what a
+ * {@link TelemetryClient} attaches to that subject's events, so that metrics-ingest counts each event in the cohort
+ * the app really served instead of bucketing the user itself (which is wrong as soon as the app evaluates with
+ * another key than the event's user id).
+ *
+ * <p>Bounded: beyond {@code maxSubjects} the subject used least recently is forgotten (a backend serves many users;
+ * a phone one). Thread-safe.
+ */
+public final class Exposures {
+
+    /** Subjects kept by default. */
+    public static final int DEFAULT_MAX_SUBJECTS = 10_000;
+
+    private final Map<String, Map<String, FlagExposure>> bySubject;
+
+    public Exposures() {
+        this(DEFAULT_MAX_SUBJECTS);
+    }
+
+    public Exposures(int maxSubjects) {
+        if (maxSubjects < 1) {
+            throw new IllegalArgumentException("maxSubjects must be at least 1, was " + maxSubjects);
+        }
+        this.bySubject = new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Map<String, FlagExposure>> eldest) {
+                return size() > maxSubjects;
+            }
+        };
+    }
+
+    /** Records that {@code subject} was served {@code variant} of {@code flagKey} (version when known, else null). */
+    public void record(String subject, String flagKey, String variant, Long flagVersion) {
+        if (subject == null || flagKey == null || variant == null) {
+            return;
+        }
+        FlagExposure exposure = FlagExposure.newBuilder()
+                .setFlagKey(flagKey)
+                .setVariant(variant)
+                .setFlagVersion(flagVersion)
+                .build();
+        synchronized (bySubject) {
+            bySubject.computeIfAbsent(subject, s -> new TreeMap<>()).put(flagKey, exposure);
+        }
+    }
+
+    /** Forgets what {@code subject} was served of {@code flagKey}: its last evaluation failed. */
+    public void forget(String subject, String flagKey) {
+        if (subject == null) {
+            return;
+        }
+        synchronized (bySubject) {
+            Map<String, FlagExposure> flags = bySubject.get(subject);
+            if (flags != null) {
+                flags.remove(flagKey);
+            }
+        }
+    }
+
+    /** The exposures of {@code subject}, in flag key order; empty when it was served nothing. */
+    public List<FlagExposure> of(String subject) {
+        if (subject == null) {
+            return List.of();
+        }
+        synchronized (bySubject) {
+            Map<String, FlagExposure> flags = bySubject.get(subject);
+            return flags == null ? List.of() : new ArrayList<>(flags.values());
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package dev.rollguard.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpClient.Version;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Sends batches to metrics-ingest's {@code POST /api/telemetry} with a producer token. A batch over the receiver's
+ * body limit (413) is split in halves and sent again; an event refused by validation comes back as a {@link
+ * TelemetryTransport.Rejection} with the receiver's code ({@code INVALID_CHARACTER}, {@code FUTURE_TIMESTAMP}, ...).
+ */
+public final class HttpTelemetryTransport implements TelemetryTransport {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final HttpClient http;
+    private final URI endpoint;
+    private final String authorization;
+    private final Duration timeout;
+
+    /**
+     * @param baseUrl metrics-ingest's URL, e.g. {@code https://ingest.example.com}
+     * @param producerToken a producer token (never logged)
+     * @param timeout how long one request may take before it counts as failed (and is retried)
+     */
+    public HttpTelemetryTransport(URI baseUrl, String producerToken, Duration timeout) {
+        this(
+                HttpClient.newBuilder()
+                        .connectTimeout(timeout)
+                        // Over plain HTTP the client would ask for an upgrade to HTTP/2 with every first request;
+                        // over TLS, ALPN picks the version.
+                        .version("http".equalsIgnoreCase(baseUrl.getScheme()) ? Version.HTTP_1_1 : Version.HTTP_2)
+                        .build(),
+                baseUrl,
+                producerToken,
+                timeout);
+    }
+
+    public HttpTelemetryTransport(HttpClient http, URI baseUrl, String producerToken, Duration timeout) {
+        this.http = Objects.requireNonNull(http, "http");
+        String base = baseUrl.toString();
+        this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "api/telemetry");
+        this.authorization = "Bearer " + Objects.requireNonNull(producerToken, "producerToken");
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    @Override
+    public List<Rejection> send(List<SpecificRecord> events) {
+        List<Rejection> rejections = new ArrayList<>();
+        send(events, 0, rejections);
+        return rejections;
+    }
+
+    /** Sends {@code events}, whose first one is at {@code offset} in the caller's batch. */
+    private void send(List<SpecificRecord> events, int offset, List<Rejection> rejections) {
+        HttpResponse<byte[]> response = post(TelemetryJson.batch(events));
+        int status = response.statusCode();
+        if (status == 200) {
+            for (JsonNode rejected : body(response).path("rejected")) {
+                rejections.add(new Rejection(
+                        offset + rejected.path("index").asInt(),
+                        rejected.path("code").asText("REJECTED"),
+                        rejected.path("reason").asText("")));
+            }
+            return;
+        }
+        if (status == 413 && events.size() > 1) {
+            int half = events.size() / 2;
+            send(events.subList(0, half), offset, rejections);
+            send(events.subList(half, events.size()), offset + half, rejections);
+            return;
+        }
+        JsonNode error = body(response);
+        String code = error.path("code").asText("HTTP_" + status);
+        String message = "POST " + endpoint + " answered " + status + ": "
+                + error.path("message").asText("");
+        if (status == 413) {
+            rejections.add(new Rejection(offset, code, message));
+            return;
+        }
+        boolean retryable = status == 408 || status == 425 || status == 429 || status >= 500;
+        throw new TelemetryTransportException(code, message, retryable, null);
+    }
+
+    private HttpResponse<byte[]> post(byte[] body) {
+        HttpRequest request = HttpRequest.newBuilder(endpoint)
+                .timeout(timeout)
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new TelemetryTransportException(
+                    "UNREACHABLE", "POST " + endpoint + " failed: " + e.getMessage(), true, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TelemetryTransportException("INTERRUPTED", "POST " + endpoint + " interrupted", true, e);
+        }
+    }
+
+    private static JsonNode body(HttpResponse<byte[]> response) {
+        try {
+            return response.body().length == 0 ? MAPPER.missingNode() : MAPPER.readTree(response.body());
+        } catch (IOException e) {
+            return MAPPER.missingNode();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.rollguard.client;
+
+import org.apache.avro.specific.SpecificRecord;
+
+/** What a {@link TelemetryClient} could not deliver, for the app's log or metrics. Called on the sender thread. */
+public interface TelemetryListener {
+
+    /** The receiver refused {@code event} for good ({@code code} is its error code, e.g. {@code INVALID_CHARACTER}). */
+    default void rejected(SpecificRecord event, String code, String reason) {}
+
+    /**
+     * {@code event} was given up without a delivery: the offline queue was full (the oldest event goes), or the client
+     * closed before the receiver came back.
+     */
+    default void dropped(SpecificRecord event, String reason) {}
+
+    /** A batch failed and will be sent again after {@code delayMillis}; the receiver is unreachable or busy. */
+    default void retrying(int events, String code, String message, long delayMillis) {}
+}
