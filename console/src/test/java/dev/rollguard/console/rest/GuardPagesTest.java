@@ -279,6 +279,18 @@ class GuardPagesTest {
                 .doesNotContain("<b onmouseover");
     }
 
+    @Test
+    void withoutASessionTheReloadingSectionSendsThePageToSignIn() {
+        Response reload =
+                given().redirects().follow(false).header("HX-Request", "true").get("/flags/" + FLAG + "/guard");
+        Response page = given().redirects().follow(false).get("/guard");
+
+        assertThat(reload.statusCode()).isEqualTo(401);
+        assertThat(reload.header("HX-Redirect")).isEqualTo("/login");
+        assertThat(page.statusCode()).isEqualTo(303);
+        assertThat(page.header("Location")).endsWith("/login");
+    }
+
     private io.restassured.specification.RequestSpecification sessionRequest() {
         return given().redirects().follow(false).cookie(SessionStore.COOKIE, session.id());
     }
