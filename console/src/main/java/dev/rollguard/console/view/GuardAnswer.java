@@ -2,8 +2,10 @@ package dev.rollguard.console.view;
 
 import dev.rollguard.console.client.ApiResult;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -51,7 +53,7 @@ public record GuardAnswer(List<GuardVerdict> verdicts, String error) {
 
     /** How many verdicts have each status, for the overview's headline, e.g. {@code 1 regression, 3 healthy}. */
     public String tally() {
-        java.util.Map<String, Long> counts = new java.util.LinkedHashMap<>();
+        Map<String, Long> counts = new LinkedHashMap<>();
         verdicts.forEach(v -> counts.merge(v.statusLabel().toLowerCase(Locale.ROOT), 1L, Long::sum));
         List<String> parts = new ArrayList<>();
         counts.forEach((status, n) -> parts.add(n + " " + status));
