@@ -132,6 +132,8 @@ document.addEventListener("DOMContentLoaded", () => {
   events.addEventListener("window", (e) => {
     addWindow(JSON.parse(e.data));
     redraw();
+    // A closed window is what the guard judges next: the verdict section (htmx) reloads shortly after.
+    document.body.dispatchEvent(new Event("guard-refresh"));
   });
   events.addEventListener("marker", (e) => {
     addMarker(JSON.parse(e.data));

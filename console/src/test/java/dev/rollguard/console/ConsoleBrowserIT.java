@@ -9,12 +9,14 @@ import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
+import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.guard.GuardMetrics;
 import dev.rollguard.schemas.serde.AvroCodec;
 import java.io.File;
 import java.io.IOException;
@@ -79,6 +81,7 @@ class ConsoleBrowserIT {
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     private static final String FLAG = "checkout.new-flow-" + RUN;
     private static final String GUARDED = "checkout.guarded-" + RUN;
+    private static final String JUDGED = "checkout.judged-" + RUN;
     private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
 
     private static ServiceStack stack;
@@ -272,7 +275,7 @@ class ConsoleBrowserIT {
     @Test
     @Order(5)
     void windowsArriveOnTheChartsWithoutReloading() throws Exception {
-        createGuardedFlag();
+        createGuardedFlag(GUARDED);
         driver.get(consoleUrl + "/flags/" + GUARDED);
         wait.until(ExpectedConditions.attributeToBe(By.id("live"), "data-connected", "true"));
         js("window.__sameDocument = true");
@@ -411,6 +414,43 @@ class ConsoleBrowserIT {
 
     // --- the stack -------------------------------------------------------------------------------------------
 
+    @Test
+    @Order(10)
+    void theFlagPageShowsTheGuardsVerdictWhenItsWindowsAreJudged() throws Exception {
+        driver.get(consoleUrl + "/flags");
+        driver.findElement(By.cssSelector("form.signout button")).click();
+        wait.until(ExpectedConditions.urlContains("/login"));
+        signIn(ServiceStack.ADMIN_TOKEN);
+        wait.until(ExpectedConditions.urlContains("/flags"));
+        createGuardedFlag(JUDGED);
+        driver.get(consoleUrl + "/flags/" + JUDGED);
+        wait.until(ExpectedConditions.attributeToBe(By.id("live"), "data-connected", "true"));
+        assertThat(driver.findElement(By.id("guard")).getAttribute("data-status"))
+                .as(text(By.id("guard")))
+                .isEqualTo("NONE");
+        js("window.__sameDocument = true");
+
+        // The real alert-service judges the stage from the windows' client moments: too few clients to judge yet.
+        sendJudgedWindows(Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(10));
+        wait.until(ExpectedConditions.attributeToBe(By.id("guard"), "data-status", "INSUFFICIENT_DATA"));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        assertThat(text(By.id("guard-status"))).isEqualTo("INSUFFICIENT DATA");
+        assertThat(driver.findElement(By.id("guard-status")).getAttribute("class"))
+                .contains("guard-insufficient")
+                .doesNotContain("healthy");
+        WebElement failure =
+                driver.findElement(By.cssSelector("#guard tr.guard-metric[data-status=INSUFFICIENT_DATA]"));
+        assertThat(failure.getText()).contains("5 vs 5", "100 vs 100");
+        assertThat(text(By.id("guard-summary"))).startsWith("INSUFFICIENT_DATA");
+        screenshot("13-flag-guard-verdict");
+
+        driver.findElement(By.linkText("Guard")).click();
+        wait.until(ExpectedConditions.urlContains("/guard"));
+        assertThat(text(By.cssSelector("#guard-rows tr[data-flag='" + JUDGED + "']")))
+                .contains(JUDGED, "INSUFFICIENT DATA");
+        screenshot("14-guard-overview");
+    }
+
     /**
      * Hard links to the four packaged applications, taken once: the services' target folders may be rebuilt while
      * this test runs (the reactor, or someone packaging a service), and a half-written quarkus-app does not start.
@@ -522,7 +562,7 @@ class ConsoleBrowserIT {
         return props;
     }
 
-    private static void createGuardedFlag() throws Exception {
+    private static void createGuardedFlag(String key) throws Exception {
         String body =
                 """
                 {"key": "%s", "description": "Guarded by the rollback-service", "enabled": true,
@@ -532,7 +572,7 @@ class ConsoleBrowserIT {
                  "currentStage": 1,
                  "guardPolicy": {"action": "KILL", "dryRun": false, "cooldownSeconds": 0}}
                 """
-                        .formatted(GUARDED);
+                        .formatted(key);
         HttpResponse<String> response = HTTP.send(
                 HttpRequest.newBuilder(URI.create(stack.url("flag-service") + "/api/flags"))
                         .header("Authorization", "Bearer " + ServiceStack.ADMIN_TOKEN)
@@ -569,6 +609,46 @@ class ConsoleBrowserIT {
                     .setErrorRate(failures / (double) events)
                     .setDurationP95Ms(treated ? 180.0 + 10 * index : 175.0)
                     .setPendingMutationsMax(treated ? 3L : 2L)
+                    .build();
+            producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, window.getScopeKey(), codec.encode(window)))
+                    .get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * One window per cohort of the judged flag, both cohorts alike, carrying the client-level sums of the guard's
+     * failure metric for stage version 1: five clients each, too few for the guard to judge.
+     */
+    private static void sendJudgedWindows(Instant start) throws Exception {
+        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
+        for (Cohort cohort : Cohort.values()) {
+            ClientMoment failures = ClientMoment.newBuilder()
+                    .setStageVersion(1)
+                    .setMetric(GuardMetrics.FAILURE)
+                    .setClients(5)
+                    .setSumY(1)
+                    .setSumX(100)
+                    .setSumYY(1)
+                    .setSumXX(2000)
+                    .setSumXY(20)
+                    .build();
+            WindowMetricsEvent window = WindowMetricsEvent.newBuilder()
+                    .setScopeType(ScopeType.FLAG_COHORT)
+                    .setScopeKey("flag:" + JUDGED)
+                    .setFlagKey(JUDGED)
+                    .setCohort(cohort)
+                    .setWindowKind(WindowKind.TUMBLING)
+                    .setWindowStart(start)
+                    .setWindowEnd(start.plusSeconds(10))
+                    .setEmittedAt(Instant.now())
+                    .setEventCount(100)
+                    .setSuccessCount(99)
+                    .setFailureCount(1)
+                    .setSuccessRate(0.99)
+                    .setErrorRate(0.01)
+                    .setDurationP95Ms(175.0)
+                    .setPendingMutationsMax(2L)
+                    .setClientMoments(List.of(failures))
                     .build();
             producer.send(new ProducerRecord<>(Topics.METRICS_WINDOWS, window.getScopeKey(), codec.encode(window)))
                     .get(10, TimeUnit.SECONDS);

@@ -14,6 +14,7 @@ import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.AuditEntry;
 import dev.rollguard.console.view.FlagView;
+import dev.rollguard.console.view.GuardAnswer;
 import dev.rollguard.console.view.Marker;
 import dev.rollguard.console.view.RollbackRow;
 import dev.rollguard.console.view.WindowPoint;
@@ -191,6 +192,7 @@ public class FlagPagesResource {
         List<AuditEntry> audit = audit(s, key, problems);
         List<AlertRow> alerts = alerts(s, key, problems);
         List<RollbackRow> rollbacks = rollbacks(s, key, problems);
+        GuardAnswer guard = GuardPagesResource.read(services, s);
         String error = problems.isEmpty() ? null : String.join(" ", problems);
         return html(
                 200,
@@ -200,6 +202,8 @@ public class FlagPagesResource {
                                 audit,
                                 alerts,
                                 rollbacks,
+                                guard.forFlag(key).orElse(null),
+                                guard.error(),
                                 notice == null ? null : NOTICES.get(notice),
                                 error)
                         .render());

@@ -4,6 +4,7 @@ import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.AuditEntry;
 import dev.rollguard.console.view.FlagView;
+import dev.rollguard.console.view.GuardVerdict;
 import dev.rollguard.console.view.RollbackRow;
 import io.quarkus.qute.CheckedTemplate;
 import io.quarkus.qute.TemplateInstance;
@@ -33,8 +34,15 @@ public final class Pages {
             List<AuditEntry> audit,
             List<AlertRow> alerts,
             List<RollbackRow> rollbacks,
+            GuardVerdict guard,
+            String guardError,
             String notice,
             String error);
+
+    public static native TemplateInstance guardSection(String flagKey, GuardVerdict verdict, String error);
+
+    public static native TemplateInstance guard(
+            OperatorSession s, List<GuardVerdict> verdicts, String tally, String error);
 
     public static native TemplateInstance alerts(
             OperatorSession s, List<AlertRow> active, List<AlertRow> recent, String error);

@@ -9,8 +9,8 @@ import java.net.URISyntaxException;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Every page but sign-in needs a session; without one, pages redirect to the sign-in page and live streams answer
- * 401 JSON. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
+ * Every page but sign-in needs a session; without one, pages redirect to the sign-in page, the parts of a page that
+ * htmx reloads answer 401 with {@code HX-Redirect: /login}, and live streams answer 401 JSON. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
  * cookie and the per-session CSRF token that each form carries); a foreign or malformed Origin is a 403 JSON error.
  */
 public class SessionFilter {
@@ -41,6 +41,11 @@ public class SessionFilter {
         }
         if (ErrorPages.wantsJson(path)) {
             return ErrorPages.json(401, "UNAUTHENTICATED", "sign in to the console first");
+        }
+        if ("true".equals(request.getHeaderString("HX-Request"))) {
+            // A part of a page reloading itself (htmx): a redirect would put the sign-in page inside it; htmx swaps
+            // nothing on a 401 and sends the whole page to sign-in.
+            return Response.status(401).header("HX-Redirect", "/login").build();
         }
         return Response.seeOther(URI.create("/login")).build();
     }

@@ -1,0 +1,62 @@
+package dev.rollguard.console.view;
+
+import dev.rollguard.console.client.ApiResult;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The alert-service's answer to {@code GET /api/guard}: every verdict, worst first, or why there are none to show
+ * ({@code error}, for the page to say instead of an empty section).
+ */
+public record GuardAnswer(List<GuardVerdict> verdicts, String error) {
+
+    public static GuardAnswer of(ApiResult result) {
+        if (!result.ok()) {
+            String why =
+                    switch (result.status()) {
+                        case 401, 403 -> "your token may not read them (" + result.code() + ").";
+                        default -> reason(result);
+                    };
+            return new GuardAnswer(List.of(), "The guard's verdicts are unavailable: " + why);
+        }
+        if (!result.body().isArray()) {
+            return new GuardAnswer(
+                    List.of(), "The guard's verdicts are unavailable: the alert-service's answer is not a list.");
+        }
+        List<GuardVerdict> verdicts = new ArrayList<>();
+        result.body().forEach(v -> verdicts.add(GuardVerdict.of(v)));
+        verdicts.sort(GuardVerdict.WORST_FIRST);
+        return new GuardAnswer(List.copyOf(verdicts), null);
+    }
+
+    /** The service's own error message, or the status when its answer was not a Rollguard error. */
+    private static String reason(ApiResult result) {
+        if (result.body().hasNonNull("message")) {
+            return result.message() + " (" + result.code() + ").";
+        }
+        String text = result.text();
+        boolean plain = text != null && !text.isBlank() && text.length() <= 200 && text.indexOf('<') < 0;
+        return plain ? text + "." : "the alert-service answered HTTP " + result.status() + ".";
+    }
+
+    public boolean failed() {
+        return error != null;
+    }
+
+    public Optional<GuardVerdict> forFlag(String flagKey) {
+        return verdicts.stream().filter(v -> v.flagKey().equals(flagKey)).findFirst();
+    }
+
+    /** How many verdicts have each status, for the overview's headline, e.g. {@code 1 regression, 3 healthy}. */
+    public String tally() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        verdicts.forEach(v -> counts.merge(v.statusLabel().toLowerCase(Locale.ROOT), 1L, Long::sum));
+        List<String> parts = new ArrayList<>();
+        counts.forEach((status, n) -> parts.add(n + " " + status));
+        return String.join(", ", parts);
+    }
+}

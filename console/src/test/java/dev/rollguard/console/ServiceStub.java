@@ -1,0 +1,88 @@
+package dev.rollguard.console;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The services' REST APIs as canned HTTP answers, for tests of how the console shows them: one local server on a free
+ * port, an answer per path (without the query), 404 JSON for any other. An answer may also drop the connection
+ * without a word, as a crashed service does.
+ */
+public final class ServiceStub implements AutoCloseable {
+
+    /** A canned answer; {@code status} 0 closes the connection without answering. */
+    public record Answer(int status, String body) {}
+
+    /** A request the console made: its path with the query, and its Authorization header. */
+    public record Seen(String pathAndQuery, String authorization) {}
+
+    private final HttpServer server;
+    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+    private ServiceStub(HttpServer server) {
+        this.server = server;
+    }
+
+    public static ServiceStub start() {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            ServiceStub stub = new ServiceStub(server);
+            server.createContext("/", stub::handle);
+            server.start();
+            return stub;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    public void answer(String path, int status, String json) {
+        answers.put(path, new Answer(status, json));
+    }
+
+    public void dropConnections(String path) {
+        answers.put(path, new Answer(0, ""));
+    }
+
+    public List<Seen> seen() {
+        return List.copyOf(seen);
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String query = exchange.getRequestURI().getRawQuery();
+            seen.add(new Seen(
+                    query == null ? path : path + "?" + query,
+                    exchange.getRequestHeaders().getFirst("Authorization")));
+            Answer answer = answers.getOrDefault(
+                    path, new Answer(404, "{\"code\": \"NOT_FOUND\", \"message\": \"nothing at " + path + "\"}"));
+            if (answer.status() == 0) {
+                return;
+            }
+            byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                exchange.getResponseBody().write(body);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

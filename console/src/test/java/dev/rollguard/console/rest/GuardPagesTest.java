@@ -1,0 +1,377 @@
+package dev.rollguard.console.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.session.SessionStore;
+import dev.rollguard.infra.InfraTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The guard's verdicts as the console shows them, with the services answering from {@link ServiceStub}: the flag
+ * page's section for each status, the overview worst first, a failing or unreachable alert-service said on the page,
+ * and hostile text from the alert-service escaped.
+ */
+@QuarkusTest
+@QuarkusTestResource(GuardPagesTest.Services.class)
+class GuardPagesTest {
+
+    private static final String FLAG = "checkout.new-flow";
+    private static final String TOKEN = "guard-pages-token";
+    private static ServiceStub stub;
+
+    /** The shared broker for the live views, and every service answered by one stub. */
+    public static class Services implements QuarkusTestResourceLifecycleManager {
+        @Override
+        public Map<String, String> start() {
+            InfraTestResource kafka = new InfraTestResource();
+            kafka.init(Map.of());
+            Map<String, String> config = new HashMap<>(kafka.start());
+            stub = ServiceStub.start();
+            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
+                config.put("console.services." + service, stub.url());
+            }
+            return config;
+        }
+
+        @Override
+        public void stop() {
+            stub.close();
+        }
+    }
+
+    @Inject
+    SessionStore sessions;
+
+    private OperatorSession session;
+
+    @BeforeEach
+    void flagAndItsHistory() {
+        session = sessions.open(TOKEN, "admin", true);
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "description": "New checkout", "enabled": true, "rolloutPercentage": 10,
+                 "stages": [{"name": "internal", "percentage": 0, "minSoakSeconds": 60},
+                            {"name": "canary", "percentage": 10, "minSoakSeconds": 600},
+                            {"name": "all", "percentage": 100, "minSoakSeconds": 0}],
+                 "currentStage": 1, "stageEnteredAt": "2026-12-01T10:00:00Z", "version": 7,
+                 "guardPolicy": {"action": "KILL", "dryRun": false, "cooldownSeconds": 0},
+                 "updatedAt": "2026-12-01T10:00:00Z", "updatedBy": "ana"}
+                """
+                        .formatted(FLAG));
+        stub.answer("/api/audit", 200, "[]");
+        stub.answer("/api/alerts", 200, "[]");
+        stub.answer("/api/rollbacks", 200, "[]");
+    }
+
+    @Test
+    void theFlagPageShowsTheVerdictOnItsStageMetricByMetric() {
+        stub.answer("/api/guard", 200, "[" + regression(FLAG) + "," + healthy("other.flag") + "]");
+
+        String page = page("/flags/" + FLAG);
+
+        String section = section(page);
+        assertThat(section)
+                .contains("data-status=\"REGRESSION\"")
+                .contains("id=\"guard-status\">REGRESSION (CRITICAL)</span>")
+                .contains("the flag&#39;s guard policy applies")
+                .contains("the stage begun at flag version 7")
+                .contains("on the window ending 2026-12-01 10:20:00Z");
+        assertThat(metricRow(section, "failureRate"))
+                .contains("failure rate", "two-proportion mixture SPRT")
+                .contains("REGRESSION", "CRITICAL")
+                .contains("0.0311 vs 0.0100")
+                .contains("+211 %", "99.9 % interval [+150 %, +279 %]")
+                .contains("212 vs 1 788")
+                .contains("6 100 vs 52 000")
+                .contains("class=\"called\">15.3 of threshold");
+        assertThat(metricRow(section, "latencyP95"))
+                .contains("NON_INFERIOR")
+                .contains("-2.5 %", "99.9 % interval [-6.1 %, +1.2 %]")
+                .contains(">0 of threshold")
+                .doesNotContain("class=\"called\"");
+        assertThat(metricRow(section, "pendingMutations"))
+                .contains("INSUFFICIENT_DATA", "12 vs 40", "30 vs 410")
+                .contains("<td data-label=\"Effect\">-</td>");
+        // The deciding metric is the regression, not the first metric listed.
+        assertThat(between(section, "id=\"guard-deciding\">", "</dd>"))
+                .isEqualTo("failure rate 3.11 % vs 1.0 %, +211 %, 99.9 % interval [+150 %, +279 %], 212 vs 1 788"
+                        + " clients, evidence 15.3 of threshold");
+        // Refreshed in place when a window arrives, and on an interval.
+        assertThat(section)
+                .contains("hx-get=\"/flags/" + FLAG + "/guard\"")
+                .contains("hx-trigger=\"every 15s, guard-refresh from:body delay:2s\"");
+        assertThat(stub.seen())
+                .filteredOn(r -> r.pathAndQuery().startsWith("/api/guard"))
+                .isNotEmpty()
+                .allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + TOKEN));
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "HEALTHY           | NONE     | HEALTHY           | guard-healthy      | safe to promote",
+                "INCONCLUSIVE      | NONE     | INCONCLUSIVE      | guard-inconclusive | Not enough evidence yet",
+                "NO_DATA           | NONE     | NO DATA           | guard-no-data      | cannot judge this stage",
+                "INSUFFICIENT_DATA | NONE     | INSUFFICIENT DATA | guard-insufficient | enough clients and events",
+                "REGRESSION        | WARNING  | REGRESSION (WARNING) | guard-warning   | it does not act",
+                "REGRESSION        | CRITICAL | REGRESSION (CRITICAL) | guard-regression | guard policy applies",
+                "PAUSED_BY_MOON    | NONE     | PAUSED BY MOON    | guard-unknown      | does not know"
+            })
+    void eachStatusHasItsOwnBadgeAndTheUnjudgedOnesAreNeverHealthy(
+            String status, String severity, String label, String badge, String meaning) {
+        stub.answer(
+                "/api/guard", 200, "[" + verdict(FLAG, status, severity, status + ": 0 of 3 metrics judged", "") + "]");
+
+        String section = page("/flags/" + FLAG + "/guard");
+
+        assertThat(section)
+                .startsWith("<section")
+                .contains("data-status=\"" + status + "\"")
+                .contains("<span class=\"guard-status " + badge + "\" id=\"guard-status\">" + label + "</span>")
+                .contains(meaning)
+                .contains(status + ": 0 of 3 metrics judged")
+                .doesNotContain("<html");
+        if (!status.equals("HEALTHY")) {
+            assertThat(section).doesNotContain("guard-healthy").doesNotContain(">HEALTHY<");
+        }
+    }
+
+    @Test
+    void aFlagTheGuardHasNotJudgedSaysSo() {
+        stub.answer("/api/guard", 200, "[" + healthy("other.flag") + "]");
+
+        String section = section(page("/flags/" + FLAG));
+
+        assertThat(section)
+                .contains("data-status=\"NONE\"")
+                .contains("The guard has no verdict on this flag")
+                .doesNotContain("guard-status");
+    }
+
+    @Test
+    void anAlertServiceErrorIsSaidWhereTheVerdictWouldBe() {
+        stub.answer(
+                "/api/guard",
+                500,
+                "{\"code\": \"INTERNAL\", \"message\": \"The alert-service could not answer this request.\"}");
+
+        String page = page("/flags/" + FLAG);
+
+        assertThat(page).contains("New checkout"); // the rest of the page is there
+        assertThat(section(page))
+                .contains("data-status=\"ERROR\"")
+                .contains("role=\"alert\" id=\"guard-error\">The guard&#39;s verdicts are unavailable: The"
+                        + " alert-service could not answer this request. (INTERNAL).</p>");
+        Response overview = sessionRequest().get("/guard");
+        assertThat(overview.statusCode()).isEqualTo(502);
+        assertThat(overview.asString())
+                .contains("The guard&#39;s verdicts are unavailable")
+                .contains("No verdicts to show.");
+    }
+
+    @Test
+    void anUnreachableAlertServiceIsSaidAndNothingElseBreaks() {
+        stub.dropConnections("/api/guard");
+
+        String page = page("/flags/" + FLAG);
+
+        assertThat(section(page))
+                .contains("data-status=\"ERROR\"")
+                .contains("The guard&#39;s verdicts are unavailable: alert-service is unavailable: IOException.");
+        assertThat(page).doesNotContain("Exception:").doesNotContain("\tat ").doesNotContain("java.");
+        String fragment = page("/flags/" + FLAG + "/guard");
+        assertThat(fragment).contains("alert-service is unavailable");
+    }
+
+    @Test
+    void aTokenThatMayNotReadTheVerdictsIsToldSo() {
+        stub.answer("/api/guard", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
+
+        assertThat(section(page("/flags/" + FLAG)))
+                .contains("The guard&#39;s verdicts are unavailable: your token may not read them (FORBIDDEN).");
+    }
+
+    @Test
+    void theOverviewListsEveryGuardedFlagWorstFirst() {
+        stub.answer(
+                "/api/guard",
+                200,
+                "["
+                        + String.join(
+                                ",",
+                                healthy("a.healthy"),
+                                verdict("b.insufficient", "INSUFFICIENT_DATA", "NONE", "INSUFFICIENT_DATA: 0 of 3", ""),
+                                verdict("c.inconclusive", "INCONCLUSIVE", "NONE", "INCONCLUSIVE: 3 of 3", ""),
+                                verdict("d.no-data", "NO_DATA", "NONE", "NO_DATA: 0 of 3 metrics judged", ""),
+                                verdict("e.warning", "REGRESSION", "WARNING", "REGRESSION (WARNING): p95", ""),
+                                regression("f.critical"))
+                        + "]");
+
+        String page = page("/guard");
+
+        assertThat(page).contains("<a href=\"/guard\" aria-current=\"page\">Guard</a>");
+        List<String> order =
+                List.of("f.critical", "e.warning", "d.no-data", "c.inconclusive", "b.insufficient", "a.healthy");
+        int previous = -1;
+        for (String flag : order) {
+            int at = page.indexOf("<tr data-flag=\"" + flag + "\"");
+            assertThat(at).as(flag).isGreaterThan(previous);
+            previous = at;
+        }
+        assertThat(page)
+                .contains("<a href=\"/flags/f.critical\">f.critical</a>")
+                .contains("REGRESSION (CRITICAL): failure rate 3.11 % vs 1.0 %")
+                .contains("<span class=\"guard-status guard-no-data\">NO DATA</span>")
+                .contains("id=\"guard-tally\">1 regression (critical), 1 regression (warning), 1 no data,"
+                        + " 1 inconclusive, 1 insufficient data, 1 healthy</p>");
+        // Linked from every page's navigation.
+        assertThat(page("/flags/" + FLAG)).contains("<a href=\"/guard\" >Guard</a>");
+    }
+
+    @Test
+    void hostileTextFromTheAlertServiceIsEscaped() {
+        String key = "evil\"><svg onload=alert(1)>";
+        stub.answer(
+                "/api/guard",
+                200,
+                "["
+                        + verdict(
+                                        key.replace("\"", "\\\""),
+                                        "REGRESSION",
+                                        "CRITICAL",
+                                        "<img src=x onerror=alert(2)>",
+                                        metric("x", "REGRESSION"))
+                                .replace("\"label\": \"x\"", "\"label\": \"<b onmouseover=alert(3)>rate</b>\"")
+                        + "]");
+
+        String overview = page("/guard");
+        String section = page("/flags/" + key + "/guard");
+
+        String escapedKey = "evil&quot;&gt;&lt;svg onload=alert(1)&gt;";
+        for (String html : List.of(overview, section)) {
+            assertThat(html)
+                    .doesNotContain("<svg")
+                    .doesNotContain("<img src=x")
+                    .contains("&lt;img src=x onerror=alert(2)&gt;");
+        }
+        assertThat(overview).contains("href=\"/flags/" + escapedKey + "\"");
+        assertThat(section)
+                .contains("data-status=\"REGRESSION\"")
+                .contains("hx-get=\"/flags/" + escapedKey + "/guard\"")
+                .contains("&lt;b onmouseover=alert(3)&gt;rate&lt;/b&gt;")
+                .doesNotContain("<b onmouseover");
+    }
+
+    @Test
+    void withoutASessionTheReloadingSectionSendsThePageToSignIn() {
+        Response reload =
+                given().redirects().follow(false).header("HX-Request", "true").get("/flags/" + FLAG + "/guard");
+        Response page = given().redirects().follow(false).get("/guard");
+
+        assertThat(reload.statusCode()).isEqualTo(401);
+        assertThat(reload.header("HX-Redirect")).isEqualTo("/login");
+        assertThat(page.statusCode()).isEqualTo(303);
+        assertThat(page.header("Location")).endsWith("/login");
+    }
+
+    private io.restassured.specification.RequestSpecification sessionRequest() {
+        return given().redirects().follow(false).cookie(SessionStore.COOKIE, session.id());
+    }
+
+    private String page(String path) {
+        Response response = sessionRequest().get(path);
+        assertThat(response.statusCode()).as(path + ": " + response.asString()).isEqualTo(200);
+        assertThat(response.contentType()).startsWith("text/html");
+        return response.asString();
+    }
+
+    private static String section(String page) {
+        int start = page.indexOf("<section aria-labelledby=\"guard-title\"");
+        assertThat(start).as("guard section in the page").isNotNegative();
+        return page.substring(start, page.indexOf("</section>", start));
+    }
+
+    private static String metricRow(String section, String metric) {
+        int start = section.indexOf("data-metric=\"" + metric + "\"");
+        assertThat(start).as("row of " + metric).isNotNegative();
+        return section.substring(start, section.indexOf("</tr>", start));
+    }
+
+    private static String between(String text, String from, String to) {
+        int start = text.indexOf(from);
+        assertThat(start).as(from).isNotNegative();
+        start += from.length();
+        return text.substring(start, text.indexOf(to, start));
+    }
+
+    private static String regression(String flag) {
+        return verdict(
+                flag,
+                "REGRESSION",
+                "CRITICAL",
+                "REGRESSION (CRITICAL): failure rate 3.11 % vs 1.0 %, +211 %, 99.9 % interval [+150 %, +279 %],"
+                        + " 212 vs 1 788 clients, evidence 15.3 of threshold",
+                String.join(",", metric("latencyP95", "NON_INFERIOR"), failureRate(), pendingMutations()));
+    }
+
+    private static String healthy(String flag) {
+        return verdict(flag, "HEALTHY", "NONE", "HEALTHY: 1 of 1 metrics judged", metric("latencyP95", "NON_INFERIOR"));
+    }
+
+    private static String verdict(String flag, String status, String severity, String summary, String metrics) {
+        return """
+                {"flagKey": "%s", "stageVersion": 7, "status": "%s", "severity": "%s", "summary": "%s",
+                 "judgedAt": "2026-12-01T10:20:00Z", "metrics": [%s]}
+                """
+                .formatted(flag, status, severity, summary, metrics);
+    }
+
+    private static String failureRate() {
+        return """
+                {"metric": "failureRate", "label": "failure rate", "status": "REGRESSION", "severity": "CRITICAL",
+                 "method": "two-proportion mixture SPRT", "treated": 0.0311, "control": 0.01,
+                 "relativeEffect": 2.11, "effectLower": 1.5, "effectUpper": 2.79, "confidence": 0.999,
+                 "treatedClients": 212, "controlClients": 1788, "treatedEvents": 6100, "controlEvents": 52000,
+                 "evidence": 15.3,
+                 "summary": "failure rate 3.11 % vs 1.0 %, +211 %, 99.9 % interval [+150 %, +279 %], 212 vs 1 788 clients, evidence 15.3 of threshold"}
+                """;
+    }
+
+    private static String pendingMutations() {
+        return """
+                {"metric": "pendingMutations", "label": "pending mutations", "status": "INSUFFICIENT_DATA",
+                 "severity": "NONE", "method": "mean, mixture SPRT", "treated": 1.2, "control": 1.1,
+                 "relativeEffect": 0.09, "effectLower": null, "effectUpper": null, "confidence": 0.999,
+                 "treatedClients": 12, "controlClients": 40, "treatedEvents": 30, "controlEvents": 410,
+                 "evidence": 0.0, "summary": "pending mutations: insufficient data, 12 vs 40 clients, 30 vs 410 events"}
+                """;
+    }
+
+    private static String metric(String name, String status) {
+        return """
+                {"metric": "%s", "label": "%s", "status": "%s", "severity": "NONE",
+                 "method": "tail ladder, mixture SPRT", "treated": 0.049, "control": 0.05,
+                 "relativeEffect": -0.025, "effectLower": -0.061, "effectUpper": 0.012, "confidence": 0.999,
+                 "treatedClients": 212, "controlClients": 1788, "treatedEvents": 6100, "controlEvents": 52000,
+                 "evidence": 0.0, "summary": "%s within tolerance"}
+                """
+                .formatted(name, name, status, name);
+    }
+}
