@@ -355,7 +355,12 @@ public final class ClosedLoopScenario {
         return flag;
     }
 
-    /** Creates the flag, or brings an existing one (from an earlier run) back to this state. */
+    /**
+     * Creates the flag, or brings an existing one (from an earlier run) back to this state. An existing flag is first
+     * switched off: that ends its earlier rollout for the guard, which resolves any guard alert still firing on it (a
+     * window of the earlier run that closed after the kill can leave one), so the new rollout starts from a clean
+     * alert state.
+     */
     private void upsertFlag(ObjectNode desired) {
         String key = desired.path("key").asText();
         RollguardApi.Answer existing = api.flag(key);
@@ -364,6 +369,11 @@ public final class ClosedLoopScenario {
             return;
         }
         check(existing, "read " + key);
+        if (existing.body().path("enabled").asBoolean()) {
+            ObjectNode off = RollguardApi.JSON.createObjectNode().put("enabled", false);
+            check(api.updateFlag(key, off, existing.header("ETag")), "switch off " + key);
+            existing = api.flag(key);
+        }
         if (existing.body().path("killed").asBoolean()) {
             check(api.unkill(key, "demo reset"), "unkill " + key);
             existing = api.flag(key);
