@@ -39,9 +39,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The product, end to end: the four packaged services on a real broker and database, thousands of simulated clients,
- * a rollout whose treated cohort starts failing, a healthy rollout and an outage. The bad flag must be off within
- * {@link ClosedLoopScenario.Settings#flipBound()} of its breach (three windows, grace, the rule's {@code for} and 5
- * s); nothing else may be rolled back; and every event sent must be counted exactly once.
+ * three rollouts that go bad on three kinds of metric (failure rate, sync latency, pending mutations), a healthy
+ * rollout, an outage and a rollout whose treated clients send nothing. Each bad flag must be switched off by the
+ * default guard pack, naming its metric, within {@link ClosedLoopScenario.Settings#flipBound()} of its breach (three
+ * windows, grace, the rule's {@code for} and 5 s); nothing else may be rolled back; the silent rollout must be shown
+ * as NO_DATA; and every event sent must be counted exactly once.
  */
 class ClosedLoopIT {
 
@@ -86,7 +88,7 @@ class ClosedLoopIT {
     }
 
     @Test
-    void aBadRolloutIsSwitchedOffAndNothingElseIs() throws Exception {
+    void eachBadRolloutIsSwitchedOffOnItsMetricAndNothingElseIs() throws Exception {
         ClosedLoopScenario.Settings settings = new ClosedLoopScenario.Settings(
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(5),
@@ -100,24 +102,31 @@ class ClosedLoopIT {
         ClosedLoopScenario.Result result =
                 new ClosedLoopScenario(api, SharedInfra.kafkaBootstrap(), settings, new Narrator(System.out)).run();
 
-        // The bad flag is off, through its guard policy, within the documented bound.
-        RollbackActionEvent flip = result.badFlagRollback();
-        assertThat(flip).as("rollback of %s", ClosedLoopScenario.BAD_FLAG).isNotNull();
-        assertThat(flip.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
-        assertThat(result.badFlag().path("killed").asBoolean()).isTrue();
-        assertThat(Duration.between(result.breachStarted(), flip.getFlagChangedAt()))
-                .isLessThan(settings.flipBound());
-
-        // The evidence travels with the action.
-        assertThat(flip.getRuleId()).isEqualTo(ClosedLoopScenario.REGRESSION_RULE);
-        assertThat(flip.getComparison()).isNotNull();
-        assertThat(flip.getComparison().getTreatmentValue())
-                .isGreaterThan(flip.getComparison().getControlValue());
-        assertThat(flip.getComparison().getTreatmentSamples()).isPositive();
-        assertThat(flip.getComparison().getControlSamples()).isPositive();
-        assertThat(flip.getFirstBreachAt()).isNotNull();
-        assertThat(flip.getAlertFiredAt()).isNotNull();
-        assertThat(flip.getVisibleAt()).isNotNull();
+        // Each bad flag is off, through its default guard policy, within the documented bound, and the evidence that
+        // travels with the action names the metric that regressed.
+        for (ClosedLoopScenario.BadRollout bad : ClosedLoopScenario.BAD_ROLLOUTS) {
+            RollbackActionEvent kill = result.kills().get(bad.flag());
+            assertThat(kill).as("rollback of %s", bad.flag()).isNotNull();
+            assertThat(kill.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+            assertThat(result.killed(bad.flag())).as("%s killed", bad.flag()).isTrue();
+            assertThat(Duration.between(result.breaches().get(bad.flag()), kill.getFlagChangedAt()))
+                    .as("breach to flag off of %s", bad.flag())
+                    .isLessThan(settings.flipBound());
+            assertThat(kill.getRuleId()).isEqualTo(ClosedLoopScenario.REGRESSION_RULE);
+            assertThat(kill.getComparison()).isNotNull();
+            assertThat(kill.getReason())
+                    .as("evidence of %s", bad.flag())
+                    .contains("REGRESSION (CRITICAL): ")
+                    .contains(bad.metricLabel());
+            assertThat(kill.getComparison().getTreatmentValue())
+                    .isGreaterThan(kill.getComparison().getControlValue());
+            assertThat(kill.getComparison().getTreatmentSamples()).isPositive();
+            assertThat(kill.getComparison().getControlSamples()).isPositive();
+            assertThat(kill.getFirstBreachAt()).isNotNull();
+            assertThat(kill.getAlertFiredAt()).isNotNull();
+            assertThat(kill.getVisibleAt()).isNotNull();
+        }
+        RollbackActionEvent flip = result.kills().get(ClosedLoopScenario.BAD_FLAG);
 
         // Exactly one flip and one audit entry for it, made by the rollback-service's token.
         assertThat(result.rollbacks().stream()
@@ -136,23 +145,30 @@ class ClosedLoopIT {
         assertThat(kills).hasSize(1);
         assertThat(kills.get(0).path("reason").asText()).isNotBlank();
 
-        // The healthy rollout and the outage were left alone; the outage paged without naming a flag.
-        assertThat(result.healthyFlag().path("killed").asBoolean()).isFalse();
-        assertThat(result.outageFlag().path("killed").asBoolean()).isFalse();
+        // The healthy rollout, the outage and the silent rollout were left alone; the outage paged without naming a
+        // flag; the guard shows the silent rollout as NO_DATA.
+        for (String key : List.of(
+                ClosedLoopScenario.HEALTHY_FLAG, ClosedLoopScenario.OUTAGE_FLAG, ClosedLoopScenario.SILENT_FLAG)) {
+            assertThat(result.killed(key)).as("%s killed", key).isFalse();
+            assertThat(ClosedLoopScenario.criticalFiring(result.alerts(), key))
+                    .as("critical alerts on %s", key)
+                    .isEmpty();
+        }
         assertThat(result.rollbacks())
                 .filteredOn(r -> r.getOutcome() == RollbackOutcome.APPLIED)
                 .extracting(RollbackActionEvent::getFlagKey)
-                .containsOnly(ClosedLoopScenario.BAD_FLAG);
+                .containsOnly(ClosedLoopScenario.BAD_ROLLOUTS.stream()
+                        .map(ClosedLoopScenario.BadRollout::flag)
+                        .toArray(String[]::new));
         List<AlertEvent> outageAlerts = result.alerts().stream()
                 .filter(a ->
                         a.getRuleId().equals(ClosedLoopScenario.OUTAGE_RULE) && a.getStatus() == AlertStatus.FIRING)
                 .toList();
         assertThat(outageAlerts).isNotEmpty().allSatisfy(a -> assertThat(a.getFlagKey())
                 .isNull());
-        assertThat(ClosedLoopScenario.criticalFiring(result.alerts(), ClosedLoopScenario.HEALTHY_FLAG))
-                .isEmpty();
-        assertThat(ClosedLoopScenario.criticalFiring(result.alerts(), ClosedLoopScenario.OUTAGE_FLAG))
-                .isEmpty();
+        assertThat(result.silentGuardStatus()).isEqualTo("NO_DATA");
+        assertThat(result.silentGuard().path("summary").asText()).startsWith("NO_DATA");
+        assertThat(cli("guard", "--flag", ClosedLoopScenario.SILENT_FLAG)).contains("NO_DATA");
 
         // Clients see the flag off through OFREP, and the change stream told them to refetch.
         JsonNode evaluation = api.evaluate(ClosedLoopScenario.BAD_FLAG, ClosedLoopScenario.INTERNAL_USERS.get(0))

@@ -6,8 +6,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * How healthy the simulated world is right now: a baseline failure rate and latency, plus conditions that make
- * events fail more often or take longer for the clients they match. A demo script changes the conditions while the
- * simulation runs.
+ * events fail more often, take longer or leave more mutations pending for the clients they match, or keep those
+ * clients from sending anything. A demo script changes the conditions while the simulation runs.
  */
 public final class HealthModel {
 
@@ -20,10 +20,39 @@ public final class HealthModel {
 
     /**
      * Extra failure probability and latency for events of {@code kind} from clients served {@code variant} of {@code
-     * flagKey} (any client when {@code flagKey} is null).
+     * flagKey} (any client when {@code flagKey} is null); their pending mutations multiplied by {@code
+     * pendingFactor}; and, when {@code silent}, no event at all from those clients.
      */
     public record Condition(
-            String name, String flagKey, String variant, Kind kind, double failureRate, long extraMillis) {
+            String name,
+            String flagKey,
+            String variant,
+            Kind kind,
+            double failureRate,
+            long extraMillis,
+            double pendingFactor,
+            boolean silent) {
+
+        public Condition {
+            if (!(pendingFactor > 0)) {
+                throw new IllegalArgumentException("pending factor must be positive: " + pendingFactor);
+            }
+        }
+
+        /** More failures and latency only. */
+        public Condition(String name, String flagKey, String variant, Kind kind, double failureRate, long extraMillis) {
+            this(name, flagKey, variant, kind, failureRate, extraMillis, 1.0, false);
+        }
+
+        /** Clients served this variant report {@code factor} times as many pending mutations. */
+        public static Condition pendingGrowth(String name, String flagKey, String variant, double factor) {
+            return new Condition(name, flagKey, variant, Kind.ANY, 0, 0, factor, false);
+        }
+
+        /** Clients served this variant send no telemetry at all. */
+        public static Condition silence(String name, String flagKey, String variant) {
+            return new Condition(name, flagKey, variant, Kind.ANY, 0, 0, 1.0, true);
+        }
 
         boolean matches(Map<String, String> served, Kind eventKind) {
             if (kind != Kind.ANY && kind != eventKind) {
@@ -79,5 +108,26 @@ public final class HealthModel {
             }
         }
         return extra;
+    }
+
+    /** Factor on the pending mutations that an event of this kind reports, for a client served these variants. */
+    double pendingFactor(Map<String, String> served, Kind kind) {
+        double factor = 1.0;
+        for (Condition c : conditions) {
+            if (c.matches(served, kind)) {
+                factor *= c.pendingFactor();
+            }
+        }
+        return factor;
+    }
+
+    /** True when a client served these variants sends nothing. */
+    boolean silent(Map<String, String> served) {
+        for (Condition c : conditions) {
+            if (c.silent() && c.matches(served, Kind.ANY)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

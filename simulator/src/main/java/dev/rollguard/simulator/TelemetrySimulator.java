@@ -169,6 +169,9 @@ public final class TelemetrySimulator implements AutoCloseable {
 
     private void publish(VirtualClient client, boolean upload) {
         Map<String, String> served = client.served;
+        if (health.silent(served)) {
+            return;
+        }
         HealthModel.Kind kind = upload ? HealthModel.Kind.UPLOAD : HealthModel.Kind.SYNC;
         boolean success = random.nextDouble() >= health.failureRate(served, kind);
         long duration = Math.max(
@@ -185,7 +188,7 @@ public final class TelemetrySimulator implements AutoCloseable {
         String error = success ? null : ERRORS[random.nextInt(ERRORS.length)];
         long storageQuota = 500L * 1024 * 1024;
         long storageUsed = (long) (storageQuota * (0.2 + 0.5 * random.nextDouble()));
-        int pending = random.nextInt(success ? 20 : 200);
+        int pending = (int) Math.round(random.nextInt(success ? 20 : 200) * health.pendingFactor(served, kind));
         String topic;
         byte[] value;
         if (upload) {

@@ -36,6 +36,22 @@ class HealthModelTest {
     }
 
     @Test
+    void pendingGrowthAndSilenceHitOnlyTheirVariant() {
+        health.set(HealthModel.Condition.pendingGrowth("pending", "write-batching", "on", 5));
+        health.set(HealthModel.Condition.silence("silent", "telemetry-v2", "on"));
+
+        assertThat(health.pendingFactor(Map.of("write-batching", "on"), HealthModel.Kind.SYNC))
+                .isEqualTo(5.0);
+        assertThat(health.pendingFactor(Map.of("write-batching", "off"), HealthModel.Kind.UPLOAD))
+                .isEqualTo(1.0);
+        assertThat(health.silent(Map.of("telemetry-v2", "on"))).isTrue();
+        assertThat(health.silent(Map.of("telemetry-v2", "off", "write-batching", "on")))
+                .isFalse();
+        assertThat(health.failureRate(Map.of("telemetry-v2", "on", "write-batching", "on"), HealthModel.Kind.SYNC))
+                .isEqualTo(0.01);
+    }
+
+    @Test
     void failureRateNeverExceedsOne() {
         health.set(new HealthModel.Condition("a", null, null, HealthModel.Kind.ANY, 0.8, 0));
         health.set(new HealthModel.Condition("b", null, null, HealthModel.Kind.ANY, 0.8, 0));

@@ -16,27 +16,70 @@ import dev.rollguard.simulator.TelemetrySimulator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 
 /**
- * The closed loop, scripted: a flag ramped from internal users to 10 % whose treated clients start failing, a
- * second flag ramped with noisy but healthy telemetry, and an outage that hits both cohorts of a third. Run by {@code
- * bin/rollguard demo} (printing the timeline) and by the end-to-end test (asserting on the {@link Result}).
+ * The closed loop, scripted. Three rollouts go bad, each on one kind of guarded metric: the treated clients of the
+ * first fail more often (a proportion), those of the second sync several times slower (a tail latency), those of the
+ * third leave several times as many mutations pending (a mean). A healthy rollout with noisy telemetry, an outage that
+ * hits both cohorts of every flag, and a rollout whose treated clients send nothing at all run beside them. Run by
+ * {@code bin/rollguard demo} (printing the timeline) and by the end-to-end test (asserting on the {@link Result}).
  *
- * <p>Expected: the first flag is killed within one window, plus the rule's {@code for}, plus a few seconds of its
- * breach; the healthy flag and the outage cause no rollback (the outage pages, scope-less, and is only notified).
+ * <p>Expected: the default pack's guard switches each bad flag off within one window, plus a few seconds of its breach,
+ * naming the metric that regressed; the healthy flag, the outage and the silent rollout cause no rollback (the outage
+ * pages, scope-less, and is only notified; the silent rollout is shown by the guard as NO_DATA).
  */
 public final class ClosedLoopScenario {
 
     public static final String BAD_FLAG = "offline-recording";
+    public static final String SLOW_FLAG = "delta-sync";
+    public static final String PENDING_FLAG = "write-batching";
     public static final String HEALTHY_FLAG = "sync-compression";
     public static final String OUTAGE_FLAG = "batch-uploads";
+    public static final String SILENT_FLAG = "telemetry-v2";
     public static final List<String> INTERNAL_USERS = List.of("admin@example.com", "qa@example.com", "dev@example.com");
 
     /**
-     * The rule that switches the bad flag off: the default pack's guard (every guard metric, client as the unit,
+     * A rollout that goes bad on one metric.
+     *
+     * @param flag the flag
+     * @param metricLabel the label of the guard metric that must name the regression
+     * @param regression what its treated clients suffer once it breaks
+     * @param story the narrator's line for the breach
+     */
+    public record BadRollout(String flag, String metricLabel, HealthModel.Condition regression, String story) {}
+
+    /** The bad rollouts, in the order they break. */
+    public static final List<BadRollout> BAD_ROLLOUTS = List.of(
+            new BadRollout(
+                    BAD_FLAG,
+                    "failure rate",
+                    new HealthModel.Condition("regression-" + BAD_FLAG, BAD_FLAG, "on", HealthModel.Kind.ANY, 0.35, 0),
+                    "treated clients of " + BAD_FLAG + " start failing (+35 % failures)"),
+            new BadRollout(
+                    SLOW_FLAG,
+                    "sync duration",
+                    new HealthModel.Condition(
+                            "regression-" + SLOW_FLAG, SLOW_FLAG, "on", HealthModel.Kind.SYNC, 0, 4_000),
+                    "treated clients of " + SLOW_FLAG + " sync 4 s slower (p95 about 1.8 s -> 5.8 s)"),
+            new BadRollout(
+                    PENDING_FLAG,
+                    "pending mutations",
+                    HealthModel.Condition.pendingGrowth("regression-" + PENDING_FLAG, PENDING_FLAG, "on", 5),
+                    "treated clients of " + PENDING_FLAG + " leave 5 times as many mutations pending"));
+
+    /** Every flag of the scenario, in the order the summary lists them. */
+    public static final List<String> FLAGS =
+            List.of(BAD_FLAG, SLOW_FLAG, PENDING_FLAG, HEALTHY_FLAG, OUTAGE_FLAG, SILENT_FLAG);
+
+    /**
+     * The rule that switches the bad flags off: the default pack's guard (every guard metric, client as the unit,
      * evidence of the whole stage); the scenario writes no regression rule of its own.
      */
     public static final String REGRESSION_RULE = "guard";
@@ -49,7 +92,7 @@ public final class ClosedLoopScenario {
      * @param clients virtual clients
      * @param eventsPerSecond telemetry rate over all clients
      * @param regressionFor how long the treatment must be worse before the alert fires (the guard needs none: 0)
-     * @param flipTimeout how long to wait for the rollback before giving up
+     * @param flipTimeout how long to wait for each rollback, from its breach, before giving up
      */
     public record Settings(
             Duration window,
@@ -75,16 +118,22 @@ public final class ClosedLoopScenario {
         }
     }
 
-    /** What happened, for the summary and the end-to-end assertions. */
+    /**
+     * What happened, for the summary and the end-to-end assertions.
+     *
+     * @param breaches when each bad rollout broke
+     * @param kills the first applied rollback of each bad rollout that was switched off
+     * @param flags every flag of the scenario as the flag-service shows it at the end
+     * @param silentGuard the guard's verdict on {@link #SILENT_FLAG} from {@code GET /api/guard}, null if it has none
+     */
     public record Result(
             Instant started,
-            Instant breachStarted,
-            RollbackActionEvent badFlagRollback,
+            Map<String, Instant> breaches,
+            Map<String, RollbackActionEvent> kills,
             List<RollbackActionEvent> rollbacks,
             List<AlertEvent> alerts,
-            JsonNode badFlag,
-            JsonNode healthyFlag,
-            JsonNode outageFlag,
+            Map<String, JsonNode> flags,
+            JsonNode silentGuard,
             long eventsSent,
             long eventsCounted,
             Instant countedFrom,
@@ -93,6 +142,30 @@ public final class ClosedLoopScenario {
 
         public boolean noTelemetryLost() {
             return eventsSent == eventsCounted;
+        }
+
+        public JsonNode flag(String key) {
+            return flags.get(key);
+        }
+
+        public boolean killed(String key) {
+            return flags.get(key).path("killed").asBoolean();
+        }
+
+        /** The guard's state of the silent rollout (NO_DATA expected), or null. */
+        public String silentGuardStatus() {
+            return silentGuard == null ? null : silentGuard.path("status").asText(null);
+        }
+
+        /** Every bad rollout killed, nothing else rolled back, the silent rollout NO_DATA, no telemetry lost. */
+        public boolean asExpected() {
+            Set<String> bad = new HashSet<>();
+            BAD_ROLLOUTS.forEach(b -> bad.add(b.flag()));
+            boolean badKilled = bad.stream().allMatch(this::killed);
+            boolean othersAlone = FLAGS.stream().filter(f -> !bad.contains(f)).noneMatch(this::killed)
+                    && rollbacks.stream()
+                            .noneMatch(r -> r.getOutcome() == RollbackOutcome.APPLIED && !bad.contains(r.getFlagKey()));
+            return badKilled && othersAlone && "NO_DATA".equals(silentGuardStatus()) && noTelemetryLost();
         }
     }
 
@@ -110,11 +183,15 @@ public final class ClosedLoopScenario {
 
     public Result run() throws InterruptedException {
         Duration w = settings.window();
-        try (Timeline timeline =
-                new Timeline(kafkaBootstrap, narrator.listener(w, List.of(BAD_FLAG, HEALTHY_FLAG, OUTAGE_FLAG)))) {
+        // Windows of the bad rollouts and the healthy one; the outage shows in the global windows.
+        List<String> narrated = new ArrayList<>();
+        BAD_ROLLOUTS.forEach(bad -> narrated.add(bad.flag()));
+        narrated.add(HEALTHY_FLAG);
+        try (Timeline timeline = new Timeline(kafkaBootstrap, narrator.listener(w, FLAGS, narrated))) {
             narrator.step(
                     "setup",
-                    "flags " + BAD_FLAG + " (internal users only), " + HEALTHY_FLAG + " (50 %), " + OUTAGE_FLAG
+                    "flags " + BAD_FLAG + " (internal users only), " + SLOW_FLAG + ", " + PENDING_FLAG + " and "
+                            + SILENT_FLAG + " (10 %), " + HEALTHY_FLAG + " (50 %), " + OUTAGE_FLAG
                             + " (20 %), created with only their rollout (the default guard policy: KILL); rules: the"
                             + " default pack's " + REGRESSION_RULE + ", and " + OUTAGE_RULE + " for the short outage");
             setUpFlags();
@@ -123,13 +200,15 @@ public final class ClosedLoopScenario {
             HealthModel health = new HealthModel(0.01, 800);
             // Noise on the healthy rollout: a little slower, a few more failures, inside the guard's tolerance (20 %).
             health.set(new HealthModel.Condition("noise", HEALTHY_FLAG, "on", HealthModel.Kind.ANY, 0.001, 30));
+            // The new telemetry pipeline of the silent rollout loses every event of its treated clients.
+            health.set(HealthModel.Condition.silence("silent", SILENT_FLAG, "on"));
             var simulatorSettings = new TelemetrySimulator.Settings(
                     settings.clients(),
                     settings.eventsPerSecond(),
                     0.4,
                     0.01,
                     Duration.ofSeconds(2),
-                    Set.of(BAD_FLAG, HEALTHY_FLAG, OUTAGE_FLAG),
+                    Set.copyOf(FLAGS),
                     INTERNAL_USERS,
                     42);
             try (var simulator = new TelemetrySimulator(
@@ -143,12 +222,15 @@ public final class ClosedLoopScenario {
                 Instant countedFrom = ceil(started, w);
                 narrator.step(
                         "simulate",
-                        "%,d virtual clients, %.0f events/s; %d internal users see %s"
-                                .formatted(
-                                        settings.clients(),
-                                        settings.eventsPerSecond(),
-                                        simulator.clientsServed(BAD_FLAG, "on"),
-                                        BAD_FLAG));
+                        "%,d virtual clients, %.0f events/s; %d internal users see %s; the %,d treated clients of %s"
+                                        .formatted(
+                                                settings.clients(),
+                                                settings.eventsPerSecond(),
+                                                simulator.clientsServed(BAD_FLAG, "on"),
+                                                BAD_FLAG,
+                                                simulator.clientsServed(SILENT_FLAG, "on"),
+                                                SILENT_FLAG)
+                                + " send nothing");
 
                 pause(w.multipliedBy(2));
                 JsonNode advanced = check(api.stage(BAD_FLAG, "advance", null, "internal soak passed"), "advance");
@@ -166,17 +248,34 @@ public final class ClosedLoopScenario {
                                         advanced.path("rolloutPercentage").asText(),
                                         simulator.clientsServed(BAD_FLAG, "on")));
 
+                // The three breaches one window apart: each kill's timings stay its own, and the run barely grows.
                 pause(w.multipliedBy(2));
-                Instant breachStarted = Instant.now();
-                health.set(new HealthModel.Condition("regression", BAD_FLAG, "on", HealthModel.Kind.ANY, 0.35, 1_500));
-                narrator.step("breach", "treated clients of " + BAD_FLAG + " start failing (+35 % errors, +1.5 s)");
+                Map<String, Instant> breaches = new LinkedHashMap<>();
+                for (BadRollout bad : BAD_ROLLOUTS) {
+                    if (!breaches.isEmpty()) {
+                        pause(w);
+                    }
+                    breaches.put(bad.flag(), Instant.now());
+                    health.set(bad.regression());
+                    narrator.step("breach", bad.story());
+                }
 
-                RollbackActionEvent flip = awaitRollback(timeline, BAD_FLAG, settings.flipTimeout());
+                Map<String, RollbackActionEvent> kills = new LinkedHashMap<>();
+                for (BadRollout bad : BAD_ROLLOUTS) {
+                    RollbackActionEvent flip = awaitRollback(
+                            timeline, bad.flag(), breaches.get(bad.flag()).plus(settings.flipTimeout()));
+                    if (flip != null) {
+                        kills.put(bad.flag(), flip);
+                    }
+                }
                 simulator.refreshAll(); // what the SSE change stream tells real clients to do
-                health.clear("regression");
+                BAD_ROLLOUTS.forEach(bad -> health.clear(bad.regression().name()));
                 narrator.step(
                         "after",
-                        "%,d clients still served %s=on".formatted(simulator.clientsServed(BAD_FLAG, "on"), BAD_FLAG));
+                        BAD_ROLLOUTS.stream()
+                                .map(bad -> "%,d clients still served %s=on"
+                                        .formatted(simulator.clientsServed(bad.flag(), "on"), bad.flag()))
+                                .collect(Collectors.joining(", ")));
 
                 pause(w);
                 health.set(new HealthModel.Condition("outage", null, null, HealthModel.Kind.ANY, 0.40, 0));
@@ -189,6 +288,9 @@ public final class ClosedLoopScenario {
                 pause(w);
                 health.clear("outage");
                 narrator.step("recover", "the outage ends");
+
+                JsonNode silentGuard = awaitGuard(SILENT_FLAG, w.multipliedBy(2));
+                narrator.guard(SILENT_FLAG, silentGuard);
 
                 pause(w.multipliedBy(2));
                 Instant countedTo = floor(Instant.now(), w);
@@ -203,15 +305,16 @@ public final class ClosedLoopScenario {
                         .mapToLong(WindowMetricsEvent::getEventCount)
                         .sum();
                 long sent = simulator.ackedBetween(countedFrom, countedTo);
+                Map<String, JsonNode> flags = new LinkedHashMap<>();
+                FLAGS.forEach(key -> flags.put(key, api.flag(key).body()));
                 Result result = new Result(
                         started,
-                        breachStarted,
-                        flip,
+                        breaches,
+                        kills,
                         timeline.rollbacks(),
                         timeline.alerts(),
-                        api.flag(BAD_FLAG).body(),
-                        api.flag(HEALTHY_FLAG).body(),
-                        api.flag(OUTAGE_FLAG).body(),
+                        flags,
+                        silentGuard,
                         sent,
                         counted,
                         countedFrom,
@@ -234,8 +337,11 @@ public final class ClosedLoopScenario {
         bad.put("currentStage", 0);
         INTERNAL_USERS.forEach(bad.withArray("allowList")::add);
         upsertFlag(bad);
+        upsertFlag(flag(SLOW_FLAG, "Sync only the rows changed since the last sync", 10));
+        upsertFlag(flag(PENDING_FLAG, "Hold local writes and send them in batches", 10));
         upsertFlag(flag(HEALTHY_FLAG, "Compress sync payloads", 50));
         upsertFlag(flag(OUTAGE_FLAG, "Batch small uploads into one request", 20));
+        upsertFlag(flag(SILENT_FLAG, "Send telemetry through the new pipeline", 10));
     }
 
     /** A flag as a new user creates it: no guard policy, so the default (KILL) applies. */
@@ -249,7 +355,12 @@ public final class ClosedLoopScenario {
         return flag;
     }
 
-    /** Creates the flag, or brings an existing one (from an earlier run) back to this state. */
+    /**
+     * Creates the flag, or brings an existing one (from an earlier run) back to this state. An existing flag is first
+     * switched off: that ends its earlier rollout for the guard, which resolves any guard alert still firing on it (a
+     * window of the earlier run that closed after the kill can leave one), so the new rollout starts from a clean
+     * alert state.
+     */
     private void upsertFlag(ObjectNode desired) {
         String key = desired.path("key").asText();
         RollguardApi.Answer existing = api.flag(key);
@@ -258,6 +369,11 @@ public final class ClosedLoopScenario {
             return;
         }
         check(existing, "read " + key);
+        if (existing.body().path("enabled").asBoolean()) {
+            ObjectNode off = RollguardApi.JSON.createObjectNode().put("enabled", false);
+            check(api.updateFlag(key, off, existing.header("ETag")), "switch off " + key);
+            existing = api.flag(key);
+        }
         if (existing.body().path("killed").asBoolean()) {
             check(api.unkill(key, "demo reset"), "unkill " + key);
             existing = api.flag(key);
@@ -304,17 +420,16 @@ public final class ClosedLoopScenario {
                             api.endpoints().alertService() + "/api/rules/" + id,
                             api.endpoints().adminToken(),
                             rule,
-                            java.util.Map.of()),
+                            Map.of()),
                     "update rule " + id);
         } else {
             check(created, "create rule " + id);
         }
     }
 
-    private RollbackActionEvent awaitRollback(Timeline timeline, String flagKey, Duration timeout)
+    private RollbackActionEvent awaitRollback(Timeline timeline, String flagKey, Instant deadline)
             throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (Instant.now().isBefore(deadline)) {
             List<RollbackActionEvent> applied = timeline.rollbacks(r -> flagKey.equals(r.getFlagKey())
                     && (r.getOutcome() == RollbackOutcome.APPLIED || r.getOutcome() == RollbackOutcome.DRY_RUN));
             if (!applied.isEmpty()) {
@@ -322,8 +437,38 @@ public final class ClosedLoopScenario {
             }
             Thread.sleep(100);
         }
-        narrator.step("timeout", "no rollback of " + flagKey + " within " + timeout.toSeconds() + " s");
+        narrator.step(
+                "timeout",
+                "no rollback of " + flagKey + " within "
+                        + settings.flipTimeout().toSeconds() + " s");
         return null;
+    }
+
+    /**
+     * The guard's verdict on a flag ({@code GET /api/guard?flag=KEY}), once it has one; null if none came within
+     * {@code timeout}.
+     */
+    private JsonNode awaitGuard(String flagKey, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RollguardApi.Answer answer = api.send(
+                    "GET",
+                    api.endpoints().alertService() + "/api/guard?flag=" + flagKey,
+                    api.endpoints().adminToken(),
+                    null,
+                    Map.of());
+            if (answer.status() == 200 && answer.body() != null) {
+                for (JsonNode verdict : answer.body()) {
+                    if (flagKey.equals(verdict.path("flagKey").asText())) {
+                        return verdict;
+                    }
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                return null;
+            }
+            Thread.sleep(500);
+        }
     }
 
     private static void waitFor(BooleanSupplier condition, Duration timeout) throws InterruptedException {

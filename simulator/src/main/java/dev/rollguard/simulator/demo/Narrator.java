@@ -54,7 +54,8 @@ public final class Narrator {
                 CLOCK.format(now), Duration.between(start, now).toSeconds() + "s", tag, text);
     }
 
-    Timeline.Listener listener(Duration window, List<String> flags) {
+    /** Prints the changes of {@code flags} and the cohort windows of {@code windowFlags}. */
+    Timeline.Listener listener(Duration window, List<String> flags, List<String> windowFlags) {
         return new Timeline.Listener() {
             @Override
             public void window(WindowMetricsEvent w) {
@@ -69,13 +70,18 @@ public final class Narrator {
                                     .formatted(period, w.getEventCount(), pct(w.getErrorRate())));
                     return;
                 }
-                if (w.getScopeType() != ScopeType.FLAG_COHORT || !flags.contains(w.getFlagKey())) {
+                if (w.getScopeType() != ScopeType.FLAG_COHORT || !windowFlags.contains(w.getFlagKey())) {
                     return;
                 }
                 String key = w.getFlagKey() + "@" + w.getWindowStart();
                 Map<Cohort, WindowMetricsEvent> pair =
                         pendingWindows.computeIfAbsent(key, k -> new ConcurrentHashMap<>());
                 pair.put(w.getCohort(), w);
+                if (w.getCohort() == Cohort.TREATMENT && w.getEventCount() == 0) {
+                    // The flag is off for everyone (killed): nothing left to compare.
+                    pendingWindows.remove(key);
+                    return;
+                }
                 if (pair.size() == 2) {
                     printPair(key, period, w.getFlagKey());
                 } else {
@@ -93,22 +99,24 @@ public final class Narrator {
                                         ? ""
                                         : "/" + a.getCohort().toString().toLowerCase())
                         : a.getScopeKey();
-                String evidence = a.getComparison() != null
-                        ? "treatment %s vs control %s (n=%d/%d, p=%.1e)"
-                                .formatted(
-                                        pct(a.getComparison().getTreatmentValue()),
-                                        pct(a.getComparison().getControlValue()),
-                                        a.getComparison().getTreatmentSamples(),
-                                        a.getComparison().getControlSamples(),
-                                        a.getComparison().getPValue() == null
-                                                ? Double.NaN
-                                                : a.getComparison().getPValue())
-                        : "%s = %s, threshold %s (n=%d)"
-                                .formatted(
-                                        a.getMetric(),
-                                        num(a.getObservedValue()),
-                                        num(a.getThreshold()),
-                                        a.getSampleSize());
+                String evidence = a.getComparison() != null && a.getComparison().getSummary() != null
+                        ? a.getComparison().getSummary()
+                        : a.getComparison() != null
+                                ? "treatment %s vs control %s (n=%d/%d, p=%.1e)"
+                                        .formatted(
+                                                pct(a.getComparison().getTreatmentValue()),
+                                                pct(a.getComparison().getControlValue()),
+                                                a.getComparison().getTreatmentSamples(),
+                                                a.getComparison().getControlSamples(),
+                                                a.getComparison().getPValue() == null
+                                                        ? Double.NaN
+                                                        : a.getComparison().getPValue())
+                                : "%s = %s, threshold %s (n=%d)"
+                                        .formatted(
+                                                a.getMetric(),
+                                                num(a.getObservedValue()),
+                                                num(a.getThreshold()),
+                                                a.getSampleSize());
                 line(
                         "ALERT",
                         "%s %s \"%s\" %s: %s"
@@ -156,7 +164,7 @@ public final class Narrator {
         if (pair != null) {
             line(
                     "WINDOW",
-                    "%s %-17s treatment %-13s control %s"
+                    "%s %-17s treatment %-25s control %s"
                             .formatted(
                                     period,
                                     flag,
@@ -166,7 +174,31 @@ public final class Narrator {
     }
 
     private static String figure(WindowMetricsEvent w) {
-        return w == null ? "-" : "%s of %d".formatted(pct(w.getErrorRate()), w.getEventCount());
+        if (w == null || w.getEventCount() == 0) {
+            return "-";
+        }
+        return "%s p95 %s of %d".formatted(pct(w.getErrorRate()), seconds(w.getDurationP95Ms()), w.getEventCount());
+    }
+
+    private static String seconds(Double millis) {
+        return millis == null ? "-" : "%.1fs".formatted(millis / 1000);
+    }
+
+    /** The guard's verdict on a flag, as {@code GET /api/guard} shows it; {@code verdict} null when it has none. */
+    void guard(String flag, com.fasterxml.jackson.databind.JsonNode verdict) {
+        if (verdict == null) {
+            line("GUARD", flag + ": no verdict");
+            return;
+        }
+        String metric = verdict.path("metrics").path(0).path("summary").asText("");
+        line(
+                "GUARD",
+                "%s: %s%s"
+                        .formatted(
+                                flag,
+                                verdict.path("summary")
+                                        .asText(verdict.path("status").asText()),
+                                metric.isEmpty() ? "" : " (" + metric + ")"));
     }
 
     static String timings(RollbackActionEvent r) {
@@ -201,22 +233,28 @@ public final class Narrator {
         out.println();
         out.println("Summary");
         out.println("-------");
-        for (var flag : List.of(r.badFlag(), r.healthyFlag(), r.outageFlag())) {
-            String key = flag.path("key").asText();
-            boolean killed = flag.path("killed").asBoolean();
-            out.printf(
-                    "  %-18s %s%n",
-                    key,
-                    killed
-                            ? "SWITCHED OFF: " + flag.path("killReason").asText()
-                            : "left alone (rollout "
-                                    + flag.path("rolloutPercentage").asText() + " %)");
+        for (String key : ClosedLoopScenario.FLAGS) {
+            var flag = r.flag(key);
+            String state = r.killed(key)
+                    ? "SWITCHED OFF: " + flag.path("killReason").asText()
+                    : "left alone (rollout " + flag.path("rolloutPercentage").asText() + " %)";
+            if (key.equals(ClosedLoopScenario.SILENT_FLAG)) {
+                state += ", guard " + (r.silentGuardStatus() == null ? "has no verdict" : r.silentGuardStatus());
+            }
+            out.printf("  %-18s %s%n", key, state);
         }
-        if (r.badFlagRollback() != null) {
-            out.printf("  time to safety     %s%n", timings(r.badFlagRollback()).strip());
+        for (ClosedLoopScenario.BadRollout bad : ClosedLoopScenario.BAD_ROLLOUTS) {
+            RollbackActionEvent kill = r.kills().get(bad.flag());
+            if (kill == null) {
+                out.printf("  %-18s NOT SWITCHED OFF (%s)%n", bad.flag(), bad.metricLabel());
+                continue;
+            }
+            out.printf("  %-18s time to safety: %s%n", bad.flag(), timings(kill).strip());
         }
         List<String> othersOff = r.rollbacks().stream()
-                .filter(a -> a.getFlagKey() != null && !a.getFlagKey().equals(ClosedLoopScenario.BAD_FLAG))
+                .filter(a -> a.getFlagKey() != null
+                        && ClosedLoopScenario.BAD_ROLLOUTS.stream()
+                                .noneMatch(b -> b.flag().equals(a.getFlagKey())))
                 .filter(a -> a.getOutcome() == dev.rollguard.schemas.event.RollbackOutcome.APPLIED)
                 .map(a -> a.getFlagKey())
                 .distinct()
