@@ -485,7 +485,7 @@ public class EvaluationService {
         return lane.submit(() -> ensureLoaded().chain(() -> {
             Instant now = Instant.now();
             Changes changes = new Changes();
-            guard.forget(flag.getFlagKey(), changes.guardStages);
+            guard.end(flag.getFlagKey(), flag.getVersion(), changes.guardStages);
             String reason = "flag " + flag.getFlagKey() + " is no longer under rollout: " + describe(flag);
             for (RuleDefinition rule : ruleBook.guardRules()) {
                 StateKey key = new StateKey(rule.id(), GuardEvaluator.treatmentScopeKey(flag.getFlagKey()));

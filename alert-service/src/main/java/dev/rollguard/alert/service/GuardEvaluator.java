@@ -42,9 +42,19 @@ public final class GuardEvaluator {
     private final Map<String, FlagGuard> latest = new ConcurrentHashMap<>();
 
     private final Map<String, String> storedVerdicts = new HashMap<>();
+    /**
+     * Per flag no longer under rollout: the flag version at which its last stage ended. A window of that stage or an
+     * earlier one (it closed late, after the kill) is over: it must not start the evidence again and fire an alert for
+     * a flag that is off, which would then stay firing and hide the next stage's regression.
+     */
+    private final Map<String, Long> ended = new HashMap<>();
+
     private final Map<JudgmentKey, FlagJudgment> judgments = new HashMap<>();
 
     private record JudgmentKey(double tolerance, double alpha) {}
+
+    /** The stored evidence of a flag whose stage ended (its row's version is the version that ended it). */
+    static final String ENDED_EVIDENCE = "{\"ended\":true}";
 
     private static final double MIN_ALPHA = 1e-6;
     private static final double MAX_ALPHA = GuardPack.WARNING_ALPHA;
@@ -55,12 +65,24 @@ public final class GuardEvaluator {
 
     /**
      * Adds a tumbling flag cohort window to its flag's stage; returns the stage when both cohorts have now come up to
-     * this window's end (time to judge), else null. A window of a newer stage starts the evidence afresh.
+     * this window's end (time to judge), else null. A window of a newer stage starts the evidence afresh; a window of
+     * an earlier stage, or of a stage that ended (the flag was switched off or fully rolled out), is ignored.
      */
     StageEvidence add(WindowMetricsEvent w, Set<String> dirty) {
         String flag = w.getFlagKey();
         long windowStage = StageEvidence.stageOf(w.getClientMoments());
+        Long endedAt = ended.get(flag);
+        if (endedAt != null) {
+            if (windowStage <= endedAt) {
+                return null;
+            }
+            ended.remove(flag);
+        }
         StageEvidence stage = stages.get(flag);
+        if (stage != null && windowStage >= 0 && windowStage < stage.stageVersion()) {
+            // A late window of an earlier stage: its clients' sums belong to that stage, not to this one.
+            return null;
+        }
         if (windowStage >= 0 && (stage == null || windowStage > stage.stageVersion())) {
             stage = StageEvidence.start(flag, windowStage);
             stages.put(flag, stage);
@@ -114,15 +136,16 @@ public final class GuardEvaluator {
                 .orElse(null);
     }
 
-    /** Forgets a flag's stage (the flag is no longer under rollout); true when there was one. */
-    boolean forget(String flag, Set<String> dirty) {
+    /**
+     * Ends a flag's stage: the flag is no longer under rollout since its version {@code endedAtVersion}. Its evidence
+     * is forgotten, and windows of that stage or earlier ones that still arrive are ignored.
+     */
+    void end(String flag, long endedAtVersion, Set<String> dirty) {
         latest.remove(flag);
         storedVerdicts.remove(flag);
-        if (stages.remove(flag) != null) {
-            dirty.add(flag);
-            return true;
-        }
-        return false;
+        stages.remove(flag);
+        ended.merge(flag, endedAtVersion, Math::max);
+        dirty.add(flag);
     }
 
     /** How many flags' latest verdict is in {@code status}. */
@@ -148,7 +171,10 @@ public final class GuardEvaluator {
                 .map(flag -> {
                     StageEvidence stage = stages.get(flag);
                     if (stage == null) {
-                        return new GuardStageRow(flag, 0, null, null);
+                        Long endedAt = ended.get(flag);
+                        return endedAt == null
+                                ? new GuardStageRow(flag, 0, null, null)
+                                : new GuardStageRow(flag, endedAt, ENDED_EVIDENCE, null);
                     }
                     FlagGuard guard = latest.get(flag);
                     return new GuardStageRow(
@@ -165,7 +191,12 @@ public final class GuardEvaluator {
         stages.clear();
         latest.clear();
         storedVerdicts.clear();
+        ended.clear();
         for (GuardStageRow row : rows) {
+            if (ENDED_EVIDENCE.equals(row.evidence())) {
+                ended.put(row.flagKey(), row.stageVersion());
+                continue;
+            }
             stages.put(row.flagKey(), fromJson(row.flagKey(), row.stageVersion(), row.evidence()));
             if (row.verdict() != null) {
                 storedVerdicts.put(row.flagKey(), row.verdict());

@@ -239,6 +239,52 @@ class AlertFlowTest {
                 .contains("no longer under rollout")
                 .contains("killed by bootstrap-service")
                 .contains("Automatic KILL by Rollguard");
+
+        // A window of the killed stage that closes late is over: it fires nothing. After a fix the flag is ramped
+        // again (version 3, a new stage); a regression there is a new alert, not hidden behind a stale one.
+        TestKafka.sendWindows(
+                Windows.cohort(guilty, Cohort.CONTROL, origin, 2, 1000, 20),
+                Windows.cohort(guilty, Cohort.TREATMENT, origin, 2, 1000, 100));
+        TestKafka.sendFlagChange(FlagChangedEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setFlagKey(guilty)
+                .setVersion(3)
+                .setChangeType(FlagChangeType.UNKILLED)
+                .setChangedAt(Instant.now())
+                .setActor("operator")
+                .setEnabled(true)
+                .setKilled(false)
+                .setReason("fixed in 4.2.1")
+                .setValueType(FlagValueType.BOOLEAN)
+                .setTreatmentVariant("on")
+                .setOffVariant("off")
+                .setRolloutBasisPoints(1_000)
+                .setGuardPolicy(new GuardPolicy(GuardAction.KILL, false, 300L))
+                .build());
+        Instant again = origin.plus(Windows.MINUTE.multipliedBy(10));
+        for (int minute = 0; minute < 2; minute++) {
+            TestKafka.sendWindows(
+                    stage(Windows.cohort(guilty, Cohort.CONTROL, again, minute, 1000, 20), 3),
+                    stage(Windows.cohort(guilty, Cohort.TREATMENT, again, minute, 1000, 100), 3));
+        }
+        await().atMost(WAIT)
+                .until(() -> alertsOf(rule).stream()
+                                .filter(a -> guilty.equals(a.getFlagKey()))
+                                .count()
+                        >= 3);
+        assertThat(alertsOf(rule).stream().filter(a -> guilty.equals(a.getFlagKey())))
+                .extracting(AlertEvent::getStatus, AlertEvent::getFirstBreachAt)
+                .as("fired, resolved by the kill, fired again on the new stage only")
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.FIRING, origin),
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.RESOLVED, origin),
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.FIRING, again));
+    }
+
+    /** {@code window} with its client moments in the stage that began at flag version {@code stage}. */
+    private static WindowMetricsEvent stage(WindowMetricsEvent window, long stage) {
+        window.getClientMoments().forEach(m -> m.setStageVersion(stage));
+        return window;
     }
 
     @Test
