@@ -105,7 +105,7 @@ public interface AlertConfig {
         @WithDefault("4")
         int maxInFlightPerReceiver();
 
-        /** Alerts listed in one notification (Alertmanager's max_alerts); more are counted in truncatedAlerts; 0: all. */
+        /** Alerts listed in one notification (Alertmanager's max_alerts), the rest counted as truncated; 0: all. */
         @WithDefault("0")
         int maxAlertsPerNotification();
 

@@ -20,8 +20,8 @@ import java.util.TreeMap;
 
 /**
  * The evaluator's tables (rule states, consumer positions, waiting cohort windows, the alert outbox and webhook
- * notification groups) through the reactive SQL client: one transaction per batch of windows with batched statements, which
- * an ORM session would only slow down on this hot path.
+ * notification groups) through the reactive SQL client: one transaction per batch of windows with batched
+ * statements, which an ORM session would only slow down on this hot path.
  */
 @ApplicationScoped
 public class EvaluationRepository {

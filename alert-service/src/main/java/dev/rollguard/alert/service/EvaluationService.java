@@ -60,11 +60,11 @@ import java.util.function.Consumer;
  *
  * <p>State lives in memory for speed and in PostgreSQL for truth: each batch of windows is evaluated in memory, then
  * the changed rule states, the alert transitions (the outbox), their place in webhook notification groups and the
- * next offset of each partition are written in one transaction. A window at an offset below the stored position was already evaluated
- * and is skipped, so a redelivery after a crash neither loses nor repeats an alert. A write that fails because the
- * database is unavailable is retried until it succeeds; a batch holding windows that cannot be evaluated or stored is
- * stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write fails, memory is reloaded
- * from the database before the next attempt.
+ * next offset of each partition are written in one transaction. A window at an offset below the stored position was
+ * already evaluated and is skipped, so a redelivery after a crash neither loses nor repeats an alert. A write that
+ * fails because the database is unavailable is retried until it succeeds; a batch holding windows that cannot be
+ * evaluated or stored is stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write
+ * fails, memory is reloaded from the database before the next attempt.
  */
 @ApplicationScoped
 public class EvaluationService {

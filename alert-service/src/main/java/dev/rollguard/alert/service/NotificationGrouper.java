@@ -9,11 +9,13 @@ import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
 import dev.rollguard.alert.mapping.WebhookPayload;
 import dev.rollguard.alert.repository.NotificationGroupRepository;
 import dev.rollguard.alert.repository.NotificationGroupRepository.ClaimedGroup;
+import dev.rollguard.alert.repository.NotificationGroupRepository.Flushed;
 import dev.rollguard.alert.repository.NotificationGroupRepository.Member;
 import dev.rollguard.alert.repository.NotificationGroupRepository.Outcome;
 import dev.rollguard.alert.service.WebhookRegistry.Receiver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,19 +66,10 @@ public class NotificationGrouper {
             return;
         }
         again.set(false);
-        List<String> receivers = registry.receivers().stream().map(Receiver::id).toList();
-        if (receivers.isEmpty()) {
-            flushing.set(false);
-            return;
-        }
-        Instant now = Instant.now();
-        groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, now))
+        flush(Instant.now())
                 .subscribe()
                 .with(
                         flushed -> {
-                            if (flushed.notifications() > 0) {
-                                dispatcher.kick();
-                            }
                             if (flushed.claimed() == GROUPS_PER_ROUND) {
                                 again.set(true);
                             }
@@ -87,6 +80,24 @@ public class NotificationGrouper {
                             again.set(false);
                             done();
                         });
+    }
+
+    /**
+     * One round: claims up to a hundred groups of the enabled webhooks due at {@code now} and writes their
+     * notifications. Everything it decides from is in PostgreSQL, so any instance, or the same one after a restart,
+     * takes over where another stopped.
+     */
+    public Uni<Flushed> flush(Instant now) {
+        List<String> receivers = registry.receivers().stream().map(Receiver::id).toList();
+        if (receivers.isEmpty()) {
+            return Uni.createFrom().item(new Flushed(0, 0));
+        }
+        return groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, now))
+                .invoke(flushed -> {
+                    if (flushed.notifications() > 0) {
+                        dispatcher.kick();
+                    }
+                });
     }
 
     private void done() {

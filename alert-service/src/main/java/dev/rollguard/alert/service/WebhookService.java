@@ -30,7 +30,10 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
-/** Webhook CRUD with their grouping, their delivery records, and keeping the {@link WebhookRegistry} in step with the table. */
+/**
+ * Webhook CRUD with their grouping, their delivery records, and keeping the {@link WebhookRegistry} in step with the
+ * table.
+ */
 @ApplicationScoped
 public class WebhookService {
 
@@ -81,8 +84,8 @@ public class WebhookService {
     }
 
     /**
-     * Replaces a webhook. When its group-by labels change, its notification groups are forgotten: its alerts group
-     * afresh from their next change.
+     * Replaces a webhook. When its group-by labels change, its notification groups are forgotten once the evaluator
+     * groups by the new labels: its alerts group afresh from their next change.
      */
     public Uni<WebhookResponse> update(String id, WebhookRequest request) {
         GroupPolicy grouping = grouping(request);
@@ -98,10 +101,10 @@ public class WebhookService {
                     entity.updatedAt = Instant.now();
                     return entity;
                 }))
-                .call(w ->
-                        regrouped.get() ? groups.forget(id) : Uni.createFrom().voidItem())
                 .map(w -> response(w, request.secret() != null))
-                .call(this::refresh);
+                .call(this::refresh)
+                .call(w ->
+                        regrouped.get() ? groups.forget(id) : Uni.createFrom().voidItem());
     }
 
     public Uni<Void> delete(String id) {

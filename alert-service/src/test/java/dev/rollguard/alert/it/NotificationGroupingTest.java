@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.rollguard.alert.publisher.WebhookSender;
+import dev.rollguard.alert.repository.NotificationGroupRepository;
+import dev.rollguard.alert.service.NotificationGrouper;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.TestKafka;
@@ -20,6 +22,8 @@ import dev.rollguard.schemas.event.WindowMetricsEvent;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -70,6 +74,9 @@ class NotificationGroupingTest {
             return value == null ? null : value.asText();
         }
     }
+
+    @Inject
+    NotificationGrouper grouper;
 
     private HttpServer server;
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -138,19 +145,7 @@ class NotificationGroupingTest {
     void oneRuleOnManyScopesIsOneNotificationAndItsResolutionAnotherAfterTheGroupInterval() {
         JsonPath webhook = register(Map.of("groupWait", "4s", "groupInterval", "3s", "repeatInterval", "1h"));
         String suffix = UUID.randomUUID().toString().substring(0, 8);
-        String rule = "very-slow-" + suffix;
-        Api.admin()
-                .body(
-                        """
-                        {"id": "%s", "name": "Very slow tables", "metric": "durationMaxMs", "comparator": "GT",
-                         "critical": {"threshold": 900000}, "forSeconds": 0, "keepFiringForSeconds": 0,
-                         "minSampleSize": 10, "scope": {"types": ["TABLE"]}}"""
-                                .formatted(rule))
-                .when()
-                .post("/api/rules")
-                .then()
-                .statusCode(201);
-        ruleIds.add(rule);
+        String rule = veryslowRule(suffix);
         List<String> tables = List.of("a", "b", "c", "d", "e").stream()
                 .map(t -> "grp-" + t + "-" + suffix)
                 .toList();
@@ -202,6 +197,84 @@ class NotificationGroupingTest {
                     .as("notifications of a group at least a group interval apart")
                     .isGreaterThanOrEqualTo(GROUP_INTERVAL);
         }
+    }
+
+    @Test
+    void twoInstancesFlushingAtOnceNotifyAGroupOnceAndRepeatOnlyAfterTheRepeatInterval() {
+        JsonPath webhook = register(Map.of("groupWait", "1h", "groupInterval", "1m", "repeatInterval", "4h"));
+        String webhookId = webhook.getString("id");
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        List<String> tables = List.of("grp-x-" + suffix, "grp-y-" + suffix, "grp-z-" + suffix);
+        Instant origin = Instant.parse("2026-06-03T10:00:00Z");
+        TestKafka.sendWindows(
+                tables.stream().map(t -> Windows.table(t, origin, 0, 1_000_000)).toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT)
+                .until(() -> Api.admin()
+                                .queryParam("view", "active")
+                                .queryParam("ruleId", rule)
+                                .when()
+                                .get("/api/alerts")
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .jsonPath()
+                                .getList("$")
+                                .size()
+                        == 3);
+
+        // The group waits an hour; two flushers (as two instances would) look at it at once when it is due: the
+        // group is claimed by one, so it is notified once. The flushers keep nothing in memory: what they decide from
+        // is in PostgreSQL, as it is for an instance started afresh.
+        Instant due = Instant.now().plus(Duration.ofHours(2));
+        List<NotificationGroupRepository.Flushed> rounds = Uni.combine()
+                .all()
+                .unis(grouper.flush(due), grouper.flush(due))
+                .with(NotificationGroupRepository.Flushed.class, list -> list)
+                .await()
+                .atMost(WAIT);
+        assertThat(rounds.stream()
+                        .mapToInt(NotificationGroupRepository.Flushed::notifications)
+                        .sum())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(deliveries(webhookId).getList("$"))
+                .as("one notification written")
+                .hasSize(1);
+        await().atMost(WAIT).until(() -> about(rule).size() == 1);
+        assertThat(about(rule).get(0).alerts()).hasSize(3);
+
+        // Nothing changed: a look one interval later sends nothing; one after the repeat interval sends it again.
+        assertThat(grouper.flush(due.plus(Duration.ofMinutes(1)))
+                        .await()
+                        .atMost(WAIT)
+                        .notifications())
+                .isZero();
+        assertThat(grouper.flush(due.plus(Duration.ofHours(4)))
+                        .await()
+                        .atMost(WAIT)
+                        .notifications())
+                .isGreaterThanOrEqualTo(1);
+        await().atMost(WAIT).until(() -> about(rule).size() == 2);
+        assertThat(about(rule).get(1).alerts()).hasSize(3);
+        assertThat(about(rule).get(1).groupKey()).isEqualTo(about(rule).get(0).groupKey());
+        assertThat(deliveries(webhookId).getList("$")).hasSize(2);
+    }
+
+    private String veryslowRule(String suffix) {
+        String rule = "very-slow-" + suffix;
+        Api.admin()
+                .body(
+                        """
+                        {"id": "%s", "name": "Very slow tables", "metric": "durationMaxMs", "comparator": "GT",
+                         "critical": {"threshold": 900000}, "forSeconds": 0, "keepFiringForSeconds": 0,
+                         "minSampleSize": 10, "scope": {"types": ["TABLE"]}}"""
+                                .formatted(rule))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(201);
+        ruleIds.add(rule);
+        return rule;
     }
 
     private static Set<String> resolvedFingerprints(List<Received> notifications) {
