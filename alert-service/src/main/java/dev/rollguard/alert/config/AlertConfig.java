@@ -105,6 +105,10 @@ public interface AlertConfig {
         @WithDefault("4")
         int maxInFlightPerReceiver();
 
+        /** Alerts listed in one notification (Alertmanager's max_alerts), the rest counted as truncated; 0: all. */
+        @WithDefault("0")
+        int maxAlertsPerNotification();
+
         /** Base URL of this service as receivers should link to it (Alertmanager's externalURL). */
         @WithDefault("http://localhost:8083")
         String externalUrl();

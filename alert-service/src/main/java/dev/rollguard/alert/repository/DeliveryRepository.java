@@ -16,10 +16,11 @@ import java.util.List;
 @ApplicationScoped
 public class DeliveryRepository {
 
-    /** One delivery of one alert to one webhook. */
+    /** One notification to one webhook. */
     public record DeliveryRow(
             long id,
             String webhookId,
+            String groupKey,
             long alertSeq,
             String alertId,
             String status,
@@ -32,7 +33,7 @@ public class DeliveryRepository {
             Instant deliveredAt) {}
 
     private static final String COLUMNS = "id, webhook_id, alert_seq, alert_id, status, attempts, last_status_code,"
-            + " last_error, payload, created_at, updated_at, delivered_at";
+            + " last_error, payload, created_at, updated_at, delivered_at, group_key";
 
     private final Pool pool;
 
@@ -88,6 +89,7 @@ public class DeliveryRepository {
             list.add(new DeliveryRow(
                     row.getLong(0),
                     row.getString(1),
+                    row.getString(12),
                     row.getLong(2),
                     row.getString(3),
                     row.getString(4),

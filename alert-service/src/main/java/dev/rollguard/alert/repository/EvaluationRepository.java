@@ -16,11 +16,12 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The evaluator's tables (rule states, consumer positions, waiting cohort windows, the alert outbox and webhook
- * deliveries) through the reactive SQL client: one transaction per batch of windows with batched statements, which
- * an ORM session would only slow down on this hot path.
+ * notification groups) through the reactive SQL client: one transaction per batch of windows with batched
+ * statements, which an ORM session would only slow down on this hot path.
  */
 @ApplicationScoped
 public class EvaluationRepository {
@@ -48,12 +49,26 @@ public class EvaluationRepository {
                                 ends_at, emitted_at, payload_json, payload_avro)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (alert_id) DO NOTHING RETURNING seq, alert_id""";
-    private static final String INSERT_DELIVERY =
+    /** A new group waits for its first flush; a known one is marked changed (its row lock orders it with flushes). */
+    private static final String UPSERT_GROUP =
             """
-            INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
-                                            updated_at)
-            SELECT $1::varchar, $2::bigint, $3::varchar, 'PENDING', 0, $4::text, $5::timestamptz, $5::timestamptz
-            WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1::varchar)""";
+            INSERT INTO notification_groups (webhook_id, group_id, group_key, group_labels, dirty, next_flush_at,
+                                             created_at)
+            SELECT $1::varchar, $2::varchar, $3::text, $4::text, true, $5::timestamptz, $6::timestamptz
+            WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1::varchar)
+            ON CONFLICT (webhook_id, group_id) DO UPDATE SET dirty = true""";
+    /** The alert's latest transition in its group; an older transition never overwrites a newer one. */
+    private static final String UPSERT_GROUP_ALERT =
+            """
+            INSERT INTO notification_group_alerts (webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert,
+                                                   updated_at)
+            SELECT $1::varchar, $2::varchar, $3::varchar, $4::bigint, $5::varchar, $6::boolean, $7::text, $8::timestamptz
+            WHERE EXISTS (SELECT 1 FROM notification_groups WHERE webhook_id = $1::varchar AND group_id = $2::varchar)
+            ON CONFLICT (webhook_id, group_id, fingerprint) DO UPDATE
+            SET alert_seq = EXCLUDED.alert_seq, alert_id = EXCLUDED.alert_id, firing = EXCLUDED.firing,
+                alert = EXCLUDED.alert, updated_at = EXCLUDED.updated_at
+            WHERE notification_group_alerts.alert_seq < EXCLUDED.alert_seq""";
+
     private static final String UPSERT_COHORT_WINDOW =
             """
             INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload)
@@ -193,7 +208,7 @@ public class EvaluationRepository {
 
     /**
      * Inserts the batch's alerts in one batched statement; a transition stored before (same alert id, e.g. after a
-     * replay) returns no row and gets no deliveries again.
+     * replay) returns no row and joins no notification group again.
      */
     private Uni<List<StoredAlert>> insertAlerts(
             SqlConnection connection, List<PendingAlert> alerts, OffsetDateTime now) {
@@ -209,18 +224,40 @@ public class EvaluationRepository {
                 }
             }
             List<StoredAlert> stored = new ArrayList<>();
-            List<Tuple> deliveries = new ArrayList<>();
+            Map<String, Tuple> groups = new TreeMap<>();
+            List<Tuple> members = new ArrayList<>();
             for (PendingAlert alert : alerts) {
                 Long seq = seqs.get(alert.event().getAlertId());
                 if (seq == null) {
                     continue;
                 }
                 stored.add(new StoredAlert(seq, alert.event().getAlertId()));
-                for (PendingAlert.Delivery d : alert.deliveries()) {
-                    deliveries.add(Tuple.of(d.webhookId(), seq, alert.event().getAlertId(), d.payload(), now));
+                for (PendingAlert.GroupEntry g : alert.notifications()) {
+                    groups.putIfAbsent(
+                            g.webhookId() + "/" + g.groupId(),
+                            Tuple.of(
+                                    g.webhookId(),
+                                    g.groupId(),
+                                    g.groupKey(),
+                                    g.groupLabels(),
+                                    g.firstFlushAt().atOffset(ZoneOffset.UTC),
+                                    now));
+                    members.add(Tuple.tuple(Arrays.asList(
+                            g.webhookId(),
+                            g.groupId(),
+                            alert.event().getFingerprint(),
+                            seq,
+                            alert.event().getAlertId(),
+                            g.firing(),
+                            g.alert(),
+                            now)));
                 }
             }
-            return batch(connection, INSERT_DELIVERY, deliveries).replaceWith(stored);
+            // Groups first, in key order: a group's row lock is taken before its alerts are touched, the same order
+            // as a flush, and transactions of several instances lock shared groups in one order.
+            return batch(connection, UPSERT_GROUP, List.copyOf(groups.values()))
+                    .chain(() -> batch(connection, UPSERT_GROUP_ALERT, members))
+                    .replaceWith(stored);
         });
     }
 

@@ -6,7 +6,10 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
 
-/** A webhook subscription; {@code severities} is a comma-separated list of Severity symbols. */
+/**
+ * A webhook subscription; {@code severities} is a comma-separated list of Severity symbols, {@code groupBy} one of
+ * label names, durations are in milliseconds.
+ */
 @Entity
 @Table(name = "webhooks")
 public class WebhookEntity {
@@ -19,6 +22,18 @@ public class WebhookEntity {
     public String secret;
     public String severities;
     public boolean enabled;
+
+    @Column(name = "group_by")
+    public String groupBy;
+
+    @Column(name = "group_wait_ms")
+    public long groupWaitMs;
+
+    @Column(name = "group_interval_ms")
+    public long groupIntervalMs;
+
+    @Column(name = "repeat_interval_ms")
+    public long repeatIntervalMs;
 
     @Column(name = "created_at")
     public Instant createdAt;

@@ -2,10 +2,15 @@ package dev.rollguard.alert.rest;
 
 import java.time.Instant;
 
-/** One delivery of one alert to a webhook: PENDING, DELIVERED or FAILED (kept for inspection). */
+/**
+ * One notification to a webhook: PENDING, DELIVERED or FAILED (kept for inspection). {@code alertSeq} and
+ * {@code alertId} name the newest alert transition it carries; {@code groupKey} its group (absent on deliveries made
+ * before notifications were grouped).
+ */
 public record DeliveryResponse(
         long id,
         String webhookId,
+        String groupKey,
         long alertSeq,
         String alertId,
         String status,

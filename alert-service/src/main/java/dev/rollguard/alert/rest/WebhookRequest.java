@@ -1,17 +1,26 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.domain.grouping.DurationText;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
+import java.util.List;
 import java.util.Set;
 
 /**
  * A webhook subscription as clients write it; every text is {@link CleanText}, each length at most its column's.
+ * Omitted grouping fields take their defaults (on update too: a PUT replaces the subscription).
  *
  * @param url absolute http(s) URL the alerts are POSTed to
  * @param secret HMAC key of the signature header; generated when omitted on create, kept when omitted on update
  * @param severities severities to deliver; empty or omitted: all
+ * @param groupBy label names whose values group alerts into one notification; default rule_id, severity, flag;
+ *     empty: all alerts in one group
+ * @param groupWait wait before a new group's first notification (default 10s)
+ * @param groupInterval least time between two notifications of a changed group (default 1m)
+ * @param repeatInterval time after which an unchanged firing group is notified again (default 4h)
  */
 public record WebhookRequest(
         @CleanText @NotBlank @Size(max = 200) String name,
@@ -22,4 +31,18 @@ public record WebhookRequest(
                 String url,
         @CleanText @Size(min = 16, max = 200) String secret,
         Set<Severity> severities,
-        Boolean enabled) {}
+        Boolean enabled,
+        @Size(max = 16)
+                List<
+                                @CleanText @NotNull @Size(max = 100)
+                                @Pattern(
+                                        regexp = "[a-zA-Z_][a-zA-Z0-9_]*",
+                                        message = "must be a label name: a letter or '_', then letters, digits or '_'")
+                                String>
+                        groupBy,
+        @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String groupWait,
+        @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String groupInterval,
+        @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String repeatInterval) {
+
+    static final String DURATION = "must be a duration such as 10s, 1m, 4h or 1h30m (units d, h, m, s, ms)";
+}

@@ -11,6 +11,7 @@ import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
 import dev.rollguard.alert.domain.StageEvidence;
 import dev.rollguard.alert.domain.Transition;
+import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.mapping.AlertMapper;
@@ -25,6 +26,7 @@ import dev.rollguard.alert.repository.EvaluationWrite.StateRow;
 import dev.rollguard.alert.repository.PendingAlert;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.ScopeType;
@@ -48,6 +50,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -56,12 +59,12 @@ import java.util.function.Consumer;
  * Evaluates windows against the rules and records what changed.
  *
  * <p>State lives in memory for speed and in PostgreSQL for truth: each batch of windows is evaluated in memory, then
- * the changed rule states, the alert transitions (the outbox), their webhook deliveries and the next offset of each
- * partition are written in one transaction. A window at an offset below the stored position was already evaluated
- * and is skipped, so a redelivery after a crash neither loses nor repeats an alert. A write that fails because the
- * database is unavailable is retried until it succeeds; a batch holding windows that cannot be evaluated or stored is
- * stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write fails, memory is reloaded
- * from the database before the next attempt.
+ * the changed rule states, the alert transitions (the outbox), their place in webhook notification groups and the
+ * next offset of each partition are written in one transaction. A window at an offset below the stored position was
+ * already evaluated and is skipped, so a redelivery after a crash neither loses nor repeats an alert. A write that
+ * fails because the database is unavailable is retried until it succeeds; a batch holding windows that cannot be
+ * evaluated or stored is stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write
+ * fails, memory is reloaded from the database before the next attempt.
  */
 @ApplicationScoped
 public class EvaluationService {
@@ -593,16 +596,27 @@ public class EvaluationService {
 
     private PendingAlert pending(RuleDefinition rule, Scope scope, Transition transition, Instant now) {
         AlertEvent event = AlertMapper.toEvent(rule, scope, transition, now);
-        List<PendingAlert.Delivery> deliveries = new ArrayList<>();
+        List<PendingAlert.GroupEntry> notifications = new ArrayList<>();
+        String alert = null;
         for (WebhookRegistry.Receiver receiver : webhooks.receivers()) {
             if (receiver.wants(event.getSeverity())) {
-                deliveries.add(new PendingAlert.Delivery(
+                if (alert == null) {
+                    alert = toJson(WebhookPayload.alert(event, config.webhooks().externalUrl()));
+                }
+                GroupPolicy grouping = receiver.grouping();
+                SortedMap<String, String> groupLabels = grouping.groupLabels(event.getLabels());
+                String groupKey = GroupPolicy.groupKey(groupLabels);
+                notifications.add(new PendingAlert.GroupEntry(
                         receiver.id(),
-                        toJson(WebhookPayload.of(
-                                event, receiver.name(), config.webhooks().externalUrl()))));
+                        GroupPolicy.groupId(groupKey),
+                        groupKey,
+                        toJson(groupLabels),
+                        grouping.firstFlushAt(now),
+                        event.getStatus() == AlertStatus.FIRING,
+                        alert));
             }
         }
-        return new PendingAlert(event, toJson(AlertMapper.toView(event)), alertCodec.encode(event), deliveries);
+        return new PendingAlert(event, toJson(AlertMapper.toView(event)), alertCodec.encode(event), notifications);
     }
 
     /**

@@ -9,20 +9,26 @@ import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 
 /**
- * Periodic backstops: the outbox relay and webhook deliveries also run on a timer (after a Kafka or receiver
- * outage, or a restart), and silent scopes get their no-data policy applied.
+ * Periodic work: the outbox relay and webhook deliveries also run on a timer (after a Kafka or receiver outage, or a
+ * restart), notification groups are flushed when due, and silent scopes get their no-data policy applied.
  */
 @ApplicationScoped
 public class MaintenanceService {
 
     private final AlertPublisher publisher;
     private final WebhookDispatcher dispatcher;
+    private final NotificationGrouper grouper;
     private final EvaluationService evaluation;
     private volatile boolean started;
 
-    public MaintenanceService(AlertPublisher publisher, WebhookDispatcher dispatcher, EvaluationService evaluation) {
+    public MaintenanceService(
+            AlertPublisher publisher,
+            WebhookDispatcher dispatcher,
+            NotificationGrouper grouper,
+            EvaluationService evaluation) {
         this.publisher = publisher;
         this.dispatcher = dispatcher;
+        this.grouper = grouper;
         this.evaluation = evaluation;
     }
 
@@ -43,6 +49,7 @@ public class MaintenanceService {
         }
         publisher.kick();
         dispatcher.kick();
+        grouper.kick();
     }
 
     @Scheduled(

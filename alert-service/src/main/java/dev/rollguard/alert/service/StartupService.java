@@ -23,6 +23,7 @@ public class StartupService {
     private final AlertPublisher publisher;
     private final AlertHub hub;
     private final WebhookDispatcher dispatcher;
+    private final NotificationGrouper grouper;
     private final MaintenanceService maintenance;
 
     public StartupService(
@@ -33,6 +34,7 @@ public class StartupService {
             AlertPublisher publisher,
             AlertHub hub,
             WebhookDispatcher dispatcher,
+            NotificationGrouper grouper,
             MaintenanceService maintenance) {
         this.config = config;
         this.rules = rules;
@@ -41,6 +43,7 @@ public class StartupService {
         this.publisher = publisher;
         this.hub = hub;
         this.dispatcher = dispatcher;
+        this.grouper = grouper;
         this.maintenance = maintenance;
     }
 
@@ -52,10 +55,11 @@ public class StartupService {
                 .chain(webhooks::refresh));
         evaluation.onAlertsStored(publisher::publishStored);
         evaluation.onAlertsStored(stored -> hub.signal());
-        evaluation.onAlertsStored(stored -> dispatcher.kick());
+        evaluation.onAlertsStored(stored -> grouper.kick());
         evaluation.rulesLoaded();
         publisher.kick();
         dispatcher.kick();
+        grouper.kick();
         maintenance.start();
     }
 }

@@ -1,5 +1,6 @@
 package dev.rollguard.alert.service;
 
+import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
@@ -15,8 +16,9 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class WebhookRegistry {
 
-    /** An enabled webhook. */
-    public record Receiver(String id, String name, String url, String secret, Set<Severity> severities) {
+    /** An enabled webhook and how it groups its notifications. */
+    public record Receiver(
+            String id, String name, String url, String secret, Set<Severity> severities, GroupPolicy grouping) {
         public boolean wants(Severity severity) {
             return severities.isEmpty() || severities.contains(severity);
         }

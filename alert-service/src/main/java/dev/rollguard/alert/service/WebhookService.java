@@ -1,11 +1,15 @@
 package dev.rollguard.alert.service;
 
+import dev.rollguard.alert.domain.grouping.DurationText;
+import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.repository.DeliveryRepository;
+import dev.rollguard.alert.repository.NotificationGroupRepository;
 import dev.rollguard.alert.repository.WebhookEntity;
 import dev.rollguard.alert.repository.WebhookRepository;
 import dev.rollguard.alert.rest.DeliveryResponse;
 import dev.rollguard.alert.rest.WebhookRequest;
 import dev.rollguard.alert.rest.WebhookResponse;
+import dev.rollguard.alert.service.ValidationFailedException.Violation;
 import dev.rollguard.alert.service.WebhookRegistry.Receiver;
 import dev.rollguard.schemas.event.Severity;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -13,33 +17,46 @@ import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 
-/** Webhook CRUD, their delivery records, and keeping the {@link WebhookRegistry} in step with the table. */
+/**
+ * Webhook CRUD with their grouping, their delivery records, and keeping the {@link WebhookRegistry} in step with the
+ * table.
+ */
 @ApplicationScoped
 public class WebhookService {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration MAX_GROUP_WAIT = Duration.ofHours(1);
+    private static final Duration MAX_GROUP_INTERVAL = Duration.ofDays(1);
+    private static final Duration MAX_REPEAT_INTERVAL = Duration.ofDays(30);
 
     private final WebhookRepository webhooks;
     private final DeliveryRepository deliveries;
+    private final NotificationGroupRepository groups;
     private final WebhookRegistry registry;
     private final WebhookDispatcher dispatcher;
 
     public WebhookService(
             WebhookRepository webhooks,
             DeliveryRepository deliveries,
+            NotificationGroupRepository groups,
             WebhookRegistry registry,
             WebhookDispatcher dispatcher) {
         this.webhooks = webhooks;
         this.deliveries = deliveries;
+        this.groups = groups;
         this.registry = registry;
         this.dispatcher = dispatcher;
     }
@@ -54,10 +71,11 @@ public class WebhookService {
     }
 
     public Uni<WebhookResponse> create(WebhookRequest request) {
+        GroupPolicy grouping = grouping(request);
         WebhookEntity entity = new WebhookEntity();
         entity.id = UUID.randomUUID().toString();
         entity.secret = request.secret() != null ? request.secret() : newSecret();
-        apply(request, entity);
+        apply(request, grouping, entity);
         entity.createdAt = Instant.now();
         entity.updatedAt = entity.createdAt;
         return Panache.withTransaction(() -> webhooks.persist(entity))
@@ -65,10 +83,18 @@ public class WebhookService {
                 .call(this::refresh);
     }
 
+    /**
+     * Replaces a webhook. When its group-by labels change, its notification groups are forgotten once the evaluator
+     * groups by the new labels: its alerts group afresh from their next change.
+     */
     public Uni<WebhookResponse> update(String id, WebhookRequest request) {
+        GroupPolicy grouping = grouping(request);
+        AtomicBoolean regrouped = new AtomicBoolean();
         return Panache.withTransaction(() -> webhooks.findById(id).map(w -> {
                     WebhookEntity entity = found(w, id);
-                    apply(request, entity);
+                    String groupBy = entity.groupBy;
+                    apply(request, grouping, entity);
+                    regrouped.set(!entity.groupBy.equals(groupBy));
                     if (request.secret() != null) {
                         entity.secret = request.secret();
                     }
@@ -76,7 +102,9 @@ public class WebhookService {
                     return entity;
                 }))
                 .map(w -> response(w, request.secret() != null))
-                .call(this::refresh);
+                .call(this::refresh)
+                .call(w ->
+                        regrouped.get() ? groups.forget(id) : Uni.createFrom().voidItem());
     }
 
     public Uni<Void> delete(String id) {
@@ -99,6 +127,7 @@ public class WebhookService {
                 .map(d -> new DeliveryResponse(
                         d.id(),
                         d.webhookId(),
+                        d.groupKey(),
                         d.alertSeq(),
                         d.alertId(),
                         d.status(),
@@ -130,14 +159,83 @@ public class WebhookService {
         return Panache.withSession(() -> webhooks.list("enabled", true))
                 .invoke(list -> {
                     registry.replace(list.stream()
-                            .map(w -> new Receiver(w.id, w.name, w.url, w.secret, severities(w.severities)))
+                            .map(w ->
+                                    new Receiver(w.id, w.name, w.url, w.secret, severities(w.severities), grouping(w)))
                             .toList());
                     dispatcher.kick();
                 })
                 .replaceWithVoid();
     }
 
-    private static void apply(WebhookRequest request, WebhookEntity entity) {
+    /**
+     * The request's grouping, omitted fields at their defaults; refused with every violation when a duration is out
+     * of range, a label is named twice, or the repeat interval is shorter than the group interval.
+     */
+    static GroupPolicy grouping(WebhookRequest request) {
+        List<Violation> violations = new ArrayList<>();
+        List<String> groupBy = request.groupBy() == null ? GroupPolicy.DEFAULT_GROUP_BY : request.groupBy();
+        if (new HashSet<>(groupBy).size() != groupBy.size()) {
+            violations.add(new Violation("groupBy", "must not name a label twice"));
+        }
+        Duration wait = duration(
+                "groupWait",
+                request.groupWait(),
+                GroupPolicy.DEFAULT_GROUP_WAIT,
+                Duration.ZERO,
+                MAX_GROUP_WAIT,
+                violations);
+        Duration interval = duration(
+                "groupInterval",
+                request.groupInterval(),
+                GroupPolicy.DEFAULT_GROUP_INTERVAL,
+                Duration.ofSeconds(1),
+                MAX_GROUP_INTERVAL,
+                violations);
+        Duration repeat = duration(
+                "repeatInterval",
+                request.repeatInterval(),
+                GroupPolicy.DEFAULT_REPEAT_INTERVAL,
+                Duration.ofSeconds(1),
+                MAX_REPEAT_INTERVAL,
+                violations);
+        if (interval != null && repeat != null && repeat.compareTo(interval) < 0) {
+            violations.add(new Violation("repeatInterval", "must not be shorter than groupInterval"));
+        }
+        if (!violations.isEmpty()) {
+            throw new ValidationFailedException(violations);
+        }
+        return new GroupPolicy(groupBy, wait, interval, repeat);
+    }
+
+    private static Duration duration(
+            String field, String text, Duration fallback, Duration min, Duration max, List<Violation> violations) {
+        if (text == null) {
+            return fallback;
+        }
+        Duration value = DurationText.parse(text).orElse(null);
+        if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            violations.add(new Violation(
+                    field,
+                    "must be a duration from " + DurationText.format(min) + " to " + DurationText.format(max)
+                            + ", such as 10s, 1m or 4h"));
+            return null;
+        }
+        return value;
+    }
+
+    private static GroupPolicy grouping(WebhookEntity w) {
+        return new GroupPolicy(
+                Arrays.stream(w.groupBy.split(",")).filter(s -> !s.isEmpty()).toList(),
+                Duration.ofMillis(w.groupWaitMs),
+                Duration.ofMillis(w.groupIntervalMs),
+                Duration.ofMillis(w.repeatIntervalMs));
+    }
+
+    private static void apply(WebhookRequest request, GroupPolicy grouping, WebhookEntity entity) {
+        entity.groupBy = String.join(",", grouping.groupBy());
+        entity.groupWaitMs = grouping.groupWait().toMillis();
+        entity.groupIntervalMs = grouping.groupInterval().toMillis();
+        entity.repeatIntervalMs = grouping.repeatInterval().toMillis();
         entity.name = request.name().strip();
         entity.url = request.url();
         entity.severities = request.severities() == null
@@ -160,6 +258,10 @@ public class WebhookService {
                 w.url,
                 severities(w.severities),
                 w.enabled,
+                grouping(w).groupBy(),
+                DurationText.format(Duration.ofMillis(w.groupWaitMs)),
+                DurationText.format(Duration.ofMillis(w.groupIntervalMs)),
+                DurationText.format(Duration.ofMillis(w.repeatIntervalMs)),
                 withSecret ? w.secret : null,
                 w.createdAt,
                 w.updatedAt);

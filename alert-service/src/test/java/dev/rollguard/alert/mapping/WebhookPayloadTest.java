@@ -8,17 +8,18 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The Alertmanager-shaped webhook body and its signature. */
+/** The Alertmanager-shaped webhook body of a group of alerts, and its signature. */
 class WebhookPayloadTest {
 
-    private static AlertEvent alert(AlertStatus status, Instant endsAt) {
+    private static AlertEvent alert(String fingerprint, String table, AlertStatus status, Instant endsAt) {
         Instant t = Instant.parse("2026-01-01T00:05:00Z");
         return AlertEvent.newBuilder()
-                .setAlertId("id")
-                .setFingerprint("0123456789abcdef0123456789abcdef")
+                .setAlertId("id-" + fingerprint)
+                .setFingerprint(fingerprint)
                 .setStatus(status)
                 .setSeverity(Severity.CRITICAL)
                 .setRuleId("error-rate")
@@ -26,41 +27,98 @@ class WebhookPayloadTest {
                 .setMetric("errorRate")
                 .setComparator("GT")
                 .setThreshold(0.05)
-                .setScopeType(ScopeType.GLOBAL)
-                .setScopeKey("global")
+                .setScopeType(ScopeType.TABLE)
+                .setScopeKey("table:" + table)
+                .setTable(table)
                 .setFirstBreachAt(t.minusSeconds(300))
                 .setStartsAt(t)
                 .setEndsAt(endsAt)
                 .setEmittedAt(t)
-                .setLabels(Map.of("alertname", "Error rate high", "severity", "critical"))
-                .setAnnotations(Map.of("summary", "errors"))
+                .setLabels(Map.of(
+                        "alertname",
+                        "Error rate high",
+                        "severity",
+                        "critical",
+                        "rule_id",
+                        "error-rate",
+                        "table",
+                        table))
+                .setAnnotations(Map.of("summary", "errors on " + table, "runbook_url", "https://runbooks.example/e"))
                 .build();
     }
 
-    @Test
-    void firingAlertLooksLikeAlertmanagers() {
-        WebhookPayload payload = WebhookPayload.of(alert(AlertStatus.FIRING, null), "pager", "http://rg:8083/");
+    private static final String FIRING_FP = "0123456789abcdef0123456789abcdef";
+    private static final String RESOLVED_FP = "fedcba9876543210fedcba9876543210";
 
-        assertThat(payload.version()).isEqualTo("4");
-        assertThat(payload.status()).isEqualTo("firing");
-        assertThat(payload.receiver()).isEqualTo("pager");
-        assertThat(payload.externalURL()).isEqualTo("http://rg:8083");
-        assertThat(payload.groupLabels()).containsEntry("alertname", "Error rate high");
-        assertThat(payload.alerts()).singleElement().satisfies(a -> {
-            assertThat(a.startsAt()).isEqualTo("2026-01-01T00:05:00Z");
-            assertThat(a.endsAt()).isEqualTo(WebhookPayload.ZERO_TIME);
-            assertThat(a.labels()).containsEntry("severity", "critical");
-            assertThat(a.generatorURL()).endsWith("fingerprint=0123456789abcdef0123456789abcdef");
-        });
+    @Test
+    void anAlertLooksLikeAlertmanagers() {
+        WebhookPayload.Alert firing =
+                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083/");
+
+        assertThat(firing.status()).isEqualTo("firing");
+        assertThat(firing.startsAt()).isEqualTo("2026-01-01T00:05:00Z");
+        assertThat(firing.endsAt()).isEqualTo(WebhookPayload.ZERO_TIME);
+        assertThat(firing.labels()).containsEntry("severity", "critical");
+        assertThat(firing.generatorURL()).isEqualTo("http://rg:8083/api/alerts?view=history&fingerprint=" + FIRING_FP);
+
+        WebhookPayload.Alert resolved = WebhookPayload.alert(
+                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")),
+                "http://rg:8083");
+        assertThat(resolved.status()).isEqualTo("resolved");
+        assertThat(resolved.endsAt()).isEqualTo("2026-01-01T00:20:00Z");
     }
 
     @Test
-    void resolvedAlertCarriesItsEnd() {
-        WebhookPayload payload = WebhookPayload.of(
-                alert(AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")), "pager", "http://rg:8083");
+    void aGroupFiresWhileAnyAlertFiresAndSharesWhatAllItsAlertsHaveInCommon() {
+        WebhookPayload.Alert firing =
+                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083");
+        WebhookPayload.Alert resolved = WebhookPayload.alert(
+                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")),
+                "http://rg:8083");
+        Map<String, String> groupLabels = Map.of("rule_id", "error-rate", "severity", "critical");
+        String key = "{}:{rule_id=\"error-rate\", severity=\"critical\"}";
 
-        assertThat(payload.status()).isEqualTo("resolved");
-        assertThat(payload.alerts().get(0).endsAt()).isEqualTo("2026-01-01T00:20:00Z");
+        WebhookPayload payload =
+                WebhookPayload.group(key, groupLabels, List.of(resolved, firing), "pager", "http://rg:8083/", 0);
+
+        assertThat(payload.version()).isEqualTo("4");
+        assertThat(payload.groupKey()).isEqualTo(key);
+        assertThat(payload.status()).isEqualTo("firing");
+        assertThat(payload.receiver()).isEqualTo("pager");
+        assertThat(payload.externalURL()).isEqualTo("http://rg:8083");
+        assertThat(payload.groupLabels()).isEqualTo(groupLabels);
+        assertThat(payload.commonLabels())
+                .isEqualTo(Map.of("alertname", "Error rate high", "severity", "critical", "rule_id", "error-rate"));
+        assertThat(payload.commonAnnotations()).isEqualTo(Map.of("runbook_url", "https://runbooks.example/e"));
+        assertThat(payload.alerts()).hasSize(2);
+        assertThat(payload.truncatedAlerts()).isZero();
+
+        WebhookPayload allResolved =
+                WebhookPayload.group(key, groupLabels, List.of(resolved), "pager", "http://rg:8083", 0);
+        assertThat(allResolved.status()).isEqualTo("resolved");
+        assertThat(allResolved.commonLabels()).containsEntry("table", "users");
+    }
+
+    @Test
+    void alertsBeyondTheLimitAreCountedNotSent() {
+        WebhookPayload.Alert a =
+                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083");
+        WebhookPayload.Alert b =
+                WebhookPayload.alert(alert(RESOLVED_FP, "users", AlertStatus.FIRING, null), "http://rg:8083");
+
+        WebhookPayload payload = WebhookPayload.group("{}:{}", Map.of(), List.of(b, a), "pager", "http://rg:8083", 1);
+
+        assertThat(payload.truncatedAlerts()).isEqualTo(1);
+        assertThat(payload.alerts())
+                .singleElement()
+                .extracting(WebhookPayload.Alert::fingerprint)
+                .isEqualTo(FIRING_FP);
+        assertThat(payload.commonLabels()).doesNotContainKey("table");
+    }
+
+    @Test
+    void commonOfNoMapsIsEmpty() {
+        assertThat(WebhookPayload.common(List.of())).isEmpty();
     }
 
     @Test

@@ -62,6 +62,9 @@ class RequestTextTest {
         webhook.put("url", "http://127.0.0.1:9/hook");
         webhook.put("secret", "0123456789abcdef");
         webhook.put("enabled", false);
+        webhook.put("groupWait", "10s");
+        webhook.put("groupInterval", "1m");
+        webhook.put("repeatInterval", "4h");
         return webhook;
     }
 
@@ -102,7 +105,8 @@ class RequestTextTest {
             "labels[team] (key)",
             "annotations[summary]",
             "annotations[summary] (key)");
-    static final List<String> WEBHOOK_TEXT = List.of("name", "url", "secret");
+    static final List<String> WEBHOOK_TEXT =
+            List.of("name", "url", "secret", "groupWait", "groupInterval", "repeatInterval");
 
     /** The text properties of a request schema in the OpenAPI document, nested objects and maps included. */
     @SuppressWarnings("unchecked")

@@ -1,0 +1,196 @@
+package dev.rollguard.alert.repository;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Webhook notification groups: the groups due for a flush are claimed with {@code FOR UPDATE SKIP LOCKED}, so
+ * instances sharing the database never flush one group twice, and each flush writes its delivery, forgets the
+ * resolved alerts it carried and schedules the group's next flush in one transaction: a crash loses or repeats
+ * nothing the outbox of deliveries would not.
+ */
+@ApplicationScoped
+public class NotificationGroupRepository {
+
+    /** The latest transition of one alert of a group; {@code alert} is its webhook payload element (JSON). */
+    public record Member(String fingerprint, long seq, String alertId, boolean firing, String alert) {}
+
+    /** A group claimed for a flush; {@code groupLabels} is JSON. */
+    public record ClaimedGroup(
+            String webhookId,
+            String groupId,
+            String groupKey,
+            String groupLabels,
+            boolean dirty,
+            Instant lastNotifiedAt,
+            List<Member> members) {}
+
+    /**
+     * What a flush did to a group.
+     *
+     * @param payload the notification to deliver, or null when none is due
+     * @param nextFlushAt when to look at the group again, or null to forget it (nothing fires, nothing to tell)
+     */
+    public record Outcome(String payload, Instant nextFlushAt) {}
+
+    /** The result of one flush round. */
+    public record Flushed(int claimed, int notifications) {}
+
+    private static final String CLAIM =
+            """
+            SELECT webhook_id, group_id, group_key, group_labels, dirty, last_notified_at FROM notification_groups
+            WHERE webhook_id = ANY($1) AND next_flush_at <= $2
+            ORDER BY next_flush_at LIMIT $3 FOR UPDATE SKIP LOCKED""";
+    private static final String MEMBERS =
+            """
+            SELECT webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert FROM notification_group_alerts
+            WHERE webhook_id = ANY($1) AND group_id = ANY($2)""";
+    private static final String INSERT_DELIVERY =
+            """
+            INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
+                                            updated_at, group_key)
+            VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6)""";
+    private static final String FORGET_RESOLVED =
+            """
+            DELETE FROM notification_group_alerts
+            WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
+    private static final String FORGET_GROUP =
+            "DELETE FROM notification_groups WHERE webhook_id = $1 AND group_id = $2";
+    private static final String RESCHEDULE =
+            """
+            UPDATE notification_groups SET dirty = dirty AND $5, next_flush_at = $3,
+                last_notified_at = COALESCE($4, last_notified_at)
+            WHERE webhook_id = $1 AND group_id = $2""";
+
+    private final Pool pool;
+
+    public NotificationGroupRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Claims up to {@code limit} groups of the given webhooks that are due at {@code now}, asks {@code decide} what
+     * to do with each, and stores the outcome, all in one transaction.
+     */
+    public Uni<Flushed> flush(List<String> webhookIds, Instant now, int limit, Function<ClaimedGroup, Outcome> decide) {
+        OffsetDateTime at = now.atOffset(ZoneOffset.UTC);
+        return pool.withTransaction(connection -> connection
+                .preparedQuery(CLAIM)
+                .execute(Tuple.of(webhookIds.toArray(String[]::new), at, limit))
+                .chain(claimed -> {
+                    if (claimed.size() == 0) {
+                        return Uni.createFrom().item(new Flushed(0, 0));
+                    }
+                    Map<String, Row> groups = new LinkedHashMap<>();
+                    for (Row row : claimed) {
+                        groups.put(row.getString(0) + "/" + row.getString(1), row);
+                    }
+                    String[] webhooks = groups.values().stream()
+                            .map(r -> r.getString(0))
+                            .distinct()
+                            .toArray(String[]::new);
+                    String[] ids = groups.values().stream()
+                            .map(r -> r.getString(1))
+                            .distinct()
+                            .toArray(String[]::new);
+                    return connection
+                            .preparedQuery(MEMBERS)
+                            .execute(Tuple.of(webhooks, ids))
+                            .chain(rows -> {
+                                Map<String, List<Member>> members = new LinkedHashMap<>();
+                                for (Row row : rows) {
+                                    String key = row.getString(0) + "/" + row.getString(1);
+                                    if (groups.containsKey(key)) {
+                                        members.computeIfAbsent(key, k -> new ArrayList<>())
+                                                .add(new Member(
+                                                        row.getString(2),
+                                                        row.getLong(3),
+                                                        row.getString(4),
+                                                        row.getBoolean(5),
+                                                        row.getString(6)));
+                                    }
+                                }
+                                return store(connection, groups, members, decide, at);
+                            });
+                }));
+    }
+
+    private static Uni<Flushed> store(
+            SqlConnection connection,
+            Map<String, Row> groups,
+            Map<String, List<Member>> members,
+            Function<ClaimedGroup, Outcome> decide,
+            OffsetDateTime now) {
+        List<Tuple> deliveries = new ArrayList<>();
+        List<Tuple> forgottenAlerts = new ArrayList<>();
+        List<Tuple> forgottenGroups = new ArrayList<>();
+        List<Tuple> rescheduled = new ArrayList<>();
+        groups.forEach((key, row) -> {
+            List<Member> list = members.getOrDefault(key, List.of());
+            OffsetDateTime last = row.getOffsetDateTime(5);
+            ClaimedGroup group = new ClaimedGroup(
+                    row.getString(0),
+                    row.getString(1),
+                    row.getString(2),
+                    row.getString(3),
+                    row.getBoolean(4),
+                    last == null ? null : last.toInstant(),
+                    List.copyOf(list));
+            Outcome outcome = decide.apply(group);
+            if (outcome.payload() != null) {
+                Member newest = list.stream()
+                        .max((a, b) -> Long.compare(a.seq(), b.seq()))
+                        .orElseThrow(() -> new IllegalStateException("a notification carries at least one alert"));
+                deliveries.add(Tuple.of(
+                        group.webhookId(), newest.seq(), newest.alertId(), outcome.payload(), now, group.groupKey()));
+                for (Member m : list) {
+                    if (!m.firing()) {
+                        forgottenAlerts.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
+                    }
+                }
+            }
+            if (outcome.nextFlushAt() == null) {
+                forgottenGroups.add(Tuple.of(group.webhookId(), group.groupId()));
+            } else {
+                rescheduled.add(Tuple.tuple(Arrays.asList(
+                        group.webhookId(),
+                        group.groupId(),
+                        outcome.nextFlushAt().atOffset(ZoneOffset.UTC),
+                        outcome.payload() != null ? now : null,
+                        outcome.payload() == null)));
+            }
+        });
+        return batch(connection, INSERT_DELIVERY, deliveries)
+                .chain(() -> batch(connection, FORGET_RESOLVED, forgottenAlerts))
+                .chain(() -> batch(connection, FORGET_GROUP, forgottenGroups))
+                .chain(() -> batch(connection, RESCHEDULE, rescheduled))
+                .replaceWith(new Flushed(groups.size(), deliveries.size()));
+    }
+
+    private static Uni<Void> batch(SqlConnection connection, String sql, List<Tuple> tuples) {
+        if (tuples.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return connection.preparedQuery(sql).executeBatch(tuples).replaceWithVoid();
+    }
+
+    /** Forgets a webhook's groups, e.g. after its grouping changed: its alerts group afresh from their next change. */
+    public Uni<Void> forget(String webhookId) {
+        return pool.preparedQuery("DELETE FROM notification_groups WHERE webhook_id = $1")
+                .execute(Tuple.of(webhookId))
+                .replaceWithVoid();
+    }
+}

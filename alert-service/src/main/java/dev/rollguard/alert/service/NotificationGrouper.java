@@ -1,0 +1,160 @@
+package dev.rollguard.alert.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.domain.grouping.GroupPolicy;
+import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
+import dev.rollguard.alert.mapping.WebhookPayload;
+import dev.rollguard.alert.repository.NotificationGroupRepository;
+import dev.rollguard.alert.repository.NotificationGroupRepository.ClaimedGroup;
+import dev.rollguard.alert.repository.NotificationGroupRepository.Flushed;
+import dev.rollguard.alert.repository.NotificationGroupRepository.Member;
+import dev.rollguard.alert.repository.NotificationGroupRepository.Outcome;
+import dev.rollguard.alert.service.WebhookRegistry.Receiver;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Turns notification groups into webhook deliveries when they are due ({@link GroupPolicy}): runs after every stored
+ * batch of alerts and on the relay's timer, claims due groups in PostgreSQL, and hands the deliveries it wrote to the
+ * {@link WebhookDispatcher}. Only webhook notifications wait here; the alerts topic, SSE and the rollback path get
+ * every transition as soon as it is stored.
+ */
+@ApplicationScoped
+public class NotificationGrouper {
+
+    private static final int GROUPS_PER_ROUND = 100;
+    private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
+
+    private final NotificationGroupRepository groups;
+    private final WebhookRegistry registry;
+    private final WebhookDispatcher dispatcher;
+    private final AlertConfig config;
+    private final ObjectMapper json;
+    private final MeterRegistry meters;
+    private final AtomicBoolean flushing = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
+
+    public NotificationGrouper(
+            NotificationGroupRepository groups,
+            WebhookRegistry registry,
+            WebhookDispatcher dispatcher,
+            AlertConfig config,
+            ObjectMapper json,
+            MeterRegistry meters) {
+        this.groups = groups;
+        this.registry = registry;
+        this.dispatcher = dispatcher;
+        this.config = config;
+        this.json = json;
+        this.meters = meters;
+    }
+
+    /** Flushes the groups that are due; one round at a time, another one after it when asked meanwhile. */
+    public void kick() {
+        again.set(true);
+        if (!flushing.compareAndSet(false, true)) {
+            return;
+        }
+        again.set(false);
+        flush(Instant.now())
+                .subscribe()
+                .with(
+                        flushed -> {
+                            if (flushed.claimed() == GROUPS_PER_ROUND) {
+                                again.set(true);
+                            }
+                            done();
+                        },
+                        failure -> {
+                            Log.warnf("cannot flush webhook notification groups: %s", failure.getMessage());
+                            again.set(false);
+                            done();
+                        });
+    }
+
+    /**
+     * One round: claims up to a hundred groups of the enabled webhooks due at {@code now} and writes their
+     * notifications. Everything it decides from is in PostgreSQL, so any instance, or the same one after a restart,
+     * takes over where another stopped.
+     */
+    public Uni<Flushed> flush(Instant now) {
+        List<String> receivers = registry.receivers().stream().map(Receiver::id).toList();
+        if (receivers.isEmpty()) {
+            return Uni.createFrom().item(new Flushed(0, 0));
+        }
+        return groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, now))
+                .invoke(flushed -> {
+                    if (flushed.notifications() > 0) {
+                        dispatcher.kick();
+                    }
+                });
+    }
+
+    private void done() {
+        flushing.set(false);
+        if (again.get()) {
+            kick();
+        }
+    }
+
+    private Outcome decide(ClaimedGroup group, Instant now) {
+        Receiver receiver = registry.receiver(group.webhookId());
+        if (receiver == null || group.members().isEmpty()) {
+            // A webhook disabled since the claim keeps its group for when it is enabled again.
+            return new Outcome(null, receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
+        }
+        List<WebhookPayload.Alert> alerts = new ArrayList<>(group.members().size());
+        for (Member member : group.members()) {
+            alerts.add(read(member.alert(), WebhookPayload.Alert.class));
+        }
+        boolean firing = group.members().stream().anyMatch(Member::firing);
+        Flush flush = receiver.grouping().decide(group.dirty(), group.lastNotifiedAt(), firing, now);
+        if (!flush.send()) {
+            return new Outcome(null, flush.nextFlushAt());
+        }
+        meters.counter("rollguard.alert.webhook.notifications", "reason", group.dirty() ? "changed" : "repeat")
+                .increment();
+        WebhookPayload payload = WebhookPayload.group(
+                group.groupKey(),
+                read(group.groupLabels(), LABELS),
+                alerts,
+                receiver.name(),
+                config.webhooks().externalUrl(),
+                config.webhooks().maxAlertsPerNotification());
+        return new Outcome(write(payload), flush.nextFlushAt());
+    }
+
+    private <T> T read(String text, Class<T> type) {
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored notification group is not valid JSON", e);
+        }
+    }
+
+    private <T> T read(String text, TypeReference<T> type) {
+        try {
+            return json.readValue(text, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored notification group is not valid JSON", e);
+        }
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("webhook payload cannot be written as JSON", e);
+        }
+    }
+}

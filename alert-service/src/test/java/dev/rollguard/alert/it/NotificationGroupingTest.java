@@ -1,0 +1,415 @@
+package dev.rollguard.alert.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.rollguard.alert.publisher.WebhookSender;
+import dev.rollguard.alert.repository.NotificationGroupRepository;
+import dev.rollguard.alert.service.NotificationGrouper;
+import dev.rollguard.alert.support.AlertTestResource;
+import dev.rollguard.alert.support.Api;
+import dev.rollguard.alert.support.TestKafka;
+import dev.rollguard.alert.support.Windows;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Webhook notifications grouped as Alertmanager groups them, received by a real HTTP server on a loopback port: one
+ * rule on many scopes is one notification, different flags are different notifications, a resolution is one resolved
+ * notification sent a group interval after the last, and bad grouping settings are refused.
+ */
+@QuarkusTest
+@QuarkusTestResource(AlertTestResource.class)
+class NotificationGroupingTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration GROUP_INTERVAL = Duration.ofSeconds(3);
+
+    /** One notification a receiver got. */
+    record Received(Instant at, String signature, String delivery, JsonNode body, String raw) {
+        String groupKey() {
+            return body.get("groupKey").asText();
+        }
+
+        String status() {
+            return body.get("status").asText();
+        }
+
+        List<JsonNode> alerts() {
+            return StreamSupport.stream(body.get("alerts").spliterator(), false).toList();
+        }
+
+        String groupLabel(String name) {
+            JsonNode value = body.get("groupLabels").get(name);
+            return value == null ? null : value.asText();
+        }
+    }
+
+    @Inject
+    NotificationGrouper grouper;
+
+    private HttpServer server;
+    private final List<Received> received = new CopyOnWriteArrayList<>();
+    private final List<String> webhookIds = new ArrayList<>();
+    private final List<String> ruleIds = new ArrayList<>();
+
+    @BeforeEach
+    void startReceiver() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/grouped", this::answer);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        webhookIds.forEach(id -> Api.admin().when().delete("/api/webhooks/" + id));
+        ruleIds.forEach(id -> Api.admin().when().delete("/api/rules/" + id));
+        server.stop(0);
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        received.add(new Received(
+                Instant.now(),
+                exchange.getRequestHeaders().getFirst(WebhookSender.SIGNATURE_HEADER),
+                exchange.getRequestHeaders().getFirst(WebhookSender.DELIVERY_HEADER),
+                JSON.readTree(body),
+                body));
+        exchange.sendResponseHeaders(200, -1);
+        exchange.close();
+    }
+
+    private JsonPath register(Map<String, Object> grouping) {
+        Map<String, Object> body = new HashMap<>(grouping);
+        body.put("name", "grouped");
+        body.put("url", "http://127.0.0.1:" + server.getAddress().getPort() + "/grouped");
+        JsonPath created = Api.admin()
+                .body(body)
+                .when()
+                .post("/api/webhooks")
+                .then()
+                .statusCode(201)
+                .extract()
+                .jsonPath();
+        webhookIds.add(created.getString("id"));
+        return created;
+    }
+
+    private List<Received> about(String ruleId) {
+        return received.stream()
+                .filter(r -> ruleId.equals(r.groupLabel("rule_id")))
+                .toList();
+    }
+
+    private static JsonPath deliveries(String webhookId) {
+        return Api.admin()
+                .when()
+                .get("/api/webhooks/" + webhookId + "/deliveries")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+    }
+
+    @Test
+    void oneRuleOnManyScopesIsOneNotificationAndItsResolutionAnotherAfterTheGroupInterval() {
+        JsonPath webhook = register(Map.of("groupWait", "4s", "groupInterval", "3s", "repeatInterval", "1h"));
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        List<String> tables = List.of("a", "b", "c", "d", "e").stream()
+                .map(t -> "grp-" + t + "-" + suffix)
+                .toList();
+        Instant origin = Instant.parse("2026-06-01T10:00:00Z");
+
+        // The rule breaches on five tables at once: five alerts, one notification carrying all of them.
+        TestKafka.sendWindows(
+                tables.stream().map(t -> Windows.table(t, origin, 0, 1_000_000)).toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT)
+                .until(() ->
+                        about(rule).size() == 1 && about(rule).get(0).alerts().size() == 5);
+        Received firing = about(rule).get(0);
+        assertThat(firing.status()).isEqualTo("firing");
+        assertThat(firing.body().get("version").asText()).isEqualTo("4");
+        assertThat(firing.body().get("receiver").asText()).isEqualTo("grouped");
+        assertThat(firing.body().get("truncatedAlerts").asInt()).isZero();
+        assertThat(firing.groupKey()).isEqualTo("{}:{rule_id=\"" + rule + "\", severity=\"critical\"}");
+        assertThat(firing.body().get("commonLabels").get("alertname").asText()).isEqualTo("Very slow tables");
+        assertThat(firing.body().get("commonLabels").has("table")).isFalse();
+        assertThat(firing.alerts().stream()
+                        .map(a -> a.get("labels").get("table").asText()))
+                .containsExactlyInAnyOrderElementsOf(tables);
+        assertThat(firing.alerts())
+                .allSatisfy(a -> assertThat(a.get("status").asText()).isEqualTo("firing"));
+        assertThat(firing.signature())
+                .isEqualTo("sha256=" + WebhookSender.sign(webhook.getString("secret"), firing.raw()));
+
+        // The delivery record names the group.
+        String webhookId = webhook.getString("id");
+        await().atMost(WAIT)
+                .until(() -> "DELIVERED".equals(deliveries(webhookId).getString("[0].status")));
+        assertThat(deliveries(webhookId).getList("groupKey")).containsExactly(firing.groupKey());
+
+        // Every table recovers: the group's resolution is notified, no sooner than a group interval after the first
+        // notification, and then the group is finished.
+        TestKafka.sendWindows(
+                tables.stream().map(t -> Windows.table(t, origin, 1, 10)).toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT).until(() -> resolvedFingerprints(about(rule)).size() == 5);
+        List<Received> later = about(rule).subList(1, about(rule).size());
+        assertThat(later).isNotEmpty();
+        assertThat(later.get(later.size() - 1).status()).isEqualTo("resolved");
+        assertThat(later).allSatisfy(r -> assertThat(r.groupKey()).isEqualTo(firing.groupKey()));
+        List<Instant> created = deliveries(webhookId).getList("createdAt", String.class).stream()
+                .map(Instant::parse)
+                .sorted()
+                .toList();
+        for (int i = 1; i < created.size(); i++) {
+            assertThat(Duration.between(created.get(i - 1), created.get(i)))
+                    .as("notifications of a group at least a group interval apart")
+                    .isGreaterThanOrEqualTo(GROUP_INTERVAL);
+        }
+    }
+
+    @Test
+    void twoInstancesFlushingAtOnceNotifyAGroupOnceAndRepeatOnlyAfterTheRepeatInterval() {
+        JsonPath webhook = register(Map.of("groupWait", "1h", "groupInterval", "1m", "repeatInterval", "4h"));
+        String webhookId = webhook.getString("id");
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        List<String> tables = List.of("grp-x-" + suffix, "grp-y-" + suffix, "grp-z-" + suffix);
+        Instant origin = Instant.parse("2026-06-03T10:00:00Z");
+        TestKafka.sendWindows(
+                tables.stream().map(t -> Windows.table(t, origin, 0, 1_000_000)).toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT)
+                .until(() -> Api.admin()
+                                .queryParam("view", "active")
+                                .queryParam("ruleId", rule)
+                                .when()
+                                .get("/api/alerts")
+                                .then()
+                                .statusCode(200)
+                                .extract()
+                                .jsonPath()
+                                .getList("$")
+                                .size()
+                        == 3);
+
+        // The group waits an hour; two flushers (as two instances would) look at it at once when it is due: the
+        // group is claimed by one, so it is notified once. The flushers keep nothing in memory: what they decide from
+        // is in PostgreSQL, as it is for an instance started afresh.
+        Instant due = Instant.now().plus(Duration.ofHours(2));
+        List<NotificationGroupRepository.Flushed> rounds = Uni.combine()
+                .all()
+                .unis(grouper.flush(due), grouper.flush(due))
+                .with(NotificationGroupRepository.Flushed.class, list -> list)
+                .await()
+                .atMost(WAIT);
+        assertThat(rounds.stream()
+                        .mapToInt(NotificationGroupRepository.Flushed::notifications)
+                        .sum())
+                .isGreaterThanOrEqualTo(1);
+        assertThat(deliveries(webhookId).getList("$"))
+                .as("one notification written")
+                .hasSize(1);
+        await().atMost(WAIT).until(() -> about(rule).size() == 1);
+        assertThat(about(rule).get(0).alerts()).hasSize(3);
+
+        // Nothing changed: a look one interval later sends nothing; one after the repeat interval sends it again.
+        assertThat(grouper.flush(due.plus(Duration.ofMinutes(1)))
+                        .await()
+                        .atMost(WAIT)
+                        .notifications())
+                .isZero();
+        assertThat(grouper.flush(due.plus(Duration.ofHours(4)))
+                        .await()
+                        .atMost(WAIT)
+                        .notifications())
+                .isGreaterThanOrEqualTo(1);
+        await().atMost(WAIT).until(() -> about(rule).size() == 2);
+        assertThat(about(rule).get(1).alerts()).hasSize(3);
+        assertThat(about(rule).get(1).groupKey()).isEqualTo(about(rule).get(0).groupKey());
+        assertThat(deliveries(webhookId).getList("$")).hasSize(2);
+    }
+
+    private String veryslowRule(String suffix) {
+        String rule = "very-slow-" + suffix;
+        Api.admin()
+                .body(
+                        """
+                        {"id": "%s", "name": "Very slow tables", "metric": "durationMaxMs", "comparator": "GT",
+                         "critical": {"threshold": 900000}, "forSeconds": 0, "keepFiringForSeconds": 0,
+                         "minSampleSize": 10, "scope": {"types": ["TABLE"]}}"""
+                                .formatted(rule))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(201);
+        ruleIds.add(rule);
+        return rule;
+    }
+
+    private static Set<String> resolvedFingerprints(List<Received> notifications) {
+        return notifications.stream()
+                .flatMap(r -> r.alerts().stream())
+                .filter(a -> "resolved".equals(a.get("status").asText()))
+                .map(a -> a.get("fingerprint").asText())
+                .collect(Collectors.toSet());
+    }
+
+    @Test
+    void guardAlertsOfTwoFlagsAreTwoNotifications() {
+        register(Map.of("groupWait", "2s"));
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String first = "grp-sync-" + suffix;
+        String second = "grp-ui-" + suffix;
+        Instant origin = Instant.parse("2026-06-02T10:00:00Z");
+
+        // Both flags' treatments fail five times as often as their controls: a critical guard alert each.
+        for (int minute = 0; minute < 2; minute++) {
+            TestKafka.sendWindows(
+                    Windows.cohort(first, Cohort.CONTROL, origin, minute, 1000, 20),
+                    Windows.cohort(first, Cohort.TREATMENT, origin, minute, 1000, 100),
+                    Windows.cohort(second, Cohort.CONTROL, origin, minute, 1000, 20),
+                    Windows.cohort(second, Cohort.TREATMENT, origin, minute, 1000, 100));
+        }
+
+        await().atMost(WAIT).until(() -> flagsNotified().containsAll(Set.of(first, second)));
+        List<Received> guard = received.stream()
+                .filter(r -> "guard".equals(r.groupLabel("rule_id")) && "critical".equals(r.groupLabel("severity")))
+                .filter(r -> Set.of(first, second).contains(r.groupLabel("flag")))
+                .toList();
+        assertThat(guard).hasSize(2);
+        assertThat(guard.stream().map(Received::groupKey).distinct()).hasSize(2);
+        assertThat(guard).allSatisfy(r -> {
+            assertThat(r.status()).isEqualTo("firing");
+            assertThat(r.alerts())
+                    .allSatisfy(a ->
+                            assertThat(a.get("labels").get("flag").asText()).isEqualTo(r.groupLabel("flag")));
+            assertThat(r.body().get("commonLabels").get("flag").asText()).isEqualTo(r.groupLabel("flag"));
+        });
+    }
+
+    private Set<String> flagsNotified() {
+        return received.stream()
+                .filter(r -> "guard".equals(r.groupLabel("rule_id")) && "critical".equals(r.groupLabel("severity")))
+                .map(r -> r.groupLabel("flag"))
+                .filter(f -> f != null)
+                .collect(Collectors.toSet());
+    }
+
+    @Test
+    void showsTheDefaultsAndAcceptsGroupingSettings() {
+        JsonPath defaults = register(Map.of());
+        assertThat(defaults.getList("groupBy")).containsExactly("rule_id", "severity", "flag");
+        assertThat(defaults.getString("groupWait")).isEqualTo("10s");
+        assertThat(defaults.getString("groupInterval")).isEqualTo("1m");
+        assertThat(defaults.getString("repeatInterval")).isEqualTo("4h");
+
+        String id = defaults.getString("id");
+        Api.admin()
+                .body(Map.of(
+                        "name",
+                        "team pager",
+                        "url",
+                        "http://127.0.0.1:1/x",
+                        "groupBy",
+                        List.of("team"),
+                        "groupWait",
+                        "30s",
+                        "groupInterval",
+                        "5m",
+                        "repeatInterval",
+                        "1h30m"))
+                .when()
+                .put("/api/webhooks/" + id)
+                .then()
+                .statusCode(200)
+                .body("groupBy", equalTo(List.of("team")))
+                .body("groupWait", equalTo("30s"))
+                .body("groupInterval", equalTo("5m"))
+                .body("repeatInterval", equalTo("1h30m"));
+        Api.reader()
+                .when()
+                .get("/api/webhooks/" + id)
+                .then()
+                .statusCode(200)
+                .body("groupBy", equalTo(List.of("team")))
+                .body("repeatInterval", equalTo("1h30m"));
+    }
+
+    @Test
+    void refusesBadGroupingSettingsWithClearErrors() {
+        List<Map<String, Object>> cases = List.of(
+                Map.of("groupWait", "10"),
+                Map.of("groupWait", "-1s"),
+                Map.of("groupWait", "2h"),
+                Map.of("groupInterval", "0s"),
+                Map.of("groupInterval", "soon"),
+                Map.of("repeatInterval", "31d"),
+                Map.of("groupInterval", "10m", "repeatInterval", "5m"),
+                Map.of("groupBy", List.of("rule-id")),
+                Map.of("groupBy", List.of("")),
+                Map.of("groupBy", List.of("rule_id", "rule_id")),
+                Map.of(
+                        "groupBy",
+                        java.util.stream.IntStream.range(0, 17)
+                                .mapToObj(i -> "l" + i)
+                                .toList()));
+        List<String> fields = List.of(
+                "groupWait",
+                "groupWait",
+                "groupWait",
+                "groupInterval",
+                "groupInterval",
+                "repeatInterval",
+                "repeatInterval",
+                "groupBy[0]",
+                "groupBy[0]",
+                "groupBy",
+                "groupBy");
+        for (int i = 0; i < cases.size(); i++) {
+            Map<String, Object> body = new HashMap<>(cases.get(i));
+            body.put("name", "bad");
+            body.put("url", "http://127.0.0.1:1/x");
+            String field = fields.get(i);
+            Api.admin()
+                    .body(body)
+                    .when()
+                    .post("/api/webhooks")
+                    .then()
+                    .statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED"))
+                    .body("message", org.hamcrest.Matchers.not(org.hamcrest.Matchers.emptyOrNullString()))
+                    .body("violations.field", hasItem(startsWith(field)));
+        }
+    }
+}
