@@ -8,11 +8,20 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -329,6 +338,67 @@ class RolloutControlsApiTest {
         assertThat(retried.getEnabled()).isTrue();
         assertThat(retried.getCurrentStage()).isEqualTo(1);
         assertThat(retried.getRolloutBasisPoints()).isEqualTo(1000);
+    }
+
+    @Test
+    void stagesWrittenBeforePlansHadMinimumsGetNoneAndManualPromotion() throws Exception {
+        String key = Api.key("legacy-plan");
+        String legacyStages = "[{\"name\":\"internal\",\"basisPoints\":0,\"minSoakSeconds\":0},"
+                + "{\"name\":\"5%\",\"basisPoints\":500,\"minSoakSeconds\":600},"
+                + "{\"name\":\"all\",\"basisPoints\":10000,\"minSoakSeconds\":0}]";
+        try (Connection db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "")) {
+            try (PreparedStatement insert = db.prepareStatement("INSERT INTO flags (flag_key, value_type, enabled,"
+                    + " allow_list, deny_list, rollout_basis_points, variants, treatment_variant, off_variant, stages,"
+                    + " current_stage, stage_entered_at, guard_action, guard_dry_run, guard_cooldown_seconds, version,"
+                    + " created_at, updated_at, updated_by) VALUES (?, 'BOOLEAN', TRUE, '[]', '[]', 500,"
+                    + " '{\"on\":true,\"off\":false}', 'on', 'off', ?, 1, now(), 'KILL', FALSE, 300, 1, now(), now(),"
+                    + " 'v1')")) {
+                insert.setString(1, key);
+                insert.setString(2, legacyStages);
+                insert.executeUpdate();
+            }
+            // Read even before the migration's rewrite: absent fields take their defaults.
+            admin().get("/api/flags/" + key)
+                    .then()
+                    .statusCode(200)
+                    .body("stages[1].minClientsPerCohort", equalTo(0))
+                    .body("stages[1].promotion", equalTo("manual"))
+                    .body("onMinimumsNotMet.then", equalTo("hold"));
+
+            try (Statement statement = db.createStatement()) {
+                statement.executeUpdate(migrationStatement("V2__rollout_plan.sql", "UPDATE flags"));
+            }
+            try (PreparedStatement query = db.prepareStatement("SELECT stages FROM flags WHERE flag_key = ?")) {
+                query.setString(1, key);
+                try (ResultSet rs = query.executeQuery()) {
+                    assertThat(rs.next()).isTrue();
+                    JsonNode stages = new ObjectMapper().readTree(rs.getString(1));
+                    assertThat(stages).hasSize(3);
+                    assertThat(stages.get(1).path("name").asText()).isEqualTo("5%");
+                    assertThat(stages.get(1).path("basisPoints").asInt()).isEqualTo(500);
+                    assertThat(stages.get(1).path("minSoakSeconds").asInt()).isEqualTo(600);
+                    assertThat(stages.get(1).path("minClientsPerCohort").asInt())
+                            .isZero();
+                    assertThat(stages.get(1).path("promotion").asText()).isEqualTo("manual");
+                }
+            }
+        }
+        promote(key, "after the upgrade").then().statusCode(409).body("code", equalTo("SOAK_NOT_ELAPSED"));
+    }
+
+    /** The statement of a migration that starts with {@code prefix}, comment lines left out. */
+    private static String migrationStatement(String file, String prefix) throws Exception {
+        try (InputStream in = RolloutControlsApiTest.class.getResourceAsStream("/db/migration/" + file)) {
+            String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .filter(line -> !line.strip().startsWith("--"))
+                    .reduce("", (a, b) -> a + "\n" + b);
+            return java.util.Arrays.stream(sql.split(";"))
+                    .map(String::strip)
+                    .filter(statement -> statement.startsWith(prefix))
+                    .findFirst()
+                    .orElseThrow();
+        }
     }
 
     private static Map<String, Object> stage(String name, int percentage) {
