@@ -134,6 +134,39 @@ public final class RollguardApi {
                 Map.of());
     }
 
+    /** The flag's rollout plan as a timeline: stages, current one, time in stage, paused/killed/aborted. */
+    public Answer rollout(String key) {
+        return send(
+                "GET",
+                endpoints.flagService() + "/api/flags/" + key + "/rollout",
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    /** Next stage now; {@code skipSoak} goes on before the current stage's soak time is over. */
+    public Answer promote(String key, String reason, boolean skipSoak, String actor) {
+        var body = JSON.createObjectNode().put("reason", reason);
+        if (skipSoak) {
+            body.put("skipSoak", true);
+        }
+        return rolloutControl(key, "promote", body, actor);
+    }
+
+    /** {@code control}: pause, resume, abort or retry. */
+    public Answer rolloutControl(String key, String control, String reason, String actor) {
+        return rolloutControl(key, control, JSON.createObjectNode().put("reason", reason), actor);
+    }
+
+    private Answer rolloutControl(String key, String control, JsonNode body, String actor) {
+        return send(
+                "POST",
+                endpoints.flagService() + "/api/flags/" + key + "/rollout/" + control,
+                endpoints.adminToken(),
+                body,
+                actor == null || actor.isBlank() ? Map.of() : Map.of("X-Rollguard-Actor", actor));
+    }
+
     public Answer audit(String flagKey) {
         return send(
                 "GET",

@@ -29,13 +29,15 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "rollguard",
         mixinStandardHelpOptions = true,
-        description = "Operate Rollguard: flags, kill switches, stages, alerts, rollbacks, reports and the audit log.",
+        description =
+                "Operate Rollguard: flags, kill switches, rollouts, alerts, rollbacks, reports and the audit log.",
         subcommands = {
             RollguardCli.Flags.class,
             RollguardCli.Flag.class,
             RollguardCli.Kill.class,
             RollguardCli.Unkill.class,
             RollguardCli.Stage.class,
+            RolloutCommands.class,
             RollguardCli.KillSwitch.class,
             RollguardCli.Alerts.class,
             RollguardCli.Guard.class,
@@ -268,7 +270,10 @@ public final class RollguardCli {
         }
     }
 
-    @Command(name = "stage", description = "Move a flag's rollout: next, back, or set N (1-based stage number).")
+    @Command(
+            name = "stage",
+            description = "Move a flag's rollout: next (the same as rollout promote, with the same refusals), back,"
+                    + " or set N (1-based stage number).")
     static final class Stage extends Base {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -298,8 +303,10 @@ public final class RollguardCli {
                 throw new ApiException("stage KEY set N needs the stage number N");
             }
             Integer index = number == null ? null : number - 1;
-            JsonNode f = check(root.api.stage(key, action, index, reason), "changing the stage of " + key)
-                    .body();
+            RollguardApi.Answer answer = action.equals("advance")
+                    ? root.api.promote(key, reason, false, null)
+                    : root.api.stage(key, action, index, reason);
+            JsonNode f = check(answer, "changing the stage of " + key).body();
             if (root.json()) {
                 root.printJson(f);
             } else {

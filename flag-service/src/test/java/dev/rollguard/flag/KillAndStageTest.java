@@ -44,7 +44,7 @@ class KillAndStageTest {
                 .body("variant", equalTo("off"))
                 .body("reason", equalTo("DISABLED"));
 
-        // Killing a killed flag changes nothing.
+        // Killing a killed flag keeps the flag as it is; the new reason goes to the audit log.
         admin().body(Map.of("reason", "again"))
                 .post("/api/flags/" + key + "/kill")
                 .then()
@@ -60,7 +60,12 @@ class KillAndStageTest {
                 .body("killed", equalTo(false))
                 .body("killReason", nullValue());
         Api.evaluate(key, "u1").then().body("value", equalTo(true));
-        admin().queryParam("flag", key).get("/api/audit").then().body("$", hasSize(3));
+        admin().queryParam("flag", key)
+                .get("/api/audit")
+                .then()
+                .body("$", hasSize(4))
+                .body("[1].action", equalTo("KILL"))
+                .body("[1].reason", equalTo("again"));
     }
 
     @Test
@@ -125,7 +130,7 @@ class KillAndStageTest {
                 .then()
                 .statusCode(200)
                 .body("rolloutPercentage", equalTo(100f));
-        stage(key, "advance").then().statusCode(409).body("code", equalTo("NO_STAGE"));
+        stage(key, "advance").then().statusCode(409).body("code", equalTo("LAST_STAGE"));
         admin().body(Map.of("action", "set", "stage", 7))
                 .post("/api/flags/" + key + "/stage")
                 .then()

@@ -1,5 +1,8 @@
 package dev.rollguard.flag;
 
+import static dev.rollguard.flag.FlagChanges.awaitEvent;
+import static dev.rollguard.flag.FlagChanges.bootstrap;
+import static dev.rollguard.flag.FlagChanges.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
@@ -16,23 +19,14 @@ import java.nio.charset.StandardCharsets;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /** The outbox relay to flags.changes, and the snapshot following changes that other instances publish there. */
@@ -151,53 +145,10 @@ class OutboxRelayTest {
                 .orElse(-1);
     }
 
-    private static FlagChangedEvent awaitEvent(String key, long version) {
-        List<FlagChangedEvent> seen = new CopyOnWriteArrayList<>();
-        await().atMost(Duration.ofSeconds(15)).until(() -> {
-            seen.clear();
-            seen.addAll(events(key));
-            return seen.stream().anyMatch(e -> e.getVersion() == version);
-        });
-        return seen.stream().filter(e -> e.getVersion() == version).findFirst().orElseThrow();
-    }
-
-    /** Every event of {@code key} on flags.changes, read from the beginning up to the current end. */
-    private static List<FlagChangedEvent> events(String key) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.FLAGS_CHANGES).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            List<FlagChangedEvent> result = new ArrayList<>();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (key.equals(record.key())) {
-                        try {
-                            result.add(CODEC.decode(record.value()));
-                        } catch (RuntimeException junk) {
-                            // the junk record of the remote test
-                        }
-                    }
-                }
-            }
-            return result;
-        }
-    }
-
     private static KafkaProducer<String, byte[]> producer() {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap());
         return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
-    }
-
-    private static String bootstrap() {
-        return ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
     }
 
     private static Object sentAt(String key, long version) throws Exception {

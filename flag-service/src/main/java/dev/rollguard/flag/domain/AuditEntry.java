@@ -37,6 +37,13 @@ public class AuditEntry extends PanacheEntityBase {
     @Column(name = "after_state")
     public String after;
 
+    /** Rollout stage index before the change, for the changes that move a rollout. */
+    @Column(name = "from_stage")
+    public Integer fromStage;
+
+    @Column(name = "to_stage")
+    public Integer toStage;
+
     @Column(name = "idempotency_key")
     public String idempotencyKey;
 

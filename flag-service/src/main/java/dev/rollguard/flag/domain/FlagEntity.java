@@ -67,6 +67,30 @@ public class FlagEntity extends PanacheEntityBase {
 
     public boolean paused;
 
+    @Column(name = "pause_reason")
+    public String pauseReason;
+
+    /** Set by an abort: the flag serves its off value until a retry takes it back to {@link #abortedAtStage}. */
+    public boolean aborted;
+
+    @Column(name = "abort_reason")
+    public String abortReason;
+
+    @Column(name = "aborted_at_stage")
+    public Integer abortedAtStage;
+
+    /** Time a stage may take to reach its minimums before it is extended once. */
+    @Column(name = "minimums_deadline_seconds")
+    public long minimumsDeadlineSeconds;
+
+    /** The one extension a stage gets when it misses its minimums. */
+    @Column(name = "minimums_extension_seconds")
+    public long minimumsExtensionSeconds;
+
+    /** {@code hold} or {@code revert}: see {@link MinimumsMissed}. */
+    @Column(name = "minimums_missed_action")
+    public String minimumsMissedAction;
+
     @Column(name = "guard_action")
     public String guardAction;
 

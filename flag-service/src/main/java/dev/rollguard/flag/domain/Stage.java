@@ -6,5 +6,15 @@ package dev.rollguard.flag.domain;
  * @param name shown to operators, e.g. "internal", "5%"
  * @param basisPoints rollout share in hundredths of a percent
  * @param minSoakSeconds minimum time in the stage before it may advance
+ * @param minClientsPerCohort clients each cohort (treated and control) must have seen before the stage may advance
+ *     automatically
+ * @param promotion whether the stage may advance by itself once its evidence allows it, or waits for an operator
  */
-public record Stage(String name, int basisPoints, long minSoakSeconds) {}
+public record Stage(String name, int basisPoints, long minSoakSeconds, long minClientsPerCohort, Promotion promotion) {
+
+    public Stage {
+        if (promotion == null) {
+            promotion = Promotion.MANUAL;
+        }
+    }
+}

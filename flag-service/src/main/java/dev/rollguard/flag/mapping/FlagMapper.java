@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.GlobalSwitchEntity;
+import dev.rollguard.flag.domain.MinimumsMissed;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.flag.rest.FlagResponse;
@@ -47,7 +48,11 @@ public class FlagMapper {
     public FlagResponse toResponse(FlagEntity flag) {
         List<FlagResponse.StageResponse> stages = stages(flag).stream()
                 .map(s -> new FlagResponse.StageResponse(
-                        s.name(), Bucketing.percentage(s.basisPoints()), s.minSoakSeconds()))
+                        s.name(),
+                        Bucketing.percentage(s.basisPoints()),
+                        s.minSoakSeconds(),
+                        s.minClientsPerCohort(),
+                        s.promotion()))
                 .toList();
         return new FlagResponse(
                 flag.key,
@@ -69,6 +74,12 @@ public class FlagMapper {
                 flag.currentStage,
                 flag.stageEnteredAt,
                 flag.paused,
+                flag.pauseReason,
+                flag.aborted,
+                flag.abortReason,
+                flag.abortedAtStage,
+                new FlagResponse.MinimumsResponse(
+                        flag.minimumsDeadlineSeconds, flag.minimumsExtensionSeconds, minimumsMissed(flag)),
                 new FlagResponse.GuardPolicyResponse(
                         GuardAction.valueOf(flag.guardAction), flag.guardDryRun, flag.guardCooldownSeconds),
                 flag.version,
@@ -81,7 +92,11 @@ public class FlagMapper {
     public FlagRequest toRequest(FlagEntity flag) {
         List<FlagRequest.StageRequest> stages = stages(flag).stream()
                 .map(s -> new FlagRequest.StageRequest(
-                        s.name(), BigDecimal.valueOf(s.basisPoints(), 2), s.minSoakSeconds()))
+                        s.name(),
+                        BigDecimal.valueOf(s.basisPoints(), 2),
+                        s.minSoakSeconds(),
+                        s.minClientsPerCohort(),
+                        s.promotion().json()))
                 .toList();
         return new FlagRequest(
                 flag.key,
@@ -99,7 +114,11 @@ public class FlagMapper {
                 stages,
                 flag.currentStage,
                 new FlagRequest.GuardPolicyRequest(
-                        GuardAction.valueOf(flag.guardAction), flag.guardDryRun, flag.guardCooldownSeconds));
+                        GuardAction.valueOf(flag.guardAction), flag.guardDryRun, flag.guardCooldownSeconds),
+                new FlagRequest.MinimumsRequest(
+                        flag.minimumsDeadlineSeconds,
+                        flag.minimumsExtensionSeconds,
+                        minimumsMissed(flag).json()));
     }
 
     public GlobalSwitchResponse toResponse(GlobalSwitchEntity global) {
@@ -107,7 +126,14 @@ public class FlagMapper {
                 global.killed, global.reason, global.version, global.updatedAt, global.updatedBy);
     }
 
-    /** The full state of the flag after a change, as published on flags.changes. */
+    public static MinimumsMissed minimumsMissed(FlagEntity flag) {
+        return MinimumsMissed.of(flag.minimumsMissedAction);
+    }
+
+    /**
+     * The full state of the flag after a change, as published on flags.changes. An aborted rollout is published
+     * disabled, so every reader serves the off value without knowing about aborts.
+     */
     public FlagChangedEvent toEvent(
             FlagEntity flag, FlagChangeType type, UUID eventId, Instant at, String actor, String reason) {
         List<FlagVariant> variants = new ArrayList<>();
@@ -124,7 +150,7 @@ public class FlagMapper {
                 .setActor(actor)
                 .setReason(reason)
                 .setArchived(flag.archived)
-                .setEnabled(flag.enabled)
+                .setEnabled(flag.enabled && !flag.aborted)
                 .setKilled(flag.killed)
                 .setKillReason(flag.killReason)
                 .setParentKey(flag.parentKey)

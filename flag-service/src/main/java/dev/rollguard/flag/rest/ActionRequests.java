@@ -23,6 +23,10 @@ public final class ActionRequests {
     /** Kill and global kill need a reason. */
     public record KillRequest(@NotBlank @CleanText(multiline = true) @Size(max = MAX_REASON) String reason) {}
 
+    /** Promote to the next stage; {@code skipSoak} goes on before the current stage's soak time is over. */
+    public record PromoteRequest(
+            @CleanText(multiline = true) @Size(max = MAX_REASON) String reason, Boolean skipSoak) {}
+
     /** Move along the rollout plan. */
     public record StageRequest(
             @NotNull @CleanText @Pattern(regexp = "advance|revert|set", message = "must be advance, revert or set")

@@ -60,6 +60,8 @@ public class AuditResource {
                                 e.actor,
                                 e.tokenName,
                                 e.reason,
+                                e.fromStage,
+                                e.toStage,
                                 e.before,
                                 e.after,
                                 e.idempotencyKey,

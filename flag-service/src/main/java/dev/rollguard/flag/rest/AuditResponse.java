@@ -3,7 +3,10 @@ package dev.rollguard.flag.rest;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import java.time.Instant;
 
-/** One audit row; before and after are the flag JSON around the change. */
+/**
+ * One audit row; before and after are the flag JSON around the change, fromStage and toStage the rollout stage
+ * indexes around a rollout control (null when off the plan or for other changes).
+ */
 public record AuditResponse(
         long id,
         String flagKey,
@@ -11,6 +14,8 @@ public record AuditResponse(
         String actor,
         String tokenName,
         String reason,
+        Integer fromStage,
+        Integer toStage,
         @JsonRawValue String before,
         @JsonRawValue String after,
         String idempotencyKey,

@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Digits;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 import java.math.BigDecimal;
@@ -17,7 +18,8 @@ import java.util.Map;
 
 /**
  * A flag as written by POST /api/flags, and the document a PATCH merges into. Omitted fields take their defaults: a
- * boolean flag with variants {@code on: true} and {@code off: false}, disabled, rollout 0 %.
+ * boolean flag with variants {@code on: true} and {@code off: false}, disabled, rollout 0 %, and the default rollout
+ * plan (internal, 10 %, 50 %, 100 %); an empty {@code stages} list means the share is set by hand.
  */
 public record FlagRequest(
         @NotNull @CleanText @Size(max = 128) @Pattern(regexp = FlagKeys.PATTERN, message = FlagKeys.MESSAGE) String key,
@@ -42,7 +44,8 @@ public record FlagRequest(
         @CleanText @Size(max = 128) String offVariant,
         @Size(max = 50) List<@Valid @NotNull StageRequest> stages,
         @PositiveOrZero Integer currentStage,
-        @Valid GuardPolicyRequest guardPolicy) {
+        @Valid GuardPolicyRequest guardPolicy,
+        @Valid MinimumsRequest onMinimumsNotMet) {
 
     /** One step of a rollout plan. */
     public record StageRequest(
@@ -55,7 +58,18 @@ public record FlagRequest(
                             fraction = 2,
                             message = "must be a percentage with at most two decimals (0.01 steps)")
                     BigDecimal percentage,
-            @PositiveOrZero Long minSoakSeconds) {}
+            @PositiveOrZero Long minSoakSeconds,
+            @PositiveOrZero Long minClientsPerCohort,
+            @CleanText @Pattern(regexp = "auto|manual", message = "must be auto or manual") String promotion) {}
+
+    /**
+     * What a stage does when it has not reached its minimum clients per cohort within {@code deadlineSeconds}: it is
+     * extended once by {@code extensionSeconds}, then holds or reverts to the previous stage.
+     */
+    public record MinimumsRequest(
+            @Positive Long deadlineSeconds,
+            @PositiveOrZero Long extensionSeconds,
+            @CleanText @Pattern(regexp = "hold|revert", message = "must be hold or revert") String then) {}
 
     /** What the rollback-service does on a critical alert naming the flag. */
     public record GuardPolicyRequest(

@@ -114,7 +114,8 @@ public class FlagResource {
     @Access({ADMIN, SERVICE})
     @Operation(
             summary = "Kill a flag",
-            description = "Serves its off value to everyone; killing a killed flag changes nothing.")
+            description = "Serves its off value to everyone. Killing a killed flag keeps the first reason on the"
+                    + " flag and records the new one in the audit log.")
     public Uni<Response> kill(
             @PathParam("key") String key,
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
@@ -142,8 +143,9 @@ public class FlagResource {
     @Access({ADMIN, SERVICE})
     @Operation(
             summary = "Move along the rollout plan",
-            description = "advance (not while paused or before the soak time), revert, or set a stage index;"
-                    + " 409 NO_STAGE when there is none to move to. Service tokens may only revert.")
+            description = "advance (a promote: refused when killed, aborted, paused, at the last stage or before the"
+                    + " soak time), revert, or set a stage index; 409 NO_STAGE when there is none to move to."
+                    + " Service tokens may only revert.")
     public Uni<Response> stage(
             @PathParam("key") String key,
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.StageRequest body,
@@ -161,7 +163,8 @@ public class FlagResource {
     @Access({ADMIN, SERVICE})
     @Operation(
             summary = "Pause the rollout",
-            description = "Keeps the current share; advancing is refused until resumed.")
+            description = "Keeps the current share; advancing is refused until resumed. Pausing a paused flag"
+                    + " changes nothing. Same as POST {key}/rollout/pause.")
     public Uni<Response> pause(
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
@@ -174,7 +177,10 @@ public class FlagResource {
     @Path("{key}/resume")
     @Consumes(MediaType.APPLICATION_JSON)
     @Access(ADMIN)
-    @Operation(summary = "Resume a paused rollout")
+    @Operation(
+            summary = "Resume a paused rollout",
+            description = "422 REASON_REQUIRED without a reason, 409 NOT_PAUSED when not paused."
+                    + " Same as POST {key}/rollout/resume.")
     public Uni<Response> resume(
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,

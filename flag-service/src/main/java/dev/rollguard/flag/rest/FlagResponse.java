@@ -1,6 +1,8 @@
 package dev.rollguard.flag.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.flag.domain.MinimumsMissed;
+import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.time.Instant;
@@ -28,13 +30,21 @@ public record FlagResponse(
         Integer currentStage,
         Instant stageEnteredAt,
         boolean paused,
+        String pauseReason,
+        boolean aborted,
+        String abortReason,
+        Integer abortedAtStage,
+        MinimumsResponse onMinimumsNotMet,
         GuardPolicyResponse guardPolicy,
         long version,
         Instant createdAt,
         Instant updatedAt,
         String updatedBy) {
 
-    public record StageResponse(String name, double percentage, long minSoakSeconds) {}
+    public record StageResponse(
+            String name, double percentage, long minSoakSeconds, long minClientsPerCohort, Promotion promotion) {}
+
+    public record MinimumsResponse(long deadlineSeconds, long extensionSeconds, MinimumsMissed then) {}
 
     public record GuardPolicyResponse(GuardAction action, boolean dryRun, long cooldownSeconds) {}
 }

@@ -3,6 +3,8 @@ package dev.rollguard.flag.service;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
 import dev.rollguard.flag.domain.FlagEntity;
+import dev.rollguard.flag.domain.MinimumsMissed;
+import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.rest.FlagRequest;
@@ -10,11 +12,13 @@ import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The rules a flag definition must follow beyond its field constraints (variants matching the type, treatment and
@@ -25,6 +29,17 @@ final class FlagRules {
     static final String DEFAULT_TREATMENT = "on";
     static final String DEFAULT_OFF = "off";
     static final long DEFAULT_COOLDOWN_SECONDS = 300;
+    static final long DEFAULT_MINIMUMS_DEADLINE_SECONDS = 86_400;
+
+    /**
+     * The plan of a flag created without one: the allow-listed internal users, then 10 %, 50 % and everyone, an hour
+     * at least in each partial stage, every step promoted by an operator.
+     */
+    static final List<Stage> DEFAULT_PLAN = List.of(
+            new Stage("internal", 0, 3600, 0, Promotion.MANUAL),
+            new Stage("10%", 1000, 3600, 100, Promotion.MANUAL),
+            new Stage("50%", 5000, 3600, 100, Promotion.MANUAL),
+            new Stage("100%", 10000, 0, 0, Promotion.MANUAL));
 
     private FlagRules() {}
 
@@ -58,14 +73,8 @@ final class FlagRules {
         }
         List<String> allow = request.allowList() == null ? List.of() : List.copyOf(new HashSet<>(request.allowList()));
         List<String> deny = request.denyList() == null ? List.of() : List.copyOf(new HashSet<>(request.denyList()));
-        List<Stage> stages = request.stages() == null
-                ? List.of()
-                : request.stages().stream()
-                        .map(s -> new Stage(
-                                s.name(),
-                                basisPoints(s.percentage()),
-                                s.minSoakSeconds() == null ? 0 : s.minSoakSeconds()))
-                        .toList();
+        List<Stage> stages = request.stages() == null ? DEFAULT_PLAN : plan(request.stages());
+        FlagRequest.MinimumsRequest minimums = request.onMinimumsNotMet();
         Integer stage = request.currentStage();
         if (stage != null && stage >= stages.size()) {
             throw ApiException.invalid("currentStage", "must be an index into stages (0.." + (stages.size() - 1) + ")");
@@ -93,7 +102,46 @@ final class FlagRules {
         flag.guardDryRun = guard != null && Boolean.TRUE.equals(guard.dryRun());
         flag.guardCooldownSeconds =
                 guard == null || guard.cooldownSeconds() == null ? DEFAULT_COOLDOWN_SECONDS : guard.cooldownSeconds();
+        flag.minimumsDeadlineSeconds = minimums == null || minimums.deadlineSeconds() == null
+                ? DEFAULT_MINIMUMS_DEADLINE_SECONDS
+                : minimums.deadlineSeconds();
+        flag.minimumsExtensionSeconds = minimums == null || minimums.extensionSeconds() == null
+                ? flag.minimumsDeadlineSeconds
+                : minimums.extensionSeconds();
+        flag.minimumsMissedAction = (minimums == null || minimums.then() == null
+                        ? MinimumsMissed.HOLD
+                        : MinimumsMissed.of(minimums.then()))
+                .json();
         return stageChanged;
+    }
+
+    /**
+     * The stages of a plan as requested, checked: distinct names, and each stage's share above the one before, so
+     * that promoting only ever adds users.
+     */
+    static List<Stage> plan(List<FlagRequest.StageRequest> requested) {
+        List<Stage> stages = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < requested.size(); i++) {
+            FlagRequest.StageRequest s = requested.get(i);
+            if (!names.add(s.name())) {
+                throw ApiException.invalid("stages[" + i + "].name", "repeats the stage name '" + s.name() + "'");
+            }
+            Stage stage = new Stage(
+                    s.name(),
+                    basisPoints(s.percentage()),
+                    s.minSoakSeconds() == null ? 0 : s.minSoakSeconds(),
+                    s.minClientsPerCohort() == null ? 0 : s.minClientsPerCohort(),
+                    s.promotion() == null ? Promotion.MANUAL : Promotion.of(s.promotion()));
+            if (i > 0 && stage.basisPoints() <= stages.get(i - 1).basisPoints()) {
+                throw ApiException.invalid(
+                        "stages[" + i + "].percentage",
+                        "must be above the previous stage's "
+                                + BigDecimal.valueOf(stages.get(i - 1).basisPoints(), 2) + " %: each stage adds users");
+            }
+            stages.add(stage);
+        }
+        return List.copyOf(stages);
     }
 
     /** Moves the flag to stage {@code index} of its plan, taking that stage's share. */

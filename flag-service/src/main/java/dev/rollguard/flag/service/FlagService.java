@@ -8,7 +8,6 @@ import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.IdempotencyRecord;
 import dev.rollguard.flag.domain.OutboxMessage;
-import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.publisher.OutboxRelay;
 import dev.rollguard.flag.repository.AuditRepository;
@@ -18,6 +17,7 @@ import dev.rollguard.flag.repository.IdempotencyRepository;
 import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.flag.rest.FlagResponse;
 import dev.rollguard.flag.rest.GlobalSwitchResponse;
+import dev.rollguard.flag.rest.RolloutResponse;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
@@ -185,15 +185,9 @@ public class FlagService {
         });
     }
 
+    /** Kills the flag; a kill of a killed flag records its reason in the audit log and changes nothing else. */
     public Uni<WriteResult> kill(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "KILL", FlagChangeType.KILLED, reason, true, flag -> {
-            if (flag.killed || flag.archived) {
-                return false;
-            }
-            flag.killed = true;
-            flag.killReason = reason;
-            return true;
-        });
+        return onRollout(ctx, key, reason, true, flag -> flag.archived ? null : RolloutControls.kill(flag, reason));
     }
 
     public Uni<WriteResult> unkill(ChangeContext ctx, String key, String reason) {
@@ -207,70 +201,51 @@ public class FlagService {
         });
     }
 
+    /** Next stage of the plan now; see {@link RolloutControls#promote}. */
+    public Uni<WriteResult> promote(ChangeContext ctx, String key, String reason, boolean skipSoak) {
+        return onRollout(
+                ctx, key, reason, false, flag -> RolloutControls.promote(flag, mapper.stages(flag), skipSoak, now()));
+    }
+
     public Uni<WriteResult> pause(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "PAUSE", FlagChangeType.PAUSED, reason, false, flag -> {
-            if (flag.paused) {
-                return false;
-            }
-            flag.paused = true;
-            return true;
-        });
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.pause(flag, reason));
     }
 
     public Uni<WriteResult> resume(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "RESUME", FlagChangeType.RESUMED, reason, false, flag -> {
-            if (!flag.paused) {
-                return false;
-            }
-            flag.paused = false;
-            return true;
-        });
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.resume(flag, reason));
+    }
+
+    public Uni<WriteResult> abort(ChangeContext ctx, String key, String reason) {
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.abort(flag, reason));
+    }
+
+    public Uni<WriteResult> retry(ChangeContext ctx, String key, String reason) {
+        return onRollout(
+                ctx, key, reason, false, flag -> RolloutControls.retry(flag, mapper.stages(flag), reason, now()));
     }
 
     /**
-     * Moves along the flag's rollout plan: {@code advance} to the next stage (not while paused, not before the
-     * current stage's soak time), {@code revert} to the previous one, {@code set} to any.
+     * Moves along the flag's rollout plan: {@code advance} is a promote (the same refusals, soak time included),
+     * {@code revert} goes to the previous stage, {@code set} to any.
      */
     public Uni<WriteResult> stage(ChangeContext ctx, String key, String action, Integer index, String reason) {
+        if ("advance".equals(action)) {
+            return promote(ctx, key, reason, false);
+        }
         if ("set".equals(action) && index == null) {
             throw ApiException.invalid("stage", "is required to set a stage");
         }
-        return onFlag(ctx, key, "STAGE_" + action.toUpperCase(), FlagChangeType.STAGE_CHANGED, reason, false, flag -> {
-            List<Stage> stages = mapper.stages(flag);
-            Integer current = flag.currentStage;
-            int target =
-                    switch (action) {
-                        case "advance" -> current == null ? 0 : current + 1;
-                        case "revert" -> current == null ? -1 : current - 1;
-                        default -> index;
-                    };
-            if (target < 0 || target >= stages.size()) {
-                throw ApiException.conflict(
-                        "NO_STAGE",
-                        "flag '" + key + "' has no stage to " + action + " to (" + stages.size() + " stages, current "
-                                + current + ")");
+        return onRollout(
+                ctx, key, reason, false, flag -> RolloutControls.move(flag, mapper.stages(flag), action, index, now()));
+    }
+
+    /** The flag's rollout plan and where it stands, at the time of asking. */
+    public Uni<RolloutResponse> rollout(String key) {
+        return Panache.withSession(() -> flags.findById(key)).map(flag -> {
+            if (flag == null) {
+                throw ApiException.notFound(key);
             }
-            Instant now = now();
-            if ("advance".equals(action)) {
-                if (flag.paused) {
-                    throw ApiException.conflict("PAUSED", "flag '" + key + "' is paused: resume it to advance");
-                }
-                if (current != null && flag.stageEnteredAt != null) {
-                    Instant soaked =
-                            flag.stageEnteredAt.plusSeconds(stages.get(current).minSoakSeconds());
-                    if (now.isBefore(soaked)) {
-                        throw ApiException.conflict(
-                                "SOAK_NOT_ELAPSED",
-                                "stage '" + stages.get(current).name() + "' must soak until " + soaked
-                                        + " before advancing (an admin may set the stage)");
-                    }
-                }
-            }
-            if (current != null && current == target) {
-                return false;
-            }
-            FlagRules.enterStage(flag, stages, target, now);
-            return true;
+            return RolloutResponse.of(mapper.toResponse(flag), now());
         });
     }
 
@@ -335,6 +310,45 @@ public class FlagService {
             }
             return changed(ctx, flag, before, action, type, reason, now(), 200);
         }));
+    }
+
+    /**
+     * A rollout control on a flag: {@code control} changes the flag and says how, returns null when there is nothing
+     * to do, or throws the refusal. An accepted control writes exactly one audit row.
+     */
+    private Uni<WriteResult> onRollout(
+            ChangeContext ctx,
+            String key,
+            String reason,
+            boolean onArchived,
+            Function<FlagEntity, RolloutControls.Transition> control) {
+        return write(ctx, () -> flags.lock(key).map(flag -> {
+            if (flag == null) {
+                throw ApiException.notFound(key);
+            }
+            if (!onArchived) {
+                requireWritable(flag, key);
+            }
+            String before = stateJson(flag);
+            RolloutControls.Transition transition = control.apply(flag);
+            if (transition == null) {
+                return new Change(200, mapper.toResponse(flag), etag(flag.version), null, null);
+            }
+            Instant now = now();
+            if (!transition.changed()) {
+                AuditEntry entry = auditEntry(ctx, flag.key, transition.action(), reason, before, before, now);
+                stages(entry, transition);
+                return new Change(200, mapper.toResponse(flag), etag(flag.version), null, entry);
+            }
+            Change change = changed(ctx, flag, before, transition.action(), transition.type(), reason, now, 200);
+            stages(change.audit(), transition);
+            return change;
+        }));
+    }
+
+    private static void stages(AuditEntry entry, RolloutControls.Transition transition) {
+        entry.fromStage = transition.fromStage();
+        entry.toStage = transition.toStage();
     }
 
     private Change changed(

@@ -1,0 +1,247 @@
+package dev.rollguard.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rollout commands against a stand-in flag-service on a local port that answers canned JSON and records what it
+ * was sent: the request each command makes, what it prints, and its exit code.
+ */
+class RolloutCommandsTest {
+
+    private static final String FLAG =
+            """
+            {"key": "checkout", "enabled": true, "killed": false, "paused": false, "archived": false,
+             "rolloutPercentage": 50, "currentStage": 2,
+             "stages": [{"name": "internal"}, {"name": "10%"}, {"name": "50%"}, {"name": "100%"}], "version": 7}
+            """;
+
+    private static final String PAUSED_TIMELINE =
+            """
+            {"key": "checkout", "phase": "PAUSED", "enabled": true, "rolloutPercentage": 10,
+             "currentStage": 1, "stageEnteredAt": "2026-01-01T10:00:00Z", "secondsInStage": 725,
+             "soakRemainingSeconds": 2875, "paused": true, "pauseReason": "guard: p95 latency up",
+             "killed": false, "aborted": false,
+             "onMinimumsNotMet": {"deadlineSeconds": 86400, "extensionSeconds": 43200, "then": "hold"},
+             "stages": [
+               {"index": 0, "name": "internal", "percentage": 0, "minSoakSeconds": 0, "minClientsPerCohort": 0,
+                "promotion": "manual", "status": "COMPLETED"},
+               {"index": 1, "name": "10%", "percentage": 10, "minSoakSeconds": 3600, "minClientsPerCohort": 200,
+                "promotion": "auto", "status": "CURRENT"},
+               {"index": 2, "name": "50%", "percentage": 50, "minSoakSeconds": 3600, "minClientsPerCohort": 200,
+                "promotion": "auto", "status": "PENDING"}],
+             "version": 5, "at": "2026-01-01T10:12:05Z"}
+            """;
+
+    private static final String ABORTED_TIMELINE =
+            """
+            {"key": "checkout", "phase": "ABORTED", "enabled": true, "rolloutPercentage": 0,
+             "currentStage": null, "paused": false, "killed": false,
+             "aborted": true, "abortReason": "checkout errors", "abortedAtStage": 1,
+             "stages": [
+               {"index": 0, "name": "internal", "percentage": 0, "minSoakSeconds": 0, "minClientsPerCohort": 0,
+                "promotion": "manual", "status": "COMPLETED"},
+               {"index": 1, "name": "10%", "percentage": 10, "minSoakSeconds": 3600, "minClientsPerCohort": 200,
+                "promotion": "auto", "status": "STOPPED"}],
+             "version": 6}
+            """;
+
+    private record Request(String method, String path, String body, String actor) {}
+
+    private HttpServer server;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, String[]> answers = new ConcurrentHashMap<>();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private RollguardApi api;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            String key =
+                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
+            requests.add(new Request(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getPath(),
+                    body,
+                    exchange.getRequestHeaders().getFirst("X-Rollguard-Actor")));
+            String[] answer = answers.getOrDefault(key, new String[] {"404", "{\"code\":\"NOT_FOUND\"}"});
+            byte[] bytes = answer[1].getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(Integer.parseInt(answer[0]), bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        String url = "http://127.0.0.1:" + server.getAddress().getPort();
+        api = new RollguardApi(new RollguardApi.Endpoints(url, url, url, url, "admin-token", null, null));
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    @Test
+    void getPrintsThePlanAsATimeline() {
+        answer("GET /api/flags/checkout/rollout", 200, PAUSED_TIMELINE);
+
+        assertThat(run("rollout", "get", "checkout")).isZero();
+
+        assertThat(printed())
+                .contains("Name:          checkout")
+                .contains("Status:        Paused (to go on: bin/rollguard rollout resume checkout --reason '...')")
+                .contains("paused: guard: p95 latency up")
+                .contains("Rollout:       10 %")
+                .contains("Stage:         2/3 10% (promotion auto)")
+                .contains("In stage:      12m 5s since 2026-01-01T10:00:00Z; soak 1h, 47m 55s left")
+                .contains("Minimums:      200 clients per cohort")
+                .contains("Not met in:    1d: extend 12h once, then hold");
+        List<String> lines = printed().lines().toList();
+        assertThat(lines)
+                .anySatisfy(l -> assertThat(l).matches("✔ 1\\s+internal\\s+0 %\\s+0s\\s+0\\s+manual\\s+done"))
+                .anySatisfy(l -> assertThat(l).matches("► 2\\s+10%\\s+10 %\\s+1h\\s+200\\s+auto\\s+current, paused"))
+                .anySatisfy(l -> assertThat(l).matches("\\s*3\\s+50%\\s+50 %\\s+1h\\s+200\\s+auto"));
+    }
+
+    @Test
+    void getShowsWhereAnAbortedRolloutStoppedAndHowToRetry() {
+        answer("GET /api/flags/checkout/rollout", 200, ABORTED_TIMELINE);
+
+        assertThat(run("rollout", "get", "checkout")).isZero();
+
+        assertThat(printed())
+                .contains("Status:        ABORTED (after a fix: bin/rollguard rollout retry checkout --reason '...')")
+                .contains("aborted at stage 2/2 10%: checkout errors")
+                .contains("Rollout:       0 % (serving the off value to everyone)")
+                .contains("Stage:         -")
+                .contains("aborted here");
+    }
+
+    @Test
+    void getWithJsonOutputPrintsTheServiceAnswer() throws IOException {
+        answer("GET /api/flags/checkout/rollout", 200, PAUSED_TIMELINE);
+
+        assertThat(run("rollout", "get", "checkout", "-o", "json")).isZero();
+
+        JsonNode printed = RollguardApi.JSON.readTree(printed());
+        assertThat(printed.path("phase").asText()).isEqualTo("PAUSED");
+    }
+
+    @Test
+    void eachControlPostsItsReasonAndActorAndPrintsTheNewStage() throws IOException {
+        for (String control : List.of("promote", "pause", "resume", "abort", "retry")) {
+            answer("POST /api/flags/checkout/rollout/" + control, 200, FLAG);
+        }
+
+        assertThat(run("rollout", "resume", "checkout", "--reason", "latency explained", "--actor", "alice"))
+                .isZero();
+        assertThat(run("rollout", "abort", "checkout", "--reason", "checkout errors"))
+                .isZero();
+        assertThat(run("rollout", "retry", "checkout", "--reason", "fixed in 2.3.1"))
+                .isZero();
+        assertThat(run("rollout", "pause", "checkout")).isZero();
+        assertThat(run("rollout", "promote", "checkout", "--reason", "release day", "--skip-soak"))
+                .isZero();
+
+        assertThat(requests)
+                .extracting(Request::path)
+                .containsExactly(
+                        "/api/flags/checkout/rollout/resume",
+                        "/api/flags/checkout/rollout/abort",
+                        "/api/flags/checkout/rollout/retry",
+                        "/api/flags/checkout/rollout/pause",
+                        "/api/flags/checkout/rollout/promote");
+        assertThat(requests.get(0).actor()).isEqualTo("alice");
+        assertThat(json(requests.get(0).body()).path("reason").asText()).isEqualTo("latency explained");
+        assertThat(json(requests.get(2).body()).path("reason").asText()).isEqualTo("fixed in 2.3.1");
+        assertThat(json(requests.get(3).body()).path("reason").isNull()).isTrue();
+        JsonNode promote = json(requests.get(4).body());
+        assertThat(promote.path("reason").asText()).isEqualTo("release day");
+        assertThat(promote.path("skipSoak").asBoolean()).isTrue();
+        assertThat(printed()).contains("checkout: resumed; stage 3/4 50%, rollout 50 %, state on");
+    }
+
+    @Test
+    void resumeAbortAndRetryNeedAReasonBeforeAnythingIsSent() {
+        assertThat(run("rollout", "resume", "checkout")).isEqualTo(2);
+        assertThat(run("rollout", "abort", "checkout")).isEqualTo(2);
+        assertThat(run("rollout", "retry", "checkout")).isEqualTo(2);
+        assertThat(run("rollout")).isEqualTo(2);
+        assertThat(requests).isEmpty();
+    }
+
+    @Test
+    void aRefusalExitsNonZeroWithTheServicesCodeAndMessage() {
+        answer(
+                "POST /api/flags/checkout/rollout/promote",
+                409,
+                "{\"code\":\"KILLED\",\"message\":\"flag 'checkout' is killed (crash rate): cannot promote\"}");
+
+        assertThat(run("rollout", "promote", "checkout")).isEqualTo(1);
+
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .contains("promoted checkout failed (409 KILLED): flag 'checkout' is killed (crash rate)");
+    }
+
+    @Test
+    void stageNextIsAPromoteWithItsRefusals() {
+        answer(
+                "POST /api/flags/checkout/rollout/promote",
+                409,
+                "{\"code\":\"PAUSED\",\"message\":\"flag 'checkout' is paused\"}");
+
+        assertThat(run("stage", "checkout", "next")).isEqualTo(1);
+
+        assertThat(requests).extracting(Request::path).containsExactly("/api/flags/checkout/rollout/promote");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("409 PAUSED");
+    }
+
+    @Test
+    void durationsShowTheTwoLargestUnits() {
+        assertThat(RolloutTimeline.duration(0)).isEqualTo("0s");
+        assertThat(RolloutTimeline.duration(45)).isEqualTo("45s");
+        assertThat(RolloutTimeline.duration(3600)).isEqualTo("1h");
+        assertThat(RolloutTimeline.duration(5400)).isEqualTo("1h 30m");
+        assertThat(RolloutTimeline.duration(3605)).isEqualTo("1h");
+        assertThat(RolloutTimeline.duration(183_600)).isEqualTo("2d 3h");
+    }
+
+    private void answer(String request, int status, String body) {
+        answers.put(request, new String[] {Integer.toString(status), body});
+    }
+
+    private int run(String... args) {
+        PrintStream stderr = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            return RollguardCli.run(api, new PrintStream(out, true, StandardCharsets.UTF_8), args);
+        } finally {
+            System.setErr(stderr);
+        }
+    }
+
+    private String printed() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode json(String body) throws IOException {
+        return RollguardApi.JSON.readTree(body);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.rollguard.flag.rest;
+
+import static dev.rollguard.flag.domain.TokenKind.ADMIN;
+import static dev.rollguard.flag.domain.TokenKind.SERVICE;
+
+import dev.rollguard.flag.service.FlagService;
+import io.smallrye.mutiny.Uni;
+import jakarta.validation.Valid;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+/**
+ * The rollout controls of a flag, in the manner of Argo Rollouts. Each accepted control answers the flag (with its
+ * ETag) and writes one audit row; each refusal is a 409 (the flag's state does not allow it) or a 422 (no reason
+ * given where one is required). Idempotency-Key works as on every write.
+ */
+@Path("/api/flags/{key}/rollout")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "Rollout", description = "See a flag's rollout plan; promote, pause, resume, abort and retry it")
+public class RolloutResource {
+
+    private final FlagService flags;
+    private final CallerHolder caller;
+
+    public RolloutResource(FlagService flags, CallerHolder caller) {
+        this.flags = flags;
+        this.caller = caller;
+    }
+
+    @GET
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "The rollout plan as a timeline",
+            description = "Stages with their status, the current one, time in stage and soak left, and whether the"
+                    + " rollout is paused, killed or aborted.")
+    public Uni<RolloutResponse> get(@PathParam("key") String key) {
+        return flags.rollout(key);
+    }
+
+    @POST
+    @Path("promote")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(
+            summary = "Promote to the next stage now",
+            description = "409 KILLED, ABORTED, PAUSED, LAST_STAGE, NO_STAGE, or SOAK_NOT_ELAPSED unless skipSoak.")
+    public Uni<Response> promote(
+            @PathParam("key") String key,
+            @Valid ActionRequests.PromoteRequest body,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        String reason = body == null ? null : body.reason();
+        boolean skipSoak = body != null && Boolean.TRUE.equals(body.skipSoak());
+        return flags.promote(caller.change(idempotencyKey), key, reason, skipSoak)
+                .map(result -> FlagResource.respond(result).build());
+    }
+
+    @POST
+    @Path("pause")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "Pause the rollout",
+            description = "Keeps the current share; promoting is refused until resumed. Pausing a paused flag"
+                    + " changes nothing.")
+    public Uni<Response> pause(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest body,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.pause(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> FlagResource.respond(result).build());
+    }
+
+    @POST
+    @Path("resume")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(summary = "Resume a paused rollout", description = "422 REASON_REQUIRED, 409 NOT_PAUSED.")
+    public Uni<Response> resume(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest body,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.resume(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> FlagResource.respond(result).build());
+    }
+
+    @POST
+    @Path("abort")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(
+            summary = "Abort the rollout",
+            description = "Back to 0 %, the off value for everyone, until a retry; 422 REASON_REQUIRED,"
+                    + " 409 ABORTED or NOT_STARTED.")
+    public Uni<Response> abort(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest body,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.abort(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> FlagResource.respond(result).build());
+    }
+
+    @POST
+    @Path("retry")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access(ADMIN)
+    @Operation(
+            summary = "Retry after an abort or a kill",
+            description = "Back to the stage where the rollout stopped, soak starting again, kill lifted, not"
+                    + " paused; 422 REASON_REQUIRED, 409 NOTHING_TO_RETRY.")
+    public Uni<Response> retry(
+            @PathParam("key") String key,
+            @Valid ActionRequests.ReasonRequest body,
+            @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
+        return flags.retry(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> FlagResource.respond(result).build());
+    }
+
+    private static String reason(ActionRequests.ReasonRequest body) {
+        return body == null ? null : body.reason();
+    }
+}
