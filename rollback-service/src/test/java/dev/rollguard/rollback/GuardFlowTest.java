@@ -85,6 +85,11 @@ class GuardFlowTest {
         assertThat(event.getCohort()).isEqualTo(Cohort.TREATMENT);
         assertThat(event.getComparison().getTreatmentSamples()).isEqualTo(420);
         assertThat(event.getComparison().getControlSamples()).isEqualTo(3900);
+        assertThat(event.getComparison().getTreatmentClients()).isEqualTo(212L);
+        assertThat(event.getComparison().getControlClients()).isEqualTo(1_788L);
+        assertThat(event.getComparison().getEffectLower()).isEqualTo(12.5);
+        assertThat(event.getComparison().getEvidence()).isEqualTo(15.3);
+        assertThat(event.getComparison().getSummary()).contains("212 vs 1 788 clients");
         assertThat(event.getFlagVersionBefore()).isEqualTo(1L);
         assertThat(event.getFlagVersionAfter()).isEqualTo(2L);
         // first breach -> window closed -> alert fired -> received -> flag changed -> visible on OFREP, in order
@@ -112,6 +117,9 @@ class GuardFlowTest {
         assertThat(stored.getBoolean("published")).isTrue();
         assertThat(stored.getString("ruleName")).isEqualTo("Upload failures worse than control");
         assertThat(stored.getLong("comparison.treatmentSamples")).isEqualTo(420);
+        assertThat(stored.getLong("comparison.controlClients")).isEqualTo(1_788L);
+        assertThat(stored.getDouble("comparison.confidence")).isEqualTo(0.999);
+        assertThat(stored.getString("comparison.summary")).contains("+3 000 %");
         assertThat(stored.getDouble("observedValue")).isEqualTo(0.31);
         assertThat(stored.getDouble("threshold")).isEqualTo(0.02);
         assertThat(Instant.parse(stored.getString("flagChangedAt"))).isEqualTo(event.getFlagChangedAt());

@@ -23,11 +23,23 @@ public record Evidence(
         Instant windowEnd) {
 
     /** Treatment against control, for comparative rules. */
+    /**
+     * Treatment against control as the alert-service compared them; the guard's fields (clients, relative effect and
+     * its interval, confidence, evidence reached, summary) are null for a comparative threshold rule.
+     */
     public record Comparison(
             double treatmentValue,
             double controlValue,
             long treatmentSamples,
             long controlSamples,
             Double pValue,
-            String method) {}
+            String method,
+            Long treatmentClients,
+            Long controlClients,
+            Double relativeEffect,
+            Double effectLower,
+            Double effectUpper,
+            Double confidence,
+            Double evidence,
+            String summary) {}
 }

@@ -65,7 +65,15 @@ public final class RollbackMapper {
                                 c.getTreatmentSamples(),
                                 c.getControlSamples(),
                                 c.getPValue(),
-                                c.getMethod()),
+                                c.getMethod(),
+                                c.getTreatmentClients(),
+                                c.getControlClients(),
+                                c.getRelativeEffect(),
+                                c.getEffectLower(),
+                                c.getEffectUpper(),
+                                c.getConfidence(),
+                                c.getEvidence(),
+                                c.getSummary()),
                 alert.getWindowStart(),
                 alert.getWindowEnd());
     }
@@ -112,6 +120,14 @@ public final class RollbackMapper {
                                         .setControlSamples(c.controlSamples())
                                         .setPValue(c.pValue())
                                         .setMethod(c.method())
+                                        .setTreatmentClients(c.treatmentClients())
+                                        .setControlClients(c.controlClients())
+                                        .setRelativeEffect(c.relativeEffect())
+                                        .setEffectLower(c.effectLower())
+                                        .setEffectUpper(c.effectUpper())
+                                        .setConfidence(c.confidence())
+                                        .setEvidence(c.evidence())
+                                        .setSummary(c.summary())
                                         .build())
                 .setWindowStart(e.windowStart())
                 .setWindowEnd(e.windowEnd())

@@ -11,6 +11,7 @@ import dev.rollguard.rollback.testing.Alerts;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
@@ -54,6 +55,17 @@ class GuardDeciderTest {
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decision.changesFlag()).isTrue();
         assertThat(decision.reason())
+                .contains("Upload failures worse than control")
+                .as("the guard's verdict in one line")
+                .contains("upload failure rate 31 % vs 1.0 %, +3 000 %, 212 vs 1 788 clients");
+
+        AlertEvent withoutSummary = AlertEvent.newBuilder(alert)
+                .setComparison(CohortComparison.newBuilder(alert.getComparison())
+                        .setSummary(null)
+                        .build())
+                .build();
+        assertThat(decider.decide(withoutSummary, flag(GuardAction.KILL), null, NOW)
+                        .reason())
                 .contains("Upload failures worse than control", "uploadFailureRate", "0.3100", "0.02000")
                 .contains("treatment 0.3100 (n=420) vs control 0.01000 (n=3900)");
     }

@@ -60,7 +60,15 @@ public final class Alerts {
                         .setTreatmentSamples(420)
                         .setControlSamples(3900)
                         .setPValue(1.0e-9)
-                        .setMethod("two-proportion-z")
+                        .setMethod("normal-mixture confidence sequence (mSPRT), client delta method")
+                        .setTreatmentClients(212L)
+                        .setControlClients(1_788L)
+                        .setRelativeEffect(30.0)
+                        .setEffectLower(12.5)
+                        .setEffectUpper(61.0)
+                        .setConfidence(0.999)
+                        .setEvidence(15.3)
+                        .setSummary("upload failure rate 31 % vs 1.0 %, +3 000 %, 212 vs 1 788 clients")
                         .build());
     }
 
