@@ -10,6 +10,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,17 +63,20 @@ public class GuardResource {
         this.json = json;
     }
 
+    /** Every verdict, or with {@code ?flag=KEY} that flag's alone (an empty list when the guard has not judged it). */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
-    public Uni<List<FlagView>> list() {
+    public Uni<List<FlagView>> list(@QueryParam("flag") String flag) {
         return evaluation
                 .guardVerdicts()
                 .chain(latest -> evaluation.storedGuardVerdicts().map(stored -> {
                     List<FlagView> views = new ArrayList<>();
-                    latest.values().forEach(guard -> views.add(view(guard)));
-                    stored.forEach((flag, verdictJson) -> {
-                        if (!latest.containsKey(flag)) {
-                            views.add(storedView(flag, verdictJson));
+                    latest.values().stream()
+                            .filter(guard -> flag == null || flag.equals(guard.flagKey()))
+                            .forEach(guard -> views.add(view(guard)));
+                    stored.forEach((key, verdictJson) -> {
+                        if (!latest.containsKey(key) && (flag == null || flag.equals(key))) {
+                            views.add(storedView(key, verdictJson));
                         }
                     });
                     views.sort(Comparator.comparing(FlagView::flagKey));

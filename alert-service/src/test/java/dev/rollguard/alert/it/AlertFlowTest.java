@@ -212,6 +212,21 @@ class AlertFlowTest {
                         "find { it.flagKey == '" + innocent + "' }.status",
                         org.hamcrest.Matchers.not(org.hamcrest.Matchers.equalTo("REGRESSION")));
 
+        Api.admin()
+                .queryParam("flag", guilty)
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .body("flagKey", org.hamcrest.Matchers.contains(guilty));
+        Api.admin()
+                .queryParam("flag", "never-judged-" + suffix)
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .body("size()", org.hamcrest.Matchers.equalTo(0));
+
         // The rollback-service switched the flag off: its guard alert resolves, saying why.
         TestKafka.sendFlagChange(FlagChangedEvent.newBuilder()
                 .setEventId(UUID.randomUUID().toString())
