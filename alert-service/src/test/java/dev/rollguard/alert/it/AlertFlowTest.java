@@ -389,6 +389,39 @@ class AlertFlowTest {
     }
 
     @Test
+    void aRampingFlagWhoseClientsAllFellSilentIsNoData() {
+        String flag = "hushed-" + UUID.randomUUID().toString().substring(0, 8);
+        Instant origin = Instant.parse("2026-02-07T10:00:00Z");
+        for (int minute = 0; minute < 2; minute++) {
+            // Both cohorts' windows are the empty ones metrics-ingest emits for a flag under rollout: only a zero
+            // moment says which stage they belong to.
+            TestKafka.sendWindows(
+                    silent(flag, Cohort.CONTROL, origin, minute), silent(flag, Cohort.TREATMENT, origin, minute));
+        }
+        awaitEvaluated("guard", "flag:" + flag + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(2)));
+        Api.admin()
+                .queryParam("flag", flag)
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .body("[0].status", org.hamcrest.Matchers.equalTo("NO_DATA"));
+        assertThat(alertsOf("guard")).noneMatch(a -> flag.equals(a.getFlagKey()));
+    }
+
+    /** The empty window of a cohort of a flag under rollout (stage version 1) that sent nothing. */
+    private static WindowMetricsEvent silent(String flag, Cohort cohort, Instant origin, int minute) {
+        WindowMetricsEvent window = Windows.cohort(flag, cohort, origin, minute, 1000, 0);
+        window.setEventCount(0);
+        window.setSuccessCount(0);
+        window.setFailureCount(0);
+        window.setErrorRate(null);
+        window.setSuccessRate(null);
+        window.setClientMoments(java.util.List.of(Windows.moment("failure", 0, 0, 0)));
+        return window;
+    }
+
+    @Test
     void deletingAFiringRuleResolvesItsAlert() {
         String table = "t" + UUID.randomUUID().toString().substring(0, 8);
         String rule = "deleted-" + table;

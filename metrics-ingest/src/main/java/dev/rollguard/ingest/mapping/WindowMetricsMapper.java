@@ -88,7 +88,8 @@ public final class WindowMetricsMapper {
         List<ClientMoment> result = new ArrayList<>();
         moments.stages().forEach((stage, sums) -> {
             for (int m = 0; m < GuardMetrics.COUNT; m++) {
-                if (ClientMoments.zero(sums, m)) {
+                if (ClientMoments.zero(sums, m) && (m > 0 || !allZero(sums))) {
+                    // A stage without any client data still sends one zero moment, so that its version is known.
                     continue;
                 }
                 int at = m * ClientMoments.WIDTH;
@@ -105,6 +106,15 @@ public final class WindowMetricsMapper {
             }
         });
         return result;
+    }
+
+    private static boolean allZero(double[] sums) {
+        for (int m = 0; m < GuardMetrics.COUNT; m++) {
+            if (!ClientMoments.zero(sums, m)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static ErrorCount errorCount(Map.Entry<String, ErrorStat> e) {

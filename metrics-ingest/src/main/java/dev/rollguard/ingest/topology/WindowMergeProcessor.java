@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -170,20 +171,30 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
             List<KeyValue<String, WindowAggregate>> present = closed.computeIfAbsent(start, s -> new ArrayList<>());
             Set<String> seen = new HashSet<>();
             present.forEach(kv -> seen.add(kv.key));
-            for (String scope : expectedScopes(start + size - 1)) {
+            long time = start + size - 1;
+            for (Map.Entry<String, String> expected : expectedScopes(time).entrySet()) {
+                String scope = expected.getKey();
                 if (!seen.contains(scope) && owns(scope)) {
-                    present.add(KeyValue.pair(scope, new WindowAggregate(limits)));
+                    WindowAggregate empty = new WindowAggregate(limits);
+                    long stage = expected.getValue() == null ? -1 : directory.stageVersionAt(expected.getValue(), time);
+                    if (stage >= 0) {
+                        // The stage travels with the empty cohort window, so that the guard can judge a stage whose
+                        // clients all fell silent (NO_DATA) instead of never hearing of it.
+                        empty.clientMomentsOf(stage);
+                    }
+                    present.add(KeyValue.pair(scope, empty));
                 }
             }
         }
     }
 
-    private List<String> expectedScopes(long time) {
-        List<String> scopes = new ArrayList<>();
-        scopes.add(ScopeKeys.GLOBAL);
+    /** The scopes expected to have a window at {@code time}, each with its flag (null for global). */
+    private Map<String, String> expectedScopes(long time) {
+        Map<String, String> scopes = new LinkedHashMap<>();
+        scopes.put(ScopeKeys.GLOBAL, null);
         for (String flag : directory.underRolloutAt(time)) {
-            scopes.add(ScopeKeys.flag(flag, Cohort.TREATMENT));
-            scopes.add(ScopeKeys.flag(flag, Cohort.CONTROL));
+            scopes.put(ScopeKeys.flag(flag, Cohort.TREATMENT), flag);
+            scopes.put(ScopeKeys.flag(flag, Cohort.CONTROL), flag);
         }
         return scopes;
     }

@@ -474,6 +474,14 @@ class TelemetryTopologyTest {
                     .isZero();
             assertThat(scope(closed, "flag:ramping:control", start).getEventCount())
                     .isZero();
+            assertThat(scope(closed, "flag:ramping:treatment", start).getClientMoments())
+                    .as("the stage travels with an empty cohort window, so the guard can call it NO_DATA")
+                    .singleElement()
+                    .satisfies(m -> {
+                        assertThat(m.getStageVersion()).isEqualTo(1L);
+                        assertThat(m.getClients()).isZero();
+                        assertThat(m.getSumX()).isZero();
+                    });
         }
         assertThat(closed)
                 .as("a flag at 100 % has no cohorts to compare, so it is not expected")
