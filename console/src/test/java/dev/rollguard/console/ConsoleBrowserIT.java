@@ -246,7 +246,19 @@ class ConsoleBrowserIT {
     @Test
     @Order(4)
     void stageMovesSayWhatTheyWillDoFirst() {
+        // A killed flag does not move along its plan: the flag-service refuses and the console says why.
         driver.get(consoleUrl + "/flags/" + FLAG);
+        driver.findElement(By.linkText("Advance…")).click();
+        type(By.id("reason"), "start the internal stage");
+        submit(By.cssSelector("main form"));
+        assertThat(text(By.id("confirm-error"))).contains("refused").contains("is killed");
+
+        // With its kill lifted (and a reason), it moves.
+        driver.get(consoleUrl + "/flags/" + FLAG);
+        driver.findElement(By.id("unkill")).click();
+        type(By.id("reason"), "fixed in 4.2.1");
+        submit(By.cssSelector("main form"));
+        wait.until(ExpectedConditions.urlContains("notice=unkill"));
         driver.findElement(By.linkText("Advance…")).click();
         assertThat(text(By.id("effect"))).contains("to stage 1 internal: 0 % of users get the change");
         type(By.id("reason"), "start the internal stage");
@@ -270,6 +282,12 @@ class ConsoleBrowserIT {
         submit(By.cssSelector("main form"));
         wait.until(ExpectedConditions.urlContains("notice=revert"));
         assertThat(text(By.cssSelector(".summary"))).contains("2/4 canary");
+
+        // Killed again: the read-only session at the end finds it so.
+        driver.findElement(By.id("kill")).click();
+        type(By.id("reason"), KILL_REASON);
+        submit(By.cssSelector("main form"));
+        wait.until(ExpectedConditions.urlContains("notice=kill"));
     }
 
     @Test
