@@ -28,7 +28,8 @@ public final class TopicPlan {
                 topic(Topics.METRICS_WINDOWS_DLQ, 1, retention(Duration.ofDays(14))),
                 topic(Topics.ALERTS, 1, retention(Duration.ofDays(30))),
                 topic(Topics.ALERTS_DLQ, 1, retention(Duration.ofDays(14))),
-                topic(Topics.ROLLBACKS, 1, retention(Duration.ofDays(365))));
+                topic(Topics.ROLLBACKS, 1, retention(Duration.ofDays(365))),
+                topic(Topics.ROLLOUTS, 1, retention(Duration.ofDays(365))));
     }
 
     private static Map<String, String> retention(Duration retention) {

@@ -18,8 +18,10 @@ public final class Topics {
     public static final String METRICS_WINDOWS_DLQ = "metrics.windows.dlq";
     /** Alert records the rollback-service could not read or handle, with the reason in headers. */
     public static final String ALERTS_DLQ = "alerts.dlq";
-    /** Automatic actions, key: flag key, value: RollbackActionEvent. */
+    /** Automatic actions on critical alerts, key: flag key, value: RollbackActionEvent. */
     public static final String ROLLBACKS = "rollbacks";
+    /** Steps the promoter took on rollout plans by itself, key: flag key, value: RolloutActionEvent. */
+    public static final String ROLLOUTS = "rollouts";
 
     private Topics() {}
 }

@@ -13,9 +13,13 @@ import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.FlagVariant;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.GuardPolicy;
+import dev.rollguard.schemas.event.MetricEvidence;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.RolloutAction;
+import dev.rollguard.schemas.event.RolloutActionEvent;
+import dev.rollguard.schemas.event.RolloutOutcome;
 import dev.rollguard.schemas.event.RolloutStage;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
@@ -46,14 +50,22 @@ final class EventFixtures {
             FlagChangedEvent.class,
             WindowMetricsEvent.class,
             AlertEvent.class,
-            RollbackActionEvent.class);
+            RollbackActionEvent.class,
+            RolloutActionEvent.class);
 
     static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
 
     private EventFixtures() {}
 
     static Stream<Named<SpecificRecord>> fullyPopulated() {
-        return Stream.of(fullSync(), fullUpload(), fullFlagChanged(), fullWindowMetrics(), fullAlert(), fullRollback())
+        return Stream.of(
+                        fullSync(),
+                        fullUpload(),
+                        fullFlagChanged(),
+                        fullWindowMetrics(),
+                        fullAlert(),
+                        fullRollback(),
+                        fullRollout())
                 .map(EventFixtures::named);
     }
 
@@ -64,7 +76,8 @@ final class EventFixtures {
                         minimalFlagChanged(),
                         minimalWindowMetrics(),
                         minimalAlert(),
-                        minimalRollback())
+                        minimalRollback(),
+                        minimalRollout())
                 .map(EventFixtures::named);
     }
 
@@ -409,6 +422,59 @@ final class EventFixtures {
                 .setMetric("errorRate")
                 .setThreshold(0.01)
                 .setAlertReceivedAt(T0)
+                .build();
+    }
+
+    static RolloutActionEvent fullRollout() {
+        return RolloutActionEvent.newBuilder()
+                .setActionId("offline-recording:12:PROMOTE")
+                .setFlagKey("offline-recording")
+                .setAction(RolloutAction.PROMOTE)
+                .setOutcome(RolloutOutcome.DRY_RUN)
+                .setReason("healthy at 10 %: non-inferior on every guarded metric")
+                .setFromStage(1)
+                .setFromStageName("10%")
+                .setFromPercentage(10.0)
+                .setToStage(2)
+                .setToStageName("50%")
+                .setToPercentage(50.0)
+                .setStageVersion(12L)
+                .setStageEnteredAt(T0)
+                .setMinSoakSeconds(600L)
+                .setSecondsInStage(720L)
+                .setMinClientsPerCohort(200L)
+                .setTreatedClients(420L)
+                .setControlClients(3900L)
+                .setVerdict("HEALTHY")
+                .setConfidence(0.99)
+                .setMetrics(List.of(MetricEvidence.newBuilder()
+                        .setMetric("failure")
+                        .setStatus("NON_INFERIOR")
+                        .setTreated(0.011)
+                        .setControl(0.012)
+                        .setRelativeEffect(-0.08)
+                        .setEffectLower(-0.3)
+                        .setEffectUpper(0.2)
+                        .setTreatedClients(420L)
+                        .setControlClients(3900L)
+                        .build()))
+                .setDryRun(true)
+                .setDecidedAt(T0.plusSeconds(720))
+                .setFlagVersionBefore(13L)
+                .setFlagVersionAfter(14L)
+                .setFlagChangedAt(T0.plusSeconds(721))
+                .build();
+    }
+
+    static RolloutActionEvent minimalRollout() {
+        return RolloutActionEvent.newBuilder()
+                .setActionId("offline-recording:12:EXTEND")
+                .setFlagKey("offline-recording")
+                .setAction(RolloutAction.EXTEND)
+                .setOutcome(RolloutOutcome.APPLIED)
+                .setReason("minimums not met")
+                .setStageVersion(12L)
+                .setDecidedAt(T0)
                 .build();
     }
 }
