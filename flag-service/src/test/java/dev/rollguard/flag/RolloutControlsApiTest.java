@@ -241,6 +241,62 @@ class RolloutControlsApiTest {
     }
 
     @Test
+    void theServiceTokenPromotesOnlyAnAutoStageOnEvidenceOfTheStageInForce() {
+        String key = Api.key("auto-promote");
+        Api.create(Map.of("key", key, "enabled", true, "stages", PLAN));
+        promote(key, "to the internal team").then().statusCode(200).body("stageVersion", equalTo(2));
+        refusal(
+                service().body(Map.of("reason", "healthy")).post("/api/flags/" + key + "/rollout/promote"),
+                409,
+                "MANUAL_STAGE",
+                "'internal'");
+
+        promote(key, "to 10 %").then().statusCode(200);
+        admin().get("/api/flags/" + key + "/rollout")
+                .then()
+                .body("currentStage", equalTo(1))
+                .body("stageVersion", equalTo(3))
+                .body("version", equalTo(3));
+        refusal(
+                service()
+                        .body(Map.of("reason", "healthy", "stageVersion", 2))
+                        .post("/api/flags/" + key + "/rollout/promote"),
+                409,
+                "STAGE_CHANGED",
+                "began at 3");
+        refusal(
+                service()
+                        .body(Map.of("reason", "healthy", "stageVersion", 3, "skipSoak", true))
+                        .post("/api/flags/" + key + "/rollout/promote"),
+                403,
+                "FORBIDDEN",
+                "soak");
+
+        service()
+                .body(Map.of("reason", "healthy at 10 %", "stageVersion", 3))
+                .post("/api/flags/" + key + "/rollout/promote")
+                .then()
+                .statusCode(200)
+                .body("currentStage", equalTo(2))
+                .body("stageVersion", equalTo(4));
+        admin().queryParam("flag", key)
+                .get("/api/audit")
+                .then()
+                .body("[0].action", equalTo("PROMOTE"))
+                .body("[0].reason", equalTo("healthy at 10 %"))
+                .body("[0].fromStage", equalTo(1))
+                .body("[0].toStage", equalTo(2));
+        // The next stage soaks for an hour: not even the promoter may go on before.
+        refusal(
+                service()
+                        .body(Map.of("reason", "healthy", "stageVersion", 4))
+                        .post("/api/flags/" + key + "/rollout/promote"),
+                409,
+                "SOAK_NOT_ELAPSED",
+                "'50%'");
+    }
+
+    @Test
     void theSameIdempotencyKeyPromotesOnceAndReplaysTheFirstAnswer() {
         String key = Api.key("idem-promote");
         Api.create(Map.of("key", key, "enabled", true, "stages", PLAN));
@@ -289,7 +345,7 @@ class RolloutControlsApiTest {
     }
 
     @Test
-    void serviceTokensMayReadAndPauseButNotMoveARollout() {
+    void serviceTokensMayReadAndPauseButNotResumeAbortOrRetry() {
         String key = Api.key("service-rollout");
         Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "currentStage", 0));
         service().get("/api/flags/" + key + "/rollout").then().statusCode(200);
@@ -298,13 +354,19 @@ class RolloutControlsApiTest {
                 .post("/api/flags/" + key + "/rollout/pause")
                 .then()
                 .statusCode(200);
-        for (String control : List.of("promote", "resume", "abort", "retry")) {
+        for (String control : List.of("resume", "abort", "retry")) {
             service()
                     .body(Map.of("reason", "x"))
                     .post("/api/flags/" + key + "/rollout/" + control)
                     .then()
                     .statusCode(403);
         }
+        // The promoter may promote, but not a paused flag.
+        refusal(
+                service().body(Map.of("reason", "x")).post("/api/flags/" + key + "/rollout/promote"),
+                409,
+                "PAUSED",
+                "resume it");
         admin().get("/api/flags/nope-" + key + "/rollout")
                 .then()
                 .statusCode(404)

@@ -65,6 +65,10 @@ public class FlagEntity extends PanacheEntityBase {
     @Column(name = "stage_entered_at")
     public Instant stageEnteredAt;
 
+    /** The version that began the current stage (the guard judges a stage on evidence counted from it). */
+    @Column(name = "stage_version")
+    public Long stageVersion;
+
     public boolean paused;
 
     @Column(name = "pause_reason")

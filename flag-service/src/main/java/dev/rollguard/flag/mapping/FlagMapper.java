@@ -73,6 +73,7 @@ public class FlagMapper {
                 stages,
                 flag.currentStage,
                 flag.stageEnteredAt,
+                flag.currentStage == null ? null : flag.stageVersion,
                 flag.paused,
                 flag.pauseReason,
                 flag.aborted,

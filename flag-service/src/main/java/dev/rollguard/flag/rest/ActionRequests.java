@@ -3,6 +3,7 @@ package dev.rollguard.flag.rest;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Positive;
 import jakarta.validation.constraints.PositiveOrZero;
 import jakarta.validation.constraints.Size;
 
@@ -25,7 +26,9 @@ public final class ActionRequests {
 
     /** Promote to the next stage; {@code skipSoak} goes on before the current stage's soak time is over. */
     public record PromoteRequest(
-            @CleanText(multiline = true) @Size(max = MAX_REASON) String reason, Boolean skipSoak) {}
+            @CleanText(multiline = true) @Size(max = MAX_REASON) String reason,
+            Boolean skipSoak,
+            @Positive Long stageVersion) {}
 
     /** Move along the rollout plan. */
     public record StageRequest(

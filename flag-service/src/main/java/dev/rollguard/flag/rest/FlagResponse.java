@@ -29,6 +29,7 @@ public record FlagResponse(
         List<StageResponse> stages,
         Integer currentStage,
         Instant stageEnteredAt,
+        Long stageVersion,
         boolean paused,
         String pauseReason,
         boolean aborted,

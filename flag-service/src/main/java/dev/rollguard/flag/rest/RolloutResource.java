@@ -3,6 +3,8 @@ package dev.rollguard.flag.rest;
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
+import dev.rollguard.flag.domain.TokenKind;
+import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -49,17 +51,25 @@ public class RolloutResource {
     @POST
     @Path("promote")
     @Consumes(MediaType.APPLICATION_JSON)
-    @Access(ADMIN)
+    @Access({ADMIN, SERVICE})
     @Operation(
             summary = "Promote to the next stage now",
-            description = "409 KILLED, ABORTED, PAUSED, LAST_STAGE, NO_STAGE, or SOAK_NOT_ELAPSED unless skipSoak.")
+            description = "409 KILLED, ABORTED, PAUSED, LAST_STAGE, NO_STAGE, SOAK_NOT_ELAPSED unless skipSoak, or"
+                    + " STAGE_CHANGED when stageVersion is given and the current stage did not begin at it. Service"
+                    + " tokens (the promoter) may only promote a stage whose promotion is auto (409 MANUAL_STAGE),"
+                    + " never skipping its soak.")
     public Uni<Response> promote(
             @PathParam("key") String key,
             @Valid ActionRequests.PromoteRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         String reason = body == null ? null : body.reason();
         boolean skipSoak = body != null && Boolean.TRUE.equals(body.skipSoak());
-        return flags.promote(caller.change(idempotencyKey), key, reason, skipSoak)
+        boolean automatic = caller.caller().kind() == TokenKind.SERVICE;
+        if (automatic && skipSoak) {
+            throw new ApiException(403, "FORBIDDEN", "a service token may not skip a stage's soak");
+        }
+        Long stageVersion = body == null ? null : body.stageVersion();
+        return flags.promote(caller.change(idempotencyKey), key, reason, skipSoak, stageVersion, automatic)
                 .map(result -> FlagResource.respond(result).build());
     }
 

@@ -12,6 +12,8 @@ import java.util.List;
  *
  * @param phase ARCHIVED, KILLED, ABORTED, PAUSED, NO_PLAN (share set by hand), NOT_STARTED (plan not entered yet),
  *     COMPLETED (at the last stage) or PROGRESSING, the first that holds in that order
+ * @param stageVersion the flag version that began the current stage; the guard's verdict on the stage carries the
+ *     same number
  * @param secondsInStage time since the current stage was entered
  * @param soakRemainingSeconds time left before the current stage's soak is over, 0 when over
  */
@@ -22,6 +24,7 @@ public record RolloutResponse(
         double rolloutPercentage,
         Integer currentStage,
         Instant stageEnteredAt,
+        Long stageVersion,
         Long secondsInStage,
         Long soakRemainingSeconds,
         boolean paused,
@@ -84,6 +87,7 @@ public record RolloutResponse(
                 flag.rolloutPercentage(),
                 current,
                 flag.stageEnteredAt(),
+                flag.stageVersion(),
                 inStage,
                 soakLeft,
                 flag.paused(),

@@ -149,6 +149,7 @@ final class FlagRules {
         flag.currentStage = index;
         flag.rolloutBasisPoints = stages.get(index).basisPoints();
         flag.stageEnteredAt = now;
+        flag.stageVersion = flag.version + 1;
     }
 
     private static int basisPoints(BigDecimal percentage) {

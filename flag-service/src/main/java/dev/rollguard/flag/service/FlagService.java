@@ -128,11 +128,12 @@ public class FlagService {
                 Instant now = now();
                 FlagEntity flag = new FlagEntity();
                 flag.key = request.key();
+                flag.version = 0;
                 if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
                     flag.stageEnteredAt = now;
+                    flag.stageVersion = 1L;
                 }
                 flag.createdAt = now;
-                flag.version = 0;
                 return changed(ctx, flag, null, "CREATE", FlagChangeType.CREATED, null, now, 201);
             });
         }));
@@ -169,6 +170,7 @@ public class FlagService {
                 Instant now = now();
                 if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
                     flag.stageEnteredAt = now;
+                    flag.stageVersion = flag.version + 1;
                 }
                 return changed(ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, 200);
             });
@@ -202,9 +204,20 @@ public class FlagService {
     }
 
     /** Next stage of the plan now; see {@link RolloutControls#promote}. */
-    public Uni<WriteResult> promote(ChangeContext ctx, String key, String reason, boolean skipSoak) {
+    public Uni<WriteResult> promote(
+            ChangeContext ctx,
+            String key,
+            String reason,
+            boolean skipSoak,
+            Long expectedStageVersion,
+            boolean automatic) {
         return onRollout(
-                ctx, key, reason, false, flag -> RolloutControls.promote(flag, mapper.stages(flag), skipSoak, now()));
+                ctx,
+                key,
+                reason,
+                false,
+                flag -> RolloutControls.promote(
+                        flag, mapper.stages(flag), skipSoak, expectedStageVersion, automatic, now()));
     }
 
     public Uni<WriteResult> pause(ChangeContext ctx, String key, String reason) {
@@ -230,7 +243,7 @@ public class FlagService {
      */
     public Uni<WriteResult> stage(ChangeContext ctx, String key, String action, Integer index, String reason) {
         if ("advance".equals(action)) {
-            return promote(ctx, key, reason, false);
+            return promote(ctx, key, reason, false, null, false);
         }
         if ("set".equals(action) && index == null) {
             throw ApiException.invalid("stage", "is required to set a stage");

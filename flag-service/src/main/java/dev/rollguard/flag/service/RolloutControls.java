@@ -1,6 +1,7 @@
 package dev.rollguard.flag.service;
 
 import dev.rollguard.flag.domain.FlagEntity;
+import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.rest.ErrorBody;
 import dev.rollguard.schemas.event.FlagChangeType;
@@ -32,9 +33,17 @@ final class RolloutControls {
 
     /**
      * Moves to the next stage of the plan (the first when the flag is not on it yet). Refused for a killed, aborted
-     * or paused flag, at the last stage, and before the current stage's soak time unless {@code skipSoak}.
+     * or paused flag, at the last stage, and before the current stage's soak time unless {@code skipSoak}; when
+     * {@code expectedStageVersion} is given, refused unless the current stage began at that version (the evidence the
+     * caller judged belongs to it); when {@code automatic}, refused unless the current stage's promotion is auto.
      */
-    static Transition promote(FlagEntity flag, List<Stage> stages, boolean skipSoak, Instant now) {
+    static Transition promote(
+            FlagEntity flag,
+            List<Stage> stages,
+            boolean skipSoak,
+            Long expectedStageVersion,
+            boolean automatic,
+            Instant now) {
         refuseStopped(flag, "promote");
         if (flag.paused) {
             throw ApiException.conflict(
@@ -47,6 +56,23 @@ final class RolloutControls {
                     "NO_STAGE", "flag '" + flag.key + "' has no rollout plan: set its stages to promote it");
         }
         Integer current = flag.currentStage;
+        if (expectedStageVersion != null && !expectedStageVersion.equals(current == null ? null : flag.stageVersion)) {
+            throw ApiException.conflict(
+                    "STAGE_CHANGED",
+                    "flag '" + flag.key + "' is no longer in the stage begun at version " + expectedStageVersion
+                            + (current == null
+                                    ? " (it is off its plan)"
+                                    : " (its stage began at " + flag.stageVersion + ")")
+                            + ": judge the stage in force");
+        }
+        if (automatic && (current == null || stages.get(current).promotion() != Promotion.AUTO)) {
+            throw ApiException.conflict(
+                    "MANUAL_STAGE",
+                    current == null
+                            ? "flag '" + flag.key + "' is not on its plan yet: an operator starts it"
+                            : "stage '" + stages.get(current).name() + "' of flag '" + flag.key
+                                    + "' is promoted by hand");
+        }
         int target = current == null ? 0 : current + 1;
         if (target >= stages.size()) {
             Stage last = stages.get(stages.size() - 1);

@@ -25,7 +25,7 @@ class RolloutControlsTest {
     @Test
     void promoteEntersTheFirstStageOfAFlagNotOnItsPlanYet() {
         FlagEntity flag = flag(null);
-        RolloutControls.Transition t = RolloutControls.promote(flag, PLAN, false, ENTERED);
+        RolloutControls.Transition t = RolloutControls.promote(flag, PLAN, false, null, false, ENTERED);
         assertThat(t).isEqualTo(new RolloutControls.Transition("PROMOTE", FlagChangeType.STAGE_CHANGED, null, 0, true));
         assertThat(flag.currentStage).isZero();
         assertThat(flag.stageEnteredAt).isEqualTo(ENTERED);
@@ -34,7 +34,8 @@ class RolloutControlsTest {
     @Test
     void promoteMovesToTheNextStageOnceTheSoakIsOver() {
         FlagEntity flag = flag(1);
-        RolloutControls.Transition t = RolloutControls.promote(flag, PLAN, false, ENTERED.plusSeconds(3600));
+        RolloutControls.Transition t =
+                RolloutControls.promote(flag, PLAN, false, null, false, ENTERED.plusSeconds(3600));
         assertThat(t.fromStage()).isEqualTo(1);
         assertThat(t.toStage()).isEqualTo(2);
         assertThat(flag.rolloutBasisPoints).isEqualTo(5000);
@@ -44,11 +45,56 @@ class RolloutControlsTest {
     @Test
     void promoteBeforeTheSoakIsRefusedUnlessTheOperatorSkipsIt() {
         FlagEntity flag = flag(1);
-        refused(() -> RolloutControls.promote(flag, PLAN, false, ENTERED.plusSeconds(3599)), 409, "SOAK_NOT_ELAPSED");
+        refused(
+                () -> RolloutControls.promote(flag, PLAN, false, null, false, ENTERED.plusSeconds(3599)),
+                409,
+                "SOAK_NOT_ELAPSED");
         assertThat(flag.currentStage).isEqualTo(1);
-        assertThat(RolloutControls.promote(flag, PLAN, true, ENTERED.plusSeconds(10))
+        assertThat(RolloutControls.promote(flag, PLAN, true, null, false, ENTERED.plusSeconds(10))
                         .toStage())
                 .isEqualTo(2);
+    }
+
+    @Test
+    void promoteRecordsTheVersionThatBeginsTheNewStage() {
+        FlagEntity flag = flag(1);
+        flag.version = 7;
+        RolloutControls.promote(flag, PLAN, false, null, false, ENTERED.plusSeconds(3600));
+        assertThat(flag.stageVersion).isEqualTo(8L);
+    }
+
+    @Test
+    void promoteOnEvidenceOfAnotherStageIsRefused() {
+        FlagEntity flag = flag(1);
+        flag.stageVersion = 5L;
+        refused(
+                () -> RolloutControls.promote(flag, PLAN, false, 4L, true, ENTERED.plusSeconds(3600)),
+                409,
+                "STAGE_CHANGED",
+                "version 4",
+                "began at 5");
+        assertThat(flag.currentStage).isEqualTo(1);
+        assertThat(RolloutControls.promote(flag, PLAN, false, 5L, true, ENTERED.plusSeconds(3600))
+                        .toStage())
+                .isEqualTo(2);
+    }
+
+    @Test
+    void theAutomaticPromoterMayOnlyPromoteAnAutoStage() {
+        refused(
+                () -> RolloutControls.promote(flag(0), PLAN, false, null, true, ENTERED),
+                409,
+                "MANUAL_STAGE",
+                "'internal'",
+                "by hand");
+        refused(
+                () -> RolloutControls.promote(flag(null), PLAN, false, null, true, ENTERED),
+                409,
+                "MANUAL_STAGE",
+                "not on its plan");
+        assertThat(RolloutControls.promote(flag(0), PLAN, false, null, false, ENTERED)
+                        .toStage())
+                .isEqualTo(1);
     }
 
     @Test
@@ -56,7 +102,7 @@ class RolloutControlsTest {
         FlagEntity flag = flag(1);
         flag.killed = true;
         flag.killReason = "crash rate";
-        refused(() -> RolloutControls.promote(flag, PLAN, true, ENTERED), 409, "KILLED", "crash rate");
+        refused(() -> RolloutControls.promote(flag, PLAN, true, null, false, ENTERED), 409, "KILLED", "crash rate");
         assertThat(flag.currentStage).isEqualTo(1);
         assertThat(flag.rolloutBasisPoints).isEqualTo(1000);
     }
@@ -66,21 +112,21 @@ class RolloutControlsTest {
         FlagEntity flag = flag(1);
         flag.paused = true;
         flag.pauseReason = "latency";
-        refused(() -> RolloutControls.promote(flag, PLAN, true, ENTERED), 409, "PAUSED", "latency");
+        refused(() -> RolloutControls.promote(flag, PLAN, true, null, false, ENTERED), 409, "PAUSED", "latency");
     }
 
     @Test
     void promoteIsRefusedForAnAbortedFlag() {
         FlagEntity flag = flag(1);
         RolloutControls.abort(flag, "bad build");
-        refused(() -> RolloutControls.promote(flag, PLAN, true, ENTERED), 409, "ABORTED", "bad build");
+        refused(() -> RolloutControls.promote(flag, PLAN, true, null, false, ENTERED), 409, "ABORTED", "bad build");
         assertThat(flag.currentStage).isNull();
     }
 
     @Test
     void promoteIsRefusedAtTheLastStageAndWithoutAPlan() {
-        refused(() -> RolloutControls.promote(flag(3), PLAN, true, ENTERED), 409, "LAST_STAGE", "100%");
-        refused(() -> RolloutControls.promote(flag(null), List.of(), true, ENTERED), 409, "NO_STAGE");
+        refused(() -> RolloutControls.promote(flag(3), PLAN, true, null, false, ENTERED), 409, "LAST_STAGE", "100%");
+        refused(() -> RolloutControls.promote(flag(null), List.of(), true, null, false, ENTERED), 409, "NO_STAGE");
     }
 
     @Test
