@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.domain.judgment.MetricVerdict;
 import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.EvaluationService.ActiveLevel;
 import dev.rollguard.alert.service.GuardEvaluator.FlagGuard;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -15,12 +16,14 @@ import jakarta.ws.rs.core.MediaType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The guard's latest verdict on every flag under rollout that it has judged: NO_DATA and INSUFFICIENT_DATA are states
  * here, as are REGRESSION (with its severity), HEALTHY (non-inferior on every metric with data) and INCONCLUSIVE, each
- * with every metric's evidence.
+ * with every metric's evidence, and the rule levels pending or firing on the flag's scopes.
  */
 @Path("/api/guard")
 public class GuardResource {
@@ -45,15 +48,27 @@ public class GuardResource {
             double evidence,
             String summary) {}
 
-    /** A flag's verdict. */
+    /** A rule level pending or firing on one of the flag's scopes. */
+    public record AlertLevelView(
+            String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {}
+
+    /**
+     * A flag's verdict.
+     *
+     * @param confidence 1 - the flag's alpha: the probability, over the whole stage however often it is looked at,
+     *     that a healthy stage is not called a regression; also the confidence of HEALTHY's non-inferiority
+     * @param alerts every rule level pending or firing on the flag's scopes now (guard and threshold rules alike)
+     */
     public record FlagView(
             String flagKey,
             Long stageVersion,
             String status,
             String severity,
             String summary,
+            Double confidence,
             Instant judgedAt,
-            List<MetricView> metrics) {}
+            List<MetricView> metrics,
+            List<AlertLevelView> alerts) {}
 
     private final EvaluationService evaluation;
     private final ObjectMapper json;
@@ -67,24 +82,37 @@ public class GuardResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Uni<List<FlagView>> list(@QueryParam("flag") String flag) {
-        return evaluation
-                .guardVerdicts()
-                .chain(latest -> evaluation.storedGuardVerdicts().map(stored -> {
+        return evaluation.guardVerdicts().chain(latest -> evaluation
+                .storedGuardVerdicts()
+                .chain(stored -> evaluation.activeLevels(flag).map(levels -> {
+                    Map<String, List<AlertLevelView>> alerts = new HashMap<>();
+                    for (ActiveLevel level : levels) {
+                        alerts.computeIfAbsent(level.flagKey(), k -> new ArrayList<>())
+                                .add(new AlertLevelView(
+                                        level.ruleId(),
+                                        level.ruleName(),
+                                        level.scopeKey(),
+                                        level.cohort() == null
+                                                ? null
+                                                : level.cohort().name(),
+                                        level.severity().name(),
+                                        level.phase().name()));
+                    }
                     List<FlagView> views = new ArrayList<>();
                     latest.values().stream()
                             .filter(guard -> flag == null || flag.equals(guard.flagKey()))
-                            .forEach(guard -> views.add(view(guard)));
+                            .forEach(guard -> views.add(view(guard, alerts.getOrDefault(guard.flagKey(), List.of()))));
                     stored.forEach((key, verdictJson) -> {
                         if (!latest.containsKey(key) && (flag == null || flag.equals(key))) {
-                            views.add(storedView(key, verdictJson));
+                            views.add(storedView(key, verdictJson, alerts.getOrDefault(key, List.of())));
                         }
                     });
                     views.sort(Comparator.comparing(FlagView::flagKey));
                     return views;
-                }));
+                })));
     }
 
-    private static FlagView view(FlagGuard guard) {
+    private static FlagView view(FlagGuard guard, List<AlertLevelView> alerts) {
         FlagVerdict verdict = guard.verdict();
         List<MetricView> metrics = new ArrayList<>();
         for (MetricVerdict m : verdict.metrics()) {
@@ -113,12 +141,14 @@ public class GuardResource {
                 verdict.status().name(),
                 verdict.severity().name(),
                 verdict.summary(),
+                1 - verdict.alpha(),
                 Instant.ofEpochMilli(guard.windowEnd()),
-                metrics);
+                metrics,
+                alerts);
     }
 
     /** A verdict stored before the last restart, not judged since: its state and summary only. */
-    private FlagView storedView(String flag, String verdictJson) {
+    private FlagView storedView(String flag, String verdictJson, List<AlertLevelView> alerts) {
         JsonNode node;
         try {
             node = json.readTree(verdictJson);
@@ -132,7 +162,9 @@ public class GuardResource {
                 node.path("severity").asText(null),
                 node.path("summary").asText(null),
                 null,
-                List.of());
+                null,
+                List.of(),
+                alerts);
     }
 
     private static Double finite(double value) {

@@ -6,6 +6,7 @@ import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.domain.AlertStateMachine;
 import dev.rollguard.alert.domain.FlapPolicy;
 import dev.rollguard.alert.domain.Observation;
+import dev.rollguard.alert.domain.Phase;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
@@ -30,6 +31,7 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
@@ -465,6 +467,53 @@ public class EvaluationService {
             FlagVerdict verdict = guard.judge(stage, rule, w.getWindowEnd().toEpochMilli());
             step(changes, rule, treatment, GuardEvaluator.observation(w, verdict), now);
         }
+    }
+
+    /**
+     * A rule level that is pending or firing on a scope of a flag.
+     *
+     * @param ruleName null when the rule is no longer loaded
+     */
+    public record ActiveLevel(
+            String flagKey,
+            String ruleId,
+            String ruleName,
+            String scopeKey,
+            Cohort cohort,
+            Severity severity,
+            Phase phase) {}
+
+    /**
+     * Every rule level pending or firing on a scope that names a flag (its cohorts and the flag's own scopes), with
+     * {@code flag} non-null that flag's alone. What holds a flag's automatic promotion: it must not move on while a
+     * condition on it is breaching, even before the condition has lasted long enough to fire.
+     */
+    public Uni<List<ActiveLevel>> activeLevels(String flag) {
+        return lane.submit(() -> ensureLoaded().map(x -> {
+            List<ActiveLevel> active = new ArrayList<>();
+            states.forEach((key, tracked) -> {
+                String flagKey = tracked.scope().flagKey();
+                if (flagKey == null || flag != null && !flag.equals(flagKey)) {
+                    return;
+                }
+                RuleDefinition rule = ruleBook.rule(key.ruleId());
+                String name = rule == null ? null : rule.name();
+                for (Severity severity : List.of(Severity.CRITICAL, Severity.WARNING)) {
+                    Phase phase = tracked.state().level(severity).phase();
+                    if (phase != Phase.INACTIVE) {
+                        active.add(new ActiveLevel(
+                                flagKey,
+                                key.ruleId(),
+                                name,
+                                key.scopeKey(),
+                                tracked.scope().cohort(),
+                                severity,
+                                phase));
+                    }
+                }
+            });
+            return active;
+        }));
     }
 
     /** The guard's latest verdict of every flag judged since this instance loaded its state. */

@@ -210,7 +210,17 @@ class AlertFlowTest {
                         org.hamcrest.Matchers.equalTo(200))
                 .body(
                         "find { it.flagKey == '" + innocent + "' }.status",
-                        org.hamcrest.Matchers.not(org.hamcrest.Matchers.equalTo("REGRESSION")));
+                        org.hamcrest.Matchers.not(org.hamcrest.Matchers.equalTo("REGRESSION")))
+                // What holds an automatic promotion: the guard rule's critical level firing on the treated cohort.
+                .body(
+                        "find { it.flagKey == '" + guilty + "' }.alerts.find { it.severity == 'CRITICAL' }.phase",
+                        org.hamcrest.Matchers.equalTo("FIRING"))
+                .body(
+                        "find { it.flagKey == '" + guilty + "' }.alerts.find { it.severity == 'CRITICAL' }.scopeKey",
+                        org.hamcrest.Matchers.equalTo("flag:" + guilty + ":treatment"))
+                .body(
+                        "find { it.flagKey == '" + guilty + "' }.alerts.find { it.severity == 'CRITICAL' }.ruleId",
+                        org.hamcrest.Matchers.equalTo(rule));
 
         Api.admin()
                 .queryParam("flag", guilty)
