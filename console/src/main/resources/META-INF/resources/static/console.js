@@ -27,7 +27,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const flag = section.dataset.flag;
   const metrics = ["successRate", "errorRate", "p95Ms", "pendingMutations"];
   const colors = { TREATMENT: "#d9480f", CONTROL: "#1c7ed6" };
-  const markerColors = { alert: "#b3261e", resolved: "#1e7b34", rollback: "#000000", change: "#7c8896" };
+  const markerColors = { alert: "#b3261e", resolved: "#1e7b34", rollback: "#000000", rollout: "#1e7b34", change: "#7c8896" };
   const windows = new Map(); // "cohort|kind|start" -> point
   const markers = new Map(); // id -> marker
   const status = document.getElementById("window-status");
@@ -136,9 +136,14 @@ document.addEventListener("DOMContentLoaded", () => {
     document.body.dispatchEvent(new Event("guard-refresh"));
   });
   events.addEventListener("marker", (e) => {
-    addMarker(JSON.parse(e.data));
+    const marker = JSON.parse(e.data);
+    addMarker(marker);
     redraw();
+    // A step of the promoter moved the rollout: its section and the list of steps reload (htmx).
+    if (marker.kind === "rollout") document.body.dispatchEvent(new Event("rollout-refresh"));
   });
+  // The flag changed (a control, the guard, the promoter): the rollout section reloads.
+  events.addEventListener("flag", () => document.body.dispatchEvent(new Event("rollout-refresh")));
   fetch("/flags/" + encodeURIComponent(flag) + "/series.json", { headers: { Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : { windows: [], markers: [] }))
     .then((series) => {

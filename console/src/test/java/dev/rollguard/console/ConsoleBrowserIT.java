@@ -12,6 +12,10 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.MetricEvidence;
+import dev.rollguard.schemas.event.RolloutAction;
+import dev.rollguard.schemas.event.RolloutActionEvent;
+import dev.rollguard.schemas.event.RolloutOutcome;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowKind;
@@ -72,7 +76,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The console in a real browser (Debian's headless Chromium) against the real stack: the four packaged services on a
  * real broker and PostgreSQL, and the console's own packaged application. An operator signs in, creates a flag (and
  * sees the flag-service's validation errors next to the field), finds it, kills it with a reason, watches windows
- * and an alert arrive without reloading, and opens the evidence of the guard's automatic rollback.
+ * and an alert arrive without reloading, opens the evidence of the guard's automatic rollback, and drives a rollout
+ * with promote, pause, resume, abort and retry (the flag-service's refusals shown) while its timeline follows live.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserIT {
@@ -82,6 +87,7 @@ class ConsoleBrowserIT {
     private static final String FLAG = "checkout.new-flow-" + RUN;
     private static final String GUARDED = "checkout.guarded-" + RUN;
     private static final String JUDGED = "checkout.judged-" + RUN;
+    private static final String ROLLOUT = "checkout.rollout-" + RUN;
     private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
 
     private static ServiceStack stack;
@@ -469,6 +475,128 @@ class ConsoleBrowserIT {
         screenshot("14-guard-overview");
     }
 
+    @Test
+    @Order(11)
+    void rolloutControlsAreRefusedOrAppliedAndTheTimelineFollowsLive() throws Exception {
+        flagService(
+                "POST",
+                "/api/flags",
+                """
+                {"key": "%s", "description": "Rolled out stage by stage", "enabled": true, "rolloutPercentage": 0,
+                 "stages": [{"name": "internal", "percentage": 0, "minSoakSeconds": 0, "promotion": "manual"},
+                            {"name": "canary", "percentage": 10, "minSoakSeconds": 3600, "minClientsPerCohort": 50,
+                             "promotion": "auto"},
+                            {"name": "half", "percentage": 50, "minSoakSeconds": 0, "minClientsPerCohort": 50,
+                             "promotion": "auto"},
+                            {"name": "all", "percentage": 100, "minSoakSeconds": 0, "promotion": "manual"}],
+                 "currentStage": 0}
+                """
+                        .formatted(ROLLOUT),
+                201);
+        driver.get(consoleUrl + "/flags/" + ROLLOUT);
+        assertThat(driver.findElement(By.id("rollout")).getAttribute("data-phase"))
+                .isEqualTo("PROGRESSING");
+        assertThat(text(By.cssSelector("#rollout .timeline li[aria-current='step'] .stage-name")))
+                .isEqualTo("internal");
+        assertThat(text(By.cssSelector("#rollout li[data-status='PENDING'] .stage-rules")))
+                .contains("soak ≥ 3600 s", "≥ 50 clients per cohort", "auto");
+        // Whatever the rollback-service says of promotions (no promoter yet: 404), the timeline is the flag-service's.
+        assertThat(driver.findElements(By.cssSelector("#promoter-error, #promoter-none, #promoter")))
+                .isNotEmpty();
+        assertThat(text(By.id("rollout-outlook"))).contains("stage 1. internal (0 %) is manual");
+        assertThat(driver.findElement(By.id("rollout-resume")).isEnabled()).isFalse();
+        assertThat(text(By.id("rollout-resume-why"))).isEqualTo("Resume: not paused: nothing to resume");
+
+        // Promote: internal has no soak, canary's is an hour.
+        rolloutControl("promote", "internal looks fine");
+        wait.until(ExpectedConditions.urlContains("notice=promote"));
+        assertThat(text(By.cssSelector("#rollout .timeline li[aria-current='step'] .stage-name")))
+                .isEqualTo("canary");
+        assertThat(text(By.id("rollout-soak"))).contains("of 3600 s").contains("s left");
+
+        driver.findElement(By.id("rollout-promote")).click();
+        assertThat(text(By.id("effect"))).contains("soak has").contains("refuses unless you skip it");
+        type(By.id("reason"), "canary is clean");
+        submit(By.cssSelector("main form"));
+        assertThat(text(By.id("confirm-error")))
+                .startsWith("The flag-service refused: stage 'canary' soaks until")
+                .endsWith("(SOAK_NOT_ELAPSED)");
+        assertThat(driver.findElement(By.id("reason")).getDomProperty("value")).isEqualTo("canary is clean");
+        screenshot("16-rollout-refusal");
+        driver.findElement(By.id("skipSoak")).click();
+        submit(By.cssSelector("main form"));
+        wait.until(ExpectedConditions.urlContains("notice=promote"));
+        assertThat(text(By.cssSelector("#rollout .timeline li[aria-current='step'] .stage-name")))
+                .isEqualTo("half");
+
+        // Paused: promote is disabled and says why; sent anyway, the flag-service refuses and the page says so.
+        rolloutControl("pause", "looking at p95");
+        wait.until(ExpectedConditions.urlContains("notice=pause"));
+        assertThat(driver.findElement(By.id("rollout")).getAttribute("data-phase"))
+                .isEqualTo("PAUSED");
+        assertThat(driver.findElement(By.id("rollout-promote")).isEnabled()).isFalse();
+        assertThat(text(By.id("rollout-promote-why"))).isEqualTo("Promote: paused (looking at p95): resume it first");
+        assertThat(text(By.id("rollout-outlook"))).contains("the rollout is paused (looking at p95)");
+        driver.get(consoleUrl + "/flags/" + ROLLOUT + "/rollout/promote");
+        type(By.id("reason"), "go on");
+        submit(By.cssSelector("main form"));
+        assertThat(text(By.id("confirm-error"))).contains("is paused").endsWith("(PAUSED)");
+
+        driver.get(consoleUrl + "/flags/" + ROLLOUT);
+        rolloutControl("resume", "p95 explained");
+        wait.until(ExpectedConditions.urlContains("notice=resume"));
+        assertThat(driver.findElement(By.id("rollout")).getAttribute("data-phase"))
+                .isEqualTo("PROGRESSING");
+
+        // Abort, then retry after a fix: back at the stage it stopped at.
+        rolloutControl("abort", "wrong build shipped");
+        wait.until(ExpectedConditions.urlContains("notice=abort"));
+        assertThat(driver.findElement(By.id("rollout")).getAttribute("data-phase"))
+                .isEqualTo("ABORTED");
+        assertThat(text(By.cssSelector("#rollout li[data-status='STOPPED'] .stage-name")))
+                .isEqualTo("half");
+        rolloutControl("retry", "fixed build deployed");
+        wait.until(ExpectedConditions.urlContains("notice=retry"));
+        assertThat(driver.findElement(By.id("rollout")).getAttribute("data-phase"))
+                .isEqualTo("PROGRESSING");
+        assertThat(text(By.cssSelector("#rollout .timeline li[aria-current='step'] .stage-name")))
+                .isEqualTo("half");
+
+        // A killed flag comes back with retry too (the runbook's way to re-enable it after a fix).
+        driver.findElement(By.id("kill")).click();
+        type(By.id("reason"), "errors in EU");
+        submit(By.cssSelector("main form"));
+        wait.until(ExpectedConditions.urlContains("notice=kill"));
+        assertThat(text(By.id("rollout-outlook"))).contains("the flag is killed (errors in EU)");
+        rolloutControl("retry", "EU fix deployed");
+        wait.until(ExpectedConditions.urlContains("notice=retry"));
+        assertThat(text(By.id("flag-state"))).isEqualTo("ON");
+        assertThat(driver.findElement(By.cssSelector("#audit-rows tr.audit-row"))
+                        .getAttribute("data-action"))
+                .isEqualToIgnoringCase("RETRY");
+
+        // Live: the guard pauses the flag and the promoter's step arrives while the page is open, no reload.
+        wait.until(ExpectedConditions.attributeToBe(By.id("live"), "data-connected", "true"));
+        js("window.__sameDocument = true");
+        flagService("POST", "/api/flags/" + ROLLOUT + "/rollout/pause", "{\"reason\": \"guard: p95 regression\"}", 200);
+        wait.until(ExpectedConditions.attributeToBe(By.id("rollout"), "data-phase", "PAUSED"));
+        assertThat(text(By.id("rollout-stopped"))).isEqualTo("paused (guard: p95 regression)");
+        sendRolloutStep(ROLLOUT);
+        awaitConsoleRead("rollouts", 1);
+        By step = By.cssSelector("#rollout-steps article.rollout-step[data-action='PROMOTE']");
+        wait.until(ExpectedConditions.visibilityOfElementLocated(step));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        assertThat(driver.findElement(step).getText())
+                .contains("canary (10 %) → half (50 %)")
+                .contains("HEALTHY at 99 % confidence")
+                .contains("64 treated, 580 control; 50 needed in each")
+                .contains("failure");
+        driver.manage().window().setSize(new Dimension(1366, 2200));
+        js("document.getElementById('rollout').scrollIntoView()");
+        screenshot("15-flag-rollout");
+        driver.manage().window().setSize(new Dimension(1366, 1000));
+    }
+
     /**
      * Hard links to the four packaged applications, taken once: the services' target folders may be rebuilt while
      * this test runs (the reactor, or someone packaging a service), and a half-written quarkus-app does not start.
@@ -711,6 +839,68 @@ class ConsoleBrowserIT {
                         Topics.ALERTS,
                         alert.getFingerprint(),
                         AvroCodec.of(AlertEvent.class).encode(alert)))
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    private static void rolloutControl(String action, String reason) {
+        driver.findElement(By.id("rollout-" + action)).click();
+        wait.until(ExpectedConditions.urlContains("/rollout/" + action));
+        type(By.id("reason"), reason);
+        submit(By.cssSelector("main form"));
+    }
+
+    private static void flagService(String method, String path, String body, int expected) throws Exception {
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(stack.url("flag-service") + path))
+                        .header("Authorization", "Bearer " + ServiceStack.ADMIN_TOKEN)
+                        .header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(expected);
+    }
+
+    /** A promotion by the promoter, as the rollback-service publishes it on the rollouts topic. */
+    private static void sendRolloutStep(String flag) throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        RolloutActionEvent step = RolloutActionEvent.newBuilder()
+                .setActionId(flag + ":9:PROMOTE")
+                .setFlagKey(flag)
+                .setAction(RolloutAction.PROMOTE)
+                .setOutcome(RolloutOutcome.APPLIED)
+                .setReason("canary healthy: soak over, 64 vs 580 clients, no regression at 99 %")
+                .setFromStage(1)
+                .setFromStageName("canary")
+                .setFromPercentage(10.0)
+                .setToStage(2)
+                .setToStageName("half")
+                .setToPercentage(50.0)
+                .setStageVersion(9)
+                .setMinSoakSeconds(3600)
+                .setSecondsInStage(3620)
+                .setMinClientsPerCohort(50)
+                .setTreatedClients(64)
+                .setControlClients(580)
+                .setVerdict("HEALTHY")
+                .setConfidence(0.99)
+                .setMetrics(List.of(MetricEvidence.newBuilder()
+                        .setMetric("failure")
+                        .setStatus("NON_INFERIOR")
+                        .setTreated(0.011)
+                        .setControl(0.012)
+                        .setRelativeEffect(-0.08)
+                        .setEffectLower(-0.3)
+                        .setEffectUpper(0.05)
+                        .setTreatedClients(64)
+                        .setControlClients(580)
+                        .build()))
+                .setDecidedAt(now)
+                .setFlagChangedAt(now)
+                .build();
+        producer.send(new ProducerRecord<>(
+                        Topics.ROLLOUTS,
+                        flag,
+                        AvroCodec.of(RolloutActionEvent.class).encode(step)))
                 .get(10, TimeUnit.SECONDS);
     }
 

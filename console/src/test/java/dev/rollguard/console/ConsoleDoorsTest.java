@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * the data endpoints, a JSON {code, message}. The flag-service address points at a closed port here.
  */
 @QuarkusTest
-@QuarkusTestResource(ConsoleDoorsTest.Infra.class)
+@QuarkusTestResource(value = ConsoleDoorsTest.Infra.class, restrictToAnnotatedClass = true)
 class ConsoleDoorsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();

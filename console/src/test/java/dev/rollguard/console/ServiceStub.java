@@ -21,8 +21,8 @@ public final class ServiceStub implements AutoCloseable {
     /** A canned answer; {@code status} 0 closes the connection without answering. */
     public record Answer(int status, String body) {}
 
-    /** A request the console made: its path with the query, and its Authorization header. */
-    public record Seen(String pathAndQuery, String authorization) {}
+    /** A request the console made: its method, path with the query, Authorization header and body. */
+    public record Seen(String method, String pathAndQuery, String authorization, String body) {}
 
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
@@ -56,6 +56,12 @@ public final class ServiceStub implements AutoCloseable {
         answers.put(path, new Answer(0, ""));
     }
 
+    /** Forgets the answers and the requests seen, for a test that sets up its own. */
+    public void reset() {
+        answers.clear();
+        seen.clear();
+    }
+
     public List<Seen> seen() {
         return List.copyOf(seen);
     }
@@ -65,8 +71,10 @@ public final class ServiceStub implements AutoCloseable {
             String path = exchange.getRequestURI().getPath();
             String query = exchange.getRequestURI().getRawQuery();
             seen.add(new Seen(
+                    exchange.getRequestMethod(),
                     query == null ? path : path + "?" + query,
-                    exchange.getRequestHeaders().getFirst("Authorization")));
+                    exchange.getRequestHeaders().getFirst("Authorization"),
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
             Answer answer = answers.getOrDefault(
                     path, new Answer(404, "{\"code\": \"NOT_FOUND\", \"message\": \"nothing at " + path + "\"}"));
             if (answer.status() == 0) {

@@ -3,6 +3,7 @@ package dev.rollguard.console.live;
 import dev.rollguard.console.config.ConsoleConfig;
 import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.RollbackRow;
+import dev.rollguard.console.view.RolloutStep;
 import dev.rollguard.console.view.WindowPoint;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
@@ -17,8 +18,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The recent past per flag, bounded: the windows of each cohort, the alerts and the automatic actions. It exists
- * only to draw the live charts and to tell open pages what just happened; the services stay the record.
+ * The recent past per flag, bounded: the windows of each cohort, the alerts, the automatic actions and the
+ * promoter's steps. It exists only to draw the live charts and to tell open pages what just happened (a flag that
+ * changed included); the services stay the record.
  */
 @ApplicationScoped
 public class LiveHistory {
@@ -28,6 +30,7 @@ public class LiveHistory {
     private final Map<String, Deque<WindowPoint>> windows = new ConcurrentHashMap<>();
     private final Map<String, Deque<AlertRow>> alertsByFlag = new ConcurrentHashMap<>();
     private final Map<String, Deque<RollbackRow>> rollbacksByFlag = new ConcurrentHashMap<>();
+    private final Map<String, Deque<RolloutStep>> rolloutsByFlag = new ConcurrentHashMap<>();
     private final Deque<AlertRow> recentAlerts = new ArrayDeque<>();
     private final BroadcastProcessor<LiveEvent> live = BroadcastProcessor.create();
 
@@ -66,6 +69,18 @@ public class LiveHistory {
         live.onNext(new LiveEvent("rollback", rollback.flagKey(), rollback));
     }
 
+    public void add(RolloutStep step) {
+        if (step.flagKey() != null) {
+            bounded(rolloutsByFlag.computeIfAbsent(step.flagKey(), k -> new ArrayDeque<>()), step);
+        }
+        live.onNext(new LiveEvent("rollout", step.flagKey(), step));
+    }
+
+    /** A flag changed (its new version): open pages of the flag reload what depends on its state. */
+    public void flagChanged(String flagKey, long version) {
+        live.onNext(new LiveEvent("flag", flagKey, java.util.Map.of("flagKey", flagKey, "version", version)));
+    }
+
     /** The windows of a flag, both cohorts, oldest first. */
     public List<WindowPoint> windows(String flagKey) {
         List<WindowPoint> result = new ArrayList<>();
@@ -86,6 +101,10 @@ public class LiveHistory {
 
     public List<RollbackRow> rollbacks(String flagKey) {
         return snapshot(rollbacksByFlag.getOrDefault(flagKey, new ArrayDeque<>()));
+    }
+
+    public List<RolloutStep> rollouts(String flagKey) {
+        return snapshot(rolloutsByFlag.getOrDefault(flagKey, new ArrayDeque<>()));
     }
 
     /** Alerts seen on the topic since the console started (and the replayed recent past), newest first. */

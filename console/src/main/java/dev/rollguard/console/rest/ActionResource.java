@@ -135,7 +135,7 @@ public class ActionResource {
                 Pages.confirm(s, describeGlobal(on), why, refusal(result)).render());
     }
 
-    private static String refusal(ApiResult result) {
+    static String refusal(ApiResult result) {
         StringBuilder message = new StringBuilder("The flag-service refused: ").append(result.message());
         result.violations().forEach((field, why) -> message.append(" (")
                 .append(field)

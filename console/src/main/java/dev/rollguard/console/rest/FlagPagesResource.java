@@ -17,6 +17,7 @@ import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.GuardAnswer;
 import dev.rollguard.console.view.Marker;
 import dev.rollguard.console.view.RollbackRow;
+import dev.rollguard.console.view.RolloutStep;
 import dev.rollguard.console.view.WindowPoint;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -36,19 +37,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The flags: list and search, create and edit, one flag's page with its live charts, audit and evidence. */
+/**
+ * The flags: list and search, create and edit, one flag's page with its rollout, live charts, audit and evidence.
+ */
 @Path("/")
 @Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
 public class FlagPagesResource {
 
-    private static final Map<String, String> NOTICES = Map.of(
-            "created", "Flag created.",
-            "saved", "Flag saved.",
-            "kill", "Flag killed: every client gets its off value.",
-            "unkill", "Flag un-killed: it serves its rollout again.",
-            "advance", "Moved to the next stage.",
-            "revert", "Moved back one stage.",
-            "set", "Stage set.");
+    private static final Map<String, String> NOTICES = Map.ofEntries(
+            Map.entry("created", "Flag created."),
+            Map.entry("saved", "Flag saved."),
+            Map.entry("kill", "Flag killed: every client gets its off value."),
+            Map.entry("unkill", "Flag un-killed: it serves its rollout again."),
+            Map.entry("advance", "Moved to the next stage."),
+            Map.entry("revert", "Moved back one stage."),
+            Map.entry("set", "Stage set."),
+            Map.entry("promote", "Promoted to the next stage."),
+            Map.entry("pause", "Rollout paused: nothing promotes it until it is resumed."),
+            Map.entry("resume", "Rollout resumed."),
+            Map.entry("abort", "Rollout aborted: every client gets the off value until a retry."),
+            Map.entry("retry", "Rollout retried: back at the stage where it stopped, its soak starting again."));
 
     private final ServiceClient services;
     private final CurrentSession current;
@@ -192,6 +200,8 @@ public class FlagPagesResource {
         List<AuditEntry> audit = audit(s, key, problems);
         List<AlertRow> alerts = alerts(s, key, problems);
         List<RollbackRow> rollbacks = rollbacks(s, key, problems);
+        List<String> stepProblems = new ArrayList<>();
+        List<RolloutStep> steps = RolloutResource.steps(services, history, s, key, stepProblems);
         GuardAnswer guard = GuardPagesResource.read(services, s);
         String error = problems.isEmpty() ? null : String.join(" ", problems);
         return html(
@@ -202,6 +212,9 @@ public class FlagPagesResource {
                                 audit,
                                 alerts,
                                 rollbacks,
+                                RolloutResource.read(services, s, key),
+                                steps,
+                                stepProblems.isEmpty() ? null : stepProblems.get(0),
                                 guard.forFlag(key).orElse(null),
                                 guard.error(),
                                 notice == null ? null : NOTICES.get(notice),
@@ -219,6 +232,8 @@ public class FlagPagesResource {
         Map<String, Marker> markers = new LinkedHashMap<>();
         alerts(s, key, problems).forEach(a -> Marker.of(a).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
         rollbacks(s, key, problems).forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        RolloutResource.steps(services, history, s, key, problems)
+                .forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
         if (s.canWrite()) {
             audit(s, key, problems).forEach(e -> Marker.of(e).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
         }

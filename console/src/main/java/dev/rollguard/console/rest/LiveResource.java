@@ -5,6 +5,7 @@ import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.Marker;
 import dev.rollguard.console.view.RollbackRow;
+import dev.rollguard.console.view.RolloutStep;
 import io.smallrye.mutiny.Multi;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -42,7 +43,7 @@ public class LiveResource {
         Multi<OutboundSseEvent> rows = history.stream()
                 .onOverflow()
                 .buffer(BUFFER)
-                .filter(e -> !e.kind().equals("window"))
+                .filter(e -> e.kind().equals("alert") || e.kind().equals("rollback"))
                 .map(e -> sse.newEventBuilder()
                         .name(e.kind())
                         .mediaType(MediaType.TEXT_HTML_TYPE)
@@ -55,7 +56,10 @@ public class LiveResource {
         return withHeartbeat(rows, sse);
     }
 
-    /** {@code window} (a window point), {@code marker} (an alert or automatic action) for one flag, as JSON. */
+    /**
+     * For one flag, as JSON: {@code window} (a window point), {@code marker} (an alert, an automatic action or a step
+     * of the promoter) and {@code flag} (the flag changed: its key and new version).
+     */
     @GET
     @Path("flags/{key}")
     @Produces(MediaType.SERVER_SENT_EVENTS)
@@ -65,7 +69,7 @@ public class LiveResource {
                 .buffer(BUFFER)
                 .filter(e -> key.equals(e.flagKey()))
                 .map(e -> sse.newEventBuilder()
-                        .name(e.kind().equals("window") ? "window" : "marker")
+                        .name(e.kind().equals("window") || e.kind().equals("flag") ? e.kind() : "marker")
                         .mediaType(MediaType.APPLICATION_JSON_TYPE)
                         .data(payload(e))
                         .build());
@@ -78,6 +82,9 @@ public class LiveResource {
         }
         if (e.payload() instanceof RollbackRow r) {
             return Marker.of(r).map(Object.class::cast).orElse(Map.of());
+        }
+        if (e.payload() instanceof RolloutStep step) {
+            return Marker.of(step).map(Object.class::cast).orElse(Map.of());
         }
         return e.payload();
     }

@@ -6,6 +6,8 @@ import dev.rollguard.console.view.AuditEntry;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.GuardVerdict;
 import dev.rollguard.console.view.RollbackRow;
+import dev.rollguard.console.view.RolloutSection;
+import dev.rollguard.console.view.RolloutStep;
 import io.quarkus.qute.CheckedTemplate;
 import io.quarkus.qute.TemplateInstance;
 import java.util.List;
@@ -34,10 +36,17 @@ public final class Pages {
             List<AuditEntry> audit,
             List<AlertRow> alerts,
             List<RollbackRow> rollbacks,
+            RolloutSection rollout,
+            List<RolloutStep> steps,
+            String stepsError,
             GuardVerdict guard,
             String guardError,
             String notice,
             String error);
+
+    public static native TemplateInstance rolloutSection(OperatorSession s, RolloutSection r);
+
+    public static native TemplateInstance rolloutSteps(String flagKey, List<RolloutStep> steps, String error);
 
     public static native TemplateInstance guardSection(String flagKey, GuardVerdict verdict, String error);
 

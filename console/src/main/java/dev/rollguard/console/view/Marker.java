@@ -2,7 +2,10 @@ package dev.rollguard.console.view;
 
 import java.util.Optional;
 
-/** Something drawn across the charts' time axis: an alert, an automatic action, or a change in the audit log. */
+/**
+ * Something drawn across the charts' time axis: an alert, an automatic action, a step of the promoter, or a change in
+ * the audit log.
+ */
 public record Marker(String id, long at, String kind, String label) {
 
     public static Optional<Marker> of(AlertRow a) {
@@ -23,6 +26,17 @@ public record Marker(String id, long at, String kind, String label) {
         }
         return Optional.of(
                 new Marker("rollback:" + r.id(), r.at().toEpochMilli(), "rollback", r.action() + " " + r.outcome()));
+    }
+
+    public static Optional<Marker> of(RolloutStep step) {
+        if (step.at() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new Marker(
+                "rollout:" + step.id(),
+                step.at().toEpochMilli(),
+                "rollout",
+                step.action() + " " + step.outcome() + " " + step.move()));
     }
 
     public static Optional<Marker> of(AuditEntry e) {

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and hostile text from the alert-service escaped.
  */
 @QuarkusTest
-@QuarkusTestResource(GuardPagesTest.Services.class)
+@QuarkusTestResource(value = GuardPagesTest.Services.class, restrictToAnnotatedClass = true)
 class GuardPagesTest {
 
     private static final String FLAG = "checkout.new-flow";
