@@ -42,6 +42,43 @@ public interface GuardConfig {
     /** The REST API's requests. */
     Http http();
 
+    /** The promoter: advances auto stages of rollout plans on the guard's evidence. */
+    Promotion promotion();
+
+    interface Promotion {
+        /** Whether the promoter runs; off, auto stages wait like manual ones. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * Time between two rounds (each reads every plan and every verdict once). Also set as
+         * {@code rollback-service.promotion.interval} in application.properties, where the scheduler reads it.
+         */
+        @WithDefault("10s")
+        Duration interval();
+
+        /** When true, steps are decided and recorded but no flag is changed. */
+        @WithDefault("false")
+        boolean dryRun();
+
+        /** The alert-service whose guard verdicts the promoter reads. */
+        AlertService alertService();
+
+        interface AlertService {
+            /** Base URL of the alert-service API (read with the service token). */
+            @WithDefault("http://127.0.0.1:8083")
+            String url();
+
+            /** Time allowed to open a connection. */
+            @WithDefault("1s")
+            Duration connectTimeout();
+
+            /** Time allowed for one answer. */
+            @WithDefault("3s")
+            Duration readTimeout();
+        }
+    }
+
     interface Http {
         /** Largest request body in bytes; larger ones get 413 (quarkus.http.limits.max-body-size must be above). */
         @WithDefault("1048576")

@@ -52,7 +52,7 @@ public class RollbackResource {
     }
 
     /** Parsed here rather than by JAX-RS, which answers an unparsable query parameter with 404. */
-    private static int parseLimit(String limit) {
+    static int parseLimit(String limit) {
         try {
             int value = Integer.parseInt(limit.trim());
             if (value >= 1 && value <= MAX_LIMIT) {

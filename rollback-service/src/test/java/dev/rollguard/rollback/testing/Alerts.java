@@ -6,6 +6,7 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.serde.AvroSerde;
@@ -110,6 +111,21 @@ public final class Alerts {
                 .fromTopics("rollbacks");
     }
 
+    /** A consumer of the rollouts topic from its beginning; close it at the end of the test. */
+    public static ConsumerTask<String, RolloutActionEvent> rollouts() {
+        return kafka().consume(String.class, RolloutActionEvent.class)
+                .withProp(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
+                .fromTopics("rollouts");
+    }
+
+    /** The promoter's events of one flag on the rollouts topic. */
+    public static List<RolloutActionEvent> rolloutsOf(ConsumerTask<String, RolloutActionEvent> task, String flagKey) {
+        return task.getRecords().stream()
+                .map(ConsumerRecord::value)
+                .filter(e -> flagKey.equals(e.getFlagKey()))
+                .toList();
+    }
+
     /** A consumer of the alerts dead-letter topic from its beginning; close it at the end of the test. */
     public static ConsumerTask<String, byte[]> deadLetters() {
         return kafka().consume(String.class, byte[].class)
@@ -131,6 +147,7 @@ public final class Alerts {
                     new KafkaCompanion(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
             companion.registerSerde(AlertEvent.class, AvroSerde.of(AlertEvent.class));
             companion.registerSerde(RollbackActionEvent.class, AvroSerde.of(RollbackActionEvent.class));
+            companion.registerSerde(RolloutActionEvent.class, AvroSerde.of(RolloutActionEvent.class));
         }
         return companion;
     }

@@ -24,7 +24,9 @@ import java.util.regex.Pattern;
 
 /**
  * A small real HTTP server on a loopback port implementing the parts of the flag-service contract
- * (docs/contracts.md) the rollback-service uses: GET a flag, kill, revert a stage, pause, and OFREP evaluation. It
+ * (docs/contracts.md) the rollback-service uses: GET a flag, list flags, kill, revert a stage, pause, promote (with
+ * the flag-service's refusals for a service token), and OFREP evaluation; and, for the promoter, the alert-service's
+ * {@code GET /api/guard} with verdicts a test sets. It
  * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing),
  * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
@@ -36,7 +38,8 @@ public final class FakeFlagService implements AutoCloseable {
     public static final String SERVICE_TOKEN = "test-service-token";
     public static final String CLIENT_TOKEN = "test-client-token";
 
-    private static final Pattern FLAG_PATH = Pattern.compile("^/api/flags/([^/]+)(?:/(kill|stage|pause))?$");
+    private static final Pattern FLAG_PATH =
+            Pattern.compile("^/api/flags/([^/]+)(?:/(kill|stage|pause|rollout/promote))?$");
     /** Longest reason the flag-service accepts on a write. */
     private static final int MAX_REASON = 2000;
 
@@ -51,6 +54,7 @@ public final class FakeFlagService implements AutoCloseable {
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final List<AuditEntry> audit = new CopyOnWriteArrayList<>();
     private final Set<String> loseNextAnswer = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> verdicts = new ConcurrentHashMap<>();
     private volatile boolean unavailable;
     private HttpServer server;
     private ExecutorService executor;
@@ -91,6 +95,14 @@ public final class FakeFlagService implements AutoCloseable {
         boolean killed;
         boolean paused;
         Integer currentStage;
+        /** A rollout plan with modes and minimums ({@link #definePlan}); null for the plain stages of define. */
+        List<PlanStage> plan;
+
+        Instant stageEnteredAt;
+        Long stageVersion;
+        long deadlineSeconds = 86_400;
+        long extensionSeconds = 86_400;
+        String then = "hold";
         long version = 1;
         Instant updatedAt = Instant.now();
         Instant killedAt;
@@ -115,6 +127,49 @@ public final class FakeFlagService implements AutoCloseable {
     public void define(
             String key, String action, boolean dryRun, long cooldownSeconds, int stageCount, Integer currentStage) {
         flags.put(key, new Flag(key, action, dryRun, cooldownSeconds, stageCount, currentStage));
+    }
+
+    /** One stage of a plan defined with {@link #definePlan}. */
+    public record PlanStage(
+            String name, double percentage, long minSoakSeconds, long minClientsPerCohort, boolean auto) {}
+
+    /**
+     * Defines an enabled flag on a rollout plan, at {@code currentStage} since {@code stageEnteredAt}; the stage began
+     * at the flag's version 1.
+     */
+    public void definePlan(
+            String key,
+            List<PlanStage> stages,
+            int currentStage,
+            Instant stageEnteredAt,
+            long deadlineSeconds,
+            long extensionSeconds,
+            String then) {
+        Flag flag = new Flag(key, "KILL", false, 0, stages.size(), currentStage);
+        flag.plan = List.copyOf(stages);
+        flag.stageEnteredAt = stageEnteredAt;
+        flag.stageVersion = flag.version;
+        flag.deadlineSeconds = deadlineSeconds;
+        flag.extensionSeconds = extensionSeconds;
+        flag.then = then;
+        flags.put(key, flag);
+    }
+
+    /** The version that began the flag's current stage. */
+    public Long stageVersion(String key) {
+        return flags.get(key).stageVersion;
+    }
+
+    /** Pauses or resumes a flag as an operator would (a new version, the same stage). */
+    public synchronized void setPaused(String key, boolean paused) {
+        Flag flag = flags.get(key);
+        flag.paused = paused;
+        flag.version++;
+    }
+
+    /** What the alert-service's {@code GET /api/guard} answers for this flag: one verdict object as JSON. */
+    public void setVerdict(String key, String verdictJson) {
+        verdicts.put(key, verdictJson);
     }
 
     /** Defines an enabled flag at stage 2 of 4 with the given action, no dry run and no cooldown. */
@@ -219,7 +274,11 @@ public final class FakeFlagService implements AutoCloseable {
                 send(exchange, new Stored(503, error("UNAVAILABLE", "flag-service is unavailable")));
                 return;
             }
-            if (flagPath.matches() && flagPath.group(2) == null && "GET".equals(exchange.getRequestMethod())) {
+            if ("/api/flags".equals(path) && "GET".equals(exchange.getRequestMethod())) {
+                send(exchange, list(token));
+            } else if ("/api/guard".equals(path) && "GET".equals(exchange.getRequestMethod())) {
+                send(exchange, guard(token));
+            } else if (flagPath.matches() && flagPath.group(2) == null && "GET".equals(exchange.getRequestMethod())) {
                 send(exchange, get(token, flagKey));
             } else if (flagPath.matches() && "POST".equals(exchange.getRequestMethod())) {
                 send(exchange, write(token, flagKey, flagPath.group(2), idempotencyKey, body));
@@ -239,6 +298,50 @@ public final class FakeFlagService implements AutoCloseable {
         return flag == null
                 ? new Stored(404, error("FLAG_NOT_FOUND", "no flag " + key))
                 : new Stored(200, flagJson(flag));
+    }
+
+    private Stored list(String token) {
+        if (!SERVICE_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "service token required"));
+        }
+        return new Stored(
+                200,
+                "["
+                        + String.join(
+                                ",", flags.values().stream().map(this::flagJson).toList()) + "]");
+    }
+
+    private Stored guard(String token) {
+        if (!SERVICE_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "unknown token"));
+        }
+        return new Stored(200, "[" + String.join(",", verdicts.values()) + "]");
+    }
+
+    private Stored promote(Flag flag, JsonNode request) {
+        if (flag.killed) {
+            return new Stored(409, error("KILLED", "flag '" + flag.key + "' is killed"));
+        }
+        if (flag.paused) {
+            return new Stored(409, error("PAUSED", "flag '" + flag.key + "' is paused: resume it"));
+        }
+        if (request.hasNonNull("stageVersion") && request.get("stageVersion").asLong() != flag.stageVersion) {
+            return new Stored(409, error("STAGE_CHANGED", "its stage began at " + flag.stageVersion));
+        }
+        PlanStage stage = flag.plan.get(flag.currentStage);
+        if (!stage.auto()) {
+            return new Stored(409, error("MANUAL_STAGE", "stage '" + stage.name() + "' is promoted by hand"));
+        }
+        if (flag.currentStage + 1 >= flag.plan.size()) {
+            return new Stored(409, error("LAST_STAGE", "at its last stage"));
+        }
+        if (Instant.now().isBefore(flag.stageEnteredAt.plusSeconds(stage.minSoakSeconds()))) {
+            return new Stored(409, error("SOAK_NOT_ELAPSED", "stage '" + stage.name() + "' soaks"));
+        }
+        flag.currentStage = flag.currentStage + 1;
+        flag.stageEnteredAt = Instant.now();
+        flag.stageVersion = flag.version + 1;
+        return null;
     }
 
     private synchronized Stored write(String token, String key, String operation, String idempotencyKey, String body)
@@ -285,6 +388,14 @@ public final class FakeFlagService implements AutoCloseable {
                     return new Stored(409, error("NO_STAGE", "no earlier stage"));
                 }
                 flag.currentStage = flag.currentStage - 1;
+                flag.stageEnteredAt = Instant.now();
+                flag.stageVersion = flag.version + 1;
+            }
+            case "rollout/promote" -> {
+                Stored refused = promote(flag, request);
+                if (refused != null) {
+                    return refused;
+                }
             }
             case "pause" -> {
                 if (flag.paused) {
@@ -343,11 +454,28 @@ public final class FakeFlagService implements AutoCloseable {
             node.put("currentStage", flag.currentStage);
         }
         var stages = node.putArray("stages");
-        for (int i = 0; i < flag.stageCount; i++) {
-            stages.addObject()
-                    .put("name", "stage-" + i)
-                    .put("percentage", 5.0 * (i + 1))
-                    .put("minSoakSeconds", 60);
+        if (flag.plan != null) {
+            for (PlanStage stage : flag.plan) {
+                stages.addObject()
+                        .put("name", stage.name())
+                        .put("percentage", stage.percentage())
+                        .put("minSoakSeconds", stage.minSoakSeconds())
+                        .put("minClientsPerCohort", stage.minClientsPerCohort())
+                        .put("promotion", stage.auto() ? "auto" : "manual");
+            }
+            node.put("stageEnteredAt", flag.stageEnteredAt.toString());
+            node.put("stageVersion", flag.stageVersion);
+            node.putObject("onMinimumsNotMet")
+                    .put("deadlineSeconds", flag.deadlineSeconds)
+                    .put("extensionSeconds", flag.extensionSeconds)
+                    .put("then", flag.then);
+        } else {
+            for (int i = 0; i < flag.stageCount; i++) {
+                stages.addObject()
+                        .put("name", "stage-" + i)
+                        .put("percentage", 5.0 * (i + 1))
+                        .put("minSoakSeconds", 60);
+            }
         }
         node.putObject("guardPolicy")
                 .put("action", flag.policyAction)

@@ -11,7 +11,12 @@ public class FakeFlagServiceResource implements QuarkusTestResourceLifecycleMana
     @Override
     public Map<String, String> start() {
         fake = FakeFlagService.start();
-        return Map.of("rollback-service.flag-service.url", fake.baseUrl());
+        // The fake answers the alert-service's GET /api/guard too, for the promoter.
+        return Map.of(
+                "rollback-service.flag-service.url",
+                fake.baseUrl(),
+                "rollback-service.promotion.alert-service.url",
+                fake.baseUrl());
     }
 
     @Override

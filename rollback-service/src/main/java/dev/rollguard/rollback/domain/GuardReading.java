@@ -1,0 +1,55 @@
+package dev.rollguard.rollback.domain;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The guard's latest verdict on a flag's stage, as the alert-service serves it ({@code GET /api/guard}).
+ *
+ * @param stageVersion the flag version that began the stage judged; null for a verdict stored before the
+ *     alert-service restarted and not judged since
+ * @param status HEALTHY, INCONCLUSIVE, INSUFFICIENT_DATA, NO_DATA or REGRESSION
+ * @param confidence 1 - the flag's alpha, always valid
+ * @param alerts rule levels pending or firing on the flag's scopes now
+ */
+public record GuardReading(
+        String flagKey,
+        Long stageVersion,
+        String status,
+        String summary,
+        Double confidence,
+        Instant judgedAt,
+        List<Metric> metrics,
+        List<ActiveAlert> alerts) {
+
+    /** One guarded metric as judged. */
+    public record Metric(
+            String metric,
+            String status,
+            Double treated,
+            Double control,
+            Double relativeEffect,
+            Double effectLower,
+            Double effectUpper,
+            long treatedClients,
+            long controlClients) {}
+
+    /** A rule level pending or firing on one of the flag's scopes. */
+    public record ActiveAlert(
+            String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {}
+
+    public GuardReading {
+        metrics = metrics == null ? List.of() : List.copyOf(metrics);
+        alerts = alerts == null ? List.of() : List.copyOf(alerts);
+    }
+
+    /** Clients seen in the treated cohort since the stage began: the most any metric counted. */
+    public long treatedClients() {
+        return metrics.stream().mapToLong(Metric::treatedClients).max().orElse(0);
+    }
+
+    /** Clients seen in the control cohort since the stage began. */
+    public long controlClients() {
+        return metrics.stream().mapToLong(Metric::controlClients).max().orElse(0);
+    }
+}

@@ -1,0 +1,297 @@
+package dev.rollguard.rollback.service;
+
+import dev.rollguard.rollback.domain.Assessment;
+import dev.rollguard.rollback.domain.Assessment.Decision;
+import dev.rollguard.rollback.domain.Assessment.Wait;
+import dev.rollguard.rollback.domain.GuardReading;
+import dev.rollguard.rollback.domain.RolloutPlan;
+import dev.rollguard.rollback.domain.StageHistory;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The promoter's rules, pure: from a flag's plan, the guard's verdict on its stage and the steps already taken in the
+ * stage, what to do now. An auto stage advances when its soak is over, each cohort has its minimum clients, no rule is
+ * pending or firing on the flag, and the guard's verdict on this very stage is HEALTHY (non-inferior on every guarded
+ * metric with data, at the flag's confidence, always valid however often it is read). A stage still short of its
+ * minimums or of that verdict at its deadline is extended once; at the end of the extension it is held (paused) or
+ * reverted one stage, as the plan says. A regression or an alert only ever holds promotion: acting on them is the
+ * guard's part.
+ */
+public final class PromotionDecider {
+
+    private PromotionDecider() {}
+
+    /**
+     * Assesses one flag.
+     *
+     * @param guard the guard's latest verdict on the flag, or null when it has none
+     * @param guardProblem why the guard's verdicts could not be read this time, or null
+     */
+    public static Assessment assess(
+            RolloutPlan plan, GuardReading guard, String guardProblem, StageHistory history, Instant now) {
+        RolloutPlan.Stage stage = plan.stage();
+        RolloutPlan.Stage next = plan.nextStage();
+        String phase = plan.phase();
+        // A verdict counts only when it judges the stage in force: one of an earlier stage says nothing about this one.
+        GuardReading verdict = guard != null
+                        && guard.stageVersion() != null
+                        && plan.stageVersion() != null
+                        && guard.stageVersion() >= plan.stageVersion()
+                ? guard
+                : null;
+        long treated = verdict == null ? 0 : verdict.treatedClients();
+        long control = verdict == null ? 0 : verdict.controlClients();
+        Long soakLeft = null;
+        Instant soakEnd = null;
+        Instant deadline = null;
+        if (stage != null && plan.stageEnteredAt() != null) {
+            soakEnd = plan.stageEnteredAt().plusSeconds(stage.minSoakSeconds());
+            long millisLeft = Duration.between(now, soakEnd).toMillis();
+            soakLeft = millisLeft <= 0 ? 0 : (millisLeft + 999) / 1000;
+            long deadlineSeconds = Math.max(plan.minimums().deadlineSeconds(), stage.minSoakSeconds());
+            deadline = plan.stageEnteredAt().plusSeconds(deadlineSeconds);
+            if (history.extended()) {
+                deadline = deadline.plusSeconds(plan.minimums().extensionSeconds());
+            }
+        }
+        Builder out =
+                new Builder(plan, stage, next, phase, verdict, treated, control, soakLeft, deadline, history, now);
+
+        if (!"PROGRESSING".equals(phase)) {
+            return out.build(Decision.STOPPED, List.of(), List.of(stopped(plan, phase)), null);
+        }
+        if (!stage.auto()) {
+            return out.build(
+                    Decision.MANUAL,
+                    List.of(),
+                    List.of("stage '" + stage.name() + "' is promoted by hand: promote it when ready"),
+                    null);
+        }
+
+        Set<Wait> waits = EnumSet.noneOf(Wait.class);
+        List<String> reasons = new ArrayList<>();
+        if (soakLeft != null && soakLeft > 0) {
+            waits.add(Wait.SOAK);
+            reasons.add("soak: " + duration(soakLeft) + " left (until " + soakEnd + ")");
+        }
+        if (treated < stage.minClientsPerCohort() || control < stage.minClientsPerCohort()) {
+            waits.add(Wait.MIN_CLIENTS);
+            reasons.add("clients: " + treated + " treated, " + control + " control; " + stage.minClientsPerCohort()
+                    + " needed in each");
+        }
+        if (verdict != null) {
+            for (GuardReading.ActiveAlert alert : verdict.alerts()) {
+                waits.add(Wait.ALERTS);
+                reasons.add("alert " + alert.phase().toLowerCase(Locale.ROOT) + ": '"
+                        + (alert.ruleName() == null ? alert.ruleId() : alert.ruleName()) + "' " + alert.severity()
+                        + " on " + alert.scopeKey());
+            }
+        } else if (guard != null) {
+            for (GuardReading.ActiveAlert alert : guard.alerts()) {
+                waits.add(Wait.ALERTS);
+                reasons.add("alert " + alert.phase().toLowerCase(Locale.ROOT) + ": '"
+                        + (alert.ruleName() == null ? alert.ruleId() : alert.ruleName()) + "' " + alert.severity()
+                        + " on " + alert.scopeKey());
+            }
+        }
+        if (verdict != null && "REGRESSION".equals(verdict.status())) {
+            waits.add(Wait.REGRESSION);
+            reasons.add("guard verdict: REGRESSION" + summary(verdict));
+        } else if (verdict == null || !"HEALTHY".equals(verdict.status())) {
+            waits.add(Wait.VERDICT);
+            if (guardProblem != null) {
+                reasons.add("guard verdicts unavailable: " + guardProblem);
+            } else if (verdict == null) {
+                reasons.add("no guard verdict on this stage yet");
+            } else {
+                reasons.add("guard verdict: " + verdict.status()
+                        + " (not yet shown non-inferior on every guarded metric)" + summary(verdict));
+            }
+        }
+
+        if (waits.isEmpty()) {
+            return out.build(Decision.PROMOTE, List.of(), List.of(promotionReason(plan, stage, next, verdict)), now);
+        }
+        Instant expected = waits.equals(EnumSet.of(Wait.SOAK)) ? soakEnd : null;
+        // The deadline is about evidence that does not come: not about a soak still running, nor about a regression or
+        // an alert, which the guard handles.
+        boolean shortOfEvidence = EnumSet.of(Wait.MIN_CLIENTS, Wait.VERDICT).containsAll(waits) && guardProblem == null;
+        if (!shortOfEvidence || history.stopped() || deadline == null || now.isBefore(deadline)) {
+            if (history.stopped() && shortOfEvidence) {
+                reasons.add("held once in this stage: now waiting for its evidence without a deadline");
+            } else if (shortOfEvidence && deadline != null) {
+                reasons.add("deadline: " + deadline
+                        + (history.extended()
+                                ? " (extended once)"
+                                : ", then one extension of "
+                                        + duration(plan.minimums().extensionSeconds())));
+            }
+            return out.build(Decision.WAIT, List.copyOf(waits), reasons, expected);
+        }
+        if (!history.extended() && plan.minimums().extensionSeconds() > 0) {
+            Instant until = deadline.plusSeconds(plan.minimums().extensionSeconds());
+            reasons.add(
+                    0,
+                    "stage '" + stage.name() + "' missed its minimums by " + deadline + "; extended once, until "
+                            + until);
+            return out.extended(until).build(Decision.EXTEND, List.copyOf(waits), reasons, null);
+        }
+        if (plan.minimums().revert() && plan.currentStage() > 0) {
+            RolloutPlan.Stage previous = plan.stages().get(plan.currentStage() - 1);
+            reasons.add(
+                    0,
+                    "stage '" + stage.name() + "' still missed its minimums after its extension; back to '"
+                            + previous.name() + "' (" + percent(previous.percentage()) + " %) as the plan says");
+            return out.build(Decision.REVERT, List.copyOf(waits), reasons, null);
+        }
+        reasons.add(
+                0,
+                "stage '" + stage.name() + "' still missed its minimums after its extension; held at "
+                        + percent(stage.percentage()) + " % until an operator resumes or promotes it"
+                        + (plan.minimums().revert() ? " (no earlier stage to revert to)" : ""));
+        return out.build(Decision.HOLD, List.copyOf(waits), reasons, null);
+    }
+
+    private static String stopped(RolloutPlan plan, String phase) {
+        return switch (phase) {
+            case "ARCHIVED" -> "archived";
+            case "DISABLED" -> "disabled: off for everyone";
+            case "KILLED" -> "killed" + because(plan.killReason()) + ": retry it after a fix";
+            case "ABORTED" -> "aborted" + because(plan.abortReason()) + ": retry it after a fix";
+            case "PAUSED" -> "paused" + because(plan.pauseReason()) + ": resume it (with a reason) to go on";
+            case "NO_PLAN" -> "no rollout plan: its share is set by hand";
+            case "NOT_STARTED" -> "not on its plan yet: promote it to its first stage";
+            case "COMPLETED" -> "completed: at its last stage";
+            default -> phase.toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String promotionReason(
+            RolloutPlan plan, RolloutPlan.Stage stage, RolloutPlan.Stage next, GuardReading verdict) {
+        String confidence =
+                verdict.confidence() == null ? "" : " with " + percent(100 * verdict.confidence()) + " % confidence";
+        return "Automatic PROMOTE by Rollguard: stage '" + stage.name() + "' (" + percent(stage.percentage())
+                + " %) is healthy: non-inferior to control on every guarded metric" + confidence + " ("
+                + verdict.treatedClients() + " treated / " + verdict.controlClients() + " control clients, "
+                + stage.minClientsPerCohort() + " needed)"
+                + (stage.minSoakSeconds() > 0 ? "; soak of " + duration(stage.minSoakSeconds()) + " over" : "")
+                + "; no alert pending or firing. Next: '" + next.name() + "' (" + percent(next.percentage())
+                + " %).";
+    }
+
+    private static String summary(GuardReading verdict) {
+        return verdict.summary() == null || verdict.summary().isBlank() ? "" : ": " + verdict.summary();
+    }
+
+    private static String because(String reason) {
+        return reason == null || reason.isBlank() ? "" : " (" + reason + ")";
+    }
+
+    static String percent(double value) {
+        return BigDecimal.valueOf(value)
+                .setScale(2, java.math.RoundingMode.HALF_UP)
+                .stripTrailingZeros()
+                .toPlainString();
+    }
+
+    /** A duration for people: "45 s", "12 min", "3 h 5 min", "2 d". */
+    static String duration(long seconds) {
+        if (seconds < 60) {
+            return seconds + " s";
+        }
+        if (seconds < 3600) {
+            long s = seconds % 60;
+            return seconds / 60 + " min" + (s == 0 ? "" : " " + s + " s");
+        }
+        if (seconds < 86400) {
+            long m = seconds % 3600 / 60;
+            return seconds / 3600 + " h" + (m == 0 ? "" : " " + m + " min");
+        }
+        long h = seconds % 86400 / 3600;
+        return seconds / 86400 + " d" + (h == 0 ? "" : " " + h + " h");
+    }
+
+    /** Fills in the figures every assessment carries. */
+    private static final class Builder {
+        private final RolloutPlan plan;
+        private final RolloutPlan.Stage stage;
+        private final RolloutPlan.Stage next;
+        private final String phase;
+        private final GuardReading verdict;
+        private final long treated;
+        private final long control;
+        private final Long soakLeft;
+        private final StageHistory history;
+        private final Instant now;
+        private Instant deadline;
+        private boolean extended;
+
+        Builder(
+                RolloutPlan plan,
+                RolloutPlan.Stage stage,
+                RolloutPlan.Stage next,
+                String phase,
+                GuardReading verdict,
+                long treated,
+                long control,
+                Long soakLeft,
+                Instant deadline,
+                StageHistory history,
+                Instant now) {
+            this.plan = plan;
+            this.stage = stage;
+            this.next = next;
+            this.phase = phase;
+            this.verdict = verdict;
+            this.treated = treated;
+            this.control = control;
+            this.soakLeft = soakLeft;
+            this.deadline = deadline;
+            this.history = history;
+            this.extended = history.extended();
+            this.now = now;
+        }
+
+        Builder extended(Instant until) {
+            this.deadline = until;
+            this.extended = true;
+            return this;
+        }
+
+        Assessment build(Decision decision, List<Wait> waits, List<String> reasons, Instant expected) {
+            return new Assessment(
+                    plan.key(),
+                    phase,
+                    stage == null ? null : stage.auto() ? "AUTO" : "MANUAL",
+                    stage == null ? null : plan.currentStage(),
+                    stage == null ? null : stage.name(),
+                    stage == null ? null : stage.percentage(),
+                    next == null ? null : plan.currentStage() + 1,
+                    next == null ? null : next.name(),
+                    next == null ? null : next.percentage(),
+                    stage == null ? null : plan.stageVersion(),
+                    stage == null ? null : plan.stageEnteredAt(),
+                    decision,
+                    waits,
+                    reasons,
+                    soakLeft,
+                    stage == null ? 0 : stage.minClientsPerCohort(),
+                    treated,
+                    control,
+                    verdict == null ? null : verdict.status(),
+                    verdict == null ? null : verdict.confidence(),
+                    verdict == null ? List.of() : verdict.metrics(),
+                    deadline,
+                    extended,
+                    expected,
+                    now);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package dev.rollguard.rollback.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.rollback.domain.Assessment;
+import dev.rollguard.rollback.domain.Assessment.Decision;
+import dev.rollguard.rollback.domain.Assessment.Wait;
+import dev.rollguard.rollback.domain.GuardReading;
+import dev.rollguard.rollback.domain.RolloutPlan;
+import dev.rollguard.rollback.domain.StageHistory;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Every reason the promoter promotes, waits, extends, holds, reverts, or stands aside. */
+class PromotionDeciderTest {
+
+    private static final Instant ENTERED = Instant.parse("2026-03-01T10:00:00Z");
+    /** One hour of soak, 200 clients per cohort, a day to reach them, a day of extension. */
+    private static final List<RolloutPlan.Stage> STAGES = List.of(
+            new RolloutPlan.Stage("internal", 0, 0, 0, false),
+            new RolloutPlan.Stage("10%", 10, 3600, 200, true),
+            new RolloutPlan.Stage("50%", 50, 3600, 200, true),
+            new RolloutPlan.Stage("100%", 100, 0, 0, false));
+
+    private static final Instant SOAKED = ENTERED.plusSeconds(3600);
+    private static final Instant PAST_DEADLINE = ENTERED.plusSeconds(86_400);
+    private static final Instant PAST_EXTENSION = ENTERED.plusSeconds(2 * 86_400);
+
+    @Test
+    void aHealthySoakedStageWithItsMinimumsIsPromoted() {
+        Assessment a = assess(plan(1), healthy(12, 420, 3900), SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.PROMOTE);
+        assertThat(a.waitingFor()).isEmpty();
+        assertThat(a.nextStageName()).isEqualTo("50%");
+        assertThat(a.treatedClients()).isEqualTo(420);
+        assertThat(a.controlClients()).isEqualTo(3900);
+        assertThat(a.reasons().get(0))
+                .contains("stage '10%' (10 %) is healthy")
+                .contains("99 % confidence")
+                .contains("420 treated / 3900 control clients, 200 needed")
+                .contains("Next: '50%' (50 %)");
+        assertThat(a.expectedPromotionAt()).isEqualTo(SOAKED);
+    }
+
+    @Test
+    void aStageStillSoakingWaitsAndSaysWhenItIsExpectedToAdvance() {
+        Instant now = ENTERED.plusSeconds(3600 - 250);
+        Assessment a = assess(plan(1), healthy(12, 420, 3900), now);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).containsExactly(Wait.SOAK);
+        assertThat(a.soakRemainingSeconds()).isEqualTo(250);
+        assertThat(a.reasons().get(0)).contains("4 min 10 s left");
+        assertThat(a.expectedPromotionAt()).isEqualTo(SOAKED);
+    }
+
+    @Test
+    void aStageShortOfClientsInEitherCohortWaits() {
+        Assessment fewTreated = assess(plan(1), healthy(12, 120, 3900), SOAKED);
+        assertThat(fewTreated.decision()).isEqualTo(Decision.WAIT);
+        assertThat(fewTreated.waitingFor()).containsExactly(Wait.MIN_CLIENTS);
+        assertThat(fewTreated.reasons().get(0)).isEqualTo("clients: 120 treated, 3900 control; 200 needed in each");
+        assertThat(fewTreated.expectedPromotionAt()).isNull();
+
+        Assessment fewControl = assess(plan(1), healthy(12, 420, 199), SOAKED);
+        assertThat(fewControl.waitingFor()).containsExactly(Wait.MIN_CLIENTS);
+    }
+
+    @Test
+    void anInconclusiveVerdictIsNotEnough() {
+        GuardReading inconclusive = reading(12, "INCONCLUSIVE", 420, 3900, List.of());
+        Assessment a = assess(plan(1), inconclusive, SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).containsExactly(Wait.VERDICT);
+        assertThat(a.reasons().get(0)).contains("INCONCLUSIVE").contains("not yet shown non-inferior");
+    }
+
+    @Test
+    void aVerdictOfAnEarlierStageSaysNothingAboutThisOne() {
+        Assessment a = assess(plan(1), healthy(11, 420, 3900), SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).containsExactly(Wait.MIN_CLIENTS, Wait.VERDICT);
+        assertThat(a.verdict()).isNull();
+        assertThat(a.reasons()).contains("no guard verdict on this stage yet");
+    }
+
+    @Test
+    void aVerdictRestartedWithinTheStageCounts() {
+        // An allow-list edit within the stage restarts the guard's evidence at a later version: still this stage.
+        assertThat(assess(plan(1), healthy(13, 420, 3900), SOAKED).decision()).isEqualTo(Decision.PROMOTE);
+    }
+
+    @Test
+    void noVerdictAtAllWaits() {
+        Assessment a = assess(plan(1), null, SOAKED);
+        assertThat(a.waitingFor()).containsExactly(Wait.MIN_CLIENTS, Wait.VERDICT);
+    }
+
+    @Test
+    void aPendingOrFiringAlertOnTheFlagHoldsPromotion() {
+        GuardReading withAlert = reading(
+                12,
+                "HEALTHY",
+                420,
+                3900,
+                List.of(new GuardReading.ActiveAlert(
+                        "upload-failures",
+                        "Upload failures",
+                        "flag:checkout:treatment",
+                        "TREATMENT",
+                        "WARNING",
+                        "PENDING")));
+        Assessment a = assess(plan(1), withAlert, SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).containsExactly(Wait.ALERTS);
+        assertThat(a.reasons().get(0)).isEqualTo("alert pending: 'Upload failures' WARNING on flag:checkout:treatment");
+    }
+
+    @Test
+    void aRegressionIsNeverPromotedAndNeverHeldByThePromoter() {
+        GuardReading regression = reading(12, "REGRESSION", 420, 3900, List.of());
+        Assessment a = assess(plan(1), regression, PAST_EXTENSION, new StageHistory(true, false));
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).containsExactly(Wait.REGRESSION);
+    }
+
+    @Test
+    void theVerdictsBeingUnavailableWaitsWithoutCountingAgainstTheDeadline() {
+        Assessment a =
+                PromotionDecider.assess(plan(1), null, "alert-service unreachable", StageHistory.NONE, PAST_EXTENSION);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.waitingFor()).contains(Wait.VERDICT);
+        assertThat(a.reasons()).anyMatch(r -> r.contains("guard verdicts unavailable: alert-service unreachable"));
+    }
+
+    @Test
+    void aStageShortOfEvidenceAtItsDeadlineIsExtendedOnce() {
+        Assessment a = assess(plan(1), healthy(12, 120, 3900), PAST_DEADLINE);
+        assertThat(a.decision()).isEqualTo(Decision.EXTEND);
+        assertThat(a.extended()).isTrue();
+        assertThat(a.deadline()).isEqualTo(PAST_EXTENSION);
+        assertThat(a.reasons().get(0))
+                .contains("missed its minimums by " + PAST_DEADLINE)
+                .contains("until " + PAST_EXTENSION);
+
+        Assessment before = assess(plan(1), healthy(12, 120, 3900), PAST_DEADLINE.minusSeconds(1));
+        assertThat(before.decision()).isEqualTo(Decision.WAIT);
+        assertThat(before.deadline()).isEqualTo(PAST_DEADLINE);
+    }
+
+    @Test
+    void anExtendedStageWaitsUntilTheEndOfItsExtension() {
+        Assessment a =
+                assess(plan(1), healthy(12, 120, 3900), PAST_EXTENSION.minusSeconds(1), new StageHistory(true, false));
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.deadline()).isEqualTo(PAST_EXTENSION);
+    }
+
+    @Test
+    void anExtendedStageStillShortIsHeldByDefault() {
+        Assessment a = assess(plan(1), healthy(12, 120, 3900), PAST_EXTENSION, new StageHistory(true, false));
+        assertThat(a.decision()).isEqualTo(Decision.HOLD);
+        assertThat(a.reasons().get(0)).contains("still missed its minimums").contains("held at 10 %");
+    }
+
+    @Test
+    void anExtendedStageStillShortIsRevertedWhenThePlanSaysSo() {
+        RolloutPlan plan = plan(2, new RolloutPlan.Minimums(86_400, 86_400, true));
+        Assessment a = assess(plan, healthy(12, 120, 3900), PAST_EXTENSION, new StageHistory(true, false));
+        assertThat(a.decision()).isEqualTo(Decision.REVERT);
+        assertThat(a.reasons().get(0)).contains("back to '10%' (10 %)");
+    }
+
+    @Test
+    void theFirstStageHasNothingToRevertToAndIsHeld() {
+        List<RolloutPlan.Stage> autoFirst =
+                List.of(new RolloutPlan.Stage("5%", 5, 0, 200, true), new RolloutPlan.Stage("100%", 100, 0, 0, false));
+        RolloutPlan plan = new RolloutPlan(
+                "checkout",
+                true,
+                false,
+                null,
+                false,
+                autoFirst,
+                0,
+                ENTERED,
+                12L,
+                false,
+                null,
+                false,
+                null,
+                new RolloutPlan.Minimums(60, 0, true),
+                12);
+        Assessment a = assess(plan, healthy(12, 10, 3900), ENTERED.plusSeconds(60), StageHistory.NONE);
+        assertThat(a.decision()).isEqualTo(Decision.HOLD);
+        assertThat(a.reasons().get(0)).contains("no earlier stage to revert to");
+    }
+
+    @Test
+    void withoutAnExtensionTheStageIsHeldAtItsDeadline() {
+        RolloutPlan plan = plan(1, new RolloutPlan.Minimums(86_400, 0, false));
+        assertThat(assess(plan, healthy(12, 120, 3900), PAST_DEADLINE).decision())
+                .isEqualTo(Decision.HOLD);
+    }
+
+    @Test
+    void theDeadlineNeverFallsBeforeTheSoakEnds() {
+        RolloutPlan plan = plan(1, new RolloutPlan.Minimums(60, 60, false));
+        Assessment a = assess(plan, healthy(12, 120, 3900), ENTERED.plusSeconds(3599));
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.deadline()).isEqualTo(SOAKED);
+    }
+
+    @Test
+    void afterAHoldAndAResumeTheStageWaitsWithoutADeadline() {
+        Assessment a = assess(plan(1), healthy(12, 120, 3900), PAST_EXTENSION, new StageHistory(true, true));
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.reasons()).anyMatch(r -> r.contains("without a deadline"));
+        assertThat(assess(plan(1), healthy(12, 420, 3900), PAST_EXTENSION, new StageHistory(true, true))
+                        .decision())
+                .isEqualTo(Decision.PROMOTE);
+    }
+
+    @Test
+    void aManualStageIsOnlyReported() {
+        Assessment a = assess(plan(0), healthy(12, 420, 3900), SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.MANUAL);
+        assertThat(a.promotion()).isEqualTo("MANUAL");
+        assertThat(a.reasons().get(0)).contains("stage 'internal' is promoted by hand");
+    }
+
+    @Test
+    void stoppedRolloutsAreLeftAlone() {
+        RolloutPlan base = plan(1);
+        assertThat(stopped(with(base, true, false, false, false, true))).contains("killed (crash rate)");
+        assertThat(stopped(with(base, false, true, false, false, true)))
+                .contains("paused (by hand)")
+                .contains("resume");
+        assertThat(stopped(with(base, false, false, true, false, true))).contains("aborted");
+        assertThat(stopped(with(base, false, false, false, true, true))).isEqualTo("archived");
+        assertThat(stopped(with(base, false, false, false, false, false))).contains("disabled");
+        assertThat(stopped(plan(3))).contains("completed");
+        assertThat(stopped(plan(null))).contains("not on its plan yet");
+    }
+
+    @Test
+    void durationsReadAsPeopleSayThem() {
+        assertThat(PromotionDecider.duration(45)).isEqualTo("45 s");
+        assertThat(PromotionDecider.duration(720)).isEqualTo("12 min");
+        assertThat(PromotionDecider.duration(3 * 3600 + 300)).isEqualTo("3 h 5 min");
+        assertThat(PromotionDecider.duration(2 * 86_400)).isEqualTo("2 d");
+    }
+
+    private static String stopped(RolloutPlan plan) {
+        Assessment a = assess(plan, healthy(12, 420, 3900), SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.STOPPED);
+        return a.reasons().get(0);
+    }
+
+    private static Assessment assess(RolloutPlan plan, GuardReading guard, Instant now) {
+        return assess(plan, guard, now, StageHistory.NONE);
+    }
+
+    private static Assessment assess(RolloutPlan plan, GuardReading guard, Instant now, StageHistory history) {
+        return PromotionDecider.assess(plan, guard, null, history, now);
+    }
+
+    private static RolloutPlan plan(Integer stage) {
+        return plan(stage, new RolloutPlan.Minimums(86_400, 86_400, false));
+    }
+
+    private static RolloutPlan plan(Integer stage, RolloutPlan.Minimums minimums) {
+        return new RolloutPlan(
+                "checkout",
+                true,
+                false,
+                null,
+                false,
+                STAGES,
+                stage,
+                stage == null ? null : ENTERED,
+                stage == null ? null : 12L,
+                false,
+                null,
+                false,
+                null,
+                minimums,
+                12);
+    }
+
+    private static RolloutPlan with(
+            RolloutPlan p, boolean killed, boolean paused, boolean aborted, boolean archived, boolean enabled) {
+        return new RolloutPlan(
+                p.key(),
+                enabled,
+                killed,
+                killed ? "crash rate" : null,
+                archived,
+                p.stages(),
+                p.currentStage(),
+                p.stageEnteredAt(),
+                p.stageVersion(),
+                paused,
+                paused ? "by hand" : null,
+                aborted,
+                aborted ? "bad build" : null,
+                p.minimums(),
+                p.version());
+    }
+
+    private static GuardReading healthy(long stageVersion, long treated, long control) {
+        return reading(stageVersion, "HEALTHY", treated, control, List.of());
+    }
+
+    private static GuardReading reading(
+            long stageVersion, String status, long treated, long control, List<GuardReading.ActiveAlert> alerts) {
+        return new GuardReading(
+                "checkout",
+                stageVersion,
+                status,
+                null,
+                0.99,
+                ENTERED.plusSeconds(3000),
+                List.of(
+                        new GuardReading.Metric(
+                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, treated, control),
+                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0)),
+                alerts);
+    }
+}
