@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
  * usage mistake; under {@code -o json} an error is printed as {@code {"code","message"}} on stderr.
  */
 @Command(
-        name = "rollguard",
+        name = "bin/rollguard",
         description =
                 "Operate Rollguard: flags, kill switches, rollouts, alerts, rollbacks, reports and the audit log.",
         footer = {

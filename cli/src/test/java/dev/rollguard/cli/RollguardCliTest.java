@@ -107,7 +107,7 @@ class RollguardCliTest {
             ServiceStub.Result result = stub.run(line.toArray(String[]::new));
 
             assertThat(result.exitCode()).as(command + " " + help).isZero();
-            assertThat(result.out()).startsWith("Usage: rollguard " + command + " ");
+            assertThat(result.out()).startsWith("Usage: bin/rollguard " + command + " ");
             assertThat(result.out()).contains("-o, --output=table|json").contains("-h, --help");
             assertThat(result.err()).isEmpty();
         }
