@@ -225,6 +225,33 @@ public final class RollguardApi {
                 Map.of());
     }
 
+    /** The promoter's view of each flag it watches (rollback-service); {@code flagKey} narrows it to one flag. */
+    public Answer promotions(String flagKey) {
+        return send(
+                "GET",
+                endpoints.rollbackService() + "/api/promotions" + (flagKey == null ? "" : "?flag=" + encode(flagKey)),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    /** The steps the promoter took by itself, newest first; both arguments are optional. */
+    public Answer rollouts(String flagKey, Integer limit) {
+        StringBuilder query = new StringBuilder();
+        if (flagKey != null) {
+            query.append("flag=").append(encode(flagKey));
+        }
+        if (limit != null) {
+            query.append(query.isEmpty() ? "" : "&").append("limit=").append(limit);
+        }
+        return send(
+                "GET",
+                endpoints.rollbackService() + "/api/rollouts" + (query.isEmpty() ? "" : "?" + query),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
     // --- plumbing -------------------------------------------------------------------------------------------
 
     public Answer send(String method, String url, String token, JsonNode body, Map<String, String> headers) {

@@ -5,32 +5,44 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * The operator commands of {@code bin/rollguard}. Endpoints and tokens come from the environment ({@code . .rollguard/env}
  * for the local stack): ROLLGUARD_FLAG_SERVICE_URL, ROLLGUARD_METRICS_INGEST_URL, ROLLGUARD_ALERT_SERVICE_URL,
- * ROLLGUARD_ROLLBACK_SERVICE_URL and ROLLGUARD_ADMIN_TOKEN. Tables by default, {@code -o json} for scripts; any
- * failure exits non-zero with the service's error code and message.
+ * ROLLGUARD_ROLLBACK_SERVICE_URL and ROLLGUARD_ADMIN_TOKEN. Tables by default, {@code -o json} for scripts, anywhere on
+ * the line; {@code --help} on every command. Exit codes: 0 done, 1 failed (the service's error code and message), 2 a
+ * usage mistake; under {@code -o json} an error is printed as {@code {"code","message"}} on stderr.
  */
 @Command(
-        name = "rollguard",
-        mixinStandardHelpOptions = true,
+        name = "bin/rollguard",
         description =
                 "Operate Rollguard: flags, kill switches, rollouts, alerts, rollbacks, reports and the audit log.",
+        footer = {
+            "",
+            "Exit codes: 0 done, 1 a call failed, 2 a usage mistake. Under -o json an error is printed on stderr as"
+                    + " {\"code\": ..., \"message\": ...}."
+        },
         subcommands = {
             RollguardCli.Flags.class,
             RollguardCli.Flag.class,
@@ -42,53 +54,185 @@ import picocli.CommandLine.ParentCommand;
             RollguardCli.Alerts.class,
             RollguardCli.Guard.class,
             RollguardCli.Rollbacks.class,
+            RollguardCli.Rollouts.class,
             RollguardCli.Report.class,
             RollguardCli.Audit.class
         })
-public final class RollguardCli {
+public final class RollguardCli implements Runnable {
 
-    /** An API call that failed; its message is what the operator sees. */
+    /** An API call that failed: the service's error code (or UNREACHABLE, FAILED) and what the operator sees. */
     static final class ApiException extends RuntimeException {
+        final String code;
+
         ApiException(String message) {
+            this("FAILED", message);
+        }
+
+        ApiException(String code, String message) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    /** A mistake on the command line that only the command itself can see (exit 2, like a parse error). */
+    static final class UsageException extends RuntimeException {
+        UsageException(String message) {
             super(message);
         }
+    }
+
+    /** The output formats of {@code -o}. */
+    enum Output {
+        TABLE,
+        JSON
+    }
+
+    /**
+     * What a watch needs from its surroundings: whether standard output is a terminal (refresh in place) or not (a
+     * line per change), the clock, and the pause between two refreshes.
+     */
+    record Screen(boolean terminal, Clock clock, Pacer pacer) {
+
+        /** Standard output as {@code bin/rollguard} reports it ({@code -Drollguard.terminal}), else as the JVM sees it. */
+        static Screen system() {
+            String terminal = System.getProperty("rollguard.terminal");
+            return new Screen(
+                    terminal == null ? System.console() != null : Boolean.parseBoolean(terminal),
+                    Clock.systemUTC(),
+                    pause -> {
+                        Thread.sleep(pause.toMillis());
+                        return true;
+                    });
+        }
+    }
+
+    /** Waits between two refreshes of a watch. */
+    @FunctionalInterface
+    interface Pacer {
+        /** Waits {@code pause}; false ends the watch. */
+        boolean pause(Duration pause) throws InterruptedException;
     }
 
     @Option(
             names = {"-o", "--output"},
             defaultValue = "table",
             scope = CommandLine.ScopeType.INHERIT,
-            description = "Output format: table or json (default ${DEFAULT-VALUE}).")
-    String output;
+            paramLabel = "table|json",
+            description = "Output format: table or json (default ${DEFAULT-VALUE}); anywhere on the line.")
+    Output output;
+
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            scope = CommandLine.ScopeType.INHERIT,
+            description = "Show this help and exit.")
+    boolean help;
+
+    @Spec
+    CommandSpec spec;
 
     final PrintStream out;
     final RollguardApi api;
+    final Screen screen;
 
-    RollguardCli(RollguardApi api, PrintStream out) {
+    RollguardCli(RollguardApi api, PrintStream out, Screen screen) {
         this.api = api;
         this.out = out;
+        this.screen = screen;
     }
 
     public static void main(String[] args) {
-        System.exit(run(new RollguardApi(RollguardApi.Endpoints.fromEnvironment(System.getenv())), System.out, args));
+        System.exit(run(
+                new RollguardApi(RollguardApi.Endpoints.fromEnvironment(System.getenv())),
+                System.out,
+                System.err,
+                Screen.system(),
+                args));
     }
 
     /** Runs one command line; returns the exit code (0 ok, 1 failed call, 2 usage error). */
     public static int run(RollguardApi api, PrintStream out, String... args) {
-        CommandLine cli = new CommandLine(new RollguardCli(api, out));
-        cli.setOut(new java.io.PrintWriter(out, true));
+        return run(api, out, System.err, Screen.system(), args);
+    }
+
+    static int run(RollguardApi api, PrintStream out, PrintStream err, Screen screen, String... args) {
+        boolean json = jsonRequested(args);
+        CommandLine cli = new CommandLine(new RollguardCli(api, out, screen));
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        cli.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
+        cli.setParameterExceptionHandler((e, arguments) -> {
+            if (!json) {
+                return usage.handleParseException(e, arguments);
+            }
+            printError(e.getCommandLine().getErr(), "USAGE", e.getMessage());
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("error: " + e.getMessage());
+            PrintWriter errors = commandLine.getErr();
+            if (e instanceof UsageException) {
+                if (json) {
+                    printError(errors, "USAGE", e.getMessage());
+                } else {
+                    errors.println("error: " + e.getMessage());
+                    errors.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help'.");
+                }
+                return 2;
+            }
+            String code = e instanceof ApiException failed
+                    ? failed.code
+                    : e instanceof UncheckedIOException || e instanceof java.net.ConnectException
+                            ? "UNREACHABLE"
+                            : "FAILED";
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (json) {
+                printError(errors, code, message);
+            } else {
+                errors.println("error: " + message);
+            }
             return 1;
         });
         return cli.execute(args);
     }
 
-    boolean json() {
-        if (!output.equals("table") && !output.equals("json")) {
-            throw new ApiException("--output must be table or json, was " + output);
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed");
+    }
+
+    /** Whether the line asks for JSON, read before parsing so that even a line that does not parse answers in JSON. */
+    static boolean jsonRequested(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--")) {
+                return false;
+            }
+            String value = null;
+            if ((arg.equals("-o") || arg.equals("--output")) && i + 1 < args.length) {
+                value = args[i + 1];
+            } else if (arg.startsWith("--output=")) {
+                value = arg.substring("--output=".length());
+            } else if (arg.startsWith("-o") && !arg.startsWith("--")) {
+                value = arg.substring(2);
+            }
+            if ("json".equalsIgnoreCase(value)) {
+                return true;
+            }
         }
-        return output.equals("json");
+        return false;
+    }
+
+    private static void printError(PrintWriter err, String code, String message) {
+        err.println(RollguardApi.JSON
+                .createObjectNode()
+                .put("code", code)
+                .put("message", message)
+                .toString());
+    }
+
+    boolean json() {
+        return output == Output.JSON;
     }
 
     void printJson(JsonNode node) {
@@ -105,7 +249,7 @@ public final class RollguardCli {
             JsonNode body = answer.body();
             String code = body.path("code").asText("HTTP_" + answer.status());
             String message = body.path("message").asText(answer.text());
-            throw new ApiException(what + " failed (" + answer.status() + " " + code + "): " + message);
+            throw new ApiException(code, what + " failed (" + answer.status() + " " + code + "): " + message);
         }
         return answer;
     }
@@ -297,10 +441,10 @@ public final class RollguardCli {
                         case "next" -> "advance";
                         case "back" -> "revert";
                         case "set" -> "set";
-                        default -> throw new ApiException("stage takes next, back or set N; got " + move);
+                        default -> throw new UsageException("stage takes next, back or set N; got " + move);
                     };
             if (action.equals("set") && number == null) {
-                throw new ApiException("stage KEY set N needs the stage number N");
+                throw new UsageException("stage KEY set N needs the stage number N");
             }
             Integer index = number == null ? null : number - 1;
             RollguardApi.Answer answer = action.equals("advance")
@@ -335,7 +479,7 @@ public final class RollguardCli {
                 answer = check(root.api.send("GET", url, token, null, Map.of()), "reading the kill switch");
             } else {
                 if (reason == null || reason.isBlank()) {
-                    throw new ApiException("kill-switch " + state + " needs --reason");
+                    throw new UsageException("kill-switch " + state + " needs --reason");
                 }
                 var body = RollguardApi.JSON.createObjectNode().put("reason", reason);
                 answer = switch (state) {
@@ -343,7 +487,7 @@ public final class RollguardCli {
                         check(root.api.send("POST", url, token, body, Map.of()), "switching the kill switch on");
                     case "off" ->
                         check(root.api.send("DELETE", url, token, body, Map.of()), "switching the kill switch off");
-                    default -> throw new ApiException("kill-switch takes on or off; got " + state);
+                    default -> throw new UsageException("kill-switch takes on or off; got " + state);
                 };
             }
             if (root.json()) {
@@ -416,7 +560,8 @@ public final class RollguardCli {
             HttpResponse<java.io.InputStream> response =
                     HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
             if (response.statusCode() != 200) {
-                throw new ApiException("watching alerts failed: HTTP " + response.statusCode());
+                throw new ApiException(
+                        "HTTP_" + response.statusCode(), "watching alerts failed: HTTP " + response.statusCode());
             }
             try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
                 for (String line; (line = reader.readLine()) != null; ) {
@@ -460,8 +605,10 @@ public final class RollguardCli {
                     }
                 }
                 if (one == null) {
-                    throw new ApiException("the guard has no verdict on flag " + flag
-                            + " (not under rollout, or no window of it since the alert-service started)");
+                    throw new ApiException(
+                            "NOT_FOUND",
+                            "the guard has no verdict on flag " + flag
+                                    + " (not under rollout, or no window of it since the alert-service started)");
                 }
                 if (root.json()) {
                     root.printJson(one);
@@ -551,6 +698,74 @@ public final class RollguardCli {
         }
     }
 
+    @Command(
+            name = "rollouts",
+            description = "The steps the promoter took by itself (promote, extend, hold, revert), newest first, with"
+                    + " their evidence: clients per cohort against the minimum, the guard's verdict and confidence.")
+    static final class Rollouts extends Base {
+        @Option(names = "--flag", description = "Only this flag.")
+        String flag;
+
+        @Option(names = "--limit", description = "At most this many steps (the rollback-service's default otherwise).")
+        Integer limit;
+
+        @Override
+        public Integer call() {
+            if (limit != null && limit < 1) {
+                throw new UsageException("--limit must be at least 1, was " + limit);
+            }
+            JsonNode list = check(root.api.rollouts(flag, limit), "listing rollout steps")
+                    .body();
+            JsonNode items = list.isArray() ? list : list.path("items");
+            if (root.json()) {
+                root.printJson(items);
+                return 0;
+            }
+            Table table =
+                    new Table("WHEN", "FLAG", "ACTION", "OUTCOME", "STAGE", "ROLLOUT", "CLIENTS", "VERDICT", "REASON");
+            for (JsonNode r : items) {
+                table.row(
+                        instant(r.path("decidedAt")),
+                        text(r, "flagKey"),
+                        text(r, "action"),
+                        text(r, "outcome"),
+                        fromTo(text(r, "fromStageName"), text(r, "toStageName")),
+                        fromTo(percent(r.path("fromPercentage")), percent(r.path("toPercentage"))),
+                        r.path("treatedClients").asLong() + "/"
+                                + r.path("controlClients").asLong() + " of "
+                                + r.path("minClientsPerCohort").asLong(),
+                        verdict(r),
+                        text(r, "reason"));
+            }
+            table.print(root.out);
+            return 0;
+        }
+
+        private static String verdict(JsonNode r) {
+            if (!r.hasNonNull("verdict")) {
+                return null;
+            }
+            JsonNode confidence = r.path("confidence");
+            return r.path("verdict").asText()
+                    + (confidence.isNumber() ? " " + trim(100 * confidence.asDouble()) + " %" : "");
+        }
+
+        private static String fromTo(String from, String to) {
+            if (from == null || to == null || from.equals(to)) {
+                return from == null ? to : from;
+            }
+            return from + " -> " + to;
+        }
+
+        /** An instant as ISO text, whether the service wrote it as text or as epoch milliseconds. */
+        private static String instant(JsonNode value) {
+            if (value.isNumber()) {
+                return java.time.Instant.ofEpochMilli(value.asLong()).toString();
+            }
+            return value.isTextual() ? value.asText() : null;
+        }
+    }
+
     @Command(name = "report", description = "The replication health report (metrics-ingest).")
     static final class Report extends Base {
         @Option(names = "--flag", description = "Only telemetry of this flag's cohorts.")
@@ -578,6 +793,7 @@ public final class RollguardCli {
                     HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() != 200) {
                 throw new ApiException(
+                        "HTTP_" + response.statusCode(),
                         "reading the health report failed: HTTP " + response.statusCode() + " " + response.body());
             }
             root.out.println(response.body());

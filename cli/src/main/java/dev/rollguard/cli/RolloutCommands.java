@@ -1,6 +1,7 @@
 package dev.rollguard.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -88,38 +89,70 @@ final class RolloutCommands implements Runnable {
 
     @Command(
             name = "get",
-            description = "The plan as a timeline: stages, the current one, time in stage against its soak, minimums,"
-                    + " paused/killed/aborted.")
+            description = {
+                "The plan as a timeline: stages, the current one, time in stage against its soak, minimums against the"
+                        + " clients seen, the guard's verdict, what the promoter waits for and when it expects the next"
+                        + " promotion; paused/killed/aborted.",
+                "With --watch it refreshes in place until Ctrl-C (on a terminal), or prints a line per change (in a"
+                        + " pipe or a file); with -o json, one JSON document per refresh, one per line."
+            })
     static final class Get extends Sub {
         @Option(
                 names = {"-w", "--watch"},
-                description = "Print it again every --interval seconds (Ctrl-C to stop).")
+                description = "Refresh every --interval seconds until Ctrl-C.")
         boolean watch;
 
         @Option(
                 names = "--interval",
                 defaultValue = "5",
-                description = "Seconds between two prints with --watch (default ${DEFAULT-VALUE}).")
+                description = "Seconds between two refreshes with --watch (default ${DEFAULT-VALUE}).")
         int interval;
 
         @Override
         public Integer call() throws InterruptedException {
             if (interval < 1) {
-                throw new RollguardCli.ApiException("--interval must be at least 1 second");
+                throw new RollguardCli.UsageException("--interval must be at least 1 second");
             }
+            RollguardCli root = root();
+            RollguardCli.Screen screen = root.screen;
+            String lastSummary = null;
+            boolean first = true;
             do {
-                JsonNode rollout = RollguardCli.check(root().api.rollout(key), "reading the rollout of " + key)
+                JsonNode rollout = RollguardCli.check(root.api.rollout(key), "reading the rollout of " + key)
                         .body();
-                if (root().json()) {
-                    root().printJson(rollout);
+                RolloutTimeline.Promotion promotion = RolloutTimeline.Promotion.of(root.api, key);
+                if (root.json()) {
+                    JsonNode document = RolloutTimeline.document(rollout, promotion);
+                    if (watch) {
+                        root.out.println(document);
+                    } else {
+                        root.printJson(document);
+                    }
+                } else if (!watch) {
+                    root.out.print(RolloutTimeline.render(
+                            rollout, promotion, screen.clock().instant()));
+                } else if (screen.terminal()) {
+                    root.out.print(RolloutTimeline.CLEAR_SCREEN);
+                    root.out.print(RolloutTimeline.render(
+                            rollout, promotion, screen.clock().instant()));
+                    root.out.printf(
+                            "%nRefreshed at %s, every %ds; Ctrl-C to stop.%n",
+                            RolloutTimeline.seconds(screen.clock().instant()), interval);
                 } else {
-                    RolloutTimeline.print(rollout, root().out);
+                    if (first) {
+                        root.out.print(RolloutTimeline.render(
+                                rollout, promotion, screen.clock().instant()));
+                        root.out.println();
+                    }
+                    String summary = RolloutTimeline.summary(rollout, promotion);
+                    if (!summary.equals(lastSummary)) {
+                        root.out.println(RolloutTimeline.seconds(screen.clock().instant()) + "  " + summary);
+                        lastSummary = summary;
+                    }
                 }
-                if (watch) {
-                    Thread.sleep(interval * 1000L);
-                    root().out.println();
-                }
-            } while (watch);
+                root.out.flush();
+                first = false;
+            } while (watch && screen.pacer().pause(Duration.ofSeconds(interval)));
             return 0;
         }
     }
@@ -183,7 +216,7 @@ final class RolloutCommands implements Runnable {
 
     @Command(
             name = "abort",
-            description = "Back to 0 %: the off value for everyone, allow-list included, until a retry.")
+            description = "Back to 0 %%: the off value for everyone, allow-list included, until a retry.")
     static final class Abort extends Control {
         @Option(names = "--reason", required = true, description = "Why; recorded in the audit log.")
         String reason;

@@ -3,23 +3,14 @@ package dev.rollguard.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The rollout commands against a stand-in flag-service on a local port that answers canned JSON and records what it
- * was sent: the request each command makes, what it prints, and its exit code.
+ * The rollout commands against a stand-in flag-service ({@link ServiceStub}): the request each command makes, what it
+ * prints, and its exit code.
  */
 class RolloutCommandsTest {
 
@@ -60,42 +51,14 @@ class RolloutCommandsTest {
              "version": 6}
             """;
 
-    private record Request(String method, String path, String body, String actor) {}
-
-    private HttpServer server;
-    private final List<Request> requests = new CopyOnWriteArrayList<>();
-    private final Map<String, String[]> answers = new ConcurrentHashMap<>();
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-    private RollguardApi api;
-
-    @BeforeEach
-    void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
-            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            String key =
-                    exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
-            requests.add(new Request(
-                    exchange.getRequestMethod(),
-                    exchange.getRequestURI().getPath(),
-                    body,
-                    exchange.getRequestHeaders().getFirst("X-Rollguard-Actor")));
-            String[] answer = answers.getOrDefault(key, new String[] {"404", "{\"code\":\"NOT_FOUND\"}"});
-            byte[] bytes = answer[1].getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(Integer.parseInt(answer[0]), bytes.length);
-            exchange.getResponseBody().write(bytes);
-            exchange.close();
-        });
-        server.start();
-        String url = "http://127.0.0.1:" + server.getAddress().getPort();
-        api = new RollguardApi(new RollguardApi.Endpoints(url, url, url, url, "admin-token", null, null));
-    }
+    private final ServiceStub stub = new ServiceStub();
+    private final List<ServiceStub.Request> requests = stub.requests;
+    private final StringBuilder out = new StringBuilder();
+    private final StringBuilder err = new StringBuilder();
 
     @AfterEach
     void stop() {
-        server.stop(0);
+        stub.close();
     }
 
     @Test
@@ -161,7 +124,7 @@ class RolloutCommandsTest {
                 .isZero();
 
         assertThat(requests)
-                .extracting(Request::path)
+                .extracting(ServiceStub.Request::path)
                 .containsExactly(
                         "/api/flags/checkout/rollout/resume",
                         "/api/flags/checkout/rollout/abort",
@@ -196,7 +159,7 @@ class RolloutCommandsTest {
 
         assertThat(run("rollout", "promote", "checkout")).isEqualTo(1);
 
-        assertThat(err.toString(StandardCharsets.UTF_8))
+        assertThat(err.toString())
                 .contains("promoted checkout failed (409 KILLED): flag 'checkout' is killed (crash rate)");
     }
 
@@ -209,8 +172,10 @@ class RolloutCommandsTest {
 
         assertThat(run("stage", "checkout", "next")).isEqualTo(1);
 
-        assertThat(requests).extracting(Request::path).containsExactly("/api/flags/checkout/rollout/promote");
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("409 PAUSED");
+        assertThat(requests)
+                .extracting(ServiceStub.Request::path)
+                .containsExactly("/api/flags/checkout/rollout/promote");
+        assertThat(err.toString()).contains("409 PAUSED");
     }
 
     @Test
@@ -224,21 +189,18 @@ class RolloutCommandsTest {
     }
 
     private void answer(String request, int status, String body) {
-        answers.put(request, new String[] {Integer.toString(status), body});
+        stub.answer(request, status, body);
     }
 
     private int run(String... args) {
-        PrintStream stderr = System.err;
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            return RollguardCli.run(api, new PrintStream(out, true, StandardCharsets.UTF_8), args);
-        } finally {
-            System.setErr(stderr);
-        }
+        ServiceStub.Result result = stub.run(args);
+        out.append(result.out());
+        err.append(result.err());
+        return result.exitCode();
     }
 
     private String printed() {
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toString();
     }
 
     private static JsonNode json(String body) throws IOException {

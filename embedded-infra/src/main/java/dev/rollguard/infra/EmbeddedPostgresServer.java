@@ -26,17 +26,32 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     /** Starts a server on {@code port} (0 picks a free one), keeping its data in {@code dataDir} across restarts. */
     public static EmbeddedPostgresServer start(Path dataDir, int port) {
+        return start(dataDir, port, false);
+    }
+
+    /**
+     * Starts a server as {@link #start(Path, int)} does; with {@code ownOutput} PostgreSQL's own messages (why it did
+     * not start, among them) go to this process's standard output, the log file of the local stack's launcher, instead
+     * of the test log.
+     */
+    public static EmbeddedPostgresServer start(Path dataDir, int port, boolean ownOutput) {
         try {
             Files.createDirectories(dataDir);
-            EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)
                     .setPort(port == 0 ? Ports.free() : port)
                     .setPGStartupWait(Duration.ofSeconds(60))
                     .setServerConfig("listen_addresses", "127.0.0.1")
-                    .setServerConfig("max_connections", "200")
-                    .start();
-            return new EmbeddedPostgresServer(postgres);
+                    // TCP only: no Unix socket and no socket lock file in the shared temp directory, where two
+                    // servers on one host would collide; every client here connects over TCP.
+                    .setServerConfig("unix_socket_directories", "")
+                    .setServerConfig("max_connections", "200");
+            if (ownOutput) {
+                builder.setOutputRedirector(ProcessBuilder.Redirect.INHERIT)
+                        .setErrorRedirector(ProcessBuilder.Redirect.INHERIT);
+            }
+            return new EmbeddedPostgresServer(builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -78,7 +78,7 @@ public final class LocalInfraMain {
 
         @Override
         public Integer call() throws InterruptedException {
-            EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(data, port);
+            EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(data, port, true);
             databases.forEach(postgres::createDatabase);
             System.out.println("Rollguard PostgreSQL ready on " + postgres.jdbcUrl(""));
             runUntilStopped(postgres);
