@@ -6,6 +6,7 @@ import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
+import dev.rollguard.schemas.targeting.Rollouts;
 import io.quarkus.logging.Log;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,11 +14,17 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Assigns an event to a cohort per flag. When the client reported exposures, they decide: an exposure's {@code
- * treated} if given, else whether its variant is the treatment variant of the flag version it names (or of the
- * version in force at the event time). Without exposures every known, unarchived flag is evaluated for the event's
- * subject with the shared {@link FlagEvaluator}, against the flag version and global kill switch in force at the
- * event time, so telemetry cohorts match what the flag-service served.
+ * Assigns an event to a cohort per flag under rollout. Only a flag whose treatment can be compared with a control at
+ * the event time ({@link Rollouts#underRollout}: on, not killed nor archived, a share strictly between 0 and 100 % or
+ * an allow-list at 0 %, and the global kill switch off) gets cohort scopes: a disabled, killed, archived, 0 % or
+ * 100 % flag costs nothing per event, so the cost of an event grows with the flags being rolled out, not with every
+ * flag that exists.
+ *
+ * <p>When the client reported exposures, they decide the cohort: an exposure's {@code treated} if given, else whether
+ * its variant is the treatment variant of the flag version it names (or of the version in force at the event time).
+ * An exposure of a flag Rollguard does not know (yet) is kept when it says {@code treated}. Without exposures every
+ * flag under rollout is evaluated for the event's subject with the shared {@link FlagEvaluator}, against the flag
+ * version in force at the event time, so telemetry cohorts match what the flag-service served.
  */
 public final class CohortAssigner {
 
@@ -36,6 +43,10 @@ public final class CohortAssigner {
 
     /** The event's cohorts; the subject is the user, or the client when no user is signed in. */
     public Result assign(List<FlagExposure> exposures, String userId, String clientId, long eventTime) {
+        if (directory.globallyKilledAt(eventTime)) {
+            // Every flag is off for everyone: nothing is being rolled out.
+            return new Result(List.of(), 0);
+        }
         if (exposures != null && !exposures.isEmpty()) {
             return fromExposures(exposures, eventTime);
         }
@@ -48,6 +59,10 @@ public final class CohortAssigner {
         Set<String> seen = new HashSet<>();
         for (FlagExposure exposure : exposures) {
             if (!seen.add(exposure.getFlagKey())) {
+                continue;
+            }
+            FlagChangedEvent inForce = directory.asOf(exposure.getFlagKey(), eventTime);
+            if (inForce != null && !Rollouts.underRollout(inForce)) {
                 continue;
             }
             Boolean treated = exposure.getTreated();
@@ -73,16 +88,15 @@ public final class CohortAssigner {
     }
 
     private List<CohortAssignment> evaluated(String targetingKey, long eventTime) {
-        boolean globalKill = directory.globallyKilledAt(eventTime);
         List<CohortAssignment> result = new ArrayList<>();
         for (String flagKey : directory.flagKeys()) {
             FlagChangedEvent flag = directory.asOf(flagKey, eventTime);
-            if (flag == null || flag.getArchived()) {
+            if (flag == null || !Rollouts.underRollout(flag)) {
                 continue;
             }
             try {
                 Evaluation evaluation =
-                        FlagEvaluator.evaluate(flag, targetingKey, key -> directory.asOf(key, eventTime), globalKill);
+                        FlagEvaluator.evaluate(flag, targetingKey, key -> directory.asOf(key, eventTime), false);
                 result.add(
                         new CohortAssignment(flagKey, evaluation.treated() ? Cohort.TREATMENT : Cohort.CONTROL, false));
             } catch (RuntimeException e) {

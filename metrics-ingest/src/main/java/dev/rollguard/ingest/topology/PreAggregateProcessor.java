@@ -267,6 +267,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         }
         CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
+        TopologyMetrics.cohortScopes(cohorts.assignments().size());
         scopes.clear();
         guarded.clear();
         for (var assignment : cohorts.assignments()) {

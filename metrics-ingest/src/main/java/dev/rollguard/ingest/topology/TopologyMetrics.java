@@ -2,6 +2,7 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.schemas.event.ScopeType;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Metrics;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +36,16 @@ public final class TopologyMetrics {
     /** A record written to the dead-letter topic. */
     public static void deadLettered(String stage, String code) {
         counter("rollguard.ingest.dead.letters", "stage", stage, "code", code).increment();
+    }
+
+    private static final DistributionSummary COHORT_SCOPES = DistributionSummary.builder(
+                    "rollguard.ingest.cohort.scopes")
+            .description("Flag cohort scopes per event: one per flag under rollout that the event counts for")
+            .register(Metrics.globalRegistry);
+
+    /** The flag cohort scopes an event counts for. */
+    public static void cohortScopes(int count) {
+        COHORT_SCOPES.record(count);
     }
 
     /** Exposures whose cohort could not be resolved (unknown flag and no {@code treated}). */

@@ -305,7 +305,7 @@ class TelemetryTopologyTest {
 
     @Test
     void exposuresReportedByTheClientDecideTheCohort() {
-        publish(flag("new-sync", 1, T0.minusSeconds(60), 10_000).build());
+        publish(flag("new-sync", 1, T0.minusSeconds(60), 9_900).build());
         send(sync("c1", T0.plusSeconds(1), true, 100)
                 .setExposures(List.of(exposure("new-sync", "on", true)))
                 .build());
@@ -316,7 +316,7 @@ class TelemetryTopologyTest {
         send(sync("c3", T0.plusSeconds(3), false, 100)
                 .setExposures(List.of(exposure("new-sync", "on", null)))
                 .build());
-        // The client's report wins over the flag's own targeting (which would put everyone in treatment).
+        // The client's report wins over the flag's own targeting (which puts 99 % in treatment).
         send(sync("c4", T0.plusSeconds(4), true, 100)
                 .setExposures(List.of(exposure("new-sync", "off", null)))
                 .build());
@@ -341,11 +341,15 @@ class TelemetryTopologyTest {
 
     @Test
     void withoutExposuresTheFlagIsEvaluatedAsOfTheEventTime() {
-        // Version 1: only alice (allow-list); version 2 from T0+5s: everybody.
+        // Version 1: only alice (allow-list); version 2 from T0+5s: 99 % (bob and c-anon among them).
         publish(flag("bulk-upload", 1, T0.minusSeconds(60), 0)
                 .setAllowList(List.of("alice"))
                 .build());
-        publish(flag("bulk-upload", 2, T0.plusSeconds(5), 10_000).build());
+        publish(flag("bulk-upload", 2, T0.plusSeconds(5), 9_900).build());
+        assertThat(dev.rollguard.schemas.bucketing.Bucketing.inRollout("bulk-upload", "bob", 9_900))
+                .isTrue();
+        assertThat(dev.rollguard.schemas.bucketing.Bucketing.inRollout("bulk-upload", "c-anon", 9_900))
+                .isTrue();
 
         send(sync("c-alice", T0.plusSeconds(1), true, 100).setUserId("alice").build());
         send(sync("c-bob", T0.plusSeconds(2), true, 100).setUserId("bob").build());
@@ -387,17 +391,71 @@ class TelemetryTopologyTest {
     }
 
     @Test
-    void globalKillSwitchPutsEveryoneInControlFromItsTime() {
-        publish(flag("everyone", 1, T0.minusSeconds(60), 10_000).build());
+    void theGlobalKillSwitchEndsEveryCohortFromItsTime() {
+        publish(flag("almost-everyone", 1, T0.minusSeconds(60), 9_900).build());
         publish(globalKill(1, T0.plusSeconds(5), true));
+        assertThat(dev.rollguard.schemas.bucketing.Bucketing.inRollout("almost-everyone", "c1", 9_900))
+                .isTrue();
         send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        // After the kill every flag is off for everyone: nothing is rolled out, so no cohort counts the event,
+        // whether its client says it was exposed or not.
         send(sync("c1", T0.plusSeconds(6), true, 100).build());
+        send(sync("c2", T0.plusSeconds(7), true, 100)
+                .setExposures(List.of(exposure("almost-everyone", "on", true)))
+                .build());
         closeWindowsUpTo(T0.plus(SIZE));
 
         var tumbling = emitted(WindowKind.TUMBLING);
-        assertThat(scope(tumbling, "flag:everyone:treatment", T0).getEventCount())
+        assertThat(scope(tumbling, "flag:almost-everyone:treatment", T0).getEventCount())
                 .isEqualTo(1);
-        assertThat(scope(tumbling, "flag:everyone:control", T0).getEventCount()).isEqualTo(1);
+        assertThat(scope(tumbling, "global", T0).getEventCount()).isEqualTo(3);
+        assertThat(tumbling)
+                .noneMatch(r -> r.value().getScopeKey().equals("flag:almost-everyone:control")
+                        && r.value().getEventCount() > 0);
+    }
+
+    @Test
+    void onlyFlagsUnderRolloutGetCohortScopesWithOrWithoutExposures() {
+        publish(flag("ramping", 1, T0.minusSeconds(60), 5_000).build());
+        publish(flag("full", 1, T0.minusSeconds(60), 10_000).build());
+        publish(flag("nobody", 1, T0.minusSeconds(60), 0).build());
+        publish(flag("switched-off", 1, T0.minusSeconds(60), 5_000)
+                .setEnabled(false)
+                .build());
+        publish(flag("killed", 1, T0.minusSeconds(60), 5_000).setKilled(true).build());
+        publish(flag("archived", 1, T0.minusSeconds(60), 5_000)
+                .setArchived(true)
+                .build());
+        publish(flag("internal-only", 1, T0.minusSeconds(60), 0)
+                .setAllowList(List.of("alice"))
+                .build());
+        List<String> all = List.of("ramping", "full", "nobody", "switched-off", "killed", "archived", "internal-only");
+        double scopesBefore = cohortScopesRecorded();
+
+        send(sync("c-evaluated", T0.plusSeconds(1), true, 100).setUserId("bob").build());
+        send(sync("c-exposed", T0.plusSeconds(2), true, 100)
+                .setExposures(all.stream().map(key -> exposure(key, "on", true)).toList())
+                .build());
+        double scopesCounted = cohortScopesRecorded() - scopesBefore;
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        assertThat(tumbling)
+                .filteredOn(r -> r.value().getScopeType() == ScopeType.FLAG_COHORT
+                        && r.value().getEventCount() > 0)
+                .extracting(r -> r.value().getFlagKey())
+                .as("a disabled, killed, archived, 0 % or 100 % flag costs nothing per event")
+                .containsOnly("ramping", "internal-only");
+        assertThat(scopesCounted)
+                .as("cohort scopes counted per event: 2 for the evaluated event, 2 for the exposed one")
+                .isEqualTo(4);
+    }
+
+    private static double cohortScopesRecorded() {
+        var summary = io.micrometer.core.instrument.Metrics.globalRegistry
+                .find("rollguard.ingest.cohort.scopes")
+                .summary();
+        return summary == null ? 0 : summary.totalAmount();
     }
 
     @Test
@@ -484,9 +542,8 @@ class TelemetryTopologyTest {
                     });
         }
         assertThat(closed)
-                .as("a flag at 100 % has no cohorts to compare, so it is not expected")
-                .noneMatch(r -> r.value().getScopeKey().startsWith("flag:everyone")
-                        && r.value().getEventCount() == 0);
+                .as("a flag at 100 % has no cohorts to compare: it has no cohort scope at all")
+                .noneMatch(r -> r.value().getScopeKey().startsWith("flag:everyone"));
         assertThat(closed)
                 .as("each window emitted once")
                 .extracting(r -> r.value().getScopeKey() + "@" + r.value().getWindowStart())
