@@ -217,7 +217,15 @@ class ManifestTest {
                 .anySatisfy(e -> assertThat(e).contains("kafka_stream_task_dropped_records_total"));
         assertThat(dashboard.path("annotations").path("list").findValuesAsText("expr"))
                 .anySatisfy(e -> assertThat(e).contains("rollguard_alert_transitions_total"))
-                .anySatisfy(e -> assertThat(e).contains("rollguard_rollback_actions_total"));
+                .anySatisfy(e -> assertThat(e).contains("rollguard_rollback_actions_total"))
+                .anySatisfy(e -> assertThat(e).contains("rollguard_rollout_steps_total"))
+                .as("annotations select the flag by a label their counters carry")
+                .allSatisfy(e -> assertThat(e).contains("flag=~\"$flag\""));
+        assertThat(Checks.unknownMetrics(
+                        dashboard.path("annotations").path("list").findValuesAsText("expr"),
+                        Repo.meterNames(),
+                        PENDING_METERS))
+                .isEmpty();
         assertThat(Checks.unknownMetrics(expressions, Repo.meterNames(), PENDING_METERS))
                 .isEmpty();
     }

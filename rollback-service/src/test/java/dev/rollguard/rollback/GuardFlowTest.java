@@ -76,6 +76,9 @@ class GuardFlowTest {
 
         RollbackActionEvent event = awaitEvent(id);
         assertThat(flagService.isKilled(flag)).isTrue();
+        assertThat(Api.metric("rollguard_rollback_actions_total", "flag=\"" + flag + "\"", "action=\"KILL\""))
+                .as("the action counted under its flag, for dashboards")
+                .isEqualTo(1.0);
         assertThat(event.getFlagKey()).isEqualTo(flag);
         assertThat(event.getAction()).isEqualTo(GuardAction.KILL);
         assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);

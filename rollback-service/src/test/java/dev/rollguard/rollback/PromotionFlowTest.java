@@ -104,6 +104,14 @@ class PromotionFlowTest {
         assertThat(event.getFlagVersionAfter()).isEqualTo(2);
         assertThat(event.getFlagChangedAt()).isNotNull();
 
+        assertThat(Api.metric(
+                        "rollguard_rollout_steps_total",
+                        "flag=\"" + flag + "\"",
+                        "action=\"PROMOTE\"",
+                        "outcome=\"APPLIED\""))
+                .as("the step counted under its flag, for dashboards")
+                .isEqualTo(1.0);
+
         // The verdict still names the stage that was promoted: it says nothing about the new one.
         round();
         assertThat(flagService.writes(flag)).hasSize(1);

@@ -27,9 +27,60 @@ class CohortGaugesTest {
         assertThat(value("rollguard.cohort.error.rate", "treatment")).isEqualTo(0.5);
         assertThat(value("rollguard.cohort.success.rate", "treatment")).isEqualTo(0.5);
         assertThat(value("rollguard.cohort.events", "treatment")).isEqualTo(50);
-        assertThat(value("rollguard.cohort.duration.p95.ms", "treatment")).isEqualTo(1200.0);
+        assertThat(value("rollguard.cohort.duration.p95", "treatment")).isEqualTo(1.2);
         assertThat(value("rollguard.cohort.error.rate", "control")).isEqualTo(0.01);
-        assertThat(value("rollguard.cohort.duration.p95.ms", "control")).isNaN();
+        assertThat(value("rollguard.cohort.duration.p95", "control")).isNaN();
+        assertThat(registry.get("rollguard.cohort.duration.p95").gauge().getId().getBaseUnit())
+                .isEqualTo("seconds");
+    }
+
+    @Test
+    void aCohortWhoseWindowsStoppedIsRemovedTwoWindowsLater() {
+        gauges.record(
+                at(0, window(ScopeType.FLAG_COHORT, WindowKind.TUMBLING, "killed", Cohort.TREATMENT, 10, 5, 1.0)));
+        gauges.record(
+                at(0, window(ScopeType.FLAG_COHORT, WindowKind.TUMBLING, "ramping", Cohort.TREATMENT, 10, 0, 1.0)));
+        for (int minute = 1; minute <= 2; minute++) {
+            gauges.record(at(minute, window(ScopeType.GLOBAL, WindowKind.TUMBLING, null, null, 10, 0, 1.0)));
+            gauges.record(at(
+                    minute,
+                    window(ScopeType.FLAG_COHORT, WindowKind.TUMBLING, "ramping", Cohort.TREATMENT, 0, 0, null)));
+        }
+        assertThat(registry.find("rollguard.cohort.events")
+                        .tag("flag", "killed")
+                        .gauges())
+                .as("two windows closed without it: still within the bound")
+                .hasSize(1);
+
+        // Only the global window closes the next minute (every flag left rollout): the stopped cohort goes.
+        gauges.record(at(3, window(ScopeType.GLOBAL, WindowKind.TUMBLING, null, null, 10, 0, 1.0)));
+        assertThat(registry.find("rollguard.cohort.events")
+                        .tag("flag", "killed")
+                        .gauges())
+                .isEmpty();
+        assertThat(registry.find("rollguard.cohort.error.rate")
+                        .tag("flag", "killed")
+                        .gauges())
+                .isEmpty();
+        assertThat(registry.find("rollguard.cohort.events")
+                        .tag("flag", "ramping")
+                        .gauges())
+                .as("a cohort whose windows go on, even empty ones, stays")
+                .hasSize(1);
+
+        // Back under rollout later: its gauges come back.
+        gauges.record(at(4, window(ScopeType.FLAG_COHORT, WindowKind.TUMBLING, "killed", Cohort.TREATMENT, 3, 0, 1.0)));
+        assertThat(registry.find("rollguard.cohort.events")
+                        .tag("flag", "killed")
+                        .gauge()
+                        .value())
+                .isEqualTo(3);
+    }
+
+    private static WindowMetricsEvent at(int minute, WindowMetricsEvent window) {
+        window.setWindowStart(window.getWindowStart().plusSeconds(60L * minute));
+        window.setWindowEnd(window.getWindowEnd().plusSeconds(60L * minute));
+        return window;
     }
 
     @Test

@@ -49,11 +49,13 @@ public class GuardMetrics {
                 .increment();
     }
 
-    public void action(GuardAction action, RollbackOutcome outcome) {
+    /** An action recorded; {@code flagKey} null for an alert that names no flag (tagged {@code none}). */
+    public void action(String flagKey, GuardAction action, RollbackOutcome outcome) {
         Counter.builder("rollguard.rollback.actions")
                 .description("Actions recorded by the guard")
                 .tag("action", action.name())
                 .tag("outcome", outcome.name())
+                .tag("flag", flagKey == null ? "none" : flagKey)
                 .register(registry)
                 .increment();
     }

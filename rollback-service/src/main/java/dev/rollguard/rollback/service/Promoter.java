@@ -236,6 +236,7 @@ public class Promoter {
                             .description("Steps the promoter took")
                             .tag("action", done.action().name())
                             .tag("outcome", done.outcome().name())
+                            .tag("flag", done.flagKey())
                             .register(meters)
                             .increment();
                     Log.infof("promoter: %s %s %s: %s", done.flagKey(), done.action(), done.outcome(), done.reason());

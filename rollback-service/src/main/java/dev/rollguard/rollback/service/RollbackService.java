@@ -156,7 +156,7 @@ public class RollbackService {
             if (record.state() == ActionState.PENDING) {
                 return applyAndFinish(record);
             }
-            metrics.action(record.action(), record.outcome());
+            metrics.action(record.flagKey(), record.action(), record.outcome());
             Log.infof("alert %s: %s %s on %s", record.id(), record.outcome(), record.action(), record.flagKey());
             return publish(record);
         });
@@ -183,7 +183,7 @@ public class RollbackService {
                         .map(written ->
                                 written.getItem2().map(done::withVisibleAt).orElse(done)))
                 .invoke(done -> {
-                    metrics.action(done.action(), done.outcome());
+                    metrics.action(done.flagKey(), done.action(), done.outcome());
                     metrics.breachToFlip(
                             done.action(),
                             done.timings().firstBreachAt(),
