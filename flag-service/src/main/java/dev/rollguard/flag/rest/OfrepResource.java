@@ -134,7 +134,7 @@ public class OfrepResource {
         }
         FlagSnapshot.State state = evaluation.state();
         // The stream URL changes every half TTL (its token does): a client whose URL has expired gets a new one.
-        String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.window() + "\"";
+        String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.period() + "\"";
         if (matches(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,6 +66,7 @@ public class StreamTokens {
     private final long halfTtlSeconds;
     private final byte[] key;
     private final List<byte[]> accepted;
+    private final String keyId;
     private final Map<UUID, Issued> issued = new ConcurrentHashMap<>();
 
     @Inject
@@ -94,6 +96,7 @@ public class StreamTokens {
                 .map(StreamTokens::checked)
                 .ifPresent(keys::add);
         this.accepted = List.copyOf(keys);
+        this.keyId = HexFormat.of().formatHex(hmac(key, "key-id"), 0, 4);
     }
 
     /** The stream token for {@code caller} now: the same one for half a TTL, valid for at least that long. */
@@ -109,10 +112,14 @@ public class StreamTokens {
     }
 
     /**
-     * The period the tokens issued now belong to; it changes every half TTL, and the bulk ETag includes it so that a
-     * client holding an expired URL gets a 200 with a new one instead of a 304.
+     * What the URLs issued now have in common: the half-TTL period and the signing key. The bulk ETag includes it,
+     * so a client holding a URL that has expired (or whose key was rotated) gets a 200 with a new one, not a 304.
      */
-    public long window() {
+    public String period() {
+        return window() + keyId;
+    }
+
+    long window() {
         return clock.instant().getEpochSecond() / halfTtlSeconds;
     }
 

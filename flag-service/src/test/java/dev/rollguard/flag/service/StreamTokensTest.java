@@ -56,6 +56,7 @@ class StreamTokensTest {
         String second = tokens.issue(client);
         assertThat(second).isNotEqualTo(first);
         assertThat(tokens.window()).isEqualTo(window + 1);
+        assertThat(tokens.period()).startsWith(Long.toString(window + 1));
 
         // Issued at 10:04:59 at the latest, the first token lives until 10:10:00.
         clock.set(Instant.parse("2026-12-02T10:10:00Z"));
@@ -134,6 +135,8 @@ class StreamTokensTest {
 
         assertThat(rotated.verify(old)).isInstanceOf(StreamTokens.Accepted.class);
         assertThat(rotated.issue(client)).isNotEqualTo(old);
+        assertThat(rotated.period()).isNotEqualTo(tokens(SECRET, null).period());
+        assertThat(tokens(SECRET, null).period()).isEqualTo(tokens(SECRET, null).period());
         assertThat(tokens(OTHER_SECRET, null).verify(old)).isInstanceOf(StreamTokens.Refused.class);
     }
 
