@@ -143,7 +143,9 @@ class BrowserAccessTest {
                 .when()
                 .options("/ofrep/v1/evaluate/flags")
                 .then()
-                .header("Access-Control-Allow-Origin", nullValue());
+                .statusCode(403)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
         Api.client()
                 .header("Origin", FOREIGN)
                 .body("{\"context\":{\"targetingKey\":\"u1\"}}")
@@ -151,7 +153,23 @@ class BrowserAccessTest {
                 .post("/ofrep/v1/evaluate/flags")
                 .then()
                 .statusCode(403)
-                .header("Access-Control-Allow-Origin", nullValue());
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"))
+                .body("message", containsString("may not call"));
+    }
+
+    @Test
+    @Order(3)
+    void theServicesOwnPagesStillCallIt() {
+        // The Swagger UI served by the service itself sends its own origin.
+        String self = root.getProtocol() + "://" + root.getHost() + ":" + root.getPort();
+        Api.client()
+                .header("Origin", self)
+                .body("{\"context\":{\"targetingKey\":\"u1\"}}")
+                .when()
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200);
     }
 
     @Test

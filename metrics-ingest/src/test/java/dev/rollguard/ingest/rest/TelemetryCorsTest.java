@@ -72,7 +72,9 @@ class TelemetryCorsTest {
                 .when()
                 .options("/api/telemetry")
                 .then()
-                .header("Access-Control-Allow-Origin", nullValue());
+                .statusCode(403)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
         given().header("Authorization", TestTokens.PRODUCER)
                 .header("Origin", FOREIGN)
                 .contentType(ContentType.JSON)
@@ -81,7 +83,8 @@ class TelemetryCorsTest {
                 .post("/api/telemetry")
                 .then()
                 .statusCode(403)
-                .header("Access-Control-Allow-Origin", nullValue());
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
     }
 
     @Test
