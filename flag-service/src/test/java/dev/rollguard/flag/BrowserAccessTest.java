@@ -16,6 +16,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -223,7 +224,15 @@ class BrowserAccessTest {
             assertThat(stream.statusCode()).isEqualTo(200);
             assertThat(stream.headers().firstValue("Access-Control-Allow-Origin"))
                     .contains(ALLOWED);
-            Thread reader = new Thread(() -> stream.body().forEach(lines::add), "sse-reader");
+            Thread reader = new Thread(
+                    () -> {
+                        try {
+                            stream.body().forEach(lines::add);
+                        } catch (UncheckedIOException closedByTheTest) {
+                            // the stream ends when the test closes it
+                        }
+                    },
+                    "sse-reader");
             reader.setDaemon(true);
             reader.start();
             awaitLine(lines, l -> l.startsWith(":") && l.contains("connected"));
@@ -240,6 +249,9 @@ class BrowserAccessTest {
                     .body("reason", equalTo("DISABLED"));
         } finally {
             response.cancel(true);
+            if (response.isDone() && !response.isCompletedExceptionally()) {
+                response.join().body().close();
+            }
         }
     }
 
