@@ -110,7 +110,7 @@ class OfrepTest {
                 .statusCode(200)
                 .body("flags.key", hasItem(key))
                 .body("eventStreams[0].type", equalTo("sse"))
-                .body("eventStreams[0].url", org.hamcrest.Matchers.endsWith("/ofrep/v1/events"));
+                .body("eventStreams[0].url", org.hamcrest.Matchers.containsString("/ofrep/v1/events?token=v1."));
         String bulkTag = first.header("ETag");
         JsonPath flags = first.jsonPath();
         assertThat(flags.getBoolean("flags.find { it.key == '" + key + "' }.value"))

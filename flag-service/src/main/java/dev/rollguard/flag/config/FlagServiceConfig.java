@@ -28,6 +28,9 @@ public interface FlagServiceConfig {
     /** Audit log queries. */
     Audit audit();
 
+    /** Signed, short-lived tokens in the change stream URL that the bulk evaluation advertises to browsers. */
+    StreamTokens streamTokens();
+
     /** Health checks. */
     Health health();
 
@@ -74,6 +77,21 @@ public interface FlagServiceConfig {
         /** Seconds of client inactivity after which OFREP providers may close the stream (advertised to them). */
         @WithDefault("120")
         int inactivityDelaySeconds();
+    }
+
+    interface StreamTokens {
+        /**
+         * HMAC-SHA256 key of the stream tokens, at least 32 characters, the same on every instance; from
+         * ROLLGUARD_STREAM_TOKEN_SECRET. Unset: a random key of this instance's own (tokens then work only here).
+         */
+        Optional<String> secret();
+
+        /** The key before the last rotation, still accepted so that streams advertised before it can reconnect. */
+        Optional<String> previousSecret();
+
+        /** How long an advertised stream URL can be opened; a bulk answer's URL is valid for at least half of it. */
+        @WithDefault("10m")
+        Duration ttl();
     }
 
     interface Audit {

@@ -15,4 +15,10 @@ public @interface Access {
 
     /** Whether each call counts against the token's evaluation rate (429 beyond it); such calls get no {@link CallerHolder}. */
     boolean rateLimited() default false;
+
+    /**
+     * Whether a stream token in the {@code token} query parameter is accepted when no token header is sent (the
+     * change stream, for browsers' EventSource); see {@link dev.rollguard.flag.service.StreamTokens}.
+     */
+    boolean streamToken() default false;
 }

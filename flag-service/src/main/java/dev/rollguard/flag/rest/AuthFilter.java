@@ -3,7 +3,9 @@ package dev.rollguard.flag.rest;
 import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.RateLimiter;
+import dev.rollguard.flag.service.StreamTokens;
 import dev.rollguard.flag.service.TokenService;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -18,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Authenticates every API call by its token ({@code Authorization: Bearer} or {@code X-API-Key}), checks the token
+ * Authenticates every API call by its token ({@code Authorization: Bearer} or {@code X-API-Key}; on the change
+ * stream also a stream token in the {@code token} query parameter), checks the token
  * kind against the method's {@link Access}, and applies the per-token evaluation rate. Answers 401, 403 and 429 as
  * JSON errors.
  */
@@ -26,23 +29,31 @@ public class AuthFilter {
 
     public static final String API_KEY_HEADER = "X-API-Key";
 
+    /** Query parameter of the stream token on endpoints that accept one. */
+    public static final String STREAM_TOKEN_PARAMETER = "token";
+
+    /** Routing-context key of the authenticated {@link Caller}, for endpoints that need it without a CallerHolder. */
+    public static final String CALLER = "rollguard.caller";
+
     private final TokenService tokens;
+    private final StreamTokens streamTokens;
     private final RateLimiter limiter;
     private final CallerHolder holder;
     private final Map<Method, Rule> rules = new ConcurrentHashMap<>();
 
-    public AuthFilter(TokenService tokens, RateLimiter limiter, CallerHolder holder) {
+    public AuthFilter(TokenService tokens, StreamTokens streamTokens, RateLimiter limiter, CallerHolder holder) {
         this.tokens = tokens;
+        this.streamTokens = streamTokens;
         this.limiter = limiter;
         this.holder = holder;
     }
 
-    private record Rule(Set<TokenKind> kinds, boolean rateLimited) {
-        static final Rule NONE = new Rule(Set.of(), false);
+    private record Rule(Set<TokenKind> kinds, boolean rateLimited, boolean streamToken) {
+        static final Rule NONE = new Rule(Set.of(), false, false);
     }
 
     @ServerRequestFilter
-    public Response authenticate(ContainerRequestContext request, ResourceInfo info) {
+    public Response authenticate(ContainerRequestContext request, ResourceInfo info, RoutingContext routing) {
         Method method = info.getResourceMethod();
         if (method == null) {
             return null;
@@ -52,14 +63,27 @@ public class AuthFilter {
             return null;
         }
         String token = token(request);
+        Caller caller;
         if (token == null) {
-            return error(401, "UNAUTHENTICATED", "send a token as 'Authorization: Bearer <token>' or 'X-API-Key'");
+            String streamToken = rule.streamToken()
+                    ? request.getUriInfo().getQueryParameters().getFirst(STREAM_TOKEN_PARAMETER)
+                    : null;
+            if (streamToken == null) {
+                return error(401, "UNAUTHENTICATED", "send a token as 'Authorization: Bearer <token>' or 'X-API-Key'");
+            }
+            StreamTokens.Verdict verdict = streamTokens.verify(streamToken);
+            if (verdict instanceof StreamTokens.Refused refused) {
+                return error(401, "UNAUTHENTICATED", refused.message());
+            }
+            caller = ((StreamTokens.Accepted) verdict).caller();
+        } else {
+            Optional<Caller> found = tokens.authenticate(token);
+            if (found.isEmpty()) {
+                return error(401, "UNAUTHENTICATED", "unknown or revoked token");
+            }
+            caller = found.get();
         }
-        Optional<Caller> found = tokens.authenticate(token);
-        if (found.isEmpty()) {
-            return error(401, "UNAUTHENTICATED", "unknown or revoked token");
-        }
-        Caller caller = found.get();
+        routing.put(CALLER, caller);
         if (!rule.kinds().contains(caller.kind())) {
             return error(
                     403, "FORBIDDEN", "a " + caller.kind().name().toLowerCase() + " token may not call this endpoint");
@@ -91,7 +115,7 @@ public class AuthFilter {
         }
         Set<TokenKind> kinds = EnumSet.noneOf(TokenKind.class);
         kinds.addAll(java.util.List.of(access.value()));
-        return new Rule(kinds, access.rateLimited());
+        return new Rule(kinds, access.rateLimited(), access.streamToken());
     }
 
     private static String token(ContainerRequestContext request) {

@@ -36,8 +36,14 @@ public class FlagEventsResource {
 
     @GET
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Access({CLIENT, ADMIN, SERVICE})
-    @Operation(summary = "Flag change notifications (server-sent events)")
+    @Access(
+            value = {CLIENT, ADMIN, SERVICE},
+            streamToken = true)
+    @Operation(
+            summary = "Flag change notifications (server-sent events)",
+            description = "A token header, or the stream token of the URL advertised in the bulk evaluation's"
+                    + " eventStreams (?token=, for browsers' EventSource); 401 when it is missing, expired, tampered"
+                    + " with or its API token is revoked.")
     public Multi<OutboundSseEvent> events(@Context Sse sse) {
         FlagSnapshot.State now = snapshot.current();
         Multi<OutboundSseEvent> connected = Multi.createFrom()

@@ -7,9 +7,12 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.service.EvaluationService;
 import dev.rollguard.flag.service.FlagSnapshot;
+import dev.rollguard.flag.service.StreamTokens;
 import io.smallrye.common.annotation.NonBlocking;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -39,11 +42,14 @@ public class OfrepResource {
     public static final String EVENTS_PATH = "/ofrep/v1/events";
 
     private final EvaluationService evaluation;
+    private final StreamTokens streamTokens;
     private final ObjectMapper json;
     private final FlagServiceConfig config;
 
-    public OfrepResource(EvaluationService evaluation, ObjectMapper json, FlagServiceConfig config) {
+    public OfrepResource(
+            EvaluationService evaluation, StreamTokens streamTokens, ObjectMapper json, FlagServiceConfig config) {
         this.evaluation = evaluation;
+        this.streamTokens = streamTokens;
         this.json = json;
         this.config = config;
     }
@@ -53,7 +59,10 @@ public class OfrepResource {
     public record BulkResponse(
             List<EvaluationService.Result> flags, List<EventStream> eventStreams, Map<String, Object> metadata) {}
 
-    /** An OFREP event stream connection (ADR 0008). */
+    /**
+     * An OFREP event stream connection (ADR 0008). The URL carries a stream token for the caller (a browser's
+     * EventSource cannot send a header); ADR 0008 has providers treat it as opaque and never log it.
+     */
     public record EventStream(String type, String url, int inactivityDelaySec) {}
 
     /**
@@ -107,10 +116,14 @@ public class OfrepResource {
             rateLimited = true)
     @Operation(
             summary = "Evaluate every flag",
-            description = "200 with an ETag (flag versions and context); 304 when If-None-Match matches it; 400 on"
-                    + " PARSE_ERROR or INVALID_CONTEXT. Per-flag errors are items of the flags array.")
+            description = "200 with an ETag (flag versions, context and stream-token period); 304 when If-None-Match"
+                    + " matches it; 400 on PARSE_ERROR or INVALID_CONTEXT. Per-flag errors are items of the flags"
+                    + " array. eventStreams holds the change stream URL with a stream token for this caller.")
     public Response evaluateAll(
-            byte[] body, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch, @Context UriInfo uri) {
+            byte[] body,
+            @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch,
+            @Context UriInfo uri,
+            RoutingContext routing) {
         OfrepContext context;
         try {
             context = OfrepContext.parse(json, body);
@@ -120,11 +133,14 @@ public class OfrepResource {
                     .build();
         }
         FlagSnapshot.State state = evaluation.state();
-        String etag = "\"" + state.revision() + "-" + context.hash(json) + "\"";
+        // The stream URL changes every half TTL (its token does): a client whose URL has expired gets a new one.
+        String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.period() + "\"";
         if (matches(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }
-        String events = uri.getBaseUri().resolve(EVENTS_PATH.substring(1)).toString();
+        Caller caller = routing.get(AuthFilter.CALLER);
+        String events = uri.getBaseUri().resolve(EVENTS_PATH.substring(1)).toString() + "?"
+                + AuthFilter.STREAM_TOKEN_PARAMETER + "=" + streamTokens.issue(caller);
         BulkResponse response = new BulkResponse(
                 evaluation.evaluateAll(state, context.targetingKey()),
                 List.of(new EventStream("sse", events, config.sse().inactivityDelaySeconds())),

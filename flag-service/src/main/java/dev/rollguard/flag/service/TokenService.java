@@ -43,6 +43,7 @@ public class TokenService {
     private final TokenRepository tokens;
     private final FlagServiceConfig config;
     private volatile Map<String, Caller> byHash = Map.of();
+    private volatile Map<UUID, Caller> byId = Map.of();
 
     public TokenService(TokenRepository tokens, FlagServiceConfig config) {
         this.tokens = tokens;
@@ -55,6 +56,11 @@ public class TokenService {
             return Optional.empty();
         }
         return Optional.ofNullable(byHash.get(hash(token.strip())));
+    }
+
+    /** The caller holding the token with this id, if it is still unrevoked (stream tokens name their token so). */
+    public Optional<Caller> active(UUID tokenId) {
+        return Optional.ofNullable(byId.get(tokenId));
     }
 
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
@@ -71,8 +77,14 @@ public class TokenService {
         return Panache.withSession(tokens::active)
                 .invoke(list -> {
                     Map<String, Caller> table = new HashMap<>();
-                    list.forEach(token -> table.put(token.tokenHash, caller(token)));
+                    Map<UUID, Caller> ids = new HashMap<>();
+                    list.forEach(token -> {
+                        Caller caller = caller(token);
+                        table.put(token.tokenHash, caller);
+                        ids.put(token.id, caller);
+                    });
                     byHash = Map.copyOf(table);
+                    byId = Map.copyOf(ids);
                 })
                 .onFailure()
                 .invoke(e -> Log.warnf("token table not refreshed, keeping %d tokens: %s", byHash.size(), e))

@@ -1,0 +1,198 @@
+package dev.rollguard.flag.service;
+
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.domain.Caller;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Short-lived, signed tokens that open the change stream without an {@code Authorization} header, which a browser's
+ * {@code EventSource} cannot send. OFREP's event-stream ADR (0008) lets the bulk evaluation advertise an opaque stream
+ * URL that "may include authentication tokens"; this is that token.
+ *
+ * <p>A token is {@code v1.<payload>.<signature>}, both base64url: the payload names the scope (the change stream and
+ * nothing else), the API token it was issued to (so revoking that token stops new streams at once) and its expiry;
+ * the signature is HMAC-SHA256 of {@code v1.<payload>} under the configured secret. Nothing is stored: any instance
+ * with the same secret checks it.
+ *
+ * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
+ * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL.
+ */
+@ApplicationScoped
+@Startup
+public class StreamTokens {
+
+    /** The one scope a stream token carries. */
+    public static final String SCOPE = "ofrep-events";
+
+    private static final String VERSION = "v1";
+    private static final int MIN_SECRET_LENGTH = 32;
+    private static final int MAX_TOKEN_LENGTH = 512;
+    private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
+    private static final Base64.Decoder B64D = Base64.getUrlDecoder();
+
+    /** What a presented token turned out to be. */
+    public sealed interface Verdict {}
+
+    /** A valid token of an active API token. */
+    public record Accepted(Caller caller) implements Verdict {}
+
+    /** Refused, with a message for the client that never repeats the token. */
+    public record Refused(String message) implements Verdict {}
+
+    private record Issued(long window, String token) {}
+
+    private final Function<UUID, Optional<Caller>> activeTokens;
+    private final Clock clock;
+    private final long halfTtlSeconds;
+    private final byte[] key;
+    private final List<byte[]> accepted;
+    private final String keyId;
+    private final Map<UUID, Issued> issued = new ConcurrentHashMap<>();
+
+    @Inject
+    public StreamTokens(TokenService tokens, FlagServiceConfig config) {
+        this(tokens::active, config.streamTokens(), Clock.systemUTC());
+    }
+
+    StreamTokens(Function<UUID, Optional<Caller>> activeTokens, FlagServiceConfig.StreamTokens config, Clock clock) {
+        this.activeTokens = activeTokens;
+        this.clock = clock;
+        this.halfTtlSeconds = Math.max(1, config.ttl().toSeconds() / 2);
+        this.key = config.secret()
+                .filter(s -> !s.isBlank())
+                .map(StreamTokens::checked)
+                .orElseGet(() -> {
+                    Log.warn(
+                            "flag-service.stream-tokens.secret (ROLLGUARD_STREAM_TOKEN_SECRET) is not set: stream URLs are"
+                                    + " signed with a random key of this instance and fail on any other instance");
+                    byte[] random = new byte[32];
+                    new SecureRandom().nextBytes(random);
+                    return random;
+                });
+        List<byte[]> keys = new ArrayList<>();
+        keys.add(key);
+        config.previousSecret()
+                .filter(s -> !s.isBlank())
+                .map(StreamTokens::checked)
+                .ifPresent(keys::add);
+        this.accepted = List.copyOf(keys);
+        this.keyId = HexFormat.of().formatHex(hmac(key, "key-id"), 0, 4);
+    }
+
+    /** The stream token for {@code caller} now: the same one for half a TTL, valid for at least that long. */
+    public String issue(Caller caller) {
+        long window = window();
+        Issued current = issued.get(caller.tokenId());
+        if (current != null && current.window() == window) {
+            return current.token();
+        }
+        String token = sign(caller.tokenId(), (window + 2) * halfTtlSeconds);
+        issued.put(caller.tokenId(), new Issued(window, token));
+        return token;
+    }
+
+    /**
+     * What the URLs issued now have in common: the half-TTL period and the signing key. The bulk ETag includes it,
+     * so a client holding a URL that has expired (or whose key was rotated) gets a 200 with a new one, not a 304.
+     */
+    public String period() {
+        return window() + keyId;
+    }
+
+    long window() {
+        return clock.instant().getEpochSecond() / halfTtlSeconds;
+    }
+
+    /** A token for {@code tokenId} expiring at the given second. */
+    String sign(UUID tokenId, long expiresAtEpochSecond) {
+        return signPayload(SCOPE + "|" + tokenId + "|" + expiresAtEpochSecond);
+    }
+
+    /** Signs any payload, so tests can make a well-signed token of another scope or shape. */
+    String signPayload(String payloadText) {
+        String payload = B64.encodeToString(payloadText.getBytes(StandardCharsets.UTF_8));
+        String signed = VERSION + "." + payload;
+        return signed + "." + B64.encodeToString(hmac(key, signed));
+    }
+
+    /** Checks signature, scope, expiry and that the API token it names is still active. */
+    public Verdict verify(String token) {
+        if (token == null || token.isBlank() || token.length() > MAX_TOKEN_LENGTH) {
+            return new Refused("the stream token is not valid");
+        }
+        int last = token.lastIndexOf('.');
+        if (!token.startsWith(VERSION + ".") || last <= VERSION.length()) {
+            return new Refused("the stream token is not valid");
+        }
+        String signed = token.substring(0, last);
+        byte[] signature;
+        String[] fields;
+        try {
+            signature = B64D.decode(token.substring(last + 1));
+            fields = new String(B64D.decode(signed.substring(VERSION.length() + 1)), StandardCharsets.UTF_8)
+                    .split("\\|", -1);
+        } catch (IllegalArgumentException e) {
+            return new Refused("the stream token is not valid");
+        }
+        if (accepted.stream().noneMatch(k -> MessageDigest.isEqual(hmac(k, signed), signature))) {
+            return new Refused("the stream token is not valid");
+        }
+        if (fields.length != 3 || !SCOPE.equals(fields[0])) {
+            return new Refused("the token does not open the change stream");
+        }
+        UUID tokenId;
+        long expiresAt;
+        try {
+            tokenId = UUID.fromString(fields[1]);
+            expiresAt = Long.parseLong(fields[2]);
+        } catch (IllegalArgumentException e) {
+            return new Refused("the stream token is not valid");
+        }
+        if (clock.instant().isAfter(Instant.ofEpochSecond(expiresAt))) {
+            return new Refused("the stream token has expired: take the stream URL of a new bulk evaluation"
+                    + " (POST /ofrep/v1/evaluate/flags)");
+        }
+        Optional<Caller> caller = activeTokens.apply(tokenId);
+        return caller.<Verdict>map(Accepted::new)
+                .orElseGet(() -> new Refused("the token this stream URL was issued to is revoked"));
+    }
+
+    private static byte[] checked(String secret) {
+        byte[] bytes = secret.strip().getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < MIN_SECRET_LENGTH) {
+            throw new IllegalStateException("flag-service.stream-tokens secrets need at least " + MIN_SECRET_LENGTH
+                    + " characters (openssl rand -base64 32)");
+        }
+        return bytes;
+    }
+
+    private static byte[] hmac(byte[] key, String data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data.getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required of every JVM", e);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package dev.rollguard.flag.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rollguard.flag.config.FlagServiceConfig;
+import dev.rollguard.flag.domain.Caller;
+import dev.rollguard.flag.domain.TokenKind;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** Issuing and checking stream tokens: signature, scope, expiry, revocation, key rotation. */
+class StreamTokensTest {
+
+    private static final String SECRET = "a-secret-of-at-least-thirty-two-characters";
+    private static final String OTHER_SECRET = "another-secret-of-at-least-thirty-two-chars";
+
+    private final Caller client = new Caller(UUID.randomUUID(), "web-app", TokenKind.CLIENT, null);
+    private final Map<UUID, Caller> active = new HashMap<>(Map.of(client.tokenId(), client));
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-02T10:00:00Z"));
+
+    private StreamTokens tokens(String secret, String previous) {
+        return new StreamTokens(
+                id -> Optional.ofNullable(active.get(id)), config(secret, previous, Duration.ofMinutes(10)), clock);
+    }
+
+    @Test
+    void anIssuedTokenOpensTheStreamAsItsApiToken() {
+        StreamTokens tokens = tokens(SECRET, null);
+        String token = tokens.issue(client);
+
+        assertThat(token).startsWith("v1.").doesNotContain(SECRET);
+        assertThat(tokens.verify(token)).isEqualTo(new StreamTokens.Accepted(client));
+    }
+
+    @Test
+    void oneApiTokenGetsOneUrlPerHalfTtlValidForAtLeastHalfATtl() {
+        StreamTokens tokens = tokens(SECRET, null);
+        clock.set(Instant.parse("2026-12-02T10:00:01Z"));
+        String first = tokens.issue(client);
+        long window = tokens.window();
+        clock.set(Instant.parse("2026-12-02T10:04:59Z"));
+        assertThat(tokens.issue(client)).isEqualTo(first);
+        assertThat(tokens.window()).isEqualTo(window);
+
+        clock.set(Instant.parse("2026-12-02T10:05:00Z"));
+        String second = tokens.issue(client);
+        assertThat(second).isNotEqualTo(first);
+        assertThat(tokens.window()).isEqualTo(window + 1);
+        assertThat(tokens.period()).startsWith(Long.toString(window + 1));
+
+        // Issued at 10:04:59 at the latest, the first token lives until 10:10:00.
+        clock.set(Instant.parse("2026-12-02T10:10:00Z"));
+        assertThat(tokens.verify(first)).isInstanceOf(StreamTokens.Accepted.class);
+        clock.set(Instant.parse("2026-12-02T10:10:01Z"));
+        assertThat(tokens.verify(first))
+                .isEqualTo(new StreamTokens.Refused(
+                        "the stream token has expired: take the stream URL of a new bulk evaluation"
+                                + " (POST /ofrep/v1/evaluate/flags)"));
+        assertThat(tokens.verify(second)).isInstanceOf(StreamTokens.Accepted.class);
+        clock.set(Instant.parse("2026-12-02T10:15:01Z"));
+        assertThat(tokens.verify(second)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    @Test
+    void anInstanceWithTheSameSecretIssuesAndAcceptsTheSameToken() {
+        String token = tokens(SECRET, null).issue(client);
+
+        assertThat(tokens(SECRET, null).issue(client)).isEqualTo(token);
+        assertThat(tokens(SECRET, null).verify(token)).isInstanceOf(StreamTokens.Accepted.class);
+        assertThat(tokens(OTHER_SECRET, null).verify(token)).isEqualTo(refused("the stream token is not valid"));
+    }
+
+    @Test
+    void aTamperedTokenIsRefused() {
+        StreamTokens tokens = tokens(SECRET, null);
+        String token = tokens.issue(client);
+        String[] parts = token.split("\\.");
+        Caller admin = new Caller(UUID.randomUUID(), "admin", TokenKind.ADMIN, null);
+        active.put(admin.tokenId(), admin);
+        String otherIdentity = Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(("ofrep-events|" + admin.tokenId() + "|9999999999").getBytes(StandardCharsets.UTF_8));
+
+        assertThat(tokens.verify(parts[0] + "." + otherIdentity + "." + parts[2]))
+                .isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify(token.substring(0, token.length() - 2)
+                        + flip(token.charAt(token.length() - 2))
+                        + token.charAt(token.length() - 1)))
+                .isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify(parts[0] + "." + parts[1])).isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify("v2." + parts[1] + "." + parts[2]))
+                .isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify(token + "x")).isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify("")).isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify("v1.%%%.###")).isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify("v1." + "A".repeat(600) + ".AAAA"))
+                .isEqualTo(refused("the stream token is not valid"));
+    }
+
+    @Test
+    void aWellSignedTokenOfAnotherScopeOrShapeIsRefused() {
+        StreamTokens tokens = tokens(SECRET, null);
+
+        assertThat(tokens.verify(tokens.signPayload("admin-api|" + client.tokenId() + "|9999999999")))
+                .isEqualTo(refused("the token does not open the change stream"));
+        assertThat(tokens.verify(tokens.signPayload("ofrep-events|" + client.tokenId())))
+                .isEqualTo(refused("the token does not open the change stream"));
+        assertThat(tokens.verify(tokens.signPayload("ofrep-events|not-a-uuid|9999999999")))
+                .isEqualTo(refused("the stream token is not valid"));
+    }
+
+    @Test
+    void revokingTheApiTokenStopsNewStreams() {
+        StreamTokens tokens = tokens(SECRET, null);
+        String token = tokens.issue(client);
+        active.remove(client.tokenId());
+
+        assertThat(tokens.verify(token)).isEqualTo(refused("the token this stream URL was issued to is revoked"));
+    }
+
+    @Test
+    void afterARotationTheTokensOfThePreviousSecretStillOpenTheStream() {
+        String old = tokens(SECRET, null).issue(client);
+        StreamTokens rotated = tokens(OTHER_SECRET, SECRET);
+
+        assertThat(rotated.verify(old)).isInstanceOf(StreamTokens.Accepted.class);
+        assertThat(rotated.issue(client)).isNotEqualTo(old);
+        assertThat(rotated.period()).isNotEqualTo(tokens(SECRET, null).period());
+        assertThat(tokens(SECRET, null).period()).isEqualTo(tokens(SECRET, null).period());
+        assertThat(tokens(OTHER_SECRET, null).verify(old)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    @Test
+    void aShortSecretStopsTheStartAndNoSecretMeansARandomKeyOfThisInstance() {
+        assertThatThrownBy(() -> tokens("too-short", null))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at least 32 characters");
+        assertThatThrownBy(() -> tokens(SECRET, "too-short")).isInstanceOf(IllegalStateException.class);
+
+        StreamTokens one = tokens(null, null);
+        StreamTokens two = tokens(null, null);
+        String token = one.issue(client);
+        assertThat(one.verify(token)).isInstanceOf(StreamTokens.Accepted.class);
+        assertThat(two.verify(token)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    private static StreamTokens.Refused refused(String message) {
+        return new StreamTokens.Refused(message);
+    }
+
+    private static char flip(char c) {
+        return c == 'A' ? 'B' : 'A';
+    }
+
+    private static FlagServiceConfig.StreamTokens config(String secret, String previous, Duration ttl) {
+        return new FlagServiceConfig.StreamTokens() {
+            @Override
+            public Optional<String> secret() {
+                return Optional.ofNullable(secret);
+            }
+
+            @Override
+            public Optional<String> previousSecret() {
+                return Optional.ofNullable(previous);
+            }
+
+            @Override
+            public Duration ttl() {
+                return ttl;
+            }
+        };
+    }
+
+    private static final class MutableClock extends Clock {
+        private Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        void set(Instant instant) {
+            now = instant;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.rollguard.ingest.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.ingest.EventClock;
+import dev.rollguard.ingest.TestTokens;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A page on another origin posting telemetry: the %test profile allows {@value #ALLOWED}. Only the telemetry intake
+ * is granted to it; the health report and the internal endpoints never are.
+ */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.KAFKA_STREAMS, value = "true"))
+class TelemetryCorsTest {
+
+    static final String ALLOWED = "https://app.example.test";
+    static final String FOREIGN = "https://evil.example.test";
+
+    @Test
+    void aPreflightFromTheAllowedOriginIsAnsweredAndCached() {
+        given().header("Origin", ALLOWED)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization,content-type")
+                .when()
+                .options("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .header("Access-Control-Allow-Origin", ALLOWED)
+                .header("Access-Control-Allow-Credentials", "false")
+                .header("Access-Control-Allow-Methods", "POST")
+                .header("Access-Control-Allow-Headers", containsString("Authorization"))
+                .header("Access-Control-Allow-Headers", containsString("Content-Type"))
+                .header("Access-Control-Max-Age", "7200");
+    }
+
+    @Test
+    void theAllowedOriginPostsTelemetryAndReadsTheAnswer() {
+        long now = EventClock.start().toEpochMilli();
+        given().header("Authorization", TestTokens.PRODUCER)
+                .header("Origin", ALLOWED)
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "events",
+                        List.of(TelemetryResourceTest.syncJson(UUID.randomUUID().toString(), now))))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .header("Access-Control-Allow-Origin", ALLOWED)
+                .body("accepted", equalTo(1));
+    }
+
+    @Test
+    void anotherOriginGetsNoCorsGrantAndItsPostIsRefused() {
+        given().header("Origin", FOREIGN)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization,content-type")
+                .when()
+                .options("/api/telemetry")
+                .then()
+                .statusCode(403)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
+        given().header("Authorization", TestTokens.PRODUCER)
+                .header("Origin", FOREIGN)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", List.of()))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(403)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
+    }
+
+    @Test
+    void theHealthReportIsNeverGrantedToAnotherOriginNotEvenTheAllowedOne() {
+        for (String path : new String[] {"/api/health-report", "/api/internal/windows", "/api/telemetry/x"}) {
+            given().header("Origin", ALLOWED)
+                    .header("Access-Control-Request-Method", "GET")
+                    .header("Access-Control-Request-Headers", "authorization")
+                    .when()
+                    .options(path)
+                    .then()
+                    .header("Access-Control-Allow-Origin", nullValue())
+                    .header("Access-Control-Allow-Methods", nullValue());
+        }
+        given().header("Authorization", TestTokens.ADMIN)
+                .header("Origin", ALLOWED)
+                .when()
+                .get("/api/health-report")
+                .then()
+                .statusCode(200)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .header("Access-Control-Allow-Credentials", nullValue());
+    }
+}
