@@ -633,12 +633,17 @@ public class EvaluationService {
         }
         for (Transition transition : step.transitions()) {
             changes.alerts.add(pending(rule, tracked.scope(), transition, now));
+            // The flag label lets dashboards annotate a flag's charts (bounded by the flags; "none" for other scopes).
             meters.counter(
                             "rollguard.alert.transitions",
                             "status",
                             transition.status().name(),
                             "severity",
-                            transition.severity().name())
+                            transition.severity().name(),
+                            "flag",
+                            tracked.scope().flagKey() == null
+                                    ? "none"
+                                    : tracked.scope().flagKey())
                     .increment();
         }
     }

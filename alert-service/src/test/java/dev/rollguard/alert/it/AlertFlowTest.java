@@ -196,6 +196,13 @@ class AlertFlowTest {
         awaitEvaluated(rule, "flag:" + innocent + ":treatment", origin.plus(Windows.MINUTE.multipliedBy(2)));
         assertThat(alertsOf(rule)).noneMatch(a -> innocent.equals(a.getFlagKey()));
 
+        // Counted under the flag, so dashboards can annotate that flag's charts.
+        String metrics = io.restassured.RestAssured.get("/q/metrics").asString();
+        assertThat(metrics.lines())
+                .anyMatch(line -> line.startsWith("rollguard_alert_transitions_total{")
+                        && line.contains("flag=\"" + guilty + "\"")
+                        && line.contains("status=\"FIRING\""));
+
         // The guard's verdicts are readable: the guilty flag regressed on its failure rate, the other did not.
         Api.admin()
                 .when()
