@@ -100,15 +100,23 @@ public class FlagServiceClient {
             return mapper.toState(response.readEntity(FlagBody.class));
         }
         ErrorBody error = readError(response);
-        // 401/403 mean a token the flag-service does not know (yet): fixing the configuration must not lose the alert.
-        if (status >= 500 || status == 429 || status == 408 || status == 401 || status == 403) {
+        if (passes(status)) {
             throw new FlagServiceUnavailableException(
                     what + ": flag-service answered " + status + " " + error.code() + " " + error.message());
         }
         throw new FlagServiceRejectedException(status, error.code(), error.message());
     }
 
-    private static ErrorBody readError(Response response) {
+    /**
+     * Whether an error status is expected to pass by itself: 5xx, 429, 408, and 401/403 (a token the other service
+     * does not know yet: fixing the configuration must not lose the work).
+     */
+    static boolean passes(int status) {
+        return status >= 500 || status == 429 || status == 408 || status == 401 || status == 403;
+    }
+
+    /** The contract's JSON error of an answer, or one made of its status when the body is something else. */
+    static ErrorBody readError(Response response) {
         try {
             ErrorBody body = response.readEntity(ErrorBody.class);
             if (body != null && body.code() != null) {

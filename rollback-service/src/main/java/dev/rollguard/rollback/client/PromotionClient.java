@@ -186,24 +186,12 @@ public class PromotionClient {
         if (status >= 200 && status < 300) {
             return;
         }
-        ErrorBody error = readError(response);
-        if (status >= 500 || status == 429 || status == 408 || status == 401 || status == 403) {
+        ErrorBody error = FlagServiceClient.readError(response);
+        if (FlagServiceClient.passes(status)) {
             throw new UpstreamUnavailableException(
                     what + ": answered " + status + " " + error.code() + " " + error.message());
         }
         throw new FlagServiceRejectedException(status, error.code(), error.message());
-    }
-
-    private static ErrorBody readError(Response response) {
-        try {
-            ErrorBody body = response.readEntity(ErrorBody.class);
-            if (body != null && body.code() != null) {
-                return body;
-            }
-        } catch (RuntimeException unreadable) {
-            // not the JSON error of the contract: the status alone says enough
-        }
-        return new ErrorBody("HTTP_" + response.getStatus(), "");
     }
 
     private static Instant parseInstant(String text) {
