@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
+import dev.rollguard.alert.domain.notify.ReceiverKind;
 import dev.rollguard.alert.mapping.ConsoleLinks;
 import dev.rollguard.alert.mapping.ReceiverPayloads;
 import dev.rollguard.alert.mapping.WebhookPayload;
@@ -135,7 +136,11 @@ public class NotificationGrouper {
                 alerts,
                 receiver.name(),
                 config.webhooks().externalUrl(),
-                config.webhooks().maxAlertsPerNotification());
+                // Alertmanager's max_alerts shortens a message; PagerDuty and an Alertmanager must get every alert
+                // (each is an event of its own, and a resolution left out would never be sent).
+                receiver.kind() == ReceiverKind.PAGERDUTY || receiver.kind() == ReceiverKind.ALERTMANAGER
+                        ? 0
+                        : config.webhooks().maxAlertsPerNotification());
         List<Outgoing> deliveries = ReceiverPayloads.forGroup(
                         receiver.kind(),
                         receiver.routingKey(),
