@@ -112,5 +112,12 @@ public interface AlertConfig {
         /** Base URL of this service as receivers should link to it (Alertmanager's externalURL). */
         @WithDefault("http://localhost:8083")
         String externalUrl();
+
+        /**
+         * Base URL of the Rollguard console as people open it: every link of a Slack, PagerDuty or Alertmanager
+         * notification and of an action notification points at its pages (flags, alerts, automatic actions).
+         */
+        @WithDefault("http://localhost:8085")
+        String consoleUrl();
     }
 }

@@ -64,9 +64,12 @@ public class WebhookSender {
         client.close();
     }
 
-    /** Posts {@code body}; the item is the 2xx status, a non-2xx status fails with {@link DeliveryFailedException}. */
-    public Uni<Integer> post(Receiver receiver, long deliveryId, String body) {
-        return Uni.createFrom().deferred(() -> client.requestAbs(HttpMethod.POST, receiver.url())
+    /**
+     * Posts {@code body} to the receiver's {@code endpoint} ({@link Receiver#target}); the item is the 2xx status, a
+     * non-2xx status fails with {@link DeliveryFailedException}.
+     */
+    public Uni<Integer> post(Receiver receiver, String endpoint, long deliveryId, String body) {
+        return Uni.createFrom().deferred(() -> client.requestAbs(HttpMethod.POST, receiver.target(endpoint))
                 .timeout(config.webhooks().timeout().toMillis())
                 .putHeader("Content-Type", "application/json")
                 .putHeader(SIGNATURE_HEADER, "sha256=" + sign(receiver.secret(), body))

@@ -16,13 +16,18 @@ import java.util.List;
 @ApplicationScoped
 public class DeliveryRepository {
 
-    /** One notification to one webhook. */
+    /**
+     * One notification to one webhook: of alerts ({@code alertSeq}, {@code alertId} name the newest it carries) or of
+     * an automatic action ({@code actionId}); {@code endpoint} names which of the receiver's endpoints takes it.
+     */
     public record DeliveryRow(
             long id,
             String webhookId,
             String groupKey,
-            long alertSeq,
+            Long alertSeq,
             String alertId,
+            String actionId,
+            String endpoint,
             String status,
             int attempts,
             Integer lastStatusCode,
@@ -33,7 +38,7 @@ public class DeliveryRepository {
             Instant deliveredAt) {}
 
     private static final String COLUMNS = "id, webhook_id, alert_seq, alert_id, status, attempts, last_status_code,"
-            + " last_error, payload, created_at, updated_at, delivered_at, group_key";
+            + " last_error, payload, created_at, updated_at, delivered_at, group_key, action_id, endpoint";
 
     private final Pool pool;
 
@@ -92,6 +97,8 @@ public class DeliveryRepository {
                     row.getString(12),
                     row.getLong(2),
                     row.getString(3),
+                    row.getString(13),
+                    row.getString(14),
                     row.getString(4),
                     row.getInteger(5),
                     row.getInteger(6),

@@ -39,12 +39,26 @@ public class NotificationGroupRepository {
             List<Member> members) {}
 
     /**
+     * One request to queue for the group's webhook.
+     *
+     * @param endpoint which of the receiver's endpoints takes it; null for its main one
+     * @param payload the request body
+     */
+    public record Outgoing(String endpoint, String payload) {}
+
+    /**
      * What a flush did to a group.
      *
-     * @param payload the notification to deliver, or null when none is due
+     * @param deliveries the requests that notify the group (one, or one per alert for PagerDuty); empty when none is
+     *     due
      * @param nextFlushAt when to look at the group again, or null to forget it (nothing fires, nothing to tell)
      */
-    public record Outcome(String payload, Instant nextFlushAt) {}
+    public record Outcome(List<Outgoing> deliveries, Instant nextFlushAt) {
+
+        public boolean notified() {
+            return !deliveries.isEmpty();
+        }
+    }
 
     /** The result of one flush round. */
     public record Flushed(int claimed, int notifications) {}
@@ -61,8 +75,8 @@ public class NotificationGroupRepository {
     private static final String INSERT_DELIVERY =
             """
             INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
-                                            updated_at, group_key)
-            VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6)""";
+                                            updated_at, group_key, endpoint)
+            VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6, $7)""";
     private static final String FORGET_RESOLVED =
             """
             DELETE FROM notification_group_alerts
@@ -150,12 +164,20 @@ public class NotificationGroupRepository {
                     last == null ? null : last.toInstant(),
                     List.copyOf(list));
             Outcome outcome = decide.apply(group);
-            if (outcome.payload() != null) {
+            if (outcome.notified()) {
                 Member newest = list.stream()
                         .max((a, b) -> Long.compare(a.seq(), b.seq()))
                         .orElseThrow(() -> new IllegalStateException("a notification carries at least one alert"));
-                deliveries.add(Tuple.of(
-                        group.webhookId(), newest.seq(), newest.alertId(), outcome.payload(), now, group.groupKey()));
+                for (Outgoing outgoing : outcome.deliveries()) {
+                    deliveries.add(Tuple.tuple(Arrays.asList(
+                            group.webhookId(),
+                            newest.seq(),
+                            newest.alertId(),
+                            outgoing.payload(),
+                            now,
+                            group.groupKey(),
+                            outgoing.endpoint())));
+                }
                 for (Member m : list) {
                     if (!m.firing()) {
                         forgottenAlerts.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
@@ -169,8 +191,8 @@ public class NotificationGroupRepository {
                         group.webhookId(),
                         group.groupId(),
                         outcome.nextFlushAt().atOffset(ZoneOffset.UTC),
-                        outcome.payload() != null ? now : null,
-                        outcome.payload() == null)));
+                        outcome.notified() ? now : null,
+                        !outcome.notified())));
             }
         });
         return batch(connection, INSERT_DELIVERY, deliveries)

@@ -35,6 +35,16 @@ public class WebhookEntity {
     @Column(name = "repeat_interval_ms")
     public long repeatIntervalMs;
 
+    /** The receiver's kind: generic, slack, pagerduty, alertmanager. */
+    public String kind;
+
+    /** Comma-separated subset of alerts, actions. */
+    public String events;
+
+    /** PagerDuty integration key; null for other kinds. */
+    @Column(name = "routing_key")
+    public String routingKey;
+
     @Column(name = "created_at")
     public Instant createdAt;
 

@@ -4,15 +4,16 @@ import java.time.Instant;
 
 /**
  * One notification to a webhook: PENDING, DELIVERED or FAILED (kept for inspection). {@code alertSeq} and
- * {@code alertId} name the newest alert transition it carries; {@code groupKey} its group (absent on deliveries made
- * before notifications were grouped).
+ * {@code alertId} name the newest alert transition it carries, {@code groupKey} its group (absent on deliveries made
+ * before notifications were grouped); a notification of an automatic action has {@code actionId} instead.
  */
 public record DeliveryResponse(
         long id,
         String webhookId,
         String groupKey,
-        long alertSeq,
+        Long alertSeq,
         String alertId,
+        String actionId,
         String status,
         int attempts,
         Integer lastStatusCode,

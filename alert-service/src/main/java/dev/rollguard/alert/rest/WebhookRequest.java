@@ -13,7 +13,11 @@ import java.util.Set;
  * A webhook subscription as clients write it; every text is {@link CleanText}, each length at most its column's.
  * Omitted grouping fields take their defaults (on update too: a PUT replaces the subscription).
  *
- * @param url absolute http(s) URL the alerts are POSTed to
+ * @param kind the receiver's shape: generic (default), slack, pagerduty or alertmanager
+ * @param url absolute http(s) URL the notifications are POSTed to: the webhook itself (generic, slack), the Events
+ *     API's base (pagerduty; default https://events.pagerduty.com) or the Alertmanager's base URL (alertmanager)
+ * @param events what the subscription is notified of: alerts, actions or both; default alerts
+ * @param routingKey the PagerDuty integration key (pagerduty only, required there; kept when omitted on update)
  * @param secret HMAC key of the signature header; generated when omitted on create, kept when omitted on update
  * @param severities severities to deliver; empty or omitted: all
  * @param groupBy label names whose values group alerts into one notification; default rule_id, severity, flag;
@@ -24,10 +28,8 @@ import java.util.Set;
  */
 public record WebhookRequest(
         @CleanText @NotBlank @Size(max = 200) String name,
-        @CleanText
-                @NotBlank
-                @Size(max = 2000)
-                @Pattern(regexp = "https?://\\S+", message = "must be an absolute http(s) URL")
+        @CleanText @Pattern(regexp = "generic|slack|pagerduty|alertmanager", message = KIND) String kind,
+        @CleanText @Size(max = 2000) @Pattern(regexp = "https?://\\S+", message = "must be an absolute http(s) URL")
                 String url,
         @CleanText @Size(min = 16, max = 200) String secret,
         Set<Severity> severities,
@@ -42,7 +44,17 @@ public record WebhookRequest(
                         groupBy,
         @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String groupWait,
         @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String groupInterval,
-        @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String repeatInterval) {
+        @CleanText @Pattern(regexp = DurationText.PATTERN, message = DURATION) String repeatInterval,
+        @Size(min = 1, max = 2, message = "must name alerts, actions or both")
+                List<
+                                @NotNull @CleanText
+                                @Pattern(regexp = "alerts|actions", message = "must be alerts or actions") String>
+                        events,
+        @CleanText
+                @Size(min = 1, max = 200)
+                @Pattern(regexp = "\\S+", message = "must be a PagerDuty integration key (no spaces)")
+                String routingKey) {
 
+    static final String KIND = "must be one of generic, slack, pagerduty, alertmanager";
     static final String DURATION = "must be a duration such as 10s, 1m, 4h or 1h30m (units d, h, m, s, ms)";
 }

@@ -7,14 +7,18 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A webhook subscription; the secret is only shown in the answer that created or rotated it. Durations are written as
- * they are accepted ({@code 10s}, {@code 1m}, {@code 4h}).
+ * A webhook subscription; the secret is only shown in the answer that created or rotated it, the PagerDuty routing
+ * key never in full ({@code ****} and its last four characters). Durations are written as they are accepted
+ * ({@code 10s}, {@code 1m}, {@code 4h}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record WebhookResponse(
         String id,
         String name,
+        String kind,
         String url,
+        List<String> events,
+        String routingKey,
         Set<Severity> severities,
         boolean enabled,
         List<String> groupBy,

@@ -6,12 +6,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
+import dev.rollguard.alert.domain.notify.ReceiverKind;
+import dev.rollguard.alert.mapping.ConsoleLinks;
+import dev.rollguard.alert.mapping.ReceiverPayloads;
 import dev.rollguard.alert.mapping.WebhookPayload;
 import dev.rollguard.alert.repository.NotificationGroupRepository;
 import dev.rollguard.alert.repository.NotificationGroupRepository.ClaimedGroup;
 import dev.rollguard.alert.repository.NotificationGroupRepository.Flushed;
 import dev.rollguard.alert.repository.NotificationGroupRepository.Member;
 import dev.rollguard.alert.repository.NotificationGroupRepository.Outcome;
+import dev.rollguard.alert.repository.NotificationGroupRepository.Outgoing;
 import dev.rollguard.alert.service.WebhookRegistry.Receiver;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -26,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Turns notification groups into webhook deliveries when they are due ({@link GroupPolicy}): runs after every stored
  * batch of alerts and on the relay's timer, claims due groups in PostgreSQL, and hands the deliveries it wrote to the
- * {@link WebhookDispatcher}. Only webhook notifications wait here; the alerts topic, SSE and the rollback path get
+ * {@link WebhookDispatcher}, each in the shape of its receiver's kind ({@link ReceiverPayloads}). Only webhook notifications wait here; the alerts topic, SSE and the rollback path get
  * every transition as soon as it is stored.
  */
 @ApplicationScoped
@@ -41,6 +45,7 @@ public class NotificationGrouper {
     private final AlertConfig config;
     private final ObjectMapper json;
     private final MeterRegistry meters;
+    private final ConsoleLinks links;
     private final AtomicBoolean flushing = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
 
@@ -57,6 +62,7 @@ public class NotificationGrouper {
         this.config = config;
         this.json = json;
         this.meters = meters;
+        this.links = new ConsoleLinks(config.webhooks().consoleUrl());
     }
 
     /** Flushes the groups that are due; one round at a time, another one after it when asked meanwhile. */
@@ -111,7 +117,7 @@ public class NotificationGrouper {
         Receiver receiver = registry.receiver(group.webhookId());
         if (receiver == null || group.members().isEmpty()) {
             // A webhook disabled since the claim keeps its group for when it is enabled again.
-            return new Outcome(null, receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
+            return new Outcome(List.of(), receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
         }
         List<WebhookPayload.Alert> alerts = new ArrayList<>(group.members().size());
         for (Member member : group.members()) {
@@ -120,7 +126,7 @@ public class NotificationGrouper {
         boolean firing = group.members().stream().anyMatch(Member::firing);
         Flush flush = receiver.grouping().decide(group.dirty(), group.lastNotifiedAt(), firing, now);
         if (!flush.send()) {
-            return new Outcome(null, flush.nextFlushAt());
+            return new Outcome(List.of(), flush.nextFlushAt());
         }
         meters.counter("rollguard.alert.webhook.notifications", "reason", group.dirty() ? "changed" : "repeat")
                 .increment();
@@ -130,8 +136,22 @@ public class NotificationGrouper {
                 alerts,
                 receiver.name(),
                 config.webhooks().externalUrl(),
-                config.webhooks().maxAlertsPerNotification());
-        return new Outcome(write(payload), flush.nextFlushAt());
+                // Alertmanager's max_alerts shortens a message; PagerDuty and an Alertmanager must get every alert
+                // (each is an event of its own, and a resolution left out would never be sent).
+                receiver.kind() == ReceiverKind.PAGERDUTY || receiver.kind() == ReceiverKind.ALERTMANAGER
+                        ? 0
+                        : config.webhooks().maxAlertsPerNotification());
+        List<Outgoing> deliveries = ReceiverPayloads.forGroup(
+                        receiver.kind(),
+                        receiver.routingKey(),
+                        payload,
+                        links,
+                        now,
+                        receiver.grouping().repeatInterval())
+                .stream()
+                .map(n -> new Outgoing(n.endpoint(), write(n.body())))
+                .toList();
+        return new Outcome(deliveries, flush.nextFlushAt());
     }
 
     private <T> T read(String text, Class<T> type) {

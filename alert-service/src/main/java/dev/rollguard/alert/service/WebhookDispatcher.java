@@ -103,7 +103,7 @@ public class WebhookDispatcher {
         Uni.createFrom()
                 .deferred(() -> {
                     attempts.incrementAndGet();
-                    return sender.post(receiver, row.id(), row.payload())
+                    return sender.post(receiver, row.endpoint(), row.id(), row.payload())
                             .onFailure(DeliveryFailedException.class)
                             .invoke(f -> lastStatus.set(((DeliveryFailedException) f).statusCode()));
                 })

@@ -2,6 +2,8 @@ package dev.rollguard.alert.service;
 
 import dev.rollguard.alert.domain.grouping.DurationText;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
+import dev.rollguard.alert.domain.notify.NotificationTopic;
+import dev.rollguard.alert.domain.notify.ReceiverKind;
 import dev.rollguard.alert.repository.DeliveryRepository;
 import dev.rollguard.alert.repository.NotificationGroupRepository;
 import dev.rollguard.alert.repository.WebhookEntity;
@@ -41,6 +43,10 @@ public class WebhookService {
     private static final Duration MAX_GROUP_WAIT = Duration.ofHours(1);
     private static final Duration MAX_GROUP_INTERVAL = Duration.ofDays(1);
     private static final Duration MAX_REPEAT_INTERVAL = Duration.ofDays(30);
+    /** Where PagerDuty's Events API v2 takes events (US service region). */
+    static final String PAGERDUTY_EVENTS_API = "https://events.pagerduty.com";
+    /** Alertmanager receivers are sent their firing alerts again this often by default (Prometheus's resend delay). */
+    static final Duration ALERTMANAGER_REPEAT_INTERVAL = Duration.ofMinutes(1);
 
     private final WebhookRepository webhooks;
     private final DeliveryRepository deliveries;
@@ -71,11 +77,11 @@ public class WebhookService {
     }
 
     public Uni<WebhookResponse> create(WebhookRequest request) {
-        GroupPolicy grouping = grouping(request);
+        Settings settings = settings(request, false);
         WebhookEntity entity = new WebhookEntity();
         entity.id = UUID.randomUUID().toString();
         entity.secret = request.secret() != null ? request.secret() : newSecret();
-        apply(request, grouping, entity);
+        apply(request, settings, entity);
         entity.createdAt = Instant.now();
         entity.updatedAt = entity.createdAt;
         return Panache.withTransaction(() -> webhooks.persist(entity))
@@ -88,12 +94,12 @@ public class WebhookService {
      * groups by the new labels: its alerts group afresh from their next change.
      */
     public Uni<WebhookResponse> update(String id, WebhookRequest request) {
-        GroupPolicy grouping = grouping(request);
         AtomicBoolean regrouped = new AtomicBoolean();
         return Panache.withTransaction(() -> webhooks.findById(id).map(w -> {
                     WebhookEntity entity = found(w, id);
+                    Settings settings = settings(request, entity.routingKey != null);
                     String groupBy = entity.groupBy;
-                    apply(request, grouping, entity);
+                    apply(request, settings, entity);
                     regrouped.set(!entity.groupBy.equals(groupBy));
                     if (request.secret() != null) {
                         entity.secret = request.secret();
@@ -130,6 +136,7 @@ public class WebhookService {
                         d.groupKey(),
                         d.alertSeq(),
                         d.alertId(),
+                        d.actionId(),
                         d.status(),
                         d.attempts(),
                         d.lastStatusCode(),
@@ -159,8 +166,16 @@ public class WebhookService {
         return Panache.withSession(() -> webhooks.list("enabled", true))
                 .invoke(list -> {
                     registry.replace(list.stream()
-                            .map(w ->
-                                    new Receiver(w.id, w.name, w.url, w.secret, severities(w.severities), grouping(w)))
+                            .map(w -> new Receiver(
+                                    w.id,
+                                    w.name,
+                                    w.url,
+                                    w.secret,
+                                    severities(w.severities),
+                                    grouping(w),
+                                    kind(w),
+                                    events(w.events),
+                                    w.routingKey))
                             .toList());
                     dispatcher.kick();
                 })
@@ -168,11 +183,10 @@ public class WebhookService {
     }
 
     /**
-     * The request's grouping, omitted fields at their defaults; refused with every violation when a duration is out
+     * The request's grouping, omitted fields at their defaults (the repeat interval at {@code defaultRepeat}); refused with every violation (those found before included) when a duration is out
      * of range, a label is named twice, or the repeat interval is shorter than the group interval.
      */
-    static GroupPolicy grouping(WebhookRequest request) {
-        List<Violation> violations = new ArrayList<>();
+    private static GroupPolicy grouping(WebhookRequest request, Duration defaultRepeat, List<Violation> violations) {
         List<String> groupBy = request.groupBy() == null ? GroupPolicy.DEFAULT_GROUP_BY : request.groupBy();
         if (new HashSet<>(groupBy).size() != groupBy.size()) {
             violations.add(new Violation("groupBy", "must not name a label twice"));
@@ -194,7 +208,7 @@ public class WebhookService {
         Duration repeat = duration(
                 "repeatInterval",
                 request.repeatInterval(),
-                GroupPolicy.DEFAULT_REPEAT_INTERVAL,
+                defaultRepeat,
                 Duration.ofSeconds(1),
                 MAX_REPEAT_INTERVAL,
                 violations);
@@ -231,13 +245,81 @@ public class WebhookService {
                 Duration.ofMillis(w.repeatIntervalMs));
     }
 
-    private static void apply(WebhookRequest request, GroupPolicy grouping, WebhookEntity entity) {
+    /** A request's receiver settings and grouping, checked together so that one answer names every bad field. */
+    private record Settings(ReceiverKind kind, String url, Set<NotificationTopic> events, GroupPolicy grouping) {}
+
+    /**
+     * Checks the receiver's kind and what goes with it: a URL (the Events API by default for PagerDuty, reduced to
+     * its base for PagerDuty and Alertmanager when a full endpoint is given), a routing key for PagerDuty only, no
+     * actions for an Alertmanager. An Alertmanager resolves alerts it is not sent again, so its subscriptions repeat
+     * every minute unless told otherwise, as Prometheus does.
+     *
+     * @param hasRoutingKey whether the stored subscription has a routing key an update may keep
+     */
+    static Settings settings(WebhookRequest request, boolean hasRoutingKey) {
+        List<Violation> violations = new ArrayList<>();
+        ReceiverKind kind = request.kind() == null
+                ? ReceiverKind.GENERIC
+                : ReceiverKind.parse(request.kind()).orElse(ReceiverKind.GENERIC);
+        String url = request.url();
+        if (url != null) {
+            url = switch (kind) {
+                case PAGERDUTY -> strip(url, "/v2/change/enqueue", "/v2/enqueue");
+                case ALERTMANAGER -> strip(url, "/api/v2/alerts");
+                default -> url;
+            };
+        } else if (kind == ReceiverKind.PAGERDUTY) {
+            url = PAGERDUTY_EVENTS_API;
+        } else {
+            violations.add(new Violation("url", "must not be blank"));
+        }
+        Set<NotificationTopic> events = EnumSet.noneOf(NotificationTopic.class);
+        List<String> named = request.events() == null ? List.of("alerts") : request.events();
+        named.forEach(e -> NotificationTopic.parse(e).ifPresent(events::add));
+        if (events.size() != named.size()) {
+            violations.add(new Violation("events", "must not name alerts or actions twice"));
+        }
+        if (events.contains(NotificationTopic.ACTIONS) && !kind.takesActions()) {
+            violations.add(new Violation(
+                    "events", "an alertmanager receiver takes alerts only: Alertmanager has no place for actions"));
+        }
+        if (kind == ReceiverKind.PAGERDUTY && request.routingKey() == null && !hasRoutingKey) {
+            violations.add(new Violation("routingKey", "is required for kind pagerduty (the integration key)"));
+        }
+        if (kind != ReceiverKind.PAGERDUTY && request.routingKey() != null) {
+            violations.add(new Violation("routingKey", "is only for kind pagerduty"));
+        }
+        Duration defaultRepeat =
+                kind == ReceiverKind.ALERTMANAGER ? ALERTMANAGER_REPEAT_INTERVAL : GroupPolicy.DEFAULT_REPEAT_INTERVAL;
+        GroupPolicy grouping = grouping(request, defaultRepeat, violations);
+        return new Settings(kind, url, events, grouping);
+    }
+
+    private static String strip(String url, String... endpoints) {
+        String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        for (String endpoint : endpoints) {
+            if (base.endsWith(endpoint)) {
+                return base.substring(0, base.length() - endpoint.length());
+            }
+        }
+        return base;
+    }
+
+    private static void apply(WebhookRequest request, Settings settings, WebhookEntity entity) {
+        GroupPolicy grouping = settings.grouping();
+        entity.kind = settings.kind().text();
+        entity.url = settings.url();
+        entity.events = settings.events().stream().map(NotificationTopic::text).collect(Collectors.joining(","));
+        if (settings.kind() != ReceiverKind.PAGERDUTY) {
+            entity.routingKey = null;
+        } else if (request.routingKey() != null) {
+            entity.routingKey = request.routingKey();
+        }
         entity.groupBy = String.join(",", grouping.groupBy());
         entity.groupWaitMs = grouping.groupWait().toMillis();
         entity.groupIntervalMs = grouping.groupInterval().toMillis();
         entity.repeatIntervalMs = grouping.repeatInterval().toMillis();
         entity.name = request.name().strip();
-        entity.url = request.url();
         entity.severities = request.severities() == null
                 ? ""
                 : request.severities().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
@@ -255,7 +337,10 @@ public class WebhookService {
         return new WebhookResponse(
                 w.id,
                 w.name,
+                w.kind,
                 w.url,
+                events(w.events).stream().map(NotificationTopic::text).toList(),
+                mask(w.routingKey),
                 severities(w.severities),
                 w.enabled,
                 grouping(w).groupBy(),
@@ -274,6 +359,27 @@ public class WebhookService {
                 .map(Severity::valueOf)
                 .forEach(set::add);
         return set;
+    }
+
+    private static ReceiverKind kind(WebhookEntity w) {
+        return ReceiverKind.parse(w.kind).orElse(ReceiverKind.GENERIC);
+    }
+
+    private static Set<NotificationTopic> events(String stored) {
+        Set<NotificationTopic> set = EnumSet.noneOf(NotificationTopic.class);
+        Arrays.stream(stored.split(","))
+                .map(NotificationTopic::parse)
+                .flatMap(java.util.Optional::stream)
+                .forEach(set::add);
+        return set;
+    }
+
+    /** A secret as the API shows it: never in full, only enough to tell two keys apart. */
+    static String mask(String secret) {
+        if (secret == null) {
+            return null;
+        }
+        return secret.length() < 12 ? "****" : "****" + secret.substring(secret.length() - 4);
     }
 
     private static String newSecret() {

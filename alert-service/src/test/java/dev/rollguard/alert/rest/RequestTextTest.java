@@ -59,6 +59,7 @@ class RequestTextTest {
     static Map<String, Object> webhook() {
         Map<String, Object> webhook = new HashMap<>();
         webhook.put("name", "chat");
+        webhook.put("kind", "generic");
         webhook.put("url", "http://127.0.0.1:9/hook");
         webhook.put("secret", "0123456789abcdef");
         webhook.put("enabled", false);
@@ -106,7 +107,7 @@ class RequestTextTest {
             "annotations[summary]",
             "annotations[summary] (key)");
     static final List<String> WEBHOOK_TEXT =
-            List.of("name", "url", "secret", "groupWait", "groupInterval", "repeatInterval");
+            List.of("name", "kind", "url", "secret", "groupWait", "groupInterval", "repeatInterval", "routingKey");
 
     /** The text properties of a request schema in the OpenAPI document, nested objects and maps included. */
     @SuppressWarnings("unchecked")

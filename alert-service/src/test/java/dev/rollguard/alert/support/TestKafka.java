@@ -4,6 +4,8 @@ import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,7 +29,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-/** Plain Kafka clients against the test broker: windows in, alerts and dead letters out. */
+/** Plain Kafka clients against the test broker: windows and actions in, alerts and dead letters out. */
 public final class TestKafka {
 
     private TestKafka() {}
@@ -58,6 +61,39 @@ public final class TestKafka {
                     .get(30, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {
             throw new IllegalStateException("sending a flag change failed", e);
+        }
+    }
+
+    /** Publishes an action on rollbacks as the rollback-service does, keyed by flag key. */
+    public static void sendRollback(RollbackActionEvent action) {
+        send(Topics.ROLLBACKS, action.getFlagKey(), action, RollbackActionEvent.class);
+    }
+
+    /** Publishes a step of the promoter on rollouts, keyed by flag key. */
+    public static void sendRollout(RolloutActionEvent action) {
+        send(Topics.ROLLOUTS, action.getFlagKey(), action, RolloutActionEvent.class);
+    }
+
+    /** Sends raw bytes to a topic, e.g. a record that is no event of the topic's type. */
+    public static RecordMetadata sendRaw(String topic, String key, byte[] value) {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
+            return producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending bytes failed", e);
+        }
+    }
+
+    private static <T extends SpecificRecord> void send(String topic, String key, T event, Class<T> type) {
+        try (KafkaProducer<String, T> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                new StringSerializer(),
+                new AvroSerde.AvroSerializer<>(type))) {
+            producer.send(new ProducerRecord<>(topic, key, event)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("sending to " + topic + " failed", e);
         }
     }
 
