@@ -550,7 +550,8 @@ public final class ClosedLoopScenario {
      * Creates the flag, or brings an existing one (from an earlier run) back to this state. An existing flag is first
      * switched off: that ends its earlier rollout for the guard, which resolves any guard alert still firing on it (a
      * window of the earlier run that closed after the kill can leave one), so the new rollout starts from a clean
-     * alert state. A flag on a plan then enters its stage again, so its soak and the promoter's clock start now.
+     * alert state. A flag on a plan leaves it and enters it again, so its stage's soak and the promoter's clock start
+     * now.
      */
     private void upsertFlag(ObjectNode desired) {
         String key = desired.path("key").asText();
@@ -578,13 +579,16 @@ public final class ClosedLoopScenario {
         if (!changes.has("allowList")) {
             changes.putArray("allowList");
         }
-        check(api.updateFlag(key, changes, existing.header("ETag")), "reset " + key);
-        if (desired.has("currentStage")) {
-            // Setting the stage it may already be in starts it afresh: its soak, and the guard's evidence, from now.
-            check(
-                    api.stage(key, "set", desired.path("currentStage").asInt(), "demo reset: the stage starts afresh"),
-                    "restart the stage of " + key);
+        if (changes.has("stages") && !existing.body().path("currentStage").isNull()) {
+            // Off its plan first: entering the plan again starts the stage afresh (its soak and the promoter's
+            // deadline count from now), which staying in the same stage would not.
+            ObjectNode offPlan = RollguardApi.JSON.createObjectNode();
+            offPlan.putArray("stages");
+            offPlan.putNull("currentStage");
+            check(api.updateFlag(key, offPlan, existing.header("ETag")), "take " + key + " off its plan");
+            existing = api.flag(key);
         }
+        check(api.updateFlag(key, changes, existing.header("ETag")), "reset " + key);
     }
 
     /**
