@@ -102,7 +102,7 @@ class ClosedLoopIT {
                 250,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(90),
-                Duration.ofSeconds(90));
+                Duration.ofSeconds(60));
         List<Instant> refetchEvents = new CopyOnWriteArrayList<>();
         Thread sse = subscribeToFlagChanges(refetchEvents);
 
