@@ -12,6 +12,9 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.event.RolloutAction;
+import dev.rollguard.schemas.event.RolloutActionEvent;
+import dev.rollguard.schemas.event.RolloutOutcome;
 import dev.rollguard.simulator.demo.ClosedLoopScenario;
 import dev.rollguard.simulator.demo.Narrator;
 import java.io.BufferedReader;
@@ -43,7 +46,10 @@ import org.junit.jupiter.api.Test;
  * rollout, an outage and a rollout whose treated clients send nothing. Each bad flag must be switched off by the
  * default guard pack, naming its metric, within {@link ClosedLoopScenario.Settings#flipBound()} of its breach (three
  * windows, grace, the rule's {@code for} and 5 s); nothing else may be rolled back; the silent rollout must be shown
- * as NO_DATA; and every event sent must be counted exactly once.
+ * as NO_DATA; and every event sent must be counted exactly once. Meanwhile the healthy rollout must walk its plan,
+ * internal -> 10 % -> 50 % -> 100 %, by itself: each step a PROMOTE of the rollback-service's promoter on a HEALTHY
+ * verdict of the stage with its minimum clients, audited under the service token; and no bad rollout may ever be
+ * promoted.
  */
 class ClosedLoopIT {
 
@@ -95,7 +101,8 @@ class ClosedLoopIT {
                 1500,
                 250,
                 Duration.ofSeconds(10),
-                Duration.ofSeconds(90));
+                Duration.ofSeconds(90),
+                Duration.ofSeconds(60));
         List<Instant> refetchEvents = new CopyOnWriteArrayList<>();
         Thread sse = subscribeToFlagChanges(refetchEvents);
 
@@ -180,6 +187,97 @@ class ClosedLoopIT {
                 .isAfterOrEqualTo(flip.getFlagChangedAt().minusMillis(50)));
         sse.interrupt();
 
+        // The healthy flag walks its plan by itself, as far as the guard's evidence allows: each step an applied
+        // PROMOTE
+        // on the guard's HEALTHY verdict of that very stage, after its soak, with at least its minimum clients in each
+        // cohort and every guarded metric with data shown non-inferior; and where it stops, the promoter waits for
+        // nothing but that verdict (soak over, minimums met, no alert).
+        String healthy = ClosedLoopScenario.HEALTHY_FLAG;
+        List<RolloutActionEvent> walk = result.promotions(healthy);
+        assertThat(walk)
+                .extracting(RolloutActionEvent::getFromStage)
+                .containsExactlyElementsOf(
+                        java.util.stream.IntStream.range(0, walk.size()).boxed().toList());
+        assertThat(result.stage(healthy)).isEqualTo(walk.size());
+        if (result.walked() != null) {
+            assertThat(result.stage(healthy)).isEqualTo(ClosedLoopScenario.LAST_STAGE);
+            assertThat(result.flag(healthy).path("rolloutPercentage").asDouble())
+                    .isEqualTo(100.0);
+        } else {
+            JsonNode view = result.healthyAssessment();
+            assertThat(view).as("the promoter's view of %s", healthy).isNotNull();
+            assertThat(view.path("phase").asText()).isEqualTo("PROGRESSING");
+            assertThat(view.path("promotion").asText()).isEqualTo("AUTO");
+            assertThat(view.path("decision").asText()).as("%s", view).isEqualTo("WAIT");
+            List<String> waits = new ArrayList<>();
+            view.path("waitingFor").forEach(w -> waits.add(w.asText()));
+            assertThat(waits).as("%s", view).containsExactly("VERDICT");
+            assertThat(view.path("soakRemainingSeconds").asLong()).isZero();
+            long minimum = ClosedLoopScenario.PLAN.get(result.stage(healthy)).minClientsPerCohort();
+            assertThat(view.path("minClientsPerCohort").asLong()).isEqualTo(minimum);
+            assertThat(view.path("treatedClients").asLong()).isGreaterThanOrEqualTo(minimum);
+            assertThat(view.path("controlClients").asLong()).isGreaterThanOrEqualTo(minimum);
+            assertThat(view.path("verdict").asText()).isEqualTo("INCONCLUSIVE");
+        }
+        assertThat(walk).allSatisfy(step -> {
+            ClosedLoopScenario.Stage stage = ClosedLoopScenario.PLAN.get(step.getFromStage());
+            assertThat(step.getOutcome()).isEqualTo(RolloutOutcome.APPLIED);
+            assertThat(step.getToStage()).isEqualTo(step.getFromStage() + 1);
+            assertThat(step.getVerdict()).isEqualTo("HEALTHY");
+            assertThat(step.getMinClientsPerCohort()).isEqualTo(stage.minClientsPerCohort());
+            assertThat(step.getTreatedClients()).isGreaterThanOrEqualTo(stage.minClientsPerCohort());
+            assertThat(step.getControlClients()).isGreaterThanOrEqualTo(stage.minClientsPerCohort());
+            assertThat(step.getSecondsInStage()).isGreaterThanOrEqualTo(stage.minSoakSeconds());
+            assertThat(step.getMetrics()).isNotEmpty().allSatisfy(m -> assertThat(
+                            m.getStatus().equals("NON_INFERIOR")
+                                    || m.getTreatedClients() == 0 && m.getControlClients() == 0)
+                    .as("%s of %s", m.getMetric(), step.getFromStageName())
+                    .isTrue());
+            assertThat(step.getReason()).startsWith("Automatic PROMOTE by Rollguard");
+        });
+        // The rollback-service serves the same steps, and the flag's audit log has them under the service token.
+        JsonNode served = api.rollouts(healthy, null).orThrow("rollouts").body();
+        List<String> servedPromotions = new ArrayList<>();
+        served.forEach(step -> {
+            if ("PROMOTE".equals(step.path("action").asText())
+                    && "APPLIED".equals(step.path("outcome").asText())) {
+                servedPromotions.add(step.path("id").asText());
+            }
+        });
+        assertThat(servedPromotions)
+                .containsExactlyInAnyOrderElementsOf(
+                        walk.stream().map(RolloutActionEvent::getActionId).toList());
+        List<JsonNode> promoted = entries(api.audit(healthy).orThrow("audit").body(), "PROMOTE");
+        assertThat(promoted).hasSize(walk.size()).allSatisfy(e -> {
+            assertThat(e.path("tokenName").asText()).isEqualTo("bootstrap-service");
+            assertThat(e.path("actor").asText()).isEqualTo("bootstrap-service");
+            assertThat(e.path("reason").asText()).startsWith("Automatic PROMOTE by Rollguard");
+        });
+        assertThat(promoted)
+                .extracting(e -> e.path("toStage").asInt())
+                .containsExactlyInAnyOrderElementsOf(
+                        walk.stream().map(RolloutActionEvent::getToStage).toList());
+
+        // No bad rollout ever advanced: no PROMOTE step on rollouts nor at the rollback-service, and each is still in
+        // the stage it broke in, where the guard switched it off.
+        for (ClosedLoopScenario.BadRollout bad : ClosedLoopScenario.BAD_ROLLOUTS) {
+            assertThat(result.promotions(bad.flag()))
+                    .as("promotions of %s", bad.flag())
+                    .isEmpty();
+            assertThat(result.stage(bad.flag()))
+                    .as("stage of %s", bad.flag())
+                    .isEqualTo(result.stagesAtBreach().get(bad.flag()))
+                    .isEqualTo(1);
+            api.rollouts(bad.flag(), null).orThrow("rollouts").body().forEach(step -> assertThat(
+                            step.path("action").asText())
+                    .as("step of %s", bad.flag())
+                    .isNotEqualTo(RolloutAction.PROMOTE.name()));
+            assertThat(entries(api.audit(bad.flag()).orThrow("audit").body(), "PROMOTE"))
+                    .as("automatic PROMOTE audit rows of %s", bad.flag())
+                    .noneMatch(e -> e.path("tokenName").asText().equals("bootstrap-service"));
+        }
+        assertThat(result.asExpected()).isTrue();
+
         // No telemetry lost or double counted.
         assertThat(result.eventsSent()).isPositive();
         assertThat(result.eventsCounted()).isEqualTo(result.eventsSent());
@@ -214,9 +312,39 @@ class ClosedLoopIT {
                 .contains("state on");
         assertThat(cli("stage", ClosedLoopScenario.BAD_FLAG, "set", "1", "--reason", "re-soak"))
                 .contains("stage 1/4 internal");
-        assertThat(cli("stage", ClosedLoopScenario.BAD_FLAG, "next")).contains("stage 2/4");
+        // The plan's internal stage soaks for a while: "next" waits for it, and a person may skip it on purpose.
+        var refused = new ByteArrayOutputStream();
+        assertThat(RollguardCli.run(
+                        api,
+                        new PrintStream(refused, true, StandardCharsets.UTF_8),
+                        "stage",
+                        ClosedLoopScenario.BAD_FLAG,
+                        "next"))
+                .isEqualTo(1);
+        RollguardApi.Answer early = api.stage(ClosedLoopScenario.BAD_FLAG, "advance", null, "too early");
+        assertThat(early.status()).isEqualTo(409);
+        assertThat(early.body().path("code").asText()).isEqualTo("SOAK_NOT_ELAPSED");
+        assertThat(cli(
+                        "rollout",
+                        "promote",
+                        ClosedLoopScenario.BAD_FLAG,
+                        "--skip-soak",
+                        "--reason",
+                        "re-soaked by hand"))
+                .contains("stage 2/4");
         assertThat(cli("kill", ClosedLoopScenario.BAD_FLAG, "--reason", "by hand"))
                 .contains("KILLED");
+    }
+
+    /** Audit rows whose action is {@code action}. */
+    private static List<JsonNode> entries(JsonNode audit, String action) {
+        List<JsonNode> rows = new ArrayList<>();
+        (audit.isArray() ? audit : audit.path("items")).forEach(e -> {
+            if (action.equals(e.path("action").asText())) {
+                rows.add(e);
+            }
+        });
+        return rows;
     }
 
     private static String cli(String... args) {

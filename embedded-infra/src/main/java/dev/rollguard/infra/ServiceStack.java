@@ -91,6 +91,8 @@ public final class ServiceStack implements AutoCloseable {
                 "-Dquarkus.http.port=" + ports.get(service)));
         if (service.equals("rollback-service")) {
             command.add("-Drollback-service.flag-service.url=" + url("flag-service"));
+            // The promoter reads the guard's verdicts there; without it, it would look at the default port.
+            command.add("-Drollback-service.promotion.alert-service.url=" + url("alert-service"));
         }
         extraProperties.forEach(p -> command.add("-D" + p));
         command.addAll(List.of("-jar", jar.toString()));

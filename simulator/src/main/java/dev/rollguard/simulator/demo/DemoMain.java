@@ -23,7 +23,9 @@ public final class DemoMain {
         Narrator narrator = new Narrator(System.out);
         System.out.println(
                 "Rollguard demo: three bad rollouts (failures, sync latency, pending mutations) switched off by"
-                        + " the default guard; a healthy rollout, an outage and a rollout without telemetry left alone.");
+                        + " the default guard and never promoted; a healthy rollout on an auto plan that the promoter"
+                        + " advances only on the guard's HEALTHY verdict; an outage and a rollout without telemetry"
+                        + " left alone.");
         System.out.println();
         ClosedLoopScenario.Result result =
                 new ClosedLoopScenario(api, bootstrap, ClosedLoopScenario.Settings.demo(), narrator).run();

@@ -4,6 +4,8 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RolloutAction;
+import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
@@ -19,7 +21,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-/** Tells the story of a scenario as it happens: one line per step, window, alert, flag change and rollback. */
+/**
+ * Tells the story of a scenario as it happens: one line per step, window, alert, flag change, rollback and step of the
+ * promoter.
+ */
 public final class Narrator {
 
     private static final DateTimeFormatter CLOCK =
@@ -140,6 +145,14 @@ public final class Narrator {
             }
 
             @Override
+            public void rollout(RolloutActionEvent r) {
+                line(
+                        "ROLLOUT",
+                        "%s %s %s -> %s: %s"
+                                .formatted(r.getAction(), r.getFlagKey(), stageMove(r), r.getOutcome(), evidence(r)));
+            }
+
+            @Override
             public void flagChanged(FlagChangedEvent f) {
                 if (!flags.contains(f.getFlagKey()) && !"*".equals(f.getFlagKey())) {
                     return;
@@ -201,6 +214,65 @@ public final class Narrator {
                                 metric.isEmpty() ? "" : " (" + metric + ")"));
     }
 
+    /** "internal (0 %) -> 10% (10 %)", or the one stage a step that moves nothing judged. */
+    static String stageMove(RolloutActionEvent r) {
+        String from = "'%s' (%s %%)".formatted(r.getFromStageName(), percent(r.getFromPercentage()));
+        if (r.getAction() != RolloutAction.PROMOTE && r.getAction() != RolloutAction.REVERT) {
+            return from;
+        }
+        return from + " -> " + "'%s' (%s %%)".formatted(r.getToStageName(), percent(r.getToPercentage()));
+    }
+
+    /** The evidence of a promoter's step: the guard's verdict, clients per cohort against the minimum, the soak. */
+    static String evidence(RolloutActionEvent r) {
+        long judged = r.getMetrics().stream()
+                .filter(m -> "NON_INFERIOR".equals(m.getStatus()))
+                .count();
+        return "verdict %s%s, %d of %d metrics non-inferior, clients %,d treated / %,d control (%,d needed), %d s in stage (soak %d s)"
+                .formatted(
+                        r.getVerdict() == null ? "none" : r.getVerdict(),
+                        r.getConfidence() == null ? "" : " at %.0f %% confidence".formatted(100 * r.getConfidence()),
+                        judged,
+                        r.getMetrics().size(),
+                        r.getTreatedClients(),
+                        r.getControlClients(),
+                        r.getMinClientsPerCohort(),
+                        r.getSecondsInStage(),
+                        r.getMinSoakSeconds());
+    }
+
+    /** "10% (10 %, soak 15 s, 100 clients per cohort, auto)". */
+    static String describe(ClosedLoopScenario.Stage stage) {
+        return stage.name() + " (" + stage.percentage() + " %"
+                + (stage.auto()
+                        ? ", soak %d s, %d clients per cohort, auto"
+                                .formatted(stage.minSoakSeconds(), stage.minClientsPerCohort())
+                        : "")
+                + ")";
+    }
+
+    /** The promoter's assessment of a flag, as {@code GET /api/promotions} serves it: decision and reasons. */
+    static String assessment(com.fasterxml.jackson.databind.JsonNode a) {
+        if (a == null) {
+            return "no assessment";
+        }
+        List<String> reasons = new java.util.ArrayList<>();
+        a.path("reasons").forEach(r -> reasons.add(r.asText()));
+        return "stage '%s' %s, waiting for %s: %s"
+                .formatted(
+                        a.path("stageName").asText(),
+                        a.path("decision").asText(),
+                        a.path("waitingFor"),
+                        String.join("; ", reasons));
+    }
+
+    private static String percent(Double value) {
+        if (value == null) {
+            return "-";
+        }
+        return value == Math.rint(value) ? String.valueOf(value.longValue()) : String.valueOf(value);
+    }
+
     static String timings(RollbackActionEvent r) {
         StringBuilder s = new StringBuilder();
         append(s, "breach->window closed", r.getFirstBreachAt(), r.getWindowClosedAt());
@@ -229,6 +301,42 @@ public final class Narrator {
         return value == null ? "-" : "%.4g".formatted(value);
     }
 
+    private static String stageName(int index) {
+        return index >= 0 && index < ClosedLoopScenario.PLAN.size()
+                ? ClosedLoopScenario.PLAN.get(index).name()
+                : "none";
+    }
+
+    /** Where the healthy flag's walk ended and how long each stage took, from the promoter's steps. */
+    private void walk(ClosedLoopScenario.Result r) {
+        String key = ClosedLoopScenario.HEALTHY_FLAG;
+        List<String> stages = new java.util.ArrayList<>();
+        for (RolloutActionEvent step : r.promotions(key)) {
+            stages.add("'%s' %d s (%,d/%,d clients, %s)"
+                    .formatted(
+                            step.getFromStageName(),
+                            step.getSecondsInStage(),
+                            step.getTreatedClients(),
+                            step.getControlClients(),
+                            step.getOutcome() == dev.rollguard.schemas.event.RolloutOutcome.APPLIED
+                                    ? step.getVerdict()
+                                    : step.getOutcome().toString()));
+        }
+        int at = r.stage(key);
+        String end = r.walked() != null
+                ? "walked to '%s' by itself in %d s: %s"
+                        .formatted(
+                                stageName(at),
+                                Duration.between(r.started(), r.walked()).toSeconds(),
+                                String.join(" -> ", stages))
+                : "still at stage '%s'%s; the promoter: %s"
+                        .formatted(
+                                stageName(at),
+                                stages.isEmpty() ? "" : " after " + String.join(" -> ", stages),
+                                assessment(r.healthyAssessment()));
+        out.printf("  %-18s %s%n", key, end);
+    }
+
     void summary(ClosedLoopScenario.Result r) {
         out.println();
         out.println("Summary");
@@ -250,6 +358,19 @@ public final class Narrator {
                 continue;
             }
             out.printf("  %-18s time to safety: %s%n", bad.flag(), timings(kill).strip());
+        }
+        walk(r);
+        for (ClosedLoopScenario.BadRollout bad : ClosedLoopScenario.BAD_ROLLOUTS) {
+            int promoted = r.promotions(bad.flag()).size();
+            out.printf(
+                    "  %-18s %s%n",
+                    bad.flag(),
+                    promoted == 0
+                                    && Integer.valueOf(r.stage(bad.flag()))
+                                            .equals(r.stagesAtBreach().get(bad.flag()))
+                            ? "never promoted: still at stage '" + stageName(r.stage(bad.flag())) + "'"
+                            : "PROMOTED " + promoted + " time(s), now at stage '" + stageName(r.stage(bad.flag()))
+                                    + "'");
         }
         List<String> othersOff = r.rollbacks().stream()
                 .filter(a -> a.getFlagKey() != null

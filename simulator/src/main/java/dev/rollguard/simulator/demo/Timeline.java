@@ -5,6 +5,7 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
@@ -24,8 +25,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Everything the loop says on Kafka while a scenario runs — closed windows, alert transitions, rollback actions and
- * flag changes — read from the end of each topic as it was when the timeline started, and handed to a listener as
+ * Everything the loop says on Kafka while a scenario runs — closed windows, alert transitions, rollback actions, the
+ * promoter's rollout steps and flag changes — read from the end of each topic as it was when the timeline started, and handed to a listener as
  * it arrives.
  */
 public final class Timeline implements AutoCloseable {
@@ -38,6 +39,8 @@ public final class Timeline implements AutoCloseable {
 
         default void rollback(RollbackActionEvent action) {}
 
+        default void rollout(RolloutActionEvent step) {}
+
         default void flagChanged(FlagChangedEvent change) {}
     }
 
@@ -49,6 +52,7 @@ public final class Timeline implements AutoCloseable {
     private final List<WindowMetricsEvent> windows = new CopyOnWriteArrayList<>();
     private final List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
     private final List<RollbackActionEvent> rollbacks = new CopyOnWriteArrayList<>();
+    private final List<RolloutActionEvent> rollouts = new CopyOnWriteArrayList<>();
     private final List<FlagChangedEvent> flagChanges = new CopyOnWriteArrayList<>();
 
     public Timeline(String bootstrap, Listener listener) {
@@ -66,7 +70,8 @@ public final class Timeline implements AutoCloseable {
                 new StringDeserializer(),
                 new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
-        for (String topic : List.of(Topics.METRICS_WINDOWS, Topics.ALERTS, Topics.ROLLBACKS, Topics.FLAGS_CHANGES)) {
+        for (String topic : List.of(
+                Topics.METRICS_WINDOWS, Topics.ALERTS, Topics.ROLLBACKS, Topics.ROLLOUTS, Topics.FLAGS_CHANGES)) {
             consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
@@ -111,6 +116,11 @@ public final class Timeline implements AutoCloseable {
                 rollbacks.add(r);
                 listener.rollback(r);
             }
+            case Topics.ROLLOUTS -> {
+                RolloutActionEvent r = AvroCodec.of(RolloutActionEvent.class).decode(record.value());
+                rollouts.add(r);
+                listener.rollout(r);
+            }
             case Topics.FLAGS_CHANGES -> {
                 FlagChangedEvent f = AvroCodec.of(FlagChangedEvent.class).decode(record.value());
                 flagChanges.add(f);
@@ -130,6 +140,15 @@ public final class Timeline implements AutoCloseable {
 
     public List<RollbackActionEvent> rollbacks() {
         return List.copyOf(rollbacks);
+    }
+
+    /** The promoter's steps (promote, extend, hold, revert), in the order they were published. */
+    public List<RolloutActionEvent> rollouts() {
+        return List.copyOf(rollouts);
+    }
+
+    public List<RolloutActionEvent> rollouts(Predicate<RolloutActionEvent> filter) {
+        return rollouts.stream().filter(filter).toList();
     }
 
     public List<FlagChangedEvent> flagChanges() {

@@ -1,0 +1,181 @@
+package dev.rollguard.simulator.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.cli.RollguardApi;
+import dev.rollguard.schemas.event.MetricEvidence;
+import dev.rollguard.schemas.event.RolloutAction;
+import dev.rollguard.schemas.event.RolloutActionEvent;
+import dev.rollguard.schemas.event.RolloutOutcome;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What the scenario's result says about the promoter: the healthy flag's walk and the bad flags never advancing. */
+class ClosedLoopResultTest {
+
+    private static final Instant START = Instant.parse("2026-12-02T08:00:00Z");
+
+    @Test
+    void aWalkToTheLastStageThroughAppliedPromotionsIsAWalk() {
+        List<RolloutActionEvent> steps = List.of(
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "HEALTHY", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "HEALTHY", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 2, "HEALTHY", RolloutOutcome.APPLIED));
+        var result = result(steps, ClosedLoopScenario.LAST_STAGE, null);
+
+        assertThat(result.healthyWalked()).isTrue();
+        assertThat(result.healthyHeldOnlyByTheGuard()).isTrue();
+        assertThat(result.badNeverAdvanced()).isTrue();
+    }
+
+    @Test
+    void aStageHeldOnlyForTheVerdictIsAsFarAsTheEvidenceGoes() {
+        var result = result(
+                List.of(promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "HEALTHY", RolloutOutcome.APPLIED)),
+                1,
+                assessment("WAIT", "VERDICT"));
+
+        assertThat(result.healthyWalked()).isFalse();
+        assertThat(result.healthyHeldOnlyByTheGuard()).isTrue();
+    }
+
+    @Test
+    void aStageHeldForAnythingElseOrAPromotionWithoutHealthyIsNot() {
+        assertThat(result(List.of(), 0, assessment("WAIT", "VERDICT", "ALERTS")).healthyHeldOnlyByTheGuard())
+                .isFalse();
+        assertThat(result(List.of(), 0, assessment("WAIT", "SOAK")).healthyHeldOnlyByTheGuard())
+                .isFalse();
+        assertThat(result(List.of(), 0, assessment("STOPPED")).healthyHeldOnlyByTheGuard())
+                .isFalse();
+        assertThat(result(List.of(), 0, null).healthyHeldOnlyByTheGuard()).isFalse();
+        assertThat(result(
+                                List.of(promote(
+                                        ClosedLoopScenario.HEALTHY_FLAG, 0, "INCONCLUSIVE", RolloutOutcome.APPLIED)),
+                                1,
+                                assessment("WAIT", "VERDICT"))
+                        .healthyHeldOnlyByTheGuard())
+                .isFalse();
+    }
+
+    @Test
+    void aBadFlagPromotedOrMovedHasAdvanced() {
+        var promoted = result(
+                List.of(promote(ClosedLoopScenario.BAD_FLAG, 1, "HEALTHY", RolloutOutcome.APPLIED)),
+                0,
+                assessment("WAIT", "VERDICT"));
+        assertThat(promoted.badNeverAdvanced()).isFalse();
+
+        var moved = result(List.of(), 0, assessment("WAIT", "VERDICT"), 2);
+        assertThat(moved.badNeverAdvanced()).isFalse();
+        assertThat(result(List.of(), 0, assessment("WAIT", "VERDICT"), 1).badNeverAdvanced())
+                .isTrue();
+    }
+
+    @Test
+    void theNarratorPrintsAPromotionWithItsEvidence() {
+        RolloutActionEvent step = promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "HEALTHY", RolloutOutcome.APPLIED);
+
+        assertThat(Narrator.stageMove(step)).isEqualTo("'10%' (10 %) -> '50%' (50 %)");
+        assertThat(Narrator.evidence(step))
+                .isEqualTo("verdict HEALTHY at 99 % confidence, 1 of 2 metrics non-inferior, clients 180 treated /"
+                        + " 1,620 control (100 needed), 21 s in stage (soak 15 s)");
+    }
+
+    private static ClosedLoopScenario.Result result(
+            List<RolloutActionEvent> rollouts, int healthyStage, JsonNode assessment) {
+        return result(rollouts, healthyStage, assessment, 1);
+    }
+
+    private static ClosedLoopScenario.Result result(
+            List<RolloutActionEvent> rollouts, int healthyStage, JsonNode assessment, int badStage) {
+        Map<String, JsonNode> flags = new LinkedHashMap<>();
+        Map<String, Integer> atBreach = new LinkedHashMap<>();
+        for (String key : ClosedLoopScenario.FLAGS) {
+            ObjectNode flag = RollguardApi.JSON.createObjectNode().put("key", key);
+            flag.put("killed", false);
+            flags.put(key, flag);
+        }
+        ((ObjectNode) flags.get(ClosedLoopScenario.HEALTHY_FLAG)).put("currentStage", healthyStage);
+        for (ClosedLoopScenario.BadRollout bad : ClosedLoopScenario.BAD_ROLLOUTS) {
+            ((ObjectNode) flags.get(bad.flag())).put("killed", true).put("currentStage", badStage);
+            atBreach.put(bad.flag(), 1);
+        }
+        return new ClosedLoopScenario.Result(
+                START,
+                Map.of(),
+                Map.of(),
+                atBreach,
+                List.of(),
+                rollouts,
+                healthyStage == ClosedLoopScenario.LAST_STAGE ? START.plusSeconds(200) : null,
+                assessment,
+                List.of(),
+                flags,
+                null,
+                0,
+                0,
+                START,
+                START,
+                0);
+    }
+
+    private static JsonNode assessment(String decision, String... waits) {
+        ObjectNode a = RollguardApi.JSON
+                .createObjectNode()
+                .put("flagKey", ClosedLoopScenario.HEALTHY_FLAG)
+                .put("phase", decision.equals("STOPPED") ? "KILLED" : "PROGRESSING")
+                .put("decision", decision);
+        var array = a.putArray("waitingFor");
+        for (String w : waits) {
+            array.add(w);
+        }
+        return a;
+    }
+
+    private static RolloutActionEvent promote(String flag, int from, String verdict, RolloutOutcome outcome) {
+        ClosedLoopScenario.Stage stage = ClosedLoopScenario.PLAN.get(from);
+        ClosedLoopScenario.Stage next = ClosedLoopScenario.PLAN.get(from + 1);
+        List<MetricEvidence> metrics = new ArrayList<>();
+        metrics.add(MetricEvidence.newBuilder()
+                .setMetric("failure")
+                .setStatus("NON_INFERIOR")
+                .setTreatedClients(180)
+                .setControlClients(1620)
+                .build());
+        metrics.add(MetricEvidence.newBuilder()
+                .setMetric("syncDurationP95")
+                .setStatus("INCONCLUSIVE")
+                .setTreatedClients(150)
+                .setControlClients(1400)
+                .build());
+        return RolloutActionEvent.newBuilder()
+                .setActionId(flag + ":" + (from + 1) + ":PROMOTE:" + (from + 1))
+                .setFlagKey(flag)
+                .setAction(RolloutAction.PROMOTE)
+                .setOutcome(outcome)
+                .setReason("Automatic PROMOTE by Rollguard")
+                .setFromStage(from)
+                .setFromStageName(stage.name())
+                .setFromPercentage((double) stage.percentage())
+                .setToStage(from + 1)
+                .setToStageName(next.name())
+                .setToPercentage((double) next.percentage())
+                .setStageVersion(from + 1)
+                .setMinSoakSeconds(stage.minSoakSeconds())
+                .setSecondsInStage(21)
+                .setMinClientsPerCohort(stage.minClientsPerCohort())
+                .setTreatedClients(180)
+                .setControlClients(1620)
+                .setVerdict(verdict)
+                .setConfidence(0.99)
+                .setMetrics(metrics)
+                .setDecidedAt(START.plusSeconds(30L * (from + 1)))
+                .build();
+    }
+}
