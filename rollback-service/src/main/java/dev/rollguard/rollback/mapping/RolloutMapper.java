@@ -1,5 +1,6 @@
 package dev.rollguard.rollback.mapping;
 
+import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Assessment;
 import dev.rollguard.rollback.domain.GuardReading;
 import dev.rollguard.rollback.domain.RolloutPlan;
@@ -35,7 +36,7 @@ public final class RolloutMapper {
         RolloutPlan.Stage stage = plan.stage();
         return new RolloutStep(
                 id,
-                dev.rollguard.rollback.domain.ActionState.PENDING,
+                ActionState.PENDING,
                 plan.key(),
                 action,
                 RolloutOutcome.FAILED,

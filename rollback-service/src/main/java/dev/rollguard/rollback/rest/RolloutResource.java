@@ -1,5 +1,6 @@
 package dev.rollguard.rollback.rest;
 
+import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.RolloutStep;
 import dev.rollguard.rollback.service.Promoter;
 import io.smallrye.mutiny.Uni;
@@ -40,7 +41,7 @@ public class RolloutResource {
     @Path("{id}")
     public Uni<RolloutStep> get(@PathParam("id") String id) {
         return promoter.find(id).map(step -> {
-            if (step == null || step.state() != dev.rollguard.rollback.domain.ActionState.DONE) {
+            if (step == null || step.state() != ActionState.DONE) {
                 throw new ApiException(404, "NOT_FOUND", "No rollout step with id " + id + ".");
             }
             return step;

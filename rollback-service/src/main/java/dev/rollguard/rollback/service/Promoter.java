@@ -5,6 +5,7 @@ import dev.rollguard.rollback.client.FlagServiceRejectedException;
 import dev.rollguard.rollback.client.PromotionClient;
 import dev.rollguard.rollback.client.UpstreamUnavailableException;
 import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Assessment;
 import dev.rollguard.rollback.domain.GuardReading;
 import dev.rollguard.rollback.domain.RolloutPlan;
@@ -179,7 +180,7 @@ public class Promoter {
                     if (stored == null) {
                         return Uni.createFrom().voidItem();
                     }
-                    if (stored.state() == dev.rollguard.rollback.domain.ActionState.DONE) {
+                    if (stored.state() == ActionState.DONE) {
                         return stored.published() ? Uni.createFrom().voidItem() : publish(stored);
                     }
                     return apply(stored)

@@ -86,14 +86,8 @@ public final class PromotionDecider {
             reasons.add("clients: " + treated + " treated, " + control + " control; " + stage.minClientsPerCohort()
                     + " needed in each");
         }
-        if (verdict != null) {
-            for (GuardReading.ActiveAlert alert : verdict.alerts()) {
-                waits.add(Wait.ALERTS);
-                reasons.add("alert " + alert.phase().toLowerCase(Locale.ROOT) + ": '"
-                        + (alert.ruleName() == null ? alert.ruleId() : alert.ruleName()) + "' " + alert.severity()
-                        + " on " + alert.scopeKey());
-            }
-        } else if (guard != null) {
+        // Alerts hold promotion whatever stage the verdict beside them judged: they are about the flag now.
+        if (guard != null) {
             for (GuardReading.ActiveAlert alert : guard.alerts()) {
                 waits.add(Wait.ALERTS);
                 reasons.add("alert " + alert.phase().toLowerCase(Locale.ROOT) + ": '"
