@@ -46,6 +46,7 @@ public class GuardResource {
             double treatedEvents,
             double controlEvents,
             double evidence,
+            double nonInferiorityP,
             String summary) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
@@ -57,6 +58,8 @@ public class GuardResource {
      *
      * @param confidence 1 - the flag's alpha: the probability, over the whole stage however often it is looked at,
      *     that a healthy stage is not called a regression; also the confidence of HEALTHY's non-inferiority
+     * @param nonInferiorityP always-valid p-value of "some guarded metric is worse than tolerated" (the largest of the
+     *     reported metrics'): HEALTHY when at most {@code 1 - confidence}; null for a stored verdict
      * @param alerts every rule level pending or firing on the flag's scopes now (guard and threshold rules alike)
      */
     public record FlagView(
@@ -66,6 +69,7 @@ public class GuardResource {
             String severity,
             String summary,
             Double confidence,
+            Double nonInferiorityP,
             Instant judgedAt,
             List<MetricView> metrics,
             List<AlertLevelView> alerts) {}
@@ -133,6 +137,7 @@ public class GuardResource {
                     m.treatedEvents(),
                     m.controlEvents(),
                     m.evidenceFraction(),
+                    m.nonInferiorityP(),
                     m.summary()));
         }
         return new FlagView(
@@ -142,6 +147,7 @@ public class GuardResource {
                 verdict.severity().name(),
                 verdict.summary(),
                 1 - verdict.alpha(),
+                verdict.nonInferiorityP(),
                 Instant.ofEpochMilli(guard.windowEnd()),
                 metrics,
                 alerts);
@@ -161,6 +167,7 @@ public class GuardResource {
                 node.path("status").asText(null),
                 node.path("severity").asText(null),
                 node.path("summary").asText(null),
+                null,
                 null,
                 null,
                 List.of(),

@@ -38,7 +38,8 @@ public interface AlertServiceApi {
             Double effectLower,
             Double effectUpper,
             Long treatedClients,
-            Long controlClients) {}
+            Long controlClients,
+            Double nonInferiorityP) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
     record AlertBody(String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {}

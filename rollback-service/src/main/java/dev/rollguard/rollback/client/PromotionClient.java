@@ -165,7 +165,8 @@ public class PromotionClient {
                 m.effectLower(),
                 m.effectUpper(),
                 m.treatedClients() == null ? 0 : m.treatedClients(),
-                m.controlClients() == null ? 0 : m.controlClients());
+                m.controlClients() == null ? 0 : m.controlClients(),
+                m.nonInferiorityP());
     }
 
     private static GuardReading.ActiveAlert toAlert(AlertBody a) {

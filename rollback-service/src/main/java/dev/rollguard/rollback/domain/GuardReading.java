@@ -22,7 +22,12 @@ public record GuardReading(
         List<Metric> metrics,
         List<ActiveAlert> alerts) {
 
-    /** One guarded metric as judged. */
+    /**
+     * One guarded metric as judged.
+     *
+     * @param nonInferiorityP always-valid p-value of "worse than tolerated"; HEALTHY needs every reported metric's at
+     *     most {@code 1 - confidence}; null from an alert-service that does not serve it
+     */
     public record Metric(
             String metric,
             String status,
@@ -32,7 +37,8 @@ public record GuardReading(
             Double effectLower,
             Double effectUpper,
             long treatedClients,
-            long controlClients) {}
+            long controlClients,
+            Double nonInferiorityP) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
     public record ActiveAlert(
@@ -41,6 +47,16 @@ public record GuardReading(
     public GuardReading {
         metrics = metrics == null ? List.of() : List.copyOf(metrics);
         alerts = alerts == null ? List.of() : List.copyOf(alerts);
+    }
+
+    /**
+     * The reported metric furthest from being shown non-inferior (the largest p-value), or null when no metric says.
+     */
+    public Metric weakest() {
+        return metrics.stream()
+                .filter(m -> (m.treatedClients() > 0 || m.controlClients() > 0) && m.nonInferiorityP() != null)
+                .max(java.util.Comparator.comparingDouble(Metric::nonInferiorityP))
+                .orElse(null);
     }
 
     /** Clients seen in the treated cohort since the stage began: the most any metric counted. */

@@ -107,6 +107,15 @@ public final class PromotionDecider {
             } else {
                 reasons.add("guard verdict: " + verdict.status()
                         + " (not yet shown non-inferior on every guarded metric)" + summary(verdict));
+                GuardReading.Metric weakest = verdict.weakest();
+                if (weakest != null
+                        && verdict.confidence() != null
+                        && weakest.nonInferiorityP() > 1 - verdict.confidence()) {
+                    reasons.add("held back by " + weakest.metric() + ": non-inferiority p = "
+                            + String.format(Locale.ROOT, "%.3g", weakest.nonInferiorityP()) + ", at most "
+                            + percent(1 - verdict.confidence()) + " needed (" + weakest.treatedClients() + " treated / "
+                            + weakest.controlClients() + " control clients)");
+                }
             }
         }
 

@@ -73,6 +73,30 @@ class PromotionDeciderTest {
         assertThat(a.decision()).isEqualTo(Decision.WAIT);
         assertThat(a.waitingFor()).containsExactly(Wait.VERDICT);
         assertThat(a.reasons().get(0)).contains("INCONCLUSIVE").contains("not yet shown non-inferior");
+        assertThat(a.reasons()).noneMatch(r -> r.startsWith("held back by"));
+    }
+
+    @Test
+    void anInconclusiveVerdictNamesTheMetricFurthestFromNonInferiority() {
+        GuardReading inconclusive = new GuardReading(
+                "checkout",
+                12L,
+                "INCONCLUSIVE",
+                null,
+                0.99,
+                ENTERED.plusSeconds(3000),
+                List.of(
+                        new GuardReading.Metric(
+                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004),
+                        new GuardReading.Metric(
+                                "sync-duration", "INCONCLUSIVE", 0.031, 0.030, 0.03, -0.3, 0.4, 410, 3850, 0.2155),
+                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0)),
+                List.of());
+        Assessment a = assess(plan(1), inconclusive, SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.WAIT);
+        assertThat(a.reasons())
+                .contains("held back by sync-duration: non-inferiority p = 0.216, at most 0.01 needed (410 treated /"
+                        + " 3850 control clients)");
     }
 
     @Test
@@ -323,8 +347,8 @@ class PromotionDeciderTest {
                 ENTERED.plusSeconds(3000),
                 List.of(
                         new GuardReading.Metric(
-                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, treated, control),
-                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0)),
+                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, treated, control, 0.004),
+                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0)),
                 alerts);
     }
 }

@@ -14,6 +14,13 @@ import java.util.Map;
  * ever called a critical regression on any metric, at any look, is at most alpha; the same for the warning alpha. The
  * split does not assume the metrics independent (failure, sync failure and upload failure overlap by construction),
  * and with ten metrics it costs little: the boundary grows with {@code sqrt(log(m / alpha))}.
+ *
+ * <p>HEALTHY is the other way round: every metric non-inferior. Its null hypothesis, "at least one metric is worse than
+ * tolerated", is a union, so it is rejected by an intersection-union test: each metric's non-inferiority claim at the
+ * full alpha, with no split, keeps the probability that a stage with any metric worse than tolerated is ever called
+ * HEALTHY at most alpha (Berger, "Multiparameter hypothesis testing and acceptance sampling", Technometrics 1982;
+ * Berger and Hsu, Statistical Science 1996). The flag's non-inferiority p-value is therefore the largest of its
+ * metrics'.
  */
 public final class FlagJudgment {
 
@@ -60,7 +67,7 @@ public final class FlagJudgment {
         List<MetricVerdict> verdicts = new ArrayList<>(specs.size());
         for (MetricSpec spec : specs) {
             MetricSample sample = samples.getOrDefault(spec.name(), empty(spec));
-            verdicts.add(MetricComparison.compare(spec, sample, metricAlpha, metricWarningAlpha));
+            verdicts.add(MetricComparison.compare(spec, sample, metricAlpha, metricWarningAlpha, alpha));
         }
         return combine(verdicts);
     }

@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
  * @param severity for a regression, the strongest severity among the regressed metrics; NONE otherwise
  * @param regressions the regressed metrics, the strongest evidence first (empty unless REGRESSION)
  * @param metrics every guarded metric's verdict, in the order of the guard pack
- * @param alpha the flag's alpha (critical level), split across {@code metrics.size()} metrics
+ * @param alpha the flag's alpha: split across {@code metrics.size()} metrics for the regression call, whole for
+ *     each metric's non-inferiority (HEALTHY)
  */
 public record FlagVerdict(
         FlagStatus status,
@@ -22,6 +23,18 @@ public record FlagVerdict(
     public FlagVerdict {
         regressions = List.copyOf(regressions);
         metrics = List.copyOf(metrics);
+    }
+
+    /**
+     * The always-valid p-value of "some guarded metric is worse than tolerated" (intersection-union: the largest of
+     * the metrics' that either cohort reports); 1 without any. HEALTHY at the flag's alpha when at most {@code alpha}.
+     */
+    public double nonInferiorityP() {
+        return metrics.stream()
+                .filter(m -> m.treatedClients() > 0 || m.controlClients() > 0)
+                .mapToDouble(MetricVerdict::nonInferiorityP)
+                .max()
+                .orElse(1);
     }
 
     /** True for a critical regression: the verdict on which the guard policy acts. */

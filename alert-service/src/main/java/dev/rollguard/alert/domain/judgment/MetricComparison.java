@@ -23,9 +23,19 @@ import org.apache.commons.math3.util.FastMath;
  * clients, so the metric's minimum of clients (at least 2) applies first. A control value of zero leaves the absolute
  * tolerance as the margin (0 % to 5 % failures is a regression once it is seen on enough clients).
  *
- * <p>The mixture scale is {@code tau = max(MIXTURE_SCALE_RELATIVE * |R_C|, spec.mixtureScaleFloor())}: twice the
- * control value puts the tightest point of the boundary where an excess of about the control value itself is
- * detectable, and the floor keeps {@code tau} from collapsing for rare events (see {@link GuardPack}).
+ * <p>The mixture scale of the regression call is {@code tau = max(MIXTURE_SCALE_RELATIVE * |R_C|,
+ * spec.mixtureScaleFloor())}: twice the control value puts the tightest point of the boundary where an excess of about
+ * the control value itself is detectable, and the floor keeps {@code tau} from collapsing for rare events (see
+ * {@link GuardPack}).
+ *
+ * <p>Non-inferiority is a claim of its own, with its own confidence sequence: the upper end of the excess's interval
+ * below zero, at the non-inferiority alpha, with the mixture scale set to the tolerance itself, {@code tau_NI =
+ * tolerated - R_C} (the distance from "no difference" to the margin). A healthy stage crosses that margin when the
+ * half-width has shrunk to about the tolerance, and the boundary is tightest where {@code tau} is about 0.95 times
+ * that half-width (Howard et al. 2021, section 3.5), so this scale makes non-inferiority reachable about half as soon
+ * as the regression call's scale would. Its always-valid p-value is {@code min(1, 1 / Lambda(0))} for an estimate
+ * below the margin (1 otherwise): the smallest alpha at which the interval excludes the margin at this look. Each of
+ * the two claims keeps its own error bound.
  */
 public final class MetricComparison {
 
@@ -36,15 +46,25 @@ public final class MetricComparison {
 
     private MetricComparison() {}
 
+    /** Judges one metric, with non-inferiority at the regression call's alpha. */
+    public static MetricVerdict compare(MetricSpec spec, MetricSample sample, double alpha, double warningAlpha) {
+        return compare(spec, sample, alpha, warningAlpha, alpha);
+    }
+
     /**
      * Judges one metric.
      *
-     * @param alpha this metric's share of the flag's alpha (the critical level)
+     * @param alpha this metric's share of the flag's alpha (the critical level of the regression call)
      * @param warningAlpha this metric's share of the flag's warning alpha, at least {@code alpha}
+     * @param nonInferiorityAlpha the error allowed to this metric's non-inferiority claim
      */
-    public static MetricVerdict compare(MetricSpec spec, MetricSample sample, double alpha, double warningAlpha) {
+    public static MetricVerdict compare(
+            MetricSpec spec, MetricSample sample, double alpha, double warningAlpha, double nonInferiorityAlpha) {
         if (!(alpha > 0 && alpha < 1) || !(warningAlpha >= alpha && warningAlpha < 1)) {
             throw new IllegalArgumentException("need 0 < alpha <= warningAlpha < 1: " + alpha + ", " + warningAlpha);
+        }
+        if (!(nonInferiorityAlpha > 0 && nonInferiorityAlpha < 1)) {
+            throw new IllegalArgumentException("need 0 < nonInferiorityAlpha < 1: " + nonInferiorityAlpha);
         }
         CohortMoments treatment;
         CohortMoments control;
@@ -95,7 +115,8 @@ public final class MetricComparison {
                     0,
                     evidenceThreshold,
                     treatedQuantile,
-                    controlQuantile);
+                    controlQuantile,
+                    1);
         }
 
         double rT = treatment.ratio();
@@ -111,6 +132,7 @@ public final class MetricComparison {
 
         double halfWidth = NormalMixtureBoundary.halfWidth(excessVariance, tau, alpha);
         double warningHalfWidth = NormalMixtureBoundary.halfWidth(excessVariance, tau, warningAlpha);
+        double nonInferiorityP = nonInferiorityP(excess, excessVariance, Math.abs(tolerated - rC), tau);
         MetricStatus status;
         Severity severity = Severity.NONE;
         if (excess - halfWidth > 0) {
@@ -119,7 +141,7 @@ public final class MetricComparison {
         } else if (excess - warningHalfWidth > 0) {
             status = MetricStatus.REGRESSION;
             severity = Severity.WARNING;
-        } else if (excess + halfWidth < 0) {
+        } else if (nonInferiorityP <= nonInferiorityAlpha) {
             status = MetricStatus.NON_INFERIOR;
         } else {
             status = MetricStatus.INCONCLUSIVE;
@@ -153,7 +175,22 @@ public final class MetricComparison {
                 evidence,
                 evidenceThreshold,
                 treatedQuantile,
-                controlQuantile);
+                controlQuantile,
+                nonInferiorityP);
+    }
+
+    /**
+     * The always-valid p-value of "the treatment is worse than tolerated" ({@code excess >= 0}): {@code 1 / Lambda(0)}
+     * of the mixture centred on the margin with scale {@code margin} (the regression call's scale when the tolerance
+     * is zero), at most 1, and 1 for an estimate on or beyond the margin.
+     */
+    static double nonInferiorityP(double excess, double variance, double margin, double regressionTau) {
+        if (!(excess < 0)) {
+            return 1;
+        }
+        double tau = margin > 0 ? margin : regressionTau;
+        double logEvidence = NormalMixtureBoundary.logEvidence(excess, variance, tau, 0);
+        return logEvidence <= 0 ? 1 : FastMath.exp(-logEvidence);
     }
 
     private static boolean enough(MetricSpec spec, CohortMoments moments) {

@@ -18,7 +18,8 @@ package dev.rollguard.alert.domain.judgment;
  *     an end may be infinite), undefined when the control is zero
  * @param tolerated the worst value the treatment may have given the control: the regression threshold
  * @param excess how far the treatment is worse than {@code tolerated} (positive: worse), the quantity tested
- * @param excessInterval its confidence-sequence interval: above zero is a regression, below zero non-inferiority
+ * @param excessInterval the regression call's confidence-sequence interval of the excess: above zero is a regression
+ *     (non-inferiority has a boundary of its own, see {@code nonInferiorityP})
  * @param confidence the confidence level of the intervals, {@code 1 - alpha} of this metric
  * @param treatedClients clients behind the treatment's value
  * @param controlClients clients behind the control's value
@@ -29,6 +30,8 @@ package dev.rollguard.alert.domain.judgment;
  * @param evidenceThreshold {@code log(1/alpha)} of this metric: the evidence at which a call is made
  * @param treatedQuantile for a ladder, the treatment's tail quantile interpolated on the ladder; NaN otherwise
  * @param controlQuantile for a ladder, the control's tail quantile; NaN otherwise
+ * @param nonInferiorityP always-valid p-value of "worse than tolerated": at most the non-inferiority alpha makes the
+ *     NON_INFERIOR call (1 while there is no data or the estimate is beyond the tolerance)
  */
 public record MetricVerdict(
         MetricSpec spec,
@@ -53,16 +56,20 @@ public record MetricVerdict(
         double evidence,
         double evidenceThreshold,
         double treatedQuantile,
-        double controlQuantile) {
+        double controlQuantile,
+        double nonInferiorityP) {
 
     /** How much of the evidence threshold for a regression was reached, from 0; 1 or more makes the call. */
     public double evidenceFraction() {
         return Math.max(0, evidence) / evidenceThreshold;
     }
 
-    /** How much of the evidence threshold for non-inferiority was reached, from 0; 1 or more makes the call. */
-    public double nonInferiorityFraction() {
-        return Math.max(0, -evidence) / evidenceThreshold;
+    /**
+     * How much of the evidence for non-inferiority at {@code alpha} was reached, from 0: {@code log(1/p) / log(1/alpha)}
+     * of {@link #nonInferiorityP}; 1 or more makes the call at that alpha.
+     */
+    public double nonInferiorityFraction(double alpha) {
+        return -Math.log(nonInferiorityP) / -Math.log(alpha);
     }
 
     public boolean isRegression() {

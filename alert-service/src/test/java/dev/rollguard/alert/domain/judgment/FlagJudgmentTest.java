@@ -67,6 +67,38 @@ class FlagJudgmentTest {
     }
 
     @Test
+    void healthyIsAnIntersectionUnionTestAtTheWholeAlpha() {
+        // Two metrics, each non-inferior with a p-value between the flag's alpha (1 %) and its Bonferroni share
+        // (0.1 %): the flag is HEALTHY, and its p-value is the larger of the two, not their sum.
+        Map<String, MetricSample> samples = new HashMap<>();
+        samples.put("failure", MetricSample.ratio(spread(1_000, 40, 400), spread(1_000, 40, 400)));
+        samples.put("sync-failure", MetricSample.ratio(spread(1_000, 40, 400), spread(1_000, 40, 400)));
+        FlagVerdict v = judgment.judge(samples);
+        double failureP = v.metrics().get(0).nonInferiorityP();
+        assertThat(failureP).isBetween(judgment.metricAlpha(), GuardPack.ALPHA);
+        assertThat(v.metrics().get(1).nonInferiorityP()).isEqualTo(failureP);
+        assertThat(v.status()).isEqualTo(FlagStatus.HEALTHY);
+        assertThat(v.nonInferiorityP()).isEqualTo(failureP);
+        // Metrics neither cohort reports do not count; one still short of evidence does, with p = 1.
+        samples.put("upload-failure", MetricSample.ratio(spread(1_000, 2, 20), spread(1_000, 2, 20)));
+        FlagVerdict short_ = judgment.judge(samples);
+        assertThat(short_.status()).isEqualTo(FlagStatus.INCONCLUSIVE);
+        assertThat(short_.nonInferiorityP()).isGreaterThan(GuardPack.ALPHA);
+    }
+
+    @Test
+    void theNonInferiorityPValueIsTheMixturesEvidenceAgainstTheMargin() {
+        // Worked example: excess -0.003, variance 1e-6, margin 0.003. Lambda(0) = sqrt(1e-6 / 1e-5) *
+        // exp(9e-6 * 9e-6 / (2 * 1e-6 * 1e-5)) = 0.31623 * exp(4.05) = 18.150, so p = 1 / 18.150 = 0.05510.
+        assertThat(MetricComparison.nonInferiorityP(-0.003, 1e-6, 0.003, 0.05))
+                .isCloseTo(0.05510, org.assertj.core.data.Offset.offset(5e-5));
+        assertThat(MetricComparison.nonInferiorityP(0.001, 1e-6, 0.003, 0.05)).isEqualTo(1);
+        // A zero tolerance falls back to the regression call's scale.
+        assertThat(MetricComparison.nonInferiorityP(-0.003, 1e-6, 0, 0.003))
+                .isEqualTo(MetricComparison.nonInferiorityP(-0.003, 1e-6, 0.003, 0.05));
+    }
+
+    @Test
     void clusteredFailuresInBothCohortsAreNotARegression() {
         FlagVerdict v = judgment.judge(
                 Map.of("failure", MetricSample.ratio(clustered(100, 100, 3), clustered(1_900, 100, 19))));

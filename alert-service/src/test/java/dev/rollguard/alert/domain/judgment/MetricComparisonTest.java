@@ -70,7 +70,8 @@ class MetricComparisonTest {
         MetricVerdict v = failure(spread(2_000, 500, 10_000), spread(2_000, 500, 10_000));
         assertThat(v.status()).isEqualTo(MetricStatus.NON_INFERIOR);
         assertThat(v.excessInterval().upper()).isNegative();
-        assertThat(v.nonInferiorityFraction()).isGreaterThanOrEqualTo(1);
+        assertThat(v.nonInferiorityFraction(ALPHA)).isGreaterThanOrEqualTo(1);
+        assertThat(v.nonInferiorityP()).isLessThanOrEqualTo(ALPHA);
         assertThat(v.evidenceFraction()).isZero();
     }
 

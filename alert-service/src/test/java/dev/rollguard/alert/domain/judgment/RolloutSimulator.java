@@ -122,9 +122,10 @@ final class RolloutSimulator {
     /**
      * One rollout's outcome: per metric, the first window (1-based) that judged it a critical regression, 0 if none;
      * the same for the flag; and the first window at which an event-unit test of the failure rate (binomial variance,
-     * same boundary) called a regression, 0 if none.
+     * same boundary) called a regression, 0 if none; and the first window the flag was HEALTHY (non-inferior on every
+     * metric), 0 if never.
      */
-    record Outcome(int flagWindow, Map<String, Integer> metricWindows, int eventUnitFailureWindow) {}
+    record Outcome(int flagWindow, Map<String, Integer> metricWindows, int eventUnitFailureWindow, int healthyWindow) {}
 
     private static final String[] RATIO_METRICS = {
         "failure",
@@ -211,6 +212,7 @@ final class RolloutSimulator {
         Map<String, Integer> metricWindows = new HashMap<>();
         int flagWindow = 0;
         int eventUnitWindow = 0;
+        int healthyWindow = 0;
         for (int window = 1; window <= scenario.windows(); window++) {
             for (int e = 0; e < eventsPerWindow; e++) {
                 int i = Arrays.binarySearch(cumulative, random.nextDouble() * total);
@@ -267,6 +269,9 @@ final class RolloutSimulator {
             if (verdict.isCriticalRegression() && flagWindow == 0) {
                 flagWindow = window;
             }
+            if (verdict.status() == FlagStatus.HEALTHY && healthyWindow == 0) {
+                healthyWindow = window;
+            }
             if (eventUnitWindow == 0
                     && eventUnitRegression(ratio.moments(true, FAILURE), ratio.moments(false, FAILURE))) {
                 eventUnitWindow = window;
@@ -275,7 +280,7 @@ final class RolloutSimulator {
                 break;
             }
         }
-        return new Outcome(flagWindow, metricWindows, eventUnitWindow);
+        return new Outcome(flagWindow, metricWindows, eventUnitWindow, healthyWindow);
     }
 
     /**
