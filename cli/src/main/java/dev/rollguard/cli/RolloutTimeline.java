@@ -99,12 +99,16 @@ final class RolloutTimeline {
         JsonNode current = r.path("currentStage");
         if (current.isInt()) {
             JsonNode stage = stages.path(current.asInt());
+            JsonNode tolerance = stage.path("tolerancePercent");
             out.printf(
-                    "Stage:         %d/%d %s (promotion %s)%n",
+                    "Stage:         %d/%d %s (promotion %s%s)%n",
                     current.asInt() + 1,
                     stages.size(),
                     stage.path("name").asText(),
-                    stage.path("promotion").asText());
+                    stage.path("promotion").asText(),
+                    tolerance.isNumber()
+                            ? "; promotes once every guarded metric is shown within +" + tolerance.asInt() + " %"
+                            : "");
             long soak = stage.path("minSoakSeconds").asLong();
             long left = r.path("soakRemainingSeconds").asLong();
             out.printf(

@@ -32,7 +32,7 @@ class RolloutCommandsTest {
                {"index": 0, "name": "internal", "percentage": 0, "minSoakSeconds": 0, "minClientsPerCohort": 0,
                 "promotion": "manual", "status": "COMPLETED"},
                {"index": 1, "name": "10%", "percentage": 10, "minSoakSeconds": 3600, "minClientsPerCohort": 200,
-                "promotion": "auto", "status": "CURRENT"},
+                "promotion": "auto", "tolerancePercent": 50, "status": "CURRENT"},
                {"index": 2, "name": "50%", "percentage": 50, "minSoakSeconds": 3600, "minClientsPerCohort": 200,
                 "promotion": "auto", "status": "PENDING"}],
              "version": 5, "at": "2026-01-01T10:12:05Z"}
@@ -72,7 +72,8 @@ class RolloutCommandsTest {
                 .contains("Status:        Paused (to go on: bin/rollguard rollout resume checkout --reason '...')")
                 .contains("paused: guard: p95 latency up")
                 .contains("Rollout:       10 %")
-                .contains("Stage:         2/3 10% (promotion auto)")
+                .contains("Stage:         2/3 10% (promotion auto; promotes once every guarded metric is shown within"
+                        + " +50 %)")
                 .contains("In stage:      12m 5s since 2026-01-01T10:00:00Z; soak 1h, 47m 55s left")
                 .contains("Minimums:      200 clients per cohort")
                 .contains("Not met in:    1d: extend 12h once, then hold");

@@ -36,7 +36,17 @@ class RolloutControlsApiTest {
 
     private static final List<Map<String, Object>> PLAN = List.of(
             Map.of("name", "internal", "percentage", 0),
-            Map.of("name", "10%", "percentage", 10, "minClientsPerCohort", 200, "promotion", "auto"),
+            Map.of(
+                    "name",
+                    "10%",
+                    "percentage",
+                    10,
+                    "minClientsPerCohort",
+                    200,
+                    "promotion",
+                    "auto",
+                    "tolerancePercent",
+                    50),
             Map.of("name", "50%", "percentage", 50, "minSoakSeconds", 3600, "promotion", "auto"),
             Map.of("name", "100%", "percentage", 100));
 
@@ -72,6 +82,8 @@ class RolloutControlsApiTest {
                 .then()
                 .body("stages[1].minClientsPerCohort", equalTo(200))
                 .body("stages[1].promotion", equalTo("auto"))
+                .body("stages[1].tolerancePercent", equalTo(50))
+                .body("stages[2].tolerancePercent", nullValue())
                 .body("stages[0].promotion", equalTo("manual"))
                 .body("onMinimumsNotMet.then", equalTo("revert"))
                 .body("onMinimumsNotMet.extensionSeconds", equalTo(600));
@@ -83,7 +95,9 @@ class RolloutControlsApiTest {
                 .statusCode(200)
                 .body("onMinimumsNotMet.then", equalTo("hold"))
                 .body("onMinimumsNotMet.deadlineSeconds", equalTo(1800))
-                .body("stages[2].minSoakSeconds", equalTo(3600));
+                .body("stages[2].minSoakSeconds", equalTo(3600))
+                .body("stages[1].tolerancePercent", equalTo(50));
+        admin().get("/api/flags/" + key + "/rollout").then().body("stages[1].tolerancePercent", equalTo(50));
         // An explicit empty plan leaves the share to be set by hand.
         admin().header("If-Match", "\"2\"")
                 .body(Map.of("stages", List.of(), "rolloutPercentage", 20))
@@ -111,6 +125,14 @@ class RolloutControlsApiTest {
                 Map.of("stages", List.of(Map.of("name", "a", "percentage", 5, "minClientsPerCohort", -1))),
                 "stages[0].minClientsPerCohort",
                 "must be greater than or equal to 0");
+        invalidPlan(
+                Map.of("stages", List.of(Map.of("name", "a", "percentage", 5, "tolerancePercent", 0))),
+                "stages[0].tolerancePercent",
+                "must be a whole percentage from 1 to 300");
+        invalidPlan(
+                Map.of("stages", List.of(Map.of("name", "a", "percentage", 5, "tolerancePercent", 301))),
+                "stages[0].tolerancePercent",
+                "must be a whole percentage from 1 to 300");
         invalidPlan(
                 Map.of("onMinimumsNotMet", Map.of("then", "explode")),
                 "onMinimumsNotMet.then",

@@ -28,7 +28,13 @@ import java.util.Map;
 @Path("/api/guard")
 public class GuardResource {
 
-    /** One metric's evidence. */
+    /**
+     * One metric's evidence.
+     *
+     * @param nonInferiorityP always-valid p-value of "worse than the guard's tolerance"
+     * @param shownWithin the tightest relative tolerance the metric is shown non-inferior for (0.5: no worse than
+     *     +50 %), at the flag's confidence; null while none up to +300 % is
+     */
     public record MetricView(
             String metric,
             String label,
@@ -47,6 +53,7 @@ public class GuardResource {
             double controlEvents,
             double evidence,
             double nonInferiorityP,
+            Double shownWithin,
             String summary) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
@@ -138,6 +145,7 @@ public class GuardResource {
                     m.controlEvents(),
                     m.evidenceFraction(),
                     m.nonInferiorityP(),
+                    finite(m.shownWithin()),
                     m.summary()));
         }
         return new FlagView(

@@ -9,8 +9,17 @@ package dev.rollguard.flag.domain;
  * @param minClientsPerCohort clients each cohort (treated and control) must have seen before the stage may advance
  *     automatically
  * @param promotion whether the stage may advance by itself once its evidence allows it, or waits for an operator
+ * @param tolerancePercent for an automatic promotion, the relative worsening of any guarded metric that the guard must
+ *     rule out first (50: no metric more than 50 % worse than control, at the guard's confidence); null: the guard's
+ *     own tolerance, i.e. its HEALTHY verdict
  */
-public record Stage(String name, int basisPoints, long minSoakSeconds, long minClientsPerCohort, Promotion promotion) {
+public record Stage(
+        String name,
+        int basisPoints,
+        long minSoakSeconds,
+        long minClientsPerCohort,
+        Promotion promotion,
+        Integer tolerancePercent) {
 
     public Stage {
         if (promotion == null) {

@@ -52,7 +52,8 @@ public class FlagMapper {
                         Bucketing.percentage(s.basisPoints()),
                         s.minSoakSeconds(),
                         s.minClientsPerCohort(),
-                        s.promotion()))
+                        s.promotion(),
+                        s.tolerancePercent()))
                 .toList();
         return new FlagResponse(
                 flag.key,
@@ -97,7 +98,8 @@ public class FlagMapper {
                         BigDecimal.valueOf(s.basisPoints(), 2),
                         s.minSoakSeconds(),
                         s.minClientsPerCohort(),
-                        s.promotion().json()))
+                        s.promotion().json(),
+                        s.tolerancePercent()))
                 .toList();
         return new FlagRequest(
                 flag.key,

@@ -6,6 +6,8 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
 import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Digits;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -60,7 +62,10 @@ public record FlagRequest(
                     BigDecimal percentage,
             @PositiveOrZero Long minSoakSeconds,
             @PositiveOrZero Long minClientsPerCohort,
-            @CleanText @Pattern(regexp = "auto|manual", message = "must be auto or manual") String promotion) {}
+            @CleanText @Pattern(regexp = "auto|manual", message = "must be auto or manual") String promotion,
+            @Min(value = 1, message = "must be a whole percentage from 1 to 300")
+                    @Max(value = 300, message = "must be a whole percentage from 1 to 300")
+                    Integer tolerancePercent) {}
 
     /**
      * What a stage does when it has not reached its minimum clients per cohort within {@code deadlineSeconds}: it is

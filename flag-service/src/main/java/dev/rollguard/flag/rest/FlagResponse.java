@@ -43,7 +43,12 @@ public record FlagResponse(
         String updatedBy) {
 
     public record StageResponse(
-            String name, double percentage, long minSoakSeconds, long minClientsPerCohort, Promotion promotion) {}
+            String name,
+            double percentage,
+            long minSoakSeconds,
+            long minClientsPerCohort,
+            Promotion promotion,
+            Integer tolerancePercent) {}
 
     public record MinimumsResponse(long deadlineSeconds, long extensionSeconds, MinimumsMissed then) {}
 

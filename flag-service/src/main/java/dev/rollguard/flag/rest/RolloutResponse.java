@@ -51,6 +51,7 @@ public record RolloutResponse(
             long minSoakSeconds,
             long minClientsPerCohort,
             Promotion promotion,
+            Integer tolerancePercent,
             String status) {}
 
     public static RolloutResponse of(FlagResponse flag, Instant now) {
@@ -70,7 +71,14 @@ public record RolloutResponse(
                 status = "PENDING";
             }
             stages.add(new StageView(
-                    i, s.name(), s.percentage(), s.minSoakSeconds(), s.minClientsPerCohort(), s.promotion(), status));
+                    i,
+                    s.name(),
+                    s.percentage(),
+                    s.minSoakSeconds(),
+                    s.minClientsPerCohort(),
+                    s.promotion(),
+                    s.tolerancePercent(),
+                    status));
         }
         Long inStage = null;
         Long soakLeft = null;

@@ -36,10 +36,10 @@ final class FlagRules {
      * at least in each partial stage, every step promoted by an operator.
      */
     static final List<Stage> DEFAULT_PLAN = List.of(
-            new Stage("internal", 0, 3600, 0, Promotion.MANUAL),
-            new Stage("10%", 1000, 3600, 100, Promotion.MANUAL),
-            new Stage("50%", 5000, 3600, 100, Promotion.MANUAL),
-            new Stage("100%", 10000, 0, 0, Promotion.MANUAL));
+            new Stage("internal", 0, 3600, 0, Promotion.MANUAL, null),
+            new Stage("10%", 1000, 3600, 100, Promotion.MANUAL, null),
+            new Stage("50%", 5000, 3600, 100, Promotion.MANUAL, null),
+            new Stage("100%", 10000, 0, 0, Promotion.MANUAL, null));
 
     private FlagRules() {}
 
@@ -132,7 +132,8 @@ final class FlagRules {
                     basisPoints(s.percentage()),
                     s.minSoakSeconds() == null ? 0 : s.minSoakSeconds(),
                     s.minClientsPerCohort() == null ? 0 : s.minClientsPerCohort(),
-                    s.promotion() == null ? Promotion.MANUAL : Promotion.of(s.promotion()));
+                    s.promotion() == null ? Promotion.MANUAL : Promotion.of(s.promotion()),
+                    s.tolerancePercent());
             if (i > 0 && stage.basisPoints() <= stages.get(i - 1).basisPoints()) {
                 throw ApiException.invalid(
                         "stages[" + i + "].percentage",

@@ -17,10 +17,10 @@ class RolloutControlsTest {
 
     private static final Instant ENTERED = Instant.parse("2026-01-01T10:00:00Z");
     private static final List<Stage> PLAN = List.of(
-            new Stage("internal", 0, 0, 0, Promotion.MANUAL),
-            new Stage("10%", 1000, 3600, 100, Promotion.AUTO),
-            new Stage("50%", 5000, 3600, 100, Promotion.AUTO),
-            new Stage("100%", 10000, 0, 0, Promotion.MANUAL));
+            new Stage("internal", 0, 0, 0, Promotion.MANUAL, null),
+            new Stage("10%", 1000, 3600, 100, Promotion.AUTO, null),
+            new Stage("50%", 5000, 3600, 100, Promotion.AUTO, null),
+            new Stage("100%", 10000, 0, 0, Promotion.MANUAL, null));
 
     @Test
     void promoteEntersTheFirstStageOfAFlagNotOnItsPlanYet() {

@@ -39,7 +39,8 @@ public interface AlertServiceApi {
             Double effectUpper,
             Long treatedClients,
             Long controlClients,
-            Double nonInferiorityP) {}
+            Double nonInferiorityP,
+            Double shownWithin) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
     record AlertBody(String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {}

@@ -57,7 +57,13 @@ public interface PromotionApi {
             String updatedAt) {}
 
     /** One stage of a plan. */
-    record StageBody(String name, Double percentage, Long minSoakSeconds, Long minClientsPerCohort, String promotion) {}
+    record StageBody(
+            String name,
+            Double percentage,
+            Long minSoakSeconds,
+            Long minClientsPerCohort,
+            String promotion,
+            Integer tolerancePercent) {}
 
     /** What happens to a stage that misses its minimums. */
     record MinimumsBody(Long deadlineSeconds, Long extensionSeconds, String then) {}

@@ -134,7 +134,8 @@ public class PromotionClient {
                 s.percentage() == null ? 0 : s.percentage(),
                 s.minSoakSeconds() == null ? 0 : s.minSoakSeconds(),
                 s.minClientsPerCohort() == null ? 0 : s.minClientsPerCohort(),
-                s.promotion() != null && "auto".equals(s.promotion().toLowerCase(Locale.ROOT)));
+                s.promotion() != null && "auto".equals(s.promotion().toLowerCase(Locale.ROOT)),
+                s.tolerancePercent());
     }
 
     static GuardReading toReading(VerdictBody b) {
@@ -166,7 +167,8 @@ public class PromotionClient {
                 m.effectUpper(),
                 m.treatedClients() == null ? 0 : m.treatedClients(),
                 m.controlClients() == null ? 0 : m.controlClients(),
-                m.nonInferiorityP());
+                m.nonInferiorityP(),
+                m.shownWithin());
     }
 
     private static GuardReading.ActiveAlert toAlert(AlertBody a) {

@@ -27,6 +27,8 @@ public record GuardReading(
      *
      * @param nonInferiorityP always-valid p-value of "worse than tolerated"; HEALTHY needs every reported metric's at
      *     most {@code 1 - confidence}; null from an alert-service that does not serve it
+     * @param shownWithin the tightest relative tolerance the metric is shown non-inferior for at the verdict's
+     *     confidence (0.5: no more than 50 % worse than control); null while none is
      */
     public record Metric(
             String metric,
@@ -38,7 +40,8 @@ public record GuardReading(
             Double effectUpper,
             long treatedClients,
             long controlClients,
-            Double nonInferiorityP) {}
+            Double nonInferiorityP,
+            Double shownWithin) {}
 
     /** A rule level pending or firing on one of the flag's scopes. */
     public record ActiveAlert(
@@ -47,6 +50,35 @@ public record GuardReading(
     public GuardReading {
         metrics = metrics == null ? List.of() : List.copyOf(metrics);
         alerts = alerts == null ? List.of() : List.copyOf(alerts);
+    }
+
+    /** The metrics either cohort reports: the ones a verdict stands on. */
+    public List<Metric> reported() {
+        return metrics.stream()
+                .filter(m -> m.treatedClients() > 0 || m.controlClients() > 0)
+                .toList();
+    }
+
+    /**
+     * Whether every reported metric is shown no worse than control by more than {@code tolerancePercent} %, at the
+     * verdict's confidence, and the verdict has judged them all (not NO_DATA, INSUFFICIENT_DATA or REGRESSION).
+     */
+    public boolean shownWithin(int tolerancePercent) {
+        if (!"HEALTHY".equals(status) && !"INCONCLUSIVE".equals(status)) {
+            return false;
+        }
+        List<Metric> reported = reported();
+        return !reported.isEmpty()
+                && reported.stream()
+                        .allMatch(m -> m.shownWithin() != null && m.shownWithin() <= tolerancePercent / 100.0 + 1e-9);
+    }
+
+    /** The reported metric with the widest bound (none counts as widest), or null without any. */
+    public Metric widest() {
+        return reported().stream()
+                .max(java.util.Comparator.comparingDouble(
+                        m -> m.shownWithin() == null ? Double.POSITIVE_INFINITY : m.shownWithin()))
+                .orElse(null);
     }
 
     /**

@@ -30,8 +30,16 @@ public record RolloutPlan(
      * One stage.
      *
      * @param auto whether the stage advances by itself once its evidence allows it
+     * @param tolerancePercent the relative worsening of any guarded metric the guard must rule out before the stage
+     *     advances by itself (50: no metric more than 50 % worse than control); null: the guard's HEALTHY verdict
      */
-    public record Stage(String name, double percentage, long minSoakSeconds, long minClientsPerCohort, boolean auto) {}
+    public record Stage(
+            String name,
+            double percentage,
+            long minSoakSeconds,
+            long minClientsPerCohort,
+            boolean auto,
+            Integer tolerancePercent) {}
 
     /**
      * What happens to a stage that does not reach its minimums in time.

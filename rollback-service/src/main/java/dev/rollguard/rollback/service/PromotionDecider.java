@@ -98,12 +98,25 @@ public final class PromotionDecider {
         if (verdict != null && "REGRESSION".equals(verdict.status())) {
             waits.add(Wait.REGRESSION);
             reasons.add("guard verdict: REGRESSION" + summary(verdict));
-        } else if (verdict == null || !"HEALTHY".equals(verdict.status())) {
+        } else if (verdict == null || !evidenceAllows(verdict, stage)) {
             waits.add(Wait.VERDICT);
             if (guardProblem != null) {
                 reasons.add("guard verdicts unavailable: " + guardProblem);
             } else if (verdict == null) {
                 reasons.add("no guard verdict on this stage yet");
+            } else if (stage.tolerancePercent() != null) {
+                int tolerance = stage.tolerancePercent();
+                reasons.add("guard verdict: " + verdict.status() + " (not yet shown within +" + tolerance
+                        + " % of control on every guarded metric)" + summary(verdict));
+                GuardReading.Metric widest = verdict.widest();
+                if (widest != null) {
+                    reasons.add("held back by " + widest.metric() + ": "
+                            + (widest.shownWithin() == null
+                                    ? "not yet shown within any tolerance"
+                                    : "shown within +" + percent(100 * widest.shownWithin()) + " %")
+                            + ", +" + tolerance + " % needed (" + widest.treatedClients() + " treated / "
+                            + widest.controlClients() + " control clients)");
+                }
             } else {
                 reasons.add("guard verdict: " + verdict.status()
                         + " (not yet shown non-inferior on every guarded metric)" + summary(verdict));
@@ -162,6 +175,16 @@ public final class PromotionDecider {
         return out.build(Decision.HOLD, List.copyOf(waits), reasons, null);
     }
 
+    /**
+     * Whether the verdict lets the stage advance: HEALTHY (every guarded metric non-inferior at the guard's own
+     * tolerance), or, for a stage with a tolerance of its own, every reported metric shown within it.
+     */
+    private static boolean evidenceAllows(GuardReading verdict, RolloutPlan.Stage stage) {
+        return stage.tolerancePercent() == null
+                ? "HEALTHY".equals(verdict.status())
+                : verdict.shownWithin(stage.tolerancePercent());
+    }
+
     private static String stopped(RolloutPlan plan, String phase) {
         return switch (phase) {
             case "ARCHIVED" -> "archived";
@@ -180,8 +203,11 @@ public final class PromotionDecider {
             RolloutPlan plan, RolloutPlan.Stage stage, RolloutPlan.Stage next, GuardReading verdict) {
         String confidence =
                 verdict.confidence() == null ? "" : " with " + percent(100 * verdict.confidence()) + " % confidence";
+        String claim = stage.tolerancePercent() == null
+                ? "non-inferior to control on every guarded metric"
+                : "no guarded metric more than " + stage.tolerancePercent() + " % worse than control";
         return "Automatic PROMOTE by Rollguard: stage '" + stage.name() + "' (" + percent(stage.percentage())
-                + " %) is healthy: non-inferior to control on every guarded metric" + confidence + " ("
+                + " %) is healthy: " + claim + confidence + " ("
                 + verdict.treatedClients() + " treated / " + verdict.controlClients() + " control clients, "
                 + stage.minClientsPerCohort() + " needed)"
                 + (stage.minSoakSeconds() > 0 ? "; soak of " + duration(stage.minSoakSeconds()) + " over" : "")

@@ -18,10 +18,10 @@ class PromotionDeciderTest {
     private static final Instant ENTERED = Instant.parse("2026-03-01T10:00:00Z");
     /** One hour of soak, 200 clients per cohort, a day to reach them, a day of extension. */
     private static final List<RolloutPlan.Stage> STAGES = List.of(
-            new RolloutPlan.Stage("internal", 0, 0, 0, false),
-            new RolloutPlan.Stage("10%", 10, 3600, 200, true),
-            new RolloutPlan.Stage("50%", 50, 3600, 200, true),
-            new RolloutPlan.Stage("100%", 100, 0, 0, false));
+            new RolloutPlan.Stage("internal", 0, 0, 0, false, null),
+            new RolloutPlan.Stage("10%", 10, 3600, 200, true, null),
+            new RolloutPlan.Stage("50%", 50, 3600, 200, true, null),
+            new RolloutPlan.Stage("100%", 100, 0, 0, false, null));
 
     private static final Instant SOAKED = ENTERED.plusSeconds(3600);
     private static final Instant PAST_DEADLINE = ENTERED.plusSeconds(86_400);
@@ -87,16 +87,124 @@ class PromotionDeciderTest {
                 ENTERED.plusSeconds(3000),
                 List.of(
                         new GuardReading.Metric(
-                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004),
+                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004, 0.12),
                         new GuardReading.Metric(
-                                "sync-duration", "INCONCLUSIVE", 0.031, 0.030, 0.03, -0.3, 0.4, 410, 3850, 0.2155),
-                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0)),
+                                "sync-duration",
+                                "INCONCLUSIVE",
+                                0.031,
+                                0.030,
+                                0.03,
+                                -0.3,
+                                0.4,
+                                410,
+                                3850,
+                                0.2155,
+                                0.73),
+                        new GuardReading.Metric(
+                                "upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0, null)),
                 List.of());
         Assessment a = assess(plan(1), inconclusive, SOAKED);
         assertThat(a.decision()).isEqualTo(Decision.WAIT);
         assertThat(a.reasons())
                 .contains("held back by sync-duration: non-inferiority p = 0.216, at most 0.01 needed (410 treated /"
                         + " 3850 control clients)");
+    }
+
+    @Test
+    void aStageWithATolerancePromotesWhenEveryReportedMetricIsShownWithinIt() {
+        RolloutPlan tolerant = withStages(
+                plan(1),
+                List.of(
+                        new RolloutPlan.Stage("internal", 0, 0, 0, false, null),
+                        new RolloutPlan.Stage("10%", 10, 3600, 200, true, 50),
+                        new RolloutPlan.Stage("100%", 100, 0, 0, false, null)));
+        GuardReading within = inconclusive(0.42);
+        Assessment a = assess(tolerant, within, SOAKED);
+        assertThat(a.decision()).isEqualTo(Decision.PROMOTE);
+        assertThat(a.reasons().get(0))
+                .contains("stage '10%' (10 %) is healthy: no guarded metric more than 50 % worse than control with 99 %"
+                        + " confidence");
+
+        // One metric shown only within +73 %: the stage waits, naming it.
+        Assessment wide = assess(tolerant, inconclusive(0.73), SOAKED);
+        assertThat(wide.decision()).isEqualTo(Decision.WAIT);
+        assertThat(wide.waitingFor()).containsExactly(Wait.VERDICT);
+        assertThat(wide.reasons().get(0)).contains("not yet shown within +50 % of control on every guarded metric");
+        assertThat(wide.reasons())
+                .contains("held back by sync-duration: shown within +73 %, +50 % needed (410 treated / 3850 control"
+                        + " clients)");
+        // Not shown within any tolerance, short of data, or a regression: never promoted.
+        assertThat(assess(tolerant, inconclusive(null), SOAKED).reasons())
+                .contains("held back by sync-duration: not yet shown within any tolerance, +50 % needed (410 treated /"
+                        + " 3850 control clients)");
+        for (String status : List.of("INSUFFICIENT_DATA", "NO_DATA", "REGRESSION")) {
+            GuardReading r = inconclusive(0.1);
+            GuardReading other = new GuardReading(
+                    r.flagKey(),
+                    r.stageVersion(),
+                    status,
+                    r.summary(),
+                    r.confidence(),
+                    r.judgedAt(),
+                    r.metrics(),
+                    r.alerts());
+            assertThat(assess(tolerant, other, SOAKED).decision()).as(status).isEqualTo(Decision.WAIT);
+        }
+        // The guard's own HEALTHY is not enough for a stricter stage tolerance.
+        RolloutPlan strict = withStages(
+                plan(1),
+                List.of(
+                        new RolloutPlan.Stage("internal", 0, 0, 0, false, null),
+                        new RolloutPlan.Stage("10%", 10, 3600, 200, true, 10),
+                        new RolloutPlan.Stage("100%", 100, 0, 0, false, null)));
+        assertThat(assess(strict, healthy(12, 420, 3900), SOAKED).decision()).isEqualTo(Decision.WAIT);
+    }
+
+    private static GuardReading inconclusive(Double syncDurationBound) {
+        return new GuardReading(
+                "checkout",
+                12L,
+                "INCONCLUSIVE",
+                null,
+                0.99,
+                ENTERED.plusSeconds(3000),
+                List.of(
+                        new GuardReading.Metric(
+                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004, 0.12),
+                        new GuardReading.Metric(
+                                "sync-duration",
+                                "INCONCLUSIVE",
+                                0.031,
+                                0.030,
+                                0.03,
+                                -0.3,
+                                0.4,
+                                410,
+                                3850,
+                                0.2155,
+                                syncDurationBound),
+                        new GuardReading.Metric(
+                                "upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0, null)),
+                List.of());
+    }
+
+    private static RolloutPlan withStages(RolloutPlan p, List<RolloutPlan.Stage> stages) {
+        return new RolloutPlan(
+                p.key(),
+                p.enabled(),
+                p.killed(),
+                p.killReason(),
+                p.archived(),
+                stages,
+                p.currentStage(),
+                p.stageEnteredAt(),
+                p.stageVersion(),
+                p.paused(),
+                p.pauseReason(),
+                p.aborted(),
+                p.abortReason(),
+                p.minimums(),
+                p.version());
     }
 
     @Test
@@ -197,8 +305,9 @@ class PromotionDeciderTest {
 
     @Test
     void theFirstStageHasNothingToRevertToAndIsHeld() {
-        List<RolloutPlan.Stage> autoFirst =
-                List.of(new RolloutPlan.Stage("5%", 5, 0, 200, true), new RolloutPlan.Stage("100%", 100, 0, 0, false));
+        List<RolloutPlan.Stage> autoFirst = List.of(
+                new RolloutPlan.Stage("5%", 5, 0, 200, true, null),
+                new RolloutPlan.Stage("100%", 100, 0, 0, false, null));
         RolloutPlan plan = new RolloutPlan(
                 "checkout",
                 true,
@@ -347,8 +456,19 @@ class PromotionDeciderTest {
                 ENTERED.plusSeconds(3000),
                 List.of(
                         new GuardReading.Metric(
-                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, treated, control, 0.004),
-                        new GuardReading.Metric("upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0)),
+                                "failure",
+                                "NON_INFERIOR",
+                                0.011,
+                                0.012,
+                                -0.08,
+                                -0.3,
+                                0.2,
+                                treated,
+                                control,
+                                0.004,
+                                0.12),
+                        new GuardReading.Metric(
+                                "upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0, null)),
                 alerts);
     }
 }

@@ -116,7 +116,8 @@ public final class MetricComparison {
                     evidenceThreshold,
                     treatedQuantile,
                     controlQuantile,
-                    1);
+                    1,
+                    Double.NaN);
         }
 
         double rT = treatment.ratio();
@@ -176,7 +177,41 @@ public final class MetricComparison {
                 evidenceThreshold,
                 treatedQuantile,
                 controlQuantile,
-                nonInferiorityP);
+                nonInferiorityP,
+                shownWithin(spec, rT, vT, rC, vC, tau, nonInferiorityAlpha));
+    }
+
+    /** Finest step of {@link #shownWithin}: one percentage point. */
+    static final double TOLERANCE_STEP = 0.01;
+
+    /** Widest relative tolerance {@link #shownWithin} looks at for higher-is-worse metrics: +300 %. */
+    static final double WIDEST_TOLERANCE = 3.0;
+
+    /**
+     * The tightest relative tolerance, in steps of one percentage point, that this metric is shown non-inferior at
+     * {@code alpha} for, and for every wider one up to +300 % (99 % for lower-is-worse metrics), with the metric's
+     * absolute tolerance on top as always; positive infinity when not even the widest. A rollout stage whose own
+     * tolerance is at least this may advance on this metric: each tolerance is its own test at the same alpha, so
+     * comparing the stage's fixed tolerance with this bound is that test.
+     */
+    static double shownWithin(
+            MetricSpec spec, double rT, double vT, double rC, double vC, double regressionTau, double alpha) {
+        boolean higherIsWorse = spec.direction() == Direction.HIGHER_IS_WORSE || spec.kind() == MetricKind.TAIL_LADDER;
+        int widest = (int) Math.round((higherIsWorse ? WIDEST_TOLERANCE : 1 - TOLERANCE_STEP) / TOLERANCE_STEP);
+        double bound = Double.POSITIVE_INFINITY;
+        for (int step = widest; step >= 0; step--) {
+            double relative = step * TOLERANCE_STEP;
+            double weight = higherIsWorse ? 1 + relative : 1 - relative;
+            double tolerated =
+                    higherIsWorse ? weight * rC + spec.absoluteTolerance() : weight * rC - spec.absoluteTolerance();
+            double excess = higherIsWorse ? rT - tolerated : tolerated - rT;
+            double p = nonInferiorityP(excess, vT + weight * weight * vC, Math.abs(tolerated - rC), regressionTau);
+            if (p > alpha) {
+                break;
+            }
+            bound = relative;
+        }
+        return bound;
     }
 
     /**

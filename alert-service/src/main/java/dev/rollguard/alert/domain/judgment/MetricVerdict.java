@@ -30,6 +30,9 @@ package dev.rollguard.alert.domain.judgment;
  * @param evidenceThreshold {@code log(1/alpha)} of this metric: the evidence at which a call is made
  * @param treatedQuantile for a ladder, the treatment's tail quantile interpolated on the ladder; NaN otherwise
  * @param controlQuantile for a ladder, the control's tail quantile; NaN otherwise
+ * @param shownWithin the tightest relative tolerance (0.5 = +50 %; for lower is worse, -50 %) this metric is shown
+ *     non-inferior for at the non-inferiority alpha, in whole percentage points; infinite when not even +300 %, NaN
+ *     without data
  * @param nonInferiorityP always-valid p-value of "worse than tolerated": at most the non-inferiority alpha makes the
  *     NON_INFERIOR call (1 while there is no data or the estimate is beyond the tolerance)
  */
@@ -57,7 +60,8 @@ public record MetricVerdict(
         double evidenceThreshold,
         double treatedQuantile,
         double controlQuantile,
-        double nonInferiorityP) {
+        double nonInferiorityP,
+        double shownWithin) {
 
     /** How much of the evidence threshold for a regression was reached, from 0; 1 or more makes the call. */
     public double evidenceFraction() {

@@ -220,4 +220,45 @@ class MetricComparisonTest {
                 .matches("failure rate 3\\.11 % vs 1\\.0 %, \\+211 %, 99\\.9 % interval \\[\\+\\d+ %, "
                         + "\\+\\d+ %\\], 212 vs 1 788 clients, evidence [\\d.]+ of threshold");
     }
+
+    @Test
+    void shownWithinIsTheTightestToleranceWhoseOwnTestSaysNonInferior() {
+        // For several samples, the metric judged with a relative tolerance r is NON_INFERIOR exactly when r is at least
+        // the bound: the bound is each tolerance's own test, read off once.
+        List<MetricSample> samples = List.of(
+                MetricSample.ratio(spread(1_000, 40, 400), spread(1_000, 40, 400)),
+                MetricSample.ratio(spread(100, 30, 45), spread(1_400, 30, 420)),
+                MetricSample.ratio(spread(300, 50, 200), spread(3_000, 50, 1_500)));
+        List<Double> bounds = new java.util.ArrayList<>();
+        for (MetricSample sample : samples) {
+            double bound = MetricComparison.compare(GuardPack.FAILURE, sample, ALPHA, WARNING_ALPHA, 0.01)
+                    .shownWithin();
+            bounds.add(bound);
+            for (int percent = 0; percent <= 300; percent += 5) {
+                double r = percent / 100.0;
+                MetricVerdict v = MetricComparison.compare(
+                        GuardPack.FAILURE.withTolerances(r, GuardPack.PROPORTION_ABSOLUTE_TOLERANCE),
+                        sample,
+                        ALPHA,
+                        WARNING_ALPHA,
+                        0.01);
+                assertThat(v.status() == MetricStatus.NON_INFERIOR)
+                        .as("tolerance %s, bound %s", r, bound)
+                        .isEqualTo(r >= bound - 1e-9);
+            }
+        }
+        // Equal cohorts on 40 000 events each are shown within a few percent; 100 treated clients with 1.5 % against
+        // 1 % are not shown within +20 %, but are within a wider tolerance.
+        assertThat(bounds.get(0)).isLessThan(0.2);
+        assertThat(bounds.get(1)).isGreaterThan(0.2).isLessThan(3.0);
+        // A metric without data has no bound.
+        assertThat(MetricComparison.compare(
+                                GuardPack.FAILURE,
+                                MetricSample.ratio(CohortMoments.EMPTY, spread(100, 5, 5)),
+                                ALPHA,
+                                WARNING_ALPHA,
+                                0.01)
+                        .shownWithin())
+                .isNaN();
+    }
 }
