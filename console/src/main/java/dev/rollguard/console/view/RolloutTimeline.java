@@ -31,7 +31,11 @@ public record RolloutTimeline(
         List<Stage> stages,
         long version) {
 
-    /** One stage; {@code status} is COMPLETED, CURRENT, STOPPED (where an abort stopped) or PENDING. */
+    /**
+     * One stage; {@code status} is COMPLETED, CURRENT, STOPPED (where an abort stopped) or PENDING;
+     * {@code tolerancePercent} the worsening the guard must rule out before an automatic promotion (null: the
+     * guard's own).
+     */
     public record Stage(
             int index,
             String name,
@@ -39,6 +43,7 @@ public record RolloutTimeline(
             long minSoakSeconds,
             long minClientsPerCohort,
             String promotion,
+            Integer tolerancePercent,
             String status) {
 
         public boolean auto() {
@@ -71,6 +76,9 @@ public record RolloutTimeline(
                     s.path("minSoakSeconds").asLong(),
                     s.path("minClientsPerCohort").asLong(),
                     s.path("promotion").asText("manual").toUpperCase(Locale.ROOT),
+                    s.path("tolerancePercent").isNumber()
+                            ? s.path("tolerancePercent").asInt()
+                            : null,
                     s.path("status").asText("PENDING")));
         }
         JsonNode minimums = n.path("onMinimumsNotMet");

@@ -15,6 +15,7 @@ public final class RolloutJson {
         long[] soaks = {60, 600, 3600, 0};
         long[] minimums = {0, 200, 500, 0};
         String[] modes = {"manual", "auto", "auto", "manual"};
+        String[] tolerances = {"", ", \"tolerancePercent\": 50", "", ""};
         StringBuilder stages = new StringBuilder();
         for (int i = 0; i < names.length; i++) {
             String status =
@@ -25,8 +26,16 @@ public final class RolloutJson {
             stages.append(
                     """
                     {"index": %d, "name": "%s", "percentage": %s, "minSoakSeconds": %d, "minClientsPerCohort": %d,
-                     "promotion": "%s", "status": "%s"}"""
-                            .formatted(i, names[i], percentages[i], soaks[i], minimums[i], modes[i], status));
+                     "promotion": "%s"%s, "status": "%s"}"""
+                            .formatted(
+                                    i,
+                                    names[i],
+                                    percentages[i],
+                                    soaks[i],
+                                    minimums[i],
+                                    modes[i],
+                                    tolerances[i],
+                                    status));
         }
         String percentage = current == null ? "0.0" : Double.toString(percentages[current]);
         return """

@@ -40,6 +40,9 @@ class RolloutViewsTest {
                 .containsExactly("COMPLETED", "CURRENT", "PENDING", "PENDING");
         assertThat(t.stages()).extracting(RolloutTimeline.Stage::auto).containsExactly(false, true, true, false);
         assertThat(t.current().minClientsPerCohort()).isEqualTo(200);
+        assertThat(t.stages())
+                .extracting(RolloutTimeline.Stage::tolerancePercent)
+                .containsExactly(null, 50, null, null);
         assertThat(t.soakDone()).isEqualTo(350);
         assertThat(t.soakOver()).isFalse();
         assertThat(t.soakEndsAt()).isEqualTo(Instant.parse("2026-12-01T10:10:00Z"));
