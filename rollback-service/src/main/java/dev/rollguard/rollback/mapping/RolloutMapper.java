@@ -59,6 +59,7 @@ public final class RolloutMapper {
                 a.controlClients(),
                 a.verdict(),
                 a.confidence(),
+                stage.tolerancePercent(),
                 a.metrics(),
                 dryRun,
                 now,
@@ -91,6 +92,7 @@ public final class RolloutMapper {
                 .setControlClients(s.controlClients())
                 .setVerdict(s.verdict())
                 .setConfidence(s.confidence())
+                .setTolerancePercent(s.tolerancePercent())
                 .setMetrics(s.metrics().stream().map(RolloutMapper::toEvidence).toList())
                 .setDryRun(s.dryRun())
                 .setDecidedAt(s.decidedAt())
@@ -108,6 +110,7 @@ public final class RolloutMapper {
                 .setControl(m.control())
                 .setRelativeEffect(m.relativeEffect())
                 .setEffectLower(m.effectLower())
+                .setShownWithin(m.shownWithin())
                 .setEffectUpper(m.effectUpper())
                 .setTreatedClients(m.treatedClients())
                 .setControlClients(m.controlClients())

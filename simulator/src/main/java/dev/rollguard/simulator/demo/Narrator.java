@@ -228,12 +228,15 @@ public final class Narrator {
         long judged = r.getMetrics().stream()
                 .filter(m -> "NON_INFERIOR".equals(m.getStatus()))
                 .count();
-        return "verdict %s%s, %d of %d metrics non-inferior, clients %,d treated / %,d control (%,d needed), %d s in stage (soak %d s)"
+        String shown = r.getTolerancePercent() == null
+                ? "%d of %d metrics non-inferior"
+                        .formatted(judged, r.getMetrics().size())
+                : "every metric shown within +%d %%".formatted(r.getTolerancePercent());
+        return "verdict %s%s, %s, clients %,d treated / %,d control (%,d needed), %d s in stage (soak %d s)"
                 .formatted(
                         r.getVerdict() == null ? "none" : r.getVerdict(),
                         r.getConfidence() == null ? "" : " at %.0f %% confidence".formatted(100 * r.getConfidence()),
-                        judged,
-                        r.getMetrics().size(),
+                        shown,
                         r.getTreatedClients(),
                         r.getControlClients(),
                         r.getMinClientsPerCohort(),

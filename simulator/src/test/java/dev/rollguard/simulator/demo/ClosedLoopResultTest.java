@@ -22,45 +22,47 @@ class ClosedLoopResultTest {
     private static final Instant START = Instant.parse("2026-12-02T08:00:00Z");
 
     @Test
-    void aWalkToTheLastStageThroughAppliedPromotionsIsAWalk() {
+    void aWalkToTheLastStageThroughAppliedPromotionsOnTheirEvidenceIsAWalk() {
         List<RolloutActionEvent> steps = List.of(
-                promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "HEALTHY", RolloutOutcome.APPLIED),
-                promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "HEALTHY", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "INCONCLUSIVE", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "INCONCLUSIVE", RolloutOutcome.APPLIED),
                 promote(ClosedLoopScenario.HEALTHY_FLAG, 2, "HEALTHY", RolloutOutcome.APPLIED));
         var result = result(steps, ClosedLoopScenario.LAST_STAGE, null);
 
         assertThat(result.healthyWalked()).isTrue();
-        assertThat(result.healthyHeldOnlyByTheGuard()).isTrue();
+        assertThat(result.healthyWalkedOnItsEvidence()).isTrue();
         assertThat(result.badNeverAdvanced()).isTrue();
     }
 
     @Test
-    void aStageHeldOnlyForTheVerdictIsAsFarAsTheEvidenceGoes() {
+    void aFlagStillOnTheWayHasNotWalked() {
         var result = result(
-                List.of(promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "HEALTHY", RolloutOutcome.APPLIED)),
+                List.of(promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "INCONCLUSIVE", RolloutOutcome.APPLIED)),
                 1,
                 assessment("WAIT", "VERDICT"));
 
         assertThat(result.healthyWalked()).isFalse();
-        assertThat(result.healthyHeldOnlyByTheGuard()).isTrue();
+        assertThat(result.healthyWalkedOnItsEvidence()).isFalse();
     }
 
     @Test
-    void aStageHeldForAnythingElseOrAPromotionWithoutHealthyIsNot() {
-        assertThat(result(List.of(), 0, assessment("WAIT", "VERDICT", "ALERTS")).healthyHeldOnlyByTheGuard())
-                .isFalse();
-        assertThat(result(List.of(), 0, assessment("WAIT", "SOAK")).healthyHeldOnlyByTheGuard())
-                .isFalse();
-        assertThat(result(List.of(), 0, assessment("STOPPED")).healthyHeldOnlyByTheGuard())
-                .isFalse();
-        assertThat(result(List.of(), 0, null).healthyHeldOnlyByTheGuard()).isFalse();
-        assertThat(result(
-                                List.of(promote(
-                                        ClosedLoopScenario.HEALTHY_FLAG, 0, "INCONCLUSIVE", RolloutOutcome.APPLIED)),
-                                1,
-                                assessment("WAIT", "VERDICT"))
-                        .healthyHeldOnlyByTheGuard())
-                .isFalse();
+    void aPromotionWithAMetricNotShownWithinItsStagesToleranceIsNotOnItsEvidence() {
+        List<RolloutActionEvent> steps = new ArrayList<>(List.of(
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 0, "INCONCLUSIVE", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "INCONCLUSIVE", RolloutOutcome.APPLIED),
+                promote(ClosedLoopScenario.HEALTHY_FLAG, 2, "INCONCLUSIVE", RolloutOutcome.APPLIED)));
+        RolloutActionEvent last = steps.get(2);
+        last.getMetrics().get(1).setShownWithin(3.0);
+        var result = result(steps, ClosedLoopScenario.LAST_STAGE, null);
+
+        assertThat(result.healthyWalked()).isTrue();
+        assertThat(result.healthyWalkedOnItsEvidence()).isFalse();
+        // Without a tolerance the stage needs the guard's HEALTHY verdict.
+        last.getMetrics().get(1).setShownWithin(0.1);
+        last.setTolerancePercent(null);
+        assertThat(result.healthyWalkedOnItsEvidence()).isFalse();
+        last.setVerdict("HEALTHY");
+        assertThat(result.healthyWalkedOnItsEvidence()).isTrue();
     }
 
     @Test
@@ -79,12 +81,14 @@ class ClosedLoopResultTest {
 
     @Test
     void theNarratorPrintsAPromotionWithItsEvidence() {
-        RolloutActionEvent step = promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "HEALTHY", RolloutOutcome.APPLIED);
+        RolloutActionEvent step = promote(ClosedLoopScenario.HEALTHY_FLAG, 1, "INCONCLUSIVE", RolloutOutcome.APPLIED);
 
         assertThat(Narrator.stageMove(step)).isEqualTo("'10%' (10 %) -> '50%' (50 %)");
         assertThat(Narrator.evidence(step))
-                .isEqualTo("verdict HEALTHY at 99 % confidence, 1 of 2 metrics non-inferior, clients 180 treated /"
-                        + " 1,620 control (100 needed), 21 s in stage (soak 15 s)");
+                .isEqualTo("verdict INCONCLUSIVE at 99 % confidence, every metric shown within +100 %, clients 180"
+                        + " treated / 1,620 control (100 needed), 21 s in stage (soak 15 s)");
+        step.setTolerancePercent(null);
+        assertThat(Narrator.evidence(step)).contains("1 of 2 metrics non-inferior");
     }
 
     private static ClosedLoopScenario.Result result(
@@ -147,12 +151,14 @@ class ClosedLoopResultTest {
                 .setStatus("NON_INFERIOR")
                 .setTreatedClients(180)
                 .setControlClients(1620)
+                .setShownWithin(0.12)
                 .build());
         metrics.add(MetricEvidence.newBuilder()
                 .setMetric("syncDurationP95")
                 .setStatus("INCONCLUSIVE")
                 .setTreatedClients(150)
                 .setControlClients(1400)
+                .setShownWithin(stage.tolerancePercent() / 100.0)
                 .build());
         return RolloutActionEvent.newBuilder()
                 .setActionId(flag + ":" + (from + 1) + ":PROMOTE:" + (from + 1))
@@ -173,6 +179,7 @@ class ClosedLoopResultTest {
                 .setTreatedClients(180)
                 .setControlClients(1620)
                 .setVerdict(verdict)
+                .setTolerancePercent(stage.tolerancePercent())
                 .setConfidence(0.99)
                 .setMetrics(metrics)
                 .setDecidedAt(START.plusSeconds(30L * (from + 1)))
