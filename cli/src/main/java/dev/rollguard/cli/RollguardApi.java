@@ -211,6 +211,26 @@ public final class RollguardApi {
                 Map.of());
     }
 
+    /** Every silence of notifications, newest first (alert-service). */
+    public Answer silences() {
+        return send("GET", endpoints.alertService() + "/api/silences", endpoints.adminToken(), null, Map.of());
+    }
+
+    /** Makes a silence: {@code {"matchers", "startsAt"?, "endsAt", "createdBy", "comment"}} (alert-service). */
+    public Answer createSilence(JsonNode silence) {
+        return send("POST", endpoints.alertService() + "/api/silences", endpoints.adminToken(), silence, Map.of());
+    }
+
+    /** Ends a silence now (alert-service). */
+    public Answer expireSilence(String id) {
+        return send(
+                "DELETE",
+                endpoints.alertService() + "/api/silences/" + encode(id),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
     /** The guard's latest verdict on every flag it judges (alert-service). */
     public Answer guard() {
         return send("GET", endpoints.alertService() + "/api/guard", endpoints.adminToken(), null, Map.of());

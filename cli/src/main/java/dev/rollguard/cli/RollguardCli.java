@@ -52,6 +52,7 @@ import picocli.CommandLine.Spec;
             RolloutCommands.class,
             RollguardCli.KillSwitch.class,
             RollguardCli.Alerts.class,
+            SilenceCommands.class,
             RollguardCli.Guard.class,
             RollguardCli.Rollbacks.class,
             RollguardCli.Rollouts.class,

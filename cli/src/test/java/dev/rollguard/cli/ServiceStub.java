@@ -52,7 +52,7 @@ final class ServiceStub implements AutoCloseable {
                     new String[] {"404", "{\"code\":\"NOT_FOUND\",\"message\":\"no such resource\"}"});
             byte[] bytes = answer[1].getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(Integer.parseInt(answer[0]), bytes.length);
+            exchange.sendResponseHeaders(Integer.parseInt(answer[0]), bytes.length == 0 ? -1 : bytes.length);
             exchange.getResponseBody().write(bytes);
             exchange.close();
         });

@@ -50,6 +50,9 @@ public interface AlertConfig {
 
         /** Tokens that may read alerts, rules and webhooks but change nothing (e.g. ROLLGUARD_SERVICE_TOKEN). */
         Optional<List<String>> readTokens();
+
+        /** Tokens that may only post alerts to /api/alerts/inbound (ROLLGUARD_INBOUND_TOKEN), e.g. an Alertmanager's. */
+        Optional<List<String>> inboundTokens();
     }
 
     interface Evaluation {

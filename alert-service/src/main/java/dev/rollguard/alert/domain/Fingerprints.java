@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.SortedMap;
 import java.util.UUID;
 
 /** Stable identities of alerts, derived from what they are about so that re-evaluation yields the same ids. */
@@ -20,6 +21,24 @@ public final class Fingerprints {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             byte[] digest =
                     sha.digest((ruleId + '\u0000' + scopeKey + '\u0000' + severity).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    /**
+     * 32 hex digits of SHA-256 over the labels of an alert received from outside, in label order: like Alertmanager's
+     * own fingerprint, the labels are the alert's identity, so the same alert sent by both members of an HA pair, or
+     * by a webhook and the generic shape, is one alert. Annotations and the sender are not part of it.
+     */
+    public static String external(SortedMap<String, String> labels) {
+        StringBuilder text = new StringBuilder("external");
+        labels.forEach(
+                (name, value) -> text.append('\u0000').append(name).append('=').append(value));
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);

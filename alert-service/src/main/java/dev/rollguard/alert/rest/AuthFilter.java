@@ -13,7 +13,8 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * Bearer-token check of {@code /api}: the admin token may do everything; read tokens may only read. No or an unknown
- * token: 401 UNAUTHENTICATED; a read token on a write: 403 FORBIDDEN.
+ * token: 401 UNAUTHENTICATED; a read token on a write: 403 FORBIDDEN. Inbound tokens may only post alerts to {@link
+ * InboundAlertResource#PATH} (403 FORBIDDEN elsewhere).
  */
 public class AuthFilter {
 
@@ -35,6 +36,14 @@ public class AuthFilter {
         }
         if (config.auth().adminToken().map(admin -> same(admin, token)).orElse(false)) {
             return null;
+        }
+        if (config.auth().inboundTokens().orElse(List.of()).stream().anyMatch(t -> same(t, token))) {
+            // An inbound token sits in another system's configuration (an Alertmanager's webhook): it may post
+            // alerts and do nothing else.
+            if (HttpMethod.POST.equals(request.getMethod()) && path.equals(InboundAlertResource.PATH)) {
+                return null;
+            }
+            return error(403, "FORBIDDEN", "this token may only post alerts to " + InboundAlertResource.PATH);
         }
         boolean reader = config.auth().readTokens().orElse(List.of()).stream().anyMatch(t -> same(t, token));
         if (!reader) {

@@ -165,7 +165,18 @@ public class ErrorMappers {
         for (Path.Node node : violation.getPropertyPath()) {
             switch (node.getKind()) {
                 case PARAMETER -> parameter = node.getName();
-                case PROPERTY -> field.append(field.length() == 0 ? "" : ".").append(node.getName());
+                case PROPERTY -> {
+                    // A field of an element of a list of objects: matchers[0].name, not matchers.name.
+                    if (node.isInIterable() && field.length() > 0) {
+                        Object at = node.getKey() != null ? node.getKey() : node.getIndex();
+                        if (at != null) {
+                            field.append('[')
+                                    .append(JsonMessages.printable(String.valueOf(at)))
+                                    .append(']');
+                        }
+                    }
+                    field.append(field.length() == 0 ? "" : ".").append(node.getName());
+                }
                 case CONTAINER_ELEMENT -> {
                     String element = node.getKey() != null
                             ? JsonMessages.printable(String.valueOf(node.getKey()))

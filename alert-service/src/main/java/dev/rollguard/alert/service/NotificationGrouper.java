@@ -7,6 +7,7 @@ import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
 import dev.rollguard.alert.domain.notify.ReceiverKind;
+import dev.rollguard.alert.domain.silence.Silence;
 import dev.rollguard.alert.mapping.ConsoleLinks;
 import dev.rollguard.alert.mapping.ReceiverPayloads;
 import dev.rollguard.alert.mapping.WebhookPayload;
@@ -40,6 +41,7 @@ public class NotificationGrouper {
     private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
 
     private final NotificationGroupRepository groups;
+    private final SilenceService silences;
     private final WebhookRegistry registry;
     private final WebhookDispatcher dispatcher;
     private final AlertConfig config;
@@ -51,12 +53,14 @@ public class NotificationGrouper {
 
     public NotificationGrouper(
             NotificationGroupRepository groups,
+            SilenceService silences,
             WebhookRegistry registry,
             WebhookDispatcher dispatcher,
             AlertConfig config,
             ObjectMapper json,
             MeterRegistry meters) {
         this.groups = groups;
+        this.silences = silences;
         this.registry = registry;
         this.dispatcher = dispatcher;
         this.config = config;
@@ -98,7 +102,9 @@ public class NotificationGrouper {
         if (receivers.isEmpty()) {
             return Uni.createFrom().item(new Flushed(0, 0));
         }
-        return groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, now))
+        // Silences are read afresh every round, so one made at any instance holds from the next flush on.
+        return silences.active(now)
+                .chain(active -> groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, active, now)))
                 .invoke(flushed -> {
                     if (flushed.notifications() > 0) {
                         dispatcher.kick();
@@ -113,20 +119,37 @@ public class NotificationGrouper {
         }
     }
 
-    private Outcome decide(ClaimedGroup group, Instant now) {
+    private Outcome decide(ClaimedGroup group, List<Silence> active, Instant now) {
         Receiver receiver = registry.receiver(group.webhookId());
         if (receiver == null || group.members().isEmpty()) {
             // A webhook disabled since the claim keeps its group for when it is enabled again.
             return new Outcome(List.of(), receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
         }
         List<WebhookPayload.Alert> alerts = new ArrayList<>(group.members().size());
+        boolean silencedFiring = false;
         for (Member member : group.members()) {
-            alerts.add(read(member.alert(), WebhookPayload.Alert.class));
+            WebhookPayload.Alert alert = read(member.alert(), WebhookPayload.Alert.class);
+            if (Silence.anySilences(active, alert.labels(), now)) {
+                // Left out of the notification only. A group left unnotified keeps its pending change and is looked
+                // at again every group interval while a silenced alert fires, so the first flush after the silence
+                // ends notifies it.
+                silencedFiring |= member.firing();
+            } else {
+                alerts.add(alert);
+            }
         }
-        boolean firing = group.members().stream().anyMatch(Member::firing);
+        if (alerts.isEmpty()) {
+            return new Outcome(
+                    List.of(), silencedFiring ? now.plus(receiver.grouping().groupInterval()) : null);
+        }
+        boolean firing = alerts.stream().anyMatch(WebhookPayload.Alert::firing);
         Flush flush = receiver.grouping().decide(group.dirty(), group.lastNotifiedAt(), firing, now);
         if (!flush.send()) {
-            return new Outcome(List.of(), flush.nextFlushAt());
+            return new Outcome(
+                    List.of(),
+                    flush.nextFlushAt() == null && silencedFiring
+                            ? now.plus(receiver.grouping().groupInterval())
+                            : flush.nextFlushAt());
         }
         meters.counter("rollguard.alert.webhook.notifications", "reason", group.dirty() ? "changed" : "repeat")
                 .increment();

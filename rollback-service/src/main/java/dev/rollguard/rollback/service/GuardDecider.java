@@ -26,6 +26,12 @@ import java.util.Optional;
 @ApplicationScoped
 public class GuardDecider {
 
+    /** The comparator of alerts received from outside (alert-service {@code POST /api/alerts/inbound}). */
+    static final String EXTERNAL = "EXTERNAL";
+
+    /** The annotation naming the sender of an external alert. */
+    static final String SOURCE_ANNOTATION = "rollguard_source";
+
     private final boolean globalDryRun;
     private final ScopelessPolicy scopelessPolicy;
     private final FlagEvidence flagEvidence;
@@ -89,7 +95,7 @@ public class GuardDecider {
                     "The control cohort of flag " + alert.getFlagKey()
                             + " degraded, not the treated one: the flag is not at fault, notified only. " + evidence);
         }
-        if (flagEvidence == FlagEvidence.COMPARATIVE && !isComparative(alert)) {
+        if (flagEvidence == FlagEvidence.COMPARATIVE && !isComparative(alert) && !isExternal(alert)) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
                     RollbackOutcome.NOTIFIED,
@@ -161,8 +167,24 @@ public class GuardDecider {
         return alert.getComparison() != null || "WORSE_THAN_CONTROL".equals(alert.getComparator());
     }
 
+    /**
+     * Whether the alert came from a team's own monitoring through the alert-service's inbound endpoint: its sender
+     * named the flag at fault on purpose (label {@code rollguard_flag}), so it blames the flag as a comparison does.
+     */
+    static boolean isExternal(AlertEvent alert) {
+        return EXTERNAL.equals(alert.getComparator());
+    }
+
     /** One line of evidence for humans: the audit log of the flag, the history, the rollbacks topic. */
     public static String describe(AlertEvent alert) {
+        if (isExternal(alert)) {
+            String summary = alert.getAnnotations().get("summary");
+            String description = alert.getAnnotations().get("description");
+            return "External alert '" + alert.getRuleName() + "' from "
+                    + alert.getAnnotations().getOrDefault(SOURCE_ANNOTATION, "an unnamed sender") + " on flag "
+                    + alert.getFlagKey() + (summary == null ? "" : ": " + summary)
+                    + (description == null || description.equals(summary) ? "" : " (" + description + ")") + '.';
+        }
         CohortComparison guard = alert.getComparison();
         if (guard != null && guard.getSummary() != null) {
             // The guard's verdict already tells every regressed metric with its evidence.

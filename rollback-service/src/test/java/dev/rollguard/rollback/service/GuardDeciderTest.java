@@ -16,6 +16,7 @@ import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class GuardDeciderTest {
@@ -68,6 +69,42 @@ class GuardDeciderTest {
                         .reason())
                 .contains("Upload failures worse than control", "uploadFailureRate", "0.3100", "0.02000")
                 .contains("treatment 0.3100 (n=420) vs control 0.01000 (n=3900)");
+    }
+
+    @Test
+    void anExternalAlertNamingTheFlagIsActedOnWithItsSenderInTheEvidence() {
+        AlertEvent external = AlertEvent.newBuilder(alert)
+                .setRuleId("external")
+                .setRuleName("CheckoutErrors")
+                .setMetric("external")
+                .setComparator("EXTERNAL")
+                .setThreshold(0)
+                .setObservedValue(null)
+                .setSampleSize(0)
+                .setCohort(null)
+                .setComparison(null)
+                .setAnnotations(
+                        Map.of("summary", "5xx ratio 12 % on checkout", "rollguard_source", "http://alertmanager:9093"))
+                .build();
+
+        Decision decision = decider.decide(external, flag(GuardAction.KILL), null, NOW);
+
+        assertThat(decision.outcome())
+                .as("the sender named the flag on purpose: no comparison is needed to blame it")
+                .isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decision.action()).isEqualTo(GuardAction.KILL);
+        assertThat(decision.reason())
+                .contains("External alert 'CheckoutErrors' from http://alertmanager:9093 on flag checkout")
+                .contains("5xx ratio 12 % on checkout");
+        assertThat(decider.decide(external, flag(GuardAction.KILL), NOW.minusSeconds(10), NOW)
+                        .outcome())
+                .as("the flag's cooldown holds for external alerts too")
+                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        AlertEvent threshold =
+                AlertEvent.newBuilder(external).setComparator("GT").build();
+        assertThat(decider.decide(threshold, flag(GuardAction.KILL), null, NOW).outcome())
+                .as("a threshold alert of Rollguard's own still does not blame a flag")
+                .isEqualTo(RollbackOutcome.NOTIFIED);
     }
 
     @Test
