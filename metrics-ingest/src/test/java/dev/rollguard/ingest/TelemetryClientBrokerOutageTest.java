@@ -1,0 +1,243 @@
+package dev.rollguard.ingest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.openfeature.sdk.Client;
+import dev.openfeature.sdk.EvaluationContext;
+import dev.openfeature.sdk.FeatureProvider;
+import dev.openfeature.sdk.ImmutableContext;
+import dev.openfeature.sdk.ImmutableMetadata;
+import dev.openfeature.sdk.Metadata;
+import dev.openfeature.sdk.OpenFeatureAPI;
+import dev.openfeature.sdk.ProviderEvaluation;
+import dev.openfeature.sdk.Value;
+import dev.rollguard.client.ExposureHook;
+import dev.rollguard.client.Exposures;
+import dev.rollguard.client.KafkaTelemetryTransport;
+import dev.rollguard.client.TelemetryClient;
+import dev.rollguard.infra.OutageTestResource;
+import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.SyncKind;
+import dev.rollguard.schemas.event.WindowKind;
+import dev.rollguard.schemas.event.WindowMetricsEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java client with the Kafka transport against this service's own broker, really stopped: the exposure hook
+ * records what an OpenFeature provider served, events sent while the broker is down wait in the client's offline
+ * queue and arrive when it is back, an event sent twice under its id counts once, and each is counted in the cohort
+ * the app served, not the one metrics-ingest would have bucketed the user into.
+ */
+@QuarkusTest
+@TestProfile(OutageTest.OwnInfra.class)
+class TelemetryClientBrokerOutageTest {
+
+    static final String FLAG = "client-outage-" + UUID.randomUUID().toString().substring(0, 8);
+    /** Served by the provider below, whatever the flag's own bucketing would say. */
+    static final Set<String> TREATED = Set.of("u-0", "u-1", "u-2", "u-3");
+
+    static final List<String> USERS = List.of("u-0", "u-1", "u-2", "u-3", "u-4", "u-5");
+    static final int EVENTS_PER_USER = 2;
+
+    @Test
+    void eventsQueuedWhileTheBrokerIsDownArriveOnceEachInTheCohortTheAppServed() throws Exception {
+        await().atMost(Duration.ofSeconds(90))
+                .untilAsserted(() -> given().get("/q/health/ready").then().statusCode(200));
+        String bootstrap = ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+        Instant created = EventClock.start();
+        publish(
+                bootstrap,
+                Topics.FLAGS_CHANGES,
+                FLAG,
+                AvroCodec.of(FlagChangedEvent.class)
+                        .encode(TelemetryFixtures.flag(FLAG, 1, created, 5000).build()));
+
+        Exposures exposures = new Exposures();
+        OpenFeatureAPI flags = OpenFeatureAPI.getInstance();
+        flags.setProviderAndWait("broker-outage-test", new ServedByList());
+        Client client = flags.getClient("broker-outage-test");
+        client.addHooks(new ExposureHook(exposures));
+        for (String user : USERS) {
+            assertThat(client.getBooleanValue(FLAG, false, new ImmutableContext(user)))
+                    .isEqualTo(TREATED.contains(user));
+        }
+
+        // A little ahead of the wall clock, so that their window is still open once the broker is back: this test is
+        // about the client's queue, not about lateness (an outage longer than grace + idle timeout makes events late).
+        Instant at = created.plusSeconds(20);
+        String table = "outage-" + FLAG;
+        try (TelemetryClient telemetry = TelemetryClient.builder(
+                        new KafkaTelemetryTransport(
+                                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), Duration.ofSeconds(2)),
+                        "backend-7")
+                .exposures(exposures)
+                // Set, not defaulted: see client.TelemetryClientIntakeTest.
+                .platform(Platform.BACKEND)
+                .backoff(Duration.ofMillis(200), Duration.ofSeconds(1))
+                .build()) {
+            OutageTestResource.stopKafka();
+            try {
+                for (String user : USERS) {
+                    for (int i = 0; i < EVENTS_PER_USER; i++) {
+                        String id = UUID.randomUUID().toString();
+                        for (int copy = 0; copy < 2; copy++) { // the app sends it again, as after a crash
+                            telemetry.send(sync(user, at, table).setEventId(id));
+                        }
+                    }
+                }
+                assertThat(telemetry.flush(Duration.ofSeconds(3)))
+                        .as("nothing delivered while the broker is down")
+                        .isFalse();
+                assertThat(telemetry.stats().queued()).isEqualTo(2 * USERS.size() * EVENTS_PER_USER);
+            } finally {
+                OutageTestResource.startKafka();
+            }
+
+            assertThat(telemetry.flush(Duration.ofSeconds(90))).isTrue();
+            TelemetryClient.Stats stats = telemetry.stats();
+            assertThat(stats.sent()).isEqualTo(2 * USERS.size() * EVENTS_PER_USER);
+            assertThat(stats.dropped()).isZero();
+            assertThat(stats.rejected()).isZero();
+            assertThat(stats.retries()).isPositive();
+
+            telemetry.send(sync("closer", EventClock.closing(at), table));
+            assertThat(telemetry.flush(Duration.ofSeconds(60))).isTrue();
+        }
+
+        Map<Cohort, Long> counted = new EnumMap<>(Cohort.class);
+        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+            counted.clear();
+            for (ConsumerRecord<String, byte[]> r : readAll(bootstrap, Topics.METRICS_WINDOWS)) {
+                if (!("flag:" + FLAG).equals(r.key())) {
+                    continue;
+                }
+                WindowMetricsEvent w = codec.decode(r.value());
+                if (w.getWindowKind() == WindowKind.TUMBLING
+                        && !w.getWindowStart().isAfter(at)
+                        && w.getWindowEnd().isAfter(at)) {
+                    counted.merge(w.getCohort(), w.getEventCount(), Long::sum);
+                }
+            }
+            assertThat(counted).containsKeys(Cohort.TREATMENT, Cohort.CONTROL);
+        });
+        assertThat(counted)
+                .as("each event once, in the cohort the app served")
+                .containsEntry(Cohort.TREATMENT, (long) TREATED.size() * EVENTS_PER_USER)
+                .containsEntry(Cohort.CONTROL, (long) (USERS.size() - TREATED.size()) * EVENTS_PER_USER);
+    }
+
+    static SyncEvent.Builder sync(String user, Instant at, String table) {
+        return SyncEvent.newBuilder()
+                .setUserId(user)
+                .setEventTime(at)
+                .setSyncKind(SyncKind.OTHER)
+                .setTable(table)
+                .setSuccess(true)
+                .setDurationMs(40);
+    }
+
+    static void publish(String bootstrap, String topic, String key, byte[] value) throws Exception {
+        try (var producer = new KafkaProducer<>(
+                Map.<String, Object>of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, key, value)).get();
+        }
+    }
+
+    static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, String topic) {
+        try (var consumer = new KafkaConsumer<>(
+                Map.<String, Object>of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+            return records;
+        }
+    }
+
+    /** Serves "on" to the users of {@link #TREATED} and "off" to the others, with the flag's version as metadata. */
+    static final class ServedByList implements FeatureProvider {
+        @Override
+        public Metadata getMetadata() {
+            return () -> "served-by-list";
+        }
+
+        @Override
+        public ProviderEvaluation<Boolean> getBooleanEvaluation(
+                String key, Boolean defaultValue, EvaluationContext ctx) {
+            boolean on = TREATED.contains(ctx.getTargetingKey());
+            return ProviderEvaluation.<Boolean>builder()
+                    .value(on)
+                    .variant(on ? "on" : "off")
+                    .reason("TARGETING_MATCH")
+                    .flagMetadata(
+                            ImmutableMetadata.builder().addLong("version", 1L).build())
+                    .build();
+        }
+
+        @Override
+        public ProviderEvaluation<String> getStringEvaluation(String key, String defaultValue, EvaluationContext ctx) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ProviderEvaluation<Integer> getIntegerEvaluation(
+                String key, Integer defaultValue, EvaluationContext ctx) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ProviderEvaluation<Double> getDoubleEvaluation(String key, Double defaultValue, EvaluationContext ctx) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ProviderEvaluation<Value> getObjectEvaluation(String key, Value defaultValue, EvaluationContext ctx) {
+            throw new UnsupportedOperationException();
+        }
+    }
+}
