@@ -10,6 +10,7 @@ import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.Promtool;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
@@ -23,10 +24,14 @@ import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.assertj.core.api.SoftAssertions;
@@ -43,6 +48,7 @@ import org.junit.jupiter.api.Test;
 class ConsoleDoorsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SESSION_SECRET = "console-doors-session-secret-" + UUID.randomUUID();
 
     /** The shared broker for the live views; no services behind the console. */
     public static class Infra implements QuarkusTestResourceLifecycleManager {
@@ -55,6 +61,7 @@ class ConsoleDoorsTest {
             for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
                 config.put("console.services." + service, nowhere);
             }
+            config.put("console.session.secret", SESSION_SECRET);
             return config;
         }
 
@@ -149,6 +156,60 @@ class ConsoleDoorsTest {
                 .statusCode(405)
                 .contentType(ContentType.HTML)
                 .body(org.hamcrest.Matchers.containsString("class=\"error\""));
+    }
+
+    @Test
+    void theMetricsScrapePassesPromtoolCheckMetrics() {
+        String scrape = given().accept("text/plain")
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        assertThat(scrape).contains("# HELP jvm_memory_used_bytes").contains("# HELP process_cpu_usage The 'recent");
+
+        Promtool.Result check = Promtool.checkMetrics(scrape);
+        Promtool.keep("metrics-exposition", scrape, check);
+
+        assertThat(check.parsed())
+                .as("promtool check metrics: %s", check.output())
+                .isTrue();
+        assertThat(check.findingsBeyond(Promtool.THIRD_PARTY_NAMES))
+                .as("promtool check metrics")
+                .isEmpty();
+    }
+
+    @Test
+    void aSessionSealedByAnotherReplicaWithTheSameSecretIsAcceptedAndNoOtherIs() {
+        // Another console replica: its own store, the same secret.
+        SessionStore replica =
+                new SessionStore(Optional.of(SESSION_SECRET), Duration.ofHours(8), false, Clock.systemUTC());
+        SessionStore stranger = new SessionStore(
+                Optional.of("another-console-secret-" + UUID.randomUUID()),
+                Duration.ofHours(8),
+                false,
+                Clock.systemUTC());
+        OperatorSession fromReplica = replica.open("console-doors-token", "admin", true);
+        OperatorSession fromStranger = stranger.open("console-doors-token", "admin", true);
+        String tampered = fromReplica.id().substring(0, fromReplica.id().length() - 2)
+                + (fromReplica.id().endsWith("AA") ? "BB" : "AA");
+
+        // Signed in: the flag's chart data answers (its services are unreachable here, which the data lists as
+        // problems); without a session it would be 401.
+        withSession(given().redirects().follow(false), fromReplica)
+                .get("/flags/some-flag/series.json")
+                .then()
+                .statusCode(200)
+                .contentType(ContentType.JSON);
+        for (String refused : List.of(fromStranger.id(), tampered)) {
+            given().redirects()
+                    .follow(false)
+                    .cookie(SessionStore.COOKIE, refused)
+                    .get("/flags/some-flag/series.json")
+                    .then()
+                    .statusCode(401)
+                    .body("code", equalTo("UNAUTHENTICATED"));
+        }
     }
 
     private static RequestSpecification withSession(RequestSpecification request, OperatorSession session) {

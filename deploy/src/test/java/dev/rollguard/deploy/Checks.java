@@ -56,8 +56,14 @@ import org.apache.kafka.clients.admin.NewTopic;
 final class Checks {
 
     /** Built-in API versions the manifests may use: the current, non-deprecated ones. */
-    static final Set<String> BUILT_IN_API_VERSIONS =
-            Set.of("v1", "apps/v1", "policy/v1", "autoscaling/v2", "rbac.authorization.k8s.io/v1", "batch/v1");
+    static final Set<String> BUILT_IN_API_VERSIONS = Set.of(
+            "v1",
+            "apps/v1",
+            "policy/v1",
+            "autoscaling/v2",
+            "rbac.authorization.k8s.io/v1",
+            "batch/v1",
+            "networking.k8s.io/v1");
 
     /** Custom resources the manifests may use, by "apiVersion kind", with the operator that serves them. */
     static final Map<String, String> CUSTOM_KINDS = Map.of(
@@ -93,6 +99,16 @@ final class Checks {
     static final Pattern SECRET_NAME = Pattern.compile("(?i).*(TOKEN|PASSWORD|SECRET|CREDENTIAL|PRIVATE_KEY).*");
 
     private static final Pattern DNS_SUBDOMAIN = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
+
+    /** The console's service URLs (ConsoleConfig.Services) and the Service each must name. */
+    static final Map<String, String> CONSOLE_SERVICE_URLS = Map.of(
+            "CONSOLE_SERVICES_FLAG_SERVICE", "flag-service",
+            "CONSOLE_SERVICES_METRICS_INGEST", "metrics-ingest",
+            "CONSOLE_SERVICES_ALERT_SERVICE", "alert-service",
+            "CONSOLE_SERVICES_ROLLBACK_SERVICE", "rollback-service");
+
+    private static final Pattern CITED_FILE = Pattern.compile(
+            "(?<![\\w<>/.-])([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.*-]+)*\\.(?:md|ya?ml|json|sh|properties|java))\\b");
 
     private Checks() {}
 
@@ -268,6 +284,12 @@ final class Checks {
         }
         required.addAll(Repo.contractTokens(config.name()));
         required.addAll(config.environmentReferences());
+        if (config.name().equals("console")) {
+            // The services it shows (ConsoleConfig, defaults on 127.0.0.1), and the key every replica seals
+            // sessions with: without it each replica refuses the others' sessions.
+            required.addAll(CONSOLE_SERVICE_URLS.keySet());
+            required.add("CONSOLE_SESSION_SECRET");
+        }
         return required;
     }
 
@@ -552,6 +574,148 @@ final class Checks {
             return violations;
         }
         return List.of(s + ": no ServiceMonitor selects its Service");
+    }
+
+    // --- images -------------------------------------------------------------------------------------------------
+
+    /**
+     * Every Deployment runs an image this repository builds, under the name and tag the images get: {@code
+     * <registry>/<deployment>:<tag>} with a Dockerfile in module {@code <deployment>}.
+     */
+    static List<String> images(Manifests m, Set<String> built, String registry, String tag) {
+        List<String> violations = new ArrayList<>();
+        for (Deployment d : m.all(Deployment.class)) {
+            String name = d.getMetadata().getName();
+            if (!built.contains(name)) {
+                violations.add(
+                        id(d) + ": no image of that name is built here (modules with a Dockerfile: " + built + ")");
+                continue;
+            }
+            for (Container c : d.getSpec().getTemplate().getSpec().getContainers()) {
+                String expected = registry + "/" + name + ":" + tag;
+                if (!expected.equals(c.getImage())) {
+                    violations.add(id(d) + ": image " + c.getImage() + ", but the image built is " + expected);
+                }
+            }
+        }
+        return violations;
+    }
+
+    // --- the console ---------------------------------------------------------------------------------------------
+
+    /** The console reaches each service through that service's Service, on the Service's port. */
+    static List<String> consoleReachesTheServices(Manifests m) {
+        Optional<Container> c = container(m, "console");
+        if (c.isEmpty()) {
+            return List.of("console: no Deployment");
+        }
+        List<String> violations = new ArrayList<>();
+        CONSOLE_SERVICE_URLS.forEach((variable, service) -> {
+            String url = value(m, c.get(), variable);
+            Optional<Service> target = m.service(service);
+            if (url == null) {
+                violations.add("console: " + variable + " is not set");
+            } else if (target.isEmpty()) {
+                violations.add("console: " + variable + " points at " + url + ", but there is no Service " + service);
+            } else {
+                java.net.URI uri = java.net.URI.create(url);
+                int port = uri.getPort() == -1 ? 80 : uri.getPort();
+                boolean served =
+                        target.get().getSpec().getPorts().stream().anyMatch(p -> Objects.equals(p.getPort(), port));
+                if (!service.equals(uri.getHost()) || !served) {
+                    violations.add("console: " + variable + " is " + url + ", not the Service " + service
+                            + " on one of its ports");
+                }
+            }
+        });
+        return violations;
+    }
+
+    // --- disruption ---------------------------------------------------------------------------------------------
+
+    /**
+     * Every PodDisruptionBudget lets a node drain evict one pod of the Deployment it covers, at the replica count
+     * that Deployment runs with (its autoscaler's minimum where it has one): {@code minAvailable} below the replicas,
+     * or a {@code maxUnavailable} of at least one.
+     */
+    static List<String> budgetsAllowDrains(Manifests m) {
+        List<String> violations = new ArrayList<>();
+        for (PodDisruptionBudget pdb : m.all(PodDisruptionBudget.class)) {
+            Map<String, String> selector = pdb.getSpec().getSelector().getMatchLabels();
+            for (Deployment d : m.all(Deployment.class)) {
+                Map<String, String> labels =
+                        d.getSpec().getTemplate().getMetadata().getLabels();
+                if (selector == null || selector.isEmpty() || !labels.entrySet().containsAll(selector.entrySet())) {
+                    continue;
+                }
+                String name = d.getMetadata().getName();
+                int replicas = m.all(HorizontalPodAutoscaler.class).stream()
+                        .filter(h -> name.equals(h.getSpec().getScaleTargetRef().getName()))
+                        .map(h -> h.getSpec().getMinReplicas() == null
+                                ? 1
+                                : h.getSpec().getMinReplicas())
+                        .findFirst()
+                        .orElse(
+                                d.getSpec().getReplicas() == null
+                                        ? 1
+                                        : d.getSpec().getReplicas());
+                IntOrString min = pdb.getSpec().getMinAvailable();
+                IntOrString max = pdb.getSpec().getMaxUnavailable();
+                int evictable;
+                if (min != null) {
+                    evictable = replicas - pods(min, replicas);
+                } else if (max != null) {
+                    evictable = pods(max, replicas);
+                } else {
+                    evictable = replicas;
+                }
+                if (evictable < 1) {
+                    violations.add(id(pdb) + ": allows no eviction of " + name + " at " + replicas
+                            + " replica(s) (minAvailable " + min + ", maxUnavailable " + max
+                            + "): every node drain would hang");
+                }
+            }
+        }
+        return violations;
+    }
+
+    /** A PDB count: an integer, or a percentage of the replicas (rounded up, as the disruption controller does). */
+    private static int pods(IntOrString value, int replicas) {
+        if (value.getIntVal() != null) {
+            return value.getIntVal();
+        }
+        double share = Double.parseDouble(value.getStrVal().replace("%", "")) / 100 * replicas;
+        return (int) Math.ceil(share);
+    }
+
+    // --- documentation -------------------------------------------------------------------------------------------
+
+    /**
+     * Files a README cites that exist neither beside it nor from the repository root: paths (with a slash) ending in
+     * .md, .yaml, .yml, .json, .sh, .properties or .java, and bare document names ({@code DESIGN.md}). Paths with a
+     * placeholder ({@code <service>/...}) or a glob are not resolved, nor are build outputs ({@code target/...}); bare
+     * names of other files ({@code application.properties}) name a kind of file, not one file.
+     */
+    static List<String> missingCitedFiles(Path readme, Path root) {
+        List<String> missing = new ArrayList<>();
+        String text = String.join("\n", Repo.lines(readme));
+        var matcher = CITED_FILE.matcher(text);
+        Set<String> seen = new LinkedHashSet<>();
+        while (matcher.find()) {
+            String cited = matcher.group(1);
+            boolean buildOutput = cited.startsWith("target/") || cited.contains("/target/");
+            if (buildOutput
+                    || cited.contains("*")
+                    || (!cited.contains("/") && !cited.endsWith(".md"))
+                    || !seen.add(cited)) {
+                continue;
+            }
+            boolean found = Files.exists(readme.getParent().resolve(cited)) || Files.exists(root.resolve(cited));
+            if (!found) {
+                missing.add(root.relativize(readme) + " cites " + cited + ", which does not exist");
+            }
+        }
+        return missing;
     }
 
     // --- generated manifests up to date ------------------------------------------------------------------------

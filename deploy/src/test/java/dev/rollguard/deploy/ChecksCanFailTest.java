@@ -72,6 +72,101 @@ class ChecksCanFailTest {
     }
 
     @Test
+    void theNewChecksPassOnTheRealBase() {
+        assertThat(Checks.budgetsAllowDrains(BASE)).isEmpty();
+        assertThat(Checks.consoleReachesTheServices(BASE)).isEmpty();
+        assertThat(Checks.images(BASE, Repo.modulesWithDockerfile(), Repo.IMAGE_REGISTRY, "0.1.0"))
+                .isEmpty();
+    }
+
+    @Test
+    void aBudgetThatForbidsEveryEvictionFails() {
+        Manifests m = broken();
+        // One replica of the rollback-service under the base's minAvailable: 1, as the dev overlay had it.
+        deployment(m, "rollback-service").getSpec().setReplicas(1);
+        // A percentage that keeps every console pod.
+        m.find(PodDisruptionBudget.class, "console").orElseThrow().getSpec().setMaxUnavailable(new IntOrString("0%"));
+
+        assertThat(Checks.budgetsAllowDrains(m))
+                .anySatisfy(
+                        v -> assertThat(v).contains("PodDisruptionBudget/rollback-service", "1 replica(s)", "drain"))
+                .anySatisfy(v -> assertThat(v).contains("PodDisruptionBudget/console", "allows no eviction"))
+                .hasSize(2);
+    }
+
+    @Test
+    void anImageOfAnotherNameOrTagOrOneNotBuiltHereFails() {
+        Manifests m = broken();
+        container(m, "console").setImage("ghcr.io/rollguard/console:latest");
+        container(m, "alert-service").setImage("docker.io/acme/alert-service:0.1.0");
+
+        assertThat(Checks.images(
+                        m,
+                        Set.of("flag-service", "metrics-ingest", "alert-service", "console"),
+                        Repo.IMAGE_REGISTRY,
+                        "0.1.0"))
+                .anySatisfy(v -> assertThat(v)
+                        .contains("Deployment/console", "console:latest", "ghcr.io/rollguard/console:0.1.0"))
+                .anySatisfy(v -> assertThat(v).contains("Deployment/alert-service", "docker.io/acme"))
+                .anySatisfy(v ->
+                        assertThat(v).contains("Deployment/rollback-service", "no image of that name is built here"))
+                .hasSize(3);
+    }
+
+    @Test
+    void aConsolePointedAtNoServiceOrTheWrongPortFails() {
+        Manifests m = broken();
+        ConfigMap config = m.configMap("console-config").orElseThrow();
+        config.getData().put("CONSOLE_SERVICES_FLAG_SERVICE", "http://flag-service:8081");
+        config.getData().put("CONSOLE_SERVICES_ALERT_SERVICE", "http://alerts");
+        config.getData().remove("CONSOLE_SERVICES_ROLLBACK_SERVICE");
+
+        assertThat(Checks.consoleReachesTheServices(m))
+                .anySatisfy(v -> assertThat(v).contains("CONSOLE_SERVICES_FLAG_SERVICE", "http://flag-service:8081"))
+                .anySatisfy(v -> assertThat(v).contains("CONSOLE_SERVICES_ALERT_SERVICE", "http://alerts"))
+                .anySatisfy(v -> assertThat(v).contains("CONSOLE_SERVICES_ROLLBACK_SERVICE is not set"))
+                .hasSize(3);
+        assertThat(Checks.configuration(m, Repo.service("console")))
+                .anySatisfy(v -> assertThat(v).contains("CONSOLE_SERVICES_ROLLBACK_SERVICE is needed"));
+        container(m, "console").getEnv().removeIf(e -> e.getName().equals("CONSOLE_SESSION_SECRET"));
+        assertThat(Checks.configuration(m, Repo.service("console")))
+                .anySatisfy(v -> assertThat(v).contains("CONSOLE_SESSION_SECRET is needed"));
+    }
+
+    @Test
+    void aReadmeCitingAMissingFileFails(@TempDir Path dir) throws IOException {
+        Path readme = dir.resolve("README.md");
+        Files.writeString(
+                readme,
+                "See DESIGN.md and docs/contracts.md, base/<service>/kubernetes.yml, the services' application.properties,"
+                        + " the build's target/kubernetes/kubernetes.yml and deploy/k8s/base/nothing.yaml.\n");
+
+        assertThat(Checks.missingCitedFiles(readme, Repo.ROOT))
+                .containsExactlyInAnyOrder(
+                        Repo.ROOT.relativize(readme) + " cites DESIGN.md, which does not exist",
+                        Repo.ROOT.relativize(readme) + " cites deploy/k8s/base/nothing.yaml, which does not exist");
+    }
+
+    @Test
+    void aRuleFilePromtoolCannotLoadFails(@TempDir Path dir) throws IOException {
+        Path rules = dir.resolve("broken.rules.yaml");
+        Files.writeString(
+                rules,
+                """
+                groups:
+                  - name: broken
+                    rules:
+                      - alert: Broken
+                        expr: sum(rate(http_server_requests_seconds_count[5m]) by (job)
+                """);
+
+        dev.rollguard.infra.Promtool.Result check = dev.rollguard.infra.Promtool.checkRules(rules);
+
+        assertThat(check.ok()).isFalse();
+        assertThat(check.output()).contains("FAILED");
+    }
+
+    @Test
     void aDeprecatedApiVersionAnUnknownKindOrAMisspeltFieldFails() {
         Manifests m = with(
                 broken(),

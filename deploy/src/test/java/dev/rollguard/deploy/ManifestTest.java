@@ -5,15 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.infra.Promtool;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,8 +32,9 @@ class ManifestTest {
      */
     static final Set<String> PENDING_METERS = Set.of();
 
+    /** The four services and the console, with what each one's application.properties says. */
     static final List<Repo.ServiceConfig> SERVICES =
-            Repo.SERVICES.stream().map(Repo::service).toList();
+            Repo.DEPLOYED.stream().map(Repo::service).toList();
 
     static Stream<Manifests> variants() {
         return Stream.of("base", "overlays/dev", "overlays/prod")
@@ -93,7 +97,7 @@ class ManifestTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void servicesRunAsNonRootOnAReadOnlyRootFilesystem(Manifests m) {
-        assertThat(Checks.each(Repo.SERVICES, s -> Checks.security(m, s))).isEmpty();
+        assertThat(Checks.each(Repo.DEPLOYED, s -> Checks.security(m, s))).isEmpty();
         assertThat(Checks.writablePaths(m, "metrics-ingest", "KAFKA_STREAMS_STATE_DIR"))
                 .isEmpty();
     }
@@ -107,10 +111,87 @@ class ManifestTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void everyServiceHasResourceRequestsAndLimitsAndADisruptionBudget(Manifests m) {
-        assertThat(Checks.each(Repo.SERVICES, s -> Checks.resources(m, s))).isEmpty();
-        assertThat(Checks.each(Repo.SERVICES, s -> Checks.disruptionBudget(m, s)))
+        assertThat(Checks.each(Repo.DEPLOYED, s -> Checks.resources(m, s))).isEmpty();
+        assertThat(Checks.each(Repo.DEPLOYED, s -> Checks.disruptionBudget(m, s)))
                 .isEmpty();
-        assertThat(Checks.each(Repo.SERVICES, s -> Checks.spreadAcrossNodes(m, s)))
+        assertThat(Checks.each(Repo.DEPLOYED, s -> Checks.spreadAcrossNodes(m, s)))
+                .isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void disruptionBudgetsLetANodeDrainEvictAPod(Manifests m) {
+        assertThat(m.all(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class))
+                .hasSize(Repo.DEPLOYED.size());
+        assertThat(Checks.budgetsAllowDrains(m)).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void everyDeploymentRunsTheImageThisRepositoryBuildsUnderItsNameAndTag(Manifests m) {
+        assertThat(m.all(Deployment.class)).hasSize(Repo.DEPLOYED.size());
+        assertThat(Checks.images(
+                        m,
+                        Repo.modulesWithDockerfile(),
+                        Repo.IMAGE_REGISTRY,
+                        Repo.rootPomProperty("rollguard.image.tag")))
+                .isEmpty();
+    }
+
+    @Test
+    void theOverlaysTagEveryImageWithTheTagTheImagesGet() throws IOException {
+        String tag = Repo.rootPomProperty("rollguard.image.tag");
+        for (String overlay : List.of("overlays/dev", "overlays/prod")) {
+            JsonNode kustomization = Yaml.MAPPER.readTree(
+                    Repo.K8S.resolve(overlay).resolve("kustomization.yaml").toFile());
+            assertThat(kustomization.path("images").findValuesAsText("name"))
+                    .as(overlay)
+                    .containsExactlyInAnyOrderElementsOf(Repo.DEPLOYED.stream()
+                            .map(s -> Repo.IMAGE_REGISTRY + "/" + s)
+                            .toList());
+            assertThat(kustomization.path("images").findValuesAsText("newTag"))
+                    .as(overlay)
+                    .containsOnly(tag);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void theConsoleRunsTwoReplicasThatShareSessionsAndReachesTheServices(Manifests m) {
+        assertThat(Checks.consoleReachesTheServices(m)).isEmpty();
+        Deployment console = m.deployment("console").orElseThrow();
+        assertThat(console.getSpec().getReplicas())
+                .as("replicas")
+                .isEqualTo(m.origin().equals("overlays/dev") ? 1 : 2);
+        assertThat(console.getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getEnv())
+                .as("every replica seals sessions with the same key, from the Secret")
+                .anySatisfy(e -> {
+                    assertThat(e.getName()).isEqualTo("CONSOLE_SESSION_SECRET");
+                    assertThat(e.getValueFrom().getSecretKeyRef().getName()).isEqualTo("rollguard-console");
+                });
+        boolean https = !m.all(io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)
+                .isEmpty();
+        assertThat(Checks.value(
+                        m,
+                        console.getSpec()
+                                .getTemplate()
+                                .getSpec()
+                                .getContainers()
+                                .get(0),
+                        "CONSOLE_SESSION_SECURE_COOKIE"))
+                .as("a Secure cookie exactly where the console is served over HTTPS")
+                .isEqualTo(String.valueOf(https));
+        assertThat(https).isEqualTo(m.origin().equals("overlays/prod"));
+    }
+
+    @Test
+    void theReadmesCiteOnlyFilesThatExist() {
+        assertThat(Checks.missingCitedFiles(Repo.K8S.resolve("README.md"), Repo.ROOT))
                 .isEmpty();
     }
 
@@ -228,6 +309,33 @@ class ManifestTest {
                 .isEmpty();
         assertThat(Checks.unknownMetrics(expressions, Repo.meterNames(), PENDING_METERS))
                 .isEmpty();
+    }
+
+    @Test
+    void theAlertingRulesPassPromtoolCheckRules(@TempDir Path dir) throws IOException {
+        List<GenericKubernetesResource> rules =
+                Manifests.kustomize(Repo.K8S.resolve("base")).custom("PrometheusRule");
+        assertThat(rules).isNotEmpty();
+        List<Path> files = new ArrayList<>();
+        for (GenericKubernetesResource rule : rules) {
+            // The PrometheusRule's spec is a Prometheus rule file: what the operator hands to Prometheus.
+            Path file = dir.resolve(rule.getMetadata().getName() + ".rules.yaml");
+            Yaml.MAPPER.writeValue(file.toFile(), Map.of("groups", ((Map<?, ?>) rule.get("spec")).get("groups")));
+            files.add(file);
+        }
+
+        Promtool.Result check = Promtool.checkRules(files.toArray(Path[]::new));
+        Promtool.keep(
+                "prometheus-rules",
+                String.join(
+                        "\n---\n",
+                        files.stream()
+                                .map(f -> String.join("\n", Repo.lines(f)))
+                                .toList()),
+                check);
+
+        assertThat(check.ok()).as("promtool check rules: %s", check.output()).isTrue();
+        assertThat(check.output()).contains("SUCCESS").doesNotContain("WARNING", "FAILED");
     }
 
     @Test

@@ -23,6 +23,13 @@ final class Repo {
 
     static final List<String> SERVICES = List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service");
 
+    /** What runs on Kubernetes: the four services and the console. */
+    static final List<String> DEPLOYED =
+            List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service", "console");
+
+    /** The registry and group of the images, as the manifests name them (root pom, jib profile). */
+    static final String IMAGE_REGISTRY = "ghcr.io/rollguard";
+
     static final Path ROOT =
             Path.of(System.getProperty("rollguard.root", "..")).toAbsolutePath().normalize();
     static final Path K8S = ROOT.resolve("deploy/k8s");
@@ -77,6 +84,32 @@ final class Repo {
                 Optional.ofNullable(prod.get("quarkus.shutdown.timeout")).map(Repo::duration),
                 Optional.ofNullable(prod.get("quarkus.shutdown.delay")).map(Repo::duration),
                 references);
+    }
+
+    /** A property of the root pom.xml ({@code <name>value</name>}). */
+    static String rootPomProperty(String name) {
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</" + Pattern.quote(name) + ">")
+                .matcher(String.join("\n", lines(ROOT.resolve("pom.xml"))));
+        if (!m.find()) {
+            throw new IllegalStateException("pom.xml has no property " + name);
+        }
+        return m.group(1).trim();
+    }
+
+    /** The modules that ship a container image: those with src/main/docker/Dockerfile.jvm. */
+    static Set<String> modulesWithDockerfile() {
+        try (Stream<Path> dirs = Files.list(ROOT)) {
+            return dirs.filter(
+                            d -> Files.isRegularFile(dockerfile(d.getFileName().toString())))
+                    .map(d -> d.getFileName().toString())
+                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path dockerfile(String module) {
+        return ROOT.resolve(module).resolve("src/main/docker/Dockerfile.jvm");
     }
 
     /** The generation settings of a service: quarkus/common.properties overridden by quarkus/<service>.properties. */

@@ -9,7 +9,15 @@ import java.util.stream.Stream;
 
 /**
  * The Kafka broker and PostgreSQL server shared by every test of one JVM, started on first use on free ports and
- * stopped when the JVM exits. Either is replaced by an existing server when configured:
+ * stopped when the JVM exits. {@code ROLLGUARD_TEST_INFRA} selects which ({@link #kind()}):
+ *
+ * <ul>
+ *   <li>{@code embedded} (the default, and what an unset variable means): a real Kafka broker in this JVM and a real
+ *       PostgreSQL server beside it, from Maven Central artifacts, without Docker;
+ *   <li>{@code testcontainers}: Testcontainers' Kafka and PostgreSQL modules, in a Docker engine.
+ * </ul>
+ *
+ * Either server is replaced by an existing one when configured:
  *
  * <ul>
  *   <li>{@code ROLLGUARD_TEST_KAFKA_BOOTSTRAP}: bootstrap servers of a Kafka broker to use instead;
@@ -26,14 +34,46 @@ public final class SharedInfra {
     public static final String DB_URL_ENV = "ROLLGUARD_TEST_DB_URL";
     public static final String DB_USER_ENV = "ROLLGUARD_TEST_DB_USER";
     public static final String DB_PASSWORD_ENV = "ROLLGUARD_TEST_DB_PASSWORD";
+    public static final String INFRA_ENV = "ROLLGUARD_TEST_INFRA";
+
+    /** Where the test servers come from. */
+    public enum Kind {
+        /** Started from Maven Central artifacts in and beside the test JVM: no Docker (the default). */
+        EMBEDDED,
+        /** Testcontainers' Kafka and PostgreSQL modules: needs a Docker engine. */
+        TESTCONTAINERS
+    }
 
     private static EmbeddedKafka kafka;
     private static String kafkaBootstrap;
     private static EmbeddedPostgresServer postgres;
     private static String dbServerUrl;
+    private static String dbUser;
+    private static String dbPassword;
+    private static boolean containers;
     private static Path root;
 
     private SharedInfra() {}
+
+    /** The selection of this JVM's environment: {@code ROLLGUARD_TEST_INFRA}, embedded when unset. */
+    public static Kind kind() {
+        return kind(System.getenv());
+    }
+
+    /** The selection an environment makes: {@code embedded} when unset or blank, else the value, in any case. */
+    static Kind kind(java.util.Map<String, String> environment) {
+        String value = environment.get(INFRA_ENV);
+        if (value == null || value.isBlank()) {
+            return Kind.EMBEDDED;
+        }
+        for (Kind kind : Kind.values()) {
+            if (kind.name().equalsIgnoreCase(value.strip())) {
+                return kind;
+            }
+        }
+        throw new IllegalArgumentException(
+                INFRA_ENV + "=" + value + " is not a choice: embedded (the default) or testcontainers");
+    }
 
     /** Bootstrap servers of the test broker, starting it (and creating Rollguard's topics) on first call. */
     public static synchronized String kafkaBootstrap() {
@@ -41,6 +81,10 @@ public final class SharedInfra {
             String external = System.getenv(KAFKA_ENV);
             if (external != null && !external.isBlank()) {
                 kafkaBootstrap = external;
+            } else if (kind() == Kind.TESTCONTAINERS) {
+                root();
+                containers = true;
+                kafkaBootstrap = TestcontainersInfra.kafkaBootstrap();
             } else {
                 kafka = EmbeddedKafka.start(root().resolve("kafka"), 0, 0);
                 kafkaBootstrap = kafka.bootstrapServers();
@@ -68,12 +112,18 @@ public final class SharedInfra {
         return jdbcUrl(database).substring("jdbc:".length());
     }
 
-    public static String dbUser() {
+    public static synchronized String dbUser() {
+        if (dbUser != null) {
+            return dbUser;
+        }
         String user = System.getenv(DB_USER_ENV);
         return user == null || user.isBlank() ? EmbeddedPostgresServer.USER : user;
     }
 
-    public static String dbPassword() {
+    public static synchronized String dbPassword() {
+        if (dbPassword != null) {
+            return dbPassword;
+        }
         String password = System.getenv(DB_PASSWORD_ENV);
         return password == null ? "" : password;
     }
@@ -92,6 +142,13 @@ public final class SharedInfra {
             String external = System.getenv(DB_URL_ENV);
             if (external != null && !external.isBlank()) {
                 dbServerUrl = external;
+            } else if (kind() == Kind.TESTCONTAINERS) {
+                root();
+                containers = true;
+                TestcontainersInfra.Database database = TestcontainersInfra.postgres();
+                dbUser = database.user();
+                dbPassword = database.password();
+                dbServerUrl = database.jdbcUrl();
             } else {
                 postgres = EmbeddedPostgresServer.start(root().resolve("postgres"), 0);
                 dbServerUrl = postgres.jdbcUrl("postgres");
@@ -122,6 +179,9 @@ public final class SharedInfra {
     }
 
     private static synchronized void shutdown() {
+        if (containers) {
+            TestcontainersInfra.stop();
+        }
         if (kafka != null) {
             kafka.close();
         }

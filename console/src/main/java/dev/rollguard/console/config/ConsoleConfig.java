@@ -3,6 +3,7 @@ package dev.rollguard.console.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Settings of the web console. */
 @ConfigMapping(prefix = "console")
@@ -44,6 +45,12 @@ public interface ConsoleConfig {
     }
 
     interface Session {
+        /**
+         * The key that seals the session cookies (CONSOLE_SESSION_SECRET, at least 32 characters): the same on every
+         * replica, so that any of them accepts a session another one opened. Unset: a random key per start.
+         */
+        Optional<String> secret();
+
         /** A session unused this long is forgotten and the operator signs in again. */
         @WithDefault("8h")
         Duration idleTimeout();

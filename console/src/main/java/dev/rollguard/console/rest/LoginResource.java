@@ -3,8 +3,6 @@ package dev.rollguard.console.rest;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
-import dev.rollguard.console.config.ConsoleConfig;
-import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
 import io.quarkus.logging.Log;
@@ -19,8 +17,8 @@ import java.net.URI;
 import org.jboss.resteasy.reactive.RestForm;
 
 /**
- * Signing in with a token: the flag-service says whether it knows the token and what it may do; the console keeps it
- * on the server and gives the browser an HTTP-only, SameSite=Strict session cookie.
+ * Signing in with a token: the flag-service says whether it knows the token and what it may do; the console seals it
+ * into an HTTP-only, SameSite=Strict session cookie that only a console with the same session secret can open.
  */
 @Path("/")
 @Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
@@ -28,14 +26,10 @@ public class LoginResource {
 
     private final ServiceClient services;
     private final SessionStore sessions;
-    private final CurrentSession current;
-    private final ConsoleConfig config;
 
-    public LoginResource(ServiceClient services, SessionStore sessions, CurrentSession current, ConsoleConfig config) {
+    public LoginResource(ServiceClient services, SessionStore sessions) {
         this.services = services;
         this.sessions = sessions;
-        this.current = current;
-        this.config = config;
     }
 
     @GET
@@ -77,28 +71,16 @@ public class LoginResource {
         OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin);
         Log.infof("operator signed in with a %s token", session.tokenKind());
         return Response.seeOther(URI.create("/flags"))
-                .cookie(cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))
+                .cookie(sessions.cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))
                 .build();
     }
 
     @POST
     @Path("logout")
-    public Response signOut(@RestForm("_csrf") String csrf) {
-        OperatorSession session = current.get();
-        if (session != null && SessionStore.csrfMatches(session, csrf)) {
-            sessions.close(session.id());
-        }
-        return Response.seeOther(URI.create("/login")).cookie(cookie("", 0)).build();
-    }
-
-    private NewCookie cookie(String value, int maxAge) {
-        return new NewCookie.Builder(SessionStore.COOKIE)
-                .value(value)
-                .path("/")
-                .httpOnly(true)
-                .secure(config.session().secureCookie())
-                .sameSite(NewCookie.SameSite.STRICT)
-                .maxAge(maxAge)
+    public Response signOut() {
+        // The session lives in the cookie: clearing it signs out (a copy taken before idles out; docs/runbook.md).
+        return Response.seeOther(URI.create("/login"))
+                .cookie(sessions.cookie("", 0))
                 .build();
     }
 }

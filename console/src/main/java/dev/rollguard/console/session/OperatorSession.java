@@ -3,9 +3,11 @@ package dev.rollguard.console.session;
 import java.time.Instant;
 
 /**
- * A signed-in operator. The token stays on the server; the browser only holds the session id in an HTTP-only
- * cookie. {@code canWrite} is false for tokens that may read flags but not change them (service tokens).
+ * A signed-in operator. The browser holds the session sealed in an HTTP-only cookie ({@link SessionStore}): it can
+ * neither read the token nor change anything in it. {@code canWrite} is false for tokens that may read flags but not
+ * change them (service tokens).
  *
+ * @param id the sealed session, the value of the session cookie
  * @param csrf the synchronizer token every form of this session must send back
  */
 public record OperatorSession(

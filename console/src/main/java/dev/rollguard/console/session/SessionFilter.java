@@ -2,11 +2,15 @@ package dev.rollguard.console.session;
 
 import dev.rollguard.console.rest.ErrorPages;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.Cookie;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.net.URISyntaxException;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 /**
  * Every page but sign-in needs a session; without one, pages redirect to the sign-in page, the parts of a page that
@@ -15,12 +19,22 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class SessionFilter {
 
+    private static final String RESEALED = "rollguard.session.resealed";
+
     private final SessionStore sessions;
     private final CurrentSession current;
 
     public SessionFilter(SessionStore sessions, CurrentSession current) {
         this.sessions = sessions;
         this.current = current;
+    }
+
+    /** Sends the browser the resealed session cookie of this request, if {@link #authenticate} resealed it. */
+    @ServerResponseFilter
+    public void resealCookie(ContainerRequestContext request, ContainerResponseContext response) {
+        if (request.getProperty(RESEALED) instanceof String sealed) {
+            response.getHeaders().add(HttpHeaders.SET_COOKIE, sessions.cookie(sealed, NewCookie.DEFAULT_MAX_AGE));
+        }
     }
 
     @ServerRequestFilter
@@ -37,6 +51,10 @@ public class SessionFilter {
         var session = sessions.find(cookie == null ? null : cookie.getValue());
         if (session.isPresent()) {
             current.set(session.get());
+            if (!session.get().id().equals(cookie.getValue())) {
+                // Resealed with a newer last use: the response carries the new cookie (resealCookie).
+                request.setProperty(RESEALED, session.get().id());
+            }
             return null;
         }
         if (ErrorPages.wantsJson(path)) {

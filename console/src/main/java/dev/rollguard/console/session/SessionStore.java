@@ -1,77 +1,187 @@
 package dev.rollguard.console.session;
 
 import dev.rollguard.console.config.ConsoleConfig;
-import io.quarkus.scheduler.Scheduled;
+import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.core.NewCookie;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Sessions held in memory: a restart of the console signs everyone out, which is the safe direction for a tool that
- * holds admin tokens. Ids and CSRF tokens are 256 random bits.
+ * Sessions kept by the browser, sealed: the cookie holds the session (the operator's token, its kind, the CSRF token,
+ * when it began and was last used) encrypted and authenticated with AES-256-GCM under a key derived (HMAC-SHA256) from
+ * {@code console.session.secret}. Any console replica with the same secret accepts it; a cookie sealed with another
+ * secret, or changed by one bit, is refused. The token stays unreadable to the browser and to anyone who copies the
+ * cookie's value without the secret.
+ *
+ * <p>A session unused for {@code console.session.idle-timeout} ends; its cookie is resealed (and sent again) at most once
+ * a minute while it is used. Signing out clears the browser's cookie; a copy of the cookie taken before stays valid
+ * until it idles out, and changing the secret ends every session at once.
  */
 @ApplicationScoped
 public class SessionStore {
 
     public static final String COOKIE = "rollguard_session";
 
+    /** The shortest secret accepted: 32 characters, e.g. {@code openssl rand -hex 32} gives 64. */
+    static final int MIN_SECRET_LENGTH = 32;
+
+    private static final String VERSION = "v1";
+    private static final Duration RESEAL_AFTER = Duration.ofMinutes(1);
+    private static final int IV_BYTES = 12;
+    private static final int TAG_BITS = 128;
+
     private final SecureRandom random = new SecureRandom();
-    private final Map<String, Entry> sessions = new ConcurrentHashMap<>();
-    private final ConsoleConfig config;
-    private final Clock clock = Clock.systemUTC();
+    private final SecretKeySpec key;
+    private final Duration idleTimeout;
+    private final boolean secureCookie;
+    private final Clock clock;
 
+    @Inject
     public SessionStore(ConsoleConfig config) {
-        this.config = config;
+        this(
+                config.session().secret(),
+                config.session().idleTimeout(),
+                config.session().secureCookie(),
+                Clock.systemUTC());
+        if (config.session().secret().isEmpty()) {
+            Log.info("console.session.secret is not set: sessions are sealed with a key of this start only, so they"
+                    + " end when the console restarts and are not accepted by another replica");
+        }
     }
 
-    private record Entry(OperatorSession session, Instant lastSeen) {}
+    /** A store with these settings; the console's own is built from its configuration by the other constructor. */
+    public SessionStore(Optional<String> secret, Duration idleTimeout, boolean secureCookie, Clock clock) {
+        this.key = new SecretKeySpec(deriveKey(secret.orElseGet(this::randomSecret)), "AES");
+        this.idleTimeout = idleTimeout;
+        this.secureCookie = secureCookie;
+        this.clock = clock;
+    }
 
+    /** A new session; its {@link OperatorSession#id() id} is the sealed value of the session cookie. */
     public OperatorSession open(String token, String tokenKind, boolean canWrite) {
-        OperatorSession session =
-                new OperatorSession(randomId(), token, tokenKind, canWrite, randomId(), clock.instant());
-        sessions.put(session.id(), new Entry(session, clock.instant()));
-        return session;
-    }
-
-    public Optional<OperatorSession> find(String id) {
-        if (id == null) {
-            return Optional.empty();
-        }
-        Entry entry = sessions.get(id);
         Instant now = clock.instant();
-        if (entry == null
-                || entry.lastSeen().plus(config.session().idleTimeout()).isBefore(now)) {
-            sessions.remove(id);
-            return Optional.empty();
-        }
-        sessions.put(id, new Entry(entry.session(), now));
-        return Optional.of(entry.session());
+        return seal(token, tokenKind, canWrite, randomId(), now, now);
     }
 
-    public void close(String id) {
-        if (id != null) {
-            sessions.remove(id);
+    /**
+     * The session a cookie holds, if it was sealed with this secret, is intact and has not idled out. When it was
+     * last resealed more than a minute ago the session comes back resealed (another id): send it as the new cookie.
+     */
+    public Optional<OperatorSession> find(String cookie) {
+        if (cookie == null || !cookie.startsWith(VERSION + ".")) {
+            return Optional.empty();
         }
+        String[] fields;
+        try {
+            byte[] sealed = Base64.getUrlDecoder().decode(cookie.substring(VERSION.length() + 1));
+            if (sealed.length <= IV_BYTES) {
+                return Optional.empty();
+            }
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 0, IV_BYTES));
+            cipher.updateAAD(VERSION.getBytes(StandardCharsets.US_ASCII));
+            byte[] plain = cipher.doFinal(sealed, IV_BYTES, sealed.length - IV_BYTES);
+            fields = new String(plain, StandardCharsets.UTF_8).split("\n", -1);
+        } catch (IllegalArgumentException | GeneralSecurityException notOurs) {
+            // Not base64, sealed with another secret, or changed: no session.
+            return Optional.empty();
+        }
+        if (fields.length != 6) {
+            return Optional.empty();
+        }
+        Instant since = Instant.ofEpochMilli(Long.parseLong(fields[4]));
+        Instant lastSeen = Instant.ofEpochMilli(Long.parseLong(fields[5]));
+        Instant now = clock.instant();
+        if (lastSeen.plus(idleTimeout).isBefore(now)) {
+            return Optional.empty();
+        }
+        String token = fields[0];
+        String kind = fields[1];
+        boolean canWrite = Boolean.parseBoolean(fields[2]);
+        String csrf = fields[3];
+        if (lastSeen.plus(RESEAL_AFTER).isBefore(now)) {
+            return Optional.of(seal(token, kind, canWrite, csrf, since, now));
+        }
+        return Optional.of(new OperatorSession(cookie, token, kind, canWrite, csrf, since));
+    }
+
+    /** The session cookie carrying {@code value} (empty with max age 0 clears it). */
+    public NewCookie cookie(String value, int maxAge) {
+        return new NewCookie.Builder(COOKIE)
+                .value(value)
+                .path("/")
+                .httpOnly(true)
+                .secure(secureCookie)
+                .sameSite(NewCookie.SameSite.STRICT)
+                .maxAge(maxAge)
+                .build();
     }
 
     /** Constant-time comparison of a submitted CSRF token with the session's. */
     public static boolean csrfMatches(OperatorSession session, String submitted) {
         return submitted != null
                 && MessageDigest.isEqual(
-                        session.csrf().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                        submitted.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        session.csrf().getBytes(StandardCharsets.UTF_8), submitted.getBytes(StandardCharsets.UTF_8));
     }
 
-    @Scheduled(every = "5m", delayed = "5m")
-    void forgetIdle() {
-        Instant oldest = clock.instant().minus(config.session().idleTimeout());
-        sessions.values().removeIf(e -> e.lastSeen().isBefore(oldest));
+    private OperatorSession seal(
+            String token, String kind, boolean canWrite, String csrf, Instant since, Instant lastSeen) {
+        String plain = String.join(
+                "\n",
+                token,
+                kind,
+                Boolean.toString(canWrite),
+                csrf,
+                Long.toString(since.toEpochMilli()),
+                Long.toString(lastSeen.toEpochMilli()));
+        try {
+            byte[] iv = new byte[IV_BYTES];
+            random.nextBytes(iv);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, iv));
+            cipher.updateAAD(VERSION.getBytes(StandardCharsets.US_ASCII));
+            byte[] sealed = cipher.doFinal(plain.getBytes(StandardCharsets.UTF_8));
+            byte[] value = ByteBuffer.allocate(IV_BYTES + sealed.length)
+                    .put(iv)
+                    .put(sealed)
+                    .array();
+            String id = VERSION + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(value);
+            return new OperatorSession(id, token, kind, canWrite, csrf, since);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is part of every Java runtime", e);
+        }
+    }
+
+    private static byte[] deriveKey(String secret) {
+        if (secret.length() < MIN_SECRET_LENGTH) {
+            throw new IllegalArgumentException("console.session.secret must have at least " + MIN_SECRET_LENGTH
+                    + " characters (openssl rand -hex 32)");
+        }
+        try {
+            Mac hmac = Mac.getInstance("HmacSHA256");
+            hmac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return hmac.doFinal("rollguard console session v1".getBytes(StandardCharsets.US_ASCII));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every Java runtime", e);
+        }
+    }
+
+    private String randomSecret() {
+        return randomId() + randomId();
     }
 
     private String randomId() {
