@@ -65,7 +65,17 @@ public final class Exposures {
             Map<String, FlagExposure> flags = bySubject.get(subject);
             if (flags != null) {
                 flags.remove(flagKey);
+                if (flags.isEmpty()) {
+                    bySubject.remove(subject);
+                }
             }
+        }
+    }
+
+    /** How many subjects were served something (and are still kept). */
+    public int subjects() {
+        synchronized (bySubject) {
+            return bySubject.size();
         }
     }
 

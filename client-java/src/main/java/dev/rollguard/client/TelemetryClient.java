@@ -31,6 +31,11 @@ import org.apache.avro.specific.SpecificRecord;
  * was lost costs nothing. Events refused for good (validation, authentication) are counted and told to the
  * listener, never retried.
  *
+ * <p>When flags were evaluated but not for the event's subject, the app evaluates with another targeting key (an
+ * email, an anonymous id) than the {@code userId} it reports: its events go without exposures and metrics-ingest
+ * buckets the {@code userId} itself, so they may count in the cohort the user was not served. {@link KeyMismatch}
+ * says what the client does then: warn once (default), refuse the event, or nothing.
+ *
  * <p>Thread-safe; {@link #send} never blocks on the network. {@link #close()} delivers what is queued within the
  * close timeout.
  */
@@ -48,6 +53,8 @@ public final class TelemetryClient implements AutoCloseable {
     private final int maxQueued;
     private final Duration closeTimeout;
     private final RetryPolicy<Object> retry;
+    private final KeyMismatch keyMismatch;
+    private volatile boolean warnedKeyMismatch;
 
     private final Object lock = new Object();
     private final Deque<SpecificRecord> queue = new ArrayDeque<>();
@@ -64,6 +71,7 @@ public final class TelemetryClient implements AutoCloseable {
     private long rejected;
     private long dropped;
     private long retries;
+    private long keyMismatches;
 
     private TelemetryClient(Builder builder) {
         this.transport = builder.transport;
@@ -77,6 +85,7 @@ public final class TelemetryClient implements AutoCloseable {
         this.lingerMs = builder.linger.toMillis();
         this.maxQueued = builder.maxQueuedEvents;
         this.closeTimeout = builder.closeTimeout;
+        this.keyMismatch = builder.keyMismatch;
         this.retry = RetryPolicy.builder()
                 .handleIf(e -> e instanceof TelemetryTransportException t && t.retryable())
                 .withBackoff(builder.initialBackoff, builder.maxBackoff)
@@ -152,7 +161,32 @@ public final class TelemetryClient implements AutoCloseable {
 
     private List<FlagExposure> exposuresOf(String userId, String eventClientId) {
         List<FlagExposure> served = exposures.of(userId != null ? userId : eventClientId);
-        return served.isEmpty() && userId != null ? exposures.of(eventClientId) : served;
+        if (served.isEmpty() && userId != null) {
+            served = exposures.of(eventClientId);
+        }
+        int evaluated = served.isEmpty() && keyMismatch != KeyMismatch.IGNORE ? exposures.subjects() : 0;
+        if (evaluated > 0) {
+            keyMismatch(userId != null ? userId : eventClientId, userId != null, evaluated);
+        }
+        return served;
+    }
+
+    private void keyMismatch(String subject, boolean isUserId, int evaluated) {
+        synchronized (lock) {
+            keyMismatches++;
+        }
+        listener.keyMismatch(subject, evaluated);
+        String message = "Rollguard telemetry: flags were evaluated for " + evaluated
+                + " targeting key(s), none of them this event's " + (isUserId ? "userId" : "clientId (no userId set)")
+                + "; metrics-ingest would bucket it by itself and may count it in another cohort than the app was"
+                + " served. Send the targeting key you evaluate with as userId.";
+        if (keyMismatch == KeyMismatch.REFUSE) {
+            throw new KeyMismatchException(message);
+        }
+        if (!warnedKeyMismatch) {
+            warnedKeyMismatch = true;
+            System.getLogger(TelemetryClient.class.getName()).log(System.Logger.Level.WARNING, message);
+        }
     }
 
     private void enqueue(SpecificRecord event) {
@@ -206,7 +240,7 @@ public final class TelemetryClient implements AutoCloseable {
     /** Counts since the client started. */
     public Stats stats() {
         synchronized (lock) {
-            return new Stats(sent, rejected, dropped, retries, queue.size() + inFlight);
+            return new Stats(sent, rejected, dropped, retries, queue.size() + inFlight, keyMismatches);
         }
     }
 
@@ -329,9 +363,29 @@ public final class TelemetryClient implements AutoCloseable {
 
     /**
      * Counts since the client started: events delivered, refused for good, dropped (offline queue full, or left at
-     * close), batch retries, and events waiting now.
+     * close), batch retries, events waiting now, and events sent without exposures although flags were evaluated for
+     * other keys ({@link KeyMismatch}).
      */
-    public record Stats(long sent, long rejected, long dropped, long retries, int queued) {}
+    public record Stats(long sent, long rejected, long dropped, long retries, int queued, long keyMismatches) {}
+
+    /** What the client does with an event whose subject was served nothing while other keys were. */
+    public enum KeyMismatch {
+        /** Send it without exposures, count it, log a warning once (the default). */
+        WARN,
+        /** Refuse it: {@link #send} throws {@link KeyMismatchException}, nothing is queued. */
+        REFUSE,
+        /** Send it without exposures, say nothing. */
+        IGNORE
+    }
+
+    /** Thrown by {@link #send} under {@link KeyMismatch#REFUSE}. */
+    public static final class KeyMismatchException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        KeyMismatchException(String message) {
+            super(message);
+        }
+    }
 
     /** Settings of a {@link TelemetryClient}; the defaults suit an app on a phone or a backend alike. */
     public static final class Builder {
@@ -349,6 +403,7 @@ public final class TelemetryClient implements AutoCloseable {
         private Duration initialBackoff = Duration.ofMillis(500);
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Duration closeTimeout = Duration.ofSeconds(5);
+        private KeyMismatch keyMismatch = KeyMismatch.WARN;
 
         private Builder(TelemetryTransport transport, String clientId) {
             this.transport = Objects.requireNonNull(transport, "transport");
@@ -415,6 +470,12 @@ public final class TelemetryClient implements AutoCloseable {
         /** How long {@link #close()} may take to deliver what is queued; 5 s by default. */
         public Builder closeTimeout(Duration closeTimeout) {
             this.closeTimeout = positive(closeTimeout, "closeTimeout");
+            return this;
+        }
+
+        /** What to do with an event whose subject was served nothing while other keys were; {@code WARN} by default. */
+        public Builder keyMismatch(KeyMismatch keyMismatch) {
+            this.keyMismatch = Objects.requireNonNull(keyMismatch, "keyMismatch");
             return this;
         }
 

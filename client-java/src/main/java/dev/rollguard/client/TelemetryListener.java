@@ -14,6 +14,13 @@ public interface TelemetryListener {
      */
     default void dropped(SpecificRecord event, String reason) {}
 
+    /**
+     * Flags were evaluated for {@code evaluatedSubjects} targeting keys, none of them {@code subject}, the event's
+     * {@code userId} (else its client id): the event goes without exposures (see {@link TelemetryClient.KeyMismatch}).
+     * Called on the thread that sent the event.
+     */
+    default void keyMismatch(String subject, int evaluatedSubjects) {}
+
     /** A batch failed and will be sent again after {@code delayMillis}; the receiver is unreachable or busy. */
     default void retrying(int events, String code, String message, long delayMillis) {}
 }

@@ -115,6 +115,76 @@ class TelemetryClientTest {
     }
 
     @Test
+    void anEventWhoseUserWasServedNothingWhileOtherKeysWereIsCountedToldAndStillSent() throws Exception {
+        Exposures exposures = new Exposures();
+        List<String> mismatches = new CopyOnWriteArrayList<>();
+        client = builder()
+                .exposures(exposures)
+                .listener(new TelemetryListener() {
+                    @Override
+                    public void keyMismatch(String subject, int evaluatedSubjects) {
+                        mismatches.add(subject + " " + evaluatedSubjects);
+                    }
+                })
+                .build();
+        client.send(sync("before").setUserId("u-1"));
+        assertThat(client.stats().keyMismatches())
+                .as("nothing evaluated yet: no key to compare with")
+                .isZero();
+
+        exposures.record("alice@example.com", "new-sync", "on", 3L); // the app evaluates with the email
+        client.send(sync("by-id").setUserId("u-1"));
+        client.send(sync("again").setUserId("u-1"));
+        exposures.record("u-1", "new-sync", "on", 3L);
+        client.send(sync("matching").setUserId("u-1"));
+        client.send(sync("own")
+                .setUserId("u-2")
+                .setExposures(List.of(FlagExposure.newBuilder()
+                        .setFlagKey("new-sync")
+                        .setVariant("off")
+                        .build())));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(mismatches).containsExactly("u-1 1", "u-1 1");
+        assertThat(client.stats().keyMismatches()).isEqualTo(2);
+        assertThat(ids(transport.delivered))
+                .as("under the default WARN every event is still sent")
+                .containsExactly("before", "by-id", "again", "matching", "own");
+        assertThat(((SyncEvent) transport.delivered.get(3)).getExposures()).hasSize(1);
+    }
+
+    @Test
+    void underRefuseAnEventWhoseUserWasServedNothingIsNotQueued() throws Exception {
+        Exposures exposures = new Exposures();
+        exposures.record("alice@example.com", "new-sync", "on", 3L);
+        client = builder()
+                .exposures(exposures)
+                .keyMismatch(TelemetryClient.KeyMismatch.REFUSE)
+                .build();
+        assertThatThrownBy(() -> client.send(sync("by-id").setUserId("u-1")))
+                .isInstanceOf(TelemetryClient.KeyMismatchException.class)
+                .hasMessageContaining("none of them this event's userId");
+        client.send(sync("matching").setUserId("alice@example.com"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        assertThat(ids(transport.delivered)).containsExactly("matching");
+        assertThat(client.stats().keyMismatches()).isEqualTo(1);
+    }
+
+    @Test
+    void underIgnoreNothingIsCounted() throws Exception {
+        Exposures exposures = new Exposures();
+        exposures.record("alice@example.com", "new-sync", "on", 3L);
+        client = builder()
+                .exposures(exposures)
+                .keyMismatch(TelemetryClient.KeyMismatch.IGNORE)
+                .build();
+        client.send(sync("by-id").setUserId("u-1"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        assertThat(ids(transport.delivered)).containsExactly("by-id");
+        assertThat(client.stats().keyMismatches()).isZero();
+    }
+
+    @Test
     void eventsGoInBatchesOfTheBatchSizeInTheOrderSent() throws Exception {
         client = builder().batchSize(3).build();
         for (int i = 0; i < 7; i++) {

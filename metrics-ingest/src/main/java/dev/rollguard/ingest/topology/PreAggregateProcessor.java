@@ -6,6 +6,7 @@ import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.ObservationMapper;
 import dev.rollguard.ingest.service.CohortAssigner;
+import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
@@ -267,6 +268,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         }
         CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
+        cohorts.keyMismatches().forEach(ExposureKeyMismatches.GLOBAL::record);
         TopologyMetrics.cohortScopes(cohorts.assignments().size());
         scopes.clear();
         guarded.clear();

@@ -6,6 +6,8 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.matchesRegex;
 
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
@@ -13,6 +15,7 @@ import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.ingest.TelemetryFixtures;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.Topics;
+import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -150,6 +153,54 @@ class TelemetryPipelineTest {
     /** The partition of the merge stage a scope key is hashed to (Kafka's default partitioning of the key). */
     static int partition(String scopeKey, int partitions) {
         return Utils.toPositive(Utils.murmur2(scopeKey.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    @Test
+    void exposuresServedForAnotherKeyThanTheUserIdAreCountedAndReportedPerFlag() {
+        String flag = "key-guard-" + UUID.randomUUID();
+        Instant start = EventClock.start();
+        KafkaTestClient.send(
+                Topics.FLAGS_CHANGES,
+                flag,
+                AvroCodec.of(FlagChangedEvent.class)
+                        .encode(TelemetryFixtures.flag(flag, 1, start.minusSeconds(1), 1_000)
+                                .build()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> flags.latest(flag) != null);
+        // At 10 %, users outside the rollout; the app says it served them 'on' (it evaluated with another key).
+        List<String> controlUsers = java.util.stream.IntStream.range(0, 1_000)
+                .mapToObj(i -> "user-" + i)
+                .filter(u -> !Bucketing.inRollout(flag, u, 1_000))
+                .limit(3)
+                .toList();
+        String treatedUser = java.util.stream.IntStream.range(0, 1_000)
+                .mapToObj(i -> "user-" + i)
+                .filter(u -> Bucketing.inRollout(flag, u, 1_000))
+                .findFirst()
+                .orElseThrow();
+        for (String user : controlUsers) {
+            send(sync("c-" + user, start, true, 10)
+                    .setUserId(user)
+                    .setExposures(List.of(exposure(flag, "on", null)))
+                    .build());
+        }
+        send(sync("c-" + treatedUser, start, true, 10)
+                .setUserId(treatedUser)
+                .setExposures(List.of(exposure(flag, "on", null)))
+                .build());
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().when()
+                .get("/q/health/ready")
+                .then()
+                .statusCode(200)
+                .body("checks.find { it.name == 'Telemetry targeting keys' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'Telemetry targeting keys' }.data.'" + flag + "'", equalTo(3)));
+        given().accept("text/plain")
+                .when()
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .body(matchesRegex(
+                        "(?s).*rollguard_ingest_exposure_key_mismatch_total\\{flag=\"" + flag + "\",?} 3\\.0\n.*"));
     }
 
     @Test
