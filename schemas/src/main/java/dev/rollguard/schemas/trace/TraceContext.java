@@ -74,6 +74,18 @@ public record TraceContext(String requestId, String traceId, String spanId, bool
         return validRequestId(lastValue(headers, REQUEST_ID)) || parse(lastValue(headers, TRACEPARENT)) != null;
     }
 
+    /** The well-formed request id in a Kafka record's headers, or null. */
+    public static String requestIdIn(Headers headers) {
+        String value = lastValue(headers, REQUEST_ID);
+        return validRequestId(value) ? value : null;
+    }
+
+    /** The trace id of a well-formed traceparent in a Kafka record's headers, or null. */
+    public static String traceIdIn(Headers headers) {
+        String[] parent = parse(lastValue(headers, TRACEPARENT));
+        return parent == null ? null : parent[0];
+    }
+
     /** The W3C {@code traceparent} value of this hop. */
     public String traceparent() {
         return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");

@@ -101,6 +101,23 @@ class TraceContextTest {
         assertThat(TraceContext.present(headers)).isTrue();
         assertThat(received.requestId()).isEqualTo("req-7");
         assertThat(received.traceId()).isEqualTo(TRACE);
+        assertThat(TraceContext.requestIdIn(headers)).isEqualTo("req-7");
+        assertThat(TraceContext.traceIdIn(headers)).isEqualTo(TRACE);
+    }
+
+    @Test
+    void readsNothingFromHeadersWithoutIdsOrWithMalformedOnes() {
+        var headers = new RecordHeaders();
+        assertThat(TraceContext.requestIdIn(headers)).isNull();
+        assertThat(TraceContext.traceIdIn(headers)).isNull();
+
+        headers.add(TraceContext.REQUEST_ID, "two words".getBytes(StandardCharsets.UTF_8));
+        headers.add(TraceContext.TRACEPARENT, "00-nope".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(TraceContext.present(headers)).isFalse();
+        assertThat(TraceContext.requestIdIn(headers)).isNull();
+        assertThat(TraceContext.traceIdIn(headers)).isNull();
+        assertThat(TraceContext.fromHeaders(headers).requestId()).isNotEqualTo("two words");
     }
 
     @Test
