@@ -101,7 +101,11 @@ public final class AlertMapper {
                                 c.getPValue(),
                                 c.getMethod()),
                 Map.copyOf(event.getLabels()),
-                Map.copyOf(event.getAnnotations()));
+                Map.copyOf(event.getAnnotations()),
+                event.getExemplars().stream()
+                        .map(e -> new AlertView.Exemplar(
+                                e.getEventId(), e.getEventTime(), e.getRequestId(), e.getTraceId()))
+                        .toList());
     }
 
     /** The metric the alert names: the guard's headline metric (e.g. {@code failure}), else the rule's. */

@@ -6,6 +6,7 @@ import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /** JSON form of an AlertEvent for the REST API and SSE; field meanings are the AlertEvent schema's. */
@@ -37,7 +38,11 @@ public record AlertView(
         Instant emittedAt,
         Comparison comparison,
         Map<String, String> labels,
-        Map<String, String> annotations) {
+        Map<String, String> annotations,
+        List<Exemplar> exemplars) {
+
+    /** A failed event behind the alert, named by the request and trace it came with. */
+    public record Exemplar(String eventId, Instant eventTime, String requestId, String traceId) {}
 
     /** Evidence of a comparative rule. */
     public record Comparison(

@@ -29,6 +29,7 @@ import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
@@ -151,6 +152,7 @@ public class EvaluationService {
     private final AvroCodec<AlertEvent> alertCodec = AvroCodec.of(AlertEvent.class);
     private final AvroCodec<WindowMetricsEvent> windowCodec = AvroCodec.of(WindowMetricsEvent.class);
     private final SerialLane lane = new SerialLane();
+    private final StageExemplars stageExemplars = new StageExemplars();
     private final CompletableFuture<Void> rulesReady = new CompletableFuture<>();
     private final List<Consumer<List<StoredTransition>>> alertListeners = new CopyOnWriteArrayList<>();
     private final BadWindowIsolator isolator = new BadWindowIsolator(this::evaluateAndStore, this::reloadAfterFailure);
@@ -395,7 +397,7 @@ public class EvaluationService {
                 continue;
             }
             Instant until = tracked.state().lastWindowEnd().plus(Duration.between(seen, now));
-            apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now);
+            apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now, List.of());
         }
         long horizon = latestWindowEnd
                 .minus(config.evaluation().cohortPairingRetention())
@@ -430,7 +432,7 @@ public class EvaluationService {
         Scope scope = scope(w);
         for (RuleDefinition rule : ruleBook.thresholdRules()) {
             if (matches(rule, w)) {
-                step(changes, rule, scope, WindowFigures.observation(w, rule.metric()), now);
+                step(changes, rule, scope, WindowFigures.observation(w, rule.metric()), now, w.getExemplars());
             }
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
@@ -440,6 +442,7 @@ public class EvaluationService {
         if (w.getScopeType() == ScopeType.FLAG_COHORT
                 && w.getWindowKind() == WindowKind.TUMBLING
                 && !ruleBook.guardRules().isEmpty()) {
+            stageExemplars.add(w);
             judgeStage(changes, w, now);
         }
     }
@@ -465,7 +468,13 @@ public class EvaluationService {
                 continue;
             }
             FlagVerdict verdict = guard.judge(stage, rule, w.getWindowEnd().toEpochMilli());
-            step(changes, rule, treatment, GuardEvaluator.observation(w, verdict), now);
+            step(
+                    changes,
+                    rule,
+                    treatment,
+                    GuardEvaluator.observation(w, verdict),
+                    now,
+                    stageExemplars.of(w.getFlagKey()));
         }
     }
 
@@ -577,7 +586,7 @@ public class EvaluationService {
                         levelState.startsAt(),
                         end,
                         reason);
-                changes.alerts.add(pending(rule, tracked.scope(), resolved, now));
+                changes.alerts.add(pending(rule, tracked.scope(), resolved, now, List.of()));
             }
         }
         states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL));
@@ -603,19 +612,32 @@ public class EvaluationService {
         Scope scope = scope(treatment);
         for (RuleDefinition rule : ruleBook.comparativeRules()) {
             if (matches(rule, treatment)) {
-                step(changes, rule, scope, WindowFigures.comparison(treatment, control, rule.metric()), now);
+                step(
+                        changes,
+                        rule,
+                        scope,
+                        WindowFigures.comparison(treatment, control, rule.metric()),
+                        now,
+                        treatment.getExemplars());
             }
         }
     }
 
-    private void step(Changes changes, RuleDefinition rule, Scope scope, Observation observation, Instant now) {
+    /** Shows a rule the observation; {@code exemplars} name the failed events behind it, for its alerts. */
+    private void step(
+            Changes changes,
+            RuleDefinition rule,
+            Scope scope,
+            Observation observation,
+            Instant now,
+            List<Exemplar> exemplars) {
         StateKey key = new StateKey(rule.id(), scope.key());
         Tracked tracked = states.get(key);
         if (tracked == null) {
             tracked = new Tracked(scope, ScopeState.INITIAL);
         }
         lastSeen.put(key, now);
-        apply(changes, rule, key, tracked, machine.observe(rule, tracked.state(), observation), now);
+        apply(changes, rule, key, tracked, machine.observe(rule, tracked.state(), observation), now, exemplars);
     }
 
     private void apply(
@@ -624,7 +646,8 @@ public class EvaluationService {
             StateKey key,
             Tracked tracked,
             AlertStateMachine.Step step,
-            Instant now) {
+            Instant now,
+            List<Exemplar> exemplars) {
         if (step.state() != tracked.state()) {
             states.put(key, new Tracked(tracked.scope(), step.state()));
             if (!step.state().sameLevels(tracked.state())) {
@@ -632,7 +655,7 @@ public class EvaluationService {
             }
         }
         for (Transition transition : step.transitions()) {
-            changes.alerts.add(pending(rule, tracked.scope(), transition, now));
+            changes.alerts.add(pending(rule, tracked.scope(), transition, now, exemplars));
             // The flag label lets dashboards annotate a flag's charts (bounded by the flags; "none" for other scopes).
             meters.counter(
                             "rollguard.alert.transitions",
@@ -648,8 +671,10 @@ public class EvaluationService {
         }
     }
 
-    private PendingAlert pending(RuleDefinition rule, Scope scope, Transition transition, Instant now) {
+    private PendingAlert pending(
+            RuleDefinition rule, Scope scope, Transition transition, Instant now, List<Exemplar> exemplars) {
         AlertEvent event = AlertMapper.toEvent(rule, scope, transition, now);
+        event.setExemplars(exemplars);
         List<PendingAlert.GroupEntry> notifications = new ArrayList<>();
         String alert = null;
         for (WebhookRegistry.Receiver receiver : webhooks.receivers()) {

@@ -47,5 +47,13 @@ public class AuditEntry extends PanacheEntityBase {
     @Column(name = "idempotency_key")
     public String idempotencyKey;
 
+    /** X-Request-Id of the request that made the change. */
+    @Column(name = "request_id")
+    public String requestId;
+
+    /** W3C trace id of the request that made the change. */
+    @Column(name = "trace_id")
+    public String traceId;
+
     public Instant at;
 }

@@ -65,7 +65,9 @@ public class AuditResource {
                                 e.before,
                                 e.after,
                                 e.idempotencyKey,
-                                e.at))
+                                e.at,
+                                e.requestId,
+                                e.traceId))
                         .toList());
     }
 

@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * One audit row; before and after are the flag JSON around the change, fromStage and toStage the rollout stage
- * indexes around a rollout control (null when off the plan or for other changes).
+ * indexes around a rollout control (null when off the plan or for other changes); requestId and traceId those of the
+ * request that made the change (for an automatic kill, the telemetry request behind the breach).
  */
 public record AuditResponse(
         long id,
@@ -19,4 +20,6 @@ public record AuditResponse(
         @JsonRawValue String before,
         @JsonRawValue String after,
         String idempotencyKey,
-        Instant at) {}
+        Instant at,
+        String requestId,
+        String traceId) {}

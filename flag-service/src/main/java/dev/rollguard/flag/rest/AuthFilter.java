@@ -103,7 +103,10 @@ public class AuthFilter {
         }
         if (!rule.rateLimited()) {
             // Only the admin API reads the caller; evaluation skips the request-scoped bean on its hot path.
-            holder.set(caller, request.getHeaderString(CallerHolder.ACTOR_HEADER));
+            holder.set(
+                    caller,
+                    request.getHeaderString(CallerHolder.ACTOR_HEADER),
+                    routing.get(RequestTraceFilter.CONTEXT_KEY));
         }
         return null;
     }

@@ -2,6 +2,7 @@ package dev.rollguard.flag.rest;
 
 import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.service.ChangeContext;
+import dev.rollguard.schemas.trace.TraceContext;
 import jakarta.enterprise.context.RequestScoped;
 
 /** The authenticated caller of the current request, set by {@link AuthFilter}. */
@@ -13,9 +14,11 @@ public class CallerHolder {
 
     private Caller caller;
     private String actor;
+    private TraceContext trace;
 
-    void set(Caller caller, String actor) {
+    void set(Caller caller, String actor, TraceContext trace) {
         this.caller = caller;
+        this.trace = trace;
         this.actor = actor == null || actor.isBlank() ? caller.tokenName() : actor.strip();
     }
 
@@ -25,6 +28,8 @@ public class CallerHolder {
 
     public ChangeContext change(String idempotencyKey) {
         String key = idempotencyKey == null || idempotencyKey.isBlank() ? null : idempotencyKey.strip();
-        return new ChangeContext(caller, actor, key);
+        return trace == null
+                ? new ChangeContext(caller, actor, key)
+                : new ChangeContext(caller, actor, key, trace.requestId(), trace.traceId());
     }
 }

@@ -8,5 +8,13 @@ import dev.rollguard.flag.domain.Caller;
  * @param caller the authenticated token
  * @param actor the person or system on whose behalf the token acts (the token name when not given)
  * @param idempotencyKey the request's Idempotency-Key, or null
+ * @param requestId the request's X-Request-Id (the caller's or a new one), kept in the audit row; null outside HTTP
+ * @param traceId the request's W3C trace id, kept in the audit row; null outside HTTP
  */
-public record ChangeContext(Caller caller, String actor, String idempotencyKey) {}
+public record ChangeContext(Caller caller, String actor, String idempotencyKey, String requestId, String traceId) {
+
+    /** A change without request or trace ids. */
+    public ChangeContext(Caller caller, String actor, String idempotencyKey) {
+        this(caller, actor, idempotencyKey, null, null);
+    }
+}

@@ -291,7 +291,7 @@ public class FlagService {
                     before,
                     mapper.toJson(after),
                     now);
-            FlagChangedEvent event = mapper.toEvent(global, UUID.randomUUID(), ctx.actor());
+            FlagChangedEvent event = traced(mapper.toEvent(global, UUID.randomUUID(), ctx.actor()), ctx);
             return new Change(200, after, etag(global.version), event, entry);
         }));
     }
@@ -378,7 +378,7 @@ public class FlagService {
         flag.updatedBy = ctx.actor();
         FlagResponse after = mapper.toResponse(flag);
         AuditEntry entry = auditEntry(ctx, flag.key, action, reason, before, mapper.toJson(after), now);
-        FlagChangedEvent event = mapper.toEvent(flag, type, UUID.randomUUID(), now, ctx.actor(), reason);
+        FlagChangedEvent event = traced(mapper.toEvent(flag, type, UUID.randomUUID(), now, ctx.actor(), reason), ctx);
         return new Change(status, after, etag(flag.version), event, entry, flag);
     }
 
@@ -470,6 +470,13 @@ public class FlagService {
         return new WriteResult(record.status, record.body, record.etag);
     }
 
+    /** The change event with the request and trace ids its audit row keeps. */
+    private static FlagChangedEvent traced(FlagChangedEvent event, ChangeContext ctx) {
+        event.setRequestId(ctx.requestId());
+        event.setTraceId(ctx.traceId());
+        return event;
+    }
+
     private AuditEntry auditEntry(
             ChangeContext ctx, String key, String action, String reason, String before, String after, Instant at) {
         AuditEntry entry = new AuditEntry();
@@ -481,6 +488,8 @@ public class FlagService {
         entry.before = before;
         entry.after = after;
         entry.idempotencyKey = ctx.idempotencyKey();
+        entry.requestId = ctx.requestId();
+        entry.traceId = ctx.traceId();
         entry.at = at;
         return entry;
     }

@@ -60,6 +60,11 @@ public final class WindowAggregate {
     final List<RecentError> recentErrors = new ArrayList<>();
     /** Client-level moments of the guard metrics, on flag cohort scopes under rollout; null until the first. */
     ClientMoments moments;
+    /** The earliest failed events that came with a request id or trace id, earliest first; at most MAX_EXEMPLARS. */
+    final List<EventExemplar> exemplars = new ArrayList<>(0);
+
+    /** Most exemplars a window keeps: enough to follow a breach back to its requests, small on every window. */
+    public static final int MAX_EXEMPLARS = 5;
 
     public WindowAggregate(AggregateLimits limits) {
         this.durations = DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS);
@@ -158,7 +163,34 @@ public final class WindowAggregate {
         if (other.moments != null) {
             clientMoments().merge(other.moments);
         }
+        other.exemplars.forEach(this::exemplar);
         return this;
+    }
+
+    /**
+     * Keeps {@code exemplar} if it is among the earliest {@link #MAX_EXEMPLARS} failed events seen (an event counted
+     * twice, by two merges, is kept once).
+     */
+    public void exemplar(EventExemplar exemplar) {
+        for (EventExemplar known : exemplars) {
+            if (known.eventId().equals(exemplar.eventId())) {
+                return;
+            }
+        }
+        if (exemplars.size() >= MAX_EXEMPLARS
+                && EventExemplar.EARLIEST_FIRST.compare(exemplar, exemplars.get(exemplars.size() - 1)) >= 0) {
+            return;
+        }
+        exemplars.add(exemplar);
+        exemplars.sort(EventExemplar.EARLIEST_FIRST);
+        if (exemplars.size() > MAX_EXEMPLARS) {
+            exemplars.remove(exemplars.size() - 1);
+        }
+    }
+
+    /** The exemplars, earliest first. */
+    public List<EventExemplar> exemplars() {
+        return List.copyOf(exemplars);
     }
 
     private void addError(String code, ErrorStat stat, AggregateLimits limits) {
@@ -345,7 +377,7 @@ public final class WindowAggregate {
         try {
             var bytes = new ByteArrayOutputStream(256);
             var out = new DataOutputStream(bytes);
-            out.writeByte(2); // format version: 2 adds the client moments
+            out.writeByte(3); // format version: 2 adds the client moments, 3 the exemplars
             for (long v : new long[] {
                 eventCount,
                 successCount,
@@ -401,6 +433,13 @@ public final class WindowAggregate {
             } else {
                 moments.write(out);
             }
+            out.writeInt(exemplars.size());
+            for (EventExemplar e : exemplars) {
+                out.writeUTF(e.eventId());
+                out.writeLong(e.eventTime());
+                writeNullable(out, e.requestId());
+                writeNullable(out, e.traceId());
+            }
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -412,7 +451,7 @@ public final class WindowAggregate {
         try {
             var in = new DataInputStream(new java.io.ByteArrayInputStream(data));
             int version = in.readByte();
-            if (version != 1 && version != 2) {
+            if (version < 1 || version > 3) {
                 throw new IllegalArgumentException("unknown window aggregate format " + version);
             }
             WindowAggregate a = new WindowAggregate(limits);
@@ -459,6 +498,12 @@ public final class WindowAggregate {
             if (version >= 2) {
                 ClientMoments moments = ClientMoments.read(in);
                 a.moments = moments.isEmpty() ? null : moments;
+            }
+            if (version >= 3) {
+                int exemplarCount = in.readInt();
+                for (int i = 0; i < exemplarCount; i++) {
+                    a.exemplars.add(new EventExemplar(in.readUTF(), in.readLong(), readNullable(in), readNullable(in)));
+                }
             }
             return a;
         } catch (IOException e) {

@@ -2,10 +2,12 @@ package dev.rollguard.ingest.mapping;
 
 import dev.rollguard.ingest.domain.ClientMoments;
 import dev.rollguard.ingest.domain.ErrorStat;
+import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.ErrorCount;
+import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.WindowKind;
@@ -77,6 +79,18 @@ public final class WindowMetricsMapper {
                 .setUploadThroughputBytesPerSec(a.uploadThroughputBytesPerSec())
                 .setTopErrors(topErrors)
                 .setClientMoments(clientMoments(a.clientMomentsOrNull()))
+                .setExemplars(a.exemplars().stream()
+                        .map(WindowMetricsMapper::exemplar)
+                        .toList())
+                .build();
+    }
+
+    private static Exemplar exemplar(EventExemplar e) {
+        return Exemplar.newBuilder()
+                .setEventId(e.eventId())
+                .setEventTime(Instant.ofEpochMilli(e.eventTime()))
+                .setRequestId(e.requestId())
+                .setTraceId(e.traceId())
                 .build();
     }
 

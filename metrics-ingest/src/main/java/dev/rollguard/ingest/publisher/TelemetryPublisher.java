@@ -4,6 +4,7 @@ import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.trace.TraceContext;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.PreDestroy;
@@ -41,12 +42,19 @@ public class TelemetryPublisher {
         this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
     }
 
-    /** Sends every event; the Uni completes when the broker acknowledged all of them, or fails with the first error. */
-    public Uni<Void> publish(List<SpecificRecord> events) {
+    /**
+     * Sends every event, with the request's id and trace context in the record headers when {@code trace} is given;
+     * the Uni completes when the broker acknowledged all of them, or fails with the first error.
+     */
+    public Uni<Void> publish(List<SpecificRecord> events, TraceContext trace) {
         List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(events.size());
         for (SpecificRecord event : events) {
             CompletableFuture<RecordMetadata> ack = new CompletableFuture<>();
-            producer.send(record(event), (metadata, error) -> {
+            ProducerRecord<String, byte[]> record = record(event);
+            if (trace != null) {
+                trace.writeTo(record.headers());
+            }
+            producer.send(record, (metadata, error) -> {
                 if (error != null) {
                     ack.completeExceptionally(error);
                 } else {

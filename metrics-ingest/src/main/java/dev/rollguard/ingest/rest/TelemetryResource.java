@@ -3,6 +3,7 @@ package dev.rollguard.ingest.rest;
 import dev.rollguard.ingest.service.TelemetryIntakeService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -28,7 +29,8 @@ public class TelemetryResource {
     @Produces(MediaType.APPLICATION_JSON)
     @ProducerAccess
     @Blocking // parsing up to 1 MB of JSON is CPU work for a worker thread, not the event loop
-    public Uni<TelemetryIntakeService.Outcome> post(byte[] body) {
-        return intake.accept(body);
+    public Uni<TelemetryIntakeService.Outcome> post(byte[] body, RoutingContext routing) {
+        // The events travel on with the request's id and trace context (Kafka headers), into the windows' exemplars.
+        return intake.accept(body, routing.get(RequestTraceFilter.CONTEXT_KEY));
     }
 }

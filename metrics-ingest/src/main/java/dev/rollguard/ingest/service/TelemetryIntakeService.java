@@ -9,6 +9,7 @@ import dev.rollguard.ingest.mapping.InvalidEventException;
 import dev.rollguard.ingest.mapping.TelemetryJsonMapper;
 import dev.rollguard.ingest.publisher.TelemetryPublisher;
 import dev.rollguard.ingest.rest.ApiException;
+import dev.rollguard.schemas.trace.TraceContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,7 +46,8 @@ public class TelemetryIntakeService {
         this.registry = registry;
     }
 
-    public Uni<Outcome> accept(byte[] body) {
+    /** Accepts a batch; {@code trace} (the request's id and trace context, or null) goes with every event. */
+    public Uni<Outcome> accept(byte[] body, TraceContext trace) {
         if (body.length > config.intake().maxBodyBytes()) {
             throw new ApiException(
                     413,
@@ -79,7 +81,7 @@ public class TelemetryIntakeService {
             return Uni.createFrom().item(new Outcome(0, rejected));
         }
         return publisher
-                .publish(valid)
+                .publish(valid, trace)
                 .ifNoItem()
                 .after(config.intake().ackTimeout())
                 .fail()

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
+import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
@@ -12,6 +13,7 @@ import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.trace.TraceContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -150,9 +152,13 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         Observation observation = observe(record.value(), scopes);
         long windowStart = clock.windowStart(observation.eventTime());
         String prefix = windowStart + "|";
+        EventExemplar exemplar = observation.success() ? null : exemplar(record, observation);
         for (String scope : scopes) {
             String key = prefix + scope;
-            partials.partial(key).add(observation, limits);
+            WindowAggregate partial = partials.partial(key).add(observation, limits);
+            if (exemplar != null) {
+                partial.exemplar(exemplar);
+            }
             partials.touch(key);
         }
         for (GuardedScope scope : guarded) {
@@ -243,6 +249,21 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             long windowStart = Long.parseLong(partial.key.substring(0, bar));
             context.forward(new Record<>(partial.key.substring(bar + 1), partial.value, windowStart));
         }
+    }
+
+    /**
+     * A failed event as an exemplar, when its record headers carry a request id or trace context (set by the HTTP
+     * intake, or by a producer that speaks Kafka); null otherwise.
+     */
+    private static EventExemplar exemplar(Record<String, SpecificRecord> record, Observation observation) {
+        String requestId = TraceContext.requestIdIn(record.headers());
+        String traceId = TraceContext.traceIdIn(record.headers());
+        if (requestId == null && traceId == null) {
+            return null;
+        }
+        String eventId =
+                record.value() instanceof SyncEvent s ? s.getEventId() : ((UploadEvent) record.value()).getEventId();
+        return new EventExemplar(eventId, observation.eventTime(), requestId, traceId);
     }
 
     /** The event as an observation; {@code scopes} receives the scope keys it counts in. */

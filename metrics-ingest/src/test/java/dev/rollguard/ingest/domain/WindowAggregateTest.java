@@ -55,6 +55,24 @@ class WindowAggregateTest {
     }
 
     @Test
+    void keepsTheEarliestExemplarsOnceAcrossMergesAndSerialization() {
+        WindowAggregate a = new WindowAggregate(LIMITS);
+        WindowAggregate b = new WindowAggregate(LIMITS);
+        for (int i = 0; i < 8; i++) {
+            (i % 2 == 0 ? a : b).exemplar(new EventExemplar("e" + i, 100 - i, "req-" + i, null));
+        }
+        b.exemplar(new EventExemplar("e7", 93, "req-7", null));
+
+        WindowAggregate merged = WindowAggregate.fromBytes(a.toBytes(), LIMITS)
+                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS)
+                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS);
+
+        assertThat(merged.exemplars()).extracting(EventExemplar::eventId).containsExactly("e7", "e6", "e5", "e4", "e3");
+        assertThat(WindowAggregate.fromBytes(merged.toBytes(), LIMITS).exemplars())
+                .isEqualTo(merged.exemplars());
+    }
+
+    @Test
     void emptyAggregateHasNoFigures() {
         WindowAggregate empty = WindowAggregate.fromBytes(new WindowAggregate(LIMITS).toBytes(), LIMITS);
         assertThat(empty.durationAvgMs()).isNull();

@@ -8,6 +8,7 @@ import static dev.rollguard.ingest.TelemetryFixtures.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
@@ -18,6 +19,7 @@ import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.serde.AvroSerde;
+import dev.rollguard.schemas.trace.TraceContext;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -240,6 +242,47 @@ class TelemetryTopologyTest {
                 .filteredOn(r -> r.value().getScopeKey().equals("global"))
                 .singleElement()
                 .satisfies(r -> assertThat(r.key()).isEqualTo("global"));
+    }
+
+    @Test
+    void failedEventsThatCameWithRequestIdsBecomeTheWindowsExemplarsEarliestFirst() {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        sendTraced(sync("c1", T0.plusSeconds(5), false, 100).build(), "req-late", trace);
+        sendTraced(sync("c2", T0.plusSeconds(1), true, 100).build(), "req-healthy", trace);
+        sendTraced(sync("c3", T0.plusSeconds(2), false, 100).build(), "req-first", "not a traceparent");
+        send(sync("c4", T0.plusSeconds(1), false, 100).build());
+        for (int i = 0; i < WindowAggregate.MAX_EXEMPLARS; i++) {
+            sendTraced(sync("c" + (10 + i), T0.plusSeconds(6), false, 100).build(), "req-more-" + i, trace);
+        }
+
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        WindowMetricsEvent global = scope(tumbling, "global", T0);
+        assertThat(global.getExemplars()).hasSize(WindowAggregate.MAX_EXEMPLARS);
+        assertThat(global.getExemplars())
+                .extracting(e -> e.getRequestId())
+                .as("failures only, earliest first, none without ids")
+                .startsWith("req-first", "req-late")
+                .doesNotContain("req-healthy");
+        assertThat(global.getExemplars().get(0).getTraceId())
+                .as("a malformed traceparent names no trace")
+                .isNull();
+        assertThat(global.getExemplars().get(1).getTraceId()).isEqualTo(trace);
+        assertThat(global.getExemplars().get(1).getEventTime()).isEqualTo(T0.plusSeconds(5));
+        assertThat(scope(tumbling, "platform:WEB", T0).getExemplars())
+                .extracting(e -> e.getRequestId())
+                .startsWith("req-first", "req-late");
+    }
+
+    void sendTraced(SyncEvent event, String requestId, String traceparentTraceId) {
+        var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
+        headers.add(TraceContext.REQUEST_ID, requestId.getBytes(StandardCharsets.UTF_8));
+        headers.add(
+                TraceContext.TRACEPARENT,
+                ("00-" + traceparentTraceId + "-00f067aa0ba902b7-01").getBytes(StandardCharsets.UTF_8));
+        syncs.pipeInput(new TestRecord<>(
+                event.getClientId(), AvroCodec.of(SyncEvent.class).encode(event), headers, event.getEventTime()));
     }
 
     @Test

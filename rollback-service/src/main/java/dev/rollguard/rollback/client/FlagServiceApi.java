@@ -25,6 +25,10 @@ import java.util.Map;
 public interface FlagServiceApi {
 
     String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** Request id of a change (the flag-service keeps it in the audit row); not sent when null. */
+    String REQUEST_ID = "X-Request-Id";
+    /** W3C trace context of a change; not sent when null. */
+    String TRACEPARENT = "traceparent";
 
     @GET
     @Path("api/flags/{key}")
@@ -36,6 +40,8 @@ public interface FlagServiceApi {
             @PathParam("key") String key,
             @HeaderParam("Authorization") String authorization,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            @HeaderParam(REQUEST_ID) String requestId,
+            @HeaderParam(TRACEPARENT) String traceparent,
             ReasonRequest body);
 
     @POST
@@ -44,6 +50,8 @@ public interface FlagServiceApi {
             @PathParam("key") String key,
             @HeaderParam("Authorization") String authorization,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            @HeaderParam(REQUEST_ID) String requestId,
+            @HeaderParam(TRACEPARENT) String traceparent,
             StageRequest body);
 
     @POST
@@ -52,6 +60,8 @@ public interface FlagServiceApi {
             @PathParam("key") String key,
             @HeaderParam("Authorization") String authorization,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+            @HeaderParam(REQUEST_ID) String requestId,
+            @HeaderParam(TRACEPARENT) String traceparent,
             ReasonRequest body);
 
     @POST

@@ -10,6 +10,7 @@ import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.domain.FlagState;
 import dev.rollguard.rollback.mapping.FlagMapper;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -61,15 +62,46 @@ public class FlagServiceClient {
      * @return the flag after the change
      */
     public Uni<FlagState> apply(GuardAction action, String key, String idempotencyKey, String fullReason) {
+        return apply(action, key, idempotencyKey, fullReason, null);
+    }
+
+    /**
+     * {@link #apply(GuardAction, String, String, String)} with the request id and trace context the flag-service
+     * records in the change's audit row ({@code trace} null: none sent, the flag-service makes its own).
+     */
+    public Uni<FlagState> apply(
+            GuardAction action, String key, String idempotencyKey, String fullReason, TraceContext trace) {
         String what = action + " " + key;
+        String requestId = trace == null ? null : trace.requestId();
+        String traceparent = trace == null ? null : trace.traceparent();
         String reason =
                 fullReason.length() <= MAX_REASON ? fullReason : fullReason.substring(0, MAX_REASON - 1) + "\u2026";
         Uni<Response> call =
                 switch (action) {
-                    case KILL -> api.kill(key, serviceAuthorization, idempotencyKey, new ReasonRequest(reason));
+                    case KILL ->
+                        api.kill(
+                                key,
+                                serviceAuthorization,
+                                idempotencyKey,
+                                requestId,
+                                traceparent,
+                                new ReasonRequest(reason));
                     case REVERT_STAGE ->
-                        api.stage(key, serviceAuthorization, idempotencyKey, new StageRequest("revert", reason));
-                    case PAUSE -> api.pause(key, serviceAuthorization, idempotencyKey, new ReasonRequest(reason));
+                        api.stage(
+                                key,
+                                serviceAuthorization,
+                                idempotencyKey,
+                                requestId,
+                                traceparent,
+                                new StageRequest("revert", reason));
+                    case PAUSE ->
+                        api.pause(
+                                key,
+                                serviceAuthorization,
+                                idempotencyKey,
+                                requestId,
+                                traceparent,
+                                new ReasonRequest(reason));
                     case NOTIFY_ONLY -> throw new IllegalArgumentException("NOTIFY_ONLY changes no flag");
                 };
         return transport(call, what).map(response -> flagOrFail(response, what));

@@ -4,7 +4,10 @@ import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;
 import java.time.Instant;
 
-/** What the alert saw: the rule, the breaching value and the cohorts behind it. */
+/**
+ * What the alert saw: the rule, the breaching value and the cohorts behind it; and the request id and trace id the
+ * action carries to the flag-service (the alert's first exemplar's, so the trail leads back to the telemetry).
+ */
 public record Evidence(
         String alertId,
         String fingerprint,
@@ -20,7 +23,46 @@ public record Evidence(
         Cohort cohort,
         Comparison comparison,
         Instant windowStart,
-        Instant windowEnd) {
+        Instant windowEnd,
+        String requestId,
+        String traceId) {
+
+    /** Evidence without request or trace ids (actions stored before they were kept). */
+    public Evidence(
+            String alertId,
+            String fingerprint,
+            String ruleId,
+            String ruleName,
+            String metric,
+            String comparator,
+            double threshold,
+            Double observedValue,
+            long sampleSize,
+            ScopeType scopeType,
+            String scopeKey,
+            Cohort cohort,
+            Comparison comparison,
+            Instant windowStart,
+            Instant windowEnd) {
+        this(
+                alertId,
+                fingerprint,
+                ruleId,
+                ruleName,
+                metric,
+                comparator,
+                threshold,
+                observedValue,
+                sampleSize,
+                scopeType,
+                scopeKey,
+                cohort,
+                comparison,
+                windowStart,
+                windowEnd,
+                null,
+                null);
+    }
 
     /** Treatment against control, for comparative rules. */
     /**

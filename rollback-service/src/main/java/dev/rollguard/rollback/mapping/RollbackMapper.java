@@ -10,7 +10,9 @@ import dev.rollguard.rollback.rest.RollbackView;
 import dev.rollguard.rollback.rest.RollbackView.Latencies;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.trace.TraceContext;
 import java.time.Instant;
 
 /** Between the alert that came in, the stored action, the event that goes out and the REST view. */
@@ -44,6 +46,7 @@ public final class RollbackMapper {
 
     static Evidence evidence(AlertEvent alert) {
         CohortComparison c = alert.getComparison();
+        TraceContext trace = trace(alert);
         return new Evidence(
                 alert.getAlertId(),
                 alert.getFingerprint(),
@@ -75,7 +78,23 @@ public final class RollbackMapper {
                                 c.getEvidence(),
                                 c.getSummary()),
                 alert.getWindowStart(),
-                alert.getWindowEnd());
+                alert.getWindowEnd(),
+                trace.requestId(),
+                trace.traceId());
+    }
+
+    /**
+     * The ids the action sends to the flag-service: the request id and trace id of the alert's first exemplar that
+     * has them (the telemetry request behind the breach), fresh ones for what it lacks.
+     */
+    static TraceContext trace(AlertEvent alert) {
+        for (Exemplar exemplar : alert.getExemplars()) {
+            if (TraceContext.validRequestId(exemplar.getRequestId())
+                    || TraceContext.validTraceId(exemplar.getTraceId())) {
+                return TraceContext.continueTrace(exemplar.getRequestId(), exemplar.getTraceId());
+            }
+        }
+        return TraceContext.continueTrace(null, null);
     }
 
     static Timings timings(AlertEvent alert, Instant receivedAt) {
@@ -138,6 +157,8 @@ public final class RollbackMapper {
                 .setAlertFiredAt(t.alertFiredAt())
                 .setAlertReceivedAt(t.alertReceivedAt())
                 .setFlagChangedAt(t.flagChangedAt())
+                .setRequestId(e.requestId())
+                .setTraceId(e.traceId())
                 .setVisibleAt(t.visibleAt())
                 .build();
     }
@@ -186,6 +207,8 @@ public final class RollbackMapper {
                         Timings.millisBetween(t.flagChangedAt(), t.visibleAt()),
                         Timings.millisBetween(t.firstBreachAt(), t.flagChangedAt()),
                         Timings.millisBetween(t.firstBreachAt(), t.visibleAt())),
-                r.createdAt());
+                r.createdAt(),
+                e.requestId(),
+                e.traceId());
     }
 }

@@ -74,7 +74,9 @@ public class RollbackRepository {
             "flag_changed_at",
             "visible_at",
             "published",
-            "created_at");
+            "created_at",
+            "request_id",
+            "trace_id");
 
     private static final String INSERT = "insert into rollback_action (" + String.join(", ", COLUMNS) + ") values ("
             + IntStream.rangeClosed(1, COLUMNS.size()).mapToObj(i -> "$" + i).collect(Collectors.joining(", "))
@@ -207,7 +209,9 @@ public class RollbackRepository {
                 odt(t.flagChangedAt()),
                 odt(t.visibleAt()),
                 r.published(),
-                odt(r.createdAt())));
+                odt(r.createdAt()),
+                e.requestId(),
+                e.traceId()));
     }
 
     private static RollbackRecord toRecord(Row row) {
@@ -243,7 +247,9 @@ public class RollbackRepository {
                 row.getString("cohort") == null ? null : Cohort.valueOf(row.getString("cohort")),
                 comparison,
                 instant(row, "window_start"),
-                instant(row, "window_end"));
+                instant(row, "window_end"),
+                row.getString("request_id"),
+                row.getString("trace_id"));
         Timings timings = new Timings(
                 instant(row, "first_breach_at"),
                 instant(row, "window_closed_at"),

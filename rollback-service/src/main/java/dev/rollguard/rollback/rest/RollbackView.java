@@ -12,6 +12,9 @@ import java.time.Instant;
  * @param id the idempotency key (alert fingerprint + ":" + startsAt millis), equal to {@code actionId}
  * @param state PENDING while the flag-service has not confirmed, DONE after
  * @param latenciesMs the timings as step durations; null where a step did not happen or was not measured
+ * @param requestId X-Request-Id sent to the flag-service with the change (the alert's first exemplar's), also in the
+ *     flag's audit row
+ * @param traceId trace id of the traceparent sent with it
  */
 public record RollbackView(
         String id,
@@ -47,7 +50,9 @@ public record RollbackView(
         Instant flagChangedAt,
         Instant visibleAt,
         Latencies latenciesMs,
-        Instant createdAt) {
+        Instant createdAt,
+        String requestId,
+        String traceId) {
 
     /** Milliseconds of each step from the first breaching event to clients seeing the change. */
     public record Latencies(

@@ -5,6 +5,7 @@ import dev.rollguard.rollback.client.FlagServiceRejectedException;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.FlagState;
 import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.mapping.RollbackMapper;
@@ -13,6 +14,7 @@ import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -162,10 +164,22 @@ public class RollbackService {
         });
     }
 
+    /**
+     * The request id and trace the change carries to the flag-service, kept with the action so that a retry after a
+     * crash sends the same ones; null for an action stored before they were kept.
+     */
+    private static TraceContext trace(RollbackRecord action) {
+        Evidence e = action.evidence();
+        if (e.requestId() == null && e.traceId() == null) {
+            return null;
+        }
+        return TraceContext.continueTrace(e.requestId(), e.traceId());
+    }
+
     private Uni<Void> applyAndFinish(RollbackRecord pending) {
         Instant receivedAt = pending.timings().alertReceivedAt();
         return flagService
-                .apply(pending.action(), pending.flagKey(), pending.id(), pending.reason())
+                .apply(pending.action(), pending.flagKey(), pending.id(), pending.reason(), trace(pending))
                 .map(flag -> {
                     Instant confirmedAt = Instant.now();
                     metrics.flip(pending.action(), receivedAt, confirmedAt);
@@ -189,13 +203,15 @@ public class RollbackService {
                             done.timings().firstBreachAt(),
                             done.timings().flagChangedAt());
                     Log.infof(
-                            "alert %s: %s %s on %s (flag version %s -> %s)",
+                            "alert %s: %s %s on %s (flag version %s -> %s, request %s, trace %s)",
                             done.id(),
                             done.outcome(),
                             done.action(),
                             done.flagKey(),
                             done.flagVersionBefore(),
-                            done.flagVersionAfter());
+                            done.flagVersionAfter(),
+                            done.evidence().requestId(),
+                            done.evidence().traceId());
                 })
                 .flatMap(done -> done.timings().visibleAt() == null
                         ? Uni.createFrom().item(done)

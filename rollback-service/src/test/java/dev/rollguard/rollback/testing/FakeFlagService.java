@@ -74,7 +74,15 @@ public final class FakeFlagService implements AutoCloseable {
     }
 
     /** A call the rollback-service made. */
-    public record Call(String method, String path, String flagKey, String idempotencyKey, String body) {
+    /** One call as received; {@code requestId} and {@code traceparent} are its X-Request-Id and traceparent headers. */
+    public record Call(
+            String method,
+            String path,
+            String flagKey,
+            String idempotencyKey,
+            String body,
+            String requestId,
+            String traceparent) {
         public boolean isWrite() {
             return "POST".equals(method) && path.startsWith("/api/");
         }
@@ -269,7 +277,14 @@ public final class FakeFlagService implements AutoCloseable {
             Matcher flagPath = FLAG_PATH.matcher(path);
             Matcher ofrepPath = OFREP_PATH.matcher(path);
             String flagKey = flagPath.matches() ? flagPath.group(1) : ofrepPath.matches() ? ofrepPath.group(1) : null;
-            calls.add(new Call(exchange.getRequestMethod(), path, flagKey, idempotencyKey, body));
+            calls.add(new Call(
+                    exchange.getRequestMethod(),
+                    path,
+                    flagKey,
+                    idempotencyKey,
+                    body,
+                    exchange.getRequestHeaders().getFirst("X-Request-Id"),
+                    exchange.getRequestHeaders().getFirst("traceparent")));
             if (unavailable) {
                 send(exchange, new Stored(503, error("UNAVAILABLE", "flag-service is unavailable")));
                 return;

@@ -6,6 +6,7 @@ import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.ErrorCount;
+import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
@@ -211,6 +212,8 @@ final class EventFixtures {
                         .setDryRun(true)
                         .setCooldownSeconds(60L)
                         .build())
+                .setRequestId("req-7f3a")
+                .setTraceId(TRACE_ID)
                 .build();
     }
 
@@ -287,6 +290,7 @@ final class EventFixtures {
                         .setSumXX(4_400.0)
                         .setSumXY(130.0)
                         .build()))
+                .setExemplars(List.of(exemplar()))
                 .build();
     }
 
@@ -301,6 +305,17 @@ final class EventFixtures {
                 .setEventCount(0L)
                 .setSuccessCount(0L)
                 .setFailureCount(0L)
+                .build();
+    }
+
+    static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    static Exemplar exemplar() {
+        return Exemplar.newBuilder()
+                .setEventId("evt-1")
+                .setEventTime(T0)
+                .setRequestId("req-7f3a")
+                .setTraceId(TRACE_ID)
                 .build();
     }
 
@@ -353,6 +368,7 @@ final class EventFixtures {
                 .setComparison(comparison())
                 .setLabels(Map.of("alertname", "upload failures", "severity", "critical"))
                 .setAnnotations(Map.of("summary", "uploads fail 6x more with the flag on"))
+                .setExemplars(List.of(exemplar()))
                 .build();
     }
 
@@ -399,6 +415,8 @@ final class EventFixtures {
                 .setAlertReceivedAt(T0.plusSeconds(63))
                 .setFlagChangedAt(T0.plusSeconds(64))
                 .setVisibleAt(T0.plusSeconds(65))
+                .setRequestId("req-7f3a")
+                .setTraceId(TRACE_ID)
                 .setDryRun(true)
                 .setComparator("WORSE_THAN_CONTROL")
                 .setScopeType(ScopeType.FLAG_COHORT)
