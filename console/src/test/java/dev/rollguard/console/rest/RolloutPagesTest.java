@@ -131,7 +131,9 @@ class RolloutPagesTest {
         assertThat(stage(section, "COMPLETED")).contains("internal", "0 %", "soak ≥ 60 s", "manual");
         assertThat(stage(section, "CURRENT"))
                 .contains("aria-current=\"step\"")
-                .contains("10%", "soak ≥ 600 s", "≥ 200 clients per cohort", ">auto<")
+                .contains(
+                        "10%",
+                        "soak ≥ 600 s", "≥ 200 clients per cohort", ">auto, once every metric is shown within +50 %<")
                 .contains("<progress max=\"600\" value=\"350\"")
                 .contains("soak 350 s of 600 s, 250 s left");
         assertThat(section).contains("≥ 500 clients per cohort");
