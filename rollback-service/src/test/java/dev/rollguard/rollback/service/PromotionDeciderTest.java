@@ -78,31 +78,7 @@ class PromotionDeciderTest {
 
     @Test
     void anInconclusiveVerdictNamesTheMetricFurthestFromNonInferiority() {
-        GuardReading inconclusive = new GuardReading(
-                "checkout",
-                12L,
-                "INCONCLUSIVE",
-                null,
-                0.99,
-                ENTERED.plusSeconds(3000),
-                List.of(
-                        new GuardReading.Metric(
-                                "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004, 0.12),
-                        new GuardReading.Metric(
-                                "sync-duration",
-                                "INCONCLUSIVE",
-                                0.031,
-                                0.030,
-                                0.03,
-                                -0.3,
-                                0.4,
-                                410,
-                                3850,
-                                0.2155,
-                                0.73),
-                        new GuardReading.Metric(
-                                "upload-failure", "NO_DATA", null, null, null, null, null, 0, 0, 1.0, null)),
-                List.of());
+        GuardReading inconclusive = inconclusive(0.73);
         Assessment a = assess(plan(1), inconclusive, SOAKED);
         assertThat(a.decision()).isEqualTo(Decision.WAIT);
         assertThat(a.reasons())
