@@ -449,6 +449,24 @@ final class Checks {
         return violations;
     }
 
+    // --- profiles -----------------------------------------------------------------------------------------------
+
+    /** A service runs the prod profile with the kubernetes one on top (its JSON logs), as QUARKUS_PROFILE says. */
+    static List<String> kubernetesProfile(Manifests m, Repo.ServiceConfig config) {
+        String s = config.name();
+        Optional<Container> c = container(m, s);
+        if (c.isEmpty()) {
+            return List.of(s + ": no Deployment");
+        }
+        String profile = value(m, c.get(), "QUARKUS_PROFILE");
+        List<String> profiles =
+                profile == null ? List.of() : List.of(profile.replace(" ", "").split(","));
+        if (!profiles.contains("prod") || !profiles.contains("kubernetes")) {
+            return List.of(s + ": QUARKUS_PROFILE is " + profile + ", not prod with kubernetes on top (JSON logs)");
+        }
+        return List.of();
+    }
+
     // --- graceful shutdown --------------------------------------------------------------------------------------
 
     static List<String> gracefulShutdown(Manifests m, Repo.ServiceConfig config) {

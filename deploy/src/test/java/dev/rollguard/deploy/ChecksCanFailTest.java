@@ -310,6 +310,14 @@ class ChecksCanFailTest {
     }
 
     @Test
+    void aServiceWithoutTheKubernetesProfileFails() {
+        Manifests m = broken();
+        m.configMap("rollguard-config").orElseThrow().getData().put("QUARKUS_PROFILE", "prod");
+        assertThat(Checks.kubernetesProfile(m, FLAG_SERVICE)).singleElement().satisfies(v -> assertThat(v)
+                .contains("QUARKUS_PROFILE is prod, not prod with kubernetes"));
+    }
+
+    @Test
     void aGracePeriodNotAboveShutdownDelayPlusTimeoutFails() {
         Manifests m = broken();
         deployment(m, "flag-service").getSpec().getTemplate().getSpec().setTerminationGracePeriodSeconds(35L);

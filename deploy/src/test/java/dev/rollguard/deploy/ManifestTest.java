@@ -104,6 +104,12 @@ class ManifestTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
+    void everyServiceRunsTheKubernetesProfileOnTopOfProd(Manifests m) {
+        assertThat(Checks.each(SERVICES, s -> Checks.kubernetesProfile(m, s))).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
     void terminationGracePeriodIsAboveShutdownDelayPlusTimeout(Manifests m) {
         assertThat(Checks.each(SERVICES, s -> Checks.gracefulShutdown(m, s))).isEmpty();
     }
