@@ -87,6 +87,10 @@ public class SilencePagesResource {
             return forbidden(s);
         }
         String actor = expiredBy == null ? "" : expiredBy.strip();
+        if (actor.length() > 200 || actor.chars().anyMatch(Character::isISOControl)) {
+            // A header cannot carry it; the alert-service would refuse it anyway.
+            return page(s, SilenceForm.empty(), null, "Your name must be one line of at most 200 characters.", 400);
+        }
         ApiResult result = services.write(
                 Service.ALERT,
                 "DELETE",

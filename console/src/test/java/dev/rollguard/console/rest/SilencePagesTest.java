@@ -197,6 +197,10 @@ class SilencePagesTest {
                 .formParam("expiredBy", "dee")
                 .post("/silences/s-active/expire");
         assertThat(forged.statusCode()).isEqualTo(403);
+        Response injected =
+                form().formParam("expiredBy", "dee\r\nX-Injected: yes").post("/silences/s-active/expire");
+        assertThat(injected.statusCode()).isEqualTo(400);
+        assertThat(injected.asString()).contains("Your name must be one line");
         session = sessions.open(TOKEN, "read-only", false);
         assertThat(page("/silences")).doesNotContain("id=\"new-silence\"").doesNotContain("/expire\"");
         Response readOnly = form().formParam("matchers", "table=orders")
