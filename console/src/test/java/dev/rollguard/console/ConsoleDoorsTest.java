@@ -100,7 +100,7 @@ class ConsoleDoorsTest {
 
         SoftAssertions softly = new SoftAssertions();
         for (String endpoint : endpoints) {
-            String url = endpoint.replace("{key}", "some-flag");
+            String url = endpoint.replace("{key}", "some-flag").replace("{id}", "some-silence");
             for (var shape : shapes.entrySet()) {
                 Response response = shape.getValue()
                         .apply(given().redirects().follow(false).contentType(ContentType.URLENC))

@@ -26,10 +26,11 @@ public class SilenceRepository {
             String createdBy,
             String comment,
             Instant createdAt,
-            Instant expiredAt) {}
+            Instant expiredAt,
+            String expiredBy) {}
 
     private static final String COLUMNS =
-            "id, matchers, starts_at, ends_at, created_by, comment, created_at, expired_at";
+            "id, matchers, starts_at, ends_at, created_by, comment, created_at, expired_at, expired_by";
 
     private final Pool pool;
 
@@ -38,7 +39,7 @@ public class SilenceRepository {
     }
 
     public Uni<Void> insert(SilenceRow s) {
-        return pool.preparedQuery("INSERT INTO silences (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        return pool.preparedQuery("INSERT INTO silences (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .execute(Tuple.tuple(Arrays.asList(
                         s.id(),
                         s.matchers(),
@@ -47,6 +48,7 @@ public class SilenceRepository {
                         s.createdBy(),
                         s.comment(),
                         utc(s.createdAt()),
+                        null,
                         null)))
                 .replaceWithVoid();
     }
@@ -71,10 +73,14 @@ public class SilenceRepository {
                 .map(rows -> rows(rows).stream().findFirst());
     }
 
-    /** Ends a silence that has not ended yet at {@code now}; false when it had ended already (or does not exist). */
-    public Uni<Boolean> expire(String id, Instant now) {
-        return pool.preparedQuery("UPDATE silences SET ends_at = $2, expired_at = $2 WHERE id = $1 AND ends_at > $2")
-                .execute(Tuple.of(id, utc(now)))
+    /**
+     * Ends a silence that has not ended yet at {@code now}, recording who ended it; false when it had ended already (or
+     * does not exist).
+     */
+    public Uni<Boolean> expire(String id, Instant now, String by) {
+        return pool.preparedQuery(
+                        "UPDATE silences SET ends_at = $2, expired_at = $2, expired_by = $3 WHERE id = $1 AND ends_at > $2")
+                .execute(Tuple.of(id, utc(now), by))
                 .map(result -> result.rowCount() > 0);
     }
 
@@ -90,7 +96,8 @@ public class SilenceRepository {
                     row.getString("created_by"),
                     row.getString("comment"),
                     row.getOffsetDateTime("created_at").toInstant(),
-                    expired == null ? null : expired.toInstant()));
+                    expired == null ? null : expired.toInstant(),
+                    row.getString("expired_by")));
         }
         return list;
     }

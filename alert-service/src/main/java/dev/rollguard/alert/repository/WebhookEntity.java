@@ -45,6 +45,9 @@ public class WebhookEntity {
     @Column(name = "routing_key")
     public String routingKey;
 
+    /** The routing matchers as JSON (a list of {name, value, isRegex, isEqual}); '[]' for none. */
+    public String matchers;
+
     @Column(name = "created_at")
     public Instant createdAt;
 

@@ -5,7 +5,10 @@ import dev.rollguard.alert.domain.silence.Silence;
 import java.time.Instant;
 import java.util.List;
 
-/** A silence as the API answers it, with its state now: PENDING, ACTIVE or EXPIRED. */
+/**
+ * A silence as the API answers it, with its state now: PENDING, ACTIVE or EXPIRED; {@code expiredAt} and
+ * {@code expiredBy} say when and by whom it was ended early (null otherwise).
+ */
 public record SilenceResponse(
         String id,
         List<Matcher> matchers,
@@ -15,6 +18,7 @@ public record SilenceResponse(
         String comment,
         Instant createdAt,
         Instant expiredAt,
+        String expiredBy,
         Silence.State state) {
 
     static SilenceResponse of(Silence silence, Instant now) {
@@ -27,6 +31,7 @@ public record SilenceResponse(
                 silence.comment(),
                 silence.createdAt(),
                 silence.expiredAt(),
+                silence.expiredBy(),
                 silence.state(now));
     }
 }

@@ -1,7 +1,9 @@
 package dev.rollguard.alert.rest;
 
 import dev.rollguard.alert.domain.grouping.DurationText;
+import dev.rollguard.alert.rest.SilenceRequest.MatcherRequest;
 import dev.rollguard.schemas.event.Severity;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
@@ -20,6 +22,8 @@ import java.util.Set;
  * @param routingKey the PagerDuty integration key (pagerduty only, required there; kept when omitted on update)
  * @param secret HMAC key of the signature header; generated when omitted on create, kept when omitted on update
  * @param severities severities to deliver; empty or omitted: all
+ * @param matchers routing on alert labels, as silences write them (severity, rule_id, flag, scope_type, any label):
+ *     an alert is notified only when all match; empty or omitted: every alert (of its severities)
  * @param groupBy label names whose values group alerts into one notification; default rule_id, severity, flag;
  *     empty: all alerts in one group
  * @param groupWait wait before a new group's first notification (default 10s)
@@ -53,7 +57,8 @@ public record WebhookRequest(
         @CleanText
                 @Size(min = 1, max = 200)
                 @Pattern(regexp = "\\S+", message = "must be a PagerDuty integration key (no spaces)")
-                String routingKey) {
+                String routingKey,
+        @Size(max = 16) List<@NotNull @Valid MatcherRequest> matchers) {
 
     static final String KIND = "must be one of generic, slack, pagerduty, alertmanager";
     static final String DURATION = "must be a duration such as 10s, 1m, 4h or 1h30m (units d, h, m, s, ms)";

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.rollguard.alert.domain.silence.Matcher;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
 import java.util.List;
@@ -20,6 +21,7 @@ public record WebhookResponse(
         List<String> events,
         String routingKey,
         Set<Severity> severities,
+        List<Matcher> matchers,
         boolean enabled,
         List<String> groupBy,
         String groupWait,

@@ -678,7 +678,7 @@ public class EvaluationService {
         List<PendingAlert.GroupEntry> notifications = new ArrayList<>();
         String alert = null;
         for (WebhookRegistry.Receiver receiver : webhooks.receivers()) {
-            if (receiver.wants(event.getSeverity())) {
+            if (receiver.wants(event.getSeverity(), event.getLabels())) {
                 if (alert == null) {
                     alert = toJson(WebhookPayload.alert(event, config.webhooks().externalUrl()));
                 }

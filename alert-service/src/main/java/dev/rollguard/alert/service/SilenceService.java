@@ -82,6 +82,7 @@ public class SilenceService {
                 request.createdBy(),
                 request.comment(),
                 now.truncatedTo(ChronoUnit.MICROS),
+                null,
                 null);
         return repository
                 .insert(new SilenceRow(
@@ -92,6 +93,7 @@ public class SilenceService {
                         silence.createdBy(),
                         silence.comment(),
                         silence.createdAt(),
+                        null,
                         null))
                 .invoke(() -> Log.infof(
                         "silence %s created by %s, %s to %s, matching %s: %s",
@@ -122,15 +124,20 @@ public class SilenceService {
                 .map(rows -> rows.stream().map(this::toSilence).toList());
     }
 
-    /** Ends a silence now; one that has ended already stays as it is. 404 when unknown. */
-    public Uni<Void> expire(String id, Instant now) {
-        return get(id).chain(silence -> repository.expire(id, now).invoke(ended -> {
-                    if (ended) {
-                        Log.infof(
-                                "silence %s (by %s, matching %s) ended early",
-                                id, silence.createdBy(), silence.matchers());
-                    }
-                }))
+    /**
+     * Ends a silence now in the name of {@code by}, who is kept with it; one that has ended already stays as it is
+     * (its record unchanged). 404 when unknown.
+     */
+    public Uni<Void> expire(String id, Instant now, String by) {
+        return get(id).chain(silence -> repository
+                        .expire(id, now.truncatedTo(ChronoUnit.MICROS), by)
+                        .invoke(ended -> {
+                            if (ended) {
+                                Log.infof(
+                                        "silence %s (by %s, matching %s) ended early by %s",
+                                        id, silence.createdBy(), silence.matchers(), by);
+                            }
+                        }))
                 .replaceWithVoid();
     }
 
@@ -144,7 +151,8 @@ public class SilenceService {
                     row.createdBy(),
                     row.comment(),
                     row.createdAt(),
-                    row.expiredAt());
+                    row.expiredAt(),
+                    row.expiredBy());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored matchers of silence " + row.id() + " are not readable", e);
         }

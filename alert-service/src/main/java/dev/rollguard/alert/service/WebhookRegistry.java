@@ -3,6 +3,7 @@ package dev.rollguard.alert.service;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.notify.NotificationTopic;
 import dev.rollguard.alert.domain.notify.ReceiverKind;
+import dev.rollguard.alert.domain.silence.Matcher;
 import dev.rollguard.alert.mapping.Notification;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,6 +26,7 @@ public class WebhookRegistry {
      * An enabled webhook: where and in which shape it is notified, of what, and how it groups alert notifications.
      *
      * @param routingKey the PagerDuty integration key, null for other kinds
+     * @param matchers the alert labels it routes on: all must match (empty: every alert of its severities)
      */
     public record Receiver(
             String id,
@@ -35,11 +37,21 @@ public class WebhookRegistry {
             GroupPolicy grouping,
             ReceiverKind kind,
             Set<NotificationTopic> events,
-            String routingKey) {
+            String routingKey,
+            List<Matcher> matchers) {
 
-        /** Whether alerts of this severity are notified to this receiver. */
-        public boolean wants(Severity severity) {
-            return events.contains(NotificationTopic.ALERTS) && (severities.isEmpty() || severities.contains(severity));
+        public Receiver {
+            matchers = List.copyOf(matchers);
+        }
+
+        /**
+         * Whether an alert of this severity and with these labels is notified to this receiver: it subscribes to
+         * alerts, the severity is one of its severities (when it names any), and every matcher matches the labels.
+         */
+        public boolean wants(Severity severity, Map<String, String> labels) {
+            return events.contains(NotificationTopic.ALERTS)
+                    && (severities.isEmpty() || severities.contains(severity))
+                    && matchers.stream().allMatch(m -> m.matches(labels));
         }
 
         /** Whether automatic actions are notified to this receiver. */

@@ -1,14 +1,19 @@
 package dev.rollguard.alert.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.domain.grouping.DurationText;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.notify.NotificationTopic;
 import dev.rollguard.alert.domain.notify.ReceiverKind;
+import dev.rollguard.alert.domain.silence.Matcher;
 import dev.rollguard.alert.repository.DeliveryRepository;
 import dev.rollguard.alert.repository.NotificationGroupRepository;
 import dev.rollguard.alert.repository.WebhookEntity;
 import dev.rollguard.alert.repository.WebhookRepository;
 import dev.rollguard.alert.rest.DeliveryResponse;
+import dev.rollguard.alert.rest.SilenceRequest.MatcherRequest;
 import dev.rollguard.alert.rest.WebhookRequest;
 import dev.rollguard.alert.rest.WebhookResponse;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
@@ -47,6 +52,9 @@ public class WebhookService {
     static final String PAGERDUTY_EVENTS_API = "https://events.pagerduty.com";
     /** Alertmanager receivers are sent their firing alerts again this often by default (Prometheus's resend delay). */
     static final Duration ALERTMANAGER_REPEAT_INTERVAL = Duration.ofMinutes(1);
+
+    private static final ObjectMapper MATCHER_JSON = new ObjectMapper();
+    private static final TypeReference<List<Matcher>> MATCHERS = new TypeReference<>() {};
 
     private final WebhookRepository webhooks;
     private final DeliveryRepository deliveries;
@@ -90,8 +98,9 @@ public class WebhookService {
     }
 
     /**
-     * Replaces a webhook. When its group-by labels change, its notification groups are forgotten once the evaluator
-     * groups by the new labels: its alerts group afresh from their next change.
+     * Replaces a webhook. When its group-by labels or its matchers change, its notification groups are forgotten once
+     * the evaluator groups and routes by the new ones: its alerts group afresh from their next change, and an alert it
+     * no longer routes is not repeated to it.
      */
     public Uni<WebhookResponse> update(String id, WebhookRequest request) {
         AtomicBoolean regrouped = new AtomicBoolean();
@@ -99,8 +108,9 @@ public class WebhookService {
                     WebhookEntity entity = found(w, id);
                     Settings settings = settings(request, entity.routingKey != null);
                     String groupBy = entity.groupBy;
+                    String matchers = entity.matchers;
                     apply(request, settings, entity);
-                    regrouped.set(!entity.groupBy.equals(groupBy));
+                    regrouped.set(!entity.groupBy.equals(groupBy) || !entity.matchers.equals(matchers));
                     if (request.secret() != null) {
                         entity.secret = request.secret();
                     }
@@ -175,7 +185,8 @@ public class WebhookService {
                                     grouping(w),
                                     kind(w),
                                     events(w.events),
-                                    w.routingKey))
+                                    w.routingKey,
+                                    matchers(w.matchers)))
                             .toList());
                     dispatcher.kick();
                 })
@@ -246,7 +257,12 @@ public class WebhookService {
     }
 
     /** A request's receiver settings and grouping, checked together so that one answer names every bad field. */
-    private record Settings(ReceiverKind kind, String url, Set<NotificationTopic> events, GroupPolicy grouping) {}
+    private record Settings(
+            ReceiverKind kind,
+            String url,
+            Set<NotificationTopic> events,
+            List<Matcher> matchers,
+            GroupPolicy grouping) {}
 
     /**
      * Checks the receiver's kind and what goes with it: a URL (the Events API by default for PagerDuty, reduced to
@@ -289,10 +305,38 @@ public class WebhookService {
         if (kind != ReceiverKind.PAGERDUTY && request.routingKey() != null) {
             violations.add(new Violation("routingKey", "is only for kind pagerduty"));
         }
+        List<Matcher> matchers = matchers(request.matchers(), violations);
         Duration defaultRepeat =
                 kind == ReceiverKind.ALERTMANAGER ? ALERTMANAGER_REPEAT_INTERVAL : GroupPolicy.DEFAULT_REPEAT_INTERVAL;
         GroupPolicy grouping = grouping(request, defaultRepeat, violations);
-        return new Settings(kind, url, events, grouping);
+        return new Settings(kind, url, events, matchers, grouping);
+    }
+
+    /** The routing matchers as written, each checked as a silence's is (a regular expression must compile). */
+    private static List<Matcher> matchers(List<MatcherRequest> requested, List<Violation> violations) {
+        if (requested == null) {
+            return List.of();
+        }
+        List<Matcher> matchers = new ArrayList<>(requested.size());
+        for (int i = 0; i < requested.size(); i++) {
+            MatcherRequest m = requested.get(i);
+            boolean regex = Boolean.TRUE.equals(m.isRegex());
+            Violation invalid = SilenceService.check(i, m.name(), m.value(), regex);
+            if (invalid != null) {
+                violations.add(invalid);
+            } else {
+                matchers.add(new Matcher(m.name(), m.value(), regex, !Boolean.FALSE.equals(m.isEqual())));
+            }
+        }
+        return matchers;
+    }
+
+    private static List<Matcher> matchers(String stored) {
+        try {
+            return MATCHER_JSON.readValue(stored, MATCHERS);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored webhook matchers are not valid JSON", e);
+        }
     }
 
     private static String strip(String url, String... endpoints) {
@@ -314,6 +358,11 @@ public class WebhookService {
             entity.routingKey = null;
         } else if (request.routingKey() != null) {
             entity.routingKey = request.routingKey();
+        }
+        try {
+            entity.matchers = MATCHER_JSON.writeValueAsString(settings.matchers());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("webhook matchers cannot be written as JSON", e);
         }
         entity.groupBy = String.join(",", grouping.groupBy());
         entity.groupWaitMs = grouping.groupWait().toMillis();
@@ -342,6 +391,7 @@ public class WebhookService {
                 events(w.events).stream().map(NotificationTopic::text).toList(),
                 mask(w.routingKey),
                 severities(w.severities),
+                matchers(w.matchers),
                 w.enabled,
                 grouping(w).groupBy(),
                 DurationText.format(Duration.ofMillis(w.groupWaitMs)),

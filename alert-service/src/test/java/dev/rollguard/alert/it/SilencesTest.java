@@ -128,17 +128,76 @@ class SilencesTest {
         assertThat(published).hasSize(2).allMatch(a -> a.getStatus() == AlertStatus.FIRING);
 
         // Ended early: the silenced alert is notified at the next flush, and the silence stays on record.
-        Api.admin().when().delete("/api/silences/" + silenceId).then().statusCode(204);
+        Instant beforeEnd = Instant.now().minusMillis(1);
+        Api.admin()
+                .header("X-Rollguard-Actor", "bo@example.com")
+                .when()
+                .delete("/api/silences/" + silenceId)
+                .then()
+                .statusCode(204);
         await().atMost(WAIT).until(() -> about(quiet) == 1);
-        Api.reader()
+        String expiredAt = Api.reader()
                 .when()
                 .get("/api/silences/" + silenceId)
                 .then()
                 .statusCode(200)
                 .body("state", equalTo("EXPIRED"))
-                .body("comment", equalTo("orders table migration, OPS-42"));
+                .body("comment", equalTo("orders table migration, OPS-42"))
+                .body("createdBy", equalTo("ana@example.com"))
+                .body("expiredBy", equalTo("bo@example.com"))
+                .extract()
+                .path("expiredAt");
+        assertThat(Instant.parse(expiredAt)).isBetween(beforeEnd, Instant.now());
         Api.reader().when().get("/api/silences").then().statusCode(200).body("id", hasItem(silenceId));
-        Api.admin().when().delete("/api/silences/" + silenceId).then().statusCode(204);
+        // Ending it again changes nothing of its record.
+        Api.admin()
+                .header("X-Rollguard-Actor", "cy@example.com")
+                .when()
+                .delete("/api/silences/" + silenceId)
+                .then()
+                .statusCode(204);
+        Api.reader()
+                .when()
+                .get("/api/silences/" + silenceId)
+                .then()
+                .body("expiredBy", equalTo("bo@example.com"))
+                .body("expiredAt", equalTo(expiredAt));
+    }
+
+    @Test
+    void aSilenceEndedWithoutAnActorIsRecordedAsEndedByTheAdminToken() {
+        String id = Api.admin()
+                .body(silence(
+                        "table",
+                        "audit-" + UUID.randomUUID(),
+                        false,
+                        Instant.now().plus(Duration.ofHours(1))))
+                .when()
+                .post("/api/silences")
+                .then()
+                .statusCode(201)
+                .body("expiredBy", equalTo(null))
+                .body("expiredAt", equalTo(null))
+                .extract()
+                .path("id");
+        Api.admin()
+                .header("X-Rollguard-Actor", "x".repeat(201))
+                .when()
+                .delete("/api/silences/" + id)
+                .then()
+                .statusCode(400)
+                .body("violations.field", hasItem("X-Rollguard-Actor"));
+        Api.reader().when().get("/api/silences/" + id).then().body("state", equalTo("ACTIVE"));
+        Api.reader().when().delete("/api/silences/" + id).then().statusCode(403);
+
+        Api.admin().when().delete("/api/silences/" + id).then().statusCode(204);
+
+        Api.reader()
+                .when()
+                .get("/api/silences/" + id)
+                .then()
+                .body("state", equalTo("EXPIRED"))
+                .body("expiredBy", equalTo("admin token"));
     }
 
     @Test

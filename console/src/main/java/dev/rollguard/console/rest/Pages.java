@@ -8,6 +8,7 @@ import dev.rollguard.console.view.GuardVerdict;
 import dev.rollguard.console.view.RollbackRow;
 import dev.rollguard.console.view.RolloutSection;
 import dev.rollguard.console.view.RolloutStep;
+import dev.rollguard.console.view.SilenceRow;
 import io.quarkus.qute.CheckedTemplate;
 import io.quarkus.qute.TemplateInstance;
 import java.util.List;
@@ -67,6 +68,15 @@ public final class Pages {
 
     public static native TemplateInstance healthReport(
             OperatorSession s, String flag, String cohort, String report, String error);
+
+    public static native TemplateInstance silences(
+            OperatorSession s,
+            List<SilenceRow> current,
+            List<SilenceRow> ended,
+            SilenceForm form,
+            String notice,
+            String error,
+            String readError);
 
     public static native TemplateInstance error(OperatorSession s, String title, String error);
 }

@@ -10,6 +10,7 @@ import java.util.Map;
  * and acted on by the rollback-service.
  *
  * @param expiredAt when it was ended early over the API, else null
+ * @param expiredBy who ended it early, else null
  */
 public record Silence(
         String id,
@@ -19,7 +20,8 @@ public record Silence(
         String createdBy,
         String comment,
         Instant createdAt,
-        Instant expiredAt) {
+        Instant expiredAt,
+        String expiredBy) {
 
     /** Alertmanager's states: pending (not started), active, expired. */
     public enum State {

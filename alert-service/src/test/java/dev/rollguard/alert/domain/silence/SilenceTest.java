@@ -19,7 +19,7 @@ class SilenceTest {
             Map.of("alertname", "Slow orders", "severity", "warning", "table", "orders", "scope_type", "TABLE");
 
     private static Silence silence(Matcher... matchers) {
-        return new Silence("s", List.of(matchers), START, END, "ana", "maintenance", START, null);
+        return new Silence("s", List.of(matchers), START, END, "ana", "maintenance", START, null, null);
     }
 
     @Test
