@@ -221,14 +221,14 @@ public final class RollguardApi {
         return send("POST", endpoints.alertService() + "/api/silences", endpoints.adminToken(), silence, Map.of());
     }
 
-    /** Ends a silence now (alert-service). */
-    public Answer expireSilence(String id) {
+    /** Ends a silence now (alert-service), recording who did. */
+    public Answer expireSilence(String id, String actor) {
         return send(
                 "DELETE",
                 endpoints.alertService() + "/api/silences/" + encode(id),
                 endpoints.adminToken(),
                 null,
-                Map.of());
+                actor == null || actor.isBlank() ? Map.of() : Map.of("X-Rollguard-Actor", actor));
     }
 
     /** The guard's latest verdict on every flag it judges (alert-service). */

@@ -212,10 +212,16 @@ final class SilenceCommands implements Runnable {
         @Parameters(index = "0", paramLabel = "ID")
         String id;
 
+        @Option(
+                names = "--actor",
+                defaultValue = "${env:USER}",
+                description = "Who ends it, kept with the silence (default: $USER; the token's name when empty).")
+        String actor;
+
         @Override
         public Integer call() {
             RollguardCli root = group.root;
-            RollguardCli.check(root.api.expireSilence(id), "ending silence " + id);
+            RollguardCli.check(root.api.expireSilence(id, actor), "ending silence " + id);
             if (root.json()) {
                 root.printJson(
                         RollguardApi.JSON.createObjectNode().put("id", id).put("state", "EXPIRED"));

@@ -72,9 +72,10 @@ class SilenceCommandsTest {
     void expireEndsTheSilence() {
         stub.answer("DELETE /api/silences/5f0c", 204, "");
 
-        assertThat(run("silence", "expire", "5f0c")).isZero();
+        assertThat(run("silence", "expire", "5f0c", "--actor", "ana")).isZero();
 
         assertThat(stub.requests.get(0).method()).isEqualTo("DELETE");
+        assertThat(stub.requests.get(0).actor()).isEqualTo("ana");
         assertThat(out.toString()).isEqualTo("silence 5f0c ended\n");
         assertThat(run("silence", "expire", "nope")).isEqualTo(1);
         assertThat(err.toString()).contains("NOT_FOUND");

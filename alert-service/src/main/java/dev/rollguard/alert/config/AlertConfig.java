@@ -112,13 +112,9 @@ public interface AlertConfig {
         @WithDefault("0")
         int maxAlertsPerNotification();
 
-        /** Base URL of this service as receivers should link to it (Alertmanager's externalURL). */
-        @WithDefault("http://localhost:8083")
-        String externalUrl();
-
         /**
-         * Base URL of the Rollguard console as people open it: every link of a Slack, PagerDuty or Alertmanager
-         * notification and of an action notification points at its pages (flags, alerts, automatic actions).
+         * Base URL of the Rollguard console as people open it, configured once: every link of a notification points at
+         * its pages (flags, alerts, automatic actions), and the generic webhook's {@code externalURL} is this URL.
          */
         @WithDefault("http://localhost:8085")
         String consoleUrl();

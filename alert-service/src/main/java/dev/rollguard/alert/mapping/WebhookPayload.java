@@ -13,7 +13,9 @@ import java.util.TreeMap;
 /**
  * The body of a webhook notification, shaped like Prometheus Alertmanager's webhook (version 4) so that receivers
  * written for Alertmanager (chat bridges, paging tools) accept it: the alerts of one group, with the group's labels
- * and the labels and annotations all its alerts share.
+ * and the labels and annotations all its alerts share. Its {@code externalURL} is the console and each alert's
+ * {@code generatorURL} the console page it is best read on (its flag's page, else the alerts page): pages people can
+ * open, never a token-protected API.
  */
 public record WebhookPayload(
         String version,
@@ -48,15 +50,15 @@ public record WebhookPayload(
         }
     }
 
-    /** The payload element of an alert transition. */
-    public static Alert alert(AlertEvent event, String externalUrl) {
+    /** The payload element of an alert transition, linked to its console page. */
+    public static Alert alert(AlertEvent event, ConsoleLinks links) {
         return new Alert(
                 event.getStatus() == AlertStatus.FIRING ? "firing" : "resolved",
                 new TreeMap<>(event.getLabels()),
                 new TreeMap<>(event.getAnnotations()),
                 time(event.getStartsAt()),
                 event.getEndsAt() == null ? ZERO_TIME : time(event.getEndsAt()),
-                base(externalUrl) + "/api/alerts?view=history&fingerprint=" + event.getFingerprint(),
+                links.alert(event.getLabels()),
                 event.getFingerprint());
     }
 
@@ -70,7 +72,7 @@ public record WebhookPayload(
             Map<String, String> groupLabels,
             List<Alert> alerts,
             String receiver,
-            String externalUrl,
+            ConsoleLinks links,
             int maxAlerts) {
         List<Alert> ordered = alerts.stream().sorted(ORDER).toList();
         List<Alert> sent = maxAlerts > 0 && ordered.size() > maxAlerts ? ordered.subList(0, maxAlerts) : ordered;
@@ -83,7 +85,7 @@ public record WebhookPayload(
                 new TreeMap<>(groupLabels),
                 common(alerts.stream().map(Alert::labels).toList()),
                 common(alerts.stream().map(Alert::annotations).toList()),
-                base(externalUrl),
+                links.base(),
                 List.copyOf(sent));
     }
 
@@ -97,10 +99,6 @@ public record WebhookPayload(
             common.entrySet().removeIf(e -> !Objects.equals(map.get(e.getKey()), e.getValue()));
         }
         return new TreeMap<>(common);
-    }
-
-    private static String base(String externalUrl) {
-        return externalUrl.endsWith("/") ? externalUrl.substring(0, externalUrl.length() - 1) : externalUrl;
     }
 
     private static String time(Instant instant) {

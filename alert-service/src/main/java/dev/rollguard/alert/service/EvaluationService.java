@@ -16,6 +16,7 @@ import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.mapping.AlertMapper;
+import dev.rollguard.alert.mapping.ConsoleLinks;
 import dev.rollguard.alert.mapping.WebhookPayload;
 import dev.rollguard.alert.mapping.WindowFigures;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
@@ -680,7 +681,8 @@ public class EvaluationService {
         for (WebhookRegistry.Receiver receiver : webhooks.receivers()) {
             if (receiver.wants(event.getSeverity(), event.getLabels())) {
                 if (alert == null) {
-                    alert = toJson(WebhookPayload.alert(event, config.webhooks().externalUrl()));
+                    alert = toJson(WebhookPayload.alert(
+                            event, new ConsoleLinks(config.webhooks().consoleUrl())));
                 }
                 GroupPolicy grouping = receiver.grouping();
                 SortedMap<String, String> groupLabels = grouping.groupLabels(event.getLabels());

@@ -158,7 +158,7 @@ public class NotificationGrouper {
                 read(group.groupLabels(), LABELS),
                 alerts,
                 receiver.name(),
-                config.webhooks().externalUrl(),
+                links,
                 // Alertmanager's max_alerts shortens a message; PagerDuty and an Alertmanager must get every alert
                 // (each is an event of its own, and a resolution left out would never be sent).
                 receiver.kind() == ReceiverKind.PAGERDUTY || receiver.kind() == ReceiverKind.ALERTMANAGER

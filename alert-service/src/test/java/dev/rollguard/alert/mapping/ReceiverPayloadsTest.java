@@ -94,16 +94,16 @@ class ReceiverPayloadsTest {
                 List.of(
                         WebhookPayload.alert(
                                 alert("0123456789abcdef0123456789abcdef", "checkout-v2", AlertStatus.FIRING, null),
-                                "http://rollguard:8083"),
+                                LINKS),
                         WebhookPayload.alert(
                                 alert(
                                         "fedcba9876543210fedcba9876543210",
                                         "search & rank",
                                         AlertStatus.RESOLVED,
                                         Instant.parse("2026-03-02T09:18:00Z")),
-                                "http://rollguard:8083")),
+                                LINKS)),
                 "on-call",
-                "http://rollguard:8083",
+                LINKS,
                 0);
     }
 
@@ -176,8 +176,7 @@ class ReceiverPayloadsTest {
         String longSummary = "x".repeat(3000);
         AlertEvent event = alert("0123456789abcdef0123456789abcdef", "f", AlertStatus.FIRING, null);
         event.setAnnotations(Map.of("summary", longSummary));
-        Map<String, Object> trigger =
-                PagerDutyEvent.forAlert(WebhookPayload.alert(event, "http://rg"), ROUTING_KEY, LINKS);
+        Map<String, Object> trigger = PagerDutyEvent.forAlert(WebhookPayload.alert(event, LINKS), ROUTING_KEY, LINKS);
         @SuppressWarnings("unchecked")
         Map<String, Object> payload = (Map<String, Object>) trigger.get("payload");
         assertThat((String) payload.get("summary")).hasSize(PagerDutyEvent.SUMMARY_MAX);

@@ -47,23 +47,30 @@ class WebhookPayloadTest {
                 .build();
     }
 
+    private static final ConsoleLinks CONSOLE = new ConsoleLinks("https://console.example/");
+
     private static final String FIRING_FP = "0123456789abcdef0123456789abcdef";
     private static final String RESOLVED_FP = "fedcba9876543210fedcba9876543210";
 
     @Test
     void anAlertLooksLikeAlertmanagers() {
         WebhookPayload.Alert firing =
-                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083/");
+                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), CONSOLE);
 
         assertThat(firing.status()).isEqualTo("firing");
         assertThat(firing.startsAt()).isEqualTo("2026-01-01T00:05:00Z");
         assertThat(firing.endsAt()).isEqualTo(WebhookPayload.ZERO_TIME);
         assertThat(firing.labels()).containsEntry("severity", "critical");
-        assertThat(firing.generatorURL()).isEqualTo("http://rg:8083/api/alerts?view=history&fingerprint=" + FIRING_FP);
+        // A console page, never a token-protected API: the alerts page for an alert that names no flag, else its
+        // flag's.
+        assertThat(firing.generatorURL()).isEqualTo("https://console.example/alerts");
+        AlertEvent onFlag = alert(FIRING_FP, "orders", AlertStatus.FIRING, null);
+        onFlag.setLabels(Map.of("alertname", "Treatment worse than control", "flag", "checkout v2"));
+        assertThat(WebhookPayload.alert(onFlag, CONSOLE).generatorURL())
+                .isEqualTo("https://console.example/flags/checkout%20v2");
 
         WebhookPayload.Alert resolved = WebhookPayload.alert(
-                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")),
-                "http://rg:8083");
+                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")), CONSOLE);
         assertThat(resolved.status()).isEqualTo("resolved");
         assertThat(resolved.endsAt()).isEqualTo("2026-01-01T00:20:00Z");
     }
@@ -71,21 +78,19 @@ class WebhookPayloadTest {
     @Test
     void aGroupFiresWhileAnyAlertFiresAndSharesWhatAllItsAlertsHaveInCommon() {
         WebhookPayload.Alert firing =
-                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083");
+                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), CONSOLE);
         WebhookPayload.Alert resolved = WebhookPayload.alert(
-                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")),
-                "http://rg:8083");
+                alert(RESOLVED_FP, "users", AlertStatus.RESOLVED, Instant.parse("2026-01-01T00:20:00Z")), CONSOLE);
         Map<String, String> groupLabels = Map.of("rule_id", "error-rate", "severity", "critical");
         String key = "{}:{rule_id=\"error-rate\", severity=\"critical\"}";
 
-        WebhookPayload payload =
-                WebhookPayload.group(key, groupLabels, List.of(resolved, firing), "pager", "http://rg:8083/", 0);
+        WebhookPayload payload = WebhookPayload.group(key, groupLabels, List.of(resolved, firing), "pager", CONSOLE, 0);
 
         assertThat(payload.version()).isEqualTo("4");
         assertThat(payload.groupKey()).isEqualTo(key);
         assertThat(payload.status()).isEqualTo("firing");
         assertThat(payload.receiver()).isEqualTo("pager");
-        assertThat(payload.externalURL()).isEqualTo("http://rg:8083");
+        assertThat(payload.externalURL()).isEqualTo("https://console.example");
         assertThat(payload.groupLabels()).isEqualTo(groupLabels);
         assertThat(payload.commonLabels())
                 .isEqualTo(Map.of("alertname", "Error rate high", "severity", "critical", "rule_id", "error-rate"));
@@ -93,20 +98,17 @@ class WebhookPayloadTest {
         assertThat(payload.alerts()).hasSize(2);
         assertThat(payload.truncatedAlerts()).isZero();
 
-        WebhookPayload allResolved =
-                WebhookPayload.group(key, groupLabels, List.of(resolved), "pager", "http://rg:8083", 0);
+        WebhookPayload allResolved = WebhookPayload.group(key, groupLabels, List.of(resolved), "pager", CONSOLE, 0);
         assertThat(allResolved.status()).isEqualTo("resolved");
         assertThat(allResolved.commonLabels()).containsEntry("table", "users");
     }
 
     @Test
     void alertsBeyondTheLimitAreCountedNotSent() {
-        WebhookPayload.Alert a =
-                WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), "http://rg:8083");
-        WebhookPayload.Alert b =
-                WebhookPayload.alert(alert(RESOLVED_FP, "users", AlertStatus.FIRING, null), "http://rg:8083");
+        WebhookPayload.Alert a = WebhookPayload.alert(alert(FIRING_FP, "orders", AlertStatus.FIRING, null), CONSOLE);
+        WebhookPayload.Alert b = WebhookPayload.alert(alert(RESOLVED_FP, "users", AlertStatus.FIRING, null), CONSOLE);
 
-        WebhookPayload payload = WebhookPayload.group("{}:{}", Map.of(), List.of(b, a), "pager", "http://rg:8083", 1);
+        WebhookPayload payload = WebhookPayload.group("{}:{}", Map.of(), List.of(b, a), "pager", CONSOLE, 1);
 
         assertThat(payload.truncatedAlerts()).isEqualTo(1);
         assertThat(payload.alerts())
