@@ -1,5 +1,7 @@
 package dev.rollguard.alert.support;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.infra.Ports;
@@ -17,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Prometheus Alertmanager (Debian's {@code prometheus-alertmanager}) started once per test JVM, like the shared
@@ -137,30 +140,22 @@ public final class Alertmanager {
     }
 
     private void awaitReady(Path log) throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Alertmanager exited: " + Files.readString(log));
-            }
-            try {
-                if (get("/-/ready").statusCode() == 200) {
-                    return;
-                }
-            } catch (ConnectException e) {
-                // not listening yet
-            }
-            pause();
-        }
-        process.destroy();
-        throw new IllegalStateException("Alertmanager not ready within 30 s: " + Files.readString(log));
-    }
-
-    private static void pause() {
         try {
-            Thread.sleep(50); // polling the readiness endpoint, not waiting for a test result
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> {
+                        if (!process.isAlive()) {
+                            throw new IllegalStateException("Alertmanager exited: " + Files.readString(log));
+                        }
+                        try {
+                            return get("/-/ready").statusCode() == 200;
+                        } catch (ConnectException e) {
+                            return false; // not listening yet
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            process.destroy();
+            throw new IllegalStateException("Alertmanager not ready within 30 s: " + Files.readString(log), e);
         }
     }
 
