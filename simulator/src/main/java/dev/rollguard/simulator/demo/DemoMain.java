@@ -24,7 +24,7 @@ public final class DemoMain {
         System.out.println(
                 "Rollguard demo: three bad rollouts (failures, sync latency, pending mutations) switched off by"
                         + " the default guard and never promoted; a healthy rollout on an auto plan that the promoter"
-                        + " advances only on the guard's HEALTHY verdict; an outage and a rollout without telemetry"
+                        + " advances once the guard rules out each stage's tolerated regression; an outage and a rollout without telemetry"
                         + " left alone.");
         System.out.println();
         ClosedLoopScenario.Result result =
