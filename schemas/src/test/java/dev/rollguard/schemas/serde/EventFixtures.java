@@ -5,6 +5,8 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
+import dev.rollguard.schemas.event.Constraint;
+import dev.rollguard.schemas.event.ConstraintOperator;
 import dev.rollguard.schemas.event.ErrorCount;
 import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.FlagChangeType;
@@ -23,10 +25,13 @@ import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.RolloutOutcome;
 import dev.rollguard.schemas.event.RolloutStage;
 import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.SyncKind;
+import dev.rollguard.schemas.event.TargetingRule;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.event.VariantWeight;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.nio.ByteBuffer;
@@ -194,6 +199,37 @@ final class EventFixtures {
                 .setAllowList(List.of("admin@example.com"))
                 .setDenyList(List.of("user-13"))
                 .setRolloutBasisPoints(500)
+                .setSegments(List.of(Segment.newBuilder()
+                        .setKey("ios-beta")
+                        .setConstraints(List.of(Constraint.newBuilder()
+                                .setAttribute("platform")
+                                .setOperator(ConstraintOperator.IN)
+                                .setValues(List.of("IOS"))
+                                .setNegate(true)
+                                .setCaseInsensitive(true)
+                                .build()))
+                        .build()))
+                .setRules(List.of(TargetingRule.newBuilder()
+                        .setId("new-app")
+                        .setDescription("app 4.2 and up on iOS")
+                        .setSegments(List.of("ios-beta"))
+                        .setConstraints(List.of(Constraint.newBuilder()
+                                .setAttribute("appVersion")
+                                .setOperator(ConstraintOperator.SEMVER_GTE)
+                                .setValues(List.of("4.2.0"))
+                                .build()))
+                        .setVariant("on")
+                        .setRolloutBasisPoints(2_500)
+                        .build()))
+                .setVariantWeights(List.of(
+                        VariantWeight.newBuilder()
+                                .setVariant("on")
+                                .setWeight(6_000)
+                                .build(),
+                        VariantWeight.newBuilder()
+                                .setVariant("blue")
+                                .setWeight(4_000)
+                                .build()))
                 .setStages(List.of(
                         RolloutStage.newBuilder()
                                 .setName("internal")
