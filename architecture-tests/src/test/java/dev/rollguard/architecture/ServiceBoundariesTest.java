@@ -13,7 +13,10 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Each service is deployed alone: it may use schemas (events, serde, bucketing, evaluation), never another service. */
+/**
+ * Each service is deployed alone: it may use the shared modules (schemas: events, serde, bucketing, evaluation;
+ * service-http: request tracing and bearer tokens), never another service.
+ */
 class ServiceBoundariesTest {
 
     /** Base package of each service module. */
@@ -23,7 +26,7 @@ class ServiceBoundariesTest {
             "alert-service", "dev.rollguard.alert",
             "rollback-service", "dev.rollguard.rollback");
 
-    static final List<String> SHARED = List.of("dev.rollguard.schemas", "dev.rollguard.infra");
+    static final List<String> SHARED = List.of("dev.rollguard.schemas", "dev.rollguard.http", "dev.rollguard.infra");
 
     private static JavaClasses production;
 
@@ -40,6 +43,14 @@ class ServiceBoundariesTest {
         SERVICES.forEach((module, pkg) -> assertThat(
                         production.stream().filter(c -> c.getPackageName().startsWith(pkg)))
                 .as("classes of %s in %s", module, pkg)
+                .isNotEmpty());
+    }
+
+    @Test
+    void everySharedModuleIsOnTheClassPath() {
+        SHARED.forEach(pkg -> assertThat(
+                        production.stream().filter(c -> c.getPackageName().startsWith(pkg)))
+                .as("classes in %s", pkg)
                 .isNotEmpty());
     }
 
@@ -82,6 +93,6 @@ class ServiceBoundariesTest {
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage(forbidden)
-                .because("services share only what lives in schemas");
+                .because("services share only what lives in the shared modules");
     }
 }

@@ -1,13 +1,12 @@
 package dev.rollguard.alert.rest;
 
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.http.BearerTokens;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -30,14 +29,14 @@ public class AuthFilter {
         if (!path.equals("/api") && !path.startsWith("/api/")) {
             return null;
         }
-        String token = bearer(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
         if (token == null) {
-            return error(401, "UNAUTHENTICATED", "missing 'Authorization: Bearer <token>'");
+            return error(401, "UNAUTHENTICATED", BearerTokens.MISSING);
         }
-        if (config.auth().adminToken().map(admin -> same(admin, token)).orElse(false)) {
+        if (BearerTokens.matches(config.auth().adminToken(), token)) {
             return null;
         }
-        if (config.auth().inboundTokens().orElse(List.of()).stream().anyMatch(t -> same(t, token))) {
+        if (BearerTokens.matchesAny(config.auth().inboundTokens().orElse(List.of()), token)) {
             // An inbound token sits in another system's configuration (an Alertmanager's webhook): it may post
             // alerts and do nothing else.
             if (HttpMethod.POST.equals(request.getMethod()) && path.equals(InboundAlertResource.PATH)) {
@@ -45,30 +44,14 @@ public class AuthFilter {
             }
             return error(403, "FORBIDDEN", "this token may only post alerts to " + InboundAlertResource.PATH);
         }
-        boolean reader = config.auth().readTokens().orElse(List.of()).stream().anyMatch(t -> same(t, token));
-        if (!reader) {
-            return error(401, "UNAUTHENTICATED", "unknown token");
+        if (!BearerTokens.matchesAny(config.auth().readTokens().orElse(List.of()), token)) {
+            return error(401, "UNAUTHENTICATED", BearerTokens.UNKNOWN);
         }
         String method = request.getMethod();
         if (HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method)) {
             return null;
         }
         return error(403, "FORBIDDEN", "this token may read but not change anything");
-    }
-
-    private static String bearer(String header) {
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        String token = header.substring(7).strip();
-        return token.isEmpty() ? null : token;
-    }
-
-    /** Constant-time comparison, so response times do not leak how much of a token was right. */
-    private static boolean same(String expected, String given) {
-        return !expected.isBlank()
-                && MessageDigest.isEqual(
-                        expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Response error(int status, String code, String message) {

@@ -5,6 +5,8 @@ import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.RateLimiter;
 import dev.rollguard.flag.service.StreamTokens;
 import dev.rollguard.flag.service.TokenService;
+import dev.rollguard.http.BearerTokens;
+import dev.rollguard.http.RequestTraceFilter;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
@@ -69,7 +71,7 @@ public class AuthFilter {
                     ? request.getUriInfo().getQueryParameters().getFirst(STREAM_TOKEN_PARAMETER)
                     : null;
             if (streamToken == null) {
-                return error(401, "UNAUTHENTICATED", "send a token as 'Authorization: Bearer <token>' or 'X-API-Key'");
+                return error(401, "UNAUTHENTICATED", BearerTokens.MISSING + " or 'X-API-Key'");
             }
             StreamTokens.Verdict verdict = streamTokens.verify(streamToken);
             if (verdict instanceof StreamTokens.Refused refused) {
@@ -122,12 +124,9 @@ public class AuthFilter {
     }
 
     private static String token(ContainerRequestContext request) {
-        String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            String token = authorization.substring(7).strip();
-            if (!token.isEmpty()) {
-                return token;
-            }
+        String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        if (token != null) {
+            return token;
         }
         String apiKey = request.getHeaderString(API_KEY_HEADER);
         return apiKey == null || apiKey.isBlank() ? null : apiKey.strip();

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.rest;
 
+import dev.rollguard.http.RequestTraceFilter;
 import dev.rollguard.ingest.service.TelemetryIntakeService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;

@@ -1,13 +1,11 @@
 package dev.rollguard.ingest.rest;
 
+import dev.rollguard.http.BearerTokens;
 import dev.rollguard.ingest.config.IngestConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
@@ -30,33 +28,24 @@ public class TokenFilter {
         if (!admin && !producer) {
             return null;
         }
-        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return ErrorMappers.json(
-                    401, new ErrorBody("UNAUTHENTICATED", "an Authorization: Bearer <token> header is required"));
+        String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        if (token == null) {
+            return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.MISSING));
         }
-        String token = header.substring(7).strip();
-        boolean isAdmin = matches(config.auth().adminToken(), token);
-        boolean isProducer = matches(config.auth().producerToken(), token);
+        boolean isAdmin = BearerTokens.matches(config.auth().adminToken(), token);
+        boolean isProducer = BearerTokens.matches(config.auth().producerToken(), token);
         if (isAdmin || (producer && isProducer)) {
             return null;
         }
         if (isProducer) {
             return ErrorMappers.json(403, new ErrorBody("FORBIDDEN", "the producer token may only post telemetry"));
         }
-        return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", "the token is not valid"));
+        return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.UNKNOWN));
     }
 
     private static boolean annotated(ResourceInfo resource, Class<? extends java.lang.annotation.Annotation> type) {
         return resource.getResourceMethod() != null
                 && (resource.getResourceMethod().isAnnotationPresent(type)
                         || resource.getResourceClass().isAnnotationPresent(type));
-    }
-
-    private static boolean matches(Optional<String> expected, String token) {
-        return expected.filter(e -> !e.isBlank())
-                .map(e -> MessageDigest.isEqual(
-                        e.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8)))
-                .orElse(false);
     }
 }

@@ -1,11 +1,10 @@
 package dev.rollguard.rollback.rest;
 
+import dev.rollguard.http.BearerTokens;
 import dev.rollguard.rollback.config.GuardConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
@@ -14,16 +13,14 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
  */
 public class AdminTokenFilter {
 
-    private static final String BEARER = "Bearer ";
-
-    private final byte[] admin;
-    private final byte[] service;
-    private final byte[] client;
+    private final String admin;
+    private final String service;
+    private final String client;
 
     public AdminTokenFilter(GuardConfig config) {
-        this.admin = bytes(config.tokens().admin());
-        this.service = bytes(config.tokens().service());
-        this.client = bytes(config.tokens().client());
+        this.admin = config.tokens().admin();
+        this.service = config.tokens().service();
+        this.client = config.tokens().client();
     }
 
     /** Null lets the request through; a response ends it. */
@@ -32,25 +29,17 @@ public class AdminTokenFilter {
         if (!request.getUriInfo().getPath().startsWith("/api/")) {
             return null;
         }
-        String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            return ApiExceptionMappers.json(
-                    401,
-                    new ErrorResponse("UNAUTHENTICATED", "Send the admin token as 'Authorization: Bearer <token>'."));
+        String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
+        if (token == null) {
+            return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", BearerTokens.MISSING));
         }
-        // constant-time comparison: response timing must not reveal how much of a guessed token is right
-        byte[] token = bytes(header.substring(BEARER.length()).trim());
-        if (MessageDigest.isEqual(token, admin)) {
+        if (BearerTokens.matches(admin, token)) {
             return null;
         }
-        if (MessageDigest.isEqual(token, service) || MessageDigest.isEqual(token, client)) {
+        if (BearerTokens.matches(service, token) || BearerTokens.matches(client, token)) {
             return ApiExceptionMappers.json(
-                    403, new ErrorResponse("FORBIDDEN", "The rollback history needs the admin token."));
+                    403, new ErrorResponse("FORBIDDEN", "the rollback history needs the admin token"));
         }
-        return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", "Unknown token."));
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+        return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", BearerTokens.UNKNOWN));
     }
 }

@@ -1,4 +1,4 @@
-package dev.rollguard.ingest.rest;
+package dev.rollguard.http;
 
 import dev.rollguard.schemas.trace.TraceContext;
 import io.opentelemetry.api.trace.Span;
