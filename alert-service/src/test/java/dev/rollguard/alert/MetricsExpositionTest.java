@@ -31,14 +31,6 @@ class MetricsExpositionTest {
                 .contains("# HELP rollguard_")
                 .contains("# HELP process_cpu_usage The 'recent cpu usage'");
 
-        Promtool.Result check = Promtool.checkMetrics(scrape);
-        Promtool.keep("metrics-exposition", scrape, check);
-
-        assertThat(check.parsed())
-                .as("promtool check metrics: %s", check.output())
-                .isTrue();
-        assertThat(check.findingsBeyond(Promtool.THIRD_PARTY_NAMES))
-                .as("promtool check metrics")
-                .isEmpty();
+        Promtool.assertCleanScrape(scrape);
     }
 }

@@ -168,15 +168,7 @@ class ConsoleDoorsTest {
                 .asString();
         assertThat(scrape).contains("# HELP jvm_memory_used_bytes").contains("# HELP process_cpu_usage The 'recent");
 
-        Promtool.Result check = Promtool.checkMetrics(scrape);
-        Promtool.keep("metrics-exposition", scrape, check);
-
-        assertThat(check.parsed())
-                .as("promtool check metrics: %s", check.output())
-                .isTrue();
-        assertThat(check.findingsBeyond(Promtool.THIRD_PARTY_NAMES))
-                .as("promtool check metrics")
-                .isEmpty();
+        Promtool.assertCleanScrape(scrape);
     }
 
     @Test

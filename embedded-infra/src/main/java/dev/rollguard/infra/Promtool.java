@@ -78,6 +78,26 @@ public final class Promtool {
         return run("", arguments);
     }
 
+    /**
+     * Checks a scrape of a service's {@code /q/metrics} the way every service's exposition test does: promtool must
+     * read it, and report nothing beyond {@link #THIRD_PARTY_NAMES}. The scrape and promtool's answer are kept under
+     * target/promtool/metrics-exposition.*.
+     *
+     * @throws AssertionError naming promtool's findings when the check fails
+     */
+    public static void assertCleanScrape(String scrape) {
+        Result check = checkMetrics(scrape);
+        keep("metrics-exposition", scrape, check);
+        if (!check.parsed()) {
+            throw new AssertionError("promtool check metrics could not read the scrape (exit " + check.exitCode()
+                    + "): " + check.output());
+        }
+        List<String> findings = check.findingsBeyond(THIRD_PARTY_NAMES);
+        if (!findings.isEmpty()) {
+            throw new AssertionError("promtool check metrics: " + String.join("\n", findings));
+        }
+    }
+
     /** Keeps what was checked and promtool's answer in target/promtool/NAME.{txt,out}, for a look after a failure. */
     public static void keep(String name, String input, Result result) {
         Path dir = Path.of("target", "promtool");
