@@ -48,7 +48,7 @@ final class CompiledConstraint {
         double number = Double.NaN;
         SemanticVersion version = null;
         Instant instant = null;
-        boolean valid = attribute != null && operator != null && !values.isEmpty() && !values.contains(null);
+        boolean valid = attribute != null && operator != null && !values.isEmpty() && noNull(values);
         if (valid) {
             switch (operator) {
                 case IN, NOT_IN -> {
@@ -88,6 +88,16 @@ final class CompiledConstraint {
         this.number = number;
         this.version = version;
         this.instant = instant;
+    }
+
+    /** Whether no value is null (an immutable list's contains(null) throws). */
+    static boolean noNull(List<String> values) {
+        for (String value : values) {
+            if (value == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static CompiledConstraint compile(Constraint constraint) {
