@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -217,6 +218,33 @@ class ConstraintOperatorTest {
         assertThat(matches(after, "2026-03-01T10:00:00")).as("no offset").isFalse();
         assertThat(matches(after, 1_900_000_000_000L)).as("a number is no date").isFalse();
         assertThat(matches(negated(after), "yesterday")).isTrue();
+    }
+
+    @Test
+    void rfc3339DateTimesAreReadExactly() {
+        assertThat(CompiledConstraint.parseInstant("2028-02-29T12:00:00Z"))
+                .isEqualTo(Instant.parse("2028-02-29T12:00:00Z"));
+        assertThat(CompiledConstraint.parseInstant("2026-03-01T01:02:03.5-02:30"))
+                .isEqualTo(Instant.parse("2026-03-01T03:32:03.500Z"));
+        assertThat(CompiledConstraint.parseInstant("2026-03-01T01:02:03.123456789Z"))
+                .isEqualTo(Instant.parse("2026-03-01T01:02:03.123456789Z"));
+        assertThat(CompiledConstraint.parseInstant("2016-12-31T23:59:60Z"))
+                .as("a leap second")
+                .isEqualTo(Instant.parse("2017-01-01T00:00:00Z"));
+        for (String malformed : new String[] {
+            "2026-02-29T12:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00+01:00x",
+            "2026-01-01 00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "+2026-01-01T00:00:00Z"
+        }) {
+            assertThat(CompiledConstraint.parseInstant(malformed)).as(malformed).isNull();
+        }
     }
 
     @ParameterizedTest
