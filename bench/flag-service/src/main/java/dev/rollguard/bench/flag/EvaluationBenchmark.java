@@ -72,7 +72,8 @@ public class EvaluationBenchmark {
         targeted.setVariantWeights(List.of(new VariantWeight("on", 5000), new VariantWeight("blue", 5000)));
         targeted.setVariants(List.of(
                 new FlagVariant("on", "true"), new FlagVariant("off", "false"), new FlagVariant("blue", "true")));
-        targeted.setRules(IntStream.range(0, 10).mapToObj(EvaluationBenchmark::rule).toList());
+        targeted.setRules(
+                IntStream.range(0, 10).mapToObj(EvaluationBenchmark::rule).toList());
         String[] platforms = {"IOS", "ANDROID", "WEB"};
         String[] countries = {"FR", "DE", "XX", "US"};
         contexts = IntStream.range(0, 4096)
@@ -104,7 +105,8 @@ public class EvaluationBenchmark {
         Constraint last =
                 switch (i % 3) {
                     case 0 -> constraint("age", ConstraintOperator.NUM_GTE, String.valueOf(18 + i));
-                    case 1 -> constraint("signedUp", ConstraintOperator.DATE_AFTER, "2026-0" + (1 + i % 9) + "-01T00:00:00Z");
+                    case 1 ->
+                        constraint("signedUp", ConstraintOperator.DATE_AFTER, "2026-0" + (1 + i % 9) + "-01T00:00:00Z");
                     default -> constraint("plan", ConstraintOperator.IN, "plan-" + i, "plan-" + (i + 1));
                 };
         return TargetingRule.newBuilder()
