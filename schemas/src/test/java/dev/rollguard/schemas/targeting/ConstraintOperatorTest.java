@@ -280,6 +280,19 @@ class ConstraintOperatorTest {
                 .isFalse();
     }
 
+    @Test
+    void anOfrepContextGivesTheTargetingKeyAndEveryAttribute() {
+        EvaluationContext context = EvaluationContext.fromOfrep(Map.of("targetingKey", "u-1", "platform", "IOS"));
+
+        assertThat(context.targetingKey()).isEqualTo("u-1");
+        assertThat(CompiledConstraint.compile(constraint("platform", IN, "IOS")).matches(context))
+                .isTrue();
+        assertThat(EvaluationContext.fromOfrep(Map.of("targetingKey", 42)).targetingKey())
+                .as("a targeting key that is not a string is no key")
+                .isNull();
+        assertThat(EvaluationContext.fromOfrep(null).hasTargetingKey()).isFalse();
+    }
+
     private static String valueFor(ConstraintOperator operator) {
         return switch (operator) {
             case NUM_EQ, NUM_LT, NUM_LTE, NUM_GT, NUM_GTE -> "10";
