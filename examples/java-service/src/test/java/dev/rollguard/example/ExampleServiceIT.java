@@ -50,7 +50,7 @@ class ExampleServiceIT {
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
     private static final String FLAG = "backend.new-sync-" + RUN;
     private static final int USERS = 60;
-    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final Duration WAIT = Duration.ofSeconds(90);
     private static final HttpClient HTTP =
             HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -153,7 +153,9 @@ class ExampleServiceIT {
         });
 
         // metrics-ingest counts them in those cohorts, treated and control alike.
-        assertThat(countedPerCohort(total)).isEqualTo(expected);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(countedPerCohort())
+                .as("syncs counted per cohort in the flag's closed windows")
+                .isEqualTo(expected));
 
         // A kill is served on the service's next request.
         String treated = variantOf.entrySet().stream()
@@ -209,19 +211,15 @@ class ExampleServiceIT {
         return byUser;
     }
 
-    /** Events of the flag's tumbling cohort windows, summed per cohort, once at least {@code expected} are in. */
-    private static Map<Cohort, Long> countedPerCohort(long expected) {
+    /** Events of the flag's tumbling cohort windows (each emitted once, when it closes), summed per cohort. */
+    private static Map<Cohort, Long> countedPerCohort() {
         AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
         Map<Cohort, Long> counted = new EnumMap<>(Cohort.class);
-        await().atMost(WAIT).until(() -> {
-            counted.clear();
-            readAll(Topics.METRICS_WINDOWS).stream()
-                    .filter(r -> ("flag:" + FLAG).equals(r.key()))
-                    .map(r -> codec.decode(r.value()))
-                    .filter(w -> w.getWindowKind() == WindowKind.TUMBLING)
-                    .forEach(w -> counted.merge(w.getCohort(), w.getEventCount(), Long::sum));
-            return counted.values().stream().mapToLong(Long::longValue).sum() >= expected;
-        });
+        readAll(Topics.METRICS_WINDOWS).stream()
+                .filter(r -> ("flag:" + FLAG).equals(r.key()))
+                .map(r -> codec.decode(r.value()))
+                .filter(w -> w.getWindowKind() == WindowKind.TUMBLING)
+                .forEach(w -> counted.merge(w.getCohort(), w.getEventCount(), Long::sum));
         return counted;
     }
 
