@@ -99,7 +99,7 @@ public final class SimulatorMain implements Callable<Integer> {
 
     @Option(
             names = "--ingest",
-            defaultValue = "${env:ROLLGUARD_INGEST_URL:-http://127.0.0.1:8082}",
+            defaultValue = "${env:ROLLGUARD_METRICS_INGEST_URL:-http://127.0.0.1:8082}",
             description = "metrics-ingest URL, for --transport http (default ${DEFAULT-VALUE}).")
     String ingest;
 

@@ -37,9 +37,9 @@ import java.util.concurrent.Executors;
  * through the Rollguard Java client, which attaches the variant this user was served. Plain JVM: the JDK's HTTP
  * server, no framework.
  *
- * <p>{@code java -jar ... dev.rollguard.example.ExampleService} with {@code ROLLGUARD_FLAG_SERVICE_URL}, {@code
- * ROLLGUARD_CLIENT_TOKEN}, {@code ROLLGUARD_INGEST_URL}, {@code ROLLGUARD_PRODUCER_TOKEN}, {@code EXAMPLE_FLAG} and
- * {@code EXAMPLE_PORT} in the environment.
+ * <p>Run as {@code java -cp ... dev.rollguard.example.ExampleService} (see the README) with {@code
+ * ROLLGUARD_FLAG_SERVICE_URL}, {@code ROLLGUARD_CLIENT_TOKEN}, {@code ROLLGUARD_METRICS_INGEST_URL}, {@code
+ * ROLLGUARD_PRODUCER_TOKEN}, {@code EXAMPLE_FLAG} and {@code EXAMPLE_PORT} in the environment.
  */
 public final class ExampleService implements AutoCloseable {
 
@@ -66,7 +66,7 @@ public final class ExampleService implements AutoCloseable {
             return new Settings(
                     env.getOrDefault("ROLLGUARD_FLAG_SERVICE_URL", "http://127.0.0.1:8081"),
                     required(env, "ROLLGUARD_CLIENT_TOKEN"),
-                    env.getOrDefault("ROLLGUARD_INGEST_URL", "http://127.0.0.1:8082"),
+                    env.getOrDefault("ROLLGUARD_METRICS_INGEST_URL", "http://127.0.0.1:8082"),
                     required(env, "ROLLGUARD_PRODUCER_TOKEN"),
                     env.getOrDefault("EXAMPLE_FLAG", "backend.new-sync"),
                     Integer.parseInt(env.getOrDefault("EXAMPLE_PORT", "8090")));
