@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The four packaged services running as separate processes, as {@code bin/rollguard up} runs them, on the test
- * JVM's real Kafka broker and PostgreSQL server ({@link SharedInfra}). Each gets a free HTTP port; logs go to {@code
- * <caller module>/target/stack-logs}. Used by the end-to-end and browser tests.
+ * The four packaged services (or those a test names) running as separate processes, as {@code bin/rollguard up} runs
+ * them, on the test JVM's real Kafka broker and PostgreSQL server ({@link SharedInfra}). Each gets a free HTTP port;
+ * logs go to {@code <caller module>/target/stack-logs}. Used by the end-to-end, browser and client tests.
  */
 public final class ServiceStack implements AutoCloseable {
 
@@ -47,11 +47,19 @@ public final class ServiceStack implements AutoCloseable {
      * waits until every one is ready.
      */
     public static ServiceStack start(Map<String, List<String>> properties) {
+        return start(List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service"), properties);
+    }
+
+    /**
+     * Starts only these services (e.g. flag-service and metrics-ingest for a client's test: the guard and the
+     * rollbacks are not needed to evaluate flags and count telemetry), as {@link #start(Map)} does.
+     */
+    public static ServiceStack start(List<String> services, Map<String, List<String>> properties) {
         Path root = Path.of(System.getProperty("rollguard.root", ".."))
                 .toAbsolutePath()
                 .normalize();
         ServiceStack stack = new ServiceStack(root);
-        for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
+        for (String service : services) {
             stack.ports.put(service, Ports.free());
         }
         try {

@@ -1,9 +1,15 @@
 package dev.rollguard.simulator;
 
+import dev.rollguard.client.HttpTelemetryTransport;
+import dev.rollguard.client.KafkaTelemetryTransport;
+import dev.rollguard.client.TelemetryTransport;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,6 +83,33 @@ public final class SimulatorMain implements Callable<Integer> {
     Set<String> flags = Set.of();
 
     @Option(
+            names = "--client-library",
+            description =
+                    "Evaluate each --flag with the OpenFeature SDK (OFREP provider, Rollguard exposure hook) and send"
+                            + " through the Rollguard Java client, as an app does, instead of the simulator's own lookup and"
+                            + " producer.")
+    boolean clientLibrary;
+
+    @Option(
+            names = "--transport",
+            defaultValue = "kafka",
+            description = "With --client-library: kafka (Avro to the telemetry topics) or http (POST /api/telemetry of"
+                    + " --ingest) (default ${DEFAULT-VALUE}).")
+    String transport;
+
+    @Option(
+            names = "--ingest",
+            defaultValue = "${env:ROLLGUARD_METRICS_INGEST_URL:-http://127.0.0.1:8082}",
+            description = "metrics-ingest URL, for --transport http (default ${DEFAULT-VALUE}).")
+    String ingest;
+
+    @Option(
+            names = "--producer-token",
+            defaultValue = "${env:ROLLGUARD_PRODUCER_TOKEN}",
+            description = "Producer token, for --transport http (default: $ROLLGUARD_PRODUCER_TOKEN).")
+    String producerToken;
+
+    @Option(
             names = "--refresh",
             defaultValue = "2s",
             description = "How often each client re-evaluates its flags (default ${DEFAULT-VALUE}).")
@@ -88,6 +121,10 @@ public final class SimulatorMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (clientLibrary && flags.isEmpty()) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this), "--client-library evaluates the --flag flags: name at least one");
+        }
         HealthModel health = new HealthModel(failureRate, 800);
         for (String spec : failures) {
             health.set(parseFailure(spec));
@@ -95,9 +132,16 @@ public final class SimulatorMain implements Callable<Integer> {
         var settings = new TelemetrySimulator.Settings(
                 clients, rate, uploadShare, duplicateShare, Durations.parse(refresh), flags, List.of(), 42);
         Duration runFor = Durations.parse(duration);
-        try (var simulator =
-                new TelemetrySimulator(settings, health, new FlagLookup(flagService, clientToken), bootstrap)) {
-            System.out.printf("%d clients, %.0f events/s for %s -> %s%n", clients, rate, duration, bootstrap);
+        try (var simulator = clientLibrary
+                ? new TelemetrySimulator(
+                        settings, health, new ClientLibraryPath(flagService, clientToken, flags, telemetryTransport()))
+                : new TelemetrySimulator(settings, health, new FlagLookup(flagService, clientToken), bootstrap)) {
+            System.out.printf(
+                    "%d clients, %.0f events/s for %s -> %s%n",
+                    clients,
+                    rate,
+                    duration,
+                    clientLibrary ? "the Rollguard Java client (" + transport + ")" : bootstrap);
             simulator.start();
             long end = System.nanoTime() + runFor.toNanos();
             while (System.nanoTime() < end) {
@@ -110,9 +154,30 @@ public final class SimulatorMain implements Callable<Integer> {
                         simulator.lookupFailures());
             }
             simulator.stop();
-            System.out.printf("done: %,d distinct events acknowledged by the broker%n", simulator.acked());
+            System.out.printf(
+                    "done: %,d distinct events %s%n",
+                    simulator.acked(),
+                    clientLibrary ? "delivered by the Rollguard client" : "acknowledged by the broker");
             return simulator.sendFailures() == 0 ? 0 : 1;
         }
+    }
+
+    private TelemetryTransport telemetryTransport() {
+        return switch (transport) {
+            case "kafka" ->
+                new KafkaTelemetryTransport(
+                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), Duration.ofSeconds(10));
+            case "http" -> {
+                if (producerToken == null || producerToken.isBlank()) {
+                    throw new CommandLine.ParameterException(
+                            new CommandLine(this), "--transport http needs --producer-token");
+                }
+                yield new HttpTelemetryTransport(URI.create(ingest), producerToken, Duration.ofSeconds(10));
+            }
+            default ->
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--transport is kafka or http, got " + transport);
+        };
     }
 
     static HealthModel.Condition parseFailure(String spec) {

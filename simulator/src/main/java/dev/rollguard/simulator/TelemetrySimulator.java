@@ -33,7 +33,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Virtual clients that look up their flags like an SDK and publish sync and upload telemetry to Kafka, failing and
  * slowing down as the {@link HealthModel} says for the variants they are served. Every record is acknowledged by the
- * broker before it is counted, so "sent" can be compared exactly with what the pipeline counted.
+ * broker before it is counted, so "sent" can be compared exactly with what the pipeline counted. In client-library
+ * mode ({@link ClientLibraryPath}) the clients evaluate and report through the OpenFeature SDK and the Rollguard Java
+ * client instead, as an app does.
  */
 public final class TelemetrySimulator implements AutoCloseable {
 
@@ -65,6 +67,9 @@ public final class TelemetrySimulator implements AutoCloseable {
     private final HealthModel health;
     private final FlagLookup flags;
     private final Producer<String, byte[]> producer;
+    /** Set in client-library mode, instead of {@link #flags} and {@link #producer}. */
+    private final ClientLibraryPath library;
+
     private final List<VirtualClient> clients = new ArrayList<>();
     private final Random random;
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, daemon("simulator"));
@@ -81,11 +86,41 @@ public final class TelemetrySimulator implements AutoCloseable {
     private long lastTickNanos;
 
     public TelemetrySimulator(Settings settings, HealthModel health, FlagLookup flags, String kafkaBootstrap) {
+        this(settings, health, flags, producer(kafkaBootstrap), null);
+    }
+
+    /**
+     * Client-library mode: the clients evaluate their flags ({@link Settings#flagKeys()}) and send their telemetry
+     * through the Rollguard Java client as an app does. "Acknowledged" then counts the events handed to the client;
+     * {@link #stop()} waits until it delivered them, and {@link #sendFailures()} counts those it could not deliver.
+     */
+    public TelemetrySimulator(Settings settings, HealthModel health, ClientLibraryPath library) {
+        this(settings, health, null, null, library);
+    }
+
+    private TelemetrySimulator(
+            Settings settings,
+            HealthModel health,
+            FlagLookup flags,
+            Producer<String, byte[]> producer,
+            ClientLibraryPath library) {
         this.settings = settings;
         this.health = health;
         this.flags = flags;
         this.random = new Random(settings.seed());
-        this.producer = new KafkaProducer<>(
+        this.producer = producer;
+        this.library = library;
+        for (int i = 0; i < settings.clients(); i++) {
+            String user = i < settings.internalUsers().size()
+                    ? settings.internalUsers().get(i)
+                    : "user-%05d@sim.rollguard.dev".formatted(i);
+            clients.add(new VirtualClient(
+                    "client-%05d".formatted(i), user, PLATFORMS[i % PLATFORMS.length], TABLES[i % TABLES.length]));
+        }
+    }
+
+    private static Producer<String, byte[]> producer(String kafkaBootstrap) {
+        return new KafkaProducer<>(
                 Map.of(
                         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
                         kafkaBootstrap,
@@ -99,13 +134,6 @@ public final class TelemetrySimulator implements AutoCloseable {
                         "rollguard-simulator"),
                 new StringSerializer(),
                 new ByteArraySerializer());
-        for (int i = 0; i < settings.clients(); i++) {
-            String user = i < settings.internalUsers().size()
-                    ? settings.internalUsers().get(i)
-                    : "user-%05d@sim.rollguard.dev".formatted(i);
-            clients.add(new VirtualClient(
-                    "client-%05d".formatted(i), user, PLATFORMS[i % PLATFORMS.length], TABLES[i % TABLES.length]));
-        }
     }
 
     /** Evaluates every client's flags once, then starts publishing and refreshing. */
@@ -143,7 +171,10 @@ public final class TelemetrySimulator implements AutoCloseable {
 
     private void refresh(VirtualClient client) {
         try {
-            client.served = Map.copyOf(flags.variants(client.userId, settings.flagKeys()));
+            client.served = Map.copyOf(
+                    library == null
+                            ? flags.variants(client.userId, settings.flagKeys())
+                            : library.variants(client.userId));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -194,54 +225,60 @@ public final class TelemetrySimulator implements AutoCloseable {
         if (upload) {
             topic = Topics.TELEMETRY_UPLOAD;
             long bytes = 10_000L + random.nextInt(2_000_000);
+            UploadEvent.Builder event = UploadEvent.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setEventTime(eventTime)
+                    .setClientId(client.clientId)
+                    .setUserId(client.userId)
+                    .setSessionId(client.sessionId)
+                    .setPlatform(client.platform)
+                    .setAppVersion("4.2.0")
+                    .setTable(client.table)
+                    .setSuccess(success)
+                    .setDurationMs(duration)
+                    .setBytes(success ? bytes : 0)
+                    .setQuotaExceeded(false)
+                    .setErrorCode(error)
+                    .setErrorMessage(error == null ? null : "upload failed: " + error.toLowerCase())
+                    .setStorageUsedBytes(storageUsed)
+                    .setStorageQuotaBytes(storageQuota)
+                    .setPendingMutations(pending)
+                    .setFailedMutations(success ? 0 : 1 + random.nextInt(3))
+                    .setSyncQueueLength(random.nextInt(5));
+            if (library != null) {
+                handOver(() -> library.send(event), eventTime, served);
+                return;
+            }
             value = AvroCodec.of(UploadEvent.class)
-                    .encode(UploadEvent.newBuilder()
-                            .setEventId(UUID.randomUUID().toString())
-                            .setEventTime(eventTime)
-                            .setClientId(client.clientId)
-                            .setUserId(client.userId)
-                            .setSessionId(client.sessionId)
-                            .setPlatform(client.platform)
-                            .setAppVersion("4.2.0")
-                            .setExposures(exposures)
-                            .setTable(client.table)
-                            .setSuccess(success)
-                            .setDurationMs(duration)
-                            .setBytes(success ? bytes : 0)
-                            .setQuotaExceeded(false)
-                            .setErrorCode(error)
-                            .setErrorMessage(error == null ? null : "upload failed: " + error.toLowerCase())
-                            .setStorageUsedBytes(storageUsed)
-                            .setStorageQuotaBytes(storageQuota)
-                            .setPendingMutations(pending)
-                            .setFailedMutations(success ? 0 : 1 + random.nextInt(3))
-                            .setSyncQueueLength(random.nextInt(5))
-                            .build());
+                    .encode(event.setExposures(exposures).build());
         } else {
             topic = Topics.TELEMETRY_SYNC;
+            SyncEvent.Builder event = SyncEvent.newBuilder()
+                    .setEventId(UUID.randomUUID().toString())
+                    .setEventTime(eventTime)
+                    .setClientId(client.clientId)
+                    .setUserId(client.userId)
+                    .setSessionId(client.sessionId)
+                    .setPlatform(client.platform)
+                    .setAppVersion("4.2.0")
+                    .setSyncKind(SyncKind.INCREMENTAL)
+                    .setTable(client.table)
+                    .setSuccess(success)
+                    .setDurationMs(duration)
+                    .setRecordsSynced(success ? random.nextInt(500) : 0)
+                    .setErrorCode(error)
+                    .setErrorMessage(error == null ? null : "sync failed: " + error.toLowerCase())
+                    .setStorageUsedBytes(storageUsed)
+                    .setStorageQuotaBytes(storageQuota)
+                    .setPendingMutations(pending)
+                    .setFailedMutations(success ? 0 : 1 + random.nextInt(3))
+                    .setSyncQueueLength(random.nextInt(5));
+            if (library != null) {
+                handOver(() -> library.send(event), eventTime, served);
+                return;
+            }
             value = AvroCodec.of(SyncEvent.class)
-                    .encode(SyncEvent.newBuilder()
-                            .setEventId(UUID.randomUUID().toString())
-                            .setEventTime(eventTime)
-                            .setClientId(client.clientId)
-                            .setUserId(client.userId)
-                            .setSessionId(client.sessionId)
-                            .setPlatform(client.platform)
-                            .setAppVersion("4.2.0")
-                            .setExposures(exposures)
-                            .setSyncKind(SyncKind.INCREMENTAL)
-                            .setTable(client.table)
-                            .setSuccess(success)
-                            .setDurationMs(duration)
-                            .setRecordsSynced(success ? random.nextInt(500) : 0)
-                            .setErrorCode(error)
-                            .setErrorMessage(error == null ? null : "sync failed: " + error.toLowerCase())
-                            .setStorageUsedBytes(storageUsed)
-                            .setStorageQuotaBytes(storageQuota)
-                            .setPendingMutations(pending)
-                            .setFailedMutations(success ? 0 : 1 + random.nextInt(3))
-                            .setSyncQueueLength(random.nextInt(5))
-                            .build());
+                    .encode(event.setExposures(exposures).build());
         }
         send(topic, client.clientId, value, eventTime, served, false);
         if (random.nextDouble() < settings.duplicateShare()) {
@@ -256,18 +293,37 @@ public final class TelemetrySimulator implements AutoCloseable {
             inFlight.decrementAndGet();
             if (error != null) {
                 sendFailures.increment();
-            } else if (duplicate) {
-                duplicatesAcked.increment();
             } else {
-                acked.increment();
-                ackedBySecond
-                        .computeIfAbsent(eventTime.getEpochSecond(), s -> new LongAdder())
-                        .increment();
-                served.forEach((flag, variant) -> ackedByExposure
-                        .computeIfAbsent(flag + "=" + variant, k -> new LongAdder())
-                        .increment());
+                acknowledged(eventTime, served, duplicate);
             }
         });
+    }
+
+    /**
+     * Client-library mode: hands the event to the Rollguard client (which attaches the exposures its hook recorded),
+     * and again, the same event under the same id, for the duplicate share (an app's retry after a lost answer).
+     */
+    private void handOver(Runnable send, Instant eventTime, Map<String, String> served) {
+        send.run();
+        acknowledged(eventTime, served, false);
+        if (random.nextDouble() < settings.duplicateShare()) {
+            send.run();
+            acknowledged(eventTime, served, true);
+        }
+    }
+
+    private void acknowledged(Instant eventTime, Map<String, String> served, boolean duplicate) {
+        if (duplicate) {
+            duplicatesAcked.increment();
+            return;
+        }
+        acked.increment();
+        ackedBySecond
+                .computeIfAbsent(eventTime.getEpochSecond(), s -> new LongAdder())
+                .increment();
+        served.forEach((flag, variant) -> ackedByExposure
+                .computeIfAbsent(flag + "=" + variant, k -> new LongAdder())
+                .increment());
     }
 
     /** Stops publishing and waits until every record sent is acknowledged (or failed). */
@@ -278,10 +334,14 @@ public final class TelemetrySimulator implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        producer.flush();
+        if (library != null) {
+            library.flush(Duration.ofSeconds(30));
+        } else {
+            producer.flush();
+        }
     }
 
-    /** Distinct events the broker acknowledged. */
+    /** Distinct events the broker acknowledged (in client-library mode: handed to the Rollguard client). */
     public long acked() {
         return acked.sum();
     }
@@ -308,7 +368,7 @@ public final class TelemetrySimulator implements AutoCloseable {
     }
 
     public long sendFailures() {
-        return sendFailures.sum();
+        return sendFailures.sum() + (library == null ? 0 : library.undelivered());
     }
 
     public long lookupFailures() {
@@ -330,7 +390,11 @@ public final class TelemetrySimulator implements AutoCloseable {
     public void close() {
         stop();
         lookups.shutdownNow();
-        producer.close(Duration.ofSeconds(5));
+        if (library != null) {
+            library.close();
+        } else {
+            producer.close(Duration.ofSeconds(5));
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
