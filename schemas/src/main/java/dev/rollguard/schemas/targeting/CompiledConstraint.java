@@ -21,6 +21,13 @@ final class CompiledConstraint {
     /** Longest regular expression accepted by {@code MATCHES}. */
     static final int MAX_PATTERN_LENGTH = 256;
 
+    /**
+     * Most characters one {@code MATCHES} test may read from the attribute (a character read again counts again). A
+     * pattern that backtracks without end on some input (such as {@code (a+)+b}) stops there and the constraint
+     * matches nobody, negated or not, so one attribute value never holds an evaluation thread.
+     */
+    static final int MATCH_BUDGET = 1_000_000;
+
     private final String attribute;
     private final int slot;
     private final ConstraintOperator operator;
@@ -129,7 +136,11 @@ final class CompiledConstraint {
         if (!valid) {
             return false;
         }
-        return (subject.raw(slot) != null && compare(subject)) != negate;
+        try {
+            return (subject.raw(slot) != null && compare(subject)) != negate;
+        } catch (MatchBudgetExceeded e) {
+            return false;
+        }
     }
 
     /** {@link #matches(Subject)} for a constraint compiled on its own. */
@@ -171,7 +182,7 @@ final class CompiledConstraint {
             case MATCHES -> {
                 String text = subject.text(slot);
                 for (Pattern p : patterns) {
-                    if (p.matcher(text).find()) {
+                    if (p.matcher(new BudgetedText(text, MATCH_BUDGET)).find()) {
                         yield true;
                     }
                 }
@@ -389,6 +400,54 @@ final class CompiledConstraint {
             return Pattern.compile(regex, caseInsensitive ? Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE : 0);
         } catch (PatternSyntaxException e) {
             return null;
+        }
+    }
+
+    /** The attribute as a regular expression reads it, counting the characters read against a budget. */
+    private static final class BudgetedText implements CharSequence {
+
+        private final String text;
+        private final int[] reads;
+        private final int budget;
+
+        BudgetedText(String text, int budget) {
+            this(text, new int[1], budget);
+        }
+
+        private BudgetedText(String text, int[] reads, int budget) {
+            this.text = text;
+            this.reads = reads;
+            this.budget = budget;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (++reads[0] > budget) {
+                throw new MatchBudgetExceeded();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new BudgetedText(text.substring(start, end), reads, budget);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    /** A {@code MATCHES} test read more than {@link #MATCH_BUDGET} characters. */
+    private static final class MatchBudgetExceeded extends RuntimeException {
+        MatchBudgetExceeded() {
+            super(null, null, false, false);
         }
     }
 }

@@ -22,10 +22,12 @@ import static dev.rollguard.schemas.targeting.TargetingFixtures.constraint;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.ignoringCase;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.negated;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -100,6 +102,23 @@ class ConstraintOperatorTest {
                 .isFalse();
         assertThat(matches(constraint("s", MATCHES, "(unclosed"), "(unclosed")).isFalse();
         assertThat(matches(negated(constraint("s", MATCHES, "(unclosed")), "x")).isFalse();
+    }
+
+    @Test
+    void aPatternThatBacktracksWithoutEndStopsAtItsBudgetAndMatchesNobody() {
+        // ((a+)+)+b on thirty a's and no b tries every way to split them three levels deep (10 s at 25 a's on this
+        // JDK, growing with each one more); the budget ends it in milliseconds.
+        String runaway = "a".repeat(30) + "!";
+        Constraint catastrophic = constraint("s", MATCHES, "((a+)+)+b");
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            assertThat(matches(catastrophic, runaway)).isFalse();
+            assertThat(matches(negated(catastrophic), runaway))
+                    .as("a test stopped by its budget matches nobody, negated or not")
+                    .isFalse();
+        });
+        assertThat(matches(catastrophic, "aaab")).isTrue();
+        assertThat(matches(negated(catastrophic), "a!")).isTrue();
     }
 
     @Test
