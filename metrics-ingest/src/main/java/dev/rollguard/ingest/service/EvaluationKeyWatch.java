@@ -136,6 +136,11 @@ public final class EvaluationKeyWatch {
         }
         FlagState state = flags.computeIfAbsent(flagKey, FlagState::new);
         synchronized (state) {
+            if (state.removed) {
+                // tick() dropped it meanwhile: count in the flag's new state
+                observe(flagKey, hash, now);
+                return;
+            }
             settle(state, now);
             if (state.pending.size() >= settings.maxPending()) {
                 // Skip this event whatever its answer, so that the share is not biased towards evaluated subjects.
@@ -157,6 +162,7 @@ public final class EvaluationKeyWatch {
             synchronized (state) {
                 settle(state, now);
                 if (state.pending.isEmpty() && state.checked(now) == 0) {
+                    state.removed = true;
                     flags.remove(state.flagKey, state);
                 }
             }
@@ -209,6 +215,7 @@ public final class EvaluationKeyWatch {
         final int[] unseen = new int[BUCKETS];
         final ArrayDeque<Pending> pending = new ArrayDeque<>();
         Counter counter;
+        boolean removed;
         boolean warned;
         long lastWarnMs;
 
