@@ -35,6 +35,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class EvaluatedKeysListener {
 
     private static final Duration POLL = Duration.ofSeconds(1);
+    private static final Duration RETRY = Duration.ofSeconds(5);
     private static final AvroCodec<EvaluatedKeysEvent> CODEC = AvroCodec.of(EvaluatedKeysEvent.class);
 
     private final IngestConfig.EvaluationKeys config;
@@ -109,8 +110,13 @@ public class EvaluatedKeysListener {
                 } catch (WakeupException | InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
-                    Log.warnf("evaluated.keys: %s; retrying", e.toString());
+                    Log.warnf("evaluated.keys: %s; retrying in %d s", e.toString(), RETRY.toSeconds());
                     assigned = false;
+                    try {
+                        Thread.sleep(RETRY.toMillis());
+                    } catch (InterruptedException stop) {
+                        return;
+                    }
                 }
             }
         }
