@@ -29,7 +29,19 @@ public final class TopicPlan {
                 topic(Topics.ALERTS, 1, retention(Duration.ofDays(30))),
                 topic(Topics.ALERTS_DLQ, 1, retention(Duration.ofDays(14))),
                 topic(Topics.ROLLBACKS, 1, retention(Duration.ofDays(365))),
-                topic(Topics.ROLLOUTS, 1, retention(Duration.ofDays(365))));
+                topic(Topics.ROLLOUTS, 1, retention(Duration.ofDays(365))),
+                // Each slice of evaluated keys is republished while it fills: compaction keeps its latest copy, and
+                // slices older than metrics-ingest's look-back (1 h by default) are of no use after 6 hours.
+                topic(
+                        Topics.EVALUATED_KEYS,
+                        1,
+                        Map.of(
+                                "cleanup.policy",
+                                "compact,delete",
+                                "retention.ms",
+                                Long.toString(Duration.ofHours(6).toMillis()),
+                                "segment.ms",
+                                "3600000")));
     }
 
     private static Map<String, String> retention(Duration retention) {

@@ -22,6 +22,11 @@ public final class Topics {
     public static final String ROLLBACKS = "rollbacks";
     /** Steps the promoter took on rollout plans by itself, key: flag key, value: RolloutActionEvent. */
     public static final String ROLLOUTS = "rollouts";
+    /**
+     * Targeting keys the flag-service evaluated per flag under rollout, per instance and time slice; key: flag key +
+     * "|" + instance id + "|" + slice start, value: EvaluatedKeysEvent. Compacted, and deleted after a few hours.
+     */
+    public static final String EVALUATED_KEYS = "evaluated.keys";
 
     private Topics() {}
 }

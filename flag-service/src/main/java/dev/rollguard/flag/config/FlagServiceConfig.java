@@ -34,6 +34,31 @@ public interface FlagServiceConfig {
     /** Health checks. */
     Health health();
 
+    /** Digests of the targeting keys the OFREP endpoints evaluate flags under rollout for (evaluated.keys). */
+    EvaluatedKeys evaluatedKeys();
+
+    interface EvaluatedKeys {
+        /** Whether the OFREP endpoints record the targeting keys they evaluate flags under rollout for. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Length of a slice: each instance keeps one Bloom filter per flag under rollout and slice. */
+        @WithDefault("10m")
+        Duration slice();
+
+        /** Distinct targeting keys per flag, instance and slice the filter is sized for. */
+        @WithDefault("10000")
+        long capacity();
+
+        /** False-positive rate of a filter holding {@code capacity} keys. */
+        @WithDefault("0.01")
+        double falsePositiveRate();
+
+        /** How often the slices that took new keys are published. */
+        @WithDefault("15s")
+        Duration publishInterval();
+    }
+
     interface Tokens {
         /** Admin token stored as {@code bootstrap-admin} at start; from ROLLGUARD_ADMIN_TOKEN. */
         Optional<String> bootstrapAdmin();

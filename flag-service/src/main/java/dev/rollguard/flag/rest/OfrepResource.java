@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.domain.Caller;
+import dev.rollguard.flag.service.EvaluatedKeyRecorder;
 import dev.rollguard.flag.service.EvaluationService;
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.flag.service.StreamTokens;
@@ -45,13 +46,19 @@ public class OfrepResource {
     private final StreamTokens streamTokens;
     private final ObjectMapper json;
     private final FlagServiceConfig config;
+    private final EvaluatedKeyRecorder evaluatedKeys;
 
     public OfrepResource(
-            EvaluationService evaluation, StreamTokens streamTokens, ObjectMapper json, FlagServiceConfig config) {
+            EvaluationService evaluation,
+            StreamTokens streamTokens,
+            ObjectMapper json,
+            FlagServiceConfig config,
+            EvaluatedKeyRecorder evaluatedKeys) {
         this.evaluation = evaluation;
         this.streamTokens = streamTokens;
         this.json = json;
         this.config = config;
+        this.evaluatedKeys = evaluatedKeys;
     }
 
     /** OFREP bulkEvaluationSuccess, with the SSE stream that announces changes. */
@@ -97,6 +104,7 @@ public class OfrepResource {
                     .entity(ErrorResponse.of(key, e.errorCode, e.getMessage()))
                     .build();
         }
+        evaluatedKeys.record(evaluation.state(), key, context.targetingKey());
         EvaluationService.Result result = evaluation.evaluate(evaluation.state(), key, context.targetingKey());
         if (result instanceof EvaluationService.Failure failure) {
             int status = EvaluationService.FLAG_NOT_FOUND.equals(failure.errorCode()) ? 404 : 400;
@@ -133,6 +141,8 @@ public class OfrepResource {
                     .build();
         }
         FlagSnapshot.State state = evaluation.state();
+        // A 304 too: the client keeps using the values it got for this targeting key.
+        evaluatedKeys.recordAll(state, context.targetingKey());
         // The stream URL changes every half TTL (its token does): a client whose URL has expired gets a new one.
         String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.period() + "\"";
         if (matches(ifNoneMatch, etag)) {

@@ -36,6 +36,9 @@ public interface IngestConfig {
     /** The guard's client-level statistics. */
     Guard guard();
 
+    /** The check of events without exposures against the targeting keys the flag-service evaluated. */
+    EvaluationKeys evaluationKeys();
+
     interface Guard {
         /**
          * How long a client's cumulative figures of a flag's rollout stage are kept after its last event; a client
@@ -176,5 +179,48 @@ public interface IngestConfig {
         /** Widest time range a report may cover. */
         @WithDefault("7d")
         Duration maxRange();
+    }
+
+    interface EvaluationKeys {
+        /** Whether events without exposures are checked against the keys the flag-service evaluated. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * How far back an evaluation counts: digests of slices that ended longer ago are dropped, and events older
+         * than this are not checked. An app that keeps an evaluation longer than this looks as if it never made it.
+         */
+        @WithDefault("1h")
+        Duration lookback();
+
+        /** The sliding span the share of events whose key was never evaluated is measured over, per flag. */
+        @WithDefault("10m")
+        Duration span();
+
+        /**
+         * How long an event whose key is in no digest yet waits for newer digests before it counts as never
+         * evaluated: longer than the flag-service's publish interval (15 s) plus the broker's delay.
+         */
+        @WithDefault("1m")
+        Duration settle();
+
+        /**
+         * How long the flag-service must have recorded a flag's keys before its events are checked: the clients'
+         * evaluations from before the flag went under rollout are in no digest.
+         */
+        @WithDefault("5m")
+        Duration warmup();
+
+        /** Events checked within the span before a flag may be warned about. */
+        @WithDefault("200")
+        int minEvents();
+
+        /** Share of the checked events whose key was never evaluated at or above which the flag is warned about. */
+        @WithDefault("0.5")
+        double unseenShare();
+
+        /** Events per flag that may wait to settle at once; beyond it, events are not checked. */
+        @WithDefault("1000")
+        int maxPending();
     }
 }

@@ -7,6 +7,7 @@ import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.ObservationMapper;
 import dev.rollguard.ingest.service.CohortAssigner;
+import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.FlagExposure;
@@ -290,6 +291,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
         cohorts.keyMismatches().forEach(ExposureKeyMismatches.GLOBAL::record);
+        EvaluationKeyWatch.check(cohorts.assignments(), userId, clientId, observation.eventTime());
         TopologyMetrics.cohortScopes(cohorts.assignments().size());
         scopes.clear();
         guarded.clear();

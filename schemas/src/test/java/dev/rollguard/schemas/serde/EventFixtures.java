@@ -8,6 +8,7 @@ import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import dev.rollguard.schemas.event.ErrorCount;
+import dev.rollguard.schemas.event.EvaluatedKeysEvent;
 import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
@@ -57,7 +58,8 @@ final class EventFixtures {
             WindowMetricsEvent.class,
             AlertEvent.class,
             RollbackActionEvent.class,
-            RolloutActionEvent.class);
+            RolloutActionEvent.class,
+            EvaluatedKeysEvent.class);
 
     static final Instant T0 = Instant.parse("2025-03-14T09:26:53.589Z");
 
@@ -71,7 +73,8 @@ final class EventFixtures {
                         fullWindowMetrics(),
                         fullAlert(),
                         fullRollback(),
-                        fullRollout())
+                        fullRollout(),
+                        evaluatedKeys())
                 .map(EventFixtures::named);
     }
 
@@ -83,7 +86,8 @@ final class EventFixtures {
                         minimalWindowMetrics(),
                         minimalAlert(),
                         minimalRollback(),
-                        minimalRollout())
+                        minimalRollout(),
+                        evaluatedKeys())
                 .map(EventFixtures::named);
     }
 
@@ -531,6 +535,23 @@ final class EventFixtures {
                 .setReason("minimums not met")
                 .setStageVersion(12L)
                 .setDecidedAt(T0)
+                .build();
+    }
+
+    /** Every field of EvaluatedKeysEvent is required: its full and minimal instances are the same. */
+    static EvaluatedKeysEvent evaluatedKeys() {
+        return EvaluatedKeysEvent.newBuilder()
+                .setFlagKey("offline-recording")
+                .setInstanceId("3f1c9a2e")
+                .setSliceStart(Instant.parse("2025-03-14T09:20:00Z"))
+                .setSliceEnd(Instant.parse("2025-03-14T09:30:00Z"))
+                .setFirstKeyAt(Instant.parse("2025-03-14T09:20:04.125Z"))
+                .setUpdatedAt(T0)
+                .setHashFunctions(7)
+                .setBits(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, (byte) 0x80}))
+                .setKeys(2L)
+                .setCapacity(10_000L)
+                .setFalsePositiveRate(0.01)
                 .build();
     }
 }
