@@ -25,7 +25,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
-        return json(e.status(), new ErrorBody(e.code(), e.getMessage(), e.violations()));
+        return json(e.status(), new ErrorBody(e.code(), e.getMessage(), e.violations(), e.problems()));
     }
 
     @ServerExceptionMapper
