@@ -109,10 +109,6 @@ final class CompiledConstraint {
         return new CompiledConstraint(constraint, 0);
     }
 
-    String attribute() {
-        return attribute;
-    }
-
     /** Relative cost of a check, so a rule tries its cheap constraints first (the outcome does not depend on it). */
     int cost() {
         return switch (operator == null ? ConstraintOperator.IN : operator) {
