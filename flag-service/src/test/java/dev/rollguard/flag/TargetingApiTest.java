@@ -160,6 +160,19 @@ class TargetingApiTest {
         assertThat(oldIos.getString("metadata.ruleId")).isEqualTo("ios-beta");
         JsonPath newIos = evaluate(key, Map.of("targetingKey", "u-1", "platform", "IOS", "appVersion", "4.2.0"));
         assertThat(newIos.getString("metadata.ruleId")).isNull();
+
+        // The bulk evaluation reads the same attributes.
+        JsonPath bulk = Api.client()
+                .body(Map.of("context", Map.of("targetingKey", "u-1", "platform", "IOS", "appVersion", "4.1.9")))
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(bulk.getString("flags.find { it.key == '" + key + "' }.variant"))
+                .isEqualTo("blue");
+        assertThat(bulk.getString("flags.find { it.key == '" + key + "' }.metadata.ruleId"))
+                .isEqualTo("ios-beta");
     }
 
     @Test
