@@ -1,6 +1,7 @@
 package dev.rollguard.alert.repository;
 
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
+import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -262,90 +263,116 @@ public class EvaluationRepository {
      */
     public Uni<List<StoredAlert>> write(EvaluationWrite write) {
         return pool.withTransaction(connection -> {
-            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-            List<Map.Entry<Integer, Long>> held =
-                    List.copyOf(write.fence().epochs().entrySet());
-            Uni<Void> fence = connection
-                    .preparedQuery(FENCE)
-                    .execute(Tuple.of(
-                            write.topic(),
-                            write.fence().owner(),
-                            held.stream().map(Map.Entry::getKey).toArray(Integer[]::new),
-                            held.stream().map(Map.Entry::getValue).toArray(Long[]::new)))
-                    .invoke(rows -> {
-                        long count = rows.iterator().next().getLong(0);
-                        if (count != held.size()) {
-                            throw new PartitionFencedException(write.fence().owner() + " holds " + count + " of its "
-                                    + held.size() + " partitions of " + write.topic() + " no more");
-                        }
-                    })
-                    .replaceWithVoid();
-            List<Tuple> upserts = write.states().stream()
-                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey(), s.json(), now, s.partition()))
-                    .toList();
-            List<Tuple> deletes = write.idleStates().stream()
-                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
-                    .toList();
-            List<Tuple> waiting = write.cohortWindows().stream()
-                    .map(w -> Tuple.tuple(Arrays.asList(
-                            w.flagKey(),
-                            w.windowKind(),
-                            w.windowStart(),
-                            w.windowEnd(),
-                            w.cohort(),
-                            Buffer.buffer(w.payload()),
-                            write.flagPartitions().get(w.flagKey()))))
-                    .toList();
-            List<Tuple> paired = write.pairedCohortWindows().stream()
-                    .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
-                    .toList();
-            List<Tuple> guardUpserts = write.guardStages().stream()
-                    .filter(g -> g.evidence() != null)
-                    .map(g -> Tuple.tuple(Arrays.asList(
-                            g.flagKey(),
-                            g.stageVersion(),
-                            g.evidence(),
-                            g.verdict(),
-                            now,
-                            write.flagPartitions().get(g.flagKey()))))
-                    .toList();
-            List<Tuple> guardDeletes = write.guardStages().stream()
-                    .filter(g -> g.evidence() == null)
-                    .map(g -> Tuple.of(g.flagKey()))
-                    .toList();
-            List<Tuple> positions = write.positions().entrySet().stream()
-                    .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
-                    .toList();
-            // Sent back to back on the transaction's connection (the client pipelines them), so the batch costs about
-            // one round trip instead of one per statement; PostgreSQL still runs them in this order. All are awaited
-            // before the transaction ends, so none is sent after a failure has rolled it back. The fence goes first:
-            // its
-            // row locks make a claim of these partitions wait for this commit.
-            Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
-            Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
-            Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
-            Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
-            Uni<List<StoredAlert>> alerts = insertAlerts(
-                            connection, write.alerts(), write.fence().owner(), now)
-                    .memoize()
-                    .indefinitely();
-            Uni<Void> guard = batch(connection, UPSERT_GUARD_STAGE, guardUpserts);
-            Uni<Void> guardGone = batch(connection, DELETE_GUARD_STAGE, guardDeletes);
-            Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
-            return Uni.join()
-                    .all(
-                            fence,
-                            states,
-                            idle,
-                            pairedHalves,
-                            waitingHalves,
-                            alerts.replaceWithVoid(),
-                            guard,
-                            guardGone,
-                            offsets)
-                    .andCollectFailures()
-                    .chain(() -> alerts);
-        });
+                    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+                    List<Map.Entry<Integer, Long>> held =
+                            List.copyOf(write.fence().epochs().entrySet());
+                    Uni<Void> fence = connection
+                            .preparedQuery(FENCE)
+                            .execute(Tuple.of(
+                                    write.topic(),
+                                    write.fence().owner(),
+                                    held.stream().map(Map.Entry::getKey).toArray(Integer[]::new),
+                                    held.stream().map(Map.Entry::getValue).toArray(Long[]::new)))
+                            .invoke(rows -> {
+                                long count = rows.iterator().next().getLong(0);
+                                if (count != held.size()) {
+                                    throw new PartitionFencedException(
+                                            write.fence().owner() + " holds " + count + " of its " + held.size()
+                                                    + " partitions of " + write.topic() + " no more");
+                                }
+                            })
+                            .replaceWithVoid();
+                    List<Tuple> upserts = write.states().stream()
+                            .map(s -> Tuple.of(s.ruleId(), s.scopeKey(), s.json(), now, s.partition()))
+                            .toList();
+                    List<Tuple> deletes = write.idleStates().stream()
+                            .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
+                            .toList();
+                    List<Tuple> waiting = write.cohortWindows().stream()
+                            .map(w -> Tuple.tuple(Arrays.asList(
+                                    w.flagKey(),
+                                    w.windowKind(),
+                                    w.windowStart(),
+                                    w.windowEnd(),
+                                    w.cohort(),
+                                    Buffer.buffer(w.payload()),
+                                    write.flagPartitions().get(w.flagKey()))))
+                            .toList();
+                    List<Tuple> paired = write.pairedCohortWindows().stream()
+                            .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
+                            .toList();
+                    List<Tuple> guardUpserts = write.guardStages().stream()
+                            .filter(g -> g.evidence() != null)
+                            .map(g -> Tuple.tuple(Arrays.asList(
+                                    g.flagKey(),
+                                    g.stageVersion(),
+                                    g.evidence(),
+                                    g.verdict(),
+                                    now,
+                                    write.flagPartitions().get(g.flagKey()))))
+                            .toList();
+                    List<Tuple> guardDeletes = write.guardStages().stream()
+                            .filter(g -> g.evidence() == null)
+                            .map(g -> Tuple.of(g.flagKey()))
+                            .toList();
+                    List<Tuple> positions = write.positions().entrySet().stream()
+                            .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
+                            .toList();
+                    // Sent back to back on the transaction's connection (the client pipelines them), so the batch costs
+                    // about
+                    // one round trip instead of one per statement; PostgreSQL still runs them in this order. All are
+                    // awaited
+                    // before the transaction ends, so none is sent after a failure has rolled it back. The fence goes
+                    // first:
+                    // its
+                    // row locks make a claim of these partitions wait for this commit.
+                    Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
+                    Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
+                    Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
+                    Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
+                    Uni<List<StoredAlert>> alerts = insertAlerts(
+                                    connection, write.alerts(), write.fence().owner(), now)
+                            .memoize()
+                            .indefinitely();
+                    Uni<Void> guard = batch(connection, UPSERT_GUARD_STAGE, guardUpserts);
+                    Uni<Void> guardGone = batch(connection, DELETE_GUARD_STAGE, guardDeletes);
+                    Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
+                    return Uni.join()
+                            .all(
+                                    fence,
+                                    states,
+                                    idle,
+                                    pairedHalves,
+                                    waitingHalves,
+                                    alerts.replaceWithVoid(),
+                                    guard,
+                                    guardGone,
+                                    offsets)
+                            .andCollectFailures()
+                            .chain(() -> alerts);
+                })
+                .onFailure()
+                .transform(EvaluationRepository::fenceOrItself);
+    }
+
+    /** The fence's refusal when it is among the failures of a write (the statements' failures are collected). */
+    private static Throwable fenceOrItself(Throwable failure) {
+        if (failure instanceof PartitionFencedException) {
+            return failure;
+        }
+        if (failure instanceof CompositeException composite) {
+            for (Throwable cause : composite.getCauses()) {
+                if (fenceOrItself(cause) instanceof PartitionFencedException fenced) {
+                    return fenced;
+                }
+            }
+        }
+        for (Throwable t = failure.getCause(); t != null && t != failure; t = t.getCause()) {
+            if (t instanceof PartitionFencedException) {
+                return t;
+            }
+        }
+        return failure;
     }
 
     /**
