@@ -414,7 +414,7 @@ class ChecksCanFailTest {
         settings.put("quarkus.kubernetes.env.mapping.rollguard-client-token.with-key", "client-token");
         assertThat(Checks.generatedMatchesSettings(generated, "alert-service", settings))
                 .anySatisfy(v -> assertThat(v).contains("is stale", "memory limits 640Mi, settings say 2Gi"))
-                .anySatisfy(v -> assertThat(v).contains("replicas 1, settings say 3"))
+                .anySatisfy(v -> assertThat(v).contains("replicas 2, settings say 3"))
                 .anySatisfy(v -> assertThat(v).contains("ROLLGUARD_CLIENT_TOKEN from Secret rollguard-tokens"));
     }
 

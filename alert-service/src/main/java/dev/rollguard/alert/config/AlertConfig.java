@@ -14,6 +14,13 @@ public interface AlertConfig {
     @WithDefault("true")
     boolean loadDefaultRules();
 
+    /**
+     * How often rules and subscriptions are read again, so that a change made through one instance reaches the others
+     * (the instance that made it applies it at once).
+     */
+    @WithDefault("10s")
+    Duration configRefreshInterval();
+
     /** Who may call the API. */
     Auth auth();
 
@@ -85,6 +92,13 @@ public interface AlertConfig {
         /** Alerts published per poll round. */
         @WithDefault("500")
         int batchSize();
+
+        /**
+         * How long a transition stored by another instance stays unpublished before this instance's poll publishes it
+         * (that instance crashed between its commit and its send).
+         */
+        @WithDefault("10s")
+        Duration takeoverAfter();
     }
 
     interface Webhooks {
@@ -103,6 +117,13 @@ public interface AlertConfig {
         /** Longest delay between two attempts. */
         @WithDefault("1m")
         Duration maxBackoff();
+
+        /**
+         * How long an instance holds the pending deliveries it took (every attempt and backoff of one delivery must fit
+         * in it); a crashed instance's deliveries are taken over by another once it ends.
+         */
+        @WithDefault("10m")
+        Duration claimLease();
 
         /** Deliveries in flight per receiver: a slow or dead receiver holds at most this many. */
         @WithDefault("4")

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.config.InstanceIdentity;
 import dev.rollguard.alert.repository.AlertRepository;
 import dev.rollguard.alert.repository.AlertRepository.AlertRow;
 import dev.rollguard.alert.service.EvaluationService.StoredTransition;
@@ -30,6 +31,10 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
  * is due or running, transitions handed over are left to it, so the topic keeps the stored order; a transition is
  * never sent by both paths while it is waiting for Kafka. A crash between the send and the mark republishes the same
  * transitions with the same alert ids, which consumers deduplicate.
+ *
+ * <p>With several instances, the poll takes the transitions this instance stored, those no instance stored (alerts
+ * received from outside) and, after {@code relay.takeover-after}, those another instance stored and never published
+ * (it crashed); it locks what it takes, so two polls never send the same transition.
  */
 @ApplicationScoped
 public class AlertPublisher {
@@ -39,6 +44,7 @@ public class AlertPublisher {
     private final MutinyEmitter<AlertEvent> emitter;
     private final AlertRepository alerts;
     private final AlertConfig config;
+    private final String instance;
     private final AvroCodec<AlertEvent> codec = AvroCodec.of(AlertEvent.class);
     private final Counter afterCommit;
     private final Counter polled;
@@ -56,7 +62,9 @@ public class AlertPublisher {
             @Channel(CHANNEL) MutinyEmitter<AlertEvent> emitter,
             AlertRepository alerts,
             AlertConfig config,
-            MeterRegistry meters) {
+            MeterRegistry meters,
+            InstanceIdentity identity) {
+        this.instance = identity.id();
         this.emitter = emitter;
         this.alerts = alerts;
         this.config = config;
@@ -182,8 +190,7 @@ public class AlertPublisher {
 
     private void pollRound() {
         int limit = config.relay().batchSize();
-        alerts.unpublished(limit)
-                .chain(rows -> {
+        alerts.relay(instance, config.relay().takeoverAfter(), limit, rows -> {
                     List<AlertRow> toSend;
                     synchronized (this) {
                         // Transitions sent after their commit and waiting for Kafka or their mark are not sent again.
@@ -195,9 +202,9 @@ public class AlertPublisher {
                                     polledUpTo, rows.get(rows.size() - 1).seq());
                         }
                     }
-                    Uni<Integer> published = toSend.isEmpty() ? Uni.createFrom().item(0) : publish(toSend);
-                    return published.map(count -> rows.size() < limit);
+                    return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend);
                 })
+                .map(rows -> rows.size() < limit)
                 .subscribe()
                 .with(
                         drained -> {
@@ -221,16 +228,15 @@ public class AlertPublisher {
                         });
     }
 
-    private Uni<Integer> publish(List<AlertRow> rows) {
+    /** Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the poll. */
+    private Uni<List<Long>> publish(List<AlertRow> rows) {
         List<Uni<Void>> sends = rows.stream()
                 .map(row -> send(row.fingerprint(), codec.decode(row.avro())))
                 .toList();
         return Uni.join()
                 .all(sends)
                 .andFailFast()
-                .chain(() ->
-                        alerts.markPublished(rows.stream().map(AlertRow::seq).toList()))
                 .invoke(() -> polled.increment(rows.size()))
-                .replaceWith(rows.size());
+                .replaceWith(() -> rows.stream().map(AlertRow::seq).toList());
     }
 }

@@ -5,10 +5,12 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** Reads of the alert history and the outbox side of the alerts table. */
 @ApplicationScoped
@@ -23,13 +25,30 @@ public class AlertRepository {
         this.pool = pool;
     }
 
-    /** The oldest transitions not yet acknowledged by Kafka. */
-    public Uni<List<AlertRow>> unpublished(int limit) {
-        return pool.preparedQuery(
+    /**
+     * One round of the outbox poll, in one transaction: the oldest unpublished transitions this instance may relay
+     * (its own, those of no instance such as alerts received from outside, and another instance's once they have stayed
+     * unpublished for {@code takeoverAfter}: that instance is gone) are locked ({@code FOR UPDATE SKIP LOCKED}, so the
+     * polls of two instances never take the same one), handed to {@code send}, and those it sent are marked published.
+     * Returns the rows taken.
+     */
+    public Uni<List<AlertRow>> relay(
+            String instance, Duration takeoverAfter, int limit, Function<List<AlertRow>, Uni<List<Long>>> send) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return pool.withTransaction(connection -> connection
+                .preparedQuery(
                         "SELECT seq, fingerprint, payload_json, payload_avro FROM alerts WHERE published_at IS NULL"
-                                + " ORDER BY seq LIMIT $1")
-                .execute(Tuple.of(limit))
-                .map(AlertRepository::rows);
+                                + " AND (stored_by IS NULL OR stored_by = $1 OR emitted_at < $2)"
+                                + " ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED")
+                .execute(Tuple.of(instance, now.minus(takeoverAfter), limit))
+                .map(AlertRepository::rows)
+                .chain(rows -> send.apply(rows)
+                        .chain(sent -> sent.isEmpty()
+                                ? Uni.createFrom().item(rows)
+                                : connection
+                                        .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
+                                        .execute(Tuple.of(now, sent.toArray(Long[]::new)))
+                                        .replaceWith(rows))));
     }
 
     public Uni<Void> markPublished(List<Long> seqs) {

@@ -46,22 +46,41 @@ public class DeliveryRepository {
         this.pool = pool;
     }
 
+    /** A pending delivery nobody holds, or whose holder's lease ended, or that {@code $4} holds itself. */
+    private static final String CLAIMABLE =
+            "status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < $6 OR claimed_by = $4)";
+
     /**
-     * The oldest pending deliveries to the given webhooks, skipping those in flight, at most {@code perWebhook} per
-     * webhook so that a backlog towards a dead receiver never hides the deliveries to the others.
+     * Takes the oldest pending deliveries to the given webhooks for {@code instance} until {@code until}, skipping
+     * those in flight, at most {@code perWebhook} per webhook so that a backlog towards a dead receiver never hides the
+     * deliveries to the others. A delivery is taken by one instance at a time: when two take at once, the second
+     * finds the row taken when it gets its lock (the condition is checked again on the updated row) and leaves it.
      */
-    public Uni<List<DeliveryRow>> pending(int perWebhook, List<String> webhookIds, List<Long> inFlight) {
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM (SELECT *, row_number() OVER (PARTITION BY webhook_id"
-                        + " ORDER BY id) AS rank FROM webhook_deliveries WHERE status = 'PENDING'"
-                        + " AND webhook_id = ANY($1) AND NOT (id = ANY($2))) pending WHERE rank <= $3 ORDER BY id")
-                .execute(Tuple.of(webhookIds.toArray(String[]::new), inFlight.toArray(Long[]::new), perWebhook))
-                .map(DeliveryRepository::rows);
+    public Uni<List<DeliveryRow>> claim(
+            int perWebhook, List<String> webhookIds, List<Long> inFlight, String instance, Instant until) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        return pool.preparedQuery("UPDATE webhook_deliveries SET claimed_by = $4, claimed_until = $5 WHERE id IN"
+                        + " (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY webhook_id ORDER BY id) AS rank"
+                        + " FROM webhook_deliveries WHERE " + CLAIMABLE + " AND webhook_id = ANY($1)"
+                        + " AND NOT (id = ANY($2))) pending WHERE rank <= $3) AND " + CLAIMABLE
+                        + " RETURNING " + COLUMNS)
+                .execute(Tuple.tuple(Arrays.asList(
+                        webhookIds.toArray(String[]::new),
+                        inFlight.toArray(Long[]::new),
+                        perWebhook,
+                        instance,
+                        until.atOffset(ZoneOffset.UTC),
+                        now)))
+                .map(rows -> rows(rows).stream()
+                        .sorted(java.util.Comparator.comparingLong(DeliveryRow::id))
+                        .toList());
     }
 
     public Uni<Void> finish(long id, boolean delivered, int attempts, Integer statusCode, String error) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return pool.preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
-                        + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7 WHERE id = $1")
+                        + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7,"
+                        + " claimed_by = NULL, claimed_until = NULL WHERE id = $1")
                 .execute(Tuple.tuple(Arrays.asList(
                         id,
                         delivered ? "DELIVERED" : "FAILED",
@@ -82,7 +101,8 @@ public class DeliveryRepository {
 
     /** Queues a delivery again (e.g. a FAILED one, after the receiver was fixed); false when it does not exist. */
     public Uni<Boolean> requeue(String webhookId, long id) {
-        return pool.preparedQuery("UPDATE webhook_deliveries SET status = 'PENDING', updated_at = $3"
+        return pool.preparedQuery("UPDATE webhook_deliveries SET status = 'PENDING', updated_at = $3,"
+                        + " claimed_by = NULL, claimed_until = NULL"
                         + " WHERE webhook_id = $1 AND id = $2 AND status <> 'PENDING'")
                 .execute(Tuple.of(webhookId, id, OffsetDateTime.now(ZoneOffset.UTC)))
                 .map(rows -> rows.rowCount() == 1);

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.repository;
 
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
+import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -13,6 +14,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,28 +28,41 @@ import java.util.TreeMap;
 @ApplicationScoped
 public class EvaluationRepository {
 
-    /** A stored rule state. */
-    public record StoredState(String ruleId, String scopeKey, String json) {}
+    /** A stored rule state and the partition it belongs to (null when stored before partitions were recorded). */
+    public record StoredState(String ruleId, String scopeKey, String json, Integer partition) {}
+
+    /** A write refused because its instance no longer holds one of its partitions at the epoch it claimed. */
+    public static final class PartitionFencedException extends RuntimeException {
+        public PartitionFencedException(String message) {
+            super(message);
+        }
+    }
+
+    /** Rows of these partitions, and rows stored before partitions were recorded. */
+    private static final String OWNED = " WHERE (partition_no = ANY($1) OR partition_no IS NULL)";
 
     /** A stored alert transition and its sequence number. */
     public record StoredAlert(long seq, String alertId) {}
 
     private static final String UPSERT_STATE =
             """
-            INSERT INTO rule_states (rule_id, scope_key, state, updated_at) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at""";
+            INSERT INTO rule_states (rule_id, scope_key, state, updated_at, partition_no) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
+                partition_no = COALESCE(EXCLUDED.partition_no, rule_states.partition_no)""";
     private static final String UPSERT_GUARD_STAGE =
             """
-            INSERT INTO guard_stages (flag_key, stage_version, evidence, verdict, updated_at) VALUES ($1, $2, $3, $4, $5)
+            INSERT INTO guard_stages (flag_key, stage_version, evidence, verdict, updated_at, partition_no)
+            VALUES ($1, $2, $3, $4, $5, $6)
             ON CONFLICT (flag_key) DO UPDATE SET stage_version = EXCLUDED.stage_version, evidence = EXCLUDED.evidence,
-                verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at""";
+                verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at,
+                partition_no = COALESCE(EXCLUDED.partition_no, guard_stages.partition_no)""";
     private static final String DELETE_GUARD_STAGE = "DELETE FROM guard_stages WHERE flag_key = $1";
     private static final String DELETE_STATE = "DELETE FROM rule_states WHERE rule_id = $1 AND scope_key = $2";
     private static final String INSERT_ALERT =
             """
             INSERT INTO alerts (alert_id, fingerprint, status, severity, rule_id, scope_key, flag_key, starts_at,
-                                ends_at, emitted_at, payload_json, payload_avro)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                ends_at, emitted_at, payload_json, payload_avro, stored_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (alert_id) DO NOTHING RETURNING seq, alert_id""";
     /** A new group waits for its first flush; a known one is marked changed (its row lock orders it with flushes). */
     private static final String UPSERT_GROUP =
@@ -71,9 +86,10 @@ public class EvaluationRepository {
 
     private static final String UPSERT_COHORT_WINDOW =
             """
-            INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (flag_key, window_kind, window_start, window_end, cohort) DO UPDATE SET payload = EXCLUDED.payload""";
+            INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload, partition_no)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (flag_key, window_kind, window_start, window_end, cohort)
+            DO UPDATE SET payload = EXCLUDED.payload, partition_no = EXCLUDED.partition_no""";
     private static final String DELETE_COHORT_WINDOW =
             """
             DELETE FROM cohort_windows
@@ -84,21 +100,102 @@ public class EvaluationRepository {
             ON CONFLICT (topic, partition_no) DO UPDATE
             SET next_offset = GREATEST(consumer_positions.next_offset, EXCLUDED.next_offset), updated_at = EXCLUDED.updated_at""";
 
+    /** Locks (FOR SHARE) and counts the partitions the writer still holds at the epochs it claimed. */
+    private static final String FENCE =
+            """
+            SELECT count(*) FROM (SELECT 1 FROM partition_owners
+                WHERE topic = $1 AND owner = $2 AND (partition_no, epoch) IN (SELECT * FROM unnest($3::int[], $4::bigint[]))
+                FOR SHARE) held""";
+    /** A new owner takes partitions over: a claim waits for a write of the previous owner in progress. */
+    private static final String CLAIM =
+            """
+            INSERT INTO partition_owners (topic, partition_no, owner, epoch, claimed_at)
+            SELECT $1, p, $2, 1, $3 FROM unnest($4::int[]) AS p
+            ON CONFLICT (topic, partition_no) DO UPDATE
+            SET owner = EXCLUDED.owner, epoch = partition_owners.epoch + 1, claimed_at = EXCLUDED.claimed_at
+            RETURNING partition_no, epoch""";
+
     private final Pool pool;
 
     public EvaluationRepository(Pool pool) {
         this.pool = pool;
     }
 
-    public Uni<List<StoredState>> states() {
-        return pool.query("SELECT rule_id, scope_key, state FROM rule_states")
-                .execute()
+    /** Claims {@code partitions} of {@code topic} for {@code owner}; returns the epoch of each claim. */
+    public Uni<Map<Integer, Long>> claim(String topic, String owner, Collection<Integer> partitions) {
+        if (partitions.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return pool.preparedQuery(CLAIM)
+                .execute(Tuple.of(topic, owner, OffsetDateTime.now(ZoneOffset.UTC), partitions.toArray(Integer[]::new)))
+                .map(EvaluationRepository::epochs);
+    }
+
+    /** The partitions of {@code topic} that {@code owner} holds now, with their epochs. */
+    public Uni<Map<Integer, Long>> held(String topic, String owner) {
+        return pool.preparedQuery("SELECT partition_no, epoch FROM partition_owners WHERE topic = $1 AND owner = $2")
+                .execute(Tuple.of(topic, owner))
+                .map(EvaluationRepository::epochs);
+    }
+
+    private static Map<Integer, Long> epochs(RowSet<Row> rows) {
+        Map<Integer, Long> epochs = new HashMap<>();
+        for (Row row : rows) {
+            epochs.put(row.getInteger(0), row.getLong(1));
+        }
+        return epochs;
+    }
+
+    /** The rule states of {@code partitions} and those stored before partitions were recorded. */
+    public Uni<List<StoredState>> states(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM rule_states" + OWNED)
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
                     List<StoredState> states = new ArrayList<>();
                     for (Row row : rows) {
-                        states.add(new StoredState(row.getString(0), row.getString(1), row.getString(2)));
+                        states.add(new StoredState(
+                                row.getString(0), row.getString(1), row.getString(2), row.getInteger(3)));
                     }
                     return states;
+                });
+    }
+
+    /** The rule states of partitions other than {@code partitions} (held by other instances), for reading. */
+    public Uni<List<StoredState>> statesOutside(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM rule_states"
+                        + " WHERE partition_no IS NOT NULL AND NOT (partition_no = ANY($1))")
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
+                .map(rows -> {
+                    List<StoredState> states = new ArrayList<>();
+                    for (Row row : rows) {
+                        states.add(new StoredState(
+                                row.getString(0), row.getString(1), row.getString(2), row.getInteger(3)));
+                    }
+                    return states;
+                });
+    }
+
+    /** The guard's stored verdicts (JSON) of the flags of partitions other than {@code partitions}. */
+    public Uni<Map<String, String>> verdictsOutside(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT flag_key, verdict FROM guard_stages WHERE verdict IS NOT NULL"
+                        + " AND partition_no IS NOT NULL AND NOT (partition_no = ANY($1))")
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
+                .map(rows -> {
+                    Map<String, String> verdicts = new HashMap<>();
+                    rows.forEach(row -> verdicts.put(row.getString(0), row.getString(1)));
+                    return verdicts;
+                });
+    }
+
+    /** The partition of every flag with stored guard evidence or a waiting cohort window in {@code partitions}. */
+    public Uni<Map<String, Integer>> flagPartitions(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT flag_key, partition_no FROM guard_stages WHERE partition_no = ANY($1)"
+                        + " UNION SELECT flag_key, partition_no FROM cohort_windows WHERE partition_no = ANY($1)")
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
+                .map(rows -> {
+                    Map<String, Integer> flags = new HashMap<>();
+                    rows.forEach(row -> flags.put(row.getString(0), row.getInteger(1)));
+                    return flags;
                 });
     }
 
@@ -114,9 +211,11 @@ public class EvaluationRepository {
                 });
     }
 
-    public Uni<List<CohortWindowRow>> cohortWindows() {
-        return pool.query("SELECT flag_key, window_kind, window_start, window_end, cohort, payload FROM cohort_windows")
-                .execute()
+    public Uni<List<CohortWindowRow>> cohortWindows(Collection<Integer> partitions) {
+        return pool.preparedQuery(
+                        "SELECT flag_key, window_kind, window_start, window_end, cohort, payload FROM cohort_windows"
+                                + OWNED)
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
                     List<CohortWindowRow> windows = new ArrayList<>();
                     for (Row row : rows) {
@@ -132,18 +231,21 @@ public class EvaluationRepository {
                 });
     }
 
-    /** Forgets cohort windows that ended before {@code endBefore} (epoch millis) without finding their counterpart. */
-    public Uni<Integer> pruneCohortWindows(long endBefore) {
-        return pool.preparedQuery("DELETE FROM cohort_windows WHERE window_end < $1")
-                .execute(Tuple.of(endBefore))
+    /**
+     * Forgets cohort windows of {@code partitions} (and, with {@code unknownToo}, those stored before partitions were
+     * recorded) that ended before {@code endBefore} (epoch millis) without finding their counterpart.
+     */
+    public Uni<Integer> pruneCohortWindows(long endBefore, Collection<Integer> partitions, boolean unknownToo) {
+        return pool.preparedQuery("DELETE FROM cohort_windows WHERE window_end < $1"
+                        + " AND (partition_no = ANY($2) OR ($3 AND partition_no IS NULL))")
+                .execute(Tuple.of(endBefore, partitions.toArray(Integer[]::new), unknownToo))
                 .map(rows -> rows.rowCount());
     }
 
-    /** Writes one batch's changes atomically; returns the alerts actually inserted (a replayed alert id is not). */
-    /** The guard's stored evidence of every flag. */
-    public Uni<List<EvaluationWrite.GuardStageRow>> guardStages() {
-        return pool.query("SELECT flag_key, stage_version, evidence, verdict FROM guard_stages")
-                .execute()
+    /** The guard's stored evidence of the flags of {@code partitions} and of those stored before partitions were. */
+    public Uni<List<EvaluationWrite.GuardStageRow>> guardStages(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT flag_key, stage_version, evidence, verdict FROM guard_stages" + OWNED)
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
                     List<EvaluationWrite.GuardStageRow> stages = new ArrayList<>();
                     rows.forEach(row -> stages.add(new EvaluationWrite.GuardStageRow(
@@ -155,55 +257,122 @@ public class EvaluationRepository {
                 });
     }
 
+    /**
+     * Writes one batch's changes atomically; returns the alerts actually inserted (a replayed alert id is not). Fails
+     * with {@link PartitionFencedException}, writing nothing, when the writer no longer holds one of its partitions.
+     */
     public Uni<List<StoredAlert>> write(EvaluationWrite write) {
         return pool.withTransaction(connection -> {
-            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-            List<Tuple> upserts = write.states().stream()
-                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey(), s.json(), now))
-                    .toList();
-            List<Tuple> deletes = write.idleStates().stream()
-                    .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
-                    .toList();
-            List<Tuple> waiting = write.cohortWindows().stream()
-                    .map(w -> Tuple.tuple(List.of(
-                            w.flagKey(),
-                            w.windowKind(),
-                            w.windowStart(),
-                            w.windowEnd(),
-                            w.cohort(),
-                            Buffer.buffer(w.payload()))))
-                    .toList();
-            List<Tuple> paired = write.pairedCohortWindows().stream()
-                    .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
-                    .toList();
-            List<Tuple> guardUpserts = write.guardStages().stream()
-                    .filter(g -> g.evidence() != null)
-                    .map(g -> Tuple.of(g.flagKey(), g.stageVersion(), g.evidence(), g.verdict(), now))
-                    .toList();
-            List<Tuple> guardDeletes = write.guardStages().stream()
-                    .filter(g -> g.evidence() == null)
-                    .map(g -> Tuple.of(g.flagKey()))
-                    .toList();
-            List<Tuple> positions = write.positions().entrySet().stream()
-                    .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
-                    .toList();
-            // Sent back to back on the transaction's connection (the client pipelines them), so the batch costs about
-            // one round trip instead of one per statement; PostgreSQL still runs them in this order. All are awaited
-            // before the transaction ends, so none is sent after a failure has rolled it back.
-            Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
-            Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
-            Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
-            Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
-            Uni<List<StoredAlert>> alerts =
-                    insertAlerts(connection, write.alerts(), now).memoize().indefinitely();
-            Uni<Void> guard = batch(connection, UPSERT_GUARD_STAGE, guardUpserts);
-            Uni<Void> guardGone = batch(connection, DELETE_GUARD_STAGE, guardDeletes);
-            Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
-            return Uni.join()
-                    .all(states, idle, pairedHalves, waitingHalves, alerts.replaceWithVoid(), guard, guardGone, offsets)
-                    .andCollectFailures()
-                    .chain(() -> alerts);
-        });
+                    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+                    List<Map.Entry<Integer, Long>> held =
+                            List.copyOf(write.fence().epochs().entrySet());
+                    Uni<Void> fence = connection
+                            .preparedQuery(FENCE)
+                            .execute(Tuple.of(
+                                    write.topic(),
+                                    write.fence().owner(),
+                                    held.stream().map(Map.Entry::getKey).toArray(Integer[]::new),
+                                    held.stream().map(Map.Entry::getValue).toArray(Long[]::new)))
+                            .invoke(rows -> {
+                                long count = rows.iterator().next().getLong(0);
+                                if (count != held.size()) {
+                                    throw new PartitionFencedException(
+                                            write.fence().owner() + " holds " + count + " of its " + held.size()
+                                                    + " partitions of " + write.topic() + " no more");
+                                }
+                            })
+                            .replaceWithVoid();
+                    List<Tuple> upserts = write.states().stream()
+                            .map(s -> Tuple.of(s.ruleId(), s.scopeKey(), s.json(), now, s.partition()))
+                            .toList();
+                    List<Tuple> deletes = write.idleStates().stream()
+                            .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
+                            .toList();
+                    List<Tuple> waiting = write.cohortWindows().stream()
+                            .map(w -> Tuple.tuple(Arrays.asList(
+                                    w.flagKey(),
+                                    w.windowKind(),
+                                    w.windowStart(),
+                                    w.windowEnd(),
+                                    w.cohort(),
+                                    Buffer.buffer(w.payload()),
+                                    write.flagPartitions().get(w.flagKey()))))
+                            .toList();
+                    List<Tuple> paired = write.pairedCohortWindows().stream()
+                            .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
+                            .toList();
+                    List<Tuple> guardUpserts = write.guardStages().stream()
+                            .filter(g -> g.evidence() != null)
+                            .map(g -> Tuple.tuple(Arrays.asList(
+                                    g.flagKey(),
+                                    g.stageVersion(),
+                                    g.evidence(),
+                                    g.verdict(),
+                                    now,
+                                    write.flagPartitions().get(g.flagKey()))))
+                            .toList();
+                    List<Tuple> guardDeletes = write.guardStages().stream()
+                            .filter(g -> g.evidence() == null)
+                            .map(g -> Tuple.of(g.flagKey()))
+                            .toList();
+                    List<Tuple> positions = write.positions().entrySet().stream()
+                            .map(p -> Tuple.of(write.topic(), p.getKey(), p.getValue(), now))
+                            .toList();
+                    // Sent back to back on the transaction's connection (the client pipelines them), so the batch costs
+                    // about
+                    // one round trip instead of one per statement; PostgreSQL still runs them in this order. All are
+                    // awaited
+                    // before the transaction ends, so none is sent after a failure has rolled it back. The fence goes
+                    // first:
+                    // its
+                    // row locks make a claim of these partitions wait for this commit.
+                    Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
+                    Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
+                    Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
+                    Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
+                    Uni<List<StoredAlert>> alerts = insertAlerts(
+                                    connection, write.alerts(), write.fence().owner(), now)
+                            .memoize()
+                            .indefinitely();
+                    Uni<Void> guard = batch(connection, UPSERT_GUARD_STAGE, guardUpserts);
+                    Uni<Void> guardGone = batch(connection, DELETE_GUARD_STAGE, guardDeletes);
+                    Uni<Void> offsets = batch(connection, UPSERT_POSITION, positions);
+                    return Uni.join()
+                            .all(
+                                    fence,
+                                    states,
+                                    idle,
+                                    pairedHalves,
+                                    waitingHalves,
+                                    alerts.replaceWithVoid(),
+                                    guard,
+                                    guardGone,
+                                    offsets)
+                            .andCollectFailures()
+                            .chain(() -> alerts);
+                })
+                .onFailure()
+                .transform(EvaluationRepository::fenceOrItself);
+    }
+
+    /** The fence's refusal when it is among the failures of a write (the statements' failures are collected). */
+    private static Throwable fenceOrItself(Throwable failure) {
+        if (failure instanceof PartitionFencedException) {
+            return failure;
+        }
+        if (failure instanceof CompositeException composite) {
+            for (Throwable cause : composite.getCauses()) {
+                if (fenceOrItself(cause) instanceof PartitionFencedException fenced) {
+                    return fenced;
+                }
+            }
+        }
+        for (Throwable t = failure.getCause(); t != null && t != failure; t = t.getCause()) {
+            if (t instanceof PartitionFencedException) {
+                return t;
+            }
+        }
+        return failure;
     }
 
     /**
@@ -211,11 +380,12 @@ public class EvaluationRepository {
      * replay) returns no row and joins no notification group again.
      */
     private Uni<List<StoredAlert>> insertAlerts(
-            SqlConnection connection, List<PendingAlert> alerts, OffsetDateTime now) {
+            SqlConnection connection, List<PendingAlert> alerts, String storedBy, OffsetDateTime now) {
         if (alerts.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        List<Tuple> rows = alerts.stream().map(EvaluationRepository::alertRow).toList();
+        List<Tuple> rows =
+                alerts.stream().map(alert -> alertRow(alert, storedBy)).toList();
         return connection.preparedQuery(INSERT_ALERT).executeBatch(rows).chain(result -> {
             Map<String, Long> seqs = new HashMap<>();
             for (RowSet<Row> set = result; set != null; set = set.next()) {
@@ -261,7 +431,7 @@ public class EvaluationRepository {
         });
     }
 
-    private static Tuple alertRow(PendingAlert alert) {
+    private static Tuple alertRow(PendingAlert alert, String storedBy) {
         var e = alert.event();
         return Tuple.tuple(Arrays.asList(
                 e.getAlertId(),
@@ -275,7 +445,8 @@ public class EvaluationRepository {
                 e.getEndsAt() == null ? null : e.getEndsAt().atOffset(ZoneOffset.UTC),
                 e.getEmittedAt().atOffset(ZoneOffset.UTC),
                 alert.json(),
-                Buffer.buffer(alert.avro())));
+                Buffer.buffer(alert.avro()),
+                storedBy));
     }
 
     private static Uni<Void> batch(SqlConnection connection, String sql, List<Tuple> tuples) {

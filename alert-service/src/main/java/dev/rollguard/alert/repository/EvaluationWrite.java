@@ -14,6 +14,8 @@ import java.util.Map;
  * @param pairedCohortWindows stored cohort windows whose counterpart arrived
  * @param positions next offset to evaluate per partition
  * @param guardStages the guard's evidence of the flags whose stage changed (a null evidence deletes the row)
+ * @param flagPartitions the partition of each flag whose cohort windows or guard evidence are written
+ * @param fence the partitions the writing instance holds, checked in the transaction
  */
 public record EvaluationWrite(
         List<StateRow> states,
@@ -23,13 +25,21 @@ public record EvaluationWrite(
         List<CohortWindowRow> pairedCohortWindows,
         String topic,
         Map<Integer, Long> positions,
-        List<GuardStageRow> guardStages) {
+        List<GuardStageRow> guardStages,
+        Map<String, Integer> flagPartitions,
+        Fence fence) {
+
+    /**
+     * The partitions of {@code topic} that instance {@code owner} claimed, with the epoch of each claim: the write
+     * commits only while the owner still holds every one of them at that epoch.
+     */
+    public record Fence(String owner, Map<Integer, Long> epochs) {}
 
     /** The guard's evidence and latest verdict (JSON) of one flag's stage; {@code evidence} null for a deletion. */
     public record GuardStageRow(String flagKey, long stageVersion, String evidence, String verdict) {}
 
-    /** A rule state row; {@code json} is null for a deletion. */
-    public record StateRow(String ruleId, String scopeKey, String json) {}
+    /** A rule state row; {@code json} is null for a deletion; {@code partition} null when not known. */
+    public record StateRow(String ruleId, String scopeKey, String json, Integer partition) {}
 
     /** A cohort window row; {@code payload} is null for a deletion. */
     public record CohortWindowRow(

@@ -3,6 +3,7 @@ package dev.rollguard.alert.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.config.InstanceIdentity;
 import dev.rollguard.alert.domain.AlertStateMachine;
 import dev.rollguard.alert.domain.FlapPolicy;
 import dev.rollguard.alert.domain.Observation;
@@ -22,8 +23,10 @@ import dev.rollguard.alert.mapping.WindowFigures;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
 import dev.rollguard.alert.repository.DataErrors;
 import dev.rollguard.alert.repository.EvaluationRepository;
+import dev.rollguard.alert.repository.EvaluationRepository.PartitionFencedException;
 import dev.rollguard.alert.repository.EvaluationWrite;
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
+import dev.rollguard.alert.repository.EvaluationWrite.Fence;
 import dev.rollguard.alert.repository.EvaluationWrite.StateRow;
 import dev.rollguard.alert.repository.PendingAlert;
 import dev.rollguard.schemas.Topics;
@@ -45,9 +48,11 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,6 +63,7 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Evaluates windows against the rules and records what changed.
@@ -69,6 +75,13 @@ import java.util.function.Consumer;
  * fails because the database is unavailable is retried until it succeeds; a batch holding windows that cannot be
  * evaluated or stored is stored without them ({@link BadWindowIsolator}), and they are dead-lettered. When a write
  * fails, memory is reloaded from the database before the next attempt.
+ *
+ * <p>Several instances share the partitions of {@code metrics.windows}. An instance claims the partitions it is
+ * assigned in the database (owner and epoch, {@code partition_owners}), holds in memory only the state of those
+ * partitions, and every write it makes (a batch, the no-data sweep, a retired rule, a flag leaving rollout) acts on
+ * them alone and is fenced: it commits only while the instance still holds each of its partitions at the epoch it
+ * claimed. A write that lost the race with a rebalance is rolled back, ownership and memory are read again, and a
+ * batch is evaluated again without the records of the partitions that moved.
  */
 @ApplicationScoped
 public class EvaluationService {
@@ -163,6 +176,15 @@ public class EvaluationService {
     private final Map<StateKey, Instant> lastSeen = new HashMap<>();
     private final Map<Integer, Long> positions = new HashMap<>();
     private final Map<HalfKey, WindowMetricsEvent> waiting = new HashMap<>();
+    /** Partitions of metrics.windows this instance holds, with the epoch of its claim. */
+    private final Map<Integer, Long> epochs = new HashMap<>();
+    /** The partition of each rule state, as written by its windows (absent: stored before partitions were). */
+    private final Map<StateKey, Integer> statePartitions = new HashMap<>();
+    /** The partition of each flag's cohort windows (its guard evidence and waiting halves). */
+    private final Map<String, Integer> flagPartitions = new HashMap<>();
+
+    private int partitionCount;
+    private final String instance;
     private final GuardEvaluator guard;
     private Instant latestWindowEnd = Instant.EPOCH;
     private boolean loaded;
@@ -181,7 +203,9 @@ public class EvaluationService {
             DeadLetterPublisher deadLetters,
             ObjectMapper json,
             AlertConfig config,
-            MeterRegistry meters) {
+            MeterRegistry meters,
+            InstanceIdentity identity) {
+        this.instance = identity.id();
         this.ruleBook = ruleBook;
         this.repository = repository;
         this.webhooks = webhooks;
@@ -246,6 +270,52 @@ public class EvaluationService {
         });
     }
 
+    /**
+     * Partitions of {@code metrics.windows} were assigned to this instance: it claims them in the database (a write of
+     * their previous owner still in progress finishes first, later ones are refused), then reads their state. Queued on
+     * the lane ahead of the records of these partitions.
+     */
+    public Uni<Void> assigned(Collection<Integer> partitions, int partitionsOfTopic) {
+        List<Integer> claimed = List.copyOf(partitions);
+        return lane.submit(() -> Uni.createFrom()
+                .deferred(() -> repository.claim(Topics.METRICS_WINDOWS, instance, claimed))
+                .onFailure()
+                .invoke(failure -> {
+                    databaseRetries.increment();
+                    Log.warnf("partitions %s cannot be claimed yet, retrying: %s", claimed, failure.getMessage());
+                })
+                .onFailure()
+                .retry()
+                .withBackOff(RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF)
+                .indefinitely()
+                .chain(epochsOfClaim -> {
+                    epochs.putAll(epochsOfClaim);
+                    partitionCount = Math.max(partitionCount, partitionsOfTopic);
+                    loaded = false;
+                    Log.infof("%s holds partitions %s of %s", instance, epochs.keySet(), Topics.METRICS_WINDOWS);
+                    return ensureLoadedOnceAvailable();
+                }));
+    }
+
+    /**
+     * Partitions were revoked (or lost): their state is dropped and nothing this instance does from now on acts on
+     * them; a write already under way is fenced by the next owner's claim.
+     */
+    public Uni<Void> revoked(Collection<Integer> partitions) {
+        return lane.submit(() -> {
+            if (epochs.keySet().removeAll(partitions)) {
+                loaded = false;
+                Log.infof("%s released partitions %s of %s", instance, partitions, Topics.METRICS_WINDOWS);
+            }
+            return Uni.createFrom().voidItem();
+        });
+    }
+
+    /** The partitions of {@code metrics.windows} this instance holds now. */
+    public Uni<Set<Integer>> heldPartitions() {
+        return lane.submit(() -> Uni.createFrom().item(Set.copyOf(epochs.keySet())));
+    }
+
     /** Applies the no-data policies to scopes that went silent and forgets cohort windows that found no partner. */
     public Uni<Integer> sweep(Instant now) {
         return Uni.createFrom()
@@ -262,7 +332,7 @@ public class EvaluationService {
             Instant now = Instant.now();
             Changes changes = new Changes();
             for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
-                if (entry.getKey().ruleId().equals(rule.id())) {
+                if (entry.getKey().ruleId().equals(rule.id()) && owns(statePartitions.get(entry.getKey()))) {
                     resolveAll(changes, rule, entry.getKey(), entry.getValue(), "rule retired", now);
                 }
             }
@@ -279,22 +349,30 @@ public class EvaluationService {
         if (loaded) {
             return Uni.createFrom().voidItem();
         }
+        List<Integer> held = List.copyOf(epochs.keySet());
         return repository
-                .states()
+                .states(held)
                 .chain(stored -> repository.positions(Topics.METRICS_WINDOWS).chain(storedPositions -> repository
-                        .guardStages()
+                        .guardStages(held)
                         .invoke(guard::load)
-                        .chain(() -> repository.cohortWindows().invoke(storedHalves -> {
+                        .chain(() -> repository.flagPartitions(held))
+                        .chain(storedFlags -> repository.cohortWindows(held).invoke(storedHalves -> {
                             states.clear();
                             lastSeen.clear();
                             positions.clear();
                             waiting.clear();
+                            statePartitions.clear();
+                            flagPartitions.clear();
+                            flagPartitions.putAll(storedFlags);
                             Instant now = Instant.now();
                             for (var row : stored) {
                                 Tracked tracked = read(row.json());
                                 StateKey key = new StateKey(row.ruleId(), row.scopeKey());
                                 states.put(key, tracked);
                                 lastSeen.put(key, now);
+                                if (row.partition() != null) {
+                                    statePartitions.put(key, row.partition());
+                                }
                             }
                             positions.putAll(storedPositions);
                             for (CohortWindowRow half : storedHalves) {
@@ -303,9 +381,9 @@ public class EvaluationService {
                             }
                             loaded = true;
                             Log.infof(
-                                    "evaluator loaded %d rule states, %d partition positions, %d waiting cohort"
-                                            + " windows, %d guarded stages",
-                                    states.size(), positions.size(), waiting.size(), guard.size());
+                                    "evaluator loaded %d rule states, %d waiting cohort windows, %d guarded stages"
+                                            + " of partitions %s",
+                                    states.size(), waiting.size(), guard.size(), held);
                         }))))
                 .replaceWithVoid();
     }
@@ -345,7 +423,9 @@ public class EvaluationService {
         String topic = Topics.METRICS_WINDOWS;
         for (WindowRecord record : records) {
             topic = record.topic();
-            if (record.offset() < positions.getOrDefault(record.partition(), 0L)) {
+            // A partition revoked since the poll: its next owner evaluates the record.
+            if (!epochs.containsKey(record.partition())
+                    || record.offset() < positions.getOrDefault(record.partition(), 0L)) {
                 skipped++;
                 continue;
             }
@@ -356,7 +436,7 @@ public class EvaluationService {
                 continue;
             }
             try {
-                evaluateWindow(changes, record.window(), now);
+                evaluateWindow(changes, record.window(), record.partition(), now);
             } catch (RuntimeException e) {
                 // Memory may hold part of what this window changed: it is read back before the next attempt.
                 loaded = false;
@@ -381,7 +461,48 @@ public class EvaluationService {
                     windowsSkipped.increment(skippedCount);
                     windowsRejected.increment(rejected.size());
                     return new Outcome(evaluatedCount, skippedCount, rejected, stored);
+                })
+                .onFailure(PartitionFencedException.class)
+                .recoverWithUni(fenced -> {
+                    Log.infof("a batch is evaluated again without the partitions that moved: %s", fenced.getMessage());
+                    return refreshHeld()
+                            .chain(this::ensureLoadedOnceAvailable)
+                            .chain(() -> evaluateAndStore(records, deadLettered));
                 });
+    }
+
+    /** Keeps of the partitions held those the database still says this instance holds at the same epoch. */
+    private Uni<Void> refreshHeld() {
+        return repository
+                .held(Topics.METRICS_WINDOWS, instance)
+                .invoke(current -> {
+                    epochs.entrySet().removeIf(e -> !e.getValue().equals(current.get(e.getKey())));
+                    loaded = false;
+                    Log.infof("%s holds partitions %s of %s", instance, epochs.keySet(), Topics.METRICS_WINDOWS);
+                })
+                .replaceWithVoid();
+    }
+
+    /** Whether this instance acts on what belongs to {@code partition} (null: stored before partitions were). */
+    private boolean owns(Integer partition) {
+        if (partition == null) {
+            // Only an instance holding every partition may act on state whose partition is not known.
+            return partitionCount > 0 && epochs.size() >= partitionCount;
+        }
+        return epochs.containsKey(partition);
+    }
+
+    /**
+     * The partition of a flag's cohort windows: where they were seen, or where the contract's key {@code flag:<key>}
+     * lands with Kafka's default partitioner; null when not known.
+     */
+    private Integer flagPartition(String flagKey) {
+        Integer partition = flagPartitions.get(flagKey);
+        if (partition == null && partitionCount > 0) {
+            byte[] key = ("flag:" + flagKey).getBytes(StandardCharsets.UTF_8);
+            partition = Utils.toPositive(Utils.murmur2(key)) % partitionCount;
+        }
+        return partition;
     }
 
     private Uni<Integer> silence(Instant now) {
@@ -389,6 +510,9 @@ public class EvaluationService {
         Duration after = config.evaluation().noDataAfter();
         for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
             StateKey key = entry.getKey();
+            if (!owns(statePartitions.get(key))) {
+                continue;
+            }
             Instant seen = lastSeen.getOrDefault(key, now);
             RuleDefinition rule = ruleBook.rule(key.ruleId());
             Tracked tracked = entry.getValue();
@@ -403,8 +527,10 @@ public class EvaluationService {
         long horizon = latestWindowEnd
                 .minus(config.evaluation().cohortPairingRetention())
                 .toEpochMilli();
-        waiting.keySet().removeIf(half -> half.end() < horizon);
-        return repository.pruneCohortWindows(horizon).chain(() -> write(changes, Topics.METRICS_WINDOWS, now));
+        waiting.keySet().removeIf(half -> half.end() < horizon && owns(flagPartitions.get(half.flagKey())));
+        return repository
+                .pruneCohortWindows(horizon, List.copyOf(epochs.keySet()), owns(null))
+                .chain(() -> write(changes, Topics.METRICS_WINDOWS, now));
     }
 
     private static String invalid(WindowMetricsEvent w) {
@@ -426,25 +552,34 @@ public class EvaluationService {
         return null;
     }
 
-    private void evaluateWindow(Changes changes, WindowMetricsEvent w, Instant now) {
+    private void evaluateWindow(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
         if (w.getWindowEnd().isAfter(latestWindowEnd)) {
             latestWindowEnd = w.getWindowEnd();
         }
         Scope scope = scope(w);
         for (RuleDefinition rule : ruleBook.thresholdRules()) {
             if (matches(rule, w)) {
-                step(changes, rule, scope, WindowFigures.observation(w, rule.metric()), now, w.getExemplars());
+                step(
+                        changes,
+                        rule,
+                        scope,
+                        WindowFigures.observation(w, rule.metric()),
+                        now,
+                        w.getExemplars(),
+                        partition);
             }
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
                 && !ruleBook.comparativeRules().isEmpty()) {
-            pair(changes, w, now);
+            flagPartitions.put(w.getFlagKey(), partition);
+            pair(changes, w, partition, now);
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
                 && w.getWindowKind() == WindowKind.TUMBLING
                 && !ruleBook.guardRules().isEmpty()) {
+            flagPartitions.put(w.getFlagKey(), partition);
             stageExemplars.add(w);
-            judgeStage(changes, w, now);
+            judgeStage(changes, w, partition, now);
         }
     }
 
@@ -452,7 +587,7 @@ public class EvaluationService {
      * Adds a flag cohort window to the guard's evidence of its stage; once both cohorts have come this far, each guard
      * rule judges the stage and its state machine sees the verdict.
      */
-    private void judgeStage(Changes changes, WindowMetricsEvent w, Instant now) {
+    private void judgeStage(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
         StageEvidence stage = guard.add(w, changes.guardStages);
         if (stage == null) {
             return;
@@ -475,7 +610,8 @@ public class EvaluationService {
                     treatment,
                     GuardEvaluator.observation(w, verdict),
                     now,
-                    stageExemplars.of(w.getFlagKey()));
+                    stageExemplars.of(w.getFlagKey()),
+                    partition);
         }
     }
 
@@ -496,34 +632,44 @@ public class EvaluationService {
     /**
      * Every rule level pending or firing on a scope that names a flag (its cohorts and the flag's own scopes), with
      * {@code flag} non-null that flag's alone. What holds a flag's automatic promotion: it must not move on while a
-     * condition on it is breaching, even before the condition has lasted long enough to fire.
+     * condition on it is breaching, even before the condition has lasted long enough to fire. The states of partitions
+     * other instances hold are read from the database, so every instance answers for every flag.
      */
     public Uni<List<ActiveLevel>> activeLevels(String flag) {
+        List<ActiveLevel> active = new ArrayList<>();
         return lane.submit(() -> ensureLoaded().map(x -> {
-            List<ActiveLevel> active = new ArrayList<>();
-            states.forEach((key, tracked) -> {
-                String flagKey = tracked.scope().flagKey();
-                if (flagKey == null || flag != null && !flag.equals(flagKey)) {
-                    return;
-                }
-                RuleDefinition rule = ruleBook.rule(key.ruleId());
-                String name = rule == null ? null : rule.name();
-                for (Severity severity : List.of(Severity.CRITICAL, Severity.WARNING)) {
-                    Phase phase = tracked.state().level(severity).phase();
-                    if (phase != Phase.INACTIVE) {
-                        active.add(new ActiveLevel(
-                                flagKey,
-                                key.ruleId(),
-                                name,
-                                key.scopeKey(),
-                                tracked.scope().cohort(),
-                                severity,
-                                phase));
+                    states.forEach((key, tracked) -> addLevels(active, key, tracked, flag));
+                    return List.copyOf(epochs.keySet());
+                }))
+                .chain(held -> repository.statesOutside(held))
+                .map(elsewhere -> {
+                    for (var row : elsewhere) {
+                        addLevels(active, new StateKey(row.ruleId(), row.scopeKey()), read(row.json()), flag);
                     }
-                }
-            });
-            return active;
-        }));
+                    return active;
+                });
+    }
+
+    private void addLevels(List<ActiveLevel> active, StateKey key, Tracked tracked, String flag) {
+        String flagKey = tracked.scope().flagKey();
+        if (flagKey == null || flag != null && !flag.equals(flagKey)) {
+            return;
+        }
+        RuleDefinition rule = ruleBook.rule(key.ruleId());
+        String name = rule == null ? null : rule.name();
+        for (Severity severity : List.of(Severity.CRITICAL, Severity.WARNING)) {
+            Phase phase = tracked.state().level(severity).phase();
+            if (phase != Phase.INACTIVE) {
+                active.add(new ActiveLevel(
+                        flagKey,
+                        key.ruleId(),
+                        name,
+                        key.scopeKey(),
+                        tracked.scope().cohort(),
+                        severity,
+                        phase));
+            }
+        }
     }
 
     /** The guard's latest verdict of every flag judged since this instance loaded its state. */
@@ -531,9 +677,21 @@ public class EvaluationService {
         return lane.submit(() -> ensureLoaded().map(x -> guard.latest()));
     }
 
-    /** Verdicts stored before a restart, as JSON, for the flags not judged since. */
+    /**
+     * Verdicts stored before a restart, as JSON, for the flags not judged since, and the stored verdicts of the flags
+     * of partitions other instances hold.
+     */
     public Uni<Map<String, String>> storedGuardVerdicts() {
-        return lane.submit(() -> ensureLoaded().map(x -> guard.storedVerdicts()));
+        Map<String, String> verdicts = new HashMap<>();
+        return lane.submit(() -> ensureLoaded().map(x -> {
+                    verdicts.putAll(guard.storedVerdicts());
+                    return List.copyOf(epochs.keySet());
+                }))
+                .chain(held -> repository.verdictsOutside(held))
+                .map(elsewhere -> {
+                    elsewhere.forEach(verdicts::putIfAbsent);
+                    return verdicts;
+                });
     }
 
     /**
@@ -545,6 +703,14 @@ public class EvaluationService {
             return Uni.createFrom().item(0);
         }
         return lane.submit(() -> ensureLoaded().chain(() -> {
+            // Every instance reads every change; the one holding the flag's partition acts on it.
+            Integer partition = flagPartition(flag.getFlagKey());
+            if (!owns(partition)) {
+                return Uni.createFrom().item(0);
+            }
+            if (partition != null) {
+                flagPartitions.put(flag.getFlagKey(), partition);
+            }
             Instant now = Instant.now();
             Changes changes = new Changes();
             guard.end(flag.getFlagKey(), flag.getVersion(), changes.guardStages);
@@ -596,7 +762,7 @@ public class EvaluationService {
     }
 
     /** Waits for the other cohort's window of the same flag and interval; once both are here, compares them. */
-    private void pair(Changes changes, WindowMetricsEvent w, Instant now) {
+    private void pair(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
         HalfKey mine = HalfKey.of(w);
         HalfKey other = mine.counterpart();
         WindowMetricsEvent counterpart = waiting.remove(other);
@@ -619,7 +785,8 @@ public class EvaluationService {
                         scope,
                         WindowFigures.comparison(treatment, control, rule.metric()),
                         now,
-                        treatment.getExemplars());
+                        treatment.getExemplars(),
+                        partition);
             }
         }
     }
@@ -631,13 +798,18 @@ public class EvaluationService {
             Scope scope,
             Observation observation,
             Instant now,
-            List<Exemplar> exemplars) {
+            List<Exemplar> exemplars,
+            int partition) {
         StateKey key = new StateKey(rule.id(), scope.key());
         Tracked tracked = states.get(key);
         if (tracked == null) {
             tracked = new Tracked(scope, ScopeState.INITIAL);
         }
         lastSeen.put(key, now);
+        if (!Integer.valueOf(partition).equals(statePartitions.put(key, partition)) && states.containsKey(key)) {
+            // A state stored before partitions were recorded gets its partition with its next write.
+            changes.dirty.add(key);
+        }
         apply(changes, rule, key, tracked, machine.observe(rule, tracked.state(), observation), now, exemplars);
     }
 
@@ -711,12 +883,14 @@ public class EvaluationService {
         }
         return repository
                 .write(write)
-                .onFailure(failure -> !DataErrors.isDataError(failure))
+                .onFailure(
+                        failure -> !DataErrors.isDataError(failure) && !(failure instanceof PartitionFencedException))
                 .invoke(failure -> {
                     databaseRetries.increment();
                     Log.warnf("an evaluated batch cannot be stored yet, retrying: %s", failure.getMessage());
                 })
-                .onFailure(failure -> !DataErrors.isDataError(failure))
+                .onFailure(
+                        failure -> !DataErrors.isDataError(failure) && !(failure instanceof PartitionFencedException))
                 .retry()
                 .withBackOff(RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF)
                 .indefinitely()
@@ -733,10 +907,16 @@ public class EvaluationService {
         }
         return repository
                 .write(write)
-                .onFailure()
+                .onFailure(failure -> !(failure instanceof PartitionFencedException))
                 .retry()
                 .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(2))
                 .atMost(5)
+                .onFailure(PartitionFencedException.class)
+                .recoverWithUni(fenced -> {
+                    // A rebalance moved a partition while this ran: its new owner acts on it.
+                    Log.infof("evaluation changes dropped, a partition moved: %s", fenced.getMessage());
+                    return refreshHeld().replaceWith(List.<EvaluationRepository.StoredAlert>of());
+                })
                 .onFailure()
                 .invoke(failure -> {
                     // Memory ran ahead of the database: read it back before the next batch.
@@ -753,15 +933,18 @@ public class EvaluationService {
         for (StateKey key : changes.dirty) {
             Tracked tracked = states.get(key);
             if (tracked.state().idle()) {
-                deletes.add(new StateRow(key.ruleId(), key.scopeKey(), null));
+                deletes.add(new StateRow(key.ruleId(), key.scopeKey(), null, null));
             } else {
-                upserts.add(new StateRow(key.ruleId(), key.scopeKey(), toJson(tracked)));
+                upserts.add(new StateRow(key.ruleId(), key.scopeKey(), toJson(tracked), statePartitions.get(key)));
             }
         }
         List<CohortWindowRow> store = new ArrayList<>();
         changes.halvesToStore.forEach((half, window) -> store.add(half.row(windowCodec.encode(window))));
         List<CohortWindowRow> delete =
                 changes.halvesToDelete.stream().map(half -> half.row(null)).toList();
+        Map<String, Integer> flags = new HashMap<>();
+        changes.halvesToStore.keySet().forEach(half -> flags.put(half.flagKey(), flagPartitions.get(half.flagKey())));
+        changes.guardStages.forEach(flag -> flags.put(flag, flagPartitions.get(flag)));
         EvaluationWrite write = new EvaluationWrite(
                 upserts,
                 deletes,
@@ -770,7 +953,9 @@ public class EvaluationService {
                 delete,
                 topic,
                 changes.positions,
-                guard.rows(changes.guardStages));
+                guard.rows(changes.guardStages),
+                flags,
+                new Fence(instance, Map.copyOf(epochs)));
         if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
             return null;
         }

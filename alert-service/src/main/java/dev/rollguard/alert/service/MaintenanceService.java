@@ -4,6 +4,7 @@ import dev.rollguard.alert.publisher.AlertPublisher;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.quarkus.vertx.VertxContextSupport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
@@ -19,13 +20,19 @@ public class MaintenanceService {
     private final WebhookDispatcher dispatcher;
     private final NotificationGrouper grouper;
     private final EvaluationService evaluation;
+    private final RuleService rules;
+    private final WebhookService webhooks;
     private volatile boolean started;
 
     public MaintenanceService(
             AlertPublisher publisher,
             WebhookDispatcher dispatcher,
             NotificationGrouper grouper,
-            EvaluationService evaluation) {
+            EvaluationService evaluation,
+            RuleService rules,
+            WebhookService webhooks) {
+        this.rules = rules;
+        this.webhooks = webhooks;
         this.publisher = publisher;
         this.dispatcher = dispatcher;
         this.grouper = grouper;
@@ -50,6 +57,21 @@ public class MaintenanceService {
         publisher.kick();
         dispatcher.kick();
         grouper.kick();
+    }
+
+    /** Rules and subscriptions changed through another instance reach this one within the interval. */
+    @Scheduled(
+            every = "${alert-service.config-refresh-interval:10s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void refresh() {
+        if (!started) {
+            return;
+        }
+        try {
+            VertxContextSupport.subscribeAndAwait(() -> rules.sync().chain(webhooks::refresh));
+        } catch (Throwable failure) {
+            Log.warnf("rules and subscriptions not read again: %s", failure.getMessage());
+        }
     }
 
     @Scheduled(

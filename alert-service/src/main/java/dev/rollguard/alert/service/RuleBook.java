@@ -50,6 +50,11 @@ public class RuleBook {
         return snapshot.byId().get(id);
     }
 
+    /** Every enabled rule. */
+    public java.util.Collection<RuleDefinition> enabled() {
+        return snapshot.byId().values();
+    }
+
     public int size() {
         return snapshot.byId().size();
     }

@@ -2,6 +2,7 @@ package dev.rollguard.alert.service;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.mapping.RuleMapper;
 import dev.rollguard.alert.repository.RuleEntity;
 import dev.rollguard.alert.repository.RulePackEntity;
@@ -171,6 +172,23 @@ public class RuleService {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Reads the rules again, for changes made through another instance: a rule deleted or disabled since is retired
+     * here too (its alerts on the partitions this instance holds resolve).
+     */
+    public Uni<Void> sync() {
+        List<RuleDefinition> before = List.copyOf(ruleBook.enabled());
+        return refresh().chain(() -> {
+            List<Uni<Integer>> retired = before.stream()
+                    .filter(rule -> ruleBook.rule(rule.id()) == null)
+                    .map(evaluation::retire)
+                    .toList();
+            return retired.isEmpty()
+                    ? Uni.createFrom().voidItem()
+                    : Uni.join().all(retired).andCollectFailures().replaceWithVoid();
+        });
     }
 
     /** Reloads the evaluator's rules from the table. */

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.service;
 
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.config.InstanceIdentity;
 import dev.rollguard.alert.publisher.WebhookSender;
 import dev.rollguard.alert.publisher.WebhookSender.DeliveryFailedException;
 import dev.rollguard.alert.repository.DeliveryRepository;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +25,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * in flight, so a slow or dead receiver never delays the others, and evaluation never waits for any of them. A
  * delivery that exhausts its retries is kept as FAILED, with the last status and error, for inspection and
  * redelivery. Deliveries still pending after a restart are picked up again.
+ *
+ * <p>Several instances share the queue: each takes the deliveries it sends for a lease ({@code
+ * webhooks.claim-lease}), so one delivery is sent by one instance; those of an instance that crashed are taken over
+ * when its lease ends.
  */
 @ApplicationScoped
 public class WebhookDispatcher {
@@ -32,6 +38,7 @@ public class WebhookDispatcher {
     private final WebhookSender sender;
     private final AlertConfig config;
     private final MeterRegistry meters;
+    private final String instance;
     private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, AtomicInteger> perReceiver = new ConcurrentHashMap<>();
     private final AtomicBoolean scanning = new AtomicBoolean();
@@ -42,7 +49,9 @@ public class WebhookDispatcher {
             WebhookRegistry registry,
             WebhookSender sender,
             AlertConfig config,
-            MeterRegistry meters) {
+            MeterRegistry meters,
+            InstanceIdentity identity) {
+        this.instance = identity.id();
         this.deliveries = deliveries;
         this.registry = registry;
         this.sender = sender;
@@ -63,7 +72,12 @@ public class WebhookDispatcher {
             return;
         }
         deliveries
-                .pending(config.webhooks().maxInFlightPerReceiver(), receivers, List.copyOf(inFlight))
+                .claim(
+                        config.webhooks().maxInFlightPerReceiver(),
+                        receivers,
+                        List.copyOf(inFlight),
+                        instance,
+                        Instant.now().plus(config.webhooks().claimLease()))
                 .subscribe()
                 .with(
                         rows -> {
