@@ -167,6 +167,55 @@ public final class RollguardApi {
                 actor == null || actor.isBlank() ? Map.of() : Map.of("X-Rollguard-Actor", actor));
     }
 
+    /** Every segment, with the flags that use it. */
+    public Answer segments() {
+        return send("GET", endpoints.flagService() + "/api/segments", endpoints.adminToken(), null, Map.of());
+    }
+
+    public Answer segment(String key) {
+        return send(
+                "GET",
+                endpoints.flagService() + "/api/segments/" + encode(key),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    /** {@code {"key", "description", "constraints": [...]}}. */
+    public Answer createSegment(JsonNode segment) {
+        return send("POST", endpoints.flagService() + "/api/segments", endpoints.adminToken(), segment, Map.of());
+    }
+
+    /** Replaces the segment's description and constraints; the flags using it are republished. */
+    public Answer updateSegment(String key, JsonNode segment) {
+        return send(
+                "PUT",
+                endpoints.flagService() + "/api/segments/" + encode(key),
+                endpoints.adminToken(),
+                segment,
+                Map.of());
+    }
+
+    public Answer deleteSegment(String key, String reason) {
+        return send(
+                "DELETE",
+                endpoints.flagService() + "/api/segments/" + encode(key)
+                        + (reason == null ? "" : "?reason=" + encode(reason)),
+                endpoints.adminToken(),
+                null,
+                Map.of());
+    }
+
+    /** What {@code {"context", "rules"?, "variantWeights"?}} would be served by the flag; nothing is saved. */
+    public Answer preview(String key, JsonNode request) {
+        return send(
+                "POST",
+                endpoints.flagService() + "/api/flags/" + key + "/preview",
+                endpoints.adminToken(),
+                request,
+                Map.of());
+    }
+
     public Answer audit(String flagKey) {
         return send(
                 "GET",

@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "bin/rollguard",
         description =
-                "Operate Rollguard: flags, kill switches, rollouts, alerts, rollbacks, reports and the audit log.",
+                "Operate Rollguard: flags, targeting rules and segments, kill switches, rollouts, alerts, rollbacks,"
+                        + " reports and the audit log.",
         footer = {
             "",
             "Exit codes: 0 done, 1 a call failed, 2 a usage mistake. Under -o json an error is printed on stderr as"
@@ -50,6 +51,8 @@ import picocli.CommandLine.Spec;
             RollguardCli.Unkill.class,
             RollguardCli.Stage.class,
             RolloutCommands.class,
+            RuleCommands.class,
+            SegmentCommands.class,
             RollguardCli.KillSwitch.class,
             RollguardCli.Alerts.class,
             SilenceCommands.class,
@@ -249,7 +252,14 @@ public final class RollguardCli implements Runnable {
         if (!answer.ok()) {
             JsonNode body = answer.body();
             String code = body.path("code").asText("HTTP_" + answer.status());
-            String message = body.path("message").asText(answer.text());
+            StringBuilder message = new StringBuilder(body.path("message").asText(answer.text()));
+            for (JsonNode problem : body.path("problems")) {
+                message.append(System.lineSeparator())
+                        .append("  ")
+                        .append(problem.path("path").asText())
+                        .append(": ")
+                        .append(problem.path("message").asText());
+            }
             throw new ApiException(code, what + " failed (" + answer.status() + " " + code + "): " + message);
         }
         return answer;
@@ -381,6 +391,13 @@ public final class RollguardCli implements Runnable {
             out.printf("Parent:       %s%n", f.path("parent").asText("-"));
             out.printf("Allow-list:   %s%n", f.path("allowList"));
             out.printf("Deny-list:    %s%n", f.path("denyList"));
+            out.printf(
+                    "Rules:        %s%n",
+                    f.path("rules").isEmpty()
+                            ? "-"
+                            : f.path("rules").size() + " (bin/rollguard rules get "
+                                    + f.path("key").asText() + ")");
+            out.printf("Weights:      %s%n", RuleCommands.weights(f));
             out.printf(
                     "Guard policy: %s, cooldown %s s%n",
                     guard(f), f.path("guardPolicy").path("cooldownSeconds").asText("-"));

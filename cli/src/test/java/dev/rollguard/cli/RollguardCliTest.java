@@ -94,7 +94,16 @@ class RollguardCliTest {
                         "rollout pause",
                         "rollout resume",
                         "rollout abort",
-                        "rollout retry");
+                        "rollout retry",
+                        "rules",
+                        "rules get",
+                        "rules set",
+                        "rules preview",
+                        "segment",
+                        "segment list",
+                        "segment get",
+                        "segment put",
+                        "segment delete");
     }
 
     @ParameterizedTest

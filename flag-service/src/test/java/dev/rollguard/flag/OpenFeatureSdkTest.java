@@ -83,6 +83,114 @@ class OpenFeatureSdkTest {
     }
 
     @Test
+    void aRuleOnAContextAttributeServesItsVariantAndOthersFollowTheRollout() {
+        String key = Api.key("sdk-rule");
+        Api.create(Map.of(
+                "key",
+                key,
+                "enabled",
+                true,
+                "stages",
+                List.of(),
+                "rolloutPercentage",
+                50,
+                "rules",
+                List.of(
+                        Map.of(
+                                "id",
+                                "ios",
+                                "constraints",
+                                List.of(Map.of("attribute", "platform", "operator", "IN", "values", List.of("IOS"))),
+                                "variant",
+                                "on"),
+                        Map.of(
+                                "id",
+                                "old-builds",
+                                "constraints",
+                                List.of(Map.of("attribute", "build", "operator", "NUM_LT", "values", List.of("100"))),
+                                "variant",
+                                "off"))));
+        String outside = IntStream.range(0, 1000)
+                .mapToObj(i -> "user-" + i)
+                .filter(s -> !Bucketing.inRollout(key, s, 5000))
+                .findFirst()
+                .orElseThrow();
+        String inside = IntStream.range(0, 1000)
+                .mapToObj(i -> "user-" + i)
+                .filter(s -> Bucketing.inRollout(key, s, 5000))
+                .findFirst()
+                .orElseThrow();
+
+        FlagEvaluationDetails<Boolean> ios = client.getBooleanDetails(
+                key, false, new ImmutableContext(outside, Map.of("platform", new Value("IOS"))));
+        assertThat(ios.getValue()).isTrue();
+        assertThat(ios.getVariant()).isEqualTo("on");
+        assertThat(ios.getReason()).isEqualTo("TARGETING_MATCH");
+        assertThat(ios.getFlagMetadata().getString("ruleId")).isEqualTo("ios");
+
+        // A number attribute reaches the rule as a number.
+        FlagEvaluationDetails<Boolean> oldBuild = client.getBooleanDetails(
+                key,
+                true,
+                new ImmutableContext(inside, Map.of("platform", new Value("ANDROID"), "build", new Value(42))));
+        assertThat(oldBuild.getValue()).isFalse();
+        assertThat(oldBuild.getReason()).isEqualTo("TARGETING_MATCH");
+        assertThat(oldBuild.getFlagMetadata().getString("ruleId")).isEqualTo("old-builds");
+
+        for (String user : List.of(inside, outside)) {
+            FlagEvaluationDetails<Boolean> android = client.getBooleanDetails(
+                    key,
+                    !user.equals(inside),
+                    new ImmutableContext(user, Map.of("platform", new Value("ANDROID"), "build", new Value(420))));
+            assertThat(android.getValue()).as(user).isEqualTo(user.equals(inside));
+            assertThat(android.getReason()).isEqualTo("SPLIT");
+            assertThat(android.getFlagMetadata().getString("ruleId")).isNull();
+        }
+
+        Api.kill(key, "sdk rule test");
+        FlagEvaluationDetails<Boolean> killed = client.getBooleanDetails(
+                key, true, new ImmutableContext(outside, Map.of("platform", new Value("IOS"))));
+        assertThat(killed.getValue()).isFalse();
+        assertThat(killed.getReason()).isEqualTo("DISABLED");
+    }
+
+    @Test
+    void aRuleWithAShareSplitsItsSubjectsAndTheRestGetTheDefault() {
+        String key = Api.key("sdk-rule-share");
+        Api.create(Map.of(
+                "key",
+                key,
+                "enabled",
+                true,
+                "stages",
+                List.of(),
+                "rolloutPercentage",
+                0,
+                "rules",
+                List.of(Map.of(
+                        "id",
+                        "new-app",
+                        "constraints",
+                        List.of(Map.of(
+                                "attribute", "appVersion", "operator", "SEMVER_GTE", "values", List.of("4.2.0"))),
+                        "rolloutPercentage",
+                        30))));
+        for (int i = 0; i < 20; i++) {
+            String user = "user-" + i;
+            FlagEvaluationDetails<Boolean> newApp = client.getBooleanDetails(
+                    key, false, new ImmutableContext(user, Map.of("appVersion", new Value("4.10.0"))));
+            assertThat(newApp.getValue()).as(user).isEqualTo(Bucketing.inRollout(key, user, 3000));
+            assertThat(newApp.getReason()).isEqualTo("SPLIT");
+            assertThat(newApp.getFlagMetadata().getString("ruleId")).isEqualTo("new-app");
+
+            FlagEvaluationDetails<Boolean> oldApp = client.getBooleanDetails(
+                    key, true, new ImmutableContext(user, Map.of("appVersion", new Value("4.1.0"))));
+            assertThat(oldApp.getValue()).isFalse();
+            assertThat(oldApp.getReason()).isEqualTo("DEFAULT");
+        }
+    }
+
+    @Test
     void typedValuesResolve() {
         String colour = Api.key("sdk-string");
         Api.create(Map.of(

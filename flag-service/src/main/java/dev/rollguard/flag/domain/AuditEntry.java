@@ -18,8 +18,13 @@ public class AuditEntry extends PanacheEntityBase {
     @GeneratedValue(strategy = GenerationType.IDENTITY)
     public Long id;
 
+    /** The flag changed; null for a change of a segment. */
     @Column(name = "flag_key")
     public String flagKey;
+
+    /** The segment changed; null for a change of a flag. */
+    @Column(name = "segment_key")
+    public String segmentKey;
 
     public String action;
     public String actor;

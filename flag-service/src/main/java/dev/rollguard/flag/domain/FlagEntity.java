@@ -56,6 +56,13 @@ public class FlagEntity extends PanacheEntityBase {
     @Column(name = "off_variant")
     public String offVariant;
 
+    /** JSON array of {@link Rule}, in evaluation order. */
+    public String rules;
+
+    /** JSON array of {@link Weight}; empty when the treatment is one variant. */
+    @Column(name = "variant_weights")
+    public String variantWeights;
+
     /** JSON array of {@link Stage}. */
     public String stages;
 

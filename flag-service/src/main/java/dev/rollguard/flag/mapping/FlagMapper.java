@@ -4,14 +4,20 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.flag.domain.Condition;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.GlobalSwitchEntity;
 import dev.rollguard.flag.domain.MinimumsMissed;
+import dev.rollguard.flag.domain.Rule;
+import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.domain.Stage;
+import dev.rollguard.flag.domain.Weight;
 import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.flag.rest.FlagResponse;
 import dev.rollguard.flag.rest.GlobalSwitchResponse;
+import dev.rollguard.flag.rest.SegmentResponse;
 import dev.rollguard.schemas.bucketing.Bucketing;
+import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagValueType;
@@ -19,15 +25,21 @@ import dev.rollguard.schemas.event.FlagVariant;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.GuardPolicy;
 import dev.rollguard.schemas.event.RolloutStage;
+import dev.rollguard.schemas.event.Segment;
+import dev.rollguard.schemas.event.TargetingRule;
+import dev.rollguard.schemas.event.VariantWeight;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /** Converts between the stored flag, its API forms and its FlagChangedEvent. */
 @ApplicationScoped
@@ -38,6 +50,9 @@ public class FlagMapper {
 
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
     private static final TypeReference<List<Stage>> STAGES = new TypeReference<>() {};
+    private static final TypeReference<List<Rule>> RULES = new TypeReference<>() {};
+    private static final TypeReference<List<Weight>> WEIGHTS = new TypeReference<>() {};
+    private static final TypeReference<List<Condition>> CONDITIONS = new TypeReference<>() {};
 
     private final ObjectMapper json;
 
@@ -71,6 +86,10 @@ public class FlagMapper {
                 variants(flag),
                 flag.treatmentVariant,
                 flag.offVariant,
+                rules(flag).stream().map(FlagMapper::toResponse).toList(),
+                weights(flag).stream()
+                        .map(w -> new FlagResponse.WeightResponse(w.variant(), Bucketing.percentage(w.basisPoints())))
+                        .toList(),
                 stages,
                 flag.currentStage,
                 flag.stageEnteredAt,
@@ -114,6 +133,10 @@ public class FlagMapper {
                 variants(flag),
                 flag.treatmentVariant,
                 flag.offVariant,
+                rules(flag).stream().map(FlagMapper::toRequest).toList(),
+                weights(flag).stream()
+                        .map(w -> new FlagRequest.WeightRequest(w.variant(), BigDecimal.valueOf(w.basisPoints(), 2)))
+                        .toList(),
                 stages,
                 flag.currentStage,
                 new FlagRequest.GuardPolicyRequest(
@@ -164,12 +187,138 @@ public class FlagMapper {
                 .setAllowList(strings(flag.allowList))
                 .setDenyList(strings(flag.denyList))
                 .setRolloutBasisPoints(flag.rolloutBasisPoints)
+                .setRules(rules(flag).stream().map(FlagMapper::toEvent).toList())
+                .setVariantWeights(weights(flag).stream()
+                        .map(w -> new VariantWeight(w.variant(), w.basisPoints()))
+                        .toList())
                 .setStages(stages)
                 .setCurrentStage(flag.currentStage)
                 .setPaused(flag.paused)
                 .setGuardPolicy(new GuardPolicy(
                         GuardAction.valueOf(flag.guardAction), flag.guardDryRun, flag.guardCooldownSeconds))
                 .build();
+    }
+
+    /**
+     * Copies into {@code event} the definitions of the segments its rules reference, in the order they are first
+     * referenced, so that every evaluator holds them. A reference to a segment not in {@code segments} is left out
+     * (validation names it).
+     */
+    public FlagChangedEvent withSegments(FlagChangedEvent event, Map<String, SegmentEntity> segments) {
+        List<Segment> copied = new ArrayList<>();
+        for (String key : segmentKeys(event)) {
+            SegmentEntity segment = segments.get(key);
+            if (segment != null) {
+                copied.add(new Segment(
+                        segment.key,
+                        conditions(segment).stream().map(FlagMapper::toEvent).toList()));
+            }
+        }
+        event.setSegments(copied);
+        return event;
+    }
+
+    /** The keys of the segments the event's rules reference, each once, in the order they are first referenced. */
+    public static Set<String> segmentKeys(FlagChangedEvent event) {
+        Set<String> keys = new LinkedHashSet<>();
+        event.getRules().forEach(rule -> keys.addAll(rule.getSegments()));
+        return keys;
+    }
+
+    /** The keys of the segments a stored flag's rules reference. */
+    public Set<String> segmentKeys(FlagEntity flag) {
+        Set<String> keys = new LinkedHashSet<>();
+        rules(flag).forEach(rule -> keys.addAll(rule.segments()));
+        return keys;
+    }
+
+    public SegmentResponse toResponse(SegmentEntity segment, List<String> usedBy) {
+        return new SegmentResponse(
+                segment.key,
+                segment.description,
+                conditions(segment).stream().map(FlagMapper::toResponse).toList(),
+                usedBy,
+                segment.version,
+                segment.createdAt,
+                segment.updatedAt,
+                segment.updatedBy);
+    }
+
+    public static Rule toRule(FlagRequest.RuleRequest r) {
+        return new Rule(
+                r.id(),
+                r.description(),
+                r.segments(),
+                r.constraints() == null
+                        ? List.of()
+                        : r.constraints().stream().map(FlagMapper::toCondition).toList(),
+                r.variant(),
+                r.rolloutPercentage() == null
+                        ? Bucketing.BUCKETS
+                        : r.rolloutPercentage().movePointRight(2).intValueExact());
+    }
+
+    public static Condition toCondition(FlagRequest.ConstraintRequest c) {
+        return new Condition(
+                c.attribute(),
+                c.operator(),
+                c.values(),
+                Boolean.TRUE.equals(c.negate()),
+                Boolean.TRUE.equals(c.caseInsensitive()));
+    }
+
+    public static Weight toWeight(FlagRequest.WeightRequest w) {
+        return new Weight(w.variant(), w.weight().movePointRight(2).intValueExact());
+    }
+
+    // The event's lists are plain ArrayLists, as decoded events' are: readers may ask them contains(null).
+    public static TargetingRule toEvent(Rule r) {
+        return new TargetingRule(
+                r.id(),
+                r.description(),
+                new ArrayList<>(r.segments()),
+                r.constraints().stream().map(FlagMapper::toEvent).collect(Collectors.toCollection(ArrayList::new)),
+                r.variant(),
+                r.basisPoints());
+    }
+
+    public static VariantWeight toEvent(Weight w) {
+        return new VariantWeight(w.variant(), w.basisPoints());
+    }
+
+    public static Constraint toEvent(Condition c) {
+        return new Constraint(
+                c.attribute(), c.operator(), new ArrayList<>(c.values()), c.negate(), c.caseInsensitive());
+    }
+
+    private static FlagResponse.RuleResponse toResponse(Rule r) {
+        return new FlagResponse.RuleResponse(
+                r.id(),
+                r.description(),
+                r.segments(),
+                r.constraints().stream().map(FlagMapper::toResponse).toList(),
+                r.variant(),
+                Bucketing.percentage(r.basisPoints()));
+    }
+
+    private static FlagResponse.ConstraintResponse toResponse(Condition c) {
+        return new FlagResponse.ConstraintResponse(
+                c.attribute(), c.operator(), c.values(), c.negate(), c.caseInsensitive());
+    }
+
+    private static FlagRequest.RuleRequest toRequest(Rule r) {
+        return new FlagRequest.RuleRequest(
+                r.id(),
+                r.description(),
+                r.segments(),
+                r.constraints().stream().map(FlagMapper::toRequest).toList(),
+                r.variant(),
+                BigDecimal.valueOf(r.basisPoints(), 2));
+    }
+
+    private static FlagRequest.ConstraintRequest toRequest(Condition c) {
+        return new FlagRequest.ConstraintRequest(
+                c.attribute(), c.operator(), c.values(), c.negate(), c.caseInsensitive());
     }
 
     /**
@@ -210,6 +359,18 @@ public class FlagMapper {
 
     public List<Stage> stages(FlagEntity flag) {
         return read(flag.stages, STAGES);
+    }
+
+    public List<Rule> rules(FlagEntity flag) {
+        return flag.rules == null ? List.of() : read(flag.rules, RULES);
+    }
+
+    public List<Weight> weights(FlagEntity flag) {
+        return flag.variantWeights == null ? List.of() : read(flag.variantWeights, WEIGHTS);
+    }
+
+    public List<Condition> conditions(SegmentEntity segment) {
+        return read(segment.constraints, CONDITIONS);
     }
 
     /** Variant name to value, in the order they were defined. */

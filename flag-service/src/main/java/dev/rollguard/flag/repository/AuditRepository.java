@@ -14,12 +14,17 @@ import java.util.List;
 public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> {
 
     /** Rows matching every given filter (null filters match all), newest first. */
-    public Uni<List<AuditEntry>> search(String flagKey, String actor, Instant since, Instant until, int limit) {
+    public Uni<List<AuditEntry>> search(
+            String flagKey, String segmentKey, String actor, Instant since, Instant until, int limit) {
         List<String> where = new ArrayList<>();
         Parameters params = new Parameters();
         if (flagKey != null) {
             where.add("flagKey = :flag");
             params.and("flag", flagKey);
+        }
+        if (segmentKey != null) {
+            where.add("segmentKey = :segment");
+            params.and("segment", segmentKey);
         }
         if (actor != null) {
             where.add("(actor = :actor or tokenName = :actor)");

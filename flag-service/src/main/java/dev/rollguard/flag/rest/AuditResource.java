@@ -36,10 +36,12 @@ public class AuditResource {
     @Access(ADMIN)
     @Operation(
             summary = "Search the audit log",
-            description = "Filters: flag key ('*' for the global switch), actor (actor or token name), since and"
-                    + " until (ISO-8601 instants, until exclusive); newest first.")
+            description =
+                    "Filters: flag key ('*' for the global switch), segment key, actor (actor or token name), since and"
+                            + " until (ISO-8601 instants, until exclusive); newest first.")
     public Uni<List<AuditResponse>> search(
             @QueryParam("flag") String flag,
+            @QueryParam("segment") String segment,
             @QueryParam("actor") String actor,
             @QueryParam("since") String since,
             @QueryParam("until") String until,
@@ -51,11 +53,13 @@ public class AuditResource {
         }
         Instant from = instant("since", since);
         Instant to = instant("until", until);
-        return Panache.withSession(() -> audit.search(blankToNull(flag), blankToNull(actor), from, to, rows))
+        return Panache.withSession(
+                        () -> audit.search(blankToNull(flag), blankToNull(segment), blankToNull(actor), from, to, rows))
                 .map(list -> list.stream()
                         .map(e -> new AuditResponse(
                                 e.id,
                                 e.flagKey,
+                                e.segmentKey,
                                 e.action,
                                 e.actor,
                                 e.tokenName,

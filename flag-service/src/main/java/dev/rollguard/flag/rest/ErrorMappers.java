@@ -25,7 +25,7 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
-        return json(e.status(), new ErrorBody(e.code(), e.getMessage(), e.violations()));
+        return json(e.status(), new ErrorBody(e.code(), e.getMessage(), e.violations(), e.problems()));
     }
 
     @ServerExceptionMapper
@@ -112,8 +112,30 @@ public class ErrorMappers {
                             "UNAVAILABLE",
                             "the flag database is unavailable: changes cannot be saved now (evaluation still works)"));
         }
+        if (concurrentChange(e)) {
+            Log.infof("change refused by a concurrent one: %s", e.toString());
+            return json(
+                    409,
+                    new ErrorBody(
+                            "CONCURRENT_CHANGE",
+                            "another change of the same flags or segments ran at the same time: send it again"));
+        }
         Log.error("request failed", e);
         return json(500, new ErrorBody("INTERNAL", "the request failed inside the service"));
+    }
+
+    /**
+     * Whether PostgreSQL broke a deadlock or a serialization conflict by aborting this transaction (a flag edit and a
+     * change of a segment it uses, each waiting for the other's rows): nothing was saved, and sending it again works.
+     */
+    static boolean concurrentChange(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof io.vertx.pgclient.PgException pg
+                    && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the failure is the database being unreachable rather than a bug. */

@@ -1,6 +1,7 @@
 package dev.rollguard.flag.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.schemas.event.ConstraintOperator;
 import dev.rollguard.schemas.event.FlagValueType;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.DecimalMax;
@@ -44,10 +45,65 @@ public record FlagRequest(
                         variants,
         @CleanText @Size(max = 128) String treatmentVariant,
         @CleanText @Size(max = 128) String offVariant,
+        @Size(max = MAX_RULES) List<@Valid @NotNull RuleRequest> rules,
+        @Size(max = 100) List<@Valid @NotNull WeightRequest> variantWeights,
         @Size(max = 50) List<@Valid @NotNull StageRequest> stages,
         @PositiveOrZero Integer currentStage,
         @Valid GuardPolicyRequest guardPolicy,
         @Valid MinimumsRequest onMinimumsNotMet) {
+
+    public static final int MAX_RULES = 100;
+
+    /** Letters, digits, '-' and '_' (at most 64): a rule id or segment key, as reasons and errors name it. */
+    public static final String TARGETING_ID = "[A-Za-z0-9_-]+";
+
+    public static final String TARGETING_ID_MESSAGE = "must be letters, digits, '-' or '_'";
+
+    /**
+     * One targeting rule: the subjects in every segment and matching every constraint get {@code variant}, or, without
+     * one, the treatment on {@code rolloutPercentage} of them (100 when omitted) by the flag's bucket.
+     */
+    public record RuleRequest(
+            @NotBlank @CleanText @Size(max = 64) @Pattern(regexp = TARGETING_ID, message = TARGETING_ID_MESSAGE)
+                    String id,
+            @CleanText(multiline = true) @Size(max = 2000) String description,
+            @Size(max = 20)
+                    List<
+                                    @NotBlank @CleanText @Size(max = 64)
+                                    @Pattern(regexp = TARGETING_ID, message = TARGETING_ID_MESSAGE) String>
+                            segments,
+            @Size(max = 50) List<@Valid @NotNull ConstraintRequest> constraints,
+            @CleanText @Size(max = 128) String variant,
+            @DecimalMin("0")
+                    @DecimalMax("100")
+                    @Digits(
+                            integer = 3,
+                            fraction = 2,
+                            message = "must be a percentage with at most two decimals (0.01 steps)")
+                    BigDecimal rolloutPercentage) {}
+
+    /**
+     * A constraint on one attribute of the evaluation context (the FlagChangedEvent's Constraint documents each
+     * operator).
+     */
+    public record ConstraintRequest(
+            @NotBlank @CleanText @Size(max = 128) String attribute,
+            @NotNull ConstraintOperator operator,
+            @Size(max = 1000) List<@NotNull @CleanText @Size(max = 1024) String> values,
+            Boolean negate,
+            Boolean caseInsensitive) {}
+
+    /** A variant's share of the subjects the rollout treats; the weights sum to 100. */
+    public record WeightRequest(
+            @NotBlank @CleanText @Size(max = 128) String variant,
+            @NotNull
+                    @DecimalMin("0")
+                    @DecimalMax("100")
+                    @Digits(
+                            integer = 3,
+                            fraction = 2,
+                            message = "must be a percentage with at most two decimals (0.01 steps)")
+                    BigDecimal weight) {}
 
     /** One step of a rollout plan. */
     public record StageRequest(

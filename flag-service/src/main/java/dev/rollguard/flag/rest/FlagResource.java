@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.flag.service.PreviewService;
 import dev.rollguard.flag.service.WriteResult;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -39,10 +40,12 @@ public class FlagResource {
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private final FlagService flags;
+    private final PreviewService previews;
     private final CallerHolder caller;
 
-    public FlagResource(FlagService flags, CallerHolder caller) {
+    public FlagResource(FlagService flags, PreviewService previews, CallerHolder caller) {
         this.flags = flags;
+        this.previews = previews;
         this.caller = caller;
     }
 
@@ -187,6 +190,20 @@ public class FlagResource {
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
         return flags.resume(caller.change(idempotencyKey), key, body == null ? null : body.reason())
                 .map(result -> respond(result).build());
+    }
+
+    @POST
+    @Path("{key}/preview")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Access({ADMIN, SERVICE})
+    @Operation(
+            summary = "Preview who matches",
+            description = "What the sample context would be served: {variant, value, reason, ruleId, treated}."
+                    + " Draft rules and variantWeights replace the stored ones for this answer only; nothing is"
+                    + " saved. 400 INVALID_TARGETING for a draft that could not be saved.")
+    public Uni<PreviewResponse> preview(
+            @PathParam("key") String key, @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) PreviewRequest body) {
+        return previews.preview(key, body);
     }
 
     static Response.ResponseBuilder respond(WriteResult result) {

@@ -3,6 +3,7 @@ package dev.rollguard.flag.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.flag.domain.MinimumsMissed;
 import dev.rollguard.flag.domain.Promotion;
+import dev.rollguard.schemas.event.ConstraintOperator;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.time.Instant;
@@ -26,6 +27,8 @@ public record FlagResponse(
         Map<String, JsonNode> variants,
         String treatmentVariant,
         String offVariant,
+        List<RuleResponse> rules,
+        List<WeightResponse> variantWeights,
         List<StageResponse> stages,
         Integer currentStage,
         Instant stageEnteredAt,
@@ -41,6 +44,23 @@ public record FlagResponse(
         Instant createdAt,
         Instant updatedAt,
         String updatedBy) {
+
+    public record RuleResponse(
+            String id,
+            String description,
+            List<String> segments,
+            List<ConstraintResponse> constraints,
+            String variant,
+            double rolloutPercentage) {}
+
+    public record ConstraintResponse(
+            String attribute,
+            ConstraintOperator operator,
+            List<String> values,
+            boolean negate,
+            boolean caseInsensitive) {}
+
+    public record WeightResponse(String variant, double weight) {}
 
     public record StageResponse(
             String name,

@@ -4,8 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rollguard.schemas.targeting.EvaluationContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.commons.codec.digest.MurmurHash3;
 
 /**
@@ -58,6 +61,31 @@ record OfrepContext(String targetingKey, JsonNode context) {
             throw new Invalid("INVALID_CONTEXT", "context.targetingKey must be a string");
         }
         return new OfrepContext(key.textValue(), context);
+    }
+
+    /**
+     * What targeting rules read: the targeting key and every other attribute of the context, strings, numbers and
+     * booleans as they are, objects and arrays as their JSON text; null members are absent.
+     */
+    EvaluationContext evaluationContext() {
+        if (context == null || context.size() <= (targetingKey == null ? 0 : 1)) {
+            return EvaluationContext.of(targetingKey);
+        }
+        Map<String, Object> attributes = new HashMap<>();
+        context.properties().forEach(member -> {
+            JsonNode value = member.getValue();
+            if (value.isNull() || EvaluationContext.TARGETING_KEY.equals(member.getKey())) {
+                return;
+            }
+            attributes.put(
+                    member.getKey(),
+                    value.isTextual()
+                            ? value.textValue()
+                            : value.isNumber()
+                                    ? value.numberValue()
+                                    : value.isBoolean() ? value.booleanValue() : value.toString());
+        });
+        return EvaluationContext.of(targetingKey, attributes);
     }
 
     /** A hash of the context with its members in a fixed order, so equal contexts give equal ETags. */

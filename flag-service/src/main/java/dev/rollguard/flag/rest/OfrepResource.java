@@ -97,7 +97,7 @@ public class OfrepResource {
                     .entity(ErrorResponse.of(key, e.errorCode, e.getMessage()))
                     .build();
         }
-        EvaluationService.Result result = evaluation.evaluate(evaluation.state(), key, context.targetingKey());
+        EvaluationService.Result result = evaluation.evaluate(evaluation.state(), key, context.evaluationContext());
         if (result instanceof EvaluationService.Failure failure) {
             int status = EvaluationService.FLAG_NOT_FOUND.equals(failure.errorCode()) ? 404 : 400;
             return Response.status(status)
@@ -142,7 +142,7 @@ public class OfrepResource {
         String events = uri.getBaseUri().resolve(EVENTS_PATH.substring(1)).toString() + "?"
                 + AuthFilter.STREAM_TOKEN_PARAMETER + "=" + streamTokens.issue(caller);
         BulkResponse response = new BulkResponse(
-                evaluation.evaluateAll(state, context.targetingKey()),
+                evaluation.evaluateAll(state, context.evaluationContext()),
                 List.of(new EventStream("sse", events, config.sse().inactivityDelaySeconds())),
                 Map.of("revision", state.revision()));
         return Response.ok(response).header(HttpHeaders.ETAG, etag).build();

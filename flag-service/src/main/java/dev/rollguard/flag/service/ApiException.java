@@ -9,16 +9,36 @@ public class ApiException extends RuntimeException {
     private final int status;
     private final String code;
     private final transient List<ErrorBody.Violation> violations;
+    private final transient List<ErrorBody.Problem> problems;
 
     public ApiException(int status, String code, String message) {
         this(status, code, message, null);
     }
 
     public ApiException(int status, String code, String message, List<ErrorBody.Violation> violations) {
+        this(status, code, message, violations, null);
+    }
+
+    private ApiException(
+            int status,
+            String code,
+            String message,
+            List<ErrorBody.Violation> violations,
+            List<ErrorBody.Problem> problems) {
         super(message, null, false, false);
         this.status = status;
         this.code = code;
         this.violations = violations;
+        this.problems = problems;
+    }
+
+    /** 400 {@code INVALID_TARGETING}: rules, segments or weights that cannot be saved, each problem named. */
+    public static ApiException invalidTargeting(List<ErrorBody.Problem> problems) {
+        String message = problems.stream()
+                .map(ErrorBody.Problem::message)
+                .reduce((a, b) -> a + "; " + b)
+                .orElse("");
+        return new ApiException(400, "INVALID_TARGETING", "invalid targeting: " + message, null, problems);
     }
 
     public static ApiException notFound(String key) {
@@ -44,5 +64,9 @@ public class ApiException extends RuntimeException {
 
     public List<ErrorBody.Violation> violations() {
         return violations;
+    }
+
+    public List<ErrorBody.Problem> problems() {
+        return problems;
     }
 }

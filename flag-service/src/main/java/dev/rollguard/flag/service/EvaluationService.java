@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.targeting.Evaluation;
+import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.EvaluationReason;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import io.micrometer.core.instrument.Counter;
@@ -59,22 +60,27 @@ public class EvaluationService {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Failure(String key, String errorCode, String errorDetails) implements Result {}
 
-    /** Evaluates one flag of {@code state} for {@code targetingKey}. */
+    /** Evaluates one flag of {@code state} for {@code targetingKey} alone. */
     public Result evaluate(FlagSnapshot.State state, String key, String targetingKey) {
+        return evaluate(state, key, EvaluationContext.of(targetingKey));
+    }
+
+    /** Evaluates one flag of {@code state} for {@code context}. */
+    public Result evaluate(FlagSnapshot.State state, String key, EvaluationContext context) {
         FlagChangedEvent flag = state.flags().get(key);
         if (flag == null) {
             notFound.increment();
             return new Failure(key, FLAG_NOT_FOUND, "flag '" + key + "' does not exist");
         }
-        return toResult(state, flag, targetingKey);
+        return toResult(state, flag, context);
     }
 
     /** Evaluates every flag that is not archived, in key order. */
-    public List<Result> evaluateAll(FlagSnapshot.State state, String targetingKey) {
+    public List<Result> evaluateAll(FlagSnapshot.State state, EvaluationContext context) {
         List<Result> results = new ArrayList<>(state.flags().size());
         for (FlagChangedEvent flag : new TreeMap<>(state.flags()).values()) {
             if (!flag.getArchived()) {
-                results.add(toResult(state, flag, targetingKey));
+                results.add(toResult(state, flag, context));
             }
         }
         return results;
@@ -84,8 +90,8 @@ public class EvaluationService {
         return snapshot.current();
     }
 
-    private Result toResult(FlagSnapshot.State state, FlagChangedEvent flag, String targetingKey) {
-        Evaluation evaluation = FlagEvaluator.evaluate(flag, targetingKey, state.flags()::get, state.globalKill());
+    private Result toResult(FlagSnapshot.State state, FlagChangedEvent flag, EvaluationContext context) {
+        Evaluation evaluation = FlagEvaluator.evaluate(flag, context, state.flags()::get, state.globalKill());
         evaluations.get(evaluation.reason()).increment();
         String key = flag.getFlagKey();
         if (evaluation.reason() == EvaluationReason.ERROR) {
@@ -99,6 +105,8 @@ public class EvaluationService {
                 state.value(key, evaluation.variant()),
                 evaluation.reason().name(),
                 evaluation.variant(),
-                Map.of("version", flag.getVersion()));
+                evaluation.ruleId() == null
+                        ? Map.of("version", flag.getVersion())
+                        : Map.of("version", flag.getVersion(), "ruleId", evaluation.ruleId()));
     }
 }

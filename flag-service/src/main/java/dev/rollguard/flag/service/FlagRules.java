@@ -95,6 +95,16 @@ final class FlagRules {
         flag.variants = mapper.toJson(variants);
         flag.treatmentVariant = treatment;
         flag.offVariant = off;
+        flag.rules = mapper.toJson(
+                request.rules() == null
+                        ? List.of()
+                        : request.rules().stream().map(FlagMapper::toRule).toList());
+        flag.variantWeights = mapper.toJson(
+                request.variantWeights() == null
+                        ? List.of()
+                        : request.variantWeights().stream()
+                                .map(FlagMapper::toWeight)
+                                .toList());
         flag.stages = mapper.toJson(stages);
         flag.currentStage = stage;
         FlagRequest.GuardPolicyRequest guard = request.guardPolicy();

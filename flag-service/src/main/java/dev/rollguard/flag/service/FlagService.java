@@ -8,12 +8,14 @@ import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.IdempotencyRecord;
 import dev.rollguard.flag.domain.OutboxMessage;
+import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.publisher.OutboxRelay;
 import dev.rollguard.flag.repository.AuditRepository;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.GlobalSwitchRepository;
 import dev.rollguard.flag.repository.IdempotencyRepository;
+import dev.rollguard.flag.repository.SegmentRepository;
 import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.flag.rest.FlagResponse;
 import dev.rollguard.flag.rest.GlobalSwitchResponse;
@@ -32,7 +34,9 @@ import jakarta.validation.Validator;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +61,7 @@ public class FlagService {
             .collect(Collectors.toUnmodifiableSet());
 
     private final FlagRepository flags;
+    private final SegmentRepository segments;
     private final GlobalSwitchRepository globals;
     private final AuditRepository audit;
     private final IdempotencyRepository idempotency;
@@ -68,6 +73,7 @@ public class FlagService {
 
     public FlagService(
             FlagRepository flags,
+            SegmentRepository segments,
             GlobalSwitchRepository globals,
             AuditRepository audit,
             IdempotencyRepository idempotency,
@@ -77,6 +83,7 @@ public class FlagService {
             ObjectMapper json,
             Validator validator) {
         this.flags = flags;
+        this.segments = segments;
         this.globals = globals;
         this.audit = audit;
         this.idempotency = idempotency;
@@ -107,14 +114,17 @@ public class FlagService {
 
     /** Every flag and the global switch as events, to fill the snapshot at start. */
     public Uni<List<FlagChangedEvent>> currentStates() {
-        return Panache.withSession(
-                () -> flags.listAll().chain(all -> globals.get().map(global -> {
-                    List<FlagChangedEvent> events = new java.util.ArrayList<>();
-                    all.forEach(f -> events.add(mapper.toEvent(
-                            f, FlagChangeType.OTHER, UUID.randomUUID(), f.updatedAt, f.updatedBy, null)));
+        return Panache.withSession(() -> flags.listAll()
+                .chain(all -> segments.listAll().chain(defined -> globals.get().map(global -> {
+                    Map<String, SegmentEntity> byKey = new HashMap<>();
+                    defined.forEach(segment -> byKey.put(segment.key, segment));
+                    List<FlagChangedEvent> events = new ArrayList<>();
+                    all.forEach(f -> events.add(mapper.withSegments(
+                            mapper.toEvent(f, FlagChangeType.OTHER, UUID.randomUUID(), f.updatedAt, f.updatedBy, null),
+                            byKey)));
                     events.add(mapper.toEvent(global, UUID.randomUUID(), global.updatedBy));
                     return events;
-                })));
+                }))));
     }
 
     public Uni<WriteResult> create(ChangeContext ctx, FlagRequest request) {
@@ -134,7 +144,8 @@ public class FlagService {
                     flag.stageVersion = 1L;
                 }
                 flag.createdAt = now;
-                return changed(ctx, flag, null, "CREATE", FlagChangeType.CREATED, null, now, 201);
+                return changed(ctx, flag, null, "CREATE", FlagChangeType.CREATED, null, now, 201)
+                        .validated();
             });
         }));
     }
@@ -172,7 +183,8 @@ public class FlagService {
                     flag.stageEnteredAt = now;
                     flag.stageVersion = flag.version + 1;
                 }
-                return changed(ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, 200);
+                return changed(ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, 200)
+                        .validated();
             });
         }));
     }
@@ -364,7 +376,7 @@ public class FlagService {
         entry.toStage = transition.toStage();
     }
 
-    private Change changed(
+    Change changed(
             ChangeContext ctx,
             FlagEntity flag,
             String before,
@@ -379,72 +391,128 @@ public class FlagService {
         FlagResponse after = mapper.toResponse(flag);
         AuditEntry entry = auditEntry(ctx, flag.key, action, reason, before, mapper.toJson(after), now);
         FlagChangedEvent event = traced(mapper.toEvent(flag, type, UUID.randomUUID(), now, ctx.actor(), reason), ctx);
-        return new Change(status, after, etag(flag.version), event, entry, flag);
+        return new Change(status, after, etag(flag.version), event, entry, flag, false, List.of());
     }
 
-    /** What one write produced, before it is committed. */
-    private record Change(
-            int status, Object body, String etag, FlagChangedEvent event, AuditEntry audit, FlagEntity created) {
+    /**
+     * What one write produced, before it is committed.
+     *
+     * @param created a flag to insert with a 201
+     * @param validate whether the flag's targeting is checked before the commit (a create or an edit; a kill or
+     *     another control is never refused for it)
+     * @param also the changes of other flags committed with this one (the flags a segment change republishes)
+     */
+    record Change(
+            int status,
+            Object body,
+            String etag,
+            FlagChangedEvent event,
+            AuditEntry audit,
+            FlagEntity created,
+            boolean validate,
+            List<Change> also) {
         Change(int status, Object body, String etag, FlagChangedEvent event, AuditEntry audit) {
-            this(status, body, etag, event, audit, null);
+            this(status, body, etag, event, audit, null, false, List.of());
+        }
+
+        Change validated() {
+            return new Change(status, body, etag, event, audit, created, true, also);
+        }
+
+        Change with(List<Change> republished) {
+            return new Change(status, body, etag, event, audit, created, validate, republished);
         }
     }
 
+    /** A conflict answered when a unique key was taken by a concurrent request without an Idempotency-Key. */
+    private static final Supplier<ApiException> FLAG_CREATED_CONCURRENTLY =
+            () -> ApiException.conflict("FLAG_EXISTS", "the flag was created concurrently by another request");
+
     private Uni<WriteResult> write(ChangeContext ctx, Supplier<Uni<Change>> operation) {
+        return write(ctx, operation, FLAG_CREATED_CONCURRENTLY);
+    }
+
+    /** Runs {@code operation} once per Idempotency-Key (when given) in one transaction, and applies it after commit. */
+    Uni<WriteResult> write(ChangeContext ctx, Supplier<Uni<Change>> operation, Supplier<ApiException> duplicate) {
         if (ctx.idempotencyKey() == null) {
-            return transact(ctx, operation);
+            return transact(ctx, operation, duplicate);
         }
         IdempotencyRecord.Key id = new IdempotencyRecord.Key(ctx.caller().tokenName(), ctx.idempotencyKey());
         return Panache.withSession(() -> idempotency.findById(id)).chain(found -> {
             if (found != null) {
                 return Uni.createFrom().item(replay(found));
             }
-            return transact(ctx, operation)
+            return transact(ctx, operation, duplicate)
                     .onFailure(FlagService::isUniqueViolation)
                     .recoverWithUni(() -> Panache.withSession(() -> idempotency.findById(id))
                             .map(again -> {
                                 if (again == null) {
-                                    throw ApiException.conflict(
-                                            "FLAG_EXISTS", "the flag was created concurrently by another request");
+                                    throw duplicate.get();
                                 }
                                 return replay(again);
                             }));
         });
     }
 
-    private Uni<WriteResult> transact(ChangeContext ctx, Supplier<Uni<Change>> operation) {
+    private Uni<WriteResult> transact(
+            ChangeContext ctx, Supplier<Uni<Change>> operation, Supplier<ApiException> duplicate) {
         return Panache.withTransaction(() -> operation.get().chain(change -> {
                     WriteResult result = new WriteResult(change.status(), mapper.toJson(change.body()), change.etag());
+                    List<FlagChangedEvent> events = new ArrayList<>();
                     Uni<?> steps = Uni.createFrom().voidItem();
                     if (change.created() != null && change.status() == 201) {
                         steps = steps.chain(() -> flags.persist(change.created()));
                     }
-                    if (change.audit() != null) {
-                        steps = steps.chain(() -> audit.persist(change.audit()));
-                    }
-                    if (change.event() != null) {
-                        steps = steps.chain(() -> outbox(change.event()).persist());
+                    List<Change> all = new ArrayList<>();
+                    all.add(change);
+                    all.addAll(change.also());
+                    for (Change one : all) {
+                        if (one.audit() != null) {
+                            steps = steps.chain(() -> audit.persist(one.audit()));
+                        }
+                        if (one.event() != null) {
+                            events.add(one.event());
+                            steps = steps.chain(() -> withSegments(one.event(), one.validate()))
+                                    .chain(event -> outbox(event).persist());
+                        }
                     }
                     if (ctx.idempotencyKey() != null) {
                         steps = steps.chain(() -> idempotency.persist(record(ctx, result)));
                     }
                     return steps.chain(() -> Panache.getSession().chain(s -> s.flush()))
-                            .replaceWith(new Committed(result, change.event()));
+                            .replaceWith(new Committed(result, events));
                 }))
                 .onFailure(FlagService::isUniqueViolation)
-                .transform(e -> ctx.idempotencyKey() != null
-                        ? e
-                        : ApiException.conflict("FLAG_EXISTS", "the flag was created concurrently by another request"))
+                .transform(e -> ctx.idempotencyKey() != null ? e : duplicate.get())
                 .map(committed -> {
-                    if (committed.event() != null) {
-                        snapshot.apply(committed.event());
+                    if (!committed.events().isEmpty()) {
+                        snapshot.applyAll(committed.events());
                         relay.trigger();
                     }
                     return committed.result();
                 });
     }
 
-    private record Committed(WriteResult result, FlagChangedEvent event) {}
+    private record Committed(WriteResult result, List<FlagChangedEvent> events) {}
+
+    /**
+     * Copies into a flag's change the definitions of the segments its rules use and, for a create or an edit, checks
+     * its targeting (400 {@code INVALID_TARGETING} naming each problem). An edit locks those segments (FOR SHARE) so a
+     * segment's concurrent change waits for it and then republishes it; other changes read them without a lock and
+     * are republished by such a change, as they hold the flag's row.
+     */
+    private Uni<FlagChangedEvent> withSegments(FlagChangedEvent event, boolean validate) {
+        if (FlagMapper.GLOBAL_KEY.equals(event.getFlagKey())) {
+            return Uni.createFrom().item(event);
+        }
+        return segments.byKeys(FlagMapper.segmentKeys(event), validate).map(found -> {
+            mapper.withSegments(event, found);
+            if (validate) {
+                Targeting.check(event);
+            }
+            return event;
+        });
+    }
 
     private static OutboxMessage outbox(FlagChangedEvent event) {
         OutboxMessage message = new OutboxMessage();
@@ -477,7 +545,7 @@ public class FlagService {
         return event;
     }
 
-    private AuditEntry auditEntry(
+    AuditEntry auditEntry(
             ChangeContext ctx, String key, String action, String reason, String before, String after, Instant at) {
         AuditEntry entry = new AuditEntry();
         entry.flagKey = key;
@@ -556,7 +624,7 @@ public class FlagService {
         }
     }
 
-    private String stateJson(FlagEntity flag) {
+    String stateJson(FlagEntity flag) {
         return mapper.toJson(mapper.toResponse(flag));
     }
 
@@ -582,7 +650,7 @@ public class FlagService {
         return "\"" + version + "\"";
     }
 
-    private static Instant now() {
+    static Instant now() {
         return Instant.now().truncatedTo(ChronoUnit.MILLIS);
     }
 

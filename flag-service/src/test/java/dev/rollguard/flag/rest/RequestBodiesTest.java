@@ -53,7 +53,9 @@ class RequestBodiesTest {
                         FlagRequest.class,
                         ActionRequests.KillRequest.class,
                         ActionRequests.StageRequest.class,
-                        TokenRequest.class);
+                        TokenRequest.class,
+                        SegmentRequest.class,
+                        PreviewRequest.class);
 
         List<String> unchecked = new ArrayList<>();
         for (Class<?> body : bodies) {
