@@ -217,8 +217,8 @@ class ConsoleTargetingBrowserIT {
         driver.findElement(By.id("confirm-delete")).click();
 
         assertThat(text(By.id("confirm-error")))
-                .isEqualTo("The flag-service refused: segment beta-testers is used by flags " + FLAG
-                        + " (SEGMENT_IN_USE)");
+                .isEqualTo("The flag-service refused: segment 'beta-testers' is used by flags " + FLAG
+                        + ": remove it from their rules first (SEGMENT_IN_USE)");
         assertThat(driver.findElement(By.cssSelector("#used-by a")).getDomProperty("href"))
                 .endsWith("/flags/" + FLAG + "#targeting");
         screenshot("20-segment-in-use");
@@ -256,8 +256,8 @@ class ConsoleTargetingBrowserIT {
                 request -> request.method().equals("DELETE")
                         ? new ServiceStub.Answer(
                                 409,
-                                "{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment beta-testers is used by flags "
-                                        + FLAG + "\"}")
+                                "{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment 'beta-testers' is used by flags "
+                                        + FLAG + ": remove it from their rules first\"}")
                         : new ServiceStub.Answer(200, segment));
     }
 

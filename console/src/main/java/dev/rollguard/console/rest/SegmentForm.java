@@ -23,18 +23,20 @@ public final class SegmentForm {
 
     private final String key;
     private final String description;
+    private final String version;
     private final List<ConstraintRow> rows;
     private final Map<String, String> errors = new LinkedHashMap<>();
     private final List<Integer> sentRows = new ArrayList<>();
 
-    private SegmentForm(String key, String description, List<ConstraintRow> rows) {
+    private SegmentForm(String key, String description, String version, List<ConstraintRow> rows) {
         this.key = key == null ? "" : key;
+        this.version = version == null ? "" : version;
         this.description = description == null ? "" : description;
         this.rows = rows;
     }
 
     public static SegmentForm empty() {
-        return new SegmentForm("", "", new ArrayList<>(List.of(ConstraintRow.empty(0), ConstraintRow.empty(1))));
+        return new SegmentForm("", "", "", new ArrayList<>(List.of(ConstraintRow.empty(0), ConstraintRow.empty(1))));
     }
 
     public static SegmentForm of(JsonNode segment) {
@@ -45,6 +47,7 @@ public final class SegmentForm {
                 segment.path("description").isTextual()
                         ? segment.get("description").asText()
                         : "",
+                segment.path("version").isNumber() ? segment.get("version").asText() : "",
                 rows);
     }
 
@@ -66,7 +69,8 @@ public final class SegmentForm {
         if (rows.isEmpty()) {
             rows.add(ConstraintRow.empty(0));
         }
-        return new SegmentForm(params.getFirst("key"), params.getFirst("description"), rows);
+        return new SegmentForm(
+                params.getFirst("key"), params.getFirst("description"), params.getFirst("version"), rows);
     }
 
     public ObjectNode toJson(ObjectMapper json) {
@@ -106,6 +110,11 @@ public final class SegmentForm {
 
     public String key() {
         return key;
+    }
+
+    /** The version the form was read at, sent as If-Match; empty for a new segment. */
+    public String version() {
+        return version;
     }
 
     public String description() {

@@ -6,6 +6,7 @@ import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
@@ -30,6 +31,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Segments (flag-service {@code /api/segments}): named, reusable constraint sets that rules reference. List, create,
@@ -41,6 +44,7 @@ import java.util.Map;
 public class SegmentPagesResource {
 
     static final String SEGMENTS_API = "/api/segments";
+    private static final Pattern USED_BY = Pattern.compile("used by flags? ([^:;]+)");
 
     private final ServiceClient services;
     private final CurrentSession current;
@@ -147,31 +151,29 @@ public class SegmentPagesResource {
         String error = "The flag-service refused: " + result.message() + " (" + result.code() + ")";
         return html(
                 result.status() >= 500 ? 502 : result.status() == 409 ? 409 : 400,
-                Pages.segmentDelete(s, SegmentView.of(segment.body()), error, usedBy(result))
+                Pages.segmentDelete(s, SegmentView.of(segment.body()), error, usedBy(result, segment.body()))
                         .render());
     }
 
     /**
-     * The flags a {@code SEGMENT_IN_USE} refusal names: its {@code flags} list when it carries one, else the keys its
-     * message ends with ("... used by flags a, b").
+     * The flags a {@code SEGMENT_IN_USE} refusal names: its {@code flags} list when it carries one, else the segment's
+     * own {@code usedBy}, else the keys its message names ("... is used by flags a, b: remove it from their rules
+     * first").
      */
-    static List<String> usedBy(ApiResult result) {
+    static List<String> usedBy(ApiResult result, JsonNode segment) {
         if (!"SEGMENT_IN_USE".equals(result.code())) {
             return List.of();
         }
         List<String> flags = new ArrayList<>();
         result.body().path("flags").forEach(f -> flags.add(f.asText()));
         if (flags.isEmpty()) {
-            String message = result.message();
-            int at = message.lastIndexOf("used by flags ");
-            int skip = "used by flags ".length();
-            if (at < 0) {
-                at = message.lastIndexOf("used by flag ");
-                skip = "used by flag ".length();
-            }
-            if (at >= 0) {
-                Arrays.stream(message.substring(at + skip).split(",|\\band\\b"))
-                        .map(f -> f.strip().replaceAll("[.;]$", ""))
+            segment.path("usedBy").forEach(f -> flags.add(f.asText()));
+        }
+        if (flags.isEmpty()) {
+            Matcher m = USED_BY.matcher(result.message());
+            if (m.find()) {
+                Arrays.stream(m.group(1).split(","))
+                        .map(String::strip)
                         .filter(f -> !f.isEmpty())
                         .forEach(flags::add);
             }
@@ -193,7 +195,15 @@ public class SegmentPagesResource {
         ObjectNode body = form.toJson(json);
         ApiResult result = creating
                 ? services.write(Service.FLAG, "POST", SEGMENTS_API, s.token(), body, Map.of())
-                : services.write(Service.FLAG, "PUT", SEGMENTS_API + "/" + enc(key), s.token(), body, Map.of());
+                : services.write(
+                        Service.FLAG,
+                        "PUT",
+                        SEGMENTS_API + "/" + enc(key),
+                        s.token(),
+                        body,
+                        form.version().matches("\\d{1,19}")
+                                ? Map.of("If-Match", "\"" + form.version() + "\"")
+                                : Map.of());
         if (result.ok()) {
             return seeOther("/segments?notice=" + (creating ? "created" : "saved"));
         }
@@ -202,6 +212,9 @@ public class SegmentPagesResource {
             List<String> elsewhere = form.addProblems(result.problems());
             error = "The flag-service refused the segment (" + result.code() + ")."
                     + (elsewhere.isEmpty() ? "" : " " + String.join(" ", elsewhere));
+        } else if (result.status() == 412) {
+            error = "Someone changed this segment while you were editing it. Open it again to see their change, then"
+                    + " make yours.";
         } else if (result.code().equals("SEGMENT_EXISTS")) {
             form.errors().put("key", result.message());
             error = "The flag-service refused the segment (" + result.code() + ").";

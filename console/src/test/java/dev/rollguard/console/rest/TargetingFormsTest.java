@@ -2,6 +2,7 @@ package dev.rollguard.console.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -250,23 +251,27 @@ class TargetingFormsTest {
     }
 
     @Test
-    void theFlagsInUseAreReadFromTheRefusal() throws Exception {
+    void theFlagsInUseAreReadFromTheRefusalOrTheSegment() throws Exception {
+        JsonNode noUsers = json.readTree("{\"key\": \"beta\"}");
         ApiResult withList = new ApiResult(
                 409,
-                json.readTree("{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment beta is used by flags a, b\","
+                json.readTree("{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment 'beta' is used by flags a, b\","
                         + " \"flags\": [\"a\", \"b\"]}"),
                 "",
                 null);
-        assertThat(SegmentPagesResource.usedBy(withList)).containsExactly("a", "b");
+        assertThat(SegmentPagesResource.usedBy(withList, noUsers)).containsExactly("a", "b");
         ApiResult messageOnly = new ApiResult(
                 409,
-                json.readTree("{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment beta is used by flags"
-                        + " checkout.v2, search.new\"}"),
+                json.readTree("{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment 'beta' is used by flags"
+                        + " checkout.v2, search.new: remove it from their rules first\"}"),
                 "",
                 null);
-        assertThat(SegmentPagesResource.usedBy(messageOnly)).containsExactly("checkout.v2", "search.new");
+        assertThat(SegmentPagesResource.usedBy(messageOnly, noUsers)).containsExactly("checkout.v2", "search.new");
+        assertThat(SegmentPagesResource.usedBy(
+                        messageOnly, json.readTree("{\"key\": \"beta\", \"usedBy\": [\"checkout.v3\"]}")))
+                .containsExactly("checkout.v3");
         ApiResult other = new ApiResult(
                 404, json.readTree("{\"code\": \"NOT_FOUND\", \"message\": \"used by flags x\"}"), "", null);
-        assertThat(SegmentPagesResource.usedBy(other)).isEmpty();
+        assertThat(SegmentPagesResource.usedBy(other, noUsers)).isEmpty();
     }
 }

@@ -94,6 +94,7 @@ class TargetingPagesTest {
                 [{"key": "beta-testers", "description": "People who asked for it",
                   "constraints": [{"attribute": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com"],
                                    "negate": false, "caseInsensitive": true}],
+                  "usedBy": ["checkout.v2"], "version": 3,
                   "updatedAt": "2026-12-02T10:00:00Z", "updatedBy": "ana"}]
                 """);
         stub.answer(
@@ -430,6 +431,7 @@ class TargetingPagesTest {
                 .contains("data-segment=\"beta-testers\"")
                 .contains("People who asked for it")
                 .contains("<code>email ends with &quot;@example.com&quot; (ignoring case)</code>")
+                .contains("<a href=\"/flags/checkout.v2#targeting\">checkout.v2</a>")
                 .contains("href=\"/segments/beta-testers/delete\"");
         assertThat(list).contains("href=\"/segments\" aria-current=\"page\"");
 
@@ -463,8 +465,9 @@ class TargetingPagesTest {
         Response refused = form().post("/segments/beta-testers/delete");
         assertThat(refused.statusCode()).isEqualTo(409);
         assertThat(refused.asString())
-                .contains("id=\"confirm-error\">The flag-service refused: segment beta-testers is used by flags"
-                        + " checkout.v2, search.new (SEGMENT_IN_USE)")
+                .contains(
+                        "id=\"confirm-error\">The flag-service refused: segment &#39;beta-testers&#39; is used by flags"
+                                + " checkout.v2, search.new: remove it from their rules first (SEGMENT_IN_USE)")
                 .contains("<li><a href=\"/flags/checkout.v2#targeting\">checkout.v2</a></li>")
                 .contains("<li><a href=\"/flags/search.new#targeting\">search.new</a></li>");
         assertThat(stub.seen())
@@ -480,9 +483,13 @@ class TargetingPagesTest {
                                 400,
                                 "{\"code\": \"INVALID_TARGETING\", \"message\": \"1 problem\", \"problems\": [{\"path\":"
                                         + " \"constraints[0].values\", \"message\": \"'x' is not a number\"}]}")
-                        : new ServiceStub.Answer(200, "{\"key\": \"beta-testers\", \"constraints\": []}"));
-        assertThat(page("/segments/beta-testers/edit")).contains("value=\"beta-testers\" required readonly");
+                        : new ServiceStub.Answer(
+                                200, "{\"key\": \"beta-testers\", \"constraints\": [], \"version\": 3}"));
+        assertThat(page("/segments/beta-testers/edit"))
+                .contains("value=\"beta-testers\" required readonly")
+                .contains("name=\"version\" value=\"3\"");
         Response refused = form().formParam("key", "something-else")
+                .formParam("version", "3")
                 .formParam("c0.attribute", "age")
                 .formParam("c0.operator", "NUM_GT")
                 .formParam("c0.values", "x")
@@ -491,6 +498,7 @@ class TargetingPagesTest {
         assertThat(refused.asString()).contains("id=\"constraint-0-error\">values: &#39;x&#39; is not a number</p>");
         ServiceStub.Seen put = only("PUT");
         assertThat(put.pathAndQuery()).isEqualTo("/api/segments/beta-testers");
+        assertThat(put.ifMatch()).isEqualTo("\"3\"");
         // The key is the page's, whatever the form says.
         assertThat(put.body()).startsWith("{\"key\":\"beta-testers\"");
     }
