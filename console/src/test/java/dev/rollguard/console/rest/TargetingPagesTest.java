@@ -455,8 +455,8 @@ class TargetingPagesTest {
                 request -> request.method().equals("DELETE")
                         ? new ServiceStub.Answer(
                                 409,
-                                "{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment beta-testers is used by flags"
-                                        + " checkout.v2, search.new\"}")
+                                "{\"code\": \"SEGMENT_IN_USE\", \"message\": \"segment 'beta-testers' is used by flags"
+                                        + " checkout.v2, search.new: remove it from their rules first\"}")
                         : new ServiceStub.Answer(
                                 200,
                                 "{\"key\": \"beta-testers\", \"constraints\": [{\"attribute\": \"email\", \"operator\":"
