@@ -88,6 +88,8 @@ class ConsoleBrowserIT {
     private static final String GUARDED = "checkout.guarded-" + RUN;
     private static final String JUDGED = "checkout.judged-" + RUN;
     private static final String ROLLOUT = "checkout.rollout-" + RUN;
+    private static final String TARGETED = "checkout.targeted-" + RUN;
+    private static final String SEGMENT = "beta-" + RUN;
     private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
 
     private static ServiceStack stack;
@@ -595,6 +597,83 @@ class ConsoleBrowserIT {
         js("document.getElementById('rollout').scrollIntoView()");
         screenshot("15-flag-rollout");
         driver.manage().window().setSize(new Dimension(1366, 1000));
+    }
+
+    @Test
+    @Order(12)
+    void targetingRulesAreEditedPreviewedAndGuardedByTheRealFlagService() throws Exception {
+        flagService(
+                "POST",
+                "/api/flags",
+                """
+                {"key": "%s", "description": "Targeted by platform and version", "enabled": true, "type": "STRING",
+                 "variants": {"off": "grey", "blue": "#00f"}, "treatmentVariant": "blue", "offVariant": "off",
+                 "rolloutPercentage": 0}
+                """
+                        .formatted(TARGETED),
+                201);
+        driver.get(consoleUrl + "/flags/" + TARGETED);
+        driver.findElement(By.id("add-rule")).click();
+        wait.until(ExpectedConditions.urlContains("/rules/new"));
+        type(By.id("rule-id"), "ios-new-app");
+        type(By.id("c0-attribute"), "platform");
+        new Select(driver.findElement(By.id("c0-operator"))).selectByValue("IN");
+        type(By.id("c0-values"), "IOS");
+        type(By.id("c1-attribute"), "appVersion");
+        new Select(driver.findElement(By.id("c1-operator"))).selectByValue("SEMVER_GTE");
+        type(By.id("c1-values"), "4.2");
+        driver.findElement(By.id("save-rule")).click();
+
+        // The flag-service's own INVALID_TARGETING, next to the constraint it names.
+        WebElement problem = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("constraint-1-error")));
+        assertThat(problem.getText())
+                .startsWith("values: ")
+                .contains("ios-new-app")
+                .contains("4.2");
+        assertThat(driver.findElements(By.id("constraint-0-error"))).isEmpty();
+        type(By.id("c1-values"), "4.2.0");
+        driver.findElement(By.id("save-rule")).click();
+        wait.until(ExpectedConditions.urlContains("notice=rule-added"));
+        assertThat(text(By.cssSelector("#rule-rows tr[data-rule='ios-new-app']")))
+                .contains("platform in [IOS]", "appVersion semver >= 4.2.0", "100 % of matching subjects");
+
+        // Who matches: the flag-service evaluates the sample context with the saved rule, answered without a reload.
+        js("window.__sameDocument = true");
+        type(By.id("targetingKey"), "user-" + RUN);
+        type(By.id("a0-name"), "platform");
+        type(By.id("a0-value"), "IOS");
+        type(By.id("a1-name"), "appVersion");
+        type(By.id("a1-value"), "4.3.0");
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("preview-rule"), "rule 1 ios-new-app"));
+        assertThat(text(By.id("preview-variant"))).isEqualTo("blue");
+        assertThat(text(By.id("preview-reason"))).isEqualTo("TARGETING_MATCH");
+        type(By.id("a1-value"), "4.1.9");
+        wait.until(ExpectedConditions.textToBe(By.id("preview-rule"), "none: no rule matched"));
+        assertThat(text(By.id("preview-variant"))).isEqualTo("off");
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+
+        // A segment the rule uses cannot be deleted: the flag-service's 409 names the flag.
+        flagService(
+                "POST",
+                "/api/segments",
+                """
+                {"key": "%s", "description": "Beta testers",
+                 "constraints": [{"attribute": "email", "operator": "STR_ENDS_WITH", "values": ["@example.com"],
+                                  "negate": false, "caseInsensitive": true}]}
+                """
+                        .formatted(SEGMENT),
+                201);
+        driver.findElement(By.id("edit-rule-ios-new-app")).click();
+        type(By.id("rule-segments"), SEGMENT);
+        driver.findElement(By.id("save-rule")).click();
+        wait.until(ExpectedConditions.urlContains("notice=rule-saved"));
+        assertThat(text(By.cssSelector("#rule-rows tr[data-rule='ios-new-app']")))
+                .contains("in segment " + SEGMENT);
+        driver.findElement(By.linkText("Segments")).click();
+        driver.findElement(By.id("delete-segment-" + SEGMENT)).click();
+        driver.findElement(By.id("confirm-delete")).click();
+        assertThat(text(By.id("confirm-error"))).contains(TARGETED).endsWith("(SEGMENT_IN_USE)");
+        assertThat(text(By.id("used-by"))).isEqualTo(TARGETED);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * The services' REST APIs as canned HTTP answers, for tests of how the console shows them: one local server on a free
@@ -21,11 +22,12 @@ public final class ServiceStub implements AutoCloseable {
     /** A canned answer; {@code status} 0 closes the connection without answering. */
     public record Answer(int status, String body) {}
 
-    /** A request the console made: its method, path with the query, Authorization header and body. */
-    public record Seen(String method, String pathAndQuery, String authorization, String body) {}
+    /** A request the console made: its method, path with the query, Authorization header, body and If-Match. */
+    public record Seen(String method, String pathAndQuery, String authorization, String body, String ifMatch) {}
 
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final Map<String, Function<Seen, Answer>> handlers = new ConcurrentHashMap<>();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     private ServiceStub(HttpServer server) {
@@ -52,6 +54,14 @@ public final class ServiceStub implements AutoCloseable {
         answers.put(path, new Answer(status, json));
     }
 
+    /**
+     * Answers requests to {@code path} from what they carry (method, query, body): for a test in which the service
+     * keeps state between requests, such as a flag whose rules a browser edits. Takes precedence over {@link #answer}.
+     */
+    public void handle(String path, Function<Seen, Answer> handler) {
+        handlers.put(path, handler);
+    }
+
     public void dropConnections(String path) {
         answers.put(path, new Answer(0, ""));
     }
@@ -59,6 +69,7 @@ public final class ServiceStub implements AutoCloseable {
     /** Forgets the answers and the requests seen, for a test that sets up its own. */
     public void reset() {
         answers.clear();
+        handlers.clear();
         seen.clear();
     }
 
@@ -70,13 +81,19 @@ public final class ServiceStub implements AutoCloseable {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String query = exchange.getRequestURI().getRawQuery();
-            seen.add(new Seen(
+            Seen request = new Seen(
                     exchange.getRequestMethod(),
                     query == null ? path : path + "?" + query,
                     exchange.getRequestHeaders().getFirst("Authorization"),
-                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
-            Answer answer = answers.getOrDefault(
-                    path, new Answer(404, "{\"code\": \"NOT_FOUND\", \"message\": \"nothing at " + path + "\"}"));
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
+                    exchange.getRequestHeaders().getFirst("If-Match"));
+            seen.add(request);
+            Function<Seen, Answer> handler = handlers.get(path);
+            Answer answer = handler != null
+                    ? handler.apply(request)
+                    : answers.getOrDefault(
+                            path,
+                            new Answer(404, "{\"code\": \"NOT_FOUND\", \"message\": \"nothing at " + path + "\"}"));
             if (answer.status() == 0) {
                 return;
             }

@@ -39,4 +39,17 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
                         v.path("field").asText("body"), v.path("message").asText()));
         return result;
     }
+
+    /**
+     * What a 400 names, path to message: the targeting problems of {@code INVALID_TARGETING}
+     * ({@code rules[2].constraints[1].values}) and the field violations of {@code VALIDATION_FAILED}, in order.
+     */
+    public Map<String, String> problems() {
+        Map<String, String> result = new LinkedHashMap<>();
+        body.path("problems")
+                .forEach(p -> result.merge(
+                        p.path("path").asText("body"), p.path("message").asText(), (a, b) -> a + "; " + b));
+        violations().forEach((field, message) -> result.merge(field, message, (a, b) -> a + "; " + b));
+        return result;
+    }
 }

@@ -56,7 +56,13 @@ public class FlagPagesResource {
             Map.entry("pause", "Rollout paused: nothing promotes it until it is resumed."),
             Map.entry("resume", "Rollout resumed."),
             Map.entry("abort", "Rollout aborted: every client gets the off value until a retry."),
-            Map.entry("retry", "Rollout retried: back at the stage where it stopped, its soak starting again."));
+            Map.entry("retry", "Rollout retried: back at the stage where it stopped, its soak starting again."),
+            Map.entry("rule-added", "Rule added: it is tried after the rules above it."),
+            Map.entry("rule-saved", "Rule saved."),
+            Map.entry("rule-moved", "Rule moved: rules are tried in the order shown."),
+            Map.entry(
+                    "rule-removed", "Rule removed: the subjects it matched fall to the next rules, then the rollout."),
+            Map.entry("weights-saved", "Variant weights saved."));
 
     private final ServiceClient services;
     private final CurrentSession current;
@@ -217,6 +223,7 @@ public class FlagPagesResource {
                                 stepProblems.isEmpty() ? null : stepProblems.get(0),
                                 guard.forFlag(key).orElse(null),
                                 guard.error(),
+                                PreviewForm.empty(),
                                 notice == null ? null : NOTICES.get(notice),
                                 error)
                         .render());

@@ -5,9 +5,12 @@ import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.AuditEntry;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.GuardVerdict;
+import dev.rollguard.console.view.PreviewAnswer;
 import dev.rollguard.console.view.RollbackRow;
 import dev.rollguard.console.view.RolloutSection;
 import dev.rollguard.console.view.RolloutStep;
+import dev.rollguard.console.view.RuleView;
+import dev.rollguard.console.view.SegmentView;
 import dev.rollguard.console.view.SilenceRow;
 import io.quarkus.qute.CheckedTemplate;
 import io.quarkus.qute.TemplateInstance;
@@ -42,8 +45,37 @@ public final class Pages {
             String stepsError,
             GuardVerdict guard,
             String guardError,
+            PreviewForm preview,
             String notice,
             String error);
+
+    public static native TemplateInstance ruleForm(
+            OperatorSession s,
+            FlagView flag,
+            RuleForm form,
+            List<String> variants,
+            List<SegmentView> segments,
+            PreviewForm preview,
+            PreviewAnswer answer,
+            String error);
+
+    public static native TemplateInstance ruleRemove(OperatorSession s, FlagView flag, RuleView rule, String error);
+
+    public static native TemplateInstance weights(OperatorSession s, FlagView flag, WeightsForm form, String error);
+
+    public static native TemplateInstance preview(
+            OperatorSession s, FlagView flag, List<RuleView> rules, PreviewForm form, PreviewAnswer answer);
+
+    public static native TemplateInstance previewResult(PreviewAnswer answer);
+
+    public static native TemplateInstance segments(
+            OperatorSession s, List<SegmentView> segments, String notice, String error);
+
+    public static native TemplateInstance segmentForm(
+            OperatorSession s, SegmentForm form, boolean creating, String error);
+
+    public static native TemplateInstance segmentDelete(
+            OperatorSession s, SegmentView segment, String error, List<String> usedBy);
 
     public static native TemplateInstance rolloutSection(OperatorSession s, RolloutSection r);
 

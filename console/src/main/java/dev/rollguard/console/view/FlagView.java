@@ -70,6 +70,27 @@ public record FlagView(
                 : guardAction + (guardDryRun ? " (dry run)" : "") + ", cooldown " + guardCooldownSeconds + " s";
     }
 
+    /** The targeting rules, in the order they are tried. */
+    public List<RuleView> rules() {
+        return RuleView.list(raw.path("rules"));
+    }
+
+    /** The weighted split ({@code blue 50 %}), empty when treated subjects get the treatment variant. */
+    public List<String> weights() {
+        List<String> weights = new ArrayList<>();
+        raw.path("variantWeights")
+                .forEach(w -> weights.add(w.path("variant").asText() + " " + percent(w.get("weight")) + " %"));
+        return weights;
+    }
+
+    public String treatmentVariant() {
+        return raw.path("treatmentVariant").asText("on");
+    }
+
+    public String offVariant() {
+        return raw.path("offVariant").asText("off");
+    }
+
     public boolean matches(String query) {
         if (query == null || query.isBlank()) {
             return true;
