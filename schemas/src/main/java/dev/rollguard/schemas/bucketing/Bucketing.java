@@ -16,13 +16,20 @@ import org.apache.commons.codec.digest.MurmurHash3;
  *
  * <p>Because membership is a threshold on a fixed bucket, raising the share only adds subjects and lowering it
  * removes the ones added last. The flag key in the hash makes rollouts of different flags independent. The modulo
- * bias of 2^32 mod 10000 is below 2e-6 relative per bucket. Test vectors every implementation must reproduce are
- * published in {@code bucketing/test-vectors.json}.
+ * bias of 2^32 mod 10000 is below 2e-6 relative per bucket.
+ *
+ * <p>A weighted split among several variants uses a second bucket of the same bytes hashed with seed {@value
+ * #VARIANT_SEED} ({@link #variantBucket}): the variants, in their listed order, take consecutive ranges of their
+ * weights. Being independent of the rollout bucket, it keeps a subject on its variant when the rollout share rises.
+ * Test vectors every implementation must reproduce are published in {@code bucketing/test-vectors.json}.
  */
 public final class Bucketing {
 
     /** Number of buckets: a resolution of 0.01 %. */
     public static final int BUCKETS = 10_000;
+
+    /** MurmurHash3 seed of the variant bucket (the rollout bucket uses seed 0). */
+    public static final int VARIANT_SEED = 1;
 
     private Bucketing() {}
 
@@ -35,6 +42,20 @@ public final class Bucketing {
     /** The subject's bucket for this flag, in {@code [0, BUCKETS)}. */
     public static int bucket(String flagKey, String targetingKey) {
         return (int) (hash(flagKey, targetingKey) % BUCKETS);
+    }
+
+    /** The unsigned 32-bit MurmurHash3 of {@code flagKey:targetingKey} with seed {@value #VARIANT_SEED}. */
+    public static long variantHash(String flagKey, String targetingKey) {
+        byte[] bytes = (flagKey + ":" + targetingKey).getBytes(StandardCharsets.UTF_8);
+        return Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, VARIANT_SEED));
+    }
+
+    /**
+     * The subject's variant bucket for this flag, in {@code [0, BUCKETS)}: which variant of a weighted split it gets,
+     * independent of {@link #bucket} (whether it is in the rollout at all).
+     */
+    public static int variantBucket(String flagKey, String targetingKey) {
+        return (int) (variantHash(flagKey, targetingKey) % BUCKETS);
     }
 
     /** Whether the subject falls inside a rollout of {@code basisPoints} hundredths of a percent. */

@@ -1,6 +1,9 @@
 package dev.rollguard.schemas.targeting;
 
+import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.TargetingRule;
+import java.util.List;
 
 /** Which flags are being rolled out: the ones whose treatment can be compared with a control, and so are guarded. */
 public final class Rollouts {
@@ -8,16 +11,57 @@ public final class Rollouts {
     private Rollouts() {}
 
     /**
-     * Whether a flag is under rollout: on, not killed nor archived, with a treatment that can be compared with a
-     * control (a share strictly between 0 and 100 %, or an allow-list at 0 %). A flag at 0 % or 100 %, killed,
-     * disabled or archived has nothing to compare.
+     * Whether a flag is under rollout: on, not killed nor archived, and some subject can get a treatment while some
+     * other gets the control (the off variant). Considered: the allow-list (treatment) and the deny-list (control),
+     * each rule's variant or share (a rule may match, so each counts), the flag's own share unless a rule without
+     * segments or constraints matches everyone before it, and the variant weights (a treatment by percentage is a
+     * weighted variant). A flag at 0 % or 100 % with nothing else, killed, disabled or archived has nothing to compare.
      */
     public static boolean underRollout(FlagChangedEvent flag) {
         if (!flag.getEnabled() || flag.getKilled() || flag.getArchived()) {
             return false;
         }
-        int share = flag.getRolloutBasisPoints();
-        return (share > 0 && share < 10_000)
-                || (share == 0 && !flag.getAllowList().isEmpty());
+        String off = flag.getOffVariant();
+        boolean treatment =
+                flag.getAllowList().stream().anyMatch(key -> !flag.getDenyList().contains(key));
+        boolean control = !flag.getDenyList().isEmpty();
+        boolean defaultReached = true;
+        List<TargetingRule> rules = flag.getRules() == null ? List.of() : flag.getRules();
+        for (TargetingRule rule : rules) {
+            if (rule.getVariant() != null) {
+                if (rule.getVariant().equals(off)) {
+                    control = true;
+                } else {
+                    treatment = true;
+                }
+            } else {
+                treatment |= rule.getRolloutBasisPoints() > 0 && treats(flag);
+                control |= rule.getRolloutBasisPoints() < Bucketing.BUCKETS;
+            }
+            if (matchesEveryone(rule)) {
+                defaultReached = false;
+                break;
+            }
+        }
+        if (defaultReached) {
+            int share = flag.getRolloutBasisPoints();
+            treatment |= share > 0 && treats(flag);
+            control |= share < Bucketing.BUCKETS;
+        }
+        return treatment && control;
+    }
+
+    /** Whether a subject a percentage puts in the treatment gets something other than the off variant. */
+    private static boolean treats(FlagChangedEvent flag) {
+        if (flag.getVariantWeights() == null || flag.getVariantWeights().isEmpty()) {
+            return !flag.getTreatmentVariant().equals(flag.getOffVariant());
+        }
+        return flag.getVariantWeights().stream()
+                .anyMatch(w -> w.getWeight() > 0 && !w.getVariant().equals(flag.getOffVariant()));
+    }
+
+    private static boolean matchesEveryone(TargetingRule rule) {
+        return (rule.getSegments() == null || rule.getSegments().isEmpty())
+                && (rule.getConstraints() == null || rule.getConstraints().isEmpty());
     }
 }
