@@ -4,9 +4,6 @@ import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import java.math.BigDecimal;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +22,7 @@ final class CompiledConstraint {
     static final int MAX_PATTERN_LENGTH = 256;
 
     private final String attribute;
+    private final int slot;
     private final ConstraintOperator operator;
     private final boolean negate;
     private final boolean caseInsensitive;
@@ -36,8 +34,9 @@ final class CompiledConstraint {
     private final SemanticVersion version;
     private final Instant instant;
 
-    private CompiledConstraint(Constraint constraint) {
+    private CompiledConstraint(Constraint constraint, int slot) {
         this.attribute = constraint.getAttribute();
+        this.slot = slot;
         this.operator = constraint.getOperator();
         this.negate = constraint.getNegate();
         this.caseInsensitive = constraint.getCaseInsensitive();
@@ -48,7 +47,7 @@ final class CompiledConstraint {
         double number = Double.NaN;
         SemanticVersion version = null;
         Instant instant = null;
-        boolean valid = attribute != null && operator != null && !values.isEmpty() && !values.contains(null);
+        boolean valid = attribute != null && operator != null && !values.isEmpty() && noNull(values);
         if (valid) {
             switch (operator) {
                 case IN, NOT_IN -> {
@@ -90,8 +89,24 @@ final class CompiledConstraint {
         this.instant = instant;
     }
 
+    /** Whether no value is null (an immutable list's contains(null) throws). */
+    static boolean noNull(List<String> values) {
+        for (String value : values) {
+            if (value == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Compiles a constraint that reads its attribute from {@code slot} of a {@link Subject}. */
+    static CompiledConstraint compile(Constraint constraint, int slot) {
+        return new CompiledConstraint(constraint, slot);
+    }
+
+    /** Compiles a constraint on its own (its attribute in slot 0). */
     static CompiledConstraint compile(Constraint constraint) {
-        return new CompiledConstraint(constraint);
+        return new CompiledConstraint(constraint, 0);
     }
 
     /** Relative cost of a check, so a rule tries its cheap constraints first (the outcome does not depend on it). */
@@ -110,20 +125,24 @@ final class CompiledConstraint {
      * or one the operator cannot read (a malformed version, a non-numeric string for a number, an unreadable date),
      * fails the comparison, and so satisfies its negation.
      */
-    boolean matches(EvaluationContext context) {
+    boolean matches(Subject subject) {
         if (!valid) {
             return false;
         }
-        Object value = context.attribute(attribute);
-        return (value != null && compare(value)) != negate;
+        return (subject.raw(slot) != null && compare(subject)) != negate;
     }
 
-    private boolean compare(Object value) {
+    /** {@link #matches(Subject)} for a constraint compiled on its own. */
+    boolean matches(EvaluationContext context) {
+        return matches(new Subject(context, new String[] {attribute}));
+    }
+
+    private boolean compare(Subject subject) {
         return switch (operator) {
-            case IN -> set.contains(fold(text(value)));
-            case NOT_IN -> !set.contains(fold(text(value)));
+            case IN -> set.contains(string(subject));
+            case NOT_IN -> !set.contains(string(subject));
             case STR_STARTS_WITH -> {
-                String text = fold(text(value));
+                String text = string(subject);
                 for (String s : strings) {
                     if (text.startsWith(s)) {
                         yield true;
@@ -132,7 +151,7 @@ final class CompiledConstraint {
                 yield false;
             }
             case STR_ENDS_WITH -> {
-                String text = fold(text(value));
+                String text = string(subject);
                 for (String s : strings) {
                     if (text.endsWith(s)) {
                         yield true;
@@ -141,7 +160,7 @@ final class CompiledConstraint {
                 yield false;
             }
             case STR_CONTAINS -> {
-                String text = fold(text(value));
+                String text = string(subject);
                 for (String s : strings) {
                     if (text.contains(s)) {
                         yield true;
@@ -150,7 +169,7 @@ final class CompiledConstraint {
                 yield false;
             }
             case MATCHES -> {
-                String text = text(value);
+                String text = subject.text(slot);
                 for (Pattern p : patterns) {
                     if (p.matcher(text).find()) {
                         yield true;
@@ -158,13 +177,13 @@ final class CompiledConstraint {
                 }
                 yield false;
             }
-            case NUM_EQ -> number(value) == number;
-            case NUM_LT -> number(value) < number;
-            case NUM_LTE -> number(value) <= number;
-            case NUM_GT -> number(value) > number;
-            case NUM_GTE -> number(value) >= number;
+            case NUM_EQ -> subject.number(slot) == number;
+            case NUM_LT -> subject.number(slot) < number;
+            case NUM_LTE -> subject.number(slot) <= number;
+            case NUM_GT -> subject.number(slot) > number;
+            case NUM_GTE -> subject.number(slot) >= number;
             case SEMVER_EQ, SEMVER_LT, SEMVER_LTE, SEMVER_GT, SEMVER_GTE -> {
-                SemanticVersion actual = value instanceof String s ? SemanticVersion.parse(s) : null;
+                SemanticVersion actual = subject.version(slot);
                 if (actual == null) {
                     yield false;
                 }
@@ -178,13 +197,18 @@ final class CompiledConstraint {
                 };
             }
             case DATE_BEFORE, DATE_AFTER -> {
-                Instant actual = value instanceof String s ? parseInstant(s) : null;
+                Instant actual = subject.instant(slot);
                 yield actual != null
                         && (operator == ConstraintOperator.DATE_BEFORE
                                 ? actual.isBefore(instant)
                                 : actual.isAfter(instant));
             }
         };
+    }
+
+    /** The attribute as the string operators compare it: its string form, in lower case when ignoring case. */
+    private String string(Subject subject) {
+        return caseInsensitive ? subject.folded(slot) : subject.text(slot);
     }
 
     private String fold(String text) {
@@ -273,18 +297,87 @@ final class CompiledConstraint {
         return c >= '0' && c <= '9';
     }
 
-    /** An RFC 3339 date-time with an offset ({@code 2026-03-01T12:00:00Z}, {@code ...+02:00}), null otherwise. */
+    /**
+     * An RFC 3339 date-time ({@code 2026-03-01T12:00:00Z}, {@code 2026-03-01T14:00:00.250+02:00}; 'T' and 'Z' in
+     * either case), null otherwise. Parsed by hand: a rule may read a date on every evaluation.
+     */
     static Instant parseInstant(String text) {
-        if (text.length() < 20 || text.length() > 64) {
+        int n = text.length();
+        if (n < 20 || n > 40) {
             return null;
         }
-        try {
-            // RFC 3339 allows a lower-case 't' and 'z'.
-            return OffsetDateTime.parse(text.toUpperCase(Locale.ROOT), DateTimeFormatter.ISO_OFFSET_DATE_TIME)
-                    .toInstant();
-        } catch (DateTimeParseException e) {
+        int year = digits(text, 0, 4);
+        int month = digits(text, 5, 2);
+        int day = digits(text, 8, 2);
+        int hour = digits(text, 11, 2);
+        int minute = digits(text, 14, 2);
+        int second = digits(text, 17, 2);
+        char t = text.charAt(10);
+        if (year < 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 60 // a leap second is valid RFC 3339
+                || text.charAt(4) != '-'
+                || text.charAt(7) != '-'
+                || (t != 'T' && t != 't')
+                || text.charAt(13) != ':'
+                || text.charAt(16) != ':'
+                || day > java.time.YearMonth.of(year, month).lengthOfMonth()) {
             return null;
         }
+        int i = 19;
+        int nanos = 0;
+        if (text.charAt(i) == '.') {
+            int from = ++i;
+            while (i < n && isDigit(text.charAt(i))) {
+                i++;
+            }
+            if (i == from || i - from > 9) {
+                return null;
+            }
+            nanos = digits(text, from, i - from);
+            for (int scale = i - from; scale < 9; scale++) {
+                nanos *= 10;
+            }
+        }
+        if (i >= n) {
+            return null;
+        }
+        int offsetSeconds;
+        char sign = text.charAt(i);
+        if ((sign == 'Z' || sign == 'z') && i + 1 == n) {
+            offsetSeconds = 0;
+        } else if ((sign == '+' || sign == '-') && i + 6 == n && text.charAt(i + 3) == ':') {
+            int offsetHours = digits(text, i + 1, 2);
+            int offsetMinutes = digits(text, i + 4, 2);
+            if (offsetHours < 0 || offsetHours > 23 || offsetMinutes < 0 || offsetMinutes > 59) {
+                return null;
+            }
+            offsetSeconds = (sign == '+' ? 1 : -1) * (offsetHours * 3600 + offsetMinutes * 60);
+        } else {
+            return null;
+        }
+        long epochDay = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return Instant.ofEpochSecond(epochDay * 86_400 + hour * 3600L + minute * 60L + second - offsetSeconds, nanos);
+    }
+
+    /** The non-negative decimal number of {@code length} digits at {@code from}, -1 when they are not all digits. */
+    private static int digits(String text, int from, int length) {
+        int value = 0;
+        for (int i = from; i < from + length; i++) {
+            char c = text.charAt(i);
+            if (!isDigit(c)) {
+                return -1;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
     }
 
     /** The pattern, or null when it is longer than {@value #MAX_PATTERN_LENGTH} characters or does not compile. */

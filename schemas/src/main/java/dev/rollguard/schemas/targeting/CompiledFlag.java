@@ -11,6 +11,7 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,12 +29,12 @@ final class CompiledFlag {
     /** One compiled rule: every constraint of its segments and its own, cheapest first. */
     record Rule(String id, CompiledConstraint[] constraints, boolean matchable, String variant, int basisPoints) {
 
-        boolean matches(EvaluationContext context) {
+        boolean matches(Subject subject) {
             if (!matchable) {
                 return false;
             }
             for (CompiledConstraint constraint : constraints) {
-                if (!constraint.matches(context)) {
+                if (!constraint.matches(subject)) {
                     return false;
                 }
             }
@@ -45,6 +46,8 @@ final class CompiledFlag {
     private final List<Segment> segmentsSource;
     private final List<VariantWeight> weightsSource;
     final Rule[] rules;
+    /** The attributes the rules read, by the slot their constraints read them from. */
+    final String[] attributes;
     /** Variants of a valid weighted split in their listed order, or null when the flag has none. */
     final String[] weightedVariants;
     /** Exclusive upper variant bucket of each weighted variant. */
@@ -54,9 +57,10 @@ final class CompiledFlag {
         rulesSource = flag.getRules();
         segmentsSource = flag.getSegments();
         weightsSource = flag.getVariantWeights();
+        Map<String, Integer> slots = new LinkedHashMap<>();
         Map<String, CompiledConstraint[]> segments = new HashMap<>();
         for (Segment segment : orEmpty(segmentsSource)) {
-            segments.putIfAbsent(segment.getKey(), compile(segment.getConstraints()));
+            segments.putIfAbsent(segment.getKey(), compile(segment.getConstraints(), slots));
         }
         List<TargetingRule> rules = orEmpty(rulesSource);
         this.rules = new Rule[rules.size()];
@@ -72,7 +76,7 @@ final class CompiledFlag {
                     all.addAll(List.of(segment));
                 }
             }
-            all.addAll(List.of(compile(rule.getConstraints())));
+            all.addAll(List.of(compile(rule.getConstraints(), slots)));
             all.sort(Comparator.comparingInt(CompiledConstraint::cost));
             this.rules[i] = new Rule(
                     rule.getId(),
@@ -81,6 +85,7 @@ final class CompiledFlag {
                     rule.getVariant(),
                     rule.getRolloutBasisPoints());
         }
+        this.attributes = slots.keySet().toArray(String[]::new);
         List<VariantWeight> weights = orEmpty(weightsSource);
         int total = 0;
         boolean valid = !weights.isEmpty();
@@ -137,8 +142,12 @@ final class CompiledFlag {
         return weightedVariants[weightedVariants.length - 1];
     }
 
-    private static CompiledConstraint[] compile(List<Constraint> constraints) {
-        return orEmpty(constraints).stream().map(CompiledConstraint::compile).toArray(CompiledConstraint[]::new);
+    /** Compiles constraints, giving each distinct attribute a slot of the {@link Subject}. */
+    private static CompiledConstraint[] compile(List<Constraint> constraints, Map<String, Integer> slots) {
+        return orEmpty(constraints).stream()
+                .map(c -> CompiledConstraint.compile(
+                        c, c.getAttribute() == null ? 0 : slots.computeIfAbsent(c.getAttribute(), a -> slots.size())))
+                .toArray(CompiledConstraint[]::new);
     }
 
     private static <T> List<T> orEmpty(List<T> list) {

@@ -34,6 +34,17 @@ public record EvaluationContext(String targetingKey, Map<String, Object> attribu
     }
 
     /**
+     * The context of an OFREP request body's {@code context} object: {@code targetingKey} (when a string) is the
+     * targeting key, every entry is an attribute.
+     */
+    public static EvaluationContext fromOfrep(Map<String, Object> context) {
+        if (context == null) {
+            return of(null);
+        }
+        return new EvaluationContext(context.get(TARGETING_KEY) instanceof String key ? key : null, context);
+    }
+
+    /**
      * The value of an attribute, null when absent. {@code targetingKey} reads the targeting key (or, when that is
      * null, an attribute of that name).
      */

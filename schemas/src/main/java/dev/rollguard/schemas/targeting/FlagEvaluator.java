@@ -104,9 +104,10 @@ public final class FlagEvaluator {
             return Evaluation.treatment(flag.getTreatmentVariant(), EvaluationReason.TARGETING_MATCH);
         }
         CompiledFlag compiled = plain(flag) ? null : CompiledFlag.of(flag);
-        if (compiled != null) {
+        if (compiled != null && compiled.rules.length > 0) {
+            Subject subject = new Subject(context, compiled.attributes);
             for (CompiledFlag.Rule rule : compiled.rules) {
-                if (rule.matches(context)) {
+                if (rule.matches(subject)) {
                     return byRule(flag, compiled, rule, context);
                 }
             }

@@ -143,7 +143,7 @@ public final class TargetingValidation {
                 continue;
             }
             List<String> values = orEmpty(constraint.getValues());
-            if (values.contains(null)) {
+            if (!CompiledConstraint.noNull(values)) {
                 problems.add(new Problem(at + ".values", which + ": a value is null"));
                 continue;
             }

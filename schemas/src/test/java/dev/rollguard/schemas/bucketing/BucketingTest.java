@@ -49,6 +49,10 @@ class BucketingTest {
                 .isEqualTo(vector.get("hash").asLong());
         assertThat(Bucketing.bucket(flagKey, targetingKey))
                 .isEqualTo(vector.get("bucket").asInt());
+        assertThat(Bucketing.variantHash(flagKey, targetingKey))
+                .isEqualTo(vector.get("variantHash").asLong());
+        assertThat(Bucketing.variantBucket(flagKey, targetingKey))
+                .isEqualTo(vector.get("variantBucket").asInt());
         assertThat(vector.get("inRolloutAtBasisPoints").properties())
                 .isNotEmpty()
                 .allSatisfy(entry -> assertThat(
@@ -64,6 +68,7 @@ class BucketingTest {
         file.get("vectors").forEach(v -> hashes.add(v.get("hash").asLong()));
 
         assertThat(file.get("buckets").asInt()).isEqualTo(Bucketing.BUCKETS);
+        assertThat(file.get("variantSeed").asInt()).isEqualTo(Bucketing.VARIANT_SEED);
         assertThat(hashes).hasSizeGreaterThanOrEqualTo(5);
         assertThat(hashes)
                 .as("a hash with the top bit set, which a signed implementation would bucket differently")
@@ -98,6 +103,25 @@ class BucketingTest {
 
         assertThat(Bucketing.hash(flagKey, targetingKey)).isEqualTo(expected);
         assertThat(Bucketing.bucket(flagKey, targetingKey)).isEqualTo((int) (expected % Bucketing.BUCKETS));
+        long variant = Integer.toUnsignedLong(murmur3(utf8(flagKey + ":" + targetingKey), Bucketing.VARIANT_SEED));
+        assertThat(Bucketing.variantHash(flagKey, targetingKey)).isEqualTo(variant);
+        assertThat(Bucketing.variantBucket(flagKey, targetingKey)).isEqualTo((int) (variant % Bucketing.BUCKETS));
+    }
+
+    @Test
+    void variantBucketsAreUniformlyDistributed() {
+        int ids = 100_000;
+        int bins = 100;
+        long[] observed = new long[bins];
+        for (String id : ids("client-", ids)) {
+            observed[Bucketing.variantBucket("uniformity", id) / (Bucketing.BUCKETS / bins)]++;
+        }
+        double[] expected = new double[bins];
+        Arrays.fill(expected, (double) ids / bins);
+
+        assertThat(new ChiSquareTest().chiSquareTest(expected, observed))
+                .as("chi-square p-value")
+                .isGreaterThan(SIGNIFICANCE);
     }
 
     @Test

@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -219,6 +220,33 @@ class ConstraintOperatorTest {
         assertThat(matches(negated(after), "yesterday")).isTrue();
     }
 
+    @Test
+    void rfc3339DateTimesAreReadExactly() {
+        assertThat(CompiledConstraint.parseInstant("2028-02-29T12:00:00Z"))
+                .isEqualTo(Instant.parse("2028-02-29T12:00:00Z"));
+        assertThat(CompiledConstraint.parseInstant("2026-03-01T01:02:03.5-02:30"))
+                .isEqualTo(Instant.parse("2026-03-01T03:32:03.500Z"));
+        assertThat(CompiledConstraint.parseInstant("2026-03-01T01:02:03.123456789Z"))
+                .isEqualTo(Instant.parse("2026-03-01T01:02:03.123456789Z"));
+        assertThat(CompiledConstraint.parseInstant("2016-12-31T23:59:60Z"))
+                .as("a leap second")
+                .isEqualTo(Instant.parse("2017-01-01T00:00:00Z"));
+        for (String malformed : new String[] {
+            "2026-02-29T12:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00+01:00x",
+            "2026-01-01 00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "+2026-01-01T00:00:00Z"
+        }) {
+            assertThat(CompiledConstraint.parseInstant(malformed)).as(malformed).isNull();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(ConstraintOperator.class)
     void aMissingAttributeFailsEveryOperatorAndSatisfiesItsNegation(ConstraintOperator operator) {
@@ -250,6 +278,19 @@ class ConstraintOperatorTest {
                 .isFalse();
         assertThat(CompiledConstraint.compile(internal).matches(EvaluationContext.of(null)))
                 .isFalse();
+    }
+
+    @Test
+    void anOfrepContextGivesTheTargetingKeyAndEveryAttribute() {
+        EvaluationContext context = EvaluationContext.fromOfrep(Map.of("targetingKey", "u-1", "platform", "IOS"));
+
+        assertThat(context.targetingKey()).isEqualTo("u-1");
+        assertThat(CompiledConstraint.compile(constraint("platform", IN, "IOS")).matches(context))
+                .isTrue();
+        assertThat(EvaluationContext.fromOfrep(Map.of("targetingKey", 42)).targetingKey())
+                .as("a targeting key that is not a string is no key")
+                .isNull();
+        assertThat(EvaluationContext.fromOfrep(null).hasTargetingKey()).isFalse();
     }
 
     private static String valueFor(ConstraintOperator operator) {

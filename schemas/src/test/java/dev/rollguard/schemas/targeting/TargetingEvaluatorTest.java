@@ -152,6 +152,20 @@ class TargetingEvaluatorTest {
     }
 
     @Test
+    void rulesReadingOneAttributeInDifferentWaysEachSeeItTheirWay() {
+        FlagChangedEvent flag = flag("checkout", 0);
+        flag.setRules(List.of(
+                serve("exact", "blue", constraint("platform", IN, "ios")),
+                serve("folded", "green", TargetingFixtures.ignoringCase(constraint("platform", IN, "ios"))),
+                serve("as-version", "on", constraint("platform", SEMVER_GTE, "1.0.0"))));
+
+        assertThat(evaluate(flag, context("u", "platform", "ios")).ruleId()).isEqualTo("exact");
+        assertThat(evaluate(flag, context("u", "platform", "IOS")).ruleId()).isEqualTo("folded");
+        assertThat(evaluate(flag, context("u", "platform", "2.0.0")).ruleId()).isEqualTo("as-version");
+        assertThat(evaluate(flag, context("u", "platform", "web")).ruleId()).isNull();
+    }
+
+    @Test
     void aRuleOnAnAttributeTheOldSignatureDoesNotCarryDoesNotMatch() {
         FlagChangedEvent flag = flag("checkout", 0);
         flag.setRules(List.of(

@@ -12,7 +12,6 @@ import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
 import dev.rollguard.schemas.event.VariantWeight;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -48,7 +47,7 @@ final class TargetingFixtures {
         return Constraint.newBuilder()
                 .setAttribute(attribute)
                 .setOperator(operator)
-                .setValues(Arrays.asList(values))
+                .setValues(List.of(values))
                 .build();
     }
 

@@ -14,8 +14,10 @@ import static dev.rollguard.schemas.targeting.TargetingFixtures.share;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.weight;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.targeting.TargetingValidation.Problem;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -125,6 +127,22 @@ class TargetingValidationTest {
                                 "weight 2: unknown variant 'purple' (the flag has [on, off, blue, green])"),
                         new Problem("variantWeights[3].variant", "weight 3: variant 'blue' twice"),
                         new Problem("variantWeights", "the weights sum to 90.0 %, not 100 %"));
+    }
+
+    @Test
+    void aNullValueIsAProblemAndMatchesNobody() {
+        Constraint withNull = Constraint.newBuilder(constraint("platform", IN, "IOS"))
+                .setValues(Arrays.asList("IOS", null))
+                .build();
+        FlagChangedEvent flag = flag("checkout", 0);
+        flag.setRules(List.of(serve("ios", "blue", withNull)));
+
+        assertThat(TargetingValidation.validate(flag))
+                .containsExactly(new Problem(
+                        "rules[0].constraints[0].values", "rule ios: constraint 0 (platform IN): a value is null"));
+        assertThat(FlagEvaluator.evaluate(flag, TargetingFixtures.context("u", "platform", "IOS"), k -> null, false)
+                        .ruleId())
+                .isNull();
     }
 
     @Test
