@@ -19,7 +19,6 @@ import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +39,10 @@ class CohortAssignerTest {
     private final CohortAssigner assigner = new CohortAssigner(directory);
 
     private static Constraint constraint(String attribute, ConstraintOperator operator, String... values) {
-        // A mutable list, as a decoded flags.changes record holds (the evaluator asks it whether it holds null).
         return Constraint.newBuilder()
                 .setAttribute(attribute)
                 .setOperator(operator)
-                .setValues(new ArrayList<>(List.of(values)))
+                .setValues(List.of(values))
                 .build();
     }
 
