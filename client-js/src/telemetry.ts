@@ -16,6 +16,12 @@ export interface EventFields {
   sessionId?: string;
   platform?: Platform;
   appVersion?: string;
+  /**
+   * Evaluation context attributes besides the targeting key, platform and app version (e.g. `country`), as the app
+   * passes them to flag evaluation; merged over the client's `context` option. metrics-ingest evaluates the flags'
+   * rules on them for events without exposures.
+   */
+  context?: Record<string, string | number | boolean>;
   /** Default: what the exposure hook recorded for the event's user. */
   exposures?: FlagExposure[];
   table?: string;
@@ -67,6 +73,8 @@ export interface TelemetryOptions {
   sessionId?: string;
   platform?: Platform;
   appVersion?: string;
+  /** Context attributes added to every event (the event's own `context` wins), e.g. `{ country: 'FR' }`. */
+  context?: Record<string, string | number | boolean>;
   /** Where the exposure hook records; their variants are attached to the events of the same user. */
   exposures?: Exposures;
   /**
@@ -217,6 +225,10 @@ export class TelemetryClient {
       sessionId: fields.sessionId ?? this.settings.sessionId,
       platform: fields.platform ?? this.settings.platform ?? 'WEB',
       appVersion: fields.appVersion ?? this.settings.appVersion,
+      context:
+        fields.context === undefined && this.settings.context === undefined
+          ? undefined
+          : { ...this.settings.context, ...fields.context },
     } as TelemetryEvent;
     if (event.exposures === undefined && this.settings.exposures) {
       this.attachExposures(event, this.settings.exposures);

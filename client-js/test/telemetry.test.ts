@@ -92,6 +92,29 @@ describe('TelemetryClient', () => {
     expect(client.stats()).toMatchObject({ sent: 2, queued: 0, retries: 0 });
   });
 
+  it('sends the context attributes of the client under those of the event', async () => {
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, context: { country: 'FR', beta: true } });
+
+    client.sync({ success: true, durationMs: 1 });
+    client.sync({ success: true, durationMs: 2, context: { country: 'DE', seats: 12 } });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    const { events } = server.calls[0];
+    expect(events[0].context).toEqual({ country: 'FR', beta: true });
+    expect(events[1].context).toEqual({ country: 'DE', beta: true, seats: 12 });
+  });
+
+  it('sends no context when neither the client nor the event has one', async () => {
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(server.calls[0].events[0]).not.toHaveProperty('context');
+  });
+
   it('batches: a full batch goes at once, the rest after the linger time', async () => {
     const server = ingest();
     const client = new TelemetryClient({ ...base, fetch: server.fetch, batchSize: 3, lingerMs: 500 });

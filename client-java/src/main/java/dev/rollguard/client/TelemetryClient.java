@@ -12,14 +12,16 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
  * Sends an app's sync and upload telemetry to Rollguard: fills in what the app need not (event id, event time,
- * client id, platform, app version), attaches the flag exposures {@link ExposureHook} recorded for the event's user
+ * client id, platform, app version, context attributes), attaches the flag exposures {@link ExposureHook} recorded for the event's user
  * (its {@code userId}, else its client id, as the targeting key), and delivers the events in batches through a
  * {@link TelemetryTransport} on a sender thread of its own.
  *
@@ -48,6 +50,7 @@ public final class TelemetryClient implements AutoCloseable {
     private final String clientId;
     private final Platform platform;
     private final String appVersion;
+    private final Map<String, String> context;
     private final int batchSize;
     private final long lingerMs;
     private final int maxQueued;
@@ -81,6 +84,7 @@ public final class TelemetryClient implements AutoCloseable {
         this.clientId = builder.clientId;
         this.platform = builder.platform;
         this.appVersion = builder.appVersion;
+        this.context = Map.copyOf(builder.context);
         this.batchSize = builder.batchSize;
         this.lingerMs = builder.linger.toMillis();
         this.maxQueued = builder.maxQueuedEvents;
@@ -130,6 +134,7 @@ public final class TelemetryClient implements AutoCloseable {
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
         }
+        event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
         }
@@ -153,10 +158,21 @@ public final class TelemetryClient implements AutoCloseable {
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
         }
+        event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
         }
         enqueue(event.build());
+    }
+
+    /** The event's context attributes over the client's defaults (the event's own win). */
+    private Map<String, String> withDefaults(Map<String, String> own) {
+        if (context.isEmpty()) {
+            return own;
+        }
+        Map<String, String> merged = new HashMap<>(context);
+        merged.putAll(own);
+        return merged;
     }
 
     private List<FlagExposure> exposuresOf(String userId, String eventClientId) {
@@ -397,6 +413,7 @@ public final class TelemetryClient implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Platform platform;
         private String appVersion;
+        private Map<String, String> context = Map.of();
         private int batchSize = 200;
         private Duration linger = Duration.ofSeconds(1);
         private int maxQueuedEvents = 10_000;
@@ -433,6 +450,16 @@ public final class TelemetryClient implements AutoCloseable {
         /** The app version of events that do not set one. */
         public Builder appVersion(String appVersion) {
             this.appVersion = appVersion;
+            return this;
+        }
+
+        /**
+         * Evaluation context attributes (besides the targeting key, platform and app version) added to every event,
+         * under the event's own: the attributes the app's flag rules read (e.g. {@code country}), so metrics-ingest
+         * assigns events without exposures to the cohorts the app was served.
+         */
+        public Builder context(Map<String, String> context) {
+            this.context = Map.copyOf(Objects.requireNonNull(context, "context"));
             return this;
         }
 

@@ -115,6 +115,28 @@ class TelemetryClientTest {
     }
 
     @Test
+    void theClientsContextAttributesGoWithEveryEventUnderTheEventsOwn() throws Exception {
+        client = builder()
+                .context(Map.of("country", "FR", "accountType", "business"))
+                .build();
+        client.send(sync("with-defaults"));
+        client.send(sync("own-country").setContext(Map.of("country", "DE")));
+        client.send(UploadEvent.newBuilder()
+                .setEventId("upload")
+                .setSuccess(true)
+                .setDurationMs(5)
+                .setContext(Map.of("plan", "pro")));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(((SyncEvent) transport.delivered.get(0)).getContext())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("country", "FR", "accountType", "business"));
+        assertThat(((SyncEvent) transport.delivered.get(1)).getContext())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("country", "DE", "accountType", "business"));
+        assertThat(((UploadEvent) transport.delivered.get(2)).getContext())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("country", "FR", "accountType", "business", "plan", "pro"));
+    }
+
+    @Test
     void anEventWhoseUserWasServedNothingWhileOtherKeysWereIsCountedToldAndStillSent() throws Exception {
         Exposures exposures = new Exposures();
         List<String> mismatches = new CopyOnWriteArrayList<>();

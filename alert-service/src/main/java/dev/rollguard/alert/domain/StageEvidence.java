@@ -11,29 +11,50 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The evidence of one flag's current rollout stage: for each cohort and guard metric, the client-level sums
  * accumulated from the windows since the stage began (each window carries their increments, see {@code
- * WindowMetricsEvent.clientMoments}), and how far in event time each cohort's windows have come. Mutable; one per
- * flag, touched by the evaluator only.
+ * WindowMetricsEvent.clientMoments}), and how far in event time each cohort's windows have come. A flag with weighted
+ * variants has a treated cohort per variant ({@link #variants}), each compared with the one control on its own; a
+ * plain flag has the one treated cohort ({@link #treatment}). Mutable; one per flag, touched by the evaluator only.
  *
  * @param flagKey the flag
  * @param stageVersion the flag version that began the stage
  * @param treatment the treated cohort's sums per metric name (rungs of a ladder as {@code name@k})
  * @param control the control cohort's sums per metric name
- * @param treatmentEnd end of the latest treated window added (epoch millis), or 0
- * @param controlEnd end of the latest control window added, or 0
+ * @param ends end of the latest plain treated window added (epoch millis, or 0), then of the latest control window
+ * @param variants the treated variants of a weighted flag, by name
  */
 public record StageEvidence(
         String flagKey,
         long stageVersion,
         Map<String, CohortMoments> treatment,
         Map<String, CohortMoments> control,
-        long[] ends) {
+        long[] ends,
+        Map<String, Treated> variants) {
+
+    /** One treated variant's sums per metric name and the end of its latest window added. */
+    public static final class Treated {
+        private final Map<String, CohortMoments> sums = new HashMap<>();
+        private long end;
+
+        public Map<String, CohortMoments> sums() {
+            return sums;
+        }
+
+        public long end() {
+            return end;
+        }
+
+        public void end(long end) {
+            this.end = end;
+        }
+    }
 
     public static StageEvidence start(String flagKey, long stageVersion) {
-        return new StageEvidence(flagKey, stageVersion, new HashMap<>(), new HashMap<>(), new long[2]);
+        return new StageEvidence(flagKey, stageVersion, new HashMap<>(), new HashMap<>(), new long[2], new TreeMap<>());
     }
 
     /** The stage of a window's moments: the newest one it carries, or -1 when it carries none. */
@@ -47,7 +68,26 @@ public record StageEvidence(
 
     /** Adds one cohort window's increments of this stage, and notes how far that cohort has come. */
     public void add(Cohort cohort, List<ClientMoment> moments, long windowEnd) {
-        Map<String, CohortMoments> sums = cohort == Cohort.TREATMENT ? treatment : control;
+        add(cohort, null, moments, windowEnd);
+    }
+
+    /**
+     * Adds one cohort window's increments of this stage, and notes how far that cohort has come; {@code variant} names
+     * the treated variant of a weighted flag (null for the control and a plain treatment).
+     */
+    public void add(Cohort cohort, String variant, List<ClientMoment> moments, long windowEnd) {
+        Map<String, CohortMoments> sums;
+        if (cohort != Cohort.TREATMENT) {
+            sums = control;
+            ends[1] = Math.max(ends[1], windowEnd);
+        } else if (variant == null) {
+            sums = treatment;
+            ends[0] = Math.max(ends[0], windowEnd);
+        } else {
+            Treated treated = variants.computeIfAbsent(variant, v -> new Treated());
+            treated.end(Math.max(treated.end(), windowEnd));
+            sums = treated.sums();
+        }
         for (ClientMoment m : moments) {
             if (m.getStageVersion() != stageVersion) {
                 continue;
@@ -56,17 +96,41 @@ public record StageEvidence(
                     m.getClients(), m.getSumY(), m.getSumX(), m.getSumYY(), m.getSumXX(), m.getSumXY());
             sums.merge(m.getMetric(), increment, CohortMoments::plus);
         }
-        int i = cohort == Cohort.TREATMENT ? 0 : 1;
-        ends[i] = Math.max(ends[i], windowEnd);
     }
 
-    /** True when both cohorts' windows have come up to {@code windowEnd}: the stage can be judged there. */
+    /** True when both cohorts' windows of a plain flag have come up to {@code windowEnd}: it can be judged there. */
     public boolean bothAt(long windowEnd) {
         return ends[0] >= windowEnd && ends[1] >= windowEnd;
     }
 
+    /**
+     * The treated variants whose windows and the control's have come up to {@code windowEnd}: each can be judged
+     * there against the control.
+     */
+    public List<String> variantsAt(long windowEnd) {
+        List<String> ready = new ArrayList<>();
+        if (ends[1] >= windowEnd) {
+            variants.forEach((name, treated) -> {
+                if (treated.end() >= windowEnd) {
+                    ready.add(name);
+                }
+            });
+        }
+        return ready;
+    }
+
     /** The samples of every metric of {@code specs} that has sums in either cohort, for the judgment. */
     public Map<String, MetricSample> samples(List<MetricSpec> specs) {
+        return samples(treatment, specs);
+    }
+
+    /** The samples of a treated variant against the control, for its own judgment. */
+    public Map<String, MetricSample> samples(String variant, List<MetricSpec> specs) {
+        Treated treated = variants.get(variant);
+        return samples(treated == null ? Map.of() : treated.sums(), specs);
+    }
+
+    private Map<String, MetricSample> samples(Map<String, CohortMoments> treatment, List<MetricSpec> specs) {
         Map<String, MetricSample> samples = new HashMap<>();
         for (MetricSpec spec : specs) {
             if (spec.kind() == MetricKind.TAIL_LADDER) {

@@ -44,6 +44,7 @@ public final class AlertMapper {
                 .setScopeKey(scope.key())
                 .setFlagKey(scope.flagKey())
                 .setCohort(scope.cohort())
+                .setVariant(scope.variant())
                 .setTable(scope.table())
                 .setPlatform(scope.platform())
                 .setWindowStart(observation.windowStart())
@@ -56,7 +57,7 @@ public final class AlertMapper {
                 .setEmittedAt(emittedAt)
                 .setComparison(
                         rule.guard() && observation.guard() != null
-                                ? guardComparison(observation.guard())
+                                ? guardComparison(observation.guard(), scope.variant())
                                 : comparison(observation.comparison()))
                 .setLabels(labels(rule, scope, transition))
                 .setAnnotations(annotations(rule, scope, transition, level))
@@ -120,7 +121,7 @@ public final class AlertMapper {
     }
 
     /** The evidence of the guard's verdict, told by its headline metric (the strongest regression). */
-    private static CohortComparison guardComparison(FlagVerdict verdict) {
+    private static CohortComparison guardComparison(FlagVerdict verdict, String variant) {
         MetricVerdict m = verdict.regressions().isEmpty()
                 ? verdict.metrics().stream()
                         .filter(v -> v.treatedClients() > 0 || v.controlClients() > 0)
@@ -144,7 +145,7 @@ public final class AlertMapper {
                 .setEffectUpper(finite(m.relativeInterval().upper()))
                 .setConfidence(m.confidence())
                 .setEvidence(finite(m.evidenceFraction()))
-                .setSummary(verdict.summary())
+                .setSummary((variant == null ? "" : "variant " + variant + ": ") + verdict.summary())
                 .build();
     }
 
@@ -179,6 +180,9 @@ public final class AlertMapper {
         if (scope.cohort() != null) {
             labels.put("cohort", scope.cohort().name());
         }
+        if (scope.variant() != null) {
+            labels.put("variant", scope.variant());
+        }
         if (scope.table() != null) {
             labels.put("table", scope.table());
         }
@@ -196,7 +200,9 @@ public final class AlertMapper {
         String observed = value == null ? "no data" : String.format(Locale.ROOT, "%.6g", value);
         String description;
         if (rule.guard() && transition.observation().guard() != null) {
-            description = "guard: " + transition.observation().guard().summary();
+            description = "guard: "
+                    + (scope.variant() == null ? "" : "variant " + scope.variant() + " against the control: ")
+                    + transition.observation().guard().summary();
         } else if (rule.comparative() && transition.observation().comparison() != null) {
             ComparisonResult c = transition.observation().comparison();
             description = String.format(

@@ -68,6 +68,10 @@ public class GuardResource {
      * @param nonInferiorityP always-valid p-value of "some guarded metric is worse than tolerated" (the largest of the
      *     reported metrics'): HEALTHY when at most {@code 1 - confidence}; null for a stored verdict
      * @param alerts every rule level pending or firing on the flag's scopes now (guard and threshold rules alike)
+     * @param variant for a flag with weighted variants, the treated variant whose verdict is the flag's (its worst);
+     *     null for a plain flag
+     * @param variants for a flag with weighted variants, each treated variant's own verdict against the control, by
+     *     variant name; empty otherwise
      */
     public record FlagView(
             String flagKey,
@@ -79,7 +83,9 @@ public class GuardResource {
             Double nonInferiorityP,
             Instant judgedAt,
             List<MetricView> metrics,
-            List<AlertLevelView> alerts) {}
+            List<AlertLevelView> alerts,
+            String variant,
+            List<FlagView> variants) {}
 
     private final EvaluationService evaluation;
     private final ObjectMapper json;
@@ -124,6 +130,14 @@ public class GuardResource {
     }
 
     private static FlagView view(FlagGuard guard, List<AlertLevelView> alerts) {
+        List<FlagView> variants = guard.variants().values().stream()
+                .sorted(Comparator.comparing(FlagGuard::variant))
+                .map(v -> view(v, List.of()))
+                .toList();
+        return view(guard, alerts, variants);
+    }
+
+    private static FlagView view(FlagGuard guard, List<AlertLevelView> alerts, List<FlagView> variants) {
         FlagVerdict verdict = guard.verdict();
         List<MetricView> metrics = new ArrayList<>();
         for (MetricVerdict m : verdict.metrics()) {
@@ -158,7 +172,9 @@ public class GuardResource {
                 verdict.nonInferiorityP(),
                 Instant.ofEpochMilli(guard.windowEnd()),
                 metrics,
-                alerts);
+                alerts,
+                guard.variant(),
+                variants);
     }
 
     /** A verdict stored before the last restart, not judged since: its state and summary only. */
@@ -179,7 +195,9 @@ public class GuardResource {
                 null,
                 null,
                 List.of(),
-                alerts);
+                alerts,
+                node.path("variant").asText(null),
+                List.of());
     }
 
     private static Double finite(double value) {

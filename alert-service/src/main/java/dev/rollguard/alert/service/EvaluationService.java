@@ -570,8 +570,10 @@ public class EvaluationService {
             }
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
+                && w.getVariant() == null
                 && !ruleBook.comparativeRules().isEmpty()) {
             flagPartitions.put(w.getFlagKey(), partition);
+            // Comparative threshold rules pair a plain treatment with its control; the guard judges variants.
             pair(changes, w, partition, now);
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
@@ -584,35 +586,52 @@ public class EvaluationService {
     }
 
     /**
-     * Adds a flag cohort window to the guard's evidence of its stage; once both cohorts have come this far, each guard
-     * rule judges the stage and its state machine sees the verdict.
+     * Adds a flag cohort window to the guard's evidence of its stage; once a treated cohort and the control have come
+     * this far, each guard rule judges the stage and its state machine sees the verdict. A flag with weighted variants
+     * is judged per treated variant, each on its own scope ({@code flag:<key>:treatment:<variant>}), so a regression
+     * of one variant fires an alert naming it (and the flag).
      */
     private void judgeStage(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
-        StageEvidence stage = guard.add(w, changes.guardStages);
-        if (stage == null) {
+        GuardEvaluator.Ready ready = guard.add(w, changes.guardStages);
+        if (ready == null) {
             return;
         }
-        Scope treatment = new Scope(
-                ScopeType.FLAG_COHORT,
-                GuardEvaluator.treatmentScopeKey(w.getFlagKey()),
-                w.getFlagKey(),
-                Cohort.TREATMENT,
-                null,
-                null);
+        StageEvidence stage = ready.stage();
+        List<String> treated = new ArrayList<>();
+        if (ready.plain()) {
+            treated.add(null);
+        }
+        treated.addAll(ready.variants());
         for (RuleDefinition rule : ruleBook.guardRules()) {
             if (rule.scope().flagKey() != null && !rule.scope().flagKey().equals(w.getFlagKey())) {
                 continue;
             }
-            FlagVerdict verdict = guard.judge(stage, rule, w.getWindowEnd().toEpochMilli());
-            step(
-                    changes,
-                    rule,
-                    treatment,
-                    GuardEvaluator.observation(w, verdict),
-                    now,
-                    stageExemplars.of(w.getFlagKey()),
-                    partition);
+            for (String variant : treated) {
+                FlagVerdict verdict = variant == null
+                        ? guard.judge(stage, rule, w.getWindowEnd().toEpochMilli())
+                        : guard.judge(stage, variant, rule, w.getWindowEnd().toEpochMilli());
+                step(
+                        changes,
+                        rule,
+                        treatmentScope(w.getFlagKey(), variant),
+                        GuardEvaluator.observation(w, verdict),
+                        now,
+                        stageExemplars.of(w.getFlagKey(), variant),
+                        partition);
+            }
         }
+    }
+
+    /** The scope of the guard's alerts on a treated cohort of a flag (a variant of a weighted flag, or null). */
+    private static Scope treatmentScope(String flagKey, String variant) {
+        return new Scope(
+                ScopeType.FLAG_COHORT,
+                GuardEvaluator.treatmentScopeKey(flagKey, variant),
+                flagKey,
+                Cohort.TREATMENT,
+                null,
+                null,
+                variant);
     }
 
     /**
@@ -716,10 +735,17 @@ public class EvaluationService {
             guard.end(flag.getFlagKey(), flag.getVersion(), changes.guardStages);
             String reason = "flag " + flag.getFlagKey() + " is no longer under rollout: " + describe(flag);
             for (RuleDefinition rule : ruleBook.guardRules()) {
-                StateKey key = new StateKey(rule.id(), GuardEvaluator.treatmentScopeKey(flag.getFlagKey()));
-                Tracked tracked = states.get(key);
-                if (tracked != null) {
-                    resolveAll(changes, rule, key, tracked, reason, now);
+                // The guard's scopes of the flag: its treatment, or each treated variant of a weighted flag.
+                for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
+                    StateKey key = entry.getKey();
+                    Scope scope = entry.getValue().scope();
+                    if (key.ruleId().equals(rule.id())
+                            && flag.getFlagKey().equals(scope.flagKey())
+                            && scope.cohort() == Cohort.TREATMENT
+                            && key.scopeKey()
+                                    .equals(GuardEvaluator.treatmentScopeKey(scope.flagKey(), scope.variant()))) {
+                        resolveAll(changes, rule, key, entry.getValue(), reason, now);
+                    }
                 }
             }
             return write(changes, Topics.METRICS_WINDOWS, now);
@@ -977,7 +1003,13 @@ public class EvaluationService {
 
     private static Scope scope(WindowMetricsEvent w) {
         return new Scope(
-                w.getScopeType(), w.getScopeKey(), w.getFlagKey(), w.getCohort(), w.getTable(), w.getPlatform());
+                w.getScopeType(),
+                w.getScopeKey(),
+                w.getFlagKey(),
+                w.getCohort(),
+                w.getTable(),
+                w.getPlatform(),
+                w.getVariant());
     }
 
     private static boolean matches(RuleDefinition rule, WindowMetricsEvent w) {

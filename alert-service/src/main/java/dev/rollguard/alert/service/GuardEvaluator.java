@@ -16,30 +16,60 @@ import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.domain.judgment.GuardPack;
 import dev.rollguard.alert.domain.judgment.MetricSpec;
 import dev.rollguard.alert.domain.judgment.MetricVerdict;
+import dev.rollguard.alert.domain.judgment.Severity;
 import dev.rollguard.alert.repository.EvaluationWrite.GuardStageRow;
+import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The guard's bookkeeping inside the evaluator: accumulates each flag's client-level sums from its cohort windows
  * since the current rollout stage began ({@link StageEvidence}), judges the stage with {@link FlagJudgment} once both
- * cohorts' windows of an interval are in, and keeps each flag's latest verdict for the API. Touched inside the
- * evaluator's lane only.
+ * cohorts' windows of an interval are in, and keeps each flag's latest verdict for the API. A flag with weighted
+ * variants is judged per treated variant, each against the control on its own; the flag's verdict is its worst
+ * variant's (a regression of one variant is a regression of the flag, and a flag is healthy only when every variant
+ * is). Touched inside the evaluator's lane only.
  */
 public final class GuardEvaluator {
 
-    /** The latest verdict of a flag's stage, as shown by the API. */
-    public record FlagGuard(String flagKey, long stageVersion, FlagVerdict verdict, long windowEnd) {}
+    /**
+     * The latest verdict of a flag's stage, as shown by the API.
+     *
+     * @param variant for a flag with weighted variants, the variant whose verdict this is (for the flag's own verdict,
+     *     the worst variant's); null for a plain flag
+     * @param variants for a flag with weighted variants, each variant's latest verdict by name; empty otherwise
+     */
+    public record FlagGuard(
+            String flagKey,
+            long stageVersion,
+            FlagVerdict verdict,
+            long windowEnd,
+            String variant,
+            Map<String, FlagGuard> variants) {
+
+        public FlagGuard(String flagKey, long stageVersion, FlagVerdict verdict, long windowEnd) {
+            this(flagKey, stageVersion, verdict, windowEnd, null, Map.of());
+        }
+    }
+
+    /**
+     * What a window made ready to judge: the plain treatment of the stage, its treated variants that have come as far
+     * as the control, or both.
+     */
+    record Ready(StageEvidence stage, boolean plain, List<String> variants) {}
 
     private final ObjectMapper json;
     private final Map<String, StageEvidence> stages = new HashMap<>();
     /** Read by the metrics registry too, hence concurrent. */
     private final Map<String, FlagGuard> latest = new ConcurrentHashMap<>();
+    /** Per flag with weighted variants: each variant's latest verdict in the current stage. */
+    private final Map<String, Map<String, FlagGuard>> variantLatest = new HashMap<>();
 
     private final Map<String, String> storedVerdicts = new HashMap<>();
     /**
@@ -64,11 +94,12 @@ public final class GuardEvaluator {
     }
 
     /**
-     * Adds a tumbling flag cohort window to its flag's stage; returns the stage when both cohorts have now come up to
-     * this window's end (time to judge), else null. A window of a newer stage starts the evidence afresh; a window of
-     * an earlier stage, or of a stage that ended (the flag was switched off or fully rolled out), is ignored.
+     * Adds a tumbling flag cohort window to its flag's stage; returns what can now be judged at this window's end (a
+     * treated cohort whose windows and the control's have both come that far), else null. A window of a newer stage
+     * starts the evidence afresh; a window of an earlier stage, or of a stage that ended (the flag was switched off or
+     * fully rolled out), is ignored.
      */
-    StageEvidence add(WindowMetricsEvent w, Set<String> dirty) {
+    Ready add(WindowMetricsEvent w, Set<String> dirty) {
         String flag = w.getFlagKey();
         long windowStage = StageEvidence.stageOf(w.getClientMoments());
         Long endedAt = ended.get(flag);
@@ -87,14 +118,23 @@ public final class GuardEvaluator {
             stage = StageEvidence.start(flag, windowStage);
             stages.put(flag, stage);
             latest.remove(flag);
+            variantLatest.remove(flag);
         }
         if (stage == null) {
             return null;
         }
         long end = w.getWindowEnd().toEpochMilli();
-        stage.add(w.getCohort(), w.getClientMoments(), end);
+        String variant = w.getCohort() == Cohort.TREATMENT ? w.getVariant() : null;
+        stage.add(w.getCohort(), variant, w.getClientMoments(), end);
         dirty.add(flag);
-        return stage.bothAt(end) ? stage : null;
+        boolean plain = variant == null && stage.bothAt(end);
+        List<String> variants;
+        if (variant != null) {
+            variants = stage.variantsAt(end).contains(variant) ? List.of(variant) : List.of();
+        } else {
+            variants = w.getCohort() == Cohort.TREATMENT ? List.of() : stage.variantsAt(end);
+        }
+        return plain || !variants.isEmpty() ? new Ready(stage, plain, variants) : null;
     }
 
     /** Judges a stage for a guard rule: the rule's critical threshold is the relative tolerance, its confidence 1 - alpha. */
@@ -104,9 +144,68 @@ public final class GuardEvaluator {
         return verdict;
     }
 
+    /**
+     * Judges one treated variant of a stage against the control for a guard rule, and makes the flag's verdict its
+     * worst variant's (a variant not judged yet counts as INSUFFICIENT_DATA, so a flag is never HEALTHY before every
+     * variant is).
+     */
+    FlagVerdict judge(StageEvidence stage, String variant, RuleDefinition rule, long windowEnd) {
+        FlagJudgment judgment = judgment(rule);
+        FlagVerdict verdict = judgment.judge(stage.samples(variant, GuardPack.DEFAULT));
+        Map<String, FlagGuard> perVariant = variantLatest.computeIfAbsent(stage.flagKey(), k -> new TreeMap<>());
+        perVariant.put(
+                variant, new FlagGuard(stage.flagKey(), stage.stageVersion(), verdict, windowEnd, variant, Map.of()));
+        FlagGuard worst = null;
+        for (String name : stage.variants().keySet()) {
+            FlagGuard guard = perVariant.get(name);
+            if (guard == null) {
+                guard = new FlagGuard(
+                        stage.flagKey(),
+                        stage.stageVersion(),
+                        new FlagVerdict(
+                                FlagStatus.INSUFFICIENT_DATA, Severity.NONE, List.of(), List.of(), verdict.alpha()),
+                        windowEnd,
+                        name,
+                        Map.of());
+            }
+            if (worst == null || rank(guard.verdict()) < rank(worst.verdict())) {
+                worst = guard;
+            }
+        }
+        latest.put(
+                stage.flagKey(),
+                new FlagGuard(
+                        stage.flagKey(),
+                        stage.stageVersion(),
+                        worst.verdict(),
+                        windowEnd,
+                        worst.variant(),
+                        Map.copyOf(perVariant)));
+        return verdict;
+    }
+
+    /** How bad a verdict is, worst first: a critical regression, a warning one, no data, too little, unsure, healthy. */
+    static int rank(FlagVerdict verdict) {
+        return switch (verdict.status()) {
+            case REGRESSION -> verdict.severity() == Severity.CRITICAL ? 0 : 1;
+            case NO_DATA -> 2;
+            case INSUFFICIENT_DATA -> 3;
+            case INCONCLUSIVE -> 4;
+            case HEALTHY -> 5;
+        };
+    }
+
     /** The scope key of a flag's treatment cohort, the scope of its guard alerts: {@code flag:<key>:treatment}. */
     static String treatmentScopeKey(String flagKey) {
         return "flag:" + flagKey + ":treatment";
+    }
+
+    /**
+     * The scope key of a treated cohort, the scope of its guard alerts: {@code flag:<key>:treatment}, or {@code
+     * flag:<key>:treatment:<variant>} for a variant of a weighted flag.
+     */
+    static String treatmentScopeKey(String flagKey, String variant) {
+        return variant == null ? treatmentScopeKey(flagKey) : treatmentScopeKey(flagKey) + ":" + variant;
     }
 
     /** The observation the guard rule's state machine sees for a verdict at a window. */
@@ -142,6 +241,7 @@ public final class GuardEvaluator {
      */
     void end(String flag, long endedAtVersion, Set<String> dirty) {
         latest.remove(flag);
+        variantLatest.remove(flag);
         storedVerdicts.remove(flag);
         stages.remove(flag);
         ended.merge(flag, endedAtVersion, Math::max);
@@ -178,10 +278,7 @@ public final class GuardEvaluator {
                     }
                     FlagGuard guard = latest.get(flag);
                     return new GuardStageRow(
-                            flag,
-                            stage.stageVersion(),
-                            toJson(stage),
-                            guard == null ? null : verdictJson(guard.verdict()));
+                            flag, stage.stageVersion(), toJson(stage), guard == null ? null : verdictJson(guard));
                 })
                 .toList();
     }
@@ -190,6 +287,7 @@ public final class GuardEvaluator {
     void load(List<GuardStageRow> rows) {
         stages.clear();
         latest.clear();
+        variantLatest.clear();
         storedVerdicts.clear();
         ended.clear();
         for (GuardStageRow row : rows) {
@@ -229,11 +327,15 @@ public final class GuardEvaluator {
         return spec.withTolerances(relative, spec.absoluteTolerance());
     }
 
-    private String verdictJson(FlagVerdict verdict) {
+    private String verdictJson(FlagGuard guard) {
+        FlagVerdict verdict = guard.verdict();
         ObjectNode node = json.createObjectNode();
         node.put("status", verdict.status().name());
         node.put("severity", verdict.severity().name());
         node.put("summary", verdict.summary());
+        if (guard.variant() != null) {
+            node.put("variant", guard.variant());
+        }
         return node.toString();
     }
 
@@ -243,6 +345,14 @@ public final class GuardEvaluator {
         ends.add(stage.ends()[0]).add(stage.ends()[1]);
         node.set("treatment", moments(stage.treatment()));
         node.set("control", moments(stage.control()));
+        if (!stage.variants().isEmpty()) {
+            ObjectNode variants = node.putObject("variants");
+            stage.variants().forEach((name, treated) -> {
+                ObjectNode v = variants.putObject(name);
+                v.put("end", treated.end());
+                v.set("moments", moments(treated.sums()));
+            });
+        }
         return node.toString();
     }
 
@@ -266,6 +376,15 @@ public final class GuardEvaluator {
             stage.ends()[1] = node.path("ends").path(1).asLong();
             read(node.path("treatment"), stage.treatment());
             read(node.path("control"), stage.control());
+            for (Iterator<Map.Entry<String, JsonNode>> it =
+                            node.path("variants").fields();
+                    it.hasNext(); ) {
+                Map.Entry<String, JsonNode> v = it.next();
+                StageEvidence.Treated treated =
+                        stage.variants().computeIfAbsent(v.getKey(), k -> new StageEvidence.Treated());
+                treated.end(v.getValue().path("end").asLong());
+                read(v.getValue().path("moments"), treated.sums());
+            }
             return stage;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(

@@ -38,10 +38,11 @@ final class StageExemplars {
                 .mapToLong(ClientMoment::getStageVersion)
                 .max()
                 .orElseThrow();
-        Stage stage = stages.get(w.getFlagKey());
+        String key = key(w.getFlagKey(), w.getVariant());
+        Stage stage = stages.get(key);
         if (stage == null || stage.version() < version) {
             stage = new Stage(version, new ArrayList<>(MAX));
-            stages.put(w.getFlagKey(), stage);
+            stages.put(key, stage);
         } else if (stage.version() > version) {
             return;
         }
@@ -59,7 +60,16 @@ final class StageExemplars {
 
     /** The flag's exemplars in its current stage, earliest first; empty when none are known. */
     List<Exemplar> of(String flagKey) {
-        Stage stage = stages.get(flagKey);
+        return of(flagKey, null);
+    }
+
+    /** The exemplars of a treated variant of a weighted flag (null: of its plain treatment), earliest first. */
+    List<Exemplar> of(String flagKey, String variant) {
+        Stage stage = stages.get(key(flagKey, variant));
         return stage == null ? List.of() : List.copyOf(stage.exemplars());
+    }
+
+    private static String key(String flagKey, String variant) {
+        return variant == null ? flagKey : flagKey + "\u0000" + variant;
     }
 }

@@ -6,9 +6,10 @@ import dev.rollguard.schemas.event.ScopeType;
 import java.util.Locale;
 
 /**
- * Scope keys of docs/contracts.md: {@code flag:<key>:treatment|control}, {@code table:<name>}, {@code
- * platform:<NAME>}, {@code global}. Windows of a flag's two cohorts are published under the record key {@code
- * flag:<key>} so that both land on one partition of metrics.windows.
+ * Scope keys of docs/contracts.md: {@code flag:<key>:treatment|control}, {@code flag:<key>:treatment:<variant>} (each
+ * treated variant of a flag with weighted variants), {@code table:<name>}, {@code platform:<NAME>}, {@code global}.
+ * Windows of all the cohorts of a flag are published under the record key {@code flag:<key>} so that they land on
+ * one partition of metrics.windows. A flag key never holds a colon; a variant name may.
  */
 public final class ScopeKeys {
 
@@ -21,6 +22,11 @@ public final class ScopeKeys {
 
     public static String flag(String flagKey, Cohort cohort) {
         return FLAG_PREFIX + flagKey + ":" + cohort.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A flag cohort scope key; {@code variant} names the treated variant of a weighted flag, else null. */
+    public static String flag(String flagKey, Cohort cohort, String variant) {
+        return variant == null ? flag(flagKey, cohort) : flag(flagKey, cohort) + ":" + variant;
     }
 
     public static String table(String table) {
@@ -47,12 +53,25 @@ public final class ScopeKeys {
 
     /** The flag key of a flag cohort scope key. */
     public static String flagKey(String scopeKey) {
-        return scopeKey.substring(FLAG_PREFIX.length(), scopeKey.lastIndexOf(':'));
+        return scopeKey.substring(FLAG_PREFIX.length(), cohortStart(scopeKey) - 1);
     }
 
     /** The cohort of a flag cohort scope key. */
     public static Cohort cohort(String scopeKey) {
-        return Cohort.valueOf(scopeKey.substring(scopeKey.lastIndexOf(':') + 1).toUpperCase(Locale.ROOT));
+        int start = cohortStart(scopeKey);
+        int end = scopeKey.indexOf(':', start);
+        return Cohort.valueOf(
+                scopeKey.substring(start, end < 0 ? scopeKey.length() : end).toUpperCase(Locale.ROOT));
+    }
+
+    /** The treated variant of a flag cohort scope key, or null when it names none. */
+    public static String variant(String scopeKey) {
+        int end = scopeKey.indexOf(':', cohortStart(scopeKey));
+        return end < 0 ? null : scopeKey.substring(end + 1);
+    }
+
+    private static int cohortStart(String scopeKey) {
+        return scopeKey.indexOf(':', FLAG_PREFIX.length()) + 1;
     }
 
     /** The record key on metrics.windows: {@code flag:<key>} for both cohorts of a flag, else the scope key. */

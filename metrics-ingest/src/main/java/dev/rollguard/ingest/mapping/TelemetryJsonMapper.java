@@ -12,8 +12,11 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -63,6 +66,7 @@ public final class TelemetryJsonMapper {
                 .setPendingMutations(integer(n, "pendingMutations"))
                 .setFailedMutations(integer(n, "failedMutations"))
                 .setSyncQueueLength(integer(n, "syncQueueLength"))
+                .setContext(context(n))
                 .build();
     }
 
@@ -88,6 +92,7 @@ public final class TelemetryJsonMapper {
                 .setPendingMutations(integer(n, "pendingMutations"))
                 .setFailedMutations(integer(n, "failedMutations"))
                 .setSyncQueueLength(integer(n, "syncQueueLength"))
+                .setContext(context(n))
                 .build();
     }
 
@@ -116,6 +121,34 @@ public final class TelemetryJsonMapper {
                     .setTreated(treated == null || treated.isNull() ? null : treated.booleanValue())
                     .setFlagVersion(number(x, "flagVersion", false))
                     .build());
+        }
+        return result;
+    }
+
+    /**
+     * The evaluation context attributes: an object whose values are strings, numbers or booleans, carried as text
+     * (the number or boolean as JSON writes it). Its size and names are checked with the rest of the event.
+     */
+    private static Map<String, String> context(JsonNode n) {
+        JsonNode context = n.get("context");
+        if (context == null || context.isNull()) {
+            return Map.of();
+        }
+        if (!context.isObject()) {
+            throw invalid("context", "must be an object of attribute names to values");
+        }
+        Map<String, String> result = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = context.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> attribute = it.next();
+            String path = "context." + clean("context attribute name", attribute.getKey());
+            JsonNode v = attribute.getValue();
+            if (v.isTextual()) {
+                result.put(attribute.getKey(), clean(path, v.textValue()));
+            } else if (v.isNumber() || v.isBoolean()) {
+                result.put(attribute.getKey(), v.asText());
+            } else {
+                throw invalid(path, "must be a string, a number or a boolean");
+            }
         }
         return result;
     }

@@ -40,6 +40,7 @@ public final class WindowMetricsMapper {
                 .setScopeKey(scopeKey)
                 .setFlagKey(type == ScopeType.FLAG_COHORT ? ScopeKeys.flagKey(scopeKey) : null)
                 .setCohort(type == ScopeType.FLAG_COHORT ? ScopeKeys.cohort(scopeKey) : null)
+                .setVariant(type == ScopeType.FLAG_COHORT ? ScopeKeys.variant(scopeKey) : null)
                 .setTable(type == ScopeType.TABLE ? scopeKey.substring(ScopeKeys.TABLE_PREFIX.length()) : null)
                 .setPlatform(
                         type == ScopeType.PLATFORM

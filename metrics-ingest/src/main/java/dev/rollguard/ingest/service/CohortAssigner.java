@@ -4,14 +4,22 @@ import dev.rollguard.ingest.domain.CohortAssignment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.FlagVariant;
+import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.Segment;
+import dev.rollguard.schemas.event.TargetingRule;
 import dev.rollguard.schemas.targeting.Evaluation;
+import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import dev.rollguard.schemas.targeting.Rollouts;
 import io.quarkus.logging.Log;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Assigns an event to a cohort per flag under rollout. Only a flag whose treatment can be compared with a control at
@@ -31,10 +39,32 @@ import java.util.Set;
  * exposure's flag version, lands in the other cohort than the exposure says, the app evaluated with another key
  * (an email, an anonymous id) than the {@code userId} it reports. Its events without exposures are then bucketed by
  * the wrong key; {@link Result#keyMismatches} names those flags.
+ *
+ * <p>The evaluation context of an event without exposures is what the telemetry carries: the targeting key (the
+ * {@code userId}, else the {@code clientId}), {@code platform} (its symbol, e.g. {@code IOS}), {@code appVersion}
+ * when given, and the event's {@code context} attributes. A flag whose targeting rules read an attribute the event
+ * lacks still gets the cohort the evaluator gives (the rule does not match), but {@link Result#missingAttributes}
+ * names the flag and attribute: the app must put that attribute in its telemetry for the cohorts to be what its
+ * users were served.
+ *
+ * <p>A flag with weighted variants splits its treatment: each treated variant is its own cohort ({@link
+ * CohortAssignment#variant}), compared with the control (the off variant) on its own. An exposure names the variant
+ * served; the evaluator's variant decides without one.
  */
 public final class CohortAssigner {
 
+    /** The evaluation context attribute of the event's platform. */
+    public static final String PLATFORM = "platform";
+    /** The evaluation context attribute of the event's app version. */
+    public static final String APP_VERSION = "appVersion";
+    /** The targeting key, readable as an attribute too; every event has one. */
+    private static final String TARGETING_KEY = "targetingKey";
+
     private final FlagDirectory directory;
+    /** Per flag: the version last looked at and the context attributes its rules read. */
+    private final Map<String, RuleReads> reads = new HashMap<>();
+
+    private record RuleReads(long version, Set<String> attributes) {}
 
     public CohortAssigner(FlagDirectory directory) {
         this.directory = directory;
@@ -44,24 +74,75 @@ public final class CohortAssigner {
      * The cohorts of one event.
      *
      * @param unresolvedExposures exposures skipped because their flag is unknown and they did not say {@code treated}
+     *     (or, for a flag with weighted variants, said {@code treated} of a variant that is not one of its treatments)
      * @param keyMismatches flags whose exposure names the other cohort than the event's subject evaluates to
+     * @param missingAttributes flags evaluated for the event whose rules read a context attribute the event lacks
      */
-    public record Result(List<CohortAssignment> assignments, int unresolvedExposures, List<String> keyMismatches) {}
+    public record Result(
+            List<CohortAssignment> assignments,
+            int unresolvedExposures,
+            List<String> keyMismatches,
+            List<MissingAttribute> missingAttributes) {}
+
+    /** A context attribute that a flag's rules read and an event without exposures did not carry. */
+    public record MissingAttribute(String flagKey, String attribute) {}
+
+    /** What the telemetry says about the event's subject, the evaluation context of an event without exposures. */
+    public record Subject(
+            String userId, String clientId, Platform platform, String appVersion, Map<String, String> context) {
+
+        /** A subject known by its keys only. */
+        public static Subject of(String userId, String clientId) {
+            return new Subject(userId, clientId, null, null, Map.of());
+        }
+
+        /** The targeting key: the user, or the client when no user is signed in. */
+        String targetingKey() {
+            return userId == null || userId.isBlank() ? clientId : userId;
+        }
+
+        EvaluationContext evaluationContext() {
+            Map<String, Object> attributes = new HashMap<>();
+            if (context != null) {
+                attributes.putAll(context);
+            }
+            if (platform != null) {
+                attributes.put(PLATFORM, platform.name());
+            }
+            if (appVersion != null) {
+                attributes.put(APP_VERSION, appVersion);
+            }
+            return new EvaluationContext(targetingKey(), attributes);
+        }
+
+        boolean has(String attribute) {
+            return switch (attribute) {
+                case PLATFORM -> platform != null;
+                case APP_VERSION -> appVersion != null;
+                case TARGETING_KEY -> true;
+                default -> context != null && context.containsKey(attribute);
+            };
+        }
+    }
 
     /** The event's cohorts; the subject is the user, or the client when no user is signed in. */
     public Result assign(List<FlagExposure> exposures, String userId, String clientId, long eventTime) {
+        return assign(exposures, Subject.of(userId, clientId), eventTime);
+    }
+
+    /** The event's cohorts, evaluated (without exposures) with the subject's context attributes. */
+    public Result assign(List<FlagExposure> exposures, Subject subject, long eventTime) {
         if (directory.globallyKilledAt(eventTime)) {
             // Every flag is off for everyone: nothing is being rolled out.
-            return new Result(List.of(), 0, List.of());
+            return new Result(List.of(), 0, List.of(), List.of());
         }
-        String subject = userId == null || userId.isBlank() ? clientId : userId;
         if (exposures != null && !exposures.isEmpty()) {
             return fromExposures(exposures, subject, eventTime);
         }
-        return new Result(evaluated(subject, eventTime), 0, List.of());
+        return evaluated(subject, eventTime);
     }
 
-    private Result fromExposures(List<FlagExposure> exposures, String subject, long eventTime) {
+    private Result fromExposures(List<FlagExposure> exposures, Subject subject, long eventTime) {
         int unresolved = 0;
         List<String> mismatches = List.of();
         List<CohortAssignment> result = new ArrayList<>(exposures.size());
@@ -89,9 +170,20 @@ public final class CohortAssigner {
                     unresolved++;
                     continue;
                 }
-                treated = exposure.getVariant().equals(flag.getTreatmentVariant());
+                treated = targeted(flag)
+                        ? !exposure.getVariant().equals(flag.getOffVariant())
+                        : exposure.getVariant().equals(flag.getTreatmentVariant());
             }
-            result.add(new CohortAssignment(exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true));
+            String variant = null;
+            if (treated && flag != null && weighted(flag)) {
+                variant = exposure.getVariant();
+                if (!treatedVariant(flag, variant)) {
+                    unresolved++;
+                    continue;
+                }
+            }
+            result.add(new CohortAssignment(
+                    exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true, variant));
             if (flag != null && keyMismatch(flag, subject, treated, eventTime)) {
                 if (mismatches.isEmpty()) {
                     mismatches = new ArrayList<>(2);
@@ -99,42 +191,118 @@ public final class CohortAssigner {
                 mismatches.add(exposure.getFlagKey());
             }
         }
-        return new Result(result, unresolved, mismatches);
+        return new Result(result, unresolved, mismatches, List.of());
+    }
+
+    /** Whether the flag splits its treatment among weighted variants, each its own treated cohort. */
+    static boolean weighted(FlagChangedEvent flag) {
+        return !flag.getVariantWeights().isEmpty();
+    }
+
+    /** Whether rules or weights may serve other variants than the treatment: then every variant but off is treated. */
+    private static boolean targeted(FlagChangedEvent flag) {
+        return weighted(flag) || !flag.getRules().isEmpty();
+    }
+
+    /** Whether {@code variant} is one of the flag's variants other than its off variant. */
+    private static boolean treatedVariant(FlagChangedEvent flag, String variant) {
+        if (variant.equals(flag.getOffVariant())) {
+            return false;
+        }
+        for (FlagVariant v : flag.getVariants()) {
+            if (v.getName().equals(variant)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
      * Whether {@code subject}, evaluated against the exposure's flag version, is served the other cohort than the
-     * exposure says. Only a flag under rollout splits subjects; without a subject nothing can be compared.
+     * exposure says. Only a flag under rollout splits subjects; without a subject nothing can be compared, nor when
+     * the flag's rules read an attribute the event does not carry (the app may have served by it).
      */
-    private boolean keyMismatch(FlagChangedEvent flag, String subject, boolean treated, long eventTime) {
-        if (subject == null || subject.isBlank() || !Rollouts.underRollout(flag)) {
+    private boolean keyMismatch(FlagChangedEvent flag, Subject subject, boolean treated, long eventTime) {
+        String key = subject.targetingKey();
+        if (key == null || key.isBlank() || !Rollouts.underRollout(flag)) {
             return false;
         }
+        for (String attribute : ruleReads(flag)) {
+            if (!subject.has(attribute)) {
+                return false;
+            }
+        }
         try {
-            Evaluation evaluation = FlagEvaluator.evaluate(flag, subject, key -> directory.asOf(key, eventTime), false);
+            Evaluation evaluation =
+                    FlagEvaluator.evaluate(flag, subject.evaluationContext(), k -> directory.asOf(k, eventTime), false);
             return evaluation.errorCode() == null && evaluation.treated() != treated;
         } catch (RuntimeException e) {
             return false;
         }
     }
 
-    private List<CohortAssignment> evaluated(String targetingKey, long eventTime) {
+    private Result evaluated(Subject subject, long eventTime) {
         List<CohortAssignment> result = new ArrayList<>();
+        List<MissingAttribute> missing = List.of();
+        EvaluationContext context = null;
         for (String flagKey : directory.flagKeys()) {
             FlagChangedEvent flag = directory.asOf(flagKey, eventTime);
             if (flag == null || !Rollouts.underRollout(flag)) {
                 continue;
             }
+            if (context == null) {
+                context = subject.evaluationContext();
+            }
             try {
                 Evaluation evaluation =
-                        FlagEvaluator.evaluate(flag, targetingKey, key -> directory.asOf(key, eventTime), false);
-                result.add(
-                        new CohortAssignment(flagKey, evaluation.treated() ? Cohort.TREATMENT : Cohort.CONTROL, false));
+                        FlagEvaluator.evaluate(flag, context, key -> directory.asOf(key, eventTime), false);
+                boolean treated = evaluation.treated();
+                result.add(new CohortAssignment(
+                        flagKey,
+                        treated ? Cohort.TREATMENT : Cohort.CONTROL,
+                        false,
+                        treated && weighted(flag) ? evaluation.variant() : null));
             } catch (RuntimeException e) {
                 // A flag state the evaluator cannot read must not stop the pipeline; its windows miss this event.
                 Log.warnf("cannot evaluate flag %s version %d: %s", flagKey, flag.getVersion(), e.getMessage());
+                continue;
+            }
+            for (String attribute : ruleReads(flag)) {
+                if (!subject.has(attribute)) {
+                    if (missing.isEmpty()) {
+                        missing = new ArrayList<>(2);
+                    }
+                    missing.add(new MissingAttribute(flagKey, attribute));
+                }
             }
         }
-        return result;
+        return new Result(result, 0, List.of(), missing);
+    }
+
+    /** The context attributes the rules of a flag read, directly or through their segments; cached per version. */
+    private Set<String> ruleReads(FlagChangedEvent flag) {
+        if (flag.getRules().isEmpty()) {
+            return Set.of();
+        }
+        RuleReads known = reads.get(flag.getFlagKey());
+        if (known != null && known.version() == flag.getVersion()) {
+            return known.attributes();
+        }
+        Set<String> attributes = new TreeSet<>();
+        Map<String, Segment> segments = new HashMap<>();
+        flag.getSegments().forEach(segment -> segments.put(segment.getKey(), segment));
+        for (TargetingRule rule : flag.getRules()) {
+            rule.getConstraints().forEach(c -> attributes.add(c.getAttribute()));
+            for (String key : rule.getSegments()) {
+                Segment segment = segments.get(key);
+                if (segment != null) {
+                    segment.getConstraints().forEach(c -> attributes.add(c.getAttribute()));
+                }
+            }
+        }
+        attributes.remove(TARGETING_KEY);
+        Set<String> frozen = Set.copyOf(attributes);
+        reads.put(flag.getFlagKey(), new RuleReads(flag.getVersion(), frozen));
+        return frozen;
     }
 }

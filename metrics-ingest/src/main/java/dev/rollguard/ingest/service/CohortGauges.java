@@ -65,7 +65,9 @@ public class CohortGauges {
                 || window.getCohort() == null) {
             return;
         }
-        String cohort = window.getCohort().name().toLowerCase(Locale.ROOT);
+        // A weighted flag's treated variants are cohorts of their own: "treatment:<variant>".
+        String cohort = window.getCohort().name().toLowerCase(Locale.ROOT)
+                + (window.getVariant() == null ? "" : ":" + window.getVariant());
         Latest latest = cohorts.computeIfAbsent(
                 window.getFlagKey() + "\u0000" + cohort, k -> register(window.getFlagKey(), cohort));
         latest.successRate = orNaN(window.getSuccessRate());

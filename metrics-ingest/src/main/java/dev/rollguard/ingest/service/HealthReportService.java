@@ -9,6 +9,7 @@ import dev.rollguard.ingest.rest.ApiException;
 import dev.rollguard.ingest.topology.TelemetryTopology;
 import dev.rollguard.ingest.topology.TopologySettings;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,12 +41,15 @@ public class HealthReportService {
     private final IngestConfig config;
     private final AggregateLimits limits;
     private final RemoteWindowsClient remote;
+    private final FlagDirectory directory;
 
-    public HealthReportService(KafkaStreams streams, IngestConfig config, RemoteWindowsClient remote) {
+    public HealthReportService(
+            KafkaStreams streams, IngestConfig config, RemoteWindowsClient remote, FlagDirectory directory) {
         this.streams = streams;
         this.config = config;
         this.limits = TopologySettings.limits(config);
         this.remote = remote;
+        this.directory = directory;
     }
 
     /** The merged windows of one scope, with how many windows were merged. */
@@ -53,7 +57,7 @@ public class HealthReportService {
 
     /** The report; {@code flag}, {@code cohort} and {@code table} narrow the scope (flag and table exclude each other). */
     public HealthReport report(String flag, String cohort, String table, Instant from, Instant to) {
-        List<String> keys = scopeKeys(flag, cohort, table);
+        List<String> keys = scopeKeys(flag, cohort, table, flag == null ? null : directory.latest(flag));
         Instant end = to == null ? Instant.now() : to;
         Instant start = from == null ? end.minus(config.report().defaultRange()) : from;
         if (start.isAfter(end)) {
@@ -141,6 +145,27 @@ public class HealthReportService {
     }
 
     static List<String> scopeKeys(String flag, String cohort, String table) {
+        return scopeKeys(flag, cohort, table, null);
+    }
+
+    /**
+     * The scopes of a report; the treatment of a flag with weighted variants (as {@code state} has it) is the sum of
+     * its variants' cohorts.
+     */
+    static List<String> scopeKeys(String flag, String cohort, String table, FlagChangedEvent state) {
+        if (state != null && !state.getVariantWeights().isEmpty() && table == null) {
+            List<String> plain = scopeKeys(flag, cohort, table, null);
+            List<String> keys = new ArrayList<>();
+            for (String key : plain) {
+                if (ScopeKeys.cohort(key) == Cohort.TREATMENT) {
+                    state.getVariantWeights()
+                            .forEach(w -> keys.add(ScopeKeys.flag(flag, Cohort.TREATMENT, w.getVariant())));
+                } else {
+                    keys.add(key);
+                }
+            }
+            return keys;
+        }
         if (flag != null && table != null) {
             throw ApiException.validation("table", "a report is about a flag or a table, not both");
         }

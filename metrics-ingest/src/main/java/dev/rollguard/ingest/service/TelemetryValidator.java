@@ -7,6 +7,9 @@ import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
@@ -15,7 +18,7 @@ import org.apache.avro.specific.SpecificRecord;
  * The semantic checks of a decoded telemetry event, the same for records read from Kafka and events posted over
  * HTTP: every text field clean ({@link CleanText}), ids present and not oversized, no negative durations or counts,
  * event time neither ahead of the clock by more than the allowed skew nor older than the topics' retention, exposures
- * well formed.
+ * and context attributes well formed.
  */
 public final class TelemetryValidator {
 
@@ -25,6 +28,17 @@ public final class TelemetryValidator {
      * alert-service stores and matches rules against (its rule column holds 200 characters).
      */
     public static final int MAX_KEY_LENGTH = 128;
+
+    /** Most context attributes an event may carry. */
+    public static final int MAX_CONTEXT_ATTRIBUTES = 32;
+    /** Longest context attribute name. */
+    public static final int MAX_CONTEXT_NAME_LENGTH = 64;
+    /** Longest context attribute value. */
+    public static final int MAX_CONTEXT_VALUE_LENGTH = 256;
+    /** What a context attribute name is made of: an identifier, as rule constraints name attributes. */
+    private static final Pattern CONTEXT_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
+    /** Attributes the event carries in fields of their own; the context map may not restate them. */
+    private static final Set<String> RESERVED_CONTEXT_NAMES = Set.of("targetingKey", "platform", "appVersion");
 
     private final ValidationRules rules;
 
@@ -64,6 +78,9 @@ public final class TelemetryValidator {
                 e.getErrorCode(),
                 e.getErrorMessage(),
                 now);
+        if (common == null) {
+            common = context(e.getContext());
+        }
         if (common != null) {
             return common;
         }
@@ -93,6 +110,9 @@ public final class TelemetryValidator {
                 e.getErrorCode(),
                 e.getErrorMessage(),
                 now);
+        if (common == null) {
+            common = context(e.getContext());
+        }
         if (common != null) {
             return common;
         }
@@ -201,6 +221,43 @@ public final class TelemetryValidator {
         return null;
     }
 
+    private static Violation context(Map<String, String> context) {
+        if (context == null || context.isEmpty()) {
+            return null;
+        }
+        if (context.size() > MAX_CONTEXT_ATTRIBUTES) {
+            return new Violation(
+                    Violation.OVERSIZED_FIELD,
+                    "context has " + context.size() + " attributes, at most " + MAX_CONTEXT_ATTRIBUTES
+                            + " are accepted");
+        }
+        for (Map.Entry<String, String> attribute : context.entrySet()) {
+            String name = attribute.getKey();
+            Violation v = notLongerThan("context attribute name", name, MAX_CONTEXT_NAME_LENGTH);
+            if (v == null && !CONTEXT_NAME.matcher(name).matches()) {
+                v = new Violation(
+                        Violation.INVALID_FIELD,
+                        "context attribute name '" + name + "' must start with a letter or '_' and hold only"
+                                + " letters, digits, '_', '.' and '-'");
+            }
+            if (v == null && RESERVED_CONTEXT_NAMES.contains(name)) {
+                v = new Violation(
+                        Violation.INVALID_FIELD,
+                        "context." + name + " is carried by the event's own field, not by its context");
+            }
+            if (v == null && attribute.getValue() == null) {
+                v = new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
+            }
+            if (v == null) {
+                v = notLongerThan("context." + name, attribute.getValue(), MAX_CONTEXT_VALUE_LENGTH);
+            }
+            if (v != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
     private Violation storageAndQueues(
             Long storageUsed, Long storageQuota, Integer pending, Integer failed, Integer queue) {
         Violation v = nonNegative("storageUsedBytes", storageUsed);
@@ -269,6 +326,18 @@ public final class TelemetryValidator {
         }
         if (value instanceof IndexedRecord nested) {
             return cleanText(path, nested);
+        }
+        if (value instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                String key = String.valueOf(entry.getKey());
+                Violation v = CleanText.check(path + " attribute name", key);
+                if (v == null) {
+                    v = cleanValue(path + "." + key, entry.getValue());
+                }
+                if (v != null) {
+                    return v;
+                }
+            }
         }
         if (value instanceof List<?> list) {
             for (int i = 0; i < list.size(); i++) {

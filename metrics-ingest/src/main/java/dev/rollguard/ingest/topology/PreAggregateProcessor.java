@@ -10,6 +10,7 @@ import dev.rollguard.ingest.service.CohortAssigner;
 import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.ingest.service.MissingContextAttributes;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -271,40 +272,39 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private Observation observe(SpecificRecord event, List<String> scopes) {
         Observation observation;
         List<FlagExposure> exposures;
-        String userId;
-        String clientId;
-        Platform platform;
+        CohortAssigner.Subject subject;
         if (event instanceof SyncEvent s) {
             observation = ObservationMapper.fromSync(s);
             exposures = s.getExposures();
-            userId = s.getUserId();
-            clientId = s.getClientId();
-            platform = s.getPlatform();
+            subject = new CohortAssigner.Subject(
+                    s.getUserId(), s.getClientId(), s.getPlatform(), s.getAppVersion(), s.getContext());
         } else {
             UploadEvent u = (UploadEvent) event;
             observation = ObservationMapper.fromUpload(u);
             exposures = u.getExposures();
-            userId = u.getUserId();
-            clientId = u.getClientId();
-            platform = u.getPlatform();
+            subject = new CohortAssigner.Subject(
+                    u.getUserId(), u.getClientId(), u.getPlatform(), u.getAppVersion(), u.getContext());
         }
-        CohortAssigner.Result cohorts = assigner.assign(exposures, userId, clientId, observation.eventTime());
+        String clientId = subject.clientId();
+        Platform platform = subject.platform();
+        CohortAssigner.Result cohorts = assigner.assign(exposures, subject, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
         cohorts.keyMismatches().forEach(ExposureKeyMismatches.GLOBAL::record);
         EvaluationKeyWatch.check(cohorts.assignments(), userId, clientId, observation.eventTime());
+        cohorts.missingAttributes().forEach(m -> MissingContextAttributes.GLOBAL.record(m.flagKey(), m.attribute()));
         TopologyMetrics.cohortScopes(cohorts.assignments().size());
         scopes.clear();
         guarded.clear();
         for (var assignment : cohorts.assignments()) {
-            String scope = ScopeKeys.flag(assignment.flagKey(), assignment.cohort());
+            String scope = assignment.scopeKey();
             scopes.add(scope);
             long stage = directory.stageVersionAt(assignment.flagKey(), observation.eventTime());
             if (stage >= 0) {
+                String cohort = assignment.variant() == null
+                        ? assignment.cohort().name()
+                        : assignment.cohort().name() + ":" + assignment.variant();
                 guarded.add(new GuardedScope(
-                        scope,
-                        stage,
-                        ClientStageStore.key(
-                                assignment.flagKey(), stage, assignment.cohort().name(), clientId)));
+                        scope, stage, ClientStageStore.key(assignment.flagKey(), stage, cohort, clientId)));
             }
         }
         if (observation.table() != null) {

@@ -5,6 +5,8 @@ import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.Cohort;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.VariantWeight;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -193,7 +195,17 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
         Map<String, String> scopes = new LinkedHashMap<>();
         scopes.put(ScopeKeys.GLOBAL, null);
         for (String flag : directory.underRolloutAt(time)) {
-            scopes.put(ScopeKeys.flag(flag, Cohort.TREATMENT), flag);
+            FlagChangedEvent state = directory.asOf(flag, time);
+            if (state == null || state.getVariantWeights().isEmpty()) {
+                scopes.put(ScopeKeys.flag(flag, Cohort.TREATMENT), flag);
+            } else {
+                // Each weighted variant is its own treated cohort, compared with the control on its own.
+                for (VariantWeight weight : state.getVariantWeights()) {
+                    if (weight.getWeight() > 0) {
+                        scopes.put(ScopeKeys.flag(flag, Cohort.TREATMENT, weight.getVariant()), flag);
+                    }
+                }
+            }
             scopes.put(ScopeKeys.flag(flag, Cohort.CONTROL), flag);
         }
         return scopes;

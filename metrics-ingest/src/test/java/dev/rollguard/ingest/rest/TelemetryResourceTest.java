@@ -188,6 +188,57 @@ class TelemetryResourceTest {
     }
 
     @Test
+    void contextAttributesAreCarriedAndCheckedPerEvent() {
+        long now = EventClock.start().toEpochMilli();
+        String withContext = UUID.randomUUID().toString();
+        Map<String, Object> good = new java.util.HashMap<>(syncJson(withContext, now));
+        good.put("context", Map.of("country", "FR", "seats", 12, "beta", true));
+        Map<String, Object> reserved =
+                new java.util.HashMap<>(syncJson(UUID.randomUUID().toString(), now));
+        reserved.put("context", Map.of("platform", "IOS"));
+        Map<String, Object> nested =
+                new java.util.HashMap<>(syncJson(UUID.randomUUID().toString(), now));
+        nested.put("context", Map.of("country", List.of("FR")));
+        Map<String, Object> control =
+                new java.util.HashMap<>(syncJson(UUID.randomUUID().toString(), now));
+        control.put("context", Map.of("country", "F\u0000R"));
+        Map<String, Object> tooMany =
+                new java.util.HashMap<>(syncJson(UUID.randomUUID().toString(), now));
+        Map<String, Object> attributes = new java.util.HashMap<>();
+        for (int i = 0; i < 33; i++) {
+            attributes.put("a" + i, "v");
+        }
+        tooMany.put("context", attributes);
+
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", List.of(good, reserved, nested, control, tooMany)))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(1))
+                .body("rejected.index", contains(1, 2, 3, 4))
+                .body(
+                        "rejected.code",
+                        contains("INVALID_FIELD", "INVALID_FIELD", "INVALID_CHARACTER", "OVERSIZED_FIELD"))
+                .body("rejected[0].reason", containsString("context.platform"))
+                .body("rejected[1].reason", containsString("context.country"));
+
+        var syncs = KafkaTestClient.await(
+                Topics.TELEMETRY_SYNC,
+                r -> AvroCodec.of(SyncEvent.class)
+                        .decode(r.value())
+                        .getEventId()
+                        .equals(withContext),
+                found -> !found.isEmpty(),
+                Duration.ofSeconds(10));
+        assertThat(AvroCodec.of(SyncEvent.class).decode(syncs.get(0).value()).getContext())
+                .as("numbers and booleans are carried as text")
+                .containsExactlyInAnyOrderEntriesOf(Map.of("country", "FR", "seats", "12", "beta", "true"));
+    }
+
+    @Test
     void anEmptyBatchIsAcceptedAndAllInvalidIsNotAnError() {
         given().header("Authorization", TestTokens.PRODUCER)
                 .contentType(ContentType.JSON)

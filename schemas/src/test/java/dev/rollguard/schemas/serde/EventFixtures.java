@@ -126,6 +126,7 @@ final class EventFixtures {
                 .setPendingMutations(3)
                 .setFailedMutations(1)
                 .setSyncQueueLength(2)
+                .setContext(Map.of("country", "FR", "accountType", "business"))
                 .build();
     }
 
@@ -161,6 +162,7 @@ final class EventFixtures {
                 .setPendingMutations(4)
                 .setFailedMutations(2)
                 .setSyncQueueLength(1)
+                .setContext(Map.of("country", "DE"))
                 .build();
     }
 
@@ -276,9 +278,10 @@ final class EventFixtures {
     static WindowMetricsEvent fullWindowMetrics() {
         return WindowMetricsEvent.newBuilder()
                 .setScopeType(ScopeType.FLAG_COHORT)
-                .setScopeKey("flag:offline-recording:treatment")
+                .setScopeKey("flag:offline-recording:treatment:blue")
                 .setFlagKey("offline-recording")
                 .setCohort(Cohort.TREATMENT)
+                .setVariant("blue")
                 .setTable("entries")
                 .setPlatform(Platform.WEB)
                 .setWindowKind(WindowKind.HOPPING)
@@ -392,9 +395,10 @@ final class EventFixtures {
                 .setObservedValue(0.12)
                 .setSampleSize(500L)
                 .setScopeType(ScopeType.FLAG_COHORT)
-                .setScopeKey("flag:offline-recording:treatment")
+                .setScopeKey("flag:offline-recording:treatment:blue")
                 .setFlagKey("offline-recording")
                 .setCohort(Cohort.TREATMENT)
+                .setVariant("blue")
                 .setTable("attachments")
                 .setPlatform(Platform.DESKTOP)
                 .setWindowStart(T0)
