@@ -290,7 +290,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         CohortAssigner.Result cohorts = assigner.assign(exposures, subject, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
         cohorts.keyMismatches().forEach(ExposureKeyMismatches.GLOBAL::record);
-        EvaluationKeyWatch.check(cohorts.assignments(), userId, clientId, observation.eventTime());
+        EvaluationKeyWatch.check(cohorts.assignments(), subject.userId(), clientId, observation.eventTime());
         cohorts.missingAttributes().forEach(m -> MissingContextAttributes.GLOBAL.record(m.flagKey(), m.attribute()));
         TopologyMetrics.cohortScopes(cohorts.assignments().size());
         scopes.clear();
