@@ -4,22 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /** The Kafka transport against the real broker: each event on its topic, keyed by client id, in the schemas' Avro. */
@@ -58,7 +53,7 @@ class KafkaTelemetryTransportTest {
             assertThat(client.stats().sent()).isEqualTo(21);
         }
 
-        List<ConsumerRecord<String, byte[]>> syncs = readAll(bootstrap, syncTopic);
+        List<ConsumerRecord<String, byte[]>> syncs = TopicContents.readAll(bootstrap, syncTopic);
         assertThat(syncs).hasSize(20);
         assertThat(syncs).allSatisfy(r -> assertThat(r.key()).isEqualTo("phone-7"));
         SyncEvent first = AvroCodec.of(SyncEvent.class).decode(syncs.get(0).value());
@@ -70,30 +65,11 @@ class KafkaTelemetryTransportTest {
                                 AvroCodec.of(SyncEvent.class).decode(r.value()).getEventId())
                         .distinct())
                 .hasSize(20);
-        List<ConsumerRecord<String, byte[]>> uploads = readAll(bootstrap, uploadTopic);
+        List<ConsumerRecord<String, byte[]>> uploads = TopicContents.readAll(bootstrap, uploadTopic);
         assertThat(uploads).hasSize(1);
         assertThat(AvroCodec.of(UploadEvent.class)
                         .decode(uploads.get(0).value())
                         .getBytes())
                 .isEqualTo(2_048);
-    }
-
-    static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
     }
 }

@@ -8,17 +8,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.rollguard.cli.RollguardApi;
+import dev.rollguard.infra.HeadlessChromium;
 import dev.rollguard.infra.Ports;
 import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
-import dev.rollguard.schemas.event.WindowKind;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -35,24 +34,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Level;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
  * The example page (examples/browser) in headless Chromium, served from another origin than the real flag-service
@@ -250,7 +240,7 @@ class BrowserClientIT {
         Map<String, List<FlagExposure>> byUser = new HashMap<>();
         await().atMost(WAIT).until(() -> {
             byUser.clear();
-            for (ConsumerRecord<String, byte[]> r : readAll(Topics.TELEMETRY_SYNC)) {
+            for (ConsumerRecord<String, byte[]> r : TopicContents.readAll(Topics.TELEMETRY_SYNC)) {
                 SyncEvent event = codec.decode(r.value());
                 if (event.getUserId() != null && users.contains(event.getUserId())) {
                     assertThat(event.getExposures()).hasSize(1);
@@ -266,37 +256,13 @@ class BrowserClientIT {
 
     /** Events of the flag's tumbling cohort windows, summed per cohort, once at least {@code expected} are in. */
     private static Map<Cohort, Long> countedPerCohort(int expected) {
-        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
         Map<Cohort, Long> counted = new HashMap<>();
         await().atMost(WAIT).until(() -> {
             counted.clear();
-            readAll(Topics.METRICS_WINDOWS).stream()
-                    .filter(r -> ("flag:" + FLAG).equals(r.key()))
-                    .map(r -> codec.decode(r.value()))
-                    .filter(w -> w.getWindowKind() == WindowKind.TUMBLING)
-                    .forEach(w -> counted.merge(w.getCohort(), w.getEventCount(), Long::sum));
+            counted.putAll(TopicContents.eventsPerCohort(FLAG));
             return counted.values().stream().mapToLong(Long::longValue).sum() >= expected;
         });
         return counted;
-    }
-
-    private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
-                new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
     }
 
     /**
@@ -341,35 +307,7 @@ class BrowserClientIT {
 
     private static WebDriver chromium() {
         SELENIUM_DEVTOOLS.setLevel(Level.SEVERE);
-        String browser = System.getProperty("chromium.binary", "/usr/bin/chromium");
-        String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
-        assertThat(Path.of(browser))
-                .as("Chromium for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        assertThat(Path.of(chromedriver))
-                .as("ChromeDriver for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(browser);
-        options.addArguments(
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--user-data-dir=" + SharedInfra.freshDirectory("client-js-it-chromium"));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        logs.enable(LogType.PERFORMANCE, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(chromedriver))
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start("client-js-it-chromium", null, true);
     }
 
     private static String text(String id) {

@@ -3,6 +3,7 @@ package dev.rollguard.console;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.rollguard.infra.HeadlessChromium;
 import dev.rollguard.infra.Ports;
 import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
@@ -41,7 +42,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -63,11 +63,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -747,35 +743,7 @@ class ConsoleBrowserIT {
     }
 
     private static WebDriver chromium() {
-        String browser = System.getProperty("chromium.binary", "/usr/bin/chromium");
-        String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
-        assertThat(Path.of(browser))
-                .as("Chromium for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        assertThat(Path.of(chromedriver))
-                .as("ChromeDriver for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(browser);
-        options.addArguments(
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--window-size=1366,1000",
-                "--user-data-dir=" + SharedInfra.freshDirectory("console-it-chromium"));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(chromedriver))
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start("console-it-chromium", "1366x1000", false);
     }
 
     private static Properties producerProperties() {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.infra.HeadlessChromium;
 import dev.rollguard.infra.Ports;
 import dev.rollguard.infra.SharedInfra;
 import java.io.File;
@@ -22,7 +23,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -37,11 +37,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -386,35 +382,7 @@ class ConsoleTargetingBrowserIT {
     }
 
     private static WebDriver chromium() {
-        String browser = System.getProperty("chromium.binary", "/usr/bin/chromium");
-        String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
-        assertThat(Path.of(browser))
-                .as("Chromium for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        assertThat(Path.of(chromedriver))
-                .as("ChromeDriver for the browser tests: apt-get install -y chromium chromium-driver")
-                .isExecutable();
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(browser);
-        options.addArguments(
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--window-size=1366,1000",
-                "--user-data-dir=" + SharedInfra.freshDirectory("console-targeting-it-chromium"));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(new File(chromedriver))
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
+        return HeadlessChromium.start("console-targeting-it-chromium", "1366x1000", false);
     }
 
     private static void type(By field, String text) {

@@ -18,6 +18,7 @@ import dev.rollguard.client.Exposures;
 import dev.rollguard.client.KafkaTelemetryTransport;
 import dev.rollguard.client.TelemetryClient;
 import dev.rollguard.infra.OutageTestResource;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
@@ -31,22 +32,16 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
@@ -137,7 +132,7 @@ class TelemetryClientBrokerOutageTest {
         AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
         await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
             counted.clear();
-            for (ConsumerRecord<String, byte[]> r : readAll(bootstrap, Topics.METRICS_WINDOWS)) {
+            for (ConsumerRecord<String, byte[]> r : TopicContents.readAll(bootstrap, Topics.METRICS_WINDOWS)) {
                 if (!("flag:" + FLAG).equals(r.key())) {
                     continue;
                 }
@@ -174,29 +169,6 @@ class TelemetryClientBrokerOutageTest {
                 new StringSerializer(),
                 new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, key, value)).get();
-        }
-    }
-
-    static List<ConsumerRecord<String, byte[]>> readAll(String bootstrap, String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
         }
     }
 

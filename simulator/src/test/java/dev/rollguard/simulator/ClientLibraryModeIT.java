@@ -7,13 +7,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.cli.RollguardApi;
 import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
-import dev.rollguard.schemas.event.WindowKind;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,12 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -170,7 +164,7 @@ class ClientLibraryModeIT {
         Map<String, String> userById = new HashMap<>();
         int deliveries = 0;
         for (String topic : List.of(Topics.TELEMETRY_SYNC, Topics.TELEMETRY_UPLOAD)) {
-            for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
+            for (ConsumerRecord<String, byte[]> r : TopicContents.readAll(topic)) {
                 String id;
                 String user;
                 List<FlagExposure> exposures;
@@ -221,39 +215,8 @@ class ClientLibraryModeIT {
         });
         assertThat(expected).containsKeys(Cohort.TREATMENT, Cohort.CONTROL);
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(countedPerCohort(flag))
+        await().atMost(WAIT).untilAsserted(() -> assertThat(TopicContents.eventsPerCohort(flag))
                 .as("events of %s counted per cohort in its closed windows", flag)
                 .isEqualTo(expected));
-    }
-
-    /** Events of the flag's tumbling cohort windows (each emitted once, when it closes), summed per cohort. */
-    private static Map<Cohort, Long> countedPerCohort(String flag) {
-        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
-        Map<Cohort, Long> counted = new EnumMap<>(Cohort.class);
-        readAll(Topics.METRICS_WINDOWS).stream()
-                .filter(r -> ("flag:" + flag).equals(r.key()))
-                .map(r -> codec.decode(r.value()))
-                .filter(w -> w.getWindowKind() == WindowKind.TUMBLING)
-                .forEach(w -> counted.merge(w.getCohort(), w.getEventCount(), Long::sum));
-        return counted;
-    }
-
-    private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
-                new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
     }
 }

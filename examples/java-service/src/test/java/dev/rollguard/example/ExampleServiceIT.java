@@ -8,13 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.cli.RollguardApi;
 import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
-import dev.rollguard.schemas.event.WindowKind;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import java.io.IOException;
 import java.net.URI;
@@ -29,12 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,7 +147,7 @@ class ExampleServiceIT {
         });
 
         // metrics-ingest counts them in those cohorts, treated and control alike.
-        await().atMost(WAIT).untilAsserted(() -> assertThat(countedPerCohort())
+        await().atMost(WAIT).untilAsserted(() -> assertThat(TopicContents.eventsPerCohort(FLAG))
                 .as("syncs counted per cohort in the flag's closed windows")
                 .isEqualTo(expected));
 
@@ -199,7 +193,7 @@ class ExampleServiceIT {
         Map<String, List<SyncEvent>> byUser = new HashMap<>();
         await().atMost(WAIT).until(() -> {
             byUser.clear();
-            for (ConsumerRecord<String, byte[]> r : readAll(Topics.TELEMETRY_SYNC)) {
+            for (ConsumerRecord<String, byte[]> r : TopicContents.readAll(Topics.TELEMETRY_SYNC)) {
                 SyncEvent event = codec.decode(r.value());
                 if (users.contains(event.getUserId())) {
                     byUser.computeIfAbsent(event.getUserId(), u -> new ArrayList<>())
@@ -209,36 +203,5 @@ class ExampleServiceIT {
             return byUser.values().stream().mapToInt(List::size).sum() >= total;
         });
         return byUser;
-    }
-
-    /** Events of the flag's tumbling cohort windows (each emitted once, when it closes), summed per cohort. */
-    private static Map<Cohort, Long> countedPerCohort() {
-        AvroCodec<WindowMetricsEvent> codec = AvroCodec.of(WindowMetricsEvent.class);
-        Map<Cohort, Long> counted = new EnumMap<>(Cohort.class);
-        readAll(Topics.METRICS_WINDOWS).stream()
-                .filter(r -> ("flag:" + FLAG).equals(r.key()))
-                .map(r -> codec.decode(r.value()))
-                .filter(w -> w.getWindowKind() == WindowKind.TUMBLING)
-                .forEach(w -> counted.merge(w.getCohort(), w.getEventCount(), Long::sum));
-        return counted;
-    }
-
-    private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
-                new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            }
-            return records;
-        }
     }
 }
