@@ -1,12 +1,10 @@
 package dev.rollguard.alert.rest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rollguard.alert.domain.judgment.FlagVerdict;
-import dev.rollguard.alert.domain.judgment.MetricVerdict;
 import dev.rollguard.alert.service.EvaluationService;
 import dev.rollguard.alert.service.EvaluationService.ActiveLevel;
 import dev.rollguard.alert.service.GuardEvaluator.FlagGuard;
+import dev.rollguard.alert.service.GuardView;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -28,34 +26,6 @@ import java.util.Map;
 @Path("/api/guard")
 public class GuardResource {
 
-    /**
-     * One metric's evidence.
-     *
-     * @param nonInferiorityP always-valid p-value of "worse than the guard's tolerance"
-     * @param shownWithin the tightest relative tolerance the metric is shown non-inferior for (0.5: no worse than
-     *     +50 %), at the flag's confidence; null while none up to +300 % is
-     */
-    public record MetricView(
-            String metric,
-            String label,
-            String status,
-            String severity,
-            String method,
-            Double treated,
-            Double control,
-            Double relativeEffect,
-            Double effectLower,
-            Double effectUpper,
-            double confidence,
-            long treatedClients,
-            long controlClients,
-            double treatedEvents,
-            double controlEvents,
-            double evidence,
-            double nonInferiorityP,
-            Double shownWithin,
-            String summary) {}
-
     /** A rule level pending or firing on one of the flag's scopes. */
     public record AlertLevelView(
             String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {}
@@ -66,7 +36,7 @@ public class GuardResource {
      * @param confidence 1 - the flag's alpha: the probability, over the whole stage however often it is looked at,
      *     that a healthy stage is not called a regression; also the confidence of HEALTHY's non-inferiority
      * @param nonInferiorityP always-valid p-value of "some guarded metric is worse than tolerated" (the largest of the
-     *     reported metrics'): HEALTHY when at most {@code 1 - confidence}; null for a stored verdict
+     *     reported metrics'): HEALTHY when at most {@code 1 - confidence}
      * @param alerts every rule level pending or firing on the flag's scopes now (guard and threshold rules alike)
      * @param variant for a flag with weighted variants, the treated variant whose verdict is the flag's (its worst);
      *     null for a plain flag
@@ -82,7 +52,7 @@ public class GuardResource {
             Double confidence,
             Double nonInferiorityP,
             Instant judgedAt,
-            List<MetricView> metrics,
+            List<GuardView.MetricView> metrics,
             List<AlertLevelView> alerts,
             String variant,
             List<FlagView> variants) {}
@@ -130,77 +100,51 @@ public class GuardResource {
     }
 
     private static FlagView view(FlagGuard guard, List<AlertLevelView> alerts) {
-        List<FlagView> variants = guard.variants().values().stream()
-                .sorted(Comparator.comparing(FlagGuard::variant))
-                .map(v -> view(v, List.of()))
-                .toList();
-        return view(guard, alerts, variants);
+        return view(GuardView.of(guard), alerts);
     }
 
-    private static FlagView view(FlagGuard guard, List<AlertLevelView> alerts, List<FlagView> variants) {
-        FlagVerdict verdict = guard.verdict();
-        List<MetricView> metrics = new ArrayList<>();
-        for (MetricVerdict m : verdict.metrics()) {
-            metrics.add(new MetricView(
-                    m.spec().name(),
-                    m.spec().label(),
-                    m.status().name(),
-                    m.severity().name(),
-                    m.method(),
-                    finite(m.treated()),
-                    finite(m.control()),
-                    finite(m.relativeEffect()),
-                    finite(m.relativeInterval().lower()),
-                    finite(m.relativeInterval().upper()),
-                    m.confidence(),
-                    m.treatedClients(),
-                    m.controlClients(),
-                    m.treatedEvents(),
-                    m.controlEvents(),
-                    m.evidenceFraction(),
-                    m.nonInferiorityP(),
-                    finite(m.shownWithin()),
-                    m.summary()));
-        }
+    private static FlagView view(GuardView guard, List<AlertLevelView> alerts) {
         return new FlagView(
                 guard.flagKey(),
                 guard.stageVersion(),
-                verdict.status().name(),
-                verdict.severity().name(),
-                verdict.summary(),
-                1 - verdict.alpha(),
-                verdict.nonInferiorityP(),
-                Instant.ofEpochMilli(guard.windowEnd()),
-                metrics,
+                guard.status(),
+                guard.severity(),
+                guard.summary(),
+                guard.confidence(),
+                guard.nonInferiorityP(),
+                guard.judgedAt(),
+                guard.metrics(),
                 alerts,
                 guard.variant(),
-                variants);
+                guard.variants().stream().map(v -> view(v, List.of())).toList());
     }
 
-    /** A verdict stored before the last restart, not judged since: its state and summary only. */
+    /**
+     * A verdict the guard stored: another replica's, for a flag of a partition it owns (the whole view, as that
+     * replica would answer), or one stored before this instance's last restart and not judged since. A verdict stored
+     * by an earlier version holds its state and summary only.
+     */
     private FlagView storedView(String flag, String verdictJson, List<AlertLevelView> alerts) {
-        JsonNode node;
+        GuardView stored;
         try {
-            node = json.readTree(verdictJson);
+            stored = json.readValue(verdictJson, GuardView.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            node = json.createObjectNode();
+            stored = new GuardView(flag, null, null, null, null, null, null, null, null, null, null);
         }
-        return new FlagView(
-                flag,
-                null,
-                node.path("status").asText(null),
-                node.path("severity").asText(null),
-                node.path("summary").asText(null),
-                null,
-                null,
-                null,
-                List.of(),
-                alerts,
-                node.path("variant").asText(null),
-                List.of());
-    }
-
-    private static Double finite(double value) {
-        return Double.isFinite(value) ? value : null;
+        if (stored.flagKey() == null) {
+            stored = new GuardView(
+                    flag,
+                    stored.stageVersion(),
+                    stored.status(),
+                    stored.severity(),
+                    stored.summary(),
+                    stored.confidence(),
+                    stored.nonInferiorityP(),
+                    stored.judgedAt(),
+                    stored.metrics(),
+                    stored.variant(),
+                    stored.variants());
+        }
+        return view(stored, alerts);
     }
 }

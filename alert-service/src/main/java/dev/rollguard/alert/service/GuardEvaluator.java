@@ -3,6 +3,7 @@ package dev.rollguard.alert.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.alert.domain.Observation;
@@ -65,6 +66,9 @@ public final class GuardEvaluator {
     record Ready(StageEvidence stage, boolean plain, List<String> variants) {}
 
     private final ObjectMapper json;
+    /** Writes the stored verdict views (instants as RFC 3339 text, whatever the application's mapper does). */
+    private final ObjectMapper views;
+
     private final Map<String, StageEvidence> stages = new HashMap<>();
     /** Read by the metrics registry too, hence concurrent. */
     private final Map<String, FlagGuard> latest = new ConcurrentHashMap<>();
@@ -91,6 +95,7 @@ public final class GuardEvaluator {
 
     GuardEvaluator(ObjectMapper json) {
         this.json = json;
+        this.views = json.copy().findAndRegisterModules().disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     }
 
     /**
@@ -328,15 +333,11 @@ public final class GuardEvaluator {
     }
 
     private String verdictJson(FlagGuard guard) {
-        FlagVerdict verdict = guard.verdict();
-        ObjectNode node = json.createObjectNode();
-        node.put("status", verdict.status().name());
-        node.put("severity", verdict.severity().name());
-        node.put("summary", verdict.summary());
-        if (guard.variant() != null) {
-            node.put("variant", guard.variant());
+        try {
+            return views.writeValueAsString(GuardView.of(guard));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the verdict of " + guard.flagKey(), e);
         }
-        return node.toString();
     }
 
     private String toJson(StageEvidence stage) {

@@ -156,4 +156,26 @@ class GuardEvaluatorVariantsTest {
                         .treatedClients())
                 .isEqualTo(400);
     }
+
+    @Test
+    void theStoredVerdictIsTheWholeViewSoAnotherReplicaAnswersWithIt() throws Exception {
+        guard.add(control(0, 2000, 40), dirty);
+        GuardEvaluator.Ready blue = guard.add(variant("blue", 0, 2000, 40), dirty);
+        GuardEvaluator.Ready green = guard.add(variant("green", 0, 2000, 800), dirty);
+        long end = ORIGIN.plus(Windows.MINUTE).toEpochMilli();
+        guard.judge(blue.stage(), "blue", GUARD, end);
+        guard.judge(green.stage(), "green", GUARD, end);
+        GuardView judged = GuardView.of(guard.latest().get(FLAG));
+
+        String stored = guard.rows(Set.of(FLAG)).get(0).verdict();
+        // Read as the guard API of a replica that does not own the flag's partition reads it.
+        GuardView read = new ObjectMapper().findAndRegisterModules().readValue(stored, GuardView.class);
+
+        assertThat(read).isEqualTo(judged);
+        assertThat(read.stageVersion()).isEqualTo(judged.stageVersion()).isNotNull();
+        assertThat(read.status()).isEqualTo("REGRESSION");
+        assertThat(read.variant()).isEqualTo("green");
+        assertThat(read.metrics()).isNotEmpty();
+        assertThat(read.variants()).extracting(GuardView::variant).containsExactly("blue", "green");
+    }
 }
