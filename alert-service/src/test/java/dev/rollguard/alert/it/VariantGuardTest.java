@@ -21,6 +21,7 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -58,10 +59,12 @@ class VariantGuardTest {
         String flag = "colours-" + UUID.randomUUID().toString().substring(0, 8);
         Instant origin = Instant.parse("2026-02-09T10:00:00Z");
         // 2 % of the control's and blue's events fail; 40 % of green's.
-        TestKafka.sendWindows(
-                Windows.cohort(flag, Cohort.CONTROL, origin, 0, 2000, 40),
-                variant(flag, "blue", origin, 0, 2000, 40),
-                variant(flag, "green", origin, 0, 2000, 800));
+        int partition = TestKafka.sendWindows(
+                        Windows.cohort(flag, Cohort.CONTROL, origin, 0, 2000, 40),
+                        variant(flag, "blue", origin, 0, 2000, 40),
+                        variant(flag, "green", origin, 0, 2000, 800))
+                .get(0)
+                .partition();
 
         await().atMost(WAIT).until(() -> !guardAlertsOf(flag).isEmpty());
         AlertEvent alert = guardAlertsOf(flag).get(0);
@@ -94,5 +97,35 @@ class VariantGuardTest {
                 .body("[0].variant", equalTo("green"))
                 .body("[0].variants.find { it.variant == 'green' }.status", equalTo("REGRESSION"))
                 .body("[0].variants.find { it.variant == 'blue' }.status", not(equalTo("REGRESSION")));
+
+        // Another replica's view: with the flag's partition gone from this instance, it answers from what the owner
+        // stored with the evidence, in full (the stage version the promoter needs, every metric, the variants).
+        Map<String, Object> live = guardOf(flag);
+        evaluation.revoked(List.of(partition)).await().atMost(WAIT);
+        try {
+            assertThat(evaluation.heldPartitions().await().atMost(WAIT)).doesNotContain(partition);
+            Map<String, Object> stored = guardOf(flag);
+            assertThat(stored.get("stageVersion")).isNotNull().isEqualTo(live.get("stageVersion"));
+            assertThat(stored)
+                    .containsEntry("status", "REGRESSION")
+                    .containsEntry("variant", "green")
+                    .containsEntry("metrics", live.get("metrics"))
+                    .containsEntry("variants", live.get("variants"))
+                    .containsEntry("confidence", live.get("confidence"));
+        } finally {
+            evaluation.assigned(List.of(partition), 3).await().atMost(WAIT);
+        }
+    }
+
+    private static Map<String, Object> guardOf(String flag) {
+        return Api.admin()
+                .queryParam("flag", flag)
+                .when()
+                .get("/api/guard")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getMap("[0]");
     }
 }
