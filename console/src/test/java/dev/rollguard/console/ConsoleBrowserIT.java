@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.infra.HeadlessChromium;
-import dev.rollguard.infra.Ports;
 import dev.rollguard.infra.ServiceStack;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.Topics;
@@ -89,7 +88,7 @@ class ConsoleBrowserIT {
     private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
 
     private static ServiceStack stack;
-    private static Process console;
+    private static PackagedConsole console;
     private static String consoleUrl;
     private static WebDriver driver;
     private static WebDriverWait wait;
@@ -106,7 +105,13 @@ class ConsoleBrowserIT {
                         List.of("kafka-streams.state.dir=" + SharedInfra.freshDirectory("console-it-streams"))));
         System.setProperty("rollguard.root", snapshotOfThePackagedServices().toString());
         stack = ServiceStack.start(properties);
-        startConsole();
+        console = PackagedConsole.start(
+                "console",
+                stack.url("flag-service"),
+                stack.url("metrics-ingest"),
+                stack.url("alert-service"),
+                stack.url("rollback-service"));
+        consoleUrl = console.url();
         producer = new KafkaProducer<>(producerProperties());
         driver = chromium();
         wait = new WebDriverWait(driver, WAIT);
@@ -121,14 +126,7 @@ class ConsoleBrowserIT {
             producer.close();
         }
         if (console != null) {
-            console.destroy();
-            try {
-                if (!console.waitFor(30, TimeUnit.SECONDS)) {
-                    console.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            console.close();
         }
         if (stack != null) {
             stack.close();
@@ -702,44 +700,6 @@ class ConsoleBrowserIT {
             }
         }
         return snapshot;
-    }
-
-    private static void startConsole() throws IOException {
-        Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"));
-        int port = Ports.free();
-        consoleUrl = "http://127.0.0.1:" + port;
-        Path log = Path.of("target", "stack-logs", "console.log").toAbsolutePath();
-        Files.createDirectories(log.getParent());
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1",
-                        "-Dquarkus.http.port=" + port,
-                        "-Dconsole.services.flag-service=" + stack.url("flag-service"),
-                        "-Dconsole.services.metrics-ingest=" + stack.url("metrics-ingest"),
-                        "-Dconsole.services.alert-service=" + stack.url("alert-service"),
-                        "-Dconsole.services.rollback-service=" + stack.url("rollback-service"),
-                        "-jar",
-                        jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", SharedInfra.kafkaBootstrap());
-        console = builder.start();
-        await().atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(300))
-                .ignoreExceptions()
-                .until(() -> {
-                    assertThat(console.isAlive())
-                            .as("console running, see %s", log)
-                            .isTrue();
-                    return HTTP.send(
-                                            HttpRequest.newBuilder(URI.create(consoleUrl + "/q/health/ready"))
-                                                    .build(),
-                                            HttpResponse.BodyHandlers.discarding())
-                                    .statusCode()
-                            == 200;
-                });
     }
 
     private static WebDriver chromium() {

@@ -1,28 +1,20 @@
 package dev.rollguard.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.infra.HeadlessChromium;
-import dev.rollguard.infra.Ports;
-import dev.rollguard.infra.SharedInfra;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -58,12 +50,11 @@ class ConsoleTargetingBrowserIT {
     private static final String FLAG = "checkout.targeted";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SEMVER = Pattern.compile("\\d+\\.\\d+\\.\\d+(-[0-9A-Za-z.-]+)?");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static ServiceStub flagService;
     private static ObjectNode flag;
     private static JsonNode lastPreview;
-    private static Process console;
+    private static PackagedConsole console;
     private static String consoleUrl;
     private static WebDriver driver;
     private static WebDriverWait wait;
@@ -72,7 +63,9 @@ class ConsoleTargetingBrowserIT {
     static void start() throws IOException {
         flagService = ServiceStub.start();
         playTheFlagService();
-        startConsole();
+        console = PackagedConsole.start(
+                "console-targeting", flagService.url(), flagService.url(), flagService.url(), flagService.url());
+        consoleUrl = console.url();
         driver = chromium();
         wait = new WebDriverWait(driver, WAIT);
         driver.get(consoleUrl + "/login");
@@ -87,14 +80,7 @@ class ConsoleTargetingBrowserIT {
             driver.quit();
         }
         if (console != null) {
-            console.destroy();
-            try {
-                if (!console.waitFor(30, TimeUnit.SECONDS)) {
-                    console.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            console.close();
         }
         if (flagService != null) {
             flagService.close();
@@ -342,44 +328,6 @@ class ConsoleTargetingBrowserIT {
     }
 
     // --- the console and the browser -------------------------------------------------------------------------
-
-    private static void startConsole() throws IOException {
-        Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"));
-        int port = Ports.free();
-        consoleUrl = "http://127.0.0.1:" + port;
-        Path log = Path.of("target", "stack-logs", "console-targeting.log").toAbsolutePath();
-        Files.createDirectories(log.getParent());
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1",
-                        "-Dquarkus.http.port=" + port,
-                        "-Dconsole.services.flag-service=" + flagService.url(),
-                        "-Dconsole.services.metrics-ingest=" + flagService.url(),
-                        "-Dconsole.services.alert-service=" + flagService.url(),
-                        "-Dconsole.services.rollback-service=" + flagService.url(),
-                        "-jar",
-                        jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", SharedInfra.kafkaBootstrap());
-        console = builder.start();
-        await().atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(300))
-                .ignoreExceptions()
-                .until(() -> {
-                    assertThat(console.isAlive())
-                            .as("console running, see %s", log)
-                            .isTrue();
-                    return HTTP.send(
-                                            HttpRequest.newBuilder(URI.create(consoleUrl + "/q/health/ready"))
-                                                    .build(),
-                                            HttpResponse.BodyHandlers.discarding())
-                                    .statusCode()
-                            == 200;
-                });
-    }
 
     private static WebDriver chromium() {
         return HeadlessChromium.start("console-targeting-it-chromium", "1366x1000", false);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.TopicContents;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
@@ -28,12 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -202,32 +199,15 @@ class RestartUnderLoadTest {
     /** The dead letters of {@code topic} counted by code. */
     static Map<String, Long> deadLetterCodes(String bootstrap, String topic) {
         Map<String, Long> codes = new TreeMap<>();
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                for (var record : consumer.poll(Duration.ofMillis(200))) {
-                    String code = DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.CODE);
-                    codes.merge(String.valueOf(code), 1L, Long::sum);
-                    if (codes.get(String.valueOf(code)) <= 3) {
-                        // The first reasons of each code say how far ahead the watermark was.
-                        codes.put(
-                                code + ": " + DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.REASON)
-                                        + " (record time " + java.time.Instant.ofEpochMilli(record.timestamp()) + ")",
-                                0L);
-                    }
-                }
+        for (var record : TopicContents.readAll(bootstrap, topic)) {
+            String code = DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.CODE);
+            codes.merge(String.valueOf(code), 1L, Long::sum);
+            if (codes.get(String.valueOf(code)) <= 3) {
+                // The first reasons of each code say how far ahead the watermark was.
+                codes.put(
+                        code + ": " + DeadLetterHeaders.read(record.headers(), DeadLetterHeaders.REASON)
+                                + " (record time " + java.time.Instant.ofEpochMilli(record.timestamp()) + ")",
+                        0L);
             }
         }
         return codes;
@@ -235,26 +215,7 @@ class RestartUnderLoadTest {
 
     /** Committed records in {@code topic}, read to its end. */
     static long committedRecords(String bootstrap, String topic) {
-        try (var consumer = new KafkaConsumer<>(
-                Map.<String, Object>of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        bootstrap,
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            long count = 0;
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
-                count += consumer.poll(Duration.ofMillis(200)).count();
-            }
-            return count;
-        }
+        return TopicContents.readAll(bootstrap, topic).size();
     }
 
     Process launch(String bootstrap, String appId, String prefix, Path state, Path log) throws Exception {
