@@ -59,6 +59,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -114,7 +115,9 @@ class ConsoleBrowserIT {
         consoleUrl = console.url();
         producer = new KafkaProducer<>(producerProperties());
         driver = chromium();
+        // The live sections are swapped in place: an element found in one poll may be replaced before it is read.
         wait = new WebDriverWait(driver, WAIT);
+        wait.ignoring(StaleElementReferenceException.class);
     }
 
     @AfterAll

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -67,7 +68,9 @@ class ConsoleTargetingBrowserIT {
                 "console-targeting", flagService.url(), flagService.url(), flagService.url(), flagService.url());
         consoleUrl = console.url();
         driver = chromium();
+        // The live sections are swapped in place: an element found in one poll may be replaced before it is read.
         wait = new WebDriverWait(driver, WAIT);
+        wait.ignoring(StaleElementReferenceException.class);
         driver.get(consoleUrl + "/login");
         type(By.id("token"), TOKEN);
         driver.findElement(By.cssSelector("main form button[type=submit]")).click();
