@@ -307,10 +307,6 @@ public final class TelemetryValidator {
     }
 
     /**
-     * Every text field of the record, nested exposures included, read from its schema, so a text field added to an
-     * event schema is checked without a change here.
-     */
-    /**
      * Whether every text of the event passes {@link CleanText} (the same rules as {@link #cleanText}, which names the
      * first violation). Runs for every event and every field of it, hundreds of exposures included.
      */
@@ -361,6 +357,10 @@ public final class TelemetryValidator {
         return true;
     }
 
+    /**
+     * Every text field of the record, nested exposures included, read from its schema, so a text field added to an
+     * event schema is checked without a change here.
+     */
     private static Violation cleanText(String path, IndexedRecord record) {
         for (Schema.Field field : record.getSchema().getFields()) {
             String name = path == null ? field.name() : path + "." + field.name();
