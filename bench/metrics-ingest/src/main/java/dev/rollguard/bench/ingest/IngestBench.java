@@ -6,6 +6,7 @@ import dev.rollguard.ingest.topology.DeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
 import dev.rollguard.ingest.topology.TopicNames;
 import dev.rollguard.ingest.topology.TopologySettings;
+import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
@@ -84,11 +85,21 @@ public final class IngestBench {
             RestartBench.run(results);
             System.exit(0);
         }
+        String sweep = System.getProperty("bench.sweep", "");
+        if (!sweep.isBlank() && !"none".equals(sweep)) {
+            CostSweep.run(sweep, results);
+            System.exit(0);
+        }
         int events = Integer.getInteger("bench.events", 500_000);
         // The live load of the emission measurement: the 50 000 events/s unless told otherwise.
         int rate = Integer.getInteger("bench.rate", 50_000);
         int seconds = Integer.getInteger("bench.seconds", 30);
         int flags = Integer.getInteger("bench.flags", 2);
+        int ramping = Math.min(flags, Integer.getInteger("bench.ramping", flags));
+        long clientsPerHour = Long.getLong("bench.clients-per-hour", 1_000_000L);
+        int threads = Integer.getInteger("bench.threads", 2);
+        // A child of the cost sweep writes its figures here instead of the results file.
+        String rowFile = System.getProperty("bench.row-file", "");
         int commitMs = Integer.getInteger("bench.commit-ms", 100);
         boolean append = Boolean.getBoolean("bench.append");
         Path root = Files.createTempDirectory("ingest-bench");
@@ -96,8 +107,9 @@ public final class IngestBench {
         String loadBefore = loadAverage();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(root.resolve("kafka"), 0, 0)) {
             String bootstrap = kafka.bootstrapServers();
-            Generator generator = new Generator(flags);
-            int eventSize = AvroCodec.of(SyncEvent.class).encode(generator.event(Instant.now(), 0)).length;
+            Generator generator = new Generator(flags, ramping, clientsPerHour);
+            // The mean encoded size: half the events carry exposures and half none.
+            int eventSize = meanEventSize(new Generator(flags, ramping, clientsPerHour));
 
             kafka.createTopics(List.of(new NewTopic("perf", PARTITIONS, (short) 1)));
             String perf = producerPerformance(bootstrap, "perf", events, eventSize);
@@ -105,12 +117,12 @@ public final class IngestBench {
             System.out.printf("ProducerPerformance: %s%n", perf);
 
             TopicNames topics = createTopics(kafka, "t1.");
-            publishFlags(bootstrap, topics.flags(), flags);
+            publishFlags(bootstrap, topics.flags(), flags, ramping);
             Instant base = Instant.now().minus(Duration.ofMinutes(30));
             long loadStart = System.nanoTime();
             try (var producer = producer(bootstrap)) {
                 for (int i = 0; i < events; i++) {
-                    SyncEvent e = generator.event(base.plusMillis(i / 50), i);
+                    SyncEvent e = generator.event(base.plusMillis(i * 1000L / EVENT_RATE), i, true);
                     producer.send(new ProducerRecord<>(
                             topics.sync(),
                             e.getClientId(),
@@ -125,13 +137,36 @@ public final class IngestBench {
                     .withInputPartitions(PARTITIONS);
             KafkaStreams streams = streams(bootstrap, "bench-throughput", throughputSettings, root.resolve("s1"));
             long started = awaitRunning(streams);
+            long cpuStarted = Cost.processCpuNanos();
             long drained = awaitNoLag(bootstrap, "bench-throughput", Duration.ofMinutes(15));
+            long cpu = Cost.processCpuNanos() - cpuStarted;
             double aggregated = events / ((drained - started) / 1e9);
+            // Let the last commit's changelog writes and RocksDB flushes land before the sizes are taken.
+            LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
+            Cost cost =
+                    Cost.measure(bootstrap, "bench-throughput", root.resolve("s1"), cpu, drained - started, generator);
             streams.close(Duration.ofSeconds(30));
             System.out.printf("aggregation: %.0f events/s%n", aggregated);
+            if (!rowFile.isBlank()) {
+                Properties row = cost.toProperties();
+                row.setProperty("flags", Integer.toString(flags));
+                row.setProperty("ramping", Integer.toString(ramping));
+                row.setProperty("clientsPerHour", Long.toString(clientsPerHour));
+                row.setProperty("threads", Integer.toString(threads));
+                row.setProperty("events", Integer.toString(events));
+                row.setProperty("eventSize", Integer.toString(eventSize));
+                row.setProperty("producer", String.format("%.0f", rawRate));
+                row.setProperty("aggregation", String.format("%.0f", aggregated));
+                row.setProperty("loadBefore", loadBefore);
+                row.setProperty("loadAfter", loadAverage());
+                try (var out = Files.newBufferedWriter(Path.of(rowFile))) {
+                    row.store(out, "IngestBench cost row");
+                }
+                System.exit(0);
+            }
 
             TopicNames live = createTopics(kafka, "t2.");
-            publishFlags(bootstrap, live.flags(), flags);
+            publishFlags(bootstrap, live.flags(), flags, ramping);
             TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1))
                     .withInputPartitions(PARTITIONS);
             KafkaStreams liveStreams = streams(bootstrap, "bench-live", liveSettings, root.resolve("s2"));
@@ -155,12 +190,18 @@ public final class IngestBench {
                     .append(Integer.getInteger("bench.threads", 2))
                     .append(" stream threads, ")
                     .append(flags)
-                    .append(" flags (half the events report exposures, half are bucketed by the pipeline).\n")
+                    .append(" flags of which ")
+                    .append(ramping)
+                    .append(
+                            " under a partial rollout (the rest disabled, 0 %, 100 % or killed in turn; half the events")
+                    .append(" report exposures of every flag, half are bucketed by the pipeline), ")
+                    .append(clientsPerHour)
+                    .append(" distinct clients per hour of event time.\n")
                     .append(
                             "Run with `./mvnw -f bench/metrics-ingest/pom.xml compile exec:exec` (after `./mvnw -pl metrics-ingest")
                     .append(" install -DskipTests`).\n\n")
                     .append("| figure | value |\n| --- | --- |\n")
-                    .append(row("encoded SyncEvent size", eventSize + " bytes"))
+                    .append(row("encoded SyncEvent size (mean)", eventSize + " bytes"))
                     .append(row(
                             "raw producer throughput (Kafka `ProducerPerformance`, " + events + " records of "
                                     + eventSize + " bytes, acks=all)",
@@ -173,6 +214,7 @@ public final class IngestBench {
                                     + " preloaded events, 1 min windows + hopping)",
                             String.format("%.0f events/s", aggregated)))
                     .append(row("aggregation / raw producer", String.format("%.2f", aggregated / rawRate)))
+                    .append(cost.rows())
                     .append(row(
                             "live load (1 s windows, 1 s grace): target / sent",
                             String.format("%d / %.0f events/s for %d s", rate, latency.sentRate(), seconds)))
@@ -250,9 +292,47 @@ public final class IngestBench {
                 new ByteArraySerializer());
     }
 
-    static void publishFlags(String bootstrap, String topic, int flags) throws Exception {
+    /** Events per second of event time in the preloaded backlog. */
+    static final int EVENT_RATE = Integer.getInteger("bench.event-rate", 50_000);
+
+    static int meanEventSize(Generator generator) {
+        long bytes = 0;
+        int n = 1000;
+        for (int i = 0; i < n; i++) {
+            bytes += AvroCodec.of(SyncEvent.class).encode(generator.event(Instant.now(), i, false)).length;
+        }
+        return (int) (bytes / n);
+    }
+
+    /** What the flag {@code f} of the benchmark is: under a partial rollout below {@code ramping}, else one of four. */
+    enum FlagKind {
+        RAMPING,
+        DISABLED,
+        ZERO,
+        FULL,
+        KILLED;
+
+        static FlagKind of(int f, int ramping) {
+            if (f < ramping) {
+                return RAMPING;
+            }
+            return values()[1 + (f - ramping) % 4];
+        }
+
+        int basisPoints(int f) {
+            return switch (this) {
+                case RAMPING -> 1000 * (f % 9 + 1);
+                case ZERO -> 0;
+                case FULL -> 10_000;
+                case DISABLED, KILLED -> 5000;
+            };
+        }
+    }
+
+    static void publishFlags(String bootstrap, String topic, int flags, int ramping) throws Exception {
         try (var producer = producer(bootstrap)) {
             for (int f = 0; f < flags; f++) {
+                FlagKind kind = FlagKind.of(f, ramping);
                 FlagChangedEvent flag = FlagChangedEvent.newBuilder()
                         .setEventId(UUID.randomUUID().toString())
                         .setFlagKey("flag-" + f)
@@ -261,8 +341,8 @@ public final class IngestBench {
                         .setChangedAt(Instant.now().minus(Duration.ofDays(1)))
                         .setActor("bench")
                         .setArchived(false)
-                        .setEnabled(true)
-                        .setKilled(false)
+                        .setEnabled(kind != FlagKind.DISABLED)
+                        .setKilled(kind == FlagKind.KILLED)
                         .setValueType(FlagValueType.BOOLEAN)
                         .setVariants(List.of(
                                 FlagVariant.newBuilder()
@@ -277,7 +357,7 @@ public final class IngestBench {
                         .setOffVariant("off")
                         .setAllowList(List.of())
                         .setDenyList(List.of())
-                        .setRolloutBasisPoints(1000 * (f + 1))
+                        .setRolloutBasisPoints(kind.basisPoints(f))
                         .setStages(List.of())
                         .setPaused(false)
                         .setGuardPolicy(GuardPolicy.newBuilder()
@@ -401,7 +481,7 @@ public final class IngestBench {
             while (System.currentTimeMillis() < stopAt + 3000) {
                 long due = (System.nanoTime() - startNanos) * rate / 1_000_000_000L;
                 while (sent < due) {
-                    SyncEvent e = generator.event(Instant.now(), sent);
+                    SyncEvent e = generator.event(Instant.now(), sent, false);
                     producer.send(new ProducerRecord<>(
                             topics.sync(),
                             e.getClientId(),
@@ -464,24 +544,61 @@ public final class IngestBench {
         return Double.parseDouble(parts[1].strip().split(" ")[0]);
     }
 
-    /** Synthetic telemetry: 10 000 clients, 5 tables, a few platforms, 5 % failures. */
+    /**
+     * Synthetic telemetry: 5 tables, a few platforms, 5 % failures. Clients arrive at {@code clientsPerHour} over
+     * event time and each stays for {@link #SESSION_MS}: an event at time t comes from a client drawn uniformly from
+     * those that arrived within the session before t, so {@code clientsPerHour} distinct clients appear per hour of
+     * event time. A client's user is fixed, and its exposures name the cohort the flag serves that user.
+     */
     static final class Generator {
+        static final long SESSION_MS = Long.getLong("bench.session-seconds", 300) * 1000;
+
         final int flags;
+        final int ramping;
+        final double arrivalsPerMs;
         final SplittableRandom random = new SplittableRandom(7);
         final Platform[] platforms = {Platform.WEB, Platform.IOS, Platform.ANDROID};
+        /** Distinct clients drawn with {@code track}: for the per-client state check. */
+        final java.util.Set<Long> clients = new java.util.HashSet<>();
 
-        Generator(int flags) {
+        long firstEventMs = Long.MAX_VALUE;
+        long lastEventMs = Long.MIN_VALUE;
+
+        Generator(int flags, int ramping, long clientsPerHour) {
             this.flags = flags;
+            this.ramping = ramping;
+            this.arrivalsPerMs = clientsPerHour / 3_600_000.0;
         }
 
-        SyncEvent event(Instant at, long i) {
+        long client(long atMs) {
+            long newest = (long) (atMs * arrivalsPerMs);
+            long oldest = (long) ((atMs - SESSION_MS) * arrivalsPerMs);
+            return oldest + random.nextLong(Math.max(1, newest - oldest));
+        }
+
+        SyncEvent event(Instant at, long i, boolean track) {
+            long atMs = at.toEpochMilli();
+            long client = client(atMs);
+            if (track) {
+                clients.add(client);
+                firstEventMs = Math.min(firstEventMs, atMs);
+                lastEventMs = Math.max(lastEventMs, atMs);
+            }
+            String user = "user-" + client;
             boolean success = random.nextInt(100) >= 5;
             List<FlagExposure> exposures = new ArrayList<>();
             if (i % 2 == 0) {
                 for (int f = 0; f < flags; f++) {
-                    boolean treated = random.nextBoolean();
+                    String flagKey = "flag-" + f;
+                    FlagKind kind = FlagKind.of(f, ramping);
+                    boolean treated =
+                            switch (kind) {
+                                case RAMPING -> Bucketing.bucket(flagKey, user) < kind.basisPoints(f);
+                                case FULL -> true;
+                                default -> false;
+                            };
                     exposures.add(FlagExposure.newBuilder()
-                            .setFlagKey("flag-" + f)
+                            .setFlagKey(flagKey)
                             .setVariant(treated ? "on" : "off")
                             .setTreated(treated)
                             .setFlagVersion(1L)
@@ -491,8 +608,8 @@ public final class IngestBench {
             return SyncEvent.newBuilder()
                     .setEventId(UUID.randomUUID().toString())
                     .setEventTime(at)
-                    .setClientId("client-" + random.nextInt(10_000))
-                    .setUserId("user-" + random.nextInt(10_000))
+                    .setClientId("client-" + client)
+                    .setUserId(user)
                     .setSessionId(null)
                     .setPlatform(platforms[(int) (i % platforms.length)])
                     .setAppVersion("1.2.3")

@@ -91,7 +91,7 @@ final class RestartBench {
                     new NewTopic(topics.flags(), 1, (short) 1),
                     new NewTopic(topics.dlq(), 1, (short) 1),
                     new NewTopic(topics.windows(), PARTITIONS, (short) 1)));
-            IngestBench.publishFlags(bootstrap, topics.flags(), 2);
+            IngestBench.publishFlags(bootstrap, topics.flags(), 2, 2);
             Path state = Files.createDirectories(root.resolve("state"));
             String appId = "bench-restart";
 
