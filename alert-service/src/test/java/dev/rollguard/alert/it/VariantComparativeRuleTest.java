@@ -8,6 +8,7 @@ import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
+import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
@@ -16,8 +17,14 @@ import dev.rollguard.schemas.event.WindowMetricsEvent;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -56,8 +63,30 @@ class VariantComparativeRuleTest {
         return evaluation.state(rule, scopeKey).await().atMost(Duration.ofSeconds(5));
     }
 
+    /** The rows of {@code sql} with one string parameter, each row's columns joined by '|'. */
+    private static List<String> rows(String sql, String parameter) throws SQLException {
+        try (Connection db = DriverManager.getConnection(
+                        SharedInfra.jdbcUrl(AlertTestResource.DATABASE_NAME),
+                        SharedInfra.dbUser(),
+                        SharedInfra.dbPassword());
+                PreparedStatement query = db.prepareStatement(sql)) {
+            query.setString(1, parameter);
+            List<String> rows = new ArrayList<>();
+            try (ResultSet row = query.executeQuery()) {
+                while (row.next()) {
+                    List<String> columns = new ArrayList<>();
+                    for (int i = 1; i <= row.getMetaData().getColumnCount(); i++) {
+                        columns.add(String.valueOf(row.getObject(i)));
+                    }
+                    rows.add(String.join("|", columns));
+                }
+            }
+            return rows;
+        }
+    }
+
     @Test
-    void theRegressedVariantFiresAndResolvesOnItsOwnWhileTheHealthyOneStaysQuiet() {
+    void theRegressedVariantFiresAndResolvesOnItsOwnWhileTheHealthyOneStaysQuiet() throws SQLException {
         String flag = "palette-" + UUID.randomUUID().toString().substring(0, 8);
         String rule = "cmp-" + flag;
         String body =
@@ -72,10 +101,12 @@ class VariantComparativeRuleTest {
         String blue = "flag:" + flag + ":treatment:blue";
 
         // Minute 0: 40 % of green's events fail, 2 % of blue's and the control's; the variants come before the control.
-        TestKafka.sendWindows(
-                variant(flag, "green", origin, 0, 2000, 800),
-                variant(flag, "blue", origin, 0, 2000, 40),
-                Windows.cohort(flag, Cohort.CONTROL, origin, 0, 2000, 40));
+        int partition = TestKafka.sendWindows(
+                        variant(flag, "green", origin, 0, 2000, 800),
+                        variant(flag, "blue", origin, 0, 2000, 40),
+                        Windows.cohort(flag, Cohort.CONTROL, origin, 0, 2000, 40))
+                .get(0)
+                .partition();
 
         await().atMost(WAIT).until(() -> !alertsOf(rule).isEmpty());
         AlertEvent firing = alertsOf(rule).get(0);
@@ -107,6 +138,12 @@ class VariantComparativeRuleTest {
         });
         assertThat(state(rule, blue).state().level(Severity.CRITICAL).firing()).isFalse();
         assertThat(state(rule, green).state().level(Severity.CRITICAL).firing()).isTrue();
+        // Green's state is stored under the partition of the flag's windows, so only that partition's owner acts on
+        // it; the control waits for variants still to come, and the variants that met it wait no more.
+        assertThat(rows("SELECT scope_key, partition_no FROM rule_states WHERE rule_id = ?", rule))
+                .contains(green + "|" + partition);
+        assertThat(rows("SELECT cohort, variant, window_start FROM cohort_windows WHERE flag_key = ?", flag))
+                .containsExactly("CONTROL||" + origin.toEpochMilli());
 
         // Minute 1: the control comes first and green has recovered; its alert resolves, blue's state is untouched.
         TestKafka.sendWindows(
