@@ -12,7 +12,8 @@ public enum RuleComparator {
     LTE,
     /**
      * Comparative: breach when the treatment cohort is worse than the control cohort of the same flag by more than
-     * the threshold (a margin) and the difference is statistically significant.
+     * the threshold (a margin) and the difference is statistically significant. A flag with weighted variants has a
+     * treated cohort per variant: each is compared with the control window of the same interval on its own scope.
      */
     WORSE_THAN_CONTROL,
     /**

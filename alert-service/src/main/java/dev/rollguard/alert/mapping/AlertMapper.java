@@ -82,6 +82,7 @@ public final class AlertMapper {
                 event.getScopeKey(),
                 event.getFlagKey(),
                 event.getCohort(),
+                event.getVariant(),
                 event.getTable(),
                 event.getPlatform(),
                 event.getWindowStart(),
@@ -207,9 +208,10 @@ public final class AlertMapper {
             ComparisonResult c = transition.observation().comparison();
             description = String.format(
                     Locale.ROOT,
-                    "%s: treatment %.4g (%d events) against control %.4g (%d events), %s worse by %.4g"
+                    "%s: %s %.4g (%d events) against control %.4g (%d events), %s worse by %.4g"
                             + " (margin %.4g), p = %.3g",
                     rule.metric(),
+                    scope.variant() == null ? "treatment" : "variant " + scope.variant(),
                     c.treatmentValue(),
                     c.treatmentSamples(),
                     c.controlValue(),

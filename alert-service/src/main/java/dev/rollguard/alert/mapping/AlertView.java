@@ -9,7 +9,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** JSON form of an AlertEvent for the REST API and SSE; field meanings are the AlertEvent schema's. */
+/**
+ * JSON form of an AlertEvent for the REST API and SSE; field meanings are the AlertEvent schema's ({@code variant}: the
+ * treated variant of a flag with weighted variants that the alert judged against the control, else null).
+ */
 public record AlertView(
         String alertId,
         String fingerprint,
@@ -26,6 +29,7 @@ public record AlertView(
         String scopeKey,
         String flagKey,
         Cohort cohort,
+        String variant,
         String table,
         Platform platform,
         Instant windowStart,

@@ -86,14 +86,16 @@ public class EvaluationRepository {
 
     private static final String UPSERT_COHORT_WINDOW =
             """
-            INSERT INTO cohort_windows (flag_key, window_kind, window_start, window_end, cohort, payload, partition_no)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (flag_key, window_kind, window_start, window_end, cohort)
+            INSERT INTO cohort_windows
+                (flag_key, window_kind, window_start, window_end, cohort, variant, payload, partition_no)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (flag_key, window_kind, window_start, window_end, cohort, variant)
             DO UPDATE SET payload = EXCLUDED.payload, partition_no = EXCLUDED.partition_no""";
     private static final String DELETE_COHORT_WINDOW =
             """
             DELETE FROM cohort_windows
-            WHERE flag_key = $1 AND window_kind = $2 AND window_start = $3 AND window_end = $4 AND cohort = $5""";
+            WHERE flag_key = $1 AND window_kind = $2 AND window_start = $3 AND window_end = $4 AND cohort = $5
+              AND variant = $6""";
     private static final String UPSERT_POSITION =
             """
             INSERT INTO consumer_positions (topic, partition_no, next_offset, updated_at) VALUES ($1, $2, $3, $4)
@@ -213,7 +215,7 @@ public class EvaluationRepository {
 
     public Uni<List<CohortWindowRow>> cohortWindows(Collection<Integer> partitions) {
         return pool.preparedQuery(
-                        "SELECT flag_key, window_kind, window_start, window_end, cohort, payload FROM cohort_windows"
+                        "SELECT flag_key, window_kind, window_start, window_end, cohort, variant, payload FROM cohort_windows"
                                 + OWNED)
                 .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
@@ -225,7 +227,8 @@ public class EvaluationRepository {
                                 row.getLong(2),
                                 row.getLong(3),
                                 row.getString(4),
-                                row.getBuffer(5).getBytes()));
+                                row.getString(5),
+                                row.getBuffer(6).getBytes()));
                     }
                     return windows;
                 });
@@ -295,11 +298,18 @@ public class EvaluationRepository {
                                     w.windowStart(),
                                     w.windowEnd(),
                                     w.cohort(),
+                                    w.variant(),
                                     Buffer.buffer(w.payload()),
                                     write.flagPartitions().get(w.flagKey()))))
                             .toList();
                     List<Tuple> paired = write.pairedCohortWindows().stream()
-                            .map(w -> Tuple.of(w.flagKey(), w.windowKind(), w.windowStart(), w.windowEnd(), w.cohort()))
+                            .map(w -> Tuple.of(
+                                    w.flagKey(),
+                                    w.windowKind(),
+                                    w.windowStart(),
+                                    w.windowEnd(),
+                                    w.cohort(),
+                                    w.variant()))
                             .toList();
                     List<Tuple> guardUpserts = write.guardStages().stream()
                             .filter(g -> g.evidence() != null)

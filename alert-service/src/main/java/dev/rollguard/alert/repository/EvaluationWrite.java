@@ -41,9 +41,18 @@ public record EvaluationWrite(
     /** A rule state row; {@code json} is null for a deletion; {@code partition} null when not known. */
     public record StateRow(String ruleId, String scopeKey, String json, Integer partition) {}
 
-    /** A cohort window row; {@code payload} is null for a deletion. */
+    /**
+     * A cohort window row; {@code variant} is the treated variant of a flag with weighted variants, else empty;
+     * {@code payload} is null for a deletion.
+     */
     public record CohortWindowRow(
-            String flagKey, String windowKind, long windowStart, long windowEnd, String cohort, byte[] payload) {}
+            String flagKey,
+            String windowKind,
+            long windowStart,
+            long windowEnd,
+            String cohort,
+            String variant,
+            byte[] payload) {}
 
     public boolean touchesNothingButPositions() {
         return states.isEmpty()

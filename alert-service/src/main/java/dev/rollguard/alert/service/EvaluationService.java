@@ -29,6 +29,7 @@ import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
 import dev.rollguard.alert.repository.EvaluationWrite.Fence;
 import dev.rollguard.alert.repository.EvaluationWrite.StateRow;
 import dev.rollguard.alert.repository.PendingAlert;
+import dev.rollguard.alert.service.CohortPairing.HalfKey;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
@@ -119,27 +120,6 @@ public class EvaluationService {
         }
     }
 
-    /** One cohort's window of a flag and interval. */
-    private record HalfKey(String flagKey, String windowKind, long start, long end, Cohort cohort) {
-        static HalfKey of(WindowMetricsEvent w) {
-            return new HalfKey(
-                    w.getFlagKey(),
-                    w.getWindowKind().name(),
-                    w.getWindowStart().toEpochMilli(),
-                    w.getWindowEnd().toEpochMilli(),
-                    w.getCohort());
-        }
-
-        HalfKey counterpart() {
-            return new HalfKey(
-                    flagKey, windowKind, start, end, cohort == Cohort.TREATMENT ? Cohort.CONTROL : Cohort.TREATMENT);
-        }
-
-        CohortWindowRow row(byte[] payload) {
-            return new CohortWindowRow(flagKey, windowKind, start, end, cohort.name(), payload);
-        }
-    }
-
     /** An alert transition as committed: its sequence number in the outbox and the event. */
     public record StoredTransition(long seq, AlertEvent event) {}
 
@@ -175,7 +155,7 @@ public class EvaluationService {
     private final Map<StateKey, Tracked> states = new HashMap<>();
     private final Map<StateKey, Instant> lastSeen = new HashMap<>();
     private final Map<Integer, Long> positions = new HashMap<>();
-    private final Map<HalfKey, WindowMetricsEvent> waiting = new HashMap<>();
+    private final CohortPairing waiting = new CohortPairing();
     /** Partitions of metrics.windows this instance holds, with the epoch of its claim. */
     private final Map<Integer, Long> epochs = new HashMap<>();
     /** The partition of each rule state, as written by its windows (absent: stored before partitions were). */
@@ -377,7 +357,7 @@ public class EvaluationService {
                             positions.putAll(storedPositions);
                             for (CohortWindowRow half : storedHalves) {
                                 WindowMetricsEvent window = windowCodec.decode(half.payload());
-                                waiting.put(HalfKey.of(window), window);
+                                waiting.restore(window);
                             }
                             loaded = true;
                             Log.infof(
@@ -527,7 +507,7 @@ public class EvaluationService {
         long horizon = latestWindowEnd
                 .minus(config.evaluation().cohortPairingRetention())
                 .toEpochMilli();
-        waiting.keySet().removeIf(half -> half.end() < horizon && owns(flagPartitions.get(half.flagKey())));
+        waiting.prune(horizon, flag -> owns(flagPartitions.get(flag)));
         return repository
                 .pruneCohortWindows(horizon, List.copyOf(epochs.keySet()), owns(null))
                 .chain(() -> write(changes, Topics.METRICS_WINDOWS, now));
@@ -570,10 +550,8 @@ public class EvaluationService {
             }
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
-                && w.getVariant() == null
                 && !ruleBook.comparativeRules().isEmpty()) {
             flagPartitions.put(w.getFlagKey(), partition);
-            // Comparative threshold rules pair a plain treatment with its control; the guard judges variants.
             pair(changes, w, partition, now);
         }
         if (w.getScopeType() == ScopeType.FLAG_COHORT
@@ -787,32 +765,37 @@ public class EvaluationService {
         lastSeen.remove(key);
     }
 
-    /** Waits for the other cohort's window of the same flag and interval; once both are here, compares them. */
+    /**
+     * Waits for the other cohort's window of the same flag and interval; once both are here, the comparative rules
+     * compare them. Each treated variant of a flag with weighted variants is compared with the control on its own
+     * scope ({@code flag:<key>:treatment:<variant>}), so each has its own state per rule and its alerts name it.
+     */
     private void pair(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
+        CohortPairing.Added added = waiting.add(w);
         HalfKey mine = HalfKey.of(w);
-        HalfKey other = mine.counterpart();
-        WindowMetricsEvent counterpart = waiting.remove(other);
-        if (counterpart == null) {
-            waiting.put(mine, w);
+        if (added.waits()) {
+            changes.halvesToDelete.remove(mine);
             changes.halvesToStore.put(mine, w);
-            return;
         }
-        if (changes.halvesToStore.remove(other) == null) {
-            changes.halvesToDelete.add(other);
+        for (HalfKey released : added.released()) {
+            if (changes.halvesToStore.remove(released) == null) {
+                changes.halvesToDelete.add(released);
+            }
         }
-        WindowMetricsEvent treatment = w.getCohort() == Cohort.TREATMENT ? w : counterpart;
-        WindowMetricsEvent control = w.getCohort() == Cohort.TREATMENT ? counterpart : w;
-        Scope scope = scope(treatment);
-        for (RuleDefinition rule : ruleBook.comparativeRules()) {
-            if (matches(rule, treatment)) {
-                step(
-                        changes,
-                        rule,
-                        scope,
-                        WindowFigures.comparison(treatment, control, rule.metric()),
-                        now,
-                        treatment.getExemplars(),
-                        partition);
+        for (CohortPairing.Pair pair : added.pairs()) {
+            WindowMetricsEvent treatment = pair.treatment();
+            Scope scope = scope(treatment);
+            for (RuleDefinition rule : ruleBook.comparativeRules()) {
+                if (matches(rule, treatment)) {
+                    step(
+                            changes,
+                            rule,
+                            scope,
+                            WindowFigures.comparison(treatment, pair.control(), rule.metric()),
+                            now,
+                            treatment.getExemplars(),
+                            partition);
+                }
             }
         }
     }
