@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
+import dev.rollguard.ingest.domain.ClientStage;
 import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
@@ -86,6 +87,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final List<GuardedScope> guarded = new ArrayList<>(4);
 
     private final long clientStateTtlMs;
+    /** Clients tracked per flag, stage and cohort ({@link ClientStageStore}). */
+    private final int maxClientsPerCohort;
 
     private ProcessorContext<String, WindowAggregate> context;
     private PartialWindowStore partials;
@@ -107,11 +110,16 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             Duration flushInterval,
             Duration idle,
             Duration clientStateTtl,
+            int maxClientsPerCohort,
             AggregateLimits limits) {
         this.directory = directory;
         this.syncTopic = syncTopic;
         this.assigner = new CohortAssigner(directory);
         this.clientStateTtlMs = clientStateTtl.toMillis();
+        if (maxClientsPerCohort < 1) {
+            throw new IllegalArgumentException("guard.max-clients-per-cohort must be at least 1");
+        }
+        this.maxClientsPerCohort = maxClientsPerCohort;
         this.clock = clock;
         this.flushInterval = flushInterval;
         this.idleMs = idle.toMillis();
@@ -141,8 +149,10 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
      */
     private void sweepClients() {
         long now = context.currentSystemTimeMs();
-        clients.removeIf((key, state) -> state.lastSeen() < now - clientStateTtlMs
-                || directory.stageVersionAt(ClientStageStore.flagKey(key), now) != ClientStageStore.stageVersion(key));
+        clients.sweep(
+                key -> directory.stageVersionAt(ClientStageStore.flagKey(key), now)
+                        != ClientStageStore.stageVersion(key),
+                (key, state) -> state.lastSeen() < now - clientStateTtlMs);
     }
 
     static String tickKey(int partition) {
@@ -164,11 +174,14 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             partials.touch(key);
         }
         for (GuardedScope scope : guarded) {
-            // The client's state moves with its event, and the change of the client-level sums goes to the partial.
-            String key = prefix + scope.scope();
-            clients.stage(scope.clientKey())
-                    .add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
-            clients.touch(scope.clientKey());
+            // The client's state moves with its event, and the change of the client-level sums goes to the partial;
+            // so do the retractions of the clients that the cohort's sample drops to admit this one.
+            double[] sums = partials.partial(prefix + scope.scope()).clientMomentsOf(scope.stage());
+            ClientStage state = clients.admit(scope.cohort(), scope.clientId(), maxClientsPerCohort, sums);
+            if (state != null) {
+                state.add(observation, sums);
+                clients.touch(scope.cohort() + scope.clientId());
+            }
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input
         // topic keeps its own stream time: the task reads its sync and upload partitions at their own pace (after a
@@ -304,7 +317,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
                         ? assignment.cohort().name()
                         : assignment.cohort().name() + ":" + assignment.variant();
                 guarded.add(new GuardedScope(
-                        scope, stage, ClientStageStore.key(assignment.flagKey(), stage, cohort, clientId)));
+                        scope, stage, ClientStageStore.cohort(assignment.flagKey(), stage, cohort), clientId));
             }
         }
         if (observation.table() != null) {
@@ -315,6 +328,6 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         return observation;
     }
 
-    /** A flag cohort scope under rollout: its stage and the key of the client's state in it. */
-    private record GuardedScope(String scope, long stage, String clientKey) {}
+    /** A flag cohort scope under rollout: its stage, the key prefix of its cohort's client states, the client. */
+    private record GuardedScope(String scope, long stage, String cohort, String clientId) {}
 }
