@@ -12,6 +12,7 @@ import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.service.MissingContextAttributes;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -144,15 +145,26 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final Duration CLIENT_STATE_SWEEP = Duration.ofMinutes(1);
 
     /**
-     * Drops the client states of stages that are no longer in force and of clients not seen for the TTL (a client
-     * back after that counts as a new client of the stage).
+     * Drops the client states of stages that ended and of clients not seen for the TTL (a client back after that
+     * counts as a new client of the stage), both judged in event time at the task's watermark: the events still to
+     * come are all at or after it, while a backlog (after a restart, or a slow task) may still carry events of a stage
+     * that the wall clock has left. Judged by the wall clock, such a stage's clients were dropped every minute and
+     * came back as new clients with the backlog's next events, counting one client several times in the stage's sums.
      */
     private void sweepClients() {
-        long now = context.currentSystemTimeMs();
-        clients.sweep(
-                key -> directory.stageVersionAt(ClientStageStore.flagKey(key), now)
-                        != ClientStageStore.stageVersion(key),
-                (key, state) -> state.lastSeen() < now - clientStateTtlMs);
+        long at = partials.watermark();
+        if (at == Long.MIN_VALUE) {
+            return;
+        }
+        clients.sweep(key -> stageEnded(key, at), (key, state) -> state.lastSeen() < at - clientStateTtlMs);
+    }
+
+    /** Whether the stage of a client state key ended by event time {@code at}: a later flag version is in force. */
+    private boolean stageEnded(String key, long at) {
+        String flag = ClientStageStore.flagKey(key);
+        long stage = ClientStageStore.stageVersion(key);
+        FlagChangedEvent inForce = directory.asOf(flag, at);
+        return inForce != null && inForce.getVersion() > stage && directory.stageVersionAt(flag, at) != stage;
     }
 
     static String tickKey(int partition) {

@@ -1025,4 +1025,29 @@ class TelemetryTopologyTest {
                     .containsExactly(tracked, failures, 2.0 * tracked, failures, 4.0 * tracked, 2.0 * failures);
         }
     }
+
+    @Test
+    void aBacklogBehindTheWallClockKeepsItsClientsAcrossAStageChangeUntilItsWatermarkPassesIt() throws Exception {
+        // A long idle timeout: the wall clock moves on while the task works through a backlog of older events.
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE)
+                .withHopping(false, SIZE, SIZE)
+                .withIdleTimeout(Duration.ofMinutes(10)));
+        publish(flag("ramping", 7, T0.minusSeconds(60), 5_000).build());
+        publish(flag("ramping", 8, T0.plusSeconds(100), 3_000).build());
+        sendSync("a", 1, false, 100, true);
+        // The sweep runs with the wall clock past the change to version 8, the backlog still in version 7's stage.
+        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP.multipliedBy(3));
+        sendSync("a", 2, true, 100, true);
+        ClientStageStore store = (ClientStageStore) driver.getStateStore(ClientStageStore.STORE);
+        String stage7 = ClientStageStore.cohort("ramping", 7, "TREATMENT");
+        assertThat(store.trackedClients(stage7)).isEqualTo(1);
+        // The closing lets the task go idle, so its watermark follows the wall clock past the change: the next sweep
+        // drops the ended stage's clients.
+        closeWithoutTheFlag(T0.plus(SIZE));
+        // One client (1 failure, 2 events), not two clients of one event each.
+        assertMoment(scope(emitted(WindowKind.TUMBLING), "flag:ramping:treatment", T0), "failure", 1, 1, 2, 1, 4, 2);
+        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP);
+        assertThat(store.trackedClients(stage7)).isZero();
+        assertThat(store.tracked(stage7 + "a")).isNull();
+    }
 }
