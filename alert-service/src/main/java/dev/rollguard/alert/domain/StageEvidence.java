@@ -92,9 +92,10 @@ public record StageEvidence(
             if (m.getStageVersion() != stageVersion) {
                 continue;
             }
-            CohortMoments increment = new CohortMoments(
-                    m.getClients(), m.getSumY(), m.getSumX(), m.getSumYY(), m.getSumXX(), m.getSumXY());
-            sums.merge(m.getMetric(), increment, CohortMoments::plus);
+            // Increments may be negative (clients dropped from the ingest's sample): only the totals are checked.
+            CohortMoments total = sums.getOrDefault(m.getMetric(), CohortMoments.EMPTY)
+                    .plusIncrement(m.getClients(), m.getSumY(), m.getSumX(), m.getSumYY(), m.getSumXX(), m.getSumXY());
+            sums.put(m.getMetric(), total);
         }
     }
 

@@ -47,6 +47,14 @@ public interface IngestConfig {
          */
         @WithDefault("24h")
         Duration clientStateTtl();
+
+        /**
+         * Clients tracked per flag under rollout, stage and cohort in each input task; beyond it the cohort's clients
+         * are sampled by a hash of their id (the sample halves until it fits), so the state no longer grows with the
+         * client count. At least 1; the guard needs a few hundred clients per cohort.
+         */
+        @WithDefault("20000")
+        int maxClientsPerCohort();
     }
 
     interface Windows {

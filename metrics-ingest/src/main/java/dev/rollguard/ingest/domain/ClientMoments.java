@@ -39,6 +39,24 @@ public final class ClientMoments {
         sums[at + 5] += oldX * y + x * oldY + x * y;
     }
 
+    /**
+     * Subtracts a client's whole contribution {@code (1, y, x, y^2, x^2, xy)} to a metric of a stage, where {@code (y,
+     * x)} is its cumulative numerator and denominator: the exact opposite of every {@link #add} of that client, since
+     * each part is a sum over clients of a function of the client's own figures.
+     */
+    static void retract(double[] sums, int metric, double y, double x) {
+        if (x <= 0) {
+            return;
+        }
+        int at = metric * WIDTH;
+        sums[at] -= 1;
+        sums[at + 1] -= y;
+        sums[at + 2] -= x;
+        sums[at + 3] -= y * y;
+        sums[at + 4] -= x * x;
+        sums[at + 5] -= x * y;
+    }
+
     public boolean isEmpty() {
         return stages.isEmpty();
     }

@@ -78,6 +78,21 @@ public final class ClientStage {
         }
     }
 
+    /**
+     * Takes the client out of {@code sums} (a stage of {@link ClientMoments}): subtracts what all its events added,
+     * which is {@code (1, Y, X, Y^2, X^2, XY)} of its cumulative {@code (Y, X)} for each metric it counts in, so the
+     * sums become exactly those of the other clients. For a client dropped from the sample ({@code ClientSampling}).
+     */
+    public void retract(double[] sums) {
+        for (int m = 0; m < y.length; m++) {
+            ClientMoments.retract(sums, m, y[m], x[m]);
+        }
+        for (int k = 0; k < GuardMetrics.RUNGS; k++) {
+            ClientMoments.retract(sums, GuardMetrics.SYNC_DURATION_FIRST + k, slowSyncs[k], syncs);
+            ClientMoments.retract(sums, GuardMetrics.UPLOAD_THROUGHPUT_FIRST + k, slowUploads[k], timedUploads);
+        }
+    }
+
     private void ratio(double[] sums, int metric, double dy, double dx) {
         ClientMoments.add(sums, metric, y[metric], x[metric], dy, dx);
         y[metric] += dy;

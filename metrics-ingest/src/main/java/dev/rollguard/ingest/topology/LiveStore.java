@@ -58,6 +58,9 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     /** Writes the subclass's own keys when they changed, at each commit. */
     protected void writeOwn(KeyValueStore<String, byte[]> changelog) {}
 
+    /** Sees one value read back from the changelog, for the subclass's own bookkeeping. */
+    protected void loaded(String key, V value) {}
+
     /** Forgets the subclass's own state, before it is read back. */
     protected void resetOwn() {}
 
@@ -119,7 +122,9 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
                 if (entry.key.startsWith("~")) {
                     readOwn(entry.key, entry.value);
                 } else {
-                    live.put(entry.key, decode(entry.value));
+                    V value = decode(entry.value);
+                    live.put(entry.key, value);
+                    loaded(entry.key, value);
                 }
             }
         }

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
+import dev.rollguard.ingest.domain.ClientStage;
 import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
@@ -11,6 +12,7 @@ import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.service.MissingContextAttributes;
+import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -86,6 +88,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final List<GuardedScope> guarded = new ArrayList<>(4);
 
     private final long clientStateTtlMs;
+    /** Clients tracked per flag, stage and cohort ({@link ClientStageStore}). */
+    private final int maxClientsPerCohort;
 
     private ProcessorContext<String, WindowAggregate> context;
     private PartialWindowStore partials;
@@ -107,11 +111,16 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             Duration flushInterval,
             Duration idle,
             Duration clientStateTtl,
+            int maxClientsPerCohort,
             AggregateLimits limits) {
         this.directory = directory;
         this.syncTopic = syncTopic;
         this.assigner = new CohortAssigner(directory);
         this.clientStateTtlMs = clientStateTtl.toMillis();
+        if (maxClientsPerCohort < 1) {
+            throw new IllegalArgumentException("guard.max-clients-per-cohort must be at least 1");
+        }
+        this.maxClientsPerCohort = maxClientsPerCohort;
         this.clock = clock;
         this.flushInterval = flushInterval;
         this.idleMs = idle.toMillis();
@@ -136,13 +145,26 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     static final Duration CLIENT_STATE_SWEEP = Duration.ofMinutes(1);
 
     /**
-     * Drops the client states of stages that are no longer in force and of clients not seen for the TTL (a client
-     * back after that counts as a new client of the stage).
+     * Drops the client states of stages that ended and of clients not seen for the TTL (a client back after that
+     * counts as a new client of the stage), both judged in event time at the task's watermark: the events still to
+     * come are all at or after it, while a backlog (after a restart, or a slow task) may still carry events of a stage
+     * that the wall clock has left. Judged by the wall clock, such a stage's clients were dropped every minute and
+     * came back as new clients with the backlog's next events, counting one client several times in the stage's sums.
      */
     private void sweepClients() {
-        long now = context.currentSystemTimeMs();
-        clients.removeIf((key, state) -> state.lastSeen() < now - clientStateTtlMs
-                || directory.stageVersionAt(ClientStageStore.flagKey(key), now) != ClientStageStore.stageVersion(key));
+        long at = partials.watermark();
+        if (at == Long.MIN_VALUE) {
+            return;
+        }
+        clients.sweep(key -> stageEnded(key, at), (key, state) -> state.lastSeen() < at - clientStateTtlMs);
+    }
+
+    /** Whether the stage of a client state key ended by event time {@code at}: a later flag version is in force. */
+    private boolean stageEnded(String key, long at) {
+        String flag = ClientStageStore.flagKey(key);
+        long stage = ClientStageStore.stageVersion(key);
+        FlagChangedEvent inForce = directory.asOf(flag, at);
+        return inForce != null && inForce.getVersion() > stage && directory.stageVersionAt(flag, at) != stage;
     }
 
     static String tickKey(int partition) {
@@ -164,11 +186,14 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             partials.touch(key);
         }
         for (GuardedScope scope : guarded) {
-            // The client's state moves with its event, and the change of the client-level sums goes to the partial.
-            String key = prefix + scope.scope();
-            clients.stage(scope.clientKey())
-                    .add(observation, partials.partial(key).clientMomentsOf(scope.stage()));
-            clients.touch(scope.clientKey());
+            // The client's state moves with its event, and the change of the client-level sums goes to the partial;
+            // so do the retractions of the clients that the cohort's sample drops to admit this one.
+            double[] sums = partials.partial(prefix + scope.scope()).clientMomentsOf(scope.stage());
+            ClientStage state = clients.admit(scope.cohort(), scope.clientId(), maxClientsPerCohort, sums);
+            if (state != null) {
+                state.add(observation, sums);
+                clients.touch(scope.cohort() + scope.clientId());
+            }
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input
         // topic keeps its own stream time: the task reads its sync and upload partitions at their own pace (after a
@@ -304,7 +329,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
                         ? assignment.cohort().name()
                         : assignment.cohort().name() + ":" + assignment.variant();
                 guarded.add(new GuardedScope(
-                        scope, stage, ClientStageStore.key(assignment.flagKey(), stage, cohort, clientId)));
+                        scope, stage, ClientStageStore.cohort(assignment.flagKey(), stage, cohort), clientId));
             }
         }
         if (observation.table() != null) {
@@ -315,6 +340,6 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         return observation;
     }
 
-    /** A flag cohort scope under rollout: its stage and the key of the client's state in it. */
-    private record GuardedScope(String scope, long stage, String clientKey) {}
+    /** A flag cohort scope under rollout: its stage, the key prefix of its cohort's client states, the client. */
+    private record GuardedScope(String scope, long stage, String cohort, String clientId) {}
 }

@@ -166,6 +166,7 @@ public final class TelemetryTopology {
                                 settings.flushInterval(),
                                 settings.idleTimeout(),
                                 settings.clientStateTtl(),
+                                settings.maxClientsPerCohort(),
                                 settings.limits()),
                         Named.as("pre-aggregate"),
                         PreAggregateProcessor.STORE,

@@ -17,6 +17,7 @@ public record TopologySettings(
         Duration idleTimeout,
         int inputPartitions,
         Duration clientStateTtl,
+        int maxClientsPerCohort,
         boolean hoppingEnabled,
         Duration hoppingSize,
         Duration hoppingAdvance,
@@ -31,6 +32,9 @@ public record TopologySettings(
 
     /** The service's default of {@code guard.client-state-ttl}. */
     public static final Duration DEFAULT_CLIENT_STATE_TTL = Duration.ofHours(24);
+
+    /** The service's default of {@code guard.max-clients-per-cohort}. */
+    public static final int DEFAULT_MAX_CLIENTS_PER_COHORT = 20_000;
 
     /** The service's default of {@code windows.idle-timeout}. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);
@@ -49,6 +53,7 @@ public record TopologySettings(
                 w.idleTimeout(),
                 inputPartitions,
                 config.guard().clientStateTtl(),
+                config.guard().maxClientsPerCohort(),
                 w.hopping().enabled(),
                 w.hopping().size(),
                 w.hopping().advance(),
@@ -75,6 +80,7 @@ public record TopologySettings(
                 DEFAULT_IDLE_TIMEOUT,
                 1,
                 DEFAULT_CLIENT_STATE_TTL,
+                DEFAULT_MAX_CLIENTS_PER_COHORT,
                 true,
                 windowSize.multipliedBy(5),
                 windowSize,
@@ -94,6 +100,7 @@ public record TopologySettings(
                 idleTimeout,
                 inputPartitions,
                 clientStateTtl,
+                maxClientsPerCohort,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -113,6 +120,7 @@ public record TopologySettings(
                 idleTimeout,
                 inputPartitions,
                 clientStateTtl,
+                maxClientsPerCohort,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -132,6 +140,7 @@ public record TopologySettings(
                 idleTimeout,
                 inputPartitions,
                 clientStateTtl,
+                maxClientsPerCohort,
                 enabled,
                 size,
                 advance,
@@ -152,6 +161,7 @@ public record TopologySettings(
                 idleTimeout,
                 partitions,
                 clientStateTtl,
+                maxClientsPerCohort,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,
@@ -172,6 +182,28 @@ public record TopologySettings(
                 timeout,
                 inputPartitions,
                 clientStateTtl,
+                maxClientsPerCohort,
+                hoppingEnabled,
+                hoppingSize,
+                hoppingAdvance,
+                retention,
+                dedupHorizon,
+                validation,
+                flagHistoryVersions,
+                limits);
+    }
+
+    /** The same with another cap on the clients tracked per flag, stage and cohort in each input task. */
+    public TopologySettings withMaxClientsPerCohort(int max) {
+        return new TopologySettings(
+                topics,
+                windowSize,
+                grace,
+                flushInterval,
+                idleTimeout,
+                inputPartitions,
+                clientStateTtl,
+                max,
                 hoppingEnabled,
                 hoppingSize,
                 hoppingAdvance,

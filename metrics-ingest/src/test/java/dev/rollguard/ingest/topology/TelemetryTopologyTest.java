@@ -8,6 +8,7 @@ import static dev.rollguard.ingest.TelemetryFixtures.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.rollguard.ingest.domain.ClientSampling;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.Cohort;
@@ -955,5 +956,98 @@ class TelemetryTopologyTest {
         assertThat(scope(hopping, "global", T0.plusSeconds(10)).getEventCount()).isEqualTo(6);
         assertThat(scope(hopping, "global", T0.minusSeconds(20)).getEventCount())
                 .isEqualTo(2);
+    }
+
+    @Test
+    void aCohortTracksAtMostItsCapOfClientsWhileEveryEventIsCounted() throws Exception {
+        int cap = 6;
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE)
+                .withHopping(false, SIZE, SIZE)
+                .withMaxClientsPerCohort(cap));
+        publish(flag("ramping", 7, T0.minusSeconds(60), 5_000).build());
+        // 80 clients, two syncs each, one window apart, arriving over three windows: clients 0-39 first come in the
+        // first window, 40-79 in the second, so the sample drops clients of the first window in the second and
+        // retracts what they had added there. Every fifth client fails its first sync.
+        int clients = 80;
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < clients; i++) {
+                int first = i < clients / 2 ? 0 : 1;
+                if (round == first || round == first + 1) {
+                    boolean success = round != first || i % 5 != 0;
+                    send(sync("client-" + i, T0.plus(SIZE.multipliedBy(round)).plusMillis(1 + i), success, 100)
+                            .setExposures(List.of(exposure("ramping", i % 2 == 0 ? "on" : "off", i % 2 == 0)))
+                            .build());
+                }
+            }
+        }
+        ClientStageStore store = (ClientStageStore) driver.getStateStore(ClientStageStore.STORE);
+        // The minute's sweep keeps the states of a stage in force.
+        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP.multipliedBy(2));
+        closeWithoutTheFlag(T0.plus(SIZE.multipliedBy(3)));
+        var closed = emitted(WindowKind.TUMBLING);
+
+        for (String cohort : List.of("TREATMENT", "CONTROL")) {
+            String prefix = ClientStageStore.cohort("ramping", 7, cohort);
+            int level = store.level(prefix);
+            assertThat(level).as("the %s sample was halved", cohort).isGreaterThan(0);
+            int tracked = 0;
+            int failures = 0;
+            for (int i = cohort.equals("TREATMENT") ? 0 : 1; i < clients; i += 2) {
+                boolean in = ClientSampling.tracked("client-" + i, level);
+                assertThat(store.tracked(prefix + "client-" + i) != null).isEqualTo(in);
+                if (in) {
+                    tracked++;
+                    failures += i % 5 == 0 ? 1 : 0;
+                }
+            }
+            assertThat(store.trackedClients(prefix)).isEqualTo(tracked).isBetween(1, cap);
+            String scope = "flag:ramping:" + cohort.toLowerCase(java.util.Locale.ROOT);
+            long events = 0;
+            double[] sums = new double[6];
+            for (int w = 0; w < 3; w++) {
+                WindowMetricsEvent window = scope(closed, scope, T0.plus(SIZE.multipliedBy(w)));
+                events += window.getEventCount();
+                for (var m : window.getClientMoments()) {
+                    if (m.getMetric().equals("failure")) {
+                        sums[0] += m.getClients();
+                        sums[1] += m.getSumY();
+                        sums[2] += m.getSumX();
+                        sums[3] += m.getSumYY();
+                        sums[4] += m.getSumXX();
+                        sums[5] += m.getSumXY();
+                    }
+                }
+            }
+            assertThat(events).as("every event of the cohort counted").isEqualTo(clients);
+            // Each tracked client: two events, Y = 1 for the failing ones.
+            assertThat(sums)
+                    .as("the stage's sums are those of the tracked clients")
+                    .containsExactly(tracked, failures, 2.0 * tracked, failures, 4.0 * tracked, 2.0 * failures);
+        }
+    }
+
+    @Test
+    void aBacklogBehindTheWallClockKeepsItsClientsAcrossAStageChangeUntilItsWatermarkPassesIt() throws Exception {
+        // A long idle timeout: the wall clock moves on while the task works through a backlog of older events.
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE)
+                .withHopping(false, SIZE, SIZE)
+                .withIdleTimeout(Duration.ofMinutes(10)));
+        publish(flag("ramping", 7, T0.minusSeconds(60), 5_000).build());
+        publish(flag("ramping", 8, T0.plusSeconds(100), 3_000).build());
+        sendSync("a", 1, false, 100, true);
+        // The sweep runs with the wall clock past the change to version 8, the backlog still in version 7's stage.
+        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP.multipliedBy(3));
+        sendSync("a", 2, true, 100, true);
+        ClientStageStore store = (ClientStageStore) driver.getStateStore(ClientStageStore.STORE);
+        String stage7 = ClientStageStore.cohort("ramping", 7, "TREATMENT");
+        assertThat(store.trackedClients(stage7)).isEqualTo(1);
+        // The closing lets the task go idle, so its watermark follows the wall clock past the change: the next sweep
+        // drops the ended stage's clients.
+        closeWithoutTheFlag(T0.plus(SIZE));
+        // One client (1 failure, 2 events), not two clients of one event each.
+        assertMoment(scope(emitted(WindowKind.TUMBLING), "flag:ramping:treatment", T0), "failure", 1, 1, 2, 1, 4, 2);
+        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP);
+        assertThat(store.trackedClients(stage7)).isZero();
+        assertThat(store.tracked(stage7 + "a")).isNull();
     }
 }

@@ -44,6 +44,23 @@ public record CohortMoments(long clients, double sumY, double sumX, double sumYY
                 sumXY + other.sumXY);
     }
 
+    /**
+     * These sums plus one window's increments of them. An increment is negative where metrics-ingest dropped clients
+     * from a cohort's sample and retracted what they had added (its {@code guard.max-clients-per-cohort}), so only the
+     * total is a set of clients. Totals cannot fall below zero; a retraction can leave a rounding residue there, and a
+     * window lost on the way could leave a retraction without its additions: both are read as zero.
+     */
+    public CohortMoments plusIncrement(
+            long clients, double sumY, double sumX, double sumYY, double sumXX, double sumXY) {
+        return new CohortMoments(
+                Math.max(0, this.clients + clients),
+                this.sumY + sumY,
+                Math.max(0.0, this.sumX + sumX),
+                Math.max(0.0, this.sumYY + sumYY),
+                Math.max(0.0, this.sumXX + sumXX),
+                this.sumXY + sumXY);
+    }
+
     /** True when no client has reported anything. */
     public boolean isEmpty() {
         return clients == 0 || sumX <= 0;

@@ -34,6 +34,39 @@ class CohortMomentsTest {
     }
 
     @Test
+    void negativeIncrementsRetractClientsFromTheTotal() {
+        // A window that drops clients {3, 10} and {0, 15} from the sample (their moments negated) and adds one more
+        // event to client {1, 10}: the total is that of the remaining clients, {2, 11}, {0, 5} and {2, 20}.
+        CohortMoments all = moments(CLIENTS);
+        double[] y = {3, 0};
+        double[] x = {10, 15};
+        long clients = 0;
+        double sumY = 0, sumX = 0, sumYY = 0, sumXX = 0, sumXY = 0;
+        for (int i = 0; i < 2; i++) {
+            clients--;
+            sumY -= y[i];
+            sumX -= x[i];
+            sumYY -= y[i] * y[i];
+            sumXX -= x[i] * x[i];
+            sumXY -= x[i] * y[i];
+        }
+        // Client {1, 10} becomes {2, 11}: the increments of Y^2, X^2 and XY are 2*1*1+1, 2*10*1+1 and 10*1+1*1+1.
+        CohortMoments total = all.plusIncrement(clients, sumY + 1, sumX + 1, sumYY + 3, sumXX + 21, sumXY + 12);
+        CohortMoments direct = moments(new double[][] {{2, 11}, {0, 5}, {2, 20}});
+        assertThat(total).isEqualTo(direct);
+        assertThat(total.ratioVariance()).isCloseTo(direct.ratioVariance(), within(1e-15));
+    }
+
+    @Test
+    void aRetractionBelowZeroReadsAsNoClients() {
+        CohortMoments one = CohortMoments.ofClient(0.1, 1);
+        CohortMoments total = one.plusIncrement(-1, -0.1, -1, -0.0100001, -1, -0.1);
+        assertThat(total.clients()).isZero();
+        assertThat(total.sumYY()).isZero();
+        assertThat(total.isEmpty()).isTrue();
+    }
+
+    @Test
     void varianceIsDengEtAlsFormulaWithSampleMoments() {
         // Var(mean Y / mean X) = (1/n) (s_Y^2 / mu_X^2 - 2 mu_Y s_XY / mu_X^3 + mu_Y^2 s_X^2 / mu_X^4), computed
         // independently with Commons Math's sample variance and covariance of the clients' pairs.

@@ -1,0 +1,207 @@
+package dev.rollguard.ingest.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.rollguard.ingest.domain.ClientMoments;
+import dev.rollguard.ingest.domain.ClientSampling;
+import dev.rollguard.ingest.domain.ClientStage;
+import dev.rollguard.ingest.domain.Observation;
+import dev.rollguard.ingest.domain.TelemetryKind;
+import dev.rollguard.schemas.guard.GuardMetrics;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-cohort cap of the guard's client state: the hash sample, the retraction of dropped clients, the level
+ * across a restart, and the client-level statistic under sampling against the one of every client.
+ */
+class ClientStageStoreTest {
+
+    private static final String COHORT = ClientStageStore.cohort("checkout", 7, "TREATMENT");
+    private static final int WIDTH = GuardMetrics.COUNT * ClientMoments.WIDTH;
+
+    private KeyValueStore<String, byte[]> changelog;
+    private MockProcessorContext<Object, Object> context;
+
+    @BeforeEach
+    void open() {
+        context = new MockProcessorContext<>();
+        changelog = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(ClientStageStore.STORE), Serdes.String(), Serdes.ByteArray())
+                .withLoggingDisabled()
+                .build();
+        changelog.init(context.getStateStoreContext(), changelog);
+    }
+
+    /** A store over the same changelog, read back as after a restart. */
+    private ClientStageStore store() {
+        return new ClientStageStore(changelog);
+    }
+
+    private static Observation sync(boolean success, long time) {
+        return new Observation(
+                TelemetryKind.SYNC, time, success, 120, 0, "notes", -1, -1, 3, 0, -1, 0, false, null, null);
+    }
+
+    /** Feeds an event of a client to the store; what it adds or retracts goes to {@code sums}. */
+    private static void event(ClientStageStore store, String client, Observation o, int cap, double[] sums) {
+        ClientStage state = store.admit(COHORT, client, cap, sums);
+        if (state != null) {
+            state.add(o, sums);
+            store.touch(COHORT + client);
+        }
+    }
+
+    @Test
+    void aCohortTracksAtMostTheCapAndItsSumsAreThoseOfTheTrackedClients() {
+        ClientStageStore store = store();
+        Random random = new Random(5);
+        int cap = 300;
+        double[] sums = new double[WIDTH];
+        Map<String, List<Observation>> events = new HashMap<>();
+        for (int i = 0; i < 20_000; i++) {
+            // 5 000 clients, each back a few times in random order.
+            String client = "client-" + random.nextInt(5_000);
+            Observation o = sync(random.nextInt(10) > 0, i);
+            events.computeIfAbsent(client, c -> new ArrayList<>()).add(o);
+            event(store, client, o, cap, sums);
+            assertThat(store.trackedClients(COHORT)).isLessThanOrEqualTo(cap);
+        }
+        int level = store.level(COHORT);
+        assertThat(level).isGreaterThan(0);
+        // The tracked clients are exactly those below the level's threshold, and the sums are theirs.
+        double[] direct = new double[WIDTH];
+        int tracked = 0;
+        for (var client : events.entrySet()) {
+            boolean in = ClientSampling.tracked(client.getKey(), level);
+            assertThat(store.tracked(COHORT + client.getKey()) != null)
+                    .as(client.getKey())
+                    .isEqualTo(in);
+            if (in) {
+                tracked++;
+                ClientStage again = new ClientStage();
+                client.getValue().forEach(o -> again.add(o, direct));
+            }
+        }
+        assertThat(store.trackedClients(COHORT)).isEqualTo(tracked).isGreaterThan(cap / 4);
+        for (int i = 0; i < WIDTH; i++) {
+            assertThat(sums[i]).as("part %d", i).isCloseTo(direct[i], within(1e-6 * Math.max(1, Math.abs(direct[i]))));
+        }
+    }
+
+    @Test
+    void theLevelAndTheCountSurviveARestart() {
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (int i = 0; i < 2_000; i++) {
+            event(store, "client-" + i, sync(true, i), 100, sums);
+        }
+        int level = store.level(COHORT);
+        int tracked = store.trackedClients(COHORT);
+        assertThat(level).isGreaterThan(0);
+        store.flushCache();
+
+        ClientStageStore restarted = store();
+        assertThat(restarted.level(COHORT)).isEqualTo(level);
+        assertThat(restarted.trackedClients(COHORT)).isEqualTo(tracked);
+        String outside = null;
+        for (int i = 2_000; outside == null; i++) {
+            if (!ClientSampling.tracked("client-" + i, level)) {
+                outside = "client-" + i;
+            }
+        }
+        assertThat(restarted.admit(COHORT, outside, 100, new double[WIDTH])).isNull();
+        assertThat(changelog.get(ClientStageStore.SAMPLE + COHORT)).isNotNull();
+    }
+
+    @Test
+    void aStageThatEndedTakesItsClientsAndItsLevelAlong() {
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (int i = 0; i < 500; i++) {
+            event(store, "client-" + i, sync(true, i), 50, sums);
+        }
+        store.flushCache();
+        assertThat(changelog.get(ClientStageStore.SAMPLE + COHORT)).isNotNull();
+        store.sweep(key -> ClientStageStore.stageVersion(key) == 7, (key, state) -> false);
+        store.flushCache();
+        assertThat(store.trackedClients(COHORT)).isZero();
+        assertThat(store.level(COHORT)).isZero();
+        try (var all = changelog.all()) {
+            assertThat(all.hasNext()).isFalse();
+        }
+    }
+
+    @Test
+    void expiredClientsLeaveButTheLevelStays() {
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (int i = 0; i < 500; i++) {
+            event(store, "client-" + i, sync(true, i), 50, sums);
+        }
+        int level = store.level(COHORT);
+        store.sweep(key -> false, (key, state) -> state.lastSeen() < 400);
+        assertThat(store.level(COHORT)).isEqualTo(level);
+        long tracked = 0;
+        for (int i = 400; i < 500; i++) {
+            if (ClientSampling.tracked("client-" + i, level)) {
+                tracked++;
+            }
+        }
+        assertThat(store.trackedClients(COHORT)).isEqualTo(tracked);
+    }
+
+    /**
+     * 40 000 clients with exponentially distributed event counts and skewed client-specific failure rates (clustered
+     * failures), a
+     * cap of 2 000: the failure ratio and its delta-method variance from the sampled sums against those of every
+     * client. The sampled ratio lies within 3 of its own standard errors of the full one, and the variance scaled
+     * by the clients (the per-client spread it estimates) within 25 % of the full one.
+     */
+    @Test
+    void theSampledStatisticStaysCloseToTheOneOfEveryClient() {
+        ClientStageStore store = store();
+        Random random = new Random(3);
+        double[] sampled = new double[WIDTH];
+        double[] full = new double[WIDTH];
+        long time = 0;
+        for (int c = 0; c < 40_000; c++) {
+            String client = "client-" + c;
+            ClientStage everyClient = new ClientStage();
+            double rate = 0.01 + 0.5 * Math.pow(random.nextDouble(), 6);
+            int n = 1 + (int) (-5 * Math.log(1 - random.nextDouble()));
+            for (int e = 0; e < n; e++) {
+                Observation o = sync(random.nextDouble() >= rate, time++);
+                everyClient.add(o, full);
+                event(store, client, o, 2_000, sampled);
+            }
+        }
+        assertThat(store.trackedClients(ClientStageStoreTest.COHORT)).isBetween(500, 2_000);
+        double[] f = failure(full);
+        double[] s = failure(sampled);
+        assertThat(f[0]).isEqualTo(40_000);
+        assertThat(s[0]).isEqualTo(store.trackedClients(COHORT));
+        assertThat(s[1]).isCloseTo(f[1], within(3 * Math.sqrt(s[2])));
+        assertThat(s[2] * s[0]).isCloseTo(f[2] * f[0], within(0.25 * f[2] * f[0]));
+    }
+
+    /** Clients, ratio and delta-method variance of the failure metric from the sums (as the alert-service reads them). */
+    private static double[] failure(double[] sums) {
+        double n = sums[0];
+        double y = sums[1];
+        double x = sums[2];
+        double r = y / x;
+        double residuals = sums[3] - 2 * r * sums[5] + r * r * sums[4];
+        return new double[] {n, r, n / (n - 1) * residuals / (x * x)};
+    }
+}
