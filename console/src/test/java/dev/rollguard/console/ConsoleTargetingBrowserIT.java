@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -41,7 +42,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * whose rules it keeps between requests (merge patch with If-Match, a {@code 400 INVALID_TARGETING} for a malformed
  * semantic version), the "who matches" preview, and a segment whose deletion it refuses with {@code 409
  * SEGMENT_IN_USE}. An operator adds a rule with two constraints (the 400 shown next to the constraint, then the rule
- * listed), previews a sample context without a reload, and is refused the deletion of a segment in use.
+ * listed), previews a sample context without a reload, is refused the deletion of a segment in use, and previews
+ * variant weights as typed (a refused weight shown next to its field) before saving them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleTargetingBrowserIT {
@@ -209,6 +211,49 @@ class ConsoleTargetingBrowserIT {
         screenshot("20-segment-in-use");
     }
 
+    @Test
+    @Order(5)
+    void theWeightsAsTypedArePreviewedLiveAndSavedOnlyBySave() {
+        driver.get(consoleUrl + "/flags/" + FLAG + "/weights");
+        js("window.__sameDocument = true");
+        type(By.id("targetingKey"), "user-9");
+        type(By.id("a0-name"), "platform");
+        type(By.id("a0-value"), "WEB");
+        type(By.id("w0-weight"), "30");
+        type(By.id("w1-weight"), "70");
+
+        // No click: the answer follows the typing, with the weights as typed (the stub's bucket is 42).
+        wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "green"));
+        assertThat(text(By.id("preview-reason"))).isEqualTo("SPLIT");
+        assertThat(text(By.id("preview-rule"))).isEqualTo("none: no rule matched");
+        assertThat(text(By.id("preview-result"))).contains("With the weights as typed here: nothing is saved.");
+        assertThat(lastPreview.at("/variantWeights").toString())
+                .isEqualTo("[{\"variant\":\"blue\",\"weight\":30},{\"variant\":\"green\",\"weight\":70}]");
+        assertThat(lastPreview.has("rules")).isFalse();
+        assertThat(flag.get("variantWeights")).as("nothing saved").isEmpty();
+
+        // A negative weight: the flag-service's problem next to its field, then the sum it leaves.
+        type(By.id("w0-weight"), "-10");
+        wait.until(
+                ExpectedConditions.textToBe(By.id("w0-error"), "weight 0: must be within 0 and 100 %, was -10.00 %"));
+        assertThat(text(By.id("preview-problems"))).contains("the weights sum to 60.00 %, not 100 %");
+        assertThat(driver.findElements(By.id("preview-variant"))).isEmpty();
+        screenshot("21-weights-draft-refused");
+
+        type(By.id("w0-weight"), "50");
+        type(By.id("w1-weight"), "50");
+        wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "blue"));
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("w0-error")));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        assertThat(flag.get("variantWeights")).as("nothing saved").isEmpty();
+        screenshot("22-weights-draft-preview");
+
+        driver.findElement(By.id("save-weights")).click();
+        wait.until(ExpectedConditions.urlContains("notice=weights-saved"));
+        assertThat(flag.get("variantWeights").toString())
+                .isEqualTo("[{\"variant\":\"blue\",\"weight\":50},{\"variant\":\"green\",\"weight\":50}]");
+    }
+
     // --- the flag-service, as the targeting contract shapes it ----------------------------------------------
 
     private static void playTheFlagService() throws IOException {
@@ -309,6 +354,9 @@ class ConsoleTargetingBrowserIT {
                                 .put("treated", true));
             }
         }
+        if (lastPreview.has("variantWeights")) {
+            return split(lastPreview.get("variantWeights"));
+        }
         ObjectNode none = JSON.createObjectNode()
                 .put("variant", "off")
                 .put("value", "grey")
@@ -316,6 +364,61 @@ class ConsoleTargetingBrowserIT {
                 .put("treated", false);
         none.putNull("ruleId");
         return answer(200, none);
+    }
+
+    /**
+     * Draft weights, judged as the flag-service does (each within 0 and 100 %, the sum 100 %), then split at a fixed
+     * bucket of 42 %: the first variant whose running total passes it.
+     */
+    private static ServiceStub.Answer split(JsonNode weights) {
+        ArrayNode problems = JSON.createArrayNode();
+        double total = 0;
+        for (int k = 0; k < weights.size(); k++) {
+            double weight = weights.get(k).path("weight").asDouble();
+            if (weight < 0 || weight > 100) {
+                problems.addObject()
+                        .put("path", "variantWeights[" + k + "].weight")
+                        .put(
+                                "message",
+                                String.format(
+                                        Locale.ROOT, "weight %d: must be within 0 and 100 %%, was %.2f %%", k, weight));
+            }
+            total += weight;
+        }
+        if (!weights.isEmpty() && total != 100) {
+            problems.addObject()
+                    .put("path", "variantWeights")
+                    .put("message", String.format(Locale.ROOT, "the weights sum to %.2f %%, not 100 %%", total));
+        }
+        if (!problems.isEmpty()) {
+            ObjectNode refusal = JSON.createObjectNode()
+                    .put("code", "INVALID_TARGETING")
+                    .put("message", problems.size() + " targeting problem(s)");
+            refusal.set("problems", problems);
+            return answer(400, refusal);
+        }
+        double running = 0;
+        for (JsonNode weight : weights) {
+            running += weight.path("weight").asDouble();
+            if (running > 42) {
+                String variant = weight.path("variant").asText();
+                ObjectNode served = JSON.createObjectNode()
+                        .put("variant", variant)
+                        .put("value", flag.at("/variants/" + variant).asText())
+                        .put("reason", "SPLIT")
+                        .put("treated", true);
+                served.putNull("ruleId");
+                return answer(200, served);
+            }
+        }
+        // No weights: the treated subjects get the treatment variant.
+        ObjectNode treatment = JSON.createObjectNode()
+                .put("variant", "blue")
+                .put("value", "#00f")
+                .put("reason", "SPLIT")
+                .put("treated", true);
+        treatment.putNull("ruleId");
+        return answer(200, treatment);
     }
 
     private static ServiceStub.Answer answer(int status, JsonNode body) {
