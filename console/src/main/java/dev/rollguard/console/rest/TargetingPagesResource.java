@@ -1,8 +1,6 @@
 package dev.rollguard.console.rest;
 
 import static dev.rollguard.console.client.ServiceClient.enc;
-import static dev.rollguard.console.rest.FlagPagesResource.failure;
-import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
 
@@ -15,7 +13,6 @@ import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
-import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.PreviewAnswer;
 import dev.rollguard.console.view.RuleView;
@@ -53,9 +50,12 @@ public class TargetingPagesResource {
 
     private final ServiceClient services;
     private final CurrentSession current;
+    private final PageAccess access;
     private final ObjectMapper json;
 
-    public TargetingPagesResource(ServiceClient services, CurrentSession current, ObjectMapper json) {
+    public TargetingPagesResource(
+            ServiceClient services, CurrentSession current, ObjectMapper json, PageAccess access) {
+        this.access = access;
         this.services = services;
         this.current = current;
         this.json = json;
@@ -66,14 +66,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/new")
     public Response newRule(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         return ruleEditor(
                 s, view, RuleForm.empty(view.version()), PreviewForm.empty(), PreviewAnswer.none(), null, 200);
@@ -82,14 +79,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/{id}/edit")
     public Response editRule(@PathParam("key") String key, @PathParam("id") String id) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         int index = indexOf(flag.body().path("rules"), id);
         if (index < 0) {
@@ -116,15 +110,12 @@ public class TargetingPagesResource {
     @Path("flags/{key}/rules")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response saveRule(@PathParam("key") String key, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
+        OperatorSession s = flag.session();
         String action = params.getFirst("do") == null ? "save" : params.getFirst("do");
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
         FlagView view = FlagView.of(flag.body());
         RuleForm form = RuleForm.of(params);
         PreviewForm preview = PreviewForm.of(params);
@@ -165,14 +156,11 @@ public class TargetingPagesResource {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response move(
             @PathParam("key") String key, @PathParam("id") String id, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         JsonNode stored = flag.body().path("rules");
         int from = indexOf(stored, id);
         int to = "up".equals(params.getFirst("direction")) ? from - 1 : from + 1;
@@ -197,14 +185,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/{id}/remove")
     public Response confirmRemove(@PathParam("key") String key, @PathParam("id") String id) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         int index = indexOf(flag.body().path("rules"), id);
         if (index < 0) {
             return html(
@@ -220,14 +205,11 @@ public class TargetingPagesResource {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response remove(
             @PathParam("key") String key, @PathParam("id") String id, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         JsonNode stored = flag.body().path("rules");
         int index = indexOf(stored, id);
         if (index < 0) {
@@ -258,14 +240,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/weights")
     public Response weights(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         return weightsEditor(
                 s,
                 FlagView.of(flag.body()),
@@ -284,14 +263,11 @@ public class TargetingPagesResource {
     @Path("flags/{key}/weights")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response saveWeights(@PathParam("key") String key, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         WeightsForm form = WeightsForm.of(params);
         PreviewForm sample = PreviewForm.of(params);
@@ -337,14 +313,11 @@ public class TargetingPagesResource {
             @PathParam("key") String key,
             @HeaderParam("HX-Request") String htmx,
             MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToPreview(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         PreviewForm sample = PreviewForm.of(params);
         if (PreviewAnswer.WEIGHTS.equals(params.getFirst("draft")) && s.canWrite()) {
             WeightsForm weights = WeightsForm.of(params);
@@ -496,10 +469,6 @@ public class TargetingPagesResource {
             return elsewhere.isEmpty() ? head : head + " " + String.join(" ", elsewhere);
         }
         return ActionResource.refusal(result);
-    }
-
-    private ApiResult flag(OperatorSession s, String key) {
-        return services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
     }
 
     private ApiResult patch(OperatorSession s, String key, String version, ObjectNode body) {
