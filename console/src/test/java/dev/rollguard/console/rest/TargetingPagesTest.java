@@ -6,19 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
-import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * SEGMENT_IN_USE} with the flags named; read-only sessions and forged forms refused.
  */
 @QuarkusTest
-@QuarkusTestResource(value = TargetingPagesTest.Services.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
 class TargetingPagesTest {
 
     private static final String TOKEN = "targeting-pages-token";
@@ -57,26 +54,6 @@ class TargetingPagesTest {
              "variantWeights": [{"variant": "blue", "weight": 50}, {"variant": "green", "weight": 50}]}
             """;
 
-    /** The shared broker for the live views, and every service answered by one stub. */
-    public static class Services implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            InfraTestResource kafka = new InfraTestResource();
-            kafka.init(Map.of());
-            Map<String, String> config = new HashMap<>(kafka.start());
-            stub = ServiceStub.start();
-            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
-                config.put("console.services." + service, stub.url());
-            }
-            return config;
-        }
-
-        @Override
-        public void stop() {
-            stub.close();
-        }
-    }
-
     @Inject
     SessionStore sessions;
 
@@ -84,6 +61,7 @@ class TargetingPagesTest {
 
     @BeforeEach
     void aFlagWithTwoRulesAndASegment() {
+        stub = StubbedServices.stub();
         stub.reset();
         session = sessions.open(TOKEN, "admin", true);
         stub.answer("/api/flags/checkout.v2", 200, FLAG);
