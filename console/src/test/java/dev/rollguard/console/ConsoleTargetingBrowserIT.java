@@ -141,12 +141,8 @@ class ConsoleTargetingBrowserIT {
     @Test
     @Order(2)
     void theDraftOfAnEditIsPreviewedLiveBeforeItIsSaved() {
-        driver.get(consoleUrl + "/flags/" + FLAG + "/rules/ios-new-app/edit");
-        js("window.__sameDocument = true");
+        aSampleContextOn("/flags/" + FLAG + "/rules/ios-new-app/edit", "user-7", "ANDROID");
         type(By.id("c0-values"), "ANDROID");
-        type(By.id("targetingKey"), "user-7");
-        type(By.id("a0-name"), "platform");
-        type(By.id("a0-value"), "ANDROID");
 
         // No click: the answer follows the typing.
         wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "blue"));
@@ -166,11 +162,7 @@ class ConsoleTargetingBrowserIT {
     @Test
     @Order(3)
     void theFlagPagePreviewAnswersASampleContextWithoutAReload() {
-        driver.get(consoleUrl + "/flags/" + FLAG);
-        js("window.__sameDocument = true");
-        type(By.id("targetingKey"), "user-8");
-        type(By.id("a0-name"), "platform");
-        type(By.id("a0-value"), "IOS");
+        aSampleContextOn("/flags/" + FLAG, "user-8", "IOS");
         type(By.id("a1-name"), "appVersion");
         type(By.id("a1-value"), "4.3.1");
 
@@ -214,11 +206,7 @@ class ConsoleTargetingBrowserIT {
     @Test
     @Order(5)
     void theWeightsAsTypedArePreviewedLiveAndSavedOnlyBySave() {
-        driver.get(consoleUrl + "/flags/" + FLAG + "/weights");
-        js("window.__sameDocument = true");
-        type(By.id("targetingKey"), "user-9");
-        type(By.id("a0-name"), "platform");
-        type(By.id("a0-value"), "WEB");
+        aSampleContextOn("/flags/" + FLAG + "/weights", "user-9", "WEB");
         type(By.id("w0-weight"), "30");
         type(By.id("w1-weight"), "70");
 
@@ -437,6 +425,15 @@ class ConsoleTargetingBrowserIT {
 
     private static WebDriver chromium() {
         return HeadlessChromium.start("console-targeting-it-chromium", "1366x1000", false);
+    }
+
+    /** Opens a page with a preview, marks the document (a reload would lose the mark) and types a sample context. */
+    private static void aSampleContextOn(String path, String targetingKey, String platform) {
+        driver.get(consoleUrl + path);
+        js("window.__sameDocument = true");
+        type(By.id("targetingKey"), targetingKey);
+        type(By.id("a0-name"), "platform");
+        type(By.id("a0-value"), platform);
     }
 
     private static void type(By field, String text) {
