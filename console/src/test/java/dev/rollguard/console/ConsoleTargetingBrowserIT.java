@@ -345,13 +345,7 @@ class ConsoleTargetingBrowserIT {
         if (lastPreview.has("variantWeights")) {
             return split(lastPreview.get("variantWeights"));
         }
-        ObjectNode none = JSON.createObjectNode()
-                .put("variant", "off")
-                .put("value", "grey")
-                .put("reason", "DEFAULT")
-                .put("treated", false);
-        none.putNull("ruleId");
-        return answer(200, none);
+        return served("off", "grey", "DEFAULT", false);
     }
 
     /**
@@ -390,23 +384,22 @@ class ConsoleTargetingBrowserIT {
             running += weight.path("weight").asDouble();
             if (running > 42) {
                 String variant = weight.path("variant").asText();
-                ObjectNode served = JSON.createObjectNode()
-                        .put("variant", variant)
-                        .put("value", flag.at("/variants/" + variant).asText())
-                        .put("reason", "SPLIT")
-                        .put("treated", true);
-                served.putNull("ruleId");
-                return answer(200, served);
+                return served(variant, flag.at("/variants/" + variant).asText(), "SPLIT", true);
             }
         }
         // No weights: the treated subjects get the treatment variant.
-        ObjectNode treatment = JSON.createObjectNode()
-                .put("variant", "blue")
-                .put("value", "#00f")
-                .put("reason", "SPLIT")
-                .put("treated", true);
-        treatment.putNull("ruleId");
-        return answer(200, treatment);
+        return served("blue", "#00f", "SPLIT", true);
+    }
+
+    /** A preview's answer that no rule decided. */
+    private static ServiceStub.Answer served(String variant, String value, String reason, boolean treated) {
+        ObjectNode answer = JSON.createObjectNode()
+                .put("variant", variant)
+                .put("value", value)
+                .put("reason", reason)
+                .put("treated", treated);
+        answer.putNull("ruleId");
+        return answer(200, answer);
     }
 
     private static ServiceStub.Answer answer(int status, JsonNode body) {
