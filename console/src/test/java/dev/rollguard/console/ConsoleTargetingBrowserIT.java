@@ -307,11 +307,7 @@ class ConsoleTargetingBrowserIT {
             }
         }
         if (!problems.isEmpty()) {
-            ObjectNode refusal = JSON.createObjectNode()
-                    .put("code", "INVALID_TARGETING")
-                    .put("message", problems.size() + " targeting problem(s)");
-            refusal.set("problems", problems);
-            return answer(400, refusal);
+            return invalidTargeting(problems);
         }
         flag.setAll((ObjectNode) patch);
         flag.put("version", flag.get("version").asLong() + 1);
@@ -373,11 +369,7 @@ class ConsoleTargetingBrowserIT {
                     .put("message", String.format(Locale.ROOT, "the weights sum to %.2f %%, not 100 %%", total));
         }
         if (!problems.isEmpty()) {
-            ObjectNode refusal = JSON.createObjectNode()
-                    .put("code", "INVALID_TARGETING")
-                    .put("message", problems.size() + " targeting problem(s)");
-            refusal.set("problems", problems);
-            return answer(400, refusal);
+            return invalidTargeting(problems);
         }
         double running = 0;
         for (JsonNode weight : weights) {
@@ -389,6 +381,15 @@ class ConsoleTargetingBrowserIT {
         }
         // No weights: the treated subjects get the treatment variant.
         return served("blue", "#00f", "SPLIT", true);
+    }
+
+    /** The flag-service's {@code 400 INVALID_TARGETING} with its problems. */
+    private static ServiceStub.Answer invalidTargeting(ArrayNode problems) {
+        ObjectNode refusal = JSON.createObjectNode()
+                .put("code", "INVALID_TARGETING")
+                .put("message", problems.size() + " targeting problem(s)");
+        refusal.set("problems", problems);
+        return answer(400, refusal);
     }
 
     /** A preview's answer that no rule decided. */
