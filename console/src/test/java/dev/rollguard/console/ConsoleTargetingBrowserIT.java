@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -41,7 +42,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * whose rules it keeps between requests (merge patch with If-Match, a {@code 400 INVALID_TARGETING} for a malformed
  * semantic version), the "who matches" preview, and a segment whose deletion it refuses with {@code 409
  * SEGMENT_IN_USE}. An operator adds a rule with two constraints (the 400 shown next to the constraint, then the rule
- * listed), previews a sample context without a reload, and is refused the deletion of a segment in use.
+ * listed), previews a sample context without a reload, is refused the deletion of a segment in use, and previews
+ * variant weights as typed (a refused weight shown next to its field) before saving them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleTargetingBrowserIT {
@@ -139,12 +141,8 @@ class ConsoleTargetingBrowserIT {
     @Test
     @Order(2)
     void theDraftOfAnEditIsPreviewedLiveBeforeItIsSaved() {
-        driver.get(consoleUrl + "/flags/" + FLAG + "/rules/ios-new-app/edit");
-        js("window.__sameDocument = true");
+        aSampleContextOn("/flags/" + FLAG + "/rules/ios-new-app/edit", "user-7", "ANDROID");
         type(By.id("c0-values"), "ANDROID");
-        type(By.id("targetingKey"), "user-7");
-        type(By.id("a0-name"), "platform");
-        type(By.id("a0-value"), "ANDROID");
 
         // No click: the answer follows the typing.
         wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "blue"));
@@ -164,11 +162,7 @@ class ConsoleTargetingBrowserIT {
     @Test
     @Order(3)
     void theFlagPagePreviewAnswersASampleContextWithoutAReload() {
-        driver.get(consoleUrl + "/flags/" + FLAG);
-        js("window.__sameDocument = true");
-        type(By.id("targetingKey"), "user-8");
-        type(By.id("a0-name"), "platform");
-        type(By.id("a0-value"), "IOS");
+        aSampleContextOn("/flags/" + FLAG, "user-8", "IOS");
         type(By.id("a1-name"), "appVersion");
         type(By.id("a1-value"), "4.3.1");
 
@@ -207,6 +201,45 @@ class ConsoleTargetingBrowserIT {
         assertThat(driver.findElement(By.cssSelector("#used-by a")).getDomProperty("href"))
                 .endsWith("/flags/" + FLAG + "#targeting");
         screenshot("20-segment-in-use");
+    }
+
+    @Test
+    @Order(5)
+    void theWeightsAsTypedArePreviewedLiveAndSavedOnlyBySave() {
+        aSampleContextOn("/flags/" + FLAG + "/weights", "user-9", "WEB");
+        type(By.id("w0-weight"), "30");
+        type(By.id("w1-weight"), "70");
+
+        // No click: the answer follows the typing, with the weights as typed (the stub's bucket is 42).
+        wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "green"));
+        assertThat(text(By.id("preview-reason"))).isEqualTo("SPLIT");
+        assertThat(text(By.id("preview-rule"))).isEqualTo("none: no rule matched");
+        assertThat(text(By.id("preview-result"))).contains("With the weights as typed here: nothing is saved.");
+        assertThat(lastPreview.at("/variantWeights").toString())
+                .isEqualTo("[{\"variant\":\"blue\",\"weight\":30},{\"variant\":\"green\",\"weight\":70}]");
+        assertThat(lastPreview.has("rules")).isFalse();
+        assertThat(flag.get("variantWeights")).as("nothing saved").isEmpty();
+
+        // A negative weight: the flag-service's problem next to its field, then the sum it leaves.
+        type(By.id("w0-weight"), "-10");
+        wait.until(
+                ExpectedConditions.textToBe(By.id("w0-error"), "weight 0: must be within 0 and 100 %, was -10.00 %"));
+        assertThat(text(By.id("preview-problems"))).contains("the weights sum to 60.00 %, not 100 %");
+        assertThat(driver.findElements(By.id("preview-variant"))).isEmpty();
+        screenshot("21-weights-draft-refused");
+
+        type(By.id("w0-weight"), "50");
+        type(By.id("w1-weight"), "50");
+        wait.until(ExpectedConditions.textToBe(By.id("preview-variant"), "blue"));
+        wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("w0-error")));
+        assertThat((Boolean) js("return window.__sameDocument === true")).isTrue();
+        assertThat(flag.get("variantWeights")).as("nothing saved").isEmpty();
+        screenshot("22-weights-draft-preview");
+
+        driver.findElement(By.id("save-weights")).click();
+        wait.until(ExpectedConditions.urlContains("notice=weights-saved"));
+        assertThat(flag.get("variantWeights").toString())
+                .isEqualTo("[{\"variant\":\"blue\",\"weight\":50},{\"variant\":\"green\",\"weight\":50}]");
     }
 
     // --- the flag-service, as the targeting contract shapes it ----------------------------------------------
@@ -274,11 +307,7 @@ class ConsoleTargetingBrowserIT {
             }
         }
         if (!problems.isEmpty()) {
-            ObjectNode refusal = JSON.createObjectNode()
-                    .put("code", "INVALID_TARGETING")
-                    .put("message", problems.size() + " targeting problem(s)");
-            refusal.set("problems", problems);
-            return answer(400, refusal);
+            return invalidTargeting(problems);
         }
         flag.setAll((ObjectNode) patch);
         flag.put("version", flag.get("version").asLong() + 1);
@@ -309,13 +338,69 @@ class ConsoleTargetingBrowserIT {
                                 .put("treated", true));
             }
         }
-        ObjectNode none = JSON.createObjectNode()
-                .put("variant", "off")
-                .put("value", "grey")
-                .put("reason", "DEFAULT")
-                .put("treated", false);
-        none.putNull("ruleId");
-        return answer(200, none);
+        if (lastPreview.has("variantWeights")) {
+            return split(lastPreview.get("variantWeights"));
+        }
+        return served("off", "grey", "DEFAULT", false);
+    }
+
+    /**
+     * Draft weights, judged as the flag-service does (each within 0 and 100 %, the sum 100 %), then split at a fixed
+     * bucket of 42 %: the first variant whose running total passes it.
+     */
+    private static ServiceStub.Answer split(JsonNode weights) {
+        ArrayNode problems = JSON.createArrayNode();
+        double total = 0;
+        for (int k = 0; k < weights.size(); k++) {
+            double weight = weights.get(k).path("weight").asDouble();
+            if (weight < 0 || weight > 100) {
+                problems.addObject()
+                        .put("path", "variantWeights[" + k + "].weight")
+                        .put(
+                                "message",
+                                String.format(
+                                        Locale.ROOT, "weight %d: must be within 0 and 100 %%, was %.2f %%", k, weight));
+            }
+            total += weight;
+        }
+        if (!weights.isEmpty() && total != 100) {
+            problems.addObject()
+                    .put("path", "variantWeights")
+                    .put("message", String.format(Locale.ROOT, "the weights sum to %.2f %%, not 100 %%", total));
+        }
+        if (!problems.isEmpty()) {
+            return invalidTargeting(problems);
+        }
+        double running = 0;
+        for (JsonNode weight : weights) {
+            running += weight.path("weight").asDouble();
+            if (running > 42) {
+                String variant = weight.path("variant").asText();
+                return served(variant, flag.at("/variants/" + variant).asText(), "SPLIT", true);
+            }
+        }
+        // No weights: the treated subjects get the treatment variant.
+        return served("blue", "#00f", "SPLIT", true);
+    }
+
+    /** The flag-service's {@code 400 INVALID_TARGETING} with its problems. */
+    private static ServiceStub.Answer invalidTargeting(ArrayNode problems) {
+        ObjectNode refusal = JSON.createObjectNode()
+                .put("code", "INVALID_TARGETING")
+                .put("message", problems.size() + " targeting problem(s)");
+        refusal.set("problems", problems);
+        return answer(400, refusal);
+    }
+
+    /** A preview's answer that no rule decided. */
+    private static ServiceStub.Answer served(String variant, String value, String reason, boolean treated) {
+        ObjectNode answer = JSON.createObjectNode()
+                .put("variant", variant)
+                .put("value", value)
+                .put("reason", reason)
+                .put("treated", treated);
+        answer.putNull("ruleId");
+        return answer(200, answer);
     }
 
     private static ServiceStub.Answer answer(int status, JsonNode body) {
@@ -334,6 +419,15 @@ class ConsoleTargetingBrowserIT {
 
     private static WebDriver chromium() {
         return HeadlessChromium.start("console-targeting-it-chromium", "1366x1000", false);
+    }
+
+    /** Opens a page with a preview, marks the document (a reload would lose the mark) and types a sample context. */
+    private static void aSampleContextOn(String path, String targetingKey, String platform) {
+        driver.get(consoleUrl + path);
+        js("window.__sameDocument = true");
+        type(By.id("targetingKey"), targetingKey);
+        type(By.id("a0-name"), "platform");
+        type(By.id("a0-value"), platform);
     }
 
     private static void type(By field, String text) {

@@ -36,9 +36,11 @@ public class ActionResource {
 
     private final ServiceClient services;
     private final CurrentSession current;
+    private final PageAccess access;
     private final ObjectMapper json;
 
-    public ActionResource(ServiceClient services, CurrentSession current, ObjectMapper json) {
+    public ActionResource(ServiceClient services, CurrentSession current, ObjectMapper json, PageAccess access) {
+        this.access = access;
         this.services = services;
         this.current = current;
         this.json = json;
@@ -48,14 +50,11 @@ public class ActionResource {
     @Path("flags/{key}/{action:kill|unkill|advance|revert|set}")
     public Response confirm(
             @PathParam("key") String key, @PathParam("action") String action, @QueryParam("stage") Integer stage) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         Confirmation c = describe(FlagView.of(flag.body()), action, stage);
         return html(200, Pages.confirm(s, c, "", null).render());
     }

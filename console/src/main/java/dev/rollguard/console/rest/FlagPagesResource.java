@@ -66,10 +66,13 @@ public class FlagPagesResource {
 
     private final ServiceClient services;
     private final CurrentSession current;
+    private final PageAccess access;
     private final LiveHistory history;
     private final ObjectMapper json;
 
-    public FlagPagesResource(ServiceClient services, CurrentSession current, LiveHistory history, ObjectMapper json) {
+    public FlagPagesResource(
+            ServiceClient services, CurrentSession current, LiveHistory history, ObjectMapper json, PageAccess access) {
+        this.access = access;
         this.services = services;
         this.current = current;
         this.history = history;
@@ -145,14 +148,11 @@ public class FlagPagesResource {
     @GET
     @Path("flags/{key}/edit")
     public Response edit(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         return html(
                 200,
                 Pages.flagForm(s, FlagForm.of(FlagView.of(flag.body())), false, null)

@@ -61,7 +61,16 @@ public final class Pages {
 
     public static native TemplateInstance ruleRemove(OperatorSession s, FlagView flag, RuleView rule, String error);
 
-    public static native TemplateInstance weights(OperatorSession s, FlagView flag, WeightsForm form, String error);
+    public static native TemplateInstance weights(
+            OperatorSession s,
+            FlagView flag,
+            WeightsForm form,
+            PreviewForm preview,
+            PreviewAnswer answer,
+            String error);
+
+    /** The preview's answer for the weights editor's script, with each weight's problem swapped in next to it. */
+    public static native TemplateInstance weightsPreview(WeightsForm form, PreviewAnswer answer);
 
     public static native TemplateInstance preview(
             OperatorSession s, FlagView flag, List<RuleView> rules, PreviewForm form, PreviewAnswer answer);

@@ -48,9 +48,11 @@ public class SegmentPagesResource {
 
     private final ServiceClient services;
     private final CurrentSession current;
+    private final PageAccess access;
     private final ObjectMapper json;
 
-    public SegmentPagesResource(ServiceClient services, CurrentSession current, ObjectMapper json) {
+    public SegmentPagesResource(ServiceClient services, CurrentSession current, ObjectMapper json, PageAccess access) {
+        this.access = access;
         this.services = services;
         this.current = current;
         this.json = json;
@@ -92,14 +94,11 @@ public class SegmentPagesResource {
     @GET
     @Path("segments/{key}/edit")
     public Response edit(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted segment = access.segmentToChange(key);
+        if (segment.refused()) {
+            return segment.refusal();
         }
-        ApiResult segment = services.get(Service.FLAG, SEGMENTS_API + "/" + enc(key), s.token());
-        if (!segment.ok()) {
-            return failure(s, segment, "Segment " + key);
-        }
+        OperatorSession s = segment.session();
         return html(
                 200,
                 Pages.segmentForm(s, SegmentForm.of(segment.body()), false, null)
@@ -117,14 +116,11 @@ public class SegmentPagesResource {
     @GET
     @Path("segments/{key}/delete")
     public Response confirmDelete(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted segment = access.segmentToChange(key);
+        if (segment.refused()) {
+            return segment.refusal();
         }
-        ApiResult segment = services.get(Service.FLAG, SEGMENTS_API + "/" + enc(key), s.token());
-        if (!segment.ok()) {
-            return failure(s, segment, "Segment " + key);
-        }
+        OperatorSession s = segment.session();
         return html(
                 200,
                 Pages.segmentDelete(s, SegmentView.of(segment.body()), null, List.of())

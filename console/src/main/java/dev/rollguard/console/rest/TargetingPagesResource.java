@@ -1,8 +1,6 @@
 package dev.rollguard.console.rest;
 
 import static dev.rollguard.console.client.ServiceClient.enc;
-import static dev.rollguard.console.rest.FlagPagesResource.failure;
-import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
 
@@ -15,7 +13,6 @@ import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
-import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.PreviewAnswer;
 import dev.rollguard.console.view.RuleView;
@@ -53,9 +50,12 @@ public class TargetingPagesResource {
 
     private final ServiceClient services;
     private final CurrentSession current;
+    private final PageAccess access;
     private final ObjectMapper json;
 
-    public TargetingPagesResource(ServiceClient services, CurrentSession current, ObjectMapper json) {
+    public TargetingPagesResource(
+            ServiceClient services, CurrentSession current, ObjectMapper json, PageAccess access) {
+        this.access = access;
         this.services = services;
         this.current = current;
         this.json = json;
@@ -66,14 +66,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/new")
     public Response newRule(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         return ruleEditor(
                 s, view, RuleForm.empty(view.version()), PreviewForm.empty(), PreviewAnswer.none(), null, 200);
@@ -82,14 +79,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/{id}/edit")
     public Response editRule(@PathParam("key") String key, @PathParam("id") String id) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         int index = indexOf(flag.body().path("rules"), id);
         if (index < 0) {
@@ -116,15 +110,12 @@ public class TargetingPagesResource {
     @Path("flags/{key}/rules")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response saveRule(@PathParam("key") String key, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
+        OperatorSession s = flag.session();
         String action = params.getFirst("do") == null ? "save" : params.getFirst("do");
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
         FlagView view = FlagView.of(flag.body());
         RuleForm form = RuleForm.of(params);
         PreviewForm preview = PreviewForm.of(params);
@@ -165,14 +156,11 @@ public class TargetingPagesResource {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response move(
             @PathParam("key") String key, @PathParam("id") String id, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         JsonNode stored = flag.body().path("rules");
         int from = indexOf(stored, id);
         int to = "up".equals(params.getFirst("direction")) ? from - 1 : from + 1;
@@ -197,14 +185,11 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/rules/{id}/remove")
     public Response confirmRemove(@PathParam("key") String key, @PathParam("id") String id) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         int index = indexOf(flag.body().path("rules"), id);
         if (index < 0) {
             return html(
@@ -220,14 +205,11 @@ public class TargetingPagesResource {
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response remove(
             @PathParam("key") String key, @PathParam("id") String id, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         JsonNode stored = flag.body().path("rules");
         int index = indexOf(stored, id);
         if (index < 0) {
@@ -258,39 +240,44 @@ public class TargetingPagesResource {
     @GET
     @Path("flags/{key}/weights")
     public Response weights(@PathParam("key") String key) {
-        OperatorSession s = current.get();
-        if (!s.canWrite()) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key);
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
-        return html(
-                200,
-                Pages.weights(s, FlagView.of(flag.body()), WeightsForm.of(flag.body()), null)
-                        .render());
+        OperatorSession s = flag.session();
+        return weightsEditor(
+                s,
+                FlagView.of(flag.body()),
+                WeightsForm.of(flag.body()),
+                PreviewForm.empty(),
+                PreviewAnswer.none(),
+                null,
+                200);
     }
 
+    /**
+     * The weights editor's form: {@code do=save} (or no {@code do}) saves; {@code do=preview} answers the sample
+     * context with the weights as typed (the no-script way of the preview), nothing saved.
+     */
     @POST
     @Path("flags/{key}/weights")
     @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
     public Response saveWeights(@PathParam("key") String key, MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToChange(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
+        OperatorSession s = flag.session();
         FlagView view = FlagView.of(flag.body());
         WeightsForm form = WeightsForm.of(params);
+        PreviewForm sample = PreviewForm.of(params);
+        if ("preview".equals(params.getFirst("do"))) {
+            PreviewAnswer answer = preview(s, key, flag.body(), form, sample);
+            return weightsEditor(s, view, form, sample, answer, null, 200);
+        }
         ArrayNode weights = form.toJson(json);
         if (weights == null) {
-            return html(
-                    400,
-                    Pages.weights(s, view, form, "Some weights need a fix.").render());
+            return weightsEditor(s, view, form, sample, PreviewAnswer.none(), "Some weights need a fix.", 400);
         }
         ObjectNode patch = json.createObjectNode();
         patch.set("variantWeights", weights);
@@ -307,17 +294,17 @@ public class TargetingPagesResource {
         } else {
             error = ActionResource.refusal(result);
         }
-        return html(
-                result.status() == 503 ? 503 : 400,
-                Pages.weights(s, view, form, error).render());
+        return weightsEditor(s, view, form, sample, PreviewAnswer.none(), error, result.status() == 503 ? 503 : 400);
     }
 
     // --- who matches -------------------------------------------------------------------------------------------
 
     /**
      * The preview of a sample context. With {@code draft=rule} the rule editor's fields are the draft: the stored
-     * rules with this one put in its place. From the page's script (htmx, {@code HX-Request}) the answer is the
-     * result fragment alone; from a plain form, the whole page again with the answer.
+     * rules with this one put in its place; with {@code draft=weights} the weights editor's fields are the draft
+     * {@code variantWeights}. From the page's script (htmx, {@code HX-Request}) the answer is the result fragment
+     * alone (for weights, with each weight's problem swapped in next to its field); from a plain form, the whole page
+     * again with the answer.
      */
     @POST
     @Path("flags/{key}/preview")
@@ -326,17 +313,22 @@ public class TargetingPagesResource {
             @PathParam("key") String key,
             @HeaderParam("HX-Request") String htmx,
             MultivaluedMap<String, String> params) {
-        OperatorSession s = current.get();
-        if (!SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
-            return forbidden(s);
+        PageAccess.Granted flag = access.flagToPreview(key, params.getFirst("_csrf"));
+        if (flag.refused()) {
+            return flag.refusal();
         }
-        ApiResult flag = flag(s, key);
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
-        boolean draft = "rule".equals(params.getFirst("draft")) && s.canWrite();
-        RuleForm form = draft ? RuleForm.of(params) : null;
+        OperatorSession s = flag.session();
         PreviewForm sample = PreviewForm.of(params);
+        if (PreviewAnswer.WEIGHTS.equals(params.getFirst("draft")) && s.canWrite()) {
+            WeightsForm weights = WeightsForm.of(params);
+            PreviewAnswer answer = preview(s, key, flag.body(), weights, sample);
+            if ("true".equals(htmx)) {
+                return html(200, Pages.weightsPreview(weights, answer).render());
+            }
+            return weightsEditor(s, FlagView.of(flag.body()), weights, sample, answer, null, 200);
+        }
+        boolean draft = PreviewAnswer.RULE.equals(params.getFirst("draft")) && s.canWrite();
+        RuleForm form = draft ? RuleForm.of(params) : null;
         PreviewAnswer answer = preview(s, key, flag.body(), form, sample);
         if ("true".equals(htmx)) {
             return html(200, Pages.previewResult(answer).render());
@@ -352,9 +344,10 @@ public class TargetingPagesResource {
     }
 
     private PreviewAnswer preview(OperatorSession s, String key, JsonNode flag, RuleForm draft, PreviewForm sample) {
+        String drafted = draft == null ? null : PreviewAnswer.RULE;
         ObjectNode context = sample.context(json);
         if (context == null) {
-            return PreviewAnswer.failed(draft != null, "The sample context needs a fix.", sample.errors());
+            return PreviewAnswer.failed(drafted, "The sample context needs a fix.", sample.errors());
         }
         ObjectNode body = json.createObjectNode();
         body.set("context", context);
@@ -362,20 +355,20 @@ public class TargetingPagesResource {
         if (draft != null) {
             ObjectNode rule = draft.toJson(json);
             if (rule == null) {
-                return PreviewAnswer.failed(true, "The draft rule needs a fix before it can be previewed.", List.of());
-            }
-            ArrayNode drafted = withRule(rules, draft, rule);
-            if (drafted == null) {
                 return PreviewAnswer.failed(
-                        true, "Rule " + draft.original() + " is no longer on this flag.", List.of());
+                        drafted, "The draft rule needs a fix before it can be previewed.", List.of());
             }
-            body.set("rules", drafted);
-            rules = drafted;
+            ArrayNode withDraft = withRule(rules, draft, rule);
+            if (withDraft == null) {
+                return PreviewAnswer.failed(
+                        drafted, "Rule " + draft.original() + " is no longer on this flag.", List.of());
+            }
+            body.set("rules", withDraft);
+            rules = withDraft;
         }
-        ApiResult result =
-                services.write(Service.FLAG, "POST", "/api/flags/" + enc(key) + "/preview", s.token(), body, Map.of());
+        ApiResult result = askPreview(s, key, body);
         if (result.ok()) {
-            return PreviewAnswer.of(result.body(), rules, draft != null);
+            return PreviewAnswer.of(result.body(), rules, drafted);
         }
         List<String> problems = new ArrayList<>();
         if (draft != null && result.status() == 400) {
@@ -386,10 +379,45 @@ public class TargetingPagesResource {
         } else {
             result.problems().forEach((path, message) -> problems.add(path + ": " + message));
         }
-        return PreviewAnswer.failed(
-                draft != null,
-                "The flag-service did not answer the preview: " + result.message() + " (" + result.code() + ")",
-                problems);
+        return PreviewAnswer.failed(drafted, unanswered(result), problems);
+    }
+
+    /** The sample context with the weights as typed in place of the stored ones; their problems put on their rows. */
+    private PreviewAnswer preview(OperatorSession s, String key, JsonNode flag, WeightsForm draft, PreviewForm sample) {
+        ObjectNode context = sample.context(json);
+        if (context == null) {
+            return PreviewAnswer.failed(PreviewAnswer.WEIGHTS, "The sample context needs a fix.", sample.errors());
+        }
+        ArrayNode weights = draft.toJson(json);
+        if (weights == null) {
+            return PreviewAnswer.failed(
+                    PreviewAnswer.WEIGHTS,
+                    "The weights as typed need a fix before they can be previewed.",
+                    draft.problemLines());
+        }
+        ObjectNode body = json.createObjectNode();
+        body.set("context", context);
+        body.set("variantWeights", weights);
+        ApiResult result = askPreview(s, key, body);
+        if (result.ok()) {
+            return PreviewAnswer.of(result.body(), flag.path("rules"), PreviewAnswer.WEIGHTS);
+        }
+        List<String> problems = new ArrayList<>();
+        if (result.status() == 400) {
+            draft.addProblems(result.problems());
+            problems.addAll(draft.problemLines());
+        } else {
+            result.problems().forEach((path, message) -> problems.add(path + ": " + message));
+        }
+        return PreviewAnswer.failed(PreviewAnswer.WEIGHTS, unanswered(result), problems);
+    }
+
+    private ApiResult askPreview(OperatorSession s, String key, ObjectNode body) {
+        return services.write(Service.FLAG, "POST", "/api/flags/" + enc(key) + "/preview", s.token(), body, Map.of());
+    }
+
+    private static String unanswered(ApiResult result) {
+        return "The flag-service did not answer the preview: " + result.message() + " (" + result.code() + ")";
     }
 
     // --- helpers -----------------------------------------------------------------------------------------------
@@ -406,6 +434,17 @@ public class TargetingPagesResource {
                 status,
                 Pages.ruleForm(s, flag, form, variants(flag.raw()), segments(s), preview, answer, error)
                         .render());
+    }
+
+    private static Response weightsEditor(
+            OperatorSession s,
+            FlagView flag,
+            WeightsForm form,
+            PreviewForm preview,
+            PreviewAnswer answer,
+            String error,
+            int status) {
+        return html(status, Pages.weights(s, flag, form, preview, answer, error).render());
     }
 
     private static TemplateInstance removal(OperatorSession s, FlagView flag, int index, String error) {
@@ -430,10 +469,6 @@ public class TargetingPagesResource {
             return elsewhere.isEmpty() ? head : head + " " + String.join(" ", elsewhere);
         }
         return ActionResource.refusal(result);
-    }
-
-    private ApiResult flag(OperatorSession s, String key) {
-        return services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
     }
 
     private ApiResult patch(OperatorSession s, String key, String version, ObjectNode body) {

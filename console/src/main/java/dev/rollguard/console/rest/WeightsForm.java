@@ -131,6 +131,14 @@ public final class WeightsForm {
         });
     }
 
+    /** Every problem in words: each row's, named by its variant, then the others. */
+    public List<String> problemLines() {
+        List<String> lines = new ArrayList<>();
+        rows.stream().filter(r -> r.error() != null).forEach(r -> lines.add(r.variant() + ": " + r.error()));
+        lines.addAll(errors);
+        return lines;
+    }
+
     public String version() {
         return version;
     }

@@ -6,11 +6,12 @@ import java.util.List;
 /**
  * The flag-service's answer to a "who matches" preview ({@code POST /api/flags/{key}/preview}): the variant and value
  * served, the reason (TARGETING_MATCH, SPLIT, DEFAULT, DISABLED, STATIC, ERROR), the rule that matched, whether the
- * subject is treated; or why there is no answer. {@code draft} says the answer is for rules not yet saved.
+ * subject is treated; or why there is no answer. {@code draft} says what the answer was asked with that is not yet
+ * saved: {@link #RULE} (a rule being edited), {@link #WEIGHTS} (the variant weights as typed), or null (as saved).
  */
 public record PreviewAnswer(
         boolean asked,
-        boolean draft,
+        String draft,
         String variant,
         String value,
         String reason,
@@ -20,6 +21,9 @@ public record PreviewAnswer(
         String error,
         List<String> problems) {
 
+    public static final String RULE = "rule";
+    public static final String WEIGHTS = "weights";
+
     public String treatedLabel() {
         if (treated == null) {
             return "-";
@@ -28,15 +32,15 @@ public record PreviewAnswer(
     }
 
     public static PreviewAnswer none() {
-        return new PreviewAnswer(false, false, null, null, null, null, null, null, null, List.of());
+        return new PreviewAnswer(false, null, null, null, null, null, null, null, null, List.of());
     }
 
-    public static PreviewAnswer failed(boolean draft, String error, List<String> problems) {
+    public static PreviewAnswer failed(String draft, String error, List<String> problems) {
         return new PreviewAnswer(true, draft, null, null, null, null, null, null, error, problems);
     }
 
     /** The answer; {@code rules} are the rules it was asked with, to say what the matched one requires. */
-    public static PreviewAnswer of(JsonNode answer, JsonNode rules, boolean draft) {
+    public static PreviewAnswer of(JsonNode answer, JsonNode rules, String draft) {
         String ruleId = Json.text(answer, "ruleId");
         String ruleText = null;
         if (ruleId != null) {

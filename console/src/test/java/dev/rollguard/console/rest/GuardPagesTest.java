@@ -4,17 +4,14 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
-import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,32 +23,12 @@ import org.junit.jupiter.params.provider.CsvSource;
  * and hostile text from the alert-service escaped.
  */
 @QuarkusTest
-@QuarkusTestResource(value = GuardPagesTest.Services.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
 class GuardPagesTest {
 
     private static final String FLAG = "checkout.new-flow";
     private static final String TOKEN = "guard-pages-token";
     private static ServiceStub stub;
-
-    /** The shared broker for the live views, and every service answered by one stub. */
-    public static class Services implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            InfraTestResource kafka = new InfraTestResource();
-            kafka.init(Map.of());
-            Map<String, String> config = new HashMap<>(kafka.start());
-            stub = ServiceStub.start();
-            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
-                config.put("console.services." + service, stub.url());
-            }
-            return config;
-        }
-
-        @Override
-        public void stop() {
-            stub.close();
-        }
-    }
 
     @Inject
     SessionStore sessions;
@@ -60,6 +37,7 @@ class GuardPagesTest {
 
     @BeforeEach
     void flagAndItsHistory() {
+        stub = StubbedServices.stub();
         session = sessions.open(TOKEN, "admin", true);
         stub.answer(
                 "/api/flags/" + FLAG,

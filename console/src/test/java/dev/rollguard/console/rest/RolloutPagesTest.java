@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
 import dev.rollguard.console.live.LiveEvent;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.RolloutJson;
-import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.FlagChangeType;
@@ -23,7 +23,6 @@ import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.RolloutOutcome;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -31,9 +30,7 @@ import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -56,32 +53,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the five controls: what each sends, and each refusal of the flag-service shown.
  */
 @QuarkusTest
-@QuarkusTestResource(value = RolloutPagesTest.Services.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
 class RolloutPagesTest {
 
     private static final String FLAG = "checkout.rollout";
     private static final String TOKEN = "rollout-pages-token";
     private static ServiceStub stub;
-
-    /** The shared broker for the live views, and every service answered by one stub. */
-    public static class Services implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            InfraTestResource kafka = new InfraTestResource();
-            kafka.init(Map.of());
-            Map<String, String> config = new HashMap<>(kafka.start());
-            stub = ServiceStub.start();
-            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
-                config.put("console.services." + service, stub.url());
-            }
-            return config;
-        }
-
-        @Override
-        public void stop() {
-            stub.close();
-        }
-    }
 
     @Inject
     SessionStore sessions;
@@ -93,6 +70,7 @@ class RolloutPagesTest {
 
     @BeforeEach
     void aFlagAtItsFirstAutomaticStage() {
+        stub = StubbedServices.stub();
         stub.reset();
         session = sessions.open(TOKEN, "admin", true);
         stub.answer(

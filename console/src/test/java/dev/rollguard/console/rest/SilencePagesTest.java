@@ -4,20 +4,16 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
-import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,31 +23,11 @@ import org.junit.jupiter.api.Test;
  * the name of who ends it); the alert-service's refusal shown; read-only sessions and forged forms refused.
  */
 @QuarkusTest
-@QuarkusTestResource(value = SilencePagesTest.Services.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
 class SilencePagesTest {
 
     private static final String TOKEN = "silence-pages-token";
     private static ServiceStub stub;
-
-    /** The shared broker for the live views, and every service answered by one stub. */
-    public static class Services implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            InfraTestResource kafka = new InfraTestResource();
-            kafka.init(Map.of());
-            Map<String, String> config = new HashMap<>(kafka.start());
-            stub = ServiceStub.start();
-            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
-                config.put("console.services." + service, stub.url());
-            }
-            return config;
-        }
-
-        @Override
-        public void stop() {
-            stub.close();
-        }
-    }
 
     @Inject
     SessionStore sessions;
@@ -60,6 +36,7 @@ class SilencePagesTest {
 
     @BeforeEach
     void oneActiveOnePendingOneEnded() {
+        stub = StubbedServices.stub();
         stub.reset();
         session = sessions.open(TOKEN, "admin", true);
         stub.answer(

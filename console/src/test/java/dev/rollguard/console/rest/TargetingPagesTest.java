@@ -6,19 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
-import dev.rollguard.infra.InfraTestResource;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * SEGMENT_IN_USE} with the flags named; read-only sessions and forged forms refused.
  */
 @QuarkusTest
-@QuarkusTestResource(value = TargetingPagesTest.Services.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
 class TargetingPagesTest {
 
     private static final String TOKEN = "targeting-pages-token";
@@ -57,26 +54,6 @@ class TargetingPagesTest {
              "variantWeights": [{"variant": "blue", "weight": 50}, {"variant": "green", "weight": 50}]}
             """;
 
-    /** The shared broker for the live views, and every service answered by one stub. */
-    public static class Services implements QuarkusTestResourceLifecycleManager {
-        @Override
-        public Map<String, String> start() {
-            InfraTestResource kafka = new InfraTestResource();
-            kafka.init(Map.of());
-            Map<String, String> config = new HashMap<>(kafka.start());
-            stub = ServiceStub.start();
-            for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
-                config.put("console.services." + service, stub.url());
-            }
-            return config;
-        }
-
-        @Override
-        public void stop() {
-            stub.close();
-        }
-    }
-
     @Inject
     SessionStore sessions;
 
@@ -84,6 +61,7 @@ class TargetingPagesTest {
 
     @BeforeEach
     void aFlagWithTwoRulesAndASegment() {
+        stub = StubbedServices.stub();
         stub.reset();
         session = sessions.open(TOKEN, "admin", true);
         stub.answer("/api/flags/checkout.v2", 200, FLAG);
@@ -297,6 +275,105 @@ class TargetingPagesTest {
         assertThat(refused.asString())
                 .contains("id=\"weights-problems\"><li>the weights sum to 90, not 100</li>")
                 .contains("id=\"w1-error\">must be above 0</p>");
+    }
+
+    @Test
+    void theWeightsAsTypedArePreviewedForASampleContextAndNothingIsSaved() throws Exception {
+        stub.answer(
+                "/api/flags/checkout.v2/preview",
+                200,
+                "{\"variant\": \"green\", \"value\": \"#0f0\", \"reason\": \"SPLIT\", \"ruleId\": null,"
+                        + " \"treated\": true}");
+        String editor = page("/flags/checkout.v2/weights");
+        assertThat(editor)
+                .contains("<input type=\"hidden\" name=\"draft\" value=\"weights\">")
+                .contains("hx-post=\"/flags/checkout.v2/preview\"")
+                .contains("with the weights as typed above (nothing is saved)");
+
+        Response fragment =
+                weightsDraft("20", "80").header("HX-Request", "true").post("/flags/checkout.v2/preview");
+
+        assertThat(fragment.statusCode()).isEqualTo(200);
+        assertThat(fragment.asString())
+                .startsWith("<div id=\"preview-result\"")
+                .contains("id=\"preview-variant\">green</dd>")
+                .contains("id=\"preview-reason\">SPLIT</dd>")
+                .contains("id=\"preview-rule\">none: no rule matched</dd>")
+                .contains("With the weights as typed here: nothing is saved.")
+                .contains("<p class=\"field-error\" id=\"w0-error\" hx-swap-oob=\"true\" hidden></p>")
+                .contains("<p class=\"field-error\" id=\"w1-error\" hx-swap-oob=\"true\" hidden></p>")
+                .doesNotContain("<html");
+        JsonNode asked = JSON.readTree(only("POST").body());
+        assertThat(asked.get("context").toString()).isEqualTo("{\"targetingKey\":\"u-7\"}");
+        assertThat(asked.get("variantWeights").toString())
+                .isEqualTo("[{\"variant\":\"blue\",\"weight\":20},{\"variant\":\"green\",\"weight\":80}]");
+        assertThat(asked.has("rules")).as("the stored rules, not a draft rule").isFalse();
+        assertThat(stub.seen()).noneMatch(r -> r.method().equals("PATCH"));
+
+        // Without a script: the Preview button submits the editor itself, and the page comes back with the answer.
+        Response page = weightsDraft("20", "80").formParam("do", "preview").post("/flags/checkout.v2/weights");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.asString())
+                .contains("<title>Variant weights")
+                .contains("id=\"w0-weight\" name=\"w0.weight\" inputmode=\"decimal\" value=\"20\"")
+                .contains("id=\"preview-variant\">green</dd>")
+                .contains("With the weights as typed here: nothing is saved.");
+        assertThat(stub.seen()).noneMatch(r -> r.method().equals("PATCH"));
+    }
+
+    @Test
+    void weightsTheFlagServiceRefusesArePreviewedAsItsProblemsNextToTheirFields() throws Exception {
+        stub.answer(
+                "/api/flags/checkout.v2/preview",
+                400,
+                """
+                {"code": "VALIDATION_FAILED", "message": "The request is not valid.",
+                 "violations": [{"field": "variantWeights[1].weight", "message": "must be greater than or equal to 0"}]}
+                """);
+
+        Response fragment =
+                weightsDraft("110", "-10").header("HX-Request", "true").post("/flags/checkout.v2/preview");
+
+        assertThat(fragment.statusCode()).isEqualTo(200);
+        assertThat(fragment.asString())
+                .contains("id=\"preview-error\">The flag-service did not answer the preview: The request is not valid."
+                        + " (VALIDATION_FAILED)")
+                .contains("<li>green: must be greater than or equal to 0</li>")
+                .contains("<p class=\"field-error\" id=\"w1-error\" hx-swap-oob=\"true\">must be greater than or"
+                        + " equal to 0</p>")
+                .contains("<p class=\"field-error\" id=\"w0-error\" hx-swap-oob=\"true\" hidden></p>")
+                .doesNotContain("Exception");
+
+        // Without a script, the same problem on the editor's page, next to the field.
+        Response page = weightsDraft("110", "-10").formParam("do", "preview").post("/flags/checkout.v2/weights");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.asString())
+                .contains("id=\"w1-error\">must be greater than or equal to 0</p>")
+                .contains("id=\"w1-weight\" name=\"w1.weight\" inputmode=\"decimal\" value=\"-10\"");
+
+        // A sum the flag-service refuses is not a field's: it is said with the answer.
+        stub.answer(
+                "/api/flags/checkout.v2/preview",
+                400,
+                """
+                {"code": "INVALID_TARGETING", "message": "1 targeting problem(s)",
+                 "problems": [{"path": "variantWeights", "message": "the weights sum to 0.00 %, not 100 %"}]}
+                """);
+        assertThat(weightsDraft("0", "0")
+                        .header("HX-Request", "true")
+                        .post("/flags/checkout.v2/preview")
+                        .asString())
+                .contains("id=\"preview-problems\"><li>the weights sum to 0.00 %, not 100 %</li></ul>");
+
+        // A weight that is not a number is not sent: the console says so next to it.
+        stub.reset();
+        aFlagWithTwoRulesAndASegment();
+        Response unreadable =
+                weightsDraft("half", "50").header("HX-Request", "true").post("/flags/checkout.v2/preview");
+        assertThat(unreadable.asString())
+                .contains("The weights as typed need a fix before they can be previewed.")
+                .contains("id=\"w0-error\" hx-swap-oob=\"true\">must be a percentage, such as 50 or 33.33</p>");
+        assertThat(stub.seen()).noneMatch(r -> r.method().equals("POST"));
     }
 
     @Test
@@ -569,6 +646,16 @@ class TargetingPagesTest {
         List<String> ids = new ArrayList<>();
         rules.forEach(r -> ids.add(r.path("id").asText()));
         return ids;
+    }
+
+    private RequestSpecification weightsDraft(String blue, String green) {
+        return form().formParam("draft", "weights")
+                .formParam("version", "7")
+                .formParam("w0.variant", "blue")
+                .formParam("w0.weight", blue)
+                .formParam("w1.variant", "green")
+                .formParam("w1.weight", green)
+                .formParam("targetingKey", "u-7");
     }
 
     private RequestSpecification sessionRequest() {

@@ -85,18 +85,18 @@ class ConstraintTextTest {
                 parse("{\"variant\": \"blue\", \"value\": \"#00f\", \"reason\": \"TARGETING_MATCH\","
                         + " \"ruleId\": \"ios\", \"treated\": true}"),
                 rules,
-                true);
+                PreviewAnswer.RULE);
 
         assertThat(answer.ruleText()).isEqualTo("rule 1 ios: platform in [IOS]");
         assertThat(answer.value()).isEqualTo("\"#00f\"");
         assertThat(answer.treatedLabel()).isEqualTo("yes (the treatment)");
-        assertThat(answer.draft()).isTrue();
+        assertThat(answer.draft()).isEqualTo(PreviewAnswer.RULE);
 
         PreviewAnswer fallThrough = PreviewAnswer.of(
                 parse("{\"variant\": \"off\", \"value\": false, \"reason\": \"DEFAULT\", \"ruleId\": null,"
                         + " \"treated\": false}"),
                 rules,
-                false);
+                null);
         assertThat(fallThrough.ruleText()).isNull();
         assertThat(fallThrough.treatedLabel()).isEqualTo("no (the control)");
     }
