@@ -146,6 +146,7 @@ public final class FlagServiceBench {
                             .setKeepAlive(true),
                     new PoolOptions().setHttp1MaxSize(connections));
             awaitBulk(vertx, http);
+            int bulkKilobytes = bulkSize(vertx, http) / 1024;
             Target plain = ofrep(FLAG, Contexts.TARGETING_KEY_ONLY);
             Target plainAttributes = ofrep(FLAG, Contexts.ATTRIBUTES);
             Target targeted = ofrep(TARGETED, Contexts.ATTRIBUTES);
@@ -259,7 +260,7 @@ public final class FlagServiceBench {
                                 + FLAGS + " flags: " + BenchFlag.describe()
                                 + " Each request carries a targetingKey and seven attributes, varied over 4096"
                                 + " contexts; each answer holds all " + FLAGS + " flags (about "
-                                + bulkSize(vertx, http) / 1024 + " KB).\n\n"
+                                + bulkKilobytes + " KB).\n\n"
                                 + header
                                 + max.row("closed loop (highest rate)")
                                 + half.row("open loop at half that rate")
@@ -732,7 +733,11 @@ public final class FlagServiceBench {
 
     /** The service's highest resident set size (VmRSS) since the last reset, sampled every 100 ms. */
     private static final class Memory implements AutoCloseable {
-        private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "rss-sampler");
+            thread.setDaemon(true); // a failed phase must not keep the benchmark's JVM alive
+            return thread;
+        });
         private final AtomicLong max = new AtomicLong();
 
         Memory(long pid) {
