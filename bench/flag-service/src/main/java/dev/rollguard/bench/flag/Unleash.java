@@ -138,8 +138,8 @@ final class Unleash implements AutoCloseable {
     }
 
     /**
-     * Waits until the frontend API serves the toggles (it evaluates from an in-memory copy it refreshes); returns how
-     * many are on for the first context.
+     * Waits until the frontend API serves the toggles (it evaluates from an in-memory copy it refreshes): at least
+     * those at 100 %, and the same count for the first context three times a second apart; returns that count.
      */
     int awaitFrontend(Vertx vertx, HttpClient http) throws Exception {
         long hundredPercent = BenchFlag.hundred().stream()
@@ -147,6 +147,7 @@ final class Unleash implements AutoCloseable {
                 .count();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         int seen = -1;
+        int same = 0;
         while (System.nanoTime() < deadline) {
             JsonObject answer = http.request(new RequestOptions()
                             .setMethod(HttpMethod.POST)
@@ -160,11 +161,13 @@ final class Unleash implements AutoCloseable {
                     .toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
             JsonArray toggles = answer.getJsonArray("toggles");
-            seen = toggles == null ? -1 : toggles.size();
-            if (seen >= hundredPercent) {
+            int count = toggles == null ? -1 : toggles.size();
+            same = count == seen ? same + 1 : 0;
+            seen = count;
+            if (seen >= hundredPercent && same >= 2) {
                 return seen;
             }
-            TimeUnit.MILLISECONDS.sleep(500);
+            TimeUnit.SECONDS.sleep(1);
         }
         throw new IllegalStateException(
                 "the frontend API serves " + seen + " toggles, not the " + hundredPercent + " at 100 % or more");
