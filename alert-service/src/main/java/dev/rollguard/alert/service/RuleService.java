@@ -10,6 +10,7 @@ import dev.rollguard.alert.repository.RulePackRepository;
 import dev.rollguard.alert.repository.RuleRepository;
 import dev.rollguard.alert.rest.RuleRequest;
 import dev.rollguard.alert.rest.RuleResponse;
+import dev.rollguard.http.error.ApiException;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

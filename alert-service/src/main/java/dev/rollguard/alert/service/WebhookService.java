@@ -18,6 +18,7 @@ import dev.rollguard.alert.rest.WebhookRequest;
 import dev.rollguard.alert.rest.WebhookResponse;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
 import dev.rollguard.alert.service.WebhookRegistry.Receiver;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.Severity;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.panache.common.Sort;

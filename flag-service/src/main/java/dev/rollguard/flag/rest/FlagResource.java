@@ -5,10 +5,10 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.flag.service.PreviewService;
 import dev.rollguard.flag.service.WriteResult;
+import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;

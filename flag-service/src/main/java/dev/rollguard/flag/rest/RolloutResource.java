@@ -4,8 +4,8 @@ import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.Consumes;

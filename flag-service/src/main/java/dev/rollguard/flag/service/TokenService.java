@@ -7,6 +7,7 @@ import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.repository.TokenRepository;
 import dev.rollguard.flag.rest.TokenRequest;
 import dev.rollguard.flag.rest.TokenResponse;
+import dev.rollguard.http.error.ApiException;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

@@ -1,9 +1,11 @@
-package dev.rollguard.flag.service;
+package dev.rollguard.http.error;
 
-import dev.rollguard.flag.rest.ErrorBody;
 import java.util.List;
 
-/** A request that cannot be served, with the HTTP status and the stable error code the client gets. */
+/**
+ * A request that cannot be served, with the HTTP status and the stable error code the client gets. Any layer of a
+ * service may throw it; {@link ErrorMappers} answers it as an {@link ErrorBody}.
+ */
 public class ApiException extends RuntimeException {
 
     private final int status;
@@ -12,19 +14,20 @@ public class ApiException extends RuntimeException {
     private final transient List<ErrorBody.Problem> problems;
 
     public ApiException(int status, String code, String message) {
-        this(status, code, message, null);
+        this(status, code, message, null, null);
     }
 
     public ApiException(int status, String code, String message, List<ErrorBody.Violation> violations) {
         this(status, code, message, violations, null);
     }
 
-    private ApiException(
+    public ApiException(
             int status,
             String code,
             String message,
             List<ErrorBody.Violation> violations,
             List<ErrorBody.Problem> problems) {
+        // An answer to the client, not a defect: no stack trace to fill.
         super(message, null, false, false);
         this.status = status;
         this.code = code;
@@ -32,24 +35,18 @@ public class ApiException extends RuntimeException {
         this.problems = problems;
     }
 
-    /** 400 {@code INVALID_TARGETING}: rules, segments or weights that cannot be saved, each problem named. */
-    public static ApiException invalidTargeting(List<ErrorBody.Problem> problems) {
-        String message = problems.stream()
-                .map(ErrorBody.Problem::message)
-                .reduce((a, b) -> a + "; " + b)
-                .orElse("");
-        return new ApiException(400, "INVALID_TARGETING", "invalid targeting: " + message, null, problems);
+    /** 404 {@code NOT_FOUND}: "{@code what} not found". */
+    public static ApiException notFound(String what) {
+        return new ApiException(404, "NOT_FOUND", what + " not found");
     }
 
-    public static ApiException notFound(String key) {
-        return new ApiException(404, "FLAG_NOT_FOUND", "no flag with key '" + key + "'");
-    }
-
+    /** 400 {@code VALIDATION_FAILED} for one field: "{@code field: message}". */
     public static ApiException invalid(String field, String message) {
         return new ApiException(
-                400, "VALIDATION_FAILED", field + " " + message, List.of(new ErrorBody.Violation(field, message)));
+                400, "VALIDATION_FAILED", field + ": " + message, List.of(new ErrorBody.Violation(field, message)));
     }
 
+    /** 409 with the given code. */
     public static ApiException conflict(String code, String message) {
         return new ApiException(409, code, message);
     }
@@ -68,5 +65,10 @@ public class ApiException extends RuntimeException {
 
     public List<ErrorBody.Problem> problems() {
         return problems;
+    }
+
+    /** The JSON the client gets. */
+    public ErrorBody body() {
+        return new ErrorBody(code, getMessage(), violations, problems);
     }
 }

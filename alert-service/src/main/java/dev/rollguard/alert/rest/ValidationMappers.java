@@ -4,61 +4,48 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
-import dev.rollguard.alert.service.ApiException;
-import dev.rollguard.alert.service.ValidationFailedException;
-import dev.rollguard.alert.service.ValidationFailedException.Violation;
-import io.quarkus.logging.Log;
+import dev.rollguard.http.error.ErrorBody;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.Path;
-import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.jboss.resteasy.reactive.RestResponse;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Every failure becomes a JSON {@link ErrorResponse}; never a stack trace or a class name. */
-public class ErrorMappers {
-
-    @ServerExceptionMapper
-    public RestResponse<ErrorResponse> api(ApiException e) {
-        return json(e.status(), ErrorResponse.of(e.code(), e.getMessage()));
-    }
-
-    @ServerExceptionMapper
-    public RestResponse<ErrorResponse> invalid(ValidationFailedException e) {
-        return json(400, new ErrorResponse("VALIDATION_FAILED", e.getMessage(), e.violations()));
-    }
+/**
+ * The alert-service's words for a request that breaks Bean Validation or is JSON it cannot read; the rest of the error
+ * contract is {@link dev.rollguard.http.error.ErrorMappers}.
+ */
+public class ValidationMappers {
 
     /**
      * Bean Validation failures: 400 {@code VALIDATION_FAILED}, or {@code INVALID_CHARACTER} when a text holds a
      * character {@link CleanText} refuses (only those violations are listed then, the first named in the message).
      */
     @ServerExceptionMapper
-    public RestResponse<ErrorResponse> constraints(ConstraintViolationException e) {
+    public RestResponse<ErrorBody> constraints(ConstraintViolationException e) {
         List<ConstraintViolation<?>> refusedText = e.getConstraintViolations().stream()
                 .filter(v -> v.getConstraintDescriptor().getAnnotation() instanceof CleanText)
                 .collect(Collectors.toList());
         boolean invalidCharacter = !refusedText.isEmpty();
-        List<Violation> violations = (invalidCharacter ? refusedText : e.getConstraintViolations())
+        List<ErrorBody.Violation> violations = (invalidCharacter ? refusedText : e.getConstraintViolations())
                 .stream()
-                        .map(v -> new Violation(field(v), v.getMessage()))
-                        .sorted(Comparator.comparing(Violation::field))
+                        .map(v -> new ErrorBody.Violation(field(v), v.getMessage()))
+                        .sorted(Comparator.comparing(ErrorBody.Violation::field))
                         .collect(Collectors.toList());
         String message = violations.size() == 1 || invalidCharacter
                 ? violations.get(0).field() + ": " + violations.get(0).message()
                 : violations.size() + " invalid fields";
         return json(
-                400,
-                new ErrorResponse(invalidCharacter ? "INVALID_CHARACTER" : "VALIDATION_FAILED", message, violations));
+                400, new ErrorBody(invalidCharacter ? "INVALID_CHARACTER" : "VALIDATION_FAILED", message, violations));
     }
 
     /** Wrong types and unknown symbols; declared for the exact type so it wins over the built-in mapper. */
     @ServerExceptionMapper(priority = 1)
-    public RestResponse<ErrorResponse> mismatched(MismatchedInputException e) {
+    public RestResponse<ErrorBody> mismatched(MismatchedInputException e) {
         return malformed(e);
     }
 
@@ -67,7 +54,7 @@ public class ErrorMappers {
      * terms of JSON ("must be a number"), never Jackson's text, which names Java types.
      */
     @ServerExceptionMapper(priority = 1)
-    public RestResponse<ErrorResponse> malformed(JsonProcessingException e) {
+    public RestResponse<ErrorBody> malformed(JsonProcessingException e) {
         if (BodyLimit.exceeded(e)) {
             return tooLarge();
         }
@@ -79,8 +66,10 @@ public class ErrorMappers {
             String message = "is not valid JSON" + where;
             return json(
                     400,
-                    new ErrorResponse(
-                            "VALIDATION_FAILED", "body: " + message, List.of(new Violation("body", message))));
+                    new ErrorBody(
+                            "VALIDATION_FAILED",
+                            "body: " + message,
+                            List.of(new ErrorBody.Violation("body", message))));
         }
         String field = mapping.getPath().isEmpty()
                 ? "body"
@@ -96,60 +85,22 @@ public class ErrorMappers {
             String message = CleanText.Check.describe(text, CleanText.Check.firstRefused(text, false), false);
             return json(
                     400,
-                    new ErrorResponse(
-                            "INVALID_CHARACTER", field + ": " + message, List.of(new Violation(field, message))));
+                    new ErrorBody(
+                            "INVALID_CHARACTER",
+                            field + ": " + message,
+                            List.of(new ErrorBody.Violation(field, message))));
         }
         String message = JsonMessages.expectation(mapping);
         String text = field.equals("body") ? "the body " + message : "field '" + field + "' " + message;
-        return json(400, new ErrorResponse("VALIDATION_FAILED", text, List.of(new Violation(field, message))));
+        return json(400, new ErrorBody("VALIDATION_FAILED", text, List.of(new ErrorBody.Violation(field, message))));
     }
 
-    @ServerExceptionMapper
-    public RestResponse<ErrorResponse> web(WebApplicationException e) {
-        if (BodyLimit.exceeded(e)) {
-            return tooLarge();
-        }
-        int status = e.getResponse().getStatus();
-        String code =
-                switch (status) {
-                    case 400 -> "VALIDATION_FAILED";
-                    case 401 -> "UNAUTHENTICATED";
-                    case 403 -> "FORBIDDEN";
-                    case 404 -> "NOT_FOUND";
-                    case 405 -> "METHOD_NOT_ALLOWED";
-                    case 406 -> "NOT_ACCEPTABLE";
-                    case 413 -> "PAYLOAD_TOO_LARGE";
-                    case 415 -> "UNSUPPORTED_MEDIA_TYPE";
-                    default -> status >= 500 ? "INTERNAL_ERROR" : "REQUEST_FAILED";
-                };
-        String message = status >= 500
-                ? "the request could not be served"
-                : Response.Status.fromStatusCode(status) != null
-                        ? Response.Status.fromStatusCode(status).getReasonPhrase()
-                        : "request failed";
-        return json(status, ErrorResponse.of(code, message));
+    private static RestResponse<ErrorBody> tooLarge() {
+        return json(413, new ErrorBody("PAYLOAD_TOO_LARGE", "the request body is larger than allowed"));
     }
 
-    @ServerExceptionMapper(priority = 10_000)
-    public RestResponse<ErrorResponse> unexpected(Throwable e) {
-        if (BodyLimit.exceeded(e)) {
-            return tooLarge();
-        }
-        if (DatabaseFailures.unavailable(e)) {
-            Log.warnf("database unavailable while serving a request: %s", DatabaseFailures.summary(e));
-            return json(
-                    503, ErrorResponse.of("UNAVAILABLE", "the alert database is unavailable; retry the request later"));
-        }
-        Log.error("unexpected failure serving a request", e);
-        return json(500, ErrorResponse.of("INTERNAL_ERROR", "the request could not be served"));
-    }
-
-    private static RestResponse<ErrorResponse> tooLarge() {
-        return json(413, ErrorResponse.of("PAYLOAD_TOO_LARGE", "the request body is larger than allowed"));
-    }
-
-    private static RestResponse<ErrorResponse> json(int status, ErrorResponse body) {
-        return RestResponse.ResponseBuilder.<ErrorResponse>create(status)
+    private static RestResponse<ErrorBody> json(int status, ErrorBody body) {
+        return RestResponse.ResponseBuilder.<ErrorBody>create(status)
                 .entity(body)
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .build();

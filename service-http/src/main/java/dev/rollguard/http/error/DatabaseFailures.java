@@ -1,16 +1,16 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.http.error;
 
 import io.vertx.sqlclient.ClosedConnectionException;
 import java.net.ConnectException;
 import java.util.concurrent.TimeoutException;
 
 /** Tells a database that cannot be reached (answered 503, retry later) from a defect (500). */
-final class DatabaseFailures {
+public final class DatabaseFailures {
 
     private DatabaseFailures() {}
 
     /** Whether the failure, or one of its causes, is the database being unreachable or gone mid-request. */
-    static boolean unavailable(Throwable failure) {
+    public static boolean unavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof ConnectException
                     || t instanceof ClosedConnectionException
@@ -19,7 +19,7 @@ final class DatabaseFailures {
             }
             String message = String.valueOf(t.getMessage());
             if (t.getClass().getName().startsWith("io.vertx")
-                    && (message.contains("Connection refused") || message.contains("Connection is closed"))) {
+                    && (message.contains("Connection refused") || message.contains("closed"))) {
                 return true;
             }
         }
@@ -27,7 +27,7 @@ final class DatabaseFailures {
     }
 
     /** One line for the log: the outermost and innermost failure. */
-    static String summary(Throwable failure) {
+    public static String summary(Throwable failure) {
         Throwable root = failure;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
