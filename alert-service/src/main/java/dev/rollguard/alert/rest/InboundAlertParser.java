@@ -2,6 +2,7 @@ package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.alert.domain.inbound.ExternalAlert;
 import dev.rollguard.alert.service.ValidationFailedException;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;

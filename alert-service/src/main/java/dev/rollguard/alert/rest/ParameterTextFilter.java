@@ -1,5 +1,6 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.http.error.ErrorBody;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MediaType;

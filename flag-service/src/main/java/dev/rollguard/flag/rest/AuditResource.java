@@ -2,6 +2,7 @@ package dev.rollguard.flag.rest;
 
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 
+import dev.rollguard.flag.api.AuditResponse;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.repository.AuditRepository;
 import dev.rollguard.flag.service.FlagErrors;

@@ -4,6 +4,11 @@ import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.FlagResponse;
+import dev.rollguard.flag.api.PreviewRequest;
+import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.flag.service.PreviewService;

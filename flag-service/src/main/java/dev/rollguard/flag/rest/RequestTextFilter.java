@@ -1,5 +1,6 @@
 package dev.rollguard.flag.rest;
 
+import dev.rollguard.flag.api.TextRules;
 import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.http.error.ErrorMappers;
 import jakarta.ws.rs.Priorities;

@@ -3,6 +3,8 @@ package dev.rollguard.flag.rest;
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.RolloutResponse;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.http.error.ApiException;

@@ -2,6 +2,8 @@ package dev.rollguard.flag.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.rollguard.flag.api.CleanText;
+import dev.rollguard.flag.api.TextRules;
 import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.http.error.ErrorMappers;
 import jakarta.validation.ConstraintViolation;

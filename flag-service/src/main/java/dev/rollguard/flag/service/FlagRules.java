@@ -2,12 +2,12 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
+import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.MinimumsMissed;
 import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.mapping.FlagMapper;
-import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.math.BigDecimal;

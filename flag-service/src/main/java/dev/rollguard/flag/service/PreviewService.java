@@ -2,11 +2,11 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rollguard.flag.api.PreviewRequest;
+import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
-import dev.rollguard.flag.rest.PreviewRequest;
-import dev.rollguard.flag.rest.PreviewResponse;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.targeting.Evaluation;

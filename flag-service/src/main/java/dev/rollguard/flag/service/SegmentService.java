@@ -1,5 +1,7 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.api.SegmentRequest;
+import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Condition;
 import dev.rollguard.flag.domain.FlagEntity;
@@ -7,8 +9,6 @@ import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
-import dev.rollguard.flag.rest.SegmentRequest;
-import dev.rollguard.flag.rest.SegmentResponse;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import io.quarkus.hibernate.reactive.panache.Panache;

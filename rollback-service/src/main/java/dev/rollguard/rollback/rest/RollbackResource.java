@@ -2,6 +2,7 @@ package dev.rollguard.rollback.rest;
 
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.rollback.api.RollbackView;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.event.RollbackOutcome;

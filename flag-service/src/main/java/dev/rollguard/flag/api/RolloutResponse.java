@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import dev.rollguard.flag.domain.Promotion;
 import java.time.Duration;

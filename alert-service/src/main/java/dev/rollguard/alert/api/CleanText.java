@@ -1,4 +1,4 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
 import static java.lang.annotation.ElementType.FIELD;
 import static java.lang.annotation.ElementType.PARAMETER;

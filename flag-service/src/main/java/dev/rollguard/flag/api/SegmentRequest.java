@@ -1,6 +1,6 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
-import dev.rollguard.flag.rest.FlagRequest.ConstraintRequest;
+import dev.rollguard.flag.api.FlagRequest.ConstraintRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;

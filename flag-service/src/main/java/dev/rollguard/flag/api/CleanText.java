@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import static java.lang.annotation.ElementType.ANNOTATION_TYPE;
 import static java.lang.annotation.ElementType.CONSTRUCTOR;

@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 /** The flag key rule: lower-case letters and digits, separated by single dots or dashes, at most 128 characters. */
 public final class FlagKeys {

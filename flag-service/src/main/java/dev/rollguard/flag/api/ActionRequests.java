@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;

@@ -1,4 +1,4 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
 import dev.rollguard.alert.domain.silence.Matcher;
 import dev.rollguard.alert.domain.silence.Silence;
@@ -21,7 +21,7 @@ public record SilenceResponse(
         String expiredBy,
         Silence.State state) {
 
-    static SilenceResponse of(Silence silence, Instant now) {
+    public static SilenceResponse of(Silence silence, Instant now) {
         return new SilenceResponse(
                 silence.id(),
                 silence.matchers(),

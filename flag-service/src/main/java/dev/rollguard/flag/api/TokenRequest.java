@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import dev.rollguard.flag.domain.TokenKind;
 import jakarta.validation.constraints.NotNull;

@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.schemas.event.ConstraintOperator;

@@ -1,4 +1,4 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.validation.ConstraintValidatorContext;
@@ -11,10 +11,10 @@ import java.util.Map;
  * the other control characters forge log lines and hide text in the audit log. Free text ({@code multiline}) may
  * hold TAB, LF and CR.
  */
-final class TextRules {
+public final class TextRules {
 
     /** The longest actor, token name and Idempotency-Key the audit and idempotency tables hold (VARCHAR(200)). */
-    static final int MAX_NAME = 200;
+    public static final int MAX_NAME = 200;
 
     private TextRules() {}
 
@@ -22,7 +22,7 @@ final class TextRules {
      * What is wrong with {@code value}, as the end of a sentence that starts with the field's name, or null when
      * nothing is (null is clean).
      */
-    static String problem(String value, boolean multiline) {
+    public static String problem(String value, boolean multiline) {
         if (value == null) {
             return null;
         }
@@ -46,7 +46,7 @@ final class TextRules {
     }
 
     /** The first problem of any string or member name inside {@code node}, or null. */
-    static String problem(JsonNode node, boolean multiline) {
+    public static String problem(JsonNode node, boolean multiline) {
         if (node == null) {
             return null;
         }
@@ -75,7 +75,7 @@ final class TextRules {
     }
 
     /** {@code value} with its control characters written as {@code \}{@code uXXXX}, to quote it in a message. */
-    static String visible(String value) {
+    public static String visible(String value) {
         if (value == null) {
             return null;
         }
@@ -92,7 +92,7 @@ final class TextRules {
     }
 
     /** Reports {@code problem} as the violation's message; true when there is none. */
-    static boolean report(String problem, ConstraintValidatorContext context) {
+    public static boolean report(String problem, ConstraintValidatorContext context) {
         if (problem == null) {
             return true;
         }

@@ -1,4 +1,4 @@
-package dev.rollguard.rollback.rest;
+package dev.rollguard.rollback.api;
 
 import dev.rollguard.rollback.domain.Evidence.Comparison;
 import dev.rollguard.schemas.event.Cohort;

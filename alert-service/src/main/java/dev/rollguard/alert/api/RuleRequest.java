@@ -1,4 +1,4 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
 import dev.rollguard.alert.domain.NoDataPolicy;
 import dev.rollguard.alert.domain.RuleComparator;

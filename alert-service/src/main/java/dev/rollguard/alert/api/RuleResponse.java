@@ -1,9 +1,9 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
+import dev.rollguard.alert.api.RuleRequest.LevelRequest;
+import dev.rollguard.alert.api.RuleRequest.ScopeRequest;
 import dev.rollguard.alert.domain.NoDataPolicy;
 import dev.rollguard.alert.domain.RuleComparator;
-import dev.rollguard.alert.rest.RuleRequest.LevelRequest;
-import dev.rollguard.alert.rest.RuleRequest.ScopeRequest;
 import java.time.Instant;
 import java.util.Map;
 

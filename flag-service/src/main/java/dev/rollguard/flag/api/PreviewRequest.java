@@ -1,8 +1,8 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.flag.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rollguard.flag.rest.FlagRequest.RuleRequest;
-import dev.rollguard.flag.rest.FlagRequest.WeightRequest;
+import dev.rollguard.flag.api.FlagRequest.RuleRequest;
+import dev.rollguard.flag.api.FlagRequest.WeightRequest;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;

@@ -1,4 +1,4 @@
-package dev.rollguard.rollback.mapping;
+package dev.rollguard.rollback.client;
 
 import dev.rollguard.rollback.client.FlagServiceApi.FlagBody;
 import dev.rollguard.rollback.client.FlagServiceApi.GuardPolicyBody;
@@ -14,11 +14,11 @@ import java.time.format.DateTimeParseException;
 
 /** Reads the flag-service's flag JSON into the guard's view of a flag. */
 @ApplicationScoped
-public class FlagMapper {
+public class FlagBodyMapper {
 
     private final GuardPolicy defaultPolicy;
 
-    public FlagMapper(GuardConfig config) {
+    public FlagBodyMapper(GuardConfig config) {
         this.defaultPolicy = new GuardPolicy(
                 config.defaultPolicy().action(), false, config.defaultPolicy().cooldownSeconds());
     }

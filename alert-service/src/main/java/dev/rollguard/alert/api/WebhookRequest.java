@@ -1,7 +1,7 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
+import dev.rollguard.alert.api.SilenceRequest.MatcherRequest;
 import dev.rollguard.alert.domain.grouping.DurationText;
-import dev.rollguard.alert.rest.SilenceRequest.MatcherRequest;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;

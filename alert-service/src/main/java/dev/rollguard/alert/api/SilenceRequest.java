@@ -1,4 +1,4 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;

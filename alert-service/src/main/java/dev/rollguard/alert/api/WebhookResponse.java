@@ -1,4 +1,4 @@
-package dev.rollguard.alert.rest;
+package dev.rollguard.alert.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.rollguard.alert.domain.silence.Matcher;
