@@ -11,11 +11,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * At start: store the bootstrap tokens, load every flag into the snapshot, and relay whatever a previous process
- * committed but did not publish. Then keep the token table fresh.
+ * The flag-service's start and its periodic jobs. At start: store the bootstrap tokens, load every flag into the
+ * snapshot, and relay whatever a previous process committed but did not publish. Then, on timers: poll the outbox for
+ * rows left behind, sample how many wait, and keep the token table fresh.
  */
 @ApplicationScoped
-public class StartupTasks {
+public class FlagServiceLifecycle {
 
     private final TokenService tokens;
     private final FlagService flags;
@@ -23,7 +24,7 @@ public class StartupTasks {
     private final OutboxRelay relay;
     private volatile boolean started;
 
-    public StartupTasks(TokenService tokens, FlagService flags, FlagSnapshot snapshot, OutboxRelay relay) {
+    public FlagServiceLifecycle(TokenService tokens, FlagService flags, FlagSnapshot snapshot, OutboxRelay relay) {
         this.tokens = tokens;
         this.flags = flags;
         this.snapshot = snapshot;
