@@ -14,17 +14,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Each service is deployed alone: it may use the shared modules (schemas: events, serde, bucketing, evaluation;
- * service-http: request tracing and bearer tokens), never another service.
+ * Each service, and the console, is deployed alone: it may use the shared modules (schemas: events, serde, bucketing,
+ * evaluation; service-http: request tracing, bearer tokens, the error contract), never another service's classes.
  */
 class ServiceBoundariesTest {
 
-    /** Base package of each service module. */
+    /** Base package of each service module and of the console. */
     static final Map<String, String> SERVICES = Map.of(
             "flag-service", "dev.rollguard.flag",
             "metrics-ingest", "dev.rollguard.ingest",
             "alert-service", "dev.rollguard.alert",
-            "rollback-service", "dev.rollguard.rollback");
+            "rollback-service", "dev.rollguard.rollback",
+            "console", "dev.rollguard.console");
 
     static final List<String> SHARED = List.of("dev.rollguard.schemas", "dev.rollguard.http", "dev.rollguard.infra");
 

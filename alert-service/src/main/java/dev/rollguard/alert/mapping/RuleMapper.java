@@ -1,15 +1,15 @@
 package dev.rollguard.alert.mapping;
 
+import dev.rollguard.alert.api.RuleRequest;
+import dev.rollguard.alert.api.RuleRequest.LevelRequest;
+import dev.rollguard.alert.api.RuleRequest.ScopeRequest;
+import dev.rollguard.alert.api.RuleResponse;
 import dev.rollguard.alert.domain.Level;
 import dev.rollguard.alert.domain.NoDataPolicy;
 import dev.rollguard.alert.domain.RuleComparator;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.ScopeSelector;
 import dev.rollguard.alert.repository.RuleEntity;
-import dev.rollguard.alert.rest.RuleRequest;
-import dev.rollguard.alert.rest.RuleRequest.LevelRequest;
-import dev.rollguard.alert.rest.RuleRequest.ScopeRequest;
-import dev.rollguard.alert.rest.RuleResponse;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;

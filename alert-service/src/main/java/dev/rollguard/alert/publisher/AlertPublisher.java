@@ -2,9 +2,9 @@ package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.config.InstanceIdentity;
+import dev.rollguard.alert.domain.StoredTransition;
 import dev.rollguard.alert.repository.AlertRepository;
 import dev.rollguard.alert.repository.AlertRepository.AlertRow;
-import dev.rollguard.alert.service.EvaluationService.StoredTransition;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.micrometer.core.instrument.Counter;

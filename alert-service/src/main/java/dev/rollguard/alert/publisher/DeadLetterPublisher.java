@@ -1,6 +1,5 @@
 package dev.rollguard.alert.publisher;
 
-import dev.rollguard.alert.service.EvaluationService.Rejected;
 import dev.rollguard.schemas.Topics;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -34,11 +33,14 @@ public class DeadLetterPublisher {
         this.emitter = emitter;
     }
 
+    /** A consumed record that cannot be evaluated: where it was read, its key and original bytes, and why. */
+    public record DeadLetter(String topic, int partition, long offset, String key, byte[] raw, String reason) {}
+
     /**
      * Sends every rejected record and completes when the broker acknowledged them all, waiting for the broker while it
      * is unavailable: a window is never stored as handled before its dead letter is.
      */
-    public Uni<Void> send(List<Rejected> rejected) {
+    public Uni<Void> send(List<DeadLetter> rejected) {
         if (rejected.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -55,10 +57,9 @@ public class DeadLetterPublisher {
                 .indefinitely();
     }
 
-    private Uni<Void> send(Rejected rejected) {
-        var record = rejected.record();
+    private Uni<Void> send(DeadLetter record) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(REASON, rejected.reason().getBytes(StandardCharsets.UTF_8));
+        headers.add(REASON, record.reason().getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE_TOPIC, record.topic().getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE_PARTITION, Integer.toString(record.partition()).getBytes(StandardCharsets.UTF_8));
         headers.add(SOURCE_OFFSET, Long.toString(record.offset()).getBytes(StandardCharsets.UTF_8));

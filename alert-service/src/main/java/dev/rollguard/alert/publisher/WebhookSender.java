@@ -1,7 +1,6 @@
 package dev.rollguard.alert.publisher;
 
 import dev.rollguard.alert.config.AlertConfig;
-import dev.rollguard.alert.service.WebhookRegistry.Receiver;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -65,14 +64,15 @@ public class WebhookSender {
     }
 
     /**
-     * Posts {@code body} to the receiver's {@code endpoint} ({@link Receiver#target}); the item is the 2xx status, a
+     * Posts {@code body} to {@code url} (a receiver's URL with the endpoint's path), signed under {@code secret}; the
+     * item is the 2xx status, a
      * non-2xx status fails with {@link DeliveryFailedException}.
      */
-    public Uni<Integer> post(Receiver receiver, String endpoint, long deliveryId, String body) {
-        return Uni.createFrom().deferred(() -> client.requestAbs(HttpMethod.POST, receiver.target(endpoint))
+    public Uni<Integer> post(String url, String secret, long deliveryId, String body) {
+        return Uni.createFrom().deferred(() -> client.requestAbs(HttpMethod.POST, url)
                 .timeout(config.webhooks().timeout().toMillis())
                 .putHeader("Content-Type", "application/json")
-                .putHeader(SIGNATURE_HEADER, "sha256=" + sign(receiver.secret(), body))
+                .putHeader(SIGNATURE_HEADER, "sha256=" + sign(secret, body))
                 .putHeader(DELIVERY_HEADER, Long.toString(deliveryId))
                 .sendBuffer(Buffer.buffer(body))
                 .map(response -> {

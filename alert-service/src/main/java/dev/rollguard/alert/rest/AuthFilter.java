@@ -2,6 +2,7 @@ package dev.rollguard.alert.rest;
 
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.http.BearerTokens;
+import dev.rollguard.http.error.ErrorBody;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -57,7 +58,7 @@ public class AuthFilter {
     private static Response error(int status, String code, String message) {
         return Response.status(status)
                 .type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(ErrorResponse.of(code, message))
+                .entity(new ErrorBody(code, message))
                 .build();
     }
 }

@@ -2,10 +2,11 @@ package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.alert.domain.inbound.ExternalAlert;
-import dev.rollguard.alert.service.ApiException;
 import dev.rollguard.alert.service.ValidationFailedException;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
+import dev.rollguard.http.error.ApiException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;

@@ -1,5 +1,7 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.api.CleanText;
+import dev.rollguard.http.error.ErrorBody;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -29,11 +31,10 @@ public class ParameterTextFilter {
                     String message = CleanText.Check.describe(value, index, false);
                     return Response.status(400)
                             .type(MediaType.APPLICATION_JSON_TYPE)
-                            .entity(new ErrorResponse(
+                            .entity(new ErrorBody(
                                     "INVALID_CHARACTER",
                                     field + ": " + message,
-                                    List.of(new dev.rollguard.alert.service.ValidationFailedException.Violation(
-                                            field, message))))
+                                    List.of(new ErrorBody.Violation(field, message))))
                             .build();
                 }
             }

@@ -1,5 +1,7 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.api.RuleRequest;
+import dev.rollguard.alert.api.RuleResponse;
 import dev.rollguard.alert.service.RuleService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;

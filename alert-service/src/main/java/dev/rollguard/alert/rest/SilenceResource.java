@@ -1,7 +1,9 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.api.SilenceRequest;
+import dev.rollguard.alert.api.SilenceRequest.MatcherRequest;
+import dev.rollguard.alert.api.SilenceResponse;
 import dev.rollguard.alert.domain.silence.Matcher;
-import dev.rollguard.alert.rest.SilenceRequest.MatcherRequest;
 import dev.rollguard.alert.service.SilenceService;
 import dev.rollguard.alert.service.SilenceService.NewSilence;
 import dev.rollguard.alert.service.ValidationFailedException;

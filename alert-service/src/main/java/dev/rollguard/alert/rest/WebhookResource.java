@@ -1,5 +1,8 @@
 package dev.rollguard.alert.rest;
 
+import dev.rollguard.alert.api.DeliveryResponse;
+import dev.rollguard.alert.api.WebhookRequest;
+import dev.rollguard.alert.api.WebhookResponse;
 import dev.rollguard.alert.service.WebhookService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;

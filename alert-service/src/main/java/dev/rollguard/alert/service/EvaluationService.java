@@ -12,6 +12,7 @@ import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.Scope;
 import dev.rollguard.alert.domain.ScopeState;
 import dev.rollguard.alert.domain.StageEvidence;
+import dev.rollguard.alert.domain.StoredTransition;
 import dev.rollguard.alert.domain.Transition;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
@@ -119,9 +120,6 @@ public class EvaluationService {
             return new Outcome(evaluated + next.evaluated, skipped + next.skipped, both, alerts + next.alerts);
         }
     }
-
-    /** An alert transition as committed: its sequence number in the outbox and the event. */
-    public record StoredTransition(long seq, AlertEvent event) {}
 
     /** The state machine of one rule for one scope, with the scope it describes. */
     public record Tracked(Scope scope, ScopeState state) {}
@@ -432,7 +430,15 @@ public class EvaluationService {
                 .toList();
         // Dead letters first: once the position is stored, these records are never read again.
         return deadLetters
-                .send(unsent)
+                .send(unsent.stream()
+                        .map(r -> new DeadLetterPublisher.DeadLetter(
+                                r.record().topic(),
+                                r.record().partition(),
+                                r.record().offset(),
+                                r.record().key(),
+                                r.record().raw(),
+                                r.reason()))
+                        .toList())
                 .invoke(() -> unsent.forEach(r -> deadLettered.add(r.record())))
                 .chain(() -> store(changes, batchTopic))
                 .map(stored -> {

@@ -2,14 +2,15 @@ package dev.rollguard.alert.service;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.alert.api.RuleRequest;
+import dev.rollguard.alert.api.RuleResponse;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.mapping.RuleMapper;
 import dev.rollguard.alert.repository.RuleEntity;
 import dev.rollguard.alert.repository.RulePackEntity;
 import dev.rollguard.alert.repository.RulePackRepository;
 import dev.rollguard.alert.repository.RuleRepository;
-import dev.rollguard.alert.rest.RuleRequest;
-import dev.rollguard.alert.rest.RuleResponse;
+import dev.rollguard.http.error.ApiException;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

@@ -1,9 +1,9 @@
 package dev.rollguard.alert.service;
 
+import dev.rollguard.alert.api.RuleRequest;
 import dev.rollguard.alert.domain.RuleComparator;
 import dev.rollguard.alert.mapping.RuleMapper;
 import dev.rollguard.alert.mapping.WindowFigures;
-import dev.rollguard.alert.rest.RuleRequest;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.ScopeType;

@@ -8,6 +8,7 @@ import dev.rollguard.alert.domain.silence.Silence;
 import dev.rollguard.alert.repository.SilenceRepository;
 import dev.rollguard.alert.repository.SilenceRepository.SilenceRow;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
+import dev.rollguard.http.error.ApiException;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

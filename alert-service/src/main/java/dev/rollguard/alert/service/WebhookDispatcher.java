@@ -117,7 +117,7 @@ public class WebhookDispatcher {
         Uni.createFrom()
                 .deferred(() -> {
                     attempts.incrementAndGet();
-                    return sender.post(receiver, row.endpoint(), row.id(), row.payload())
+                    return sender.post(receiver.target(row.endpoint()), receiver.secret(), row.id(), row.payload())
                             .onFailure(DeliveryFailedException.class)
                             .invoke(f -> lastStatus.set(((DeliveryFailedException) f).statusCode()));
                 })

@@ -33,7 +33,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * once and never lost. Consumers tolerate the duplicates because every event carries the flag's version.
  *
  * <p>A PostgreSQL advisory lock lets one instance relay at a time, so events of one flag are never published out
- * of order by two instances racing. Passes run after each local commit and on a timer ({@code StartupTasks}) for rows left behind.
+ * of order by two instances racing. Passes run after each local commit and on a timer ({@code FlagServiceLifecycle}) for rows left behind.
  */
 @ApplicationScoped
 public class OutboxRelay {

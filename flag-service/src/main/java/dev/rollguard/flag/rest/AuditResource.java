@@ -2,9 +2,10 @@ package dev.rollguard.flag.rest;
 
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 
+import dev.rollguard.flag.api.AuditResponse;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.repository.AuditRepository;
-import dev.rollguard.flag.service.ApiException;
+import dev.rollguard.flag.service.FlagErrors;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -49,7 +50,7 @@ public class AuditResource {
         int max = config.audit().maxLimit();
         int rows = limit == null || limit.isBlank() ? config.audit().defaultLimit() : rows(limit);
         if (rows < 1 || rows > max) {
-            throw ApiException.invalid("limit", "must be between 1 and " + max);
+            throw FlagErrors.invalid("limit", "must be between 1 and " + max);
         }
         Instant from = instant("since", since);
         Instant to = instant("until", until);
@@ -79,7 +80,7 @@ public class AuditResource {
         try {
             return Integer.parseInt(limit.strip());
         } catch (NumberFormatException e) {
-            throw ApiException.invalid("limit", "must be a whole number");
+            throw FlagErrors.invalid("limit", "must be a whole number");
         }
     }
 
@@ -90,7 +91,7 @@ public class AuditResource {
         try {
             return Instant.parse(value.strip());
         } catch (DateTimeParseException e) {
-            throw ApiException.invalid(name, "must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
+            throw FlagErrors.invalid(name, "must be an ISO-8601 instant such as 2026-01-31T12:00:00Z");
         }
     }
 

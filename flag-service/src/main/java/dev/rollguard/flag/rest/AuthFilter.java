@@ -7,6 +7,7 @@ import dev.rollguard.flag.service.StreamTokens;
 import dev.rollguard.flag.service.TokenService;
 import dev.rollguard.http.BearerTokens;
 import dev.rollguard.http.RequestTraceFilter;
+import dev.rollguard.http.error.ErrorBody;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;

@@ -5,6 +5,8 @@ import static dev.rollguard.flag.domain.TokenKind.CLIENT;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import dev.rollguard.flag.service.EvaluationService;
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.http.error.ErrorMappers;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;

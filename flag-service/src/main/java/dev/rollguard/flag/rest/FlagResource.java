@@ -4,11 +4,16 @@ import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.FlagResponse;
+import dev.rollguard.flag.api.PreviewRequest;
+import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.flag.service.PreviewService;
 import dev.rollguard.flag.service.WriteResult;
+import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.rollguard.flag.api.TextRules;
+import dev.rollguard.http.error.ErrorBody;
 import java.math.BigInteger;
 import java.time.temporal.Temporal;
 import java.util.Arrays;

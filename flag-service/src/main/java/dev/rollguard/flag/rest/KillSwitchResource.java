@@ -3,6 +3,8 @@ package dev.rollguard.flag.rest;
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.GlobalSwitchResponse;
 import dev.rollguard.flag.service.FlagService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;

@@ -1,5 +1,8 @@
 package dev.rollguard.flag.rest;
 
+import dev.rollguard.flag.api.TextRules;
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.http.error.ErrorMappers;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
@@ -46,7 +49,7 @@ public class RequestTextFilter {
         if (characters.isEmpty() && lengths.isEmpty()) {
             return null;
         }
-        return ErrorMappers.json(400, ErrorMappers.invalid(characters, lengths));
+        return ErrorMappers.json(400, ValidationMappers.invalid(characters, lengths));
     }
 
     private static void checkAll(

@@ -3,9 +3,11 @@ package dev.rollguard.flag.rest;
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.RolloutResponse;
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.ApiException;
 import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.ws.rs.Consumes;

@@ -3,6 +3,9 @@ package dev.rollguard.flag.rest;
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.SegmentRequest;
+import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.flag.service.SegmentService;
 import dev.rollguard.flag.service.WriteResult;

@@ -2,6 +2,9 @@ package dev.rollguard.flag.rest;
 
 import static dev.rollguard.flag.domain.TokenKind.ADMIN;
 
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.TokenRequest;
+import dev.rollguard.flag.api.TokenResponse;
 import dev.rollguard.flag.service.TokenService;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;

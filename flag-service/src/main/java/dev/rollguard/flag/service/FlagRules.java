@@ -2,12 +2,12 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
+import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.MinimumsMissed;
 import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.mapping.FlagMapper;
-import dev.rollguard.flag.rest.FlagRequest;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.math.BigDecimal;
@@ -53,7 +53,7 @@ final class FlagRules {
         Map<String, JsonNode> variants = request.variants();
         if (variants == null || variants.isEmpty()) {
             if (type != FlagValueType.BOOLEAN) {
-                throw ApiException.invalid("variants", "must define the values of a " + type + " flag");
+                throw FlagErrors.invalid("variants", "must define the values of a " + type + " flag");
             }
             variants = new LinkedHashMap<>();
             variants.put(DEFAULT_TREATMENT, BooleanNode.TRUE);
@@ -63,13 +63,13 @@ final class FlagRules {
         String treatment = request.treatmentVariant() == null ? DEFAULT_TREATMENT : request.treatmentVariant();
         String off = request.offVariant() == null ? DEFAULT_OFF : request.offVariant();
         if (!variants.containsKey(treatment)) {
-            throw ApiException.invalid("treatmentVariant", "must name one of the variants " + variants.keySet());
+            throw FlagErrors.invalid("treatmentVariant", "must name one of the variants " + variants.keySet());
         }
         if (!variants.containsKey(off)) {
-            throw ApiException.invalid("offVariant", "must name one of the variants " + variants.keySet());
+            throw FlagErrors.invalid("offVariant", "must name one of the variants " + variants.keySet());
         }
         if (request.key().equals(request.parent())) {
-            throw ApiException.invalid("parent", "must not be the flag itself");
+            throw FlagErrors.invalid("parent", "must not be the flag itself");
         }
         List<String> allow = request.allowList() == null ? List.of() : List.copyOf(new HashSet<>(request.allowList()));
         List<String> deny = request.denyList() == null ? List.of() : List.copyOf(new HashSet<>(request.denyList()));
@@ -77,7 +77,7 @@ final class FlagRules {
         FlagRequest.MinimumsRequest minimums = request.onMinimumsNotMet();
         Integer stage = request.currentStage();
         if (stage != null && stage >= stages.size()) {
-            throw ApiException.invalid("currentStage", "must be an index into stages (0.." + (stages.size() - 1) + ")");
+            throw FlagErrors.invalid("currentStage", "must be an index into stages (0.." + (stages.size() - 1) + ")");
         }
         int basisPoints = stage != null
                 ? stages.get(stage).basisPoints()
@@ -135,7 +135,7 @@ final class FlagRules {
         for (int i = 0; i < requested.size(); i++) {
             FlagRequest.StageRequest s = requested.get(i);
             if (!names.add(s.name())) {
-                throw ApiException.invalid("stages[" + i + "].name", "repeats the stage name '" + s.name() + "'");
+                throw FlagErrors.invalid("stages[" + i + "].name", "repeats the stage name '" + s.name() + "'");
             }
             Stage stage = new Stage(
                     s.name(),
@@ -145,7 +145,7 @@ final class FlagRules {
                     s.promotion() == null ? Promotion.MANUAL : Promotion.of(s.promotion()),
                     s.tolerancePercent());
             if (i > 0 && stage.basisPoints() <= stages.get(i - 1).basisPoints()) {
-                throw ApiException.invalid(
+                throw FlagErrors.invalid(
                         "stages[" + i + "].percentage",
                         "must be above the previous stage's "
                                 + BigDecimal.valueOf(stages.get(i - 1).basisPoints(), 2) + " %: each stage adds users");
@@ -176,7 +176,7 @@ final class FlagRules {
                     case JSON -> value.isObject() || value.isArray();
                 };
         if (!ok) {
-            throw ApiException.invalid(
+            throw FlagErrors.invalid(
                     "variants." + name,
                     "must be a " + type.name().toLowerCase() + (type == FlagValueType.JSON ? " object or array" : "")
                             + " value");

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.FlagResponse;
+import dev.rollguard.flag.api.GlobalSwitchResponse;
+import dev.rollguard.flag.api.RolloutResponse;
 import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.IdempotencyRecord;
@@ -16,10 +20,7 @@ import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.GlobalSwitchRepository;
 import dev.rollguard.flag.repository.IdempotencyRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
-import dev.rollguard.flag.rest.FlagRequest;
-import dev.rollguard.flag.rest.FlagResponse;
-import dev.rollguard.flag.rest.GlobalSwitchResponse;
-import dev.rollguard.flag.rest.RolloutResponse;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
@@ -97,7 +98,7 @@ public class FlagService {
     public Uni<FlagResponse> get(String key) {
         return Panache.withSession(() -> flags.findById(key)).map(flag -> {
             if (flag == null) {
-                throw ApiException.notFound(key);
+                throw FlagErrors.notFound(key);
             }
             return mapper.toResponse(flag);
         });
@@ -153,12 +154,12 @@ public class FlagService {
     /** Applies a JSON merge patch (RFC 7396) to the flag's writable fields, when {@code ifMatch} names its version. */
     public Uni<WriteResult> update(ChangeContext ctx, String key, String ifMatch, JsonNode patch) {
         if (patch == null || !patch.isObject()) {
-            throw ApiException.invalid("body", "must be a JSON object (a merge patch of the flag)");
+            throw FlagErrors.invalid("body", "must be a JSON object (a merge patch of the flag)");
         }
         for (Iterator<String> names = patch.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!PATCHABLE.contains(name)) {
-                throw ApiException.invalid(
+                throw FlagErrors.invalid(
                         name, "cannot be changed by PATCH (kill, stage, pause and archive have their own calls)");
             }
         }
@@ -174,7 +175,7 @@ public class FlagService {
             }
             FlagRequest request = merge(flag, patch);
             if (!key.equals(request.key())) {
-                throw ApiException.invalid("key", "cannot be changed");
+                throw FlagErrors.invalid("key", "cannot be changed");
             }
             return checkParent(key, request.parent(), 0).map(ignored -> {
                 String before = stateJson(flag);
@@ -258,7 +259,7 @@ public class FlagService {
             return promote(ctx, key, reason, false, null, false);
         }
         if ("set".equals(action) && index == null) {
-            throw ApiException.invalid("stage", "is required to set a stage");
+            throw FlagErrors.invalid("stage", "is required to set a stage");
         }
         return onRollout(
                 ctx, key, reason, false, flag -> RolloutControls.move(flag, mapper.stages(flag), action, index, now()));
@@ -268,7 +269,7 @@ public class FlagService {
     public Uni<RolloutResponse> rollout(String key) {
         return Panache.withSession(() -> flags.findById(key)).map(flag -> {
             if (flag == null) {
-                throw ApiException.notFound(key);
+                throw FlagErrors.notFound(key);
             }
             return RolloutResponse.of(mapper.toResponse(flag), now());
         });
@@ -324,7 +325,7 @@ public class FlagService {
             Function<FlagEntity, Boolean> mutate) {
         return write(ctx, () -> flags.lock(key).map(flag -> {
             if (flag == null) {
-                throw ApiException.notFound(key);
+                throw FlagErrors.notFound(key);
             }
             if (!onArchived) {
                 requireWritable(flag, key);
@@ -349,7 +350,7 @@ public class FlagService {
             Function<FlagEntity, RolloutControls.Transition> control) {
         return write(ctx, () -> flags.lock(key).map(flag -> {
             if (flag == null) {
-                throw ApiException.notFound(key);
+                throw FlagErrors.notFound(key);
             }
             if (!onArchived) {
                 requireWritable(flag, key);
@@ -601,15 +602,15 @@ public class FlagService {
             return Uni.createFrom().voidItem();
         }
         if (parent.equals(key)) {
-            throw ApiException.invalid("parent", "would make the flag its own prerequisite");
+            throw FlagErrors.invalid("parent", "would make the flag its own prerequisite");
         }
         if (depth >= FlagEvaluator.MAX_PARENT_DEPTH) {
-            throw ApiException.invalid(
+            throw FlagErrors.invalid(
                     "parent", "chain is longer than " + FlagEvaluator.MAX_PARENT_DEPTH + " prerequisites");
         }
         return flags.findById(parent).chain(found -> {
             if (found == null) {
-                throw ApiException.invalid("parent", "no flag with key '" + parent + "'");
+                throw FlagErrors.invalid("parent", "no flag with key '" + parent + "'");
             }
             return checkParent(key, found.parentKey, depth + 1);
         });
@@ -617,7 +618,7 @@ public class FlagService {
 
     private static void requireWritable(FlagEntity flag, String key) {
         if (flag == null) {
-            throw ApiException.notFound(key);
+            throw FlagErrors.notFound(key);
         }
         if (flag.archived) {
             throw ApiException.conflict("FLAG_ARCHIVED", "flag '" + key + "' is archived");

@@ -2,11 +2,11 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rollguard.flag.api.PreviewRequest;
+import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
-import dev.rollguard.flag.rest.PreviewRequest;
-import dev.rollguard.flag.rest.PreviewResponse;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.targeting.Evaluation;
@@ -44,7 +44,7 @@ public class PreviewService {
         boolean draft = request.rules() != null || request.variantWeights() != null;
         return Panache.withSession(() -> flags.findById(key).chain(flag -> {
             if (flag == null) {
-                throw ApiException.notFound(key);
+                throw FlagErrors.notFound(key);
             }
             FlagChangedEvent event =
                     mapper.toEvent(flag, FlagChangeType.OTHER, UUID.randomUUID(), flag.updatedAt, flag.updatedBy, null);
@@ -90,7 +90,7 @@ public class PreviewService {
             }
             if (EvaluationContext.TARGETING_KEY.equals(member.getKey())) {
                 if (!value.isTextual()) {
-                    throw ApiException.invalid(field, "must be a string");
+                    throw FlagErrors.invalid(field, "must be a string");
                 }
                 targetingKey = value.textValue();
             } else if (value.isTextual()) {
@@ -100,7 +100,7 @@ public class PreviewService {
             } else if (value.isBoolean()) {
                 attributes.put(member.getKey(), value.booleanValue());
             } else {
-                throw ApiException.invalid(field, "must be a string, a number or a boolean");
+                throw FlagErrors.invalid(field, "must be a string, a number or a boolean");
             }
         }
         return EvaluationContext.of(targetingKey, attributes);

@@ -1,5 +1,7 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.api.SegmentRequest;
+import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Condition;
 import dev.rollguard.flag.domain.FlagEntity;
@@ -7,8 +9,7 @@ import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
-import dev.rollguard.flag.rest.SegmentRequest;
-import dev.rollguard.flag.rest.SegmentResponse;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
@@ -61,7 +62,7 @@ public class SegmentService {
 
     public Uni<WriteResult> create(ChangeContext ctx, SegmentRequest request) {
         if (request.key() == null) {
-            throw ApiException.invalid("key", "is required");
+            throw FlagErrors.invalid("key", "is required");
         }
         List<Condition> conditions = conditions(request);
         Targeting.checkSegment(request.key(), conditions);
@@ -95,7 +96,7 @@ public class SegmentService {
      */
     public Uni<WriteResult> update(ChangeContext ctx, String key, String ifMatch, SegmentRequest request) {
         if (request.key() != null && !request.key().equals(key)) {
-            throw ApiException.invalid("key", "cannot be changed (it is '" + key + "')");
+            throw FlagErrors.invalid("key", "cannot be changed (it is '" + key + "')");
         }
         List<Condition> conditions = conditions(request);
         Targeting.checkSegment(key, conditions);

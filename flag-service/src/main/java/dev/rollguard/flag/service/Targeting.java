@@ -2,7 +2,7 @@ package dev.rollguard.flag.service;
 
 import dev.rollguard.flag.domain.Condition;
 import dev.rollguard.flag.mapping.FlagMapper;
-import dev.rollguard.flag.rest.ErrorBody;
+import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.targeting.TargetingValidation;
@@ -26,7 +26,7 @@ final class Targeting {
 
     private static void refuseIf(List<TargetingValidation.Problem> problems) {
         if (!problems.isEmpty()) {
-            throw ApiException.invalidTargeting(problems.stream()
+            throw FlagErrors.invalidTargeting(problems.stream()
                     .map(p -> new ErrorBody.Problem(p.path(), p.message()))
                     .toList());
         }

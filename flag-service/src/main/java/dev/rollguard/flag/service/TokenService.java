@@ -1,12 +1,13 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.api.TokenRequest;
+import dev.rollguard.flag.api.TokenResponse;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.domain.ApiToken;
 import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.repository.TokenRepository;
-import dev.rollguard.flag.rest.TokenRequest;
-import dev.rollguard.flag.rest.TokenResponse;
+import dev.rollguard.http.error.ApiException;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

@@ -3,6 +3,13 @@ package dev.rollguard.flag.rest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.flag.api.ActionRequests;
+import dev.rollguard.flag.api.CleanText;
+import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.PreviewRequest;
+import dev.rollguard.flag.api.SegmentRequest;
+import dev.rollguard.flag.api.TextRules;
+import dev.rollguard.flag.api.TokenRequest;
 import jakarta.ws.rs.CookieParam;
 import jakarta.ws.rs.FormParam;
 import jakarta.ws.rs.HeaderParam;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import java.time.Instant;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.rest;
 
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.domain.HealthReport;
 import dev.rollguard.ingest.mapping.HealthReportText;
 import dev.rollguard.ingest.service.HealthReportService;
@@ -65,7 +66,7 @@ public class HealthReportResource {
                     ? Instant.ofEpochMilli(Long.parseLong(value))
                     : Instant.parse(value);
         } catch (DateTimeParseException | NumberFormatException e) {
-            throw ApiException.validation(field, "must be an ISO-8601 instant or epoch milliseconds");
+            throw ApiException.invalid(field, "must be an ISO-8601 instant or epoch milliseconds");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.rest;
 
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.service.HealthReportService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.GET;
@@ -33,10 +34,10 @@ public class InternalWindowsResource {
     public Windows windows(
             @QueryParam("scope") String scope, @QueryParam("from") Long from, @QueryParam("to") Long to) {
         if (scope == null || scope.isBlank()) {
-            throw ApiException.validation("scope", "is required");
+            throw ApiException.invalid("scope", "is required");
         }
         if (from == null || to == null || from > to) {
-            throw ApiException.validation("from", "from and to are required epoch milliseconds, from <= to");
+            throw ApiException.invalid("from", "from and to are required epoch milliseconds, from <= to");
         }
         HealthReportService.ScopeWindows part =
                 reports.localWindows(scope, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to));

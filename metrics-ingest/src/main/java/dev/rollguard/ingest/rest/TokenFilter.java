@@ -1,6 +1,8 @@
 package dev.rollguard.ingest.rest;
 
 import dev.rollguard.http.BearerTokens;
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.http.error.ErrorMappers;
 import dev.rollguard.ingest.config.IngestConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;

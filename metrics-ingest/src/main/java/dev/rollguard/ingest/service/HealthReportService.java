@@ -1,11 +1,11 @@
 package dev.rollguard.ingest.service;
 
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.HealthReport;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
-import dev.rollguard.ingest.rest.ApiException;
 import dev.rollguard.ingest.topology.TelemetryTopology;
 import dev.rollguard.ingest.topology.TopologySettings;
 import dev.rollguard.schemas.event.Cohort;
@@ -61,10 +61,10 @@ public class HealthReportService {
         Instant end = to == null ? Instant.now() : to;
         Instant start = from == null ? end.minus(config.report().defaultRange()) : from;
         if (start.isAfter(end)) {
-            throw ApiException.validation("from", "must not be after to");
+            throw ApiException.invalid("from", "must not be after to");
         }
         if (Duration.between(start, end).compareTo(config.report().maxRange()) > 0) {
-            throw ApiException.validation(
+            throw ApiException.invalid(
                     "from", "the range may span at most " + config.report().maxRange());
         }
         WindowAggregate merged = new WindowAggregate(limits);
@@ -167,10 +167,10 @@ public class HealthReportService {
             return keys;
         }
         if (flag != null && table != null) {
-            throw ApiException.validation("table", "a report is about a flag or a table, not both");
+            throw ApiException.invalid("table", "a report is about a flag or a table, not both");
         }
         if (cohort != null && flag == null) {
-            throw ApiException.validation("cohort", "needs a flag");
+            throw ApiException.invalid("cohort", "needs a flag");
         }
         if (flag != null) {
             if (cohort == null) {
@@ -179,7 +179,7 @@ public class HealthReportService {
             try {
                 return List.of(ScopeKeys.flag(flag, Cohort.valueOf(cohort.toUpperCase(Locale.ROOT))));
             } catch (IllegalArgumentException e) {
-                throw ApiException.validation("cohort", "must be treatment or control");
+                throw ApiException.invalid("cohort", "must be treatment or control");
             }
         }
         if (table != null) {

@@ -2,10 +2,10 @@ package dev.rollguard.ingest.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.WindowAggregate;
-import dev.rollguard.ingest.rest.ApiException;
 import dev.rollguard.ingest.topology.TopologySettings;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;

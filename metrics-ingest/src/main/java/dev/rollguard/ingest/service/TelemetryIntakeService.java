@@ -3,12 +3,12 @@ package dev.rollguard.ingest.service;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.ingest.mapping.InvalidEventException;
 import dev.rollguard.ingest.mapping.TelemetryJsonMapper;
 import dev.rollguard.ingest.publisher.TelemetryPublisher;
-import dev.rollguard.ingest.rest.ApiException;
 import dev.rollguard.schemas.trace.TraceContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -96,19 +96,19 @@ public class TelemetryIntakeService {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiException.validation("body", "is not valid JSON");
+            throw ApiException.invalid("body", "is not valid JSON");
         } catch (java.io.IOException e) {
-            throw ApiException.validation("body", "cannot be read");
+            throw ApiException.invalid("body", "cannot be read");
         }
         if (root == null || !root.isObject() || !root.has("events")) {
-            throw ApiException.validation("events", "the body must be {\"events\": [...]}");
+            throw ApiException.invalid("events", "the body must be {\"events\": [...]}");
         }
         JsonNode events = root.get("events");
         if (!events.isArray()) {
-            throw ApiException.validation("events", "must be an array");
+            throw ApiException.invalid("events", "must be an array");
         }
         if (events.size() > config.intake().maxBatchEvents()) {
-            throw ApiException.validation(
+            throw ApiException.invalid(
                     "events",
                     "has " + events.size() + " events, at most "
                             + config.intake().maxBatchEvents() + " are accepted per batch");

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.equalTo;
 
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
 import dev.rollguard.ingest.TestTokens;
-import dev.rollguard.ingest.rest.ApiException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;

@@ -8,7 +8,6 @@ import dev.rollguard.rollback.client.FlagServiceApi.ReasonRequest;
 import dev.rollguard.rollback.client.FlagServiceApi.StageRequest;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.domain.FlagState;
-import dev.rollguard.rollback.mapping.FlagMapper;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
@@ -30,12 +29,12 @@ public class FlagServiceClient {
     static final int MAX_REASON = 2000;
 
     private final FlagServiceApi api;
-    private final FlagMapper mapper;
+    private final FlagBodyMapper mapper;
     private final String serviceAuthorization;
     private final String clientAuthorization;
     private final String probeTargetingKey;
 
-    public FlagServiceClient(GuardConfig config, FlagMapper mapper) {
+    public FlagServiceClient(GuardConfig config, FlagBodyMapper mapper) {
         this.api = QuarkusRestClientBuilder.newBuilder()
                 .baseUri(URI.create(config.flagService().url()))
                 .connectTimeout(config.flagService().connectTimeout().toMillis(), TimeUnit.MILLISECONDS)

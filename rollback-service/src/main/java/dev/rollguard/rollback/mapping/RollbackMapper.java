@@ -1,13 +1,13 @@
 package dev.rollguard.rollback.mapping;
 
+import dev.rollguard.rollback.api.RollbackView;
+import dev.rollguard.rollback.api.RollbackView.Latencies;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.Evidence.Comparison;
 import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.domain.Timings;
-import dev.rollguard.rollback.rest.RollbackView;
-import dev.rollguard.rollback.rest.RollbackView.Latencies;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.Exemplar;

@@ -1,6 +1,8 @@
 package dev.rollguard.rollback.rest;
 
 import dev.rollguard.http.BearerTokens;
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.http.error.ErrorMappers;
 import dev.rollguard.rollback.config.GuardConfig;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -31,15 +33,14 @@ public class AdminTokenFilter {
         }
         String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
         if (token == null) {
-            return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", BearerTokens.MISSING));
+            return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.MISSING));
         }
         if (BearerTokens.matches(admin, token)) {
             return null;
         }
         if (BearerTokens.matches(service, token) || BearerTokens.matches(client, token)) {
-            return ApiExceptionMappers.json(
-                    403, new ErrorResponse("FORBIDDEN", "the rollback history needs the admin token"));
+            return ErrorMappers.json(403, new ErrorBody("FORBIDDEN", "the rollback history needs the admin token"));
         }
-        return ApiExceptionMappers.json(401, new ErrorResponse("UNAUTHENTICATED", BearerTokens.UNKNOWN));
+        return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.UNKNOWN));
     }
 }

@@ -1,5 +1,7 @@
 package dev.rollguard.rollback.rest;
 
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.http.error.ErrorMappers;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
@@ -26,12 +28,12 @@ public class ParameterTextFilter {
                 if (index >= 0) {
                     String field = CleanText.firstRefused(parameter.getKey()) < 0 ? parameter.getKey() : "parameter";
                     String message = CleanText.describe(value, index);
-                    return ApiExceptionMappers.json(
+                    return ErrorMappers.json(
                             400,
-                            new ErrorResponse(
+                            new ErrorBody(
                                     "INVALID_CHARACTER",
                                     field + ": " + message,
-                                    List.of(new ErrorResponse.Violation(field, message))));
+                                    List.of(new ErrorBody.Violation(field, message))));
                 }
             }
         }

@@ -1,5 +1,8 @@
 package dev.rollguard.rollback.rest;
 
+import dev.rollguard.http.error.ApiException;
+import dev.rollguard.http.error.ErrorBody;
+import dev.rollguard.rollback.api.RollbackView;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.event.RollbackOutcome;
@@ -65,7 +68,7 @@ public class RollbackResource {
                 400,
                 "VALIDATION_FAILED",
                 "The request is invalid.",
-                List.of(new ErrorResponse.Violation("limit", "must be a whole number from 1 to " + MAX_LIMIT)));
+                List.of(new ErrorBody.Violation("limit", "must be a whole number from 1 to " + MAX_LIMIT)));
     }
 
     private static RollbackOutcome parseOutcome(String outcome) {
@@ -80,7 +83,7 @@ public class RollbackResource {
                     400,
                     "VALIDATION_FAILED",
                     "The request is invalid.",
-                    List.of(new ErrorResponse.Violation("outcome", message)));
+                    List.of(new ErrorBody.Violation("outcome", message)));
         }
     }
 }

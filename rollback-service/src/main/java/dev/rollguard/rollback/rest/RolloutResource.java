@@ -1,5 +1,6 @@
 package dev.rollguard.rollback.rest;
 
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.RolloutStep;
 import dev.rollguard.rollback.service.Promoter;

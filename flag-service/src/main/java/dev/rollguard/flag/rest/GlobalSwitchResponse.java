@@ -1,6 +1,0 @@
-package dev.rollguard.flag.rest;
-
-import java.time.Instant;
-
-/** State of the environment-wide kill switch. */
-public record GlobalSwitchResponse(boolean killed, String reason, long version, Instant updatedAt, String updatedBy) {}

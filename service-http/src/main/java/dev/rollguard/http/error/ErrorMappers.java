@@ -1,0 +1,124 @@
+package dev.rollguard.http.error;
+
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * The error contract of docs/contracts.md for every service: an {@link ApiException}, a failure of the HTTP layer
+ * (unknown path, wrong method, body over the limit) and anything unexpected become a JSON {@link ErrorBody}; never a
+ * stack trace or a class name. What a service answers beyond that (its Bean Validation and JSON wording, its database
+ * being down) it declares itself: its own mappers for those exception types, and {@link KnownFailures} beans.
+ */
+public class ErrorMappers {
+
+    private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+    private final Iterable<KnownFailures> known;
+
+    @Inject
+    public ErrorMappers(Instance<KnownFailures> known) {
+        this((Iterable<KnownFailures>) known);
+    }
+
+    ErrorMappers(Iterable<KnownFailures> known) {
+        this.known = known;
+    }
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return json(e.status(), e.body());
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e, ContainerRequestContext request) {
+        if (tooLarge(e)) {
+            return json(413, TOO_LARGE);
+        }
+        ApiException recognised = recognise(e);
+        if (recognised != null) {
+            return api(recognised);
+        }
+        int status = e.getResponse().getStatus();
+        return json(
+                status,
+                forStatus(
+                        status, request.getMethod() + " " + request.getUriInfo().getPath()));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Throwable e) {
+        if (tooLarge(e)) {
+            return json(413, TOO_LARGE);
+        }
+        ApiException recognised = recognise(e);
+        if (recognised != null) {
+            return api(recognised);
+        }
+        return internal(e);
+    }
+
+    private static final ErrorBody TOO_LARGE =
+            new ErrorBody("PAYLOAD_TOO_LARGE", "the request body is larger than allowed");
+
+    /** The error for a status the HTTP layer answered on its own, for the request {@code where} ("GET /api/x"). */
+    static ErrorBody forStatus(int status, String where) {
+        return switch (status) {
+            case 400 -> new ErrorBody("BAD_REQUEST", "the request to " + where + " is not valid");
+            case 401 -> new ErrorBody("UNAUTHENTICATED", "send a valid token");
+            case 403 -> new ErrorBody("FORBIDDEN", "this token may not call " + where);
+            case 404 -> new ErrorBody("NOT_FOUND", "nothing is served at " + where);
+            case 405 -> new ErrorBody("METHOD_NOT_ALLOWED", where + ": this method is not allowed here");
+            case 406 -> new ErrorBody("NOT_ACCEPTABLE", where + " answers application/json only");
+            case 413 -> TOO_LARGE;
+            case 415 -> new ErrorBody("UNSUPPORTED_MEDIA_TYPE", where + " needs a JSON body (application/json)");
+            default ->
+                status >= 500
+                        ? new ErrorBody("INTERNAL", "the request failed inside the service")
+                        : new ErrorBody("REQUEST_FAILED", "the request to " + where + " failed");
+        };
+    }
+
+    /** 500 {@code INTERNAL} for a defect, logged with its stack trace; the client learns nothing of the inside. */
+    public static Response internal(Throwable e) {
+        LOG.error("request failed", e);
+        return json(500, new ErrorBody("INTERNAL", "the request failed inside the service"));
+    }
+
+    public static Response json(int status, ErrorBody body) {
+        return Response.status(status)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(body)
+                .build();
+    }
+
+    private ApiException recognise(Throwable e) {
+        for (KnownFailures failures : known) {
+            ApiException recognised = failures.recognise(e);
+            if (recognised != null) {
+                return recognised;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether the failure is, or was caused by, a body over the service's limit: a 413 thrown while the body was read,
+     * which the JSON reader may have wrapped.
+     */
+    static boolean tooLarge(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof WebApplicationException web
+                    && web.getResponse() != null
+                    && web.getResponse().getStatus() == 413) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
