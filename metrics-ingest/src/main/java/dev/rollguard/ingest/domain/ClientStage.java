@@ -2,12 +2,14 @@ package dev.rollguard.ingest.domain;
 
 import dev.rollguard.schemas.guard.GuardMetrics;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.kafka.common.utils.ByteUtils;
 
 /**
  * One client's cumulative numerators and denominators of the guard metrics ({@link GuardMetrics}) since its flag's
  * rollout stage began, in one cohort: what turns each of its events into increments of the client-level sums
- * ({@link ClientMoments}). About 330 bytes a client, cohort and flag under rollout.
+ * ({@link ClientMoments}). About 40 bytes encoded ({@link #toBytes}) for a client with a few events.
  */
 public final class ClientStage {
 
@@ -99,21 +101,53 @@ public final class ClientStage {
         x[metric] += dx;
     }
 
+    /** First byte of the compact encoding; the fixed-width encoding of earlier versions starts with {@code lastSeen}. */
+    private static final byte COMPACT = 1;
+    /** Length of the fixed-width encoding of earlier versions, still read back from their changelogs. */
+    static final int FIXED_LENGTH = 8 + 16 * GuardMetrics.RATIOS.size() + 4 * (2 * GuardMetrics.RUNGS + 2);
+
+    /**
+     * The compact encoding: variable-length integers for the counts, and for the numerators and denominators when
+     * they are whole numbers (all but the mean storage use, usually); a ladder's counts up to its last non-zero rung
+     * only. About 40 bytes for a client with a few events, against {@value #FIXED_LENGTH} bytes fixed-width: every
+     * change of a client's state is a changelog record, so this is most of the guard's write volume.
+     */
     public byte[] toBytes() {
-        ByteBuffer out = ByteBuffer.allocate(8 + 16 * y.length + 4 * (2 * GuardMetrics.RUNGS + 2));
-        out.putLong(lastSeen);
+        ByteBuffer out = ByteBuffer.allocate(1 + 10 + 18 * y.length + 2 * (5 + 5 * GuardMetrics.RUNGS) + 10);
+        out.put(COMPACT);
+        ByteUtils.writeVarlong(lastSeen, out);
         for (int i = 0; i < y.length; i++) {
-            out.putDouble(y[i]).putDouble(x[i]);
+            writeNumber(y[i], out);
+            writeNumber(x[i], out);
         }
-        for (int k = 0; k < GuardMetrics.RUNGS; k++) {
-            out.putInt(slowSyncs[k]).putInt(slowUploads[k]);
-        }
-        out.putInt(syncs).putInt(timedUploads);
-        return out.array();
+        writeLadder(slowSyncs, out);
+        writeLadder(slowUploads, out);
+        ByteUtils.writeUnsignedVarint(syncs, out);
+        ByteUtils.writeUnsignedVarint(timedUploads, out);
+        return Arrays.copyOf(out.array(), out.position());
     }
 
     public static ClientStage fromBytes(byte[] data) {
         ByteBuffer in = ByteBuffer.wrap(data);
+        if (data.length == FIXED_LENGTH && data[0] != COMPACT) {
+            return fromFixedWidth(in);
+        }
+        in.get();
+        ClientStage c = new ClientStage();
+        c.lastSeen = ByteUtils.readVarlong(in);
+        for (int i = 0; i < c.y.length; i++) {
+            c.y[i] = readNumber(in);
+            c.x[i] = readNumber(in);
+        }
+        readLadder(c.slowSyncs, in);
+        readLadder(c.slowUploads, in);
+        c.syncs = ByteUtils.readUnsignedVarint(in);
+        c.timedUploads = ByteUtils.readUnsignedVarint(in);
+        return c;
+    }
+
+    /** The fixed-width encoding of earlier versions (a changelog written by them is read back after an upgrade). */
+    private static ClientStage fromFixedWidth(ByteBuffer in) {
         ClientStage c = new ClientStage();
         c.lastSeen = in.getLong();
         for (int i = 0; i < c.y.length; i++) {
@@ -127,5 +161,56 @@ public final class ClientStage {
         c.syncs = in.getInt();
         c.timedUploads = in.getInt();
         return c;
+    }
+
+    /** The largest magnitude written as a whole number: every integer up to it is exact in a double. */
+    private static final double WHOLE_LIMIT = 0x1p52;
+
+    /** A whole number as a zigzag varlong of twice its value; any other as the varlong 1 and the 8-byte double. */
+    private static void writeNumber(double v, ByteBuffer out) {
+        if (v == Math.rint(v) && Math.abs(v) < WHOLE_LIMIT) {
+            ByteUtils.writeVarlong(((long) v) << 1, out);
+        } else {
+            ByteUtils.writeVarlong(1, out);
+            out.putDouble(v);
+        }
+    }
+
+    private static double readNumber(ByteBuffer in) {
+        long tagged = ByteUtils.readVarlong(in);
+        return (tagged & 1) == 0 ? (double) (tagged >> 1) : in.getDouble();
+    }
+
+    /** How many rungs up to the last non-zero one, then their counts. */
+    private static void writeLadder(int[] counts, ByteBuffer out) {
+        int n = counts.length;
+        while (n > 0 && counts[n - 1] == 0) {
+            n--;
+        }
+        ByteUtils.writeUnsignedVarint(n, out);
+        for (int k = 0; k < n; k++) {
+            ByteUtils.writeUnsignedVarint(counts[k], out);
+        }
+    }
+
+    private static void readLadder(int[] counts, ByteBuffer in) {
+        int n = ByteUtils.readUnsignedVarint(in);
+        for (int k = 0; k < n; k++) {
+            counts[k] = ByteUtils.readUnsignedVarint(in);
+        }
+    }
+
+    /** The fixed-width encoding of earlier versions (tests: a changelog they wrote must still be read). */
+    byte[] toFixedWidth() {
+        ByteBuffer out = ByteBuffer.allocate(FIXED_LENGTH);
+        out.putLong(lastSeen);
+        for (int i = 0; i < y.length; i++) {
+            out.putDouble(y[i]).putDouble(x[i]);
+        }
+        for (int k = 0; k < GuardMetrics.RUNGS; k++) {
+            out.putInt(slowSyncs[k]).putInt(slowUploads[k]);
+        }
+        out.putInt(syncs).putInt(timedUploads);
+        return out.array();
     }
 }

@@ -10,9 +10,11 @@ import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -24,8 +26,8 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * A store of one input task whose values are kept as live objects: an event updates them in place, without the
  * (de)serialization that every update of a Kafka Streams store costs.
  *
- * <p>Durability comes from a changelogged in-memory key-value store underneath, written only when Kafka Streams
- * commits: like its own record caches, this store implements {@link CachedStateStore}, whose {@link #flushCache()}
+ * <p>Durability comes from a changelogged key-value store underneath ({@link RestoreOnlyStore}: it keeps nothing
+ * but what a restore reads back, so each value lives once in memory), written only when Kafka Streams commits: like its own record caches, this store implements {@link CachedStateStore}, whose {@link #flushCache()}
  * Kafka Streams calls while preparing every commit (regular, on rebalance and on shutdown), before the input
  * offsets and the produced records commit in one transaction. So under exactly-once the changelog holds exactly
  * the values of the events whose offsets are committed, whatever the moment of a crash; after a restart the values
@@ -41,6 +43,8 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     private final Map<String, V> live = new HashMap<>();
     /** Keys changed (updated or removed) since the last commit. */
     private final Set<String> dirty = new HashSet<>();
+    /** Keys whose latest changelog record is a value: a removed key needs a tombstone only when it is one of these. */
+    private final Set<String> persisted = new HashSet<>();
 
     private boolean loaded;
 
@@ -57,6 +61,28 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
 
     /** Writes the subclass's own keys when they changed, at each commit. */
     protected void writeOwn(KeyValueStore<String, byte[]> changelog) {}
+
+    /** Whether a key read back from the changelog is one of an earlier version's records, read by {@link #readEarlierVersion}. */
+    protected boolean earlierVersion(String key) {
+        return false;
+    }
+
+    /**
+     * Reads a record of an earlier version back into the current form, with {@link #adopted} and {@link #adopt}; the
+     * record is deleted at the next commit.
+     */
+    protected void readEarlierVersion(String key, byte[] value) {}
+
+    /** The value of a key while the values are read back (from {@link #readEarlierVersion}). */
+    protected final V adopted(String key) {
+        return live.get(key);
+    }
+
+    /** Sets a value while the values are read back (from {@link #readEarlierVersion}); the next commit writes it. */
+    protected final void adopt(String key, V value) {
+        live.put(key, value);
+        dirty.add(key);
+    }
 
     /** Sees one value read back from the changelog, for the subclass's own bookkeeping. */
     protected void loaded(String key, V value) {}
@@ -121,9 +147,15 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
                 KeyValue<String, byte[]> entry = all.next();
                 if (entry.key.startsWith("~")) {
                     readOwn(entry.key, entry.value);
+                } else if (earlierVersion(entry.key)) {
+                    // Read into the current form (adopt), and deleted at the next commit.
+                    readEarlierVersion(entry.key, entry.value);
+                    persisted.add(entry.key);
+                    dirty.add(entry.key);
                 } else {
                     V value = decode(entry.value);
                     live.put(entry.key, value);
+                    persisted.add(entry.key);
                     loaded(entry.key, value);
                 }
             }
@@ -137,7 +169,8 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
             V value = live.get(key);
             if (value != null) {
                 changelogged.put(key, encode(value));
-            } else if (changelogged.get(key) != null) {
+                persisted.add(key);
+            } else if (persisted.remove(key)) {
                 changelogged.delete(key);
             }
         }
@@ -149,6 +182,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     public void clearCache() {
         live.clear();
         dirty.clear();
+        persisted.clear();
         loaded = false;
         resetOwn();
     }
@@ -225,7 +259,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         @Override
         public S build() {
             KeyValueStore<String, byte[]> inner = Stores.keyValueStoreBuilder(
-                            Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                            new RestoreOnlySupplier(name), Serdes.String(), Serdes.ByteArray())
                     .withLoggingEnabled(logConfig)
                     .withCachingDisabled()
                     .build();
@@ -240,6 +274,19 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         @Override
         public boolean loggingEnabled() {
             return true;
+        }
+    }
+
+    private record RestoreOnlySupplier(String name) implements KeyValueBytesStoreSupplier {
+
+        @Override
+        public KeyValueStore<Bytes, byte[]> get() {
+            return new RestoreOnlyStore(name);
+        }
+
+        @Override
+        public String metricsScope() {
+            return "in-memory";
         }
     }
 }

@@ -58,7 +58,6 @@ class ClientStageStoreTest {
         ClientStage state = store.admit(COHORT, client, cap, sums);
         if (state != null) {
             state.add(o, sums);
-            store.touch(COHORT + client);
         }
     }
 
@@ -203,5 +202,75 @@ class ClientStageStoreTest {
         double r = y / x;
         double residuals = sums[3] - 2 * r * sums[5] + r * r * sums[4];
         return new double[] {n, r, n / (n - 1) * residuals / (x * x)};
+    }
+
+    @Test
+    void theRecordsOfEarlierVersionsOnePerClientAndCohortAreReadIntoOnePerClient() {
+        String other = ClientStageStore.cohort("search", 3, "CONTROL");
+        ClientStage a = new ClientStage();
+        a.add(sync(false, 10), new double[WIDTH]);
+        ClientStage b = new ClientStage();
+        b.add(sync(true, 20), new double[WIDTH]);
+        changelog.put(COHORT + "client-a", a.toBytes());
+        changelog.put(other + "client-a", b.toBytes());
+        changelog.put(COHORT + "client-b", b.toBytes());
+        changelog.put(
+                ClientStageStore.SAMPLE + COHORT,
+                java.nio.ByteBuffer.allocate(4).putInt(1).array());
+
+        ClientStageStore store = store();
+        assertThat(store.trackedClients(COHORT)).isEqualTo(2);
+        assertThat(store.trackedClients(other)).isEqualTo(1);
+        assertThat(store.level(COHORT)).isEqualTo(1);
+        assertThat(store.tracked(COHORT + "client-a").lastSeen()).isEqualTo(10);
+        assertThat(store.tracked(other + "client-a").lastSeen()).isEqualTo(20);
+        assertThat(store.tracked(COHORT + "client-b").lastSeen()).isEqualTo(20);
+        store.flushCache();
+
+        List<String> keys = new ArrayList<>();
+        try (var all = changelog.all()) {
+            all.forEachRemaining(kv -> keys.add(kv.key));
+        }
+        assertThat(keys)
+                .containsExactlyInAnyOrder(
+                        ClientStageStore.CLIENT + "client-a",
+                        ClientStageStore.CLIENT + "client-b",
+                        ClientStageStore.SAMPLE + COHORT);
+        ClientStageStore restarted = store();
+        assertThat(restarted.trackedClients(COHORT)).isEqualTo(2);
+        assertThat(restarted.tracked(other + "client-a").lastSeen()).isEqualTo(20);
+    }
+
+    @Test
+    void aClientsStatesInSeveralCohortsAreOneRecord() {
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        List<String> cohorts = new ArrayList<>();
+        for (int f = 0; f < 20; f++) {
+            cohorts.add(ClientStageStore.cohort("flag-" + f, 1, f % 2 == 0 ? "TREATMENT" : "CONTROL"));
+        }
+        for (int e = 0; e < 3; e++) {
+            for (String cohort : cohorts) {
+                ClientStage state = store.admit(cohort, "client-x", 100, sums);
+                state.add(sync(e != 1, 1_000 + e), sums);
+            }
+        }
+        store.flushCache();
+        List<byte[]> values = new ArrayList<>();
+        try (var all = changelog.all()) {
+            all.forEachRemaining(kv -> values.add(kv.value));
+        }
+        assertThat(values).hasSize(1);
+        // Twenty equal states: one encoded, nineteen references to it.
+        assertThat(values.get(0).length).isLessThan(20 * 30 + 100);
+        ClientStageStore restarted = store();
+        for (String cohort : cohorts) {
+            assertThat(restarted.trackedClients(cohort)).isEqualTo(1);
+            double[] retracted = new double[WIDTH];
+            restarted.tracked(cohort + "client-x").retract(retracted);
+            double[] expected = new double[WIDTH];
+            store.tracked(cohort + "client-x").retract(expected);
+            assertThat(retracted).containsExactly(expected);
+        }
     }
 }

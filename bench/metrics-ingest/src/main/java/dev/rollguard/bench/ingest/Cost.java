@@ -201,13 +201,15 @@ record Cost(
                 "changelog topics: measured / per hour of event time",
                 mb(changelogTotal()) + " / " + mb((long) perHour(changelogTotal())) + " (" + changelogBytes + ")"));
         out.append(IngestBench.row(
-                "per-client state (`client-stages`, compacted): keys / bytes / bytes a key; clients x ramping flags",
+                "per-client state (`client-stages`, compacted, one record a client with its state in each of the "
+                        + ramping
+                        + " ramping flags): records / bytes / bytes a record; distinct clients",
                 String.format(
                         "%d / %s / %.0f; %d",
                         clientStageKeys,
                         mb(clientStageLiveBytes),
                         clientStageKeys == 0 ? 0.0 : clientStageLiveBytes / (double) clientStageKeys,
-                        (long) distinctClients * ramping)));
+                        distinctClients)));
         return out.toString();
     }
 

@@ -48,6 +48,7 @@ final class CostSweep {
                     "-Dbench.partitions=" + IngestBench.PARTITIONS,
                     "-Dbench.event-rate=" + IngestBench.EVENT_RATE,
                     "-Dbench.session-seconds=" + IngestBench.Generator.SESSION_MS / 1000,
+                    "-Dbench.exposures-per-event=" + IngestBench.Generator.EXPOSURES_PER_EVENT,
                     "-Dbench.row-file=" + row,
                     "-cp",
                     System.getProperty("java.class.path"),
@@ -93,12 +94,14 @@ final class CostSweep {
                 .append(IngestBench.EVENT_RATE)
                 .append(" per second of event time; a client stays ")
                 .append(IngestBench.Generator.SESSION_MS / 1000)
-                .append(" s; half report exposures of every flag, half")
+                .append(" s; half report exposures of the first ")
+                .append(IngestBench.Generator.EXPOSURES_PER_EVENT)
+                .append(" flags (every ramping one), half")
                 .append(" are bucketed by the pipeline). Flags beyond the ramping ones are disabled, 0 %, 100 % or")
                 .append(" killed in turn. CPU and memory are the whole JVM's (broker included). Per hour: the window")
                 .append(" stores' changelogs scaled linearly from the event time covered to one hour; the per-client")
                 .append(
-                        " state (`client-stages`) as its formula, clients per hour x keys per client x bytes a key, both")
+                        " state (`client-stages`) as its formula, clients per hour x records per client x bytes a record, both")
                 .append(" measured in the run (compacted changelog), so a TTL of h hours holds h times that.\n")
                 .append("Run with `./mvnw -f bench/metrics-ingest/pom.xml compile exec:exec -Dbench.sweep=")
                 .append(spec)
@@ -110,8 +113,8 @@ final class CostSweep {
                 .append("| flags | ramping | clients / h | stream threads | event size | producer (records/s) |")
                 .append(" aggregation (events/s) | / producer | CPU (cores) | RSS / peak RSS / heap | state dir:")
                 .append(
-                        " run | changelogs: run / window stores per h | per-client state: clients / keys (clients x ramping)")
-                .append(" / bytes a key / per h |")
+                        " run | changelogs: run / window stores per h | per-client state: clients / records (one a client)")
+                .append(" / bytes a record / per h |")
                 .append(" load before / after |\n")
                 .append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Properties p : rows) {
@@ -124,7 +127,6 @@ final class CostSweep {
             double clientsPerHour = Double.parseDouble(p.getProperty("clientsPerHour"));
             long keys = Long.parseLong(p.getProperty("clientStageKeys"));
             long liveBytes = Long.parseLong(p.getProperty("clientStageLiveBytes"));
-            long pairs = Long.parseLong(p.getProperty("distinctClients")) * Long.parseLong(p.getProperty("ramping"));
             double producer = Double.parseDouble(p.getProperty("producer"));
             double aggregation = Double.parseDouble(p.getProperty("aggregation"));
             out.append("| ")
@@ -161,9 +163,7 @@ final class CostSweep {
                     .append(clients)
                     .append(" / ")
                     .append(keys)
-                    .append(" (")
-                    .append(pairs)
-                    .append(") / ")
+                    .append(" / ")
                     .append(keys == 0 ? "-" : String.format("%.0f", liveBytes / (double) keys))
                     .append(" / ")
                     .append(Cost.mb((long) (clientsPerHour

@@ -194,7 +194,9 @@ public final class IngestBench {
                     .append(ramping)
                     .append(
                             " under a partial rollout (the rest disabled, 0 %, 100 % or killed in turn; half the events")
-                    .append(" report exposures of every flag, half are bucketed by the pipeline), ")
+                    .append(" report exposures of the first ")
+                    .append(Math.min(flags, Generator.EXPOSURES_PER_EVENT))
+                    .append(" flags, half are bucketed by the pipeline), ")
                     .append(clientsPerHour)
                     .append(" distinct clients per hour of event time.\n")
                     .append(
@@ -552,9 +554,17 @@ public final class IngestBench {
      */
     static final class Generator {
         static final long SESSION_MS = Long.getLong("bench.session-seconds", 300) * 1000;
+        /**
+         * How many flags an event with exposures reports (a client reports the flags it evaluated, not every flag
+         * that exists); 32 by default, within the service's {@code validation.max-exposures} of 64.
+         */
+        static final int EXPOSURES_PER_EVENT = Integer.getInteger("bench.exposures-per-event", 32);
 
         final int flags;
         final int ramping;
+        /** Flags an event with exposures reports: the first ones, so every ramping flag up to this many. */
+        final int exposed;
+
         final double arrivalsPerMs;
         final SplittableRandom random = new SplittableRandom(7);
         final Platform[] platforms = {Platform.WEB, Platform.IOS, Platform.ANDROID};
@@ -567,6 +577,7 @@ public final class IngestBench {
         Generator(int flags, int ramping, long clientsPerHour) {
             this.flags = flags;
             this.ramping = ramping;
+            this.exposed = Math.min(flags, EXPOSURES_PER_EVENT);
             this.arrivalsPerMs = clientsPerHour / 3_600_000.0;
         }
 
@@ -588,7 +599,7 @@ public final class IngestBench {
             boolean success = random.nextInt(100) >= 5;
             List<FlagExposure> exposures = new ArrayList<>();
             if (i % 2 == 0) {
-                for (int f = 0; f < flags; f++) {
+                for (int f = 0; f < exposed; f++) {
                     String flagKey = "flag-" + f;
                     FlagKind kind = FlagKind.of(f, ramping);
                     boolean treated =

@@ -1,0 +1,176 @@
+package dev.rollguard.ingest.topology;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
+import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
+import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryConfig;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The bytes store under a {@link LiveStore}: the live store holds the values, so this one keeps only what a restore
+ * reads back from the changelog, until the live store takes it with {@link #all()}. After that its writes reach the
+ * changelog through the logging layer above it and are not kept here, so a value lives once in memory (as a live
+ * object) instead of twice, and a commit costs no sorted-map insertion per changed key.
+ *
+ * <p>{@link #all()} hands the restored values over once: the live store's {@code load()} is its only reader. Until then,
+ * writes are applied to the restored values so that they stay the changelog's latest.
+ */
+final class RestoreOnlyStore implements KeyValueStore<Bytes, byte[]> {
+
+    private final String name;
+    private final Position position = Position.emptyPosition();
+    /** What a restore read back, until it is handed over; null once handed over. */
+    private Map<Bytes, byte[]> restored = new HashMap<>();
+
+    private volatile boolean open;
+
+    RestoreOnlyStore(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void init(StateStoreContext context, StateStore root) {
+        restored = new HashMap<>();
+        boolean consistency = StreamsConfig.InternalConfig.getBoolean(
+                context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
+        if (root != null) {
+            context.register(root, (RecordBatchingStateRestoreCallback) records -> {
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    put(Bytes.wrap(record.key()), record.value());
+                    ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(record, consistency, position);
+                }
+            });
+        }
+        open = true;
+    }
+
+    @Override
+    public void put(Bytes key, byte[] value) {
+        if (restored == null) {
+            return;
+        }
+        if (value == null) {
+            restored.remove(key);
+        } else {
+            restored.put(key, value);
+        }
+    }
+
+    @Override
+    public byte[] putIfAbsent(Bytes key, byte[] value) {
+        byte[] old = get(key);
+        if (old == null) {
+            put(key, value);
+        }
+        return old;
+    }
+
+    @Override
+    public void putAll(List<KeyValue<Bytes, byte[]>> entries) {
+        entries.forEach(e -> put(e.key, e.value));
+    }
+
+    @Override
+    public byte[] delete(Bytes key) {
+        return restored == null ? null : restored.remove(key);
+    }
+
+    /** The restored value of a key until the values are handed over; null after. */
+    @Override
+    public byte[] get(Bytes key) {
+        return restored == null ? null : restored.get(key);
+    }
+
+    /** Hands the restored values over, once: later calls return nothing. */
+    @Override
+    public KeyValueIterator<Bytes, byte[]> all() {
+        Iterator<Map.Entry<Bytes, byte[]>> entries = (restored == null ? Map.<Bytes, byte[]>of() : restored)
+                .entrySet()
+                .iterator();
+        restored = null;
+        return new KeyValueIterator<>() {
+            @Override
+            public boolean hasNext() {
+                return entries.hasNext();
+            }
+
+            @Override
+            public KeyValue<Bytes, byte[]> next() {
+                Map.Entry<Bytes, byte[]> e = entries.next();
+                return KeyValue.pair(e.getKey(), e.getValue());
+            }
+
+            @Override
+            public Bytes peekNextKey() {
+                throw new UnsupportedOperationException("peekNextKey is not supported by " + name);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    @Override
+    public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
+        throw new UnsupportedOperationException("range queries are not supported by " + name);
+    }
+
+    @Override
+    public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(P prefix, PS serializer) {
+        throw new UnsupportedOperationException("prefix scans are not supported by " + name);
+    }
+
+    @Override
+    public long approximateNumEntries() {
+        return restored == null ? 0 : restored.size();
+    }
+
+    @Override
+    public <R> QueryResult<R> query(Query<R> query, PositionBound bound, QueryConfig config) {
+        return QueryResult.forUnknownQueryType(query, this);
+    }
+
+    @Override
+    public Position getPosition() {
+        return position;
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {
+        restored = null;
+        open = false;
+    }
+
+    @Override
+    public boolean persistent() {
+        return false;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+}
