@@ -2,6 +2,7 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.ClientSampling;
 import dev.rollguard.ingest.domain.ClientStage;
+import io.quarkus.logging.Log;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -117,6 +118,11 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         while (cohort.tracked > cap && cohort.level < ClientSampling.MAX_LEVEL) {
             cohort.level++;
             levelsChanged.add(cohortPrefix);
+            TopologyMetrics.sampleLevelRaised(flagKey(cohortPrefix));
+            Log.infof(
+                    "Cohort %s passed %d tracked clients in this input task: it now tracks a hash sample of 1/%d of its"
+                            + " clients (guard.max-clients-per-cohort)",
+                    cohortPrefix, cap, 1L << cohort.level);
             int level = cohort.level;
             removeStates((id, prefix, state) -> {
                 if (!prefix.equals(cohortPrefix) || ClientSampling.tracked(id, level)) {

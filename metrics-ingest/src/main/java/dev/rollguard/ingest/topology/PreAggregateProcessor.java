@@ -192,6 +192,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             ClientStage state = clients.admit(scope.cohort(), scope.clientId(), maxClientsPerCohort, sums);
             if (state != null) {
                 state.add(observation, sums);
+            } else {
+                TopologyMetrics.sampledOut(ClientStageStore.flagKey(scope.cohort()));
             }
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input

@@ -85,4 +85,24 @@ public final class TopologyMetrics {
     public static void windowEmitted(String kind) {
         counter("rollguard.ingest.windows.emitted", "kind", kind).increment();
     }
+
+    private static final Map<String, Counter> SAMPLED_OUT = new ConcurrentHashMap<>();
+
+    /**
+     * An event of a client that its cohort's sample leaves out ({@code guard.max-clients-per-cohort}): counted in the
+     * window, not in the client-level sums.
+     */
+    public static void sampledOut(String flagKey) {
+        Counter counter = SAMPLED_OUT.get(flagKey);
+        if (counter == null) {
+            counter = SAMPLED_OUT.computeIfAbsent(
+                    flagKey, f -> Metrics.counter("rollguard.ingest.guard.clients.sampled.out", "flag", f));
+        }
+        counter.increment();
+    }
+
+    /** A cohort of a flag's stage passed its cap of tracked clients in an input task and halved its sample. */
+    public static void sampleLevelRaised(String flagKey) {
+        counter("rollguard.ingest.guard.sample.level.raised", "flag", flagKey).increment();
+    }
 }

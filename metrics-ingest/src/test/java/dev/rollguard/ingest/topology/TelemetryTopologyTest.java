@@ -969,6 +969,8 @@ class TelemetryTopologyTest {
         // first window, 40-79 in the second, so the sample drops clients of the first window in the second and
         // retracts what they had added there. Every fifth client fails its first sync.
         int clients = 80;
+        double raisedBefore = guardCount("rollguard.ingest.guard.sample.level.raised");
+        double sampledOutBefore = guardCount("rollguard.ingest.guard.clients.sampled.out");
         for (int round = 0; round < 3; round++) {
             for (int i = 0; i < clients; i++) {
                 int first = i < clients / 2 ? 0 : 1;
@@ -986,9 +988,12 @@ class TelemetryTopologyTest {
         closeWithoutTheFlag(T0.plus(SIZE.multipliedBy(3)));
         var closed = emitted(WindowKind.TUMBLING);
 
+        long untracked = 0;
+        long raised = 0;
         for (String cohort : List.of("TREATMENT", "CONTROL")) {
             String prefix = ClientStageStore.cohort("ramping", 7, cohort);
             int level = store.level(prefix);
+            raised += level;
             assertThat(level).as("the %s sample was halved", cohort).isGreaterThan(0);
             int tracked = 0;
             int failures = 0;
@@ -1019,11 +1024,25 @@ class TelemetryTopologyTest {
                 }
             }
             assertThat(events).as("every event of the cohort counted").isEqualTo(clients);
+            untracked += clients / 2 - tracked;
             // Each tracked client: two events, Y = 1 for the failing ones.
             assertThat(sums)
                     .as("the stage's sums are those of the tracked clients")
                     .containsExactly(tracked, failures, 2.0 * tracked, failures, 4.0 * tracked, 2.0 * failures);
         }
+        assertThat(guardCount("rollguard.ingest.guard.sample.level.raised") - raisedBefore)
+                .as("each halving of a cohort's sample counted")
+                .isEqualTo(raised);
+        // A client left out of the sample has its two events counted as sampled out; a client dropped after its first
+        // event was tracked for that one.
+        assertThat(guardCount("rollguard.ingest.guard.clients.sampled.out") - sampledOutBefore)
+                .isBetween((double) untracked, 2.0 * untracked);
+    }
+
+    private static double guardCount(String name) {
+        return Metrics.globalRegistry.find(name).tag("flag", "ramping").counters().stream()
+                .mapToDouble(c -> c.count())
+                .sum();
     }
 
     @Test
