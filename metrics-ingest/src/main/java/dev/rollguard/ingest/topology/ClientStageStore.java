@@ -101,7 +101,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 return stage;
             }
         }
-        Cohort cohort = cohorts.computeIfAbsent(cohortPrefix, p -> new Cohort());
+        Cohort cohort = cohorts.computeIfAbsent(cohortPrefix, Cohort::new);
         long hash = ClientSampling.hash(clientId);
         if (!ClientSampling.tracked(hash, cohort.level)) {
             return null;
@@ -113,7 +113,8 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             touch(key);
         }
         ClientStage stage = new ClientStage();
-        client.add(cohortPrefix, stage);
+        // The cohort's own copy of the prefix: one string per cohort, not one per client.
+        client.add(cohort.prefix, stage);
         cohort.tracked++;
         while (cohort.tracked > cap && cohort.level < ClientSampling.MAX_LEVEL) {
             cohort.level++;
@@ -212,7 +213,9 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     @Override
     protected void loaded(String key, Client value) {
         for (int i = 0; i < value.size; i++) {
-            cohorts.computeIfAbsent(value.prefixes[i], p -> new Cohort()).tracked++;
+            Cohort cohort = cohorts.computeIfAbsent(value.prefixes[i], Cohort::new);
+            cohort.tracked++;
+            value.prefixes[i] = cohort.prefix;
         }
     }
 
@@ -230,15 +233,16 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             client = new Client();
             adopt(clientKey, client);
         }
-        client.add(prefix, ClientStage.fromBytes(value));
-        cohorts.computeIfAbsent(prefix, p -> new Cohort()).tracked++;
+        Cohort cohort = cohorts.computeIfAbsent(prefix, Cohort::new);
+        cohort.tracked++;
+        client.add(cohort.prefix, ClientStage.fromBytes(value));
     }
 
     @Override
     protected void readOwn(String key, byte[] value) {
         if (key.startsWith(SAMPLE)) {
             String prefix = key.substring(SAMPLE.length());
-            cohorts.computeIfAbsent(prefix, p -> new Cohort()).level =
+            cohorts.computeIfAbsent(prefix, Cohort::new).level =
                     ByteBuffer.wrap(value).getInt();
             levelsPersisted.add(prefix);
         }
@@ -277,10 +281,15 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         return value.toBytes();
     }
 
-    /** A cohort's sampling level and how many clients it tracks. */
+    /** A cohort's prefix, sampling level and how many clients it tracks. */
     private static final class Cohort {
+        final String prefix;
         int level;
         int tracked;
+
+        Cohort(String prefix) {
+            this.prefix = prefix;
+        }
     }
 
     /** A client's states, one per cohort it is tracked in (a handful: one per flag under rollout it is exposed to). */
