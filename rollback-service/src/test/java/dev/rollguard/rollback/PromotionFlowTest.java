@@ -283,6 +283,22 @@ class PromotionFlowTest {
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
     }
 
+    @Test
+    void aHealthyVerdictOnWindowsThatRunLateWaitsUntilTheWindowsCatchUp() {
+        String flag = flagKey();
+        flagService.definePlan(flag, PLAN, 1, Instant.now().minusSeconds(600), 86_400, 86_400, "hold");
+        // The newest window judged ended five minutes ago: more than the default evidence age (150 s).
+        flagService.setVerdict(
+                flag, verdict(flag, 1, "HEALTHY", 420, 3900, "", Instant.now().minusSeconds(300)));
+        round();
+        assertThat(flagService.writes(flag)).isEmpty();
+        assertThat(flagService.currentStage(flag)).isEqualTo(1);
+
+        flagService.setVerdict(flag, verdict(flag, 1, "HEALTHY", 420, 3900, ""));
+        round();
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+    }
+
     private void round() {
         promoter.round(Instant.now()).await().atMost(TIMEOUT);
     }
@@ -303,6 +319,18 @@ class PromotionFlowTest {
     /** A verdict as the alert-service's GET /api/guard serves it; {@code alerts} is the JSON inside the array. */
     private static String verdict(
             String flag, long stageVersion, String status, long treated, long control, String alerts) {
+        return verdict(flag, stageVersion, status, treated, control, alerts, Instant.now());
+    }
+
+    /** A verdict whose newest judged window ended at {@code judgedAt}. */
+    private static String verdict(
+            String flag,
+            long stageVersion,
+            String status,
+            long treated,
+            long control,
+            String alerts,
+            Instant judgedAt) {
         return """
                 {"flagKey": "%s", "stageVersion": %d, "status": "%s", "severity": "NONE", "summary": "",
                  "confidence": 0.99, "judgedAt": "%s",
@@ -311,6 +339,6 @@ class PromotionFlowTest {
                               "effectUpper": 0.2, "confidence": 0.999, "treatedClients": %d, "controlClients": %d}],
                  "alerts": [%s]}
                 """
-                .formatted(flag, stageVersion, status, Instant.now(), treated, control, alerts);
+                .formatted(flag, stageVersion, status, judgedAt, treated, control, alerts);
     }
 }

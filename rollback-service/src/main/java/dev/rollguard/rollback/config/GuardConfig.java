@@ -57,6 +57,15 @@ public interface GuardConfig {
         @WithDefault("10s")
         Duration interval();
 
+        /**
+         * How old the newest window a guard verdict judged may be for a promotion: a verdict older than this may
+         * predate a regression whose windows are not judged yet (windows running late), so the stage waits. Normal
+         * age: up to one window, its grace, the pipeline's delay and one interval (about 85 s with 1-minute windows
+         * and 10 s grace).
+         */
+        @WithDefault("150s")
+        Duration maxEvidenceAge();
+
         /** When true, steps are decided and recorded but no flag is changed. */
         @WithDefault("false")
         boolean dryRun();

@@ -155,7 +155,12 @@ public class Promoter {
                 : Uni.createFrom().item(StageHistory.NONE);
         return history.chain(h -> {
                     Assessment a = PromotionDecider.assess(
-                            plan, readings.verdicts().get(plan.key()), readings.problem(), h, now);
+                            plan,
+                            readings.verdicts().get(plan.key()),
+                            readings.problem(),
+                            h,
+                            now,
+                            config.promotion().maxEvidenceAge());
                     assessments.put(plan.key(), a);
                     return mayAct && a.acts()
                             ? take(plan, a, now)

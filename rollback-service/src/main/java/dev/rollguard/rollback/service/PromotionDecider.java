@@ -33,9 +33,16 @@ public final class PromotionDecider {
      *
      * @param guard the guard's latest verdict on the flag, or null when it has none
      * @param guardProblem why the guard's verdicts could not be read this time, or null
+     * @param maxEvidenceAge how old the newest window a verdict judged ({@link GuardReading#judgedAt}) may be for a
+     *     promotion; null for no limit
      */
     public static Assessment assess(
-            RolloutPlan plan, GuardReading guard, String guardProblem, StageHistory history, Instant now) {
+            RolloutPlan plan,
+            GuardReading guard,
+            String guardProblem,
+            StageHistory history,
+            Instant now,
+            Duration maxEvidenceAge) {
         RolloutPlan.Stage stage = plan.stage();
         RolloutPlan.Stage next = plan.nextStage();
         String phase = plan.phase();
@@ -129,6 +136,24 @@ public final class PromotionDecider {
                             + percent(1 - verdict.confidence()) + " needed (" + weakest.treatedClients() + " treated / "
                             + weakest.controlClients() + " control clients)");
                 }
+            }
+        }
+
+        // A verdict is only as recent as the newest window it judged. When the windows run late (a pipeline behind,
+        // a starved machine), a verdict that still reads healthy may predate a regression already under way: the
+        // windows since are not judged yet, so nothing may advance on it.
+        if (verdict != null && !waits.contains(Wait.REGRESSION) && maxEvidenceAge != null) {
+            Instant judged = verdict.judgedAt();
+            if (judged == null || judged.isBefore(now.minus(maxEvidenceAge))) {
+                waits.add(Wait.VERDICT);
+                reasons.add(
+                        judged == null
+                                ? "guard evidence: the verdict names no window"
+                                : "guard evidence "
+                                        + duration(Duration.between(judged, now).toSeconds())
+                                        + " old (windows judged up to " + judged + "), at most "
+                                        + duration(maxEvidenceAge.toSeconds())
+                                        + " for a promotion: the windows since are not judged yet");
             }
         }
 

@@ -8,6 +8,7 @@ import dev.rollguard.rollback.domain.Assessment.Wait;
 import dev.rollguard.rollback.domain.GuardReading;
 import dev.rollguard.rollback.domain.RolloutPlan;
 import dev.rollguard.rollback.domain.StageHistory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,39 @@ class PromotionDeciderTest {
                 .contains("420 treated / 3900 control clients, 200 needed")
                 .contains("Next: '50%' (50 %)");
         assertThat(a.expectedPromotionAt()).isEqualTo(SOAKED);
+    }
+
+    @Test
+    void aVerdictOnWindowsOlderThanTheEvidenceAgePromotesNothing() {
+        GuardReading reading = healthy(12, 420, 3900);
+        Duration maxAge = Duration.ofSeconds(150);
+        // The newest window judged ended 100 s ago: recent enough.
+        Assessment fresh = PromotionDecider.assess(
+                plan(1), judgedAt(reading, SOAKED.minusSeconds(100)), null, StageHistory.NONE, SOAKED, maxAge);
+        assertThat(fresh.decision()).isEqualTo(Decision.PROMOTE);
+        // The windows run late: the newest judged ended 151 s ago, and the stage waits for the verdict to catch up.
+        Assessment stale = PromotionDecider.assess(
+                plan(1), judgedAt(reading, SOAKED.minusSeconds(151)), null, StageHistory.NONE, SOAKED, maxAge);
+        assertThat(stale.decision()).isEqualTo(Decision.WAIT);
+        assertThat(stale.waitingFor()).containsExactly(Wait.VERDICT);
+        assertThat(stale.reasons())
+                .anyMatch(r -> r.contains("guard evidence 2 min 31 s old") && r.contains("at most 2 min 30 s"));
+        // A verdict that names no window is no evidence of the present either.
+        assertThat(PromotionDecider.assess(plan(1), judgedAt(reading, null), null, StageHistory.NONE, SOAKED, maxAge)
+                        .decision())
+                .isEqualTo(Decision.WAIT);
+    }
+
+    private static GuardReading judgedAt(GuardReading r, Instant judgedAt) {
+        return new GuardReading(
+                r.flagKey(),
+                r.stageVersion(),
+                r.status(),
+                r.summary(),
+                r.confidence(),
+                judgedAt,
+                r.metrics(),
+                r.alerts());
     }
 
     @Test
@@ -234,8 +268,8 @@ class PromotionDeciderTest {
 
     @Test
     void theVerdictsBeingUnavailableWaitsWithoutCountingAgainstTheDeadline() {
-        Assessment a =
-                PromotionDecider.assess(plan(1), null, "alert-service unreachable", StageHistory.NONE, PAST_EXTENSION);
+        Assessment a = PromotionDecider.assess(
+                plan(1), null, "alert-service unreachable", StageHistory.NONE, PAST_EXTENSION, null);
         assertThat(a.decision()).isEqualTo(Decision.WAIT);
         assertThat(a.waitingFor()).contains(Wait.VERDICT);
         assertThat(a.reasons()).anyMatch(r -> r.contains("guard verdicts unavailable: alert-service unreachable"));
@@ -371,7 +405,7 @@ class PromotionDeciderTest {
     }
 
     private static Assessment assess(RolloutPlan plan, GuardReading guard, Instant now, StageHistory history) {
-        return PromotionDecider.assess(plan, guard, null, history, now);
+        return PromotionDecider.assess(plan, guard, null, history, now, null);
     }
 
     private static RolloutPlan plan(Integer stage) {
