@@ -3,7 +3,7 @@
 #
 #   deploy/k8s/generate.sh [--worktree] [service ...]     (default: all four services)
 #
-# For each service it runs the Quarkus Kubernetes extension (the `kubernetes` profile of the service's pom) with the
+# For each service it runs the Quarkus Kubernetes extension (the parent pom's `kubernetes` profile) with the
 # settings of quarkus/common.properties and quarkus/<service>.properties passed as -D options, so the services'
 # application.properties stay free of deployment settings, then copies target/kubernetes/kubernetes.yml into the base.
 # Ports, health probes and metrics paths come from the service's own configuration.
@@ -56,7 +56,7 @@ for s in "${SERVICES[@]}"; do
   rm -rf "$BUILD/$s/target/kubernetes"
   # -am builds schemas first, so this works on a fresh clone; no tests, and Spotless off so that --worktree never
   # reformats anyone's sources.
-  (cd "$BUILD" && ./mvnw -B -q -P kubernetes -pl "$s" -am package \
+  (cd "$BUILD" && ./mvnw -B -q -Dkubernetes -pl "$s" -am package \
     -Dmaven.test.skip=true -Dspotless.skip=true -Dspotless.apply.skip=true \
     "${OPTIONS[@]}")
   mkdir -p "$K8S/base/$s"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.rollguard.alert.api.CleanText;
+import dev.rollguard.http.BodyLimit;
 import dev.rollguard.http.error.ErrorBody;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
