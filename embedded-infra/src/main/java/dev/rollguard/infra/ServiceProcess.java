@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 
 /**
  * One Rollguard process started the way every caller starts it: a packaged Quarkus service ({@code java -jar
@@ -79,7 +81,11 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** A Java main class run on the classpath of this JVM (the local stack's Kafka and PostgreSQL). */
     public static Builder main(String name, String mainClass, List<String> arguments) {
-        List<String> tail = new ArrayList<>(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        // Absolute: the process runs in its log's directory.
+        String classpath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString())
+                .collect(Collectors.joining(File.pathSeparator));
+        List<String> tail = new ArrayList<>(List.of("-cp", classpath, mainClass));
         tail.addAll(arguments);
         return new Builder(name, tail, null);
     }
