@@ -1,7 +1,10 @@
 package dev.rollguard.bench.alert;
 
 import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ServiceProcess;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.StackSettings;
+import dev.rollguard.infra.Tokens;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
@@ -80,7 +83,7 @@ public final class AlertBench {
         int cycle = Integer.getInteger("bench.cycle", 2_000);
 
         String bootstrap = SharedInfra.kafkaBootstrap();
-        String jdbc = SharedInfra.jdbcUrl("rollguard_alerts_bench_" + System.currentTimeMillis());
+        String database = "rollguard_alerts_bench_" + System.currentTimeMillis();
         WindowGenerator generator = new WindowGenerator(cycle);
 
         log("preloading %,d windows", backlog);
@@ -100,10 +103,9 @@ public final class AlertBench {
         int port = Ports.free();
         baseUrl = "http://127.0.0.1:" + port;
         Path logFile = root.resolve("bench/alert-service/target/alert-service.log");
-        Files.createDirectories(logFile.getParent());
-        Process service = launch(root, bootstrap, jdbc, port, logFile);
+        ServiceProcess service = launch(root, database, port, logFile);
         try {
-            awaitReady(service, logFile);
+            service.awaitReady();
             log("service ready; draining the backlog");
             long drainStart = 0;
             double evaluated;
@@ -140,8 +142,7 @@ public final class AlertBench {
                     batchMillis,
                     windowsPerBatch);
         } finally {
-            service.destroy();
-            service.waitFor(20, TimeUnit.SECONDS);
+            service.stop();
         }
     }
 
@@ -349,59 +350,21 @@ public final class AlertBench {
                 new AvroSerde.AvroSerializer<>(WindowMetricsEvent.class));
     }
 
-    private Process launch(Path root, String bootstrap, String jdbc, int port, Path logFile) throws IOException {
-        Path jar = root.resolve("alert-service/target/quarkus-app/quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: ./mvnw -pl alert-service package -DskipTests first");
-        }
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx512m");
+    private ServiceProcess launch(Path root, String database, int port, Path logFile) {
+        List<String> jvm = new ArrayList<>(List.of("-Xmx512m"));
         // Extra options for the service's JVM, e.g. a flight recording: -Dbench.service.jvm-args="-XX:..."
         String extra = System.getProperty("bench.service.jvm-args", "").trim();
         if (!extra.isEmpty()) {
-            command.addAll(List.of(extra.split("\\s+")));
+            jvm.addAll(List.of(extra.split("\\s+")));
         }
-        command.add("-Dquarkus.http.port=" + port);
-        command.add("-jar");
-        command.add(jar.toString());
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile.toFile());
-        Map<String, String> env = builder.environment();
-        env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-        env.put("ROLLGUARD_ADMIN_TOKEN", ADMIN_TOKEN);
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
-        env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
-        env.put("QUARKUS_DATASOURCE_USERNAME", SharedInfra.dbUser());
-        env.put(
-                "QUARKUS_DATASOURCE_PASSWORD",
-                SharedInfra.dbPassword().isEmpty() ? "postgres" : SharedInfra.dbPassword());
-        env.put("MP_MESSAGING_INCOMING_WINDOWS_GROUP_ID", "alert-service-bench-" + UUID.randomUUID());
-        return builder.start();
-    }
-
-    private void awaitReady(Process service, Path logFile) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (System.nanoTime() < deadline) {
-            if (!service.isAlive()) {
-                throw new IllegalStateException("alert-service exited; see " + logFile);
-            }
-            try {
-                HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(URI.create(baseUrl + "/q/health/ready"))
-                                .timeout(Duration.ofSeconds(2))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
-            }
-            // Readiness is polled, like Kubernetes does; there is no event to wait for.
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
-        }
-        throw new IllegalStateException("alert-service not ready; see " + logFile);
+        Tokens tokens = new Tokens(ADMIN_TOKEN, null, null, null, null, null);
+        return ServiceProcess.packaged(root, "alert-service")
+                .port(port)
+                .jvmArgs(jvm)
+                .env(StackSettings.sharedInfra(tokens).environment("alert-service", database))
+                .env("MP_MESSAGING_INCOMING_WINDOWS_GROUP_ID", "alert-service-bench-" + UUID.randomUUID())
+                .log(logFile)
+                .start();
     }
 
     private static void write(

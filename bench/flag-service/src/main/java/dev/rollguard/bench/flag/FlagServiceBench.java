@@ -3,6 +3,9 @@ package dev.rollguard.bench.flag;
 import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.EmbeddedPostgresServer;
 import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ServiceProcess;
+import dev.rollguard.infra.StackSettings;
+import dev.rollguard.infra.Tokens;
 import dev.rollguard.infra.TopicPlan;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -131,10 +134,11 @@ public final class FlagServiceBench {
         EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(dir.resolve("postgres"), 0);
         postgres.createDatabase("rollguard_flags");
         int port = Ports.free();
-        Process service = startService(jar, port, kafka.bootstrapServers(), postgres, dir.resolve("service.log"));
+        ServiceProcess service =
+                startService(jar, port, kafka.bootstrapServers(), postgres, dir.resolve("service.log"));
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
         try {
-            awaitReady(port);
+            service.awaitReady();
             List<BenchFlag> flags = BenchFlag.hundred();
             for (BenchFlag flag : flags) {
                 createFlag(port, flag);
@@ -361,8 +365,7 @@ public final class FlagServiceBench {
             }
             System.out.println(Files.readString(resultsFile));
         } finally {
-            service.destroy();
-            service.waitFor(20, TimeUnit.SECONDS);
+            service.stop();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             postgres.close();
             kafka.close();
@@ -417,51 +420,24 @@ public final class FlagServiceBench {
         return text.length() <= chars ? text : text.substring(text.length() - chars);
     }
 
-    private static Process startService(Path jar, int port, String kafka, EmbeddedPostgresServer postgres, Path log)
-            throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(SERVICE_JVM);
-        command.add("-jar");
-        command.add(jar.toString());
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        var env = builder.environment();
-        env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka);
-        String jdbc = postgres.jdbcUrl("rollguard_flags");
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
-        env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
-        env.put("QUARKUS_DATASOURCE_USERNAME", EmbeddedPostgresServer.USER);
-        env.put("ROLLGUARD_ADMIN_TOKEN", ADMIN);
-        env.put("ROLLGUARD_CLIENT_TOKEN", CLIENT);
-        // The benchmark measures the service, not its per-token limit.
-        env.put("FLAG_SERVICE_RATE_LIMIT_DEFAULT_REQUESTS_PER_SECOND", "100000000");
-        return builder.start();
+    private static ServiceProcess startService(
+            Path jar, int port, String kafka, EmbeddedPostgresServer postgres, Path log) {
+        Tokens tokens = new Tokens(ADMIN, null, CLIENT, null, null, null);
+        return ServiceProcess.packaged("flag-service", jar)
+                .port(port)
+                .jvmArgs(SERVICE_JVM)
+                .env(StackSettings.servers(
+                                kafka, "127.0.0.1:" + postgres.port(), EmbeddedPostgresServer.USER, "", tokens)
+                        .environment("flag-service"))
+                // The benchmark measures the service, not its per-token limit.
+                .env("FLAG_SERVICE_RATE_LIMIT_DEFAULT_REQUESTS_PER_SECOND", "100000000")
+                .log(log)
+                .start();
     }
 
     private static final java.net.http.HttpClient ADMIN_HTTP = java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1)
             .build();
-
-    private static void awaitReady(int port) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            try {
-                var response = ADMIN_HTTP.send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                                .build(),
-                        HttpResponse.BodyHandlers.discarding());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // the service is still starting
-            }
-            TimeUnit.MILLISECONDS.sleep(500);
-        }
-        throw new IllegalStateException("the flag-service did not get ready within 120 s");
-    }
 
     private static void createFlag(int port, BenchFlag flag) throws Exception {
         var response = admin(port, "POST", "/api/flags", flag.json().encode());

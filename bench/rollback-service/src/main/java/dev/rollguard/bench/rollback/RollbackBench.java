@@ -1,6 +1,10 @@
 package dev.rollguard.bench.rollback;
 
+import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ServiceProcess;
 import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.StackSettings;
+import dev.rollguard.infra.Tokens;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
@@ -12,11 +16,6 @@ import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.serde.AvroSerde;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,35 +54,20 @@ public final class RollbackBench {
         int alerts = Integer.getInteger("bench.alerts", 300);
         int warmup = Integer.getInteger("bench.warmup", 30);
         int rate = Integer.getInteger("bench.rate", 5);
-        Path jar = root.resolve("rollback-service/target/quarkus-app/quarkus-run.jar");
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: ./mvnw -pl rollback-service package -DskipTests");
-        }
-
         String bootstrap = SharedInfra.kafkaBootstrap();
-        String jdbc = SharedInfra.jdbcUrl("rollguard_rollbacks");
-        int port = freePort();
-        Process service;
+        int port = Ports.free();
         try (StubFlagService flags = new StubFlagService()) {
             Path log = root.resolve("bench/rollback-service/target/rollback-service.log");
-            Files.createDirectories(log.getParent());
-            ProcessBuilder builder = new ProcessBuilder("java", "-jar", jar.toString())
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile());
-            Map<String, String> env = builder.environment();
-            env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
-            env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
-            env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
-            env.put("QUARKUS_DATASOURCE_USERNAME", SharedInfra.dbUser());
-            env.put("QUARKUS_DATASOURCE_PASSWORD", SharedInfra.dbPassword());
-            env.put("ROLLGUARD_ADMIN_TOKEN", "bench-admin-token");
-            env.put("ROLLGUARD_SERVICE_TOKEN", StubFlagService.SERVICE_TOKEN);
-            env.put("ROLLGUARD_CLIENT_TOKEN", StubFlagService.CLIENT_TOKEN);
-            env.put("ROLLBACK_SERVICE_FLAG_SERVICE_URL", flags.baseUrl());
-            env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-            service = builder.start();
+            Tokens tokens = new Tokens(
+                    "bench-admin-token", StubFlagService.SERVICE_TOKEN, StubFlagService.CLIENT_TOKEN, null, null, null);
+            ServiceProcess service = ServiceProcess.packaged(root, "rollback-service")
+                    .port(port)
+                    .env(StackSettings.sharedInfra(tokens).environment("rollback-service"))
+                    .env("ROLLBACK_SERVICE_FLAG_SERVICE_URL", flags.baseUrl())
+                    .log(log)
+                    .start();
             try {
-                awaitReady(port, service);
+                service.awaitReady();
                 String loadBefore = loadAverage();
                 Result result = run(bootstrap, alerts, warmup, rate);
                 String report = report(result, alerts, warmup, rate, flags.kills())
@@ -95,8 +79,7 @@ public final class RollbackBench {
                 Files.createDirectories(out.getParent());
                 Files.writeString(out, report);
             } finally {
-                service.destroy();
-                service.waitFor(20, TimeUnit.SECONDS);
+                service.stop();
             }
         }
         System.exit(0);
@@ -299,41 +282,12 @@ public final class RollbackBench {
         return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
     }
 
-    private static void awaitReady(int port, Process service) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (System.nanoTime() < deadline) {
-            if (!service.isAlive()) {
-                throw new IllegalStateException("rollback-service exited with " + service.exitValue());
-            }
-            try {
-                HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("rollback-service not ready within 90 s");
-    }
-
     private static String loadAverage() {
         try {
             String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return fields[0] + ", " + fields[1] + ", " + fields[2];
         } catch (IOException | RuntimeException e) {
             return "unknown";
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

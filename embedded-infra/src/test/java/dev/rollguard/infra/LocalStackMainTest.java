@@ -1,0 +1,109 @@
+package dev.rollguard.infra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code bin/rollguard status} and {@code down} on processes of a stack (stand-ins on free ports): down stops what
+ * the stack started, graceful first, and never a process its pid file names without being the stack's.
+ */
+class LocalStackMainTest {
+
+    @TempDir
+    Path state;
+
+    private ServiceProcess fake(String name, boolean ofThisStack) throws IOException {
+        ServiceProcess.Builder builder = ServiceProcess.main(name, FakeService.class.getName(), List.of())
+                .port(Ports.free())
+                .log(state.resolve("logs").resolve(name + ".log"))
+                .detached();
+        if (ofThisStack) {
+            builder.jvmArgs(List.of("-Drollguard.stack=" + state));
+        }
+        ServiceProcess process = builder.start().awaitReady(Duration.ofSeconds(60));
+        Files.createDirectories(state.resolve("pids"));
+        Files.writeString(state.resolve("pids").resolve(name + ".pid"), process.pid() + "\n");
+        return process;
+    }
+
+    private String run(String... command) {
+        PrintStream before = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            String[] args = new String[command.length + 4];
+            args[0] = "--root";
+            args[1] = state.toString();
+            args[2] = "--state";
+            args[3] = state.toString();
+            System.arraycopy(command, 0, args, 4, command.length);
+            assertThat(new CommandLine(new LocalStackMain()).execute(args)).isZero();
+        } finally {
+            System.setOut(before);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void statusAndDownSeeOnlyTheProcessesOfThisStack() throws IOException {
+        ServiceProcess kafka = fake("kafka", true);
+        // A pid file naming a process that is not this stack's (a recycled pid, another checkout's stack).
+        ServiceProcess stranger = fake("postgres", false);
+        try {
+            String status = run("status");
+
+            assertThat(status)
+                    .contains(String.format("%-18s %-8s %-9s %s", "kafka", kafka.pid(), "running", "yes"))
+                    .contains(String.format("%-18s %-8s %-9s %s", "postgres", "-", "stopped", "-"))
+                    .contains(String.format("%-18s %-8s %-9s %s", "flag-service", "-", "stopped", "-"));
+
+            String down = run("down");
+
+            assertThat(down)
+                    .contains("stopped kafka (pid " + kafka.pid() + ")")
+                    .doesNotContain("stopped postgres")
+                    .endsWith("Rollguard is down.\n");
+            assertThat(kafka.isAlive()).isFalse();
+            assertThat(Files.readString(kafka.log())).contains("fake stopped gracefully");
+            assertThat(stranger.isAlive()).isTrue();
+            assertThat(state.resolve("pids/kafka.pid")).doesNotExist();
+        } finally {
+            kafka.stop();
+            stranger.stop();
+        }
+    }
+
+    @Test
+    void stopStopsTheNamedComponentsOnly() throws IOException {
+        ServiceProcess flags = fake("flag-service", true);
+        ServiceProcess alerts = fake("alert-service", true);
+        try {
+            String out = run("stop", "flag-service");
+
+            assertThat(out).isEqualTo("stopped flag-service (pid " + flags.pid() + ")\n");
+            assertThat(flags.isAlive()).isFalse();
+            assertThat(alerts.isAlive()).isTrue();
+        } finally {
+            flags.stop();
+            alerts.stop();
+        }
+    }
+
+    @Test
+    void theEnvFileQuotesWhatTheShellWouldSplit() {
+        assertThat(LocalStackMain.shellQuoted("jdbc:postgresql://db:5432/postgres"))
+                .isEqualTo("jdbc:postgresql://db:5432/postgres");
+        assertThat(LocalStackMain.shellQuoted("it's a pass word")).isEqualTo("'it'\\''s a pass word'");
+    }
+}
