@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Evaluates flags against the in-memory snapshot with the shared {@link FlagEvaluator}, producing OFREP results.
@@ -77,11 +76,9 @@ public class EvaluationService {
 
     /** Evaluates every flag that is not archived, in key order. */
     public List<Result> evaluateAll(FlagSnapshot.State state, EvaluationContext context) {
-        List<Result> results = new ArrayList<>(state.flags().size());
-        for (FlagChangedEvent flag : new TreeMap<>(state.flags()).values()) {
-            if (!flag.getArchived()) {
-                results.add(toResult(state, flag, context));
-            }
+        List<Result> results = new ArrayList<>(state.served().size());
+        for (FlagChangedEvent flag : state.served()) {
+            results.add(toResult(state, flag, context));
         }
         return results;
     }

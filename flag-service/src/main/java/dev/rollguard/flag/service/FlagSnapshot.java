@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.commons.codec.digest.MurmurHash3;
@@ -45,16 +46,33 @@ public class FlagSnapshot {
      * @param global the global kill switch, or null before it is known
      * @param revision identifies this set of flag versions: equal on every instance holding the same versions
      * @param lastModified time of the newest change held
+     * @param served what a bulk evaluation answers: the flags that are not archived, in key order, sorted once per
+     *     state rather than on every request
      */
     public record State(
             Map<String, FlagChangedEvent> flags,
             Map<String, Map<String, JsonNode>> values,
             FlagChangedEvent global,
             String revision,
-            Instant lastModified) {
+            Instant lastModified,
+            List<FlagChangedEvent> served) {
 
         static final State EMPTY =
                 new State(Map.of(), Map.of(), null, FlagSnapshot.revision(Map.of(), null), Instant.EPOCH);
+
+        public State(
+                Map<String, FlagChangedEvent> flags,
+                Map<String, Map<String, JsonNode>> values,
+                FlagChangedEvent global,
+                String revision,
+                Instant lastModified) {
+            this(flags, values, global, revision, lastModified, served(flags));
+        }
+
+        private static List<FlagChangedEvent> served(Map<String, FlagChangedEvent> flags) {
+            return new TreeMap<>(flags)
+                    .values().stream().filter(flag -> !flag.getArchived()).toList();
+        }
 
         public boolean globalKill() {
             return global != null && global.getKilled();
@@ -87,7 +105,7 @@ public class FlagSnapshot {
 
     /** Applies one change; returns whether it was newer than what the snapshot held. */
     public boolean apply(FlagChangedEvent event) {
-        return applyAll(java.util.List.of(event));
+        return applyAll(List.of(event));
     }
 
     /** Applies changes, keeping for each key the highest version; returns whether anything changed. */
