@@ -5,12 +5,14 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Embeddable;
 import jakarta.persistence.EmbeddedId;
 import jakarta.persistence.Entity;
+import jakarta.persistence.EnumType;
+import jakarta.persistence.Enumerated;
 import jakarta.persistence.Table;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.Objects;
 
-/** The first response to a write sent with an Idempotency-Key, replayed for the same key and token. */
+/** The first answer to a write sent with an Idempotency-Key, replayed for the same key and token. */
 @Entity
 @Table(name = "idempotency_keys")
 public class IdempotencyRecord extends PanacheEntityBase {
@@ -18,9 +20,13 @@ public class IdempotencyRecord extends PanacheEntityBase {
     @EmbeddedId
     public Key id;
 
-    public int status;
+    @Enumerated(EnumType.STRING)
+    public WriteOutcome outcome;
+
     public String body;
-    public String etag;
+
+    /** The version the write left the resource at; null when it deleted it. */
+    public Long version;
 
     @Column(name = "created_at")
     public Instant createdAt;

@@ -10,9 +10,9 @@ import dev.rollguard.flag.api.FlagResponse;
 import dev.rollguard.flag.api.PreviewRequest;
 import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.flag.service.FlagCommands;
+import dev.rollguard.flag.service.FlagQueries;
 import dev.rollguard.flag.service.PreviewService;
-import dev.rollguard.flag.service.WriteResult;
 import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -33,6 +33,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -44,12 +45,21 @@ public class FlagResource {
 
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
-    private final FlagService flags;
+    private final FlagCommands commands;
+    private final FlagQueries queries;
+    private final FlagMergePatch patches;
     private final PreviewService previews;
     private final CallerHolder caller;
 
-    public FlagResource(FlagService flags, PreviewService previews, CallerHolder caller) {
-        this.flags = flags;
+    public FlagResource(
+            FlagCommands commands,
+            FlagQueries queries,
+            FlagMergePatch patches,
+            PreviewService previews,
+            CallerHolder caller) {
+        this.commands = commands;
+        this.queries = queries;
+        this.patches = patches;
         this.previews = previews;
         this.caller = caller;
     }
@@ -61,7 +71,7 @@ public class FlagResource {
     public Uni<Response> create(
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) FlagRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.create(caller.change(idempotencyKey), body).map(result -> respond(result)
+        return commands.create(caller.change(idempotencyKey), body).map(result -> WriteResponses.respond(result)
                 .location(URI.create("/api/flags/" + body.key()))
                 .build());
     }
@@ -70,7 +80,7 @@ public class FlagResource {
     @Access({ADMIN, SERVICE})
     @Operation(summary = "List flags", description = "Archived flags only with includeArchived=true.")
     public Uni<List<FlagResponse>> list(@QueryParam("includeArchived") boolean includeArchived) {
-        return flags.list(includeArchived);
+        return queries.list(includeArchived);
     }
 
     @GET
@@ -78,8 +88,8 @@ public class FlagResource {
     @Access({ADMIN, SERVICE})
     @Operation(summary = "Get a flag", description = "With ETag: \"<version>\"; 304 when If-None-Match matches.")
     public Uni<Response> get(@PathParam("key") String key, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
-        return flags.get(key).map(flag -> {
-            String etag = FlagService.etag(flag.version());
+        return queries.get(key).map(flag -> {
+            String etag = ETags.of(flag.version());
             if (etag.equals(ifNoneMatch)) {
                 return Response.notModified().header(HttpHeaders.ETAG, etag).build();
             }
@@ -100,8 +110,10 @@ public class FlagResource {
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             JsonNode patch) {
-        return flags.update(caller.change(idempotencyKey), key, ifMatch, patch)
-                .map(result -> respond(result).build());
+        UnaryOperator<FlagRequest> edit = patches.edit(patch);
+        long expectedVersion = ETags.requiredVersion(ifMatch);
+        return commands.update(caller.change(idempotencyKey), key, expectedVersion, edit)
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @DELETE
@@ -112,8 +124,8 @@ public class FlagResource {
             @PathParam("key") String key,
             @QueryParam("reason") @Size(max = ActionRequests.MAX_REASON) String reason,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.archive(caller.change(idempotencyKey), key, reason)
-                .map(result -> respond(result).build());
+        return commands.archive(caller.change(idempotencyKey), key, reason)
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -128,8 +140,8 @@ public class FlagResource {
             @PathParam("key") String key,
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.kill(caller.change(idempotencyKey), key, body.reason())
-                .map(result -> respond(result).build());
+        return commands.kill(caller.change(idempotencyKey), key, body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -141,8 +153,8 @@ public class FlagResource {
             @PathParam("key") String key,
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.unkill(caller.change(idempotencyKey), key, body.reason())
-                .map(result -> respond(result).build());
+        return commands.unkill(caller.change(idempotencyKey), key, body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -161,8 +173,8 @@ public class FlagResource {
         if (caller.caller().kind() == TokenKind.SERVICE && !"revert".equals(body.action())) {
             throw new ApiException(403, "FORBIDDEN", "a service token may only revert a stage");
         }
-        return flags.stage(caller.change(idempotencyKey), key, body.action(), body.stage(), body.reason())
-                .map(result -> respond(result).build());
+        return commands.stage(caller.change(idempotencyKey), key, body.action(), body.stage(), body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -177,8 +189,8 @@ public class FlagResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.pause(caller.change(idempotencyKey), key, body == null ? null : body.reason())
-                .map(result -> respond(result).build());
+        return commands.pause(caller.change(idempotencyKey), key, body == null ? null : body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -193,8 +205,8 @@ public class FlagResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.resume(caller.change(idempotencyKey), key, body == null ? null : body.reason())
-                .map(result -> respond(result).build());
+        return commands.resume(caller.change(idempotencyKey), key, body == null ? null : body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -209,15 +221,5 @@ public class FlagResource {
     public Uni<PreviewResponse> preview(
             @PathParam("key") String key, @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) PreviewRequest body) {
         return previews.preview(key, body);
-    }
-
-    static Response.ResponseBuilder respond(WriteResult result) {
-        Response.ResponseBuilder response = Response.status(result.status())
-                .type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(result.json());
-        if (result.etag() != null) {
-            response.header(HttpHeaders.ETAG, result.etag());
-        }
-        return response;
     }
 }

@@ -5,7 +5,8 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 
 import dev.rollguard.flag.api.ActionRequests;
 import dev.rollguard.flag.api.GlobalSwitchResponse;
-import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.flag.service.FlagCommands;
+import dev.rollguard.flag.service.FlagQueries;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -29,11 +30,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Kill switch", description = "The global kill switch")
 public class KillSwitchResource {
 
-    private final FlagService flags;
+    private final FlagCommands commands;
+    private final FlagQueries queries;
     private final CallerHolder caller;
 
-    public KillSwitchResource(FlagService flags, CallerHolder caller) {
-        this.flags = flags;
+    public KillSwitchResource(FlagCommands commands, FlagQueries queries, CallerHolder caller) {
+        this.commands = commands;
+        this.queries = queries;
         this.caller = caller;
     }
 
@@ -41,7 +44,7 @@ public class KillSwitchResource {
     @Access({ADMIN, SERVICE})
     @Operation(summary = "State of the global kill switch")
     public Uni<GlobalSwitchResponse> get() {
-        return flags.globalSwitch();
+        return queries.globalSwitch();
     }
 
     @POST
@@ -51,8 +54,8 @@ public class KillSwitchResource {
     public Uni<Response> kill(
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) ActionRequests.KillRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.globalKill(caller.change(idempotencyKey), body.reason())
-                .map(result -> FlagResource.respond(result).build());
+        return commands.globalKill(caller.change(idempotencyKey), body.reason())
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @DELETE
@@ -61,7 +64,7 @@ public class KillSwitchResource {
     public Uni<Response> unkill(
             @QueryParam("reason") @Size(max = ActionRequests.MAX_REASON) String reason,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.globalUnkill(caller.change(idempotencyKey), reason)
-                .map(result -> FlagResource.respond(result).build());
+        return commands.globalUnkill(caller.change(idempotencyKey), reason)
+                .map(result -> WriteResponses.respond(result).build());
     }
 }

@@ -6,7 +6,8 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 import dev.rollguard.flag.api.ActionRequests;
 import dev.rollguard.flag.api.RolloutResponse;
 import dev.rollguard.flag.domain.TokenKind;
-import dev.rollguard.flag.service.FlagService;
+import dev.rollguard.flag.service.FlagCommands;
+import dev.rollguard.flag.service.FlagQueries;
 import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -32,11 +33,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Rollout", description = "See a flag's rollout plan; promote, pause, resume, abort and retry it")
 public class RolloutResource {
 
-    private final FlagService flags;
+    private final FlagCommands commands;
+    private final FlagQueries queries;
     private final CallerHolder caller;
 
-    public RolloutResource(FlagService flags, CallerHolder caller) {
-        this.flags = flags;
+    public RolloutResource(FlagCommands commands, FlagQueries queries, CallerHolder caller) {
+        this.commands = commands;
+        this.queries = queries;
         this.caller = caller;
     }
 
@@ -47,7 +50,7 @@ public class RolloutResource {
             description = "Stages with their status, the current one, time in stage and soak left, and whether the"
                     + " rollout is paused, killed or aborted.")
     public Uni<RolloutResponse> get(@PathParam("key") String key) {
-        return flags.rollout(key);
+        return queries.rollout(key);
     }
 
     @POST
@@ -71,8 +74,8 @@ public class RolloutResource {
             throw new ApiException(403, "FORBIDDEN", "a service token may not skip a stage's soak");
         }
         Long stageVersion = body == null ? null : body.stageVersion();
-        return flags.promote(caller.change(idempotencyKey), key, reason, skipSoak, stageVersion, automatic)
-                .map(result -> FlagResource.respond(result).build());
+        return commands.promote(caller.change(idempotencyKey), key, reason, skipSoak, stageVersion, automatic)
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -87,8 +90,8 @@ public class RolloutResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.pause(caller.change(idempotencyKey), key, reason(body))
-                .map(result -> FlagResource.respond(result).build());
+        return commands.pause(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -100,8 +103,8 @@ public class RolloutResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.resume(caller.change(idempotencyKey), key, reason(body))
-                .map(result -> FlagResource.respond(result).build());
+        return commands.resume(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -116,8 +119,8 @@ public class RolloutResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.abort(caller.change(idempotencyKey), key, reason(body))
-                .map(result -> FlagResource.respond(result).build());
+        return commands.abort(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @POST
@@ -132,8 +135,8 @@ public class RolloutResource {
             @PathParam("key") String key,
             @Valid ActionRequests.ReasonRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return flags.retry(caller.change(idempotencyKey), key, reason(body))
-                .map(result -> FlagResource.respond(result).build());
+        return commands.retry(caller.change(idempotencyKey), key, reason(body))
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     private static String reason(ActionRequests.ReasonRequest body) {

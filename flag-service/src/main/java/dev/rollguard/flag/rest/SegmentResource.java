@@ -6,9 +6,7 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 import dev.rollguard.flag.api.ActionRequests;
 import dev.rollguard.flag.api.SegmentRequest;
 import dev.rollguard.flag.api.SegmentResponse;
-import dev.rollguard.flag.service.FlagService;
 import dev.rollguard.flag.service.SegmentService;
-import dev.rollguard.flag.service.WriteResult;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
@@ -62,7 +60,7 @@ public class SegmentResource {
     public Uni<Response> create(
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) SegmentRequest body,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return segments.create(caller.change(idempotencyKey), body).map(result -> respond(result)
+        return segments.create(caller.change(idempotencyKey), body).map(result -> WriteResponses.respond(result)
                 .location(URI.create("/api/segments/" + body.key()))
                 .build());
     }
@@ -73,7 +71,7 @@ public class SegmentResource {
     @Operation(summary = "Get a segment", description = "With ETag: \"<version>\"; 404 SEGMENT_NOT_FOUND.")
     public Uni<Response> get(@PathParam("key") String key) {
         return segments.get(key).map(segment -> Response.ok(segment)
-                .header(HttpHeaders.ETAG, FlagService.etag(segment.version()))
+                .header(HttpHeaders.ETAG, ETags.of(segment.version()))
                 .build());
     }
 
@@ -91,7 +89,7 @@ public class SegmentResource {
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         return segments.update(caller.change(idempotencyKey), key, ifMatch, body)
-                .map(result -> respond(result).build());
+                .map(result -> WriteResponses.respond(result).build());
     }
 
     @DELETE
@@ -105,10 +103,6 @@ public class SegmentResource {
             @QueryParam("reason") @Size(max = ActionRequests.MAX_REASON) String reason,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
         return segments.delete(caller.change(idempotencyKey), key, reason)
-                .map(result -> respond(result).build());
-    }
-
-    private static Response.ResponseBuilder respond(WriteResult result) {
-        return result.status() == 204 ? Response.noContent() : FlagResource.respond(result);
+                .map(result -> WriteResponses.respond(result).build());
     }
 }

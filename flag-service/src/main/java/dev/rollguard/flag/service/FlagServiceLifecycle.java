@@ -19,12 +19,12 @@ import jakarta.enterprise.event.Observes;
 public class FlagServiceLifecycle {
 
     private final TokenService tokens;
-    private final FlagService flags;
+    private final FlagQueries flags;
     private final FlagSnapshot snapshot;
     private final OutboxRelay relay;
     private volatile boolean started;
 
-    public FlagServiceLifecycle(TokenService tokens, FlagService flags, FlagSnapshot snapshot, OutboxRelay relay) {
+    public FlagServiceLifecycle(TokenService tokens, FlagQueries flags, FlagSnapshot snapshot, OutboxRelay relay) {
         this.tokens = tokens;
         this.flags = flags;
         this.snapshot = snapshot;

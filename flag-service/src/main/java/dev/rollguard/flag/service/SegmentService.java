@@ -6,6 +6,7 @@ import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Condition;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.SegmentEntity;
+import dev.rollguard.flag.domain.WriteOutcome;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
@@ -35,13 +36,20 @@ public class SegmentService {
 
     private final SegmentRepository segments;
     private final FlagRepository flags;
-    private final FlagService writes;
+    private final WriteTransaction writes;
+    private final ChangeRecords records;
     private final FlagMapper mapper;
 
-    public SegmentService(SegmentRepository segments, FlagRepository flags, FlagService writes, FlagMapper mapper) {
+    public SegmentService(
+            SegmentRepository segments,
+            FlagRepository flags,
+            WriteTransaction writes,
+            ChangeRecords records,
+            FlagMapper mapper) {
         this.segments = segments;
         this.flags = flags;
         this.writes = writes;
+        this.records = records;
         this.mapper = mapper;
     }
 
@@ -66,14 +74,14 @@ public class SegmentService {
         }
         List<Condition> conditions = conditions(request);
         Targeting.checkSegment(request.key(), conditions);
-        return writes.write(
+        return writes.run(
                 ctx,
                 () -> segments.findById(request.key()).chain(existing -> {
                     if (existing != null) {
                         throw ApiException.conflict(
                                 "SEGMENT_EXISTS", "a segment with key '" + request.key() + "' exists");
                     }
-                    Instant now = FlagService.now();
+                    Instant now = Timestamps.now();
                     SegmentEntity segment = new SegmentEntity();
                     segment.key = request.key();
                     segment.description = request.description();
@@ -85,7 +93,7 @@ public class SegmentService {
                     SegmentResponse after = mapper.toResponse(segment, List.of());
                     AuditEntry entry = audit(ctx, segment.key, "SEGMENT_CREATE", null, after, now);
                     return segments.persist(segment)
-                            .replaceWith(new FlagService.Change(201, after, FlagService.etag(1), null, entry));
+                            .replaceWith(new Change(WriteOutcome.CREATED, after, 1L, null, entry));
                 }),
                 CREATED_CONCURRENTLY);
     }
@@ -100,7 +108,7 @@ public class SegmentService {
         }
         List<Condition> conditions = conditions(request);
         Targeting.checkSegment(key, conditions);
-        return writes.write(
+        return writes.run(
                 ctx,
                 () -> segments.lock(key).chain(segment -> {
                     if (segment == null) {
@@ -112,9 +120,9 @@ public class SegmentService {
                         SegmentResponse before = mapper.toResponse(segment, usedBy);
                         if (Objects.equals(segment.description, request.description())
                                 && mapper.conditions(segment).equals(conditions)) {
-                            return new FlagService.Change(200, before, FlagService.etag(segment.version), null, null);
+                            return Change.unchanged(before, segment.version, null);
                         }
-                        Instant now = FlagService.now();
+                        Instant now = Timestamps.now();
                         segment.description = request.description();
                         segment.constraints = mapper.toJson(conditions);
                         segment.version++;
@@ -123,14 +131,20 @@ public class SegmentService {
                         SegmentResponse after = mapper.toResponse(segment, usedBy);
                         AuditEntry entry = audit(ctx, key, "SEGMENT_UPDATE", before, after, now);
                         String reason = "segment " + key + " changed";
-                        List<FlagService.Change> republished = new ArrayList<>();
+                        List<Change> republished = new ArrayList<>();
                         for (FlagEntity flag : users) {
-                            String flagBefore = writes.stateJson(flag);
-                            republished.add(writes.changed(
-                                    ctx, flag, flagBefore, "UPDATE", FlagChangeType.UPDATED, reason, now, 200));
+                            String flagBefore = records.stateJson(flag);
+                            republished.add(records.flagChanged(
+                                    ctx,
+                                    flag,
+                                    flagBefore,
+                                    "UPDATE",
+                                    FlagChangeType.UPDATED,
+                                    reason,
+                                    now,
+                                    WriteOutcome.UPDATED));
                         }
-                        return new FlagService.Change(200, after, FlagService.etag(segment.version), null, entry)
-                                .with(republished);
+                        return new Change(WriteOutcome.UPDATED, after, segment.version, null, entry).with(republished);
                     });
                 }),
                 CREATED_CONCURRENTLY);
@@ -138,7 +152,7 @@ public class SegmentService {
 
     /** Deletes a segment no flag uses; 409 {@code SEGMENT_IN_USE} naming the flags otherwise. */
     public Uni<WriteResult> delete(ChangeContext ctx, String key, String reason) {
-        return writes.write(
+        return writes.run(
                 ctx,
                 () -> segments.lock(key).chain(segment -> {
                     if (segment == null) {
@@ -157,10 +171,10 @@ public class SegmentService {
                                 "SEGMENT_DELETE",
                                 mapper.toResponse(segment, List.of()),
                                 null,
-                                FlagService.now());
+                                Timestamps.now());
                         entry.reason = reason;
                         return segments.delete(segment)
-                                .replaceWith(new FlagService.Change(204, null, null, null, entry));
+                                .replaceWith(new Change(WriteOutcome.DELETED, null, null, null, entry));
                     });
                 }),
                 CREATED_CONCURRENTLY);
@@ -196,7 +210,7 @@ public class SegmentService {
 
     private AuditEntry audit(
             ChangeContext ctx, String key, String action, SegmentResponse before, SegmentResponse after, Instant at) {
-        AuditEntry entry = writes.auditEntry(
+        AuditEntry entry = ChangeRecords.audit(
                 ctx,
                 null,
                 action,

@@ -1,10 +1,12 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.domain.WriteOutcome;
+
 /**
  * The answer to a write, as first given and as replayed for a repeated Idempotency-Key.
  *
- * @param status HTTP status
- * @param json response body
- * @param etag entity tag of the written resource (quoted), or null
+ * @param outcome what the write did
+ * @param json the resource as the write left it, as JSON
+ * @param version the resource's version after the write, or null (a deletion)
  */
-public record WriteResult(int status, String json, String etag) {}
+public record WriteResult(WriteOutcome outcome, String json, Long version) {}

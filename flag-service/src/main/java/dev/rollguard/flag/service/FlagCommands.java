@@ -1,0 +1,318 @@
+package dev.rollguard.flag.service;
+
+import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.GlobalSwitchResponse;
+import dev.rollguard.flag.domain.AuditEntry;
+import dev.rollguard.flag.domain.FlagEntity;
+import dev.rollguard.flag.domain.WriteOutcome;
+import dev.rollguard.flag.mapping.FlagMapper;
+import dev.rollguard.flag.repository.FlagRepository;
+import dev.rollguard.flag.repository.GlobalSwitchRepository;
+import dev.rollguard.http.error.ApiException;
+import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.targeting.FlagEvaluator;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * Every change to flags and to the global kill switch: create, edit, archive, kill and unkill, and the rollout
+ * controls. Each locks the row it changes and runs through the {@link WriteTransaction}.
+ */
+@ApplicationScoped
+public class FlagCommands {
+
+    private final FlagRepository flags;
+    private final GlobalSwitchRepository globals;
+    private final FlagMapper mapper;
+    private final ChangeRecords records;
+    private final WriteTransaction writes;
+
+    public FlagCommands(
+            FlagRepository flags,
+            GlobalSwitchRepository globals,
+            FlagMapper mapper,
+            ChangeRecords records,
+            WriteTransaction writes) {
+        this.flags = flags;
+        this.globals = globals;
+        this.mapper = mapper;
+        this.records = records;
+        this.writes = writes;
+    }
+
+    public Uni<WriteResult> create(ChangeContext ctx, FlagRequest request) {
+        return writes.run(ctx, () -> flags.findById(request.key()).chain(existing -> {
+            if (existing != null) {
+                throw ApiException.conflict(
+                        "FLAG_EXISTS",
+                        "a flag with key '" + request.key() + "' exists" + (existing.archived ? " (archived)" : ""));
+            }
+            return checkParent(request.key(), request.parent(), 0).map(ignored -> {
+                Instant now = Timestamps.now();
+                FlagEntity flag = new FlagEntity();
+                flag.key = request.key();
+                flag.version = 0;
+                if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
+                    flag.stageEnteredAt = now;
+                    flag.stageVersion = 1L;
+                }
+                flag.createdAt = now;
+                return records.flagChanged(
+                                ctx, flag, null, "CREATE", FlagChangeType.CREATED, null, now, WriteOutcome.CREATED)
+                        .validated();
+            });
+        }));
+    }
+
+    /**
+     * Edits the flag's writable fields, when it is at {@code expectedVersion}: {@code edit} turns its current fields
+     * into the new ones (and may refuse them by throwing).
+     */
+    public Uni<WriteResult> update(
+            ChangeContext ctx, String key, long expectedVersion, UnaryOperator<FlagRequest> edit) {
+        return writes.run(ctx, () -> flags.lock(key).chain(flag -> {
+            requireWritable(flag, key);
+            if (flag.version != expectedVersion) {
+                throw new ApiException(
+                        412,
+                        "PRECONDITION_FAILED",
+                        "flag '" + key + "' is at version " + flag.version + ", not " + expectedVersion
+                                + ": fetch it again and reapply the change");
+            }
+            FlagRequest request = edit.apply(mapper.toRequest(flag));
+            if (!key.equals(request.key())) {
+                throw FlagErrors.invalid("key", "cannot be changed");
+            }
+            return checkParent(key, request.parent(), 0).map(ignored -> {
+                String before = records.stateJson(flag);
+                Instant now = Timestamps.now();
+                if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
+                    flag.stageEnteredAt = now;
+                    flag.stageVersion = flag.version + 1;
+                }
+                return records.flagChanged(
+                                ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, WriteOutcome.UPDATED)
+                        .validated();
+            });
+        }));
+    }
+
+    public Uni<WriteResult> archive(ChangeContext ctx, String key, String reason) {
+        return onFlag(ctx, key, "ARCHIVE", FlagChangeType.ARCHIVED, reason, true, flag -> {
+            if (flag.archived) {
+                return false;
+            }
+            flag.archived = true;
+            return true;
+        });
+    }
+
+    /** Kills the flag; a kill of a killed flag records its reason in the audit log and changes nothing else. */
+    public Uni<WriteResult> kill(ChangeContext ctx, String key, String reason) {
+        return onRollout(ctx, key, reason, true, flag -> flag.archived ? null : RolloutControls.kill(flag, reason));
+    }
+
+    public Uni<WriteResult> unkill(ChangeContext ctx, String key, String reason) {
+        return onFlag(ctx, key, "UNKILL", FlagChangeType.UNKILLED, reason, false, flag -> {
+            if (!flag.killed) {
+                return false;
+            }
+            flag.killed = false;
+            flag.killReason = null;
+            return true;
+        });
+    }
+
+    /** Next stage of the plan now; see {@link RolloutControls#promote}. */
+    public Uni<WriteResult> promote(
+            ChangeContext ctx,
+            String key,
+            String reason,
+            boolean skipSoak,
+            Long expectedStageVersion,
+            boolean automatic) {
+        return onRollout(
+                ctx,
+                key,
+                reason,
+                false,
+                flag -> RolloutControls.promote(
+                        flag, mapper.stages(flag), skipSoak, expectedStageVersion, automatic, Timestamps.now()));
+    }
+
+    public Uni<WriteResult> pause(ChangeContext ctx, String key, String reason) {
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.pause(flag, reason));
+    }
+
+    public Uni<WriteResult> resume(ChangeContext ctx, String key, String reason) {
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.resume(flag, reason));
+    }
+
+    public Uni<WriteResult> abort(ChangeContext ctx, String key, String reason) {
+        return onRollout(ctx, key, reason, false, flag -> RolloutControls.abort(flag, reason));
+    }
+
+    public Uni<WriteResult> retry(ChangeContext ctx, String key, String reason) {
+        return onRollout(
+                ctx,
+                key,
+                reason,
+                false,
+                flag -> RolloutControls.retry(flag, mapper.stages(flag), reason, Timestamps.now()));
+    }
+
+    /**
+     * Moves along the flag's rollout plan: {@code advance} is a promote (the same refusals, soak time included),
+     * {@code revert} goes to the previous stage, {@code set} to any.
+     */
+    public Uni<WriteResult> stage(ChangeContext ctx, String key, String action, Integer index, String reason) {
+        if ("advance".equals(action)) {
+            return promote(ctx, key, reason, false, null, false);
+        }
+        if ("set".equals(action) && index == null) {
+            throw FlagErrors.invalid("stage", "is required to set a stage");
+        }
+        return onRollout(
+                ctx,
+                key,
+                reason,
+                false,
+                flag -> RolloutControls.move(flag, mapper.stages(flag), action, index, Timestamps.now()));
+    }
+
+    public Uni<WriteResult> globalKill(ChangeContext ctx, String reason) {
+        return onGlobal(ctx, true, reason);
+    }
+
+    public Uni<WriteResult> globalUnkill(ChangeContext ctx, String reason) {
+        return onGlobal(ctx, false, reason);
+    }
+
+    private Uni<WriteResult> onGlobal(ChangeContext ctx, boolean kill, String reason) {
+        return writes.run(ctx, () -> globals.lock().map(global -> {
+            if (global.killed == kill) {
+                return Change.unchanged(mapper.toResponse(global), global.version, null);
+            }
+            String before = mapper.toJson(mapper.toResponse(global));
+            Instant now = Timestamps.now();
+            global.killed = kill;
+            global.reason = reason;
+            global.version++;
+            global.updatedAt = now;
+            global.updatedBy = ctx.actor();
+            GlobalSwitchResponse after = mapper.toResponse(global);
+            AuditEntry entry = ChangeRecords.audit(
+                    ctx,
+                    FlagMapper.GLOBAL_KEY,
+                    kill ? "GLOBAL_KILL" : "GLOBAL_UNKILL",
+                    reason,
+                    before,
+                    mapper.toJson(after),
+                    now);
+            FlagChangedEvent event = ChangeRecords.traced(mapper.toEvent(global, UUID.randomUUID(), ctx.actor()), ctx);
+            return new Change(WriteOutcome.UPDATED, after, global.version, event, entry);
+        }));
+    }
+
+    /**
+     * A one-call change of a flag.
+     *
+     * @param onArchived whether the call answers an archived flag as it is (true) or refuses it (false)
+     * @param mutate applies the change and says whether anything changed
+     */
+    private Uni<WriteResult> onFlag(
+            ChangeContext ctx,
+            String key,
+            String action,
+            FlagChangeType type,
+            String reason,
+            boolean onArchived,
+            Function<FlagEntity, Boolean> mutate) {
+        return writes.run(ctx, () -> flags.lock(key).map(flag -> {
+            if (flag == null) {
+                throw FlagErrors.notFound(key);
+            }
+            if (!onArchived) {
+                requireWritable(flag, key);
+            }
+            String before = records.stateJson(flag);
+            if (!mutate.apply(flag)) {
+                return Change.unchanged(mapper.toResponse(flag), flag.version, null);
+            }
+            return records.flagChanged(ctx, flag, before, action, type, reason, Timestamps.now(), WriteOutcome.UPDATED);
+        }));
+    }
+
+    /**
+     * A rollout control on a flag: {@code control} changes the flag and says how, returns null when there is nothing
+     * to do, or throws the refusal. An accepted control writes exactly one audit row.
+     */
+    private Uni<WriteResult> onRollout(
+            ChangeContext ctx,
+            String key,
+            String reason,
+            boolean onArchived,
+            Function<FlagEntity, RolloutControls.Transition> control) {
+        return writes.run(ctx, () -> flags.lock(key).map(flag -> {
+            if (flag == null) {
+                throw FlagErrors.notFound(key);
+            }
+            if (!onArchived) {
+                requireWritable(flag, key);
+            }
+            String before = records.stateJson(flag);
+            RolloutControls.Transition transition = control.apply(flag);
+            if (transition == null) {
+                return Change.unchanged(mapper.toResponse(flag), flag.version, null);
+            }
+            Instant now = Timestamps.now();
+            if (!transition.changed()) {
+                AuditEntry entry = ChangeRecords.audit(ctx, flag.key, transition.action(), reason, before, before, now);
+                stages(entry, transition);
+                return Change.unchanged(mapper.toResponse(flag), flag.version, entry);
+            }
+            Change change = records.flagChanged(
+                    ctx, flag, before, transition.action(), transition.type(), reason, now, WriteOutcome.UPDATED);
+            stages(change.audit(), transition);
+            return change;
+        }));
+    }
+
+    private static void stages(AuditEntry entry, RolloutControls.Transition transition) {
+        entry.fromStage = transition.fromStage();
+        entry.toStage = transition.toStage();
+    }
+
+    private Uni<Void> checkParent(String key, String parent, int depth) {
+        if (parent == null) {
+            return Uni.createFrom().voidItem();
+        }
+        if (parent.equals(key)) {
+            throw FlagErrors.invalid("parent", "would make the flag its own prerequisite");
+        }
+        if (depth >= FlagEvaluator.MAX_PARENT_DEPTH) {
+            throw FlagErrors.invalid(
+                    "parent", "chain is longer than " + FlagEvaluator.MAX_PARENT_DEPTH + " prerequisites");
+        }
+        return flags.findById(parent).chain(found -> {
+            if (found == null) {
+                throw FlagErrors.invalid("parent", "no flag with key '" + parent + "'");
+            }
+            return checkParent(key, found.parentKey, depth + 1);
+        });
+    }
+
+    private static void requireWritable(FlagEntity flag, String key) {
+        if (flag == null) {
+            throw FlagErrors.notFound(key);
+        }
+        if (flag.archived) {
+            throw ApiException.conflict("FLAG_ARCHIVED", "flag '" + key + "' is archived");
+        }
+    }
+}
