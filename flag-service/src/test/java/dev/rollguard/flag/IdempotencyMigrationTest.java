@@ -66,8 +66,13 @@ class IdempotencyMigrationTest {
                 // The service's own table went through the same migration at start: the converted rows replay.
                 try (Statement copy = db.createStatement()) {
                     copy.executeUpdate("INSERT INTO idempotency_keys (token_name, idempotency_key, outcome, body,"
-                            + " version, created_at) SELECT token_name, idempotency_key, outcome, body, version,"
-                            + " created_at FROM " + schema + ".idempotency_keys");
+                            + " version, status, etag, created_at) SELECT token_name, idempotency_key, outcome, body,"
+                            + " version, status, etag, created_at FROM " + schema + ".idempotency_keys");
+                }
+                // A pod of the previous version, still running during a rolling update, writes the old form only.
+                try (PreparedStatement insert = db.prepareStatement("INSERT INTO idempotency_keys (token_name,"
+                        + " idempotency_key, status, body, etag, created_at) VALUES (?, ?, ?, ?, ?, now())")) {
+                    stored(insert, "old-pod-kill-" + key, 200, killed, "\"4\"");
                 }
             } finally {
                 try (Statement drop = db.createStatement()) {
@@ -96,6 +101,32 @@ class IdempotencyMigrationTest {
                 .extract()
                 .asString();
         assertThat(killReplay).isEqualTo(killed);
+
+        String oldPodReplay = admin().header("Idempotency-Key", "old-pod-kill-" + key)
+                .body(Map.of("reason", "replayed"))
+                .post("/api/flags/" + key + "/kill")
+                .then()
+                .statusCode(200)
+                .header("ETag", "\"4\"")
+                .extract()
+                .asString();
+        assertThat(oldPodReplay).isEqualTo(killed);
+
+        // This version writes the old form too, for the previous version's pods to replay.
+        String fresh = Api.key("fresh");
+        admin().header("Idempotency-Key", "create-" + fresh)
+                .body(Map.of("key", fresh))
+                .post("/api/flags")
+                .then()
+                .statusCode(201);
+        try (Connection db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                Statement query = db.createStatement();
+                ResultSet rs = query.executeQuery("SELECT outcome, version, status, etag FROM idempotency_keys"
+                        + " WHERE idempotency_key = 'create-" + fresh + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1) + " " + rs.getLong(2) + " " + rs.getInt(3) + " " + rs.getString(4))
+                    .isEqualTo("CREATED 1 201 \"1\"");
+        }
 
         admin().header("Idempotency-Key", "delete-" + key)
                 .delete("/api/segments/" + key)

@@ -7,6 +7,9 @@ import jakarta.persistence.EmbeddedId;
 import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
+import jakarta.persistence.PostLoad;
+import jakarta.persistence.PrePersist;
+import jakarta.persistence.PreUpdate;
 import jakarta.persistence.Table;
 import java.io.Serializable;
 import java.time.Instant;
@@ -30,6 +33,40 @@ public class IdempotencyRecord extends PanacheEntityBase {
 
     @Column(name = "created_at")
     public Instant createdAt;
+
+    /**
+     * The answer as the previous version stored it (an HTTP status and an ETag), kept while its pods may still run
+     * beside this version in a rolling update: they read these columns when they replay a key, and write only these.
+     * A later migration drops them.
+     */
+    @Column(name = "status")
+    Integer previousStatus;
+
+    @Column(name = "etag")
+    String previousEtag;
+
+    @PrePersist
+    @PreUpdate
+    void writePreviousForm() {
+        previousStatus = switch (outcome) {
+            case CREATED -> 201;
+            case DELETED -> 204;
+            case UPDATED, UNCHANGED -> 200;
+        };
+        previousEtag = version == null ? null : "\"" + version + "\"";
+    }
+
+    @PostLoad
+    void readPreviousForm() {
+        if (outcome == null && previousStatus != null) {
+            outcome = previousStatus == 201
+                    ? WriteOutcome.CREATED
+                    : previousStatus == 204 ? WriteOutcome.DELETED : WriteOutcome.UPDATED;
+        }
+        if (version == null && previousEtag != null && previousEtag.length() > 2) {
+            version = Long.parseLong(previousEtag.substring(1, previousEtag.length() - 1));
+        }
+    }
 
     /** Keys are scoped to the token that sent them. */
     @Embeddable
