@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * The binary format of a window aggregate, as the window stores, their changelogs, the repartition topic and the
  * internal windows endpoint carry it. Running deployments hold records in this format, so it must not change: the
  * fixture below was written by the codec as it stood when it still lived in {@code WindowAggregate} (format version
- * 3), from the aggregate {@link #fullyPopulated()} builds, every field set.
+ * 3), from the aggregate {@link #fullyPopulated()} builds, every field set; {@link WindowAggregateCodec} must write
+ * and read the same bytes.
  */
 class WindowAggregateFormatTest {
 
@@ -262,10 +263,10 @@ class WindowAggregateFormatTest {
     }
 
     private static byte[] encode(WindowAggregate aggregate) {
-        return aggregate.toBytes();
+        return WindowAggregateCodec.encode(aggregate);
     }
 
     private static WindowAggregate decode(byte[] stored) {
-        return WindowAggregate.fromBytes(stored, LIMITS);
+        return WindowAggregateCodec.decode(stored);
     }
 }
