@@ -1,7 +1,6 @@
 package dev.rollguard.architecture;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.simpleName;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.library.dependencies.SliceRule;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -71,16 +69,6 @@ class LayerRulesTest {
     @ValueSource(
             strings = {"dev.rollguard.flag", "dev.rollguard.ingest", "dev.rollguard.alert", "dev.rollguard.rollback"})
     void packagesAreFreeOfCycles(String base) {
-        SliceRule rule = slices().matching(base + ".(*)..").should().beFreeOfCycles();
-        if (base.equals("dev.rollguard.ingest")) {
-            // The one cycle left: the health report and the remote-window reader query the topology's stores and
-            // settings while the topology uses service beans (FlagDirectory, TelemetryValidator, CohortGauges).
-            // Allowed by name so that any new cycle fails.
-            rule = rule.ignoreDependency(
-                    resideInAnyPackage(base + ".service..")
-                            .and(simpleName("HealthReportService").or(simpleName("RemoteWindowsClient"))),
-                    resideInAnyPackage(base + ".topology.."));
-        }
-        rule.check(service(base));
+        slices().matching(base + ".(*)..").should().beFreeOfCycles().check(service(base));
     }
 }

@@ -2,17 +2,9 @@ package dev.rollguard.ingest.domain;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
-import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
-import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
-import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInput;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +18,7 @@ import java.util.Map;
 public final class WindowAggregate {
 
     /** Largest number of bins of the duration sketch; at 1 % accuracy 1 ms .. 30 years needs about 1 200. */
-    static final int SKETCH_MAX_BINS = 2048;
+    public static final int SKETCH_MAX_BINS = 2048;
 
     long eventCount;
     long successCount;
@@ -40,7 +32,7 @@ public final class WindowAggregate {
     long syncDurationSum;
     long syncDurationMin = Long.MAX_VALUE;
     long syncDurationMax = Long.MIN_VALUE;
-    DDSketch durations;
+    final DDSketch durations;
     double storagePctSum;
     long storagePctCount;
     double storagePctMax = -1;
@@ -51,7 +43,7 @@ public final class WindowAggregate {
     long failedMutationsMax = -1;
     long syncQueueLengthMax = -1;
     long quotaExceededCount;
-    DistinctCounter clients;
+    final DistinctCounter clients;
     long uploadBytes;
     long uploadDurationSum;
     long firstEventTime = Long.MAX_VALUE;
@@ -67,8 +59,14 @@ public final class WindowAggregate {
     public static final int MAX_EXEMPLARS = 5;
 
     public WindowAggregate(AggregateLimits limits) {
-        this.durations = DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS);
-        this.clients = new DistinctCounter(limits.distinctExactUpTo());
+        this(
+                DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS),
+                new DistinctCounter(limits.distinctExactUpTo()));
+    }
+
+    private WindowAggregate(DDSketch durations, DistinctCounter clients) {
+        this.durations = durations;
+        this.clients = clients;
     }
 
     /** Counts one event; returns this aggregate (Kafka Streams aggregators return the new value). */
@@ -373,12 +371,49 @@ public final class WindowAggregate {
         return List.copyOf(recentErrors);
     }
 
-    public byte[] toBytes() {
-        try {
-            var bytes = new ByteArrayOutputStream(256);
-            var out = new DataOutputStream(bytes);
-            out.writeByte(3); // format version: 2 adds the client moments, 3 the exemplars
-            for (long v : new long[] {
+    /**
+     * Everything an aggregate holds, field by field: what a codec stores, and {@link #restore} takes back. The
+     * collections are read-only views; the sketch, the counter and the moments are the aggregate's own, to be read
+     * only. Absent figures have their neutral values ({@link Long#MAX_VALUE} as a minimum, -1 as a maximum of
+     * figures that are never negative); {@code moments} is null until the first event of a flag under rollout.
+     */
+    public record State(
+            long eventCount,
+            long successCount,
+            long syncCount,
+            long syncFailureCount,
+            long uploadCount,
+            long uploadFailureCount,
+            long durationSum,
+            long durationMin,
+            long durationMax,
+            long syncDurationSum,
+            long syncDurationMin,
+            long syncDurationMax,
+            long storagePctCount,
+            long lastStorageTime,
+            long lastStorageUsedBytes,
+            long lastStorageQuotaBytes,
+            long pendingMutationsMax,
+            long failedMutationsMax,
+            long syncQueueLengthMax,
+            long quotaExceededCount,
+            long uploadBytes,
+            long uploadDurationSum,
+            long firstEventTime,
+            long lastEventTime,
+            double storagePctSum,
+            double storagePctMax,
+            DDSketch durations,
+            DistinctCounter clients,
+            Map<String, ErrorStat> errors,
+            List<RecentError> recentErrors,
+            ClientMoments moments,
+            List<EventExemplar> exemplars) {}
+
+    /** This aggregate's state, for storing it. */
+    public State state() {
+        return new State(
                 eventCount,
                 successCount,
                 syncCount,
@@ -402,123 +437,53 @@ public final class WindowAggregate {
                 uploadBytes,
                 uploadDurationSum,
                 firstEventTime,
-                lastEventTime
-            }) {
-                out.writeLong(v);
-            }
-            out.writeDouble(storagePctSum);
-            out.writeDouble(storagePctMax);
-            GrowingByteArrayOutput sketchOut = GrowingByteArrayOutput.withDefaultInitialCapacity();
-            durations.encode(sketchOut, false);
-            byte[] sketch = sketchOut.trimmedCopy();
-            out.writeInt(sketch.length);
-            out.write(sketch);
-            clients.write(out);
-            out.writeInt(errors.size());
-            for (var e : errors.entrySet()) {
-                out.writeUTF(e.getKey());
-                out.writeLong(e.getValue().count());
-                writeNullable(out, e.getValue().lastMessage());
-                out.writeLong(e.getValue().lastTime());
-            }
-            out.writeInt(recentErrors.size());
-            for (RecentError e : recentErrors) {
-                out.writeLong(e.time());
-                writeNullable(out, e.table());
-                out.writeUTF(e.code());
-                writeNullable(out, e.message());
-            }
-            if (moments == null) {
-                out.writeInt(0);
-            } else {
-                moments.write(out);
-            }
-            out.writeInt(exemplars.size());
-            for (EventExemplar e : exemplars) {
-                out.writeUTF(e.eventId());
-                out.writeLong(e.eventTime());
-                writeNullable(out, e.requestId());
-                writeNullable(out, e.traceId());
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                lastEventTime,
+                storagePctSum,
+                storagePctMax,
+                durations,
+                clients,
+                Collections.unmodifiableMap(errors),
+                Collections.unmodifiableList(recentErrors),
+                moments,
+                Collections.unmodifiableList(exemplars));
     }
 
-    public static WindowAggregate fromBytes(byte[] data, AggregateLimits limits) {
-        try {
-            var in = new DataInputStream(new java.io.ByteArrayInputStream(data));
-            int version = in.readByte();
-            if (version < 1 || version > 3) {
-                throw new IllegalArgumentException("unknown window aggregate format " + version);
-            }
-            WindowAggregate a = new WindowAggregate(limits);
-            a.eventCount = in.readLong();
-            a.successCount = in.readLong();
-            a.syncCount = in.readLong();
-            a.syncFailureCount = in.readLong();
-            a.uploadCount = in.readLong();
-            a.uploadFailureCount = in.readLong();
-            a.durationSum = in.readLong();
-            a.durationMin = in.readLong();
-            a.durationMax = in.readLong();
-            a.syncDurationSum = in.readLong();
-            a.syncDurationMin = in.readLong();
-            a.syncDurationMax = in.readLong();
-            a.storagePctCount = in.readLong();
-            a.lastStorageTime = in.readLong();
-            a.lastStorageUsedBytes = in.readLong();
-            a.lastStorageQuotaBytes = in.readLong();
-            a.pendingMutationsMax = in.readLong();
-            a.failedMutationsMax = in.readLong();
-            a.syncQueueLengthMax = in.readLong();
-            a.quotaExceededCount = in.readLong();
-            a.uploadBytes = in.readLong();
-            a.uploadDurationSum = in.readLong();
-            a.firstEventTime = in.readLong();
-            a.lastEventTime = in.readLong();
-            a.storagePctSum = in.readDouble();
-            a.storagePctMax = in.readDouble();
-            byte[] sketch = new byte[in.readInt()];
-            in.readFully(sketch);
-            a.durations =
-                    DDSketch.decode(ByteArrayInput.wrap(sketch), () -> new CollapsingLowestDenseStore(SKETCH_MAX_BINS));
-            a.clients = DistinctCounter.read(in);
-            int errorCount = in.readInt();
-            for (int i = 0; i < errorCount; i++) {
-                String code = in.readUTF();
-                a.errors.put(code, new ErrorStat(in.readLong(), readNullable(in), in.readLong()));
-            }
-            int recentCount = in.readInt();
-            for (int i = 0; i < recentCount; i++) {
-                a.recentErrors.add(new RecentError(in.readLong(), readNullable(in), in.readUTF(), readNullable(in)));
-            }
-            if (version >= 2) {
-                ClientMoments moments = ClientMoments.read(in);
-                a.moments = moments.isEmpty() ? null : moments;
-            }
-            if (version >= 3) {
-                int exemplarCount = in.readInt();
-                for (int i = 0; i < exemplarCount; i++) {
-                    a.exemplars.add(new EventExemplar(in.readUTF(), in.readLong(), readNullable(in), readNullable(in)));
-                }
-            }
-            return a;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void writeNullable(DataOutputStream out, String value) throws IOException {
-        out.writeBoolean(value != null);
-        if (value != null) {
-            out.writeUTF(value);
-        }
-    }
-
-    private static String readNullable(DataInput in) throws IOException {
-        return in.readBoolean() ? in.readUTF() : null;
+    /**
+     * The aggregate a stored state describes; it takes over the state's sketch, counter and moments, and keeps the
+     * error codes, recent errors and exemplars in the order given.
+     */
+    public static WindowAggregate restore(State s) {
+        WindowAggregate a = new WindowAggregate(s.durations(), s.clients());
+        a.eventCount = s.eventCount();
+        a.successCount = s.successCount();
+        a.syncCount = s.syncCount();
+        a.syncFailureCount = s.syncFailureCount();
+        a.uploadCount = s.uploadCount();
+        a.uploadFailureCount = s.uploadFailureCount();
+        a.durationSum = s.durationSum();
+        a.durationMin = s.durationMin();
+        a.durationMax = s.durationMax();
+        a.syncDurationSum = s.syncDurationSum();
+        a.syncDurationMin = s.syncDurationMin();
+        a.syncDurationMax = s.syncDurationMax();
+        a.storagePctCount = s.storagePctCount();
+        a.lastStorageTime = s.lastStorageTime();
+        a.lastStorageUsedBytes = s.lastStorageUsedBytes();
+        a.lastStorageQuotaBytes = s.lastStorageQuotaBytes();
+        a.pendingMutationsMax = s.pendingMutationsMax();
+        a.failedMutationsMax = s.failedMutationsMax();
+        a.syncQueueLengthMax = s.syncQueueLengthMax();
+        a.quotaExceededCount = s.quotaExceededCount();
+        a.uploadBytes = s.uploadBytes();
+        a.uploadDurationSum = s.uploadDurationSum();
+        a.firstEventTime = s.firstEventTime();
+        a.lastEventTime = s.lastEventTime();
+        a.storagePctSum = s.storagePctSum();
+        a.storagePctMax = s.storagePctMax();
+        s.errors().forEach(a.errors::put);
+        a.recentErrors.addAll(s.recentErrors());
+        a.moments = s.moments();
+        a.exemplars.addAll(s.exemplars());
+        return a;
     }
 }

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.rest;
 
 import dev.rollguard.http.error.ApiException;
+import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import dev.rollguard.ingest.service.HealthReportService;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.GET;
@@ -42,7 +43,6 @@ public class InternalWindowsResource {
         HealthReportService.ScopeWindows part =
                 reports.localWindows(scope, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to));
         return new Windows(
-                part.windows(),
-                Base64.getEncoder().encodeToString(part.aggregate().toBytes()));
+                part.windows(), Base64.getEncoder().encodeToString(WindowAggregateCodec.encode(part.aggregate())));
     }
 }

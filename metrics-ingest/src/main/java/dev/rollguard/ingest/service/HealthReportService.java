@@ -6,8 +6,6 @@ import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.HealthReport;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
-import dev.rollguard.ingest.topology.TelemetryTopology;
-import dev.rollguard.ingest.topology.TopologySettings;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,38 +14,29 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyQueryMetadata;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.HostInfo;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
-import org.apache.kafka.streams.state.ReadOnlyWindowStore;
-import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
- * Builds the health report from the tumbling-window store by an interactive query: the windows of the scope that
- * overlap the time range, open ones included, merged into one aggregate (counts add, the sketches merge). A scope
- * whose partition another instance hosts is asked from that instance ({@link RemoteWindowsClient}), found through
- * Kafka Streams' metadata and {@code application.server}.
+ * Builds the health report from the tumbling-window store by an interactive query ({@link TumblingWindows}): the
+ * windows of the scope that overlap the time range, open ones included, merged into one aggregate (counts add, the
+ * sketches merge). A scope whose partition another instance hosts is asked from that instance
+ * ({@link RemoteWindowsClient}), found through Kafka Streams' metadata and {@code application.server}.
  */
 @ApplicationScoped
 public class HealthReportService {
 
     private static final double MB = 1024.0 * 1024.0;
 
-    private final KafkaStreams streams;
+    private final TumblingWindows store;
     private final IngestConfig config;
     private final AggregateLimits limits;
     private final RemoteWindowsClient remote;
     private final FlagDirectory directory;
 
     public HealthReportService(
-            KafkaStreams streams, IngestConfig config, RemoteWindowsClient remote, FlagDirectory directory) {
-        this.streams = streams;
+            TumblingWindows store, IngestConfig config, RemoteWindowsClient remote, FlagDirectory directory) {
+        this.store = store;
         this.config = config;
-        this.limits = TopologySettings.limits(config);
+        this.limits = store.limits();
         this.remote = remote;
         this.directory = directory;
     }
@@ -70,8 +59,9 @@ public class HealthReportService {
         WindowAggregate merged = new WindowAggregate(limits);
         int windows = 0;
         for (String key : keys) {
-            ScopeWindows part =
-                    ownedLocally(key) ? localWindows(key, start, end) : remote.fetch(owner(key), key, start, end);
+            ScopeWindows part = store.hostedLocally(key)
+                    ? localWindows(key, start, end)
+                    : remote.fetch(store.host(key), key, start, end);
             merged.merge(part.aggregate(), limits);
             windows += part.windows();
         }
@@ -80,68 +70,7 @@ public class HealthReportService {
 
     /** The merged windows of one scope that overlap {@code [start, end]}, from this instance's store only. */
     public ScopeWindows localWindows(String key, Instant start, Instant end) {
-        ReadOnlyWindowStore<String, WindowAggregate> store = store();
-        WindowAggregate merged = new WindowAggregate(limits);
-        int windows = 0;
-        // Windows are fetched by start time: those starting up to one window size before the range overlap it.
-        Instant firstStart = start.minus(config.windows().size()).plusMillis(1);
-        try (WindowStoreIterator<WindowAggregate> it = store.fetch(key, firstStart, end)) {
-            while (it.hasNext()) {
-                merged.merge(it.next().value, limits);
-                windows++;
-            }
-        } catch (InvalidStateStoreException e) {
-            throw unavailable();
-        }
-        return new ScopeWindows(windows, merged);
-    }
-
-    /**
-     * Whether an active task of this instance holds the scope's partition. Asked of Kafka Streams' own task
-     * assignment rather than compared with {@code application.server}, which a proxy or a random test port can make
-     * differ from the address other instances see.
-     */
-    private boolean ownedLocally(String key) {
-        int partition = metadata(key).partition();
-        String repartition = "-" + TelemetryTopology.SCOPES_REPARTITION + "-repartition";
-        return streams.metadataForLocalThreads().stream()
-                .flatMap(thread -> thread.activeTasks().stream())
-                .flatMap(task -> task.topicPartitions().stream())
-                .anyMatch(tp -> tp.partition() == partition && tp.topic().endsWith(repartition));
-    }
-
-    private HostInfo owner(String key) {
-        HostInfo host = metadata(key).activeHost();
-        if (host == null || host.port() < 0) {
-            throw unavailable();
-        }
-        return host;
-    }
-
-    private KeyQueryMetadata metadata(String key) {
-        KeyQueryMetadata metadata = streams.queryMetadataForKey(
-                TelemetryTopology.TUMBLING_STORE, key, Serdes.String().serializer());
-        if (metadata == null || KeyQueryMetadata.NOT_AVAILABLE.equals(metadata)) {
-            throw unavailable();
-        }
-        return metadata;
-    }
-
-    private ReadOnlyWindowStore<String, WindowAggregate> store() {
-        if (streams.state() != KafkaStreams.State.RUNNING) {
-            throw unavailable();
-        }
-        try {
-            return streams.store(StoreQueryParameters.fromNameAndType(
-                    TelemetryTopology.TUMBLING_STORE, QueryableStoreTypes.windowStore()));
-        } catch (InvalidStateStoreException e) {
-            throw unavailable();
-        }
-    }
-
-    private static ApiException unavailable() {
-        return new ApiException(
-                503, "UNAVAILABLE", "the window stores are being restored or rebalanced; retry in a few seconds");
+        return store.local(key, start, end);
     }
 
     static List<String> scopeKeys(String flag, String cohort, String table) {

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.config.IngestConfig;
-import dev.rollguard.ingest.domain.AggregateLimits;
-import dev.rollguard.ingest.domain.WindowAggregate;
-import dev.rollguard.ingest.topology.TopologySettings;
+import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -33,12 +31,10 @@ public class RemoteWindowsClient {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json;
     private final IngestConfig config;
-    private final AggregateLimits limits;
 
     public RemoteWindowsClient(ObjectMapper json, IngestConfig config) {
         this.json = json;
         this.config = config;
-        this.limits = TopologySettings.limits(config);
     }
 
     public HealthReportService.ScopeWindows fetch(HostInfo host, String scope, Instant from, Instant to) {
@@ -59,7 +55,7 @@ public class RemoteWindowsClient {
             JsonNode body = json.readTree(response.body());
             byte[] aggregate = Base64.getDecoder().decode(body.get("aggregate").asText());
             return new HealthReportService.ScopeWindows(
-                    body.get("windows").asInt(), WindowAggregate.fromBytes(aggregate, limits));
+                    body.get("windows").asInt(), WindowAggregateCodec.decode(aggregate));
         } catch (IOException | RuntimeException e) {
             if (e instanceof ApiException api) {
                 throw api;

@@ -2,6 +2,7 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import java.nio.ByteBuffer;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -72,12 +73,12 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
 
     @Override
     protected byte[] encode(WindowAggregate value) {
-        return value.toBytes();
+        return WindowAggregateCodec.encode(value);
     }
 
     @Override
     protected WindowAggregate decode(byte[] data) {
-        return WindowAggregate.fromBytes(data, limits);
+        return WindowAggregateCodec.decode(data);
     }
 
     @Override

@@ -122,7 +122,7 @@ public final class TelemetryTopology {
                         DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
                 Serdes.String(),
                 Serdes.Long()));
-        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde(settings.limits());
+        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde();
         WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
         builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
         builder.addStateStore(ClientStageStore.builder());
@@ -191,9 +191,7 @@ public final class TelemetryTopology {
 
         if (settings.hoppingEnabled()) {
             builder.addStateStore(Stores.keyValueStoreBuilder(
-                    Stores.persistentKeyValueStore(HoppingProcessor.STORE),
-                    Serdes.String(),
-                    new HoppingPartsSerde(settings.limits())));
+                    Stores.persistentKeyValueStore(HoppingProcessor.STORE), Serdes.String(), new HoppingPartsSerde()));
             closed.process(
                             () -> new HoppingProcessor(
                                     settings.hoppingSize(), settings.hoppingAdvance(), settings.limits()),

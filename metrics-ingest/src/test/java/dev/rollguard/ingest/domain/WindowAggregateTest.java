@@ -3,6 +3,7 @@ package dev.rollguard.ingest.domain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -25,8 +26,8 @@ class WindowAggregateTest {
             all[i] = 1 + (long) Math.abs(random.nextGaussian() * 2000);
             (i % 2 == 0 ? a : b).add(sync(i, true, all[i], null), LIMITS);
         }
-        WindowAggregate merged = WindowAggregate.fromBytes(a.toBytes(), LIMITS)
-                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS);
+        WindowAggregate merged = WindowAggregateCodec.decode(WindowAggregateCodec.encode(a))
+                .merge(WindowAggregateCodec.decode(WindowAggregateCodec.encode(b)), LIMITS);
         java.util.Arrays.sort(all);
         for (double q : new double[] {0.5, 0.95, 0.99}) {
             double exact = all[(int) Math.floor(q * (all.length - 1))];
@@ -47,7 +48,7 @@ class WindowAggregateTest {
         a.add(sync(201, false, 1, "RARE_2"), LIMITS);
         a.add(sync(202, false, 1, "QUOTA_EXCEEDED"), LIMITS);
         a.add(sync(203, false, 1, "QUOTA_EXCEEDED"), LIMITS);
-        WindowAggregate read = WindowAggregate.fromBytes(a.toBytes(), LIMITS);
+        WindowAggregate read = WindowAggregateCodec.decode(WindowAggregateCodec.encode(a));
         assertThat(read.topErrors()).extracting(e -> e.getKey()).startsWith("TIMEOUT", "QUOTA_EXCEEDED");
         assertThat(read.topErrors()).hasSize(3);
         assertThat(read.recentErrors()).extracting(RecentError::time).containsExactly(203L, 202L);
@@ -63,18 +64,19 @@ class WindowAggregateTest {
         }
         b.exemplar(new EventExemplar("e7", 93, "req-7", null));
 
-        WindowAggregate merged = WindowAggregate.fromBytes(a.toBytes(), LIMITS)
-                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS)
-                .merge(WindowAggregate.fromBytes(b.toBytes(), LIMITS), LIMITS);
+        WindowAggregate merged = WindowAggregateCodec.decode(WindowAggregateCodec.encode(a))
+                .merge(WindowAggregateCodec.decode(WindowAggregateCodec.encode(b)), LIMITS)
+                .merge(WindowAggregateCodec.decode(WindowAggregateCodec.encode(b)), LIMITS);
 
         assertThat(merged.exemplars()).extracting(EventExemplar::eventId).containsExactly("e7", "e6", "e5", "e4", "e3");
-        assertThat(WindowAggregate.fromBytes(merged.toBytes(), LIMITS).exemplars())
+        assertThat(WindowAggregateCodec.decode(WindowAggregateCodec.encode(merged))
+                        .exemplars())
                 .isEqualTo(merged.exemplars());
     }
 
     @Test
     void emptyAggregateHasNoFigures() {
-        WindowAggregate empty = WindowAggregate.fromBytes(new WindowAggregate(LIMITS).toBytes(), LIMITS);
+        WindowAggregate empty = WindowAggregateCodec.decode(WindowAggregateCodec.encode(new WindowAggregate(LIMITS)));
         assertThat(empty.durationAvgMs()).isNull();
         assertThat(empty.durationQuantileMs(0.5)).isNull();
         assertThat(empty.storageUsedPctMax()).isNull();
