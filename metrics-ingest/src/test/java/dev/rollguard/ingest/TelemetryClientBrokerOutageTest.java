@@ -53,10 +53,11 @@ import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java client with the Kafka transport against this service's own broker, really stopped: the exposure hook
- * records what an OpenFeature provider served, events sent while the broker is down wait in the client's offline
- * queue and arrive when it is back, an event sent twice under its id counts once, and each is counted in the cohort
- * the app served, not the one metrics-ingest would have bucketed the user into.
+ * The Java client with the Kafka transport against this service's own broker, really stopped for longer than the idle
+ * timeout: the exposure hook records what an OpenFeature provider served, events sent while the broker is down wait in
+ * the client's offline queue and arrive when it is back, still in time for their window (the outage is not idle time),
+ * an event sent twice under its id counts once, and each is counted in the cohort the app served, not the one
+ * metrics-ingest would have bucketed the user into.
  */
 @QuarkusTest
 @TestProfile(OutageTest.OwnInfra.class)
@@ -68,8 +69,11 @@ class TelemetryClientBrokerOutageTest {
 
     static final List<String> USERS = List.of("u-0", "u-1", "u-2", "u-3", "u-4", "u-5");
     static final int EVENTS_PER_USER = 2;
-    /** How far ahead of the wall clock the queued events are: well inside the 5 minutes of allowed clock skew. */
-    static final Duration OUTAGE_MARGIN = Duration.ofSeconds(90);
+    /**
+     * How long the broker stays down: longer than the idle timeout (10 s, the default) plus the window and its grace
+     * (3 s in %test), so that on the wall clock alone the queued events' window closed during the outage.
+     */
+    static final Duration OUTAGE = Duration.ofSeconds(20);
 
     @Test
     void eventsQueuedWhileTheBrokerIsDownArriveOnceEachInTheCohortTheAppServed() throws Exception {
@@ -94,13 +98,12 @@ class TelemetryClientBrokerOutageTest {
                     .isEqualTo(TREATED.contains(user));
         }
 
-        // Ahead of the wall clock by more than the outage below can last, so that their window is still open once the
-        // broker is back: this test is about the client's queue, not about lateness. While the broker is down no input
-        // partition makes progress, so after the idle timeout the wall clock closes windows (docs/runbook.md, "Late
-        // telemetry"); 20 s of margin was once not enough when stopping and starting the broker took longer on a loaded
-        // machine. The window is closed afterwards by an event on every partition, not by the wall clock.
-        Instant at = created.plus(OUTAGE_MARGIN);
+        // Every input task reads a record of the present first, so that its idle time counts from now (not the longer
+        // idle time of a task that has read nothing since it started): had the outage been idle time, the window of
+        // the events queued during it would close the idle timeout plus window and grace after they were sent.
+        closeEveryPartition(bootstrap, EventClock.start());
         String table = "outage-" + FLAG;
+        Instant at;
         try (TelemetryClient telemetry = TelemetryClient.builder(
                         new KafkaTelemetryTransport(
                                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), Duration.ofSeconds(2)),
@@ -111,6 +114,7 @@ class TelemetryClientBrokerOutageTest {
                 .backoff(Duration.ofMillis(200), Duration.ofSeconds(1))
                 .build()) {
             OutageTestResource.stopKafka();
+            at = EventClock.start();
             try {
                 for (String user : USERS) {
                     for (int i = 0; i < EVENTS_PER_USER; i++) {
@@ -124,6 +128,10 @@ class TelemetryClientBrokerOutageTest {
                         .as("nothing delivered while the broker is down")
                         .isFalse();
                 assertThat(telemetry.stats().queued()).isEqualTo(2 * USERS.size() * EVENTS_PER_USER);
+                await().during(OUTAGE).atMost(OUTAGE.plusSeconds(10)).untilAsserted(() -> assertThat(
+                                telemetry.stats().sent())
+                        .as("nothing delivered while the broker is down")
+                        .isZero());
             } finally {
                 OutageTestResource.startKafka();
             }

@@ -1,6 +1,6 @@
 package dev.rollguard.alert.listener;
 
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -17,9 +17,9 @@ public class FlagChangeListener {
 
     public static final String CHANNEL = "flags";
 
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
 
-    public FlagChangeListener(EvaluationService evaluation) {
+    public FlagChangeListener(RuleEvaluationService evaluation) {
         this.evaluation = evaluation;
     }
 

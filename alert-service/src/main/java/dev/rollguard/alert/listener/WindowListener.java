@@ -1,7 +1,7 @@
 package dev.rollguard.alert.listener;
 
-import dev.rollguard.alert.service.EvaluationService;
-import dev.rollguard.alert.service.EvaluationService.WindowRecord;
+import dev.rollguard.alert.service.RuleEvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService.WindowRecord;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.Decoded;
 import io.micrometer.core.instrument.Counter;
@@ -31,10 +31,10 @@ public class WindowListener {
 
     public static final String CHANNEL = "windows";
 
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
     private final Counter deadLettered;
 
-    public WindowListener(EvaluationService evaluation, MeterRegistry meters) {
+    public WindowListener(RuleEvaluationService evaluation, MeterRegistry meters) {
         this.evaluation = evaluation;
         this.deadLettered = Counter.builder("rollguard.alert.windows")
                 .tag("outcome", "dead-lettered")

@@ -1,6 +1,6 @@
 package dev.rollguard.alert.listener;
 
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
@@ -22,9 +22,9 @@ public class WindowRebalanceListener implements KafkaConsumerRebalanceListener {
 
     public static final String NAME = "alert-windows-rebalance";
 
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
 
-    public WindowRebalanceListener(EvaluationService evaluation) {
+    public WindowRebalanceListener(RuleEvaluationService evaluation) {
         this.evaluation = evaluation;
     }
 

@@ -2,7 +2,7 @@ package dev.rollguard.alert.mapping;
 
 import dev.rollguard.alert.domain.ComparisonResult;
 import dev.rollguard.alert.domain.Observation;
-import dev.rollguard.alert.domain.TwoProportionTest;
+import dev.rollguard.alert.domain.TwoProportionComparison;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.time.Instant;
 import java.util.Collections;
@@ -114,7 +114,7 @@ public final class WindowFigures {
         }
         Double treatmentValue = value(treatment, metric);
         Double controlValue = value(control, metric);
-        ComparisonResult result = TwoProportionTest.compare(
+        ComparisonResult result = TwoProportionComparison.compare(
                 proportion.bad().applyAsLong(treatment),
                 treatmentTotal,
                 proportion.bad().applyAsLong(control),

@@ -1,10 +1,10 @@
 package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rollguard.alert.service.EvaluationService;
-import dev.rollguard.alert.service.EvaluationService.ActiveLevel;
 import dev.rollguard.alert.service.GuardEvaluator.FlagGuard;
 import dev.rollguard.alert.service.GuardView;
+import dev.rollguard.alert.service.RuleEvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService.ActiveLevel;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -57,10 +57,10 @@ public class GuardResource {
             String variant,
             List<FlagView> variants) {}
 
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
     private final ObjectMapper json;
 
-    public GuardResource(EvaluationService evaluation, ObjectMapper json) {
+    public GuardResource(RuleEvaluationService evaluation, ObjectMapper json) {
         this.evaluation = evaluation;
         this.json = json;
     }

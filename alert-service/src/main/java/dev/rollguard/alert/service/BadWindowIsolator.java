@@ -1,8 +1,8 @@
 package dev.rollguard.alert.service;
 
 import dev.rollguard.alert.repository.DataErrors;
-import dev.rollguard.alert.service.EvaluationService.Outcome;
-import dev.rollguard.alert.service.EvaluationService.WindowRecord;
+import dev.rollguard.alert.service.RuleEvaluationService.Outcome;
+import dev.rollguard.alert.service.RuleEvaluationService.WindowRecord;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import java.util.ArrayList;

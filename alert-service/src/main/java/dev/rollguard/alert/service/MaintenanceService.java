@@ -19,7 +19,7 @@ public class MaintenanceService {
     private final AlertPublisher publisher;
     private final WebhookDispatcher dispatcher;
     private final NotificationGrouper grouper;
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
     private final RuleService rules;
     private final WebhookService webhooks;
     private volatile boolean started;
@@ -28,7 +28,7 @@ public class MaintenanceService {
             AlertPublisher publisher,
             WebhookDispatcher dispatcher,
             NotificationGrouper grouper,
-            EvaluationService evaluation,
+            RuleEvaluationService evaluation,
             RuleService rules,
             WebhookService webhooks) {
         this.rules = rules;

@@ -35,7 +35,7 @@ public class RuleService {
     private final RuleRepository rules;
     private final RulePackRepository packs;
     private final RuleBook ruleBook;
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
     private final Validator validator;
     private final ObjectMapper json;
 
@@ -43,7 +43,7 @@ public class RuleService {
             RuleRepository rules,
             RulePackRepository packs,
             RuleBook ruleBook,
-            EvaluationService evaluation,
+            RuleEvaluationService evaluation,
             Validator validator,
             ObjectMapper json) {
         this.rules = rules;

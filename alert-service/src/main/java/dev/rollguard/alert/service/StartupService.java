@@ -19,7 +19,7 @@ public class StartupService {
     private final AlertConfig config;
     private final RuleService rules;
     private final WebhookService webhooks;
-    private final EvaluationService evaluation;
+    private final RuleEvaluationService evaluation;
     private final AlertPublisher publisher;
     private final AlertHub hub;
     private final WebhookDispatcher dispatcher;
@@ -30,7 +30,7 @@ public class StartupService {
             AlertConfig config,
             RuleService rules,
             WebhookService webhooks,
-            EvaluationService evaluation,
+            RuleEvaluationService evaluation,
             AlertPublisher publisher,
             AlertHub hub,
             WebhookDispatcher dispatcher,

@@ -8,7 +8,7 @@ import static org.hamcrest.Matchers.hasSize;
 import dev.rollguard.alert.domain.Fingerprints;
 import dev.rollguard.alert.domain.Phase;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.Rules;
@@ -48,7 +48,7 @@ class AlertFlowTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     private static List<AlertEvent> alertsOf(String ruleId) {
         return TestKafka.alerts().stream()
@@ -59,7 +59,7 @@ class AlertFlowTest {
 
     private void awaitEvaluated(String ruleId, String scopeKey, Instant windowEnd) {
         await().atMost(WAIT).until(() -> {
-            EvaluationService.Tracked tracked =
+            RuleEvaluationService.Tracked tracked =
                     evaluation.state(ruleId, scopeKey).await().atMost(Duration.ofSeconds(5));
             return tracked != null && windowEnd.equals(tracked.state().lastWindowEnd());
         });

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
-import dev.rollguard.alert.service.EvaluationService;
-import dev.rollguard.alert.service.EvaluationService.WindowRecord;
+import dev.rollguard.alert.service.RuleEvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService.WindowRecord;
 import dev.rollguard.alert.support.AlertDatabase;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Prometheus;
@@ -49,7 +49,7 @@ class BadWindowIsolationTest {
     private static final AvroCodec<WindowMetricsEvent> CODEC = AvroCodec.of(WindowMetricsEvent.class);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     private static List<AlertEvent> firing(String ruleId, String scopeKey) {
         return TestKafka.alerts().stream()
@@ -142,7 +142,7 @@ class BadWindowIsolationTest {
 
         // The stored position covers the dead-lettered windows: read again, they are skipped, not dead-lettered twice.
         RecordMetadata bad = sent.get(2);
-        EvaluationService.Outcome redelivery = evaluation
+        RuleEvaluationService.Outcome redelivery = evaluation
                 .process(List.of(new WindowRecord(
                         bad.topic(),
                         bad.partition(),

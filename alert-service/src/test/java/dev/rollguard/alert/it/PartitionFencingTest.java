@@ -3,7 +3,7 @@ package dev.rollguard.alert.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.TestKafka;
@@ -35,7 +35,7 @@ class PartitionFencingTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     @Inject
     Pool pool;

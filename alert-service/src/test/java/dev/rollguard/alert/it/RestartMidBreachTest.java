@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.alert.domain.Phase;
-import dev.rollguard.alert.service.EvaluationService;
-import dev.rollguard.alert.service.EvaluationService.WindowRecord;
+import dev.rollguard.alert.service.RuleEvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService.WindowRecord;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Rules;
 import dev.rollguard.alert.support.TestKafka;
@@ -40,7 +40,7 @@ class RestartMidBreachTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     @Inject
     Pool pool;
@@ -52,7 +52,7 @@ class RestartMidBreachTest {
                 .toList();
     }
 
-    private EvaluationService.Tracked state(String rule, String scopeKey) {
+    private RuleEvaluationService.Tracked state(String rule, String scopeKey) {
         return evaluation.state(rule, scopeKey).await().atMost(Duration.ofSeconds(5));
     }
 
@@ -74,13 +74,13 @@ class RestartMidBreachTest {
 
         // Restart: memory gone, rebuilt from PostgreSQL.
         evaluation.reload().await().atMost(WAIT);
-        EvaluationService.Tracked restored = state(rule, scopeKey);
+        RuleEvaluationService.Tracked restored = state(rule, scopeKey);
         assertThat(restored.state().critical().phase()).isEqualTo(Phase.PENDING);
         assertThat(restored.state().critical().firstBreachAt()).isEqualTo(origin);
 
         // Kafka redelivers what was evaluated before the crash: recognised by its stored position, skipped.
         RecordMetadata w1Meta = sent.get(1);
-        EvaluationService.Outcome redelivery = evaluation
+        RuleEvaluationService.Outcome redelivery = evaluation
                 .process(List.of(new WindowRecord(
                         Topics.METRICS_WINDOWS,
                         w1Meta.partition(),

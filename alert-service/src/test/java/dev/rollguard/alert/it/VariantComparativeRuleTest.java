@@ -3,7 +3,7 @@ package dev.rollguard.alert.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.TestKafka;
@@ -42,7 +42,7 @@ class VariantComparativeRuleTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     private static WindowMetricsEvent variant(
             String flag, String variant, Instant origin, int minute, long events, long failures) {
@@ -59,7 +59,7 @@ class VariantComparativeRuleTest {
                 .toList();
     }
 
-    private EvaluationService.Tracked state(String rule, String scopeKey) {
+    private RuleEvaluationService.Tracked state(String rule, String scopeKey) {
         return evaluation.state(rule, scopeKey).await().atMost(Duration.ofSeconds(5));
     }
 
@@ -132,7 +132,7 @@ class VariantComparativeRuleTest {
 
         // Blue was compared with the same control window on its own state, and did not breach.
         await().atMost(WAIT).until(() -> {
-            EvaluationService.Tracked tracked = state(rule, blue);
+            RuleEvaluationService.Tracked tracked = state(rule, blue);
             return tracked != null
                     && origin.plus(Windows.MINUTE).equals(tracked.state().lastWindowEnd());
         });
@@ -153,7 +153,7 @@ class VariantComparativeRuleTest {
 
         await().atMost(WAIT).until(() -> alertsOf(rule).size() >= 2);
         await().atMost(WAIT).until(() -> {
-            EvaluationService.Tracked tracked = state(rule, blue);
+            RuleEvaluationService.Tracked tracked = state(rule, blue);
             return tracked != null
                     && origin.plus(Windows.MINUTE.multipliedBy(2))
                             .equals(tracked.state().lastWindowEnd());

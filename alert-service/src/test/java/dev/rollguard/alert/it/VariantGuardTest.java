@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 
-import dev.rollguard.alert.service.EvaluationService;
+import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.TestKafka;
@@ -37,7 +37,7 @@ class VariantGuardTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
-    EvaluationService evaluation;
+    RuleEvaluationService evaluation;
 
     private static WindowMetricsEvent variant(
             String flag, String variant, Instant origin, int minute, long events, long failures) {
@@ -79,7 +79,7 @@ class VariantGuardTest {
 
         // Blue was judged on its own scope against the same control, and is not regressed.
         await().atMost(WAIT).until(() -> {
-            EvaluationService.Tracked blue = evaluation
+            RuleEvaluationService.Tracked blue = evaluation
                     .state("guard", "flag:" + flag + ":treatment:blue")
                     .await()
                     .atMost(Duration.ofSeconds(5));

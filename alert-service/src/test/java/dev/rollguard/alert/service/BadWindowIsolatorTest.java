@@ -3,9 +3,9 @@ package dev.rollguard.alert.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rollguard.alert.service.EvaluationService.Outcome;
-import dev.rollguard.alert.service.EvaluationService.Rejected;
-import dev.rollguard.alert.service.EvaluationService.WindowRecord;
+import dev.rollguard.alert.service.RuleEvaluationService.Outcome;
+import dev.rollguard.alert.service.RuleEvaluationService.Rejected;
+import dev.rollguard.alert.service.RuleEvaluationService.WindowRecord;
 import io.smallrye.mutiny.Uni;
 import io.vertx.pgclient.PgException;
 import java.time.Duration;

@@ -12,7 +12,7 @@ import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.AlertRow;
-import dev.rollguard.console.view.AuditEntry;
+import dev.rollguard.console.view.AuditRow;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.GuardAnswer;
 import dev.rollguard.console.view.Marker;
@@ -203,7 +203,7 @@ public class FlagPagesResource {
             return failure(s, flag, "Flag " + key);
         }
         List<String> problems = new ArrayList<>();
-        List<AuditEntry> audit = audit(s, key, problems);
+        List<AuditRow> audit = audit(s, key, problems);
         List<AlertRow> alerts = alerts(s, key, problems);
         List<RollbackRow> rollbacks = rollbacks(s, key, problems);
         List<String> stepProblems = new ArrayList<>();
@@ -248,7 +248,7 @@ public class FlagPagesResource {
         return Map.of("windows", windows, "markers", markers.values(), "problems", problems);
     }
 
-    private List<AuditEntry> audit(OperatorSession s, String key, List<String> problems) {
+    private List<AuditRow> audit(OperatorSession s, String key, List<String> problems) {
         if (!s.canWrite()) {
             return List.of();
         }
@@ -257,8 +257,8 @@ public class FlagPagesResource {
             problems.add("Audit log unavailable: " + result.message() + ".");
             return List.of();
         }
-        List<AuditEntry> entries = new ArrayList<>();
-        result.body().forEach(e -> entries.add(AuditEntry.of(e)));
+        List<AuditRow> entries = new ArrayList<>();
+        result.body().forEach(e -> entries.add(AuditRow.of(e)));
         return entries;
     }
 

@@ -2,7 +2,7 @@ package dev.rollguard.console.rest;
 
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.view.AlertRow;
-import dev.rollguard.console.view.AuditEntry;
+import dev.rollguard.console.view.AuditRow;
 import dev.rollguard.console.view.FlagView;
 import dev.rollguard.console.view.GuardVerdict;
 import dev.rollguard.console.view.PreviewAnswer;
@@ -37,7 +37,7 @@ public final class Pages {
     public static native TemplateInstance flag(
             OperatorSession s,
             FlagView flag,
-            List<AuditEntry> audit,
+            List<AuditRow> audit,
             List<AlertRow> alerts,
             List<RollbackRow> rollbacks,
             RolloutSection rollout,

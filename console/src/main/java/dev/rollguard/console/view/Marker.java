@@ -39,7 +39,7 @@ public record Marker(String id, long at, String kind, String label) {
                 step.action() + " " + step.outcome() + " " + step.move()));
     }
 
-    public static Optional<Marker> of(AuditEntry e) {
+    public static Optional<Marker> of(AuditRow e) {
         if (e.at() == null) {
             return Optional.empty();
         }

@@ -83,6 +83,14 @@ public interface IngestConfig {
         @WithDefault("10s")
         Duration idleTimeout();
 
+        /**
+         * How often the broker is asked whether it is reachable (an admin {@code describeCluster}, answered within
+         * this long): idle time counts only between answers at most three of these apart, so a broker outage is never
+         * idle time. Also how late, at most, idle time is counted.
+         */
+        @WithDefault("1s")
+        Duration brokerProbeInterval();
+
         /** Hopping windows for "for N minutes" rules. */
         Hopping hopping();
 

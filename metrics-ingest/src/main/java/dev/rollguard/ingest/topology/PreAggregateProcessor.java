@@ -50,6 +50,11 @@ import org.apache.kafka.streams.processor.api.Record;
  * idleTimeout} of wall-clock time (no events, or only late ones) lets its watermark follow the wall clock instead, so
  * that silence closes windows too: end plus grace plus the idle timeout after the last event.
  *
+ * <p>Idle time is wall-clock time during which the instance reached the Kafka broker ({@link BrokerReachability}):
+ * while the broker is unreachable no partition can make progress, and the events that clients queue meanwhile arrive
+ * once it is back. So an outage neither counts as silence nor moves the wall clock's stand-in: the windows of the
+ * outage close the idle timeout after the broker is back at the earliest, whatever the outage lasted.
+ *
  * <p>Idle time counts from the task's first record after it started (on this instance): by then Kafka Streams has
  * fetched every input partition of the task up to a known lag (its task idling, {@code max.task.idle.ms} 0, KIP-695)
  * and reads them in timestamp order. A task that has not read a record since it started waits {@link
@@ -82,6 +87,9 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final WindowClock clock;
     private final Duration flushInterval;
     private final long idleMs;
+    /** The clock of idle time: wall-clock time during which the broker was reachable. */
+    private final BrokerReachability reachability;
+
     private final AggregateLimits limits;
     private final List<String> scopes = new ArrayList<>(8);
     /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
@@ -110,6 +118,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             WindowClock clock,
             Duration flushInterval,
             Duration idle,
+            BrokerReachability reachability,
             Duration clientStateTtl,
             int maxClientsPerCohort,
             AggregateLimits limits) {
@@ -124,6 +133,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         this.clock = clock;
         this.flushInterval = flushInterval;
         this.idleMs = idle.toMillis();
+        this.reachability = reachability;
         this.limits = limits;
     }
 
@@ -227,7 +237,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
      * time closed. A topic that never had an event in this task, or whose stream time has not moved for the idle
      * timeout, holds nothing back (its next events are judged by the others' progress). When no topic holds, the
      * wall clock stands in once every topic is idle (as if the stream time were where it stood when the task last
-     * heard of the present), so that silence closes windows too.
+     * heard of the present), so that silence closes windows too. Idle time, and the idle timeout the stand-in lags
+     * the present by, are counted in reachable time: a broker outage stops both.
      */
     private long watermark(long now) {
         long low = Long.MAX_VALUE;
@@ -239,8 +250,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         }
         for (int topic = SYNC; topic <= UPLOAD; topic++) {
             boolean idle = readHere
-                    ? now - lastProgressWallMs[topic] >= idleMs
-                    : now - firstRunWallMs >= STARTUP_IDLE_FACTOR * idleMs;
+                    ? reachability.reachableMs(lastProgressWallMs[topic], now) >= idleMs
+                    : reachability.reachableMs(firstRunWallMs, now) >= STARTUP_IDLE_FACTOR * idleMs;
             allIdle &= idle;
             long streamTime = partials.streamTime(topic);
             if (streamTime == Long.MIN_VALUE) {
@@ -256,7 +267,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         if (holding) {
             return low;
         }
-        return allIdle ? Math.max(progressed, clock.closedBy(now - idleMs)) : progressed;
+        long present = allIdle ? reachability.reachableAgo(now, idleMs) : Long.MIN_VALUE;
+        return present == Long.MIN_VALUE ? progressed : Math.max(progressed, clock.closedBy(present));
     }
 
     /** Announces {@code watermark} to every merge task if it is newer than the last one, after the partials. */

@@ -62,17 +62,24 @@ public final class TelemetryTopology {
 
     private TelemetryTopology() {}
 
-    /** Builds the topology; {@code directory} receives the flag versions and must not be shared between instances. */
+    /**
+     * Builds the topology; {@code directory} receives the flag versions and must not be shared between instances. Idle
+     * time runs on the wall clock alone: for runs whose broker is never taken away.
+     */
     public static Topology build(TopologySettings settings, FlagDirectory directory) {
-        return build(settings, directory, window -> {});
+        return build(settings, directory, window -> {}, BrokerReachability.always());
     }
 
     /**
      * Builds the topology and hands every closed tumbling window to {@code closedWindows} as it is emitted (for the
-     * service's own gauges; it must be quick and must not fail).
+     * service's own gauges; it must be quick and must not fail); idle time of the input partitions counts only while
+     * {@code reachability} says the broker was reachable.
      */
     public static Topology build(
-            TopologySettings settings, FlagDirectory directory, Consumer<WindowMetricsEvent> closedWindows) {
+            TopologySettings settings,
+            FlagDirectory directory,
+            Consumer<WindowMetricsEvent> closedWindows,
+            BrokerReachability reachability) {
         checkHopping(settings);
         TopicNames topics = settings.topics();
         StreamsBuilder builder = new StreamsBuilder();
@@ -107,7 +114,7 @@ public final class TelemetryTopology {
                         (key, c) -> !c.valid(),
                         Branched.withConsumer(invalid -> toDeadLetters(invalid, topics, "dlq"), "invalid"))
                 .defaultBranch(Branched.withConsumer(
-                        valid -> aggregate(valid, settings, directory, builder, closedWindows), "valid"));
+                        valid -> aggregate(valid, settings, directory, builder, closedWindows, reachability), "valid"));
         return builder.build();
     }
 
@@ -116,7 +123,8 @@ public final class TelemetryTopology {
             TopologySettings settings,
             FlagDirectory directory,
             StreamsBuilder builder,
-            Consumer<WindowMetricsEvent> closedWindows) {
+            Consumer<WindowMetricsEvent> closedWindows,
+            BrokerReachability reachability) {
         builder.addStateStore(Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(
                         DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
@@ -135,7 +143,15 @@ public final class TelemetryTopology {
                         (key, c) -> !c.valid(),
                         Branched.withConsumer(late -> toDeadLetters(late, settings.topics(), "late-dlq"), "late"))
                 .defaultBranch(Branched.withConsumer(
-                        onTime -> merge(onTime, settings, directory, builder, closedWindows, aggregateSerde, clock),
+                        onTime -> merge(
+                                onTime,
+                                settings,
+                                directory,
+                                builder,
+                                closedWindows,
+                                aggregateSerde,
+                                clock,
+                                reachability),
                         "on-time"));
     }
 
@@ -146,7 +162,8 @@ public final class TelemetryTopology {
             StreamsBuilder builder,
             Consumer<WindowMetricsEvent> closedWindows,
             WindowAggregateSerde aggregateSerde,
-            WindowClock clock) {
+            WindowClock clock,
+            BrokerReachability reachability) {
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
         builder.addStateStore(Stores.timestampedWindowStoreBuilder(
@@ -165,6 +182,7 @@ public final class TelemetryTopology {
                                 clock,
                                 settings.flushInterval(),
                                 settings.idleTimeout(),
+                                reachability,
                                 settings.clientStateTtl(),
                                 settings.maxClientsPerCohort(),
                                 settings.limits()),

@@ -36,10 +36,29 @@ public class TopologyProducer {
         return new FlagDirectory(config.flags().historyVersions());
     }
 
+    /**
+     * When the broker was reachable, fed by {@code BrokerProbe}: answers at most three probe intervals apart count as
+     * reachable in between; spans are kept long enough for several startup idle times.
+     */
     @Produces
     @Singleton
-    Topology topology(FlagDirectory directory) {
+    BrokerReachability brokerReachability() {
+        Duration probe = config.windows().brokerProbeInterval();
+        Duration idle = config.windows().idleTimeout();
+        Duration keep = idle.multipliedBy(2L * PreAggregateProcessor.STARTUP_IDLE_FACTOR);
+        return BrokerReachability.probed(
+                probe.multipliedBy(3), max(max(keep, Duration.ofHours(1)), probe.multipliedBy(3)));
+    }
+
+    @Produces
+    @Singleton
+    Topology topology(FlagDirectory directory, BrokerReachability reachability) {
         int partitions = TopicPartitions.inputPartitions(bootstrapServers, TopicNames.DEFAULT, TOPICS_WAIT);
-        return TelemetryTopology.build(TopologySettings.from(config, partitions), directory, gauges::record);
+        return TelemetryTopology.build(
+                TopologySettings.from(config, partitions), directory, gauges::record, reachability);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 }

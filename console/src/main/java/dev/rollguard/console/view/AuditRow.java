@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /** One audit row with the fields that changed between its before and after documents. */
-public record AuditEntry(
+public record AuditRow(
         long id,
         String flagKey,
         String action,
@@ -26,8 +26,8 @@ public record AuditEntry(
     /** Bookkeeping fields that change with every write and would hide the change that matters. */
     private static final Set<String> NOISE = Set.of("version", "updatedAt", "updatedBy", "createdAt");
 
-    public static AuditEntry of(JsonNode n) {
-        return new AuditEntry(
+    public static AuditRow of(JsonNode n) {
+        return new AuditRow(
                 n.path("id").asLong(),
                 Json.text(n, "flagKey"),
                 Json.text(n, "action"),

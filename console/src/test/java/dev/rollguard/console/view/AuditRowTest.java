@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
-class AuditEntryTest {
+class AuditRowTest {
 
     private final ObjectMapper json = new ObjectMapper();
 
     @Test
     void showsTheFieldsThatChangedAndHidesTheBookkeeping() throws Exception {
-        AuditEntry entry = AuditEntry.of(
+        AuditRow entry = AuditRow.of(
                 json.readTree(
                         """
                 {"id": 7, "flagKey": "checkout", "action": "KILL", "actor": "admin", "reason": "errors",
@@ -24,14 +24,14 @@ class AuditEntryTest {
 
         assertThat(entry.changes())
                 .containsExactly(
-                        new AuditEntry.Change("killed", "false", "true"),
-                        new AuditEntry.Change("killReason", "", "errors"));
+                        new AuditRow.Change("killed", "false", "true"),
+                        new AuditRow.Change("killReason", "", "errors"));
         assertThat(entry.at()).hasToString("2026-01-31T12:00:00Z");
     }
 
     @Test
     void aCreationShowsEveryFieldAsNew() throws Exception {
-        AuditEntry entry = AuditEntry.of(
+        AuditRow entry = AuditRow.of(
                 json.readTree(
                         """
                 {"id": 1, "action": "CREATE", "before": null, "after": {"key": "checkout", "enabled": true}}
@@ -39,6 +39,6 @@ class AuditEntryTest {
 
         assertThat(entry.changes())
                 .containsExactly(
-                        new AuditEntry.Change("key", "", "checkout"), new AuditEntry.Change("enabled", "", "true"));
+                        new AuditRow.Change("key", "", "checkout"), new AuditRow.Change("enabled", "", "true"));
     }
 }

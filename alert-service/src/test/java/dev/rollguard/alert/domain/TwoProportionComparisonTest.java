@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The comparative test of treatment against control and the verdict of a comparative rule built on it. */
-class TwoProportionTestTest {
+class TwoProportionComparisonTest {
 
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -34,7 +34,8 @@ class TwoProportionTestTest {
             Map.of());
 
     private static Verdict verdict(long tBad, long tN, long cBad, long cN) {
-        ComparisonResult result = TwoProportionTest.compare(tBad, tN, cBad, cN, (double) tBad / tN, (double) cBad / cN);
+        ComparisonResult result =
+                TwoProportionComparison.compare(tBad, tN, cBad, cN, (double) tBad / tN, (double) cBad / cN);
         Observation observation =
                 new Observation(T0, T0.plusSeconds(60), null, null, result.difference(), Math.min(tN, cN), result);
         return REGRESSION.verdict(REGRESSION.critical(), observation);
@@ -43,7 +44,7 @@ class TwoProportionTestTest {
     @Test
     void matchesTheTextbookZStatistic() {
         // pT = 0.10, pC = 0.05, n = 1000 each: pooled 0.075, z = 0.05 / sqrt(0.075 * 0.925 * 0.002) = 4.2448
-        ComparisonResult result = TwoProportionTest.compare(100, 1000, 50, 1000, 0.10, 0.05);
+        ComparisonResult result = TwoProportionComparison.compare(100, 1000, 50, 1000, 0.10, 0.05);
 
         assertThat(result.difference()).isCloseTo(0.05, within(1e-12));
         assertThat(result.pValue()).isCloseTo(1.0941e-5, within(1e-8));

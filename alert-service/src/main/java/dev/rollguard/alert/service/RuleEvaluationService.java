@@ -86,7 +86,7 @@ import org.apache.kafka.common.utils.Utils;
  * batch is evaluated again without the records of the partitions that moved.
  */
 @ApplicationScoped
-public class EvaluationService {
+public class RuleEvaluationService {
 
     private static final Duration RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
     private static final Duration RETRY_MAX_BACKOFF = Duration.ofSeconds(5);
@@ -174,7 +174,7 @@ public class EvaluationService {
     private final MeterRegistry meters;
     private final Timer batchTimer;
 
-    public EvaluationService(
+    public RuleEvaluationService(
             RuleBook ruleBook,
             EvaluationRepository repository,
             WebhookRegistry webhooks,

@@ -9,13 +9,13 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  * standard normal Z. The normal approximation needs a few bad events per cohort, which the rules' minimum sample size
  * provides.
  */
-public final class TwoProportionTest {
+public final class TwoProportionComparison {
 
     public static final String METHOD = "two-proportion-z";
 
     private static final NormalDistribution STANDARD_NORMAL = new NormalDistribution(null, 0, 1);
 
-    private TwoProportionTest() {}
+    private TwoProportionComparison() {}
 
     /**
      * Compares bad-event counts of the two cohorts. {@code treatmentValue} and {@code controlValue} are the figures the
