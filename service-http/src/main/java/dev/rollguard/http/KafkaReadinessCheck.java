@@ -1,7 +1,6 @@
-package dev.rollguard.rollback.service;
+package dev.rollguard.http;
 
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
@@ -13,26 +12,25 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.common.Node;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
-import org.eclipse.microprofile.health.Readiness;
 
 /**
  * Readiness: a broker answers within {@link #TIMEOUT}. It replaces the Kafka extension's own check, which waits for
  * its admin client's default timeout (a minute) while the brokers are down, so that {@code /q/health/ready} keeps
  * answering within 2 s whatever Kafka does.
+ *
+ * <p>Not a bean of this module: a service turns it on with a {@code @Readiness @Singleton} subclass that
+ * passes {@code kafka.bootstrap.servers}, so the services that check Kafka otherwise keep their own check.
  */
-@Readiness
-@ApplicationScoped
 public class KafkaReadinessCheck implements HealthCheck {
 
     static final Duration TIMEOUT = Duration.ofMillis(1000);
 
     private final Admin admin;
 
-    public KafkaReadinessCheck(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+    protected KafkaReadinessCheck(String bootstrapServers) {
         int timeout = (int) TIMEOUT.toMillis();
         this.admin = Admin.create(Map.of(
                 AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -65,7 +63,7 @@ public class KafkaReadinessCheck implements HealthCheck {
     }
 
     @PreDestroy
-    void close() {
+    protected void close() {
         admin.close(Duration.ZERO);
     }
 }

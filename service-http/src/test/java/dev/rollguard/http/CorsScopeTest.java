@@ -1,12 +1,13 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.http;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The origin list Rollguard starts with: exact origins, or {@code *} alone. */
+/** The origin list Rollguard starts with (exact origins, or {@code *} alone) and the paths a scope covers. */
 class CorsScopeTest {
 
     @Test
@@ -38,5 +39,20 @@ class CorsScopeTest {
         assertThatThrownBy(() -> CorsScope.checkOrigins(List.of("*", "https://app.example.com")))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("only entry");
+    }
+
+    @Test
+    void aPrefixCoversThePathsUnderItAndAnExactPathOnlyItself() {
+        CorsScope.Paths under = CorsScope.Paths.under("/ofrep/v1/");
+        assertThat(under.cover("/ofrep/v1/")).isTrue();
+        assertThat(under.cover("/ofrep/v1/evaluate/flags/checkout")).isTrue();
+        assertThat(under.cover("/ofrep/v1")).isFalse();
+        assertThat(under.cover("/api/flags")).isFalse();
+
+        CorsScope.Paths exactly = CorsScope.Paths.exactly("/api/telemetry");
+        assertThat(exactly.cover("/api/telemetry")).isTrue();
+        assertThat(exactly.cover("/api/telemetry/")).isFalse();
+        assertThat(exactly.cover("/api/telemetry/batch")).isFalse();
+        assertThat(exactly.cover("/q/health")).isFalse();
     }
 }

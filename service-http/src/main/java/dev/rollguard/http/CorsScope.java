@@ -1,10 +1,11 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.http;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -13,43 +14,67 @@ import java.util.Optional;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * Keeps cross-origin access to the OFREP endpoints ({@value #SCOPE}*). Quarkus' CORS filter
+ * Keeps cross-origin access to the paths a service opens to browsers (its {@link Paths}). Quarkus' CORS filter
  * ({@code quarkus.http.cors.*}) is global; before it runs, this filter takes the {@code Origin} header off every
- * other request, so the admin API is never granted to a page of another origin (no {@code Access-Control-Allow-*}
- * header, preflights included), and strips any such header from those answers as a second line.
+ * other request, so the admin API, the health report and the other endpoints are never granted to a page of another
+ * origin (no {@code Access-Control-Allow-*} header, preflights included), and strips any such header from those
+ * answers as a second line.
  *
  * <p>On the granted paths it answers a request from an origin not listed with 403 {@code ORIGIN_NOT_ALLOWED} as
- * JSON (Quarkus' filter would answer it with an empty body). It also refuses to start with an origin list Rollguard does not support: only exact origins
- * ({@code https://app.example.com}), or {@code *} alone; no patterns.
+ * JSON (Quarkus' filter would answer it with an empty body). It also refuses to start with an origin list Rollguard
+ * does not support: only exact origins ({@code https://app.example.com}), or {@code *} alone; no patterns.
+ *
+ * <p>A service opens paths to browsers by producing one {@link Paths} bean; this module's bean archive does the rest.
+ * A service that produces none keeps Quarkus' CORS handling untouched.
  */
 @Singleton
 public class CorsScope {
 
-    /** The path prefix that browsers on other origins may call. */
-    public static final String SCOPE = "/ofrep/v1/";
+    /** The paths that browsers on other origins may call: every path under {@code path}, or {@code path} alone. */
+    public record Paths(String path, boolean prefix) {
+
+        /** Every path that starts with {@code prefix}. */
+        public static Paths under(String prefix) {
+            return new Paths(prefix, true);
+        }
+
+        /** The one path {@code path}. */
+        public static Paths exactly(String path) {
+            return new Paths(path, false);
+        }
+
+        /** Whether browsers on other origins may call {@code normalizedPath}. */
+        public boolean cover(String normalizedPath) {
+            return prefix ? normalizedPath.startsWith(path) : normalizedPath.equals(path);
+        }
+    }
 
     private static final String FORBIDDEN_ORIGIN = "{\"code\":\"ORIGIN_NOT_ALLOWED\",\"message\":\"pages of this"
             + " origin may not call this service (quarkus.http.cors.origins; docs/contracts.md, Browsers)\"}";
 
+    private final Instance<Paths> paths;
     private final boolean enabled;
     private final Optional<List<String>> origins;
 
     public CorsScope(
+            Instance<Paths> paths,
             @ConfigProperty(name = "quarkus.http.cors.enabled", defaultValue = "false") boolean enabled,
             @ConfigProperty(name = "quarkus.http.cors.origins") Optional<List<String>> origins) {
+        this.paths = paths;
         this.enabled = enabled;
         this.origins = origins;
     }
 
     void register(@Observes Filters filters) {
-        if (!enabled) {
+        if (!enabled || !paths.isResolvable()) {
             return;
         }
+        Paths scope = paths.get();
         checkOrigins(origins.orElse(List.of()));
         filters.register(
                 rc -> {
                     HttpServerRequest request = rc.request();
-                    if (rc.normalizedPath().startsWith(SCOPE)) {
+                    if (scope.cover(rc.normalizedPath())) {
                         String origin = request.getHeader(HttpHeaders.ORIGIN);
                         if (origin != null && !allowed(origin, request)) {
                             // Quarkus' filter would answer this 403 with an empty body; the contract wants JSON.
