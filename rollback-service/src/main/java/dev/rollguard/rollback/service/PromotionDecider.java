@@ -19,7 +19,8 @@ import java.util.Set;
  * The promoter's rules, pure: from a flag's plan, the guard's verdict on its stage and the steps already taken in the
  * stage, what to do now. An auto stage advances when its soak is over, each cohort has its minimum clients, no rule is
  * pending or firing on the flag, and the guard's verdict on this very stage is HEALTHY (non-inferior on every guarded
- * metric with data, at the flag's confidence, always valid however often it is read). A stage still short of its
+ * metric with data, at the flag's confidence, always valid however often it is read) on windows judged up to the
+ * soak's end and not older than the evidence age allows. A stage still short of its
  * minimums or of that verdict at its deadline is extended once; at the end of the extension it is held (paused) or
  * reverted one stage, as the plan says. A regression or an alert only ever holds promotion: acting on them is the
  * guard's part.
@@ -155,6 +156,20 @@ public final class PromotionDecider {
                                         + duration(maxEvidenceAge.toSeconds())
                                         + " for a promotion: the windows since are not judged yet");
             }
+        }
+
+        // The soak is observed time: the verdict must have judged the stage up to the soak's end. A verdict on the
+        // windows before it says nothing of the soak's last minutes, when a regression that began late in the stage
+        // shows only in windows not judged yet; promoting on it would carry that regression to the next share.
+        if (verdict != null
+                && !waits.contains(Wait.REGRESSION)
+                && !waits.contains(Wait.SOAK)
+                && soakEnd != null
+                && verdict.judgedAt() != null
+                && verdict.judgedAt().isBefore(soakEnd)) {
+            waits.add(Wait.VERDICT);
+            reasons.add("guard evidence: windows judged up to " + verdict.judgedAt() + ", the soak ended " + soakEnd
+                    + ": waiting for the windows up to its end to be judged");
         }
 
         if (waits.isEmpty()) {

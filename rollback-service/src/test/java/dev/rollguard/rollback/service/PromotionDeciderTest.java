@@ -48,13 +48,14 @@ class PromotionDeciderTest {
     void aVerdictOnWindowsOlderThanTheEvidenceAgePromotesNothing() {
         GuardReading reading = healthy(12, 420, 3900);
         Duration maxAge = Duration.ofSeconds(150);
+        Instant now = SOAKED.plusSeconds(200);
         // The newest window judged ended 100 s ago: recent enough.
         Assessment fresh = PromotionDecider.assess(
-                plan(1), judgedAt(reading, SOAKED.minusSeconds(100)), null, StageHistory.NONE, SOAKED, maxAge);
+                plan(1), judgedAt(reading, now.minusSeconds(100)), null, StageHistory.NONE, now, maxAge);
         assertThat(fresh.decision()).isEqualTo(Decision.PROMOTE);
         // The windows run late: the newest judged ended 151 s ago, and the stage waits for the verdict to catch up.
         Assessment stale = PromotionDecider.assess(
-                plan(1), judgedAt(reading, SOAKED.minusSeconds(151)), null, StageHistory.NONE, SOAKED, maxAge);
+                plan(1), judgedAt(reading, now.minusSeconds(151)), null, StageHistory.NONE, now, maxAge);
         assertThat(stale.decision()).isEqualTo(Decision.WAIT);
         assertThat(stale.waitingFor()).containsExactly(Wait.VERDICT);
         assertThat(stale.reasons())
@@ -63,6 +64,30 @@ class PromotionDeciderTest {
         assertThat(PromotionDecider.assess(plan(1), judgedAt(reading, null), null, StageHistory.NONE, SOAKED, maxAge)
                         .decision())
                 .isEqualTo(Decision.WAIT);
+    }
+
+    @Test
+    void aVerdictOnWindowsBeforeTheSoaksEndPromotesNothing() {
+        // A regression that began in the soak's last seconds shows only in windows not judged yet: the verdict on the
+        // windows before it still reads healthy, so the stage waits until the windows up to the soak's end are judged.
+        Instant now = SOAKED.plusSeconds(9);
+        Assessment early = assess(plan(1), judgedAt(healthy(12, 420, 3900), SOAKED.minusSeconds(5)), now);
+        assertThat(early.decision()).isEqualTo(Decision.WAIT);
+        assertThat(early.waitingFor()).containsExactly(Wait.VERDICT);
+        assertThat(early.reasons())
+                .contains("guard evidence: windows judged up to 2026-03-01T10:59:55Z, the soak ended"
+                        + " 2026-03-01T11:00:00Z: waiting for the windows up to its end to be judged");
+        // The window ending with the soak judged healthy: the whole soak was observed.
+        assertThat(assess(plan(1), judgedAt(healthy(12, 420, 3900), SOAKED), now)
+                        .decision())
+                .isEqualTo(Decision.PROMOTE);
+        // A regression judged meanwhile is the guard's to act on; the promoter only holds.
+        assertThat(assess(
+                                plan(1),
+                                judgedAt(reading(12, "REGRESSION", 420, 3900, List.of()), SOAKED.minusSeconds(5)),
+                                now)
+                        .waitingFor())
+                .containsExactly(Wait.REGRESSION);
     }
 
     private static GuardReading judgedAt(GuardReading r, Instant judgedAt) {
@@ -177,7 +202,7 @@ class PromotionDeciderTest {
                 "INCONCLUSIVE",
                 null,
                 0.99,
-                ENTERED.plusSeconds(3000),
+                SOAKED,
                 List.of(
                         new GuardReading.Metric(
                                 "failure", "NON_INFERIOR", 0.011, 0.012, -0.08, -0.3, 0.2, 420, 3900, 0.004, 0.12),
@@ -463,7 +488,7 @@ class PromotionDeciderTest {
                 status,
                 null,
                 0.99,
-                ENTERED.plusSeconds(3000),
+                SOAKED,
                 List.of(
                         new GuardReading.Metric(
                                 "failure",
