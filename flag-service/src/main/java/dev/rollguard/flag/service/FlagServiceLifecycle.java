@@ -56,7 +56,8 @@ public class FlagServiceLifecycle {
             every = "${flag-service.outbox.pending-sample-interval:10s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> sampleOutbox() {
-        return relay.samplePending();
+        // The relay's emitter is connected only once the start observers ran: before that there is nothing to sample.
+        return started ? relay.samplePending() : Uni.createFrom().voidItem();
     }
 
     @Scheduled(
