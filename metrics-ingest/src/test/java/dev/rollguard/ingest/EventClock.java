@@ -24,6 +24,12 @@ public final class EventClock {
         return Instant.ofEpochMilli(Math.max(System.currentTimeMillis(), HIGH_WATER.get()));
     }
 
+    /** The start of the window after the one holding {@code time}: windows are aligned to the epoch. */
+    public static Instant nextWindow(Instant time) {
+        long size = SIZE.toMillis();
+        return Instant.ofEpochMilli(Math.floorDiv(time.toEpochMilli(), size) * size + size);
+    }
+
     /** The time of an event that closes every window containing {@code last}, recorded as the new high water. */
     public static Instant closing(Instant last) {
         Instant closer = last.plus(SIZE).plus(GRACE).plusMillis(500);
