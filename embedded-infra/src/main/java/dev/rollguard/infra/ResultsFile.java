@@ -126,15 +126,14 @@ public final class ResultsFile {
         }
         String updated;
         if (insertAt < 0) {
-            updated = text.stripTrailing() + "\n\n" + row.strip() + "\n";
+            updated = (text.isBlank() ? "\n" : text.stripTrailing() + "\n\n") + row.strip() + "\n";
         } else {
             String before = text.substring(0, insertAt);
             updated = (before.endsWith("\n") ? before : before + "\n") + row.strip() + "\n" + text.substring(insertAt);
         }
         int index = indexOf(heading);
-        String headingLine = sections.get(index)
-                .text()
-                .substring(0, sections.get(index).text().indexOf('\n') + 1);
+        String read = sections.get(index).text();
+        String headingLine = read.contains("\n") ? read.substring(0, read.indexOf('\n') + 1) : read + "\n";
         sections.set(index, new Section(sections.get(index).heading(), headingLine + updated, true));
         return this;
     }
@@ -143,8 +142,7 @@ public final class ResultsFile {
     public String text() {
         StringBuilder md = new StringBuilder(opening);
         for (int i = 0; i < sections.size(); i++) {
-            // Between two sections as read, the text stays as it was; a section written now gets a blank line around
-            // it.
+            // Between two sections as read the text stays as it was; around one written now, a blank line.
             if (sections.get(i).written() || (i > 0 && sections.get(i - 1).written())) {
                 separate(md);
             }

@@ -138,6 +138,18 @@ class ResultsFileTest {
     }
 
     @Test
+    void aRowGoesUnderAHistoryHeadingThatEndsTheFile() throws IOException {
+        Path file = dir.resolve("x.md");
+        Files.writeString(file, FOREIGN_BEFORE + "## Run history");
+
+        ResultsFile.read(file, OPENING)
+                .addRow("Run history", "unused", "| 1 | 5 |")
+                .write();
+
+        assertThat(Files.readString(file)).isEqualTo(FOREIGN_BEFORE + "## Run history\n\n| 1 | 5 |\n");
+    }
+
+    @Test
     void theBodyOfASectionIsTheTextUnderItsHeading() throws IOException {
         Path file = dir.resolve("x.md");
         Files.writeString(file, FOREIGN_BEFORE + OWN + FOREIGN_AFTER);
