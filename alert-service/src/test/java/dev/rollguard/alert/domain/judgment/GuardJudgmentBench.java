@@ -2,8 +2,8 @@ package dev.rollguard.alert.domain.judgment;
 
 import dev.rollguard.alert.domain.judgment.RolloutSimulator.Outcome;
 import dev.rollguard.alert.domain.judgment.RolloutSimulator.Scenario;
+import dev.rollguard.infra.ResultsFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -14,9 +14,19 @@ import java.util.stream.IntStream;
 
 /**
  * Writes the guard's simulated false-alarm rates and detection windows (against traffic and effect size, per metric
- * kind) to a results file. A benchmark, not a test: run it on demand (see alert-service/README.md).
+ * kind) to a results file, replacing its section "Last run" and keeping the file's other sections. A benchmark, not a
+ * test: run it on demand (see alert-service/README.md).
  */
 public final class GuardJudgmentBench {
+
+    private static final String LAST_RUN = "Last run";
+    private static final String OPENING =
+            """
+            # The guard's judgment: simulated false alarms and detection
+
+            Written by `GuardJudgmentBench` (alert-service test scope; alert-service/README.md, "Simulation"): a run
+            replaces the section "Last run"; every other section is kept as it is.
+            """;
 
     private static final int RUNS = Integer.getInteger("bench.runs", 200);
     private static final int HEALTHY_RUNS = Integer.getInteger("bench.healthy-runs", 1_000);
@@ -29,8 +39,7 @@ public final class GuardJudgmentBench {
         long started = System.nanoTime();
         RolloutSimulator full = new RolloutSimulator(FlagJudgment.defaultGuard());
         StringBuilder md = new StringBuilder();
-        md.append("# The guard's judgment: simulated false alarms and detection\n\n")
-                .append("Generated ")
+        md.append("Generated ")
                 .append(Instant.now().truncatedTo(ChronoUnit.SECONDS))
                 .append(" by `GuardJudgmentBench` (alert-service test scope), Java ")
                 .append(System.getProperty("java.version"))
@@ -44,7 +53,7 @@ public final class GuardJudgmentBench {
                 .append("factor lognormal sigma 0.5), pending mutations Poisson around gamma(2) client means of 5. ")
                 .append("The treatment's effect is present from the stage's first window.\n\n");
 
-        md.append("## False alarms (healthy rollouts, 60 windows each, rollouts 5/10/20/50 % in turn)\n\n")
+        md.append("### False alarms (healthy rollouts, 60 windows each, rollouts 5/10/20/50 % in turn)\n\n")
                 .append(
                         "| scenario | rollouts | flag called REGRESSION (any metric) | event-unit failure-rate test |\n")
                 .append("| --- | --- | --- | --- |\n");
@@ -72,7 +81,7 @@ public final class GuardJudgmentBench {
                     100.0 * eventUnit / HEALTHY_RUNS));
         }
 
-        md.append("\n## Detection (")
+        md.append("\n### Detection (")
                 .append(RUNS)
                 .append(" rollouts per row; windows counted from the stage's start, 60 at most)\n\n")
                 .append("| metric kind | change | rollout | events/s | median windows | p90 windows | ")
@@ -131,8 +140,7 @@ public final class GuardJudgmentBench {
                     Scenario.healthy(0.10).withFactors(1, 1, 1.0 / 3).withTraffic(traffic));
         }
         md.append(String.format(Locale.ROOT, "%nRun time %.0f s.%n", (System.nanoTime() - started) / 1e9));
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, md.toString());
+        ResultsFile.read(out, OPENING).replace(LAST_RUN, md.toString()).write();
         System.out.println(md);
     }
 

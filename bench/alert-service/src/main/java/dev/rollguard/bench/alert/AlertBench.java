@@ -1,6 +1,7 @@
 package dev.rollguard.bench.alert;
 
 import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ResultsFile;
 import dev.rollguard.infra.ServiceProcess;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.infra.StackSettings;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -55,9 +57,28 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       FIRING AlertEvent from the {@code alerts} topic is the window-to-alert latency, Kafka hops included.
  * </ol>
  *
- * Figures go to {@code bench/results/alert-service.md}.
+ * Figures go to {@code bench/results/alert-service.md} (or the file {@code bench.output} names): each run replaces
+ * its section "Last run" and adds a row to "Run history"; the file's other sections stay as they are.
  */
 public final class AlertBench {
+
+    private static final String LAST_RUN = "Last run";
+    private static final String HISTORY = "Run history";
+    private static final String OPENING =
+            """
+            # alert-service benchmark
+
+            Written by `bench/alert-service` (alert-service/README.md, "Benchmark"): each run replaces the section "Last
+            run" and adds a row to "Run history"; every other section is kept as it is.
+            """;
+    private static final String HISTORY_HEAD =
+            """
+            One row per run, the newest last; the newest run's full figures are in "Last run", earlier ones' in the
+            file's git history. Load average: 1 minute, at the end of the steady phase.
+
+            | run (UTC) | code | load avg | backlog drain | evaluated in steady phase | sent -> received p50 / p90 / p99 (max) | sent -> evaluated p50 / p90 / p99 | evaluated -> received p50 / p90 / p99 |
+            | --- | --- | --- | --- | --- | --- | --- | --- |
+            """;
 
     private static final String ADMIN_TOKEN = "bench-admin-" + UUID.randomUUID();
     private static final String PROBE_RULE = "bench-probe";
@@ -381,12 +402,12 @@ public final class AlertBench {
             double windowsPerBatch)
             throws IOException {
         List<Double> sorted = new ArrayList<>(steady.latenciesMs());
-        String md = String.format(
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        String code = ResultsFile.codeVersion(root);
+        String lastRun = String.format(
                 Locale.ROOT,
                 """
-                # alert-service benchmark
-
-                Measured %s with `./mvnw -f bench/alert-service/pom.xml compile exec:exec` on %d cores, Java %s.
+                Measured %s with `./mvnw -f bench/alert-service/pom.xml compile exec:exec` on %d cores, Java %s, code %s.
 
                 The packaged alert-service (`java -jar quarkus-run.jar`, production configuration from the environment,
                 `-Xmx512m`) against a real Kafka broker (3 partitions of `metrics.windows`) and PostgreSQL from
@@ -396,13 +417,13 @@ public final class AlertBench {
                 cohorts; each table degrades and each flag regresses once every %,d event-time minutes, so alerts
                 fire and resolve during the run.
 
-                ## Throughput (backlog drain)
+                ### Throughput (backlog drain)
 
                 | windows | seconds | windows/s |
                 | --- | --- | --- |
                 | %,.0f | %.1f | %,.0f |
 
-                ## Steady load with latency probes
+                ### Steady load with latency probes
 
                 Target %,d windows/s for %d s; sent %,.0f windows/s, evaluated %,.0f windows/s (including the catch-up
                 after the load stopped), in batches of %.0f windows evaluated and stored in %.1f ms on average.
@@ -419,9 +440,10 @@ public final class AlertBench {
                 consumer queue, evaluation); "evaluated -> received" is the outbox transaction, the relay, Kafka out
                 and the benchmark's consumer. Same machine, same clock; millisecond resolution.
                 """,
-                Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                now,
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
+                code,
                 steady.load(),
                 cycle,
                 evaluated,
@@ -440,10 +462,46 @@ public final class AlertBench {
                 row("window sent -> AlertEvent received", steady.latenciesMs()),
                 row("window sent -> evaluated", steady.toEvaluatedMs()),
                 row("evaluated -> AlertEvent received", steady.toReceivedMs()));
-        Path results = root.resolve("bench/results/alert-service.md");
-        Files.createDirectories(results.getParent());
-        Files.writeString(results, md);
-        System.out.println(md);
+        String historyRow = String.format(
+                Locale.ROOT,
+                "| %s | %s | %s | %,.0f/s | %,.0f/s at %,d/s offered, batches of %.0f in %.1f ms | %s | %s | %s |",
+                now.toString().replace('T', ' ').replace("Z", ""),
+                code,
+                steady.load(),
+                drainRate,
+                steady.evaluatedRate(),
+                rate,
+                windowsPerBatch,
+                batchMillis,
+                percentiles(steady.latenciesMs(), "%.1f", true),
+                percentiles(steady.toEvaluatedMs(), "%.0f", false),
+                percentiles(steady.toReceivedMs(), "%.0f", false));
+        Path results = root.resolve(System.getProperty("bench.output", "bench/results/alert-service.md"));
+        ResultsFile.read(results, OPENING)
+                .replace(LAST_RUN, lastRun)
+                .addRow(HISTORY, HISTORY_HEAD, historyRow)
+                .write();
+        System.out.println("## " + LAST_RUN + "\n\n" + lastRun + "\n" + historyRow);
+        log("written to %s", results);
+    }
+
+    /** p50 / p90 / p99, and the maximum in brackets when {@code max}, for a row of the run history. */
+    private static String percentiles(List<Double> values, String format, boolean max) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        String p = String.format(
+                Locale.ROOT,
+                format + " / " + format + " / " + format,
+                percentile(sorted, 0.50),
+                percentile(sorted, 0.90),
+                percentile(sorted, 0.99));
+        return max
+                ? p
+                        + String.format(
+                                Locale.ROOT,
+                                " (" + format + ")",
+                                sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1))
+                : p;
     }
 
     private static String row(String name, List<Double> values) {

@@ -46,8 +46,9 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs the flag-service benchmarks and writes their figures to bench/results/flag-service.md, one section per phase
- * (a phase run alone replaces its own section and keeps the others). Phases, chosen with {@code -Dbench.phases}:
+ * Runs the flag-service benchmarks and writes their figures to bench/results/flag-service.md (or the file {@code
+ * bench.output} names), one section per phase (a phase run alone replaces its own section and keeps the others) and a
+ * row per phase in its "Run history" ({@link Results}). Phases, chosen with {@code -Dbench.phases}:
  *
  * <ol>
  *   <li>{@code jmh}: in-process evaluation of one flag on one thread ({@link EvaluationBenchmark});
@@ -86,7 +87,10 @@ public final class FlagServiceBench {
     private FlagServiceBench() {}
 
     public static void main(String[] args) throws Exception {
-        Path resultsFile = Path.of(System.getProperty("rollguard.results"));
+        Path root = Path.of(System.getProperty("rollguard.root", "../.."))
+                .toAbsolutePath()
+                .normalize();
+        Path resultsFile = root.resolve(System.getProperty("bench.output", "bench/results/flag-service.md"));
         Path jar = Path.of(System.getProperty("rollguard.service-jar"));
         int seconds = Integer.getInteger("bench.seconds", 20);
         int connections = Integer.getInteger("bench.connections", 32);
@@ -96,7 +100,7 @@ public final class FlagServiceBench {
         if (!ALL_PHASES.containsAll(phases)) {
             throw new IllegalArgumentException("bench.phases: choose among " + ALL_PHASES + ", got " + phases);
         }
-        Results results = Results.read(resultsFile);
+        Results results = new Results(resultsFile, root);
         int cores = Runtime.getRuntime().availableProcessors();
 
         if (phases.contains("jmh")) {
@@ -112,7 +116,14 @@ public final class FlagServiceBench {
                     .append(" contexts of which some match a rule and some none, `tenRulesNoneMatching` one context")
                     .append(" failing every rule late.\n\n")
                     .append("| benchmark | evaluations/s |\n| --- | ---: |\n");
+            StringBuilder headline = new StringBuilder();
             for (RunResult result : jmh) {
+                headline.append(headline.isEmpty() ? "" : ", ")
+                        .append(result.getParams().getBenchmark().replaceAll(".*\\.", ""))
+                        .append(String.format(
+                                Locale.ROOT,
+                                " %.2f M/s",
+                                result.getPrimaryResult().getScore() / 1e6));
                 md.append("| ")
                         .append(result.getParams().getBenchmark().replaceAll(".*\\.", ""))
                         .append(" | ")
@@ -123,8 +134,7 @@ public final class FlagServiceBench {
                                 Locale.ROOT, "%,.0f", result.getPrimaryResult().getScoreError()))
                         .append(" |\n");
             }
-            results.put("In-process evaluation (JMH, one thread)", md.toString());
-            results.write();
+            results.put("In-process evaluation (JMH, one thread)", "jmh", before, md.toString(), headline.toString());
         }
         phases.remove("jmh");
         if (phases.isEmpty()) {
@@ -196,6 +206,8 @@ public final class FlagServiceBench {
                 Phase half = load.open(http, plain, max.rate() / 2);
                 results.put(
                         "OFREP single-flag evaluation over HTTP (keep-alive)",
+                        "single",
+                        before,
                         measured(cores, before, "single") + " Service JVM: `" + String.join(" ", SERVICE_JVM) + "`; "
                                 + connections + " connections; " + seconds + " s per phase after " + warmUp
                                 + "; `POST /ofrep/v1/evaluate/flags/" + FLAG
@@ -203,8 +215,8 @@ public final class FlagServiceBench {
                                 + header
                                 + max.row("closed loop (highest rate)")
                                 + half.row("open loop at half that rate")
-                                + cpuNote);
-                results.write();
+                                + cpuNote,
+                        figures(max, half));
             }
             if (phases.contains("targeted")) {
                 String before = loadAverage();
@@ -253,8 +265,19 @@ public final class FlagServiceBench {
                         targetedCpu / plainCpu,
                         targetedCpu * 1e6,
                         plainCpu * 1e6));
-                results.put("OFREP with targeting rules against a plain flag", md.toString());
-                results.write();
+                results.put(
+                        "OFREP with targeting rules against a plain flag",
+                        "targeted",
+                        before,
+                        md.toString(),
+                        String.format(
+                                Locale.ROOT,
+                                "plain %,.0f and targeted %,.0f req/s: rate targeted / plain %.3f, service CPU per"
+                                        + " request targeted / plain %.3f",
+                                plainRate,
+                                targetedRate,
+                                targetedRate / plainRate,
+                                targetedCpu / plainCpu));
             }
             if (phases.contains("bulk")) {
                 String before = loadAverage();
@@ -262,6 +285,8 @@ public final class FlagServiceBench {
                 Phase half = load.open(http, bulk, max.rate() / 2);
                 results.put(
                         "OFREP bulk evaluation of 100 flags over HTTP (keep-alive)",
+                        "bulk",
+                        before,
                         measured(cores, before, "bulk") + " `POST /ofrep/v1/evaluate/flags`, " + connections
                                 + " connections, " + seconds + " s per phase after " + warmUp + "; the service holds "
                                 + FLAGS + " flags: " + BenchFlag.describe()
@@ -271,8 +296,8 @@ public final class FlagServiceBench {
                                 + header
                                 + max.row("closed loop (highest rate)")
                                 + half.row("open loop at half that rate")
-                                + cpuNote);
-                results.write();
+                                + cpuNote,
+                        figures(max, half));
             }
             if (phases.contains("unleash")) {
                 String before = loadAverage();
@@ -314,6 +339,8 @@ public final class FlagServiceBench {
                     nodeMemory.close();
                     results.put(
                             section,
+                            "unleash",
+                            before,
                             measured(cores, before, "unleash") + " unleash-server " + unleash.version
                                     + " from the npm registry"
                                     + " (Node.js " + unleash.node + "), installed under"
@@ -331,22 +358,25 @@ public final class FlagServiceBench {
                                     + String.format(Locale.ROOT, " %.3f cores subtracted).\n\n", unleashIdle)
                                     + header
                                     + max.row("closed loop (highest rate)")
-                                    + half.row("open loop at half that rate"));
+                                    + half.row("open loop at half that rate"),
+                            "unleash-server " + unleash.version + ": " + figures(max, half));
                 } catch (Exception e) {
                     String log = Files.exists(dir.resolve("unleash.log"))
                             ? tail(Files.readString(dir.resolve("unleash.log")), 1500)
                             : "";
                     results.put(
                             section,
+                            "unleash",
+                            before,
                             measured(cores, before, "unleash") + " unleash-server could not be measured: `" + e
-                                    + "`\n\n" + (log.isEmpty() ? "" : "Its log ends with:\n\n```\n" + log + "\n```\n"));
+                                    + "`\n\n" + (log.isEmpty() ? "" : "Its log ends with:\n\n```\n" + log + "\n```\n"),
+                            "not measured: " + e.getClass().getSimpleName());
                     e.printStackTrace();
                 } finally {
                     if (unleash != null) {
                         unleash.close();
                     }
                 }
-                results.write();
             }
             memory.close();
             if (phases.contains("sse")) {
@@ -354,6 +384,8 @@ public final class FlagServiceBench {
                 Histogram sse = sseLatency(vertx, port, sseChanges);
                 results.put(
                         "Change notification (SSE)",
+                        "sse",
+                        before,
                         measured(cores, before, "sse") + " Time from sending a kill or unkill (admin API, committed to"
                                 + " PostgreSQL) to its `refetchEvaluation` event on a subscriber of"
                                 + " `/ofrep/v1/events`, " + sse.getTotalCount() + " changes one after another.\n\n"
@@ -363,8 +395,13 @@ public final class FlagServiceBench {
                                         "| %.1f | %.1f | %.1f |\n",
                                         sse.getValueAtPercentile(50) / 1000.0,
                                         sse.getValueAtPercentile(99) / 1000.0,
-                                        sse.getMaxValue() / 1000.0));
-                results.write();
+                                        sse.getMaxValue() / 1000.0),
+                        String.format(
+                                Locale.ROOT,
+                                "p50 %.1f / p99 %.1f / max %.1f ms",
+                                sse.getValueAtPercentile(50) / 1000.0,
+                                sse.getValueAtPercentile(99) / 1000.0,
+                                sse.getMaxValue() / 1000.0));
             }
             System.out.println(Files.readString(resultsFile));
         } finally {
@@ -406,6 +443,20 @@ public final class FlagServiceBench {
 
     private static String loadAverage() throws IOException {
         return Files.readString(Path.of("/proc/loadavg")).trim();
+    }
+
+    /** The headline figures of a closed loop and the open loop at half its rate, for the run history. */
+    private static String figures(Phase max, Phase half) {
+        return String.format(
+                Locale.ROOT,
+                "closed loop %,.0f req/s (p99 %.2f ms, %.1f µs CPU per request), half rate p99 %.2f ms, RSS max %d MB,"
+                        + " errors %d",
+                max.rate(),
+                max.p99(),
+                max.requests() == 0 ? 0 : max.cpuSeconds() * 1e6 / max.requests(),
+                half.p99(),
+                Math.max(max.rssBytes(), half.rssBytes()) / (1024 * 1024),
+                max.errors() + half.errors());
     }
 
     /** The opening of a section: when, on what, the load average before and after, and how to rerun it alone. */

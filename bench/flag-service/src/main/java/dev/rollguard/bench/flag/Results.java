@@ -1,66 +1,62 @@
 package dev.rollguard.bench.flag;
 
+import dev.rollguard.infra.ResultsFile;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /**
- * bench/results/flag-service.md as sections under {@code ## } headings: a phase replaces its own section, so a phase
- * rerun alone keeps the figures of the others (each section carries its own date and load average).
+ * bench/results/flag-service.md: each phase replaces its own section, so a phase rerun alone keeps the figures of the
+ * others (each section carries its own date and load average), and adds a row of its headline figures to "Run
+ * history"; the file's other sections stay as they are.
  */
 final class Results {
 
     static final String COMMAND = "./mvnw -B -ntp -o -q -f bench/flag-service/pom.xml compile exec:exec";
+    static final String HISTORY = "Run history";
+    private static final String OPENING = "# flag-service benchmark\n\n"
+            + "Written by `bench/flag-service` (see flag-service/README.md), one section per phase; a phase rerun alone"
+            + " replaces its own section and adds a row to \"Run history\", and every other section is kept as it is."
+            + " Each section says when it was measured and the load average (`/proc/loadavg`) before and after it."
+            + " Command, from the repository root, after building the service (flag-service/README.md); every phase"
+            + " with the defaults (`-Dbench.phases=jmh,single,targeted,bulk,unleash,sse -Dbench.seconds=20"
+            + " -Dbench.connections=32 -Dbench.sse-changes=200`):\n\n```\n"
+            + COMMAND
+            + "\n```\n\nEach section names the command that reruns it alone.\n";
+    private static final String HISTORY_HEAD =
+            """
+            One row per phase run, the newest last, with its headline figures; the full figures of a phase's newest run
+            are in its section, earlier ones' in the file's git history. Load average: 1 minute, before the phase.
+
+            | run (UTC) | code | phase | load avg | figures |
+            | --- | --- | --- | --- | --- |
+            """;
 
     private final Path file;
-    private final Map<String, String> sections = new LinkedHashMap<>();
+    private final String code;
 
-    private Results(Path file) {
+    /** The results file {@code file}, of the benchmark built from the work tree at {@code root}. */
+    Results(Path file, Path root) {
         this.file = file;
+        this.code = ResultsFile.codeVersion(root);
     }
 
-    static Results read(Path file) throws IOException {
-        Results results = new Results(file);
-        if (Files.exists(file)) {
-            String heading = null;
-            StringBuilder body = new StringBuilder();
-            for (String line : Files.readAllLines(file)) {
-                if (line.startsWith("## ")) {
-                    if (heading != null) {
-                        results.sections.put(heading, body.toString().strip() + "\n");
-                    }
-                    heading = line.substring(3).strip();
-                    body.setLength(0);
-                } else if (heading != null) {
-                    body.append(line).append('\n');
-                }
-            }
-            if (heading != null) {
-                results.sections.put(heading, body.toString().strip() + "\n");
-            }
-        }
-        return results;
-    }
-
-    void put(String heading, String body) {
-        sections.put(heading, body.strip() + "\n");
-    }
-
-    void write() throws IOException {
-        StringBuilder md = new StringBuilder("# flag-service benchmark\n\n")
-                .append("Written by `bench/flag-service` (see flag-service/README.md), one section per phase; a")
-                .append(" phase rerun alone replaces its own section. Each section says when it was measured and the")
-                .append(" load average (`/proc/loadavg`) before and after it. Command, from the repository root,")
-                .append(" after building the service (flag-service/README.md); every phase with the defaults")
-                .append(" (`-Dbench.phases=jmh,single,targeted,bulk,unleash,sse -Dbench.seconds=20")
-                .append(" -Dbench.connections=32 -Dbench.sse-changes=200`):\n\n```\n")
-                .append(COMMAND)
-                .append("\n```\n\nEach section names the command that reruns it alone.\n");
-        sections.forEach((heading, body) ->
-                md.append("\n## ").append(heading).append("\n\n").append(body));
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, md.toString());
+    /**
+     * Replaces the section of this heading with {@code body}, adds the phase's row to the run history and writes the
+     * file, so a later phase that fails leaves this one's figures written.
+     */
+    void put(String heading, String phase, String loadBefore, String body, String figures) throws IOException {
+        String row = "| "
+                + Instant.now()
+                        .truncatedTo(ChronoUnit.SECONDS)
+                        .toString()
+                        .replace('T', ' ')
+                        .replace("Z", "") + " | " + code + " | " + phase + " | "
+                + loadBefore.split("\\s+")[0] + " | " + figures + " |";
+        ResultsFile.read(file, OPENING)
+                .replace(heading, body)
+                .addRow(HISTORY, HISTORY_HEAD, row)
+                .write();
     }
 }

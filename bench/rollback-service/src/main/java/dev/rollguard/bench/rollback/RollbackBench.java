@@ -1,6 +1,7 @@
 package dev.rollguard.bench.rollback;
 
 import dev.rollguard.infra.Ports;
+import dev.rollguard.infra.ResultsFile;
 import dev.rollguard.infra.ServiceProcess;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.infra.StackSettings;
@@ -40,10 +41,29 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * Starts a real broker and PostgreSQL (embedded-infra), an instantaneous stub flag-service, and the packaged
  * rollback-service as its own process with the production environment variables; sends critical alerts for distinct
- * flags at a steady rate and reads the RollbackActionEvents back. Reports percentiles of each step and writes them to
- * {@code bench/results/rollback-service.md}.
+ * flags at a steady rate and reads the RollbackActionEvents back. Reports percentiles of each step in {@code
+ * bench/results/rollback-service.md} (or the file {@code bench.output} names): each run replaces its section "Last
+ * run" and adds a row to "Run history"; the file's other sections stay as they are.
  */
 public final class RollbackBench {
+
+    private static final String LAST_RUN = "Last run";
+    private static final String HISTORY = "Run history";
+    private static final String OPENING =
+            """
+            # rollback-service benchmark
+
+            Written by `bench/rollback-service` (bench/rollback-service/README.md): each run replaces the section "Last
+            run" and adds a row to "Run history"; every other section is kept as it is.
+            """;
+    private static final String HISTORY_HEAD =
+            """
+            One row per run, the newest last; the newest run's full figures are in "Last run", earlier ones' in the
+            file's git history. Milliseconds, p50 / p99 after the warm-up alerts; load average: 1 minute, before / after the run.
+
+            | run (UTC) | code | alerts | load avg | fired -> received | received -> changed | changed -> visible | received -> visible | produced -> event consumed |
+            | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+            """;
 
     private RollbackBench() {}
 
@@ -70,14 +90,21 @@ public final class RollbackBench {
                 service.awaitReady();
                 String loadBefore = loadAverage();
                 Result result = run(bootstrap, alerts, warmup, rate);
-                String report = report(result, alerts, warmup, rate, flags.kills())
-                        + "Load average (1, 5, 15 min) before the run: " + loadBefore + ", after: " + loadAverage()
+                String loadAfter = loadAverage();
+                Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+                String code = ResultsFile.codeVersion(root);
+                String lastRun = lastRun(result, alerts, warmup, rate, flags.kills(), now, code)
+                        + "Load average (1, 5, 15 min) before the run: " + loadBefore + ", after: " + loadAfter
                         + ". The build machine is shared: a load far above its core count means other builds ran"
                         + " at the same time and the figures are inflated.\n";
-                System.out.println(report);
+                String historyRow = historyRow(result, alerts, rate, now, code, loadBefore, loadAfter);
+                System.out.println(lastRun + "\n" + historyRow);
                 Path out = root.resolve(System.getProperty("bench.output", "bench/results/rollback-service.md"));
-                Files.createDirectories(out.getParent());
-                Files.writeString(out, report);
+                ResultsFile.read(out, OPENING)
+                        .replace(LAST_RUN, lastRun)
+                        .addRow(HISTORY, HISTORY_HEAD, historyRow)
+                        .write();
+                System.out.println("written to " + out);
             } finally {
                 service.stop();
             }
@@ -225,16 +252,18 @@ public final class RollbackBench {
         return Duration.between(from, to).toMillis();
     }
 
-    private static String report(Result r, int alerts, int warmup, int rate, long kills) {
+    private static String lastRun(
+            Result r, int alerts, int warmup, int rate, long kills, Instant measured, String code) {
         StringBuilder md = new StringBuilder()
-                .append("# rollback-service benchmark\n\n")
                 .append("Measured ")
-                .append(Instant.now().truncatedTo(ChronoUnit.SECONDS))
+                .append(measured)
                 .append(" with `./mvnw -f bench/rollback-service/pom.xml compile exec:exec`")
                 .append(" on ")
                 .append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, Java ")
                 .append(System.getProperty("java.version"))
+                .append(", code ")
+                .append(code)
                 .append(".\n\n")
                 .append("The packaged rollback-service (`java -jar quarkus-run.jar`, production configuration from the")
                 .append(
@@ -262,6 +291,25 @@ public final class RollbackBench {
         row(md, "alert received -> visible on OFREP", r.receivedToVisible());
         row(md, "alert produced -> RollbackActionEvent consumed", r.sentToEvent());
         return md.append('\n').toString();
+    }
+
+    /** One row of the run history: when, what code, the load, and p50 / p99 of each step. */
+    private static String historyRow(
+            Result r, int alerts, int rate, Instant measured, String code, String loadBefore, String loadAfter) {
+        return "| " + measured.toString().replace('T', ' ').replace("Z", "") + " | " + code + " | " + alerts + " at "
+                + rate + "/s | " + loadBefore.split(",")[0] + " / " + loadAfter.split(",")[0] + " | "
+                + p50p99(r.firedToReceived()) + " | " + p50p99(r.receivedToChanged()) + " | "
+                + p50p99(r.changedToVisible()) + " | " + p50p99(r.receivedToVisible()) + " | "
+                + p50p99(r.sentToEvent()) + " |";
+    }
+
+    private static String p50p99(List<Long> values) {
+        if (values.isEmpty()) {
+            return "-";
+        }
+        List<Long> sorted = new ArrayList<>(values);
+        sorted.sort(Long::compare);
+        return percentile(sorted, 0.5) + " / " + percentile(sorted, 0.99);
     }
 
     private static void row(StringBuilder md, String name, List<Long> values) {
