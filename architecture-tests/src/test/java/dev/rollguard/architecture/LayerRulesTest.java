@@ -8,14 +8,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.EvaluationResult;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The layers inside each service point one way: {@code rest} uses the service layer and the {@code api} records,
- * nothing below {@code rest} uses {@code rest}; a publisher does not call back into a service; no two packages of a
- * service use each other.
+ * nothing below {@code rest} uses {@code rest}; the service layer speaks no HTTP (no JAX-RS type: a service returns a
+ * domain result, the {@code rest} layer makes the status, the headers such as ETag and If-Match, and the body); a
+ * publisher does not call back into a service; no two packages of a service use each other.
  */
 class LayerRulesTest {
 
@@ -49,6 +53,37 @@ class LayerRulesTest {
                 .resideInAPackage(base + ".rest..")
                 .because("HTTP is the outermost layer: request and response records live in api")
                 .check(service(base));
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {"dev.rollguard.flag", "dev.rollguard.ingest", "dev.rollguard.alert", "dev.rollguard.rollback"})
+    void theServiceLayerSpeaksNoHttp(String base) {
+        noHttpBelowRest(base).check(service(base));
+    }
+
+    @Test
+    void theServiceLayerRuleReportsAViolation() {
+        String base = "dev.rollguard.architecture.fixture.layers";
+        JavaClasses fixture = new ClassFileImporter().importPackages(base);
+
+        EvaluationResult result = noHttpBelowRest(base).evaluate(fixture);
+
+        assertThat(result.hasViolation()).isTrue();
+        assertThat(result.getFailureReport().getDetails())
+                .anySatisfy(
+                        line -> assertThat(line).contains("PreconditionService").contains("Response"))
+                .noneSatisfy(line -> assertThat(line).contains("VersionCheck"));
+    }
+
+    static ArchRule noHttpBelowRest(String base) {
+        return noClasses()
+                .that()
+                .resideInAnyPackage(base + ".service..", base + ".domain..", base + ".repository..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("jakarta.ws.rs..", "org.jboss.resteasy..")
+                .because("a service returns a domain result or throws a domain exception; rest makes the HTTP answer");
     }
 
     @ParameterizedTest

@@ -1,93 +1,57 @@
 package dev.rollguard.console;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import dev.rollguard.infra.Ports;
-import dev.rollguard.infra.SharedInfra;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
+import dev.rollguard.infra.ServiceProcess;
+import dev.rollguard.infra.StackSettings;
+import dev.rollguard.infra.Tokens;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /**
  * The console's packaged application (target/quarkus-app, or the {@code console.jar} property) as a process on a free
- * port, as the browser tests drive it: started against the given services and the shared broker, ready once its
+ * port, as the browser tests drive it: launched by {@link ServiceProcess} with the environment {@link StackSettings}
+ * gives it on the shared broker, as {@code bin/rollguard up} launches it, against the given services; ready once its
  * readiness check answers, stopped on close. Its log is target/stack-logs/NAME.log.
  */
 final class PackagedConsole implements AutoCloseable {
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private final ServiceProcess process;
 
-    private final Process process;
-    private final String url;
-
-    private PackagedConsole(Process process, String url) {
+    private PackagedConsole(ServiceProcess process) {
         this.process = process;
-        this.url = url;
     }
 
     /** Starts the console with each service's URL: flag-service, metrics-ingest, alert-service, rollback-service. */
     static PackagedConsole start(
-            String logName, String flagService, String metricsIngest, String alertService, String rollbackService)
-            throws IOException {
-        Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"));
-        int port = Ports.free();
-        String url = "http://127.0.0.1:" + port;
-        Path log = Path.of("target", "stack-logs", logName + ".log").toAbsolutePath();
-        Files.createDirectories(log.getParent());
-        ProcessBuilder builder = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx256m",
-                        "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1",
-                        "-Dquarkus.http.port=" + port,
-                        "-Dconsole.services.flag-service=" + flagService,
-                        "-Dconsole.services.metrics-ingest=" + metricsIngest,
-                        "-Dconsole.services.alert-service=" + alertService,
-                        "-Dconsole.services.rollback-service=" + rollbackService,
-                        "-jar",
-                        jar.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", SharedInfra.kafkaBootstrap());
-        Process process = builder.start();
-        await().atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(300))
-                .ignoreExceptions()
-                .until(() -> {
-                    assertThat(process.isAlive())
-                            .as("console running, see %s", log)
-                            .isTrue();
-                    return HTTP.send(
-                                            HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
-                                                    .build(),
-                                            HttpResponse.BodyHandlers.discarding())
-                                    .statusCode()
-                            == 200;
-                });
-        return new PackagedConsole(process, url);
+            String logName, String flagService, String metricsIngest, String alertService, String rollbackService) {
+        Path jar = Path.of(System.getProperty("console.jar", "target/quarkus-app/quarkus-run.jar"))
+                .toAbsolutePath();
+        ServiceProcess process = ServiceProcess.packaged("console", jar)
+                .port(Ports.free())
+                .jvmArgs(List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"))
+                .env(StackSettings.sharedInfra(Tokens.random("console")).environment("console"))
+                .property("console.services.flag-service", flagService)
+                .property("console.services.metrics-ingest", metricsIngest)
+                .property("console.services.alert-service", alertService)
+                .property("console.services.rollback-service", rollbackService)
+                .log(Path.of("target", "stack-logs", logName + ".log").toAbsolutePath())
+                .start();
+        try {
+            process.awaitReady();
+        } catch (RuntimeException e) {
+            process.stop();
+            throw e;
+        }
+        return new PackagedConsole(process);
     }
 
     /** The console's base URL, {@code http://127.0.0.1:PORT}. */
     String url() {
-        return url;
+        return process.url();
     }
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        process.stop();
     }
 }

@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  * One Rollguard process started the way every caller starts it: a packaged Quarkus service ({@code java -jar
  * <module>/target/quarkus-app/quarkus-run.jar}) or a Java main class (the local stack's Kafka and PostgreSQL), with
  * its environment and system properties, one log file, readiness awaited with one timeout, and a stop that is graceful
- * (SIGTERM) and then forced. The tests' {@link ServiceStack}, the benchmarks and {@code bin/rollguard up} (through
+ * (SIGTERM) and then forced, or a kill (SIGKILL) for a test of a crash. The tests' {@link ServiceStack}, the benchmarks and {@code bin/rollguard up} (through
  * {@link LocalStackMain}) launch through it, so a sleep, a timeout or a setting cannot drift between them.
  */
 public final class ServiceProcess implements AutoCloseable {
@@ -217,6 +217,19 @@ public final class ServiceProcess implements AutoCloseable {
     /** Stops the process: SIGTERM, then SIGKILL after {@code grace}. True if it was running. */
     public boolean stop(Duration grace) {
         return stop(handle, grace);
+    }
+
+    /**
+     * Kills the process at once (SIGKILL), as a crash or an evicted pod ends it: no shutdown hook runs, nothing is
+     * flushed or handed over. Waits until it is gone. True if it was running.
+     */
+    public boolean kill() {
+        if (!handle.isAlive()) {
+            return false;
+        }
+        handle.destroyForcibly();
+        exited(handle, Duration.ofSeconds(10));
+        return true;
     }
 
     /** Stops any process: SIGTERM, then SIGKILL after {@code grace}; waits until it is gone. True if it was running. */

@@ -123,6 +123,19 @@ class ServiceProcessTest {
     }
 
     @Test
+    void killEndsAProcessAtOnceWithoutItsShutdown() throws IOException {
+        process = fake("fake.hang-on-term=true").start().awaitReady(Duration.ofSeconds(60));
+        long start = System.nanoTime();
+
+        assertThat(process.kill()).isTrue();
+
+        assertThat(process.isAlive()).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(Files.readString(process.log())).doesNotContain("fake stopped gracefully");
+        assertThat(process.kill()).as("killing a killed process").isFalse();
+    }
+
+    @Test
     void aMissingJarSaysHowToBuildIt() {
         assertThatThrownBy(() -> ServiceProcess.packaged(root, "no-such-service")
                         .log(root.resolve("logs/none.log"))

@@ -3,6 +3,7 @@ package dev.rollguard.http;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -11,42 +12,64 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
 /**
- * Readiness: a broker answers within {@link #TIMEOUT}. It replaces the Kafka extension's own check, which waits for
- * its admin client's default timeout (a minute) while the brokers are down, so that {@code /q/health/ready} keeps
- * answering within 2 s whatever Kafka does.
+ * Readiness: a broker answers within the timeout ({@link #TIMEOUT} unless the service gives its own). It replaces the
+ * Kafka extension's own check, which waits for its admin client's default timeout (a minute) while the brokers are
+ * down, so that {@code /q/health/ready} keeps answering within 2 s whatever Kafka does.
  *
- * <p>Not a bean of this module: a service turns it on with a {@code @Readiness @Singleton} subclass that
- * passes {@code kafka.bootstrap.servers}, so the services that check Kafka otherwise keep their own check.
+ * <p>Not a bean of this module: a service turns it on with a {@code @Readiness @Singleton} subclass that passes its
+ * brokers ({@code kafka.bootstrap.servers}, or its whole Kafka client configuration and timeout), so the services
+ * that check Kafka otherwise keep their own check.
  */
 public class KafkaReadinessCheck implements HealthCheck {
 
     static final Duration TIMEOUT = Duration.ofMillis(1000);
 
-    private final Admin admin;
+    private final Map<String, Object> adminConfig;
+    private final Duration timeout;
+    private Admin admin;
 
+    /** Asks these bootstrap servers, within {@link #TIMEOUT}. */
     protected KafkaReadinessCheck(String bootstrapServers) {
-        int timeout = (int) TIMEOUT.toMillis();
-        this.admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout,
-                AdminClientConfig.CLIENT_ID_CONFIG, "readiness-check"));
+        this(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), TIMEOUT);
+    }
+
+    /**
+     * Asks the brokers of a Kafka client configuration (its admin client settings, e.g. security, are used; the others
+     * are left out), within {@code timeout}.
+     */
+    protected KafkaReadinessCheck(Map<String, ?> kafka, Duration timeout) {
+        this.timeout = timeout;
+        Map<String, Object> config = kafka.entrySet().stream()
+                .filter(e -> AdminClientConfig.configNames().contains(e.getKey()))
+                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> b, HashMap::new));
+        int millis = (int) timeout.toMillis();
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "readiness-check");
+        this.adminConfig = Map.copyOf(config);
+        try {
+            // Created now, so the first probe does not pay for it; it connects in the background.
+            admin();
+        } catch (KafkaException notYet) {
+            // An address that does not resolve yet (a broker's DNS name before its pod exists): the probe tries again.
+        }
     }
 
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("Kafka broker");
         try {
-            Collection<Node> nodes = admin.describeCluster(
-                            new DescribeClusterOptions().timeoutMs((int) TIMEOUT.toMillis()))
+            Collection<Node> nodes = admin().describeCluster(
+                            new DescribeClusterOptions().timeoutMs((int) timeout.toMillis()))
                     .nodes()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return response.up()
                     .withData(
                             "nodes",
@@ -54,7 +77,11 @@ public class KafkaReadinessCheck implements HealthCheck {
                     .build();
         } catch (ExecutionException | TimeoutException e) {
             return response.down()
-                    .withData("reason", "no broker answered within " + TIMEOUT.toMillis() + " ms")
+                    .withData("reason", "no broker answered within " + timeout.toMillis() + " ms")
+                    .build();
+        } catch (KafkaException e) {
+            return response.down()
+                    .withData("reason", "no admin client: " + e.getMessage())
                     .build();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -62,8 +89,18 @@ public class KafkaReadinessCheck implements HealthCheck {
         }
     }
 
+    private synchronized Admin admin() {
+        if (admin == null) {
+            admin = Admin.create(adminConfig);
+        }
+        return admin;
+    }
+
     @PreDestroy
-    protected void close() {
-        admin.close(Duration.ZERO);
+    protected synchronized void close() {
+        if (admin != null) {
+            admin.close(Duration.ZERO);
+            admin = null;
+        }
     }
 }

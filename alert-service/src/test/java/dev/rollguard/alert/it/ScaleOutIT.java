@@ -10,17 +10,14 @@ import com.sun.net.httpserver.HttpServer;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.infra.Ports;
-import dev.rollguard.infra.SharedInfra;
+import dev.rollguard.infra.ServiceProcess;
+import dev.rollguard.infra.StackSettings;
+import dev.rollguard.infra.Tokens;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import io.restassured.http.ContentType;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -53,7 +50,8 @@ import org.junit.jupiter.api.Test;
  */
 class ScaleOutIT {
 
-    private static final String ADMIN_TOKEN = "scaleout-admin-" + UUID.randomUUID();
+    private static final Tokens TOKENS = Tokens.random("scaleout");
+    private static final String ADMIN_TOKEN = TOKENS.admin();
     private static final Duration STARTUP = Duration.ofSeconds(120);
     private static final Duration FLOW = Duration.ofSeconds(100);
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
@@ -62,8 +60,7 @@ class ScaleOutIT {
     private static final Instant ORIGIN = Instant.parse("2026-05-04T08:00:00Z");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final Map<String, Process> processes = new LinkedHashMap<>();
-    private static final Map<String, Integer> ports = new HashMap<>();
+    private static final Map<String, ServiceProcess> processes = new LinkedHashMap<>();
     private static final List<Notification> notifications = new CopyOnWriteArrayList<>();
     private static HttpServer receiver;
 
@@ -88,7 +85,7 @@ class ScaleOutIT {
 
     @AfterAll
     static void stop() {
-        processes.values().forEach(Process::destroyForcibly);
+        processes.values().forEach(ServiceProcess::kill);
         if (receiver != null) {
             receiver.stop(0);
         }
@@ -96,9 +93,7 @@ class ScaleOutIT {
 
     @Test
     void killingOneOfThreeInstancesMidStreamLosesAndRepeatsNoTransition() throws Exception {
-        launch("scaleout-a");
-        awaitReady("scaleout-a");
-        String a = url("scaleout-a");
+        String a = launch("scaleout-a").awaitReady().url();
         // Created before the other instances start: each loads rules and subscriptions at start.
         given().baseUri(a)
                 .header("Authorization", "Bearer " + ADMIN_TOKEN)
@@ -125,8 +120,8 @@ class ScaleOutIT {
                 .statusCode(201);
         launch("scaleout-b");
         launch("scaleout-c");
-        awaitReady("scaleout-b");
-        awaitReady("scaleout-c");
+        processes.get("scaleout-b").awaitReady();
+        processes.get("scaleout-c").awaitReady();
         // The group settled: each instance holds one of the three partitions.
         await().atMost(STARTUP)
                 .pollInterval(Duration.ofMillis(250))
@@ -173,7 +168,7 @@ class ScaleOutIT {
         lateBreach.forEach(t -> second.add(Windows.table(t, ORIGIN, 1, 5000)));
         healthy.forEach(t -> second.add(Windows.table(t, ORIGIN, 1, 100)));
         TestKafka.sendWindows(second.toArray(WindowMetricsEvent[]::new));
-        processes.get(victim).destroyForcibly();
+        processes.get(victim).kill();
 
         for (int minute = 2; minute <= 4; minute++) {
             List<WindowMetricsEvent> next = new ArrayList<>();
@@ -332,79 +327,39 @@ class ScaleOutIT {
     }
 
     private static Connection database() throws SQLException {
+        StackSettings settings = StackSettings.sharedInfra(TOKENS);
         return DriverManager.getConnection(
-                SharedInfra.jdbcUrl(DATABASE),
-                SharedInfra.dbUser(),
-                SharedInfra.dbPassword().isEmpty() ? "postgres" : SharedInfra.dbPassword());
+                settings.jdbcUrl().apply(DATABASE),
+                StackSettings.user(settings.dbUser()),
+                StackSettings.password(settings.dbPassword()));
     }
 
-    private static String url(String name) {
-        return "http://127.0.0.1:" + ports.get(name);
-    }
-
-    /** Starts the packaged service as Kubernetes runs a replica: production configuration, shortened timers. */
-    private static void launch(String name) throws IOException {
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
-        assertThat(jar).as("the packaged service (failsafe runs after package)").exists();
-        Path logs = Path.of("target/scaleout-logs").toAbsolutePath();
-        Files.createDirectories(logs);
-        int port = Ports.free();
-        ports.put(name, port);
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx192m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Dquarkus.http.port=" + port,
-                "-Dalert-service.load-default-rules=false",
-                "-Dmp.messaging.incoming.windows.group.id=alert-scaleout-" + RUN,
-                // A killed member's partitions move after its session times out: the broker's minimum, not 45 s.
-                "-Dmp.messaging.incoming.windows.session.timeout.ms=6000",
-                "-Dmp.messaging.incoming.windows.heartbeat.interval.ms=1000",
-                "-Dalert-service.evaluation.no-data-after=10s",
-                "-Dalert-service.evaluation.sweep-interval=1s",
-                "-Dalert-service.webhooks.claim-lease=30s",
-                "-Dalert-service.webhooks.timeout=2s",
-                "-jar",
-                jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(logs.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(
-                        ProcessBuilder.Redirect.to(logs.resolve(name + ".log").toFile()));
-        Map<String, String> env = builder.environment();
-        // The instance's name starts with its host name, as a pod's does.
-        env.put("HOSTNAME", name);
-        env.put("KAFKA_BOOTSTRAP_SERVERS", SharedInfra.kafkaBootstrap());
-        env.put("ROLLGUARD_ADMIN_TOKEN", ADMIN_TOKEN);
-        String jdbc = SharedInfra.jdbcUrl(DATABASE);
-        env.put("QUARKUS_DATASOURCE_JDBC_URL", jdbc);
-        env.put("QUARKUS_DATASOURCE_REACTIVE_URL", jdbc.substring("jdbc:".length()));
-        env.put("QUARKUS_DATASOURCE_USERNAME", SharedInfra.dbUser());
-        env.put(
-                "QUARKUS_DATASOURCE_PASSWORD",
-                SharedInfra.dbPassword().isEmpty() ? "postgres" : SharedInfra.dbPassword());
-        processes.put(name, builder.start());
-    }
-
-    private static void awaitReady(String name) {
-        HttpClient http = HttpClient.newHttpClient();
-        URI ready = URI.create(url(name) + "/q/health/ready");
-        await().atMost(STARTUP).pollInterval(Duration.ofMillis(300)).until(() -> {
-            assertThat(processes.get(name).isAlive())
-                    .as("%s exited; see target/scaleout-logs/%s.log", name, name)
-                    .isTrue();
-            try {
-                return http.send(
-                                        HttpRequest.newBuilder(ready)
-                                                .timeout(Duration.ofSeconds(2))
-                                                .build(),
-                                        HttpResponse.BodyHandlers.discarding())
-                                .statusCode()
-                        == 200;
-            } catch (IOException notYet) {
-                return false;
-            }
-        });
+    /**
+     * Starts the packaged service as Kubernetes runs a replica: production configuration from the environment (this
+     * run's database), shortened timers.
+     */
+    private static ServiceProcess launch(String name) {
+        ServiceProcess process = ServiceProcess.packaged(
+                        name, Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath())
+                .port(Ports.free())
+                .jvmArgs(List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"))
+                .env(StackSettings.sharedInfra(TOKENS).environment("alert-service", DATABASE))
+                // The instance's name starts with its host name, as a pod's does.
+                .env("HOSTNAME", name)
+                .properties(List.of(
+                        "alert-service.load-default-rules=false",
+                        "mp.messaging.incoming.windows.group.id=alert-scaleout-" + RUN,
+                        // A killed member's partitions move after its session times out: the broker's minimum, not
+                        // 45 s.
+                        "mp.messaging.incoming.windows.session.timeout.ms=6000",
+                        "mp.messaging.incoming.windows.heartbeat.interval.ms=1000",
+                        "alert-service.evaluation.no-data-after=10s",
+                        "alert-service.evaluation.sweep-interval=1s",
+                        "alert-service.webhooks.claim-lease=30s",
+                        "alert-service.webhooks.timeout=2s"))
+                .log(Path.of("target/scaleout-logs", name + ".log").toAbsolutePath())
+                .start();
+        processes.put(name, process);
+        return process;
     }
 }

@@ -1,5 +1,6 @@
 package dev.rollguard.flag.rest;
 
+import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 
 /** A resource's version as an entity tag ({@code "3"}), and back from an If-Match header. */
@@ -13,24 +14,30 @@ final class ETags {
 
     /**
      * The version an If-Match header names, strong or weak ({@code "3"}, {@code W/"3"}): 428
-     * {@code PRECONDITION_REQUIRED} without one, so no change is lost; 412 {@code PRECONDITION_FAILED} for a tag that
-     * is no version.
+     * {@code PRECONDITION_REQUIRED} without one, so no change is lost.
      */
-    static long requiredVersion(String ifMatch) {
+    static ExpectedVersion requiredVersion(String ifMatch) {
         if (ifMatch == null || ifMatch.isBlank()) {
             throw new ApiException(
                     428, "PRECONDITION_REQUIRED", "PATCH needs If-Match with the flag's ETag, so no change is lost");
         }
-        String tag = ifMatch.strip();
-        if (tag.startsWith("W/")) {
-            tag = tag.substring(2);
+        return expectedVersion(ifMatch);
+    }
+
+    /**
+     * The version an optional If-Match header names, strong or weak: any version without one; a tag that names no
+     * version ({@code "abc"}, {@code *}) is met by none (412 once the resource is found).
+     */
+    static ExpectedVersion expectedVersion(String ifMatch) {
+        if (ifMatch == null || ifMatch.isBlank()) {
+            return ExpectedVersion.ANY;
         }
-        tag = tag.replace("\"", "");
+        String tag = ifMatch.strip();
+        String opaque = (tag.startsWith("W/") ? tag.substring(2) : tag).replace("\"", "");
         try {
-            return Long.parseLong(tag);
+            return ExpectedVersion.of(tag, Long.parseLong(opaque));
         } catch (NumberFormatException e) {
-            throw new ApiException(
-                    412, "PRECONDITION_FAILED", "If-Match " + ifMatch + " is not a version of this flag");
+            return ExpectedVersion.none(tag);
         }
     }
 }

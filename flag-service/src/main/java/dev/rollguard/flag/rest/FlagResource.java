@@ -104,15 +104,15 @@ public class FlagResource {
     @Operation(
             summary = "Change a flag",
             description = "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
-                    + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile.")
+                    + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tag names no"
+                    + " version); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match.")
     public Uni<Response> update(
             @PathParam("key") String key,
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             JsonNode patch) {
         UnaryOperator<FlagRequest> edit = patches.edit(patch);
-        long expectedVersion = ETags.requiredVersion(ifMatch);
-        return commands.update(caller.change(idempotencyKey), key, expectedVersion, edit)
+        return commands.update(caller.change(idempotencyKey), key, ETags.requiredVersion(ifMatch), edit)
                 .map(result -> WriteResponses.respond(result).build());
     }
 

@@ -82,13 +82,15 @@ public class SegmentResource {
     @Operation(
             summary = "Change a segment",
             description = "Replaces its description and constraints and republishes every flag that uses it (a new"
-                    + " version, changeType UPDATED). If-Match is optional: 412 when stale.")
+                    + " version, changeType UPDATED). If-Match is optional: 412 PRECONDITION_FAILED when stale (or the"
+                    + " tag names no version); 404 SEGMENT_NOT_FOUND for a segment that is not there, whatever the"
+                    + " If-Match.")
     public Uni<Response> update(
             @PathParam("key") String key,
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) SegmentRequest body,
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @HeaderParam(FlagResource.IDEMPOTENCY_KEY) String idempotencyKey) {
-        return segments.update(caller.change(idempotencyKey), key, ifMatch, body)
+        return segments.update(caller.change(idempotencyKey), key, ETags.expectedVersion(ifMatch), body)
                 .map(result -> WriteResponses.respond(result).build());
     }
 

@@ -3,6 +3,7 @@ package dev.rollguard.flag.service;
 import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.api.GlobalSwitchResponse;
 import dev.rollguard.flag.domain.AuditEntry;
+import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.WriteOutcome;
 import dev.rollguard.flag.mapping.FlagMapper;
@@ -70,20 +71,14 @@ public class FlagCommands {
     }
 
     /**
-     * Edits the flag's writable fields, when it is at {@code expectedVersion}: {@code edit} turns its current fields
-     * into the new ones (and may refuse them by throwing).
+     * Edits the flag's writable fields, when it is at the {@code expected} version: {@code edit} turns its current
+     * fields into the new ones (and may refuse them by throwing).
      */
     public Uni<WriteResult> update(
-            ChangeContext ctx, String key, long expectedVersion, UnaryOperator<FlagRequest> edit) {
+            ChangeContext ctx, String key, ExpectedVersion expected, UnaryOperator<FlagRequest> edit) {
         return writes.run(ctx, () -> flags.lock(key).chain(flag -> {
             requireWritable(flag, key);
-            if (flag.version != expectedVersion) {
-                throw new ApiException(
-                        412,
-                        "PRECONDITION_FAILED",
-                        "flag '" + key + "' is at version " + flag.version + ", not " + expectedVersion
-                                + ": fetch it again and reapply the change");
-            }
+            FlagErrors.requireVersion("flag", key, flag.version, expected);
             FlagRequest request = edit.apply(mapper.toRequest(flag));
             if (!key.equals(request.key())) {
                 throw FlagErrors.invalid("key", "cannot be changed");

@@ -4,6 +4,7 @@ import dev.rollguard.flag.api.SegmentRequest;
 import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Condition;
+import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.domain.WriteOutcome;
@@ -99,10 +100,10 @@ public class SegmentService {
     }
 
     /**
-     * Replaces the segment's description and constraints; when they change, every flag using it is republished with
-     * the new definition.
+     * Replaces the segment's description and constraints, when it is at the {@code expected} version; when they
+     * change, every flag using it is republished with the new definition.
      */
-    public Uni<WriteResult> update(ChangeContext ctx, String key, String ifMatch, SegmentRequest request) {
+    public Uni<WriteResult> update(ChangeContext ctx, String key, ExpectedVersion expected, SegmentRequest request) {
         if (request.key() != null && !request.key().equals(key)) {
             throw FlagErrors.invalid("key", "cannot be changed (it is '" + key + "')");
         }
@@ -114,7 +115,7 @@ public class SegmentService {
                     if (segment == null) {
                         throw notFound(key);
                     }
-                    checkVersion(segment, ifMatch);
+                    FlagErrors.requireVersion("segment", key, segment.version, expected);
                     return usedBy(key, true).map(users -> {
                         List<String> usedBy = keys(users);
                         SegmentResponse before = mapper.toResponse(segment, usedBy);
@@ -220,20 +221,6 @@ public class SegmentService {
                 at);
         entry.segmentKey = key;
         return entry;
-    }
-
-    private static void checkVersion(SegmentEntity segment, String ifMatch) {
-        if (ifMatch == null || ifMatch.isBlank()) {
-            return;
-        }
-        String tag = ifMatch.strip().replace("W/", "").replace("\"", "");
-        if (!tag.equals(Long.toString(segment.version))) {
-            throw new ApiException(
-                    412,
-                    "PRECONDITION_FAILED",
-                    "segment '" + segment.key + "' is at version " + segment.version + ", not " + ifMatch
-                            + ": fetch it again and reapply the change");
-        }
     }
 
     static ApiException notFound(String key) {

@@ -3,6 +3,7 @@ package dev.rollguard.flag.rest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import org.junit.jupiter.api.Test;
 
@@ -15,15 +16,20 @@ class ETagsTest {
 
     @Test
     void ifMatchNamesAVersionStrongWeakOrBare() {
-        assertThat(ETags.requiredVersion("\"3\"")).isEqualTo(3);
-        assertThat(ETags.requiredVersion("W/\"12\"")).isEqualTo(12);
-        assertThat(ETags.requiredVersion(" \"4\" ")).isEqualTo(4);
-        assertThat(ETags.requiredVersion("5")).isEqualTo(5);
-        assertThat(ETags.requiredVersion(ETags.of(42))).isEqualTo(42);
+        assertThat(ETags.requiredVersion("\"3\"").version()).isEqualTo(3);
+        assertThat(ETags.requiredVersion("W/\"12\"").version()).isEqualTo(12);
+        assertThat(ETags.requiredVersion(" \"4\" ").version()).isEqualTo(4);
+        assertThat(ETags.requiredVersion("5").version()).isEqualTo(5);
+        assertThat(ETags.requiredVersion(ETags.of(42)).version()).isEqualTo(42);
+        assertThat(ETags.expectedVersion("W/\"12\"").version()).isEqualTo(12);
+
+        ExpectedVersion three = ETags.requiredVersion("\"3\"");
+        assertThat(three.allows(3)).isTrue();
+        assertThat(three.allows(4)).isFalse();
     }
 
     @Test
-    void withoutIfMatch428() {
+    void withoutIfMatch428WhereItIsRequired() {
         for (String missing : new String[] {null, "", "  "}) {
             ApiException refused = catchThrowableOfType(ApiException.class, () -> ETags.requiredVersion(missing));
             assertThat(refused.status()).isEqualTo(428);
@@ -32,12 +38,25 @@ class ETagsTest {
     }
 
     @Test
-    void aTagThatIsNoVersion412() {
+    void withoutIfMatchAnyVersionWhereItIsOptional() {
+        for (String missing : new String[] {null, "", "  "}) {
+            ExpectedVersion expected = ETags.expectedVersion(missing);
+            assertThat(expected).isEqualTo(ExpectedVersion.ANY);
+            assertThat(expected.allows(1)).isTrue();
+            assertThat(expected.allows(42)).isTrue();
+        }
+    }
+
+    @Test
+    void aTagThatIsNoVersionIsMetByNone() {
         for (String tag : new String[] {"\"abc\"", "*", "W/\"\""}) {
-            ApiException refused = catchThrowableOfType(ApiException.class, () -> ETags.requiredVersion(tag));
-            assertThat(refused.status()).as(tag).isEqualTo(412);
-            assertThat(refused.code()).isEqualTo("PRECONDITION_FAILED");
-            assertThat(refused.getMessage()).contains(tag);
+            for (ExpectedVersion expected :
+                    new ExpectedVersion[] {ETags.requiredVersion(tag), ETags.expectedVersion(tag)}) {
+                assertThat(expected.tag()).as(tag).isEqualTo(tag);
+                assertThat(expected.version()).as(tag).isNull();
+                assertThat(expected.allows(0)).as(tag).isFalse();
+                assertThat(expected.allows(1)).as(tag).isFalse();
+            }
         }
     }
 }
