@@ -23,8 +23,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 @QuarkusTestResource(FlagServiceInfra.class)
 class ConditionalWritesTest {
 
-    /** Tags no resource here is at: a version it never reached, strong and weak, and tags that name no version. */
-    private static final List<String> NOT_ITS_VERSION = List.of("\"7\"", "W/\"7\"", "\"abc\"", "*");
+    /**
+     * Tags no resource here is at: a version it never reached, strong and weak, a list of such versions, and tags that
+     * name no version.
+     */
+    private static final List<String> NOT_ITS_VERSION = List.of("\"7\"", "W/\"7\"", "\"7\", \"8\"", "\"abc\"");
 
     /** The two kinds of resource written with If-Match: how one is created, and its edit of the description. */
     enum Kind {
@@ -85,6 +88,8 @@ class ConditionalWritesTest {
         for (String tag : NOT_ITS_VERSION) {
             kind.edit(key, tag).then().statusCode(404).body("code", equalTo(kind.notFound));
         }
+        // "*" is met by any current representation, and there is none.
+        kind.edit(key, "*").then().statusCode(404).body("code", equalTo(kind.notFound));
         // Without If-Match: where it is required that is refused first, as any malformed request is.
         kind.edit(key, null)
                 .then()
@@ -103,5 +108,17 @@ class ConditionalWritesTest {
         admin().get(kind.path + key).then().header("ETag", "\"1\"").body("description", equalTo("as created"));
 
         kind.edit(key, "W/\"1\"").then().statusCode(200).header("ETag", "\"2\"").body("description", equalTo("edited"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void aListOfTagsIsMetByAnyOfThemAndAStarByAnyVersion(Kind kind) {
+        String key = Api.key("listed-" + kind.name().toLowerCase());
+        kind.create(key);
+        // "*": whatever version the resource is at, as long as it is there.
+        kind.edit(key, "*").then().statusCode(200).header("ETag", "\"2\"").body("description", equalTo("edited"));
+        // RFC 9110 §13.1.1: one of the listed tags matching is enough (the same edit again: nothing else changes).
+        kind.edit(key, "\"7\", W/\"2\"").then().statusCode(200).body("description", equalTo("edited"));
+        kind.edit(key, "\"7\", \"1\"").then().statusCode(412).body("code", equalTo("PRECONDITION_FAILED"));
     }
 }

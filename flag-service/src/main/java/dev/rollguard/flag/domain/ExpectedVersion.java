@@ -1,31 +1,43 @@
 package dev.rollguard.flag.domain;
 
+import java.util.List;
+
 /**
  * The version a write expects the resource to be at, as an If-Match names it (the rest layer reads the header): any
- * version (no If-Match), one version, or none (a tag that names no version, which no resource is at). The service
- * compares it with the resource it found, under the row lock; a resource that is not there is not found, whatever
- * was expected (docs/contracts.md, "Conditional writes").
+ * version (no If-Match, or {@code *}: "any current representation", RFC 9110 §13.1.1), one of the versions its tags
+ * name, or none (tags that name no version, which no resource is at). The service compares it with the resource it
+ * found, under the row lock; a resource that is not there is not found, whatever was expected (docs/contracts.md,
+ * "Conditional writes").
  *
- * @param tag the entity tag as the client sent it; null for any version
- * @param version the version the tag names; null for any version and for a tag that names none
+ * @param tag the If-Match value as the client sent it; null without one
+ * @param versions the versions its tags name (empty when they name none); null for any version
  */
-public record ExpectedVersion(String tag, Long version) {
+public record ExpectedVersion(String tag, List<Long> versions) {
 
     /** No If-Match: the write applies to whatever version it finds. */
     public static final ExpectedVersion ANY = new ExpectedVersion(null, null);
 
-    /** A tag that names a version. */
-    public static ExpectedVersion of(String tag, long version) {
-        return new ExpectedVersion(tag, version);
+    public ExpectedVersion {
+        versions = versions == null ? null : List.copyOf(versions);
     }
 
-    /** A tag that names no version: no resource is at it. */
-    public static ExpectedVersion none(String tag) {
+    /** {@code If-Match: *}: met by the resource at any version, as long as it is there. */
+    public static ExpectedVersion anyCurrent(String tag) {
         return new ExpectedVersion(tag, null);
+    }
+
+    /** Tags that name these versions (none: no resource is at them). */
+    public static ExpectedVersion oneOf(String tag, List<Long> versions) {
+        return new ExpectedVersion(tag, versions);
+    }
+
+    /** A tag that names one version. */
+    public static ExpectedVersion of(String tag, long version) {
+        return new ExpectedVersion(tag, List.of(version));
     }
 
     /** Whether a resource at {@code current} meets the expectation. */
     public boolean allows(long current) {
-        return tag == null || (version != null && version == current);
+        return versions == null || versions.contains(current);
     }
 }

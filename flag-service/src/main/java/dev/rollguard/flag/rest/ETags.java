@@ -2,6 +2,8 @@ package dev.rollguard.flag.rest;
 
 import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A resource's version as an entity tag ({@code "3"}), and back from an If-Match header. */
 final class ETags {
@@ -25,19 +27,29 @@ final class ETags {
     }
 
     /**
-     * The version an optional If-Match header names, strong or weak: any version without one; a tag that names no
-     * version ({@code "abc"}, {@code *}) is met by none (412 once the resource is found).
+     * The versions an optional If-Match header names: any version without one or with {@code *} (RFC 9110 §13.1.1:
+     * any current representation); otherwise the versions of its comma-separated entity tags, strong or weak
+     * ({@code "3"}, {@code W/"3"}, {@code "3", "4"}). Tags that name no version ({@code "abc"}) are met by none (412
+     * once the resource is found).
      */
     static ExpectedVersion expectedVersion(String ifMatch) {
         if (ifMatch == null || ifMatch.isBlank()) {
             return ExpectedVersion.ANY;
         }
         String tag = ifMatch.strip();
-        String opaque = (tag.startsWith("W/") ? tag.substring(2) : tag).replace("\"", "");
-        try {
-            return ExpectedVersion.of(tag, Long.parseLong(opaque));
-        } catch (NumberFormatException e) {
-            return ExpectedVersion.none(tag);
+        if (tag.equals("*")) {
+            return ExpectedVersion.anyCurrent(tag);
         }
+        List<Long> versions = new ArrayList<>();
+        for (String one : tag.split(",")) {
+            String trimmed = one.strip();
+            String opaque = (trimmed.startsWith("W/") ? trimmed.substring(2) : trimmed).replace("\"", "");
+            try {
+                versions.add(Long.parseLong(opaque));
+            } catch (NumberFormatException e) {
+                // names no version of ours: met by none
+            }
+        }
+        return ExpectedVersion.oneOf(tag, versions);
     }
 }

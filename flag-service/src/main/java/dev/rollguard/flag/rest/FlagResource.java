@@ -103,9 +103,10 @@ public class FlagResource {
     @Access(ADMIN)
     @Operation(
             summary = "Change a flag",
-            description = "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
-                    + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tag names no"
-                    + " version); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match.")
+            description =
+                    "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
+                            + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tags name no"
+                            + " version; a list is met by any of its versions, * by any); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match.")
     public Uni<Response> update(
             @PathParam("key") String key,
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,

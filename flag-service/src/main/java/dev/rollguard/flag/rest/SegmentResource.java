@@ -83,7 +83,7 @@ public class SegmentResource {
             summary = "Change a segment",
             description = "Replaces its description and constraints and republishes every flag that uses it (a new"
                     + " version, changeType UPDATED). If-Match is optional: 412 PRECONDITION_FAILED when stale (or the"
-                    + " tag names no version); 404 SEGMENT_NOT_FOUND for a segment that is not there, whatever the"
+                    + " tags name no version; a list is met by any of its versions, * by any); 404 SEGMENT_NOT_FOUND for a segment that is not there, whatever the"
                     + " If-Match.")
     public Uni<Response> update(
             @PathParam("key") String key,

@@ -36,10 +36,12 @@ public final class FlagErrors {
         if (expected.allows(current)) {
             return;
         }
-        String message = expected.version() == null
+        List<Long> versions = expected.versions();
+        String message = versions.isEmpty()
                 ? "If-Match " + expected.tag() + " is not a version of " + kind + " '" + key + "' (it is at version "
                         + current + ")"
-                : kind + " '" + key + "' is at version " + current + ", not " + expected.version()
+                : kind + " '" + key + "' is at version " + current + ", not "
+                        + (versions.size() == 1 ? versions.get(0) : "one of " + versions)
                         + ": fetch it again and reapply the change";
         throw new ApiException(412, "PRECONDITION_FAILED", message);
     }

@@ -16,12 +16,12 @@ class ETagsTest {
 
     @Test
     void ifMatchNamesAVersionStrongWeakOrBare() {
-        assertThat(ETags.requiredVersion("\"3\"").version()).isEqualTo(3);
-        assertThat(ETags.requiredVersion("W/\"12\"").version()).isEqualTo(12);
-        assertThat(ETags.requiredVersion(" \"4\" ").version()).isEqualTo(4);
-        assertThat(ETags.requiredVersion("5").version()).isEqualTo(5);
-        assertThat(ETags.requiredVersion(ETags.of(42)).version()).isEqualTo(42);
-        assertThat(ETags.expectedVersion("W/\"12\"").version()).isEqualTo(12);
+        assertThat(ETags.requiredVersion("\"3\"").versions()).containsExactly(3L);
+        assertThat(ETags.requiredVersion("W/\"12\"").versions()).containsExactly(12L);
+        assertThat(ETags.requiredVersion(" \"4\" ").versions()).containsExactly(4L);
+        assertThat(ETags.requiredVersion("5").versions()).containsExactly(5L);
+        assertThat(ETags.requiredVersion(ETags.of(42)).versions()).containsExactly(42L);
+        assertThat(ETags.expectedVersion("W/\"12\"").versions()).containsExactly(12L);
 
         ExpectedVersion three = ETags.requiredVersion("\"3\"");
         assertThat(three.allows(3)).isTrue();
@@ -49,14 +49,32 @@ class ETagsTest {
 
     @Test
     void aTagThatIsNoVersionIsMetByNone() {
-        for (String tag : new String[] {"\"abc\"", "*", "W/\"\""}) {
+        for (String tag : new String[] {"\"abc\"", "W/\"\"", "\"abc\", \"def\""}) {
             for (ExpectedVersion expected :
                     new ExpectedVersion[] {ETags.requiredVersion(tag), ETags.expectedVersion(tag)}) {
                 assertThat(expected.tag()).as(tag).isEqualTo(tag);
-                assertThat(expected.version()).as(tag).isNull();
+                assertThat(expected.versions()).as(tag).isEmpty();
                 assertThat(expected.allows(0)).as(tag).isFalse();
                 assertThat(expected.allows(1)).as(tag).isFalse();
             }
+        }
+    }
+
+    @Test
+    void aListIsMetByAnyOfItsVersions() {
+        ExpectedVersion listed = ETags.requiredVersion("\"3\", W/\"5\", \"abc\"");
+        assertThat(listed.versions()).containsExactly(3L, 5L);
+        assertThat(listed.allows(3)).isTrue();
+        assertThat(listed.allows(5)).isTrue();
+        assertThat(listed.allows(4)).isFalse();
+    }
+
+    @Test
+    void aStarIsMetByAnyVersion() {
+        for (ExpectedVersion star : new ExpectedVersion[] {ETags.requiredVersion("*"), ETags.expectedVersion(" * ")}) {
+            assertThat(star.tag()).isEqualTo("*");
+            assertThat(star.allows(1)).isTrue();
+            assertThat(star.allows(42)).isTrue();
         }
     }
 }
