@@ -132,13 +132,12 @@ public final class ClosedLoopScenario {
      */
     public record BadRollout(String flag, String metricLabel, HealthModel.Condition regression, String story) {}
 
-    /** The bad rollouts, in the order they break. */
+    /**
+     * The bad rollouts, in the order they break: the two at 10 % since the start first, before their stage's evidence
+     * can mature (a rollout that breaks just as its evidence would promote it is promoted on the windows before its
+     * breach, and switched off at the next share), then {@link #BAD_FLAG} once a person has ramped it.
+     */
     public static final List<BadRollout> BAD_ROLLOUTS = List.of(
-            new BadRollout(
-                    BAD_FLAG,
-                    "failure rate",
-                    new HealthModel.Condition("regression-" + BAD_FLAG, BAD_FLAG, "on", HealthModel.Kind.ANY, 0.35, 0),
-                    "treated clients of " + BAD_FLAG + " start failing (+35 % failures)"),
             new BadRollout(
                     SLOW_FLAG,
                     "sync duration",
@@ -149,7 +148,12 @@ public final class ClosedLoopScenario {
                     PENDING_FLAG,
                     "pending mutations",
                     HealthModel.Condition.pendingGrowth("regression-" + PENDING_FLAG, PENDING_FLAG, "on", 5),
-                    "treated clients of " + PENDING_FLAG + " leave 5 times as many mutations pending"));
+                    "treated clients of " + PENDING_FLAG + " leave 5 times as many mutations pending"),
+            new BadRollout(
+                    BAD_FLAG,
+                    "failure rate",
+                    new HealthModel.Condition("regression-" + BAD_FLAG, BAD_FLAG, "on", HealthModel.Kind.ANY, 0.35, 0),
+                    "treated clients of " + BAD_FLAG + " start failing (+35 % failures)"));
 
     /** Every flag of the scenario, in the order the summary lists them. */
     public static final List<String> FLAGS =
@@ -391,29 +395,16 @@ public final class ClosedLoopScenario {
                                 + " send nothing");
 
                 pause(w.multipliedBy(2));
-                // A person promotes it, before the internal stage's soak is over: the team is confident.
-                JsonNode advanced =
-                        check(api.promote(BAD_FLAG, "internal testing passed", true, "demo"), "promote " + BAD_FLAG);
-                simulator.refreshAll();
-                narrator.step(
-                        "ramp",
-                        "%s -> stage %s, %s %% of users; %,d clients now treated"
-                                .formatted(
-                                        BAD_FLAG,
-                                        advanced.path("stages")
-                                                .path(advanced.path("currentStage")
-                                                        .asInt())
-                                                .path("name")
-                                                .asText(),
-                                        advanced.path("rolloutPercentage").asText(),
-                                        simulator.clientsServed(BAD_FLAG, "on")));
-
-                // The three breaches one window apart: each kill's timings stay its own, and the run barely grows.
-                pause(w.multipliedBy(2));
+                // The rollouts at 10 % since the start break one window apart (each kill's timings stay its own, and
+                // the
+                // run barely grows); the internal one breaks two windows after a person ramps it to 10 %.
                 Map<String, Instant> breaches = new LinkedHashMap<>();
                 Map<String, Integer> stagesAtBreach = new LinkedHashMap<>();
                 for (BadRollout bad : BAD_ROLLOUTS) {
-                    if (!breaches.isEmpty()) {
+                    if (bad.flag().equals(BAD_FLAG)) {
+                        ramp(simulator);
+                        pause(w.multipliedBy(2));
+                    } else if (!breaches.isEmpty()) {
                         pause(w);
                     }
                     stagesAtBreach.put(
@@ -723,6 +714,24 @@ public final class ClosedLoopScenario {
         while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
+    }
+
+    /** A person promotes {@link #BAD_FLAG} from its internal stage, before the soak is over: the team is confident. */
+    private void ramp(TelemetrySimulator simulator) {
+        JsonNode advanced =
+                check(api.promote(BAD_FLAG, "internal testing passed", true, "demo"), "promote " + BAD_FLAG);
+        simulator.refreshAll();
+        narrator.step(
+                "ramp",
+                "%s -> stage %s, %s %% of users; %,d clients now treated"
+                        .formatted(
+                                BAD_FLAG,
+                                advanced.path("stages")
+                                        .path(advanced.path("currentStage").asInt())
+                                        .path("name")
+                                        .asText(),
+                                advanced.path("rolloutPercentage").asText(),
+                                simulator.clientsServed(BAD_FLAG, "on")));
     }
 
     private static void pause(Duration d) throws InterruptedException {
