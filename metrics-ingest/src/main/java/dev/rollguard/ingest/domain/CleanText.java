@@ -40,6 +40,10 @@ public final class CleanText {
     public static int firstRefused(String text, boolean freeText) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
+            if (c >= ' ' && c < 0x7F) {
+                // Printable ASCII, most of every text: neither a control character nor a surrogate.
+                continue;
+            }
             if (Character.isISOControl(c)) {
                 if (freeText && (c == '\t' || c == '\n')) {
                     continue;

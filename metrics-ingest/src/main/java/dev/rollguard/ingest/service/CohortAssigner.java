@@ -147,12 +147,13 @@ public final class CohortAssigner {
         List<String> mismatches = List.of();
         List<CohortAssignment> result = new ArrayList<>(exposures.size());
         Set<String> seen = new HashSet<>();
+        // Made once for the event, when a first exposure is compared with the subject's own evaluation.
+        EvaluationContext context = null;
         for (FlagExposure exposure : exposures) {
             if (!seen.add(exposure.getFlagKey())) {
                 continue;
             }
-            FlagChangedEvent inForce = directory.asOf(exposure.getFlagKey(), eventTime);
-            if (inForce != null && !Rollouts.underRollout(inForce)) {
+            if (directory.inForceNotUnderRollout(exposure.getFlagKey(), eventTime)) {
                 continue;
             }
             FlagChangedEvent flag = exposure.getFlagVersion() == null
@@ -184,11 +185,16 @@ public final class CohortAssigner {
             }
             result.add(new CohortAssignment(
                     exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true, variant));
-            if (flag != null && keyMismatch(flag, subject, treated, eventTime)) {
-                if (mismatches.isEmpty()) {
-                    mismatches = new ArrayList<>(2);
+            if (flag != null && comparable(flag, subject)) {
+                if (context == null) {
+                    context = subject.evaluationContext();
                 }
-                mismatches.add(exposure.getFlagKey());
+                if (keyMismatch(flag, context, treated, eventTime)) {
+                    if (mismatches.isEmpty()) {
+                        mismatches = new ArrayList<>(2);
+                    }
+                    mismatches.add(exposure.getFlagKey());
+                }
             }
         }
         return new Result(result, unresolved, mismatches, List.of());
@@ -218,11 +224,11 @@ public final class CohortAssigner {
     }
 
     /**
-     * Whether {@code subject}, evaluated against the exposure's flag version, is served the other cohort than the
-     * exposure says. Only a flag under rollout splits subjects; without a subject nothing can be compared, nor when
-     * the flag's rules read an attribute the event does not carry (the app may have served by it).
+     * Whether the subject's own evaluation can be compared with an exposure of this flag version. Only a flag under
+     * rollout splits subjects; without a subject nothing can be compared, nor when the flag's rules read an attribute
+     * the event does not carry (the app may have served by it).
      */
-    private boolean keyMismatch(FlagChangedEvent flag, Subject subject, boolean treated, long eventTime) {
+    private boolean comparable(FlagChangedEvent flag, Subject subject) {
         String key = subject.targetingKey();
         if (key == null || key.isBlank() || !Rollouts.underRollout(flag)) {
             return false;
@@ -232,9 +238,16 @@ public final class CohortAssigner {
                 return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * Whether the subject (its evaluation {@code context}), evaluated against the exposure's flag version, is served
+     * the other cohort than the exposure says.
+     */
+    private boolean keyMismatch(FlagChangedEvent flag, EvaluationContext context, boolean treated, long eventTime) {
         try {
-            Evaluation evaluation =
-                    FlagEvaluator.evaluate(flag, subject.evaluationContext(), k -> directory.asOf(k, eventTime), false);
+            Evaluation evaluation = FlagEvaluator.evaluate(flag, context, k -> directory.asOf(k, eventTime), false);
             return evaluation.errorCode() == null && evaluation.treated() != treated;
         } catch (RuntimeException e) {
             return false;
@@ -245,9 +258,10 @@ public final class CohortAssigner {
         List<CohortAssignment> result = new ArrayList<>();
         List<MissingAttribute> missing = List.of();
         EvaluationContext context = null;
-        for (String flagKey : directory.flagKeys()) {
-            FlagChangedEvent flag = directory.asOf(flagKey, eventTime);
-            if (flag == null || !Rollouts.underRollout(flag)) {
+        // Only the flags of which some known version is under rollout: any other costs the event nothing.
+        for (String flagKey : directory.rolloutCandidates()) {
+            FlagChangedEvent flag = directory.underRolloutAsOf(flagKey, eventTime);
+            if (flag == null) {
                 continue;
             }
             if (context == null) {

@@ -19,6 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>flags.changes is compacted, so after a restart only the latest version of each flag is known; versions are then
  * accumulated as they arrive. An event older than every known version is evaluated against the oldest one, unless
  * that version is the flag's creation (the flag did not exist yet).
+ *
+ * <p>It is read for every event and every flag, so each flag's versions keep their change times in milliseconds and
+ * whether each is under rollout, worked out once when the version arrives; and the flags of which no known version is
+ * under rollout are left out of {@link #rolloutCandidates}, so that an event pays nothing for them.
  */
 public final class FlagDirectory {
 
@@ -26,8 +30,12 @@ public final class FlagDirectory {
     public static final String GLOBAL_KEY = "*";
 
     private final int historyVersions;
-    private final Map<String, List<FlagChangedEvent>> flags = new ConcurrentHashMap<>();
+    private final Map<String, Versions> flags = new ConcurrentHashMap<>();
     private volatile List<FlagChangedEvent> globalSwitch = List.of();
+    /** Counts the changes applied; a candidate list made at an older count is made again. */
+    private volatile int changes;
+
+    private volatile Candidates candidates = new Candidates(-1, List.of());
 
     public FlagDirectory(int historyVersions) {
         this.historyVersions = Math.max(1, historyVersions);
@@ -38,8 +46,13 @@ public final class FlagDirectory {
         if (GLOBAL_KEY.equals(change.getFlagKey())) {
             globalSwitch = appended(globalSwitch, change);
         } else {
-            flags.compute(change.getFlagKey(), (key, known) -> appended(known == null ? List.of() : known, change));
+            flags.compute(change.getFlagKey(), (key, known) -> {
+                List<FlagChangedEvent> list = known == null ? List.of() : known.list();
+                List<FlagChangedEvent> versions = appended(list, change);
+                return known != null && versions == list ? known : Versions.of(versions);
+            });
         }
+        changes++;
     }
 
     private List<FlagChangedEvent> appended(List<FlagChangedEvent> known, FlagChangedEvent change) {
@@ -60,10 +73,32 @@ public final class FlagDirectory {
         return flags.keySet();
     }
 
+    /**
+     * Keys of the known flags of which some known version is under rollout, in the order of {@link #flagKeys}: only
+     * these can be under rollout at any time, as {@link #asOf} of any other key is never a flag under rollout.
+     */
+    public List<String> rolloutCandidates() {
+        Candidates known = candidates;
+        int now = changes;
+        if (known.changes() == now) {
+            return known.keys();
+        }
+        List<String> keys = new ArrayList<>();
+        for (Map.Entry<String, Versions> flag : flags.entrySet()) {
+            if (flag.getValue().anyUnderRollout()) {
+                keys.add(flag.getKey());
+            }
+        }
+        List<String> made = List.copyOf(keys);
+        // A change applied while this list was made has a later count: the next call makes the list again.
+        candidates = new Candidates(now, made);
+        return made;
+    }
+
     /** The latest version of a flag, or null. */
     public FlagChangedEvent latest(String flagKey) {
-        List<FlagChangedEvent> versions = flags.get(flagKey);
-        return versions == null || versions.isEmpty() ? null : versions.get(versions.size() - 1);
+        Versions versions = flags.get(flagKey);
+        return versions == null || versions.size() == 0 ? null : versions.get(versions.size() - 1);
     }
 
     /**
@@ -71,28 +106,37 @@ public final class FlagDirectory {
      * later, the oldest known one unless it is the flag's creation (then null: the flag did not exist).
      */
     public FlagChangedEvent asOf(String flagKey, long time) {
-        List<FlagChangedEvent> versions = flags.get(flagKey);
-        if (versions == null || versions.isEmpty()) {
-            return null;
-        }
-        FlagChangedEvent inForce = versionAt(versions, time);
-        if (inForce != null) {
-            return inForce;
-        }
-        FlagChangedEvent oldest = versions.get(0);
-        return oldest.getChangeType() == FlagChangeType.CREATED ? null : oldest;
+        Versions versions = flags.getOrDefault(flagKey, Versions.NONE);
+        int at = versions.inForce(time);
+        return at < 0 ? null : versions.get(at);
+    }
+
+    /** The version of a flag in force at {@code time} ({@link #asOf}) if it is under rollout, else null. */
+    public FlagChangedEvent underRolloutAsOf(String flagKey, long time) {
+        Versions versions = flags.getOrDefault(flagKey, Versions.NONE);
+        int at = versions.inForce(time);
+        return at < 0 || !versions.underRollout()[at] ? null : versions.get(at);
+    }
+
+    /** Whether a version of the flag is in force at {@code time} ({@link #asOf}) and is not under rollout. */
+    public boolean inForceNotUnderRollout(String flagKey, long time) {
+        Versions versions = flags.getOrDefault(flagKey, Versions.NONE);
+        int at = versions.inForce(time);
+        return at >= 0 && !versions.underRollout()[at];
     }
 
     /** A specific version of a flag if it is still known, else null. */
     public FlagChangedEvent version(String flagKey, long version) {
-        List<FlagChangedEvent> versions = flags.get(flagKey);
+        Versions versions = flags.get(flagKey);
         if (versions == null) {
             return null;
         }
-        return versions.stream()
-                .filter(v -> v.getVersion() == version)
-                .findFirst()
-                .orElse(null);
+        for (int i = 0; i < versions.size(); i++) {
+            if (versions.get(i).getVersion() == version) {
+                return versions.get(i);
+            }
+        }
+        return null;
     }
 
     /**
@@ -104,9 +148,8 @@ public final class FlagDirectory {
             return List.of();
         }
         List<String> keys = new ArrayList<>();
-        for (String key : flags.keySet()) {
-            FlagChangedEvent flag = asOf(key, time);
-            if (flag != null && underRollout(flag)) {
+        for (String key : rolloutCandidates()) {
+            if (underRolloutAsOf(key, time) != null) {
                 keys.add(key);
             }
         }
@@ -120,35 +163,24 @@ public final class FlagDirectory {
      * than the stage, its oldest version kept in that run stands for the beginning.
      */
     public long stageVersionAt(String flagKey, long time) {
-        List<FlagChangedEvent> versions = flags.get(flagKey);
-        if (versions == null || versions.isEmpty() || globallyKilledAt(time)) {
+        Versions versions = flags.get(flagKey);
+        if (versions == null || versions.size() == 0 || globallyKilledAt(time)) {
             return -1;
         }
-        int at = -1;
-        for (int i = 0; i < versions.size(); i++) {
-            if (versions.get(i).getChangedAt().toEpochMilli() <= time) {
-                at = i;
-            }
-        }
-        if (at < 0) {
-            at = 0;
-            if (versions.get(0).getChangeType() == FlagChangeType.CREATED) {
-                return -1;
-            }
+        int at = versions.inForce(time);
+        if (at < 0 || !versions.underRollout()[at]) {
+            return -1;
         }
         FlagChangedEvent inForce = versions.get(at);
-        if (!underRollout(inForce)) {
-            return -1;
-        }
-        while (at > 0 && sameStage(versions.get(at - 1), inForce)) {
+        while (at > 0 && versions.underRollout()[at - 1] && sameStage(versions.get(at - 1), inForce)) {
             at--;
         }
         return versions.get(at).getVersion();
     }
 
+    /** Whether an earlier version under rollout belongs to the same stage as a later one. */
     private static boolean sameStage(FlagChangedEvent earlier, FlagChangedEvent later) {
-        return underRollout(earlier)
-                && earlier.getRolloutBasisPoints() == later.getRolloutBasisPoints()
+        return earlier.getRolloutBasisPoints() == later.getRolloutBasisPoints()
                 && Objects.equals(earlier.getCurrentStage(), later.getCurrentStage())
                 && earlier.getAllowList().equals(later.getAllowList());
     }
@@ -181,4 +213,57 @@ public final class FlagDirectory {
         }
         return inForce;
     }
+
+    /**
+     * The known versions of a flag, oldest first, with their change times and whether each is under rollout ({@link
+     * Rollouts#underRollout}), worked out once.
+     */
+    private record Versions(List<FlagChangedEvent> list, long[] changedAt, boolean[] underRollout) {
+
+        static final Versions NONE = of(List.of());
+
+        static Versions of(List<FlagChangedEvent> list) {
+            long[] changedAt = new long[list.size()];
+            boolean[] underRollout = new boolean[list.size()];
+            for (int i = 0; i < list.size(); i++) {
+                changedAt[i] = list.get(i).getChangedAt().toEpochMilli();
+                underRollout[i] = Rollouts.underRollout(list.get(i));
+            }
+            return new Versions(list, changedAt, underRollout);
+        }
+
+        int size() {
+            return list.size();
+        }
+
+        FlagChangedEvent get(int i) {
+            return list.get(i);
+        }
+
+        boolean anyUnderRollout() {
+            for (boolean b : underRollout) {
+                if (b) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Index of the version {@link FlagDirectory#asOf} returns, or -1 for none. */
+        int inForce(long time) {
+            int at = -1;
+            for (int i = 0; i < changedAt.length; i++) {
+                if (changedAt[i] <= time) {
+                    at = i;
+                }
+            }
+            if (at >= 0 || changedAt.length == 0) {
+                return at;
+            }
+            return list.get(0).getChangeType() == FlagChangeType.CREATED ? -1 : 0;
+        }
+    }
+
+    /** The rollout candidates as made at the {@code changes} count. */
+    private record Candidates(int changes, List<String> keys) {}
 }

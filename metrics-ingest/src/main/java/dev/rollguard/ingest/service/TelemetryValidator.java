@@ -6,9 +6,12 @@ import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
@@ -308,13 +311,14 @@ public final class TelemetryValidator {
 
     /**
      * Whether every text of the event passes {@link CleanText} (the same rules as {@link #cleanText}, which names the
-     * first violation). Runs for every event and every field of it, hundreds of exposures included.
+     * first violation). Runs for every event and every field of it that can hold text, hundreds of exposures included.
      */
     private static boolean clean(IndexedRecord event) {
-        for (Schema.Field field : event.getSchema().getFields()) {
-            Object value = event.get(field.pos());
+        TextFields fields = TextFields.of(event);
+        for (int i = 0; i < fields.positions().length; i++) {
+            Object value = event.get(fields.positions()[i]);
             boolean ok = value instanceof CharSequence text
-                    ? CleanText.firstRefused(text.toString(), CleanText.FREE_TEXT_FIELDS.contains(field.name())) < 0
+                    ? CleanText.firstRefused(text.toString(), fields.freeText()[i]) < 0
                     : cleanNested(value);
             if (!ok) {
                 return false;
@@ -323,13 +327,59 @@ public final class TelemetryValidator {
         return true;
     }
 
+    /**
+     * The fields of a record schema that can hold text (a string, or a record, map, array or union that can hold one),
+     * by position, and whether each is free text: the only ones {@link #clean} reads, so that the numbers, flags and
+     * enums of every event and exposure are not read (and boxed) for nothing. Kept per generated record class, whose
+     * schema is fixed.
+     */
+    private record TextFields(int[] positions, boolean[] freeText) {
+
+        private static final Map<Class<?>, TextFields> BY_CLASS = new ConcurrentHashMap<>();
+
+        static TextFields of(IndexedRecord record) {
+            if (record instanceof SpecificRecord) {
+                return BY_CLASS.computeIfAbsent(record.getClass(), type -> of(record.getSchema()));
+            }
+            return of(record.getSchema());
+        }
+
+        static TextFields of(Schema schema) {
+            List<Schema.Field> fields = schema.getFields();
+            int[] positions = new int[fields.size()];
+            boolean[] freeText = new boolean[fields.size()];
+            int n = 0;
+            for (Schema.Field field : fields) {
+                if (canHoldText(field.schema(), new HashSet<>())) {
+                    positions[n] = field.pos();
+                    freeText[n] = CleanText.FREE_TEXT_FIELDS.contains(field.name());
+                    n++;
+                }
+            }
+            return new TextFields(Arrays.copyOf(positions, n), Arrays.copyOf(freeText, n));
+        }
+
+        /** Whether a value of this schema can be or contain a string (a map's keys are strings). */
+        private static boolean canHoldText(Schema schema, Set<String> records) {
+            return switch (schema.getType()) {
+                case STRING, MAP -> true;
+                case ARRAY -> canHoldText(schema.getElementType(), records);
+                case UNION -> schema.getTypes().stream().anyMatch(t -> canHoldText(t, records));
+                case RECORD ->
+                    records.add(schema.getFullName())
+                            && schema.getFields().stream().anyMatch(f -> canHoldText(f.schema(), records));
+                default -> false;
+            };
+        }
+    }
+
     private static boolean cleanNested(Object value) {
         if (value instanceof CharSequence text) {
             return CleanText.firstRefused(text.toString(), false) < 0;
         }
         if (value instanceof IndexedRecord record) {
-            for (Schema.Field field : record.getSchema().getFields()) {
-                if (!cleanNested(record.get(field.pos()))) {
+            for (int pos : TextFields.of(record).positions()) {
+                if (!cleanNested(record.get(pos))) {
                     return false;
                 }
             }

@@ -37,6 +37,40 @@ class FlagDirectoryTest {
     }
 
     @Test
+    void onlyFlagsWithAVersionUnderRolloutAreCandidatesAndANewVersionIsSeenAtOnce() {
+        FlagDirectory directory = new FlagDirectory(2);
+        directory.apply(flag("off", 1, T, 0).build());
+        directory.apply(flag("full", 1, T, 10_000).build());
+        directory.apply(flag("ramping", 1, T, 5_000).build());
+        assertThat(directory.rolloutCandidates()).containsExactly("ramping");
+        assertThat(directory.underRolloutAt(T.plusSeconds(1).toEpochMilli())).containsExactly("ramping");
+
+        directory.apply(flag("off", 2, T.plusSeconds(10), 2_000).build());
+        assertThat(directory.rolloutCandidates())
+                .as("a version under rollout makes the flag a candidate at once")
+                .containsExactlyInAnyOrder("off", "ramping");
+        assertThat(directory.underRolloutAsOf("off", T.plusSeconds(5).toEpochMilli()))
+                .as("before that version it was not under rollout")
+                .isNull();
+        assertThat(directory.inForceNotUnderRollout("off", T.plusSeconds(5).toEpochMilli()))
+                .isTrue();
+        assertThat(directory
+                        .underRolloutAsOf("off", T.plusSeconds(15).toEpochMilli())
+                        .getVersion())
+                .isEqualTo(2);
+        assertThat(directory.stageVersionAt("off", T.plusSeconds(15).toEpochMilli()))
+                .isEqualTo(2);
+
+        directory.apply(flag("ramping", 2, T.plusSeconds(10), 10_000).build());
+        directory.apply(flag("ramping", 3, T.plusSeconds(20), 10_000).build());
+        assertThat(directory.rolloutCandidates())
+                .as("once no version kept is under rollout, the flag costs an event nothing")
+                .containsExactly("off");
+        assertThat(directory.inForceNotUnderRollout("unknown", T.toEpochMilli()))
+                .isFalse();
+    }
+
+    @Test
     void knowsWhenTheGlobalKillSwitchWasOn() {
         FlagDirectory directory = new FlagDirectory(8);
         assertThat(directory.globallyKilledAt(T.toEpochMilli())).isFalse();

@@ -2,13 +2,17 @@ package dev.rollguard.schemas.serde;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.data.TimeConversions;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BadHeaderException;
-import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.message.SchemaStore;
@@ -31,19 +35,27 @@ public final class AvroCodec<T extends SpecificRecord> {
     private final Class<T> type;
     private final Schema schema;
     private final BinaryMessageEncoder<T> encoder;
-    private final BinaryMessageDecoder<T> decoder;
+    private final SpecificData model;
+    private final SchemaStore.Cache writers;
+    /** A reader per writer schema seen, resolving it to the current schema; made once, then shared by all threads. */
+    private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
+    /** A binary decoder per thread, reused over the bytes of each record (Avro's own message decoder does the same). */
+    private static final ThreadLocal<BinaryDecoder> DECODERS = new ThreadLocal<>();
+    /** The single-object marker, then the 8-byte little-endian fingerprint of the writer schema. */
+    private static final int HEADER_LENGTH = 10;
 
     private AvroCodec(Class<T> type) {
         this.type = type;
         this.schema = SpecificData.get().getSchema(type);
-        SpecificData model = new SpecificData(type.getClassLoader());
+        this.model = new SpecificData(type.getClassLoader());
         model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
         model.addLogicalTypeConversion(new TimeConversions.TimestampMicrosConversion());
         model.addLogicalTypeConversion(new TimeConversions.DateConversion());
-        SchemaStore.Cache writers = new SchemaStore.Cache();
+        this.writers = new SchemaStore.Cache();
+        // The current schema decodes too, released or not (as Avro's BinaryMessageDecoder adds its read schema).
+        writers.addSchema(schema);
         SchemaHistory.versions(schema.getFullName()).forEach(writers::addSchema);
         this.encoder = new BinaryMessageEncoder<>(model, schema);
-        this.decoder = new BinaryMessageDecoder<>(model, schema, writers);
     }
 
     /** The shared codec of an event class. */
@@ -76,6 +88,21 @@ public final class AvroCodec<T extends SpecificRecord> {
         }
     }
 
+    @SuppressWarnings("unchecked")
+    private DatumReader<T> reader(long fingerprint) {
+        DatumReader<T> known = readers.get(fingerprint);
+        if (known != null) {
+            return known;
+        }
+        Schema writer = writers.findByFingerprint(fingerprint);
+        if (writer == null) {
+            throw new MissingSchemaException("Cannot resolve schema for fingerprint: " + fingerprint);
+        }
+        DatumReader<T> made = (DatumReader<T>) model.createDatumReader(writer, schema);
+        readers.putIfAbsent(fingerprint, made);
+        return made;
+    }
+
     /**
      * Decodes bytes written by the current schema or any released version of it.
      *
@@ -89,7 +116,21 @@ public final class AvroCodec<T extends SpecificRecord> {
                     null);
         }
         try {
-            return decoder.decode(bytes);
+            // Avro's single-object decoding (BinaryMessageDecoder), reading the body from the array through a
+            // buffered decoder instead of byte by byte from a stream: the same header checks and the same errors.
+            if (bytes.length < HEADER_LENGTH) {
+                throw new BadHeaderException("Not enough header bytes");
+            }
+            if (bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+                throw new BadHeaderException(
+                        String.format("Unrecognized header bytes: 0x%02X 0x%02X", bytes[0], bytes[1]));
+            }
+            DatumReader<T> reader = reader(
+                    ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
+            BinaryDecoder decoder = DecoderFactory.get()
+                    .binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, DECODERS.get());
+            DECODERS.set(decoder);
+            return reader.read(null, decoder);
         } catch (MissingSchemaException e) {
             throw new AvroDecodingException(
                     AvroDecodingException.Reason.UNKNOWN_FINGERPRINT,

@@ -3,6 +3,7 @@ package dev.rollguard.schemas.targeting;
 import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.TargetingRule;
+import dev.rollguard.schemas.event.VariantWeight;
 import java.util.List;
 
 /** Which flags are being rolled out: the ones whose treatment can be compared with a control, and so are guarded. */
@@ -22,8 +23,13 @@ public final class Rollouts {
             return false;
         }
         String off = flag.getOffVariant();
-        boolean treatment =
-                flag.getAllowList().stream().anyMatch(key -> !flag.getDenyList().contains(key));
+        boolean treatment = false;
+        for (String key : flag.getAllowList()) {
+            if (!flag.getDenyList().contains(key)) {
+                treatment = true;
+                break;
+            }
+        }
         boolean control = !flag.getDenyList().isEmpty();
         boolean defaultReached = true;
         List<TargetingRule> rules = flag.getRules() == null ? List.of() : flag.getRules();
@@ -56,8 +62,12 @@ public final class Rollouts {
         if (flag.getVariantWeights() == null || flag.getVariantWeights().isEmpty()) {
             return !flag.getTreatmentVariant().equals(flag.getOffVariant());
         }
-        return flag.getVariantWeights().stream()
-                .anyMatch(w -> w.getWeight() > 0 && !w.getVariant().equals(flag.getOffVariant()));
+        for (VariantWeight w : flag.getVariantWeights()) {
+            if (w.getWeight() > 0 && !w.getVariant().equals(flag.getOffVariant())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean matchesEveryone(TargetingRule rule) {

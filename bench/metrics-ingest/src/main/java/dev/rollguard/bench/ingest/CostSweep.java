@@ -45,6 +45,7 @@ final class CostSweep {
                     "-Dbench.clients-per-hour=" + parts[2],
                     "-Dbench.threads=" + parts[3],
                     "-Dbench.commit-ms=" + Integer.getInteger("bench.commit-ms", 100),
+                    "-Dbench.warmup-share=" + IngestBench.WARMUP_SHARE,
                     "-Dbench.partitions=" + IngestBench.PARTITIONS,
                     "-Dbench.event-rate=" + IngestBench.EVENT_RATE,
                     "-Dbench.session-seconds=" + IngestBench.Generator.SESSION_MS / 1000,
@@ -84,13 +85,19 @@ final class CostSweep {
                         "). Each row is one JVM with its own embedded Kafka 4.1.1 broker: Kafka's `ProducerPerformance`")
                 .append(" with ")
                 .append(events)
-                .append(" records of the mean event size, then the topology (exactly_once_v2, commit interval ")
+                .append(" records of the mean event size (after a discarded run of ")
+                .append(IngestBench.warmupEvents(events))
+                .append("), then the topology (exactly_once_v2, commit interval ")
                 .append(Integer.getInteger("bench.commit-ms", 100))
                 .append(" ms, ")
                 .append(IngestBench.PARTITIONS)
                 .append(" partitions, 1 min windows + hopping) draining ")
                 .append(events)
-                .append(" preloaded events (")
+                .append(" preloaded events, timed from the commit that took its input past the first ")
+                .append(IngestBench.warmupEvents(events))
+                .append(" (the warm-up share ")
+                .append(IngestBench.WARMUP_SHARE)
+                .append(", so the figures are the steady state, not the JIT's warm-up; CPU over the same span) (")
                 .append(IngestBench.EVENT_RATE)
                 .append(" per second of event time; a client stays ")
                 .append(IngestBench.Generator.SESSION_MS / 1000)
@@ -109,6 +116,8 @@ final class CostSweep {
                 .append(events)
                 .append(" -Dbench.event-rate=")
                 .append(IngestBench.EVENT_RATE)
+                .append(" -Dbench.commit-ms=")
+                .append(Integer.getInteger("bench.commit-ms", 100))
                 .append("`.\n\n")
                 .append("| flags | ramping | clients / h | stream threads | event size | producer (records/s) |")
                 .append(" aggregation (events/s) | / producer | CPU (cores) | RSS / peak RSS / heap | state dir:")
