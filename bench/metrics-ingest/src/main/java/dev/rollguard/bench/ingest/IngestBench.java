@@ -1,6 +1,7 @@
 package dev.rollguard.bench.ingest;
 
 import dev.rollguard.infra.EmbeddedKafka;
+import dev.rollguard.infra.ResultsFile;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.topology.DeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
@@ -91,36 +92,19 @@ public final class IngestBench {
     }
 
     /**
-     * Writes {@code section} (starting with {@code heading}) into the results file: appended with {@code append} or
-     * when the file has no such section yet, else in place of the last section under that heading, up to the next
-     * heading of its level or above; every other section is kept as it is.
+     * Writes {@code section} (starting with {@code heading}) into the results file: appended with {@code append}, else
+     * in place of the section under that heading (or at the end when there is none yet) through {@link ResultsFile},
+     * which writes every other section back byte for byte.
      */
     static void writeSection(Path results, String heading, String section, boolean append) throws IOException {
-        Files.createDirectories(results.toAbsolutePath().getParent());
-        if (!Files.exists(results)) {
-            Files.writeString(results, "# metrics-ingest benchmark\n\n" + section);
-            return;
-        }
-        List<String> lines = Files.readAllLines(results);
-        int start = lines.lastIndexOf(heading);
-        if (append || start < 0) {
+        if (append && Files.exists(results)) {
             Files.writeString(results, "\n" + section, java.nio.file.StandardOpenOption.APPEND);
             return;
         }
-        int end = start + 1;
-        while (end < lines.size()
-                && !lines.get(end).startsWith("## ")
-                && !lines.get(end).startsWith("# ")) {
-            end++;
-        }
-        StringBuilder out = new StringBuilder();
-        lines.subList(0, start).forEach(l -> out.append(l).append('\n'));
-        out.append(section);
-        if (end < lines.size()) {
-            out.append('\n');
-            lines.subList(end, lines.size()).forEach(l -> out.append(l).append('\n'));
-        }
-        Files.writeString(results, out.toString());
+        String body = section.substring(section.indexOf('\n') + 1);
+        ResultsFile.read(results, "# metrics-ingest benchmark")
+                .replace(heading.substring(heading.indexOf(' ') + 1), body)
+                .write();
     }
 
     public static void main(String[] args) throws Exception {
