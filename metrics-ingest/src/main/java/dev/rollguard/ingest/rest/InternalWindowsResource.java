@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.rest;
 
 import dev.rollguard.http.error.ApiException;
+import dev.rollguard.ingest.api.WindowsResponse;
 import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import dev.rollguard.ingest.service.HealthReportService;
 import io.smallrye.common.annotation.Blocking;
@@ -20,9 +21,6 @@ import java.util.Base64;
 @AdminAccess
 public class InternalWindowsResource {
 
-    /** The answer: how many windows were merged and the merged aggregate, base64 of its store format. */
-    public record Windows(int windows, String aggregate) {}
-
     private final HealthReportService reports;
 
     public InternalWindowsResource(HealthReportService reports) {
@@ -32,7 +30,7 @@ public class InternalWindowsResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     @Blocking // interactive queries read RocksDB
-    public Windows windows(
+    public WindowsResponse windows(
             @QueryParam("scope") String scope, @QueryParam("from") Long from, @QueryParam("to") Long to) {
         if (scope == null || scope.isBlank()) {
             throw ApiException.invalid("scope", "is required");
@@ -42,7 +40,7 @@ public class InternalWindowsResource {
         }
         HealthReportService.ScopeWindows part =
                 reports.localWindows(scope, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to));
-        return new Windows(
+        return new WindowsResponse(
                 part.windows(), Base64.getEncoder().encodeToString(WindowAggregateCodec.encode(part.aggregate())));
     }
 }

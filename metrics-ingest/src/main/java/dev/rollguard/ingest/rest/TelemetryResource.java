@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.rest;
 
 import dev.rollguard.http.RequestTraceFilter;
+import dev.rollguard.ingest.api.IntakeResponse;
 import dev.rollguard.ingest.service.TelemetryIntakeService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
@@ -30,8 +31,16 @@ public class TelemetryResource {
     @Produces(MediaType.APPLICATION_JSON)
     @ProducerAccess
     @Blocking // parsing up to 1 MB of JSON is CPU work for a worker thread, not the event loop
-    public Uni<TelemetryIntakeService.Outcome> post(byte[] body, RoutingContext routing) {
+    public Uni<IntakeResponse> post(byte[] body, RoutingContext routing) {
         // The events travel on with the request's id and trace context (Kafka headers), into the windows' exemplars.
-        return intake.accept(body, routing.get(RequestTraceFilter.CONTEXT_KEY));
+        return intake.accept(body, routing.get(RequestTraceFilter.CONTEXT_KEY)).map(TelemetryResource::response);
+    }
+
+    static IntakeResponse response(TelemetryIntakeService.Outcome outcome) {
+        return new IntakeResponse(
+                outcome.accepted(),
+                outcome.rejected().stream()
+                        .map(r -> new IntakeResponse.Rejected(r.index(), r.code(), r.reason()))
+                        .toList());
     }
 }
