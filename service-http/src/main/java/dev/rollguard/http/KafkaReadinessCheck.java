@@ -3,14 +3,12 @@ package dev.rollguard.http;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
@@ -24,7 +22,7 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  * down, so that {@code /q/health/ready} keeps answering within 2 s whatever Kafka does.
  *
  * <p>Not a bean of this module: a service turns it on with a {@code @Readiness @Singleton} subclass that passes its
- * brokers ({@code kafka.bootstrap.servers}, or its whole Kafka client configuration and timeout), so the services
+ * Kafka client configuration (and, if it likes, a timeout), so the services
  * that check Kafka otherwise keep their own check.
  */
 public class KafkaReadinessCheck implements HealthCheck {
@@ -35,25 +33,15 @@ public class KafkaReadinessCheck implements HealthCheck {
     private final Duration timeout;
     private Admin admin;
 
-    /** Asks these bootstrap servers, within {@link #TIMEOUT}. */
-    protected KafkaReadinessCheck(String bootstrapServers) {
-        this(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), TIMEOUT);
+    /** Asks the brokers of a Kafka client configuration ({@link KafkaAdminSettings}), within {@link #TIMEOUT}. */
+    protected KafkaReadinessCheck(Map<String, ?> kafka) {
+        this(kafka, TIMEOUT);
     }
 
-    /**
-     * Asks the brokers of a Kafka client configuration (its admin client settings, e.g. security, are used; the others
-     * are left out), within {@code timeout}.
-     */
+    /** Asks the brokers of a Kafka client configuration ({@link KafkaAdminSettings}), within {@code timeout}. */
     protected KafkaReadinessCheck(Map<String, ?> kafka, Duration timeout) {
         this.timeout = timeout;
-        Map<String, Object> config = kafka.entrySet().stream()
-                .filter(e -> AdminClientConfig.configNames().contains(e.getKey()))
-                .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue, (a, b) -> b, HashMap::new));
-        int millis = (int) timeout.toMillis();
-        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, millis);
-        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, millis);
-        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "readiness-check");
-        this.adminConfig = Map.copyOf(config);
+        this.adminConfig = KafkaAdminSettings.of(kafka, timeout, "readiness-check");
         try {
             // Created now, so the first probe does not pay for it; it connects in the background.
             admin();

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Kafka readiness check answers DOWN within its timeout when no broker answers, whether nothing listens or a
- * server accepts connections and never replies, with the bootstrap servers alone (alert-service, rollback-service)
- * or a whole Kafka client configuration and a timeout (flag-service). The services' health tests see it UP against
+ * server accepts connections and never replies, with the default timeout (alert-service, rollback-service) or a
+ * service's own (flag-service). The services' health tests see it UP against
  * the shared test broker, which cannot be stopped under their other tests.
  */
 class KafkaReadinessCheckTest {
@@ -23,7 +23,7 @@ class KafkaReadinessCheckTest {
     @Test
     void nothingListeningIsDownWithinTheTimeout() throws IOException {
         String bootstrap = "127.0.0.1:" + freePort();
-        assertDownWithinTwoSeconds(new KafkaReadinessCheck(bootstrap));
+        assertDownWithinTwoSeconds(new KafkaReadinessCheck(clientConfig(bootstrap)));
         assertDownWithinTwoSeconds(new KafkaReadinessCheck(clientConfig(bootstrap), Duration.ofMillis(500)));
     }
 
@@ -43,7 +43,7 @@ class KafkaReadinessCheckTest {
             acceptor.setDaemon(true);
             acceptor.start();
             String bootstrap = "127.0.0.1:" + silent.getLocalPort();
-            assertDownWithinTwoSeconds(new KafkaReadinessCheck(bootstrap));
+            assertDownWithinTwoSeconds(new KafkaReadinessCheck(clientConfig(bootstrap)));
             assertDownWithinTwoSeconds(new KafkaReadinessCheck(clientConfig(bootstrap), Duration.ofMillis(500)));
         } finally {
             for (Socket socket : accepted) {

@@ -1,12 +1,15 @@
 package dev.rollguard.ingest.topology;
 
+import dev.rollguard.http.KafkaAdminSettings;
 import dev.rollguard.ingest.config.IngestConfig;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -14,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Asks the broker every {@code windows.broker-probe-interval} whether it is there (an admin {@code describeCluster})
@@ -22,15 +24,15 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  *
  * <p>Kafka Streams gives no signal of its own that is fit for this: while the broker is down its stream threads stay
  * RUNNING, keep polling (fetches fail and return nothing) and keep running wall-clock punctuations, so from inside the
- * topology an outage looks exactly like silent partitions. The probe uses the same bootstrap servers as the stream
- * threads and the intake, so an answer means they can reach the broker too.
+ * topology an outage looks exactly like silent partitions. The probe uses the service's Kafka client configuration
+ * (bootstrap servers and security settings, as the intake does), so an answer means the service can reach the broker.
  */
 @ApplicationScoped
 public class BrokerProbe {
 
     private final BrokerReachability reachability;
     private final Duration interval;
-    private final String bootstrapServers;
+    private final Map<String, Object> kafka;
     private ScheduledExecutorService scheduler;
     private Admin admin;
     /** Wall-clock time of the first unanswered probe since the last answer; 0 while the broker answers. */
@@ -39,19 +41,16 @@ public class BrokerProbe {
     public BrokerProbe(
             BrokerReachability reachability,
             IngestConfig config,
-            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+            @Identifier("default-kafka-broker") Map<String, Object> kafka) {
         this.reachability = reachability;
         this.interval = config.windows().brokerProbeInterval();
-        this.bootstrapServers = bootstrapServers;
+        this.kafka = kafka;
     }
 
     void onStart(@Observes StartupEvent event) {
-        int timeoutMs = (int) Math.max(1, interval.toMillis());
-        admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs,
-                AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, timeoutMs));
+        Map<String, Object> settings = new HashMap<>(KafkaAdminSettings.of(kafka, interval, "broker-probe"));
+        settings.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, (int) Math.max(1, interval.toMillis()));
+        admin = Admin.create(settings);
         scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "broker-probe");
             thread.setDaemon(true);

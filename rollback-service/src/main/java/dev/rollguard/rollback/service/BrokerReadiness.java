@@ -1,16 +1,20 @@
 package dev.rollguard.rollback.service;
 
 import dev.rollguard.http.KafkaReadinessCheck;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import java.util.Map;
 import org.eclipse.microprofile.health.Readiness;
 
-/** This service's Kafka readiness check: service-http's {@link KafkaReadinessCheck} against its brokers. */
+/**
+ * This service's Kafka readiness check: service-http's {@link KafkaReadinessCheck} against the brokers of its Kafka
+ * client configuration (its security settings included).
+ */
 @Readiness
 @Singleton
 public class BrokerReadiness extends KafkaReadinessCheck {
 
-    public BrokerReadiness(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
-        super(bootstrapServers);
+    public BrokerReadiness(@Identifier("default-kafka-broker") Map<String, Object> kafka) {
+        super(kafka);
     }
 }
