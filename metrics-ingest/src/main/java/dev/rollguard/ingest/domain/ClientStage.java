@@ -13,8 +13,10 @@ import org.apache.kafka.common.utils.ByteUtils;
  */
 public final class ClientStage {
 
-    private static final List<Double> DURATIONS = GuardMetrics.SYNC_DURATION_LADDER_MS;
-    private static final List<Double> THROUGHPUTS = GuardMetrics.UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND;
+    /** The ladders as primitive arrays: read for every rung of every event of every cohort. */
+    private static final double[] DURATIONS = primitive(GuardMetrics.SYNC_DURATION_LADDER_MS);
+
+    private static final double[] THROUGHPUTS = primitive(GuardMetrics.UPLOAD_THROUGHPUT_LADDER_BYTES_PER_SECOND);
 
     /** Numerators and denominators of the ratio metrics. */
     private final double[] y = new double[GuardMetrics.RATIOS.size()];
@@ -63,7 +65,7 @@ public final class ClientStage {
         if (sync) {
             long d = o.durationMs();
             for (int k = 0; k < GuardMetrics.RUNGS; k++) {
-                int slow = d > DURATIONS.get(k) ? 1 : 0;
+                int slow = d > DURATIONS[k] ? 1 : 0;
                 ClientMoments.add(sums, GuardMetrics.SYNC_DURATION_FIRST + k, slowSyncs[k], syncs, slow, 1);
                 slowSyncs[k] += slow;
             }
@@ -71,7 +73,7 @@ public final class ClientStage {
         } else if (o.durationMs() > 0) {
             double throughput = o.bytes() * 1000.0 / o.durationMs();
             for (int k = 0; k < GuardMetrics.RUNGS; k++) {
-                int slow = throughput < THROUGHPUTS.get(k) ? 1 : 0;
+                int slow = throughput < THROUGHPUTS[k] ? 1 : 0;
                 ClientMoments.add(
                         sums, GuardMetrics.UPLOAD_THROUGHPUT_FIRST + k, slowUploads[k], timedUploads, slow, 1);
                 slowUploads[k] += slow;
@@ -103,6 +105,10 @@ public final class ClientStage {
 
     /** First byte of the compact encoding; the fixed-width encoding of earlier versions starts with {@code lastSeen}. */
     private static final byte COMPACT = 1;
+    /** The most bytes {@link #toBytes} writes. */
+    public static final int MAX_ENCODED_LENGTH =
+            1 + 10 + 18 * GuardMetrics.RATIOS.size() + 2 * (5 + 5 * GuardMetrics.RUNGS) + 10;
+
     /** Length of the fixed-width encoding of earlier versions, still read back from their changelogs. */
     static final int FIXED_LENGTH = 8 + 16 * GuardMetrics.RATIOS.size() + 4 * (2 * GuardMetrics.RUNGS + 2);
 
@@ -113,7 +119,13 @@ public final class ClientStage {
      * change of a client's state is a changelog record, so this is most of the guard's write volume.
      */
     public byte[] toBytes() {
-        ByteBuffer out = ByteBuffer.allocate(1 + 10 + 18 * y.length + 2 * (5 + 5 * GuardMetrics.RUNGS) + 10);
+        ByteBuffer out = ByteBuffer.allocate(MAX_ENCODED_LENGTH);
+        writeTo(out);
+        return Arrays.copyOf(out.array(), out.position());
+    }
+
+    /** Writes the compact encoding ({@link #toBytes}) into {@code out}, which has {@link #MAX_ENCODED_LENGTH} left. */
+    public void writeTo(ByteBuffer out) {
         out.put(COMPACT);
         ByteUtils.writeVarlong(lastSeen, out);
         for (int i = 0; i < y.length; i++) {
@@ -124,7 +136,20 @@ public final class ClientStage {
         writeLadder(slowUploads, out);
         ByteUtils.writeUnsignedVarint(syncs, out);
         ByteUtils.writeUnsignedVarint(timedUploads, out);
-        return Arrays.copyOf(out.array(), out.position());
+    }
+
+    /**
+     * Whether {@code other} holds the same figures, so that it encodes to the same bytes: a client's states in the
+     * cohorts it entered together usually do, and its record then holds one of them ({@code ClientStageStore}).
+     */
+    public boolean sameAs(ClientStage other) {
+        return lastSeen == other.lastSeen
+                && syncs == other.syncs
+                && timedUploads == other.timedUploads
+                && Arrays.equals(y, other.y)
+                && Arrays.equals(x, other.x)
+                && Arrays.equals(slowSyncs, other.slowSyncs)
+                && Arrays.equals(slowUploads, other.slowUploads);
     }
 
     public static ClientStage fromBytes(byte[] data) {
@@ -198,6 +223,10 @@ public final class ClientStage {
         for (int k = 0; k < n; k++) {
             counts[k] = ByteUtils.readUnsignedVarint(in);
         }
+    }
+
+    private static double[] primitive(List<Double> ladder) {
+        return ladder.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     /** The fixed-width encoding of earlier versions (tests: a changelog they wrote must still be read). */

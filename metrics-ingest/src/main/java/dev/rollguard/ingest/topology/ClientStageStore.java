@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.common.utils.ByteUtils;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -52,6 +53,20 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     /** Cohort prefixes whose level the changelog holds. */
     private final Set<String> levelsPersisted = new HashSet<>();
 
+    /**
+     * The client of the latest {@link #admit}: an event admits its client to each of its cohorts in turn (twenty for
+     * twenty flags under rollout), so the client's record is looked up once per event, not once per cohort. Forgotten
+     * whenever records are removed or read back.
+     */
+    private String lastId;
+
+    private String lastKey;
+    private Client lastClient;
+    /** Reused while encoding a record at each commit (one stream thread per task). */
+    private ByteBuffer encoding = ByteBuffer.allocate(1024);
+
+    private final ByteBuffer scratch = ByteBuffer.allocate(ClientStage.MAX_ENCODED_LENGTH);
+
     ClientStageStore(KeyValueStore<String, byte[]> changelogged) {
         super(changelogged);
     }
@@ -92,8 +107,13 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
      * the next commit writes it.
      */
     ClientStage admit(String cohortPrefix, String clientId, int cap, double[] sums) {
-        String key = CLIENT + clientId;
-        Client client = get(key);
+        if (!clientId.equals(lastId)) {
+            lastKey = CLIENT + clientId;
+            lastClient = get(lastKey);
+            lastId = clientId;
+        }
+        String key = lastKey;
+        Client client = lastClient;
         if (client != null) {
             ClientStage stage = client.stage(cohortPrefix);
             if (stage != null) {
@@ -109,12 +129,12 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         if (client == null) {
             client = new Client();
             put(key, client);
+            lastClient = client;
         } else {
             touch(key);
         }
         ClientStage stage = new ClientStage();
-        // The cohort's own copy of the prefix: one string per cohort, not one per client.
-        client.add(cohort.prefix, stage);
+        client.add(cohort, stage);
         cohort.tracked++;
         while (cohort.tracked > cap && cohort.level < ClientSampling.MAX_LEVEL) {
             cohort.level++;
@@ -184,16 +204,16 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     /** Removes the states that {@code filter} selects, and the clients left without one; returns how many states. */
     private int removeStates(StateFilter filter) {
+        forgetLastClient();
         int[] removed = {0};
         removeIf((key, client) -> {
             String id = key.substring(CLIENT.length());
             int before = client.size;
-            client.removeIf((prefix, state) -> {
-                if (!filter.remove(id, prefix, state)) {
+            client.removeIf((cohort, state) -> {
+                if (!filter.remove(id, cohort.prefix, state)) {
                     return false;
                 }
-                Cohort cohort = cohorts.get(prefix);
-                if (cohort != null) {
+                if (cohorts.get(cohort.prefix) == cohort) {
                     cohort.tracked--;
                 }
                 return true;
@@ -213,10 +233,14 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     @Override
     protected void loaded(String key, Client value) {
         for (int i = 0; i < value.size; i++) {
-            Cohort cohort = cohorts.computeIfAbsent(value.prefixes[i], Cohort::new);
-            cohort.tracked++;
-            value.prefixes[i] = cohort.prefix;
+            value.cohorts[i].tracked++;
         }
+    }
+
+    private void forgetLastClient() {
+        lastId = null;
+        lastKey = null;
+        lastClient = null;
     }
 
     @Override
@@ -235,7 +259,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         }
         Cohort cohort = cohorts.computeIfAbsent(prefix, Cohort::new);
         cohort.tracked++;
-        client.add(cohort.prefix, ClientStage.fromBytes(value));
+        client.add(cohort, ClientStage.fromBytes(value));
     }
 
     @Override
@@ -266,6 +290,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     @Override
     protected void resetOwn() {
+        forgetLastClient();
         cohorts.clear();
         levelsChanged.clear();
         levelsPersisted.clear();
@@ -273,107 +298,123 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     @Override
     protected Client decode(byte[] data) {
-        return Client.fromBytes(data);
+        return Client.fromBytes(data, prefix -> cohorts.computeIfAbsent(prefix, Cohort::new));
     }
 
     @Override
     protected byte[] encode(Client value) {
-        return value.toBytes();
+        int most = Client.maxLength(value);
+        if (encoding.capacity() < most) {
+            encoding = ByteBuffer.allocate(Math.max(most, 2 * encoding.capacity()));
+        }
+        encoding.clear();
+        value.writeTo(encoding, scratch);
+        return Arrays.copyOf(encoding.array(), encoding.position());
     }
 
-    /** A cohort's prefix, sampling level and how many clients it tracks. */
+    /** A cohort's prefix (and its bytes, written in every record of its clients), sampling level and tracked clients. */
     private static final class Cohort {
         final String prefix;
+        final byte[] prefixBytes;
         int level;
         int tracked;
 
         Cohort(String prefix) {
             this.prefix = prefix;
+            this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
         }
     }
 
-    /** A client's states, one per cohort it is tracked in (a handful: one per flag under rollout it is exposed to). */
+    /**
+     * A client's states, one per cohort it is tracked in (a handful: one per flag under rollout it is exposed to). A
+     * state is held with its cohort: one prefix string per cohort, not one per client.
+     */
     static final class Client {
-        private String[] prefixes = new String[4];
+        private Cohort[] cohorts = new Cohort[4];
         private ClientStage[] stages = new ClientStage[4];
         private int size;
+        /** Where the next {@link #stage} look-up starts: an event visits a client's cohorts in the order it met them. */
+        private int next;
 
         ClientStage stage(String cohortPrefix) {
-            for (int i = 0; i < size; i++) {
-                if (prefixes[i].equals(cohortPrefix)) {
+            for (int n = 0, i = next; n < size; n++, i = i + 1 == size ? 0 : i + 1) {
+                if (cohorts[i].prefix.equals(cohortPrefix)) {
+                    next = i + 1 == size ? 0 : i + 1;
                     return stages[i];
                 }
             }
             return null;
         }
 
-        void add(String cohortPrefix, ClientStage stage) {
-            if (size == prefixes.length) {
-                prefixes = Arrays.copyOf(prefixes, size * 2);
+        void add(Cohort cohort, ClientStage stage) {
+            if (size == cohorts.length) {
+                cohorts = Arrays.copyOf(cohorts, size * 2);
                 stages = Arrays.copyOf(stages, size * 2);
             }
-            prefixes[size] = cohortPrefix;
+            cohorts[size] = cohort;
             stages[size] = stage;
             size++;
         }
 
         /** Removes the states that {@code remove} selects (asked once each), keeping the others in order. */
-        void removeIf(BiPredicate<String, ClientStage> remove) {
+        void removeIf(BiPredicate<Cohort, ClientStage> remove) {
             int kept = 0;
             for (int i = 0; i < size; i++) {
-                if (!remove.test(prefixes[i], stages[i])) {
-                    prefixes[kept] = prefixes[i];
+                if (!remove.test(cohorts[i], stages[i])) {
+                    cohorts[kept] = cohorts[i];
                     stages[kept] = stages[i];
                     kept++;
                 }
             }
-            Arrays.fill(prefixes, kept, size, null);
+            Arrays.fill(cohorts, kept, size, null);
             Arrays.fill(stages, kept, size, null);
             size = kept;
+            next = 0;
+        }
+
+        /** The most bytes {@link #writeTo} writes for {@code client}. */
+        static int maxLength(Client client) {
+            int length = 5;
+            for (int i = 0; i < client.size; i++) {
+                length += 5 + client.cohorts[i].prefixBytes.length + 5 + 5 + ClientStage.MAX_ENCODED_LENGTH;
+            }
+            return length;
         }
 
         /**
          * How many states; then each as its cohort prefix (UTF-8, length first) and either 0 and the encoded state
          * ({@link ClientStage#toBytes}, length first) or {@code k} when the state encodes as the {@code k}-th distinct
-         * state before it.
+         * state before it. States are compared by their figures ({@link ClientStage#sameAs}), so a client's twenty
+         * alike states are encoded once. {@code scratch} holds a state while it is encoded.
          */
-        byte[] toBytes() {
-            byte[][] prefixBytes = new byte[size][];
-            byte[][] encoded = new byte[size][];
-            int[] sameAs = new int[size];
-            int length = 5;
-            int distinct = 0;
-            int[] distinctIndex = new int[size];
+        void writeTo(ByteBuffer out, ByteBuffer scratch) {
+            ClientStage[] distinct = new ClientStage[size];
+            int distinctCount = 0;
+            ByteUtils.writeUnsignedVarint(size, out);
             for (int i = 0; i < size; i++) {
-                prefixBytes[i] = prefixes[i].getBytes(StandardCharsets.UTF_8);
-                length += 5 + prefixBytes[i].length + 5;
-                encoded[i] = stages[i].toBytes();
-                for (int d = 0; d < distinct; d++) {
-                    if (Arrays.equals(encoded[distinctIndex[d]], encoded[i])) {
-                        sameAs[i] = d + 1;
+                byte[] prefix = cohorts[i].prefixBytes;
+                ByteUtils.writeUnsignedVarint(prefix.length, out);
+                out.put(prefix);
+                int sameAs = 0;
+                for (int d = 0; d < distinctCount; d++) {
+                    if (distinct[d].sameAs(stages[i])) {
+                        sameAs = d + 1;
                         break;
                     }
                 }
-                if (sameAs[i] == 0) {
-                    distinctIndex[distinct++] = i;
-                    length += 5 + encoded[i].length;
+                ByteUtils.writeUnsignedVarint(sameAs, out);
+                if (sameAs == 0) {
+                    distinct[distinctCount++] = stages[i];
+                    scratch.clear();
+                    stages[i].writeTo(scratch);
+                    ByteUtils.writeUnsignedVarint(scratch.position(), out);
+                    out.put(scratch.array(), 0, scratch.position());
                 }
             }
-            ByteBuffer out = ByteBuffer.allocate(length);
-            ByteUtils.writeUnsignedVarint(size, out);
-            for (int i = 0; i < size; i++) {
-                ByteUtils.writeUnsignedVarint(prefixBytes[i].length, out);
-                out.put(prefixBytes[i]);
-                ByteUtils.writeUnsignedVarint(sameAs[i], out);
-                if (sameAs[i] == 0) {
-                    ByteUtils.writeUnsignedVarint(encoded[i].length, out);
-                    out.put(encoded[i]);
-                }
-            }
-            return Arrays.copyOf(out.array(), out.position());
         }
 
-        static Client fromBytes(byte[] data) {
+        /** Reads a record back; {@code cohort} gives the cohort of each prefix. */
+        static Client fromBytes(byte[] data, Function<String, Cohort> cohort) {
             ByteBuffer in = ByteBuffer.wrap(data);
             Client client = new Client();
             int n = ByteUtils.readUnsignedVarint(in);
@@ -391,7 +432,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 } else {
                     encoded = distinct[sameAs - 1];
                 }
-                client.add(new String(prefix, StandardCharsets.UTF_8), ClientStage.fromBytes(encoded));
+                client.add(cohort.apply(new String(prefix, StandardCharsets.UTF_8)), ClientStage.fromBytes(encoded));
             }
             return client;
         }

@@ -97,4 +97,18 @@ class ClientStageTest {
         ClientStage few = stageOf(new Random(13), 3);
         assertThat(few.toBytes().length).isLessThan(ClientStage.FIXED_LENGTH / 3);
     }
+
+    @Test
+    void statesWithTheSameFiguresAreAlikeAndEncodeAlike() {
+        for (int events = 0; events < 40; events += 7) {
+            ClientStage one = stageOf(new Random(events), events);
+            ClientStage same = stageOf(new Random(events), events);
+            assertThat(one.sameAs(same)).isTrue();
+            assertThat(one.toBytes()).isEqualTo(same.toBytes());
+            ClientStage other = stageOf(new Random(events + 1_000), events + 1);
+            assertThat(one.sameAs(other)).isFalse();
+            assertThat(other.sameAs(one)).isFalse();
+            assertThat(one.toBytes().length).isLessThanOrEqualTo(ClientStage.MAX_ENCODED_LENGTH);
+        }
+    }
 }

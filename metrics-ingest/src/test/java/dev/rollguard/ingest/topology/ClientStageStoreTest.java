@@ -273,4 +273,64 @@ class ClientStageStoreTest {
             assertThat(retracted).containsExactly(expected);
         }
     }
+
+    @Test
+    void aClientsAlikeAndDifferentStatesReadBackAsTheyWere() {
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        List<String> cohorts = new ArrayList<>();
+        for (int f = 0; f < 6; f++) {
+            cohorts.add(ClientStageStore.cohort("flag-" + f, 2, "TREATMENT"));
+        }
+        for (int e = 0; e < 4; e++) {
+            for (int c = 0; c < cohorts.size(); c++) {
+                // Cohorts 0-2 see every event, 3 and 4 every second, 5 the failures only: three distinct states.
+                boolean sees = c < 3 || (c < 5 && e % 2 == 0) || (c == 5 && e == 1);
+                if (sees) {
+                    store.admit(cohorts.get(c), "client-y", 100, sums).add(sync(e != 1, 2_000 + e), sums);
+                }
+            }
+        }
+        store.flushCache();
+        ClientStageStore restarted = store();
+        for (String cohort : cohorts) {
+            assertThat(restarted.tracked(cohort + "client-y").toBytes())
+                    .isEqualTo(store.tracked(cohort + "client-y").toBytes());
+        }
+    }
+
+    @Test
+    void aClientDroppedFromOneCohortIsStillFoundInItsOthersWithinTheSameEvent() {
+        String first = ClientStageStore.cohort("first", 1, "TREATMENT");
+        String second = ClientStageStore.cohort("second", 1, "TREATMENT");
+        String third = ClientStageStore.cohort("third", 1, "TREATMENT");
+        // Two clients that a sample of one half splits: "kept" stays tracked at level 1, "dropped" does not.
+        String kept = null;
+        String dropped = null;
+        for (int i = 0; kept == null || dropped == null; i++) {
+            String id = "client-" + i;
+            if (ClientSampling.tracked(ClientSampling.hash(id), 1)) {
+                kept = kept == null ? id : kept;
+            } else {
+                dropped = dropped == null ? id : dropped;
+            }
+        }
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        store.admit(second, kept, 1, sums).add(sync(true, 1), sums);
+        // One event of "dropped": its first cohort passes the cap of 1 and drops it (its whole record, which had no
+        // other state yet), the next two must admit it afresh into a new record, and keep it.
+        assertThat(store.admit(second, dropped, 1, sums)).isNull();
+        store.admit(first, dropped, 1, sums).add(sync(true, 2), sums);
+        store.admit(third, dropped, 1, sums).add(sync(true, 2), sums);
+        assertThat(store.tracked(first + dropped)).isNotNull();
+        assertThat(store.tracked(third + dropped)).isNotNull();
+        store.flushCache();
+
+        ClientStageStore restarted = store();
+        assertThat(restarted.tracked(first + dropped).lastSeen()).isEqualTo(2);
+        assertThat(restarted.tracked(third + dropped).lastSeen()).isEqualTo(2);
+        assertThat(restarted.tracked(second + dropped)).isNull();
+        assertThat(restarted.tracked(second + kept).lastSeen()).isEqualTo(1);
+    }
 }
