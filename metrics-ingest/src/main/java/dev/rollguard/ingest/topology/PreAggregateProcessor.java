@@ -12,6 +12,7 @@ import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.service.MissingContextAttributes;
+import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
@@ -21,7 +22,9 @@ import dev.rollguard.schemas.trace.TraceContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -94,6 +97,13 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final List<String> scopes = new ArrayList<>(8);
     /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
     private final List<GuardedScope> guarded = new ArrayList<>(4);
+    /** The partial window of each of the current event's scopes, in the order of {@link #scopes}. */
+    private final List<WindowAggregate> scopePartials = new ArrayList<>(8);
+    /**
+     * By flag key, the keys of the flag's cohorts in its latest stage seen: only flags under rollout (which the flag
+     * directory knows), so no more entries than flags.
+     */
+    private final Map<String, StageKeys> stageKeys = new HashMap<>();
 
     private final long clientStateTtlMs;
     /** Clients tracked per flag, stage and cohort ({@link ClientStageStore}). */
@@ -187,6 +197,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         long windowStart = clock.windowStart(observation.eventTime());
         String prefix = windowStart + "|";
         EventExemplar exemplar = observation.success() ? null : exemplar(record, observation);
+        scopePartials.clear();
         for (String scope : scopes) {
             String key = prefix + scope;
             WindowAggregate partial = partials.partial(key).add(observation, limits);
@@ -194,11 +205,12 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
                 partial.exemplar(exemplar);
             }
             partials.touch(key);
+            scopePartials.add(partial);
         }
         for (GuardedScope scope : guarded) {
             // The client's state moves with its event, and the change of the client-level sums goes to the partial;
             // so do the retractions of the clients that the cohort's sample drops to admit this one.
-            double[] sums = partials.partial(prefix + scope.scope()).clientMomentsOf(scope.stage());
+            double[] sums = scopePartials.get(scope.index()).clientMomentsOf(scope.stage());
             ClientStage state = clients.admit(scope.cohort(), scope.clientId(), maxClientsPerCohort, sums);
             if (state != null) {
                 state.add(observation, sums);
@@ -334,16 +346,30 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         scopes.clear();
         guarded.clear();
         for (var assignment : cohorts.assignments()) {
-            String scope = assignment.scopeKey();
-            scopes.add(scope);
             long stage = directory.stageVersionAt(assignment.flagKey(), observation.eventTime());
-            if (stage >= 0) {
-                String cohort = assignment.variant() == null
-                        ? assignment.cohort().name()
-                        : assignment.cohort().name() + ":" + assignment.variant();
-                guarded.add(new GuardedScope(
-                        scope, stage, ClientStageStore.cohort(assignment.flagKey(), stage, cohort), clientId));
+            if (stage < 0) {
+                scopes.add(assignment.scopeKey());
+                continue;
             }
+            String scope;
+            String cohort;
+            if (assignment.variant() == null) {
+                // A flag under rollout: its scope keys and state prefixes are made once per stage, not per event.
+                StageKeys keys = stageKeys.get(assignment.flagKey());
+                if (keys == null || keys.stage != stage) {
+                    keys = new StageKeys(assignment.flagKey(), stage);
+                    stageKeys.put(keys.flagKey, keys);
+                }
+                boolean treated = assignment.cohort() == Cohort.TREATMENT;
+                scope = treated ? keys.treatmentScope : keys.controlScope;
+                cohort = treated ? keys.treatmentPrefix : keys.controlPrefix;
+            } else {
+                scope = assignment.scopeKey();
+                cohort = ClientStageStore.cohort(
+                        assignment.flagKey(), stage, assignment.cohort().name() + ":" + assignment.variant());
+            }
+            guarded.add(new GuardedScope(scopes.size(), stage, cohort, clientId));
+            scopes.add(scope);
         }
         if (observation.table() != null) {
             scopes.add(ScopeKeys.table(observation.table()));
@@ -353,6 +379,28 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         return observation;
     }
 
-    /** A flag cohort scope under rollout: its stage, the key prefix of its cohort's client states, the client. */
-    private record GuardedScope(String scope, long stage, String cohort, String clientId) {}
+    /**
+     * A flag cohort scope under rollout: its place among the event's scopes, its stage, the key prefix of its cohort's
+     * client states, the client.
+     */
+    private record GuardedScope(int index, long stage, String cohort, String clientId) {}
+
+    /** The scope keys and client state prefixes of a flag's two cohorts in one stage. */
+    private static final class StageKeys {
+        final String flagKey;
+        final long stage;
+        final String treatmentScope;
+        final String controlScope;
+        final String treatmentPrefix;
+        final String controlPrefix;
+
+        StageKeys(String flagKey, long stage) {
+            this.flagKey = flagKey;
+            this.stage = stage;
+            this.treatmentScope = ScopeKeys.flag(flagKey, Cohort.TREATMENT);
+            this.controlScope = ScopeKeys.flag(flagKey, Cohort.CONTROL);
+            this.treatmentPrefix = ClientStageStore.cohort(flagKey, stage, Cohort.TREATMENT.name());
+            this.controlPrefix = ClientStageStore.cohort(flagKey, stage, Cohort.CONTROL.name());
+        }
+    }
 }
