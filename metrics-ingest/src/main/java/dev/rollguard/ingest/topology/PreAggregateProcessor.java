@@ -22,6 +22,7 @@ import dev.rollguard.schemas.trace.TraceContext;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,6 +98,16 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private final List<String> scopes = new ArrayList<>(8);
     /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
     private final List<GuardedScope> guarded = new ArrayList<>(4);
+    /**
+     * The partial keys ({@code <window start>|<scope>}) of the window of the latest event, by scope: made once per
+     * window and scope rather than per event (a key built anew is hashed anew at every look-up). Cleared when the
+     * window changes and at each flush, so it never holds more keys than the partials.
+     */
+    private final Map<String, String> partialKeys = new HashMap<>();
+
+    private long keysWindow = Long.MIN_VALUE;
+    /** The platform scope keys, made once. */
+    private final Map<Platform, String> platformScopes = new EnumMap<>(Platform.class);
     /** The partial window of each of the current event's scopes, in the order of {@link #scopes}. */
     private final List<WindowAggregate> scopePartials = new ArrayList<>(8);
     /**
@@ -195,11 +206,18 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     public void process(Record<String, SpecificRecord> record) {
         Observation observation = observe(record.value(), scopes);
         long windowStart = clock.windowStart(observation.eventTime());
-        String prefix = windowStart + "|";
+        if (windowStart != keysWindow) {
+            partialKeys.clear();
+            keysWindow = windowStart;
+        }
         EventExemplar exemplar = observation.success() ? null : exemplar(record, observation);
         scopePartials.clear();
         for (String scope : scopes) {
-            String key = prefix + scope;
+            String key = partialKeys.get(scope);
+            if (key == null) {
+                key = windowStart + "|" + scope;
+                partialKeys.put(scope, key);
+            }
             WindowAggregate partial = partials.partial(key).add(observation, limits);
             if (exemplar != null) {
                 partial.exemplar(exemplar);
@@ -295,6 +313,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     /** Forwards every partial, keyed by scope, timed by its window's start. */
     private void flush() {
+        partialKeys.clear();
         List<KeyValue<String, WindowAggregate>> all = partials.drain();
         for (KeyValue<String, WindowAggregate> partial : all) {
             int bar = partial.key.indexOf('|');
@@ -374,7 +393,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         if (observation.table() != null) {
             scopes.add(ScopeKeys.table(observation.table()));
         }
-        scopes.add(ScopeKeys.platform(platform));
+        scopes.add(platformScopes.computeIfAbsent(platform, ScopeKeys::platform));
         scopes.add(ScopeKeys.GLOBAL);
         return observation;
     }
