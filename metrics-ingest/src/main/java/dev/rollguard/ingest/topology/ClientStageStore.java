@@ -62,6 +62,10 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     private String lastKey;
     private Client lastClient;
+    /** The sampling hash of {@link #lastId}, once a cohort new to the client needed it. */
+    private long lastHash;
+
+    private boolean lastHashed;
     /** Reused while encoding a record at each commit (one stream thread per task). */
     private ByteBuffer encoding = ByteBuffer.allocate(1024);
 
@@ -110,6 +114,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         if (!clientId.equals(lastId)) {
             lastKey = CLIENT + clientId;
             lastClient = get(lastKey);
+            lastHashed = false;
             lastId = clientId;
         }
         String key = lastKey;
@@ -122,7 +127,11 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
         }
         Cohort cohort = cohorts.computeIfAbsent(cohortPrefix, Cohort::new);
-        long hash = ClientSampling.hash(clientId);
+        if (!lastHashed) {
+            lastHash = ClientSampling.hash(clientId);
+            lastHashed = true;
+        }
+        long hash = lastHash;
         if (!ClientSampling.tracked(hash, cohort.level)) {
             return null;
         }
@@ -330,8 +339,8 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
      * state is held with its cohort: one prefix string per cohort, not one per client.
      */
     static final class Client {
-        private Cohort[] cohorts = new Cohort[4];
-        private ClientStage[] stages = new ClientStage[4];
+        private Cohort[] cohorts = new Cohort[8];
+        private ClientStage[] stages = new ClientStage[8];
         private int size;
         /** Where the next {@link #stage} look-up starts: an event visits a client's cohorts in the order it met them. */
         private int next;
