@@ -138,6 +138,19 @@ public final class ClientStage {
         ByteUtils.writeUnsignedVarint(timedUploads, out);
     }
 
+    /** A state with the same figures, changed on its own from now on. */
+    public ClientStage copy() {
+        ClientStage c = new ClientStage();
+        System.arraycopy(y, 0, c.y, 0, y.length);
+        System.arraycopy(x, 0, c.x, 0, x.length);
+        System.arraycopy(slowSyncs, 0, c.slowSyncs, 0, slowSyncs.length);
+        System.arraycopy(slowUploads, 0, c.slowUploads, 0, slowUploads.length);
+        c.syncs = syncs;
+        c.timedUploads = timedUploads;
+        c.lastSeen = lastSeen;
+        return c;
+    }
+
     /**
      * Whether {@code other} holds the same figures, so that it encodes to the same bytes: a client's states in the
      * cohorts it entered together usually do, and its record then holds one of them ({@code ClientStageStore}).

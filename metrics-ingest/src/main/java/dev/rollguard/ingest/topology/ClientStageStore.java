@@ -1,7 +1,10 @@
 package dev.rollguard.ingest.topology;
 
+import dev.rollguard.ingest.domain.ClientMoments;
 import dev.rollguard.ingest.domain.ClientSampling;
 import dev.rollguard.ingest.domain.ClientStage;
+import dev.rollguard.ingest.domain.Observation;
+import dev.rollguard.schemas.guard.GuardMetrics;
 import io.quarkus.logging.Log;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +69,10 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     private long lastHash;
 
     private boolean lastHashed;
+    /** What an event adds to the sums of one of a client's states, before it is added to each cohort holding it. */
+    private final double[] moved = new double[GuardMetrics.COUNT * ClientMoments.WIDTH];
+
+    private ClientStage[] eventStates = new ClientStage[8];
     /** Reused while encoding a record at each commit (one stream thread per task). */
     private ByteBuffer encoding = ByteBuffer.allocate(1024);
 
@@ -108,24 +115,124 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
      * sample leaves it out. A new client that takes the cohort past {@code cap} raises the cohort's level: the
      * clients left out at the new level are dropped and their contributions retracted from {@code sums} (the
      * cohort's stage in the partial window of the event at hand). The caller updates a returned state in place, before
-     * the next commit writes it.
+     * the next commit writes it: the state is the cohort's own (a state shared with other cohorts is copied first).
      */
     ClientStage admit(String cohortPrefix, String clientId, int cap, double[] sums) {
+        ClientStage stage = held(cohortPrefix, clientId);
+        if (stage == null) {
+            return admitNew(cohortPrefix, clientId, cap, sums, new ClientStage());
+        }
+        if (lastClient.references(stage) > 1) {
+            stage = stage.copy();
+            lastClient.replace(cohortPrefix, stage);
+        }
+        return stage;
+    }
+
+    /**
+     * Counts one event of a client in each of its cohorts under rollout, {@code prefixes[k]} with the client-level
+     * sums {@code sums[k]} ({@code k < n}), admitting the client where it is new as {@link #admit} does. {@code
+     * tracked[k]} tells whether the client is tracked in cohort {@code k} (false: the cohort's sample leaves it out).
+     *
+     * <p>A client's states in the cohorts it entered together are alike, and one event moves them alike: such states
+     * are one object, updated once per event, and what the update adds to the sums is added to the sums of each of
+     * them. A state shared with a cohort the event does not reach is copied first, so no cohort sees another's events.
+     * The sums are those of counting the event in each cohort on its own, bit for bit (each part of the sums gets one
+     * addition per event either way).
+     */
+    void count(
+            String clientId, String[] prefixes, double[][] sums, int n, Observation event, int cap, boolean[] tracked) {
+        ClientStage fresh = null;
+        ClientStage[] states = eventStates(n);
+        for (int k = 0; k < n; k++) {
+            ClientStage stage = held(prefixes[k], clientId);
+            if (stage == null) {
+                // The cohorts new to the client start from one empty state: the event moves them alike.
+                if (fresh == null) {
+                    fresh = new ClientStage();
+                }
+                stage = admitNew(prefixes[k], clientId, cap, sums[k], fresh);
+            }
+            states[k] = stage;
+            tracked[k] = stage != null;
+        }
+        Client client = client(clientId);
+        for (int k = 0; k < n; k++) {
+            ClientStage stage = states[k];
+            if (stage == null) {
+                continue;
+            }
+            int alike = 0;
+            for (int j = k; j < n; j++) {
+                if (states[j] == stage) {
+                    alike++;
+                }
+            }
+            if (client.references(stage) > alike) {
+                ClientStage own = stage.copy();
+                for (int j = k; j < n; j++) {
+                    if (states[j] == stage) {
+                        client.replace(prefixes[j], own);
+                        states[j] = own;
+                    }
+                }
+                stage = own;
+            }
+            if (alike == 1) {
+                stage.add(event, sums[k]);
+                states[k] = null;
+                continue;
+            }
+            stage.add(event, moved);
+            for (int j = k; j < n; j++) {
+                if (states[j] == stage) {
+                    double[] to = sums[j];
+                    for (int i = 0; i < moved.length; i++) {
+                        to[i] += moved[i];
+                    }
+                    states[j] = null;
+                }
+            }
+            Arrays.fill(moved, 0);
+        }
+    }
+
+    /** The states of the event at hand, reused from event to event. */
+    private ClientStage[] eventStates(int n) {
+        if (eventStates.length < n) {
+            eventStates = new ClientStage[Math.max(n, 2 * eventStates.length)];
+        }
+        return eventStates;
+    }
+
+    /** The record of a client, or null; looked up once for the consecutive calls about one client. */
+    private Client client(String clientId) {
         if (!clientId.equals(lastId)) {
             lastKey = CLIENT + clientId;
             lastClient = get(lastKey);
             lastHashed = false;
             lastId = clientId;
         }
-        String key = lastKey;
-        Client client = lastClient;
-        if (client != null) {
-            ClientStage stage = client.stage(cohortPrefix);
-            if (stage != null) {
-                touch(key);
-                return stage;
-            }
+        return lastClient;
+    }
+
+    /** The state a client holds in a cohort, marked to be written at the next commit; null when it holds none. */
+    private ClientStage held(String cohortPrefix, String clientId) {
+        Client client = client(clientId);
+        if (client == null) {
+            return null;
         }
+        ClientStage stage = client.stage(cohortPrefix);
+        if (stage != null) {
+            touch(lastKey);
+        }
+        return stage;
+    }
+
+    /** Admits a client to a cohort it holds no state in, with {@code stage}; see {@link #admit}. */
+    private ClientStage admitNew(String cohortPrefix, String clientId, int cap, double[] sums, ClientStage stage) {
+        Client client = client(clientId);
+        String key = lastKey;
         Cohort cohort = cohorts.computeIfAbsent(cohortPrefix, Cohort::new);
         if (!lastHashed) {
             lastHash = ClientSampling.hash(clientId);
@@ -142,7 +249,6 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         } else {
             touch(key);
         }
-        ClientStage stage = new ClientStage();
         client.add(cohort, stage);
         cohort.tracked++;
         while (cohort.tracked > cap && cohort.level < ClientSampling.MAX_LEVEL) {
@@ -355,6 +461,28 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             return null;
         }
 
+        /** How many of the client's cohorts hold {@code stage} (the one object, shared by alike states). */
+        int references(ClientStage stage) {
+            int n = 0;
+            for (int i = 0; i < size; i++) {
+                if (stages[i] == stage) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        /** Sets the state of a cohort the client holds one in. */
+        void replace(String cohortPrefix, ClientStage stage) {
+            for (int i = 0; i < size; i++) {
+                if (cohorts[i].prefix.equals(cohortPrefix)) {
+                    stages[i] = stage;
+                    return;
+                }
+            }
+            throw new IllegalStateException("no state in " + cohortPrefix);
+        }
+
         void add(Cohort cohort, ClientStage stage) {
             if (size == cohorts.length) {
                 cohorts = Arrays.copyOf(cohorts, size * 2);
@@ -406,7 +534,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 out.put(prefix);
                 int sameAs = 0;
                 for (int d = 0; d < distinctCount; d++) {
-                    if (distinct[d].sameAs(stages[i])) {
+                    if (distinct[d] == stages[i] || distinct[d].sameAs(stages[i])) {
                         sameAs = d + 1;
                         break;
                     }
@@ -422,26 +550,30 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
         }
 
-        /** Reads a record back; {@code cohort} gives the cohort of each prefix. */
+        /**
+         * Reads a record back; {@code cohort} gives the cohort of each prefix. The states written as one (alike when
+         * written) are read as one object, shared until an event reaches some of them and not others ({@link #count}).
+         */
         static Client fromBytes(byte[] data, Function<String, Cohort> cohort) {
             ByteBuffer in = ByteBuffer.wrap(data);
             Client client = new Client();
             int n = ByteUtils.readUnsignedVarint(in);
-            byte[][] distinct = new byte[n][];
+            ClientStage[] distinct = new ClientStage[n];
             int distinctCount = 0;
             for (int i = 0; i < n; i++) {
                 byte[] prefix = new byte[ByteUtils.readUnsignedVarint(in)];
                 in.get(prefix);
                 int sameAs = ByteUtils.readUnsignedVarint(in);
-                byte[] encoded;
+                ClientStage stage;
                 if (sameAs == 0) {
-                    encoded = new byte[ByteUtils.readUnsignedVarint(in)];
+                    byte[] encoded = new byte[ByteUtils.readUnsignedVarint(in)];
                     in.get(encoded);
-                    distinct[distinctCount++] = encoded;
+                    stage = ClientStage.fromBytes(encoded);
+                    distinct[distinctCount++] = stage;
                 } else {
-                    encoded = distinct[sameAs - 1];
+                    stage = distinct[sameAs - 1];
                 }
-                client.add(cohort.apply(new String(prefix, StandardCharsets.UTF_8)), ClientStage.fromBytes(encoded));
+                client.add(cohort.apply(new String(prefix, StandardCharsets.UTF_8)), stage);
             }
             return client;
         }

@@ -1,7 +1,6 @@
 package dev.rollguard.ingest.topology;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
-import dev.rollguard.ingest.domain.ClientStage;
 import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
@@ -108,6 +107,11 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     private long keysWindow = Long.MIN_VALUE;
     /** The platform scope keys, made once. */
     private final Map<Platform, String> platformScopes = new EnumMap<>(Platform.class);
+    /** For each guarded scope of the current event: its cohort prefix, its client-level sums, whether tracked. */
+    private String[] cohortPrefixes = new String[8];
+
+    private double[][] cohortSums = new double[8][];
+    private boolean[] cohortTracked = new boolean[8];
     /** The partial window of each of the current event's scopes, in the order of {@link #scopes}. */
     private final List<WindowAggregate> scopePartials = new ArrayList<>(8);
     /**
@@ -225,15 +229,32 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             partials.touch(key);
             scopePartials.add(partial);
         }
-        for (GuardedScope scope : guarded) {
-            // The client's state moves with its event, and the change of the client-level sums goes to the partial;
-            // so do the retractions of the clients that the cohort's sample drops to admit this one.
-            double[] sums = scopePartials.get(scope.index()).clientMomentsOf(scope.stage());
-            ClientStage state = clients.admit(scope.cohort(), scope.clientId(), maxClientsPerCohort, sums);
-            if (state != null) {
-                state.add(observation, sums);
-            } else {
-                TopologyMetrics.sampledOut(ClientStageStore.flagKey(scope.cohort()));
+        if (!guarded.isEmpty()) {
+            // The client's states move with its event, and the changes of the client-level sums go to the partials;
+            // so do the retractions of the clients that a cohort's sample drops to admit this one.
+            int n = guarded.size();
+            if (cohortPrefixes.length < n) {
+                cohortPrefixes = new String[2 * n];
+                cohortSums = new double[2 * n][];
+                cohortTracked = new boolean[2 * n];
+            }
+            for (int k = 0; k < n; k++) {
+                GuardedScope scope = guarded.get(k);
+                cohortPrefixes[k] = scope.cohort();
+                cohortSums[k] = scopePartials.get(scope.index()).clientMomentsOf(scope.stage());
+            }
+            clients.count(
+                    guarded.get(0).clientId(),
+                    cohortPrefixes,
+                    cohortSums,
+                    n,
+                    observation,
+                    maxClientsPerCohort,
+                    cohortTracked);
+            for (int k = 0; k < n; k++) {
+                if (!cohortTracked[k]) {
+                    TopologyMetrics.sampledOut(ClientStageStore.flagKey(cohortPrefixes[k]));
+                }
             }
         }
         // The record time is the event time, or the broker's time when the client's clock runs ahead. Each input

@@ -10,6 +10,8 @@ import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.TelemetryKind;
 import dev.rollguard.schemas.guard.GuardMetrics;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -332,5 +334,131 @@ class ClientStageStoreTest {
         assertThat(restarted.tracked(third + dropped).lastSeen()).isEqualTo(2);
         assertThat(restarted.tracked(second + dropped)).isNull();
         assertThat(restarted.tracked(second + kept).lastSeen()).isEqualTo(1);
+    }
+
+    /**
+     * Counting an event in all its cohorts at once (alike states shared, updated once) gives the sums and states of
+     * counting it in each cohort on its own, also across a restart (shared states read back as one) and with events
+     * that reach only some of a client's cohorts (a shared state split).
+     */
+    @Test
+    void countingAnEventInAllItsCohortsAtOnceEqualsCountingItInEachOnItsOwn() {
+        int cohortCount = 12;
+        String[] prefixes = new String[cohortCount];
+        for (int c = 0; c < cohortCount; c++) {
+            prefixes[c] = ClientStageStore.cohort("flag-" + c, 1, c % 2 == 0 ? "TREATMENT" : "CONTROL");
+        }
+        Random random = new Random(11);
+        ClientStageStore together = store();
+        // The reference: a state per cohort and client, each event counted cohort by cohort.
+        Map<String, ClientStage> alone = new HashMap<>();
+        double[][] togetherSums = new double[cohortCount][WIDTH];
+        double[][] aloneSums = new double[cohortCount][WIDTH];
+        for (int e = 0; e < 30_000; e++) {
+            if (e == 15_000) {
+                together.flushCache();
+                together = store();
+            }
+            String client = "client-" + random.nextInt(800);
+            Observation o = random.nextBoolean()
+                    ? sync(random.nextInt(8) > 0, e)
+                    : new Observation(
+                            TelemetryKind.UPLOAD,
+                            e,
+                            random.nextInt(8) > 0,
+                            random.nextInt(9_000),
+                            0,
+                            "notes",
+                            random.nextInt(2_000_000),
+                            -1,
+                            random.nextInt(4),
+                            -1,
+                            -1,
+                            0,
+                            false,
+                            null,
+                            null);
+            // Most events reach every cohort; some a random few (a client exposed to some flags only).
+            List<Integer> reached = new ArrayList<>();
+            for (int c = 0; c < cohortCount; c++) {
+                if (random.nextInt(5) > 0 || random.nextInt(4) == 0) {
+                    reached.add(c);
+                }
+            }
+            if (random.nextInt(4) == 0) {
+                Collections.shuffle(reached, random);
+                reached = reached.subList(0, random.nextInt(reached.size() + 1));
+            }
+            int n = reached.size();
+            String[] eventPrefixes = new String[n];
+            double[][] eventSums = new double[n][];
+            for (int k = 0; k < n; k++) {
+                int c = reached.get(k);
+                eventPrefixes[k] = prefixes[c];
+                eventSums[k] = togetherSums[c];
+                alone.computeIfAbsent(prefixes[c] + client, key -> new ClientStage())
+                        .add(o, aloneSums[c]);
+            }
+            boolean[] tracked = new boolean[n];
+            together.count(client, eventPrefixes, eventSums, n, o, 1_000_000, tracked);
+            for (int k = 0; k < n; k++) {
+                assertThat(tracked[k]).isTrue();
+            }
+        }
+        for (int c = 0; c < cohortCount; c++) {
+            for (int i = 0; i < WIDTH; i++) {
+                // Equal as numbers, bit for bit but for the sign of a zero.
+                assertThat(togetherSums[c][i] == aloneSums[c][i])
+                        .as("cohort %d, part %d: %s against %s", c, i, togetherSums[c][i], aloneSums[c][i])
+                        .isTrue();
+            }
+        }
+        for (Map.Entry<String, ClientStage> state : alone.entrySet()) {
+            assertThat(together.tracked(state.getKey()).toBytes())
+                    .as(state.getKey())
+                    .isEqualTo(state.getValue().toBytes());
+        }
+    }
+
+    @Test
+    void countingAnEventInAllItsCohortsAtOnceSamplesAsAdmittingItToEachDoes() {
+        int cohortCount = 6;
+        String[] prefixes = new String[cohortCount];
+        for (int c = 0; c < cohortCount; c++) {
+            prefixes[c] = ClientStageStore.cohort("flag-" + c, 4, "TREATMENT");
+        }
+        Random random = new Random(17);
+        ClientStageStore together = store();
+        KeyValueStore<String, byte[]> otherChangelog = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore("one-by-one"), Serdes.String(), Serdes.ByteArray())
+                .withLoggingDisabled()
+                .build();
+        otherChangelog.init(context.getStateStoreContext(), otherChangelog);
+        ClientStageStore oneByOne = new ClientStageStore(otherChangelog);
+        double[][] togetherSums = new double[cohortCount][WIDTH];
+        double[][] oneByOneSums = new double[cohortCount][WIDTH];
+        int cap = 150;
+        for (int e = 0; e < 20_000; e++) {
+            String client = "client-" + random.nextInt(3_000);
+            Observation o = sync(random.nextInt(6) > 0, e);
+            int n = 1 + random.nextInt(cohortCount);
+            boolean[] tracked = new boolean[n];
+            double[][] eventSums = Arrays.copyOf(togetherSums, n);
+            together.count(client, prefixes, eventSums, n, o, cap, tracked);
+            for (int k = 0; k < n; k++) {
+                ClientStage state = oneByOne.admit(prefixes[k], client, cap, oneByOneSums[k]);
+                assertThat(state != null).isEqualTo(tracked[k]);
+                if (state != null) {
+                    state.add(o, oneByOneSums[k]);
+                }
+            }
+        }
+        for (int c = 0; c < cohortCount; c++) {
+            assertThat(together.level(prefixes[c])).isGreaterThan(0).isEqualTo(oneByOne.level(prefixes[c]));
+            assertThat(together.trackedClients(prefixes[c])).isEqualTo(oneByOne.trackedClients(prefixes[c]));
+            for (int i = 0; i < WIDTH; i++) {
+                assertThat(togetherSums[c][i]).isCloseTo(oneByOneSums[c][i], within(1e-6));
+            }
+        }
     }
 }
