@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * The cost table: the aggregation run of {@link IngestBench} (no live phase) once per configuration, each in a
- * fresh JVM with its own broker so that its CPU and memory are its own, and one table of the figures appended to
- * the results file. A configuration is {@code flags/ramping/clients-per-hour/stream-threads}; {@code
- * -Dbench.sweep=default} runs the configurations of {@link #DEFAULT}.
+ * The cost table: the aggregation run of {@link IngestBench} (no live phase, its pass-through reference included) once
+ * per configuration, each in a fresh JVM with its own broker so that its CPU and memory are its own, and one table of
+ * the figures appended to the results file. A configuration is {@code flags/ramping/clients-per-hour/stream-threads};
+ * {@code -Dbench.sweep=default} runs the configurations of {@link #DEFAULT}.
  */
 final class CostSweep {
 
@@ -87,11 +87,12 @@ final class CostSweep {
                 .append(events)
                 .append(" records of the mean event size (after a discarded run of ")
                 .append(IngestBench.warmupEvents(events))
-                .append("), then the topology (exactly_once_v2, commit interval ")
+                .append("), then a Kafka Streams pass-through and after it the topology (exactly_once_v2, commit")
+                .append(" interval ")
                 .append(Integer.getInteger("bench.commit-ms", 100))
                 .append(" ms, ")
                 .append(IngestBench.PARTITIONS)
-                .append(" partitions, 1 min windows + hopping) draining ")
+                .append(" partitions, 1 min windows + hopping), each draining the same ")
                 .append(events)
                 .append(" preloaded events, timed from the commit that took its input past the first ")
                 .append(IngestBench.warmupEvents(events))
@@ -104,7 +105,17 @@ final class CostSweep {
                 .append(" s; half report exposures of the first ")
                 .append(IngestBench.Generator.EXPOSURES_PER_EVENT)
                 .append(" flags (every ramping one), half")
-                .append(" are bucketed by the pipeline). Flags beyond the ramping ones are disabled, 0 %, 100 % or")
+                .append(" are bucketed by the pipeline). The pass-through is a Kafka Streams application with the")
+                .append(
+                        " topology's framework costs and none of its work (the same exactly_once_v2 transactions, commit")
+                .append(" interval and stream threads, a consumer and a producer per thread, its own application id),")
+                .append(" forwarding each event unchanged as bytes to one topic of ")
+                .append(IngestBench.PARTITIONS)
+                .append(" partitions, closed and its state deleted before the topology starts: it is Kafka Streams'")
+                .append(" own ceiling on this machine for this input, so `pass-through / producer` is what the")
+                .append(" framework costs against the bare producer and `aggregation / pass-through` what the")
+                .append(" topology's own work leaves of that ceiling.")
+                .append(" Flags beyond the ramping ones are disabled, 0 %, 100 % or")
                 .append(" killed in turn. CPU and memory are the whole JVM's (broker included). Per hour: the window")
                 .append(" stores' changelogs scaled linearly from the event time covered to one hour; the per-client")
                 .append(
@@ -120,12 +131,15 @@ final class CostSweep {
                 .append(Integer.getInteger("bench.commit-ms", 100))
                 .append("`.\n\n")
                 .append("| flags | ramping | clients / h | stream threads | event size | producer (records/s) |")
-                .append(" aggregation (events/s) | / producer | CPU (cores) | RSS / peak RSS / heap | state dir:")
+                .append(" aggregation (events/s) | / producer | pass-through (events/s) | pass-through / producer |")
+                .append(" aggregation / pass-through | CPU (cores) | RSS / peak RSS / heap | state dir:")
                 .append(
                         " run | changelogs: run / window stores per h | per-client state: clients / records (one a client)")
                 .append(" / bytes a record / per h |")
                 .append(" load before / after |\n")
-                .append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+                .append(
+                        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+                .append(" --- |\n");
         for (Properties p : rows) {
             double span = Double.parseDouble(p.getProperty("eventTimeSpanMs"));
             double perHour = 3_600_000.0 / span;
@@ -138,6 +152,7 @@ final class CostSweep {
             long liveBytes = Long.parseLong(p.getProperty("clientStageLiveBytes"));
             double producer = Double.parseDouble(p.getProperty("producer"));
             double aggregation = Double.parseDouble(p.getProperty("aggregation"));
+            double passThrough = Double.parseDouble(p.getProperty("passThrough"));
             out.append("| ")
                     .append(p.getProperty("flags"))
                     .append(" | ")
@@ -154,6 +169,12 @@ final class CostSweep {
                     .append(p.getProperty("aggregation"))
                     .append(" | ")
                     .append(String.format("%.2f", aggregation / producer))
+                    .append(" | ")
+                    .append(p.getProperty("passThrough"))
+                    .append(" | ")
+                    .append(String.format("%.2f", passThrough / producer))
+                    .append(" | ")
+                    .append(String.format("%.2f", aggregation / passThrough))
                     .append(" | ")
                     .append(p.getProperty("cpuCores"))
                     .append(" | ")

@@ -66,6 +66,8 @@ import org.apache.kafka.tools.ProducerPerformance;
  * <ol>
  *   <li>raw producer throughput of the broker, measured with Kafka's own {@code ProducerPerformance} at the size of
  *       an encoded SyncEvent;
+ *   <li>Kafka Streams' own ceiling for that input ({@link PassThrough}): an application with the topology's
+ *       framework settings that forwards each preloaded event unchanged, timed like the aggregation;
  *   <li>sustained aggregation throughput: the topology (exactly-once v2, production defaults) drains a preloaded
  *       backlog of events; events per second from RUNNING until every input and repartition record is committed;
  *   <li>emission delay: events produced live at a fixed rate with 1 s windows and 1 s grace; for each global window,
@@ -164,6 +166,11 @@ public final class IngestBench {
             double loopRate = events / ((System.nanoTime() - loadStart) / 1e9);
             System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
 
+            // Before the aggregation, never beside it: the two would share the two cores and the broker.
+            Drain passDrain = PassThrough.drain(kafka, topics.sync(), "t1.pass-through", events, root.resolve("p1"));
+            double passThrough = passDrain.steadyRate(events);
+            System.out.printf("Kafka Streams pass-through: %.0f events/s after the warm-up%n", passThrough);
+
             TopologySettings throughputSettings = TopologySettings.of(
                             topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
                     .withInputPartitions(PARTITIONS);
@@ -172,8 +179,7 @@ public final class IngestBench {
             Drain drain = awaitNoLag(bootstrap, "bench-throughput", warmupEvents(events), Duration.ofMinutes(15));
             long drained = drain.drainedNanos();
             long cpu = drain.cpuNanos();
-            // Steady state: from the commit that took the input past the warm-up share until the last one.
-            double aggregated = (events - drain.warmedEvents()) / ((drained - drain.warmedNanos()) / 1e9);
+            double aggregated = drain.steadyRate(events);
             double coldAggregated = events / ((drained - started) / 1e9);
             // Let the last commit's changelog writes and RocksDB flushes land before the sizes are taken.
             LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
@@ -192,6 +198,7 @@ public final class IngestBench {
                 row.setProperty("events", Integer.toString(events));
                 row.setProperty("eventSize", Integer.toString(eventSize));
                 row.setProperty("producer", String.format("%.0f", rawRate));
+                row.setProperty("passThrough", String.format("%.0f", passThrough));
                 row.setProperty("aggregation", String.format("%.0f", aggregated));
                 row.setProperty("aggregationFromStart", String.format("%.0f", coldAggregated));
                 row.setProperty("warmupEvents", Long.toString(drain.warmedEvents()));
@@ -259,6 +266,14 @@ public final class IngestBench {
                     .append(row(
                             "the same from RUNNING, warm-up included", String.format("%.0f events/s", coldAggregated)))
                     .append(row("aggregation / raw producer", String.format("%.2f", aggregated / rawRate)))
+                    .append(row(
+                            "Kafka Streams pass-through (the same preloaded events forwarded unchanged as bytes to one"
+                                    + " topic, the topology's exactly_once_v2, commit interval and stream threads,"
+                                    + " none of its work: Kafka Streams' own ceiling for this input; measured after"
+                                    + " the first " + passDrain.warmedEvents() + " were committed)",
+                            String.format("%.0f events/s", passThrough)))
+                    .append(row("pass-through / raw producer", String.format("%.2f", passThrough / rawRate)))
+                    .append(row("aggregation / pass-through", String.format("%.2f", aggregated / passThrough)))
                     .append(cost.rows())
                     .append(row(
                             "live load (1 s windows, 1 s grace): target / sent",
@@ -415,7 +430,11 @@ public final class IngestBench {
         }
     }
 
-    static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
+    /**
+     * The framework settings of every Kafka Streams application of the benchmark, so that the pass-through reference
+     * pays exactly the aggregation's framework costs.
+     */
+    static Properties streamsConfig(String bootstrap, String appId, Path stateDir) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -423,6 +442,11 @@ public final class IngestBench {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.getInteger("bench.commit-ms", 100));
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.getInteger("bench.threads", 2));
+        return props;
+    }
+
+    static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
+        Properties props = streamsConfig(bootstrap, appId, stateDir);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         KafkaStreams streams = new KafkaStreams(
@@ -446,7 +470,13 @@ public final class IngestBench {
      * How a backlog drained: when the group's committed input first passed the warm-up share ({@code warmedEvents}
      * committed at {@code warmedNanos}), when it committed everything, and the process CPU time between the two.
      */
-    record Drain(long warmedEvents, long warmedNanos, long drainedNanos, long cpuNanos) {}
+    record Drain(long warmedEvents, long warmedNanos, long drainedNanos, long cpuNanos) {
+
+        /** Steady state: from the commit that took the input past the warm-up share until the last one. */
+        double steadyRate(long events) {
+            return (events - warmedEvents) / ((drainedNanos - warmedNanos) / 1e9);
+        }
+    }
 
     /**
      * Waits until the group has committed every record of every partition it reads (input and repartition), noting
@@ -497,7 +527,7 @@ public final class IngestBench {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
             }
         }
-        throw new IllegalStateException("the topology did not drain its input within " + timeout);
+        throw new IllegalStateException(groupId + " did not drain its input within " + timeout);
     }
 
     record Latency(String emitted, String visible, int windows, double sentRate) {}
