@@ -1,8 +1,5 @@
 package dev.rollguard.ingest.domain;
 
-import java.io.DataInput;
-import java.io.DataOutput;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -85,22 +82,27 @@ public final class DistinctCounter {
         return Math.round((k - 1) / kth);
     }
 
-    public void write(DataOutput out) throws IOException {
-        out.writeInt(k);
-        out.writeInt(size);
-        // One bulk copy: the counter is most of a window aggregate's bytes, written on every store update.
-        ByteBuffer bytes = ByteBuffer.allocate(size * Long.BYTES);
-        bytes.asLongBuffer().put(values, 0, size);
-        out.write(bytes.array());
+    /** The number of bytes {@link #write} takes. */
+    public int encodedSize() {
+        return 2 * Integer.BYTES + size * Long.BYTES;
     }
 
-    public static DistinctCounter read(DataInput in) throws IOException {
-        DistinctCounter counter = new DistinctCounter(in.readInt());
-        int size = in.readInt();
-        byte[] bytes = new byte[size * Long.BYTES];
-        in.readFully(bytes);
+    /** Writes K, the number of hashes and the hashes in ascending order; {@code out} has {@link #encodedSize} room. */
+    public void write(ByteBuffer out) {
+        out.putInt(k);
+        out.putInt(size);
+        // One bulk copy: the counter is most of a window aggregate's bytes, written on every store update.
+        out.asLongBuffer().put(values, 0, size);
+        out.position(out.position() + size * Long.BYTES);
+    }
+
+    /** Reads what {@link #write} wrote, from the position of {@code in} on. */
+    public static DistinctCounter read(ByteBuffer in) {
+        DistinctCounter counter = new DistinctCounter(in.getInt());
+        int size = in.getInt();
         counter.values = new long[Math.max(size, Math.min(counter.k, 16))];
-        ByteBuffer.wrap(bytes).asLongBuffer().get(counter.values, 0, size);
+        in.asLongBuffer().get(counter.values, 0, size);
+        in.position(in.position() + size * Long.BYTES);
         counter.size = size;
         return counter;
     }

@@ -2,10 +2,7 @@ package dev.rollguard.ingest.domain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.commons.codec.digest.MurmurHash3;
 import org.junit.jupiter.api.Test;
@@ -51,9 +48,9 @@ class DistinctCounterTest {
         left.merge(right);
         assertThat(left.estimate()).isEqualTo(both.estimate());
 
-        var bytes = new ByteArrayOutputStream();
-        left.write(new DataOutputStream(bytes));
-        DistinctCounter read = DistinctCounter.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        ByteBuffer bytes = ByteBuffer.allocate(left.encodedSize());
+        left.write(bytes);
+        DistinctCounter read = DistinctCounter.read(bytes.flip());
         assertThat(read.estimate()).isEqualTo(both.estimate());
     }
 }
