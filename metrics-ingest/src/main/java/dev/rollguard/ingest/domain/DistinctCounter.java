@@ -16,10 +16,14 @@ import java.util.Arrays;
 public final class DistinctCounter {
 
     private final int k;
-    /** The smallest hashes seen, ascending, in {@code values[0..size)}; primitive so (de)serializing is a copy. */
+    /**
+     * The smallest hashes seen: {@code values[0..sorted)} ascending and distinct, then {@code values[sorted..size)}
+     * hashes added since, in arrival order, possibly repeated. Primitive so (de)serializing is a copy.
+     */
     private long[] values;
 
     private int size;
+    private int sorted;
 
     public DistinctCounter(int k) {
         if (k < 2) {
@@ -29,30 +33,51 @@ public final class DistinctCounter {
         this.values = new long[Math.min(k, 16)];
     }
 
-    /** Adds a 64-bit hash of a value; the top bit is dropped so hashes compare as non-negative longs. */
+    /**
+     * Adds a 64-bit hash of a value; the top bit is dropped so hashes compare as non-negative longs.
+     *
+     * <p>Every event adds to the counter of each of its scopes (a few dozen), so an add only appends: the hashes are
+     * sorted, deduplicated and cut to K in one go when the array is full or the counter is read ({@link #compact}),
+     * instead of a binary search and a shift of the array per add. Once K hashes are known, a hash above the K-th
+     * smallest is refused at once, as before.
+     */
     public void add(long hash) {
         long h = hash >>> 1;
-        if (size == k && h >= values[size - 1]) {
+        if (sorted == k && h >= values[k - 1]) {
             return;
         }
-        int at = Arrays.binarySearch(values, 0, size, h);
-        if (at >= 0) {
-            return;
-        }
-        int insert = -at - 1;
-        if (size < k) {
-            if (size == values.length) {
-                values = Arrays.copyOf(values, Math.min(k, values.length * 2));
+        if (size == values.length) {
+            if (values.length < 2 * k) {
+                values = Arrays.copyOf(values, Math.min(2 * k, values.length * 2));
+            } else {
+                compact();
+                if (sorted == k && h >= values[k - 1]) {
+                    return;
+                }
             }
-            System.arraycopy(values, insert, values, insert + 1, size - insert);
-            size++;
-        } else {
-            System.arraycopy(values, insert, values, insert + 1, size - insert - 1);
         }
-        values[insert] = h;
+        values[size++] = h;
+    }
+
+    /** Sorts the hashes added since the last compaction into the K smallest distinct ones. */
+    private void compact() {
+        if (sorted == size) {
+            return;
+        }
+        Arrays.sort(values, 0, size);
+        int n = 0;
+        for (int i = 0; i < size && n < k; i++) {
+            if (n == 0 || values[i] != values[n - 1]) {
+                values[n++] = values[i];
+            }
+        }
+        size = n;
+        sorted = n;
     }
 
     public void merge(DistinctCounter other) {
+        compact();
+        other.compact();
         long[] merged = new long[Math.min(k, size + other.size)];
         int i = 0;
         int j = 0;
@@ -71,10 +96,12 @@ public final class DistinctCounter {
         }
         values = merged;
         size = n;
+        sorted = n;
     }
 
     /** The exact count below K distinct values, the estimate above. */
     public long estimate() {
+        compact();
         if (size < k) {
             return size;
         }
@@ -84,11 +111,13 @@ public final class DistinctCounter {
 
     /** The number of bytes {@link #write} takes. */
     public int encodedSize() {
+        compact();
         return 2 * Integer.BYTES + size * Long.BYTES;
     }
 
     /** Writes K, the number of hashes and the hashes in ascending order; {@code out} has {@link #encodedSize} room. */
     public void write(ByteBuffer out) {
+        compact();
         out.putInt(k);
         out.putInt(size);
         // One bulk copy: the counter is most of a window aggregate's bytes, written on every store update.
@@ -104,6 +133,7 @@ public final class DistinctCounter {
         in.asLongBuffer().get(counter.values, 0, size);
         in.position(in.position() + size * Long.BYTES);
         counter.size = size;
+        counter.sorted = size;
         return counter;
     }
 }
