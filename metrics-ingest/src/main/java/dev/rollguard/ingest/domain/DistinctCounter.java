@@ -59,14 +59,35 @@ public final class DistinctCounter {
         values[size++] = h;
     }
 
-    /** Sorts the hashes added since the last compaction into the K smallest distinct ones. */
+    /**
+     * Sorts the hashes added since the last compaction into the K smallest distinct ones. Only those are sorted, then
+     * merged with the ones sorted before: a window's partial is compacted at every commit, mostly sorted already.
+     */
     private void compact() {
         if (sorted == size) {
             return;
         }
-        Arrays.sort(values, 0, size);
+        Arrays.sort(values, sorted, size);
+        int start = 0;
+        if (sorted > 0) {
+            // Merged from the back into values[start..size), a repeat kept once: each write lands past every value
+            // still to be read, as the values to write are never fewer than those to read.
+            long[] added = Arrays.copyOfRange(values, sorted, size);
+            int i = sorted - 1;
+            int j = added.length - 1;
+            int w = size;
+            while (j >= 0) {
+                long next = i >= 0 && values[i] >= added[j] ? values[i--] : added[j--];
+                if (w == size || values[w] != next) {
+                    values[--w] = next;
+                }
+            }
+            // What is left of the sorted ones is smaller than everything written.
+            System.arraycopy(values, 0, values, w - (i + 1), i + 1);
+            start = w - (i + 1);
+        }
         int n = 0;
-        for (int i = 0; i < size && n < k; i++) {
+        for (int i = start; i < size && n < k; i++) {
             if (n == 0 || values[i] != values[n - 1]) {
                 values[n++] = values[i];
             }
