@@ -12,6 +12,9 @@ import java.util.Arrays;
  *
  * <p>Hand-written because the one well-kept Java library for this (Apache DataSketches) needs JVM flags on Java 17
  * through its memory module; this estimator is forty lines and fully tested.
+ *
+ * <p>Not thread-safe, reads included: a read sorts the hashes added since the last one ({@link #add}). Each counter
+ * belongs to one aggregate, used by one thread at a time.
  */
 public final class DistinctCounter {
 
