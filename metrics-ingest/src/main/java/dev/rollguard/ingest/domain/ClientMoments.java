@@ -1,9 +1,7 @@
 package dev.rollguard.ingest.domain;
 
 import dev.rollguard.schemas.guard.GuardMetrics;
-import java.io.DataInput;
-import java.io.DataOutput;
-import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -75,44 +73,63 @@ public final class ClientMoments {
         });
     }
 
-    /** Writes the stages sparsely: only the metrics with a non-zero part. */
-    public void write(DataOutput out) throws IOException {
-        out.writeInt(stages.size());
+    /** The number of bytes {@link #write} takes. */
+    public int encodedSize() {
+        int size = Integer.BYTES;
+        for (double[] sums : stages.values()) {
+            size += Long.BYTES + Short.BYTES + used(sums) * (Short.BYTES + WIDTH * Long.BYTES);
+        }
+        return size;
+    }
+
+    /**
+     * Writes the stages sparsely: only the metrics with a non-zero part; {@code out} has {@link #encodedSize} room.
+     * Doubles are written as {@link Double#doubleToLongBits} (a NaN as the canonical one), the bytes {@link
+     * java.io.DataOutput#writeDouble} wrote before.
+     */
+    public void write(ByteBuffer out) {
+        out.putInt(stages.size());
         for (var stage : stages.entrySet()) {
-            out.writeLong(stage.getKey());
+            out.putLong(stage.getKey());
             double[] sums = stage.getValue();
-            int used = 0;
+            out.putShort((short) used(sums));
             for (int m = 0; m < GuardMetrics.COUNT; m++) {
                 if (!zero(sums, m)) {
-                    used++;
-                }
-            }
-            out.writeShort(used);
-            for (int m = 0; m < GuardMetrics.COUNT; m++) {
-                if (!zero(sums, m)) {
-                    out.writeShort(m);
-                    for (int p = 0; p < WIDTH; p++) {
-                        out.writeDouble(sums[m * WIDTH + p]);
+                    out.putShort((short) m);
+                    for (int p = m * WIDTH; p < (m + 1) * WIDTH; p++) {
+                        out.putLong(Double.doubleToLongBits(sums[p]));
                     }
                 }
             }
         }
     }
 
-    public static ClientMoments read(DataInput in) throws IOException {
+    /** Reads what {@link #write} wrote, from the position of {@code in} on. */
+    public static ClientMoments read(ByteBuffer in) {
         ClientMoments moments = new ClientMoments();
-        int count = in.readInt();
+        int count = in.getInt();
         for (int s = 0; s < count; s++) {
-            double[] sums = moments.stage(in.readLong());
-            int used = in.readShort();
+            double[] sums = moments.stage(in.getLong());
+            int used = in.getShort();
             for (int i = 0; i < used; i++) {
-                int m = in.readShort();
-                for (int p = 0; p < WIDTH; p++) {
-                    sums[m * WIDTH + p] = in.readDouble();
+                int m = in.getShort();
+                for (int p = m * WIDTH; p < (m + 1) * WIDTH; p++) {
+                    sums[p] = Double.longBitsToDouble(in.getLong());
                 }
             }
         }
         return moments;
+    }
+
+    /** The number of metrics with a non-zero part. */
+    private static int used(double[] sums) {
+        int used = 0;
+        for (int m = 0; m < GuardMetrics.COUNT; m++) {
+            if (!zero(sums, m)) {
+                used++;
+            }
+        }
+        return used;
     }
 
     /** Whether every part of metric {@code m} is zero. */

@@ -3,6 +3,7 @@ package dev.rollguard.ingest.domain;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -18,15 +19,25 @@ public final class ScopeKeys {
     public static final String TABLE_PREFIX = "table:";
     public static final String PLATFORM_PREFIX = "platform:";
 
+    /**
+     * {@code :<cohort>} of each cohort, by ordinal: built once, since every event builds the scope key of each of its
+     * flag cohorts.
+     */
+    private static final String[] COHORT_PARTS = Arrays.stream(Cohort.values())
+            .map(cohort -> ":" + cohort.name().toLowerCase(Locale.ROOT))
+            .toArray(String[]::new);
+
     private ScopeKeys() {}
 
     public static String flag(String flagKey, Cohort cohort) {
-        return FLAG_PREFIX + flagKey + ":" + cohort.name().toLowerCase(Locale.ROOT);
+        return FLAG_PREFIX + flagKey + COHORT_PARTS[cohort.ordinal()];
     }
 
     /** A flag cohort scope key; {@code variant} names the treated variant of a weighted flag, else null. */
     public static String flag(String flagKey, Cohort cohort, String variant) {
-        return variant == null ? flag(flagKey, cohort) : flag(flagKey, cohort) + ":" + variant;
+        return variant == null
+                ? flag(flagKey, cohort)
+                : FLAG_PREFIX + flagKey + COHORT_PARTS[cohort.ordinal()] + ":" + variant;
     }
 
     public static String table(String table) {

@@ -58,6 +58,9 @@ public final class WindowAggregate {
     /** Most exemplars a window keeps: enough to follow a breach back to its requests, small on every window. */
     public static final int MAX_EXEMPLARS = 5;
 
+    private static final Comparator<RecentError> LATEST_FIRST =
+            Comparator.comparingLong(RecentError::time).reversed();
+
     public WindowAggregate(AggregateLimits limits) {
         this(
                 DDSketches.logarithmicCollapsingLowestDense(limits.relativeAccuracy(), SKETCH_MAX_BINS),
@@ -157,7 +160,11 @@ public final class WindowAggregate {
         firstEventTime = Math.min(firstEventTime, other.firstEventTime);
         lastEventTime = Math.max(lastEventTime, other.lastEventTime);
         other.errors.forEach((code, stat) -> addError(code, stat, limits));
-        other.recentErrors.forEach(e -> addRecent(e, limits));
+        if (!other.recentErrors.isEmpty()) {
+            // One stable sort keeps the same errors, in the same order, as adding them one by one.
+            recentErrors.addAll(other.recentErrors);
+            keepLatest(limits);
+        }
         if (other.moments != null) {
             clientMoments().merge(other.moments);
         }
@@ -213,7 +220,12 @@ public final class WindowAggregate {
 
     private void addRecent(RecentError error, AggregateLimits limits) {
         recentErrors.add(error);
-        recentErrors.sort(Comparator.comparingLong(RecentError::time).reversed());
+        keepLatest(limits);
+    }
+
+    /** Sorts the recent errors newest first (stable: of equal times, the earlier added first) and keeps the latest. */
+    private void keepLatest(AggregateLimits limits) {
+        recentErrors.sort(LATEST_FIRST);
         while (recentErrors.size() > limits.recentErrors()) {
             recentErrors.remove(recentErrors.size() - 1);
         }

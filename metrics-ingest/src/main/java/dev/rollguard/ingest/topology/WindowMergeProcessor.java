@@ -58,6 +58,8 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
     private static final String SINCE_KEY = "~since";
     /** Expected-but-empty windows are emitted for at most this many of the latest windows that one advance closes. */
     static final int MAX_EMPTY_WINDOWS_PER_ADVANCE = 12;
+    /** Open windows kept decoded ({@link #open}); beyond, the least recently merged is read from the store again. */
+    static final int MAX_OPEN_DECODED = 1024;
 
     private final WindowClock clock;
     private final int inputPartitions;
@@ -66,6 +68,22 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
     private final AggregateLimits limits;
     /** Whether this partition owns a scope, per scope key seen. */
     private final Map<String, Boolean> owned = new HashMap<>();
+    /**
+     * The windows that partials were merged into and that are not closed yet, decoded, each as it was last put into
+     * the window store, least recently merged first. Every flush of every input task brings a partial for each of
+     * its scopes, so reading the window back from the store (and decoding it) per partial cost as much as the merge
+     * itself. Only this processor writes the store; when its task is (re)initialised, after a failure or a rebalance,
+     * the store is restored from its changelog and {@link #init} forgets these. A window is taken out while it is
+     * merged, so a failed merge never leaves a half-merged one here.
+     */
+    private final Map<OpenWindow, WindowAggregate> open = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<OpenWindow, WindowAggregate> eldest) {
+            return size() > MAX_OPEN_DECODED;
+        }
+    };
+    /** The end up to which windows were emitted, as stored under {@link #EMITTED_KEY}; null until read. */
+    private Long emittedEnd;
 
     private ProcessorContext<Windowed<String>, WindowAggregate> context;
     private TimestampedWindowStore<String, WindowAggregate> windows;
@@ -87,6 +105,8 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
         this.windows = context.getStateStore(TelemetryTopology.TUMBLING_STORE);
         this.watermarks = context.getStateStore(WATERMARKS_STORE);
         this.partition = context.taskId().partition();
+        open.clear();
+        emittedEnd = null;
     }
 
     @Override
@@ -105,13 +125,20 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
             return;
         }
         long start = clock.windowStart(record.timestamp());
-        long emitted = emitted();
-        ValueAndTimestamp<WindowAggregate> stored = windows.fetch(key, start);
-        WindowAggregate window = stored == null ? new WindowAggregate(limits) : stored.value();
+        long end = start + clock.sizeMs();
+        boolean late = end <= emitted();
+        OpenWindow at = new OpenWindow(key, start);
+        WindowAggregate window = open.remove(at);
+        if (window == null) {
+            ValueAndTimestamp<WindowAggregate> stored = windows.fetch(key, start);
+            window = stored == null ? new WindowAggregate(limits) : stored.value();
+        }
         window.merge(record.value(), limits);
-        windows.put(key, ValueAndTimestamp.make(window, start + clock.sizeMs() - 1), start);
-        if (start + clock.sizeMs() <= emitted) {
+        windows.put(key, ValueAndTimestamp.make(window, end - 1), start);
+        if (late) {
             TopologyMetrics.lateAtMerge(ScopeKeys.type(key), record.value().eventCount());
+        } else {
+            open.put(at, window);
         }
     }
 
@@ -161,6 +188,10 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
             }
         }
         watermarks.put(EMITTED_KEY, low);
+        emittedEnd = low;
+        // Closed windows take no more partials but late ones, which read them from the store.
+        long closedUpTo = low - size;
+        open.keySet().removeIf(window -> window.start() <= closedUpTo);
     }
 
     /**
@@ -219,8 +250,15 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
         });
     }
 
+    /** The end up to which windows were emitted: read from its store once, then kept as this processor writes it. */
     private long emitted() {
-        Long emitted = watermarks.get(EMITTED_KEY);
-        return emitted == null ? Long.MIN_VALUE : emitted;
+        if (emittedEnd == null) {
+            Long stored = watermarks.get(EMITTED_KEY);
+            emittedEnd = stored == null ? Long.MIN_VALUE : stored;
+        }
+        return emittedEnd;
     }
+
+    /** A scope's tumbling window by its start. */
+    private record OpenWindow(String scope, long start) {}
 }

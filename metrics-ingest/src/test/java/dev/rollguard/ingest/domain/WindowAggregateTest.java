@@ -56,6 +56,33 @@ class WindowAggregateTest {
     }
 
     @Test
+    void mergedWindowsKeepTheRecentErrorsThatOneWindowCountingEveryEventKeeps() {
+        Random random = new Random(8);
+        for (int run = 0; run < 100; run++) {
+            AggregateLimits limits = new AggregateLimits(0.01, 64, 3, 1 + random.nextInt(6));
+            WindowAggregate[] parts = {
+                new WindowAggregate(limits), new WindowAggregate(limits), new WindowAggregate(limits)
+            };
+            WindowAggregate all = new WindowAggregate(limits);
+            for (WindowAggregate part : parts) {
+                for (int i = random.nextInt(12); i > 0; i--) {
+                    // Few distinct times, so that many errors tie.
+                    Observation failure = sync(random.nextInt(6), false, 1, "E" + random.nextInt(1000));
+                    part.add(failure, limits);
+                    all.add(failure, limits);
+                }
+            }
+
+            WindowAggregate merged = new WindowAggregate(limits);
+            for (WindowAggregate part : parts) {
+                merged.merge(part, limits);
+            }
+
+            assertThat(merged.recentErrors()).isEqualTo(all.recentErrors());
+        }
+    }
+
+    @Test
     void keepsTheEarliestExemplarsOnceAcrossMergesAndSerialization() {
         WindowAggregate a = new WindowAggregate(LIMITS);
         WindowAggregate b = new WindowAggregate(LIMITS);
