@@ -28,9 +28,18 @@ public final class TopologyMetrics {
         return counter;
     }
 
+    /** The event counters by kind and outcome: counted twice per event, so found without building an id. */
+    private static final Map<String, Map<String, Counter>> EVENTS = new ConcurrentHashMap<>();
+
     /** A telemetry event accepted ({@code outcome=accepted}), dropped as a duplicate, or refused ({@code invalid}). */
     public static void event(String kind, String outcome) {
-        counter("rollguard.ingest.events", "kind", kind, "outcome", outcome).increment();
+        Map<String, Counter> byOutcome = EVENTS.computeIfAbsent(kind, k -> new ConcurrentHashMap<>());
+        Counter counter = byOutcome.get(outcome);
+        if (counter == null) {
+            counter = byOutcome.computeIfAbsent(
+                    outcome, o -> counter("rollguard.ingest.events", "kind", kind, "outcome", outcome));
+        }
+        counter.increment();
     }
 
     /** A record written to the dead-letter topic. */
