@@ -47,6 +47,8 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     private final Set<String> persisted = new HashSet<>();
 
     private boolean loaded;
+    /** See {@link #epoch()}. */
+    private long epoch;
 
     protected LiveStore(KeyValueStore<String, byte[]> changelogged) {
         this.changelogged = changelogged;
@@ -100,11 +102,22 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         load();
         live.put(key, value);
         dirty.add(key);
+        epoch++;
     }
 
     /** Marks a value changed, so that the next commit writes it. */
     final void touch(String key) {
         dirty.add(key);
+    }
+
+    /**
+     * Changes at each commit and whenever the value of a key may have been replaced or removed (put, drained,
+     * removed, cleared). While it stays the same, a value that was read with {@link #get} and then {@link #touch}ed
+     * is still the store's value and still to be written at the next commit: a caller may keep the reference and
+     * update it in place without another look-up or touch.
+     */
+    final long epoch() {
+        return epoch;
     }
 
     final int size() {
@@ -119,12 +132,14 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         live.forEach((key, value) -> all.add(KeyValue.pair(key, value)));
         dirty.addAll(live.keySet());
         live.clear();
+        epoch++;
         return all;
     }
 
     /** Removes the values that {@code remove} selects; returns how many. */
     final int removeIf(BiPredicate<String, V> remove) {
         load();
+        epoch++;
         int removed = 0;
         for (Iterator<Map.Entry<String, V>> it = live.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, V> entry = it.next();
@@ -175,6 +190,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
             }
         }
         dirty.clear();
+        epoch++;
         writeOwn(changelogged);
     }
 
@@ -184,6 +200,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         dirty.clear();
         persisted.clear();
         loaded = false;
+        epoch++;
         resetOwn();
     }
 

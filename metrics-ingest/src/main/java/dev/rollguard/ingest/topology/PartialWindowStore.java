@@ -25,7 +25,7 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
     private long watermark = Long.MIN_VALUE;
     private boolean progressDirty;
 
-    private PartialWindowStore(KeyValueStore<String, byte[]> changelogged, AggregateLimits limits) {
+    PartialWindowStore(KeyValueStore<String, byte[]> changelogged, AggregateLimits limits) {
         super(changelogged);
         this.limits = limits;
     }

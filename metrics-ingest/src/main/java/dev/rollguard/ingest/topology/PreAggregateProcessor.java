@@ -98,11 +98,12 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     /** The flag cohort scopes of the current event that are under rollout: their stage and client state key. */
     private final List<GuardedScope> guarded = new ArrayList<>(4);
     /**
-     * The partial keys ({@code <window start>|<scope>}) of the window of the latest event, by scope: made once per
-     * window and scope rather than per event (a key built anew is hashed anew at every look-up). Cleared when the
-     * window changes and at each flush, so it never holds more keys than the partials.
+     * The partials of the window of the latest event, by scope, with their keys ({@code <window start>|<scope>}):
+     * an event of the window updates a scope's partial in place, looked up and marked changed in the store only once
+     * per commit ({@link LiveStore#epoch}), not once per event. Cleared when the window changes and at each flush,
+     * so it never holds more entries than the partials.
      */
-    private final Map<String, String> partialKeys = new HashMap<>();
+    private final Map<String, PartialSlot> partialSlots = new HashMap<>();
 
     private long keysWindow = Long.MIN_VALUE;
     /** The platform scope keys, made once. */
@@ -211,22 +212,21 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         Observation observation = observe(record.value(), scopes);
         long windowStart = clock.windowStart(observation.eventTime());
         if (windowStart != keysWindow) {
-            partialKeys.clear();
+            partialSlots.clear();
             keysWindow = windowStart;
         }
         EventExemplar exemplar = observation.success() ? null : exemplar(record, observation);
         scopePartials.clear();
         for (String scope : scopes) {
-            String key = partialKeys.get(scope);
-            if (key == null) {
-                key = windowStart + "|" + scope;
-                partialKeys.put(scope, key);
+            PartialSlot slot = partialSlots.get(scope);
+            if (slot == null) {
+                slot = new PartialSlot(windowStart + "|" + scope);
+                partialSlots.put(scope, slot);
             }
-            WindowAggregate partial = partials.partial(key).add(observation, limits);
+            WindowAggregate partial = slot.partial(partials).add(observation, limits);
             if (exemplar != null) {
                 partial.exemplar(exemplar);
             }
-            partials.touch(key);
             scopePartials.add(partial);
         }
         if (!guarded.isEmpty()) {
@@ -334,7 +334,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     /** Forwards every partial, keyed by scope, timed by its window's start. */
     private void flush() {
-        partialKeys.clear();
+        partialSlots.clear();
         List<KeyValue<String, WindowAggregate>> all = partials.drain();
         for (KeyValue<String, WindowAggregate> partial : all) {
             int bar = partial.key.indexOf('|');
@@ -441,6 +441,27 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             this.controlScope = ScopeKeys.flag(flagKey, Cohort.CONTROL);
             this.treatmentPrefix = ClientStageStore.cohort(flagKey, stage, Cohort.TREATMENT.name());
             this.controlPrefix = ClientStageStore.cohort(flagKey, stage, Cohort.CONTROL.name());
+        }
+    }
+
+    /** A scope's partial of the current window, kept between events while the store's epoch stays the same. */
+    private static final class PartialSlot {
+        final String key;
+        private WindowAggregate partial;
+        private long epoch = Long.MIN_VALUE;
+
+        PartialSlot(String key) {
+            this.key = key;
+        }
+
+        /** The partial, marked changed for the next commit; looked up again once the store committed or changed. */
+        WindowAggregate partial(PartialWindowStore store) {
+            if (epoch != store.epoch()) {
+                partial = store.partial(key);
+                store.touch(key);
+                epoch = store.epoch();
+            }
+            return partial;
         }
     }
 }
