@@ -69,6 +69,8 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     private long lastHash;
 
     private boolean lastHashed;
+    /** The store's epoch when {@link #lastKey} was last marked changed: once per event, not once per cohort. */
+    private long lastTouched = Long.MIN_VALUE;
     /** What an event adds to the sums of one of a client's states, before it is added to each cohort holding it. */
     private final double[] moved = new double[GuardMetrics.COUNT * ClientMoments.WIDTH];
 
@@ -211,6 +213,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             lastKey = CLIENT + clientId;
             lastClient = get(lastKey);
             lastHashed = false;
+            lastTouched = Long.MIN_VALUE;
             lastId = clientId;
         }
         return lastClient;
@@ -223,8 +226,9 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             return null;
         }
         ClientStage stage = client.stage(cohortPrefix);
-        if (stage != null) {
+        if (stage != null && lastTouched != epoch()) {
             touch(lastKey);
+            lastTouched = epoch();
         }
         return stage;
     }

@@ -277,6 +277,34 @@ class ClientStageStoreTest {
     }
 
     @Test
+    void aClientsEventsBeforeAndAfterACommitAreBothWritten() {
+        ClientStageStore store = store();
+        int n = 20;
+        String[] cohorts = new String[n];
+        double[][] sums = new double[n][WIDTH];
+        for (int f = 0; f < n; f++) {
+            cohorts[f] = ClientStageStore.cohort("flag-" + f, 1, "TREATMENT");
+        }
+        boolean[] tracked = new boolean[n];
+        store.count("client-x", cohorts, sums, n, sync(true, 1_000), 100, tracked);
+        store.count("client-x", cohorts, sums, n, sync(false, 2_000), 100, tracked);
+        store.flushCache();
+        // The same client right after the commit: its record must be marked changed again.
+        store.count("client-x", cohorts, sums, n, sync(true, 3_000), 100, tracked);
+        store.flushCache();
+
+        ClientStageStore restarted = store();
+        for (String cohort : cohorts) {
+            assertThat(restarted.tracked(cohort + "client-x").lastSeen()).isEqualTo(3_000);
+            double[] retracted = new double[WIDTH];
+            restarted.tracked(cohort + "client-x").retract(retracted);
+            double[] expected = new double[WIDTH];
+            store.tracked(cohort + "client-x").retract(expected);
+            assertThat(retracted).containsExactly(expected);
+        }
+    }
+
+    @Test
     void aClientsAlikeAndDifferentStatesReadBackAsTheyWere() {
         ClientStageStore store = store();
         double[] sums = new double[WIDTH];
