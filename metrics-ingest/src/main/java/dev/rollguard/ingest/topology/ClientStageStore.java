@@ -8,13 +8,16 @@ import dev.rollguard.schemas.guard.GuardMetrics;
 import io.quarkus.logging.Log;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import java.util.function.Predicate;
 import org.apache.kafka.common.utils.ByteUtils;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -31,6 +34,14 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * Within the record a state equal to one before it is written as a reference to it: a client's events reach every
  * cohort it is in, so its states are usually alike.
  *
+ * <p>A record names each cohort by a small id, not by its prefix (which a client in twenty cohorts would repeat twenty
+ * times at each commit after its event). The ids are this store's own: a cohort gets the next one when a record naming
+ * it is first written, and keeps it until its stage ends and the cohort is dropped. The dictionary is changelogged under
+ * the reserved keys {@code ~cohort|<id>} (value: the cohort prefix, UTF-8), written at the commit that first writes the
+ * id and deleted at the commit that drops the cohort, by then held by no client. An id is never given twice while the
+ * store lives (the next one is 1 + the largest given or read back), so a cohort dropped and met again gets a new one;
+ * after a restore an id whose entry was deleted may come back, as no record names it any more.
+ *
  * <p>Bounded per cohort: a cohort tracks at most {@code cap} clients. Its clients are sampled by a hash of their id
  * ({@link ClientSampling}) at the cohort's level, 0 (every client) until the cap is passed; then the level rises (the
  * hash threshold halves) until the cohort is back within the cap, and each client no longer tracked is dropped with
@@ -39,13 +50,16 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * ~sample|<flag>|<stage version>|<cohort>|}, so a restarted task samples the same clients.
  *
  * <p>Earlier versions kept one record per client and cohort (key {@code <cohort prefix><client id>}); such records are
- * read back into the client's record and deleted at the next commit.
+ * read back into the client's record and deleted at the next commit. Later ones named the cohorts of a client's record
+ * by their prefixes ({@link Client#fromBytes}); such records are read back and rewritten with ids at the next commit.
  */
 final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     static final String STORE = "client-stages";
     /** Key prefix of a cohort's sampling level. */
     static final String SAMPLE = "~sample|";
+    /** Key prefix of a cohort's id, {@code ~cohort|<id>}: its value is the cohort prefix. */
+    static final String COHORT_ID = "~cohort|";
     /** Key prefix of a client's record: no flag key (the first part of the cohort prefix) starts with it. */
     static final String CLIENT = "#";
 
@@ -55,6 +69,19 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     private final Set<String> levelsChanged = new HashSet<>();
     /** Cohort prefixes whose level the changelog holds. */
     private final Set<String> levelsPersisted = new HashSet<>();
+    /** The cohorts with an id, by id: a client record names its cohorts by their ids. */
+    private final Map<Integer, Cohort> byId = new HashMap<>();
+    /** Cohorts given an id since the last commit: the next commit writes their dictionary entries. */
+    private final List<Cohort> named = new ArrayList<>();
+    /**
+     * Ids of cohorts dropped since the last commit, whose entries the changelog holds (the commit that gives an id
+     * writes it): the next commit deletes them.
+     */
+    private final List<Integer> unnamed = new ArrayList<>();
+    /** The id of the next cohort named: above every id given or read back, so none is given twice. */
+    private int nextId;
+    /** Whether the record {@link #decode} read last names its cohorts by prefix: {@link #loaded} has it rewritten. */
+    private boolean decodedByPrefix;
 
     /**
      * The client of the latest {@link #admit}: an event admits its client to each of its cohorts in turn (twenty for
@@ -306,12 +333,17 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         Map<String, Boolean> endedCohorts = new HashMap<>();
         int removed = removeStates((id, prefix, state) ->
                 endedCohorts.computeIfAbsent(prefix, ended::test) || expired.test(prefix + id, state));
-        cohorts.entrySet().removeIf(e -> {
-            boolean drop = ended.test(e.getKey());
-            if (drop) {
-                levelsChanged.add(e.getKey());
+        // Judged by the answers that removed the states, so that no client holds a cohort dropped (or names its id).
+        cohorts.values().removeIf(cohort -> {
+            if (!endedCohorts.computeIfAbsent(cohort.prefix, ended::test)) {
+                return false;
             }
-            return drop;
+            levelsChanged.add(cohort.prefix);
+            if (cohort.id >= 0) {
+                byId.remove(cohort.id);
+                unnamed.add(cohort.id);
+            }
+            return true;
         });
         return removed;
     }
@@ -354,6 +386,9 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         for (int i = 0; i < value.size; i++) {
             value.cohorts[i].tracked++;
         }
+        if (decodedByPrefix) {
+            touch(key);
+        }
     }
 
     private void forgetLastClient() {
@@ -388,6 +423,12 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             cohorts.computeIfAbsent(prefix, Cohort::new).level =
                     ByteBuffer.wrap(value).getInt();
             levelsPersisted.add(prefix);
+        } else if (key.startsWith(COHORT_ID)) {
+            int id = Integer.parseInt(key, COHORT_ID.length(), key.length(), 10);
+            Cohort cohort = cohorts.computeIfAbsent(new String(value, StandardCharsets.UTF_8), Cohort::new);
+            cohort.id = id;
+            byId.put(id, cohort);
+            nextId = Math.max(nextId, id + 1);
         }
     }
 
@@ -405,6 +446,14 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
         }
         levelsChanged.clear();
+        for (Cohort cohort : named) {
+            changelog.put(COHORT_ID + cohort.id, cohort.prefix.getBytes(StandardCharsets.UTF_8));
+        }
+        named.clear();
+        for (int id : unnamed) {
+            changelog.delete(COHORT_ID + id);
+        }
+        unnamed.clear();
     }
 
     @Override
@@ -413,15 +462,39 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         cohorts.clear();
         levelsChanged.clear();
         levelsPersisted.clear();
+        byId.clear();
+        named.clear();
+        unnamed.clear();
+        nextId = 0;
     }
 
     @Override
     protected Client decode(byte[] data) {
-        return Client.fromBytes(data, prefix -> cohorts.computeIfAbsent(prefix, Cohort::new));
+        decodedByPrefix = Client.namesByPrefix(data);
+        return Client.fromBytes(data, this::cohortWithId, prefix -> cohorts.computeIfAbsent(prefix, Cohort::new));
+    }
+
+    /** The cohort of an id that a record names: its dictionary entry was read back before the records. */
+    private Cohort cohortWithId(int id) {
+        Cohort cohort = byId.get(id);
+        if (cohort == null) {
+            throw new IllegalStateException(
+                    "A client record names cohort id " + id + ", but " + name() + " holds no " + COHORT_ID + id);
+        }
+        return cohort;
     }
 
     @Override
     protected byte[] encode(Client value) {
+        // The first record naming a cohort gives it its id, written to the dictionary in the same commit (writeOwn).
+        for (int i = 0; i < value.size; i++) {
+            Cohort cohort = value.cohorts[i];
+            if (cohort.id < 0) {
+                cohort.id = nextId++;
+                byId.put(cohort.id, cohort);
+                named.add(cohort);
+            }
+        }
         int most = Client.maxLength(value);
         if (encoding.capacity() < most) {
             encoding = ByteBuffer.allocate(Math.max(most, 2 * encoding.capacity()));
@@ -431,16 +504,15 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         return Arrays.copyOf(encoding.array(), encoding.position());
     }
 
-    /** A cohort's prefix (and its bytes, written in every record of its clients), sampling level and tracked clients. */
+    /** A cohort's prefix, id (-1 until a record naming it is written), sampling level and tracked clients. */
     private static final class Cohort {
         final String prefix;
-        final byte[] prefixBytes;
+        int id = -1;
         int level;
         int tracked;
 
         Cohort(String prefix) {
             this.prefix = prefix;
-            this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
         }
     }
 
@@ -513,29 +585,33 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             next = 0;
         }
 
+        /**
+         * The first byte of a record that names its cohorts by id. A record naming them by prefix (the layout before)
+         * starts with its count of states, at least 1.
+         */
+        private static final byte BY_ID = 0;
+        /** The version of the layout, after {@link #BY_ID}. */
+        private static final byte LAYOUT = 1;
+
         /** The most bytes {@link #writeTo} writes for {@code client}. */
         static int maxLength(Client client) {
-            int length = 5;
-            for (int i = 0; i < client.size; i++) {
-                length += 5 + client.cohorts[i].prefixBytes.length + 5 + 5 + ClientStage.MAX_ENCODED_LENGTH;
-            }
-            return length;
+            return 2 + 5 + client.size * (5 + 5 + 5 + ClientStage.MAX_ENCODED_LENGTH);
         }
 
         /**
-         * How many states; then each as its cohort prefix (UTF-8, length first) and either 0 and the encoded state
-         * ({@link ClientStage#toBytes}, length first) or {@code k} when the state encodes as the {@code k}-th distinct
-         * state before it. States are compared by their figures ({@link ClientStage#sameAs}), so a client's twenty
-         * alike states are encoded once. {@code scratch} holds a state while it is encoded.
+         * {@link #BY_ID}, {@link #LAYOUT}, how many states; then each as its cohort's id and either 0 and the encoded
+         * state ({@link ClientStage#toBytes}, length first) or {@code k} when the state encodes as the {@code k}-th
+         * distinct state before it; all numbers unsigned varints. States are compared by their figures ({@link
+         * ClientStage#sameAs}), so a client's twenty alike states are encoded once. Every cohort has its id. {@code
+         * scratch} holds a state while it is encoded.
          */
         void writeTo(ByteBuffer out, ByteBuffer scratch) {
             ClientStage[] distinct = new ClientStage[size];
             int distinctCount = 0;
+            out.put(BY_ID).put(LAYOUT);
             ByteUtils.writeUnsignedVarint(size, out);
             for (int i = 0; i < size; i++) {
-                byte[] prefix = cohorts[i].prefixBytes;
-                ByteUtils.writeUnsignedVarint(prefix.length, out);
-                out.put(prefix);
+                ByteUtils.writeUnsignedVarint(cohorts[i].id, out);
                 int sameAs = 0;
                 for (int d = 0; d < distinctCount; d++) {
                     if (distinct[d] == stages[i] || distinct[d].sameAs(stages[i])) {
@@ -554,19 +630,42 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
         }
 
+        /** Whether a record names its cohorts by prefix, as records were written before cohorts had ids. */
+        static boolean namesByPrefix(byte[] data) {
+            return data[0] != BY_ID;
+        }
+
         /**
-         * Reads a record back; {@code cohort} gives the cohort of each prefix. The states written as one (alike when
-         * written) are read as one object, shared until an event reaches some of them and not others ({@link #count}).
+         * Reads a record back, its cohorts named by id ({@code byId} gives the cohort of an id) or, in the layout
+         * before, by prefix ({@code byPrefix}): the same, with each id in place of the cohort prefix (UTF-8, length
+         * first) and no leading {@link #BY_ID} and {@link #LAYOUT}. The states written as one (alike when written) are
+         * read as one object, shared until an event reaches some of them and not others ({@link #count}).
          */
-        static Client fromBytes(byte[] data, Function<String, Cohort> cohort) {
+        static Client fromBytes(byte[] data, IntFunction<Cohort> byId, Function<String, Cohort> byPrefix) {
             ByteBuffer in = ByteBuffer.wrap(data);
+            if (namesByPrefix(data)) {
+                return read(in, states -> {
+                    byte[] prefix = new byte[ByteUtils.readUnsignedVarint(states)];
+                    states.get(prefix);
+                    return byPrefix.apply(new String(prefix, StandardCharsets.UTF_8));
+                });
+            }
+            in.get();
+            byte layout = in.get();
+            if (layout != LAYOUT) {
+                throw new IllegalStateException("Unknown layout " + layout + " of a client record");
+            }
+            return read(in, states -> byId.apply(ByteUtils.readUnsignedVarint(states)));
+        }
+
+        /** Reads the states of a record, from its count on; {@code cohort} reads the cohort of each. */
+        private static Client read(ByteBuffer in, Function<ByteBuffer, Cohort> cohort) {
             Client client = new Client();
             int n = ByteUtils.readUnsignedVarint(in);
             ClientStage[] distinct = new ClientStage[n];
             int distinctCount = 0;
             for (int i = 0; i < n; i++) {
-                byte[] prefix = new byte[ByteUtils.readUnsignedVarint(in)];
-                in.get(prefix);
+                Cohort inCohort = cohort.apply(in);
                 int sameAs = ByteUtils.readUnsignedVarint(in);
                 ClientStage stage;
                 if (sameAs == 0) {
@@ -577,7 +676,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 } else {
                     stage = distinct[sameAs - 1];
                 }
-                client.add(cohort.apply(new String(prefix, StandardCharsets.UTF_8)), stage);
+                client.add(inCohort, stage);
             }
             return client;
         }

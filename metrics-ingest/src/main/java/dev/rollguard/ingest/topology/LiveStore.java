@@ -152,27 +152,37 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         return removed;
     }
 
-    /** Reads the values back from the restored changelog store, on first use after (re)initialisation. */
+    /**
+     * Reads the values back from the restored changelog store, on first use after (re)initialisation: the subclass's
+     * own keys first, so that decoding a value may rely on them. The restored store hands its entries over once and
+     * in no order ({@link RestoreOnlyStore#all()}), so the values wait in a list while the own keys are read.
+     */
     protected final void load() {
         if (loaded) {
             return;
         }
+        List<KeyValue<String, byte[]>> values = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = changelogged.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> entry = all.next();
                 if (entry.key.startsWith("~")) {
                     readOwn(entry.key, entry.value);
-                } else if (earlierVersion(entry.key)) {
-                    // Read into the current form (adopt), and deleted at the next commit.
-                    readEarlierVersion(entry.key, entry.value);
-                    persisted.add(entry.key);
-                    dirty.add(entry.key);
                 } else {
-                    V value = decode(entry.value);
-                    live.put(entry.key, value);
-                    persisted.add(entry.key);
-                    loaded(entry.key, value);
+                    values.add(entry);
                 }
+            }
+        }
+        for (KeyValue<String, byte[]> entry : values) {
+            if (earlierVersion(entry.key)) {
+                // Read into the current form (adopt), and deleted at the next commit.
+                readEarlierVersion(entry.key, entry.value);
+                persisted.add(entry.key);
+                dirty.add(entry.key);
+            } else {
+                V value = decode(entry.value);
+                live.put(entry.key, value);
+                persisted.add(entry.key);
+                loaded(entry.key, value);
             }
         }
         loaded = true;

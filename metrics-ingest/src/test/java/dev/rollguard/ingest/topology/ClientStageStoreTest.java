@@ -9,6 +9,8 @@ import dev.rollguard.ingest.domain.ClientStage;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.TelemetryKind;
 import dev.rollguard.schemas.guard.GuardMetrics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.ByteUtils;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -233,11 +236,13 @@ class ClientStageStoreTest {
         try (var all = changelog.all()) {
             all.forEachRemaining(kv -> keys.add(kv.key));
         }
+        keys.removeIf(key -> key.startsWith(ClientStageStore.COHORT_ID));
         assertThat(keys)
                 .containsExactlyInAnyOrder(
                         ClientStageStore.CLIENT + "client-a",
                         ClientStageStore.CLIENT + "client-b",
                         ClientStageStore.SAMPLE + COHORT);
+        assertThat(dictionary().values()).containsExactlyInAnyOrder(COHORT, other);
         ClientStageStore restarted = store();
         assertThat(restarted.trackedClients(COHORT)).isEqualTo(2);
         assertThat(restarted.tracked(other + "client-a").lastSeen()).isEqualTo(20);
@@ -260,7 +265,11 @@ class ClientStageStoreTest {
         store.flushCache();
         List<byte[]> values = new ArrayList<>();
         try (var all = changelog.all()) {
-            all.forEachRemaining(kv -> values.add(kv.value));
+            all.forEachRemaining(kv -> {
+                if (kv.key.startsWith(ClientStageStore.CLIENT)) {
+                    values.add(kv.value);
+                }
+            });
         }
         assertThat(values).hasSize(1);
         // Twenty equal states: one encoded, nineteen references to it.
@@ -488,5 +497,241 @@ class ClientStageStoreTest {
                 assertThat(togetherSums[c][i]).isCloseTo(oneByOneSums[c][i], within(1e-6));
             }
         }
+    }
+
+    /** The cohort dictionary in the changelog: cohort prefix by id. */
+    private Map<Integer, String> dictionary() {
+        Map<Integer, String> ids = new HashMap<>();
+        try (var all = changelog.all()) {
+            all.forEachRemaining(kv -> {
+                if (kv.key.startsWith(ClientStageStore.COHORT_ID)) {
+                    ids.put(
+                            Integer.parseInt(kv.key.substring(ClientStageStore.COHORT_ID.length())),
+                            new String(kv.value, StandardCharsets.UTF_8));
+                }
+            });
+        }
+        return ids;
+    }
+
+    /** The id the changelog's dictionary gives a cohort prefix, or null. */
+    private Integer idOf(String cohortPrefix) {
+        return dictionary().entrySet().stream()
+                .filter(e -> e.getValue().equals(cohortPrefix))
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElse(null);
+    }
+
+    /**
+     * A client record as written before cohorts had ids: how many states, then each as its cohort prefix (UTF-8,
+     * length first) and either 0 and the encoded state (length first) or {@code k}, equal to the {@code k}-th
+     * distinct state before it.
+     */
+    private static byte[] recordNamingCohortsByPrefix(List<String> prefixes, List<ClientStage> states) {
+        ByteBuffer out = ByteBuffer.allocate(prefixes.size() * (30 + ClientStage.MAX_ENCODED_LENGTH));
+        List<ClientStage> distinct = new ArrayList<>();
+        ByteUtils.writeUnsignedVarint(prefixes.size(), out);
+        for (int i = 0; i < prefixes.size(); i++) {
+            byte[] prefix = prefixes.get(i).getBytes(StandardCharsets.UTF_8);
+            ByteUtils.writeUnsignedVarint(prefix.length, out);
+            out.put(prefix);
+            int sameAs = 0;
+            for (int d = 0; d < distinct.size() && sameAs == 0; d++) {
+                if (distinct.get(d).sameAs(states.get(i))) {
+                    sameAs = d + 1;
+                }
+            }
+            ByteUtils.writeUnsignedVarint(sameAs, out);
+            if (sameAs == 0) {
+                distinct.add(states.get(i));
+                byte[] state = states.get(i).toBytes();
+                ByteUtils.writeUnsignedVarint(state.length, out);
+                out.put(state);
+            }
+        }
+        return Arrays.copyOf(out.array(), out.position());
+    }
+
+    private static ClientStage stateOf(Observation... events) {
+        ClientStage state = new ClientStage();
+        for (Observation o : events) {
+            state.add(o, new double[WIDTH]);
+        }
+        return state;
+    }
+
+    /** The figures of a state and what it retracts from the sums, to compare a state read back with its original. */
+    private static List<Object> figures(ClientStage state) {
+        double[] retracted = new double[WIDTH];
+        state.retract(retracted);
+        return List.of(Arrays.toString(state.toBytes()), Arrays.toString(retracted));
+    }
+
+    /** A record's bytes as text, to look for a cohort prefix (ASCII) in it. */
+    private static String text(byte[] record) {
+        return new String(record, StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void aRecordNamesItsCohortsByIdsThatTheDictionaryKeepsAndReadsBackEqual() {
+        List<String> prefixes = List.of(
+                ClientStageStore.cohort("checkout-new-payment-flow", 12, "TREATMENT"),
+                ClientStageStore.cohort("search", 3, "CONTROL"),
+                ClientStageStore.cohort("search", 4, "TREATMENT"));
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (int e = 0; e < 3; e++) {
+            for (String prefix : prefixes) {
+                store.admit(prefix, "client-x", 100, sums).add(sync(e != 1, 100 + e), sums);
+            }
+            store.admit(prefixes.get(1), "client-y", 100, sums).add(sync(true, 200 + e), sums);
+        }
+        store.flushCache();
+
+        assertThat(dictionary().values()).containsExactlyInAnyOrderElementsOf(prefixes);
+        byte[] record = changelog.get(ClientStageStore.CLIENT + "client-x");
+        assertThat(record[0]).as("names its cohorts by id").isZero();
+        for (String prefix : prefixes) {
+            assertThat(text(record)).doesNotContain(prefix);
+        }
+        ClientStageStore restarted = store();
+        for (String prefix : prefixes) {
+            assertThat(figures(restarted.tracked(prefix + "client-x")))
+                    .isEqualTo(figures(store.tracked(prefix + "client-x")));
+            assertThat(restarted.trackedClients(prefix)).isEqualTo(store.trackedClients(prefix));
+        }
+        assertThat(figures(restarted.tracked(prefixes.get(1) + "client-y")))
+                .isEqualTo(figures(store.tracked(prefixes.get(1) + "client-y")));
+        assertThat(restarted.tracked(prefixes.get(0) + "client-x"))
+                .as("alike states read back as one")
+                .isSameAs(restarted.tracked(prefixes.get(2) + "client-x"));
+    }
+
+    @Test
+    void aRecordThatNamesItsCohortsByPrefixIsReadBackAndRewrittenWithIdsAtTheNextCommit() {
+        String other = ClientStageStore.cohort("search", 3, "CONTROL");
+        String third = ClientStageStore.cohort("search", 3, "TREATMENT");
+        ClientStage alike = stateOf(sync(true, 10), sync(false, 11));
+        ClientStage different = stateOf(sync(true, 12));
+        changelog.put(
+                ClientStageStore.CLIENT + "client-a",
+                recordNamingCohortsByPrefix(List.of(COHORT, other, third), List.of(alike, alike, different)));
+        changelog.put(
+                ClientStageStore.SAMPLE + COHORT,
+                ByteBuffer.allocate(4).putInt(1).array());
+
+        ClientStageStore store = store();
+        assertThat(store.level(COHORT)).isEqualTo(1);
+        assertThat(store.trackedClients(other)).isEqualTo(1);
+        assertThat(figures(store.tracked(COHORT + "client-a"))).isEqualTo(figures(alike));
+        assertThat(figures(store.tracked(other + "client-a"))).isEqualTo(figures(alike));
+        assertThat(figures(store.tracked(third + "client-a"))).isEqualTo(figures(different));
+        assertThat(store.tracked(COHORT + "client-a")).isSameAs(store.tracked(other + "client-a"));
+        store.flushCache();
+
+        // Rewritten with ids, without an event of the client.
+        byte[] record = changelog.get(ClientStageStore.CLIENT + "client-a");
+        assertThat(record[0]).isZero();
+        assertThat(text(record)).doesNotContain("search");
+        assertThat(dictionary().values()).containsExactlyInAnyOrder(COHORT, other, third);
+        ClientStageStore restarted = store();
+        assertThat(restarted.level(COHORT)).isEqualTo(1);
+        assertThat(figures(restarted.tracked(COHORT + "client-a"))).isEqualTo(figures(alike));
+        assertThat(figures(restarted.tracked(other + "client-a"))).isEqualTo(figures(alike));
+        assertThat(figures(restarted.tracked(third + "client-a"))).isEqualTo(figures(different));
+    }
+
+    @Test
+    void aDroppedCohortsIdLeavesTheDictionaryAndNoIdIsGivenTwice() {
+        String ended = ClientStageStore.cohort("ended", 1, "TREATMENT");
+        String kept = ClientStageStore.cohort("kept", 1, "TREATMENT");
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (String client : List.of("client-a", "client-b")) {
+            store.admit(ended, client, 100, sums).add(sync(true, 1), sums);
+            store.admit(kept, client, 100, sums).add(sync(true, 1), sums);
+        }
+        store.flushCache();
+        Integer endedId = idOf(ended);
+        Integer keptId = idOf(kept);
+        assertThat(endedId).isNotNull().isNotEqualTo(keptId);
+
+        store.sweep(key -> ClientStageStore.flagKey(key).equals("ended"), (key, state) -> false);
+        store.flushCache();
+        assertThat(changelog.get(ClientStageStore.COHORT_ID + endedId)).isNull();
+        assertThat(dictionary()).containsOnlyKeys(keptId);
+
+        // A new cohort, and the dropped one met again (a late event), get ids of their own.
+        String later = ClientStageStore.cohort("later", 1, "CONTROL");
+        store.admit(later, "client-a", 100, sums).add(sync(true, 2), sums);
+        store.admit(ended, "client-c", 100, sums).add(sync(false, 3), sums);
+        store.flushCache();
+        assertThat(dictionary()).hasSize(3).containsEntry(keptId, kept);
+        assertThat(idOf(later)).isNotIn(keptId, endedId);
+        assertThat(idOf(ended)).isNotIn(keptId, endedId, idOf(later));
+        ClientStageStore restarted = store();
+        assertThat(restarted.tracked(later + "client-a").lastSeen()).isEqualTo(2);
+        assertThat(restarted.tracked(kept + "client-a").lastSeen()).isEqualTo(1);
+        assertThat(restarted.tracked(ended + "client-c").lastSeen()).isEqualTo(3);
+        assertThat(restarted.tracked(ended + "client-a")).isNull();
+        assertThat(restarted.trackedClients(ended)).isEqualTo(1);
+    }
+
+    @Test
+    void cohortsNewAfterARestoreGetIdsApartFromThoseReadBack() {
+        List<String> before = new ArrayList<>();
+        for (int f = 0; f < 3; f++) {
+            before.add(ClientStageStore.cohort("flag-" + f, 1, "TREATMENT"));
+        }
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (String prefix : before) {
+            store.admit(prefix, "client-a", 100, sums).add(sync(true, 1), sums);
+        }
+        store.flushCache();
+        Map<Integer, String> restoredIds = dictionary();
+
+        ClientStageStore restarted = store();
+        String after = ClientStageStore.cohort("flag-9", 2, "CONTROL");
+        restarted.admit(after, "client-b", 100, sums).add(sync(true, 2), sums);
+        restarted.admit(after, "client-a", 100, sums).add(sync(false, 3), sums);
+        restarted.flushCache();
+        assertThat(dictionary()).hasSize(4).containsAllEntriesOf(restoredIds);
+        assertThat(idOf(after)).isNotIn(restoredIds.keySet());
+
+        ClientStageStore again = store();
+        for (String prefix : before) {
+            assertThat(again.tracked(prefix + "client-a").lastSeen()).isEqualTo(1);
+        }
+        assertThat(again.tracked(after + "client-a").lastSeen()).isEqualTo(3);
+        assertThat(again.tracked(after + "client-b").lastSeen()).isEqualTo(2);
+        assertThat(again.trackedClients(after)).isEqualTo(2);
+    }
+
+    /** The benchmark's shape: 20 flags under rollout (stage 1, treatment or control), a client with a few events. */
+    @Test
+    void theRecordOfAClientInTwentyCohortsHoldsNoPrefixAndIsAFractionOfOneThatDid() {
+        List<String> prefixes = new ArrayList<>();
+        for (int f = 0; f < 20; f++) {
+            prefixes.add(ClientStageStore.cohort("flag-" + (100 + f), 1, f % 3 == 0 ? "CONTROL" : "TREATMENT"));
+        }
+        ClientStageStore store = store();
+        double[] sums = new double[WIDTH];
+        for (int e = 0; e < 3; e++) {
+            for (String prefix : prefixes) {
+                store.admit(prefix, "client-000042", 100, sums).add(sync(e != 1, 1_000 + e), sums);
+            }
+        }
+        store.flushCache();
+        byte[] record = changelog.get(ClientStageStore.CLIENT + "client-000042");
+        List<ClientStage> states = new ArrayList<>();
+        prefixes.forEach(prefix -> states.add(store.tracked(prefix + "client-000042")));
+        byte[] byPrefix = recordNamingCohortsByPrefix(prefixes, states);
+        for (String prefix : prefixes) {
+            assertThat(text(record)).doesNotContain(prefix);
+        }
+        // One state, then two bytes a cohort (its id, a reference to the state).
+        assertThat(record.length).isLessThan(byPrefix.length / 4).isLessThanOrEqualTo(3 + 2 * 20 + 1 + 60);
     }
 }
