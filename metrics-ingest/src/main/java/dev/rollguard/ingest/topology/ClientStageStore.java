@@ -80,8 +80,6 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     private final List<Integer> unnamed = new ArrayList<>();
     /** The id of the next cohort named: above every id given or read back, so none is given twice. */
     private int nextId;
-    /** Whether the record {@link #decode} read last names its cohorts by prefix: {@link #loaded} has it rewritten. */
-    private boolean decodedByPrefix;
 
     /**
      * The client of the latest {@link #admit}: an event admits its client to each of its cohorts in turn (twenty for
@@ -386,9 +384,6 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         for (int i = 0; i < value.size; i++) {
             value.cohorts[i].tracked++;
         }
-        if (decodedByPrefix) {
-            touch(key);
-        }
     }
 
     private void forgetLastClient() {
@@ -469,8 +464,12 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     }
 
     @Override
+    protected boolean outdated(byte[] data) {
+        return Client.namesByPrefix(data);
+    }
+
+    @Override
     protected Client decode(byte[] data) {
-        decodedByPrefix = Client.namesByPrefix(data);
         return Client.fromBytes(data, this::cohortWithId, prefix -> cohorts.computeIfAbsent(prefix, Cohort::new));
     }
 

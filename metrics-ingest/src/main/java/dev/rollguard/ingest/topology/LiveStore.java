@@ -89,6 +89,11 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     /** Sees one value read back from the changelog, for the subclass's own bookkeeping. */
     protected void loaded(String key, V value) {}
 
+    /** Whether a value read back is in an earlier layout that {@link #decode} still reads: the next commit rewrites it. */
+    protected boolean outdated(byte[] data) {
+        return false;
+    }
+
     /** Forgets the subclass's own state, before it is read back. */
     protected void resetOwn() {}
 
@@ -182,6 +187,10 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
                 V value = decode(entry.value);
                 live.put(entry.key, value);
                 persisted.add(entry.key);
+                if (outdated(entry.value)) {
+                    // Written again in the current layout at the next commit.
+                    dirty.add(entry.key);
+                }
                 loaded(entry.key, value);
             }
         }
