@@ -18,11 +18,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.ByteUtils;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,16 +33,10 @@ class ClientStageStoreTest {
     private static final int WIDTH = GuardMetrics.COUNT * ClientMoments.WIDTH;
 
     private KeyValueStore<String, byte[]> changelog;
-    private MockProcessorContext<Object, Object> context;
 
     @BeforeEach
     void open() {
-        context = new MockProcessorContext<>();
-        changelog = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(ClientStageStore.STORE), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .build();
-        changelog.init(context.getStateStoreContext(), changelog);
+        changelog = InMemoryChangelog.open(ClientStageStore.STORE);
     }
 
     /** A store over the same changelog, read back as after a restart. */
@@ -466,12 +457,7 @@ class ClientStageStoreTest {
         }
         Random random = new Random(17);
         ClientStageStore together = store();
-        KeyValueStore<String, byte[]> otherChangelog = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore("one-by-one"), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .build();
-        otherChangelog.init(context.getStateStoreContext(), otherChangelog);
-        ClientStageStore oneByOne = new ClientStageStore(otherChangelog);
+        ClientStageStore oneByOne = new ClientStageStore(InMemoryChangelog.open("one-by-one"));
         double[][] togetherSums = new double[cohortCount][WIDTH];
         double[][] oneByOneSums = new double[cohortCount][WIDTH];
         int cap = 150;

@@ -6,10 +6,7 @@ import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.TelemetryKind;
 import dev.rollguard.ingest.domain.WindowAggregate;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,12 +23,7 @@ class PartialWindowStoreTest {
 
     @BeforeEach
     void open() {
-        MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
-        changelog = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(PreAggregateProcessor.STORE), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .build();
-        changelog.init(context.getStateStoreContext(), changelog);
+        changelog = InMemoryChangelog.open(PreAggregateProcessor.STORE);
     }
 
     private PartialWindowStore store() {
