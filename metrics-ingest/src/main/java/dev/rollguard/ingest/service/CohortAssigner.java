@@ -12,7 +12,6 @@ import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import dev.rollguard.schemas.targeting.Rollouts;
-import io.quarkus.logging.Log;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jboss.logging.Logger;
 
 /**
  * Assigns an event to a cohort per flag under rollout. Only a flag whose treatment can be compared with a control at
@@ -52,6 +52,10 @@ import java.util.TreeSet;
  * served; the evaluator's variant decides without one.
  */
 public final class CohortAssigner {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(CohortAssigner.class);
 
     /** The evaluation context attribute of the event's platform. */
     public static final String PLATFORM = "platform";
@@ -278,7 +282,7 @@ public final class CohortAssigner {
                         treated && weighted(flag) ? evaluation.variant() : null));
             } catch (RuntimeException e) {
                 // A flag state the evaluator cannot read must not stop the pipeline; its windows miss this event.
-                Log.warnf("cannot evaluate flag %s version %d: %s", flagKey, flag.getVersion(), e.getMessage());
+                LOG.warnf("cannot evaluate flag %s version %d: %s", flagKey, flag.getVersion(), e.getMessage());
                 continue;
             }
             for (String attribute : ruleReads(flag)) {

@@ -1,7 +1,6 @@
 package dev.rollguard.ingest.service;
 
 import io.micrometer.core.instrument.Metrics;
-import io.quarkus.logging.Log;
 import java.time.Duration;
 import java.util.Map;
 import java.util.SortedMap;
@@ -9,6 +8,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
 
 /**
  * Events whose exposure names the other cohort than their {@code userId} evaluates to ({@link CohortAssigner}): the
@@ -18,6 +18,10 @@ import java.util.function.LongSupplier;
  * processors itself, so they reach the one instance of the service through {@link #GLOBAL}, as the metrics do.
  */
 public final class ExposureKeyMismatches {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(ExposureKeyMismatches.class);
 
     /** The shortest time between two warnings about the same flag. */
     public static final Duration WARN_INTERVAL = Duration.ofMinutes(5);
@@ -60,7 +64,7 @@ public final class ExposureKeyMismatches {
             return false; // another thread warns for this interval
         }
         flag.warned = true;
-        Log.warnf(
+        LOG.warnf(
                 "flag %s: telemetry exposures name the other cohort than the event's userId evaluates to (%d events"
                         + " so far): the app evaluates with another targeting key than the userId it reports, so its"
                         + " events without exposures are counted in the wrong cohort",

@@ -1,7 +1,6 @@
 package dev.rollguard.ingest.service;
 
 import io.micrometer.core.instrument.Metrics;
-import io.quarkus.logging.Log;
 import java.time.Duration;
 import java.util.Map;
 import java.util.SortedMap;
@@ -9,6 +8,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
 
 /**
  * Events without exposures whose cohort of a flag was evaluated while the flag's targeting rules read a context
@@ -19,6 +19,10 @@ import java.util.function.LongSupplier;
  * instantiates the processors itself, so they reach the one instance of the service through {@link #GLOBAL}.
  */
 public final class MissingContextAttributes {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(MissingContextAttributes.class);
 
     /** The shortest time between two warnings about the same flag and attribute. */
     public static final Duration WARN_INTERVAL = Duration.ofMinutes(5);
@@ -61,7 +65,7 @@ public final class MissingContextAttributes {
             return false; // another thread warns for this interval
         }
         entry.warned = true;
-        Log.warnf(
+        LOG.warnf(
                 "flag %s: its targeting rules read the context attribute '%s', which telemetry without exposures does"
                         + " not carry (%d events so far): such events are counted in the cohort of a subject without"
                         + " it; put '%s' in the events' context (or send exposures) so the cohorts are what was served",

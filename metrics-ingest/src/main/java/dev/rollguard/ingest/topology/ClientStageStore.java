@@ -5,7 +5,6 @@ import dev.rollguard.ingest.domain.ClientSampling;
 import dev.rollguard.ingest.domain.ClientStage;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.schemas.guard.GuardMetrics;
-import io.quarkus.logging.Log;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -22,6 +21,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.common.utils.ByteUtils;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.jboss.logging.Logger;
 
 /**
  * The guard's per-client state of one input task, kept live ({@link LiveStore}): for each tracked client, its state in
@@ -54,6 +54,10 @@ import org.apache.kafka.streams.state.StoreBuilder;
  * by their prefixes ({@link Client#fromBytes}); such records are read back and rewritten with ids at the next commit.
  */
 final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(ClientStageStore.class);
 
     static final String STORE = "client-stages";
     /** Key prefix of a cohort's sampling level. */
@@ -284,7 +288,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             cohort.level++;
             levelsChanged.add(cohortPrefix);
             TopologyMetrics.sampleLevelRaised(flagKey(cohortPrefix));
-            Log.infof(
+            LOG.infof(
                     "Cohort %s passed %d tracked clients in this input task: it now tracks a hash sample of 1/%d of its"
                             + " clients (guard.max-clients-per-cohort)",
                     cohortPrefix, cap, 1L << cohort.level);

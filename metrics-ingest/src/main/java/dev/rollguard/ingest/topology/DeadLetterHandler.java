@@ -2,7 +2,6 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.serde.AvroDecodingException;
-import io.quarkus.logging.Log;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -13,6 +12,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.jboss.logging.Logger;
 
 /**
  * Kafka Streams' deserialization-exception handler of metrics-ingest: a record that cannot be decoded is written to
@@ -25,6 +25,10 @@ import org.apache.kafka.streams.errors.ErrorHandlerContext;
  * hold a {@link DeadLetterSink} instance instead of the producer (the TopologyTestDriver tests use it).
  */
 public class DeadLetterHandler implements DeserializationExceptionHandler {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(DeadLetterHandler.class);
 
     public static final String TOPIC_CONFIG = "rollguard.dlq.topic";
     public static final String SINK_CONFIG = "rollguard.dlq.sink";
@@ -46,7 +50,7 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
             String bootstrap = String.valueOf(configs.get("bootstrap.servers"));
             sink = record -> producer(bootstrap).send(record, (metadata, error) -> {
                 if (error != null) {
-                    Log.errorf(error, "dead-letter record of %s could not be written", record.topic());
+                    LOG.errorf(error, "dead-letter record of %s could not be written", record.topic());
                 }
             });
         }
@@ -69,7 +73,7 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
                 record.offset());
         sink.send(new ProducerRecord<>(topic, null, record.timestamp(), record.key(), record.value(), headers));
         TopologyMetrics.deadLettered(DeadLetterHeaders.STAGE_DESERIALIZATION, code);
-        Log.debugf(
+        LOG.debugf(
                 "dead-lettered %s-%d@%d: %s",
                 record.topic(), record.partition(), record.offset(), exception.getMessage());
         return DeserializationHandlerResponse.CONTINUE;

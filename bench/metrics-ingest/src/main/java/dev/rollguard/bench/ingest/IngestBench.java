@@ -40,6 +40,7 @@ import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -58,6 +59,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.tools.ProducerPerformance;
 
 /**
@@ -445,12 +447,20 @@ public final class IngestBench {
         return props;
     }
 
+    /** The first exception that stopped a stream thread of this JVM's topology. */
+    static final AtomicReference<Throwable> STREAMS_FAILURE = new AtomicReference<>();
+
     static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
         Properties props = streamsConfig(bootstrap, appId, stateDir);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);
+        // A failed topology ends the run with its exception instead of leaving awaitNoLag to time out.
+        streams.setUncaughtExceptionHandler(e -> {
+            STREAMS_FAILURE.compareAndSet(null, e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
         streams.start();
         return streams;
     }
@@ -489,6 +499,9 @@ public final class IngestBench {
         long warmedCpu = 0;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             while (System.nanoTime() < deadline) {
+                if (STREAMS_FAILURE.get() != null) {
+                    throw new IllegalStateException(groupId + " stopped", STREAMS_FAILURE.get());
+                }
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
                         .partitionsToOffsetAndMetadata()
                         .get(10, TimeUnit.SECONDS);
