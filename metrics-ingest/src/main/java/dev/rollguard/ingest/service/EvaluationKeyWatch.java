@@ -4,7 +4,6 @@ import dev.rollguard.ingest.domain.CohortAssignment;
 import dev.rollguard.schemas.keys.KeyDigest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Metrics;
-import io.quarkus.logging.Log;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -13,6 +12,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
 
 /**
  * Warns when the events without exposures of a flag under rollout come from subjects the flag-service never
@@ -41,6 +41,10 @@ import java.util.function.LongSupplier;
  * they reach {@link ExposureKeyMismatches#GLOBAL}.
  */
 public final class EvaluationKeyWatch {
+
+    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
+    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    private static final Logger LOG = Logger.getLogger(EvaluationKeyWatch.class);
 
     /** The shortest time between two warnings about the same flag. */
     public static final Duration WARN_INTERVAL = Duration.ofMinutes(5);
@@ -196,7 +200,7 @@ public final class EvaluationKeyWatch {
         if (state.warning(now) && (!state.warned || now - state.lastWarnMs >= settings.warnIntervalMs())) {
             state.warned = true;
             state.lastWarnMs = now;
-            Log.warnf(
+            LOG.warnf(
                     "flag %s: %s. The app evaluates this flag with another targeting key than the userId it reports,"
                             + " so its events without exposures are counted in the wrong cohort: send exposures"
                             + " (client-java, client-js) or evaluate with the userId",
