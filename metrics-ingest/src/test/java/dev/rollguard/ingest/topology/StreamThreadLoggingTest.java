@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * The classes the topology runs on Kafka Streams' threads are plain classes, not CDI beans, and run in hosts other than
  * Quarkus (the benchmarks run the topology in a plain JVM). {@code io.quarkus.logging.Log} only works where Quarkus
  * rewrote its calls at build time (and, by its own check, wherever JUnit is on the class path, so no test of the
- * topology here could see it fail): a plain class of the topology or service package that logs through it stops the
- * stream thread the first time it logs in such a host. Such classes log through JBoss Logging directly.
+ * topology here could see it fail): a plain class of the topology, service, mapping or domain package that logs
+ * through it stops the stream thread the first time it logs in such a host. Such classes log through JBoss Logging
+ * directly.
  */
 class StreamThreadLoggingTest {
 
@@ -37,7 +38,7 @@ class StreamThreadLoggingTest {
                 .resolve("dev/rollguard/ingest");
         List<String> plain = new ArrayList<>();
         List<String> offending = new ArrayList<>();
-        for (String pkg : List.of("topology", "service")) {
+        for (String pkg : List.of("topology", "service", "mapping", "domain")) {
             try (Stream<Path> files = Files.list(classes.resolve(pkg))) {
                 for (Path file :
                         files.filter(f -> f.toString().endsWith(".class")).toList()) {
@@ -62,12 +63,18 @@ class StreamThreadLoggingTest {
 
     @Test
     void theScanFindsQuarkusLogInAClassThatUsesIt() throws IOException {
-        // BrokerProbe is a CDI bean that logs through io.quarkus.logging.Log: the scan's pattern must find it there.
-        try (var in = BrokerProbe.class.getResourceAsStream("BrokerProbe.class")) {
+        try (var in = UsesQuarkusLog.class.getResourceAsStream("StreamThreadLoggingTest$UsesQuarkusLog.class")) {
             assertThat(contains(in.readAllBytes(), QUARKUS_LOG)).isTrue();
         }
         try (var in = ClientStageStore.class.getResourceAsStream("ClientStageStore.class")) {
             assertThat(contains(in.readAllBytes(), QUARKUS_LOG)).isFalse();
+        }
+    }
+
+    /** What the scan must find: a class that logs through Quarkus' {@code Log}. */
+    static final class UsesQuarkusLog {
+        static void log() {
+            io.quarkus.logging.Log.debug("logged through Quarkus' Log");
         }
     }
 

@@ -219,6 +219,7 @@ public final class IngestBench {
             KafkaStreams liveStreams = streams(bootstrap, "bench-live", liveSettings, root.resolve("s2"));
             awaitRunning(liveStreams);
             Latency latency = liveLatency(bootstrap, live, generator, rate, seconds, liveSettings);
+            throwIfFailed("bench-live");
             liveStreams.close(Duration.ofSeconds(30));
 
             report.append(SECTION)
@@ -447,8 +448,26 @@ public final class IngestBench {
         return props;
     }
 
-    /** The first exception that stopped a stream thread of this JVM's topology. */
+    /** The first exception that stopped a stream thread of a Kafka Streams application of this JVM. */
     static final AtomicReference<Throwable> STREAMS_FAILURE = new AtomicReference<>();
+
+    /**
+     * Records the first exception that stops one of the application's stream threads, so that a failed run ends with
+     * that exception (in {@link #awaitRunning} and {@link #awaitNoLag}) instead of a time-out. Call before start.
+     */
+    static void watch(KafkaStreams streams) {
+        streams.setUncaughtExceptionHandler(e -> {
+            STREAMS_FAILURE.compareAndSet(null, e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+    }
+
+    private static void throwIfFailed(String what) {
+        Throwable failure = STREAMS_FAILURE.get();
+        if (failure != null) {
+            throw new IllegalStateException(what + " stopped", failure);
+        }
+    }
 
     static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
         Properties props = streamsConfig(bootstrap, appId, stateDir);
@@ -456,11 +475,7 @@ public final class IngestBench {
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);
-        // A failed topology ends the run with its exception instead of leaving awaitNoLag to time out.
-        streams.setUncaughtExceptionHandler(e -> {
-            STREAMS_FAILURE.compareAndSet(null, e);
-            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+        watch(streams);
         streams.start();
         return streams;
     }
@@ -468,6 +483,7 @@ public final class IngestBench {
     static long awaitRunning(KafkaStreams streams) {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (streams.state() != KafkaStreams.State.RUNNING) {
+            throwIfFailed("Kafka Streams");
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Kafka Streams did not reach RUNNING: " + streams.state());
             }
@@ -499,9 +515,7 @@ public final class IngestBench {
         long warmedCpu = 0;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             while (System.nanoTime() < deadline) {
-                if (STREAMS_FAILURE.get() != null) {
-                    throw new IllegalStateException(groupId + " stopped", STREAMS_FAILURE.get());
-                }
+                throwIfFailed(groupId);
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
                         .partitionsToOffsetAndMetadata()
                         .get(10, TimeUnit.SECONDS);

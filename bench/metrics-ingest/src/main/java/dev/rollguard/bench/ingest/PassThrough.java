@@ -42,6 +42,7 @@ final class PassThrough {
         kafka.createTopics(List.of(new NewTopic(output, IngestBench.PARTITIONS, (short) 1)));
         KafkaStreams streams = new KafkaStreams(
                 topology(input, output), IngestBench.streamsConfig(bootstrap, APPLICATION_ID, stateDir));
+        IngestBench.watch(streams);
         streams.start();
         IngestBench.Drain drain;
         boolean closed;
