@@ -41,6 +41,14 @@ record Cost(
 
     static final String CLIENT_STAGES = "client-stages";
 
+    /**
+     * Milliseconds the JIT compilers spent compiling since the JVM started (summed over its compiler threads), so the
+     * difference over the timed span says whether the JIT had settled.
+     */
+    static long jitMillis() {
+        return ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+    }
+
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();

@@ -98,7 +98,9 @@ final class CostSweep {
                 .append(IngestBench.warmupEvents(events))
                 .append(" (the warm-up share ")
                 .append(IngestBench.WARMUP_SHARE)
-                .append(", so the figures are the steady state, not the JIT's warm-up; CPU over the same span) (")
+                .append(
+                        ", so the figures leave out the start; CPU over the same span, and the JIT's compile time in it: a")
+                .append(" few ms/s when the JIT has settled) (")
                 .append(IngestBench.EVENT_RATE)
                 .append(" per second of event time; a client stays ")
                 .append(IngestBench.Generator.SESSION_MS / 1000)
@@ -129,17 +131,19 @@ final class CostSweep {
                 .append(IngestBench.EVENT_RATE)
                 .append(" -Dbench.commit-ms=")
                 .append(Integer.getInteger("bench.commit-ms", 100))
+                .append(" -Dbench.warmup-share=")
+                .append(IngestBench.WARMUP_SHARE)
                 .append("`.\n\n")
                 .append("| flags | ramping | clients / h | stream threads | event size | producer (records/s) |")
                 .append(" aggregation (events/s) | / producer | pass-through (events/s) | pass-through / producer |")
-                .append(" aggregation / pass-through | CPU (cores) | RSS / peak RSS / heap | state dir:")
+                .append(" aggregation / pass-through | CPU (cores) | JIT (ms/s) | RSS / peak RSS / heap | state dir:")
                 .append(
                         " run | changelogs: run / window stores per h | per-client state: clients / records (one a client)")
                 .append(" / bytes a record / per h |")
                 .append(" load before / after |\n")
                 .append(
                         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-                .append(" --- |\n");
+                .append(" --- | --- |\n");
         for (Properties p : rows) {
             double span = Double.parseDouble(p.getProperty("eventTimeSpanMs"));
             double perHour = 3_600_000.0 / span;
@@ -177,6 +181,8 @@ final class CostSweep {
                     .append(String.format("%.2f", aggregation / passThrough))
                     .append(" | ")
                     .append(p.getProperty("cpuCores"))
+                    .append(" | ")
+                    .append(p.getProperty("jitMsPerS", "-"))
                     .append(" | ")
                     .append(Cost.mb(Long.parseLong(p.getProperty("rssBytes"))))
                     .append(" / ")

@@ -204,6 +204,9 @@ public final class IngestBench {
                 row.setProperty("aggregation", String.format("%.0f", aggregated));
                 row.setProperty("aggregationFromStart", String.format("%.0f", coldAggregated));
                 row.setProperty("warmupEvents", Long.toString(drain.warmedEvents()));
+                row.setProperty(
+                        "jitMsPerS",
+                        String.format("%.0f", drain.jitMillis() / ((drained - drain.warmedNanos()) / 1e9)));
                 row.setProperty("loadBefore", loadBefore);
                 row.setProperty("loadAfter", loadAverage());
                 try (var out = Files.newBufferedWriter(Path.of(rowFile))) {
@@ -496,7 +499,7 @@ public final class IngestBench {
      * How a backlog drained: when the group's committed input first passed the warm-up share ({@code warmedEvents}
      * committed at {@code warmedNanos}), when it committed everything, and the process CPU time between the two.
      */
-    record Drain(long warmedEvents, long warmedNanos, long drainedNanos, long cpuNanos) {
+    record Drain(long warmedEvents, long warmedNanos, long drainedNanos, long cpuNanos, long jitMillis) {
 
         /** Steady state: from the commit that took the input past the warm-up share until the last one. */
         double steadyRate(long events) {
@@ -513,6 +516,7 @@ public final class IngestBench {
         long warmedEvents = -1;
         long warmedNanos = 0;
         long warmedCpu = 0;
+        long warmedJit = 0;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             while (System.nanoTime() < deadline) {
                 throwIfFailed(groupId);
@@ -546,9 +550,15 @@ public final class IngestBench {
                         warmedEvents = input;
                         warmedNanos = now;
                         warmedCpu = Cost.processCpuNanos();
+                        warmedJit = Cost.jitMillis();
                     }
                     if (lag == 0 && inputsSeen && warmedEvents >= 0) {
-                        return new Drain(warmedEvents, warmedNanos, now, Cost.processCpuNanos() - warmedCpu);
+                        return new Drain(
+                                warmedEvents,
+                                warmedNanos,
+                                now,
+                                Cost.processCpuNanos() - warmedCpu,
+                                Cost.jitMillis() - warmedJit);
                     }
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
