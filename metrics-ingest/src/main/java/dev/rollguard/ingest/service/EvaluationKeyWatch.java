@@ -42,8 +42,7 @@ import org.jboss.logging.Logger;
  */
 public final class EvaluationKeyWatch {
 
-    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
-    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    // Not io.quarkus.logging.Log: this runs outside Quarkus too (architecture-tests' StreamThreadLoggingTest).
     private static final Logger LOG = Logger.getLogger(EvaluationKeyWatch.class);
 
     /** The shortest time between two warnings about the same flag. */

@@ -19,8 +19,7 @@ import org.jboss.logging.Logger;
  */
 public final class ExposureKeyMismatches {
 
-    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
-    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    // Not io.quarkus.logging.Log: this runs outside Quarkus too (architecture-tests' StreamThreadLoggingTest).
     private static final Logger LOG = Logger.getLogger(ExposureKeyMismatches.class);
 
     /** The shortest time between two warnings about the same flag. */

@@ -55,8 +55,7 @@ import org.jboss.logging.Logger;
  */
 final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
-    // JBoss Logging directly, as io.quarkus.logging.Log compiles to inside Quarkus: this runs on Kafka Streams'
-    // threads in any host, the benchmarks' included, where that rewrite does not happen.
+    // Not io.quarkus.logging.Log: this runs outside Quarkus too (architecture-tests' StreamThreadLoggingTest).
     private static final Logger LOG = Logger.getLogger(ClientStageStore.class);
 
     static final String STORE = "client-stages";
