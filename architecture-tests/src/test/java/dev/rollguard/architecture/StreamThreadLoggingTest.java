@@ -32,19 +32,39 @@ class StreamThreadLoggingTest {
             "dev.rollguard.ingest.mapping..",
             "dev.rollguard.ingest.domain..");
 
-    /** The scopes that make a class a CDI bean. */
-    private static final List<String> BEAN_SCOPES = List.of(
+    /** The scopes that make a class a CDI bean and that its subclasses inherit ({@code @Inherited}). */
+    private static final List<String> INHERITED_SCOPES = List.of(
             "jakarta.enterprise.context.ApplicationScoped",
             "jakarta.enterprise.context.Dependent",
-            "jakarta.enterprise.context.RequestScoped",
-            "jakarta.inject.Singleton");
+            "jakarta.enterprise.context.RequestScoped");
 
+    /** A scope that makes a class a bean but is not inherited. */
+    private static final String SINGLETON = "jakarta.inject.Singleton";
+
+    /** Beans and the classes nested in them (their lambdas and inner classes): only Quarkus builds and runs them. */
     private static final DescribedPredicate<JavaClass> CDI_BEANS =
-            DescribedPredicate.describe("CDI beans", c -> BEAN_SCOPES.stream()
-                    .anyMatch(scope -> c.isAnnotatedWith(scope)
-                            || c.getEnclosingClass()
-                                    .map(outer -> outer.isAnnotatedWith(scope))
-                                    .orElse(false)));
+            DescribedPredicate.describe("CDI beans or nested in one", c -> isBean(outermost(c)));
+
+    private static JavaClass outermost(JavaClass type) {
+        JavaClass outer = type;
+        while (outer.getEnclosingClass().isPresent()) {
+            outer = outer.getEnclosingClass().get();
+        }
+        return outer;
+    }
+
+    private static boolean isBean(JavaClass type) {
+        if (type.isAnnotatedWith(SINGLETON)) {
+            return true;
+        }
+        // A subclass of a bean with an inherited scope is a bean of that scope too.
+        for (JavaClass c = type; c != null; c = c.getRawSuperclass().orElse(null)) {
+            if (INHERITED_SCOPES.stream().anyMatch(c::isAnnotatedWith)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     @Test
     void plainClassesOfTheTopologyDoNotLogThroughQuarkusLog() {
@@ -72,6 +92,7 @@ class StreamThreadLoggingTest {
         assertThat(result.hasViolation()).isTrue();
         assertThat(result.getFailureReport().getDetails())
                 .anySatisfy(line -> assertThat(line).contains("PlainLogger").contains("io.quarkus.logging.Log"))
+                // Neither the bean nor its nested class (BeanLogger$Step) nor its subclass (SubBeanLogger).
                 .noneSatisfy(line -> assertThat(line).contains("BeanLogger"));
     }
 
