@@ -44,16 +44,9 @@ final class CostSweep {
                     "-Dbench.ramping=" + parts[1],
                     "-Dbench.clients-per-hour=" + parts[2],
                     "-Dbench.threads=" + parts[3],
-                    "-Dbench.commit-ms=" + Integer.getInteger("bench.commit-ms", 100),
-                    "-Dbench.warmup-share=" + IngestBench.WARMUP_SHARE,
-                    "-Dbench.partitions=" + IngestBench.PARTITIONS,
-                    "-Dbench.event-rate=" + IngestBench.EVENT_RATE,
-                    "-Dbench.session-seconds=" + IngestBench.Generator.SESSION_MS / 1000,
-                    "-Dbench.exposures-per-event=" + IngestBench.Generator.EXPOSURES_PER_EVENT,
-                    "-Dbench.row-file=" + row,
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    IngestBench.class.getName()));
+                    "-Dbench.row-file=" + row));
+            command.addAll(IngestBench.sharedOptions());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestBench.class.getName()));
             System.out.printf("cost sweep: %s (load average %s)%n", config, IngestBench.loadAverage());
             Process child = new ProcessBuilder(command).inheritIO().start();
             int exit = child.waitFor();
@@ -89,7 +82,7 @@ final class CostSweep {
                 .append(IngestBench.warmupEvents(events))
                 .append("), then a Kafka Streams pass-through and after it the topology (exactly_once_v2, commit")
                 .append(" interval ")
-                .append(Integer.getInteger("bench.commit-ms", 100))
+                .append(IngestBench.COMMIT_MS)
                 .append(" ms, ")
                 .append(IngestBench.PARTITIONS)
                 .append(" partitions, 1 min windows + hopping), each draining the same ")
@@ -127,18 +120,8 @@ final class CostSweep {
                 .append(spec)
                 .append(" -Dbench.sweep.events=")
                 .append(events)
-                .append(" -Dbench.event-rate=")
-                .append(IngestBench.EVENT_RATE)
-                .append(" -Dbench.commit-ms=")
-                .append(Integer.getInteger("bench.commit-ms", 100))
-                .append(" -Dbench.warmup-share=")
-                .append(IngestBench.WARMUP_SHARE)
-                .append(" -Dbench.partitions=")
-                .append(IngestBench.PARTITIONS)
-                .append(" -Dbench.session-seconds=")
-                .append(IngestBench.Generator.SESSION_MS / 1000)
-                .append(" -Dbench.exposures-per-event=")
-                .append(IngestBench.Generator.EXPOSURES_PER_EVENT)
+                .append(' ')
+                .append(String.join(" ", IngestBench.sharedOptions()))
                 .append("`.\n\n")
                 .append("| flags | ramping | clients / h | stream threads | event size | producer (records/s) |")
                 .append(" aggregation (events/s) | / producer | pass-through (events/s) | pass-through / producer |")

@@ -82,6 +82,8 @@ import org.apache.kafka.tools.ProducerPerformance;
 public final class IngestBench {
 
     static final int PARTITIONS = Integer.getInteger("bench.partitions", 6);
+    /** The topology's and the pass-through's commit interval, Kafka Streams' default under exactly-once. */
+    static final int COMMIT_MS = Integer.getInteger("bench.commit-ms", 100);
     /**
      * Share of the events run before the figures are taken, so that they show the steady state and not the JIT's
      * warm-up: the aggregation is timed from the commit that took the input past it, and Kafka's producer tool runs
@@ -133,7 +135,6 @@ public final class IngestBench {
         int threads = Integer.getInteger("bench.threads", 2);
         // A child of the cost sweep writes its figures here instead of the results file.
         String rowFile = System.getProperty("bench.row-file", "");
-        int commitMs = Integer.getInteger("bench.commit-ms", 100);
         boolean append = Boolean.getBoolean("bench.append");
         Path root = Files.createTempDirectory("ingest-bench");
         StringBuilder report = new StringBuilder();
@@ -238,7 +239,7 @@ public final class IngestBench {
                     .append("), one embedded Kafka 4.1.1 broker in the benchmark's JVM, ")
                     .append(PARTITIONS)
                     .append(" partitions per telemetry topic, exactly_once_v2 (commit interval ")
-                    .append(commitMs)
+                    .append(COMMIT_MS)
                     .append(" ms), ")
                     .append(Integer.getInteger("bench.threads", 2))
                     .append(" stream threads, ")
@@ -264,20 +265,10 @@ public final class IngestBench {
                     .append(ramping)
                     .append(" -Dbench.clients-per-hour=")
                     .append(clientsPerHour)
-                    .append(" -Dbench.session-seconds=")
-                    .append(Generator.SESSION_MS / 1000)
-                    .append(" -Dbench.exposures-per-event=")
-                    .append(Generator.EXPOSURES_PER_EVENT)
-                    .append(" -Dbench.event-rate=")
-                    .append(EVENT_RATE)
-                    .append(" -Dbench.commit-ms=")
-                    .append(commitMs)
                     .append(" -Dbench.threads=")
                     .append(threads)
-                    .append(" -Dbench.partitions=")
-                    .append(PARTITIONS)
-                    .append(" -Dbench.warmup-share=")
-                    .append(WARMUP_SHARE)
+                    .append(' ')
+                    .append(String.join(" ", sharedOptions()))
                     .append("` (after `./mvnw -pl metrics-ingest install -DskipTests`).\n\n")
                     .append("| figure | value |\n| --- | --- |\n")
                     .append(row("encoded SyncEvent size (mean)", eventSize + " bytes"))
@@ -382,6 +373,20 @@ public final class IngestBench {
     /** Events per second of event time in the preloaded backlog. */
     static final int EVENT_RATE = Integer.getInteger("bench.event-rate", 50_000);
 
+    /**
+     * The options every run takes alike, single run or sweep row, as command-line arguments: the sweep hands them to
+     * each row's JVM, and both name them in their results' "Run with" line.
+     */
+    static List<String> sharedOptions() {
+        return List.of(
+                "-Dbench.commit-ms=" + COMMIT_MS,
+                "-Dbench.warmup-share=" + WARMUP_SHARE,
+                "-Dbench.partitions=" + PARTITIONS,
+                "-Dbench.event-rate=" + EVENT_RATE,
+                "-Dbench.session-seconds=" + Generator.SESSION_MS / 1000,
+                "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT);
+    }
+
     static int meanEventSize(Generator generator) {
         long bytes = 0;
         int n = 1000;
@@ -471,7 +476,7 @@ public final class IngestBench {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.getInteger("bench.commit-ms", 100));
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, COMMIT_MS);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.getInteger("bench.threads", 2));
         return props;
