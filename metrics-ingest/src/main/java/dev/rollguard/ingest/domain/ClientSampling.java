@@ -45,6 +45,15 @@ public final class ClientSampling {
         return hash >>> (64 - level) == 0;
     }
 
+    /**
+     * The highest level at which a client of hash {@code hash} is tracked: the number of leading zero bits of its hash
+     * (64 for the hash 0). It is tracked at a level exactly when the level is at most this one, so a rise from level
+     * {@code L} to {@code L + 1} drops exactly the clients whose highest level is {@code L}.
+     */
+    public static int highestLevel(long hash) {
+        return Long.numberOfLeadingZeros(hash);
+    }
+
     /** Whether the client is tracked at {@code level}. */
     public static boolean tracked(String clientId, int level) {
         return tracked(hash(clientId), level);

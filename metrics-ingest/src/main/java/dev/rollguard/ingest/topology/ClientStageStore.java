@@ -46,7 +46,8 @@ import org.jboss.logging.Logger;
  * ({@link ClientSampling}) at the cohort's level, 0 (every client) until the cap is passed; then the level rises (the
  * hash threshold halves) until the cohort is back within the cap, and each client no longer tracked is dropped with
  * its contribution retracted from the window's client-level sums ({@link ClientStage#retract}), so that the sums of
- * the stage are exactly those of the tracked clients. A cohort's level is changelogged under the reserved key {@code
+ * the stage are exactly those of the tracked clients. A cohort lists its tracked clients by the highest level each is
+ * tracked at, so that a rise looks only at the clients it drops, not at every client of the task. A cohort's level is changelogged under the reserved key {@code
  * ~sample|<flag>|<stage version>|<cohort>|}, so a restarted task samples the same clients.
  *
  * <p>Earlier versions kept one record per client and cohort (key {@code <cohort prefix><client id>}); such records are
@@ -275,7 +276,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             return null;
         }
         if (client == null) {
-            client = new Client();
+            client = new Client(key);
             put(key, client);
             lastClient = client;
         } else {
@@ -283,7 +284,9 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         }
         client.add(cohort, stage);
         cohort.tracked++;
+        cohort.index(client, hash);
         while (cohort.tracked > cap && cohort.level < ClientSampling.MAX_LEVEL) {
+            List<Client> leaving = cohort.leaving(cohort.level);
             cohort.level++;
             levelsChanged.add(cohortPrefix);
             TopologyMetrics.sampleLevelRaised(flagKey(cohortPrefix));
@@ -291,16 +294,31 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                     "Cohort %s passed %d tracked clients in this input task: it now tracks a hash sample of 1/%d of its"
                             + " clients (guard.max-clients-per-cohort)",
                     cohortPrefix, cap, 1L << cohort.level);
-            int level = cohort.level;
-            removeStates((id, prefix, state) -> {
-                if (!prefix.equals(cohortPrefix) || ClientSampling.tracked(id, level)) {
-                    return false;
-                }
-                state.retract(sums);
-                return true;
-            });
+            drop(cohort, leaving, sums);
         }
         return ClientSampling.tracked(hash, cohort.level) ? stage : null;
+    }
+
+    /**
+     * Drops the states in {@code cohort} of the clients its rise leaves out, retracting each from {@code sums}: only
+     * those clients are looked at, not every client of the task.
+     */
+    private void drop(Cohort cohort, List<Client> leaving, double[] sums) {
+        forgetLastClient();
+        for (Client client : leaving) {
+            ClientStage state = client.remove(cohort);
+            if (state == null) {
+                // Defensive: a state leaves its cohort otherwise only in a sweep, which prunes the lists.
+                continue;
+            }
+            state.retract(sums);
+            cohort.tracked--;
+            if (client.size > 0) {
+                touch(client.key);
+            } else if (get(client.key) == client) {
+                remove(client.key);
+            }
+        }
     }
 
     /** The state of a tracked client by its name (cohort prefix and client id), or null (tests). */
@@ -325,6 +343,15 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     }
 
     /**
+     * How many clients a cohort lists by their highest sampling level: those it tracks (tests).
+     */
+    int listedClients(String cohortPrefix) {
+        load();
+        Cohort cohort = cohorts.get(cohortPrefix);
+        return cohort == null ? 0 : cohort.listed();
+    }
+
+    /**
      * Drops the states of the cohorts whose stage {@code ended} selects (and their sampling levels), and the states
      * that {@code expired} selects; both see a state by its name, cohort prefix and client id. An expired client's
      * contribution stays in the sums (it was a tracked client of the stage); its cohort keeps its level, so the
@@ -346,6 +373,9 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
             return true;
         });
+        if (removed > 0) {
+            cohorts.values().forEach(Cohort::prune);
+        }
         return removed;
     }
 
@@ -384,8 +414,11 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
     @Override
     protected void loaded(String key, Client value) {
+        value.key = key;
+        long hash = ClientSampling.hash(key.substring(CLIENT.length()));
         for (int i = 0; i < value.size; i++) {
             value.cohorts[i].tracked++;
+            value.cohorts[i].index(value, hash);
         }
     }
 
@@ -403,15 +436,17 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     @Override
     protected void readEarlierVersion(String key, byte[] value) {
         String prefix = cohortOf(key);
-        String clientKey = CLIENT + key.substring(prefix.length());
+        String clientId = key.substring(prefix.length());
+        String clientKey = CLIENT + clientId;
         Client client = adopted(clientKey);
         if (client == null) {
-            client = new Client();
+            client = new Client(clientKey);
             adopt(clientKey, client);
         }
         Cohort cohort = cohorts.computeIfAbsent(prefix, Cohort::new);
         cohort.tracked++;
         client.add(cohort, ClientStage.fromBytes(value));
+        cohort.index(client, ClientSampling.hash(clientId));
     }
 
     @Override
@@ -512,9 +547,62 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         int id = -1;
         int level;
         int tracked;
+        /**
+         * The tracked clients by the highest level each is tracked at ({@link ClientSampling#highestLevel}; none
+         * below the cohort's level): a rise from level L drops exactly the list of L. A client listed here holds a
+         * state in the cohort, but for one whose state expired, until the sweep that expired it prunes the lists.
+         */
+        private final List<List<Client>> byHighestLevel = new ArrayList<>();
 
         Cohort(String prefix) {
             this.prefix = prefix;
+        }
+
+        /** Lists a client admitted to the cohort, of sampling hash {@code hash}. */
+        void index(Client client, long hash) {
+            int highest = ClientSampling.highestLevel(hash);
+            while (byHighestLevel.size() <= highest) {
+                byHighestLevel.add(null);
+            }
+            List<Client> clients = byHighestLevel.get(highest);
+            if (clients == null) {
+                clients = new ArrayList<>();
+                byHighestLevel.set(highest, clients);
+            }
+            clients.add(client);
+        }
+
+        /**
+         * The listed clients not tracked above {@code level}, taken off the lists: those whose highest level is {@code
+         * level}, and any listed below it (none is, unless a changelog held a client the cohort's level had left).
+         */
+        List<Client> leaving(int level) {
+            List<Client> leaving = new ArrayList<>();
+            for (int at = 0; at <= level && at < byHighestLevel.size(); at++) {
+                List<Client> clients = byHighestLevel.set(at, null);
+                if (clients != null) {
+                    leaving.addAll(clients);
+                }
+            }
+            return leaving;
+        }
+
+        /** How many clients the lists hold. */
+        int listed() {
+            int listed = 0;
+            for (List<Client> clients : byHighestLevel) {
+                listed += clients == null ? 0 : clients.size();
+            }
+            return listed;
+        }
+
+        /** Unlists the clients that no longer hold a state in the cohort. */
+        void prune() {
+            for (List<Client> clients : byHighestLevel) {
+                if (clients != null) {
+                    clients.removeIf(client -> client.indexOf(this) < 0);
+                }
+            }
         }
     }
 
@@ -523,11 +611,18 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
      * state is held with its cohort: one prefix string per cohort, not one per client.
      */
     static final class Client {
+        /** Its key in the store, {@code #<client id>} (the store's own string, not a copy). */
+        private String key;
+
         private Cohort[] cohorts = new Cohort[8];
         private ClientStage[] stages = new ClientStage[8];
         private int size;
         /** Where the next {@link #stage} look-up starts: an event visits a client's cohorts in the order it met them. */
         private int next;
+
+        Client(String key) {
+            this.key = key;
+        }
 
         ClientStage stage(String cohortPrefix) {
             for (int n = 0, i = next; n < size; n++, i = i + 1 == size ? 0 : i + 1) {
@@ -559,6 +654,32 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 }
             }
             throw new IllegalStateException("no state in " + cohortPrefix);
+        }
+
+        /** Where the client's state in {@code cohort} is held, or -1. */
+        int indexOf(Cohort cohort) {
+            for (int i = 0; i < size; i++) {
+                if (cohorts[i] == cohort) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Removes the client's state in {@code cohort}, keeping the others in order; returns it, or null. */
+        ClientStage remove(Cohort cohort) {
+            int at = indexOf(cohort);
+            if (at < 0) {
+                return null;
+            }
+            ClientStage stage = stages[at];
+            System.arraycopy(cohorts, at + 1, cohorts, at, size - at - 1);
+            System.arraycopy(stages, at + 1, stages, at, size - at - 1);
+            size--;
+            cohorts[size] = null;
+            stages[size] = null;
+            next = 0;
+            return stage;
         }
 
         void add(Cohort cohort, ClientStage stage) {
@@ -662,7 +783,8 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
 
         /** Reads the states of a record, from its count on; {@code cohort} reads the cohort of each. */
         private static Client read(ByteBuffer in, Function<ByteBuffer, Cohort> cohort) {
-            Client client = new Client();
+            // Its key is set once the store holds it (loaded).
+            Client client = new Client(null);
             int n = ByteUtils.readUnsignedVarint(in);
             ClientStage[] distinct = new ClientStage[n];
             int distinctCount = 0;

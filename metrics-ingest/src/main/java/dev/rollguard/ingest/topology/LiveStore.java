@@ -110,6 +110,15 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         epoch++;
     }
 
+    /** Removes the value of a key, if any: the next commit deletes it. */
+    final void remove(String key) {
+        load();
+        if (live.remove(key) != null) {
+            dirty.add(key);
+            epoch++;
+        }
+    }
+
     /** Marks a value changed, so that the next commit writes it. */
     final void touch(String key) {
         dirty.add(key);

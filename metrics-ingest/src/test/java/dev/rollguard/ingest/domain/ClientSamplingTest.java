@@ -42,6 +42,25 @@ class ClientSamplingTest {
     }
 
     @Test
+    void aClientIsTrackedAtEveryLevelUpToItsHighestAndAtNoneAbove() {
+        Random random = new Random(3);
+        List<Long> hashes = new ArrayList<>(List.of(0L, 1L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 40));
+        for (int i = 0; i < 10_000; i++) {
+            // Hashes of every highest level, not only the low ones a uniform hash gives.
+            hashes.add(random.nextLong() >>> random.nextInt(64));
+        }
+        for (long hash : hashes) {
+            int highest = ClientSampling.highestLevel(hash);
+            for (int level = 0; level <= ClientSampling.MAX_LEVEL; level++) {
+                assertThat(ClientSampling.tracked(hash, level))
+                        .as("hash %x at level %d (highest %d)", hash, level, highest)
+                        .isEqualTo(level <= highest);
+            }
+        }
+        assertThat(ClientSampling.highestLevel(0L)).isEqualTo(ClientSampling.MAX_LEVEL);
+    }
+
+    @Test
     void theSampleIsIndependentOfTheRolloutBucket() {
         // Treated (bucket below 50 %) and control clients are sampled at the same rate: the sample does not lean to
         // either cohort.

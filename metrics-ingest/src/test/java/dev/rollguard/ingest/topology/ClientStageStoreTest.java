@@ -157,6 +157,145 @@ class ClientStageStoreTest {
     }
 
     /**
+     * A rise drops the clients of its cohort from the cohort's own lists, not from a look at every client: after each
+     * restore (the lists built again from the records read back) and each expiry (the lists pruned), every cohort is
+     * made to rise, by events of new clients reaching all cohorts at once, and then every cohort tracks exactly
+     * clients of its level, lists exactly those, and its sums are those of its tracked clients plus those of the
+     * clients that expired.
+     */
+    @Test
+    void aRiseDropsExactlyTheClientsItLeavesOutAcrossRestoresAndExpiries() {
+        int cohortCount = 4;
+        String[] prefixes = new String[cohortCount];
+        for (int c = 0; c < cohortCount; c++) {
+            prefixes[c] = ClientStageStore.cohort("flag-" + c / 2, 3, c % 2 == 0 ? "TREATMENT" : "CONTROL");
+        }
+        Random random = new Random(17);
+        ClientStageStore store = store();
+        double[][] sums = new double[cohortCount][WIDTH];
+        double[][] expired = new double[cohortCount][WIDTH];
+        int cap = 150;
+        List<String> clients = new ArrayList<>();
+        for (int i = 0; i < 3_400; i++) {
+            clients.add("client-" + i);
+        }
+        int rises = 0;
+        int checkpoints = 0;
+        for (int e = 0; e < 40_000; e++) {
+            boolean restore = e % 8_000 == 7_999;
+            boolean expiry = e % 11_000 == 10_999;
+            if (restore) {
+                store.flushCache();
+                store = store();
+            }
+            if (expiry) {
+                assertThat(expire(store, e - 2_000, prefixes, expired)).isPositive();
+            }
+            if (restore || expiry) {
+                checkpoints++;
+                rises += riseInEveryCohort(store, prefixes, sums, clients, e);
+                assertCohorts(store, prefixes, sums, expired, cap, clients);
+            }
+            // Clients come and go: a client's events lie within a stretch of the run, so some of them expire.
+            String client = clients.get(e * 3_000 / 40_000 + random.nextInt(400));
+            List<Integer> reached = new ArrayList<>();
+            for (int c = 0; c < cohortCount; c++) {
+                if (random.nextInt(4) > 0) {
+                    reached.add(c);
+                }
+            }
+            int n = reached.size();
+            String[] eventPrefixes = new String[n];
+            double[][] eventSums = new double[n][];
+            for (int k = 0; k < n; k++) {
+                eventPrefixes[k] = prefixes[reached.get(k)];
+                eventSums[k] = sums[reached.get(k)];
+            }
+            store.count(client, eventPrefixes, eventSums, n, sync(random.nextInt(6) > 0, e), cap, new boolean[n]);
+        }
+        assertThat(checkpoints).isEqualTo(8);
+        assertThat(rises).isGreaterThanOrEqualTo(checkpoints * cohortCount);
+        // The last word is a sweep's, not a restore's (which lists the clients afresh).
+        assertThat(expire(store, 38_000, prefixes, expired)).isPositive();
+        assertCohorts(store, prefixes, sums, expired, cap, clients);
+    }
+
+    /**
+     * Makes every cohort rise: events of new clients (added to {@code clients}) with a cap one below what the cohort
+     * tracks, until one of them is admitted. Returns how many rises.
+     */
+    private static int riseInEveryCohort(
+            ClientStageStore store, String[] prefixes, double[][] sums, List<String> clients, long time) {
+        int rises = 0;
+        for (int c = 0; c < prefixes.length; c++) {
+            int before = store.level(prefixes[c]);
+            int cap = Math.max(1, store.trackedClients(prefixes[c]) - 1);
+            while (store.level(prefixes[c]) == before) {
+                String client = "new-" + clients.size();
+                clients.add(client);
+                store.count(
+                        client,
+                        new String[] {prefixes[c]},
+                        new double[][] {sums[c]},
+                        1,
+                        sync(true, time),
+                        cap,
+                        new boolean[1]);
+            }
+            rises += store.level(prefixes[c]) - before;
+        }
+        return rises;
+    }
+
+    /**
+     * Every cohort tracks only clients of its level, at most the cap, lists exactly those, and its sums are those of
+     * its tracked clients plus {@code expired} (what the expired ones added, retracted).
+     */
+    private static void assertCohorts(
+            ClientStageStore store,
+            String[] prefixes,
+            double[][] sums,
+            double[][] expired,
+            int cap,
+            List<String> clients) {
+        for (int c = 0; c < prefixes.length; c++) {
+            int level = store.level(prefixes[c]);
+            double[] current = new double[WIDTH];
+            int tracked = 0;
+            for (String client : clients) {
+                ClientStage state = store.tracked(prefixes[c] + client);
+                if (state != null) {
+                    assertThat(ClientSampling.tracked(client, level)).as(client).isTrue();
+                    state.retract(current);
+                    tracked++;
+                }
+            }
+            assertThat(store.trackedClients(prefixes[c])).isEqualTo(tracked).isLessThanOrEqualTo(cap);
+            assertThat(store.listedClients(prefixes[c])).isEqualTo(tracked);
+            for (int i = 0; i < WIDTH; i++) {
+                double expected = -(current[i] + expired[c][i]);
+                assertThat(sums[c][i])
+                        .as("cohort %d, part %d", c, i)
+                        .isCloseTo(expected, within(1e-6 * Math.max(1, Math.abs(expected))));
+            }
+        }
+    }
+
+    /**
+     * Expires the states last seen before {@code before}; what each had added to the sums of its cohort (of {@code
+     * prefixes}) is retracted from {@code expired} instead. Returns how many.
+     */
+    private static int expire(ClientStageStore store, long before, String[] prefixes, double[][] expired) {
+        return store.sweep(key -> false, (key, state) -> {
+            if (state.lastSeen() >= before) {
+                return false;
+            }
+            state.retract(expired[Arrays.asList(prefixes).indexOf(ClientStageStore.cohortOf(key))]);
+            return true;
+        });
+    }
+
+    /**
      * 40 000 clients with exponentially distributed event counts and skewed client-specific failure rates (clustered
      * failures), a
      * cap of 2 000: the failure ratio and its delta-method variance from the sampled sums against those of every
@@ -237,6 +376,30 @@ class ClientStageStoreTest {
         ClientStageStore restarted = store();
         assertThat(restarted.trackedClients(COHORT)).isEqualTo(2);
         assertThat(restarted.tracked(other + "client-a").lastSeen()).isEqualTo(20);
+
+        // The clients read from the earlier records are listed by their level: a rise finds those it leaves out.
+        assertThat(store.listedClients(COHORT)).isEqualTo(2);
+        assertThat(store.listedClients(other)).isEqualTo(1);
+        assertRiseFindsEveryClient(store, COHORT, List.of("client-a", "client-b"));
+    }
+
+    /**
+     * Admits new clients with a cap of 1 until {@code cohort} tracks at most one: each rise drops the clients it leaves
+     * out, those of {@code clients} among them, so none of them stays untracked at the level reached.
+     */
+    private static void assertRiseFindsEveryClient(ClientStageStore store, String cohort, List<String> clients) {
+        int level = store.level(cohort);
+        for (int i = 0; store.level(cohort) < level + 3; i++) {
+            store.admit(cohort, "riser-" + i, 1, new double[WIDTH]);
+        }
+        for (String client : clients) {
+            if (store.tracked(cohort + client) != null) {
+                assertThat(ClientSampling.tracked(client, store.level(cohort)))
+                        .as(client)
+                        .isTrue();
+            }
+        }
+        assertThat(store.trackedClients(cohort)).isLessThanOrEqualTo(1).isEqualTo(store.listedClients(cohort));
     }
 
     @Test
@@ -626,6 +789,11 @@ class ClientStageStoreTest {
         assertThat(figures(restarted.tracked(COHORT + "client-a"))).isEqualTo(figures(alike));
         assertThat(figures(restarted.tracked(other + "client-a"))).isEqualTo(figures(alike));
         assertThat(figures(restarted.tracked(third + "client-a"))).isEqualTo(figures(different));
+
+        // The client read from the record naming its cohorts by prefix is listed by its level in each.
+        assertThat(store.listedClients(other)).isEqualTo(1);
+        assertRiseFindsEveryClient(store, COHORT, List.of("client-a"));
+        assertRiseFindsEveryClient(store, third, List.of("client-a"));
     }
 
     @Test
