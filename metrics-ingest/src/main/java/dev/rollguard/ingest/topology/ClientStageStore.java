@@ -47,8 +47,9 @@ import org.jboss.logging.Logger;
  * hash threshold halves) until the cohort is back within the cap, and each client no longer tracked is dropped with
  * its contribution retracted from the window's client-level sums ({@link ClientStage#retract}), so that the sums of
  * the stage are exactly those of the tracked clients. A cohort lists its tracked clients by the highest level each is
- * tracked at, so that a rise looks only at the clients it drops, not at every client of the task. A cohort's level is changelogged under the reserved key {@code
- * ~sample|<flag>|<stage version>|<cohort>|}, so a restarted task samples the same clients.
+ * tracked at, so that a rise looks only at the clients it drops, not at every client of the task. A cohort's level is
+ * changelogged under the reserved key {@code ~sample|<flag>|<stage version>|<cohort>|}, so a restarted task samples
+ * the same clients.
  *
  * <p>Earlier versions kept one record per client and cohort (key {@code <cohort prefix><client id>}); such records are
  * read back into the client's record and deleted at the next commit. Later ones named the cohorts of a client's record
@@ -342,9 +343,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         return cohort == null ? 0 : cohort.tracked;
     }
 
-    /**
-     * How many clients a cohort lists by their highest sampling level: those it tracks (tests).
-     */
+    /** How many clients a cohort lists by their highest sampling level: those it tracks (tests). */
     int listedClients(String cohortPrefix) {
         load();
         Cohort cohort = cohorts.get(cohortPrefix);
@@ -549,8 +548,8 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
         int tracked;
         /**
          * The tracked clients by the highest level each is tracked at ({@link ClientSampling#highestLevel}; none
-         * below the cohort's level): a rise from level L drops exactly the list of L. A client listed here holds a
-         * state in the cohort, but for one whose state expired, until the sweep that expired it prunes the lists.
+         * below the cohort's level): a rise from level L drops exactly the list of L. Every client listed holds a
+         * state in the cohort: the sweep that expires states prunes the lists before it returns.
          */
         private final List<List<Client>> byHighestLevel = new ArrayList<>();
 
@@ -673,12 +672,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
                 return null;
             }
             ClientStage stage = stages[at];
-            System.arraycopy(cohorts, at + 1, cohorts, at, size - at - 1);
-            System.arraycopy(stages, at + 1, stages, at, size - at - 1);
-            size--;
-            cohorts[size] = null;
-            stages[size] = null;
-            next = 0;
+            removeIf((held, state) -> held == cohort);
             return stage;
         }
 
