@@ -35,8 +35,7 @@ public final class Bucketing {
 
     /** The unsigned 32-bit MurmurHash3 of {@code flagKey:targetingKey}. */
     public static long hash(String flagKey, String targetingKey) {
-        byte[] bytes = (flagKey + ":" + targetingKey).getBytes(StandardCharsets.UTF_8);
-        return Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, 0));
+        return hash(flagKey, targetingKey, 0);
     }
 
     /** The subject's bucket for this flag, in {@code [0, BUCKETS)}. */
@@ -46,8 +45,50 @@ public final class Bucketing {
 
     /** The unsigned 32-bit MurmurHash3 of {@code flagKey:targetingKey} with seed {@value #VARIANT_SEED}. */
     public static long variantHash(String flagKey, String targetingKey) {
+        return hash(flagKey, targetingKey, VARIANT_SEED);
+    }
+
+    /**
+     * Longest {@code flagKey:targetingKey} hashed from a per-thread buffer; a longer one is encoded into an array of its
+     * own.
+     */
+    static final int BUFFERED_LENGTH = 512;
+
+    /**
+     * Each thread's buffer for the UTF-8 bytes of {@code flagKey:targetingKey}: every flag evaluation and nearly every
+     * telemetry event hashes a few, so encoding into a fresh array each time made them a good share of what the
+     * services allocate.
+     */
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[BUFFERED_LENGTH]);
+
+    private static long hash(String flagKey, String targetingKey, int seed) {
+        int length = flagKey.length() + 1 + targetingKey.length();
+        if (length <= BUFFERED_LENGTH) {
+            // Keys and ids are nearly always ASCII, whose UTF-8 is one byte a char.
+            byte[] buffer = BUFFER.get();
+            int at = ascii(flagKey, buffer, 0);
+            if (at >= 0) {
+                buffer[at] = ':';
+                at = ascii(targetingKey, buffer, at + 1);
+                if (at >= 0) {
+                    return Integer.toUnsignedLong(MurmurHash3.hash32x86(buffer, 0, at, seed));
+                }
+            }
+        }
         byte[] bytes = (flagKey + ":" + targetingKey).getBytes(StandardCharsets.UTF_8);
-        return Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, VARIANT_SEED));
+        return Integer.toUnsignedLong(MurmurHash3.hash32x86(bytes, 0, bytes.length, seed));
+    }
+
+    /** Copies {@code text} into {@code buffer} from {@code at}; the index after it, or -1 if a char is not ASCII. */
+    private static int ascii(String text, byte[] buffer, int at) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80) {
+                return -1;
+            }
+            buffer[at++] = (byte) c;
+        }
+        return at;
     }
 
     /**

@@ -108,6 +108,36 @@ class BucketingTest {
         assertThat(Bucketing.variantBucket(flagKey, targetingKey)).isEqualTo((int) (variant % Bucketing.BUCKETS));
     }
 
+    /**
+     * Keys of every kind hash as the UTF-8 of {@code flagKey:targetingKey}, in any order: ASCII ones, which are encoded
+     * into a reused per-thread buffer, at, below and above its length; non-ASCII ones in either part, also at its end;
+     * a long key before a short one, so that the short one reads nothing the long one left in the buffer.
+     */
+    @Test
+    void keysOfEveryKindAndLengthHashAsTheirUtf8() {
+        int room = Bucketing.BUFFERED_LENGTH;
+        String flag = "offline-recording";
+        List<String[]> pairs = new ArrayList<>();
+        for (int length : new int[] {room - 1, room, room + 1, 2 * room}) {
+            pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 1)});
+            pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 2) + "é"});
+            pairs.add(new String[] {"f".repeat(length - 2), "x"});
+        }
+        pairs.add(new String[] {"räumen", "user-1"});
+        pairs.add(new String[] {"flag", "\u007f\u0000"});
+        pairs.add(new String[] {"flag", "emoji-\ud83d\ude00"});
+        pairs.add(new String[] {"", ""});
+        pairs.add(new String[] {"a", "b"});
+        for (String[] pair : pairs) {
+            byte[] utf8 = utf8(pair[0] + ":" + pair[1]);
+            assertThat(Bucketing.hash(pair[0], pair[1]))
+                    .as("%s:%s", pair[0], pair[1])
+                    .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, 0)));
+            assertThat(Bucketing.variantHash(pair[0], pair[1]))
+                    .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, Bucketing.VARIANT_SEED)));
+        }
+    }
+
     @Test
     void variantBucketsAreUniformlyDistributed() {
         int ids = 100_000;
