@@ -211,18 +211,27 @@ public final class TelemetryValidator {
         }
         for (int i = 0; i < exposures.size(); i++) {
             FlagExposure x = exposures.get(i);
+            // An event carries up to hundreds of exposures, nearly always valid: a field's path is spelled out only
+            // for the violation it names.
+            if (wellFormedKey(x.getFlagKey())
+                    && wellFormedKey(x.getVariant())
+                    && (x.getFlagVersion() == null || x.getFlagVersion() >= 0)) {
+                continue;
+            }
             Violation v = requiredKey("exposures[" + i + "].flagKey", x.getFlagKey());
             if (v == null) {
                 v = requiredKey("exposures[" + i + "].variant", x.getVariant());
             }
-            if (v == null && x.getFlagVersion() != null && x.getFlagVersion() < 0) {
-                v = new Violation(Violation.NEGATIVE_VALUE, "exposures[" + i + "].flagVersion must not be negative");
-            }
-            if (v != null) {
-                return v;
-            }
+            return v != null
+                    ? v
+                    : new Violation(Violation.NEGATIVE_VALUE, "exposures[" + i + "].flagVersion must not be negative");
         }
         return null;
+    }
+
+    /** Whether {@link #requiredKey} accepts {@code value}. */
+    private static boolean wellFormedKey(String value) {
+        return value != null && !value.isBlank() && value.length() <= MAX_KEY_LENGTH;
     }
 
     private static Violation context(Map<String, String> context) {
