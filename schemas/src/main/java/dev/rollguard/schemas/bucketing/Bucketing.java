@@ -54,18 +54,25 @@ public final class Bucketing {
      */
     static final int BUFFERED_LENGTH = 512;
 
+    /** A thread's buffer at first: room for most keys, and no more than a short-lived thread needs. */
+    static final int FIRST_BUFFER_LENGTH = 96;
+
     /**
-     * Each thread's buffer for the UTF-8 bytes of {@code flagKey:targetingKey}: every flag evaluation and nearly every
-     * telemetry event hashes a few, so encoding into a fresh array each time made them a good share of what the
-     * services allocate.
+     * Each thread's buffer for the UTF-8 bytes of {@code flagKey:targetingKey}, grown up to {@link #BUFFERED_LENGTH}:
+     * every flag evaluation and nearly every telemetry event hashes a few, so encoding into a fresh array each time
+     * made them a good share of what the services allocate.
      */
-    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[BUFFERED_LENGTH]);
+    private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[FIRST_BUFFER_LENGTH]);
 
     private static long hash(String flagKey, String targetingKey, int seed) {
         int length = flagKey.length() + 1 + targetingKey.length();
         if (length <= BUFFERED_LENGTH) {
             // Keys and ids are nearly always ASCII, whose UTF-8 is one byte a char.
             byte[] buffer = BUFFER.get();
+            if (buffer.length < length) {
+                buffer = new byte[Math.min(BUFFERED_LENGTH, Math.max(length, 2 * buffer.length))];
+                BUFFER.set(buffer);
+            }
             int at = ascii(flagKey, buffer, 0);
             if (at >= 0) {
                 buffer[at] = ':';

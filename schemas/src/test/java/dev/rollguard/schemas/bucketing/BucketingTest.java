@@ -110,15 +110,17 @@ class BucketingTest {
 
     /**
      * Keys of every kind hash as the UTF-8 of {@code flagKey:targetingKey}, in any order: ASCII ones, which are encoded
-     * into a reused per-thread buffer, at, below and above its length; non-ASCII ones in either part, also at its end;
-     * a long key before a short one, so that the short one reads nothing the long one left in the buffer.
+     * into a reused per-thread buffer, at, below and above its first and its largest length; non-ASCII ones in either
+     * part, also at its end; a long key before a short one, so that the short one reads nothing the long one left in
+     * the buffer.
      */
     @Test
     void keysOfEveryKindAndLengthHashAsTheirUtf8() {
+        int first = Bucketing.FIRST_BUFFER_LENGTH;
         int room = Bucketing.BUFFERED_LENGTH;
         String flag = "offline-recording";
         List<String[]> pairs = new ArrayList<>();
-        for (int length : new int[] {room - 1, room, room + 1, 2 * room}) {
+        for (int length : new int[] {first - 1, first, first + 1, room - 1, room, room + 1, 2 * room, 40}) {
             pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 1)});
             pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 2) + "é"});
             pairs.add(new String[] {"f".repeat(length - 2), "x"});
