@@ -65,7 +65,10 @@ public final class Bucketing {
     private static final ThreadLocal<byte[]> BUFFER = ThreadLocal.withInitial(() -> new byte[FIRST_BUFFER_LENGTH]);
 
     private static long hash(String flagKey, String targetingKey, int seed) {
-        int length = flagKey.length() + 1 + targetingKey.length();
+        // A null key hashes as "null", as string concatenation spells it.
+        int length = flagKey == null || targetingKey == null
+                ? Integer.MAX_VALUE
+                : flagKey.length() + 1 + targetingKey.length();
         if (length <= BUFFERED_LENGTH) {
             // Keys and ids are nearly always ASCII, whose UTF-8 is one byte a char.
             byte[] buffer = BUFFER.get();

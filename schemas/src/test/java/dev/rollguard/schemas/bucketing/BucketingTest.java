@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -111,33 +112,50 @@ class BucketingTest {
     /**
      * Keys of every kind hash as the UTF-8 of {@code flagKey:targetingKey}, in any order: ASCII ones, which are encoded
      * into a reused per-thread buffer, at, below and above its first and its largest length; non-ASCII ones in either
-     * part, also at its end; a long key before a short one, so that the short one reads nothing the long one left in
-     * the buffer.
+     * part (the first char past ASCII, lone surrogates, a pair), also at its end; a long key before a short one, so
+     * that the short one reads nothing the long one left in the buffer; null keys, spelled "null". On a thread of its
+     * own, so that its buffer starts at its first length whatever ran before.
      */
     @Test
-    void keysOfEveryKindAndLengthHashAsTheirUtf8() {
+    void keysOfEveryKindAndLengthHashAsTheirUtf8() throws InterruptedException {
         int first = Bucketing.FIRST_BUFFER_LENGTH;
         int room = Bucketing.BUFFERED_LENGTH;
         String flag = "offline-recording";
         List<String[]> pairs = new ArrayList<>();
         for (int length : new int[] {first - 1, first, first + 1, room - 1, room, room + 1, 2 * room, 40}) {
             pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 1)});
-            pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 2) + "é"});
+            pairs.add(new String[] {flag, "u".repeat(length - flag.length() - 2) + "\u0080"});
             pairs.add(new String[] {"f".repeat(length - 2), "x"});
         }
         pairs.add(new String[] {"räumen", "user-1"});
         pairs.add(new String[] {"flag", "\u007f\u0000"});
+        pairs.add(new String[] {"flag", "\u0080"});
+        pairs.add(new String[] {"flag\u0080", "user"});
+        pairs.add(new String[] {"flag", "lone-\ud800"});
+        pairs.add(new String[] {"flag", "x\udc00y"});
         pairs.add(new String[] {"flag", "emoji-\ud83d\ude00"});
         pairs.add(new String[] {"", ""});
         pairs.add(new String[] {"a", "b"});
-        for (String[] pair : pairs) {
-            byte[] utf8 = utf8(pair[0] + ":" + pair[1]);
-            assertThat(Bucketing.hash(pair[0], pair[1]))
-                    .as("%s:%s", pair[0], pair[1])
-                    .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, 0)));
-            assertThat(Bucketing.variantHash(pair[0], pair[1]))
-                    .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, Bucketing.VARIANT_SEED)));
-        }
+        pairs.add(new String[] {null, "user-1"});
+        pairs.add(new String[] {"flag", null});
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread fresh = new Thread(() -> {
+            try {
+                for (String[] pair : pairs) {
+                    byte[] utf8 = utf8(pair[0] + ":" + pair[1]);
+                    assertThat(Bucketing.hash(pair[0], pair[1]))
+                            .as("%s:%s", pair[0], pair[1])
+                            .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, 0)));
+                    assertThat(Bucketing.variantHash(pair[0], pair[1]))
+                            .isEqualTo(Integer.toUnsignedLong(murmur3(utf8, Bucketing.VARIANT_SEED)));
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        fresh.start();
+        fresh.join();
+        assertThat(failure.get()).isNull();
     }
 
     @Test
