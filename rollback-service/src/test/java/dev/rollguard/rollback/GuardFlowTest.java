@@ -208,6 +208,24 @@ class GuardFlowTest {
     }
 
     @Test
+    void anAlertReadAfterAnOperatorChangedTheFlagLeavesItAsItIs() {
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        // Raised a moment ago; before it is read, an operator resumes the flag (a new version).
+        AlertEvent alert = Alerts.critical(flag).build();
+        flagService.setPaused(flag, false);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent action = awaitEvent(Alerts.actionId(alert));
+        assertThat(action.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(action.getAction()).isEqualTo(GuardAction.NOTIFY_ONLY);
+        assertThat(action.getReason()).contains("after this alert was raised", "no longer in force");
+        assertThat(flagService.writes(flag)).isEmpty();
+        assertThat(flagService.isKilled(flag)).isFalse();
+    }
+
+    @Test
     void cooldownStopsASecondRevertOfTheSameFlag() {
         String flag = flagKey();
         flagService.define(flag, "REVERT_STAGE", false, 600, 4, 3);

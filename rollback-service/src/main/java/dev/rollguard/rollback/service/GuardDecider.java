@@ -105,6 +105,15 @@ public class GuardDecider {
                             + " outage that hits every client, so the flag is left as it is and this is a notification"
                             + " (rollback-service.flag-evidence=COMPARATIVE). " + evidence);
         }
+        if (isNoData(alert)) {
+            return new Decision(
+                    GuardAction.NOTIFY_ONLY,
+                    RollbackOutcome.NOTIFIED,
+                    false,
+                    "Alert on flag " + alert.getFlagKey() + " fired for missing data (the rule's no-data policy):"
+                            + " silence says nothing against the change, so the flag is left as it is and this is a"
+                            + " notification. " + evidence);
+        }
         if (flag == null) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
@@ -150,6 +159,17 @@ public class GuardDecider {
             return new Decision(
                     action, RollbackOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
         }
+        if (changedSince(flag, alert)) {
+            return new Decision(
+                    GuardAction.NOTIFY_ONLY,
+                    RollbackOutcome.NOTIFIED,
+                    dryRun,
+                    "Flag " + alert.getFlagKey() + " changed at " + flag.updatedAt() + " (version " + flag.version()
+                            + "), after this alert was raised at " + alert.getEmittedAt() + ": the alert judged a"
+                            + " configuration no longer in force (a person or the promoter acted since), so the flag is"
+                            + " left as it is and this is a notification; a breach of the new configuration raises an"
+                            + " alert of its own. " + evidence);
+        }
         if (dryRun) {
             return new Decision(
                     action,
@@ -160,6 +180,24 @@ public class GuardDecider {
         }
         return new Decision(
                 action, RollbackOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+    }
+
+    /**
+     * Whether the alert fired for missing data (its rule's no-data policy ALERT): no observed value and no comparison.
+     * Silence is never a kill, whatever the rule compares.
+     */
+    static boolean isNoData(AlertEvent alert) {
+        return alert.getObservedValue() == null && alert.getComparison() == null && !isExternal(alert);
+    }
+
+    /**
+     * Whether the flag changed after the alert was raised: the alert then judged a version of the flag that is no
+     * longer in force, and acting on it would undo what was done since (a flag switched back on by a person who saw
+     * the alert, a stage the promoter or a person set). An alert read late (the service was down or behind) is the
+     * usual case. False when the flag-service did not say when the flag changed.
+     */
+    static boolean changedSince(FlagState flag, AlertEvent alert) {
+        return flag.updatedAt() != null && flag.updatedAt().isAfter(alert.getEmittedAt());
     }
 
     /** Whether the alert compares the treated cohort with the control cohort. */

@@ -204,6 +204,73 @@ class GuardDeciderTest {
     }
 
     @Test
+    void anAlertForMissingDataNeverChangesTheFlag() {
+        // A comparative rule with the no-data policy ALERT fires when a cohort falls silent: no value, no comparison.
+        AlertEvent silent = Alerts.critical("checkout")
+                .setObservedValue(null)
+                .setComparison(null)
+                .build();
+        for (GuardDecider anyDecider :
+                new GuardDecider[] {decider, new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)}) {
+            Decision decision = anyDecider.decide(silent, flag(GuardAction.KILL), null, NOW);
+            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+            assertThat(decision.changesFlag()).isFalse();
+            assertThat(decision.reason()).contains("missing data");
+        }
+        // A threshold alert without data is one too, when any evidence may change a flag.
+        AlertEvent silentThreshold = Alerts.critical("checkout")
+                .setComparator("GT")
+                .setObservedValue(null)
+                .setComparison(null)
+                .build();
+        assertThat(new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)
+                        .decide(silentThreshold, flag(GuardAction.KILL), null, NOW)
+                        .changesFlag())
+                .isFalse();
+        // A comparison without an observed value of the rule's own is still evidence.
+        AlertEvent comparedOnly =
+                AlertEvent.newBuilder(alert).setObservedValue(null).build();
+        assertThat(decider.decide(comparedOnly, flag(GuardAction.KILL), null, NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+    }
+
+    @Test
+    void anAlertRaisedBeforeTheFlagLastChangedLeavesItAsItIs() {
+        // Read late: the flag was switched back on (or moved to another stage) after the alert was raised.
+        Instant raised = alert.getEmittedAt();
+        FlagState reenabled = new FlagState(
+                "checkout",
+                true,
+                false,
+                false,
+                2,
+                new GuardPolicy(GuardAction.KILL, false, 0),
+                9,
+                raised.plusMillis(1));
+        Decision decision = decider.decide(alert, reenabled, null, raised.plusSeconds(600));
+        assertThat(decision.action()).isEqualTo(GuardAction.NOTIFY_ONLY);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.changesFlag()).isFalse();
+        assertThat(decision.reason()).contains("changed at " + raised.plusMillis(1), "version 9", "no longer in force");
+
+        // Changed at the very moment the alert was raised, or before: the alert judged the version in force.
+        FlagState sameMoment = new FlagState(
+                "checkout", true, false, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, raised);
+        assertThat(decider.decide(alert, sameMoment, null, raised).outcome()).isEqualTo(RollbackOutcome.APPLIED);
+        // Not known when it changed: acted on as before.
+        FlagState undated =
+                new FlagState("checkout", true, false, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, null);
+        assertThat(decider.decide(alert, undated, null, raised).outcome()).isEqualTo(RollbackOutcome.APPLIED);
+        // A flag already off says so first.
+        FlagState killedSince = new FlagState(
+                "checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, raised.plusMillis(1));
+        assertThat(decider.decide(alert, killedSince, null, raised.plusSeconds(600))
+                        .outcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+    }
+
+    @Test
     void missingFlagIsRecordedNotGuessed() {
         Decision decision = decider.decide(alert, null, null, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);

@@ -112,7 +112,9 @@ public final class FakeFlagService implements AutoCloseable {
         long extensionSeconds = 86_400;
         String then = "hold";
         long version = 1;
-        Instant updatedAt = Instant.now();
+        /** A flag defined here existed before the alerts a test sends: an hour ago. */
+        Instant updatedAt = Instant.now().minusSeconds(3_600);
+
         Instant killedAt;
 
         Flag(
@@ -173,6 +175,7 @@ public final class FakeFlagService implements AutoCloseable {
         Flag flag = flags.get(key);
         flag.paused = paused;
         flag.version++;
+        flag.updatedAt = Instant.now();
     }
 
     /** What the alert-service's {@code GET /api/guard} answers for this flag: one verdict object as JSON. */
