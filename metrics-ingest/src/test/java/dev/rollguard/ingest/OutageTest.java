@@ -32,6 +32,11 @@ class OutageTest {
         public boolean disableGlobalTestResources() {
             return true;
         }
+
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("metrics-ingest.intake.ack-timeout", "4s");
+        }
     }
 
     static Response timedReadiness() {
@@ -54,8 +59,46 @@ class OutageTest {
             for (int i = 0; i < 3; i++) {
                 timedReadiness().then().statusCode(503);
             }
+            intakeAnswers503WithinTheAckTimeout();
         } finally {
             OutageTestResource.startKafka();
         }
+    }
+
+    /**
+     * A batch posted while the broker is away, before the intake ever sent to the telemetry topics (no metadata to
+     * send with): answered 503 once the ack timeout (4 s here) is spent, not after the producer's default minute for
+     * each of its events.
+     */
+    private static void intakeAnswers503WithinTheAckTimeout() {
+        long now = System.currentTimeMillis();
+        List<Object> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            events.add(Map.of(
+                    "type",
+                    i % 2 == 0 ? "sync" : "upload",
+                    "eventId",
+                    "outage-" + i,
+                    "eventTime",
+                    now,
+                    "clientId",
+                    "outage-client-" + i,
+                    "success",
+                    true,
+                    "durationMs",
+                    10));
+        }
+        long start = System.nanoTime();
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(io.restassured.http.ContentType.JSON)
+                .body(Map.of("events", events))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(503)
+                .body("code", org.hamcrest.Matchers.equalTo("UNAVAILABLE"));
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .as("a generous bound: the ack timeout twice, far below a minute an event")
+                .isLessThan(Duration.ofSeconds(20));
     }
 }

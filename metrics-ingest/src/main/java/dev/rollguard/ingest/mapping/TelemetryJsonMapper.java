@@ -28,6 +28,11 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class TelemetryJsonMapper {
 
+    /** The earliest and the latest instant an event time may be: the range of epoch milliseconds. */
+    private static final Instant EARLIEST_MILLIS = Instant.ofEpochMilli(Long.MIN_VALUE);
+
+    private static final Instant LATEST_MILLIS = Instant.ofEpochMilli(Long.MAX_VALUE);
+
     private TelemetryJsonMapper() {}
 
     public static SpecificRecord toAvro(JsonNode node) {
@@ -227,11 +232,17 @@ public final class TelemetryJsonMapper {
             return Instant.ofEpochMilli(v.longValue());
         }
         if (v.isTextual()) {
+            Instant parsed;
             try {
-                return Instant.parse(clean(field, v.textValue()));
+                parsed = Instant.parse(clean(field, v.textValue()));
             } catch (DateTimeParseException e) {
                 throw invalid(field, "must be epoch milliseconds or an ISO-8601 instant");
             }
+            if (parsed.isBefore(EARLIEST_MILLIS) || parsed.isAfter(LATEST_MILLIS)) {
+                // The events carry epoch milliseconds: a year beyond about 292 million has none.
+                throw invalid(field, "is outside the range of epoch milliseconds");
+            }
+            return parsed;
         }
         throw invalid(field, "must be epoch milliseconds or an ISO-8601 instant");
     }

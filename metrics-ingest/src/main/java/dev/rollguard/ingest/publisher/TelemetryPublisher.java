@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.publisher;
 
+import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
@@ -32,8 +33,14 @@ public class TelemetryPublisher {
 
     private final KafkaProducer<String, byte[]> producer;
 
-    public TelemetryPublisher(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+    public TelemetryPublisher(
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, IngestConfig ingestConfig) {
         Map<String, Object> config = new HashMap<>();
+        // A send waits for the topic's metadata (and for buffer space) at most the ack timeout, not the producer's
+        // default minute: with the broker away, a batch is answered 503 within the ack timeout.
+        config.put(
+                ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                ingestConfig.intake().ackTimeout().toMillis());
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaConfig.get("bootstrap.servers"));
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -44,7 +51,9 @@ public class TelemetryPublisher {
 
     /**
      * Sends every event, with the request's id and trace context in the record headers when {@code trace} is given;
-     * the Uni completes when the broker acknowledged all of them, or fails with the first error.
+     * the Uni completes when the broker acknowledged all of them, or fails with the first error. A send that fails at
+     * once (the broker unreachable for the whole wait for its metadata) ends the batch: the rest would each wait as
+     * long, and the client sends the whole batch again.
      */
     public Uni<Void> publish(List<SpecificRecord> events, TraceContext trace) {
         List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>(events.size());
@@ -62,6 +71,9 @@ public class TelemetryPublisher {
                 }
             });
             acks.add(ack);
+            if (ack.isCompletedExceptionally()) {
+                break;
+            }
         }
         return Uni.createFrom()
                 .completionStage(CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)))

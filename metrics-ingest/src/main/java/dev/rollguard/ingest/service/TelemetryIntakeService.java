@@ -75,8 +75,6 @@ public class TelemetryIntakeService {
             registry.counter("rollguard.ingest.http.events", "outcome", "rejected", "code", violation.code())
                     .increment();
         }
-        registry.counter("rollguard.ingest.http.events", "outcome", "accepted", "code", "none")
-                .increment(valid.size());
         if (valid.isEmpty()) {
             return Uni.createFrom().item(new Outcome(0, rejected));
         }
@@ -88,6 +86,9 @@ public class TelemetryIntakeService {
                 .onFailure()
                 .transform(e -> new ApiException(
                         503, "UNAVAILABLE", "the broker did not acknowledge the batch; retrying it is safe"))
+                // Counted once the broker acknowledged them: a batch answered 503 is sent again, and counted then.
+                .invoke(() -> registry.counter("rollguard.ingest.http.events", "outcome", "accepted", "code", "none")
+                        .increment(valid.size()))
                 .replaceWith(new Outcome(valid.size(), rejected));
     }
 

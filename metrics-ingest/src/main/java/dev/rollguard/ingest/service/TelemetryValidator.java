@@ -34,6 +34,11 @@ public final class TelemetryValidator {
 
     /** Most context attributes an event may carry. */
     public static final int MAX_CONTEXT_ATTRIBUTES = 32;
+    /**
+     * Largest upload accepted, 1 TiB: more than any client transfers at once, and small enough that a window's sum
+     * of upload bytes cannot overflow however many events it counts.
+     */
+    public static final long MAX_UPLOAD_BYTES = 1L << 40;
     /** Longest context attribute name. */
     public static final int MAX_CONTEXT_NAME_LENGTH = 64;
     /** Longest context attribute value. */
@@ -121,6 +126,11 @@ public final class TelemetryValidator {
             return common;
         }
         Violation counts = nonNegative("bytes", e.getBytes());
+        if (counts == null && e.getBytes() > MAX_UPLOAD_BYTES) {
+            counts = new Violation(
+                    Violation.OVERSIZED_FIELD,
+                    "bytes must be at most " + MAX_UPLOAD_BYTES + " (1 TiB), was " + e.getBytes());
+        }
         if (counts == null) {
             counts = storageAndQueues(
                     e.getStorageUsedBytes(),
@@ -175,6 +185,14 @@ public final class TelemetryValidator {
         }
         if (v == null && durationMs < 0) {
             v = new Violation(Violation.NEGATIVE_VALUE, "durationMs must not be negative, was " + durationMs);
+        }
+        if (v == null && durationMs > rules.maxAge().toMillis()) {
+            // Nothing a client did took longer than the oldest event it may still send; and a window's sums of
+            // durations stay far from overflowing.
+            v = new Violation(
+                    Violation.OVERSIZED_FIELD,
+                    "durationMs must be at most " + rules.maxAge().toMillis() + " (max-age " + rules.maxAge()
+                            + "), was " + durationMs);
         }
         if (v == null) {
             v = exposures(exposures);

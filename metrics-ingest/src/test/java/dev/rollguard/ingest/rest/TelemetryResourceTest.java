@@ -239,6 +239,67 @@ class TelemetryResourceTest {
     }
 
     @Test
+    void timesAndNumbersOutsideTheirRangeAreRefusedPerEventNotTheBatch() {
+        long now = EventClock.start().toEpochMilli();
+        long maxAgeMs = Duration.ofDays(7).toMillis();
+        List<Object> events = new ArrayList<>();
+        events.add(syncJson(UUID.randomUUID().toString(), now));
+        // Instant.parse reads years far beyond what epoch milliseconds hold.
+        events.add(withField(syncJson("far-future", now), "eventTime", "+300000000-01-01T00:00:00Z"));
+        events.add(withField(syncJson("far-past", now), "eventTime", "-300000000-01-01T00:00:00Z"));
+        events.add(withField(syncJson("endless", now), "durationMs", Long.MAX_VALUE));
+        events.add(withField(syncJson("longest", now), "durationMs", maxAgeMs));
+        events.add(withField(syncJson("too-long", now), "durationMs", maxAgeMs + 1));
+        events.add(upload("largest", now, 1L << 40));
+        events.add(upload("too-large", now, (1L << 40) + 1));
+
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(Map.of("events", events))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(3))
+                .body("rejected.index", contains(1, 2, 3, 5, 7))
+                .body(
+                        "rejected.code",
+                        contains(
+                                "INVALID_FIELD",
+                                "INVALID_FIELD",
+                                "OVERSIZED_FIELD",
+                                "OVERSIZED_FIELD",
+                                "OVERSIZED_FIELD"))
+                .body("rejected[0].reason", containsString("eventTime"))
+                .body("rejected[2].reason", containsString("durationMs must be at most " + maxAgeMs))
+                .body("rejected[4].reason", containsString("bytes must be at most " + (1L << 40)));
+    }
+
+    private static Map<String, Object> withField(Map<String, Object> event, String field, Object value) {
+        Map<String, Object> changed = new java.util.HashMap<>(event);
+        changed.put(field, value);
+        return changed;
+    }
+
+    private static Map<String, Object> upload(String eventId, long time, long bytes) {
+        return Map.of(
+                "type",
+                "upload",
+                "eventId",
+                eventId + "-" + UUID.randomUUID(),
+                "eventTime",
+                time,
+                "clientId",
+                "http-client",
+                "success",
+                true,
+                "durationMs",
+                40,
+                "bytes",
+                bytes);
+    }
+
+    @Test
     void anEmptyBatchIsAcceptedAndAllInvalidIsNotAnError() {
         given().header("Authorization", TestTokens.PRODUCER)
                 .contentType(ContentType.JSON)
