@@ -43,19 +43,30 @@ public record RuleRequest(
         @DecimalMin("0.5") @DecimalMax("0.999999") Double confidence,
         Boolean enabled,
         @Size(max = 64)
-                Map<@CleanText @NotBlank @Size(max = 100) String, @CleanText @NotNull @Size(max = 2000) String> labels,
+                Map<
+                                @CleanText @NotNull @Pattern(regexp = LABEL_NAME, message = LABEL_NAME_MESSAGE) String,
+                                @CleanText @NotNull @Size(max = 2000) String>
+                        labels,
         @Size(max = 64)
                 Map<
-                                @CleanText @NotBlank @Size(max = 100) String,
+                                @CleanText @NotNull @Pattern(regexp = LABEL_NAME, message = LABEL_NAME_MESSAGE) String,
                                 @CleanText(freeText = true) @NotNull @Size(max = 2000) String>
                         annotations) {
+
+    /**
+     * A label or annotation name as Prometheus and Alertmanager accept it (Alertmanager refuses an alert with any
+     * other, so every notification of the rule to an Alertmanager receiver would fail).
+     */
+    static final String LABEL_NAME = "[a-zA-Z_][a-zA-Z0-9_]{0,99}";
+
+    static final String LABEL_NAME_MESSAGE = "must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 100)";
 
     /** One severity level: threshold (a margin for comparative rules) and an optional own {@code for}. */
     public record LevelRequest(@NotNull Double threshold, @PositiveOrZero Long forSeconds) {}
 
     /** Which windows the rule watches; null criteria match anything. */
     public record ScopeRequest(
-            Set<ScopeType> types,
+            Set<@NotNull ScopeType> types,
             @CleanText @Size(max = 200) String flagKey,
             Cohort cohort,
             @CleanText @Size(max = 200) String table,

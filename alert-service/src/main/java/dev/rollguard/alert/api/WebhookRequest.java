@@ -36,7 +36,7 @@ public record WebhookRequest(
         @CleanText @Size(max = 2000) @Pattern(regexp = "https?://\\S+", message = "must be an absolute http(s) URL")
                 String url,
         @CleanText @Size(min = 16, max = 200) String secret,
-        Set<Severity> severities,
+        Set<@NotNull Severity> severities,
         Boolean enabled,
         @Size(max = 16)
                 List<

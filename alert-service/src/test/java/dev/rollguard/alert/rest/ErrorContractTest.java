@@ -251,6 +251,31 @@ class ErrorContractTest {
     }
 
     @Test
+    void aNullEntryInAListOrAnInvalidLabelNameIsRefusedInAnOtherwiseValidBody() throws Exception {
+        Endpoint rules = new Endpoint("POST", "/api/rules", Map.of());
+        String rule =
+                """
+                {"name": "Errors", "metric": "errorRate", "comparator": "GT", "critical": {"threshold": 0.1},
+                 "scope": {"types": %s}, "labels": {%s: "sync"}}""";
+        assertThat(sendJson(rules, rule.formatted("[\"TABLE\"]", "\"team\"")).statusCode())
+                .as("the valid body")
+                .isEqualTo(201);
+        JsonPath nullType = assertJsonError("a null scope type", sendJson(rules, rule.formatted("[null]", "\"team\"")));
+        assertThat(nullType.getString("code")).isEqualTo("VALIDATION_FAILED");
+        // Alertmanager refuses an alert whose label names are not Prometheus label names.
+        JsonPath label = assertJsonError(
+                "a label name with a hyphen", sendJson(rules, rule.formatted("[\"TABLE\"]", "\"team-name\"")));
+        assertThat(label.getString("code")).isEqualTo("VALIDATION_FAILED");
+        assertThat(label.getString("message")).contains("Prometheus label name");
+
+        Endpoint webhooks = new Endpoint("POST", "/api/webhooks", Map.of());
+        JsonPath nullSeverity = assertJsonError(
+                "a null severity",
+                sendJson(webhooks, "{\"name\": \"n\", \"url\": \"http://127.0.0.1:1/x\", \"severities\": [null]}"));
+        assertThat(nullSeverity.getString("code")).isEqualTo("VALIDATION_FAILED");
+    }
+
+    @Test
     void unknownPathsAndWrongMethodsAnswerTheJsonError() throws Exception {
         for (String path : List.of("/api/no-such-thing", "/nothing/here", "/api/rules/a/b/c")) {
             HttpResponse<String> unknown =
