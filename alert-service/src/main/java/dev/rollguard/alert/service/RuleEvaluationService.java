@@ -306,12 +306,20 @@ public class RuleEvaluationService {
      * forgotten, so no alert stays firing for a rule that no longer exists.
      */
     public Uni<Integer> retire(RuleDefinition rule) {
+        return retire(rule, "rule retired");
+    }
+
+    /**
+     * Ends the alerts of a rule as {@code rule} defined them, with {@code reason}: those of a rule deleted or disabled,
+     * or of one changed in what its alerts are (its former definition, "rule changed"), whose states start afresh.
+     */
+    public Uni<Integer> retire(RuleDefinition rule, String reason) {
         return lane.submit(() -> ensureLoaded().chain(() -> {
             Instant now = Instant.now();
             Changes changes = new Changes();
             for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
                 if (entry.getKey().ruleId().equals(rule.id()) && owns(statePartitions.get(entry.getKey()))) {
-                    resolveAll(changes, rule, entry.getKey(), entry.getValue(), "rule retired", now);
+                    resolveAll(changes, rule, entry.getKey(), entry.getValue(), reason, now);
                 }
             }
             return write(changes, Topics.METRICS_WINDOWS, now);

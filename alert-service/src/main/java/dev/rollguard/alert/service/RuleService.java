@@ -102,7 +102,8 @@ public class RuleService {
                     entity.updatedAt = Instant.now();
                     return entity;
                 }))
-                .call(this::refresh)
+                // The rule as it was (this instance's copy) resolves its announced alerts when the change alters them.
+                .call(this::sync)
                 .call(entity -> entity.enabled
                         ? Uni.createFrom().voidItem()
                         : evaluation.retire(RuleMapper.toDefinition(entity)).replaceWithVoid())
@@ -176,20 +177,50 @@ public class RuleService {
     }
 
     /**
-     * Reads the rules again, for changes made through another instance: a rule deleted or disabled since is retired
-     * here too (its alerts on the partitions this instance holds resolve).
+     * Reads the rules again, for changes made here or through another instance: a rule deleted or disabled since is
+     * retired here too (its alerts on the partitions this instance holds resolve), and so is a rule changed in what its
+     * alerts are ({@link #raisesTheSameAlerts}), under its former definition.
      */
     public Uni<Void> sync() {
         List<RuleDefinition> before = List.copyOf(ruleBook.enabled());
         return refresh().chain(() -> {
             List<Uni<Integer>> retired = before.stream()
-                    .filter(rule -> ruleBook.rule(rule.id()) == null)
-                    .map(evaluation::retire)
+                    .filter(rule -> !raisesTheSameAlerts(rule, ruleBook.rule(rule.id())))
+                    .map(rule ->
+                            evaluation.retire(rule, ruleBook.rule(rule.id()) == null ? "rule retired" : "rule changed"))
                     .toList();
             return retired.isEmpty()
                     ? Uni.createFrom().voidItem()
                     : Uni.join().all(retired).andCollectFailures().replaceWithVoid();
         });
+    }
+
+    /**
+     * Whether a rule as it is now (null: deleted or disabled) raises the alerts it raised before: everything but its
+     * annotations unchanged. A rule changed otherwise has its announced alerts resolved under its former definition
+     * (reason "rule changed") and its states started afresh, as Prometheus does with a rule it reloads changed: a level
+     * removed or a scope narrowed leaves no alert firing for ever, and a resolution reaches the receivers its firing
+     * reached even when the new labels route elsewhere. Whatever still breaches fires again under the new definition
+     * once its {@code for} holds. A change of annotations alone (a runbook link mended during an incident) keeps the
+     * alerts as they are.
+     */
+    static boolean raisesTheSameAlerts(RuleDefinition before, RuleDefinition now) {
+        return now != null
+                && before.equals(new RuleDefinition(
+                        now.id(),
+                        now.name(),
+                        now.metric(),
+                        now.comparator(),
+                        now.warning(),
+                        now.critical(),
+                        now.keepFiringFor(),
+                        now.minSampleSize(),
+                        now.noDataPolicy(),
+                        now.scope(),
+                        now.confidence(),
+                        now.enabled(),
+                        now.labels(),
+                        before.annotations()));
     }
 
     /** Reloads the evaluator's rules from the table. */

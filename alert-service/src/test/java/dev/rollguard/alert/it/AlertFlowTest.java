@@ -456,6 +456,60 @@ class AlertFlowTest {
     }
 
     @Test
+    void aFiringLevelRemovedFromItsRuleResolvesAndAnAnnotationChangeKeepsTheAlert() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "changed-" + table;
+        Rules.slowTable(rule, table, 0, 600);
+        TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-02-04T11:00:00Z"), 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1);
+        assertThat(alertsOf(rule).get(0).getSeverity()).isEqualTo(Severity.CRITICAL);
+
+        // A new runbook link only: the alert stays as it is.
+        String levels = "\"warning\": {\"threshold\": 1000}";
+        String body =
+                """
+                {"name": "Slow %s", "metric": "durationMaxMs", "comparator": "GT", %s,
+                 "keepFiringForSeconds": 600, "minSampleSize": 10, "scope": {"types": ["TABLE"], "table": "%s"},
+                 "annotations": {"runbook_url": "%s"}}""";
+        Api.admin()
+                .body(body.formatted(
+                        table, "\"critical\": {\"threshold\": 1000}", table, "https://runbooks.example/new"))
+                .when()
+                .put("/api/rules/" + rule)
+                .then()
+                .statusCode(200);
+        // The change is applied before the answer: the alert is still firing.
+        Api.admin()
+                .queryParam("ruleId", rule)
+                .queryParam("severity", "CRITICAL")
+                .when()
+                .get("/api/alerts")
+                .then()
+                .body("$", hasSize(1));
+        assertThat(alertsOf(rule)).hasSize(1);
+        // The critical level removed: its alert resolves, with the rule's change as the reason.
+        Api.admin()
+                .body(body.formatted(table, levels, table, "https://runbooks.example/new"))
+                .when()
+                .put("/api/rules/" + rule)
+                .then()
+                .statusCode(200);
+
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        AlertEvent resolved = alertsOf(rule).get(1);
+        assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
+        assertThat(resolved.getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(resolved.getAnnotations()).containsEntry("reason", "rule changed");
+        Api.admin()
+                .queryParam("ruleId", rule)
+                .queryParam("severity", "CRITICAL")
+                .when()
+                .get("/api/alerts")
+                .then()
+                .body("$", hasSize(0));
+    }
+
+    @Test
     void aScopeThatFallsSilentIsResolvedByItsNoDataPolicy() {
         String table = "t" + UUID.randomUUID().toString().substring(0, 8);
         String rule = "silent-" + table;
