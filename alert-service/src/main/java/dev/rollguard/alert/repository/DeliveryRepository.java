@@ -40,6 +40,14 @@ public class DeliveryRepository {
     private static final String COLUMNS = "id, webhook_id, alert_seq, alert_id, status, attempts, last_status_code,"
             + " last_error, payload, created_at, updated_at, delivered_at, group_key, action_id, endpoint";
 
+    /** Marks the group of a failed delivery changed, due at the latest one group interval from now. */
+    private static final String NOTIFY_GROUP_AGAIN =
+            """
+            UPDATE notification_groups g SET dirty = true,
+                next_flush_at = LEAST(g.next_flush_at, $2::timestamptz + w.group_interval_ms * INTERVAL '1 millisecond')
+            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key""";
+
     private final Pool pool;
 
     public DeliveryRepository(Pool pool) {
@@ -76,9 +84,17 @@ public class DeliveryRepository {
                         .toList());
     }
 
-    public Uni<Void> finish(long id, boolean delivered, int attempts, Integer statusCode, String error) {
+    /**
+     * Records how a delivery ended. With {@code notifyAgain} (it failed for a reason that may pass: the receiver
+     * unreachable, 5xx, 408, 429), a notification of a group leaves its group changed, to be notified again with the
+     * group's state at the group's next interval, as an Alertmanager does (a notification that failed is not one the
+     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval.
+     */
+    public Uni<Void> finish(
+            long id, boolean delivered, boolean notifyAgain, int attempts, Integer statusCode, String error) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        return pool.preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
+        return pool.withTransaction(connection -> connection
+                .preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
                         + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7,"
                         + " claimed_by = NULL, claimed_until = NULL WHERE id = $1")
                 .execute(Tuple.tuple(Arrays.asList(
@@ -89,7 +105,12 @@ public class DeliveryRepository {
                         error,
                         now,
                         delivered ? now : null)))
-                .replaceWithVoid();
+                .chain(() -> delivered || !notifyAgain
+                        ? Uni.createFrom().voidItem()
+                        : connection
+                                .preparedQuery(NOTIFY_GROUP_AGAIN)
+                                .execute(Tuple.of(id, now))
+                                .replaceWithVoid()));
     }
 
     public Uni<List<DeliveryRow>> list(String webhookId, String status, int limit) {

@@ -139,6 +139,7 @@ public class WebhookDispatcher {
                     return deliveries.finish(
                             row.id(),
                             delivered,
+                            !delivered && retryable(failure),
                             attempts.get(),
                             delivered ? status : lastStatus.get(),
                             delivered ? null : describe(failure));

@@ -82,6 +82,8 @@ class NotificationGroupingTest {
     private final List<Received> received = new CopyOnWriteArrayList<>();
     private final List<String> webhookIds = new ArrayList<>();
     private final List<String> ruleIds = new ArrayList<>();
+    /** How many requests the receiver still answers 503 (down for a deploy). */
+    private final java.util.concurrent.atomic.AtomicInteger failing = new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeEach
     void startReceiver() throws IOException {
@@ -99,6 +101,11 @@ class NotificationGroupingTest {
 
     private void answer(HttpExchange exchange) throws IOException {
         String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+        if (failing.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+            return;
+        }
         received.add(new Received(
                 Instant.now(),
                 exchange.getRequestHeaders().getFirst(WebhookSender.SIGNATURE_HEADER),
@@ -258,6 +265,42 @@ class NotificationGroupingTest {
         assertThat(about(rule).get(1).alerts()).hasSize(3);
         assertThat(about(rule).get(1).groupKey()).isEqualTo(about(rule).get(0).groupKey());
         assertThat(deliveries(webhookId).getList("$")).hasSize(2);
+    }
+
+    @Test
+    void aNotificationThatFailedIsSentAgainAtTheNextGroupIntervalNotAfterTheRepeatInterval() {
+        // Down for the first delivery's every attempt (1 + 3 retries in tests), back after.
+        failing.set(4);
+        JsonPath webhook = register(Map.of("groupWait", "1s", "groupInterval", "3s", "repeatInterval", "4h"));
+        String webhookId = webhook.getString("id");
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String table = "grp-down-" + suffix;
+
+        TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-06-03T10:00:00Z"), 0, 1_000_000));
+
+        await().atMost(WAIT).until(() -> about(rule).size() == 1);
+        Received firing = about(rule).get(0);
+        assertThat(firing.status()).isEqualTo("firing");
+        assertThat(firing.alerts()).singleElement().satisfies(a -> assertThat(
+                        a.get("labels").get("table").asText())
+                .isEqualTo(table));
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).contains("DELIVERED"));
+        JsonPath records = deliveries(webhookId);
+        assertThat(records.getList("status", String.class)).containsExactly("DELIVERED", "FAILED");
+        assertThat(records.getInt("[1].attempts"))
+                .as("the first delivery's every attempt")
+                .isEqualTo(4);
+        List<Instant> created = records.getList("createdAt", String.class).stream()
+                .map(Instant::parse)
+                .sorted()
+                .toList();
+        assertThat(Duration.between(created.get(0), created.get(created.size() - 1)))
+                .as("sent again a group interval after, far from the repeat interval")
+                .isGreaterThanOrEqualTo(GROUP_INTERVAL)
+                .isLessThan(Duration.ofMinutes(5));
     }
 
     private String veryslowRule(String suffix) {
