@@ -55,7 +55,14 @@ public final class RuleValidator {
             double warning = rule.warning().threshold();
             double critical = rule.critical().threshold();
             boolean higherIsWorse = rule.comparator().higherIsWorse();
-            if (higherIsWorse ? critical < warning : critical > warning) {
+            if (guard && warning != critical) {
+                // FlagJudgment tests every metric at one tolerance; its levels differ by confidence (the warning
+                // alpha 5 %, the critical one the rule's), so a second tolerance would silently go unused.
+                violations.add(new Violation(
+                        "warning.threshold",
+                        "must equal the critical threshold (" + critical + ") for the guard: both levels test one"
+                                + " tolerance, the warning one at 95 % confidence and the critical one at the rule's"));
+            } else if (higherIsWorse ? critical < warning : critical > warning) {
                 violations.add(new Violation(
                         "critical.threshold",
                         "must be " + (higherIsWorse ? "at least" : "at most") + " the warning threshold (" + warning

@@ -197,6 +197,32 @@ class RuleResourceTest {
     }
 
     @Test
+    void theGuardsLevelsShareOneTolerance() {
+        String guard =
+                """
+                {"name": "Guard", "metric": "guard", "comparator": "GUARD", "warning": {"threshold": %s},
+                 "critical": {"threshold": 0.5}, "scope": {"types": ["FLAG_COHORT"], "cohort": "TREATMENT"}}""";
+        Api.admin()
+                .body(guard.formatted("0.1"))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations.field", hasItem("warning.threshold"))
+                .body("violations.message", hasItem(containsString("must equal the critical threshold")));
+        String id = Api.admin()
+                .body(guard.formatted("0.5"))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
+        Api.admin().when().delete("/api/rules/" + id).then().statusCode(204);
+    }
+
+    @Test
     void comparativeRulesNeedAProportionAndFlagCohorts() {
         String body =
                 """
