@@ -1,6 +1,7 @@
 package dev.rollguard.http;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.quarkus.vertx.http.runtime.security.SecurityHandlerPriorities;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -21,7 +22,8 @@ import java.util.Locale;
  * whether the client announced the length or sent the body in chunks: a body with a Content-Length over the limit is
  * refused before anything reads it, a chunked HTTP/1.1 body is read here up to the limit, and any other body is
  * counted as the REST layer reads it. A 413 of the HTTP layer's own limit ({@code quarkus.http.limits.max-body-size})
- * gets the same JSON error instead of an empty body.
+ * gets the same JSON error instead of an empty body. The refusal comes after the CORS filter, so a page of an
+ * allowed origin reads it (and can split its batch) rather than seeing a network error.
  *
  * <p>A service states its limit by producing one {@link Limit} bean from its configuration; this module's bean
  * archive does the rest.
@@ -57,8 +59,9 @@ public class BodyLimit {
                         context.next();
                     }
                 },
-                // Before every other handler, so nothing starts reading the body.
-                Integer.MAX_VALUE);
+                // Right after Quarkus' CORS filter, so a 413 to a page of an allowed origin carries the CORS grant
+                // (without it the browser sees only a network error), and before anything reads the body.
+                SecurityHandlerPriorities.CORS - 1);
     }
 
     void failures(@Observes Router router) {

@@ -21,6 +21,14 @@ import java.time.format.DateTimeParseException;
 @AdminAccess
 public class HealthReportResource {
 
+    /**
+     * The earliest and latest instants a report may name: the window store keys windows by epoch milliseconds from the
+     * epoch on (Kafka has no earlier record times), and four-digit years keep far-off instants from overflowing them.
+     */
+    private static final Instant EARLIEST = Instant.EPOCH;
+
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
+
     private final HealthReportService reports;
 
     public HealthReportResource(HealthReportService reports) {
@@ -56,17 +64,22 @@ public class HealthReportResource {
         return value == null || value.isBlank() ? null : value;
     }
 
-    /** An ISO-8601 instant or epoch milliseconds. */
+    /** An ISO-8601 instant or epoch milliseconds, from {@link #EARLIEST} to {@link #LATEST}. */
     private static Instant instant(String field, String value) {
         if (value == null || value.isBlank()) {
             return null;
         }
+        Instant instant;
         try {
-            return value.chars().allMatch(Character::isDigit)
+            instant = value.chars().allMatch(Character::isDigit)
                     ? Instant.ofEpochMilli(Long.parseLong(value))
                     : Instant.parse(value);
         } catch (DateTimeParseException | NumberFormatException e) {
             throw ApiException.invalid(field, "must be an ISO-8601 instant or epoch milliseconds");
         }
+        if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
+            throw ApiException.invalid(field, "must be from " + EARLIEST + " to " + LATEST);
+        }
+        return instant;
     }
 }

@@ -31,16 +31,33 @@ public class InternalWindowsResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Blocking // interactive queries read RocksDB
     public WindowsResponse windows(
-            @QueryParam("scope") String scope, @QueryParam("from") Long from, @QueryParam("to") Long to) {
+            @QueryParam("scope") String scope, @QueryParam("from") String from, @QueryParam("to") String to) {
         if (scope == null || scope.isBlank()) {
             throw ApiException.invalid("scope", "is required");
         }
-        if (from == null || to == null || from > to) {
-            throw ApiException.invalid("from", "from and to are required epoch milliseconds, from <= to");
+        long start = epochMillis("from", from);
+        long end = epochMillis("to", to);
+        if (start > end) {
+            throw ApiException.invalid("from", "must not be after to");
         }
         HealthReportService.ScopeWindows part =
-                reports.localWindows(scope, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to));
+                reports.localWindows(scope, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end));
         return new WindowsResponse(
                 part.windows(), Base64.getEncoder().encodeToString(WindowAggregateCodec.encode(part.aggregate())));
+    }
+
+    /**
+     * Taken as text so that a value that is not a number is a 400 naming the parameter: JAX-RS would answer a
+     * {@code Long} parameter it cannot convert with 404.
+     */
+    private static long epochMillis(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw ApiException.invalid(field, "is required, in epoch milliseconds");
+        }
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid(field, "must be epoch milliseconds");
+        }
     }
 }

@@ -46,8 +46,16 @@ public class TumblingWindowQueries implements TumblingWindows {
         ReadOnlyWindowStore<String, WindowAggregate> store = store();
         WindowAggregate merged = new WindowAggregate(limits);
         int windows = 0;
-        // Windows are fetched by start time: those starting up to one window size before the range overlap it.
+        // Windows are fetched by start time: those starting up to one window size before the range overlap it. None
+        // starts before the epoch (Kafka has no earlier record times); a range reaching further back is cut there, as
+        // the store takes only instants of epoch milliseconds.
         Instant firstStart = start.minus(windowSize).plusMillis(1);
+        if (firstStart.isBefore(Instant.EPOCH)) {
+            firstStart = Instant.EPOCH;
+        }
+        if (end.isBefore(firstStart)) {
+            return new HealthReportService.ScopeWindows(0, new WindowAggregate(limits));
+        }
         try (WindowStoreIterator<WindowAggregate> it = store.fetch(scope, firstStart, end)) {
             while (it.hasNext()) {
                 merged.merge(it.next().value, limits);

@@ -170,6 +170,52 @@ class HealthReportResourceTest {
         given().when().get("/api/health-report").then().statusCode(401).body("code", equalTo("UNAUTHENTICATED"));
     }
 
+    /** Instants the window store cannot hold (it keeps epoch milliseconds) are refused, naming the parameter. */
+    @Test
+    void instantsOutsideTheStoresRangeAre400NamingTheParameter() {
+        Map<String, Map<String, String>> wrong = Map.of(
+                "from",
+                Map.of("from", "+300000000-01-01T00:00:00Z", "to", "+300000000-01-01T01:00:00Z"),
+                "to",
+                Map.of("from", start.toString(), "to", "+300000000-01-01T00:00:00Z"));
+        wrong.forEach((field, query) -> given().header("Authorization", TestTokens.ADMIN)
+                .queryParams(query)
+                .when()
+                .get("/api/health-report")
+                .then()
+                .statusCode(400)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations[0].field", equalTo(field)));
+        for (String instant : List.of("-300000000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "9223372036854775807")) {
+            given().header("Authorization", TestTokens.ADMIN)
+                    .queryParam("from", instant)
+                    .when()
+                    .get("/api/health-report")
+                    .then()
+                    .statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED"))
+                    .body("violations[0].field", equalTo("from"));
+        }
+    }
+
+    @Test
+    void aRangeAtEitherEndOfTheStoresRangeIsAnEmptyReport() {
+        List<Map<String, String>> ranges = List.of(
+                Map.of("from", "1970-01-01T00:00:00Z", "to", "1970-01-01T00:00:01Z"),
+                Map.of("to", "0"),
+                Map.of("from", "9999-12-31T23:00:00Z", "to", "9999-12-31T23:59:59.999Z"));
+        for (Map<String, String> range : ranges) {
+            given().header("Authorization", TestTokens.ADMIN)
+                    .queryParams(range)
+                    .when()
+                    .get("/api/health-report")
+                    .then()
+                    .statusCode(200)
+                    .body("totalSyncs", equalTo(0));
+        }
+    }
+
     @Test
     void reportOfAFlagWithoutDataIsEmptyNotAnError() {
         given().header("Authorization", TestTokens.ADMIN)

@@ -1,6 +1,7 @@
 package dev.rollguard.ingest.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -11,7 +12,15 @@ import dev.rollguard.ingest.TestTokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -62,6 +71,64 @@ class TelemetryCorsTest {
                 .statusCode(200)
                 .header("Access-Control-Allow-Origin", ALLOWED)
                 .body("accepted", equalTo(1));
+    }
+
+    /**
+     * A batch over the limit is refused with 413 that the page can read, so a browser client splits the batch rather
+     * than taking the service for unreachable and sending the same batch again. Announced and chunked alike.
+     */
+    @Test
+    void aBodyOverTheLimitFromTheAllowedOriginIsA413ThePageCanRead() throws Exception {
+        String large = "{\"events\": [], \"padding\": \"" + "x".repeat(1024 * 1024) + "\"}";
+        given().header("Authorization", TestTokens.PRODUCER)
+                .header("Origin", ALLOWED)
+                .contentType(ContentType.JSON)
+                .body(large)
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(413)
+                .contentType(ContentType.JSON)
+                .header("Access-Control-Allow-Origin", ALLOWED)
+                .body("code", equalTo("PAYLOAD_TOO_LARGE"));
+        HttpResponse<String> chunked = postChunked(ALLOWED, large);
+        assertThat(chunked.statusCode()).isEqualTo(413);
+        assertThat(chunked.headers().firstValue("Access-Control-Allow-Origin")).hasValue(ALLOWED);
+        assertThat(JsonPath.from(chunked.body()).getString("code")).isEqualTo("PAYLOAD_TOO_LARGE");
+    }
+
+    @Test
+    void aBodyOverTheLimitFromAnotherOriginGetsNoCorsGrant() throws Exception {
+        String large = "{\"events\": [], \"padding\": \"" + "x".repeat(1024 * 1024) + "\"}";
+        given().header("Authorization", TestTokens.PRODUCER)
+                .header("Origin", FOREIGN)
+                .contentType(ContentType.JSON)
+                .body(large)
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(403)
+                .header("Access-Control-Allow-Origin", nullValue())
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
+        HttpResponse<String> chunked = postChunked(FOREIGN, large);
+        assertThat(chunked.statusCode()).isEqualTo(403);
+        assertThat(chunked.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        assertThat(JsonPath.from(chunked.body()).getString("code")).isEqualTo("ORIGIN_NOT_ALLOWED");
+    }
+
+    /** A POST /api/telemetry whose body has no announced length: HTTP/1.1 chunked. */
+    private static HttpResponse<String> postChunked(String origin, String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        HttpClient http =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        return http.send(
+                HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/telemetry"))
+                        .header("Authorization", TestTokens.PRODUCER)
+                        .header("Origin", origin)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
 import dev.rollguard.ingest.KafkaTestClient;
@@ -375,5 +376,41 @@ class TelemetryResourceTest {
                 .then()
                 .statusCode(400)
                 .body("code", equalTo("VALIDATION_FAILED"));
+    }
+
+    /**
+     * A body is one JSON object, each key once: text after it, or a key given twice (which a reader would otherwise
+     * settle by keeping the last), refuses the whole batch rather than serving a guess of what the client meant.
+     */
+    @Test
+    void trailingTextAndRepeatedKeysAreNotValidJson() throws Exception {
+        String event = new ObjectMapper()
+                .writeValueAsString(syncJson(
+                        UUID.randomUUID().toString(), EventClock.start().toEpochMilli()));
+        String batch = "{\"events\": [" + event + "]}";
+        List<String> wrong = List.of(
+                batch + " trailing",
+                batch + " {\"events\": []}",
+                "{\"events\": [" + event + "], \"events\": []}",
+                "{\"events\": [" + event.replaceFirst("^\\{", "{\"table\": \"other\", ") + "]}");
+        for (String body : wrong) {
+            given().header("Authorization", TestTokens.PRODUCER)
+                    .contentType(ContentType.JSON)
+                    .body(body)
+                    .when()
+                    .post("/api/telemetry")
+                    .then()
+                    .statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED"))
+                    .body("message", containsString("is not valid JSON"));
+        }
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(batch + " \n")
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .body("accepted", equalTo(1));
     }
 }

@@ -128,4 +128,37 @@ class RemoteWindowsClientTest {
                 .statusCode(400)
                 .body("code", equalTo("VALIDATION_FAILED"));
     }
+
+    @Test
+    void parametersThatAreNotEpochMillisecondsAre400NamingTheParameter() {
+        Map<String, Map<String, String>> wrong = Map.of(
+                "from", Map.of("from", "abc", "to", "1"),
+                "to", Map.of("from", "0", "to", "1.5"),
+                "scope", Map.of("from", "0", "to", "1"));
+        wrong.forEach((field, query) -> given().header("Authorization", TestTokens.ADMIN)
+                .queryParams(query)
+                .queryParam("scope", field.equals("scope") ? " " : "global")
+                .when()
+                .get("/api/internal/windows")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations[0].field", equalTo(field)));
+    }
+
+    /** A report near the epoch asks for windows from before it (its default range reaches back): none, no error. */
+    @Test
+    void aRangeReachingBeforeTheEpochIsServed() {
+        for (long from : new long[] {-86_400_000L, Long.MIN_VALUE}) {
+            given().header("Authorization", TestTokens.ADMIN)
+                    .queryParam("scope", "global")
+                    .queryParam("from", from)
+                    .queryParam("to", 1000)
+                    .when()
+                    .get("/api/internal/windows")
+                    .then()
+                    .statusCode(200)
+                    .body("windows", equalTo(0));
+        }
+    }
 }
