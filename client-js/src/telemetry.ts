@@ -6,6 +6,7 @@ export type SyncKind = 'FULL' | 'INCREMENTAL' | 'PUSH' | 'PULL' | 'OTHER';
 /** The fields SyncEvent and UploadEvent share; what is left out is filled in by the client. */
 export interface EventFields {
   success: boolean;
+  /** Milliseconds; a fraction (a difference of `performance.now()` readings) is rounded, as the events hold whole ones. */
   durationMs: number;
   eventId?: string;
   /** Epoch milliseconds or a Date; default: now. */
@@ -218,8 +219,10 @@ export class TelemetryClient {
     const time = fields.eventTime instanceof Date ? fields.eventTime.getTime() : (fields.eventTime ?? Date.now());
     const event = {
       ...fields,
+      // The events hold whole milliseconds: metrics-ingest refuses a fraction (INVALID_FIELD).
+      durationMs: Math.round(fields.durationMs),
       eventId: fields.eventId ?? uuid(),
-      eventTime: time,
+      eventTime: Math.round(time),
       clientId: fields.clientId ?? this.clientId,
       userId: fields.userId ?? this.settings.userId,
       sessionId: fields.sessionId ?? this.settings.sessionId,

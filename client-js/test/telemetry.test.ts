@@ -105,6 +105,19 @@ describe('TelemetryClient', () => {
     expect(events[1].context).toEqual({ country: 'DE', beta: true, seats: 12 });
   });
 
+  it('rounds a fractional duration and event time to whole milliseconds', async () => {
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch });
+
+    client.sync({ success: true, durationMs: 12.5 });
+    client.upload({ success: true, durationMs: 0.4, eventTime: 1767225600000.7 });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    const { events } = server.calls[0];
+    expect(events[0].durationMs).toBe(13);
+    expect(events[1]).toMatchObject({ durationMs: 0, eventTime: 1767225600001 });
+  });
+
   it('sends no context when neither the client nor the event has one', async () => {
     const server = ingest();
     const client = new TelemetryClient({ ...base, fetch: server.fetch });
