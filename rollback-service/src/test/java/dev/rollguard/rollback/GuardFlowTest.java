@@ -208,19 +208,19 @@ class GuardFlowTest {
     }
 
     @Test
-    void anAlertReadAfterAnOperatorChangedTheFlagLeavesItAsItIs() {
+    void anAlertThatResolvedBeforeItWasReadLeavesTheFlagAsItIs() {
         String flag = flagKey();
         flagService.define(flag, "KILL");
-        // Raised a moment ago; before it is read, an operator resumes the flag (a new version).
+        // Raised, then resolved at the alert-service (the flag switched off by hand and on again) before it is read.
         AlertEvent alert = Alerts.critical(flag).build();
-        flagService.setPaused(flag, false);
+        flagService.endAlert(alert.getFingerprint());
 
         Alerts.send(alert);
 
         RollbackActionEvent action = awaitEvent(Alerts.actionId(alert));
         assertThat(action.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(action.getAction()).isEqualTo(GuardAction.NOTIFY_ONLY);
-        assertThat(action.getReason()).contains("after this alert was raised", "no longer in force");
+        assertThat(action.getReason()).contains("no longer fires at the alert-service");
         assertThat(flagService.writes(flag)).isEmpty();
         assertThat(flagService.isKilled(flag)).isFalse();
     }

@@ -70,7 +70,10 @@ public interface GuardConfig {
         @WithDefault("false")
         boolean dryRun();
 
-        /** The alert-service whose guard verdicts the promoter reads. */
+        /**
+         * The alert-service whose guard verdicts the promoter reads, and whose alerts firing now the guard asks about
+         * before it changes a flag.
+         */
         AlertService alertService();
 
         interface AlertService {

@@ -3,6 +3,7 @@ package dev.rollguard.rollback.service;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
 import dev.rollguard.rollback.domain.GuardPolicy;
@@ -84,8 +85,12 @@ public class GuardDecider {
      *
      * @param flag the flag as the flag-service has it now, null when it does not exist
      * @param lastAppliedAt when the guard last changed this flag, null when never
+     * @param standing whether the alert still fires at the alert-service: an alert read late (this service down or
+     *     behind, a flag switched off by hand and back on since, the alerts topic read from its start) may have
+     *     resolved, and acting on it would undo what was done since
      */
-    public Decision decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt, Instant now) {
+    public Decision decide(
+            AlertEvent alert, FlagState flag, Instant lastAppliedAt, AlertStanding standing, Instant now) {
         String evidence = describe(alert);
         if (alert.getCohort() == Cohort.CONTROL) {
             return new Decision(
@@ -159,16 +164,14 @@ public class GuardDecider {
             return new Decision(
                     action, RollbackOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
         }
-        if (changedSince(flag, alert)) {
+        if (standing == AlertStanding.ENDED) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
                     RollbackOutcome.NOTIFIED,
                     dryRun,
-                    "Flag " + alert.getFlagKey() + " changed at " + flag.updatedAt() + " (version " + flag.version()
-                            + "), after this alert was raised at " + alert.getEmittedAt() + ": the alert judged a"
-                            + " configuration no longer in force (a person or the promoter acted since), so the flag is"
-                            + " left as it is and this is a notification; a breach of the new configuration raises an"
-                            + " alert of its own. " + evidence);
+                    "The alert (raised at " + alert.getEmittedAt() + ") no longer fires at the alert-service: it"
+                            + " resolved before the guard read it, so the flag is left as it is and this is a"
+                            + " notification. " + evidence);
         }
         if (dryRun) {
             return new Decision(
@@ -188,16 +191,6 @@ public class GuardDecider {
      */
     static boolean isNoData(AlertEvent alert) {
         return alert.getObservedValue() == null && alert.getComparison() == null && !isExternal(alert);
-    }
-
-    /**
-     * Whether the flag changed after the alert was raised: the alert then judged a version of the flag that is no
-     * longer in force, and acting on it would undo what was done since (a flag switched back on by a person who saw
-     * the alert, a stage the promoter or a person set). An alert read late (the service was down or behind) is the
-     * usual case. False when the flag-service did not say when the flag changed.
-     */
-    static boolean changedSince(FlagState flag, AlertEvent alert) {
-        return flag.updatedAt() != null && flag.updatedAt().isAfter(alert.getEmittedAt());
     }
 
     /** Whether the alert compares the treated cohort with the control cohort. */

@@ -1,9 +1,11 @@
 package dev.rollguard.rollback.service;
 
+import dev.rollguard.rollback.client.AlertStandingClient;
 import dev.rollguard.rollback.client.FlagServiceClient;
 import dev.rollguard.rollback.client.FlagServiceRejectedException;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.domain.ActionState;
+import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.FlagState;
@@ -36,6 +38,7 @@ public class RollbackService {
 
     private final GuardDecider decider;
     private final FlagServiceClient flagService;
+    private final AlertStandingClient alertStanding;
     private final RollbackRepository repository;
     private final RollbackPublisher publisher;
     private final GuardMetrics metrics;
@@ -44,12 +47,14 @@ public class RollbackService {
     public RollbackService(
             GuardDecider decider,
             FlagServiceClient flagService,
+            AlertStandingClient alertStanding,
             RollbackRepository repository,
             RollbackPublisher publisher,
             GuardMetrics metrics,
             GuardConfig config) {
         this.decider = decider;
         this.flagService = flagService;
+        this.alertStanding = alertStanding;
         this.repository = repository;
         this.publisher = publisher;
         this.metrics = metrics;
@@ -124,15 +129,16 @@ public class RollbackService {
                     });
         }
         String flagKey = alert.getFlagKey();
-        // The flag and the guard's last change to it are independent lookups: made side by side.
+        // The flag, the guard's last change to it and the alert's standing are independent lookups: made side by side.
         return Uni.combine()
                 .all()
                 .unis(
                         flagService.getFlag(flagKey).map(Optional::ofNullable),
-                        repository.lastAppliedAt(flagKey).map(Optional::ofNullable))
+                        repository.lastAppliedAt(flagKey).map(Optional::ofNullable),
+                        alertStanding.standing(alert.getFingerprint()))
                 .asTuple()
                 .map(found -> decide(
-                        alert, found.getItem1().orElse(null), found.getItem2().orElse(null)))
+                        alert, found.getItem1().orElse(null), found.getItem2().orElse(null), found.getItem3()))
                 .flatMap(decided -> {
                     metrics.decision(receivedAt, Instant.now());
                     FlagState flag = decided.flag();
@@ -141,8 +147,8 @@ public class RollbackService {
                 });
     }
 
-    private Decided decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt) {
-        return new Decided(flag, decider.decide(alert, flag, lastAppliedAt, Instant.now()));
+    private Decided decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt, AlertStanding standing) {
+        return new Decided(flag, decider.decide(alert, flag, lastAppliedAt, standing, Instant.now()));
     }
 
     private record Decided(FlagState flag, Decision decision) {}

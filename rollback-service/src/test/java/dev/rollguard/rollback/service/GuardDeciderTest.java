@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
 import dev.rollguard.rollback.domain.GuardPolicy;
@@ -50,7 +51,7 @@ class GuardDeciderTest {
 
     @Test
     void killPolicyKillsWithTheEvidenceInTheReason() {
-        Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, NOW);
+        Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
 
         assertThat(decision.action()).isEqualTo(GuardAction.KILL);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
@@ -65,7 +66,7 @@ class GuardDeciderTest {
                         .setSummary(null)
                         .build())
                 .build();
-        assertThat(decider.decide(withoutSummary, flag(GuardAction.KILL), null, NOW)
+        assertThat(decider.decide(withoutSummary, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .reason())
                 .contains("Upload failures worse than control", "uploadFailureRate", "0.3100", "0.02000")
                 .contains("treatment 0.3100 (n=420) vs control 0.01000 (n=3900)");
@@ -87,7 +88,7 @@ class GuardDeciderTest {
                         Map.of("summary", "5xx ratio 12 % on checkout", "rollguard_source", "http://alertmanager:9093"))
                 .build();
 
-        Decision decision = decider.decide(external, flag(GuardAction.KILL), null, NOW);
+        Decision decision = decider.decide(external, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
 
         assertThat(decision.outcome())
                 .as("the sender named the flag on purpose: no comparison is needed to blame it")
@@ -96,23 +97,24 @@ class GuardDeciderTest {
         assertThat(decision.reason())
                 .contains("External alert 'CheckoutErrors' from http://alertmanager:9093 on flag checkout")
                 .contains("5xx ratio 12 % on checkout");
-        assertThat(decider.decide(external, flag(GuardAction.KILL), NOW.minusSeconds(10), NOW)
+        assertThat(decider.decide(external, flag(GuardAction.KILL), NOW.minusSeconds(10), AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("the flag's cooldown holds for external alerts too")
                 .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         AlertEvent threshold =
                 AlertEvent.newBuilder(external).setComparator("GT").build();
-        assertThat(decider.decide(threshold, flag(GuardAction.KILL), null, NOW).outcome())
+        assertThat(decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
+                        .outcome())
                 .as("a threshold alert of Rollguard's own still does not blame a flag")
                 .isEqualTo(RollbackOutcome.NOTIFIED);
     }
 
     @Test
     void revertAndPauseFollowThePolicy() {
-        assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE), null, NOW))
+        assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
                 .containsExactly(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED);
-        assertThat(decider.decide(alert, flag(GuardAction.PAUSE), null, NOW))
+        assertThat(decider.decide(alert, flag(GuardAction.PAUSE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
                 .containsExactly(GuardAction.PAUSE, RollbackOutcome.APPLIED);
     }
@@ -120,7 +122,8 @@ class GuardDeciderTest {
     @Test
     void revertAtTheFirstStageOrWithoutStagesKills() {
         for (Integer stage : new Integer[] {0, null}) {
-            Decision decision = decider.decide(alert, flag(GuardAction.REVERT_STAGE, false, 0, stage), null, NOW);
+            Decision decision = decider.decide(
+                    alert, flag(GuardAction.REVERT_STAGE, false, 0, stage), null, AlertStanding.FIRING, NOW);
             assertThat(decision.action()).isEqualTo(GuardAction.KILL);
             assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
             assertThat(decision.reason()).contains("no earlier stage");
@@ -131,20 +134,21 @@ class GuardDeciderTest {
     void pauseOfAPausedFlagChangesNothing() {
         FlagState paused =
                 new FlagState("checkout", true, false, true, 2, new GuardPolicy(GuardAction.PAUSE, false, 0), 7, NOW);
-        assertThat(decider.decide(alert, paused, null, NOW).outcome())
+        assertThat(decider.decide(alert, paused, null, AlertStanding.FIRING, NOW)
+                        .outcome())
                 .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_PAUSED);
     }
 
     @Test
     void notifyOnlyPolicyNeverChangesTheFlag() {
-        Decision decision = decider.decide(alert, flag(GuardAction.NOTIFY_ONLY), null, NOW);
+        Decision decision = decider.decide(alert, flag(GuardAction.NOTIFY_ONLY), null, AlertStanding.FIRING, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }
 
     @Test
     void flagDryRunDecidesWithoutChanging() {
-        Decision decision = decider.decide(alert, flag(GuardAction.KILL, true, 0, 2), null, NOW);
+        Decision decision = decider.decide(alert, flag(GuardAction.KILL, true, 0, 2), null, AlertStanding.FIRING, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
         assertThat(decision.dryRun()).isTrue();
         assertThat(decision.changesFlag()).isFalse();
@@ -154,7 +158,8 @@ class GuardDeciderTest {
     @Test
     void globalDryRunOverridesEveryFlag() {
         GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY, FlagEvidence.COMPARATIVE);
-        Decision decision = dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, NOW);
+        Decision decision =
+                dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
         assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(decision.reason()).contains("global switch");
@@ -166,19 +171,32 @@ class GuardDeciderTest {
                 new FlagState("checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 7, NOW);
         FlagState disabled = new FlagState(
                 "checkout", false, false, false, 2, new GuardPolicy(GuardAction.REVERT_STAGE, false, 0), 7, NOW);
-        assertThat(decider.decide(alert, killed, null, NOW).outcome()).isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
-        assertThat(decider.decide(alert, disabled, null, NOW).outcome()).isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
-        assertThat(decider.decide(alert, killed, null, NOW).reason()).contains("never re-enables");
+        assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+        assertThat(decider.decide(alert, disabled, null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+        assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
+                        .reason())
+                .contains("never re-enables");
     }
 
     @Test
     void cooldownHoldsBackASecondChangeUntilItEnds() {
         FlagState flag = flag(GuardAction.REVERT_STAGE, false, 300, 2);
-        assertThat(decider.decide(alert, flag, NOW.minusSeconds(299), NOW).outcome())
+        assertThat(decider.decide(alert, flag, NOW.minusSeconds(299), AlertStanding.FIRING, NOW)
+                        .outcome())
                 .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
-        assertThat(decider.decide(alert, flag, NOW.minusSeconds(300), NOW).outcome())
+        assertThat(decider.decide(alert, flag, NOW.minusSeconds(300), AlertStanding.FIRING, NOW)
+                        .outcome())
                 .isEqualTo(RollbackOutcome.APPLIED);
-        assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE, false, 0, 2), NOW.minusSeconds(1), NOW)
+        assertThat(decider.decide(
+                                alert,
+                                flag(GuardAction.REVERT_STAGE, false, 0, 2),
+                                NOW.minusSeconds(1),
+                                AlertStanding.FIRING,
+                                NOW)
                         .outcome())
                 .isEqualTo(RollbackOutcome.APPLIED);
     }
@@ -191,14 +209,14 @@ class GuardDeciderTest {
                 .setComparison(null)
                 .build();
 
-        Decision comparativeOnly = decider.decide(threshold, flag(GuardAction.KILL), null, NOW);
+        Decision comparativeOnly = decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
         assertThat(comparativeOnly.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(comparativeOnly.changesFlag()).isFalse();
         assertThat(comparativeOnly.reason()).contains("without a comparison against the control cohort");
 
         GuardDecider anyEvidence = new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY);
         assertThat(anyEvidence
-                        .decide(threshold, flag(GuardAction.KILL), null, NOW)
+                        .decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .isEqualTo(RollbackOutcome.APPLIED);
     }
@@ -212,7 +230,7 @@ class GuardDeciderTest {
                 .build();
         for (GuardDecider anyDecider :
                 new GuardDecider[] {decider, new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)}) {
-            Decision decision = anyDecider.decide(silent, flag(GuardAction.KILL), null, NOW);
+            Decision decision = anyDecider.decide(silent, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
             assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
             assertThat(decision.changesFlag()).isFalse();
             assertThat(decision.reason()).contains("missing data");
@@ -224,55 +242,43 @@ class GuardDeciderTest {
                 .setComparison(null)
                 .build();
         assertThat(new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)
-                        .decide(silentThreshold, flag(GuardAction.KILL), null, NOW)
+                        .decide(silentThreshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .changesFlag())
                 .isFalse();
         // A comparison without an observed value of the rule's own is still evidence.
         AlertEvent comparedOnly =
                 AlertEvent.newBuilder(alert).setObservedValue(null).build();
-        assertThat(decider.decide(comparedOnly, flag(GuardAction.KILL), null, NOW)
+        assertThat(decider.decide(comparedOnly, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .isEqualTo(RollbackOutcome.APPLIED);
     }
 
     @Test
-    void anAlertRaisedBeforeTheFlagLastChangedLeavesItAsItIs() {
-        // Read late: the flag was switched back on (or moved to another stage) after the alert was raised.
-        Instant raised = alert.getEmittedAt();
-        FlagState reenabled = new FlagState(
-                "checkout",
-                true,
-                false,
-                false,
-                2,
-                new GuardPolicy(GuardAction.KILL, false, 0),
-                9,
-                raised.plusMillis(1));
-        Decision decision = decider.decide(alert, reenabled, null, raised.plusSeconds(600));
+    void anAlertThatResolvedBeforeItWasReadLeavesTheFlagAsItIs() {
+        // Read late: a person switched the flag off and on again, or the topic was read from its start.
+        Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.ENDED, NOW);
         assertThat(decision.action()).isEqualTo(GuardAction.NOTIFY_ONLY);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
-        assertThat(decision.reason()).contains("changed at " + raised.plusMillis(1), "version 9", "no longer in force");
+        assertThat(decision.reason()).contains("no longer fires at the alert-service");
 
-        // Changed at the very moment the alert was raised, or before: the alert judged the version in force.
-        FlagState sameMoment = new FlagState(
-                "checkout", true, false, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, raised);
-        assertThat(decider.decide(alert, sameMoment, null, raised).outcome()).isEqualTo(RollbackOutcome.APPLIED);
-        // Not known when it changed: acted on as before.
-        FlagState undated =
-                new FlagState("checkout", true, false, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, null);
-        assertThat(decider.decide(alert, undated, null, raised).outcome()).isEqualTo(RollbackOutcome.APPLIED);
-        // A flag already off says so first.
-        FlagState killedSince = new FlagState(
-                "checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, raised.plusMillis(1));
-        assertThat(decider.decide(alert, killedSince, null, raised.plusSeconds(600))
+        // Still firing, or the alert-service could not say: acted on.
+        assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.UNKNOWN, NOW)
+                        .outcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+        // A flag already off says so first.
+        FlagState killed =
+                new FlagState("checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, NOW);
+        assertThat(decider.decide(alert, killed, null, AlertStanding.ENDED, NOW).outcome())
                 .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
     }
 
     @Test
     void missingFlagIsRecordedNotGuessed() {
-        Decision decision = decider.decide(alert, null, null, NOW);
+        Decision decision = decider.decide(alert, null, null, AlertStanding.FIRING, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);
         assertThat(decision.changesFlag()).isFalse();
     }
@@ -281,7 +287,7 @@ class GuardDeciderTest {
     void controlCohortBreachIsNotTheFlagsFault() {
         AlertEvent control =
                 AlertEvent.newBuilder(alert).setCohort(Cohort.CONTROL).build();
-        Decision decision = decider.decide(control, flag(GuardAction.KILL), null, NOW);
+        Decision decision = decider.decide(control, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
         assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }

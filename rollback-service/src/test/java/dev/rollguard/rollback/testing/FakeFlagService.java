@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * A small real HTTP server on a loopback port implementing the parts of the flag-service contract
  * (docs/contracts.md) the rollback-service uses: GET a flag, list flags, kill, revert a stage, pause, promote (with
  * the flag-service's refusals for a service token), and OFREP evaluation; and, for the promoter, the alert-service's
- * {@code GET /api/guard} with verdicts a test sets. It
+ * {@code GET /api/guard} with verdicts a test sets, and for the guard its {@code GET /api/alerts?fingerprint=} (every
+ * alert firing unless a test ended it). It
  * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing),
  * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
@@ -55,6 +56,9 @@ public final class FakeFlagService implements AutoCloseable {
     private final List<AuditEntry> audit = new CopyOnWriteArrayList<>();
     private final Set<String> loseNextAnswer = ConcurrentHashMap.newKeySet();
     private final Map<String, String> verdicts = new ConcurrentHashMap<>();
+    /** Fingerprints of the alerts that resolved at the alert-service ({@link #endAlert}). */
+    private final Set<String> endedAlerts = ConcurrentHashMap.newKeySet();
+
     private volatile boolean unavailable;
     private HttpServer server;
     private ExecutorService executor;
@@ -112,9 +116,7 @@ public final class FakeFlagService implements AutoCloseable {
         long extensionSeconds = 86_400;
         String then = "hold";
         long version = 1;
-        /** A flag defined here existed before the alerts a test sends: an hour ago. */
-        Instant updatedAt = Instant.now().minusSeconds(3_600);
-
+        Instant updatedAt = Instant.now();
         Instant killedAt;
 
         Flag(
@@ -175,7 +177,33 @@ public final class FakeFlagService implements AutoCloseable {
         Flag flag = flags.get(key);
         flag.paused = paused;
         flag.version++;
-        flag.updatedAt = Instant.now();
+    }
+
+    /**
+     * Makes the alert-service's {@code GET /api/alerts?fingerprint=} list no alert of this fingerprint: it resolved.
+     * Every other fingerprint is listed as firing.
+     */
+    public void endAlert(String fingerprint) {
+        endedAlerts.add(fingerprint);
+    }
+
+    private Stored activeAlerts(String token, String query) {
+        if (!SERVICE_TOKEN.equals(token)) {
+            return new Stored(401, error("UNAUTHENTICATED", "service token required"));
+        }
+        String fingerprint = query == null || !query.startsWith("fingerprint=")
+                ? ""
+                : java.net.URLDecoder.decode(query.substring("fingerprint=".length()), StandardCharsets.UTF_8);
+        if (endedAlerts.contains(fingerprint)) {
+            return new Stored(200, "[]");
+        }
+        return new Stored(
+                200,
+                json.createArrayNode()
+                        .add(json.createObjectNode()
+                                .put("fingerprint", fingerprint)
+                                .put("status", "FIRING"))
+                        .toString());
     }
 
     /** What the alert-service's {@code GET /api/guard} answers for this flag: one verdict object as JSON. */
@@ -296,6 +324,8 @@ public final class FakeFlagService implements AutoCloseable {
                 send(exchange, list(token));
             } else if ("/api/guard".equals(path) && "GET".equals(exchange.getRequestMethod())) {
                 send(exchange, guard(token));
+            } else if ("/api/alerts".equals(path) && "GET".equals(exchange.getRequestMethod())) {
+                send(exchange, activeAlerts(token, exchange.getRequestURI().getQuery()));
             } else if (flagPath.matches() && flagPath.group(2) == null && "GET".equals(exchange.getRequestMethod())) {
                 send(exchange, get(token, flagKey));
             } else if (flagPath.matches() && "POST".equals(exchange.getRequestMethod())) {
