@@ -33,6 +33,7 @@ export class Exposures {
     if (flagVersion !== undefined) {
       exposure.flagVersion = flagVersion;
     }
+    flags.delete(flagKey); // re-inserted: a subject's map is in the order its flags were last served
     flags.set(flagKey, exposure);
     this.bySubject.set(subject, flags);
     while (this.bySubject.size > this.maxSubjects) {
@@ -52,10 +53,14 @@ export class Exposures {
     }
   }
 
-  /** The exposures of one subject, at most `limit` (metrics-ingest takes 64 per event). */
+  /**
+   * The exposures of one subject, at most `limit` (metrics-ingest takes 64 per event): the flags served to it most
+   * recently, so a flag the app starts evaluating is never the one left out.
+   */
   of(subject: string, limit = 64): FlagExposure[] {
     const flags = this.bySubject.get(subject);
-    return flags ? [...flags.values()].slice(0, limit).map((e) => ({ ...e })) : [];
+    if (!flags || limit <= 0) return [];
+    return [...flags.values()].slice(-limit).map((e) => ({ ...e }));
   }
 
   /** How many subjects have exposures. */

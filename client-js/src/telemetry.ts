@@ -121,6 +121,8 @@ const STORAGE_PREFIX = 'rollguard.telemetry.queue.';
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
+/** metrics-ingest's longest error message, in characters. */
+const MAX_MESSAGE_LENGTH = 2048;
 
 /**
  * Sends sync and upload events to metrics-ingest's `POST /api/telemetry` with the exposures the app served attached:
@@ -147,6 +149,8 @@ export class TelemetryClient {
   private attempt = 0;
   private splitSize: number;
   private warned = false;
+  /** HTTP statuses of refused batches already said on the console. */
+  private readonly refusals = new Set<number>();
   private closed = false;
   private readonly waiters = new Set<() => void>();
   private readonly counts = { sent: 0, rejected: 0, dropped: 0, retries: 0, keyMismatches: 0 };
@@ -233,6 +237,9 @@ export class TelemetryClient {
           ? undefined
           : { ...this.settings.context, ...fields.context },
     } as TelemetryEvent;
+    if (event.errorMessage !== undefined) {
+      event.errorMessage = cleanMessage(event.errorMessage);
+    }
     if (event.exposures === undefined && this.settings.exposures) {
       this.attachExposures(event, this.settings.exposures);
     }
@@ -292,13 +299,13 @@ export class TelemetryClient {
   }
 
   private async send(keepalive: boolean): Promise<void> {
-    if (this.inFlight !== null || this.queue.length === 0) {
+    if (this.closed || this.inFlight !== null || this.queue.length === 0) {
       this.notify();
       return;
     }
     let size = Math.min(this.splitSize, this.queue.length);
     let body = JSON.stringify({ events: this.queue.slice(0, size) });
-    while (keepalive && size > 1 && body.length > KEEPALIVE_BYTES) {
+    while (keepalive && size > 1 && utf8Length(body) > KEEPALIVE_BYTES) {
       size = Math.ceil(size / 2);
       body = JSON.stringify({ events: this.queue.slice(0, size) });
     }
@@ -342,6 +349,14 @@ export class TelemetryClient {
       const answer = await readJson(response);
       const code = typeof answer?.code === 'string' ? answer.code : `HTTP_${response.status}`;
       const reason = typeof answer?.message === 'string' ? answer.message : `HTTP ${response.status}`;
+      if (!this.refusals.has(response.status)) {
+        // A revoked token or a wrong URL refuses every batch: said once, not left to a listener the app may not have.
+        this.refusals.add(response.status);
+        console.warn(
+          `Rollguard telemetry: ${this.endpoint} refused a batch of ${batch.length} event(s) with HTTP ` +
+            `${response.status} ${code}: ${reason}. They are not sent again (onRejected has each).`,
+        );
+      }
       for (const event of batch) {
         this.counts.rejected++;
         this.settings.listener?.onRejected?.(event, code, reason);
@@ -367,6 +382,11 @@ export class TelemetryClient {
     this.inFlight = null;
     this.trim();
     this.persist();
+    if (this.closed) {
+      // Closed while this batch was in flight: it stays in storage for the next page, and nothing is scheduled.
+      this.notify();
+      return;
+    }
     this.attempt++;
     this.counts.retries++;
     const base = Math.min(
@@ -503,6 +523,26 @@ export class TelemetryClient {
       return uuid();
     }
   }
+}
+
+/** The length of a text once sent: UTF-8 bytes, which the browser's keep-alive limit counts. */
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/**
+ * An error message as metrics-ingest takes it: CR and CRLF become LF, any other control character but TAB and LF (and
+ * a lone surrogate) a space, and at most 2048 characters, so a failure event is never refused for its message.
+ */
+function cleanMessage(message: string): string {
+  const text = String(message)
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' ')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, ' ');
+  if (text.length <= MAX_MESSAGE_LENGTH) return text;
+  // Not cut between the two halves of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_MESSAGE_LENGTH - 1]) ? MAX_MESSAGE_LENGTH - 1 : MAX_MESSAGE_LENGTH;
+  return text.slice(0, end);
 }
 
 function isEvent(value: unknown): value is TelemetryEvent {

@@ -88,9 +88,18 @@ describe('Exposures', () => {
     expect(exposures.of('c')).toEqual([{ flagKey: 'f', variant: 'on' }]);
   });
 
-  it('gives at most the number of exposures an event may carry', () => {
+  it('gives at most the number of exposures an event may carry, the flags served most recently', () => {
     const exposures = new Exposures();
     for (let i = 0; i < 70; i++) exposures.record('a', `flag-${i}`, 'on');
-    expect(exposures.of('a')).toHaveLength(64);
+    // flag-0 is served again: it is among the most recent now.
+    exposures.record('a', 'flag-0', 'off');
+    const given = exposures.of('a').map((e) => e.flagKey);
+    expect(given).toHaveLength(64);
+    expect(given).toContain('flag-69');
+    expect(given).toContain('flag-0');
+    expect(given).not.toContain('flag-1');
+    expect(given).not.toContain('flag-6');
+    expect(given).toContain('flag-7');
+    expect(exposures.of('a', 0)).toEqual([]);
   });
 });

@@ -184,6 +184,84 @@ describe('TelemetryClient', () => {
     expect(client.stats().sent).toBe(1);
   });
 
+  it('counts a keepalive request in UTF-8 bytes, not characters', async () => {
+    const page = new EventTarget();
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    try {
+      const server = ingest();
+      const client = new TelemetryClient({ ...base, fetch: server.fetch, batchSize: 200, lingerMs: 5000 });
+      // 3 bytes a character in UTF-8: 50 of these messages are about 50 000 characters but 150 000 bytes.
+      for (let i = 0; i < 50; i++) client.sync({ success: false, durationMs: i, errorMessage: '\u20ac'.repeat(1000) });
+
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(server.calls[0].init.keepalive).toBe(true);
+      expect(new TextEncoder().encode(String(server.calls[0].init.body)).length).toBeLessThanOrEqual(60_000);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('sends an error message as metrics-ingest takes it: no control characters, at most 2048 characters', async () => {
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+
+    client.sync({ success: false, durationMs: 1, errorMessage: 'line 1\r\nline 2\rline 3\tcol\u0000end\u001b[0m\ud800!' });
+    client.sync({ success: false, durationMs: 2, errorMessage: 'x'.repeat(2047) + '\ud83d\ude00' + 'y'.repeat(10) });
+    await vi.advanceTimersByTimeAsync(0);
+
+    const [first, second] = server.calls.flatMap((c) => c.events);
+    expect(first.errorMessage).toBe('line 1\nline 2\nline 3\tcol end [0m !');
+    // Cut at 2048, not between the two halves of the emoji that straddles the limit.
+    expect(second.errorMessage).toBe('x'.repeat(2047));
+  });
+
+  it('warns once on the console when metrics-ingest refuses whole batches', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = ingest(
+      { status: 401, body: { code: 'UNAUTHENTICATED', message: 'unknown token' } },
+      { status: 401, body: { code: 'UNAUTHENTICATED', message: 'unknown token' } },
+    );
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    client.sync({ success: true, durationMs: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(server.calls).toHaveLength(2);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toContain('HTTP 401 UNAUTHENTICATED: unknown token');
+  });
+
+  it('schedules nothing after close, even for a batch that was in flight', async () => {
+    let answer: (r: Response) => void = () => {};
+    const calls: number[] = [];
+    const fetch = vi.fn(
+      () =>
+        new Promise<Response>((resolve) => {
+          calls.push(Date.now());
+          answer = resolve;
+        }),
+    ) as unknown as typeof globalThis.fetch;
+    const storage = new MemoryStorage();
+    const client = new TelemetryClient({ ...base, storage, fetch, lingerMs: 0 });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    const closing = client.close(100);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await closing).toBe(false);
+    answer(new Response('{}', { status: 503 }));
+    await vi.advanceTimersByTimeAsync(600_000);
+
+    expect(calls).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(storage.length).toBeGreaterThan(0);
+  });
+
   it('never retries events refused for good, and counts the ones refused one by one', async () => {
     const server = ingest(
       { status: 200, body: { accepted: 1, rejected: [{ index: 1, code: 'FUTURE_TIMESTAMP', reason: 'ahead' }] } },
