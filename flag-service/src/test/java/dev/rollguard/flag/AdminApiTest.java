@@ -168,6 +168,21 @@ class AdminApiTest {
         String key = Api.key("cached");
         String etag = Api.create(Map.of("key", key));
         admin().header("If-None-Match", etag).get("/api/flags/" + key).then().statusCode(304);
+        // RFC 9110 §13.1.2: weak comparison, a list of tags, or any version.
+        for (String met : List.of("W/" + etag, "\"7\", " + etag, "W/\"7\", W/" + etag, "*")) {
+            admin().header("If-None-Match", met)
+                    .get("/api/flags/" + key)
+                    .then()
+                    .statusCode(304)
+                    .header("ETag", etag);
+        }
+        for (String unmet : List.of("\"7\"", "W/\"7\"", "\"7\", \"8\"")) {
+            admin().header("If-None-Match", unmet)
+                    .get("/api/flags/" + key)
+                    .then()
+                    .statusCode(200)
+                    .body("key", equalTo(key));
+        }
         admin().get("/api/flags/no-such-flag").then().statusCode(404).body("code", equalTo("FLAG_NOT_FOUND"));
     }
 

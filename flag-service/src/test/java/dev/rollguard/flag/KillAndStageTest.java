@@ -3,6 +3,7 @@ package dev.rollguard.flag;
 import static dev.rollguard.flag.Api.admin;
 import static dev.rollguard.flag.Api.service;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.nullValue;
@@ -101,6 +102,69 @@ class KillAndStageTest {
                 .get("/api/audit");
         audit.then().body("$", hasSize(1)).body("[0].action", equalTo("KILL"));
         audit.then().body("[0].idempotencyKey", equalTo(idempotencyKey));
+    }
+
+    @Test
+    void anIdempotencyKeyAnswersOnlyTheRequestItWasFirstSentWith() {
+        String first = Api.key("first");
+        String other = Api.key("other");
+        Api.create(Map.of("key", first, "enabled", true, "rolloutPercentage", 50));
+        Api.create(Map.of("key", other, "enabled", true, "rolloutPercentage", 50));
+        String idempotencyKey = "fp-" + first + ":1700000000000";
+        Map<String, Object> reason = Map.of("reason", "alert crash-rate critical");
+
+        String answer = service()
+                .header("Idempotency-Key", idempotencyKey)
+                .body(reason)
+                .post("/api/flags/" + first + "/kill")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+
+        // Another flag, another body, another endpoint: refused, and nothing done.
+        service()
+                .header("Idempotency-Key", idempotencyKey)
+                .body(reason)
+                .post("/api/flags/" + other + "/kill")
+                .then()
+                .statusCode(422)
+                .body("code", equalTo("IDEMPOTENCY_KEY_REUSED"))
+                .body("message", containsString("POST /api/flags/" + first + "/kill"));
+        service()
+                .header("Idempotency-Key", idempotencyKey)
+                .body(Map.of("reason", "another alert"))
+                .post("/api/flags/" + first + "/kill")
+                .then()
+                .statusCode(422)
+                .body("code", equalTo("IDEMPOTENCY_KEY_REUSED"))
+                .body("message", containsString("another body"));
+        service()
+                .header("Idempotency-Key", idempotencyKey)
+                .body(reason)
+                .post("/api/flags/" + first + "/pause")
+                .then()
+                .statusCode(422)
+                .body("code", equalTo("IDEMPOTENCY_KEY_REUSED"));
+        admin().get("/api/flags/" + other).then().body("killed", equalTo(false)).body("version", equalTo(1));
+        admin().get("/api/flags/" + first).then().body("paused", equalTo(false)).body("version", equalTo(2));
+
+        // The same request again (a retry, however the header is spelled) gets the first answer.
+        service()
+                .header("idempotency-key", idempotencyKey)
+                .body(reason)
+                .post("/api/flags/" + first + "/kill")
+                .then()
+                .statusCode(200)
+                .header("ETag", "\"2\"")
+                .body(equalTo(answer));
+        // Keys are per token: the admin token's own use of it is a request of its own.
+        admin().header("Idempotency-Key", idempotencyKey)
+                .body(reason)
+                .post("/api/flags/" + other + "/kill")
+                .then()
+                .statusCode(200)
+                .body("killed", equalTo(true));
     }
 
     @Test

@@ -53,6 +53,16 @@ class OfrepTest {
                 .body("key", equalTo(key))
                 .body("errorCode", equalTo("PARSE_ERROR"));
         post(key, "[1, 2]").then().statusCode(400).body("errorCode", equalTo("PARSE_ERROR"));
+        // One JSON value, nothing after it, for one flag and for all.
+        for (String trailing :
+                List.of("{\"context\": {\"targetingKey\": \"u1\"}} xyz", "{\"context\": {}} {\"context\": {}}")) {
+            post(key, trailing).then().statusCode(400).body("errorCode", equalTo("PARSE_ERROR"));
+            client().body(trailing)
+                    .post("/ofrep/v1/evaluate/flags")
+                    .then()
+                    .statusCode(400)
+                    .body("errorCode", equalTo("PARSE_ERROR"));
+        }
         post(key, "{\"context\": \"user-1\"}").then().statusCode(400).body("errorCode", equalTo("INVALID_CONTEXT"));
         post(key, "{\"context\": {\"targetingKey\": 42}}")
                 .then()

@@ -130,6 +130,8 @@ class RequestDoorsTest {
                 new Shape("a number", "application/json", "42"),
                 new Shape("malformed JSON", "application/json", "{\"reason\": "),
                 new Shape("truncated JSON", "application/json", "{\"key\": \"x\", \"stages\": [{\"name\""),
+                new Shape("a body and text after it", "application/json", "{\"reason\": \"closing time\"} xyz"),
+                new Shape("two bodies", "application/json", "{\"reason\": \"closing time\"} {\"reason\": \"again\"}"),
                 new Shape("text, not JSON", "text/plain", "reason=because"),
                 new Shape("every field of the wrong type", "application/json", wrongTypes(openApi, operation))));
         return shapes;
@@ -436,6 +438,28 @@ class RequestDoorsTest {
                 .statusCode(400)
                 .body("code", equalTo("MALFORMED_JSON"))
                 .body("message", equalTo("the body is not valid JSON (line 1, column 9)"));
+        // One JSON value, nothing after it.
+        String key = Api.key("trailing");
+        admin().body("{\"key\": \"" + key + "\"} xyz")
+                .post("/api/flags")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("MALFORMED_JSON"));
+        admin().body("{\"key\": \"" + key + "\"} {\"key\": \"" + key + "-2\"}")
+                .post("/api/flags")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("MALFORMED_JSON"))
+                .body("message", containsString("more content follows its value"));
+        admin().get("/api/flags/" + key).then().statusCode(404);
+        Api.create(Map.of("key", key));
+        admin().header("If-Match", "\"1\"")
+                .body("{\"description\": \"edited\"} {}")
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("MALFORMED_JSON"));
+        admin().get("/api/flags/" + key).then().body("version", equalTo(1));
         admin().body("").post("/api/flags").then().statusCode(400).body("violations[0].field", equalTo("body"));
         admin().get("/api/audit?limit=ten").then().statusCode(400).body("violations[0].field", equalTo("limit"));
     }

@@ -145,6 +145,125 @@ class RolloutControlsApiTest {
     }
 
     @Test
+    void durationsPastTenYearsAreRefusedNamingTheField() {
+        for (long seconds : List.of(315_360_001L, 100_000_000_000_000_000L, Long.MAX_VALUE)) {
+            invalidPlan(
+                    Map.of("stages", List.of(Map.of("name", "a", "percentage", 5, "minSoakSeconds", seconds))),
+                    "stages[0].minSoakSeconds",
+                    "must be at most 315360000 (10 years)");
+            invalidPlan(
+                    Map.of("onMinimumsNotMet", Map.of("deadlineSeconds", seconds)),
+                    "onMinimumsNotMet.deadlineSeconds",
+                    "must be at most 315360000");
+            invalidPlan(
+                    Map.of("onMinimumsNotMet", Map.of("extensionSeconds", seconds)),
+                    "onMinimumsNotMet.extensionSeconds",
+                    "must be at most 315360000");
+            invalidPlan(
+                    Map.of("guardPolicy", Map.of("cooldownSeconds", seconds)),
+                    "guardPolicy.cooldownSeconds",
+                    "must be at most 315360000");
+        }
+
+        // The longest soak allowed: promote and stage advance refuse it as not over, not with a 500.
+        String key = Api.key("ten-year-soak");
+        String etag = Api.create(Map.of(
+                "key",
+                key,
+                "enabled",
+                true,
+                "stages",
+                List.of(Map.of("name", "a", "percentage", 5, "minSoakSeconds", 315_360_000L), stage("b", 50)),
+                "currentStage",
+                0));
+        refusal(promote(key, "go"), 409, "SOAK_NOT_ELAPSED", "315360000 s");
+        refusal(
+                admin().body(Map.of("action", "advance")).post("/api/flags/" + key + "/stage"),
+                409,
+                "SOAK_NOT_ELAPSED",
+                "315360000 s");
+        admin().header("If-Match", etag)
+                .body(Map.of("stages", List.of(Map.of("name", "a", "percentage", 5, "minSoakSeconds", Long.MAX_VALUE))))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations.field", hasItem("stages[0].minSoakSeconds"));
+    }
+
+    @Test
+    void patchLeavesTheShareToTheStageAndSetsAStageAsTheStageEndpointDoes() {
+        String key = Api.key("patched-stage");
+        Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "currentStage", 1));
+
+        // The stage sets the share: a PATCH of another one would change nothing, so it is refused.
+        refusal(patch(key, "\"1\"", Map.of("rolloutPercentage", 50)), 409, "SHARE_SET_BY_STAGE", "/stage");
+        refusal(
+                patch(key, "\"1\"", Map.of("rolloutPercentage", 50, "description", "half")),
+                409,
+                "SHARE_SET_BY_STAGE",
+                "stage '10%' (10 %)");
+        admin().get("/api/flags/" + key)
+                .then()
+                .header("ETag", "\"1\"")
+                .body("rolloutPercentage", equalTo(10f))
+                .body("description", nullValue());
+        admin().queryParam("flag", key).get("/api/audit").then().body("action", equalTo(List.of("CREATE")));
+
+        // The stage's own share, and a new plan that changes the stage's share, are edits.
+        patch(key, "\"1\"", Map.of("rolloutPercentage", 10, "description", "ten"))
+                .then()
+                .statusCode(200)
+                .body("version", equalTo(2));
+        List<Map<String, Object>> wider = List.of(stage("internal", 0), stage("20%", 20), stage("100%", 100));
+        patch(key, "\"2\"", Map.of("stages", wider))
+                .then()
+                .statusCode(200)
+                .body("currentStage", equalTo(1))
+                .body("rolloutPercentage", equalTo(20f));
+
+        // Another stage is a stage set: it takes that stage's share and starts its soak.
+        refusal(
+                patch(key, "\"3\"", Map.of("currentStage", 2, "rolloutPercentage", 30)),
+                409,
+                "SHARE_SET_BY_STAGE",
+                "stage '100%' (100 %)");
+        patch(key, "\"3\"", Map.of("currentStage", 2))
+                .then()
+                .statusCode(200)
+                .body("rolloutPercentage", equalTo(100f))
+                .body("stageVersion", equalTo(4));
+
+        // Off the plan, the share is set by hand.
+        Map<String, Object> offPlan = new java.util.HashMap<>();
+        offPlan.put("stages", List.of());
+        offPlan.put("currentStage", null);
+        offPlan.put("rolloutPercentage", 35);
+        patch(key, "\"4\"", offPlan)
+                .then()
+                .statusCode(200)
+                .body("currentStage", nullValue())
+                .body("rolloutPercentage", equalTo(35f));
+
+        // An aborted rollout goes back only by retry, as with the stage endpoint.
+        String aborted = Api.key("patched-aborted");
+        Api.create(Map.of("key", aborted, "enabled", true, "stages", PLAN, "currentStage", 1));
+        control(aborted, "abort", "errors up").then().statusCode(200);
+        refusal(patch(aborted, "\"2\"", Map.of("currentStage", 3)), 409, "ABORTED", "retry it first");
+        admin().body(Map.of("action", "set", "stage", 3))
+                .post("/api/flags/" + aborted + "/stage")
+                .then()
+                .statusCode(409)
+                .body("code", equalTo("ABORTED"));
+        admin().get("/api/flags/" + aborted)
+                .then()
+                .header("ETag", "\"2\"")
+                .body("aborted", equalTo(true))
+                .body("currentStage", nullValue());
+        Api.evaluate(aborted, "someone").then().statusCode(200).body("value", equalTo(false));
+    }
+
+    @Test
     void theControlsWalkARolloutAndEachWritesOneAuditRow() {
         String key = Api.key("walked");
         Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "allowList", List.of("dev@example.com")));
@@ -499,6 +618,10 @@ class RolloutControlsApiTest {
                 .body("code", equalTo("VALIDATION_FAILED"))
                 .body("violations.field", hasItem(field))
                 .body("message", org.hamcrest.Matchers.containsString(message));
+    }
+
+    private static Response patch(String key, String ifMatch, Map<String, Object> body) {
+        return admin().header("If-Match", ifMatch).body(body).patch("/api/flags/" + key);
     }
 
     private static Response promote(String key, String reason) {

@@ -12,7 +12,9 @@ import static org.hamcrest.Matchers.not;
 import dev.rollguard.flag.service.TokenService;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.VertxContextSupport;
 import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -25,6 +27,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(FlagServiceInfra.class)
 class SecurityTest {
+
+    @Inject
+    TokenService tokens;
 
     @Test
     void noTokenIs401AndTheWrongKindIs403() {
@@ -88,6 +93,48 @@ class SecurityTest {
                 .body("name", hasItem("bootstrap-admin"))
                 .body("name", hasItem("bootstrap-service"))
                 .body("name", hasItem("bootstrap-client"));
+    }
+
+    @Test
+    void aRevokedBootstrapTokenStaysRevokedAtStartUntilItsSecretChanges() throws Throwable {
+        String key = Api.key("bootstrap-client");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        try {
+            admin().delete("/api/tokens/" + TokenService.BOOTSTRAP_CLIENT)
+                    .then()
+                    .statusCode(200);
+            Api.evaluate(key, "someone").then().statusCode(401);
+
+            // What every start does: the revoked secret is still the configured one, so the token stays revoked.
+            VertxContextSupport.subscribeAndAwait(tokens::bootstrap);
+            Api.evaluate(key, "someone").then().statusCode(401);
+            admin().get("/api/tokens")
+                    .then()
+                    .body("find { it.name == 'bootstrap-client' }.revokedAt", org.hamcrest.Matchers.notNullValue());
+
+            // Revoked under an earlier secret: the configured one is a rotation, and the token is active again.
+            sql("UPDATE api_tokens SET token_hash = ? WHERE name = ?", TokenService.hash("an-earlier-client-token"));
+            VertxContextSupport.subscribeAndAwait(tokens::bootstrap);
+            Api.evaluate(key, "someone").then().statusCode(200);
+            admin().get("/api/tokens")
+                    .then()
+                    .body("find { it.name == 'bootstrap-client' }.revokedAt", org.hamcrest.Matchers.nullValue());
+        } finally {
+            // Other tests use the client token.
+            sql(
+                    "UPDATE api_tokens SET token_hash = ?, revoked_at = NULL WHERE name = ?",
+                    TokenService.hash(Api.CLIENT));
+            VertxContextSupport.subscribeAndAwait(tokens::reload);
+        }
+    }
+
+    private static void sql(String update, String hash) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var statement = db.prepareStatement(update)) {
+            statement.setString(1, hash);
+            statement.setString(2, TokenService.BOOTSTRAP_CLIENT);
+            assertThat(statement.executeUpdate()).isEqualTo(1);
+        }
     }
 
     @Test

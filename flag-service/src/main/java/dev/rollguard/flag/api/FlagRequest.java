@@ -54,6 +54,14 @@ public record FlagRequest(
 
     public static final int MAX_RULES = 100;
 
+    /**
+     * The longest soak, deadline, extension or cooldown (10 years, in seconds): added to instants, a longer one would
+     * pass the largest instant there is.
+     */
+    public static final long MAX_DURATION_SECONDS = 315_360_000L;
+
+    public static final String MAX_DURATION_MESSAGE = "must be at most " + MAX_DURATION_SECONDS + " (10 years)";
+
     /** Letters, digits, '-' and '_' (at most 64): a rule id or segment key, as reasons and errors name it. */
     public static final String TARGETING_ID = "[A-Za-z0-9_-]+";
 
@@ -116,7 +124,7 @@ public record FlagRequest(
                             fraction = 2,
                             message = "must be a percentage with at most two decimals (0.01 steps)")
                     BigDecimal percentage,
-            @PositiveOrZero Long minSoakSeconds,
+            @PositiveOrZero @Max(value = MAX_DURATION_SECONDS, message = MAX_DURATION_MESSAGE) Long minSoakSeconds,
             @PositiveOrZero Long minClientsPerCohort,
             @CleanText @Pattern(regexp = "auto|manual", message = "must be auto or manual") String promotion,
             @Min(value = 1, message = "must be a whole percentage from 1 to 300")
@@ -128,11 +136,13 @@ public record FlagRequest(
      * extended once by {@code extensionSeconds}, then holds or reverts to the previous stage.
      */
     public record MinimumsRequest(
-            @Positive Long deadlineSeconds,
-            @PositiveOrZero Long extensionSeconds,
+            @Positive @Max(value = MAX_DURATION_SECONDS, message = MAX_DURATION_MESSAGE) Long deadlineSeconds,
+            @PositiveOrZero @Max(value = MAX_DURATION_SECONDS, message = MAX_DURATION_MESSAGE) Long extensionSeconds,
             @CleanText @Pattern(regexp = "hold|revert", message = "must be hold or revert") String then) {}
 
     /** What the rollback-service does on a critical alert naming the flag. */
     public record GuardPolicyRequest(
-            dev.rollguard.schemas.event.GuardAction action, Boolean dryRun, @PositiveOrZero Long cooldownSeconds) {}
+            dev.rollguard.schemas.event.GuardAction action,
+            Boolean dryRun,
+            @PositiveOrZero @Max(value = MAX_DURATION_SECONDS, message = MAX_DURATION_MESSAGE) Long cooldownSeconds) {}
 }

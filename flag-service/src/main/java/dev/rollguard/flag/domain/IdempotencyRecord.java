@@ -34,6 +34,13 @@ public class IdempotencyRecord extends PanacheEntityBase {
     @Column(name = "created_at")
     public Instant createdAt;
 
+    /** The method and target of the request that used the key first; null in rows stored before it was kept. */
+    public String request;
+
+    /** Hex SHA-256 of that request's body; null with {@link #request}. */
+    @Column(name = "body_sha256")
+    public String bodySha256;
+
     /**
      * The answer as the previous version stored it (an HTTP status and an ETag), kept while its pods may still run
      * beside this version in a rolling update: they read these columns when they replay a key, and write only these.
@@ -66,6 +73,17 @@ public class IdempotencyRecord extends PanacheEntityBase {
         if (version == null && previousEtag != null && previousEtag.length() > 2) {
             version = Long.parseLong(previousEtag.substring(1, previousEtag.length() - 1));
         }
+    }
+
+    /**
+     * Whether {@code fingerprint} is the request that used the key first; a row stored before requests were kept
+     * answers any.
+     */
+    public boolean answers(RequestFingerprint fingerprint) {
+        return request == null
+                || fingerprint != null
+                        && request.equals(fingerprint.request())
+                        && Objects.equals(bodySha256, fingerprint.bodySha256());
     }
 
     /** Keys are scoped to the token that sent them. */

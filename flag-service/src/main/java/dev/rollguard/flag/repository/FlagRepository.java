@@ -10,9 +10,25 @@ import java.util.List;
 @ApplicationScoped
 public class FlagRepository implements PanacheRepositoryBase<FlagEntity, String> {
 
+    /** The advisory lock of parent changes ("rgparent"); the outbox relay's is another. */
+    static final long PARENT_LOCK_KEY = 0x7267706172656e74L;
+
     /** The flag with its row locked until the transaction ends, so concurrent writes are applied one by one. */
     public Uni<FlagEntity> lock(String key) {
         return findById(key, LockModeType.PESSIMISTIC_WRITE);
+    }
+
+    /**
+     * Waits until no other transaction is changing a flag's parent, and keeps others waiting until this one ends: two
+     * edits that each checked their new parent's ancestors before the other committed could otherwise make two flags
+     * each other's prerequisite.
+     */
+    public Uni<Void> lockParentChanges() {
+        return getSession()
+                .chain(session -> session.createNativeQuery(
+                                "SELECT 1 FROM pg_advisory_xact_lock(" + PARENT_LOCK_KEY + ")")
+                        .getSingleResult())
+                .replaceWithVoid();
     }
 
     /**

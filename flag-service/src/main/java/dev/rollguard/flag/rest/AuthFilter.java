@@ -109,7 +109,8 @@ public class AuthFilter {
             holder.set(
                     caller,
                     request.getHeaderString(CallerHolder.ACTOR_HEADER),
-                    routing.get(RequestTraceFilter.CONTEXT_KEY));
+                    routing.get(RequestTraceFilter.CONTEXT_KEY),
+                    request.getMethod() + " " + routing.request().uri());
         }
         return null;
     }

@@ -5,13 +5,34 @@ import dev.rollguard.http.error.ApiException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A resource's version as an entity tag ({@code "3"}), and back from an If-Match header. */
+/** A resource's version as an entity tag ({@code "3"}), back from an If-Match header, and If-None-Match met. */
 final class ETags {
 
     private ETags() {}
 
     static String of(long version) {
         return "\"" + version + "\"";
+    }
+
+    /**
+     * Whether a GET with this If-None-Match is answered 304, the resource being at {@code etag} (RFC 9110 §13.1.2): the
+     * header holds {@code *} or a comma-separated list of entity tags, compared weakly ({@code W/"3"} matches
+     * {@code "3"}).
+     */
+    static boolean notModified(String ifNoneMatch, String etag) {
+        if (ifNoneMatch == null) {
+            return false;
+        }
+        for (String candidate : ifNoneMatch.split(",")) {
+            String tag = candidate.strip();
+            if (tag.startsWith("W/")) {
+                tag = tag.substring(2);
+            }
+            if (tag.equals("*") || tag.equals(etag)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.rollguard.flag.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.rollguard.flag.service.SqlStates;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.DatabaseFailures;
 import dev.rollguard.http.error.ErrorBody;
@@ -29,26 +30,12 @@ public class FlagFailures implements KnownFailures {
                     "UNAVAILABLE",
                     "the flag database is unavailable: changes cannot be saved now (evaluation still works)");
         }
-        if (concurrentChange(failure)) {
+        if (SqlStates.concurrentChange(failure)) {
             Log.infof("change refused by a concurrent one: %s", failure.toString());
             return ApiException.conflict(
                     "CONCURRENT_CHANGE",
                     "another change of the same flags or segments ran at the same time: send it again");
         }
         return null;
-    }
-
-    /**
-     * Whether PostgreSQL broke a deadlock or a serialization conflict by aborting this transaction (a flag edit and a
-     * change of a segment it uses, each waiting for the other's rows): nothing was saved, and sending it again works.
-     */
-    static boolean concurrentChange(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof io.vertx.pgclient.PgException pg
-                    && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

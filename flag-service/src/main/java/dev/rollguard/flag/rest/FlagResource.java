@@ -86,11 +86,13 @@ public class FlagResource {
     @GET
     @Path("{key}")
     @Access({ADMIN, SERVICE})
-    @Operation(summary = "Get a flag", description = "With ETag: \"<version>\"; 304 when If-None-Match matches.")
+    @Operation(
+            summary = "Get a flag",
+            description = "With ETag: \"<version>\"; 304 when If-None-Match matches it (weakly, in a list, or *).")
     public Uni<Response> get(@PathParam("key") String key, @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch) {
         return queries.get(key).map(flag -> {
             String etag = ETags.of(flag.version());
-            if (etag.equals(ifNoneMatch)) {
+            if (ETags.notModified(ifNoneMatch, etag)) {
                 return Response.notModified().header(HttpHeaders.ETAG, etag).build();
             }
             return Response.ok(flag).header(HttpHeaders.ETAG, etag).build();
@@ -103,10 +105,11 @@ public class FlagResource {
     @Access(ADMIN)
     @Operation(
             summary = "Change a flag",
-            description =
-                    "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
-                            + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tags name no"
-                            + " version; a list is met by any of its versions, * by any); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match.")
+            description = "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
+                    + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tags name no"
+                    + " version; a list is met by any of its versions, * by any); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match."
+                    + " Another currentStage is a stage set (409 ABORTED on an aborted flag); while a stage is set,"
+                    + " another rolloutPercentage is 409 SHARE_SET_BY_STAGE.")
     public Uni<Response> update(
             @PathParam("key") String key,
             @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,

@@ -29,11 +29,11 @@ final class JsonErrors {
     /** The error for {@code failure}, or null when it is not the client's doing (a mapping the service got wrong). */
     static ErrorBody describe(JsonProcessingException failure) {
         if (failure instanceof StreamReadException) {
-            JsonLocation at = failure.getLocation();
-            String where = at == null || at.getLineNr() < 1
-                    ? ""
-                    : " (line %d, column %d)".formatted(at.getLineNr(), at.getColumnNr());
-            return new ErrorBody("MALFORMED_JSON", "the body is not valid JSON" + where);
+            return new ErrorBody("MALFORMED_JSON", "the body is not valid JSON" + where(failure));
+        }
+        if (trailing(failure)) {
+            return new ErrorBody(
+                    "MALFORMED_JSON", "the body is not valid JSON: more content follows its value" + where(failure));
         }
         if (failure instanceof InvalidDefinitionException || !(failure instanceof DatabindException)) {
             return null;
@@ -45,6 +45,23 @@ final class JsonErrors {
                 : "has a value that cannot be used here";
         return new ErrorBody(
                 "VALIDATION_FAILED", field + " " + message, List.of(new ErrorBody.Violation(field, message)));
+    }
+
+    private static String where(JsonProcessingException failure) {
+        JsonLocation at = failure.getLocation();
+        return at == null || at.getLineNr() < 1
+                ? ""
+                : " (line %d, column %d)".formatted(at.getLineNr(), at.getColumnNr());
+    }
+
+    /**
+     * Whether Jackson read a whole value and found another token after it (FAIL_ON_TRAILING_TOKENS, {@link StrictJson}):
+     * it says so only in its message, which has read "Trailing token ..." since Jackson 2.9 added the feature.
+     */
+    private static boolean trailing(JsonProcessingException failure) {
+        return failure instanceof MismatchedInputException
+                && failure.getOriginalMessage() != null
+                && failure.getOriginalMessage().startsWith("Trailing token");
     }
 
     /** The field as a path of the request body: {@code guardPolicy.action}, {@code stages[1].name}, or {@code body}. */

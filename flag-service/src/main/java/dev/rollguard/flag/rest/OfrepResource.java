@@ -145,7 +145,7 @@ public class OfrepResource {
         evaluatedKeys.recordAll(state, context.targetingKey());
         // The stream URL changes every half TTL (its token does): a client whose URL has expired gets a new one.
         String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.period() + "\"";
-        if (matches(ifNoneMatch, etag)) {
+        if (ETags.notModified(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }
         Caller caller = routing.get(AuthFilter.CALLER);
@@ -173,22 +173,5 @@ public class OfrepResource {
                         Map.of("polling", Map.of("enabled", true, "minPollingIntervalMs", 1000)),
                         "flagEvaluation",
                         Map.of("supportedTypes", List.of("boolean", "string", "int", "float", "object"))));
-    }
-
-    /** If-None-Match holds one or more entity tags separated by commas, or {@code *}. */
-    static boolean matches(String ifNoneMatch, String etag) {
-        if (ifNoneMatch == null) {
-            return false;
-        }
-        for (String candidate : ifNoneMatch.split(",")) {
-            String tag = candidate.strip();
-            if (tag.startsWith("W/")) {
-                tag = tag.substring(2);
-            }
-            if (tag.equals("*") || tag.equals(etag)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -1,5 +1,6 @@
 package dev.rollguard.flag.rest;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
@@ -9,13 +10,16 @@ import jakarta.inject.Singleton;
 
 /**
  * Request bodies must use the JSON type of each field: Jackson would otherwise read {@code "enabled": 5} as true,
- * {@code "stage": 1.7} as 1 and {@code "owner": 42} as "42", and a client's mistake would become a change.
+ * {@code "stage": 1.7} as 1 and {@code "owner": 42} as "42", and a client's mistake would become a change. A body is
+ * one JSON value: content after it ({@code {...} xyz}, {@code {...} {...}}) is refused, as Jackson would otherwise
+ * read the first value and ignore the rest.
  */
 @Singleton
 public class StrictJson implements ObjectMapperCustomizer {
 
     @Override
     public void customize(ObjectMapper mapper) {
+        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.coercionConfigFor(LogicalType.Boolean)
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)

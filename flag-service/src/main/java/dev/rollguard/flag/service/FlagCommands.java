@@ -53,7 +53,7 @@ public class FlagCommands {
                         "FLAG_EXISTS",
                         "a flag with key '" + request.key() + "' exists" + (existing.archived ? " (archived)" : ""));
             }
-            return checkParent(request.key(), request.parent(), 0).map(ignored -> {
+            return checkParent(request.key(), null, request.parent()).map(ignored -> {
                 Instant now = Timestamps.now();
                 FlagEntity flag = new FlagEntity();
                 flag.key = request.key();
@@ -83,7 +83,8 @@ public class FlagCommands {
             if (!key.equals(request.key())) {
                 throw FlagErrors.invalid("key", "cannot be changed");
             }
-            return checkParent(key, request.parent(), 0).map(ignored -> {
+            FlagRules.checkEdit(flag, request);
+            return checkParent(key, flag.parentKey, request.parent()).map(ignored -> {
                 String before = records.stateJson(flag);
                 Instant now = Timestamps.now();
                 if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
@@ -283,7 +284,19 @@ public class FlagCommands {
         entry.toStage = transition.toStage();
     }
 
-    private Uni<Void> checkParent(String key, String parent, int depth) {
+    /**
+     * Refuses a parent that would make a cycle or too long a chain. A write that sets or changes the parent first waits
+     * for every other such write to end (an advisory lock held to the end of its transaction), so the ancestors it
+     * reads are those that will stand when it commits.
+     */
+    private Uni<Void> checkParent(String key, String before, String parent) {
+        if (parent == null || parent.equals(before) || parent.equals(key)) {
+            return checkAncestors(key, parent, 0);
+        }
+        return flags.lockParentChanges().chain(() -> checkAncestors(key, parent, 0));
+    }
+
+    private Uni<Void> checkAncestors(String key, String parent, int depth) {
         if (parent == null) {
             return Uni.createFrom().voidItem();
         }
@@ -298,7 +311,7 @@ public class FlagCommands {
             if (found == null) {
                 throw FlagErrors.invalid("parent", "no flag with key '" + parent + "'");
             }
-            return checkParent(key, found.parentKey, depth + 1);
+            return checkAncestors(key, found.parentKey, depth + 1);
         });
     }
 

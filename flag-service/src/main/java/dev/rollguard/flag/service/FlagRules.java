@@ -8,6 +8,7 @@ import dev.rollguard.flag.domain.MinimumsMissed;
 import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
 import dev.rollguard.flag.mapping.FlagMapper;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagValueType;
 import dev.rollguard.schemas.event.GuardAction;
 import java.math.BigDecimal;
@@ -123,6 +124,40 @@ final class FlagRules {
                         : MinimumsMissed.of(minimums.then()))
                 .json();
         return stageChanged;
+    }
+
+    /**
+     * Refuses an edit of {@code stored} that the rollout controls would refuse, or that would change nothing: a move to
+     * another stage is a stage {@code set} (refused for an aborted flag, which only a retry takes back), and while a
+     * stage is set it sets the share, so a {@code rolloutPercentage} other than the stage's is refused rather than
+     * ignored.
+     */
+    static void checkEdit(FlagEntity stored, FlagRequest edited) {
+        Integer stage = edited.currentStage();
+        if (stage != null && !stage.equals(stored.currentStage)) {
+            RolloutControls.refuseSet(stored);
+        }
+        if (stage == null) {
+            return;
+        }
+        int requested = edited.rolloutPercentage() == null ? 0 : basisPoints(edited.rolloutPercentage());
+        List<Stage> stages = edited.stages() == null ? DEFAULT_PLAN : plan(edited.stages());
+        if (requested == stored.rolloutBasisPoints || stage >= stages.size()) {
+            return;
+        }
+        Stage current = stages.get(stage);
+        if (requested != current.basisPoints()) {
+            throw ApiException.conflict(
+                    "SHARE_SET_BY_STAGE",
+                    "the rollout of flag '" + stored.key + "' is set by its stage '" + current.name() + "' ("
+                            + BigDecimal.valueOf(current.basisPoints(), 2)
+                                    .stripTrailingZeros()
+                                    .toPlainString()
+                            + " %): move along the plan with POST /api/flags/" + stored.key
+                            + "/stage or /rollout/promote,"
+                            + " or take the flag off its plan (\"stages\": [], \"currentStage\": null) to set"
+                            + " rolloutPercentage by hand");
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.Promotion;
 import dev.rollguard.flag.domain.Stage;
@@ -84,7 +85,9 @@ final class RolloutControls {
         }
         if (current != null && !skipSoak && flag.stageEnteredAt != null) {
             Stage stage = stages.get(current);
-            Instant soaked = flag.stageEnteredAt.plusSeconds(stage.minSoakSeconds());
+            // A plan stored before soaks had an upper bound may hold one past the largest instant.
+            Instant soaked =
+                    flag.stageEnteredAt.plusSeconds(Math.min(stage.minSoakSeconds(), FlagRequest.MAX_DURATION_SECONDS));
             if (now.isBefore(soaked)) {
                 throw ApiException.conflict(
                         "SOAK_NOT_ELAPSED",
@@ -191,9 +194,8 @@ final class RolloutControls {
 
     /** Moves back one stage, or to a given stage; refused for an aborted flag (retry takes it back). */
     static Transition move(FlagEntity flag, List<Stage> stages, String action, Integer index, Instant now) {
-        if (flag.aborted && "set".equals(action)) {
-            throw ApiException.conflict(
-                    "ABORTED", "flag '" + flag.key + "' is aborted" + because(flag.abortReason) + ": retry it first");
+        if ("set".equals(action)) {
+            refuseSet(flag);
         }
         Integer current = flag.currentStage;
         int target = "revert".equals(action) ? (current == null ? -1 : current - 1) : index;
@@ -209,6 +211,14 @@ final class RolloutControls {
         FlagRules.enterStage(flag, stages, target, now);
         return new Transition(
                 "STAGE_" + action.toUpperCase(Locale.ROOT), FlagChangeType.STAGE_CHANGED, current, target, true);
+    }
+
+    /** Refuses to set a stage of an aborted flag (by the stage endpoint or an edit): a retry takes it back. */
+    static void refuseSet(FlagEntity flag) {
+        if (flag.aborted) {
+            throw ApiException.conflict(
+                    "ABORTED", "flag '" + flag.key + "' is aborted" + because(flag.abortReason) + ": retry it first");
+        }
     }
 
     private static void refuseStopped(FlagEntity flag, String control) {

@@ -98,7 +98,7 @@ public class TokenService {
         String secret = newSecret();
         return Panache.withTransaction(() -> tokens.findByName(request.name()).chain(existing -> {
                     if (existing != null) {
-                        throw ApiException.conflict("TOKEN_EXISTS", "a token named '" + request.name() + "' exists");
+                        throw tokenExists(request.name());
                     }
                     ApiToken token = new ApiToken();
                     token.id = UUID.randomUUID();
@@ -110,8 +110,15 @@ public class TokenService {
                     token.createdBy = creator.tokenName();
                     return tokens.persist(token);
                 }))
+                // A concurrent creation of the same name committed first.
+                .onFailure(SqlStates::uniqueViolation)
+                .transform(e -> tokenExists(request.name()))
                 .call(this::reload)
                 .map(token -> toResponse(token, secret));
+    }
+
+    private static ApiException tokenExists(String name) {
+        return ApiException.conflict("TOKEN_EXISTS", "a token named '" + name + "' exists");
     }
 
     public Uni<List<TokenResponse>> list() {
@@ -132,26 +139,36 @@ public class TokenService {
                 .map(token -> toResponse(token, null));
     }
 
+    /**
+     * Stores a bootstrap token at start. A revoked one stays revoked while its configured secret is the one that was
+     * revoked; a new secret (a rotation) makes it active again.
+     */
     private Uni<Void> upsert(String name, TokenKind kind, Optional<String> secret) {
         if (secret.isEmpty() || secret.get().isBlank()) {
             return Uni.createFrom().voidItem();
         }
         String hash = hash(secret.get().strip());
-        return tokens.findByName(name)
-                .chain(token -> {
-                    if (token == null) {
-                        token = new ApiToken();
-                        token.id = UUID.randomUUID();
-                        token.name = name;
-                        token.createdAt = Instant.now();
-                        token.createdBy = "environment";
-                    }
-                    token.kind = kind.name();
-                    token.tokenHash = hash;
-                    token.revokedAt = null;
-                    return tokens.persist(token);
-                })
-                .replaceWithVoid();
+        return tokens.findByName(name).chain(token -> {
+            if (token == null) {
+                token = new ApiToken();
+                token.id = UUID.randomUUID();
+                token.name = name;
+                token.createdAt = Instant.now();
+                token.createdBy = "environment";
+            } else if (token.revokedAt != null) {
+                if (hash.equals(token.tokenHash)) {
+                    Log.warnf(
+                            "bootstrap token '%s' stays revoked (since %s): configure a new secret to use it again",
+                            name, token.revokedAt);
+                    return Uni.createFrom().voidItem();
+                }
+                Log.infof("bootstrap token '%s' was revoked; its configured secret is new: active again", name);
+                token.revokedAt = null;
+            }
+            token.kind = kind.name();
+            token.tokenHash = hash;
+            return tokens.persist(token).replaceWithVoid();
+        });
     }
 
     private static Caller caller(ApiToken token) {

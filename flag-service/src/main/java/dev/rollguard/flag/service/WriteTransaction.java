@@ -14,7 +14,6 @@ import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
-import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +24,8 @@ import java.util.function.Supplier;
  * Runs one change of flags, segments or the global switch to its end. In one transaction: the change itself (which
  * locks the rows it changes), its audit rows, its outbox rows (the FlagChangedEvents the relay publishes) and, with an
  * Idempotency-Key, the answer to replay. After the commit the snapshot serves the change at once and the relay is
- * woken. The same Idempotency-Key again (from the same token) runs nothing and answers the stored answer.
+ * woken. The same Idempotency-Key again (from the same token) with the same request runs nothing and answers the
+ * stored answer; with another request it is refused.
  */
 @ApplicationScoped
 public class WriteTransaction {
@@ -78,18 +78,36 @@ public class WriteTransaction {
         IdempotencyRecord.Key id = new IdempotencyRecord.Key(ctx.caller().tokenName(), ctx.idempotencyKey());
         return Panache.withSession(() -> idempotency.findById(id)).chain(found -> {
             if (found != null) {
-                return Uni.createFrom().item(replay(found));
+                return Uni.createFrom().item(replay(found, ctx));
             }
             return transact(ctx, operation, duplicate)
-                    .onFailure(WriteTransaction::isUniqueViolation)
+                    .onFailure(SqlStates::uniqueViolation)
                     .recoverWithUni(() -> Panache.withSession(() -> idempotency.findById(id))
                             .map(again -> {
                                 if (again == null) {
                                     throw duplicate.get();
                                 }
-                                return replay(again);
+                                return replay(again, ctx);
                             }));
         });
+    }
+
+    /**
+     * The first answer under the request's Idempotency-Key; 422 {@code IDEMPOTENCY_KEY_REUSED} when the key was first
+     * sent with another request (another method, target or body), which it never answers.
+     */
+    private static WriteResult replay(IdempotencyRecord record, ChangeContext ctx) {
+        if (!record.answers(ctx.fingerprint())) {
+            boolean sameTarget = ctx.fingerprint() != null
+                    && record.request.equals(ctx.fingerprint().request());
+            throw new ApiException(
+                    422,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "Idempotency-Key '" + ctx.idempotencyKey() + "' was first sent with "
+                            + (sameTarget ? "another body to " + record.request : "another request, " + record.request)
+                            + ": a new request needs a new key");
+        }
+        return new WriteResult(record.outcome, record.body, record.version);
     }
 
     private Uni<WriteResult> transact(
@@ -121,7 +139,7 @@ public class WriteTransaction {
                     return steps.chain(() -> Panache.getSession().chain(s -> s.flush()))
                             .replaceWith(new Committed(result, events));
                 }))
-                .onFailure(WriteTransaction::isUniqueViolation)
+                .onFailure(SqlStates::uniqueViolation)
                 .transform(e -> ctx.idempotencyKey() != null ? e : duplicate.get())
                 .map(committed -> {
                     if (!committed.events().isEmpty()) {
@@ -170,22 +188,10 @@ public class WriteTransaction {
         record.body = result.json();
         record.version = result.version();
         record.createdAt = Timestamps.now();
-        return record;
-    }
-
-    private static WriteResult replay(IdempotencyRecord record) {
-        return new WriteResult(record.outcome, record.body, record.version);
-    }
-
-    static boolean isUniqueViolation(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof PgException pg && "23505".equals(pg.getSqlState())) {
-                return true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
+        if (ctx.fingerprint() != null) {
+            record.request = ctx.fingerprint().request();
+            record.bodySha256 = ctx.fingerprint().bodySha256();
         }
-        return false;
+        return record;
     }
 }

@@ -29,6 +29,16 @@ class ETagsTest {
     }
 
     @Test
+    void ifNoneMatchIsComparedWeaklyInAListOrAsAStar() {
+        for (String met : new String[] {"\"3\"", "W/\"3\"", "\"1\", \"3\"", "W/\"1\",W/\"3\"", "*", " * "}) {
+            assertThat(ETags.notModified(met, "\"3\"")).as(met).isTrue();
+        }
+        for (String unmet : new String[] {null, "", "\"4\"", "W/\"4\"", "\"1\", \"2\"", "3", "\"30\""}) {
+            assertThat(ETags.notModified(unmet, "\"3\"")).as(unmet).isFalse();
+        }
+    }
+
+    @Test
     void withoutIfMatch428WhereItIsRequired() {
         for (String missing : new String[] {null, "", "  "}) {
             ApiException refused = catchThrowableOfType(ApiException.class, () -> ETags.requiredVersion(missing));
