@@ -148,6 +148,8 @@ export class TelemetryClient {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
   private splitSize: number;
+  /** The targeting key of events that name none ({@link setUserId}). */
+  private userId: string | undefined;
   private warned = false;
   /** HTTP statuses of refused batches already said on the console. */
   private readonly refusals = new Set<number>();
@@ -178,12 +180,22 @@ export class TelemetryClient {
     this.storage = settings.storage !== undefined ? settings.storage : defaultStorage();
     this.fetchFn = settings.fetch ?? globalThis.fetch.bind(globalThis);
     this.clientId = settings.clientId ?? this.storedClientId();
+    this.userId = settings.userId;
     this.storageKey = STORAGE_PREFIX + uuid();
     this.adoptStoredQueues();
     this.listenToThePage();
     if (this.queue.length > 0) {
       this.schedule(0);
     }
+  }
+
+  /**
+   * The user of the events queued from now on that name none: call it whenever the page changes the targeting key it
+   * evaluates flags with (a login, a logout: `undefined` falls back to the client id), beside
+   * `OpenFeature.setContext`, so the events carry the new user's exposures, not the previous one's.
+   */
+  setUserId(userId: string | undefined): void {
+    this.userId = userId;
   }
 
   /** Queues a sync event; returns its event id. */
@@ -228,7 +240,7 @@ export class TelemetryClient {
       eventId: fields.eventId ?? uuid(),
       eventTime: Math.round(time),
       clientId: fields.clientId ?? this.clientId,
-      userId: fields.userId ?? this.settings.userId,
+      userId: fields.userId ?? this.userId,
       sessionId: fields.sessionId ?? this.settings.sessionId,
       platform: fields.platform ?? this.settings.platform ?? 'WEB',
       appVersion: fields.appVersion ?? this.settings.appVersion,

@@ -118,6 +118,26 @@ describe('TelemetryClient', () => {
     expect(events[1]).toMatchObject({ durationMs: 0, eventTime: 1767225600001 });
   });
 
+  it('attaches the exposures of the user set last, after a login', async () => {
+    const server = ingest();
+    const exposures = new Exposures();
+    exposures.record('guest-1', 'new-editor', 'off');
+    exposures.record('alice', 'new-editor', 'on');
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, userId: 'guest-1', exposures, lingerMs: 0 });
+
+    client.sync({ success: true, durationMs: 1 });
+    client.setUserId('alice');
+    client.sync({ success: true, durationMs: 2 });
+    client.setUserId(undefined);
+    client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(0);
+
+    const events = server.calls.flatMap((c) => c.events);
+    expect(events[0]).toMatchObject({ userId: 'guest-1', exposures: [{ flagKey: 'new-editor', variant: 'off' }] });
+    expect(events[1]).toMatchObject({ userId: 'alice', exposures: [{ flagKey: 'new-editor', variant: 'on' }] });
+    expect(events[2].userId).toBeUndefined();
+  });
+
   it('sends no context when neither the client nor the event has one', async () => {
     const server = ingest();
     const client = new TelemetryClient({ ...base, fetch: server.fetch });
