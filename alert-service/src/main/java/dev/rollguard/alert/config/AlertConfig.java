@@ -30,6 +30,9 @@ public interface AlertConfig {
     /** The outbox relay that publishes alerts to Kafka, SSE subscribers and webhooks. */
     Relay relay();
 
+    /** Alerts received from outside ({@code POST /api/alerts/inbound}). */
+    Inbound inbound();
+
     /** Webhook deliveries. */
     Webhooks webhooks();
 
@@ -82,6 +85,12 @@ public interface AlertConfig {
         /** How long one cohort window of a flag waits for the other cohort's window of the same interval. */
         @WithDefault("1h")
         Duration cohortPairingRetention();
+    }
+
+    interface Inbound {
+        /** How often firing alerts whose sender's endsAt passed without a new copy are resolved. */
+        @WithDefault("15s")
+        Duration expiryInterval();
     }
 
     interface Relay {

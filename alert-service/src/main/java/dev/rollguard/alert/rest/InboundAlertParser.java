@@ -185,8 +185,8 @@ final class InboundAlertParser {
         }
         String source =
                 requestSource != null ? requestSource : generatorUrl != null ? generatorUrl : "an unnamed sender";
-        return new ExternalAlert(
-                index, firing, labels, annotations, startsAt, firing ? null : endsAt, generatorUrl, source);
+        Instant ends = firing ? (endsAt != null && endsAt.isAfter(now) ? endsAt : null) : endsAt;
+        return new ExternalAlert(index, firing, labels, annotations, startsAt, ends, generatorUrl, source);
     }
 
     private String text(JsonNode parent, String name, String field, int max, boolean freeText) {

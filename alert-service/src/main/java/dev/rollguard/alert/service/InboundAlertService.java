@@ -26,9 +26,11 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -41,6 +43,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 @ApplicationScoped
 public class InboundAlertService {
+
+    /** Expired alerts resolved per round of the sweep, at most; the rest wait for the next round. */
+    private static final int EXPIRED_PER_ROUND = 500;
 
     private final InboundAlertRepository repository;
     private final AlertPublisher publisher;
@@ -107,7 +112,7 @@ public class InboundAlertService {
         AtomicReference<String> alertId = new AtomicReference<>();
         // The decision runs inside the repository's transaction, with the fingerprint's last transition in hand.
         return repository
-                .record(fingerprint, latest -> {
+                .record(fingerprint, alert.firing() ? alert.endsAt() : null, latest -> {
                     Decision decision = InboundDedup.decide(alert, latest, now);
                     decided.set(decision);
                     return decision.transition().map(transition -> {
@@ -130,6 +135,48 @@ public class InboundAlertService {
                     }
                     String reason = decision.reason() != null ? decision.reason() : "received before";
                     return new InboundOutcome(alert.index(), Kind.DUPLICATE, fingerprint, flagKey, null, reason);
+                });
+    }
+
+    /**
+     * Resolves the alerts received from outside whose sender's endsAt passed without a new copy, as an Alertmanager
+     * does (Prometheus sends a firing alert again well before its endsAt; one that stops doing so, because its rule
+     * cleared while it was restarting, never sends the resolution). Answers how many resolved.
+     */
+    public Uni<Integer> expire(Instant now) {
+        return repository
+                .expired(now, EXPIRED_PER_ROUND)
+                .onItem()
+                .transformToMulti(fingerprints -> Multi.createFrom().iterable(fingerprints))
+                .onItem()
+                .transformToUniAndConcatenate(fingerprint -> repository.expire(fingerprint, now, (firing, endsAt) -> {
+                    Map<String, String> annotations = new LinkedHashMap<>(firing.getAnnotations());
+                    annotations.put(
+                            "reason",
+                            "expired: no firing copy received before its endsAt " + endsAt + " (the sender stopped"
+                                    + " sending it)");
+                    // The stored firing transition, read back for this alone, becomes its resolution (set in place:
+                    // Avro's copying builder resolves enums through its own class loader).
+                    AlertEvent resolved = firing;
+                    resolved.setAlertId(Fingerprints.alertId(fingerprint, AlertStatus.RESOLVED, firing.getStartsAt()));
+                    resolved.setStatus(AlertStatus.RESOLVED);
+                    resolved.setEndsAt(endsAt);
+                    resolved.setEmittedAt(now);
+                    resolved.setAnnotations(annotations);
+                    Log.infof(
+                            "external alert %s on flag %s: RESOLVED, expired at %s (%s)",
+                            firing.getRuleName(), firing.getFlagKey(), endsAt, fingerprint);
+                    return new InboundRow(resolved, toJson(resolved), codec.encode(resolved));
+                }))
+                .collect()
+                .asList()
+                .map(stored -> (int) stored.stream().filter(Optional::isPresent).count())
+                .invoke(resolved -> {
+                    if (resolved > 0) {
+                        counters.get(Kind.RESOLVED).increment(resolved);
+                        publisher.kick();
+                        hub.signal();
+                    }
                 });
     }
 

@@ -22,6 +22,7 @@ public class MaintenanceService {
     private final RuleEvaluationService evaluation;
     private final RuleService rules;
     private final WebhookService webhooks;
+    private final InboundAlertService inbound;
     private volatile boolean started;
 
     public MaintenanceService(
@@ -30,8 +31,10 @@ public class MaintenanceService {
             NotificationGrouper grouper,
             RuleEvaluationService evaluation,
             RuleService rules,
-            WebhookService webhooks) {
+            WebhookService webhooks,
+            InboundAlertService inbound) {
         this.rules = rules;
+        this.inbound = inbound;
         this.webhooks = webhooks;
         this.publisher = publisher;
         this.dispatcher = dispatcher;
@@ -72,6 +75,26 @@ public class MaintenanceService {
         } catch (Throwable failure) {
             Log.warnf("rules and subscriptions not read again: %s", failure.getMessage());
         }
+    }
+
+    /** Alerts received from outside whose sender's endsAt passed without a new copy resolve. */
+    @Scheduled(
+            every = "${alert-service.inbound.expiry-interval:15s}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void expireInbound() {
+        if (!started) {
+            return;
+        }
+        inbound.expire(Instant.now())
+                .subscribe()
+                .with(
+                        count -> {
+                            if (count > 0) {
+                                Log.infof("%d alerts received from outside expired and resolved", count);
+                            }
+                        },
+                        failure ->
+                                Log.warnf("expiry of alerts received from outside failed: %s", failure.getMessage()));
     }
 
     @Scheduled(

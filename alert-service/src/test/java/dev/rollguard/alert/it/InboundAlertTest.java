@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
 
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
@@ -208,6 +209,60 @@ class InboundAlertTest {
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> published(fingerprint).size() == 2);
         assertThat(published(fingerprint).get(1).getStartsAt()).isEqualTo(event.getStartsAt());
+    }
+
+    @Test
+    void aFiringAlertWhoseEndsAtPassesWithoutANewCopyResolves() {
+        String flag = "exp-" + UUID.randomUUID().toString().substring(0, 8);
+        // As Prometheus posts to /api/v2/alerts: a bare array, firing, valid until endsAt, sent again before it.
+        String firing =
+                """
+                [{"labels": {"alertname": "CheckoutErrors", "severity": "critical", "rollguard_flag": "%s"},
+                  "startsAt": "%s", "endsAt": "%s"}]""";
+        Instant start = Instant.now().minusSeconds(60);
+        String fingerprint = inbound()
+                .body(firing.formatted(flag, start, Instant.now().plusSeconds(6)))
+                .when()
+                .post(PATH)
+                .then()
+                .statusCode(200)
+                .body("firing", equalTo(1))
+                .extract()
+                .path("alerts[0].fingerprint");
+        // Sent again before it expires, valid for longer: still firing after the first endsAt.
+        inbound()
+                .body(firing.formatted(flag, start, Instant.now().plusSeconds(14)))
+                .when()
+                .post(PATH)
+                .then()
+                .statusCode(200)
+                .body("duplicates", equalTo(1));
+        await().pollDelay(Duration.ofSeconds(9)).atMost(Duration.ofSeconds(10)).until(() -> true);
+        assertThat(published(fingerprint)).extracting(AlertEvent::getStatus).containsExactly(AlertStatus.FIRING);
+
+        // No copy since: it resolves once the later endsAt passed, at that time, with the reason.
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> published(fingerprint).size() == 2);
+        AlertEvent resolved = published(fingerprint).get(1);
+        assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
+        assertThat(resolved.getStartsAt())
+                .isEqualTo(published(fingerprint).get(0).getStartsAt());
+        assertThat(resolved.getEndsAt()).isAfter(start.plusSeconds(60));
+        assertThat(resolved.getAnnotations().get("reason")).startsWith("expired");
+        // The alert is not active any more, and a new firing copy is a new occurrence.
+        Api.admin()
+                .queryParam("fingerprint", fingerprint)
+                .when()
+                .get("/api/alerts")
+                .then()
+                .body("$", hasSize(0));
+        inbound()
+                .body(firing.formatted(flag, Instant.now(), Instant.now().plusSeconds(60)))
+                .when()
+                .post(PATH)
+                .then()
+                .statusCode(200)
+                .body("firing", equalTo(1));
     }
 
     @Test

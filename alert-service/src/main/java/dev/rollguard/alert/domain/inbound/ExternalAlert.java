@@ -12,7 +12,9 @@ import java.util.SortedMap;
  * @param firing whether the sender says it fires (false: resolved)
  * @param labels its identifying labels; together they are the alert's identity
  * @param startsAt when the sender says it started, null when not given
- * @param endsAt when it ended, null when not given (or while it fires)
+ * @param endsAt when it ended; while it fires, when it stops firing unless the sender sends it again (a time ahead,
+ *     as Prometheus gives); null when not given, or a firing alert's time that has passed (an Alertmanager's
+ *     webhook gives the zero time)
  * @param source who sent it: the request's {@code source}, the Alertmanager's {@code externalURL}, else the alert's
  *     {@code generatorURL}; shown in the evidence of what Rollguard does about it
  */

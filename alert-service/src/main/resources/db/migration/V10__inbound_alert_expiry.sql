@@ -1,0 +1,8 @@
+-- When a firing alert received from outside expires: the endsAt its sender last gave (Prometheus sends every firing
+-- alert again before it, with a later one). One row per fingerprint while the alert fires; a row whose time has
+-- passed without a new copy is resolved by the expiry sweep, as an Alertmanager resolves an alert whose endsAt passed.
+CREATE TABLE inbound_alert_expiry (
+    fingerprint VARCHAR(64)  PRIMARY KEY,
+    expires_at  TIMESTAMPTZ  NOT NULL
+);
+CREATE INDEX inbound_alert_expiry_due ON inbound_alert_expiry (expires_at);
