@@ -2,10 +2,11 @@ package dev.rollguard.client;
 
 import dev.rollguard.schemas.event.FlagExposure;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The flag variants each subject (targeting key) was last served, as {@link ExposureHook} records them: what a
@@ -14,13 +15,18 @@ import java.util.TreeMap;
  * another key than the event's user id).
  *
  * <p>Bounded: beyond {@code maxSubjects} the subject used least recently is forgotten (a backend serves many users;
- * a phone one). Thread-safe.
+ * a phone one). An event carries at most {@link #MAX_PER_EVENT} exposures (metrics-ingest refuses more): {@link
+ * #of} gives the flags evaluated most recently for the subject. Thread-safe.
  */
 public final class Exposures {
 
     /** Subjects kept by default. */
     public static final int DEFAULT_MAX_SUBJECTS = 10_000;
 
+    /** Most exposures metrics-ingest accepts on one event ({@code TOO_MANY_EXPOSURES} beyond). */
+    public static final int MAX_PER_EVENT = 64;
+
+    /** Per subject, its exposures by flag key, the flag evaluated least recently first. */
     private final Map<String, Map<String, FlagExposure>> bySubject;
 
     public Exposures() {
@@ -52,7 +58,9 @@ public final class Exposures {
                 .setFlagVersion(flagVersion)
                 .build();
         synchronized (bySubject) {
-            bySubject.computeIfAbsent(subject, s -> new TreeMap<>()).put(flagKey, exposure);
+            Map<String, FlagExposure> flags = bySubject.computeIfAbsent(subject, s -> new LinkedHashMap<>());
+            flags.remove(flagKey); // a new evaluation makes the flag the most recent one
+            flags.put(flagKey, exposure);
         }
     }
 
@@ -79,14 +87,28 @@ public final class Exposures {
         }
     }
 
-    /** The exposures of {@code subject}, in flag key order; empty when it was served nothing. */
+    /**
+     * The exposures of {@code subject}, at most {@link #MAX_PER_EVENT}: those of the flags evaluated most recently for
+     * it, in flag key order; empty when it was served nothing.
+     */
     public List<FlagExposure> of(String subject) {
         if (subject == null) {
             return List.of();
         }
+        List<FlagExposure> latest;
         synchronized (bySubject) {
             Map<String, FlagExposure> flags = bySubject.get(subject);
-            return flags == null ? List.of() : new ArrayList<>(flags.values());
+            if (flags == null) {
+                return List.of();
+            }
+            latest = new ArrayList<>(Math.min(flags.size(), MAX_PER_EVENT));
+            Iterator<FlagExposure> oldestFirst = flags.values().iterator();
+            for (int skip = flags.size() - MAX_PER_EVENT; skip > 0; skip--) {
+                oldestFirst.next();
+            }
+            oldestFirst.forEachRemaining(latest::add);
         }
+        latest.sort(Comparator.comparing(FlagExposure::getFlagKey));
+        return latest;
     }
 }

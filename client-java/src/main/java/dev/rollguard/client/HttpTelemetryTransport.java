@@ -30,7 +30,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
 
     /**
      * @param baseUrl metrics-ingest's URL, e.g. {@code https://ingest.example.com}
-     * @param producerToken a producer token (never logged)
+     * @param producerToken a producer token (never logged); surrounding whitespace, such as the line break a token
+     *     file ends with, is stripped
      * @param timeout how long one request may take before it counts as failed (and is retried)
      */
     public HttpTelemetryTransport(URI baseUrl, String producerToken, Duration timeout) {
@@ -46,12 +47,32 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
                 timeout);
     }
 
+    /**
+     * @throws IllegalArgumentException when the token is blank or holds a character that cannot go in an HTTP header
+     *     (a control character, a non-ASCII one): every request would fail
+     */
     public HttpTelemetryTransport(HttpClient http, URI baseUrl, String producerToken, Duration timeout) {
         this.http = Objects.requireNonNull(http, "http");
         String base = baseUrl.toString();
         this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "api/telemetry");
-        this.authorization = "Bearer " + Objects.requireNonNull(producerToken, "producerToken");
+        this.authorization = "Bearer " + token(producerToken);
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+    }
+
+    private static String token(String producerToken) {
+        String token = Objects.requireNonNull(producerToken, "producerToken").strip();
+        if (token.isEmpty()) {
+            throw new IllegalArgumentException("producerToken must not be blank");
+        }
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c < 0x20 || c > 0x7E) {
+                // The message never repeats the token.
+                throw new IllegalArgumentException("producerToken holds a control or non-ASCII character at position "
+                        + i + "; a token is printable ASCII");
+            }
+        }
+        return token;
     }
 
     @Override
@@ -81,15 +102,29 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
             return;
         }
         JsonNode error = body(response);
-        String code = error.path("code").asText("HTTP_" + status);
-        String message = "POST " + endpoint + " answered " + status + ": "
-                + error.path("message").asText("");
+        String code = TelemetryLimits.forLog(error.path("code").asText(""), 64);
+        if (code.isBlank()) {
+            code = "HTTP_" + status;
+        }
+        String said = TelemetryLimits.forLog(error.path("message").asText(""), 300);
+        String message = "POST " + endpoint + " answered " + status + " " + code + (said.isBlank() ? "" : ": " + said)
+                + hint(status);
         if (status == 413) {
             rejections.add(new Rejection(offset, code, message));
             return;
         }
         boolean retryable = status == 408 || status == 425 || status == 429 || status >= 500;
         throw new TelemetryTransportException(code, message, retryable, null);
+    }
+
+    /** What an answer that refuses every batch most likely means, for the app's operator. */
+    private static String hint(int status) {
+        return switch (status) {
+            case 401 -> " (is the producer token right and not revoked?)";
+            case 403 -> " (is the token a producer token?)";
+            case 404 -> " (is the base URL metrics-ingest's?)";
+            default -> "";
+        };
     }
 
     private HttpResponse<byte[]> post(byte[] body) {

@@ -11,12 +11,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
@@ -38,10 +42,24 @@ import org.apache.avro.specific.SpecificRecord;
  * buckets the {@code userId} itself, so they may count in the cohort the user was not served. {@link KeyMismatch}
  * says what the client does then: warn once (default), refuse the event, or nothing.
  *
+ * <p>What the receiver would refuse and the client can mend, it mends (see {@link TelemetryLimits}): an error
+ * message is made clean and cut to 2048 characters, at most {@link Exposures#MAX_PER_EVENT} exposures are attached,
+ * and an event's context attribute that breaks the rules is left out (the client's own are checked when it is built).
+ *
+ * <p>The sender thread outlives any failure: an unexpected exception from the transport is retried like a receiver
+ * that is away, one from the listener is logged and ignored. Delays and timeouts follow the monotonic clock ({@link
+ * System#nanoTime()}), so a wall clock set back or forward neither holds a batch nor hurries it.
+ *
  * <p>Thread-safe; {@link #send} never blocks on the network. {@link #close()} delivers what is queued within the
  * close timeout.
  */
 public final class TelemetryClient implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(TelemetryClient.class.getName());
+    /** Distinct warnings a client logs at most; beyond, they go at DEBUG (attribute names may be unbounded). */
+    private static final int MAX_WARNINGS = 1_000;
+    /** The code {@link TelemetryListener#retrying} gets for a failure the transport did not expect. */
+    static final String UNEXPECTED_FAILURE = "UNEXPECTED_FAILURE";
 
     private final TelemetryTransport transport;
     private final Exposures exposures;
@@ -52,19 +70,22 @@ public final class TelemetryClient implements AutoCloseable {
     private final String appVersion;
     private final Map<String, String> context;
     private final int batchSize;
-    private final long lingerMs;
+    private final long lingerNanos;
     private final int maxQueued;
+    private final Duration initialBackoff;
     private final Duration closeTimeout;
     private final RetryPolicy<Object> retry;
     private final KeyMismatch keyMismatch;
     private volatile boolean warnedKeyMismatch;
+    /** What was logged at WARNING already, each warning once. */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     private final Object lock = new Object();
     private final Deque<SpecificRecord> queue = new ArrayDeque<>();
     private final Thread sender;
     /** Events of the batch being delivered; they still count against the queue's bound. */
     private int inFlight;
-    /** Wall-clock milliseconds at which the oldest queued event was queued. */
+    /** {@link System#nanoTime()} at which the oldest queued event was queued. */
     private long oldestQueuedAt;
 
     private boolean flushing;
@@ -86,26 +107,21 @@ public final class TelemetryClient implements AutoCloseable {
         this.appVersion = builder.appVersion;
         this.context = Map.copyOf(builder.context);
         this.batchSize = builder.batchSize;
-        this.lingerMs = builder.linger.toMillis();
+        this.lingerNanos = builder.linger.toNanos();
         this.maxQueued = builder.maxQueuedEvents;
+        this.initialBackoff = builder.initialBackoff;
         this.closeTimeout = builder.closeTimeout;
         this.keyMismatch = builder.keyMismatch;
         this.retry = RetryPolicy.builder()
-                .handleIf(e -> e instanceof TelemetryTransportException t && t.retryable())
+                // A failure the transport did not foresee (a bug, a library's own exception) may pass too; refusing
+                // the batch for it would lose events, letting it escape would stop the sender for good.
+                .handleIf(
+                        e -> e instanceof TelemetryTransportException t ? t.retryable() : e instanceof RuntimeException)
                 .withBackoff(builder.initialBackoff, builder.maxBackoff)
                 .withJitter(0.2)
                 .withMaxRetries(-1)
-                .onRetryScheduled(e -> {
-                    synchronized (lock) {
-                        retries++;
-                    }
-                    TelemetryTransportException failure = (TelemetryTransportException) e.getLastException();
-                    listener.retrying(
-                            inFlightSize(),
-                            failure.code(),
-                            failure.getMessage(),
-                            e.getDelay().toMillis());
-                })
+                .onRetryScheduled(
+                        e -> retrying(e.getLastException(), e.getDelay().toMillis()))
                 .build();
         this.sender = new Thread(this::run, "rollguard-telemetry-sender");
         this.sender.setDaemon(true);
@@ -135,6 +151,9 @@ public final class TelemetryClient implements AutoCloseable {
             event.setAppVersion(appVersion);
         }
         event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
+        if (event.getErrorMessage() != null) {
+            event.setErrorMessage(TelemetryLimits.errorMessage(event.getErrorMessage()));
+        }
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
         }
@@ -159,19 +178,48 @@ public final class TelemetryClient implements AutoCloseable {
             event.setAppVersion(appVersion);
         }
         event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
+        if (event.getErrorMessage() != null) {
+            event.setErrorMessage(TelemetryLimits.errorMessage(event.getErrorMessage()));
+        }
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
         }
         enqueue(event.build());
     }
 
-    /** The event's context attributes over the client's defaults (the event's own win). */
+    /**
+     * The event's context attributes over the client's defaults (the event's own win), without those metrics-ingest
+     * would refuse the whole event for: an attribute of the event that breaks the rules is left out (not replaced by
+     * the client's value, which the app did not evaluate with), and beyond 32 attributes the event's own that the
+     * client does not set are left out, the last ones by name first. Each attribute left out is logged once.
+     */
     private Map<String, String> withDefaults(Map<String, String> own) {
-        if (context.isEmpty()) {
-            return own;
+        if (own.isEmpty()) {
+            return context;
         }
-        Map<String, String> merged = new HashMap<>(context);
-        merged.putAll(own);
+        Map<String, String> merged = new LinkedHashMap<>(context);
+        List<String> names = new ArrayList<>(own.keySet());
+        names.sort(Comparator.nullsFirst(Comparator.naturalOrder()));
+        for (String name : names) {
+            String value = own.get(name);
+            String refusal = TelemetryLimits.contextRefusal(name, value);
+            if (refusal == null
+                    && !merged.containsKey(name)
+                    && merged.size() >= TelemetryLimits.MAX_CONTEXT_ATTRIBUTES) {
+                refusal = "the event has more than " + TelemetryLimits.MAX_CONTEXT_ATTRIBUTES + " attributes";
+            }
+            if (refusal == null) {
+                merged.put(name, value);
+                continue;
+            }
+            merged.remove(name);
+            warnOnce(
+                    "context " + name,
+                    "Rollguard telemetry: the context attribute '" + TelemetryLimits.forLog(name, 80)
+                            + "' is left out of an event, and of every later one for the same reason: " + refusal
+                            + "; metrics-ingest would refuse the whole event",
+                    null);
+        }
         return merged;
     }
 
@@ -191,7 +239,7 @@ public final class TelemetryClient implements AutoCloseable {
         synchronized (lock) {
             keyMismatches++;
         }
-        listener.keyMismatch(subject, evaluated);
+        tell("keyMismatch", l -> l.keyMismatch(subject, evaluated));
         String message = "Rollguard telemetry: flags were evaluated for " + evaluated
                 + " targeting key(s), none of them this event's " + (isUserId ? "userId" : "clientId (no userId set)")
                 + "; metrics-ingest would bucket it by itself and may count it in another cohort than the app was"
@@ -201,7 +249,7 @@ public final class TelemetryClient implements AutoCloseable {
         }
         if (!warnedKeyMismatch) {
             warnedKeyMismatch = true;
-            System.getLogger(TelemetryClient.class.getName()).log(System.Logger.Level.WARNING, message);
+            LOG.log(System.Logger.Level.WARNING, message);
         }
     }
 
@@ -217,14 +265,15 @@ public final class TelemetryClient implements AutoCloseable {
             }
             if (overflow != event) {
                 if (queue.isEmpty()) {
-                    oldestQueuedAt = clock.millis();
+                    oldestQueuedAt = System.nanoTime();
                 }
                 queue.addLast(event);
                 lock.notifyAll();
             }
         }
         if (overflow != null) {
-            listener.dropped(overflow, "the offline queue holds " + maxQueued + " events");
+            SpecificRecord gone = overflow;
+            tell("dropped", l -> l.dropped(gone, "the offline queue holds " + maxQueued + " events"));
         }
     }
 
@@ -288,7 +337,7 @@ public final class TelemetryClient implements AutoCloseable {
             queue.clear();
         }
         for (SpecificRecord event : left) {
-            listener.dropped(event, "the client closed before the receiver took it");
+            tell("dropped", l -> l.dropped(event, "the client closed before the receiver took it"));
         }
         transport.close();
     }
@@ -299,7 +348,7 @@ public final class TelemetryClient implements AutoCloseable {
             synchronized (lock) {
                 try {
                     while (!closing && !due()) {
-                        long wait = queue.isEmpty() ? 0 : Math.max(1, oldestQueuedAt + lingerMs - clock.millis());
+                        long wait = queue.isEmpty() ? 0 : millisUntil(oldestQueuedAt + lingerNanos);
                         lock.wait(wait);
                     }
                 } catch (InterruptedException e) {
@@ -313,22 +362,54 @@ public final class TelemetryClient implements AutoCloseable {
                     batch.add(queue.pollFirst());
                 }
                 inFlight = batch.size();
-                oldestQueuedAt = clock.millis();
+                oldestQueuedAt = System.nanoTime();
             }
-            boolean delivered = deliver(batch);
-            synchronized (lock) {
-                inFlight = 0;
-                if (!delivered) {
-                    // Interrupted by close while the receiver was away: the batch goes back to the queue's head.
-                    for (int i = batch.size() - 1; i >= 0; i--) {
-                        queue.addFirst(batch.get(i));
+            boolean delivered = false;
+            boolean failed = false;
+            try {
+                delivered = deliver(batch);
+            } catch (RuntimeException e) {
+                // Not foreseen by deliver: the sender must go on all the same, with the batch sent again later.
+                failed = true;
+                warnOnce(
+                        "sender " + e.getClass().getName(),
+                        "Rollguard telemetry: delivering a batch failed unexpectedly; it is sent again later",
+                        e);
+            } finally {
+                synchronized (lock) {
+                    inFlight = 0;
+                    if (!delivered) {
+                        // Interrupted by close while the receiver was away, or failed: back to the queue's head.
+                        for (int i = batch.size() - 1; i >= 0; i--) {
+                            queue.addFirst(batch.get(i));
+                        }
                     }
-                }
-                lock.notifyAll();
-                if (!delivered) {
-                    return;
+                    lock.notifyAll();
                 }
             }
+            if (!delivered && (!failed || !pause())) {
+                return;
+            }
+        }
+    }
+
+    /** Milliseconds, at least one, until the {@link System#nanoTime()} instant {@code nanos}. */
+    private static long millisUntil(long nanos) {
+        return Math.max(1, (nanos - System.nanoTime() + 999_999) / 1_000_000);
+    }
+
+    /** Waits the initial backoff before a batch that failed unexpectedly goes again; false when the client closes. */
+    private boolean pause() {
+        long until = System.nanoTime() + initialBackoff.toNanos();
+        synchronized (lock) {
+            try {
+                while (!closing && until - System.nanoTime() > 0) {
+                    lock.wait(millisUntil(until));
+                }
+            } catch (InterruptedException e) {
+                return false;
+            }
+            return !closing;
         }
     }
 
@@ -337,7 +418,7 @@ public final class TelemetryClient implements AutoCloseable {
         if (queue.isEmpty()) {
             return false;
         }
-        return queue.size() >= batchSize || flushing || clock.millis() - oldestQueuedAt >= lingerMs;
+        return queue.size() >= batchSize || flushing || System.nanoTime() - oldestQueuedAt >= lingerNanos;
     }
 
     /** Delivers one batch, retrying while the failure may pass; false when interrupted by close before that. */
@@ -346,12 +427,20 @@ public final class TelemetryClient implements AutoCloseable {
         try {
             refused = Failsafe.with(retry).get(() -> transport.send(batch));
         } catch (TelemetryTransportException e) {
-            // Refused for good as a whole (bad token, malformed request): sending it again would fail the same way.
+            // Refused for good as a whole (bad token, wrong URL, malformed request): sending it again would fail the
+            // same way, and so will every later batch until the app's settings are mended: say it where it is seen.
+            warnOnce(
+                    "refused " + e.code(),
+                    "Rollguard telemetry: the receiver refused a whole batch (" + batch.size()
+                            + (batch.size() == 1 ? " event" : " events")
+                            + ") for good, and the events are not sent again: " + e.code() + ": "
+                            + e.getMessage() + ". Later refusals with the same code are not logged.",
+                    null);
             synchronized (lock) {
                 rejected += batch.size();
             }
             for (SpecificRecord event : batch) {
-                listener.rejected(event, e.code(), e.getMessage());
+                tell("rejected", l -> l.rejected(event, e.code(), e.getMessage()));
             }
             return true;
         } catch (FailsafeException e) {
@@ -361,14 +450,87 @@ public final class TelemetryClient implements AutoCloseable {
             }
             throw e;
         }
+        List<TelemetryTransport.Rejection> rejections = inBatch(refused, batch.size());
         synchronized (lock) {
-            sent += batch.size() - refused.size();
-            rejected += refused.size();
+            sent += batch.size() - rejections.size();
+            rejected += rejections.size();
         }
-        for (TelemetryTransport.Rejection rejection : refused) {
-            listener.rejected(batch.get(rejection.index()), rejection.code(), rejection.reason());
+        for (TelemetryTransport.Rejection rejection : rejections) {
+            tell("rejected", l -> l.rejected(batch.get(rejection.index()), rejection.code(), rejection.reason()));
         }
         return true;
+    }
+
+    /** The rejections that name an event of the batch, each event once; the receiver's others are ignored. */
+    private List<TelemetryTransport.Rejection> inBatch(List<TelemetryTransport.Rejection> refused, int size) {
+        if (refused == null || refused.isEmpty()) {
+            return List.of();
+        }
+        boolean[] seen = new boolean[size];
+        List<TelemetryTransport.Rejection> rejections = new ArrayList<>(refused.size());
+        for (TelemetryTransport.Rejection rejection : refused) {
+            if (rejection == null || rejection.index() < 0 || rejection.index() >= size || seen[rejection.index()]) {
+                warnOnce(
+                        "rejection index",
+                        "Rollguard telemetry: the receiver refused an event outside the batch of " + size
+                                + " or twice (" + TelemetryLimits.forLog(String.valueOf(rejection), 200)
+                                + "); ignored, the batch's events count as delivered",
+                        null);
+                continue;
+            }
+            seen[rejection.index()] = true;
+            rejections.add(rejection);
+        }
+        return rejections;
+    }
+
+    /** Counts a retry and tells the listener; {@code failure} is the attempt's. */
+    private void retrying(Throwable failure, long delayMillis) {
+        synchronized (lock) {
+            retries++;
+        }
+        String code;
+        String message;
+        if (failure instanceof TelemetryTransportException t) {
+            code = t.code();
+            message = t.getMessage();
+        } else {
+            code = UNEXPECTED_FAILURE;
+            message = String.valueOf(failure);
+            warnOnce(
+                    "transport " + (failure == null ? "" : failure.getClass().getName()),
+                    "Rollguard telemetry: the transport failed unexpectedly; the batch is sent again with backoff, and"
+                            + " later failures of this kind are not logged",
+                    failure);
+        }
+        int events = inFlightSize();
+        tell("retrying", l -> l.retrying(events, code, message, delayMillis));
+    }
+
+    /** Calls the app's listener; what it throws is logged (once per method) and goes no further. */
+    private void tell(String method, Consumer<TelemetryListener> call) {
+        try {
+            call.accept(listener);
+        } catch (RuntimeException e) {
+            warnOnce(
+                    "listener " + method,
+                    "Rollguard telemetry: the TelemetryListener threw from " + method
+                            + "; ignored, and later throws from it are logged at DEBUG",
+                    e);
+        }
+    }
+
+    /** Logs {@code message} at WARNING the first time {@code key} comes, later at DEBUG. */
+    private void warnOnce(String key, String message, Throwable thrown) {
+        boolean first = warned.size() < MAX_WARNINGS && warned.add(key);
+        System.Logger.Level level = first ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+        if (LOG.isLoggable(level)) {
+            if (thrown == null) {
+                LOG.log(level, message);
+            } else {
+                LOG.log(level, message, thrown);
+            }
+        }
     }
 
     private int inFlightSize() {
@@ -459,7 +621,19 @@ public final class TelemetryClient implements AutoCloseable {
          * assigns events without exposures to the cohorts the app was served.
          */
         public Builder context(Map<String, String> context) {
-            this.context = Map.copyOf(Objects.requireNonNull(context, "context"));
+            Map<String, String> attributes = Map.copyOf(Objects.requireNonNull(context, "context"));
+            if (attributes.size() > TelemetryLimits.MAX_CONTEXT_ATTRIBUTES) {
+                throw new IllegalArgumentException("context has " + attributes.size() + " attributes, at most "
+                        + TelemetryLimits.MAX_CONTEXT_ATTRIBUTES + " are accepted");
+            }
+            attributes.forEach((name, value) -> {
+                String refusal = TelemetryLimits.contextRefusal(name, value);
+                if (refusal != null) {
+                    throw new IllegalArgumentException("context attribute '" + TelemetryLimits.forLog(name, 80)
+                            + "' would make metrics-ingest refuse every event: " + refusal);
+                }
+            });
+            this.context = attributes;
             return this;
         }
 
@@ -506,7 +680,10 @@ public final class TelemetryClient implements AutoCloseable {
             return this;
         }
 
-        /** The clock of event times and of the linger (the system's UTC clock by default). */
+        /**
+         * The clock of event times (the system's UTC clock by default). Delays (linger, backoff, timeouts) follow
+         * {@link System#nanoTime()} whatever the clock.
+         */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;

@@ -2,7 +2,10 @@ package dev.rollguard.client;
 
 import org.apache.avro.specific.SpecificRecord;
 
-/** What a {@link TelemetryClient} could not deliver, for the app's log or metrics. Called on the sender thread. */
+/**
+ * What a {@link TelemetryClient} could not deliver, for the app's log or metrics. Called on the sender thread. What a
+ * method throws is logged by the client (once per method at WARNING) and changes nothing else.
+ */
 public interface TelemetryListener {
 
     /** The receiver refused {@code event} for good ({@code code} is its error code, e.g. {@code INVALID_CHARACTER}). */
@@ -21,6 +24,10 @@ public interface TelemetryListener {
      */
     default void keyMismatch(String subject, int evaluatedSubjects) {}
 
-    /** A batch failed and will be sent again after {@code delayMillis}; the receiver is unreachable or busy. */
+    /**
+     * A batch failed and will be sent again after {@code delayMillis}: the receiver is unreachable or busy ({@code
+     * code} is the transport's), or the transport failed in a way it did not foresee ({@code code} {@code
+     * UNEXPECTED_FAILURE}, {@code message} the exception).
+     */
     default void retrying(int events, String code, String message, long delayMillis) {}
 }

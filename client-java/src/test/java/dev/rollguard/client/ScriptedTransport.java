@@ -42,6 +42,13 @@ final class ScriptedTransport implements TelemetryTransport {
         };
     }
 
+    /** An attempt that fails as the transport did not foresee: a library's own exception, a bug. */
+    static Function<List<SpecificRecord>, List<Rejection>> throwing(RuntimeException failure) {
+        return batch -> {
+            throw failure;
+        };
+    }
+
     @Override
     public List<Rejection> send(List<SpecificRecord> events) {
         List<SpecificRecord> copy = List.copyOf(events);
@@ -54,9 +61,12 @@ final class ScriptedTransport implements TelemetryTransport {
             answer = script.pollFirst();
         }
         List<Rejection> rejections = answer == null ? List.of() : answer.apply(copy);
-        List<SpecificRecord> accepted = new ArrayList<>(copy);
-        for (int i = rejections.size() - 1; i >= 0; i--) {
-            accepted.remove(rejections.get(i).index());
+        List<SpecificRecord> accepted = new ArrayList<>();
+        for (int i = 0; i < copy.size(); i++) {
+            int index = i;
+            if (rejections.stream().noneMatch(r -> r.index() == index)) {
+                accepted.add(copy.get(i));
+            }
         }
         delivered.addAll(accepted);
         return rejections;

@@ -12,11 +12,17 @@ import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
 import org.apache.avro.specific.SpecificRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +46,7 @@ class TelemetryClientTest {
         }
     };
     TelemetryClient client;
+    final CapturedLog log = new CapturedLog(TelemetryClient.class);
 
     TelemetryClient.Builder builder() {
         return TelemetryClient.builder(transport, "install-1")
@@ -53,6 +60,7 @@ class TelemetryClientTest {
         if (client != null) {
             client.close();
         }
+        log.close();
     }
 
     static SyncEvent.Builder sync(String id) {
@@ -318,5 +326,238 @@ class TelemetryClientTest {
                 .hasMessageContaining("at least one batch");
         assertThatThrownBy(() -> builder().backoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
                 .hasMessageContaining("shorter");
+    }
+
+    @Test
+    void aListenerThatThrowsStopsNothing() throws Exception {
+        transport.then(batch -> List.of(new TelemetryTransport.Rejection(0, "INVALID_CHARACTER", "control character")));
+        client = builder()
+                .batchSize(2)
+                .listener(new TelemetryListener() {
+                    @Override
+                    public void rejected(SpecificRecord event, String code, String reason) {
+                        throw new IllegalStateException("the app's listener is broken");
+                    }
+                })
+                .build();
+        client.send(sync("bad"));
+        client.send(sync("ok"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.send(sync("next"));
+        assertThat(client.flush(FLUSH)).as("the sender still runs").isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("ok", "next");
+        assertThat(client.stats().rejected()).isEqualTo(1);
+        assertThat(log.containing("TelemetryListener threw from rejected")).hasSize(1);
+    }
+
+    @Test
+    void aFailureTheTransportDidNotForeseeIsRetriedAndTheSenderGoesOn() throws Exception {
+        List<String> retried = new CopyOnWriteArrayList<>();
+        transport.then(ScriptedTransport.throwing(new IllegalArgumentException("invalid header value")));
+        client = builder()
+                .listener(new TelemetryListener() {
+                    @Override
+                    public void retrying(int events, String code, String message, long delayMillis) {
+                        retried.add(events + " " + code + " " + message);
+                    }
+                })
+                .build();
+        client.send(sync("a"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.send(sync("b"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("a", "b");
+        assertThat(transport.attempts).hasSize(3);
+        assertThat(retried)
+                .containsExactly("1 UNEXPECTED_FAILURE java.lang.IllegalArgumentException: invalid header value");
+        assertThat(client.stats().retries()).isEqualTo(1);
+        assertThat(log.containing("transport failed unexpectedly")).hasSize(1);
+    }
+
+    @Test
+    void aRejectionThatNamesNoEventOfTheBatchIsIgnored() throws Exception {
+        transport.then(batch -> List.of(
+                new TelemetryTransport.Rejection(7, "INVALID_CHARACTER", "out of the batch"),
+                new TelemetryTransport.Rejection(-1, "INVALID_CHARACTER", "before the batch"),
+                new TelemetryTransport.Rejection(1, "FUTURE_TIMESTAMP", "in it"),
+                new TelemetryTransport.Rejection(1, "FUTURE_TIMESTAMP", "twice")));
+        client = builder().batchSize(2).build();
+        client.send(sync("a"));
+        client.send(sync("b"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.send(sync("c"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("a", "c");
+        assertThat(told).containsExactly("rejected b FUTURE_TIMESTAMP");
+        assertThat(client.stats().sent()).isEqualTo(2);
+        assertThat(client.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
+    void aBatchRefusedAsAWholeIsLoggedOncePerCode() throws Exception {
+        transport
+                .then(ScriptedTransport.failing("UNAUTHENTICATED", false))
+                .then(ScriptedTransport.failing("UNAUTHENTICATED", false))
+                .then(ScriptedTransport.failing("NOT_FOUND", false));
+        client = builder().build();
+        for (String id : List.of("t-1", "t-2", "t-3", "t-4")) {
+            client.send(sync(id));
+            assertThat(client.flush(FLUSH)).isTrue();
+        }
+
+        assertThat(told)
+                .containsExactly(
+                        "rejected t-1 UNAUTHENTICATED", "rejected t-2 UNAUTHENTICATED", "rejected t-3 NOT_FOUND");
+        assertThat(ids(transport.delivered)).containsExactly("t-4");
+        assertThat(log.containing("refused a whole batch")).hasSize(2);
+        assertThat(log.containing("refused a whole batch", "UNAUTHENTICATED: scripted UNAUTHENTICATED"))
+                .hasSize(1);
+        assertThat(log.containing("refused a whole batch", "NOT_FOUND")).hasSize(1);
+    }
+
+    @Test
+    void theLingerFollowsTheMonotonicClockNotTheWallClock() throws Exception {
+        SteppedClock wall = new SteppedClock(Instant.parse("2026-03-01T12:00:00Z"));
+        client = builder()
+                .clock(wall)
+                .linger(Duration.ofMillis(100))
+                .batchSize(100)
+                .build();
+        client.send(sync("before-the-step"));
+        wall.step(Duration.ofSeconds(-60));
+
+        // Without flush: only the linger sends the event. On the wall clock it would wait 60 s.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> transport.delivered.size() == 1);
+        assertThat(((SyncEvent) transport.delivered.get(0)).getEventTime())
+                .as("event times still come from the client's clock")
+                .isEqualTo(Instant.parse("2026-03-01T12:00:00Z"));
+    }
+
+    @Test
+    void anErrorMessageIsMadeWhatTheReceiverAcceptsRatherThanRefused() throws Exception {
+        client = builder().build();
+        client.send(sync("controls")
+                .setSuccess(false)
+                .setErrorMessage("first\r\nsecond\rthird\u0000\u001B[31m\tfourth\nfifth \uD83D\uDE00 \uD83D"));
+        String longMessage = "x".repeat(2_046) + "\uD83D\uDE00" + "y".repeat(3_000);
+        client.send(UploadEvent.newBuilder()
+                .setEventId("long")
+                .setSuccess(false)
+                .setDurationMs(5)
+                .setErrorMessage(longMessage));
+        client.send(sync("fine").setSuccess(false).setErrorMessage("disk full"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(((SyncEvent) transport.delivered.get(0)).getErrorMessage())
+                .isEqualTo("first\nsecond\nthird  [31m\tfourth\nfifth \uD83D\uDE00 \uFFFD");
+        String cut = ((UploadEvent) transport.delivered.get(1)).getErrorMessage();
+        assertThat(cut)
+                .as("2048 characters at most, and never half a surrogate pair")
+                .hasSize(2_047)
+                .isEqualTo("x".repeat(2_046) + "\u2026");
+        assertThat(((SyncEvent) transport.delivered.get(2)).getErrorMessage()).isEqualTo("disk full");
+    }
+
+    @Test
+    void anEventCarriesTheExposuresOfThe64FlagsEvaluatedMostRecentlyForItsUser() throws Exception {
+        Exposures exposures = new Exposures();
+        for (int i = 0; i < 100; i++) {
+            exposures.record("alice", "flag-%03d".formatted(i), "on", 1L);
+        }
+        exposures.record("alice", "flag-000", "off", 2L); // evaluated again: the most recent now
+        exposures.record("bob", "flag-000", "on", 1L);
+        client = builder().exposures(exposures).build();
+        client.send(sync("alice").setUserId("alice"));
+        client.send(sync("bob").setUserId("bob"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        List<String> expected = new ArrayList<>(List.of("flag-000"));
+        IntStream.range(37, 100).forEach(i -> expected.add("flag-%03d".formatted(i)));
+        assertThat(((SyncEvent) transport.delivered.get(0)).getExposures())
+                .extracting(FlagExposure::getFlagKey)
+                .containsExactlyElementsOf(expected);
+        assertThat(((SyncEvent) transport.delivered.get(0))
+                        .getExposures()
+                        .get(0)
+                        .getVariant())
+                .isEqualTo("off");
+        assertThat(((SyncEvent) transport.delivered.get(1)).getExposures()).hasSize(1);
+    }
+
+    @Test
+    void contextAttributesTheReceiverWouldRefuseAreRefusedAtBuildAndLeftOutOfEvents() throws Exception {
+        assertThatThrownBy(() -> builder().context(Map.of("targetingKey", "u-1")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'targetingKey'");
+        assertThatThrownBy(() -> builder().context(Map.of("account type", "pro")))
+                .hasMessageContaining("must start with a letter");
+        assertThatThrownBy(() -> builder().context(Map.of("country", "F".repeat(257))))
+                .hasMessageContaining("longer than 256");
+        assertThatThrownBy(() -> builder().context(Map.of("country", "FR\n")))
+                .hasMessageContaining("control character");
+        assertThatThrownBy(() -> builder().context(Map.of("c".repeat(65), "x"))).hasMessageContaining("longer than 64");
+        Map<String, String> tooMany = new HashMap<>();
+        IntStream.range(0, 33).forEach(i -> tooMany.put("a" + i, "v"));
+        assertThatThrownBy(() -> builder().context(tooMany)).hasMessageContaining("33 attributes, at most 32");
+
+        client = builder().context(Map.of("country", "FR", "plan", "free")).build();
+        Map<String, String> own = new HashMap<>(Map.of(
+                "plan", "pro",
+                "country", "D\u0000E", // the app's value is bad: neither it nor the client's FR goes
+                "platform", "WEB",
+                "bad name", "x",
+                "tier", "t".repeat(300)));
+        client.send(sync("first").setContext(own));
+        client.send(sync("second").setContext(own));
+        Map<String, String> many = new HashMap<>();
+        IntStream.range(0, 40).forEach(i -> many.put("attr%02d".formatted(i), "v"));
+        client.send(sync("many").setContext(many));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("first", "second", "many");
+        assertThat(((SyncEvent) transport.delivered.get(0)).getContext())
+                .containsExactlyEntriesOf(Map.of("plan", "pro"));
+        assertThat(((SyncEvent) transport.delivered.get(1)).getContext())
+                .containsExactlyEntriesOf(Map.of("plan", "pro"));
+        Map<String, String> capped = ((SyncEvent) transport.delivered.get(2)).getContext();
+        assertThat(capped).hasSize(32).containsEntry("country", "FR").containsEntry("plan", "free");
+        assertThat(capped.keySet()).contains("attr00", "attr29").doesNotContain("attr30", "attr39");
+        assertThat(log.containing("context attribute 'country'")).hasSize(1);
+        assertThat(log.containing("context attribute 'platform'")).hasSize(1);
+        assertThat(log.containing("context attribute 'bad name'")).hasSize(1);
+        assertThat(log.containing("context attribute 'tier'", "longer than 256"))
+                .hasSize(1);
+        assertThat(log.containing("more than 32 attributes")).hasSize(10);
+    }
+
+    /** A wall clock the test sets back or forward. */
+    static final class SteppedClock extends Clock {
+        private volatile Instant now;
+
+        SteppedClock(Instant now) {
+            this.now = now;
+        }
+
+        void step(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
     }
 }

@@ -1,0 +1,135 @@
+package dev.rollguard.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.rollguard.schemas.event.SyncEvent;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The HTTP transport against a local HTTP server that answers as metrics-ingest does (or as something else at a
+ * wrong URL does): the token it sends, and how a batch refused for good shows.
+ */
+class HttpTelemetryTransportTest {
+
+    static final Duration FLUSH = Duration.ofSeconds(20);
+
+    HttpServer server;
+    final List<String> authorizations = new CopyOnWriteArrayList<>();
+    volatile int status = 200;
+    volatile String contentType = "application/json";
+    volatile String body = "{\"accepted\": 1, \"rejected\": []}";
+    final CapturedLog log = new CapturedLog(TelemetryClient.class);
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/api/telemetry", this::answer);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+        log.close();
+    }
+
+    private void answer(HttpExchange exchange) throws IOException {
+        exchange.getRequestBody().readAllBytes();
+        authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
+        byte[] answer = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, answer.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(answer);
+        }
+    }
+
+    URI baseUrl() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    static SyncEvent.Builder sync(String id) {
+        return SyncEvent.newBuilder().setEventId(id).setSuccess(true).setDurationMs(10);
+    }
+
+    @Test
+    void theTokenIsStrippedOfTheLineBreakItsFileEndsWithAndOneThatCannotBeAHeaderIsRefused() throws Exception {
+        try (TelemetryClient client = TelemetryClient.builder(
+                        new HttpTelemetryTransport(baseUrl(), "  producer-token\n", Duration.ofSeconds(5)), "c-1")
+                .build()) {
+            client.send(sync("e-1"));
+            assertThat(client.flush(FLUSH)).isTrue();
+            assertThat(client.stats().sent()).isEqualTo(1);
+        }
+        assertThat(authorizations).containsExactly("Bearer producer-token");
+
+        assertThatThrownBy(
+                        () -> new HttpTelemetryTransport(baseUrl(), "secret\r\nX-Injected: 1", Duration.ofSeconds(5)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("control or non-ASCII character at position 6")
+                .hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> new HttpTelemetryTransport(baseUrl(), " \n", Duration.ofSeconds(5)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("blank");
+    }
+
+    @Test
+    void aBatchRefusedForGoodIsLoggedOncePerStatusWithTheReceiversCodeAndMessage() throws Exception {
+        List<String> rejected = new CopyOnWriteArrayList<>();
+        status = 401;
+        body = "{\"code\": \"UNAUTHENTICATED\", \"message\": \"unknown or revoked token\"}";
+        try (TelemetryClient client = TelemetryClient.builder(
+                        new HttpTelemetryTransport(baseUrl(), "revoked", Duration.ofSeconds(5)), "c-1")
+                .listener(new TelemetryListener() {
+                    @Override
+                    public void rejected(SpecificRecord event, String code, String reason) {
+                        rejected.add(code);
+                    }
+                })
+                .build()) {
+            client.send(sync("e-1"));
+            assertThat(client.flush(FLUSH)).isTrue();
+            client.send(sync("e-2"));
+            assertThat(client.flush(FLUSH)).isTrue();
+
+            // A base URL that is not metrics-ingest's: a server that answers in HTML.
+            status = 404;
+            contentType = "text/html";
+            body = "<html><body>Not Found</body></html>";
+            client.send(sync("e-3"));
+            assertThat(client.flush(FLUSH)).isTrue();
+            client.send(sync("e-4"));
+            assertThat(client.flush(FLUSH)).isTrue();
+
+            status = 200;
+            contentType = "application/json";
+            body = "{\"accepted\": 1, \"rejected\": []}";
+            client.send(sync("e-5"));
+            assertThat(client.flush(FLUSH)).isTrue();
+            assertThat(client.stats().sent()).isEqualTo(1);
+            assertThat(client.stats().rejected()).isEqualTo(4);
+        }
+
+        assertThat(rejected).containsExactly("UNAUTHENTICATED", "UNAUTHENTICATED", "HTTP_404", "HTTP_404");
+        assertThat(log.containing("refused a whole batch")).hasSize(2);
+        assertThat(log.containing("answered 401 UNAUTHENTICATED: unknown or revoked token", "not revoked?"))
+                .hasSize(1);
+        assertThat(log.containing("answered 404 HTTP_404", "base URL")).hasSize(1);
+        assertThat(log.warnings).noneMatch(w -> w.contains("revoked\""));
+    }
+}
