@@ -32,7 +32,10 @@ public class InboundAlertRepository {
 
     private static final String LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 17))";
     private static final String LATEST =
-            "SELECT status, starts_at FROM alerts WHERE fingerprint = $1 ORDER BY seq DESC LIMIT 1";
+            """
+            SELECT a.status, a.starts_at, COALESCE(e.expired, false) AS expired FROM alerts a
+            LEFT JOIN inbound_alert_expiry e ON e.fingerprint = a.fingerprint
+            WHERE a.fingerprint = $1 ORDER BY a.seq DESC LIMIT 1""";
     private static final String INSERT_ALERT =
             """
             INSERT INTO alerts (alert_id, fingerprint, status, severity, rule_id, scope_key, flag_key, starts_at,
@@ -43,11 +46,16 @@ public class InboundAlertRepository {
     private static final String EXPIRES =
             """
             INSERT INTO inbound_alert_expiry (fingerprint, expires_at) VALUES ($1, $2)
-            ON CONFLICT (fingerprint) DO UPDATE SET expires_at = GREATEST(inbound_alert_expiry.expires_at, $2)""";
+            ON CONFLICT (fingerprint) DO UPDATE SET expired = false, expires_at = CASE WHEN inbound_alert_expiry.expired
+                THEN $2 ELSE GREATEST(inbound_alert_expiry.expires_at, $2) END""";
     private static final String FORGET_EXPIRY = "DELETE FROM inbound_alert_expiry WHERE fingerprint = $1";
+    private static final String MARK_EXPIRED = "UPDATE inbound_alert_expiry SET expired = true WHERE fingerprint = $1";
     private static final String DUE =
-            "SELECT fingerprint FROM inbound_alert_expiry WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2";
-    private static final String EXPIRY = "SELECT expires_at FROM inbound_alert_expiry WHERE fingerprint = $1";
+            """
+            SELECT fingerprint FROM inbound_alert_expiry WHERE NOT expired AND expires_at <= $1
+            ORDER BY expires_at LIMIT $2""";
+    private static final String EXPIRY =
+            "SELECT expires_at FROM inbound_alert_expiry WHERE fingerprint = $1 AND NOT expired";
     private static final String LATEST_EVENT =
             "SELECT status, payload_avro FROM alerts WHERE fingerprint = $1 ORDER BY seq DESC LIMIT 1";
 
@@ -79,19 +87,24 @@ public class InboundAlertRepository {
                     Latest latest = null;
                     if (it.hasNext()) {
                         Row row = it.next();
+                        AlertStatus status = AlertStatus.valueOf(row.getString("status"));
                         latest = new Latest(
-                                AlertStatus.valueOf(row.getString("status")),
-                                row.getOffsetDateTime("starts_at").toInstant());
+                                status,
+                                row.getOffsetDateTime("starts_at").toInstant(),
+                                status == AlertStatus.RESOLVED && row.getBoolean("expired"));
                     }
                     Optional<InboundRow> toStore = decide.apply(latest);
-                    AlertStatus now =
-                            toStore.map(row -> row.event().getStatus()).orElse(latest == null ? null : latest.status());
-                    Uni<Void> expiry = now == AlertStatus.RESOLVED
+                    AlertStatus stored =
+                            toStore.map(row -> row.event().getStatus()).orElse(null);
+                    boolean firing = stored == AlertStatus.FIRING
+                            || (stored == null && latest != null && latest.status() == AlertStatus.FIRING);
+                    // A resolution the sender sent ends the expiry; a copy dropped after an expiry leaves it marked.
+                    Uni<Void> expiry = stored == AlertStatus.RESOLVED
                             ? connection
                                     .preparedQuery(FORGET_EXPIRY)
                                     .execute(Tuple.of(fingerprint))
                                     .replaceWithVoid()
-                            : now == AlertStatus.FIRING && expiresAt != null
+                            : firing && expiresAt != null
                                     ? connection
                                             .preparedQuery(EXPIRES)
                                             .execute(Tuple.of(fingerprint, utc(expiresAt)))
@@ -139,7 +152,7 @@ public class InboundAlertRepository {
                         return Uni.createFrom().item(Optional.<Long>empty());
                     }
                     Uni<Void> forget = connection
-                            .preparedQuery(FORGET_EXPIRY)
+                            .preparedQuery(MARK_EXPIRED)
                             .execute(Tuple.of(fingerprint))
                             .replaceWithVoid();
                     return forget.chain(

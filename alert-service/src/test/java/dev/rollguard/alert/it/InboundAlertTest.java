@@ -212,57 +212,62 @@ class InboundAlertTest {
     }
 
     @Test
-    void aFiringAlertWhoseEndsAtPassesWithoutANewCopyResolves() {
-        String flag = "exp-" + UUID.randomUUID().toString().substring(0, 8);
+    void aFiringAlertWhoseEndsAtPassesWithoutANewCopyResolvesAndFiresAgainWhenItComesBack() {
         // As Prometheus posts to /api/v2/alerts: a bare array, firing, valid until endsAt, sent again before it.
         String firing =
                 """
-                [{"labels": {"alertname": "CheckoutErrors", "severity": "critical", "rollguard_flag": "%s"},
+                [{"labels": {"alertname": "%s", "severity": "critical", "rollguard_flag": "%s"},
                   "startsAt": "%s", "endsAt": "%s"}]""";
+        String flag = "exp-" + UUID.randomUUID().toString().substring(0, 8);
         Instant start = Instant.now().minusSeconds(60);
-        String fingerprint = inbound()
-                .body(firing.formatted(flag, start, Instant.now().plusSeconds(6)))
-                .when()
-                .post(PATH)
-                .then()
-                .statusCode(200)
-                .body("firing", equalTo(1))
-                .extract()
-                .path("alerts[0].fingerprint");
-        // Sent again before it expires, valid for longer: still firing after the first endsAt.
-        inbound()
-                .body(firing.formatted(flag, start, Instant.now().plusSeconds(14)))
-                .when()
-                .post(PATH)
-                .then()
-                .statusCode(200)
-                .body("duplicates", equalTo(1));
-        await().pollDelay(Duration.ofSeconds(9)).atMost(Duration.ofSeconds(10)).until(() -> true);
-        assertThat(published(fingerprint)).extracting(AlertEvent::getStatus).containsExactly(AlertStatus.FIRING);
 
-        // No copy since: it resolves once the later endsAt passed, at that time, with the reason.
-        await().atMost(Duration.ofSeconds(30))
-                .until(() -> published(fingerprint).size() == 2);
-        AlertEvent resolved = published(fingerprint).get(1);
+        // Sent again before its endsAt, valid for longer: it still fires after the first endsAt passed.
+        String kept = post(firing.formatted("Kept", flag, start, Instant.now().plusSeconds(4)), "firing");
+        post(firing.formatted("Kept", flag, start, Instant.now().plusSeconds(120)), "duplicates");
+        await().pollDelay(Duration.ofSeconds(6))
+                .during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> published(kept).size() == 1);
+
+        // Not sent again: it resolves once its endsAt passed, with the reason.
+        String expiring =
+                post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(2)), "firing");
+        await().atMost(Duration.ofSeconds(30)).until(() -> published(expiring).size() == 2);
+        AlertEvent first = published(expiring).get(0);
+        AlertEvent resolved = published(expiring).get(1);
         assertThat(resolved.getStatus()).isEqualTo(AlertStatus.RESOLVED);
-        assertThat(resolved.getStartsAt())
-                .isEqualTo(published(fingerprint).get(0).getStartsAt());
-        assertThat(resolved.getEndsAt()).isAfter(start.plusSeconds(60));
+        assertThat(resolved.getStartsAt()).isEqualTo(first.getStartsAt());
         assertThat(resolved.getAnnotations().get("reason")).startsWith("expired");
-        // The alert is not active any more, and a new firing copy is a new occurrence.
         Api.admin()
-                .queryParam("fingerprint", fingerprint)
+                .queryParam("fingerprint", expiring)
                 .when()
                 .get("/api/alerts")
                 .then()
                 .body("$", hasSize(0));
-        inbound()
-                .body(firing.formatted(flag, Instant.now(), Instant.now().plusSeconds(60)))
+
+        // The sender comes back with the same start, valid ahead (its copies paused past their endsAt): it fires
+        // again, as a new occurrence with an id of its own.
+        post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(120)), "firing");
+        await().atMost(Duration.ofSeconds(20)).until(() -> published(expiring).size() == 3);
+        AlertEvent again = published(expiring).get(2);
+        assertThat(again.getStatus()).isEqualTo(AlertStatus.FIRING);
+        assertThat(again.getStartsAt()).isAfter(first.getStartsAt());
+        assertThat(again.getAlertId()).isNotEqualTo(first.getAlertId());
+        // A late copy of the first occurrence changes nothing.
+        post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(120)), "duplicates");
+    }
+
+    /** Posts one alert and checks the answer counts it under {@code outcome}; answers its fingerprint. */
+    private static String post(String body, String outcome) {
+        return inbound()
+                .body(body)
                 .when()
                 .post(PATH)
                 .then()
                 .statusCode(200)
-                .body("firing", equalTo(1));
+                .body(outcome, equalTo(1))
+                .extract()
+                .path("alerts[0].fingerprint");
     }
 
     @Test

@@ -13,14 +13,24 @@ import java.util.Optional;
  * transitions. An occurrence is identified by its start: while an alert fires, every firing copy is the same
  * occurrence (whatever start it claims); once resolved, only a firing copy that started after the resolved
  * occurrence's start is a new one. A firing transition carries its occurrence's start, so its alert id, and the
- * rollback-service's idempotency key (fingerprint and start), are the same however often it is received.
+ * rollback-service's idempotency key (fingerprint and start), are the same however often it is received. A firing
+ * copy valid ahead (an endsAt to come) after the alert expired here is a new occurrence from the time it is received:
+ * the sender's copies paused past their endsAt, and it fires still.
  */
 public final class InboundDedup {
 
     private InboundDedup() {}
 
-    /** The last transition stored for a fingerprint. */
-    public record Latest(AlertStatus status, Instant startsAt) {}
+    /**
+     * The last transition stored for a fingerprint; {@code expired}: a resolution the expiry sweep made (its sender's
+     * endsAt passed without a new copy), not one the sender sent.
+     */
+    public record Latest(AlertStatus status, Instant startsAt, boolean expired) {
+
+        public Latest(AlertStatus status, Instant startsAt) {
+            this(status, startsAt, false);
+        }
+    }
 
     /** A transition to store. */
     public record Transition(AlertStatus status, Instant startsAt, Instant endsAt) {}
@@ -46,6 +56,11 @@ public final class InboundDedup {
         if (alert.firing()) {
             if (latest != null && latest.status() == AlertStatus.FIRING) {
                 return Decision.skip("already firing since " + latest.startsAt());
+            }
+            if (latest != null && latest.expired() && alert.endsAt() != null) {
+                // The sender fires it again, valid ahead, after it expired here (its copies paused past their endsAt:
+                // a restart, a network break): a new occurrence from now, with an id and a guard action of its own.
+                return Decision.store(AlertStatus.FIRING, now, null);
             }
             if (latest != null && alert.startsAt() != null && !alert.startsAt().isAfter(latest.startsAt())) {
                 return Decision.skip("this occurrence (started " + alert.startsAt() + ") has resolved already");
