@@ -226,6 +226,32 @@ class GuardFlowTest {
     }
 
     @Test
+    void anAlertWhoseStandingTheAlertServiceCannotTellIsActedOn() {
+        String failing = flagKey();
+        flagService.define(failing, "KILL");
+        AlertEvent duringAFailure = Alerts.critical(failing).build();
+        flagService.failAlerts(500);
+        try {
+            Alerts.send(duringAFailure);
+
+            assertThat(awaitEvent(Alerts.actionId(duringAFailure)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+            assertThat(flagService.isKilled(failing)).isTrue();
+        } finally {
+            flagService.failAlerts(0);
+        }
+        // An alert another producer put on the topic: the alert-service never had it.
+        String elsewhere = flagKey();
+        flagService.define(elsewhere, "KILL");
+        AlertEvent unknown = Alerts.critical(elsewhere).build();
+        flagService.alertUnknown(unknown.getFingerprint());
+
+        Alerts.send(unknown);
+
+        assertThat(awaitEvent(Alerts.actionId(unknown)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.isKilled(elsewhere)).isTrue();
+    }
+
+    @Test
     void cooldownStopsASecondRevertOfTheSameFlag() {
         String flag = flagKey();
         flagService.define(flag, "REVERT_STAGE", false, 600, 4, 3);

@@ -1,16 +1,13 @@
 package dev.rollguard.rollback.client;
 
-import dev.rollguard.rollback.client.ActiveAlertsApi.ActiveAlertBody;
+import dev.rollguard.rollback.client.AlertServiceApi.AlertTransitionBody;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.domain.AlertStanding;
 import io.quarkus.logging.Log;
-import io.quarkus.rest.client.reactive.QuarkusRestClientBuilder;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.GenericType;
-import java.net.URI;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Asks the alert-service whether an alert still fires: an alert read late (this service down or behind, or a new
@@ -19,26 +16,22 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class AlertStandingClient {
 
-    private final ActiveAlertsApi alerts;
+    private final AlertServiceApi alerts;
     private final String authorization;
 
     public AlertStandingClient(GuardConfig config) {
-        GuardConfig.Promotion.AlertService alertService = config.promotion().alertService();
-        this.alerts = QuarkusRestClientBuilder.newBuilder()
-                .baseUri(URI.create(alertService.url()))
-                .connectTimeout(alertService.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .readTimeout(alertService.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .disableDefaultMapper(true)
-                .build(ActiveAlertsApi.class);
+        this.alerts = AlertServiceApi.build(config);
         this.authorization = "Bearer " + config.tokens().service();
     }
 
     /**
-     * Whether the alert of this fingerprint fires now; {@link AlertStanding#UNKNOWN} when the alert-service cannot
-     * say (unreachable, or an answer other than 200), so that its outage never holds a kill back.
+     * Whether the alert of this fingerprint fires now, by its latest transition at the alert-service: {@link
+     * AlertStanding#ENDED} once the alert-service recorded its resolution; {@link AlertStanding#UNKNOWN} when it
+     * cannot say (unreachable, an answer other than 200, or an alert it never had, published on the topic by another
+     * producer), so that neither its outage nor another producer's alert is ever held back.
      */
     public Uni<AlertStanding> standing(String fingerprint) {
-        return alerts.firing(fingerprint, authorization)
+        return alerts.latest(fingerprint, "history", 1, authorization)
                 .map(response -> {
                     if (response.getStatus() != 200) {
                         Log.warnf(
@@ -46,10 +39,12 @@ public class AlertStandingClient {
                                 response.getStatus(), fingerprint);
                         return AlertStanding.UNKNOWN;
                     }
-                    List<ActiveAlertBody> active = response.readEntity(new GenericType<List<ActiveAlertBody>>() {});
-                    boolean firing = active.stream()
-                            .anyMatch(a -> fingerprint.equals(a.fingerprint()) && !"RESOLVED".equals(a.status()));
-                    return firing ? AlertStanding.FIRING : AlertStanding.ENDED;
+                    List<AlertTransitionBody> latest =
+                            response.readEntity(new GenericType<List<AlertTransitionBody>>() {});
+                    if (latest.isEmpty() || !fingerprint.equals(latest.get(0).fingerprint())) {
+                        return AlertStanding.UNKNOWN;
+                    }
+                    return "RESOLVED".equals(latest.get(0).status()) ? AlertStanding.ENDED : AlertStanding.FIRING;
                 })
                 .onFailure()
                 .recoverWithItem(failure -> {

@@ -44,13 +44,7 @@ public class PromotionClient {
                 .readTimeout(config.flagService().readTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .disableDefaultMapper(true)
                 .build(PromotionApi.class);
-        GuardConfig.Promotion.AlertService alertService = config.promotion().alertService();
-        this.alerts = QuarkusRestClientBuilder.newBuilder()
-                .baseUri(URI.create(alertService.url()))
-                .connectTimeout(alertService.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .readTimeout(alertService.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .disableDefaultMapper(true)
-                .build(AlertServiceApi.class);
+        this.alerts = AlertServiceApi.build(config);
         this.authorization = "Bearer " + config.tokens().service();
     }
 

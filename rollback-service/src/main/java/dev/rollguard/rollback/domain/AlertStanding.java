@@ -2,10 +2,10 @@ package dev.rollguard.rollback.domain;
 
 /** Whether an alert still fires at the alert-service when the guard decides on it. */
 public enum AlertStanding {
-    /** Listed among the alerts firing now. */
+    /** Its latest transition at the alert-service is a firing one. */
     FIRING,
-    /** Not listed any more: it resolved after it was raised. */
+    /** The alert-service recorded its resolution: it resolved after it was raised. */
     ENDED,
-    /** The alert-service could not say. */
+    /** The alert-service could not say, or never had the alert. */
     UNKNOWN
 }

@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * (docs/contracts.md) the rollback-service uses: GET a flag, list flags, kill, revert a stage, pause, promote (with
  * the flag-service's refusals for a service token), and OFREP evaluation; and, for the promoter, the alert-service's
  * {@code GET /api/guard} with verdicts a test sets, and for the guard its {@code GET /api/alerts?fingerprint=} (every
- * alert firing unless a test ended it). It
+ * alert's latest transition a firing one unless a test ended it). It
  * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing),
  * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
@@ -58,6 +58,10 @@ public final class FakeFlagService implements AutoCloseable {
     private final Map<String, String> verdicts = new ConcurrentHashMap<>();
     /** Fingerprints of the alerts that resolved at the alert-service ({@link #endAlert}). */
     private final Set<String> endedAlerts = ConcurrentHashMap.newKeySet();
+    /** Fingerprints the alert-service never had ({@link #alertUnknown}). */
+    private final Set<String> unknownAlerts = ConcurrentHashMap.newKeySet();
+    /** The status {@code GET /api/alerts} fails with, 0 when it answers. */
+    private volatile int alertsFailure;
 
     private volatile boolean unavailable;
     private HttpServer server;
@@ -180,21 +184,38 @@ public final class FakeFlagService implements AutoCloseable {
     }
 
     /**
-     * Makes the alert-service's {@code GET /api/alerts?fingerprint=} list no alert of this fingerprint: it resolved.
-     * Every other fingerprint is listed as firing.
+     * Makes the alert-service's {@code GET /api/alerts?fingerprint=&view=history} answer a resolution as the latest
+     * transition of this fingerprint. Every other fingerprint's latest is a firing one.
      */
     public void endAlert(String fingerprint) {
         endedAlerts.add(fingerprint);
+    }
+
+    /** Makes the alert-service's {@code GET /api/alerts} know no transition of this fingerprint. */
+    public void alertUnknown(String fingerprint) {
+        unknownAlerts.add(fingerprint);
+    }
+
+    /** Makes the alert-service's {@code GET /api/alerts} fail with this status (0: answer again). */
+    public void failAlerts(int status) {
+        alertsFailure = status;
     }
 
     private Stored activeAlerts(String token, String query) {
         if (!SERVICE_TOKEN.equals(token)) {
             return new Stored(401, error("UNAUTHENTICATED", "service token required"));
         }
-        String fingerprint = query == null || !query.startsWith("fingerprint=")
-                ? ""
-                : java.net.URLDecoder.decode(query.substring("fingerprint=".length()), StandardCharsets.UTF_8);
-        if (endedAlerts.contains(fingerprint)) {
+        if (alertsFailure != 0) {
+            return new Stored(alertsFailure, error("INTERNAL", "alert-service failed"));
+        }
+        String fingerprint = "";
+        for (String parameter : query == null ? new String[0] : query.split("&")) {
+            if (parameter.startsWith("fingerprint=")) {
+                fingerprint = java.net.URLDecoder.decode(
+                        parameter.substring("fingerprint=".length()), StandardCharsets.UTF_8);
+            }
+        }
+        if (unknownAlerts.contains(fingerprint)) {
             return new Stored(200, "[]");
         }
         return new Stored(
@@ -202,7 +223,7 @@ public final class FakeFlagService implements AutoCloseable {
                 json.createArrayNode()
                         .add(json.createObjectNode()
                                 .put("fingerprint", fingerprint)
-                                .put("status", "FIRING"))
+                                .put("status", endedAlerts.contains(fingerprint) ? "RESOLVED" : "FIRING"))
                         .toString());
     }
 
