@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -60,6 +61,11 @@ public final class TelemetryClient implements AutoCloseable {
     private static final int MAX_WARNINGS = 1_000;
     /** The code {@link TelemetryListener#retrying} gets for a failure the transport did not expect. */
     static final String UNEXPECTED_FAILURE = "UNEXPECTED_FAILURE";
+    /**
+     * Attempts of one batch that fail unexpectedly before the batch is refused: a failure that repeats that often (an
+     * event the transport cannot encode) would otherwise hold every later event back for good.
+     */
+    static final int MAX_UNEXPECTED_ATTEMPTS = 10;
 
     private final TelemetryTransport transport;
     private final Exposures exposures;
@@ -77,6 +83,8 @@ public final class TelemetryClient implements AutoCloseable {
     private final RetryPolicy<Object> retry;
     private final KeyMismatch keyMismatch;
     private volatile boolean warnedKeyMismatch;
+    /** Unexpected failures of the batch being delivered (one sender thread). */
+    private final AtomicInteger unexpectedAttempts = new AtomicInteger();
     /** What was logged at WARNING already, each warning once. */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -117,6 +125,8 @@ public final class TelemetryClient implements AutoCloseable {
                 // the batch for it would lose events, letting it escape would stop the sender for good.
                 .handleIf(
                         e -> e instanceof TelemetryTransportException t ? t.retryable() : e instanceof RuntimeException)
+                .abortOn(e -> !(e instanceof TelemetryTransportException)
+                        && unexpectedAttempts.incrementAndGet() >= MAX_UNEXPECTED_ATTEMPTS)
                 .withBackoff(builder.initialBackoff, builder.maxBackoff)
                 .withJitter(0.2)
                 .withMaxRetries(-1)
@@ -424,6 +434,7 @@ public final class TelemetryClient implements AutoCloseable {
     /** Delivers one batch, retrying while the failure may pass; false when interrupted by close before that. */
     private boolean deliver(List<SpecificRecord> batch) {
         List<TelemetryTransport.Rejection> refused;
+        unexpectedAttempts.set(0);
         try {
             refused = Failsafe.with(retry).get(() -> transport.send(batch));
         } catch (TelemetryTransportException e) {
@@ -449,6 +460,21 @@ public final class TelemetryClient implements AutoCloseable {
                 return false;
             }
             throw e;
+        } catch (RuntimeException e) {
+            // The same unexpected failure on every one of MAX_UNEXPECTED_ATTEMPTS: this batch cannot be sent.
+            warnOnce(
+                    "aborted " + e.getClass().getName(),
+                    "Rollguard telemetry: a batch of " + batch.size() + " failed unexpectedly "
+                            + MAX_UNEXPECTED_ATTEMPTS
+                            + " times in a row and is refused, so that later events are sent: " + e,
+                    e);
+            synchronized (lock) {
+                rejected += batch.size();
+            }
+            for (SpecificRecord event : batch) {
+                tell("rejected", l -> l.rejected(event, UNEXPECTED_FAILURE, String.valueOf(e.getMessage())));
+            }
+            return true;
         }
         List<TelemetryTransport.Rejection> rejections = inBatch(refused, batch.size());
         synchronized (lock) {

@@ -377,6 +377,23 @@ class TelemetryClientTest {
     }
 
     @Test
+    void aBatchThatFailsUnexpectedlyEveryTimeIsRefusedSoLaterEventsGoOut() throws Exception {
+        for (int i = 0; i < TelemetryClient.MAX_UNEXPECTED_ATTEMPTS; i++) {
+            transport.then(ScriptedTransport.throwing(new IllegalStateException("cannot encode")));
+        }
+        client = builder().build();
+        client.send(sync("stuck"));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.send(sync("next"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("next");
+        assertThat(transport.attempts).hasSize(TelemetryClient.MAX_UNEXPECTED_ATTEMPTS + 1);
+        assertThat(told).containsExactly("rejected stuck UNEXPECTED_FAILURE");
+        assertThat(client.stats().rejected()).isEqualTo(1);
+    }
+
+    @Test
     void aRejectionThatNamesNoEventOfTheBatchIsIgnored() throws Exception {
         transport.then(batch -> List.of(
                 new TelemetryTransport.Rejection(7, "INVALID_CHARACTER", "out of the batch"),
