@@ -255,6 +255,14 @@ class InboundAlertTest {
         assertThat(again.getAlertId()).isNotEqualTo(first.getAlertId());
         // A late copy of the first occurrence changes nothing.
         post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(120)), "duplicates");
+
+        // Both resolved by their sender, so that nothing of this test fires on into the next ones.
+        String resolution =
+                """
+                [{"labels": {"alertname": "%s", "severity": "critical", "rollguard_flag": "%s"},
+                  "status": "resolved", "startsAt": "%s", "endsAt": "%s"}]""";
+        post(resolution.formatted("Kept", flag, start, Instant.now()), "resolved");
+        post(resolution.formatted("Expiring", flag, start, Instant.now()), "resolved");
     }
 
     /** Posts one alert and checks the answer counts it under {@code outcome}; answers its fingerprint. */
