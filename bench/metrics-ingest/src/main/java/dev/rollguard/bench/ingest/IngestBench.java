@@ -84,6 +84,8 @@ public final class IngestBench {
     static final int PARTITIONS = Integer.getInteger("bench.partitions", 6);
     /** The topology's and the pass-through's commit interval, Kafka Streams' default under exactly-once. */
     static final int COMMIT_MS = Integer.getInteger("bench.commit-ms", 100);
+    /** The Kafka Streams producers' batch size, as metrics-ingest's application.properties sets it. */
+    static final int PRODUCER_BATCH_BYTES = Integer.getInteger("bench.producer-batch", 262_144);
     /**
      * Share of the events run before the figures are taken, so that they show the steady state and not the JIT's
      * warm-up: the aggregation is timed from the commit that took the input past it, and Kafka's producer tool runs
@@ -384,7 +386,8 @@ public final class IngestBench {
                 "-Dbench.partitions=" + PARTITIONS,
                 "-Dbench.event-rate=" + EVENT_RATE,
                 "-Dbench.session-seconds=" + Generator.SESSION_MS / 1000,
-                "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT);
+                "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT,
+                "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES);
     }
 
     static int meanEventSize(Generator generator) {
@@ -479,6 +482,7 @@ public final class IngestBench {
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, COMMIT_MS);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.getInteger("bench.threads", 2));
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), PRODUCER_BATCH_BYTES);
         return props;
     }
 
