@@ -1,6 +1,7 @@
 package dev.rollguard.client;
 
 import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -15,16 +16,13 @@ import java.util.Map;
  * another key than the event's user id).
  *
  * <p>Bounded: beyond {@code maxSubjects} the subject used least recently is forgotten (a backend serves many users;
- * a phone one). An event carries at most {@link #MAX_PER_EVENT} exposures (metrics-ingest refuses more): {@link
- * #of} gives the flags evaluated most recently for the subject. Thread-safe.
+ * a phone one). An event carries at most {@link TelemetryLimits#MAX_EXPOSURES} exposures (metrics-ingest refuses
+ * more): {@link #of} gives the flags evaluated most recently for the subject. Thread-safe.
  */
 public final class Exposures {
 
     /** Subjects kept by default. */
     public static final int DEFAULT_MAX_SUBJECTS = 10_000;
-
-    /** Most exposures metrics-ingest accepts on one event ({@code TOO_MANY_EXPOSURES} beyond). */
-    public static final int MAX_PER_EVENT = 64;
 
     /** Per subject, its exposures by flag key, the flag evaluated least recently first. */
     private final Map<String, Map<String, FlagExposure>> bySubject;
@@ -88,8 +86,8 @@ public final class Exposures {
     }
 
     /**
-     * The exposures of {@code subject}, at most {@link #MAX_PER_EVENT}: those of the flags evaluated most recently for
-     * it, in flag key order; empty when it was served nothing.
+     * The exposures of {@code subject}, at most {@link TelemetryLimits#MAX_EXPOSURES}: those of the flags evaluated
+     * most recently for it, in flag key order; empty when it was served nothing.
      */
     public List<FlagExposure> of(String subject) {
         if (subject == null) {
@@ -101,9 +99,9 @@ public final class Exposures {
             if (flags == null) {
                 return List.of();
             }
-            latest = new ArrayList<>(Math.min(flags.size(), MAX_PER_EVENT));
+            latest = new ArrayList<>(Math.min(flags.size(), TelemetryLimits.MAX_EXPOSURES));
             Iterator<FlagExposure> oldestFirst = flags.values().iterator();
-            for (int skip = flags.size() - MAX_PER_EVENT; skip > 0; skip--) {
+            for (int skip = flags.size() - TelemetryLimits.MAX_EXPOSURES; skip > 0; skip--) {
                 oldestFirst.next();
             }
             oldestFirst.forEachRemaining(latest::add);

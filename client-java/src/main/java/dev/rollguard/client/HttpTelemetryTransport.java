@@ -102,11 +102,11 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
             return;
         }
         JsonNode error = body(response);
-        String code = TelemetryLimits.forLog(error.path("code").asText(""), 64);
+        String code = EventMender.forLog(error.path("code").asText(""), 64);
         if (code.isBlank()) {
             code = "HTTP_" + status;
         }
-        String said = TelemetryLimits.forLog(error.path("message").asText(""), 300);
+        String said = EventMender.forLog(error.path("message").asText(""), 300);
         String message = "POST " + endpoint + " answered " + status + " " + code + (said.isBlank() ? "" : ": " + said)
                 + hint(status);
         if (status == 413) {

@@ -7,6 +7,7 @@ import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -43,9 +44,13 @@ import org.apache.avro.specific.SpecificRecord;
  * buckets the {@code userId} itself, so they may count in the cohort the user was not served. {@link KeyMismatch}
  * says what the client does then: warn once (default), refuse the event, or nothing.
  *
- * <p>What the receiver would refuse and the client can mend, it mends (see {@link TelemetryLimits}): an error
- * message is made clean and cut to 2048 characters, at most {@link Exposures#MAX_PER_EVENT} exposures are attached,
- * and an event's context attribute that breaks the rules is left out (the client's own are checked when it is built).
+ * <p>The receiver refuses a whole event for one part that breaks its limits ({@link TelemetryLimits}); the client
+ * mends what it can so the event still counts ({@link EventMender}): an error message is made clean and cut to 2048
+ * characters, at most 64 exposures go (of those attached, the flags evaluated most recently; of the event's own, the
+ * first), and an event's context attribute or own exposure that breaks the rules is left out (the client's own
+ * attributes are checked when it is built). A number it would refuse (a negative or over-long {@code durationMs}, an
+ * upload's {@code bytes} over 1 TiB, a negative count) cannot be mended without making one up: the event is refused
+ * at once, as the receiver would, and never queued.
  *
  * <p>The sender thread outlives any failure: an unexpected exception from the transport is retried like a receiver
  * that is away, one from the listener is logged and ignored. Delays and timeouts follow the monotonic clock ({@link
@@ -143,7 +148,11 @@ public final class TelemetryClient implements AutoCloseable {
         return new Builder(transport, clientId);
     }
 
-    /** Queues a sync event; the fields the app left unset are filled in (see the class comment). */
+    /**
+     * Queues a sync event; the fields the app left unset are filled in and what the receiver would refuse is mended
+     * (see the class comment). An event with a number the receiver would refuse is not queued: it is counted as
+     * rejected and told to the listener at once, with the receiver's code.
+     */
     public void send(SyncEvent.Builder event) {
         if (!event.hasEventId()) {
             event.setEventId(UUID.randomUUID().toString());
@@ -160,17 +169,36 @@ public final class TelemetryClient implements AutoCloseable {
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
         }
+        EventMender.Refusal refusal = EventMender.numberRefusal(
+                event.getDurationMs(),
+                null,
+                event.getRecordsSynced(),
+                event.getStorageUsedBytes(),
+                event.getStorageQuotaBytes(),
+                event.getPendingMutations(),
+                event.getFailedMutations(),
+                event.getSyncQueueLength());
+        if (refusal != null) {
+            refuse(event.build(), refusal);
+            return;
+        }
         event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
         if (event.getErrorMessage() != null) {
-            event.setErrorMessage(TelemetryLimits.errorMessage(event.getErrorMessage()));
+            event.setErrorMessage(EventMender.errorMessage(event.getErrorMessage()));
         }
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
+        } else {
+            event.setExposures(ownExposures(event.getExposures()));
         }
         enqueue(event.build());
     }
 
-    /** Queues an upload event; the fields the app left unset are filled in (see the class comment). */
+    /**
+     * Queues an upload event; the fields the app left unset are filled in and what the receiver would refuse is mended
+     * (see the class comment). An event with a number the receiver would refuse is not queued: it is counted as
+     * rejected and told to the listener at once, with the receiver's code.
+     */
     public void send(UploadEvent.Builder event) {
         if (!event.hasEventId()) {
             event.setEventId(UUID.randomUUID().toString());
@@ -187,12 +215,27 @@ public final class TelemetryClient implements AutoCloseable {
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
         }
+        EventMender.Refusal refusal = EventMender.numberRefusal(
+                event.getDurationMs(),
+                event.getBytes(),
+                null,
+                event.getStorageUsedBytes(),
+                event.getStorageQuotaBytes(),
+                event.getPendingMutations(),
+                event.getFailedMutations(),
+                event.getSyncQueueLength());
+        if (refusal != null) {
+            refuse(event.build(), refusal);
+            return;
+        }
         event.setContext(withDefaults(event.hasContext() ? event.getContext() : Map.of()));
         if (event.getErrorMessage() != null) {
-            event.setErrorMessage(TelemetryLimits.errorMessage(event.getErrorMessage()));
+            event.setErrorMessage(EventMender.errorMessage(event.getErrorMessage()));
         }
         if (!event.hasExposures() || event.getExposures().isEmpty()) {
             event.setExposures(exposuresOf(event.getUserId(), event.getClientId()));
+        } else {
+            event.setExposures(ownExposures(event.getExposures()));
         }
         enqueue(event.build());
     }
@@ -212,7 +255,7 @@ public final class TelemetryClient implements AutoCloseable {
         names.sort(Comparator.nullsFirst(Comparator.naturalOrder()));
         for (String name : names) {
             String value = own.get(name);
-            String refusal = TelemetryLimits.contextRefusal(name, value);
+            String refusal = EventMender.contextRefusal(name, value);
             if (refusal == null
                     && !merged.containsKey(name)
                     && merged.size() >= TelemetryLimits.MAX_CONTEXT_ATTRIBUTES) {
@@ -225,12 +268,58 @@ public final class TelemetryClient implements AutoCloseable {
             merged.remove(name);
             warnOnce(
                     "context " + name,
-                    "Rollguard telemetry: the context attribute '" + TelemetryLimits.forLog(name, 80)
+                    "Rollguard telemetry: the context attribute '" + EventMender.forLog(name, 80)
                             + "' is left out of an event, and of every later one for the same reason: " + refusal
                             + "; metrics-ingest would refuse the whole event",
                     null);
         }
         return merged;
+    }
+
+    /**
+     * The exposures the event set itself, without those metrics-ingest would refuse the whole event for: an exposure
+     * with a blank or over-long flag key or variant or a negative flag version is left out, and beyond 64 the last ones
+     * are. Each reason is logged once.
+     */
+    private List<FlagExposure> ownExposures(List<FlagExposure> own) {
+        List<FlagExposure> accepted = new ArrayList<>(Math.min(own.size(), TelemetryLimits.MAX_EXPOSURES));
+        for (FlagExposure exposure : own) {
+            if (exposure == null || !TelemetryLimits.isAcceptedExposure(exposure)) {
+                warnOnce(
+                        "exposure",
+                        "Rollguard telemetry: an exposure an event sets is left out of it, and so is every later one"
+                                + " with a blank flag key or variant, one longer than " + TelemetryLimits.MAX_KEY_LENGTH
+                                + " characters, or a negative flag version ("
+                                + EventMender.forLog(String.valueOf(exposure), 200)
+                                + "); metrics-ingest would refuse the whole event",
+                        null);
+            } else if (accepted.size() < TelemetryLimits.MAX_EXPOSURES) {
+                accepted.add(exposure);
+            } else {
+                warnOnce(
+                        "exposures",
+                        "Rollguard telemetry: an event sets " + own.size() + " exposures; metrics-ingest accepts "
+                                + TelemetryLimits.MAX_EXPOSURES + ": the first " + TelemetryLimits.MAX_EXPOSURES
+                                + " go, the others are left out, of this event and of every later one",
+                        null);
+                break;
+            }
+        }
+        return accepted.size() == own.size() ? own : accepted;
+    }
+
+    /** {@code event} is refused at once, as metrics-ingest would refuse it: counted, told, logged once per code. */
+    private void refuse(SpecificRecord event, EventMender.Refusal refusal) {
+        synchronized (lock) {
+            rejected++;
+        }
+        warnOnce(
+                "number " + refusal.code(),
+                "Rollguard telemetry: an event is refused and not sent, as metrics-ingest would refuse it ("
+                        + refusal.code() + ": " + refusal.reason()
+                        + "). Later events refused with this code are told to the listener only.",
+                null);
+        tell("rejected", l -> l.rejected(event, refusal.code(), refusal.reason()));
     }
 
     private List<FlagExposure> exposuresOf(String userId, String eventClientId) {
@@ -499,7 +588,7 @@ public final class TelemetryClient implements AutoCloseable {
                 warnOnce(
                         "rejection index",
                         "Rollguard telemetry: the receiver refused an event outside the batch of " + size
-                                + " or twice (" + TelemetryLimits.forLog(String.valueOf(rejection), 200)
+                                + " or twice (" + EventMender.forLog(String.valueOf(rejection), 200)
                                 + "); ignored, the batch's events count as delivered",
                         null);
                 continue;
@@ -653,9 +742,9 @@ public final class TelemetryClient implements AutoCloseable {
                         + TelemetryLimits.MAX_CONTEXT_ATTRIBUTES + " are accepted");
             }
             attributes.forEach((name, value) -> {
-                String refusal = TelemetryLimits.contextRefusal(name, value);
+                String refusal = EventMender.contextRefusal(name, value);
                 if (refusal != null) {
-                    throw new IllegalArgumentException("context attribute '" + TelemetryLimits.forLog(name, 80)
+                    throw new IllegalArgumentException("context attribute '" + EventMender.forLog(name, 80)
                             + "' would make metrics-ingest refuse every event: " + refusal);
                 }
             });

@@ -12,6 +12,7 @@ import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -548,6 +549,82 @@ class TelemetryClientTest {
         assertThat(log.containing("context attribute 'tier'", "longer than 256"))
                 .hasSize(1);
         assertThat(log.containing("more than 32 attributes")).hasSize(10);
+    }
+
+    @Test
+    void exposuresAnEventSetsItselfAreCutTo64AndThoseTheReceiverWouldRefuseLeftOut() throws Exception {
+        client = builder().build();
+        List<FlagExposure> seventy = IntStream.range(0, 70)
+                .mapToObj(i -> exposure("flag-%02d".formatted(i), "on", 1L))
+                .toList();
+        client.send(sync("seventy").setExposures(seventy));
+        client.send(sync("seventy again").setExposures(seventy));
+        client.send(sync("broken")
+                .setExposures(List.of(
+                        exposure("kept", "on", 3L),
+                        exposure(" ", "on", 1L),
+                        exposure("k".repeat(TelemetryLimits.MAX_KEY_LENGTH + 1), "on", null),
+                        exposure("negative", "off", -1L),
+                        exposure("longest", "v".repeat(TelemetryLimits.MAX_KEY_LENGTH), 0L))));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("seventy", "seventy again", "broken");
+        assertThat(((SyncEvent) transport.delivered.get(0)).getExposures())
+                .as("the first 64, in the order the app gave them")
+                .containsExactlyElementsOf(seventy.subList(0, 64));
+        assertThat(((SyncEvent) transport.delivered.get(1)).getExposures()).hasSize(64);
+        assertThat(((SyncEvent) transport.delivered.get(2)).getExposures())
+                .extracting(FlagExposure::getFlagKey)
+                .containsExactly("kept", "longest");
+        assertThat(log.containing("70 exposures", "the first 64 go")).hasSize(1);
+        assertThat(log.containing("an exposure an event sets is left out")).hasSize(1);
+        assertThat(client.stats().rejected()).isZero();
+    }
+
+    @Test
+    void anEventWithANumberTheReceiverWouldRefuseIsRefusedAtOnceAndNeverSent() throws Exception {
+        long maxDuration = TelemetryLimits.MAX_AGE.toMillis();
+        client = builder().build();
+        client.send(sync("negative duration").setDurationMs(-1));
+        client.send(sync("longest duration").setDurationMs(maxDuration));
+        client.send(sync("too long").setDurationMs(maxDuration + 1));
+        client.send(sync("negative records").setRecordsSynced(-5));
+        client.send(sync("negative queue").setSyncQueueLength(-1));
+        client.send(upload("largest upload").setBytes(TelemetryLimits.MAX_UPLOAD_BYTES));
+        client.send(upload("too large").setBytes(TelemetryLimits.MAX_UPLOAD_BYTES + 1));
+        client.send(upload("negative bytes").setBytes(-1));
+        client.send(upload("negative storage").setStorageUsedBytes(-1L));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("longest duration", "largest upload");
+        assertThat(told)
+                .containsExactly(
+                        "rejected negative duration NEGATIVE_VALUE",
+                        "rejected too long OVERSIZED_FIELD",
+                        "rejected negative records NEGATIVE_VALUE",
+                        "rejected negative queue NEGATIVE_VALUE",
+                        "rejected too large OVERSIZED_FIELD",
+                        "rejected negative bytes NEGATIVE_VALUE",
+                        "rejected negative storage NEGATIVE_VALUE");
+        assertThat(client.stats()).isEqualTo(new TelemetryClient.Stats(2, 7, 0, 0, 0, 0));
+        assertThat(log.containing("NEGATIVE_VALUE: durationMs must not be negative, was -1"))
+                .hasSize(1);
+        assertThat(log.containing("OVERSIZED_FIELD: durationMs must be at most " + maxDuration))
+                .as("one warning per code: the later refusals go to the listener only")
+                .hasSize(1);
+        assertThat(log.containing("bytes must be at most")).isEmpty();
+    }
+
+    static UploadEvent.Builder upload(String id) {
+        return UploadEvent.newBuilder().setEventId(id).setSuccess(true).setDurationMs(10);
+    }
+
+    static FlagExposure exposure(String flagKey, String variant, Long version) {
+        return FlagExposure.newBuilder()
+                .setFlagKey(flagKey)
+                .setVariant(variant)
+                .setFlagVersion(version)
+                .build();
     }
 
     /** A wall clock the test sets back or forward. */

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.config;
 
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -121,23 +122,23 @@ public interface IngestConfig {
 
     interface Validation {
         /** Events whose time is further ahead of the broker's record time than this are rejected. */
-        @WithDefault("5m")
+        @WithDefault(TelemetryLimits.MAX_CLOCK_SKEW_MINUTES + "m")
         Duration maxClockSkew();
 
         /** Events older than this (the telemetry topics' retention) are rejected. */
-        @WithDefault("7d")
+        @WithDefault(TelemetryLimits.MAX_AGE_DAYS + "d")
         Duration maxAge();
 
         /** Longest accepted id (event, client, user, session id, flag key, table, version). */
-        @WithDefault("256")
+        @WithDefault("" + TelemetryLimits.MAX_ID_LENGTH)
         int maxIdLength();
 
         /** Longest accepted error message. */
-        @WithDefault("2048")
+        @WithDefault("" + TelemetryLimits.MAX_ERROR_MESSAGE_LENGTH)
         int maxMessageLength();
 
         /** Most flag exposures accepted on one event. */
-        @WithDefault("64")
+        @WithDefault("" + TelemetryLimits.MAX_EXPOSURES)
         int maxExposures();
     }
 

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.domain;
 
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.util.Set;
 
 /**
@@ -36,31 +37,8 @@ public final class CleanText {
                                 .formatted((int) text.charAt(index), index, freeText ? " other than TAB and LF" : ""));
     }
 
-    /** Index of the first refused character of {@code text}, or -1. */
+    /** Index of the first refused character of {@code text}, or -1 ({@link TelemetryLimits#firstRefusedCharacter}). */
     public static int firstRefused(String text, boolean freeText) {
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= ' ' && c < 0x7F) {
-                // Printable ASCII, most of every text: neither a control character nor a surrogate.
-                continue;
-            }
-            if (Character.isISOControl(c)) {
-                if (freeText && (c == '\t' || c == '\n')) {
-                    continue;
-                }
-                return i;
-            }
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
-                    i++;
-                    continue;
-                }
-                return i;
-            }
-            if (Character.isLowSurrogate(c)) {
-                return i;
-            }
-        }
-        return -1;
+        return TelemetryLimits.firstRefusedCharacter(text, freeText);
     }
 }

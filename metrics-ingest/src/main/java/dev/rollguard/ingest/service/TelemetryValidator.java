@@ -5,6 +5,7 @@ import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
@@ -21,32 +21,13 @@ import org.apache.avro.specific.SpecificRecord;
  * The semantic checks of a decoded telemetry event, the same for records read from Kafka and events posted over
  * HTTP: every text field clean ({@link CleanText}), ids present and not oversized, no negative durations or counts,
  * event time neither ahead of the clock by more than the allowed skew nor older than the topics' retention, exposures
- * and context attributes well formed.
+ * and context attributes well formed. The limits are the schemas' {@link TelemetryLimits}, which the Java client
+ * applies too; those an operator may change come in {@link ValidationRules}.
  */
 public final class TelemetryValidator {
 
-    /**
-     * Longest flag key, variant and table name. Flag keys and variants are the flag-service's (at most 128 characters
-     * there), so a longer one names no flag; a table name becomes a scope key ({@code table:<name>}) that the
-     * alert-service stores and matches rules against (its rule column holds 200 characters).
-     */
-    public static final int MAX_KEY_LENGTH = 128;
-
-    /** Most context attributes an event may carry. */
-    public static final int MAX_CONTEXT_ATTRIBUTES = 32;
-    /**
-     * Largest upload accepted, 1 TiB: more than any client transfers at once, and small enough that a window's sum
-     * of upload bytes cannot overflow however many events it counts.
-     */
-    public static final long MAX_UPLOAD_BYTES = 1L << 40;
-    /** Longest context attribute name. */
-    public static final int MAX_CONTEXT_NAME_LENGTH = 64;
-    /** Longest context attribute value. */
-    public static final int MAX_CONTEXT_VALUE_LENGTH = 256;
-    /** What a context attribute name is made of: an identifier, as rule constraints name attributes. */
-    private static final Pattern CONTEXT_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
-    /** Attributes the event carries in fields of their own; the context map may not restate them. */
-    private static final Set<String> RESERVED_CONTEXT_NAMES = Set.of("targetingKey", "platform", "appVersion");
+    /** Longest flag key, variant and table name: {@link TelemetryLimits#MAX_KEY_LENGTH}. */
+    public static final int MAX_KEY_LENGTH = TelemetryLimits.MAX_KEY_LENGTH;
 
     private final ValidationRules rules;
 
@@ -126,10 +107,10 @@ public final class TelemetryValidator {
             return common;
         }
         Violation counts = nonNegative("bytes", e.getBytes());
-        if (counts == null && e.getBytes() > MAX_UPLOAD_BYTES) {
+        if (counts == null && e.getBytes() > TelemetryLimits.MAX_UPLOAD_BYTES) {
             counts = new Violation(
                     Violation.OVERSIZED_FIELD,
-                    "bytes must be at most " + MAX_UPLOAD_BYTES + " (1 TiB), was " + e.getBytes());
+                    "bytes must be at most " + TelemetryLimits.MAX_UPLOAD_BYTES + " (1 TiB), was " + e.getBytes());
         }
         if (counts == null) {
             counts = storageAndQueues(
@@ -231,9 +212,7 @@ public final class TelemetryValidator {
             FlagExposure x = exposures.get(i);
             // An event carries up to hundreds of exposures, nearly always valid: a field's path is spelled out only
             // for the violation it names.
-            if (wellFormedKey(x.getFlagKey())
-                    && wellFormedKey(x.getVariant())
-                    && (x.getFlagVersion() == null || x.getFlagVersion() >= 0)) {
+            if (TelemetryLimits.isAcceptedExposure(x)) {
                 continue;
             }
             Violation v = requiredKey("exposures[" + i + "].flagKey", x.getFlagKey());
@@ -247,31 +226,26 @@ public final class TelemetryValidator {
         return null;
     }
 
-    /** Whether {@link #requiredKey} accepts {@code value}. */
-    private static boolean wellFormedKey(String value) {
-        return value != null && !value.isBlank() && value.length() <= MAX_KEY_LENGTH;
-    }
-
     private static Violation context(Map<String, String> context) {
         if (context == null || context.isEmpty()) {
             return null;
         }
-        if (context.size() > MAX_CONTEXT_ATTRIBUTES) {
+        if (context.size() > TelemetryLimits.MAX_CONTEXT_ATTRIBUTES) {
             return new Violation(
                     Violation.OVERSIZED_FIELD,
-                    "context has " + context.size() + " attributes, at most " + MAX_CONTEXT_ATTRIBUTES
+                    "context has " + context.size() + " attributes, at most " + TelemetryLimits.MAX_CONTEXT_ATTRIBUTES
                             + " are accepted");
         }
         for (Map.Entry<String, String> attribute : context.entrySet()) {
             String name = attribute.getKey();
-            Violation v = notLongerThan("context attribute name", name, MAX_CONTEXT_NAME_LENGTH);
-            if (v == null && !CONTEXT_NAME.matcher(name).matches()) {
+            Violation v = notLongerThan("context attribute name", name, TelemetryLimits.MAX_CONTEXT_NAME_LENGTH);
+            if (v == null && !TelemetryLimits.isContextName(name)) {
                 v = new Violation(
                         Violation.INVALID_FIELD,
                         "context attribute name '" + name + "' must start with a letter or '_' and hold only"
                                 + " letters, digits, '_', '.' and '-'");
             }
-            if (v == null && RESERVED_CONTEXT_NAMES.contains(name)) {
+            if (v == null && TelemetryLimits.RESERVED_CONTEXT_NAMES.contains(name)) {
                 v = new Violation(
                         Violation.INVALID_FIELD,
                         "context." + name + " is carried by the event's own field, not by its context");
@@ -280,7 +254,7 @@ public final class TelemetryValidator {
                 v = new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
             }
             if (v == null) {
-                v = notLongerThan("context." + name, attribute.getValue(), MAX_CONTEXT_VALUE_LENGTH);
+                v = notLongerThan("context." + name, attribute.getValue(), TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
             }
             if (v != null) {
                 return v;
@@ -326,7 +300,7 @@ public final class TelemetryValidator {
     }
 
     private static Violation optionalKey(String field, String value) {
-        return notLongerThan(field, value, MAX_KEY_LENGTH);
+        return notLongerThan(field, value, TelemetryLimits.MAX_KEY_LENGTH);
     }
 
     private static Violation notLongerThan(String field, String value, int max) {

@@ -4,6 +4,7 @@ import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.ingest.domain.Violation;
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,7 +36,7 @@ class TelemetryValidatorContextTest {
         assertThat(validate(Map.of("country", "x".repeat(257))).code()).isEqualTo(Violation.OVERSIZED_FIELD);
         assertThat(validate(Map.of("country", "x".repeat(256)))).isNull();
         Map<String, String> many = new HashMap<>();
-        for (int i = 0; i < TelemetryValidator.MAX_CONTEXT_ATTRIBUTES + 1; i++) {
+        for (int i = 0; i < TelemetryLimits.MAX_CONTEXT_ATTRIBUTES + 1; i++) {
             many.put("a" + i, "v");
         }
         assertThat(validate(many).code()).isEqualTo(Violation.OVERSIZED_FIELD);

@@ -1,0 +1,176 @@
+package dev.rollguard.client;
+
+import dev.rollguard.schemas.telemetry.TelemetryLimits;
+
+/**
+ * What the client does to an event so that metrics-ingest takes it, by the schemas' {@link TelemetryLimits} (the
+ * receiver's own): it mends an error message, tells why a context attribute would be refused (so that it is left
+ * out), and which number would have the whole event refused (so that it is refused at once: no number is mended, any
+ * other value would be made up).
+ */
+final class EventMender {
+
+    /** Metrics-ingest's code for a negative count or duration. */
+    static final String NEGATIVE_VALUE = "NEGATIVE_VALUE";
+    /** Metrics-ingest's code for a value over its bound. */
+    static final String OVERSIZED_FIELD = "OVERSIZED_FIELD";
+
+    private static final char ELLIPSIS = '\u2026';
+
+    private EventMender() {}
+
+    /**
+     * {@code message} as the receiver accepts it: a line break CR LF or a lone CR becomes LF, any other control
+     * character but TAB and LF becomes a space, an unpaired surrogate becomes U+FFFD, and a message longer than {@link
+     * TelemetryLimits#MAX_ERROR_MESSAGE_LENGTH} (2048) characters is cut to 2047 and ends with an ellipsis. A
+     * failure's message is worth more cut than refused.
+     */
+    static String errorMessage(String message) {
+        if (message == null) {
+            return null;
+        }
+        StringBuilder clean = null;
+        for (int i = 0; i < message.length(); i++) {
+            char c = message.charAt(i);
+            char replacement = c;
+            boolean skip = false;
+            if (Character.isISOControl(c) && c != '\t' && c != '\n') {
+                if (c == '\r') {
+                    skip = i + 1 < message.length() && message.charAt(i + 1) == '\n';
+                    replacement = '\n';
+                } else {
+                    replacement = ' ';
+                }
+            } else if (Character.isHighSurrogate(c)) {
+                if (i + 1 < message.length() && Character.isLowSurrogate(message.charAt(i + 1))) {
+                    if (clean != null) {
+                        clean.append(c).append(message.charAt(i + 1));
+                    }
+                    i++;
+                    continue;
+                }
+                replacement = '\uFFFD';
+            } else if (Character.isLowSurrogate(c)) {
+                replacement = '\uFFFD';
+            }
+            if (clean == null && (skip || replacement != c)) {
+                clean = new StringBuilder(message.length()).append(message, 0, i);
+            }
+            if (clean != null && !skip) {
+                clean.append(replacement);
+            }
+        }
+        String text = clean == null ? message : clean.toString();
+        if (text.length() <= TelemetryLimits.MAX_ERROR_MESSAGE_LENGTH) {
+            return text;
+        }
+        int end = TelemetryLimits.MAX_ERROR_MESSAGE_LENGTH - 1;
+        if (Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--; // never split a pair: half of one is refused
+        }
+        return text.substring(0, end) + ELLIPSIS;
+    }
+
+    /** Why the receiver would refuse the context attribute {@code name} = {@code value}; null when it accepts it. */
+    static String contextRefusal(String name, String value) {
+        if (name == null || name.isEmpty()) {
+            return "an attribute name is empty";
+        }
+        if (name.length() > TelemetryLimits.MAX_CONTEXT_NAME_LENGTH) {
+            return "its name is longer than " + TelemetryLimits.MAX_CONTEXT_NAME_LENGTH + " characters";
+        }
+        if (!TelemetryLimits.isContextName(name)) {
+            return "its name must start with a letter or '_' and hold only letters, digits, '_', '.' and '-'";
+        }
+        if (TelemetryLimits.RESERVED_CONTEXT_NAMES.contains(name)) {
+            return "it is carried by the event's own field (targetingKey is the userId, else the clientId)";
+        }
+        if (value == null) {
+            return "it has no value";
+        }
+        if (value.length() > TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH) {
+            return "its value is longer than " + TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH + " characters";
+        }
+        if (TelemetryLimits.firstRefusedCharacter(value, false) >= 0) {
+            return "its value holds a control character or an unpaired surrogate";
+        }
+        return null;
+    }
+
+    /**
+     * Why metrics-ingest would refuse an event for one of its numbers, the first it would name; null when it would
+     * take them all. {@code bytes} is an upload's (null for a sync); the counts are null when the event has none.
+     */
+    @SuppressWarnings("java:S107") // the numbers of the two event types, checked once
+    static Refusal numberRefusal(
+            long durationMs,
+            Long bytes,
+            Long recordsSynced,
+            Long storageUsedBytes,
+            Long storageQuotaBytes,
+            Integer pendingMutations,
+            Integer failedMutations,
+            Integer syncQueueLength) {
+        Refusal refusal = notNegative("durationMs", durationMs);
+        long maxDuration = TelemetryLimits.MAX_AGE.toMillis();
+        if (refusal == null && durationMs > maxDuration) {
+            refusal = new Refusal(
+                    OVERSIZED_FIELD,
+                    "durationMs must be at most " + maxDuration + " (" + TelemetryLimits.MAX_AGE_DAYS
+                            + " days, the oldest event metrics-ingest accepts), was " + durationMs);
+        }
+        if (refusal == null) {
+            refusal = notNegative("recordsSynced", recordsSynced);
+        }
+        if (refusal == null) {
+            refusal = notNegative("bytes", bytes);
+        }
+        if (refusal == null && bytes != null && bytes > TelemetryLimits.MAX_UPLOAD_BYTES) {
+            refusal = new Refusal(
+                    OVERSIZED_FIELD,
+                    "bytes must be at most " + TelemetryLimits.MAX_UPLOAD_BYTES + " (1 TiB), was " + bytes);
+        }
+        if (refusal == null) {
+            refusal = notNegative("storageUsedBytes", storageUsedBytes);
+        }
+        if (refusal == null) {
+            refusal = notNegative("storageQuotaBytes", storageQuotaBytes);
+        }
+        if (refusal == null) {
+            refusal = notNegative("pendingMutations", pendingMutations);
+        }
+        if (refusal == null) {
+            refusal = notNegative("failedMutations", failedMutations);
+        }
+        if (refusal == null) {
+            refusal = notNegative("syncQueueLength", syncQueueLength);
+        }
+        return refusal;
+    }
+
+    private static Refusal notNegative(String field, Number value) {
+        if (value != null && value.longValue() < 0) {
+            return new Refusal(NEGATIVE_VALUE, field + " must not be negative, was " + value);
+        }
+        return null;
+    }
+
+    /** Why metrics-ingest would refuse an event: its error code and reason. */
+    record Refusal(String code, String reason) {}
+
+    /** {@code text} on one line, at most {@code max} characters, for a log line that quotes something received. */
+    static String forLog(String text, int max) {
+        if (text == null) {
+            return "";
+        }
+        StringBuilder line = new StringBuilder(Math.min(text.length(), max + 1));
+        for (int i = 0; i < text.length() && line.length() < max; i++) {
+            char c = text.charAt(i);
+            line.append(Character.isISOControl(c) || Character.isSurrogate(c) ? '?' : c);
+        }
+        if (text.length() > max) {
+            line.append(ELLIPSIS);
+        }
+        return line.toString();
+    }
+}
