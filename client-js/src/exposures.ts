@@ -1,3 +1,5 @@
+import { MAX_EXPOSURES } from './limits.js';
+
 /** One flag value served to a subject, in the shape of the schemas' FlagExposure. */
 export interface FlagExposure {
   flagKey: string;
@@ -54,10 +56,10 @@ export class Exposures {
   }
 
   /**
-   * The exposures of one subject, at most `limit` (metrics-ingest takes 64 per event): the flags served to it most
-   * recently, so a flag the app starts evaluating is never the one left out.
+   * The exposures of one subject, at most `limit` (metrics-ingest takes `MAX_EXPOSURES` per event): the flags served
+   * to it most recently, so a flag the app starts evaluating is never the one left out.
    */
-  of(subject: string, limit = 64): FlagExposure[] {
+  of(subject: string, limit = MAX_EXPOSURES): FlagExposure[] {
     const flags = this.bySubject.get(subject);
     if (!flags || limit <= 0) return [];
     return [...flags.values()].slice(-limit).map((e) => ({ ...e }));

@@ -1,4 +1,5 @@
 import type { Exposures, FlagExposure } from './exposures.js';
+import { MAX_ERROR_MESSAGE_LENGTH } from './limits.js';
 
 export type Platform = 'WEB' | 'IOS' | 'ANDROID' | 'DESKTOP' | 'BACKEND' | 'OTHER';
 export type SyncKind = 'FULL' | 'INCREMENTAL' | 'PUSH' | 'PULL' | 'OTHER';
@@ -121,8 +122,6 @@ const STORAGE_PREFIX = 'rollguard.telemetry.queue.';
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
-/** metrics-ingest's longest error message, in characters. */
-const MAX_MESSAGE_LENGTH = 2048;
 
 /**
  * Sends sync and upload events to metrics-ingest's `POST /api/telemetry` with the exposures the app served attached:
@@ -144,6 +143,10 @@ export class TelemetryClient {
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
   private inFlight: TelemetryEvent[] | null = null;
+  /** Whether the request in flight was sent with keepalive, which the browser does not abort when the page goes. */
+  private inFlightKeepalive = false;
+  /** Requests started; only the latest one's answer is the batch in flight's (see {@link onHidden}). */
+  private requests = 0;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private attempt = 0;
@@ -323,6 +326,10 @@ export class TelemetryClient {
     }
     const batch = this.queue.splice(0, size);
     this.inFlight = batch;
+    this.inFlightKeepalive = keepalive;
+    const request = ++this.requests;
+    /** False once the batch went again in a later request, whose answer is the one that counts. */
+    const current = () => request === this.requests;
     let response: Response;
     try {
       response = await this.fetchFn(this.endpoint, {
@@ -333,11 +340,13 @@ export class TelemetryClient {
         credentials: 'omit',
       });
     } catch (error) {
-      this.retryLater(batch, `unreachable: ${String(error)}`, 0);
+      if (current()) this.retryLater(batch, `unreachable: ${String(error)}`, 0);
       return;
     }
+    if (!current()) return;
     if (response.ok) {
       const answer = await readJson(response);
+      if (!current()) return;
       const rejected = Array.isArray(answer?.rejected) ? answer.rejected : [];
       for (const r of rejected) {
         const event = batch[r?.index];
@@ -359,6 +368,7 @@ export class TelemetryClient {
       this.retryLater(batch, `HTTP ${response.status}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     } else {
       const answer = await readJson(response);
+      if (!current()) return;
       const code = typeof answer?.code === 'string' ? answer.code : `HTTP_${response.status}`;
       const reason = typeof answer?.message === 'string' ? answer.message : `HTTP ${response.status}`;
       if (!this.refusals.has(response.status)) {
@@ -443,8 +453,19 @@ export class TelemetryClient {
     this.retryTimer = null;
   }
 
-  /** The page is going away or hidden: what is queued goes out with keepalive, and is kept in storage meanwhile. */
-  private onHidden(): void {
+  /**
+   * The page is going away (`leaving`, on `pagehide`) or hidden: what is queued goes out with keepalive, and is kept in
+   * storage meanwhile. A page that goes away has its requests in flight aborted by the browser, unless they were sent
+   * with keepalive: such a batch goes again with keepalive, at the head of what is sent (metrics-ingest counts an
+   * event id once, so a batch that did arrive is not counted twice), and the first request's answer, should it still
+   * come (the page kept in the back/forward cache), is ignored.
+   */
+  private onHidden(leaving: boolean): void {
+    if (leaving && this.inFlight !== null && !this.inFlightKeepalive) {
+      this.queue.unshift(...this.inFlight);
+      this.inFlight = null;
+      this.requests++;
+    }
     this.persist();
     if (this.queue.length === 0 || this.inFlight !== null) return;
     if (this.lingerTimer !== null) {
@@ -461,9 +482,9 @@ export class TelemetryClient {
   private listenToThePage(): void {
     const w = globalThis as unknown as Partial<Window>;
     if (typeof w.addEventListener !== 'function') return;
-    const hidden = () => this.onHidden();
+    const hidden = () => this.onHidden(true);
     const visibility = () => {
-      if (w.document?.visibilityState === 'hidden') this.onHidden();
+      if (w.document?.visibilityState === 'hidden') this.onHidden(false);
     };
     const online = () => {
       if (this.retryTimer !== null) {
@@ -551,9 +572,10 @@ function cleanMessage(message: string): string {
     .replace(/\r\n?/g, '\n')
     .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' ')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, ' ');
-  if (text.length <= MAX_MESSAGE_LENGTH) return text;
+  if (text.length <= MAX_ERROR_MESSAGE_LENGTH) return text;
   // Not cut between the two halves of a surrogate pair.
-  const end = /[\uD800-\uDBFF]/.test(text[MAX_MESSAGE_LENGTH - 1]) ? MAX_MESSAGE_LENGTH - 1 : MAX_MESSAGE_LENGTH;
+  const max = MAX_ERROR_MESSAGE_LENGTH;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
   return text.slice(0, end);
 }
 

@@ -416,6 +416,126 @@ describe('TelemetryClient', () => {
     }
   });
 
+  describe('a page that goes away with a request in flight', () => {
+    /** A metrics-ingest whose answer to the first request waits for the test; later requests are answered 200. */
+    function slowFirstAnswer() {
+      const calls: Call[] = [];
+      let answerFirst: (outcome: Response | Error) => void = () => {};
+      const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
+        const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+        calls.push({ url: String(url), init: init ?? {}, events });
+        if (calls.length > 1) {
+          const answer = JSON.stringify({ accepted: events.length, rejected: [] });
+          return Promise.resolve(new Response(answer, { status: 200 }));
+        }
+        return new Promise<Response>((resolve, reject) => {
+          answerFirst = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+        });
+      });
+      return {
+        calls,
+        fetch: fetch as unknown as typeof globalThis.fetch,
+        answerFirst: (outcome: Response | Error) => answerFirst(outcome),
+      };
+    }
+
+    let page: EventTarget;
+    beforeEach(() => {
+      page = new EventTarget();
+      vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+      vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    });
+    afterEach(() => {
+      vi.unstubAllGlobals();
+    });
+
+    it('sends the batch in flight again with keepalive, counted once when the browser aborts the first', async () => {
+      const server = slowFirstAnswer();
+      const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+      const ids = [1, 2, 3].map((d) => client.sync({ success: true, durationMs: d }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(server.calls).toHaveLength(1);
+      expect(server.calls[0].init.keepalive).toBe(false);
+
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(server.calls).toHaveLength(2);
+      expect(server.calls[1].init.keepalive).toBe(true);
+      expect(server.calls[1].events.map((e) => e.eventId)).toEqual(ids);
+      expect(client.stats()).toMatchObject({ sent: 3, queued: 0, retries: 0 });
+
+      server.answerFirst(new TypeError('Failed to fetch')); // the browser aborted it
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(server.calls).toHaveLength(2);
+      expect(client.stats()).toMatchObject({ sent: 3, queued: 0, retries: 0 });
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('ignores the first answer when it still comes, so the batch counts once', async () => {
+      const server = slowFirstAnswer();
+      const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+      client.sync({ success: true, durationMs: 1 });
+      await vi.advanceTimersByTimeAsync(0);
+
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+      server.answerFirst(new Response(JSON.stringify({ accepted: 1, rejected: [] }), { status: 200 }));
+      await vi.advanceTimersByTimeAsync(0);
+      client.sync({ success: true, durationMs: 2 });
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(server.calls.map((c) => [c.init.keepalive, c.events.map((e) => e.durationMs)])).toEqual([
+        [false, [1]],
+        [true, [1]],
+        [false, [2]],
+      ]);
+      expect(client.stats()).toMatchObject({ sent: 2, queued: 0 });
+    });
+
+    it('resends within the keep-alive body limit, and keeps every event in storage until it is answered', async () => {
+      const storage = new MemoryStorage();
+      const server = slowFirstAnswer();
+      const client = new TelemetryClient({ ...base, storage, fetch: server.fetch, batchSize: 200, lingerMs: 0 });
+      for (let i = 0; i < 199; i++) client.sync({ success: false, durationMs: i, errorMessage: 'x'.repeat(1000) });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(server.calls[0].events).toHaveLength(199);
+      const all = [...Array(199).keys()];
+
+      page.dispatchEvent(new Event('pagehide')); // the request goes before the handler returns, as a page's last act
+
+      const resent = server.calls[1];
+      expect(resent.init.keepalive).toBe(true);
+      expect(new TextEncoder().encode(String(resent.init.body)).length).toBeLessThanOrEqual(60_000);
+      const count = resent.events.length;
+      expect(count).toBeGreaterThan(0);
+      expect(resent.events.map((e) => e.durationMs)).toEqual(all.slice(0, count));
+      const stored = JSON.parse(storage.getItem(storage.key(0)!)!) as TelemetryEvent[];
+      expect(stored.map((e) => e.durationMs)).toEqual(all);
+
+      // The page stayed (back/forward cache): the rest goes once the keepalive request is answered.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(server.calls.slice(1).flatMap((c) => c.events.map((e) => e.durationMs))).toEqual(all);
+      expect(client.stats()).toMatchObject({ sent: 199, queued: 0 });
+      expect(storage.length).toBe(0);
+    });
+
+    it('does not send again a batch that went with keepalive already', async () => {
+      const server = slowFirstAnswer();
+      const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 5000 });
+      client.sync({ success: true, durationMs: 1 });
+
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(server.calls).toHaveLength(1);
+      expect(server.calls[0].init.keepalive).toBe(true);
+      expect(client.stats().queued).toBe(1);
+    });
+  });
+
   describe('the key mismatch guard', () => {
     it('warns once when the event user has no exposures but other keys do, and still sends', async () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
