@@ -88,7 +88,7 @@ public final class ServiceStack implements AutoCloseable {
         if (service.equals("rollback-service")) {
             builder.property("rollback-service.flag-service.url", url("flag-service"));
             // The promoter reads the guard's verdicts there; without it, it would look at the default port.
-            builder.property("rollback-service.promotion.alert-service.url", url("alert-service"));
+            builder.property("rollback-service.alert-service.url", url("alert-service"));
         }
         processes.put(service, builder.properties(extraProperties).start());
     }

@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param minSampleSize windows with fewer events behind the figure count as no data (per cohort for comparative
  *     rules)
  * @param confidence comparative rules only: confidence of the significance test, e.g. 0.99
+ * @param version the rule's version in the table, one more at every change (annotations included): the states a rule
+ *     starts carry it, so that ending the alerts of a former definition never ends those of a later one
  */
 public record RuleDefinition(
         String id,
@@ -32,7 +34,8 @@ public record RuleDefinition(
         double confidence,
         boolean enabled,
         Map<String, String> labels,
-        Map<String, String> annotations) {
+        Map<String, String> annotations,
+        long version) {
 
     public RuleDefinition {
         Objects.requireNonNull(id, "id");

@@ -135,7 +135,8 @@ public final class RuleMapper {
                 e.confidence,
                 e.enabled,
                 e.labels,
-                e.annotations);
+                e.annotations,
+                e.version);
     }
 
     private static Set<ScopeType> scopeTypes(String stored) {

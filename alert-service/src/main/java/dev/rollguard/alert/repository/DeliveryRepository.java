@@ -40,13 +40,28 @@ public class DeliveryRepository {
     private static final String COLUMNS = "id, webhook_id, alert_seq, alert_id, status, attempts, last_status_code,"
             + " last_error, payload, created_at, updated_at, delivered_at, group_key, action_id, endpoint";
 
-    /** Marks the group of a failed delivery changed, due at the latest one group interval from now. */
+    /**
+     * Marks the group of a failed delivery changed, due at the latest one group interval from now; a group waiting for
+     * the delivery of its final notification ({@link NotificationGroupRepository}) too.
+     */
     private static final String NOTIFY_GROUP_AGAIN =
             """
             UPDATE notification_groups g SET dirty = true,
                 next_flush_at = LEAST(g.next_flush_at, $2::timestamptz + w.group_interval_ms * INTERVAL '1 millisecond')
             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
             WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key""";
+
+    /**
+     * Forgets the group whose final notification this delivery was, once none of its deliveries is pending (a
+     * PagerDuty receiver gets one per alert): unless an alert joined it meanwhile, the group waited only for this.
+     */
+    private static final String FORGET_FINISHED_GROUP =
+            """
+            DELETE FROM notification_groups g USING webhook_deliveries d
+            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key
+              AND g.next_flush_at = 'infinity'
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
+                              WHERE o.webhook_id = d.webhook_id AND o.group_key = d.group_key AND o.status = 'PENDING')""";
 
     private final Pool pool;
 
@@ -88,7 +103,9 @@ public class DeliveryRepository {
      * Records how a delivery ended. With {@code notifyAgain} (it failed for a reason that may pass: the receiver
      * unreachable, 5xx, 408, 429), a notification of a group leaves its group changed, to be notified again with the
      * group's state at the group's next interval, as an Alertmanager does (a notification that failed is not one the
-     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval.
+     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval. A
+     * group's final notification (its resolution) is sent again the same way until it is delivered; delivered, or
+     * failed for a reason that will not pass, its group is forgotten.
      */
     public Uni<Void> finish(
             long id, boolean delivered, boolean notifyAgain, int attempts, Integer statusCode, String error) {
@@ -106,7 +123,10 @@ public class DeliveryRepository {
                         now,
                         delivered ? now : null)))
                 .chain(() -> delivered || !notifyAgain
-                        ? Uni.createFrom().voidItem()
+                        ? connection
+                                .preparedQuery(FORGET_FINISHED_GROUP)
+                                .execute(Tuple.of(id))
+                                .replaceWithVoid()
                         : connection
                                 .preparedQuery(NOTIFY_GROUP_AGAIN)
                                 .execute(Tuple.of(id, now))

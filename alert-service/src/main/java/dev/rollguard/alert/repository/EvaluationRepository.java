@@ -64,14 +64,19 @@ public class EvaluationRepository {
                                 ends_at, emitted_at, payload_json, payload_avro, stored_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             ON CONFLICT (alert_id) DO NOTHING RETURNING seq, alert_id""";
-    /** A new group waits for its first flush; a known one is marked changed (its row lock orders it with flushes). */
+    /**
+     * A new group waits for its first flush; a known one is marked changed (its row lock orders it with flushes), and
+     * one waiting for the delivery of its final notification is due like a new one.
+     */
     private static final String UPSERT_GROUP =
             """
             INSERT INTO notification_groups (webhook_id, group_id, group_key, group_labels, dirty, next_flush_at,
                                              created_at)
             SELECT $1::varchar, $2::varchar, $3::text, $4::text, true, $5::timestamptz, $6::timestamptz
             WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $1::varchar)
-            ON CONFLICT (webhook_id, group_id) DO UPDATE SET dirty = true""";
+            ON CONFLICT (webhook_id, group_id) DO UPDATE SET dirty = true,
+                next_flush_at = CASE WHEN notification_groups.next_flush_at = 'infinity' THEN EXCLUDED.next_flush_at
+                                     ELSE notification_groups.next_flush_at END""";
     /** The alert's latest transition in its group; an older transition never overwrites a newer one. */
     private static final String UPSERT_GROUP_ALERT =
             """

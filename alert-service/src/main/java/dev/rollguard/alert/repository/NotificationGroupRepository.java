@@ -21,6 +21,12 @@ import java.util.function.Function;
  * instances sharing the database never flush one group twice, and each flush writes its delivery, forgets the
  * resolved alerts it carried and schedules the group's next flush in one transaction: a crash loses or repeats
  * nothing the outbox of deliveries would not.
+ *
+ * <p>A group's final notification (its resolution, nothing firing any more) does not end the group: the group keeps
+ * its resolved alerts and waits, due never by itself ({@code next_flush_at = 'infinity'}), for the outcome of that
+ * delivery ({@link DeliveryRepository#finish}). Delivered, or failed for good, the group is forgotten; failed for a
+ * reason that may pass, the group is changed again and its resolution is sent again at its next interval, until one
+ * is delivered. An alert joining the group meanwhile makes it due as a new group would be.
  */
 @ApplicationScoped
 public class NotificationGroupRepository {
@@ -51,7 +57,8 @@ public class NotificationGroupRepository {
      *
      * @param deliveries the requests that notify the group (one, or one per alert for PagerDuty); empty when none is
      *     due
-     * @param nextFlushAt when to look at the group again, or null to forget it (nothing fires, nothing to tell)
+     * @param nextFlushAt when to look at the group again, or null when it is finished (nothing fires): forgotten now,
+     *     or once its final notification, when this flush writes one, is delivered
      */
     public record Outcome(List<Outgoing> deliveries, Instant nextFlushAt) {
 
@@ -83,6 +90,12 @@ public class NotificationGroupRepository {
             WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
     private static final String FORGET_GROUP =
             "DELETE FROM notification_groups WHERE webhook_id = $1 AND group_id = $2";
+    /** The group of a final notification keeps its resolved alerts and waits for the notification's delivery. */
+    private static final String AWAIT_FINAL_DELIVERY =
+            """
+            UPDATE notification_groups SET dirty = false, next_flush_at = 'infinity', last_notified_at = $3
+            WHERE webhook_id = $1 AND group_id = $2""";
+
     private static final String RESCHEDULE =
             """
             UPDATE notification_groups SET dirty = dirty AND $5, next_flush_at = $3,
@@ -151,6 +164,7 @@ public class NotificationGroupRepository {
         List<Tuple> deliveries = new ArrayList<>();
         List<Tuple> forgottenAlerts = new ArrayList<>();
         List<Tuple> forgottenGroups = new ArrayList<>();
+        List<Tuple> awaitingDelivery = new ArrayList<>();
         List<Tuple> rescheduled = new ArrayList<>();
         groups.forEach((key, row) -> {
             List<Member> list = members.getOrDefault(key, List.of());
@@ -164,6 +178,7 @@ public class NotificationGroupRepository {
                     last == null ? null : last.toInstant(),
                     List.copyOf(list));
             Outcome outcome = decide.apply(group);
+            boolean finalNotification = outcome.notified() && outcome.nextFlushAt() == null;
             if (outcome.notified()) {
                 Member newest = list.stream()
                         .max((a, b) -> Long.compare(a.seq(), b.seq()))
@@ -179,12 +194,14 @@ public class NotificationGroupRepository {
                             outgoing.endpoint())));
                 }
                 for (Member m : list) {
-                    if (!m.firing()) {
+                    if (!m.firing() && !finalNotification) {
                         forgottenAlerts.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
                     }
                 }
             }
-            if (outcome.nextFlushAt() == null) {
+            if (finalNotification) {
+                awaitingDelivery.add(Tuple.of(group.webhookId(), group.groupId(), now));
+            } else if (outcome.nextFlushAt() == null) {
                 forgottenGroups.add(Tuple.of(group.webhookId(), group.groupId()));
             } else {
                 rescheduled.add(Tuple.tuple(Arrays.asList(
@@ -198,6 +215,7 @@ public class NotificationGroupRepository {
         return batch(connection, INSERT_DELIVERY, deliveries)
                 .chain(() -> batch(connection, FORGET_RESOLVED, forgottenAlerts))
                 .chain(() -> batch(connection, FORGET_GROUP, forgottenGroups))
+                .chain(() -> batch(connection, AWAIT_FINAL_DELIVERY, awaitingDelivery))
                 .chain(() -> batch(connection, RESCHEDULE, rescheduled))
                 .replaceWith(new Flushed(groups.size(), deliveries.size()));
     }

@@ -65,6 +65,7 @@ import java.util.SortedMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -121,8 +122,18 @@ public class RuleEvaluationService {
         }
     }
 
-    /** The state machine of one rule for one scope, with the scope it describes. */
-    public record Tracked(Scope scope, ScopeState state) {}
+    /**
+     * The state machine of one rule for one scope, with the scope it describes.
+     *
+     * @param ruleVersion the version of the rule under which the state left idle (null: stored before versions were)
+     */
+    public record Tracked(Scope scope, ScopeState state, Long ruleVersion) {
+
+        /** Whether the state started under {@code rule}'s version or an earlier one. */
+        boolean startedUnder(RuleDefinition rule) {
+            return ruleVersion == null || ruleVersion <= rule.version();
+        }
+    }
 
     /** Changes of one batch, written together. */
     private static final class Changes {
@@ -303,22 +314,31 @@ public class RuleEvaluationService {
 
     /**
      * Ends a rule that was deleted or disabled: its announced alerts are resolved ("rule retired") and its states
-     * forgotten, so no alert stays firing for a rule that no longer exists.
+     * forgotten, whatever version started them, so no alert stays firing for a rule that no longer exists.
      */
     public Uni<Integer> retire(RuleDefinition rule) {
-        return retire(rule, "rule retired");
+        return end(rule, "rule retired", tracked -> true);
     }
 
     /**
-     * Ends the alerts of a rule as {@code rule} defined them, with {@code reason}: those of a rule deleted or disabled,
-     * or of one changed in what its alerts are (its former definition, "rule changed"), whose states start afresh.
+     * Ends the alerts of a rule changed in what its alerts are, as its former definition {@code former} raised them
+     * ("rule changed"): the states started under {@code former}'s version or an earlier one resolve their announced
+     * alerts and start afresh. A state started under a later version (a window judged under the new definition since)
+     * is left as it is, so a former definition ended twice (by the sync of the update and the scheduled one, or by
+     * the instance that takes over a partition late) never resolves an alert of the new one.
      */
-    public Uni<Integer> retire(RuleDefinition rule, String reason) {
+    public Uni<Integer> supersede(RuleDefinition former) {
+        return end(former, "rule changed", tracked -> tracked.startedUnder(former));
+    }
+
+    private Uni<Integer> end(RuleDefinition rule, String reason, Predicate<Tracked> which) {
         return lane.submit(() -> ensureLoaded().chain(() -> {
             Instant now = Instant.now();
             Changes changes = new Changes();
             for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
-                if (entry.getKey().ruleId().equals(rule.id()) && owns(statePartitions.get(entry.getKey()))) {
+                if (entry.getKey().ruleId().equals(rule.id())
+                        && owns(statePartitions.get(entry.getKey()))
+                        && which.test(entry.getValue())) {
                     resolveAll(changes, rule, entry.getKey(), entry.getValue(), reason, now);
                 }
             }
@@ -774,7 +794,7 @@ public class RuleEvaluationService {
                 changes.alerts.add(pending(rule, tracked.scope(), resolved, now, List.of()));
             }
         }
-        states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL));
+        states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL, null));
         changes.dirty.add(key);
         lastSeen.remove(key);
     }
@@ -825,8 +845,9 @@ public class RuleEvaluationService {
             int partition) {
         StateKey key = new StateKey(rule.id(), scope.key());
         Tracked tracked = states.get(key);
-        if (tracked == null) {
-            tracked = new Tracked(scope, ScopeState.INITIAL);
+        if (tracked == null || tracked.state().idle()) {
+            // What leaves idle now belongs to the rule's current version.
+            tracked = new Tracked(scope, tracked == null ? ScopeState.INITIAL : tracked.state(), rule.version());
         }
         lastSeen.put(key, now);
         if (!Integer.valueOf(partition).equals(statePartitions.put(key, partition)) && states.containsKey(key)) {
@@ -845,7 +866,7 @@ public class RuleEvaluationService {
             Instant now,
             List<Exemplar> exemplars) {
         if (step.state() != tracked.state()) {
-            states.put(key, new Tracked(tracked.scope(), step.state()));
+            states.put(key, new Tracked(tracked.scope(), step.state(), tracked.ruleVersion()));
             if (!step.state().sameLevels(tracked.state())) {
                 changes.dirty.add(key);
             }

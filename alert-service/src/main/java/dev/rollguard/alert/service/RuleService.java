@@ -178,8 +178,11 @@ public class RuleService {
 
     /**
      * Reads the rules again, for changes made here or through another instance: a rule deleted or disabled since is
-     * retired here too (its alerts on the partitions this instance holds resolve), and so is a rule changed in what its
-     * alerts are ({@link #raisesTheSameAlerts}), under its former definition.
+     * retired here too (its alerts on the partitions this instance holds resolve), and a rule changed in what its
+     * alerts are ({@link #raisesTheSameAlerts}) has the alerts of its former definition ended. Two syncs may both see
+     * the former definition (the one of an update and the scheduled one; every instance syncs): ending it is bound to
+     * its version ({@link RuleEvaluationService#supersede}), so the second ends nothing a window judged under the new
+     * definition has started in between.
      */
     public Uni<Void> sync() {
         List<RuleDefinition> before = List.copyOf(ruleBook.enabled());
@@ -187,7 +190,7 @@ public class RuleService {
             List<Uni<Integer>> retired = before.stream()
                     .filter(rule -> !raisesTheSameAlerts(rule, ruleBook.rule(rule.id())))
                     .map(rule ->
-                            evaluation.retire(rule, ruleBook.rule(rule.id()) == null ? "rule retired" : "rule changed"))
+                            ruleBook.rule(rule.id()) == null ? evaluation.retire(rule) : evaluation.supersede(rule))
                     .toList();
             return retired.isEmpty()
                     ? Uni.createFrom().voidItem()
@@ -197,12 +200,12 @@ public class RuleService {
 
     /**
      * Whether a rule as it is now (null: deleted or disabled) raises the alerts it raised before: everything but its
-     * annotations unchanged. A rule changed otherwise has its announced alerts resolved under its former definition
-     * (reason "rule changed") and its states started afresh, as Prometheus does with a rule it reloads changed: a level
-     * removed or a scope narrowed leaves no alert firing for ever, and a resolution reaches the receivers its firing
-     * reached even when the new labels route elsewhere. Whatever still breaches fires again under the new definition
-     * once its {@code for} holds. A change of annotations alone (a runbook link mended during an incident) keeps the
-     * alerts as they are.
+     * annotations (and its version) unchanged. A rule changed otherwise has its announced alerts resolved under its
+     * former definition (reason "rule changed") and its states started afresh, as Prometheus does with a rule it
+     * reloads changed: a level removed or a scope narrowed leaves no alert firing for ever, and a resolution reaches the
+     * receivers its firing reached even when the new labels route elsewhere. Whatever still breaches fires again under
+     * the new definition once its {@code for} holds. A change of annotations alone (a runbook link mended during an
+     * incident) keeps the alerts as they are.
      */
     static boolean raisesTheSameAlerts(RuleDefinition before, RuleDefinition now) {
         return now != null
@@ -220,12 +223,15 @@ public class RuleService {
                         now.confidence(),
                         now.enabled(),
                         now.labels(),
-                        before.annotations()));
+                        before.annotations(),
+                        before.version()));
     }
 
     /** Reloads the evaluator's rules from the table. */
     public Uni<Void> refresh() {
-        return Panache.withSession(() -> rules.listAll())
+        // Read when subscribed, in the subscriber's context: a sync built ahead reads the table as it is when it runs.
+        return Uni.createFrom()
+                .deferred(() -> Panache.withSession(() -> rules.listAll()))
                 .invoke(list -> ruleBook.replace(
                         list.stream().map(RuleMapper::toDefinition).toList()))
                 .replaceWithVoid();

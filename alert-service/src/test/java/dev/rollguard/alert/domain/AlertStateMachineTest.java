@@ -41,7 +41,8 @@ class AlertStateMachineTest {
                 0.99,
                 true,
                 Map.of(),
-                Map.of());
+                Map.of(),
+                1);
     }
 
     private static Level warning(double threshold, int forMinutes) {
@@ -287,7 +288,8 @@ class AlertStateMachineTest {
                 0.99,
                 true,
                 null,
-                null);
+                null,
+                1);
 
         assertThat(window(rule, 0.97, 100)).isEmpty();
         assertThat(window(rule, 0.85, 100))

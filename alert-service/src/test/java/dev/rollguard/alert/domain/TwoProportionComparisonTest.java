@@ -31,7 +31,8 @@ class TwoProportionComparisonTest {
             0.99,
             true,
             Map.of(),
-            Map.of());
+            Map.of(),
+            1);
 
     private static Verdict verdict(long tBad, long tN, long cBad, long cN) {
         ComparisonResult result =

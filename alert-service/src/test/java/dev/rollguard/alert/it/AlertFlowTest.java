@@ -9,6 +9,7 @@ import dev.rollguard.alert.domain.Fingerprints;
 import dev.rollguard.alert.domain.Phase;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
 import dev.rollguard.alert.service.RuleEvaluationService;
+import dev.rollguard.alert.service.RuleService;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.Rules;
@@ -29,12 +30,15 @@ import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.guard.GuardMetrics;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
@@ -49,6 +53,9 @@ class AlertFlowTest {
 
     @Inject
     RuleEvaluationService evaluation;
+
+    @Inject
+    RuleService rules;
 
     private static List<AlertEvent> alertsOf(String ruleId) {
         return TestKafka.alerts().stream()
@@ -507,6 +514,64 @@ class AlertFlowTest {
                 .get("/api/alerts")
                 .then()
                 .body("$", hasSize(0));
+    }
+
+    @Test
+    void aFormerDefinitionEndedByTwoSyncsResolvesOnceAndLeavesTheNewDefinitionsAlertFiring() throws Throwable {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "resynced-" + table;
+        Rules.slowTable(rule, table, 0, 600);
+        Instant origin = Instant.parse("2026-02-04T12:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1);
+
+        // The scheduled sync reads the rules before the update is stored and ends after it: it saw the threshold at
+        // 1000.
+        AtomicReference<Uni<Void>> scheduled = new AtomicReference<>();
+        VertxContextSupport.subscribeAndAwait(() -> {
+            scheduled.set(rules.sync());
+            return Uni.createFrom().voidItem();
+        });
+        // The update's own sync ends the former definition's alert.
+        Api.admin()
+                .body(
+                        """
+                        {"name": "Slow %s", "metric": "durationMaxMs", "comparator": "GT",
+                         "critical": {"threshold": 2000}, "forSeconds": 0, "keepFiringForSeconds": 600,
+                         "minSampleSize": 10, "scope": {"types": ["TABLE"], "table": "%s"}}"""
+                                .formatted(table, table))
+                .when()
+                .put("/api/rules/" + rule)
+                .then()
+                .statusCode(200);
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        // Still breaching, judged under the new definition: it fires again.
+        TestKafka.sendWindows(Windows.table(table, origin, 1, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 3);
+
+        VertxContextSupport.subscribeAndAwait(scheduled::get);
+
+        // One resolution of the former definition's alert; the new one's stays firing, never resolved nor fired again.
+        List<String> history = Api.admin()
+                .queryParam("ruleId", rule)
+                .queryParam("view", "history")
+                .when()
+                .get("/api/alerts")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .getList("status", String.class);
+        assertThat(history).containsExactly("FIRING", "RESOLVED", "FIRING");
+        assertThat(alertsOf(rule).get(1).getAnnotations()).containsEntry("reason", "rule changed");
+        assertThat(alertsOf(rule).get(2).getThreshold()).isEqualTo(2000.0);
+        Api.admin()
+                .queryParam("ruleId", rule)
+                .when()
+                .get("/api/alerts")
+                .then()
+                .body("$", hasSize(1))
+                .body("[0].threshold", equalTo(2000.0f));
     }
 
     @Test

@@ -23,6 +23,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -77,6 +79,9 @@ class NotificationGroupingTest {
 
     @Inject
     NotificationGrouper grouper;
+
+    @Inject
+    Pool pool;
 
     private HttpServer server;
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -312,6 +317,72 @@ class NotificationGroupingTest {
                 .as("sent again a group interval after, far from the repeat interval")
                 .isGreaterThanOrEqualTo(GROUP_INTERVAL)
                 .isLessThan(Duration.ofMinutes(5));
+    }
+
+    @Test
+    void aResolutionThatFailedIsSentAgainAtTheNextGroupIntervalUntilDeliveredThenTheGroupIsForgotten() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String table = "grp-end-" + suffix;
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "3s",
+                "repeatInterval",
+                "4h",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-04T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).equals(List.of("DELIVERED")));
+        assertThat(about(rule)).singleElement().extracting(Received::status).isEqualTo("firing");
+
+        // The table recovers while the receiver is down for the resolution's every attempt (1 + 3 retries in tests).
+        failing.set(4);
+        TestKafka.sendWindows(Windows.table(table, origin, 1, 10));
+
+        // Newest first: the resolution sent again and delivered, its first delivery failed, the firing.
+        await().atMost(WAIT).until(() -> deliveries(webhookId)
+                .getList("status", String.class)
+                .equals(List.of("DELIVERED", "FAILED", "DELIVERED")));
+        JsonPath records = deliveries(webhookId);
+        assertThat(records.getInt("[1].attempts"))
+                .as("the first resolution's every attempt")
+                .isEqualTo(4);
+        assertThat(Duration.between(
+                        Instant.parse(records.getString("[1].createdAt")),
+                        Instant.parse(records.getString("[0].createdAt"))))
+                .as("sent again a group interval after, far from the repeat interval")
+                .isGreaterThanOrEqualTo(GROUP_INTERVAL)
+                .isLessThan(Duration.ofMinutes(5));
+        assertThat(about(rule)).hasSize(2);
+        Received resolution = about(rule).get(1);
+        assertThat(resolution.status()).isEqualTo("resolved");
+        assertThat(resolution.groupKey()).isEqualTo(about(rule).get(0).groupKey());
+        assertThat(resolution.alerts()).singleElement().satisfies(alert -> {
+            assertThat(alert.get("status").asText()).isEqualTo("resolved");
+            assertThat(alert.get("labels").get("table").asText()).isEqualTo(table);
+        });
+
+        // Delivered: the group is finished, so nothing sends its resolution again, nor anything else of it.
+        await().atMost(WAIT).until(() -> groups(webhookId) == 0);
+        assertThat(deliveries(webhookId).getList("status", String.class)).doesNotContain("PENDING");
+        assertThat(about(rule)).hasSize(2);
+    }
+
+    /** How many notification groups the webhook has. */
+    private long groups(String webhookId) {
+        return pool.preparedQuery("SELECT count(*) FROM notification_groups WHERE webhook_id = $1")
+                .execute(Tuple.of(webhookId))
+                .await()
+                .atMost(Duration.ofSeconds(5))
+                .iterator()
+                .next()
+                .getLong(0);
     }
 
     private String veryslowRule(String suffix) {

@@ -44,7 +44,8 @@ class GuardEvaluatorVariantsTest {
             0.99,
             true,
             Map.of(),
-            Map.of());
+            Map.of(),
+            1);
 
     private final GuardEvaluator guard = new GuardEvaluator(new ObjectMapper());
     private final Set<String> dirty = new HashSet<>();

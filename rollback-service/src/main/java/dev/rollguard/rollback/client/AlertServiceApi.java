@@ -37,7 +37,7 @@ public interface AlertServiceApi {
 
     /** The client of these endpoints, with the configured URL and timeouts. */
     static AlertServiceApi build(GuardConfig config) {
-        GuardConfig.Promotion.AlertService alertService = config.promotion().alertService();
+        GuardConfig.AlertService alertService = config.alertService();
         return QuarkusRestClientBuilder.newBuilder()
                 .baseUri(URI.create(alertService.url()))
                 .connectTimeout(alertService.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)

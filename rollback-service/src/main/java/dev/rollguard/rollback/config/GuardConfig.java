@@ -4,6 +4,7 @@ import dev.rollguard.schemas.event.GuardAction;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Configuration of the rollback-service. */
 @ConfigMapping(prefix = "rollback-service")
@@ -23,6 +24,12 @@ public interface GuardConfig {
 
     /** The flag-service the guard reads policies from and applies actions through. */
     FlagService flagService();
+
+    /**
+     * The alert-service the guard asks whether an alert still fires before it changes a flag, and whose guard verdicts
+     * the promoter reads.
+     */
+    AlertService alertService();
 
     /** Policy applied to a flag that declares none. */
     DefaultPolicy defaultPolicy();
@@ -71,23 +78,22 @@ public interface GuardConfig {
         boolean dryRun();
 
         /**
-         * The alert-service whose guard verdicts the promoter reads, and whose alerts firing now the guard asks about
-         * before it changes a flag.
+         * The former name of {@link GuardConfig#alertService()}, which deployments may still set: each of its settings
+         * is read only when the new name is not set. Mapped so that the mapping, which refuses names it does not know
+         * under its prefix, still accepts them.
          */
-        AlertService alertService();
+        @Deprecated
+        FormerAlertService alertService();
 
-        interface AlertService {
-            /** Base URL of the alert-service API (read with the service token). */
-            @WithDefault("http://127.0.0.1:8083")
-            String url();
+        interface FormerAlertService {
+            /** Former name of {@code rollback-service.alert-service.url}. */
+            Optional<String> url();
 
-            /** Time allowed to open a connection. */
-            @WithDefault("1s")
-            Duration connectTimeout();
+            /** Former name of {@code rollback-service.alert-service.connect-timeout}. */
+            Optional<Duration> connectTimeout();
 
-            /** Time allowed for one answer. */
-            @WithDefault("3s")
-            Duration readTimeout();
+            /** Former name of {@code rollback-service.alert-service.read-timeout}. */
+            Optional<Duration> readTimeout();
         }
     }
 
@@ -127,6 +133,21 @@ public interface GuardConfig {
 
         /** Time allowed for one flag-service answer. */
         @WithDefault("3s")
+        Duration readTimeout();
+    }
+
+    /** Each setting falls back to its former name under {@code rollback-service.promotion.alert-service}. */
+    interface AlertService {
+        /** Base URL of the alert-service API (read with the service token). */
+        @WithDefault("${rollback-service.promotion.alert-service.url:http://127.0.0.1:8083}")
+        String url();
+
+        /** Time allowed to open a connection to the alert-service. */
+        @WithDefault("${rollback-service.promotion.alert-service.connect-timeout:1s}")
+        Duration connectTimeout();
+
+        /** Time allowed for one alert-service answer. */
+        @WithDefault("${rollback-service.promotion.alert-service.read-timeout:3s}")
         Duration readTimeout();
     }
 

@@ -11,11 +11,11 @@ public class FakeFlagServiceResource implements QuarkusTestResourceLifecycleMana
     @Override
     public Map<String, String> start() {
         fake = FakeFlagService.start();
-        // The fake answers the alert-service's GET /api/guard too, for the promoter.
+        // The fake answers the alert-service's GET /api/guard and GET /api/alerts too, for the promoter and the guard.
         return Map.of(
                 "rollback-service.flag-service.url",
                 fake.baseUrl(),
-                "rollback-service.promotion.alert-service.url",
+                "rollback-service.alert-service.url",
                 fake.baseUrl());
     }
 
