@@ -4,17 +4,21 @@ import static dev.rollguard.flag.Api.admin;
 import static dev.rollguard.flag.Api.client;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.flag.service.FlagSnapshot;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
@@ -31,6 +35,9 @@ class OfrepTest {
 
     @TestHTTPResource("/")
     URL root;
+
+    @Inject
+    FlagSnapshot snapshot;
 
     @Test
     void anUnknownFlagIs404FlagNotFound() {
@@ -53,9 +60,11 @@ class OfrepTest {
                 .body("key", equalTo(key))
                 .body("errorCode", equalTo("PARSE_ERROR"));
         post(key, "[1, 2]").then().statusCode(400).body("errorCode", equalTo("PARSE_ERROR"));
-        // One JSON value, nothing after it, for one flag and for all.
-        for (String trailing :
-                List.of("{\"context\": {\"targetingKey\": \"u1\"}} xyz", "{\"context\": {}} {\"context\": {}}")) {
+        // One JSON value, nothing after it, each key once, for one flag and for all.
+        for (String trailing : List.of(
+                "{\"context\": {\"targetingKey\": \"u1\"}} xyz",
+                "{\"context\": {}} {\"context\": {}}",
+                "{\"context\": {\"targetingKey\": \"u1\", \"targetingKey\": \"u2\"}}")) {
             post(key, trailing).then().statusCode(400).body("errorCode", equalTo("PARSE_ERROR"));
             client().body(trailing)
                     .post("/ofrep/v1/evaluate/flags")
@@ -238,6 +247,132 @@ class OfrepTest {
                 "rolloutPercentage",
                 100));
         Api.evaluate(config, "u1").then().body("value.batch", equalTo(50)).body("value.mode", equalTo("fast"));
+    }
+
+    @Test
+    void aJsonFlagHoldsObjectsNeverArrays() {
+        String key = Api.key("array");
+        Map<String, Object> flag = Map.of(
+                "key",
+                key,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", List.of("a", "b"), "off", Map.of()),
+                "rolloutPercentage",
+                100);
+        admin().body(flag)
+                .post("/api/flags")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations[0].field", equalTo("variants.on"))
+                .body(
+                        "violations[0].message",
+                        startsWith("must be a JSON object: OFREP serves a JSON flag as an object"));
+        admin().get("/api/flags/" + key).then().statusCode(404);
+
+        String etag = Api.create(Map.of(
+                "key",
+                key,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", Map.of("items", List.of("a", "b")), "off", Map.of()),
+                "rolloutPercentage",
+                100));
+        admin().header("If-Match", etag)
+                .contentType("application/merge-patch+json")
+                .body(Map.of("variants", Map.of("on", Map.of("items", List.of("a", "b")), "off", List.of())))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(400)
+                .body("violations[0].field", equalTo("variants.off"));
+        Api.evaluate(key, "u1").then().statusCode(200).body("value.items", equalTo(List.of("a", "b")));
+    }
+
+    /**
+     * A JSON flag stored with an array variant before arrays were refused keeps it (nothing is migrated), but OFREP
+     * has no flag type for an array: a subject who gets that variant is answered GENERAL, single and bulk, and every
+     * other flag is served as before. An edit may keep the variant unchanged; one that makes it an object serves it.
+     */
+    @Test
+    void aJsonFlagStoredWithAnArrayIsAnsweredGeneralUntilItHoldsAnObject() throws Exception {
+        String key = Api.key("stored-array");
+        Api.create(Map.of(
+                "key",
+                key,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", Map.of("items", List.of("a")), "off", Map.of("items", List.of())),
+                "allowList",
+                List.of("qa"),
+                "rolloutPercentage",
+                0));
+        String served = Api.key("served-beside");
+        Api.create(Map.of("key", served, "enabled", true, "rolloutPercentage", 100));
+        StoredFlags.setVariant(snapshot, key, "on", "[\"a\",\"b\"]");
+
+        Api.evaluate(key, "qa")
+                .then()
+                .statusCode(400)
+                .body("key", equalTo(key))
+                .body("errorCode", equalTo("GENERAL"))
+                .body("errorDetails", containsString("variant 'on', a JSON array"));
+        // Subjects who get the object variant are served it.
+        Api.evaluate(key, "u1").then().statusCode(200).body("value.items", equalTo(List.of()));
+        JsonPath bulk = client().body("{\"context\": {\"targetingKey\": \"qa\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(bulk.getString("flags.find { it.key == '" + key + "' }.errorCode"))
+                .isEqualTo("GENERAL");
+        assertThat(bulk.getString("flags.find { it.key == '" + key + "' }.value"))
+                .isNull();
+        assertThat(bulk.getBoolean("flags.find { it.key == '" + served + "' }.value"))
+                .isTrue();
+        client().queryParam("targetingKey", "qa")
+                .get("/api/evaluate/" + key)
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("GENERAL"));
+
+        // The stored array may stay while other fields change (PATCH replaces variants whole); no other array may
+        // take its place.
+        admin().get("/api/flags/" + key).then().body("variants.on", equalTo(List.of("a", "b")));
+        admin().header("If-Match", "\"2\"")
+                .contentType("application/merge-patch+json")
+                .body(Map.of("variants", Map.of("on", List.of("c"), "off", Map.of("items", List.of()))))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(400)
+                .body("violations[0].field", equalTo("variants.on"));
+        admin().header("If-Match", "\"2\"")
+                .contentType("application/merge-patch+json")
+                .body(Map.of("description", "kept its array"))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(200)
+                .body("variants.on", equalTo(List.of("a", "b")));
+        Api.evaluate(key, "qa").then().statusCode(400).body("errorCode", equalTo("GENERAL"));
+        admin().header("If-Match", "\"3\"")
+                .contentType("application/merge-patch+json")
+                .body(Map.of(
+                        "variants",
+                        Map.of("on", Map.of("items", List.of("a", "b")), "off", Map.of("items", List.of()))))
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(200);
+        Api.evaluate(key, "qa").then().statusCode(200).body("value.items", equalTo(List.of("a", "b")));
     }
 
     @Test

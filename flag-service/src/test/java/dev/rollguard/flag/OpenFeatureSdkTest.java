@@ -12,10 +12,12 @@ import dev.openfeature.sdk.FlagEvaluationDetails;
 import dev.openfeature.sdk.ImmutableContext;
 import dev.openfeature.sdk.OpenFeatureAPI;
 import dev.openfeature.sdk.Value;
+import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.schemas.bucketing.Bucketing;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.net.URL;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +35,9 @@ class OpenFeatureSdkTest {
 
     @TestHTTPResource("/")
     URL root;
+
+    @Inject
+    FlagSnapshot snapshot;
 
     private Client client;
 
@@ -239,6 +244,32 @@ class OpenFeatureSdkTest {
                 100));
         Value value = client.getObjectValue(config, new Value(), new ImmutableContext("u1"));
         assertThat(value.asStructure().getValue("mode").asString()).isEqualTo("fast");
+    }
+
+    /**
+     * A JSON flag stored with an array variant (the API refuses them now): OFREP answers GENERAL, and the application
+     * gets the default it passed, flagged as an error, never a list where it asked for a structure.
+     */
+    @Test
+    void aFlagStoredWithAnArrayGivesTheApplicationItsDefault() throws Exception {
+        String key = Api.key("sdk-array");
+        Api.create(Map.of(
+                "key",
+                key,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", Map.of("mode", "fast"), "off", Map.of("mode", "safe")),
+                "rolloutPercentage",
+                100));
+        StoredFlags.setVariant(snapshot, key, "on", "[\"fast\", \"safe\"]");
+
+        FlagEvaluationDetails<Value> details =
+                client.getObjectDetails(key, new Value("code default"), new ImmutableContext("u1"));
+        assertThat(details.getValue().asString()).isEqualTo("code default");
+        assertThat(details.getErrorCode()).isNotNull();
     }
 
     @Test

@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -459,6 +460,24 @@ class RequestDoorsTest {
                 .then()
                 .statusCode(400)
                 .body("code", equalTo("MALFORMED_JSON"));
+        admin().get("/api/flags/" + key).then().body("version", equalTo(1));
+        // Each key once: a reader would otherwise keep the last, a change the client may not have meant.
+        String repeated = Api.key("repeated");
+        admin().body("{\"key\": \"" + repeated + "\", \"enabled\": false, \"enabled\": true}")
+                .post("/api/flags")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("MALFORMED_JSON"))
+                .body("message", startsWith("the body is not valid JSON: the key 'enabled' appears twice (line 1,"));
+        admin().get("/api/flags/" + repeated).then().statusCode(404);
+        admin().header("If-Match", "\"1\"")
+                .contentType("application/merge-patch+json")
+                .body("{\"guardPolicy\": {\"dryRun\": true, \"dryRun\": false}}")
+                .patch("/api/flags/" + key)
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("MALFORMED_JSON"))
+                .body("message", containsString("the key 'dryRun' appears twice"));
         admin().get("/api/flags/" + key).then().body("version", equalTo(1));
         admin().body("").post("/api/flags").then().statusCode(400).body("violations[0].field", equalTo("body"));
         admin().get("/api/audit?limit=ten").then().statusCode(400).body("violations[0].field", equalTo("limit"));

@@ -29,7 +29,11 @@ final class JsonErrors {
     /** The error for {@code failure}, or null when it is not the client's doing (a mapping the service got wrong). */
     static ErrorBody describe(JsonProcessingException failure) {
         if (failure instanceof StreamReadException) {
-            return new ErrorBody("MALFORMED_JSON", "the body is not valid JSON" + where(failure));
+            String repeated = repeatedKey(failure);
+            return new ErrorBody(
+                    "MALFORMED_JSON",
+                    "the body is not valid JSON"
+                            + (repeated == null ? "" : ": the key '" + repeated + "' appears twice") + where(failure));
         }
         if (trailing(failure)) {
             return new ErrorBody(
@@ -55,7 +59,21 @@ final class JsonErrors {
     }
 
     /**
-     * Whether Jackson read a whole value and found another token after it (FAIL_ON_TRAILING_TOKENS, {@link StrictJson}):
+     * The key an object of the body repeats (STRICT_DUPLICATE_DETECTION, {@link dev.rollguard.http.StrictJsonSyntax}),
+     * or null for any other syntax error: Jackson says so only in its message, "Duplicate field 'name'".
+     */
+    private static String repeatedKey(JsonProcessingException failure) {
+        String message = failure.getOriginalMessage();
+        String prefix = "Duplicate field '";
+        if (message == null || !message.startsWith(prefix) || !message.endsWith("'")) {
+            return null;
+        }
+        return TextRules.visible(message.substring(prefix.length(), message.length() - 1));
+    }
+
+    /**
+     * Whether Jackson read a whole value and found another token after it (FAIL_ON_TRAILING_TOKENS,
+     * {@link dev.rollguard.http.StrictJsonSyntax}):
      * it says so only in its message, which has read "Trailing token ..." since Jackson 2.9 added the feature.
      */
     private static boolean trailing(JsonProcessingException failure) {

@@ -59,6 +59,17 @@ public class EvaluationService {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Failure(String key, String errorCode, String errorDetails) implements Result {}
 
+    /**
+     * Why a variant holding a JSON array is not served. OFREP's value is a boolean, a string, a number or an object
+     * (its objectFlag), never an array, and OpenFeature's object evaluation expects a structure: the flag-service
+     * refuses array variants on create and update, and a flag that holds one from before that rule answers
+     * {@code GENERAL}, so the application gets its code default rather than a value it cannot read.
+     */
+    private static String arrayValue(String key, String variant) {
+        return "flag '" + key + "' serves variant '" + variant + "', a JSON array: OFREP serves JSON flags as objects;"
+                + " edit the variant into an object, such as {\"items\": [...]}";
+    }
+
     /** Evaluates one flag of {@code state} for {@code targetingKey} alone. */
     public Result evaluate(FlagSnapshot.State state, String key, String targetingKey) {
         return evaluate(state, key, EvaluationContext.of(targetingKey));
@@ -89,17 +100,23 @@ public class EvaluationService {
 
     private Result toResult(FlagSnapshot.State state, FlagChangedEvent flag, EvaluationContext context) {
         Evaluation evaluation = FlagEvaluator.evaluate(flag, context, state.flags()::get, state.globalKill());
-        evaluations.get(evaluation.reason()).increment();
         String key = flag.getFlagKey();
         if (evaluation.reason() == EvaluationReason.ERROR) {
+            evaluations.get(EvaluationReason.ERROR).increment();
             String details = Evaluation.TARGETING_KEY_MISSING.equals(evaluation.errorCode())
                     ? "flag '" + key + "' is rolled out by percentage: the context needs a targetingKey"
                     : "flag '" + key + "' cannot be evaluated: its prerequisite chain is broken";
             return new Failure(key, evaluation.errorCode(), details);
         }
+        JsonNode value = state.value(key, evaluation.variant());
+        if (value.isArray()) {
+            evaluations.get(EvaluationReason.ERROR).increment();
+            return new Failure(key, Evaluation.GENERAL, arrayValue(key, evaluation.variant()));
+        }
+        evaluations.get(evaluation.reason()).increment();
         return new Success(
                 key,
-                state.value(key, evaluation.variant()),
+                value,
                 evaluation.reason().name(),
                 evaluation.variant(),
                 evaluation.ruleId() == null

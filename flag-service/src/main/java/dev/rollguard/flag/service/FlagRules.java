@@ -60,7 +60,8 @@ final class FlagRules {
             variants.put(DEFAULT_TREATMENT, BooleanNode.TRUE);
             variants.put(DEFAULT_OFF, BooleanNode.FALSE);
         }
-        variants.forEach((name, value) -> checkValue(type, name, value));
+        Map<String, JsonNode> stored = flag.variants == null ? Map.of() : mapper.variants(flag);
+        variants.forEach((name, value) -> checkValue(type, name, value, stored.get(name)));
         String treatment = request.treatmentVariant() == null ? DEFAULT_TREATMENT : request.treatmentVariant();
         String off = request.offVariant() == null ? DEFAULT_OFF : request.offVariant();
         if (!variants.containsKey(treatment)) {
@@ -202,19 +203,27 @@ final class FlagRules {
         return percentage.movePointRight(2).intValueExact();
     }
 
-    private static void checkValue(FlagValueType type, String name, JsonNode value) {
+    /**
+     * Refuses a variant value of another JSON type than the flag's. A JSON flag's values are objects: OFREP serves them
+     * as its objectFlag, whose value is an object, and OpenFeature's object evaluation reads a structure. A variant that
+     * held an array before that rule may keep it unchanged, so a flag stored then can still be edited in its other
+     * fields; OFREP answers it {@code GENERAL} until the variant is an object ({@link EvaluationService}).
+     */
+    private static void checkValue(FlagValueType type, String name, JsonNode value, JsonNode stored) {
         boolean ok =
                 switch (type) {
                     case BOOLEAN -> value.isBoolean();
                     case STRING -> value.isTextual();
                     case NUMBER -> value.isNumber();
-                    case JSON -> value.isObject() || value.isArray();
+                    case JSON -> value.isObject() || (value.isArray() && value.equals(stored));
                 };
         if (!ok) {
             throw FlagErrors.invalid(
                     "variants." + name,
-                    "must be a " + type.name().toLowerCase() + (type == FlagValueType.JSON ? " object or array" : "")
-                            + " value");
+                    type == FlagValueType.JSON
+                            ? "must be a JSON object: OFREP serves a JSON flag as an object (an array can be a"
+                                    + " member of one, such as {\"items\": [...]})"
+                            : "must be a " + type.name().toLowerCase() + " value");
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.rollguard.flag.rest;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
@@ -10,16 +9,15 @@ import jakarta.inject.Singleton;
 
 /**
  * Request bodies must use the JSON type of each field: Jackson would otherwise read {@code "enabled": 5} as true,
- * {@code "stage": 1.7} as 1 and {@code "owner": 42} as "42", and a client's mistake would become a change. A body is
- * one JSON value: content after it ({@code {...} xyz}, {@code {...} {...}}) is refused, as Jackson would otherwise
- * read the first value and ignore the rest.
+ * {@code "stage": 1.7} as 1 and {@code "owner": 42} as "42", and a client's mistake would become a change. The syntax
+ * rules every service shares (one JSON value, each key once) are service-http's
+ * {@link dev.rollguard.http.StrictJsonSyntax}.
  */
 @Singleton
-public class StrictJson implements ObjectMapperCustomizer {
+public class StrictJsonTypes implements ObjectMapperCustomizer {
 
     @Override
     public void customize(ObjectMapper mapper) {
-        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.coercionConfigFor(LogicalType.Boolean)
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)

@@ -1,0 +1,93 @@
+package dev.rollguard.alert.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.emptyOrNullString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+
+import dev.rollguard.alert.support.AlertTestResource;
+import dev.rollguard.alert.support.Api;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import io.restassured.response.ValidatableResponse;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A request body is one JSON value with each key once (service-http's StrictJsonSyntax): content after the value, or
+ * a key given twice, is 400 {@code VALIDATION_FAILED}, and nothing is stored. Without the rule the first value would be
+ * read and the rest ignored, and the last of a repeated key kept. A body read into a request record fails in the REST
+ * layer's reader ({@code AlertFailures}: "Bad Request"); the inbound body, parsed by the resource, names {@code body}.
+ */
+@QuarkusTest
+@QuarkusTestResource(AlertTestResource.class)
+class StrictJsonTest {
+
+    private static final String RULE =
+            """
+            {"id": "%s", "name": "Slow table", "metric": "durationMaxMs", "comparator": "GT",
+             "warning": {"threshold": 1000}, "critical": {"threshold": 5000, "forSeconds": 60},
+             "forSeconds": 120, "keepFiringForSeconds": 300, "minSampleSize": 10,
+             "scope": {"types": ["TABLE"], "table": "entries"}}""";
+
+    private static final String INBOUND =
+            """
+            {"version": "4", "status": "firing", "alerts": [{"status": "firing",
+             "labels": {"alertname": "HighErrorRate", "rollguard_flag": "%s"}, "startsAt": "2026-01-01T00:00:00Z"}]}""";
+
+    @Test
+    void aRuleWithContentAfterItIsRefusedAndNotStored() {
+        for (String body :
+                List.of(RULE.formatted("strict-trailing") + " xyz", RULE.formatted("strict-trailing") + " {}")) {
+            refused(Api.admin().body(body).post("/api/rules"));
+        }
+        Api.admin().get("/api/rules/strict-trailing").then().statusCode(404);
+    }
+
+    @Test
+    void aRuleWithARepeatedKeyIsRefusedAndNotStored() {
+        String twice = RULE.formatted("strict-repeated")
+                .replace("\"name\": \"Slow table\"", "\"name\": \"Slow table\", \"name\": \"Fast table\"");
+        refused(Api.admin().body(twice).post("/api/rules"));
+        String nested = RULE.formatted("strict-repeated")
+                .replace("\"threshold\": 1000", "\"threshold\": 1000, \"threshold\": 10");
+        refused(Api.admin().body(nested).post("/api/rules"));
+        Api.admin().get("/api/rules/strict-repeated").then().statusCode(404);
+        // The same rule with each key once is created.
+        Api.admin()
+                .body(RULE.formatted("strict-repeated"))
+                .post("/api/rules")
+                .then()
+                .statusCode(201);
+    }
+
+    @Test
+    void anInboundAlertBodyIsHeldToTheSameRule() {
+        String body = INBOUND.formatted("strict-inbound");
+        String repeated = body.replace(
+                "\"status\": \"firing\", \"alerts\"", "\"status\": \"firing\", \"status\": \"resolved\", \"alerts\"");
+        for (String wrong : List.of(body + " xyz", body + " " + body, repeated)) {
+            refused(inbound(wrong))
+                    .body("violations[0].field", equalTo("body"))
+                    .body("message", containsString("is not valid JSON"));
+        }
+    }
+
+    private static Response inbound(String body) {
+        return given().header("Authorization", "Bearer test-inbound-token")
+                .contentType(ContentType.JSON)
+                .body(body)
+                .post("/api/alerts/inbound");
+    }
+
+    private static ValidatableResponse refused(Response response) {
+        return response.then()
+                .statusCode(400)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("message", not(emptyOrNullString()));
+    }
+}
