@@ -3,6 +3,8 @@ package dev.rollguard.ingest.topology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -34,6 +36,7 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
 /**
@@ -45,8 +48,8 @@ import org.rocksdb.WriteOptions;
  *
  * <p>As the bytes store under the changelogging layer of a {@link DedupStore}, it takes the changelog's records only
  * on restore: a record is a batch of ids ({@link DedupBatch}), or an id as the window store of earlier versions logged
- * it (its key the id, the event time and a sequence number; its value the time), both read into their segments. The
- * batches the store logs at its commits pass through {@link #put} and are ignored, their ids having been written when
+ * it (its key the id, the event time and a sequence number; its value the time), both read into their segments; the
+ * segments that store left in the task's directory are read in at the first start after an upgrade. The batches the store logs at its commits pass through {@link #put} and are ignored, their ids having been written when
  * they were seen.
  *
  * <p>The horizon is measured as the window store of earlier versions did: an id is a duplicate when it was seen at an
@@ -181,12 +184,35 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         }
         if (DedupBatch.isBatch(key)) {
             DedupBatch.read(value, this::add);
-        } else if (key.length > Long.BYTES + Integer.BYTES && value.length == Long.BYTES) {
-            // A window store record of an earlier version: the id, then the time and a sequence number.
-            byte[] id = new byte[key.length - Long.BYTES - Integer.BYTES];
-            System.arraycopy(key, 0, id, 0, id.length);
-            add(id, readLong(value, 0));
+        } else {
+            addWindowStoreRecord(key, value);
         }
+    }
+
+    /** An id as the window store of earlier versions kept it: the id, the time and a sequence number; the time. */
+    private void addWindowStoreRecord(byte[] key, byte[] value) {
+        if (key.length > Long.BYTES + Integer.BYTES && value.length == Long.BYTES) {
+            add(Arrays.copyOf(key, key.length - Long.BYTES - Integer.BYTES), readLong(value, 0));
+        }
+    }
+
+    /**
+     * Reads a segment that the window store of earlier versions left in the task's directory (an upgrade on a kept
+     * state directory, whose changelog is read only from its checkpoint on) into the segments of this store, then
+     * deletes it.
+     */
+    private void adoptWindowStoreSegment(Path segment) {
+        try (Options readOnly = new Options();
+                RocksDB earlier = RocksDB.openReadOnly(readOnly, segment.toString());
+                RocksIterator records = earlier.newIterator()) {
+            for (records.seekToFirst(); records.isValid(); records.next()) {
+                addWindowStoreRecord(records.key(), records.value());
+            }
+            records.status();
+        } catch (RocksDBException e) {
+            throw new ProcessorStateException("reading the earlier dedup segment " + segment + " failed", e);
+        }
+        delete(segment);
     }
 
     @Override
@@ -216,9 +242,15 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                 .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
         writeOptions = new WriteOptions().setDisableWAL(true);
         observed = Long.MIN_VALUE;
+        List<Path> earlier = new ArrayList<>();
         try (Stream<Path> existing = Files.list(dir)) {
-            for (Path segment : existing.toList()) {
-                long start = Long.parseLong(segment.getFileName().toString());
+            for (Path entry : existing.toList()) {
+                String file = entry.getFileName().toString();
+                if (file.startsWith(name + ".")) {
+                    earlier.add(entry);
+                    continue;
+                }
+                long start = Long.parseLong(file);
                 openSegment(start);
                 // A lower bound of what was seen, so that segments older than the horizon go at the next write.
                 observed = Math.max(observed, start);
@@ -228,6 +260,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         } catch (RocksDBException e) {
             throw new ProcessorStateException("opening a segment of " + name + " failed", e);
         }
+        earlier.forEach(this::adoptWindowStoreSegment);
         boolean consistency = StreamsConfig.InternalConfig.getBoolean(
                 context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
         if (root != null) {

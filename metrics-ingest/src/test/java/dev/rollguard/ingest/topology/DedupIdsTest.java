@@ -13,18 +13,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.LongSerializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.StreamsMetrics;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.processor.CommitCallback;
 import org.apache.kafka.streams.processor.StateRestoreCallback;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
+import org.apache.kafka.streams.state.Stores;
+import org.apache.kafka.streams.state.WindowStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,6 +137,68 @@ class DedupIdsTest {
     }
 
     @Test
+    void theSegmentsOfTheEarlierWindowStoreAreReadInAndDeleted() throws Exception {
+        // The store as earlier versions built it (Kafka Streams' RocksDB window store, String ids, Long times), written
+        // by a topology on the test driver, then copied as it lay on disk into this store's task directory.
+        Topology topology = new Topology();
+        topology.addSource("in", new StringDeserializer(), new LongDeserializer(), "ids");
+        topology.addProcessor(
+                "put",
+                () -> new Processor<String, Long, Void, Void>() {
+                    WindowStore<String, Long> store;
+
+                    @Override
+                    public void init(ProcessorContext<Void, Void> context) {
+                        store = context.getStateStore("dedup-store");
+                    }
+
+                    @Override
+                    public void process(Record<String, Long> record) {
+                        store.put(record.key(), record.value(), record.value());
+                    }
+                },
+                "in");
+        topology.addStateStore(
+                Stores.windowStoreBuilder(
+                                Stores.persistentWindowStore(
+                                        "dedup-store", Duration.ofMinutes(10), Duration.ofMinutes(10), false),
+                                Serdes.String(),
+                                Serdes.Long())
+                        .withLoggingDisabled(),
+                "put");
+        Path driverState = Files.createTempDirectory("dedup-earlier");
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "earlier");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, driverState.toString());
+        try (TopologyTestDriver driver = new TopologyTestDriver(topology, props)) {
+            TestInputTopic<String, Long> ids =
+                    driver.createInputTopic("ids", new StringSerializer(), new LongSerializer());
+            ids.pipeInput("s:e1", T0, T0);
+            ids.pipeInput("s:e2", T0 + MINUTE, T0 + MINUTE);
+            driver.getWindowStore("dedup-store").flush();
+            Path written = driverState.resolve("earlier").resolve("0_0").resolve("dedup-store");
+            try (Stream<Path> files = Files.walk(written)) {
+                for (Path file : files.toList()) {
+                    Path copy = stateDir.resolve("dedup-store").resolve(written.relativize(file));
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(copy);
+                    } else {
+                        Files.copy(file, copy);
+                    }
+                }
+            }
+        }
+        assertThat(segmentDirs()).isNotEmpty().allMatch(dir -> dir.startsWith("dedup-store."));
+
+        DedupIds ids = open(10 * MINUTE);
+        assertThat(ids.seen(id("e1"), T0)).isTrue();
+        assertThat(ids.seen(id("e2"), T0 + 2 * MINUTE)).isTrue();
+        assertThat(ids.seen(id("e3"), T0)).isFalse();
+        assertThat(segmentDirs()).noneMatch(dir -> dir.startsWith("dedup-store."));
+    }
+
+    @Test
     void idsOnDiskOutliveAReopening() {
         DedupIds first = open(10 * MINUTE);
         first.add(id("e1"), T0);
@@ -197,7 +274,9 @@ class DedupIdsTest {
 
         @Override
         public void register(StateStore store, StateRestoreCallback callback) {
-            restore = (RecordBatchingStateRestoreCallback) callback;
+            if (callback instanceof RecordBatchingStateRestoreCallback batching) {
+                restore = batching;
+            }
         }
 
         @Override
