@@ -4,13 +4,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The event ids a dedup store saw between two commits, as one changelog record: the key {@code ~<batch>}, unique to the
- * batch, and the value a format byte followed by each id (its length in two bytes, its bytes) with its event time
- * (eight bytes, big-endian). A record per commit instead of one per id: a task's commit writes one record where it
- * wrote hundreds.
+ * The event ids a dedup store saw between two commits, as one changelog record: a format byte followed by each id
+ * (its length in four bytes, its bytes) with its event time (eight bytes); numbers big-endian. A record per commit
+ * instead of one per id: a task's commit writes one record where it wrote hundreds.
  *
- * <p>Batch keys are never written twice, so compaction keeps every batch; the changelog's time retention (the horizon
- * and a day, as for the window store of earlier versions) is what deletes them.
+ * <p>Its key is unique to the batch and laid out as the window store of earlier versions laid out its keys, so that an
+ * instance of an earlier version reading the changelog (during a rolling upgrade, or after a rollback) takes a batch
+ * for one more id, with a sane time, and goes on deduplicating: {@code ~}, the store's random base (eight bytes), then
+ * where that store expects them the batch's latest event time (eight bytes) and a sequence number (four bytes).
  */
 final class DedupBatch {
 
@@ -28,26 +29,25 @@ final class DedupBatch {
     private byte[] bytes = new byte[1024];
     private int size;
     private int ids;
+    private long latest = Long.MIN_VALUE;
 
     /** Adds an id seen at {@code time}. */
     void add(byte[] id, long time) {
-        if (id.length > 0xFFFF) {
-            throw new IllegalArgumentException("an event id of " + id.length + " bytes is too long for a dedup batch");
-        }
         if (size == 0) {
             bytes[size++] = FORMAT;
         }
-        int needed = size + 2 + id.length + Long.BYTES;
+        int needed = size + Integer.BYTES + id.length + Long.BYTES;
         if (needed > bytes.length) {
             bytes = Arrays.copyOf(bytes, Math.max(needed, bytes.length * 2));
         }
-        bytes[size++] = (byte) (id.length >>> 8);
-        bytes[size++] = (byte) id.length;
+        writeInt(bytes, size, id.length);
+        size += Integer.BYTES;
         System.arraycopy(id, 0, bytes, size, id.length);
         size += id.length;
         DedupIds.writeLong(bytes, size, time);
         size += Long.BYTES;
         ids++;
+        latest = Math.max(latest, time);
     }
 
     /** The encoded size so far. */
@@ -60,17 +60,23 @@ final class DedupBatch {
         return ids;
     }
 
+    /** The key of this batch as batch number {@code sequence} of a store whose batch keys start with {@code base}. */
+    byte[] key(long base, int sequence) {
+        byte[] key = new byte[1 + Long.BYTES + Long.BYTES + Integer.BYTES];
+        key[0] = KEY_MARK;
+        DedupIds.writeLong(key, 1, base);
+        DedupIds.writeLong(key, 1 + Long.BYTES, latest);
+        writeInt(key, 1 + 2 * Long.BYTES, sequence);
+        return key;
+    }
+
     /** The encoded batch, emptied for the next one. */
     byte[] take() {
         byte[] value = Arrays.copyOf(bytes, size);
         size = 0;
         ids = 0;
+        latest = Long.MIN_VALUE;
         return value;
-    }
-
-    /** The key of batch number {@code sequence} of a store whose batches are numbered from {@code base}. */
-    static String key(long base, long sequence) {
-        return (char) KEY_MARK + Long.toHexString(base) + "-" + Long.toHexString(sequence);
     }
 
     static boolean isBatch(byte[] key) {
@@ -85,13 +91,27 @@ final class DedupBatch {
         }
         int at = 1;
         while (at < value.length) {
-            int length = ((value[at] & 0xFF) << 8) | (value[at + 1] & 0xFF);
-            at += 2;
+            int length = readInt(value, at);
+            at += Integer.BYTES;
             byte[] id = Arrays.copyOfRange(value, at, at + length);
             at += length;
             sink.accept(id, DedupIds.readLong(value, at));
             at += Long.BYTES;
         }
+    }
+
+    private static void writeInt(byte[] bytes, int at, int value) {
+        bytes[at] = (byte) (value >>> 24);
+        bytes[at + 1] = (byte) (value >>> 16);
+        bytes[at + 2] = (byte) (value >>> 8);
+        bytes[at + 3] = (byte) value;
+    }
+
+    private static int readInt(byte[] bytes, int at) {
+        return ((bytes[at] & 0xFF) << 24)
+                | ((bytes[at + 1] & 0xFF) << 16)
+                | ((bytes[at + 2] & 0xFF) << 8)
+                | (bytes[at + 3] & 0xFF);
     }
 
     /** The bytes of an event id of one kind ({@code s} for syncs, {@code u} for uploads), as earlier versions keyed it. */

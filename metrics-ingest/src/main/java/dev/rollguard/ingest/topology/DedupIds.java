@@ -3,10 +3,13 @@ package dev.rollguard.ingest.topology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -16,6 +19,7 @@ import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ProcessorStateException;
+import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
@@ -62,6 +66,11 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         RocksDB.loadLibrary();
     }
 
+    /** The shortest horizon: a segment (at least a minute) must not be longer than it. */
+    static final Duration MIN_HORIZON = Duration.ofMinutes(1);
+    /** The file whose presence says the segments are as of the last flush; it holds the latest time seen. */
+    private static final String CLEAN_MARK = "flushed";
+
     private static final long MIN_SEGMENT_MS = 60_000;
     private static final long CACHE_BYTES = 8L * 1024 * 1024;
     private static final long WRITE_BUFFER_BYTES = 8L * 1024 * 1024;
@@ -83,12 +92,24 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     /** The latest event time seen (or read back); ids older than the horizon before it have expired. */
     private long observed = Long.MIN_VALUE;
 
+    /** Whether the segments on disk are as of the last flush (its mark is on disk). */
+    private boolean clean;
+
     private volatile boolean open;
 
     DedupIds(String name, long horizonMs) {
+        checkHorizon(Duration.ofMillis(horizonMs));
         this.name = name;
         this.horizonMs = horizonMs;
         this.segmentMs = Math.max(MIN_SEGMENT_MS, horizonMs / 2);
+    }
+
+    /** Refuses a horizon shorter than {@link #MIN_HORIZON}, which a segment of a minute would outlast. */
+    static void checkHorizon(Duration horizon) {
+        if (horizon.compareTo(MIN_HORIZON) < 0) {
+            throw new IllegalArgumentException(
+                    "the dedup horizon (dedup.horizon) must be at least " + MIN_HORIZON + ", not " + horizon);
+        }
     }
 
     /**
@@ -124,6 +145,9 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     boolean add(byte[] id, long time) {
         if (time < minLive()) {
             return false;
+        }
+        if (clean) {
+            unmarkClean();
         }
         byte[] value = new byte[Long.BYTES];
         writeLong(value, 0, time);
@@ -199,7 +223,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     /**
      * Reads a segment that the window store of earlier versions left in the task's directory (an upgrade on a kept
      * state directory, whose changelog is read only from its checkpoint on) into the segments of this store, then
-     * deletes it.
+     * is deleted (once the ids read are on disk).
      */
     private void adoptWindowStoreSegment(Path segment) {
         try (Options readOnly = new Options();
@@ -212,7 +236,6 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         } catch (RocksDBException e) {
             throw new ProcessorStateException("reading the earlier dedup segment " + segment + " failed", e);
         }
-        delete(segment);
     }
 
     @Override
@@ -222,12 +245,33 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
-        dir = context.stateDir().toPath().resolve(name);
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new ProcessorStateException("creating the directory of " + name + " failed", e);
+            open(context);
+        } catch (RuntimeException e) {
+            // Nothing of a failed start may stay open: the next attempt in this JVM would find the segments locked.
+            close();
+            throw e;
         }
+        boolean consistency = StreamsConfig.InternalConfig.getBoolean(
+                context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
+        if (root != null) {
+            context.register(root, (RecordBatchingStateRestoreCallback) records -> {
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    restore(record.key(), record.value());
+                    ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(record, consistency, position);
+                }
+            });
+        }
+        open = true;
+    }
+
+    /**
+     * Opens the segments on disk. Without the mark of a clean flush (see {@link #flush}) they may hold ids of
+     * transactions that never committed, while the changelog's checkpoint says they are whole: they are deleted and
+     * the task declared corrupted, so that Kafka Streams wipes its state and reads every id back from the changelog.
+     */
+    private void open(StateStoreContext context) {
+        dir = context.stateDir().toPath().resolve(name);
         cache = new LRUCache(CACHE_BYTES);
         filter = new BloomFilter(10);
         options = new Options()
@@ -242,36 +286,59 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                 .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
         writeOptions = new WriteOptions().setDisableWAL(true);
         observed = Long.MIN_VALUE;
-        List<Path> earlier = new ArrayList<>();
-        try (Stream<Path> existing = Files.list(dir)) {
-            for (Path entry : existing.toList()) {
-                String file = entry.getFileName().toString();
-                if (file.startsWith(name + ".")) {
-                    earlier.add(entry);
-                    continue;
+        clean = false;
+        TreeMap<Long, Path> earlier = new TreeMap<>();
+        List<Long> starts = new ArrayList<>();
+        try {
+            Files.createDirectories(dir);
+            try (Stream<Path> existing = Files.list(dir)) {
+                for (Path entry : existing.toList()) {
+                    String file = entry.getFileName().toString();
+                    if (file.equals(CLEAN_MARK)) {
+                        byte[] mark = Files.readAllBytes(entry);
+                        if (mark.length == Long.BYTES) {
+                            clean = true;
+                            observed = readLong(mark, 0);
+                        }
+                    } else if (file.startsWith(name + ".") && isNumber(file.substring(name.length() + 1))) {
+                        earlier.put(Long.parseLong(file.substring(name.length() + 1)), entry);
+                    } else if (isNumber(file)) {
+                        starts.add(Long.parseLong(file));
+                    }
                 }
-                long start = Long.parseLong(file);
-                openSegment(start);
-                // A lower bound of what was seen, so that segments older than the horizon go at the next write.
-                observed = Math.max(observed, start);
             }
-        } catch (IOException | NumberFormatException e) {
+            if (!starts.isEmpty() && !clean) {
+                for (long start : starts) {
+                    delete(dir.resolve(Long.toString(start)));
+                }
+                throw new TaskCorruptedException(Set.of(context.taskId()));
+            }
+            for (long start : starts) {
+                openSegment(start);
+            }
+        } catch (IOException e) {
             throw new ProcessorStateException("reading the segments of " + name + " failed", e);
         } catch (RocksDBException e) {
             throw new ProcessorStateException("opening a segment of " + name + " failed", e);
         }
-        earlier.forEach(this::adoptWindowStoreSegment);
-        boolean consistency = StreamsConfig.InternalConfig.getBoolean(
-                context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
-        if (root != null) {
-            context.register(root, (RecordBatchingStateRestoreCallback) records -> {
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    restore(record.key(), record.value());
-                    ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(record, consistency, position);
-                }
-            });
+        if (!earlier.isEmpty()) {
+            earlier.values().forEach(this::adoptWindowStoreSegment);
+            // Durable before the earlier segments go: the checkpoint still counts them as the store's.
+            flush();
+            earlier.values().forEach(DedupIds::delete);
         }
-        open = true;
+    }
+
+    private static boolean isNumber(String text) {
+        if (text.isEmpty() || text.length() > 19) {
+            return false;
+        }
+        for (int i = text.charAt(0) == '-' ? 1 : 0; i < text.length(); i++) {
+            if (text.charAt(i) < '0' || text.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return text.length() > (text.charAt(0) == '-' ? 1 : 0);
     }
 
     /** A batch logged at a commit: its ids are already here. */
@@ -335,7 +402,11 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         return position;
     }
 
-    /** Writes the segments' memory tables to disk, before Kafka Streams checkpoints the changelog's offset. */
+    /**
+     * Writes the segments' memory tables to disk, before Kafka Streams checkpoints the changelog's offset, and marks
+     * the store clean with the latest time seen: the first write after removes the mark, so segments found without it
+     * at a start may hold ids the changelog does not ({@link #open}).
+     */
     @Override
     public void flush() {
         try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
@@ -345,6 +416,28 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         } catch (RocksDBException e) {
             throw new ProcessorStateException("flushing " + name + " failed", e);
         }
+        byte[] mark = new byte[Long.BYTES];
+        writeLong(mark, 0, observed);
+        try {
+            Path written = Files.write(dir.resolve(CLEAN_MARK + ".tmp"), mark);
+            Files.move(
+                    written,
+                    dir.resolve(CLEAN_MARK),
+                    StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new ProcessorStateException("marking " + name + " flushed failed", e);
+        }
+        clean = true;
+    }
+
+    private void unmarkClean() {
+        try {
+            Files.deleteIfExists(dir.resolve(CLEAN_MARK));
+        } catch (IOException e) {
+            throw new ProcessorStateException("unmarking " + name + " failed", e);
+        }
+        clean = false;
     }
 
     @Override
@@ -377,7 +470,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         try {
             Utils.delete(path.toFile());
         } catch (IOException e) {
-            throw new ProcessorStateException("deleting the expired segment " + path + " failed", e);
+            throw new ProcessorStateException("deleting " + path + " failed", e);
         }
     }
 

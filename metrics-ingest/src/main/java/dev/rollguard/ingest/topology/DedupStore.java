@@ -27,22 +27,22 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * <p>A batch is written out early when it reaches {@link #MAX_BATCH_BYTES}, within the same transaction, so that a
  * record stays far below the broker's default limit of 1 MB however many events a commit covers.
  */
-final class DedupStore implements StateStore, CachedStateStore<String, byte[]> {
+final class DedupStore implements StateStore, CachedStateStore<Bytes, byte[]> {
 
     static final int MAX_BATCH_BYTES = 256 * 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final KeyValueStore<String, byte[]> changelogged;
+    private final KeyValueStore<Bytes, byte[]> changelogged;
     private final DedupIds ids;
     private final DedupBatch batch = new DedupBatch();
 
     /** Batch keys are this random base and a sequence: unique across instances and restarts. */
     private long base;
 
-    private long sequence;
+    private int sequence;
 
-    private DedupStore(KeyValueStore<String, byte[]> changelogged, DedupIds ids) {
+    private DedupStore(KeyValueStore<Bytes, byte[]> changelogged, DedupIds ids) {
         this.changelogged = changelogged;
         this.ids = ids;
     }
@@ -66,7 +66,8 @@ final class DedupStore implements StateStore, CachedStateStore<String, byte[]> {
 
     private void writeBatch() {
         if (batch.ids() > 0) {
-            changelogged.put(DedupBatch.key(base, sequence++), batch.take());
+            Bytes key = Bytes.wrap(batch.key(base, sequence++));
+            changelogged.put(key, batch.take());
         }
     }
 
@@ -75,14 +76,17 @@ final class DedupStore implements StateStore, CachedStateStore<String, byte[]> {
         writeBatch();
     }
 
-    /** The batch of a transaction that will not commit: under exactly-once the task's state is restored after. */
+    /**
+     * Kafka Streams calls this when it recycles the task, after a commit wrote the batch; a batch of a transaction
+     * that will not commit goes with the task's state, which exactly-once wipes and restores.
+     */
     @Override
     public void clearCache() {
         batch.take();
     }
 
     @Override
-    public boolean setFlushListener(CacheFlushListener<String, byte[]> listener, boolean sendOldValues) {
+    public boolean setFlushListener(CacheFlushListener<Bytes, byte[]> listener, boolean sendOldValues) {
         return false;
     }
 
@@ -122,10 +126,16 @@ final class DedupStore implements StateStore, CachedStateStore<String, byte[]> {
 
     /**
      * A builder of the store named {@code name}, changelogged under {@code <application.id>-<name>-changelog}, whose
-     * records are deleted by time: kept for twice the horizon and a day (a batch may hold ids up to a segment ahead of
-     * its own timestamp, and the day is the margin Kafka Streams gives window stores).
+     * records are deleted by time: twice the horizon and a day after the newest record of their log segment. The
+     * changelogging layer stamps a batch with the time of the record processed last, an event time near the batch's
+     * own ids; the horizon's second half covers a segment's length (ids live until the horizon has passed their
+     * segment's end), and the day is the margin Kafka Streams gives window stores. A changelog created by the window
+     * store of earlier versions keeps its own settings ({@code compact,delete}, the horizon and a day): batch keys are
+     * unique, so compaction keeps them, and that retention outlasts their ids while the horizon is at most two days (a
+     * segment, half the horizon, at most the day).
      */
     static StoreBuilder<DedupStore> builder(String name, Duration horizon) {
+        DedupIds.checkHorizon(horizon);
         long retention = 2 * horizon.toMillis() + Duration.ofDays(1).toMillis();
         return new Builder(
                 name,
@@ -165,8 +175,8 @@ final class DedupStore implements StateStore, CachedStateStore<String, byte[]> {
         @Override
         public DedupStore build() {
             DedupIds ids = new DedupIds(name, horizonMs);
-            KeyValueStore<String, byte[]> changelogged = Stores.keyValueStoreBuilder(
-                            new Supplier(ids), Serdes.String(), Serdes.ByteArray())
+            KeyValueStore<Bytes, byte[]> changelogged = Stores.keyValueStoreBuilder(
+                            new Supplier(ids), Serdes.Bytes(), Serdes.ByteArray())
                     .withLoggingEnabled(logConfig)
                     .withCachingDisabled()
                     .build();

@@ -27,6 +27,7 @@ import org.apache.kafka.streams.StreamsMetrics;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.processor.CommitCallback;
 import org.apache.kafka.streams.processor.StateRestoreCallback;
 import org.apache.kafka.streams.processor.StateStore;
@@ -124,9 +125,9 @@ class DedupIdsTest {
                 .array();
         byte[] windowStoreValue = ByteBuffer.allocate(8).putLong(T0 + 2_000).array();
         restore.restoreBatch(List.of(
-                record(DedupBatch.key(7, 0).getBytes(StandardCharsets.UTF_8), batch.take()),
+                record(batch.key(7, 0), batch.take()),
                 record(windowStoreKey, windowStoreValue),
-                record(DedupBatch.key(7, 1).getBytes(StandardCharsets.UTF_8), null)));
+                record(new DedupBatch().key(7, 1), null)));
 
         assertThat(ids.seen(id("e1"), T0)).isTrue();
         assertThat(ids.seen("s:é-2".getBytes(StandardCharsets.UTF_8), T0 + 1_000))
@@ -208,6 +209,50 @@ class DedupIdsTest {
 
         DedupIds again = open(10 * MINUTE);
         assertThat(again.seen(id("e1"), T0 + MINUTE)).isTrue();
+    }
+
+    @Test
+    void segmentsFoundWithoutTheMarkOfAFlushAreDeletedAndTheTaskDeclaredCorrupted() throws Exception {
+        DedupIds first = open(10 * MINUTE);
+        first.add(id("e1"), T0);
+        first.flush();
+        // A write after the flush that a crash would leave unflushed and uncommitted on disk.
+        first.add(id("uncommitted"), T0 + 1_000);
+        first.close();
+        opened.remove(first);
+
+        DedupIds again = new DedupIds("dedup-store", 10 * MINUTE);
+        assertThatThrownBy(() -> again.init(new Context(stateDir.toFile()), again))
+                .isInstanceOf(TaskCorruptedException.class);
+        assertThat(segmentDirs()).as("segments left").noneMatch(dir -> dir.matches("[0-9]+"));
+
+        // Kafka Streams then wipes the task's state and restores it from the changelog, into a store opened afresh.
+        DedupIds restored = open(10 * MINUTE);
+        assertThat(restored.seen(id("uncommitted"), T0 + 1_000)).isFalse();
+    }
+
+    @Test
+    void aReopenedStoreKnowsTheLatestTimeItSaw() {
+        DedupIds first = open(2 * MINUTE);
+        first.add(id("old"), T0 + 30_000);
+        first.add(id("latest"), T0 + 3 * MINUTE - 1_000);
+        first.flush();
+        first.close();
+        opened.remove(first);
+
+        // T0 + 30 s is older than the horizon before the latest time: expired, though its segment is still on disk
+        // (the newest segment's start, T0 + 2 min, would put the horizon's start at T0).
+        DedupIds again = open(2 * MINUTE);
+        assertThat(again.seen(id("old"), T0 + 30_000)).isFalse();
+        assertThat(again.add(id("late"), T0 + 30_000)).isFalse();
+        assertThat(again.seen(id("latest"), T0 + 3 * MINUTE)).isTrue();
+    }
+
+    @Test
+    void aHorizonShorterThanAMinuteIsRefused() {
+        assertThatThrownBy(() -> new DedupIds("dedup-store", 59_999))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least PT1M");
     }
 
     @Test
