@@ -125,18 +125,13 @@ public final class TelemetryTopology {
             StreamsBuilder builder,
             Consumer<WindowMetricsEvent> closedWindows,
             BrokerReachability reachability) {
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(
-                        DedupProcessor.STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
-                Serdes.String(),
-                Serdes.Long()));
+        builder.addStateStore(DedupStore.builder(DedupProcessor.STORE, settings.dedupHorizon()));
         WindowAggregateSerde aggregateSerde = new WindowAggregateSerde();
         WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
         builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
         builder.addStateStore(ClientStageStore.builder());
         KStream<String, Checked> timed = valid.mapValues(Checked::event, Named.as("valid-event"))
-                .processValues(
-                        () -> new DedupProcessor(settings.dedupHorizon()), Named.as("dedup"), DedupProcessor.STORE)
+                .processValues(DedupProcessor::new, Named.as("dedup"), DedupProcessor.STORE)
                 .processValues(() -> new LatenessProcessor(clock), Named.as("lateness"), PreAggregateProcessor.STORE);
         timed.split(Named.as("timed-"))
                 .branch(

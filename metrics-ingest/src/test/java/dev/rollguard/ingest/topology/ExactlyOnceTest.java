@@ -33,6 +33,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -184,6 +186,21 @@ class ExactlyOnceTest {
         assertThat(runningMarkers(log, true))
                 .as("the killed instance had tasks before the kill and after its restart")
                 .isGreaterThanOrEqualTo(2);
+        // The dedup store's batches have unique keys: time retention deletes them, not compaction.
+        assertThat(topicConfig(bootstrap, appId + "-dedup-store-changelog", TopicConfig.CLEANUP_POLICY_CONFIG))
+                .isEqualTo(TopicConfig.CLEANUP_POLICY_DELETE);
+    }
+
+    static String topicConfig(String bootstrap, String topic, String name) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            return admin.describeConfigs(List.of(resource))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .get(resource)
+                    .get(name)
+                    .value();
+        }
     }
 
     /**

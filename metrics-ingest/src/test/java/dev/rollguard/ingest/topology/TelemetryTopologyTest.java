@@ -724,6 +724,34 @@ class TelemetryTopologyTest {
     }
 
     @Test
+    void theDedupStoreLogsTheIdsOfACommitAsOneRecordAndNoneForADuplicate() throws Exception {
+        start(TopologySettings.of(TopicNames.DEFAULT, SIZE, GRACE).withDedupHorizon(Duration.ofMinutes(1)));
+        TestOutputTopic<byte[], byte[]> changelog = driver.createOutputTopic(
+                "metrics-ingest-test-dedup-store-changelog", new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        SyncEvent first = sync("c1", T0.plusSeconds(1), true, 100).build();
+        send(first);
+        send(first);
+        UploadEvent second = upload("c2", T0.plusSeconds(2), true, 100, 10).build();
+        send(second);
+
+        // The test driver commits after every input record: one batch record per commit that saw a new id.
+        List<TestRecord<byte[], byte[]>> records = changelog.readRecordsToList();
+        List<String> logged = new ArrayList<>();
+        for (var record : records) {
+            assertThat(DedupBatch.isBatch(record.key())).isTrue();
+            DedupBatch.read(
+                    record.value(),
+                    (id, time) ->
+                            logged.add(new String(id, StandardCharsets.UTF_8) + "@" + Instant.ofEpochMilli(time)));
+        }
+        assertThat(logged)
+                .containsExactly(
+                        "s:" + first.getEventId() + "@" + first.getEventTime(),
+                        "u:" + second.getEventId() + "@" + second.getEventTime());
+        assertThat(records).hasSize(2);
+    }
+
+    @Test
     void undecodableRecordsGoToTheDeadLetterTopicAndProcessingContinues() {
         syncs.pipeInput("c1", "not avro".getBytes(StandardCharsets.UTF_8), T0);
         byte[] truncated = AvroCodec.of(UploadEvent.class)
