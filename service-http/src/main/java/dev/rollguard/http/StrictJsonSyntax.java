@@ -1,8 +1,10 @@
 package dev.rollguard.http;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 
@@ -24,5 +26,16 @@ public class StrictJsonSyntax implements ObjectMapperCustomizer {
     public void customize(ObjectMapper mapper) {
         mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    }
+
+    /**
+     * Whether a failure is this rule's refusal of content after the value: Jackson reports it as a mismatched input
+     * (of the mapping, not the syntax) and says so only in its message, which has read "Trailing token ..." since
+     * Jackson 2.9 added the feature. A repeated key fails as a syntax error ({@code StreamReadException}).
+     */
+    public static boolean contentAfterValue(JsonProcessingException failure) {
+        return failure instanceof MismatchedInputException
+                && failure.getOriginalMessage() != null
+                && failure.getOriginalMessage().startsWith("Trailing token");
     }
 }

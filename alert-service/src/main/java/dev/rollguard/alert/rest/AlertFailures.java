@@ -1,5 +1,6 @@
 package dev.rollguard.alert.rest;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.DatabaseFailures;
 import dev.rollguard.http.error.KnownFailures;
@@ -17,6 +18,16 @@ public class AlertFailures implements KnownFailures {
     @Override
     public ApiException recognise(Throwable failure) {
         if (failure instanceof WebApplicationException web && web.getResponse().getStatus() == 400) {
+            for (Throwable cause = web.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof JsonParseException json) {
+                    // Not JSON, content after the value or a key given twice: what the body's reader said, located.
+                    String where = json.getLocation() == null
+                            ? ""
+                            : " (line " + json.getLocation().getLineNr() + ", column "
+                                    + json.getLocation().getColumnNr() + ")";
+                    return new ApiException(400, "VALIDATION_FAILED", "body: is not valid JSON" + where);
+                }
+            }
             return new ApiException(400, "VALIDATION_FAILED", "Bad Request");
         }
         if (DatabaseFailures.unavailable(failure)) {

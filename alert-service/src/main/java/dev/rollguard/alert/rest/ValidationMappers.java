@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.http.BodyLimit;
+import dev.rollguard.http.StrictJsonSyntax;
 import dev.rollguard.http.error.ErrorBody;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
@@ -60,7 +61,7 @@ public class ValidationMappers {
         if (BodyLimit.exceeded(e)) {
             return tooLarge();
         }
-        if (!(e instanceof JsonMappingException mapping)) {
+        if (!(e instanceof JsonMappingException mapping) || StrictJsonSyntax.contentAfterValue(e)) {
             String where = e.getLocation() == null
                     ? ""
                     : " (line " + e.getLocation().getLineNr() + ", column "

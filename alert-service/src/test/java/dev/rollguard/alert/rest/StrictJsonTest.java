@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * A request body is one JSON value with each key once (service-http's StrictJsonSyntax): content after the value, or
  * a key given twice, is 400 {@code VALIDATION_FAILED}, and nothing is stored. Without the rule the first value would be
  * read and the rest ignored, and the last of a repeated key kept. A body read into a request record fails in the REST
- * layer's reader ({@code AlertFailures}: "Bad Request"); the inbound body, parsed by the resource, names {@code body}.
+ * layer's reader ({@code AlertFailures}), the inbound body in the resource's own parse; both say the body is not JSON.
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -42,7 +42,8 @@ class StrictJsonTest {
     void aRuleWithContentAfterItIsRefusedAndNotStored() {
         for (String body :
                 List.of(RULE.formatted("strict-trailing") + " xyz", RULE.formatted("strict-trailing") + " {}")) {
-            refused(Api.admin().body(body).post("/api/rules"));
+            refused(Api.admin().body(body).post("/api/rules"))
+                    .body("message", containsString("body: is not valid JSON"));
         }
         Api.admin().get("/api/rules/strict-trailing").then().statusCode(404);
     }
@@ -51,7 +52,7 @@ class StrictJsonTest {
     void aRuleWithARepeatedKeyIsRefusedAndNotStored() {
         String twice = RULE.formatted("strict-repeated")
                 .replace("\"name\": \"Slow table\"", "\"name\": \"Slow table\", \"name\": \"Fast table\"");
-        refused(Api.admin().body(twice).post("/api/rules"));
+        refused(Api.admin().body(twice).post("/api/rules")).body("message", containsString("body: is not valid JSON"));
         String nested = RULE.formatted("strict-repeated")
                 .replace("\"threshold\": 1000", "\"threshold\": 1000, \"threshold\": 10");
         refused(Api.admin().body(nested).post("/api/rules"));

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.rollguard.flag.api.TextRules;
+import dev.rollguard.http.StrictJsonSyntax;
 import dev.rollguard.http.error.ErrorBody;
 import java.math.BigInteger;
 import java.time.temporal.Temporal;
@@ -35,7 +36,7 @@ final class JsonErrors {
                     "the body is not valid JSON"
                             + (repeated == null ? "" : ": the key '" + repeated + "' appears twice") + where(failure));
         }
-        if (trailing(failure)) {
+        if (StrictJsonSyntax.contentAfterValue(failure)) {
             return new ErrorBody(
                     "MALFORMED_JSON", "the body is not valid JSON: more content follows its value" + where(failure));
         }
@@ -69,17 +70,6 @@ final class JsonErrors {
             return null;
         }
         return TextRules.visible(message.substring(prefix.length(), message.length() - 1));
-    }
-
-    /**
-     * Whether Jackson read a whole value and found another token after it (FAIL_ON_TRAILING_TOKENS,
-     * {@link dev.rollguard.http.StrictJsonSyntax}):
-     * it says so only in its message, which has read "Trailing token ..." since Jackson 2.9 added the feature.
-     */
-    private static boolean trailing(JsonProcessingException failure) {
-        return failure instanceof MismatchedInputException
-                && failure.getOriginalMessage() != null
-                && failure.getOriginalMessage().startsWith("Trailing token");
     }
 
     /** The field as a path of the request body: {@code guardPolicy.action}, {@code stages[1].name}, or {@code body}. */
