@@ -12,25 +12,14 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
-import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
-import org.apache.kafka.streams.query.Position;
-import org.apache.kafka.streams.query.PositionBound;
-import org.apache.kafka.streams.query.Query;
-import org.apache.kafka.streams.query.QueryConfig;
-import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
@@ -60,7 +49,7 @@ import org.rocksdb.WriteOptions;
  * event time within the horizon of the new one, either side, and no earlier than the horizon before the latest event
  * time this task has seen (older ids have expired).
  */
-final class DedupIds implements KeyValueStore<Bytes, byte[]> {
+final class DedupIds extends ChangelogBytesStore {
 
     static {
         RocksDB.loadLibrary();
@@ -75,10 +64,8 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     private static final long CACHE_BYTES = 8L * 1024 * 1024;
     private static final long WRITE_BUFFER_BYTES = 8L * 1024 * 1024;
 
-    private final String name;
     private final long horizonMs;
     private final long segmentMs;
-    private final Position position = Position.emptyPosition();
     /** Open segments by their start (event time, ms). */
     private final NavigableMap<Long, RocksDB> segments = new TreeMap<>();
     /** The value read back by a look-up, reused. */
@@ -95,11 +82,9 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     /** Whether the segments on disk are as of the last flush (its mark is on disk). */
     private boolean clean;
 
-    private volatile boolean open;
-
     DedupIds(String name, long horizonMs) {
+        super(name);
         checkHorizon(Duration.ofMillis(horizonMs));
-        this.name = name;
         this.horizonMs = horizonMs;
         this.segmentMs = Math.max(MIN_SEGMENT_MS, horizonMs / 2);
     }
@@ -134,7 +119,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
             }
             return false;
         } catch (RocksDBException e) {
-            throw new ProcessorStateException("reading the event ids of " + name + " failed", e);
+            throw new ProcessorStateException("reading the event ids of " + name() + " failed", e);
         }
     }
 
@@ -154,7 +139,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         try {
             segment(time).put(writeOptions, id, value);
         } catch (RocksDBException e) {
-            throw new ProcessorStateException("writing an event id to " + name + " failed", e);
+            throw new ProcessorStateException("writing an event id to " + name() + " failed", e);
         }
         if (time > observed) {
             observed = time;
@@ -239,11 +224,6 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
     public void init(StateStoreContext context, StateStore root) {
         try {
             open(context);
@@ -252,17 +232,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
             close();
             throw e;
         }
-        boolean consistency = StreamsConfig.InternalConfig.getBoolean(
-                context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
-        if (root != null) {
-            context.register(root, (RecordBatchingStateRestoreCallback) records -> {
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    restore(record.key(), record.value());
-                    ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(record, consistency, position);
-                }
-            });
-        }
-        open = true;
+        registerRestore(context, root, this::restore);
     }
 
     /**
@@ -271,7 +241,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
      * the task declared corrupted, so that Kafka Streams wipes its state and reads every id back from the changelog.
      */
     private void open(StateStoreContext context) {
-        dir = context.stateDir().toPath().resolve(name);
+        dir = context.stateDir().toPath().resolve(name());
         cache = new LRUCache(CACHE_BYTES);
         filter = new BloomFilter(10);
         options = new Options()
@@ -300,8 +270,8 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                             clean = true;
                             observed = readLong(mark, 0);
                         }
-                    } else if (file.startsWith(name + ".") && isNumber(file.substring(name.length() + 1))) {
-                        earlier.put(Long.parseLong(file.substring(name.length() + 1)), entry);
+                    } else if (file.startsWith(name() + ".") && isNumber(file.substring(name().length() + 1))) {
+                        earlier.put(Long.parseLong(file.substring(name().length() + 1)), entry);
                     } else if (isNumber(file)) {
                         starts.add(Long.parseLong(file));
                     }
@@ -317,9 +287,9 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                 openSegment(start);
             }
         } catch (IOException e) {
-            throw new ProcessorStateException("reading the segments of " + name + " failed", e);
+            throw new ProcessorStateException("reading the segments of " + name() + " failed", e);
         } catch (RocksDBException e) {
-            throw new ProcessorStateException("opening a segment of " + name + " failed", e);
+            throw new ProcessorStateException("opening a segment of " + name() + " failed", e);
         }
         if (!earlier.isEmpty()) {
             earlier.values().forEach(this::adoptWindowStoreSegment);
@@ -365,18 +335,8 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     }
 
     @Override
-    public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
-        throw new UnsupportedOperationException("range queries are not supported by " + name);
-    }
-
-    @Override
     public KeyValueIterator<Bytes, byte[]> all() {
-        throw new UnsupportedOperationException("iteration is not supported by " + name);
-    }
-
-    @Override
-    public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(P prefix, PS serializer) {
-        throw new UnsupportedOperationException("prefix scans are not supported by " + name);
+        throw new UnsupportedOperationException("iteration is not supported by " + name());
     }
 
     @Override
@@ -386,20 +346,10 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
             try {
                 entries += segment.getLongProperty("rocksdb.estimate-num-keys");
             } catch (RocksDBException e) {
-                throw new ProcessorStateException("reading the size of " + name + " failed", e);
+                throw new ProcessorStateException("reading the size of " + name() + " failed", e);
             }
         }
         return entries;
-    }
-
-    @Override
-    public <R> QueryResult<R> query(Query<R> query, PositionBound bound, QueryConfig config) {
-        return QueryResult.forUnknownQueryType(query, this);
-    }
-
-    @Override
-    public Position getPosition() {
-        return position;
     }
 
     /**
@@ -414,7 +364,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                 segment.flush(flush);
             }
         } catch (RocksDBException e) {
-            throw new ProcessorStateException("flushing " + name + " failed", e);
+            throw new ProcessorStateException("flushing " + name() + " failed", e);
         }
         byte[] mark = new byte[Long.BYTES];
         writeLong(mark, 0, observed);
@@ -426,7 +376,7 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
                     StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new ProcessorStateException("marking " + name + " flushed failed", e);
+            throw new ProcessorStateException("marking " + name() + " flushed failed", e);
         }
         clean = true;
     }
@@ -435,19 +385,19 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
         try {
             Files.deleteIfExists(dir.resolve(CLEAN_MARK));
         } catch (IOException e) {
-            throw new ProcessorStateException("unmarking " + name + " failed", e);
+            throw new ProcessorStateException("unmarking " + name() + " failed", e);
         }
         clean = false;
     }
 
     @Override
     public void close() {
-        open = false;
+        closed();
         segments.values().forEach(RocksDB::close);
         segments.clear();
         for (AutoCloseable resource : new AutoCloseable[] {writeOptions, options, filter, cache}) {
             if (resource != null) {
-                Utils.closeQuietly(resource, name);
+                Utils.closeQuietly(resource, name());
             }
         }
         writeOptions = null;
@@ -459,11 +409,6 @@ final class DedupIds implements KeyValueStore<Bytes, byte[]> {
     @Override
     public boolean persistent() {
         return true;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return open;
     }
 
     private static void delete(Path path) {

@@ -2,14 +2,12 @@ package dev.rollguard.ingest.topology;
 
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -137,73 +135,23 @@ final class DedupStore implements StateStore, CachedStateStore<Bytes, byte[]> {
     static StoreBuilder<DedupStore> builder(String name, Duration horizon) {
         DedupIds.checkHorizon(horizon);
         long retention = 2 * horizon.toMillis() + Duration.ofDays(1).toMillis();
-        return new Builder(
+        return new LoggedStoreBuilder<>(
                 name,
-                horizon.toMillis(),
                 Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG,
                         TopicConfig.CLEANUP_POLICY_DELETE,
                         TopicConfig.RETENTION_MS_CONFIG,
-                        Long.toString(retention)));
-    }
-
-    private record Builder(String name, long horizonMs, Map<String, String> logConfig)
-            implements StoreBuilder<DedupStore> {
-
-        @Override
-        public StoreBuilder<DedupStore> withCachingEnabled() {
-            return this;
-        }
-
-        @Override
-        public StoreBuilder<DedupStore> withCachingDisabled() {
-            return this;
-        }
-
-        @Override
-        public StoreBuilder<DedupStore> withLoggingEnabled(Map<String, String> config) {
-            Map<String, String> merged = new HashMap<>(logConfig);
-            merged.putAll(config);
-            return new Builder(name, horizonMs, Map.copyOf(merged));
-        }
-
-        @Override
-        public StoreBuilder<DedupStore> withLoggingDisabled() {
-            throw new UnsupportedOperationException("the dedup store must be changelogged for exactly-once");
-        }
-
-        @Override
-        public DedupStore build() {
-            DedupIds ids = new DedupIds(name, horizonMs);
-            KeyValueStore<Bytes, byte[]> changelogged = Stores.keyValueStoreBuilder(
-                            new Supplier(ids), Serdes.Bytes(), Serdes.ByteArray())
-                    .withLoggingEnabled(logConfig)
-                    .withCachingDisabled()
-                    .build();
-            return new DedupStore(changelogged, ids);
-        }
-
-        @Override
-        public boolean loggingEnabled() {
-            return true;
-        }
-    }
-
-    private record Supplier(DedupIds ids) implements KeyValueBytesStoreSupplier {
-
-        @Override
-        public String name() {
-            return ids.name();
-        }
-
-        @Override
-        public KeyValueStore<Bytes, byte[]> get() {
-            return ids;
-        }
-
-        @Override
-        public String metricsScope() {
-            return "rocksdb-dedup";
-        }
+                        Long.toString(retention)),
+                logConfig -> {
+                    DedupIds ids = new DedupIds(name, horizon.toMillis());
+                    KeyValueStore<Bytes, byte[]> changelogged = Stores.keyValueStoreBuilder(
+                                    new ChangelogBytesStore.Supplier(ids, "rocksdb-dedup"),
+                                    Serdes.Bytes(),
+                                    Serdes.ByteArray())
+                            .withLoggingEnabled(logConfig)
+                            .withCachingDisabled()
+                            .build();
+                    return new DedupStore(changelogged, ids);
+                });
     }
 }

@@ -10,11 +10,9 @@ import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -274,64 +272,15 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     /** A builder of a live store named {@code name}, changelogged under {@code <application.id>-<name>-changelog}. */
     static <S extends LiveStore<?>> StoreBuilder<S> builder(
             String name, Function<KeyValueStore<String, byte[]>, S> factory) {
-        return new Builder<>(name, factory, Map.of());
-    }
-
-    private record Builder<S extends LiveStore<?>>(
-            String name, Function<KeyValueStore<String, byte[]>, S> factory, Map<String, String> logConfig)
-            implements StoreBuilder<S> {
-
-        @Override
-        public StoreBuilder<S> withCachingEnabled() {
-            return this;
-        }
-
-        @Override
-        public StoreBuilder<S> withCachingDisabled() {
-            return this;
-        }
-
-        @Override
-        public StoreBuilder<S> withLoggingEnabled(Map<String, String> config) {
-            return new Builder<>(name, factory, Map.copyOf(config));
-        }
-
-        @Override
-        public StoreBuilder<S> withLoggingDisabled() {
-            throw new UnsupportedOperationException("a live store must be changelogged for exactly-once");
-        }
-
-        @Override
-        public S build() {
-            KeyValueStore<String, byte[]> inner = Stores.keyValueStoreBuilder(
-                            new RestoreOnlySupplier(name), Serdes.String(), Serdes.ByteArray())
-                    .withLoggingEnabled(logConfig)
-                    .withCachingDisabled()
-                    .build();
-            return factory.apply(inner);
-        }
-
-        @Override
-        public Map<String, String> logConfig() {
-            return logConfig;
-        }
-
-        @Override
-        public boolean loggingEnabled() {
-            return true;
-        }
-    }
-
-    private record RestoreOnlySupplier(String name) implements KeyValueBytesStoreSupplier {
-
-        @Override
-        public KeyValueStore<Bytes, byte[]> get() {
-            return new RestoreOnlyStore(name);
-        }
-
-        @Override
-        public String metricsScope() {
-            return "in-memory";
-        }
+        return new LoggedStoreBuilder<>(
+                name,
+                Map.of(),
+                logConfig -> factory.apply(Stores.keyValueStoreBuilder(
+                                new ChangelogBytesStore.Supplier(new RestoreOnlyStore(name), "in-memory"),
+                                Serdes.String(),
+                                Serdes.ByteArray())
+                        .withLoggingEnabled(logConfig)
+                        .withCachingDisabled()
+                        .build()));
     }
 }

@@ -4,22 +4,11 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
-import org.apache.kafka.streams.processor.internals.ChangelogRecordDeserializationHelper;
-import org.apache.kafka.streams.processor.internals.RecordBatchingStateRestoreCallback;
-import org.apache.kafka.streams.query.Position;
-import org.apache.kafka.streams.query.PositionBound;
-import org.apache.kafka.streams.query.Query;
-import org.apache.kafka.streams.query.QueryConfig;
-import org.apache.kafka.streams.query.QueryResult;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The bytes store under a {@link LiveStore}: the live store holds the values, so this one keeps only what a restore
@@ -30,38 +19,19 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>{@link #all()} hands the restored values over once: the live store's {@code load()} is its only reader. Until then,
  * writes are applied to the restored values so that they stay the changelog's latest.
  */
-final class RestoreOnlyStore implements KeyValueStore<Bytes, byte[]> {
+final class RestoreOnlyStore extends ChangelogBytesStore {
 
-    private final String name;
-    private final Position position = Position.emptyPosition();
     /** What a restore read back, until it is handed over; null once handed over. */
     private Map<Bytes, byte[]> restored = new HashMap<>();
 
-    private volatile boolean open;
-
     RestoreOnlyStore(String name) {
-        this.name = name;
-    }
-
-    @Override
-    public String name() {
-        return name;
+        super(name);
     }
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
         restored = new HashMap<>();
-        boolean consistency = StreamsConfig.InternalConfig.getBoolean(
-                context.appConfigs(), StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, false);
-        if (root != null) {
-            context.register(root, (RecordBatchingStateRestoreCallback) records -> {
-                for (ConsumerRecord<byte[], byte[]> record : records) {
-                    put(Bytes.wrap(record.key()), record.value());
-                    ChangelogRecordDeserializationHelper.applyChecksAndUpdatePosition(record, consistency, position);
-                }
-            });
-        }
-        open = true;
+        registerRestore(context, root, (key, value) -> put(Bytes.wrap(key), value));
     }
 
     @Override
@@ -122,7 +92,7 @@ final class RestoreOnlyStore implements KeyValueStore<Bytes, byte[]> {
 
             @Override
             public Bytes peekNextKey() {
-                throw new UnsupportedOperationException("peekNextKey is not supported by " + name);
+                throw new UnsupportedOperationException("peekNextKey is not supported by " + name());
             }
 
             @Override
@@ -131,28 +101,8 @@ final class RestoreOnlyStore implements KeyValueStore<Bytes, byte[]> {
     }
 
     @Override
-    public KeyValueIterator<Bytes, byte[]> range(Bytes from, Bytes to) {
-        throw new UnsupportedOperationException("range queries are not supported by " + name);
-    }
-
-    @Override
-    public <PS extends Serializer<P>, P> KeyValueIterator<Bytes, byte[]> prefixScan(P prefix, PS serializer) {
-        throw new UnsupportedOperationException("prefix scans are not supported by " + name);
-    }
-
-    @Override
     public long approximateNumEntries() {
         return restored == null ? 0 : restored.size();
-    }
-
-    @Override
-    public <R> QueryResult<R> query(Query<R> query, PositionBound bound, QueryConfig config) {
-        return QueryResult.forUnknownQueryType(query, this);
-    }
-
-    @Override
-    public Position getPosition() {
-        return position;
     }
 
     @Override
@@ -161,16 +111,11 @@ final class RestoreOnlyStore implements KeyValueStore<Bytes, byte[]> {
     @Override
     public void close() {
         restored = null;
-        open = false;
+        closed();
     }
 
     @Override
     public boolean persistent() {
         return false;
-    }
-
-    @Override
-    public boolean isOpen() {
-        return open;
     }
 }
