@@ -129,9 +129,13 @@ public class RuleEvaluationService {
      */
     public record Tracked(Scope scope, ScopeState state, Long ruleVersion) {
 
-        /** Whether the state started under {@code rule}'s version or an earlier one. */
-        boolean startedUnder(RuleDefinition rule) {
-            return ruleVersion == null || ruleVersion <= rule.version();
+        /**
+         * Whether the state started under {@code current}, the rule's definition as it is now. Versions of one rule
+         * only grow, but a rule deleted and created again starts at 1 again: a state of any other version (or of
+         * none, stored before versions were) started under a definition that is no longer the rule's.
+         */
+        boolean startedUnder(RuleDefinition current) {
+            return ruleVersion != null && ruleVersion == current.version();
         }
     }
 
@@ -322,13 +326,14 @@ public class RuleEvaluationService {
 
     /**
      * Ends the alerts of a rule changed in what its alerts are, as its former definition {@code former} raised them
-     * ("rule changed"): the states started under {@code former}'s version or an earlier one resolve their announced
-     * alerts and start afresh. A state started under a later version (a window judged under the new definition since)
-     * is left as it is, so a former definition ended twice (by the sync of the update and the scheduled one, or by
-     * the instance that takes over a partition late) never resolves an alert of the new one.
+     * ("rule changed"): every state not started under {@code current} (the rule as it is now) resolves its announced
+     * alerts and starts afresh. A state started under the current definition (a window judged under it since) is left
+     * as it is, so a former definition ended twice (by the sync of the update and the scheduled one) never resolves
+     * an alert of the new one; and a state of an older definition that this instance did not know of (one judged by
+     * another instance before its partition moved here, or of a rule deleted and created again) still ends.
      */
-    public Uni<Integer> supersede(RuleDefinition former) {
-        return end(former, "rule changed", tracked -> tracked.startedUnder(former));
+    public Uni<Integer> supersede(RuleDefinition former, RuleDefinition current) {
+        return end(former, "rule changed", tracked -> !tracked.startedUnder(current));
     }
 
     private Uni<Integer> end(RuleDefinition rule, String reason, Predicate<Tracked> which) {

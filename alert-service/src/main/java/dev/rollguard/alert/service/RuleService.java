@@ -180,17 +180,18 @@ public class RuleService {
      * Reads the rules again, for changes made here or through another instance: a rule deleted or disabled since is
      * retired here too (its alerts on the partitions this instance holds resolve), and a rule changed in what its
      * alerts are ({@link #raisesTheSameAlerts}) has the alerts of its former definition ended. Two syncs may both see
-     * the former definition (the one of an update and the scheduled one; every instance syncs): ending it is bound to
-     * its version ({@link RuleEvaluationService#supersede}), so the second ends nothing a window judged under the new
-     * definition has started in between.
+     * the former definition (the one of an update and the scheduled one; every instance syncs): ending it spares the
+     * states started under the current version ({@link RuleEvaluationService#supersede}), so the second ends nothing
+     * a window judged under the new definition has started in between.
      */
     public Uni<Void> sync() {
         List<RuleDefinition> before = List.copyOf(ruleBook.enabled());
         return refresh().chain(() -> {
             List<Uni<Integer>> retired = before.stream()
                     .filter(rule -> !raisesTheSameAlerts(rule, ruleBook.rule(rule.id())))
-                    .map(rule ->
-                            ruleBook.rule(rule.id()) == null ? evaluation.retire(rule) : evaluation.supersede(rule))
+                    .map(rule -> ruleBook.rule(rule.id()) == null
+                            ? evaluation.retire(rule)
+                            : evaluation.supersede(rule, ruleBook.rule(rule.id())))
                     .toList();
             return retired.isEmpty()
                     ? Uni.createFrom().voidItem()

@@ -1,0 +1,66 @@
+package dev.rollguard.alert.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.alert.domain.Level;
+import dev.rollguard.alert.domain.NoDataPolicy;
+import dev.rollguard.alert.domain.RuleComparator;
+import dev.rollguard.alert.domain.RuleDefinition;
+import dev.rollguard.alert.domain.ScopeSelector;
+import dev.rollguard.alert.domain.ScopeState;
+import dev.rollguard.alert.service.RuleEvaluationService.Tracked;
+import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.Severity;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which states a changed rule's former definition ends: every state not started under the rule as it is now. The two
+ * syncs of one change spare what the new definition started; a state of an older definition this instance never
+ * knew (judged elsewhere before its partition moved here) and one of a rule deleted and created again (versions start
+ * at 1 again) end.
+ */
+class RuleVersionTest {
+
+    static RuleDefinition rule(long version) {
+        return new RuleDefinition(
+                "slow",
+                "Slow syncs",
+                "durationMaxMs",
+                RuleComparator.GT,
+                new Level(Severity.WARNING, 1000, Duration.ZERO),
+                new Level(Severity.CRITICAL, 5000, Duration.ZERO),
+                Duration.ofMinutes(5),
+                0,
+                NoDataPolicy.KEEP_STATE,
+                new ScopeSelector(Set.of(ScopeType.GLOBAL), null, null, null, null, null),
+                0.99,
+                true,
+                Map.of(),
+                Map.of(),
+                version);
+    }
+
+    static Tracked startedUnder(Long version) {
+        return new Tracked(null, ScopeState.INITIAL, version);
+    }
+
+    @Test
+    void aStateStartedUnderTheCurrentDefinitionIsSpared() {
+        assertThat(startedUnder(3L).startedUnder(rule(3))).isTrue();
+    }
+
+    @Test
+    void aStateOfAnyOtherDefinitionIsNot() {
+        // The former definition, seen by this instance's sync.
+        assertThat(startedUnder(2L).startedUnder(rule(3))).isFalse();
+        // Older than this instance's former definition: judged elsewhere before its partition moved here.
+        assertThat(startedUnder(1L).startedUnder(rule(3))).isFalse();
+        // Of a rule deleted and created again, whose versions started at 1 again.
+        assertThat(startedUnder(7L).startedUnder(rule(1))).isFalse();
+        // Stored before states carried versions.
+        assertThat(startedUnder(null).startedUnder(rule(1))).isFalse();
+    }
+}
