@@ -24,6 +24,15 @@ public final class Exposures {
     /** Subjects kept by default. */
     public static final int DEFAULT_MAX_SUBJECTS = 10_000;
 
+    /**
+     * Most exposures metrics-ingest accepts on one event ({@code TOO_MANY_EXPOSURES} beyond).
+     *
+     * @deprecated the limit is {@link TelemetryLimits#MAX_EXPOSURES}, shared with metrics-ingest; kept so that code
+     *     written against earlier versions of this client still compiles
+     */
+    @Deprecated
+    public static final int MAX_PER_EVENT = TelemetryLimits.MAX_EXPOSURES;
+
     /** Per subject, its exposures by flag key, the flag evaluated least recently first. */
     private final Map<String, Map<String, FlagExposure>> bySubject;
 

@@ -63,6 +63,44 @@ public class DeliveryRepository {
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
                               WHERE o.webhook_id = d.webhook_id AND o.group_key = d.group_key AND o.status = 'PENDING')""";
 
+    /**
+     * Locks the group of a notification whose delivery ended, first: the outcomes of one notification's deliveries (a
+     * PagerDuty receiver gets one per alert), ending at once on several instances, are recorded one after the other,
+     * so the last sees none of the others pending; and a flush or an evaluation of the group waits for it.
+     */
+    private static final String LOCK_GROUP =
+            """
+            SELECT 1 FROM notification_groups g JOIN webhook_deliveries d
+                ON g.webhook_id = d.webhook_id AND g.group_key = d.group_key
+            WHERE d.id = $1 FOR UPDATE OF g""";
+
+    /**
+     * Forgets the resolved alerts a delivered notification (or one that failed for good) carried, once none of its
+     * deliveries is pending: the receiver heard them resolve, whichever of the notifications carrying them it was. An
+     * alert that changed since (fired again) is not carried by it any more.
+     */
+    private static final String FORGET_CARRIED_RESOLVED =
+            """
+            DELETE FROM notification_group_alerts a USING webhook_deliveries d, notification_groups g
+            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key
+              AND a.webhook_id = g.webhook_id AND a.group_id = g.group_id
+              AND d.notification_id = ANY (a.notified_in) AND NOT a.firing
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
+                              WHERE o.notification_id = d.notification_id AND o.status = 'PENDING')""";
+
+    /**
+     * A notification that failed for a reason that may pass no longer counts as carrying its resolved alerts: they
+     * stay for the group's next notification, and another delivery of the same notification delivered later (one per
+     * alert for PagerDuty) does not forget them.
+     */
+    private static final String CARRY_RESOLVED_AGAIN =
+            """
+            UPDATE notification_group_alerts a SET notified_in = array_remove(a.notified_in, d.notification_id)
+            FROM webhook_deliveries d, notification_groups g
+            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key
+              AND a.webhook_id = g.webhook_id AND a.group_id = g.group_id
+              AND d.notification_id = ANY (a.notified_in)""";
+
     private final Pool pool;
 
     public DeliveryRepository(Pool pool) {
@@ -103,33 +141,44 @@ public class DeliveryRepository {
      * Records how a delivery ended. With {@code notifyAgain} (it failed for a reason that may pass: the receiver
      * unreachable, 5xx, 408, 429), a notification of a group leaves its group changed, to be notified again with the
      * group's state at the group's next interval, as an Alertmanager does (a notification that failed is not one the
-     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval. A
-     * group's final notification (its resolution) is sent again the same way until it is delivered; delivered, or
-     * failed for a reason that will not pass, its group is forgotten.
+     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval. The
+     * resolved alerts it carried stay in the group, so that next notification carries them again; delivered, or
+     * failed for a reason that will not pass, they are forgotten. A group's final notification (its resolution) is
+     * sent again the same way until it is delivered; delivered, or failed for a reason that will not pass, its group
+     * is forgotten.
      */
     public Uni<Void> finish(
             long id, boolean delivered, boolean notifyAgain, int attempts, Integer statusCode, String error) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return pool.withTransaction(connection -> connection
-                .preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
-                        + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7,"
-                        + " claimed_by = NULL, claimed_until = NULL WHERE id = $1")
-                .execute(Tuple.tuple(Arrays.asList(
-                        id,
-                        delivered ? "DELIVERED" : "FAILED",
-                        attempts,
-                        statusCode,
-                        error,
-                        now,
-                        delivered ? now : null)))
+                .preparedQuery(LOCK_GROUP)
+                .execute(Tuple.of(id))
+                .chain(() -> connection
+                        .preparedQuery("UPDATE webhook_deliveries SET status = $2, attempts = attempts + $3,"
+                                + " last_status_code = $4, last_error = $5, updated_at = $6, delivered_at = $7,"
+                                + " claimed_by = NULL, claimed_until = NULL WHERE id = $1")
+                        .execute(Tuple.tuple(Arrays.asList(
+                                id,
+                                delivered ? "DELIVERED" : "FAILED",
+                                attempts,
+                                statusCode,
+                                error,
+                                now,
+                                delivered ? now : null))))
                 .chain(() -> delivered || !notifyAgain
                         ? connection
-                                .preparedQuery(FORGET_FINISHED_GROUP)
+                                .preparedQuery(FORGET_CARRIED_RESOLVED)
                                 .execute(Tuple.of(id))
+                                .chain(() -> connection
+                                        .preparedQuery(FORGET_FINISHED_GROUP)
+                                        .execute(Tuple.of(id)))
                                 .replaceWithVoid()
                         : connection
                                 .preparedQuery(NOTIFY_GROUP_AGAIN)
                                 .execute(Tuple.of(id, now))
+                                .chain(() -> connection
+                                        .preparedQuery(CARRY_RESOLVED_AGAIN)
+                                        .execute(Tuple.of(id)))
                                 .replaceWithVoid()));
     }
 

@@ -14,13 +14,19 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
  * Webhook notification groups: the groups due for a flush are claimed with {@code FOR UPDATE SKIP LOCKED}, so
- * instances sharing the database never flush one group twice, and each flush writes its delivery, forgets the
- * resolved alerts it carried and schedules the group's next flush in one transaction: a crash loses or repeats
- * nothing the outbox of deliveries would not.
+ * instances sharing the database never flush one group twice, and each flush writes its delivery, marks the resolved
+ * alerts it carries with the notification's id and schedules the group's next flush in one transaction: a crash loses
+ * or repeats nothing the outbox of deliveries would not.
+ *
+ * <p>A resolved alert stays in its group until a notification carrying it is delivered, or fails for a reason that
+ * will not pass ({@link DeliveryRepository#finish}), as an Alertmanager keeps resolved alerts until a notification of
+ * them succeeds: a notification that failed for a reason that may pass leaves its group changed, and the group's next
+ * notification, a group interval later, carries the resolved alerts again with whatever still fires.
  *
  * <p>A group's final notification (its resolution, nothing firing any more) does not end the group: the group keeps
  * its resolved alerts and waits, due never by itself ({@code next_flush_at = 'infinity'}), for the outcome of that
@@ -82,12 +88,14 @@ public class NotificationGroupRepository {
     private static final String INSERT_DELIVERY =
             """
             INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
-                                            updated_at, group_key, endpoint)
-            VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6, $7)""";
-    private static final String FORGET_RESOLVED =
+                                            updated_at, group_key, endpoint, notification_id)
+            VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6, $7, $8)""";
+    /** A resolved alert a notification carries: forgotten once one that carries it is delivered, not before. */
+    private static final String MARK_CARRIED =
             """
-            DELETE FROM notification_group_alerts
+            UPDATE notification_group_alerts SET notified_in = array_append(notified_in, $5::uuid)
             WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
+
     private static final String FORGET_GROUP =
             "DELETE FROM notification_groups WHERE webhook_id = $1 AND group_id = $2";
     /** The group of a final notification keeps its resolved alerts and waits for the notification's delivery. */
@@ -162,7 +170,7 @@ public class NotificationGroupRepository {
             Function<ClaimedGroup, Outcome> decide,
             OffsetDateTime now) {
         List<Tuple> deliveries = new ArrayList<>();
-        List<Tuple> forgottenAlerts = new ArrayList<>();
+        List<Tuple> carried = new ArrayList<>();
         List<Tuple> forgottenGroups = new ArrayList<>();
         List<Tuple> awaitingDelivery = new ArrayList<>();
         List<Tuple> rescheduled = new ArrayList<>();
@@ -180,6 +188,7 @@ public class NotificationGroupRepository {
             Outcome outcome = decide.apply(group);
             boolean finalNotification = outcome.notified() && outcome.nextFlushAt() == null;
             if (outcome.notified()) {
+                UUID notification = UUID.randomUUID();
                 Member newest = list.stream()
                         .max((a, b) -> Long.compare(a.seq(), b.seq()))
                         .orElseThrow(() -> new IllegalStateException("a notification carries at least one alert"));
@@ -191,11 +200,13 @@ public class NotificationGroupRepository {
                             outgoing.payload(),
                             now,
                             group.groupKey(),
-                            outgoing.endpoint())));
+                            outgoing.endpoint(),
+                            notification)));
                 }
                 for (Member m : list) {
-                    if (!m.firing() && !finalNotification) {
-                        forgottenAlerts.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
+                    if (!m.firing()) {
+                        carried.add(
+                                Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq(), notification));
                     }
                 }
             }
@@ -213,7 +224,7 @@ public class NotificationGroupRepository {
             }
         });
         return batch(connection, INSERT_DELIVERY, deliveries)
-                .chain(() -> batch(connection, FORGET_RESOLVED, forgottenAlerts))
+                .chain(() -> batch(connection, MARK_CARRIED, carried))
                 .chain(() -> batch(connection, FORGET_GROUP, forgottenGroups))
                 .chain(() -> batch(connection, AWAIT_FINAL_DELIVERY, awaitingDelivery))
                 .chain(() -> batch(connection, RESCHEDULE, rescheduled))

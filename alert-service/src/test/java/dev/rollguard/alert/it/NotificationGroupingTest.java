@@ -374,6 +374,86 @@ class NotificationGroupingTest {
         assertThat(about(rule)).hasSize(2);
     }
 
+    @Test
+    void aResolvedAlertWhoseNotificationFailedIsCarriedByTheGroupsNextOneUntilDeliveredThenNoMore() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String recovering = "grp-rec-" + suffix;
+        String stillSlow = "grp-slow-" + suffix;
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "3s",
+                "repeatInterval",
+                "4h",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-05T10:00:00Z");
+
+        // Two tables breach at once: one group, both alerts firing, delivered.
+        TestKafka.sendWindows(
+                Windows.table(recovering, origin, 0, 1_000_000), Windows.table(stillSlow, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() -> !about(rule).isEmpty()
+                        && tables(last(about(rule))).equals(Map.of(recovering, "firing", stillSlow, "firing"))
+                        && !deliveries(webhookId)
+                                .getList("status", String.class)
+                                .contains("PENDING"));
+        int notified = about(rule).size();
+        int written = deliveries(webhookId).getList("$").size();
+
+        // One table recovers while the other still breaches, and the receiver is down for every attempt (1 + 3
+        // retries in tests) of the notification that carries the resolution.
+        failing.set(4);
+        TestKafka.sendWindows(Windows.table(recovering, origin, 1, 10), Windows.table(stillSlow, origin, 1, 1_000_000));
+
+        // Newest first: the group's next notification delivered, the one carrying the resolution failed.
+        await().atMost(WAIT).until(() -> {
+            List<String> statuses = deliveries(webhookId).getList("status", String.class);
+            return statuses.size() == written + 2 && statuses.subList(0, 2).equals(List.of("DELIVERED", "FAILED"));
+        });
+        JsonPath records = deliveries(webhookId);
+        assertThat(records.getInt("[1].attempts"))
+                .as("the resolution's every attempt")
+                .isEqualTo(4);
+        assertThat(Duration.between(
+                        Instant.parse(records.getString("[1].createdAt")),
+                        Instant.parse(records.getString("[0].createdAt"))))
+                .as("sent again at the next group interval, far from the repeat interval")
+                .isGreaterThanOrEqualTo(GROUP_INTERVAL)
+                .isLessThan(Duration.ofMinutes(5));
+        assertThat(about(rule)).hasSize(notified + 1);
+        Received again = last(about(rule));
+        assertThat(again.status()).isEqualTo("firing");
+        assertThat(tables(again))
+                .as("the resolution the receiver never had, with what still fires")
+                .isEqualTo(Map.of(recovering, "resolved", stillSlow, "firing"));
+
+        // Delivered: the group's next notification (the repeat, looked at past the repeat interval) carries only what
+        // still fires. A look the relay's timer takes at that moment holds the group, so look until one notifies it.
+        Instant repeat = Instant.now().plus(Duration.ofHours(5));
+        await().atMost(WAIT).until(() -> {
+            grouper.flush(repeat).await().atMost(WAIT);
+            return about(rule).size() == notified + 2;
+        });
+        assertThat(tables(last(about(rule))))
+                .as("a resolution delivered is not sent again")
+                .isEqualTo(Map.of(stillSlow, "firing"));
+    }
+
+    private static Received last(List<Received> notifications) {
+        return notifications.get(notifications.size() - 1);
+    }
+
+    /** The status of each alert a notification carries, by table. */
+    private static Map<String, String> tables(Received notification) {
+        return notification.alerts().stream()
+                .collect(Collectors.toMap(a -> a.get("labels").get("table").asText(), a -> a.get("status")
+                        .asText()));
+    }
+
     /** How many notification groups the webhook has. */
     private long groups(String webhookId) {
         return pool.preparedQuery("SELECT count(*) FROM notification_groups WHERE webhook_id = $1")

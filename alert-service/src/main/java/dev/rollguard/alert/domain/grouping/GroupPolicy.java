@@ -17,8 +17,8 @@ import java.util.TreeMap;
  * {@code groupBy} labels form a group; a new group is notified {@code groupWait} after its first alert, so that
  * alerts of the same cause arrive together; later changes (new alerts, resolutions) are notified at most every
  * {@code groupInterval}; a group that still fires and has not changed is notified again after
- * {@code repeatInterval}. Resolved alerts are carried by one notification, then forgotten (those of a group's last
- * notification once it is delivered).
+ * {@code repeatInterval}. A resolved alert is carried by the group's notifications until one carrying it is
+ * delivered, then forgotten.
  *
  * @param groupBy label names; an alert without one of them groups as if it had it empty (empty list: one group)
  */
