@@ -18,11 +18,15 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -66,6 +70,18 @@ class DedupRestoreTest {
                         new NewTopic(topics.flags(), 1, (short) 1),
                         new NewTopic(topics.dlq(), 1, (short) 1),
                         new NewTopic(topics.windows(), 3, (short) 1)));
+        // The application's global consumer fails at start when a topic's partitions are not in its metadata yet.
+        try (KafkaConsumer<byte[], byte[]> metadata = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class))) {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Stream.of(
+                            topics.sync(), topics.upload(), topics.flags(), topics.dlq(), topics.windows())
+                    .allMatch(topic -> !metadata.partitionsFor(topic).isEmpty()));
+        }
         Path stateDir = Files.createTempDirectory("dedup-" + id);
 
         Instant base = Instant.now().minus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS);
