@@ -1,6 +1,8 @@
 package dev.rollguard.client;
 
+import dev.rollguard.schemas.telemetry.ContextRefusal;
 import dev.rollguard.schemas.telemetry.TelemetryLimits;
+import java.time.Duration;
 
 /**
  * What the client does to an event so that metrics-ingest takes it, by the schemas' {@link TelemetryLimits} (the
@@ -71,38 +73,24 @@ final class EventMender {
         return text.substring(0, end) + ELLIPSIS;
     }
 
-    /** Why the receiver would refuse the context attribute {@code name} = {@code value}; null when it accepts it. */
+    /**
+     * Why the receiver would refuse the context attribute {@code name} = {@code value}, by the check it runs itself
+     * ({@link TelemetryLimits#contextRefusal}); null when it accepts it.
+     */
     static String contextRefusal(String name, String value) {
-        if (name == null || name.isEmpty()) {
-            return "an attribute name is empty";
-        }
-        if (name.length() > TelemetryLimits.MAX_CONTEXT_NAME_LENGTH) {
-            return "its name is longer than " + TelemetryLimits.MAX_CONTEXT_NAME_LENGTH + " characters";
-        }
-        if (!TelemetryLimits.isContextName(name)) {
-            return "its name must start with a letter or '_' and hold only letters, digits, '_', '.' and '-'";
-        }
-        if (TelemetryLimits.RESERVED_CONTEXT_NAMES.contains(name)) {
-            return "it is carried by the event's own field (targetingKey is the userId, else the clientId)";
-        }
-        if (value == null) {
-            return "it has no value";
-        }
-        if (value.length() > TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH) {
-            return "its value is longer than " + TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH + " characters";
-        }
-        if (TelemetryLimits.firstRefusedCharacter(value, false) >= 0) {
-            return "its value holds a control character or an unpaired surrogate";
-        }
-        return null;
+        ContextRefusal refusal = TelemetryLimits.contextRefusal(name, value);
+        return refusal == null ? null : refusal.reason();
     }
 
     /**
      * Why metrics-ingest would refuse an event for one of its numbers, the first it would name; null when it would
-     * take them all. {@code bytes} is an upload's (null for a sync); the counts are null when the event has none.
+     * take them all. {@code maxAge} is the oldest event metrics-ingest accepts (its {@code validation.max-age}), and so
+     * the longest {@code durationMs}; {@code bytes} is an upload's (null for a sync); the counts are null when the event
+     * has none.
      */
     @SuppressWarnings("java:S107") // the numbers of the two event types, checked once
     static Refusal numberRefusal(
+            Duration maxAge,
             long durationMs,
             Long bytes,
             Long recordsSynced,
@@ -112,12 +100,12 @@ final class EventMender {
             Integer failedMutations,
             Integer syncQueueLength) {
         Refusal refusal = notNegative("durationMs", durationMs);
-        long maxDuration = TelemetryLimits.MAX_AGE.toMillis();
+        long maxDuration = maxAge.toMillis();
         if (refusal == null && durationMs > maxDuration) {
             refusal = new Refusal(
                     OVERSIZED_FIELD,
-                    "durationMs must be at most " + maxDuration + " (" + TelemetryLimits.MAX_AGE_DAYS
-                            + " days, the oldest event metrics-ingest accepts), was " + durationMs);
+                    "durationMs must be at most " + maxDuration + " (" + inWords(maxAge)
+                            + ", the oldest event metrics-ingest accepts), was " + durationMs);
         }
         if (refusal == null) {
             refusal = notNegative("recordsSynced", recordsSynced);
@@ -146,6 +134,15 @@ final class EventMender {
             refusal = notNegative("syncQueueLength", syncQueueLength);
         }
         return refusal;
+    }
+
+    /** {@code age} in days when it is whole days ("7 days"), else as ISO-8601 ("PT36H"). */
+    private static String inWords(Duration age) {
+        long days = age.toDays();
+        if (!Duration.ofDays(days).equals(age)) {
+            return age.toString();
+        }
+        return days == 1 ? "1 day" : days + " days";
     }
 
     private static Refusal notNegative(String field, Number value) {

@@ -48,9 +48,9 @@ import org.apache.avro.specific.SpecificRecord;
  * mends what it can so the event still counts ({@link EventMender}): an error message is made clean and cut to 2048
  * characters, at most 64 exposures go (of those attached, the flags evaluated most recently; of the event's own, the
  * first), and an event's context attribute or own exposure that breaks the rules is left out (the client's own
- * attributes are checked when it is built). A number it would refuse (a negative or over-long {@code durationMs}, an
- * upload's {@code bytes} over 1 TiB, a negative count) cannot be mended without making one up: the event is refused
- * at once, as the receiver would, and never queued.
+ * attributes are checked when it is built). A number it would refuse (a negative {@code durationMs} or one over the
+ * receiver's max age, {@link Builder#maxAge}; an upload's {@code bytes} over 1 TiB; a negative count) cannot be mended
+ * without making one up: the event is refused at once, as the receiver would, and never queued.
  *
  * <p>The sender thread outlives any failure: an unexpected exception from the transport is retried like a receiver
  * that is away, one from the listener is logged and ignored. Delays and timeouts follow the monotonic clock ({@link
@@ -87,6 +87,7 @@ public final class TelemetryClient implements AutoCloseable {
     private final Duration closeTimeout;
     private final RetryPolicy<Object> retry;
     private final KeyMismatch keyMismatch;
+    private final Duration maxAge;
     private volatile boolean warnedKeyMismatch;
     /** Unexpected failures of the batch being delivered (one sender thread). */
     private final AtomicInteger unexpectedAttempts = new AtomicInteger();
@@ -125,6 +126,7 @@ public final class TelemetryClient implements AutoCloseable {
         this.initialBackoff = builder.initialBackoff;
         this.closeTimeout = builder.closeTimeout;
         this.keyMismatch = builder.keyMismatch;
+        this.maxAge = builder.maxAge;
         this.retry = RetryPolicy.builder()
                 // A failure the transport did not foresee (a bug, a library's own exception) may pass too; refusing
                 // the batch for it would lose events, letting it escape would stop the sender for good.
@@ -170,6 +172,7 @@ public final class TelemetryClient implements AutoCloseable {
             event.setAppVersion(appVersion);
         }
         EventMender.Refusal refusal = EventMender.numberRefusal(
+                maxAge,
                 event.getDurationMs(),
                 null,
                 event.getRecordsSynced(),
@@ -216,6 +219,7 @@ public final class TelemetryClient implements AutoCloseable {
             event.setAppVersion(appVersion);
         }
         EventMender.Refusal refusal = EventMender.numberRefusal(
+                maxAge,
                 event.getDurationMs(),
                 event.getBytes(),
                 null,
@@ -698,6 +702,7 @@ public final class TelemetryClient implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Duration closeTimeout = Duration.ofSeconds(5);
         private KeyMismatch keyMismatch = KeyMismatch.WARN;
+        private Duration maxAge = TelemetryLimits.MAX_AGE;
 
         private Builder(TelemetryTransport transport, String clientId) {
             this.transport = Objects.requireNonNull(transport, "transport");
@@ -792,6 +797,23 @@ public final class TelemetryClient implements AutoCloseable {
         /** What to do with an event whose subject was served nothing while other keys were; {@code WARN} by default. */
         public Builder keyMismatch(KeyMismatch keyMismatch) {
             this.keyMismatch = Objects.requireNonNull(keyMismatch, "keyMismatch");
+            return this;
+        }
+
+        /**
+         * The oldest event metrics-ingest accepts, its {@code metrics-ingest.validation.max-age}; 7 days by default,
+         * metrics-ingest's default. It is the longest {@code durationMs} too (nothing lasted longer than the oldest
+         * event the receiver takes): an event with a longer one is refused at once ({@code OVERSIZED_FIELD}). Set it
+         * to the receiver's when an operator changed that, or longer durations it accepts are refused here.
+         */
+        public Builder maxAge(Duration maxAge) {
+            positive(maxAge, "maxAge");
+            try {
+                maxAge.toMillis(); // durationMs is compared in milliseconds on every send
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("maxAge " + maxAge + " is too long to count in milliseconds", e);
+            }
+            this.maxAge = maxAge;
             return this;
         }
 

@@ -615,6 +615,54 @@ class TelemetryClientTest {
         assertThat(log.containing("bytes must be at most")).isEmpty();
     }
 
+    @Test
+    void theMaxAgeAnOperatorRaisedOnTheReceiverLetsLongerDurationsThrough() throws Exception {
+        long day = Duration.ofDays(1).toMillis();
+        List<String> reasons = new CopyOnWriteArrayList<>();
+        TelemetryListener reasonsOf = new TelemetryListener() {
+            @Override
+            public void rejected(SpecificRecord event, String code, String reason) {
+                reasons.add(id(event) + " " + code + ": " + reason);
+            }
+        };
+        client = builder().listener(reasonsOf).build();
+        client.send(sync("eight days by default").setDurationMs(8 * day));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.close();
+        client = builder().listener(reasonsOf).maxAge(Duration.ofDays(30)).build();
+        client.send(sync("eight days").setDurationMs(8 * day));
+        client.send(sync("thirty days").setDurationMs(30 * day));
+        client.send(sync("past thirty days").setDurationMs(30 * day + 1));
+        client.send(upload("upload past thirty days").setDurationMs(30 * day + 1));
+        assertThat(client.flush(FLUSH)).isTrue();
+        client.close();
+        client = builder().listener(reasonsOf).maxAge(Duration.ofHours(36)).build();
+        client.send(sync("two days").setDurationMs(2 * day));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("eight days", "thirty days");
+        assertThat(reasons)
+                .containsExactly(
+                        "eight days by default OVERSIZED_FIELD: durationMs must be at most 604800000 (7 days, the"
+                                + " oldest event metrics-ingest accepts), was 691200000",
+                        "past thirty days OVERSIZED_FIELD: durationMs must be at most 2592000000 (30 days, the oldest"
+                                + " event metrics-ingest accepts), was 2592000001",
+                        "upload past thirty days OVERSIZED_FIELD: durationMs must be at most 2592000000 (30 days, the"
+                                + " oldest event metrics-ingest accepts), was 2592000001",
+                        "two days OVERSIZED_FIELD: durationMs must be at most 129600000 (PT36H, the oldest event"
+                                + " metrics-ingest accepts), was 172800000");
+    }
+
+    @Test
+    void theMaxAgeIsAPositiveDurationInMilliseconds() {
+        assertThatThrownBy(() -> builder().maxAge(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder().maxAge(Duration.ZERO)).hasMessageContaining("maxAge must be positive");
+        assertThatThrownBy(() -> builder().maxAge(Duration.ofDays(-1))).hasMessageContaining("maxAge must be positive");
+        assertThatThrownBy(() -> builder().maxAge(Duration.ofSeconds(Long.MAX_VALUE)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("too long to count in milliseconds");
+    }
+
     static UploadEvent.Builder upload(String id) {
         return UploadEvent.newBuilder().setEventId(id).setSuccess(true).setDurationMs(10);
     }

@@ -5,6 +5,7 @@ import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.telemetry.ContextRefusal;
 import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Instant;
 import java.util.Arrays;
@@ -237,30 +238,33 @@ public final class TelemetryValidator {
                             + " are accepted");
         }
         for (Map.Entry<String, String> attribute : context.entrySet()) {
-            String name = attribute.getKey();
-            Violation v = notLongerThan("context attribute name", name, TelemetryLimits.MAX_CONTEXT_NAME_LENGTH);
-            if (v == null && !TelemetryLimits.isContextName(name)) {
-                v = new Violation(
-                        Violation.INVALID_FIELD,
-                        "context attribute name '" + name + "' must start with a letter or '_' and hold only"
-                                + " letters, digits, '_', '.' and '-'");
-            }
-            if (v == null && TelemetryLimits.RESERVED_CONTEXT_NAMES.contains(name)) {
-                v = new Violation(
-                        Violation.INVALID_FIELD,
-                        "context." + name + " is carried by the event's own field, not by its context");
-            }
-            if (v == null && attribute.getValue() == null) {
-                v = new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
-            }
-            if (v == null) {
-                v = notLongerThan("context." + name, attribute.getValue(), TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
-            }
-            if (v != null) {
-                return v;
+            ContextRefusal refusal = TelemetryLimits.contextRefusal(attribute.getKey(), attribute.getValue());
+            if (refusal != null) {
+                return contextViolation(attribute.getKey(), attribute.getValue(), refusal);
             }
         }
         return null;
+    }
+
+    /** The receiver's answer to the context attribute {@code name} = {@code value} that breaks {@code refusal}. */
+    private static Violation contextViolation(String name, String value, ContextRefusal refusal) {
+        return switch (refusal) {
+            case EMPTY_NAME, MALFORMED_NAME ->
+                new Violation(
+                        Violation.INVALID_FIELD,
+                        "context attribute name '" + name + "' must start with a letter or '_' and hold only"
+                                + " letters, digits, '_', '.' and '-'");
+            case NAME_TOO_LONG ->
+                notLongerThan("context attribute name", name, TelemetryLimits.MAX_CONTEXT_NAME_LENGTH);
+            case RESERVED_NAME ->
+                new Violation(
+                        Violation.INVALID_FIELD,
+                        "context." + name + " is carried by the event's own field, not by its context");
+            case MISSING_VALUE -> new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
+            case VALUE_TOO_LONG -> notLongerThan("context." + name, value, TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
+            // Refused before, with where it is, by the check of every text of the event (cleanText): the same answer.
+            case REFUSED_CHARACTER -> CleanText.check("context." + name, value);
+        };
     }
 
     private Violation storageAndQueues(

@@ -43,4 +43,50 @@ class TelemetryValidatorContextTest {
         many.remove("a0");
         assertThat(validate(many)).isNull();
     }
+
+    @Test
+    void eachBrokenAttributeIsRefusedWithItsMessage() {
+        String malformed = "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-'";
+        assertThat(validate(Map.of("", "x")))
+                .isEqualTo(new Violation(Violation.INVALID_FIELD, "context attribute name '' " + malformed));
+        assertThat(validate(withNull(null, "x")))
+                .isEqualTo(new Violation(Violation.INVALID_FIELD, "context attribute name 'null' " + malformed));
+        assertThat(validate(Map.of("n".repeat(65), "x")))
+                .isEqualTo(new Violation(
+                        Violation.OVERSIZED_FIELD, "context attribute name is longer than 64 characters"));
+        assertThat(validate(Map.of("two words", "x")))
+                .isEqualTo(new Violation(Violation.INVALID_FIELD, "context attribute name 'two words' " + malformed));
+        assertThat(validate(Map.of("appVersion", "4.2.0")))
+                .isEqualTo(new Violation(
+                        Violation.INVALID_FIELD,
+                        "context.appVersion is carried by the event's own field, not by its context"));
+        assertThat(validate(withNull("country", null)))
+                .isEqualTo(new Violation(Violation.MISSING_FIELD, "context.country has no value"));
+        assertThat(validate(Map.of("country", "x".repeat(257))))
+                .isEqualTo(new Violation(Violation.OVERSIZED_FIELD, "context.country is longer than 256 characters"));
+        assertThat(validate(Map.of("country", "F\u0007R")))
+                .isEqualTo(new Violation(
+                        Violation.INVALID_CHARACTER,
+                        "context.country contains the character U+0007 at position 1: control characters are not"
+                                + " accepted"));
+    }
+
+    @Test
+    void theFirstRuleAnAttributeBreaksIsTheOneNamed() {
+        assertThat(validate(Map.of("n".repeat(64) + " ", "x")).message())
+                .as("too long and malformed")
+                .isEqualTo("context attribute name is longer than 64 characters");
+        assertThat(validate(withNull("platform", null)).message())
+                .as("reserved and without a value")
+                .isEqualTo("context.platform is carried by the event's own field, not by its context");
+        assertThat(validate(Map.of("country", "\u0000".repeat(257))).code())
+                .as("a refused character anywhere in the event comes before any other rule")
+                .isEqualTo(Violation.INVALID_CHARACTER);
+    }
+
+    private static Map<String, String> withNull(String name, String value) {
+        Map<String, String> context = new HashMap<>();
+        context.put(name, value);
+        return context;
+    }
 }

@@ -69,6 +69,36 @@ public final class TelemetryLimits {
         return name != null && CONTEXT_NAME.matcher(name).matches();
     }
 
+    /**
+     * Why metrics-ingest refuses the context attribute {@code name} = {@code value}, the first rule it breaks (in the
+     * order of {@link ContextRefusal}'s constants), or null when it accepts it. How many attributes an event may carry
+     * ({@link #MAX_CONTEXT_ATTRIBUTES}) is checked apart.
+     */
+    public static ContextRefusal contextRefusal(String name, String value) {
+        if (name == null || name.isEmpty()) {
+            return ContextRefusal.EMPTY_NAME;
+        }
+        if (name.length() > MAX_CONTEXT_NAME_LENGTH) {
+            return ContextRefusal.NAME_TOO_LONG;
+        }
+        if (!isContextName(name)) {
+            return ContextRefusal.MALFORMED_NAME;
+        }
+        if (RESERVED_CONTEXT_NAMES.contains(name)) {
+            return ContextRefusal.RESERVED_NAME;
+        }
+        if (value == null) {
+            return ContextRefusal.MISSING_VALUE;
+        }
+        if (value.length() > MAX_CONTEXT_VALUE_LENGTH) {
+            return ContextRefusal.VALUE_TOO_LONG;
+        }
+        if (firstRefusedCharacter(value, false) >= 0) {
+            return ContextRefusal.REFUSED_CHARACTER;
+        }
+        return null;
+    }
+
     /** Whether an exposure's flag key or variant is accepted: not blank, at most {@link #MAX_KEY_LENGTH} characters. */
     public static boolean isExposureKey(String value) {
         return value != null && !value.isBlank() && value.length() <= MAX_KEY_LENGTH;
