@@ -13,11 +13,13 @@ import static org.hamcrest.Matchers.startsWith;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.service.FlagSnapshot;
+import dev.rollguard.flag.service.StreamTokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import jakarta.inject.Inject;
 import java.io.InputStream;
 import java.net.URI;
@@ -38,6 +40,9 @@ class OfrepTest {
 
     @Inject
     FlagSnapshot snapshot;
+
+    @Inject
+    StreamTokens streamTokens;
 
     @Test
     void anUnknownFlagIs404FlagNotFound() {
@@ -375,6 +380,52 @@ class OfrepTest {
         Api.evaluate(key, "qa").then().statusCode(200).body("value.items", equalTo(List.of("a", "b")));
     }
 
+    /**
+     * A release that answers unchanged flags differently (here: a JSON flag stored with an array variant, served as the
+     * array before arrays were refused and answered GENERAL since) must not let a web provider keep the answer it
+     * cached: the ETag the previous release gave for the same flag versions, context and stream period is answered
+     * 200 with the new answer, while the ETag of this release still earns a 304.
+     */
+    @Test
+    void aBulkETagFromAReleaseThatAnsweredOtherwiseIsAnswered200() throws Exception {
+        String key = Api.key("semantics");
+        Api.create(Map.of(
+                "key",
+                key,
+                "type",
+                "JSON",
+                "enabled",
+                true,
+                "variants",
+                Map.of("on", Map.of("items", List.of("a")), "off", Map.of("items", List.of())),
+                "rolloutPercentage",
+                100));
+        StoredFlags.setVariant(snapshot, key, "on", "[\"a\",\"b\"]");
+        // No context: its hash is "0", so the previous release's tag is built here from its parts alone.
+        String noContext = "{}";
+
+        String period;
+        String previousRelease;
+        Response current;
+        do {
+            period = streamTokens.period();
+            previousRelease = "\"" + snapshot.current().revision() + "-0-" + period + "\"";
+            current = client().header("If-None-Match", previousRelease)
+                    .body(noContext)
+                    .post("/ofrep/v1/evaluate/flags");
+        } while (!period.equals(streamTokens.period()));
+
+        current.then().statusCode(200);
+        assertThat(current.header("ETag")).isNotEqualTo(previousRelease);
+        assertThat(current.jsonPath().getString("flags.find { it.key == '" + key + "' }.errorCode"))
+                .isEqualTo("GENERAL");
+        client().header("If-None-Match", current.header("ETag"))
+                .body(noContext)
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(304);
+    }
+
     @Test
     void thePlainGetEndpointEvaluatesOneFlag() {
         String key = Api.key("plain-get");
@@ -446,7 +497,7 @@ class OfrepTest {
         assertThat(checked).isGreaterThan(300);
     }
 
-    private static io.restassured.response.Response post(String key, String body) {
+    private static Response post(String key, String body) {
         return client().body(body).post("/ofrep/v1/evaluate/flags/" + key);
     }
 }

@@ -124,7 +124,8 @@ public class OfrepResource {
             rateLimited = true)
     @Operation(
             summary = "Evaluate every flag",
-            description = "200 with an ETag (flag versions, context and stream-token period); 304 when If-None-Match"
+            description = "200 with an ETag (this release's evaluation semantics, flag versions, context and"
+                    + " stream-token period); 304 when If-None-Match"
                     + " matches it; 400 on PARSE_ERROR or INVALID_CONTEXT. Per-flag errors are items of the flags"
                     + " array. eventStreams holds the change stream URL with a stream token for this caller.")
     public Response evaluateAll(
@@ -143,8 +144,11 @@ public class OfrepResource {
         FlagSnapshot.State state = evaluation.state();
         // A 304 too: the client keeps using the values it got for this targeting key.
         evaluatedKeys.recordAll(state, context.targetingKey());
-        // The stream URL changes every half TTL (its token does): a client whose URL has expired gets a new one.
-        String etag = "\"" + state.revision() + "-" + context.hash(json) + "-" + streamTokens.period() + "\"";
+        // Everything the answer depends on: how this release evaluates (a constant, folded in by the compiler), the
+        // flag versions, the context, and the stream URL, which changes every half TTL (its token does) so that a
+        // client whose URL has expired gets a new one.
+        String etag = "\"" + EvaluationService.SEMANTICS_REVISION + "-" + state.revision() + "-" + context.hash(json)
+                + "-" + streamTokens.period() + "\"";
         if (ETags.notModified(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }

@@ -26,6 +26,16 @@ public class EvaluationService {
 
     public static final String FLAG_NOT_FOUND = "FLAG_NOT_FOUND";
 
+    /**
+     * How this release answers, as a number the bulk ETag starts with: the flag versions and the context do not
+     * change when a release answers them otherwise, and a provider holding the previous release's answer would keep
+     * it on a 304. Raise it in every change that gives another answer (value, variant, reason, error, metadata) to
+     * the same flags and context; {@code EvaluationAnswersTest} fails until it is raised and the new answers are
+     * recorded. 1 (the tag had no such number): a JSON flag's array variant was served; 2: it is answered
+     * {@code GENERAL}.
+     */
+    public static final int SEMANTICS_REVISION = 2;
+
     private final FlagSnapshot snapshot;
     private final Map<EvaluationReason, Counter> evaluations = new EnumMap<>(EvaluationReason.class);
     private final Counter notFound;
