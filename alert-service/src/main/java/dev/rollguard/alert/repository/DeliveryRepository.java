@@ -42,14 +42,21 @@ public class DeliveryRepository {
 
     /**
      * Marks the group of a failed delivery changed, due at the latest one group interval from now; a group waiting for
-     * the delivery of its final notification ({@link NotificationGroupRepository}) too.
+     * the delivery of its final notification ({@link NotificationGroupRepository}) too. Not when a later notification
+     * of the group is pending or was delivered: it carries the group's state as it is now (the resolved alerts of the
+     * failed one among them, unless delivered since), and its own outcome decides. Sent again here, a resolution
+     * pending in it would be written a second time, and delivered after the first was.
      */
     private static final String NOTIFY_GROUP_AGAIN =
             """
             UPDATE notification_groups g SET dirty = true,
                 next_flush_at = LEAST(g.next_flush_at, $2::timestamptz + w.group_interval_ms * INTERVAL '1 millisecond')
             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key""";
+            WHERE d.id = $1 AND g.webhook_id = d.webhook_id AND g.group_key = d.group_key
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o
+                              WHERE o.webhook_id = d.webhook_id AND o.group_key = d.group_key AND o.id > d.id
+                                AND o.notification_id IS DISTINCT FROM d.notification_id
+                                AND o.status <> 'FAILED')""";
 
     /**
      * Forgets the group whose final notification this delivery was, once none of its deliveries is pending (a
@@ -141,11 +148,13 @@ public class DeliveryRepository {
      * Records how a delivery ended. With {@code notifyAgain} (it failed for a reason that may pass: the receiver
      * unreachable, 5xx, 408, 429), a notification of a group leaves its group changed, to be notified again with the
      * group's state at the group's next interval, as an Alertmanager does (a notification that failed is not one the
-     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval. The
+     * receiver had): a receiver down for a deploy gets the page minutes later, not after the repeat interval; unless a
+     * later notification of the group is pending or delivered, which carries the group's state instead. The
      * resolved alerts it carried stay in the group, so that next notification carries them again; delivered, or
      * failed for a reason that will not pass, they are forgotten. A group's final notification (its resolution) is
-     * sent again the same way until it is delivered; delivered, or failed for a reason that will not pass, its group
-     * is forgotten.
+     * sent again the same way until it is delivered, for at most the repeat interval after the alerts resolved (then
+     * a flush drops them, and the group with them); delivered, or failed for a reason that will not pass, its group is
+     * forgotten.
      */
     public Uni<Void> finish(
             long id, boolean delivered, boolean notifyAgain, int attempts, Integer statusCode, String error) {
@@ -178,6 +187,11 @@ public class DeliveryRepository {
                                 .execute(Tuple.of(id, now))
                                 .chain(() -> connection
                                         .preparedQuery(CARRY_RESOLVED_AGAIN)
+                                        .execute(Tuple.of(id)))
+                                // A later final notification delivered while this one was pending left the group
+                                // waiting for this outcome only.
+                                .chain(() -> connection
+                                        .preparedQuery(FORGET_FINISHED_GROUP)
                                         .execute(Tuple.of(id)))
                                 .replaceWithVoid()));
     }

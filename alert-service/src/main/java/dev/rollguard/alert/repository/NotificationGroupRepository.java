@@ -26,19 +26,26 @@ import java.util.function.Function;
  * <p>A resolved alert stays in its group until a notification carrying it is delivered, or fails for a reason that
  * will not pass ({@link DeliveryRepository#finish}), as an Alertmanager keeps resolved alerts until a notification of
  * them succeeds: a notification that failed for a reason that may pass leaves its group changed, and the group's next
- * notification, a group interval later, carries the resolved alerts again with whatever still fires.
+ * notification, a group interval later, carries the resolved alerts again with whatever still fires; for at most the
+ * repeat interval after they resolved ({@link dev.rollguard.alert.domain.grouping.GroupPolicy#stillCarries}), after
+ * which a flush drops them ({@link Outcome#dropped}).
  *
  * <p>A group's final notification (its resolution, nothing firing any more) does not end the group: the group keeps
  * its resolved alerts and waits, due never by itself ({@code next_flush_at = 'infinity'}), for the outcome of that
  * delivery ({@link DeliveryRepository#finish}). Delivered, or failed for good, the group is forgotten; failed for a
  * reason that may pass, the group is changed again and its resolution is sent again at its next interval, until one
- * is delivered. An alert joining the group meanwhile makes it due as a new group would be.
+ * is delivered or the resolved alerts are dropped, and with them the group. An alert joining the group meanwhile makes
+ * it due as a new group would be.
  */
 @ApplicationScoped
 public class NotificationGroupRepository {
 
-    /** The latest transition of one alert of a group; {@code alert} is its webhook payload element (JSON). */
-    public record Member(String fingerprint, long seq, String alertId, boolean firing, String alert) {}
+    /**
+     * The latest transition of one alert of a group; {@code alert} is its webhook payload element (JSON), {@code
+     * changedAt} when the transition was stored in the group.
+     */
+    public record Member(
+            String fingerprint, long seq, String alertId, boolean firing, String alert, Instant changedAt) {}
 
     /** A group claimed for a flush; {@code groupLabels} is JSON. */
     public record ClaimedGroup(
@@ -65,8 +72,14 @@ public class NotificationGroupRepository {
      *     due
      * @param nextFlushAt when to look at the group again, or null when it is finished (nothing fires): forgotten now,
      *     or once its final notification, when this flush writes one, is delivered
+     * @param dropped resolved alerts the group stops carrying, undelivered (carried long enough): forgotten now, and
+     *     the deliveries do not carry them
      */
-    public record Outcome(List<Outgoing> deliveries, Instant nextFlushAt) {
+    public record Outcome(List<Outgoing> deliveries, Instant nextFlushAt, List<Member> dropped) {
+
+        public Outcome(List<Outgoing> deliveries, Instant nextFlushAt) {
+            this(deliveries, nextFlushAt, List.of());
+        }
 
         public boolean notified() {
             return !deliveries.isEmpty();
@@ -83,7 +96,8 @@ public class NotificationGroupRepository {
             ORDER BY next_flush_at LIMIT $3 FOR UPDATE SKIP LOCKED""";
     private static final String MEMBERS =
             """
-            SELECT webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert FROM notification_group_alerts
+            SELECT webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert, updated_at
+            FROM notification_group_alerts
             WHERE webhook_id = ANY($1) AND group_id = ANY($2)""";
     private static final String INSERT_DELIVERY =
             """
@@ -94,6 +108,11 @@ public class NotificationGroupRepository {
     private static final String MARK_CARRIED =
             """
             UPDATE notification_group_alerts SET notified_in = array_append(notified_in, $5::uuid)
+            WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
+    /** A resolved alert carried long enough without being delivered ({@link Outcome#dropped}). */
+    private static final String DROP_RESOLVED =
+            """
+            DELETE FROM notification_group_alerts
             WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
 
     private static final String FORGET_GROUP =
@@ -155,7 +174,8 @@ public class NotificationGroupRepository {
                                                         row.getLong(3),
                                                         row.getString(4),
                                                         row.getBoolean(5),
-                                                        row.getString(6)));
+                                                        row.getString(6),
+                                                        row.getOffsetDateTime(7).toInstant()));
                                     }
                                 }
                                 return store(connection, groups, members, decide, at);
@@ -171,6 +191,7 @@ public class NotificationGroupRepository {
             OffsetDateTime now) {
         List<Tuple> deliveries = new ArrayList<>();
         List<Tuple> carried = new ArrayList<>();
+        List<Tuple> dropped = new ArrayList<>();
         List<Tuple> forgottenGroups = new ArrayList<>();
         List<Tuple> awaitingDelivery = new ArrayList<>();
         List<Tuple> rescheduled = new ArrayList<>();
@@ -187,9 +208,14 @@ public class NotificationGroupRepository {
                     List.copyOf(list));
             Outcome outcome = decide.apply(group);
             boolean finalNotification = outcome.notified() && outcome.nextFlushAt() == null;
+            for (Member m : outcome.dropped()) {
+                dropped.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
+            }
+            List<Member> kept =
+                    list.stream().filter(m -> !outcome.dropped().contains(m)).toList();
             if (outcome.notified()) {
                 UUID notification = UUID.randomUUID();
-                Member newest = list.stream()
+                Member newest = kept.stream()
                         .max((a, b) -> Long.compare(a.seq(), b.seq()))
                         .orElseThrow(() -> new IllegalStateException("a notification carries at least one alert"));
                 for (Outgoing outgoing : outcome.deliveries()) {
@@ -203,7 +229,7 @@ public class NotificationGroupRepository {
                             outgoing.endpoint(),
                             notification)));
                 }
-                for (Member m : list) {
+                for (Member m : kept) {
                     if (!m.firing()) {
                         carried.add(
                                 Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq(), notification));
@@ -225,6 +251,7 @@ public class NotificationGroupRepository {
         });
         return batch(connection, INSERT_DELIVERY, deliveries)
                 .chain(() -> batch(connection, MARK_CARRIED, carried))
+                .chain(() -> batch(connection, DROP_RESOLVED, dropped))
                 .chain(() -> batch(connection, FORGET_GROUP, forgottenGroups))
                 .chain(() -> batch(connection, AWAIT_FINAL_DELIVERY, awaitingDelivery))
                 .chain(() -> batch(connection, RESCHEDULE, rescheduled))

@@ -21,11 +21,7 @@ public class AlertFailures implements KnownFailures {
             for (Throwable cause = web.getCause(); cause != null; cause = cause.getCause()) {
                 if (cause instanceof JsonParseException json) {
                     // Not JSON, content after the value or a key given twice: what the body's reader said, located.
-                    String where = json.getLocation() == null
-                            ? ""
-                            : " (line " + json.getLocation().getLineNr() + ", column "
-                                    + json.getLocation().getColumnNr() + ")";
-                    return new ApiException(400, "VALIDATION_FAILED", "body: is not valid JSON" + where);
+                    return ValidationMappers.notJson(json);
                 }
             }
             return new ApiException(400, "VALIDATION_FAILED", "Bad Request");

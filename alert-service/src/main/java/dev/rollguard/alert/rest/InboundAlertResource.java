@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.domain.inbound.InboundOutcome;
 import dev.rollguard.alert.domain.inbound.InboundOutcome.Kind;
 import dev.rollguard.alert.service.InboundAlertService;
-import dev.rollguard.alert.service.ValidationFailedException;
-import dev.rollguard.alert.service.ValidationFailedException.Violation;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -65,11 +63,7 @@ public class InboundAlertResource {
         try {
             tree = body == null || body.isBlank() ? null : json.readTree(body);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null
-                    ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")";
-            throw new ValidationFailedException(List.of(new Violation("body", "is not valid JSON" + where)));
+            throw ValidationMappers.notJson(e);
         }
         return inbound.receive(InboundAlertParser.parse(tree, Instant.now())).map(InboundResponse::of);
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.http.BodyLimit;
 import dev.rollguard.http.StrictJsonSyntax;
+import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
@@ -62,17 +63,7 @@ public class ValidationMappers {
             return tooLarge();
         }
         if (!(e instanceof JsonMappingException mapping) || StrictJsonSyntax.contentAfterValue(e)) {
-            String where = e.getLocation() == null
-                    ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")";
-            String message = "is not valid JSON" + where;
-            return json(
-                    400,
-                    new ErrorBody(
-                            "VALIDATION_FAILED",
-                            "body: " + message,
-                            List.of(new ErrorBody.Violation("body", message))));
+            return json(400, notJson(e).body());
         }
         String field = mapping.getPath().isEmpty()
                 ? "body"
@@ -96,6 +87,20 @@ public class ValidationMappers {
         String message = JsonMessages.expectation(mapping);
         String text = field.equals("body") ? "the body " + message : "field '" + field + "' " + message;
         return json(400, new ErrorBody("VALIDATION_FAILED", text, List.of(new ErrorBody.Violation(field, message))));
+    }
+
+    /**
+     * 400 {@code VALIDATION_FAILED} for a body that is not one JSON value (or gives a key twice), located where the
+     * reader stopped: "body: is not valid JSON (line 1, column 7)", with {@code body} as the violation. The one wording
+     * for every path a body is read on: a request record here, the REST layer's reader ({@link AlertFailures}), the
+     * inbound alerts' own parse ({@link InboundAlertResource}).
+     */
+    static ApiException notJson(JsonProcessingException e) {
+        String message = e.getLocation() == null
+                ? "is not valid JSON"
+                : "is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
+        return ApiException.invalid("body", message);
     }
 
     private static RestResponse<ErrorBody> tooLarge() {

@@ -125,9 +125,25 @@ public class NotificationGrouper {
             // A webhook disabled since the claim keeps its group for when it is enabled again.
             return new Outcome(List.of(), receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
         }
-        List<WebhookPayload.Alert> alerts = new ArrayList<>(group.members().size());
+        GroupPolicy grouping = receiver.grouping();
+        List<Member> dropped = group.members().stream()
+                .filter(m -> !m.firing() && !grouping.stillCarries(m.changedAt(), group.lastNotifiedAt(), now))
+                .toList();
+        if (!dropped.isEmpty()) {
+            Log.warnf(
+                    "webhook %s: group %s stops carrying %d resolved alert(s) not delivered within the repeat interval"
+                            + " (%s) of resolving",
+                    receiver.name(), group.groupKey(), dropped.size(), grouping.repeatInterval());
+            meters.counter("rollguard.alert.webhook.resolutions.dropped").increment(dropped.size());
+        }
+        List<Member> members =
+                group.members().stream().filter(m -> !dropped.contains(m)).toList();
+        if (members.isEmpty()) {
+            return new Outcome(List.of(), null, dropped);
+        }
+        List<WebhookPayload.Alert> alerts = new ArrayList<>(members.size());
         boolean silencedFiring = false;
-        for (Member member : group.members()) {
+        for (Member member : members) {
             WebhookPayload.Alert alert = read(member.alert(), WebhookPayload.Alert.class);
             if (Silence.anySilences(active, alert.labels(), now)) {
                 // Left out of the notification only. A group left unnotified keeps its pending change and is looked
@@ -139,17 +155,17 @@ public class NotificationGrouper {
             }
         }
         if (alerts.isEmpty()) {
-            return new Outcome(
-                    List.of(), silencedFiring ? now.plus(receiver.grouping().groupInterval()) : null);
+            return new Outcome(List.of(), silencedFiring ? now.plus(grouping.groupInterval()) : null, dropped);
         }
         boolean firing = alerts.stream().anyMatch(WebhookPayload.Alert::firing);
-        Flush flush = receiver.grouping().decide(group.dirty(), group.lastNotifiedAt(), firing, now);
+        Flush flush = grouping.decide(group.dirty(), group.lastNotifiedAt(), firing, now);
         if (!flush.send()) {
             return new Outcome(
                     List.of(),
                     flush.nextFlushAt() == null && silencedFiring
-                            ? now.plus(receiver.grouping().groupInterval())
-                            : flush.nextFlushAt());
+                            ? now.plus(grouping.groupInterval())
+                            : flush.nextFlushAt(),
+                    dropped);
         }
         meters.counter("rollguard.alert.webhook.notifications", "reason", group.dirty() ? "changed" : "repeat")
                 .increment();
@@ -165,16 +181,11 @@ public class NotificationGrouper {
                         ? 0
                         : config.webhooks().maxAlertsPerNotification());
         List<Outgoing> deliveries = ReceiverPayloads.forGroup(
-                        receiver.kind(),
-                        receiver.routingKey(),
-                        payload,
-                        links,
-                        now,
-                        receiver.grouping().repeatInterval())
+                        receiver.kind(), receiver.routingKey(), payload, links, now, grouping.repeatInterval())
                 .stream()
                 .map(n -> new Outgoing(n.endpoint(), write(n.body())))
                 .toList();
-        return new Outcome(deliveries, flush.nextFlushAt());
+        return new Outcome(deliveries, flush.nextFlushAt(), dropped);
     }
 
     private <T> T read(String text, Class<T> type) {

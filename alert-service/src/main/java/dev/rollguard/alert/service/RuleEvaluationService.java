@@ -318,10 +318,17 @@ public class RuleEvaluationService {
 
     /**
      * Ends a rule that was deleted or disabled: its announced alerts are resolved ("rule retired") and its states
-     * forgotten, whatever version started them, so no alert stays firing for a rule that no longer exists.
+     * forgotten, whatever version started them, so no alert stays firing for a rule that no longer exists. Unless the
+     * rule is enabled again by the time this runs (disabled and enabled within one sync interval, or created again
+     * after its deletion): what the rule as it is now started since (a window judged under it) is left as it is,
+     * without an extra resolution and firing; every state of an earlier version still ends.
      */
     public Uni<Integer> retire(RuleDefinition rule) {
-        return end(rule, "rule retired", tracked -> true);
+        return end(rule, "rule retired", tracked -> {
+            // Read on the lane, where states start: a state of the current version started under this definition.
+            RuleDefinition current = ruleBook.rule(rule.id());
+            return current == null || !tracked.startedUnder(current);
+        });
     }
 
     /**

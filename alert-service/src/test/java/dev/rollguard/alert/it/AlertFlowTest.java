@@ -7,7 +7,9 @@ import static org.hamcrest.Matchers.hasSize;
 
 import dev.rollguard.alert.domain.Fingerprints;
 import dev.rollguard.alert.domain.Phase;
+import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.publisher.DeadLetterPublisher;
+import dev.rollguard.alert.service.RuleBook;
 import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.service.RuleService;
 import dev.rollguard.alert.support.AlertTestResource;
@@ -56,6 +58,9 @@ class AlertFlowTest {
 
     @Inject
     RuleService rules;
+
+    @Inject
+    RuleBook ruleBook;
 
     private static List<AlertEvent> alertsOf(String ruleId) {
         return TestKafka.alerts().stream()
@@ -572,6 +577,46 @@ class AlertFlowTest {
                 .then()
                 .body("$", hasSize(1))
                 .body("[0].threshold", equalTo(2000.0f));
+    }
+
+    @Test
+    void aRuleDisabledAndEnabledAgainKeepsTheAlertItRaisedSinceWhenALateSyncRetiresIt() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "reenabled-" + table;
+        Rules.slowTable(rule, table, 0, 600);
+        Instant origin = Instant.parse("2026-02-04T13:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1);
+        // The rule as a sync on another instance knows it, whose read finds it disabled.
+        RuleDefinition known = ruleBook.rule(rule);
+
+        String body =
+                """
+                {"name": "Slow %s", "metric": "durationMaxMs", "comparator": "GT", "critical": {"threshold": 1000},
+                 "forSeconds": 0, "keepFiringForSeconds": 600, "minSampleSize": 10, "enabled": %s,
+                 "scope": {"types": ["TABLE"], "table": "%s"}}""";
+        Api.admin()
+                .body(body.formatted(table, false, table))
+                .when()
+                .put("/api/rules/" + rule)
+                .then()
+                .statusCode(200);
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 2);
+        // Enabled again within the sync interval; still breaching, it fires again.
+        Api.admin()
+                .body(body.formatted(table, true, table))
+                .when()
+                .put("/api/rules/" + rule)
+                .then()
+                .statusCode(200);
+        TestKafka.sendWindows(Windows.table(table, origin, 1, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 3);
+
+        // That sync's retirement takes its turn on the evaluation lane only now: it ends what the rule raised before
+        // it was disabled (nothing left), not the alert of the rule enabled again.
+        assertThat(evaluation.retire(known).await().atMost(WAIT)).isZero();
+        Api.admin().queryParam("ruleId", rule).when().get("/api/alerts").then().body("$", hasSize(1));
+        assertThat(alertsOf(rule)).hasSize(3);
     }
 
     @Test

@@ -19,6 +19,8 @@ import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -82,6 +84,9 @@ class NotificationGroupingTest {
 
     @Inject
     Pool pool;
+
+    @Inject
+    MeterRegistry meters;
 
     private HttpServer server;
     private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -372,6 +377,68 @@ class NotificationGroupingTest {
         await().atMost(WAIT).until(() -> groups(webhookId) == 0);
         assertThat(deliveries(webhookId).getList("status", String.class)).doesNotContain("PENDING");
         assertThat(about(rule)).hasSize(2);
+    }
+
+    @Test
+    void aResolutionAReceiverKeepsRefusingIsSentForAtMostTheRepeatIntervalThenTheGroupIsForgotten() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String table = "grp-gone-" + suffix;
+        Duration groupInterval = Duration.ofSeconds(1);
+        Duration repeatInterval = Duration.ofSeconds(6);
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "1s",
+                "repeatInterval",
+                "6s",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-05T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).equals(List.of("DELIVERED")));
+        double droppedBefore = droppedResolutions();
+
+        // The table recovers; the receiver answers 503 from now on, a reason that may pass.
+        failing.set(Integer.MAX_VALUE);
+        TestKafka.sendWindows(Windows.table(table, origin, 1, 10));
+
+        // The resolution is sent again every group interval, but only for the repeat interval: then the group stops
+        // carrying it and, nothing else in it, is forgotten.
+        await().atMost(WAIT).until(() -> groups(webhookId) == 0);
+        JsonPath records = deliveries(webhookId);
+        List<String> statuses = records.getList("status", String.class);
+        List<String> resolutions = statuses.subList(0, statuses.size() - 1);
+        assertThat(resolutions)
+                .as("newest first: the resolution's notifications, all failed")
+                .allMatch("FAILED"::equals);
+        int sent = resolutions.size();
+        assertThat(sent)
+                .as("sent again at least once, at most once per group interval within the repeat interval")
+                .isBetween(2, (int) (repeatInterval.toSeconds() / groupInterval.toSeconds()) + 1);
+        assertThat(Duration.between(
+                        Instant.parse(records.getString("[" + (sent - 1) + "].createdAt")),
+                        Instant.parse(records.getString("[0].createdAt"))))
+                .isLessThan(repeatInterval);
+        assertThat(droppedResolutions() - droppedBefore).isEqualTo(1.0);
+        assertThat(about(rule)).singleElement().extracting(Received::status).isEqualTo("firing");
+
+        // Forgotten: nothing is written for the group any more, however long the receiver keeps failing.
+        await().during(Duration.ofSeconds(4))
+                .atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).size() == statuses.size()
+                                && groups(webhookId) == 0);
+    }
+
+    private double droppedResolutions() {
+        Counter counter =
+                meters.find("rollguard.alert.webhook.resolutions.dropped").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.emptyOrNullString;
 import static org.hamcrest.Matchers.equalTo;
@@ -14,13 +15,15 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.response.ValidatableResponse;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * A request body is one JSON value with each key once (service-http's StrictJsonSyntax): content after the value, or
  * a key given twice, is 400 {@code VALIDATION_FAILED}, and nothing is stored. Without the rule the first value would be
  * read and the rest ignored, and the last of a repeated key kept. A body read into a request record fails in the REST
- * layer's reader ({@code AlertFailures}), the inbound body in the resource's own parse; both say the body is not JSON.
+ * layer's reader ({@code AlertFailures}), the inbound body in the resource's own parse; both answer in the same words
+ * ({@code ValidationMappers.notJson}).
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -75,6 +78,40 @@ class StrictJsonTest {
                     .body("violations[0].field", equalTo("body"))
                     .body("message", containsString("is not valid JSON"));
         }
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsAnsweredAlikeWhereverItIsRead() {
+        // The rule and the silence are read into request records by the REST layer, the inbound body by its resource.
+        for (String broken : List.of("{\"alerts\": [}", RULE.formatted("strict-alike") + " xyz")) {
+            Map<String, Object> rule = refused(Api.admin().body(broken).post("/api/rules"))
+                    .extract()
+                    .jsonPath()
+                    .getMap("");
+            Map<String, Object> silence = refused(Api.admin().body(broken).post("/api/silences"))
+                    .extract()
+                    .jsonPath()
+                    .getMap("");
+            Map<String, Object> inbound =
+                    refused(inbound(broken)).extract().jsonPath().getMap("");
+            assertThat(rule.get("message")).asString().matches("body: is not valid JSON \\(line \\d+, column \\d+\\)");
+            assertThat(rule)
+                    .as(broken)
+                    .isEqualTo(Map.of(
+                            "code",
+                            "VALIDATION_FAILED",
+                            "message",
+                            rule.get("message"),
+                            "violations",
+                            List.of(Map.of(
+                                    "field",
+                                    "body",
+                                    "message",
+                                    ((String) rule.get("message")).substring("body: ".length())))))
+                    .isEqualTo(silence)
+                    .isEqualTo(inbound);
+        }
+        Api.admin().get("/api/rules/strict-alike").then().statusCode(404);
     }
 
     private static Response inbound(String body) {

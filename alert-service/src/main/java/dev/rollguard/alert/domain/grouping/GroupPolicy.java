@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * alerts of the same cause arrive together; later changes (new alerts, resolutions) are notified at most every
  * {@code groupInterval}; a group that still fires and has not changed is notified again after
  * {@code repeatInterval}. A resolved alert is carried by the group's notifications until one carrying it is
- * delivered, then forgotten.
+ * delivered, then forgotten; a receiver that keeps failing hears it for at most {@code repeatInterval} after it
+ * resolved ({@link #stillCarries}).
  *
  * @param groupBy label names; an alert without one of them groups as if it had it empty (empty list: one group)
  */
@@ -98,6 +99,20 @@ public record GroupPolicy(List<String> groupBy, Duration groupWait, Duration gro
         boolean repeatDue = firing && (lastNotifiedAt == null || !now.isBefore(lastNotifiedAt.plus(repeatInterval)));
         boolean send = changed || repeatDue;
         return new Flush(send, firing ? now.plus(groupInterval) : null);
+    }
+
+    /**
+     * Whether a resolved alert is still carried by the group's notifications at {@code now}: for {@code repeatInterval}
+     * after it resolved, as an Alertmanager drops resolved alerts some time after they resolve, so a receiver that keeps
+     * failing for a reason that may pass (5xx, 429) is not sent the resolution every group interval for ever; and at
+     * least until a notification was written after it resolved, so a late flush still sends it once.
+     *
+     * @param resolvedAt when the resolution was stored in the group
+     * @param lastNotifiedAt when the group's last notification was written, or null
+     */
+    public boolean stillCarries(Instant resolvedAt, Instant lastNotifiedAt, Instant now) {
+        boolean sentSince = lastNotifiedAt != null && lastNotifiedAt.isAfter(resolvedAt);
+        return !sentSince || now.isBefore(resolvedAt.plus(repeatInterval));
     }
 
     private static String quote(String value) {
