@@ -2,11 +2,8 @@ package dev.rollguard.ingest.topology;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serdes;
@@ -38,11 +35,18 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
 abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte[]> {
 
     private final KeyValueStore<String, byte[]> changelogged;
-    private final Map<String, V> live = new HashMap<>();
-    /** Keys changed (updated or removed) since the last commit. */
-    private final Set<String> dirty = new HashSet<>();
-    /** Keys whose latest changelog record is a value: a removed key needs a tombstone only when it is one of these. */
-    private final Set<String> persisted = new HashSet<>();
+    /**
+     * One entry a key, with its value and commit bookkeeping: one look-up finds a value and marks it changed. A removed
+     * key keeps its entry, without a value, until the next commit has written its tombstone (when the changelog holds
+     * a value of it), so a key removed and set again before the commit is one entry, written once.
+     */
+    private final Map<String, Entry<V>> live = new HashMap<>();
+    /** How many entries hold a value. */
+    private int size;
+    /** The entries changed (set or removed) since the last commit, each once. */
+    private final List<Entry<V>> dirty = new ArrayList<>();
+    /** The entry of the latest look-up that found a value: a value read and then touched needs one look-up. */
+    private Entry<V> last;
 
     private boolean loaded;
     /** See {@link #epoch()}. */
@@ -75,13 +79,13 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
 
     /** The value of a key while the values are read back (from {@link #readEarlierVersion}). */
     protected final V adopted(String key) {
-        return live.get(key);
+        Entry<V> entry = live.get(key);
+        return entry == null ? null : entry.value;
     }
 
     /** Sets a value while the values are read back (from {@link #readEarlierVersion}); the next commit writes it. */
     protected final void adopt(String key, V value) {
-        live.put(key, value);
-        dirty.add(key);
+        set(key, value);
     }
 
     /** Sees one value read back from the changelog, for the subclass's own bookkeeping. */
@@ -98,28 +102,72 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     /** The value of a key, or null; the caller that changes it in place calls {@link #touch}. */
     final V get(String key) {
         load();
-        return live.get(key);
+        Entry<V> entry = live.get(key);
+        if (entry == null || entry.value == null) {
+            last = null;
+            return null;
+        }
+        last = entry;
+        return entry.value;
     }
 
     final void put(String key, V value) {
         load();
-        live.put(key, value);
-        dirty.add(key);
+        set(key, value);
         epoch++;
+    }
+
+    /** Sets the value of a key and marks it changed. */
+    private void set(String key, V value) {
+        Entry<V> entry = live.get(key);
+        if (entry == null) {
+            entry = new Entry<>(key);
+            live.put(key, entry);
+        }
+        if (entry.value == null) {
+            size++;
+        }
+        entry.value = value;
+        changed(entry);
+        last = entry;
     }
 
     /** Removes the value of a key, if any: the next commit deletes it. */
     final void remove(String key) {
         load();
-        if (live.remove(key) != null) {
-            dirty.add(key);
+        Entry<V> entry = live.get(key);
+        if (entry != null && entry.value != null) {
+            removed(entry);
             epoch++;
         }
     }
 
-    /** Marks a value changed, so that the next commit writes it. */
+    /** Marks a value changed, so that the next commit writes it; a key without a value is left as it is. */
     final void touch(String key) {
-        dirty.add(key);
+        Entry<V> entry = last != null && last.key.equals(key) ? last : live.get(key);
+        if (entry != null && entry.value != null) {
+            changed(entry);
+        }
+    }
+
+    private void changed(Entry<V> entry) {
+        if (!entry.dirty) {
+            entry.dirty = true;
+            dirty.add(entry);
+        }
+    }
+
+    /**
+     * Takes the value of an entry: the entry stays in {@link #live} until the next commit, which writes its tombstone
+     * if the changelog holds a value of it.
+     */
+    private void removed(Entry<V> entry) {
+        entry.value = null;
+        size--;
+        changed(entry);
+        if (last == entry) {
+            last = null;
+        }
     }
 
     /**
@@ -134,16 +182,19 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
 
     final int size() {
         load();
-        return live.size();
+        return size;
     }
 
     /** Removes and returns every value. */
     final List<KeyValue<String, V>> drain() {
         load();
-        List<KeyValue<String, V>> all = new ArrayList<>(live.size());
-        live.forEach((key, value) -> all.add(KeyValue.pair(key, value)));
-        dirty.addAll(live.keySet());
-        live.clear();
+        List<KeyValue<String, V>> all = new ArrayList<>(size);
+        for (Entry<V> entry : live.values()) {
+            if (entry.value != null) {
+                all.add(KeyValue.pair(entry.key, entry.value));
+                removed(entry);
+            }
+        }
         epoch++;
         return all;
     }
@@ -152,16 +203,14 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     final int removeIf(BiPredicate<String, V> remove) {
         load();
         epoch++;
-        int removed = 0;
-        for (Iterator<Map.Entry<String, V>> it = live.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, V> entry = it.next();
-            if (remove.test(entry.getKey(), entry.getValue())) {
-                dirty.add(entry.getKey());
-                it.remove();
-                removed++;
+        int taken = 0;
+        for (Entry<V> entry : live.values()) {
+            if (entry.value != null && remove.test(entry.key, entry.value)) {
+                removed(entry);
+                taken++;
             }
         }
-        return removed;
+        return taken;
     }
 
     /**
@@ -185,34 +234,42 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
             }
         }
         for (KeyValue<String, byte[]> entry : values) {
+            // The entry a value of an earlier version may have been adopted into already: one entry a key.
+            Entry<V> read = live.computeIfAbsent(entry.key, Entry::new);
+            read.persisted = true;
             if (earlierVersion(entry.key)) {
                 // Read into the current form (adopt), and deleted at the next commit.
                 readEarlierVersion(entry.key, entry.value);
-                persisted.add(entry.key);
-                dirty.add(entry.key);
+                changed(read);
             } else {
                 V value = decode(entry.value);
-                live.put(entry.key, value);
-                persisted.add(entry.key);
+                if (read.value == null) {
+                    size++;
+                }
+                read.value = value;
                 if (outdated(entry.value)) {
                     // Written again in the current layout at the next commit.
-                    dirty.add(entry.key);
+                    changed(read);
                 }
                 loaded(entry.key, value);
             }
         }
+        last = null;
         loaded = true;
     }
 
     @Override
     public void flushCache() {
-        for (String key : dirty) {
-            V value = live.get(key);
-            if (value != null) {
-                changelogged.put(key, encode(value));
-                persisted.add(key);
-            } else if (persisted.remove(key)) {
-                changelogged.delete(key);
+        for (Entry<V> entry : dirty) {
+            entry.dirty = false;
+            if (entry.value != null) {
+                changelogged.put(entry.key, encode(entry.value));
+                entry.persisted = true;
+            } else {
+                if (entry.persisted) {
+                    changelogged.delete(entry.key);
+                }
+                live.remove(entry.key, entry);
             }
         }
         dirty.clear();
@@ -223,8 +280,9 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     @Override
     public void clearCache() {
         live.clear();
+        size = 0;
         dirty.clear();
-        persisted.clear();
+        last = null;
         loaded = false;
         epoch++;
         resetOwn();
@@ -282,5 +340,18 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
                         .withLoggingEnabled(logConfig)
                         .withCachingDisabled()
                         .build()));
+    }
+
+    /** A key's value (null once removed) and whether it changed since the last commit and the changelog holds it. */
+    private static final class Entry<V> {
+        final String key;
+        V value;
+        boolean dirty;
+        /** Whether the key's latest changelog record is a value: a removed key needs a tombstone only then. */
+        boolean persisted;
+
+        Entry(String key) {
+            this.key = key;
+        }
     }
 }

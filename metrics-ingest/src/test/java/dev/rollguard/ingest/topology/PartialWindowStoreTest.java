@@ -88,4 +88,24 @@ class PartialWindowStoreTest {
         store.clearCache();
         assertThat(store.epoch()).as("the task closed or revived").isNotEqualTo(beforeClear);
     }
+
+    @Test
+    void aKeyDrainedAndCreatedAgainBeforeTheCommitHoldsItsNewValueAndOneDrainedForGoodIsDeleted() {
+        PartialWindowStore store = store();
+        store.partial("60000|flag:a").add(sync(60_000), LIMITS);
+        store.partial("60000|flag:b").add(sync(60_000), LIMITS);
+        store.flushCache();
+        assertThat(store.drain()).hasSize(2);
+        // A touch of a drained key brings nothing back, and a new partial of a drained key is written after its
+        // tombstone.
+        store.touch("60000|flag:b");
+        store.partial("60000|flag:a").add(sync(60_001), LIMITS).add(sync(60_002), LIMITS);
+        store.flushCache();
+
+        assertThat(changelog.get("60000|flag:b")).isNull();
+        assertThat(store().partial("60000|flag:a").eventCount()).isEqualTo(2);
+        store.drain();
+        store.flushCache();
+        assertThat(changelog.get("60000|flag:a")).isNull();
+    }
 }
