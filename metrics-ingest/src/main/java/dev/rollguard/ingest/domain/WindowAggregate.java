@@ -218,9 +218,23 @@ public final class WindowAggregate {
         errors.put(code, stat);
     }
 
+    /**
+     * Adds one error to the recent ones, which are kept newest first: inserted after every error at least as recent
+     * (so of equal times the earlier added comes first, as {@link #keepLatest} sorts), and not kept when the list is
+     * full of more recent ones. An event's error is usually the newest, so the search from the end is short.
+     */
     private void addRecent(RecentError error, AggregateLimits limits) {
-        recentErrors.add(error);
-        keepLatest(limits);
+        int at = recentErrors.size();
+        while (at > 0 && recentErrors.get(at - 1).time() < error.time()) {
+            at--;
+        }
+        if (at < limits.recentErrors()) {
+            recentErrors.add(at, error);
+        }
+        // Also cuts a list read back from a window kept under a higher limit.
+        while (recentErrors.size() > limits.recentErrors()) {
+            recentErrors.remove(recentErrors.size() - 1);
+        }
     }
 
     /** Sorts the recent errors newest first (stable: of equal times, the earlier added first) and keeps the latest. */

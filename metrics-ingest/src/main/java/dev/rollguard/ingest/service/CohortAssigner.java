@@ -67,6 +67,12 @@ public final class CohortAssigner {
     /** Per flag: the version last looked at and the context attributes its rules read. */
     private final Map<String, RuleReads> reads = new HashMap<>();
 
+    /**
+     * The flag keys of the exposures of the event at hand, reused from event to event (an event reports up to 64,
+     * and every exposure of every event passes here): an assigner serves one stream thread.
+     */
+    private final Set<String> seen = new HashSet<>();
+
     private record RuleReads(long version, Set<String> attributes) {}
 
     public CohortAssigner(FlagDirectory directory) {
@@ -149,7 +155,7 @@ public final class CohortAssigner {
         int unresolved = 0;
         List<String> mismatches = List.of();
         List<CohortAssignment> result = new ArrayList<>(exposures.size());
-        Set<String> seen = new HashSet<>();
+        seen.clear();
         // Made once for the event, when a first exposure is compared with the subject's own evaluation.
         EvaluationContext context = null;
         for (FlagExposure exposure : exposures) {

@@ -83,6 +83,31 @@ class WindowAggregateTest {
     }
 
     @Test
+    void errorsAddedOneByOneKeepTheLatestNewestFirstAndOfEqualTimesTheEarlierAdded() {
+        Random random = new Random(11);
+        for (int run = 0; run < 200; run++) {
+            AggregateLimits limits = new AggregateLimits(0.01, 64, 3, 1 + random.nextInt(6));
+            WindowAggregate aggregate = new WindowAggregate(limits);
+            java.util.List<RecentError> added = new java.util.ArrayList<>();
+            for (int i = random.nextInt(20); i > 0; i--) {
+                // Mostly rising times, as events arrive, with ties and some out of order.
+                long time = random.nextInt(4) == 0 ? random.nextInt(8) : 4 + i % 8;
+                Observation failure = sync(time, false, 1, "E" + i);
+                aggregate.add(failure, limits);
+                added.add(new RecentError(time, "t", "E" + i, "E" + i));
+            }
+            // The reference: every error, stably sorted newest first, cut to the limit.
+            java.util.List<RecentError> expected = added.stream()
+                    .sorted(java.util.Comparator.comparingLong(RecentError::time)
+                            .reversed())
+                    .limit(limits.recentErrors())
+                    .toList();
+
+            assertThat(aggregate.recentErrors()).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void keepsTheEarliestExemplarsOnceAcrossMergesAndSerialization() {
         WindowAggregate a = new WindowAggregate(LIMITS);
         WindowAggregate b = new WindowAggregate(LIMITS);
