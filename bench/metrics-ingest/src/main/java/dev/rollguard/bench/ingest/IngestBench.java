@@ -68,6 +68,8 @@ import org.apache.kafka.tools.ProducerPerformance;
  * <ol>
  *   <li>raw producer throughput of the broker, measured with Kafka's own {@code ProducerPerformance} at the size of
  *       an encoded SyncEvent;
+ *   <li>the JIT's warm-up ({@link #warmUp}): the pass-through and the topology each drain a backlog of their own
+ *       once, discarded, so that the timed runs measure compiled code;
  *   <li>Kafka Streams' own ceiling for that input ({@link PassThrough}): an application with the topology's
  *       framework settings that forwards each preloaded event unchanged, timed like the aggregation;
  *   <li>sustained aggregation throughput: the topology (exactly-once v2, production defaults) drains a preloaded
@@ -97,6 +99,14 @@ public final class IngestBench {
 
     static int warmupEvents(int events) {
         return (int) Math.round(events * WARMUP_SHARE);
+    }
+
+    /**
+     * Events of the discarded runs that warm the JIT before the timed ones ({@link #warmUp}): 0 for none. By default
+     * as many as the timed runs' events, so that the compiler has settled before the timing starts.
+     */
+    static int jitWarmupEvents(int events) {
+        return Integer.getInteger("bench.jit-warmup-events", events);
     }
 
     /**
@@ -159,22 +169,13 @@ public final class IngestBench {
             publishFlags(bootstrap, topics.flags(), flags, ramping);
             // Every event lies in the past: an event time ahead of its record's timestamp (beyond the grace) is
             // replaced by the record's timestamp, which would fold the backlog's last minutes into a few windows.
-            Instant base = Instant.now().minus(Duration.ofMinutes(30).plusMillis((long) events * 1000L / EVENT_RATE));
-            long loadStart = System.nanoTime();
-            try (var producer = producer(bootstrap)) {
-                for (int i = 0; i < events; i++) {
-                    SyncEvent e = generator.event(base.plusMillis(i * 1000L / EVENT_RATE), i, true);
-                    producer.send(new ProducerRecord<>(
-                            topics.sync(),
-                            e.getClientId(),
-                            AvroCodec.of(SyncEvent.class).encode(e)));
-                }
-            }
-            double loopRate = events / ((System.nanoTime() - loadStart) / 1e9);
+            double loopRate = preload(bootstrap, topics, generator, events);
             System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
+            warmUp(kafka, new Generator(flags, ramping, clientsPerHour), jitWarmupEvents(events), root);
 
             // Before the aggregation, never beside it: the two would share the two cores and the broker.
-            Drain passDrain = PassThrough.drain(kafka, topics.sync(), "t1.pass-through", events, root.resolve("p1"));
+            Drain passDrain = PassThrough.drain(
+                    kafka, topics.sync(), "t1.pass-through", events, root.resolve("p1"), PassThrough.APPLICATION_ID);
             double passThrough = passDrain.steadyRate(events);
             System.out.printf("Kafka Streams pass-through: %.0f events/s after the warm-up%n", passThrough);
 
@@ -284,7 +285,8 @@ public final class IngestBench {
                             String.format("%.0f events/s", loopRate)))
                     .append(row(
                             "sustained aggregation throughput (" + events
-                                    + " preloaded events, 1 min windows + hopping; measured after the first "
+                                    + " preloaded events, 1 min windows + hopping, after the JIT's warm-up run of "
+                                    + jitWarmupEvents(events) + " events, discarded; measured after the first "
                                     + drain.warmedEvents() + " were committed, the warm-up share "
                                     + WARMUP_SHARE + ")",
                             String.format("%.0f events/s", aggregated)))
@@ -380,14 +382,20 @@ public final class IngestBench {
      * each row's JVM, and both name them in their results' "Run with" line.
      */
     static List<String> sharedOptions() {
-        return List.of(
+        List<String> options = new ArrayList<>(List.of(
                 "-Dbench.commit-ms=" + COMMIT_MS,
                 "-Dbench.warmup-share=" + WARMUP_SHARE,
                 "-Dbench.partitions=" + PARTITIONS,
                 "-Dbench.event-rate=" + EVENT_RATE,
                 "-Dbench.session-seconds=" + Generator.SESSION_MS / 1000,
                 "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT,
-                "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES);
+                "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES));
+        // Unset, each row warms the JIT with as many events as it times (jitWarmupEvents).
+        String jitWarmup = System.getProperty("bench.jit-warmup-events");
+        if (jitWarmup != null) {
+            options.add("-Dbench.jit-warmup-events=" + jitWarmup);
+        }
+        return options;
     }
 
     static int meanEventSize(Generator generator) {
@@ -505,6 +513,60 @@ public final class IngestBench {
         if (failure != null) {
             throw new IllegalStateException(what + " stopped", failure);
         }
+    }
+
+    /**
+     * Writes {@code events} sync events of {@code generator} to {@code topics}, all in the past (an event time ahead of
+     * its record's timestamp, beyond the grace, is replaced by the record's timestamp, which would fold the backlog's
+     * last minutes into a few windows); returns the events written a second.
+     */
+    static double preload(String bootstrap, TopicNames topics, Generator generator, int events) {
+        Instant base = Instant.now().minus(Duration.ofMinutes(30).plusMillis((long) events * 1000L / EVENT_RATE));
+        long loadStart = System.nanoTime();
+        try (var producer = producer(bootstrap)) {
+            for (int i = 0; i < events; i++) {
+                SyncEvent e = generator.event(base.plusMillis(i * 1000L / EVENT_RATE), i, true);
+                producer.send(new ProducerRecord<>(
+                        topics.sync(),
+                        e.getClientId(),
+                        AvroCodec.of(SyncEvent.class).encode(e)));
+            }
+        }
+        return events / ((System.nanoTime() - loadStart) / 1e9);
+    }
+
+    /**
+     * The JIT's warm-up, discarded: the pass-through and the topology each drain {@code events} events of topics of
+     * their own (prefix {@code w.}, flags published as for the timed runs, events of {@code generator}) once in this
+     * JVM, then close and delete their state. The timed runs that follow start from empty state, as before, but with
+     * the code compiled: without this the JIT still spent about a second of CPU a second (half of this machine's two
+     * cores) in the timed span of a row of 600 000 events, which a service running for days spends once.
+     */
+    static void warmUp(EmbeddedKafka kafka, Generator generator, int events, Path root) throws Exception {
+        if (events <= 0) {
+            return;
+        }
+        String bootstrap = kafka.bootstrapServers();
+        TopicNames topics = createTopics(kafka, "w.");
+        publishFlags(bootstrap, topics.flags(), generator.flags, generator.ramping);
+        preload(bootstrap, topics, generator, events);
+        PassThrough.drain(
+                kafka, topics.sync(), "w.pass-through", events, root.resolve("wp"), "bench-warm-pass-through");
+        TopologySettings settings = TopologySettings.of(topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
+                .withInputPartitions(PARTITIONS);
+        KafkaStreams streams = streams(bootstrap, "bench-warm", settings, root.resolve("w1"));
+        boolean closed;
+        try {
+            awaitRunning(streams);
+            awaitNoLag(bootstrap, "bench-warm", 0, Duration.ofMinutes(15));
+        } finally {
+            closed = streams.close(Duration.ofSeconds(30));
+        }
+        if (!closed) {
+            throw new IllegalStateException("the warm-up topology did not close within 30 s");
+        }
+        streams.cleanUp();
+        System.out.printf("JIT warm-up: %d events through the pass-through and the topology, discarded%n", events);
     }
 
     static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {

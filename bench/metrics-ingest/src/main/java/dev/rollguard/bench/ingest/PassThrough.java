@@ -36,12 +36,13 @@ final class PassThrough {
      * partition count), then closes the application and deletes its state directory, so that nothing of it runs or
      * stays on disk beside the aggregation that follows.
      */
-    static IngestBench.Drain drain(EmbeddedKafka kafka, String input, String output, int events, Path stateDir)
+    static IngestBench.Drain drain(
+            EmbeddedKafka kafka, String input, String output, int events, Path stateDir, String applicationId)
             throws Exception {
         String bootstrap = kafka.bootstrapServers();
         kafka.createTopics(List.of(new NewTopic(output, IngestBench.PARTITIONS, (short) 1)));
         KafkaStreams streams = new KafkaStreams(
-                topology(input, output), IngestBench.streamsConfig(bootstrap, APPLICATION_ID, stateDir));
+                topology(input, output), IngestBench.streamsConfig(bootstrap, applicationId, stateDir));
         IngestBench.watch(streams);
         streams.start();
         IngestBench.Drain drain;
@@ -49,7 +50,7 @@ final class PassThrough {
         try {
             IngestBench.awaitRunning(streams);
             drain = IngestBench.awaitNoLag(
-                    bootstrap, APPLICATION_ID, IngestBench.warmupEvents(events), Duration.ofMinutes(15));
+                    bootstrap, applicationId, IngestBench.warmupEvents(events), Duration.ofMinutes(15));
         } finally {
             // Its stream threads would otherwise keep a failed run's JVM, and so the cost sweep, waiting.
             closed = streams.close(Duration.ofSeconds(30));
