@@ -167,8 +167,6 @@ public final class IngestBench {
 
             TopicNames topics = createTopics(kafka, "t1.");
             publishFlags(bootstrap, topics.flags(), flags, ramping);
-            // Every event lies in the past: an event time ahead of its record's timestamp (beyond the grace) is
-            // replaced by the record's timestamp, which would fold the backlog's last minutes into a few windows.
             double loopRate = preload(bootstrap, topics, generator, events);
             System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
             warmUp(kafka, new Generator(flags, ramping, clientsPerHour), jitWarmupEvents(events), root);
