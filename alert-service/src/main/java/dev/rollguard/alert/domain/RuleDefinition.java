@@ -3,6 +3,7 @@ package dev.rollguard.alert.domain;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,8 @@ import java.util.Objects;
  * @param confidence comparative rules only: confidence of the significance test, e.g. 0.99
  * @param version the rule's version in the table, one more at every change (annotations included): the states a rule
  *     starts carry it, so that ending the alerts of a former definition never ends those of a later one
+ * @param createdAt when the rule was created, or null when not known: a rule deleted and created again with the same
+ *     id starts at version 1 again, and this tells the two apart
  */
 public record RuleDefinition(
         String id,
@@ -35,7 +38,44 @@ public record RuleDefinition(
         boolean enabled,
         Map<String, String> labels,
         Map<String, String> annotations,
-        long version) {
+        long version,
+        Instant createdAt) {
+
+    /** A rule whose creation time is not known. */
+    public RuleDefinition(
+            String id,
+            String name,
+            String metric,
+            RuleComparator comparator,
+            Level warning,
+            Level critical,
+            Duration keepFiringFor,
+            long minSampleSize,
+            NoDataPolicy noDataPolicy,
+            ScopeSelector scope,
+            double confidence,
+            boolean enabled,
+            Map<String, String> labels,
+            Map<String, String> annotations,
+            long version) {
+        this(
+                id,
+                name,
+                metric,
+                comparator,
+                warning,
+                critical,
+                keepFiringFor,
+                minSampleSize,
+                noDataPolicy,
+                scope,
+                confidence,
+                enabled,
+                labels,
+                annotations,
+                version,
+                null);
+    }
 
     public RuleDefinition {
         Objects.requireNonNull(id, "id");

@@ -136,7 +136,8 @@ public final class RuleMapper {
                 e.enabled,
                 e.labels,
                 e.annotations,
-                e.version);
+                e.version,
+                e.createdAt);
     }
 
     private static Set<ScopeType> scopeTypes(String stored) {

@@ -126,16 +126,22 @@ public class RuleEvaluationService {
      * The state machine of one rule for one scope, with the scope it describes.
      *
      * @param ruleVersion the version of the rule under which the state left idle (null: stored before versions were)
+     * @param ruleCreatedAt when that rule was created (null: stored before states carried it, or not known)
      */
-    public record Tracked(Scope scope, ScopeState state, Long ruleVersion) {
+    public record Tracked(Scope scope, ScopeState state, Long ruleVersion, Instant ruleCreatedAt) {
 
         /**
          * Whether the state started under {@code current}, the rule's definition as it is now. Versions of one rule
-         * only grow, but a rule deleted and created again starts at 1 again: a state of any other version (or of
-         * none, stored before versions were) started under a definition that is no longer the rule's.
+         * only grow, but a rule deleted and created again starts at 1 again, so its creation time tells the two
+         * apart: a state of any other version (or of none, stored before versions were), or of the same version of
+         * the rule as it was before it was deleted, started under a definition that is no longer the rule's.
          */
         boolean startedUnder(RuleDefinition current) {
-            return ruleVersion != null && ruleVersion == current.version();
+            return ruleVersion != null
+                    && ruleVersion == current.version()
+                    && (ruleCreatedAt == null
+                            || current.createdAt() == null
+                            || ruleCreatedAt.equals(current.createdAt()));
         }
     }
 
@@ -806,7 +812,7 @@ public class RuleEvaluationService {
                 changes.alerts.add(pending(rule, tracked.scope(), resolved, now, List.of()));
             }
         }
-        states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL, null));
+        states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL, null, null));
         changes.dirty.add(key);
         lastSeen.remove(key);
     }
@@ -859,7 +865,8 @@ public class RuleEvaluationService {
         Tracked tracked = states.get(key);
         if (tracked == null || tracked.state().idle()) {
             // What leaves idle now belongs to the rule's current version.
-            tracked = new Tracked(scope, tracked == null ? ScopeState.INITIAL : tracked.state(), rule.version());
+            tracked = new Tracked(
+                    scope, tracked == null ? ScopeState.INITIAL : tracked.state(), rule.version(), rule.createdAt());
         }
         lastSeen.put(key, now);
         if (!Integer.valueOf(partition).equals(statePartitions.put(key, partition)) && states.containsKey(key)) {
@@ -878,7 +885,7 @@ public class RuleEvaluationService {
             Instant now,
             List<Exemplar> exemplars) {
         if (step.state() != tracked.state()) {
-            states.put(key, new Tracked(tracked.scope(), step.state(), tracked.ruleVersion()));
+            states.put(key, new Tracked(tracked.scope(), step.state(), tracked.ruleVersion(), tracked.ruleCreatedAt()));
             if (!step.state().sameLevels(tracked.state())) {
                 changes.dirty.add(key);
             }

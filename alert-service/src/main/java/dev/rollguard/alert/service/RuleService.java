@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -79,7 +80,8 @@ public class RuleService {
                     entity.id = id;
                     RuleMapper.apply(request, entity);
                     entity.version = 1;
-                    entity.createdAt = Instant.now();
+                    // As the table keeps it (microseconds): the rule book's copy, read back, equals this one.
+                    entity.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
                     entity.updatedAt = entity.createdAt;
                     return rules.persist(entity);
                 }))
@@ -133,7 +135,7 @@ public class RuleService {
             if (loaded != null) {
                 return Uni.createFrom().item(0);
             }
-            Instant now = Instant.now();
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
             List<RuleEntity> entities = pack.stream()
                     .map(request -> {
                         RuleEntity entity = new RuleEntity();
@@ -225,7 +227,8 @@ public class RuleService {
                         now.enabled(),
                         now.labels(),
                         before.annotations(),
-                        before.version()));
+                        before.version(),
+                        now.createdAt()));
     }
 
     /** Reloads the evaluator's rules from the table. */

@@ -12,6 +12,7 @@ import dev.rollguard.alert.service.RuleEvaluationService.Tracked;
 import dev.rollguard.schemas.event.ScopeType;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,41 @@ class RuleVersionTest {
     }
 
     static Tracked startedUnder(Long version) {
-        return new Tracked(null, ScopeState.INITIAL, version);
+        return new Tracked(null, ScopeState.INITIAL, version, null);
+    }
+
+    /** The rule as {@link #rule} builds it, created at {@code createdAt}. */
+    static RuleDefinition created(long version, Instant createdAt) {
+        RuleDefinition r = rule(version);
+        return new RuleDefinition(
+                r.id(),
+                r.name(),
+                r.metric(),
+                r.comparator(),
+                r.warning(),
+                r.critical(),
+                r.keepFiringFor(),
+                r.minSampleSize(),
+                r.noDataPolicy(),
+                r.scope(),
+                r.confidence(),
+                r.enabled(),
+                r.labels(),
+                r.annotations(),
+                version,
+                createdAt);
+    }
+
+    @Test
+    void aStateOfTheSameVersionOfTheRuleBeforeItWasDeletedAndCreatedAgainIsNot() {
+        Instant first = Instant.parse("2026-12-05T08:00:00.123456Z");
+        Instant again = Instant.parse("2026-12-05T09:30:00.654321Z");
+        Tracked underFirst = new Tracked(null, ScopeState.INITIAL, 1L, first);
+
+        assertThat(underFirst.startedUnder(created(1, first))).isTrue();
+        assertThat(underFirst.startedUnder(created(1, again))).isFalse();
+        // Stored before states carried the creation time: the version alone decides, as before.
+        assertThat(startedUnder(1L).startedUnder(created(1, again))).isTrue();
     }
 
     @Test
