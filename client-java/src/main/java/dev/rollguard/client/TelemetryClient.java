@@ -809,7 +809,10 @@ public final class TelemetryClient implements AutoCloseable {
         public Builder maxAge(Duration maxAge) {
             positive(maxAge, "maxAge");
             try {
-                maxAge.toMillis(); // durationMs is compared in milliseconds on every send
+                // durationMs is compared in milliseconds on every send: less than one would refuse every duration.
+                if (maxAge.toMillis() < 1) {
+                    throw new IllegalArgumentException("maxAge must be at least 1 ms, was " + maxAge);
+                }
             } catch (ArithmeticException e) {
                 throw new IllegalArgumentException("maxAge " + maxAge + " is too long to count in milliseconds", e);
             }

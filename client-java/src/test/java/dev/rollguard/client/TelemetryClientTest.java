@@ -658,6 +658,7 @@ class TelemetryClientTest {
         assertThatThrownBy(() -> builder().maxAge(null)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> builder().maxAge(Duration.ZERO)).hasMessageContaining("maxAge must be positive");
         assertThatThrownBy(() -> builder().maxAge(Duration.ofDays(-1))).hasMessageContaining("maxAge must be positive");
+        assertThatThrownBy(() -> builder().maxAge(Duration.ofNanos(999_999))).hasMessageContaining("at least 1 ms");
         assertThatThrownBy(() -> builder().maxAge(Duration.ofSeconds(Long.MAX_VALUE)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("too long to count in milliseconds");

@@ -152,8 +152,8 @@ public class DeliveryRepository {
      * later notification of the group is pending or delivered, which carries the group's state instead. The
      * resolved alerts it carried stay in the group, so that next notification carries them again; delivered, or
      * failed for a reason that will not pass, they are forgotten. A group's final notification (its resolution) is
-     * sent again the same way until it is delivered, for at most the repeat interval after the alerts resolved (then
-     * a flush drops them, and the group with them); delivered, or failed for a reason that will not pass, its group is
+     * sent again the same way until it is delivered, or until one written the repeat interval after the alerts
+     * resolved has carried them (then a flush drops them, and the group with them); delivered, or failed for a reason that will not pass, its group is
      * forgotten.
      */
     public Uni<Void> finish(

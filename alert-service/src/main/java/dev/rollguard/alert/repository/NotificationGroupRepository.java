@@ -26,9 +26,10 @@ import java.util.function.Function;
  * <p>A resolved alert stays in its group until a notification carrying it is delivered, or fails for a reason that
  * will not pass ({@link DeliveryRepository#finish}), as an Alertmanager keeps resolved alerts until a notification of
  * them succeeds: a notification that failed for a reason that may pass leaves its group changed, and the group's next
- * notification, a group interval later, carries the resolved alerts again with whatever still fires; for at most the
- * repeat interval after they resolved ({@link dev.rollguard.alert.domain.grouping.GroupPolicy#stillCarries}), after
- * which a flush drops them ({@link Outcome#dropped}).
+ * notification, a group interval later, carries the resolved alerts again with whatever still fires; until one
+ * written the repeat interval after they resolved has carried them
+ * ({@link dev.rollguard.alert.domain.grouping.GroupPolicy#stillCarries}), after which a flush drops them
+ * ({@link Outcome#dropped}).
  *
  * <p>A group's final notification (its resolution, nothing firing any more) does not end the group: the group keeps
  * its resolved alerts and waits, due never by itself ({@code next_flush_at = 'infinity'}), for the outcome of that

@@ -127,7 +127,7 @@ public class NotificationGrouper {
         }
         GroupPolicy grouping = receiver.grouping();
         List<Member> dropped = group.members().stream()
-                .filter(m -> !m.firing() && !grouping.stillCarries(m.changedAt(), group.lastNotifiedAt(), now))
+                .filter(m -> !m.firing() && !grouping.stillCarries(m.changedAt(), group.lastNotifiedAt()))
                 .toList();
         if (!dropped.isEmpty()) {
             Log.warnf(

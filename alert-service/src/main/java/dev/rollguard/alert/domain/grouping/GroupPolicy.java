@@ -102,17 +102,17 @@ public record GroupPolicy(List<String> groupBy, Duration groupWait, Duration gro
     }
 
     /**
-     * Whether a resolved alert is still carried by the group's notifications at {@code now}: for {@code repeatInterval}
-     * after it resolved, as an Alertmanager drops resolved alerts some time after they resolve, so a receiver that keeps
-     * failing for a reason that may pass (5xx, 429) is not sent the resolution every group interval for ever; and at
-     * least until a notification was written after it resolved, so a late flush still sends it once.
+     * Whether a resolved alert is still carried by the group's notifications: until a notification written at least
+     * {@code repeatInterval} after it resolved has carried it, as an Alertmanager drops resolved alerts some time after
+     * they resolve, so a receiver that keeps failing for a reason that may pass (5xx, 429) is not sent the resolution
+     * every group interval for ever. A receiver back at any time within the repeat interval still gets it (the
+     * notification after its return is written before the alert is dropped), and a late flush sends it once.
      *
      * @param resolvedAt when the resolution was stored in the group
      * @param lastNotifiedAt when the group's last notification was written, or null
      */
-    public boolean stillCarries(Instant resolvedAt, Instant lastNotifiedAt, Instant now) {
-        boolean sentSince = lastNotifiedAt != null && lastNotifiedAt.isAfter(resolvedAt);
-        return !sentSince || now.isBefore(resolvedAt.plus(repeatInterval));
+    public boolean stillCarries(Instant resolvedAt, Instant lastNotifiedAt) {
+        return lastNotifiedAt == null || lastNotifiedAt.isBefore(resolvedAt.plus(repeatInterval));
     }
 
     private static String quote(String value) {

@@ -177,19 +177,21 @@ class GroupPolicyTest {
     }
 
     @Test
-    void aResolvedAlertIsCarriedForTheRepeatIntervalAfterItResolvedAndAtLeastOnce() {
+    void aResolvedAlertIsCarriedUntilANotificationWrittenTheRepeatIntervalAfterItResolvedCarriedIt() {
         Instant resolved = Instant.parse("2026-05-01T10:00:00Z");
-        Instant notified = resolved.plusSeconds(60);
-        // Within the repeat interval (4h) it is carried, sent or not.
-        assertThat(DEFAULTS.stillCarries(resolved, notified, resolved.plus(Duration.ofHours(3))))
+        // Notifications written within the repeat interval (4h) after it resolved, or none yet: still carried, so the
+        // next one (the first after a receiver's return, however close to the deadline) carries it.
+        assertThat(DEFAULTS.stillCarries(resolved, null)).isTrue();
+        assertThat(DEFAULTS.stillCarries(resolved, resolved.minusSeconds(60))).isTrue();
+        assertThat(DEFAULTS.stillCarries(resolved, resolved.plus(Duration.ofHours(3))))
                 .isTrue();
-        // Past it, once a notification carried it: dropped.
-        assertThat(DEFAULTS.stillCarries(resolved, notified, resolved.plus(Duration.ofHours(4))))
+        assertThat(DEFAULTS.stillCarries(
+                        resolved, resolved.plus(Duration.ofHours(4)).minusMillis(1)))
+                .isTrue();
+        // One written at or past it carried it: dropped.
+        assertThat(DEFAULTS.stillCarries(resolved, resolved.plus(Duration.ofHours(4))))
                 .isFalse();
-        // Past it, but no notification written since it resolved (a flush long late): sent once first.
-        assertThat(DEFAULTS.stillCarries(resolved, resolved.minusSeconds(60), resolved.plus(Duration.ofHours(5))))
-                .isTrue();
-        assertThat(DEFAULTS.stillCarries(resolved, null, resolved.plus(Duration.ofHours(5))))
-                .isTrue();
+        assertThat(DEFAULTS.stillCarries(resolved, resolved.plus(Duration.ofHours(5))))
+                .isFalse();
     }
 }
