@@ -41,42 +41,6 @@ public record RuleDefinition(
         long version,
         Instant createdAt) {
 
-    /** A rule whose creation time is not known. */
-    public RuleDefinition(
-            String id,
-            String name,
-            String metric,
-            RuleComparator comparator,
-            Level warning,
-            Level critical,
-            Duration keepFiringFor,
-            long minSampleSize,
-            NoDataPolicy noDataPolicy,
-            ScopeSelector scope,
-            double confidence,
-            boolean enabled,
-            Map<String, String> labels,
-            Map<String, String> annotations,
-            long version) {
-        this(
-                id,
-                name,
-                metric,
-                comparator,
-                warning,
-                critical,
-                keepFiringFor,
-                minSampleSize,
-                noDataPolicy,
-                scope,
-                confidence,
-                enabled,
-                labels,
-                annotations,
-                version,
-                null);
-    }
-
     public RuleDefinition {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(metric, "metric");

@@ -42,7 +42,8 @@ class AlertStateMachineTest {
                 true,
                 Map.of(),
                 Map.of(),
-                1);
+                1,
+                null);
     }
 
     private static Level warning(double threshold, int forMinutes) {
@@ -289,7 +290,8 @@ class AlertStateMachineTest {
                 true,
                 null,
                 null,
-                1);
+                1,
+                null);
 
         assertThat(window(rule, 0.97, 100)).isEmpty();
         assertThat(window(rule, 0.85, 100))

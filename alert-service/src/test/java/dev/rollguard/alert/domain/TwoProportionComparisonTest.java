@@ -32,7 +32,8 @@ class TwoProportionComparisonTest {
             true,
             Map.of(),
             Map.of(),
-            1);
+            1,
+            null);
 
     private static Verdict verdict(long tBad, long tN, long cBad, long cN) {
         ComparisonResult result =

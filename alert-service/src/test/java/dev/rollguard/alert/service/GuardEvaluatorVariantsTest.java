@@ -45,7 +45,8 @@ class GuardEvaluatorVariantsTest {
             true,
             Map.of(),
             Map.of(),
-            1);
+            1,
+            null);
 
     private final GuardEvaluator guard = new GuardEvaluator(new ObjectMapper());
     private final Set<String> dirty = new HashSet<>();

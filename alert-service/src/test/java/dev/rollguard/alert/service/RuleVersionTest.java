@@ -26,6 +26,15 @@ import org.junit.jupiter.api.Test;
 class RuleVersionTest {
 
     static RuleDefinition rule(long version) {
+        return created(version, null);
+    }
+
+    static Tracked startedUnder(Long version) {
+        return new Tracked(null, ScopeState.INITIAL, version, null);
+    }
+
+    /** The rule at {@code version}, created at {@code createdAt} (null: not known). */
+    static RuleDefinition created(long version, Instant createdAt) {
         return new RuleDefinition(
                 "slow",
                 "Slow syncs",
@@ -41,31 +50,6 @@ class RuleVersionTest {
                 true,
                 Map.of(),
                 Map.of(),
-                version);
-    }
-
-    static Tracked startedUnder(Long version) {
-        return new Tracked(null, ScopeState.INITIAL, version, null);
-    }
-
-    /** The rule as {@link #rule} builds it, created at {@code createdAt}. */
-    static RuleDefinition created(long version, Instant createdAt) {
-        RuleDefinition r = rule(version);
-        return new RuleDefinition(
-                r.id(),
-                r.name(),
-                r.metric(),
-                r.comparator(),
-                r.warning(),
-                r.critical(),
-                r.keepFiringFor(),
-                r.minSampleSize(),
-                r.noDataPolicy(),
-                r.scope(),
-                r.confidence(),
-                r.enabled(),
-                r.labels(),
-                r.annotations(),
                 version,
                 createdAt);
     }
