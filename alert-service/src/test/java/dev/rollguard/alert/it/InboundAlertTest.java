@@ -221,17 +221,18 @@ class InboundAlertTest {
         String flag = "exp-" + UUID.randomUUID().toString().substring(0, 8);
         Instant start = Instant.now().minusSeconds(60);
 
-        // Sent again before its endsAt, valid for longer: it still fires after the first endsAt passed.
-        String kept = post(firing.formatted("Kept", flag, start, Instant.now().plusSeconds(4)), "firing");
+        // Sent again before its endsAt, valid for longer: it still fires after the first endsAt passed. The margins
+        // (10 s to send it again, 5 s to post the one that expires) hold on a runner busy with other builds.
+        String kept = post(firing.formatted("Kept", flag, start, Instant.now().plusSeconds(10)), "firing");
         post(firing.formatted("Kept", flag, start, Instant.now().plusSeconds(120)), "duplicates");
-        await().pollDelay(Duration.ofSeconds(6))
+        await().pollDelay(Duration.ofSeconds(12))
                 .during(Duration.ofSeconds(2))
                 .atMost(Duration.ofSeconds(20))
                 .until(() -> published(kept).size() == 1);
 
         // Not sent again: it resolves once its endsAt passed, with the reason.
         String expiring =
-                post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(2)), "firing");
+                post(firing.formatted("Expiring", flag, start, Instant.now().plusSeconds(5)), "firing");
         await().atMost(Duration.ofSeconds(30)).until(() -> published(expiring).size() == 2);
         AlertEvent first = published(expiring).get(0);
         AlertEvent resolved = published(expiring).get(1);
