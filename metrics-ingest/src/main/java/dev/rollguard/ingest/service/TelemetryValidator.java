@@ -238,7 +238,9 @@ public final class TelemetryValidator {
                             + " are accepted");
         }
         for (Map.Entry<String, String> attribute : context.entrySet()) {
-            ContextRefusal refusal = TelemetryLimits.contextRefusal(attribute.getKey(), attribute.getValue());
+            // The values' characters were checked with every text of the event (validate), where a violation says
+            // where the character is.
+            ContextRefusal refusal = TelemetryLimits.contextShapeRefusal(attribute.getKey(), attribute.getValue());
             if (refusal != null) {
                 return contextViolation(attribute.getKey(), attribute.getValue(), refusal);
             }
@@ -262,7 +264,7 @@ public final class TelemetryValidator {
                         "context." + name + " is carried by the event's own field, not by its context");
             case MISSING_VALUE -> new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
             case VALUE_TOO_LONG -> notLongerThan("context." + name, value, TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
-            // Refused before, with where it is, by the check of every text of the event (cleanText): the same answer.
+            // Not from contextShapeRefusal: answered as the check of every text of the event answers it.
             case REFUSED_CHARACTER -> CleanText.check("context." + name, value);
         };
     }

@@ -75,6 +75,18 @@ public final class TelemetryLimits {
      * ({@link #MAX_CONTEXT_ATTRIBUTES}) is checked apart.
      */
     public static ContextRefusal contextRefusal(String name, String value) {
+        ContextRefusal shape = contextShapeRefusal(name, value);
+        if (shape != null) {
+            return shape;
+        }
+        return firstRefusedCharacter(value, false) >= 0 ? ContextRefusal.REFUSED_CHARACTER : null;
+    }
+
+    /**
+     * {@link #contextRefusal} without the check of the value's characters ({@link ContextRefusal#REFUSED_CHARACTER}),
+     * for a caller that has checked every text of the event already (metrics-ingest's validator).
+     */
+    public static ContextRefusal contextShapeRefusal(String name, String value) {
         if (name == null || name.isEmpty()) {
             return ContextRefusal.EMPTY_NAME;
         }
@@ -90,13 +102,7 @@ public final class TelemetryLimits {
         if (value == null) {
             return ContextRefusal.MISSING_VALUE;
         }
-        if (value.length() > MAX_CONTEXT_VALUE_LENGTH) {
-            return ContextRefusal.VALUE_TOO_LONG;
-        }
-        if (firstRefusedCharacter(value, false) >= 0) {
-            return ContextRefusal.REFUSED_CHARACTER;
-        }
-        return null;
+        return value.length() > MAX_CONTEXT_VALUE_LENGTH ? ContextRefusal.VALUE_TOO_LONG : null;
     }
 
     /** Whether an exposure's flag key or variant is accepted: not blank, at most {@link #MAX_KEY_LENGTH} characters. */

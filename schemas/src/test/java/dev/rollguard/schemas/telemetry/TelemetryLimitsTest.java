@@ -55,6 +55,15 @@ class TelemetryLimitsTest {
     }
 
     @Test
+    void theShapeCheckIsTheSameWithoutTheValuesCharacters() {
+        assertThat(TelemetryLimits.contextShapeRefusal("country", "F\nR")).isNull();
+        assertThat(TelemetryLimits.contextShapeRefusal("coun\u0000try", "x")).isEqualTo(ContextRefusal.MALFORMED_NAME);
+        assertThat(TelemetryLimits.contextShapeRefusal("country", "v".repeat(257)))
+                .isEqualTo(ContextRefusal.VALUE_TOO_LONG);
+        assertThat(TelemetryLimits.contextShapeRefusal("platform", "F\nR")).isEqualTo(ContextRefusal.RESERVED_NAME);
+    }
+
+    @Test
     void aContextAttributeIsRefusedForTheFirstRuleItBreaks() {
         assertThat(TelemetryLimits.contextRefusal("", null)).isEqualTo(ContextRefusal.EMPTY_NAME);
         assertThat(TelemetryLimits.contextRefusal("n".repeat(64) + " ", "x"))
