@@ -32,7 +32,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,7 +67,9 @@ class SupersededNotificationTest {
     private ExecutorService executor;
     private final List<JsonNode> delivered = new CopyOnWriteArrayList<>();
     private final CountDownLatch resolutionArrived = new CountDownLatch(1);
-    private final AtomicBoolean receiverBack = new AtomicBoolean();
+    /** Counted down when the receiver is back: the resolution is delivered from then on. */
+    private final CountDownLatch receiverBack = new CountDownLatch(1);
+
     private String webhookId;
     private String ruleId;
 
@@ -106,14 +107,13 @@ class SupersededNotificationTest {
                 resolutionArrived.await(1500, TimeUnit.MILLISECONDS);
             } else {
                 resolutionArrived.countDown();
-                if (!receiverBack.get()) {
-                    Thread.sleep(500);
-                }
+                // A slow answer while the receiver is away, so the resolution stays pending through the checks below.
+                receiverBack.await(500, TimeUnit.MILLISECONDS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (firing || !receiverBack.get()) {
+        if (firing || receiverBack.getCount() > 0) {
             exchange.sendResponseHeaders(503, -1);
         } else {
             delivered.add(body);
@@ -179,7 +179,7 @@ class SupersededNotificationTest {
                 .until(() -> deliveries().getList("status").size() == 2);
 
         // The receiver is back: the resolution is delivered once, and the group is forgotten.
-        receiverBack.set(true);
+        receiverBack.countDown();
         await().atMost(WAIT).until(() -> groups() == 0);
         assertThat(deliveries().getList("status", String.class)).isEqualTo(List.of("DELIVERED", "FAILED"));
         assertThat(delivered)
