@@ -26,6 +26,10 @@ public final class LocalInfraMain {
 
     /** The databases of the services that own data: flag-service, alert-service, rollback-service. */
     static final String DATABASES = "rollguard_flags,rollguard_alerts,rollguard_rollbacks";
+    /** What the Kafka command logs, followed by the bootstrap address, once the broker serves the topics. */
+    static final String KAFKA_READY = "Rollguard Kafka ready";
+    /** What the PostgreSQL command logs, followed by the JDBC URL, once the databases exist. */
+    static final String POSTGRES_READY = "Rollguard PostgreSQL ready";
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new LocalInfraMain()).execute(args));
@@ -55,7 +59,7 @@ public final class LocalInfraMain {
         public Integer call() throws InterruptedException {
             EmbeddedKafka kafka = EmbeddedKafka.start(data, port, controllerPort);
             kafka.createTopics(TopicPlan.all(partitions));
-            System.out.println("Rollguard Kafka ready on " + kafka.bootstrapServers());
+            System.out.println(KAFKA_READY + " on " + kafka.bootstrapServers());
             runUntilStopped(kafka);
             return 0;
         }
@@ -80,7 +84,7 @@ public final class LocalInfraMain {
         public Integer call() throws InterruptedException {
             EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start(data, port, true);
             databases.forEach(postgres::createDatabase);
-            System.out.println("Rollguard PostgreSQL ready on " + postgres.jdbcUrl(""));
+            System.out.println(POSTGRES_READY + " on " + postgres.jdbcUrl(""));
             runUntilStopped(postgres);
             return 0;
         }

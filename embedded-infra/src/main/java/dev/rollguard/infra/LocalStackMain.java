@@ -9,16 +9,20 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -85,6 +89,13 @@ public final class LocalStackMain {
         return "-Drollguard.stack=" + state;
     }
 
+    /**
+     * How long {@link #running} waits for the command line of a process that shows none: one in the middle of an exec
+     * (setsid becoming java, a moment after {@code Process.start()} returned) reads as empty until the kernel has set
+     * up the new program's arguments.
+     */
+    static final Duration EXEC_GRACE = Duration.ofSeconds(2);
+
     /** The process a pid file names, if it is still running and one of this stack's. */
     Optional<ProcessHandle> running(String name) {
         try {
@@ -94,14 +105,30 @@ public final class LocalStackMain {
             }
             long pid = Long.parseLong(Files.readString(file).trim());
             Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-            if (!Files.isReadable(cmdline)) {
-                return Optional.empty();
+            long deadline = System.nanoTime() + EXEC_GRACE.toNanos();
+            String command = commandLine(cmdline);
+            while (command.isEmpty() && Files.exists(cmdline) && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+                command = commandLine(cmdline);
             }
-            String command =
-                    Files.readString(cmdline, StandardCharsets.ISO_8859_1).replace('\0', ' ');
             return command.contains(marker()) ? ProcessHandle.of(pid) : Optional.empty();
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * A {@code /proc/<pid>/cmdline} in one read(2), "" if there is none (yet): Files.readString reads one byte and
+     * then the rest, and an exec between the two leaves "/" alone.
+     */
+    private static String commandLine(Path cmdline) throws IOException {
+        if (!Files.isReadable(cmdline)) {
+            return "";
+        }
+        try (FileChannel channel = FileChannel.open(cmdline)) {
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+            int read = channel.read(buffer);
+            return read <= 0 ? "" : new String(buffer.array(), 0, read, StandardCharsets.ISO_8859_1).replace('\0', ' ');
         }
     }
 
@@ -236,6 +263,11 @@ public final class LocalStackMain {
 
         /** What this run started, stopped again (newest first) if it fails. */
         private final List<String> started = new ArrayList<>();
+        /**
+         * The processes this run launched, by name: awaited as they are, so an exit during start reports its code and
+         * the start never depends on reading back the pid file of a process a moment old.
+         */
+        private final Map<String, ServiceProcess> launched = new HashMap<>();
 
         private volatile boolean finished;
 
@@ -305,7 +337,8 @@ public final class LocalStackMain {
                                 "--port",
                                 Integer.toString(stack.kafkaPort()),
                                 "--controller-port",
-                                Integer.toString(stack.kafkaControllerPort())));
+                                Integer.toString(stack.kafkaControllerPort())),
+                        LocalInfraMain.KAFKA_READY);
             }
             if (externalDb != null) {
                 System.out.println("creating the databases on " + stack.dbServer() + " ...");
@@ -333,13 +366,14 @@ public final class LocalStackMain {
                                 "--data",
                                 stack.state.resolve("postgres").toString(),
                                 "--port",
-                                Integer.toString(stack.postgresPort())));
+                                Integer.toString(stack.postgresPort())),
+                        LocalInfraMain.POSTGRES_READY);
             }
             if (externalKafka == null) {
-                awaitReady("kafka", 0, "Rollguard Kafka ready");
+                awaitReady("kafka", 0, LocalInfraMain.KAFKA_READY);
             }
             if (externalDb == null) {
-                awaitReady("postgres", 0, "Rollguard PostgreSQL ready");
+                awaitReady("postgres", 0, LocalInfraMain.POSTGRES_READY);
             }
 
             StackSettings settings = StackSettings.servers(
@@ -387,7 +421,7 @@ public final class LocalStackMain {
             }
         }
 
-        private void launchInfra(String name, List<String> arguments) {
+        private void launchInfra(String name, List<String> arguments, String readyLine) {
             ServiceProcess process = ServiceProcess.main(name, LocalInfraMain.class.getName(), arguments)
                     .jvmArgs(List.of(
                             stack.marker(),
@@ -395,9 +429,10 @@ public final class LocalStackMain {
                             "-Xmx768m",
                             "-Djava.util.logging.manager=org.jboss.logmanager.LogManager"))
                     .log(stack.log(name))
+                    .readyWhenLogContains(readyLine)
                     .detached()
                     .start();
-            remember(name, process.pid());
+            remember(name, process);
         }
 
         private void launchService(String service, StackSettings settings) {
@@ -427,7 +462,7 @@ public final class LocalStackMain {
             if (demoMode()) {
                 builder.properties(demoProperties(service));
             }
-            remember(service, builder.start().pid());
+            remember(service, builder.start());
         }
 
         private List<String> demoProperties(String service) {
@@ -441,17 +476,25 @@ public final class LocalStackMain {
             }
         }
 
-        private void remember(String name, long pid) {
-            write(stack.pidFile(name), pid + "\n");
+        private void remember(String name, ServiceProcess process) {
+            write(stack.pidFile(name), process.pid() + "\n");
             started.add(name);
+            launched.put(name, process);
         }
 
+        /**
+         * Waits until a component is ready: the process this run launched, or else the one its pid file names (started
+         * by an earlier run). The latter must be running and one of this stack's.
+         */
         private void awaitReady(String name, int port, String readyLine) {
-            ProcessHandle handle = stack.running(name)
-                    .orElseThrow(() -> new Failure(name + " exited during start (log: " + stack.log(name) + ")\n"
-                            + ServiceProcess.tail(stack.log(name), ServiceProcess.TAIL_LINES)));
-            ServiceProcess.running(name, handle, port, readyLine, stack.log(name))
-                    .awaitReady();
+            ServiceProcess process = launched.get(name);
+            if (process == null) {
+                ProcessHandle handle = stack.running(name)
+                        .orElseThrow(() -> new Failure(name + " exited during start (log: " + stack.log(name) + ")\n"
+                                + ServiceProcess.tail(stack.log(name), ServiceProcess.TAIL_LINES)));
+                process = ServiceProcess.running(name, handle, port, readyLine, stack.log(name));
+            }
+            process.awaitReady();
         }
 
         /** After a failed start: stop, newest first, what this run started (what was running before stays). */
