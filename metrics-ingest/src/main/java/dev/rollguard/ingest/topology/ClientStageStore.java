@@ -174,6 +174,10 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
      */
     void count(
             String clientId, String[] prefixes, double[][] sums, int n, Observation event, int cap, boolean[] tracked) {
+        if (sampledOutOfAll(clientId, prefixes, n)) {
+            Arrays.fill(tracked, 0, n, false);
+            return;
+        }
         ClientStage fresh = null;
         ClientStage[] states = eventStates(n);
         for (int k = 0; k < n; k++) {
@@ -227,6 +231,28 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
             }
             Arrays.fill(moved, 0);
         }
+    }
+
+    /**
+     * Whether every one of the event's cohorts has raised its level past the client ({@link ClientSampling}): then
+     * the client holds no state in any of them (a rise drops the clients it leaves out) and none admits it, so the
+     * event needs no look-up of its client. Once the cohorts a task sees most are sampled, that is most events of
+     * the clients they leave out. The hash is taken only when no cohort of the event tracks every client.
+     */
+    private boolean sampledOutOfAll(String clientId, String[] prefixes, int n) {
+        for (int k = 0; k < n; k++) {
+            Cohort cohort = cohorts.get(prefixes[k]);
+            if (cohort == null || cohort.level == 0) {
+                return false;
+            }
+        }
+        long hash = clientId.equals(lastId) && lastHashed ? lastHash : ClientSampling.hash(clientId);
+        for (int k = 0; k < n; k++) {
+            if (ClientSampling.tracked(hash, cohorts.get(prefixes[k]).level)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The states of the event at hand, reused from event to event. */

@@ -34,7 +34,7 @@ public record TopologySettings(
     public static final Duration DEFAULT_CLIENT_STATE_TTL = Duration.ofHours(24);
 
     /** The service's default of {@code guard.max-clients-per-cohort}. */
-    public static final int DEFAULT_MAX_CLIENTS_PER_COHORT = 20_000;
+    public static final int DEFAULT_MAX_CLIENTS_PER_COHORT = 5_000;
 
     /** The service's default of {@code windows.idle-timeout}. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(10);

@@ -648,6 +648,65 @@ class ClientStageStoreTest {
         }
     }
 
+    /**
+     * Once every cohort of an event is sampled, a client that all of them leave out costs no look-up and changes
+     * nothing, while one that any of them tracks is still counted there (the shortcut must not skip it).
+     */
+    @Test
+    void anEventThatEveryCohortSamplesOutChangesNothingAndOneTrackedAnywhereIsCounted() {
+        String[] prefixes = {
+            ClientStageStore.cohort("flag-a", 2, "CONTROL"), ClientStageStore.cohort("flag-b", 3, "CONTROL")
+        };
+        ClientStageStore store = store();
+        double[][] sums = new double[2][WIDTH];
+        int cap = 50;
+        // Clients in the first cohort only raise its level; then clients in the second raise its level above it.
+        for (int i = 0; i < 400; i++) {
+            store.count("a-" + i, prefixes, sums, 1, sync(true, i), cap, new boolean[1]);
+        }
+        String[] reversed = {prefixes[1], prefixes[0]};
+        double[][] reversedSums = {sums[1], sums[0]};
+        for (int i = 0; i < 6_400; i++) {
+            store.count("b-" + i, reversed, reversedSums, 1, sync(true, i), cap, new boolean[1]);
+        }
+        int levelA = store.level(prefixes[0]);
+        int levelB = store.level(prefixes[1]);
+        assertThat(levelA).isPositive();
+        assertThat(levelB).isGreaterThan(levelA + 1);
+        store.flushCache();
+        String outOfBoth = null;
+        String inAOnly = null;
+        for (int i = 0; i < 1_000_000 && (outOfBoth == null || inAOnly == null); i++) {
+            String client = "new-" + i;
+            long hash = ClientSampling.hash(client);
+            if (!ClientSampling.tracked(hash, levelA)) {
+                outOfBoth = outOfBoth == null ? client : outOfBoth;
+            } else if (ClientSampling.tracked(hash, levelA + 1) && !ClientSampling.tracked(hash, levelB)) {
+                // Tracked a level above A's too, so a rise its admission might cause keeps it.
+                inAOnly = inAOnly == null ? client : inAOnly;
+            }
+        }
+        assertThat(outOfBoth).isNotNull();
+        assertThat(inAOnly).isNotNull();
+        double[][] before = {sums[0].clone(), sums[1].clone()};
+
+        boolean[] tracked = {true, true};
+        store.count(outOfBoth, prefixes, sums, 2, sync(false, 5_000), cap, tracked);
+
+        assertThat(tracked).containsExactly(false, false);
+        assertThat(sums[0]).containsExactly(before[0]);
+        assertThat(sums[1]).containsExactly(before[1]);
+        store.flushCache();
+        assertThat(changelog.get(ClientStageStore.CLIENT + outOfBoth)).isNull();
+
+        store.count(inAOnly, prefixes, sums, 2, sync(false, 5_001), cap, tracked);
+
+        assertThat(tracked).containsExactly(true, false);
+        assertThat(store.tracked(prefixes[0] + inAOnly)).isNotNull();
+        assertThat(sums[0]).isNotEqualTo(before[0]);
+        assertThat(sums[1]).containsExactly(before[1]);
+    }
+
     /** The cohort dictionary in the changelog: cohort prefix by id. */
     private Map<Integer, String> dictionary() {
         Map<Integer, String> ids = new HashMap<>();

@@ -88,6 +88,9 @@ public final class IngestBench {
     static final int COMMIT_MS = Integer.getInteger("bench.commit-ms", 100);
     /** The Kafka Streams producers' batch size, as metrics-ingest's application.properties sets it. */
     static final int PRODUCER_BATCH_BYTES = Integer.getInteger("bench.producer-batch", 262_144);
+    /** The guard's {@code guard.max-clients-per-cohort}: the service's default unless told otherwise. */
+    static final int MAX_CLIENTS_PER_COHORT =
+            Integer.getInteger("bench.max-clients-per-cohort", TopologySettings.DEFAULT_MAX_CLIENTS_PER_COHORT);
     /**
      * Share of the events run before the figures are taken, so that they show the steady state and not the JIT's
      * warm-up: the aggregation is timed from the commit that took the input past it, and Kafka's producer tool runs
@@ -179,7 +182,8 @@ public final class IngestBench {
 
             TopologySettings throughputSettings = TopologySettings.of(
                             topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
-                    .withInputPartitions(PARTITIONS);
+                    .withInputPartitions(PARTITIONS)
+                    .withMaxClientsPerCohort(MAX_CLIENTS_PER_COHORT);
             KafkaStreams streams = streams(bootstrap, "bench-throughput", throughputSettings, root.resolve("s1"));
             long started = awaitRunning(streams);
             Drain drain = awaitNoLag(bootstrap, "bench-throughput", warmupEvents(events), Duration.ofMinutes(15));
@@ -222,7 +226,8 @@ public final class IngestBench {
             TopicNames live = createTopics(kafka, "t2.");
             publishFlags(bootstrap, live.flags(), flags, ramping);
             TopologySettings liveSettings = TopologySettings.of(live, Duration.ofSeconds(1), Duration.ofSeconds(1))
-                    .withInputPartitions(PARTITIONS);
+                    .withInputPartitions(PARTITIONS)
+                    .withMaxClientsPerCohort(MAX_CLIENTS_PER_COHORT);
             KafkaStreams liveStreams = streams(bootstrap, "bench-live", liveSettings, root.resolve("s2"));
             awaitRunning(liveStreams);
             Latency latency = liveLatency(bootstrap, live, generator, rate, seconds, liveSettings);
@@ -387,7 +392,8 @@ public final class IngestBench {
                 "-Dbench.event-rate=" + EVENT_RATE,
                 "-Dbench.session-seconds=" + Generator.SESSION_MS / 1000,
                 "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT,
-                "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES));
+                "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES,
+                "-Dbench.max-clients-per-cohort=" + MAX_CLIENTS_PER_COHORT));
         // Unset, each row warms the JIT with as many events as it times (jitWarmupEvents).
         String jitWarmup = System.getProperty("bench.jit-warmup-events");
         if (jitWarmup != null) {
@@ -551,7 +557,8 @@ public final class IngestBench {
         PassThrough.drain(
                 kafka, topics.sync(), "w.pass-through", events, root.resolve("wp"), "bench-warm-pass-through");
         TopologySettings settings = TopologySettings.of(topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
-                .withInputPartitions(PARTITIONS);
+                .withInputPartitions(PARTITIONS)
+                .withMaxClientsPerCohort(MAX_CLIENTS_PER_COHORT);
         KafkaStreams streams = streams(bootstrap, "bench-warm", settings, root.resolve("w1"));
         boolean closed;
         try {
