@@ -12,7 +12,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -129,8 +131,19 @@ public class EvaluationService {
                 value,
                 evaluation.reason().name(),
                 evaluation.variant(),
-                evaluation.ruleId() == null
-                        ? Map.of("version", flag.getVersion())
-                        : Map.of("version", flag.getVersion(), "ruleId", evaluation.ruleId()));
+                metadata(flag.getVersion(), evaluation.ruleId()));
+    }
+
+    /**
+     * A success's flag metadata, {@code version} and then {@code ruleId} when a rule decided: in that order in every
+     * answer ({@code Map.of} iterates in an order that changes from one JVM start to the next).
+     */
+    private static Map<String, Object> metadata(long version, String ruleId) {
+        Map<String, Object> metadata = new LinkedHashMap<>(4);
+        metadata.put("version", version);
+        if (ruleId != null) {
+            metadata.put("ruleId", ruleId);
+        }
+        return Collections.unmodifiableMap(metadata);
     }
 }
