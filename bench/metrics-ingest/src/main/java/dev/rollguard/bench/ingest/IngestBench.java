@@ -151,7 +151,7 @@ public final class IngestBench {
         // A child of the cost sweep writes its figures here instead of the results file.
         String rowFile = System.getProperty("bench.row-file", "");
         boolean append = Boolean.getBoolean("bench.append");
-        Path root = Files.createTempDirectory("ingest-bench");
+        Path root = Scratch.directory("ingest-bench");
         StringBuilder report = new StringBuilder();
         String loadBefore = loadAverage();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(root.resolve("kafka"), 0, 0)) {

@@ -77,7 +77,7 @@ final class RestartBench {
     static void run(Path results) throws Exception {
         int rate = Integer.getInteger("bench.restart.rate", 400);
         int seconds = Integer.getInteger("bench.restart.seconds", 60);
-        Path root = Files.createTempDirectory("ingest-restart-bench");
+        Path root = Scratch.directory("ingest-restart-bench");
         String loadBefore = IngestBench.loadAverage();
         String prefix = "restart.";
         TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
