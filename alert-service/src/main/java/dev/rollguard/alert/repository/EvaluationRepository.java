@@ -79,7 +79,8 @@ public class EvaluationRepository {
                                      ELSE notification_groups.next_flush_at END""";
     /**
      * The alert's latest transition in its group; an older transition never overwrites a newer one. A newer one is
-     * not yet carried by any notification, so the delivery of one that carried the former never forgets it.
+     * not yet carried by any notification, so the delivery of one that carried the former never forgets it, and a
+     * notification that carried the former does not count towards dropping it.
      */
     private static final String UPSERT_GROUP_ALERT =
             """
@@ -89,7 +90,8 @@ public class EvaluationRepository {
             WHERE EXISTS (SELECT 1 FROM notification_groups WHERE webhook_id = $1::varchar AND group_id = $2::varchar)
             ON CONFLICT (webhook_id, group_id, fingerprint) DO UPDATE
             SET alert_seq = EXCLUDED.alert_seq, alert_id = EXCLUDED.alert_id, firing = EXCLUDED.firing,
-                alert = EXCLUDED.alert, updated_at = EXCLUDED.updated_at, notified_in = NULL
+                alert = EXCLUDED.alert, updated_at = EXCLUDED.updated_at, notified_in = NULL,
+                carried_at = NULL
             WHERE notification_group_alerts.alert_seq < EXCLUDED.alert_seq""";
 
     private static final String UPSERT_COHORT_WINDOW =

@@ -29,24 +29,37 @@ import java.util.function.Function;
  * notification, a group interval later, carries the resolved alerts again with whatever still fires; until one
  * written the repeat interval after they resolved has carried them
  * ({@link dev.rollguard.alert.domain.grouping.GroupPolicy#stillCarries}), after which a flush drops them
- * ({@link Outcome#dropped}).
+ * ({@link Outcome#dropped}), once no notification that lists them is pending. Only a notification that carried an
+ * alert brings its drop closer ({@link Outcome#carried}); one that left it out because it was silenced lists it too
+ * ({@link Outcome#silenced}), so that, as an Alertmanager forgets resolved alerts after each flush, muted ones
+ * included, its delivery forgets it unsent.
  *
  * <p>A group's final notification (its resolution, nothing firing any more) does not end the group: the group keeps
  * its resolved alerts and waits, due never by itself ({@code next_flush_at = 'infinity'}), for the outcome of that
  * delivery ({@link DeliveryRepository#finish}). Delivered, or failed for good, the group is forgotten; failed for a
  * reason that may pass, the group is changed again and its resolution is sent again at its next interval, until one
  * is delivered or the resolved alerts are dropped, and with them the group. An alert joining the group meanwhile makes
- * it due as a new group would be.
+ * it due as a new group would be. A group in which a silenced alert still fires has no final notification: it lives
+ * on, looked at every group interval, so that alert is notified once its silence ends.
  */
 @ApplicationScoped
 public class NotificationGroupRepository {
 
     /**
      * The latest transition of one alert of a group; {@code alert} is its webhook payload element (JSON), {@code
-     * changedAt} when the transition was stored in the group.
+     * changedAt} when the transition was stored in the group, {@code carriedAt} when a notification last carried it
+     * (resolved alerts only; null while none has), {@code pending} whether a notification that lists it (resolved
+     * alerts only) is pending.
      */
     public record Member(
-            String fingerprint, long seq, String alertId, boolean firing, String alert, Instant changedAt) {}
+            String fingerprint,
+            long seq,
+            String alertId,
+            boolean firing,
+            String alert,
+            Instant changedAt,
+            Instant carriedAt,
+            boolean pending) {}
 
     /** A group claimed for a flush; {@code groupLabels} is JSON. */
     public record ClaimedGroup(
@@ -71,15 +84,25 @@ public class NotificationGroupRepository {
      *
      * @param deliveries the requests that notify the group (one, or one per alert for PagerDuty); empty when none is
      *     due
+     * @param carried the alerts the deliveries carry (those of the group neither silenced nor cut by {@code
+     *     max-alerts-per-notification}); empty when none is due
+     * @param silenced resolved alerts the deliveries leave out because they are silenced: forgotten once the
+     *     notification is delivered, as if carried, but not counted as carried towards their drop
      * @param nextFlushAt when to look at the group again, or null when it is finished (nothing fires): forgotten now,
      *     or once its final notification, when this flush writes one, is delivered
      * @param dropped resolved alerts the group stops carrying, undelivered (carried long enough): forgotten now, and
      *     the deliveries do not carry them
      */
-    public record Outcome(List<Outgoing> deliveries, Instant nextFlushAt, List<Member> dropped) {
+    public record Outcome(
+            List<Outgoing> deliveries,
+            List<Member> carried,
+            List<Member> silenced,
+            Instant nextFlushAt,
+            List<Member> dropped) {
 
-        public Outcome(List<Outgoing> deliveries, Instant nextFlushAt) {
-            this(deliveries, nextFlushAt, List.of());
+        /** No notification: the group is looked at again at {@code nextFlushAt}. */
+        public static Outcome unnotified(Instant nextFlushAt, List<Member> dropped) {
+            return new Outcome(List.of(), List.of(), List.of(), nextFlushAt, dropped);
         }
 
         public boolean notified() {
@@ -97,7 +120,8 @@ public class NotificationGroupRepository {
             ORDER BY next_flush_at LIMIT $3 FOR UPDATE SKIP LOCKED""";
     private static final String MEMBERS =
             """
-            SELECT webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert, updated_at
+            SELECT webhook_id, group_id, fingerprint, alert_seq, alert_id, firing, alert, updated_at, carried_at,
+                COALESCE(cardinality(notified_in), 0) > 0
             FROM notification_group_alerts
             WHERE webhook_id = ANY($1) AND group_id = ANY($2)""";
     private static final String INSERT_DELIVERY =
@@ -105,10 +129,15 @@ public class NotificationGroupRepository {
             INSERT INTO webhook_deliveries (webhook_id, alert_seq, alert_id, status, attempts, payload, created_at,
                                             updated_at, group_key, endpoint, notification_id)
             VALUES ($1, $2, $3, 'PENDING', 0, $4, $5, $5, $6, $7, $8)""";
-    /** A resolved alert a notification carries: forgotten once one that carries it is delivered, not before. */
+    /**
+     * A resolved alert a notification lists: forgotten once one that lists it is delivered, not before; dropped once
+     * one written the repeat interval after it resolved carried it ({@code $6}, null for one that left it out because
+     * it was silenced). A flush with an earlier clock (another instance's) never moves {@code carried_at} back.
+     */
     private static final String MARK_CARRIED =
             """
-            UPDATE notification_group_alerts SET notified_in = array_append(notified_in, $5::uuid)
+            UPDATE notification_group_alerts SET notified_in = array_append(notified_in, $5::uuid),
+                carried_at = GREATEST(COALESCE(carried_at, $6), $6)
             WHERE webhook_id = $1 AND group_id = $2 AND fingerprint = $3 AND alert_seq = $4 AND NOT firing""";
     /** A resolved alert carried long enough without being delivered ({@link Outcome#dropped}). */
     private static final String DROP_RESOLVED =
@@ -176,7 +205,9 @@ public class NotificationGroupRepository {
                                                         row.getString(4),
                                                         row.getBoolean(5),
                                                         row.getString(6),
-                                                        row.getOffsetDateTime(7).toInstant()));
+                                                        row.getOffsetDateTime(7).toInstant(),
+                                                        instant(row.getOffsetDateTime(8)),
+                                                        row.getBoolean(9)));
                                     }
                                 }
                                 return store(connection, groups, members, decide, at);
@@ -198,25 +229,22 @@ public class NotificationGroupRepository {
         List<Tuple> rescheduled = new ArrayList<>();
         groups.forEach((key, row) -> {
             List<Member> list = members.getOrDefault(key, List.of());
-            OffsetDateTime last = row.getOffsetDateTime(5);
             ClaimedGroup group = new ClaimedGroup(
                     row.getString(0),
                     row.getString(1),
                     row.getString(2),
                     row.getString(3),
                     row.getBoolean(4),
-                    last == null ? null : last.toInstant(),
+                    instant(row.getOffsetDateTime(5)),
                     List.copyOf(list));
             Outcome outcome = decide.apply(group);
             boolean finalNotification = outcome.notified() && outcome.nextFlushAt() == null;
             for (Member m : outcome.dropped()) {
                 dropped.add(Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq()));
             }
-            List<Member> kept =
-                    list.stream().filter(m -> !outcome.dropped().contains(m)).toList();
             if (outcome.notified()) {
                 UUID notification = UUID.randomUUID();
-                Member newest = kept.stream()
+                Member newest = outcome.carried().stream()
                         .max((a, b) -> Long.compare(a.seq(), b.seq()))
                         .orElseThrow(() -> new IllegalStateException("a notification carries at least one alert"));
                 for (Outgoing outgoing : outcome.deliveries()) {
@@ -230,11 +258,15 @@ public class NotificationGroupRepository {
                             outgoing.endpoint(),
                             notification)));
                 }
-                for (Member m : kept) {
+                for (Member m : outcome.carried()) {
                     if (!m.firing()) {
-                        carried.add(
-                                Tuple.of(group.webhookId(), group.groupId(), m.fingerprint(), m.seq(), notification));
+                        carried.add(Tuple.tuple(Arrays.asList(
+                                group.webhookId(), group.groupId(), m.fingerprint(), m.seq(), notification, now)));
                     }
+                }
+                for (Member m : outcome.silenced()) {
+                    carried.add(Tuple.tuple(Arrays.asList(
+                            group.webhookId(), group.groupId(), m.fingerprint(), m.seq(), notification, null)));
                 }
             }
             if (finalNotification) {
@@ -257,6 +289,10 @@ public class NotificationGroupRepository {
                 .chain(() -> batch(connection, AWAIT_FINAL_DELIVERY, awaitingDelivery))
                 .chain(() -> batch(connection, RESCHEDULE, rescheduled))
                 .replaceWith(new Flushed(groups.size(), deliveries.size()));
+    }
+
+    private static Instant instant(OffsetDateTime time) {
+        return time == null ? null : time.toInstant();
     }
 
     private static Uni<Void> batch(SqlConnection connection, String sql, List<Tuple> tuples) {

@@ -24,6 +24,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -104,7 +105,14 @@ public class NotificationGrouper {
         }
         // Silences are read afresh every round, so one made at any instance holds from the next flush on.
         return silences.active(now)
-                .chain(active -> groups.flush(receivers, now, GROUPS_PER_ROUND, group -> decide(group, active, now)))
+                .chain(active -> {
+                    // Counted and logged once the round's transaction committed: a round that rolls back (a lost lock,
+                    // a serialization failure) is decided again by a later one, which would count it a second time.
+                    List<Runnable> afterCommit = new ArrayList<>();
+                    return groups.flush(
+                                    receivers, now, GROUPS_PER_ROUND, group -> decide(group, active, now, afterCommit))
+                            .invoke(() -> afterCommit.forEach(Runnable::run));
+                })
                 .invoke(flushed -> {
                     if (flushed.notifications() > 0) {
                         dispatcher.kick();
@@ -119,56 +127,71 @@ public class NotificationGrouper {
         }
     }
 
-    private Outcome decide(ClaimedGroup group, List<Silence> active, Instant now) {
+    /**
+     * What to do with one claimed group; what is to be counted and logged of it goes to {@code afterCommit}, run only
+     * once the round's transaction committed.
+     */
+    private Outcome decide(ClaimedGroup group, List<Silence> active, Instant now, List<Runnable> afterCommit) {
         Receiver receiver = registry.receiver(group.webhookId());
         if (receiver == null || group.members().isEmpty()) {
             // A webhook disabled since the claim keeps its group for when it is enabled again.
-            return new Outcome(List.of(), receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null);
+            return Outcome.unnotified(
+                    receiver == null ? now.plus(GroupPolicy.DEFAULT_GROUP_INTERVAL) : null, List.of());
         }
         GroupPolicy grouping = receiver.grouping();
-        List<Member> dropped = group.members().stream()
-                .filter(m -> !m.firing() && !grouping.stillCarries(m.changedAt(), group.lastNotifiedAt()))
-                .toList();
-        if (!dropped.isEmpty()) {
-            Log.warnf(
-                    "webhook %s: group %s stops carrying %d resolved alert(s) not delivered within the repeat interval"
-                            + " (%s) of resolving",
-                    receiver.name(), group.groupKey(), dropped.size(), grouping.repeatInterval());
-            meters.counter("rollguard.alert.webhook.resolutions.dropped").increment(dropped.size());
-        }
-        List<Member> members =
-                group.members().stream().filter(m -> !dropped.contains(m)).toList();
-        if (members.isEmpty()) {
-            return new Outcome(List.of(), null, dropped);
-        }
-        List<WebhookPayload.Alert> alerts = new ArrayList<>(members.size());
+        List<Member> dropped = new ArrayList<>();
+        List<Member> silencedResolved = new ArrayList<>();
+        List<WebhookPayload.Alert> alerts = new ArrayList<>();
+        // The member of each alert the notification may carry, by identity: the payload lists the very objects.
+        Map<WebhookPayload.Alert, Member> sendable = new IdentityHashMap<>();
         boolean silencedFiring = false;
-        for (Member member : members) {
+        for (Member member : group.members()) {
             WebhookPayload.Alert alert = read(member.alert(), WebhookPayload.Alert.class);
             if (Silence.anySilences(active, alert.labels(), now)) {
                 // Left out of the notification only. A group left unnotified keeps its pending change and is looked
                 // at again every group interval while a silenced alert fires, so the first flush after the silence
-                // ends notifies it.
+                // ends notifies it. A silenced resolution is never dropped (so never counted as dropped): it goes
+                // with the group's notification, or with the group.
                 silencedFiring |= member.firing();
+                if (!member.firing()) {
+                    silencedResolved.add(member);
+                }
+            } else if (!member.firing()
+                    && !member.pending()
+                    && !grouping.stillCarries(member.changedAt(), member.carriedAt())) {
+                // Only a notification that carried it counts, and not while one that lists it is pending: its
+                // delivery forgets the alert, its failure releases it.
+                dropped.add(member);
             } else {
                 alerts.add(alert);
+                sendable.put(alert, member);
             }
         }
+        if (!dropped.isEmpty()) {
+            int count = dropped.size();
+            afterCommit.add(() -> {
+                meters.counter("rollguard.alert.webhook.resolutions.dropped").increment(count);
+                Log.warnf(
+                        "webhook %s: group %s stops carrying %d resolved alert(s) not delivered within the repeat"
+                                + " interval (%s) of resolving",
+                        receiver.name(), group.groupKey(), count, grouping.repeatInterval());
+            });
+        }
+        // While a silenced alert fires the group lives on, looked at every group interval: finished (or waiting for
+        // its final notification only) it would be forgotten with that alert, never notified after the silence.
+        Instant whileSilenced = silencedFiring ? now.plus(grouping.groupInterval()) : null;
         if (alerts.isEmpty()) {
-            return new Outcome(List.of(), silencedFiring ? now.plus(grouping.groupInterval()) : null, dropped);
+            return Outcome.unnotified(whileSilenced, dropped);
         }
         boolean firing = alerts.stream().anyMatch(WebhookPayload.Alert::firing);
         Flush flush = grouping.decide(group.dirty(), group.lastNotifiedAt(), firing, now);
+        Instant next = flush.nextFlushAt() == null ? whileSilenced : flush.nextFlushAt();
         if (!flush.send()) {
-            return new Outcome(
-                    List.of(),
-                    flush.nextFlushAt() == null && silencedFiring
-                            ? now.plus(grouping.groupInterval())
-                            : flush.nextFlushAt(),
-                    dropped);
+            return Outcome.unnotified(next, dropped);
         }
-        meters.counter("rollguard.alert.webhook.notifications", "reason", group.dirty() ? "changed" : "repeat")
-                .increment();
+        String reason = group.dirty() ? "changed" : "repeat";
+        afterCommit.add(() -> meters.counter("rollguard.alert.webhook.notifications", "reason", reason)
+                .increment());
         WebhookPayload payload = WebhookPayload.group(
                 group.groupKey(),
                 read(group.groupLabels(), LABELS),
@@ -180,12 +203,14 @@ public class NotificationGrouper {
                 receiver.kind() == ReceiverKind.PAGERDUTY || receiver.kind() == ReceiverKind.ALERTMANAGER
                         ? 0
                         : config.webhooks().maxAlertsPerNotification());
+        // Only what the payload lists is carried: an alert cut by max_alerts is neither forgotten nor dropped for it.
+        List<Member> carried = payload.alerts().stream().map(sendable::get).toList();
         List<Outgoing> deliveries = ReceiverPayloads.forGroup(
                         receiver.kind(), receiver.routingKey(), payload, links, now, grouping.repeatInterval())
                 .stream()
                 .map(n -> new Outgoing(n.endpoint(), write(n.body())))
                 .toList();
-        return new Outcome(deliveries, flush.nextFlushAt(), dropped);
+        return new Outcome(deliveries, carried, silencedResolved, next, dropped);
     }
 
     private <T> T read(String text, Class<T> type) {

@@ -34,12 +34,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -435,6 +439,421 @@ class NotificationGroupingTest {
                 .until(() ->
                         deliveries(webhookId).getList("status", String.class).size() == statuses.size()
                                 && groups(webhookId) == 0);
+    }
+
+    @Test
+    void aDropInAFlushThatRollsBackIsCountedAndLoggedOnlyOnceADropCommits() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String table = "grp-rollback-" + suffix;
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "1s",
+                "repeatInterval",
+                "4s",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-06T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).equals(List.of("DELIVERED")));
+        String groupKey = about(rule).get(0).groupKey();
+        double droppedBefore = droppedResolutions();
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = capture(warnings, "stops carrying", groupKey);
+        Logger.getLogger("").addHandler(capture);
+        // Every flush that drops the resolution fails after deciding it, as on a serialization failure: the round
+        // rolls back and the next one decides the same drop again.
+        try {
+            FailingStatement refused = FailingStatement.on(pool, "notification_group_alerts", "DELETE", webhookId);
+            try {
+                failing.set(Integer.MAX_VALUE);
+                TestKafka.sendWindows(Windows.table(table, origin, 1, 10));
+
+                await().atMost(WAIT).until(() -> refused.failures() >= 3);
+                assertThat(groups(webhookId)).as("nothing dropped").isEqualTo(1);
+                assertThat(droppedResolutions() - droppedBefore)
+                        .as("rolled back drops not counted")
+                        .isZero();
+                assertThat(warnings).as("nor logged").isEmpty();
+            } finally {
+                refused.remove();
+            }
+
+            // The next round that drops it commits: counted and logged once.
+            await().atMost(WAIT).until(() -> groups(webhookId) == 0);
+            await().atMost(WAIT).until(() -> !warnings.isEmpty());
+            assertThat(droppedResolutions() - droppedBefore).isEqualTo(1.0);
+            assertThat(warnings).hasSize(1);
+        } finally {
+            Logger.getLogger("").removeHandler(capture);
+        }
+    }
+
+    @Test
+    void aNotificationWrittenInAFlushThatRollsBackIsCountedOnlyOnceOneCommits() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String table = "grp-uncounted-" + suffix;
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "1s",
+                "repeatInterval",
+                "1h",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        double changedBefore = notifications("changed");
+        double repeatBefore = notifications("repeat");
+        // Every flush that notifies the group fails after deciding it, as on a serialization failure.
+        FailingStatement refused = FailingStatement.on(pool, "webhook_deliveries", "INSERT", webhookId);
+        try {
+            TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-06-07T10:00:00Z"), 0, 1_000_000));
+
+            await().atMost(WAIT).until(() -> refused.failures() >= 3);
+            assertThat(deliveries(webhookId).getList("$")).isEmpty();
+            assertThat(notifications("changed") - changedBefore)
+                    .as("rolled back notifications not counted")
+                    .isZero();
+        } finally {
+            refused.remove();
+        }
+
+        await().atMost(WAIT).until(() -> about(rule).size() == 1);
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).equals(List.of("DELIVERED")));
+        assertThat(notifications("changed") - changedBefore).isEqualTo(1.0);
+        assertThat(notifications("repeat") - repeatBefore).isZero();
+    }
+
+    @Test
+    void aResolutionLeftOutWhileSilencedIsNeverSentNorCountedAsDroppedAndGoesWithTheGroupsNextDelivery() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String quiet = "grp-quiet-" + suffix;
+        String loud = "grp-loud-" + suffix;
+        Duration repeatInterval = Duration.ofSeconds(4);
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "1s",
+                "repeatInterval",
+                "4s",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-08T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(quiet, origin, 0, 1_000_000), Windows.table(loud, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() -> !about(rule).isEmpty()
+                        && tables(last(about(rule))).equals(Map.of(quiet, "firing", loud, "firing"))
+                        && !deliveries(webhookId)
+                                .getList("status", String.class)
+                                .contains("PENDING"));
+        String groupKey = about(rule).get(0).groupKey();
+        double droppedBefore = droppedResolutions();
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = capture(warnings, "stops carrying", groupKey);
+        Logger.getLogger("").addHandler(capture);
+        try {
+            // One table is silenced and recovers while the receiver is down; the other still fires, so the group's
+            // notifications (sent again every group interval, as they fail) go on without the silenced resolution,
+            // past the repeat interval after it.
+            String silence = silence("table", quiet);
+            failing.set(Integer.MAX_VALUE);
+            TestKafka.sendWindows(Windows.table(quiet, origin, 1, 10));
+            await().atMost(WAIT).until(() -> resolvedAt(webhookId) != null);
+            Instant deadline = resolvedAt(webhookId).plus(repeatInterval);
+            await().atMost(WAIT)
+                    .until(() -> deliveries(webhookId).getList("createdAt", String.class).stream()
+                                    .filter(at -> !Instant.parse(at).isBefore(deadline))
+                                    .count()
+                            >= 2);
+            assertThat(resolvedAt(webhookId))
+                    .as("no notification delivered, the resolution is still in the group")
+                    .isNotNull();
+            assertThat(droppedResolutions() - droppedBefore)
+                    .as("a silenced resolution is not counted as dropped")
+                    .isZero();
+            assertThat(warnings).as("nor logged").isEmpty();
+
+            // The receiver is back while the silence holds: the group's next notification delivered leaves the
+            // resolution out and forgets it, as an Alertmanager forgets muted resolved alerts.
+            failing.set(0);
+            await().atMost(WAIT).until(() -> resolvedAt(webhookId) == null);
+            assertThat(deliveries(webhookId).getList("status", String.class)).contains("DELIVERED");
+
+            // The silence ends: the group's next notification (the repeat) carries only what still fires.
+            Api.admin().when().delete("/api/silences/" + silence).then().statusCode(204);
+            Instant ended = Instant.now();
+            await().atMost(WAIT).until(() -> about(rule).stream().anyMatch(r -> r.at().isAfter(ended)));
+            Received next = about(rule).stream()
+                    .filter(r -> r.at().isAfter(ended))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(tables(next)).isEqualTo(Map.of(loud, "firing"));
+            assertThat(resolutionsOf(quiet, rule))
+                    .as("the silenced resolution is never sent")
+                    .isZero();
+            assertThat(droppedResolutions() - droppedBefore).isZero();
+            assertThat(warnings).isEmpty();
+        } finally {
+            Logger.getLogger("").removeHandler(capture);
+        }
+    }
+
+    @Test
+    void aGroupWhoseOnlyFiringAlertIsSilencedLivesOnAfterTheOthersResolveAndNotifiesItWhenTheSilenceEnds() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String muted = "grp-muted-" + suffix;
+        String done = "grp-done-" + suffix;
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1s",
+                "groupInterval",
+                "1s",
+                "repeatInterval",
+                "4s",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-09T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(muted, origin, 0, 1_000_000), Windows.table(done, origin, 0, 1_000_000));
+        await().atMost(WAIT)
+                .until(() -> !about(rule).isEmpty()
+                        && tables(last(about(rule))).equals(Map.of(muted, "firing", done, "firing")));
+
+        // One table is silenced and still fires; the other recovers: the group's notification carries only the
+        // resolution, and is delivered. The group lives on for the silenced alert.
+        String silence = silence("table", muted);
+        TestKafka.sendWindows(Windows.table(muted, origin, 1, 1_000_000), Windows.table(done, origin, 1, 10));
+        await().atMost(WAIT)
+                .until(() -> about(rule).stream().anyMatch(r -> tables(r).equals(Map.of(done, "resolved"))));
+        await().atMost(WAIT).until(() -> resolvedAt(webhookId) == null);
+        assertThat(groups(webhookId))
+                .as("the group of the silenced alert still firing")
+                .isEqualTo(1);
+
+        // The silence ends: the alert is notified again, firing.
+        Api.admin().when().delete("/api/silences/" + silence).then().statusCode(204);
+        Instant ended = Instant.now();
+        await().atMost(WAIT).until(() -> about(rule).stream()
+                .anyMatch(
+                        r -> r.at().isAfter(ended) && "firing".equals(tables(r).get(muted))));
+        Received next = about(rule).stream()
+                .filter(r -> r.at().isAfter(ended))
+                .findFirst()
+                .orElseThrow();
+        assertThat(tables(next)).isEqualTo(Map.of(muted, "firing"));
+    }
+
+    @Test
+    void aResolutionIsNotDroppedWhileTheNotificationThatCarriedItIsPending() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        String gone = "grp-pend-" + suffix;
+        String stays = "grp-stays-" + suffix;
+        // Nothing is flushed by the clock (an hour's wait): the test flushes the group at chosen instants, as
+        // hours pass.
+        JsonPath webhook = register(Map.of(
+                "groupWait",
+                "1h",
+                "groupInterval",
+                "1m",
+                "repeatInterval",
+                "1h",
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", rule))));
+        String webhookId = webhook.getString("id");
+        Instant origin = Instant.parse("2026-06-10T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(gone, origin, 0, 1_000_000), Windows.table(stays, origin, 0, 1_000_000));
+        await().atMost(WAIT).until(() -> members(webhookId) == 2);
+        Instant first = Instant.now().plus(Duration.ofHours(2));
+        flushUntilWritten(webhookId, first, 1);
+        await().atMost(WAIT)
+                .until(() ->
+                        deliveries(webhookId).getList("status", String.class).equals(List.of("DELIVERED")));
+        String groupKey = about(rule).get(0).groupKey();
+        double droppedBefore = droppedResolutions();
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Handler capture = capture(warnings, "stops carrying", groupKey);
+        Logger.getLogger("").addHandler(capture);
+        try {
+            // From now on no delivery to the webhook is taken (the dispatcher's claim fails): what is written stays
+            // pending.
+            FailingStatement held =
+                    FailingStatement.on(pool, "webhook_deliveries", "UPDATE", webhookId, "NEW.claimed_by IS NOT NULL");
+            try {
+                TestKafka.sendWindows(Windows.table(gone, origin, 1, 10), Windows.table(stays, origin, 1, 1_000_000));
+                await().atMost(WAIT).until(() -> resolvedAt(webhookId) != null);
+                // A notification written past the repeat interval after the resolution carries it, and is pending.
+                Instant carried = first.plus(Duration.ofHours(2));
+                flushUntilWritten(webhookId, carried, 2);
+                assertThat(deliveries(webhookId).getString("[0].status")).isEqualTo("PENDING");
+                // The repeat, past the repeat interval: the resolution is not dropped while that notification is
+                // pending, and the repeat carries it too.
+                flushUntilWritten(webhookId, carried.plus(Duration.ofHours(2)), 3);
+                assertThat(resolvedAt(webhookId)).as("still in the group").isNotNull();
+                assertThat(droppedResolutions() - droppedBefore).isZero();
+                assertThat(warnings).isEmpty();
+            } finally {
+                held.remove();
+            }
+
+            // The notifications are delivered: the resolution is forgotten, heard and never counted as dropped.
+            await().atMost(WAIT)
+                    .until(() -> resolvedAt(webhookId) == null
+                            && deliveries(webhookId).getList("status", String.class).stream()
+                                    .allMatch("DELIVERED"::equals));
+            assertThat(resolutionsOf(gone, rule)).isPositive();
+            assertThat(droppedResolutions() - droppedBefore).isZero();
+            assertThat(warnings).isEmpty();
+        } finally {
+            Logger.getLogger("").removeHandler(capture);
+        }
+    }
+
+    /**
+     * Flushes the webhook's groups as at {@code at} until it has {@code count} deliveries: a look the relay's timer
+     * takes at that moment may hold the group.
+     */
+    private void flushUntilWritten(String webhookId, Instant at, int count) {
+        await().atMost(WAIT).until(() -> {
+            grouper.flush(at).await().atMost(WAIT);
+            return deliveries(webhookId).getList("$").size() == count;
+        });
+    }
+
+    /** How many alerts the webhook's groups hold. */
+    private long members(String webhookId) {
+        return pool.preparedQuery("SELECT count(*) FROM notification_group_alerts WHERE webhook_id = $1")
+                .execute(Tuple.of(webhookId))
+                .await()
+                .atMost(Duration.ofSeconds(5))
+                .iterator()
+                .next()
+                .getLong(0);
+    }
+
+    /** Silences the alerts whose label has the value, for an hour; returns the silence's id. */
+    private static String silence(String label, String value) {
+        return Api.admin()
+                .body(Map.of(
+                        "matchers",
+                        List.of(Map.of("name", label, "value", value, "isRegex", false)),
+                        "endsAt",
+                        Instant.now().plus(Duration.ofHours(1)).toString(),
+                        "createdBy",
+                        "ana@example.com",
+                        "comment",
+                        "table migration"))
+                .when()
+                .post("/api/silences")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
+    }
+
+    /** How many notifications the receiver got that carry the table's alert resolved. */
+    private long resolutionsOf(String table, String rule) {
+        return about(rule).stream()
+                .filter(r -> "resolved".equals(tables(r).get(table)))
+                .count();
+    }
+
+    /** When the webhook's group got its resolved alert, or null when it has none. */
+    private Instant resolvedAt(String webhookId) {
+        var rows = pool.preparedQuery(
+                        "SELECT updated_at FROM notification_group_alerts WHERE webhook_id = $1 AND NOT firing")
+                .execute(Tuple.of(webhookId))
+                .await()
+                .atMost(Duration.ofSeconds(5));
+        return rows.size() == 0
+                ? null
+                : rows.iterator().next().getOffsetDateTime(0).toInstant();
+    }
+
+    private double notifications(String reason) {
+        Counter counter = meters.find("rollguard.alert.webhook.notifications")
+                .tag("reason", reason)
+                .counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** Collects the messages logged with {@code text} that name {@code argument}. */
+    private static Handler capture(List<String> into, String text, String argument) {
+        return new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                // The message may come formatted already, or as a format and its arguments.
+                String logged = record.getMessage() + " " + Arrays.toString(record.getParameters());
+                if (logged.contains(text) && logged.contains(argument)) {
+                    into.add(logged);
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    /**
+     * A trigger that makes one kind of statement (of the flush, or the dispatcher's claim) fail for one webhook, as a
+     * serialization failure does (SQLSTATE 40001); a sequence, which a rollback does not undo, counts the failures.
+     */
+    record FailingStatement(Pool pool, String name) {
+
+        static FailingStatement on(Pool pool, String table, String event, String webhookId) {
+            return on(pool, table, event, webhookId, "true");
+        }
+
+        /** Only the rows that also meet {@code condition} (SQL over the trigger's row). */
+        static FailingStatement on(Pool pool, String table, String event, String webhookId, String condition) {
+            assertThat(webhookId).matches("[a-zA-Z0-9-]+");
+            String name = "test_fail_" + UUID.randomUUID().toString().replace("-", "");
+            String row = event.equals("DELETE") ? "OLD" : "NEW";
+            for (String sql : List.of(
+                    "CREATE SEQUENCE " + name,
+                    "CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('"
+                            + name
+                            + "'); RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'serialization_failure';"
+                            + " END $$",
+                    "CREATE TRIGGER " + name + " BEFORE " + event + " ON " + table + " FOR EACH ROW WHEN (" + row
+                            + ".webhook_id = '" + webhookId + "' AND (" + condition + ")) EXECUTE FUNCTION " + name
+                            + "()")) {
+                pool.query(sql).execute().await().atMost(Duration.ofSeconds(5));
+            }
+            return new FailingStatement(pool, name);
+        }
+
+        long failures() {
+            return pool.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + name)
+                    .execute()
+                    .await()
+                    .atMost(Duration.ofSeconds(5))
+                    .iterator()
+                    .next()
+                    .getLong(0);
+        }
+
+        void remove() {
+            for (String sql : List.of("DROP FUNCTION " + name + "() CASCADE", "DROP SEQUENCE " + name)) {
+                pool.query(sql).execute().await().atMost(Duration.ofSeconds(5));
+            }
+        }
     }
 
     private double droppedResolutions() {

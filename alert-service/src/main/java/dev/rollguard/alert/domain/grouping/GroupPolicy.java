@@ -106,13 +106,15 @@ public record GroupPolicy(List<String> groupBy, Duration groupWait, Duration gro
      * {@code repeatInterval} after it resolved has carried it, as an Alertmanager drops resolved alerts some time after
      * they resolve, so a receiver that keeps failing for a reason that may pass (5xx, 429) is not sent the resolution
      * every group interval for ever. A receiver back at any time within the repeat interval still gets it (the
-     * notification after its return is written before the alert is dropped), and a late flush sends it once.
+     * notification after its return is written before the alert is dropped), and a late flush sends it once. A
+     * notification of the group that left the alert out (silenced then) does not count, so a silenced resolution is
+     * never counted as dropped.
      *
      * @param resolvedAt when the resolution was stored in the group
-     * @param lastNotifiedAt when the group's last notification was written, or null
+     * @param carriedAt when a notification last carried the resolution, or null when none has
      */
-    public boolean stillCarries(Instant resolvedAt, Instant lastNotifiedAt) {
-        return lastNotifiedAt == null || lastNotifiedAt.isBefore(resolvedAt.plus(repeatInterval));
+    public boolean stillCarries(Instant resolvedAt, Instant carriedAt) {
+        return carriedAt == null || carriedAt.isBefore(resolvedAt.plus(repeatInterval));
     }
 
     private static String quote(String value) {
