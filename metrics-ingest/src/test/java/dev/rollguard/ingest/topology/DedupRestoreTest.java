@@ -31,6 +31,8 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 
@@ -47,6 +49,9 @@ class DedupRestoreTest {
     static final int EVENTS = 60;
 
     KafkaStreams streams;
+    /** The state directory: deleted after a test that passed, kept after one that failed. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path scratch;
 
     @AfterEach
     void stop() {
@@ -82,7 +87,7 @@ class DedupRestoreTest {
                             topics.sync(), topics.upload(), topics.flags(), topics.dlq(), topics.windows())
                     .allMatch(topic -> !metadata.partitionsFor(topic).isEmpty()));
         }
-        Path stateDir = Files.createTempDirectory("dedup-" + id);
+        Path stateDir = scratch;
 
         Instant base = Instant.now().minus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS);
         List<SyncEvent> first = new ArrayList<>();

@@ -39,6 +39,8 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Exactly-once across a crash, on the real broker. Two instances of the topology share the input partitions: one
@@ -58,10 +60,15 @@ class ExactlyOnceTest {
 
     final List<Process> processes = new ArrayList<>();
     KafkaStreams survivor;
+    /** The workers' state and log: deleted after a test that passed, kept after one that failed. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path scratch;
 
     @AfterEach
-    void stop() {
-        processes.forEach(Process::destroyForcibly);
+    void stop() throws InterruptedException {
+        for (Process process : processes) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
         if (survivor != null) {
             survivor.close(Duration.ofSeconds(10));
         }
@@ -95,7 +102,7 @@ class ExactlyOnceTest {
                         new NewTopic(topics.flags(), 1, (short) 1),
                         new NewTopic(topics.dlq(), 1, (short) 1),
                         new NewTopic(topics.windows(), 3, (short) 1)));
-        Path dir = Files.createTempDirectory("eos-" + id);
+        Path dir = scratch;
         Path stateA = Files.createDirectories(dir.resolve("a"));
         Path log = dir.resolve("worker.log");
         Files.createFile(log);

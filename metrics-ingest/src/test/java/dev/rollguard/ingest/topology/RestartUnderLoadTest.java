@@ -35,6 +35,8 @@ import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Restarts lose nothing: metrics-ingest's topology at the demo's timings (5 s windows, 5 s grace, 15 s idle timeout,
@@ -51,11 +53,16 @@ class RestartUnderLoadTest {
 
     final List<Process> processes = new ArrayList<>();
     final AtomicBoolean hogging = new AtomicBoolean(true);
+    /** The worker's state and log: deleted after a test that passed, kept after one that failed. */
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+    Path scratch;
 
     @AfterEach
-    void stop() {
+    void stop() throws InterruptedException {
         hogging.set(false);
-        processes.forEach(Process::destroyForcibly);
+        for (Process process : processes) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -73,7 +80,7 @@ class RestartUnderLoadTest {
                         new NewTopic(topics.flags(), 1, (short) 1),
                         new NewTopic(topics.dlq(), 1, (short) 1),
                         new NewTopic(topics.windows(), 3, (short) 1)));
-        Path dir = Files.createTempDirectory("restart-" + id);
+        Path dir = scratch;
         Path state = Files.createDirectories(dir.resolve("state"));
         Path log = dir.resolve("worker.log");
         Files.createFile(log);
