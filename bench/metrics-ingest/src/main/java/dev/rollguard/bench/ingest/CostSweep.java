@@ -92,7 +92,7 @@ final class CostSweep {
                 .append(" preloaded events (after the JIT's warm-up: both first drained ")
                 .append(IngestBench.jitWarmupEvents(events))
                 .append(" events of topics of their own in the same JVM, discarded, closed and their state deleted),")
-                .append(" timed from the commit that took its input past the first ")
+                .append(" timed from the last look at its committed input before that passed the first ")
                 .append(IngestBench.warmupEvents(events))
                 .append(" (the warm-up share ")
                 .append(IngestBench.WARMUP_SHARE)

@@ -598,34 +598,73 @@ public final class IngestBench {
     }
 
     /**
-     * How a backlog drained: when the group's committed input first passed the warm-up share ({@code warmedEvents}
-     * committed at {@code warmedNanos}), when it committed everything, and the process CPU time between the two.
+     * How a backlog drained: the timed span starts at the last look at the group's committed input before it passed the
+     * warm-up share ({@code warmedEvents} committed at {@code warmedNanos}) and ends when it had committed everything;
+     * {@code cpuNanos} and {@code jitMillis} are the process CPU time and JIT compilation time spent within the span.
      */
     record Drain(long warmedEvents, long warmedNanos, long drainedNanos, long cpuNanos, long jitMillis) {
 
-        /** Steady state: from the commit that took the input past the warm-up share until the last one. */
+        static Drain between(Reading start, Reading drained) {
+            return new Drain(
+                    start.events(),
+                    start.nanos(),
+                    drained.nanos(),
+                    drained.cpuNanos() - start.cpuNanos(),
+                    drained.jitMillis() - start.jitMillis());
+        }
+
+        /** Steady state: the events committed within the span, by its length. */
         double steadyRate(long events) {
+            if (drainedNanos <= warmedNanos) {
+                throw new IllegalStateException(
+                        "the group had drained at the first look at it: no span to time; raise bench.events");
+            }
             return (events - warmedEvents) / ((drainedNanos - warmedNanos) / 1e9);
         }
     }
 
+    /** One look at a group's committed input: how many events, and the clock, process CPU and JIT time then. */
+    record Reading(long events, long nanos, long cpuNanos, long jitMillis) {
+
+        static Reading take(long events) {
+            return new Reading(events, System.nanoTime(), Cost.processCpuNanos(), Cost.jitMillis());
+        }
+    }
+
     /**
-     * Waits until the group has committed every record of every partition it reads (input and repartition), noting
-     * when its committed input offsets first reached {@code warmup} events.
+     * Waits until the group has committed every record of every partition it reads (input and repartition), timing
+     * the drain from the last look at its committed input before that passed {@code warmup} events.
      */
     static Drain awaitNoLag(String bootstrap, String groupId, long warmup, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        long warmedEvents = -1;
-        long warmedNanos = 0;
-        long warmedCpu = 0;
-        long warmedJit = 0;
+        // The span starts at the last reading below the warm-up share, not the first at or past it: a run can pass
+        // the share and drain between two polls, and that first reading past the share is then also the last, with
+        // no time to divide by (NaN). Starting one poll (50 ms and an admin request) earlier keeps the figure the
+        // steady rate: the events counted are those committed within the span, the few warm-up ones included.
+        Reading below = null;
+        Reading start = null;
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             while (System.nanoTime() < deadline) {
                 throwIfFailed(groupId);
                 Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId)
                         .partitionsToOffsetAndMetadata()
                         .get(10, TimeUnit.SECONDS);
-                if (!committed.isEmpty()) {
+                boolean inputsSeen =
+                        committed.keySet().stream().anyMatch(tp -> tp.topic().endsWith("telemetry.sync"));
+                // The input is written by the preload's plain producer: its offsets count events only. A partition
+                // without a committed offset (every one, before the group's first commit) has none of them yet.
+                Reading reading = Reading.take(committed.entrySet().stream()
+                        .filter(e -> e.getKey().topic().endsWith("telemetry.sync"))
+                        .mapToLong(e -> e.getValue().offset())
+                        .sum());
+                if (start == null) {
+                    if (reading.events() < warmup) {
+                        below = reading;
+                    } else {
+                        start = below != null ? below : reading;
+                    }
+                }
+                if (start != null && inputsSeen) {
                     Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
                     committed.keySet().forEach(tp -> ends.put(tp, OffsetSpec.latest()));
                     long lag = 0;
@@ -640,27 +679,8 @@ public final class IngestBench {
                                         - committed.get(end.getKey()).offset()
                                         - 1);
                     }
-                    boolean inputsSeen = committed.keySet().stream()
-                            .anyMatch(tp -> tp.topic().endsWith("telemetry.sync"));
-                    long input = committed.entrySet().stream()
-                            .filter(e -> e.getKey().topic().endsWith("telemetry.sync"))
-                            .mapToLong(e -> e.getValue().offset())
-                            .sum();
-                    long now = System.nanoTime();
-                    if (warmedEvents < 0 && inputsSeen && input >= warmup) {
-                        // The input is written by the preload's plain producer: its offsets count events only.
-                        warmedEvents = input;
-                        warmedNanos = now;
-                        warmedCpu = Cost.processCpuNanos();
-                        warmedJit = Cost.jitMillis();
-                    }
-                    if (lag == 0 && inputsSeen && warmedEvents >= 0) {
-                        return new Drain(
-                                warmedEvents,
-                                warmedNanos,
-                                now,
-                                Cost.processCpuNanos() - warmedCpu,
-                                Cost.jitMillis() - warmedJit);
+                    if (lag == 0) {
+                        return Drain.between(start, reading);
                     }
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
