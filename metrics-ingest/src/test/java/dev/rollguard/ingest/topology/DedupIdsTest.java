@@ -138,7 +138,7 @@ class DedupIdsTest {
     }
 
     @Test
-    void theSegmentsOfTheEarlierWindowStoreAreReadInAndDeleted() throws Exception {
+    void theSegmentsOfTheEarlierWindowStoreAreReadInAndDeleted(@TempDir Path driverState) throws Exception {
         // The store as earlier versions built it (Kafka Streams' RocksDB window store, String ids, Long times), written
         // by a topology on the test driver, then copied as it lay on disk into this store's task directory.
         Topology topology = new Topology();
@@ -167,7 +167,6 @@ class DedupIdsTest {
                                 Serdes.Long())
                         .withLoggingDisabled(),
                 "put");
-        Path driverState = Files.createTempDirectory("dedup-earlier");
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "earlier");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

@@ -14,7 +14,7 @@ import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.serde.AvroSerde;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,6 +31,7 @@ import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Idle time across a broker outage, on the TopologyTestDriver with a reachable clock fed by hand: the probe answers
@@ -54,6 +55,10 @@ class IdleAcrossBrokerOutageTest {
     TestOutputTopic<String, WindowMetricsEvent> windows;
     TestOutputTopic<String, byte[]> dlq;
 
+    /** The driver's state directory, deleted after each test: nothing in it tells why a test failed. */
+    @TempDir
+    Path scratch;
+
     @BeforeAll
     static void countMetrics() {
         if (Metrics.globalRegistry.getRegistries().isEmpty()) {
@@ -68,8 +73,7 @@ class IdleAcrossBrokerOutageTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-ingest-outage-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(
-                StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("ttd").toString());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, scratch.toString());
         driver = new TopologyTestDriver(
                 TelemetryTopology.build(
                         settings, new FlagDirectory(settings.flagHistoryVersions()), w -> {}, reachability),

@@ -25,7 +25,7 @@ import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,6 +45,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Targeting in the topology: cohorts of events without exposures come from the attributes the telemetry carries, and
@@ -62,6 +63,10 @@ class TargetingTopologyTest {
     TestInputTopic<String, FlagChangedEvent> flags;
     TestOutputTopic<String, WindowMetricsEvent> windows;
 
+    /** The driver's state directory, deleted after each test: nothing in it tells why a test failed. */
+    @TempDir
+    Path scratch;
+
     @BeforeAll
     static void countMetrics() {
         if (Metrics.globalRegistry.getRegistries().isEmpty()) {
@@ -76,8 +81,7 @@ class TargetingTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-ingest-targeting-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(
-                StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("ttd").toString());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, scratch.toString());
         driver = new TopologyTestDriver(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props, T0);
         syncs = driver.createInputTopic("telemetry.sync", new StringSerializer(), new ByteArraySerializer());

@@ -25,6 +25,7 @@ import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The whole topology on the TopologyTestDriver: decode, validate, dedup, cohorts, windows, dead letters. */
 class TelemetryTopologyTest {
@@ -62,6 +64,10 @@ class TelemetryTopologyTest {
     TestOutputTopic<String, WindowMetricsEvent> windows;
     TestOutputTopic<String, byte[]> dlq;
     final List<ProducerRecord<byte[], byte[]>> undecodable = new CopyOnWriteArrayList<>();
+
+    /** The drivers' state directories, deleted after each test: nothing in them tells why a test failed. */
+    @TempDir
+    Path scratch;
 
     @BeforeAll
     static void countMetrics() {
@@ -85,7 +91,8 @@ class TelemetryTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(
-                StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("ttd").toString());
+                StreamsConfig.STATE_DIR_CONFIG,
+                Files.createTempDirectory(scratch, "ttd").toString());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.SINK_CONFIG, (DeadLetterSink) undecodable::add);
         driver = new TopologyTestDriver(
