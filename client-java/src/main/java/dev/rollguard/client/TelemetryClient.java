@@ -282,7 +282,8 @@ public final class TelemetryClient implements AutoCloseable {
 
     /**
      * The exposures the event set itself, without those metrics-ingest would refuse the whole event for: an exposure
-     * with a blank or over-long flag key or variant or a negative flag version is left out, and beyond 64 the last ones
+     * with a blank or over-long flag key or variant, a flag key no flag can have (lower-case letters and digits
+     * separated by single dots or dashes) or a negative flag version is left out, and beyond 64 the last ones
      * are. Each reason is logged once.
      */
     private List<FlagExposure> ownExposures(List<FlagExposure> own) {
@@ -293,7 +294,7 @@ public final class TelemetryClient implements AutoCloseable {
                         "exposure",
                         "Rollguard telemetry: an exposure an event sets is left out of it, and so is every later one"
                                 + " with a blank flag key or variant, one longer than " + TelemetryLimits.MAX_KEY_LENGTH
-                                + " characters, or a negative flag version ("
+                                + " characters, a flag key no flag can have, or a negative flag version ("
                                 + EventMender.forLog(String.valueOf(exposure), 200)
                                 + "); metrics-ingest would refuse the whole event",
                         null);

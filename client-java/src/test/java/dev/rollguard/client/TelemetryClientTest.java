@@ -565,6 +565,8 @@ class TelemetryClientTest {
                         exposure(" ", "on", 1L),
                         exposure("k".repeat(TelemetryLimits.MAX_KEY_LENGTH + 1), "on", null),
                         exposure("negative", "off", -1L),
+                        exposure("a:b", "on", 1L),
+                        exposure("Upper-Case", "on", 1L),
                         exposure("longest", "v".repeat(TelemetryLimits.MAX_KEY_LENGTH), 0L))));
         assertThat(client.flush(FLUSH)).isTrue();
 

@@ -3,6 +3,7 @@ package dev.rollguard.ingest.domain;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.keys.FlagKeys;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -65,6 +66,25 @@ public final class ScopeKeys {
     /** The flag key of a flag cohort scope key. */
     public static String flagKey(String scopeKey) {
         return scopeKey.substring(FLAG_PREFIX.length(), cohortStart(scopeKey) - 1);
+    }
+
+    /**
+     * Whether a scope key can be published: a flag cohort scope key names a flag key a flag can have ({@link
+     * FlagKeys}) and a cohort. Exposures naming other keys are refused at both doors; this keeps a window that an
+     * earlier version aggregated under such a key (a {@code :} in it splits the key elsewhere) from failing its task
+     * each time it is published.
+     */
+    public static boolean publishable(String scopeKey) {
+        if (type(scopeKey) != ScopeType.FLAG_COHORT) {
+            return true;
+        }
+        int start = cohortStart(scopeKey);
+        if (start <= FLAG_PREFIX.length() || !FlagKeys.isFlagKey(flagKey(scopeKey))) {
+            return false;
+        }
+        int end = scopeKey.indexOf(':', start);
+        String cohortPart = scopeKey.substring(start - 1, end < 0 ? scopeKey.length() : end);
+        return Arrays.asList(COHORT_PARTS).contains(cohortPart);
     }
 
     /** The cohort of a flag cohort scope key. */

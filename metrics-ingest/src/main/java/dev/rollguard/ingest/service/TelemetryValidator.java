@@ -5,6 +5,7 @@ import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.schemas.event.FlagExposure;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
+import dev.rollguard.schemas.keys.FlagKeys;
 import dev.rollguard.schemas.telemetry.ContextRefusal;
 import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Instant;
@@ -217,6 +218,11 @@ public final class TelemetryValidator {
                 continue;
             }
             Violation v = requiredKey("exposures[" + i + "].flagKey", x.getFlagKey());
+            if (v == null && !FlagKeys.isFlagKey(x.getFlagKey())) {
+                // Not the key of any flag; and its ':' or '|' would split the scope and state keys it would make.
+                v = new Violation(
+                        Violation.INVALID_FIELD, "exposures[" + i + "].flagKey is not a flag key: " + FlagKeys.MESSAGE);
+            }
             if (v == null) {
                 v = requiredKey("exposures[" + i + "].variant", x.getVariant());
             }

@@ -116,7 +116,9 @@ final class HoppingProcessor implements Processor<Windowed<String>, WindowAggreg
         for (; end <= limit; end += advance) {
             long start = end - size;
             Map<Long, WindowAggregate> covered = state.parts.subMap(start, true, end, false);
-            if (!covered.isEmpty()) {
+            if (!covered.isEmpty() && !ScopeKeys.publishable(scope)) {
+                TopologyMetrics.windowUnpublishable("hopping");
+            } else if (!covered.isEmpty()) {
                 WindowAggregate merged = new WindowAggregate(limits);
                 covered.values().forEach(part -> merged.merge(part, limits));
                 WindowMetricsEvent event = WindowMetricsMapper.toEvent(

@@ -90,6 +90,11 @@ public final class TopologyMetrics {
         }
     }
 
+    /** A closed window not published: its scope key is not one a window can be published under. */
+    public static void windowUnpublishable(String kind) {
+        counter("rollguard.ingest.windows.unpublishable", "kind", kind).increment();
+    }
+
     /** A closed window published. */
     public static void windowEmitted(String kind) {
         counter("rollguard.ingest.windows.emitted", "kind", kind).increment();

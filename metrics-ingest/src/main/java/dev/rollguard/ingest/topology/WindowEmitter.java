@@ -35,6 +35,10 @@ final class WindowEmitter implements Processor<Windowed<String>, WindowAggregate
             return;
         }
         String scopeKey = record.key().key();
+        if (!ScopeKeys.publishable(scopeKey)) {
+            TopologyMetrics.windowUnpublishable(kindTag);
+            return;
+        }
         var window = record.key().window();
         WindowMetricsEvent event = WindowMetricsMapper.toEvent(
                 scopeKey, kind, window.start(), window.end(), context.currentSystemTimeMs(), record.value());

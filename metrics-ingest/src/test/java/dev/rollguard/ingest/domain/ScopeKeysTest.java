@@ -32,4 +32,22 @@ class ScopeKeysTest {
             }
         }
     }
+
+    @Test
+    void aWindowIsPublishableUnderEveryKeyTheTopologyMakesButNotUnderOneAForeignFlagKeySplit() {
+        for (Cohort cohort : Cohort.values()) {
+            for (String variant : new String[] {null, "green", "a:b"}) {
+                assertThat(ScopeKeys.publishable(ScopeKeys.flag("replication.table-entries", cohort, variant)))
+                        .isTrue();
+            }
+        }
+        assertThat(ScopeKeys.publishable(ScopeKeys.GLOBAL)).isTrue();
+        assertThat(ScopeKeys.publishable(ScopeKeys.table("todos:done"))).isTrue();
+        // Made by an earlier version from exposures of the flag keys "a:b", "New" and "x" (no cohort part).
+        assertThat(ScopeKeys.publishable("flag:a:b:treatment")).isFalse();
+        assertThat(ScopeKeys.publishable("flag:a:b:control:green")).isFalse();
+        assertThat(ScopeKeys.publishable("flag:New:treatment")).isFalse();
+        assertThat(ScopeKeys.publishable("flag:x")).isFalse();
+        assertThat(ScopeKeys.publishable("flag::treatment")).isFalse();
+    }
 }

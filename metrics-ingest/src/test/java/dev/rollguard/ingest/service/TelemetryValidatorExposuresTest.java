@@ -55,6 +55,22 @@ class TelemetryValidatorExposuresTest {
     }
 
     @Test
+    void anExposureNamingAKeyNoFlagCanHaveIsRefused() {
+        // A ':' would split the scope key "flag:<key>:<cohort>" the exposure makes; upper case, '_' or a space make a
+        // key the flag-service never gives a flag.
+        for (String key : new String[] {"a:b", "checkout-v2:treatment", "a|b", "New-Sync", "new_sync", "a b", "a..b"}) {
+            assertThat(validate(thirdIs(exposure(key, "on", true))))
+                    .as(key)
+                    .isEqualTo(new Violation(
+                            Violation.INVALID_FIELD,
+                            "exposures[2].flagKey is not a flag key: must be lower-case letters and digits separated"
+                                    + " by single dots or dashes, e.g. replication.table-entries"));
+        }
+        assertThat(validate(List.of(exposure("replication.table-entries", "on", true), exposure("v2", "a:b", true))))
+                .isNull();
+    }
+
+    @Test
     void theFirstBrokenFieldOfTheFirstBrokenExposureIsNamed() {
         FlagExposure both = exposure("", "", true);
         both.setFlagVersion(-3L);

@@ -918,6 +918,30 @@ class TelemetryTopologyTest {
     }
 
     @Test
+    void anExposureOfAKeyNoFlagCanHaveIsDeadLetteredAndTheOtherEventsWindowsAreStillPublished() {
+        // "a:b" made the scope "flag:a:b:treatment", which failed the task each time its window was published.
+        send(sync("c1", T0.plusSeconds(1), true, 10)
+                .setExposures(List.of(exposure("a:b", "on", true)))
+                .build());
+        send(sync("c2", T0.plusSeconds(1), true, 10)
+                .setExposures(List.of(exposure("door-flag", "on", true)))
+                .build());
+        closeWindowsUpTo(T0.plus(SIZE));
+
+        var tumbling = emitted(WindowKind.TUMBLING);
+        assertThat(scope(tumbling, "global", T0).getEventCount()).isEqualTo(1);
+        assertThat(scope(tumbling, "flag:door-flag:treatment", T0).getEventCount())
+                .isEqualTo(1);
+        assertThat(tumbling).extracting(r -> r.value().getScopeKey()).noneMatch(k -> k.startsWith("flag:a"));
+        var dead = dlq.readRecordsToList();
+        assertThat(dead).hasSize(1);
+        assertThat(DeadLetterHeaders.read(dead.get(0).headers(), DeadLetterHeaders.CODE))
+                .isEqualTo("INVALID_FIELD");
+        assertThat(DeadLetterHeaders.read(dead.get(0).headers(), DeadLetterHeaders.REASON))
+                .startsWith("exposures[0].flagKey is not a flag key");
+    }
+
+    @Test
     void flagKeysVariantsAndTablesAreBoundedByWhatCanBeStoredDownstream() {
         String key = "k".repeat(dev.rollguard.ingest.service.TelemetryValidator.MAX_KEY_LENGTH);
         send(sync("c1", T0.plusSeconds(1), true, 10)

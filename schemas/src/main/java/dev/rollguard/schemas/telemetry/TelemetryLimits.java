@@ -1,6 +1,7 @@
 package dev.rollguard.schemas.telemetry;
 
 import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.keys.FlagKeys;
 import java.time.Duration;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -110,9 +111,13 @@ public final class TelemetryLimits {
         return value != null && !value.isBlank() && value.length() <= MAX_KEY_LENGTH;
     }
 
-    /** Whether an exposure is accepted as it is: its flag key and variant, and its flag version when it has one. */
+    /**
+     * Whether an exposure is accepted as it is: its flag key (one a flag can have, {@link FlagKeys}) and variant, and
+     * its flag version when it has one.
+     */
     public static boolean isAcceptedExposure(FlagExposure exposure) {
         return isExposureKey(exposure.getFlagKey())
+                && FlagKeys.isFlagKey(exposure.getFlagKey())
                 && isExposureKey(exposure.getVariant())
                 && (exposure.getFlagVersion() == null || exposure.getFlagVersion() >= 0);
     }
