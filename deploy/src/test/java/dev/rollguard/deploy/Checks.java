@@ -740,7 +740,8 @@ final class Checks {
 
     /**
      * The generated Deployment still carries what quarkus/*.properties ask for (resources, replicas, ConfigMaps,
-     * secret references, startup budget): a settings change without a regeneration fails here.
+     * secret references, startup budget): a settings change without a regeneration fails here, and so does a secret
+     * reference added to the generated file by hand, which the next regeneration would drop.
      */
     static List<String> generatedMatchesSettings(Manifests generated, String s, Map<String, String> settings) {
         List<String> violations = new ArrayList<>();
@@ -795,6 +796,22 @@ final class Checks {
                 }
             }
         });
+        // The other way round: a secret reference in the generated file that no setting produces was written by
+        // hand, and the next regeneration would drop it.
+        c.getEnv().stream()
+                .filter(env -> env.getValueFrom() != null && env.getValueFrom().getSecretKeyRef() != null)
+                .forEach(env -> {
+                    String mapping = "quarkus.kubernetes.env.mapping."
+                            + env.getName().toLowerCase().replace('_', '-');
+                    var ref = env.getValueFrom().getSecretKeyRef();
+                    if (!ref.getName().equals(settings.get(mapping + ".from-secret"))
+                            || !ref.getKey().equals(settings.get(mapping + ".with-key"))) {
+                        violations.add(s + ": base/" + s + "/kubernetes.yml has " + env.getName() + " from Secret "
+                                + ref.getName() + " key " + ref.getKey()
+                                + " that quarkus/*.properties do not produce (regenerating would drop it): add "
+                                + mapping + ".from-secret / .with-key");
+                    }
+                });
         String threshold = settings.get("quarkus.kubernetes.startup-probe.failure-threshold");
         Probe startup = c.getStartupProbe();
         if (threshold != null

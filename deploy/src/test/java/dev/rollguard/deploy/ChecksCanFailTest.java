@@ -419,6 +419,20 @@ class ChecksCanFailTest {
     }
 
     @Test
+    void aSecretReferenceWrittenIntoTheGeneratedFileByHandFails() {
+        Manifests generated =
+                Manifests.of("generated", Yaml.documents(Repo.K8S.resolve("base/alert-service/kubernetes.yml")));
+        Map<String, String> settings = new java.util.LinkedHashMap<>(Repo.generationSettings("alert-service"));
+        settings.remove("quarkus.kubernetes.env.mapping.rollguard-inbound-token.from-secret");
+        settings.remove("quarkus.kubernetes.env.mapping.rollguard-inbound-token.with-key");
+        assertThat(Checks.generatedMatchesSettings(generated, "alert-service", settings))
+                .singleElement()
+                .satisfies(v -> assertThat(v)
+                        .contains("ROLLGUARD_INBOUND_TOKEN from Secret rollguard-tokens key inbound-token")
+                        .contains("regenerating would drop it"));
+    }
+
+    @Test
     void aMetricNoServiceExposesFails() {
         assertThat(Checks.unknownMetrics(
                         List.of(

@@ -193,6 +193,27 @@ class ManifestTest {
                 .as("a Secure cookie exactly where the console is served over HTTPS")
                 .isEqualTo(String.valueOf(https));
         assertThat(https).isEqualTo(m.origin().equals("overlays/prod"));
+        // Notifications link to the console: where an Ingress publishes it, at its host; never the service's default,
+        // localhost, outside the port-forwarded dev overlay.
+        String links = Checks.value(
+                m,
+                m.deployment("alert-service")
+                        .orElseThrow()
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0),
+                "ALERT_SERVICE_WEBHOOKS_CONSOLE_URL");
+        assertThat(links).as("alert-service's console URL").isNotBlank();
+        for (var ingress : m.all(io.fabric8.kubernetes.api.model.networking.v1.Ingress.class)) {
+            assertThat(links)
+                    .as("alert-service's console URL against the console Ingress")
+                    .isEqualTo("https://" + ingress.getSpec().getRules().get(0).getHost());
+        }
+        if (!m.origin().equals("overlays/dev")) {
+            assertThat(links).as("alert-service's console URL").doesNotContain("localhost");
+        }
     }
 
     @Test
@@ -228,6 +249,72 @@ class ManifestTest {
         assertThat(m.custom("KafkaTopic")).isNotEmpty();
         assertThat(Checks.topics(m, true)).isEmpty();
         assertThat(topic(m, "flags.changes").get("spec").toString()).contains("cleanup.policy=compact");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void kafkaStreamsInternalTopicsAreReplicatedLikeTheDeclaredTopics(Manifests m) {
+        // Unset, Kafka Streams creates its changelogs with the broker's default.replication.factor (1 on stock Kafka).
+        var container = m.deployment("metrics-ingest")
+                .orElseThrow()
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0);
+        Set<Integer> declared = new java.util.TreeSet<>();
+        m.custom("KafkaTopic")
+                .forEach(t -> declared.add(((Number) ((Map<?, ?>) t.get("spec")).get("replicas")).intValue()));
+        assertThat(declared).as("replicas of the KafkaTopics").hasSize(1);
+        assertThat(Checks.value(m, container, "KAFKA_STREAMS_REPLICATION_FACTOR"))
+                .as("metrics-ingest's KAFKA_STREAMS_REPLICATION_FACTOR")
+                .isEqualTo(String.valueOf(declared.iterator().next()));
+        int instances = m.deployment("metrics-ingest").orElseThrow().getSpec().getReplicas();
+        int standbys = Integer.parseInt(Checks.value(m, container, "KAFKA_STREAMS_NUM_STANDBY_REPLICAS"));
+        assertThat(standbys)
+                .as("standby replicas of each task, at %d instances", instances)
+                .isLessThan(instances);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void metricsIngestStateIsBoundedAndRequestedOnNodeDisk(Manifests m) {
+        // Without a request the kubelet evicts this pod first under disk pressure; without a limit it can fill the
+        // node.
+        var pod = m.deployment("metrics-ingest")
+                .orElseThrow()
+                .getSpec()
+                .getTemplate()
+                .getSpec();
+        var state = pod.getVolumes().stream()
+                .filter(v -> v.getName().equals("streams-state"))
+                .findFirst()
+                .orElseThrow();
+        var request = pod.getContainers().get(0).getResources().getRequests().get("ephemeral-storage");
+        assertThat(state.getEmptyDir().getSizeLimit())
+                .as("sizeLimit of the state volume")
+                .isNotNull();
+        assertThat(request).as("ephemeral-storage request").isNotNull();
+        assertThat(request.getNumericalAmount())
+                .as("ephemeral-storage request within the state volume's sizeLimit")
+                .isLessThanOrEqualTo(state.getEmptyDir().getSizeLimit().getNumericalAmount());
+    }
+
+    @Test
+    void theOverlaysLabelTheMonitoringObjectsForKubePrometheusStack() {
+        // Its Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by release: <Helm release>.
+        for (String overlay : List.of("overlays/dev", "overlays/prod")) {
+            Manifests m = Manifests.kustomize(Repo.K8S.resolve(overlay));
+            assertThat(m.resources().stream()
+                            .filter(r -> Set.of("ServiceMonitor", "PodMonitor", "PrometheusRule")
+                                    .contains(r.getKind()))
+                            .toList())
+                    .as(overlay)
+                    .hasSizeGreaterThanOrEqualTo(6)
+                    .allSatisfy(r -> assertThat(r.getMetadata().getLabels())
+                            .as(overlay + " " + Checks.id(r))
+                            .containsEntry("release", "kube-prometheus-stack"));
+        }
     }
 
     @Test
