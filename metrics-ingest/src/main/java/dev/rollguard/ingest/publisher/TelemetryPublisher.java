@@ -49,6 +49,10 @@ public class TelemetryPublisher {
         this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
     }
 
+    TelemetryPublisher(KafkaProducer<String, byte[]> producer) {
+        this.producer = producer;
+    }
+
     /**
      * Sends every event, with the request's id and trace context in the record headers when {@code trace} is given;
      * the Uni completes when the broker acknowledged all of them, or fails with the first error. A send that fails at
@@ -63,13 +67,19 @@ public class TelemetryPublisher {
             if (trace != null) {
                 trace.writeTo(record.headers());
             }
-            producer.send(record, (metadata, error) -> {
-                if (error != null) {
-                    ack.completeExceptionally(error);
-                } else {
-                    ack.complete(metadata);
-                }
-            });
+            try {
+                producer.send(record, (metadata, error) -> {
+                    if (error != null) {
+                        ack.completeExceptionally(error);
+                    } else {
+                        ack.complete(metadata);
+                    }
+                });
+            } catch (RuntimeException e) {
+                // Thrown rather than called back: the producer closed at shutdown, or a record it cannot take. The
+                // batch fails like an unacknowledged one (503, safe to retry), not as a server error.
+                ack.completeExceptionally(e);
+            }
             acks.add(ack);
             if (ack.isCompletedExceptionally()) {
                 break;
