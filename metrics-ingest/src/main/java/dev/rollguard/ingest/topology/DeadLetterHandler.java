@@ -2,8 +2,12 @@ package dev.rollguard.ingest.topology;
 
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.serde.AvroDecodingException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -19,7 +23,8 @@ import org.jboss.logging.Logger;
  * the dead-letter topic, with its original key and bytes and the reason and source in headers, and processing
  * continues. Kafka Streams 4.1 gives a handler no access to the task's transactional producer, so these dead-letter
  * writes use a separate idempotent producer: at least once (a crash before the next commit writes the record again),
- * while everything else of the topology is exactly once.
+ * while everything else of the topology is exactly once. Each write is awaited (at most {@link #SEND_TIMEOUT}): one
+ * that fails stops the task rather than continue past a record written nowhere.
  *
  * <p>Configuration (Streams properties): {@value #TOPIC_CONFIG} (default telemetry.dlq); {@value #SINK_CONFIG} may
  * hold a {@link DeadLetterSink} instance instead of the producer (the TopologyTestDriver tests use it).
@@ -33,6 +38,8 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
     public static final String SINK_CONFIG = "rollguard.dlq.sink";
 
     private static final Map<String, KafkaProducer<byte[], byte[]>> PRODUCERS = new ConcurrentHashMap<>();
+    /** How long a dead-letter write may hold the stream thread: well within its max.poll.interval.ms (5 min). */
+    static final Duration SEND_TIMEOUT = Duration.ofMinutes(1);
 
     private String topic = Topics.TELEMETRY_DLQ;
     private DeadLetterSink sink;
@@ -47,11 +54,16 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
             sink = configured;
         } else {
             String bootstrap = String.valueOf(configs.get("bootstrap.servers"));
-            sink = record -> producer(bootstrap).send(record, (metadata, error) -> {
-                if (error != null) {
-                    LOG.errorf(error, "dead-letter record of %s could not be written", record.topic());
+            sink = record -> {
+                try {
+                    producer(bootstrap).send(record).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while writing a dead-letter record", e);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new IllegalStateException("the dead-letter record could not be written", e);
                 }
-            });
+            };
         }
     }
 
@@ -70,7 +82,23 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
                 record.topic(),
                 record.partition(),
                 record.offset());
-        sink.send(new ProducerRecord<>(topic, null, record.timestamp(), record.key(), record.value(), headers));
+        // A record without a timestamp (-1) gets the producer's time: a ProducerRecord refuses a negative one.
+        Long timestamp = record.timestamp() >= 0 ? record.timestamp() : null;
+        var deadLetter = new ProducerRecord<>(topic, null, timestamp, record.key(), record.value(), headers);
+        try {
+            sink.send(deadLetter);
+        } catch (RuntimeException e) {
+            // Continuing would commit past a record that is nowhere: the task stops instead, and reads the record
+            // again from its last commit when it is restarted.
+            LOG.errorf(
+                    e,
+                    "%s-%d@%d could not be decoded nor written to %s: stopping, to read it again on restart",
+                    record.topic(),
+                    record.partition(),
+                    record.offset(),
+                    topic);
+            return DeserializationHandlerResponse.FAIL;
+        }
         TopologyMetrics.deadLettered(DeadLetterHeaders.STAGE_DESERIALIZATION, code);
         LOG.debugf(
                 "dead-lettered %s-%d@%d: %s",
