@@ -33,6 +33,23 @@ public final class ReceiverPayloads {
         };
     }
 
+    /**
+     * How many alerts a group notification to this kind of receiver lists, the rest counted in {@code truncatedAlerts}
+     * (0: all), given {@code max-alerts-per-notification}: PagerDuty and an Alertmanager get every alert (each is an
+     * event of its own, and a resolution left out would never be sent); a Slack message shows at most
+     * {@link SlackMessage#MAX_ALERT_SECTIONS}. An alert left out is not carried by the notification.
+     */
+    public static int maxAlerts(ReceiverKind kind, int maxAlertsPerNotification) {
+        return switch (kind) {
+            case GENERIC -> maxAlertsPerNotification;
+            case SLACK ->
+                maxAlertsPerNotification > 0
+                        ? Math.min(maxAlertsPerNotification, SlackMessage.MAX_ALERT_SECTIONS)
+                        : SlackMessage.MAX_ALERT_SECTIONS;
+            case PAGERDUTY, ALERTMANAGER -> 0;
+        };
+    }
+
     /** The request for an automatic action; none for an Alertmanager, which takes alerts only. */
     public static List<Notification> forAction(
             ReceiverKind kind, String routingKey, String receiver, ActionNotice action, ConsoleLinks links) {

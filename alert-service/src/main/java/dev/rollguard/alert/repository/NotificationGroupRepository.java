@@ -85,7 +85,7 @@ public class NotificationGroupRepository {
      * @param deliveries the requests that notify the group (one, or one per alert for PagerDuty); empty when none is
      *     due
      * @param carried the alerts the deliveries carry (those of the group neither silenced nor cut by {@code
-     *     max-alerts-per-notification}); empty when none is due
+     *     max-alerts-per-notification} or beyond what a Slack message shows); empty when none is due
      * @param silenced resolved alerts the deliveries leave out because they are silenced: forgotten once the
      *     notification is delivered, as if carried, but not counted as carried towards their drop
      * @param nextFlushAt when to look at the group again, or null when it is finished (nothing fires): forgotten now,

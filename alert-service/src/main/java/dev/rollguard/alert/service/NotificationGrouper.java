@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.config.AlertConfig;
 import dev.rollguard.alert.domain.grouping.GroupPolicy;
 import dev.rollguard.alert.domain.grouping.GroupPolicy.Flush;
-import dev.rollguard.alert.domain.notify.ReceiverKind;
 import dev.rollguard.alert.domain.silence.Silence;
 import dev.rollguard.alert.mapping.ConsoleLinks;
 import dev.rollguard.alert.mapping.ReceiverPayloads;
@@ -111,13 +110,27 @@ public class NotificationGrouper {
                     List<Runnable> afterCommit = new ArrayList<>();
                     return groups.flush(
                                     receivers, now, GROUPS_PER_ROUND, group -> decide(group, active, now, afterCommit))
-                            .invoke(() -> afterCommit.forEach(Runnable::run));
+                            .invoke(() -> runEach(afterCommit));
                 })
                 .invoke(flushed -> {
                     if (flushed.notifications() > 0) {
                         dispatcher.kick();
                     }
                 });
+    }
+
+    /**
+     * Runs each action on its own: one that fails (a meter registry's fault) is logged and keeps neither the others
+     * nor the round's completion, whose transaction committed already, from running.
+     */
+    private static void runEach(List<Runnable> actions) {
+        for (Runnable action : actions) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                Log.error("an action after a notification round's commit failed", e);
+            }
+        }
     }
 
     private void done() {
@@ -198,12 +211,9 @@ public class NotificationGrouper {
                 alerts,
                 receiver.name(),
                 links,
-                // Alertmanager's max_alerts shortens a message; PagerDuty and an Alertmanager must get every alert
-                // (each is an event of its own, and a resolution left out would never be sent).
-                receiver.kind() == ReceiverKind.PAGERDUTY || receiver.kind() == ReceiverKind.ALERTMANAGER
-                        ? 0
-                        : config.webhooks().maxAlertsPerNotification());
-        // Only what the payload lists is carried: an alert cut by max_alerts is neither forgotten nor dropped for it.
+                ReceiverPayloads.maxAlerts(receiver.kind(), config.webhooks().maxAlertsPerNotification()));
+        // Only what the payload lists is carried: an alert cut by max_alerts, or beyond what a Slack message shows, is
+        // neither forgotten nor dropped for it.
         List<Member> carried = payload.alerts().stream().map(sendable::get).toList();
         List<Outgoing> deliveries = ReceiverPayloads.forGroup(
                         receiver.kind(), receiver.routingKey(), payload, links, now, grouping.repeatInterval())

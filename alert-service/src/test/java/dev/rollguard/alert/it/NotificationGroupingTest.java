@@ -722,6 +722,104 @@ class NotificationGroupingTest {
         }
     }
 
+    @Test
+    void aResolutionBeyondWhatASlackMessageShowsIsNotCarriedByItAndGoesOutInALaterOne() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String rule = veryslowRule(suffix);
+        List<JsonNode> messages = new CopyOnWriteArrayList<>();
+        server.createContext("/slack", exchange -> {
+            messages.add(JSON.readTree(exchange.getRequestBody()));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        // Nothing is flushed by the clock (an hour's wait): the test flushes the group at chosen instants.
+        String webhookId = Api.admin()
+                .body(Map.of(
+                        "name",
+                        "slack",
+                        "kind",
+                        "slack",
+                        "url",
+                        "http://127.0.0.1:" + server.getAddress().getPort() + "/slack",
+                        "groupWait",
+                        "1h",
+                        "groupInterval",
+                        "1m",
+                        "repeatInterval",
+                        "1h",
+                        "matchers",
+                        List.of(Map.of("name", "rule_id", "value", rule))))
+                .when()
+                .post("/api/webhooks")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
+        webhookIds.add(webhookId);
+        // Twenty tables breach, then one more a minute later: it starts last, so it is the 21st alert of the group's
+        // notifications, beyond the twenty a Slack message shows.
+        List<String> early = java.util.stream.IntStream.range(0, 20)
+                .mapToObj(i -> "grp-s%02d-%s".formatted(i, suffix))
+                .toList();
+        String shown = early.get(0);
+        String late = "grp-late-" + suffix;
+        Instant origin = Instant.parse("2026-06-11T10:00:00Z");
+        TestKafka.sendWindows(
+                early.stream().map(t -> Windows.table(t, origin, 0, 1_000_000)).toArray(WindowMetricsEvent[]::new));
+        List<WindowMetricsEvent> second = new ArrayList<>(
+                early.stream().map(t -> Windows.table(t, origin, 1, 1_000_000)).toList());
+        second.add(Windows.table(late, origin, 1, 1_000_000));
+        TestKafka.sendWindows(second.toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT).until(() -> members(webhookId) == 21);
+        Instant first = Instant.now().plus(Duration.ofHours(2));
+        flushUntilWritten(webhookId, first, 1);
+        await().atMost(WAIT).until(() -> messages.size() == 1);
+        assertThat(messages.get(0).get("blocks").toString())
+                .contains("1 more alert")
+                .doesNotContain(late);
+
+        // The first table and the late one recover; the others still breach.
+        List<WindowMetricsEvent> third = new ArrayList<>(early.stream()
+                .map(t -> Windows.table(t, origin, 2, t.equals(shown) ? 10 : 1_000_000))
+                .toList());
+        third.add(Windows.table(late, origin, 2, 10));
+        TestKafka.sendWindows(third.toArray(WindowMetricsEvent[]::new));
+        await().atMost(WAIT).until(() -> resolved(webhookId).size() == 2);
+
+        // The group's next notification shows the first table's resolution, not the late one's.
+        Instant changed = first.plus(Duration.ofMinutes(2));
+        flushUntilWritten(webhookId, changed, 2);
+        await().atMost(WAIT).until(() -> messages.size() == 2);
+        assertThat(messages.get(1).get("blocks").toString())
+                .contains(shown, "1 more alert")
+                .doesNotContain(late);
+
+        // Delivered: the resolution shown was carried, so it is forgotten; the late one was not, so it stays in the
+        // group, never counted as carried, and the group's next notification (the repeat) shows it.
+        await().atMost(WAIT).until(() -> deliveries(webhookId).getList("status", String.class).stream()
+                .allMatch("DELIVERED"::equals));
+        assertThat(resolved(webhookId)).isEqualTo(Map.of(late, false));
+        flushUntilWritten(webhookId, changed.plus(Duration.ofHours(2)), 3);
+        await().atMost(WAIT).until(() -> messages.size() == 3);
+        assertThat(messages.get(2).get("blocks").toString())
+                .contains(late, "resolved at")
+                .doesNotContain("more alert");
+    }
+
+    /** The tables of the webhook's resolved alerts still in its groups, each with whether a notification carried it. */
+    private Map<String, Boolean> resolved(String webhookId) {
+        Map<String, Boolean> tables = new HashMap<>();
+        pool.preparedQuery(
+                        """
+                        SELECT alert::jsonb -> 'labels' ->> 'table', carried_at IS NOT NULL
+                        FROM notification_group_alerts WHERE webhook_id = $1 AND NOT firing""")
+                .execute(Tuple.of(webhookId))
+                .await()
+                .atMost(Duration.ofSeconds(5))
+                .forEach(row -> tables.put(row.getString(0), row.getBoolean(1)));
+        return tables;
+    }
+
     /**
      * Flushes the webhook's groups as at {@code at} until it has {@code count} deliveries: a look the relay's timer
      * takes at that moment may hold the group.
