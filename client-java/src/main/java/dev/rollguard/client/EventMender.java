@@ -125,13 +125,23 @@ final class EventMender {
             refusal = notNegative("storageQuotaBytes", storageQuotaBytes);
         }
         if (refusal == null) {
-            refusal = notNegative("pendingMutations", pendingMutations);
+            refusal = mutationCount("pendingMutations", pendingMutations);
         }
         if (refusal == null) {
-            refusal = notNegative("failedMutations", failedMutations);
+            refusal = mutationCount("failedMutations", failedMutations);
         }
         if (refusal == null) {
-            refusal = notNegative("syncQueueLength", syncQueueLength);
+            refusal = mutationCount("syncQueueLength", syncQueueLength);
+        }
+        return refusal;
+    }
+
+    private static Refusal mutationCount(String field, Integer count) {
+        Refusal refusal = notNegative(field, count);
+        if (refusal == null && count != null && count > TelemetryLimits.MAX_MUTATION_COUNT) {
+            refusal = new Refusal(
+                    OVERSIZED_FIELD,
+                    field + " must be at most " + TelemetryLimits.MAX_MUTATION_COUNT + ", was " + count);
         }
         return refusal;
     }

@@ -592,23 +592,26 @@ class TelemetryClientTest {
         client.send(sync("too long").setDurationMs(maxDuration + 1));
         client.send(sync("negative records").setRecordsSynced(-5));
         client.send(sync("negative queue").setSyncQueueLength(-1));
+        client.send(sync("longest queue").setSyncQueueLength(TelemetryLimits.MAX_MUTATION_COUNT));
+        client.send(sync("too many pending").setPendingMutations(TelemetryLimits.MAX_MUTATION_COUNT + 1));
         client.send(upload("largest upload").setBytes(TelemetryLimits.MAX_UPLOAD_BYTES));
         client.send(upload("too large").setBytes(TelemetryLimits.MAX_UPLOAD_BYTES + 1));
         client.send(upload("negative bytes").setBytes(-1));
         client.send(upload("negative storage").setStorageUsedBytes(-1L));
         assertThat(client.flush(FLUSH)).isTrue();
 
-        assertThat(ids(transport.delivered)).containsExactly("longest duration", "largest upload");
+        assertThat(ids(transport.delivered)).containsExactly("longest duration", "longest queue", "largest upload");
         assertThat(told)
                 .containsExactly(
                         "rejected negative duration NEGATIVE_VALUE",
                         "rejected too long OVERSIZED_FIELD",
                         "rejected negative records NEGATIVE_VALUE",
                         "rejected negative queue NEGATIVE_VALUE",
+                        "rejected too many pending OVERSIZED_FIELD",
                         "rejected too large OVERSIZED_FIELD",
                         "rejected negative bytes NEGATIVE_VALUE",
                         "rejected negative storage NEGATIVE_VALUE");
-        assertThat(client.stats()).isEqualTo(new TelemetryClient.Stats(2, 7, 0, 0, 0, 0));
+        assertThat(client.stats()).isEqualTo(new TelemetryClient.Stats(3, 8, 0, 0, 0, 0));
         assertThat(log.containing("NEGATIVE_VALUE: durationMs must not be negative, was -1"))
                 .hasSize(1);
         assertThat(log.containing("OVERSIZED_FIELD: durationMs must be at most " + maxDuration))

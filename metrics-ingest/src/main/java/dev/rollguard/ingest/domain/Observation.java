@@ -26,11 +26,18 @@ public record Observation(
     /** The error code recorded for a failure without one. */
     public static final String UNKNOWN_ERROR = "UNKNOWN";
 
-    /** Storage used as a percentage of the quota, or -1 when either is missing. */
+    /**
+     * The largest storage share counted, 1 000 %: beyond the quota is possible (a soft quota, a late estimate), ten
+     * times beyond is a unit mistake (the quota in kilobytes), which would otherwise swamp a window's mean and the
+     * guard's sums.
+     */
+    public static final double MAX_STORAGE_USED_PCT = 1000;
+
+    /** Storage used as a percentage of the quota (at most {@link #MAX_STORAGE_USED_PCT}), or -1 when either is missing. */
     public double storageUsedPct() {
         if (storageUsedBytes < 0 || storageQuotaBytes <= 0) {
             return -1;
         }
-        return 100.0 * storageUsedBytes / storageQuotaBytes;
+        return Math.min(MAX_STORAGE_USED_PCT, 100.0 * storageUsedBytes / storageQuotaBytes);
     }
 }

@@ -282,13 +282,23 @@ public final class TelemetryValidator {
             v = nonNegative("storageQuotaBytes", storageQuota);
         }
         if (v == null) {
-            v = nonNegative("pendingMutations", pending);
+            v = mutationCount("pendingMutations", pending);
         }
         if (v == null) {
-            v = nonNegative("failedMutations", failed);
+            v = mutationCount("failedMutations", failed);
         }
         if (v == null) {
-            v = nonNegative("syncQueueLength", queue);
+            v = mutationCount("syncQueueLength", queue);
+        }
+        return v;
+    }
+
+    private Violation mutationCount(String field, Integer count) {
+        Violation v = nonNegative(field, count);
+        if (v == null && count != null && count > TelemetryLimits.MAX_MUTATION_COUNT) {
+            v = new Violation(
+                    Violation.OVERSIZED_FIELD,
+                    field + " must be at most " + TelemetryLimits.MAX_MUTATION_COUNT + ", was " + count);
         }
         return v;
     }

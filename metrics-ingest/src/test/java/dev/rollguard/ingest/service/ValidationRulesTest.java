@@ -61,6 +61,32 @@ class ValidationRulesTest {
         assertThat(validate(upload("c1", NOW, true, 10, -1).build()).code()).isEqualTo(Violation.NEGATIVE_VALUE);
     }
 
+    @Test
+    void mutationCountsAndQueueLengthsAreAcceptedFromZeroToTenMillion() {
+        int max = TelemetryLimits.MAX_MUTATION_COUNT;
+
+        assertThat(validate(sync("c1", NOW, true, 10)
+                        .setPendingMutations(max)
+                        .setFailedMutations(max)
+                        .setSyncQueueLength(max)
+                        .build()))
+                .isNull();
+        assertThat(validate(
+                        sync("c1", NOW, true, 10).setPendingMutations(max + 1).build()))
+                .isEqualTo(new Violation(
+                        Violation.OVERSIZED_FIELD, "pendingMutations must be at most 10000000, was 10000001"));
+        assertThat(validate(upload("c1", NOW, true, 10, 5)
+                                .setFailedMutations(Integer.MAX_VALUE)
+                                .build())
+                        .code())
+                .isEqualTo(Violation.OVERSIZED_FIELD);
+        assertThat(validate(sync("c1", NOW, true, 10)
+                                .setSyncQueueLength(max + 1)
+                                .build())
+                        .code())
+                .isEqualTo(Violation.OVERSIZED_FIELD);
+    }
+
     /** The default of a {@code validation.*} setting, as Quarkus reads it when the setting is not given. */
     private static String defaultOf(String setting) throws NoSuchMethodException {
         return IngestConfig.Validation.class

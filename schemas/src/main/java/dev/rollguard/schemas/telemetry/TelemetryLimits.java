@@ -41,6 +41,11 @@ public final class TelemetryLimits {
      * bytes cannot overflow however many events it counts.
      */
     public static final long MAX_UPLOAD_BYTES = 1L << 40;
+    /**
+     * Largest count of pending or failed mutations, or sync queue length, ten million: more than any client holds,
+     * and small enough that the guard's per-client sums of squares stay exact enough to take a client back out.
+     */
+    public static final int MAX_MUTATION_COUNT = 10_000_000;
     /** How far ahead of the receiver's clock an event time may be, in minutes; metrics-ingest's default. */
     public static final int MAX_CLOCK_SKEW_MINUTES = 5;
     /**
