@@ -12,6 +12,7 @@ import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
 import dev.rollguard.schemas.targeting.Rollouts;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -72,6 +73,17 @@ public final class CohortAssigner {
      * and every exposure of every event passes here): an assigner serves one stream thread.
      */
     private final Set<String> seen = new HashSet<>();
+
+    /**
+     * Most flags the directory does not know that get cohort scopes at once, per assigner (input task): an exposure
+     * that says {@code treated} is counted for a flag not known yet (created moments ago, its change still on its
+     * way), but every such key makes windows of its own, so random keys must not make unbounded ones.
+     */
+    static final int MAX_UNKNOWN_FLAGS = 64;
+    /** How long, in event time, an unknown flag keeps its place among them after its last exposure. */
+    static final long UNKNOWN_FLAG_HOLD_MS = Duration.ofMinutes(10).toMillis();
+    /** The unknown flags given cohort scopes, with the event time of their latest exposure. */
+    private final Map<String, Long> unknownFlags = new HashMap<>();
 
     private record RuleReads(long version, Set<String> attributes) {}
 
@@ -151,6 +163,22 @@ public final class CohortAssigner {
         return evaluated(subject, eventTime);
     }
 
+    /**
+     * Whether a flag the directory does not know gets cohort scopes: it has a place among the {@link
+     * #MAX_UNKNOWN_FLAGS}, or one frees up (held longer than {@link #UNKNOWN_FLAG_HOLD_MS} since its last exposure).
+     */
+    private boolean admitUnknown(String flagKey, long eventTime) {
+        Long last = unknownFlags.get(flagKey);
+        if (last == null && unknownFlags.size() >= MAX_UNKNOWN_FLAGS) {
+            unknownFlags.values().removeIf(t -> t < eventTime - UNKNOWN_FLAG_HOLD_MS);
+            if (unknownFlags.size() >= MAX_UNKNOWN_FLAGS) {
+                return false;
+            }
+        }
+        unknownFlags.put(flagKey, last == null ? eventTime : Math.max(last, eventTime));
+        return true;
+    }
+
     private Result fromExposures(List<FlagExposure> exposures, Subject subject, long eventTime) {
         int unresolved = 0;
         List<String> mismatches = List.of();
@@ -175,11 +203,11 @@ public final class CohortAssigner {
                 flag = directory.latest(exposure.getFlagKey());
             }
             Boolean treated = exposure.getTreated();
+            if (flag == null && (treated == null || !admitUnknown(exposure.getFlagKey(), eventTime))) {
+                unresolved++;
+                continue;
+            }
             if (treated == null) {
-                if (flag == null) {
-                    unresolved++;
-                    continue;
-                }
                 treated = targeted(flag)
                         ? !exposure.getVariant().equals(flag.getOffVariant())
                         : exposure.getVariant().equals(flag.getTreatmentVariant());

@@ -57,7 +57,10 @@ public final class TopologyMetrics {
         COHORT_SCOPES.record(count);
     }
 
-    /** Exposures whose cohort could not be resolved (unknown flag and no {@code treated}). */
+    /**
+     * Exposures whose cohort could not be resolved: an unknown flag without {@code treated}, or past the unknown flags
+     * given cohort scopes at once ({@code CohortAssigner.MAX_UNKNOWN_FLAGS}).
+     */
     public static void unresolvedExposures(int count) {
         if (count > 0) {
             counter("rollguard.ingest.exposures.unresolved").increment(count);

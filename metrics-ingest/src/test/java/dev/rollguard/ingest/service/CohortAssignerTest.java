@@ -240,6 +240,34 @@ class CohortAssignerTest {
     }
 
     @Test
+    void flagsNotKnownYetGetCohortsFromTreatedExposuresButOnlySoManyAtOnce() {
+        CohortAssigner.Subject subject = CohortAssigner.Subject.of("u1", "c1");
+        for (int i = 0; i < CohortAssigner.MAX_UNKNOWN_FLAGS; i++) {
+            CohortAssigner.Result kept =
+                    assigner.assign(List.of(exposure("new-" + i, "on", true)), subject, EVENT_TIME + i);
+            assertThat(kept.assignments()).containsExactly(new CohortAssignment("new-" + i, Cohort.TREATMENT, true));
+        }
+
+        CohortAssigner.Result past = assigner.assign(
+                List.of(exposure("random-key", "on", true), exposure("new-0", "off", false)), subject, EVENT_TIME);
+        assertThat(past.assignments())
+                .as("a flag already given its place keeps it; one more is counted, not scoped")
+                .containsExactly(new CohortAssignment("new-0", Cohort.CONTROL, true));
+        assertThat(past.unresolvedExposures()).isEqualTo(1);
+
+        // new-0 was seen again at EVENT_TIME; every other one frees its place once held for the hold time.
+        long later = EVENT_TIME + CohortAssigner.UNKNOWN_FLAG_HOLD_MS + CohortAssigner.MAX_UNKNOWN_FLAGS;
+        CohortAssigner.Result freed = assigner.assign(List.of(exposure("random-key", "on", true)), subject, later);
+        assertThat(freed.assignments()).containsExactly(new CohortAssignment("random-key", Cohort.TREATMENT, true));
+
+        directory.apply(flag("known-now", 1, T, 50).build());
+        assertThat(assigner.assign(List.of(exposure("known-now", "on", true)), subject, later)
+                        .assignments())
+                .as("a flag the directory knows takes no place")
+                .containsExactly(new CohortAssignment("known-now", Cohort.TREATMENT, true));
+    }
+
+    @Test
     void countsEveryMissingAttributeAndWarnsOncePerFlagAndAttributePerInterval() {
         AtomicLong now = new AtomicLong(1_000);
         MissingContextAttributes missing = new MissingContextAttributes(Duration.ofMinutes(5), now::get);
