@@ -10,6 +10,7 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,6 +34,7 @@ public class TelemetryPublisher {
 
     private final KafkaProducer<String, byte[]> producer;
 
+    @Inject
     public TelemetryPublisher(
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, IngestConfig ingestConfig) {
         Map<String, Object> config = new HashMap<>();
