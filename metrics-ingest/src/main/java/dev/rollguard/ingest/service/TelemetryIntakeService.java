@@ -92,12 +92,27 @@ public class TelemetryIntakeService {
                 .replaceWith(new Outcome(valid.size(), rejected));
     }
 
+    /**
+     * Where and why the body is not JSON, as the parser says it (its first line, at most 200 characters): a repeated
+     * key in one event refuses the whole batch, so the client must be able to find it.
+     */
+    private static String where(JsonProcessingException e) {
+        String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+        if (why.length() > 200) {
+            why = why.substring(0, 200) + "...";
+        }
+        var location = e.getLocation();
+        return location == null
+                ? ": " + why
+                : " at line " + location.getLineNr() + ", column " + location.getColumnNr() + ": " + why;
+    }
+
     private JsonNode events(byte[] body) {
         JsonNode root;
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiException.invalid("body", "is not valid JSON");
+            throw ApiException.invalid("body", "is not valid JSON" + where(e));
         } catch (java.io.IOException e) {
             throw ApiException.invalid("body", "cannot be read");
         }

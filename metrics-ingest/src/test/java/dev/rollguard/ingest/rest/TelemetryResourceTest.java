@@ -402,8 +402,16 @@ class TelemetryResourceTest {
                     .then()
                     .statusCode(400)
                     .body("code", equalTo("VALIDATION_FAILED"))
-                    .body("message", containsString("is not valid JSON"));
+                    .body("message", containsString("is not valid JSON at line 1, column "));
         }
+        given().header("Authorization", TestTokens.PRODUCER)
+                .contentType(ContentType.JSON)
+                .body(wrong.get(3))
+                .when()
+                .post("/api/telemetry")
+                .then()
+                .statusCode(400)
+                .body("message", containsString("Duplicate field 'table'"));
         given().header("Authorization", TestTokens.PRODUCER)
                 .contentType(ContentType.JSON)
                 .body(batch + " \n")
