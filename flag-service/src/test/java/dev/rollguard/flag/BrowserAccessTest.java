@@ -256,6 +256,28 @@ class BrowserAccessTest {
     }
 
     @Test
+    @Order(5)
+    void theAdvertisedUrlLastsHalfADayAtLeastSoEventSourceCanReconnectToIt() throws Exception {
+        String url = advertisedUrl(Api.CLIENT);
+        String token = url.substring(url.indexOf("?token=") + "?token=".length());
+        String payload = new String(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]));
+        long expiresAt = Long.parseLong(payload.split("\\|")[2]);
+
+        // With the default TTL; a 401 on a reconnect (tab shown again, network back, rolling deploy) ends EventSource.
+        assertThat(Instant.ofEpochSecond(expiresAt))
+                .isAfter(Instant.now().plus(Duration.ofHours(12).minusMinutes(1)));
+        for (int connect = 0; connect < 2; connect++) {
+            HttpResponse<Stream<String>> open = http.send(
+                    HttpRequest.newBuilder(URI.create(url))
+                            .header("Accept", "text/event-stream")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            assertThat(open.statusCode()).isEqualTo(200);
+            open.body().close();
+        }
+    }
+
+    @Test
     @Order(6)
     void anExpiredOrTamperedStreamUrlIsA401WithCodeAndMessage() throws Exception {
         String url = advertisedUrl(Api.CLIENT);

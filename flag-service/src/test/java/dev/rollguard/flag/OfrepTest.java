@@ -4,9 +4,11 @@ import static dev.rollguard.flag.Api.admin;
 import static dev.rollguard.flag.Api.client;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 
@@ -14,6 +16,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.flag.service.StreamTokens;
+import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -26,14 +30,20 @@ import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The OpenFeature Remote Evaluation Protocol: answers, error codes, status codes, ETags, typed values. */
 @QuarkusTest
 @QuarkusTestResource(FlagServiceInfra.class)
 class OfrepTest {
+
+    private static final AvroCodec<FlagChangedEvent> CODEC = AvroCodec.of(FlagChangedEvent.class);
 
     @TestHTTPResource("/")
     URL root;
@@ -53,6 +63,99 @@ class OfrepTest {
                 .body("key", equalTo("no-such-flag"))
                 .body("errorCode", equalTo("FLAG_NOT_FOUND"))
                 .body("errorDetails", notNullValue());
+    }
+
+    @Test
+    void aServerErrorCarriesOfrepsErrorDetailsBesideCodeAndMessage() {
+        client().get(FailingOfrepEndpoint.PATH)
+                .then()
+                .statusCode(500)
+                .contentType(ContentType.JSON)
+                .body("errorDetails", equalTo("the request failed inside the service"))
+                .body("errorCode", equalTo("GENERAL"))
+                .body("code", equalTo("INTERNAL"))
+                .body("message", equalTo("the request failed inside the service"))
+                .body(not(containsString("IllegalStateException")));
+    }
+
+    @Test
+    void behindATlsTerminatingProxyTheStreamUrlIsHttpsOnThePublicHost() {
+        String url = client().header("X-Forwarded-Proto", "https")
+                .header("X-Forwarded-Host", "flags.example.com")
+                .body("{\"context\":{\"targetingKey\":\"u1\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("eventStreams[0].url");
+
+        assertThat(url).startsWith("https://flags.example.com/ofrep/v1/events?token=v1.");
+    }
+
+    @Test
+    void aRefetchNamingAChangeThisInstanceHasNotAppliedWaitsForItInsteadOfAnswering304() throws Exception {
+        String key = Api.key("refetch");
+        Api.create(Map.of("key", key, "enabled", false, "rolloutPercentage", 100));
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> snapshot.current().flags().containsKey(key));
+        String body = "{\"context\":{\"targetingKey\":\"u1\"}}";
+        String etag = client().body(body).post("/ofrep/v1/evaluate/flags").header("ETag");
+
+        // The change as another instance applied it, announced by its change stream; it reaches this one later.
+        FlagChangedEvent held = snapshot.current().flags().get(key);
+        FlagChangedEvent change = CODEC.decode(CODEC.encode(held));
+        change.setVersion(held.getVersion() + 1);
+        change.setEnabled(true);
+        change.setChangedAt(
+                max(snapshot.current().lastModified(), Instant.now()).plusSeconds(5));
+        long started = System.nanoTime();
+        CompletableFuture<Response> refetch = CompletableFuture.supplyAsync(() -> client().header("If-None-Match", etag)
+                .queryParam("flagConfigLastModified", change.getChangedAt().getEpochSecond())
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags"));
+        CompletableFuture<Boolean> applied = CompletableFuture.supplyAsync(
+                () -> snapshot.apply(change), CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS));
+
+        Response answer = refetch.get(10, TimeUnit.SECONDS);
+        assertThat(applied.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(answer.statusCode()).isEqualTo(200);
+        assertThat(answer.jsonPath().getBoolean("flags.find { it.key == '" + key + "' }.value"))
+                .isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1900));
+    }
+
+    @Test
+    void aRefetchNamingAChangeThatNeverArrivesGets200AfterTheWaitAndOneThatIsHeldA304AtOnce() {
+        String body = "{\"context\":{\"targetingKey\":\"u1\"}}";
+        FlagSnapshot.State held = snapshot.current();
+        Response first = client().body(body).post("/ofrep/v1/evaluate/flags");
+        String etag = first.header("ETag");
+        assertThat(first.jsonPath().getString("metadata.revision")).isEqualTo(held.revision());
+
+        // What the change stream of this instance announced: held, so the same ETag is not modified.
+        long started = System.nanoTime();
+        client().header("If-None-Match", etag)
+                .queryParam("flagConfigEtag", "\"" + held.revision() + "\"")
+                .queryParam("flagConfigLastModified", held.lastModified().getEpochSecond())
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(304);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
+
+        // A change this instance does not get within the wait: what it holds, as a 200.
+        started = System.nanoTime();
+        client().header("If-None-Match", etag)
+                .queryParam(
+                        "flagConfigLastModified",
+                        Instant.now().plus(Duration.ofDays(10)).toString())
+                .body(body)
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .header("ETag", equalTo(etag))
+                .body("metadata.revision", equalTo(held.revision()));
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(1900));
     }
 
     @Test
@@ -499,5 +602,9 @@ class OfrepTest {
 
     private static Response post(String key, String body) {
         return client().body(body).post("/ofrep/v1/evaluate/flags/" + key);
+    }
+
+    private static Instant max(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 }

@@ -2,6 +2,7 @@ package dev.rollguard.flag.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -12,6 +13,13 @@ public interface FlagServiceConfig {
     /** Name of the environment whose flags this instance serves (shown in the OFREP configuration). */
     @WithDefault("local")
     String environment();
+
+    /**
+     * Base URL browsers reach this service at ({@code https://flags.example.com}), on which the change stream URL of
+     * the bulk evaluation is built. Unset: the request's own, which honours a proxy's {@code X-Forwarded-Proto} and
+     * {@code X-Forwarded-Host} ({@code quarkus.http.proxy.*}).
+     */
+    Optional<URI> publicUrl();
 
     /** API tokens. */
     Tokens tokens();
@@ -28,7 +36,7 @@ public interface FlagServiceConfig {
     /** Audit log queries. */
     Audit audit();
 
-    /** Signed, short-lived tokens in the change stream URL that the bulk evaluation advertises to browsers. */
+    /** Signed tokens in the change stream URL that the bulk evaluation advertises to browsers. */
     StreamTokens streamTokens();
 
     /** Health checks. */
@@ -102,6 +110,13 @@ public interface FlagServiceConfig {
         /** Seconds of client inactivity after which OFREP providers may close the stream (advertised to them). */
         @WithDefault("120")
         int inactivityDelaySeconds();
+
+        /**
+         * How long a re-fetch that a change notification triggered waits for this instance to hold the change it names
+         * ({@code flagConfigEtag}, {@code flagConfigLastModified}) before answering with what it holds (a 200).
+         */
+        @WithDefault("2s")
+        Duration refetchWait();
     }
 
     interface StreamTokens {
@@ -114,9 +129,16 @@ public interface FlagServiceConfig {
         /** The key before the last rotation, still accepted so that streams advertised before it can reconnect. */
         Optional<String> previousSecret();
 
-        /** How long an advertised stream URL can be opened; a bulk answer's URL is valid for at least half of it. */
-        @WithDefault("10m")
+        /**
+         * How long an advertised stream URL can be opened; a bulk answer's URL is valid for at least half of it. Long,
+         * because providers and EventSource reconnect to the same URL (tab shown again, network back, a rolling
+         * deploy) and a 401 ends EventSource for good; revoking the API token still closes the URL at the next connect.
+         */
+        @WithDefault(StreamTokens.DEFAULT_TTL)
         Duration ttl();
+
+        /** Default of {@link #ttl()}: a working day and a night, so each URL handed out lasts at least 12 h. */
+        String DEFAULT_TTL = "24h";
     }
 
     interface Audit {

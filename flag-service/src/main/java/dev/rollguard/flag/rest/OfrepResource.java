@@ -13,6 +13,9 @@ import dev.rollguard.flag.service.EvaluationService;
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.flag.service.StreamTokens;
 import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -21,11 +24,13 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -127,39 +132,76 @@ public class OfrepResource {
             description = "200 with an ETag (this release's evaluation semantics, flag versions, context and"
                     + " stream-token period); 304 when If-None-Match"
                     + " matches it; 400 on PARSE_ERROR or INVALID_CONTEXT. Per-flag errors are items of the flags"
-                    + " array. eventStreams holds the change stream URL with a stream token for this caller.")
-    public Response evaluateAll(
+                    + " array. eventStreams holds the change stream URL with a stream token for this caller."
+                    + " flagConfigEtag / flagConfigLastModified (the re-fetch a change notification triggers): waits up"
+                    + " to flag-service.sse.refetch-wait for this instance to hold that change, and answers 200 (never"
+                    + " 304) if it still does not.")
+    public Uni<Response> evaluateAll(
             byte[] body,
             @HeaderParam(HttpHeaders.IF_NONE_MATCH) String ifNoneMatch,
+            @QueryParam("flagConfigEtag") String flagConfigEtag,
+            @QueryParam("flagConfigLastModified") String flagConfigLastModified,
             @Context UriInfo uri,
             RoutingContext routing) {
         OfrepContext context;
         try {
             context = OfrepContext.parse(json, body);
         } catch (OfrepContext.Invalid e) {
-            return Response.status(400)
-                    .entity(ErrorResponse.of(null, e.errorCode, e.getMessage()))
-                    .build();
+            return Uni.createFrom()
+                    .item(Response.status(400)
+                            .entity(ErrorResponse.of(null, e.errorCode, e.getMessage()))
+                            .build());
         }
         FlagSnapshot.State state = evaluation.state();
         // A 304 too: the client keeps using the values it got for this targeting key.
         evaluatedKeys.recordAll(state, context.targetingKey());
+        Caller caller = routing.get(AuthFilter.CALLER);
+        URI base = base(uri);
+        RefetchHint hint = RefetchHint.of(flagConfigEtag, flagConfigLastModified);
+        if (hint.heldBy(state)) {
+            return Uni.createFrom().item(answer(state, true, context, ifNoneMatch, caller, base));
+        }
+        // A change notification's re-fetch reached an instance that has not applied that change yet: wait for it
+        // (bounded), then answer; without it, what this instance holds, as a 200, never a 304 of the old values.
+        io.vertx.core.Context requestContext = Vertx.currentContext();
+        return evaluation
+                .awaitState(hint::heldBy, config.sse().refetchWait())
+                .emitOn(
+                        requestContext == null
+                                ? Infrastructure.getDefaultExecutor()
+                                : command -> requestContext.runOnContext(ignored -> command.run()))
+                .map(now -> answer(now, hint.heldBy(now), context, ifNoneMatch, caller, base));
+    }
+
+    private Response answer(
+            FlagSnapshot.State state,
+            boolean mayBeNotModified,
+            OfrepContext context,
+            String ifNoneMatch,
+            Caller caller,
+            URI base) {
         // Everything the answer depends on: how this release evaluates (a constant, folded in by the compiler), the
         // flag versions, the context, and the stream URL, which changes every half TTL (its token does) so that a
-        // client whose URL has expired gets a new one.
+        // client whose URL is about to expire gets a new one.
         String etag = "\"" + EvaluationService.SEMANTICS_REVISION + "-" + state.revision() + "-" + context.hash(json)
                 + "-" + streamTokens.period() + "\"";
-        if (ETags.notModified(ifNoneMatch, etag)) {
+        if (mayBeNotModified && ETags.notModified(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }
-        Caller caller = routing.get(AuthFilter.CALLER);
-        String events = uri.getBaseUri().resolve(EVENTS_PATH.substring(1)).toString() + "?"
-                + AuthFilter.STREAM_TOKEN_PARAMETER + "=" + streamTokens.issue(caller);
+        String events = base.resolve(EVENTS_PATH.substring(1)).toString() + "?" + AuthFilter.STREAM_TOKEN_PARAMETER
+                + "=" + streamTokens.issue(caller);
         BulkResponse response = new BulkResponse(
                 evaluation.evaluateAll(state, context.evaluationContext()),
                 List.of(new EventStream("sse", events, config.sse().inactivityDelaySeconds())),
                 Map.of("revision", state.revision()));
         return Response.ok(response).header(HttpHeaders.ETAG, etag).build();
+    }
+
+    /** Where browsers reach this service: the configured public URL, or the request's (proxy headers honoured). */
+    private URI base(UriInfo uri) {
+        return config.publicUrl()
+                .map(url -> url.getPath().endsWith("/") ? url : URI.create(url + "/"))
+                .orElseGet(uri::getBaseUri);
     }
 
     @GET

@@ -10,13 +10,16 @@ import dev.rollguard.schemas.targeting.FlagEvaluator;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Evaluates flags against the in-memory snapshot with the shared {@link FlagEvaluator}, producing OFREP results.
@@ -108,6 +111,11 @@ public class EvaluationService {
 
     public FlagSnapshot.State state() {
         return snapshot.current();
+    }
+
+    /** The first snapshot state {@code ready} accepts, or after {@code timeout} the one held then. */
+    public Uni<FlagSnapshot.State> awaitState(Predicate<FlagSnapshot.State> ready, Duration timeout) {
+        return snapshot.awaitState(ready, timeout);
     }
 
     private Result toResult(FlagSnapshot.State state, FlagChangedEvent flag, EvaluationContext context) {

@@ -8,15 +8,18 @@ import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagVariant;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.apache.commons.codec.digest.MurmurHash3;
 
 /**
@@ -101,6 +104,28 @@ public class FlagSnapshot {
     /** Emits the new state after every change that was applied. */
     public Multi<State> changes() {
         return changes;
+    }
+
+    /**
+     * The first state {@code ready} accepts, the current one if it does; when none has come within {@code timeout},
+     * the state held then. Never blocks: the item arrives on the thread that applied the change, or on a timer's.
+     */
+    public Uni<State> awaitState(Predicate<State> ready, Duration timeout) {
+        State now = state;
+        if (ready.test(now)) {
+            return Uni.createFrom().item(now);
+        }
+        // The current state is read again after subscribing to the changes, so one applied in between is not missed.
+        return Multi.createBy()
+                .merging()
+                .streams(
+                        changes.onOverflow().dropPreviousItems(),
+                        Multi.createFrom().item(() -> state))
+                .filter(ready)
+                .toUni()
+                .ifNoItem()
+                .after(timeout)
+                .recoverWithItem(() -> state);
     }
 
     /** Applies one change; returns whether it was newer than what the snapshot held. */

@@ -25,7 +25,7 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Short-lived, signed tokens that open the change stream without an {@code Authorization} header, which a browser's
+ * Signed tokens that open the change stream without an {@code Authorization} header, which a browser's
  * {@code EventSource} cannot send. OFREP's event-stream ADR (0008) lets the bulk evaluation advertise an opaque stream
  * URL that "may include authentication tokens"; this is that token.
  *
@@ -35,7 +35,10 @@ import javax.crypto.spec.SecretKeySpec;
  * with the same secret checks it.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
- * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL.
+ * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
+ * long (a day by default): a provider reconnects to the URL it was given, and a 401 ends a browser's EventSource for
+ * good. What keeps a long-lived URL safe is {@link #verify}, which every connect goes through (the change stream's
+ * {@code AuthFilter}): it refuses the URL as soon as the API token it names is revoked.
  */
 @ApplicationScoped
 @Startup

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.domain.TokenKind;
+import io.quarkus.runtime.configuration.DurationConverter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -69,6 +70,36 @@ class StreamTokensTest {
         assertThat(tokens.verify(second)).isInstanceOf(StreamTokens.Accepted.class);
         clock.set(Instant.parse("2026-12-02T10:15:01Z"));
         assertThat(tokens.verify(second)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    @Test
+    void withTheDefaultTtlAUrlStillOpensTheStreamWhenAProviderReconnectsHoursLaterUnlessItsTokenIsRevoked() {
+        StreamTokens tokens = new StreamTokens(
+                id -> Optional.ofNullable(active.get(id)),
+                config(SECRET, null, DurationConverter.parseDuration(FlagServiceConfig.StreamTokens.DEFAULT_TTL)),
+                clock);
+        // Issued at the worst moment: the last second of its half-TTL window.
+        clock.set(Instant.parse("2026-12-02T11:59:59Z"));
+        String url = tokens.issue(client);
+
+        // EventSource reconnects to the same URL: a tab shown again, the network back, a rolling deploy.
+        for (Duration later : new Duration[] {
+            Duration.ofMinutes(15),
+            Duration.ofHours(1),
+            Duration.ofHours(8),
+            Duration.ofHours(12).minusSeconds(1)
+        }) {
+            clock.set(Instant.parse("2026-12-02T11:59:59Z").plus(later));
+            assertThat(tokens.verify(url)).as("reconnect %s later", later).isEqualTo(new StreamTokens.Accepted(client));
+        }
+        // A URL rotates twice a day, so the bulk ETag (which holds the period) does not churn.
+        clock.set(Instant.parse("2026-12-02T12:00:00Z"));
+        String period = tokens.period();
+        clock.set(Instant.parse("2026-12-02T23:59:59Z"));
+        assertThat(tokens.period()).isEqualTo(period);
+
+        active.remove(client.tokenId());
+        assertThat(tokens.verify(url)).isEqualTo(refused("the token this stream URL was issued to is revoked"));
     }
 
     @Test
