@@ -46,25 +46,35 @@ public class DeadLetterHandler implements DeserializationExceptionHandler {
 
     @Override
     public void configure(Map<String, ?> configs) {
+        topic = topic(configs);
+        sink = sink(configs);
+    }
+
+    /** The dead-letter topic the Streams properties name ({@value #TOPIC_CONFIG}), else telemetry.dlq. */
+    static String topic(Map<String, ?> configs) {
         Object configuredTopic = configs.get(TOPIC_CONFIG);
-        if (configuredTopic != null) {
-            topic = configuredTopic.toString();
-        }
+        return configuredTopic != null ? configuredTopic.toString() : Topics.TELEMETRY_DLQ;
+    }
+
+    /**
+     * Where dead letters go: the {@value #SINK_CONFIG} instance, else a producer to the Streams bootstrap servers whose
+     * every write is awaited (at most {@link #SEND_TIMEOUT}) and throws when it failed.
+     */
+    static DeadLetterSink sink(Map<String, ?> configs) {
         if (configs.get(SINK_CONFIG) instanceof DeadLetterSink configured) {
-            sink = configured;
-        } else {
-            String bootstrap = String.valueOf(configs.get("bootstrap.servers"));
-            sink = record -> {
-                try {
-                    producer(bootstrap).send(record).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while writing a dead-letter record", e);
-                } catch (ExecutionException | TimeoutException e) {
-                    throw new IllegalStateException("the dead-letter record could not be written", e);
-                }
-            };
+            return configured;
         }
+        String bootstrap = String.valueOf(configs.get("bootstrap.servers"));
+        return record -> {
+            try {
+                producer(bootstrap).send(record).get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while writing a dead-letter record", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("the dead-letter record could not be written", e);
+            }
+        };
     }
 
     @Override

@@ -4,12 +4,12 @@ import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * Headers of a telemetry.dlq record. The value is the original bytes (decoding failures) or the event re-encoded
- * with the current schema (validation failures); the key is the original key.
+ * Headers of a telemetry.dlq record. The value is the original bytes (decoding and processing failures) or the event
+ * re-encoded with the current schema (validation failures); the key is the original key.
  */
 public final class DeadLetterHeaders {
 
-    /** {@code DESERIALIZATION}, {@code VALIDATION} or {@code LATENESS}. */
+    /** {@code DESERIALIZATION}, {@code VALIDATION}, {@code LATENESS} or {@code PROCESSING}. */
     public static final String STAGE = "rollguard.dlq.stage";
     /** Stable reason code: a decoding reason (e.g. NOT_SINGLE_OBJECT) or a validation code (e.g. NEGATIVE_VALUE). */
     public static final String CODE = "rollguard.dlq.code";
@@ -26,6 +26,8 @@ public final class DeadLetterHeaders {
     public static final String STAGE_VALIDATION = "VALIDATION";
     /** A valid event that arrived after its window had closed (code {@code LATE}). */
     public static final String STAGE_LATENESS = "LATENESS";
+    /** An event a processor failed on (code: the exception's class); the value is the original bytes. */
+    public static final String STAGE_PROCESSING = "PROCESSING";
 
     private DeadLetterHeaders() {}
 

@@ -93,6 +93,12 @@ public final class TopologyMetrics {
         }
     }
 
+    /** A processor threw on a record, which was skipped ({@link ProcessingDeadLetterHandler}). */
+    public static void processingError(String node) {
+        counter("rollguard.ingest.processing.errors", "node", node == null ? "none" : node)
+                .increment();
+    }
+
     /** A closed window not published: its scope key is not one a window can be published under. */
     public static void windowUnpublishable(String kind) {
         counter("rollguard.ingest.windows.unpublishable", "kind", kind).increment();

@@ -77,6 +77,7 @@ public final class StreamsWorker {
         // transactions of exactly-once then keep a crash from double counting (at-least-once fails this test).
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, prefix + "telemetry.dlq");
         // A dead instance is noticed after 6 s (the broker's minimum) and its open transaction aborted after 5 s.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);

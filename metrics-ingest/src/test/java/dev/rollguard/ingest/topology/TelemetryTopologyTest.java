@@ -94,6 +94,7 @@ class TelemetryTopologyTest {
                 StreamsConfig.STATE_DIR_CONFIG,
                 Files.createTempDirectory(scratch, "ttd").toString());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.SINK_CONFIG, (DeadLetterSink) undecodable::add);
         driver = new TopologyTestDriver(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props, T0);

@@ -4,6 +4,7 @@ import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.ResultsFile;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.topology.DeadLetterHandler;
+import dev.rollguard.ingest.topology.ProcessingDeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
 import dev.rollguard.ingest.topology.TopicNames;
 import dev.rollguard.ingest.topology.TopologySettings;
@@ -577,6 +578,7 @@ public final class IngestBench {
     static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
         Properties props = streamsConfig(bootstrap, appId, stateDir);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);

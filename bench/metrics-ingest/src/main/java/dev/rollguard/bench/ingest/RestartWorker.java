@@ -2,6 +2,7 @@ package dev.rollguard.bench.ingest;
 
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.topology.DeadLetterHandler;
+import dev.rollguard.ingest.topology.ProcessingDeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
 import dev.rollguard.ingest.topology.TopologySettings;
 import io.micrometer.core.instrument.Counter;
@@ -89,6 +90,7 @@ public final class RestartWorker {
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1000);

@@ -1,0 +1,127 @@
+package dev.rollguard.ingest.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A record a processor throws on is skipped, not the end of the task: a telemetry event is dead-lettered as it was
+ * read; anything else is logged and counted; a dead letter that cannot be written stops the task.
+ */
+class ProcessingDeadLetterHandlerTest {
+
+    @TempDir
+    Path scratch;
+
+    private final List<ProducerRecord<byte[], byte[]>> deadLetters = new CopyOnWriteArrayList<>();
+
+    /** Forwards each value, and throws on "boom". */
+    static final class Touchy implements Processor<String, byte[], String, byte[]> {
+        private ProcessorContext<String, byte[]> context;
+
+        @Override
+        public void init(ProcessorContext<String, byte[]> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(Record<String, byte[]> record) {
+            if ("boom".equals(new String(record.value(), StandardCharsets.UTF_8))) {
+                throw new IllegalStateException("no enum constant B");
+            }
+            context.forward(record);
+        }
+    }
+
+    private TopologyTestDriver driver(String source, DeadLetterSink sink) {
+        Topology topology = new Topology();
+        topology.addSource("in", new StringDeserializer(), new ByteArrayDeserializer(), source);
+        topology.addProcessor("touchy", Touchy::new, "in");
+        topology.addSink("out", "out", new StringSerializer(), new ByteArraySerializer(), "touchy");
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "processing-dead-letters");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, scratch.toString());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
+        props.put(DeadLetterHandler.SINK_CONFIG, sink);
+        return new TopologyTestDriver(topology, props);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static List<String> piped(TopologyTestDriver driver, String source, String... values) {
+        var in = driver.createInputTopic(source, new StringSerializer(), new ByteArraySerializer());
+        for (String value : values) {
+            in.pipeInput("c1", bytes(value));
+        }
+        return driver
+                .createOutputTopic("out", new StringDeserializer(), new ByteArrayDeserializer())
+                .readValuesToList()
+                .stream()
+                .map(v -> new String(v, StandardCharsets.UTF_8))
+                .toList();
+    }
+
+    @Test
+    void aTelemetryEventAProcessorThrowsOnIsDeadLetteredAsItWasReadAndTheNextOnesGoOn() {
+        try (TopologyTestDriver driver = driver("telemetry.sync", deadLetters::add)) {
+            assertThat(piped(driver, "telemetry.sync", "a", "boom", "b")).containsExactly("a", "b");
+        }
+
+        assertThat(deadLetters).singleElement().satisfies(r -> {
+            assertThat(r.topic()).isEqualTo("telemetry.dlq");
+            assertThat(r.key()).isEqualTo(bytes("c1"));
+            assertThat(r.value()).isEqualTo(bytes("boom"));
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE))
+                    .isEqualTo(DeadLetterHeaders.STAGE_PROCESSING);
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.CODE))
+                    .isEqualTo("IllegalStateException");
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.REASON))
+                    .isEqualTo("no enum constant B");
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                    .isEqualTo("1");
+        });
+    }
+
+    @Test
+    void aRecordOfTheServicesOwnTopicsIsSkippedWithoutADeadLetter() {
+        String internal = "metrics-ingest-scope-partials-repartition";
+        try (TopologyTestDriver driver = driver(internal, deadLetters::add)) {
+            assertThat(piped(driver, internal, "a", "boom", "b")).containsExactly("a", "b");
+        }
+
+        assertThat(deadLetters).isEmpty();
+    }
+
+    @Test
+    void aDeadLetterThatCannotBeWrittenStopsTheTask() {
+        DeadLetterSink unavailable = record -> {
+            throw new IllegalStateException("the dead-letter record could not be written");
+        };
+        try (TopologyTestDriver driver = driver("telemetry.upload", unavailable)) {
+            assertThatThrownBy(() -> piped(driver, "telemetry.upload", "a", "boom"))
+                    .hasRootCauseMessage("no enum constant B");
+        }
+    }
+}
