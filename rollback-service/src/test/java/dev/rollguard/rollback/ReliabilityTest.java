@@ -182,6 +182,27 @@ class ReliabilityTest {
     }
 
     @Test
+    void a404ThatIsNotTheFlagServicesFlagNotFoundIsRetriedNotTakenForAMissingFlag() {
+        // A wrong ROLLBACK_SERVICE_FLAG_SERVICE_URL (an ingress path, a proxy) answers 404 to everything: taken for
+        // "no such flag", every kill was recorded SKIPPED_NO_FLAG and nothing was switched off, without a page.
+        String flag = flagKey();
+        flagService.define(flag, "KILL");
+        AlertEvent alert = Alerts.critical(flag).build();
+        String id = Alerts.actionId(alert);
+        flagService.setMisrouted(true);
+        try {
+            Alerts.send(alert);
+            await().atMost(TIMEOUT).until(() -> flagService.calls(flag).size() >= 3);
+            assertThat(Api.rollback(id)).as("nothing decided while misrouted").isNull();
+        } finally {
+            flagService.setMisrouted(false);
+        }
+
+        awaitDone(id);
+        assertExactlyOneKill(flag, id);
+    }
+
+    @Test
     void flagServiceAnswering503WaitsAndFlipsWhenItRecovers() {
         String flag = flagKey();
         flagService.define(flag, "KILL");

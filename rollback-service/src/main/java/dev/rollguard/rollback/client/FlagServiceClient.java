@@ -27,6 +27,8 @@ public class FlagServiceClient {
 
     /** The flag-service refuses longer reasons (400); the full text stays in the guard's own record. */
     static final int MAX_REASON = 2000;
+    /** The flag-service's error code for a flag that does not exist. */
+    static final String FLAG_NOT_FOUND = "FLAG_NOT_FOUND";
 
     private final FlagServiceApi api;
     private final FlagBodyMapper mapper;
@@ -50,8 +52,42 @@ public class FlagServiceClient {
 
     /** The flag as the flag-service has it now; a null item when the flag does not exist. */
     public Uni<FlagState> getFlag(String key) {
-        return transport(api.getFlag(key, serviceAuthorization), "GET flag " + key)
-                .map(response -> response.getStatus() == 404 ? null : flagOrFail(response, "GET flag " + key));
+        String what = "GET flag " + key;
+        return transport(api.getFlag(key, serviceAuthorization), what).map(response -> {
+            if (response.getStatus() == 404) {
+                ErrorBody error = readError(response);
+                if (FLAG_NOT_FOUND.equals(error.code())) {
+                    return null;
+                }
+                throw misrouted(what, error);
+            }
+            return flagOrFail(response, what);
+        });
+    }
+
+    /**
+     * A 404 that is not the flag-service's "no such flag" (a proxy's page, an ingress path, a wrong base URL): an
+     * outage until the configuration is fixed, never a missing flag, which would skip the kill without a trace.
+     */
+    private static FlagServiceUnavailableException misrouted(String what, ErrorBody error) {
+        return new FlagServiceUnavailableException(what + ": answered 404 " + error.code() + ", not the flag-service's "
+                + FLAG_NOT_FOUND + " (is rollback-service.flag-service.url right?)");
+    }
+
+    /**
+     * The reason as the flag-service takes it, at most {@link #MAX_REASON} characters: cut on a whole character, as
+     * half of a surrogate pair (an emoji in a rule's name) is text the flag-service refuses, and that refusal is
+     * final.
+     */
+    static String shortened(String reason) {
+        if (reason.length() <= MAX_REASON) {
+            return reason;
+        }
+        int cut = MAX_REASON - 1;
+        if (Character.isHighSurrogate(reason.charAt(cut - 1))) {
+            cut--;
+        }
+        return reason.substring(0, cut) + "\u2026";
     }
 
     /**
@@ -73,8 +109,7 @@ public class FlagServiceClient {
         String what = action + " " + key;
         String requestId = trace == null ? null : trace.requestId();
         String traceparent = trace == null ? null : trace.traceparent();
-        String reason =
-                fullReason.length() <= MAX_REASON ? fullReason : fullReason.substring(0, MAX_REASON - 1) + "\u2026";
+        String reason = shortened(fullReason);
         Uni<Response> call =
                 switch (action) {
                     case KILL ->
@@ -131,6 +166,9 @@ public class FlagServiceClient {
             return mapper.toState(response.readEntity(FlagBody.class));
         }
         ErrorBody error = readError(response);
+        if (status == 404 && !FLAG_NOT_FOUND.equals(error.code())) {
+            throw misrouted(what, error);
+        }
         if (passes(status)) {
             throw new FlagServiceUnavailableException(
                     what + ": flag-service answered " + status + " " + error.code() + " " + error.message());

@@ -64,6 +64,8 @@ public final class FakeFlagService implements AutoCloseable {
     private volatile int alertsFailure;
 
     private volatile boolean unavailable;
+
+    private volatile boolean misrouted;
     private HttpServer server;
     private ExecutorService executor;
     private int port;
@@ -268,6 +270,14 @@ public final class FakeFlagService implements AutoCloseable {
         this.unavailable = unavailable;
     }
 
+    /**
+     * While true, every request is answered 404 with a page that is not the flag-service's JSON error, as a proxy or
+     * an ingress in front of the wrong path answers.
+     */
+    public void setMisrouted(boolean misrouted) {
+        this.misrouted = misrouted;
+    }
+
     /** The next write to this flag is applied but its answer is lost (503), as if the connection broke. */
     public void loseNextAnswer(String flagKey) {
         loseNextAnswer.add(flagKey);
@@ -339,6 +349,10 @@ public final class FakeFlagService implements AutoCloseable {
                     exchange.getRequestHeaders().getFirst("traceparent")));
             if (unavailable) {
                 send(exchange, new Stored(503, error("UNAVAILABLE", "flag-service is unavailable")));
+                return;
+            }
+            if (misrouted) {
+                send(exchange, new Stored(404, "<html><body>404 Not Found</body></html>"));
                 return;
             }
             if ("/api/flags".equals(path) && "GET".equals(exchange.getRequestMethod())) {
