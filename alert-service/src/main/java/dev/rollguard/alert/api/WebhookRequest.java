@@ -60,6 +60,24 @@ public record WebhookRequest(
                 String routingKey,
         @Size(max = 16) List<@NotNull @Valid MatcherRequest> matchers) {
 
+    /** The same request with another URL. */
+    public WebhookRequest withUrl(String otherUrl) {
+        return new WebhookRequest(
+                name,
+                kind,
+                otherUrl,
+                secret,
+                severities,
+                enabled,
+                groupBy,
+                groupWait,
+                groupInterval,
+                repeatInterval,
+                events,
+                routingKey,
+                matchers);
+    }
+
     static final String KIND = "must be one of generic, slack, pagerduty, alertmanager";
     static final String DURATION = "must be a duration such as 10s, 1m, 4h or 1h30m (units d, h, m, s, ms)";
 }

@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A webhook subscription; the secret is only shown in the answer that created or rotated it, the PagerDuty routing
- * key never in full ({@code ****} and its last four characters). Durations are written as they are accepted
+ * A webhook subscription; the secret is only shown in the answer that created or rotated it, the URL in full only in
+ * the answer that created it (otherwise its scheme, host and port: a Slack incoming webhook's path is a credential),
+ * the PagerDuty routing key never in full ({@code ****} and its last four characters). Durations are written as they are accepted
  * ({@code 10s}, {@code 1m}, {@code 4h}).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)

@@ -34,8 +34,12 @@ public final class Fingerprints {
      */
     public static String external(SortedMap<String, String> labels) {
         StringBuilder text = new StringBuilder("external");
-        labels.forEach(
-                (name, value) -> text.append('\u0000').append(name).append('=').append(value));
+        // A label name may hold '=' (UTF-8 names): written as U+0001, which no name or value holds, so {a=b: c} and
+        // {a: b=c} stay two alerts, and a name without '=' keeps the fingerprint it always had.
+        labels.forEach((name, value) -> text.append('\u0000')
+                .append(name.replace('=', '\u0001'))
+                .append('=')
+                .append(value));
         try {
             byte[] digest =
                     MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.alert.domain.inbound.ExternalAlert;
+import dev.rollguard.alert.domain.inbound.InboundOutcome;
+import dev.rollguard.alert.domain.inbound.InboundOutcome.Kind;
 import dev.rollguard.alert.service.ValidationFailedException;
 import dev.rollguard.alert.service.ValidationFailedException.Violation;
 import dev.rollguard.http.error.ApiException;
@@ -18,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Reads the bodies {@code POST /api/alerts/inbound} takes: an Alertmanager webhook body (version 4: {@code
@@ -27,27 +29,38 @@ import java.util.regex.Pattern;
  * alert: {@code labels} (required, with {@code alertname}), {@code annotations}, {@code status} ({@code firing} or
  * {@code resolved}; without it an alert whose {@code endsAt} has passed is resolved), {@code startsAt}, {@code
  * endsAt} (RFC 3339; Alertmanager's {@code 0001-01-01T00:00:00Z} means none), {@code generatorURL}. Every other
- * field (Alertmanager's {@code fingerprint}, {@code groupLabels}, ...) is ignored. A body that does not fit is refused
- * whole, naming each field, so a sender learns at once what is wrong.
+ * field (Alertmanager's {@code fingerprint}, {@code groupLabels}, ...) is ignored. Only a body whose envelope cannot
+ * be read (no array of alerts, too many, a bad {@code version} or {@code externalURL}) is refused whole, naming each
+ * field; an alert that does not fit is rejected on its own ({@link Kind#REJECTED}, naming its fields) and the others
+ * are taken: Alertmanager does not retry a 4xx, and would lose the good alerts of the group with the bad one.
  */
 final class InboundAlertParser {
 
     static final int MAX_ALERTS = 1000;
     private static final int MAX_LABELS = 64;
-    private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]{0,99}");
+    private static final int MAX_LABEL_NAME = 100;
 
+    /** The alerts of a body that can be read, and the outcomes of those that cannot, in request order. */
+    record Parsed(List<ExternalAlert> alerts, List<InboundOutcome> rejected) {}
+
+    /** The envelope's faults (the whole body is refused), then each alert's in turn. */
     private final List<Violation> violations = new ArrayList<>();
+
     private final Instant now;
     private String refusedCharacter;
+    private List<Violation> current = violations;
 
     private InboundAlertParser(Instant now) {
         this.now = now;
     }
 
-    /** The alerts of a body, or a {@link ValidationFailedException} / 400 {@code INVALID_CHARACTER} naming fields. */
-    static List<ExternalAlert> parse(JsonNode body, Instant now) {
+    /**
+     * The alerts of a body and the rejected ones, or a {@link ValidationFailedException} / 400 {@code
+     * INVALID_CHARACTER} naming the fields of an envelope that cannot be read.
+     */
+    static Parsed parse(JsonNode body, Instant now) {
         InboundAlertParser parser = new InboundAlertParser(now);
-        List<ExternalAlert> alerts = parser.body(body);
+        Parsed alerts = parser.body(body);
         if (parser.refusedCharacter != null) {
             throw new ApiException(400, "INVALID_CHARACTER", parser.refusedCharacter);
         }
@@ -57,10 +70,11 @@ final class InboundAlertParser {
         return alerts;
     }
 
-    private List<ExternalAlert> body(JsonNode body) {
+    private Parsed body(JsonNode body) {
+        Parsed none = new Parsed(List.of(), List.of());
         if (body == null || body.isNull() || body.isMissingNode()) {
             violations.add(new Violation("body", "must be an Alertmanager webhook body or an array of alerts"));
-            return List.of();
+            return none;
         }
         JsonNode alerts;
         String source = null;
@@ -80,49 +94,64 @@ final class InboundAlertParser {
             alerts = body.get("alerts");
             if (alerts == null || !alerts.isArray()) {
                 violations.add(new Violation("alerts", "must be an array of alerts"));
-                return List.of();
+                return none;
             }
         } else {
             violations.add(new Violation("body", "must be an Alertmanager webhook body or an array of alerts"));
-            return List.of();
+            return none;
         }
         if (alerts.isEmpty()) {
             violations.add(new Violation("alerts", "must hold at least one alert"));
         }
         if (alerts.size() > MAX_ALERTS) {
             violations.add(new Violation("alerts", "must hold at most " + MAX_ALERTS + " alerts"));
-            return List.of();
+            return none;
+        }
+        if (!violations.isEmpty() || refusedCharacter != null) {
+            return none;
         }
         List<ExternalAlert> parsed = new ArrayList<>(alerts.size());
+        List<InboundOutcome> rejected = new ArrayList<>();
         for (int i = 0; i < alerts.size(); i++) {
+            current = new ArrayList<>();
             ExternalAlert alert = alert(alerts.get(i), i, source);
             if (alert != null) {
                 parsed.add(alert);
+            } else {
+                String reason = current.stream()
+                        .map(v -> v.field() + ": " + v.message())
+                        .collect(Collectors.joining("; "));
+                rejected.add(new InboundOutcome(i, Kind.REJECTED, null, null, null, reason));
             }
         }
-        return parsed;
+        current = violations;
+        return new Parsed(parsed, rejected);
     }
 
     private ExternalAlert alert(JsonNode alert, int index, String requestSource) {
         String at = "alerts[" + index + "]";
         if (!alert.isObject()) {
-            violations.add(new Violation(at, "must be an object"));
+            current.add(new Violation(at, "must be an object"));
             return null;
         }
-        int before = violations.size();
+        int before = current.size();
         SortedMap<String, String> labels = new TreeMap<>();
         JsonNode labelNode = alert.get("labels");
         if (labelNode == null || !labelNode.isObject() || labelNode.isEmpty()) {
-            violations.add(new Violation(at + ".labels", "must be an object of label names to texts"));
+            current.add(new Violation(at + ".labels", "must be an object of label names to texts"));
         } else {
             if (labelNode.size() > MAX_LABELS) {
-                violations.add(new Violation(at + ".labels", "must hold at most " + MAX_LABELS + " labels"));
+                current.add(new Violation(at + ".labels", "must hold at most " + MAX_LABELS + " labels"));
             }
             labelNode.fields().forEachRemaining(entry -> {
                 String field = at + ".labels[" + JsonMessages.printable(entry.getKey()) + "]";
-                if (!LABEL_NAME.matcher(entry.getKey()).matches()) {
-                    violations.add(new Violation(
-                            field + " (key)", "must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 100)"));
+                // Any UTF-8 name, as Prometheus 3 and recent Alertmanagers take them (service.name), control
+                // characters aside.
+                if (entry.getKey().isEmpty()) {
+                    current.add(new Violation(field + " (key)", "must not be empty"));
+                    return;
+                }
+                if (checked(new TextNode(entry.getKey()), field + " (key)", MAX_LABEL_NAME, false) == null) {
                     return;
                 }
                 String value = checked(entry.getValue(), field, 1000, false);
@@ -132,14 +161,14 @@ final class InboundAlertParser {
             });
             String name = labels.get("alertname");
             if (name == null || name.isBlank()) {
-                violations.add(new Violation(at + ".labels[alertname]", "is required"));
+                current.add(new Violation(at + ".labels[alertname]", "is required"));
             } else if (name.length() > 200) {
-                violations.add(new Violation(at + ".labels[alertname]", "must be at most 200 characters"));
+                current.add(new Violation(at + ".labels[alertname]", "must be at most 200 characters"));
             }
             for (String flagLabel : List.of(ExternalAlert.FLAG_LABEL, ExternalAlert.FLAG_ALIAS)) {
                 String flag = labels.get(flagLabel);
                 if (flag != null && flag.strip().length() > 200) {
-                    violations.add(new Violation(at + ".labels[" + flagLabel + "]", "must be at most 200 characters"));
+                    current.add(new Violation(at + ".labels[" + flagLabel + "]", "must be at most 200 characters"));
                 }
             }
         }
@@ -147,18 +176,17 @@ final class InboundAlertParser {
         JsonNode annotationNode = alert.get("annotations");
         if (annotationNode != null && !annotationNode.isNull()) {
             if (!annotationNode.isObject()) {
-                violations.add(new Violation(at + ".annotations", "must be an object of names to texts"));
+                current.add(new Violation(at + ".annotations", "must be an object of names to texts"));
             } else {
                 if (annotationNode.size() > MAX_LABELS) {
-                    violations.add(
-                            new Violation(at + ".annotations", "must hold at most " + MAX_LABELS + " annotations"));
+                    current.add(new Violation(at + ".annotations", "must hold at most " + MAX_LABELS + " annotations"));
                 }
                 Iterator<Map.Entry<String, JsonNode>> fields = annotationNode.fields();
                 while (fields.hasNext()) {
                     Map.Entry<String, JsonNode> entry = fields.next();
                     String field = at + ".annotations[" + JsonMessages.printable(entry.getKey()) + "]";
                     checked(new TextNode(entry.getKey()), field + " (key)", 100, false);
-                    String value = checked(entry.getValue(), field, 10_000, true);
+                    String value = checked(crAsLf(entry.getValue()), field, 10_000, true);
                     if (value != null) {
                         annotations.put(entry.getKey(), value);
                     }
@@ -174,10 +202,10 @@ final class InboundAlertParser {
             switch (status.toLowerCase(Locale.ROOT)) {
                 case "firing" -> firing = true;
                 case "resolved" -> firing = false;
-                default -> violations.add(new Violation(at + ".status", "must be firing or resolved"));
+                default -> current.add(new Violation(at + ".status", "must be firing or resolved"));
             }
         }
-        if (violations.size() > before) {
+        if (current.size() > before) {
             return null;
         }
         if (firing == null) {
@@ -200,24 +228,32 @@ final class InboundAlertParser {
 
     private String checked(JsonNode node, String field, int max, boolean freeText) {
         if (!node.isTextual()) {
-            violations.add(new Violation(field, "must be a string"));
+            current.add(new Violation(field, "must be a string"));
             return null;
         }
         String value = node.asText();
         if (value.length() > max) {
-            violations.add(new Violation(field, "must be at most " + max + " characters"));
+            current.add(new Violation(field, "must be at most " + max + " characters"));
             return null;
         }
         int refused = CleanText.Check.firstRefused(value, freeText);
         if (refused >= 0) {
             String message = CleanText.Check.describe(value, refused, freeText);
-            if (refusedCharacter == null) {
+            if (refusedCharacter == null && current == violations) {
                 refusedCharacter = field + ": " + message;
             }
-            violations.add(new Violation(field, message));
+            current.add(new Violation(field, message));
             return null;
         }
         return value;
+    }
+
+    /** A CR (Windows line ends, or a lone one) in a description is a line break, as LF is. */
+    private static JsonNode crAsLf(JsonNode node) {
+        if (!node.isTextual() || node.asText().indexOf('\r') < 0) {
+            return node;
+        }
+        return new TextNode(node.asText().replace("\r\n", "\n").replace('\r', '\n'));
     }
 
     private Instant time(JsonNode alert, String name, String at) {
@@ -230,7 +266,7 @@ final class InboundAlertParser {
             // Alertmanager's zero time: no time given.
             return instant.isBefore(Instant.parse("1970-01-02T00:00:00Z")) ? null : instant;
         } catch (DateTimeParseException e) {
-            violations.add(new Violation(at + "." + name, "must be an RFC 3339 time, e.g. 2026-03-02T09:15:00Z"));
+            current.add(new Violation(at + "." + name, "must be an RFC 3339 time, e.g. 2026-03-02T09:15:00Z"));
             return null;
         }
     }

@@ -19,7 +19,8 @@ import java.util.List;
  * Alerts in: {@code POST /api/alerts/inbound} takes an Alertmanager webhook body or the generic shape ({@link
  * InboundAlertParser}). Answers 200 with what became of each alert once every transition is stored (published on the
  * {@code alerts} topic right after), so a sender that retries on failure loses none; alerts Rollguard does not act on
- * are answered {@code IGNORED}, not refused, so a sender does not retry them forever.
+ * are answered {@code IGNORED}, and alerts that cannot be read {@code REJECTED}, not refused: Alertmanager does not
+ * retry a 4xx, so refusing the body would lose the good alerts of the group with the bad one.
  */
 @Path(InboundAlertResource.PATH)
 public class InboundAlertResource {
@@ -29,7 +30,13 @@ public class InboundAlertResource {
 
     /** The answer: counts by outcome and each alert's outcome, in request order. */
     public record InboundResponse(
-            int received, int firing, int resolved, int duplicates, int ignored, List<InboundOutcome> alerts) {
+            int received,
+            int firing,
+            int resolved,
+            int duplicates,
+            int ignored,
+            int rejected,
+            List<InboundOutcome> alerts) {
 
         static InboundResponse of(List<InboundOutcome> outcomes) {
             return new InboundResponse(
@@ -38,6 +45,7 @@ public class InboundAlertResource {
                     count(outcomes, Kind.RESOLVED),
                     count(outcomes, Kind.DUPLICATE),
                     count(outcomes, Kind.IGNORED),
+                    count(outcomes, Kind.REJECTED),
                     outcomes);
         }
 
@@ -65,6 +73,7 @@ public class InboundAlertResource {
         } catch (JsonProcessingException e) {
             throw ValidationMappers.notJson(e);
         }
-        return inbound.receive(InboundAlertParser.parse(tree, Instant.now())).map(InboundResponse::of);
+        InboundAlertParser.Parsed parsed = InboundAlertParser.parse(tree, Instant.now());
+        return inbound.receive(parsed.alerts(), parsed.rejected()).map(InboundResponse::of);
     }
 }

@@ -25,6 +25,8 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,7 +41,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * published on the {@code alerts} topic like Rollguard's own, where the rollback-service applies the flag's guard
  * policy (dry run, cooldown, idempotency); copies of a transition received before are answered as duplicates and
  * change nothing. Alerts naming no flag, or of a severity other than critical and warning, are ignored: nothing
- * says which flag to act on.
+ * says which flag to act on. Alerts that cannot be read are rejected one by one, never with the others of the request.
  */
 @ApplicationScoped
 public class InboundAlertService {
@@ -74,14 +76,31 @@ public class InboundAlertService {
         }
     }
 
-    /** Handles the alerts of one request in order; answers what became of each. */
-    public Uni<List<InboundOutcome>> receive(List<ExternalAlert> alerts) {
+    /**
+     * Handles the alerts of one request in order; answers what became of each, with the {@code rejected} ones (those
+     * that could not be read) in their places.
+     */
+    public Uni<List<InboundOutcome>> receive(List<ExternalAlert> alerts, List<InboundOutcome> rejected) {
+        if (!rejected.isEmpty()) {
+            Log.warnf(
+                    "%d of %d alerts received rejected, e.g. alert %d: %s",
+                    rejected.size(),
+                    rejected.size() + alerts.size(),
+                    rejected.get(0).index(),
+                    rejected.get(0).reason());
+        }
         return Multi.createFrom()
                 .iterable(alerts)
                 .onItem()
                 .transformToUniAndConcatenate(this::receive)
                 .collect()
                 .asList()
+                .map(taken -> {
+                    List<InboundOutcome> outcomes = new ArrayList<>(taken);
+                    outcomes.addAll(rejected);
+                    outcomes.sort(Comparator.comparingInt(InboundOutcome::index));
+                    return outcomes;
+                })
                 .invoke(outcomes -> {
                     outcomes.forEach(o -> counters.get(o.outcome()).increment());
                     if (outcomes.stream().anyMatch(o -> o.outcome() == Kind.FIRING || o.outcome() == Kind.RESOLVED)) {

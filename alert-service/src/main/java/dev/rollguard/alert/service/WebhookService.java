@@ -24,6 +24,8 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,11 +80,11 @@ public class WebhookService {
 
     public Uni<List<WebhookResponse>> list() {
         return Panache.withSession(() -> webhooks.listAll(Sort.by("createdAt")))
-                .map(list -> list.stream().map(w -> response(w, false)).toList());
+                .map(list -> list.stream().map(w -> response(w, false, false)).toList());
     }
 
     public Uni<WebhookResponse> get(String id) {
-        return Panache.withSession(() -> webhooks.findById(id)).map(w -> response(found(w, id), false));
+        return Panache.withSession(() -> webhooks.findById(id)).map(w -> response(found(w, id), false, false));
     }
 
     public Uni<WebhookResponse> create(WebhookRequest request) {
@@ -94,31 +96,40 @@ public class WebhookService {
         entity.createdAt = Instant.now();
         entity.updatedAt = entity.createdAt;
         return Panache.withTransaction(() -> webhooks.persist(entity))
-                .map(w -> response(w, true))
+                .map(w -> response(w, true, true))
                 .call(this::refresh);
     }
 
     /**
-     * Replaces a webhook. When its group-by labels or its matchers change, its notification groups are forgotten once
-     * the evaluator groups and routes by the new ones: its alerts group afresh from their next change, and an alert it
-     * no longer routes is not repeated to it.
+     * Replaces a webhook. When its group-by labels, its matchers, its severities or its events change, its
+     * notification groups are forgotten once the evaluator groups and routes by the new ones: its alerts
+     * group afresh from their next change, and an alert it no longer selects is not repeated to it.
      */
-    public Uni<WebhookResponse> update(String id, WebhookRequest request) {
+    public Uni<WebhookResponse> update(String id, WebhookRequest given) {
         AtomicBoolean regrouped = new AtomicBoolean();
         return Panache.withTransaction(() -> webhooks.findById(id).map(w -> {
                     WebhookEntity entity = found(w, id);
+                    WebhookRequest request =
+                            given.url() == null ? given : given.withUrl(urlToStore(given.url(), entity.url));
                     Settings settings = settings(request, entity.routingKey != null);
                     String groupBy = entity.groupBy;
                     String matchers = entity.matchers;
+                    String severities = entity.severities;
+                    String events = entity.events;
                     apply(request, settings, entity);
-                    regrouped.set(!entity.groupBy.equals(groupBy) || !entity.matchers.equals(matchers));
+                    // Whatever changes which alerts it selects: a group it no longer selects would be repeated to it.
+                    // Disabling is not such a change: a disabled webhook's groups wait, unsent, for it to be enabled.
+                    regrouped.set(!entity.groupBy.equals(groupBy)
+                            || !entity.matchers.equals(matchers)
+                            || !entity.severities.equals(severities)
+                            || !entity.events.equals(events));
                     if (request.secret() != null) {
                         entity.secret = request.secret();
                     }
                     entity.updatedAt = Instant.now();
                     return entity;
                 }))
-                .map(w -> response(w, request.secret() != null))
+                .map(w -> response(w, given.secret() != null, false))
                 .call(this::refresh)
                 .call(w ->
                         regrouped.get() ? groups.forget(id) : Uni.createFrom().voidItem());
@@ -383,12 +394,16 @@ public class WebhookService {
         return entity;
     }
 
-    private static WebhookResponse response(WebhookEntity w, boolean withSecret) {
+    /**
+     * @param withSecret whether to show the secret (created or rotated)
+     * @param withUrl whether to show the URL in full (created); otherwise only its scheme, host and port
+     */
+    private static WebhookResponse response(WebhookEntity w, boolean withSecret, boolean withUrl) {
         return new WebhookResponse(
                 w.id,
                 w.name,
                 w.kind,
-                w.url,
+                withUrl ? w.url : maskUrl(w.url),
                 events(w.events).stream().map(NotificationTopic::text).toList(),
                 mask(w.routingKey),
                 severities(w.severities),
@@ -431,6 +446,43 @@ public class WebhookService {
             return null;
         }
         return secret.length() < 12 ? "****" : "****" + secret.substring(secret.length() - 4);
+    }
+
+    /**
+     * A URL as the API shows it: its scheme, host and port, the rest ({@code /…}) hidden. A Slack incoming webhook's
+     * path, a token in the query or credentials before the host are secrets as a routing key is.
+     */
+    /**
+     * The URL an update stores: the stored one when the request gives it back as a read shows it ({@link #maskUrl}),
+     * as a client that reads a subscription, changes another field and writes it back does; else the one given.
+     */
+    static String urlToStore(String given, String stored) {
+        return !given.equals(stored) && given.equals(maskUrl(stored)) ? stored : given;
+    }
+
+    static String maskUrl(String url) {
+        if (url == null) {
+            return null;
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            return "****";
+        }
+        String authority = uri.getRawAuthority();
+        if (uri.getScheme() == null || authority == null) {
+            return "****";
+        }
+        // The host and port only (a host name URI does not take, e.g. with an underscore, has no getHost()).
+        String base = uri.getScheme() + "://" + authority.substring(authority.lastIndexOf('@') + 1);
+        boolean more = uri.getRawUserInfo() != null
+                || (uri.getRawPath() != null
+                        && !uri.getRawPath().isEmpty()
+                        && !uri.getRawPath().equals("/"))
+                || uri.getRawQuery() != null
+                || uri.getRawFragment() != null;
+        return more ? base + "/\u2026" : base;
     }
 
     private static String newSecret() {

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Alerts in over {@code POST /api/alerts/inbound}: an Alertmanager webhook body and the generic shape naming a flag
  * become one transition each on the {@code alerts} topic however often they are received; alerts Rollguard does not
- * act on are answered, not refused; bad bodies and wrong tokens are refused with the error contract.
+ * act on are answered, not refused; a bad alert is rejected alone, in a 200, and the others taken; envelopes that
+ * cannot be read and wrong tokens are refused with the error contract.
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -310,19 +311,83 @@ class InboundAlertTest {
                 "version");
         refused("{\"version\": \"4\"}", "VALIDATION_FAILED", "alerts");
         refused("{\"alerts\": []}", "VALIDATION_FAILED", "alerts");
-        refused("[{\"annotations\": {}}]", "VALIDATION_FAILED", "alerts[0].labels");
-        refused("[{\"labels\": {\"severity\": \"critical\"}}]", "VALIDATION_FAILED", "alerts[0].labels[alertname]");
-        refused("[{\"labels\": {\"alertname\": 7}}]", "VALIDATION_FAILED", "alerts[0].labels[alertname]");
-        refused("[{\"labels\": {\"alert-name\": \"A\"}}]", "VALIDATION_FAILED", "alerts[0].labels[alert-name] (key)");
-        refused(
-                "[{\"labels\": {\"alertname\": \"A\"}, \"startsAt\": \"yesterday\"}]",
-                "VALIDATION_FAILED",
-                "alerts[0].startsAt");
-        refused(
-                "[{\"labels\": {\"alertname\": \"A\"}, \"status\": \"pending\"}]",
-                "VALIDATION_FAILED",
-                "alerts[0].status");
-        refused("[{\"labels\": {\"alertname\": \"A\\u0000\"}}]", "INVALID_CHARACTER", "alerts[0].labels[alertname]");
+        refused("{\"externalURL\": \"http://am\\u0000\", \"alerts\": [{}]}", "INVALID_CHARACTER", "externalURL");
+    }
+
+    @Test
+    void aBadAlertIsRejectedAloneAndTheGoodCriticalAlertOfItsGroupIsTaken() {
+        String flag = "rej-" + UUID.randomUUID().toString().substring(0, 8);
+        String labels =
+                "\"alertname\": \"CheckoutErrors\", \"severity\": \"critical\", \"rollguard_flag\": \"" + flag + "\"";
+        String manyLabels = java.util.stream.IntStream.range(0, 65)
+                .mapToObj(i -> "\"l" + i + "\": \"v\"")
+                .collect(java.util.stream.Collectors.joining(", "));
+        String body =
+                """
+                {"version": "4", "externalURL": "http://alertmanager.example:9093", "alerts": [
+                  {"status": "firing", "labels": {%s, "service": "checkout"}, "startsAt": "2026-06-01T10:00:00Z"},
+                  {"status": "firing", "labels": {%s, "alert-name": "x\\u0001"}},
+                  {"status": "firing", "labels": {%s, "service.name": "checkout"},
+                   "annotations": {"description": "line one\\r\\nline two\\rline three"},
+                   "startsAt": "2026-06-01T10:00:00Z"},
+                  {"status": "firing", "labels": {}},
+                  {"status": "firing", "labels": {"severity": "critical", "rollguard_flag": "%s"}},
+                  {"status": "firing", "labels": {%s, %s}},
+                  {"status": "firing", "labels": {%s, "long": "%s"}},
+                  "not an alert",
+                  {"status": "pending", "labels": {%s}, "startsAt": "yesterday"}]}"""
+                        .formatted(labels, labels, labels, flag, labels, manyLabels, labels, "x".repeat(1001), labels);
+        JsonPath answer = inbound()
+                .body(body)
+                .when()
+                .post(PATH)
+                .then()
+                .statusCode(200)
+                .body("received", equalTo(9))
+                .body("firing", equalTo(2))
+                .body("rejected", equalTo(7))
+                .body("alerts", hasSize(9))
+                .extract()
+                .jsonPath();
+        assertThat(answer.getList("alerts.index", Integer.class)).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8);
+        assertThat(answer.getList("alerts.outcome", String.class))
+                .containsExactly(
+                        "FIRING",
+                        "REJECTED",
+                        "FIRING",
+                        "REJECTED",
+                        "REJECTED",
+                        "REJECTED",
+                        "REJECTED",
+                        "REJECTED",
+                        "REJECTED");
+        assertThat(answer.getString("alerts[1].reason"))
+                .startsWith("alerts[1].labels[alert-name]: contains the character U+0001");
+        assertThat(answer.getString("alerts[1].fingerprint")).isNull();
+        assertThat(answer.getString("alerts[3].reason"))
+                .isEqualTo("alerts[3].labels: must be an object of label names to texts");
+        assertThat(answer.getString("alerts[4].reason")).isEqualTo("alerts[4].labels[alertname]: is required");
+        assertThat(answer.getString("alerts[5].reason")).isEqualTo("alerts[5].labels: must hold at most 64 labels");
+        assertThat(answer.getString("alerts[6].reason"))
+                .isEqualTo("alerts[6].labels[long]: must be at most 1000 characters");
+        assertThat(answer.getString("alerts[7].reason")).isEqualTo("alerts[7]: must be an object");
+        assertThat(answer.getString("alerts[8].reason"))
+                .isEqualTo("alerts[8].startsAt: must be an RFC 3339 time, e.g. 2026-03-02T09:15:00Z; alerts[8].status:"
+                        + " must be firing or resolved");
+
+        // The good critical alert, and the one with a UTF-8 label name and CRs in its description, go out on alerts.
+        String fingerprint = answer.getString("alerts[0].fingerprint");
+        String utf8 = answer.getString("alerts[2].fingerprint");
+        await().atMost(Duration.ofSeconds(20))
+                .until(() ->
+                        !published(fingerprint).isEmpty() && !published(utf8).isEmpty());
+        AlertEvent event = published(fingerprint).get(0);
+        assertThat(event.getStatus()).isEqualTo(AlertStatus.FIRING);
+        assertThat(event.getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(event.getFlagKey()).isEqualTo(flag);
+        AlertEvent otel = published(utf8).get(0);
+        assertThat(otel.getLabels()).containsEntry("service.name", "checkout");
+        assertThat(otel.getAnnotations()).containsEntry("description", "line one\nline two\nline three");
     }
 
     private static void refused(String body, String code, String field) {

@@ -282,6 +282,49 @@ class NotificationGroupingTest {
     }
 
     @Test
+    void aSubscriptionNarrowedToOtherSeveritiesOrEventsIsNotRepeatedTheGroupsItNoLongerSelects() {
+        for (Map<String, Object> narrowed : List.<Map<String, Object>>of(
+                Map.of("severities", List.of("WARNING")), Map.of("events", List.of("actions")))) {
+            String suffix = UUID.randomUUID().toString().substring(0, 8);
+            String rule = veryslowRule(suffix);
+            Map<String, Object> grouping = new HashMap<>(Map.of(
+                    "groupWait",
+                    "1h",
+                    "groupInterval",
+                    "1m",
+                    "repeatInterval",
+                    "4h",
+                    "matchers",
+                    List.of(Map.of("name", "rule_id", "value", rule))));
+            String webhookId = register(grouping).getString("id");
+            TestKafka.sendWindows(
+                    Windows.table("grp-narrow-" + suffix, Instant.parse("2026-06-03T10:00:00Z"), 0, 1_000_000));
+            await().atMost(WAIT).until(() -> members(webhookId) == 1);
+            Instant due = Instant.now().plus(Duration.ofHours(2));
+            flushUntilWritten(webhookId, due, 1);
+            await().atMost(WAIT).until(() -> about(rule).size() == 1);
+
+            // The critical alert still fires; the subscription now takes warnings only, or actions only.
+            Map<String, Object> body = new HashMap<>(grouping);
+            body.putAll(narrowed);
+            body.put("name", "grouped");
+            body.put("url", "http://127.0.0.1:" + server.getAddress().getPort() + "/grouped");
+            Api.admin()
+                    .body(body)
+                    .when()
+                    .put("/api/webhooks/" + webhookId)
+                    .then()
+                    .statusCode(200);
+            assertThat(members(webhookId)).as(narrowed.toString()).isZero();
+            grouper.flush(due.plus(Duration.ofHours(4))).await().atMost(WAIT);
+            grouper.flush(due.plus(Duration.ofHours(8))).await().atMost(WAIT);
+            assertThat(deliveries(webhookId).getList("$"))
+                    .as("not repeated after " + narrowed)
+                    .hasSize(1);
+        }
+    }
+
+    @Test
     void aNotificationThatFailedIsSentAgainAtTheNextGroupIntervalNotAfterTheRepeatInterval() {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         String rule = veryslowRule(suffix);

@@ -92,6 +92,48 @@ class ReceiverKindsTest {
         return created;
     }
 
+    @Test
+    void aWebhookUrlIsShownInFullOnlyWhenCreatedAndReadBackAsItsSchemeHostAndPort() {
+        // A Slack incoming webhook's path, a token in the query and credentials in the URL are secrets themselves.
+        String secretUrl = "http://hook:s3cret@127.0.0.1:1/services/T000/B000/XXXXSECRETPATH?token=qtoken";
+        Map<String, Object> subscription = webhook(
+                "slack-secret",
+                "kind",
+                "slack",
+                "url",
+                secretUrl,
+                "matchers",
+                List.of(Map.of("name", "rule_id", "value", "none-" + UUID.randomUUID())));
+        JsonPath created = register(subscription);
+        assertThat(created.getString("url")).isEqualTo(secretUrl);
+        String id = created.getString("id");
+        String one = Api.reader()
+                .when()
+                .get("/api/webhooks/" + id)
+                .then()
+                .statusCode(200)
+                .body("url", equalTo("http://127.0.0.1:1/\u2026"))
+                .extract()
+                .asString();
+        String listed = Api.reader()
+                .when()
+                .get("/api/webhooks")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        for (String answer : List.of(one, listed)) {
+            assertThat(answer).doesNotContain("XXXXSECRETPATH", "qtoken", "s3cret");
+        }
+        Api.admin()
+                .body(subscription)
+                .when()
+                .put("/api/webhooks/" + id)
+                .then()
+                .statusCode(200)
+                .body("url", equalTo("http://127.0.0.1:1/\u2026"));
+    }
+
     private static Map<String, Object> webhook(String name, Object... settings) {
         Map<String, Object> body = new HashMap<>();
         body.put("name", name);

@@ -12,7 +12,8 @@ import java.util.Optional;
  * a late copy of its firing notification. Only the first firing and the first resolution of one occurrence are
  * transitions. An occurrence is identified by its start: while an alert fires, every firing copy is the same
  * occurrence (whatever start it claims); once resolved, only a firing copy that started after the resolved
- * occurrence's start is a new one. A firing transition carries its occurrence's start, so its alert id, and the
+ * occurrence's start is a new one; a resolved copy that started before the firing occurrence and ended before it
+ * started is a late copy of an earlier occurrence's resolution, and resolves nothing. A firing transition carries its occurrence's start, so its alert id, and the
  * rollback-service's idempotency key (fingerprint and start), are the same however often it is received. A firing
  * copy valid ahead (an endsAt to come) after the alert expired here is a new occurrence from the time it is received:
  * the sender's copies paused past their endsAt, and it fires still.
@@ -71,7 +72,17 @@ public final class InboundDedup {
         if (latest == null || latest.status() != AlertStatus.FIRING) {
             return Decision.skip("not firing");
         }
+        if (alert.endsAt() != null
+                && !alert.endsAt().isAfter(latest.startsAt())
+                && alert.startsAt() != null
+                && alert.startsAt().isBefore(latest.startsAt())) {
+            // A late copy of an earlier occurrence's resolution (the other member of an HA pair, a retried delivery):
+            // it ended before the firing one started, so it must not end it.
+            return Decision.skip("resolution of an earlier occurrence (started " + alert.startsAt() + ", ended "
+                    + alert.endsAt() + "): firing again since " + latest.startsAt());
+        }
         Instant endsAt = alert.endsAt() != null ? alert.endsAt() : now;
+        // A sender's clock a little behind ours (a start taken when received): the resolution is still this one's.
         if (endsAt.isBefore(latest.startsAt())) {
             endsAt = latest.startsAt();
         }

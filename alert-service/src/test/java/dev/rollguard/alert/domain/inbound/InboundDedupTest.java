@@ -85,4 +85,23 @@ class InboundDedupTest {
         assertThat(InboundDedup.decide(firing(null), resolved, NOW).transition())
                 .contains(new Transition(AlertStatus.FIRING, NOW, null));
     }
+
+    @Test
+    void aLateResolvedCopyOfAnEarlierOccurrenceDoesNotResolveTheCurrentOne() {
+        // A fired at T0 and resolved at T0 + 5m; B fired at T0 + 15m; then a copy of A's resolution arrives late.
+        Instant aEnded = T0.plusSeconds(300);
+        Instant bStarted = T0.plusSeconds(900);
+        Latest firingB = new Latest(AlertStatus.FIRING, bStarted);
+        Decision late = InboundDedup.decide(resolved(T0, aEnded), firingB, NOW);
+        assertThat(late.transition()).isEmpty();
+        assertThat(late.reason()).startsWith("resolution of an earlier occurrence");
+        // B's own resolution still ends B.
+        Instant bEnded = bStarted.plusSeconds(300);
+        assertThat(InboundDedup.decide(resolved(bStarted, bEnded), firingB, NOW).transition())
+                .contains(new Transition(AlertStatus.RESOLVED, bStarted, bEnded));
+        // A sender that gave no start (B's start is when it was received), its clock a little behind: B resolves.
+        assertThat(InboundDedup.decide(resolved(null, bStarted.minusSeconds(2)), firingB, NOW)
+                        .transition())
+                .contains(new Transition(AlertStatus.RESOLVED, bStarted, bStarted));
+    }
 }
