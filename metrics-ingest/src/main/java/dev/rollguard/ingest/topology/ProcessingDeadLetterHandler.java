@@ -1,8 +1,6 @@
 package dev.rollguard.ingest.topology;
 
 import java.util.Map;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
@@ -16,7 +14,7 @@ import org.jboss.logging.Logger;
  *
  * <p>A telemetry event (read from a topic ending in {@code telemetry.sync} or {@code telemetry.upload}) is written to
  * the dead-letter topic as it was read, key and bytes, stage {@code PROCESSING}, code the exception's class and
- * reason its message, through {@link DeadLetterHandler#sink} (awaited; a write that fails stops the task, which reads
+ * reason its message, through {@link DeadLetters} (awaited; a write that fails stops the task, which reads
  * the record again on restart). Any other record (a flag change, a window partial between the service's own tasks, a
  * punctuation) is not a client's event: it is logged with its exception and counted, like every failure
  * ({@code rollguard.ingest.processing.errors}, by processor node), so an alert can name a defect that skips records.
@@ -27,23 +25,19 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
     // Not io.quarkus.logging.Log: this runs outside Quarkus too (architecture-tests' StreamThreadLoggingTest).
     private static final Logger LOG = Logger.getLogger(ProcessingDeadLetterHandler.class);
 
-    private String topic;
-    private DeadLetterSink sink;
+    private DeadLetters deadLetters;
 
     @Override
     public void configure(Map<String, ?> configs) {
-        topic = DeadLetterHandler.topic(configs);
-        sink = DeadLetterHandler.sink(configs);
+        deadLetters = DeadLetters.configured(configs);
     }
 
     @Override
     public ProcessingHandlerResponse handle(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
         String node = context.processorNodeId();
-        String code = exception.getClass().getSimpleName();
         TopologyMetrics.processingError(node);
         String source = context.topic();
-        byte[] value = context.sourceRawValue();
-        if (value == null
+        if (context.sourceRawValue() == null
                 || source == null
                 || !(source.endsWith("telemetry.sync") || source.endsWith("telemetry.upload"))) {
             LOG.errorf(
@@ -56,31 +50,15 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
                     context.offset());
             return ProcessingHandlerResponse.CONTINUE;
         }
-        var headers = new RecordHeaders(context.headers().toArray());
-        DeadLetterHeaders.write(
-                headers,
+        if (!deadLetters.write(
+                DeadLetters.Source.of(context),
                 DeadLetterHeaders.STAGE_PROCESSING,
-                code,
-                String.valueOf(exception.getMessage()),
-                source,
-                context.partition(),
-                context.offset());
-        Long timestamp = context.timestamp() >= 0 ? context.timestamp() : null;
-        try {
-            sink.send(new ProducerRecord<>(topic, null, timestamp, context.sourceRawKey(), value, headers));
-        } catch (RuntimeException e) {
+                exception.getClass().getSimpleName(),
+                String.valueOf(exception.getMessage()))) {
             LOG.errorf(
-                    e,
-                    "processor %s failed on %s-%d@%d (%s), and its dead letter could not be written: stopping, to"
-                            + " read it again on restart",
-                    node,
-                    source,
-                    context.partition(),
-                    context.offset(),
-                    exception);
+                    exception, "processor %s failed on %s-%d@%d", node, source, context.partition(), context.offset());
             return ProcessingHandlerResponse.FAIL;
         }
-        TopologyMetrics.deadLettered(DeadLetterHeaders.STAGE_PROCESSING, code);
         LOG.errorf(
                 exception,
                 "processor %s failed on %s-%d@%d: dead-lettered to %s and skipped",
@@ -88,7 +66,7 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
                 source,
                 context.partition(),
                 context.offset(),
-                topic);
+                deadLetters.topic());
         return ProcessingHandlerResponse.CONTINUE;
     }
 }
