@@ -35,8 +35,11 @@ final class DeadLetters {
     private static final Logger LOG = Logger.getLogger(DeadLetters.class);
 
     private static final Map<String, KafkaProducer<byte[], byte[]>> PRODUCERS = new ConcurrentHashMap<>();
-    /** How long a dead-letter write may hold the stream thread: well within its max.poll.interval.ms (5 min). */
-    static final Duration SEND_TIMEOUT = Duration.ofMinutes(1);
+    /**
+     * How long a dead-letter write may hold the stream thread: within the task's transaction timeout (Kafka Streams'
+     * 10 s under exactly-once), past which the producer would be fenced and the task moved instead of failed.
+     */
+    static final Duration SEND_TIMEOUT = Duration.ofSeconds(5);
 
     /** A record as it was read: where from, its timestamp (-1: none), headers, key and bytes. */
     record Source(String topic, int partition, long offset, long timestamp, Headers headers, byte[] key, byte[] value) {

@@ -1,24 +1,26 @@
 package dev.rollguard.ingest.topology;
 
 import java.util.Map;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 import org.jboss.logging.Logger;
 
 /**
- * Kafka Streams' processing-exception handler of metrics-ingest: when a processor throws on a record, the record is
- * skipped instead of the task failing, and it is never lost. Kafka Streams' own default fails the task, and the task
- * then fails again on the same record after every restart: one event whose input no check foresaw stopped every
+ * Kafka Streams' processing-exception handler of metrics-ingest: when a processor throws on a client's telemetry
+ * event, the event is dead-lettered and skipped instead of the task failing. Kafka Streams' own default fails the task,
+ * which then fails again on the same event after every restart: one event whose input no check foresaw stopped every
  * window, alert and automatic kill of the installation (an exposure's flag key with a {@code :} did).
  *
- * <p>A telemetry event (read from a topic ending in {@code telemetry.sync} or {@code telemetry.upload}) is written to
- * the dead-letter topic as it was read, key and bytes, stage {@code PROCESSING}, code the exception's class and
- * reason its message, through {@link DeadLetters} (awaited; a write that fails stops the task, which reads
- * the record again on restart). Any other record (a flag change, a window partial between the service's own tasks, a
- * punctuation) is not a client's event: it is logged with its exception and counted, like every failure
- * ({@code rollguard.ingest.processing.errors}, by processor node), so an alert can name a defect that skips records.
- * What the processor changed before it threw stays (a window may then count part of the event).
+ * <p>Such an event (read from a topic ending in {@code telemetry.sync} or {@code telemetry.upload}) is written to the
+ * dead-letter topic as it was read, key and bytes, stage {@code PROCESSING}, code the exception's class and reason its
+ * message, through {@link DeadLetters} (awaited; a write that fails stops the task, which reads the record again on
+ * restart). Anything else fails the task as Kafka Streams' default does: a fault of the store or the broker ({@link
+ * KafkaException}, e.g. a RocksDB write), or a record that is not a client's event (a flag change, a window partial
+ * between the service's own tasks, a punctuation), whose loss would go unseen. Every failure is logged with its
+ * exception and counted ({@code rollguard.ingest.processing.errors}, by processor node), so an alert names the
+ * defect. What the processor changed before it threw stays (a window may then count part of the event).
  */
 public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
 
@@ -37,18 +39,21 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
         String node = context.processorNodeId();
         TopologyMetrics.processingError(node);
         String source = context.topic();
-        if (context.sourceRawValue() == null
+        if (exception instanceof KafkaException
+                || context.sourceRawValue() == null
                 || source == null
                 || !(source.endsWith("telemetry.sync") || source.endsWith("telemetry.upload"))) {
+            // The store, the broker or the service's own data (a flag change, a window partial, a punctuation), not
+            // a client's event: skipping would lose what the task holds, so it fails and reads it again on restart.
             LOG.errorf(
                     exception,
-                    "processor %s of task %s failed on a record of %s-%d@%d: skipped",
+                    "processor %s of task %s failed on %s-%d@%d: stopping, to read it again on restart",
                     node,
                     context.taskId(),
                     source,
                     context.partition(),
                     context.offset());
-            return ProcessingHandlerResponse.CONTINUE;
+            return ProcessingHandlerResponse.FAIL;
         }
         if (!deadLetters.write(
                 DeadLetters.Source.of(context),

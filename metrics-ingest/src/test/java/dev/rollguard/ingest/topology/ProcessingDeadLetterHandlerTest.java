@@ -16,6 +16,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A record a processor throws on is skipped, not the end of the task: a telemetry event is dead-lettered as it was
- * read; anything else is logged and counted; a dead letter that cannot be written stops the task.
+ * A telemetry event a processor throws on is dead-lettered as it was read and skipped, not the end of the task; a
+ * fault of the store, a record of the service's own topics, or a dead letter that cannot be written stops the task.
  */
 class ProcessingDeadLetterHandlerTest {
 
@@ -44,8 +45,12 @@ class ProcessingDeadLetterHandlerTest {
 
         @Override
         public void process(Record<String, byte[]> record) {
-            if ("boom".equals(new String(record.value(), StandardCharsets.UTF_8))) {
+            String value = new String(record.value(), StandardCharsets.UTF_8);
+            if ("boom".equals(value)) {
                 throw new IllegalStateException("no enum constant B");
+            }
+            if ("disk".equals(value)) {
+                throw new ProcessorStateException("the store could not be written");
             }
             context.forward(record);
         }
@@ -105,10 +110,21 @@ class ProcessingDeadLetterHandlerTest {
     }
 
     @Test
-    void aRecordOfTheServicesOwnTopicsIsSkippedWithoutADeadLetter() {
+    void aRecordOfTheServicesOwnTopicsFailsTheTaskAsBefore() {
+        // A window partial or a flag change is not a client's event: skipping it would lose what the task holds.
         String internal = "metrics-ingest-scope-partials-repartition";
         try (TopologyTestDriver driver = driver(internal, deadLetters::add)) {
-            assertThat(piped(driver, internal, "a", "boom", "b")).containsExactly("a", "b");
+            assertThatThrownBy(() -> piped(driver, internal, "a", "boom")).hasRootCauseMessage("no enum constant B");
+        }
+
+        assertThat(deadLetters).isEmpty();
+    }
+
+    @Test
+    void aFaultOfTheStoreFailsTheTaskEvenOnATelemetryEvent() {
+        try (TopologyTestDriver driver = driver("telemetry.sync", deadLetters::add)) {
+            assertThatThrownBy(() -> piped(driver, "telemetry.sync", "a", "disk"))
+                    .hasRootCauseMessage("the store could not be written");
         }
 
         assertThat(deadLetters).isEmpty();
