@@ -449,10 +449,6 @@ public class WebhookService {
     }
 
     /**
-     * A URL as the API shows it: its scheme, host and port, the rest ({@code /…}) hidden. A Slack incoming webhook's
-     * path, a token in the query or credentials before the host are secrets as a routing key is.
-     */
-    /**
      * The URL an update stores: the stored one when the request gives it back as a read shows it ({@link #maskUrl}),
      * as a client that reads a subscription, changes another field and writes it back does; else the one given.
      */
@@ -460,6 +456,10 @@ public class WebhookService {
         return !given.equals(stored) && given.equals(maskUrl(stored)) ? stored : given;
     }
 
+    /**
+     * A URL as the API shows it: its scheme, host and port, the rest ({@code /…}) hidden. A Slack incoming webhook's
+     * path, a token in the query or credentials before the host are secrets as a routing key is.
+     */
     static String maskUrl(String url) {
         if (url == null) {
             return null;
