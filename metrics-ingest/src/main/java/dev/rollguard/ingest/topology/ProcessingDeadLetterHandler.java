@@ -8,19 +8,20 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.jboss.logging.Logger;
 
 /**
- * Kafka Streams' processing-exception handler of metrics-ingest: when a processor throws on a client's telemetry
- * event, the event is dead-lettered and skipped instead of the task failing. Kafka Streams' own default fails the task,
- * which then fails again on the same event after every restart: one event whose input no check foresaw stopped every
- * window, alert and automatic kill of the installation (an exposure's flag key with a {@code :} did).
+ * Kafka Streams' processing-exception handler of metrics-ingest: when a processor throws on a record, the record is
+ * skipped instead of the task failing. Kafka Streams' own default fails the task, which then fails again on the same
+ * record after every restart: one event whose input no check foresaw stopped every window, alert and automatic kill
+ * of the installation (an exposure's flag key with a {@code :} did, on the window partials it made).
  *
- * <p>Such an event (read from a topic ending in {@code telemetry.sync} or {@code telemetry.upload}) is written to the
- * dead-letter topic as it was read, key and bytes, stage {@code PROCESSING}, code the exception's class and reason its
- * message, through {@link DeadLetters} (awaited; a write that fails stops the task, which reads the record again on
- * restart). Anything else fails the task as Kafka Streams' default does: a fault of the store or the broker ({@link
- * KafkaException}, e.g. a RocksDB write), or a record that is not a client's event (a flag change, a window partial
- * between the service's own tasks, a punctuation), whose loss would go unseen. Every failure is logged with its
- * exception and counted ({@code rollguard.ingest.processing.errors}, by processor node), so an alert names the
- * defect. What the processor changed before it threw stays (a window may then count part of the event).
+ * <p>A client's telemetry event (read from a topic ending in {@code telemetry.sync} or {@code telemetry.upload}) is
+ * written to the dead-letter topic as it was read, key and bytes, stage {@code PROCESSING}, code the exception's class
+ * and reason its message, through {@link DeadLetters} (awaited; a write that fails stops the task, which reads the
+ * record again on restart). The service's own records (a window partial between its tasks, a flag change) and
+ * punctuations are skipped without a dead letter. A fault of the store or the broker ({@link KafkaException}, e.g. a
+ * RocksDB write) is not the record's: it fails the task, as by default, which reads the record again on restart. Every
+ * failure is logged with its exception and counted ({@code rollguard.ingest.processing.errors}, by processor node),
+ * so an alert names the defect. What the processor changed before it threw stays (a window may then count part of
+ * the record).
  */
 public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
 
@@ -39,12 +40,8 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
         String node = context.processorNodeId();
         TopologyMetrics.processingError(node);
         String source = context.topic();
-        if (exception instanceof KafkaException
-                || context.sourceRawValue() == null
-                || source == null
-                || !(source.endsWith("telemetry.sync") || source.endsWith("telemetry.upload"))) {
-            // The store, the broker or the service's own data (a flag change, a window partial, a punctuation), not
-            // a client's event: skipping would lose what the task holds, so it fails and reads it again on restart.
+        if (exception instanceof KafkaException) {
+            // The store or the broker, not the record: the task fails and reads it again on restart, as by default.
             LOG.errorf(
                     exception,
                     "processor %s of task %s failed on %s-%d@%d: stopping, to read it again on restart",
@@ -54,6 +51,21 @@ public class ProcessingDeadLetterHandler implements ProcessingExceptionHandler {
                     context.partition(),
                     context.offset());
             return ProcessingHandlerResponse.FAIL;
+        }
+        if (context.sourceRawValue() == null
+                || source == null
+                || !(source.endsWith("telemetry.sync") || source.endsWith("telemetry.upload"))) {
+            // The service's own record (a window partial, a flag change) or a punctuation: failing would fail again on
+            // it after every restart, and leave every flag unguarded; it is skipped, logged and counted.
+            LOG.errorf(
+                    exception,
+                    "processor %s of task %s failed on a record of %s-%d@%d: skipped",
+                    node,
+                    context.taskId(),
+                    source,
+                    context.partition(),
+                    context.offset());
+            return ProcessingHandlerResponse.CONTINUE;
         }
         if (!deadLetters.write(
                 DeadLetters.Source.of(context),
