@@ -283,6 +283,15 @@ class ErrorContractTest {
             assertThat(assertJsonError(path, unknown).getString("code")).isEqualTo("NOT_FOUND");
             assertThat(unknown.statusCode()).isEqualTo(404);
         }
+        for (String path : List.of(
+                "/api/alerts?view=history&before=yesterday",
+                "/api/silences?limit=ten",
+                "/api/webhooks/w/deliveries?limit=1.5")) {
+            HttpResponse<String> unreadable =
+                    send(new Endpoint("GET", path, Map.of()), "application/json", HttpRequest.BodyPublishers.noBody());
+            assertThat(assertJsonError(path, unreadable).getString("code")).isEqualTo("INVALID_PARAMETER");
+            assertThat(unreadable.statusCode()).as(path).isEqualTo(400);
+        }
         for (String call : List.of("PATCH /api/rules", "DELETE /api/rules", "PATCH /api/rules/x", "PUT /api/alerts")) {
             String[] parts = call.split(" ");
             HttpResponse<String> wrong = send(

@@ -2,6 +2,7 @@ package dev.rollguard.http.error;
 
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
+import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MediaType;
@@ -44,11 +45,28 @@ public class ErrorMappers {
         if (recognised != null) {
             return api(recognised);
         }
+        String where = request.getMethod() + " " + request.getUriInfo().getPath();
+        if (unreadableParameter(e)) {
+            return json(
+                    400,
+                    new ErrorBody(
+                            "INVALID_PARAMETER",
+                            "a path or query parameter of " + where
+                                    + " is not of its type (a whole number where one is expected, for instance)"));
+        }
         int status = e.getResponse().getStatus();
-        return json(
-                status,
-                forStatus(
-                        status, request.getMethod() + " " + request.getUriInfo().getPath()));
+        return json(status, forStatus(status, where));
+    }
+
+    /**
+     * Whether the HTTP layer's 404 is a path or query parameter it could not convert ({@code ?limit=ten}): JAX-RS
+     * answers those 404 with the converter's failure as the cause, where an unknown path has none. Such a request was
+     * routed, so "nothing is served here" would send its author looking for the wrong mistake.
+     */
+    static boolean unreadableParameter(WebApplicationException e) {
+        return e instanceof NotFoundException
+                && e.getCause() != null
+                && !(e.getCause() instanceof WebApplicationException);
     }
 
     @ServerExceptionMapper

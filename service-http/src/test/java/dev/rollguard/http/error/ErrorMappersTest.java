@@ -68,6 +68,22 @@ class ErrorMappersTest {
     }
 
     @Test
+    void aParameterTheHttpLayerCouldNotConvertIs400NotNothingServedHere() {
+        ErrorMappers mappers = new ErrorMappers(List.of());
+
+        Response unreadable = mappers.web(
+                new NotFoundException(new NumberFormatException("For input string: \"ten\"")),
+                request("GET", "/api/alerts"));
+
+        assertThat(unreadable.getStatus()).isEqualTo(400);
+        assertThat(unreadable.getEntity())
+                .isEqualTo(new ErrorBody(
+                        "INVALID_PARAMETER",
+                        "a path or query parameter of GET /api/alerts is not of its type (a whole number where one"
+                                + " is expected, for instance)"));
+    }
+
+    @Test
     void aBodyOverTheLimitIs413EvenWhenTheJsonReaderWrappedIt() {
         ErrorMappers mappers = new ErrorMappers(List.of());
         WebApplicationException limit = new WebApplicationException("request bodies are limited to 10 bytes", 413);
