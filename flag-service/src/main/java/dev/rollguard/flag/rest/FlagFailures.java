@@ -1,11 +1,11 @@
 package dev.rollguard.flag.rest;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import dev.rollguard.flag.service.SqlStates;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.DatabaseFailures;
 import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.http.error.KnownFailures;
+import dev.rollguard.http.error.SqlStates;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.WebApplicationException;

@@ -13,6 +13,7 @@ import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.service.FlagCommands;
 import dev.rollguard.flag.service.FlagQueries;
 import dev.rollguard.flag.service.PreviewService;
+import dev.rollguard.http.conditional.ETags;
 import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -116,7 +117,8 @@ public class FlagResource {
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             JsonNode patch) {
         UnaryOperator<FlagRequest> edit = patches.edit(patch);
-        return commands.update(caller.change(idempotencyKey), key, ETags.requiredVersion(ifMatch), edit)
+        return commands.update(
+                        caller.change(idempotencyKey), key, ETags.requiredVersion(ifMatch, "PATCH of a flag"), edit)
                 .map(result -> WriteResponses.respond(result).build());
     }
 

@@ -12,6 +12,7 @@ import dev.rollguard.flag.service.EvaluatedKeyRecorder;
 import dev.rollguard.flag.service.EvaluationService;
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.flag.service.StreamTokens;
+import dev.rollguard.http.conditional.ETags;
 import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;

@@ -7,6 +7,7 @@ import dev.rollguard.flag.api.ActionRequests;
 import dev.rollguard.flag.api.SegmentRequest;
 import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.service.SegmentService;
+import dev.rollguard.http.conditional.ETags;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;

@@ -2,6 +2,7 @@ package dev.rollguard.flag.rest;
 
 import dev.rollguard.flag.domain.WriteOutcome;
 import dev.rollguard.flag.service.WriteResult;
+import dev.rollguard.http.conditional.ETags;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;

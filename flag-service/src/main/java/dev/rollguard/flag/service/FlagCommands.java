@@ -3,12 +3,12 @@ package dev.rollguard.flag.service;
 import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.api.GlobalSwitchResponse;
 import dev.rollguard.flag.domain.AuditEntry;
-import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.WriteOutcome;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.GlobalSwitchRepository;
+import dev.rollguard.http.conditional.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
@@ -78,7 +78,7 @@ public class FlagCommands {
             ChangeContext ctx, String key, ExpectedVersion expected, UnaryOperator<FlagRequest> edit) {
         return writes.run(ctx, () -> flags.lock(key).chain(flag -> {
             requireWritable(flag, key);
-            FlagErrors.requireVersion("flag", key, flag.version, expected);
+            expected.require("flag", key, flag.version);
             FlagRequest request = edit.apply(mapper.toRequest(flag));
             if (!key.equals(request.key())) {
                 throw FlagErrors.invalid("key", "cannot be changed");

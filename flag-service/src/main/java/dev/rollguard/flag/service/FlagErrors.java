@@ -1,6 +1,5 @@
 package dev.rollguard.flag.service;
 
-import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
 import java.util.List;
@@ -25,25 +24,6 @@ public final class FlagErrors {
     /** 404 {@code FLAG_NOT_FOUND}. */
     public static ApiException notFound(String key) {
         return new ApiException(404, "FLAG_NOT_FOUND", "no flag with key '" + key + "'");
-    }
-
-    /**
-     * Refuses a write with 412 {@code PRECONDITION_FAILED} unless the {@code kind} ("flag", "segment") named {@code key},
-     * found at version {@code current}, is at the version the write expects. Called once the resource is found: a
-     * missing one is 404 whatever was expected.
-     */
-    public static void requireVersion(String kind, String key, long current, ExpectedVersion expected) {
-        if (expected.allows(current)) {
-            return;
-        }
-        List<Long> versions = expected.versions();
-        String message = versions.isEmpty()
-                ? "If-Match " + expected.tag() + " is not a version of " + kind + " '" + key + "' (it is at version "
-                        + current + ")"
-                : kind + " '" + key + "' is at version " + current + ", not "
-                        + (versions.size() == 1 ? versions.get(0) : "one of " + versions)
-                        + ": fetch it again and reapply the change";
-        throw new ApiException(412, "PRECONDITION_FAILED", message);
     }
 
     /** 400 {@code VALIDATION_FAILED} for one field: "{@code field message}". */

@@ -4,13 +4,13 @@ import dev.rollguard.flag.api.SegmentRequest;
 import dev.rollguard.flag.api.SegmentResponse;
 import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Condition;
-import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.SegmentEntity;
 import dev.rollguard.flag.domain.WriteOutcome;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
+import dev.rollguard.http.conditional.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.schemas.event.FlagChangeType;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -115,7 +115,7 @@ public class SegmentService {
                     if (segment == null) {
                         throw notFound(key);
                     }
-                    FlagErrors.requireVersion("segment", key, segment.version, expected);
+                    expected.require("segment", key, segment.version);
                     return usedBy(key, true).map(users -> {
                         List<String> usedBy = keys(users);
                         SegmentResponse before = mapper.toResponse(segment, usedBy);

@@ -8,6 +8,7 @@ import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.domain.TokenKind;
 import dev.rollguard.flag.repository.TokenRepository;
 import dev.rollguard.http.error.ApiException;
+import dev.rollguard.http.error.SqlStates;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;

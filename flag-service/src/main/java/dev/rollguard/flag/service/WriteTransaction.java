@@ -10,6 +10,7 @@ import dev.rollguard.flag.repository.FlagRepository;
 import dev.rollguard.flag.repository.IdempotencyRepository;
 import dev.rollguard.flag.repository.SegmentRepository;
 import dev.rollguard.http.error.ApiException;
+import dev.rollguard.http.error.SqlStates;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.hibernate.reactive.panache.Panache;

@@ -1,16 +1,15 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.http.conditional;
 
-import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A resource's version as an entity tag ({@code "3"}), back from an If-Match header, and If-None-Match met. */
-final class ETags {
+public final class ETags {
 
     private ETags() {}
 
-    static String of(long version) {
+    public static String of(long version) {
         return "\"" + version + "\"";
     }
 
@@ -19,7 +18,7 @@ final class ETags {
      * header holds {@code *} or a comma-separated list of entity tags, compared weakly ({@code W/"3"} matches
      * {@code "3"}).
      */
-    static boolean notModified(String ifNoneMatch, String etag) {
+    public static boolean notModified(String ifNoneMatch, String etag) {
         if (ifNoneMatch == null) {
             return false;
         }
@@ -37,12 +36,15 @@ final class ETags {
 
     /**
      * The version an If-Match header names, strong or weak ({@code "3"}, {@code W/"3"}): 428
-     * {@code PRECONDITION_REQUIRED} without one, so no change is lost.
+     * {@code PRECONDITION_REQUIRED} without one, so no change is lost; {@code write} says which write needs it, in the
+     * message ("PATCH of a flag").
      */
-    static ExpectedVersion requiredVersion(String ifMatch) {
+    public static ExpectedVersion requiredVersion(String ifMatch, String write) {
         if (ifMatch == null || ifMatch.isBlank()) {
             throw new ApiException(
-                    428, "PRECONDITION_REQUIRED", "PATCH needs If-Match with the flag's ETag, so no change is lost");
+                    428,
+                    "PRECONDITION_REQUIRED",
+                    write + " needs If-Match with the ETag of a read, so no change is lost");
         }
         return expectedVersion(ifMatch);
     }
@@ -53,7 +55,7 @@ final class ETags {
      * ({@code "3"}, {@code W/"3"}, {@code "3", "4"}). Tags that name no version ({@code "abc"}) are met by none (412
      * once the resource is found).
      */
-    static ExpectedVersion expectedVersion(String ifMatch) {
+    public static ExpectedVersion expectedVersion(String ifMatch) {
         if (ifMatch == null || ifMatch.isBlank()) {
             return ExpectedVersion.ANY;
         }

@@ -1,9 +1,8 @@
-package dev.rollguard.flag.rest;
+package dev.rollguard.http.conditional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import dev.rollguard.flag.domain.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import org.junit.jupiter.api.Test;
 
@@ -16,14 +15,17 @@ class ETagsTest {
 
     @Test
     void ifMatchNamesAVersionStrongWeakOrBare() {
-        assertThat(ETags.requiredVersion("\"3\"").versions()).containsExactly(3L);
-        assertThat(ETags.requiredVersion("W/\"12\"").versions()).containsExactly(12L);
-        assertThat(ETags.requiredVersion(" \"4\" ").versions()).containsExactly(4L);
-        assertThat(ETags.requiredVersion("5").versions()).containsExactly(5L);
-        assertThat(ETags.requiredVersion(ETags.of(42)).versions()).containsExactly(42L);
+        assertThat(ETags.requiredVersion("\"3\"", "PATCH of a flag").versions()).containsExactly(3L);
+        assertThat(ETags.requiredVersion("W/\"12\"", "PATCH of a flag").versions())
+                .containsExactly(12L);
+        assertThat(ETags.requiredVersion(" \"4\" ", "PATCH of a flag").versions())
+                .containsExactly(4L);
+        assertThat(ETags.requiredVersion("5", "PATCH of a flag").versions()).containsExactly(5L);
+        assertThat(ETags.requiredVersion(ETags.of(42), "PATCH of a flag").versions())
+                .containsExactly(42L);
         assertThat(ETags.expectedVersion("W/\"12\"").versions()).containsExactly(12L);
 
-        ExpectedVersion three = ETags.requiredVersion("\"3\"");
+        ExpectedVersion three = ETags.requiredVersion("\"3\"", "PATCH of a flag");
         assertThat(three.allows(3)).isTrue();
         assertThat(three.allows(4)).isFalse();
     }
@@ -41,9 +43,11 @@ class ETagsTest {
     @Test
     void withoutIfMatch428WhereItIsRequired() {
         for (String missing : new String[] {null, "", "  "}) {
-            ApiException refused = catchThrowableOfType(ApiException.class, () -> ETags.requiredVersion(missing));
+            ApiException refused =
+                    catchThrowableOfType(ApiException.class, () -> ETags.requiredVersion(missing, "PATCH of a flag"));
             assertThat(refused.status()).isEqualTo(428);
             assertThat(refused.code()).isEqualTo("PRECONDITION_REQUIRED");
+            assertThat(refused.getMessage()).startsWith("PATCH of a flag needs If-Match");
         }
     }
 
@@ -61,7 +65,7 @@ class ETagsTest {
     void aTagThatIsNoVersionIsMetByNone() {
         for (String tag : new String[] {"\"abc\"", "W/\"\"", "\"abc\", \"def\""}) {
             for (ExpectedVersion expected :
-                    new ExpectedVersion[] {ETags.requiredVersion(tag), ETags.expectedVersion(tag)}) {
+                    new ExpectedVersion[] {ETags.requiredVersion(tag, "PATCH of a flag"), ETags.expectedVersion(tag)}) {
                 assertThat(expected.tag()).as(tag).isEqualTo(tag);
                 assertThat(expected.versions()).as(tag).isEmpty();
                 assertThat(expected.allows(0)).as(tag).isFalse();
@@ -72,7 +76,7 @@ class ETagsTest {
 
     @Test
     void aListIsMetByAnyOfItsVersions() {
-        ExpectedVersion listed = ETags.requiredVersion("\"3\", W/\"5\", \"abc\"");
+        ExpectedVersion listed = ETags.requiredVersion("\"3\", W/\"5\", \"abc\"", "PATCH of a flag");
         assertThat(listed.versions()).containsExactly(3L, 5L);
         assertThat(listed.allows(3)).isTrue();
         assertThat(listed.allows(5)).isTrue();
@@ -81,10 +85,29 @@ class ETagsTest {
 
     @Test
     void aStarIsMetByAnyVersion() {
-        for (ExpectedVersion star : new ExpectedVersion[] {ETags.requiredVersion("*"), ETags.expectedVersion(" * ")}) {
+        for (ExpectedVersion star :
+                new ExpectedVersion[] {ETags.requiredVersion("*", "PATCH of a flag"), ETags.expectedVersion(" * ")}) {
             assertThat(star.tag()).isEqualTo("*");
             assertThat(star.allows(1)).isTrue();
             assertThat(star.allows(42)).isTrue();
         }
+    }
+
+    @Test
+    void aWriteAtAnotherVersionIs412NamingBoth() {
+        ETags.expectedVersion("\"3\"").require("rule", "errors", 3);
+        ETags.expectedVersion(null).require("rule", "errors", 9);
+
+        ApiException stale = catchThrowableOfType(
+                ApiException.class, () -> ETags.expectedVersion("\"3\"").require("rule", "errors", 4));
+        ApiException opaque = catchThrowableOfType(
+                ApiException.class, () -> ETags.expectedVersion("\"abc\"").require("rule", "errors", 4));
+
+        assertThat(stale.status()).isEqualTo(412);
+        assertThat(stale.code()).isEqualTo("PRECONDITION_FAILED");
+        assertThat(stale.getMessage())
+                .isEqualTo("rule 'errors' is at version 4, not 3: fetch it again and reapply the change");
+        assertThat(opaque.getMessage())
+                .isEqualTo("If-Match \"abc\" is not a version of rule 'errors' (it is at version 4)");
     }
 }

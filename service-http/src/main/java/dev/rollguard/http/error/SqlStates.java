@@ -1,12 +1,12 @@
-package dev.rollguard.flag.service;
+package dev.rollguard.http.error;
 
-import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.DatabaseException;
 import java.sql.SQLException;
 import java.util.Set;
 
 /**
  * What PostgreSQL said of a failed statement, by its SQLSTATE, however it reached the service: from the reactive
- * client as a {@link PgException}, or through Hibernate Reactive as an {@link SQLException} that carries only the
+ * client as a {@link DatabaseException} (a PostgreSQL one), or through Hibernate Reactive as an {@link SQLException} that carries only the
  * state.
  */
 public final class SqlStates {
@@ -33,8 +33,8 @@ public final class SqlStates {
 
     private static boolean any(Throwable failure, Set<String> states) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            String state = t instanceof PgException pg
-                    ? pg.getSqlState()
+            String state = t instanceof DatabaseException database
+                    ? database.getSqlState()
                     : t instanceof SQLException sql ? sql.getSQLState() : null;
             if (state != null && states.contains(state)) {
                 return true;
