@@ -10,11 +10,14 @@ import dev.rollguard.alert.repository.RuleEntity;
 import dev.rollguard.alert.repository.RulePackEntity;
 import dev.rollguard.alert.repository.RulePackRepository;
 import dev.rollguard.alert.repository.RuleRepository;
+import dev.rollguard.http.conditional.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
+import dev.rollguard.http.error.SqlStates;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.Validator;
 import java.io.IOException;
@@ -85,25 +88,31 @@ public class RuleService {
                     entity.updatedAt = entity.createdAt;
                     return rules.persist(entity);
                 }))
+                // Two requests for one id at once both find none; the table's key refuses the second.
+                .onFailure(SqlStates::uniqueViolation)
+                .transform(e -> new ApiException(409, "RULE_EXISTS", "a rule with id " + id + " exists"))
                 .map(RuleMapper::toResponse)
                 .call(this::refresh);
     }
 
-    public Uni<RuleResponse> update(String id, RuleRequest request) {
+    /** Replaces a rule, if it is at a version {@code expected} allows (412 otherwise; 404 when there is none). */
+    public Uni<RuleResponse> update(String id, ExpectedVersion expected, RuleRequest request) {
         if (request.id() != null && !request.id().equals(id)) {
             throw new ValidationFailedException(
                     List.of(new ValidationFailedException.Violation("id", "must be absent or equal " + id)));
         }
         RuleValidator.validate(request);
-        return Panache.withTransaction(() -> rules.findById(id).map(entity -> {
-                    if (entity == null) {
-                        throw ApiException.notFound("rule " + id);
-                    }
-                    RuleMapper.apply(request, entity);
-                    entity.version++;
-                    entity.updatedAt = Instant.now();
-                    return entity;
-                }))
+        return Panache.withTransaction(
+                        () -> rules.findById(id, LockModeType.PESSIMISTIC_WRITE).map(entity -> {
+                            if (entity == null) {
+                                throw ApiException.notFound("rule " + id);
+                            }
+                            expected.require("rule", id, entity.version);
+                            RuleMapper.apply(request, entity);
+                            entity.version++;
+                            entity.updatedAt = Instant.now();
+                            return entity;
+                        }))
                 // The rule as it was (this instance's copy) resolves its announced alerts when the change alters them.
                 .call(this::sync)
                 .call(entity -> entity.enabled
@@ -112,14 +121,19 @@ public class RuleService {
                 .map(RuleMapper::toResponse);
     }
 
-    /** Deletes a rule; its firing alerts are resolved. */
-    public Uni<Void> delete(String id) {
-        return Panache.withTransaction(() -> rules.findById(id).chain(entity -> {
-                    if (entity == null) {
-                        throw ApiException.notFound("rule " + id);
-                    }
-                    return rules.delete(entity).replaceWith(RuleMapper.toDefinition(entity));
-                }))
+    /**
+     * Deletes a rule, if it is at a version {@code expected} allows (412 otherwise; 404 when there is none); its firing
+     * alerts are resolved.
+     */
+    public Uni<Void> delete(String id, ExpectedVersion expected) {
+        return Panache.withTransaction(
+                        () -> rules.findById(id, LockModeType.PESSIMISTIC_WRITE).chain(entity -> {
+                            if (entity == null) {
+                                throw ApiException.notFound("rule " + id);
+                            }
+                            expected.require("rule", id, entity.version);
+                            return rules.delete(entity).replaceWith(RuleMapper.toDefinition(entity));
+                        }))
                 .call(this::refresh)
                 .call(evaluation::retire)
                 .replaceWithVoid();

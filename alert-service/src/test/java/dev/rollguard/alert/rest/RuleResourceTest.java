@@ -1,6 +1,7 @@
 package dev.rollguard.alert.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
@@ -12,6 +13,13 @@ import dev.rollguard.alert.support.Api;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Rule CRUD over REST: tokens, the default pack, clear 400s for invalid rules. */
@@ -136,6 +144,100 @@ class RuleResourceTest {
                 .statusCode(404)
                 .contentType(ContentType.JSON)
                 .body("code", equalTo("NOT_FOUND"));
+    }
+
+    @Test
+    void ifMatchKeepsTwoEditorsFromUndoingEachOther() {
+        String etag = Api.admin()
+                .body(VALID.formatted("two-editors"))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(201)
+                .header("ETag", "\"1\"")
+                .extract()
+                .header("ETag");
+        Api.admin().when().get("/api/rules/two-editors").then().statusCode(200).header("ETag", etag);
+        // The first editor saves at the version both read.
+        Api.admin()
+                .header("If-Match", etag)
+                .body(VALID.formatted("two-editors").replace("\"threshold\": 5000", "\"threshold\": 8000"))
+                .when()
+                .put("/api/rules/two-editors")
+                .then()
+                .statusCode(200)
+                .header("ETag", "\"2\"")
+                .body("version", equalTo(2));
+        // The second, at the version it read, is refused, and the first one's change stays.
+        Api.admin()
+                .header("If-Match", etag)
+                .body(VALID.formatted("two-editors").replace("\"threshold\": 1000", "\"threshold\": 2000"))
+                .when()
+                .put("/api/rules/two-editors")
+                .then()
+                .statusCode(412)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("PRECONDITION_FAILED"))
+                .body("message", containsString("at version 2, not 1"));
+        Api.admin()
+                .header("If-Match", etag)
+                .when()
+                .delete("/api/rules/two-editors")
+                .then()
+                .statusCode(412)
+                .body("code", equalTo("PRECONDITION_FAILED"));
+        Api.admin()
+                .when()
+                .get("/api/rules/two-editors")
+                .then()
+                .statusCode(200)
+                .body("version", equalTo(2))
+                .body("critical.threshold", equalTo(8000f))
+                .body("warning.threshold", equalTo(1000f));
+        Api.admin()
+                .header("If-Match", "W/\"2\"")
+                .when()
+                .delete("/api/rules/two-editors")
+                .then()
+                .statusCode(204);
+        Api.admin()
+                .header("If-Match", "\"2\"")
+                .when()
+                .delete("/api/rules/two-editors")
+                .then()
+                .statusCode(404);
+    }
+
+    @Test
+    void concurrentCreatesOfOneIdGiveOneRuleAndConflictsNotErrors() throws Exception {
+        int requests = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(requests);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < requests; i++) {
+                statuses.add(pool.submit(() -> {
+                    start.await();
+                    return Api.admin()
+                            .body(VALID.formatted("raced"))
+                            .when()
+                            .post("/api/rules")
+                            .then()
+                            .extract()
+                            .statusCode();
+                }));
+            }
+            start.countDown();
+            List<Integer> answered = new ArrayList<>();
+            for (Future<Integer> status : statuses) {
+                answered.add(status.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(answered).containsOnly(201, 409);
+            assertThat(answered).filteredOn(status -> status == 201).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        Api.admin().when().get("/api/rules/raced").then().statusCode(200).body("version", equalTo(1));
     }
 
     @Test
