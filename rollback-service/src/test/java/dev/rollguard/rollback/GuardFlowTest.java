@@ -272,6 +272,54 @@ class GuardFlowTest {
     }
 
     @Test
+    void anAlertSkippedForTheCooldownIsActedOnWhenItEndsIfItStillFires() {
+        String flag = flagKey();
+        flagService.define(flag, "REVERT_STAGE", false, 2, 4, 3);
+        AlertEvent first = Alerts.critical(flag).build();
+        // another rule's alert on the stage the revert led to, while the cooldown holds
+        AlertEvent next = Alerts.critical(flag).build();
+
+        Alerts.send(first, next);
+
+        assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
+        assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(later.getAction()).isEqualTo(GuardAction.REVERT_STAGE);
+        assertThat(later.getReason()).startsWith("Looked at again when the cooldown ended");
+        assertThat(later.getFlagChangedAt())
+                .as("not before the cooldown of the first change ended")
+                .isAfterOrEqualTo(
+                        awaitEvent(Alerts.actionId(first)).getFlagChangedAt().plusSeconds(2));
+        assertThat(flagService.currentStage(flag)).isEqualTo(1);
+        // Looked at once: the next rounds find nothing due.
+        await().during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> flagService.writes(flag).size() == 2);
+    }
+
+    @Test
+    void anAlertSkippedForTheCooldownThatResolvedMeanwhileIsOnlyANotification() {
+        String flag = flagKey();
+        flagService.define(flag, "REVERT_STAGE", false, 2, 4, 3);
+        AlertEvent first = Alerts.critical(flag).build();
+        AlertEvent next = Alerts.critical(flag).build();
+
+        Alerts.send(first, next);
+
+        assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        flagService.endAlert(next.getFingerprint());
+
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
+        assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+        assertThat(flagService.writes(flag)).hasSize(1);
+    }
+
+    @Test
     void warningAndResolvedAlertsAreIgnored() {
         String flag = flagKey();
         flagService.define(flag, "KILL");

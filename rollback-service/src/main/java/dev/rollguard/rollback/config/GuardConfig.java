@@ -22,6 +22,13 @@ public interface GuardConfig {
     @WithDefault("NOTIFY")
     ScopelessPolicy scopeless();
 
+    /**
+     * How often the alerts skipped for a cooldown are looked at again once it has ended (they are acted on then if they
+     * still fire).
+     */
+    @WithDefault("5s")
+    Duration cooldownRecheckInterval();
+
     /** The flag-service the guard reads policies from and applies actions through. */
     FlagService flagService();
 

@@ -10,6 +10,7 @@ import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.ScopeType;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -82,6 +83,13 @@ public class RollbackRepository {
             + IntStream.rangeClosed(1, COLUMNS.size()).mapToObj(i -> "$" + i).collect(Collectors.joining(", "))
             + ") on conflict (id) do nothing";
 
+    private static final String INSERT_FOR_RECHECK = "insert into rollback_action (" + String.join(", ", COLUMNS)
+            + ", recheck_at, alert) values ("
+            + IntStream.rangeClosed(1, COLUMNS.size() + 2)
+                    .mapToObj(i -> "$" + i)
+                    .collect(Collectors.joining(", "))
+            + ") on conflict (id) do nothing";
+
     private final Pool pool;
 
     public RollbackRepository(Pool pool) {
@@ -99,6 +107,41 @@ public class RollbackRepository {
     public Uni<Boolean> insert(RollbackRecord record) {
         return pool.preparedQuery(INSERT).execute(toTuple(record)).map(rows -> rows.rowCount() == 1);
     }
+
+    /**
+     * Stores a new action skipped for the cooldown, with the alert as read (Avro) to decide on again at {@code
+     * recheckAt}; false when one with the same id already exists.
+     */
+    public Uni<Boolean> insertForRecheck(RollbackRecord record, Instant recheckAt, byte[] alert) {
+        Tuple values = toTuple(record).addValue(odt(recheckAt)).addBuffer(Buffer.buffer(alert));
+        return pool.preparedQuery(INSERT_FOR_RECHECK).execute(values).map(rows -> rows.rowCount() == 1);
+    }
+
+    /** Actions whose recheck is due at {@code now}, oldest first: their ids and the alerts as read. */
+    public Uni<List<DueRecheck>> dueRechecks(Instant now, int limit) {
+        return pool.preparedQuery("select id, alert from rollback_action where recheck_at <= $1"
+                        + " order by recheck_at, id limit $2")
+                .execute(Tuple.of(odt(now), limit))
+                .map(rows -> StreamSupport.stream(rows.spliterator(), false)
+                        .map(row -> new DueRecheck(
+                                row.getString("id"), row.getBuffer("alert").getBytes()))
+                        .toList());
+    }
+
+    /** The recheck of this action is done: it is not due again. */
+    public Uni<Void> clearRecheck(String id) {
+        return pool.preparedQuery("update rollback_action set recheck_at = null, alert = null where id = $1")
+                .execute(Tuple.of(id))
+                .replaceWithVoid();
+    }
+
+    /**
+     * An action skipped for the cooldown whose recheck is due.
+     *
+     * @param id the skipped action's id
+     * @param alert the alert it was decided on, as read (Avro)
+     */
+    public record DueRecheck(String id, byte[] alert) {}
 
     /** Records the final outcome of a pending action. */
     public Uni<Void> complete(RollbackRecord record) {

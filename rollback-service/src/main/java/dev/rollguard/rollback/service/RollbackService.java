@@ -16,6 +16,7 @@ import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
@@ -35,6 +36,9 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class RollbackService {
+
+    /** Added to a skipped action's id for the action decided when its cooldown ends. */
+    static final String RECHECK_SUFFIX = ":after-cooldown";
 
     private final GuardDecider decider;
     private final FlagServiceClient flagService;
@@ -99,9 +103,39 @@ public class RollbackService {
     }
 
     private Uni<Void> handle(AlertEvent alert, String id, Instant receivedAt) {
+        return handle(alert, id, receivedAt, "");
+    }
+
+    /** {@code context} opens the reason of a new action ("" for an alert as read). */
+    private Uni<Void> handle(AlertEvent alert, String id, Instant receivedAt, String context) {
         return repository
                 .findById(id)
-                .flatMap(existing -> existing == null ? decideAndAct(alert, id, receivedAt) : carryOn(existing));
+                .flatMap(existing ->
+                        existing == null ? decideAndAct(alert, id, receivedAt, context) : carryOn(existing));
+    }
+
+    /**
+     * Decides again on an alert skipped for the cooldown, now that the cooldown is over: an alert that still fires
+     * (the alert-service's standing, as for any alert) is acted on now under its own action ({@code <id>:after-cooldown},
+     * also the flag-service's idempotency key), one that resolved meanwhile is recorded as a notification. The skipped
+     * action is then not due again. Transient failures are retried as for an alert read from the topic.
+     */
+    public Uni<Void> recheck(RollbackRepository.DueRecheck due) {
+        AlertEvent alert = AvroCodec.of(AlertEvent.class).decode(due.alert());
+        String id = due.id() + RECHECK_SUFFIX;
+        String context = "Looked at again when the cooldown ended (the alert was skipped as " + due.id() + "). ";
+        return Uni.createFrom()
+                .deferred(() -> handle(alert, id, Instant.now(), context))
+                .onFailure(TransientFailures::isTransient)
+                .invoke(failure -> {
+                    metrics.retry(TransientFailures.cause(failure));
+                    Log.warnf("recheck %s on %s waits: %s", id, alert.getScopeKey(), failure.getMessage());
+                })
+                .onFailure(TransientFailures::isTransient)
+                .retry()
+                .withBackOff(config.retry().initialBackoff(), config.retry().maxBackoff())
+                .indefinitely()
+                .chain(() -> repository.clearRecheck(due.id()));
     }
 
     /** Takes an action read back from the database to its end: the alert was read again, or raced. */
@@ -119,7 +153,7 @@ public class RollbackService {
         return Uni.createFrom().voidItem();
     }
 
-    private Uni<Void> decideAndAct(AlertEvent alert, String id, Instant receivedAt) {
+    private Uni<Void> decideAndAct(AlertEvent alert, String id, Instant receivedAt, String context) {
         if (!decider.namesFlag(alert)) {
             return decider.decideScopeless(alert)
                     .map(decision -> record(RollbackMapper.newRecord(alert, id, null, decision, null, receivedAt)))
@@ -138,20 +172,50 @@ public class RollbackService {
                         alertStanding.standing(alert.getFingerprint()))
                 .asTuple()
                 .map(found -> decide(
-                        alert, found.getItem1().orElse(null), found.getItem2().orElse(null), found.getItem3()))
+                        alert, found.getItem1().orElse(null), found.getItem2().orElse(null), found.getItem3(), context))
                 .flatMap(decided -> {
                     metrics.decision(receivedAt, Instant.now());
                     FlagState flag = decided.flag();
-                    return record(RollbackMapper.newRecord(
-                            alert, id, flagKey, decided.decision(), flag == null ? null : flag.version(), receivedAt));
+                    RollbackRecord record = RollbackMapper.newRecord(
+                            alert, id, flagKey, decided.decision(), flag == null ? null : flag.version(), receivedAt);
+                    return decided.recheckAt() == null
+                            ? record(record)
+                            : recordForRecheck(record, decided.recheckAt(), alert);
                 });
     }
 
-    private Decided decide(AlertEvent alert, FlagState flag, Instant lastAppliedAt, AlertStanding standing) {
-        return new Decided(flag, decider.decide(alert, flag, lastAppliedAt, standing, Instant.now()));
+    private Decided decide(
+            AlertEvent alert, FlagState flag, Instant lastAppliedAt, AlertStanding standing, String context) {
+        Decision decision = decider.decide(alert, flag, lastAppliedAt, standing, Instant.now());
+        if (!context.isEmpty()) {
+            decision =
+                    new Decision(decision.action(), decision.outcome(), decision.dryRun(), context + decision.reason());
+        }
+        // Skipped for the cooldown: looked at again when it ends, so a change still bad then is not left as it is.
+        Instant recheckAt = decision.outcome() == RollbackOutcome.SKIPPED_COOLDOWN
+                ? lastAppliedAt.plusSeconds(flag.policy().cooldownSeconds())
+                : null;
+        return new Decided(flag, decision, recheckAt);
     }
 
-    private record Decided(FlagState flag, Decision decision) {}
+    private record Decided(FlagState flag, Decision decision, Instant recheckAt) {}
+
+    /** Stores an action skipped for the cooldown with its recheck, then publishes it. */
+    private Uni<Void> recordForRecheck(RollbackRecord record, Instant recheckAt, AlertEvent alert) {
+        return repository
+                .insertForRecheck(
+                        record, recheckAt, AvroCodec.of(AlertEvent.class).encode(alert))
+                .flatMap(inserted -> {
+                    if (!inserted) {
+                        return repository.findById(record.id()).flatMap(this::carryOn);
+                    }
+                    metrics.action(record.flagKey(), record.action(), record.outcome());
+                    Log.infof(
+                            "alert %s: %s %s on %s, looked at again at %s",
+                            record.id(), record.outcome(), record.action(), record.flagKey(), recheckAt);
+                    return publish(record);
+                });
+    }
 
     /** Stores the new action (PENDING before a flag change, DONE otherwise), then carries it through. */
     private Uni<Void> record(RollbackRecord record) {
