@@ -1,5 +1,13 @@
 import type { Exposures, FlagExposure } from './exposures.js';
-import { MAX_ERROR_MESSAGE_LENGTH } from './limits.js';
+import {
+  CONTEXT_REFUSAL_REASONS,
+  MAX_CONTEXT_ATTRIBUTES,
+  MAX_ERROR_MESSAGE_LENGTH,
+  MAX_EXPOSURES,
+  contextRefusal,
+  exposureRefusal,
+  type ExposureRefusal,
+} from './limits.js';
 
 export type Platform = 'WEB' | 'IOS' | 'ANDROID' | 'DESKTOP' | 'BACKEND' | 'OTHER';
 export type SyncKind = 'FULL' | 'INCREMENTAL' | 'PUSH' | 'PULL' | 'OTHER';
@@ -21,7 +29,9 @@ export interface EventFields {
   /**
    * Evaluation context attributes besides the targeting key, platform and app version (e.g. `country`), as the app
    * passes them to flag evaluation; merged over the client's `context` option. metrics-ingest evaluates the flags'
-   * rules on them for events without exposures.
+   * rules on them for events without exposures. An attribute metrics-ingest would refuse (a reserved name such as
+   * `targetingKey`, a null value, a malformed or too long name or value) is left out, and the console says so once
+   * per attribute name.
    */
   context?: Record<string, string | number | boolean>;
   /** Default: what the exposure hook recorded for the event's user. */
@@ -55,7 +65,7 @@ export type TelemetryEvent =
 export interface TelemetryListener {
   /** metrics-ingest refused the event for good (`code` as in its answer, or `HTTP_<status>` for the whole batch). */
   onRejected?(event: TelemetryEvent, code: string, reason: string): void;
-  /** The offline queue was full: the oldest event was dropped. */
+  /** The offline queue was full (the oldest event was dropped), or the event came after `close()`. */
   onDropped?(event: TelemetryEvent): void;
   /** A batch will be sent again after `delayMs`. */
   onRetry?(attempt: number, delayMs: number, reason: string): void;
@@ -75,7 +85,10 @@ export interface TelemetryOptions {
   sessionId?: string;
   platform?: Platform;
   appVersion?: string;
-  /** Context attributes added to every event (the event's own `context` wins), e.g. `{ country: 'FR' }`. */
+  /**
+   * Context attributes added to every event (the event's own `context` wins), e.g. `{ country: 'FR' }`. One that
+   * metrics-ingest would refuse (see `EventFields.context`) is a `RangeError` here.
+   */
   context?: Record<string, string | number | boolean>;
   /** Where the exposure hook records; their variants are attached to the events of the same user. */
   exposures?: Exposures;
@@ -96,6 +109,8 @@ export interface TelemetryOptions {
   maxBackoffMs?: number;
   /** Where the queue survives a reload (`localStorage` by default when there is one); `null` keeps it in memory. */
   storage?: Storage | null;
+  /** How long a request may wait for its answer before it is aborted and its batch retried. Default 10 000 ms. */
+  requestTimeoutMs?: number;
   /** Default: the global `fetch`. */
   fetch?: typeof fetch;
   listener?: TelemetryListener;
@@ -108,6 +123,8 @@ export interface TelemetryStats {
   retries: number;
   queued: number;
   keyMismatches: number;
+  /** Queued events left out of the copy in storage at its last write, over its budget (the oldest go first). */
+  unstored: number;
 }
 
 /** Thrown by `sync`/`upload` under `keyMismatch: 'refuse'`. */
@@ -122,6 +139,10 @@ const STORAGE_PREFIX = 'rollguard.telemetry.queue.';
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
+/** The most characters of the queue's copy in storage (`localStorage` holds about 5 million per origin, all told). */
+const STORAGE_BUDGET_CHARS = 512 * 1024;
+/** The copy in storage is written at most this often, and at once when the page is hidden or goes away. */
+const PERSIST_INTERVAL_MS = 2000;
 
 /**
  * Sends sync and upload events to metrics-ingest's `POST /api/telemetry` with the exposures the app served attached:
@@ -134,7 +155,13 @@ export class TelemetryClient {
   private readonly options: Required<
     Pick<
       TelemetryOptions,
-      'batchSize' | 'lingerMs' | 'maxQueuedEvents' | 'initialBackoffMs' | 'maxBackoffMs' | 'keyMismatch'
+      | 'batchSize'
+      | 'lingerMs'
+      | 'maxQueuedEvents'
+      | 'initialBackoffMs'
+      | 'maxBackoffMs'
+      | 'keyMismatch'
+      | 'requestTimeoutMs'
     >
   >;
   private readonly endpoint: string;
@@ -149,6 +176,15 @@ export class TelemetryClient {
   private requests = 0;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private persistTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the copy in storage was last written (not merely removed). */
+  private persistedAt = -Infinity;
+  /** Queued events left out of that copy. */
+  private unstored = 0;
+  /** The length of each queued event's JSON, measured once when it was queued. */
+  private readonly sizes = new WeakMap<TelemetryEvent, number>();
+  /** What the console has said once already (by topic). */
+  private readonly warnings = new Set<string>();
   private attempt = 0;
   private splitSize: number;
   /** The targeting key of events that name none ({@link setUserId}). */
@@ -171,6 +207,7 @@ export class TelemetryClient {
       initialBackoffMs: settings.initialBackoffMs ?? 500,
       maxBackoffMs: settings.maxBackoffMs ?? 30_000,
       keyMismatch: settings.keyMismatch ?? 'warn',
+      requestTimeoutMs: settings.requestTimeoutMs ?? 10_000,
     };
     if (!(this.options.batchSize >= 1 && this.options.batchSize <= 1000)) {
       throw new RangeError('batchSize must be 1..1000');
@@ -178,6 +215,10 @@ export class TelemetryClient {
     if (!(this.options.maxQueuedEvents >= this.options.batchSize)) {
       throw new RangeError('maxQueuedEvents must be at least batchSize');
     }
+    if (!(this.options.requestTimeoutMs > 0)) {
+      throw new RangeError('requestTimeoutMs must be above 0');
+    }
+    checkContext(settings.context);
     this.splitSize = this.options.batchSize;
     this.endpoint = settings.url.replace(/\/+$/, '') + '/api/telemetry';
     this.storage = settings.storage !== undefined ? settings.storage : defaultStorage();
@@ -220,7 +261,7 @@ export class TelemetryClient {
   }
 
   stats(): TelemetryStats {
-    return { ...this.counts, queued: this.queue.length + (this.inFlight?.length ?? 0) };
+    return { ...this.counts, queued: this.queue.length + (this.inFlight?.length ?? 0), unstored: this.unstored };
   }
 
   /** Flushes, then stops listening to the page; what could not be sent stays in storage for the next page. */
@@ -233,38 +274,173 @@ export class TelemetryClient {
     return done;
   }
 
+  /**
+   * Builds the event, leaves out what metrics-ingest would refuse it for, and queues it: serialized once, here, so that
+   * an event JSON cannot hold (a BigInt, a cycle) is refused at once (`onRejected`, `INVALID_FIELD`) and never stops
+   * the batches. Nothing but a `KeyMismatchError` (under `keyMismatch: 'refuse'`) is thrown into the app.
+   */
   private enqueue(fields: (SyncFields & { type: 'sync' }) | (UploadFields & { type: 'upload' })): string {
-    if (this.closed) throw new Error('the telemetry client is closed');
-    const time = fields.eventTime instanceof Date ? fields.eventTime.getTime() : (fields.eventTime ?? Date.now());
-    const event = {
-      ...fields,
-      // The events hold whole milliseconds: metrics-ingest refuses a fraction (INVALID_FIELD).
-      durationMs: Math.round(fields.durationMs),
-      eventId: fields.eventId ?? uuid(),
-      eventTime: Math.round(time),
-      clientId: fields.clientId ?? this.clientId,
-      userId: fields.userId ?? this.userId,
-      sessionId: fields.sessionId ?? this.settings.sessionId,
-      platform: fields.platform ?? this.settings.platform ?? 'WEB',
-      appVersion: fields.appVersion ?? this.settings.appVersion,
-      context:
-        fields.context === undefined && this.settings.context === undefined
-          ? undefined
-          : { ...this.settings.context, ...fields.context },
-    } as TelemetryEvent;
-    if (event.errorMessage !== undefined) {
-      event.errorMessage = cleanMessage(event.errorMessage);
+    const eventId = typeof fields?.eventId === 'string' ? fields.eventId : uuid();
+    let event: TelemetryEvent;
+    try {
+      const time = fields.eventTime instanceof Date ? fields.eventTime.getTime() : (fields.eventTime ?? Date.now());
+      event = {
+        ...fields,
+        // The events hold whole milliseconds: metrics-ingest refuses a fraction (INVALID_FIELD).
+        durationMs: Math.round(fields.durationMs),
+        eventId,
+        eventTime: Math.round(time),
+        clientId: fields.clientId ?? this.clientId,
+        userId: fields.userId ?? this.userId,
+        sessionId: fields.sessionId ?? this.settings.sessionId,
+        platform: fields.platform ?? this.settings.platform ?? 'WEB',
+        appVersion: fields.appVersion ?? this.settings.appVersion,
+        context: this.eventContext(fields.context),
+      } as TelemetryEvent;
+      if (event.context === undefined) delete event.context;
+      if (event.errorMessage !== undefined) {
+        event.errorMessage = cleanMessage(event.errorMessage);
+      }
+      if (event.exposures === undefined && this.settings.exposures) {
+        this.attachExposures(event, this.settings.exposures);
+      }
+      if (event.exposures !== undefined) {
+        event.exposures = this.acceptedExposures(event.exposures);
+      }
+    } catch (error) {
+      if (error instanceof KeyMismatchError) throw error;
+      this.warnOnce('enqueue', `Rollguard telemetry: an event could not be made (${describe(error)}); it is not sent.`);
+      return eventId;
     }
-    if (event.exposures === undefined && this.settings.exposures) {
-      this.attachExposures(event, this.settings.exposures);
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch (error) {
+      this.refuse(event, 'INVALID_FIELD', `the event cannot be written as JSON: ${describe(error)}`);
+      return eventId;
     }
-    this.queue.push(event);
+    if (!Number.isFinite(event.durationMs) || !Number.isFinite(event.eventTime)) {
+      this.refuse(event, 'INVALID_FIELD', 'durationMs and eventTime must be finite numbers');
+      return eventId;
+    }
+    const queued = JSON.parse(json) as TelemetryEvent; // what is sent, and no longer the app's objects
+    if (this.closed) {
+      this.counts.dropped++;
+      this.tell('onDropped', queued);
+      this.warnOnce(
+        'closed',
+        'Rollguard telemetry: an event came after close(); it is dropped (counted in stats().dropped, onDropped). ' +
+          'Further ones are not said.',
+      );
+      return eventId;
+    }
+    this.sizes.set(queued, json.length);
+    this.queue.push(queued);
     this.trim();
-    this.persist();
+    this.save();
     if (this.inFlight === null && this.retryTimer === null) {
       this.schedule(this.queue.length >= this.splitSize ? 0 : this.options.lingerMs);
     }
-    return event.eventId;
+    return eventId;
+  }
+
+  /**
+   * The client's context attributes under the event's own, without those metrics-ingest would refuse (each said once
+   * on the console by name), and at most as many as it takes.
+   */
+  private eventContext(own: unknown): Record<string, string | number | boolean> | undefined {
+    if (own === undefined && this.settings.context === undefined) return undefined;
+    const merged: Record<string, string | number | boolean> = { ...this.settings.context };
+    if (own !== undefined && own !== null && typeof own !== 'object') {
+      this.warnOnce('context', 'Rollguard telemetry: an event context that is not an object is left out.');
+    } else if (own) {
+      for (const [name, value] of Object.entries(own)) {
+        const refusal = contextRefusal(name, value);
+        if (refusal !== null) {
+          this.warnOnce(
+            `context:${name}`,
+            `Rollguard telemetry: the context attribute '${name.slice(0, 100)}' is left out of the events, as ` +
+              `metrics-ingest would refuse them for it: ${CONTEXT_REFUSAL_REASONS[refusal]}.`,
+          );
+        } else {
+          merged[name] = value as string | number | boolean;
+        }
+      }
+    }
+    const names = Object.keys(merged);
+    if (names.length > MAX_CONTEXT_ATTRIBUTES) {
+      this.warnOnce(
+        'context:#',
+        `Rollguard telemetry: an event has ${names.length} context attributes; the ones after the first ` +
+          `${MAX_CONTEXT_ATTRIBUTES} are left out, as metrics-ingest takes no more.`,
+      );
+      names.slice(MAX_CONTEXT_ATTRIBUTES).forEach((name) => delete merged[name]);
+    }
+    return merged;
+  }
+
+  /** The exposures metrics-ingest accepts (one it refuses has it refuse the whole event), the most recent 64. */
+  private acceptedExposures(exposures: unknown): FlagExposure[] | undefined {
+    if (!Array.isArray(exposures)) {
+      this.warnOnce('exposures', 'Rollguard telemetry: an event whose exposures are not an array has them left out.');
+      return undefined;
+    }
+    const accepted = exposures.filter((exposure: FlagExposure) => {
+      const refusal: ExposureRefusal | null =
+        typeof exposure === 'object' && exposure !== null ? exposureRefusal(exposure) : 'FLAG_KEY';
+      if (refusal !== null) {
+        this.warnOnce(
+          `exposure:${refusal}`,
+          `Rollguard telemetry: an exposure whose ${EXPOSURE_PARTS[refusal]} metrics-ingest would refuse (and the ` +
+            'event with it) is left out of the event. Further ones are not said.',
+        );
+      }
+      return refusal === null;
+    });
+    if (accepted.length > MAX_EXPOSURES) {
+      this.warnOnce('exposures:#', `Rollguard telemetry: an event carries the ${MAX_EXPOSURES} latest exposures only.`);
+      return accepted.slice(-MAX_EXPOSURES);
+    }
+    return accepted;
+  }
+
+  /** An event refused before it is queued: counted, told to the listener, and said once per code on the console. */
+  private refuse(event: TelemetryEvent, code: string, reason: string): void {
+    this.counts.rejected++;
+    this.tell('onRejected', event, code, reason);
+    this.warnOnce(
+      `refused:${code}`,
+      `Rollguard telemetry: an event is refused with ${code}: ${reason}. It is not sent (onRejected has each); ` +
+        'further refusals with this code are not said.',
+    );
+  }
+
+  /** Calls the listener; one that throws is said once on the console, and never stops the client. */
+  private tell<K extends keyof TelemetryListener>(
+    name: K,
+    ...args: Parameters<NonNullable<TelemetryListener[K]>>
+  ): void {
+    const listener = this.settings.listener;
+    try {
+      const call = listener?.[name] as ((...a: unknown[]) => void) | undefined;
+      call?.apply(listener, args);
+    } catch (error) {
+      this.warnOnce(
+        `listener:${name}`,
+        `Rollguard telemetry: listener.${name} threw (${describe(error)}); the client goes on. Further errors of ` +
+          'it are not said.',
+      );
+    }
+  }
+
+  private warnOnce(topic: string, message: string): void {
+    if (this.warnings.has(topic)) return;
+    this.warnings.add(topic);
+    try {
+      console.warn(message);
+    } catch {
+      // No console to tell.
+    }
   }
 
   private attachExposures(event: TelemetryEvent, exposures: Exposures): void {
@@ -272,7 +448,7 @@ export class TelemetryClient {
     const served = exposures.of(subject);
     if (served.length === 0 && exposures.size > 0 && this.options.keyMismatch !== 'ignore') {
       this.counts.keyMismatches++;
-      this.settings.listener?.onKeyMismatch?.(event, exposures.size);
+      this.tell('onKeyMismatch', event, exposures.size);
       const message =
         `Rollguard telemetry: flags were evaluated for ${exposures.size} targeting key(s), none of them this ` +
         `event's ${event.userId !== undefined ? 'userId' : 'clientId (no userId set)'}; metrics-ingest would ` +
@@ -297,7 +473,7 @@ export class TelemetryClient {
     while (this.queue.length > Math.max(room, 0)) {
       const dropped = this.queue.shift() as TelemetryEvent;
       this.counts.dropped++;
-      this.settings.listener?.onDropped?.(dropped);
+      this.tell('onDropped', dropped);
     }
   }
 
@@ -307,10 +483,34 @@ export class TelemetryClient {
       if (delayMs > 0) return; // already waiting for the batch to fill
       clearTimeout(this.lingerTimer);
     }
-    this.lingerTimer = setTimeout(() => {
+    this.lingerTimer = this.later(() => {
       this.lingerTimer = null;
-      void this.send(false);
+      this.start(false);
     }, delayMs);
+  }
+
+  /** A timer that does not keep a Node.js process alive (`unref`). */
+  private later(run: () => void, delayMs: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(run, delayMs);
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  }
+
+  /**
+   * Sends a batch; whatever goes wrong (an error of this client's own) never reaches the app as an unhandled
+   * rejection: the batch goes back to the queue and is retried.
+   */
+  private start(keepalive: boolean): void {
+    this.send(keepalive).catch((error) => {
+      this.warnOnce('send', `Rollguard telemetry: sending a batch failed (${describe(error)}); it goes again later.`);
+      try {
+        const batch = this.inFlight ?? [];
+        this.requests++; // a late answer to that request is no longer the batch's
+        this.retryLater(batch, `failed: ${describe(error)}`, 0);
+      } catch {
+        // Nothing more to do: the events stay queued.
+      }
+    });
   }
 
   private async send(keepalive: boolean): Promise<void> {
@@ -330,29 +530,64 @@ export class TelemetryClient {
     const request = ++this.requests;
     /** False once the batch went again in a later request, whose answer is the one that counts. */
     const current = () => request === this.requests;
-    let response: Response;
+    // A request with no answer in time is aborted, so that a stalled connection does not hold every later batch.
+    const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = this.later(() => {
+        controller?.abort();
+        reject(new Error(`no answer in ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+    });
+    timedOut.catch(() => {});
     try {
-      response = await this.fetchFn(this.endpoint, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${this.settings.producerToken}`, 'Content-Type': 'application/json' },
-        body,
-        keepalive,
-        credentials: 'omit',
-      });
-    } catch (error) {
-      if (current()) this.retryLater(batch, `unreachable: ${String(error)}`, 0);
-      return;
+      let response: Response;
+      try {
+        const answer = this.fetchFn(this.endpoint, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${this.settings.producerToken}`, 'Content-Type': 'application/json' },
+          body,
+          keepalive,
+          credentials: 'omit',
+          signal: controller?.signal,
+        });
+        Promise.resolve(answer).catch(() => {}); // a failure after the timeout is nobody's business
+        response = await Promise.race([answer, timedOut]);
+      } catch (error) {
+        if (current()) this.retryLater(batch, `unreachable: ${describe(error)}`, 0);
+        return;
+      }
+      if (!current()) return;
+      const readAnswer = () => Promise.race([readJson(response), timedOut.catch(() => null)]);
+      await this.answered(batch, response, current, readAnswer);
+    } finally {
+      if (timer !== null) clearTimeout(timer);
     }
-    if (!current()) return;
+  }
+
+  /** Takes metrics-ingest's answer to the batch in flight. */
+  private async answered(
+    batch: TelemetryEvent[],
+    response: Response,
+    current: () => boolean,
+    readAnswer: () => Promise<any>,
+  ): Promise<void> {
     if (response.ok) {
-      const answer = await readJson(response);
+      const answer = await readAnswer();
       if (!current()) return;
       const rejected = Array.isArray(answer?.rejected) ? answer.rejected : [];
       for (const r of rejected) {
         const event = batch[r?.index];
         if (event) {
+          const code = String(r.code);
+          const reason = String(r.reason ?? '');
           this.counts.rejected++;
-          this.settings.listener?.onRejected?.(event, String(r.code), String(r.reason ?? ''));
+          this.tell('onRejected', event, code, reason);
+          this.warnOnce(
+            `refused:${code}`,
+            `Rollguard telemetry: metrics-ingest refused an event with ${code}: ${reason}. It is not sent again ` +
+              '(onRejected has each); further refusals with this code are not said.',
+          );
         }
       }
       this.counts.sent += batch.length - rejected.filter((r: { index: number }) => batch[r?.index]).length;
@@ -367,7 +602,7 @@ export class TelemetryClient {
       const retryAfter = Number(response.headers.get('Retry-After'));
       this.retryLater(batch, `HTTP ${response.status}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     } else {
-      const answer = await readJson(response);
+      const answer = await readAnswer();
       if (!current()) return;
       const code = typeof answer?.code === 'string' ? answer.code : `HTTP_${response.status}`;
       const reason = typeof answer?.message === 'string' ? answer.message : `HTTP ${response.status}`;
@@ -381,7 +616,7 @@ export class TelemetryClient {
       }
       for (const event of batch) {
         this.counts.rejected++;
-        this.settings.listener?.onRejected?.(event, code, reason);
+        this.tell('onRejected', event, code, reason);
       }
       this.delivered();
     }
@@ -392,7 +627,7 @@ export class TelemetryClient {
     this.inFlight = null;
     this.attempt = 0;
     this.splitSize = this.options.batchSize;
-    this.persist();
+    this.save();
     if (this.queue.length > 0) {
       this.schedule(0); // these have waited already
     }
@@ -403,7 +638,7 @@ export class TelemetryClient {
     this.queue.unshift(...batch);
     this.inFlight = null;
     this.trim();
-    this.persist();
+    this.save();
     if (this.closed) {
       // Closed while this batch was in flight: it stays in storage for the next page, and nothing is scheduled.
       this.notify();
@@ -416,10 +651,11 @@ export class TelemetryClient {
       this.options.initialBackoffMs * 2 ** Math.min(this.attempt - 1, 30),
     );
     const delay = Math.max(atLeastMs, Math.round(base * (0.8 + 0.4 * Math.random())));
-    this.settings.listener?.onRetry?.(this.attempt, delay, reason);
-    this.retryTimer = setTimeout(() => {
+    this.tell('onRetry', this.attempt, delay, reason);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = this.later(() => {
       this.retryTimer = null;
-      void this.send(false);
+      this.start(false);
     }, delay);
     this.notify();
   }
@@ -449,8 +685,10 @@ export class TelemetryClient {
   private clearTimers(): void {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.persistTimer !== null) clearTimeout(this.persistTimer);
     this.lingerTimer = null;
     this.retryTimer = null;
+    this.persistTimer = null;
   }
 
   /**
@@ -458,7 +696,8 @@ export class TelemetryClient {
    * storage meanwhile. A page that goes away has its requests in flight aborted by the browser, unless they were sent
    * with keepalive: such a batch goes again with keepalive, at the head of what is sent (metrics-ingest counts an
    * event id once, so a batch that did arrive is not counted twice), and the first request's answer, should it still
-   * come (the page kept in the back/forward cache), is ignored.
+   * come (the page kept in the back/forward cache), is ignored. A page only hidden (a tab switch) does not cut short
+   * the backoff of a batch waiting for its retry.
    */
   private onHidden(leaving: boolean): void {
     if (leaving && this.inFlight !== null && !this.inFlightKeepalive) {
@@ -468,6 +707,7 @@ export class TelemetryClient {
     }
     this.persist();
     if (this.queue.length === 0 || this.inFlight !== null) return;
+    if (!leaving && this.retryTimer !== null) return;
     if (this.lingerTimer !== null) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
@@ -476,7 +716,7 @@ export class TelemetryClient {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-    void this.send(true);
+    this.start(true);
   }
 
   private listenToThePage(): void {
@@ -490,7 +730,7 @@ export class TelemetryClient {
       if (this.retryTimer !== null) {
         clearTimeout(this.retryTimer);
         this.retryTimer = null;
-        void this.send(false);
+        this.start(false);
       }
     };
     w.addEventListener('pagehide', hidden);
@@ -503,19 +743,73 @@ export class TelemetryClient {
     });
   }
 
-  /** Keeps the queue (and the batch in flight, which may not arrive) where the next page finds it. */
+  /**
+   * Writes the copy in storage soon: at once when it was not written for {@link PERSIST_INTERVAL_MS} (or there is
+   * nothing left, or the client is closed), else once that time has passed, so that a burst of events is not
+   * written whole to `localStorage` on each one.
+   */
+  private save(): void {
+    if (!this.storage) return;
+    const empty = this.queue.length === 0 && this.inFlight === null;
+    const since = Date.now() - this.persistedAt;
+    if (empty || this.closed || since >= PERSIST_INTERVAL_MS) {
+      this.persist();
+    } else if (this.persistTimer === null) {
+      this.persistTimer = this.later(() => {
+        this.persistTimer = null;
+        this.persist();
+      }, PERSIST_INTERVAL_MS - since);
+    }
+  }
+
+  /**
+   * Keeps the queue (and the batch in flight, which may not arrive) where the next page finds it, within
+   * {@link STORAGE_BUDGET_CHARS}: the oldest events are left out of the copy (counted in `stats().unstored`), not the
+   * queue.
+   */
   private persist(): void {
     if (!this.storage) return;
+    if (this.persistTimer !== null) {
+      clearTimeout(this.persistTimer);
+      this.persistTimer = null;
+    }
     const events = [...(this.inFlight ?? []), ...this.queue];
+    let kept = 0;
+    let chars = 2;
+    for (let i = events.length - 1; i >= 0; i--) {
+      const size = this.sizeOf(events[i]) + 1;
+      if (chars + size > STORAGE_BUDGET_CHARS) break;
+      chars += size;
+      kept++;
+    }
+    if (kept < events.length) {
+      this.warnOnce(
+        'storage',
+        `Rollguard telemetry: the queue is over its storage budget (${STORAGE_BUDGET_CHARS} characters); the ` +
+          'oldest events are kept in memory only (stats().unstored).',
+      );
+    }
+    this.unstored = events.length - kept;
     try {
-      if (events.length === 0) {
+      if (kept === 0) {
         this.storage.removeItem(this.storageKey);
       } else {
-        this.storage.setItem(this.storageKey, JSON.stringify(events));
+        this.persistedAt = Date.now();
+        this.storage.setItem(this.storageKey, JSON.stringify(events.slice(events.length - kept)));
       }
     } catch {
       // Storage full or denied: the queue still lives in memory.
     }
+  }
+
+  /** The length of an event's JSON, measured once. */
+  private sizeOf(event: TelemetryEvent): number {
+    let size = this.sizes.get(event);
+    if (size === undefined) {
+      size = JSON.stringify(event).length;
+      this.sizes.set(event, size);
+    }
+    return size;
   }
 
   /**
@@ -568,15 +862,74 @@ function utf8Length(text: string): number {
  * a lone surrogate) a space, and at most 2048 characters, so a failure event is never refused for its message.
  */
 function cleanMessage(message: string): string {
-  const text = String(message)
-    .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' ')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, ' ');
+  const text = withoutLoneSurrogates(
+    String(message)
+      .replace(/\r\n?/g, '\n')
+      .replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, ' '),
+  );
   if (text.length <= MAX_ERROR_MESSAGE_LENGTH) return text;
   // Not cut between the two halves of a surrogate pair.
   const max = MAX_ERROR_MESSAGE_LENGTH;
   const end = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
   return text.slice(0, end);
+}
+
+/**
+ * The text with each unpaired surrogate (which has no UTF-8 encoding) made a space. A loop, not a regular expression:
+ * one needs a lookbehind, which Safari before 16.4 cannot even parse (the whole module would fail to load).
+ */
+function withoutLoneSurrogates(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++; // a pair
+        continue;
+      }
+    }
+    out += text.slice(from, i) + ' ';
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/** What an error says, even one whose `toString` throws. */
+function describe(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return 'an error';
+  }
+}
+
+/** The part of an exposure each refusal is about, for the console. */
+const EXPOSURE_PARTS: Record<ExposureRefusal, string> = {
+  FLAG_KEY: "flag key (not one a Rollguard flag can have: another provider's flag?)",
+  VARIANT: 'variant (blank, longer than 128 characters or holding a control character)',
+  FLAG_VERSION: 'flag version (not a whole number from 0)',
+  TREATED: 'treated mark (not a boolean)',
+};
+
+/** Throws a `RangeError` naming the first attribute of the client's `context` option metrics-ingest would refuse. */
+function checkContext(context: unknown): void {
+  if (context === undefined) return;
+  if (typeof context !== 'object' || context === null) throw new RangeError('context must be an object');
+  const names = Object.keys(context);
+  if (names.length > MAX_CONTEXT_ATTRIBUTES) {
+    throw new RangeError(`context has ${names.length} attributes, at most ${MAX_CONTEXT_ATTRIBUTES} are taken`);
+  }
+  for (const name of names) {
+    const refusal = contextRefusal(name, (context as Record<string, unknown>)[name]);
+    if (refusal !== null) {
+      throw new RangeError(
+        `context attribute '${name}' would have metrics-ingest refuse every event: ${CONTEXT_REFUSAL_REASONS[refusal]}`,
+      );
+    }
+  }
 }
 
 function isEvent(value: unknown): value is TelemetryEvent {
@@ -606,10 +959,25 @@ function defaultStorage(): Storage | null {
   }
 }
 
-/** A random UUID; `crypto.randomUUID` exists only in secure contexts, `getRandomValues` everywhere. */
+/**
+ * A random (version 4) UUID: `crypto.randomUUID` where there is one (secure contexts, Node.js 19 and later), else from
+ * `getRandomValues`, else from `Math.random` (Node.js 18 has no global `crypto`): ids must be unique, not secret.
+ */
 export function uuid(): string {
+  const crypto = (globalThis as { crypto?: Partial<Crypto> }).crypto;
+  if (typeof crypto?.randomUUID === 'function') {
+    try {
+      return crypto.randomUUID();
+    } catch {
+      // Not here after all: made below.
+    }
+  }
   const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
+  if (typeof crypto?.getRandomValues === 'function') {
+    crypto.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
   bytes[6] = (bytes[6] & 0x0f) | 0x40;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');

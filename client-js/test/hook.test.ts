@@ -1,5 +1,5 @@
 import { OpenFeature, StandardResolutionReasons, type Provider, type ResolutionDetails } from '@openfeature/web-sdk';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExposureHook, Exposures } from '../src/index.js';
 
 /** A provider that serves what the test says, as Rollguard's OFREP answer would (variant and flag version). */
@@ -60,6 +60,35 @@ describe('ExposureHook with the OpenFeature web SDK', () => {
     expect(OpenFeature.getClient().getBooleanValue('gone', false)).toBe(false);
 
     expect(exposures.of('alice')).toEqual([]);
+  });
+
+  it('records only exposures metrics-ingest accepts, warning once per reason', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const exposures = new Exposures();
+      exposures.record('alice', 'new_checkout', 'on'); // recorded before, by hand: forgotten too
+      OpenFeature.addHooks(new ExposureHook(exposures));
+      await OpenFeature.setContext({ targetingKey: 'alice' });
+      await OpenFeature.setProviderAndWait(
+        provider({
+          new_checkout: { value: true, variant: 'on', reason: 'STATIC' }, // another provider's flag
+          NewBanner: { value: true, variant: 'on', reason: 'STATIC' },
+          'long-variant': { value: true, variant: 'v'.repeat(129), reason: 'STATIC' },
+          'new-sync': { value: true, variant: 'on', reason: 'SPLIT', flagMetadata: { version: 2 } },
+        }),
+      );
+      const client = OpenFeature.getClient();
+
+      for (const key of ['new_checkout', 'NewBanner', 'long-variant', 'new-sync', 'new_checkout']) {
+        client.getBooleanValue(key, false);
+      }
+
+      expect(exposures.of('alice')).toEqual([{ flagKey: 'new-sync', variant: 'on', flagVersion: 2 }]);
+      expect(warn).toHaveBeenCalledTimes(2); // the flag key, the variant
+      expect(String(warn.mock.calls[0][0])).toContain("'new_checkout'");
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('records nothing without a targeting key', async () => {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Exposures, KeyMismatchError, TelemetryClient, type TelemetryEvent } from '../src/index.js';
+import { uuid } from '../src/telemetry.js';
 
 interface Call {
   url: string;
@@ -582,6 +583,371 @@ describe('TelemetryClient', () => {
 
       expect(client.stats()).toMatchObject({ keyMismatches: 0, queued: 2 });
     });
+  });
+});
+
+describe('TelemetryClient never throws into the app', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
+
+  it('goes on sending when a listener throws, and says so once per listener', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = ingest(
+      'down',
+      { status: 200, body: { accepted: 0, rejected: [{ index: 0, code: 'FUTURE_TIMESTAMP', reason: 'ahead' }] } },
+      200,
+    );
+    const boom = () => {
+      throw new Error('listener bug');
+    };
+    const client = new TelemetryClient({
+      ...base,
+      fetch: server.fetch,
+      lingerMs: 0,
+      batchSize: 1,
+      maxQueuedEvents: 2,
+      listener: { onRetry: boom, onRejected: boom, onDropped: boom },
+    });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0); // down: onRetry throws
+    client.sync({ success: true, durationMs: 2 });
+    client.sync({ success: true, durationMs: 3 }); // the queue is full: 1 is dropped, onDropped throws
+    await vi.advanceTimersByTimeAsync(1000); // the retry: 2 is refused, onRejected throws
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(server.calls.map((c) => c.events.map((e) => e.durationMs))).toEqual([[1], [2], [3]]);
+    expect(client.stats()).toMatchObject({ sent: 1, rejected: 1, dropped: 1, retries: 1, queued: 0 });
+    const said = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('threw'));
+    expect(said).toHaveLength(3);
+    expect(said.join()).toContain('listener.onRetry threw');
+  });
+
+  it('refuses an event JSON cannot hold when it is queued, and sends the others', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = ingest();
+    const refused: string[] = [];
+    const client = new TelemetryClient({
+      ...base,
+      fetch: server.fetch,
+      listener: { onRejected: (e, code) => refused.push(`${e.durationMs}:${code}`) },
+    });
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+
+    client.sync({ success: true, durationMs: 1 });
+    expect(() => client.sync({ success: true, durationMs: 2, recordsSynced: 10n as unknown as number })).not.toThrow();
+    client.upload({ success: true, durationMs: 3, bytes: cycle as unknown as number });
+    client.sync({ success: true, durationMs: 4 });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(refused).toEqual(['2:INVALID_FIELD', '3:INVALID_FIELD']);
+    expect(server.calls.flatMap((c) => c.events.map((e) => e.durationMs))).toEqual([1, 4]);
+    expect(client.stats()).toMatchObject({ sent: 2, rejected: 2, queued: 0 });
+  });
+
+  it('recovers a batch whose sending failed unexpectedly: put back, retried, no unhandled rejection', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    let calls = 0;
+    const fetch = vi.fn(async () => {
+      calls++;
+      // An answer whose headers cannot be read: the client's own handling of it throws.
+      if (calls === 1) return { ok: false, status: 503, headers: null } as unknown as Response;
+      return new Response(JSON.stringify({ accepted: 1, rejected: [] }), { status: 200 });
+    }) as unknown as typeof globalThis.fetch;
+    const client = new TelemetryClient({ ...base, fetch, lingerMs: 0 });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.stats()).toMatchObject({ queued: 1, retries: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(calls).toBe(2);
+    expect(client.stats()).toMatchObject({ sent: 1, queued: 0 });
+  });
+
+  it('refuses a context option metrics-ingest would refuse, naming the attribute', () => {
+    const make = (context: Record<string, unknown>) => () =>
+      new TelemetryClient({ ...base, fetch: ingest().fetch, context: context as Record<string, string> });
+
+    expect(make({ targetingKey: 'alice', country: 'FR' })).toThrow(RangeError);
+    expect(make({ targetingKey: 'alice', country: 'FR' })).toThrow(/'targetingKey'/);
+    expect(make({ country: null })).toThrow(/'country'.*no value/);
+    expect(make({ 'account type': 'pro' })).toThrow(/'account type'/);
+    expect(make({ note: 'x'.repeat(257) })).toThrow(/'note'/);
+    expect(make(Object.fromEntries([...Array(33).keys()].map((i) => [`a${i}`, i])))).toThrow(/33 attributes/);
+    expect(make({ country: 'FR', seats: 3, beta: true })).not.toThrow();
+  });
+
+  it('leaves out event context attributes metrics-ingest would refuse, warning once per attribute name', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, context: { country: 'FR' } });
+    // The OpenFeature context as it is, targeting key included, and an attribute the app has no value for.
+    const context = { targetingKey: 'alice', country: 'DE', region: null } as unknown as Record<string, string>;
+
+    client.sync({ success: true, durationMs: 1, context });
+    client.sync({ success: true, durationMs: 2, context });
+    client.sync({ success: true, durationMs: 3, context: { plan: 'pro', 'bad name': 'x' } });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    const events = server.calls.flatMap((c) => c.events);
+    expect(events.map((e) => e.context)).toEqual([
+      { country: 'DE' },
+      { country: 'DE' },
+      { country: 'FR', plan: 'pro' },
+    ]);
+    const said = warn.mock.calls.map((c) => String(c[0]));
+    expect(said).toHaveLength(3);
+    expect(said[0]).toContain("'targetingKey'");
+    expect(said[1]).toContain("'region'");
+    expect(said[2]).toContain("'bad name'");
+  });
+
+  it('leaves out the context attributes beyond the 32 metrics-ingest takes', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch });
+
+    const context = Object.fromEntries([...Array(40).keys()].map((i) => [`a${i}`, i]));
+    client.sync({ success: true, durationMs: 1, context });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(Object.keys(server.calls[0].events[0].context ?? {})).toHaveLength(32);
+  });
+
+  it('warns once per code metrics-ingest refuses single events with', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const refusing = (code: string) => ({
+      status: 200,
+      body: { accepted: 0, rejected: [{ index: 0, code, reason: `${code} reason` }] },
+    });
+    const server = ingest(refusing('INVALID_FIELD'), refusing('INVALID_FIELD'), refusing('EXPIRED_TIMESTAMP'));
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+
+    for (let i = 0; i < 3; i++) {
+      client.sync({ success: true, durationMs: i });
+      await vi.advanceTimersByTimeAsync(0);
+    }
+
+    expect(client.stats().rejected).toBe(3);
+    const said = warn.mock.calls.map((c) => String(c[0]));
+    expect(said).toHaveLength(2);
+    expect(said[0]).toContain('INVALID_FIELD: INVALID_FIELD reason');
+    expect(said[1]).toContain('EXPIRED_TIMESTAMP');
+  });
+
+  it('attaches only the exposures metrics-ingest accepts, warning once per reason', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const exposures = new Exposures();
+    exposures.record('alice', 'new_checkout', 'on'); // another provider's flag
+    exposures.record('alice', 'new-sync', 'on', 4);
+    exposures.record('alice', 'dark-mode', 'v'.repeat(129));
+    exposures.record('alice', 'OtherFlag', 'on');
+    const server = ingest();
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, exposures });
+
+    client.sync({ userId: 'alice', success: true, durationMs: 1 });
+    client.sync({
+      userId: 'bob',
+      success: true,
+      durationMs: 2,
+      exposures: [
+        { flagKey: 'new-sync', variant: 'off' },
+        { flagKey: 'new-sync', variant: 'off', flagVersion: -1 },
+      ],
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+
+    const [alice, bob] = server.calls.flatMap((c) => c.events);
+    expect(alice.exposures).toEqual([{ flagKey: 'new-sync', variant: 'on', flagVersion: 4 }]);
+    expect(bob.exposures).toEqual([{ flagKey: 'new-sync', variant: 'off' }]);
+    expect(warn).toHaveBeenCalledTimes(3); // flag key, variant, flag version
+  });
+
+  it('counts an event after close as dropped, and warns once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const dropped: number[] = [];
+    const client = new TelemetryClient({
+      ...base,
+      fetch: ingest().fetch,
+      listener: { onDropped: (e) => dropped.push(e.durationMs) },
+    });
+    const closing = client.close(100);
+    await vi.advanceTimersByTimeAsync(0);
+    await closing;
+
+    expect(() => client.sync({ success: true, durationMs: 1 })).not.toThrow();
+    expect(client.upload({ success: true, durationMs: 2 })).toBeTypeOf('string');
+
+    expect(dropped).toEqual([1, 2]);
+    expect(client.stats()).toMatchObject({ dropped: 2, queued: 0 });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toContain('after close()');
+  });
+
+  it('makes event ids without a global crypto (Node.js 18), and with getRandomValues only', () => {
+    const v4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    vi.stubGlobal('crypto', undefined);
+    const ids = new Set([...Array(100)].map(() => uuid()));
+    expect(ids.size).toBe(100);
+    ids.forEach((id) => expect(id).toMatch(v4));
+    const client = new TelemetryClient({
+      url: 'https://i.test',
+      producerToken: 't',
+      storage: null,
+      fetch: ingest().fetch,
+    });
+    expect(client.clientId).toMatch(v4);
+    expect(client.sync({ success: true, durationMs: 1 })).toMatch(v4);
+
+    vi.stubGlobal('crypto', { getRandomValues: (bytes: Uint8Array) => bytes.fill(7) });
+    expect(uuid()).toBe('07070707-0707-4707-8707-070707070707');
+  });
+});
+
+describe('TelemetryClient storage and timers', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
+
+  it('writes the stored queue at most every 2 seconds, not on every event', async () => {
+    const storage = new MemoryStorage();
+    const setItem = vi.spyOn(storage, 'setItem');
+    const client = new TelemetryClient({ ...base, storage, fetch: ingest().fetch, batchSize: 1000, lingerMs: 60_000 });
+
+    for (let i = 0; i < 100; i++) client.sync({ success: true, durationMs: i });
+    expect(setItem).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(setItem).toHaveBeenCalledTimes(2);
+    const stored = JSON.parse(storage.getItem(storage.key(0)!)!) as TelemetryEvent[];
+    expect(stored).toHaveLength(100);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(setItem).toHaveBeenCalledTimes(2); // nothing new, nothing written
+  });
+
+  it('writes the stored queue at once when the page goes away', async () => {
+    const page = new EventTarget();
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    const storage = new MemoryStorage();
+    const fetch = vi.fn(() => new Promise<Response>(() => {})) as unknown as typeof globalThis.fetch;
+    const client = new TelemetryClient({ ...base, storage, fetch, lingerMs: 60_000 });
+
+    client.sync({ success: true, durationMs: 1 });
+    client.sync({ success: true, durationMs: 2 });
+    expect(JSON.parse(storage.getItem(storage.key(0)!)!)).toHaveLength(1);
+    page.dispatchEvent(new Event('pagehide'));
+
+    expect(JSON.parse(storage.getItem(storage.key(0)!)!)).toHaveLength(2);
+    expect(client.stats().queued).toBe(2);
+  });
+
+  it('keeps the stored copy within its budget: the oldest left out of it (counted), not out of the queue', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const storage = new MemoryStorage();
+    const fetch = vi.fn(async () => {
+      throw new TypeError('Failed to fetch');
+    }) as unknown as typeof globalThis.fetch;
+    const client = new TelemetryClient({ ...base, storage, fetch, maxQueuedEvents: 1000 });
+
+    for (let i = 0; i < 1000; i++) {
+      client.sync({ success: false, durationMs: i, errorMessage: 'x'.repeat(2000) });
+    }
+    await vi.advanceTimersByTimeAsync(2000);
+
+    const text = storage.getItem(storage.key(0)!)!;
+    expect(text.length).toBeLessThanOrEqual(512 * 1024);
+    const stored = JSON.parse(text) as TelemetryEvent[];
+    expect(stored.length).toBeGreaterThan(100);
+    expect(stored.at(-1)!.durationMs).toBe(999); // the newest are kept
+    expect(client.stats()).toMatchObject({ queued: 1000, unstored: 1000 - stored.length });
+  });
+
+  it('lets a Node.js process end: its timers are unref-ed', async () => {
+    const fake = globalThis.setTimeout;
+    const handles: Array<{ unref: () => unknown; unrefed: boolean }> = [];
+    vi.stubGlobal('setTimeout', (run: () => void, ms?: number) => {
+      const handle = fake(run, ms) as unknown as { unref: () => unknown; unrefed: boolean };
+      const unref = handle.unref.bind(handle);
+      handle.unrefed = false;
+      handle.unref = () => {
+        handle.unrefed = true;
+        return unref();
+      };
+      handles.push(handle);
+      return handle;
+    });
+    const client = new TelemetryClient({ ...base, storage: new MemoryStorage(), fetch: ingest('down', 'down').fetch });
+
+    client.sync({ success: true, durationMs: 1 }); // linger
+    client.sync({ success: true, durationMs: 2 }); // a storage write later
+    await vi.advanceTimersByTimeAsync(1000); // the request (its timeout) fails: a retry
+
+    expect(client.stats().retries).toBe(1);
+    expect(handles.length).toBeGreaterThanOrEqual(3);
+    expect(handles.filter((h) => !h.unrefed)).toEqual([]);
+  });
+
+  it('aborts a request that gets no answer in time, and sends the batch again', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const fetch = vi.fn((_url: string, init: RequestInit) => {
+      signals.push(init.signal ?? undefined);
+      if (signals.length === 1) return new Promise<Response>(() => {}); // a stalled connection
+      return Promise.resolve(new Response(JSON.stringify({ accepted: 1, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const retries: string[] = [];
+    const client = new TelemetryClient({
+      ...base,
+      fetch,
+      lingerMs: 0,
+      requestTimeoutMs: 3000,
+      listener: { onRetry: (_a, _d, reason) => retries.push(reason) },
+    });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(2999);
+    expect(signals[0]?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(retries).toEqual(['unreachable: Error: no answer in 3000 ms']);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(signals).toHaveLength(2);
+    expect(client.stats()).toMatchObject({ sent: 1, queued: 0 });
+  });
+
+  it('does not cut short the backoff of a retry each time the page is hidden', async () => {
+    const page = new EventTarget();
+    const document = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    vi.stubGlobal('document', document);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const server = ingest('down', 'down');
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0, initialBackoffMs: 5000 });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 5; i++) {
+      document.dispatchEvent(new Event('visibilitychange'));
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(server.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(4500);
+    expect(server.calls).toHaveLength(2);
+    expect(client.stats().retries).toBe(2);
   });
 });
 
