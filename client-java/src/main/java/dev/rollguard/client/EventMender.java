@@ -1,19 +1,23 @@
 package dev.rollguard.client;
 
+import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.keys.FlagKeys;
 import dev.rollguard.schemas.telemetry.ContextRefusal;
 import dev.rollguard.schemas.telemetry.TelemetryLimits;
 import java.time.Duration;
 
 /**
  * What the client does to an event so that metrics-ingest takes it, by the schemas' {@link TelemetryLimits} (the
- * receiver's own): it mends an error message, tells why a context attribute would be refused (so that it is left
- * out), and which number would have the whole event refused (so that it is refused at once: no number is mended, any
- * other value would be made up).
+ * receiver's own): it mends an error message, tells why a context attribute or an exposure would be refused (so that
+ * it is left out), and which number would have the whole event refused (so that it is refused at once: no number is
+ * mended, any other value would be made up).
  */
 final class EventMender {
 
     /** Metrics-ingest's code for a negative count or duration. */
     static final String NEGATIVE_VALUE = "NEGATIVE_VALUE";
+    /** Metrics-ingest's code for a field an event must have. */
+    static final String MISSING_FIELD = "MISSING_FIELD";
     /** Metrics-ingest's code for a value over its bound. */
     static final String OVERSIZED_FIELD = "OVERSIZED_FIELD";
 
@@ -80,6 +84,51 @@ final class EventMender {
     static String contextRefusal(String name, String value) {
         ContextRefusal refusal = TelemetryLimits.contextRefusal(name, value);
         return refusal == null ? null : refusal.reason();
+    }
+
+    /**
+     * Why metrics-ingest would refuse a whole event that carries {@code exposure}, or null when it accepts it: by its
+     * own check ({@link TelemetryLimits#isAcceptedExposure}) and the characters it accepts in any text of an event
+     * (the variant is another provider's or the app's; a flag key that is one holds none it refuses).
+     */
+    static String exposureRefusal(FlagExposure exposure) {
+        if (exposure == null) {
+            return "a missing exposure";
+        }
+        String flagKey = exposure.getFlagKey();
+        String variant = exposure.getVariant();
+        if (TelemetryLimits.isAcceptedExposure(exposure) && TelemetryLimits.firstRefusedCharacter(variant, false) < 0) {
+            return null;
+        }
+        if (!TelemetryLimits.isExposureKey(flagKey)) {
+            return flagKey == null || flagKey.isBlank()
+                    ? "a blank flag key"
+                    : "a flag key longer than " + TelemetryLimits.MAX_KEY_LENGTH + " characters";
+        }
+        if (!FlagKeys.isFlagKey(flagKey)) {
+            return "a flag key no flag can have (" + FlagKeys.MESSAGE + ")";
+        }
+        if (!TelemetryLimits.isExposureKey(variant)) {
+            return variant == null || variant.isBlank()
+                    ? "a blank variant"
+                    : "a variant longer than " + TelemetryLimits.MAX_KEY_LENGTH + " characters";
+        }
+        if (TelemetryLimits.firstRefusedCharacter(variant, false) >= 0) {
+            return "a variant holding a control character or an unpaired surrogate";
+        }
+        return "a negative flag version";
+    }
+
+    /**
+     * Why an event cannot be sent for a field it must have and the app did not set ({@code success}, {@code
+     * durationMs}: the client fills in the others), with the receiver's code for a missing field; null when it has
+     * them.
+     */
+    static Refusal missingField(boolean hasSuccess, boolean hasDurationMs) {
+        if (!hasSuccess) {
+            return new Refusal(MISSING_FIELD, "success is not set");
+        }
+        return hasDurationMs ? null : new Refusal(MISSING_FIELD, "durationMs is not set");
     }
 
     /**

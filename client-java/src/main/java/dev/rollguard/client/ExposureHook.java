@@ -12,7 +12,9 @@ import java.util.Map;
  * register it once ({@code OpenFeatureAPI.getInstance().addHooks(new ExposureHook(exposures))}) and the {@link
  * TelemetryClient} attaches what each user was served to that user's events. The flag's version comes from the
  * flag metadata's {@code version} (Rollguard's OFREP endpoint sends it). An evaluation that failed or fell back to
- * the default value served no variant: the subject's earlier exposure to that flag is forgotten.
+ * the default value served no variant: the subject's earlier exposure to that flag is forgotten. So is it when the
+ * evaluation is one metrics-ingest would refuse an event for (a flag of another provider, whose key no Rollguard flag
+ * can have, e.g. {@code new_checkout}; an over-long variant): nothing is recorded for it ({@link Exposures#record}).
  */
 public final class ExposureHook implements Hook<Object> {
 

@@ -8,6 +8,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The flag variants each subject (targeting key) was last served, as {@link ExposureHook} records them: what a
@@ -17,7 +19,8 @@ import java.util.Map;
  *
  * <p>Bounded: beyond {@code maxSubjects} the subject used least recently is forgotten (a backend serves many users;
  * a phone one). An event carries at most {@link TelemetryLimits#MAX_EXPOSURES} exposures (metrics-ingest refuses
- * more): {@link #of} gives the flags evaluated most recently for the subject. Thread-safe.
+ * more): {@link #of} gives the flags evaluated most recently for the subject. An exposure metrics-ingest would refuse
+ * is not recorded ({@link #record}). Thread-safe.
  */
 public final class Exposures {
 
@@ -33,8 +36,12 @@ public final class Exposures {
     @Deprecated
     public static final int MAX_PER_EVENT = TelemetryLimits.MAX_EXPOSURES;
 
+    private static final System.Logger LOG = System.getLogger(Exposures.class.getName());
+
     /** Per subject, its exposures by flag key, the flag evaluated least recently first. */
     private final Map<String, Map<String, FlagExposure>> bySubject;
+    /** The reasons an exposure was not recorded that were logged at WARNING already (a few, each once). */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     public Exposures() {
         this(DEFAULT_MAX_SUBJECTS);
@@ -54,16 +61,44 @@ public final class Exposures {
         };
     }
 
-    /** Records that {@code subject} was served {@code variant} of {@code flagKey} (version when known, else null). */
+    /**
+     * Records that {@code subject} was served {@code variant} of {@code flagKey} (version when known, else null).
+     *
+     * <p>Only what metrics-ingest accepts is recorded ({@link TelemetryLimits#isAcceptedExposure}), since it refuses a
+     * whole event for one exposure it does not: an exposure with a flag key no Rollguard flag can have (another
+     * provider's, e.g. {@code new_checkout}), a blank or over-long flag key or variant, or a variant holding a control
+     * character is not recorded, and what the subject was served of that flag before is forgotten (it is not what the
+     * subject is served now). A negative version is left out (the exposure is recorded without it). Each reason is
+     * logged once at WARNING.
+     */
     public void record(String subject, String flagKey, String variant, Long flagVersion) {
         if (subject == null || flagKey == null || variant == null) {
             return;
         }
+        Long version = flagVersion;
+        if (version != null && version < 0) {
+            warnOnce(
+                    "negative version",
+                    "Rollguard telemetry: the exposure to flag '" + EventMender.forLog(flagKey, 80) + "' has the"
+                            + " negative version " + version + ", which metrics-ingest refuses: it is recorded without"
+                            + " its version, and so is every later one with a negative version");
+            version = null;
+        }
         FlagExposure exposure = FlagExposure.newBuilder()
                 .setFlagKey(flagKey)
                 .setVariant(variant)
-                .setFlagVersion(flagVersion)
+                .setFlagVersion(version)
                 .build();
+        String refusal = EventMender.exposureRefusal(exposure);
+        if (refusal != null) {
+            warnOnce(
+                    refusal,
+                    "Rollguard telemetry: the exposure to flag '" + EventMender.forLog(flagKey, 80) + "' (variant '"
+                            + EventMender.forLog(variant, 80) + "') is not recorded, and neither is any later one with "
+                            + refusal + ": metrics-ingest would refuse every event that carries it");
+            forget(subject, flagKey);
+            return;
+        }
         synchronized (bySubject) {
             Map<String, FlagExposure> flags = bySubject.computeIfAbsent(subject, s -> new LinkedHashMap<>());
             flags.remove(flagKey); // a new evaluation makes the flag the most recent one
@@ -84,6 +119,14 @@ public final class Exposures {
                     bySubject.remove(subject);
                 }
             }
+        }
+    }
+
+    /** Logs {@code message} at WARNING the first time {@code key} comes, later at DEBUG. */
+    private void warnOnce(String key, String message) {
+        System.Logger.Level level = warned.add(key) ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG;
+        if (LOG.isLoggable(level)) {
+            LOG.log(level, message);
         }
     }
 

@@ -50,14 +50,17 @@ import org.apache.avro.specific.SpecificRecord;
  * first), and an event's context attribute or own exposure that breaks the rules is left out (the client's own
  * attributes are checked when it is built). A number it would refuse (a negative {@code durationMs} or one over the
  * receiver's max age, {@link Builder#maxAge}; an upload's {@code bytes} over 1 TiB; a negative count) cannot be mended
- * without making one up: the event is refused at once, as the receiver would, and never queued.
+ * without making one up: the event is refused at once, as the receiver would, and never queued; so is one without
+ * {@code success} or {@code durationMs}, which cannot be built. The exposures {@link ExposureHook} records are only
+ * those the receiver accepts ({@link Exposures#record}).
  *
  * <p>The sender thread outlives any failure: an unexpected exception from the transport is retried like a receiver
  * that is away, one from the listener is logged and ignored. Delays and timeouts follow the monotonic clock ({@link
  * System#nanoTime()}), so a wall clock set back or forward neither holds a batch nor hurries it.
  *
- * <p>Thread-safe; {@link #send} never blocks on the network. {@link #close()} delivers what is queued within the
- * close timeout.
+ * <p>Thread-safe; {@link #send} never blocks on the network and never changes the builder it is given. {@link
+ * #close()} delivers what is queued within the close timeout; an event sent later is dropped (counted and told to
+ * the listener), never thrown back at the app.
  */
 public final class TelemetryClient implements AutoCloseable {
 
@@ -145,17 +148,27 @@ public final class TelemetryClient implements AutoCloseable {
         this.sender.start();
     }
 
-    /** A client delivering through {@code transport}, for the app installation or process {@code clientId}. */
+    /**
+     * A client delivering through {@code transport}, for the app installation or process {@code clientId}: not blank,
+     * at most 256 characters, without a control character (else {@link IllegalArgumentException}: metrics-ingest would
+     * refuse every event that carries it).
+     */
     public static Builder builder(TelemetryTransport transport, String clientId) {
         return new Builder(transport, clientId);
     }
 
     /**
      * Queues a sync event; the fields the app left unset are filled in and what the receiver would refuse is mended
-     * (see the class comment). An event with a number the receiver would refuse is not queued: it is counted as
-     * rejected and told to the listener at once, with the receiver's code.
+     * (see the class comment), on a copy: {@code template} itself is not changed, so a builder the app keeps may be
+     * sent again (each send is a new event, with its own id, time and exposures). An event with a number the receiver
+     * would refuse is not queued: it is counted as rejected and told to the listener at once, with the receiver's
+     * code. An event sent after {@link #close()} is not queued either: it is counted as dropped and told to the
+     * listener; this method does not throw for it.
      */
-    public void send(SyncEvent.Builder event) {
+    public void send(SyncEvent.Builder template) {
+        // Filled in on a copy: the app's builder is left as it was, so that one it keeps and sends again gets a new
+        // id, time and its user's exposures each time, not the first event's.
+        SyncEvent.Builder event = EventCopies.of(Objects.requireNonNull(template, "event"));
         if (!event.hasEventId()) {
             event.setEventId(UUID.randomUUID().toString());
         }
@@ -170,6 +183,16 @@ public final class TelemetryClient implements AutoCloseable {
         }
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
+        }
+        EventMender.Refusal missing = EventMender.missingField(event.hasSuccess(), event.hasDurationMs());
+        if (missing != null) {
+            // An event without them cannot be built: the listener gets it with each at its type's zero.
+            refuse(
+                    event.setSuccess(event.getSuccess())
+                            .setDurationMs(event.getDurationMs())
+                            .build(),
+                    missing);
+            return;
         }
         EventMender.Refusal refusal = EventMender.numberRefusal(
                 maxAge,
@@ -199,10 +222,16 @@ public final class TelemetryClient implements AutoCloseable {
 
     /**
      * Queues an upload event; the fields the app left unset are filled in and what the receiver would refuse is mended
-     * (see the class comment). An event with a number the receiver would refuse is not queued: it is counted as
-     * rejected and told to the listener at once, with the receiver's code.
+     * (see the class comment), on a copy: {@code template} itself is not changed, so a builder the app keeps may be
+     * sent again (each send is a new event, with its own id, time and exposures). An event with a number the receiver
+     * would refuse is not queued: it is counted as rejected and told to the listener at once, with the receiver's
+     * code. An event sent after {@link #close()} is not queued either: it is counted as dropped and told to the
+     * listener; this method does not throw for it.
      */
-    public void send(UploadEvent.Builder event) {
+    public void send(UploadEvent.Builder template) {
+        // Filled in on a copy: the app's builder is left as it was, so that one it keeps and sends again gets a new
+        // id, time and its user's exposures each time, not the first event's.
+        UploadEvent.Builder event = EventCopies.of(Objects.requireNonNull(template, "event"));
         if (!event.hasEventId()) {
             event.setEventId(UUID.randomUUID().toString());
         }
@@ -217,6 +246,16 @@ public final class TelemetryClient implements AutoCloseable {
         }
         if (!event.hasAppVersion() && appVersion != null) {
             event.setAppVersion(appVersion);
+        }
+        EventMender.Refusal missing = EventMender.missingField(event.hasSuccess(), event.hasDurationMs());
+        if (missing != null) {
+            // An event without them cannot be built: the listener gets it with each at its type's zero.
+            refuse(
+                    event.setSuccess(event.getSuccess())
+                            .setDurationMs(event.getDurationMs())
+                            .build(),
+                    missing);
+            return;
         }
         EventMender.Refusal refusal = EventMender.numberRefusal(
                 maxAge,
@@ -283,18 +322,20 @@ public final class TelemetryClient implements AutoCloseable {
     /**
      * The exposures the event set itself, without those metrics-ingest would refuse the whole event for: an exposure
      * with a blank or over-long flag key or variant, a flag key no flag can have (lower-case letters and digits
-     * separated by single dots or dashes) or a negative flag version is left out, and beyond 64 the last ones
-     * are. Each reason is logged once.
+     * separated by single dots or dashes), a variant holding a control character or an unpaired surrogate, or a
+     * negative flag version is left out ({@link EventMender#exposureRefusal}), and beyond 64 the last ones are. Each
+     * reason is logged once.
      */
     private List<FlagExposure> ownExposures(List<FlagExposure> own) {
         List<FlagExposure> accepted = new ArrayList<>(Math.min(own.size(), TelemetryLimits.MAX_EXPOSURES));
         for (FlagExposure exposure : own) {
-            if (exposure == null || !TelemetryLimits.isAcceptedExposure(exposure)) {
+            if (EventMender.exposureRefusal(exposure) != null) {
                 warnOnce(
                         "exposure",
                         "Rollguard telemetry: an exposure an event sets is left out of it, and so is every later one"
                                 + " with a blank flag key or variant, one longer than " + TelemetryLimits.MAX_KEY_LENGTH
-                                + " characters, a flag key no flag can have, or a negative flag version ("
+                                + " characters, a flag key no flag can have, a variant holding a control character or"
+                                + " a negative flag version ("
                                 + EventMender.forLog(String.valueOf(exposure), 200)
                                 + "); metrics-ingest would refuse the whole event",
                         null);
@@ -319,7 +360,7 @@ public final class TelemetryClient implements AutoCloseable {
             rejected++;
         }
         warnOnce(
-                "number " + refusal.code(),
+                "at once " + refusal.code(),
                 "Rollguard telemetry: an event is refused and not sent, as metrics-ingest would refuse it ("
                         + refusal.code() + ": " + refusal.reason()
                         + "). Later events refused with this code are told to the listener only.",
@@ -359,23 +400,42 @@ public final class TelemetryClient implements AutoCloseable {
 
     private void enqueue(SpecificRecord event) {
         SpecificRecord overflow = null;
+        boolean closed;
         synchronized (lock) {
-            if (closing) {
-                throw new IllegalStateException("the telemetry client is closed");
-            }
-            if (queue.size() + inFlight >= maxQueued) {
-                overflow = queue.isEmpty() ? event : queue.pollFirst();
+            closed = closing;
+            if (closed) {
+                // The app's threads may still finish their work while it shuts down: what they report is lost, but
+                // they must not fail for it.
                 dropped++;
-            }
-            if (overflow != event) {
-                if (queue.isEmpty()) {
-                    oldestQueuedAt = System.nanoTime();
+            } else {
+                if (queue.size() + inFlight >= maxQueued) {
+                    overflow = queue.isEmpty() ? event : queue.pollFirst();
+                    dropped++;
                 }
-                queue.addLast(event);
-                lock.notifyAll();
+                if (overflow != event) {
+                    if (queue.isEmpty()) {
+                        oldestQueuedAt = System.nanoTime();
+                    }
+                    queue.addLast(event);
+                    lock.notifyAll();
+                }
             }
         }
+        if (closed) {
+            warnOnce(
+                    "closed",
+                    "Rollguard telemetry: an event was sent after the client closed and is dropped; later ones are"
+                            + " dropped too, counted in stats().dropped() and told to the listener, not logged",
+                    null);
+            tell("dropped", l -> l.dropped(event, "the client is closed"));
+        }
         if (overflow != null) {
+            warnOnce(
+                    "queue full",
+                    "Rollguard telemetry: the offline queue holds " + maxQueued + " events while the receiver is away;"
+                            + " the oldest is dropped for each new one (counted in stats().dropped() and told to the"
+                            + " listener, not logged again)",
+                    null);
             SpecificRecord gone = overflow;
             tell("dropped", l -> l.dropped(gone, "the offline queue holds " + maxQueued + " events"));
         }
@@ -415,7 +475,8 @@ public final class TelemetryClient implements AutoCloseable {
 
     /**
      * Delivers what is queued within the close timeout, then stops the sender and closes the transport; events still
-     * undelivered then are dropped (and told to the listener).
+     * undelivered then are dropped (and told to the listener), and so are those sent later: {@link #send} does not
+     * throw for them, since the app's threads may still be finishing their work while it shuts down.
      */
     @Override
     public void close() {
@@ -439,6 +500,13 @@ public final class TelemetryClient implements AutoCloseable {
             left = new ArrayList<>(queue);
             dropped += left.size();
             queue.clear();
+        }
+        if (!left.isEmpty()) {
+            warnOnce(
+                    "closed undelivered",
+                    "Rollguard telemetry: the client closed with " + left.size() + " event(s) the receiver did not"
+                            + " take within the close timeout of " + closeTimeout + "; they are dropped",
+                    null);
         }
         for (SpecificRecord event : left) {
             tell("dropped", l -> l.dropped(event, "the client closed before the receiver took it"));
@@ -576,6 +644,14 @@ public final class TelemetryClient implements AutoCloseable {
             rejected += rejections.size();
         }
         for (TelemetryTransport.Rejection rejection : rejections) {
+            // Else an app without a listener of its own would lose such events without a word.
+            warnOnce(
+                    "rejected " + rejection.code(),
+                    "Rollguard telemetry: the receiver refused an event for good, and it is not sent again: "
+                            + EventMender.forLog(rejection.code(), 80) + ": "
+                            + EventMender.forLog(rejection.reason(), 200)
+                            + ". Later events refused with this code are told to the listener only.",
+                    null);
             tell("rejected", l -> l.rejected(batch.get(rejection.index()), rejection.code(), rejection.reason()));
         }
         return true;
@@ -660,8 +736,8 @@ public final class TelemetryClient implements AutoCloseable {
     }
 
     /**
-     * Counts since the client started: events delivered, refused for good, dropped (offline queue full, or left at
-     * close), batch retries, events waiting now, and events sent without exposures although flags were evaluated for
+     * Counts since the client started: events delivered, refused for good, dropped (offline queue full, left at
+     * close, or sent after it), batch retries, events waiting now, and events sent without exposures although flags were evaluated for
      * other keys ({@link KeyMismatch}).
      */
     public record Stats(long sent, long rejected, long dropped, long retries, int queued, long keyMismatches) {}
@@ -710,7 +786,27 @@ public final class TelemetryClient implements AutoCloseable {
             if (clientId == null || clientId.isBlank()) {
                 throw new IllegalArgumentException("clientId must not be blank");
             }
-            this.clientId = clientId;
+            this.clientId = id(clientId, "clientId");
+        }
+
+        /**
+         * {@code value} when metrics-ingest accepts it as an id (at most 256 characters, no control character or
+         * unpaired surrogate); else it would refuse every event the client fills it in: {@link
+         * IllegalArgumentException}, never quoting the value.
+         */
+        private static String id(String value, String name) {
+            if (value.length() > TelemetryLimits.MAX_ID_LENGTH) {
+                throw new IllegalArgumentException(name + " is longer than " + TelemetryLimits.MAX_ID_LENGTH
+                        + " characters: metrics-ingest would refuse every event");
+            }
+            int refused = TelemetryLimits.firstRefusedCharacter(value, false);
+            if (refused >= 0) {
+                throw new IllegalArgumentException(name
+                        + " holds the character U+%04X at position %d: metrics-ingest"
+                                .formatted((int) value.charAt(refused), refused)
+                        + " would refuse every event");
+            }
+            return value;
         }
 
         /** Where {@link ExposureHook} records what each user was served (a fresh, unshared one by default). */
@@ -730,9 +826,12 @@ public final class TelemetryClient implements AutoCloseable {
             return this;
         }
 
-        /** The app version of events that do not set one. */
+        /**
+         * The app version of events that do not set one: at most 256 characters without a control character, else
+         * {@link IllegalArgumentException} (metrics-ingest would refuse every event that carries it).
+         */
         public Builder appVersion(String appVersion) {
-            this.appVersion = appVersion;
+            this.appVersion = appVersion == null ? null : id(appVersion, "appVersion");
             return this;
         }
 

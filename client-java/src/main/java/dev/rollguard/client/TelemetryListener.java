@@ -12,8 +12,9 @@ public interface TelemetryListener {
     default void rejected(SpecificRecord event, String code, String reason) {}
 
     /**
-     * {@code event} was given up without a delivery: the offline queue was full (the oldest event goes), or the client
-     * closed before the receiver came back.
+     * {@code event} was given up without a delivery: the offline queue was full (the oldest event goes), the client
+     * closed before the receiver came back, or the event was sent after the client closed (then on the thread that
+     * sent it).
      */
     default void dropped(SpecificRecord event, String reason) {}
 

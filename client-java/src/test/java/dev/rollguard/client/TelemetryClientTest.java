@@ -124,6 +124,106 @@ class TelemetryClientTest {
     }
 
     @Test
+    void aBuilderTheAppKeepsAndSendsAgainIsLeftAsItWasAndEachSendIsAnEventOfItsOwn() throws Exception {
+        Exposures exposures = new Exposures();
+        exposures.record("alice", "new-sync", "on", 3L);
+        exposures.record("bob", "new-sync", "off", 3L);
+        SteppedClock wall = new SteppedClock(Instant.parse("2026-03-01T12:00:00Z"));
+        client = builder().exposures(exposures).clock(wall).build();
+        SyncEvent.Builder sync = SyncEvent.newBuilder().setSuccess(true).setDurationMs(10);
+        UploadEvent.Builder upload =
+                UploadEvent.newBuilder().setSuccess(true).setDurationMs(5).setBytes(1);
+
+        client.send(sync.setUserId("alice"));
+        client.send(upload.setUserId("alice"));
+        wall.step(Duration.ofSeconds(30));
+        client.send(sync.setUserId("bob"));
+        client.send(upload.setUserId("bob"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).hasSize(4).doesNotHaveDuplicates();
+        SyncEvent alice = (SyncEvent) transport.delivered.get(0);
+        SyncEvent bob = (SyncEvent) transport.delivered.get(2);
+        assertThat(bob.getEventTime()).isEqualTo(alice.getEventTime().plusSeconds(30));
+        assertThat(alice.getExposures()).extracting(FlagExposure::getVariant).containsExactly("on");
+        assertThat(bob.getExposures())
+                .as("bob's own exposures, not those filled in for alice's event")
+                .extracting(FlagExposure::getVariant)
+                .containsExactly("off");
+        assertThat(((UploadEvent) transport.delivered.get(1)).getExposures())
+                .extracting(FlagExposure::getVariant)
+                .containsExactly("on");
+        assertThat(((UploadEvent) transport.delivered.get(3)).getExposures())
+                .extracting(FlagExposure::getVariant)
+                .containsExactly("off");
+        assertThat(sync.hasEventId() || sync.hasEventTime() || sync.hasClientId() || sync.hasExposures())
+                .as("the app's builder is not filled in")
+                .isFalse();
+        assertThat(upload.hasEventId() || upload.hasEventTime() || upload.hasClientId() || upload.hasExposures())
+                .isFalse();
+    }
+
+    @Test
+    void evaluationsTheReceiverWouldRefuseAreNeitherRecordedNorAttached() throws Exception {
+        Exposures exposures = new Exposures();
+        OpenFeatureAPI api = OpenFeatureAPI.getInstance();
+        api.setProviderAndWait(
+                "telemetry-client-test-refused",
+                new InMemoryProvider(Map.of(
+                        "new_checkout", // another provider's flag: no Rollguard flag has this key
+                        Flag.builder().variant("on", true).defaultVariant("on").build(),
+                        "new-sync",
+                        Flag.builder()
+                                .variant("v".repeat(TelemetryLimits.MAX_KEY_LENGTH + 1), true)
+                                .defaultVariant("v".repeat(TelemetryLimits.MAX_KEY_LENGTH + 1))
+                                .build(),
+                        "dark-mode",
+                        Flag.builder().variant("on", true).defaultVariant("on").build())));
+        Client flags = api.getClient("telemetry-client-test-refused");
+        flags.addHooks(new ExposureHook(exposures));
+        CapturedLog exposureLog = new CapturedLog(Exposures.class);
+        try {
+            exposures.record("alice", "new-sync", "on", 2L); // served before; the evaluation below replaces it
+            for (String user : List.of("alice", "bob", "alice")) {
+                for (String flag : List.of("new_checkout", "new-sync", "dark-mode")) {
+                    assertThat(flags.getBooleanValue(flag, false, new ImmutableContext(user)))
+                            .isTrue();
+                }
+            }
+            exposures.record("carol", "dark-mode", "o\u0000n", 1L);
+            exposures.record("carol", "new-sync", "on", -1L);
+
+            client = builder().exposures(exposures).batchSize(10).build();
+            client.send(sync("alice").setUserId("alice"));
+            client.send(upload("bob").setUserId("bob"));
+            client.send(sync("carol").setUserId("carol"));
+            assertThat(client.flush(FLUSH)).isTrue();
+
+            assertThat(((SyncEvent) transport.delivered.get(0)).getExposures())
+                    .extracting(FlagExposure::getFlagKey, FlagExposure::getVariant)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("dark-mode", "on"));
+            assertThat(((UploadEvent) transport.delivered.get(1)).getExposures())
+                    .extracting(FlagExposure::getFlagKey)
+                    .containsExactly("dark-mode");
+            assertThat(((SyncEvent) transport.delivered.get(2)).getExposures())
+                    .as("a negative version is left out, not the exposure")
+                    .extracting(FlagExposure::getFlagKey, FlagExposure::getVariant, FlagExposure::getFlagVersion)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("new-sync", "on", null));
+            assertThat(exposureLog.containing("'new_checkout'", "flag key no flag can have"))
+                    .as("once for the reason, not per evaluation or event")
+                    .hasSize(1);
+            assertThat(exposureLog.containing("'new-sync'", "variant longer than 128"))
+                    .hasSize(1);
+            assertThat(exposureLog.containing("'dark-mode'", "control character"))
+                    .hasSize(1);
+            assertThat(exposureLog.containing("negative version -1")).hasSize(1);
+            assertThat(exposureLog.warnings).hasSize(4);
+        } finally {
+            exposureLog.close();
+        }
+    }
+
+    @Test
     void theClientsContextAttributesGoWithEveryEventUnderTheEventsOwn() throws Exception {
         client = builder()
                 .context(Map.of("country", "FR", "accountType", "business"))
@@ -270,6 +370,9 @@ class TelemetryClientTest {
         assertThat(told).containsExactly("dropped e2", "dropped e3", "dropped e4", "dropped e5", "dropped e6");
         assertThat(client.stats().dropped()).isEqualTo(5);
         assertThat(client.stats().retries()).isPositive();
+        assertThat(log.containing("the offline queue holds 5 events", "the oldest is dropped"))
+                .as("once, not per event dropped")
+                .hasSize(1);
     }
 
     @Test
@@ -292,13 +395,64 @@ class TelemetryClientTest {
     }
 
     @Test
+    void eventsTheReceiverRefusesAreLoggedOncePerCodeNotOnlyToldToTheListener() throws Exception {
+        transport.then(batch -> List.of(
+                new TelemetryTransport.Rejection(0, "INVALID_CHARACTER", "userId contains the character U+0000"),
+                new TelemetryTransport.Rejection(1, "INVALID_CHARACTER", "table contains the character U+0007"),
+                new TelemetryTransport.Rejection(2, "FUTURE_TIMESTAMP", "eventTime is more than PT5M in the future")));
+        client = builder().batchSize(4).build();
+        for (String id : List.of("a", "b", "c", "d")) {
+            client.send(sync(id));
+        }
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("d");
+        assertThat(told)
+                .containsExactly(
+                        "rejected a INVALID_CHARACTER", "rejected b INVALID_CHARACTER", "rejected c FUTURE_TIMESTAMP");
+        assertThat(log.containing("refused an event for good")).hasSize(2);
+        assertThat(log.containing(
+                        "refused an event for good", "INVALID_CHARACTER: userId contains the character U+0000"))
+                .hasSize(1);
+        assertThat(log.containing("refused an event for good", "FUTURE_TIMESTAMP: eventTime is more than"))
+                .hasSize(1);
+    }
+
+    @Test
+    void anEventWithoutAFieldItMustHaveIsRefusedAtOnceNotThrownAtTheApp() throws Exception {
+        client = builder().build();
+        client.send(SyncEvent.newBuilder().setEventId("no success").setDurationMs(5));
+        client.send(SyncEvent.newBuilder().setEventId("no duration").setSuccess(true));
+        client.send(UploadEvent.newBuilder().setEventId("upload without either").setBytes(1));
+        client.send(sync("complete"));
+        assertThat(client.flush(FLUSH)).isTrue();
+
+        assertThat(ids(transport.delivered)).containsExactly("complete");
+        assertThat(told)
+                .containsExactly(
+                        "rejected no success MISSING_FIELD",
+                        "rejected no duration MISSING_FIELD",
+                        "rejected upload without either MISSING_FIELD");
+        assertThat(client.stats().rejected()).isEqualTo(3);
+        assertThat(log.containing("MISSING_FIELD: success is not set")).hasSize(1);
+        assertThat(log.containing("MISSING_FIELD")).as("once per code").hasSize(1);
+    }
+
+    @Test
     void closeDeliversWhatIsQueuedOrGivesItUpWithinItsTimeout() throws Exception {
         client = builder().linger(Duration.ofMinutes(1)).batchSize(100).build();
         client.send(sync("queued"));
         client.close();
         assertThat(ids(transport.delivered)).containsExactly("queued");
         assertThat(transport.closed).isTrue();
-        assertThatThrownBy(() -> client.send(sync("late"))).isInstanceOf(IllegalStateException.class);
+        // The app's threads still finishing during a graceful shutdown: counted and told, never thrown at.
+        client.send(sync("late"));
+        client.send(upload("later"));
+        assertThat(told).containsExactly("dropped late", "dropped later");
+        assertThat(client.stats().dropped()).isEqualTo(2);
+        assertThat(client.stats().queued()).isZero();
+        assertThat(log.containing("sent after the client closed")).hasSize(1);
+        assertThat(ids(transport.delivered)).containsExactly("queued");
 
         ScriptedTransport away = new ScriptedTransport().down();
         List<String> dropped = new ArrayList<>();
@@ -317,11 +471,25 @@ class TelemetryClientTest {
         leaving.close();
         assertThat(dropped).containsExactly("lost-1", "lost-2");
         assertThat(leaving.stats().dropped()).isEqualTo(2);
+        assertThat(log.containing("closed with 2 event(s) the receiver did not take"))
+                .hasSize(1);
     }
 
     @Test
     void settingsOutsideTheirRangeAreRefused() {
         assertThatThrownBy(() -> TelemetryClient.builder(transport, " ")).hasMessageContaining("clientId");
+        assertThatThrownBy(() -> TelemetryClient.builder(transport, "i".repeat(TelemetryLimits.MAX_ID_LENGTH + 1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("clientId is longer than 256");
+        assertThatThrownBy(() -> TelemetryClient.builder(transport, "install-1\n"))
+                .hasMessageContaining("clientId holds the character U+000A at position 9");
+        assertThatThrownBy(() -> builder().appVersion("4.2.0\u0000"))
+                .hasMessageContaining("appVersion holds the character U+0000");
+        assertThatThrownBy(() -> builder().appVersion("4".repeat(TelemetryLimits.MAX_ID_LENGTH + 1)))
+                .hasMessageContaining("appVersion is longer than 256");
+        assertThat(TelemetryClient.builder(transport, "i".repeat(TelemetryLimits.MAX_ID_LENGTH))
+                        .appVersion("4".repeat(TelemetryLimits.MAX_ID_LENGTH)))
+                .isNotNull();
         assertThatThrownBy(() -> builder().batchSize(1_001)).hasMessageContaining("1 to 1000");
         assertThatThrownBy(() -> builder().batchSize(10).maxQueuedEvents(5).build())
                 .hasMessageContaining("at least one batch");
@@ -567,6 +735,8 @@ class TelemetryClientTest {
                         exposure("negative", "off", -1L),
                         exposure("a:b", "on", 1L),
                         exposure("Upper-Case", "on", 1L),
+                        exposure("control", "o\u0000n", 1L),
+                        exposure("surrogate", "o\uD83Dn", 1L),
                         exposure("longest", "v".repeat(TelemetryLimits.MAX_KEY_LENGTH), 0L))));
         assertThat(client.flush(FLUSH)).isTrue();
 
