@@ -71,6 +71,8 @@ public final class MetricComparison {
         double threshold = Double.NaN;
         double treatedQuantile = Double.NaN;
         double controlQuantile = Double.NaN;
+        // A ladder whose control tail lies before its first rung tolerates at least the tail share (toleratedFloor).
+        double toleratedFloor = Double.NEGATIVE_INFINITY;
         if (sample instanceof MetricSample.Ladder ladder) {
             if (spec.kind() != MetricKind.TAIL_LADDER
                     || ladder.control().size() != spec.ladder().size()) {
@@ -82,6 +84,7 @@ public final class MetricComparison {
             threshold = spec.ladder().get(rung);
             treatedQuantile = tailQuantile(spec, ladder.treatment());
             controlQuantile = tailQuantile(spec, ladder.control());
+            toleratedFloor = toleratedFloor(spec, rung, ladder.control());
         } else if (sample instanceof MetricSample.Ratio ratio && spec.kind() != MetricKind.TAIL_LADDER) {
             treatment = ratio.treatment();
             control = ratio.control();
@@ -126,7 +129,7 @@ public final class MetricComparison {
         double vC = variance(spec, control);
         boolean higherIsWorse = spec.direction() == Direction.HIGHER_IS_WORSE || spec.kind() == MetricKind.TAIL_LADDER;
         double controlWeight = higherIsWorse ? 1 + spec.relativeTolerance() : 1 - spec.relativeTolerance();
-        double tolerated = spec.tolerated(rC);
+        double tolerated = Math.max(spec.tolerated(rC), toleratedFloor);
         double excess = higherIsWorse ? rT - tolerated : tolerated - rT;
         double excessVariance = vT + controlWeight * controlWeight * vC;
         double tau = Math.max(GuardPack.MIXTURE_SCALE_RELATIVE * Math.abs(rC), spec.mixtureScaleFloor());
@@ -178,7 +181,7 @@ public final class MetricComparison {
                 treatedQuantile,
                 controlQuantile,
                 nonInferiorityP,
-                shownWithin(spec, rT, vT, rC, vC, tau, nonInferiorityAlpha));
+                shownWithin(spec, rT, vT, rC, vC, tau, nonInferiorityAlpha, toleratedFloor));
     }
 
     /** Finest step of {@link #shownWithin}: one percentage point. */
@@ -195,15 +198,23 @@ public final class MetricComparison {
      * comparing the stage's fixed tolerance with this bound is that test.
      */
     static double shownWithin(
-            MetricSpec spec, double rT, double vT, double rC, double vC, double regressionTau, double alpha) {
+            MetricSpec spec,
+            double rT,
+            double vT,
+            double rC,
+            double vC,
+            double regressionTau,
+            double alpha,
+            double toleratedFloor) {
         boolean higherIsWorse = spec.direction() == Direction.HIGHER_IS_WORSE || spec.kind() == MetricKind.TAIL_LADDER;
         int widest = (int) Math.round((higherIsWorse ? WIDEST_TOLERANCE : 1 - TOLERANCE_STEP) / TOLERANCE_STEP);
         double bound = Double.POSITIVE_INFINITY;
         for (int step = widest; step >= 0; step--) {
             double relative = step * TOLERANCE_STEP;
             double weight = higherIsWorse ? 1 + relative : 1 - relative;
-            double tolerated =
-                    higherIsWorse ? weight * rC + spec.absoluteTolerance() : weight * rC - spec.absoluteTolerance();
+            double tolerated = higherIsWorse
+                    ? Math.max(weight * rC + spec.absoluteTolerance(), toleratedFloor)
+                    : weight * rC - spec.absoluteTolerance();
             double excess = higherIsWorse ? rT - tolerated : tolerated - rT;
             double p = nonInferiorityP(excess, vT + weight * weight * vC, Math.abs(tolerated - rC), regressionTau);
             if (p > alpha) {
@@ -246,9 +257,16 @@ public final class MetricComparison {
     }
 
     /**
-     * The ladder rung nearest the control's tail quantile: the smallest threshold whose control share is at most the
-     * tail share (the control's p95 for durations); for a low tail (throughput) the largest such threshold (its p5).
-     * When no rung qualifies, the ladder's end on the tail's side.
+     * The ladder rung compared: the smallest threshold whose control share is at most the tail share, the first rung at
+     * or beyond the control's tail quantile (for durations its p95, so the rung's control share lies between the tail
+     * share and the share one step further out); for a low tail (throughput) the largest such threshold (its p5). When
+     * no rung qualifies, the ladder's end on the tail's side.
+     *
+     * <p>A tight control tail may have no event at all beyond that rung (every sync between 566 and 800 ms): the margin
+     * is then the absolute tolerance alone ({@link GuardPack#TAIL_ABSOLUTE_TOLERANCE}), so two identical cohorts can
+     * still be shown non-inferior, and a treatment with more than that share of its events beyond the rung, where the
+     * control has none, regresses. (Falling back to the rung before, where the control's share exceeds the tail share,
+     * would be no better: it can be 100 %, which no treatment can exceed by 20 %.)
      */
     static int rung(MetricSpec spec, List<CohortMoments> control) {
         int last = control.size() - 1;
@@ -266,6 +284,30 @@ public final class MetricComparison {
             }
         }
         return 0;
+    }
+
+    /**
+     * The least share of treated events beyond the compared rung that is tolerated: the tail share itself when the
+     * control's tail quantile lies outside the ladder, before its first rung (durations: at most the tail share of the
+     * control's events exceed the first threshold, so its p95 is at most 100 ms, and possibly no event exceeds it at
+     * all), negative infinity (no floor) otherwise.
+     *
+     * <p>Outside the ladder the control's tail quantile is not measured, only bounded: the ladder does not tell apart
+     * values below its first threshold. What can be said honestly is whether the treatment's own tail quantile has
+     * left that range too, i.e. whether more than the tail share of its events exceed the first threshold. So the
+     * margin is {@code max((1 + rel) R_C + abs, tailShare)}: a blip of a few slow treated events (0.5 % of syncs at
+     * 150 ms against a control with none beyond 100 ms) is no regression, since the treatment's p95 is still at most
+     * 100 ms, while a treatment whose p95 moves past the first rung is; and two cohorts both within the first rung are
+     * shown non-inferior once the treatment's share beyond it is shown below the tail share, instead of staying
+     * inconclusive for ever against a margin of zero. The floor changes the margin, not the test: both claims keep
+     * their error bounds. (The control's variance still counts in full, although the floor does not depend on the
+     * control's value: conservative.)
+     */
+    static double toleratedFloor(MetricSpec spec, int rung, List<CohortMoments> control) {
+        int start = spec.direction() == Direction.HIGHER_IS_WORSE ? 0 : control.size() - 1;
+        return rung == start && control.get(rung).ratio() <= spec.tailShare()
+                ? spec.tailShare()
+                : Double.NEGATIVE_INFINITY;
     }
 
     /**

@@ -115,7 +115,7 @@ public record MetricSpec(
                 direction,
                 unit,
                 GuardPack.RELATIVE_TOLERANCE,
-                0,
+                GuardPack.TAIL_ABSOLUTE_TOLERANCE,
                 GuardPack.MINIMUM_CLIENTS,
                 GuardPack.MINIMUM_EVENTS,
                 GuardPack.TAIL_MIXTURE_SCALE_FLOOR,

@@ -109,9 +109,9 @@ public record MetricVerdict(
             line.append(' ')
                     .append(percentile)
                     .append(' ')
-                    .append(unit.format(treatedQuantile))
+                    .append(quantile(treatedQuantile))
                     .append(" vs ")
-                    .append(unit.format(controlQuantile))
+                    .append(quantile(controlQuantile))
                     .append("; events ")
                     .append(spec.direction() == Direction.LOWER_IS_WORSE ? "below " : "above ")
                     .append(unit.format(threshold))
@@ -151,6 +151,24 @@ public record MetricVerdict(
                 .append(Summaries.decimal(evidenceFraction()))
                 .append(" of threshold")
                 .toString();
+    }
+
+    /**
+     * A tail quantile read off the ladder: at the ladder's start on the tail's side it is only bounded (at most the
+     * first duration threshold, at least the last throughput one), which the words say.
+     */
+    private String quantile(double value) {
+        if (spec.ladder().isEmpty() || Double.isNaN(value)) {
+            return spec.unit().format(value);
+        }
+        boolean highTail = spec.direction() == Direction.HIGHER_IS_WORSE;
+        double start = highTail
+                ? spec.ladder().get(0)
+                : spec.ladder().get(spec.ladder().size() - 1);
+        if (value == start) {
+            return (highTail ? "at most " : "at least ") + spec.unit().format(value);
+        }
+        return spec.unit().format(value);
     }
 
     private static String difference(MetricUnit unit, double value) {

@@ -213,6 +213,111 @@ class MetricComparisonTest {
         assertThat(v.summary()).startsWith("upload throughput p5 ").contains("events below 200 kB/s");
     }
 
+    /** Shares beyond each rung of the default sync-duration ladder: the given first rungs, nothing beyond the rest. */
+    private static List<Double> durationShares(double... firstRungs) {
+        List<Double> shares = new ArrayList<>();
+        for (int k = 0; k < GuardPack.SYNC_DURATION_LADDER_MS.size(); k++) {
+            shares.add(k < firstRungs.length ? firstRungs[k] : 0.0);
+        }
+        return shares;
+    }
+
+    private static MetricVerdict syncDuration(List<Double> treated, int treatedClients, List<Double> control) {
+        return MetricComparison.compare(
+                GuardPack.SYNC_DURATION,
+                MetricSample.ladder(ladder(treated, treatedClients, 50), ladder(control, 2_000, 50)),
+                ALPHA,
+                WARNING_ALPHA);
+    }
+
+    @Test
+    void aFewSlowTreatedSyncsAgainstAControlWithinTheLaddersFirstRungAreNoRegression() {
+        // Every control sync is at most 100 ms, the ladder's first rung: its p95 lies before the ladder. 0.5 % of the
+        // treatment's syncs take 150 ms (beyond the rungs 100 ms and 141 ms): its p95 is still at most 100 ms.
+        MetricVerdict blip = syncDuration(durationShares(0.005, 0.005), 1_000, durationShares());
+        assertThat(blip.status()).isNotEqualTo(MetricStatus.REGRESSION);
+        assertThat(blip.severity()).isEqualTo(Severity.NONE);
+        assertThat(blip.threshold()).isEqualTo(100.0);
+        assertThat(blip.tolerated()).isEqualTo(GuardPack.TAIL_SHARE);
+        assertThat(blip.summary())
+                .startsWith("sync duration p95 at most 100 ms vs at most 100 ms; events above 100 ms");
+        // Nor is the flag, judged on sync durations alone at the default alpha: no CRITICAL for the guard to act on.
+        FlagJudgment durationsOnly = new FlagJudgment(List.of(GuardPack.SYNC_DURATION), GuardPack.ALPHA, 0.05);
+        FlagVerdict flag = durationsOnly.judge(java.util.Map.of(
+                GuardPack.SYNC_DURATION.name(),
+                MetricSample.ladder(
+                        ladder(durationShares(0.005, 0.005), 1_000, 50), ladder(durationShares(), 2_000, 50))));
+        assertThat(flag.isCriticalRegression()).isFalse();
+        assertThat(flag.status()).isNotEqualTo(FlagStatus.REGRESSION);
+        // A treatment whose own p95 leaves the first rung is still a regression: 30 % of its syncs beyond 100 ms.
+        MetricVerdict slow = syncDuration(durationShares(0.30, 0.30, 0.10), 1_000, durationShares());
+        assertThat(slow.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(slow.severity()).isEqualTo(Severity.CRITICAL);
+        assertThat(slow.summary()).startsWith("sync duration p95 ").contains(" vs at most 100 ms");
+    }
+
+    @Test
+    void twoCohortsWithinTheLaddersFirstRungAreShownNonInferiorAndTheFlagHealthy() {
+        MetricVerdict v = syncDuration(durationShares(), 2_000, durationShares());
+        assertThat(v.excess()).isNegative();
+        assertThat(v.status()).isEqualTo(MetricStatus.NON_INFERIOR);
+        assertThat(v.nonInferiorityP()).isLessThanOrEqualTo(ALPHA);
+        // The same through a flag guarding sync durations only: HEALTHY, the promoter's signal, not INCONCLUSIVE.
+        FlagJudgment durationsOnly = new FlagJudgment(List.of(GuardPack.SYNC_DURATION), GuardPack.ALPHA, 0.05);
+        List<CohortMoments> allFast = ladder(durationShares(), 2_000, 50);
+        FlagVerdict flag = durationsOnly.judge(
+                java.util.Map.of(GuardPack.SYNC_DURATION.name(), MetricSample.ladder(allFast, allFast)));
+        assertThat(flag.status()).isEqualTo(FlagStatus.HEALTHY);
+        // And a control with a few syncs beyond the first rung (1 %, its p99 there) is held to the same floor.
+        MetricVerdict fewSlow = syncDuration(durationShares(0.04), 1_000, durationShares(0.01));
+        assertThat(fewSlow.tolerated()).isEqualTo(GuardPack.TAIL_SHARE);
+        assertThat(fewSlow.status()).isNotEqualTo(MetricStatus.REGRESSION);
+    }
+
+    @Test
+    void aControlTailThatEndsWithinOneRungIsJudgedWithTheAbsoluteTolerance() {
+        // 10 % of control syncs take 120 ms, none more: the rung compared, 141 ms, has no control event beyond it, and
+        // the margin is the 0.1-point absolute tolerance alone. Identical cohorts are shown non-inferior all the same.
+        MetricVerdict same = syncDuration(durationShares(0.10), 2_000, durationShares(0.10));
+        assertThat(same.threshold()).isCloseTo(100 * Math.sqrt(2), within(1e-9));
+        assertThat(same.control()).isZero();
+        assertThat(same.tolerated()).isEqualTo(GuardPack.TAIL_ABSOLUTE_TOLERANCE);
+        assertThat(same.status()).isEqualTo(MetricStatus.NON_INFERIOR);
+        // Every control sync at 800 ms, every treated one at 2.4 s: a regression, as before.
+        List<Double> control = new ArrayList<>();
+        List<Double> treated = new ArrayList<>();
+        for (double t : GuardPack.SYNC_DURATION_LADDER_MS) {
+            control.add(800 > t ? 1.0 : 0.0);
+            treated.add(2_400 > t ? 1.0 : 0.0);
+        }
+        MetricVerdict slow = syncDuration(treated, 1_000, control);
+        assertThat(slow.threshold()).isCloseTo(800, within(1e-6));
+        assertThat(slow.status()).isEqualTo(MetricStatus.REGRESSION);
+        assertThat(slow.severity()).isEqualTo(Severity.CRITICAL);
+    }
+
+    @Test
+    void aThroughputControlAboveTheLaddersTopIsMirrored() {
+        List<Double> thresholds = List.of(100_000.0, 200_000.0, 400_000.0, 800_000.0);
+        MetricSpec spec = MetricSpec.tailLadder(
+                "upload-throughput",
+                "upload throughput",
+                Direction.LOWER_IS_WORSE,
+                MetricUnit.BYTES_PER_SECOND,
+                thresholds);
+        // No control upload below 800 kB/s; 0.5 % of the treatment's at 500 kB/s.
+        MetricVerdict v = MetricComparison.compare(
+                spec,
+                MetricSample.ladder(
+                        ladder(List.of(0.0, 0.0, 0.0, 0.005), 1_000, 50),
+                        ladder(List.of(0.0, 0.0, 0.0, 0.0), 2_000, 50)),
+                ALPHA,
+                WARNING_ALPHA);
+        assertThat(v.threshold()).isEqualTo(800_000.0);
+        assertThat(v.status()).isEqualTo(MetricStatus.NON_INFERIOR);
+        assertThat(v.summary()).startsWith("upload throughput p5 at least 800 kB/s vs at least 800 kB/s");
+    }
+
     @Test
     void theSummaryReadsLikeTheIssueAsksForAProportion() {
         MetricVerdict v = failure(spread(212, 100, 660), spread(1_788, 100, 1_788));

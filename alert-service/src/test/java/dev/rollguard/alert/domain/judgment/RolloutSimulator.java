@@ -103,6 +103,21 @@ final class RolloutSimulator {
                     throughputFactor);
         }
 
+        Scenario withRollout(double share) {
+            return new Scenario(
+                    clients,
+                    eventsPerSecond,
+                    windowSeconds,
+                    share,
+                    windows,
+                    controlFailure,
+                    treatedFailure,
+                    clusteredShare,
+                    durationFactor,
+                    pendingFactor,
+                    throughputFactor);
+        }
+
         Scenario withWindows(int count) {
             return new Scenario(
                     clients,
@@ -123,9 +138,21 @@ final class RolloutSimulator {
      * One rollout's outcome: per metric, the first window (1-based) that judged it a critical regression, 0 if none;
      * the same for the flag; and the first window at which an event-unit test of the failure rate (binomial variance,
      * same boundary) called a regression, 0 if none; and the first window the flag was HEALTHY (non-inferior on every
-     * metric), 0 if never.
+     * metric), 0 if never; and the first window at which the caller's own per-window check called a regression, 0 if
+     * none (or without one).
      */
-    record Outcome(int flagWindow, Map<String, Integer> metricWindows, int eventUnitFailureWindow, int healthyWindow) {}
+    record Outcome(
+            int flagWindow,
+            Map<String, Integer> metricWindows,
+            int eventUnitFailureWindow,
+            int healthyWindow,
+            int checkWindow) {}
+
+    /** A test of one window's stage-cumulative samples besides the guard's, e.g. a naive fixed-sample z-test. */
+    @FunctionalInterface
+    interface WindowCheck {
+        boolean callsRegression(Map<String, MetricSample> samples);
+    }
 
     private static final String[] RATIO_METRICS = {
         "failure",
@@ -172,6 +199,11 @@ final class RolloutSimulator {
 
     /** Simulates one rollout from its seed and judges it after every window until the end or a critical call. */
     Outcome run(Scenario scenario, long seed, boolean stopAtFirstCall) {
+        return run(scenario, seed, stopAtFirstCall, samples -> false);
+    }
+
+    /** {@link #run(Scenario, long, boolean)} with {@code check} applied to the same samples after every window. */
+    Outcome run(Scenario scenario, long seed, boolean stopAtFirstCall, WindowCheck check) {
         int n = scenario.clients();
         RandomGenerator setup = new Well19937c(seed);
         SplittableRandom random = new SplittableRandom(seed * 31 + 17);
@@ -213,6 +245,7 @@ final class RolloutSimulator {
         int flagWindow = 0;
         int eventUnitWindow = 0;
         int healthyWindow = 0;
+        int checkWindow = 0;
         for (int window = 1; window <= scenario.windows(); window++) {
             for (int e = 0; e < eventsPerWindow; e++) {
                 int i = Arrays.binarySearch(cumulative, random.nextDouble() * total);
@@ -276,11 +309,14 @@ final class RolloutSimulator {
                     && eventUnitRegression(ratio.moments(true, FAILURE), ratio.moments(false, FAILURE))) {
                 eventUnitWindow = window;
             }
+            if (checkWindow == 0 && check.callsRegression(samples)) {
+                checkWindow = window;
+            }
             if (stopAtFirstCall && flagWindow > 0) {
                 break;
             }
         }
-        return new Outcome(flagWindow, metricWindows, eventUnitWindow, healthyWindow);
+        return new Outcome(flagWindow, metricWindows, eventUnitWindow, healthyWindow, checkWindow);
     }
 
     /**
