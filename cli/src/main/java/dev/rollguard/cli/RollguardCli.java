@@ -9,10 +9,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -503,8 +500,17 @@ public final class RollguardCli implements Runnable {
                 answer = switch (state) {
                     case "on" ->
                         check(root.api.send("POST", url, token, body, Map.of()), "switching the kill switch on");
+                    // A DELETE carries its reason as a query parameter, where the flag-service reads it (and audits
+                    // it).
                     case "off" ->
-                        check(root.api.send("DELETE", url, token, body, Map.of()), "switching the kill switch off");
+                        check(
+                                root.api.send(
+                                        "DELETE",
+                                        url + "?reason=" + URLEncoder.encode(reason, StandardCharsets.UTF_8),
+                                        token,
+                                        null,
+                                        Map.of()),
+                                "switching the kill switch off");
                     default -> throw new UsageException("kill-switch takes on or off; got " + state);
                 };
             }
@@ -570,13 +576,9 @@ public final class RollguardCli implements Runnable {
         }
 
         private void watch() throws IOException, InterruptedException {
-            HttpRequest request = HttpRequest.newBuilder(
-                            URI.create(root.api.endpoints().alertService() + "/api/alerts/stream"))
-                    .header("Accept", "text/event-stream")
-                    .header("Authorization", "Bearer " + root.api.endpoints().adminToken())
-                    .build();
-            HttpResponse<java.io.InputStream> response =
-                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<java.io.InputStream> response = root.api.openStream(
+                    root.api.endpoints().alertService() + "/api/alerts/stream",
+                    root.api.endpoints().adminToken());
             if (response.statusCode() != 200) {
                 throw new ApiException(
                         "HTTP_" + response.statusCode(), "watching alerts failed: HTTP " + response.statusCode());
@@ -803,18 +805,15 @@ public final class RollguardCli implements Runnable {
             if (cohort != null) {
                 url.append(sep).append("cohort=").append(URLEncoder.encode(cohort, StandardCharsets.UTF_8));
             }
-            HttpRequest request = HttpRequest.newBuilder(URI.create(url.toString()))
-                    .header("Accept", root.json() ? "application/json" : "text/plain")
-                    .header("Authorization", "Bearer " + root.api.endpoints().adminToken())
-                    .build();
-            HttpResponse<String> response =
-                    HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                throw new ApiException(
-                        "HTTP_" + response.statusCode(),
-                        "reading the health report failed: HTTP " + response.statusCode() + " " + response.body());
-            }
-            root.out.println(response.body());
+            RollguardApi.Answer answer = check(
+                    root.api.send(
+                            "GET",
+                            url.toString(),
+                            root.api.endpoints().adminToken(),
+                            null,
+                            Map.of("Accept", root.json() ? "application/json" : "text/plain")),
+                    "reading the health report");
+            root.out.println(answer.text());
             return 0;
         }
     }

@@ -172,6 +172,44 @@ class BinRollguardTest {
     }
 
     @Test
+    void everyCommandOfTheCliIsHandedToIt() {
+        // Without java, a command handed to the CLI fails at its Java check (exit 1), not as unknown (exit 2).
+        for (List<String> line : List.of(
+                List.of("rules", "get", "checkout"),
+                List.of("segment", "list"),
+                List.of("silence", "list"),
+                List.of("help", "segment"))) {
+            Run run = run(line.toArray(String[]::new));
+            assertThat(run.exitCode()).as(line.toString()).isEqualTo(1);
+            assertThat(run.err()).as(line.toString()).contains("java is not on the PATH");
+        }
+        assertThat(run("--help").out()).contains("rules get|set|preview KEY", "segment list|", "silence add|");
+    }
+
+    @Test
+    void theLocalStacksEnvFileFillsInOnlyWhatTheEnvironmentLeavesUnset() throws IOException, InterruptedException {
+        Path env = Files.writeString(
+                state.resolve("fallback.env"),
+                "export ROLLGUARD_FLAG_SERVICE_URL=http://127.0.0.1:8081\n"
+                        + "export ROLLGUARD_ADMIN_TOKEN=rg_admin_local\n"
+                        + "export ROLLGUARD_ALERT_SERVICE_URL='http://127.0.0.1:8083'\n"
+                        + "not a setting\n");
+        String script = "source <(sed -n '/^env_fallback() {/,/^}/p' \"$1\"); env_fallback \"$2\"; "
+                + "echo \"$ROLLGUARD_FLAG_SERVICE_URL|$ROLLGUARD_ADMIN_TOKEN|$ROLLGUARD_ALERT_SERVICE_URL\"";
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", script, "bash", SCRIPT.toString(), env.toString());
+        builder.environment().put("ROLLGUARD_FLAG_SERVICE_URL", "https://flags.example.com");
+        builder.environment().remove("ROLLGUARD_ADMIN_TOKEN");
+        builder.environment().remove("ROLLGUARD_ALERT_SERVICE_URL");
+        Process process = builder.redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(out.strip())
+                .as("the operator's remote URL kept, the token and the other URL from the file")
+                .isEqualTo("https://flags.example.com|rg_admin_local|http://127.0.0.1:8083");
+    }
+
+    @Test
     void underJsonOutputErrorsAreJsonWhereverTheOptionStands() throws IOException {
         for (List<String> line : List.of(
                 List.of("-o", "json", "nosuch"),

@@ -124,6 +124,32 @@ class RollguardCliTest {
     }
 
     @Test
+    void liftingTheGlobalKillSwitchSendsItsReasonWhereTheFlagServiceReadsIt() {
+        stub.answer("DELETE /api/kill-switch", 200, "{\"killed\": false}");
+
+        ServiceStub.Result result = stub.run("kill-switch", "off", "--reason", "INC-1234 over");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(stub.requests).singleElement().satisfies(request -> {
+            assertThat(request.method()).isEqualTo("DELETE");
+            assertThat(request.query()).isEqualTo("reason=INC-1234+over");
+            assertThat(request.body()).isEmpty();
+        });
+    }
+
+    @Test
+    void theHealthReportOfAnUnreachableServiceIsOneLineNamingIt() {
+        RollguardApi api = new RollguardApi(new RollguardApi.Endpoints(
+                stub.url(), "http://127.0.0.1:1", stub.url(), stub.url(), "admin-token", null, null));
+
+        ServiceStub.Result result = ServiceStub.run(
+                api, ServiceStub.screen(java.time.Clock.systemUTC(), false), "report", "--flag", "checkout");
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).contains("cannot reach http://127.0.0.1:1/").doesNotContain("ConnectException");
+    }
+
+    @Test
     void theTopLevelHelpListsTheCommandsAndExitCodes() {
         ServiceStub.Result result = stub.run("--help");
 

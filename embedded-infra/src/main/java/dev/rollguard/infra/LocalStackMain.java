@@ -584,16 +584,6 @@ public final class LocalStackMain {
     }
 
     void printEndpoints() {
-        String tokenLines;
-        try {
-            tokenLines = Files.readAllLines(state.resolve("env")).stream()
-                    .filter(l -> l.matches("^export ROLLGUARD_(ADMIN|SERVICE|CLIENT|PRODUCER)_TOKEN.*"))
-                    .map(l -> "  " + l.substring("export ".length()))
-                    .reduce((a, b) -> a + "\n" + b)
-                    .orElse("");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         System.out.print("\n"
                 + "  flag-service      http://127.0.0.1:" + PORTS.get("flag-service")
                 + "   admin API /api/flags, OFREP /ofrep/v1, Swagger UI /q/swagger-ui\n"
@@ -608,8 +598,9 @@ public final class LocalStackMain {
                 + "  Kafka             " + kafkaBootstrap() + "\n"
                 + "  PostgreSQL        " + dbServer() + " (user " + dbUser() + ")\n"
                 + "\n"
-                + "Tokens and endpoints are in " + state + "/env:  . " + state + "/env\n"
-                + tokenLines + "\n"
+                // The tokens are not printed: this output lands in terminals, recordings and CI logs, the file is 0600.
+                + "Tokens and endpoints are in " + state + "/env (readable by you only):  . " + state + "/env\n"
+                + "The console's sign-in token:  grep ROLLGUARD_ADMIN_TOKEN " + state + "/env\n"
                 + "\n"
                 + "Stop with: bin/rollguard down\n");
     }
