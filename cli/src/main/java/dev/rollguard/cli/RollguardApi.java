@@ -346,13 +346,8 @@ public final class RollguardApi {
                 json = MissingNode.getInstance();
             }
             return new Answer(response.statusCode(), json, response.headers().map(), response.body());
-        } catch (java.net.ConnectException e) {
-            throw new UncheckedIOException(
-                    "cannot reach " + URI.create(url).resolve("/") + " (is the service running? bin/rollguard status)",
-                    e);
         } catch (IOException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new UncheckedIOException(method + " " + url + ": " + why, e);
+            throw failed(method, url, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -370,17 +365,23 @@ public final class RollguardApi {
         }
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (java.net.ConnectException e) {
-            throw new UncheckedIOException(
-                    "cannot reach " + URI.create(url).resolve("/") + " (is the service running? bin/rollguard status)",
-                    e);
         } catch (IOException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new UncheckedIOException("GET " + url + ": " + why, e);
+            throw failed("GET", url, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         }
+    }
+
+    /** One line for a request that got no answer: a service that cannot be reached says where to look. */
+    private static UncheckedIOException failed(String method, String url, IOException e) {
+        if (e instanceof java.net.ConnectException) {
+            return new UncheckedIOException(
+                    "cannot reach " + URI.create(url).resolve("/") + " (is the service running? bin/rollguard status)",
+                    e);
+        }
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new UncheckedIOException(method + " " + url + ": " + why, e);
     }
 
     private static String encode(String value) {
