@@ -50,7 +50,8 @@ import picocli.CommandLine.Parameters;
 public final class LocalStackMain {
 
     static final List<String> SERVICES = List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service");
-    static final Map<String, Integer> PORTS = Map.of(
+    /** The HTTP ports of the services and the console, unless ROLLGUARD_<NAME>_PORT says otherwise ({@link #port}). */
+    static final Map<String, Integer> DEFAULT_PORTS = Map.of(
             "flag-service", 8081,
             "metrics-ingest", 8082,
             "alert-service", 8083,
@@ -180,6 +181,62 @@ public final class LocalStackMain {
     static int envPort(String name, int fallback) {
         String value = System.getenv(name);
         return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
+    }
+
+    /**
+     * The HTTP port of a service or the console: {@code ROLLGUARD_<NAME>_PORT} ({@code ROLLGUARD_FLAG_SERVICE_PORT},
+     * ..., {@code ROLLGUARD_CONSOLE_PORT}) when set, else its default (8081-8085), so a stack can start beside another
+     * program holding one of those.
+     */
+    static int port(String service) {
+        return port(service, System.getenv());
+    }
+
+    static int port(String service, Map<String, String> environment) {
+        String name = portVariable(service);
+        String value = environment.get(name);
+        if (value == null || value.isBlank()) {
+            return DEFAULT_PORTS.get(service);
+        }
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new Failure(name + " must be a port number (1-65535); got '" + value + "'");
+    }
+
+    static String portVariable(String service) {
+        return "ROLLGUARD_" + service.toUpperCase(java.util.Locale.ROOT).replace('-', '_') + "_PORT";
+    }
+
+    /** Where a service or the console of this stack answers. */
+    static String url(String service) {
+        return "http://127.0.0.1:" + port(service);
+    }
+
+    /**
+     * The settings that tell {@code service} where the others answer: the defaults of their configuration name the
+     * default ports, which {@link #port} may have moved.
+     */
+    static Map<String, String> peerUrls(String service) {
+        return switch (service) {
+            case "console" ->
+                Map.of(
+                        "CONSOLE_SERVICES_FLAG_SERVICE", url("flag-service"),
+                        "CONSOLE_SERVICES_METRICS_INGEST", url("metrics-ingest"),
+                        "CONSOLE_SERVICES_ALERT_SERVICE", url("alert-service"),
+                        "CONSOLE_SERVICES_ROLLBACK_SERVICE", url("rollback-service"));
+            case "rollback-service" ->
+                Map.of(
+                        "ROLLBACK_SERVICE_FLAG_SERVICE_URL", url("flag-service"),
+                        "ROLLBACK_SERVICE_ALERT_SERVICE_URL", url("alert-service"));
+            case "alert-service" -> Map.of("ALERT_SERVICE_WEBHOOKS_CONSOLE_URL", url("console"));
+            default -> Map.of();
+        };
     }
 
     static String env(String name) {
@@ -382,10 +439,10 @@ public final class LocalStackMain {
                 launchService(service, settings);
             }
             for (String service : SERVICES) {
-                awaitReady(service, PORTS.get(service), null);
+                awaitReady(service, port(service), null);
             }
             launchService("console", settings);
-            awaitReady("console", PORTS.get("console"), null);
+            awaitReady("console", port("console"), null);
             stack.writeEnv(tokens);
         }
 
@@ -439,7 +496,7 @@ public final class LocalStackMain {
             if (stack.running(service).isPresent()) {
                 return;
             }
-            int port = PORTS.get(service);
+            int port = port(service);
             if (portTaken(port)) {
                 throw new Failure("port " + port + " (for " + service + ") is taken by another process");
             }
@@ -448,6 +505,7 @@ public final class LocalStackMain {
                     .port(port)
                     .jvmArgs(List.of(stack.marker(), "-Xmx384m", "-XX:+UseSerialGC"))
                     .env(settings.environment(service))
+                    .env(peerUrls(service))
                     .log(stack.log(service))
                     .detached();
             String cors = env("ROLLGUARD_CORS_ORIGINS");
@@ -544,11 +602,11 @@ public final class LocalStackMain {
         export(env, "ROLLGUARD_INBOUND_TOKEN", tokens.inbound());
         export(env, "ROLLGUARD_KAFKA_BOOTSTRAP", kafkaBootstrap());
         export(env, "ROLLGUARD_DB_URL", "jdbc:postgresql://" + dbServer() + "/postgres");
-        export(env, "ROLLGUARD_FLAG_SERVICE_URL", "http://127.0.0.1:" + PORTS.get("flag-service"));
-        export(env, "ROLLGUARD_METRICS_INGEST_URL", "http://127.0.0.1:" + PORTS.get("metrics-ingest"));
-        export(env, "ROLLGUARD_ALERT_SERVICE_URL", "http://127.0.0.1:" + PORTS.get("alert-service"));
-        export(env, "ROLLGUARD_ROLLBACK_SERVICE_URL", "http://127.0.0.1:" + PORTS.get("rollback-service"));
-        export(env, "ROLLGUARD_CONSOLE_URL", "http://127.0.0.1:" + PORTS.get("console"));
+        export(env, "ROLLGUARD_FLAG_SERVICE_URL", "http://127.0.0.1:" + port("flag-service"));
+        export(env, "ROLLGUARD_METRICS_INGEST_URL", "http://127.0.0.1:" + port("metrics-ingest"));
+        export(env, "ROLLGUARD_ALERT_SERVICE_URL", "http://127.0.0.1:" + port("alert-service"));
+        export(env, "ROLLGUARD_ROLLBACK_SERVICE_URL", "http://127.0.0.1:" + port("rollback-service"));
+        export(env, "ROLLGUARD_CONSOLE_URL", "http://127.0.0.1:" + port("console"));
         List<String> external = List.of(
                 "ROLLGUARD_EXTERNAL_KAFKA_BOOTSTRAP",
                 "ROLLGUARD_EXTERNAL_DB_URL",
@@ -585,14 +643,14 @@ public final class LocalStackMain {
 
     void printEndpoints() {
         System.out.print("\n"
-                + "  flag-service      http://127.0.0.1:" + PORTS.get("flag-service")
+                + "  flag-service      http://127.0.0.1:" + port("flag-service")
                 + "   admin API /api/flags, OFREP /ofrep/v1, Swagger UI /q/swagger-ui\n"
-                + "  metrics-ingest    http://127.0.0.1:" + PORTS.get("metrics-ingest")
+                + "  metrics-ingest    http://127.0.0.1:" + port("metrics-ingest")
                 + "   POST /api/telemetry, /api/health-report\n"
-                + "  alert-service     http://127.0.0.1:" + PORTS.get("alert-service")
+                + "  alert-service     http://127.0.0.1:" + port("alert-service")
                 + "   /api/rules, /api/alerts, /api/alerts/stream\n"
-                + "  rollback-service  http://127.0.0.1:" + PORTS.get("rollback-service") + "   /api/rollbacks\n"
-                + "  console           http://127.0.0.1:" + PORTS.get("console")
+                + "  rollback-service  http://127.0.0.1:" + port("rollback-service") + "   /api/rollbacks\n"
+                + "  console           http://127.0.0.1:" + port("console")
                 + "   the web console: sign in with ROLLGUARD_ADMIN_TOKEN\n"
                 + "  health            /q/health/live, /q/health/ready; metrics /q/metrics (each service)\n"
                 + "  Kafka             " + kafkaBootstrap() + "\n"
@@ -663,7 +721,7 @@ public final class LocalStackMain {
                 String state = handle.isPresent() ? "running" : "stopped";
                 String ready = "-";
                 if (handle.isPresent()) {
-                    ready = PORTS.containsKey(name) ? (ready(http, PORTS.get(name)) ? "yes" : "no") : "yes";
+                    ready = DEFAULT_PORTS.containsKey(name) ? (ready(http, port(name)) ? "yes" : "no") : "yes";
                 }
                 if (name.equals("kafka") && env("ROLLGUARD_EXTERNAL_KAFKA_BOOTSTRAP") != null) {
                     state = "external (" + env("ROLLGUARD_EXTERNAL_KAFKA_BOOTSTRAP") + ")";

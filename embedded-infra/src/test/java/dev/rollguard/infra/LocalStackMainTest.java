@@ -139,4 +139,34 @@ class LocalStackMainTest {
                 .isEqualTo("jdbc:postgresql://db:5432/postgres");
         assertThat(LocalStackMain.shellQuoted("it's a pass word")).isEqualTo("'it'\\''s a pass word'");
     }
+
+    @org.junit.jupiter.api.Test
+    void aServicesPortMayBeMovedAndABadOneIsSaid() {
+        assertThat(LocalStackMain.port("flag-service", java.util.Map.of())).isEqualTo(8081);
+        assertThat(LocalStackMain.port("console", java.util.Map.of("ROLLGUARD_CONSOLE_PORT", " 9085 ")))
+                .isEqualTo(9085);
+        assertThat(LocalStackMain.portVariable("rollback-service")).isEqualTo("ROLLGUARD_ROLLBACK_SERVICE_PORT");
+        for (String bad : List.of("eighty", "0", "70000")) {
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() ->
+                            LocalStackMain.port("flag-service", java.util.Map.of("ROLLGUARD_FLAG_SERVICE_PORT", bad))))
+                    .as(bad)
+                    .isInstanceOf(LocalStackMain.Failure.class)
+                    .hasMessageContaining("ROLLGUARD_FLAG_SERVICE_PORT must be a port number");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void eachServiceIsToldWhereTheOthersItCallsAnswer() {
+        // Every service another one calls: its URL goes to that one, so a moved port is followed.
+        assertThat(LocalStackMain.peerUrls("console"))
+                .containsEntry("CONSOLE_SERVICES_FLAG_SERVICE", LocalStackMain.url("flag-service"))
+                .containsEntry("CONSOLE_SERVICES_METRICS_INGEST", LocalStackMain.url("metrics-ingest"))
+                .containsEntry("CONSOLE_SERVICES_ALERT_SERVICE", LocalStackMain.url("alert-service"))
+                .containsEntry("CONSOLE_SERVICES_ROLLBACK_SERVICE", LocalStackMain.url("rollback-service"));
+        assertThat(LocalStackMain.peerUrls("rollback-service"))
+                .containsEntry("ROLLBACK_SERVICE_FLAG_SERVICE_URL", LocalStackMain.url("flag-service"))
+                .containsEntry("ROLLBACK_SERVICE_ALERT_SERVICE_URL", LocalStackMain.url("alert-service"));
+        assertThat(LocalStackMain.peerUrls("alert-service"))
+                .containsEntry("ALERT_SERVICE_WEBHOOKS_CONSOLE_URL", LocalStackMain.url("console"));
+    }
 }
