@@ -130,6 +130,59 @@ class OutboxRelayTest {
                 .untilAsserted(() -> Api.evaluate(key, "u1").then().body("reason", equalTo("DISABLED")));
     }
 
+    @Test
+    void aRowTheBrokerRefusesIsSetAsideAndTheChangesBehindItArePublished() throws Exception {
+        // Over the producer's max.request.size (1 MB): as a row committed before writes were bounded.
+        String oversized = Api.key("oversized");
+        long id;
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var insert = db.prepareStatement("INSERT INTO outbox (event_id, flag_key, version, payload, created_at)"
+                        + " VALUES (?, ?, 1, ?, now()) RETURNING id")) {
+            insert.setObject(1, UUID.randomUUID());
+            insert.setString(2, oversized);
+            insert.setBytes(3, new byte[1_200_000]);
+            try (ResultSet rs = insert.executeQuery()) {
+                rs.next();
+                id = rs.getLong(1);
+            }
+        }
+        double setAsideBefore = metric("rollguard_outbox_set_aside_total");
+
+        String key = Api.key("behind");
+        Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+        Api.kill(key, "must go out");
+
+        assertThat(awaitEvent(key, 2).getKilled()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> sentAt(key, 1) != null && sentAt(key, 2) != null);
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var query = db.prepareStatement("SELECT sent_at, failed_at, failure FROM outbox WHERE id = ?")) {
+            query.setLong(1, id);
+            try (ResultSet rs = query.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getObject("sent_at")).isNull();
+                assertThat(rs.getObject("failed_at")).isNotNull();
+                assertThat(rs.getString("failure")).contains("RecordTooLarge");
+            }
+        }
+        assertThat(metric("rollguard_outbox_set_aside_total")).isGreaterThan(setAsideBefore);
+        assertThat(events(oversized)).isEmpty();
+    }
+
+    private static double metric(String name) {
+        String metrics = io.restassured.RestAssured.given()
+                .accept("text/plain")
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .extract()
+                .asString();
+        return metrics.lines()
+                .filter(line -> line.startsWith(name))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .findFirst()
+                .orElse(0);
+    }
+
     private static double outboxPendingGauge() {
         String metrics = io.restassured.RestAssured.given()
                 .accept("text/plain")

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -215,12 +216,26 @@ class RolloutControlsApiTest {
                 .then()
                 .statusCode(200)
                 .body("version", equalTo(2));
+        Object enteredAt = admin().get("/api/flags/" + key)
+                .then()
+                .body("stageVersion", equalTo(1))
+                .extract()
+                .path("stageEnteredAt");
         List<Map<String, Object>> wider = List.of(stage("internal", 0), stage("20%", 20), stage("100%", 100));
+        // A new share for the stage in force is entering it anew: its soak and the guard's verdict start again.
         patch(key, "\"2\"", Map.of("stages", wider))
                 .then()
                 .statusCode(200)
                 .body("currentStage", equalTo(1))
-                .body("rolloutPercentage", equalTo(20f));
+                .body("rolloutPercentage", equalTo(20f))
+                .body("stageVersion", equalTo(3))
+                .body("stageEnteredAt", not(equalTo(enteredAt)));
+        admin().queryParam("flag", key)
+                .get("/api/audit")
+                .then()
+                .body("[0].action", equalTo("UPDATE"))
+                .body("[0].fromStage", equalTo(1))
+                .body("[0].toStage", equalTo(1));
 
         // Another stage is a stage set: it takes that stage's share and starts its soak.
         refusal(

@@ -100,6 +100,14 @@ public interface FlagServiceConfig {
         /** How often the backlog of unsent rows is counted for the rollguard.outbox.pending gauge. */
         @WithDefault("10s")
         Duration pendingSampleInterval();
+
+        /**
+         * Largest encoded change event (the flag with the segments its rules use) a write may commit; a change over it
+         * is refused with 413 FLAG_TOO_LARGE. Below the producer's max.request.size (1048576) with room for the key
+         * and the record's framing, so every committed event can be published.
+         */
+        @WithDefault("900000")
+        int maxEventBytes();
     }
 
     interface Sse {

@@ -20,17 +20,25 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Publishes the outbox to flags.changes. A pass locks the unsent rows, sends them in id order, waits for the
- * broker's acknowledgement of every one, and only then marks them sent, in the same transaction: a crash anywhere
+ * broker's answer to every one, and marks sent, in the same transaction, those it acknowledged: a crash anywhere
  * leaves the rows unsent and the next pass (on any instance) sends them again, so a change is published at least
- * once and never lost. Consumers tolerate the duplicates because every event carries the flag's version.
+ * once and never lost. Consumers tolerate the duplicates because every event carries the flag's version. A row the
+ * broker will never take (too large, invalid) is set aside ({@code failed_at}, an ERROR line, the
+ * {@code rollguard.outbox.set.aside} counter) instead of failing every later pass and holding back every later change.
  *
  * <p>A PostgreSQL advisory lock lets one instance relay at a time, so events of one flag are never published out
  * of order by two instances racing. Passes run after each local commit and on a timer ({@code FlagServiceLifecycle}) for rows left behind.
@@ -47,6 +55,7 @@ public class OutboxRelay {
     private final MutinyEmitter<byte[]> emitter;
     private final int batchSize;
     private final Counter published;
+    private final Counter setAsideCount;
     private final Timer lag;
     private final AtomicLong pending = new AtomicLong();
     private final AtomicBoolean running = new AtomicBoolean();
@@ -65,6 +74,10 @@ public class OutboxRelay {
         this.published = Counter.builder("rollguard.outbox.published")
                 .description("Flag changes published to flags.changes and acknowledged by the broker")
                 .register(registry);
+        this.setAsideCount = Counter.builder("rollguard.outbox.set.aside")
+                .description("Outbox rows the broker refused for good (too large, not serialisable), set aside so the"
+                        + " rows behind them are published; each is logged at ERROR")
+                .register(registry);
         this.lag = Timer.builder("rollguard.outbox.lag")
                 .description("Time from the commit of a change to the broker's acknowledgement of its event")
                 .publishPercentiles(0.5, 0.99)
@@ -77,7 +90,7 @@ public class OutboxRelay {
 
     /** Counts the unsent rows for the {@code rollguard.outbox.pending} gauge; a failed count keeps the last one. */
     public Uni<Void> samplePending() {
-        return pool.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        return pool.query("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
                 .execute()
                 .invoke(rows -> pending.set(rows.iterator().next().getLong(0)))
                 .onFailure()
@@ -145,8 +158,8 @@ public class OutboxRelay {
 
     private Uni<Integer> publishUnsent(SqlConnection connection) {
         return connection
-                .preparedQuery("SELECT id, flag_key, payload, created_at FROM outbox WHERE sent_at IS NULL"
-                        + " ORDER BY id LIMIT $1 FOR UPDATE")
+                .preparedQuery("SELECT id, flag_key, payload, created_at FROM outbox"
+                        + " WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE")
                 .execute(Tuple.of(batchSize))
                 .chain(rows -> {
                     List<Row> batch = new ArrayList<>();
@@ -154,29 +167,102 @@ public class OutboxRelay {
                     if (batch.isEmpty()) {
                         return Uni.createFrom().item(0);
                     }
-                    List<Uni<Void>> sends = new ArrayList<>();
-                    Long[] ids = new Long[batch.size()];
-                    for (int i = 0; i < batch.size(); i++) {
-                        Row row = batch.get(i);
-                        ids[i] = row.getLong("id");
-                        OffsetDateTime committed = row.getOffsetDateTime("created_at");
-                        Message<byte[]> message = Message.of(
-                                        row.getBuffer("payload").getBytes())
-                                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                                        .withKey(row.getString("flag_key"))
-                                        .build());
-                        sends.add(emitter.sendMessage(message).invoke(() -> {
-                            published.increment();
-                            lag.record(Duration.between(committed.toInstant(), Instant.now()));
-                        }));
+                    List<Uni<Sent>> sends = new ArrayList<>();
+                    for (Row row : batch) {
+                        sends.add(send(row));
                     }
-                    return Uni.join()
-                            .all(sends)
-                            .andFailFast()
-                            .chain(() -> connection
-                                    .preparedQuery("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
-                                    .execute(Tuple.of(ids)))
-                            .replaceWith(batch.size());
+                    return Uni.join().all(sends).andCollectFailures().chain(results -> record(connection, results));
                 });
     }
+
+    /** Sends one row and says how it went; a failed send is an outcome, not a failure of the pass. */
+    private Uni<Sent> send(Row row) {
+        long id = row.getLong("id");
+        String key = row.getString("flag_key");
+        OffsetDateTime committed = row.getOffsetDateTime("created_at");
+        Message<byte[]> message = Message.of(row.getBuffer("payload").getBytes())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
+                        .withKey(key)
+                        .build());
+        return emitter.sendMessage(message)
+                .map(ignored -> {
+                    published.increment();
+                    lag.record(Duration.between(committed.toInstant(), Instant.now()));
+                    return new Sent(id, key, null);
+                })
+                .onFailure()
+                .recoverWithItem(failure -> new Sent(id, key, failure));
+    }
+
+    /**
+     * Marks the acknowledged rows sent and sets aside those the broker will never take; a row that failed otherwise
+     * stays unsent, and so does every later row of the same flag in the batch (sent again after it, so the compacted
+     * topic ends on the newest version).
+     */
+    private Uni<Integer> record(SqlConnection connection, List<Sent> results) {
+        List<Long> sent = new ArrayList<>();
+        List<Sent> setAside = new ArrayList<>();
+        Set<String> retrying = new HashSet<>();
+        Sent firstRetry = null;
+        for (Sent result : results) {
+            if (result.failure() == null) {
+                if (!retrying.contains(result.key())) {
+                    sent.add(result.id());
+                }
+            } else if (permanent(result.failure())) {
+                setAside.add(result);
+            } else {
+                retrying.add(result.key());
+                firstRetry = firstRetry == null ? result : firstRetry;
+            }
+        }
+        if (firstRetry != null) {
+            Log.warnf(
+                    "outbox rows of %d flags not published, sent again at the next pass (row %d: %s)",
+                    retrying.size(), firstRetry.id(), firstRetry.failure());
+        }
+        Uni<?> steps = sent.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : connection
+                        .preparedQuery("UPDATE outbox SET sent_at = now() WHERE id = ANY($1)")
+                        .execute(Tuple.of(sent.toArray(Long[]::new)));
+        for (Sent result : setAside) {
+            steps = steps.chain(() -> connection
+                    .preparedQuery("UPDATE outbox SET failed_at = now(), failure = $2 WHERE id = $1")
+                    .execute(Tuple.of(result.id(), String.valueOf(result.failure())))
+                    .invoke(() -> {
+                        setAsideCount.increment();
+                        Log.errorf(
+                                "outbox row %d (flag %s) set aside, the broker refuses it for good: %s; the rows"
+                                        + " behind it go on (UPDATE outbox SET failed_at = NULL WHERE id = %d sends it"
+                                        + " again)",
+                                result.id(), result.key(), result.failure(), result.id());
+                    }));
+        }
+        return steps.replaceWith(sent.size() + setAside.size());
+    }
+
+    /**
+     * Whether the producer or the broker will refuse this record whatever the retries: too large, invalid, or not
+     * serialisable. Only errors about the record itself: a non-retriable error about the producer, the topic or the
+     * cluster (authorization, a fenced producer, a sequence out of order, an unknown topic name) would meet every row,
+     * and setting them all aside would stop publication for good, so those rows stay for later passes.
+     */
+    static boolean permanent(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RecordTooLargeException
+                    || cause instanceof RecordBatchTooLargeException
+                    || cause instanceof InvalidRecordException
+                    || cause instanceof SerializationException) {
+                return true;
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** How the send of one outbox row went: {@code failure} null when the broker acknowledged it. */
+    private record Sent(long id, String key, Throwable failure) {}
 }

@@ -13,9 +13,13 @@ import java.util.List;
 @ApplicationScoped
 public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> {
 
-    /** Rows matching every given filter (null filters match all), newest first. */
+    /**
+     * Rows matching every given filter (null filters match all), newest first (by time, then id). {@code before}, the
+     * id of a row, keeps the rows after it in that order (the next page): a keyset on (time, id), so rows that share a
+     * time are neither skipped nor repeated; an id that is not there keeps none.
+     */
     public Uni<List<AuditEntry>> search(
-            String flagKey, String segmentKey, String actor, Instant since, Instant until, int limit) {
+            String flagKey, String segmentKey, String actor, Instant since, Instant until, Long before, int limit) {
         List<String> where = new ArrayList<>();
         Parameters params = new Parameters();
         if (flagKey != null) {
@@ -37,6 +41,11 @@ public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> 
         if (until != null) {
             where.add("at < :until");
             params.and("until", until);
+        }
+        if (before != null) {
+            where.add("(at < (select c.at from AuditEntry c where c.id = :before)"
+                    + " or (at = (select c.at from AuditEntry c where c.id = :before) and id < :before))");
+            params.and("before", before);
         }
         Sort newestFirst = Sort.descending("at", "id");
         var query = where.isEmpty() ? findAll(newestFirst) : find(String.join(" and ", where), newestFirst, params);

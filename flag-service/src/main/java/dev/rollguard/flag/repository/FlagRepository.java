@@ -31,6 +31,28 @@ public class FlagRepository implements PanacheRepositoryBase<FlagEntity, String>
                 .replaceWithVoid();
     }
 
+    /** Flags not archived that name {@code key} as their parent, by key. */
+    public Uni<List<FlagEntity>> children(String key) {
+        return list("parentKey = ?1 and archived = false order by key", key);
+    }
+
+    /**
+     * How many levels of flags hang below {@code key} by their parent (0: none; 1: children only), counted to at most
+     * {@code bound} + 1 so that a cycle stored by an older release cannot run the query forever.
+     */
+    public Uni<Integer> descendantDepth(String key, int bound) {
+        return getSession().chain(session -> session.createNativeQuery(
+                        "WITH RECURSIVE below(flag_key, depth) AS ("
+                                + " SELECT flag_key, 1 FROM flags WHERE parent_key = :key"
+                                + " UNION ALL SELECT f.flag_key, b.depth + 1 FROM flags f"
+                                + " JOIN below b ON f.parent_key = b.flag_key WHERE b.depth <= :bound)"
+                                + " SELECT coalesce(max(depth), 0) FROM below",
+                        Integer.class)
+                .setParameter("key", key)
+                .setParameter("bound", bound)
+                .getSingleResult());
+    }
+
     /**
      * Flags not archived whose rules may name {@code segmentKey} (a text match on the stored rules, by key): callers
      * keep those whose rules do reference it.

@@ -39,13 +39,15 @@ public class AuditResource {
             summary = "Search the audit log",
             description =
                     "Filters: flag key ('*' for the global switch), segment key, actor (actor or token name), since and"
-                            + " until (ISO-8601 instants, until exclusive); newest first.")
+                            + " until (ISO-8601 instants, until exclusive); newest first (time, then id). before=<id>"
+                            + " answers the rows after that one in this order: pass the last id of a page for the next.")
     public Uni<List<AuditResponse>> search(
             @QueryParam("flag") String flag,
             @QueryParam("segment") String segment,
             @QueryParam("actor") String actor,
             @QueryParam("since") String since,
             @QueryParam("until") String until,
+            @QueryParam("before") String before,
             @QueryParam("limit") String limit) {
         int max = config.audit().maxLimit();
         int rows = limit == null || limit.isBlank() ? config.audit().defaultLimit() : rows(limit);
@@ -54,8 +56,9 @@ public class AuditResource {
         }
         Instant from = instant("since", since);
         Instant to = instant("until", until);
-        return Panache.withSession(
-                        () -> audit.search(blankToNull(flag), blankToNull(segment), blankToNull(actor), from, to, rows))
+        Long cursor = cursor(before);
+        return Panache.withSession(() -> audit.search(
+                        blankToNull(flag), blankToNull(segment), blankToNull(actor), from, to, cursor, rows))
                 .map(list -> list.stream()
                         .map(e -> new AuditResponse(
                                 e.id,
@@ -82,6 +85,21 @@ public class AuditResource {
         } catch (NumberFormatException e) {
             throw FlagErrors.invalid("limit", "must be a whole number");
         }
+    }
+
+    private static Long cursor(String before) {
+        if (before == null || before.isBlank()) {
+            return null;
+        }
+        try {
+            long id = Long.parseLong(before.strip());
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw FlagErrors.invalid("before", "must be the id of an audit row (a positive whole number)");
     }
 
     private static Instant instant(String name, String value) {

@@ -87,25 +87,61 @@ public class FlagCommands {
             return checkParent(key, flag.parentKey, request.parent()).map(ignored -> {
                 String before = records.stateJson(flag);
                 Instant now = Timestamps.now();
-                if (FlagRules.apply(request, flag, mapper) && flag.currentStage != null) {
+                Integer fromStage = flag.currentStage;
+                boolean entered = FlagRules.apply(request, flag, mapper) && flag.currentStage != null;
+                if (entered) {
+                    // Another stage, or the same at another share: either way a new share is served, so its soak
+                    // and the guard's verdict start again (as a stage set does).
                     flag.stageEnteredAt = now;
                     flag.stageVersion = flag.version + 1;
                 }
-                return records.flagChanged(
-                                ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, WriteOutcome.UPDATED)
-                        .validated();
+                Change change = records.flagChanged(
+                        ctx, flag, before, "UPDATE", FlagChangeType.UPDATED, null, now, WriteOutcome.UPDATED);
+                if (entered) {
+                    change.audit().fromStage = fromStage;
+                    change.audit().toStage = flag.currentStage;
+                }
+                return change.validated();
             });
         }));
     }
 
+    /**
+     * Archives the flag; 409 {@code FLAG_IN_USE} while flags not archived name it as their parent (an archived parent
+     * serves off, so they would stay off for good). Holds the lock of parent changes, so no flag is given it as parent
+     * meanwhile.
+     */
     public Uni<WriteResult> archive(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "ARCHIVE", FlagChangeType.ARCHIVED, reason, true, flag -> {
-            if (flag.archived) {
-                return false;
+        return writes.run(ctx, () -> flags.lock(key).chain(flag -> {
+            if (flag == null) {
+                throw FlagErrors.notFound(key);
             }
-            flag.archived = true;
-            return true;
-        });
+            if (flag.archived) {
+                return Uni.createFrom().item(Change.unchanged(mapper.toResponse(flag), flag.version, null));
+            }
+            return flags.lockParentChanges().chain(() -> flags.children(key)).map(children -> {
+                if (!children.isEmpty()) {
+                    throw ApiException.conflict(
+                            "FLAG_IN_USE",
+                            "flag '" + key + "' is the parent of flags "
+                                    + String.join(
+                                            ", ",
+                                            children.stream().map(f -> f.key).toList())
+                                    + ": give them another parent (or none) first");
+                }
+                String before = records.stateJson(flag);
+                flag.archived = true;
+                return records.flagChanged(
+                        ctx,
+                        flag,
+                        before,
+                        "ARCHIVE",
+                        FlagChangeType.ARCHIVED,
+                        reason,
+                        Timestamps.now(),
+                        WriteOutcome.UPDATED);
+            });
+        }));
     }
 
     /** Kills the flag; a kill of a killed flag records its reason in the audit log and changes nothing else. */
@@ -114,7 +150,7 @@ public class FlagCommands {
     }
 
     public Uni<WriteResult> unkill(ChangeContext ctx, String key, String reason) {
-        return onFlag(ctx, key, "UNKILL", FlagChangeType.UNKILLED, reason, false, flag -> {
+        return onFlag(ctx, key, "UNKILL", FlagChangeType.UNKILLED, reason, flag -> {
             if (!flag.killed) {
                 return false;
             }
@@ -216,9 +252,8 @@ public class FlagCommands {
     }
 
     /**
-     * A one-call change of a flag.
+     * A one-call change of a flag that is not archived.
      *
-     * @param onArchived whether the call answers an archived flag as it is (true) or refuses it (false)
      * @param mutate applies the change and says whether anything changed
      */
     private Uni<WriteResult> onFlag(
@@ -227,15 +262,9 @@ public class FlagCommands {
             String action,
             FlagChangeType type,
             String reason,
-            boolean onArchived,
             Function<FlagEntity, Boolean> mutate) {
         return writes.run(ctx, () -> flags.lock(key).map(flag -> {
-            if (flag == null) {
-                throw FlagErrors.notFound(key);
-            }
-            if (!onArchived) {
-                requireWritable(flag, key);
-            }
+            requireWritable(flag, key);
             String before = records.stateJson(flag);
             if (!mutate.apply(flag)) {
                 return Change.unchanged(mapper.toResponse(flag), flag.version, null);
@@ -285,33 +314,49 @@ public class FlagCommands {
     }
 
     /**
-     * Refuses a parent that would make a cycle or too long a chain. A write that sets or changes the parent first waits
-     * for every other such write to end (an advisory lock held to the end of its transaction), so the ancestors it
-     * reads are those that will stand when it commits.
+     * Refuses a parent that would make a cycle or too long a chain, for the flag or for any flag below it, and a new
+     * parent that is archived. A write that sets or changes the parent first waits for every other such write (and
+     * every archive) to end (an advisory lock held to the end of its transaction), so the flags it reads above and
+     * below are those that will stand when it commits.
      */
     private Uni<Void> checkParent(String key, String before, String parent) {
         if (parent == null || parent.equals(before) || parent.equals(key)) {
-            return checkAncestors(key, parent, 0);
+            return checkAncestors(key, parent, 0, FlagEvaluator.MAX_PARENT_DEPTH, 0, false);
         }
-        return flags.lockParentChanges().chain(() -> checkAncestors(key, parent, 0));
+        return flags.lockParentChanges()
+                .chain(() -> flags.descendantDepth(key, FlagEvaluator.MAX_PARENT_DEPTH))
+                .chain(below -> checkAncestors(key, parent, 0, FlagEvaluator.MAX_PARENT_DEPTH - below, below, true));
     }
 
-    private Uni<Void> checkAncestors(String key, String parent, int depth) {
+    /**
+     * Walks up from {@code parent}, at {@code depth} above the flag: refuses the flag itself (a cycle), a chain of more
+     * than {@code limit} prerequisites (the evaluator's limit less the {@code below} levels of flags under the flag),
+     * and, with {@code newParent}, an archived parent.
+     */
+    private Uni<Void> checkAncestors(String key, String parent, int depth, int limit, int below, boolean newParent) {
         if (parent == null) {
             return Uni.createFrom().voidItem();
         }
         if (parent.equals(key)) {
             throw FlagErrors.invalid("parent", "would make the flag its own prerequisite");
         }
-        if (depth >= FlagEvaluator.MAX_PARENT_DEPTH) {
+        if (depth >= limit) {
             throw FlagErrors.invalid(
-                    "parent", "chain is longer than " + FlagEvaluator.MAX_PARENT_DEPTH + " prerequisites");
+                    "parent",
+                    "chain is longer than " + FlagEvaluator.MAX_PARENT_DEPTH + " prerequisites"
+                            + (below > 0
+                                    ? " for the flags " + below + " level" + (below > 1 ? "s" : "") + " below '" + key
+                                            + "'"
+                                    : ""));
         }
         return flags.findById(parent).chain(found -> {
             if (found == null) {
                 throw FlagErrors.invalid("parent", "no flag with key '" + parent + "'");
             }
-            return checkAncestors(key, found.parentKey, depth + 1);
+            if (newParent && depth == 0 && found.archived) {
+                throw FlagErrors.invalid("parent", "flag '" + parent + "' is archived (it serves off to everyone)");
+            }
+            return checkAncestors(key, found.parentKey, depth + 1, limit, below, newParent);
         });
     }
 

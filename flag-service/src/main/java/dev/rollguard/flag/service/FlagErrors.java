@@ -26,6 +26,19 @@ public final class FlagErrors {
         return new ApiException(404, "FLAG_NOT_FOUND", "no flag with key '" + key + "'");
     }
 
+    /**
+     * 413 {@code FLAG_TOO_LARGE}: the flag's change event (with the segments its rules use) would be over the limit
+     * of what is published to flags.changes.
+     */
+    public static ApiException tooLarge(String key, int bytes, int limit) {
+        return new ApiException(
+                413,
+                "FLAG_TOO_LARGE",
+                "flag '" + key + "' would be published as an event of " + bytes + " bytes, over the limit of " + limit
+                        + " bytes (flag-service.outbox.max-event-bytes; the segments its rules use count too):"
+                        + " make its lists, rules or segments smaller");
+    }
+
     /** 400 {@code VALIDATION_FAILED} for one field: "{@code field message}". */
     public static ApiException invalid(String field, String message) {
         return new ApiException(

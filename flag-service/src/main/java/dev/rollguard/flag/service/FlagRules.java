@@ -47,7 +47,8 @@ final class FlagRules {
     /**
      * Writes {@code request} onto {@code flag} (its key is already set), validating it first.
      *
-     * @return whether the current stage changed (the caller records the time it was entered)
+     * @return whether the flag enters its current stage: another stage, or the same one at another share (an edit of its
+     *     percentage in {@code stages}), which serves a new share and so starts a new soak; the caller records when
      */
     static boolean apply(FlagRequest request, FlagEntity flag, FlagMapper mapper) {
         FlagValueType type = request.type() == null ? FlagValueType.BOOLEAN : request.type();
@@ -85,7 +86,8 @@ final class FlagRules {
                 ? stages.get(stage).basisPoints()
                 : request.rolloutPercentage() == null ? 0 : basisPoints(request.rolloutPercentage());
 
-        boolean stageChanged = !Objects.equals(flag.currentStage, stage);
+        boolean stageChanged =
+                !Objects.equals(flag.currentStage, stage) || (stage != null && basisPoints != flag.rolloutBasisPoints);
         flag.description = request.description();
         flag.owner = request.owner();
         flag.valueType = type.name();

@@ -68,11 +68,34 @@ public class TokenService {
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
     public Uni<Void> bootstrap() {
         FlagServiceConfig.Tokens t = config.tokens();
-        return Panache.withTransaction(() -> upsert(BOOTSTRAP_ADMIN, TokenKind.ADMIN, t.bootstrapAdmin())
-                        .chain(() -> upsert(BOOTSTRAP_SERVICE, TokenKind.SERVICE, t.bootstrapService()))
-                        .chain(() -> upsert(BOOTSTRAP_CLIENT, TokenKind.CLIENT, t.bootstrapClient())))
+        return storeBootstrap(List.of(
+                        new BootstrapToken(BOOTSTRAP_ADMIN, TokenKind.ADMIN, t.bootstrapAdmin()),
+                        new BootstrapToken(BOOTSTRAP_SERVICE, TokenKind.SERVICE, t.bootstrapService()),
+                        new BootstrapToken(BOOTSTRAP_CLIENT, TokenKind.CLIENT, t.bootstrapClient())))
                 .chain(this::reload);
     }
+
+    /**
+     * Stores bootstrap tokens in one transaction. Replicas of a first install start at the same moment and each finds
+     * no row: the one whose insert loses the unique name waits for the winner's commit and fails, so the whole
+     * transaction runs once more and finds the winner's rows to update (an insert never loses twice).
+     */
+    Uni<Void> storeBootstrap(List<BootstrapToken> wanted) {
+        return Uni.createFrom()
+                .deferred(() -> Panache.withTransaction(() -> {
+                    Uni<Void> steps = Uni.createFrom().voidItem();
+                    for (BootstrapToken token : wanted) {
+                        steps = steps.chain(() -> upsert(token.name(), token.kind(), token.secret()));
+                    }
+                    return steps;
+                }))
+                .onFailure(SqlStates::uniqueViolation)
+                .retry()
+                .atMost(1);
+    }
+
+    /** A token from the environment, stored under a fixed name; an empty secret stores nothing. */
+    record BootstrapToken(String name, TokenKind kind, Optional<String> secret) {}
 
     /** Reloads the in-memory table from the database; keeps the last one when the database cannot be read. */
     public Uni<Void> reload() {

@@ -1,5 +1,6 @@
 package dev.rollguard.flag.service;
 
+import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.domain.IdempotencyRecord;
 import dev.rollguard.flag.domain.OutboxMessage;
 import dev.rollguard.flag.domain.WriteOutcome;
@@ -44,6 +45,7 @@ public class WriteTransaction {
     private final FlagMapper mapper;
     private final FlagSnapshot snapshot;
     private final OutboxRelay relay;
+    private final int maxEventBytes;
 
     public WriteTransaction(
             FlagRepository flags,
@@ -52,7 +54,8 @@ public class WriteTransaction {
             IdempotencyRepository idempotency,
             FlagMapper mapper,
             FlagSnapshot snapshot,
-            OutboxRelay relay) {
+            OutboxRelay relay,
+            FlagServiceConfig config) {
         this.flags = flags;
         this.segments = segments;
         this.audit = audit;
@@ -60,6 +63,7 @@ public class WriteTransaction {
         this.mapper = mapper;
         this.snapshot = snapshot;
         this.relay = relay;
+        this.maxEventBytes = config.outbox().maxEventBytes();
     }
 
     /** A change of a flag or of the global switch. */
@@ -130,8 +134,11 @@ public class WriteTransaction {
                         }
                         if (one.event() != null) {
                             events.add(one.event());
+                            // What can make a flag larger (its edit, a segment's change) is bounded; a kill or another
+                            // control of a flag already over the limit is never refused for it.
+                            boolean bounded = one.validate() || one != change;
                             steps = steps.chain(() -> withSegments(one.event(), one.validate()))
-                                    .chain(event -> outbox(event).persist());
+                                    .chain(event -> outbox(event, bounded).persist());
                         }
                     }
                     if (ctx.idempotencyKey() != null) {
@@ -172,12 +179,23 @@ public class WriteTransaction {
         });
     }
 
-    private static OutboxMessage outbox(FlagChangedEvent event) {
+    /**
+     * The outbox row of {@code event}. With {@code bounded}, an event over {@code flag-service.outbox.max-event-bytes} is
+     * refused here (413 {@code FLAG_TOO_LARGE}), before it is committed: the broker would refuse it. The request body's
+     * limit does not bound it, since the event also carries the segments the flag's rules use. A flag stored over the
+     * limit before it was checked can still be killed: should the broker refuse that event, the relay sets it aside and
+     * the instance that took the kill serves it.
+     */
+    private OutboxMessage outbox(FlagChangedEvent event, boolean bounded) {
+        byte[] payload = CODEC.encode(event);
+        if (bounded && payload.length > maxEventBytes) {
+            throw FlagErrors.tooLarge(event.getFlagKey(), payload.length, maxEventBytes);
+        }
         OutboxMessage message = new OutboxMessage();
         message.eventId = UUID.fromString(event.getEventId());
         message.flagKey = event.getFlagKey();
         message.version = event.getVersion();
-        message.payload = CODEC.encode(event);
+        message.payload = payload;
         message.createdAt = event.getChangedAt();
         return message;
     }
