@@ -87,6 +87,42 @@ class SecurityTest {
     }
 
     @Test
+    void creatingAndRevokingATokenIsAuditedByWhoDidItNeverWithItsSecret() {
+        String name = Api.key("ci-deployer");
+        String actor = "alice-" + name + "@example.com";
+        String token = admin().header("X-Rollguard-Actor", actor)
+                .body(Map.of("name", name, "kind", "ADMIN"))
+                .post("/api/tokens")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("token");
+        admin().header("X-Rollguard-Actor", actor)
+                .delete("/api/tokens/" + name)
+                .then()
+                .statusCode(200);
+        // Revoking it again changes nothing and is not audited again.
+        admin().header("X-Rollguard-Actor", actor)
+                .delete("/api/tokens/" + name)
+                .then()
+                .statusCode(200);
+
+        var audit = admin().queryParam("actor", actor)
+                .get("/api/audit")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(audit.getList("action")).containsExactly("TOKEN_REVOKE", "TOKEN_CREATE");
+        assertThat(audit.getString("[1].after.name")).isEqualTo(name);
+        assertThat(audit.getString("[1].after.kind")).isEqualTo("ADMIN");
+        assertThat(audit.getString("[1].tokenName")).isEqualTo("bootstrap-admin");
+        assertThat(audit.getString("[0].before.revokedAt")).isNull();
+        assertThat(audit.getString("[0].after.revokedAt")).isNotNull();
+        assertThat(audit.prettify()).doesNotContain(token).doesNotContain(TokenService.hash(token));
+    }
+
+    @Test
     void theBootstrapTokensAreStoredUnderTheirContractNames() {
         admin().get("/api/tokens")
                 .then()

@@ -1,11 +1,15 @@
 package dev.rollguard.flag.service;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.api.TokenRequest;
 import dev.rollguard.flag.api.TokenResponse;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.domain.ApiToken;
+import dev.rollguard.flag.domain.AuditEntry;
 import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.domain.TokenKind;
+import dev.rollguard.flag.repository.AuditRepository;
 import dev.rollguard.flag.repository.TokenRepository;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.SqlStates;
@@ -18,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -43,13 +48,17 @@ public class TokenService {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final TokenRepository tokens;
+    private final AuditRepository audit;
     private final FlagServiceConfig config;
+    private final ObjectMapper json;
     private volatile Map<String, Caller> byHash = Map.of();
     private volatile Map<UUID, Caller> byId = Map.of();
 
-    public TokenService(TokenRepository tokens, FlagServiceConfig config) {
+    public TokenService(TokenRepository tokens, AuditRepository audit, FlagServiceConfig config, ObjectMapper json) {
         this.tokens = tokens;
+        this.audit = audit;
         this.config = config;
+        this.json = json;
     }
 
     /** The caller holding {@code token}, if it is a known, unrevoked token. */
@@ -118,7 +127,11 @@ public class TokenService {
                 .replaceWithVoid();
     }
 
-    public Uni<TokenResponse> create(TokenRequest request, Caller creator) {
+    /**
+     * Creates a token and audits it ({@code TOKEN_CREATE}, by the change's actor and token, the token without its
+     * secret as the row's after state).
+     */
+    public Uni<TokenResponse> create(TokenRequest request, ChangeContext ctx) {
         String secret = newSecret();
         return Panache.withTransaction(() -> tokens.findByName(request.name()).chain(existing -> {
                     if (existing != null) {
@@ -130,9 +143,11 @@ public class TokenService {
                     token.kind = request.kind().name();
                     token.tokenHash = hash(secret);
                     token.requestsPerSecond = request.requestsPerSecond();
-                    token.createdAt = Instant.now();
-                    token.createdBy = creator.tokenName();
-                    return tokens.persist(token);
+                    token.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                    token.createdBy = ctx.caller().tokenName();
+                    return tokens.persist(token)
+                            .call(stored ->
+                                    audit.persist(tokenAudit(ctx, "TOKEN_CREATE", null, stored, stored.createdAt)));
                 }))
                 // A concurrent creation of the same name committed first.
                 .onFailure(SqlStates::uniqueViolation)
@@ -150,14 +165,21 @@ public class TokenService {
                 .map(list -> list.stream().map(t -> toResponse(t, null)).toList());
     }
 
-    public Uni<TokenResponse> revoke(String name) {
-        return Panache.withTransaction(() -> tokens.findByName(name).invoke(token -> {
+    /**
+     * Revokes a token and audits it ({@code TOKEN_REVOKE}, with the before and after states); revoking a revoked one
+     * changes nothing and writes no row.
+     */
+    public Uni<TokenResponse> revoke(String name, ChangeContext ctx) {
+        return Panache.withTransaction(() -> tokens.findByName(name).call(token -> {
                     if (token == null) {
                         throw new ApiException(404, "NOT_FOUND", "no token named '" + name + "'");
                     }
-                    if (token.revokedAt == null) {
-                        token.revokedAt = Instant.now();
+                    if (token.revokedAt != null) {
+                        return Uni.createFrom().voidItem();
                     }
+                    String before = state(token);
+                    token.revokedAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                    return audit.persist(tokenAudit(ctx, "TOKEN_REVOKE", before, token, token.revokedAt));
                 }))
                 .call(this::reload)
                 .map(token -> toResponse(token, null));
@@ -197,6 +219,19 @@ public class TokenService {
 
     private static Caller caller(ApiToken token) {
         return new Caller(token.id, token.name, TokenKind.valueOf(token.kind), token.requestsPerSecond);
+    }
+
+    /** A token's audit row: no flag or segment, the token (never its secret or hash) as the after state. */
+    private AuditEntry tokenAudit(ChangeContext ctx, String action, String before, ApiToken token, Instant at) {
+        return ChangeRecords.audit(ctx, null, action, null, before, state(token), at);
+    }
+
+    private String state(ApiToken token) {
+        try {
+            return json.writeValueAsString(toResponse(token, null));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a token's state cannot be written as JSON", e);
+        }
     }
 
     private static TokenResponse toResponse(ApiToken token, String secret) {
