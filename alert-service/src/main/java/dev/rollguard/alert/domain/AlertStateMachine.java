@@ -78,7 +78,7 @@ public final class AlertStateMachine {
                         warningNext,
                         observation,
                         warningNext.startsAt(),
-                        observation.windowEnd(),
+                        endsAt(warningNext, observation),
                         "escalated to CRITICAL"));
                 warningNext = warningNext.withAnnounced(false);
             }
@@ -89,10 +89,12 @@ public final class AlertStateMachine {
                         warningNext.phase(),
                         warningNext.firstBreachAt(),
                         warningNext.firstBreachEventTime(),
-                        observation.windowEnd(),
+                        endsAt(critical.previous(), observation),
                         warningNext.healthySince(),
                         true,
-                        warningNext.recentFirings());
+                        warningNext.recentFirings(),
+                        null,
+                        null);
                 out.add(firing(Severity.WARNING, warningNext, observation, "de-escalated from CRITICAL"));
             }
         }
@@ -121,7 +123,7 @@ public final class AlertStateMachine {
         return switch (current.phase()) {
             case INACTIVE, PENDING -> {
                 if (verdict == Verdict.BREACH) {
-                    boolean pending = current.phase() == Phase.PENDING;
+                    boolean pending = current.phase() == Phase.PENDING && continues(current, level, observation);
                     Instant first = pending ? current.firstBreachAt() : observation.windowStart();
                     Instant firstEvent = pending
                             ? current.firstBreachEventTime()
@@ -131,19 +133,32 @@ public final class AlertStateMachine {
                     if (Duration.between(first, now).compareTo(level.forDuration()) >= 0) {
                         List<Instant> firings = new ArrayList<>(recent);
                         firings.add(now);
+                        // An occurrence never starts before the previous one ended (a resolution by the no-data
+                        // sweep ends at an extrapolated time that a late window may not have reached).
+                        Instant startsAt = latest(now, current.lastEndsAt());
                         yield new LevelStep(
-                                new LevelState(Phase.FIRING, first, firstEvent, now, null, false, firings),
+                                new LevelState(
+                                        Phase.FIRING, first, firstEvent, startsAt, null, false, firings, null, null),
                                 Change.FIRED,
                                 current);
                     }
                     yield new LevelStep(
-                            new LevelState(Phase.PENDING, first, firstEvent, null, null, false, recent),
+                            new LevelState(
+                                    Phase.PENDING,
+                                    first,
+                                    firstEvent,
+                                    null,
+                                    null,
+                                    false,
+                                    recent,
+                                    now,
+                                    current.lastEndsAt()),
                             Change.NONE,
                             current);
                 }
                 if (verdict == Verdict.HEALTHY || !recent.equals(current.recentFirings())) {
                     LevelState next = verdict == Verdict.HEALTHY
-                            ? new LevelState(Phase.INACTIVE, null, null, null, null, false, recent)
+                            ? LevelState.inactive(recent, current.lastEndsAt())
                             : new LevelState(
                                     current.phase(),
                                     current.firstBreachAt(),
@@ -151,7 +166,9 @@ public final class AlertStateMachine {
                                     null,
                                     null,
                                     false,
-                                    recent);
+                                    recent,
+                                    current.lastBreachEnd(),
+                                    current.lastEndsAt());
                     yield new LevelStep(next, Change.NONE, current);
                 }
                 yield new LevelStep(current, Change.NONE, current);
@@ -163,8 +180,11 @@ public final class AlertStateMachine {
                 if (verdict == Verdict.NO_DATA) {
                     yield new LevelStep(current, Change.NONE, current);
                 }
-                Instant healthySince =
-                        current.healthySince() != null ? current.healthySince() : observation.windowStart();
+                // Health is counted from the alert's start at the earliest: a late window of the silence before a
+                // no-data alert the sweep fired says nothing about the time since.
+                Instant healthySince = current.healthySince() != null
+                        ? current.healthySince()
+                        : latest(observation.windowStart(), current.startsAt());
                 Duration required = rule.keepFiringFor();
                 if (recent.size() >= flapPolicy.maxFirings()
                         && flapPolicy.window().compareTo(required) > 0) {
@@ -172,13 +192,31 @@ public final class AlertStateMachine {
                 }
                 if (Duration.between(healthySince, now).compareTo(required) >= 0) {
                     yield new LevelStep(
-                            new LevelState(Phase.INACTIVE, null, null, null, null, false, recent),
-                            Change.RESOLVED,
-                            current);
+                            LevelState.inactive(recent, endsAt(current, observation)), Change.RESOLVED, current);
                 }
                 yield new LevelStep(withHealthySince(current, healthySince), Change.NONE, current);
             }
         };
+    }
+
+    /**
+     * Whether a breaching window continues the pending breach: {@code for} counts a breach that holds, so a breach
+     * whose last breaching window ended longer than {@code for} before this one starts (windows missing, or without
+     * data, in between) starts again. Gaps up to {@code for} are tolerated: a window lost or too small in a long
+     * {@code for} does not restart it.
+     */
+    private static boolean continues(LevelState pending, Level level, Observation observation) {
+        return pending.lastBreachEnd() == null
+                || !observation.windowStart().isAfter(pending.lastBreachEnd().plus(level.forDuration()));
+    }
+
+    /** When a firing level that {@code observation} ends resolves: never before it started. */
+    private static Instant endsAt(LevelState firing, Observation observation) {
+        return latest(observation.windowEnd(), firing.startsAt());
+    }
+
+    private static Instant latest(Instant a, Instant b) {
+        return b != null && b.isAfter(a) ? b : a;
     }
 
     /** Maps NO_DATA through the rule's policy. */
@@ -209,7 +247,9 @@ public final class AlertStateMachine {
                 state.startsAt(),
                 healthySince,
                 state.announced(),
-                state.recentFirings());
+                state.recentFirings(),
+                state.lastBreachEnd(),
+                state.lastEndsAt());
     }
 
     private static Transition firing(Severity severity, LevelState level, Observation observation, String reason) {
@@ -223,7 +263,7 @@ public final class AlertStateMachine {
                 firing,
                 observation,
                 firing.startsAt(),
-                observation.windowEnd(),
+                endsAt(firing, observation),
                 observation.value() == null ? "no data" : "healthy again");
     }
 

@@ -253,6 +253,12 @@ public final class GuardEvaluator {
         dirty.add(flag);
     }
 
+    /** The version of the stage whose evidence is accumulating for {@code flag}, or null when there is none. */
+    Long stageVersion(String flag) {
+        StageEvidence stage = stages.get(flag);
+        return stage == null ? null : stage.stageVersion();
+    }
+
     /** How many flags' latest verdict is in {@code status}. */
     public long count(FlagStatus status) {
         return latest.values().stream()

@@ -105,7 +105,7 @@ public class MaintenanceService {
             return;
         }
         evaluation
-                .sweep(Instant.now())
+                .sweep()
                 .subscribe()
                 .with(
                         count -> {

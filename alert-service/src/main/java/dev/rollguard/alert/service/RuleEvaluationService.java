@@ -51,6 +51,7 @@ import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,6 +67,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -164,7 +166,7 @@ public class RuleEvaluationService {
     private final AlertStateMachine machine;
     private final AvroCodec<AlertEvent> alertCodec = AvroCodec.of(AlertEvent.class);
     private final AvroCodec<WindowMetricsEvent> windowCodec = AvroCodec.of(WindowMetricsEvent.class);
-    private final SerialLane lane = new SerialLane();
+    private final SerialLane lane;
     private final StageExemplars stageExemplars = new StageExemplars();
     private final CompletableFuture<Void> rulesReady = new CompletableFuture<>();
     private final List<Consumer<List<StoredTransition>>> alertListeners = new CopyOnWriteArrayList<>();
@@ -213,6 +215,11 @@ public class RuleEvaluationService {
         this.config = config;
         this.meters = meters;
         this.guard = new GuardEvaluator(json);
+        // A task holding the lane this long had sweeps queued behind it, or could have made scopes look silent.
+        Duration sweepInterval = config.evaluation().sweepInterval();
+        Duration noDataAfter = config.evaluation().noDataAfter();
+        this.lane = new SerialLane(
+                sweepInterval.compareTo(noDataAfter) < 0 ? sweepInterval : noDataAfter, Clock.systemUTC());
         for (FlagStatus status : FlagStatus.values()) {
             Gauge.builder("rollguard.guard.flags", guard, g -> g.count(status))
                     .description("Flags under rollout by the guard's latest verdict on their stage")
@@ -316,10 +323,23 @@ public class RuleEvaluationService {
     }
 
     /** Applies the no-data policies to scopes that went silent and forgets cohort windows that found no partner. */
+    public Uni<Integer> sweep() {
+        return sweep(Instant::now);
+    }
+
+    /** {@link #sweep()} at the time {@code now} tells (a test's clock). */
     public Uni<Integer> sweep(Instant now) {
+        return sweep(() -> now);
+    }
+
+    /**
+     * Sweeps are coalesced: while one waits for the lane (a batch waiting for the database), a later request joins
+     * it, and it runs at the time it starts, not the time it was scheduled at.
+     */
+    private Uni<Integer> sweep(Supplier<Instant> clock) {
         return Uni.createFrom()
                 .completionStage(rulesReady)
-                .chain(() -> lane.submit(() -> ensureLoaded().chain(() -> silence(now))));
+                .chain(() -> lane.submitCoalesced(clock, now -> ensureLoaded().chain(() -> silence(now))));
     }
 
     /**
@@ -539,6 +559,7 @@ public class RuleEvaluationService {
 
     private Uni<Integer> silence(Instant now) {
         Changes changes = new Changes();
+        Instant stalled = lane.stallEndedAt();
         Duration after = config.evaluation().noDataAfter();
         for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
             StateKey key = entry.getKey();
@@ -546,6 +567,10 @@ public class RuleEvaluationService {
                 continue;
             }
             Instant seen = lastSeen.getOrDefault(key, now);
+            if (stalled != null && stalled.isAfter(seen)) {
+                // While the lane was held (the database out), windows waited in Kafka: that was no silence.
+                seen = stalled;
+            }
             RuleDefinition rule = ruleBook.rule(key.ruleId());
             Tracked tracked = entry.getValue();
             if (rule == null
@@ -622,7 +647,14 @@ public class RuleEvaluationService {
      * of one variant fires an alert naming it (and the flag).
      */
     private void judgeStage(Changes changes, WindowMetricsEvent w, int partition, Instant now) {
+        Long before = guard.stageVersion(w.getFlagKey());
         GuardEvaluator.Ready ready = guard.add(w, changes.guardStages);
+        Long after = guard.stageVersion(w.getFlagKey());
+        if (after != null && !after.equals(before)) {
+            // A new stage (a promotion, or a revert to a smaller one that is still under rollout) is judged afresh:
+            // an alert of the stage before resolves, so a regression of this one is a new alert that is acted on.
+            endGuardStates(changes, w.getFlagKey(), "stage ended: the flag moved to stage version " + after, now);
+        }
         if (ready == null) {
             return;
         }
@@ -764,22 +796,28 @@ public class RuleEvaluationService {
             Changes changes = new Changes();
             guard.end(flag.getFlagKey(), flag.getVersion(), changes.guardStages);
             String reason = "flag " + flag.getFlagKey() + " is no longer under rollout: " + describe(flag);
-            for (RuleDefinition rule : ruleBook.guardRules()) {
-                // The guard's scopes of the flag: its treatment, or each treated variant of a weighted flag.
-                for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
-                    StateKey key = entry.getKey();
-                    Scope scope = entry.getValue().scope();
-                    if (key.ruleId().equals(rule.id())
-                            && flag.getFlagKey().equals(scope.flagKey())
-                            && scope.cohort() == Cohort.TREATMENT
-                            && key.scopeKey()
-                                    .equals(GuardEvaluator.treatmentScopeKey(scope.flagKey(), scope.variant()))) {
-                        resolveAll(changes, rule, key, entry.getValue(), reason, now);
-                    }
-                }
-            }
+            endGuardStates(changes, flag.getFlagKey(), reason, now);
             return write(changes, Topics.METRICS_WINDOWS, now);
         }));
+    }
+
+    /**
+     * Resolves the guard's alerts on a flag's scopes (its treatment, or each treated variant of a weighted flag) and
+     * forgets their states: the stage they judged is over.
+     */
+    private void endGuardStates(Changes changes, String flagKey, String reason, Instant now) {
+        for (RuleDefinition rule : ruleBook.guardRules()) {
+            for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
+                StateKey key = entry.getKey();
+                Scope scope = entry.getValue().scope();
+                if (key.ruleId().equals(rule.id())
+                        && flagKey.equals(scope.flagKey())
+                        && scope.cohort() == Cohort.TREATMENT
+                        && key.scopeKey().equals(GuardEvaluator.treatmentScopeKey(scope.flagKey(), scope.variant()))) {
+                    resolveAll(changes, rule, key, entry.getValue(), reason, now);
+                }
+            }
+        }
     }
 
     private static String describe(FlagChangedEvent flag) {
@@ -801,13 +839,18 @@ public class RuleEvaluationService {
         for (var level : rule.levels()) {
             var levelState = tracked.state().level(level.severity());
             if (levelState.firing() && levelState.announced()) {
+                // Never before the alert started: one the no-data sweep fired starts after the last window.
+                Instant endsAt =
+                        levelState.startsAt() != null && levelState.startsAt().isAfter(end)
+                                ? levelState.startsAt()
+                                : end;
                 Transition resolved = new Transition(
                         level.severity(),
                         dev.rollguard.schemas.event.AlertStatus.RESOLVED,
                         levelState,
-                        new Observation(end, end, null, null, null, 0, null),
+                        new Observation(endsAt, endsAt, null, null, null, 0, null),
                         levelState.startsAt(),
-                        end,
+                        endsAt,
                         reason);
                 changes.alerts.add(pending(rule, tracked.scope(), resolved, now, List.of()));
             }

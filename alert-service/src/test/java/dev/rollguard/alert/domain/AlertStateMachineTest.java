@@ -195,6 +195,77 @@ class AlertStateMachineTest {
     }
 
     @Test
+    void aNoDataAlertFiredByTheSweepNeverResolvesBeforeItStarted() {
+        RuleDefinition rule = rule(null, critical(0.05, 0), Duration.ZERO, 100, NoDataPolicy.ALERT);
+        window(rule, 0.0, 1000);
+        Instant lastEnd = state.lastWindowEnd();
+
+        // The sweep fires at the extrapolated end of the silence; the windows of that silence then arrive late.
+        AlertStateMachine.Step swept = machine.silence(rule, state, lastEnd.plus(Duration.ofMinutes(11)));
+        Transition fired = swept.transitions().get(0);
+        assertThat(fired.status()).isEqualTo(AlertStatus.FIRING);
+        assertThat(fired.startsAt()).isEqualTo(lastEnd.plus(Duration.ofMinutes(11)));
+        state = swept.state();
+        for (int i = 0; i < 12; i++) {
+            window(rule, 0.0, 1000);
+        }
+
+        assertThat(emitted)
+                .filteredOn(t -> t.status() == AlertStatus.RESOLVED)
+                .singleElement()
+                .satisfies(t -> {
+                    assertThat(t.startsAt()).isEqualTo(fired.startsAt());
+                    assertThat(t.endsAt()).isAfterOrEqualTo(t.startsAt());
+                });
+    }
+
+    @Test
+    void anAlertFiringAgainNeverStartsBeforeThePreviousOneEnded() {
+        RuleDefinition rule = rule(null, critical(0.05, 0), Duration.ZERO, 100, NoDataPolicy.RESOLVE);
+        window(rule, 0.5, 1000);
+        Instant lastEnd = state.lastWindowEnd();
+
+        // The sweep resolves at the extrapolated end of the silence; a late window of that silence breaches.
+        AlertStateMachine.Step swept = machine.silence(rule, state, lastEnd.plus(Duration.ofMinutes(11)));
+        Transition resolved = swept.transitions().get(0);
+        assertThat(resolved.status()).isEqualTo(AlertStatus.RESOLVED);
+        state = swept.state();
+
+        assertThat(window(rule, 0.5, 1000)).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(AlertStatus.FIRING);
+            assertThat(t.startsAt()).isAfterOrEqualTo(resolved.endsAt());
+        });
+    }
+
+    @Test
+    void forCountsOnlyABreachThatHoldsNotTheTimeWithoutData() {
+        RuleDefinition rule = rule(null, critical(0.1, 5), Duration.ZERO, 20, NoDataPolicy.KEEP_STATE);
+
+        assertThat(window(rule, 0.5, 25)).isEmpty();
+        minute = 60; // an hour without windows
+        assertThat(window(rule, 0.5, 25))
+                .as("two breaching windows an hour apart")
+                .isEmpty();
+        assertThat(state.critical().phase()).isEqualTo(Phase.PENDING);
+        assertThat(state.critical().firstBreachAt()).isEqualTo(T0.plus(Duration.ofMinutes(60)));
+
+        // Windows without data (below the minimum) for longer than `for` interrupt the breach too.
+        for (int i = 0; i < 6; i++) {
+            assertThat(window(rule, 0.0, 5)).isEmpty();
+        }
+        assertThat(window(rule, 0.5, 25)).isEmpty();
+        assertThat(state.critical().firstBreachAt()).isEqualTo(T0.plus(Duration.ofMinutes(67)));
+
+        // A missing window or two within `for` is tolerated: the breach fires once it has lasted `for`.
+        minute += 2;
+        assertThat(window(rule, 0.5, 25)).isEmpty();
+        assertThat(window(rule, 0.5, 25)).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(AlertStatus.FIRING);
+            assertThat(t.level().firstBreachAt()).isEqualTo(T0.plus(Duration.ofMinutes(67)));
+        });
+    }
+
+    @Test
     void lateOrRepeatedWindowsAreIgnored() {
         RuleDefinition rule = rule(null, critical(0.05, 0), Duration.ZERO, 100, NoDataPolicy.KEEP_STATE);
         Observation breach = Observation.of(T0, T0.plus(MINUTE), 0.5, 1000);

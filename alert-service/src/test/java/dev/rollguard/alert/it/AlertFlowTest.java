@@ -325,6 +325,68 @@ class AlertFlowTest {
                         org.assertj.core.groups.Tuple.tuple(AlertStatus.FIRING, again));
     }
 
+    @Test
+    void aGuardAlertResolvesWhenTheFlagIsRevertedToAnEarlierStageAndARegressionThereFiresAgain() {
+        String flag = "reverted-" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "guard";
+        Instant origin = Instant.parse("2026-02-03T10:00:00Z");
+
+        // Stage 2 (50 %) regresses: the guard fires.
+        for (int minute = 0; minute < 2; minute++) {
+            TestKafka.sendWindows(
+                    stage(Windows.cohort(flag, Cohort.CONTROL, origin, minute, 1000, 20), 2),
+                    stage(Windows.cohort(flag, Cohort.TREATMENT, origin, minute, 1000, 100), 2));
+        }
+        await().atMost(WAIT).until(() -> alertsOf(rule).stream().anyMatch(a -> flag.equals(a.getFlagKey())));
+
+        // The rollback-service's REVERT_STAGE takes the flag back to 10 %: a new stage, still under rollout.
+        TestKafka.sendFlagChange(FlagChangedEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setFlagKey(flag)
+                .setVersion(3)
+                .setChangeType(FlagChangeType.STAGE_CHANGED)
+                .setChangedAt(Instant.now())
+                .setActor("rollback-service")
+                .setEnabled(true)
+                .setKilled(false)
+                .setReason("Automatic REVERT_STAGE by Rollguard")
+                .setValueType(FlagValueType.BOOLEAN)
+                .setTreatmentVariant("on")
+                .setOffVariant("off")
+                .setRolloutBasisPoints(1_000)
+                .setGuardPolicy(new GuardPolicy(GuardAction.REVERT_STAGE, false, 300L))
+                .build());
+
+        // The 10 % stage is still bad: the alert of the 50 % stage resolves and the new stage's regression fires anew.
+        Instant reverted = origin.plus(Windows.MINUTE.multipliedBy(5));
+        for (int minute = 0; minute < 2; minute++) {
+            TestKafka.sendWindows(
+                    stage(Windows.cohort(flag, Cohort.CONTROL, reverted, minute, 1000, 20), 3),
+                    stage(Windows.cohort(flag, Cohort.TREATMENT, reverted, minute, 1000, 100), 3));
+        }
+        await().atMost(WAIT)
+                .until(() -> alertsOf(rule).stream()
+                                .filter(a -> flag.equals(a.getFlagKey()))
+                                .count()
+                        >= 3);
+        List<AlertEvent> alerts =
+                alertsOf(rule).stream().filter(a -> flag.equals(a.getFlagKey())).toList();
+        assertThat(alerts)
+                .extracting(AlertEvent::getStatus, AlertEvent::getFirstBreachAt)
+                .as("fired on the 50 % stage, resolved by the revert, fired again on the 10 % stage")
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.FIRING, origin),
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.RESOLVED, origin),
+                        org.assertj.core.groups.Tuple.tuple(AlertStatus.FIRING, reverted));
+        assertThat(alerts.get(1).getAnnotations().get("reason"))
+                .contains("stage ended")
+                .contains("stage version 3");
+        assertThat(alerts.get(1).getEndsAt()).isAfterOrEqualTo(alerts.get(0).getStartsAt());
+        assertThat(alerts.get(2).getSeverity()).isEqualTo(Severity.CRITICAL);
+        assertThat(alerts.get(2).getStartsAt()).isAfter(alerts.get(0).getStartsAt());
+        assertThat(alerts.get(2).getAlertId()).isNotEqualTo(alerts.get(0).getAlertId());
+    }
+
     /** {@code window} with its client moments in the stage that began at flag version {@code stage}. */
     private static WindowMetricsEvent stage(WindowMetricsEvent window, long stage) {
         window.getClientMoments().forEach(m -> m.setStageVersion(stage));
