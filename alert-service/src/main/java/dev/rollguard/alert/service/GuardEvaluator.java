@@ -155,7 +155,9 @@ public final class GuardEvaluator {
      * variant is).
      */
     FlagVerdict judge(StageEvidence stage, String variant, RuleDefinition rule, long windowEnd) {
-        FlagJudgment judgment = judgment(rule);
+        // Each variant is one more test of a regression that kills the whole flag: the flag's alpha is split over them.
+        FlagJudgment judgment =
+                judgment(rule).perVariant(Math.max(1, stage.variants().size()));
         FlagVerdict verdict = judgment.judge(stage.samples(variant, GuardPack.DEFAULT));
         Map<String, FlagGuard> perVariant = variantLatest.computeIfAbsent(stage.flagKey(), k -> new TreeMap<>());
         perVariant.put(

@@ -1,6 +1,7 @@
 package dev.rollguard.alert.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.domain.Level;
@@ -10,6 +11,7 @@ import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.ScopeSelector;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
+import dev.rollguard.alert.domain.judgment.GuardPack;
 import dev.rollguard.alert.repository.EvaluationWrite.GuardStageRow;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.Cohort;
@@ -96,6 +98,27 @@ class GuardEvaluatorVariantsTest {
         assertThat(flag.variants()).containsOnlyKeys("blue", "green");
         assertThat(flag.variants().get("blue").verdict().status()).isNotEqualTo(FlagStatus.REGRESSION);
         assertThat(GuardEvaluator.treatmentScopeKey(FLAG, "green")).isEqualTo("flag:" + FLAG + ":treatment:green");
+    }
+
+    @Test
+    void eachVariantGetsItsShareOfTheFlagsAlphaSoTheFlagKeepsItsFalseAlarmRate() {
+        guard.add(control(0, 2000, 40), dirty);
+        GuardEvaluator.Ready blue = guard.add(variant("blue", 0, 2000, 40), dirty);
+        guard.add(variant("green", 0, 2000, 40), dirty);
+        GuardEvaluator.Ready red = guard.add(variant("red", 0, 2000, 40), dirty);
+        long end = ORIGIN.plus(Windows.MINUTE).toEpochMilli();
+        String plainFlag = "plain-alpha";
+        guard.add(Windows.cohort(plainFlag, Cohort.TREATMENT, ORIGIN, 0, 2000, 40), dirty);
+        GuardEvaluator.Ready plain = guard.add(Windows.cohort(plainFlag, Cohort.CONTROL, ORIGIN, 0, 2000, 40), dirty);
+
+        FlagVerdict one = guard.judge(plain.stage(), GUARD, end);
+        FlagVerdict ofThree = guard.judge(blue.stage(), "blue", GUARD, end);
+        guard.judge(red.stage(), "red", GUARD, end);
+
+        // A critical regression of any of the three kills the flag: each is tested at a third of its alpha.
+        double metrics = GuardPack.DEFAULT.size();
+        assertThat(one.metrics().get(0).evidenceThreshold()).isCloseTo(Math.log(metrics / 0.01), within(1e-9));
+        assertThat(ofThree.metrics().get(0).evidenceThreshold()).isCloseTo(Math.log(3 * metrics / 0.01), within(1e-9));
     }
 
     @Test

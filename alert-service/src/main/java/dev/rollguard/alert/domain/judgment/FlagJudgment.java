@@ -21,14 +21,25 @@ import java.util.Map;
  * HEALTHY at most alpha (Berger, "Multiparameter hypothesis testing and acceptance sampling", Technometrics 1982;
  * Berger and Hsu, Statistical Science 1996). The flag's non-inferiority p-value is therefore the largest of its
  * metrics'.
+ *
+ * <p>A flag whose treatment is split among weighted variants is judged once per treated variant against the control,
+ * and a critical regression of any one kills the flag: {@link #perVariant} splits the regression alphas over the k
+ * variants as well (alpha / (k m) a metric), so the flag's false-alarm rate stays at most alpha. Its HEALTHY needs
+ * every variant non-inferior, again an intersection-union test, so that claim keeps the full alpha.
  */
 public final class FlagJudgment {
 
     private final List<MetricSpec> specs;
     private final double alpha;
     private final double warningAlpha;
+    /** The tests of a regression the flag's alpha is split over besides its metrics: its treated variants. */
+    private final int comparisons;
 
     public FlagJudgment(List<MetricSpec> specs, double alpha, double warningAlpha) {
+        this(specs, alpha, warningAlpha, 1);
+    }
+
+    private FlagJudgment(List<MetricSpec> specs, double alpha, double warningAlpha, int comparisons) {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("a flag needs at least one guarded metric");
         }
@@ -38,9 +49,18 @@ public final class FlagJudgment {
         if (specs.stream().map(MetricSpec::name).distinct().count() != specs.size()) {
             throw new IllegalArgumentException("metric names must be unique");
         }
+        if (comparisons < 1) {
+            throw new IllegalArgumentException("need at least one comparison: " + comparisons);
+        }
         this.specs = List.copyOf(specs);
         this.alpha = alpha;
         this.warningAlpha = warningAlpha;
+        this.comparisons = comparisons;
+    }
+
+    /** This judgment for one of {@code variants} treated variants, each judged with it against the control. */
+    public FlagJudgment perVariant(int variants) {
+        return variants == comparisons ? this : new FlagJudgment(specs, alpha, warningAlpha, variants);
     }
 
     /** The default guard pack at the default alphas. */
@@ -52,9 +72,9 @@ public final class FlagJudgment {
         return specs;
     }
 
-    /** Each metric's share of the flag's alpha. */
+    /** Each metric's share of the flag's alpha (and of each treated variant's, {@link #perVariant}). */
     public double metricAlpha() {
-        return alpha / specs.size();
+        return alpha / (specs.size() * (double) comparisons);
     }
 
     /**
@@ -63,7 +83,7 @@ public final class FlagJudgment {
      */
     public FlagVerdict judge(Map<String, MetricSample> samples) {
         double metricAlpha = metricAlpha();
-        double metricWarningAlpha = warningAlpha / specs.size();
+        double metricWarningAlpha = warningAlpha / (specs.size() * (double) comparisons);
         List<MetricVerdict> verdicts = new ArrayList<>(specs.size());
         for (MetricSpec spec : specs) {
             MetricSample sample = samples.getOrDefault(spec.name(), empty(spec));
