@@ -108,7 +108,31 @@ public interface FlagServiceConfig {
          */
         @WithDefault("900000")
         int maxEventBytes();
+
+        /**
+         * How long a published outbox row is kept: the compacted flags.changes topic holds every flag's latest state,
+         * so a sent row is history only; older ones are deleted ({@code StorePruning}). Rows not sent, or set aside, are
+         * never deleted.
+         */
+        @WithDefault("7d")
+        Duration sentRetention();
     }
+
+    /** Idempotency keys: how long a write's first answer is kept to answer the same request again. */
+    Idempotency idempotency();
+
+    interface Idempotency {
+        /**
+         * How long a key answers a repeated request with the first response; after that the same key is a new request.
+         * Long enough for any retry (the rollback-service retries a flip until the flag-service answers).
+         */
+        @WithDefault("7d")
+        Duration retention();
+    }
+
+    /** How often the outbox and idempotency tables are pruned ({@code StorePruning}). */
+    @WithDefault("1h")
+    Duration pruneInterval();
 
     interface Sse {
         /** Interval of the comment lines that keep idle change streams open through proxies. */
