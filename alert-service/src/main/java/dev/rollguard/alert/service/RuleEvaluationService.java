@@ -650,9 +650,11 @@ public class RuleEvaluationService {
         Long before = guard.stageVersion(w.getFlagKey());
         GuardEvaluator.Ready ready = guard.add(w, changes.guardStages);
         Long after = guard.stageVersion(w.getFlagKey());
-        if (after != null && !after.equals(before)) {
+        if (before != null && after != null && !after.equals(before)) {
             // A new stage (a promotion, or a revert to a smaller one that is still under rollout) is judged afresh:
             // an alert of the stage before resolves, so a regression of this one is a new alert that is acted on.
+            // Only a stage known before: evidence this instance never had (nothing stored) ends nothing, so a
+            // partition moved here does not resolve and fire again alerts that still hold.
             endGuardStates(changes, w.getFlagKey(), "stage ended: the flag moved to stage version " + after, now);
         }
         if (ready == null) {
