@@ -109,11 +109,17 @@ public class ErrorMappers {
     }
 
     public static Response json(int status, ErrorBody body) {
-        return Response.status(status)
-                .type(MediaType.APPLICATION_JSON_TYPE)
-                .entity(body)
-                .build();
+        Response.ResponseBuilder response =
+                Response.status(status).type(MediaType.APPLICATION_JSON_TYPE).entity(body);
+        if (status == 503) {
+            // Something the service needs (its database, the broker) is away: a hint clients' backoff takes as a floor.
+            response.header("Retry-After", UNAVAILABLE_RETRY_AFTER_SECONDS);
+        }
+        return response.build();
     }
+
+    /** The Retry-After of every 503: long enough not to hammer a service waiting for its database or broker. */
+    static final String UNAVAILABLE_RETRY_AFTER_SECONDS = "5";
 
     private ApiException recognise(Throwable e) {
         for (KnownFailures failures : known) {

@@ -84,6 +84,16 @@ class ErrorMappersTest {
     }
 
     @Test
+    void anUnavailableServiceSaysWhenToTryAgain() {
+        Response unavailable =
+                ErrorMappers.json(503, new ErrorBody("UNAVAILABLE", "the broker did not acknowledge the batch"));
+        Response refused = ErrorMappers.json(400, new ErrorBody("VALIDATION_FAILED", "no"));
+
+        assertThat(unavailable.getHeaderString("Retry-After")).isEqualTo("5");
+        assertThat(refused.getHeaderString("Retry-After")).isNull();
+    }
+
+    @Test
     void aBodyOverTheLimitIs413EvenWhenTheJsonReaderWrappedIt() {
         ErrorMappers mappers = new ErrorMappers(List.of());
         WebApplicationException limit = new WebApplicationException("request bodies are limited to 10 bytes", 413);
