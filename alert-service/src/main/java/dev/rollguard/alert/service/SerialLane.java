@@ -18,6 +18,7 @@ import java.util.function.Supplier;
  *
  * <p>It remembers when a task last held it for longer than {@code stallAfter} (a write waiting for the database, a
  * reload retried through an outage): while it was held, no window could be evaluated, so that time is not silence.
+ * A coalesced task (the sweep) holding it long does not count: it holds no window back.
  */
 final class SerialLane {
 
@@ -38,6 +39,11 @@ final class SerialLane {
     }
 
     synchronized <T> Uni<T> submit(Supplier<Uni<T>> task) {
+        return submit(task, true);
+    }
+
+    /** {@code stalls}: whether this task holding the lane long counts as a stall (a sweep's own time does not). */
+    private synchronized <T> Uni<T> submit(Supplier<Uni<T>> task, boolean stalls) {
         CompletableFuture<T> result = new CompletableFuture<>();
         tail = tail.thenCompose(ignored -> {
             Instant started = clock.instant();
@@ -48,7 +54,7 @@ final class SerialLane {
             }
             return result.handle((value, failure) -> {
                 Instant ended = clock.instant();
-                if (Duration.between(started, ended).compareTo(stallAfter) > 0) {
+                if (stalls && Duration.between(started, ended).compareTo(stallAfter) > 0) {
                     stallEndedAt = ended;
                 }
                 return null;
@@ -74,19 +80,22 @@ final class SerialLane {
         CompletableFuture<T> result = new CompletableFuture<>();
         waitingClocks = clocks;
         waitingResult = result;
-        submit(() -> {
-                    synchronized (SerialLane.this) {
-                        if (waitingClocks == clocks) {
-                            waitingClocks = null;
-                            waitingResult = null;
-                        }
-                    }
-                    Instant at = clocks.stream()
-                            .map(Supplier::get)
-                            .max(Comparator.naturalOrder())
-                            .orElseThrow();
-                    return task.apply(at);
-                })
+        submit(
+                        () -> {
+                            synchronized (SerialLane.this) {
+                                if (waitingClocks == clocks) {
+                                    waitingClocks = null;
+                                    waitingResult = null;
+                                }
+                            }
+                            Instant at = clocks.stream()
+                                    .map(Supplier::get)
+                                    .max(Comparator.naturalOrder())
+                                    .orElseThrow();
+                            return task.apply(at);
+                            // A slow sweep is no window held back: only the tasks that read or write windows stall.
+                        },
+                        false)
                 .subscribe()
                 .with(result::complete, result::completeExceptionally);
         return Uni.createFrom().completionStage(result);

@@ -121,4 +121,18 @@ class SerialLaneTest {
                 .indefinitely();
         assertThat(lane.stallEndedAt()).isNull();
     }
+
+    @Test
+    void aSlowSweepIsNoStallItHoldsNoWindowBack() {
+        CompletableFuture<Integer> sweeping = new CompletableFuture<>();
+        CompletableFuture<Integer> sweep = lane.submitCoalesced(
+                        clock::instant, now -> Uni.createFrom().completionStage(sweeping))
+                .subscribeAsCompletionStage();
+
+        clock.advance(Duration.ofMinutes(2));
+        sweeping.complete(0);
+
+        assertThat(sweep).isCompletedWithValue(0);
+        assertThat(lane.stallEndedAt()).isNull();
+    }
 }
