@@ -37,7 +37,10 @@ public class CooldownRechecks {
         return round(Instant.now());
     }
 
-    /** Rechecks every action due at {@code now}, one at a time; one that fails is logged and tried next round. */
+    /**
+     * Rechecks every action due at {@code now}, one at a time; one that fails for good (not an outage, which recheck
+     * waits out) is logged and not due again.
+     */
     public Uni<Void> round(Instant now) {
         return repository
                 .dueRechecks(now, BATCH)
@@ -45,9 +48,16 @@ public class CooldownRechecks {
                 .transformToMulti(due -> Multi.createFrom().iterable(due))
                 .onItem()
                 .transformToUniAndConcatenate(
-                        due -> rollbacks.recheck(due).onFailure().recoverWithItem(failure -> {
-                            Log.errorf(failure, "recheck of %s after its cooldown failed", due.id());
-                            return null;
+                        due -> rollbacks.recheck(due).onFailure().recoverWithUni(failure -> {
+                            // Transient failures are retried inside recheck; this one is a defect (an alert that no
+                            // longer decodes, say). Trying it every round would log for ever and, once a batch of
+                            // them is due, hold back every later recheck: it is said once and not looked at again.
+                            Log.errorf(
+                                    failure,
+                                    "recheck of %s after its cooldown failed for good: not looked at again; the"
+                                            + " skipped action stays in the history",
+                                    due.id());
+                            return repository.clearRecheck(due.id());
                         }))
                 .collect()
                 .last()
