@@ -187,7 +187,8 @@ class BinRollguardTest {
     }
 
     @Test
-    void theLocalStacksEnvFileFillsInOnlyWhatTheEnvironmentLeavesUnset() throws IOException, InterruptedException {
+    void theLocalStacksEnvFileFillsInWhatIsUnsetAndNothingWhenAnotherStacksEndpointIsSet()
+            throws IOException, InterruptedException {
         Path env = Files.writeString(
                 state.resolve("fallback.env"),
                 "export ROLLGUARD_FLAG_SERVICE_URL=http://127.0.0.1:8081\n"
@@ -205,8 +206,18 @@ class BinRollguardTest {
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
         assertThat(out.strip())
-                .as("the operator's remote URL kept, the token and the other URL from the file")
-                .isEqualTo("https://flags.example.com|rg_admin_local|http://127.0.0.1:8083");
+                .as("an endpoint of another stack set: nothing of the local stack's file, its token least of all")
+                .isEqualTo("https://flags.example.com||");
+
+        ProcessBuilder local = new ProcessBuilder("bash", "-c", script, "bash", SCRIPT.toString(), env.toString());
+        local.environment().keySet().removeIf(name -> name.startsWith("ROLLGUARD_"));
+        local.environment().put("ROLLGUARD_ADMIN_TOKEN", "rg_admin_mine");
+        Process filled = local.redirectErrorStream(true).start();
+        String fromFile = new String(filled.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(filled.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(fromFile.strip())
+                .as("no endpoint set: the file fills in what is unset, a token set here is kept")
+                .isEqualTo("http://127.0.0.1:8081|rg_admin_mine|http://127.0.0.1:8083");
     }
 
     @Test
