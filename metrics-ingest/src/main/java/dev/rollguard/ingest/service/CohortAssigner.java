@@ -51,6 +51,12 @@ import org.jboss.logging.Logger;
  * <p>A flag with weighted variants splits its treatment: each treated variant is its own cohort ({@link
  * CohortAssignment#variant}), compared with the control (the off variant) on its own. An exposure names the variant
  * served; the evaluator's variant decides without one.
+ *
+ * <p>When a flag draws some subjects by its bucket (a percentage), only the subjects drawn get its cohorts ({@link
+ * BucketDraws}): a subject served by who it is (an allow- or deny-list, a rule with a fixed variant) is left out of
+ * the comparison, counted in {@link Result#targeted}, and still counts in the table, platform and global windows. An
+ * exposure is checked against the subject's own evaluation when the event carries what the flag's rules read; when
+ * it does not (or the app evaluated with another key), the exposure's cohort stands.
  */
 public final class CohortAssigner {
 
@@ -98,12 +104,15 @@ public final class CohortAssigner {
      *     (or, for a flag with weighted variants, said {@code treated} of a variant that is not one of its treatments)
      * @param keyMismatches flags whose exposure names the other cohort than the event's subject evaluates to
      * @param missingAttributes flags evaluated for the event whose rules read a context attribute the event lacks
+     * @param targeted flags under rollout by bucket that served the event's subject by who it is (allow- or
+     *     deny-list, a rule with a fixed variant, a parent off for it): left out of their cohorts
      */
     public record Result(
             List<CohortAssignment> assignments,
             int unresolvedExposures,
             List<String> keyMismatches,
-            List<MissingAttribute> missingAttributes) {}
+            List<MissingAttribute> missingAttributes,
+            int targeted) {}
 
     /** A context attribute that a flag's rules read and an event without exposures did not carry. */
     public record MissingAttribute(String flagKey, String attribute) {}
@@ -155,7 +164,7 @@ public final class CohortAssigner {
     public Result assign(List<FlagExposure> exposures, Subject subject, long eventTime) {
         if (directory.globallyKilledAt(eventTime)) {
             // Every flag is off for everyone: nothing is being rolled out.
-            return new Result(List.of(), 0, List.of(), List.of());
+            return new Result(List.of(), 0, List.of(), List.of(), 0);
         }
         if (exposures != null && !exposures.isEmpty()) {
             return fromExposures(exposures, subject, eventTime);
@@ -181,6 +190,7 @@ public final class CohortAssigner {
 
     private Result fromExposures(List<FlagExposure> exposures, Subject subject, long eventTime) {
         int unresolved = 0;
+        int targeted = 0;
         List<String> mismatches = List.of();
         List<CohortAssignment> result = new ArrayList<>(exposures.size());
         seen.clear();
@@ -220,21 +230,29 @@ public final class CohortAssigner {
                     continue;
                 }
             }
-            result.add(new CohortAssignment(
-                    exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true, variant));
             if (flag != null && comparable(flag, subject)) {
                 if (context == null) {
                     context = subject.evaluationContext();
                 }
-                if (keyMismatch(flag, context, treated, eventTime)) {
+                Evaluation own = ownEvaluation(flag, context, eventTime);
+                if (own != null && own.treated() != treated) {
+                    // The app evaluated with another key: what it served stands.
                     if (mismatches.isEmpty()) {
                         mismatches = new ArrayList<>(2);
                     }
                     mismatches.add(exposure.getFlagKey());
+                } else if (own != null) {
+                    int share = BucketDraws.share(flag);
+                    if (share != BucketDraws.NONE && !BucketDraws.drawn(flag, own, share)) {
+                        targeted++;
+                        continue;
+                    }
                 }
             }
+            result.add(new CohortAssignment(
+                    exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true, variant));
         }
-        return new Result(result, unresolved, mismatches, List.of());
+        return new Result(result, unresolved, mismatches, List.of(), targeted);
     }
 
     /** Whether the flag splits its treatment among weighted variants, each its own treated cohort. */
@@ -279,21 +297,22 @@ public final class CohortAssigner {
     }
 
     /**
-     * Whether the subject (its evaluation {@code context}), evaluated against the exposure's flag version, is served
-     * the other cohort than the exposure says.
+     * The subject (its evaluation {@code context}) evaluated against the exposure's flag version; null when the
+     * evaluator cannot tell (an error, a flag state it cannot read).
      */
-    private boolean keyMismatch(FlagChangedEvent flag, EvaluationContext context, boolean treated, long eventTime) {
+    private Evaluation ownEvaluation(FlagChangedEvent flag, EvaluationContext context, long eventTime) {
         try {
             Evaluation evaluation = FlagEvaluator.evaluate(flag, context, k -> directory.asOf(k, eventTime), false);
-            return evaluation.errorCode() == null && evaluation.treated() != treated;
+            return evaluation.errorCode() == null ? evaluation : null;
         } catch (RuntimeException e) {
-            return false;
+            return null;
         }
     }
 
     private Result evaluated(Subject subject, long eventTime) {
         List<CohortAssignment> result = new ArrayList<>();
         List<MissingAttribute> missing = List.of();
+        int targeted = 0;
         EvaluationContext context = null;
         // Only the flags of which some known version is under rollout: any other costs the event nothing.
         for (String flagKey : directory.rolloutCandidates()) {
@@ -304,15 +323,9 @@ public final class CohortAssigner {
             if (context == null) {
                 context = subject.evaluationContext();
             }
+            Evaluation evaluation;
             try {
-                Evaluation evaluation =
-                        FlagEvaluator.evaluate(flag, context, key -> directory.asOf(key, eventTime), false);
-                boolean treated = evaluation.treated();
-                result.add(new CohortAssignment(
-                        flagKey,
-                        treated ? Cohort.TREATMENT : Cohort.CONTROL,
-                        false,
-                        treated && weighted(flag) ? evaluation.variant() : null));
+                evaluation = FlagEvaluator.evaluate(flag, context, key -> directory.asOf(key, eventTime), false);
             } catch (RuntimeException e) {
                 // A flag state the evaluator cannot read must not stop the pipeline; its windows miss this event.
                 LOG.warnf("cannot evaluate flag %s version %d: %s", flagKey, flag.getVersion(), e.getMessage());
@@ -326,8 +339,19 @@ public final class CohortAssigner {
                     missing.add(new MissingAttribute(flagKey, attribute));
                 }
             }
+            int share = BucketDraws.share(flag);
+            if (share != BucketDraws.NONE && !BucketDraws.drawn(flag, evaluation, share)) {
+                targeted++;
+                continue;
+            }
+            boolean treated = evaluation.treated();
+            result.add(new CohortAssignment(
+                    flagKey,
+                    treated ? Cohort.TREATMENT : Cohort.CONTROL,
+                    false,
+                    treated && weighted(flag) ? evaluation.variant() : null));
         }
-        return new Result(result, 0, List.of(), missing);
+        return new Result(result, 0, List.of(), missing, targeted);
     }
 
     /** The context attributes the rules of a flag read, directly or through their segments; cached per version. */

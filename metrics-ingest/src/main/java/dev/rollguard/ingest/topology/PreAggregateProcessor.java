@@ -379,6 +379,7 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
         Platform platform = subject.platform();
         CohortAssigner.Result cohorts = assigner.assign(exposures, subject, observation.eventTime());
         TopologyMetrics.unresolvedExposures(cohorts.unresolvedExposures());
+        TopologyMetrics.targetedSubjects(cohorts.targeted());
         cohorts.keyMismatches().forEach(ExposureKeyMismatches.GLOBAL::record);
         EvaluationKeyWatch.check(cohorts.assignments(), subject.userId(), clientId, observation.eventTime());
         cohorts.missingAttributes().forEach(m -> MissingContextAttributes.GLOBAL.record(m.flagKey(), m.attribute()));

@@ -68,6 +68,17 @@ public final class TopologyMetrics {
     }
 
     /**
+     * Flags under rollout by bucket that served an event's subject by who it is (an allow- or deny-list, a rule with a
+     * fixed variant, a parent off for it): the event is left out of their cohorts, whose comparison holds only the
+     * subjects the bucket drew ({@code BucketDraws}).
+     */
+    public static void targetedSubjects(int count) {
+        if (count > 0) {
+            counter("rollguard.ingest.cohort.targeted").increment(count);
+        }
+    }
+
+    /**
      * A valid event that arrived after its window closed on its input task: dead-lettered with the code LATE, not
      * counted in a window.
      */
