@@ -285,7 +285,7 @@ class GuardFlowTest {
         assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
 
-        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown-1");
         assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
         assertThat(later.getAction()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(later.getReason()).startsWith("Looked at again when the cooldown ended");
@@ -313,10 +313,81 @@ class GuardFlowTest {
         assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         flagService.endAlert(next.getFingerprint());
 
-        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown-1");
         assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
         assertThat(flagService.writes(flag)).hasSize(1);
+    }
+
+    @Test
+    void anAlertSkippedAgainAtItsRecheckIsRecheckedUnderACountedIdNotAStackedOne() {
+        String flag = flagKey();
+        flagService.define(flag, "REVERT_STAGE", false, 2, 4, 3);
+        AlertEvent first = Alerts.critical(flag).build();
+        // Two alerts skipped for the same cooldown are due together, rechecked in the order of their ids: the first
+        // one's recheck reverts the flag again, which starts a new cooldown that skips the second one's recheck.
+        AlertEvent rechecked = Alerts.critical(flag)
+                .setFingerprint("fp-a-" + UUID.randomUUID())
+                .build();
+        AlertEvent skippedTwice = Alerts.critical(flag)
+                .setFingerprint("fp-b-" + UUID.randomUUID())
+                .build();
+        String skippedTwiceId = Alerts.actionId(skippedTwice);
+
+        Alerts.send(first, rechecked, skippedTwice);
+
+        assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(awaitEvent(Alerts.actionId(rechecked) + ":after-cooldown-1").getOutcome())
+                .isEqualTo(RollbackOutcome.APPLIED);
+        RollbackActionEvent skippedAgain = awaitEvent(skippedTwiceId + ":after-cooldown-1");
+        assertThat(skippedAgain.getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        assertThat(skippedAgain.getReason()).startsWith("Looked at again when the cooldown ended");
+
+        RollbackActionEvent second = awaitEvent(skippedTwiceId + ":after-cooldown-2");
+        assertThat(second.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(second.getReason()).contains("skipped as " + skippedTwiceId + ":after-cooldown-1");
+        assertThat(flagService.writes(flag))
+                .extracting(Call::idempotencyKey)
+                .containsExactly(
+                        Alerts.actionId(first),
+                        Alerts.actionId(rechecked) + ":after-cooldown-1",
+                        skippedTwiceId + ":after-cooldown-2");
+    }
+
+    @Test
+    void theRecheckOfAnAlertWithALongFingerprintKeepsItsIdWithinTheFlagServiceKeyLimit() {
+        String flag = flagKey();
+        flagService.define(flag, "REVERT_STAGE", false, 2, 4, 3);
+        AlertEvent first = Alerts.critical(flag).build();
+        // Its own id (fingerprint ':' startsAt millis) is 194 characters, within the flag-service's 200.
+        AlertEvent longFingerprint = Alerts.critical(flag)
+                .setFingerprint("fp-" + UUID.randomUUID() + "-" + "x".repeat(140))
+                .build();
+        assertThat(Alerts.actionId(longFingerprint)).hasSize(194);
+
+        Alerts.send(first, longFingerprint);
+
+        assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(awaitEvent(Alerts.actionId(longFingerprint)).getOutcome())
+                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+        await().atMost(TIMEOUT).until(() -> rechecksOf(flag).size() == 1);
+        RollbackActionEvent later = rechecksOf(flag).get(0);
+
+        assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(later.getActionId()).hasSizeLessThanOrEqualTo(200).contains(":after-cooldown-1");
+        assertThat(flagService.writes(flag))
+                .extracting(Call::idempotencyKey)
+                .containsExactly(Alerts.actionId(first), later.getActionId());
+        assertThat(Api.rollback(later.getActionId()).getString("outcome")).isEqualTo("APPLIED");
+    }
+
+    /** The actions decided when a cooldown on this flag ended, as published. */
+    private List<RollbackActionEvent> rechecksOf(String flag) {
+        return rollbacks.getRecords().stream()
+                .map(record -> record.value())
+                .filter(event -> flag.equals(event.getFlagKey())
+                        && event.getReason().startsWith("Looked at again when the cooldown ended"))
+                .toList();
     }
 
     @Test

@@ -126,13 +126,15 @@ class ReliabilityTest {
         // The state a crash leaves behind: the action stored as pending, the flag-service already applied the kill
         // under the idempotency key, the offset of the alert not committed.
         repository
-                .insert(RollbackMapper.newRecord(
-                        alert,
-                        id,
-                        flag,
-                        new Decision(GuardAction.KILL, RollbackOutcome.APPLIED, false, reason),
-                        1L,
-                        Instant.now()))
+                .insert(
+                        RollbackMapper.newRecord(
+                                alert,
+                                id,
+                                flag,
+                                new Decision(GuardAction.KILL, RollbackOutcome.APPLIED, false, reason),
+                                1L,
+                                Instant.now()),
+                        null)
                 .await()
                 .atMost(Duration.ofSeconds(5));
         flagService.killAsIfCalled(flag, id, reason);

@@ -2,11 +2,18 @@ package dev.rollguard.rollback.domain;
 
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One action of the guard, as stored. Its id is the idempotency key sent to the flag-service: alert fingerprint +
- * ":" + alert startsAt millis, so an alert read twice maps to the same row.
+ * ":" + alert startsAt millis, so an alert read twice maps to the same row; for an alert decided again when a
+ * cooldown ended, that id and the number of the recheck ({@link #recheckIdFor}).
  *
  * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link RollbackOutcome#APPLIED})
  * @param published whether the RollbackActionEvent reached the rollbacks topic
@@ -26,9 +33,69 @@ public record RollbackRecord(
         boolean published,
         Instant createdAt) {
 
+    /** The longest Idempotency-Key the flag-service accepts. */
+    static final int MAX_ID = 200;
+
+    /** Followed by the number of the recheck, ends the id of an action decided when a cooldown ended. */
+    static final String RECHECK_SUFFIX = ":after-cooldown-";
+
+    /** The longest recheck number a long holds, in digits: the suffix never pushes an id over {@link #MAX_ID}. */
+    private static final int MAX_RECHECK_DIGITS = String.valueOf(Long.MAX_VALUE).length();
+
+    /** The longest alert id a recheck's id keeps whole. */
+    static final int MAX_RECHECK_BASE = MAX_ID - RECHECK_SUFFIX.length() - MAX_RECHECK_DIGITS;
+
+    private static final Pattern COUNTED_RECHECK = Pattern.compile("(.*):after-cooldown-(\\d{1,18})", Pattern.DOTALL);
+
+    /** Rechecks decided before they were counted added {@code :after-cooldown} once per recheck. */
+    private static final Pattern STACKED_RECHECK = Pattern.compile("(.*?)((?::after-cooldown)+)", Pattern.DOTALL);
+
     /** The idempotency key of an alert firing: the same condition firing again later gets a new key. */
     public static String idFor(String fingerprint, Instant startsAt) {
         return fingerprint + ":" + startsAt.toEpochMilli();
+    }
+
+    /**
+     * The id (and idempotency key) of the action decided when the cooldown that skipped {@code skippedId} ended: the
+     * alert's own id and the number of this recheck, {@code <alert id>:after-cooldown-<n>}, at most {@link #MAX_ID}
+     * characters however often the alert is skipped again. An alert id too long to keep whole is cut to a prefix and
+     * the SHA-256 of the whole, so the id stays unique and the same after a restart.
+     */
+    public static String recheckIdFor(String skippedId) {
+        String alertId = skippedId;
+        long rechecks = 0;
+        Matcher counted = COUNTED_RECHECK.matcher(skippedId);
+        Matcher stacked = STACKED_RECHECK.matcher(skippedId);
+        if (counted.matches()) {
+            alertId = counted.group(1);
+            rechecks = Long.parseLong(counted.group(2));
+        } else if (stacked.matches()) {
+            alertId = stacked.group(1);
+            rechecks = stacked.group(2).length() / ":after-cooldown".length();
+        }
+        return fitted(alertId) + RECHECK_SUFFIX + (rechecks + 1);
+    }
+
+    /** The alert id, or when too long a prefix of it and its SHA-256; an id fitted already is kept as it is. */
+    private static String fitted(String alertId) {
+        if (alertId.length() <= MAX_RECHECK_BASE) {
+            return alertId;
+        }
+        String hash = HexFormat.of().formatHex(sha256(alertId));
+        int cut = MAX_RECHECK_BASE - 1 - hash.length();
+        // Never half a surrogate pair: the id is stored as text and sent in a header.
+        if (Character.isHighSurrogate(alertId.charAt(cut - 1))) {
+            cut--;
+        }
+        return alertId.substring(0, cut) + "~" + hash;
+    }
+
+    private static byte[] sha256(String text) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     /** This action with its final outcome. */

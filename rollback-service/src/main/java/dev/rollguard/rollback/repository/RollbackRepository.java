@@ -10,7 +10,7 @@ import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.ScopeType;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -77,17 +77,12 @@ public class RollbackRepository {
             "published",
             "created_at",
             "request_id",
-            "trace_id");
+            "trace_id",
+            "recheck_at",
+            "alert");
 
     private static final String INSERT = "insert into rollback_action (" + String.join(", ", COLUMNS) + ") values ("
             + IntStream.rangeClosed(1, COLUMNS.size()).mapToObj(i -> "$" + i).collect(Collectors.joining(", "))
-            + ") on conflict (id) do nothing";
-
-    private static final String INSERT_FOR_RECHECK = "insert into rollback_action (" + String.join(", ", COLUMNS)
-            + ", recheck_at, alert) values ("
-            + IntStream.rangeClosed(1, COLUMNS.size() + 2)
-                    .mapToObj(i -> "$" + i)
-                    .collect(Collectors.joining(", "))
             + ") on conflict (id) do nothing";
 
     private final Pool pool;
@@ -103,19 +98,22 @@ public class RollbackRepository {
                 .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
     }
 
-    /** Stores a new action; false when one with the same id already exists (the first one stays). */
-    public Uni<Boolean> insert(RollbackRecord record) {
-        return pool.preparedQuery(INSERT).execute(toTuple(record)).map(rows -> rows.rowCount() == 1);
+    /**
+     * Stores a new action; false when one with the same id already exists (the first one stays).
+     *
+     * @param recheck for an action skipped for the cooldown, when and on what to decide again; null for every other
+     */
+    public Uni<Boolean> insert(RollbackRecord record, Recheck recheck) {
+        return pool.preparedQuery(INSERT).execute(toTuple(record, recheck)).map(rows -> rows.rowCount() == 1);
     }
 
     /**
-     * Stores a new action skipped for the cooldown, with the alert as read (Avro) to decide on again at {@code
-     * recheckAt}; false when one with the same id already exists.
+     * When an action skipped for the cooldown is decided on again, and the alert to decide on.
+     *
+     * @param at when the cooldown ends
+     * @param alert the alert as read (Avro)
      */
-    public Uni<Boolean> insertForRecheck(RollbackRecord record, Instant recheckAt, byte[] alert) {
-        Tuple values = toTuple(record).addValue(odt(recheckAt)).addBuffer(Buffer.buffer(alert));
-        return pool.preparedQuery(INSERT_FOR_RECHECK).execute(values).map(rows -> rows.rowCount() == 1);
-    }
+    public record Recheck(Instant at, byte[] alert) {}
 
     /** Actions whose recheck is due at {@code now}, oldest first: their ids and the alerts as read. */
     public Uni<List<DueRecheck>> dueRechecks(Instant now, int limit) {
@@ -203,7 +201,7 @@ public class RollbackRepository {
                 .toList();
     }
 
-    private static Tuple toTuple(RollbackRecord r) {
+    private static Tuple toTuple(RollbackRecord r, Recheck recheck) {
         Evidence e = r.evidence();
         Comparison c = e.comparison();
         Timings t = r.timings();
@@ -254,7 +252,10 @@ public class RollbackRepository {
                 r.published(),
                 odt(r.createdAt()),
                 e.requestId(),
-                e.traceId()));
+                e.traceId(),
+                recheck == null ? null : odt(recheck.at()),
+                // Tuple.from binds the values as given: a bytea is the core client's Buffer, not Mutiny's wrapper.
+                recheck == null ? null : Buffer.buffer(recheck.alert())));
     }
 
     private static RollbackRecord toRecord(Row row) {

@@ -37,9 +37,6 @@ import java.util.Optional;
 @ApplicationScoped
 public class RollbackService {
 
-    /** Added to a skipped action's id for the action decided when its cooldown ends. */
-    static final String RECHECK_SUFFIX = ":after-cooldown";
-
     private final GuardDecider decider;
     private final FlagServiceClient flagService;
     private final AlertStandingClient alertStanding;
@@ -116,13 +113,14 @@ public class RollbackService {
 
     /**
      * Decides again on an alert skipped for the cooldown, now that the cooldown is over: an alert that still fires
-     * (the alert-service's standing, as for any alert) is acted on now under its own action ({@code <id>:after-cooldown},
-     * also the flag-service's idempotency key), one that resolved meanwhile is recorded as a notification. The skipped
-     * action is then not due again. Transient failures are retried as for an alert read from the topic.
+     * (the alert-service's standing, as for any alert) is acted on now under its own action ({@code
+     * <alert id>:after-cooldown-<n>}, also the flag-service's idempotency key, {@link RollbackRecord#recheckIdFor}),
+     * one that resolved meanwhile is recorded as a notification. The skipped action is then not due again. Transient
+     * failures are retried as for an alert read from the topic.
      */
     public Uni<Void> recheck(RollbackRepository.DueRecheck due) {
         AlertEvent alert = AvroCodec.of(AlertEvent.class).decode(due.alert());
-        String id = due.id() + RECHECK_SUFFIX;
+        String id = RollbackRecord.recheckIdFor(due.id());
         String context = "Looked at again when the cooldown ended (the alert was skipped as " + due.id() + "). ";
         return Uni.createFrom()
                 .deferred(() -> handle(alert, id, Instant.now(), context))
@@ -156,7 +154,8 @@ public class RollbackService {
     private Uni<Void> decideAndAct(AlertEvent alert, String id, Instant receivedAt, String context) {
         if (!decider.namesFlag(alert)) {
             return decider.decideScopeless(alert)
-                    .map(decision -> record(RollbackMapper.newRecord(alert, id, null, decision, null, receivedAt)))
+                    .map(decision ->
+                            record(RollbackMapper.newRecord(alert, id, null, decision, null, receivedAt), null))
                     .orElseGet(() -> {
                         metrics.ignored("scopeless");
                         return Uni.createFrom().voidItem();
@@ -178,9 +177,13 @@ public class RollbackService {
                     FlagState flag = decided.flag();
                     RollbackRecord record = RollbackMapper.newRecord(
                             alert, id, flagKey, decided.decision(), flag == null ? null : flag.version(), receivedAt);
-                    return decided.recheckAt() == null
-                            ? record(record)
-                            : recordForRecheck(record, decided.recheckAt(), alert);
+                    return record(
+                            record,
+                            decided.recheckAt() == null
+                                    ? null
+                                    : new RollbackRepository.Recheck(
+                                            decided.recheckAt(),
+                                            AvroCodec.of(AlertEvent.class).encode(alert)));
                 });
     }
 
@@ -200,26 +203,12 @@ public class RollbackService {
 
     private record Decided(FlagState flag, Decision decision, Instant recheckAt) {}
 
-    /** Stores an action skipped for the cooldown with its recheck, then publishes it. */
-    private Uni<Void> recordForRecheck(RollbackRecord record, Instant recheckAt, AlertEvent alert) {
-        return repository
-                .insertForRecheck(
-                        record, recheckAt, AvroCodec.of(AlertEvent.class).encode(alert))
-                .flatMap(inserted -> {
-                    if (!inserted) {
-                        return repository.findById(record.id()).flatMap(this::carryOn);
-                    }
-                    metrics.action(record.flagKey(), record.action(), record.outcome());
-                    Log.infof(
-                            "alert %s: %s %s on %s, looked at again at %s",
-                            record.id(), record.outcome(), record.action(), record.flagKey(), recheckAt);
-                    return publish(record);
-                });
-    }
-
-    /** Stores the new action (PENDING before a flag change, DONE otherwise), then carries it through. */
-    private Uni<Void> record(RollbackRecord record) {
-        return repository.insert(record).flatMap(inserted -> {
+    /**
+     * Stores the new action (PENDING before a flag change, DONE otherwise), then carries it through; {@code recheck}
+     * is set for an action skipped for the cooldown, looked at again when it ends.
+     */
+    private Uni<Void> record(RollbackRecord record, RollbackRepository.Recheck recheck) {
+        return repository.insert(record, recheck).flatMap(inserted -> {
             if (!inserted) {
                 // Another consumer of the partition (during a rebalance) stored it first. Carry it on here too rather
                 // than trust that one to finish: the idempotency key makes a second apply harmless.
@@ -229,7 +218,13 @@ public class RollbackService {
                 return applyAndFinish(record);
             }
             metrics.action(record.flagKey(), record.action(), record.outcome());
-            Log.infof("alert %s: %s %s on %s", record.id(), record.outcome(), record.action(), record.flagKey());
+            if (recheck == null) {
+                Log.infof("alert %s: %s %s on %s", record.id(), record.outcome(), record.action(), record.flagKey());
+            } else {
+                Log.infof(
+                        "alert %s: %s %s on %s, looked at again at %s",
+                        record.id(), record.outcome(), record.action(), record.flagKey(), recheck.at());
+            }
             return publish(record);
         });
     }

@@ -28,7 +28,8 @@ import java.util.regex.Pattern;
  * the flag-service's refusals for a service token), and OFREP evaluation; and, for the promoter, the alert-service's
  * {@code GET /api/guard} with verdicts a test sets, and for the guard its {@code GET /api/alerts?fingerprint=} (every
  * alert's latest transition a firing one unless a test ended it). It
- * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing),
+ * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing; a key
+ * over 200 characters is refused, as the real one refuses it),
  * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
  *
@@ -43,6 +44,8 @@ public final class FakeFlagService implements AutoCloseable {
             Pattern.compile("^/api/flags/([^/]+)(?:/(kill|stage|pause|rollout/promote))?$");
     /** Longest reason the flag-service accepts on a write. */
     private static final int MAX_REASON = 2000;
+    /** Longest Idempotency-Key the flag-service accepts (its audit and idempotency tables hold VARCHAR(200)). */
+    private static final int MAX_IDEMPOTENCY_KEY = 200;
 
     /** Like the real service's snapshot refresh, a kill reaches evaluations a moment after it is committed. */
     private static final long VISIBILITY_DELAY_MILLIS = 30;
@@ -431,6 +434,13 @@ public final class FakeFlagService implements AutoCloseable {
             throws IOException {
         if (!SERVICE_TOKEN.equals(token)) {
             return new Stored(401, error("UNAUTHENTICATED", "service token required"));
+        }
+        if (idempotencyKey != null && idempotencyKey.strip().length() > MAX_IDEMPOTENCY_KEY) {
+            return new Stored(
+                    400,
+                    error(
+                            "VALIDATION_FAILED",
+                            "Idempotency-Key: must be at most " + MAX_IDEMPOTENCY_KEY + " characters"));
         }
         String storeKey = token + " " + idempotencyKey;
         if (idempotencyKey != null && answered.containsKey(storeKey)) {

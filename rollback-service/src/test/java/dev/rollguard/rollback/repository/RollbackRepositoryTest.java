@@ -1,0 +1,123 @@
+package dev.rollguard.rollback.repository;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.domain.RollbackRecord;
+import dev.rollguard.rollback.mapping.RollbackMapper;
+import dev.rollguard.rollback.repository.RollbackRepository.DueRecheck;
+import dev.rollguard.rollback.repository.RollbackRepository.Recheck;
+import dev.rollguard.rollback.testing.Alerts;
+import dev.rollguard.rollback.testing.FakeFlagServiceResource;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import dev.rollguard.schemas.serde.AvroCodec;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The guard's actions stored in the real PostgreSQL: one insert for every action, with or without a recheck. */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_rollbacks"))
+@QuarkusTestResource(FakeFlagServiceResource.class)
+class RollbackRepositoryTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    /** Far enough ahead that the service's own cooldown rechecks never take these rows while a test runs. */
+    private static final Instant LATER = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.MILLIS);
+
+    @Inject
+    RollbackRepository repository;
+
+    private static RollbackRecord action(AlertEvent alert, RollbackOutcome outcome) {
+        String flag = alert.getFlagKey();
+        return RollbackMapper.newRecord(
+                alert,
+                Alerts.actionId(alert),
+                flag,
+                new Decision(GuardAction.REVERT_STAGE, outcome, false, outcome + " on " + flag + "."),
+                3L,
+                Instant.now().truncatedTo(ChronoUnit.MILLIS));
+    }
+
+    private static byte[] encoded(AlertEvent alert) {
+        return AvroCodec.of(AlertEvent.class).encode(alert);
+    }
+
+    private boolean insert(RollbackRecord record, Recheck recheck) {
+        return repository.insert(record, recheck).await().atMost(WAIT);
+    }
+
+    /** The rechecks due at {@code at} among the given ids. */
+    private List<DueRecheck> dueAt(Instant at, String... ids) {
+        List<String> wanted = List.of(ids);
+        return repository.dueRechecks(at, Integer.MAX_VALUE).await().atMost(WAIT).stream()
+                .filter(due -> wanted.contains(due.id()))
+                .toList();
+    }
+
+    @Test
+    void anActionSkippedForTheCooldownIsStoredWholeWithItsRecheck() {
+        AlertEvent alert = Alerts.critical("flag-" + UUID.randomUUID()).build();
+        RollbackRecord skipped = action(alert, RollbackOutcome.SKIPPED_COOLDOWN);
+
+        assertThat(insert(skipped, new Recheck(LATER, encoded(alert)))).isTrue();
+
+        assertThat(repository.findById(skipped.id()).await().atMost(WAIT)).isEqualTo(skipped);
+        assertThat(dueAt(LATER.minusMillis(1), skipped.id()))
+                .as("not due before its time")
+                .isEmpty();
+        assertThat(dueAt(LATER, skipped.id())).singleElement().satisfies(due -> assertThat(
+                        AvroCodec.of(AlertEvent.class).decode(due.alert()))
+                .isEqualTo(alert));
+
+        repository.clearRecheck(skipped.id()).await().atMost(WAIT);
+        assertThat(dueAt(LATER, skipped.id()))
+                .as("not due again once rechecked")
+                .isEmpty();
+    }
+
+    @Test
+    void everyOtherActionIsStoredWholeAndIsNeverDue() {
+        AlertEvent alert = Alerts.critical("flag-" + UUID.randomUUID()).build();
+        RollbackRecord pending = action(alert, RollbackOutcome.APPLIED);
+
+        assertThat(insert(pending, null)).isTrue();
+
+        assertThat(repository.findById(pending.id()).await().atMost(WAIT)).isEqualTo(pending);
+        assertThat(dueAt(LATER.plus(365, ChronoUnit.DAYS), pending.id())).isEmpty();
+    }
+
+    @Test
+    void aSecondInsertUnderTheSameIdChangesNothing() {
+        AlertEvent plain = Alerts.critical("flag-" + UUID.randomUUID()).build();
+        RollbackRecord notified = action(plain, RollbackOutcome.NOTIFIED);
+        AlertEvent skippedAlert = Alerts.critical("flag-" + UUID.randomUUID()).build();
+        RollbackRecord skipped = action(skippedAlert, RollbackOutcome.SKIPPED_COOLDOWN);
+        assertThat(insert(notified, null)).isTrue();
+        assertThat(insert(skipped, new Recheck(LATER, encoded(skippedAlert)))).isTrue();
+
+        assertThat(insert(action(plain, RollbackOutcome.SKIPPED_COOLDOWN), new Recheck(LATER, encoded(plain))))
+                .isFalse();
+        assertThat(insert(action(skippedAlert, RollbackOutcome.NOTIFIED), null)).isFalse();
+
+        assertThat(repository.findById(notified.id()).await().atMost(WAIT)).isEqualTo(notified);
+        assertThat(repository.findById(skipped.id()).await().atMost(WAIT)).isEqualTo(skipped);
+        assertThat(dueAt(LATER, notified.id(), skipped.id()))
+                .extracting(DueRecheck::id)
+                .containsExactly(skipped.id());
+        repository.clearRecheck(skipped.id()).await().atMost(WAIT);
+    }
+}
