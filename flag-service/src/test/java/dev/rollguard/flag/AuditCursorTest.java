@@ -6,7 +6,12 @@ import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -77,5 +82,73 @@ class AuditCursorTest {
                 .statusCode(400)
                 .body("code", equalTo("VALIDATION_FAILED"))
                 .body("violations[0].field", equalTo("before"));
+    }
+
+    /**
+     * The SQL of a page the service has just read (as PostgreSQL shows it in pg_stat_activity, with its parameters),
+     * explained with every parameter the cursor's id: the cursor is the start of a backward scan of the (at, id)
+     * index, not a filter on every row newer than it, and the scan gives the page's order, no sort. The plans that read
+     * the table whole, or sort what an index found, are turned off: on a test table this small they cost about as
+     * much, and the question is whether the query can use the index, not whether this table needs it.
+     */
+    @Test
+    void aPageStartsAtItsCursorInTheIndex() throws Exception {
+        String actor = Api.key("indexed");
+        for (int i = 0; i < 2; i++) {
+            admin().header("X-Rollguard-Actor", actor)
+                    .body(Map.of("key", Api.key("indexed-flag")))
+                    .post("/api/flags")
+                    .then()
+                    .statusCode(201);
+        }
+        List<Integer> ids = admin().queryParam("actor", actor)
+                .get("/api/audit")
+                .then()
+                .extract()
+                .path("id");
+        long cursor = ids.get(0);
+        assertThat(admin().queryParam("before", cursor)
+                        .queryParam("limit", 1)
+                        .get("/api/audit")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .<List<Integer>>path("id"))
+                .containsExactly(ids.get(1));
+
+        try (Connection db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                Statement statement = db.createStatement()) {
+            String page;
+            try (ResultSet rs = statement.executeQuery("SELECT query FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    + " AND query ILIKE 'select%from audit_log%' ORDER BY query_start DESC LIMIT 1")) {
+                assertThat(rs.next())
+                        .as("the service's last read of the audit log")
+                        .isTrue();
+                page = rs.getString(1);
+            }
+            statement.execute("PREPARE page AS " + page);
+            int parameters;
+            try (ResultSet rs = statement.executeQuery(
+                    "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = 'page'")) {
+                rs.next();
+                parameters = rs.getInt(1);
+            }
+            statement.execute("SET enable_seqscan = off");
+            statement.execute("SET enable_bitmapscan = off");
+            statement.execute("SET enable_sort = off");
+            StringBuilder plan = new StringBuilder();
+            try (ResultSet rs = statement.executeQuery("EXPLAIN EXECUTE page("
+                    + String.join(", ", Collections.nCopies(parameters, Long.toString(cursor))) + ")")) {
+                while (rs.next()) {
+                    plan.append(rs.getString(1)).append('\n');
+                }
+            }
+            assertThat(plan.toString())
+                    .as(page)
+                    .contains("Index Scan Backward using audit_log_at_id on audit_log")
+                    .containsPattern("Index Cond: \\(ROW\\((\\w+\\.)?at, (\\w+\\.)?id\\) < ROW\\(")
+                    .doesNotContain("Sort");
+        }
     }
 }

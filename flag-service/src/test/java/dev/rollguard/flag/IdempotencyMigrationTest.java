@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.emptyString;
 import static org.hamcrest.Matchers.nullValue;
 
+import dev.rollguard.flag.config.MigrationLocking;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.sql.Connection;
@@ -136,11 +137,14 @@ class IdempotencyMigrationTest {
                 .body(emptyString());
     }
 
+    /** The service's migrations into {@code schema}, locked as the service locks them (V9 needs it). */
     private static FluentConfiguration migrations(String schema) {
-        return Flyway.configure()
+        FluentConfiguration configuration = Flyway.configure()
                 .dataSource(FlagServiceInfra.jdbcUrl(), "postgres", "")
                 .schemas(schema)
                 .locations("filesystem:src/main/resources/db/migration");
+        new MigrationLocking().customize(configuration);
+        return configuration;
     }
 
     private static void stored(PreparedStatement insert, String idempotencyKey, int status, String body, String etag)

@@ -193,6 +193,47 @@ class RolloutControlsApiTest {
     }
 
     @Test
+    void createLeavesTheShareToTheStageAsAPatchDoes() {
+        // Another share than the stage's would be dropped unsaid: refused, as the same PATCH is, and nothing saved.
+        String key = Api.key("created-stage");
+        refusal(
+                admin().body(Map.of("key", key, "stages", PLAN, "currentStage", 1, "rolloutPercentage", 50))
+                        .post("/api/flags"),
+                409,
+                "SHARE_SET_BY_STAGE",
+                "stage '10%' (10 %)");
+        admin().get("/api/flags/" + key).then().statusCode(404);
+        admin().queryParam("flag", key).get("/api/audit").then().statusCode(200).body("$", hasSize(0));
+        String onDefaultPlan = Api.key("created-default-stage");
+        admin().body(Map.of("key", onDefaultPlan, "currentStage", 2, "rolloutPercentage", 10))
+                .post("/api/flags")
+                .then()
+                .statusCode(409)
+                .body("code", equalTo("SHARE_SET_BY_STAGE"))
+                .body(
+                        "message",
+                        equalTo("the rollout of flag '" + onDefaultPlan + "' is set by its stage '50%' (50 %):"
+                                + " leave rolloutPercentage out (the stage sets it), or create the flag off a plan"
+                                + " (\"stages\": [] without currentStage) to set rolloutPercentage by hand"))
+                .body("violations", nullValue());
+        // A stage that is not in the plan stays a validation error.
+        invalidPlan(
+                Map.of("stages", List.of(stage("a", 10)), "currentStage", 1, "rolloutPercentage", 5),
+                "currentStage",
+                "must be an index");
+
+        // The stage's own share is accepted, as by a PATCH; so is leaving the share to the stage.
+        Api.create(Map.of("key", key, "stages", PLAN, "currentStage", 1, "rolloutPercentage", 10.00));
+        admin().get("/api/flags/" + key)
+                .then()
+                .body("currentStage", equalTo(1))
+                .body("rolloutPercentage", equalTo(10f))
+                .body("stageVersion", equalTo(1));
+        Api.create(Map.of("key", onDefaultPlan, "currentStage", 2));
+        admin().get("/api/flags/" + onDefaultPlan).then().body("rolloutPercentage", equalTo(50f));
+    }
+
+    @Test
     void patchLeavesTheShareToTheStageAndSetsAStageAsTheStageEndpointDoes() {
         String key = Api.key("patched-stage");
         Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "currentStage", 1));

@@ -16,7 +16,9 @@ public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> 
     /**
      * Rows matching every given filter (null filters match all), newest first (by time, then id). {@code before}, the
      * id of a row, keeps the rows after it in that order (the next page): a keyset on (time, id), so rows that share a
-     * time are neither skipped nor repeated; an id that is not there keeps none.
+     * time are neither skipped nor repeated; an id that is not there keeps none. The keyset is one row comparison, in
+     * the order of the index on {@code (at, id)} (migration V9): PostgreSQL starts the scan at the cursor, where the
+     * same test spelled with {@code or} is a filter on every row newer than it.
      */
     public Uni<List<AuditEntry>> search(
             String flagKey, String segmentKey, String actor, Instant since, Instant until, Long before, int limit) {
@@ -43,8 +45,7 @@ public class AuditRepository implements PanacheRepositoryBase<AuditEntry, Long> 
             params.and("until", until);
         }
         if (before != null) {
-            where.add("(at < (select c.at from AuditEntry c where c.id = :before)"
-                    + " or (at = (select c.at from AuditEntry c where c.id = :before) and id < :before))");
+            where.add("(at, id) < ((select c.at from AuditEntry c where c.id = :before), :before)");
             params.and("before", before);
         }
         Sort newestFirst = Sort.descending("at", "id");

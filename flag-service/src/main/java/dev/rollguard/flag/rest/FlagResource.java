@@ -68,7 +68,10 @@ public class FlagResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Access(ADMIN)
-    @Operation(summary = "Create a flag", description = "201 with the flag and its ETag; 409 FLAG_EXISTS.")
+    @Operation(
+            summary = "Create a flag",
+            description = "201 with the flag and its ETag; 409 FLAG_EXISTS. With a currentStage the stage sets the"
+                    + " share: a rolloutPercentage other than the stage's is 409 SHARE_SET_BY_STAGE, as on a PATCH.")
     public Uni<Response> create(
             @Valid @NotNull(message = ActionRequests.BODY_REQUIRED) FlagRequest body,
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {

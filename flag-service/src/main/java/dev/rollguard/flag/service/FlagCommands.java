@@ -53,6 +53,7 @@ public class FlagCommands {
                         "FLAG_EXISTS",
                         "a flag with key '" + request.key() + "' exists" + (existing.archived ? " (archived)" : ""));
             }
+            FlagRules.checkCreate(request);
             return checkParent(request.key(), null, request.parent()).map(ignored -> {
                 Instant now = Timestamps.now();
                 FlagEntity flag = new FlagEntity();

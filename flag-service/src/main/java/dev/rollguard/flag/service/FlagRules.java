@@ -145,21 +145,52 @@ final class FlagRules {
         }
         int requested = edited.rolloutPercentage() == null ? 0 : basisPoints(edited.rolloutPercentage());
         List<Stage> stages = edited.stages() == null ? DEFAULT_PLAN : plan(edited.stages());
-        if (requested == stored.rolloutBasisPoints || stage >= stages.size()) {
+        if (requested != stored.rolloutBasisPoints) {
+            requireStageShare(
+                    stored.key,
+                    stages,
+                    stage,
+                    requested,
+                    "move along the plan with POST /api/flags/" + stored.key + "/stage or /rollout/promote,"
+                            + " or take the flag off its plan (\"stages\": [], \"currentStage\": null) to set"
+                            + " rolloutPercentage by hand");
+        }
+    }
+
+    /**
+     * Refuses a new flag whose {@code rolloutPercentage} is not the share of its {@code currentStage}, as an edit is
+     * refused ({@link #checkEdit}): the stage would set the share, and the one asked for would be dropped unsaid. A
+     * create that leaves the share out takes the stage's.
+     */
+    static void checkCreate(FlagRequest created) {
+        if (created.currentStage() != null && created.rolloutPercentage() != null) {
+            requireStageShare(
+                    created.key(),
+                    created.stages() == null ? DEFAULT_PLAN : plan(created.stages()),
+                    created.currentStage(),
+                    basisPoints(created.rolloutPercentage()),
+                    "leave rolloutPercentage out (the stage sets it), or create the flag off a plan (\"stages\": []"
+                            + " without currentStage) to set rolloutPercentage by hand");
+        }
+    }
+
+    /**
+     * 409 {@code SHARE_SET_BY_STAGE} when {@code requested} basis points are not the share of {@code stage} of
+     * {@code stages}; a stage index out of range is left to {@link #apply}, which answers it as a validation error.
+     */
+    private static void requireStageShare(String key, List<Stage> stages, int stage, int requested, String remedy) {
+        if (stage >= stages.size()) {
             return;
         }
         Stage current = stages.get(stage);
         if (requested != current.basisPoints()) {
             throw ApiException.conflict(
                     "SHARE_SET_BY_STAGE",
-                    "the rollout of flag '" + stored.key + "' is set by its stage '" + current.name() + "' ("
+                    "the rollout of flag '" + key + "' is set by its stage '" + current.name() + "' ("
                             + BigDecimal.valueOf(current.basisPoints(), 2)
                                     .stripTrailingZeros()
                                     .toPlainString()
-                            + " %): move along the plan with POST /api/flags/" + stored.key
-                            + "/stage or /rollout/promote,"
-                            + " or take the flag off its plan (\"stages\": [], \"currentStage\": null) to set"
-                            + " rolloutPercentage by hand");
+                            + " %): " + remedy);
         }
     }
 
