@@ -2,6 +2,7 @@ package dev.rollguard.ingest.service;
 
 import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
 import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.EvaluationReason;
@@ -31,22 +32,33 @@ final class BucketDraws {
 
     /**
      * The share (basis points) whose draws are compared: the flag's own when some subject reaches it and it splits
-     * them, else the first rule's without a fixed variant that splits; {@link #NONE} when no subject is drawn.
+     * them; a rule that matches everyone stands for the flag's own (no subject gets past it); else the first rule
+     * without a fixed variant that splits; {@link #NONE} when no subject is drawn.
      */
     static int share(FlagChangedEvent flag) {
-        boolean weighted = !flag.getVariantWeights().isEmpty();
         List<TargetingRule> rules = flag.getRules() == null ? List.of() : flag.getRules();
         int firstRule = NONE;
         for (TargetingRule rule : rules) {
-            if (rule.getVariant() == null && splits(rule.getRolloutBasisPoints(), weighted) && firstRule == NONE) {
+            boolean drawing = rule.getVariant() == null && splits(rule.getRolloutBasisPoints());
+            if (matchesEveryone(rule, flag)) {
+                // No subject reaches the flag's own share: this rule is the flag's default.
+                return drawing ? rule.getRolloutBasisPoints() : firstRule;
+            }
+            if (drawing && firstRule == NONE) {
                 firstRule = rule.getRolloutBasisPoints();
             }
-            if (matchesEveryone(rule)) {
-                // No subject reaches the flag's own share.
-                return firstRule;
-            }
         }
-        return splits(flag.getRolloutBasisPoints(), weighted) ? flag.getRolloutBasisPoints() : firstRule;
+        return splits(flag.getRolloutBasisPoints()) ? flag.getRolloutBasisPoints() : firstRule;
+    }
+
+    /**
+     * Whether the subject of {@code targetingKey} is on the flag's deny- or allow-list, which the evaluator reads
+     * before any rule or share: such a subject is never drawn, whatever attributes its event lacks.
+     */
+    static boolean listed(FlagChangedEvent flag, String targetingKey) {
+        return targetingKey != null
+                && (flag.getDenyList().contains(targetingKey)
+                        || flag.getAllowList().contains(targetingKey));
     }
 
     /** Whether the evaluation drew its subject by the flag's bucket at the compared {@code share}. */
@@ -66,15 +78,36 @@ final class BucketDraws {
     }
 
     /**
-     * Whether a share puts some subjects in the treatment and others not: strictly between 0 and 100 %, or any share
-     * of a flag with weighted variants (whose draw of a variant is a split too, even at 100 %).
+     * Whether a share puts some subjects in the treatment and the others in the control: strictly between 0 and
+     * 100 %. A flag with weighted variants draws a variant for every subject its share takes, but the off variant
+     * has no weight, so at 100 % every subject drawn is treated and the draw has no control.
      */
-    private static boolean splits(int basisPoints, boolean weighted) {
-        return basisPoints > 0 && (weighted || basisPoints < Bucketing.BUCKETS);
+    private static boolean splits(int basisPoints) {
+        return basisPoints > 0 && basisPoints < Bucketing.BUCKETS;
     }
 
-    private static boolean matchesEveryone(TargetingRule rule) {
-        return (rule.getSegments() == null || rule.getSegments().isEmpty())
-                && (rule.getConstraints() == null || rule.getConstraints().isEmpty());
+    /** A rule without constraints whose segments (if any) have none either matches every subject. */
+    private static boolean matchesEveryone(TargetingRule rule, FlagChangedEvent flag) {
+        if (rule.getConstraints() != null && !rule.getConstraints().isEmpty()) {
+            return false;
+        }
+        if (rule.getSegments() == null || rule.getSegments().isEmpty()) {
+            return true;
+        }
+        for (String key : rule.getSegments()) {
+            Segment segment = null;
+            for (Segment s : flag.getSegments()) {
+                if (s.getKey().equals(key)) {
+                    segment = s;
+                    break;
+                }
+            }
+            if (segment == null
+                    || (segment.getConstraints() != null
+                            && !segment.getConstraints().isEmpty())) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -104,15 +104,16 @@ public final class CohortAssigner {
      *     (or, for a flag with weighted variants, said {@code treated} of a variant that is not one of its treatments)
      * @param keyMismatches flags whose exposure names the other cohort than the event's subject evaluates to
      * @param missingAttributes flags evaluated for the event whose rules read a context attribute the event lacks
-     * @param targeted flags under rollout by bucket that served the event's subject by who it is (allow- or
-     *     deny-list, a rule with a fixed variant, a parent off for it): left out of their cohorts
+     * @param targeted flags that draw subjects by their bucket but did not draw the event's subject at the share they
+     *     compare (it is on a list, a rule serves it a fixed variant, its parent flag is off for it, another share
+     *     drew it, it could not be evaluated): left out of their cohorts
      */
     public record Result(
             List<CohortAssignment> assignments,
             int unresolvedExposures,
             List<String> keyMismatches,
             List<MissingAttribute> missingAttributes,
-            int targeted) {}
+            List<String> targeted) {}
 
     /** A context attribute that a flag's rules read and an event without exposures did not carry. */
     public record MissingAttribute(String flagKey, String attribute) {}
@@ -164,7 +165,7 @@ public final class CohortAssigner {
     public Result assign(List<FlagExposure> exposures, Subject subject, long eventTime) {
         if (directory.globallyKilledAt(eventTime)) {
             // Every flag is off for everyone: nothing is being rolled out.
-            return new Result(List.of(), 0, List.of(), List.of(), 0);
+            return new Result(List.of(), 0, List.of(), List.of(), List.of());
         }
         if (exposures != null && !exposures.isEmpty()) {
             return fromExposures(exposures, subject, eventTime);
@@ -190,7 +191,7 @@ public final class CohortAssigner {
 
     private Result fromExposures(List<FlagExposure> exposures, Subject subject, long eventTime) {
         int unresolved = 0;
-        int targeted = 0;
+        List<String> targeted = List.of();
         List<String> mismatches = List.of();
         List<CohortAssignment> result = new ArrayList<>(exposures.size());
         seen.clear();
@@ -230,29 +231,38 @@ public final class CohortAssigner {
                     continue;
                 }
             }
-            if (flag != null && comparable(flag, subject)) {
+            // Whether the subject was drawn is decided from the subject alone, never from the cohort the exposure
+            // names: a choice that depended on it would leave a population out of one cohort only.
+            int share = flag == null ? BucketDraws.NONE : BucketDraws.share(flag);
+            if (share != BucketDraws.NONE && BucketDraws.listed(flag, subject.targetingKey())) {
+                targeted = with(targeted, exposure.getFlagKey());
+                continue;
+            }
+            if (flag != null && comparable(flag, subject, eventTime)) {
                 if (context == null) {
                     context = subject.evaluationContext();
                 }
                 Evaluation own = ownEvaluation(flag, context, eventTime);
                 if (own != null && own.treated() != treated) {
-                    // The app evaluated with another key: what it served stands.
-                    if (mismatches.isEmpty()) {
-                        mismatches = new ArrayList<>(2);
-                    }
-                    mismatches.add(exposure.getFlagKey());
-                } else if (own != null) {
-                    int share = BucketDraws.share(flag);
-                    if (share != BucketDraws.NONE && !BucketDraws.drawn(flag, own, share)) {
-                        targeted++;
-                        continue;
-                    }
+                    // The app evaluated with another key: the cohort it served stands.
+                    mismatches = with(mismatches, exposure.getFlagKey());
+                }
+                if (own != null && share != BucketDraws.NONE && !BucketDraws.drawn(flag, own, share)) {
+                    targeted = with(targeted, exposure.getFlagKey());
+                    continue;
                 }
             }
             result.add(new CohortAssignment(
                     exposure.getFlagKey(), treated ? Cohort.TREATMENT : Cohort.CONTROL, true, variant));
         }
         return new Result(result, unresolved, mismatches, List.of(), targeted);
+    }
+
+    /** {@code list} with {@code flagKey} added; the empty list of an event with none is shared. */
+    private static List<String> with(List<String> list, String flagKey) {
+        List<String> grown = list.isEmpty() ? new ArrayList<>(2) : list;
+        grown.add(flagKey);
+        return grown;
     }
 
     /** Whether the flag splits its treatment among weighted variants, each its own treated cohort. */
@@ -280,18 +290,22 @@ public final class CohortAssigner {
 
     /**
      * Whether the subject's own evaluation can be compared with an exposure of this flag version. Only a flag under
-     * rollout splits subjects; without a subject nothing can be compared, nor when the flag's rules read an attribute
-     * the event does not carry (the app may have served by it).
+     * rollout splits subjects; without a subject nothing can be compared, nor when the rules of the flag or of a
+     * parent it depends on read an attribute the event does not carry (the app may have served by it).
      */
-    private boolean comparable(FlagChangedEvent flag, Subject subject) {
+    private boolean comparable(FlagChangedEvent flag, Subject subject, long eventTime) {
         String key = subject.targetingKey();
         if (key == null || key.isBlank() || !Rollouts.underRollout(flag)) {
             return false;
         }
-        for (String attribute : ruleReads(flag)) {
-            if (!subject.has(attribute)) {
-                return false;
+        FlagChangedEvent current = flag;
+        for (int depth = 0; current != null && depth <= FlagEvaluator.MAX_PARENT_DEPTH; depth++) {
+            for (String attribute : ruleReads(current)) {
+                if (!subject.has(attribute)) {
+                    return false;
+                }
             }
+            current = current.getParentKey() == null ? null : directory.asOf(current.getParentKey(), eventTime);
         }
         return true;
     }
@@ -312,7 +326,7 @@ public final class CohortAssigner {
     private Result evaluated(Subject subject, long eventTime) {
         List<CohortAssignment> result = new ArrayList<>();
         List<MissingAttribute> missing = List.of();
-        int targeted = 0;
+        List<String> targeted = List.of();
         EvaluationContext context = null;
         // Only the flags of which some known version is under rollout: any other costs the event nothing.
         for (String flagKey : directory.rolloutCandidates()) {
@@ -341,7 +355,7 @@ public final class CohortAssigner {
             }
             int share = BucketDraws.share(flag);
             if (share != BucketDraws.NONE && !BucketDraws.drawn(flag, evaluation, share)) {
-                targeted++;
+                targeted = with(targeted, flagKey);
                 continue;
             }
             boolean treated = evaluation.treated();

@@ -4,6 +4,7 @@ import dev.rollguard.schemas.event.ScopeType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Metrics;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -68,13 +69,13 @@ public final class TopologyMetrics {
     }
 
     /**
-     * Flags under rollout by bucket that served an event's subject by who it is (an allow- or deny-list, a rule with a
-     * fixed variant, a parent off for it): the event is left out of their cohorts, whose comparison holds only the
-     * subjects the bucket drew ({@code BucketDraws}).
+     * Per flag, events left out of its cohorts: the flag draws subjects by its bucket, and did not draw the event's
+     * subject at the share it compares (a list, a rule with a fixed variant, a parent off for it, another share, no
+     * evaluation), so the subject is another population than the ones compared ({@code BucketDraws}).
      */
-    public static void targetedSubjects(int count) {
-        if (count > 0) {
-            counter("rollguard.ingest.cohort.targeted").increment(count);
+    public static void targetedSubjects(List<String> flags) {
+        for (String flag : flags) {
+            counter("rollguard.ingest.cohort.targeted", "flag", flag).increment();
         }
     }
 

@@ -10,8 +10,11 @@ import dev.rollguard.schemas.event.Constraint;
 import dev.rollguard.schemas.event.ConstraintOperator;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
+import dev.rollguard.schemas.event.FlagVariant;
 import dev.rollguard.schemas.event.Platform;
+import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
+import dev.rollguard.schemas.event.VariantWeight;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,14 +89,14 @@ class BucketDrawsTest {
 
         CohortAssigner.Result staff = evaluated(user("staff-1"));
         assertThat(cohortOf(staff, "f")).isNull();
-        assertThat(staff.targeted()).isEqualTo(1);
+        assertThat(staff.targeted()).containsExactly("f");
 
         // Customers are drawn by the bucket into both cohorts.
         int treated = 0;
         int control = 0;
         for (int i = 0; i < 2000; i++) {
             CohortAssigner.Result r = evaluated(user("customer-" + i));
-            assertThat(r.targeted()).isZero();
+            assertThat(r.targeted()).isEmpty();
             if (cohortOf(r, "f") == Cohort.TREATMENT) {
                 treated++;
             } else if (cohortOf(r, "f") == Cohort.CONTROL) {
@@ -110,12 +113,12 @@ class BucketDrawsTest {
 
         CohortAssigner.Result staff = exposed(user("staff-2"), exposure("f", "on", true));
         assertThat(cohortOf(staff, "f")).isNull();
-        assertThat(staff.targeted()).isEqualTo(1);
+        assertThat(staff.targeted()).containsExactly("f");
 
         String drawn = firstUser(r -> cohortOf(evaluated(user(r)), "f") == Cohort.TREATMENT);
         CohortAssigner.Result customer = exposed(user(drawn), exposure("f", "on", true));
         assertThat(cohortOf(customer, "f")).isEqualTo(Cohort.TREATMENT);
-        assertThat(customer.targeted()).isZero();
+        assertThat(customer.targeted()).isEmpty();
     }
 
     @Test
@@ -125,7 +128,7 @@ class BucketDrawsTest {
         CohortAssigner.Result blocked = evaluated(user("blocked"));
 
         assertThat(cohortOf(blocked, "f")).isNull();
-        assertThat(blocked.targeted()).isEqualTo(1);
+        assertThat(blocked.targeted()).containsExactly("f");
     }
 
     @Test
@@ -136,7 +139,7 @@ class BucketDrawsTest {
                 .as("nobody is drawn: the allow-list is the only treatment there is")
                 .isEqualTo(Cohort.TREATMENT);
         assertThat(cohortOf(evaluated(user("customer-1")), "f")).isEqualTo(Cohort.CONTROL);
-        assertThat(evaluated(user("customer-1")).targeted()).isZero();
+        assertThat(evaluated(user("customer-1")).targeted()).isEmpty();
     }
 
     @Test
@@ -147,7 +150,7 @@ class BucketDrawsTest {
 
         CohortAssigner.Result ios = evaluated(user("u1", Platform.IOS, Map.of()));
         assertThat(cohortOf(ios, "f")).isNull();
-        assertThat(ios.targeted()).isEqualTo(1);
+        assertThat(ios.targeted()).containsExactly("f");
         assertThat(cohortOf(evaluated(user("u1", Platform.ANDROID, Map.of())), "f"))
                 .isIn(Cohort.TREATMENT, Cohort.CONTROL);
     }
@@ -233,7 +236,116 @@ class BucketDrawsTest {
         CohortAssigner.Result french =
                 exposed(user("u1", Platform.WEB, Map.of("country", "FR")), exposure("f", "on", true));
         assertThat(cohortOf(french, "f")).isNull();
-        assertThat(french.targeted()).isEqualTo(1);
+        assertThat(french.targeted()).containsExactly("f");
+    }
+
+    @Test
+    void aRuleMatchingEveryoneStandsForTheFlagsOwnShare() {
+        Segment everyone = Segment.newBuilder().setKey("everyone").build();
+        directory.apply(flag("f", 1, T, 0)
+                .setSegments(List.of(everyone))
+                .setRules(List.of(
+                        rule("ios-half", null, 5000, platformIs("IOS")),
+                        TargetingRule.newBuilder()
+                                .setId("rest")
+                                .setSegments(List.of("everyone"))
+                                .setRolloutBasisPoints(1000)
+                                .build()))
+                .build());
+
+        for (int i = 0; i < 50; i++) {
+            assertThat(cohortOf(evaluated(user("u" + i, Platform.IOS, Map.of())), "f"))
+                    .as("drawn at 50 %, not at the 10 % everyone else is drawn at")
+                    .isNull();
+            assertThat(cohortOf(evaluated(user("u" + i, Platform.WEB, Map.of())), "f"))
+                    .as("a rule whose segment has no constraint is the flag's default")
+                    .isNotNull();
+        }
+    }
+
+    @Test
+    void aWeightedFlagAtEveryoneHasNoDrawnControlSoItComparesPopulations() {
+        directory.apply(flag("f", 1, T, 10000)
+                .setVariants(
+                        List.of(variant("off", "false"), variant("blue", "\"blue\""), variant("green", "\"green\"")))
+                .setTreatmentVariant("blue")
+                .setVariantWeights(List.of(
+                        VariantWeight.newBuilder()
+                                .setVariant("blue")
+                                .setWeight(50)
+                                .build(),
+                        VariantWeight.newBuilder()
+                                .setVariant("green")
+                                .setWeight(50)
+                                .build()))
+                .setDenyList(List.of("blocked"))
+                .build());
+
+        assertThat(cohortOf(evaluated(user("blocked")), "f"))
+                .as("every subject the weights draw is treated: the deny-list is the only control there is")
+                .isEqualTo(Cohort.CONTROL);
+        assertThat(cohortOf(evaluated(user("someone")), "f")).isEqualTo(Cohort.TREATMENT);
+    }
+
+    @Test
+    void aListedSubjectIsLeftOutEvenWhenItsEventLacksWhatTheRulesRead() {
+        directory.apply(flag("f", 1, T, 1000)
+                .setAllowList(staff(3))
+                .setRules(List.of(rule("fr", "on", 10000, country("FR"))))
+                .build());
+
+        CohortAssigner.Result staff = exposed(user("staff-0"), exposure("f", "on", true));
+
+        assertThat(cohortOf(staff, "f")).isNull();
+        assertThat(staff.targeted()).containsExactly("f");
+    }
+
+    @Test
+    void whetherAnExposureIsLeftOutDoesNotDependOnTheCohortItNames() {
+        directory.apply(flag("f", 1, T, 1000).setAllowList(staff(3)).build());
+
+        // The app evaluated with another key than the userId: its own draw put the staff member on either side.
+        CohortAssigner.Result treated = exposed(user("staff-1"), exposure("f", "on", true));
+        CohortAssigner.Result control = exposed(user("staff-1"), exposure("f", "off", false));
+
+        assertThat(cohortOf(treated, "f")).isNull();
+        assertThat(cohortOf(control, "f")).isNull();
+
+        // A subject outside the rollout with a key the app did not use: a mismatch, kept as served, either way.
+        directory.apply(flag("g", 1, T, 5000).build());
+        String out = firstUser(r -> cohortOf(evaluated(user(r)), "g") == Cohort.CONTROL);
+        CohortAssigner.Result mismatch = exposed(user(out), exposure("g", "on", true));
+        assertThat(cohortOf(mismatch, "g")).isEqualTo(Cohort.TREATMENT);
+        assertThat(mismatch.keyMismatches()).containsExactly("g");
+    }
+
+    @Test
+    void anExposureStandsWhenTheEventLacksWhatAParentsRulesRead() {
+        directory.apply(flag("parent", 1, T, 0)
+                .setRules(List.of(rule("nz", "on", 10000, country("NZ"))))
+                .build());
+        directory.apply(flag("child", 1, T, 1000).setParentKey("parent").build());
+
+        CohortAssigner.Result control = exposed(user("u1"), exposure("child", "off", false));
+        CohortAssigner.Result treated = exposed(user("u2"), exposure("child", "on", true));
+
+        assertThat(cohortOf(control, "child"))
+                .as("without the country the parent's answer is unknown: the app's word stands")
+                .isEqualTo(Cohort.CONTROL);
+        assertThat(cohortOf(treated, "child")).isEqualTo(Cohort.TREATMENT);
+        assertThat(treated.keyMismatches()).isEmpty();
+    }
+
+    private static Constraint country(String value) {
+        return Constraint.newBuilder()
+                .setAttribute("country")
+                .setOperator(ConstraintOperator.IN)
+                .setValues(List.of(value))
+                .build();
+    }
+
+    private static FlagVariant variant(String name, String json) {
+        return FlagVariant.newBuilder().setName(name).setValueJson(json).build();
     }
 
     /**
