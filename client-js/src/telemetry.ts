@@ -18,7 +18,10 @@ export interface EventFields {
   /** Milliseconds; a fraction (a difference of `performance.now()` readings) is rounded, as the events hold whole ones. */
   durationMs: number;
   eventId?: string;
-  /** Epoch milliseconds or a Date; default: now. */
+  /**
+   * Epoch milliseconds or a Date; default: now. By this device's clock (`Date.now()`), the one each request's `sentAt`
+   * is stamped with: metrics-ingest moves the time by that clock's offset.
+   */
   eventTime?: number | Date;
   clientId?: string;
   /** The targeting key the app evaluates flags with; default: the client's `userId` option. */
@@ -149,6 +152,8 @@ const PERSIST_INTERVAL_MS = 2000;
  * in batches, again with the same event ids after a failure that may pass (metrics-ingest counts an id once), from a
  * bounded queue that survives offline periods and reloads, and with `fetch(..., {keepalive: true})` when the page is
  * hidden or unloaded. `navigator.sendBeacon` is not used: it cannot send the producer token's `Authorization` header.
+ * Every request carries `sentAt`, the time it is sent by the clock the event times come from, so that metrics-ingest
+ * can take out the offset of a device clock that is wrong.
  */
 export class TelemetryClient {
   readonly clientId: string;
@@ -518,11 +523,14 @@ export class TelemetryClient {
       this.notify();
       return;
     }
+    // The time of this request by the clock the event times came from, stamped anew on every attempt: metrics-ingest
+    // moves the event times by its difference to its own clock, so a device clock that is off does not lose them.
+    const sentAt = Date.now();
     let size = Math.min(this.splitSize, this.queue.length);
-    let body = JSON.stringify({ events: this.queue.slice(0, size) });
+    let body = JSON.stringify({ sentAt, events: this.queue.slice(0, size) });
     while (keepalive && size > 1 && utf8Length(body) > KEEPALIVE_BYTES) {
       size = Math.ceil(size / 2);
-      body = JSON.stringify({ events: this.queue.slice(0, size) });
+      body = JSON.stringify({ sentAt, events: this.queue.slice(0, size) });
     }
     const batch = this.queue.splice(0, size);
     this.inFlight = batch;

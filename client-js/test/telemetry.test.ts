@@ -6,14 +6,18 @@ interface Call {
   url: string;
   init: RequestInit;
   events: TelemetryEvent[];
+  sentAt: unknown;
+  /** The (fake) clock when the request was made. */
+  at: number;
 }
 
 /** A scripted metrics-ingest: each call takes the next answer (a status, or 'down' for a network failure). */
 function ingest(...script: Array<number | 'down' | { status: number; body: unknown; headers?: Record<string, string> }>) {
   const calls: Call[] = [];
   const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
-    const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
-    calls.push({ url: String(url), init: init ?? {}, events });
+    const batch = JSON.parse(String(init?.body));
+    const events = batch.events as TelemetryEvent[];
+    calls.push({ url: String(url), init: init ?? {}, events, sentAt: batch.sentAt, at: Date.now() });
     const next = script.length > 0 ? script.shift()! : 200;
     if (next === 'down') throw new TypeError('Failed to fetch');
     const status = typeof next === 'number' ? next : next.status;
@@ -183,6 +187,44 @@ describe('TelemetryClient', () => {
     const ids = server.calls.map((c) => c.events.map((e) => e.eventId).join());
     expect(new Set(ids).size).toBe(1);
     expect(client.stats()).toMatchObject({ sent: 2, retries: 3, queued: 0, rejected: 0 });
+  });
+
+  it('stamps every request with the time it is sent, a retry with its own later time', async () => {
+    vi.setSystemTime(1767225600000);
+    const server = ingest('down', 503, 200);
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // no jitter
+    const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 0 });
+
+    client.sync({ success: true, durationMs: 1 });
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(500 + 1000);
+
+    expect(server.calls).toHaveLength(3);
+    expect(server.calls.map((c) => c.sentAt)).toEqual(server.calls.map((c) => c.at));
+    expect(server.calls.map((c) => c.sentAt)).toEqual([1767225600000, 1767225600500, 1767225601500]);
+    // The events keep their own time: only sentAt tells metrics-ingest when each attempt left.
+    expect(new Set(server.calls.map((c) => c.events[0].eventTime))).toEqual(new Set([1767225600000]));
+  });
+
+  it('stamps a batch sent with keepalive when the page goes away with the time it leaves', async () => {
+    const page = new EventTarget();
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    try {
+      const server = ingest();
+      const client = new TelemetryClient({ ...base, fetch: server.fetch, lingerMs: 60_000 });
+
+      client.sync({ success: true, durationMs: 1 });
+      await vi.advanceTimersByTimeAsync(10_000);
+      page.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(server.calls).toHaveLength(1);
+      expect(server.calls[0].init.keepalive).toBe(true);
+      expect(server.calls[0].sentAt).toBe(server.calls[0].events[0].eventTime + 10_000);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('waits at least what Retry-After says', async () => {
@@ -360,12 +402,16 @@ describe('TelemetryClient', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(await closing).toBe(false);
 
+    // The next page opens an hour later: its request says when it left, not when the events were first sent.
+    vi.setSystemTime(Date.now() + 3_600_000);
     const server = ingest();
     const next = new TelemetryClient({ ...base, storage, fetch: server.fetch });
     expect(next.stats().queued).toBe(2);
     await vi.advanceTimersByTimeAsync(0);
 
     expect(server.calls[0].events.map((e) => e.eventId)).toEqual(ids);
+    expect(server.calls[0].sentAt).toBe(server.calls[0].at);
+    expect(server.calls[0].sentAt).toBeGreaterThanOrEqual(server.calls[0].events[0].eventTime + 3_600_000);
     expect(next.stats()).toMatchObject({ sent: 2, queued: 0 });
     expect(storage.length).toBe(0);
   });

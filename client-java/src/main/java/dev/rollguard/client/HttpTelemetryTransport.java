@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpClient.Version;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,9 @@ import org.apache.avro.specific.SpecificRecord;
  * Sends batches to metrics-ingest's {@code POST /api/telemetry} with a producer token. A batch over the receiver's
  * body limit (413) is split in halves and sent again; an event refused by validation comes back as a {@link
  * TelemetryTransport.Rejection} with the receiver's code ({@code INVALID_CHARACTER}, {@code FUTURE_TIMESTAMP}, ...).
+ * Every request carries {@code sentAt}, the time it is made by the clock of the event times: metrics-ingest moves the
+ * event times by its difference to its own clock, so telemetry from a host whose clock is wrong is not lost. A batch
+ * sent again is stamped again.
  */
 public final class HttpTelemetryTransport implements TelemetryTransport {
 
@@ -27,6 +31,7 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
     private final URI endpoint;
     private final String authorization;
     private final Duration timeout;
+    private final Clock clock;
 
     /**
      * @param baseUrl metrics-ingest's URL, e.g. {@code https://ingest.example.com}
@@ -35,6 +40,14 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
      * @param timeout how long one request may take before it counts as failed (and is retried)
      */
     public HttpTelemetryTransport(URI baseUrl, String producerToken, Duration timeout) {
+        this(baseUrl, producerToken, timeout, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from, so the
+     *     clock given to {@link TelemetryClient.Builder#clock} when the client has one of its own
+     */
+    public HttpTelemetryTransport(URI baseUrl, String producerToken, Duration timeout, Clock clock) {
         this(
                 HttpClient.newBuilder()
                         .connectTimeout(timeout)
@@ -44,7 +57,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
                         .build(),
                 baseUrl,
                 producerToken,
-                timeout);
+                timeout,
+                clock);
     }
 
     /**
@@ -52,11 +66,21 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
      *     (a control character, a non-ASCII one): every request would fail
      */
     public HttpTelemetryTransport(HttpClient http, URI baseUrl, String producerToken, Duration timeout) {
+        this(http, baseUrl, producerToken, timeout, Clock.systemUTC());
+    }
+
+    /**
+     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from, so the
+     *     clock given to {@link TelemetryClient.Builder#clock} when the client has one of its own
+     * @throws IllegalArgumentException when the token is blank or holds a character that cannot go in an HTTP header
+     */
+    public HttpTelemetryTransport(HttpClient http, URI baseUrl, String producerToken, Duration timeout, Clock clock) {
         this.http = Objects.requireNonNull(http, "http");
         String base = baseUrl.toString();
         this.endpoint = URI.create((base.endsWith("/") ? base : base + "/") + "api/telemetry");
         this.authorization = "Bearer " + token(producerToken);
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     private static String token(String producerToken) {
@@ -84,7 +108,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
 
     /** Sends {@code events}, whose first one is at {@code offset} in the caller's batch. */
     private void send(List<SpecificRecord> events, int offset, List<Rejection> rejections) {
-        HttpResponse<byte[]> response = post(TelemetryJson.batch(events));
+        // Stamped per request: a retry, or the second half of a split batch, says when it left, not when the first did.
+        HttpResponse<byte[]> response = post(TelemetryJson.batch(events, clock.instant()));
         int status = response.statusCode();
         if (status == 200) {
             for (JsonNode rejected : body(response).path("rejected")) {

@@ -26,11 +26,17 @@ final class TelemetryJson {
 
     private TelemetryJson() {}
 
-    /** The body {@code {"events": [...]}} of one batch. */
-    static byte[] batch(List<? extends SpecificRecord> events) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256 * events.size() + 16);
+    /**
+     * The body {@code {"sentAt": ..., "events": [...]}} of one batch; {@code sentAt}, the time of the request by the
+     * clock of the event times, is left out when null.
+     */
+    static byte[] batch(List<? extends SpecificRecord> events, Instant sentAt) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256 * events.size() + 48);
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartObject();
+            if (sentAt != null) {
+                json.writeNumberField("sentAt", sentAt.toEpochMilli());
+            }
             json.writeArrayFieldStart("events");
             for (SpecificRecord event : events) {
                 json.writeStartObject();

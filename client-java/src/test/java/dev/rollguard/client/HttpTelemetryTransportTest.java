@@ -3,6 +3,8 @@ package dev.rollguard.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -12,9 +14,16 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +39,10 @@ class HttpTelemetryTransportTest {
 
     HttpServer server;
     final List<String> authorizations = new CopyOnWriteArrayList<>();
+    final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
+    /** Statuses of the next answers, before {@link #status} takes over. */
+    final Queue<Integer> script = new ConcurrentLinkedQueue<>();
+
     volatile int status = 200;
     volatile String contentType = "application/json";
     volatile String body = "{\"accepted\": 1, \"rejected\": []}";
@@ -49,11 +62,13 @@ class HttpTelemetryTransportTest {
     }
 
     private void answer(HttpExchange exchange) throws IOException {
-        exchange.getRequestBody().readAllBytes();
+        bodies.add(new ObjectMapper().readTree(exchange.getRequestBody().readAllBytes()));
         authorizations.add(exchange.getRequestHeaders().getFirst("Authorization"));
-        byte[] answer = body.getBytes(StandardCharsets.UTF_8);
+        Integer scripted = script.poll();
+        int answered = scripted == null ? status : scripted;
+        byte[] answer = (scripted == null ? body : "{}").getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, answer.length);
+        exchange.sendResponseHeaders(answered, answer.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(answer);
         }
@@ -65,6 +80,73 @@ class HttpTelemetryTransportTest {
 
     static SyncEvent.Builder sync(String id) {
         return SyncEvent.newBuilder().setEventId(id).setSuccess(true).setDurationMs(10);
+    }
+
+    /** A clock ten minutes ahead that moves one minute at each reading. */
+    static final class SteppingClock extends Clock {
+        final AtomicLong millis =
+                new AtomicLong(Instant.now().plus(Duration.ofMinutes(10)).toEpochMilli());
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis.getAndAdd(60_000));
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+    }
+
+    @Test
+    void everyRequestCarriesTheTimeItLeftByTheClockOfTheEventsARetryItsOwn() throws Exception {
+        SteppingClock clock = new SteppingClock();
+        script.addAll(List.of(503, 503));
+        try (TelemetryClient client = TelemetryClient.builder(
+                        new HttpTelemetryTransport(baseUrl(), "producer-token", Duration.ofSeconds(5), clock), "c-1")
+                .clock(clock)
+                .backoff(Duration.ofMillis(10), Duration.ofMillis(20))
+                .build()) {
+            client.send(sync("e-1"));
+            assertThat(client.flush(FLUSH)).isTrue();
+            assertThat(client.stats().sent()).isEqualTo(1);
+        }
+
+        assertThat(bodies).hasSize(3);
+        List<Long> sentAt = bodies.stream().map(b -> b.path("sentAt").asLong()).toList();
+        long eventTime = bodies.get(0).path("events").get(0).path("eventTime").asLong();
+        assertThat(bodies)
+                .allSatisfy(b -> assertThat(b.path("sentAt").isIntegralNumber()).isTrue());
+        assertThat(bodies).as("the event keeps the time it was made").allSatisfy(b -> assertThat(
+                        b.path("events").get(0).path("eventTime").asLong())
+                .isEqualTo(eventTime));
+        // Each attempt reads the clock anew: a minute later each time, after the event's own reading.
+        assertThat(sentAt.get(0)).isGreaterThan(eventTime);
+        assertThat(sentAt.get(1)).isEqualTo(sentAt.get(0) + 60_000);
+        assertThat(sentAt.get(2)).isEqualTo(sentAt.get(1) + 60_000);
+    }
+
+    @Test
+    void theHalvesOfABatchOverTheBodyLimitAreStampedEach() {
+        SteppingClock clock = new SteppingClock();
+        script.add(413);
+        var transport = new HttpTelemetryTransport(baseUrl(), "producer-token", Duration.ofSeconds(5), clock);
+
+        Instant now = Instant.now();
+        assertThat(transport.send(List.of(
+                        sync("e-1").setClientId("c-1").setEventTime(now).build(),
+                        sync("e-2").setClientId("c-1").setEventTime(now).build())))
+                .isEmpty();
+
+        assertThat(bodies).hasSize(3);
+        assertThat(bodies.get(2).path("sentAt").asLong())
+                .isEqualTo(bodies.get(1).path("sentAt").asLong() + 60_000)
+                .isEqualTo(bodies.get(0).path("sentAt").asLong() + 120_000);
     }
 
     @Test

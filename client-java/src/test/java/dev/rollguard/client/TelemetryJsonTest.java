@@ -48,7 +48,7 @@ class TelemetryJsonTest {
                 .build();
 
         JsonNode events = new ObjectMapper()
-                .readTree(TelemetryJson.batch(List.of(sync, upload)))
+                .readTree(TelemetryJson.batch(List.of(sync, upload), null))
                 .path("events");
 
         assertThat(events).hasSize(2);

@@ -179,6 +179,13 @@ public interface IngestConfig {
         /** How long to wait for the broker to acknowledge a batch before answering 503. */
         @WithDefault("30s")
         Duration ackTimeout();
+
+        /**
+         * A batch's {@code sentAt} moves its events' times only when the device clock is off by more than this, so
+         * that network latency and small drift leave the times of a clock that is right as they are.
+         */
+        @WithDefault("2s")
+        Duration clockCorrectionThreshold();
     }
 
     interface Auth {

@@ -22,9 +22,10 @@ import org.apache.avro.specific.SpecificRecord;
 /**
  * Reads one posted JSON event into its Avro record. The JSON fields are the Avro fields of SyncEvent / UploadEvent,
  * plus {@code "type": "sync" | "upload"}; {@code eventTime} is epoch milliseconds or an ISO-8601 instant; enum
- * values are the schema's symbols (case-insensitive). Each event is read on its own, so one malformed event is
- * reported with its reason instead of failing the batch. Every string read is checked by {@link CleanText} first, so
- * a control character is reported as such even in a field that is not text in the event (type, enums, a time).
+ * values are the schema's symbols (case-insensitive); the batch's {@code sentAt} takes the formats of {@code
+ * eventTime}. Each event is read on its own, so one malformed event is reported with its reason instead of failing the
+ * batch. Every string read is checked by {@link CleanText} first, so a control character is reported as such even in
+ * a field that is not text in the event (type, enums, a time).
  */
 public final class TelemetryJsonMapper {
 
@@ -47,6 +48,15 @@ public final class TelemetryJsonMapper {
                 throw new InvalidEventException(
                         Violation.UNKNOWN_TYPE, "type must be \"sync\" or \"upload\", was \"" + type + "\"");
         };
+    }
+
+    /**
+     * The batch's {@code sentAt}, when the device sent this request by its own clock, in the formats of an event time;
+     * null when the batch has none.
+     */
+    public static Instant sentAt(JsonNode batch) {
+        JsonNode v = batch.get("sentAt");
+        return v == null || v.isNull() ? null : instant(batch, "sentAt");
     }
 
     private static SyncEvent sync(JsonNode n) {

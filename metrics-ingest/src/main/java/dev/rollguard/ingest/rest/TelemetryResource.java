@@ -23,8 +23,10 @@ public class TelemetryResource {
     }
 
     /**
-     * A JSON batch {@code {"events": [...]}} of at most 1000 sync/upload events. 200 with {@code {"accepted": n,
-     * "rejected": [{"index", "code", "reason"}]}} once the valid events are acknowledged by the broker.
+     * A JSON batch {@code {"events": [...]}} of at most 1000 sync/upload events, with an optional {@code "sentAt"}: when
+     * the device sent the request, by the clock of its event times, which then move onto the receiver's clock. 200 with
+     * {@code {"accepted": n, "rejected": [{"index", "code", "reason"}]}} once the valid events are acknowledged by the
+     * broker.
      */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)

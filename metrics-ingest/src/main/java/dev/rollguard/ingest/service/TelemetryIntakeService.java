@@ -9,10 +9,15 @@ import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.ingest.mapping.InvalidEventException;
 import dev.rollguard.ingest.mapping.TelemetryJsonMapper;
 import dev.rollguard.ingest.publisher.TelemetryPublisher;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.trace.TraceContext;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
@@ -20,7 +25,9 @@ import org.apache.avro.specific.SpecificRecord;
 /**
  * The HTTP intake: reads a batch, checks each event with the same rules the stream applies, produces the valid ones
  * and reports the others by index. A batch whose valid events the broker did not acknowledge fails whole with 503;
- * retrying it is safe because the pipeline counts an event id once.
+ * retrying it is safe because the pipeline counts an event id once. A batch that says when the device sent it
+ * ({@code sentAt}) has its event times moved onto the receiver's clock before they are checked ({@link
+ * ClockCorrection}).
  */
 @ApplicationScoped
 public class TelemetryIntakeService {
@@ -55,19 +62,25 @@ public class TelemetryIntakeService {
                     "the body has " + body.length + " bytes, at most "
                             + config.intake().maxBodyBytes() + " are accepted");
         }
-        JsonNode events = events(body);
+        long now = System.currentTimeMillis();
+        JsonNode batch = batch(body);
+        JsonNode events = events(batch);
+        ClockCorrection clock = clock(batch, now);
         List<SpecificRecord> valid = new ArrayList<>(events.size());
         List<Rejection> rejected = new ArrayList<>();
-        long now = System.currentTimeMillis();
+        int corrected = 0;
         for (int i = 0; i < events.size(); i++) {
             Violation violation;
             try {
                 SpecificRecord event = TelemetryJsonMapper.toAvro(events.get(i));
+                Instant deviceTime = clock.applies() ? moveTime(event, clock) : null;
                 violation = validator.validate(event, now);
                 if (violation == null) {
                     valid.add(event);
+                    corrected += deviceTime == null ? 0 : 1;
                     continue;
                 }
+                violation = clock.explain(violation, deviceTime);
             } catch (InvalidEventException e) {
                 violation = e.violation();
             }
@@ -78,6 +91,7 @@ public class TelemetryIntakeService {
         if (valid.isEmpty()) {
             return Uni.createFrom().item(new Outcome(0, rejected));
         }
+        int movedTimes = corrected;
         return publisher
                 .publish(valid, trace)
                 .ifNoItem()
@@ -87,8 +101,14 @@ public class TelemetryIntakeService {
                 .transform(e -> new ApiException(
                         503, "UNAVAILABLE", "the broker did not acknowledge the batch; retrying it is safe"))
                 // Counted once the broker acknowledged them: a batch answered 503 is sent again, and counted then.
-                .invoke(() -> registry.counter("rollguard.ingest.http.events", "outcome", "accepted", "code", "none")
-                        .increment(valid.size()))
+                .invoke(() -> {
+                    registry.counter("rollguard.ingest.http.events", "outcome", "accepted", "code", "none")
+                            .increment(valid.size());
+                    Counter.builder("rollguard.ingest.clock.corrected")
+                            .description("Events accepted over HTTP whose time moved by their batch's sentAt")
+                            .register(registry)
+                            .increment(movedTimes);
+                })
                 .replaceWith(new Outcome(valid.size(), rejected));
     }
 
@@ -107,7 +127,47 @@ public class TelemetryIntakeService {
                 : " at line " + location.getLineNr() + ", column " + location.getColumnNr() + ": " + why;
     }
 
-    private JsonNode events(byte[] body) {
+    /**
+     * The device clock's offset from the batch's {@code sentAt}, recorded (in seconds, by whether the device clock is
+     * ahead or behind) for every batch that has one, within the threshold or not.
+     */
+    private ClockCorrection clock(JsonNode batch, long receivedAt) {
+        Instant sentAt;
+        try {
+            sentAt = TelemetryJsonMapper.sentAt(batch);
+        } catch (InvalidEventException e) {
+            String why = e.getMessage().startsWith("sentAt ")
+                    ? e.getMessage().substring("sentAt ".length())
+                    : e.getMessage();
+            throw ApiException.invalid("sentAt", why);
+        }
+        ClockCorrection clock =
+                ClockCorrection.of(sentAt, receivedAt, config.intake().clockCorrectionThreshold());
+        if (sentAt != null) {
+            DistributionSummary.builder("rollguard.ingest.clock.offset")
+                    .description("How far the device clock of a batch with sentAt was off")
+                    .baseUnit("seconds")
+                    .tag("clock", clock.offsetMillis() < 0 ? "ahead" : "behind")
+                    .register(registry)
+                    .record(Math.abs((double) clock.offsetMillis()) / 1000);
+        }
+        return clock;
+    }
+
+    /** Moves the event's time by the clock's offset; returns the time the device gave. */
+    private static Instant moveTime(SpecificRecord event, ClockCorrection clock) {
+        if (event instanceof SyncEvent s) {
+            Instant deviceTime = s.getEventTime();
+            s.setEventTime(clock.correct(deviceTime));
+            return deviceTime;
+        }
+        UploadEvent u = (UploadEvent) event;
+        Instant deviceTime = u.getEventTime();
+        u.setEventTime(clock.correct(deviceTime));
+        return deviceTime;
+    }
+
+    private JsonNode batch(byte[] body) {
         JsonNode root;
         try {
             root = json.readTree(body);
@@ -119,7 +179,11 @@ public class TelemetryIntakeService {
         if (root == null || !root.isObject() || !root.has("events")) {
             throw ApiException.invalid("events", "the body must be {\"events\": [...]}");
         }
-        JsonNode events = root.get("events");
+        return root;
+    }
+
+    private JsonNode events(JsonNode batch) {
+        JsonNode events = batch.get("events");
         if (!events.isArray()) {
             throw ApiException.invalid("events", "must be an array");
         }
