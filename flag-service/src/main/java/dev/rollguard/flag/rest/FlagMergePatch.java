@@ -5,14 +5,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.flag.api.FlagResponse;
+import dev.rollguard.flag.api.TextRules;
 import dev.rollguard.flag.service.FlagErrors;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.validation.Validator;
 import java.io.UncheckedIOException;
+import java.lang.reflect.RecordComponent;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -22,8 +26,12 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class FlagMergePatch {
 
-    private static final Set<String> PATCHABLE = Arrays.stream(FlagRequest.class.getRecordComponents())
-            .map(c -> c.getName())
+    private static final List<String> PATCHABLE = StrictRequestFields.fields(FlagRequest.class);
+
+    /** Fields of a flag that only their own calls change (kill, stage, pause, archive) or that the service sets. */
+    private static final Set<String> READ_ONLY = Arrays.stream(FlagResponse.class.getRecordComponents())
+            .map(RecordComponent::getName)
+            .filter(name -> !PATCHABLE.contains(name))
             .collect(Collectors.toUnmodifiableSet());
 
     private final ObjectMapper json;
@@ -35,8 +43,9 @@ public class FlagMergePatch {
     }
 
     /**
-     * The edit that {@code patch} makes of a flag's fields; refused at once (400) when it is no object or names a
-     * field that PATCH cannot change. The edit refuses a result that would not be a valid create (400).
+     * The edit that {@code patch} makes of a flag's fields; refused at once (400) when it is no object, names a field
+     * that PATCH cannot change or one a flag does not have. The edit refuses a result that would not be a valid create
+     * (400), and so a nested field its object does not have ({@link StrictRequestFields}).
      */
     public UnaryOperator<FlagRequest> edit(JsonNode patch) {
         if (patch == null || !patch.isObject()) {
@@ -44,9 +53,12 @@ public class FlagMergePatch {
         }
         for (Iterator<String> names = patch.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!PATCHABLE.contains(name)) {
+            if (READ_ONLY.contains(name)) {
                 throw FlagErrors.invalid(
                         name, "cannot be changed by PATCH (kill, stage, pause and archive have their own calls)");
+            }
+            if (!PATCHABLE.contains(name)) {
+                throw FlagErrors.invalid(TextRules.visible(name), StrictRequestFields.unknownField(PATCHABLE));
             }
         }
         return current -> merge(current, patch);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.rollguard.flag.api.TextRules;
 import dev.rollguard.http.StrictJsonSyntax;
 import dev.rollguard.http.error.ErrorBody;
@@ -21,7 +22,8 @@ import java.util.stream.Collectors;
 
 /**
  * Says what is wrong with a request body that Jackson could not read, in the API's words: the field as the client
- * wrote it ({@code stages[1].percentage}) and the JSON type it needs, never a Java type.
+ * wrote it ({@code stages[1].percentage}) and the JSON type it needs, or the fields it may name instead of one it does
+ * not know; never a Java type.
  */
 final class JsonErrors {
 
@@ -45,9 +47,14 @@ final class JsonErrors {
         }
         JsonMappingException mapping = (JsonMappingException) failure;
         String field = field(mapping.getPath());
-        String message = failure instanceof MismatchedInputException mismatch
-                ? expected(mismatch.getTargetType())
-                : "has a value that cannot be used here";
+        String message;
+        if (failure instanceof UnrecognizedPropertyException unknown) {
+            message = StrictRequestFields.unknownField(unknown.getKnownPropertyIds());
+        } else if (failure instanceof MismatchedInputException mismatch) {
+            message = expected(mismatch.getTargetType());
+        } else {
+            message = "has a value that cannot be used here";
+        }
         return new ErrorBody(
                 "VALIDATION_FAILED", field + " " + message, List.of(new ErrorBody.Violation(field, message)));
     }

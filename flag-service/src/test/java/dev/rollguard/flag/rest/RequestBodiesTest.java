@@ -35,8 +35,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every text field of every request body carries {@link CleanText}: the bodies are found from the JAX-RS resources
- * of this package, so a field or an endpoint added later cannot be forgotten. Also the rule itself.
+ * Every text field of every request body carries {@link CleanText}, and every object of an admin body refuses fields
+ * it does not know: the bodies are found from the JAX-RS resources of this package, so a field or an endpoint added
+ * later cannot be forgotten. Also the text rule itself.
  */
 class RequestBodiesTest {
 
@@ -69,6 +70,69 @@ class RequestBodiesTest {
             collectUnchecked(body, body.getSimpleName(), unchecked, new HashSet<>());
         }
         assertThat(unchecked).isEmpty();
+    }
+
+    /**
+     * Every object of every admin body is a request record that {@link StrictRequestFields} holds to its own fields;
+     * the PATCH body (a tree) is checked by {@link FlagMergePatch}. OFREP bodies are read as trees, never as records,
+     * so they stay open to fields a later protocol adds.
+     */
+    @Test
+    void everyObjectOfEveryAdminBodyRefusesUnknownFields() throws Exception {
+        Set<Class<?>> records = new HashSet<>();
+        List<String> lenient = new ArrayList<>();
+        List<String> strictOfrep = new ArrayList<>();
+        for (Class<?> resource : resources()) {
+            String path = resource.getAnnotation(Path.class).value();
+            for (Method method : resource.getDeclaredMethods()) {
+                if (!isResourceMethod(method)) {
+                    continue;
+                }
+                for (Parameter parameter : method.getParameters()) {
+                    if (!isBody(parameter)) {
+                        continue;
+                    }
+                    Class<?> type = parameter.getType();
+                    if (path.startsWith("/ofrep/")) {
+                        if (StrictRequestFields.isRequest(type)) {
+                            strictOfrep.add(method.toString());
+                        }
+                    } else if (type.isRecord()) {
+                        collectRecords(type, records);
+                    } else if (type != JsonNode.class) {
+                        lenient.add(method + " reads " + type.getName());
+                    }
+                }
+            }
+        }
+        assertThat(records).contains(FlagRequest.StageRequest.class, FlagRequest.ConstraintRequest.class);
+        for (Class<?> record : records) {
+            if (!StrictRequestFields.isRequest(record)) {
+                lenient.add(record.getName());
+            }
+        }
+        assertThat(lenient).isEmpty();
+        assertThat(strictOfrep).isEmpty();
+    }
+
+    private static void collectRecords(Class<?> record, Set<Class<?>> seen) {
+        if (!seen.add(record)) {
+            return;
+        }
+        for (RecordComponent component : record.getRecordComponents()) {
+            collectRecords(component.getAccessor().getAnnotatedReturnType(), seen);
+        }
+    }
+
+    private static void collectRecords(AnnotatedType type, Set<Class<?>> seen) {
+        if (raw(type).isRecord()) {
+            collectRecords(raw(type), seen);
+        }
+        if (type instanceof AnnotatedParameterizedType parameterized) {
+            for (AnnotatedType argument : parameterized.getAnnotatedActualTypeArguments()) {
+                collectRecords(argument, seen);
+            }
+        }
     }
 
     @Test
