@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.rollguard.flag.mapping.FlagMapper;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagVariant;
+import dev.rollguard.schemas.targeting.IndexedList;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;

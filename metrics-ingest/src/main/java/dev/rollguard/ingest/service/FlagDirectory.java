@@ -2,6 +2,7 @@ package dev.rollguard.ingest.service;
 
 import dev.rollguard.schemas.event.FlagChangeType;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.targeting.IndexedList;
 import dev.rollguard.schemas.targeting.Rollouts;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -41,8 +42,14 @@ public final class FlagDirectory {
         this.historyVersions = Math.max(1, historyVersions);
     }
 
-    /** Records a change; an older or repeated version than the ones known is ignored. */
+    /**
+     * Records a change; an older or repeated version than the ones known is ignored. Its allow- and deny-lists are
+     * indexed ({@link IndexedList}): every event without exposures looks its subject up in them, for every flag under
+     * rollout, and a list may hold thousands of keys.
+     */
     public void apply(FlagChangedEvent change) {
+        change.setAllowList(IndexedList.of(change.getAllowList()));
+        change.setDenyList(IndexedList.of(change.getDenyList()));
         if (GLOBAL_KEY.equals(change.getFlagKey())) {
             globalSwitch = appended(globalSwitch, change);
         } else {

@@ -5,12 +5,26 @@ import static dev.rollguard.ingest.TelemetryFixtures.globalKill;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.schemas.event.FlagChangeType;
+import dev.rollguard.schemas.targeting.IndexedList;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
 class FlagDirectoryTest {
 
     static final Instant T = Instant.parse("2026-03-01T00:00:00Z");
+
+    @Test
+    void theListsOfAVersionAreIndexedWhenItIsTaken() {
+        FlagDirectory directory = new FlagDirectory(3);
+        directory.apply(flag("f", 1, T, 1000)
+                .setAllowList(java.util.List.of("staff-1", "staff-2"))
+                .setDenyList(java.util.List.of("blocked"))
+                .build());
+
+        var held = directory.latest("f");
+        assertThat(held.getAllowList()).isInstanceOf(IndexedList.class).containsExactly("staff-1", "staff-2");
+        assertThat(held.getDenyList()).isInstanceOf(IndexedList.class).containsExactly("blocked");
+    }
 
     @Test
     void findsTheVersionInForceAtATime() {

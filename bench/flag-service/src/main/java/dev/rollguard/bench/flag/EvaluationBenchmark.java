@@ -13,6 +13,7 @@ import dev.rollguard.schemas.event.VariantWeight;
 import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;
+import dev.rollguard.schemas.targeting.IndexedList;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -63,8 +64,8 @@ public class EvaluationBenchmark {
                 .mapToObj(i -> "internal-" + i + "@example.com")
                 .toList();
         split = flag("offline-recording", 1000, List.of(), null);
-        // As the flag-service's snapshot holds them: a list whose contains() is a hash lookup.
-        listed = flag("internal-tools", 0, new HashedList(allow), null);
+        // As the flag-service's snapshot and metrics-ingest's directory hold them: contains() is a hash lookup.
+        listed = flag("internal-tools", 0, IndexedList.of(allow), null);
         flag("replication", 5000, List.of(), null);
         child = flag("replication.table.entries", 2000, List.of(), "replication");
         subjects = IntStream.range(0, 4096).mapToObj(i -> "user-" + i).toArray(String[]::new);
@@ -157,32 +158,6 @@ public class EvaluationBenchmark {
     @Benchmark
     public Evaluation tenRulesNoneMatching() {
         return FlagEvaluator.evaluate(targeted, nearMiss, flags::get, false);
-    }
-
-    /** The same idea as the flag-service's IndexedList (package-private there). */
-    static final class HashedList extends java.util.AbstractList<String> {
-        private final List<String> keys;
-        private final java.util.Set<String> index;
-
-        HashedList(List<String> keys) {
-            this.keys = List.copyOf(keys);
-            this.index = new java.util.HashSet<>(keys);
-        }
-
-        @Override
-        public String get(int i) {
-            return keys.get(i);
-        }
-
-        @Override
-        public int size() {
-            return keys.size();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return index.contains(o);
-        }
     }
 
     private FlagChangedEvent flag(String key, int basisPoints, List<String> allow, String parent) {

@@ -1,4 +1,4 @@
-package dev.rollguard.flag.service;
+package dev.rollguard.schemas.targeting;
 
 import java.util.AbstractList;
 import java.util.HashSet;
@@ -7,9 +7,11 @@ import java.util.Set;
 
 /**
  * An immutable list of targeting keys whose {@code contains} is a hash lookup, so allow- and deny-lists of
- * thousands of keys cost the evaluator no more than short ones. The shared evaluator only sees a {@code List}.
+ * thousands of keys cost the evaluator no more than short ones. The shared evaluator only sees a {@code List}; every
+ * holder of flag versions that evaluates them (the flag-service's snapshot, metrics-ingest's directory) puts a
+ * version's lists in one when it takes the version.
  */
-final class IndexedList extends AbstractList<String> {
+public final class IndexedList extends AbstractList<String> {
 
     private final List<String> keys;
     private final Set<String> index;
@@ -19,7 +21,8 @@ final class IndexedList extends AbstractList<String> {
         this.index = new HashSet<>(keys);
     }
 
-    static List<String> of(List<String> keys) {
+    /** {@code keys} as an indexed list; one already indexed is returned as it is. */
+    public static List<String> of(List<String> keys) {
         return keys instanceof IndexedList ? keys : new IndexedList(keys);
     }
 
