@@ -22,8 +22,17 @@ public final class ServiceStub implements AutoCloseable {
     /** A canned answer; {@code status} 0 closes the connection without answering. */
     public record Answer(int status, String body) {}
 
-    /** A request the console made: its method, path with the query, Authorization header, body and If-Match. */
-    public record Seen(String method, String pathAndQuery, String authorization, String body, String ifMatch) {}
+    /**
+     * A request the console made: its method, path with the query, Authorization header, body, If-Match and
+     * Idempotency-Key.
+     */
+    public record Seen(
+            String method,
+            String pathAndQuery,
+            String authorization,
+            String body,
+            String ifMatch,
+            String idempotencyKey) {}
 
     private final HttpServer server;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
@@ -86,7 +95,8 @@ public final class ServiceStub implements AutoCloseable {
                     query == null ? path : path + "?" + query,
                     exchange.getRequestHeaders().getFirst("Authorization"),
                     new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
-                    exchange.getRequestHeaders().getFirst("If-Match"));
+                    exchange.getRequestHeaders().getFirst("If-Match"),
+                    exchange.getRequestHeaders().getFirst("Idempotency-Key"));
             seen.add(request);
             Function<Seen, Answer> handler = handlers.get(path);
             Answer answer = handler != null

@@ -15,6 +15,19 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
         return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null);
     }
 
+    /**
+     * A write sent that got no answer (the connection dropped or timed out after the request went out): the service
+     * may have applied it.
+     */
+    public static ApiResult noAnswer(String service, String why) {
+        return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null);
+    }
+
+    /** True for {@link #noAnswer}, and for a gateway's timeout: whether the write was applied is not known. */
+    public boolean unanswered() {
+        return status == 504 && !body.hasNonNull("code");
+    }
+
     public boolean ok() {
         return status >= 200 && status < 300;
     }

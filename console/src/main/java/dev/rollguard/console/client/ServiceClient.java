@@ -8,6 +8,7 @@ import dev.rollguard.console.config.ConsoleConfig;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -52,19 +53,23 @@ public class ServiceClient {
     }
 
     public ApiResult get(Service service, String pathAndQuery, String token) {
-        return send(service, "GET", pathAndQuery, token, null, Map.of());
+        return send(service, "GET", pathAndQuery, token, null, Map.of(), false);
     }
 
-    /** A write with an Idempotency-Key, so a form submitted twice changes the flag once. */
+    /**
+     * A write with an Idempotency-Key: the one in {@code headers} (a confirmation form carries the key made when it
+     * was shown, so the form submitted twice changes the flag once), else a new one. A write that went out and got no
+     * answer is {@link ApiResult#noAnswer}: it may have been applied.
+     */
     public ApiResult write(
             Service service, String method, String path, String token, Object body, Map<String, String> headers) {
         Map<String, String> all = new java.util.HashMap<>(headers);
         all.putIfAbsent("Idempotency-Key", "console-" + UUID.randomUUID());
-        return send(service, method, path, token, body, all);
+        return send(service, method, path, token, body, all, true);
     }
 
     public ApiResult getText(Service service, String pathAndQuery, String token) {
-        return send(service, "GET", pathAndQuery, token, null, Map.of("Accept", "text/plain"));
+        return send(service, "GET", pathAndQuery, token, null, Map.of("Accept", "text/plain"), false);
     }
 
     private ApiResult send(
@@ -73,7 +78,8 @@ public class ServiceClient {
             String pathAndQuery,
             String token,
             Object body,
-            Map<String, String> headers) {
+            Map<String, String> headers,
+            boolean write) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base(service) + pathAndQuery))
                 .timeout(config.services().timeout())
                 .header("Authorization", "Bearer " + token);
@@ -95,9 +101,14 @@ public class ServiceClient {
                     parse(response.body()),
                     response.body(),
                     response.headers().firstValue("ETag").orElse(null));
-        } catch (IOException e) {
+        } catch (ConnectException e) {
             Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
             return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+        } catch (IOException e) {
+            Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
+            return write
+                    ? ApiResult.noAnswer(service.label, e.getClass().getSimpleName())
+                    : ApiResult.unavailable(service.label, e.getClass().getSimpleName());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ApiResult.unavailable(service.label, "interrupted");

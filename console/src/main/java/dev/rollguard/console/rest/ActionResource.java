@@ -1,7 +1,6 @@
 package dev.rollguard.console.rest;
 
 import static dev.rollguard.console.client.ServiceClient.enc;
-import static dev.rollguard.console.rest.FlagPagesResource.failure;
 import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
@@ -23,7 +22,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
 import org.jboss.resteasy.reactive.RestForm;
 
 /**
@@ -56,7 +54,9 @@ public class ActionResource {
         }
         OperatorSession s = flag.session();
         Confirmation c = describe(FlagView.of(flag.body()), action, stage);
-        return html(200, Pages.confirm(s, c, "", null).render());
+        return html(
+                200,
+                Pages.confirm(s, c, "", null, Attempt.fresh(flag.body()), null).render());
     }
 
     @POST
@@ -66,10 +66,22 @@ public class ActionResource {
             @PathParam("action") String action,
             @RestForm Integer stage,
             @RestForm String reason,
+            @RestForm String idempotencyKey,
             @RestForm("_csrf") String csrf) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
             return forbidden(s);
+        }
+        // The stage call takes no stageVersion: the key the page was shown with keeps a double submit to one move.
+        Attempt attempt = Attempt.posted(idempotencyKey, null);
+        if (reason == null || reason.isBlank()) {
+            ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+            Confirmation c =
+                    flag.ok() ? describe(FlagView.of(flag.body()), action, stage) : unread(key, action, stage, flag);
+            return html(
+                    400,
+                    Pages.confirm(s, c, reason == null ? "" : reason, null, attempt, REASON_MISSING)
+                            .render());
         }
         ObjectNode body = json.createObjectNode();
         body.put("reason", reason == null ? "" : reason.strip());
@@ -83,19 +95,56 @@ public class ActionResource {
                 body.put("stage", stage);
             }
         }
-        ApiResult result = services.write(Service.FLAG, "POST", path, s.token(), body, Map.of());
+        ApiResult result = services.write(Service.FLAG, "POST", path, s.token(), body, attempt.headers());
         if (result.ok()) {
             return seeOther("/flags/" + enc(key) + "?notice=" + action);
         }
+        // The page comes back with what was said; a flag that cannot be read again does not hide it.
         ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
-        if (!flag.ok()) {
-            return failure(s, flag, "Flag " + key);
-        }
-        Confirmation c = describe(FlagView.of(flag.body()), action, stage);
+        Confirmation c =
+                flag.ok() ? describe(FlagView.of(flag.body()), action, stage) : unread(key, action, stage, flag);
+        String said = result.unanswered() ? unanswered(result) + (flag.ok() ? READ_AGAIN : "") : refusal(result);
         return html(
-                result.status() >= 500 ? 502 : 400,
-                Pages.confirm(s, c, reason == null ? "" : reason, refusal(result))
+                status(result),
+                Pages.confirm(
+                                s,
+                                c,
+                                reason == null ? "" : reason,
+                                said,
+                                result.unanswered() ? attempt : Attempt.fresh(flag.ok() ? flag.body() : null),
+                                null)
                         .render());
+    }
+
+    /** The page's status after a write that did not go through: the refusal's own, a 502 for a failing service. */
+    static int status(ApiResult result) {
+        return result.unanswered() ? 504 : result.status() >= 500 ? 502 : result.status();
+    }
+
+    /** The confirmation of an action on a flag that could not be read again: what it would do now is not known. */
+    static Confirmation unread(String key, String action, Integer stage, ApiResult flag) {
+        String title =
+                switch (action) {
+                    case "kill" -> "Kill ";
+                    case "unkill" -> "Un-kill ";
+                    case "advance" -> "Advance ";
+                    case "revert" -> "Revert ";
+                    default -> "Set the stage of ";
+                };
+        return new Confirmation(
+                title + key,
+                unreadEffect(key, flag),
+                "/flags/" + enc(key) + "/" + action,
+                key,
+                "set".equals(action) ? stage : null,
+                action.equals("kill") || action.equals("revert"),
+                true,
+                null);
+    }
+
+    static String unreadEffect(String key, ApiResult flag) {
+        return "What this does now is not known: " + key + " could not be read again (" + flag.message() + ", "
+                + flag.code() + ").";
     }
 
     @GET
@@ -105,15 +154,29 @@ public class ActionResource {
         if (!s.canWrite()) {
             return forbidden(s);
         }
-        return html(200, Pages.confirm(s, describeGlobal(on), "", null).render());
+        return html(
+                200,
+                Pages.confirm(s, describeGlobal(on), "", null, Attempt.fresh(null), null)
+                        .render());
     }
 
     @POST
     @Path("kill-switch")
-    public Response global(@RestForm boolean on, @RestForm String reason, @RestForm("_csrf") String csrf) {
+    public Response global(
+            @RestForm boolean on,
+            @RestForm String reason,
+            @RestForm String idempotencyKey,
+            @RestForm("_csrf") String csrf) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
             return forbidden(s);
+        }
+        Attempt attempt = Attempt.posted(idempotencyKey, null);
+        if (reason == null || reason.isBlank()) {
+            return html(
+                    400,
+                    Pages.confirm(s, describeGlobal(on), reason == null ? "" : reason, null, attempt, REASON_MISSING)
+                            .render());
         }
         String why = reason == null ? "" : reason.strip();
         ApiResult result = on
@@ -123,15 +186,39 @@ public class ActionResource {
                         "/api/kill-switch",
                         s.token(),
                         json.createObjectNode().put("reason", why),
-                        Map.of())
+                        attempt.headers())
                 : services.write(
-                        Service.FLAG, "DELETE", "/api/kill-switch?reason=" + enc(why), s.token(), null, Map.of());
+                        Service.FLAG,
+                        "DELETE",
+                        "/api/kill-switch?reason=" + enc(why),
+                        s.token(),
+                        null,
+                        attempt.headers());
         if (result.ok()) {
             return seeOther("/flags");
         }
         return html(
-                result.status() >= 500 ? 502 : 400,
-                Pages.confirm(s, describeGlobal(on), why, refusal(result)).render());
+                status(result),
+                Pages.confirm(
+                                s,
+                                describeGlobal(on),
+                                why,
+                                result.unanswered() ? unanswered(result) : refusal(result),
+                                result.unanswered() ? attempt : Attempt.fresh(null),
+                                null)
+                        .render());
+    }
+
+    /** The field message of a reason left empty or blank: spaces alone would reach the audit log as no reason. */
+    static final String REASON_MISSING =
+            "Write why: the reason is kept in the audit log, and spaces alone are no reason.";
+
+    static final String READ_AGAIN = " What this page says the action does is from the flag as read again just now.";
+
+    /** A write that got no answer: it may have been applied. The page around it says the flag as read again. */
+    static String unanswered(ApiResult result) {
+        return result.message() + ". The action may have been applied. Sending this form again does not apply it"
+                + " twice.";
     }
 
     static String refusal(ApiResult result) {
@@ -141,6 +228,10 @@ public class ActionResource {
                 .append(' ')
                 .append(why)
                 .append(')'));
+        // The code, as the runbook and the flag-service's README name each refusal.
+        if (result.body().hasNonNull("code")) {
+            message.append(" (").append(result.code()).append(')');
+        }
         return message.toString();
     }
 

@@ -44,10 +44,16 @@ public class AlertPagesResource {
         OperatorSession s = current.get();
         ApiResult active = services.get(Service.ALERT, "/api/alerts?view=active&limit=200", s.token());
         ApiResult recent = services.get(Service.ALERT, "/api/alerts?view=history&limit=100", s.token());
+        String activeUnknown = unreadable(active, "the alert-service");
+        String recentUnknown = unreadable(recent, "the alert-service");
         List<AlertRow> activeRows = new ArrayList<>();
-        active.body().forEach(a -> activeRows.add(AlertRow.of(a)));
+        if (activeUnknown == null) {
+            active.body().forEach(a -> activeRows.add(AlertRow.of(a)));
+        }
         List<AlertRow> recentRows = new ArrayList<>();
-        recent.body().forEach(a -> recentRows.add(AlertRow.of(a)));
+        if (recentUnknown == null) {
+            recent.body().forEach(a -> recentRows.add(AlertRow.of(a)));
+        }
         Set<String> seen = new HashSet<>();
         recentRows.forEach(a -> seen.add(a.alertId() + a.status()));
         // Transitions read from the alerts topic that the alert-service's history does not hold (yet).
@@ -55,8 +61,10 @@ public class AlertPagesResource {
                 .filter(a -> seen.add(a.alertId() + a.status()))
                 .forEach(recentRows::add);
         recentRows.sort(Comparator.comparing(AlertRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
-        String error = active.ok() && recent.ok() ? null : "The alert-service could not be read: " + active.message();
-        return html(200, Pages.alerts(s, activeRows, recentRows, error).render());
+        return html(
+                200,
+                Pages.alerts(s, activeRows, recentRows, activeUnknown, recentUnknown)
+                        .render());
     }
 
     @GET
@@ -66,11 +74,33 @@ public class AlertPagesResource {
         String query =
                 "/api/rollbacks?limit=100" + (flag == null || flag.isBlank() ? "" : "&flag=" + enc(flag.strip()));
         ApiResult result = services.get(Service.ROLLBACK, query, s.token());
+        String error = unreadable(result, "the rollback-service");
         List<RollbackRow> rows = new ArrayList<>();
-        result.body().forEach(r -> rows.add(RollbackRow.of(r)));
-        String error = result.ok() ? null : "The rollback-service could not be read: " + result.message();
+        if (error == null) {
+            result.body().forEach(r -> rows.add(RollbackRow.of(r)));
+        }
         return html(
                 200, Pages.rollbacks(s, rows, flag == null ? "" : flag, error).render());
+    }
+
+    /**
+     * Why a list could not be read, said so that it never reads as an empty list; null when {@code result} is a list.
+     */
+    static String unreadable(ApiResult result, String service) {
+        if (result.ok() && result.body().isArray()) {
+            return null;
+        }
+        String why;
+        if (result.ok()) {
+            why = service + " answered something that is not a list";
+        } else if (result.status() == 401 || result.status() == 403) {
+            why = "not permitted: this session may not read it (" + result.message() + ", " + result.code() + ")";
+        } else if (result.body().isMissingNode() && result.status() >= 502) {
+            why = "service unreachable: " + result.message();
+        } else {
+            why = service + " answered " + result.message() + " (" + result.code() + ")";
+        }
+        return "Unknown (" + why + ").";
     }
 
     @GET

@@ -10,6 +10,7 @@ import jakarta.ws.rs.core.MultivaluedMap;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -41,6 +42,8 @@ public final class FlagForm {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Map<String, String> errors = new LinkedHashMap<>();
     private String version = "";
+    /** The stages box as the edit page showed it; null on a create, or when the form did not carry it. */
+    private String stagesBefore;
 
     public static FlagForm empty() {
         FlagForm form = new FlagForm();
@@ -59,6 +62,7 @@ public final class FlagForm {
         }
         String version = params.getFirst("version");
         form.version = version == null ? "" : version;
+        form.stagesBefore = params.getFirst("stagesBefore");
         return form;
     }
 
@@ -81,14 +85,9 @@ public final class FlagForm {
                 "treatmentVariant",
                 nullToEmpty(flag.raw().path("treatmentVariant").asText("")));
         form.values.put("offVariant", nullToEmpty(flag.raw().path("offVariant").asText("")));
-        StringBuilder stages = new StringBuilder();
-        flag.stages().forEach(s -> stages.append(s.name())
-                .append(' ')
-                .append(s.percentage())
-                .append(' ')
-                .append(s.minSoakSeconds())
-                .append('\n'));
-        form.values.put("stages", stages.toString());
+        String stages = stageLines(raw.path("stages"));
+        form.values.put("stages", stages);
+        form.stagesBefore = stages;
         form.values.put("guardAction", nullToEmpty(flag.guardAction()));
         form.values.put("guardDryRun", flag.guardDryRun() ? "on" : "");
         form.values.put("guardCooldownSeconds", Long.toString(flag.guardCooldownSeconds()));
@@ -120,18 +119,31 @@ public final class FlagForm {
         return version;
     }
 
+    /** The stages box as the edit page first showed it, sent back so that an untouched plan is not sent. */
+    public String stagesBefore() {
+        return stagesBefore == null ? "" : stagesBefore;
+    }
+
     public String key() {
         return value("key").strip();
     }
 
-    /** The request document; null when the input could not even be shaped into one (see {@link #errors()}). */
-    public ObjectNode toRequest(ObjectMapper json, boolean includeKey) {
+    /**
+     * The request document; null when the input could not even be shaped into one (see {@link #errors()}). A create
+     * ({@code creating}) carries the key and leaves out what is blank, so the flag-service's defaults apply (its
+     * default rollout plan among them). An edit is a merge patch: a blank description or owner removes it, and the
+     * plan is sent only when the stages box changed, because a patch of {@code stages} replaces the whole plan.
+     */
+    public ObjectNode toRequest(ObjectMapper json, boolean creating) {
         ObjectNode body = json.createObjectNode();
-        if (includeKey) {
+        if (creating) {
             body.put("key", key());
+            text(body, "description");
+            text(body, "owner");
+        } else {
+            textOrNull(body, "description");
+            textOrNull(body, "owner");
         }
-        text(body, "description");
-        text(body, "owner");
         text(body, "type");
         body.put("enabled", checked("enabled"));
         String parent = value("parent").strip();
@@ -161,7 +173,7 @@ public final class FlagForm {
         }
         text(body, "treatmentVariant");
         text(body, "offVariant");
-        body.set("stages", stages(json));
+        plan(json, body, creating);
         ObjectNode guard = json.createObjectNode();
         if (!value("guardAction").isBlank()) {
             guard.put("action", value("guardAction"));
@@ -209,6 +221,46 @@ public final class FlagForm {
         return FIELDS.contains(head) ? head : null;
     }
 
+    private void plan(ObjectMapper json, ObjectNode body, boolean creating) {
+        String box = value("stages");
+        boolean none = box.isBlank() || box.strip().equalsIgnoreCase("none");
+        if (creating) {
+            if (box.isBlank()) {
+                return;
+            }
+            body.set("stages", none ? json.createArrayNode() : stages(json, box, errors));
+            return;
+        }
+        if (stagesBefore != null && normalised(box).equals(normalised(stagesBefore))) {
+            return;
+        }
+        if (none) {
+            // Off the plan: the share is set by hand from now on.
+            body.set("stages", json.createArrayNode());
+            body.putNull("currentStage");
+        } else {
+            body.set("stages", stages(json, box, errors));
+        }
+    }
+
+    private static String normalised(String stages) {
+        StringBuilder text = new StringBuilder();
+        stages.lines()
+                .map(line -> line.strip().replaceAll("\\s+", " "))
+                .filter(line -> !line.isEmpty())
+                .forEach(line -> text.append(line).append('\n'));
+        return text.toString();
+    }
+
+    private void textOrNull(ObjectNode body, String field) {
+        String value = value(field).strip();
+        if (value.isEmpty()) {
+            body.putNull(field);
+        } else {
+            body.put(field, value);
+        }
+    }
+
     private void text(ObjectNode body, String field) {
         String value = value(field).strip();
         if (!value.isEmpty()) {
@@ -235,33 +287,84 @@ public final class FlagForm {
         return array;
     }
 
-    /** One stage per line: {@code name percentage [minSoakSeconds]}. */
-    private ArrayNode stages(ObjectMapper json) {
+    /** The plan as the stages box writes it, one stage per line (see {@link #stages}). */
+    static String stageLines(JsonNode stages) {
+        StringBuilder text = new StringBuilder();
+        for (JsonNode stage : stages) {
+            text.append(stage.path("name").asText())
+                    .append(' ')
+                    .append(stage.path("percentage")
+                            .decimalValue()
+                            .stripTrailingZeros()
+                            .toPlainString());
+            if (stage.hasNonNull("minSoakSeconds")) {
+                text.append(' ').append(stage.get("minSoakSeconds").asLong());
+            }
+            if (stage.hasNonNull("promotion")) {
+                text.append(' ').append(stage.get("promotion").asText().toLowerCase(Locale.ROOT));
+            }
+            if (stage.hasNonNull("minClientsPerCohort")) {
+                text.append(" clients=").append(stage.get("minClientsPerCohort").asLong());
+            }
+            if (stage.hasNonNull("tolerancePercent")) {
+                text.append(" tolerance=").append(stage.get("tolerancePercent").asInt());
+            }
+            text.append('\n');
+        }
+        return text.toString();
+    }
+
+    /**
+     * One stage per line: {@code name percentage [soak seconds] [auto|manual] [clients=N] [tolerance=N]}. What a line
+     * leaves out takes the flag-service's default.
+     */
+    static ArrayNode stages(ObjectMapper json, String box, Map<String, String> errors) {
         ArrayNode array = json.createArrayNode();
         int line = 0;
-        for (String raw : value("stages").lines().toList()) {
+        for (String raw : box.lines().toList()) {
             line++;
-            String[] parts = raw.strip().split("\\s+");
             if (raw.isBlank()) {
                 continue;
             }
-            if (parts.length < 2 || parts.length > 3) {
-                errors.put("stages", "line " + line + ": write 'name percentage [soak seconds]'");
+            String[] parts = raw.strip().split("\\s+");
+            if (parts.length < 2) {
+                errors.put("stages", "line " + line + ": " + STAGE_LINE);
                 continue;
             }
+            ObjectNode stage = array.addObject();
+            stage.put("name", parts[0]);
             try {
-                ObjectNode stage = array.addObject();
-                stage.put("name", parts[0]);
                 stage.put("percentage", new BigDecimal(parts[1]));
-                if (parts.length == 3) {
-                    stage.put("minSoakSeconds", Long.parseLong(parts[2]));
+                for (int i = 2; i < parts.length; i++) {
+                    String part = parts[i].toLowerCase(Locale.ROOT);
+                    if (part.equals("auto") || part.equals("manual")) {
+                        stage.put("promotion", part);
+                    } else if (part.startsWith("clients=")) {
+                        stage.put("minClientsPerCohort", Long.parseLong(part.substring("clients=".length())));
+                    } else if (part.startsWith("tolerance=")) {
+                        String tolerance = part.substring("tolerance=".length());
+                        stage.put(
+                                "tolerancePercent",
+                                Integer.parseInt(
+                                        tolerance.endsWith("%")
+                                                ? tolerance.substring(0, tolerance.length() - 1)
+                                                : tolerance));
+                    } else if (part.startsWith("soak=")) {
+                        stage.put("minSoakSeconds", Long.parseLong(part.substring("soak=".length())));
+                    } else if (part.chars().allMatch(Character::isDigit) && !stage.has("minSoakSeconds")) {
+                        stage.put("minSoakSeconds", Long.parseLong(part));
+                    } else {
+                        errors.put("stages", "line " + line + ": '" + parts[i] + "' is not understood; " + STAGE_LINE);
+                    }
                 }
             } catch (NumberFormatException e) {
-                errors.put("stages", "line " + line + ": percentage and soak seconds must be numbers");
+                errors.put("stages", "line " + line + ": percentage, soak, clients and tolerance must be numbers");
             }
         }
         return array;
     }
+
+    static final String STAGE_LINE = "write 'name percentage [soak seconds] [auto|manual] [clients=N] [tolerance=N]'";
 
     private static String lines(JsonNode array) {
         StringBuilder text = new StringBuilder();

@@ -141,7 +141,7 @@ public class FlagPagesResource {
         }
         String error = formError(form, result);
         return html(
-                result.status() == 503 ? 503 : 400,
+                result.status() == 503 || result.unanswered() ? result.status() : 400,
                 Pages.flagForm(s, form, true, error).render());
     }
 
@@ -190,7 +190,7 @@ public class FlagPagesResource {
                         + " then make yours."
                 : formError(form, result);
         return html(
-                result.status() == 503 ? 503 : 400,
+                result.status() == 503 || result.unanswered() ? result.status() : 400,
                 Pages.flagForm(s, form, false, error).render());
     }
 
@@ -204,8 +204,10 @@ public class FlagPagesResource {
         }
         List<String> problems = new ArrayList<>();
         List<AuditRow> audit = audit(s, key, problems);
-        List<AlertRow> alerts = alerts(s, key, problems);
-        List<RollbackRow> rollbacks = rollbacks(s, key, problems);
+        List<String> alertProblems = new ArrayList<>();
+        List<AlertRow> alerts = alerts(s, key, alertProblems);
+        List<String> rollbackProblems = new ArrayList<>();
+        List<RollbackRow> rollbacks = rollbacks(s, key, rollbackProblems);
         List<String> stepProblems = new ArrayList<>();
         List<RolloutStep> steps = RolloutResource.steps(services, history, s, key, stepProblems);
         GuardAnswer guard = GuardPagesResource.read(services, s);
@@ -217,11 +219,16 @@ public class FlagPagesResource {
                                 FlagView.of(flag.body()),
                                 audit,
                                 alerts,
+                                alertProblems.isEmpty() ? null : alertProblems.get(0),
                                 rollbacks,
+                                rollbackProblems.isEmpty() ? null : rollbackProblems.get(0),
                                 RolloutResource.read(services, s, key),
                                 steps,
                                 stepProblems.isEmpty() ? null : stepProblems.get(0),
                                 guard.forFlag(key).orElse(null),
+                                guard.forFlag(key)
+                                        .map(v -> v.staleness(flag.body()))
+                                        .orElse(null),
                                 guard.error(),
                                 PreviewForm.empty(),
                                 notice == null ? null : NOTICES.get(notice),
@@ -266,10 +273,11 @@ public class FlagPagesResource {
         ApiResult result =
                 services.get(Service.ALERT, "/api/alerts?view=history&limit=50&flagKey=" + enc(key), s.token());
         List<AlertRow> rows = new ArrayList<>();
-        if (result.ok()) {
+        String unknown = AlertPagesResource.unreadable(result, "the alert-service");
+        if (unknown == null) {
             result.body().forEach(a -> rows.add(AlertRow.of(a)));
         } else {
-            problems.add("Alert history unavailable: " + result.message() + ".");
+            problems.add("Alerts about this flag: " + unknown);
         }
         Set<String> seen = new java.util.HashSet<>();
         rows.forEach(a -> seen.add(a.alertId() + a.status()));
@@ -284,10 +292,11 @@ public class FlagPagesResource {
     private List<RollbackRow> rollbacks(OperatorSession s, String key, List<String> problems) {
         ApiResult result = services.get(Service.ROLLBACK, "/api/rollbacks?limit=50&flag=" + enc(key), s.token());
         List<RollbackRow> rows = new ArrayList<>();
-        if (result.ok()) {
+        String unknown = AlertPagesResource.unreadable(result, "the rollback-service");
+        if (unknown == null) {
             result.body().forEach(r -> rows.add(RollbackRow.of(r)));
         } else {
-            problems.add("Rollback history unavailable: " + result.message() + ".");
+            problems.add("The guard's actions on this flag: " + unknown);
         }
         Set<String> seen = new java.util.HashSet<>();
         rows.forEach(r -> seen.add(r.id()));
@@ -304,6 +313,9 @@ public class FlagPagesResource {
         if (result.code().equals("FLAG_EXISTS")) {
             form.errors().put("key", "a flag with this key exists already");
             return "The flag-service refused the flag.";
+        }
+        if (result.unanswered()) {
+            return result.message() + ". The change may have been saved: open the flag to see before sending again.";
         }
         return result.message();
     }

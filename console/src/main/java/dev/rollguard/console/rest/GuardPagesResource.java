@@ -1,10 +1,12 @@
 package dev.rollguard.console.rest;
 
+import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.view.GuardAnswer;
+import dev.rollguard.console.view.GuardVerdict;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -49,11 +51,16 @@ public class GuardPagesResource {
     @GET
     @Path("flags/{key}/guard")
     public Response section(@PathParam("key") String key) {
-        GuardAnswer answer = read(services, current.get());
+        OperatorSession s = current.get();
+        GuardAnswer answer = read(services, s);
+        GuardVerdict verdict = answer.forFlag(key).orElse(null);
+        String stale = null;
+        if (verdict != null) {
+            ApiResult flag = services.get(Service.FLAG, "/api/flags/" + ServiceClient.enc(key), s.token());
+            stale = verdict.staleness(flag.ok() ? flag.body() : null);
+        }
         return FlagPagesResource.html(
-                200,
-                Pages.guardSection(key, answer.forFlag(key).orElse(null), answer.error())
-                        .render());
+                200, Pages.guardSection(key, verdict, stale, answer.error()).render());
     }
 
     static GuardAnswer read(ServiceClient services, OperatorSession s) {

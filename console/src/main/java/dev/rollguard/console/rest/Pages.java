@@ -32,18 +32,22 @@ public final class Pages {
 
     public static native TemplateInstance flagForm(OperatorSession s, FlagForm form, boolean creating, String error);
 
-    public static native TemplateInstance confirm(OperatorSession s, Confirmation c, String reason, String error);
+    public static native TemplateInstance confirm(
+            OperatorSession s, Confirmation c, String reason, String error, Attempt attempt, String reasonError);
 
     public static native TemplateInstance flag(
             OperatorSession s,
             FlagView flag,
             List<AuditRow> audit,
             List<AlertRow> alerts,
+            String alertsError,
             List<RollbackRow> rollbacks,
+            String rollbacksError,
             RolloutSection rollout,
             List<RolloutStep> steps,
             String stepsError,
             GuardVerdict guard,
+            String guardStale,
             String guardError,
             PreviewForm preview,
             String notice,
@@ -84,19 +88,20 @@ public final class Pages {
             OperatorSession s, SegmentForm form, boolean creating, String error);
 
     public static native TemplateInstance segmentDelete(
-            OperatorSession s, SegmentView segment, String error, List<String> usedBy);
+            OperatorSession s, SegmentView segment, String error, List<String> usedBy, String reason);
 
     public static native TemplateInstance rolloutSection(OperatorSession s, RolloutSection r);
 
     public static native TemplateInstance rolloutSteps(String flagKey, List<RolloutStep> steps, String error);
 
-    public static native TemplateInstance guardSection(String flagKey, GuardVerdict verdict, String error);
+    public static native TemplateInstance guardSection(
+            String flagKey, GuardVerdict verdict, String stale, String error);
 
     public static native TemplateInstance guard(
             OperatorSession s, List<GuardVerdict> verdicts, String tally, String error);
 
     public static native TemplateInstance alerts(
-            OperatorSession s, List<AlertRow> active, List<AlertRow> recent, String error);
+            OperatorSession s, List<AlertRow> active, List<AlertRow> recent, String activeError, String recentError);
 
     public static native TemplateInstance alertRow(AlertRow a);
 

@@ -30,7 +30,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.jboss.resteasy.reactive.RestForm;
 
@@ -93,7 +92,10 @@ public class RolloutResource {
             return failure(s, timeline, "Flag " + key);
         }
         Confirmation c = describe(RolloutTimeline.of(timeline.body()), key, action, false);
-        return html(200, Pages.confirm(s, c, "", null).render());
+        return html(
+                200,
+                Pages.confirm(s, c, "", null, Attempt.fresh(timeline.body()), null)
+                        .render());
     }
 
     @POST
@@ -103,37 +105,72 @@ public class RolloutResource {
             @PathParam("action") String action,
             @RestForm String reason,
             @RestForm String skipSoak,
+            @RestForm String idempotencyKey,
+            @RestForm String stageVersion,
             @RestForm("_csrf") String csrf) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
             return forbidden(s);
+        }
+        Attempt attempt = Attempt.posted(idempotencyKey, stageVersion);
+        if (reason == null || reason.isBlank()) {
+            ApiResult timeline = timeline(services, s, key);
+            Confirmation c = timeline.ok()
+                    ? describe(RolloutTimeline.of(timeline.body()), key, action, "true".equalsIgnoreCase(skipSoak))
+                    : unread(key, action, "true".equalsIgnoreCase(skipSoak), timeline);
+            return html(
+                    400,
+                    Pages.confirm(s, c, reason == null ? "" : reason, null, attempt, ActionResource.REASON_MISSING)
+                            .render());
         }
         String why = reason == null ? "" : reason.strip();
         boolean skip = "true".equalsIgnoreCase(skipSoak);
         ObjectNode body = json.createObjectNode().put("reason", why);
         if (action.equals("promote")) {
             body.put("skipSoak", skip);
+            if (attempt.stageVersion() != null) {
+                body.put("stageVersion", attempt.stageVersion());
+            }
         }
         ApiResult result = services.write(
-                Service.FLAG, "POST", "/api/flags/" + enc(key) + "/rollout/" + action, s.token(), body, Map.of());
+                Service.FLAG,
+                "POST",
+                "/api/flags/" + enc(key) + "/rollout/" + action,
+                s.token(),
+                body,
+                attempt.headers());
         if (result.ok()) {
             return seeOther("/flags/" + enc(key) + "?notice=" + action);
         }
+        // The page comes back with what was said; a timeline that cannot be read again does not hide it.
         ApiResult timeline = timeline(services, s, key);
-        if (!timeline.ok()) {
-            return failure(s, timeline, "Flag " + key);
-        }
-        Confirmation c = describe(RolloutTimeline.of(timeline.body()), key, action, skip);
+        Confirmation c = timeline.ok()
+                ? describe(RolloutTimeline.of(timeline.body()), key, action, skip)
+                : unread(key, action, skip, timeline);
+        // Without an answer the same key goes on, so that sending again cannot apply the action twice; after a
+        // refusal the page is a new attempt at the stage read now.
+        Attempt next = result.unanswered() ? attempt : Attempt.fresh(timeline.ok() ? timeline.body() : null);
+        String said = result.unanswered()
+                ? ActionResource.unanswered(result) + (timeline.ok() ? ActionResource.READ_AGAIN : "")
+                : ActionResource.refusal(result);
         return html(
-                result.status() >= 500 ? 502 : result.status(),
-                Pages.confirm(s, c, reason == null ? "" : reason, refusal(result))
+                ActionResource.status(result),
+                Pages.confirm(s, c, reason == null ? "" : reason, said, next, null)
                         .render());
     }
 
-    /** The flag-service's refusal, its code included: the operator can look it up in the runbook. */
-    static String refusal(ApiResult result) {
-        String refusal = ActionResource.refusal(result);
-        return result.body().hasNonNull("code") ? refusal + " (" + result.code() + ")" : refusal;
+    private static Confirmation unread(String key, String action, boolean skipSoak, ApiResult timeline) {
+        String title = Character.toUpperCase(action.charAt(0)) + action.substring(1) + " " + key;
+        return new Confirmation(
+                title,
+                ActionResource.unreadEffect(key, timeline),
+                "/flags/" + enc(key) + "/rollout/" + action,
+                key,
+                null,
+                action.equals("abort"),
+                true,
+                null,
+                action.equals("promote") ? skipSoak : null);
     }
 
     static RolloutSection read(ServiceClient services, OperatorSession s, String key) {

@@ -123,7 +123,7 @@ public class SegmentPagesResource {
         OperatorSession s = segment.session();
         return html(
                 200,
-                Pages.segmentDelete(s, SegmentView.of(segment.body()), null, List.of())
+                Pages.segmentDelete(s, SegmentView.of(segment.body()), null, List.of(), "")
                         .render());
     }
 
@@ -135,8 +135,11 @@ public class SegmentPagesResource {
         if (!s.canWrite() || !SessionStore.csrfMatches(s, params.getFirst("_csrf"))) {
             return forbidden(s);
         }
-        ApiResult result =
-                services.write(Service.FLAG, "DELETE", SEGMENTS_API + "/" + enc(key), s.token(), null, Map.of());
+        // The reason is optional for the flag-service; when given it is kept with the deletion.
+        String reason = params.getFirst("reason") == null ? "" : params.getFirst("reason");
+        String query = reason.isBlank() ? "" : "?reason=" + enc(reason.strip());
+        ApiResult result = services.write(
+                Service.FLAG, "DELETE", SEGMENTS_API + "/" + enc(key) + query, s.token(), null, Map.of());
         if (result.ok()) {
             return seeOther("/segments?notice=deleted");
         }
@@ -147,7 +150,7 @@ public class SegmentPagesResource {
         String error = "The flag-service refused: " + result.message() + " (" + result.code() + ")";
         return html(
                 result.status() >= 500 ? 502 : result.status() == 409 ? 409 : 400,
-                Pages.segmentDelete(s, SegmentView.of(segment.body()), error, usedBy(result, segment.body()))
+                Pages.segmentDelete(s, SegmentView.of(segment.body()), error, usedBy(result, segment.body()), reason)
                         .render());
     }
 

@@ -3,6 +3,8 @@ package dev.rollguard.console.view;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.schemas.event.AlertEvent;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** An alert transition, from the alert-service's API or from the {@code alerts} topic. */
 public record AlertRow(
@@ -23,7 +25,28 @@ public record AlertRow(
         Instant startsAt,
         Instant endsAt,
         Instant emittedAt,
-        Comparison comparison) {
+        Comparison comparison,
+        Map<String, String> annotations) {
+
+    /** The rule's one-line summary annotation, or null. */
+    public String summary() {
+        return annotations.get("summary");
+    }
+
+    /** The rule's description annotation, or null. */
+    public String description() {
+        return annotations.get("description");
+    }
+
+    /** The rule's runbook, only when it is an http(s) address: anything else is not made a link. */
+    public String runbookUrl() {
+        return Formats.webLink(annotations.get("runbook_url"));
+    }
+
+    /** The threshold in words; the guard's is a tolerance relative to control. */
+    public String thresholdLabel() {
+        return Formats.threshold(comparator, threshold);
+    }
 
     public boolean critical() {
         return "CRITICAL".equals(severity);
@@ -57,7 +80,8 @@ public record AlertRow(
                 e.getStartsAt(),
                 e.getEndsAt(),
                 e.getEmittedAt(),
-                Comparison.of(e.getComparison()));
+                Comparison.of(e.getComparison()),
+                e.getAnnotations() == null ? Map.of() : Map.copyOf(e.getAnnotations()));
     }
 
     public static AlertRow of(JsonNode n) {
@@ -79,6 +103,19 @@ public record AlertRow(
                 Json.instant(n, "startsAt"),
                 Json.instant(n, "endsAt"),
                 Json.instant(n, "emittedAt"),
-                Comparison.of(n.get("comparison")));
+                Comparison.of(n.get("comparison")),
+                annotations(n.path("annotations")));
+    }
+
+    private static Map<String, String> annotations(JsonNode n) {
+        Map<String, String> map = new LinkedHashMap<>();
+        if (n.isObject()) {
+            n.fields().forEachRemaining(f -> {
+                if (f.getValue().isTextual()) {
+                    map.put(f.getKey(), f.getValue().asText());
+                }
+            });
+        }
+        return map;
     }
 }

@@ -47,4 +47,34 @@ public final class Formats {
     static String lower(String value) {
         return value == null ? "" : value.toLowerCase(Locale.ROOT);
     }
+
+    /**
+     * A threshold in words: the guard's ({@code GUARD}) is a tolerance relative to control, e.g. {@code at most 20 %
+     * worse than control}; any other is the comparator and the value.
+     */
+    static String threshold(String comparator, double threshold) {
+        if ("GUARD".equals(comparator)) {
+            return "GUARD tolerance: at most "
+                    + java.math.BigDecimal.valueOf(threshold)
+                            .movePointRight(2)
+                            .stripTrailingZeros()
+                            .toPlainString()
+                    + " % worse than control";
+        }
+        return text(comparator) + " " + num(threshold);
+    }
+
+    /** {@code url} when it is an absolute http(s) address, else null, so that nothing else becomes a link. */
+    static String webLink(String url) {
+        if (url == null) {
+            return null;
+        }
+        try {
+            java.net.URI uri = new java.net.URI(url.strip());
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            return (scheme.equals("http") || scheme.equals("https")) && uri.getHost() != null ? uri.toString() : null;
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
+    }
 }

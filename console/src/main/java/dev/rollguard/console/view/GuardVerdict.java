@@ -20,7 +20,22 @@ public record GuardVerdict(
         String severity,
         String summary,
         Instant judgedAt,
-        List<Metric> metrics) {
+        List<Metric> metrics,
+        List<Alert> alerts) {
+
+    /** A rule level pending or firing on one of the flag's scopes when the verdict was read. */
+    public record Alert(String ruleId, String ruleName, String scopeKey, String cohort, String severity, String phase) {
+
+        static Alert of(JsonNode n) {
+            return new Alert(
+                    Json.text(n, "ruleId"),
+                    Json.text(n, "ruleName"),
+                    Json.text(n, "scopeKey"),
+                    Json.text(n, "cohort"),
+                    Json.text(n, "severity"),
+                    Json.text(n, "phase"));
+        }
+    }
 
     /** Worst first on the overview: what needs an operator now, then what the guard cannot judge, then the rest. */
     public static final Comparator<GuardVerdict> WORST_FIRST = Comparator.comparingInt(GuardVerdict::rank)
@@ -117,6 +132,8 @@ public record GuardVerdict(
     public static GuardVerdict of(JsonNode n) {
         List<Metric> metrics = new ArrayList<>();
         n.path("metrics").forEach(m -> metrics.add(Metric.of(m)));
+        List<Alert> alerts = new ArrayList<>();
+        n.path("alerts").forEach(a -> alerts.add(Alert.of(a)));
         return new GuardVerdict(
                 n.path("flagKey").asText(),
                 Json.lng(n, "stageVersion"),
@@ -124,7 +141,8 @@ public record GuardVerdict(
                 Json.text(n, "severity"),
                 Json.text(n, "summary"),
                 Json.instant(n, "judgedAt"),
-                metrics);
+                metrics,
+                alerts);
     }
 
     /** The status as a badge says it: {@code NO DATA}, {@code REGRESSION (CRITICAL)}, {@code UNKNOWN} when absent. */
@@ -168,6 +186,47 @@ public record GuardVerdict(
 
     public boolean regression() {
         return "REGRESSION".equals(status);
+    }
+
+    /** The badge of a verdict that is not about the flag as it is now ({@link #staleness}). */
+    public String staleLabel(String staleness) {
+        return staleness != null && staleness.startsWith(NOT_YET_JUDGED)
+                ? "NOT YET JUDGED AT THIS STAGE"
+                : "LAST VERDICT: " + statusLabel();
+    }
+
+    private static final String NOT_YET_JUDGED = "Not yet judged at this stage";
+
+    /**
+     * Why this verdict is not about the flag as it is now, or null when it is: the alert-service keeps a flag's last
+     * verdict after a promotion (until a window of the new stage is judged), a kill or an abort. {@code flag} is the
+     * flag-service's answer for the flag, null when it could not be read.
+     */
+    public String staleness(JsonNode flag) {
+        if (flag == null) {
+            return "The flag could not be read: whether this verdict is on its current stage is not known.";
+        }
+        if (flag.path("archived").asBoolean(false)) {
+            return "The flag is archived: this verdict is from before, and the guard no longer judges it.";
+        }
+        if (flag.path("killed").asBoolean(false)) {
+            return "The flag is killed: this verdict is from before the kill, and the guard does not judge a killed"
+                    + " flag.";
+        }
+        if (flag.path("aborted").asBoolean(false)) {
+            return "The rollout is aborted: this verdict is from before the abort, and the guard does not judge an"
+                    + " aborted rollout.";
+        }
+        if (!flag.hasNonNull("currentStage")) {
+            return "The flag is not under rollout (on no stage of its plan): this verdict is from an earlier stage.";
+        }
+        Long current = Json.lng(flag, "stageVersion");
+        if (current != null && !current.equals(stageVersion)) {
+            return NOT_YET_JUDGED + ": this verdict is on the stage begun at flag version "
+                    + (stageVersion == null ? "unknown" : stageVersion) + ", the current stage began at version "
+                    + current + ".";
+        }
+        return null;
     }
 
     /**

@@ -117,6 +117,11 @@ public record RollbackRow(
                 e.getAlertReceivedAt());
     }
 
+    /** The threshold in words; the guard's is a tolerance relative to control. */
+    public String thresholdLabel() {
+        return Formats.threshold(comparator, threshold);
+    }
+
     /**
      * From the rollback-service's {@code GET /api/rollbacks} view: the event's fields under the same names (earlier
      * versions nested them under {@code evidence} and {@code timings}; both are read).

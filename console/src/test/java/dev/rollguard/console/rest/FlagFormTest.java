@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rollguard.console.view.FlagView;
 import jakarta.ws.rs.core.MultivaluedHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -71,5 +72,102 @@ class FlagFormTest {
         assertThat(form.error("stages")).isEqualTo("stages[1].percentage: must be at most 100");
         assertThat(form.error("guardCooldownSeconds")).contains("greater than or equal to 0");
         assertThat(unplaced).isEqualTo("body flag and parent form a cycle.");
+    }
+
+    private static final String PLAN_FLAG =
+            """
+            {"key": "checkout", "description": "old words", "owner": "team-a", "type": "BOOLEAN", "enabled": true,
+             "rolloutPercentage": 10, "version": 7, "currentStage": 1, "stageVersion": 6,
+             "guardPolicy": {"action": "KILL", "dryRun": false, "cooldownSeconds": 300},
+             "stages": [
+               {"name": "internal", "percentage": 0, "minSoakSeconds": 600, "minClientsPerCohort": 0,
+                "promotion": "MANUAL", "tolerancePercent": null},
+               {"name": "canary", "percentage": 10.0, "minSoakSeconds": 3600, "minClientsPerCohort": 100,
+                "promotion": "AUTO", "tolerancePercent": 20},
+               {"name": "all", "percentage": 100, "minSoakSeconds": 0, "minClientsPerCohort": 0,
+                "promotion": "AUTO", "tolerancePercent": null}]}
+            """;
+
+    /** The edit page's form as the browser posts it back, with {@code changes} typed in. */
+    private FlagForm edited(Map<String, String> changes) throws Exception {
+        FlagForm shown = FlagForm.of(FlagView.of(json.readTree(PLAN_FLAG)));
+        MultivaluedHashMap<String, String> params = new MultivaluedHashMap<>();
+        FlagForm.FIELDS.forEach(field -> params.putSingle(field, shown.value(field)));
+        params.putSingle("version", shown.version());
+        params.putSingle("stagesBefore", shown.stagesBefore());
+        changes.forEach(params::putSingle);
+        return FlagForm.of(params);
+    }
+
+    @Test
+    void anEditThatLeavesThePlanAloneDoesNotSendIt() throws Exception {
+        ObjectNode body = edited(Map.of("description", "new words")).toRequest(json, false);
+
+        assertThat(body.get("description").asText()).isEqualTo("new words");
+        assertThat(body.has("stages")).isFalse();
+        assertThat(body.has("currentStage")).isFalse();
+    }
+
+    @Test
+    void theStagesBoxCarriesEveryFieldOfAStageBothWays() throws Exception {
+        FlagForm form = edited(Map.of());
+        assertThat(form.value("stages"))
+                .isEqualTo("internal 0 600 manual clients=0\n"
+                        + "canary 10 3600 auto clients=100 tolerance=20\n"
+                        + "all 100 0 auto clients=0\n");
+
+        String changed = form.value("stages").replace("all 100 0 auto", "all 100 60 auto");
+        ObjectNode body = edited(Map.of("stages", changed)).toRequest(json, false);
+
+        assertThat(body.get("stages")).hasSize(3);
+        assertThat(body.at("/stages/0/promotion").asText()).isEqualTo("manual");
+        assertThat(body.at("/stages/1/promotion").asText()).isEqualTo("auto");
+        assertThat(body.at("/stages/1/minClientsPerCohort").asLong()).isEqualTo(100);
+        assertThat(body.at("/stages/1/tolerancePercent").asInt()).isEqualTo(20);
+        assertThat(body.at("/stages/1/minSoakSeconds").asLong()).isEqualTo(3600);
+        assertThat(body.at("/stages/2/promotion").asText()).isEqualTo("auto");
+        assertThat(body.at("/stages/2/minSoakSeconds").asLong()).isEqualTo(60);
+        assertThat(body.at("/stages/2").has("tolerancePercent")).isFalse();
+    }
+
+    @Test
+    void onlyFieldsTheFlagServiceDeclaresAreSentForAStage() throws Exception {
+        ObjectNode body = edited(Map.of("stages", "canary 10 soak=60 MANUAL clients=5 tolerance=30%"))
+                .toRequest(json, false);
+
+        assertThat(body.at("/stages/0").fieldNames())
+                .toIterable()
+                .containsExactlyInAnyOrder(
+                        "name", "percentage", "minSoakSeconds", "promotion", "minClientsPerCohort", "tolerancePercent");
+        assertThat(body.at("/stages/0/tolerancePercent").asInt()).isEqualTo(30);
+        FlagForm wrong = edited(Map.of("stages", "canary 10 sometimes"));
+        assertThat(wrong.toRequest(json, false)).isNull();
+        assertThat(wrong.error("stages")).contains("line 1").contains("'sometimes'");
+    }
+
+    @Test
+    void anEmptiedBoxTakesTheFlagOffItsPlan() throws Exception {
+        ObjectNode body = edited(Map.of("stages", "none")).toRequest(json, false);
+
+        assertThat(body.get("stages")).isEmpty();
+        assertThat(body.get("currentStage").isNull()).isTrue();
+    }
+
+    @Test
+    void aCreateWithAnEmptyBoxGetsTheDefaultPlanAndNoneGetsNoPlan() {
+        ObjectNode blank = form(Map.of("key", "k", "stages", "  \n")).toRequest(json, true);
+        ObjectNode none = form(Map.of("key", "k", "stages", "none")).toRequest(json, true);
+
+        assertThat(blank.has("stages")).isFalse();
+        assertThat(blank.has("description")).isFalse();
+        assertThat(none.get("stages")).isEmpty();
+    }
+
+    @Test
+    void anEditMayClearTheDescriptionAndTheOwner() throws Exception {
+        ObjectNode body = edited(Map.of("description", " ", "owner", "")).toRequest(json, false);
+
+        assertThat(body.get("description").isNull()).isTrue();
+        assertThat(body.get("owner").isNull()).isTrue();
     }
 }

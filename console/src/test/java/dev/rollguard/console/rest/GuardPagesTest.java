@@ -273,6 +273,162 @@ class GuardPagesTest {
         return given().redirects().follow(false).cookie(SessionStore.COOKIE, session.id());
     }
 
+    @Test
+    void aReadOnlySessionRefusedTheRollbacksIsToldWhyInsteadOfAnError() {
+        stub.answer("/api/rollbacks", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
+
+        String page = page("/rollbacks");
+
+        assertThat(page)
+                .contains("id=\"rollbacks-error\">The guard's actions: Unknown (not permitted: this session may"
+                        + " not read it (admin token required, FORBIDDEN)).</p>")
+                .doesNotContain("The guard has not acted yet.");
+    }
+
+    @Test
+    void alertsThatCannotBeReadAreUnknownNeverNoneAndAnErrorBodyIsNoRow() {
+        stub.dropConnections("/api/alerts");
+
+        String unreachable = page("/alerts");
+
+        assertThat(unreachable)
+                .contains("id=\"active-error\">What is firing now: Unknown (service unreachable:")
+                .contains("id=\"recent-error\">The alert-service's history: Unknown (service unreachable:")
+                .doesNotContain("Nothing is firing.");
+
+        stub.answer("/api/alerts", 500, "{\"code\": \"INTERNAL\", \"message\": \"the store is down\"}");
+
+        String failing = page("/alerts");
+
+        assertThat(between(failing, "id=\"active-alerts\">", "</tbody>"))
+                .doesNotContain("alert-row")
+                .contains("Unknown.");
+        assertThat(failing).contains("Unknown (the alert-service answered the store is down (INTERNAL)).");
+    }
+
+    @Test
+    void theFlagPageSaysAlertsAndActionsAreUnknownWhenTheyCannotBeRead() {
+        stub.answer("/api/guard", 200, "[]");
+        stub.dropConnections("/api/alerts");
+        stub.answer("/api/rollbacks", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
+
+        String page = page("/flags/" + FLAG);
+
+        assertThat(page)
+                .contains("id=\"alerts-error\">Alerts about this flag: Unknown (service unreachable:")
+                .contains("id=\"rollbacks-error\">The guard&#39;s actions on this flag: Unknown (not permitted:")
+                .doesNotContain("No alert about this flag.")
+                .doesNotContain("The guard has not acted on this flag.");
+    }
+
+    @Test
+    void aVerdictOnAnEarlierStageIsNotShownAsTheCurrentOne() {
+        stub.answer("/api/guard", 200, "[" + healthy(FLAG) + "]");
+        flagNow("\"currentStage\": 2, \"stageVersion\": 9, \"killed\": false");
+
+        String section = section(page("/flags/" + FLAG));
+        String swapped = page("/flags/" + FLAG + "/guard");
+
+        for (String html : List.of(section, swapped)) {
+            assertThat(html)
+                    .contains("data-stale=\"true\"")
+                    .contains("id=\"guard-status\">NOT YET JUDGED AT THIS STAGE</span>")
+                    .contains("this verdict is on the stage begun at flag version 7, the current stage began at"
+                            + " version 9.")
+                    .doesNotContain("safe to promote")
+                    .doesNotContain("guard-healthy");
+        }
+    }
+
+    @Test
+    void theLastVerdictOfAKilledFlagIsGreyedAndItsAlertsAreListed() {
+        String withAlerts = regression(FLAG)
+                .replace(
+                        "\"judgedAt\"",
+                        "\"alerts\": [{\"ruleId\": \"fail-rate\", \"ruleName\": \"Failure rate up\","
+                                + " \"scopeKey\": \"checkout\", \"cohort\": \"TREATMENT\", \"severity\":"
+                                + " \"CRITICAL\", \"phase\": \"FIRING\"}], \"judgedAt\"");
+        stub.answer("/api/guard", 200, "[" + withAlerts + "]");
+        flagNow("\"currentStage\": 1, \"stageVersion\": 7, \"killed\": true");
+
+        String section = section(page("/flags/" + FLAG));
+
+        assertThat(section)
+                .contains("id=\"guard-status\">LAST VERDICT: REGRESSION (CRITICAL)</span>")
+                .contains("The flag is killed: this verdict is from before the kill")
+                .doesNotContain("guard policy applies");
+        assertThat(between(section, "id=\"guard-alerts\">", "</ul>"))
+                .contains("CRITICAL</span> FIRING: Failure rate up")
+                .contains("(fail-rate)", "scope checkout", "cohort TREATMENT");
+    }
+
+    @Test
+    void anAutomaticKillShowsTheGuardsEvidenceAndAlertsTheirAnnotations() {
+        stub.answer("/api/guard", 200, "[]");
+        String comparison =
+                """
+                {"treatmentValue": 0.0311, "controlValue": 0.01, "treatmentSamples": 6100, "controlSamples": 52000,
+                 "pValue": null, "method": "two-proportion mixture SPRT", "treatmentClients": 212,
+                 "controlClients": 1788, "relativeEffect": 2.11, "effectLower": 1.5, "effectUpper": 2.79,
+                 "confidence": 0.999, "evidence": 15.3,
+                 "summary": "failure rate 3.11 % vs 1.0 %, +211 %, evidence 15.3 of threshold"}
+                """;
+        stub.answer(
+                "/api/rollbacks",
+                200,
+                """
+                [{"id": "fp:1", "flagKey": "%s", "action": "KILL", "outcome": "APPLIED", "reason": "guard",
+                  "ruleId": "guard", "ruleName": "Guard", "metric": "failure", "comparator": "GUARD",
+                  "threshold": 0.2, "observedValue": 0.0211, "sampleSize": 48000, "cohort": "TREATMENT",
+                  "comparison": %s, "alertReceivedAt": "2026-12-01T10:20:05Z"}]
+                """
+                        .formatted(FLAG, comparison));
+        stub.answer(
+                "/api/alerts",
+                200,
+                """
+                [{"alertId": "a1", "status": "FIRING", "severity": "CRITICAL", "ruleId": "guard", "ruleName": "Guard",
+                  "metric": "failure", "comparator": "GUARD", "threshold": 0.2, "observedValue": 0.0211,
+                  "flagKey": "%s", "cohort": "TREATMENT", "startsAt": "2026-12-01T10:20:00Z", "comparison": %s,
+                  "annotations": {"summary": "Checkout failures up", "description": "Treated clients fail more",
+                                  "runbook_url": "https://runbooks.example.com/guard"}},
+                 {"alertId": "a2", "status": "FIRING", "severity": "WARNING", "ruleId": "other", "ruleName": "Other",
+                  "flagKey": "%s", "startsAt": "2026-12-01T10:10:00Z",
+                  "annotations": {"runbook_url": "javascript:alert(1)"}}]
+                """
+                        .formatted(FLAG, comparison, FLAG));
+
+        String page = page("/flags/" + FLAG);
+
+        assertThat(page)
+                .contains("class=\"ev-threshold\">GUARD tolerance: at most 20 % worse than control</dd>")
+                .contains("class=\"ev-observed\">failure = 0.0211 in the treatment cohort</dd>")
+                .contains("class=\"ev-summary\">failure rate 3.11 % vs 1.0 %, +211 %, evidence 15.3 of threshold")
+                .contains("over 6100 events from 212 clients")
+                .contains("over 52000 events from 1788 clients")
+                .contains("class=\"ev-effect\">+211 %, 99.9 % interval [+150 %, +279 %]</dd>")
+                .contains("class=\"ev-evidence\">15.3 of threshold (called; 1 makes the call)</dd>")
+                .contains("<div class=\"alert-summary\">Checkout failures up</div>")
+                .contains("Treated clients fail more")
+                .contains("href=\"https://runbooks.example.com/guard\" rel=\"noopener noreferrer\">Runbook</a>")
+                .doesNotContain("javascript:alert");
+    }
+
+    /** The flag as the flag-service answers it now, with {@code fields} set. */
+    private void flagNow(String fields) {
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 50,
+                 "stages": [{"name": "internal", "percentage": 0, "minSoakSeconds": 60},
+                            {"name": "canary", "percentage": 10, "minSoakSeconds": 600},
+                            {"name": "half", "percentage": 50, "minSoakSeconds": 600}],
+                 "version": 9, %s}
+                """
+                        .formatted(FLAG, fields));
+    }
+
     private String page(String path) {
         Response response = sessionRequest().get(path);
         assertThat(response.statusCode()).as(path + ": " + response.asString()).isEqualTo(200);

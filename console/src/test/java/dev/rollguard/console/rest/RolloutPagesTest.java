@@ -222,6 +222,102 @@ class RolloutPagesTest {
                 .contains("Not known: the promoter does not watch this flag.");
     }
 
+    @Test
+    void theConfirmPageTiesTheWriteToItsKeyAndToTheStageItShowed() {
+        timeline("PROGRESSING", 1, "\"stageVersion\": 13");
+        stub.answer("/api/flags/" + FLAG + "/rollout/promote", 200, "{\"key\": \"" + FLAG + "\"}");
+        String confirm = page("/flags/" + FLAG + "/rollout/promote");
+        String key = keyOf(confirm);
+        assertThat(key).startsWith("console-");
+        assertThat(confirm).contains("name=\"stageVersion\" value=\"13\"");
+        assertThat(keyOf(page("/flags/" + FLAG + "/rollout/promote")))
+                .as("each page shown is a new attempt")
+                .isNotEqualTo(key);
+
+        // The same form sent twice (a double click) carries the same key both times.
+        for (int i = 0; i < 2; i++) {
+            sessionRequest()
+                    .contentType(ContentType.URLENC)
+                    .formParam("reason", "clean")
+                    .formParam("_csrf", session.csrf())
+                    .formParam("idempotencyKey", key)
+                    .formParam("stageVersion", "13")
+                    .post("/flags/" + FLAG + "/rollout/promote");
+        }
+
+        List<ServiceStub.Seen> promotes = stub.seen().stream()
+                .filter(r -> r.pathAndQuery().equals("/api/flags/" + FLAG + "/rollout/promote"))
+                .toList();
+        assertThat(promotes).hasSize(2);
+        assertThat(promotes).allSatisfy(r -> {
+            assertThat(r.idempotencyKey()).isEqualTo(key);
+            assertThat(r.body()).isEqualTo("{\"reason\":\"clean\",\"skipSoak\":false,\"stageVersion\":13}");
+        });
+    }
+
+    @Test
+    void aStageMoveSentTwiceCarriesTheKeyItsPageWasShownWith() {
+        stub.answer("/api/flags/" + FLAG + "/stage", 200, "{\"key\": \"" + FLAG + "\"}");
+        String key = keyOf(page("/flags/" + FLAG + "/revert"));
+
+        for (int i = 0; i < 2; i++) {
+            sessionRequest()
+                    .contentType(ContentType.URLENC)
+                    .formParam("reason", "too early")
+                    .formParam("_csrf", session.csrf())
+                    .formParam("idempotencyKey", key)
+                    .post("/flags/" + FLAG + "/revert");
+        }
+
+        assertThat(stub.seen().stream()
+                        .filter(r -> r.pathAndQuery().equals("/api/flags/" + FLAG + "/stage"))
+                        .map(ServiceStub.Seen::idempotencyKey))
+                .containsExactly(key, key);
+    }
+
+    @Test
+    void aPromoteOfAStageThatMovedOnIsRefusedAndThePageShowsTheStageNow() {
+        timeline("PROGRESSING", 2, "\"stageVersion\": 15");
+        stub.answer(
+                "/api/flags/" + FLAG + "/rollout/promote",
+                409,
+                "{\"code\": \"STAGE_CHANGED\", \"message\": \"the current stage did not begin at version 13\"}");
+
+        Response refused = sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("reason", "clean")
+                .formParam("_csrf", session.csrf())
+                .formParam("idempotencyKey", "console-00000000-0000-0000-0000-000000000001")
+                .formParam("stageVersion", "13")
+                .post("/flags/" + FLAG + "/rollout/promote");
+
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.asString())
+                .contains("the current stage did not begin at version 13 (STAGE_CHANGED)")
+                .contains("name=\"stageVersion\" value=\"15\"")
+                .doesNotContain("console-00000000-0000-0000-0000-000000000001");
+    }
+
+    @Test
+    void aWriteWithoutAnAnswerMayHaveBeenAppliedAndKeepsItsKey() {
+        stub.dropConnections("/api/flags/" + FLAG + "/rollout/pause");
+        String key = "console-00000000-0000-0000-0000-000000000002";
+
+        Response unanswered = sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("reason", "looking")
+                .formParam("_csrf", session.csrf())
+                .formParam("idempotencyKey", key)
+                .post("/flags/" + FLAG + "/rollout/pause");
+
+        assertThat(unanswered.statusCode()).isEqualTo(504);
+        assertThat(unanswered.asString())
+                .contains("The action may have been applied")
+                .contains("name=\"idempotencyKey\" value=\"" + key + "\"")
+                .contains("stays at stage 2. 10% (10 %)");
+        assertThat(stub.seen()).anyMatch(r -> r.pathAndQuery().equals("/api/flags/" + FLAG + "/rollout"));
+    }
+
     @ParameterizedTest
     @CsvSource(
             delimiter = '|',
@@ -320,6 +416,69 @@ class RolloutPagesTest {
         if (action.equals("promote")) {
             assertThat(refused.asString()).contains("name=\"skipSoak\" value=\"true\" checked>");
         }
+    }
+
+    @Test
+    void aRefusedKillKeepsItsStatusAndCode() {
+        stub.answer(
+                "/api/flags/" + FLAG + "/kill",
+                422,
+                "{\"code\": \"REASON_REQUIRED\", \"message\": \"kill needs a reason\"}");
+
+        Response refused = actionForm("kill", "why");
+
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(refused.asString())
+                .contains("id=\"confirm-error\">The flag-service refused: kill needs a reason (REASON_REQUIRED)</p>");
+    }
+
+    @Test
+    void aRefusalStaysOnThePageWhenTheFlagCannotBeReadAgain() {
+        stub.answer(
+                "/api/flags/" + FLAG + "/rollout/promote",
+                409,
+                "{\"code\": \"PAUSED\", \"message\": \"flag is paused: resume it first\"}");
+        stub.answer("/api/flags/" + FLAG + "/rollout", 500, "{\"code\": \"INTERNAL\", \"message\": \"db down\"}");
+        stub.answer(
+                "/api/flags/" + FLAG + "/revert",
+                409,
+                "{\"code\": \"NO_STAGE\", \"message\": \"flag has no rollout plan\"}");
+        stub.answer("/api/flags/" + FLAG + "/stage", 409, "{\"code\": \"NO_STAGE\", \"message\": \"no plan\"}");
+        stub.answer("/api/flags/" + FLAG, 500, "{\"code\": \"INTERNAL\", \"message\": \"db down\"}");
+
+        Response promote = form("promote", "clean", true);
+        Response revert = actionForm("revert", "too early");
+
+        assertThat(promote.statusCode()).isEqualTo(409);
+        assertThat(promote.asString())
+                .contains("The flag-service refused: flag is paused: resume it first (PAUSED)")
+                .contains("could not be read again (db down, INTERNAL)")
+                .contains(">clean</textarea>")
+                .contains("name=\"skipSoak\" value=\"true\" checked>");
+        assertThat(revert.statusCode()).isEqualTo(409);
+        assertThat(revert.asString())
+                .contains("The flag-service refused: no plan (NO_STAGE)")
+                .contains("could not be read again (db down, INTERNAL)")
+                .contains("action=\"/flags/" + FLAG + "/revert\"");
+    }
+
+    @Test
+    void aReasonOfSpacesAloneIsRefusedHereAndNothingIsSent() {
+        Response promote = form("promote", "   \n\t ", true);
+        Response kill = actionForm("kill", "  ");
+
+        for (Response refused : List.of(promote, kill)) {
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(refused.asString())
+                    .contains("aria-invalid=\"true\"")
+                    .contains("id=\"reason-error\">Write why: the reason is kept in the audit log, and spaces alone"
+                            + " are no reason.</p>");
+        }
+        assertThat(promote.asString()).contains("name=\"skipSoak\" value=\"true\" checked>");
+        assertThat(stub.seen())
+                .noneMatch(r -> r.method().equals("POST")
+                        && (r.pathAndQuery().endsWith("/rollout/promote")
+                                || r.pathAndQuery().endsWith("/kill")));
     }
 
     @Test
@@ -459,6 +618,15 @@ class RolloutPagesTest {
         return request.post("/flags/" + FLAG + "/rollout/" + action);
     }
 
+    /** A confirmed kill, un-kill or stage move. */
+    private Response actionForm(String action, String reason) {
+        return sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("reason", reason)
+                .formParam("_csrf", session.csrf())
+                .post("/flags/" + FLAG + "/" + action);
+    }
+
     private static ServiceStub.Seen sent(String action) {
         return stub.seen().stream()
                 .filter(r -> r.pathAndQuery().equals("/api/flags/" + FLAG + "/rollout/" + action))
@@ -491,6 +659,12 @@ class RolloutPagesTest {
 
     private static String row(String html, String marker) {
         return between(html, marker, "</tr>");
+    }
+
+    /** The Idempotency-Key a confirmation page's form carries. */
+    private static String keyOf(String page) {
+        String marker = "name=\"idempotencyKey\" value=\"";
+        return between(page, marker, "\"").substring(marker.length());
     }
 
     private static String between(String text, String from, String to) {

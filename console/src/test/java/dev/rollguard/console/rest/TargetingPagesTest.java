@@ -552,6 +552,24 @@ class TargetingPagesTest {
     }
 
     @Test
+    void aSegmentDeletionCarriesItsReasonForTheAuditLog() {
+        stub.handle(
+                "/api/segments/old-testers",
+                request -> request.method().equals("DELETE")
+                        ? new ServiceStub.Answer(204, "")
+                        : new ServiceStub.Answer(200, "{\"key\": \"old-testers\", \"constraints\": []}"));
+
+        assertThat(page("/segments/old-testers/delete")).contains("<textarea id=\"reason\" name=\"reason\"");
+        Response deleted =
+                form().formParam("reason", "  no longer used & done ").post("/segments/old-testers/delete");
+
+        assertThat(deleted.statusCode()).isEqualTo(303);
+        assertThat(stub.seen())
+                .anyMatch(r -> r.method().equals("DELETE")
+                        && r.pathAndQuery().equals("/api/segments/old-testers?reason=no%20longer%20used%20%26%20done"));
+    }
+
+    @Test
     void aSegmentEditIsAPutAndItsProblemsGoToTheRow() {
         stub.handle(
                 "/api/segments/beta-testers",
