@@ -285,7 +285,7 @@ class GuardFlowTest {
         assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
 
-        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown-1");
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
         assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
         assertThat(later.getAction()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(later.getReason()).startsWith("Looked at again when the cooldown ended");
@@ -313,7 +313,7 @@ class GuardFlowTest {
         assertThat(awaitEvent(Alerts.actionId(next)).getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         flagService.endAlert(next.getFingerprint());
 
-        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown-1");
+        RollbackActionEvent later = awaitEvent(Alerts.actionId(next) + ":after-cooldown");
         assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
         assertThat(flagService.writes(flag)).hasSize(1);
@@ -337,20 +337,20 @@ class GuardFlowTest {
         Alerts.send(first, rechecked, skippedTwice);
 
         assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
-        assertThat(awaitEvent(Alerts.actionId(rechecked) + ":after-cooldown-1").getOutcome())
+        assertThat(awaitEvent(Alerts.actionId(rechecked) + ":after-cooldown").getOutcome())
                 .isEqualTo(RollbackOutcome.APPLIED);
-        RollbackActionEvent skippedAgain = awaitEvent(skippedTwiceId + ":after-cooldown-1");
+        RollbackActionEvent skippedAgain = awaitEvent(skippedTwiceId + ":after-cooldown");
         assertThat(skippedAgain.getOutcome()).isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         assertThat(skippedAgain.getReason()).startsWith("Looked at again when the cooldown ended");
 
         RollbackActionEvent second = awaitEvent(skippedTwiceId + ":after-cooldown-2");
         assertThat(second.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
-        assertThat(second.getReason()).contains("skipped as " + skippedTwiceId + ":after-cooldown-1");
+        assertThat(second.getReason()).contains("skipped as " + skippedTwiceId + ":after-cooldown");
         assertThat(flagService.writes(flag))
                 .extracting(Call::idempotencyKey)
                 .containsExactly(
                         Alerts.actionId(first),
-                        Alerts.actionId(rechecked) + ":after-cooldown-1",
+                        Alerts.actionId(rechecked) + ":after-cooldown",
                         skippedTwiceId + ":after-cooldown-2");
     }
 
@@ -374,7 +374,7 @@ class GuardFlowTest {
         RollbackActionEvent later = rechecksOf(flag).get(0);
 
         assertThat(later.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
-        assertThat(later.getActionId()).hasSizeLessThanOrEqualTo(200).contains(":after-cooldown-1");
+        assertThat(later.getActionId()).hasSizeLessThanOrEqualTo(200).contains(":after-cooldown");
         assertThat(flagService.writes(flag))
                 .extracting(Call::idempotencyKey)
                 .containsExactly(Alerts.actionId(first), later.getActionId());

@@ -36,7 +36,10 @@ public record RollbackRecord(
     /** The longest Idempotency-Key the flag-service accepts. */
     static final int MAX_ID = 200;
 
-    /** Followed by the number of the recheck, ends the id of an action decided when a cooldown ended. */
+    /** Ends the id of the action decided when a cooldown ended, the first time. */
+    static final String FIRST_RECHECK_SUFFIX = ":after-cooldown";
+
+    /** Followed by the number of the recheck, ends the id of an action decided again when a later cooldown ended. */
     static final String RECHECK_SUFFIX = ":after-cooldown-";
 
     /** The longest recheck number a long holds, in digits: the suffix never pushes an id over {@link #MAX_ID}. */
@@ -57,9 +60,11 @@ public record RollbackRecord(
 
     /**
      * The id (and idempotency key) of the action decided when the cooldown that skipped {@code skippedId} ended: the
-     * alert's own id and the number of this recheck, {@code <alert id>:after-cooldown-<n>}, at most {@link #MAX_ID}
-     * characters however often the alert is skipped again. An alert id too long to keep whole is cut to a prefix and
-     * the SHA-256 of the whole, so the id stays unique and the same after a restart.
+     * alert's own id and the number of this recheck: {@code <alert id>:after-cooldown} for the first (the id every
+     * release has given it, so instances of two releases side by side make one action of it), {@code <alert
+     * id>:after-cooldown-<n>} from the second on, at most {@link #MAX_ID} characters however often the alert is
+     * skipped again. An alert id too long to keep whole is cut to a prefix and the SHA-256 of the whole, so the id
+     * stays unique and the same after a restart.
      */
     public static String recheckIdFor(String skippedId) {
         String alertId = skippedId;
@@ -71,9 +76,10 @@ public record RollbackRecord(
             rechecks = Long.parseLong(counted.group(2));
         } else if (stacked.matches()) {
             alertId = stacked.group(1);
-            rechecks = stacked.group(2).length() / ":after-cooldown".length();
+            rechecks = stacked.group(2).length() / FIRST_RECHECK_SUFFIX.length();
         }
-        return fitted(alertId) + RECHECK_SUFFIX + (rechecks + 1);
+        long recheck = rechecks + 1;
+        return fitted(alertId) + (recheck == 1 ? FIRST_RECHECK_SUFFIX : RECHECK_SUFFIX + recheck);
     }
 
     /** The alert id, or when too long a prefix of it and its SHA-256; an id fitted already is kept as it is. */

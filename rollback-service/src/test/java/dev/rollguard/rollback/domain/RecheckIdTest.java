@@ -13,14 +13,16 @@ class RecheckIdTest {
     private static final String ALERT_ID = "9f86d081884c7d659a2feaa0c55ad015:1763796000000";
 
     @Test
-    void aRecheckIsTheAlertIdAndTheNumberOfTheRecheck() {
-        assertThat(RollbackRecord.recheckIdFor(ALERT_ID)).isEqualTo(ALERT_ID + ":after-cooldown-1");
+    void theFirstRecheckIsTheAlertIdAsEveryReleaseNamedIt() {
+        // The release before counted nothing and named the first recheck so: instances of both, side by side, make
+        // one action of it (one id, one Idempotency-Key), never two.
+        assertThat(RollbackRecord.recheckIdFor(ALERT_ID)).isEqualTo(ALERT_ID + ":after-cooldown");
     }
 
     @Test
     void aRecheckSkippedAgainCountsOnInsteadOfStackingSuffixes() {
-        String id = ALERT_ID;
-        for (int n = 1; n <= 12; n++) {
+        String id = RollbackRecord.recheckIdFor(ALERT_ID);
+        for (int n = 2; n <= 12; n++) {
             id = RollbackRecord.recheckIdFor(id);
             assertThat(id).isEqualTo(ALERT_ID + ":after-cooldown-" + n);
         }
@@ -39,12 +41,12 @@ class RecheckIdTest {
 
         String first = RollbackRecord.recheckIdFor(longId);
 
-        assertThat(first).hasSizeLessThanOrEqualTo(RollbackRecord.MAX_ID).endsWith(":after-cooldown-1");
+        assertThat(first).hasSizeLessThanOrEqualTo(RollbackRecord.MAX_ID).endsWith(":after-cooldown");
         assertThat(first).startsWith("fp-xxx");
         assertThat(RollbackRecord.recheckIdFor(longId))
                 .as("the same after a restart")
                 .isEqualTo(first);
-        String base = first.substring(0, first.length() - ":after-cooldown-1".length());
+        String base = first.substring(0, first.length() - ":after-cooldown".length());
         assertThat(RollbackRecord.recheckIdFor(first)).isEqualTo(base + ":after-cooldown-2");
     }
 
@@ -61,7 +63,7 @@ class RecheckIdTest {
     @Test
     void anIdNeverGoesOverTheLimitWhateverTheAlertIdAndTheCount() {
         String longest = "x".repeat(RollbackRecord.MAX_RECHECK_BASE);
-        assertThat(RollbackRecord.recheckIdFor(longest)).isEqualTo(longest + ":after-cooldown-1");
+        assertThat(RollbackRecord.recheckIdFor(longest)).isEqualTo(longest + ":after-cooldown");
         assertThat(RollbackRecord.recheckIdFor(longest + ":after-cooldown-" + "9".repeat(18)))
                 .hasSize(RollbackRecord.MAX_ID)
                 .startsWith(longest + ":after-cooldown-1000");
