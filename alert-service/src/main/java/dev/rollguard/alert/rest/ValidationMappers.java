@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.http.BodyLimit;
 import dev.rollguard.http.StrictJsonSyntax;
@@ -47,7 +48,9 @@ public class ValidationMappers {
                 400, new ErrorBody(invalidCharacter ? "INVALID_CHARACTER" : "VALIDATION_FAILED", message, violations));
     }
 
-    /** Wrong types and unknown symbols; declared for the exact type so it wins over the built-in mapper. */
+    /**
+     * Wrong types, unknown symbols and unknown fields; declared for the exact type so it wins over the built-in mapper.
+     */
     @ServerExceptionMapper(priority = 1)
     public RestResponse<ErrorBody> mismatched(MismatchedInputException e) {
         return malformed(e);
@@ -55,7 +58,8 @@ public class ValidationMappers {
 
     /**
      * JSON that does not parse, or does not fit the request: the message says what the field should be, in the
-     * terms of JSON ("must be a number"), never Jackson's text, which names Java types.
+     * terms of JSON ("must be a number"), or which fields its object has instead of one it does not
+     * ({@link StrictRequestFields}); never Jackson's text, which names Java types.
      */
     @ServerExceptionMapper(priority = 1)
     public RestResponse<ErrorBody> malformed(JsonProcessingException e) {
@@ -81,6 +85,15 @@ public class ValidationMappers {
                     400,
                     new ErrorBody(
                             "INVALID_CHARACTER",
+                            field + ": " + message,
+                            List.of(new ErrorBody.Violation(field, message))));
+        }
+        if (e instanceof UnrecognizedPropertyException unknown) {
+            String message = StrictRequestFields.unknownField(unknown.getKnownPropertyIds());
+            return json(
+                    400,
+                    new ErrorBody(
+                            "VALIDATION_FAILED",
                             field + ": " + message,
                             List.of(new ErrorBody.Violation(field, message))));
         }

@@ -2,7 +2,9 @@ package dev.rollguard.alert.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rollguard.alert.api.DeliveryResponse;
 import dev.rollguard.alert.api.SilenceRequest.MatcherRequest;
 import dev.rollguard.alert.api.WebhookRequest;
@@ -56,7 +58,14 @@ public class WebhookService {
     /** Alertmanager receivers are sent their firing alerts again this often by default (Prometheus's resend delay). */
     static final Duration ALERTMANAGER_REPEAT_INTERVAL = Duration.ofMinutes(1);
 
-    private static final ObjectMapper MATCHER_JSON = new ObjectMapper();
+    /**
+     * Lenient as the service's own mapper: matchers a later release stored may carry a field this one does not know,
+     * and a webhook it cannot read would fail the start.
+     */
+    private static final ObjectMapper MATCHER_JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
     private static final TypeReference<List<Matcher>> MATCHERS = new TypeReference<>() {};
 
     private final WebhookRepository webhooks;

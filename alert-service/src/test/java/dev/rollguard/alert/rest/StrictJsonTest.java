@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.emptyOrNullString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
@@ -83,7 +84,8 @@ class StrictJsonTest {
     @Test
     void aBodyThatIsNotJsonIsAnsweredAlikeWhereverItIsRead() {
         // The rule and the silence are read into request records by the REST layer, the inbound body by its resource.
-        for (String broken : List.of("{\"alerts\": [}", RULE.formatted("strict-alike") + " xyz")) {
+        // Neither body holds a whole object with a field that a rule or a silence does not have (see below).
+        for (String broken : List.of("{\"alerts\": [}", "{} xyz")) {
             Map<String, Object> rule = refused(Api.admin().body(broken).post("/api/rules"))
                     .extract()
                     .jsonPath()
@@ -111,7 +113,10 @@ class StrictJsonTest {
                     .isEqualTo(silence)
                     .isEqualTo(inbound);
         }
-        Api.admin().get("/api/rules/strict-alike").then().statusCode(404);
+        // A record is read in one pass: a field it does not have, met before the content after the value, is named.
+        refused(Api.admin().body(RULE.formatted("strict-alike") + " xyz").post("/api/silences"))
+                .body("violations[0].field", equalTo("id"))
+                .body("violations[0].message", startsWith("unknown field; known: matchers,"));
     }
 
     private static Response inbound(String body) {
