@@ -74,7 +74,7 @@ public class ActionResource {
         }
         // The stage call takes no stageVersion: the key the page was shown with keeps a double submit to one move.
         Attempt attempt = Attempt.posted(idempotencyKey, null);
-        if (reason == null || reason.isBlank()) {
+        if ((reason == null || reason.isBlank()) && Confirmation.reasonRequired(action)) {
             ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
             Confirmation c =
                     flag.ok() ? describe(FlagView.of(flag.body()), action, stage) : unread(key, action, stage, flag);
@@ -138,7 +138,7 @@ public class ActionResource {
                 key,
                 "set".equals(action) ? stage : null,
                 action.equals("kill") || action.equals("revert"),
-                true,
+                Confirmation.reasonRequired(action),
                 null);
     }
 
@@ -172,7 +172,7 @@ public class ActionResource {
             return forbidden(s);
         }
         Attempt attempt = Attempt.posted(idempotencyKey, null);
-        if (reason == null || reason.isBlank()) {
+        if ((reason == null || reason.isBlank()) && on) {
             return html(
                     400,
                     Pages.confirm(s, describeGlobal(on), reason == null ? "" : reason, null, attempt, REASON_MISSING)
@@ -249,7 +249,7 @@ public class ActionResource {
                         key,
                         null,
                         true,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             case "unkill" ->
                 new Confirmation(
@@ -263,7 +263,7 @@ public class ActionResource {
                         key,
                         null,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             case "advance" -> {
                 FlagView.Stage next = flag.nextStage();
@@ -278,7 +278,7 @@ public class ActionResource {
                         key,
                         null,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             }
             case "revert" -> {
@@ -294,7 +294,7 @@ public class ActionResource {
                         key,
                         null,
                         true,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             }
             default -> {
@@ -313,7 +313,7 @@ public class ActionResource {
                         key,
                         stage,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             }
         };
@@ -339,7 +339,7 @@ public class ActionResource {
                         null,
                         null,
                         false,
-                        true,
+                        false,
                         false);
     }
 }

@@ -27,4 +27,16 @@ public record Confirmation(
             Boolean globalOn) {
         this(title, effect, formAction, flagKey, stage, danger, reasonRequired, globalOn, null);
     }
+
+    /**
+     * Whether the flag-service refuses {@code action} without a reason, so the page does too: kill and unkill (a
+     * {@code @NotBlank} reason), resume, abort and retry (422 {@code REASON_REQUIRED}). Advance, revert, set, promote
+     * and pause take a reason when one is given. The global switch is decided by its direction (on needs one).
+     */
+    public static boolean reasonRequired(String action) {
+        return switch (action) {
+            case "kill", "unkill", "resume", "abort", "retry" -> true;
+            default -> false;
+        };
+    }
 }

@@ -231,7 +231,13 @@ public final class FlagForm {
             body.set("stages", none ? json.createArrayNode() : stages(json, box, errors));
             return;
         }
-        if (stagesBefore != null && normalised(box).equals(normalised(stagesBefore))) {
+        if (stagesBefore == null) {
+            // A page of the console before the box carried every stage field: its box holds the plan in the short
+            // form (name, share, soak), and sending it would drop promotion, minimums and tolerances. An edit from
+            // such a page leaves the plan as it is stored.
+            return;
+        }
+        if (normalised(box).equals(normalised(stagesBefore))) {
             return;
         }
         if (none) {
@@ -297,6 +303,11 @@ public final class FlagForm {
                             .decimalValue()
                             .stripTrailingZeros()
                             .toPlainString());
+            if (!stage.hasNonNull("minSoakSeconds")) {
+                // Without a soak after it, a bare percentage after a name ending in a number ("wave 2 10") would read
+                // as percentage and soak.
+                text.append('%');
+            }
             if (stage.hasNonNull("minSoakSeconds")) {
                 text.append(' ').append(stage.get("minSoakSeconds").asLong());
             }
@@ -316,7 +327,9 @@ public final class FlagForm {
 
     /**
      * One stage per line: {@code name percentage [soak seconds] [auto|manual] [clients=N] [tolerance=N]}. What a line
-     * leaves out takes the flag-service's default.
+     * leaves out takes the flag-service's default. A stage's name may hold spaces ("early adopters"), so a line is read
+     * from the right: the keyword options, then the soak (a bare number only when two numbers end the line), then the
+     * percentage ({@code 10} or {@code 10%}); what is left is the name.
      */
     static ArrayNode stages(ObjectMapper json, String box, Map<String, String> errors) {
         ArrayNode array = json.createArrayNode();
@@ -326,42 +339,115 @@ public final class FlagForm {
             if (raw.isBlank()) {
                 continue;
             }
-            String[] parts = raw.strip().split("\\s+");
-            if (parts.length < 2) {
-                errors.put("stages", "line " + line + ": " + STAGE_LINE);
-                continue;
-            }
-            ObjectNode stage = array.addObject();
-            stage.put("name", parts[0]);
             try {
-                stage.put("percentage", new BigDecimal(parts[1]));
-                for (int i = 2; i < parts.length; i++) {
-                    String part = parts[i].toLowerCase(Locale.ROOT);
-                    if (part.equals("auto") || part.equals("manual")) {
-                        stage.put("promotion", part);
-                    } else if (part.startsWith("clients=")) {
-                        stage.put("minClientsPerCohort", Long.parseLong(part.substring("clients=".length())));
-                    } else if (part.startsWith("tolerance=")) {
-                        String tolerance = part.substring("tolerance=".length());
-                        stage.put(
-                                "tolerancePercent",
-                                Integer.parseInt(
-                                        tolerance.endsWith("%")
-                                                ? tolerance.substring(0, tolerance.length() - 1)
-                                                : tolerance));
-                    } else if (part.startsWith("soak=")) {
-                        stage.put("minSoakSeconds", Long.parseLong(part.substring("soak=".length())));
-                    } else if (part.chars().allMatch(Character::isDigit) && !stage.has("minSoakSeconds")) {
-                        stage.put("minSoakSeconds", Long.parseLong(part));
-                    } else {
-                        errors.put("stages", "line " + line + ": '" + parts[i] + "' is not understood; " + STAGE_LINE);
-                    }
+                ObjectNode stage = stage(json, raw.strip());
+                if (stage == null) {
+                    errors.put("stages", "line " + line + ": " + STAGE_LINE);
+                } else {
+                    array.add(stage);
                 }
+            } catch (NotUnderstood e) {
+                errors.put("stages", "line " + line + ": '" + e.getMessage() + "' is not understood; " + STAGE_LINE);
             } catch (NumberFormatException e) {
                 errors.put("stages", "line " + line + ": percentage, soak, clients and tolerance must be numbers");
             }
         }
         return array;
+    }
+
+    /** One line of the stages box as a stage, or null when it has no name or no percentage. */
+    private static ObjectNode stage(ObjectMapper json, String line) {
+        ObjectNode stage = json.createObjectNode();
+        String rest = line;
+        String token = lastToken(rest);
+        while (token != null && option(stage, token)) {
+            rest = withoutLastToken(rest);
+            token = lastToken(rest);
+        }
+        if (token == null || !isPercentage(token)) {
+            if (token != null && withoutLastToken(rest).isEmpty()) {
+                return null;
+            }
+            throw new NotUnderstood(token == null ? line : token);
+        }
+        String before = withoutLastToken(rest);
+        String previous = lastToken(before);
+        if (!stage.has("minSoakSeconds")
+                && isDigits(token)
+                && previous != null
+                && isPercentage(previous)
+                && !withoutLastToken(before).isEmpty()) {
+            stage.put("minSoakSeconds", Long.parseLong(token));
+            rest = before;
+            token = previous;
+        }
+        String name = withoutLastToken(rest);
+        if (name.isEmpty()) {
+            return null;
+        }
+        ObjectNode ordered = json.createObjectNode();
+        ordered.put("name", name);
+        ordered.put("percentage", new BigDecimal(token.endsWith("%") ? token.substring(0, token.length() - 1) : token));
+        ordered.setAll(stage);
+        return ordered;
+    }
+
+    /** Reads {@code token} into {@code stage} when it is a keyword option; false when it is not one. */
+    private static boolean option(ObjectNode stage, String token) {
+        String part = token.toLowerCase(Locale.ROOT);
+        if (part.equals("auto") || part.equals("manual")) {
+            stage.put("promotion", part);
+        } else if (part.startsWith("clients=")) {
+            stage.put("minClientsPerCohort", Long.parseLong(part.substring("clients=".length())));
+        } else if (part.startsWith("tolerance=")) {
+            String tolerance = part.substring("tolerance=".length());
+            stage.put(
+                    "tolerancePercent",
+                    Integer.parseInt(
+                            tolerance.endsWith("%") ? tolerance.substring(0, tolerance.length() - 1) : tolerance));
+        } else if (part.startsWith("soak=")) {
+            stage.put("minSoakSeconds", Long.parseLong(part.substring("soak=".length())));
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    private static String lastToken(String text) {
+        if (text.isEmpty()) {
+            return null;
+        }
+        int space = lastSpace(text);
+        return text.substring(space + 1);
+    }
+
+    private static String withoutLastToken(String text) {
+        int space = lastSpace(text);
+        return space < 0 ? "" : text.substring(0, space).strip();
+    }
+
+    private static int lastSpace(String text) {
+        for (int i = text.length() - 1; i >= 0; i--) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isDigits(String token) {
+        return !token.isEmpty() && token.chars().allMatch(Character::isDigit);
+    }
+
+    private static boolean isPercentage(String token) {
+        return token.matches("[0-9]+(\\.[0-9]+)?%?");
+    }
+
+    /** A word of a stage line that is neither an option, a number where one belongs, nor part of the name. */
+    private static final class NotUnderstood extends RuntimeException {
+        NotUnderstood(String token) {
+            super(token, null, false, false);
+        }
     }
 
     static final String STAGE_LINE = "write 'name percentage [soak seconds] [auto|manual] [clients=N] [tolerance=N]'";

@@ -113,7 +113,7 @@ public class RolloutResource {
             return forbidden(s);
         }
         Attempt attempt = Attempt.posted(idempotencyKey, stageVersion);
-        if (reason == null || reason.isBlank()) {
+        if ((reason == null || reason.isBlank()) && Confirmation.reasonRequired(action)) {
             ApiResult timeline = timeline(services, s, key);
             Confirmation c = timeline.ok()
                     ? describe(RolloutTimeline.of(timeline.body()), key, action, "true".equalsIgnoreCase(skipSoak))
@@ -168,7 +168,7 @@ public class RolloutResource {
                 key,
                 null,
                 action.equals("abort"),
-                true,
+                Confirmation.reasonRequired(action),
                 null,
                 action.equals("promote") ? skipSoak : null);
     }
@@ -226,7 +226,16 @@ public class RolloutResource {
                     effect += " The current stage's soak has " + t.soakRemainingSeconds()
                             + " s left: the flag-service refuses unless you skip it.";
                 }
-                yield new Confirmation("Promote " + key, effect, form, key, null, false, true, null, skipSoak);
+                yield new Confirmation(
+                        "Promote " + key,
+                        effect,
+                        form,
+                        key,
+                        null,
+                        false,
+                        Confirmation.reasonRequired(action),
+                        null,
+                        skipSoak);
             }
             case "pause" ->
                 new Confirmation(
@@ -237,7 +246,7 @@ public class RolloutResource {
                         key,
                         null,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             case "resume" ->
                 new Confirmation(
@@ -248,7 +257,7 @@ public class RolloutResource {
                         key,
                         null,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             case "abort" ->
                 new Confirmation(
@@ -259,7 +268,7 @@ public class RolloutResource {
                         key,
                         null,
                         true,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             default -> {
                 RolloutTimeline.Stage back = t.retryTarget();
@@ -272,7 +281,7 @@ public class RolloutResource {
                         key,
                         null,
                         false,
-                        true,
+                        Confirmation.reasonRequired(action),
                         null);
             }
         };

@@ -54,6 +54,10 @@ public final class Formats {
      */
     static String threshold(String comparator, double threshold) {
         if ("GUARD".equals(comparator)) {
+            if (!Double.isFinite(threshold)) {
+                // BigDecimal has no NaN nor infinity: the raw value, rather than no evidence page at all.
+                return "GUARD tolerance: " + threshold;
+            }
             return "GUARD tolerance: at most "
                     + java.math.BigDecimal.valueOf(threshold)
                             .movePointRight(2)

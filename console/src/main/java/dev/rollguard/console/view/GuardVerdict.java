@@ -1,6 +1,7 @@
 package dev.rollguard.console.view;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.text.DecimalFormat;
 import java.text.DecimalFormatSymbols;
 import java.time.Instant;
@@ -217,17 +218,46 @@ public record GuardVerdict(
             return "The rollout is aborted: this verdict is from before the abort, and the guard does not judge an"
                     + " aborted rollout.";
         }
-        if (!flag.hasNonNull("currentStage")) {
-            return "The flag is not under rollout (on no stage of its plan): this verdict is from an earlier stage.";
+        if (!underRollout(flag)) {
+            return "The flag is not under rollout (off, or at 0 % or 100 % with no allow- or deny-list, rule or"
+                    + " variant weights): this verdict is from before, and the guard does not judge the flag as it is.";
         }
         Long current = Json.lng(flag, "stageVersion");
-        if (current != null && !current.equals(stageVersion)) {
+        if (current != null && stageVersion != null && !current.equals(stageVersion)) {
             return NOT_YET_JUDGED + ": this verdict is on the stage begun at flag version "
                     + (stageVersion == null ? "unknown" : stageVersion) + ", the current stage began at version "
                     + current + ".";
         }
         return null;
     }
+
+    /**
+     * Whether the guard may be judging the flag as it is now. The guard judges what {@code Rollouts.underRollout} in
+     * {@code schemas} calls under rollout, a flag set by hand off any plan (20 %, no stages) too; this reads the
+     * flag-service's answer conservatively: only an off flag, or one at 0 % or 100 % with no allow- or deny-list, rule
+     * or variant weights, counts as not under rollout (killed, archived and aborted are told apart before).
+     */
+    static boolean underRollout(JsonNode flag) {
+        if (!flag.path("enabled").asBoolean(true)) {
+            return false;
+        }
+        JsonNode share = flag.path("rolloutPercentage");
+        if (!share.isNumber()) {
+            return true;
+        }
+        BigDecimal percentage = share.decimalValue();
+        if (percentage.signum() > 0 && percentage.compareTo(HUNDRED) < 0) {
+            return true;
+        }
+        for (String field : List.of("allowList", "denyList", "rules", "variantWeights")) {
+            if (!flag.path(field).isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final BigDecimal HUNDRED = BigDecimal.valueOf(100);
 
     /**
      * The metric that decides the verdict: the regression with the strongest evidence (critical before warning),

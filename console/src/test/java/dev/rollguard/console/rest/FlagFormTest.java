@@ -146,6 +146,73 @@ class FlagFormTest {
     }
 
     @Test
+    void aStageNameWithSpacesRoundTripsWithEveryField() throws Exception {
+        String flag =
+                """
+                {"key": "checkout", "type": "BOOLEAN", "enabled": true, "rolloutPercentage": 5, "version": 3,
+                 "currentStage": 0, "stageVersion": 2,
+                 "stages": [
+                   {"name": "early adopters", "percentage": 5, "minSoakSeconds": 1800, "minClientsPerCohort": 100,
+                    "promotion": "AUTO", "tolerancePercent": 20},
+                   {"name": "wave 2", "percentage": 50, "minSoakSeconds": null, "minClientsPerCohort": null,
+                    "promotion": "MANUAL", "tolerancePercent": null},
+                   {"name": "all  of   them", "percentage": 100, "minSoakSeconds": 0, "minClientsPerCohort": 0,
+                    "promotion": "MANUAL", "tolerancePercent": null}]}
+                """;
+        FlagForm shown = FlagForm.of(FlagView.of(json.readTree(flag)));
+        Map<String, String> errors = new LinkedHashMap<>();
+
+        var stages = FlagForm.stages(json, shown.value("stages"), errors);
+
+        assertThat(errors).isEmpty();
+        assertThat(stages).hasSize(3);
+        assertThat(stages.at("/0/name").asText()).isEqualTo("early adopters");
+        assertThat(stages.at("/0/percentage").decimalValue()).isEqualByComparingTo("5");
+        assertThat(stages.at("/0/minSoakSeconds").asLong()).isEqualTo(1800);
+        assertThat(stages.at("/0/promotion").asText()).isEqualTo("auto");
+        assertThat(stages.at("/0/minClientsPerCohort").asLong()).isEqualTo(100);
+        assertThat(stages.at("/0/tolerancePercent").asInt()).isEqualTo(20);
+        assertThat(stages.at("/1/name").asText()).isEqualTo("wave 2");
+        assertThat(stages.at("/1/percentage").decimalValue()).isEqualByComparingTo("50");
+        assertThat(stages.at("/1").has("minSoakSeconds")).isFalse();
+        assertThat(stages.at("/1/promotion").asText()).isEqualTo("manual");
+        assertThat(stages.at("/2/name").asText()).isEqualTo("all  of   them");
+        assertThat(stages.at("/2/minSoakSeconds").asLong()).isZero();
+
+        ObjectNode body = FlagForm.of(params(shown, Map.of("stages", shown.value("stages") + "last 100\n")))
+                .toRequest(json, false);
+        assertThat(body).isNotNull();
+        assertThat(body.at("/stages/0/name").asText()).isEqualTo("early adopters");
+        assertThat(body.get("stages")).hasSize(4);
+    }
+
+    private static MultivaluedHashMap<String, String> params(FlagForm shown, Map<String, String> changes) {
+        MultivaluedHashMap<String, String> params = new MultivaluedHashMap<>();
+        FlagForm.FIELDS.forEach(field -> params.putSingle(field, shown.value(field)));
+        params.putSingle("version", shown.version());
+        params.putSingle("stagesBefore", shown.stagesBefore());
+        changes.forEach(params::putSingle);
+        return params;
+    }
+
+    @Test
+    void anEditFromAPageWithoutStagesBeforeLeavesThePlanAsStored() {
+        // As the console before this one showed the edit page: the box in the short form, no stagesBefore field.
+        FlagForm form = form(Map.of(
+                "key", "checkout",
+                "version", "7",
+                "description", "new words",
+                "stages", "internal 0 600\ncanary 10 3600\nall 100 0\n"));
+
+        ObjectNode body = form.toRequest(json, false);
+
+        assertThat(body).isNotNull();
+        assertThat(body.get("description").asText()).isEqualTo("new words");
+        assertThat(body.has("stages")).isFalse();
+        assertThat(body.has("currentStage")).isFalse();
+    }
+
+    @Test
     void anEmptiedBoxTakesTheFlagOffItsPlan() throws Exception {
         ObjectNode body = edited(Map.of("stages", "none")).toRequest(json, false);
 

@@ -341,6 +341,47 @@ class GuardPagesTest {
     }
 
     @Test
+    void theVerdictOnAFlagSetByHandOffAPlanIsCurrent() {
+        stub.answer("/api/guard", 200, "[" + regression(FLAG) + "]");
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 20, "stages": [], "currentStage": null,
+                 "stageVersion": null, "version": 9, "killed": false}
+                """
+                        .formatted(FLAG));
+
+        String section = section(page("/flags/" + FLAG));
+
+        assertThat(section)
+                .contains("id=\"guard-status\">REGRESSION (CRITICAL)</span>")
+                .contains("the flag&#39;s guard policy applies")
+                .doesNotContain("data-stale=\"true\"")
+                .doesNotContain("not under rollout");
+    }
+
+    @Test
+    void theVerdictOnAFlagAtAHundredPercentWithNothingElseIsTheLastOne() {
+        stub.answer("/api/guard", 200, "[" + healthy(FLAG) + "]");
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 100, "stages": [], "currentStage": null,
+                 "allowList": [], "denyList": [], "rules": [], "version": 9}
+                """
+                        .formatted(FLAG));
+
+        String section = section(page("/flags/" + FLAG));
+
+        assertThat(section)
+                .contains("data-stale=\"true\"")
+                .contains("id=\"guard-status\">LAST VERDICT: HEALTHY</span>")
+                .contains("The flag is not under rollout");
+    }
+
+    @Test
     void theLastVerdictOfAKilledFlagIsGreyedAndItsAlertsAreListed() {
         String withAlerts = regression(FLAG)
                 .replace(

@@ -463,22 +463,78 @@ class RolloutPagesTest {
     }
 
     @Test
-    void aReasonOfSpacesAloneIsRefusedHereAndNothingIsSent() {
-        Response promote = form("promote", "   \n\t ", true);
+    void aReasonOfSpacesAloneIsRefusedWhereTheFlagServiceRequiresOneAndNothingIsSent() {
+        Response abort = form("abort", "   \n\t ", false);
+        Response resume = form("resume", " ", false);
+        Response retry = form("retry", "", false);
         Response kill = actionForm("kill", "  ");
+        Response unkill = actionForm("unkill", " ");
 
-        for (Response refused : List.of(promote, kill)) {
+        for (Response refused : List.of(abort, resume, retry, kill, unkill)) {
             assertThat(refused.statusCode()).isEqualTo(400);
             assertThat(refused.asString())
                     .contains("aria-invalid=\"true\"")
                     .contains("id=\"reason-error\">Write why: the reason is kept in the audit log, and spaces alone"
-                            + " are no reason.</p>");
+                            + " are no reason.</p>")
+                    .contains("name=\"reason\" rows=\"3\" required");
         }
-        assertThat(promote.asString()).contains("name=\"skipSoak\" value=\"true\" checked>");
+        assertThat(stub.seen()).noneMatch(r -> r.method().equals("POST"));
+        for (String confirm : List.of("/flags/" + FLAG + "/kill", "/flags/" + FLAG + "/rollout/abort")) {
+            assertThat(page(confirm)).contains("name=\"reason\" rows=\"3\" required", "Reason (required,");
+        }
+    }
+
+    @Test
+    void aReasonIsOptionalWhereTheFlagServiceTakesNoneSoABlankOneIsSent() {
+        String flag = "{\"key\": \"%s\", \"enabled\": true, \"version\": 15}".formatted(FLAG);
+        stub.answer("/api/flags/" + FLAG + "/rollout/promote", 200, flag);
+        stub.answer("/api/flags/" + FLAG + "/rollout/pause", 200, flag);
+        stub.answer("/api/flags/" + FLAG + "/stage", 200, flag);
+
+        Response promote = form("promote", "  ", false);
+        Response pause = form("pause", "", false);
+        Response advance = actionForm("advance", " \n");
+
+        for (Response sent : List.of(promote, pause, advance)) {
+            assertThat(sent.statusCode()).as(sent.asString()).isIn(200, 303);
+            assertThat(sent.asString()).doesNotContain("reason-error");
+        }
+        assertThat(sent("promote").body()).contains("\"reason\":\"\"");
+        assertThat(sent("pause").body()).contains("\"reason\":\"\"");
         assertThat(stub.seen())
-                .noneMatch(r -> r.method().equals("POST")
-                        && (r.pathAndQuery().endsWith("/rollout/promote")
-                                || r.pathAndQuery().endsWith("/kill")));
+                .anyMatch(r -> r.method().equals("POST") && r.pathAndQuery().equals("/api/flags/" + FLAG + "/stage"));
+        for (String confirm : List.of(
+                "/flags/" + FLAG + "/rollout/promote",
+                "/flags/" + FLAG + "/rollout/pause",
+                "/flags/" + FLAG + "/advance")) {
+            assertThat(page(confirm))
+                    .contains("Reason (optional,")
+                    .doesNotContain("name=\"reason\" rows=\"3\" required");
+        }
+    }
+
+    @Test
+    void theGlobalSwitchNeedsAReasonToGoOnButNotToGoOff() {
+        stub.answer("/api/kill-switch", 200, "{\"on\": false}");
+
+        Response on = killSwitch(true, "  ");
+        assertThat(on.statusCode()).isEqualTo(400);
+        assertThat(on.asString()).contains("id=\"reason-error\">", "name=\"reason\" rows=\"3\" required");
+        assertThat(stub.seen()).noneMatch(r -> r.pathAndQuery().startsWith("/api/kill-switch"));
+
+        Response off = killSwitch(false, " ");
+        assertThat(off.statusCode()).as(off.asString()).isEqualTo(303);
+        assertThat(stub.seen())
+                .anyMatch(r -> r.method().equals("DELETE") && r.pathAndQuery().equals("/api/kill-switch?reason="));
+    }
+
+    private Response killSwitch(boolean on, String reason) {
+        return sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("on", Boolean.toString(on))
+                .formParam("reason", reason)
+                .formParam("_csrf", session.csrf())
+                .post("/kill-switch");
     }
 
     @Test
