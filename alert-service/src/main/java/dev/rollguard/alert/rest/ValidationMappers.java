@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.rollguard.alert.api.CleanText;
 import dev.rollguard.http.BodyLimit;
+import dev.rollguard.http.RequestFields;
 import dev.rollguard.http.StrictJsonSyntax;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
@@ -89,7 +90,7 @@ public class ValidationMappers {
                             List.of(new ErrorBody.Violation(field, message))));
         }
         if (e instanceof UnrecognizedPropertyException unknown) {
-            String message = StrictRequestFields.unknownField(unknown.getKnownPropertyIds());
+            String message = RequestFields.unknownField(unknown.getKnownPropertyIds());
             return json(
                     400,
                     new ErrorBody(

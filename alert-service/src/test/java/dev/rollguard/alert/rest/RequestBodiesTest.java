@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rollguard.alert.api.RuleRequest;
 import dev.rollguard.alert.api.SilenceRequest;
 import dev.rollguard.alert.api.WebhookRequest;
+import dev.rollguard.http.RequestFields;
 import jakarta.ws.rs.BeanParam;
 import jakarta.ws.rs.CookieParam;
 import jakarta.ws.rs.FormParam;
@@ -89,9 +90,9 @@ class RequestBodiesTest {
 
     @Test
     void aViolationNamesTheFieldsItsObjectHas() {
-        assertThat(StrictRequestFields.unknownField(StrictRequestFields.fields(RuleRequest.LevelRequest.class)))
+        assertThat(RequestFields.unknownField(RequestFields.fields(RuleRequest.LevelRequest.class)))
                 .isEqualTo("unknown field; known: threshold, forSeconds");
-        assertThat(StrictRequestFields.unknownField(List.of())).isEqualTo("unknown field");
+        assertThat(RequestFields.unknownField(List.of())).isEqualTo("unknown field");
         assertThat(StrictRequestFields.isRequest(RuleRequest.class)).isTrue();
         assertThat(StrictRequestFields.isRequest(dev.rollguard.alert.domain.silence.Matcher.class))
                 .isFalse();

@@ -8,6 +8,7 @@ import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.api.FlagResponse;
 import dev.rollguard.flag.api.TextRules;
 import dev.rollguard.flag.service.FlagErrors;
+import dev.rollguard.http.RequestFields;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.validation.ConstraintViolation;
 import jakarta.validation.ConstraintViolationException;
@@ -26,7 +27,7 @@ import java.util.stream.Collectors;
 @ApplicationScoped
 public class FlagMergePatch {
 
-    private static final List<String> PATCHABLE = StrictRequestFields.fields(FlagRequest.class);
+    private static final List<String> PATCHABLE = RequestFields.fields(FlagRequest.class);
 
     /** Fields of a flag that only their own calls change (kill, stage, pause, archive) or that the service sets. */
     private static final Set<String> READ_ONLY = Arrays.stream(FlagResponse.class.getRecordComponents())
@@ -58,7 +59,7 @@ public class FlagMergePatch {
                         name, "cannot be changed by PATCH (kill, stage, pause and archive have their own calls)");
             }
             if (!PATCHABLE.contains(name)) {
-                throw FlagErrors.invalid(TextRules.visible(name), StrictRequestFields.unknownField(PATCHABLE));
+                throw FlagErrors.invalid(TextRules.visible(name), RequestFields.unknownField(PATCHABLE));
             }
         }
         return current -> merge(current, patch);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.rollguard.flag.api.TextRules;
+import dev.rollguard.http.RequestFields;
 import dev.rollguard.http.StrictJsonSyntax;
 import dev.rollguard.http.error.ErrorBody;
 import java.math.BigInteger;
@@ -49,7 +50,7 @@ final class JsonErrors {
         String field = field(mapping.getPath());
         String message;
         if (failure instanceof UnrecognizedPropertyException unknown) {
-            message = StrictRequestFields.unknownField(unknown.getKnownPropertyIds());
+            message = RequestFields.unknownField(unknown.getKnownPropertyIds());
         } else if (failure instanceof MismatchedInputException mismatch) {
             message = expected(mismatch.getTargetType());
         } else {

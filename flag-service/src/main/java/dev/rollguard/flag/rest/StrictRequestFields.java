@@ -1,20 +1,10 @@
 package dev.rollguard.flag.rest;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
-import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.rollguard.flag.api.FlagRequest;
+import dev.rollguard.http.RequestFields;
 import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
-import java.io.IOException;
-import java.lang.reflect.RecordComponent;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The request bodies of the admin API name only fields it knows. Jackson would otherwise drop a field it does not know,
@@ -33,46 +23,11 @@ public class StrictRequestFields implements ObjectMapperCustomizer {
 
     @Override
     public void customize(ObjectMapper mapper) {
-        mapper.addHandler(new RefuseUnknownFields());
+        mapper.addHandler(RequestFields.refusingUnknown(StrictRequestFields::isRequest));
     }
 
-    /** Whether a body of {@code type} must name only its own fields: a request record of the admin API. */
+    /** Whether a body of {@code type} must name only its own fields: a request record of the API. */
     static boolean isRequest(Class<?> type) {
-        return type.isRecord()
-                && type.getPackageName().equals(API_PACKAGE)
-                && type.getSimpleName().endsWith("Request");
-    }
-
-    /** The fields of a request record, in the order it declares them. */
-    static List<String> fields(Class<?> type) {
-        return Arrays.stream(type.getRecordComponents())
-                .map(RecordComponent::getName)
-                .toList();
-    }
-
-    /** What a violation says of a field its object does not have. */
-    static String unknownField(Collection<?> known) {
-        return known == null || known.isEmpty()
-                ? "unknown field"
-                : "unknown field; known: " + known.stream().map(String::valueOf).collect(Collectors.joining(", "));
-    }
-
-    private static final class RefuseUnknownFields extends DeserializationProblemHandler {
-
-        @Override
-        public boolean handleUnknownProperty(
-                DeserializationContext context,
-                JsonParser parser,
-                JsonDeserializer<?> deserializer,
-                Object beanOrClass,
-                String propertyName)
-                throws IOException {
-            Class<?> type = beanOrClass instanceof Class<?> c ? c : beanOrClass.getClass();
-            if (!isRequest(type)) {
-                return false;
-            }
-            throw UnrecognizedPropertyException.from(
-                    parser, beanOrClass, propertyName, List.<Object>copyOf(fields(type)));
-        }
+        return RequestFields.isRequest(type, API_PACKAGE);
     }
 }
