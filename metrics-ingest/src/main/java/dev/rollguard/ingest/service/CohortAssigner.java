@@ -8,6 +8,7 @@ import dev.rollguard.schemas.event.FlagVariant;
 import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
+import dev.rollguard.schemas.targeting.BucketDraws;
 import dev.rollguard.schemas.targeting.Evaluation;
 import dev.rollguard.schemas.targeting.EvaluationContext;
 import dev.rollguard.schemas.targeting.FlagEvaluator;

@@ -2,6 +2,7 @@ package dev.rollguard.schemas.targeting;
 
 import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangedEvent;
+import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
 import dev.rollguard.schemas.event.VariantWeight;
 import java.util.List;
@@ -14,8 +15,8 @@ public final class Rollouts {
     /**
      * Whether a flag is under rollout: on, not killed nor archived, and some subject can get a treatment while some
      * other gets the control (the off variant). Considered: the allow-list (treatment) and the deny-list (control),
-     * each rule's variant or share (a rule may match, so each counts), the flag's own share unless a rule without
-     * segments or constraints matches everyone before it, and the variant weights (a treatment by percentage is a
+     * each rule's variant or share (a rule may match, so each counts), the flag's own share unless a rule that matches everyone
+     * ({@link #matchesEveryone}) comes before it, and the variant weights (a treatment by percentage is a
      * weighted variant). A flag at 0 % or 100 % with nothing else, killed, disabled or archived has nothing to compare.
      */
     public static boolean underRollout(FlagChangedEvent flag) {
@@ -44,7 +45,7 @@ public final class Rollouts {
                 treatment |= rule.getRolloutBasisPoints() > 0 && treats(flag);
                 control |= rule.getRolloutBasisPoints() < Bucketing.BUCKETS;
             }
-            if (matchesEveryone(rule)) {
+            if (matchesEveryone(rule, flag)) {
                 defaultReached = false;
                 break;
             }
@@ -70,8 +71,32 @@ public final class Rollouts {
         return false;
     }
 
-    private static boolean matchesEveryone(TargetingRule rule) {
-        return (rule.getSegments() == null || rule.getSegments().isEmpty())
-                && (rule.getConstraints() == null || rule.getConstraints().isEmpty());
+    /**
+     * Whether a rule matches every subject: it has no constraints, and each of its segments (if any) has none either.
+     * No subject gets past such a rule, so the rules after it and the flag's own share are never reached. A segment the
+     * flag does not carry matches nobody (the evaluator's reading), so a rule naming one is not such a rule.
+     */
+    public static boolean matchesEveryone(TargetingRule rule, FlagChangedEvent flag) {
+        if (rule.getConstraints() != null && !rule.getConstraints().isEmpty()) {
+            return false;
+        }
+        if (rule.getSegments() == null || rule.getSegments().isEmpty()) {
+            return true;
+        }
+        for (String key : rule.getSegments()) {
+            Segment segment = null;
+            for (Segment s : flag.getSegments() == null ? List.<Segment>of() : flag.getSegments()) {
+                if (s.getKey().equals(key)) {
+                    segment = s;
+                    break;
+                }
+            }
+            if (segment == null
+                    || (segment.getConstraints() != null
+                            && !segment.getConstraints().isEmpty())) {
+                return false;
+            }
+        }
+        return true;
     }
 }

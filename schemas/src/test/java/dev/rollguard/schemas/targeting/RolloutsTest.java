@@ -3,6 +3,8 @@ package dev.rollguard.schemas.targeting;
 import static dev.rollguard.schemas.event.ConstraintOperator.IN;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.constraint;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.flag;
+import static dev.rollguard.schemas.targeting.TargetingFixtures.inSegments;
+import static dev.rollguard.schemas.targeting.TargetingFixtures.segment;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.serve;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.share;
 import static dev.rollguard.schemas.targeting.TargetingFixtures.weight;
@@ -80,5 +82,29 @@ class RolloutsTest {
         archived.setArchived(true);
 
         assertThat(List.of(off, killed, archived)).noneMatch(Rollouts::underRollout);
+    }
+
+    @Test
+    void aRuleWhoseSegmentsHaveNoConstraintsMatchesEveryone() {
+        // "everyone" is a segment without constraints: the rule serving it the treatment takes every subject, so the
+        // 50 % share after it is never reached and nobody gets the control.
+        FlagChangedEvent everyoneBySegment = flag("f", 5_000);
+        everyoneBySegment.setSegments(List.of(segment("everyone")));
+        everyoneBySegment.setRules(List.of(inSegments(serve("all", "on"), "everyone")));
+        FlagChangedEvent iosBySegment = flag("f", 5_000);
+        iosBySegment.setSegments(List.of(segment("ios", constraint("platform", IN, "IOS"))));
+        iosBySegment.setRules(List.of(inSegments(serve("ios", "on"), "ios")));
+        FlagChangedEvent unknownSegment = flag("f", 10_000);
+        unknownSegment.setRules(List.of(inSegments(serve("ghost", "on"), "missing")));
+
+        assertThat(Rollouts.matchesEveryone(everyoneBySegment.getRules().get(0), everyoneBySegment))
+                .isTrue();
+        assertThat(Rollouts.underRollout(everyoneBySegment)).isFalse();
+        assertThat(Rollouts.matchesEveryone(iosBySegment.getRules().get(0), iosBySegment))
+                .isFalse();
+        assertThat(Rollouts.underRollout(iosBySegment)).isTrue();
+        assertThat(Rollouts.matchesEveryone(unknownSegment.getRules().get(0), unknownSegment))
+                .as("a segment the flag does not carry matches nobody")
+                .isFalse();
     }
 }

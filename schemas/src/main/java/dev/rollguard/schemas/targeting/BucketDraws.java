@@ -1,11 +1,8 @@
-package dev.rollguard.ingest.service;
+package dev.rollguard.schemas.targeting;
 
 import dev.rollguard.schemas.bucketing.Bucketing;
 import dev.rollguard.schemas.event.FlagChangedEvent;
-import dev.rollguard.schemas.event.Segment;
 import dev.rollguard.schemas.event.TargetingRule;
-import dev.rollguard.schemas.targeting.Evaluation;
-import dev.rollguard.schemas.targeting.EvaluationReason;
 import java.util.List;
 
 /**
@@ -23,10 +20,10 @@ import java.util.List;
  * compare: its cohorts stay everyone it serves the treatment and everyone it does not, and the runbook says to read
  * their verdicts as hints.
  */
-final class BucketDraws {
+public final class BucketDraws {
 
     /** {@link #share} of a flag that draws no subject by its bucket. */
-    static final int NONE = -1;
+    public static final int NONE = -1;
 
     private BucketDraws() {}
 
@@ -35,12 +32,12 @@ final class BucketDraws {
      * them; a rule that matches everyone stands for the flag's own (no subject gets past it); else the first rule
      * without a fixed variant that splits; {@link #NONE} when no subject is drawn.
      */
-    static int share(FlagChangedEvent flag) {
+    public static int share(FlagChangedEvent flag) {
         List<TargetingRule> rules = flag.getRules() == null ? List.of() : flag.getRules();
         int firstRule = NONE;
         for (TargetingRule rule : rules) {
             boolean drawing = rule.getVariant() == null && splits(rule.getRolloutBasisPoints());
-            if (matchesEveryone(rule, flag)) {
+            if (Rollouts.matchesEveryone(rule, flag)) {
                 // No subject reaches the flag's own share: this rule is the flag's default.
                 return drawing ? rule.getRolloutBasisPoints() : firstRule;
             }
@@ -55,14 +52,14 @@ final class BucketDraws {
      * Whether the subject of {@code targetingKey} is on the flag's deny- or allow-list, which the evaluator reads
      * before any rule or share: such a subject is never drawn, whatever attributes its event lacks.
      */
-    static boolean listed(FlagChangedEvent flag, String targetingKey) {
+    public static boolean listed(FlagChangedEvent flag, String targetingKey) {
         return targetingKey != null
                 && (flag.getDenyList().contains(targetingKey)
                         || flag.getAllowList().contains(targetingKey));
     }
 
     /** Whether the evaluation drew its subject by the flag's bucket at the compared {@code share}. */
-    static boolean drawn(FlagChangedEvent flag, Evaluation evaluation, int share) {
+    public static boolean drawn(FlagChangedEvent flag, Evaluation evaluation, int share) {
         if (evaluation.reason() != EvaluationReason.SPLIT || evaluation.errorCode() != null) {
             return false;
         }
@@ -84,30 +81,5 @@ final class BucketDraws {
      */
     private static boolean splits(int basisPoints) {
         return basisPoints > 0 && basisPoints < Bucketing.BUCKETS;
-    }
-
-    /** A rule without constraints whose segments (if any) have none either matches every subject. */
-    private static boolean matchesEveryone(TargetingRule rule, FlagChangedEvent flag) {
-        if (rule.getConstraints() != null && !rule.getConstraints().isEmpty()) {
-            return false;
-        }
-        if (rule.getSegments() == null || rule.getSegments().isEmpty()) {
-            return true;
-        }
-        for (String key : rule.getSegments()) {
-            Segment segment = null;
-            for (Segment s : flag.getSegments()) {
-                if (s.getKey().equals(key)) {
-                    segment = s;
-                    break;
-                }
-            }
-            if (segment == null
-                    || (segment.getConstraints() != null
-                            && !segment.getConstraints().isEmpty())) {
-                return false;
-            }
-        }
-        return true;
     }
 }
