@@ -138,7 +138,17 @@ export class KeyMismatchError extends Error {
   }
 }
 
+/** Each live client keeps its queue under a key of its own: this prefix and its tab id. */
 const STORAGE_PREFIX = 'rollguard.telemetry.queue.';
+/** The lease of the queue key with the same tab id: `{owner, at}`, the owner's tab id and its last heartbeat. */
+const LEASE_PREFIX = 'rollguard.telemetry.lease.';
+/** How often a live client renews the lease of its stored queue, and looks for queues whose owner is gone. */
+const HEARTBEAT_MS = 15_000;
+/**
+ * A lease not renewed for this long belongs to a page that is gone (closed, crashed): its queue is adopted. Well over
+ * the heartbeat, because browsers run the timers of a tab hidden for long about once a minute.
+ */
+const LEASE_MS = 180_000;
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
@@ -171,7 +181,15 @@ export class TelemetryClient {
   >;
   private readonly endpoint: string;
   private readonly storage: Storage | null;
+  /** This client's own id in storage: its queue key and its lease key end with it. */
+  private readonly tabId: string;
   private readonly storageKey: string;
+  private readonly leaseKey: string;
+  /** Whether this client's queue key holds a copy, whose lease the heartbeat renews. */
+  private stored = false;
+  /** The page went away (`pagehide`) or the client is closed: its lease is given up for the next page. */
+  private released = false;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
   private inFlight: TelemetryEvent[] | null = null;
@@ -230,12 +248,12 @@ export class TelemetryClient {
     this.fetchFn = settings.fetch ?? globalThis.fetch.bind(globalThis);
     this.clientId = settings.clientId ?? this.storedClientId();
     this.userId = settings.userId;
-    this.storageKey = STORAGE_PREFIX + uuid();
-    this.adoptStoredQueues();
+    this.tabId = uuid();
+    this.storageKey = STORAGE_PREFIX + this.tabId;
+    this.leaseKey = LEASE_PREFIX + this.tabId;
+    this.adoptOrphanedQueues();
     this.listenToThePage();
-    if (this.queue.length > 0) {
-      this.schedule(0);
-    }
+    this.heartbeat();
   }
 
   /**
@@ -269,13 +287,17 @@ export class TelemetryClient {
     return { ...this.counts, queued: this.queue.length + (this.inFlight?.length ?? 0), unstored: this.unstored };
   }
 
-  /** Flushes, then stops listening to the page; what could not be sent stays in storage for the next page. */
+  /**
+   * Flushes, then stops listening to the page; what could not be sent stays in storage, its lease given up, for the
+   * next page (or another tab, or another client of this page) to adopt.
+   */
   async close(timeoutMs = 10_000): Promise<boolean> {
     const done = await this.flush(timeoutMs);
     this.closed = true;
     this.clearTimers();
     this.detach.forEach((off) => off());
     this.persist();
+    this.release();
     return done;
   }
 
@@ -694,9 +716,11 @@ export class TelemetryClient {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.persistTimer !== null) clearTimeout(this.persistTimer);
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.lingerTimer = null;
     this.retryTimer = null;
     this.persistTimer = null;
+    this.heartbeatTimer = null;
   }
 
   /**
@@ -707,13 +731,16 @@ export class TelemetryClient {
    * come (the page kept in the back/forward cache), is ignored. A page only hidden (a tab switch) does not cut short
    * the backoff of a batch waiting for its retry.
    */
-  private onHidden(leaving: boolean): void {
+  private onHidden(leaving: boolean, intoCache = false): void {
     if (leaving && this.inFlight !== null && !this.inFlightKeepalive) {
       this.queue.unshift(...this.inFlight);
       this.inFlight = null;
       this.requests++;
     }
     this.persist();
+    // A page that is unloaded leaves its stored queue to the next page at once; one kept in the back/forward cache
+    // may come back, and keeps its lease until it expires.
+    if (leaving && !intoCache) this.release();
     if (this.queue.length === 0 || this.inFlight !== null) return;
     if (!leaving && this.retryTimer !== null) return;
     if (this.lingerTimer !== null) {
@@ -730,7 +757,7 @@ export class TelemetryClient {
   private listenToThePage(): void {
     const w = globalThis as unknown as Partial<Window>;
     if (typeof w.addEventListener !== 'function') return;
-    const hidden = () => this.onHidden(true);
+    const hidden = (event: Event) => this.onHidden(true, (event as PageTransitionEvent).persisted === true);
     const visibility = () => {
       if (w.document?.visibilityState === 'hidden') this.onHidden(false);
     };
@@ -741,12 +768,21 @@ export class TelemetryClient {
         this.start(false);
       }
     };
+    // Another tab gave up its lease (it was closed): its queue is this page's to adopt now, not at the next heartbeat.
+    const storage = (event: Event) => {
+      const { key, newValue, storageArea } = event as StorageEvent;
+      if (storageArea === this.storage && newValue === null && key?.startsWith(LEASE_PREFIX)) {
+        this.adoptOrphanedQueues();
+      }
+    };
     w.addEventListener('pagehide', hidden);
     w.addEventListener('online', online);
+    w.addEventListener('storage', storage);
     w.document?.addEventListener('visibilitychange', visibility);
     this.detach.push(() => {
       w.removeEventListener?.('pagehide', hidden);
       w.removeEventListener?.('online', online);
+      w.removeEventListener?.('storage', storage);
       w.document?.removeEventListener('visibilitychange', visibility);
     });
   }
@@ -801,13 +837,57 @@ export class TelemetryClient {
     try {
       if (kept === 0) {
         this.storage.removeItem(this.storageKey);
+        this.storage.removeItem(this.leaseKey);
+        this.stored = false;
       } else {
         this.persistedAt = Date.now();
+        // The lease first: another page that sees the queue key sees its owner alive.
+        if (!this.released) this.renewLease();
         this.storage.setItem(this.storageKey, JSON.stringify(events.slice(events.length - kept)));
+        this.stored = true;
       }
     } catch {
       // Storage full or denied: the queue still lives in memory.
     }
+  }
+
+  /** Says in storage that this page is alive and owns its queue key. */
+  private renewLease(): void {
+    this.storage?.setItem(this.leaseKey, JSON.stringify({ owner: this.tabId, at: Date.now() }));
+  }
+
+  /**
+   * Gives up this client's lease (the page goes away or the client is closed), so the next page adopts what is left
+   * in its queue key at once rather than when the lease expires. The queue key itself stays.
+   */
+  private release(): void {
+    this.released = true;
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    try {
+      this.storage?.removeItem(this.leaseKey);
+    } catch {
+      // Storage denied: the lease expires instead.
+    }
+  }
+
+  /**
+   * Every {@link HEARTBEAT_MS}: renews the lease of the stored queue, and adopts the queues of pages that went away
+   * without giving theirs up (a crash, a killed browser) once their lease expired.
+   */
+  private heartbeat(): void {
+    if (!this.storage) return;
+    this.heartbeatTimer = this.later(() => {
+      this.heartbeatTimer = null;
+      if (this.closed || this.released) return;
+      try {
+        if (this.stored) this.renewLease();
+      } catch {
+        // Storage denied: nothing to renew.
+      }
+      this.adoptOrphanedQueues();
+      this.heartbeat();
+    }, HEARTBEAT_MS);
   }
 
   /** The length of an event's JSON, measured once. */
@@ -821,29 +901,61 @@ export class TelemetryClient {
   }
 
   /**
-   * Takes over the queues earlier pages left behind (this page's own key is new). Another tab that is still open may
-   * send some of them too: each event keeps its id, so metrics-ingest counts it once.
+   * Takes over the stored queues whose owner is gone: a queue key whose lease was given up (the page was closed) or
+   * expired (not renewed for {@link LEASE_MS}: the page crashed), or that has none (left by an earlier version). The
+   * queue of a page still open is left alone, however old its events. Each orphaned key is claimed by writing this
+   * client's id into its lease and reading it back, so that of two pages opened together one adopts it; should both
+   * still do (two browser processes interleaving), the events keep their ids and metrics-ingest counts each once.
+   * The adopted events are stored under this client's own key before the orphaned key is removed, so a page that
+   * closes meanwhile loses nothing.
    */
-  private adoptStoredQueues(): void {
-    if (!this.storage) return;
+  private adoptOrphanedQueues(): void {
+    const storage = this.storage;
+    if (!storage || this.closed) return;
     try {
-      const keys: string[] = [];
-      for (let i = 0; i < this.storage.length; i++) {
-        const key = this.storage.key(i);
-        if (key?.startsWith(STORAGE_PREFIX)) keys.push(key);
+      const now = Date.now();
+      const queueKeys: string[] = [];
+      const leaseKeys: string[] = [];
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i);
+        if (key?.startsWith(STORAGE_PREFIX) && key !== this.storageKey) queueKeys.push(key);
+        if (key?.startsWith(LEASE_PREFIX) && key !== this.leaseKey) leaseKeys.push(key);
       }
-      for (const key of keys) {
-        const stored = JSON.parse(this.storage.getItem(key) ?? '[]');
-        this.storage.removeItem(key);
-        if (Array.isArray(stored)) {
-          this.queue.push(...stored.filter(isEvent));
+      const claimed: Array<{ queueKey: string; leaseKey: string }> = [];
+      const adopted: TelemetryEvent[] = [];
+      for (const queueKey of queueKeys) {
+        const leaseKey = LEASE_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
+        if (isLive(storage.getItem(leaseKey), now)) continue;
+        storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, at: now }));
+        if (leaseOwner(storage.getItem(leaseKey)) !== this.tabId) continue; // another page claimed it first
+        const stored = parseJson(storage.getItem(queueKey));
+        if (Array.isArray(stored)) adopted.push(...stored.filter(isEvent));
+        claimed.push({ queueKey, leaseKey });
+      }
+      // A lease whose queue key is gone and whose owner is gone too is only clutter.
+      for (const leaseKey of leaseKeys) {
+        const queueKey = STORAGE_PREFIX + leaseKey.slice(LEASE_PREFIX.length);
+        if (storage.getItem(queueKey) === null && !isLive(storage.getItem(leaseKey), now)) {
+          storage.removeItem(leaseKey);
         }
+      }
+      if (claimed.length === 0) return;
+      const known = new Set([...(this.inFlight ?? []), ...this.queue].map((e) => e.eventId));
+      for (const event of adopted) {
+        if (known.has(event.eventId)) continue;
+        known.add(event.eventId);
+        this.queue.push(event);
       }
       this.queue.sort((a, b) => a.eventTime - b.eventTime);
       this.trim();
       this.persist();
+      for (const { queueKey, leaseKey } of claimed) {
+        storage.removeItem(queueKey);
+        storage.removeItem(leaseKey);
+      }
+      if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     } catch {
-      // Unreadable storage: start with an empty queue.
+      // Unreadable storage: this page goes on with the queue it has.
     }
   }
 
@@ -937,6 +1049,31 @@ function checkContext(context: unknown): void {
         `context attribute '${name}' would have metrics-ingest refuse every event: ${CONTEXT_REFUSAL_REASONS[refusal]}`,
       );
     }
+  }
+}
+
+/** The tab id a lease names, or null. */
+function leaseOwner(lease: string | null): string | null {
+  const value = parseJson(lease) as { owner?: unknown } | null;
+  return typeof value?.owner === 'string' ? value.owner : null;
+}
+
+/**
+ * Whether a lease was renewed within {@link LEASE_MS} of `now`. One stamped further ahead than that (the device
+ * clock was set back since) counts as expired too, or a page gone for good would hold its queue until the clock
+ * caught up.
+ */
+function isLive(lease: string | null, now: number): boolean {
+  const at = (parseJson(lease) as { at?: unknown } | null)?.at;
+  return typeof at === 'number' && Math.abs(now - at) <= LEASE_MS;
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }
 

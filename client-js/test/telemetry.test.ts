@@ -51,6 +51,31 @@ class MemoryStorage implements Storage {
   }
 }
 
+const QUEUE_PREFIX = 'rollguard.telemetry.queue.';
+const LEASE_PREFIX = 'rollguard.telemetry.lease.';
+
+/** The keys in storage of the queues pages left there (one per page), beside their leases. */
+function queueKeys(storage: Storage): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i)!;
+    if (key.startsWith(QUEUE_PREFIX)) keys.push(key);
+  }
+  return keys;
+}
+
+/** The text stored under the one queue key there is. */
+function storedText(storage: Storage): string {
+  const keys = queueKeys(storage);
+  expect(keys).toHaveLength(1);
+  return storage.getItem(keys[0])!;
+}
+
+/** The events stored under the one queue key there is. */
+function storedEvents(storage: Storage): TelemetryEvent[] {
+  return JSON.parse(storedText(storage)) as TelemetryEvent[];
+}
+
 const base = { url: 'https://ingest.example.test/', producerToken: 'producer-1', clientId: 'tab-1', storage: null };
 
 describe('TelemetryClient', () => {
@@ -397,7 +422,7 @@ describe('TelemetryClient', () => {
     const first = new TelemetryClient({ ...base, storage, fetch: ingest('down').fetch, lingerMs: 0 });
     const ids = [first.sync({ success: true, durationMs: 1 }), first.upload({ success: true, durationMs: 2 })];
     await vi.advanceTimersByTimeAsync(0);
-    expect(storage.length).toBe(1);
+    expect(queueKeys(storage)).toHaveLength(1);
     const closing = first.close(10);
     await vi.advanceTimersByTimeAsync(10);
     expect(await closing).toBe(false);
@@ -557,8 +582,7 @@ describe('TelemetryClient', () => {
       const count = resent.events.length;
       expect(count).toBeGreaterThan(0);
       expect(resent.events.map((e) => e.durationMs)).toEqual(all.slice(0, count));
-      const stored = JSON.parse(storage.getItem(storage.key(0)!)!) as TelemetryEvent[];
-      expect(stored.map((e) => e.durationMs)).toEqual(all);
+      expect(storedEvents(storage).map((e) => e.durationMs)).toEqual(all);
 
       // The page stayed (back/forward cache): the rest goes once the keepalive request is answered.
       await vi.advanceTimersByTimeAsync(0);
@@ -871,16 +895,17 @@ describe('TelemetryClient storage and timers', () => {
   it('writes the stored queue at most every 2 seconds, not on every event', async () => {
     const storage = new MemoryStorage();
     const setItem = vi.spyOn(storage, 'setItem');
+    // The queue's copy, not its small lease, which the heartbeat renews.
+    const queueWrites = () => setItem.mock.calls.filter(([key]) => key.startsWith(QUEUE_PREFIX)).length;
     const client = new TelemetryClient({ ...base, storage, fetch: ingest().fetch, batchSize: 1000, lingerMs: 60_000 });
 
     for (let i = 0; i < 100; i++) client.sync({ success: true, durationMs: i });
-    expect(setItem).toHaveBeenCalledTimes(1);
+    expect(queueWrites()).toBe(1);
     await vi.advanceTimersByTimeAsync(2000);
-    expect(setItem).toHaveBeenCalledTimes(2);
-    const stored = JSON.parse(storage.getItem(storage.key(0)!)!) as TelemetryEvent[];
-    expect(stored).toHaveLength(100);
+    expect(queueWrites()).toBe(2);
+    expect(storedEvents(storage)).toHaveLength(100);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(setItem).toHaveBeenCalledTimes(2); // nothing new, nothing written
+    expect(queueWrites()).toBe(2); // nothing new, nothing written
   });
 
   it('writes the stored queue at once when the page goes away', async () => {
@@ -893,10 +918,10 @@ describe('TelemetryClient storage and timers', () => {
 
     client.sync({ success: true, durationMs: 1 });
     client.sync({ success: true, durationMs: 2 });
-    expect(JSON.parse(storage.getItem(storage.key(0)!)!)).toHaveLength(1);
+    expect(storedEvents(storage)).toHaveLength(1);
     page.dispatchEvent(new Event('pagehide'));
 
-    expect(JSON.parse(storage.getItem(storage.key(0)!)!)).toHaveLength(2);
+    expect(storedEvents(storage)).toHaveLength(2);
     expect(client.stats().queued).toBe(2);
   });
 
@@ -913,7 +938,7 @@ describe('TelemetryClient storage and timers', () => {
     }
     await vi.advanceTimersByTimeAsync(2000);
 
-    const text = storage.getItem(storage.key(0)!)!;
+    const text = storedText(storage);
     expect(text.length).toBeLessThanOrEqual(512 * 1024);
     const stored = JSON.parse(text) as TelemetryEvent[];
     expect(stored.length).toBeGreaterThan(100);
@@ -994,6 +1019,216 @@ describe('TelemetryClient storage and timers', () => {
     await vi.advanceTimersByTimeAsync(4500);
     expect(server.calls).toHaveLength(2);
     expect(client.stats().retries).toBe(2);
+  });
+});
+
+describe('TelemetryClient in two tabs of one origin', () => {
+  /** One tab's view of metrics-ingest: reachable or not (`up`), and the event ids it delivered. */
+  function network() {
+    const state = { up: false, delivered: [] as string[] };
+    const fetch = vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
+      if (!state.up) throw new TypeError('Failed to fetch');
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      state.delivered.push(...events.map((e) => e.eventId));
+      return new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 });
+    });
+    return { state, fetch: fetch as unknown as typeof globalThis.fetch };
+  }
+
+  /** A page of its own (its `pagehide` and `storage` events) for the client made next. */
+  function openPage(): EventTarget {
+    const page = new EventTarget();
+    vi.stubGlobal('addEventListener', page.addEventListener.bind(page));
+    vi.stubGlobal('removeEventListener', page.removeEventListener.bind(page));
+    return page;
+  }
+
+  const tab = { url: 'https://ingest.example.test/', producerToken: 'producer-1', clientId: 'browser-1', lingerMs: 0 };
+
+  /** Closes the client; its flush waits on timers, which the fake clock has to move. */
+  async function closed(client: TelemetryClient): Promise<void> {
+    const closing = client.close(0);
+    await vi.advanceTimersByTimeAsync(0);
+    await closing;
+  }
+
+  /** A tab with two events it could not send, stored under its key. */
+  async function offlineTab(storage: Storage) {
+    const net = network();
+    const before = queueKeys(storage);
+    const client = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+    const ids = [client.sync({ success: true, durationMs: 1 }), client.upload({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.stats()).toMatchObject({ queued: 2, retries: 1 });
+    await vi.advanceTimersByTimeAsync(2000); // the copy in storage is written within 2 s
+    const key = queueKeys(storage).find((k) => !before.includes(k))!;
+    expect((JSON.parse(storage.getItem(key)!) as TelemetryEvent[]).map((e) => e.eventId)).toEqual(ids);
+    return { client, net, ids, key };
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+  });
+
+  it('keeps the queue of a tab still open to that tab: another never adopts, overwrites or sends it', async () => {
+    const storage = new MemoryStorage();
+    openPage();
+    const a = await offlineTab(storage);
+
+    openPage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(b.stats().queued).toBe(0);
+    const bId = b.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual([bId]);
+
+    // Ten minutes offline in tab A, more than the lease: its heartbeat keeps it.
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(bNet.state.delivered).toEqual([bId]);
+    expect(b.stats().queued).toBe(0);
+    expect(queueKeys(storage)).toEqual([a.key]);
+    expect((JSON.parse(storage.getItem(a.key)!) as TelemetryEvent[]).map((e) => e.eventId)).toEqual(a.ids);
+
+    a.net.state.up = true;
+    await vi.advanceTimersByTimeAsync(60_000); // its next retry, within the longest backoff
+    expect(a.net.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([bId]);
+    expect(queueKeys(storage)).toEqual([]);
+  });
+
+  it('keeps both stored queues of two tabs offline together, each under its own key', async () => {
+    const storage = new MemoryStorage();
+    openPage();
+    const a = await offlineTab(storage);
+    openPage();
+    const b = await offlineTab(storage);
+
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(queueKeys(storage)).toEqual([a.key, b.key]);
+    expect((JSON.parse(storage.getItem(a.key)!) as TelemetryEvent[]).map((e) => e.eventId)).toEqual(a.ids);
+    expect((JSON.parse(storage.getItem(b.key)!) as TelemetryEvent[]).map((e) => e.eventId)).toEqual(b.ids);
+    expect(a.client.stats().queued).toBe(2);
+    expect(b.client.stats().queued).toBe(2);
+  });
+
+  it('leaves the queue of a tab that goes away to the next page, which adopts it once', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    openPage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+
+    pageA.dispatchEvent(new Event('pagehide')); // tab A is closed, still offline: its keepalive request fails
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client); // and its page is gone
+    expect(queueKeys(storage)).toEqual([a.key]);
+
+    openPage();
+    const cNet = network();
+    cNet.state.up = true;
+    const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    const d = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    expect(c.stats().queued).toBe(2);
+    expect(d.stats().queued).toBe(0);
+    await vi.advanceTimersByTimeAsync(600_000);
+
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([]);
+    expect(a.net.state.delivered).toEqual([]);
+    expect(storage.length).toBe(0);
+  });
+
+  it('adopts at once in an open tab the queue of a tab that goes away', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    const pageB = openPage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+    // The browser tells the other tabs of the lease given up.
+    const released = Object.assign(new Event('storage'), {
+      key: 'rollguard.telemetry.lease.' + a.key.slice(QUEUE_PREFIX.length),
+      newValue: null,
+      storageArea: storage,
+    });
+    pageB.dispatchEvent(released);
+    expect(b.stats().queued + b.stats().sent).toBe(2);
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(queueKeys(storage)).toEqual([]);
+  });
+
+  it('adopts the queue of a tab that crashed once its lease expired, not before', async () => {
+    const storage = new MemoryStorage();
+    openPage();
+    const a = await offlineTab(storage);
+    // The browser process ends: the tab's timers with it, its storage stays.
+    const left = new MemoryStorage();
+    for (const key of queueKeys(storage)) left.setItem(key, storage.getItem(key)!);
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i)!;
+      if (key.startsWith(LEASE_PREFIX)) left.setItem(key, storage.getItem(key)!);
+    }
+    await closed(a.client);
+
+    openPage();
+    const net = network();
+    net.state.up = true;
+    const next = new TelemetryClient({ ...tab, storage: left, fetch: net.fetch });
+    expect(next.stats().queued).toBe(0);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(net.state.delivered).toEqual([]);
+
+    await vi.advanceTimersByTimeAsync(120_000); // past the lease
+    expect(net.state.delivered).toEqual(a.ids);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(net.state.delivered).toEqual(a.ids);
+    expect(left.length).toBe(0);
+  });
+
+  it('keeps the lease of a page kept in the back/forward cache, which may come back', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+
+    pageA.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    await vi.advanceTimersByTimeAsync(0);
+    openPage();
+    const net = network();
+    net.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+
+    expect(b.stats().queued).toBe(0);
+    expect(queueKeys(storage)).toEqual([a.key]);
+  });
+
+  it('adopts a queue stored without a lease, as an earlier version of the client left it', async () => {
+    const storage = new MemoryStorage();
+    const event = { type: 'sync', eventId: 'e-old', eventTime: Date.now(), clientId: 'browser-1', success: true };
+    storage.setItem(QUEUE_PREFIX + 'earlier', JSON.stringify([{ ...event, durationMs: 1 }]));
+    openPage();
+    const net = network();
+    net.state.up = true;
+    const client = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+    expect(client.stats().queued).toBe(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(net.state.delivered).toEqual(['e-old']);
+    expect(storage.length).toBe(0);
   });
 });
 
