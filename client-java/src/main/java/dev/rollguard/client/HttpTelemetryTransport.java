@@ -21,7 +21,8 @@ import org.apache.avro.specific.SpecificRecord;
  * TelemetryTransport.Rejection} with the receiver's code ({@code INVALID_CHARACTER}, {@code FUTURE_TIMESTAMP}, ...).
  * Every request carries {@code sentAt}, the time it is made by the clock of the event times: metrics-ingest moves the
  * event times by its difference to its own clock, so telemetry from a host whose clock is wrong is not lost. A batch
- * sent again is stamped again.
+ * sent again is stamped again. A {@link TelemetryClient} built with a {@link TelemetryClient.Builder#clock} of its
+ * own gives the transport that clock, so the event times and {@code sentAt} come from one clock.
  */
 public final class HttpTelemetryTransport implements TelemetryTransport {
 
@@ -31,7 +32,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
     private final URI endpoint;
     private final String authorization;
     private final Duration timeout;
-    private final Clock clock;
+    /** Set once before the client's sender starts ({@link #useClock}); volatile for a transport used on its own. */
+    private volatile Clock clock;
 
     /**
      * @param baseUrl metrics-ingest's URL, e.g. {@code https://ingest.example.com}
@@ -44,8 +46,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
     }
 
     /**
-     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from, so the
-     *     clock given to {@link TelemetryClient.Builder#clock} when the client has one of its own
+     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from; a client
+     *     built with a {@link TelemetryClient.Builder#clock} of its own replaces it with that one
      */
     public HttpTelemetryTransport(URI baseUrl, String producerToken, Duration timeout, Clock clock) {
         this(
@@ -70,8 +72,8 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
     }
 
     /**
-     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from, so the
-     *     clock given to {@link TelemetryClient.Builder#clock} when the client has one of its own
+     * @param clock the clock each request's {@code sentAt} is read from: the one the event times come from; a client
+     *     built with a {@link TelemetryClient.Builder#clock} of its own replaces it with that one
      * @throws IllegalArgumentException when the token is blank or holds a character that cannot go in an HTTP header
      */
     public HttpTelemetryTransport(HttpClient http, URI baseUrl, String producerToken, Duration timeout, Clock clock) {
@@ -97,6 +99,12 @@ public final class HttpTelemetryTransport implements TelemetryTransport {
             }
         }
         return token;
+    }
+
+    /** From now on, {@code sentAt} is read from {@code clock}: the client's, given when it is built. */
+    @Override
+    public void useClock(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     @Override

@@ -116,6 +116,11 @@ public final class TelemetryClient implements AutoCloseable {
 
     private TelemetryClient(Builder builder) {
         this.transport = builder.transport;
+        if (builder.clockGiven) {
+            // The batch's sentAt must come from the clock of its event times, or metrics-ingest would move them by
+            // the difference of two clocks rather than by the device's error.
+            transport.useClock(builder.clock);
+        }
         this.exposures = builder.exposures;
         this.listener = builder.listener;
         this.clock = builder.clock;
@@ -769,6 +774,7 @@ public final class TelemetryClient implements AutoCloseable {
         private Exposures exposures = new Exposures();
         private TelemetryListener listener = new TelemetryListener() {};
         private Clock clock = Clock.systemUTC();
+        private boolean clockGiven;
         private Platform platform;
         private String appVersion;
         private Map<String, String> context = Map.of();
@@ -921,11 +927,14 @@ public final class TelemetryClient implements AutoCloseable {
         }
 
         /**
-         * The clock of event times (the system's UTC clock by default). Delays (linger, backoff, timeouts) follow
-         * {@link System#nanoTime()} whatever the clock.
+         * The clock of event times (the system's UTC clock by default), given to the transport too ({@link
+         * TelemetryTransport#useClock}) so that {@link HttpTelemetryTransport} stamps each request's {@code sentAt} by
+         * it, whatever clock the transport was built with. Delays (linger, backoff, timeouts) follow {@link
+         * System#nanoTime()} whatever the clock.
          */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            this.clockGiven = true;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.rollguard.client;
 
+import java.time.Clock;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -17,6 +18,14 @@ public interface TelemetryTransport extends AutoCloseable {
      *     TelemetryTransportException#retryable()} says whether sending the same batch again may succeed
      */
     List<Rejection> send(List<SpecificRecord> events);
+
+    /**
+     * Told by {@link TelemetryClient.Builder#build()} the clock given to {@link TelemetryClient.Builder#clock}, when
+     * one was given: the clock of the event times, which a transport that stamps its requests ({@link
+     * HttpTelemetryTransport}'s {@code sentAt}) must read too. A transport that wraps another passes it on. Does
+     * nothing by default.
+     */
+    default void useClock(Clock clock) {}
 
     @Override
     default void close() {}

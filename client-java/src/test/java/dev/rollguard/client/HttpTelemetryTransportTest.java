@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -129,6 +130,41 @@ class HttpTelemetryTransportTest {
         assertThat(sentAt.get(0)).isGreaterThan(eventTime);
         assertThat(sentAt.get(1)).isEqualTo(sentAt.get(0) + 60_000);
         assertThat(sentAt.get(2)).isEqualTo(sentAt.get(1) + 60_000);
+    }
+
+    @Test
+    void theClockGivenToTheClientStampsSentAtThoughTheTransportWasBuiltWithoutOne() throws Exception {
+        // An hour ahead of the system clock, as on a device whose clock is wrong, or in a test.
+        Instant fixed = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.MILLIS);
+        try (TelemetryClient client = TelemetryClient.builder(
+                        new HttpTelemetryTransport(baseUrl(), "producer-token", Duration.ofSeconds(5)), "c-1")
+                .clock(Clock.fixed(fixed, ZoneOffset.UTC))
+                .build()) {
+            client.send(sync("e-1"));
+            assertThat(client.flush(FLUSH)).isTrue();
+        }
+
+        assertThat(bodies).hasSize(1);
+        assertThat(bodies.get(0).path("events").get(0).path("eventTime").asLong())
+                .isEqualTo(fixed.toEpochMilli());
+        assertThat(bodies.get(0).path("sentAt").asLong())
+                .as("sentAt by the client's clock, not the system's")
+                .isEqualTo(fixed.toEpochMilli());
+    }
+
+    @Test
+    void aClientWithoutAClockOfItsOwnLeavesTheTransportsClock() throws Exception {
+        SteppingClock clock = new SteppingClock();
+        long first = clock.millis.get();
+        try (TelemetryClient client = TelemetryClient.builder(
+                        new HttpTelemetryTransport(baseUrl(), "producer-token", Duration.ofSeconds(5), clock), "c-1")
+                .build()) {
+            client.send(sync("e-1"));
+            assertThat(client.flush(FLUSH)).isTrue();
+        }
+
+        assertThat(bodies).hasSize(1);
+        assertThat(bodies.get(0).path("sentAt").asLong()).isEqualTo(first);
     }
 
     @Test
