@@ -212,6 +212,50 @@ class KillAndStageTest {
     }
 
     @Test
+    void aStageMoveDecidedOnAnEarlierStageIsRefused() {
+        String key = Api.key("moved-meanwhile");
+        Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "currentStage", 2));
+        int shown = admin().get("/api/flags/" + key).then().extract().path("stageVersion");
+        // The page showed the stage begun at `shown`; someone else moves the flag meanwhile.
+        admin().body(Map.of("action", "set", "stage", 3, "reason", "go"))
+                .post("/api/flags/" + key + "/stage")
+                .then()
+                .statusCode(200);
+
+        for (String action : List.of("revert", "set", "advance")) {
+            Map<String, Object> body = new java.util.HashMap<>(Map.of("action", action, "reason", "from the page"));
+            body.put("stageVersion", shown);
+            if ("set".equals(action)) {
+                body.put("stage", 1);
+            }
+            admin().body(body)
+                    .post("/api/flags/" + key + "/stage")
+                    .then()
+                    .statusCode(409)
+                    .body("code", equalTo("STAGE_CHANGED"))
+                    .body("message", containsString("began at " + (shown + 1)));
+        }
+        service()
+                .body(Map.of("action", "revert", "reason", "alert on stage 2", "stageVersion", shown))
+                .post("/api/flags/" + key + "/stage")
+                .then()
+                .statusCode(409)
+                .body("code", equalTo("STAGE_CHANGED"));
+        admin().get("/api/flags/" + key).then().body("currentStage", equalTo(3));
+
+        admin().body(Map.of("action", "revert", "reason", "on the stage in force", "stageVersion", shown + 1))
+                .post("/api/flags/" + key + "/stage")
+                .then()
+                .statusCode(200)
+                .body("currentStage", equalTo(2));
+        admin().body(Map.of("action", "revert", "stageVersion", 0))
+                .post("/api/flags/" + key + "/stage")
+                .then()
+                .statusCode(400)
+                .body("code", equalTo("VALIDATION_FAILED"));
+    }
+
+    @Test
     void aPausedRolloutHoldsItsShareUntilResumed() {
         String key = Api.key("paused");
         Api.create(Map.of("key", key, "enabled", true, "stages", PLAN, "currentStage", 1));

@@ -35,5 +35,6 @@ public final class ActionRequests {
             @NotNull @CleanText @Pattern(regexp = "advance|revert|set", message = "must be advance, revert or set")
                     String action,
             @PositiveOrZero Integer stage,
-            @CleanText(multiline = true) @Size(max = MAX_REASON) String reason) {}
+            @CleanText(multiline = true) @Size(max = MAX_REASON) String reason,
+            @Positive Long stageVersion) {}
 }

@@ -173,7 +173,8 @@ public class FlagResource {
     @Operation(
             summary = "Move along the rollout plan",
             description = "advance (a promote: refused when killed, aborted, paused, at the last stage or before the"
-                    + " soak time), revert, or set a stage index; 409 NO_STAGE when there is none to move to."
+                    + " soak time), revert, or set a stage index; 409 NO_STAGE when there is none to move to,"
+                    + " STAGE_CHANGED when stageVersion is given and the current stage did not begin at it."
                     + " Service tokens may only revert.")
     public Uni<Response> stage(
             @PathParam("key") String key,
@@ -182,7 +183,13 @@ public class FlagResource {
         if (caller.caller().kind() == TokenKind.SERVICE && !"revert".equals(body.action())) {
             throw new ApiException(403, "FORBIDDEN", "a service token may only revert a stage");
         }
-        return commands.stage(caller.change(idempotencyKey), key, body.action(), body.stage(), body.reason())
+        return commands.stage(
+                        caller.change(idempotencyKey),
+                        key,
+                        body.action(),
+                        body.stage(),
+                        body.stageVersion(),
+                        body.reason())
                 .map(result -> WriteResponses.respond(result).build());
     }
 

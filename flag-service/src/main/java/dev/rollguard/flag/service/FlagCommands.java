@@ -201,11 +201,14 @@ public class FlagCommands {
 
     /**
      * Moves along the flag's rollout plan: {@code advance} is a promote (the same refusals, soak time included),
-     * {@code revert} goes to the previous stage, {@code set} to any.
+     * {@code revert} goes to the previous stage, {@code set} to any. With {@code expectedStageVersion}, only from the
+     * stage that began at that version (409 STAGE_CHANGED otherwise): a move decided on a stage no longer in force (a
+     * page shown before the promoter advanced, an alert about a stage already reverted) is not made from another.
      */
-    public Uni<WriteResult> stage(ChangeContext ctx, String key, String action, Integer index, String reason) {
+    public Uni<WriteResult> stage(
+            ChangeContext ctx, String key, String action, Integer index, Long expectedStageVersion, String reason) {
         if ("advance".equals(action)) {
-            return promote(ctx, key, reason, false, null, false);
+            return promote(ctx, key, reason, false, expectedStageVersion, false);
         }
         if ("set".equals(action) && index == null) {
             throw FlagErrors.invalid("stage", "is required to set a stage");
@@ -215,7 +218,8 @@ public class FlagCommands {
                 key,
                 reason,
                 false,
-                flag -> RolloutControls.move(flag, mapper.stages(flag), action, index, Timestamps.now()));
+                flag -> RolloutControls.move(
+                        flag, mapper.stages(flag), action, index, expectedStageVersion, Timestamps.now()));
     }
 
     public Uni<WriteResult> globalKill(ChangeContext ctx, String reason) {

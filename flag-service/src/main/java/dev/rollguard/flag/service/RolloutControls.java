@@ -58,15 +58,7 @@ final class RolloutControls {
                     "NO_STAGE", "flag '" + flag.key + "' has no rollout plan: set its stages to promote it");
         }
         Integer current = flag.currentStage;
-        if (expectedStageVersion != null && !expectedStageVersion.equals(current == null ? null : flag.stageVersion)) {
-            throw ApiException.conflict(
-                    "STAGE_CHANGED",
-                    "flag '" + flag.key + "' is no longer in the stage begun at version " + expectedStageVersion
-                            + (current == null
-                                    ? " (it is off its plan)"
-                                    : " (its stage began at " + flag.stageVersion + ")")
-                            + ": judge the stage in force");
-        }
+        refuseOtherStage(flag, expectedStageVersion, "judge the stage in force");
         if (automatic && (current == null || stages.get(current).promotion() != Promotion.AUTO)) {
             throw ApiException.conflict(
                     "MANUAL_STAGE",
@@ -192,11 +184,30 @@ final class RolloutControls {
         return new Transition("KILL", FlagChangeType.KILLED, flag.currentStage, flag.currentStage, true);
     }
 
+    /**
+     * Refuses (409 STAGE_CHANGED) a change decided on the stage that began at {@code expectedStageVersion} when the
+     * flag is no longer in it; nothing is checked without an expected version.
+     */
+    private static void refuseOtherStage(FlagEntity flag, Long expectedStageVersion, String advice) {
+        Integer current = flag.currentStage;
+        if (expectedStageVersion != null && !expectedStageVersion.equals(current == null ? null : flag.stageVersion)) {
+            throw ApiException.conflict(
+                    "STAGE_CHANGED",
+                    "flag '" + flag.key + "' is no longer in the stage begun at version " + expectedStageVersion
+                            + (current == null
+                                    ? " (it is off its plan)"
+                                    : " (its stage began at " + flag.stageVersion + ")")
+                            + ": " + advice);
+        }
+    }
+
     /** Moves back one stage, or to a given stage; refused for an aborted flag (retry takes it back). */
-    static Transition move(FlagEntity flag, List<Stage> stages, String action, Integer index, Instant now) {
+    static Transition move(
+            FlagEntity flag, List<Stage> stages, String action, Integer index, Long expectedStageVersion, Instant now) {
         if ("set".equals(action)) {
             refuseSet(flag);
         }
+        refuseOtherStage(flag, expectedStageVersion, "look at the stage in force before moving it");
         Integer current = flag.currentStage;
         int target = "revert".equals(action) ? (current == null ? -1 : current - 1) : index;
         if (target < 0 || target >= stages.size()) {

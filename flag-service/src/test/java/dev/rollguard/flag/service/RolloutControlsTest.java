@@ -237,13 +237,14 @@ class RolloutControlsTest {
     @Test
     void revertAndSetMoveWithinThePlanButSetWaitsForARetryAfterAnAbort() {
         FlagEntity flag = flag(2);
-        assertThat(RolloutControls.move(flag, PLAN, "revert", null, ENTERED).toStage())
+        assertThat(RolloutControls.move(flag, PLAN, "revert", null, null, ENTERED)
+                        .toStage())
                 .isEqualTo(1);
-        assertThat(RolloutControls.move(flag, PLAN, "set", 1, ENTERED)).isNull();
-        refused(() -> RolloutControls.move(flag, PLAN, "set", 9, ENTERED), 409, "NO_STAGE");
+        assertThat(RolloutControls.move(flag, PLAN, "set", 1, null, ENTERED)).isNull();
+        refused(() -> RolloutControls.move(flag, PLAN, "set", 9, null, ENTERED), 409, "NO_STAGE");
         RolloutControls.abort(flag, "x");
-        refused(() -> RolloutControls.move(flag, PLAN, "set", 0, ENTERED), 409, "ABORTED");
-        refused(() -> RolloutControls.move(flag, PLAN, "revert", null, ENTERED), 409, "NO_STAGE");
+        refused(() -> RolloutControls.move(flag, PLAN, "set", 0, null, ENTERED), 409, "ABORTED");
+        refused(() -> RolloutControls.move(flag, PLAN, "revert", null, null, ENTERED), 409, "NO_STAGE");
     }
 
     private static FlagEntity flag(Integer stage) {
