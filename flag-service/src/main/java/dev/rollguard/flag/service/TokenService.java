@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * API tokens: stored as SHA-256 hashes, checked against an in-memory table so authentication costs no database
@@ -52,6 +53,11 @@ public class TokenService {
     private final FlagServiceConfig config;
     private final ObjectMapper json;
     private volatile Map<String, Caller> byHash = Map.of();
+    /** Reloads begun, and the number of the one whose table is installed. */
+    private final AtomicLong readsBegun = new AtomicLong();
+
+    private long installedReading;
+
     private volatile Map<UUID, Caller> byId = Map.of();
 
     public TokenService(TokenRepository tokens, AuditRepository audit, FlagServiceConfig config, ObjectMapper json) {
@@ -106,20 +112,16 @@ public class TokenService {
     /** A token from the environment, stored under a fixed name; an empty secret stores nothing. */
     record BootstrapToken(String name, TokenKind kind, Optional<String> secret) {}
 
-    /** Reloads the in-memory table from the database; keeps the last one when the database cannot be read. */
+    /**
+     * Reloads the in-memory table from the database; keeps the last one when the database cannot be read. A reload
+     * installs its table only if no reload that began after it has installed one already: the periodic refresh that
+     * read the table just before a revocation committed must not put the revoked token back after the revocation's
+     * own reload.
+     */
     public Uni<Void> reload() {
+        long reading = beginReading();
         return Panache.withSession(tokens::active)
-                .invoke(list -> {
-                    Map<String, Caller> table = new HashMap<>();
-                    Map<UUID, Caller> ids = new HashMap<>();
-                    list.forEach(token -> {
-                        Caller caller = caller(token);
-                        table.put(token.tokenHash, caller);
-                        ids.put(token.id, caller);
-                    });
-                    byHash = Map.copyOf(table);
-                    byId = Map.copyOf(ids);
-                })
+                .invoke(list -> install(reading, list))
                 .onFailure()
                 .invoke(e -> Log.warnf("token table not refreshed, keeping %d tokens: %s", byHash.size(), e))
                 .onFailure()
@@ -215,6 +217,29 @@ public class TokenService {
             token.tokenHash = hash;
             return tokens.persist(token).replaceWithVoid();
         });
+    }
+
+    /** Installs the active tokens read by the reload that began {@code reading}-th, unless a later one installed. */
+    synchronized boolean install(long reading, List<ApiToken> active) {
+        if (reading < installedReading) {
+            return false;
+        }
+        Map<String, Caller> table = new HashMap<>();
+        Map<UUID, Caller> ids = new HashMap<>();
+        active.forEach(token -> {
+            Caller caller = caller(token);
+            table.put(token.tokenHash, caller);
+            ids.put(token.id, caller);
+        });
+        byHash = Map.copyOf(table);
+        byId = Map.copyOf(ids);
+        installedReading = reading;
+        return true;
+    }
+
+    /** The number of the next reload, for {@link #install}. */
+    long beginReading() {
+        return readsBegun.incrementAndGet();
     }
 
     private static Caller caller(ApiToken token) {
