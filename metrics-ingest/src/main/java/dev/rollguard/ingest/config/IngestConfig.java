@@ -40,6 +40,19 @@ public interface IngestConfig {
     /** The check of events without exposures against the targeting keys the flag-service evaluated. */
     EvaluationKeys evaluationKeys();
 
+    /** The off-heap memory of the RocksDB state stores. */
+    Rocksdb rocksdb();
+
+    interface Rocksdb {
+        /**
+         * Bytes of off-heap memory that all RocksDB state stores of the instance share (one block cache, index and
+         * filter blocks and memtables included), however many tasks, stores and segments it holds; at least 16 MiB.
+         * It lives beside the heap within the container's memory limit (README, "Memory").
+         */
+        @WithDefault("268435456")
+        long memoryBytes();
+    }
+
     interface Guard {
         /**
          * How long a client's cumulative figures of a flag's rollout stage are kept after its last event; a client

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
@@ -15,11 +16,13 @@ import java.util.stream.Stream;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.ProcessorStateException;
 import org.apache.kafka.streams.errors.TaskCorruptedException;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.RocksDBConfigSetter;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.CompressionType;
@@ -76,6 +79,8 @@ final class DedupIds extends ChangelogBytesStore {
     private BloomFilter filter;
     private Options options;
     private WriteOptions writeOptions;
+    /** Kafka Streams' {@code rocksdb.config.setter}, applied to these segments as to its own stores; null: none. */
+    private RocksDBConfigSetter configSetter;
     /** The latest event time seen (or read back); ids older than the horizon before it have expired. */
     private long observed = Long.MIN_VALUE;
 
@@ -254,6 +259,13 @@ final class DedupIds extends ChangelogBytesStore {
                 .setMaxWriteBufferNumber(2)
                 .setCompressionType(CompressionType.NO_COMPRESSION)
                 .setInfoLogLevel(InfoLogLevel.WARN_LEVEL);
+        RocksDBConfigSetter setter = configSetter(context.appConfigs());
+        if (setter != null) {
+            // The same memory bound as Kafka Streams' stores (BoundedMemoryRocksDBConfig): the segments' cache and
+            // memtables come out of the instance's shared cache instead of adding their own.
+            setter.setConfig(name(), options, context.appConfigs());
+            configSetter = setter;
+        }
         writeOptions = new WriteOptions().setDisableWAL(true);
         observed = Long.MIN_VALUE;
         clean = false;
@@ -395,6 +407,10 @@ final class DedupIds extends ChangelogBytesStore {
         closed();
         segments.values().forEach(RocksDB::close);
         segments.clear();
+        if (configSetter != null && options != null) {
+            configSetter.close(name(), options);
+        }
+        configSetter = null;
         for (AutoCloseable resource : new AutoCloseable[] {writeOptions, options, filter, cache}) {
             if (resource != null) {
                 Utils.closeQuietly(resource, name());
@@ -409,6 +425,22 @@ final class DedupIds extends ChangelogBytesStore {
     @Override
     public boolean persistent() {
         return true;
+    }
+
+    /** An instance of the configured {@code rocksdb.config.setter}, as Kafka Streams' RocksDB stores make one. */
+    private static RocksDBConfigSetter configSetter(Map<String, Object> configs) {
+        Object configured = configs.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG);
+        if (configured instanceof Class<?> type) {
+            return Utils.newInstance(type.asSubclass(RocksDBConfigSetter.class));
+        }
+        if (configured instanceof String type && !type.isBlank()) {
+            try {
+                return Utils.newInstance(type.trim(), RocksDBConfigSetter.class);
+            } catch (ClassNotFoundException e) {
+                throw new ProcessorStateException("the rocksdb.config.setter " + type + " was not found", e);
+            }
+        }
+        return null;
     }
 
     private static void delete(Path path) {

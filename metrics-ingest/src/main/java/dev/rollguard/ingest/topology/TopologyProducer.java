@@ -53,6 +53,12 @@ public class TopologyProducer {
     @Produces
     @Singleton
     Topology topology(FlagDirectory directory, BrokerReachability reachability) {
+        // A bad memory size stops the start here, not at the first store a stream thread opens.
+        long rocksdbBytes = config.rocksdb().memoryBytes();
+        if (rocksdbBytes < BoundedMemoryRocksDBConfig.MIN_MEMORY_BYTES) {
+            throw new IllegalArgumentException("metrics-ingest.rocksdb.memory-bytes must be at least "
+                    + BoundedMemoryRocksDBConfig.MIN_MEMORY_BYTES + " (16 MiB), not " + rocksdbBytes);
+        }
         int partitions = TopicPartitions.inputPartitions(bootstrapServers, TopicNames.DEFAULT, TOPICS_WAIT);
         return TelemetryTopology.build(
                 TopologySettings.from(config, partitions), directory, gauges::record, reachability);

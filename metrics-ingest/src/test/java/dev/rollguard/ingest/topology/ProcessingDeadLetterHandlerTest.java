@@ -6,9 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -58,6 +60,10 @@ class ProcessingDeadLetterHandlerTest {
     }
 
     private TopologyTestDriver driver(String source, DeadLetterSink sink) {
+        return driver(source, sink, Map.of());
+    }
+
+    private TopologyTestDriver driver(String source, DeadLetterSink sink, Map<String, Object> config) {
         Topology topology = new Topology();
         topology.addSource("in", new StringDeserializer(), new ByteArrayDeserializer(), source);
         topology.addProcessor("touchy", Touchy::new, "in");
@@ -69,6 +75,7 @@ class ProcessingDeadLetterHandlerTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, scratch.toString());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.SINK_CONFIG, sink);
+        props.putAll(config);
         return new TopologyTestDriver(topology, props);
     }
 
@@ -119,6 +126,47 @@ class ProcessingDeadLetterHandlerTest {
         }
 
         assertThat(deadLetters).isEmpty();
+    }
+
+    @Test
+    void aTopicWhoseNameOnlyEndsLikeATelemetryTopicIsNotTakenForOne() {
+        // Another application's topic that the service might read one day, or a prefixed internal one: its records
+        // are not clients' events, and writing them to the telemetry dead letters would mislead whoever reads those.
+        String lookalike = "audit.telemetry.sync";
+        try (TopologyTestDriver driver = driver(lookalike, deadLetters::add)) {
+            assertThat(piped(driver, lookalike, "a", "boom", "b")).containsExactly("a", "b");
+        }
+
+        assertThat(deadLetters).isEmpty();
+    }
+
+    @Test
+    void aTelemetryTopicUnderAConfiguredNameIsDeadLetteredToItsDeadLetterTopic() {
+        TopicNames renamed =
+                new TopicNames("eu.client-syncs", "eu.client-uploads", "eu.flags", "eu.client-dlq", "eu.windows");
+        try (TopologyTestDriver driver = driver("eu.client-uploads", deadLetters::add, renamed.deadLetterConfig())) {
+            assertThat(piped(driver, "eu.client-uploads", "a", "boom", "b")).containsExactly("a", "b");
+        }
+        // The default names are the service's own topics under this configuration.
+        try (TopologyTestDriver driver = driver("telemetry.sync", deadLetters::add, renamed.deadLetterConfig())) {
+            assertThat(piped(driver, "telemetry.sync", "boom")).isEmpty();
+        }
+
+        assertThat(deadLetters).singleElement().satisfies(r -> {
+            assertThat(r.topic()).isEqualTo("eu.client-dlq");
+            assertThat(r.value()).isEqualTo(bytes("boom"));
+            assertThat(DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_TOPIC))
+                    .isEqualTo("eu.client-uploads");
+        });
+    }
+
+    @Test
+    void aConfigurationNamingNoTelemetryTopicIsRefused() {
+        assertThatThrownBy(() -> ProcessingDeadLetterHandler.telemetryTopics(" , "))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(ProcessingDeadLetterHandler.TELEMETRY_TOPICS_CONFIG);
+        assertThat(ProcessingDeadLetterHandler.telemetryTopics(null))
+                .containsExactlyInAnyOrder("telemetry.sync", "telemetry.upload");
     }
 
     @Test

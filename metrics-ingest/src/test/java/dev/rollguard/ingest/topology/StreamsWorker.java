@@ -78,7 +78,9 @@ public final class StreamsWorker {
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
-        props.put(DeadLetterHandler.TOPIC_CONFIG, prefix + "telemetry.dlq");
+        props.putAll(TopicNames.DEFAULT.prefixed(prefix).deadLetterConfig());
+        // The service's bound on RocksDB's memory, at its default size: the stores and the dedup segments share it.
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class.getName());
         // A dead instance is noticed after 6 s (the broker's minimum) and its open transaction aborted after 5 s.
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1000);

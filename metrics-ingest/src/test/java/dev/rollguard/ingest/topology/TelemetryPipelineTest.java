@@ -13,6 +13,7 @@ import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.ingest.TelemetryFixtures;
+import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.bucketing.Bucketing;
@@ -29,10 +30,13 @@ import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KafkaStreams;
+import org.assertj.core.api.Condition;
 import org.junit.jupiter.api.Test;
 
 /** The running service on the real broker: telemetry in, closed windows and dead letters out. */
@@ -47,6 +51,9 @@ class TelemetryPipelineTest {
 
     @Inject
     KafkaStreams streams;
+
+    @Inject
+    IngestConfig config;
 
     static void send(SyncEvent event) {
         KafkaTestClient.send(
@@ -263,5 +270,37 @@ class TelemetryPipelineTest {
                 .body(containsString(
                         "rollguard_ingest_dead_letters_total{code=\"NEGATIVE_VALUE\",stage=\"VALIDATION\""))
                 .body(containsString("stage=\"DESERIALIZATION\""));
+    }
+
+    @Test
+    void everyRocksDbStoreOfTheServiceSharesOneCacheOfTheConfiguredSize() {
+        long configured = config.rocksdb().memoryBytes();
+        // The documented default, which BoundedMemoryRocksDBConfig also takes when the size is not passed on.
+        assertThat(configured).isEqualTo(BoundedMemoryRocksDBConfig.DEFAULT_MEMORY_BYTES);
+
+        // The stores open once the tasks are assigned; RocksDB reports each one's cache capacity (a window store
+        // reports 0 until its first segment opens).
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Map<String, Long> capacities = new HashMap<>();
+            streams.metrics().forEach((name, metric) -> {
+                if (name.name().equals("block-cache-capacity")) {
+                    capacities.put(name.tags().toString(), ((Number) metric.metricValue()).longValue());
+                }
+            });
+            assertThat(capacities)
+                    .hasKeySatisfying(keyContaining("rocksdb-state-id=" + WindowMergeProcessor.WATERMARKS_STORE))
+                    .hasKeySatisfying(keyContaining("rocksdb-state-id=" + HoppingProcessor.STORE))
+                    .allSatisfy((store, capacity) -> {
+                        if (store.contains("rocksdb-window-state-id=")) {
+                            assertThat(capacity).as(store).isIn(0L, configured);
+                        } else {
+                            assertThat(capacity).as(store).isEqualTo(configured);
+                        }
+                    });
+        });
+    }
+
+    private static Condition<String> keyContaining(String text) {
+        return new Condition<>(key -> key.contains(text), "containing " + text);
     }
 }

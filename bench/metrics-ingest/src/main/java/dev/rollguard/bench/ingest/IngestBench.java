@@ -579,7 +579,7 @@ public final class IngestBench {
         Properties props = streamsConfig(bootstrap, appId, stateDir);
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
-        props.put(DeadLetterHandler.TOPIC_CONFIG, settings.topics().dlq());
+        props.putAll(settings.topics().deadLetterConfig());
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);
         watch(streams);
