@@ -185,6 +185,40 @@ public final class FlagDirectory {
         return versions.get(at).getVersion();
     }
 
+    /**
+     * The versions of the stage that began at {@code stageVersion} (as {@link #stageVersionAt} names it) that came into
+     * force before {@code until}: the version that began it, then each later one of the same run. Null when the
+     * directory no longer holds the version that began it (a longer history than it keeps, or a restart that read only
+     * the latest versions).
+     */
+    public List<FlagChangedEvent> stageVersions(String flagKey, long stageVersion, long until) {
+        Versions versions = flags.get(flagKey);
+        if (versions == null) {
+            return null;
+        }
+        int begin = -1;
+        for (int i = 0; i < versions.size(); i++) {
+            if (versions.get(i).getVersion() == stageVersion) {
+                begin = i;
+                break;
+            }
+        }
+        if (begin < 0) {
+            return null;
+        }
+        List<FlagChangedEvent> run = new ArrayList<>();
+        run.add(versions.get(begin));
+        for (int i = begin + 1;
+                i < versions.size()
+                        && versions.changedAt()[i] < until
+                        && versions.underRollout()[i]
+                        && sameStage(versions.get(i - 1), versions.get(i));
+                i++) {
+            run.add(versions.get(i));
+        }
+        return run;
+    }
+
     /** Whether an earlier version under rollout belongs to the same stage as a later one. */
     private static boolean sameStage(FlagChangedEvent earlier, FlagChangedEvent later) {
         return earlier.getRolloutBasisPoints() == later.getRolloutBasisPoints()

@@ -5,6 +5,7 @@ import dev.rollguard.ingest.domain.HoppingParts;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.WindowMetricsMapper;
+import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.time.Duration;
@@ -37,16 +38,18 @@ final class HoppingProcessor implements Processor<Windowed<String>, WindowAggreg
     private final long size;
     private final long advance;
     private final AggregateLimits limits;
+    private final FlagDirectory directory;
     /** The latest end of a tumbling window received; after a restart it is rebuilt from the next windows. */
     private long watermark = Long.MIN_VALUE;
 
     private ProcessorContext<String, WindowMetricsEvent> context;
     private KeyValueStore<String, HoppingParts> store;
 
-    HoppingProcessor(Duration size, Duration advance, AggregateLimits limits) {
+    HoppingProcessor(Duration size, Duration advance, AggregateLimits limits, FlagDirectory directory) {
         this.size = size.toMillis();
         this.advance = advance.toMillis();
         this.limits = limits;
+        this.directory = directory;
     }
 
     @Override
@@ -123,6 +126,7 @@ final class HoppingProcessor implements Processor<Windowed<String>, WindowAggreg
                 covered.values().forEach(part -> merged.merge(part, limits));
                 WindowMetricsEvent event = WindowMetricsMapper.toEvent(
                         scope, WindowKind.HOPPING, start, end, context.currentSystemTimeMs(), merged);
+                PopulationComparison.stamp(event, directory);
                 TopologyMetrics.windowEmitted("hopping");
                 context.forward(new Record<>(ScopeKeys.recordKey(scope), event, end, new RecordHeaders()));
             }

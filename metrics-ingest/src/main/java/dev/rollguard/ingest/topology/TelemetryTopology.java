@@ -198,7 +198,7 @@ public final class TelemetryTopology {
                         Named.as("tumbling-merge"),
                         TUMBLING_STORE,
                         WindowMergeProcessor.WATERMARKS_STORE);
-        closed.process(() -> new WindowEmitter(WindowKind.TUMBLING), Named.as("tumbling-emit"))
+        closed.process(() -> new WindowEmitter(WindowKind.TUMBLING, directory), Named.as("tumbling-emit"))
                 .peek((scope, window) -> closedWindows.accept(window), Named.as("tumbling-observed"))
                 .to(settings.topics().windows(), windowsProduced("tumbling-windows-out"));
 
@@ -207,7 +207,7 @@ public final class TelemetryTopology {
                     Stores.persistentKeyValueStore(HoppingProcessor.STORE), Serdes.String(), new HoppingPartsSerde()));
             closed.process(
                             () -> new HoppingProcessor(
-                                    settings.hoppingSize(), settings.hoppingAdvance(), settings.limits()),
+                                    settings.hoppingSize(), settings.hoppingAdvance(), settings.limits(), directory),
                             Named.as("hopping-from-tumbling"),
                             HoppingProcessor.STORE)
                     .to(settings.topics().windows(), windowsProduced("hopping-windows-out"));

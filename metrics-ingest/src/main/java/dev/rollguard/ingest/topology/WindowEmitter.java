@@ -3,6 +3,7 @@ package dev.rollguard.ingest.topology;
 import dev.rollguard.ingest.domain.ScopeKeys;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.WindowMetricsMapper;
+import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.util.Locale;
@@ -12,15 +13,20 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
-/** Publishes a closed window, keyed as docs/contracts.md says, stamped with the time it was emitted. */
+/**
+ * Publishes a closed window, keyed as docs/contracts.md says, stamped with the time it was emitted and, for a flag
+ * cohort, with whether its stage compares populations ({@link PopulationComparison}).
+ */
 final class WindowEmitter implements Processor<Windowed<String>, WindowAggregate, String, WindowMetricsEvent> {
 
     private final WindowKind kind;
     private final String kindTag;
+    private final FlagDirectory directory;
     private ProcessorContext<String, WindowMetricsEvent> context;
 
-    WindowEmitter(WindowKind kind) {
+    WindowEmitter(WindowKind kind, FlagDirectory directory) {
         this.kind = kind;
+        this.directory = directory;
         this.kindTag = kind.name().toLowerCase(Locale.ROOT);
     }
 
@@ -42,6 +48,7 @@ final class WindowEmitter implements Processor<Windowed<String>, WindowAggregate
         var window = record.key().window();
         WindowMetricsEvent event = WindowMetricsMapper.toEvent(
                 scopeKey, kind, window.start(), window.end(), context.currentSystemTimeMs(), record.value());
+        PopulationComparison.stamp(event, directory);
         TopologyMetrics.windowEmitted(kindTag);
         context.forward(new Record<>(ScopeKeys.recordKey(scopeKey), event, window.end(), new RecordHeaders()));
     }

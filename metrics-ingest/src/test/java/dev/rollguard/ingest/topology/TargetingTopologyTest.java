@@ -200,6 +200,13 @@ class TargetingTopologyTest {
                 .as("c3 (iOS 4.1, Germany) and c4 (web, no country)")
                 .isEqualTo(2);
         assertThat(MissingContextAttributes.GLOBAL.counts().get("beta/country")).isEqualTo(missingBefore + 1);
+        // Rules with fixed variants draw nobody: the stage's cohorts are populations, and its windows say so.
+        assertThat(treatment.getClientMoments()).isNotEmpty().allMatch(m -> m.getStageVersion() == 1);
+        assertThat(treatment.getComparesPopulations()).isTrue();
+        assertThat(control.getComparesPopulations()).isTrue();
+        assertThat(scope(closed, "global").getComparesPopulations())
+                .as("only flag cohorts tell")
+                .isNull();
     }
 
     /** A flag at 50 % whose treatment is split evenly between blue and green; off is the control. */
@@ -260,6 +267,11 @@ class TargetingTopologyTest {
                 .as("each variant's clients carry the guard's moments of the stage")
                 .isNotEmpty()
                 .allMatch(m -> m.getStageVersion() == 3);
+        assertThat(green.getComparesPopulations())
+                .as("a 50 % share drew every subject of both cohorts")
+                .isFalse();
+        assertThat(scope(closed, "flag:colours:control").getComparesPopulations())
+                .isFalse();
         assertThat(scope(closed, "flag:colours:control").getVariant()).isNull();
         assertThat(closed)
                 .extracting(WindowMetricsEvent::getScopeKey)

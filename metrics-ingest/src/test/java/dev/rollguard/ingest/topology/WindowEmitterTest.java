@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import org.apache.kafka.streams.kstream.Windowed;
@@ -22,7 +23,7 @@ class WindowEmitterTest {
     void aWindowOfAnUnpublishableScopeIsLeftOutAndTheNextOneIsPublished() {
         MockProcessorContext<String, WindowMetricsEvent> context = new MockProcessorContext<>();
         context.setCurrentSystemTimeMs(61_000);
-        WindowEmitter emitter = new WindowEmitter(WindowKind.TUMBLING);
+        WindowEmitter emitter = new WindowEmitter(WindowKind.TUMBLING, new FlagDirectory(8));
         emitter.init(context);
         WindowAggregate aggregate = new WindowAggregate(new AggregateLimits(0.01, 64, 3, 2));
 

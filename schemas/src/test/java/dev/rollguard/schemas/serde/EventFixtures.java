@@ -282,6 +282,7 @@ final class EventFixtures {
                 .setFlagKey("offline-recording")
                 .setCohort(Cohort.TREATMENT)
                 .setVariant("blue")
+                .setComparesPopulations(true)
                 .setTable("entries")
                 .setPlatform(Platform.WEB)
                 .setWindowKind(WindowKind.HOPPING)
