@@ -3,6 +3,7 @@ package dev.rollguard.rollback.config;
 import dev.rollguard.schemas.event.GuardAction;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.Min;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -52,6 +53,9 @@ public interface GuardConfig {
 
     /** Kafka topics the service manages itself. */
     Kafka kafka();
+
+    /** How the alerts topic is read: alerts of one flag in order, of different flags side by side. */
+    Listener listener();
 
     /** The REST API's requests. */
     Http http();
@@ -208,6 +212,23 @@ public interface GuardConfig {
 
         /** Token sent to the OFREP endpoint to measure visibility. */
         String client();
+    }
+
+    interface Listener {
+        /**
+         * Most alerts read and not finished (handled, or waiting behind an earlier alert of their flag); when reached,
+         * reading waits until one finishes, so memory stays bounded during a long flag-service outage.
+         */
+        @WithDefault("1000")
+        @Min(1)
+        int maxInFlight();
+
+        /**
+         * On stop, how long the alerts being handled get to finish; those that do not are not acknowledged, so they
+         * are read again at the next start.
+         */
+        @WithDefault("10s")
+        Duration shutdownGrace();
     }
 
     interface Kafka {

@@ -1,24 +1,38 @@
 package dev.rollguard.rollback.listener;
 
+import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.service.GuardMetrics;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.Decoded;
 import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Reads the alerts topic, one record at a time in partition order. A record is acknowledged only once its action is
- * recorded (for a flag change: after the flag-service confirmed it), and the throttled commit strategy commits an
- * offset only when every record before it is acknowledged: a crash at any point re-reads the alert, and its
- * idempotency key makes the second reading harmless.
+ * Reads the alerts topic in partition order and hands each alert to the lane of its flag ({@link
+ * RollbackService#orderKey}): the alerts of one flag are handled one after another in the order they were read, those
+ * of different flags side by side, so an alert waiting for the flag-service (its 5xx for that flag, a change that keeps
+ * timing out) holds back only the later alerts of the same flag. The next record is read as soon as the alert is in
+ * its lane, unless {@code rollback-service.listener.max-in-flight} alerts are read and not finished: then reading waits
+ * until one finishes.
+ *
+ * <p>A record is acknowledged only once its action is recorded (for a flag change: after the flag-service confirmed
+ * it). Records are acknowledged out of order, and the throttled commit strategy commits an offset only when it and
+ * every record before it are acknowledged: a crash at any point re-reads every alert not finished (and some finished
+ * after it), and the idempotency key makes the second reading harmless. On stop, the alerts being handled get {@code
+ * rollback-service.listener.shutdown-grace} to finish; the others are neither acknowledged nor sent to the dead-letter
+ * topic, so the next start reads them again.
  *
  * <p>Records that cannot be decoded, and alerts whose handling fails for a reason that retrying cannot fix (an alert
  * the database refuses to store, a defect met while deciding), are nacked to the dead-letter topic {@value
@@ -37,9 +51,16 @@ public class AlertListener {
     private static final String DESERIALIZATION_FAILURE_REASON = "deserialization-failure-reason";
 
     private final RollbackService rollbacks;
+    private final GuardMetrics metrics;
+    private final Duration shutdownGrace;
+    private final AlertLanes lanes;
 
-    public AlertListener(RollbackService rollbacks) {
+    public AlertListener(RollbackService rollbacks, GuardMetrics metrics, GuardConfig config) {
         this.rollbacks = rollbacks;
+        this.metrics = metrics;
+        this.shutdownGrace = config.listener().shutdownGrace();
+        this.lanes = new AlertLanes(config.listener().maxInFlight());
+        metrics.lanes(lanes::inFlight, lanes::waiting);
     }
 
     @Incoming(CHANNEL)
@@ -52,6 +73,11 @@ public class AlertListener {
             return Uni.createFrom().completionStage(() -> message.nack(new UnreadableAlertException(reason)));
         }
         AlertEvent alert = decoded.event();
+        return lanes.submit(rollbacks.orderKey(alert), () -> handle(message, alert, receivedAt));
+    }
+
+    /** The alert's handling to its end: acknowledged, or sent to the dead-letter topic. */
+    private Uni<Void> handle(Message<?> message, AlertEvent alert, Instant receivedAt) {
         // Deferred, so that a failure thrown while the handling is set up is nacked like any other.
         return Uni.createFrom()
                 .deferred(() -> rollbacks.onAlert(alert, receivedAt))
@@ -67,6 +93,24 @@ public class AlertListener {
                             DEAD_LETTER_TOPIC);
                     return Uni.createFrom().completionStage(() -> message.nack(failure));
                 });
+    }
+
+    /**
+     * Runs before the Kafka connector closes the consumer (it does so when the application's beans are destroyed), so
+     * the alerts that finish in the grace period are acknowledged and committed.
+     */
+    void onStop(@Observes ShutdownEvent stop) {
+        int inFlight = lanes.inFlight();
+        if (inFlight > 0) {
+            Log.infof("stopping: %d alert(s) in flight get up to %s to finish", inFlight, shutdownGrace);
+        }
+        int left = lanes.stop(shutdownGrace);
+        if (left > 0) {
+            metrics.abandoned(left);
+            Log.warnf(
+                    "stopping: %d alert(s) not finished and not acknowledged; they are read again at the next start",
+                    left);
+        }
     }
 
     private static String decodingFailure(Message<?> message) {

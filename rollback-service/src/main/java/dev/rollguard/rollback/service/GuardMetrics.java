@@ -3,11 +3,13 @@ package dev.rollguard.rollback.service;
 import dev.rollguard.schemas.event.GuardAction;
 import dev.rollguard.schemas.event.RollbackOutcome;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Supplier;
 
 /** The guard's Micrometer meters: one timer per step of the path from breach to safety, and counters. */
 @ApplicationScoped
@@ -39,6 +41,29 @@ public class GuardMetrics {
                 .description("Alerts read again whose flag change had been started but not recorded as confirmed")
                 .register(registry)
                 .increment();
+    }
+
+    /**
+     * The alert listener's lanes: alerts read and not finished, and those of them waiting behind an earlier alert of
+     * their flag.
+     */
+    public void lanes(Supplier<Number> inFlight, Supplier<Number> waiting) {
+        Gauge.builder("rollguard.rollback.alerts.in.flight", inFlight)
+                .description("Alerts read and not finished (being handled or waiting behind an alert of their flag)")
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("rollguard.rollback.alerts.waiting", waiting)
+                .description("Alerts read and waiting for an earlier alert of their flag to finish")
+                .strongReference(true)
+                .register(registry);
+    }
+
+    /** Alerts whose handling was given up at a stop: not acknowledged, read again at the next start. */
+    public void abandoned(int count) {
+        Counter.builder("rollguard.rollback.alerts.abandoned")
+                .description("Alerts left unfinished at a stop, read again at the next start")
+                .register(registry)
+                .increment(count);
     }
 
     public void retry(String cause) {

@@ -89,6 +89,15 @@ public class RollbackService {
                 .indefinitely();
     }
 
+    /**
+     * The alerts that must be handled one after another, in the order they were read, share this key: those of one
+     * flag (the guard's decision depends on what an earlier one did to the flag: already off, cooldown), and those of
+     * one scope that names no flag (their notifications stay in order). Alerts with different keys are independent.
+     */
+    public String orderKey(AlertEvent alert) {
+        return decider.namesFlag(alert) ? "flag " + alert.getFlagKey() : "scope " + alert.getScopeKey();
+    }
+
     /** The guard's history, newest first. */
     public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, int limit) {
         return repository.list(flagKey, outcome, limit);

@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Builds alert events and talks to the real test broker: produce alerts, read rollbacks and dead letters. */
@@ -96,6 +98,27 @@ public final class Alerts {
                     .fromRecords(new ProducerRecord<>(AlertListener.CHANNEL, alert.getFingerprint(), alert))
                     .awaitCompletion();
         }
+    }
+
+    /** Sends one alert and returns its offset on the alerts topic (one partition). */
+    public static long sendAt(AlertEvent alert) {
+        return kafka().produce(String.class, AlertEvent.class)
+                .fromRecords(new ProducerRecord<>(AlertListener.CHANNEL, alert.getFingerprint(), alert))
+                .awaitCompletion()
+                .getLastRecord()
+                .offset();
+    }
+
+    /**
+     * The offset the guard's consumer group committed on the alerts topic, i.e. the first record a restarted guard
+     * reads; -1 while none is committed.
+     */
+    public static long committedOffset() {
+        OffsetAndMetadata committed = kafka().consumerGroups()
+                .offsets(
+                        ConfigProvider.getConfig().getValue("mp.messaging.incoming.alerts.group.id", String.class),
+                        new TopicPartition(AlertListener.CHANNEL, 0));
+        return committed == null ? -1 : committed.offset();
     }
 
     public static void sendBytes(String key, byte[] value) {

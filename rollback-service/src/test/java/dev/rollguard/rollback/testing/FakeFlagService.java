@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * alert's latest transition a firing one unless a test ended it). It
  * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing; a key
  * over 200 characters is refused, as the real one refuses it),
- * writes one audit entry per effective change, records every call, and can be made to answer 503, to lose the
+ * writes one audit entry per effective change, records every call, and can be made to answer 503, to fail the changes of one flag, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
  *
  * <p>The real flag-service is covered by the whole-stack end-to-end test.
@@ -67,6 +67,9 @@ public final class FakeFlagService implements AutoCloseable {
     private volatile int alertsFailure;
 
     private volatile boolean unavailable;
+
+    /** Per flag, the status every change of it is answered with ({@link #failChanges}). */
+    private final Map<String, Integer> failingChanges = new ConcurrentHashMap<>();
 
     private volatile boolean misrouted;
     private HttpServer server;
@@ -274,6 +277,20 @@ public final class FakeFlagService implements AutoCloseable {
     }
 
     /**
+     * Until {@link #acceptChanges}, every change of this flag (kill, stage, pause, promote) is answered with {@code
+     * status} and changes nothing, while its reads and every other flag are answered as usual: a flag-service failing
+     * for one flag alone.
+     */
+    public void failChanges(String flagKey, int status) {
+        failingChanges.put(flagKey, status);
+    }
+
+    /** Ends {@link #failChanges} for this flag. */
+    public void acceptChanges(String flagKey) {
+        failingChanges.remove(flagKey);
+    }
+
+    /**
      * While true, every request is answered 404 with a page that is not the flag-service's JSON error, as a proxy or
      * an ingress in front of the wrong path answers.
      */
@@ -356,6 +373,13 @@ public final class FakeFlagService implements AutoCloseable {
             }
             if (misrouted) {
                 send(exchange, new Stored(404, "<html><body>404 Not Found</body></html>"));
+                return;
+            }
+            Integer changeFailure = flagPath.matches() && "POST".equals(exchange.getRequestMethod())
+                    ? failingChanges.get(flagKey)
+                    : null;
+            if (changeFailure != null) {
+                send(exchange, new Stored(changeFailure, error("INTERNAL", "the change of " + flagKey + " failed")));
                 return;
             }
             if ("/api/flags".equals(path) && "GET".equals(exchange.getRequestMethod())) {

@@ -1,0 +1,137 @@
+package dev.rollguard.rollback.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.smallrye.mutiny.Uni;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The lanes the alert listener hands alerts to: one key in order, keys side by side, a bound on what is in flight, and
+ * a stop that gives running work a grace period and then cancels it so that it reports nothing.
+ */
+@Timeout(30)
+class AlertLanesTest {
+
+    /** Starts a waiting task on the thread that ended the one before, so that every step here is deterministic. */
+    private final AlertLanes lanes = new AlertLanes(3, Runnable::run);
+
+    private final List<String> started = new CopyOnWriteArrayList<>();
+    private final List<String> reported = new CopyOnWriteArrayList<>();
+    private final List<String> cancelled = new CopyOnWriteArrayList<>();
+    private final Map<String, CompletableFuture<Void>> ends = new ConcurrentHashMap<>();
+
+    /** A task that runs until {@link #end} and then reports (as the listener acknowledges its record). */
+    private Supplier<Uni<Void>> task(String name) {
+        CompletableFuture<Void> end = new CompletableFuture<>();
+        ends.put(name, end);
+        return () -> {
+            started.add(name);
+            return Uni.createFrom()
+                    .completionStage(end)
+                    .invoke(() -> reported.add(name))
+                    .onCancellation()
+                    .invoke(() -> cancelled.add(name));
+        };
+    }
+
+    private void end(String name) {
+        ends.get(name).complete(null);
+    }
+
+    private static boolean admitted(Uni<Void> submitted) {
+        return submitted.subscribeAsCompletionStage().isDone();
+    }
+
+    @Test
+    void tasksOfOneKeyRunOneAfterAnotherInTheOrderSubmitted() {
+        lanes.submit("flag a", task("a1")).await().indefinitely();
+        lanes.submit("flag a", task("a2")).await().indefinitely();
+
+        assertThat(started).containsExactly("a1");
+        assertThat(lanes.waiting()).isEqualTo(1);
+        end("a1");
+        assertThat(started).containsExactly("a1", "a2");
+        assertThat(reported).containsExactly("a1");
+        end("a2");
+        assertThat(reported).containsExactly("a1", "a2");
+        assertThat(lanes.inFlight()).isZero();
+    }
+
+    @Test
+    void aTaskThatDoesNotEndHoldsOnlyItsOwnKey() {
+        lanes.submit("flag a", task("a1")).await().indefinitely();
+        lanes.submit("flag b", task("b1")).await().indefinitely();
+
+        assertThat(started).containsExactly("a1", "b1");
+        end("b1");
+        assertThat(reported).containsExactly("b1");
+        assertThat(lanes.inFlight()).isEqualTo(1);
+    }
+
+    @Test
+    void aFailedTaskFreesItsLane() {
+        lanes.submit("flag a", () -> Uni.createFrom().failure(new IllegalStateException("defect")))
+                .await()
+                .indefinitely();
+        lanes.submit("flag a", task("a2")).await().indefinitely();
+
+        assertThat(started).containsExactly("a2");
+    }
+
+    @Test
+    void submittingWaitsWhileTheMaximumIsInFlight() {
+        assertThat(admitted(lanes.submit("flag a", task("a1")))).isTrue();
+        assertThat(admitted(lanes.submit("flag b", task("b1")))).isTrue();
+        Uni<Void> third = lanes.submit("flag a", task("a2"));
+
+        CompletableFuture<Void> waiting = third.subscribeAsCompletionStage();
+        assertThat(waiting.isDone()).as("three in flight: reading waits").isFalse();
+        assertThat(lanes.inFlight()).isEqualTo(3);
+
+        end("b1");
+        assertThat(waiting.isDone()).isTrue();
+        assertThat(lanes.inFlight()).isEqualTo(2);
+    }
+
+    @Test
+    void stopLetsRunningTasksEndWithinTheGraceAndCancelsTheOthersWithoutReporting() {
+        lanes.submit("flag a", task("a1"));
+        lanes.submit("flag a", task("a2"));
+        lanes.submit("flag b", task("b1"));
+        CompletableFuture.runAsync(() -> end("b1"), CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
+
+        int left = lanes.stop(Duration.ofSeconds(2));
+
+        // b1 ended in the grace period and reported; a1 never ended: cancelled, nothing reported; a2 never started.
+        assertThat(reported).containsExactly("b1");
+        assertThat(cancelled).containsExactly("a1");
+        assertThat(started).doesNotContain("a2");
+        assertThat(left).isEqualTo(2);
+        assertThat(lanes.inFlight()).isZero();
+        // An alert read after the stop is not handled, and reading goes no further.
+        assertThat(admitted(lanes.submit("flag c", task("c1")))).isFalse();
+        assertThat(started).doesNotContain("c1");
+        end("a1");
+        assertThat(reported).doesNotContain("a1");
+    }
+
+    @Test
+    void stopWithNothingInFlightReturnsAtOnce() {
+        assertThat(lanes.stop(Duration.ofMinutes(1))).isZero();
+    }
+
+    @Test
+    void theMaximumIsAtLeastOne() {
+        assertThatThrownBy(() -> new AlertLanes(0, Runnable::run)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
