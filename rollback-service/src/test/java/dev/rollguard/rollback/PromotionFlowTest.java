@@ -238,14 +238,37 @@ class PromotionFlowTest {
         String flag = flagKey();
         flagService.definePlan(flag, PLAN, 2, Instant.now().minusSeconds(60), 1, 0, "revert");
         flagService.setVerdict(flag, verdict(flag, 1, "INSUFFICIENT_DATA", 3, 40, ""));
+        Long decidedOn = flagService.stageVersion(flag);
 
         round();
 
         assertThat(flagService.currentStage(flag)).isEqualTo(1);
+        assertThat(flagService.revertStageVersion(flag))
+                .as("the revert names the stage it was decided on")
+                .contains(decidedOn);
         RolloutActionEvent event = awaitEvents(flag, 1).get(0);
         assertThat(event.getAction()).isEqualTo(RolloutAction.REVERT);
         assertThat(event.getToStageName()).isEqualTo("10%");
         assertThat(event.getReason()).contains("back to '10%' (10 %) as the plan says");
+    }
+
+    @Test
+    void aRevertDecidedOnAStageThatEndedMeanwhileIsRefusedNotAppliedToTheNextStage() {
+        String flag = flagKey();
+        flagService.definePlan(flag, PLAN, 2, Instant.now().minusSeconds(60), 1, 0, "revert");
+        flagService.setVerdict(flag, verdict(flag, 1, "INSUFFICIENT_DATA", 3, 40, ""));
+        // An operator moves the flag between the promoter's decision and its request.
+        flagService.moveStageBeforeNextRevert(flag);
+
+        round();
+
+        assertThat(flagService.currentStage(flag))
+                .as("not moved back from the stage the operator chose")
+                .isEqualTo(2);
+        RolloutActionEvent event = awaitEvents(flag, 1).get(0);
+        assertThat(event.getAction()).isEqualTo(RolloutAction.REVERT);
+        assertThat(event.getOutcome()).isEqualTo(RolloutOutcome.REFUSED);
+        assertThat(event.getReason()).contains("STAGE_CHANGED");
     }
 
     @Test

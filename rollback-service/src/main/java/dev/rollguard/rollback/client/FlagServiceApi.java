@@ -1,5 +1,6 @@
 package dev.rollguard.rollback.client;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -72,8 +73,12 @@ public interface FlagServiceApi {
     /** Body of kill and pause. */
     record ReasonRequest(String reason) {}
 
-    /** Body of a stage move; the guard only sends {@code revert}. */
-    record StageRequest(String action, String reason) {}
+    /**
+     * Body of a stage move; the rollback-service only sends {@code revert}. {@code stageVersion}, when set, ties the
+     * move to the stage it was decided on (409 STAGE_CHANGED once another is in force); left out when null, so a body
+     * without it is the same bytes as before it existed (an action resumed under its Idempotency-Key).
+     */
+    record StageRequest(String action, String reason, @JsonInclude(JsonInclude.Include.NON_NULL) Long stageVersion) {}
 
     /** OFREP evaluation request. */
     record OfrepRequest(Map<String, Object> context) {}

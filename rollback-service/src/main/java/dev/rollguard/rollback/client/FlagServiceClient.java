@@ -106,6 +106,22 @@ public class FlagServiceClient {
      */
     public Uni<FlagState> apply(
             GuardAction action, String key, String idempotencyKey, String fullReason, TraceContext trace) {
+        return apply(action, key, idempotencyKey, fullReason, trace, null);
+    }
+
+    /**
+     * {@link #apply(GuardAction, String, String, String, TraceContext)}, a {@code REVERT_STAGE} tied to the stage that
+     * began at {@code stageVersion} (null: not tied): refused (409 STAGE_CHANGED, a {@link
+     * FlagServiceRejectedException}) once the flag is in another stage, so a revert decided on one stage never moves
+     * the flag back from the next.
+     */
+    public Uni<FlagState> apply(
+            GuardAction action,
+            String key,
+            String idempotencyKey,
+            String fullReason,
+            TraceContext trace,
+            Long stageVersion) {
         String what = action + " " + key;
         String requestId = trace == null ? null : trace.requestId();
         String traceparent = trace == null ? null : trace.traceparent();
@@ -127,7 +143,7 @@ public class FlagServiceClient {
                                 idempotencyKey,
                                 requestId,
                                 traceparent,
-                                new StageRequest("revert", reason));
+                                new StageRequest("revert", reason, stageVersion));
                     case PAUSE ->
                         api.pause(
                                 key,

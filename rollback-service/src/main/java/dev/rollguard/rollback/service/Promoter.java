@@ -216,7 +216,9 @@ public class Promoter {
 
     private Uni<RolloutStep> changeFlag(RolloutStep step, GuardAction action) {
         String reason = "Automatic " + step.action() + " by Rollguard: " + step.reason();
-        return flags.apply(action, step.flagKey(), step.id(), reason)
+        // A revert is tied to the stage the step was decided on: never from the next one, should the flag have moved.
+        Long stage = action == GuardAction.REVERT_STAGE ? step.stageVersion() : null;
+        return flags.apply(action, step.flagKey(), step.id(), reason, null, stage)
                 .map(after -> step.done(RolloutOutcome.APPLIED, reason, after.version(), after.updatedAt()));
     }
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -177,6 +178,22 @@ public final class FakeFlagService implements AutoCloseable {
         flag.extensionSeconds = extensionSeconds;
         flag.then = then;
         flags.put(key, flag);
+    }
+
+    /** Per flag, the stageVersion its last revert request named (empty: none). */
+    private final Map<String, Optional<Long>> revertStageVersions = new ConcurrentHashMap<>();
+
+    /** Flags whose stage another party moves just before their next revert request arrives. */
+    private final Set<String> stageMovedBeforeNextChange = ConcurrentHashMap.newKeySet();
+
+    /** The stageVersion the last revert request of {@code key} named; null before any revert. */
+    public Optional<Long> revertStageVersion(String key) {
+        return revertStageVersions.get(key);
+    }
+
+    /** Before the next revert request of {@code key} is handled, another party moves the flag to another stage. */
+    public void moveStageBeforeNextRevert(String key) {
+        stageMovedBeforeNextChange.add(key);
     }
 
     /** The version that began the flag's current stage. */
@@ -500,6 +517,20 @@ public final class FakeFlagService implements AutoCloseable {
             case "stage" -> {
                 if (!"revert".equals(request.path("action").asText())) {
                     return new Stored(403, error("FORBIDDEN", "service tokens may only revert"));
+                }
+                revertStageVersions.put(
+                        flag.key,
+                        request.hasNonNull("stageVersion")
+                                ? Optional.of(request.get("stageVersion").asLong())
+                                : Optional.empty());
+                if (stageMovedBeforeNextChange.remove(flag.key)) {
+                    // Someone else moved the flag to another stage between the decision and this request.
+                    flag.version++;
+                    flag.stageVersion = flag.version;
+                }
+                if (request.hasNonNull("stageVersion")
+                        && request.get("stageVersion").asLong() != flag.stageVersion) {
+                    return new Stored(409, error("STAGE_CHANGED", "its stage began at " + flag.stageVersion));
                 }
                 if (flag.currentStage == null || flag.currentStage == 0) {
                     return new Stored(409, error("NO_STAGE", "no earlier stage"));
