@@ -87,6 +87,7 @@ class ConsoleBrowserIT {
     private static final String TARGETED = "checkout.targeted-" + RUN;
     private static final String SEGMENT = "beta-" + RUN;
     private static final String KILL_REASON = "EU checkout errors, investigating " + RUN;
+    private static final String OPERATOR = "Ana Lima";
 
     private static ServiceStack stack;
     private static PackagedConsole console;
@@ -152,9 +153,11 @@ class ConsoleBrowserIT {
         signIn("not-a-token");
         assertThat(text(By.id("login-error"))).contains("does not know this token");
 
+        type(By.id("operator"), OPERATOR);
         signIn(ServiceStack.ADMIN_TOKEN);
         wait.until(ExpectedConditions.urlContains("/flags"));
         assertThat(text(By.tagName("h1"))).isEqualTo("Flags");
+        assertThat(text(By.id("operator"))).isEqualTo(OPERATOR);
         assertThat(driver.getCurrentUrl()).doesNotContain(ServiceStack.ADMIN_TOKEN);
         Cookie session = driver.manage().getCookieNamed("rollguard_session");
         assertThat(session).isNotNull();
@@ -235,6 +238,9 @@ class ConsoleBrowserIT {
         assertThat(newest.getAttribute("data-action")).isEqualToIgnoringCase("KILL");
         assertThat(newest.findElement(By.cssSelector(".reason")).getText()).isEqualTo(KILL_REASON);
         assertThat(newest.getText()).contains("killed: false → true");
+        // The flag-service recorded the person signed in (X-Rollguard-Actor), the token's name beside it.
+        assertThat(newest.findElement(By.cssSelector("td[data-label='By']")).getText())
+                .startsWith(OPERATOR);
 
         // A write without this session's CSRF token, or from another site, changes nothing.
         String cookie = "rollguard_session="
@@ -356,8 +362,8 @@ class ConsoleBrowserIT {
         wait.until(ExpectedConditions.urlContains("/rollbacks/evidence"));
         assertThat(text(By.cssSelector(".outcome"))).isEqualTo("APPLIED");
         assertThat(text(By.cssSelector(".ev-rule"))).contains("treatment worse than control");
-        assertThat(text(By.cssSelector(".ev-observed"))).contains("errorRate = 0.1200");
-        assertThat(text(By.cssSelector(".ev-threshold"))).contains("0.0500");
+        assertThat(text(By.cssSelector(".ev-observed"))).contains("errorRate = 12.0 %");
+        assertThat(text(By.cssSelector(".ev-threshold"))).contains("5.0 %");
         assertThat(text(By.cssSelector(".ev-treatment"))).contains("over 480 events");
         assertThat(text(By.cssSelector(".ev-control"))).contains("over 9520 events");
         assertThat(text(By.cssSelector(".steps"))).contains("alert fired").contains("flag changed");

@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
@@ -23,8 +26,8 @@ public final class ServiceStub implements AutoCloseable {
     public record Answer(int status, String body) {}
 
     /**
-     * A request the console made: its method, path with the query, Authorization header, body, If-Match and
-     * Idempotency-Key.
+     * A request the console made: its method, path with the query, Authorization header, body, If-Match,
+     * Idempotency-Key and X-Rollguard-Actor.
      */
     public record Seen(
             String method,
@@ -32,12 +35,15 @@ public final class ServiceStub implements AutoCloseable {
             String authorization,
             String body,
             String ifMatch,
-            String idempotencyKey) {}
+            String idempotencyKey,
+            String actor) {}
 
     private final HttpServer server;
+    private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final Map<String, Function<Seen, Answer>> handlers = new ConcurrentHashMap<>();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
+    private final Map<String, Duration> delays = new ConcurrentHashMap<>();
 
     private ServiceStub(HttpServer server) {
         this.server = server;
@@ -48,6 +54,8 @@ public final class ServiceStub implements AutoCloseable {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
             ServiceStub stub = new ServiceStub(server);
             server.createContext("/", stub::handle);
+            // A thread per request, as a real service answers requests side by side: one slow answer holds up no other.
+            server.setExecutor(stub.threads);
             server.start();
             return stub;
         } catch (IOException e) {
@@ -71,6 +79,11 @@ public final class ServiceStub implements AutoCloseable {
         handlers.put(path, handler);
     }
 
+    /** Answers requests to {@code path} only after {@code delay}, as an overloaded service does. */
+    public void delay(String path, Duration delay) {
+        delays.put(path, delay);
+    }
+
     public void dropConnections(String path) {
         answers.put(path, new Answer(0, ""));
     }
@@ -79,6 +92,7 @@ public final class ServiceStub implements AutoCloseable {
     public void reset() {
         answers.clear();
         handlers.clear();
+        delays.clear();
         seen.clear();
     }
 
@@ -96,8 +110,18 @@ public final class ServiceStub implements AutoCloseable {
                     exchange.getRequestHeaders().getFirst("Authorization"),
                     new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8),
                     exchange.getRequestHeaders().getFirst("If-Match"),
-                    exchange.getRequestHeaders().getFirst("Idempotency-Key"));
+                    exchange.getRequestHeaders().getFirst("Idempotency-Key"),
+                    exchange.getRequestHeaders().getFirst("X-Rollguard-Actor"));
             seen.add(request);
+            Duration delay = delays.get(path);
+            if (delay != null) {
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             Function<Seen, Answer> handler = handlers.get(path);
             Answer answer = handler != null
                     ? handler.apply(request)
@@ -119,5 +143,6 @@ public final class ServiceStub implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        threads.shutdownNow();
     }
 }

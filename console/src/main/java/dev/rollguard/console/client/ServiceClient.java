@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.rollguard.console.config.ConsoleConfig;
+import dev.rollguard.console.session.OperatorSession;
 import io.quarkus.logging.Log;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -14,14 +15,25 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Calls the services' documented REST APIs with the operator's token and hands back their answers unchanged: the
  * console adds no rules of its own, it shows what the services say (status, JSON error, violations). Blocking, for
- * the worker threads that render pages.
+ * the worker threads that render pages. A page that reads from several services starts its reads together
+ * ({@link #reads()}) and waits for all of them until one deadline, {@code console.services.page-deadline}.
  */
 @ApplicationScoped
 public class ServiceClient {
@@ -39,6 +51,9 @@ public class ServiceClient {
             this.label = label;
         }
     }
+
+    /** Who a write is made for (flag-service, alert-service): recorded as the audit row's actor. */
+    public static final String ACTOR_HEADER = "X-Rollguard-Actor";
 
     private final ConsoleConfig config;
     private final ObjectMapper json;
@@ -58,18 +73,174 @@ public class ServiceClient {
 
     /**
      * A write with an Idempotency-Key: the one in {@code headers} (a confirmation form carries the key made when it
-     * was shown, so the form submitted twice changes the flag once), else a new one. A write that went out and got no
-     * answer is {@link ApiResult#noAnswer}: it may have been applied.
+     * was shown, so the form submitted twice changes the flag once), else a new one. It names the signed-in operator
+     * in {@value #ACTOR_HEADER} (unless {@code headers} names someone), so the service's audit records the person,
+     * not only the token. A write that went out and got no answer is {@link ApiResult#noAnswer}: it may have been
+     * applied.
      */
     public ApiResult write(
-            Service service, String method, String path, String token, Object body, Map<String, String> headers) {
-        Map<String, String> all = new java.util.HashMap<>(headers);
+            Service service,
+            String method,
+            String path,
+            OperatorSession session,
+            Object body,
+            Map<String, String> headers) {
+        Map<String, String> all = new HashMap<>(headers);
         all.putIfAbsent("Idempotency-Key", "console-" + UUID.randomUUID());
-        return send(service, method, path, token, body, all, true);
+        if (session.operator() != null && !session.operator().isEmpty()) {
+            all.putIfAbsent(ACTOR_HEADER, session.operator());
+        }
+        return send(service, method, path, session.token(), body, all, true);
     }
 
     public ApiResult getText(Service service, String pathAndQuery, String token) {
         return send(service, "GET", pathAndQuery, token, null, Map.of("Accept", "text/plain"), false);
+    }
+
+    /** The reads of one page: each starts at once, and all of them share one deadline. */
+    public Reads reads() {
+        return new Reads(Instant.now().plus(config.services().pageDeadline()));
+    }
+
+    /**
+     * Reads started together. {@link Reads#get} sends a request and returns at once; {@link Pending#await} waits for
+     * its answer no later than the page's deadline. A service that has not answered by then is unavailable for this
+     * page, said as such ("no answer within 5 s"), never as an empty list.
+     */
+    public final class Reads {
+
+        private final Instant deadline;
+
+        Reads(Instant deadline) {
+            this.deadline = deadline;
+        }
+
+        public Pending get(Service service, String pathAndQuery, String token) {
+            return start(service, pathAndQuery, token, Map.of());
+        }
+
+        public Pending getText(Service service, String pathAndQuery, String token) {
+            return start(service, pathAndQuery, token, Map.of("Accept", "text/plain"));
+        }
+
+        private Pending start(Service service, String pathAndQuery, String token, Map<String, String> headers) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                return new Pending(service, CompletableFuture.completedFuture(late(service)));
+            }
+            boolean deadlineFirst = left.compareTo(config.services().timeout()) < 0;
+            HttpRequest request = request(
+                    service,
+                    "GET",
+                    pathAndQuery,
+                    token,
+                    null,
+                    headers,
+                    deadlineFirst ? left : config.services().timeout());
+            CompletableFuture<ApiResult> answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                    .thenApply(ServiceClient.this::result)
+                    .exceptionally(e -> {
+                        Throwable cause = unwrap(e);
+                        if (cause instanceof CancellationException) {
+                            // Given up at the deadline: the page has said so already.
+                            return late(service);
+                        }
+                        if (deadlineFirst && cause instanceof HttpTimeoutException) {
+                            return late(service);
+                        }
+                        return failed(service, "GET", pathAndQuery, cause, false);
+                    });
+            return new Pending(service, answer);
+        }
+
+        /** A read started with {@link #get}. */
+        public final class Pending {
+
+            private final Service service;
+            private final CompletableFuture<ApiResult> answer;
+
+            Pending(Service service, CompletableFuture<ApiResult> answer) {
+                this.service = service;
+                this.answer = answer;
+            }
+
+            /** The service's answer, or unavailable when it has not come by the page's deadline. */
+            public ApiResult await() {
+                long left = Duration.between(Instant.now(), deadline).toMillis();
+                try {
+                    return answer.get(Math.max(left, 0), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    answer.cancel(true);
+                    Log.warnf("%s gave no answer within the page deadline", service.label);
+                    return late(service);
+                } catch (ExecutionException | CancellationException e) {
+                    return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return ApiResult.unavailable(service.label, "interrupted");
+                }
+            }
+        }
+    }
+
+    private ApiResult late(Service service) {
+        return ApiResult.unavailable(
+                service.label, "no answer within " + seconds(config.services().pageDeadline()));
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private HttpRequest request(
+            Service service,
+            String method,
+            String pathAndQuery,
+            String token,
+            Object body,
+            Map<String, String> headers,
+            Duration timeout) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base(service) + pathAndQuery))
+                .timeout(timeout)
+                .header("Authorization", "Bearer " + token);
+        if (!headers.containsKey("Accept")) {
+            request.header("Accept", "application/json");
+        }
+        headers.forEach(request::header);
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            String contentType = "PATCH".equals(method) ? "application/merge-patch+json" : "application/json";
+            try {
+                request.header("Content-Type", contentType)
+                        .method(method, HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("a request body the console made is not JSON", e);
+            }
+        }
+        return request.build();
+    }
+
+    private ApiResult result(HttpResponse<String> response) {
+        return new ApiResult(
+                response.statusCode(),
+                parse(response.body()),
+                response.body(),
+                response.headers().firstValue("ETag").orElse(null));
+    }
+
+    private ApiResult failed(Service service, String method, String pathAndQuery, Throwable e, boolean write) {
+        Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
+        if (e instanceof ConnectException || !(e instanceof IOException)) {
+            return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+        }
+        return write
+                ? ApiResult.noAnswer(service.label, e.getClass().getSimpleName())
+                : ApiResult.unavailable(service.label, e.getClass().getSimpleName());
     }
 
     private ApiResult send(
@@ -80,35 +251,18 @@ public class ServiceClient {
             Object body,
             Map<String, String> headers,
             boolean write) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base(service) + pathAndQuery))
-                .timeout(config.services().timeout())
-                .header("Authorization", "Bearer " + token);
-        if (!headers.containsKey("Accept")) {
-            request.header("Accept", "application/json");
-        }
-        headers.forEach(request::header);
+        HttpRequest request = request(
+                service,
+                method,
+                pathAndQuery,
+                token,
+                body,
+                headers,
+                config.services().timeout());
         try {
-            if (body == null) {
-                request.method(method, HttpRequest.BodyPublishers.noBody());
-            } else {
-                String contentType = "PATCH".equals(method) ? "application/merge-patch+json" : "application/json";
-                request.header("Content-Type", contentType)
-                        .method(method, HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body)));
-            }
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            return new ApiResult(
-                    response.statusCode(),
-                    parse(response.body()),
-                    response.body(),
-                    response.headers().firstValue("ETag").orElse(null));
-        } catch (ConnectException e) {
-            Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
-            return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+            return result(http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {
-            Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
-            return write
-                    ? ApiResult.noAnswer(service.label, e.getClass().getSimpleName())
-                    : ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+            return failed(service, method, pathAndQuery, e, write);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return ApiResult.unavailable(service.label, "interrupted");

@@ -42,6 +42,13 @@ public interface ConsoleConfig {
         /** How long a call to a service may take before the page shows it as unavailable. */
         @WithDefault("10s")
         Duration timeout();
+
+        /**
+         * How long a page waits for all the services it reads from, read at once: a service that has not answered by
+         * then is shown as unavailable in its section, and the rest of the page is shown.
+         */
+        @WithDefault("5s")
+        Duration pageDeadline();
     }
 
     interface Session {

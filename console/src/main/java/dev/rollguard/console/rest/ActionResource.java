@@ -95,7 +95,7 @@ public class ActionResource {
                 body.put("stage", stage);
             }
         }
-        ApiResult result = services.write(Service.FLAG, "POST", path, s.token(), body, attempt.headers());
+        ApiResult result = services.write(Service.FLAG, "POST", path, s, body, attempt.headers());
         if (result.ok()) {
             return seeOther("/flags/" + enc(key) + "?notice=" + action);
         }
@@ -184,16 +184,11 @@ public class ActionResource {
                         Service.FLAG,
                         "POST",
                         "/api/kill-switch",
-                        s.token(),
+                        s,
                         json.createObjectNode().put("reason", why),
                         attempt.headers())
                 : services.write(
-                        Service.FLAG,
-                        "DELETE",
-                        "/api/kill-switch?reason=" + enc(why),
-                        s.token(),
-                        null,
-                        attempt.headers());
+                        Service.FLAG, "DELETE", "/api/kill-switch?reason=" + enc(why), s, null, attempt.headers());
         if (result.ok()) {
             return seeOther("/flags");
         }

@@ -3,8 +3,11 @@ package dev.rollguard.console.rest;
 import static dev.rollguard.console.client.ServiceClient.enc;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Reads;
+import dev.rollguard.console.client.ServiceClient.Reads.Pending;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.CurrentSession;
@@ -38,12 +41,29 @@ public class AlertPagesResource {
         this.history = history;
     }
 
+    /** Transitions of the recent list per page; a full page offers the older ones. */
+    static final int RECENT_PAGE = 100;
+
+    /**
+     * What fires now and the recent transitions, read together; {@code before} (a transition's {@code seq}) shows the
+     * transitions older than it, the alert-service's cursor.
+     */
     @GET
     @Path("alerts")
-    public Response alerts() {
+    public Response alerts(@QueryParam("before") String before) {
         OperatorSession s = current.get();
-        ApiResult active = services.get(Service.ALERT, "/api/alerts?view=active&limit=200", s.token());
-        ApiResult recent = services.get(Service.ALERT, "/api/alerts?view=history&limit=100", s.token());
+        Long cursor = cursor(before);
+        if (before != null && cursor == null) {
+            return badCursor(s, "before");
+        }
+        Reads reads = services.reads();
+        Pending activeRead = reads.get(Service.ALERT, "/api/alerts?view=active&limit=200", s.token());
+        Pending recentRead = reads.get(
+                Service.ALERT,
+                "/api/alerts?view=history&limit=" + RECENT_PAGE + (cursor == null ? "" : "&before=" + cursor),
+                s.token());
+        ApiResult active = activeRead.await();
+        ApiResult recent = recentRead.await();
         String activeUnknown = unreadable(active, "the alert-service");
         String recentUnknown = unreadable(recent, "the alert-service");
         List<AlertRow> activeRows = new ArrayList<>();
@@ -54,16 +74,54 @@ public class AlertPagesResource {
         if (recentUnknown == null) {
             recent.body().forEach(a -> recentRows.add(AlertRow.of(a)));
         }
-        Set<String> seen = new HashSet<>();
-        recentRows.forEach(a -> seen.add(a.alertId() + a.status()));
-        // Transitions read from the alerts topic that the alert-service's history does not hold (yet).
-        history.recentAlerts().stream()
-                .filter(a -> seen.add(a.alertId() + a.status()))
-                .forEach(recentRows::add);
-        recentRows.sort(Comparator.comparing(AlertRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
+        if (cursor == null) {
+            Set<String> seen = new HashSet<>();
+            recentRows.forEach(a -> seen.add(a.alertId() + a.status()));
+            // Transitions read from the alerts topic that the alert-service's history does not hold (yet).
+            history.recentAlerts().stream()
+                    .filter(a -> seen.add(a.alertId() + a.status()))
+                    .forEach(recentRows::add);
+            recentRows.sort(Comparator.comparing(AlertRow::at, Comparator.nullsLast(Comparator.reverseOrder())));
+        }
+        String older = recentUnknown == null ? olderLink(recent, RECENT_PAGE, "seq", "/alerts?before=") : null;
         return html(
                 200,
-                Pages.alerts(s, activeRows, recentRows, activeUnknown, recentUnknown)
+                Pages.alerts(s, activeRows, recentRows, activeUnknown, recentUnknown, older, cursor != null)
+                        .render());
+    }
+
+    /**
+     * The link to the page after {@code page} (newest first), or null when {@code page} was not full: {@code
+     * prefix} followed by the last row's {@code field}, the service's cursor.
+     */
+    static String olderLink(ApiResult page, int limit, String field, String prefix) {
+        JsonNode rows = page.body();
+        if (!rows.isArray() || rows.size() < limit) {
+            return null;
+        }
+        JsonNode last = rows.get(rows.size() - 1).path(field);
+        return last.canConvertToLong() && last.asLong() > 0 ? prefix + last.asLong() : null;
+    }
+
+    /** A cursor from the query: a positive whole number, null when absent or not one. */
+    static Long cursor(String value) {
+        if (value == null
+                || value.isBlank()
+                || value.length() > 19
+                || !value.strip().matches("[0-9]+")) {
+            return null;
+        }
+        long n = Long.parseLong(value.strip());
+        return n > 0 ? n : null;
+    }
+
+    static Response badCursor(OperatorSession s, String name) {
+        return html(
+                400,
+                Pages.error(
+                                s,
+                                "Not a page",
+                                "'" + name + "' is the id of the row a page goes on after: a positive whole number.")
                         .render());
     }
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Reads;
+import dev.rollguard.console.client.ServiceClient.Reads.Pending;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.CurrentSession;
@@ -88,8 +90,11 @@ public class FlagPagesResource {
     @Path("flags")
     public Response list(@QueryParam("q") String q) {
         OperatorSession s = current.get();
-        ApiResult flags = services.get(Service.FLAG, "/api/flags", s.token());
-        ApiResult global = services.get(Service.FLAG, "/api/kill-switch", s.token());
+        Reads reads = services.reads();
+        Pending flagsRead = reads.get(Service.FLAG, "/api/flags", s.token());
+        Pending globalRead = reads.get(Service.FLAG, "/api/kill-switch", s.token());
+        ApiResult flags = flagsRead.await();
+        ApiResult global = globalRead.await();
         List<FlagView> views = new ArrayList<>();
         if (flags.ok()) {
             flags.body().forEach(f -> views.add(FlagView.of(f)));
@@ -104,10 +109,13 @@ public class FlagPagesResource {
                         global.body().path("reason").asText(null),
                         global.body().path("updatedBy").asText(null))
                 : null;
+        // An unread switch is said unknown, never drawn as off.
+        String globalError = global.ok() ? null : "The global kill switch is unknown: " + global.message() + ".";
         String error = flags.ok() ? null : "Flags could not be read: " + flags.message();
         return html(
                 flags.ok() ? 200 : 502,
-                Pages.flags(s, shown, q == null ? "" : q, globalSwitch, error).render());
+                Pages.flags(s, shown, q == null ? "" : q, globalSwitch, globalError, error)
+                        .render());
     }
 
     @GET
@@ -135,7 +143,7 @@ public class FlagPagesResource {
                     400,
                     Pages.flagForm(s, form, true, "Some fields need a fix.").render());
         }
-        ApiResult result = services.write(Service.FLAG, "POST", "/api/flags", s.token(), body, Map.of());
+        ApiResult result = services.write(Service.FLAG, "POST", "/api/flags", s, body, Map.of());
         if (result.ok()) {
             return seeOther("/flags/" + enc(form.key()) + "?notice=created");
         }
@@ -179,7 +187,7 @@ public class FlagPagesResource {
                 Service.FLAG,
                 "PATCH",
                 "/api/flags/" + enc(key),
-                s.token(),
+                s,
                 body,
                 Map.of("If-Match", "\"" + form.version() + "\""));
         if (result.ok()) {
@@ -196,21 +204,44 @@ public class FlagPagesResource {
 
     @GET
     @Path("flags/{key}")
-    public Response flag(@PathParam("key") String key, @QueryParam("notice") String notice) {
+    public Response flag(
+            @PathParam("key") String key,
+            @QueryParam("notice") String notice,
+            @QueryParam("auditBefore") String auditBefore) {
         OperatorSession s = current.get();
-        ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        Long cursor = AlertPagesResource.cursor(auditBefore);
+        if (auditBefore != null && cursor == null) {
+            return AlertPagesResource.badCursor(s, "auditBefore");
+        }
+        // Every service is asked at once and waited for until one deadline: a slow one costs its section, not the page.
+        Reads reads = services.reads();
+        Pending flagRead = reads.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
+        Pending auditRead = s.canWrite()
+                ? reads.get(Service.FLAG, auditQuery(key) + (cursor == null ? "" : "&before=" + cursor), s.token())
+                : null;
+        Pending alertsRead = reads.get(Service.ALERT, alertsQuery(key), s.token());
+        Pending rollbacksRead = reads.get(Service.ROLLBACK, rollbacksQuery(key), s.token());
+        Pending stepsRead = reads.get(Service.ROLLBACK, RolloutResource.stepsQuery(key), s.token());
+        Pending guardRead = reads.get(Service.ALERT, GuardPagesResource.GUARD_API, s.token());
+        Pending timelineRead = reads.get(Service.FLAG, RolloutResource.timelineQuery(key), s.token());
+        Pending promotionsRead = reads.get(Service.ROLLBACK, RolloutResource.promotionsQuery(key), s.token());
+        ApiResult flag = flagRead.await();
         if (!flag.ok()) {
             return failure(s, flag, "Flag " + key);
         }
         List<String> problems = new ArrayList<>();
-        List<AuditRow> audit = audit(s, key, problems);
+        ApiResult auditPage = auditRead == null ? null : auditRead.await();
+        List<AuditRow> audit = auditPage == null ? List.of() : audit(auditPage, problems);
+        String auditOlder = auditPage != null && auditPage.ok()
+                ? AlertPagesResource.olderLink(auditPage, AUDIT_PAGE, "id", "/flags/" + enc(key) + "?auditBefore=")
+                : null;
         List<String> alertProblems = new ArrayList<>();
-        List<AlertRow> alerts = alerts(s, key, alertProblems);
+        List<AlertRow> alerts = alerts(alertsRead.await(), key, alertProblems);
         List<String> rollbackProblems = new ArrayList<>();
-        List<RollbackRow> rollbacks = rollbacks(s, key, rollbackProblems);
+        List<RollbackRow> rollbacks = rollbacks(rollbacksRead.await(), key, rollbackProblems);
         List<String> stepProblems = new ArrayList<>();
-        List<RolloutStep> steps = RolloutResource.steps(services, history, s, key, stepProblems);
-        GuardAnswer guard = GuardPagesResource.read(services, s);
+        List<RolloutStep> steps = RolloutResource.steps(stepsRead.await(), history, key, stepProblems);
+        GuardAnswer guard = GuardAnswer.of(guardRead.await());
         String error = problems.isEmpty() ? null : String.join(" ", problems);
         return html(
                 200,
@@ -218,11 +249,13 @@ public class FlagPagesResource {
                                 s,
                                 FlagView.of(flag.body()),
                                 audit,
+                                auditOlder,
+                                cursor != null,
                                 alerts,
                                 alertProblems.isEmpty() ? null : alertProblems.get(0),
                                 rollbacks,
                                 rollbackProblems.isEmpty() ? null : rollbackProblems.get(0),
-                                RolloutResource.read(services, s, key),
+                                RolloutResource.read(key, timelineRead.await(), promotionsRead.await()),
                                 steps,
                                 stepProblems.isEmpty() ? null : stepProblems.get(0),
                                 guard.forFlag(key).orElse(null),
@@ -242,24 +275,43 @@ public class FlagPagesResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> series(@PathParam("key") String key) {
         OperatorSession s = current.get();
+        Reads reads = services.reads();
+        Pending alertsRead = reads.get(Service.ALERT, alertsQuery(key), s.token());
+        Pending rollbacksRead = reads.get(Service.ROLLBACK, rollbacksQuery(key), s.token());
+        Pending stepsRead = reads.get(Service.ROLLBACK, RolloutResource.stepsQuery(key), s.token());
+        Pending auditRead = s.canWrite() ? reads.get(Service.FLAG, auditQuery(key), s.token()) : null;
         List<String> problems = new ArrayList<>();
         Map<String, Marker> markers = new LinkedHashMap<>();
-        alerts(s, key, problems).forEach(a -> Marker.of(a).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
-        rollbacks(s, key, problems).forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
-        RolloutResource.steps(services, history, s, key, problems)
+        alerts(alertsRead.await(), key, problems)
+                .forEach(a -> Marker.of(a).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        rollbacks(rollbacksRead.await(), key, problems)
                 .forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
-        if (s.canWrite()) {
-            audit(s, key, problems).forEach(e -> Marker.of(e).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        RolloutResource.steps(stepsRead.await(), history, key, problems)
+                .forEach(r -> Marker.of(r).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
+        if (auditRead != null) {
+            audit(auditRead.await(), problems)
+                    .forEach(e -> Marker.of(e).ifPresent(m -> markers.putIfAbsent(m.id(), m)));
         }
         List<WindowPoint> windows = history.windows(key);
         return Map.of("windows", windows, "markers", markers.values(), "problems", problems);
     }
 
-    private List<AuditRow> audit(OperatorSession s, String key, List<String> problems) {
-        if (!s.canWrite()) {
-            return List.of();
-        }
-        ApiResult result = services.get(Service.FLAG, "/api/audit?limit=50&flag=" + enc(key), s.token());
+    /** Audit rows per page of a flag; a full page offers the older ones. */
+    static final int AUDIT_PAGE = 50;
+
+    private static String auditQuery(String key) {
+        return "/api/audit?limit=" + AUDIT_PAGE + "&flag=" + enc(key);
+    }
+
+    private static String alertsQuery(String key) {
+        return "/api/alerts?view=history&limit=50&flagKey=" + enc(key);
+    }
+
+    private static String rollbacksQuery(String key) {
+        return "/api/rollbacks?limit=50&flag=" + enc(key);
+    }
+
+    private static List<AuditRow> audit(ApiResult result, List<String> problems) {
         if (!result.ok()) {
             problems.add("Audit log unavailable: " + result.message() + ".");
             return List.of();
@@ -269,9 +321,7 @@ public class FlagPagesResource {
         return entries;
     }
 
-    private List<AlertRow> alerts(OperatorSession s, String key, List<String> problems) {
-        ApiResult result =
-                services.get(Service.ALERT, "/api/alerts?view=history&limit=50&flagKey=" + enc(key), s.token());
+    private List<AlertRow> alerts(ApiResult result, String key, List<String> problems) {
         List<AlertRow> rows = new ArrayList<>();
         String unknown = AlertPagesResource.unreadable(result, "the alert-service");
         if (unknown == null) {
@@ -289,8 +339,7 @@ public class FlagPagesResource {
         return rows;
     }
 
-    private List<RollbackRow> rollbacks(OperatorSession s, String key, List<String> problems) {
-        ApiResult result = services.get(Service.ROLLBACK, "/api/rollbacks?limit=50&flag=" + enc(key), s.token());
+    private List<RollbackRow> rollbacks(ApiResult result, String key, List<String> problems) {
         List<RollbackRow> rows = new ArrayList<>();
         String unknown = AlertPagesResource.unreadable(result, "the rollback-service");
         if (unknown == null) {

@@ -18,11 +18,15 @@ import org.jboss.resteasy.reactive.RestForm;
 
 /**
  * Signing in with a token: the flag-service says whether it knows the token and what it may do; the console seals it
- * into an HTTP-only, SameSite=Strict session cookie that only a console with the same session secret can open.
+ * into an HTTP-only, SameSite=Strict session cookie that only a console with the same session secret can open. The
+ * operator's name, given beside the token, goes into the session too: every write names them to the services.
  */
 @Path("/")
 @Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
 public class LoginResource {
+
+    /** The longest name the services take in {@code X-Rollguard-Actor}. */
+    static final int MAX_NAME = 200;
 
     private final ServiceClient services;
     private final SessionStore sessions;
@@ -35,22 +39,30 @@ public class LoginResource {
     @GET
     @Path("login")
     public String form() {
-        return Pages.login(null).render();
+        return Pages.login(null, "").render();
     }
 
     @POST
     @Path("login")
-    public Response signIn(@RestForm String token) {
+    public Response signIn(@RestForm String token, @RestForm String operator) {
+        String name = operator == null ? "" : operator.strip();
+        if (name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
+            // The name goes into the X-Rollguard-Actor header of every write, which takes one line of at most 200.
+            return Response.status(400)
+                    .entity(Pages.login("Your name must be one line of at most " + MAX_NAME + " characters.", "")
+                            .render())
+                    .build();
+        }
         if (token == null || token.isBlank()) {
             return Response.status(400)
-                    .entity(Pages.login("Enter a token.").render())
+                    .entity(Pages.login("Enter a token.", name).render())
                     .build();
         }
         String secret = token.strip();
         if (!secret.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             // Tokens are printable ASCII; anything else cannot go into an Authorization header.
             return Response.status(400)
-                    .entity(Pages.login("A token has only letters, digits and punctuation.")
+                    .entity(Pages.login("A token has only letters, digits and punctuation.", name)
                             .render())
                     .build();
         }
@@ -63,12 +75,12 @@ public class LoginResource {
                         default -> "The flag-service could not check the token: " + read.message();
                     };
             return Response.status(read.status() == 503 ? 503 : 401)
-                    .entity(Pages.login(error).render())
+                    .entity(Pages.login(error, name).render())
                     .build();
         }
         // Only admin tokens may read the audit log: that is how the console learns it may offer writes.
         boolean admin = services.get(Service.FLAG, "/api/audit?limit=1", secret).ok();
-        OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin);
+        OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin, name);
         Log.infof("operator signed in with a %s token", session.tokenKind());
         return Response.seeOther(URI.create("/flags"))
                 .cookie(sessions.cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))

@@ -4,6 +4,7 @@ import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.view.AlertRow;
 import dev.rollguard.console.view.AuditRow;
 import dev.rollguard.console.view.FlagView;
+import dev.rollguard.console.view.GuardRow;
 import dev.rollguard.console.view.GuardVerdict;
 import dev.rollguard.console.view.PreviewAnswer;
 import dev.rollguard.console.view.RollbackRow;
@@ -25,10 +26,10 @@ public final class Pages {
     /** The state of the environment-wide kill switch, as the flags page shows it. */
     public record GlobalSwitch(boolean killed, String reason, String updatedBy) {}
 
-    public static native TemplateInstance login(String error);
+    public static native TemplateInstance login(String error, String operator);
 
     public static native TemplateInstance flags(
-            OperatorSession s, List<FlagView> flags, String q, GlobalSwitch global, String error);
+            OperatorSession s, List<FlagView> flags, String q, GlobalSwitch global, String globalError, String error);
 
     public static native TemplateInstance flagForm(OperatorSession s, FlagForm form, boolean creating, String error);
 
@@ -39,6 +40,8 @@ public final class Pages {
             OperatorSession s,
             FlagView flag,
             List<AuditRow> audit,
+            String auditOlder,
+            boolean auditPaged,
             List<AlertRow> alerts,
             String alertsError,
             List<RollbackRow> rollbacks,
@@ -97,11 +100,16 @@ public final class Pages {
     public static native TemplateInstance guardSection(
             String flagKey, GuardVerdict verdict, String stale, String error);
 
-    public static native TemplateInstance guard(
-            OperatorSession s, List<GuardVerdict> verdicts, String tally, String error);
+    public static native TemplateInstance guard(OperatorSession s, List<GuardRow> rows, String tally, String error);
 
     public static native TemplateInstance alerts(
-            OperatorSession s, List<AlertRow> active, List<AlertRow> recent, String activeError, String recentError);
+            OperatorSession s,
+            List<AlertRow> active,
+            List<AlertRow> recent,
+            String activeError,
+            String recentError,
+            String older,
+            boolean paged);
 
     public static native TemplateInstance alertRow(AlertRow a);
 

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Reads;
+import dev.rollguard.console.client.ServiceClient.Reads.Pending;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.CurrentSession;
@@ -133,12 +135,7 @@ public class RolloutResource {
             }
         }
         ApiResult result = services.write(
-                Service.FLAG,
-                "POST",
-                "/api/flags/" + enc(key) + "/rollout/" + action,
-                s.token(),
-                body,
-                attempt.headers());
+                Service.FLAG, "POST", "/api/flags/" + enc(key) + "/rollout/" + action, s, body, attempt.headers());
         if (result.ok()) {
             return seeOther("/flags/" + enc(key) + "?notice=" + action);
         }
@@ -174,9 +171,15 @@ public class RolloutResource {
     }
 
     static RolloutSection read(ServiceClient services, OperatorSession s, String key) {
-        ApiResult timeline = timeline(services, s, key);
-        PromoterView promoter =
-                PromoterView.of(services.get(Service.ROLLBACK, PROMOTIONS_API + "?flag=" + enc(key), s.token()), key);
+        Reads reads = services.reads();
+        Pending timeline = reads.get(Service.FLAG, timelineQuery(key), s.token());
+        Pending promotions = reads.get(Service.ROLLBACK, promotionsQuery(key), s.token());
+        return read(key, timeline.await(), promotions.await());
+    }
+
+    /** The section from the flag-service's timeline and the promoter's assessments, read together. */
+    static RolloutSection read(String key, ApiResult timeline, ApiResult promotions) {
+        PromoterView promoter = PromoterView.of(promotions, key);
         if (!timeline.ok()) {
             String why = timeline.status() == 404
                     ? "the flag-service does not know flag " + key + " (" + timeline.code() + ")."
@@ -186,10 +189,26 @@ public class RolloutResource {
         return new RolloutSection(key, RolloutTimeline.of(timeline.body()), null, promoter);
     }
 
+    static String timelineQuery(String key) {
+        return "/api/flags/" + enc(key) + "/rollout";
+    }
+
+    static String promotionsQuery(String key) {
+        return PROMOTIONS_API + "?flag=" + enc(key);
+    }
+
+    static String stepsQuery(String key) {
+        return ROLLOUTS_API + "?limit=50&flag=" + enc(key);
+    }
+
     /** The promoter's steps from the rollback-service, with those read from the topic it has not (yet) served. */
     static List<RolloutStep> steps(
             ServiceClient services, LiveHistory history, OperatorSession s, String key, List<String> problems) {
-        ApiResult result = services.get(Service.ROLLBACK, ROLLOUTS_API + "?limit=50&flag=" + enc(key), s.token());
+        return steps(services.get(Service.ROLLBACK, stepsQuery(key), s.token()), history, key, problems);
+    }
+
+    /** The promoter's steps from the rollback-service's answer {@code result}, with those read from the topic. */
+    static List<RolloutStep> steps(ApiResult result, LiveHistory history, String key, List<String> problems) {
         List<RolloutStep> steps = new ArrayList<>();
         if (result.ok() && result.body().isArray()) {
             result.body().forEach(n -> steps.add(RolloutStep.of(n)));
@@ -208,7 +227,7 @@ public class RolloutResource {
     }
 
     private static ApiResult timeline(ServiceClient services, OperatorSession s, String key) {
-        return services.get(Service.FLAG, "/api/flags/" + enc(key) + "/rollout", s.token());
+        return services.get(Service.FLAG, timelineQuery(key), s.token());
     }
 
     static Confirmation describe(RolloutTimeline t, String key, String action, boolean skipSoak) {

@@ -138,8 +138,8 @@ public class SegmentPagesResource {
         // The reason is optional for the flag-service; when given it is kept with the deletion.
         String reason = params.getFirst("reason") == null ? "" : params.getFirst("reason");
         String query = reason.isBlank() ? "" : "?reason=" + enc(reason.strip());
-        ApiResult result = services.write(
-                Service.FLAG, "DELETE", SEGMENTS_API + "/" + enc(key) + query, s.token(), null, Map.of());
+        ApiResult result =
+                services.write(Service.FLAG, "DELETE", SEGMENTS_API + "/" + enc(key) + query, s, null, Map.of());
         if (result.ok()) {
             return seeOther("/segments?notice=deleted");
         }
@@ -193,12 +193,12 @@ public class SegmentPagesResource {
         }
         ObjectNode body = form.toJson(json);
         ApiResult result = creating
-                ? services.write(Service.FLAG, "POST", SEGMENTS_API, s.token(), body, Map.of())
+                ? services.write(Service.FLAG, "POST", SEGMENTS_API, s, body, Map.of())
                 : services.write(
                         Service.FLAG,
                         "PUT",
                         SEGMENTS_API + "/" + enc(key),
-                        s.token(),
+                        s,
                         body,
                         form.version().matches("\\d{1,19}")
                                 ? Map.of("If-Match", "\"" + form.version() + "\"")

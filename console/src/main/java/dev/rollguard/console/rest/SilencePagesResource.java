@@ -37,7 +37,7 @@ public class SilencePagesResource {
 
     static final String SILENCES_API = "/api/silences";
     /** Who ends a silence, for its record (the alert-service keeps it as {@code expiredBy}). */
-    static final String ACTOR_HEADER = "X-Rollguard-Actor";
+    static final String ACTOR_HEADER = ServiceClient.ACTOR_HEADER;
 
     private final ServiceClient services;
     private final CurrentSession current;
@@ -71,8 +71,7 @@ public class SilencePagesResource {
         if (!problems.isEmpty()) {
             return page(s, form, null, String.join(" ", problems.values()), 400);
         }
-        ApiResult result =
-                services.write(Service.ALERT, "POST", SILENCES_API, s.token(), form.body(Instant.now()), Map.of());
+        ApiResult result = services.write(Service.ALERT, "POST", SILENCES_API, s, form.body(Instant.now()), Map.of());
         if (result.ok()) {
             return seeOther("/silences?notice=created");
         }
@@ -95,7 +94,7 @@ public class SilencePagesResource {
                 Service.ALERT,
                 "DELETE",
                 SILENCES_API + "/" + enc(id),
-                s.token(),
+                s,
                 null,
                 actor.isEmpty() ? Map.of() : Map.of(ACTOR_HEADER, actor));
         if (result.ok()) {

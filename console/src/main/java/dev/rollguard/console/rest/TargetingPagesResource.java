@@ -413,7 +413,7 @@ public class TargetingPagesResource {
     }
 
     private ApiResult askPreview(OperatorSession s, String key, ObjectNode body) {
-        return services.write(Service.FLAG, "POST", "/api/flags/" + enc(key) + "/preview", s.token(), body, Map.of());
+        return services.write(Service.FLAG, "POST", "/api/flags/" + enc(key) + "/preview", s, body, Map.of());
     }
 
     private static String unanswered(ApiResult result) {
@@ -474,7 +474,7 @@ public class TargetingPagesResource {
     private ApiResult patch(OperatorSession s, String key, String version, ObjectNode body) {
         String v = version == null ? "" : version.strip();
         Map<String, String> headers = v.matches("\\d{1,19}") ? Map.of("If-Match", "\"" + v + "\"") : Map.of();
-        return services.write(Service.FLAG, "PATCH", "/api/flags/" + enc(key), s.token(), body, headers);
+        return services.write(Service.FLAG, "PATCH", "/api/flags/" + enc(key), s, body, headers);
     }
 
     /** The stored rules with the form's rule in place of its original, or appended; null if the original is gone. */

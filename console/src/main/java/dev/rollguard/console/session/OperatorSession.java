@@ -9,6 +9,8 @@ import java.time.Instant;
  *
  * @param id the sealed session, the value of the session cookie
  * @param csrf the synchronizer token every form of this session must send back
+ * @param operator the person signed in, as they gave their name at sign-in (one line, at most 200 characters); empty
+ *     when they gave none. Writes name them to the services ({@code X-Rollguard-Actor}).
  */
 public record OperatorSession(
-        String id, String token, String tokenKind, boolean canWrite, String csrf, Instant since) {}
+        String id, String token, String tokenKind, boolean canWrite, String csrf, Instant since, String operator) {}

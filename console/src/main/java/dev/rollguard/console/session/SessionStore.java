@@ -22,7 +22,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Sessions kept by the browser, sealed: the cookie holds the session (the operator's token, its kind, the CSRF token,
- * when it began and was last used) encrypted and authenticated with AES-256-GCM under a key derived (HMAC-SHA256) from
+ * when it began and was last used, the operator's name) encrypted and authenticated with AES-256-GCM under a key derived (HMAC-SHA256) from
  * {@code console.session.secret}. Any console replica with the same secret accepts it; a cookie sealed with another
  * secret, or changed by one bit, is refused. The token stays unreadable to the browser and to anyone who copies the
  * cookie's value without the secret.
@@ -71,10 +71,18 @@ public class SessionStore {
         this.clock = clock;
     }
 
-    /** A new session; its {@link OperatorSession#id() id} is the sealed value of the session cookie. */
+    /** A new session without the operator's name; its {@link OperatorSession#id() id} is the cookie's value. */
     public OperatorSession open(String token, String tokenKind, boolean canWrite) {
+        return open(token, tokenKind, canWrite, "");
+    }
+
+    /**
+     * A new session of the operator named {@code operator} (one line; empty when not given); its
+     * {@link OperatorSession#id() id} is the sealed value of the session cookie.
+     */
+    public OperatorSession open(String token, String tokenKind, boolean canWrite, String operator) {
         Instant now = clock.instant();
-        return seal(token, tokenKind, canWrite, randomId(), now, now);
+        return seal(token, tokenKind, canWrite, randomId(), now, now, operator == null ? "" : operator);
     }
 
     /**
@@ -100,7 +108,8 @@ public class SessionStore {
             // Not base64, sealed with another secret, or changed: no session.
             return Optional.empty();
         }
-        if (fields.length != 6) {
+        // Six fields: a session sealed before sessions carried the operator's name.
+        if (fields.length != 6 && fields.length != 7) {
             return Optional.empty();
         }
         Instant since = Instant.ofEpochMilli(Long.parseLong(fields[4]));
@@ -113,10 +122,11 @@ public class SessionStore {
         String kind = fields[1];
         boolean canWrite = Boolean.parseBoolean(fields[2]);
         String csrf = fields[3];
+        String operator = fields.length == 7 ? fields[6] : "";
         if (lastSeen.plus(RESEAL_AFTER).isBefore(now)) {
-            return Optional.of(seal(token, kind, canWrite, csrf, since, now));
+            return Optional.of(seal(token, kind, canWrite, csrf, since, now, operator));
         }
-        return Optional.of(new OperatorSession(cookie, token, kind, canWrite, csrf, since));
+        return Optional.of(new OperatorSession(cookie, token, kind, canWrite, csrf, since, operator));
     }
 
     /** The session cookie carrying {@code value} (empty with max age 0 clears it). */
@@ -139,7 +149,13 @@ public class SessionStore {
     }
 
     private OperatorSession seal(
-            String token, String kind, boolean canWrite, String csrf, Instant since, Instant lastSeen) {
+            String token,
+            String kind,
+            boolean canWrite,
+            String csrf,
+            Instant since,
+            Instant lastSeen,
+            String operator) {
         String plain = String.join(
                 "\n",
                 token,
@@ -147,7 +163,8 @@ public class SessionStore {
                 Boolean.toString(canWrite),
                 csrf,
                 Long.toString(since.toEpochMilli()),
-                Long.toString(lastSeen.toEpochMilli()));
+                Long.toString(lastSeen.toEpochMilli()),
+                operator);
         try {
             byte[] iv = new byte[IV_BYTES];
             random.nextBytes(iv);
@@ -160,7 +177,7 @@ public class SessionStore {
                     .put(sealed)
                     .array();
             String id = VERSION + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(value);
-            return new OperatorSession(id, token, kind, canWrite, csrf, since);
+            return new OperatorSession(id, token, kind, canWrite, csrf, since, operator);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is part of every Java runtime", e);
         }

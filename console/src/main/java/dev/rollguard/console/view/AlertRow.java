@@ -45,7 +45,7 @@ public record AlertRow(
 
     /** The threshold in words; the guard's is a tolerance relative to control. */
     public String thresholdLabel() {
-        return Formats.threshold(comparator, threshold);
+        return Formats.threshold(metric, comparator, threshold);
     }
 
     public boolean critical() {

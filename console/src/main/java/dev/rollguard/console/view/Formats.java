@@ -36,6 +36,11 @@ public final class Formats {
         return String.format(Locale.ROOT, pattern, value);
     }
 
+    /** A value of {@code metric} with its unit ({@link MetricUnits}): {@code 3.11 %}, {@code 850 ms}. */
+    static String value(String metric, Double value) {
+        return MetricUnits.format(metric, value);
+    }
+
     static String ms(Long value) {
         return value == null ? "-" : value + " ms";
     }
@@ -50,9 +55,9 @@ public final class Formats {
 
     /**
      * A threshold in words: the guard's ({@code GUARD}) is a tolerance relative to control, e.g. {@code at most 20 %
-     * worse than control}; any other is the comparator and the value.
+     * worse than control}; any other is the comparator and the value, in the unit of {@code metric}.
      */
-    static String threshold(String comparator, double threshold) {
+    static String threshold(String metric, String comparator, double threshold) {
         if ("GUARD".equals(comparator)) {
             if (!Double.isFinite(threshold)) {
                 // BigDecimal has no NaN nor infinity: the raw value, rather than no evidence page at all.
@@ -65,7 +70,7 @@ public final class Formats {
                             .toPlainString()
                     + " % worse than control";
         }
-        return text(comparator) + " " + num(threshold);
+        return text(comparator) + " " + MetricUnits.format(metric, threshold);
     }
 
     /** {@code url} when it is an absolute http(s) address, else null, so that nothing else becomes a link. */

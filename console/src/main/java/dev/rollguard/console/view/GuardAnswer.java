@@ -2,10 +2,7 @@ package dev.rollguard.console.view;
 
 import dev.rollguard.console.client.ApiResult;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -49,14 +46,5 @@ public record GuardAnswer(List<GuardVerdict> verdicts, String error) {
 
     public Optional<GuardVerdict> forFlag(String flagKey) {
         return verdicts.stream().filter(v -> v.flagKey().equals(flagKey)).findFirst();
-    }
-
-    /** How many verdicts have each status, for the overview's headline, e.g. {@code 1 regression, 3 healthy}. */
-    public String tally() {
-        Map<String, Long> counts = new LinkedHashMap<>();
-        verdicts.forEach(v -> counts.merge(v.statusLabel().toLowerCase(Locale.ROOT), 1L, Long::sum));
-        List<String> parts = new ArrayList<>();
-        counts.forEach((status, n) -> parts.add(n + " " + status));
-        return String.join(", ", parts);
     }
 }

@@ -191,12 +191,17 @@ public record GuardVerdict(
 
     /** The badge of a verdict that is not about the flag as it is now ({@link #staleness}). */
     public String staleLabel(String staleness) {
-        return staleness != null && staleness.startsWith(NOT_YET_JUDGED)
-                ? "NOT YET JUDGED AT THIS STAGE"
-                : "LAST VERDICT: " + statusLabel();
+        if (staleness != null && staleness.startsWith(NOT_YET_JUDGED)) {
+            return "NOT YET JUDGED AT THIS STAGE";
+        }
+        if (staleness != null && staleness.startsWith(FLAG_UNREAD)) {
+            return "NOT KNOWN IF CURRENT: " + statusLabel();
+        }
+        return "LAST VERDICT: " + statusLabel();
     }
 
     private static final String NOT_YET_JUDGED = "Not yet judged at this stage";
+    private static final String FLAG_UNREAD = "The flag could not be read";
 
     /**
      * Why this verdict is not about the flag as it is now, or null when it is: the alert-service keeps a flag's last
@@ -205,7 +210,7 @@ public record GuardVerdict(
      */
     public String staleness(JsonNode flag) {
         if (flag == null) {
-            return "The flag could not be read: whether this verdict is on its current stage is not known.";
+            return FLAG_UNREAD + ": whether this verdict is on its current stage is not known.";
         }
         if (flag.path("archived").asBoolean(false)) {
             return "The flag is archived: this verdict is from before, and the guard no longer judges it.";

@@ -119,7 +119,7 @@ public record RollbackRow(
 
     /** The threshold in words; the guard's is a tolerance relative to control. */
     public String thresholdLabel() {
-        return Formats.threshold(comparator, threshold);
+        return Formats.threshold(metric, comparator, threshold);
     }
 
     /**

@@ -73,7 +73,7 @@ class GuardPagesTest {
         assertThat(metricRow(section, "failureRate"))
                 .contains("failure rate", "two-proportion mixture SPRT")
                 .contains("REGRESSION", "CRITICAL")
-                .contains("0.0311 vs 0.0100")
+                .contains("3.11 % vs 1.0 %")
                 .contains("+211 %", "99.9 % interval [+150 %, +279 %]")
                 .contains("212 vs 1 788")
                 .contains("6 100 vs 52 000")
@@ -201,6 +201,13 @@ class GuardPagesTest {
                                 verdict("e.warning", "REGRESSION", "WARNING", "REGRESSION (WARNING): p95", ""),
                                 regression("f.critical"))
                         + "]");
+        flagList(
+                currentFlag("a.healthy"),
+                currentFlag("b.insufficient"),
+                currentFlag("c.inconclusive"),
+                currentFlag("d.no-data"),
+                currentFlag("e.warning"),
+                currentFlag("f.critical"));
 
         String page = page("/guard");
 
@@ -221,6 +228,52 @@ class GuardPagesTest {
                         + " 1 inconclusive, 1 insufficient data, 1 healthy</p>");
         // Linked from every page's navigation.
         assertThat(page("/flags/" + FLAG)).contains("<a href=\"/guard\" >Guard</a>");
+    }
+
+    @Test
+    void theOverviewGreysTheVerdictsOfAnEarlierStageOrOfAKilledFlagAsTheFlagPageDoes() {
+        stub.answer(
+                "/api/guard",
+                200,
+                "[" + String.join(",", regression("k.killed"), regression("s.promoted"), healthy("c.current")) + "]");
+        flagList(
+                currentFlag("c.current"),
+                flagJson("k.killed", "\"stageVersion\": 7, \"killed\": true"),
+                flagJson("s.promoted", "\"stageVersion\": 12"));
+
+        String page = page("/guard");
+
+        // The current verdict first; the regressions are not on the flags as they are now.
+        assertThat(page.indexOf("<tr data-flag=\"c.current\""))
+                .isNotNegative()
+                .isLessThan(page.indexOf("<tr data-flag=\"k.killed\""))
+                .isLessThan(page.indexOf("<tr data-flag=\"s.promoted\""));
+        assertThat(overviewRow(page, "c.current"))
+                .doesNotContain("data-stale")
+                .contains("<span class=\"guard-status guard-healthy\">HEALTHY</span>");
+        assertThat(overviewRow(page, "k.killed"))
+                .contains("data-stale=\"true\"", "class=\"guard-old\"")
+                .contains("<span class=\"guard-status guard-stale\">LAST VERDICT: REGRESSION (CRITICAL)</span>")
+                .contains("The flag is killed: this verdict is from before the kill");
+        assertThat(overviewRow(page, "s.promoted"))
+                .contains("data-stale=\"true\"")
+                .contains("<span class=\"guard-status guard-stale\">NOT YET JUDGED AT THIS STAGE</span>")
+                .contains("the current stage began at version 12");
+        assertThat(page).contains("id=\"guard-tally\">1 healthy, 2 not current</p>");
+        assertThat(stub.seen()).anyMatch(r -> r.pathAndQuery().equals("/api/flags?includeArchived=true"));
+    }
+
+    @Test
+    void theOverviewSaysWhenItCannotTellWhetherAVerdictIsCurrent() {
+        stub.answer("/api/guard", 200, "[" + regression("u.unread") + "]");
+        stub.answer("/api/flags", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");
+
+        String page = page("/guard");
+
+        assertThat(overviewRow(page, "u.unread"))
+                .contains("data-stale=\"true\"")
+                .contains("NOT KNOWN IF CURRENT: REGRESSION (CRITICAL)");
+        assertThat(page).contains("The flags could not be read (database down)");
     }
 
     @Test
@@ -443,7 +496,7 @@ class GuardPagesTest {
 
         assertThat(page)
                 .contains("class=\"ev-threshold\">GUARD tolerance: at most 20 % worse than control</dd>")
-                .contains("class=\"ev-observed\">failure = 0.0211 in the treatment cohort</dd>")
+                .contains("class=\"ev-observed\">failure = 2.11 % in the treatment cohort</dd>")
                 .contains("class=\"ev-summary\">failure rate 3.11 % vs 1.0 %, +211 %, evidence 15.3 of threshold")
                 .contains("over 6100 events from 212 clients")
                 .contains("over 52000 events from 1788 clients")
@@ -456,6 +509,31 @@ class GuardPagesTest {
     }
 
     /** The flag as the flag-service answers it now, with {@code fields} set. */
+    private static void flagList(String... flags) {
+        stub.answer("/api/flags", 200, "[" + String.join(",", flags) + "]");
+    }
+
+    /** A flag on its plan at the stage the test verdicts judge (stage version 7). */
+    private static String currentFlag(String key) {
+        return flagJson(key, "\"stageVersion\": 7");
+    }
+
+    private static String flagJson(String key, String fields) {
+        return """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 10,
+                 "stages": [{"name": "canary", "percentage": 10, "minSoakSeconds": 600},
+                            {"name": "all", "percentage": 100, "minSoakSeconds": 0}],
+                 "currentStage": 0, "version": 9, %s}
+                """
+                .formatted(key, fields);
+    }
+
+    private static String overviewRow(String page, String flag) {
+        int start = page.indexOf("<tr data-flag=\"" + flag + "\"");
+        assertThat(start).as("row of " + flag).isNotNegative();
+        return page.substring(start, page.indexOf("</tr>", start));
+    }
+
     private void flagNow(String fields) {
         stub.answer(
                 "/api/flags/" + FLAG,

@@ -161,7 +161,7 @@ class RolloutPagesTest {
                 .contains("640 s in the stage, 600 s required")
                 .contains("stage begun at 14; 14 → 15");
         assertThat(row(steps, "data-metric=\"failure\""))
-                .contains("NON_INFERIOR", "0.0110 vs 0.0120", "-8.3 %", "[-20.0 %, +4.0 %]", "250 vs 260");
+                .contains("NON_INFERIOR", "1.1 % vs 1.2 %", "-8.3 %", "[-20.0 %, +4.0 %]", "250 vs 260");
         assertThat(stub.seen())
                 .anySatisfy(r -> assertThat(r.pathAndQuery()).isEqualTo("/api/rollouts?limit=50&flag=" + FLAG));
         assertThat(page("/flags/" + FLAG + "/rollout-steps"))

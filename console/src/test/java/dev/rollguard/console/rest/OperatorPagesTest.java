@@ -1,0 +1,277 @@
+package dev.rollguard.console.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rollguard.console.ServiceStub;
+import dev.rollguard.console.StubbedServices;
+import dev.rollguard.console.session.OperatorSession;
+import dev.rollguard.console.session.SessionStore;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What an operator on call relies on, with the services answering from {@link ServiceStub}: every write names the
+ * person signed in ({@code X-Rollguard-Actor}), the audit log and the alerts page through the services' cursors, and
+ * figures with their units.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = StubbedServices.class, restrictToAnnotatedClass = true)
+class OperatorPagesTest {
+
+    private static final String FLAG = "checkout.new-flow";
+    private static final String TOKEN = "operator-pages-token";
+    private static ServiceStub stub;
+
+    @Inject
+    SessionStore sessions;
+
+    @BeforeEach
+    void services() {
+        stub = StubbedServices.stub();
+        stub.reset();
+        stub.answer("/api/flags", 200, "[]");
+        stub.answer("/api/kill-switch", 200, "{\"killed\": false}");
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 10,
+                 "stages": [{"name": "canary", "percentage": 10, "minSoakSeconds": 600},
+                            {"name": "all", "percentage": 100, "minSoakSeconds": 0}],
+                 "currentStage": 0, "stageVersion": 7, "version": 7}
+                """
+                        .formatted(FLAG));
+        stub.answer("/api/audit", 200, "[]");
+        stub.answer("/api/alerts", 200, "[]");
+        stub.answer("/api/rollbacks", 200, "[]");
+        stub.answer("/api/guard", 200, "[]");
+    }
+
+    @Test
+    void theNameGivenAtSignInIsTheActorOfEveryWrite() {
+        Response signIn = given().redirects()
+                .follow(false)
+                .contentType(ContentType.URLENC)
+                .formParam("token", TOKEN)
+                .formParam("operator", "  Ana Lima  ")
+                .post("/login");
+        assertThat(signIn.statusCode()).isEqualTo(303);
+        String cookie = signIn.cookie(SessionStore.COOKIE);
+        OperatorSession session = sessions.find(cookie).orElseThrow();
+        assertThat(session.operator()).isEqualTo("Ana Lima");
+        stub.answer("/api/flags/" + FLAG + "/kill", 200, "{}");
+        stub.answer("/api/flags/" + FLAG + "/rollout/promote", 200, "{}");
+        stub.answer("/api/silences/s-1", 204, "");
+        stub.answer("/api/silences", 200, "[]");
+
+        assertThat(signedIn(cookie).get("/flags").asString())
+                .contains("id=\"operator\" title=\"signed in as\">Ana Lima");
+        assertThat(signedIn(cookie)
+                        .contentType(ContentType.URLENC)
+                        .formParam("reason", "checkout errors")
+                        .formParam("_csrf", session.csrf())
+                        .post("/flags/" + FLAG + "/kill")
+                        .statusCode())
+                .isEqualTo(303);
+        assertThat(signedIn(cookie)
+                        .contentType(ContentType.URLENC)
+                        .formParam("reason", "looks fine")
+                        .formParam("_csrf", session.csrf())
+                        .post("/flags/" + FLAG + "/rollout/promote")
+                        .statusCode())
+                .isEqualTo(303);
+        // Ending a silence without typing a name names the operator signed in.
+        assertThat(signedIn(cookie)
+                        .contentType(ContentType.URLENC)
+                        .formParam("expiredBy", "")
+                        .formParam("_csrf", session.csrf())
+                        .post("/silences/s-1/expire")
+                        .statusCode())
+                .isEqualTo(303);
+
+        List<ServiceStub.Seen> writes =
+                stub.seen().stream().filter(r -> !r.method().equals("GET")).toList();
+        assertThat(writes)
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .containsExactly(
+                        "/api/flags/" + FLAG + "/kill", "/api/flags/" + FLAG + "/rollout/promote", "/api/silences/s-1");
+        assertThat(writes).allSatisfy(w -> assertThat(w.actor()).isEqualTo("Ana Lima"));
+        assertThat(writes).allSatisfy(w -> assertThat(w.authorization()).isEqualTo("Bearer " + TOKEN));
+    }
+
+    @Test
+    void aSessionWithoutANameSendsNoActorAndANameOfTwoLinesIsRefused() {
+        OperatorSession nameless = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/flags/" + FLAG + "/kill", 200, "{}");
+
+        signedIn(nameless.id())
+                .contentType(ContentType.URLENC)
+                .formParam("reason", "checkout errors")
+                .formParam("_csrf", nameless.csrf())
+                .post("/flags/" + FLAG + "/kill");
+        Response twoLines = given().redirects()
+                .follow(false)
+                .contentType(ContentType.URLENC)
+                .formParam("token", TOKEN)
+                .formParam("operator", "Ana\r\nX-Injected: yes")
+                .post("/login");
+
+        assertThat(stub.seen())
+                .filteredOn(r -> r.method().equals("POST"))
+                .singleElement()
+                .satisfies(w -> assertThat(w.actor()).isNull());
+        assertThat(twoLines.statusCode()).isEqualTo(400);
+        assertThat(twoLines.asString()).contains("Your name must be one line of at most 200 characters.");
+        assertThat(twoLines.cookie(SessionStore.COOKIE)).isNull();
+    }
+
+    @Test
+    void theAuditLogPagesOnWithTheFlagServicesCursor() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/audit", 200, auditRows(100, 50));
+
+        String first = page(s, "/flags/" + FLAG);
+
+        assertThat(first)
+                .contains("href=\"/flags/" + FLAG + "?auditBefore=51#audit-title\" id=\"audit-older\"")
+                .doesNotContain("id=\"audit-newest\"");
+        stub.answer("/api/audit", 200, auditRows(50, 20));
+
+        String older = page(s, "/flags/" + FLAG + "?auditBefore=51");
+
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .contains("/api/audit?limit=50&flag=" + FLAG + "&before=51");
+        // The last page: fewer rows than asked for, nothing older to offer.
+        assertThat(older)
+                .contains("href=\"/flags/" + FLAG + "#audit-title\" id=\"audit-newest\"")
+                .doesNotContain("id=\"audit-older\"")
+                .contains("data-action=\"UPDATE\"");
+        assertThat(signedIn(s.id()).get("/flags/" + FLAG + "?auditBefore=-3").statusCode())
+                .isEqualTo(400);
+        assertThat(signedIn(s.id()).get("/flags/" + FLAG + "?auditBefore=abc").asString())
+                .contains("a positive whole number");
+    }
+
+    @Test
+    void theAlertsPagePagesOnWithTheAlertServicesCursor() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.handle(
+                "/api/alerts",
+                r -> new ServiceStub.Answer(
+                        200, r.pathAndQuery().contains("view=history") ? alertRows(900, 100) : "[]"));
+
+        String first = page(s, "/alerts");
+
+        assertThat(first).contains("href=\"/alerts?before=801\" id=\"alerts-older\"");
+        stub.handle(
+                "/api/alerts",
+                r -> new ServiceStub.Answer(
+                        200, r.pathAndQuery().contains("view=history") ? alertRows(800, 10) : "[]"));
+
+        String older = page(s, "/alerts?before=801");
+
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .contains("/api/alerts?view=history&limit=100&before=801");
+        assertThat(older)
+                .contains("id=\"alerts-newest\"")
+                .doesNotContain("id=\"alerts-older\"")
+                .doesNotContain("data-live=\"alert\"");
+        assertThat(signedIn(s.id()).get("/alerts?before=0").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void ratesDurationsAndSharesAreShownWithTheirUnits() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.handle(
+                "/api/alerts",
+                r -> new ServiceStub.Answer(
+                        200,
+                        "["
+                                + alert(1, "errorRate", "GT", 0.05, 0.123)
+                                + ","
+                                + alert(2, "durationP95Ms", "GT", 10000, 850)
+                                + ","
+                                + alert(3, "storageUsedPctMax", "GTE", 90, 93.5)
+                                + "]"));
+        stub.answer(
+                "/api/rollbacks",
+                200,
+                """
+                [{"id": "fp:1", "flagKey": "%s", "action": "KILL", "outcome": "APPLIED", "ruleName": "Guard",
+                  "metric": "failure", "comparator": "GUARD", "threshold": 0.2, "observedValue": 0.0311,
+                  "alertStartsAt": "2026-12-01T10:00:00Z", "decidedAt": "2026-12-01T10:00:01Z"}]
+                """
+                        .formatted(FLAG));
+
+        String alerts = page(s, "/alerts");
+        String rollbacks = page(s, "/rollbacks");
+
+        assertThat(alerts)
+                .contains("errorRate 12.3 %; GT 5.0 %")
+                .contains("durationP95Ms 850 ms; GT 10.0 s")
+                .contains("storageUsedPctMax 93.5 %; GTE 90.0 %");
+        assertThat(rollbacks).contains("failure 3.11 %; GUARD tolerance: at most 20 % worse than control");
+    }
+
+    @Test
+    void aGlobalKillSwitchThatCannotBeReadIsUnknownNotOff() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/kill-switch", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");
+
+        String page = page(s, "/flags");
+
+        assertThat(page)
+                .contains("id=\"global-unknown\">The global kill switch is unknown: database down.</section>")
+                .doesNotContain("Global kill switch is off.");
+    }
+
+    private static String auditRows(int newest, int count) {
+        List<String> rows = new ArrayList<>();
+        IntStream.range(0, count)
+                .forEach(i -> rows.add(
+                        """
+                        {"id": %d, "flagKey": "%s", "action": "UPDATE", "actor": "ana", "tokenName": "admin",
+                         "reason": "r", "at": "2026-12-01T10:00:00Z", "before": {}, "after": {}}
+                        """
+                                .formatted(newest - i, FLAG)));
+        return "[" + String.join(",", rows) + "]";
+    }
+
+    private static String alertRows(int newest, int count) {
+        List<String> rows = new ArrayList<>();
+        IntStream.range(0, count).forEach(i -> rows.add(alert(newest - i, "errorRate", "GT", 0.05, 0.1)));
+        return "[" + String.join(",", rows) + "]";
+    }
+
+    private static String alert(int seq, String metric, String comparator, double threshold, double observed) {
+        return """
+                {"seq": %d, "alertId": "a-%d", "fingerprint": "f-%d", "status": "FIRING", "severity": "WARNING",
+                 "ruleId": "r", "ruleName": "Rule", "metric": "%s", "comparator": "%s", "threshold": %s,
+                 "observedValue": %s, "sampleSize": 10, "scopeKey": "checkout",
+                 "startsAt": "2026-12-01T10:00:00Z"}
+                """
+                .formatted(seq, seq, seq, metric, comparator, threshold, observed);
+    }
+
+    private static RequestSpecification signedIn(String cookie) {
+        return given().redirects().follow(false).cookie(SessionStore.COOKIE, cookie);
+    }
+
+    private static String page(OperatorSession s, String path) {
+        Response response = signedIn(s.id()).get(path);
+        assertThat(response.statusCode()).as(path + ": " + response.asString()).isEqualTo(200);
+        return response.asString();
+    }
+}
