@@ -67,13 +67,15 @@ public class ActionResource {
             @RestForm Integer stage,
             @RestForm String reason,
             @RestForm String idempotencyKey,
+            @RestForm String stageVersion,
             @RestForm("_csrf") String csrf) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
             return forbidden(s);
         }
-        // The stage call takes no stageVersion: the key the page was shown with keeps a double submit to one move.
-        Attempt attempt = Attempt.posted(idempotencyKey, null);
+        // The key the page was shown with keeps a double submit to one move; the stage it showed keeps a move from
+        // being made from another stage (the promoter advanced, someone else reverted): 409 STAGE_CHANGED.
+        Attempt attempt = Attempt.posted(idempotencyKey, stageVersion);
         if ((reason == null || reason.isBlank()) && Confirmation.reasonRequired(action)) {
             ApiResult flag = services.get(Service.FLAG, "/api/flags/" + enc(key), s.token());
             Confirmation c =
@@ -93,6 +95,9 @@ public class ActionResource {
             body.put("action", action);
             if (stage != null) {
                 body.put("stage", stage);
+            }
+            if (attempt.stageVersion() != null) {
+                body.put("stageVersion", attempt.stageVersion());
             }
         }
         ApiResult result = services.write(Service.FLAG, "POST", path, s, body, attempt.headers());

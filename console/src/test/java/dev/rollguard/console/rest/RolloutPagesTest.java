@@ -276,6 +276,41 @@ class RolloutPagesTest {
     }
 
     @Test
+    void aStageMoveNamesTheStageItsPageShowedSoAMoveFromAnotherStageIsRefused() {
+        stub.answer(
+                "/api/flags/" + FLAG,
+                200,
+                """
+                {"key": "%s", "enabled": true, "rolloutPercentage": 50,
+                 "stages": [{"name": "10%%", "percentage": 10}, {"name": "50%%", "percentage": 50}],
+                 "currentStage": 1, "stageVersion": 21, "version": 22}
+                """
+                        .formatted(FLAG));
+        String shown = page("/flags/" + FLAG + "/revert");
+        assertThat(shown).contains("name=\"stageVersion\" value=\"21\"");
+        stub.answer(
+                "/api/flags/" + FLAG + "/stage",
+                409,
+                "{\"code\": \"STAGE_CHANGED\", \"message\": \"its stage began at 23\"}");
+
+        Response refused = sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("reason", "too early")
+                .formParam("_csrf", session.csrf())
+                .formParam("idempotencyKey", keyOf(shown))
+                .formParam("stageVersion", "21")
+                .post("/flags/" + FLAG + "/revert");
+
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(refused.asString()).contains("its stage began at 23 (STAGE_CHANGED)");
+        ServiceStub.Seen sent = stub.seen().stream()
+                .filter(r -> r.pathAndQuery().equals("/api/flags/" + FLAG + "/stage"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(sent.body()).contains("\"action\":\"revert\"").contains("\"stageVersion\":21");
+    }
+
+    @Test
     void aPromoteOfAStageThatMovedOnIsRefusedAndThePageShowsTheStageNow() {
         timeline("PROGRESSING", 2, "\"stageVersion\": 15");
         stub.answer(
