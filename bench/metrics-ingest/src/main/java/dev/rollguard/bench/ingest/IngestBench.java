@@ -3,6 +3,7 @@ package dev.rollguard.bench.ingest;
 import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.ResultsFile;
 import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.ingest.topology.BoundedMemoryRocksDBConfig;
 import dev.rollguard.ingest.topology.DeadLetterHandler;
 import dev.rollguard.ingest.topology.ProcessingDeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
@@ -580,6 +581,8 @@ public final class IngestBench {
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.putAll(settings.topics().deadLetterConfig());
+        // The state stores' memory as the service bounds it (metrics-ingest README, "Memory").
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class.getName());
         KafkaStreams streams = new KafkaStreams(
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props);
         watch(streams);

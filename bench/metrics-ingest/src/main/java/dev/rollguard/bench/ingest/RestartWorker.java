@@ -1,6 +1,7 @@
 package dev.rollguard.bench.ingest;
 
 import dev.rollguard.ingest.service.FlagDirectory;
+import dev.rollguard.ingest.topology.BoundedMemoryRocksDBConfig;
 import dev.rollguard.ingest.topology.DeadLetterHandler;
 import dev.rollguard.ingest.topology.ProcessingDeadLetterHandler;
 import dev.rollguard.ingest.topology.TelemetryTopology;
@@ -92,6 +93,8 @@ public final class RestartWorker {
         props.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.putAll(settings.topics().deadLetterConfig());
+        // The state stores' memory as the service bounds it (metrics-ingest README, "Memory").
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class.getName());
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6000);
         props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1000);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), 5000);
