@@ -55,6 +55,35 @@ public record RuleDefinition(
         annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
     }
 
+    /**
+     * Whether this rule as it is now ({@code now}, null: deleted or disabled) raises the alerts this definition raised:
+     * everything but its annotations (and its version) unchanged. A rule changed otherwise has its announced alerts
+     * resolved under this definition (reason "rule changed") and its states started afresh, as Prometheus does with a
+     * rule it reloads changed: a level removed or a scope narrowed leaves no alert firing for ever, and a resolution
+     * reaches the receivers its firing reached even when the new labels route elsewhere. A change of annotations alone
+     * (a runbook link mended during an incident) keeps the alerts as they are.
+     */
+    public boolean raisesTheSameAlertsAs(RuleDefinition now) {
+        return now != null
+                && equals(new RuleDefinition(
+                        now.id(),
+                        now.name(),
+                        now.metric(),
+                        now.comparator(),
+                        now.warning(),
+                        now.critical(),
+                        now.keepFiringFor(),
+                        now.minSampleSize(),
+                        now.noDataPolicy(),
+                        now.scope(),
+                        now.confidence(),
+                        now.enabled(),
+                        now.labels(),
+                        annotations,
+                        version,
+                        now.createdAt()));
+    }
+
     public boolean comparative() {
         return comparator == RuleComparator.WORSE_THAN_CONTROL;
     }

@@ -21,9 +21,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The evaluator's tables (rule states, consumer positions, waiting cohort windows, the alert outbox and webhook
- * notification groups) through the reactive SQL client: one transaction per batch of windows with batched
- * statements, which an ORM session would only slow down on this hot path.
+ * The evaluator's tables (rule states and the idle states the no-data sweep needs, consumer positions, waiting
+ * cohort windows, the alert outbox and webhook notification groups) through the reactive SQL client: one transaction
+ * per batch of windows with batched statements, which an ORM session would only slow down on this hot path.
  */
 @ApplicationScoped
 public class EvaluationRepository {
@@ -49,6 +49,14 @@ public class EvaluationRepository {
             INSERT INTO rule_states (rule_id, scope_key, state, updated_at, partition_no) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at,
                 partition_no = COALESCE(EXCLUDED.partition_no, rule_states.partition_no)""";
+    private static final String UPSERT_WATERMARK =
+            """
+            INSERT INTO scope_watermarks (rule_id, scope_key, state, last_window_end, partition_no, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT (rule_id, scope_key) DO UPDATE SET state = EXCLUDED.state,
+                last_window_end = EXCLUDED.last_window_end, updated_at = EXCLUDED.updated_at,
+                partition_no = COALESCE(EXCLUDED.partition_no, scope_watermarks.partition_no)""";
+    private static final String DELETE_WATERMARK = "DELETE FROM scope_watermarks WHERE rule_id = $1 AND scope_key = $2";
     private static final String UPSERT_GUARD_STAGE =
             """
             INSERT INTO guard_stages (flag_key, stage_version, evidence, verdict, updated_at, partition_no)
@@ -161,6 +169,23 @@ public class EvaluationRepository {
     /** The rule states of {@code partitions} and those stored before partitions were recorded. */
     public Uni<List<StoredState>> states(Collection<Integer> partitions) {
         return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM rule_states" + OWNED)
+                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
+                .map(rows -> {
+                    List<StoredState> states = new ArrayList<>();
+                    for (Row row : rows) {
+                        states.add(new StoredState(
+                                row.getString(0), row.getString(1), row.getString(2), row.getInteger(3)));
+                    }
+                    return states;
+                });
+    }
+
+    /**
+     * The idle rule states of {@code partitions} (and those stored without a partition) that the no-data sweep needs:
+     * scopes seen with nothing pending or firing.
+     */
+    public Uni<List<StoredState>> watermarks(Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM scope_watermarks" + OWNED)
                 .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
                     List<StoredState> states = new ArrayList<>();
@@ -301,6 +326,18 @@ public class EvaluationRepository {
                     List<Tuple> deletes = write.idleStates().stream()
                             .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
                             .toList();
+                    List<Tuple> watermarks = write.watermarks().stream()
+                            .map(s -> Tuple.tuple(Arrays.asList(
+                                    s.ruleId(),
+                                    s.scopeKey(),
+                                    s.json(),
+                                    s.lastWindowEnd().atOffset(ZoneOffset.UTC),
+                                    s.partition(),
+                                    now)))
+                            .toList();
+                    List<Tuple> forgotten = write.forgottenWatermarks().stream()
+                            .map(s -> Tuple.of(s.ruleId(), s.scopeKey()))
+                            .toList();
                     List<Tuple> waiting = write.cohortWindows().stream()
                             .map(w -> Tuple.tuple(Arrays.asList(
                                     w.flagKey(),
@@ -348,6 +385,8 @@ public class EvaluationRepository {
                     // row locks make a claim of these partitions wait for this commit.
                     Uni<Void> states = batch(connection, UPSERT_STATE, upserts);
                     Uni<Void> idle = batch(connection, DELETE_STATE, deletes);
+                    Uni<Void> marks = batch(connection, UPSERT_WATERMARK, watermarks);
+                    Uni<Void> unmarked = batch(connection, DELETE_WATERMARK, forgotten);
                     Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
                     Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
                     Uni<List<StoredAlert>> alerts = insertAlerts(
@@ -362,6 +401,8 @@ public class EvaluationRepository {
                                     fence,
                                     states,
                                     idle,
+                                    marks,
+                                    unmarked,
                                     pairedHalves,
                                     waitingHalves,
                                     alerts.replaceWithVoid(),

@@ -1,5 +1,6 @@
 package dev.rollguard.alert.repository;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -16,6 +17,8 @@ import java.util.Map;
  * @param guardStages the guard's evidence of the flags whose stage changed (a null evidence deletes the row)
  * @param flagPartitions the partition of each flag whose cohort windows or guard evidence are written
  * @param fence the partitions the writing instance holds, checked in the transaction
+ * @param watermarks idle rule states the no-data sweep needs after a restart
+ * @param forgottenWatermarks idle rule states no longer needed (rule id, scope key)
  */
 public record EvaluationWrite(
         List<StateRow> states,
@@ -27,7 +30,9 @@ public record EvaluationWrite(
         Map<Integer, Long> positions,
         List<GuardStageRow> guardStages,
         Map<String, Integer> flagPartitions,
-        Fence fence) {
+        Fence fence,
+        List<WatermarkRow> watermarks,
+        List<StateRow> forgottenWatermarks) {
 
     /**
      * The partitions of {@code topic} that instance {@code owner} claimed, with the epoch of each claim: the write
@@ -40,6 +45,9 @@ public record EvaluationWrite(
 
     /** A rule state row; {@code json} is null for a deletion; {@code partition} null when not known. */
     public record StateRow(String ruleId, String scopeKey, String json, Integer partition) {}
+
+    /** An idle rule state (JSON) and the end of its scope's last window; {@code partition} null when not known. */
+    public record WatermarkRow(String ruleId, String scopeKey, String json, Instant lastWindowEnd, Integer partition) {}
 
     /**
      * A cohort window row; {@code variant} is the treated variant of a flag with weighted variants, else empty;
@@ -60,6 +68,8 @@ public record EvaluationWrite(
                 && alerts.isEmpty()
                 && cohortWindows.isEmpty()
                 && pairedCohortWindows.isEmpty()
-                && guardStages.isEmpty();
+                && guardStages.isEmpty()
+                && watermarks.isEmpty()
+                && forgottenWatermarks.isEmpty();
     }
 }

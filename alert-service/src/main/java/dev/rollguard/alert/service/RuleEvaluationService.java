@@ -29,6 +29,7 @@ import dev.rollguard.alert.repository.EvaluationWrite;
 import dev.rollguard.alert.repository.EvaluationWrite.CohortWindowRow;
 import dev.rollguard.alert.repository.EvaluationWrite.Fence;
 import dev.rollguard.alert.repository.EvaluationWrite.StateRow;
+import dev.rollguard.alert.repository.EvaluationWrite.WatermarkRow;
 import dev.rollguard.alert.repository.PendingAlert;
 import dev.rollguard.alert.service.CohortPairing.HalfKey;
 import dev.rollguard.schemas.Topics;
@@ -92,6 +93,8 @@ import org.apache.kafka.common.utils.Utils;
 public class RuleEvaluationService {
 
     private static final Duration RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
+    private static final String RETIRED = "rule retired";
+    private static final String CHANGED = "rule changed";
     private static final Duration RETRY_MAX_BACKOFF = Duration.ofSeconds(5);
 
     /** One consumed record: the window or why it cannot be evaluated, and its original bytes (null for tombstones). */
@@ -129,8 +132,50 @@ public class RuleEvaluationService {
      *
      * @param ruleVersion the version of the rule under which the state left idle (null: stored before versions were)
      * @param ruleCreatedAt when that rule was created (null: stored before states carried it, or not known)
+     * @param rule the rule's definition under which the state left idle, which its alerts are resolved under when the
+     *     rule is deleted, disabled or changed (null: stored before states carried it, or idle)
      */
-    public record Tracked(Scope scope, ScopeState state, Long ruleVersion, Instant ruleCreatedAt) {
+    public record Tracked(Scope scope, ScopeState state, Long ruleVersion, Instant ruleCreatedAt, RuleDefinition rule) {
+
+        public Tracked(Scope scope, ScopeState state, Long ruleVersion, Instant ruleCreatedAt) {
+            this(scope, state, ruleVersion, ruleCreatedAt, null);
+        }
+
+        /**
+         * Whether the state started under a later definition than {@code known}, the rule as this instance last read
+         * it: judged elsewhere after a change this instance has not read yet (a later version, or the rule created
+         * again after the one it knows). Such a state waits for the next read of the rules.
+         */
+        boolean newerThan(RuleDefinition known) {
+            if (ruleCreatedAt != null && known.createdAt() != null && !ruleCreatedAt.equals(known.createdAt())) {
+                return ruleCreatedAt.isAfter(known.createdAt());
+            }
+            return ruleVersion != null && ruleVersion > known.version();
+        }
+
+        /**
+         * Why the state must end, judged against {@code known} (the rule as last read, enabled or not; null when the
+         * table held no such rule): "rule retired" for a rule deleted or disabled, "rule changed" for one whose
+         * definition raises other alerts than the one the state was judged under; null when it stands.
+         * {@code readAfterLoad} tells whether the rules were read after the state was: a rule missing from an earlier
+         * read may have been created since. A state stored before states carried their definition is judged by its
+         * version: one of another version may have seen only its annotations change, but cannot be told apart.
+         */
+        String endReason(RuleDefinition known, boolean readAfterLoad) {
+            if (known == null) {
+                return readAfterLoad ? RETIRED : null;
+            }
+            if (newerThan(known)) {
+                return null;
+            }
+            if (!known.enabled()) {
+                return RETIRED;
+            }
+            if (rule != null) {
+                return rule.raisesTheSameAlertsAs(known) ? null : CHANGED;
+            }
+            return startedUnder(known) ? null : CHANGED;
+        }
 
         /**
          * Whether the state started under {@code current}, the rule's definition as it is now. Versions of one rule
@@ -155,6 +200,10 @@ public class RuleEvaluationService {
         final Set<HalfKey> halvesToDelete = new LinkedHashSet<>();
         final Map<Integer, Long> positions = new HashMap<>();
         final Set<String> guardStages = new LinkedHashSet<>();
+        /** States a window was judged by: an idle one is stored for the no-data sweep. */
+        final Set<StateKey> seen = new LinkedHashSet<>();
+        /** Idle states of scopes silent past the no-data horizon, forgotten. */
+        final Set<StateKey> forgotten = new LinkedHashSet<>();
     }
 
     private final RuleBook ruleBook;
@@ -189,6 +238,8 @@ public class RuleEvaluationService {
     private final GuardEvaluator guard;
     private Instant latestWindowEnd = Instant.EPOCH;
     private boolean loaded;
+    /** When memory was last read from the database. */
+    private Instant loadedAt = Instant.EPOCH;
 
     private final Counter windowsEvaluated;
     private final Counter windowsSkipped;
@@ -272,7 +323,7 @@ public class RuleEvaluationService {
     public Uni<Void> reload() {
         return lane.submit(() -> {
             loaded = false;
-            return ensureLoaded();
+            return ensureLoaded().chain(this::reconcileHeld).replaceWithVoid();
         });
     }
 
@@ -299,7 +350,14 @@ public class RuleEvaluationService {
                     partitionCount = Math.max(partitionCount, partitionsOfTopic);
                     loaded = false;
                     Log.infof("%s holds partitions %s of %s", instance, epochs.keySet(), Topics.METRICS_WINDOWS);
-                    return ensureLoadedOnceAvailable();
+                    return ensureLoadedOnceAvailable()
+                            .chain(this::reconcileHeld)
+                            .onFailure()
+                            .recoverWithItem(failure -> {
+                                Log.warnf("states of %s not reconciled with the rules yet: %s", claimed, failure);
+                                return 0;
+                            })
+                            .replaceWithVoid();
                 }));
     }
 
@@ -350,7 +408,7 @@ public class RuleEvaluationService {
      * without an extra resolution and firing; every state of an earlier version still ends.
      */
     public Uni<Integer> retire(RuleDefinition rule) {
-        return end(rule, "rule retired", tracked -> {
+        return end(rule, RETIRED, tracked -> {
             // Read on the lane, where states start: a state of the current version started under this definition.
             RuleDefinition current = ruleBook.rule(rule.id());
             return current == null || !tracked.startedUnder(current);
@@ -358,15 +416,63 @@ public class RuleEvaluationService {
     }
 
     /**
-     * Ends the alerts of a rule changed in what its alerts are, as its former definition {@code former} raised them
-     * ("rule changed"): every state not started under {@code current} (the rule as it is now) resolves its announced
-     * alerts and starts afresh. A state started under the current definition (a window judged under it since) is left
-     * as it is, so a former definition ended twice (by the sync of the update and the scheduled one) never resolves
-     * an alert of the new one; and a state of an older definition that this instance did not know of (one judged by
-     * another instance before its partition moved here, or of a rule deleted and created again) still ends.
+     * Reconciles the pending and firing states of the partitions held with the rules as last read, the way a
+     * controller reconciles what is with what should be: a state of a rule deleted or disabled since ends ("rule
+     * retired"), and one judged under a definition that raises other alerts than the rule as it is now ends ("rule
+     * changed"), each resolved under the definition it was judged under, as {@link #retire} does. Runs after every
+     * read of the rules and on every assignment of partitions; a state whose write failed or was fenced is still
+     * stored, so the next pass (here, or on the partition's next owner) ends it. A state judged under a later
+     * definition than the one read here (another instance read it first) waits for the next read.
      */
-    public Uni<Integer> supersede(RuleDefinition former, RuleDefinition current) {
-        return end(former, "rule changed", tracked -> !tracked.startedUnder(current));
+    public Uni<Integer> reconcile() {
+        return lane.submit(() -> ensureLoaded().chain(this::reconcileHeld));
+    }
+
+    /** {@link #reconcile()}, inside the lane. */
+    private Uni<Integer> reconcileHeld() {
+        if (!rulesReady.isDone() || ruleBook.readAt() == null) {
+            // Before the rules are read every state would look retired.
+            return Uni.createFrom().item(0);
+        }
+        boolean readAfterLoad = ruleBook.readAt().isAfter(loadedAt);
+        Instant now = Instant.now();
+        Changes changes = new Changes();
+        for (Map.Entry<StateKey, Tracked> entry : List.copyOf(states.entrySet())) {
+            StateKey key = entry.getKey();
+            Tracked tracked = entry.getValue();
+            if (tracked.state().idle() || !owns(statePartitions.get(key))) {
+                continue;
+            }
+            RuleDefinition known = ruleBook.known(key.ruleId());
+            String reason = tracked.endReason(known, readAfterLoad);
+            if (reason != null) {
+                RuleDefinition under = tracked.rule() != null ? tracked.rule() : known;
+                if (under == null) {
+                    // Stored before states carried their definition, of a rule deleted since: nothing to resolve under.
+                    Log.warnf(
+                            "state of deleted rule %s on %s forgotten without a resolution: stored by an earlier"
+                                    + " version without its rule's definition",
+                            key.ruleId(), key.scopeKey());
+                    states.put(key, new Tracked(tracked.scope(), ScopeState.INITIAL, null, null));
+                    changes.dirty.add(key);
+                    lastSeen.remove(key);
+                } else {
+                    resolveAll(changes, under, key, tracked, reason, now);
+                }
+            } else if (tracked.rule() == null && known != null && tracked.startedUnder(known)) {
+                // Stored before states carried their definition: it is the rule's current one.
+                states.put(
+                        key,
+                        new Tracked(
+                                tracked.scope(),
+                                tracked.state(),
+                                tracked.ruleVersion(),
+                                tracked.ruleCreatedAt(),
+                                known));
+                changes.dirty.add(key);
+            }
+        }
+        return write(changes, Topics.METRICS_WINDOWS, now);
     }
 
     private Uni<Integer> end(RuleDefinition rule, String reason, Predicate<Tracked> which) {
@@ -400,36 +506,47 @@ public class RuleEvaluationService {
                         .guardStages(held)
                         .invoke(guard::load)
                         .chain(() -> repository.flagPartitions(held))
-                        .chain(storedFlags -> repository.cohortWindows(held).invoke(storedHalves -> {
-                            states.clear();
-                            lastSeen.clear();
-                            positions.clear();
-                            waiting.clear();
-                            statePartitions.clear();
-                            flagPartitions.clear();
-                            flagPartitions.putAll(storedFlags);
-                            Instant now = Instant.now();
-                            for (var row : stored) {
-                                Tracked tracked = read(row.json());
-                                StateKey key = new StateKey(row.ruleId(), row.scopeKey());
-                                states.put(key, tracked);
-                                lastSeen.put(key, now);
-                                if (row.partition() != null) {
-                                    statePartitions.put(key, row.partition());
-                                }
-                            }
-                            positions.putAll(storedPositions);
-                            for (CohortWindowRow half : storedHalves) {
-                                WindowMetricsEvent window = windowCodec.decode(half.payload());
-                                waiting.restore(window);
-                            }
-                            loaded = true;
-                            Log.infof(
-                                    "evaluator loaded %d rule states, %d waiting cohort windows, %d guarded stages"
-                                            + " of partitions %s",
-                                    states.size(), waiting.size(), guard.size(), held);
-                        }))))
+                        .chain(storedFlags -> repository
+                                .watermarks(held)
+                                .chain(idle -> repository.cohortWindows(held).invoke(storedHalves -> {
+                                    states.clear();
+                                    lastSeen.clear();
+                                    positions.clear();
+                                    waiting.clear();
+                                    statePartitions.clear();
+                                    flagPartitions.clear();
+                                    flagPartitions.putAll(storedFlags);
+                                    Instant now = Instant.now();
+                                    loadedAt = now;
+                                    // Silence is counted from now, for idle states as for the others.
+                                    for (var row : idle) {
+                                        restore(row, now);
+                                    }
+                                    for (var row : stored) {
+                                        restore(row, now);
+                                    }
+                                    positions.putAll(storedPositions);
+                                    for (CohortWindowRow half : storedHalves) {
+                                        WindowMetricsEvent window = windowCodec.decode(half.payload());
+                                        waiting.restore(window);
+                                    }
+                                    loaded = true;
+                                    Log.infof(
+                                            "evaluator loaded %d rule states (%d idle), %d waiting cohort"
+                                                    + " windows, %d guarded stages of partitions %s",
+                                            states.size(), idle.size(), waiting.size(), guard.size(), held);
+                                })))))
                 .replaceWithVoid();
+    }
+
+    /** Puts a stored state into memory; a pending or firing state, restored after its idle copy, replaces it. */
+    private void restore(EvaluationRepository.StoredState row, Instant now) {
+        StateKey key = new StateKey(row.ruleId(), row.scopeKey());
+        states.put(key, read(row.json()));
+        lastSeen.put(key, now);
+        if (row.partition() != null) {
+            statePartitions.put(key, row.partition());
+        }
     }
 
     /** {@link #ensureLoaded()}, waiting for the database while it is unavailable. */
@@ -573,13 +690,28 @@ public class RuleEvaluationService {
             }
             RuleDefinition rule = ruleBook.rule(key.ruleId());
             Tracked tracked = entry.getValue();
-            if (rule == null
-                    || tracked.state().lastWindowEnd() == null
-                    || Duration.between(seen, now).compareTo(after) < 0) {
+            if (tracked.state().lastWindowEnd() == null) {
+                if (tracked.state().idle() && !lastSeen.containsKey(key)) {
+                    // Started afresh by a retirement and not seen since: nothing left to remember.
+                    states.remove(key);
+                    statePartitions.remove(key);
+                }
                 continue;
             }
-            Instant until = tracked.state().lastWindowEnd().plus(Duration.between(seen, now));
-            apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now, List.of());
+            if (Duration.between(seen, now).compareTo(after) < 0) {
+                continue;
+            }
+            if (rule != null) {
+                Instant until = tracked.state().lastWindowEnd().plus(Duration.between(seen, now));
+                apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now, List.of());
+            }
+            if (tracked.state().idle() && states.get(key).state().idle() && !changes.dirty.contains(key)) {
+                // Silent past the horizon with nothing pending or firing: the scope is gone, and so is its state.
+                states.remove(key);
+                lastSeen.remove(key);
+                statePartitions.remove(key);
+                changes.forgotten.add(key);
+            }
         }
         long horizon = latestWindowEnd
                 .minus(config.evaluation().cohortPairingRetention())
@@ -911,9 +1043,14 @@ public class RuleEvaluationService {
         if (tracked == null || tracked.state().idle()) {
             // What leaves idle now belongs to the rule's current version.
             tracked = new Tracked(
-                    scope, tracked == null ? ScopeState.INITIAL : tracked.state(), rule.version(), rule.createdAt());
+                    scope,
+                    tracked == null ? ScopeState.INITIAL : tracked.state(),
+                    rule.version(),
+                    rule.createdAt(),
+                    rule);
         }
         lastSeen.put(key, now);
+        changes.seen.add(key);
         if (!Integer.valueOf(partition).equals(statePartitions.put(key, partition)) && states.containsKey(key)) {
             // A state stored before partitions were recorded gets its partition with its next write.
             changes.dirty.add(key);
@@ -930,7 +1067,14 @@ public class RuleEvaluationService {
             Instant now,
             List<Exemplar> exemplars) {
         if (step.state() != tracked.state()) {
-            states.put(key, new Tracked(tracked.scope(), step.state(), tracked.ruleVersion(), tracked.ruleCreatedAt()));
+            states.put(
+                    key,
+                    new Tracked(
+                            tracked.scope(),
+                            step.state(),
+                            tracked.ruleVersion(),
+                            tracked.ruleCreatedAt(),
+                            tracked.rule()));
             if (!step.state().sameLevels(tracked.state())) {
                 changes.dirty.add(key);
             }
@@ -1046,6 +1190,29 @@ public class RuleEvaluationService {
                 upserts.add(new StateRow(key.ruleId(), key.scopeKey(), toJson(tracked), statePartitions.get(key)));
             }
         }
+        List<WatermarkRow> watermarks = new ArrayList<>();
+        List<StateRow> forgotten = new ArrayList<>();
+        Set<StateKey> touched = new LinkedHashSet<>(changes.seen);
+        touched.addAll(changes.dirty);
+        for (StateKey key : touched) {
+            Tracked tracked = states.get(key);
+            if (tracked == null || !tracked.state().idle()) {
+                continue;
+            }
+            if (tracked.state().lastWindowEnd() == null) {
+                // Started afresh (its rule retired or changed): nothing for the sweep.
+                forgotten.add(new StateRow(key.ruleId(), key.scopeKey(), null, null));
+            } else {
+                watermarks.add(new WatermarkRow(
+                        key.ruleId(),
+                        key.scopeKey(),
+                        // An idle state needs no rule version or definition: what leaves idle takes the rule's.
+                        toJson(new Tracked(tracked.scope(), tracked.state(), null, null)),
+                        tracked.state().lastWindowEnd(),
+                        statePartitions.get(key)));
+            }
+        }
+        changes.forgotten.forEach(key -> forgotten.add(new StateRow(key.ruleId(), key.scopeKey(), null, null)));
         List<CohortWindowRow> store = new ArrayList<>();
         changes.halvesToStore.forEach((half, window) -> store.add(half.row(windowCodec.encode(window))));
         List<CohortWindowRow> delete =
@@ -1063,7 +1230,9 @@ public class RuleEvaluationService {
                 changes.positions,
                 guard.rows(changes.guardStages),
                 flags,
-                new Fence(instance, Map.copyOf(epochs)));
+                new Fence(instance, Map.copyOf(epochs)),
+                watermarks,
+                forgotten);
         if (write.touchesNothingButPositions() && write.positions().isEmpty()) {
             return null;
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.api.RuleRequest;
 import dev.rollguard.alert.api.RuleResponse;
-import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.mapping.RuleMapper;
 import dev.rollguard.alert.repository.RuleEntity;
 import dev.rollguard.alert.repository.RulePackEntity;
@@ -193,65 +192,28 @@ public class RuleService {
     }
 
     /**
-     * Reads the rules again, for changes made here or through another instance: a rule deleted or disabled since is
-     * retired here too (its alerts on the partitions this instance holds resolve), and a rule changed in what its
-     * alerts are ({@link #raisesTheSameAlerts}) has the alerts of its former definition ended. Two syncs may both see
-     * the former definition (the one of an update and the scheduled one; every instance syncs): ending it spares the
-     * states started under the current version ({@link RuleEvaluationService#supersede}), so the second ends nothing
-     * a window judged under the new definition has started in between.
+     * Reads the rules again, for changes made here or through another instance, then has the evaluator reconcile the
+     * states it holds with them ({@link RuleEvaluationService#reconcile}): every pending or firing state of a rule
+     * deleted or disabled since ends ("rule retired"), and every one judged under a definition that raises other
+     * alerts than the rule as it is now ends ("rule changed"). What the states themselves record decides, not what
+     * changed between two reads, so a resolution whose write was dropped (a rebalance, a database outage) is made by
+     * the next read, here or on the partition's next owner.
      */
     public Uni<Void> sync() {
-        List<RuleDefinition> before = List.copyOf(ruleBook.enabled());
-        return refresh().chain(() -> {
-            List<Uni<Integer>> retired = before.stream()
-                    .filter(rule -> !raisesTheSameAlerts(rule, ruleBook.rule(rule.id())))
-                    .map(rule -> ruleBook.rule(rule.id()) == null
-                            ? evaluation.retire(rule)
-                            : evaluation.supersede(rule, ruleBook.rule(rule.id())))
-                    .toList();
-            return retired.isEmpty()
-                    ? Uni.createFrom().voidItem()
-                    : Uni.join().all(retired).andCollectFailures().replaceWithVoid();
-        });
-    }
-
-    /**
-     * Whether a rule as it is now (null: deleted or disabled) raises the alerts it raised before: everything but its
-     * annotations (and its version) unchanged. A rule changed otherwise has its announced alerts resolved under its
-     * former definition (reason "rule changed") and its states started afresh, as Prometheus does with a rule it
-     * reloads changed: a level removed or a scope narrowed leaves no alert firing for ever, and a resolution reaches the
-     * receivers its firing reached even when the new labels route elsewhere. Whatever still breaches fires again under
-     * the new definition once its {@code for} holds. A change of annotations alone (a runbook link mended during an
-     * incident) keeps the alerts as they are.
-     */
-    static boolean raisesTheSameAlerts(RuleDefinition before, RuleDefinition now) {
-        return now != null
-                && before.equals(new RuleDefinition(
-                        now.id(),
-                        now.name(),
-                        now.metric(),
-                        now.comparator(),
-                        now.warning(),
-                        now.critical(),
-                        now.keepFiringFor(),
-                        now.minSampleSize(),
-                        now.noDataPolicy(),
-                        now.scope(),
-                        now.confidence(),
-                        now.enabled(),
-                        now.labels(),
-                        before.annotations(),
-                        before.version(),
-                        now.createdAt()));
+        return refresh().chain(evaluation::reconcile).replaceWithVoid();
     }
 
     /** Reloads the evaluator's rules from the table. */
     public Uni<Void> refresh() {
         // Read when subscribed, in the subscriber's context: a sync built ahead reads the table as it is when it runs.
         return Uni.createFrom()
-                .deferred(() -> Panache.withSession(() -> rules.listAll()))
-                .invoke(list -> ruleBook.replace(
-                        list.stream().map(RuleMapper::toDefinition).toList()))
+                .deferred(() -> {
+                    // Taken before the read: a state loaded before it was written under a rule this read sees.
+                    Instant readAt = Instant.now();
+                    return Panache.withSession(() -> rules.listAll())
+                            .invoke(list -> ruleBook.replace(
+                                    list.stream().map(RuleMapper::toDefinition).toList(), readAt));
+                })
                 .replaceWithVoid();
     }
 }

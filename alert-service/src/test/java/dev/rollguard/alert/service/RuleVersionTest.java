@@ -82,4 +82,70 @@ class RuleVersionTest {
         // Stored before states carried versions.
         assertThat(startedUnder(null).startedUnder(rule(1))).isFalse();
     }
+
+    /** The rule at {@code version}, created at {@code createdAt}, with a critical threshold and annotations. */
+    static RuleDefinition edited(long version, Instant createdAt, double critical, boolean enabled, String runbook) {
+        RuleDefinition base = created(version, createdAt);
+        return new RuleDefinition(
+                base.id(),
+                base.name(),
+                base.metric(),
+                base.comparator(),
+                base.warning(),
+                new Level(Severity.CRITICAL, critical, Duration.ZERO),
+                base.keepFiringFor(),
+                base.minSampleSize(),
+                base.noDataPolicy(),
+                base.scope(),
+                base.confidence(),
+                enabled,
+                base.labels(),
+                Map.of("runbook_url", runbook),
+                version,
+                createdAt);
+    }
+
+    static Tracked judgedUnder(RuleDefinition rule) {
+        return new Tracked(null, ScopeState.INITIAL, rule.version(), rule.createdAt(), rule);
+    }
+
+    @Test
+    void aStateEndsWhenItsRuleIsDeletedDisabledOrChangedInWhatItsAlertsAre() {
+        Instant created = Instant.parse("2026-12-05T08:00:00.123456Z");
+        Tracked state = judgedUnder(edited(2, created, 5000, true, "a"));
+
+        assertThat(state.endReason(null, true)).isEqualTo("rule retired");
+        assertThat(state.endReason(edited(3, created, 5000, false, "a"), false)).isEqualTo("rule retired");
+        assertThat(state.endReason(edited(3, created, 9000, true, "a"), false)).isEqualTo("rule changed");
+        // Deleted and created again, the same definition otherwise.
+        assertThat(state.endReason(edited(1, created.plusSeconds(60), 5000, true, "a"), false))
+                .isEqualTo("rule changed");
+    }
+
+    @Test
+    void aStateStandsWhenItsRuleRaisesTheSameAlertsOrWasReadBeforeTheStateWasJudged() {
+        Instant created = Instant.parse("2026-12-05T08:00:00.123456Z");
+        Tracked state = judgedUnder(edited(2, created, 5000, true, "a"));
+
+        // Annotations alone changed, or disabled and enabled again between two reads.
+        assertThat(state.endReason(edited(3, created, 5000, true, "b"), true)).isNull();
+        assertThat(state.endReason(edited(4, created, 5000, true, "a"), true)).isNull();
+        // The rules read here are older than the state (judged elsewhere after a change not read here yet).
+        assertThat(state.endReason(edited(1, created, 1000, false, "a"), true)).isNull();
+        assertThat(state.endReason(edited(7, created.minusSeconds(60), 1000, true, "a"), true))
+                .isNull();
+        // Missing from rules read before the state was loaded: perhaps created since; the next read decides.
+        assertThat(state.endReason(null, false)).isNull();
+    }
+
+    @Test
+    void aStateStoredWithoutItsDefinitionIsJudgedByItsVersion() {
+        Instant created = Instant.parse("2026-12-05T08:00:00.123456Z");
+        Tracked legacy = new Tracked(null, ScopeState.INITIAL, 2L, created);
+
+        assertThat(legacy.endReason(edited(2, created, 5000, true, "a"), true)).isNull();
+        assertThat(legacy.endReason(edited(3, created, 5000, true, "b"), true)).isEqualTo("rule changed");
+        assertThat(legacy.endReason(edited(3, created, 5000, false, "a"), true)).isEqualTo("rule retired");
+        assertThat(legacy.endReason(null, true)).isEqualTo("rule retired");
+    }
 }
