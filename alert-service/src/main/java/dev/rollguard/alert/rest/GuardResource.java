@@ -42,6 +42,8 @@ public class GuardResource {
      *     null for a plain flag
      * @param variants for a flag with weighted variants, each treated variant's own verdict against the control, by
      *     variant name; empty otherwise
+     * @param cohorts {@code DRAWN} (subjects one random draw split), {@code POPULATIONS} (a stage that draws nobody:
+     *     everyone served the treatment against everyone else) or null (not told), as {@link GuardView#cohorts}
      */
     public record FlagView(
             String flagKey,
@@ -55,7 +57,8 @@ public class GuardResource {
             List<GuardView.MetricView> metrics,
             List<AlertLevelView> alerts,
             String variant,
-            List<FlagView> variants) {}
+            List<FlagView> variants,
+            String cohorts) {}
 
     private final RuleEvaluationService evaluation;
     private final ObjectMapper json;
@@ -116,7 +119,8 @@ public class GuardResource {
                 guard.metrics(),
                 alerts,
                 guard.variant(),
-                guard.variants().stream().map(v -> view(v, List.of())).toList());
+                guard.variants().stream().map(v -> view(v, List.of())).toList(),
+                guard.cohorts());
     }
 
     /**
@@ -129,7 +133,7 @@ public class GuardResource {
         try {
             stored = json.readValue(verdictJson, GuardView.class);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            stored = new GuardView(flag, null, null, null, null, null, null, null, null, null, null);
+            stored = new GuardView(flag, null, null, null, null, null, null, null, null, null, null, null);
         }
         if (stored.flagKey() == null) {
             stored = new GuardView(
@@ -143,7 +147,8 @@ public class GuardResource {
                     stored.judgedAt(),
                     stored.metrics(),
                     stored.variant(),
-                    stored.variants());
+                    stored.variants(),
+                    stored.cohorts());
         }
         return view(stored, alerts);
     }

@@ -20,6 +20,11 @@ import java.util.List;
  *     for a plain flag
  * @param variants for a flag with weighted variants, each treated variant's own verdict against the control, by
  *     variant name; empty otherwise
+ * @param cohorts what the stage's cohorts are: {@code DRAWN}, subjects one random draw of the flag's bucket split;
+ *     {@code POPULATIONS}, everyone served the treatment against everyone else (a stage that draws nobody: the
+ *     internal stage, rules with fixed variants only), whose difference may be who the users are; null when the
+ *     windows did not tell ({@code WindowMetricsEvent.comparesPopulations}: a metrics-ingest before v5, or one that
+ *     no longer holds the version that began the stage)
  */
 public record GuardView(
         String flagKey,
@@ -32,7 +37,14 @@ public record GuardView(
         Instant judgedAt,
         List<MetricView> metrics,
         String variant,
-        List<GuardView> variants) {
+        List<GuardView> variants,
+        String cohorts) {
+
+    /** {@link #cohorts} of a stage whose cohorts are subjects one random draw split. */
+    public static final String DRAWN = "DRAWN";
+
+    /** {@link #cohorts} of a stage whose cohorts are populations. */
+    public static final String POPULATIONS = "POPULATIONS";
 
     /**
      * One metric's evidence.
@@ -108,7 +120,8 @@ public record GuardView(
                 guard.variants().values().stream()
                         .sorted(Comparator.comparing(FlagGuard::variant))
                         .map(GuardView::of)
-                        .toList());
+                        .toList(),
+                verdict.populations() == null ? null : verdict.populations() ? POPULATIONS : DRAWN);
     }
 
     private static Double finite(double value) {

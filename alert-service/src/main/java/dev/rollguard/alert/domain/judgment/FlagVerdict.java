@@ -12,17 +12,40 @@ import java.util.stream.Collectors;
  * @param metrics every guarded metric's verdict, in the order of the guard pack
  * @param alpha the flag's alpha: split across {@code metrics.size()} metrics for the regression call, whole for
  *     each metric's non-inferiority (HEALTHY)
+ * @param populations true when the stage's cohorts are populations rather than subjects one random draw split (a
+ *     stage that draws nobody by the flag's bucket: everyone served the treatment against everyone else), so a
+ *     difference may be who the subjects are rather than the flag; false for a random draw; null when not told
  */
 public record FlagVerdict(
         FlagStatus status,
         Severity severity,
         List<MetricVerdict> regressions,
         List<MetricVerdict> metrics,
-        double alpha) {
+        double alpha,
+        Boolean populations) {
+
+    /** What {@link #summary} adds for a stage whose cohorts are populations. */
+    public static final String POPULATIONS_NOTE =
+            "populations compared, not a random draw: this stage draws nobody by the flag's bucket, so a"
+                    + " difference may be who its users are";
 
     public FlagVerdict {
         regressions = List.copyOf(regressions);
         metrics = List.copyOf(metrics);
+    }
+
+    public FlagVerdict(
+            FlagStatus status,
+            Severity severity,
+            List<MetricVerdict> regressions,
+            List<MetricVerdict> metrics,
+            double alpha) {
+        this(status, severity, regressions, metrics, alpha, null);
+    }
+
+    /** This verdict, told whether its stage's cohorts are populations ({@code null}: not told). */
+    public FlagVerdict withPopulations(Boolean populations) {
+        return new FlagVerdict(status, severity, regressions, metrics, alpha, populations);
     }
 
     /**
@@ -42,16 +65,21 @@ public record FlagVerdict(
         return status == FlagStatus.REGRESSION && severity == Severity.CRITICAL;
     }
 
-    /** One line for people: the state and, for a regression, each regressed metric's evidence. */
+    /**
+     * One line for people: the state and, for a regression, each regressed metric's evidence; last, for a stage that
+     * compares populations, {@link #POPULATIONS_NOTE}.
+     */
     public String summary() {
         String head = status == FlagStatus.REGRESSION ? "REGRESSION (" + severity + ")" : status.name();
+        String note = Boolean.TRUE.equals(populations) ? "; " + POPULATIONS_NOTE : "";
         if (status == FlagStatus.REGRESSION) {
             return head + ": "
-                    + regressions.stream().map(MetricVerdict::summary).collect(Collectors.joining("; "));
+                    + regressions.stream().map(MetricVerdict::summary).collect(Collectors.joining("; "))
+                    + note;
         }
         long judged = metrics.stream()
                 .filter(m -> m.status() != MetricStatus.NO_DATA && m.status() != MetricStatus.INSUFFICIENT_DATA)
                 .count();
-        return head + ": " + judged + " of " + metrics.size() + " metrics judged";
+        return head + ": " + judged + " of " + metrics.size() + " metrics judged" + note;
     }
 }
