@@ -158,8 +158,8 @@ public class RuleEvaluationService {
          * table held no such rule): "rule retired" for a rule deleted or disabled, "rule changed" for one whose
          * definition raises other alerts than the one the state was judged under; null when it stands.
          * {@code readAfterLoad} tells whether the rules were read after the state was: a rule missing from an earlier
-         * read may have been created since. A state stored before states carried their definition is judged by its
-         * version: one of another version may have seen only its annotations change, but cannot be told apart.
+         * read may have been created since. A state stored before states carried their definition is taken as judged
+         * under the rule as it is now.
          */
         String endReason(RuleDefinition known, boolean readAfterLoad) {
             if (known == null) {
@@ -174,7 +174,10 @@ public class RuleEvaluationService {
             if (rule != null) {
                 return rule.raisesTheSameAlertsAs(known) ? null : CHANGED;
             }
-            return startedUnder(known) ? null : CHANGED;
+            // Stored without the definition it was judged under (by the release before states carried it): taken as
+            // judged under the rule as it is now. A version apart may be an edit of annotations only, which must not
+            // resolve and fire it again; the release that stored it ended it when its rule changed otherwise.
+            return null;
         }
 
         /**
@@ -224,6 +227,12 @@ public class RuleEvaluationService {
     // Touched inside the lane only.
     private final Map<StateKey, Tracked> states = new HashMap<>();
     private final Map<StateKey, Instant> lastSeen = new HashMap<>();
+    /**
+     * Per idle state, the last window end its stored watermark row holds: the row is written again only when the
+     * state's levels change or its last window moved a quarter of the no-data horizon past it, not for every window.
+     */
+    private final Map<StateKey, Instant> storedWatermarks = new HashMap<>();
+
     private final Map<Integer, Long> positions = new HashMap<>();
     private final CohortPairing waiting = new CohortPairing();
     /** Partitions of metrics.windows this instance holds, with the epoch of its claim. */
@@ -459,8 +468,8 @@ public class RuleEvaluationService {
                 } else {
                     resolveAll(changes, under, key, tracked, reason, now);
                 }
-            } else if (tracked.rule() == null && known != null && tracked.startedUnder(known)) {
-                // Stored before states carried their definition: it is the rule's current one.
+            } else if (tracked.rule() == null && known != null) {
+                // Stored before states carried their definition: taken as the rule's current one.
                 states.put(
                         key,
                         new Tracked(
@@ -511,6 +520,7 @@ public class RuleEvaluationService {
                                 .chain(idle -> repository.cohortWindows(held).invoke(storedHalves -> {
                                     states.clear();
                                     lastSeen.clear();
+                                    storedWatermarks.clear();
                                     positions.clear();
                                     waiting.clear();
                                     statePartitions.clear();
@@ -521,6 +531,12 @@ public class RuleEvaluationService {
                                     // Silence is counted from now, for idle states as for the others.
                                     for (var row : idle) {
                                         restore(row, now);
+                                        Instant end = states.get(new StateKey(row.ruleId(), row.scopeKey()))
+                                                .state()
+                                                .lastWindowEnd();
+                                        if (end != null) {
+                                            storedWatermarks.put(new StateKey(row.ruleId(), row.scopeKey()), end);
+                                        }
                                     }
                                     for (var row : stored) {
                                         restore(row, now);
@@ -674,6 +690,19 @@ public class RuleEvaluationService {
         return partition;
     }
 
+    /**
+     * Whether an idle state's stored watermark is missing or a quarter of the no-data horizon behind its last window
+     * end: after a restart the sweep counts silence from the load, and a no-data alert's start is told from the stored
+     * end, so it is at most that much early.
+     */
+    private boolean watermarkBehind(StateKey key, Instant end) {
+        Instant stored = storedWatermarks.get(key);
+        return stored == null
+                || Duration.between(stored, end)
+                                .compareTo(config.evaluation().noDataAfter().dividedBy(4))
+                        >= 0;
+    }
+
     private Uni<Integer> silence(Instant now) {
         Changes changes = new Changes();
         Instant stalled = lane.stallEndedAt();
@@ -702,6 +731,10 @@ public class RuleEvaluationService {
                 continue;
             }
             if (rule != null) {
+                if (tracked.state().idle()) {
+                    // What leaves idle now belongs to the rule's current version, as a window's observation does.
+                    tracked = new Tracked(tracked.scope(), tracked.state(), rule.version(), rule.createdAt(), rule);
+                }
                 Instant until = tracked.state().lastWindowEnd().plus(Duration.between(seen, now));
                 apply(changes, rule, key, tracked, machine.silence(rule, tracked.state(), until), now, List.of());
             }
@@ -1199,10 +1232,13 @@ public class RuleEvaluationService {
             if (tracked == null || !tracked.state().idle()) {
                 continue;
             }
-            if (tracked.state().lastWindowEnd() == null) {
+            Instant end = tracked.state().lastWindowEnd();
+            if (end == null) {
                 // Started afresh (its rule retired or changed): nothing for the sweep.
                 forgotten.add(new StateRow(key.ruleId(), key.scopeKey(), null, null));
-            } else {
+                storedWatermarks.remove(key);
+            } else if (changes.dirty.contains(key) || watermarkBehind(key, end)) {
+                storedWatermarks.put(key, end);
                 watermarks.add(new WatermarkRow(
                         key.ruleId(),
                         key.scopeKey(),
@@ -1212,7 +1248,10 @@ public class RuleEvaluationService {
                         statePartitions.get(key)));
             }
         }
-        changes.forgotten.forEach(key -> forgotten.add(new StateRow(key.ruleId(), key.scopeKey(), null, null)));
+        changes.forgotten.forEach(key -> {
+            forgotten.add(new StateRow(key.ruleId(), key.scopeKey(), null, null));
+            storedWatermarks.remove(key);
+        });
         List<CohortWindowRow> store = new ArrayList<>();
         changes.halvesToStore.forEach((half, window) -> store.add(half.row(windowCodec.encode(window))));
         List<CohortWindowRow> delete =

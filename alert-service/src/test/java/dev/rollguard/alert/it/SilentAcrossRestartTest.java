@@ -95,8 +95,9 @@ class SilentAcrossRestartTest {
         evaluation.reload().await().atMost(WAIT);
         assertThat(evaluation.state(rule, "table:" + table).await().atMost(WAIT))
                 .isNotNull()
-                .satisfies(tracked ->
-                        assertThat(tracked.state().lastWindowEnd()).isEqualTo(origin.plus(Duration.ofMinutes(2))));
+                .satisfies(tracked -> assertThat(tracked.state().lastWindowEnd())
+                        .as("the stored window end: the first one, not rewritten for a window a minute later")
+                        .isEqualTo(origin.plus(Duration.ofMinutes(1))));
 
         // Silence is counted from the restart: not yet past no-data-after (10 minutes), then past it.
         assertThat(evaluation
@@ -115,6 +116,13 @@ class SilentAcrossRestartTest {
         assertThat(firing.getScopeKey()).isEqualTo("table:" + table);
         // It starts after the last window seen before the restart.
         assertThat(firing.getStartsAt()).isAfter(origin.plus(Duration.ofMinutes(2)));
+
+        // A pass over the rules after the sweep raised it keeps it: it was raised under the rule as it is now.
+        evaluation.reconcile().await().atMost(WAIT);
+        assertThat(evaluation.state(rule, "table:" + table).await().atMost(WAIT))
+                .satisfies(tracked -> assertThat(tracked.state().idle())
+                        .as("still firing after the pass")
+                        .isFalse());
 
         Api.admin().when().delete("/api/rules/" + rule).then().statusCode(204);
     }

@@ -139,12 +139,18 @@ class RuleVersionTest {
     }
 
     @Test
-    void aStateStoredWithoutItsDefinitionIsJudgedByItsVersion() {
+    void aStateStoredWithoutItsDefinitionIsTakenAsJudgedUnderTheRuleAsItIsNow() {
         Instant created = Instant.parse("2026-12-05T08:00:00.123456Z");
         Tracked legacy = new Tracked(null, ScopeState.INITIAL, 2L, created);
+        // Raised by the no-data sweep from an idle state restored after a restart: no version, no definition.
+        Tracked raisedBySweep = new Tracked(null, ScopeState.INITIAL, null, null);
 
         assertThat(legacy.endReason(edited(2, created, 5000, true, "a"), true)).isNull();
-        assertThat(legacy.endReason(edited(3, created, 5000, true, "b"), true)).isEqualTo("rule changed");
+        assertThat(legacy.endReason(edited(3, created, 5000, true, "b"), true))
+                .as("a version apart may be an edit of annotations only: not resolved and fired again")
+                .isNull();
+        assertThat(raisedBySweep.endReason(edited(3, created, 5000, true, "a"), true))
+                .isNull();
         assertThat(legacy.endReason(edited(3, created, 5000, false, "a"), true)).isEqualTo("rule retired");
         assertThat(legacy.endReason(null, true)).isEqualTo("rule retired");
     }
