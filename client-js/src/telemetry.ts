@@ -189,6 +189,12 @@ export class TelemetryClient {
   private stored = false;
   /** The page went away (`pagehide`) or the client is closed: its lease is given up for the next page. */
   private released = false;
+  /**
+   * Orphaned queue keys this client claimed and adopted, but whose events its own copy does not hold whole yet (storage
+   * full, or over the budget): queue key to lease key. They stay in storage under this client's lease, renewed with
+   * its own, and are removed once a copy of the whole queue is written; given up with its own lease.
+   */
+  private readonly held = new Map<string, string>();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
@@ -809,10 +815,11 @@ export class TelemetryClient {
   /**
    * Keeps the queue (and the batch in flight, which may not arrive) where the next page finds it, within
    * {@link STORAGE_BUDGET_CHARS}: the oldest events are left out of the copy (counted in `stats().unstored`), not the
-   * queue.
+   * queue. True when the copy holds the whole queue (every event, written without error): then the orphaned keys
+   * still held ({@link held}) are removed, their events being in this copy.
    */
-  private persist(): void {
-    if (!this.storage) return;
+  private persist(): boolean {
+    if (!this.storage) return false;
     if (this.persistTimer !== null) {
       clearTimeout(this.persistTimer);
       this.persistTimer = null;
@@ -848,6 +855,52 @@ export class TelemetryClient {
       }
     } catch {
       // Storage full or denied: the queue still lives in memory.
+      return false;
+    }
+    if (kept < events.length) return false;
+    this.removeHeld();
+    return true;
+  }
+
+  /**
+   * Removes the orphaned keys still held, and their leases, once this client's copy holds their events. One whose
+   * lease another page holds now (this page was frozen past the lease, and another adopted it) is left to that page.
+   */
+  private removeHeld(): void {
+    const storage = this.storage;
+    if (!storage) return;
+    for (const [queueKey, leaseKey] of this.held) {
+      try {
+        const owner = leaseOwner(storage.getItem(leaseKey));
+        if (owner === null || owner === this.tabId) {
+          storage.removeItem(queueKey);
+          storage.removeItem(leaseKey);
+        }
+        this.held.delete(queueKey);
+      } catch {
+        // Storage denied: kept, and removed after a later copy.
+      }
+    }
+  }
+
+  /**
+   * Renews the leases of the orphaned keys still held, with this client's own; forgets one that is gone or whose lease
+   * another page holds now.
+   */
+  private renewHeld(): void {
+    const storage = this.storage;
+    if (!storage) return;
+    for (const [queueKey, leaseKey] of this.held) {
+      try {
+        const owner = leaseOwner(storage.getItem(leaseKey));
+        if (storage.getItem(queueKey) === null || (owner !== null && owner !== this.tabId)) {
+          this.held.delete(queueKey);
+        } else {
+          storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, at: Date.now() }));
+        }
+      } catch {
+        // Storage denied: the lease expires, and the next page adopts the key.
+      }
     }
   }
 
@@ -869,6 +922,15 @@ export class TelemetryClient {
     } catch {
       // Storage denied: the lease expires instead.
     }
+    // The orphaned keys still held go to the next page too.
+    for (const leaseKey of this.held.values()) {
+      try {
+        this.storage?.removeItem(leaseKey);
+      } catch {
+        // Storage denied: the lease expires instead.
+      }
+    }
+    this.held.clear();
   }
 
   /**
@@ -885,6 +947,7 @@ export class TelemetryClient {
       } catch {
         // Storage denied: nothing to renew.
       }
+      this.renewHeld();
       this.adoptOrphanedQueues();
       this.heartbeat();
     }, HEARTBEAT_MS);
@@ -907,7 +970,8 @@ export class TelemetryClient {
    * client's id into its lease and reading it back, so that of two pages opened together one adopts it; should both
    * still do (two browser processes interleaving), the events keep their ids and metrics-ingest counts each once.
    * The adopted events are stored under this client's own key before the orphaned key is removed, so a page that
-   * closes meanwhile loses nothing.
+   * closes meanwhile loses nothing: while the copy does not hold the whole queue (storage full, or over its budget),
+   * the orphaned key stays, held under this client's lease (see {@link held}), for the next page should this one go.
    */
   private adoptOrphanedQueues(): void {
     const storage = this.storage;
@@ -924,6 +988,7 @@ export class TelemetryClient {
       const claimed: Array<{ queueKey: string; leaseKey: string }> = [];
       const adopted: TelemetryEvent[] = [];
       for (const queueKey of queueKeys) {
+        if (this.held.has(queueKey)) continue; // adopted already
         const leaseKey = LEASE_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
         if (isLive(storage.getItem(leaseKey), now)) continue;
         storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, at: now }));
@@ -948,11 +1013,9 @@ export class TelemetryClient {
       }
       this.queue.sort((a, b) => a.eventTime - b.eventTime);
       this.trim();
+      // Removed once a copy holds the whole queue: by this write, else a later one.
+      for (const { queueKey, leaseKey } of claimed) this.held.set(queueKey, leaseKey);
       this.persist();
-      for (const { queueKey, leaseKey } of claimed) {
-        storage.removeItem(queueKey);
-        storage.removeItem(leaseKey);
-      }
       if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     } catch {
       // Unreadable storage: this page goes on with the queue it has.

@@ -1230,6 +1230,120 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(net.state.delivered).toEqual(['e-old']);
     expect(storage.length).toBe(0);
   });
+
+  /** The lease stored beside a queue key, or null. */
+  function leaseOf(storage: Storage, queueKey: string): { owner: string; at: number } | null {
+    const text = storage.getItem(LEASE_PREFIX + queueKey.slice(QUEUE_PREFIX.length));
+    return text === null ? null : JSON.parse(text);
+  }
+
+  it('keeps an adopted queue key until its events are stored: a full storage hands them to the next page', async () => {
+    /** Storage whose quota is used up for queue copies while `full` (the small leases still fit). */
+    class FullStorage extends MemoryStorage {
+      full = false;
+      setItem(key: string, value: string) {
+        if (this.full && key.startsWith(QUEUE_PREFIX)) {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        }
+        super.setItem(key, value);
+      }
+    }
+    const storage = new FullStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+    expect(leaseOf(storage, a.key)).toBeNull();
+
+    storage.full = true;
+    const pageB = openPage();
+    const bNet = network();
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(b.stats().queued).toBe(2);
+    // Its copy could not be written: the orphaned key stays, claimed by page B, whose heartbeat renews the claim.
+    expect(queueKeys(storage)).toEqual([a.key]);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(queueKeys(storage)).toEqual([a.key]);
+    const claim = leaseOf(storage, a.key)!;
+    expect(claim.at).toBeGreaterThan(Date.now() - 180_000);
+    expect(b.stats().queued).toBe(2);
+    openPage();
+    const other = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    expect(other.stats().queued).toBe(0); // page B lives: its claim is not adopted
+    await closed(other);
+
+    pageB.dispatchEvent(new Event('pagehide')); // page B goes, still offline and with storage full
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(b);
+    expect(queueKeys(storage)).toEqual([a.key]);
+    expect(leaseOf(storage, a.key)).toBeNull();
+
+    storage.full = false;
+    openPage();
+    const cNet = network();
+    cNet.state.up = true;
+    const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    expect(c.stats().queued).toBe(2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(storage.length).toBe(0);
+  });
+
+  it('keeps an adopted queue key while the merged queue is over the storage budget, until a whole copy is written', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const storage = new MemoryStorage();
+    const big = (client: TelemetryClient, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        client.sync({ success: false, durationMs: i, errorMessage: 'x'.repeat(2000) }),
+      );
+    // Tab A stores 150 events of about 2 KB, within the budget of 512 K characters.
+    const pageA = openPage();
+    const aNet = network();
+    const a = new TelemetryClient({ ...tab, storage, fetch: aNet.fetch });
+    const aIds = big(a, 150);
+    await vi.advanceTimersByTimeAsync(2000);
+    const aKey = queueKeys(storage)[0];
+    expect(a.stats()).toMatchObject({ queued: 150, unstored: 0 });
+    // Tab B, open beside it, as many of its own.
+    const pageB = openPage();
+    const bNet = network();
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    vi.advanceTimersByTime(10); // B's events are the newer
+    const bIds = big(b, 150);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(b.stats()).toMatchObject({ queued: 150, unstored: 0 });
+
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a);
+    const released = { key: LEASE_PREFIX + aKey.slice(QUEUE_PREFIX.length), newValue: null, storageArea: storage };
+    pageB.dispatchEvent(Object.assign(new Event('storage'), released));
+    // Tab A's events, the oldest, are left out of B's copy: A's key stays, claimed by B.
+    expect(b.stats().queued).toBe(300);
+    expect(b.stats().unstored).toBeGreaterThan(0);
+    expect(queueKeys(storage)).toHaveLength(2);
+    expect((JSON.parse(storage.getItem(aKey)!) as TelemetryEvent[]).map((e) => e.eventId)).toEqual(aIds);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(queueKeys(storage)).toContain(aKey);
+    expect(leaseOf(storage, aKey)!.at).toBeGreaterThan(Date.now() - 180_000);
+
+    // Back online: once B's copy holds its whole queue, A's key goes.
+    bNet.state.up = true;
+    let whole = -1;
+    for (let s = 0; s < 120 && whole < 0; s++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      if (b.stats().unstored === 0) whole = s;
+    }
+    expect(whole).toBeGreaterThanOrEqual(0);
+    await vi.advanceTimersByTimeAsync(2000); // the copy is written within 2 s
+    expect(queueKeys(storage)).not.toContain(aKey);
+    expect(leaseOf(storage, aKey)).toBeNull();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(new Set(bNet.state.delivered)).toEqual(new Set([...aIds, ...bIds]));
+    expect(storage.getItem(aKey)).toBeNull();
+    expect(queueKeys(storage)).toEqual([]);
+  });
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
