@@ -15,6 +15,15 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
         return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null);
     }
 
+    /** A request the console could not build, so never sent: nothing was applied. */
+    public static ApiResult notSent(String service, String why) {
+        return new ApiResult(
+                503,
+                MissingNode.getInstance(),
+                "the console could not send the request to " + service + " (" + why + "); nothing was sent",
+                null);
+    }
+
     /**
      * A write sent that got no answer (the connection dropped or timed out after the request went out): the service
      * may have applied it.

@@ -90,6 +90,8 @@ public class ServiceClient {
         if (session.operator() != null && !session.operator().isEmpty()) {
             all.putIfAbsent(ACTOR_HEADER, session.operator());
         }
+        // Any name goes out: printable ASCII as it is, any other escaped (ActorName), never refused by the header.
+        all.computeIfPresent(ACTOR_HEADER, (header, name) -> ActorName.encode(name));
         return send(service, method, path, session.token(), body, all, true);
     }
 
@@ -129,14 +131,20 @@ public class ServiceClient {
                 return new Pending(service, CompletableFuture.completedFuture(late(service)));
             }
             boolean deadlineFirst = left.compareTo(config.services().timeout()) < 0;
-            HttpRequest request = request(
-                    service,
-                    "GET",
-                    pathAndQuery,
-                    token,
-                    null,
-                    headers,
-                    deadlineFirst ? left : config.services().timeout());
+            HttpRequest request;
+            try {
+                request = request(
+                        service,
+                        "GET",
+                        pathAndQuery,
+                        token,
+                        null,
+                        headers,
+                        deadlineFirst ? left : config.services().timeout());
+            } catch (IllegalArgumentException e) {
+                return new Pending(
+                        service, CompletableFuture.completedFuture(notSent(service, "GET", pathAndQuery, e)));
+            }
             CompletableFuture<ApiResult> answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
                     .thenApply(ServiceClient.this::result)
                     .exceptionally(e -> {
@@ -233,6 +241,15 @@ public class ServiceClient {
                 response.headers().firstValue("ETag").orElse(null));
     }
 
+    /**
+     * A request the console could not build (a header value or address the HTTP client refuses): nothing was sent, so
+     * nothing was applied; the page says so instead of failing.
+     */
+    private ApiResult notSent(Service service, String method, String pathAndQuery, IllegalArgumentException e) {
+        Log.warnf("%s %s%s not sent: %s", method, service.label, pathAndQuery, e.toString());
+        return ApiResult.notSent(service.label, e.getMessage());
+    }
+
     private ApiResult failed(Service service, String method, String pathAndQuery, Throwable e, boolean write) {
         Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
         if (e instanceof ConnectException || !(e instanceof IOException)) {
@@ -251,14 +268,19 @@ public class ServiceClient {
             Object body,
             Map<String, String> headers,
             boolean write) {
-        HttpRequest request = request(
-                service,
-                method,
-                pathAndQuery,
-                token,
-                body,
-                headers,
-                config.services().timeout());
+        HttpRequest request;
+        try {
+            request = request(
+                    service,
+                    method,
+                    pathAndQuery,
+                    token,
+                    body,
+                    headers,
+                    config.services().timeout());
+        } catch (IllegalArgumentException e) {
+            return notSent(service, method, pathAndQuery, e);
+        }
         try {
             return result(http.send(request, HttpResponse.BodyHandlers.ofString()));
         } catch (IOException e) {

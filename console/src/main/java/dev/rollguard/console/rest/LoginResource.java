@@ -1,5 +1,6 @@
 package dev.rollguard.console.rest;
 
+import dev.rollguard.console.client.ActorName;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
@@ -25,9 +26,6 @@ import org.jboss.resteasy.reactive.RestForm;
 @Produces(MediaType.TEXT_HTML + ";charset=UTF-8")
 public class LoginResource {
 
-    /** The longest name the services take in {@code X-Rollguard-Actor}. */
-    static final int MAX_NAME = 200;
-
     private final ServiceClient services;
     private final SessionStore sessions;
 
@@ -46,11 +44,12 @@ public class LoginResource {
     @Path("login")
     public Response signIn(@RestForm String token, @RestForm String operator) {
         String name = operator == null ? "" : operator.strip();
-        if (name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
-            // The name goes into the X-Rollguard-Actor header of every write, which takes one line of at most 200.
+        String problem = ActorName.problem(name);
+        if (problem != null) {
+            // The name goes into the X-Rollguard-Actor header of every write, which takes one line of at most 200
+            // characters as sent (a name outside plain ASCII is sent escaped: ActorName).
             return Response.status(400)
-                    .entity(Pages.login("Your name must be one line of at most " + MAX_NAME + " characters.", "")
-                            .render())
+                    .entity(Pages.login(problem, "").render())
                     .build();
         }
         if (token == null || token.isBlank()) {

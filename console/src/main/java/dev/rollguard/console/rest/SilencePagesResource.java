@@ -5,6 +5,7 @@ import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
 
+import dev.rollguard.console.client.ActorName;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Service;
@@ -86,9 +87,10 @@ public class SilencePagesResource {
             return forbidden(s);
         }
         String actor = expiredBy == null ? "" : expiredBy.strip();
-        if (actor.length() > 200 || actor.chars().anyMatch(Character::isISOControl)) {
+        String problem = ActorName.problem(actor);
+        if (problem != null) {
             // A header cannot carry it; the alert-service would refuse it anyway.
-            return page(s, SilenceForm.empty(), null, "Your name must be one line of at most 200 characters.", 400);
+            return page(s, SilenceForm.empty(), null, problem, 400);
         }
         ApiResult result = services.write(
                 Service.ALERT,

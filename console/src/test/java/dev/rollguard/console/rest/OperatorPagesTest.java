@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.console.ServiceStub;
 import dev.rollguard.console.StubbedServices;
+import dev.rollguard.console.client.ApiResult;
+import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -15,6 +17,7 @@ import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,10 +33,16 @@ class OperatorPagesTest {
 
     private static final String FLAG = "checkout.new-flow";
     private static final String TOKEN = "operator-pages-token";
+    /** A form as a browser sends it from the console's UTF-8 pages. */
+    private static final String UTF8_FORM = "application/x-www-form-urlencoded; charset=UTF-8";
+
     private static ServiceStub stub;
 
     @Inject
     SessionStore sessions;
+
+    @Inject
+    ServiceClient services;
 
     @BeforeEach
     void services() {
@@ -263,6 +272,93 @@ class OperatorPagesTest {
                  "startsAt": "2026-12-01T10:00:00Z"}
                 """
                 .formatted(seq, seq, seq, metric, comparator, threshold, observed);
+    }
+
+    @Test
+    void aNameOutsideAsciiIsSentEscapedAndTheKillGoesOut() {
+        stub.answer("/api/flags/" + FLAG + "/kill", 200, "{}");
+        OperatorSession session = signInAs("Łukasz 李");
+        assertThat(session.operator()).isEqualTo("Łukasz 李");
+
+        Response kill = kill(session);
+
+        assertThat(kill.statusCode()).as(kill.asString()).isEqualTo(303);
+        assertThat(stub.seen())
+                .filteredOn(r -> r.method().equals("POST"))
+                .singleElement()
+                .satisfies(w -> {
+                    assertThat(w.pathAndQuery()).isEqualTo("/api/flags/" + FLAG + "/kill");
+                    assertThat(w.actor()).isEqualTo("\\u0141ukasz \\u674E");
+                });
+    }
+
+    @Test
+    void anAsciiNameIsSentUnchanged() {
+        stub.answer("/api/flags/" + FLAG + "/kill", 200, "{}");
+        String name = "Ana O'Brien-Lima (on call) #2";
+
+        assertThat(kill(signInAs(name)).statusCode()).isEqualTo(303);
+        assertThat(stub.seen())
+                .filteredOn(r -> r.method().equals("POST"))
+                .singleElement()
+                .satisfies(w -> assertThat(w.actor()).isEqualTo(name));
+    }
+
+    @Test
+    void aNameWhoseSentFormIsOver200CharactersIsRefusedAtSignIn() {
+        // 40 characters, 240 once each is written as a 6-character escape.
+        String name = "李".repeat(40);
+        Response signIn = given().redirects()
+                .follow(false)
+                .contentType(UTF8_FORM)
+                .formParam("token", TOKEN)
+                .formParam("operator", name)
+                .post("/login");
+
+        assertThat(signIn.statusCode()).isEqualTo(400);
+        assertThat(signIn.asString())
+                .contains("Your name is too long to be sent to the services: they take at most 200 characters")
+                .contains("which makes yours 240.");
+        assertThat(signIn.cookie(SessionStore.COOKIE)).isNull();
+        assertThat(stub.seen()).isEmpty();
+    }
+
+    @Test
+    void aRequestTheHttpClientRefusesToBuildIsSaidNotSent() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true, "Ana Lima");
+
+        ApiResult result = services.write(
+                ServiceClient.Service.FLAG,
+                "POST",
+                "/api/flags/" + FLAG + "/kill",
+                s,
+                Map.of("reason", "checkout errors"),
+                Map.of("Idempotency-Key", "Ł"));
+
+        assertThat(result.ok()).isFalse();
+        assertThat(result.unanswered()).isFalse();
+        assertThat(result.message())
+                .contains("the console could not send the request to flag-service", "nothing was sent");
+        assertThat(stub.seen()).isEmpty();
+    }
+
+    private OperatorSession signInAs(String name) {
+        Response signIn = given().redirects()
+                .follow(false)
+                .contentType(UTF8_FORM)
+                .formParam("token", TOKEN)
+                .formParam("operator", name)
+                .post("/login");
+        assertThat(signIn.statusCode()).as(signIn.asString()).isEqualTo(303);
+        return sessions.find(signIn.cookie(SessionStore.COOKIE)).orElseThrow();
+    }
+
+    private static Response kill(OperatorSession session) {
+        return signedIn(session.id())
+                .contentType(ContentType.URLENC)
+                .formParam("reason", "checkout errors")
+                .formParam("_csrf", session.csrf())
+                .post("/flags/" + FLAG + "/kill");
     }
 
     private static RequestSpecification signedIn(String cookie) {
