@@ -168,16 +168,7 @@ public class EvaluationRepository {
 
     /** The rule states of {@code partitions} and those stored before partitions were recorded. */
     public Uni<List<StoredState>> states(Collection<Integer> partitions) {
-        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM rule_states" + OWNED)
-                .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
-                .map(rows -> {
-                    List<StoredState> states = new ArrayList<>();
-                    for (Row row : rows) {
-                        states.add(new StoredState(
-                                row.getString(0), row.getString(1), row.getString(2), row.getInteger(3)));
-                    }
-                    return states;
-                });
+        return storedStates("rule_states", partitions);
     }
 
     /**
@@ -185,7 +176,12 @@ public class EvaluationRepository {
      * scopes seen with nothing pending or firing.
      */
     public Uni<List<StoredState>> watermarks(Collection<Integer> partitions) {
-        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM scope_watermarks" + OWNED)
+        return storedStates("scope_watermarks", partitions);
+    }
+
+    /** The states a table ({@code rule_states}, {@code scope_watermarks}) holds for {@code partitions}. */
+    private Uni<List<StoredState>> storedStates(String table, Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT rule_id, scope_key, state, partition_no FROM " + table + OWNED)
                 .execute(Tuple.of((Object) partitions.toArray(Integer[]::new)))
                 .map(rows -> {
                     List<StoredState> states = new ArrayList<>();

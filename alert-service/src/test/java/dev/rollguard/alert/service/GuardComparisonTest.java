@@ -3,23 +3,15 @@ package dev.rollguard.alert.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rollguard.alert.domain.Level;
-import dev.rollguard.alert.domain.NoDataPolicy;
-import dev.rollguard.alert.domain.RuleComparator;
 import dev.rollguard.alert.domain.RuleDefinition;
-import dev.rollguard.alert.domain.ScopeSelector;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
-import dev.rollguard.schemas.event.ScopeType;
-import dev.rollguard.schemas.event.Severity;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -32,23 +24,7 @@ class GuardComparisonTest {
     private static final Instant ORIGIN = Instant.parse("2026-03-01T10:00:00Z");
     private static final String FLAG = "internal-first";
 
-    private static final RuleDefinition GUARD = new RuleDefinition(
-            "guard",
-            "Treatment worse than control (guard)",
-            "guard",
-            RuleComparator.GUARD,
-            new Level(Severity.WARNING, 0.2, Duration.ZERO),
-            new Level(Severity.CRITICAL, 0.2, Duration.ZERO),
-            Duration.ofMinutes(5),
-            0,
-            NoDataPolicy.KEEP_STATE,
-            new ScopeSelector(Set.of(ScopeType.FLAG_COHORT), null, Cohort.TREATMENT, null, null, null),
-            0.99,
-            true,
-            Map.of(),
-            Map.of(),
-            1,
-            null);
+    private static final RuleDefinition GUARD = GuardEvaluatorVariantsTest.GUARD;
 
     private final GuardEvaluator guard = new GuardEvaluator(new ObjectMapper());
     private final Set<String> dirty = new HashSet<>();

@@ -32,7 +32,8 @@ class GuardEvaluatorVariantsTest {
     private static final Instant ORIGIN = Instant.parse("2026-03-01T10:00:00Z");
     private static final String FLAG = "checkout-colours";
 
-    private static final RuleDefinition GUARD = new RuleDefinition(
+    /** The guard rule of these tests: a relative tolerance of 0.2, confidence 0.99. */
+    static final RuleDefinition GUARD = new RuleDefinition(
             "guard",
             "Treatment worse than control (guard)",
             "guard",
