@@ -66,11 +66,6 @@ public class RuleBook {
         return snapshot.byId().get(id);
     }
 
-    /** Every enabled rule. */
-    public java.util.Collection<RuleDefinition> enabled() {
-        return snapshot.byId().values();
-    }
-
     public int size() {
         return snapshot.byId().size();
     }

@@ -74,7 +74,11 @@ public final class MetricUnits {
         if (name.contains("pct") || name.contains("percent")) {
             return Unit.PERCENT;
         }
-        if (name.endsWith("ms") || name.contains("durationms") || name.contains("latencyms")) {
+        // The window's field names end in "Ms" (durationP95Ms); "items" or "alarms" are counts, not milliseconds.
+        if (metric.endsWith("Ms")
+                || name.endsWith("_ms")
+                || name.contains("durationms")
+                || name.contains("latencyms")) {
             return Unit.MILLISECONDS;
         }
         return Unit.NUMBER;

@@ -22,6 +22,9 @@ class MetricUnitsTest {
         assertThat(MetricUnits.format("durationP99Ms", 12_000.0)).isEqualTo("12.0 s");
         assertThat(MetricUnits.format("storageUsedPctMax", 93.5)).isEqualTo("93.5 %");
         assertThat(MetricUnits.format("quotaExceededCount", 3.0)).isEqualTo("3.0000");
+        assertThat(MetricUnits.format("queuedItems", 3.0))
+                .as("a name ending in 'ms' that is not a duration")
+                .isEqualTo("3.0000");
     }
 
     @Test
