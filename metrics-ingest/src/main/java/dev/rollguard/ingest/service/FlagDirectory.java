@@ -178,8 +178,7 @@ public final class FlagDirectory {
         if (at < 0 || !versions.underRollout()[at]) {
             return -1;
         }
-        FlagChangedEvent inForce = versions.get(at);
-        while (at > 0 && versions.underRollout()[at - 1] && sameStage(versions.get(at - 1), inForce)) {
+        while (versions.continuesStage(at)) {
             at--;
         }
         return versions.get(at).getVersion();
@@ -209,10 +208,7 @@ public final class FlagDirectory {
         List<FlagChangedEvent> run = new ArrayList<>();
         run.add(versions.get(begin));
         for (int i = begin + 1;
-                i < versions.size()
-                        && versions.changedAt()[i] < until
-                        && versions.underRollout()[i]
-                        && sameStage(versions.get(i - 1), versions.get(i));
+                i < versions.size() && versions.changedAt()[i] < until && versions.continuesStage(i);
                 i++) {
             run.add(versions.get(i));
         }
@@ -279,6 +275,14 @@ public final class FlagDirectory {
 
         FlagChangedEvent get(int i) {
             return list.get(i);
+        }
+
+        /**
+         * Whether version {@code i} continues the stage of the version before it: both under rollout, with the same
+         * share, stage index and allow-list.
+         */
+        boolean continuesStage(int i) {
+            return i > 0 && underRollout[i - 1] && underRollout[i] && sameStage(get(i - 1), get(i));
         }
 
         boolean anyUnderRollout() {
