@@ -278,6 +278,38 @@ class ManifestTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
+    void metricsIngestMemoryPartsFitItsLimit(Manifests m) {
+        // The heap, RocksDB's shared cache and the rest of the process each need their share of the limit; glibc's
+        // arenas (one per thread up to eight per core of the node, not of the pod) would otherwise grow the rest
+        // without bound (metrics-ingest/README.md, "Memory").
+        var container = m.deployment("metrics-ingest")
+                .orElseThrow()
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0);
+        Map<String, String> config =
+                m.configMap("metrics-ingest-config").orElseThrow().getData();
+        double limit = container
+                .getResources()
+                .getLimits()
+                .get("memory")
+                .getNumericalAmount()
+                .doubleValue();
+        double heap = limit * Integer.parseInt(config.get("JAVA_MAX_MEM_RATIO")) / 100;
+        double rocksDb = Long.parseLong(config.get("METRICS_INGEST_ROCKSDB_MEMORY_BYTES"));
+        assertThat(limit - heap - rocksDb)
+                .as("bytes of the limit left for the rest of the process")
+                .isGreaterThanOrEqualTo(512.0 * 1024 * 1024);
+        assertThat(config).as("metrics-ingest-config").containsKey("MALLOC_ARENA_MAX");
+        assertThat(Integer.parseInt(config.get("MALLOC_ARENA_MAX")))
+                .as("glibc arenas")
+                .isBetween(1, 4);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
     void metricsIngestStateIsBoundedAndRequestedOnNodeDisk(Manifests m) {
         // Without a request the kubelet evicts this pod first under disk pressure; without a limit it can fill the
         // node.
