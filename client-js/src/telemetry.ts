@@ -142,7 +142,10 @@ export class KeyMismatchError extends Error {
 const STORAGE_PREFIX = 'rollguard.telemetry.queue.';
 /** The lease of the queue key with the same tab id: `{owner, at}`, the owner's tab id and its last heartbeat. */
 const LEASE_PREFIX = 'rollguard.telemetry.lease.';
-/** How often a live client renews the lease of its stored queue, and looks for queues whose owner is gone. */
+/**
+ * How often a live client checks and renews the lease of its stored queue, and looks for queues whose owner is gone.
+ * After a longer gap (a device asleep, a tab frozen) it checks the lease before it writes or sends.
+ */
 const HEARTBEAT_MS = 15_000;
 /**
  * A lease not renewed for this long belongs to a page that is gone (closed, crashed): its queue is adopted. Well over
@@ -181,20 +184,33 @@ export class TelemetryClient {
   >;
   private readonly endpoint: string;
   private readonly storage: Storage | null;
-  /** This client's own id in storage: its queue key and its lease key end with it. */
-  private readonly tabId: string;
-  private readonly storageKey: string;
-  private readonly leaseKey: string;
+  /**
+   * This client's own id in storage: its queue key and its lease key end with it. A new one once another page adopted
+   * the queue stored under the previous one (see {@link reclaim}).
+   */
+  private tabId: string;
+  private storageKey: string;
+  private leaseKey: string;
   /** Whether this client's queue key holds a copy, whose lease the heartbeat renews. */
   private stored = false;
+  /** The ids of the events in the copy last written under this client's key: what a page that adopts it takes over. */
+  private storedIds = new Set<string>();
   /** The page went away (`pagehide`) or the client is closed: its lease is given up for the next page. */
   private released = false;
   /**
-   * Orphaned queue keys this client claimed and adopted, but whose events its own copy does not hold whole yet (storage
-   * full, or over the budget): queue key to lease key. They stay in storage under this client's lease, renewed with
-   * its own, and are removed once a copy of the whole queue is written; given up with its own lease.
+   * The page is frozen or in the back/forward cache, its lease given up: its copy in storage is left as it was, for
+   * another page to adopt, until the page runs again and checks what is still its own ({@link reclaim}).
    */
-  private readonly held = new Map<string, string>();
+  private suspended = false;
+  /** When this client last renewed or checked its lease; after a longer gap it checks the lease before it goes on. */
+  private aliveAt = Date.now();
+  /**
+   * Orphaned queue keys this client claimed and adopted, but whose events its own copy does not hold whole yet (storage
+   * full, or over the budget): queue key to its lease key and the ids of the events it held. They stay in storage
+   * under this client's lease, renewed with its own, and are removed once a copy of the whole queue is written; given
+   * up with its own lease.
+   */
+  private readonly held = new Map<string, { leaseKey: string; ids: Set<string> }>();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
@@ -298,6 +314,7 @@ export class TelemetryClient {
    * next page (or another tab, or another client of this page) to adopt.
    */
   async close(timeoutMs = 10_000): Promise<boolean> {
+    this.recheck();
     const done = await this.flush(timeoutMs);
     this.closed = true;
     this.clearTimers();
@@ -547,6 +564,8 @@ export class TelemetryClient {
   }
 
   private async send(keepalive: boolean): Promise<void> {
+    // Not before the keepalive send of a page going into the back/forward cache: its lease was just given up.
+    if (!keepalive) this.recheck();
     if (this.closed || this.inFlight !== null || this.queue.length === 0) {
       this.notify();
       return;
@@ -744,9 +763,12 @@ export class TelemetryClient {
       this.requests++;
     }
     this.persist();
-    // A page that is unloaded leaves its stored queue to the next page at once; one kept in the back/forward cache
-    // may come back, and keeps its lease until it expires.
-    if (leaving && !intoCache) this.release();
+    // A page that is unloaded leaves its stored queue to the next page at once; so does one kept in the back/forward
+    // cache, which checks on its return what is still its own.
+    if (leaving) {
+      if (intoCache) this.suspend();
+      else this.release();
+    }
     if (this.queue.length === 0 || this.inFlight !== null) return;
     if (!leaving && this.retryTimer !== null) return;
     if (this.lingerTimer !== null) {
@@ -763,9 +785,10 @@ export class TelemetryClient {
   private listenToThePage(): void {
     const w = globalThis as unknown as Partial<Window>;
     if (typeof w.addEventListener !== 'function') return;
+    const doc = w.document;
     const hidden = (event: Event) => this.onHidden(true, (event as PageTransitionEvent).persisted === true);
     const visibility = () => {
-      if (w.document?.visibilityState === 'hidden') this.onHidden(false);
+      if (doc?.visibilityState === 'hidden') this.onHidden(false);
     };
     const online = () => {
       if (this.retryTimer !== null) {
@@ -773,6 +796,12 @@ export class TelemetryClient {
         this.retryTimer = null;
         this.start(false);
       }
+    };
+    // Page Lifecycle (Chromium): a page frozen in the background, and back.
+    const frozen = () => this.onFrozen();
+    const resumed = () => this.onResumed();
+    const shown = (event: Event) => {
+      if ((event as PageTransitionEvent).persisted === true) this.onResumed();
     };
     // Another tab gave up its lease (it was closed): its queue is this page's to adopt now, not at the next heartbeat.
     const storage = (event: Event) => {
@@ -782,14 +811,20 @@ export class TelemetryClient {
       }
     };
     w.addEventListener('pagehide', hidden);
+    w.addEventListener('pageshow', shown);
     w.addEventListener('online', online);
     w.addEventListener('storage', storage);
-    w.document?.addEventListener('visibilitychange', visibility);
+    doc?.addEventListener('visibilitychange', visibility);
+    doc?.addEventListener('freeze', frozen);
+    doc?.addEventListener('resume', resumed);
     this.detach.push(() => {
       w.removeEventListener?.('pagehide', hidden);
+      w.removeEventListener?.('pageshow', shown);
       w.removeEventListener?.('online', online);
       w.removeEventListener?.('storage', storage);
-      w.document?.removeEventListener('visibilitychange', visibility);
+      doc?.removeEventListener('visibilitychange', visibility);
+      doc?.removeEventListener('freeze', frozen);
+      doc?.removeEventListener('resume', resumed);
     });
   }
 
@@ -816,13 +851,20 @@ export class TelemetryClient {
    * Keeps the queue (and the batch in flight, which may not arrive) where the next page finds it, within
    * {@link STORAGE_BUDGET_CHARS}: the oldest events are left out of the copy (counted in `stats().unstored`), not the
    * queue. True when the copy holds the whole queue (every event, written without error): then the orphaned keys
-   * still held ({@link held}) are removed, their events being in this copy.
+   * still held ({@link held}) are removed, their events being in this copy. A page suspended or gone renews no lease,
+   * and writes its copy only while its key is still its own: once another page adopted it, writing it again would
+   * have a third page adopt those events once more.
    */
   private persist(): boolean {
     if (!this.storage) return false;
     if (this.persistTimer !== null) {
       clearTimeout(this.persistTimer);
       this.persistTimer = null;
+    }
+    if (this.suspended || this.released) {
+      if (!this.stillOwnKey()) return false;
+    } else {
+      this.recheck();
     }
     const events = [...(this.inFlight ?? []), ...this.queue];
     let kept = 0;
@@ -846,12 +888,15 @@ export class TelemetryClient {
         this.storage.removeItem(this.storageKey);
         this.storage.removeItem(this.leaseKey);
         this.stored = false;
+        this.storedIds = new Set();
       } else {
         this.persistedAt = Date.now();
         // The lease first: another page that sees the queue key sees its owner alive.
-        if (!this.released) this.renewLease();
-        this.storage.setItem(this.storageKey, JSON.stringify(events.slice(events.length - kept)));
+        if (!this.released && !this.suspended) this.renewLease();
+        const copy = events.slice(events.length - kept);
+        this.storage.setItem(this.storageKey, JSON.stringify(copy));
         this.stored = true;
+        this.storedIds = new Set(copy.map((e) => e.eventId));
       }
     } catch {
       // Storage full or denied: the queue still lives in memory.
@@ -869,7 +914,7 @@ export class TelemetryClient {
   private removeHeld(): void {
     const storage = this.storage;
     if (!storage) return;
-    for (const [queueKey, leaseKey] of this.held) {
+    for (const [queueKey, { leaseKey }] of this.held) {
       try {
         const owner = leaseOwner(storage.getItem(leaseKey));
         if (owner === null || owner === this.tabId) {
@@ -883,30 +928,22 @@ export class TelemetryClient {
     }
   }
 
-  /**
-   * Renews the leases of the orphaned keys still held, with this client's own; forgets one that is gone or whose lease
-   * another page holds now.
-   */
-  private renewHeld(): void {
-    const storage = this.storage;
-    if (!storage) return;
-    for (const [queueKey, leaseKey] of this.held) {
-      try {
-        const owner = leaseOwner(storage.getItem(leaseKey));
-        if (storage.getItem(queueKey) === null || (owner !== null && owner !== this.tabId)) {
-          this.held.delete(queueKey);
-        } else {
-          storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, at: Date.now() }));
-        }
-      } catch {
-        // Storage denied: the lease expires, and the next page adopts the key.
-      }
+  /** Whether no other page adopted this client's queue key since it gave up its lease: not its lease, nor gone. */
+  private stillOwnKey(): boolean {
+    const storage = this.storage as Storage;
+    try {
+      const owner = leaseOwner(storage.getItem(this.leaseKey));
+      if (owner !== null && owner !== this.tabId) return false;
+      return !this.stored || storage.getItem(this.storageKey) !== null;
+    } catch {
+      return false;
     }
   }
 
   /** Says in storage that this page is alive and owns its queue key. */
   private renewLease(): void {
-    this.storage?.setItem(this.leaseKey, JSON.stringify({ owner: this.tabId, at: Date.now() }));
+    this.storage?.setItem(this.leaseKey, lease(this.tabId));
+    this.aliveAt = Date.now();
   }
 
   /**
@@ -915,41 +952,146 @@ export class TelemetryClient {
    */
   private release(): void {
     this.released = true;
+    this.giveUpLeases();
+    this.held.clear();
+  }
+
+  /**
+   * The page stops running (frozen, or kept in the back/forward cache): its leases are given up as when it goes away,
+   * so that another page adopts its stored queue at once rather than once the lease expired, and sends it; the page
+   * may come back, and then sends none of what was adopted meanwhile ({@link reclaim}).
+   */
+  private suspend(): void {
+    if (this.closed || this.released || this.suspended) return;
+    this.suspended = true;
+    this.giveUpLeases();
+  }
+
+  /** Removes the lease of this client's key and those of the orphaned keys it holds; stops the heartbeat. */
+  private giveUpLeases(): void {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
-    try {
-      this.storage?.removeItem(this.leaseKey);
-    } catch {
-      // Storage denied: the lease expires instead.
-    }
-    // The orphaned keys still held go to the next page too.
-    for (const leaseKey of this.held.values()) {
+    for (const leaseKey of [this.leaseKey, ...[...this.held.values()].map((h) => h.leaseKey)]) {
       try {
         this.storage?.removeItem(leaseKey);
       } catch {
         // Storage denied: the lease expires instead.
       }
     }
-    this.held.clear();
+  }
+
+  /** `freeze` (Page Lifecycle): the copy in storage is written, and left to another page with the lease. */
+  private onFrozen(): void {
+    if (this.closed || this.released) return;
+    this.persist();
+    this.suspend();
+  }
+
+  /** `resume`, or `pageshow` from the back/forward cache: the page runs again. */
+  private onResumed(): void {
+    if (this.closed || this.released) return;
+    this.reclaim();
   }
 
   /**
-   * Every {@link HEARTBEAT_MS}: renews the lease of the stored queue, and adopts the queues of pages that went away
-   * without giving theirs up (a crash, a killed browser) once their lease expired.
+   * Before this client writes its copy or sends: a suspended page, or one that has not renewed its lease for longer
+   * than the heartbeat (a device asleep, a tab frozen without a `freeze` event), first checks what is still its own.
+   */
+  private recheck(): void {
+    if (this.suspended || Date.now() - this.aliveAt > HEARTBEAT_MS) this.reclaim();
+  }
+
+  /**
+   * Checks that the queue keys this client stored or holds are still its own, and renews their leases (every
+   * heartbeat, when the page comes back from a freeze or the back/forward cache, and after a gap). A key another page
+   * adopted meanwhile (its lease is that page's, or the key is gone: adopted and removed) is that page's, which sends
+   * its events: this client drops them from its memory rather than send them twice, and stores its new events under a
+   * new key of its own. A key gone while no other page could adopt it (the lease was never given up nor left to
+   * expire: the app cleared the storage) is only written again.
+   */
+  private reclaim(): void {
+    const now = Date.now();
+    const mayBeAdopted = this.suspended || Math.abs(now - this.aliveAt) > LEASE_MS - HEARTBEAT_MS;
+    this.suspended = false;
+    this.aliveAt = now;
+    const storage = this.storage;
+    if (!storage || this.closed || this.released) return;
+    const adopted = new Set<string>();
+    try {
+      for (const [queueKey, { leaseKey, ids }] of this.held) {
+        if (!this.claim(queueKey, leaseKey, mayBeAdopted)) {
+          ids.forEach((id) => adopted.add(id));
+          this.held.delete(queueKey);
+        }
+      }
+      if (this.stored && !this.claim(this.storageKey, this.leaseKey, mayBeAdopted)) {
+        this.storedIds.forEach((id) => adopted.add(id));
+        this.rekey();
+      }
+    } catch {
+      // Storage denied: this page goes on with the queue it has.
+    }
+    this.heartbeat();
+    if (adopted.size > 0) this.dropAdopted(adopted);
+  }
+
+  /**
+   * Renews the lease of a queue key this client stored or holds, unless it is not its own any more: another page's
+   * lease is on it, or it has no lease and is gone while another page may have adopted it (`mayBeAdopted`: the lease
+   * was given up while the page was suspended, or not renewed for about as long as it lasts).
+   */
+  private claim(queueKey: string, leaseKey: string, mayBeAdopted: boolean): boolean {
+    const storage = this.storage as Storage;
+    const owner = leaseOwner(storage.getItem(leaseKey));
+    if (owner !== null && owner !== this.tabId) return false;
+    if (owner === null && mayBeAdopted && storage.getItem(queueKey) === null) return false;
+    storage.setItem(leaseKey, lease(this.tabId));
+    return leaseOwner(storage.getItem(leaseKey)) === this.tabId;
+  }
+
+  /**
+   * A new key for this client's queue, its previous one being another page's now; the orphaned keys it still holds
+   * are held under the new id.
+   */
+  private rekey(): void {
+    this.tabId = uuid();
+    this.storageKey = STORAGE_PREFIX + this.tabId;
+    this.leaseKey = LEASE_PREFIX + this.tabId;
+    this.stored = false;
+    this.storedIds = new Set();
+    this.persistedAt = -Infinity;
+    for (const { leaseKey } of this.held.values()) this.storage?.setItem(leaseKey, lease(this.tabId));
+  }
+
+  /**
+   * Forgets the events another page adopted (that page sends them), the batch in flight included should it hold one:
+   * the answer to that request, should it still come, is not this page's any more. The rest is stored anew.
+   */
+  private dropAdopted(adopted: Set<string>): void {
+    this.queue = this.queue.filter((e) => !adopted.has(e.eventId));
+    const inFlight = this.inFlight;
+    if (inFlight?.some((e) => adopted.has(e.eventId))) {
+      this.queue.unshift(...inFlight.filter((e) => !adopted.has(e.eventId)));
+      this.inFlight = null;
+      this.requests++;
+      if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
+    }
+    this.persist();
+    this.notify();
+  }
+
+  /**
+   * Every {@link HEARTBEAT_MS}: checks and renews the leases of the stored queue and of the orphaned keys held, and
+   * adopts the queues of pages that went away without giving theirs up (a crash, a killed browser) once their lease
+   * expired.
    */
   private heartbeat(): void {
-    if (!this.storage) return;
+    if (!this.storage || this.heartbeatTimer !== null || this.closed || this.released) return;
     this.heartbeatTimer = this.later(() => {
       this.heartbeatTimer = null;
       if (this.closed || this.released) return;
-      try {
-        if (this.stored) this.renewLease();
-      } catch {
-        // Storage denied: nothing to renew.
-      }
-      this.renewHeld();
+      this.reclaim();
       this.adoptOrphanedQueues();
-      this.heartbeat();
     }, HEARTBEAT_MS);
   }
 
@@ -975,7 +1117,9 @@ export class TelemetryClient {
    */
   private adoptOrphanedQueues(): void {
     const storage = this.storage;
-    if (!storage || this.closed) return;
+    // A suspended page takes on no other page's queue: it left its own to them.
+    if (!storage || this.closed || this.suspended) return;
+    this.recheck();
     try {
       const now = Date.now();
       const queueKeys: string[] = [];
@@ -985,17 +1129,18 @@ export class TelemetryClient {
         if (key?.startsWith(STORAGE_PREFIX) && key !== this.storageKey) queueKeys.push(key);
         if (key?.startsWith(LEASE_PREFIX) && key !== this.leaseKey) leaseKeys.push(key);
       }
-      const claimed: Array<{ queueKey: string; leaseKey: string }> = [];
+      const claimed: Array<{ queueKey: string; leaseKey: string; ids: Set<string> }> = [];
       const adopted: TelemetryEvent[] = [];
       for (const queueKey of queueKeys) {
         if (this.held.has(queueKey)) continue; // adopted already
         const leaseKey = LEASE_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
         if (isLive(storage.getItem(leaseKey), now)) continue;
-        storage.setItem(leaseKey, JSON.stringify({ owner: this.tabId, at: now }));
+        storage.setItem(leaseKey, lease(this.tabId, now));
         if (leaseOwner(storage.getItem(leaseKey)) !== this.tabId) continue; // another page claimed it first
         const stored = parseJson(storage.getItem(queueKey));
-        if (Array.isArray(stored)) adopted.push(...stored.filter(isEvent));
-        claimed.push({ queueKey, leaseKey });
+        const events = Array.isArray(stored) ? stored.filter(isEvent) : [];
+        adopted.push(...events);
+        claimed.push({ queueKey, leaseKey, ids: new Set(events.map((e) => e.eventId)) });
       }
       // A lease whose queue key is gone and whose owner is gone too is only clutter.
       for (const leaseKey of leaseKeys) {
@@ -1014,7 +1159,7 @@ export class TelemetryClient {
       this.queue.sort((a, b) => a.eventTime - b.eventTime);
       this.trim();
       // Removed once a copy holds the whole queue: by this write, else a later one.
-      for (const { queueKey, leaseKey } of claimed) this.held.set(queueKey, leaseKey);
+      for (const { queueKey, leaseKey, ids } of claimed) this.held.set(queueKey, { leaseKey, ids });
       this.persist();
       if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     } catch {
@@ -1113,6 +1258,11 @@ function checkContext(context: unknown): void {
       );
     }
   }
+}
+
+/** A lease on a queue key: the tab id of its owner, and when it was renewed. */
+function lease(owner: string, at = Date.now()): string {
+  return JSON.stringify({ owner, at });
 }
 
 /** The tab id a lease names, or null. */

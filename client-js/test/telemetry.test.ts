@@ -54,6 +54,17 @@ class MemoryStorage implements Storage {
 const QUEUE_PREFIX = 'rollguard.telemetry.queue.';
 const LEASE_PREFIX = 'rollguard.telemetry.lease.';
 
+/** Storage whose quota is used up for queue copies while `full` (the small leases still fit). */
+class FullStorage extends MemoryStorage {
+  full = false;
+  setItem(key: string, value: string) {
+    if (this.full && key.startsWith(QUEUE_PREFIX)) {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    }
+    super.setItem(key, value);
+  }
+}
+
 /** The keys in storage of the queues pages left there (one per page), beside their leases. */
 function queueKeys(storage: Storage): string[] {
   const keys: string[] = [];
@@ -1201,20 +1212,203 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(left.length).toBe(0);
   });
 
-  it('keeps the lease of a page kept in the back/forward cache, which may come back', async () => {
+  /** A page of its own whose document fires the Page Lifecycle events (`freeze`, `resume`) too. */
+  function openLivePage(): { window: EventTarget; document: EventTarget } {
+    const window = openPage();
+    const document = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+    vi.stubGlobal('document', document);
+    return { window, document };
+  }
+
+  /** How a page stops running and comes back: frozen (Page Lifecycle), or kept in the back/forward cache. */
+  const suspensions = [
+    {
+      how: 'frozen',
+      suspend: (page: ReturnType<typeof openLivePage>) => page.document.dispatchEvent(new Event('freeze')),
+      resume: (page: ReturnType<typeof openLivePage>) => page.document.dispatchEvent(new Event('resume')),
+    },
+    {
+      how: 'in the back/forward cache',
+      suspend: (page: ReturnType<typeof openLivePage>) =>
+        page.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true })),
+      resume: (page: ReturnType<typeof openLivePage>) =>
+        page.window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true })),
+    },
+  ];
+
+  for (const { how, suspend, resume } of suspensions) {
+    it(`sends none of the events another page adopted while it was ${how} past its lease, and those recorded after`, async () => {
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      const a = await offlineTab(storage);
+      suspend(pageA);
+      await vi.advanceTimersByTimeAsync(0);
+      // Ten minutes without running: none of the page's timers, while the clock moves on.
+      vi.setSystemTime(Date.now() + 600_000);
+
+      openLivePage();
+      const bNet = network();
+      bNet.state.up = true;
+      const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      expect(b.stats().queued).toBe(2);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(bNet.state.delivered).toEqual(a.ids);
+
+      a.net.state.up = true;
+      resume(pageA);
+      const later = a.client.sync({ success: true, durationMs: 3 });
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      expect(a.net.state.delivered).toEqual([later]);
+      expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+      expect(bNet.state.delivered).toEqual(a.ids);
+      expect(queueKeys(storage)).toEqual([]);
+    });
+
+    it(`gives up its lease while ${how}, and back within the lease takes it again and sends its events once`, async () => {
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      const a = await offlineTab(storage);
+      suspend(pageA);
+      await vi.advanceTimersByTimeAsync(0);
+      // A page opened meanwhile would adopt the stored queue at once, not once the lease expired.
+      expect(queueKeys(storage)).toEqual([a.key]);
+      expect(leaseOf(storage, a.key)).toBeNull();
+      vi.setSystemTime(Date.now() + 60_000);
+
+      a.net.state.up = true;
+      resume(pageA);
+      expect(leaseOf(storage, a.key)).toMatchObject({ at: Date.now() });
+      openLivePage();
+      const bNet = network();
+      bNet.state.up = true;
+      const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      expect(b.stats().queued).toBe(0);
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      expect(a.net.state.delivered).toEqual(a.ids);
+      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0 });
+      expect(bNet.state.delivered).toEqual([]);
+      expect(queueKeys(storage)).toEqual([]);
+    });
+  }
+
+  for (const persisted of [false, true]) {
+    it(`does not store again the events of a key another page adopted after pagehide (persisted ${persisted})`, async () => {
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      const fail: Array<(error: Error) => void> = [];
+      const fetch = vi.fn(
+        () => new Promise<Response>((_, reject) => fail.push(reject)),
+      ) as unknown as typeof globalThis.fetch;
+      const a = new TelemetryClient({ ...tab, storage, fetch, initialBackoffMs: 10_000 });
+      const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+
+      pageA.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted }));
+      expect(fail).toHaveLength(2); // the batch in flight, sent again with keepalive
+      openLivePage();
+      const bNet = network();
+      bNet.state.up = true;
+      new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(bNet.state.delivered).toEqual(ids);
+      expect(queueKeys(storage)).toEqual([]);
+
+      fail.forEach((reject) => reject(new TypeError('Failed to fetch'))); // page A's requests fail late
+      await vi.advanceTimersByTimeAsync(2000); // a copy would be written within 2 s; the retry waits longer
+      expect(fail).toHaveLength(2);
+      expect(queueKeys(storage)).toEqual([]);
+      openLivePage();
+      const c = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+      expect(c.stats().queued).toBe(0);
+    });
+  }
+
+  it('drops a batch in flight when frozen that another page adopted: its late failure is not retried', async () => {
     const storage = new MemoryStorage();
-    const pageA = openPage();
-    const a = await offlineTab(storage);
-
-    pageA.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    const pageA = openLivePage();
+    const sent: string[][] = [];
+    let failFirst: (error: Error) => void = () => {};
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      sent.push(events.map((e) => e.eventId));
+      if (sent.length === 1) return new Promise<Response>((_, reject) => (failFirst = reject));
+      return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
     await vi.advanceTimersByTimeAsync(0);
-    openPage();
-    const net = network();
-    net.state.up = true;
-    const b = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+    expect(sent).toEqual([ids]);
 
-    expect(b.stats().queued).toBe(0);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    vi.setSystemTime(Date.now() + 600_000);
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual(ids);
+
+    pageA.document.dispatchEvent(new Event('resume'));
+    failFirst(new TypeError('Failed to fetch')); // the request made before the freeze fails at last
+    const later = a.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(sent).toEqual([ids, [later]]);
+    expect(a.stats()).toMatchObject({ sent: 1, queued: 0, retries: 0 });
+    expect(queueKeys(storage)).toEqual([]);
+  });
+
+  it('keeps the events of a page that clears its storage while it runs: no other page can have adopted them', async () => {
+    const storage = new MemoryStorage();
+    openLivePage();
+    const net = network();
+    const backoff = { initialBackoffMs: 120_000, maxBackoffMs: 120_000 };
+    const client = new TelemetryClient({ ...tab, ...backoff, storage, fetch: net.fetch });
+    const ids = [client.sync({ success: true, durationMs: 1 }), client.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000); // the copy in storage is written within 2 s
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+
+    storage.clear(); // the app's logout, while the batch waits for its retry
+    await vi.advanceTimersByTimeAsync(60_000); // four heartbeats
+    net.state.up = true;
+    await vi.advanceTimersByTimeAsync(120_000);
+
+    expect(net.state.delivered).toEqual(ids);
+    expect(client.stats()).toMatchObject({ sent: 2, queued: 0 });
+  });
+
+  it('checks its lease after a gap: a tab asleep past its lease sends none of what another page holds', async () => {
+    const storage = new FullStorage();
+    openLivePage();
+    const a = await offlineTab(storage);
+    // The device sleeps ten minutes: no event tells the page, none of its timers runs.
+    vi.setSystemTime(Date.now() + 600_000);
+    storage.full = true;
+    openLivePage();
+    const bNet = network();
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(b.stats().queued).toBe(2);
+    // Page B could not store its copy: it holds tab A's key under its own lease.
     expect(queueKeys(storage)).toEqual([a.key]);
+    const claim = leaseOf(storage, a.key)!;
+
+    a.net.state.up = true;
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+    expect(leaseOf(storage, a.key)!.owner).toBe(claim.owner);
+    expect(b.stats().queued).toBe(2);
+
+    storage.full = false;
+    bNet.state.up = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(storage.length).toBe(0);
   });
 
   it('adopts a queue stored without a lease, as an earlier version of the client left it', async () => {
@@ -1238,16 +1432,6 @@ describe('TelemetryClient in two tabs of one origin', () => {
   }
 
   it('keeps an adopted queue key until its events are stored: a full storage hands them to the next page', async () => {
-    /** Storage whose quota is used up for queue copies while `full` (the small leases still fit). */
-    class FullStorage extends MemoryStorage {
-      full = false;
-      setItem(key: string, value: string) {
-        if (this.full && key.startsWith(QUEUE_PREFIX)) {
-          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-        }
-        super.setItem(key, value);
-      }
-    }
     const storage = new FullStorage();
     const pageA = openPage();
     const a = await offlineTab(storage);
