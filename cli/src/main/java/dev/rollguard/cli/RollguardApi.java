@@ -122,9 +122,21 @@ public final class RollguardApi {
 
     /** {@code action}: advance, revert or set (with {@code stage}). */
     public Answer stage(String key, String action, Integer stage, String reason) {
+        return stage(key, action, stage, reason, null);
+    }
+
+    /**
+     * As {@link #stage(String, String, Integer, String)}; with {@code stageVersion} (the flag's {@code stageVersion}
+     * when the move was decided) the flag-service refuses the move with 409 {@code STAGE_CHANGED} once the flag is in
+     * another stage.
+     */
+    public Answer stage(String key, String action, Integer stage, String reason, Long stageVersion) {
         var body = JSON.createObjectNode().put("action", action).put("reason", reason);
         if (stage != null) {
             body.put("stage", stage);
+        }
+        if (stageVersion != null) {
+            body.put("stageVersion", stageVersion);
         }
         return send(
                 "POST",
@@ -146,9 +158,20 @@ public final class RollguardApi {
 
     /** Next stage now; {@code skipSoak} goes on before the current stage's soak time is over. */
     public Answer promote(String key, String reason, boolean skipSoak, String actor) {
+        return promote(key, reason, skipSoak, actor, null);
+    }
+
+    /**
+     * As {@link #promote(String, String, boolean, String)}; with {@code stageVersion} only from the stage that began at
+     * that flag version (409 {@code STAGE_CHANGED} otherwise).
+     */
+    public Answer promote(String key, String reason, boolean skipSoak, String actor, Long stageVersion) {
         var body = JSON.createObjectNode().put("reason", reason);
         if (skipSoak) {
             body.put("skipSoak", true);
+        }
+        if (stageVersion != null) {
+            body.put("stageVersion", stageVersion);
         }
         return rolloutControl(key, "promote", body, actor);
     }

@@ -384,7 +384,12 @@ public final class RollguardCli implements Runnable {
                     state(f),
                     f.path("killed").asBoolean() ? " — " + f.path("killReason").asText() : "");
             out.printf("Rollout:      %s%n", percent(f.path("rolloutPercentage")));
-            out.printf("Stage:        %s%n", stage(f) == null ? "-" : stage(f));
+            String stage = stage(f);
+            if (stage != null && f.hasNonNull("stageVersion")) {
+                // What `stage KEY ... --stage-version V` takes.
+                stage += " (stage version " + f.path("stageVersion").asText() + ")";
+            }
+            out.printf("Stage:        %s%n", stage == null ? "-" : stage);
             out.printf("Parent:       %s%n", f.path("parent").asText("-"));
             out.printf("Allow-list:   %s%n", f.path("allowList"));
             out.printf("Deny-list:    %s%n", f.path("denyList"));
@@ -432,7 +437,7 @@ public final class RollguardCli implements Runnable {
     @Command(
             name = "stage",
             description = "Move a flag's rollout: next (the same as rollout promote, with the same refusals), back,"
-                    + " or set N (1-based stage number).")
+                    + " or set N (1-based stage number). With --stage-version, only from the stage you looked at.")
     static final class Stage extends Base {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
@@ -449,6 +454,14 @@ public final class RollguardCli implements Runnable {
                 description = "Why (default: ${DEFAULT-VALUE}).")
         String reason;
 
+        @Option(
+                names = "--stage-version",
+                paramLabel = "V",
+                description = "Move only if the flag is still in the stage that began at flag version V (its"
+                        + " stageVersion, shown by 'flag KEY'); refused with 409 STAGE_CHANGED once it has moved"
+                        + " on, so a decision taken on an older view is not applied to a newer stage.")
+        Long stageVersion;
+
         @Override
         public Integer call() {
             String action =
@@ -461,10 +474,13 @@ public final class RollguardCli implements Runnable {
             if (action.equals("set") && number == null) {
                 throw new UsageException("stage KEY set N needs the stage number N");
             }
+            if (stageVersion != null && stageVersion < 1) {
+                throw new UsageException("--stage-version is a flag version, 1 or more; got " + stageVersion);
+            }
             Integer index = number == null ? null : number - 1;
             RollguardApi.Answer answer = action.equals("advance")
-                    ? root.api.promote(key, reason, false, null)
-                    : root.api.stage(key, action, index, reason);
+                    ? root.api.promote(key, reason, false, null, stageVersion)
+                    : root.api.stage(key, action, index, reason, stageVersion);
             JsonNode f = check(answer, "changing the stage of " + key).body();
             if (root.json()) {
                 root.printJson(f);

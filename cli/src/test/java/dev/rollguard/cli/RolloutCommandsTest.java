@@ -180,6 +180,69 @@ class RolloutCommandsTest {
     }
 
     @Test
+    void stageSendsTheStageVersionOnlyWhenGiven() throws IOException {
+        answer("POST /api/flags/checkout/stage", 200, FLAG);
+        answer("POST /api/flags/checkout/rollout/promote", 200, FLAG);
+
+        assertThat(run("stage", "checkout", "set", "3", "--stage-version", "7")).isZero();
+        assertThat(run("stage", "checkout", "back", "--stage-version", "7")).isZero();
+        assertThat(run("stage", "checkout", "next", "--stage-version", "7")).isZero();
+        assertThat(run("stage", "checkout", "back")).isZero();
+
+        assertThat(requests)
+                .extracting(ServiceStub.Request::path)
+                .containsExactly(
+                        "/api/flags/checkout/stage",
+                        "/api/flags/checkout/stage",
+                        "/api/flags/checkout/rollout/promote",
+                        "/api/flags/checkout/stage");
+        JsonNode set = json(requests.get(0).body());
+        assertThat(set.path("action").asText()).isEqualTo("set");
+        assertThat(set.path("stage").asInt()).isEqualTo(2);
+        assertThat(set.path("stageVersion").isIntegralNumber()).isTrue();
+        assertThat(set.path("stageVersion").asLong()).isEqualTo(7);
+        assertThat(json(requests.get(1).body()).path("stageVersion").asLong()).isEqualTo(7);
+        assertThat(json(requests.get(2).body()).path("stageVersion").asLong()).isEqualTo(7);
+        assertThat(json(requests.get(3).body()).has("stageVersion")).isFalse();
+        assertThat(printed()).contains("checkout: stage 3/4 50%, rollout 50 %");
+    }
+
+    @Test
+    void theStageVersionToPassIsShownByFlagAndTheOptionByHelp() {
+        answer("GET /api/flags/checkout", 200, FLAG.replace("\"version\": 7", "\"version\": 9, \"stageVersion\": 7"));
+
+        assertThat(run("flag", "checkout")).isZero();
+        assertThat(run("stage", "--help")).isZero();
+
+        assertThat(printed())
+                .contains("Stage:        3/4 50% (stage version 7)")
+                .contains("--stage-version=V")
+                .contains("STAGE_CHANGED");
+    }
+
+    @Test
+    void aStageMoveDecidedOnAnEarlierStageIsRefusedWithTheServicesCode() {
+        answer(
+                "POST /api/flags/checkout/stage",
+                409,
+                "{\"code\":\"STAGE_CHANGED\",\"message\":\"flag 'checkout' is in stage '50%' (version 9), not the"
+                        + " stage of version 7\"}");
+
+        assertThat(run("stage", "checkout", "back", "--stage-version", "7")).isEqualTo(1);
+
+        assertThat(err.toString()).contains("409 STAGE_CHANGED").contains("not the stage of version 7");
+    }
+
+    @Test
+    void aStageVersionThatIsNoFlagVersionIsAUsageErrorAndNothingIsSent() {
+        assertThat(run("stage", "checkout", "back", "--stage-version", "0")).isEqualTo(2);
+        assertThat(run("stage", "checkout", "back", "--stage-version", "-3")).isEqualTo(2);
+        assertThat(run("stage", "checkout", "back", "--stage-version", "seven")).isEqualTo(2);
+        assertThat(requests).isEmpty();
+        assertThat(err.toString()).contains("--stage-version is a flag version, 1 or more; got 0");
+    }
+
+    @Test
     void durationsShowTheTwoLargestUnits() {
         assertThat(RolloutTimeline.duration(0)).isEqualTo("0s");
         assertThat(RolloutTimeline.duration(45)).isEqualTo("45s");

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.flag.service.StreamTokenFixtures;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,22 +14,32 @@ import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.DriverManager;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-/** The server-sent change stream: a refetch event with the new ETag shortly after every change. */
+/**
+ * The server-sent change stream: a refetch event with the new ETag shortly after every change, for as long as the
+ * token that opened it is valid.
+ */
 @QuarkusTest
 @QuarkusTestResource(FlagServiceInfra.class)
 class ChangeStreamTest {
 
     @TestHTTPResource("/ofrep/v1/events")
     URL events;
+
+    @ConfigProperty(name = "flag-service.stream-tokens.secret")
+    String streamTokenSecret;
 
     // HTTP/1.1 as browsers' EventSource uses it (the JDK client would otherwise try an h2c upgrade).
     private final HttpClient http =
@@ -80,6 +91,161 @@ class ChangeStreamTest {
         HttpResponse<Void> response = http.send(
                 HttpRequest.newBuilder(URI.create(events.toString())).build(), HttpResponse.BodyHandlers.discarding());
         assertThat(response.statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void revokingATokenThroughTheApiEndsItsOpenStreamsAndOnlyThose() throws Exception {
+        String name = Api.key("revoked-web-app");
+        String secret = newClientToken(name);
+        String url = advertisedUrl(secret);
+        OpenStream byHeader = open(URI.create(events.toString()), secret);
+        OpenStream byUrl = open(URI.create(url), null);
+        OpenStream other = open(URI.create(events.toString()), Api.CLIENT);
+        try {
+            for (OpenStream stream : new OpenStream[] {byHeader, byUrl, other}) {
+                awaitLine(stream.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            }
+
+            Api.admin().delete("/api/tokens/" + name).then().statusCode(200);
+
+            // Closed by the server, cleanly: the body ends without an error.
+            assertThat(byHeader.ended().get(10, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(byUrl.ended().get(10, TimeUnit.SECONDS)).isEqualTo("ended");
+            // An EventSource reconnects, and is refused.
+            assertThat(status(URI.create(events.toString()), secret)).isEqualTo(401);
+            assertThat(status(URI.create(url), null)).isEqualTo(401);
+
+            // Another token's stream goes on.
+            String key = Api.key("after-revocation");
+            Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+            awaitLine(other.lines(), l -> l.startsWith("data:"), Duration.ofSeconds(10));
+            assertThat(other.ended()).isNotDone();
+        } finally {
+            byHeader.close();
+            byUrl.close();
+            other.close();
+        }
+    }
+
+    @Test
+    void aRevocationOnAnotherInstanceEndsTheStreamAtTheNextTokenReload() throws Exception {
+        String name = Api.key("revoked-elsewhere");
+        String secret = newClientToken(name);
+        OpenStream byHeader = open(URI.create(events.toString()), secret);
+        OpenStream byUrl = open(URI.create(advertisedUrl(secret)), null);
+        try {
+            awaitLine(byHeader.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            awaitLine(byUrl.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+
+            // What another instance's revocation leaves in the shared table; this instance learns of it by its reload
+            // (every 2 s in the test profile).
+            try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                    var revoke = db.prepareStatement("UPDATE api_tokens SET revoked_at = now() WHERE name = ?")) {
+                revoke.setString(1, name);
+                assertThat(revoke.executeUpdate()).isEqualTo(1);
+            }
+
+            assertThat(byHeader.ended().get(15, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(byUrl.ended().get(15, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(status(URI.create(events.toString()), secret)).isEqualTo(401);
+        } finally {
+            byHeader.close();
+            byUrl.close();
+        }
+    }
+
+    @Test
+    void aStreamOpenedByAStreamTokenEndsWhenTheTokenExpires() throws Exception {
+        String url = advertisedUrl(Api.CLIENT);
+        String token = url.substring(url.indexOf("?token=") + "?token=".length());
+        String[] fields = new String(Base64.getUrlDecoder().decode(token.split("\\.")[1])).split("\\|");
+        // The client token's own stream token, as the service signs it, expiring in a few seconds.
+        String shortLived = StreamTokenFixtures.sign(
+                streamTokenSecret,
+                fields[0] + "|" + fields[1] + "|" + Instant.now().plusSeconds(4).getEpochSecond());
+        URI shortUrl = URI.create(events + "?token=" + shortLived);
+
+        OpenStream stream = open(shortUrl, null);
+        try {
+            awaitLine(stream.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            assertThat(stream.ended().get(15, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(status(shortUrl, null)).isEqualTo(401);
+            // The URL the service hands out still opens the stream.
+            assertThat(status(URI.create(url), null)).isEqualTo(200);
+        } finally {
+            stream.close();
+        }
+    }
+
+    /** A stream being read: its lines, and a future completed with "ended" when the server closes it. */
+    private record OpenStream(
+            BlockingQueue<String> lines,
+            CompletableFuture<String> ended,
+            CompletableFuture<HttpResponse<Stream<String>>> response) {
+        void close() {
+            response.cancel(true);
+            if (response.isDone() && !response.isCompletedExceptionally()) {
+                response.join().body().close();
+            }
+        }
+    }
+
+    /** Opens the stream at {@code uri}, with {@code token} as a Bearer token unless it is null, and reads it. */
+    private OpenStream open(URI uri, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        CompletableFuture<String> ended = new CompletableFuture<>();
+        CompletableFuture<HttpResponse<Stream<String>>> response =
+                http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        Thread reader = new Thread(
+                () -> {
+                    try {
+                        response.join().body().forEach(lines::add);
+                        ended.complete("ended");
+                    } catch (RuntimeException e) {
+                        ended.complete("failed: " + e);
+                    }
+                },
+                "sse-reader");
+        reader.setDaemon(true);
+        reader.start();
+        return new OpenStream(lines, ended, response);
+    }
+
+    /** The status of a new connection to the stream at {@code uri}; it is closed at once. */
+    private int status(URI uri, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<Stream<String>> response = http.send(request.build(), HttpResponse.BodyHandlers.ofLines());
+        response.body().close();
+        return response.statusCode();
+    }
+
+    private static String newClientToken(String name) {
+        return Api.admin()
+                .body(Map.of("name", name, "kind", "CLIENT"))
+                .post("/api/tokens")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("token");
+    }
+
+    /** The change stream URL a bulk evaluation advertises to the holder of {@code token}. */
+    private static String advertisedUrl(String token) {
+        return Api.as(token)
+                .body("{\"context\":{\"targetingKey\":\"u1\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(200)
+                .extract()
+                .path("eventStreams[0].url");
     }
 
     private static String awaitLine(

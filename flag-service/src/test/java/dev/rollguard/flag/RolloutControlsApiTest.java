@@ -201,7 +201,7 @@ class RolloutControlsApiTest {
                         .post("/api/flags"),
                 409,
                 "SHARE_SET_BY_STAGE",
-                "stage '10%' (10 %)");
+                "stage '10%' (10 %), not by rolloutPercentage (50 %)");
         admin().get("/api/flags/" + key).then().statusCode(404);
         admin().queryParam("flag", key).get("/api/audit").then().statusCode(200).body("$", hasSize(0));
         String onDefaultPlan = Api.key("created-default-stage");
@@ -212,8 +212,8 @@ class RolloutControlsApiTest {
                 .body("code", equalTo("SHARE_SET_BY_STAGE"))
                 .body(
                         "message",
-                        equalTo("the rollout of flag '" + onDefaultPlan + "' is set by its stage '50%' (50 %):"
-                                + " leave rolloutPercentage out (the stage sets it), or create the flag off a plan"
+                        equalTo("the rollout of flag '" + onDefaultPlan + "' is set by its stage '50%' (50 %), not"
+                                + " by rolloutPercentage (10 %): leave rolloutPercentage out (the stage sets it), or create the flag off a plan"
                                 + " (\"stages\": [] without currentStage) to set rolloutPercentage by hand"))
                 .body("violations", nullValue());
         // A stage that is not in the plan stays a validation error.
@@ -244,7 +244,7 @@ class RolloutControlsApiTest {
                 patch(key, "\"1\"", Map.of("rolloutPercentage", 50, "description", "half")),
                 409,
                 "SHARE_SET_BY_STAGE",
-                "stage '10%' (10 %)");
+                "stage '10%' (10 %), not by rolloutPercentage (50 %)");
         admin().get("/api/flags/" + key)
                 .then()
                 .header("ETag", "\"1\"")

@@ -7,6 +7,8 @@ import static dev.rollguard.flag.domain.TokenKind.SERVICE;
 import dev.rollguard.flag.config.FlagServiceConfig;
 import dev.rollguard.flag.service.FlagSnapshot;
 import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -21,6 +23,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * Change notifications in the OFREP event-stream style (ADR 0008): each change of the snapshot sends {@code
  * {"type":"refetchEvaluation","etag":"\"<revision>\"","lastModified":<epoch seconds>}} with the revision as event
  * id, telling the client to re-fetch its bulk evaluation. A subscriber that cannot keep up gets only the latest.
+ *
+ * <p>A stream lasts as long as the credential that opened it: it ends (the response completes) when that API token is
+ * revoked, on this instance at once and on the others at their next token reload, or when its stream token expires.
+ * A client that reconnects with it then gets a 401.
  */
 @Path(OfrepResource.EVENTS_PATH)
 @Tag(name = "OFREP", description = "OpenFeature Remote Evaluation Protocol")
@@ -43,8 +49,9 @@ public class FlagEventsResource {
             summary = "Flag change notifications (server-sent events)",
             description = "A token header, or the stream token of the URL advertised in the bulk evaluation's"
                     + " eventStreams (?token=, for browsers' EventSource); 401 when it is missing, expired, tampered"
-                    + " with or its API token is revoked.")
-    public Multi<OutboundSseEvent> events(@Context Sse sse) {
+                    + " with or its API token is revoked. The stream ends when its token is revoked or its stream token"
+                    + " expires.")
+    public Multi<OutboundSseEvent> events(@Context Sse sse, RoutingContext routing) {
         FlagSnapshot.State now = snapshot.current();
         Multi<OutboundSseEvent> connected = Multi.createFrom()
                 .item(sse.newEventBuilder()
@@ -62,7 +69,16 @@ public class FlagEventsResource {
                 .ticks()
                 .every(config.sse().heartbeatInterval())
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
-        return Multi.createBy().merging().streams(connected, changes, heartbeats);
+        // Never sent: it marks where the stream ends.
+        OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
+        Uni<Void> credentialEnds = routing.get(AuthFilter.CREDENTIAL_ENDS);
+        Multi<OutboundSseEvent> ending =
+                credentialEnds.onItem().transform(ended -> end).toMulti();
+        return Multi.createBy()
+                .merging()
+                .streams(connected, changes, heartbeats, ending)
+                .select()
+                .first(event -> event != end);
     }
 
     static String refetch(FlagSnapshot.State state) {

@@ -187,11 +187,13 @@ final class FlagRules {
             throw ApiException.conflict(
                     "SHARE_SET_BY_STAGE",
                     "the rollout of flag '" + key + "' is set by its stage '" + current.name() + "' ("
-                            + BigDecimal.valueOf(current.basisPoints(), 2)
-                                    .stripTrailingZeros()
-                                    .toPlainString()
-                            + " %): " + remedy);
+                            + percent(current.basisPoints()) + " %), not by rolloutPercentage ("
+                            + percent(requested) + " %): " + remedy);
         }
+    }
+
+    private static String percent(int basisPoints) {
+        return BigDecimal.valueOf(basisPoints, 2).stripTrailingZeros().toPlainString();
     }
 
     /**

@@ -15,7 +15,9 @@ import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.SqlStates;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,7 +32,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 /**
  * API tokens: stored as SHA-256 hashes, checked against an in-memory table so authentication costs no database
@@ -52,13 +56,18 @@ public class TokenService {
     private final AuditRepository audit;
     private final FlagServiceConfig config;
     private final ObjectMapper json;
-    private volatile Map<String, Caller> byHash = Map.of();
+    private volatile Table table = new Table(Map.of(), Map.of());
     /** Reloads begun, and the number of the one whose table is installed. */
     private final AtomicLong readsBegun = new AtomicLong();
 
     private long installedReading;
 
-    private volatile Map<UUID, Caller> byId = Map.of();
+    /** Signals each installed table; the reloads of two callers may finish at once, hence serialised. */
+    private final Flow.Processor<Boolean, Boolean> installs =
+            BroadcastProcessor.<Boolean>create().serialized();
+
+    /** The active tokens by hash (what a request presents) and by id (what a stream token names). */
+    private record Table(Map<String, Caller> byHash, Map<UUID, Caller> byId) {}
 
     public TokenService(TokenRepository tokens, AuditRepository audit, FlagServiceConfig config, ObjectMapper json) {
         this.tokens = tokens;
@@ -72,12 +81,44 @@ public class TokenService {
         if (token == null || token.isBlank()) {
             return Optional.empty();
         }
-        return Optional.ofNullable(byHash.get(hash(token.strip())));
+        return Optional.ofNullable(table.byHash().get(hash(token.strip())));
     }
 
     /** The caller holding the token with this id, if it is still unrevoked (stream tokens name their token so). */
     public Optional<Caller> active(UUID tokenId) {
-        return Optional.ofNullable(byId.get(tokenId));
+        return Optional.ofNullable(table.byId().get(tokenId));
+    }
+
+    /**
+     * Completes once {@code token} no longer authenticates: revoked, or a bootstrap token given another secret. It is
+     * checked against each table installed (a local change at once, another instance's at the next reload), never by
+     * a query of its own.
+     */
+    public Uni<Void> revocation(String token) {
+        String hash = hash(token.strip());
+        return once(installed -> !installed.byHash().containsKey(hash));
+    }
+
+    /** Completes once the token with this id is revoked, as {@link #revocation(String)}. */
+    public Uni<Void> revocation(UUID tokenId) {
+        return once(installed -> !installed.byId().containsKey(tokenId));
+    }
+
+    /**
+     * Completes when the table in force first satisfies {@code gone}: at subscription (the table may have changed
+     * since the request was authenticated), then at each table installed.
+     */
+    private Uni<Void> once(Predicate<Table> gone) {
+        return Multi.createBy()
+                .merging()
+                .streams(
+                        // A signal missed while a check runs is no loss: every check reads the table in force.
+                        Multi.createFrom().publisher(installs).onOverflow().drop(),
+                        Multi.createFrom().item(Boolean.TRUE))
+                .select()
+                .where(signal -> gone.test(table))
+                .toUni()
+                .replaceWithVoid();
     }
 
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
@@ -121,9 +162,15 @@ public class TokenService {
     public Uni<Void> reload() {
         long reading = beginReading();
         return Panache.withSession(tokens::active)
-                .invoke(list -> install(reading, list))
+                .invoke(list -> {
+                    if (install(reading, list)) {
+                        installs.onNext(Boolean.TRUE);
+                    }
+                })
                 .onFailure()
-                .invoke(e -> Log.warnf("token table not refreshed, keeping %d tokens: %s", byHash.size(), e))
+                .invoke(e -> Log.warnf(
+                        "token table not refreshed, keeping %d tokens: %s",
+                        table.byHash().size(), e))
                 .onFailure()
                 .recoverWithNull()
                 .replaceWithVoid();
@@ -224,15 +271,14 @@ public class TokenService {
         if (reading < installedReading) {
             return false;
         }
-        Map<String, Caller> table = new HashMap<>();
+        Map<String, Caller> hashes = new HashMap<>();
         Map<UUID, Caller> ids = new HashMap<>();
         active.forEach(token -> {
             Caller caller = caller(token);
-            table.put(token.tokenHash, caller);
+            hashes.put(token.tokenHash, caller);
             ids.put(token.id, caller);
         });
-        byHash = Map.copyOf(table);
-        byId = Map.copyOf(ids);
+        table = new Table(Map.copyOf(hashes), Map.copyOf(ids));
         installedReading = reading;
         return true;
     }
