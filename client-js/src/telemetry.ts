@@ -152,6 +152,13 @@ const HEARTBEAT_MS = 15_000;
  * the heartbeat, because browsers run the timers of a tab hidden for long about once a minute.
  */
 const LEASE_MS = 180_000;
+/**
+ * How long the page that adopted a queue key keeps a mark of it in the key's lease (`{owner, at, adopted: true}`), so
+ * that the page that stored it, back from a freeze or a sleep however long, knows its events are sent by another page.
+ * metrics-ingest refuses events older than 7 days by default (`validation.max-age`), so beyond that the mark tells
+ * nothing; removed then, so that storage does not grow without bound.
+ */
+const ADOPTED_MARK_MS = 7 * 24 * 3600_000;
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
@@ -314,8 +321,11 @@ export class TelemetryClient {
    * next page (or another tab, or another client of this page) to adopt.
    */
   async close(timeoutMs = 10_000): Promise<boolean> {
-    this.recheck();
+    // A page going into the back/forward cache (close() in the app's own pagehide handler) takes no lease again.
+    if (!this.suspended) this.recheck();
     const done = await this.flush(timeoutMs);
+    // The flush may have waited through a sleep, while another page adopted the key: checked before it is written.
+    this.recheck();
     this.closed = true;
     this.clearTimers();
     this.detach.forEach((off) => off());
@@ -609,9 +619,13 @@ export class TelemetryClient {
         Promise.resolve(answer).catch(() => {}); // a failure after the timeout is nobody's business
         response = await Promise.race([answer, timedOut]);
       } catch (error) {
+        // Back after a gap: a batch another page adopted meanwhile is not this page's to retry. (A suspended page
+        // checks when it runs again.)
+        if (!this.suspended) this.recheck();
         if (current()) this.retryLater(batch, `unreachable: ${describe(error)}`, 0);
         return;
       }
+      if (!this.suspended) this.recheck();
       if (!current()) return;
       const readAnswer = () => Promise.race([readJson(response), timedOut.catch(() => null)]);
       await this.answered(batch, response, current, readAnswer);
@@ -852,8 +866,8 @@ export class TelemetryClient {
    * {@link STORAGE_BUDGET_CHARS}: the oldest events are left out of the copy (counted in `stats().unstored`), not the
    * queue. True when the copy holds the whole queue (every event, written without error): then the orphaned keys
    * still held ({@link held}) are removed, their events being in this copy. A page suspended or gone renews no lease,
-   * and writes its copy only while its key is still its own: once another page adopted it, writing it again would
-   * have a third page adopt those events once more.
+   * and writes its copy only while no other page's lease is on its key: once another page adopted it, writing it
+   * again would have a third page adopt those events once more.
    */
   private persist(): boolean {
     if (!this.storage) return false;
@@ -908,8 +922,10 @@ export class TelemetryClient {
   }
 
   /**
-   * Removes the orphaned keys still held, and their leases, once this client's copy holds their events. One whose
-   * lease another page holds now (this page was frozen past the lease, and another adopted it) is left to that page.
+   * Removes the orphaned keys still held once this client's copy holds their events, and marks their leases adopted
+   * (kept {@link ADOPTED_MARK_MS}): the page that stored one, should it run again (it was frozen, or asleep), finds
+   * there that another page sends its events. One whose lease another page holds now (this page was frozen past the
+   * lease, and another adopted it) is left to that page.
    */
   private removeHeld(): void {
     const storage = this.storage;
@@ -918,8 +934,8 @@ export class TelemetryClient {
       try {
         const owner = leaseOwner(storage.getItem(leaseKey));
         if (owner === null || owner === this.tabId) {
+          storage.setItem(leaseKey, adoptedMark(this.tabId));
           storage.removeItem(queueKey);
-          storage.removeItem(leaseKey);
         }
         this.held.delete(queueKey);
       } catch {
@@ -928,13 +944,15 @@ export class TelemetryClient {
     }
   }
 
-  /** Whether no other page adopted this client's queue key since it gave up its lease: not its lease, nor gone. */
+  /**
+   * Whether no other page adopted this client's queue key since it gave up its lease: no other page's lease (nor its
+   * mark of an adoption) is on it. A key gone without one (the app cleared the storage) is still this client's.
+   */
   private stillOwnKey(): boolean {
     const storage = this.storage as Storage;
     try {
       const owner = leaseOwner(storage.getItem(this.leaseKey));
-      if (owner !== null && owner !== this.tabId) return false;
-      return !this.stored || storage.getItem(this.storageKey) !== null;
+      return owner === null || owner === this.tabId;
     } catch {
       return false;
     }
@@ -1004,47 +1022,52 @@ export class TelemetryClient {
   /**
    * Checks that the queue keys this client stored or holds are still its own, and renews their leases (every
    * heartbeat, when the page comes back from a freeze or the back/forward cache, and after a gap). A key another page
-   * adopted meanwhile (its lease is that page's, or the key is gone: adopted and removed) is that page's, which sends
+   * adopted meanwhile (its lease names that page: its claim, or its mark of the adoption) is that page's, which sends
    * its events: this client drops them from its memory rather than send them twice, and stores its new events under a
-   * new key of its own. A key gone while no other page could adopt it (the lease was never given up nor left to
-   * expire: the app cleared the storage) is only written again.
+   * new key of its own. Only that evidence counts: a key gone without it (the app cleared the storage, before or
+   * during a freeze or a sleep) keeps its events, and the copy is written again at once. Should it have been adopted
+   * after all (its mark cleared too), the events go twice, and metrics-ingest counts each id once.
    */
   private reclaim(): void {
-    const now = Date.now();
-    const mayBeAdopted = this.suspended || Math.abs(now - this.aliveAt) > LEASE_MS - HEARTBEAT_MS;
     this.suspended = false;
-    this.aliveAt = now;
+    this.aliveAt = Date.now();
     const storage = this.storage;
     if (!storage || this.closed || this.released) return;
     const adopted = new Set<string>();
+    let vanished = false;
     try {
       for (const [queueKey, { leaseKey, ids }] of this.held) {
-        if (!this.claim(queueKey, leaseKey, mayBeAdopted)) {
+        if (!this.claim(queueKey, leaseKey)) {
           ids.forEach((id) => adopted.add(id));
           this.held.delete(queueKey);
+        } else if (storage.getItem(queueKey) === null) {
+          vanished = true;
         }
       }
-      if (this.stored && !this.claim(this.storageKey, this.leaseKey, mayBeAdopted)) {
-        this.storedIds.forEach((id) => adopted.add(id));
-        this.rekey();
+      if (this.stored) {
+        if (!this.claim(this.storageKey, this.leaseKey)) {
+          this.storedIds.forEach((id) => adopted.add(id));
+          this.rekey();
+        } else if (storage.getItem(this.storageKey) === null) {
+          vanished = true;
+        }
       }
     } catch {
       // Storage denied: this page goes on with the queue it has.
     }
     this.heartbeat();
     if (adopted.size > 0) this.dropAdopted(adopted);
+    else if (vanished) this.persist();
   }
 
   /**
-   * Renews the lease of a queue key this client stored or holds, unless it is not its own any more: another page's
-   * lease is on it, or it has no lease and is gone while another page may have adopted it (`mayBeAdopted`: the lease
-   * was given up while the page was suspended, or not renewed for about as long as it lasts).
+   * Renews the lease of a queue key this client stored or holds, unless another page's lease (or its mark of an
+   * adoption) is on it.
    */
-  private claim(queueKey: string, leaseKey: string, mayBeAdopted: boolean): boolean {
+  private claim(queueKey: string, leaseKey: string): boolean {
     const storage = this.storage as Storage;
     const owner = leaseOwner(storage.getItem(leaseKey));
     if (owner !== null && owner !== this.tabId) return false;
-    if (owner === null && mayBeAdopted && storage.getItem(queueKey) === null) return false;
     storage.setItem(leaseKey, lease(this.tabId));
     return leaseOwner(storage.getItem(leaseKey)) === this.tabId;
   }
@@ -1142,12 +1165,13 @@ export class TelemetryClient {
         adopted.push(...events);
         claimed.push({ queueKey, leaseKey, ids: new Set(events.map((e) => e.eventId)) });
       }
-      // A lease whose queue key is gone and whose owner is gone too is only clutter.
+      // A lease whose queue key is gone and whose owner is gone too is only clutter; the mark of an adoption is kept
+      // for the page that stored the key, should it run again, until it tells nothing.
       for (const leaseKey of leaseKeys) {
         const queueKey = STORAGE_PREFIX + leaseKey.slice(LEASE_PREFIX.length);
-        if (storage.getItem(queueKey) === null && !isLive(storage.getItem(leaseKey), now)) {
-          storage.removeItem(leaseKey);
-        }
+        const text = storage.getItem(leaseKey);
+        const expired = isAdoptedMark(text) ? !isLive(text, now, ADOPTED_MARK_MS) : !isLive(text, now);
+        if (storage.getItem(queueKey) === null && expired) storage.removeItem(leaseKey);
       }
       if (claimed.length === 0) return;
       const known = new Set([...(this.inFlight ?? []), ...this.queue].map((e) => e.eventId));
@@ -1265,6 +1289,18 @@ function lease(owner: string, at = Date.now()): string {
   return JSON.stringify({ owner, at });
 }
 
+/**
+ * The mark the page that adopted a queue key leaves in its lease once the key is removed: its tab id, when, and that
+ * the events were adopted. Not renewed: it is removed {@link ADOPTED_MARK_MS} later.
+ */
+function adoptedMark(owner: string, at = Date.now()): string {
+  return JSON.stringify({ owner, at, adopted: true });
+}
+
+function isAdoptedMark(lease: string | null): boolean {
+  return (parseJson(lease) as { adopted?: unknown } | null)?.adopted === true;
+}
+
 /** The tab id a lease names, or null. */
 function leaseOwner(lease: string | null): string | null {
   const value = parseJson(lease) as { owner?: unknown } | null;
@@ -1272,13 +1308,13 @@ function leaseOwner(lease: string | null): string | null {
 }
 
 /**
- * Whether a lease was renewed within {@link LEASE_MS} of `now`. One stamped further ahead than that (the device
- * clock was set back since) counts as expired too, or a page gone for good would hold its queue until the clock
- * caught up.
+ * Whether a lease was renewed within {@link LEASE_MS} (or `within`) of `now`. One stamped further ahead than that (the
+ * device clock was set back since) counts as expired too, or a page gone for good would hold its queue until the
+ * clock caught up.
  */
-function isLive(lease: string | null, now: number): boolean {
+function isLive(lease: string | null, now: number, within = LEASE_MS): boolean {
   const at = (parseJson(lease) as { at?: unknown } | null)?.at;
-  return typeof at === 'number' && Math.abs(now - at) <= LEASE_MS;
+  return typeof at === 'number' && Math.abs(now - at) <= within;
 }
 
 function parseJson(text: string | null): unknown {

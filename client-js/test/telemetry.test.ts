@@ -75,6 +75,19 @@ function queueKeys(storage: Storage): string[] {
   return keys;
 }
 
+/**
+ * What storage holds besides the marks a page that adopted a queue key leaves in its lease (`adopted`, kept 7 days for
+ * the page that stored it, should that one run again).
+ */
+function withoutAdoptedMarks(storage: Storage): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i)!;
+    if (!(key.startsWith(LEASE_PREFIX) && JSON.parse(storage.getItem(key)!).adopted === true)) keys.push(key);
+  }
+  return keys;
+}
+
 /** The text stored under the one queue key there is. */
 function storedText(storage: Storage): string {
   const keys = queueKeys(storage);
@@ -449,7 +462,7 @@ describe('TelemetryClient', () => {
     expect(server.calls[0].sentAt).toBe(server.calls[0].at);
     expect(server.calls[0].sentAt).toBeGreaterThanOrEqual(server.calls[0].events[0].eventTime + 3_600_000);
     expect(next.stats()).toMatchObject({ sent: 2, queued: 0 });
-    expect(storage.length).toBe(0);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
 
   it('keeps the generated client id in storage', () => {
@@ -1155,7 +1168,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(cNet.state.delivered).toEqual(a.ids);
     expect(bNet.state.delivered).toEqual([]);
     expect(a.net.state.delivered).toEqual([]);
-    expect(storage.length).toBe(0);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
 
   it('adopts at once in an open tab the queue of a tab that goes away', async () => {
@@ -1209,7 +1222,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(net.state.delivered).toEqual(a.ids);
     await vi.advanceTimersByTimeAsync(600_000);
     expect(net.state.delivered).toEqual(a.ids);
-    expect(left.length).toBe(0);
+    expect(withoutAdoptedMarks(left)).toEqual([]);
   });
 
   /** A page of its own whose document fires the Page Lifecycle events (`freeze`, `resume`) too. */
@@ -1308,6 +1321,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
 
       pageA.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted }));
       expect(fail).toHaveLength(2); // the batch in flight, sent again with keepalive
+      vi.setSystemTime(Date.now() + 600_000); // past the lease: adopted whether or not it was given up
       openLivePage();
       const bNet = network();
       bNet.state.up = true;
@@ -1339,8 +1353,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
     }) as unknown as typeof globalThis.fetch;
     const a = new TelemetryClient({ ...tab, storage, fetch });
     const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
-    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(2000); // the copy in storage holds both within 2 s
     expect(sent).toEqual([ids]);
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
 
     pageA.document.dispatchEvent(new Event('freeze'));
     vi.setSystemTime(Date.now() + 600_000);
@@ -1372,7 +1387,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
 
     storage.clear(); // the app's logout, while the batch waits for its retry
-    await vi.advanceTimersByTimeAsync(60_000); // four heartbeats
+    await vi.advanceTimersByTimeAsync(15_000); // the next heartbeat writes the copy again
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+    await vi.advanceTimersByTimeAsync(45_000);
     net.state.up = true;
     await vi.advanceTimersByTimeAsync(120_000);
 
@@ -1408,8 +1425,189 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(bNet.state.delivered).toEqual(a.ids);
     expect(a.net.state.delivered).toEqual([later]);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
+  });
+
+  for (const { how, suspend, resume } of suspensions) {
+    it(`keeps and sends its events when the storage is cleared while it is ${how}: no page marked them adopted`, async () => {
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      const a = await offlineTab(storage);
+      suspend(pageA);
+      await vi.advanceTimersByTimeAsync(0);
+      storage.clear(); // another page's logout
+      vi.setSystemTime(Date.now() + 600_000);
+
+      resume(pageA);
+      // Written again at once, for the next page should this one go before it sends them.
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual(a.ids);
+      a.net.state.up = true;
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      expect(a.net.state.delivered).toEqual(a.ids);
+      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0 });
+      expect(storage.length).toBe(0);
+    });
+  }
+
+  it('keeps and sends its events when the storage is cleared before the device sleeps past the lease', async () => {
+    const storage = new MemoryStorage();
+    openLivePage();
+    const a = await offlineTab(storage);
+    storage.clear(); // the app's logout
+    vi.setSystemTime(Date.now() + 600_000); // then the device sleeps ten minutes, before the next heartbeat
+    a.net.state.up = true;
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(a.net.state.delivered).toEqual(a.ids);
+    expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0 });
     expect(storage.length).toBe(0);
   });
+
+  it('sends none of the events another page adopted while the device slept, as that page marked the key', async () => {
+    const storage = new MemoryStorage();
+    openLivePage();
+    const a = await offlineTab(storage);
+    vi.setSystemTime(Date.now() + 600_000); // the device sleeps past the lease
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(queueKeys(storage)).toEqual([]);
+    expect(leaseOf(storage, a.key)).toMatchObject({ adopted: true });
+
+    a.net.state.up = true;
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+    expect(bNet.state.delivered).toEqual(a.ids);
+  });
+
+  it('keeps the mark of an adopted key for 7 days, then removes it', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage);
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(storage.length).toBe(1);
+    const mark = leaseOf(storage, a.key)!;
+    expect(mark).toMatchObject({ adopted: true });
+
+    // Page B's heartbeat clears leases whose page is gone; the mark stays well past the lease.
+    vi.setSystemTime(Date.now() + 6 * 24 * 3600_000);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(leaseOf(storage, a.key)).toEqual(mark);
+    vi.setSystemTime(Date.now() + 24 * 3600_000);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(storage.length).toBe(0);
+  });
+
+  it('does not write on close() the key another page adopted while its flush waited through a sleep', async () => {
+    const storage = new MemoryStorage();
+    openLivePage();
+    const aNet = network();
+    const backoff = { initialBackoffMs: 120_000, maxBackoffMs: 120_000 };
+    const a = new TelemetryClient({ ...tab, ...backoff, storage, fetch: aNet.fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+
+    const closing = a.close(1000); // the batch waits for its retry
+    vi.setSystemTime(Date.now() + 600_000); // the device sleeps during the flush
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual(ids);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await closing).toBe(false);
+
+    expect(queueKeys(storage)).toEqual([]);
+    openLivePage();
+    const c = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    expect(c.stats().queued).toBe(0);
+    expect(aNet.state.delivered).toEqual([]);
+  });
+
+  it('takes no lease again when the app closes it as the page goes into the back/forward cache', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage);
+    pageA.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    const closing = a.client.close(); // in the app's own pagehide handler, after the client's
+    expect(leaseOf(storage, a.key)).toBeNull();
+
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(b.stats().queued).toBe(2); // at once, not once a lease expired
+    await vi.advanceTimersByTimeAsync(0);
+    expect(bNet.state.delivered).toEqual(a.ids);
+
+    a.net.state.up = true;
+    pageA.window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await closing).toBe(true);
+    expect(a.net.state.delivered).toEqual([]);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
+  });
+
+  for (const late of ['a network failure', 'HTTP 503']) {
+    it(`does not retry after a gap a batch in flight that another page adopted meanwhile (${late})`, async () => {
+      const storage = new MemoryStorage();
+      openLivePage();
+      const sent: string[][] = [];
+      let failFirst: () => void = () => {};
+      const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+        const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+        sent.push(events.map((e) => e.eventId));
+        if (sent.length === 1) {
+          return new Promise<Response>((resolve, reject) => {
+            failFirst = () =>
+              late === 'HTTP 503'
+                ? resolve(new Response('{}', { status: 503 }))
+                : reject(new TypeError('Failed to fetch'));
+          });
+        }
+        const accepted = JSON.stringify({ accepted: events.length, rejected: [] });
+        return Promise.resolve(new Response(accepted, { status: 200 }));
+      }) as unknown as typeof globalThis.fetch;
+      const onRetry = vi.fn();
+      const a = new TelemetryClient({ ...tab, storage, fetch, listener: { onRetry } });
+      const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+      await vi.advanceTimersByTimeAsync(2000); // in flight; the copy in storage holds both within 2 s
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+
+      vi.setSystemTime(Date.now() + 600_000); // the device sleeps past the lease, no event tells the page
+      openLivePage();
+      const bNet = network();
+      bNet.state.up = true;
+      new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(bNet.state.delivered).toEqual(ids);
+
+      failFirst(); // the request made before the sleep fails at last
+      await vi.advanceTimersByTimeAsync(0);
+      expect(a.stats()).toMatchObject({ retries: 0, queued: 0 });
+      expect(onRetry).not.toHaveBeenCalled();
+      const later = a.sync({ success: true, durationMs: 3 });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(sent).toEqual([ids, [later]]);
+      expect(withoutAdoptedMarks(storage)).toEqual([]);
+    });
+  }
 
   it('adopts a queue stored without a lease, as an earlier version of the client left it', async () => {
     const storage = new MemoryStorage();
@@ -1422,7 +1620,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(client.stats().queued).toBe(1);
     await vi.advanceTimersByTimeAsync(0);
     expect(net.state.delivered).toEqual(['e-old']);
-    expect(storage.length).toBe(0);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
 
   /** The lease stored beside a queue key, or null. */
@@ -1471,7 +1669,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(c.stats().queued).toBe(2);
     await vi.advanceTimersByTimeAsync(0);
     expect(cNet.state.delivered).toEqual(a.ids);
-    expect(storage.length).toBe(0);
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
 
   it('keeps an adopted queue key while the merged queue is over the storage budget, until a whole copy is written', async () => {
@@ -1522,7 +1720,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(whole).toBeGreaterThanOrEqual(0);
     await vi.advanceTimersByTimeAsync(2000); // the copy is written within 2 s
     expect(queueKeys(storage)).not.toContain(aKey);
-    expect(leaseOf(storage, aKey)).toBeNull();
+    expect(leaseOf(storage, aKey)).toMatchObject({ adopted: true });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(new Set(bNet.state.delivered)).toEqual(new Set([...aIds, ...bIds]));
     expect(storage.getItem(aKey)).toBeNull();
