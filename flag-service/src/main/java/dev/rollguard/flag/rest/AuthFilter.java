@@ -8,8 +8,6 @@ import dev.rollguard.flag.service.TokenService;
 import dev.rollguard.http.BearerTokens;
 import dev.rollguard.http.RequestTraceFilter;
 import dev.rollguard.http.error.ErrorBody;
-import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
@@ -17,8 +15,6 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.lang.reflect.Method;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Optional;
@@ -44,8 +40,8 @@ public class AuthFilter {
 
     /**
      * Routing-context key, on endpoints that accept a stream token, of a {@code Uni<Void>} that completes once the
-     * request's credential stops opening them: its API token revoked (for a token header, also its secret replaced),
-     * or the stream token expired. A stream ends then, so that a revoked client no longer follows changes.
+     * request's API token is revoked (for a token header, also once its secret is replaced). A stream ends then, so
+     * that a revoked client no longer follows changes.
      */
     public static final String CREDENTIAL_ENDS = "rollguard.credential-ends";
 
@@ -53,16 +49,13 @@ public class AuthFilter {
     private final StreamTokens streamTokens;
     private final RateLimiter limiter;
     private final CallerHolder holder;
-    private final Vertx vertx;
     private final Map<Method, Rule> rules = new ConcurrentHashMap<>();
 
-    public AuthFilter(
-            TokenService tokens, StreamTokens streamTokens, RateLimiter limiter, CallerHolder holder, Vertx vertx) {
+    public AuthFilter(TokenService tokens, StreamTokens streamTokens, RateLimiter limiter, CallerHolder holder) {
         this.tokens = tokens;
         this.streamTokens = streamTokens;
         this.limiter = limiter;
         this.holder = holder;
-        this.vertx = vertx;
     }
 
     private record Rule(Set<TokenKind> kinds, boolean rateLimited, boolean streamToken) {
@@ -92,14 +85,10 @@ public class AuthFilter {
             if (verdict instanceof StreamTokens.Refused refused) {
                 return error(401, "UNAUTHENTICATED", refused.message());
             }
-            StreamTokens.Accepted accepted = (StreamTokens.Accepted) verdict;
-            caller = accepted.caller();
-            routing.put(
-                    CREDENTIAL_ENDS,
-                    Uni.combine()
-                            .any()
-                            .of(tokens.revocation(caller.tokenId()), at(accepted.expiresAt()))
-                            .replaceWithVoid());
+            caller = ((StreamTokens.Accepted) verdict).caller();
+            // Not the stream token's expiry: every URL of one half-TTL period expires at the same instant, and
+            // ending their streams then would have every browser reconnect at once; the expiry refuses reconnects.
+            routing.put(CREDENTIAL_ENDS, tokens.revocation(caller.tokenId()));
         } else {
             Optional<Caller> found = tokens.authenticate(token);
             if (found.isEmpty()) {
@@ -137,18 +126,6 @@ public class AuthFilter {
                     request.getMethod() + " " + routing.request().uri());
         }
         return null;
-    }
-
-    /**
-     * Completes just after {@code expiresAt}, when {@link StreamTokens#verify} no longer accepts the token. A Vert.x
-     * timer, cancelled with the stream, so a stream closed early leaves nothing scheduled for the rest of the day.
-     */
-    private Uni<Void> at(Instant expiresAt) {
-        return Uni.createFrom().emitter(emitter -> {
-            long millis = Math.max(1, Duration.between(Instant.now(), expiresAt).toMillis() + 1);
-            long timer = vertx.setTimer(millis, id -> emitter.complete(null));
-            emitter.onTermination(() -> vertx.cancelTimer(timer));
-        });
     }
 
     private static Rule rule(Method method) {

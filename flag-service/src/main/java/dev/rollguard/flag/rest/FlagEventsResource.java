@@ -16,6 +16,7 @@ import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import java.util.Objects;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -25,8 +26,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * id, telling the client to re-fetch its bulk evaluation. A subscriber that cannot keep up gets only the latest.
  *
  * <p>A stream lasts as long as the credential that opened it: it ends (the response completes) when that API token is
- * revoked, on this instance at once and on the others at their next token reload, or when its stream token expires.
- * A client that reconnects with it then gets a 401.
+ * revoked, on this instance at once and on the others at their next token reload. A client that reconnects with it
+ * then gets a 401. It outlives its stream token's expiry, which refuses only reconnects: all URLs of one period expire
+ * at the same instant, and their streams would otherwise all end and reconnect together.
  */
 @Path(OfrepResource.EVENTS_PATH)
 @Tag(name = "OFREP", description = "OpenFeature Remote Evaluation Protocol")
@@ -49,8 +51,7 @@ public class FlagEventsResource {
             summary = "Flag change notifications (server-sent events)",
             description = "A token header, or the stream token of the URL advertised in the bulk evaluation's"
                     + " eventStreams (?token=, for browsers' EventSource); 401 when it is missing, expired, tampered"
-                    + " with or its API token is revoked. The stream ends when its token is revoked or its stream token"
-                    + " expires.")
+                    + " with or its API token is revoked. The stream ends when its API token is revoked.")
     public Multi<OutboundSseEvent> events(@Context Sse sse, RoutingContext routing) {
         FlagSnapshot.State now = snapshot.current();
         Multi<OutboundSseEvent> connected = Multi.createFrom()
@@ -71,7 +72,8 @@ public class FlagEventsResource {
                 .map(tick -> sse.newEventBuilder().comment("keep-alive").build());
         // Never sent: it marks where the stream ends.
         OutboundSseEvent end = sse.newEventBuilder().comment("end").build();
-        Uni<Void> credentialEnds = routing.get(AuthFilter.CREDENTIAL_ENDS);
+        Uni<Void> credentialEnds =
+                Objects.requireNonNull(routing.get(AuthFilter.CREDENTIAL_ENDS), "AuthFilter sets the credential's end");
         Multi<OutboundSseEvent> ending =
                 credentialEnds.onItem().transform(ended -> end).toMulti();
         return Multi.createBy()

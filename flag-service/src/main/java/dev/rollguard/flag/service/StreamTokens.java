@@ -30,17 +30,17 @@ import javax.crypto.spec.SecretKeySpec;
  * URL that "may include authentication tokens"; this is that token.
  *
  * <p>A token is {@code v1.<payload>.<signature>}, both base64url: the payload names the scope (the change stream and
- * nothing else), the API token it was issued to (so revoking that token refuses it at once) and its expiry;
+ * nothing else), the API token it was issued to (so revoking that token stops new streams at once) and its expiry;
  * the signature is HMAC-SHA256 of {@code v1.<payload>} under the configured secret. Nothing is stored: any instance
- * with the same secret checks it. A stream it opened ends when it expires or its API token is revoked ({@code
- * AuthFilter}, {@code FlagEventsResource}).
+ * with the same secret checks it.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
  * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
  * long (a day by default): a provider reconnects to the URL it was given, and a 401 ends a browser's EventSource for
  * good. What keeps a long-lived URL safe is {@link #verify}, which every connect goes through (the change stream's
  * {@code AuthFilter}): it refuses the URL as soon as the API token it names is revoked, and the streams the URL
- * opened end then too.
+ * opened end then too ({@code AuthFilter}, {@code FlagEventsResource}); they outlive its expiry, which only refuses
+ * their reconnects.
  */
 @ApplicationScoped
 @Startup
@@ -58,8 +58,8 @@ public class StreamTokens {
     /** What a presented token turned out to be. */
     public sealed interface Verdict {}
 
-    /** A valid token of an active API token, and the moment it stops opening the stream. */
-    public record Accepted(Caller caller, Instant expiresAt) implements Verdict {}
+    /** A valid token of an active API token. */
+    public record Accepted(Caller caller) implements Verdict {}
 
     /** Refused, with a message for the client that never repeats the token. */
     public record Refused(String message) implements Verdict {}
@@ -178,7 +178,7 @@ public class StreamTokens {
                     + " (POST /ofrep/v1/evaluate/flags)");
         }
         Optional<Caller> caller = activeTokens.apply(tokenId);
-        return caller.<Verdict>map(active -> new Accepted(active, Instant.ofEpochSecond(expiresAt)))
+        return caller.<Verdict>map(Accepted::new)
                 .orElseGet(() -> new Refused("the token this stream URL was issued to is revoked"));
     }
 

@@ -17,6 +17,7 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
@@ -113,12 +114,27 @@ public class TokenService {
                 .merging()
                 .streams(
                         // A signal missed while a check runs is no loss: every check reads the table in force.
-                        Multi.createFrom().publisher(installs).onOverflow().drop(),
+                        // Off the reloading thread: a stream's end (its response completed) runs on a worker, and
+                        // one that fails cannot stop the signal reaching the other streams.
+                        Multi.createFrom()
+                                .publisher(installs)
+                                .onOverflow()
+                                .drop()
+                                .emitOn(Infrastructure.getDefaultWorkerPool()),
                         Multi.createFrom().item(Boolean.TRUE))
                 .select()
                 .where(signal -> gone.test(table))
                 .toUni()
                 .replaceWithVoid();
+    }
+
+    /** Tells the open streams that a table was installed; a failure is logged, the table stays installed. */
+    private void signalInstalled() {
+        try {
+            installs.onNext(Boolean.TRUE);
+        } catch (RuntimeException e) {
+            Log.errorf(e, "open streams not told of the new token table");
+        }
     }
 
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
@@ -164,7 +180,7 @@ public class TokenService {
         return Panache.withSession(tokens::active)
                 .invoke(list -> {
                     if (install(reading, list)) {
-                        installs.onNext(Boolean.TRUE);
+                        signalInstalled();
                     }
                 })
                 .onFailure()
