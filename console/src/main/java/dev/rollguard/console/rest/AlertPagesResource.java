@@ -125,20 +125,51 @@ public class AlertPagesResource {
                         .render());
     }
 
+    /** Actions of the guard per page; a full page offers the older ones. */
+    static final int ROLLBACK_PAGE = 100;
+
+    /**
+     * The guard's actions, newest first, optionally of one flag; {@code before} (an action's {@code id}) shows the
+     * actions older than it, the rollback-service's cursor. The id is the rollback-service's own (an alert's
+     * fingerprint, ':', its start), so it is passed on encoded and judged there: an id it does not know is its 400,
+     * shown on the page.
+     */
     @GET
     @Path("rollbacks")
-    public Response rollbacks(@QueryParam("flag") String flag) {
+    public Response rollbacks(@QueryParam("flag") String flag, @QueryParam("before") String before) {
         OperatorSession s = current.get();
-        String query =
-                "/api/rollbacks?limit=100" + (flag == null || flag.isBlank() ? "" : "&flag=" + enc(flag.strip()));
+        // An empty cursor names no action: the newest page.
+        String cursor = before == null || before.isBlank() ? null : before;
+        String key = flag == null ? "" : flag.strip();
+        String filter = key.isEmpty() ? "" : "flag=" + enc(key);
+        String query = "/api/rollbacks?limit=" + ROLLBACK_PAGE + (filter.isEmpty() ? "" : "&" + filter)
+                + (cursor == null ? "" : "&before=" + enc(cursor));
         ApiResult result = services.get(Service.ROLLBACK, query, s.token());
         String error = unreadable(result, "the rollback-service");
         List<RollbackRow> rows = new ArrayList<>();
         if (error == null) {
             result.body().forEach(r -> rows.add(RollbackRow.of(r)));
         }
+        String newest = "/rollbacks" + (filter.isEmpty() ? "" : "?" + filter);
+        String last = error == null ? lastOfFullPage(result, ROLLBACK_PAGE, "id") : null;
+        String older = last == null ? null : newest + (filter.isEmpty() ? "?" : "&") + "before=" + enc(last);
         return html(
-                200, Pages.rollbacks(s, rows, flag == null ? "" : flag, error).render());
+                200,
+                Pages.rollbacks(s, rows, flag == null ? "" : flag, error, older, cursor == null ? null : newest)
+                        .render());
+    }
+
+    /**
+     * The text of the last row's {@code field} when {@code page} is full (a later page may follow), else null: the
+     * cursor of a service whose ids are not numbers.
+     */
+    static String lastOfFullPage(ApiResult page, int limit, String field) {
+        JsonNode rows = page.body();
+        if (!rows.isArray() || rows.size() < limit) {
+            return null;
+        }
+        JsonNode last = rows.get(rows.size() - 1).path(field);
+        return last.isValueNode() && !last.asText().isBlank() ? last.asText() : null;
     }
 
     /**
@@ -156,7 +187,12 @@ public class AlertPagesResource {
         } else if (result.body().isMissingNode() && result.status() >= 502) {
             why = "service unreachable: " + result.message();
         } else {
-            why = service + " answered " + result.message() + " (" + result.code() + ")";
+            // A refusal of the request itself (a filter out of range) names the fields it refused.
+            List<String> violations = new ArrayList<>();
+            result.violations().forEach((field, message) -> violations.add(field + ": " + message));
+            why = service + " answered " + result.message()
+                    + (violations.isEmpty() ? "" : " " + String.join("; ", violations))
+                    + " (" + result.code() + ")";
         }
         return "Unknown (" + why + ").";
     }

@@ -3,6 +3,8 @@ package dev.rollguard.console.rest;
 import dev.rollguard.console.client.ActorName;
 import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.client.ServiceClient;
+import dev.rollguard.console.client.ServiceClient.Reads;
+import dev.rollguard.console.client.ServiceClient.Reads.Pending;
 import dev.rollguard.console.client.ServiceClient.Service;
 import dev.rollguard.console.session.OperatorSession;
 import dev.rollguard.console.session.SessionStore;
@@ -65,7 +67,12 @@ public class LoginResource {
                             .render())
                     .build();
         }
-        ApiResult read = services.get(Service.FLAG, "/api/flags", secret);
+        // Both questions go to the flag-service at once and share the page's deadline: a slow flag-service costs one
+        // wait, not two. Only admin tokens may read the audit log: that is how the console learns it may offer writes.
+        Reads reads = services.reads();
+        Pending flagsRead = reads.get(Service.FLAG, "/api/flags", secret);
+        Pending auditRead = reads.get(Service.FLAG, "/api/audit?limit=1", secret);
+        ApiResult read = flagsRead.await();
         if (!read.ok()) {
             String error =
                     switch (read.status()) {
@@ -77,8 +84,7 @@ public class LoginResource {
                     .entity(Pages.login(error, name).render())
                     .build();
         }
-        // Only admin tokens may read the audit log: that is how the console learns it may offer writes.
-        boolean admin = services.get(Service.FLAG, "/api/audit?limit=1", secret).ok();
+        boolean admin = auditRead.await().ok();
         OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin, name);
         Log.infof("operator signed in with a %s token", session.tokenKind());
         return Response.seeOther(URI.create("/flags"))

@@ -114,7 +114,7 @@ public final class Pages {
     public static native TemplateInstance alertRow(AlertRow a);
 
     public static native TemplateInstance rollbacks(
-            OperatorSession s, List<RollbackRow> rollbacks, String flag, String error);
+            OperatorSession s, List<RollbackRow> rollbacks, String flag, String error, String older, String newest);
 
     public static native TemplateInstance rollbackRow(RollbackRow r);
 

@@ -1,6 +1,8 @@
 package dev.rollguard.console.view;
 
 import io.quarkus.qute.TemplateExtension;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -47,6 +49,13 @@ public final class Formats {
 
     static String text(String value) {
         return value == null || value.isBlank() ? "-" : value;
+    }
+
+    /** A query parameter's value, URL-encoded: an id may hold '&', '+', '#' or spaces. */
+    static String query(String value) {
+        return value == null
+                ? ""
+                : URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     static String lower(String value) {

@@ -15,6 +15,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -119,6 +120,67 @@ class OperatorPagesTest {
     }
 
     @Test
+    void signInAsksTheFlagServiceItsTwoQuestionsAtOnce() {
+        // Once without a delay, so that the timed sign-in measures the flag-service's answers, not a first request.
+        signInAs("Ana Lima");
+        Duration slow = Duration.ofMillis(1500);
+        stub.delay("/api/flags", slow);
+        stub.delay("/api/audit", slow);
+
+        long started = System.nanoTime();
+        OperatorSession session = signInAs("Ana Lima");
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+        // One after the other they take at least 3 s.
+        assertThat(tookMs).isLessThan(slow.toMillis() * 18 / 10);
+        assertThat(session.canWrite()).isTrue();
+        assertThat(session.tokenKind()).isEqualTo("admin");
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .containsExactlyInAnyOrder("/api/flags", "/api/audit?limit=1", "/api/flags", "/api/audit?limit=1");
+    }
+
+    @Test
+    void signInSaysWhyATokenIsRefusedOrReadOnly() {
+        stub.answer("/api/flags", 401, "{\"code\": \"UNAUTHENTICATED\", \"message\": \"unknown or revoked token\"}");
+        stub.answer("/api/audit", 401, "{\"code\": \"UNAUTHENTICATED\", \"message\": \"unknown or revoked token\"}");
+        Response unknown = signIn("Ana Lima");
+        assertThat(unknown.statusCode()).isEqualTo(401);
+        assertThat(unknown.asString()).contains("The flag-service does not know this token.");
+        assertThat(unknown.cookie(SessionStore.COOKIE)).isNull();
+
+        stub.answer("/api/flags", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"a client token may not\"}");
+        stub.answer("/api/audit", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"a client token may not\"}");
+        Response client = signIn("Ana Lima");
+        assertThat(client.statusCode()).isEqualTo(401);
+        assertThat(client.asString()).contains("This token may not read flags (client tokens only evaluate them).");
+        assertThat(client.cookie(SessionStore.COOKIE)).isNull();
+
+        stub.answer("/api/flags", 200, "[]");
+        OperatorSession service = signInAs("Ana Lima");
+        assertThat(service.canWrite()).isFalse();
+        assertThat(service.tokenKind()).isEqualTo("read-only");
+
+        stub.dropConnections("/api/flags");
+        stub.dropConnections("/api/audit");
+        Response unreachable = signIn("Ana Lima");
+        assertThat(unreachable.statusCode()).isEqualTo(503);
+        assertThat(unreachable.asString())
+                .contains("The flag-service could not check the token: flag-service is unavailable:");
+        assertThat(unreachable.cookie(SessionStore.COOKIE)).isNull();
+
+        // Slower than the page deadline (5 s), within the 10 s a single call may take.
+        stub.answer("/api/flags", 200, "[]");
+        stub.delay("/api/flags", Duration.ofSeconds(7));
+        Response late = signIn("Ana Lima");
+        assertThat(late.statusCode()).isEqualTo(503);
+        assertThat(late.asString())
+                .contains("The flag-service could not check the token: flag-service is unavailable: no answer within"
+                        + " 5 s");
+        assertThat(late.cookie(SessionStore.COOKIE)).isNull();
+    }
+
+    @Test
     void aSessionWithoutANameSendsNoActorAndANameOfTwoLinesIsRefused() {
         OperatorSession nameless = sessions.open(TOKEN, "admin", true);
         stub.answer("/api/flags/" + FLAG + "/kill", 200, "{}");
@@ -201,6 +263,104 @@ class OperatorPagesTest {
     }
 
     @Test
+    void theRollbacksPagePagesOnWithTheRollbackServicesCursor() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // The cursor is the last row's id, opaque: here it holds ':', '/', '&', '+' and a space.
+        stub.handle(
+                "/api/rollbacks",
+                r -> new ServiceStub.Answer(
+                        200, r.pathAndQuery().contains("before=") ? rollbackRows(10) : rollbackRows(100)));
+
+        String first = page(s, "/rollbacks?flag=" + FLAG);
+
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .containsExactly("/api/rollbacks?limit=100&flag=" + FLAG);
+        String older = "/rollbacks?flag=" + FLAG + "&amp;before=" + "f%2Fp%2699%20x%2By%3A1764583200000";
+        assertThat(first)
+                .contains("href=\"" + older + "\" id=\"rollbacks-older\"")
+                .doesNotContain("id=\"rollbacks-newest\"")
+                .contains("data-live=\"rollback\"")
+                // Each action's evidence is linked by its id, encoded.
+                .contains("href=\"/rollbacks/evidence?id=f%2Fp%260%20x%2By%3A1764583200000\"");
+
+        // Followed as a browser follows the link.
+        String second = signedIn(s.id())
+                .urlEncodingEnabled(false)
+                .get(older.replace("&amp;", "&"))
+                .asString();
+
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .contains("/api/rollbacks?limit=100&flag=" + FLAG + "&before=f%2Fp%2699%20x%2By%3A1764583200000");
+        // The last page: fewer rows than asked for, nothing older to offer, not live.
+        assertThat(second)
+                .contains("href=\"/rollbacks?flag=" + FLAG + "\" id=\"rollbacks-newest\"")
+                .contains("f/p&amp;9 x+y:1764583200000")
+                .doesNotContain("id=\"rollbacks-older\"")
+                .doesNotContain("data-live=\"rollback\"");
+    }
+
+    @Test
+    void aRollbacksPageThatIsNotFullOffersNoOlderOne() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/rollbacks", 200, rollbackRows(99));
+
+        String page = page(s, "/rollbacks");
+
+        assertThat(stub.seen()).extracting(ServiceStub.Seen::pathAndQuery).containsExactly("/api/rollbacks?limit=100");
+        assertThat(page)
+                .contains("f/p&amp;98 x+y:1764583200000")
+                .doesNotContain("id=\"rollbacks-older\"")
+                .doesNotContain("id=\"rollbacks-newest\"");
+    }
+
+    @Test
+    void aCursorTheRollbackServiceRefusesIsThePagesError() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer(
+                "/api/rollbacks",
+                400,
+                """
+                {"code": "INVALID_CURSOR", "message": "No rollback action with id gone:1. before takes the id of the\
+                 last action of the previous page."}
+                """);
+
+        Response refused = signedIn(s.id()).urlEncodingEnabled(false).get("/rollbacks?before=gone%3A1");
+
+        assertThat(stub.seen())
+                .extracting(ServiceStub.Seen::pathAndQuery)
+                .containsExactly("/api/rollbacks?limit=100&before=gone%3A1");
+        assertThat(refused.statusCode()).isEqualTo(200);
+        assertThat(refused.asString())
+                .contains("id=\"rollbacks-error\">The guard's actions: Unknown (the rollback-service answered No"
+                        + " rollback action with id gone:1. before takes the id of the last action of the previous"
+                        + " page. (INVALID_CURSOR)).")
+                .contains("href=\"/rollbacks\" id=\"rollbacks-newest\"")
+                .doesNotContain("id=\"rollbacks-older\"")
+                .doesNotContain("id=\"no-rollbacks\"");
+    }
+
+    @Test
+    void aFilterTheRollbackServiceRefusesIsSaidWithTheFieldItNames() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer(
+                "/api/rollbacks",
+                400,
+                """
+                {"code": "VALIDATION_FAILED", "message": "The request is invalid.",
+                 "violations": [{"field": "list.flag", "message": "size must be between 1 and 200"}]}
+                """);
+
+        String page = page(s, "/rollbacks?flag=" + "x".repeat(201));
+
+        assertThat(page)
+                .contains("id=\"rollbacks-error\">The guard's actions: Unknown (the rollback-service answered The"
+                        + " request is invalid. list.flag: size must be between 1 and 200 (VALIDATION_FAILED)).")
+                .doesNotContain("id=\"no-rollbacks\"");
+    }
+
+    @Test
     void ratesDurationsAndSharesAreShownWithTheirUnits() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         stub.handle(
@@ -255,6 +415,21 @@ class OperatorPagesTest {
                          "reason": "r", "at": "2026-12-01T10:00:00Z", "before": {}, "after": {}}
                         """
                                 .formatted(newest - i, FLAG)));
+        return "[" + String.join(",", rows) + "]";
+    }
+
+    /** {@code count} actions of the guard, newest first, with ids that need encoding in a URL. */
+    private static String rollbackRows(int count) {
+        List<String> rows = new ArrayList<>();
+        IntStream.range(0, count)
+                .forEach(i -> rows.add(
+                        """
+                        {"id": "f/p&%d x+y:1764583200000", "flagKey": "%s", "action": "KILL", "outcome": "APPLIED",
+                         "ruleName": "Guard", "metric": "failure", "comparator": "GUARD", "threshold": 0.2,
+                         "observedValue": 0.0311, "alertStartsAt": "2026-12-01T10:00:00Z",
+                         "decidedAt": "2026-12-01T10:00:01Z"}
+                        """
+                                .formatted(i, FLAG)));
         return "[" + String.join(",", rows) + "]";
     }
 
@@ -343,14 +518,18 @@ class OperatorPagesTest {
     }
 
     private OperatorSession signInAs(String name) {
-        Response signIn = given().redirects()
+        Response signIn = signIn(name);
+        assertThat(signIn.statusCode()).as(signIn.asString()).isEqualTo(303);
+        return sessions.find(signIn.cookie(SessionStore.COOKIE)).orElseThrow();
+    }
+
+    private static Response signIn(String name) {
+        return given().redirects()
                 .follow(false)
                 .contentType(UTF8_FORM)
                 .formParam("token", TOKEN)
                 .formParam("operator", name)
                 .post("/login");
-        assertThat(signIn.statusCode()).as(signIn.asString()).isEqualTo(303);
-        return sessions.find(signIn.cookie(SessionStore.COOKIE)).orElseThrow();
     }
 
     private static Response kill(OperatorSession session) {
