@@ -4,6 +4,8 @@ import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +28,11 @@ import java.util.function.Supplier;
  *
  * <p>A task reports its own end (the listener acknowledges its record as the task's last step); the lanes only order
  * the tasks, bound them and, on {@link #stop}, end the ones still running without letting them report anything.
+ *
+ * <p>A task runs on the Vert.x context it was submitted from: the messaging connector hands each record to the listener
+ * on a duplicated context of its own, which holds the record's logging MDC and trace context. A task that starts at
+ * once runs there anyway; one that waited for an earlier task of its key is started on that context too, rather than
+ * on a thread of the executor, where it would run with no context or with the one of the task that ended before it.
  */
 final class AlertLanes {
 
@@ -47,7 +54,10 @@ final class AlertLanes {
         this(maxInFlight, Infrastructure.getDefaultExecutor());
     }
 
-    /** {@code executor} starts a task that waited for an earlier one of its key (so a long lane is no deep stack). */
+    /**
+     * {@code executor} starts a task that waited for an earlier one of its key (so a long lane is no deep stack) when
+     * the task was submitted outside a Vert.x context.
+     */
     AlertLanes(int maxInFlight, Executor executor) {
         if (maxInFlight < 1) {
             throw new IllegalArgumentException("maxInFlight must be at least 1, was " + maxInFlight);
@@ -59,12 +69,16 @@ final class AlertLanes {
     private static final class Task {
         final String key;
         final Supplier<Uni<Void>> work;
+        /** The Vert.x context the task was submitted from; null outside one. */
+        final Context context;
+
         Cancellable running;
         boolean cancelled;
 
-        Task(String key, Supplier<Uni<Void>> work) {
+        Task(String key, Supplier<Uni<Void>> work, Context context) {
             this.key = key;
             this.work = work;
+            this.context = context;
         }
     }
 
@@ -75,7 +89,7 @@ final class AlertLanes {
      * is not run.
      */
     Uni<Void> submit(String key, Supplier<Uni<Void>> work) {
-        Task task = new Task(key, work);
+        Task task = new Task(key, work, Vertx.currentContext());
         boolean startNow;
         CompletableFuture<Void> wait = null;
         synchronized (this) {
@@ -144,7 +158,11 @@ final class AlertLanes {
         }
         if (next != null) {
             Task following = next;
-            executor.execute(() -> start(following));
+            if (following.context != null) {
+                following.context.runOnContext(ignored -> start(following));
+            } else {
+                executor.execute(() -> start(following));
+            }
         }
         if (freed != null) {
             freed.complete(null);

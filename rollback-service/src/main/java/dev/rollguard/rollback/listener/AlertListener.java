@@ -37,7 +37,12 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * <p>Records that cannot be decoded, and alerts whose handling fails for a reason that retrying cannot fix (an alert
  * the database refuses to store, a defect met while deciding), are nacked to the dead-letter topic {@value
  * #DEAD_LETTER_TOPIC} with their original bytes (alerts arrive with the bytes they were decoded from, {@link Decoded})
- * and the reason in the {@code dead-letter-reason} header; the guard goes on with the next alert.
+ * and the reason in the {@code dead-letter-reason} header; the guard goes on with the next alert. A record whose dead
+ * letter cannot be sent stays unacknowledged and holds its partition's committed offset until a restart; {@link
+ * DeadLetters} counts it and logs it once.
+ *
+ * <p>Each alert is handled on the Vert.x context its record arrived on, also when it waited in its lane for an earlier
+ * alert of its flag ({@link AlertLanes}), so its log lines carry its own record's trace id.
  */
 @ApplicationScoped
 public class AlertListener {
@@ -54,12 +59,14 @@ public class AlertListener {
     private final GuardMetrics metrics;
     private final Duration shutdownGrace;
     private final AlertLanes lanes;
+    private final DeadLetters deadLetters;
 
     public AlertListener(RollbackService rollbacks, GuardMetrics metrics, GuardConfig config) {
         this.rollbacks = rollbacks;
         this.metrics = metrics;
         this.shutdownGrace = config.listener().shutdownGrace();
         this.lanes = new AlertLanes(config.listener().maxInFlight());
+        this.deadLetters = new DeadLetters(metrics);
         metrics.lanes(lanes::inFlight, lanes::waiting);
     }
 
@@ -70,7 +77,7 @@ public class AlertListener {
         if (decoded == null) {
             String reason = "alert record has no readable value: " + decodingFailure(message);
             Log.warn(reason);
-            return Uni.createFrom().completionStage(() -> message.nack(new UnreadableAlertException(reason)));
+            return deadLetters.send(message, new UnreadableAlertException(reason));
         }
         AlertEvent alert = decoded.event();
         return lanes.submit(rollbacks.orderKey(alert), () -> handle(message, alert, receivedAt));
@@ -91,7 +98,7 @@ public class AlertListener {
                             "alert %s cannot be handled; sending it to %s",
                             alert.getAlertId(),
                             DEAD_LETTER_TOPIC);
-                    return Uni.createFrom().completionStage(() -> message.nack(failure));
+                    return deadLetters.send(message, failure);
                 });
     }
 

@@ -178,21 +178,54 @@ public class RollbackRepository {
                 });
     }
 
-    /** History, newest first, optionally of one flag and one outcome. */
-    public Uni<List<RollbackRecord>> list(String flagKey, RollbackOutcome outcome, int limit) {
+    /**
+     * History in the order {@code created_at desc, id desc} (newest first; a total order, ids being unique), optionally
+     * of one flag and one outcome, and optionally only the actions that come after the action {@code before} in that
+     * order. An unknown {@code before} gives no rows: the caller checks it first. Served by the index on {@code
+     * (created_at, id)} read backwards.
+     */
+    public Uni<List<RollbackRecord>> list(String flagKey, RollbackOutcome outcome, String before, int limit) {
         List<Object> params = new ArrayList<>();
-        StringBuilder sql = new StringBuilder("select * from rollback_action where true");
         if (flagKey != null) {
             params.add(flagKey);
-            sql.append(" and flag_key = $").append(params.size());
         }
         if (outcome != null) {
             params.add(outcome.name());
-            sql.append(" and outcome = $").append(params.size());
+        }
+        if (before != null) {
+            params.add(before);
         }
         params.add(limit);
-        sql.append(" order by created_at desc, id limit $").append(params.size());
-        return pool.preparedQuery(sql.toString()).execute(Tuple.from(params)).map(RollbackRepository::toRecords);
+        String sql = listQuery(flagKey != null, outcome != null, before != null);
+        return pool.preparedQuery(sql).execute(Tuple.from(params)).map(RollbackRepository::toRecords);
+    }
+
+    /** The query of {@link #list}; its parameters are, in this order, the flag, the outcome, the cursor, the limit. */
+    static String listQuery(boolean byFlag, boolean byOutcome, boolean paged) {
+        int param = 0;
+        StringBuilder sql = new StringBuilder("select * from rollback_action where true");
+        if (byFlag) {
+            sql.append(" and flag_key = $").append(++param);
+        }
+        if (byOutcome) {
+            sql.append(" and outcome = $").append(++param);
+        }
+        if (paged) {
+            // The cursor's own stored values, so the comparison is exact to the microsecond PostgreSQL keeps.
+            sql.append(" and (created_at, id) < (select c.created_at, c.id from rollback_action c where c.id = $")
+                    .append(++param)
+                    .append(")");
+        }
+        return sql.append(" order by created_at desc, id desc limit $")
+                .append(++param)
+                .toString();
+    }
+
+    /** Whether an action is stored under this id. */
+    public Uni<Boolean> exists(String id) {
+        return pool.preparedQuery("select 1 from rollback_action where id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> rows.size() > 0);
     }
 
     private static List<RollbackRecord> toRecords(RowSet<Row> rows) {

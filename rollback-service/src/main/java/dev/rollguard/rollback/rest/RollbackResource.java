@@ -3,6 +3,7 @@ package dev.rollguard.rollback.rest;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.rollback.api.RollbackView;
+import dev.rollguard.rollback.domain.UnknownActionException;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.service.RollbackService;
 import dev.rollguard.schemas.event.RollbackOutcome;
@@ -14,7 +15,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.Arrays;
 import java.util.List;
 
@@ -31,14 +34,28 @@ public class RollbackResource {
         this.rollbacks = rollbacks;
     }
 
-    /** Newest first; {@code flag} and {@code outcome} narrow it down. */
+    /**
+     * Newest first: {@code createdAt} descending, then {@code id} descending, a total order. {@code flag} and {@code
+     * outcome} narrow it down; {@code before} (the id of the last action of the previous page) gives the next page:
+     * the actions that come after that action in this order, under the same filters. An action stored meanwhile with a
+     * newer {@code createdAt} is not in the later pages, only in a new first page.
+     */
     @GET
     public Uni<List<RollbackView>> list(
             @QueryParam("flag") @Size(min = 1, max = 200) String flag,
             @QueryParam("outcome") String outcome,
-            @QueryParam("limit") @DefaultValue("50") String limit) {
+            @QueryParam("before") String before,
+            @QueryParam("limit") @DefaultValue("50") String limit,
+            @Context UriInfo uri) {
+        // An empty before (no value) names no action either: refused below, not read as the first page.
+        String cursor = before == null && uri.getQueryParameters().containsKey("before") ? "" : before;
         return rollbacks
-                .history(flag, parseOutcome(outcome), parseLimit(limit))
+                .history(flag, parseOutcome(outcome), cursor, parseLimit(limit))
+                .onFailure(UnknownActionException.class)
+                .transform(unknown -> new ApiException(
+                        400,
+                        "INVALID_CURSOR",
+                        unknown.getMessage() + " before takes the id of the last action of the previous page."))
                 .map(records -> records.stream().map(RollbackMapper::toView).toList());
     }
 

@@ -66,6 +66,17 @@ public class GuardMetrics {
                 .increment(count);
     }
 
+    /**
+     * Alert records that could not be sent to the dead-letter topic: not acknowledged, each holds the committed offset
+     * of its partition until the service restarts. Registered by its user at start, so it reads 0 until the first.
+     */
+    public Counter nacksFailed() {
+        return Counter.builder("rollguard.rollback.alerts.nack.failed")
+                .description("Alert records whose dead letter could not be sent; each holds its partition's committed"
+                        + " offset until a restart")
+                .register(registry);
+    }
+
     public void retry(String cause) {
         Counter.builder("rollguard.rollback.retries")
                 .description("Retries of an alert's handling after a transient failure")

@@ -10,6 +10,7 @@ import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.FlagState;
 import dev.rollguard.rollback.domain.RollbackRecord;
+import dev.rollguard.rollback.domain.UnknownActionException;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.publisher.RollbackPublisher;
 import dev.rollguard.rollback.repository.RollbackRepository;
@@ -98,9 +99,22 @@ public class RollbackService {
         return decider.namesFlag(alert) ? "flag " + alert.getFlagKey() : "scope " + alert.getScopeKey();
     }
 
-    /** The guard's history, newest first. */
-    public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, int limit) {
-        return repository.list(flagKey, outcome, limit);
+    /**
+     * The guard's history, newest first ({@code createdAt} descending, then {@code id} descending), at most {@code
+     * limit} actions; with {@code before}, only those that come after that action in this order (the next page).
+     *
+     * @throws UnknownActionException (as the failure of the {@code Uni}) when {@code before} names no action
+     */
+    public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, String before, int limit) {
+        if (before == null) {
+            return repository.list(flagKey, outcome, null, limit);
+        }
+        return repository.exists(before).flatMap(known -> {
+            if (!known) {
+                return Uni.createFrom().failure(new UnknownActionException(before));
+            }
+            return repository.list(flagKey, outcome, before, limit);
+        });
     }
 
     /** One action by id; a null item when unknown. */

@@ -2,8 +2,12 @@ package dev.rollguard.rollback.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -133,5 +138,44 @@ class AlertLanesTest {
     @Test
     void theMaximumIsAtLeastOne() {
         assertThatThrownBy(() -> new AlertLanes(0, Runnable::run)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aTaskThatWaitedForItsKeyRunsOnTheVertxContextItWasSubmittedFrom() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            // The executor the listener's lanes use, and a duplicated context per record, as the connector hands them.
+            AlertLanes listenerLanes = new AlertLanes(10);
+            Context root = vertx.getOrCreateContext();
+            Context first = VertxContext.createNewDuplicatedContext(root);
+            Context second = VertxContext.createNewDuplicatedContext(root);
+            CompletableFuture<Void> firstEnds = new CompletableFuture<>();
+            AtomicReference<Context> secondRanOn = new AtomicReference<>();
+            CompletableFuture<Void> secondEnded = new CompletableFuture<>();
+
+            first.runOnContext(ignored -> listenerLanes
+                    .submit("flag a", () -> Uni.createFrom().completionStage(firstEnds))
+                    .subscribe()
+                    .with(admitted -> {}));
+            await().atMost(Duration.ofSeconds(10)).until(() -> listenerLanes.inFlight() == 1);
+            second.runOnContext(ignored -> listenerLanes
+                    .submit("flag a", () -> {
+                        secondRanOn.set(Vertx.currentContext());
+                        return Uni.createFrom().voidItem().invoke(() -> secondEnded.complete(null));
+                    })
+                    .subscribe()
+                    .with(admitted -> {}));
+            await().atMost(Duration.ofSeconds(10)).until(() -> listenerLanes.waiting() == 1);
+
+            // The first ends on a thread of its own (as when a flag-service answer ends it), not on either context.
+            firstEnds.complete(null);
+            secondEnded.get(10, TimeUnit.SECONDS);
+
+            assertThat(secondRanOn.get())
+                    .as("the context the second task was submitted from")
+                    .isSameAs(second);
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
     }
 }
