@@ -16,24 +16,12 @@ import java.util.TreeMap;
 /**
  * The evidence of one flag's current rollout stage: for each cohort and guard metric, the client-level sums
  * accumulated from the windows since the stage began (each window carries their increments, see {@code
- * WindowMetricsEvent.clientMoments}), and how far in event time each cohort's windows have come. A flag with weighted
- * variants has a treated cohort per variant ({@link #variants}), each compared with the one control on its own; a
- * plain flag has the one treated cohort ({@link #treatment}). Mutable; one per flag, touched by the evaluator only.
- *
- * @param flagKey the flag
- * @param stageVersion the flag version that began the stage
- * @param treatment the treated cohort's sums per metric name (rungs of a ladder as {@code name@k})
- * @param control the control cohort's sums per metric name
- * @param ends end of the latest plain treated window added (epoch millis, or 0), then of the latest control window
- * @param variants the treated variants of a weighted flag, by name
+ * WindowMetricsEvent.clientMoments}), how far in event time each cohort's windows have come, and whether the stage's
+ * cohorts are populations rather than random draws. A flag with weighted variants has a treated cohort per variant
+ * ({@link #variants}), each compared with the one control on its own; a plain flag has the one treated cohort
+ * ({@link #treatment}). Mutable; one per flag, touched by the evaluator only.
  */
-public record StageEvidence(
-        String flagKey,
-        long stageVersion,
-        Map<String, CohortMoments> treatment,
-        Map<String, CohortMoments> control,
-        long[] ends,
-        Map<String, Treated> variants) {
+public final class StageEvidence {
 
     /** One treated variant's sums per metric name and the end of its latest window added. */
     public static final class Treated {
@@ -53,8 +41,71 @@ public record StageEvidence(
         }
     }
 
+    private final String flagKey;
+    private final long stageVersion;
+    private final Map<String, CohortMoments> treatment = new HashMap<>();
+    private final Map<String, CohortMoments> control = new HashMap<>();
+    private final long[] ends = new long[2];
+    private final Map<String, Treated> variants = new TreeMap<>();
+    private Boolean populations;
+
+    private StageEvidence(String flagKey, long stageVersion) {
+        this.flagKey = flagKey;
+        this.stageVersion = stageVersion;
+    }
+
+    /** The evidence of a stage that has just begun: no sums, no window, nothing told. */
     public static StageEvidence start(String flagKey, long stageVersion) {
-        return new StageEvidence(flagKey, stageVersion, new HashMap<>(), new HashMap<>(), new long[2], new TreeMap<>());
+        return new StageEvidence(flagKey, stageVersion);
+    }
+
+    /** The flag. */
+    public String flagKey() {
+        return flagKey;
+    }
+
+    /** The flag version that began the stage. */
+    public long stageVersion() {
+        return stageVersion;
+    }
+
+    /** The treated cohort's sums per metric name (rungs of a ladder as {@code name@k}). */
+    public Map<String, CohortMoments> treatment() {
+        return treatment;
+    }
+
+    /** The control cohort's sums per metric name. */
+    public Map<String, CohortMoments> control() {
+        return control;
+    }
+
+    /** End of the latest plain treated window added (epoch millis, or 0), then of the latest control window. */
+    public long[] ends() {
+        return ends;
+    }
+
+    /** The treated variants of a weighted flag, by name. */
+    public Map<String, Treated> variants() {
+        return variants;
+    }
+
+    /**
+     * Whether the stage's cohorts are populations rather than subjects one random draw split, as its windows told
+     * ({@code WindowMetricsEvent.comparesPopulations}); null while no window of the stage has told.
+     */
+    public Boolean populations() {
+        return populations;
+    }
+
+    /**
+     * Notes what a window of this stage told of its cohorts (null: it did not tell). Once one window says populations,
+     * the stage compared populations for a while (a version in force in it drew nobody) and stays so: a later window
+     * that says otherwise speaks for later events only.
+     */
+    public void told(Boolean comparesPopulations) {
+        if (comparesPopulations != null) {
+            populations = populations == null ? comparesPopulations : populations || comparesPopulations;
+        }
     }
 
     /** The stage of a window's moments: the newest one it carries, or -1 when it carries none. */

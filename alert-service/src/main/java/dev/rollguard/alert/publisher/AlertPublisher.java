@@ -32,6 +32,12 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
  * never sent by both paths while it is waiting for Kafka. A crash between the send and the mark republishes the same
  * transitions with the same alert ids, which consumers deduplicate.
  *
+ * <p>One fingerprint's transitions reach Kafka in the order they were stored, whichever instance stored them: a
+ * transition is not sent while an earlier one of its fingerprint is unpublished and not already on its way from this
+ * instance. A commit behind such a transition (another instance stored it, and perhaps crashed before publishing it) is
+ * left to the poll, and the poll holds a transition back, with the later ones of its fingerprint, until the earlier
+ * ones are published (by their instance, or by this poll once it may take them over).
+ *
  * <p>With several instances, the poll takes the transitions this instance stored, those no instance stored (alerts
  * received from outside) and, after {@code relay.takeover-after}, those another instance stored and never published
  * (it crashed); it locks what it takes, so two polls never send the same transition.
@@ -57,6 +63,10 @@ public class AlertPublisher {
     private final Set<Long> unmarked = new HashSet<>();
     private final List<Long> toMark = new ArrayList<>();
     private boolean marking;
+    /** Fingerprints whose transitions the last complete poll held back behind earlier unpublished ones. */
+    private Set<String> heldBack = Set.of();
+    /** Fingerprints held back by the rounds of the poll under way. */
+    private final Set<String> holding = new HashSet<>();
 
     public AlertPublisher(
             @Channel(CHANNEL) MutinyEmitter<AlertEvent> emitter,
@@ -86,7 +96,7 @@ public class AlertPublisher {
         List<Uni<Void>> sends = new ArrayList<>(stored.size());
         List<Long> seqs = new ArrayList<>(stored.size());
         synchronized (this) {
-            if (!caughtUp || polling) {
+            if (!caughtUp || polling || stored.stream().anyMatch(this::waitsForEarlier)) {
                 pollAgain = true;
                 startPoll();
                 return;
@@ -108,6 +118,11 @@ public class AlertPublisher {
                     .subscribe()
                     .with(ignored -> sent(seqs), failure -> failed(seqs, failure));
         }
+    }
+
+    /** Whether an earlier transition of its fingerprint must reach Kafka first: the poll sends them in order. */
+    private boolean waitsForEarlier(StoredTransition transition) {
+        return transition.behind() || heldBack.contains(transition.event().getFingerprint());
     }
 
     /** Polls the outbox for unpublished transitions (at start, on a timer, after a failure). */
@@ -190,30 +205,51 @@ public class AlertPublisher {
 
     private void pollRound() {
         int limit = config.relay().batchSize();
-        alerts.relay(instance, config.relay().takeoverAfter(), limit, rows -> {
-                    List<AlertRow> toSend;
+        int[] sent = new int[1];
+        alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
+                    List<AlertRow> rows = round.rows();
+                    List<AlertRow> toSend = new ArrayList<>();
                     synchronized (this) {
-                        // Transitions sent after their commit and waiting for Kafka or their mark are not sent again.
-                        toSend = rows.stream()
-                                .filter(row -> !unmarked.contains(row.seq()))
-                                .toList();
+                        Set<String> blocked = new HashSet<>();
+                        for (AlertRow row : rows) {
+                            // Transitions sent after their commit and waiting for Kafka or their mark are not sent
+                            // again, and do not hold later ones back: those are sent after them.
+                            if (unmarked.contains(row.seq())) {
+                                continue;
+                            }
+                            if (blocked.contains(row.fingerprint())
+                                    || round.untaken().getOrDefault(row.fingerprint(), List.of()).stream()
+                                            .anyMatch(seq -> seq < row.seq() && !unmarked.contains(seq))) {
+                                blocked.add(row.fingerprint());
+                                continue;
+                            }
+                            toSend.add(row);
+                        }
+                        holding.addAll(blocked);
                         if (!rows.isEmpty()) {
                             polledUpTo = Math.max(
                                     polledUpTo, rows.get(rows.size() - 1).seq());
                         }
                     }
+                    sent[0] = toSend.size();
                     return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend);
                 })
-                .map(rows -> rows.size() < limit)
                 .subscribe()
                 .with(
-                        drained -> {
+                        rows -> {
                             synchronized (this) {
                                 polling = false;
-                                if (drained) {
+                                if (rows.size() < limit) {
                                     caughtUp = true;
-                                } else {
+                                    heldBack = Set.copyOf(holding);
+                                    holding.clear();
+                                } else if (sent[0] > 0) {
                                     pollAgain = true;
+                                } else {
+                                    // A full round held back: the timer polls again once earlier ones are published.
+                                    caughtUp = false;
+                                    heldBack = Set.copyOf(holding);
+                                    holding.clear();
                                 }
                                 startPoll();
                             }
@@ -224,6 +260,7 @@ public class AlertPublisher {
                             synchronized (this) {
                                 polling = false;
                                 caughtUp = false;
+                                holding.clear();
                             }
                         });
     }

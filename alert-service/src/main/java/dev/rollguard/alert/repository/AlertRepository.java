@@ -3,13 +3,16 @@ package dev.rollguard.alert.repository;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /** Reads of the alert history and the outbox side of the alerts table. */
@@ -29,11 +32,12 @@ public class AlertRepository {
      * One round of the outbox poll, in one transaction: the oldest unpublished transitions this instance may relay
      * (its own, those of no instance such as alerts received from outside, and another instance's once they have stayed
      * unpublished for {@code takeoverAfter}: that instance is gone) are locked ({@code FOR UPDATE SKIP LOCKED}, so the
-     * polls of two instances never take the same one), handed to {@code send}, and those it sent are marked published.
-     * Returns the rows taken.
+     * polls of two instances never take the same one), handed to {@code send} with the earlier transitions of their
+     * fingerprints that are unpublished and not taken ({@link Round#untaken}: another instance's within {@code
+     * takeoverAfter}, or locked by another poll), and those it sent are marked published. Returns the rows taken.
      */
     public Uni<List<AlertRow>> relay(
-            String instance, Duration takeoverAfter, int limit, Function<List<AlertRow>, Uni<List<Long>>> send) {
+            String instance, Duration takeoverAfter, int limit, Function<Round, Uni<List<Long>>> send) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return pool.withTransaction(connection -> connection
                 .preparedQuery(
@@ -42,13 +46,41 @@ public class AlertRepository {
                                 + " ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED")
                 .execute(Tuple.of(instance, now.minus(takeoverAfter), limit))
                 .map(AlertRepository::rows)
-                .chain(rows -> send.apply(rows)
+                .chain(rows -> untaken(connection, rows)
+                        .chain(untaken -> send.apply(new Round(rows, untaken)))
                         .chain(sent -> sent.isEmpty()
                                 ? Uni.createFrom().item(rows)
                                 : connection
                                         .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
                                         .execute(Tuple.of(now, sent.toArray(Long[]::new)))
                                         .replaceWith(rows))));
+    }
+
+    /**
+     * The transitions one poll round took, oldest first, and per fingerprint the sequence numbers of the unpublished
+     * transitions before its last one that the round did not take.
+     */
+    public record Round(List<AlertRow> rows, Map<String, List<Long>> untaken) {}
+
+    private static Uni<Map<String, List<Long>>> untaken(SqlConnection connection, List<AlertRow> rows) {
+        if (rows.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        String[] fingerprints =
+                rows.stream().map(AlertRow::fingerprint).distinct().toArray(String[]::new);
+        Long[] taken = rows.stream().map(AlertRow::seq).toArray(Long[]::new);
+        return connection
+                .preparedQuery("SELECT seq, fingerprint FROM alerts WHERE published_at IS NULL"
+                        + " AND fingerprint = ANY($1) AND seq < $2 AND NOT (seq = ANY($3)) ORDER BY seq")
+                .execute(Tuple.of(fingerprints, rows.get(rows.size() - 1).seq(), taken))
+                .map(found -> {
+                    Map<String, List<Long>> untaken = new HashMap<>();
+                    for (Row row : found) {
+                        untaken.computeIfAbsent(row.getString(1), k -> new ArrayList<>())
+                                .add(row.getLong(0));
+                    }
+                    return untaken;
+                });
     }
 
     public Uni<Void> markPublished(List<Long> seqs) {

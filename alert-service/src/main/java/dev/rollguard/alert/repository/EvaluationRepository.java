@@ -16,8 +16,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -41,8 +43,13 @@ public class EvaluationRepository {
     /** Rows of these partitions, and rows stored before partitions were recorded. */
     private static final String OWNED = " WHERE (partition_no = ANY($1) OR partition_no IS NULL)";
 
-    /** A stored alert transition and its sequence number. */
-    public record StoredAlert(long seq, String alertId) {}
+    /**
+     * A stored alert transition and its sequence number.
+     *
+     * @param behind an earlier transition of its fingerprint that another instance stored (or that came from outside)
+     *     is not published yet: this one must not reach Kafka before it
+     */
+    public record StoredAlert(long seq, String alertId, boolean behind) {}
 
     private static final String UPSERT_STATE =
             """
@@ -101,6 +108,12 @@ public class EvaluationRepository {
                 alert = EXCLUDED.alert, updated_at = EXCLUDED.updated_at, notified_in = NULL,
                 carried_at = NULL
             WHERE notification_group_alerts.alert_seq < EXCLUDED.alert_seq""";
+
+    /** Fingerprints with a transition another instance stored (or none did) that is not published yet. */
+    private static final String BEHIND =
+            """
+            SELECT DISTINCT fingerprint FROM alerts
+            WHERE published_at IS NULL AND fingerprint = ANY($1) AND stored_by IS DISTINCT FROM $2""";
 
     private static final String UPSERT_COHORT_WINDOW =
             """
@@ -450,7 +463,8 @@ public class EvaluationRepository {
                     seqs.put(row.getString(1), row.getLong(0));
                 }
             }
-            List<StoredAlert> stored = new ArrayList<>();
+            List<PendingAlert> stored = new ArrayList<>();
+            List<Long> storedSeqs = new ArrayList<>();
             Map<String, Tuple> groups = new TreeMap<>();
             List<Tuple> members = new ArrayList<>();
             for (PendingAlert alert : alerts) {
@@ -458,7 +472,8 @@ public class EvaluationRepository {
                 if (seq == null) {
                     continue;
                 }
-                stored.add(new StoredAlert(seq, alert.event().getAlertId()));
+                stored.add(alert);
+                storedSeqs.add(seq);
                 for (PendingAlert.GroupEntry g : alert.notifications()) {
                     groups.putIfAbsent(
                             g.webhookId() + "/" + g.groupId(),
@@ -484,8 +499,40 @@ public class EvaluationRepository {
             // as a flush, and transactions of several instances lock shared groups in one order.
             return batch(connection, UPSERT_GROUP, List.copyOf(groups.values()))
                     .chain(() -> batch(connection, UPSERT_GROUP_ALERT, members))
-                    .replaceWith(stored);
+                    .chain(() -> behind(connection, stored, storedBy))
+                    .map(behind -> {
+                        List<StoredAlert> inserted = new ArrayList<>(stored.size());
+                        for (int i = 0; i < stored.size(); i++) {
+                            var event = stored.get(i).event();
+                            inserted.add(new StoredAlert(
+                                    storedSeqs.get(i), event.getAlertId(), behind.contains(event.getFingerprint())));
+                        }
+                        return inserted;
+                    });
         });
+    }
+
+    /**
+     * The fingerprints of {@code stored} with a transition not published yet that another instance stored (it may
+     * have crashed before publishing it) or that came from outside: theirs wait for the outbox poll, which publishes
+     * one fingerprint's transitions in stored order. This instance's own earlier transitions are in its relay's hands.
+     */
+    private static Uni<Set<String>> behind(SqlConnection connection, List<PendingAlert> stored, String storedBy) {
+        if (stored.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        String[] fingerprints = stored.stream()
+                .map(alert -> alert.event().getFingerprint())
+                .distinct()
+                .toArray(String[]::new);
+        return connection
+                .preparedQuery(BEHIND)
+                .execute(Tuple.of(fingerprints, storedBy))
+                .map(rows -> {
+                    Set<String> behind = new HashSet<>();
+                    rows.forEach(row -> behind.add(row.getString(0)));
+                    return behind;
+                });
     }
 
     private static Tuple alertRow(PendingAlert alert, String storedBy) {

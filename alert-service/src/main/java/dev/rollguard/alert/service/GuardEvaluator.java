@@ -85,12 +85,6 @@ public final class GuardEvaluator {
 
     private final Map<JudgmentKey, FlagJudgment> judgments = new HashMap<>();
 
-    /**
-     * Per flag, whether its current stage's cohorts are populations rather than random draws, as its windows tell
-     * ({@code WindowMetricsEvent.comparesPopulations}); absent while no window of the stage has told.
-     */
-    private final Map<String, Boolean> populations = new HashMap<>();
-
     private record JudgmentKey(double tolerance, double alpha) {}
 
     /** The stored evidence of a flag whose stage ended (its row's version is the version that ended it). */
@@ -130,15 +124,12 @@ public final class GuardEvaluator {
             stages.put(flag, stage);
             latest.remove(flag);
             variantLatest.remove(flag);
-            populations.remove(flag);
         }
         if (stage == null) {
             return null;
         }
-        if (w.getComparesPopulations() != null && windowStage == stage.stageVersion()) {
-            // Once one window says so, the stage compared populations for a while (a version in force in it drew
-            // nobody); a later window that says otherwise speaks for later events only.
-            populations.merge(flag, w.getComparesPopulations(), Boolean::logicalOr);
+        if (windowStage == stage.stageVersion()) {
+            stage.told(w.getComparesPopulations());
         }
         long end = w.getWindowEnd().toEpochMilli();
         String variant = w.getCohort() == Cohort.TREATMENT ? w.getVariant() : null;
@@ -156,9 +147,8 @@ public final class GuardEvaluator {
 
     /** Judges a stage for a guard rule: the rule's critical threshold is the relative tolerance, its confidence 1 - alpha. */
     FlagVerdict judge(StageEvidence stage, RuleDefinition rule, long windowEnd) {
-        FlagVerdict verdict = judgment(rule)
-                .judge(stage.samples(GuardPack.DEFAULT))
-                .withPopulations(populations.get(stage.flagKey()));
+        FlagVerdict verdict =
+                judgment(rule).judge(stage.samples(GuardPack.DEFAULT)).withPopulations(stage.populations());
         latest.put(stage.flagKey(), new FlagGuard(stage.flagKey(), stage.stageVersion(), verdict, windowEnd));
         return verdict;
     }
@@ -172,8 +162,8 @@ public final class GuardEvaluator {
         // Each variant is one more test of a regression that kills the whole flag: the flag's alpha is split over them.
         FlagJudgment judgment =
                 judgment(rule).perVariant(Math.max(1, stage.variants().size()));
-        FlagVerdict verdict = judgment.judge(stage.samples(variant, GuardPack.DEFAULT))
-                .withPopulations(populations.get(stage.flagKey()));
+        FlagVerdict verdict =
+                judgment.judge(stage.samples(variant, GuardPack.DEFAULT)).withPopulations(stage.populations());
         Map<String, FlagGuard> perVariant = variantLatest.computeIfAbsent(stage.flagKey(), k -> new TreeMap<>());
         perVariant.put(
                 variant, new FlagGuard(stage.flagKey(), stage.stageVersion(), verdict, windowEnd, variant, Map.of()));
@@ -271,7 +261,6 @@ public final class GuardEvaluator {
         variantLatest.remove(flag);
         storedVerdicts.remove(flag);
         stages.remove(flag);
-        populations.remove(flag);
         ended.merge(flag, endedAtVersion, Math::max);
         dirty.add(flag);
     }
@@ -324,7 +313,6 @@ public final class GuardEvaluator {
         variantLatest.clear();
         storedVerdicts.clear();
         ended.clear();
-        populations.clear();
         for (GuardStageRow row : rows) {
             if (ENDED_EVIDENCE.equals(row.evidence())) {
                 ended.put(row.flagKey(), row.stageVersion());
@@ -376,9 +364,8 @@ public final class GuardEvaluator {
         ends.add(stage.ends()[0]).add(stage.ends()[1]);
         node.set("treatment", moments(stage.treatment()));
         node.set("control", moments(stage.control()));
-        Boolean drawsNobody = populations.get(stage.flagKey());
-        if (drawsNobody != null) {
-            node.put("populations", drawsNobody);
+        if (stage.populations() != null) {
+            node.put("populations", stage.populations());
         }
         if (!stage.variants().isEmpty()) {
             ObjectNode variants = node.putObject("variants");
@@ -412,7 +399,7 @@ public final class GuardEvaluator {
             read(node.path("treatment"), stage.treatment());
             read(node.path("control"), stage.control());
             if (node.path("populations").isBoolean()) {
-                populations.put(flag, node.path("populations").asBoolean());
+                stage.told(node.path("populations").asBoolean());
             }
             for (Iterator<Map.Entry<String, JsonNode>> it =
                             node.path("variants").fields();

@@ -16,6 +16,9 @@ import java.time.Instant;
 @ApplicationScoped
 public class MaintenanceService {
 
+    /** The identity of the scheduled read of rules and subscriptions (a scheduler can pause it by this name). */
+    public static final String CONFIG_REFRESH = "config-refresh";
+
     private final AlertPublisher publisher;
     private final WebhookDispatcher dispatcher;
     private final NotificationGrouper grouper;
@@ -64,6 +67,7 @@ public class MaintenanceService {
 
     /** Rules and subscriptions changed through another instance reach this one within the interval. */
     @Scheduled(
+            identity = CONFIG_REFRESH,
             every = "${alert-service.config-refresh-interval:10s}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refresh() {

@@ -731,6 +731,10 @@ public class RuleEvaluationService {
                 continue;
             }
             if (rule != null) {
+                if (judgedUnder(changes, rule, key, tracked, now) != tracked) {
+                    // Judged under a former definition: ended as changed, and the fresh state has seen no window.
+                    continue;
+                }
                 if (tracked.state().idle()) {
                     // What leaves idle now belongs to the rule's current version, as a window's observation does.
                     tracked = new Tracked(tracked.scope(), tracked.state(), rule.version(), rule.createdAt(), rule);
@@ -1072,7 +1076,7 @@ public class RuleEvaluationService {
             List<Exemplar> exemplars,
             int partition) {
         StateKey key = new StateKey(rule.id(), scope.key());
-        Tracked tracked = states.get(key);
+        Tracked tracked = judgedUnder(changes, rule, key, states.get(key), now);
         if (tracked == null || tracked.state().idle()) {
             // What leaves idle now belongs to the rule's current version.
             tracked = new Tracked(
@@ -1089,6 +1093,21 @@ public class RuleEvaluationService {
             changes.dirty.add(key);
         }
         apply(changes, rule, key, tracked, machine.observe(rule, tracked.state(), observation), now, exemplars);
+    }
+
+    /**
+     * The state {@code rule}, as read last, is about to judge on {@code key}. A pending or firing state judged under a
+     * definition of the rule that raises other alerts (the rules were read again and the reconciling pass that follows
+     * has not run yet) is first ended as that pass ends it ("rule changed", resolved under the definition it was
+     * judged under, in the same write as the judgment), and the fresh state is returned: no judgment ever holds the
+     * former definition's state against the current one's thresholds.
+     */
+    private Tracked judgedUnder(Changes changes, RuleDefinition rule, StateKey key, Tracked tracked, Instant now) {
+        if (tracked == null || tracked.state().idle() || !CHANGED.equals(tracked.endReason(rule, true))) {
+            return tracked;
+        }
+        resolveAll(changes, tracked.rule(), key, tracked, CHANGED, now);
+        return states.get(key);
     }
 
     private void apply(
@@ -1284,7 +1303,7 @@ public class RuleEvaluationService {
             Map<String, AlertEvent> events = new HashMap<>();
             changes.alerts.forEach(alert -> events.put(alert.event().getAlertId(), alert.event()));
             List<StoredTransition> transitions = stored.stream()
-                    .map(alert -> new StoredTransition(alert.seq(), events.get(alert.alertId())))
+                    .map(alert -> new StoredTransition(alert.seq(), events.get(alert.alertId()), alert.behind()))
                     .toList();
             alertListeners.forEach(listener -> listener.accept(transitions));
         }

@@ -28,7 +28,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The outbox relay sends transitions right after their commit, in stored order, and marks them published; the poll
- * of the outbox (here only when asked: its timer is an hour) still sends what was left unpublished.
+ * of the outbox (here only when asked: its timer is an hour) still sends what was left unpublished. One fingerprint's
+ * transitions reach the topic in stored order even when an earlier one was stored by an instance that crashed before
+ * publishing it.
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -134,5 +136,47 @@ class RelayAfterCommitTest {
         await().atMost(WAIT).until(() -> alertsOf(rule).size() == 3);
         assertThat(alertsOf(rule).get(2).getStatus()).isEqualTo(AlertStatus.RESOLVED);
         assertThat(published("after-commit")).isEqualTo(afterCommitBefore + 1);
+    }
+
+    @Test
+    void aTransitionBehindOneACrashedInstanceLeftUnpublishedWaitsForIt() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "relay-crashed-" + table;
+        Rules.slowTable(rule, table, 0, 0);
+        Instant origin = Instant.parse("2026-05-03T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 1 && unpublished(rule) == 0);
+
+        // As if another instance had stored the FIRING and crashed before Kafka acknowledged it; this instance, the
+        // partition's next owner, resolves the alert.
+        pool.preparedQuery("UPDATE alerts SET published_at = NULL, stored_by = 'crashed-instance' WHERE rule_id = $1")
+                .execute(Tuple.of(rule))
+                .await()
+                .atMost(WAIT);
+        TestKafka.sendWindows(Windows.table(table, origin, 1, 10));
+        await().atMost(WAIT).until(() -> stored(rule) == 2);
+
+        // The crashed instance's FIRING may be taken over (its takeover-after has passed): the poll publishes it,
+        // then the RESOLVED.
+        pool.preparedQuery("UPDATE alerts SET emitted_at = emitted_at - interval '1 minute'"
+                        + " WHERE rule_id = $1 AND stored_by = 'crashed-instance'")
+                .execute(Tuple.of(rule))
+                .await()
+                .atMost(WAIT);
+        publisher.kick();
+        await().atMost(WAIT).until(() -> alertsOf(rule).size() == 3 && unpublished(rule) == 0);
+        assertThat(alertsOf(rule))
+                .extracting(AlertEvent::getStatus)
+                .containsExactly(AlertStatus.FIRING, AlertStatus.FIRING, AlertStatus.RESOLVED);
+    }
+
+    private long stored(String ruleId) {
+        return pool.preparedQuery("SELECT count(*) FROM alerts WHERE rule_id = $1")
+                .execute(Tuple.of(ruleId))
+                .await()
+                .atMost(WAIT)
+                .iterator()
+                .next()
+                .getLong(0);
     }
 }

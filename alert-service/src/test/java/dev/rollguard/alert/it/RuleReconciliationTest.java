@@ -3,6 +3,7 @@ package dev.rollguard.alert.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.rollguard.alert.service.MaintenanceService;
 import dev.rollguard.alert.service.RuleEvaluationService;
 import dev.rollguard.alert.service.RuleService;
 import dev.rollguard.alert.support.AlertTestResource;
@@ -13,6 +14,7 @@ import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
+import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.vertx.VertxContextSupport;
@@ -29,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Retirement is level-based: a rule deleted or changed while the partition of its firing alert moves to another
  * instance (so the retirement's write is fenced and dropped) still has that alert ended, by the pass that follows on
- * the partition's next owner, which never saw the change. Later passes end nothing more.
+ * the partition's next owner, which never saw the change. Later passes end nothing more. A window judged after the
+ * rules were read and before that pass ends the state of the former definition first, as the pass would.
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -45,6 +48,9 @@ class RuleReconciliationTest {
 
     @Inject
     Pool pool;
+
+    @Inject
+    Scheduler scheduler;
 
     private long stored(String rule, String status) {
         return pool.preparedQuery("SELECT count(*) FROM alerts WHERE rule_id = $1 AND status = $2")
@@ -128,6 +134,94 @@ class RuleReconciliationTest {
         VertxContextSupport.subscribeAndAwait(rules::sync);
         assertThat(stored(rule, "RESOLVED")).isEqualTo(1);
         Api.admin().when().delete("/api/rules/" + rule).then().statusCode(204);
+    }
+
+    @Test
+    void aWindowJudgedBeforeThePassEndsTheStateOfTheFormerDefinitionFirst() throws Throwable {
+        String table = "r" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "read-change-" + table;
+        Rules.slowTable(rule, table, 0, 0);
+        Instant origin = Instant.parse("2026-02-08T12:00:00Z");
+        int partition = firingOn(rule, table, origin);
+
+        // Only this test's reads of the rules run: none of them is followed by a reconciling pass.
+        scheduler.pause(MaintenanceService.CONFIG_REFRESH);
+        try {
+            // Another instance raises the threshold to 9000; this one reads the rules, and the window after its
+            // firing one (5000: a breach of the former threshold, healthy under the new one) is judged before any
+            // pass.
+            raisedElsewhereAndRead(rule);
+            assertThat(TestKafka.sendWindows(Windows.table(table, origin, 1, 5000))
+                            .get(0)
+                            .partition())
+                    .isEqualTo(partition);
+            await().atMost(WAIT).until(() -> stored(rule, "RESOLVED") == 1);
+        } finally {
+            scheduler.resume(MaintenanceService.CONFIG_REFRESH);
+        }
+
+        // The firing state ended as the pass ends it, under the definition it fired with; the same batch judged the
+        // window afresh under the new threshold, which it does not breach: nothing judged with the two mixed.
+        await().atMost(WAIT).until(() -> published(rule, AlertStatus.RESOLVED).size() == 1);
+        AlertEvent resolved = published(rule, AlertStatus.RESOLVED).get(0);
+        assertThat(resolved.getAnnotations()).containsEntry("reason", "rule changed");
+        assertThat(resolved.getThreshold()).isEqualTo(1000.0);
+        assertThat(stored(rule, "FIRING")).isEqualTo(1);
+
+        // The pass finds nothing left to end.
+        assertThat(evaluation.reconcile().await().atMost(WAIT)).isZero();
+        assertThat(stored(rule, "RESOLVED")).isEqualTo(1);
+        Api.admin().when().delete("/api/rules/" + rule).then().statusCode(204);
+    }
+
+    @Test
+    void aSweepBeforeThePassEndsTheStateOfTheFormerDefinitionFirst() throws Throwable {
+        String table = "r" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "sweep-change-" + table;
+        Api.admin()
+                .body(
+                        """
+                        {"id": "%s", "name": "Slow %s", "metric": "durationMaxMs", "comparator": "GT",
+                         "critical": {"threshold": 1000}, "forSeconds": 0, "keepFiringForSeconds": 0,
+                         "minSampleSize": 10, "noDataPolicy": "RESOLVE", "scope": {"types": ["TABLE"], "table": "%s"}}"""
+                                .formatted(rule, table, table))
+                .when()
+                .post("/api/rules")
+                .then()
+                .statusCode(201);
+        firingOn(rule, table, Instant.parse("2026-02-08T13:00:00Z"));
+
+        scheduler.pause(MaintenanceService.CONFIG_REFRESH);
+        try {
+            // The scope falls silent; the sweep that applies its no-data policy runs after a read of the changed rule
+            // and before the pass.
+            raisedElsewhereAndRead(rule);
+            evaluation.sweep(Instant.now().plus(Duration.ofMinutes(11))).await().atMost(WAIT);
+        } finally {
+            scheduler.resume(MaintenanceService.CONFIG_REFRESH);
+        }
+
+        // Ended as changed, under the definition it fired with, not resolved by the new definition's no-data policy.
+        assertThat(stored(rule, "RESOLVED")).isEqualTo(1);
+        await().atMost(WAIT).until(() -> published(rule, AlertStatus.RESOLVED).size() == 1);
+        AlertEvent resolved = published(rule, AlertStatus.RESOLVED).get(0);
+        assertThat(resolved.getAnnotations()).containsEntry("reason", "rule changed");
+        assertThat(resolved.getThreshold()).isEqualTo(1000.0);
+        assertThat(evaluation.reconcile().await().atMost(WAIT)).isZero();
+        Api.admin().when().delete("/api/rules/" + rule).then().statusCode(204);
+    }
+
+    /**
+     * Raises the critical threshold of {@code rule} to 9000 in the table, as another instance would, and has this
+     * instance read the rules without the reconciling pass that follows a scheduled read.
+     */
+    private void raisedElsewhereAndRead(String rule) throws Throwable {
+        pool.preparedQuery("UPDATE rules SET critical_threshold = 9000, version = version + 1, updated_at = now()"
+                        + " WHERE id = $1")
+                .execute(Tuple.of(rule))
+                .await()
+                .atMost(WAIT);
+        VertxContextSupport.subscribeAndAwait(rules::refresh);
     }
 
     /** Sends a breaching window of {@code table}, waits for its alert; returns the partition it landed on. */

@@ -14,6 +14,7 @@ import dev.rollguard.infra.ServiceProcess;
 import dev.rollguard.infra.StackSettings;
 import dev.rollguard.infra.Tokens;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import io.restassured.http.ContentType;
 import java.io.IOException;
@@ -209,6 +210,13 @@ class ScaleOutIT {
                         .map(e -> e.getScopeKey() + " " + e.getStatus())
                         .collect(Collectors.toSet()))
                 .containsExactlyInAnyOrderElementsOf(expected);
+        // In stored order per fingerprint, the killed instance's unpublished transitions included: a scope's FIRING
+        // (or its repeat) never comes after its RESOLVED.
+        Map<String, AlertStatus> latest = new HashMap<>();
+        published.forEach(e -> latest.put(e.getScopeKey(), e.getStatus()));
+        assertThat(latest).allSatisfy((scope, status) -> assertThat(status)
+                .as("last transition of %s on the topic", scope)
+                .isEqualTo(AlertStatus.RESOLVED));
         Map<String, Long> copies =
                 published.stream().collect(Collectors.groupingBy(AlertEvent::getAlertId, Collectors.counting()));
         Map<String, String> storedBy = storedBy();

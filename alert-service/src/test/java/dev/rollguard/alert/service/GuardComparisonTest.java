@@ -6,12 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.domain.RuleDefinition;
 import dev.rollguard.alert.domain.judgment.FlagStatus;
 import dev.rollguard.alert.domain.judgment.FlagVerdict;
+import dev.rollguard.alert.repository.EvaluationWrite.GuardStageRow;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.ClientMoment;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -78,6 +80,30 @@ class GuardComparisonTest {
                                 ORIGIN.plus(Windows.MINUTE.multipliedBy(2)).toEpochMilli())
                         .populations())
                 .isTrue();
+    }
+
+    @Test
+    void evidenceStoredBeforeTheStageHeldItsCohortsLoadsWithWhatItsWindowsTold() {
+        // Rows as the release before stored them, which kept what the windows told beside the evidence.
+        String told = "{\"ends\":[60000,60000],\"treatment\":{\"failure\":[3,4.0,25.0,10.0,225.0,40.0]},"
+                + "\"control\":{\"failure\":[3,1.0,25.0,1.0,225.0,10.0]},\"populations\":true}";
+        String untold = told.replace(",\"populations\":true", "");
+        for (String evidence : List.of(told, untold)) {
+            GuardEvaluator restarted = new GuardEvaluator(new ObjectMapper());
+            restarted.load(List.of(new GuardStageRow(FLAG, 1, evidence, null)));
+
+            // Stored again as it was read, and judged as the windows told.
+            assertThat(restarted.rows(Set.of(FLAG)).get(0).evidence()).isEqualTo(evidence);
+            restarted.add(window(Cohort.TREATMENT, 1, 800, 1, null), new HashSet<>());
+            GuardEvaluator.Ready ready = restarted.add(window(Cohort.CONTROL, 1, 40, 1, null), new HashSet<>());
+            FlagVerdict verdict = restarted.judge(
+                    ready.stage(),
+                    GUARD,
+                    ORIGIN.plus(Windows.MINUTE.multipliedBy(2)).toEpochMilli());
+            assertThat(verdict.populations()).isEqualTo(evidence.equals(told) ? Boolean.TRUE : null);
+            assertThat(GuardView.of(restarted.latest().get(FLAG)).cohorts())
+                    .isEqualTo(evidence.equals(told) ? GuardView.POPULATIONS : null);
+        }
     }
 
     @Test
