@@ -46,4 +46,17 @@ class HealthTest {
                 .contentType(containsString("text/plain"))
                 .body(containsString("jvm_memory_used_bytes"));
     }
+
+    @Test
+    void exposesTheAlertListenersMetersBeforeAnyAlert() {
+        // A failure met by the first record read after a restart must move a series Prometheus already saw at 0.
+        given().accept("text/plain")
+                .when()
+                .get("/q/metrics")
+                .then()
+                .statusCode(200)
+                .body(containsString("rollguard_rollback_alerts_nack_failed_total 0.0"))
+                .body(containsString("rollguard_rollback_alerts_in_flight"))
+                .body(containsString("rollguard_rollback_alerts_waiting"));
+    }
 }

@@ -8,6 +8,7 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.Decoded;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -45,6 +46,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * alert of its flag ({@link AlertLanes}), so its log lines carry its own record's trace id.
  */
 @ApplicationScoped
+// Built at start, not at the first alert: its meters (in flight, waiting, failed dead letters) read 0 from the start,
+// so a failure met by the first record read after a restart still moves a series Prometheus has seen.
+@Startup
 public class AlertListener {
 
     /** Incoming channel bound to the alerts topic. */

@@ -68,7 +68,8 @@ public class GuardMetrics {
 
     /**
      * Alert records that could not be sent to the dead-letter topic: not acknowledged, each holds the committed offset
-     * of its partition until the service restarts. Registered by its user at start, so it reads 0 until the first.
+     * of its partition until the service restarts. Registered by the alert listener, built at start, so it reads 0 until
+     * the first.
      */
     public Counter nacksFailed() {
         return Counter.builder("rollguard.rollback.alerts.nack.failed")
