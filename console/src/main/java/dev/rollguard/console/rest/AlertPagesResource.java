@@ -92,7 +92,7 @@ public class AlertPagesResource {
 
     /**
      * The link to the page after {@code page} (newest first), or null when {@code page} was not full: {@code
-     * prefix} followed by the last row's {@code field}, the service's cursor.
+     * prefix} followed by the last row's {@code field} (encoded), the service's cursor.
      */
     static String olderLink(ApiResult page, int limit, String field, String prefix) {
         JsonNode rows = page.body();
@@ -100,7 +100,7 @@ public class AlertPagesResource {
             return null;
         }
         JsonNode last = rows.get(rows.size() - 1).path(field);
-        return last.canConvertToLong() && last.asLong() > 0 ? prefix + last.asLong() : null;
+        return last.isValueNode() && !last.asText().isBlank() ? prefix + enc(last.asText()) : null;
     }
 
     /** A cursor from the query: a positive whole number, null when absent or not one. */
@@ -151,25 +151,13 @@ public class AlertPagesResource {
             result.body().forEach(r -> rows.add(RollbackRow.of(r)));
         }
         String newest = "/rollbacks" + (filter.isEmpty() ? "" : "?" + filter);
-        String last = error == null ? lastOfFullPage(result, ROLLBACK_PAGE, "id") : null;
-        String older = last == null ? null : newest + (filter.isEmpty() ? "?" : "&") + "before=" + enc(last);
+        String older = error == null
+                ? olderLink(result, ROLLBACK_PAGE, "id", newest + (filter.isEmpty() ? "?" : "&") + "before=")
+                : null;
         return html(
                 200,
                 Pages.rollbacks(s, rows, flag == null ? "" : flag, error, older, cursor == null ? null : newest)
                         .render());
-    }
-
-    /**
-     * The text of the last row's {@code field} when {@code page} is full (a later page may follow), else null: the
-     * cursor of a service whose ids are not numbers.
-     */
-    static String lastOfFullPage(ApiResult page, int limit, String field) {
-        JsonNode rows = page.body();
-        if (!rows.isArray() || rows.size() < limit) {
-            return null;
-        }
-        JsonNode last = rows.get(rows.size() - 1).path(field);
-        return last.isValueNode() && !last.asText().isBlank() ? last.asText() : null;
     }
 
     /**

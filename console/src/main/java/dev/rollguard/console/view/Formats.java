@@ -1,8 +1,7 @@
 package dev.rollguard.console.view;
 
+import dev.rollguard.console.client.ServiceClient;
 import io.quarkus.qute.TemplateExtension;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -53,9 +52,7 @@ public final class Formats {
 
     /** A query parameter's value, URL-encoded: an id may hold '&', '+', '#' or spaces. */
     static String query(String value) {
-        return value == null
-                ? ""
-                : URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+        return value == null ? "" : ServiceClient.enc(value);
     }
 
     static String lower(String value) {

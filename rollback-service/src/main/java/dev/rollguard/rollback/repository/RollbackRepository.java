@@ -221,13 +221,6 @@ public class RollbackRepository {
                 .toString();
     }
 
-    /** Whether an action is stored under this id. */
-    public Uni<Boolean> exists(String id) {
-        return pool.preparedQuery("select 1 from rollback_action where id = $1")
-                .execute(Tuple.of(id))
-                .map(rows -> rows.size() > 0);
-    }
-
     private static List<RollbackRecord> toRecords(RowSet<Row> rows) {
         return StreamSupport.stream(rows.spliterator(), false)
                 .map(RollbackRepository::toRecord)

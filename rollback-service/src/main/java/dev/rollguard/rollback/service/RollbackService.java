@@ -109,8 +109,8 @@ public class RollbackService {
         if (before == null) {
             return repository.list(flagKey, outcome, null, limit);
         }
-        return repository.exists(before).flatMap(known -> {
-            if (!known) {
+        return repository.findById(before).flatMap(cursor -> {
+            if (cursor == null) {
                 return Uni.createFrom().failure(new UnknownActionException(before));
             }
             return repository.list(flagKey, outcome, before, limit);
