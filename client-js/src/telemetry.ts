@@ -128,6 +128,11 @@ export interface TelemetryStats {
   keyMismatches: number;
   /** Queued events left out of the copy in storage at its last write, over its budget (the oldest go first). */
   unstored: number;
+  /**
+   * Events this page dropped from its memory because another page adopted them from storage while this one was frozen,
+   * in the back/forward cache or asleep past its lease: that page sends them, and counts them in its own `sent`.
+   */
+  handedOver: number;
 }
 
 /** Thrown by `sync`/`upload` under `keyMismatch: 'refuse'`. */
@@ -159,6 +164,19 @@ const LEASE_MS = 180_000;
  * nothing; removed then, so that storage does not grow without bound.
  */
 const ADOPTED_MARK_MS = 7 * 24 * 3600_000;
+/**
+ * The Web Lock a page holds while it claims and adopts a stored queue key: this prefix and the key's tab id. Pages in
+ * other browser processes read and write `localStorage` each in a copy of their own, so two of them can both see a
+ * lease expired and both write theirs: the lock lets one page at a time claim a key.
+ */
+const ADOPT_LOCK_PREFIX = 'rollguard.telemetry.adopt.';
+/**
+ * How long a page waits after writing its claim into an orphaned key's lease before it reads the lease again and adopts
+ * the key only if the claim is still its own. A write to `localStorage` reaches the pages of other browser processes a
+ * moment later; should two pages claim a key together, the later write is the one both read back. Where there are Web
+ * Locks, the lock is held through this wait, so the next page to take it reads the claim.
+ */
+const CLAIM_CONFIRM_MS = 100;
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
@@ -218,6 +236,11 @@ export class TelemetryClient {
    * up with its own lease.
    */
   private readonly held = new Map<string, { leaseKey: string; ids: Set<string> }>();
+  /**
+   * Orphaned queue keys this client is claiming (see {@link claimAndAdopt}): queue key to its lease key and the claim
+   * id written into that lease, once written. Given back with this client's own lease.
+   */
+  private readonly claiming = new Map<string, { leaseKey: string; claim: string | null }>();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
@@ -246,7 +269,7 @@ export class TelemetryClient {
   private readonly refusals = new Set<number>();
   private closed = false;
   private readonly waiters = new Set<() => void>();
-  private readonly counts = { sent: 0, rejected: 0, dropped: 0, retries: 0, keyMismatches: 0 };
+  private readonly counts = { sent: 0, rejected: 0, dropped: 0, retries: 0, keyMismatches: 0, handedOver: 0 };
   private readonly detach: Array<() => void> = [];
 
   constructor(private readonly settings: TelemetryOptions) {
@@ -985,7 +1008,10 @@ export class TelemetryClient {
     this.giveUpLeases();
   }
 
-  /** Removes the lease of this client's key and those of the orphaned keys it holds; stops the heartbeat. */
+  /**
+   * Removes the lease of this client's key and those of the orphaned keys it holds, and gives back the claims it is
+   * making; stops the heartbeat.
+   */
   private giveUpLeases(): void {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
@@ -995,6 +1021,18 @@ export class TelemetryClient {
       } catch {
         // Storage denied: the lease expires instead.
       }
+    }
+    for (const { leaseKey, claim } of this.claiming.values()) {
+      if (claim !== null) this.giveBack(leaseKey, claim);
+    }
+  }
+
+  /** Removes a claim this client wrote into an orphaned key's lease, unless another page's lease is there now. */
+  private giveBack(leaseKey: string, claim: string): void {
+    try {
+      if (leaseClaim(this.storage?.getItem(leaseKey) ?? null) === claim) this.storage?.removeItem(leaseKey);
+    } catch {
+      // Storage denied: the claim expires instead.
     }
   }
 
@@ -1091,6 +1129,7 @@ export class TelemetryClient {
    * the answer to that request, should it still come, is not this page's any more. The rest is stored anew.
    */
   private dropAdopted(adopted: Set<string>): void {
+    const before = this.queue.length + (this.inFlight?.length ?? 0);
     this.queue = this.queue.filter((e) => !adopted.has(e.eventId));
     const inFlight = this.inFlight;
     if (inFlight?.some((e) => adopted.has(e.eventId))) {
@@ -1099,6 +1138,7 @@ export class TelemetryClient {
       this.requests++;
       if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     }
+    this.counts.handedOver += before - this.queue.length - (this.inFlight?.length ?? 0);
     this.persist();
     this.notify();
   }
@@ -1131,12 +1171,9 @@ export class TelemetryClient {
   /**
    * Takes over the stored queues whose owner is gone: a queue key whose lease was given up (the page was closed) or
    * expired (not renewed for {@link LEASE_MS}: the page crashed), or that has none (left by an earlier version). The
-   * queue of a page still open is left alone, however old its events. Each orphaned key is claimed by writing this
-   * client's id into its lease and reading it back, so that of two pages opened together one adopts it; should both
-   * still do (two browser processes interleaving), the events keep their ids and metrics-ingest counts each once.
-   * The adopted events are stored under this client's own key before the orphaned key is removed, so a page that
-   * closes meanwhile loses nothing: while the copy does not hold the whole queue (storage full, or over its budget),
-   * the orphaned key stays, held under this client's lease (see {@link held}), for the next page should this one go.
+   * queue of a page still open is left alone, however old its events. Each orphaned key is claimed and adopted on its
+   * own ({@link claimOrphan}), so that of two pages that find it together, in one browser process or in two, one
+   * adopts it.
    */
   private adoptOrphanedQueues(): void {
     const storage = this.storage;
@@ -1152,18 +1189,10 @@ export class TelemetryClient {
         if (key?.startsWith(STORAGE_PREFIX) && key !== this.storageKey) queueKeys.push(key);
         if (key?.startsWith(LEASE_PREFIX) && key !== this.leaseKey) leaseKeys.push(key);
       }
-      const claimed: Array<{ queueKey: string; leaseKey: string; ids: Set<string> }> = [];
-      const adopted: TelemetryEvent[] = [];
       for (const queueKey of queueKeys) {
-        if (this.held.has(queueKey)) continue; // adopted already
+        if (this.held.has(queueKey) || this.claiming.has(queueKey)) continue; // adopted already, or being claimed
         const leaseKey = LEASE_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
-        if (isLive(storage.getItem(leaseKey), now)) continue;
-        storage.setItem(leaseKey, lease(this.tabId, now));
-        if (leaseOwner(storage.getItem(leaseKey)) !== this.tabId) continue; // another page claimed it first
-        const stored = parseJson(storage.getItem(queueKey));
-        const events = Array.isArray(stored) ? stored.filter(isEvent) : [];
-        adopted.push(...events);
-        claimed.push({ queueKey, leaseKey, ids: new Set(events.map((e) => e.eventId)) });
+        if (!isLive(storage.getItem(leaseKey), now)) this.claimOrphan(queueKey, leaseKey);
       }
       // A lease whose queue key is gone and whose owner is gone too is only clutter; the mark of an adoption is kept
       // for the page that stored the key, should it run again, until it tells nothing.
@@ -1173,22 +1202,96 @@ export class TelemetryClient {
         const expired = isAdoptedMark(text) ? !isLive(text, now, ADOPTED_MARK_MS) : !isLive(text, now);
         if (storage.getItem(queueKey) === null && expired) storage.removeItem(leaseKey);
       }
-      if (claimed.length === 0) return;
-      const known = new Set([...(this.inFlight ?? []), ...this.queue].map((e) => e.eventId));
-      for (const event of adopted) {
-        if (known.has(event.eventId)) continue;
-        known.add(event.eventId);
-        this.queue.push(event);
-      }
-      this.queue.sort((a, b) => a.eventTime - b.eventTime);
-      this.trim();
-      // Removed once a copy holds the whole queue: by this write, else a later one.
-      for (const { queueKey, leaseKey, ids } of claimed) this.held.set(queueKey, { leaseKey, ids });
-      this.persist();
-      if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     } catch {
       // Unreadable storage: this page goes on with the queue it has.
     }
+  }
+
+  /**
+   * Claims and adopts an orphaned queue key ({@link claimAndAdopt}) while holding the key's Web Lock where the browser
+   * has them (`navigator.locks`, with `ifAvailable`): a page that finds the lock taken leaves the key to the page that
+   * holds it, and looks again at its next heartbeat. Without Web Locks (or where they are refused, as in an opaque
+   * origin), the claim is confirmed by reading it back after a wait.
+   */
+  private claimOrphan(queueKey: string, leaseKey: string): void {
+    this.claiming.set(queueKey, { leaseKey, claim: null });
+    const done = () => {
+      this.claiming.delete(queueKey);
+    };
+    const locks = webLocks();
+    if (locks === null) {
+      void this.claimAndAdopt(queueKey, leaseKey).then(done);
+      return;
+    }
+    let granted = false;
+    const name = ADOPT_LOCK_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
+    new Promise((resolve) => {
+      resolve(
+        locks.request(name, { ifAvailable: true }, (lock) => {
+          granted = true;
+          return lock === null ? undefined : this.claimAndAdopt(queueKey, leaseKey);
+        }),
+      );
+    })
+      .catch(() => (granted ? undefined : this.claimAndAdopt(queueKey, leaseKey)))
+      .then(done, done);
+  }
+
+  /**
+   * Claims an orphaned queue key and adopts its events: reads the key's lease again (another page may have claimed or
+   * adopted it meanwhile), writes this client's claim into it (its tab id and a random claim id), waits
+   * {@link CLAIM_CONFIRM_MS} and reads it back. Only a page that finds its own claim there still adopts the key: of two
+   * pages that claimed it together, in two browser processes without Web Locks, the one whose write came last. Should
+   * both still adopt it (a write slower than that to reach the other process), the events keep their ids and
+   * metrics-ingest counts each once. A page that goes away, is frozen or is closed meanwhile gives its claim back.
+   */
+  private async claimAndAdopt(queueKey: string, leaseKey: string): Promise<void> {
+    const storage = this.storage as Storage;
+    const claiming = this.claiming.get(queueKey);
+    try {
+      if (claiming === undefined || !this.mayAdopt()) return;
+      if (isLive(storage.getItem(leaseKey), Date.now()) || storage.getItem(queueKey) === null) return;
+      const claim = uuid();
+      storage.setItem(leaseKey, lease(this.tabId, Date.now(), claim));
+      claiming.claim = claim;
+      await new Promise<void>((resolve) => this.later(resolve, CLAIM_CONFIRM_MS));
+      if (leaseClaim(storage.getItem(leaseKey)) !== claim) return; // another page's claim, or given back
+      if (this.mayAdopt()) this.adopt(queueKey, leaseKey);
+      else this.giveBack(leaseKey, claim);
+    } catch {
+      // Unreadable storage: this page goes on with the queue it has.
+    }
+  }
+
+  /** Whether this client takes on orphaned queues: it runs, and is not closed nor gone. */
+  private mayAdopt(): boolean {
+    return !this.closed && !this.released && !this.suspended;
+  }
+
+  /**
+   * Adopts the events of a queue key this client claimed. They are stored under this client's own key before the
+   * orphaned key is removed, so a page that closes meanwhile loses nothing: while the copy does not hold the whole
+   * queue (storage full, or over its budget), the orphaned key stays, held under this client's lease (see
+   * {@link held}), for the next page should this one go.
+   */
+  private adopt(queueKey: string, leaseKey: string): void {
+    const storage = this.storage as Storage;
+    // Under this client's tab id, which may have changed since the claim ({@link rekey}).
+    storage.setItem(leaseKey, lease(this.tabId));
+    const stored = parseJson(storage.getItem(queueKey));
+    const events = Array.isArray(stored) ? stored.filter(isEvent) : [];
+    const known = new Set([...(this.inFlight ?? []), ...this.queue].map((e) => e.eventId));
+    for (const event of events) {
+      if (known.has(event.eventId)) continue;
+      known.add(event.eventId);
+      this.queue.push(event);
+    }
+    this.queue.sort((a, b) => a.eventTime - b.eventTime);
+    this.trim();
+    // Removed once a copy holds the whole queue: by this write, else a later one.
+    this.held.set(queueKey, { leaseKey, ids: new Set(events.map((e) => e.eventId)) });
+    this.persist();
+    if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
   }
 
   private storedClientId(): string {
@@ -1284,9 +1387,12 @@ function checkContext(context: unknown): void {
   }
 }
 
-/** A lease on a queue key: the tab id of its owner, and when it was renewed. */
-function lease(owner: string, at = Date.now()): string {
-  return JSON.stringify({ owner, at });
+/**
+ * A lease on a queue key: the tab id of its owner, and when it was renewed; a page claiming an orphaned key adds a
+ * random claim id, which it reads back to confirm the claim.
+ */
+function lease(owner: string, at = Date.now(), claim?: string): string {
+  return JSON.stringify({ owner, at, claim });
 }
 
 /**
@@ -1299,6 +1405,12 @@ function adoptedMark(owner: string, at = Date.now()): string {
 
 function isAdoptedMark(lease: string | null): boolean {
   return (parseJson(lease) as { adopted?: unknown } | null)?.adopted === true;
+}
+
+/** The claim id a lease holds, or null. */
+function leaseClaim(lease: string | null): string | null {
+  const value = parseJson(lease) as { claim?: unknown } | null;
+  return typeof value?.claim === 'string' ? value.claim : null;
 }
 
 /** The tab id a lease names, or null. */
@@ -1340,6 +1452,16 @@ function isEvent(value: unknown): value is TelemetryEvent {
 async function readJson(response: Response): Promise<any> {
   try {
     return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** The browser's Web Locks (`navigator.locks`: every current browser), or null. */
+function webLocks(): LockManager | null {
+  try {
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+    return typeof locks?.request === 'function' ? locks : null;
   } catch {
     return null;
   }

@@ -100,6 +100,19 @@ function storedEvents(storage: Storage): TelemetryEvent[] {
   return JSON.parse(storedText(storage)) as TelemetryEvent[];
 }
 
+/** A page adopts a stored queue key it claimed once it read its claim back, this long after writing it. */
+const CLAIM_CONFIRM_MS = 100;
+
+/** Moves the fake clock past the confirmation of the claims pages made: the events of the keys adopted are queued. */
+async function claimsConfirmed(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(CLAIM_CONFIRM_MS);
+}
+
+/** Then past the send an adoption schedules at once (a timer set while the fake clock moves is due 1 ms later). */
+async function adoptedSent(): Promise<void> {
+  await vi.advanceTimersByTimeAsync(1);
+}
+
 const base = { url: 'https://ingest.example.test/', producerToken: 'producer-1', clientId: 'tab-1', storage: null };
 
 describe('TelemetryClient', () => {
@@ -455,8 +468,9 @@ describe('TelemetryClient', () => {
     vi.setSystemTime(Date.now() + 3_600_000);
     const server = ingest();
     const next = new TelemetryClient({ ...base, storage, fetch: server.fetch });
+    await claimsConfirmed();
     expect(next.stats().queued).toBe(2);
-    await vi.advanceTimersByTimeAsync(0);
+    await adoptedSent();
 
     expect(server.calls[0].events.map((e) => e.eventId)).toEqual(ids);
     expect(server.calls[0].sentAt).toBe(server.calls[0].at);
@@ -1108,6 +1122,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
     expect(b.stats().queued).toBe(0);
     const bId = b.sync({ success: true, durationMs: 3 });
     await vi.advanceTimersByTimeAsync(0);
@@ -1161,6 +1176,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     cNet.state.up = true;
     const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
     const d = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
     expect(c.stats().queued).toBe(2);
     expect(d.stats().queued).toBe(0);
     await vi.advanceTimersByTimeAsync(600_000);
@@ -1169,6 +1185,172 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(bNet.state.delivered).toEqual([]);
     expect(a.net.state.delivered).toEqual([]);
     expect(withoutAdoptedMarks(storage)).toEqual([]);
+  });
+
+  /**
+   * `localStorage` of one origin as pages in different browser processes see it: each page reads and writes a copy of
+   * its own, and its writes reach the shared store, and from there the copies of the other pages, `lagMs` later, in
+   * the order they were made (a page's copy keeps its own write of a key until that write is in the shared store).
+   */
+  class ProcessStorage {
+    private readonly shared = new Map<string, string>();
+    private readonly copies: PageCopy[] = [];
+    constructor(readonly lagMs: number) {}
+
+    /** The copy of a page in a process of its own. */
+    page(): Storage {
+      const copy = new PageCopy(this);
+      this.shared.forEach((value, key) => copy.receive(key, value));
+      this.copies.push(copy);
+      return copy;
+    }
+
+    write(from: PageCopy, key: string, value: string | null): void {
+      from.pending.set(key, (from.pending.get(key) ?? 0) + 1);
+      setTimeout(() => {
+        if (value === null) this.shared.delete(key);
+        else this.shared.set(key, value);
+        from.pending.set(key, from.pending.get(key)! - 1);
+        for (const copy of this.copies) {
+          if (!copy.pending.get(key)) copy.receive(key, this.shared.get(key) ?? null);
+        }
+      }, this.lagMs);
+    }
+  }
+
+  class PageCopy extends MemoryStorage {
+    readonly pending = new Map<string, number>();
+    constructor(private readonly processes: ProcessStorage) {
+      super();
+    }
+    setItem(key: string, value: string) {
+      super.setItem(key, value);
+      this.processes.write(this, key, String(value));
+    }
+    removeItem(key: string) {
+      super.removeItem(key);
+      this.processes.write(this, key, null);
+    }
+    receive(key: string, value: string | null) {
+      if (value === null) super.removeItem(key);
+      else super.setItem(key, value);
+    }
+  }
+
+  /** The Web Locks of one origin, which its pages share (`navigator.locks`): exclusive, granted asynchronously. */
+  function webLocks() {
+    const held = new Set<string>();
+    const requests: Array<{ name: string; options: LockOptions }> = [];
+    const locks = {
+      request(name: string, options: LockOptions, callback: (lock: Lock | null) => unknown): Promise<unknown> {
+        requests.push({ name, options });
+        if (held.has(name)) {
+          if (!options.ifAvailable) throw new Error('a request that waits is not expected');
+          return Promise.resolve().then(() => callback(null));
+        }
+        held.add(name);
+        return Promise.resolve()
+          .then(() => callback({ name, mode: 'exclusive' } as Lock))
+          .finally(() => held.delete(name));
+      },
+    };
+    return { locks, requests, held };
+  }
+
+  /**
+   * Tab A leaves two events in storage and goes away; pages B and C, each in a browser process of its own, open
+   * together and run ten minutes. Returns tab A, pages B and C, and the storage as a page opened then sees it.
+   */
+  async function twoPagesRacing(processes: ProcessStorage) {
+    const lagMs = processes.lagMs;
+    const pageA = openPage();
+    const a = await offlineTab(processes.page());
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+    await vi.advanceTimersByTimeAsync(lagMs); // every page sees tab A's key without a lease
+
+    const pages = ['b', 'c'].map(() => {
+      openPage();
+      const net = network();
+      net.state.up = true;
+      return { net, client: new TelemetryClient({ ...tab, storage: processes.page(), fetch: net.fetch }) };
+    });
+    await vi.advanceTimersByTimeAsync(600_000);
+    const later = processes.page();
+    await vi.advanceTimersByTimeAsync(lagMs);
+    return { a, pages, later };
+  }
+
+  it('has one page adopt a key that pages in two browser processes find together, under the Web Lock', async () => {
+    const { locks, requests, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    // Writes take longer to reach the other process than a claim waits before it is read back: only the lock helps.
+    const { a, pages, later } = await twoPagesRacing(new ProcessStorage(1000));
+
+    const delivered = pages.map((p) => p.net.state.delivered);
+    expect(delivered.filter((ids) => ids.length > 0)).toEqual([a.ids]);
+    expect(pages.map((p) => p.client.stats().sent).sort()).toEqual([0, 2]);
+    expect(a.net.state.delivered).toEqual([]);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    expect(requests.filter((r) => r.name === lock)).toEqual([
+      { name: lock, options: { ifAvailable: true } },
+      { name: lock, options: { ifAvailable: true } },
+    ]);
+    expect(held.size).toBe(0);
+    expect(withoutAdoptedMarks(later)).toEqual([]);
+  });
+
+  it('has one page adopt a key that pages in two browser processes find together, without Web Locks', async () => {
+    // A claim is read back well after it reached the other process.
+    const { a, pages, later } = await twoPagesRacing(new ProcessStorage(20));
+
+    // The later claim is the one both read back: the first page backs off.
+    expect(pages[0].net.state.delivered).toEqual([]);
+    expect(pages[1].net.state.delivered).toEqual(a.ids);
+    expect(pages.map((p) => p.client.stats())).toMatchObject([
+      { sent: 0, queued: 0 },
+      { sent: 2, queued: 0 },
+    ]);
+    expect(withoutAdoptedMarks(later)).toEqual([]);
+  });
+
+  it('claims without the lock where the browser refuses Web Locks (an opaque origin)', async () => {
+    const refused = () => Promise.reject(new DOMException('Web Locks are not allowed here.', 'SecurityError'));
+    vi.stubGlobal('navigator', { locks: { request: refused } });
+    const { a, pages } = await twoPagesRacing(new ProcessStorage(20));
+
+    expect(pages[0].net.state.delivered).toEqual([]);
+    expect(pages[1].net.state.delivered).toEqual(a.ids);
+  });
+
+  it('gives back a claim when the page goes away before it is confirmed: the next page adopts the key', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+
+    const pageB = openPage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(leaseOf(storage, a.key)).toMatchObject({ owner: expect.any(String), claim: expect.any(String) });
+    pageB.dispatchEvent(new Event('pagehide')); // within the wait
+    expect(leaseOf(storage, a.key)).toBeNull();
+    await claimsConfirmed();
+    await closed(b);
+    expect(b.stats().queued).toBe(0);
+
+    openPage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([]);
   });
 
   it('adopts at once in an open tab the queue of a tab that goes away', async () => {
@@ -1190,8 +1372,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
       storageArea: storage,
     });
     pageB.dispatchEvent(released);
+    await claimsConfirmed();
     expect(b.stats().queued + b.stats().sent).toBe(2);
-    await vi.advanceTimersByTimeAsync(0);
+    await adoptedSent();
 
     expect(bNet.state.delivered).toEqual(a.ids);
     expect(queueKeys(storage)).toEqual([]);
@@ -1263,8 +1446,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
       const bNet = network();
       bNet.state.up = true;
       const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      await claimsConfirmed();
       expect(b.stats().queued).toBe(2);
-      await vi.advanceTimersByTimeAsync(0);
+      await adoptedSent();
       expect(bNet.state.delivered).toEqual(a.ids);
 
       a.net.state.up = true;
@@ -1273,7 +1457,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
       await vi.advanceTimersByTimeAsync(60_000);
 
       expect(a.net.state.delivered).toEqual([later]);
-      expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+      expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0, handedOver: 2 });
       expect(bNet.state.delivered).toEqual(a.ids);
       expect(queueKeys(storage)).toEqual([]);
     });
@@ -1296,11 +1480,12 @@ describe('TelemetryClient in two tabs of one origin', () => {
       const bNet = network();
       bNet.state.up = true;
       const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      await claimsConfirmed();
       expect(b.stats().queued).toBe(0);
       await vi.advanceTimersByTimeAsync(60_000);
 
       expect(a.net.state.delivered).toEqual(a.ids);
-      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0 });
+      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, handedOver: 0 });
       expect(bNet.state.delivered).toEqual([]);
       expect(queueKeys(storage)).toEqual([]);
     });
@@ -1326,7 +1511,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
       const bNet = network();
       bNet.state.up = true;
       new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-      await vi.advanceTimersByTimeAsync(0);
+      await claimsConfirmed();
+      await adoptedSent();
       expect(bNet.state.delivered).toEqual(ids);
       expect(queueKeys(storage)).toEqual([]);
 
@@ -1336,6 +1522,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
       expect(queueKeys(storage)).toEqual([]);
       openLivePage();
       const c = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+      await claimsConfirmed();
       expect(c.stats().queued).toBe(0);
     });
   }
@@ -1363,7 +1550,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-    await vi.advanceTimersByTimeAsync(0);
+    await claimsConfirmed();
+    await adoptedSent();
     expect(bNet.state.delivered).toEqual(ids);
 
     pageA.document.dispatchEvent(new Event('resume'));
@@ -1372,7 +1560,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await vi.advanceTimersByTimeAsync(60_000);
 
     expect(sent).toEqual([ids, [later]]);
-    expect(a.stats()).toMatchObject({ sent: 1, queued: 0, retries: 0 });
+    expect(a.stats()).toMatchObject({ sent: 1, queued: 0, retries: 0, handedOver: 2 });
     expect(queueKeys(storage)).toEqual([]);
   });
 
@@ -1407,6 +1595,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     openLivePage();
     const bNet = network();
     const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
     expect(b.stats().queued).toBe(2);
     // Page B could not store its copy: it holds tab A's key under its own lease.
     expect(queueKeys(storage)).toEqual([a.key]);
@@ -1416,7 +1605,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const later = a.client.sync({ success: true, durationMs: 3 });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(a.net.state.delivered).toEqual([later]);
-    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0, handedOver: 2 });
     expect(leaseOf(storage, a.key)!.owner).toBe(claim.owner);
     expect(b.stats().queued).toBe(2);
 
@@ -1445,7 +1634,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
       await vi.advanceTimersByTimeAsync(60_000);
 
       expect(a.net.state.delivered).toEqual(a.ids);
-      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0 });
+      expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0, handedOver: 0 });
       expect(storage.length).toBe(0);
     });
   }
@@ -1460,7 +1649,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await vi.advanceTimersByTimeAsync(60_000);
 
     expect(a.net.state.delivered).toEqual(a.ids);
-    expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0 });
+    expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0, handedOver: 0 });
     expect(storage.length).toBe(0);
   });
 
@@ -1473,7 +1662,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-    await vi.advanceTimersByTimeAsync(0);
+    await claimsConfirmed();
+    await adoptedSent();
     expect(bNet.state.delivered).toEqual(a.ids);
     expect(queueKeys(storage)).toEqual([]);
     expect(leaseOf(storage, a.key)).toMatchObject({ adopted: true });
@@ -1482,7 +1672,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const later = a.client.sync({ success: true, durationMs: 3 });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(a.net.state.delivered).toEqual([later]);
-    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0 });
+    expect(a.client.stats()).toMatchObject({ sent: 1, queued: 0, handedOver: 2 });
     expect(bNet.state.delivered).toEqual(a.ids);
   });
 
@@ -1497,7 +1687,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-    await vi.advanceTimersByTimeAsync(0);
+    await claimsConfirmed();
+    await adoptedSent();
     expect(bNet.state.delivered).toEqual(a.ids);
     expect(storage.length).toBe(1);
     const mark = leaseOf(storage, a.key)!;
@@ -1528,7 +1719,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-    await vi.advanceTimersByTimeAsync(0);
+    await claimsConfirmed();
+    await adoptedSent();
     expect(bNet.state.delivered).toEqual(ids);
     await vi.advanceTimersByTimeAsync(1000);
     expect(await closing).toBe(false);
@@ -1536,6 +1728,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(queueKeys(storage)).toEqual([]);
     openLivePage();
     const c = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    await claimsConfirmed();
     expect(c.stats().queued).toBe(0);
     expect(aNet.state.delivered).toEqual([]);
   });
@@ -1552,8 +1745,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const bNet = network();
     bNet.state.up = true;
     const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
     expect(b.stats().queued).toBe(2); // at once, not once a lease expired
-    await vi.advanceTimersByTimeAsync(0);
+    await adoptedSent();
     expect(bNet.state.delivered).toEqual(a.ids);
 
     a.net.state.up = true;
@@ -1595,12 +1789,13 @@ describe('TelemetryClient in two tabs of one origin', () => {
       const bNet = network();
       bNet.state.up = true;
       new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
-      await vi.advanceTimersByTimeAsync(0);
+      await claimsConfirmed();
+      await adoptedSent();
       expect(bNet.state.delivered).toEqual(ids);
 
       failFirst(); // the request made before the sleep fails at last
       await vi.advanceTimersByTimeAsync(0);
-      expect(a.stats()).toMatchObject({ retries: 0, queued: 0 });
+      expect(a.stats()).toMatchObject({ retries: 0, queued: 0, handedOver: 2 });
       expect(onRetry).not.toHaveBeenCalled();
       const later = a.sync({ success: true, durationMs: 3 });
       await vi.advanceTimersByTimeAsync(60_000);
@@ -1617,8 +1812,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const net = network();
     net.state.up = true;
     const client = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+    await claimsConfirmed();
     expect(client.stats().queued).toBe(1);
-    await vi.advanceTimersByTimeAsync(0);
+    await adoptedSent();
     expect(net.state.delivered).toEqual(['e-old']);
     expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
@@ -1642,6 +1838,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const pageB = openPage();
     const bNet = network();
     const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
     expect(b.stats().queued).toBe(2);
     // Its copy could not be written: the orphaned key stays, claimed by page B, whose heartbeat renews the claim.
     expect(queueKeys(storage)).toEqual([a.key]);
@@ -1652,6 +1849,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(b.stats().queued).toBe(2);
     openPage();
     const other = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    await claimsConfirmed();
     expect(other.stats().queued).toBe(0); // page B lives: its claim is not adopted
     await closed(other);
 
@@ -1666,8 +1864,9 @@ describe('TelemetryClient in two tabs of one origin', () => {
     const cNet = network();
     cNet.state.up = true;
     const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
     expect(c.stats().queued).toBe(2);
-    await vi.advanceTimersByTimeAsync(0);
+    await adoptedSent();
     expect(cNet.state.delivered).toEqual(a.ids);
     expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
@@ -1701,6 +1900,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await closed(a);
     const released = { key: LEASE_PREFIX + aKey.slice(QUEUE_PREFIX.length), newValue: null, storageArea: storage };
     pageB.dispatchEvent(Object.assign(new Event('storage'), released));
+    await claimsConfirmed();
     // Tab A's events, the oldest, are left out of B's copy: A's key stays, claimed by B.
     expect(b.stats().queued).toBe(300);
     expect(b.stats().unstored).toBeGreaterThan(0);
