@@ -237,10 +237,14 @@ export class TelemetryClient {
    */
   private readonly held = new Map<string, { leaseKey: string; ids: Set<string> }>();
   /**
-   * Orphaned queue keys this client is claiming (see {@link claimAndAdopt}): queue key to its lease key and the claim
-   * id written into that lease, once written. Given back with this client's own lease.
+   * Orphaned queue keys this client is claiming (see {@link claimAndAdopt}): queue key to its lease key, the claim
+   * id written into that lease, once written, and what ends the wait before the claim is read back. Given back with
+   * this client's own lease, which also ends the wait, so the key's Web Lock is free for the next page at once.
    */
-  private readonly claiming = new Map<string, { leaseKey: string; claim: string | null }>();
+  private readonly claiming = new Map<
+    string,
+    { leaseKey: string; claim: string | null; wake: (() => void) | null }
+  >();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
@@ -1022,8 +1026,9 @@ export class TelemetryClient {
         // Storage denied: the lease expires instead.
       }
     }
-    for (const { leaseKey, claim } of this.claiming.values()) {
-      if (claim !== null) this.giveBack(leaseKey, claim);
+    for (const claiming of this.claiming.values()) {
+      if (claiming.claim !== null) this.giveBack(claiming.leaseKey, claiming.claim);
+      claiming.wake?.();
     }
   }
 
@@ -1180,6 +1185,8 @@ export class TelemetryClient {
     // A suspended page takes on no other page's queue: it left its own to them.
     if (!storage || this.closed || this.suspended) return;
     this.recheck();
+    // A page gone for good takes none either: it would only hold the key's Web Lock from a page that stays.
+    if (this.released) return;
     try {
       const now = Date.now();
       const queueKeys: string[] = [];
@@ -1214,7 +1221,7 @@ export class TelemetryClient {
    * origin), the claim is confirmed by reading it back after a wait.
    */
   private claimOrphan(queueKey: string, leaseKey: string): void {
-    this.claiming.set(queueKey, { leaseKey, claim: null });
+    this.claiming.set(queueKey, { leaseKey, claim: null, wake: null });
     const done = () => {
       this.claiming.delete(queueKey);
     };
@@ -1254,7 +1261,14 @@ export class TelemetryClient {
       const claim = uuid();
       storage.setItem(leaseKey, lease(this.tabId, Date.now(), claim));
       claiming.claim = claim;
-      await new Promise<void>((resolve) => this.later(resolve, CLAIM_CONFIRM_MS));
+      await new Promise<void>((resolve) => {
+        const timer = this.later(resolve, CLAIM_CONFIRM_MS);
+        claiming.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      claiming.wake = null;
       if (leaseClaim(storage.getItem(leaseKey)) !== claim) return; // another page's claim, or given back
       if (this.mayAdopt()) this.adopt(queueKey, leaseKey);
       else this.giveBack(leaseKey, claim);

@@ -1353,6 +1353,67 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(bNet.state.delivered).toEqual([]);
   });
 
+  it('frees the Web Lock when a page claiming a key is frozen, so the next page adopts it at once', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+
+    const pageB = openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(leaseOf(storage, a.key)).toMatchObject({ claim: expect.any(String) });
+    expect(held.size).toBe(1);
+    pageB.document.dispatchEvent(new Event('freeze')); // within the wait: a frozen page's timers do not run
+    await vi.advanceTimersByTimeAsync(1); // the promises settle; the 100 ms wait is far from over
+    expect(leaseOf(storage, a.key)).toBeNull();
+    expect(held.size).toBe(0);
+
+    const pageC = openPage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([]);
+    pageC.dispatchEvent(new Event('pagehide'));
+  });
+
+  it('takes no lock for other pages\' keys once it has gone away', async () => {
+    const { locks, requests } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageB = openPage();
+    const b = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    pageB.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+    const before = requests.length;
+    pageB.dispatchEvent(
+      Object.assign(new Event('storage'), {
+        key: 'rollguard.telemetry.lease.' + a.key.slice(QUEUE_PREFIX.length),
+        newValue: null,
+        storageArea: storage,
+      }),
+    );
+    await claimsConfirmed();
+    expect(requests.length).toBe(before);
+    expect(leaseOf(storage, a.key)).toBeNull();
+    await closed(b);
+  });
+
   it('adopts at once in an open tab the queue of a tab that goes away', async () => {
     const storage = new MemoryStorage();
     const pageA = openPage();
