@@ -65,6 +65,13 @@ public interface ConsoleConfig {
         /** Mark the session cookie Secure (set it when the console is served over HTTPS). */
         @WithDefault("false")
         boolean secureCookie();
+
+        /**
+         * How long a session whose admin rights could not be confirmed at sign-in (the flag-service slow or failing)
+         * stays read-only before a page load asks the flag-service again.
+         */
+        @WithDefault("30s")
+        Duration adminRecheck();
     }
 
     interface History {

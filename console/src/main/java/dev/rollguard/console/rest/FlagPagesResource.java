@@ -96,7 +96,10 @@ public class FlagPagesResource {
         ApiResult flags = flagsRead.await();
         ApiResult global = globalRead.await();
         List<FlagView> views = new ArrayList<>();
-        if (flags.ok()) {
+        // A list the flag-service does not give (an error, an answer that is not a list) is said, never drawn as no
+        // flags.
+        String unknown = AlertPagesResource.unreadable(flags, "the flag-service");
+        if (unknown == null) {
             flags.body().forEach(f -> views.add(FlagView.of(f)));
         }
         List<FlagView> shown = views.stream()
@@ -111,9 +114,9 @@ public class FlagPagesResource {
                 : null;
         // An unread switch is said unknown, never drawn as off.
         String globalError = global.ok() ? null : "The global kill switch is unknown: " + global.message() + ".";
-        String error = flags.ok() ? null : "Flags could not be read: " + flags.message();
+        String error = unknown == null ? null : "Flags could not be read: " + unknown;
         return html(
-                flags.ok() ? 200 : 502,
+                unknown == null ? 200 : 502,
                 Pages.flags(s, shown, q == null ? "" : q, globalSwitch, globalError, error)
                         .render());
     }
@@ -232,7 +235,7 @@ public class FlagPagesResource {
         List<String> problems = new ArrayList<>();
         ApiResult auditPage = auditRead == null ? null : auditRead.await();
         List<AuditRow> audit = auditPage == null ? List.of() : audit(auditPage, problems);
-        String auditOlder = auditPage != null && auditPage.ok()
+        String auditOlder = auditPage != null && problems.isEmpty()
                 ? AlertPagesResource.olderLink(auditPage, AUDIT_PAGE, "id", "/flags/" + enc(key) + "?auditBefore=")
                 : null;
         List<String> alertProblems = new ArrayList<>();
@@ -242,7 +245,7 @@ public class FlagPagesResource {
         List<String> stepProblems = new ArrayList<>();
         List<RolloutStep> steps = RolloutResource.steps(stepsRead.await(), history, key, stepProblems);
         GuardAnswer guard = GuardAnswer.of(guardRead.await());
-        String error = problems.isEmpty() ? null : String.join(" ", problems);
+        String auditError = problems.isEmpty() ? null : problems.get(0);
         return html(
                 200,
                 Pages.flag(
@@ -265,7 +268,7 @@ public class FlagPagesResource {
                                 guard.error(),
                                 PreviewForm.empty(),
                                 notice == null ? null : NOTICES.get(notice),
-                                error)
+                                auditError)
                         .render());
     }
 
@@ -312,8 +315,9 @@ public class FlagPagesResource {
     }
 
     private static List<AuditRow> audit(ApiResult result, List<String> problems) {
-        if (!result.ok()) {
-            problems.add("Audit log unavailable: " + result.message() + ".");
+        String unknown = AlertPagesResource.unreadable(result, "the flag-service");
+        if (unknown != null) {
+            problems.add("Audit log: " + unknown);
             return List.of();
         }
         List<AuditRow> entries = new ArrayList<>();

@@ -71,7 +71,7 @@ public class LoginResource {
         // wait, not two. Only admin tokens may read the audit log: that is how the console learns it may offer writes.
         Reads reads = services.reads();
         Pending flagsRead = reads.get(Service.FLAG, "/api/flags", secret);
-        Pending auditRead = reads.get(Service.FLAG, "/api/audit?limit=1", secret);
+        Pending auditRead = reads.get(Service.FLAG, AdminCheck.PROBE, secret);
         ApiResult read = flagsRead.await();
         if (!read.ok()) {
             String error =
@@ -84,8 +84,18 @@ public class LoginResource {
                     .entity(Pages.login(error, name).render())
                     .build();
         }
-        boolean admin = auditRead.await().ok();
-        OperatorSession session = sessions.open(secret, admin ? "admin" : "read-only", admin, name);
+        ApiResult probe = auditRead.await();
+        // A 403 is a read-only token. Any other failure decides nothing: the session is read-only for now and says why
+        // on every page, and a later page load asks again (AdminCheck).
+        OperatorSession session =
+                switch (AdminCheck.rights(probe)) {
+                    case ADMIN -> sessions.open(secret, "admin", true, name);
+                    case READ_ONLY -> sessions.open(secret, "read-only", false, name);
+                    case UNDECIDED -> {
+                        Log.warnf("the flag-service did not confirm a token's admin rights: %s", AdminCheck.why(probe));
+                        yield sessions.openUnconfirmed(secret, name, AdminCheck.why(probe));
+                    }
+                };
         Log.infof("operator signed in with a %s token", session.tokenKind());
         return Response.seeOther(URI.create("/flags"))
                 .cookie(sessions.cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))

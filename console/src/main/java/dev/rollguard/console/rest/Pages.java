@@ -54,7 +54,7 @@ public final class Pages {
             String guardError,
             PreviewForm preview,
             String notice,
-            String error);
+            String auditError);
 
     public static native TemplateInstance ruleForm(
             OperatorSession s,
@@ -62,6 +62,7 @@ public final class Pages {
             RuleForm form,
             List<String> variants,
             List<SegmentView> segments,
+            String segmentsError,
             PreviewForm preview,
             PreviewAnswer answer,
             String error);

@@ -64,13 +64,14 @@ public class SegmentPagesResource {
         OperatorSession s = current.get();
         ApiResult result = services.get(Service.FLAG, SEGMENTS_API, s.token());
         List<SegmentView> segments = new ArrayList<>();
-        if (result.ok()) {
+        String unknown = AlertPagesResource.unreadable(result, "the flag-service");
+        if (unknown == null) {
             result.body().forEach(n -> segments.add(SegmentView.of(n)));
         }
         segments.sort(Comparator.comparing(SegmentView::key));
-        String error = result.ok() ? null : "Segments could not be read: " + result.message();
+        String error = unknown == null ? null : "Segments could not be read: " + unknown;
         return html(
-                result.ok() ? 200 : 502,
+                unknown == null ? 200 : 502,
                 Pages.segments(s, segments, notice(notice), error).render());
     }
 

@@ -125,13 +125,16 @@ public class SilencePagesResource {
         ApiResult result = services.get(Service.ALERT, SILENCES_API + "?limit=200", s.token());
         List<SilenceRow> currentRows = new ArrayList<>();
         List<SilenceRow> ended = new ArrayList<>();
-        if (result.ok() && result.body().isArray()) {
+        // Silences the alert-service does not give (an error, an answer that is not a list) are said unknown, never
+        // "nothing is silenced".
+        String unknown = AlertPagesResource.unreadable(result, "the alert-service");
+        if (unknown == null) {
             result.body().forEach(n -> {
                 SilenceRow row = SilenceRow.of(n);
                 (row.current() ? currentRows : ended).add(row);
             });
         }
-        String readError = result.ok() ? null : "The alert-service could not be read: " + result.message();
+        String readError = unknown == null ? null : "Silences: " + unknown;
         return html(
                 status,
                 Pages.silences(s, currentRows, ended, form, notice(notice), error, readError)

@@ -430,10 +430,7 @@ public class TargetingPagesResource {
             PreviewAnswer answer,
             String error,
             int status) {
-        return html(
-                status,
-                Pages.ruleForm(s, flag, form, variants(flag.raw()), segments(s), preview, answer, error)
-                        .render());
+        return html(status, ruleForm(s, flag, form, preview, answer, error).render());
     }
 
     private static Response weightsEditor(
@@ -531,13 +528,18 @@ public class TargetingPagesResource {
         return names;
     }
 
-    /** The segments a rule may use, for the editor's hint; empty when they cannot be read. */
-    private List<SegmentView> segments(OperatorSession s) {
-        ApiResult result = services.get(Service.FLAG, "/api/segments", s.token());
+    /**
+     * The rule editor with the segments a rule may use for its hint; segments that cannot be read are said unknown,
+     * never "no segments yet".
+     */
+    private TemplateInstance ruleForm(
+            OperatorSession s, FlagView flag, RuleForm form, PreviewForm preview, PreviewAnswer answer, String error) {
+        ApiResult result = services.get(Service.FLAG, SegmentPagesResource.SEGMENTS_API, s.token());
+        String unknown = AlertPagesResource.unreadable(result, "the flag-service");
         List<SegmentView> views = new ArrayList<>();
-        if (result.ok()) {
+        if (unknown == null) {
             result.body().forEach(n -> views.add(SegmentView.of(n)));
         }
-        return views;
+        return Pages.ruleForm(s, flag, form, variants(flag.raw()), views, unknown, preview, answer, error);
     }
 }

@@ -1,6 +1,8 @@
 package dev.rollguard.console.session;
 
+import dev.rollguard.console.rest.AdminCheck;
 import dev.rollguard.console.rest.ErrorPages;
+import io.quarkus.runtime.BlockingOperationControl;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.Cookie;
@@ -16,6 +18,8 @@ import org.jboss.resteasy.reactive.server.ServerResponseFilter;
  * Every page but sign-in needs a session; without one, pages redirect to the sign-in page, the parts of a page that
  * htmx reloads answer 401 with {@code HX-Redirect: /login}, and live streams answer 401 JSON. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
  * cookie and the per-session CSRF token that each form carries); a foreign or malformed Origin is a 403 JSON error.
+ * A session whose admin rights could not be confirmed at sign-in is asked about again on a page load after its
+ * back-off ({@link AdminCheck}), and resealed with the answer.
  */
 public class SessionFilter {
 
@@ -23,10 +27,12 @@ public class SessionFilter {
 
     private final SessionStore sessions;
     private final CurrentSession current;
+    private final AdminCheck adminCheck;
 
-    public SessionFilter(SessionStore sessions, CurrentSession current) {
+    public SessionFilter(SessionStore sessions, CurrentSession current, AdminCheck adminCheck) {
         this.sessions = sessions;
         this.current = current;
+        this.adminCheck = adminCheck;
     }
 
     /** Sends the browser the resealed session cookie of this request, if {@link #authenticate} resealed it. */
@@ -50,10 +56,17 @@ public class SessionFilter {
         Cookie cookie = request.getCookies().get(SessionStore.COOKIE);
         var session = sessions.find(cookie == null ? null : cookie.getValue());
         if (session.isPresent()) {
-            current.set(session.get());
-            if (!session.get().id().equals(cookie.getValue())) {
-                // Resealed with a newer last use: the response carries the new cookie (resealCookie).
-                request.setProperty(RESEALED, session.get().id());
+            OperatorSession s = session.get();
+            if (s.unconfirmed() && pageLoad(request, path) && BlockingOperationControl.isBlockingAllowed()) {
+                // A whole page (not a section htmx reloads, not a live stream), on a worker thread: it may wait for
+                // the flag-service, at most the page deadline, once per back-off.
+                s = adminCheck.recheck(s);
+            }
+            current.set(s);
+            if (!s.id().equals(cookie.getValue())) {
+                // Resealed with a newer last use or the admin check's answer: the response carries the new cookie
+                // (resealCookie).
+                request.setProperty(RESEALED, s.id());
             }
             return null;
         }
@@ -66,6 +79,12 @@ public class SessionFilter {
             return Response.status(401).header("HX-Redirect", "/login").build();
         }
         return Response.seeOther(URI.create("/login")).build();
+    }
+
+    private static boolean pageLoad(ContainerRequestContext request, String path) {
+        return "GET".equals(request.getMethod())
+                && !"true".equals(request.getHeaderString("HX-Request"))
+                && !ErrorPages.wantsJson(path);
     }
 
     private static boolean sameOrigin(ContainerRequestContext request) {

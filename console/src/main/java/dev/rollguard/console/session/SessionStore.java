@@ -22,7 +22,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Sessions kept by the browser, sealed: the cookie holds the session (the operator's token, its kind, the CSRF token,
- * when it began and was last used, the operator's name) encrypted and authenticated with AES-256-GCM under a key derived (HMAC-SHA256) from
+ * when it began and was last used, the operator's name, whether the token's admin rights are still to be confirmed)
+ * encrypted and authenticated with AES-256-GCM under a key derived (HMAC-SHA256) from
  * {@code console.session.secret}. Any console replica with the same secret accepts it; a cookie sealed with another
  * secret, or changed by one bit, is refused. The token stays unreadable to the browser and to anyone who copies the
  * cookie's value without the secret.
@@ -43,11 +44,14 @@ public class SessionStore {
     private static final Duration RESEAL_AFTER = Duration.ofMinutes(1);
     private static final int IV_BYTES = 12;
     private static final int TAG_BITS = 128;
+    /** The longest reason kept for a session whose admin rights are not confirmed, in characters. */
+    private static final int MAX_REASON = 300;
 
     private final SecureRandom random = new SecureRandom();
     private final SecretKeySpec key;
     private final Duration idleTimeout;
     private final boolean secureCookie;
+    private final Duration adminRecheck;
     private final Clock clock;
 
     @Inject
@@ -56,6 +60,7 @@ public class SessionStore {
                 config.session().secret(),
                 config.session().idleTimeout(),
                 config.session().secureCookie(),
+                config.session().adminRecheck(),
                 Clock.systemUTC());
         if (config.session().secret().isEmpty()) {
             Log.info("console.session.secret is not set: sessions are sealed with a key of this start only, so they"
@@ -63,11 +68,18 @@ public class SessionStore {
         }
     }
 
-    /** A store with these settings; the console's own is built from its configuration by the other constructor. */
+    /** A store with these settings and the default 30 s before an unconfirmed session's admin rights are asked again. */
     public SessionStore(Optional<String> secret, Duration idleTimeout, boolean secureCookie, Clock clock) {
+        this(secret, idleTimeout, secureCookie, Duration.ofSeconds(30), clock);
+    }
+
+    /** A store with these settings; the console's own is built from its configuration by the injected constructor. */
+    public SessionStore(
+            Optional<String> secret, Duration idleTimeout, boolean secureCookie, Duration adminRecheck, Clock clock) {
         this.key = new SecretKeySpec(deriveKey(secret.orElseGet(this::randomSecret)), "AES");
         this.idleTimeout = idleTimeout;
         this.secureCookie = secureCookie;
+        this.adminRecheck = adminRecheck;
         this.clock = clock;
     }
 
@@ -82,7 +94,63 @@ public class SessionStore {
      */
     public OperatorSession open(String token, String tokenKind, boolean canWrite, String operator) {
         Instant now = clock.instant();
-        return seal(token, tokenKind, canWrite, randomId(), now, now, operator == null ? "" : operator);
+        return seal(token, tokenKind, canWrite, randomId(), now, now, operator == null ? "" : operator, "", null);
+    }
+
+    /**
+     * A new read-only session of a token whose admin rights the flag-service could not confirm ({@code why}: no answer
+     * in time, or its status). A page load after {@code console.session.admin-recheck} asks again
+     * ({@link #recheckDue}).
+     */
+    public OperatorSession openUnconfirmed(String token, String operator, String why) {
+        Instant now = clock.instant();
+        return seal(
+                token,
+                "read-only",
+                false,
+                randomId(),
+                now,
+                now,
+                operator == null ? "" : operator,
+                oneLine(why),
+                now.plus(adminRecheck));
+    }
+
+    /** Whether {@code session} waits for its admin rights to be confirmed and its back-off has passed. */
+    public boolean recheckDue(OperatorSession session) {
+        return session.unconfirmed() && !clock.instant().isBefore(session.recheckAt());
+    }
+
+    /**
+     * The session once the flag-service has said what its token may do: admin, or read-only (a 403); the same CSRF
+     * token, start and operator, so forms already shown still work.
+     */
+    public OperatorSession confirmed(OperatorSession session, boolean admin) {
+        return seal(
+                session.token(),
+                admin ? "admin" : "read-only",
+                admin,
+                session.csrf(),
+                session.since(),
+                clock.instant(),
+                session.operator(),
+                "",
+                null);
+    }
+
+    /** The session still read-only after another check that did not decide ({@code why}), asked again after the back-off. */
+    public OperatorSession stillUnconfirmed(OperatorSession session, String why) {
+        Instant now = clock.instant();
+        return seal(
+                session.token(),
+                session.tokenKind(),
+                false,
+                session.csrf(),
+                session.since(),
+                now,
+                session.operator(),
+                oneLine(why),
+                now.plus(adminRecheck));
     }
 
     /**
@@ -108,8 +176,9 @@ public class SessionStore {
             // Not base64, sealed with another secret, or changed: no session.
             return Optional.empty();
         }
-        // Six fields: a session sealed before sessions carried the operator's name.
-        if (fields.length != 6 && fields.length != 7) {
+        // Six fields: a session sealed before sessions carried the operator's name; seven: before they carried the
+        // admin check.
+        if (fields.length != 6 && fields.length != 7 && fields.length != 9) {
             return Optional.empty();
         }
         Instant since = Instant.ofEpochMilli(Long.parseLong(fields[4]));
@@ -122,11 +191,14 @@ public class SessionStore {
         String kind = fields[1];
         boolean canWrite = Boolean.parseBoolean(fields[2]);
         String csrf = fields[3];
-        String operator = fields.length == 7 ? fields[6] : "";
+        String operator = fields.length >= 7 ? fields[6] : "";
+        String unconfirmed = fields.length == 9 ? fields[7] : "";
+        Instant recheckAt = unconfirmed.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(fields[8]));
         if (lastSeen.plus(RESEAL_AFTER).isBefore(now)) {
-            return Optional.of(seal(token, kind, canWrite, csrf, since, now, operator));
+            return Optional.of(seal(token, kind, canWrite, csrf, since, now, operator, unconfirmed, recheckAt));
         }
-        return Optional.of(new OperatorSession(cookie, token, kind, canWrite, csrf, since, operator));
+        return Optional.of(
+                new OperatorSession(cookie, token, kind, canWrite, csrf, since, operator, unconfirmed, recheckAt));
     }
 
     /** The session cookie carrying {@code value} (empty with max age 0 clears it). */
@@ -155,7 +227,9 @@ public class SessionStore {
             String csrf,
             Instant since,
             Instant lastSeen,
-            String operator) {
+            String operator,
+            String unconfirmed,
+            Instant recheckAt) {
         String plain = String.join(
                 "\n",
                 token,
@@ -164,7 +238,9 @@ public class SessionStore {
                 csrf,
                 Long.toString(since.toEpochMilli()),
                 Long.toString(lastSeen.toEpochMilli()),
-                operator);
+                operator,
+                unconfirmed,
+                recheckAt == null ? "0" : Long.toString(recheckAt.toEpochMilli()));
         try {
             byte[] iv = new byte[IV_BYTES];
             random.nextBytes(iv);
@@ -177,10 +253,22 @@ public class SessionStore {
                     .put(sealed)
                     .array();
             String id = VERSION + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(value);
-            return new OperatorSession(id, token, kind, canWrite, csrf, since, operator);
+            return new OperatorSession(id, token, kind, canWrite, csrf, since, operator, unconfirmed, recheckAt);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is part of every Java runtime", e);
         }
+    }
+
+    /**
+     * The fields are sealed one a line: a service's message with a line break in it stays one field, and a long one is
+     * cut so that the cookie stays well under the 4 KB browsers keep.
+     */
+    private static String oneLine(String why) {
+        String line = why == null ? "" : why.replaceAll("\\p{Cntrl}", " ").strip();
+        if (line.codePointCount(0, line.length()) > MAX_REASON) {
+            line = line.substring(0, line.offsetByCodePoints(0, MAX_REASON)) + "…";
+        }
+        return line.isEmpty() ? "no reason given" : line;
     }
 
     private static byte[] deriveKey(String secret) {

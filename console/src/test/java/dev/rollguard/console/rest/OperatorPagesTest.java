@@ -406,6 +406,79 @@ class OperatorPagesTest {
                 .doesNotContain("Global kill switch is off.");
     }
 
+    @Test
+    void flagsThatCannotBeReadAreUnknownNotNoFlags() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/flags", 500, "{\"code\": \"INTERNAL\", \"message\": \"database down\"}");
+
+        Response failed = signedIn(s.id()).get("/flags");
+        assertThat(failed.statusCode()).isEqualTo(502);
+        assertThat(failed.asString())
+                .contains("Flags could not be read: Unknown (the flag-service answered database down (INTERNAL)).")
+                .contains("id=\"no-flags\">Unknown: the flags could not be read.")
+                .doesNotContain("No flags yet.");
+
+        // A 200 that is not a list (a proxy's page, another API) is not an empty list either.
+        stub.answer("/api/flags", 200, "{\"items\": []}");
+        Response notAList = signedIn(s.id()).get("/flags");
+        assertThat(notAList.statusCode()).isEqualTo(502);
+        assertThat(notAList.asString())
+                .contains("Flags could not be read: Unknown (the flag-service answered something that is not a list).")
+                .doesNotContain("No flags yet.");
+    }
+
+    @Test
+    void anAuditLogThatCannotBeReadIsUnknownInItsSectionNotNoEntries() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/audit", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");
+
+        String page = page(s, "/flags/" + FLAG);
+
+        assertThat(page)
+                .contains("id=\"audit-error\">Audit log: Unknown (the flag-service answered database down"
+                        + " (UNAVAILABLE)).")
+                .contains("id=\"no-audit\">Unknown.")
+                .doesNotContain("No entries.");
+        stub.answer("/api/audit", 200, "{\"entries\": []}");
+        assertThat(page(s, "/flags/" + FLAG))
+                .contains("Audit log: Unknown (the flag-service answered something that is not a list).")
+                .doesNotContain("No entries.");
+    }
+
+    @Test
+    void segmentsThatCannotBeReadAreUnknownOnTheirPageAndInTheRuleEditor() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/segments", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");
+
+        Response segments = signedIn(s.id()).get("/segments");
+        assertThat(segments.statusCode()).isEqualTo(502);
+        assertThat(segments.asString())
+                .contains("id=\"no-segments\">Unknown: the segments could not be read.")
+                .doesNotContain("No segments yet.");
+        assertThat(page(s, "/flags/" + FLAG + "/rules/new"))
+                .contains("The known segments: Unknown (the flag-service answered database down (UNAVAILABLE)).")
+                .doesNotContain("No segments yet");
+    }
+
+    @Test
+    void silencesThatCannotBeReadAreUnknownNotNothingSilenced() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/silences", 500, "{\"code\": \"INTERNAL\", \"message\": \"database down\"}");
+
+        assertThat(page(s, "/silences"))
+                .contains("id=\"silence-read-error\">Silences: Unknown (the alert-service answered database down"
+                        + " (INTERNAL)).")
+                .contains("id=\"no-current-silences\">Unknown.")
+                .contains("id=\"no-ended-silences\">Unknown.")
+                .doesNotContain("Nothing is silenced.")
+                .doesNotContain("No silence has ended yet.");
+        // An answer that is not a list was drawn as no silences without a word.
+        stub.answer("/api/silences", 200, "{\"silences\": []}");
+        assertThat(page(s, "/silences"))
+                .contains("Silences: Unknown (the alert-service answered something that is not a list).")
+                .doesNotContain("Nothing is silenced.");
+    }
+
     private static String auditRows(int newest, int count) {
         List<String> rows = new ArrayList<>();
         IntStream.range(0, count)

@@ -89,6 +89,68 @@ class SessionStoreTest {
     }
 
     @Test
+    void aSessionWhoseAdminRightsAreUnconfirmedIsReadOnlyAndAskedAgainAfterTheBackOff() {
+        OperatorSession opened = store(SECRET, T0)
+                .openUnconfirmed("rg_admin_abc", "Ana Lima", "flag-service is unavailable:\nno answer within 5 s");
+
+        OperatorSession found =
+                store(SECRET, T0.plusSeconds(5)).find(opened.id()).orElseThrow();
+        assertThat(found.canWrite()).isFalse();
+        assertThat(found.tokenKind()).isEqualTo("read-only");
+        assertThat(found.unconfirmed()).isTrue();
+        // A line break in a service's message would split the sealed fields: it is sealed as a space.
+        assertThat(found.adminUnconfirmed()).isEqualTo("flag-service is unavailable: no answer within 5 s");
+        assertThat(found.recheckAt()).isEqualTo(T0.plusSeconds(30));
+        assertThat(store(SECRET, T0.plusSeconds(29)).recheckDue(found)).isFalse();
+        assertThat(store(SECRET, T0.plusSeconds(30)).recheckDue(found)).isTrue();
+
+        OperatorSession again =
+                store(SECRET, T0.plusSeconds(31)).stillUnconfirmed(found, "the flag-service answered HTTP 500");
+        assertThat(store(SECRET, T0.plusSeconds(31)).find(again.id())).hasValueSatisfying(s -> {
+            assertThat(s.canWrite()).isFalse();
+            assertThat(s.adminUnconfirmed()).isEqualTo("the flag-service answered HTTP 500");
+            assertThat(s.recheckAt()).isEqualTo(T0.plusSeconds(61));
+        });
+
+        OperatorSession admin = store(SECRET, T0.plusSeconds(61)).confirmed(again, true);
+        assertThat(store(SECRET, T0.plusSeconds(62)).find(admin.id())).hasValueSatisfying(s -> {
+            assertThat(s.canWrite()).isTrue();
+            assertThat(s.tokenKind()).isEqualTo("admin");
+            assertThat(s.unconfirmed()).isFalse();
+            assertThat(s.recheckAt()).isNull();
+            // The same session: forms shown before still carry its CSRF token, and the name is kept.
+            assertThat(s.csrf()).isEqualTo(opened.csrf());
+            assertThat(s.operator()).isEqualTo("Ana Lima");
+            assertThat(s.since()).isEqualTo(T0);
+        });
+        assertThat(store(SECRET, T0.plusSeconds(90)).recheckDue(admin)).isFalse();
+    }
+
+    @Test
+    void aLongReasonIsCutSoTheCookieStaysSmall() {
+        OperatorSession opened = store(SECRET, T0).openUnconfirmed("rg_admin_abc", "", "x".repeat(5000));
+
+        OperatorSession found = store(SECRET, T0).find(opened.id()).orElseThrow();
+        assertThat(found.adminUnconfirmed()).hasSize(301).endsWith("x…");
+        assertThat(opened.id()).hasSizeLessThan(1000);
+    }
+
+    @Test
+    void anUnconfirmedSessionCannotBeMadeAdminByChangingTheCookie() {
+        OperatorSession opened = store(SECRET, T0).openUnconfirmed("rg_admin_abc", "", "HTTP 500");
+        byte[] sealed = Base64.getUrlDecoder().decode(opened.id().substring(3));
+        for (int i = 12; i < sealed.length; i++) {
+            byte[] changed = sealed.clone();
+            changed[i] ^= 1;
+            assertThat(store(SECRET, T0)
+                            .find("v1."
+                                    + Base64.getUrlEncoder().withoutPadding().encodeToString(changed)))
+                    .as("bit flipped at byte %d", i)
+                    .isEmpty();
+        }
+    }
+
+    @Test
     void withoutASecretOnlyTheSameInstanceOpensItsSessions() {
         SessionStore one = new SessionStore(Optional.empty(), Duration.ofHours(8), false, Clock.systemUTC());
         SessionStore other = new SessionStore(Optional.empty(), Duration.ofHours(8), false, Clock.systemUTC());
