@@ -290,7 +290,7 @@ class BrowserAccessTest {
         String expired = dev.rollguard.flag.service.StreamTokenFixtures.sign(
                 "browser-test-secret-of-more-than-32-characters",
                 fields[0] + "|" + fields[1] + "|"
-                        + Instant.now().minusSeconds(1).getEpochSecond());
+                        + Instant.now().minusSeconds(1).getEpochSecond() + "|" + fields[3]);
         TOKENS.add(expired);
         assertRefused(stream(expired), "the stream token has expired");
 

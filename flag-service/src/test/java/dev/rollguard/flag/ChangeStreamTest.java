@@ -6,9 +6,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.flag.service.StreamTokenFixtures;
+import dev.rollguard.flag.service.TokenService;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.VertxContextSupport;
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -40,6 +43,9 @@ class ChangeStreamTest {
 
     @ConfigProperty(name = "flag-service.stream-tokens.secret")
     String streamTokenSecret;
+
+    @Inject
+    TokenService tokens;
 
     // HTTP/1.1 as browsers' EventSource uses it (the JDK client would otherwise try an h2c upgrade).
     private final HttpClient http =
@@ -155,6 +161,71 @@ class ChangeStreamTest {
     }
 
     @Test
+    void aNewSecretOfABootstrapTokenEndsTheStreamsOfItsOldUrlAndRefusesThatUrl() throws Throwable {
+        String oldUrl = advertisedUrl(Api.CLIENT);
+        String untouched = newClientToken(Api.key("untouched-web-app"));
+        OpenStream byOldUrl = open(URI.create(oldUrl), null);
+        OpenStream byOldSecret = open(URI.create(events.toString()), Api.CLIENT);
+        OpenStream other = open(URI.create(advertisedUrl(untouched)), null);
+        String rotatedSecret = "rotated-" + Api.CLIENT;
+        try {
+            for (OpenStream stream : new OpenStream[] {byOldUrl, byOldSecret, other}) {
+                awaitLine(stream.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            }
+
+            // What an instance started with a new ROLLGUARD_CLIENT_TOKEN writes (the same row, id and name, another
+            // hash); this instance learns of it at its next token reload (every 2 s in the test profile).
+            setClientTokenHash(TokenService.hash(rotatedSecret));
+
+            assertThat(byOldUrl.ended().get(15, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(byOldSecret.ended().get(15, TimeUnit.SECONDS)).isEqualTo("ended");
+            // An EventSource reconnects with the URL it holds, and is refused with the module's JSON error.
+            HttpResponse<String> refused = http.send(
+                    HttpRequest.newBuilder(URI.create(oldUrl))
+                            .header("Accept", "text/event-stream")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            JsonNode error = new ObjectMapper().readTree(refused.body());
+            assertThat(error.get("code").asText()).isEqualTo("UNAUTHENTICATED");
+            assertThat(error.get("message").asText())
+                    .startsWith("the token this stream URL was issued to has been given another secret");
+
+            // The holder of the new secret gets a new URL, which opens the stream.
+            String newUrl = advertisedUrl(rotatedSecret);
+            assertThat(newUrl).isNotEqualTo(oldUrl);
+            OpenStream byNewUrl = open(URI.create(newUrl), null);
+            try {
+                awaitLine(byNewUrl.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            } finally {
+                byNewUrl.close();
+            }
+
+            // The stream of an untouched token's URL goes on.
+            String key = Api.key("after-new-secret");
+            Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+            awaitLine(other.lines(), l -> l.startsWith("data:"), Duration.ofSeconds(10));
+            assertThat(other.ended()).isNotDone();
+        } finally {
+            byOldUrl.close();
+            byOldSecret.close();
+            other.close();
+            // Other tests use the client token.
+            setClientTokenHash(TokenService.hash(Api.CLIENT));
+            VertxContextSupport.subscribeAndAwait(tokens::reload);
+        }
+    }
+
+    private static void setClientTokenHash(String hash) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var update = db.prepareStatement("UPDATE api_tokens SET token_hash = ? WHERE name = ?")) {
+            update.setString(1, hash);
+            update.setString(2, TokenService.BOOTSTRAP_CLIENT);
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aStreamOutlivesItsStreamTokensExpiryWhichRefusesOnlyReconnects() throws Exception {
         String url = advertisedUrl(Api.CLIENT);
         String token = url.substring(url.indexOf("?token=") + "?token=".length());
@@ -163,7 +234,7 @@ class ChangeStreamTest {
         // period expires at the same instant: ending their streams then would have every browser reconnect at once.
         Instant expiry = Instant.now().plusSeconds(3);
         String shortLived = StreamTokenFixtures.sign(
-                streamTokenSecret, fields[0] + "|" + fields[1] + "|" + expiry.getEpochSecond());
+                streamTokenSecret, fields[0] + "|" + fields[1] + "|" + expiry.getEpochSecond() + "|" + fields[3]);
         URI shortUrl = URI.create(events + "?token=" + shortLived);
 
         OpenStream stream = open(shortUrl, null);

@@ -14,8 +14,10 @@ import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rollguard.flag.domain.Caller;
 import dev.rollguard.flag.service.FlagSnapshot;
 import dev.rollguard.flag.service.StreamTokens;
+import dev.rollguard.flag.service.TokenService;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -53,6 +55,9 @@ class OfrepTest {
 
     @Inject
     StreamTokens streamTokens;
+
+    @Inject
+    TokenService tokens;
 
     @Test
     void anUnknownFlagIs404FlagNotFound() {
@@ -507,16 +512,17 @@ class OfrepTest {
         // No context: its hash is "0", so the previous release's tag is built here from its parts alone.
         String noContext = "{}";
 
+        Caller caller = tokens.authenticate(Api.CLIENT).orElseThrow();
         String period;
         String previousRelease;
         Response current;
         do {
-            period = streamTokens.period();
+            period = streamTokens.period(caller);
             previousRelease = "\"" + snapshot.current().revision() + "-0-" + period + "\"";
             current = client().header("If-None-Match", previousRelease)
                     .body(noContext)
                     .post("/ofrep/v1/evaluate/flags");
-        } while (!period.equals(streamTokens.period()));
+        } while (!period.equals(streamTokens.period(caller)));
 
         current.then().statusCode(200);
         assertThat(current.header("ETag")).isNotEqualTo(previousRelease);

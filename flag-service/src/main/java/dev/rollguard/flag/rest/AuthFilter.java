@@ -40,8 +40,9 @@ public class AuthFilter {
 
     /**
      * Routing-context key, on endpoints that accept a stream token, of a {@code Uni<Void>} that completes once the
-     * request's API token is revoked (for a token header, also once its secret is replaced). A stream ends then, so
-     * that a revoked client no longer follows changes.
+     * request's API token is revoked or its secret is replaced (a bootstrap token's, whichever way the stream was
+     * opened: by header or by a stream token bound to the secret). A stream ends then, so that a revoked client, or
+     * whoever holds a leaked secret or its stream URL, no longer follows changes.
      */
     public static final String CREDENTIAL_ENDS = "rollguard.credential-ends";
 
@@ -88,7 +89,8 @@ public class AuthFilter {
             caller = ((StreamTokens.Accepted) verdict).caller();
             // Not the stream token's expiry: every URL of one half-TTL period expires at the same instant, and
             // ending their streams then would have every browser reconnect at once; the expiry refuses reconnects.
-            routing.put(CREDENTIAL_ENDS, tokens.revocation(caller.tokenId()));
+            // The caller is the one the stream token is bound to: a new secret of its API token ends the stream too.
+            routing.put(CREDENTIAL_ENDS, tokens.revocation(caller));
         } else {
             Optional<Caller> found = tokens.authenticate(token);
             if (found.isEmpty()) {

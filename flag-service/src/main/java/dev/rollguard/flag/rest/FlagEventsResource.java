@@ -26,7 +26,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * id, telling the client to re-fetch its bulk evaluation. A subscriber that cannot keep up gets only the latest.
  *
  * <p>A stream lasts as long as the credential that opened it: it ends (the response completes) when that API token is
- * revoked, on this instance at once and on the others at their next token reload. A client that reconnects with it
+ * revoked or, a bootstrap token, given another secret (a stream URL is bound to the secret it was issued under), on
+ * this instance at once and on the others at their next token reload. A client that reconnects with it
  * then gets a 401. It outlives its stream token's expiry, which refuses only reconnects: all URLs of one period expire
  * at the same instant, and their streams would otherwise all end and reconnect together.
  */
@@ -51,21 +52,20 @@ public class FlagEventsResource {
             summary = "Flag change notifications (server-sent events)",
             description = "A token header, or the stream token of the URL advertised in the bulk evaluation's"
                     + " eventStreams (?token=, for browsers' EventSource); 401 when it is missing, expired, tampered"
-                    + " with or its API token is revoked. The stream ends when its API token is revoked.")
+                    + " with, its API token is revoked or has been given another secret since the URL was issued. The"
+                    + " stream ends when its API token is revoked or given another secret.")
     public Multi<OutboundSseEvent> events(@Context Sse sse, RoutingContext routing) {
         FlagSnapshot.State now = snapshot.current();
         Multi<OutboundSseEvent> connected = Multi.createFrom()
                 .item(sse.newEventBuilder()
                         .comment("connected " + now.revision())
                         .build());
-        Multi<OutboundSseEvent> changes = snapshot.changes()
-                .onOverflow()
-                .dropPreviousItems()
-                .map(state -> sse.newEventBuilder()
-                        .id(state.revision())
-                        .name("message")
-                        .data(String.class, refetch(state))
-                        .build());
+        // A client that cannot keep up gets only the latest change it missed (FlagSnapshot.changes).
+        Multi<OutboundSseEvent> changes = snapshot.changes().map(state -> sse.newEventBuilder()
+                .id(state.revision())
+                .name("message")
+                .data(String.class, refetch(state))
+                .build());
         Multi<OutboundSseEvent> heartbeats = Multi.createFrom()
                 .ticks()
                 .every(config.sse().heartbeatInterval())

@@ -183,9 +183,9 @@ public class OfrepResource {
             URI base) {
         // Everything the answer depends on: how this release evaluates (a constant, folded in by the compiler), the
         // flag versions, the context, and the stream URL, which changes every half TTL (its token does) so that a
-        // client whose URL is about to expire gets a new one.
+        // client whose URL is about to expire gets a new one, and with the caller's secret.
         String etag = "\"" + EvaluationService.SEMANTICS_REVISION + "-" + state.revision() + "-" + context.hash(json)
-                + "-" + streamTokens.period() + "\"";
+                + "-" + streamTokens.period(caller) + "\"";
         if (mayBeNotModified && ETags.notModified(ifNoneMatch, etag)) {
             return Response.notModified().header(HttpHeaders.ETAG, etag).build();
         }

@@ -10,7 +10,6 @@ import dev.rollguard.schemas.event.FlagVariant;
 import dev.rollguard.schemas.targeting.IndexedList;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -34,7 +33,7 @@ import org.apache.commons.codec.digest.MurmurHash3;
 public class FlagSnapshot {
 
     private final ObjectMapper json;
-    private final BroadcastProcessor<State> changes = BroadcastProcessor.create();
+    private final Fanout<State> changes = new Fanout<>();
     private volatile State state = State.EMPTY;
     private volatile boolean loaded;
 
@@ -102,9 +101,17 @@ public class FlagSnapshot {
         return state;
     }
 
-    /** Emits the new state after every change that was applied. */
+    /**
+     * Emits the new state after every change that was applied, from subscription on; a subscriber that has not asked
+     * for more keeps only the latest state it missed.
+     */
     public Multi<State> changes() {
-        return changes;
+        return changes.subscribe();
+    }
+
+    /** The subscribers of {@link #changes()} that have not cancelled. */
+    int changeSubscribers() {
+        return changes.subscribers();
     }
 
     /**
@@ -119,9 +126,7 @@ public class FlagSnapshot {
         // The current state is read again after subscribing to the changes, so one applied in between is not missed.
         return Multi.createBy()
                 .merging()
-                .streams(
-                        changes.onOverflow().dropPreviousItems(),
-                        Multi.createFrom().item(() -> state))
+                .streams(changes.subscribe(), Multi.createFrom().item(() -> state))
                 .filter(ready)
                 .toUni()
                 .ifNoItem()
@@ -171,7 +176,7 @@ public class FlagSnapshot {
         Map<String, FlagChangedEvent> newFlags = flags == null ? current.flags() : Map.copyOf(flags);
         Map<String, Map<String, JsonNode>> newValues = values == null ? current.values() : Map.copyOf(values);
         state = new State(newFlags, newValues, global, revision(newFlags, global), lastModified);
-        changes.onNext(state);
+        changes.emit(state);
         return true;
     }
 

@@ -13,6 +13,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -30,17 +31,24 @@ import javax.crypto.spec.SecretKeySpec;
  * URL that "may include authentication tokens"; this is that token.
  *
  * <p>A token is {@code v1.<payload>.<signature>}, both base64url: the payload names the scope (the change stream and
- * nothing else), the API token it was issued to (so revoking that token stops new streams at once) and its expiry;
- * the signature is HMAC-SHA256 of {@code v1.<payload>} under the configured secret. Nothing is stored: any instance
- * with the same secret checks it.
+ * nothing else), the API token it was issued to (so revoking that token stops new streams at once), its expiry and
+ * the binding to that API token's secret; the signature is HMAC-SHA256 of {@code v1.<payload>} under the configured
+ * secret. Nothing is stored: any instance with the same secret checks it.
+ *
+ * <p>The binding is an HMAC, under the same key, of the API token's {@link Caller#secretTag()}, a digest of its
+ * stored hash: a bootstrap token given another secret keeps its id, and without the binding the URLs issued under
+ * the old secret (which may be what leaked) would still open streams. Every instance derives the binding from the
+ * stored token, so a URL of an unchanged token opens streams on any instance and after a restart; the URL shows
+ * neither the secret nor its hash. Tokens from before the binding (a payload of three fields) are refused: a client
+ * gets a new URL with its next bulk evaluation, whose ETag changed with the binding.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
  * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
  * long (a day by default): a provider reconnects to the URL it was given, and a 401 ends a browser's EventSource for
  * good. What keeps a long-lived URL safe is {@link #verify}, which every connect goes through (the change stream's
- * {@code AuthFilter}): it refuses the URL as soon as the API token it names is revoked, and the streams the URL
- * opened end then too ({@code AuthFilter}, {@code FlagEventsResource}); they outlive its expiry, which only refuses
- * their reconnects.
+ * {@code AuthFilter}): it refuses the URL as soon as the API token it names is revoked or given another secret, and
+ * the streams the URL opened end then too ({@code AuthFilter}, {@code FlagEventsResource}); they outlive its expiry,
+ * which only refuses their reconnects.
  */
 @ApplicationScoped
 @Startup
@@ -50,6 +58,9 @@ public class StreamTokens {
     public static final String SCOPE = "ofrep-events";
 
     private static final String VERSION = "v1";
+    /** Bytes of the binding's HMAC kept in the token: enough that another secret never matches by chance. */
+    private static final int BINDING_BYTES = 12;
+
     private static final int MIN_SECRET_LENGTH = 32;
     private static final int MAX_TOKEN_LENGTH = 512;
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -64,7 +75,7 @@ public class StreamTokens {
     /** Refused, with a message for the client that never repeats the token. */
     public record Refused(String message) implements Verdict {}
 
-    private record Issued(long window, String token) {}
+    private record Issued(long window, String secretTag, String token) {}
 
     private final Function<UUID, Optional<Caller>> activeTokens;
     private final Clock clock;
@@ -104,33 +115,38 @@ public class StreamTokens {
         this.keyId = HexFormat.of().formatHex(hmac(key, "key-id"), 0, 4);
     }
 
-    /** The stream token for {@code caller} now: the same one for half a TTL, valid for at least that long. */
+    /**
+     * The stream token for {@code caller} now: the same one for half a TTL, valid for at least that long, bound to the
+     * secret {@code caller} authenticated with.
+     */
     public String issue(Caller caller) {
         long window = window();
         Issued current = issued.get(caller.tokenId());
-        if (current != null && current.window() == window) {
+        if (current != null && current.window() == window && current.secretTag().equals(caller.secretTag())) {
             return current.token();
         }
-        String token = sign(caller.tokenId(), (window + 2) * halfTtlSeconds);
-        issued.put(caller.tokenId(), new Issued(window, token));
+        String token = sign(caller, (window + 2) * halfTtlSeconds);
+        issued.put(caller.tokenId(), new Issued(window, caller.secretTag(), token));
         return token;
     }
 
     /**
-     * What the URLs issued now have in common: the half-TTL period and the signing key. The bulk ETag includes it,
-     * so a client holding a URL that has expired (or whose key was rotated) gets a 200 with a new one, not a 304.
+     * What the URL issued to {@code caller} now depends on: the half-TTL period, the signing key and the binding to
+     * the caller's secret. The bulk ETag includes it, so a client holding a URL that has expired (or whose key was
+     * rotated, or whose API token was given another secret) gets a 200 with a new one, not a 304.
      */
-    public String period() {
-        return window() + keyId;
+    public String period(Caller caller) {
+        return window() + keyId + "." + binding(key, caller.secretTag());
     }
 
     long window() {
         return clock.instant().getEpochSecond() / halfTtlSeconds;
     }
 
-    /** A token for {@code tokenId} expiring at the given second. */
-    String sign(UUID tokenId, long expiresAtEpochSecond) {
-        return signPayload(SCOPE + "|" + tokenId + "|" + expiresAtEpochSecond);
+    /** A token for {@code caller}'s API token and secret, expiring at the given second. */
+    String sign(Caller caller, long expiresAtEpochSecond) {
+        return signPayload(
+                SCOPE + "|" + caller.tokenId() + "|" + expiresAtEpochSecond + "|" + binding(key, caller.secretTag()));
     }
 
     /** Signs any payload, so tests can make a well-signed token of another scope or shape. */
@@ -140,7 +156,10 @@ public class StreamTokens {
         return signed + "." + B64.encodeToString(hmac(key, signed));
     }
 
-    /** Checks signature, scope, expiry and that the API token it names is still active. */
+    /**
+     * Checks signature, scope, expiry, that the API token it names is still active and that its secret is the one the
+     * stream token was issued under.
+     */
     public Verdict verify(String token) {
         if (token == null || token.isBlank() || token.length() > MAX_TOKEN_LENGTH) {
             return new Refused("the stream token is not valid");
@@ -159,10 +178,17 @@ public class StreamTokens {
         } catch (IllegalArgumentException e) {
             return new Refused("the stream token is not valid");
         }
-        if (accepted.stream().noneMatch(k -> MessageDigest.isEqual(hmac(k, signed), signature))) {
+        Optional<byte[]> signedWith = accepted.stream()
+                .filter(k -> MessageDigest.isEqual(hmac(k, signed), signature))
+                .findFirst();
+        if (signedWith.isEmpty()) {
             return new Refused("the stream token is not valid");
         }
-        if (fields.length != 3 || !SCOPE.equals(fields[0])) {
+        if (fields.length == 3 && SCOPE.equals(fields[0])) {
+            return new Refused("the stream token is of an earlier release: take the stream URL of a new bulk evaluation"
+                    + " (POST /ofrep/v1/evaluate/flags)");
+        }
+        if (fields.length != 4 || !SCOPE.equals(fields[0])) {
             return new Refused("the token does not open the change stream");
         }
         UUID tokenId;
@@ -178,8 +204,22 @@ public class StreamTokens {
                     + " (POST /ofrep/v1/evaluate/flags)");
         }
         Optional<Caller> caller = activeTokens.apply(tokenId);
-        return caller.<Verdict>map(Accepted::new)
-                .orElseGet(() -> new Refused("the token this stream URL was issued to is revoked"));
+        if (caller.isEmpty()) {
+            return new Refused("the token this stream URL was issued to is revoked");
+        }
+        byte[] binding = fields[3].getBytes(StandardCharsets.UTF_8);
+        byte[] current = binding(signedWith.get(), caller.get().secretTag()).getBytes(StandardCharsets.UTF_8);
+        if (!MessageDigest.isEqual(binding, current)) {
+            return new Refused("the token this stream URL was issued to has been given another secret: take the stream"
+                    + " URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)");
+        }
+        return new Accepted(caller.get());
+    }
+
+    /** The binding of a stream token to the API token secret whose {@link Caller#secretTag()} is given. */
+    private static String binding(byte[] key, String secretTag) {
+        byte[] mac = hmac(key, "secret|" + secretTag);
+        return B64.encodeToString(Arrays.copyOf(mac, BINDING_BYTES));
     }
 
     private static byte[] checked(String secret) {

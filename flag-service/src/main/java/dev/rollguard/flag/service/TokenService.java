@@ -18,7 +18,6 @@ import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -33,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Flow;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
@@ -63,9 +61,11 @@ public class TokenService {
 
     private long installedReading;
 
-    /** Signals each installed table; the reloads of two callers may finish at once, hence serialised. */
-    private final Flow.Processor<Boolean, Boolean> installs =
-            BroadcastProcessor.<Boolean>create().serialized();
+    /**
+     * Signals each installed table to the open streams. The reloads of two callers may finish at once: each
+     * subscriber's emitter takes their signals one at a time.
+     */
+    private final Fanout<Boolean> installs = new Fanout<>();
 
     /** The active tokens by hash (what a request presents) and by id (what a stream token names). */
     private record Table(Map<String, Caller> byHash, Map<UUID, Caller> byId) {}
@@ -100,9 +100,16 @@ public class TokenService {
         return once(installed -> !installed.byHash().containsKey(hash));
     }
 
-    /** Completes once the token with this id is revoked, as {@link #revocation(String)}. */
-    public Uni<Void> revocation(UUID tokenId) {
-        return once(installed -> !installed.byId().containsKey(tokenId));
+    /**
+     * Completes once the token {@code caller} holds is revoked or given another secret (its id stays, its
+     * {@link Caller#secretTag()} changes), as {@link #revocation(String)}: what ends the streams opened by a stream
+     * token, which names the token by id.
+     */
+    public Uni<Void> revocation(Caller caller) {
+        return once(installed -> {
+            Caller now = installed.byId().get(caller.tokenId());
+            return now == null || !now.secretTag().equals(caller.secretTag());
+        });
     }
 
     /**
@@ -113,14 +120,10 @@ public class TokenService {
         return Multi.createBy()
                 .merging()
                 .streams(
-                        // A signal missed while a check runs is no loss: every check reads the table in force.
-                        // Off the reloading thread: a stream's end (its response completed) runs on a worker, and
-                        // one that fails cannot stop the signal reaching the other streams.
-                        Multi.createFrom()
-                                .publisher(installs)
-                                .onOverflow()
-                                .drop()
-                                .emitOn(Infrastructure.getDefaultWorkerPool()),
+                        // Signals that come while a check runs fold into the latest: every check reads the table
+                        // in force. Off the reloading thread: a stream's end (its response completed) runs on a
+                        // worker, and one that fails cannot stop the signal reaching the other streams.
+                        installs.subscribe().emitOn(Infrastructure.getDefaultWorkerPool()),
                         Multi.createFrom().item(Boolean.TRUE))
                 .select()
                 .where(signal -> gone.test(table))
@@ -128,13 +131,9 @@ public class TokenService {
                 .replaceWithVoid();
     }
 
-    /** Tells the open streams that a table was installed; a failure is logged, the table stays installed. */
+    /** Tells the open streams that a table was installed; a stream that fails on it does not stop the others. */
     private void signalInstalled() {
-        try {
-            installs.onNext(Boolean.TRUE);
-        } catch (RuntimeException e) {
-            Log.errorf(e, "open streams not told of the new token table");
-        }
+        installs.emit(Boolean.TRUE);
     }
 
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
@@ -305,7 +304,20 @@ public class TokenService {
     }
 
     private static Caller caller(ApiToken token) {
-        return new Caller(token.id, token.name, TokenKind.valueOf(token.kind), token.requestsPerSecond);
+        return new Caller(
+                token.id,
+                token.name,
+                TokenKind.valueOf(token.kind),
+                token.requestsPerSecond,
+                secretTag(token.tokenHash));
+    }
+
+    /**
+     * What a stream token is bound to: a digest of the stored hash, so every instance derives the same one from the
+     * table and a new secret gives another. The stream token carries it only under the stream-token key's HMAC.
+     */
+    static String secretTag(String tokenHash) {
+        return hash("secret-tag|" + tokenHash).substring(0, 32);
     }
 
     /** A token's audit row: no flag or segment, the token (never its secret or hash) as the after state. */

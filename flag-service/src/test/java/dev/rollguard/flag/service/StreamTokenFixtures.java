@@ -10,7 +10,10 @@ public final class StreamTokenFixtures {
 
     private StreamTokenFixtures() {}
 
-    /** {@code payload} ("scope|token id|expiry second") signed as the service signs it under {@code secret}. */
+    /**
+     * {@code payload} ("scope|token id|expiry second|binding to the token's secret") signed as the service signs it
+     * under {@code secret}.
+     */
     public static String sign(String secret, String payload) {
         FlagServiceConfig.StreamTokens config = new FlagServiceConfig.StreamTokens() {
             @Override

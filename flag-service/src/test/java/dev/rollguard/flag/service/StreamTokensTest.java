@@ -19,13 +19,13 @@ import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
-/** Issuing and checking stream tokens: signature, scope, expiry, revocation, key rotation. */
+/** Issuing and checking stream tokens: signature, scope, expiry, revocation, a new secret, key rotation. */
 class StreamTokensTest {
 
     private static final String SECRET = "a-secret-of-at-least-thirty-two-characters";
     private static final String OTHER_SECRET = "another-secret-of-at-least-thirty-two-chars";
 
-    private final Caller client = new Caller(UUID.randomUUID(), "web-app", TokenKind.CLIENT, null);
+    private final Caller client = caller("web-app", TokenKind.CLIENT, "rg_the-client-secret");
     private final Map<UUID, Caller> active = new HashMap<>(Map.of(client.tokenId(), client));
     private final MutableClock clock = new MutableClock(Instant.parse("2026-12-02T10:00:00Z"));
 
@@ -39,7 +39,11 @@ class StreamTokensTest {
         StreamTokens tokens = tokens(SECRET, null);
         String token = tokens.issue(client);
 
-        assertThat(token).startsWith("v1.").doesNotContain(SECRET);
+        assertThat(token)
+                .startsWith("v1.")
+                .doesNotContain(SECRET)
+                .doesNotContain(client.secretTag())
+                .doesNotContain(TokenService.hash("rg_the-client-secret"));
         assertThat(tokens.verify(token)).isEqualTo(new StreamTokens.Accepted(client));
     }
 
@@ -57,7 +61,7 @@ class StreamTokensTest {
         String second = tokens.issue(client);
         assertThat(second).isNotEqualTo(first);
         assertThat(tokens.window()).isEqualTo(window + 1);
-        assertThat(tokens.period()).startsWith(Long.toString(window + 1));
+        assertThat(tokens.period(client)).startsWith(Long.toString(window + 1));
 
         // Issued at 10:04:59 at the latest, the first token lives until 10:10:00.
         clock.set(Instant.parse("2026-12-02T10:10:00Z"));
@@ -94,9 +98,9 @@ class StreamTokensTest {
         }
         // A URL rotates twice a day, so the bulk ETag (which holds the period) does not churn.
         clock.set(Instant.parse("2026-12-02T12:00:00Z"));
-        String period = tokens.period();
+        String period = tokens.period(client);
         clock.set(Instant.parse("2026-12-02T23:59:59Z"));
-        assertThat(tokens.period()).isEqualTo(period);
+        assertThat(tokens.period(client)).isEqualTo(period);
 
         active.remove(client.tokenId());
         assertThat(tokens.verify(url)).isEqualTo(refused("the token this stream URL was issued to is revoked"));
@@ -116,11 +120,13 @@ class StreamTokensTest {
         StreamTokens tokens = tokens(SECRET, null);
         String token = tokens.issue(client);
         String[] parts = token.split("\\.");
-        Caller admin = new Caller(UUID.randomUUID(), "admin", TokenKind.ADMIN, null);
+        Caller admin = caller("admin", TokenKind.ADMIN, "rg_the-admin-secret");
         active.put(admin.tokenId(), admin);
+        String binding = new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8).split("\\|")[3];
         String otherIdentity = Base64.getUrlEncoder()
                 .withoutPadding()
-                .encodeToString(("ofrep-events|" + admin.tokenId() + "|9999999999").getBytes(StandardCharsets.UTF_8));
+                .encodeToString(("ofrep-events|" + admin.tokenId() + "|9999999999|" + binding)
+                        .getBytes(StandardCharsets.UTF_8));
 
         assertThat(tokens.verify(parts[0] + "." + otherIdentity + "." + parts[2]))
                 .isEqualTo(refused("the stream token is not valid"));
@@ -146,7 +152,7 @@ class StreamTokensTest {
                 .isEqualTo(refused("the token does not open the change stream"));
         assertThat(tokens.verify(tokens.signPayload("ofrep-events|" + client.tokenId())))
                 .isEqualTo(refused("the token does not open the change stream"));
-        assertThat(tokens.verify(tokens.signPayload("ofrep-events|not-a-uuid|9999999999")))
+        assertThat(tokens.verify(tokens.signPayload("ofrep-events|not-a-uuid|9999999999|AAAA")))
                 .isEqualTo(refused("the stream token is not valid"));
     }
 
@@ -160,14 +166,64 @@ class StreamTokensTest {
     }
 
     @Test
+    void aNewSecretOfTheApiTokenRefusesTheUrlsIssuedUnderTheOldOneAndOnlyThose() {
+        StreamTokens tokens = tokens(SECRET, null);
+        Caller other = caller("other-app", TokenKind.CLIENT, "rg_the-other-secret");
+        active.put(other.tokenId(), other);
+        String oldUrl = tokens.issue(client);
+        String otherUrl = tokens.issue(other);
+        String oldPeriod = tokens.period(client);
+
+        // A bootstrap token given another secret: same id, same name, another stored hash.
+        Caller rotated = new Caller(
+                client.tokenId(),
+                client.tokenName(),
+                client.kind(),
+                null,
+                TokenService.secretTag(TokenService.hash("rg_the-new-client-secret")));
+        active.put(client.tokenId(), rotated);
+
+        assertThat(tokens.verify(oldUrl))
+                .isEqualTo(refused("the token this stream URL was issued to has been given another secret: take the"
+                        + " stream URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)"));
+        assertThat(tokens.verify(otherUrl)).isEqualTo(new StreamTokens.Accepted(other));
+        // Within the same half TTL: the holder of the new secret gets a new URL, and a bulk ETag that says so.
+        String newUrl = tokens.issue(rotated);
+        assertThat(newUrl).isNotEqualTo(oldUrl);
+        assertThat(tokens.verify(newUrl)).isEqualTo(new StreamTokens.Accepted(rotated));
+        assertThat(tokens.period(rotated)).isNotEqualTo(oldPeriod);
+        // Another instance (or this one after a restart) derives the same binding from the stored token.
+        assertThat(tokens(SECRET, null).verify(newUrl)).isEqualTo(new StreamTokens.Accepted(rotated));
+        assertThat(tokens(SECRET, null).verify(otherUrl)).isEqualTo(new StreamTokens.Accepted(other));
+        assertThat(tokens(SECRET, null).verify(oldUrl)).isInstanceOf(StreamTokens.Refused.class);
+        // A caller that authenticated with the old secret just before the new one was installed gets a URL that
+        // opens nothing.
+        assertThat(tokens.verify(tokens.issue(client))).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    @Test
+    void aTokenIssuedBeforeTheBindingIsRefusedAsOfAnEarlierRelease() {
+        StreamTokens tokens = tokens(SECRET, null);
+        // What the release before the binding issued: scope, API token id and expiry, under the same key.
+        String earlier = tokens.signPayload("ofrep-events|" + client.tokenId() + "|9999999999");
+
+        assertThat(tokens.verify(earlier))
+                .isEqualTo(refused("the stream token is of an earlier release: take the stream URL of a new bulk"
+                        + " evaluation (POST /ofrep/v1/evaluate/flags)"));
+        assertThat(tokens.verify(tokens.signPayload("admin-api|" + client.tokenId() + "|9999999999")))
+                .isEqualTo(refused("the token does not open the change stream"));
+    }
+
+    @Test
     void afterARotationTheTokensOfThePreviousSecretStillOpenTheStream() {
         String old = tokens(SECRET, null).issue(client);
         StreamTokens rotated = tokens(OTHER_SECRET, SECRET);
 
         assertThat(rotated.verify(old)).isInstanceOf(StreamTokens.Accepted.class);
         assertThat(rotated.issue(client)).isNotEqualTo(old);
-        assertThat(rotated.period()).isNotEqualTo(tokens(SECRET, null).period());
-        assertThat(tokens(SECRET, null).period()).isEqualTo(tokens(SECRET, null).period());
+        assertThat(rotated.period(client)).isNotEqualTo(tokens(SECRET, null).period(client));
+        assertThat(tokens(SECRET, null).period(client))
+                .isEqualTo(tokens(SECRET, null).period(client));
         assertThat(tokens(OTHER_SECRET, null).verify(old)).isInstanceOf(StreamTokens.Refused.class);
     }
 
@@ -183,6 +239,11 @@ class StreamTokensTest {
         String token = one.issue(client);
         assertThat(one.verify(token)).isInstanceOf(StreamTokens.Accepted.class);
         assertThat(two.verify(token)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    /** A caller as the token table holds it for a token stored with {@code secret}. */
+    private static Caller caller(String name, TokenKind kind, String secret) {
+        return new Caller(UUID.randomUUID(), name, kind, null, TokenService.secretTag(TokenService.hash(secret)));
     }
 
     private static StreamTokens.Refused refused(String message) {
