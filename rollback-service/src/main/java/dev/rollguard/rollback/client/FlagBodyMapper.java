@@ -32,7 +32,8 @@ public class FlagBodyMapper {
                 body.currentStage(),
                 policy(body.key(), body.guardPolicy()),
                 body.version() == null ? 0L : body.version(),
-                parseInstant(body.updatedAt()));
+                parseInstant(body.updatedAt()),
+                body.stageVersion());
     }
 
     private GuardPolicy policy(String flagKey, GuardPolicyBody body) {

@@ -98,7 +98,8 @@ public interface FlagServiceApi {
             Integer currentStage,
             GuardPolicyBody guardPolicy,
             Long version,
-            String updatedAt) {}
+            String updatedAt,
+            Long stageVersion) {}
 
     /** A flag's guard policy as the flag-service serves it. */
     record GuardPolicyBody(String action, Boolean dryRun, Long cooldownSeconds) {}

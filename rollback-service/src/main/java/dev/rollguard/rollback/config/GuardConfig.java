@@ -216,12 +216,20 @@ public interface GuardConfig {
 
     interface Listener {
         /**
-         * Most alerts read and not finished (handled, or waiting behind an earlier alert of their flag); when reached,
-         * reading waits until one finishes, so memory stays bounded during a long flag-service outage.
+         * Most alerts handled at once (their actions running against the flag-service and the database); alerts
+         * queued behind an earlier alert of their flag take no place, so a burst for one flag never holds back another.
          */
         @WithDefault("1000")
         @Min(1)
         int maxInFlight();
+
+        /**
+         * Most alerts read and not started (behind an earlier alert of their flag, or waiting for a place); when
+         * reached, reading waits until one starts, so memory stays bounded during a long flag-service outage.
+         */
+        @WithDefault("1000")
+        @Min(1)
+        int maxQueued();
 
         /**
          * On stop, how long the alerts being handled get to finish; those that do not are not acknowledged, so they

@@ -64,10 +64,12 @@ public record Evidence(
                 null);
     }
 
-    /** Treatment against control, for comparative rules. */
     /**
      * Treatment against control as the alert-service compared them; the guard's fields (clients, relative effect and
-     * its interval, confidence, evidence reached, summary) are null for a comparative threshold rule.
+     * its interval, confidence, evidence reached, summary, the stage judged) are null for a comparative threshold rule.
+     *
+     * @param stageVersion the version of the flag that began the rollout stage the guard judged; a REVERT_STAGE on
+     *     the alert is sent tied to it, so it never moves the flag back from another stage
      */
     public record Comparison(
             double treatmentValue,
@@ -83,5 +85,6 @@ public record Evidence(
             Double effectUpper,
             Double confidence,
             Double evidence,
-            String summary) {}
+            String summary,
+            Long stageVersion) {}
 }

@@ -7,6 +7,8 @@ import java.time.Instant;
  *
  * @param currentStage index of the rollout stage the flag is at, null when it follows no stage plan
  * @param updatedAt when the flag-service committed this version, null when it did not say
+ * @param stageVersion the version of the flag that began its current rollout stage, null when the flag-service did not
+ *     say (no plan, or a flag-service that does not tell)
  */
 public record FlagState(
         String key,
@@ -16,4 +18,19 @@ public record FlagState(
         Integer currentStage,
         GuardPolicy policy,
         long version,
-        Instant updatedAt) {}
+        Instant updatedAt,
+        Long stageVersion) {
+
+    /** A flag whose current stage's version is not known. */
+    public FlagState(
+            String key,
+            boolean enabled,
+            boolean killed,
+            boolean paused,
+            Integer currentStage,
+            GuardPolicy policy,
+            long version,
+            Instant updatedAt) {
+        this(key, enabled, killed, paused, currentStage, policy, version, updatedAt, null);
+    }
+}

@@ -1,7 +1,6 @@
 package dev.rollguard.rollback.domain;
 
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,7 +14,7 @@ import java.util.regex.Pattern;
  * ":" + alert startsAt millis, so an alert read twice maps to the same row; for an alert decided again when a
  * cooldown ended, that id and the number of the recheck ({@link #recheckIdFor}).
  *
- * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link RollbackOutcome#APPLIED})
+ * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link ActionOutcome#APPLIED})
  * @param published whether the RollbackActionEvent reached the rollbacks topic
  */
 public record RollbackRecord(
@@ -23,7 +22,7 @@ public record RollbackRecord(
         ActionState state,
         String flagKey,
         GuardAction action,
-        RollbackOutcome outcome,
+        ActionOutcome outcome,
         String reason,
         boolean dryRun,
         Evidence evidence,
@@ -106,7 +105,7 @@ public record RollbackRecord(
 
     /** This action with its final outcome. */
     public RollbackRecord completed(
-            RollbackOutcome finalOutcome, String finalReason, Long versionAfter, Instant changedAt) {
+            ActionOutcome finalOutcome, String finalReason, Long versionAfter, Instant changedAt) {
         return new RollbackRecord(
                 id,
                 ActionState.DONE,

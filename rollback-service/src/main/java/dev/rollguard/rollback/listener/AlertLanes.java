@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,48 +22,61 @@ import java.util.function.Supplier;
 
 /**
  * Lanes of work: the tasks of one key run one after another in the order they were submitted, tasks of different
- * keys run side by side. A task holds its place from its submission until its {@code Uni} ends (with an item, a
- * failure, or cancelled by {@link #stop}); while {@code maxInFlight} tasks hold one, the {@code Uni} returned by
- * {@link #submit} does not complete, so a caller that waits for it before submitting again (the reactive messaging
- * consumer, which reads the next record only then) is held back.
+ * keys run side by side. At most {@code maxRunning} tasks run at once; a task that is not running yet (behind an
+ * earlier task of its key, or at the head of its lane while {@code maxRunning} others run) is queued and takes no
+ * running place, so a burst of tasks of one key never keeps the tasks of other keys from starting. A task whose lane
+ * is free waits for a running place in submission order, behind the tasks of other keys that waited before it.
+ *
+ * <p>Queued tasks are bounded too: while {@code maxQueued} tasks are queued, the {@code Uni} returned by {@link
+ * #submit} does not complete until one of them starts, so a caller that waits for it before submitting again (the
+ * reactive messaging consumer, which reads the next record only then) is held back and memory stays bounded.
  *
  * <p>A task reports its own end (the listener acknowledges its record as the task's last step); the lanes only order
  * the tasks, bound them and, on {@link #stop}, end the ones still running without letting them report anything.
  *
  * <p>A task runs on the Vert.x context it was submitted from: the messaging connector hands each record to the listener
  * on a duplicated context of its own, which holds the record's logging MDC and trace context. A task that starts at
- * once runs there anyway; one that waited for an earlier task of its key is started on that context too, rather than
- * on a thread of the executor, where it would run with no context or with the one of the task that ended before it.
+ * once runs there anyway; one that was queued is started on that context too, rather than on a thread of the
+ * executor, where it would run with no context or with the one of the task that ended before it.
  */
 final class AlertLanes {
 
-    private final int maxInFlight;
+    private final int maxRunning;
+    private final int maxQueued;
     private final Executor executor;
 
-    /** Per key, the tasks not finished in submission order: the head runs, the others wait for it. */
+    /** Per key, the tasks not finished in submission order: the head runs or waits for a place, the others wait. */
     private final Map<String, ArrayDeque<Task>> lanes = new HashMap<>();
 
-    private int inFlight;
-    /** Completed when a place frees up, for the submitter that filled the last one; null when nobody waits. */
+    /** Heads of lanes waiting for a running place, in the order they became heads. */
+    private final ArrayDeque<Task> ready = new ArrayDeque<>();
+
+    private int running;
+    private int queued;
+    /** Completed when the queue has room again, for the submitter that filled it; null when nobody waits. */
     private CompletableFuture<Void> room;
-    /** Completed when nothing is in flight any more, once stopping. */
+    /** Completed when nothing runs any more, once stopping. */
     private CompletableFuture<Void> idle;
 
     private boolean stopped;
 
-    AlertLanes(int maxInFlight) {
-        this(maxInFlight, Infrastructure.getDefaultExecutor());
+    AlertLanes(int maxRunning, int maxQueued) {
+        this(maxRunning, maxQueued, Infrastructure.getDefaultExecutor());
     }
 
     /**
-     * {@code executor} starts a task that waited for an earlier one of its key (so a long lane is no deep stack) when
-     * the task was submitted outside a Vert.x context.
+     * {@code executor} starts a task that was queued (so a long lane is no deep stack) when the task was submitted
+     * outside a Vert.x context.
      */
-    AlertLanes(int maxInFlight, Executor executor) {
-        if (maxInFlight < 1) {
-            throw new IllegalArgumentException("maxInFlight must be at least 1, was " + maxInFlight);
+    AlertLanes(int maxRunning, int maxQueued, Executor executor) {
+        if (maxRunning < 1) {
+            throw new IllegalArgumentException("maxRunning must be at least 1, was " + maxRunning);
         }
-        this.maxInFlight = maxInFlight;
+        if (maxQueued < 1) {
+            throw new IllegalArgumentException("maxQueued must be at least 1, was " + maxQueued);
+        }
+        this.maxRunning = maxRunning;
+        this.maxQueued = maxQueued;
         this.executor = executor;
     }
 
@@ -72,6 +86,7 @@ final class AlertLanes {
         /** The Vert.x context the task was submitted from; null outside one. */
         final Context context;
 
+        boolean started;
         Cancellable running;
         boolean cancelled;
 
@@ -83,25 +98,35 @@ final class AlertLanes {
     }
 
     /**
-     * Adds {@code work} to the lane of {@code key}: it starts now when the lane is idle, else when the tasks submitted
-     * before it under that key have ended. The returned {@code Uni} completes at once while fewer than {@code
-     * maxInFlight} tasks are in flight, else when one of them ends; after {@link #stop} it never completes and the work
-     * is not run.
+     * Adds {@code work} to the lane of {@code key}: it starts now when the lane is idle and fewer than {@code
+     * maxRunning} tasks run, else once the tasks submitted before it under that key have ended and a running place is
+     * free. The returned {@code Uni} completes at once while fewer than {@code maxQueued} tasks are queued, else when
+     * one of them starts; after {@link #stop} it never completes and the work is not run.
      */
     Uni<Void> submit(String key, Supplier<Uni<Void>> work) {
         Task task = new Task(key, work, Vertx.currentContext());
-        boolean startNow;
+        boolean startNow = false;
         CompletableFuture<Void> wait = null;
         synchronized (this) {
             if (stopped) {
                 return Uni.createFrom().nothing();
             }
-            inFlight++;
             ArrayDeque<Task> lane = lanes.computeIfAbsent(key, k -> new ArrayDeque<>());
             lane.add(task);
-            startNow = lane.size() == 1;
-            if (inFlight >= maxInFlight) {
-                room = new CompletableFuture<>();
+            if (lane.size() == 1 && running < maxRunning) {
+                task.started = true;
+                running++;
+                startNow = true;
+            } else {
+                if (lane.size() == 1) {
+                    ready.add(task);
+                }
+                queued++;
+            }
+            if (queued >= maxQueued) {
+                if (room == null) {
+                    room = new CompletableFuture<>();
+                }
                 wait = room;
             }
         }
@@ -133,8 +158,17 @@ final class AlertLanes {
         }
     }
 
+    /** Starts a queued task on the context it was submitted from. */
+    private void startLater(Task task) {
+        if (task.context != null) {
+            task.context.runOnContext(ignored -> start(task));
+        } else {
+            executor.execute(() -> start(task));
+        }
+    }
+
     private void finished(Task task) {
-        Task next = null;
+        List<Task> toStart = new ArrayList<>();
         CompletableFuture<Void> freed = null;
         CompletableFuture<Void> drained = null;
         synchronized (this) {
@@ -142,28 +176,29 @@ final class AlertLanes {
             if (lane == null || !lane.remove(task)) {
                 return; // ended after stop() gave it up
             }
-            inFlight--;
+            running--;
             if (lane.isEmpty()) {
                 lanes.remove(task.key);
             } else if (!stopped) {
-                next = lane.peek();
+                // Behind the lanes that waited for a place before it: one busy key does not keep the others waiting.
+                ready.add(lane.peek());
             }
-            if (room != null && inFlight < maxInFlight) {
+            while (!stopped && running < maxRunning && !ready.isEmpty()) {
+                Task next = ready.poll();
+                next.started = true;
+                running++;
+                queued--;
+                toStart.add(next);
+            }
+            if (room != null && queued < maxQueued) {
                 freed = room;
                 room = null;
             }
-            if (idle != null && inFlight == 0) {
+            if (idle != null && running == 0) {
                 drained = idle;
             }
         }
-        if (next != null) {
-            Task following = next;
-            if (following.context != null) {
-                following.context.runOnContext(ignored -> start(following));
-            } else {
-                executor.execute(() -> start(following));
-            }
-        }
+        toStart.forEach(this::startLater);
         if (freed != null) {
             freed.complete(null);
         }
@@ -173,23 +208,27 @@ final class AlertLanes {
     }
 
     /**
-     * Stops: no task starts any more (those waiting in a lane are dropped), the running ones get {@code grace} to end,
-     * and those still running then are cancelled, so that they report nothing. Returns how many tasks did not end.
+     * Stops: no task starts any more (the queued ones are dropped), the running ones get {@code grace} to end, and
+     * those still running then are cancelled, so that they report nothing. Returns how many tasks did not end.
      */
     int stop(Duration grace) {
         CompletableFuture<Void> drained;
-        int dropped = 0;
+        int dropped;
         synchronized (this) {
             stopped = true;
-            for (ArrayDeque<Task> lane : lanes.values()) {
-                while (lane.size() > 1) {
-                    lane.removeLast();
-                    dropped++;
+            dropped = queued;
+            queued = 0;
+            ready.clear();
+            Iterator<ArrayDeque<Task>> each = lanes.values().iterator();
+            while (each.hasNext()) {
+                ArrayDeque<Task> lane = each.next();
+                lane.removeIf(waiting -> !waiting.started);
+                if (lane.isEmpty()) {
+                    each.remove();
                 }
             }
-            inFlight -= dropped;
             idle = new CompletableFuture<>();
-            if (inFlight == 0) {
+            if (running == 0) {
                 idle.complete(null);
             }
             drained = idle;
@@ -211,7 +250,7 @@ final class AlertLanes {
         List<Cancellable> toCancel = new ArrayList<>();
         int given;
         synchronized (this) {
-            given = inFlight;
+            given = running;
             for (ArrayDeque<Task> lane : lanes.values()) {
                 Task head = lane.peek();
                 if (head != null) {
@@ -222,19 +261,19 @@ final class AlertLanes {
                 }
             }
             lanes.clear();
-            inFlight = 0;
+            running = 0;
         }
         toCancel.forEach(Cancellable::cancel);
         return given;
     }
 
-    /** Tasks submitted and not ended. */
+    /** Tasks running: started and not ended. */
     synchronized int inFlight() {
-        return inFlight;
+        return running;
     }
 
-    /** Tasks waiting for an earlier task of their key. */
+    /** Tasks queued: submitted and not started, behind an earlier task of their key or waiting for a place. */
     synchronized int waiting() {
-        return inFlight - lanes.size();
+        return queued;
     }
 }

@@ -24,9 +24,10 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * Reads the alerts topic in partition order and hands each alert to the lane of its flag ({@link
  * RollbackService#orderKey}): the alerts of one flag are handled one after another in the order they were read, those
  * of different flags side by side, so an alert waiting for the flag-service (its 5xx for that flag, a change that keeps
- * timing out) holds back only the later alerts of the same flag. The next record is read as soon as the alert is in
- * its lane, unless {@code rollback-service.listener.max-in-flight} alerts are read and not finished: then reading waits
- * until one finishes.
+ * timing out) holds back only the later alerts of the same flag. At most {@code
+ * rollback-service.listener.max-in-flight} alerts are handled at once; an alert queued in its lane takes none of those
+ * places. The next record is read as soon as the alert is in its lane, unless {@code
+ * rollback-service.listener.max-queued} alerts are queued: then reading waits until one of them starts.
  *
  * <p>A record is acknowledged only once its action is recorded (for a flag change: after the flag-service confirmed
  * it). Records are acknowledged out of order, and the throttled commit strategy commits an offset only when it and
@@ -69,7 +70,8 @@ public class AlertListener {
         this.rollbacks = rollbacks;
         this.metrics = metrics;
         this.shutdownGrace = config.listener().shutdownGrace();
-        this.lanes = new AlertLanes(config.listener().maxInFlight());
+        this.lanes = new AlertLanes(
+                config.listener().maxInFlight(), config.listener().maxQueued());
         this.deadLetters = new DeadLetters(metrics);
         metrics.lanes(lanes::inFlight, lanes::waiting);
     }

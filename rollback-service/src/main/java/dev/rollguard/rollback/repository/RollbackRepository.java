@@ -1,5 +1,6 @@
 package dev.rollguard.rollback.repository;
 
+import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.Evidence.Comparison;
@@ -7,7 +8,6 @@ import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.domain.Timings;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.ScopeType;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -64,6 +64,7 @@ public class RollbackRepository {
             "cmp_confidence",
             "cmp_evidence",
             "cmp_summary",
+            "cmp_stage_version",
             "window_start",
             "window_end",
             "flag_version_before",
@@ -184,7 +185,7 @@ public class RollbackRepository {
      * order. An unknown {@code before} gives no rows: the caller checks it first. Served by the index on {@code
      * (created_at, id)} read backwards.
      */
-    public Uni<List<RollbackRecord>> list(String flagKey, RollbackOutcome outcome, String before, int limit) {
+    public Uni<List<RollbackRecord>> list(String flagKey, ActionOutcome outcome, String before, int limit) {
         List<Object> params = new ArrayList<>();
         if (flagKey != null) {
             params.add(flagKey);
@@ -265,6 +266,7 @@ public class RollbackRepository {
                 c == null ? null : c.confidence(),
                 c == null ? null : c.evidence(),
                 c == null ? null : c.summary(),
+                c == null ? null : c.stageVersion(),
                 odt(e.windowStart()),
                 odt(e.windowEnd()),
                 r.flagVersionBefore(),
@@ -301,7 +303,8 @@ public class RollbackRepository {
                         row.getDouble("cmp_effect_upper"),
                         row.getDouble("cmp_confidence"),
                         row.getDouble("cmp_evidence"),
-                        row.getString("cmp_summary"));
+                        row.getString("cmp_summary"),
+                        row.getLong("cmp_stage_version"));
         Evidence evidence = new Evidence(
                 row.getString("alert_id"),
                 row.getString("alert_fingerprint"),
@@ -332,7 +335,7 @@ public class RollbackRepository {
                 ActionState.valueOf(row.getString("state")),
                 row.getString("flag_key"),
                 GuardAction.valueOf(row.getString("action")),
-                RollbackOutcome.valueOf(row.getString("outcome")),
+                ActionOutcome.valueOf(row.getString("outcome")),
                 row.getString("reason"),
                 row.getBoolean("dry_run"),
                 evidence,

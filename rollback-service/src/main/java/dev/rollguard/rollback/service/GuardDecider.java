@@ -3,6 +3,7 @@ package dev.rollguard.rollback.service;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -12,7 +13,6 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -74,7 +74,7 @@ public class GuardDecider {
         }
         return Optional.of(new Decision(
                 GuardAction.NOTIFY_ONLY,
-                RollbackOutcome.NOTIFIED,
+                ActionOutcome.NOTIFIED,
                 false,
                 "Alert names no flag (scope " + alert.getScopeKey() + "): notified only, no flag changed. "
                         + describe(alert)));
@@ -95,7 +95,7 @@ public class GuardDecider {
         if (alert.getCohort() == Cohort.CONTROL) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    RollbackOutcome.NOTIFIED,
+                    ActionOutcome.NOTIFIED,
                     false,
                     "The control cohort of flag " + alert.getFlagKey()
                             + " degraded, not the treated one: the flag is not at fault, notified only. " + evidence);
@@ -103,7 +103,7 @@ public class GuardDecider {
         if (flagEvidence == FlagEvidence.COMPARATIVE && !isComparative(alert) && !isExternal(alert)) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    RollbackOutcome.NOTIFIED,
+                    ActionOutcome.NOTIFIED,
                     false,
                     "Threshold alert on flag " + alert.getFlagKey()
                             + " without a comparison against the control cohort: it cannot tell a bad change from an"
@@ -113,7 +113,7 @@ public class GuardDecider {
         if (isNoData(alert)) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    RollbackOutcome.NOTIFIED,
+                    ActionOutcome.NOTIFIED,
                     false,
                     "Alert on flag " + alert.getFlagKey() + " fired for missing data (the rule's no-data policy):"
                             + " silence says nothing against the change, so the flag is left as it is and this is a"
@@ -122,7 +122,7 @@ public class GuardDecider {
         if (flag == null) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    RollbackOutcome.SKIPPED_NO_FLAG,
+                    ActionOutcome.SKIPPED_NO_FLAG,
                     false,
                     "Flag " + alert.getFlagKey() + " does not exist in the flag-service. " + evidence);
         }
@@ -132,24 +132,35 @@ public class GuardDecider {
         if (action == GuardAction.NOTIFY_ONLY) {
             return new Decision(
                     action,
-                    RollbackOutcome.NOTIFIED,
+                    ActionOutcome.NOTIFIED,
                     dryRun,
                     "Guard policy is NOTIFY_ONLY: flag left as it is. " + evidence);
         }
         if (flag.killed() || !flag.enabled()) {
             return new Decision(
                     action,
-                    RollbackOutcome.SKIPPED_ALREADY_OFF,
+                    ActionOutcome.SKIPPED_ALREADY_OFF,
                     dryRun,
                     "Flag is already " + (flag.killed() ? "killed" : "disabled")
                             + "; the guard never re-enables a flag. " + evidence);
+        }
+        Long judged = judgedStage(alert);
+        if (action == GuardAction.REVERT_STAGE && judged != null && !inStage(flag, judged)) {
+            // Stepping back from a stage the evidence never judged would move the flag twice for one regression (two
+            // alerts of one stage) or undo an operator's or the promoter's move. Checked before the cooldown: the
+            // judged stage never comes back, so looking at the alert again later would change nothing.
+            return new Decision(
+                    action,
+                    ActionOutcome.SKIPPED_STAGE_CHANGED,
+                    dryRun,
+                    stageChanged(judged, currentStage(flag)) + evidence);
         }
         if (lastAppliedAt != null
                 && policy.cooldownSeconds() > 0
                 && now.isBefore(lastAppliedAt.plusSeconds(policy.cooldownSeconds()))) {
             return new Decision(
                     action,
-                    RollbackOutcome.SKIPPED_COOLDOWN,
+                    ActionOutcome.SKIPPED_COOLDOWN,
                     dryRun,
                     "Cooldown: the guard changed this flag at " + lastAppliedAt + ", less than "
                             + policy.cooldownSeconds() + " s ago. " + evidence);
@@ -162,12 +173,12 @@ public class GuardDecider {
         }
         if (action == GuardAction.PAUSE && flag.paused()) {
             return new Decision(
-                    action, RollbackOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
+                    action, ActionOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
         }
         if (standing == AlertStanding.ENDED) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    RollbackOutcome.NOTIFIED,
+                    ActionOutcome.NOTIFIED,
                     dryRun,
                     "The alert (raised at " + alert.getEmittedAt() + ") no longer fires at the alert-service: it"
                             + " resolved before the guard read it, so the flag is left as it is and this is a"
@@ -176,13 +187,46 @@ public class GuardDecider {
         if (dryRun) {
             return new Decision(
                     action,
-                    RollbackOutcome.DRY_RUN,
+                    ActionOutcome.DRY_RUN,
                     true,
                     "Dry run (" + (policy.dryRun() ? "flag policy" : "global switch") + "): would " + action + ". "
                             + why + evidence);
         }
         return new Decision(
-                action, RollbackOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+                action, ActionOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+    }
+
+    /**
+     * The version of the flag that began the rollout stage the alert judged ({@code comparison.stageVersion}, from the
+     * guard's comparison of a stage); null when the alert names none (a threshold rule, an older alert-service).
+     */
+    public static Long judgedStage(AlertEvent alert) {
+        return alert.getComparison() == null ? null : alert.getComparison().getStageVersion();
+    }
+
+    /**
+     * Whether the flag may still be in the stage that began at {@code stageVersion}: it is on its plan, and the stage
+     * it is in began at that version or the flag-service did not say when it began (then the flag-service's own check
+     * of the tied revert decides).
+     */
+    private static boolean inStage(FlagState flag, long stageVersion) {
+        return flag.currentStage() != null && (flag.stageVersion() == null || flag.stageVersion() == stageVersion);
+    }
+
+    private static String currentStage(FlagState flag) {
+        return flag.currentStage() == null
+                ? "it is off its plan"
+                : "it is in stage " + flag.currentStage() + ", which began at version " + flag.stageVersion();
+    }
+
+    /**
+     * The reason of a revert not made because the flag left the stage the alert judged; {@code current} says where
+     * the flag is now.
+     */
+    public static String stageChanged(long judgedStage, String current) {
+        return "Not reverted: the alert judged the rollout stage that began at flag version " + judgedStage
+                + ", and the flag is no longer in that stage (" + current + "). The guard judges the stage the flag is"
+                + " in now on its own evidence. ";
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.rollguard.rollback.service;
 
+import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -44,16 +44,17 @@ public class GuardMetrics {
     }
 
     /**
-     * The alert listener's lanes: alerts read and not finished, and those of them waiting behind an earlier alert of
-     * their flag.
+     * The alert listener's lanes: alerts being handled, and alerts read and not started yet (behind an earlier alert of
+     * their flag, or waiting for a place).
      */
     public void lanes(Supplier<Number> inFlight, Supplier<Number> waiting) {
         Gauge.builder("rollguard.rollback.alerts.in.flight", inFlight)
-                .description("Alerts read and not finished (being handled or waiting behind an alert of their flag)")
+                .description("Alerts being handled (at most rollback-service.listener.max-in-flight)")
                 .strongReference(true)
                 .register(registry);
         Gauge.builder("rollguard.rollback.alerts.waiting", waiting)
-                .description("Alerts read and waiting for an earlier alert of their flag to finish")
+                .description("Alerts read and not started: behind an earlier alert of their flag, or waiting for a"
+                        + " place (at most rollback-service.listener.max-queued)")
                 .strongReference(true)
                 .register(registry);
     }
@@ -87,7 +88,7 @@ public class GuardMetrics {
     }
 
     /** An action recorded; {@code flagKey} null for an alert that names no flag (tagged {@code none}). */
-    public void action(String flagKey, GuardAction action, RollbackOutcome outcome) {
+    public void action(String flagKey, GuardAction action, ActionOutcome outcome) {
         Counter.builder("rollguard.rollback.actions")
                 .description("Actions recorded by the guard")
                 .tag("action", action.name())

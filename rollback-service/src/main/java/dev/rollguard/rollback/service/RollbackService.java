@@ -4,6 +4,7 @@ import dev.rollguard.rollback.client.AlertStandingClient;
 import dev.rollguard.rollback.client.FlagServiceClient;
 import dev.rollguard.rollback.client.FlagServiceRejectedException;
 import dev.rollguard.rollback.config.GuardConfig;
+import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
@@ -16,7 +17,6 @@ import dev.rollguard.rollback.publisher.RollbackPublisher;
 import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.logging.Log;
@@ -37,6 +37,9 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class RollbackService {
+
+    /** The flag-service's refusal of a move tied to a stage the flag is no longer in. */
+    static final String STAGE_CHANGED = "STAGE_CHANGED";
 
     private final GuardDecider decider;
     private final FlagServiceClient flagService;
@@ -105,7 +108,7 @@ public class RollbackService {
      *
      * @throws UnknownActionException (as the failure of the {@code Uni}) when {@code before} names no action
      */
-    public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, String before, int limit) {
+    public Uni<List<RollbackRecord>> history(String flagKey, ActionOutcome outcome, String before, int limit) {
         if (before == null) {
             return repository.list(flagKey, outcome, null, limit);
         }
@@ -218,7 +221,7 @@ public class RollbackService {
                     new Decision(decision.action(), decision.outcome(), decision.dryRun(), context + decision.reason());
         }
         // Skipped for the cooldown: looked at again when it ends, so a change still bad then is not left as it is.
-        Instant recheckAt = decision.outcome() == RollbackOutcome.SKIPPED_COOLDOWN
+        Instant recheckAt = decision.outcome() == ActionOutcome.SKIPPED_COOLDOWN
                 ? lastAppliedAt.plusSeconds(flag.policy().cooldownSeconds())
                 : null;
         return new Decided(flag, decision, recheckAt);
@@ -267,12 +270,18 @@ public class RollbackService {
     private Uni<Void> applyAndFinish(RollbackRecord pending) {
         Instant receivedAt = pending.timings().alertReceivedAt();
         return flagService
-                .apply(pending.action(), pending.flagKey(), pending.id(), pending.reason(), trace(pending))
+                .apply(
+                        pending.action(),
+                        pending.flagKey(),
+                        pending.id(),
+                        pending.reason(),
+                        trace(pending),
+                        tiedStage(pending))
                 .map(flag -> {
                     Instant confirmedAt = Instant.now();
                     metrics.flip(pending.action(), receivedAt, confirmedAt);
                     Instant changedAt = flag.updatedAt() != null ? flag.updatedAt() : confirmedAt;
-                    return pending.completed(RollbackOutcome.APPLIED, pending.reason(), flag.version(), changedAt);
+                    return pending.completed(ActionOutcome.APPLIED, pending.reason(), flag.version(), changedAt);
                 })
                 .onFailure(FlagServiceRejectedException.class)
                 .recoverWithItem(failure -> refused(pending, (FlagServiceRejectedException) failure))
@@ -309,8 +318,31 @@ public class RollbackService {
                 .flatMap(this::publish);
     }
 
+    /**
+     * The stage a REVERT_STAGE is tied to: the one its alert judged, stored with the action so that a resumed action
+     * sends the same request under its Idempotency-Key; null (not tied) for other actions and for alerts that judged
+     * no stage.
+     */
+    private static Long tiedStage(RollbackRecord action) {
+        Evidence.Comparison comparison = action.evidence().comparison();
+        return action.action() == GuardAction.REVERT_STAGE && comparison != null ? comparison.stageVersion() : null;
+    }
+
     private static RollbackRecord refused(RollbackRecord pending, FlagServiceRejectedException refusal) {
-        RollbackOutcome outcome = refusal.status() == 404 ? RollbackOutcome.SKIPPED_NO_FLAG : RollbackOutcome.FAILED;
+        Long judged = tiedStage(pending);
+        if (judged != null && refusal.status() == 409 && STAGE_CHANGED.equals(refusal.code())) {
+            // The flag left the judged stage between the decision and the write: the same skip as when it had left it
+            // before the decision, not a failure.
+            Log.infof(
+                    "alert %s: %s on %s not made, the flag left the stage of version %d: %s",
+                    pending.id(), pending.action(), pending.flagKey(), judged, refusal.getMessage());
+            return pending.completed(
+                    ActionOutcome.SKIPPED_STAGE_CHANGED,
+                    GuardDecider.stageChanged(judged, refusal.getMessage()) + "Decided: " + pending.reason(),
+                    null,
+                    null);
+        }
+        ActionOutcome outcome = refusal.status() == 404 ? ActionOutcome.SKIPPED_NO_FLAG : ActionOutcome.FAILED;
         Log.errorf(
                 "alert %s: flag-service refused %s on %s: %s",
                 pending.id(), pending.action(), pending.flagKey(), refusal.getMessage());
@@ -324,7 +356,7 @@ public class RollbackService {
      */
     private Uni<Optional<Instant>> probeVisibility(RollbackRecord done) {
         if (!config.visibility().enabled()
-                || done.outcome() != RollbackOutcome.APPLIED
+                || done.outcome() != ActionOutcome.APPLIED
                 || done.action() != GuardAction.KILL) {
             return Uni.createFrom().item(Optional.empty());
         }

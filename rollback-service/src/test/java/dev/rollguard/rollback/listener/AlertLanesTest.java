@@ -21,14 +21,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The lanes the alert listener hands alerts to: one key in order, keys side by side, a bound on what is in flight, and
- * a stop that gives running work a grace period and then cancels it so that it reports nothing.
+ * The lanes the alert listener hands alerts to: one key in order, keys side by side, a bound on what runs that queued
+ * work does not count against, a bound on what is queued, and a stop that gives running work a grace period and then
+ * cancels it so that it reports nothing.
  */
 @Timeout(30)
 class AlertLanesTest {
 
     /** Starts a waiting task on the thread that ended the one before, so that every step here is deterministic. */
-    private final AlertLanes lanes = new AlertLanes(3, Runnable::run);
+    private final AlertLanes lanes = new AlertLanes(2, 3, Runnable::run);
 
     private final List<String> started = new CopyOnWriteArrayList<>();
     private final List<String> reported = new CopyOnWriteArrayList<>();
@@ -84,6 +85,44 @@ class AlertLanesTest {
     }
 
     @Test
+    void tasksQueuedBehindOneKeyTakeNoRunningPlaceFromAnotherKey() {
+        // Two may run; a1 runs (its flag-service call slow), a2 to a4 wait behind it in their lane.
+        AlertLanes lanes = new AlertLanes(2, 10, Runnable::run);
+        for (String name : List.of("a1", "a2", "a3", "a4")) {
+            assertThat(admitted(lanes.submit("flag a", task(name)))).isTrue();
+        }
+
+        assertThat(admitted(lanes.submit("flag b", task("b1"))))
+                .as("reading goes on")
+                .isTrue();
+        assertThat(started).as("b1 starts without waiting for a1").containsExactly("a1", "b1");
+        assertThat(lanes.inFlight()).isEqualTo(2);
+        assertThat(lanes.waiting()).isEqualTo(3);
+        end("b1");
+        assertThat(reported).containsExactly("b1");
+        end("a1");
+        assertThat(started).containsExactly("a1", "b1", "a2");
+    }
+
+    @Test
+    void aFreeLaneWaitsForARunningPlaceInTurnBehindTheLanesThatWaitedBeforeIt() {
+        AlertLanes lanes = new AlertLanes(2, 10, Runnable::run);
+        lanes.submit("flag a", task("a1"));
+        lanes.submit("flag a", task("a2"));
+        lanes.submit("flag b", task("b1"));
+        lanes.submit("flag c", task("c1"));
+
+        assertThat(started).as("two run, c1 waits for a place").containsExactly("a1", "b1");
+        assertThat(lanes.waiting()).isEqualTo(2);
+        end("a1");
+        // c1 waited for a place before a2 could start: it goes first, a2 gets the next place.
+        assertThat(started).containsExactly("a1", "b1", "c1");
+        end("b1");
+        assertThat(started).containsExactly("a1", "b1", "c1", "a2");
+        assertThat(lanes.waiting()).isZero();
+    }
+
+    @Test
     void aFailedTaskFreesItsLane() {
         lanes.submit("flag a", () -> Uni.createFrom().failure(new IllegalStateException("defect")))
                 .await()
@@ -94,18 +133,23 @@ class AlertLanesTest {
     }
 
     @Test
-    void submittingWaitsWhileTheMaximumIsInFlight() {
+    void submittingWaitsWhileTheMaximumIsQueued() {
         assertThat(admitted(lanes.submit("flag a", task("a1")))).isTrue();
         assertThat(admitted(lanes.submit("flag b", task("b1")))).isTrue();
-        Uni<Void> third = lanes.submit("flag a", task("a2"));
+        assertThat(admitted(lanes.submit("flag a", task("a2")))).isTrue();
+        assertThat(admitted(lanes.submit("flag c", task("c1")))).isTrue();
+        Uni<Void> third = lanes.submit("flag b", task("b2"));
 
         CompletableFuture<Void> waiting = third.subscribeAsCompletionStage();
-        assertThat(waiting.isDone()).as("three in flight: reading waits").isFalse();
-        assertThat(lanes.inFlight()).isEqualTo(3);
+        assertThat(waiting.isDone()).as("three queued: reading waits").isFalse();
+        assertThat(lanes.inFlight()).isEqualTo(2);
+        assertThat(lanes.waiting()).isEqualTo(3);
 
         end("b1");
+        // c1 takes b1's place: one queued task started, so the queue has room again.
+        assertThat(started).containsExactly("a1", "b1", "c1");
         assertThat(waiting.isDone()).isTrue();
-        assertThat(lanes.inFlight()).isEqualTo(2);
+        assertThat(lanes.waiting()).isEqualTo(2);
     }
 
     @Test
@@ -113,16 +157,19 @@ class AlertLanesTest {
         lanes.submit("flag a", task("a1"));
         lanes.submit("flag a", task("a2"));
         lanes.submit("flag b", task("b1"));
+        lanes.submit("flag d", task("d1"));
         CompletableFuture.runAsync(() -> end("b1"), CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS));
 
         int left = lanes.stop(Duration.ofSeconds(2));
 
-        // b1 ended in the grace period and reported; a1 never ended: cancelled, nothing reported; a2 never started.
+        // b1 ended in the grace period and reported; a1 never ended: cancelled, nothing reported; a2 (behind a1) and
+        // d1 (waiting for a place) never started, not even when b1 freed one.
         assertThat(reported).containsExactly("b1");
         assertThat(cancelled).containsExactly("a1");
-        assertThat(started).doesNotContain("a2");
-        assertThat(left).isEqualTo(2);
+        assertThat(started).doesNotContain("a2", "d1");
+        assertThat(left).isEqualTo(3);
         assertThat(lanes.inFlight()).isZero();
+        assertThat(lanes.waiting()).isZero();
         // An alert read after the stop is not handled, and reading goes no further.
         assertThat(admitted(lanes.submit("flag c", task("c1")))).isFalse();
         assertThat(started).doesNotContain("c1");
@@ -136,8 +183,9 @@ class AlertLanesTest {
     }
 
     @Test
-    void theMaximumIsAtLeastOne() {
-        assertThatThrownBy(() -> new AlertLanes(0, Runnable::run)).isInstanceOf(IllegalArgumentException.class);
+    void theMaximaAreAtLeastOne() {
+        assertThatThrownBy(() -> new AlertLanes(0, 1, Runnable::run)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new AlertLanes(1, 0, Runnable::run)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -145,7 +193,7 @@ class AlertLanesTest {
         Vertx vertx = Vertx.vertx();
         try {
             // The executor the listener's lanes use, and a duplicated context per record, as the connector hands them.
-            AlertLanes listenerLanes = new AlertLanes(10);
+            AlertLanes listenerLanes = new AlertLanes(10, 10);
             Context root = vertx.getOrCreateContext();
             Context first = VertxContext.createNewDuplicatedContext(root);
             Context second = VertxContext.createNewDuplicatedContext(root);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
+import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -14,7 +15,6 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.GuardAction;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
 import java.util.Map;
@@ -54,7 +54,7 @@ class GuardDeciderTest {
         Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
 
         assertThat(decision.action()).isEqualTo(GuardAction.KILL);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.APPLIED);
         assertThat(decision.changesFlag()).isTrue();
         assertThat(decision.reason())
                 .contains("Upload failures worse than control")
@@ -92,7 +92,7 @@ class GuardDeciderTest {
 
         assertThat(decision.outcome())
                 .as("the sender named the flag on purpose: no comparison is needed to blame it")
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
         assertThat(decision.action()).isEqualTo(GuardAction.KILL);
         assertThat(decision.reason())
                 .contains("External alert 'CheckoutErrors' from http://alertmanager:9093 on flag checkout")
@@ -100,23 +100,100 @@ class GuardDeciderTest {
         assertThat(decider.decide(external, flag(GuardAction.KILL), NOW.minusSeconds(10), AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("the flag's cooldown holds for external alerts too")
-                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+                .isEqualTo(ActionOutcome.SKIPPED_COOLDOWN);
         AlertEvent threshold =
                 AlertEvent.newBuilder(external).setComparator("GT").build();
         assertThat(decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("a threshold alert of Rollguard's own still does not blame a flag")
-                .isEqualTo(RollbackOutcome.NOTIFIED);
+                .isEqualTo(ActionOutcome.NOTIFIED);
     }
 
     @Test
     void revertAndPauseFollowThePolicy() {
         assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED);
+                .containsExactly(GuardAction.REVERT_STAGE, ActionOutcome.APPLIED);
         assertThat(decider.decide(alert, flag(GuardAction.PAUSE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.PAUSE, RollbackOutcome.APPLIED);
+                .containsExactly(GuardAction.PAUSE, ActionOutcome.APPLIED);
+    }
+
+    /** A flag at {@code stage} of its plan since {@code stageVersion}, with a cooldown of 300 s. */
+    private static FlagState inStage(GuardAction action, Integer stage, Long stageVersion) {
+        return new FlagState(
+                "checkout", true, false, false, stage, new GuardPolicy(action, false, 300), 9, NOW, stageVersion);
+    }
+
+    private AlertEvent judging(long stageVersion) {
+        return AlertEvent.newBuilder(alert)
+                .setComparison(CohortComparison.newBuilder(alert.getComparison())
+                        .setStageVersion(stageVersion)
+                        .build())
+                .build();
+    }
+
+    @Test
+    void revertOnAnAlertOfTheStageTheFlagIsInIsApplied() {
+        assertThat(decider.decide(
+                        judging(7), inStage(GuardAction.REVERT_STAGE, 2, 7L), null, AlertStanding.FIRING, NOW))
+                .extracting(Decision::action, Decision::outcome)
+                .containsExactly(GuardAction.REVERT_STAGE, ActionOutcome.APPLIED);
+        assertThat(decider.decide(
+                                judging(7), inStage(GuardAction.REVERT_STAGE, 2, null), null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .as("the flag-service did not say when the stage began: the tied revert lets it decide")
+                .isEqualTo(ActionOutcome.APPLIED);
+        assertThat(decider.decide(alert, inStage(GuardAction.REVERT_STAGE, 2, 8L), null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .as("an alert that names no stage reverts as before")
+                .isEqualTo(ActionOutcome.APPLIED);
+    }
+
+    @Test
+    void revertOnAnAlertOfAStageTheFlagHasLeftIsSkippedNamingBothStages() {
+        Decision decision =
+                decider.decide(judging(7), inStage(GuardAction.REVERT_STAGE, 1, 8L), null, AlertStanding.FIRING, NOW);
+
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
+        assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
+        assertThat(decision.changesFlag()).isFalse();
+        assertThat(decision.reason())
+                .startsWith("Not reverted: the alert judged the rollout stage that began at flag version 7")
+                .contains("it is in stage 1, which began at version 8")
+                .contains("The guard judges the stage the flag is in now on its own evidence.")
+                .contains("Upload failures worse than control");
+        assertThat(decider.decide(judging(7), inStage(GuardAction.REVERT_STAGE, 0, 8L), null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .as("not turned into a kill at the first stage: the evidence judged another stage")
+                .isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
+        assertThat(decider.decide(
+                                judging(7),
+                                inStage(GuardAction.REVERT_STAGE, null, 8L),
+                                null,
+                                AlertStanding.FIRING,
+                                NOW)
+                        .reason())
+                .contains("it is off its plan");
+        assertThat(decider.decide(
+                                judging(7),
+                                inStage(GuardAction.REVERT_STAGE, 1, 8L),
+                                NOW.minusSeconds(10),
+                                AlertStanding.FIRING,
+                                NOW)
+                        .outcome())
+                .as("skipped for good rather than looked at again after the cooldown")
+                .isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
+    }
+
+    @Test
+    void killAndPauseAreNotTiedToTheStageJudged() {
+        assertThat(decider.decide(judging(7), inStage(GuardAction.KILL, 1, 8L), null, AlertStanding.FIRING, NOW))
+                .extracting(Decision::action, Decision::outcome)
+                .containsExactly(GuardAction.KILL, ActionOutcome.APPLIED);
+        assertThat(decider.decide(judging(7), inStage(GuardAction.PAUSE, 1, 8L), null, AlertStanding.FIRING, NOW))
+                .extracting(Decision::action, Decision::outcome)
+                .containsExactly(GuardAction.PAUSE, ActionOutcome.APPLIED);
     }
 
     @Test
@@ -125,7 +202,7 @@ class GuardDeciderTest {
             Decision decision = decider.decide(
                     alert, flag(GuardAction.REVERT_STAGE, false, 0, stage), null, AlertStanding.FIRING, NOW);
             assertThat(decision.action()).isEqualTo(GuardAction.KILL);
-            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
+            assertThat(decision.outcome()).isEqualTo(ActionOutcome.APPLIED);
             assertThat(decision.reason()).contains("no earlier stage");
         }
     }
@@ -136,20 +213,20 @@ class GuardDeciderTest {
                 new FlagState("checkout", true, false, true, 2, new GuardPolicy(GuardAction.PAUSE, false, 0), 7, NOW);
         assertThat(decider.decide(alert, paused, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_PAUSED);
+                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_PAUSED);
     }
 
     @Test
     void notifyOnlyPolicyNeverChangesTheFlag() {
         Decision decision = decider.decide(alert, flag(GuardAction.NOTIFY_ONLY), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }
 
     @Test
     void flagDryRunDecidesWithoutChanging() {
         Decision decision = decider.decide(alert, flag(GuardAction.KILL, true, 0, 2), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.DRY_RUN);
         assertThat(decision.dryRun()).isTrue();
         assertThat(decision.changesFlag()).isFalse();
         assertThat(decision.reason()).contains("would KILL", "flag policy");
@@ -160,7 +237,7 @@ class GuardDeciderTest {
         GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY, FlagEvidence.COMPARATIVE);
         Decision decision =
                 dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.DRY_RUN);
         assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(decision.reason()).contains("global switch");
     }
@@ -173,10 +250,10 @@ class GuardDeciderTest {
                 "checkout", false, false, false, 2, new GuardPolicy(GuardAction.REVERT_STAGE, false, 0), 7, NOW);
         assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
         assertThat(decider.decide(alert, disabled, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
         assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
                         .reason())
                 .contains("never re-enables");
@@ -187,10 +264,10 @@ class GuardDeciderTest {
         FlagState flag = flag(GuardAction.REVERT_STAGE, false, 300, 2);
         assertThat(decider.decide(alert, flag, NOW.minusSeconds(299), AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
+                .isEqualTo(ActionOutcome.SKIPPED_COOLDOWN);
         assertThat(decider.decide(alert, flag, NOW.minusSeconds(300), AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
         assertThat(decider.decide(
                                 alert,
                                 flag(GuardAction.REVERT_STAGE, false, 0, 2),
@@ -198,7 +275,7 @@ class GuardDeciderTest {
                                 AlertStanding.FIRING,
                                 NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
     }
 
     @Test
@@ -210,7 +287,7 @@ class GuardDeciderTest {
                 .build();
 
         Decision comparativeOnly = decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-        assertThat(comparativeOnly.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(comparativeOnly.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
         assertThat(comparativeOnly.changesFlag()).isFalse();
         assertThat(comparativeOnly.reason()).contains("without a comparison against the control cohort");
 
@@ -218,7 +295,7 @@ class GuardDeciderTest {
         assertThat(anyEvidence
                         .decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
     }
 
     @Test
@@ -231,7 +308,7 @@ class GuardDeciderTest {
         for (GuardDecider anyDecider :
                 new GuardDecider[] {decider, new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)}) {
             Decision decision = anyDecider.decide(silent, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+            assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
             assertThat(decision.changesFlag()).isFalse();
             assertThat(decision.reason()).contains("missing data");
         }
@@ -250,7 +327,7 @@ class GuardDeciderTest {
                 AlertEvent.newBuilder(alert).setObservedValue(null).build();
         assertThat(decider.decide(comparedOnly, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
     }
 
     @Test
@@ -258,28 +335,28 @@ class GuardDeciderTest {
         // Read late: a person switched the flag off and on again, or the topic was read from its start.
         Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.ENDED, NOW);
         assertThat(decision.action()).isEqualTo(GuardAction.NOTIFY_ONLY);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
         assertThat(decision.reason()).contains("no longer fires at the alert-service");
 
         // Still firing, or the alert-service could not say: acted on.
         assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
         assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.UNKNOWN, NOW)
                         .outcome())
-                .isEqualTo(RollbackOutcome.APPLIED);
+                .isEqualTo(ActionOutcome.APPLIED);
         // A flag already off says so first.
         FlagState killed =
                 new FlagState("checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, NOW);
         assertThat(decider.decide(alert, killed, null, AlertStanding.ENDED, NOW).outcome())
-                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
     }
 
     @Test
     void missingFlagIsRecordedNotGuessed() {
         Decision decision = decider.decide(alert, null, null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.SKIPPED_NO_FLAG);
         assertThat(decision.changesFlag()).isFalse();
     }
 
@@ -288,7 +365,7 @@ class GuardDeciderTest {
         AlertEvent control =
                 AlertEvent.newBuilder(alert).setCohort(Cohort.CONTROL).build();
         Decision decision = decider.decide(control, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }
 
@@ -298,7 +375,7 @@ class GuardDeciderTest {
         assertThat(decider.namesFlag(scopeless)).isFalse();
         assertThat(decider.decideScopeless(scopeless)).hasValueSatisfying(d -> assertThat(d)
                 .extracting(Decision::action, Decision::outcome, Decision::changesFlag)
-                .containsExactly(GuardAction.NOTIFY_ONLY, RollbackOutcome.NOTIFIED, false));
+                .containsExactly(GuardAction.NOTIFY_ONLY, ActionOutcome.NOTIFIED, false));
         assertThat(new GuardDecider(false, ScopelessPolicy.IGNORE, FlagEvidence.COMPARATIVE).decideScopeless(scopeless))
                 .isEmpty();
     }

@@ -148,10 +148,24 @@ public final class FakeFlagService implements AutoCloseable {
         }
     }
 
-    /** Defines an enabled flag with a guard policy and a rollout plan of {@code stageCount} stages. */
+    /**
+     * Defines an enabled flag with a guard policy and a rollout plan of {@code stageCount} stages; a flag at a stage
+     * entered it at its version 1 ({@code stageVersion}).
+     */
     public void define(
             String key, String action, boolean dryRun, long cooldownSeconds, int stageCount, Integer currentStage) {
-        flags.put(key, new Flag(key, action, dryRun, cooldownSeconds, stageCount, currentStage));
+        Flag flag = new Flag(key, action, dryRun, cooldownSeconds, stageCount, currentStage);
+        flag.stageVersion = currentStage == null ? null : flag.version;
+        flags.put(key, flag);
+    }
+
+    /** Moves the flag back one stage as an operator would: a new version, which begins the stage it moves to. */
+    public synchronized void revertAsAnOperator(String key) {
+        Flag flag = flags.get(key);
+        flag.currentStage = flag.currentStage - 1;
+        flag.version++;
+        flag.stageVersion = flag.version;
+        flag.updatedAt = Instant.now();
     }
 
     /** One stage of a plan defined with {@link #definePlan}. */
@@ -623,6 +637,9 @@ public final class FakeFlagService implements AutoCloseable {
                         .put("name", "stage-" + i)
                         .put("percentage", 5.0 * (i + 1))
                         .put("minSoakSeconds", 60);
+            }
+            if (flag.stageVersion != null) {
+                node.put("stageVersion", flag.stageVersion);
             }
         }
         node.putObject("guardPolicy")

@@ -1,0 +1,209 @@
+package dev.rollguard.rollback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.rollback.testing.Alerts;
+import dev.rollguard.rollback.testing.Api;
+import dev.rollguard.rollback.testing.FakeFlagService;
+import dev.rollguard.rollback.testing.FakeFlagServiceResource;
+import dev.rollguard.rollback.testing.InjectFakeFlagService;
+import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackActionEvent;
+import dev.rollguard.schemas.event.RollbackOutcome;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A REVERT_STAGE on a guard alert that names the stage it judged ({@code comparison.stageVersion}) is tied to that
+ * stage: sent with it while the flag is still there, and not made once the flag is in another stage (stepped back or
+ * forward before the alert was handled, or between the guard's read and its write), so one regression never moves a
+ * flag back from a stage its evidence did not judge.
+ */
+@QuarkusTest
+@QuarkusTestResource(
+        value = InfraTestResource.class,
+        initArgs = @ResourceArg(name = InfraTestResource.DATABASE, value = "rollguard_rollbacks"))
+@QuarkusTestResource(FakeFlagServiceResource.class)
+class StageTiedRevertTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    /** The version that began the stage a flag defined at a stage is in ({@link FakeFlagService#define}). */
+    private static final long FIRST_STAGE_VERSION = 1L;
+
+    @InjectFakeFlagService
+    FakeFlagService flagService;
+
+    private ConsumerTask<String, RollbackActionEvent> rollbacks;
+    private ConsumerTask<String, byte[]> deadLetters;
+
+    @BeforeEach
+    void readTopics() {
+        rollbacks = Alerts.rollbacks();
+        deadLetters = Alerts.deadLetters();
+    }
+
+    @AfterEach
+    void stopReading() {
+        rollbacks.close();
+        deadLetters.close();
+    }
+
+    /** A flag whose policy reverts a stage, at stage 3 of 4 since its version 1, without a cooldown. */
+    private String revertingFlag() {
+        String key = "flag-" + UUID.randomUUID();
+        flagService.define(key, "REVERT_STAGE", false, 0, 4, 3);
+        return key;
+    }
+
+    /** The guard's alert on the stage of {@code flag} that began at {@code stageVersion}. */
+    private static AlertEvent judging(String flag, long stageVersion) {
+        // Set on the builder's own comparison: Avro's copying builders pick the wrong class loader in a Quarkus test.
+        AlertEvent.Builder alert = Alerts.critical(flag);
+        alert.getComparison().setStageVersion(stageVersion);
+        return alert.build();
+    }
+
+    private RollbackActionEvent awaitEvent(String actionId) {
+        await().atMost(TIMEOUT)
+                .until(() -> !Alerts.eventsOf(rollbacks, actionId).isEmpty());
+        return Alerts.eventsOf(rollbacks, actionId).get(0);
+    }
+
+    private static double skippedCount(String flag) {
+        return Api.metric(
+                "rollguard_rollback_actions_total", "flag=\"" + flag + "\"", "outcome=\"SKIPPED_STAGE_CHANGED\"");
+    }
+
+    @Test
+    void anAlertOnTheStageTheFlagIsInRevertsItWithThatStageSent() {
+        String flag = revertingFlag();
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(event.getAction()).isEqualTo(GuardAction.REVERT_STAGE);
+        assertThat(event.getComparison().getStageVersion()).isEqualTo(FIRST_STAGE_VERSION);
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+        assertThat(flagService.revertStageVersion(flag)).hasValue(FIRST_STAGE_VERSION);
+        assertThat(flagService.writes(flag)).singleElement().satisfies(call -> {
+            assertThat(call.path()).isEqualTo("/api/flags/" + flag + "/stage");
+            assertThat(call.idempotencyKey()).isEqualTo(id);
+            assertThat(call.body()).contains("\"action\":\"revert\"").contains("\"stageVersion\":1");
+        });
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("outcome")).isEqualTo("APPLIED");
+        assertThat(stored.getLong("comparison.stageVersion")).isEqualTo(FIRST_STAGE_VERSION);
+    }
+
+    @Test
+    void anAlertOnAStageTheFlagHasLeftDoesNotRevertIt() {
+        String flag = revertingFlag();
+        // An operator stepped the flag back from stage 3 to stage 2 (version 2 begins it) before the alert was read.
+        flagService.revertAsAnOperator(flag);
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(flagService.currentStage(flag))
+                .as("left where the operator put it")
+                .isEqualTo(2);
+        assertThat(flagService.writes(flag)).isEmpty();
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("DONE");
+        assertThat(stored.getString("outcome")).isEqualTo("SKIPPED_STAGE_CHANGED");
+        assertThat(stored.getString("action")).isEqualTo("REVERT_STAGE");
+        assertThat(stored.getString("reason"))
+                .startsWith("Not reverted: the alert judged the rollout stage that began at flag version 1")
+                .contains("it is in stage 2, which began at version 2")
+                .contains("The guard judges the stage the flag is in now on its own evidence.")
+                .contains("Upload failures worse than control");
+        assertThat(event.getReason()).isEqualTo(stored.getString("reason"));
+        assertThat(event.getOutcome()).isEqualTo(eventOutcomeOfASkipForAStageChange());
+        assertThat(skippedCount(flag)).isEqualTo(1.0);
+    }
+
+    /** Its own name once the event schema's RollbackOutcome lists it; until then NOTIFIED, the flag left as it is. */
+    private static RollbackOutcome eventOutcomeOfASkipForAStageChange() {
+        return Arrays.stream(RollbackOutcome.values())
+                .filter(outcome -> outcome.name().equals("SKIPPED_STAGE_CHANGED"))
+                .findFirst()
+                .orElse(RollbackOutcome.NOTIFIED);
+    }
+
+    @Test
+    void twoAlertsOnOneStageMoveTheFlagBackOnce() {
+        String flag = revertingFlag();
+        AlertEvent first = judging(flag, FIRST_STAGE_VERSION);
+        // another regressed variant of the same stage, read right after the first
+        AlertEvent second = judging(flag, FIRST_STAGE_VERSION);
+
+        Alerts.send(first, second);
+
+        assertThat(awaitEvent(Alerts.actionId(first)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        awaitEvent(Alerts.actionId(second));
+        assertThat(Api.doneOutcome(Alerts.actionId(second))).isEqualTo("SKIPPED_STAGE_CHANGED");
+        assertThat(flagService.currentStage(flag)).as("one stage back, not two").isEqualTo(2);
+        assertThat(flagService.writes(flag)).hasSize(1);
+    }
+
+    @Test
+    void aRevertRefusedBecauseTheFlagLeftTheStageMeanwhileIsRecordedAsSkippedNotFailed() {
+        String flag = revertingFlag();
+        // The flag is in the judged stage when the guard reads it, and in another one when its revert arrives.
+        flagService.moveStageBeforeNextRevert(flag);
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(flagService.writes(flag)).singleElement().satisfies(call -> assertThat(call.body())
+                .contains("\"stageVersion\":1"));
+        assertThat(flagService.audit(flag)).isEmpty();
+        assertThat(flagService.currentStage(flag)).isEqualTo(3);
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("DONE");
+        assertThat(stored.getString("outcome")).isEqualTo("SKIPPED_STAGE_CHANGED");
+        assertThat(stored.getString("reason"))
+                .startsWith("Not reverted: the alert judged the rollout stage that began at flag version 1")
+                .contains("STAGE_CHANGED")
+                .contains("on its own evidence");
+        assertThat(event.getReason()).isEqualTo(stored.getString("reason"));
+        assertThat(skippedCount(flag)).isEqualTo(1.0);
+        assertThat(Api.metric("rollguard_rollback_actions_total", "flag=\"" + flag + "\"", "outcome=\"FAILED\""))
+                .isZero();
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
+    }
+
+    @Test
+    void anAlertThatNamesNoStageRevertsAsBefore() {
+        String flag = revertingFlag();
+        flagService.revertAsAnOperator(flag);
+        AlertEvent alert = Alerts.critical(flag).build();
+
+        Alerts.send(alert);
+
+        assertThat(awaitEvent(Alerts.actionId(alert)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.currentStage(flag)).isEqualTo(1);
+        assertThat(flagService.revertStageVersion(flag)).as("sent untied").isEmpty();
+    }
+}
