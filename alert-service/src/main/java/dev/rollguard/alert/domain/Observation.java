@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param sampleSize events behind the figure
  * @param comparison evidence of a comparative rule, else null
  * @param guard the guard's verdict on the flag's stage so far, for the guard rule, else null
+ * @param stageVersion the version of the flag that began the stage the guard judged, for the guard rule, else null
  */
 public record Observation(
         Instant windowStart,
@@ -24,7 +25,8 @@ public record Observation(
         Double value,
         long sampleSize,
         ComparisonResult comparison,
-        FlagVerdict guard) {
+        FlagVerdict guard,
+        Long stageVersion) {
 
     public Observation {
         Objects.requireNonNull(windowStart, "windowStart");
@@ -39,7 +41,7 @@ public record Observation(
             Double value,
             long sampleSize,
             ComparisonResult comparison) {
-        this(windowStart, windowEnd, closedAt, firstEventTime, value, sampleSize, comparison, null);
+        this(windowStart, windowEnd, closedAt, firstEventTime, value, sampleSize, comparison, null, null);
     }
 
     /** A threshold observation. */

@@ -48,6 +48,7 @@ public final class ActionMapper {
             put(comparison, "confidence", c.getConfidence());
             put(comparison, "evidence", c.getEvidence());
             put(comparison, "method", c.getMethod());
+            put(comparison, "stageVersion", c.getStageVersion());
             details.put("comparison", comparison);
         }
         put(details, "flagVersionBefore", e.getFlagVersionBefore());

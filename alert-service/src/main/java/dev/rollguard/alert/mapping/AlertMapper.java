@@ -57,7 +57,7 @@ public final class AlertMapper {
                 .setEmittedAt(emittedAt)
                 .setComparison(
                         rule.guard() && observation.guard() != null
-                                ? guardComparison(observation.guard(), scope.variant())
+                                ? guardComparison(observation.guard(), scope.variant(), observation.stageVersion())
                                 : comparison(observation.comparison()))
                 .setLabels(labels(rule, scope, transition))
                 .setAnnotations(annotations(rule, scope, transition, level))
@@ -101,7 +101,8 @@ public final class AlertMapper {
                                 c.getTreatmentSamples(),
                                 c.getControlSamples(),
                                 c.getPValue(),
-                                c.getMethod()),
+                                c.getMethod(),
+                                c.getStageVersion()),
                 Map.copyOf(event.getLabels()),
                 Map.copyOf(event.getAnnotations()),
                 event.getExemplars().stream()
@@ -121,8 +122,11 @@ public final class AlertMapper {
         return rule.metric();
     }
 
-    /** The evidence of the guard's verdict, told by its headline metric (the strongest regression). */
-    private static CohortComparison guardComparison(FlagVerdict verdict, String variant) {
+    /**
+     * The evidence of the guard's verdict, told by its headline metric (the strongest regression), and the stage it
+     * judged.
+     */
+    private static CohortComparison guardComparison(FlagVerdict verdict, String variant, Long stageVersion) {
         MetricVerdict m = verdict.regressions().isEmpty()
                 ? verdict.metrics().stream()
                         .filter(v -> v.treatedClients() > 0 || v.controlClients() > 0)
@@ -147,6 +151,7 @@ public final class AlertMapper {
                 .setConfidence(m.confidence())
                 .setEvidence(finite(m.evidenceFraction()))
                 .setSummary((variant == null ? "" : "variant " + variant + ": ") + verdict.summary())
+                .setStageVersion(stageVersion)
                 .build();
     }
 

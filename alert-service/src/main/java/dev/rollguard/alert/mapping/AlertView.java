@@ -48,12 +48,18 @@ public record AlertView(
     /** A failed event behind the alert, named by the request and trace it came with. */
     public record Exemplar(String eventId, Instant eventTime, String requestId, String traceId) {}
 
-    /** Evidence of a comparative rule. */
+    /**
+     * Evidence of a comparative rule.
+     *
+     * @param stageVersion on the guard's comparison, the version of the flag that began the stage judged; null on a
+     *     comparison of windows alone
+     */
     public record Comparison(
             double treatmentValue,
             double controlValue,
             long treatmentSamples,
             long controlSamples,
             Double pValue,
-            String method) {}
+            String method,
+            Long stageVersion) {}
 }

@@ -41,7 +41,8 @@ public class AlertResource {
 
     /**
      * {@code view=active} (default): alerts firing now, one per fingerprint; {@code view=history}: every transition,
-     * newest first, paged with {@code before=<seq>}.
+     * newest first, paged with {@code before=<seq>}; {@code view=parked}: the transitions Kafka refused for good and
+     * the relay parked, newest first, each with when and why.
      */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -59,8 +60,8 @@ public class AlertResource {
             @RestQuery @DefaultValue("100") @Min(1) @Max(1000) int limit) {
         List<Violation> violations = new ArrayList<>();
         String normalizedView = view.toLowerCase(Locale.ROOT);
-        if (!Set.of("active", "history").contains(normalizedView)) {
-            violations.add(new Violation("view", "one of active, history"));
+        if (!Set.of("active", "history", "parked").contains(normalizedView)) {
+            violations.add(new Violation("view", "one of active, history, parked"));
         }
         String statusFilter = symbol("status", status, Set.of("FIRING", "RESOLVED"), violations);
         String severityFilter = symbol("severity", severity, Set.of("WARNING", "CRITICAL"), violations);
@@ -80,7 +81,11 @@ public class AlertResource {
                 untilTime,
                 before,
                 limit);
-        return normalizedView.equals("active") ? alerts.active(query) : alerts.history(query);
+        return switch (normalizedView) {
+            case "active" -> alerts.active(query);
+            case "parked" -> alerts.parked(query);
+            default -> alerts.history(query);
+        };
     }
 
     /**

@@ -226,7 +226,7 @@ public final class GuardEvaluator {
     }
 
     /** The observation the guard rule's state machine sees for a verdict at a window. */
-    static Observation observation(WindowMetricsEvent w, FlagVerdict verdict) {
+    static Observation observation(WindowMetricsEvent w, FlagVerdict verdict, long stageVersion) {
         MetricVerdict headline = headline(verdict);
         Double value = headline == null ? null : headline.treated();
         long sample = headline == null ? 0 : Math.round(headline.treatedEvents());
@@ -238,7 +238,8 @@ public final class GuardEvaluator {
                 value,
                 sample,
                 null,
-                verdict);
+                verdict,
+                stageVersion);
     }
 
     /** The metric that speaks for a verdict: the strongest regression, else the first metric judged. */

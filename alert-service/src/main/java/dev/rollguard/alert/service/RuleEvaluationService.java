@@ -847,7 +847,7 @@ public class RuleEvaluationService {
                         changes,
                         rule,
                         treatmentScope(w.getFlagKey(), variant),
-                        GuardEvaluator.observation(w, verdict),
+                        GuardEvaluator.observation(w, verdict, stage.stageVersion()),
                         now,
                         stageExemplars.of(w.getFlagKey(), variant),
                         partition);
