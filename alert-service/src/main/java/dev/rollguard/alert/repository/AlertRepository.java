@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
-/** Reads of the alert history and the outbox side of the alerts table (publishing and parking). */
+/** Reads of the alert history and the outbox side of the alerts table. */
 @ApplicationScoped
 public class AlertRepository {
 
@@ -28,87 +28,49 @@ public class AlertRepository {
         this.pool = pool;
     }
 
-    /** A transition the outbox poll may send: its sequence number, alert id, fingerprint and Avro bytes. */
-    public record OutboxRow(long seq, String alertId, String fingerprint, byte[] avro) {}
-
-    /**
-     * A transition Kafka refused for good, to be parked: never sent again, and no longer waited for by the later
-     * transitions of its fingerprint.
-     *
-     * @param reason the kind of refusal, one of a few words (the metric's tag)
-     * @param error what Kafka said
-     */
-    public record Parked(long seq, String alertId, String fingerprint, String reason, String error) {}
-
-    /** What one poll round did with the transitions it sent: those Kafka acknowledged, and those to park. */
-    public record Relayed(List<Long> published, List<Parked> parked) {}
-
-    /** A parked transition: the row, and when and why it was parked. */
-    public record ParkedRow(AlertRow row, OffsetDateTime parkedAt, String reason, String error) {}
-
     /**
      * One round of the outbox poll, in one transaction: the oldest unpublished transitions this instance may relay
      * (its own, those of no instance such as alerts received from outside, and another instance's once they have stayed
      * unpublished for {@code takeoverAfter}: that instance is gone) are locked ({@code FOR UPDATE SKIP LOCKED}, so the
      * polls of two instances never take the same one), handed to {@code send} with the earlier transitions of their
      * fingerprints that are unpublished and not taken ({@link Round#untaken}: another instance's within {@code
-     * takeoverAfter}, or locked by another poll), and those it sent are marked published and those Kafka refused for
-     * good are parked. Parked transitions are neither taken nor waited for. Returns the rows taken.
+     * takeoverAfter}, or locked by another poll), and those it sent are marked published. Returns the rows taken.
      */
-    public Uni<List<OutboxRow>> relay(
-            String instance, Duration takeoverAfter, int limit, Function<Round, Uni<Relayed>> send) {
+    public Uni<List<AlertRow>> relay(
+            String instance, Duration takeoverAfter, int limit, Function<Round, Uni<List<Long>>> send) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return pool.withTransaction(connection -> connection
-                .preparedQuery("SELECT seq, alert_id, fingerprint, payload_avro FROM alerts"
-                        + " WHERE published_at IS NULL AND parked_at IS NULL"
-                        + " AND (stored_by IS NULL OR stored_by = $1 OR emitted_at < $2)"
-                        + " ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED")
+                .preparedQuery(
+                        "SELECT seq, fingerprint, payload_json, payload_avro FROM alerts WHERE published_at IS NULL"
+                                + " AND (stored_by IS NULL OR stored_by = $1 OR emitted_at < $2)"
+                                + " ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED")
                 .execute(Tuple.of(instance, now.minus(takeoverAfter), limit))
-                .map(AlertRepository::outboxRows)
+                .map(AlertRepository::rows)
                 .chain(rows -> untaken(connection, rows)
                         .chain(untaken -> send.apply(new Round(rows, untaken)))
-                        .chain(relayed -> markPublished(connection, relayed.published(), now)
-                                .chain(() -> park(connection, relayed.parked(), now))
-                                .replaceWith(rows))));
-    }
-
-    private static Uni<Void> markPublished(SqlConnection connection, List<Long> seqs, OffsetDateTime now) {
-        if (seqs.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        return connection
-                .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
-                .execute(Tuple.of(now, seqs.toArray(Long[]::new)))
-                .replaceWithVoid();
-    }
-
-    private static Uni<Void> park(SqlConnection connection, List<Parked> parked, OffsetDateTime now) {
-        if (parked.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        return connection
-                .preparedQuery("UPDATE alerts SET parked_at = $1, parked_reason = $2, parked_error = $3 WHERE seq = $4")
-                .executeBatch(parked.stream()
-                        .map(p -> Tuple.of(now, p.reason(), p.error(), p.seq()))
-                        .toList())
-                .replaceWithVoid();
+                        .chain(sent -> sent.isEmpty()
+                                ? Uni.createFrom().item(rows)
+                                : connection
+                                        .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
+                                        .execute(Tuple.of(now, sent.toArray(Long[]::new)))
+                                        .replaceWith(rows))));
     }
 
     /**
      * The transitions one poll round took, oldest first, and per fingerprint the sequence numbers of the unpublished
-     * (and not parked) transitions before its last one that the round did not take.
+     * transitions before its last one that the round did not take.
      */
-    public record Round(List<OutboxRow> rows, Map<String, List<Long>> untaken) {}
+    public record Round(List<AlertRow> rows, Map<String, List<Long>> untaken) {}
 
-    private static Uni<Map<String, List<Long>>> untaken(SqlConnection connection, List<OutboxRow> rows) {
+    private static Uni<Map<String, List<Long>>> untaken(SqlConnection connection, List<AlertRow> rows) {
         if (rows.isEmpty()) {
             return Uni.createFrom().item(Map.of());
         }
         String[] fingerprints =
-                rows.stream().map(OutboxRow::fingerprint).distinct().toArray(String[]::new);
-        Long[] taken = rows.stream().map(OutboxRow::seq).toArray(Long[]::new);
+                rows.stream().map(AlertRow::fingerprint).distinct().toArray(String[]::new);
+        Long[] taken = rows.stream().map(AlertRow::seq).toArray(Long[]::new);
         return connection
-                .preparedQuery("SELECT seq, fingerprint FROM alerts WHERE published_at IS NULL AND parked_at IS NULL"
+                .preparedQuery("SELECT seq, fingerprint FROM alerts WHERE published_at IS NULL"
                         + " AND fingerprint = ANY($1) AND seq < $2 AND NOT (seq = ANY($3)) ORDER BY seq")
                 .execute(Tuple.of(fingerprints, rows.get(rows.size() - 1).seq(), taken))
                 .map(found -> {
@@ -118,28 +80,6 @@ public class AlertRepository {
                                 .add(row.getLong(0));
                     }
                     return untaken;
-                });
-    }
-
-    /** Parked transitions matching the filters, newest first. */
-    public Uni<List<ParkedRow>> parked(AlertQuery query) {
-        List<Object> params = new ArrayList<>();
-        String where = where(query, params, true);
-        where = (where.isEmpty() ? " WHERE " : where + " AND ") + "parked_at IS NOT NULL";
-        params.add(query.limit());
-        return pool.preparedQuery("SELECT seq, fingerprint, payload_json, NULL, parked_at, parked_reason, parked_error"
-                        + " FROM alerts" + where + " ORDER BY seq DESC LIMIT $" + params.size())
-                .execute(Tuple.tuple(params))
-                .map(found -> {
-                    List<ParkedRow> parked = new ArrayList<>(found.size());
-                    for (Row row : found) {
-                        parked.add(new ParkedRow(
-                                new AlertRow(row.getLong(0), row.getString(1), row.getString(2), null),
-                                row.getOffsetDateTime(4),
-                                row.getString(5),
-                                row.getString(6)));
-                    }
-                    return parked;
                 });
     }
 
@@ -215,18 +155,6 @@ public class AlertRepository {
             params.add(value);
             conditions.add(column + " = $" + params.size());
         }
-    }
-
-    private static List<OutboxRow> outboxRows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
-        List<OutboxRow> list = new ArrayList<>(rows.size());
-        for (Row row : rows) {
-            list.add(new OutboxRow(
-                    row.getLong(0),
-                    row.getString(1),
-                    row.getString(2),
-                    row.getBuffer(3).getBytes()));
-        }
-        return list;
     }
 
     private static List<AlertRow> rows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {

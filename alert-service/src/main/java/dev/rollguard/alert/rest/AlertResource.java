@@ -41,8 +41,7 @@ public class AlertResource {
 
     /**
      * {@code view=active} (default): alerts firing now, one per fingerprint; {@code view=history}: every transition,
-     * newest first, paged with {@code before=<seq>}; {@code view=parked}: the transitions Kafka refused for good and
-     * the relay parked, newest first, each with when and why.
+     * newest first, paged with {@code before=<seq>}.
      */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -60,8 +59,8 @@ public class AlertResource {
             @RestQuery @DefaultValue("100") @Min(1) @Max(1000) int limit) {
         List<Violation> violations = new ArrayList<>();
         String normalizedView = view.toLowerCase(Locale.ROOT);
-        if (!Set.of("active", "history", "parked").contains(normalizedView)) {
-            violations.add(new Violation("view", "one of active, history, parked"));
+        if (!Set.of("active", "history").contains(normalizedView)) {
+            violations.add(new Violation("view", "one of active, history"));
         }
         String statusFilter = symbol("status", status, Set.of("FIRING", "RESOLVED"), violations);
         String severityFilter = symbol("severity", severity, Set.of("WARNING", "CRITICAL"), violations);
@@ -81,11 +80,7 @@ public class AlertResource {
                 untilTime,
                 before,
                 limit);
-        return switch (normalizedView) {
-            case "active" -> alerts.active(query);
-            case "parked" -> alerts.parked(query);
-            default -> alerts.history(query);
-        };
+        return normalizedView.equals("active") ? alerts.active(query) : alerts.history(query);
     }
 
     /**

@@ -43,23 +43,6 @@ public class AlertService {
     }
 
     /**
-     * Transitions Kafka refused for good and the relay parked (never published), newest first, each with {@code
-     * parked}: when, why ({@code reason}) and what Kafka said ({@code error}).
-     */
-    public Uni<List<ObjectNode>> parked(AlertQuery query) {
-        return alerts.parked(query).map(rows -> rows.stream()
-                .map(parked -> {
-                    ObjectNode node = view(parked.row());
-                    ObjectNode about = node.putObject("parked");
-                    about.put("at", parked.parkedAt().toInstant().toString());
-                    about.put("reason", parked.reason());
-                    about.put("error", parked.error());
-                    return node;
-                })
-                .toList());
-    }
-
-    /**
      * Transitions after {@code lastEventId} (or, without one, after the newest stored now), oldest first, then live
      * as they are stored. Each subscriber reads from its own cursor, woken by the hub and by a periodic tick, so a
      * reconnecting client with {@code Last-Event-ID} misses nothing and sees nothing twice.

@@ -146,14 +146,9 @@ public final class TestKafka {
 
     /** Every record of the alerts topic so far (from the beginning), read until the end offsets. */
     public static List<ConsumerRecord<String, AlertEvent>> alerts() {
-        return alerts(Topics.ALERTS);
-    }
-
-    /** Every record of a topic of alerts so far (a test's own topic of the relay), read until the end offsets. */
-    public static List<ConsumerRecord<String, AlertEvent>> alerts(String topic) {
         try (KafkaConsumer<String, AlertEvent> consumer = new KafkaConsumer<>(
                 consumerConfig(), new StringDeserializer(), new AvroSerde.AvroDeserializer<>(AlertEvent.class))) {
-            return readAll(consumer, topic);
+            return readAll(consumer, Topics.ALERTS);
         }
     }
 
