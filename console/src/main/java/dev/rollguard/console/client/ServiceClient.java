@@ -172,6 +172,14 @@ public class ServiceClient {
                 this.answer = answer;
             }
 
+            /**
+             * The answer as it comes, for a read that no page waits for: it completes by the deadline at the latest
+             * (the request's own timeout), unavailable when the service has not answered by then.
+             */
+            public CompletableFuture<ApiResult> answer() {
+                return answer;
+            }
+
             /** The service's answer, or unavailable when it has not come by the page's deadline. */
             public ApiResult await() {
                 long left = Duration.between(Instant.now(), deadline).toMillis();

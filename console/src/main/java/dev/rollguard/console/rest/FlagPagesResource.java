@@ -23,6 +23,7 @@ import dev.rollguard.console.view.RolloutStep;
 import dev.rollguard.console.view.WindowPoint;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -88,7 +89,7 @@ public class FlagPagesResource {
 
     @GET
     @Path("flags")
-    public Response list(@QueryParam("q") String q) {
+    public Response list(@QueryParam("q") String q, @HeaderParam("HX-Request") String htmx) {
         OperatorSession s = current.get();
         Reads reads = services.reads();
         Pending flagsRead = reads.get(Service.FLAG, "/api/flags", s.token());
@@ -116,9 +117,17 @@ public class FlagPagesResource {
         String globalError = global.ok() ? null : "The global kill switch is unknown: " + global.message() + ".";
         String error = unknown == null ? null : "Flags could not be read: " + unknown;
         return html(
-                unknown == null ? 200 : 502,
+                unknownStatus(unknown, htmx),
                 Pages.flags(s, shown, q == null ? "" : q, globalSwitch, globalError, error)
                         .render());
+    }
+
+    /**
+     * 200 for a list that was read; 502 for a whole page whose list could not be read. A section htmx reloads (the
+     * search box) answers 200 with its Unknown row: htmx swaps no 5xx answer and would keep the rows of before.
+     */
+    static int unknownStatus(String unknown, String htmx) {
+        return unknown == null || "true".equals(htmx) ? 200 : 502;
     }
 
     @GET

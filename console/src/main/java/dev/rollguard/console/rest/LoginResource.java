@@ -18,6 +18,7 @@ import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.RestQuery;
 
 /**
  * Signing in with a token: the flag-service says whether it knows the token and what it may do; the console seals it
@@ -36,10 +37,19 @@ public class LoginResource {
         this.sessions = sessions;
     }
 
+    /** The sign-in page after a session ended because the flag-service no longer knows its token. */
+    public static final String TOKEN_REFUSED_PAGE = "/login?refused=token";
+
+    /** What the sign-in page says of a token the flag-service does not know. */
+    static final String UNKNOWN_TOKEN = "The flag-service does not know this token.";
+
+    /** The longest token accepted: the session cookie keeps it, and must stay well under the 4 KB browsers keep. */
+    static final int MAX_TOKEN_LENGTH = 512;
+
     @GET
     @Path("login")
-    public String form() {
-        return Pages.login(null, "").render();
+    public String form(@RestQuery String refused) {
+        return Pages.login("token".equals(refused) ? UNKNOWN_TOKEN : null, "").render();
     }
 
     @POST
@@ -60,6 +70,12 @@ public class LoginResource {
                     .build();
         }
         String secret = token.strip();
+        if (secret.length() > MAX_TOKEN_LENGTH) {
+            return Response.status(400)
+                    .entity(Pages.login("A token has at most " + MAX_TOKEN_LENGTH + " characters.", name)
+                            .render())
+                    .build();
+        }
         if (!secret.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             // Tokens are printable ASCII; anything else cannot go into an Authorization header.
             return Response.status(400)
@@ -76,7 +92,7 @@ public class LoginResource {
         if (!read.ok()) {
             String error =
                     switch (read.status()) {
-                        case 401 -> "The flag-service does not know this token.";
+                        case 401 -> UNKNOWN_TOKEN;
                         case 403 -> "This token may not read flags (client tokens only evaluate them).";
                         default -> "The flag-service could not check the token: " + read.message();
                     };
@@ -85,17 +101,24 @@ public class LoginResource {
                     .build();
         }
         ApiResult probe = auditRead.await();
-        // A 403 is a read-only token. Any other failure decides nothing: the session is read-only for now and says why
+        // A 403 is a read-only token. A failure that decides nothing leaves the session read-only for now, saying why
         // on every page, and a later page load asks again (AdminCheck).
-        OperatorSession session =
-                switch (AdminCheck.rights(probe)) {
-                    case ADMIN -> sessions.open(secret, "admin", true, name);
-                    case READ_ONLY -> sessions.open(secret, "read-only", false, name);
-                    case UNDECIDED -> {
-                        Log.warnf("the flag-service did not confirm a token's admin rights: %s", AdminCheck.why(probe));
-                        yield sessions.openUnconfirmed(secret, name, AdminCheck.why(probe));
-                    }
-                };
+        OperatorSession session;
+        switch (AdminCheck.rights(probe)) {
+            case ADMIN -> session = sessions.open(secret, "admin", true, name);
+            case READ_ONLY -> session = sessions.open(secret, "read-only", false, name);
+            case REVOKED -> {
+                return Response.status(401)
+                        .entity(Pages.login(UNKNOWN_TOKEN, name).render())
+                        .build();
+            }
+            default -> {
+                // One line: the flag-service's message must not make the log show lines it never wrote.
+                String why = SessionStore.oneLine(AdminCheck.why(probe));
+                Log.warnf("the flag-service did not confirm a token's admin rights: %s", why);
+                session = sessions.openUnconfirmed(secret, name, why);
+            }
+        }
         Log.infof("operator signed in with a %s token", session.tokenKind());
         return Response.seeOther(URI.create("/flags"))
                 .cookie(sessions.cookie(session.id(), NewCookie.DEFAULT_MAX_AGE))

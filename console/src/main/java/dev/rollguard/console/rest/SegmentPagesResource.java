@@ -18,6 +18,7 @@ import dev.rollguard.console.session.SessionStore;
 import dev.rollguard.console.view.SegmentView;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -60,7 +61,7 @@ public class SegmentPagesResource {
 
     @GET
     @Path("segments")
-    public Response list(@QueryParam("notice") String notice) {
+    public Response list(@QueryParam("notice") String notice, @HeaderParam("HX-Request") String htmx) {
         OperatorSession s = current.get();
         ApiResult result = services.get(Service.FLAG, SEGMENTS_API, s.token());
         List<SegmentView> segments = new ArrayList<>();
@@ -71,7 +72,7 @@ public class SegmentPagesResource {
         segments.sort(Comparator.comparing(SegmentView::key));
         String error = unknown == null ? null : "Segments could not be read: " + unknown;
         return html(
-                unknown == null ? 200 : 502,
+                FlagPagesResource.unknownStatus(unknown, htmx),
                 Pages.segments(s, segments, notice(notice), error).render());
     }
 

@@ -2,7 +2,7 @@ package dev.rollguard.console.session;
 
 import dev.rollguard.console.rest.AdminCheck;
 import dev.rollguard.console.rest.ErrorPages;
-import io.quarkus.runtime.BlockingOperationControl;
+import dev.rollguard.console.rest.LoginResource;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.Cookie;
@@ -11,6 +11,8 @@ import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.List;
+import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
@@ -18,8 +20,9 @@ import org.jboss.resteasy.reactive.server.ServerResponseFilter;
  * Every page but sign-in needs a session; without one, pages redirect to the sign-in page, the parts of a page that
  * htmx reloads answer 401 with {@code HX-Redirect: /login}, and live streams answer 401 JSON. Writes also need the request to come from this console's own pages (Origin check, on top of the SameSite
  * cookie and the per-session CSRF token that each form carries); a foreign or malformed Origin is a 403 JSON error.
- * A session whose admin rights could not be confirmed at sign-in is asked about again on a page load after its
- * back-off ({@link AdminCheck}), and resealed with the answer.
+ * A session whose admin rights could not be confirmed at sign-in is asked about again, in the background, from a page
+ * load after its back-off ({@link AdminCheck}); a later page load reseals it with the answer, or ends it and sends the
+ * operator to sign in when the flag-service no longer knows the token.
  */
 public class SessionFilter {
 
@@ -35,10 +38,15 @@ public class SessionFilter {
         this.adminCheck = adminCheck;
     }
 
-    /** Sends the browser the resealed session cookie of this request, if {@link #authenticate} resealed it. */
+    /**
+     * Sends the browser the resealed session cookie of this request, if {@link #authenticate} resealed it, unless the
+     * answer sets the session cookie itself (signing out clears it: the browser keeps the last cookie it is sent).
+     */
     @ServerResponseFilter
     public void resealCookie(ContainerRequestContext request, ContainerResponseContext response) {
-        if (request.getProperty(RESEALED) instanceof String sealed) {
+        if (request.getProperty(RESEALED) instanceof String sealed
+                && !response.getCookies().containsKey(SessionStore.COOKIE)
+                && !setsSessionCookie(response)) {
             response.getHeaders().add(HttpHeaders.SET_COOKIE, sessions.cookie(sealed, NewCookie.DEFAULT_MAX_AGE));
         }
     }
@@ -57,15 +65,22 @@ public class SessionFilter {
         var session = sessions.find(cookie == null ? null : cookie.getValue());
         if (session.isPresent()) {
             OperatorSession s = session.get();
-            if (s.unconfirmed() && pageLoad(request, path) && BlockingOperationControl.isBlockingAllowed()) {
-                // A whole page (not a section htmx reloads, not a live stream), on a worker thread: it may wait for
-                // the flag-service, at most the page deadline, once per back-off.
-                s = adminCheck.recheck(s);
+            if (s.unconfirmed() && pageLoad(request, path)) {
+                // A whole page (not a section htmx reloads, not a live stream, not a form): it starts the admin check
+                // when one is due and takes the answer of one that came; it never waits for the flag-service.
+                Optional<OperatorSession> checked = adminCheck.recheck(s);
+                if (checked.isEmpty()) {
+                    // The flag-service no longer knows the token: the session ends.
+                    return Response.seeOther(URI.create(LoginResource.TOKEN_REFUSED_PAGE))
+                            .cookie(sessions.cookie("", 0))
+                            .build();
+                }
+                s = checked.get();
             }
             current.set(s);
-            if (!s.id().equals(cookie.getValue())) {
+            if (!s.id().equals(cookie.getValue()) && !path.equals("/logout")) {
                 // Resealed with a newer last use or the admin check's answer: the response carries the new cookie
-                // (resealCookie).
+                // (resealCookie). Signing out clears it instead.
                 request.setProperty(RESEALED, s.id());
             }
             return null;
@@ -79,6 +94,15 @@ public class SessionFilter {
             return Response.status(401).header("HX-Redirect", "/login").build();
         }
         return Response.seeOther(URI.create("/login")).build();
+    }
+
+    private static boolean setsSessionCookie(ContainerResponseContext response) {
+        List<Object> cookies = response.getHeaders().get(HttpHeaders.SET_COOKIE);
+        return cookies != null
+                && cookies.stream()
+                        .anyMatch(c -> c instanceof NewCookie n
+                                ? n.getName().equals(SessionStore.COOKIE)
+                                : String.valueOf(c).startsWith(SessionStore.COOKIE + "="));
     }
 
     private static boolean pageLoad(ContainerRequestContext request, String path) {

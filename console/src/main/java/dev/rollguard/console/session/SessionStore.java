@@ -44,8 +44,8 @@ public class SessionStore {
     private static final Duration RESEAL_AFTER = Duration.ofMinutes(1);
     private static final int IV_BYTES = 12;
     private static final int TAG_BITS = 128;
-    /** The longest reason kept for a session whose admin rights are not confirmed, in characters. */
-    private static final int MAX_REASON = 300;
+    /** The longest reason kept for a session whose admin rights are not confirmed, in UTF-8 bytes. */
+    static final int MAX_REASON_BYTES = 300;
 
     private final SecureRandom random = new SecureRandom();
     private final SecretKeySpec key;
@@ -112,7 +112,7 @@ public class SessionStore {
                 now,
                 now,
                 operator == null ? "" : operator,
-                oneLine(why),
+                reason(why),
                 now.plus(adminRecheck));
     }
 
@@ -140,6 +140,17 @@ public class SessionStore {
 
     /** The session still read-only after another check that did not decide ({@code why}), asked again after the back-off. */
     public OperatorSession stillUnconfirmed(OperatorSession session, String why) {
+        return stillUnconfirmed(session, why, clock.instant().plus(adminRecheck));
+    }
+
+    /**
+     * The session still read-only after a check that did not decide ({@code why}), asked again at {@code recheckAt};
+     * the same session when it says so already.
+     */
+    public OperatorSession stillUnconfirmed(OperatorSession session, String why, Instant recheckAt) {
+        if (session.adminUnconfirmed().equals(reason(why)) && recheckAt.equals(session.recheckAt())) {
+            return session;
+        }
         Instant now = clock.instant();
         return seal(
                 session.token(),
@@ -149,8 +160,8 @@ public class SessionStore {
                 session.since(),
                 now,
                 session.operator(),
-                oneLine(why),
-                now.plus(adminRecheck));
+                reason(why),
+                recheckAt);
     }
 
     /**
@@ -230,7 +241,7 @@ public class SessionStore {
             String operator,
             String unconfirmed,
             Instant recheckAt) {
-        String plain = String.join(
+        String confirmedFields = String.join(
                 "\n",
                 token,
                 kind,
@@ -238,9 +249,16 @@ public class SessionStore {
                 csrf,
                 Long.toString(since.toEpochMilli()),
                 Long.toString(lastSeen.toEpochMilli()),
-                operator,
-                unconfirmed,
-                recheckAt == null ? "0" : Long.toString(recheckAt.toEpochMilli()));
+                operator);
+        // A confirmed session keeps the seven fields that the release before the admin check reads too, so that a
+        // rolling deploy signs nobody out; only a session still waiting for its admin check carries the two more.
+        String plain = unconfirmed.isEmpty()
+                ? confirmedFields
+                : String.join(
+                        "\n",
+                        confirmedFields,
+                        unconfirmed,
+                        recheckAt == null ? "0" : Long.toString(recheckAt.toEpochMilli()));
         try {
             byte[] iv = new byte[IV_BYTES];
             random.nextBytes(iv);
@@ -260,13 +278,36 @@ public class SessionStore {
     }
 
     /**
-     * The fields are sealed one a line: a service's message with a line break in it stays one field, and a long one is
-     * cut so that the cookie stays well under the 4 KB browsers keep.
+     * {@code text} on one line: control characters (line breaks among them) become spaces. The fields are sealed one a
+     * line, so a service's message with a line break in it stays one field; a log line that carries it cannot be made
+     * to look like two.
      */
-    private static String oneLine(String why) {
-        String line = why == null ? "" : why.replaceAll("\\p{Cntrl}", " ").strip();
-        if (line.codePointCount(0, line.length()) > MAX_REASON) {
-            line = line.substring(0, line.offsetByCodePoints(0, MAX_REASON)) + "…";
+    public static String oneLine(String text) {
+        return text == null ? "" : text.replaceAll("\\p{Cntrl}", " ").strip();
+    }
+
+    /**
+     * The reason sealed into an unconfirmed session: one line of at most {@value #MAX_REASON_BYTES} UTF-8 bytes, a
+     * longer one cut between characters and ended with an ellipsis, so that the cookie stays well under the 4 KB browsers keep, whatever script it is written
+     * in.
+     */
+    static String reason(String why) {
+        String line = oneLine(why);
+        if (line.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
+            // The ellipsis takes three bytes.
+            int room = MAX_REASON_BYTES - 3;
+            int bytes = 0;
+            int end = 0;
+            while (end < line.length()) {
+                int cp = line.codePointAt(end);
+                int size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+                if (bytes + size > room) {
+                    break;
+                }
+                bytes += size;
+                end += Character.charCount(cp);
+            }
+            line = line.substring(0, end) + "…";
         }
         return line.isEmpty() ? "no reason given" : line;
     }

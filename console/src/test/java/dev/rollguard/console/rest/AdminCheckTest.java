@@ -15,10 +15,20 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,10 +47,11 @@ class AdminCheckTest {
     public static class ShortBackOff implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("console.session.admin-recheck", "2s");
+            return Map.of("console.session.admin-recheck", "2s", "console.session.secret", SECRET);
         }
     }
 
+    private static final String SECRET = "admin-check-test-session-secret-0123456789";
     private static final String FLAG = "checkout.new-flow";
     private static final String TOKEN = "admin-check-token";
     private static final String NOTICE = "id=\"admin-unconfirmed\"";
@@ -168,6 +179,172 @@ class AdminCheckTest {
                 .doesNotContain(NOTICE)
                 .doesNotContain("New flag")
                 .contains("title=\"token kind\">read-only");
+    }
+
+    @Test
+    void aTwoHundredThatIsNotTheAuditLogDecidesNothing() {
+        // A proxy's page, or another API behind the same address: not the audit log, so not admin.
+        stub.answer("/api/audit", 200, "<html><body>Sign in to the proxy</body></html>");
+        String cookie = signIn();
+
+        OperatorSession session = sessions.find(cookie).orElseThrow();
+        assertThat(session.canWrite()).isFalse();
+        assertThat(session.unconfirmed()).isTrue();
+        assertThat(get("/flags", cookie).asString())
+                .contains(NOTICE)
+                .contains("(the flag-service answered HTTP 200 without the audit log)")
+                .doesNotContain("New flag");
+
+        // Asked again: a JSON answer that is not the audit list decides nothing either.
+        stub.answer("/api/audit", 200, "{\"entries\": []}");
+        AtomicReference<String> current = new AtomicReference<>(cookie);
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> {
+                    String sent = get("/flags", current.get()).cookie(SessionStore.COOKIE);
+                    if (sent != null) {
+                        current.set(sent);
+                    }
+                    return sessions.find(current.get())
+                            .orElseThrow()
+                            .recheckAt()
+                            .isAfter(session.recheckAt());
+                });
+        OperatorSession still = sessions.find(current.get()).orElseThrow();
+        assertThat(still.canWrite()).isFalse();
+        assertThat(still.adminUnconfirmed()).isEqualTo("the flag-service answered HTTP 200 without the audit log");
+        assertThat(get("/flags", current.get()).asString()).contains(NOTICE).doesNotContain("New flag");
+    }
+
+    @Test
+    void aTokenTheFlagServiceNoLongerKnowsEndsTheSession() {
+        stub.answer("/api/audit", 500, "{\"code\": \"INTERNAL\", \"message\": \"the audit log cannot be read\"}");
+        String cookie = signIn();
+        assertThat(get("/flags", cookie).asString()).contains(NOTICE);
+
+        stub.answer("/api/audit", 401, "{\"code\": \"UNAUTHENTICATED\", \"message\": \"unknown token\"}");
+        AtomicReference<Response> ended = new AtomicReference<>();
+        AtomicReference<String> current = new AtomicReference<>(cookie);
+        await().atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> {
+                    Response response = given().redirects()
+                            .follow(false)
+                            .cookie(SessionStore.COOKIE, current.get())
+                            .get("/flags");
+                    if (response.statusCode() == 200) {
+                        assertThat(response.asString()).doesNotContain("HTTP 401");
+                        if (response.cookie(SessionStore.COOKIE) != null) {
+                            current.set(response.cookie(SessionStore.COOKIE));
+                        }
+                        return false;
+                    }
+                    ended.set(response);
+                    return true;
+                });
+
+        Response response = ended.get();
+        assertThat(response.statusCode()).isEqualTo(303);
+        assertThat(response.header("Location")).endsWith("/login?refused=token");
+        assertThat(response.getDetailedCookie(SessionStore.COOKIE).getValue()).isEmpty();
+        assertThat(response.getDetailedCookie(SessionStore.COOKIE).getMaxAge()).isZero();
+        assertThat(given().get(response.header("Location")).asString())
+                .contains("The flag-service does not know this token.");
+    }
+
+    @Test
+    void aTokenRefusedByTheAuditLogAtSignInIsRefused() {
+        stub.answer("/api/audit", 401, "{\"code\": \"UNAUTHENTICATED\", \"message\": \"unknown token\"}");
+        Response signIn = given().redirects()
+                .follow(false)
+                .contentType(ContentType.URLENC)
+                .formParam("token", TOKEN)
+                .post("/login");
+
+        assertThat(signIn.statusCode()).isEqualTo(401);
+        assertThat(signIn.cookie(SessionStore.COOKIE)).isNull();
+        assertThat(signIn.asString()).contains("The flag-service does not know this token.");
+    }
+
+    @Test
+    void aTokenLongerThanTheCookieKeepsIsRefusedOnTheSignInPage() {
+        Response signIn = given().redirects()
+                .follow(false)
+                .contentType(ContentType.URLENC)
+                .formParam("token", "t".repeat(513))
+                .post("/login");
+
+        assertThat(signIn.statusCode()).isEqualTo(400);
+        assertThat(signIn.cookie(SessionStore.COOKIE)).isNull();
+        assertThat(signIn.asString()).contains("A token has at most 512 characters.");
+        assertThat(stub.seen()).isEmpty();
+
+        // The longest accepted token signs in.
+        Response longest = given().redirects()
+                .follow(false)
+                .contentType(ContentType.URLENC)
+                .formParam("token", "t".repeat(512))
+                .post("/login");
+        assertThat(longest.statusCode()).isEqualTo(303);
+    }
+
+    @Test
+    void theFlagServicesMessageIsLoggedOnOneLine() {
+        List<String> logged = new CopyOnWriteArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        Logger console = Logger.getLogger("dev.rollguard.console");
+        console.addHandler(handler);
+        try {
+            stub.answer(
+                    "/api/audit",
+                    500,
+                    "{\"code\": \"INTERNAL\", \"message\": \"down\\n12:00:00.000 INFO  [forged] operator signed in\"}");
+            signIn();
+        } finally {
+            console.removeHandler(handler);
+        }
+
+        assertThat(logged)
+                .filteredOn(line -> line.contains("did not confirm a token's admin rights"))
+                .singleElement()
+                .satisfies(line -> assertThat(line)
+                        .doesNotContain("\n")
+                        .contains("down 12:00:00.000 INFO  [forged] operator signed in"));
+    }
+
+    @Test
+    void signingOutAMinuteAfterTheLastResealLeavesNoSession() {
+        // A session last resealed two minutes ago: this request reseals it, and signing out must win.
+        SessionStore earlier = new SessionStore(
+                Optional.of(SECRET),
+                Duration.ofHours(8),
+                false,
+                Clock.fixed(Instant.now().minus(Duration.ofMinutes(2)), ZoneOffset.UTC));
+        OperatorSession session = earlier.open(TOKEN, "admin", true, "Ana Lima");
+        assertThat(sessions.find(session.id()).orElseThrow().id()).isNotEqualTo(session.id());
+
+        Response signOut = given().redirects()
+                .follow(false)
+                .cookie(SessionStore.COOKIE, session.id())
+                .post("/logout");
+
+        assertThat(signOut.statusCode()).isEqualTo(303);
+        assertThat(signOut.headers().getValues("Set-Cookie"))
+                .filteredOn(c -> c.startsWith(SessionStore.COOKIE + "="))
+                .singleElement()
+                .satisfies(c ->
+                        assertThat(c).startsWith(SessionStore.COOKIE + "=;").containsIgnoringCase("Max-Age=0"));
     }
 
     private static String signIn() {

@@ -428,6 +428,28 @@ class OperatorPagesTest {
     }
 
     @Test
+    void theFlagSearchOfHtmxShowsUnknownWhenTheFlagsCannotBeRead() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/flags", 500, "{\"code\": \"INTERNAL\", \"message\": \"database down\"}");
+
+        // htmx swaps no 5xx answer: the search box would keep the rows of before instead of saying Unknown.
+        Response search = signedIn(s.id()).header("HX-Request", "true").get("/flags?q=check");
+        assertThat(search.statusCode()).isEqualTo(200);
+        assertThat(search.asString())
+                .contains("id=\"flag-rows\"")
+                .contains("id=\"no-flags\">Unknown: the flags could not be read.")
+                .doesNotContain("No flag matches");
+        // The whole page keeps its 502.
+        assertThat(signedIn(s.id()).get("/flags?q=check").statusCode()).isEqualTo(502);
+
+        stub.answer("/api/segments", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");
+        Response segments = signedIn(s.id()).header("HX-Request", "true").get("/segments");
+        assertThat(segments.statusCode()).isEqualTo(200);
+        assertThat(segments.asString()).contains("id=\"no-segments\">Unknown: the segments could not be read.");
+        assertThat(signedIn(s.id()).get("/segments").statusCode()).isEqualTo(502);
+    }
+
+    @Test
     void anAuditLogThatCannotBeReadIsUnknownInItsSectionNotNoEntries() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         stub.answer("/api/audit", 503, "{\"code\": \"UNAVAILABLE\", \"message\": \"database down\"}");

@@ -127,27 +127,88 @@ class SessionStoreTest {
     }
 
     @Test
-    void aLongReasonIsCutSoTheCookieStaysSmall() {
-        OperatorSession opened = store(SECRET, T0).openUnconfirmed("rg_admin_abc", "", "x".repeat(5000));
+    void aLongReasonIsCutInUtf8BytesSoTheCookieStaysSmall() {
+        OperatorSession ascii = store(SECRET, T0).openUnconfirmed("rg_admin_abc", "", "x".repeat(5000));
+        assertThat(store(SECRET, T0).find(ascii.id()).orElseThrow().adminUnconfirmed())
+                .isEqualTo("x".repeat(297) + "…");
 
-        OperatorSession found = store(SECRET, T0).find(opened.id()).orElseThrow();
-        assertThat(found.adminUnconfirmed()).hasSize(301).endsWith("x…");
-        assertThat(opened.id()).hasSizeLessThan(1000);
+        // Three bytes a character: 300 characters would be 900 bytes.
+        String longest = "t".repeat(512);
+        OperatorSession wide =
+                store(SECRET, T0).openUnconfirmed(longest, "n".repeat(200), "\u8bfb\u53d6\u5931\u8d25".repeat(2000));
+        String reason = store(SECRET, T0).find(wide.id()).orElseThrow().adminUnconfirmed();
+        assertThat(reason.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(300);
+        assertThat(reason).startsWith("\u8bfb\u53d6\u5931\u8d25").endsWith("…");
+        // The longest token sign-in accepts, the longest name and the longest reason: well under the 4 KB browsers
+        // keep.
+        assertThat(wide.id()).hasSizeLessThan(2000);
+
+        // A character outside the Basic Multilingual Plane is never cut in half.
+        String cut = SessionStore.reason("\uD83D\uDE80".repeat(200));
+        assertThat(cut.getBytes(StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(300);
+        assertThat(cut).isEqualTo("\uD83D\uDE80".repeat(74) + "…");
     }
 
     @Test
-    void anUnconfirmedSessionCannotBeMadeAdminByChangingTheCookie() {
-        OperatorSession opened = store(SECRET, T0).openUnconfirmed("rg_admin_abc", "", "HTTP 500");
-        byte[] sealed = Base64.getUrlDecoder().decode(opened.id().substring(3));
-        for (int i = 12; i < sealed.length; i++) {
-            byte[] changed = sealed.clone();
-            changed[i] ^= 1;
-            assertThat(store(SECRET, T0)
-                            .find("v1."
-                                    + Base64.getUrlEncoder().withoutPadding().encodeToString(changed)))
-                    .as("bit flipped at byte %d", i)
-                    .isEmpty();
+    void aConfirmedSessionIsSealedInTheSevenFieldsThePreviousReleaseReads() {
+        SessionStore store = store(SECRET, T0);
+        OperatorSession admin = store.open("rg_admin_abc", "admin", true, "Ana Lima");
+        OperatorSession unconfirmed = store.openUnconfirmed("rg_admin_abc", "Ana Lima", "HTTP 500");
+        OperatorSession upgraded = store.confirmed(unconfirmed, true);
+        OperatorSession readOnly = store.confirmed(unconfirmed, false);
+
+        for (OperatorSession confirmed : new OperatorSession[] {admin, upgraded, readOnly}) {
+            String[] fields = PreviousRelease.open(SECRET, confirmed.id());
+            assertThat(fields).hasSize(7);
+            assertThat(fields[0]).isEqualTo("rg_admin_abc");
+            assertThat(fields[3]).isEqualTo(confirmed.csrf());
+            assertThat(fields[6]).isEqualTo("Ana Lima");
         }
+        // A resealed confirmed session too.
+        OperatorSession resealed =
+                store(SECRET, T0.plus(Duration.ofMinutes(5))).find(admin.id()).orElseThrow();
+        assertThat(resealed.id()).isNotEqualTo(admin.id());
+        assertThat(PreviousRelease.open(SECRET, resealed.id())).hasSize(7);
+        // Only a session still waiting for its admin check carries the two more fields.
+        assertThat(PreviousRelease.open(SECRET, unconfirmed.id())).hasSize(9);
+    }
+
+    @Test
+    void sixAndSevenFieldCookiesOfThePreviousReleasesOpenAsConfirmedSessions() {
+        String sixFields = PreviousRelease.seal(
+                SECRET, "rg_admin_six", "admin", "true", "csrf-six", T0.toEpochMilli(), T0.toEpochMilli());
+        String sevenFields = PreviousRelease.seal(
+                SECRET,
+                "rg_service_seven",
+                "read-only",
+                "false",
+                "csrf-seven",
+                T0.toEpochMilli(),
+                T0.toEpochMilli(),
+                "Ana Lima");
+
+        assertThat(store(SECRET, T0.plusSeconds(5)).find(sixFields)).hasValueSatisfying(s -> {
+            assertThat(s.id()).isEqualTo(sixFields);
+            assertThat(s.token()).isEqualTo("rg_admin_six");
+            assertThat(s.canWrite()).isTrue();
+            assertThat(s.tokenKind()).isEqualTo("admin");
+            assertThat(s.csrf()).isEqualTo("csrf-six");
+            assertThat(s.operator()).isEmpty();
+            assertThat(s.unconfirmed()).isFalse();
+            assertThat(s.recheckAt()).isNull();
+        });
+        assertThat(store(SECRET, T0.plusSeconds(5)).find(sevenFields)).hasValueSatisfying(s -> {
+            assertThat(s.token()).isEqualTo("rg_service_seven");
+            assertThat(s.canWrite()).isFalse();
+            assertThat(s.operator()).isEqualTo("Ana Lima");
+            assertThat(s.unconfirmed()).isFalse();
+            assertThat(s.recheckAt()).isNull();
+        });
+        // Resealed after the minute: still confirmed, now in the seven fields.
+        OperatorSession resealed =
+                store(SECRET, T0.plus(Duration.ofMinutes(2))).find(sixFields).orElseThrow();
+        assertThat(resealed.unconfirmed()).isFalse();
+        assertThat(PreviousRelease.open(SECRET, resealed.id())).hasSize(7);
     }
 
     @Test
