@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.infra.InfraTestResource;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.repository.RollbackRepository;
@@ -132,7 +131,7 @@ class ReliabilityTest {
                                 alert,
                                 id,
                                 flag,
-                                new Decision(GuardAction.KILL, ActionOutcome.APPLIED, false, reason),
+                                new Decision(GuardAction.KILL, RollbackOutcome.APPLIED, false, reason),
                                 1L,
                                 Instant.now()),
                         null)

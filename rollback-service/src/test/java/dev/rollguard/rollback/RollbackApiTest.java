@@ -8,7 +8,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 
 import dev.rollguard.infra.InfraTestResource;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.mapping.RollbackMapper;
@@ -20,6 +19,7 @@ import dev.rollguard.rollback.testing.FakeFlagServiceResource;
 import dev.rollguard.rollback.testing.InjectFakeFlagService;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -50,7 +50,7 @@ class RollbackApiTest {
     RollbackRepository repository;
 
     /** Stores an action of {@code flag} with this outcome and creation time, as the guard does. */
-    private String store(String flag, ActionOutcome outcome, Instant createdAt) {
+    private String store(String flag, RollbackOutcome outcome, Instant createdAt) {
         AlertEvent alert = Alerts.critical(flag).build();
         RollbackRecord record = RollbackMapper.newRecord(
                 alert,
@@ -87,10 +87,10 @@ class RollbackApiTest {
         List<String> notified = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             Instant createdAt = i < 3 ? base : base.plusSeconds(i);
-            notified.add(store(flag, ActionOutcome.NOTIFIED, createdAt));
-            store(flag, ActionOutcome.SKIPPED_COOLDOWN, createdAt.plusMillis(500));
+            notified.add(store(flag, RollbackOutcome.NOTIFIED, createdAt));
+            store(flag, RollbackOutcome.SKIPPED_COOLDOWN, createdAt.plusMillis(500));
         }
-        store("flag-" + UUID.randomUUID(), ActionOutcome.NOTIFIED, base.plusSeconds(3));
+        store("flag-" + UUID.randomUUID(), RollbackOutcome.NOTIFIED, base.plusSeconds(3));
         List<String> expected =
                 new ArrayList<>(List.of(notified.get(6), notified.get(5), notified.get(4), notified.get(3)));
         expected.addAll(notified.subList(0, 3).stream()
@@ -98,7 +98,7 @@ class RollbackApiTest {
                 .toList());
 
         List<String> first = page(flag, "NOTIFIED", 3, null);
-        String later = store(flag, ActionOutcome.NOTIFIED, Instant.now());
+        String later = store(flag, RollbackOutcome.NOTIFIED, Instant.now());
         List<String> second = page(flag, "NOTIFIED", 3, first.get(2));
         List<String> third = page(flag, "NOTIFIED", 3, second.get(2));
 

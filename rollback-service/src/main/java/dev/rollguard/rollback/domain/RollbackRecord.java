@@ -1,6 +1,7 @@
 package dev.rollguard.rollback.domain;
 
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,7 +15,7 @@ import java.util.regex.Pattern;
  * ":" + alert startsAt millis, so an alert read twice maps to the same row; for an alert decided again when a
  * cooldown ended, that id and the number of the recheck ({@link #recheckIdFor}).
  *
- * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link ActionOutcome#APPLIED})
+ * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link RollbackOutcome#APPLIED})
  * @param published whether the RollbackActionEvent reached the rollbacks topic
  */
 public record RollbackRecord(
@@ -22,7 +23,7 @@ public record RollbackRecord(
         ActionState state,
         String flagKey,
         GuardAction action,
-        ActionOutcome outcome,
+        RollbackOutcome outcome,
         String reason,
         boolean dryRun,
         Evidence evidence,
@@ -105,7 +106,7 @@ public record RollbackRecord(
 
     /** This action with its final outcome. */
     public RollbackRecord completed(
-            ActionOutcome finalOutcome, String finalReason, Long versionAfter, Instant changedAt) {
+            RollbackOutcome finalOutcome, String finalReason, Long versionAfter, Instant changedAt) {
         return new RollbackRecord(
                 id,
                 ActionState.DONE,

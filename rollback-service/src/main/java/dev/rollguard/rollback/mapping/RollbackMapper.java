@@ -2,7 +2,6 @@ package dev.rollguard.rollback.mapping;
 
 import dev.rollguard.rollback.api.RollbackView;
 import dev.rollguard.rollback.api.RollbackView.Latencies;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.Evidence;
@@ -13,7 +12,6 @@ import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.Exemplar;
 import dev.rollguard.schemas.event.RollbackActionEvent;
-import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.trace.TraceContext;
 import java.time.Instant;
 
@@ -117,7 +115,7 @@ public final class RollbackMapper {
                 .setActionId(r.id())
                 .setFlagKey(r.flagKey())
                 .setAction(r.action())
-                .setOutcome(eventOutcome(r.outcome()))
+                .setOutcome(r.outcome())
                 .setReason(r.reason())
                 .setDryRun(r.dryRun())
                 .setAlertId(e.alertId())
@@ -165,19 +163,6 @@ public final class RollbackMapper {
                 .setTraceId(e.traceId())
                 .setVisibleAt(t.visibleAt())
                 .build();
-    }
-
-    /**
-     * The event's outcome: the same name, or {@code NOTIFIED} (the flag left as it is) for an outcome the schema's
-     * {@code RollbackOutcome} does not list yet; the reason says what happened.
-     */
-    static RollbackOutcome eventOutcome(ActionOutcome outcome) {
-        for (RollbackOutcome known : RollbackOutcome.values()) {
-            if (known.name().equals(outcome.name())) {
-                return known;
-            }
-        }
-        return RollbackOutcome.NOTIFIED;
     }
 
     public static RollbackView toView(RollbackRecord r) {

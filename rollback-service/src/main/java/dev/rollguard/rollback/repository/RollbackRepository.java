@@ -1,6 +1,5 @@
 package dev.rollguard.rollback.repository;
 
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.Evidence;
 import dev.rollguard.rollback.domain.Evidence.Comparison;
@@ -8,6 +7,7 @@ import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.domain.Timings;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.ScopeType;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -185,7 +185,7 @@ public class RollbackRepository {
      * order. An unknown {@code before} gives no rows: the caller checks it first. Served by the index on {@code
      * (created_at, id)} read backwards.
      */
-    public Uni<List<RollbackRecord>> list(String flagKey, ActionOutcome outcome, String before, int limit) {
+    public Uni<List<RollbackRecord>> list(String flagKey, RollbackOutcome outcome, String before, int limit) {
         List<Object> params = new ArrayList<>();
         if (flagKey != null) {
             params.add(flagKey);
@@ -335,7 +335,7 @@ public class RollbackRepository {
                 ActionState.valueOf(row.getString("state")),
                 row.getString("flag_key"),
                 GuardAction.valueOf(row.getString("action")),
-                ActionOutcome.valueOf(row.getString("outcome")),
+                RollbackOutcome.valueOf(row.getString("outcome")),
                 row.getString("reason"),
                 row.getBoolean("dry_run"),
                 evidence,

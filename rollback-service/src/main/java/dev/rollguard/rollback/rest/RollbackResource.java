@@ -3,10 +3,10 @@ package dev.rollguard.rollback.rest;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.http.error.ErrorBody;
 import dev.rollguard.rollback.api.RollbackView;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.UnknownActionException;
 import dev.rollguard.rollback.mapping.RollbackMapper;
 import dev.rollguard.rollback.service.RollbackService;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.constraints.Size;
 import jakarta.ws.rs.DefaultValue;
@@ -88,14 +88,14 @@ public class RollbackResource {
                 List.of(new ErrorBody.Violation("limit", "must be a whole number from 1 to " + MAX_LIMIT)));
     }
 
-    private static ActionOutcome parseOutcome(String outcome) {
+    private static RollbackOutcome parseOutcome(String outcome) {
         if (outcome == null) {
             return null;
         }
         try {
-            return ActionOutcome.valueOf(outcome);
+            return RollbackOutcome.valueOf(outcome);
         } catch (IllegalArgumentException e) {
-            String message = "must be one of " + Arrays.toString(ActionOutcome.values());
+            String message = "must be one of " + Arrays.toString(RollbackOutcome.values());
             throw new ApiException(
                     400,
                     "VALIDATION_FAILED",

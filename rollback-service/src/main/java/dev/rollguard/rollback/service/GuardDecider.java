@@ -3,7 +3,6 @@ package dev.rollguard.rollback.service;
 import dev.rollguard.rollback.config.GuardConfig;
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -13,6 +12,7 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -74,7 +74,7 @@ public class GuardDecider {
         }
         return Optional.of(new Decision(
                 GuardAction.NOTIFY_ONLY,
-                ActionOutcome.NOTIFIED,
+                RollbackOutcome.NOTIFIED,
                 false,
                 "Alert names no flag (scope " + alert.getScopeKey() + "): notified only, no flag changed. "
                         + describe(alert)));
@@ -95,7 +95,7 @@ public class GuardDecider {
         if (alert.getCohort() == Cohort.CONTROL) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    ActionOutcome.NOTIFIED,
+                    RollbackOutcome.NOTIFIED,
                     false,
                     "The control cohort of flag " + alert.getFlagKey()
                             + " degraded, not the treated one: the flag is not at fault, notified only. " + evidence);
@@ -103,7 +103,7 @@ public class GuardDecider {
         if (flagEvidence == FlagEvidence.COMPARATIVE && !isComparative(alert) && !isExternal(alert)) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    ActionOutcome.NOTIFIED,
+                    RollbackOutcome.NOTIFIED,
                     false,
                     "Threshold alert on flag " + alert.getFlagKey()
                             + " without a comparison against the control cohort: it cannot tell a bad change from an"
@@ -113,7 +113,7 @@ public class GuardDecider {
         if (isNoData(alert)) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    ActionOutcome.NOTIFIED,
+                    RollbackOutcome.NOTIFIED,
                     false,
                     "Alert on flag " + alert.getFlagKey() + " fired for missing data (the rule's no-data policy):"
                             + " silence says nothing against the change, so the flag is left as it is and this is a"
@@ -122,7 +122,7 @@ public class GuardDecider {
         if (flag == null) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    ActionOutcome.SKIPPED_NO_FLAG,
+                    RollbackOutcome.SKIPPED_NO_FLAG,
                     false,
                     "Flag " + alert.getFlagKey() + " does not exist in the flag-service. " + evidence);
         }
@@ -132,14 +132,14 @@ public class GuardDecider {
         if (action == GuardAction.NOTIFY_ONLY) {
             return new Decision(
                     action,
-                    ActionOutcome.NOTIFIED,
+                    RollbackOutcome.NOTIFIED,
                     dryRun,
                     "Guard policy is NOTIFY_ONLY: flag left as it is. " + evidence);
         }
         if (flag.killed() || !flag.enabled()) {
             return new Decision(
                     action,
-                    ActionOutcome.SKIPPED_ALREADY_OFF,
+                    RollbackOutcome.SKIPPED_ALREADY_OFF,
                     dryRun,
                     "Flag is already " + (flag.killed() ? "killed" : "disabled")
                             + "; the guard never re-enables a flag. " + evidence);
@@ -151,7 +151,7 @@ public class GuardDecider {
             // judged stage never comes back, so looking at the alert again later would change nothing.
             return new Decision(
                     action,
-                    ActionOutcome.SKIPPED_STAGE_CHANGED,
+                    RollbackOutcome.SKIPPED_STAGE_CHANGED,
                     dryRun,
                     stageChanged(judged, currentStage(flag)) + evidence);
         }
@@ -160,7 +160,7 @@ public class GuardDecider {
                 && now.isBefore(lastAppliedAt.plusSeconds(policy.cooldownSeconds()))) {
             return new Decision(
                     action,
-                    ActionOutcome.SKIPPED_COOLDOWN,
+                    RollbackOutcome.SKIPPED_COOLDOWN,
                     dryRun,
                     "Cooldown: the guard changed this flag at " + lastAppliedAt + ", less than "
                             + policy.cooldownSeconds() + " s ago. " + evidence);
@@ -173,12 +173,12 @@ public class GuardDecider {
         }
         if (action == GuardAction.PAUSE && flag.paused()) {
             return new Decision(
-                    action, ActionOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
+                    action, RollbackOutcome.SKIPPED_ALREADY_PAUSED, dryRun, "Flag is already paused. " + evidence);
         }
         if (standing == AlertStanding.ENDED) {
             return new Decision(
                     GuardAction.NOTIFY_ONLY,
-                    ActionOutcome.NOTIFIED,
+                    RollbackOutcome.NOTIFIED,
                     dryRun,
                     "The alert (raised at " + alert.getEmittedAt() + ") no longer fires at the alert-service: it"
                             + " resolved before the guard read it, so the flag is left as it is and this is a"
@@ -187,13 +187,13 @@ public class GuardDecider {
         if (dryRun) {
             return new Decision(
                     action,
-                    ActionOutcome.DRY_RUN,
+                    RollbackOutcome.DRY_RUN,
                     true,
                     "Dry run (" + (policy.dryRun() ? "flag policy" : "global switch") + "): would " + action + ". "
                             + why + evidence);
         }
         return new Decision(
-                action, ActionOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
+                action, RollbackOutcome.APPLIED, false, "Automatic " + action + " by Rollguard. " + why + evidence);
     }
 
     /**
@@ -205,18 +205,20 @@ public class GuardDecider {
     }
 
     /**
-     * Whether the flag may still be in the stage that began at {@code stageVersion}: it is on its plan, and the stage
-     * it is in began at that version or the flag-service did not say when it began (then the flag-service's own check
-     * of the tied revert decides).
+     * Whether the flag may still be in the stage the alert judged, whose evidence began at {@code judged}: the stage
+     * it is in began at that version or before it, or the flag-service did not say when it began (then its own check
+     * of the tied revert decides), or the flag is off its plan (a share set by hand: rule 8 kills it, as an untied
+     * revert would). The evidence of a stage may begin after the stage did: metrics-ingest starts the stage's client
+     * statistics again when its allow-list changes or the flag is switched off and on within it, which the flag-service
+     * does not count as a new stage. A stage entered since always began at a later version than anything judged
+     * before it.
      */
-    private static boolean inStage(FlagState flag, long stageVersion) {
-        return flag.currentStage() != null && (flag.stageVersion() == null || flag.stageVersion() == stageVersion);
+    private static boolean inStage(FlagState flag, long judged) {
+        return flag.currentStage() == null || flag.stageVersion() == null || flag.stageVersion() <= judged;
     }
 
     private static String currentStage(FlagState flag) {
-        return flag.currentStage() == null
-                ? "it is off its plan"
-                : "it is in stage " + flag.currentStage() + ", which began at version " + flag.stageVersion();
+        return "it is in stage " + flag.currentStage() + ", which began at version " + flag.stageVersion();
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.rollguard.rollback.service;
 
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -88,7 +88,7 @@ public class GuardMetrics {
     }
 
     /** An action recorded; {@code flagKey} null for an alert that names no flag (tagged {@code none}). */
-    public void action(String flagKey, GuardAction action, ActionOutcome outcome) {
+    public void action(String flagKey, GuardAction action, RollbackOutcome outcome) {
         Counter.builder("rollguard.rollback.actions")
                 .description("Actions recorded by the guard")
                 .tag("action", action.name())

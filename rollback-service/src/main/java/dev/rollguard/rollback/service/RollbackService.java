@@ -4,7 +4,6 @@ import dev.rollguard.rollback.client.AlertStandingClient;
 import dev.rollguard.rollback.client.FlagServiceClient;
 import dev.rollguard.rollback.client.FlagServiceRejectedException;
 import dev.rollguard.rollback.config.GuardConfig;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.ActionState;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
@@ -17,6 +16,7 @@ import dev.rollguard.rollback.publisher.RollbackPublisher;
 import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.logging.Log;
@@ -108,7 +108,7 @@ public class RollbackService {
      *
      * @throws UnknownActionException (as the failure of the {@code Uni}) when {@code before} names no action
      */
-    public Uni<List<RollbackRecord>> history(String flagKey, ActionOutcome outcome, String before, int limit) {
+    public Uni<List<RollbackRecord>> history(String flagKey, RollbackOutcome outcome, String before, int limit) {
         if (before == null) {
             return repository.list(flagKey, outcome, null, limit);
         }
@@ -221,7 +221,7 @@ public class RollbackService {
                     new Decision(decision.action(), decision.outcome(), decision.dryRun(), context + decision.reason());
         }
         // Skipped for the cooldown: looked at again when it ends, so a change still bad then is not left as it is.
-        Instant recheckAt = decision.outcome() == ActionOutcome.SKIPPED_COOLDOWN
+        Instant recheckAt = decision.outcome() == RollbackOutcome.SKIPPED_COOLDOWN
                 ? lastAppliedAt.plusSeconds(flag.policy().cooldownSeconds())
                 : null;
         return new Decided(flag, decision, recheckAt);
@@ -281,7 +281,7 @@ public class RollbackService {
                     Instant confirmedAt = Instant.now();
                     metrics.flip(pending.action(), receivedAt, confirmedAt);
                     Instant changedAt = flag.updatedAt() != null ? flag.updatedAt() : confirmedAt;
-                    return pending.completed(ActionOutcome.APPLIED, pending.reason(), flag.version(), changedAt);
+                    return pending.completed(RollbackOutcome.APPLIED, pending.reason(), flag.version(), changedAt);
                 })
                 .onFailure(FlagServiceRejectedException.class)
                 .recoverWithItem(failure -> refused(pending, (FlagServiceRejectedException) failure))
@@ -337,12 +337,12 @@ public class RollbackService {
                     "alert %s: %s on %s not made, the flag left the stage of version %d: %s",
                     pending.id(), pending.action(), pending.flagKey(), judged, refusal.getMessage());
             return pending.completed(
-                    ActionOutcome.SKIPPED_STAGE_CHANGED,
+                    RollbackOutcome.SKIPPED_STAGE_CHANGED,
                     GuardDecider.stageChanged(judged, refusal.getMessage()) + "Decided: " + pending.reason(),
                     null,
                     null);
         }
-        ActionOutcome outcome = refusal.status() == 404 ? ActionOutcome.SKIPPED_NO_FLAG : ActionOutcome.FAILED;
+        RollbackOutcome outcome = refusal.status() == 404 ? RollbackOutcome.SKIPPED_NO_FLAG : RollbackOutcome.FAILED;
         Log.errorf(
                 "alert %s: flag-service refused %s on %s: %s",
                 pending.id(), pending.action(), pending.flagKey(), refusal.getMessage());
@@ -356,7 +356,7 @@ public class RollbackService {
      */
     private Uni<Optional<Instant>> probeVisibility(RollbackRecord done) {
         if (!config.visibility().enabled()
-                || done.outcome() != ActionOutcome.APPLIED
+                || done.outcome() != RollbackOutcome.APPLIED
                 || done.action() != GuardAction.KILL) {
             return Uni.createFrom().item(Optional.empty());
         }

@@ -3,7 +3,6 @@ package dev.rollguard.rollback.repository;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.infra.InfraTestResource;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.RollbackRecord;
 import dev.rollguard.rollback.mapping.RollbackMapper;
@@ -13,6 +12,7 @@ import dev.rollguard.rollback.testing.Alerts;
 import dev.rollguard.rollback.testing.FakeFlagServiceResource;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
@@ -49,7 +49,7 @@ class RollbackRepositoryTest {
     @Inject
     Pool pool;
 
-    private static RollbackRecord action(AlertEvent alert, ActionOutcome outcome) {
+    private static RollbackRecord action(AlertEvent alert, RollbackOutcome outcome) {
         String flag = alert.getFlagKey();
         return RollbackMapper.newRecord(
                 alert,
@@ -79,7 +79,7 @@ class RollbackRepositoryTest {
     @Test
     void anActionSkippedForTheCooldownIsStoredWholeWithItsRecheck() {
         AlertEvent alert = Alerts.critical("flag-" + UUID.randomUUID()).build();
-        RollbackRecord skipped = action(alert, ActionOutcome.SKIPPED_COOLDOWN);
+        RollbackRecord skipped = action(alert, RollbackOutcome.SKIPPED_COOLDOWN);
 
         assertThat(insert(skipped, new Recheck(LATER, encoded(alert)))).isTrue();
 
@@ -100,7 +100,7 @@ class RollbackRepositoryTest {
     @Test
     void everyOtherActionIsStoredWholeAndIsNeverDue() {
         AlertEvent alert = Alerts.critical("flag-" + UUID.randomUUID()).build();
-        RollbackRecord pending = action(alert, ActionOutcome.APPLIED);
+        RollbackRecord pending = action(alert, RollbackOutcome.APPLIED);
 
         assertThat(insert(pending, null)).isTrue();
 
@@ -111,15 +111,15 @@ class RollbackRepositoryTest {
     @Test
     void aSecondInsertUnderTheSameIdChangesNothing() {
         AlertEvent plain = Alerts.critical("flag-" + UUID.randomUUID()).build();
-        RollbackRecord notified = action(plain, ActionOutcome.NOTIFIED);
+        RollbackRecord notified = action(plain, RollbackOutcome.NOTIFIED);
         AlertEvent skippedAlert = Alerts.critical("flag-" + UUID.randomUUID()).build();
-        RollbackRecord skipped = action(skippedAlert, ActionOutcome.SKIPPED_COOLDOWN);
+        RollbackRecord skipped = action(skippedAlert, RollbackOutcome.SKIPPED_COOLDOWN);
         assertThat(insert(notified, null)).isTrue();
         assertThat(insert(skipped, new Recheck(LATER, encoded(skippedAlert)))).isTrue();
 
-        assertThat(insert(action(plain, ActionOutcome.SKIPPED_COOLDOWN), new Recheck(LATER, encoded(plain))))
+        assertThat(insert(action(plain, RollbackOutcome.SKIPPED_COOLDOWN), new Recheck(LATER, encoded(plain))))
                 .isFalse();
-        assertThat(insert(action(skippedAlert, ActionOutcome.NOTIFIED), null)).isFalse();
+        assertThat(insert(action(skippedAlert, RollbackOutcome.NOTIFIED), null)).isFalse();
 
         assertThat(repository.findById(notified.id()).await().atMost(WAIT)).isEqualTo(notified);
         assertThat(repository.findById(skipped.id()).await().atMost(WAIT)).isEqualTo(skipped);

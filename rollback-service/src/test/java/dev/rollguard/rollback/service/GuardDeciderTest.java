@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.rollback.config.GuardConfig.FlagEvidence;
 import dev.rollguard.rollback.config.GuardConfig.ScopelessPolicy;
-import dev.rollguard.rollback.domain.ActionOutcome;
 import dev.rollguard.rollback.domain.AlertStanding;
 import dev.rollguard.rollback.domain.Decision;
 import dev.rollguard.rollback.domain.FlagState;
@@ -15,6 +14,7 @@ import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.CohortComparison;
 import dev.rollguard.schemas.event.GuardAction;
+import dev.rollguard.schemas.event.RollbackOutcome;
 import dev.rollguard.schemas.event.Severity;
 import java.time.Instant;
 import java.util.Map;
@@ -54,7 +54,7 @@ class GuardDeciderTest {
         Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
 
         assertThat(decision.action()).isEqualTo(GuardAction.KILL);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.APPLIED);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decision.changesFlag()).isTrue();
         assertThat(decision.reason())
                 .contains("Upload failures worse than control")
@@ -92,7 +92,7 @@ class GuardDeciderTest {
 
         assertThat(decision.outcome())
                 .as("the sender named the flag on purpose: no comparison is needed to blame it")
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decision.action()).isEqualTo(GuardAction.KILL);
         assertThat(decision.reason())
                 .contains("External alert 'CheckoutErrors' from http://alertmanager:9093 on flag checkout")
@@ -100,23 +100,23 @@ class GuardDeciderTest {
         assertThat(decider.decide(external, flag(GuardAction.KILL), NOW.minusSeconds(10), AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("the flag's cooldown holds for external alerts too")
-                .isEqualTo(ActionOutcome.SKIPPED_COOLDOWN);
+                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         AlertEvent threshold =
                 AlertEvent.newBuilder(external).setComparator("GT").build();
         assertThat(decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("a threshold alert of Rollguard's own still does not blame a flag")
-                .isEqualTo(ActionOutcome.NOTIFIED);
+                .isEqualTo(RollbackOutcome.NOTIFIED);
     }
 
     @Test
     void revertAndPauseFollowThePolicy() {
         assertThat(decider.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.REVERT_STAGE, ActionOutcome.APPLIED);
+                .containsExactly(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED);
         assertThat(decider.decide(alert, flag(GuardAction.PAUSE), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.PAUSE, ActionOutcome.APPLIED);
+                .containsExactly(GuardAction.PAUSE, RollbackOutcome.APPLIED);
     }
 
     /** A flag at {@code stage} of its plan since {@code stageVersion}, with a cooldown of 300 s. */
@@ -138,16 +138,30 @@ class GuardDeciderTest {
         assertThat(decider.decide(
                         judging(7), inStage(GuardAction.REVERT_STAGE, 2, 7L), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.REVERT_STAGE, ActionOutcome.APPLIED);
+                .containsExactly(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED);
         assertThat(decider.decide(
                                 judging(7), inStage(GuardAction.REVERT_STAGE, 2, null), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("the flag-service did not say when the stage began: the tied revert lets it decide")
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decider.decide(alert, inStage(GuardAction.REVERT_STAGE, 2, 8L), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("an alert that names no stage reverts as before")
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(decider.decide(
+                                judging(11), inStage(GuardAction.REVERT_STAGE, 2, 10L), null, AlertStanding.FIRING, NOW)
+                        .outcome())
+                .as("the stage's evidence began after the stage (an allow-list edit within it): still that stage")
+                .isEqualTo(RollbackOutcome.APPLIED);
+    }
+
+    @Test
+    void revertOnAFlagOffItsPlanKillsAsAnUntiedRevertDid() {
+        Decision decision = decider.decide(
+                judging(7), inStage(GuardAction.REVERT_STAGE, null, 8L), null, AlertStanding.FIRING, NOW);
+
+        assertThat(decision.action()).isEqualTo(GuardAction.KILL);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
     }
 
     @Test
@@ -155,7 +169,7 @@ class GuardDeciderTest {
         Decision decision =
                 decider.decide(judging(7), inStage(GuardAction.REVERT_STAGE, 1, 8L), null, AlertStanding.FIRING, NOW);
 
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_STAGE_CHANGED);
         assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(decision.changesFlag()).isFalse();
         assertThat(decision.reason())
@@ -166,15 +180,7 @@ class GuardDeciderTest {
         assertThat(decider.decide(judging(7), inStage(GuardAction.REVERT_STAGE, 0, 8L), null, AlertStanding.FIRING, NOW)
                         .outcome())
                 .as("not turned into a kill at the first stage: the evidence judged another stage")
-                .isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
-        assertThat(decider.decide(
-                                judging(7),
-                                inStage(GuardAction.REVERT_STAGE, null, 8L),
-                                null,
-                                AlertStanding.FIRING,
-                                NOW)
-                        .reason())
-                .contains("it is off its plan");
+                .isEqualTo(RollbackOutcome.SKIPPED_STAGE_CHANGED);
         assertThat(decider.decide(
                                 judging(7),
                                 inStage(GuardAction.REVERT_STAGE, 1, 8L),
@@ -183,17 +189,17 @@ class GuardDeciderTest {
                                 NOW)
                         .outcome())
                 .as("skipped for good rather than looked at again after the cooldown")
-                .isEqualTo(ActionOutcome.SKIPPED_STAGE_CHANGED);
+                .isEqualTo(RollbackOutcome.SKIPPED_STAGE_CHANGED);
     }
 
     @Test
     void killAndPauseAreNotTiedToTheStageJudged() {
         assertThat(decider.decide(judging(7), inStage(GuardAction.KILL, 1, 8L), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.KILL, ActionOutcome.APPLIED);
+                .containsExactly(GuardAction.KILL, RollbackOutcome.APPLIED);
         assertThat(decider.decide(judging(7), inStage(GuardAction.PAUSE, 1, 8L), null, AlertStanding.FIRING, NOW))
                 .extracting(Decision::action, Decision::outcome)
-                .containsExactly(GuardAction.PAUSE, ActionOutcome.APPLIED);
+                .containsExactly(GuardAction.PAUSE, RollbackOutcome.APPLIED);
     }
 
     @Test
@@ -202,7 +208,7 @@ class GuardDeciderTest {
             Decision decision = decider.decide(
                     alert, flag(GuardAction.REVERT_STAGE, false, 0, stage), null, AlertStanding.FIRING, NOW);
             assertThat(decision.action()).isEqualTo(GuardAction.KILL);
-            assertThat(decision.outcome()).isEqualTo(ActionOutcome.APPLIED);
+            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.APPLIED);
             assertThat(decision.reason()).contains("no earlier stage");
         }
     }
@@ -213,20 +219,20 @@ class GuardDeciderTest {
                 new FlagState("checkout", true, false, true, 2, new GuardPolicy(GuardAction.PAUSE, false, 0), 7, NOW);
         assertThat(decider.decide(alert, paused, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_PAUSED);
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_PAUSED);
     }
 
     @Test
     void notifyOnlyPolicyNeverChangesTheFlag() {
         Decision decision = decider.decide(alert, flag(GuardAction.NOTIFY_ONLY), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }
 
     @Test
     void flagDryRunDecidesWithoutChanging() {
         Decision decision = decider.decide(alert, flag(GuardAction.KILL, true, 0, 2), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.DRY_RUN);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
         assertThat(decision.dryRun()).isTrue();
         assertThat(decision.changesFlag()).isFalse();
         assertThat(decision.reason()).contains("would KILL", "flag policy");
@@ -237,7 +243,7 @@ class GuardDeciderTest {
         GuardDecider dryRunEverywhere = new GuardDecider(true, ScopelessPolicy.NOTIFY, FlagEvidence.COMPARATIVE);
         Decision decision =
                 dryRunEverywhere.decide(alert, flag(GuardAction.REVERT_STAGE), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.DRY_RUN);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.DRY_RUN);
         assertThat(decision.action()).isEqualTo(GuardAction.REVERT_STAGE);
         assertThat(decision.reason()).contains("global switch");
     }
@@ -250,10 +256,10 @@ class GuardDeciderTest {
                 "checkout", false, false, false, 2, new GuardPolicy(GuardAction.REVERT_STAGE, false, 0), 7, NOW);
         assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
         assertThat(decider.decide(alert, disabled, null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
         assertThat(decider.decide(alert, killed, null, AlertStanding.FIRING, NOW)
                         .reason())
                 .contains("never re-enables");
@@ -264,10 +270,10 @@ class GuardDeciderTest {
         FlagState flag = flag(GuardAction.REVERT_STAGE, false, 300, 2);
         assertThat(decider.decide(alert, flag, NOW.minusSeconds(299), AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.SKIPPED_COOLDOWN);
+                .isEqualTo(RollbackOutcome.SKIPPED_COOLDOWN);
         assertThat(decider.decide(alert, flag, NOW.minusSeconds(300), AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decider.decide(
                                 alert,
                                 flag(GuardAction.REVERT_STAGE, false, 0, 2),
@@ -275,7 +281,7 @@ class GuardDeciderTest {
                                 AlertStanding.FIRING,
                                 NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
     }
 
     @Test
@@ -287,7 +293,7 @@ class GuardDeciderTest {
                 .build();
 
         Decision comparativeOnly = decider.decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-        assertThat(comparativeOnly.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
+        assertThat(comparativeOnly.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(comparativeOnly.changesFlag()).isFalse();
         assertThat(comparativeOnly.reason()).contains("without a comparison against the control cohort");
 
@@ -295,7 +301,7 @@ class GuardDeciderTest {
         assertThat(anyEvidence
                         .decide(threshold, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
     }
 
     @Test
@@ -308,7 +314,7 @@ class GuardDeciderTest {
         for (GuardDecider anyDecider :
                 new GuardDecider[] {decider, new GuardDecider(false, ScopelessPolicy.NOTIFY, FlagEvidence.ANY)}) {
             Decision decision = anyDecider.decide(silent, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-            assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
+            assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
             assertThat(decision.changesFlag()).isFalse();
             assertThat(decision.reason()).contains("missing data");
         }
@@ -327,7 +333,7 @@ class GuardDeciderTest {
                 AlertEvent.newBuilder(alert).setObservedValue(null).build();
         assertThat(decider.decide(comparedOnly, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
     }
 
     @Test
@@ -335,28 +341,28 @@ class GuardDeciderTest {
         // Read late: a person switched the flag off and on again, or the topic was read from its start.
         Decision decision = decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.ENDED, NOW);
         assertThat(decision.action()).isEqualTo(GuardAction.NOTIFY_ONLY);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
         assertThat(decision.reason()).contains("no longer fires at the alert-service");
 
         // Still firing, or the alert-service could not say: acted on.
         assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
         assertThat(decider.decide(alert, flag(GuardAction.KILL), null, AlertStanding.UNKNOWN, NOW)
                         .outcome())
-                .isEqualTo(ActionOutcome.APPLIED);
+                .isEqualTo(RollbackOutcome.APPLIED);
         // A flag already off says so first.
         FlagState killed =
                 new FlagState("checkout", true, true, false, 2, new GuardPolicy(GuardAction.KILL, false, 0), 9, NOW);
         assertThat(decider.decide(alert, killed, null, AlertStanding.ENDED, NOW).outcome())
-                .isEqualTo(ActionOutcome.SKIPPED_ALREADY_OFF);
+                .isEqualTo(RollbackOutcome.SKIPPED_ALREADY_OFF);
     }
 
     @Test
     void missingFlagIsRecordedNotGuessed() {
         Decision decision = decider.decide(alert, null, null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.SKIPPED_NO_FLAG);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.SKIPPED_NO_FLAG);
         assertThat(decision.changesFlag()).isFalse();
     }
 
@@ -365,7 +371,7 @@ class GuardDeciderTest {
         AlertEvent control =
                 AlertEvent.newBuilder(alert).setCohort(Cohort.CONTROL).build();
         Decision decision = decider.decide(control, flag(GuardAction.KILL), null, AlertStanding.FIRING, NOW);
-        assertThat(decision.outcome()).isEqualTo(ActionOutcome.NOTIFIED);
+        assertThat(decision.outcome()).isEqualTo(RollbackOutcome.NOTIFIED);
         assertThat(decision.changesFlag()).isFalse();
     }
 
@@ -375,7 +381,7 @@ class GuardDeciderTest {
         assertThat(decider.namesFlag(scopeless)).isFalse();
         assertThat(decider.decideScopeless(scopeless)).hasValueSatisfying(d -> assertThat(d)
                 .extracting(Decision::action, Decision::outcome, Decision::changesFlag)
-                .containsExactly(GuardAction.NOTIFY_ONLY, ActionOutcome.NOTIFIED, false));
+                .containsExactly(GuardAction.NOTIFY_ONLY, RollbackOutcome.NOTIFIED, false));
         assertThat(new GuardDecider(false, ScopelessPolicy.IGNORE, FlagEvidence.COMPARATIVE).decideScopeless(scopeless))
                 .isEmpty();
     }
