@@ -166,7 +166,7 @@ class BrowserClientIT {
         assertThat(streams).as("change stream responses").hasSize(syncs.size());
         assertThat(streams).allSatisfy(r -> {
             assertThat(r.get("status")).isEqualTo(200);
-            assertThat(String.valueOf(r.get("url"))).contains("token=v1.");
+            assertThat(String.valueOf(r.get("url"))).contains("token=v2.");
         });
 
         // Each page's events went out with the exposure it was served, and are counted in that cohort.

@@ -210,7 +210,7 @@ class BrowserAccessTest {
         String key = Api.key("browser-stream");
         Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
         String url = advertisedUrl(Api.CLIENT);
-        assertThat(url).startsWith(root.toString() + "ofrep/v1/events?token=v1.");
+        assertThat(url).startsWith(root.toString() + "ofrep/v1/events?token=v2.");
 
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         CompletableFuture<HttpResponse<Stream<String>>> response = http.sendAsync(

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -213,6 +214,100 @@ class ChangeStreamTest {
             // Other tests use the client token.
             setClientTokenHash(TokenService.hash(Api.CLIENT));
             VertxContextSupport.subscribeAndAwait(tokens::reload);
+        }
+    }
+
+    @Test
+    void aUrlOfANewSecretHandedOutByAnotherInstanceOpensTheStreamBeforeThisInstanceReloadsItsTokens() throws Exception {
+        String name = Api.key("rotated-elsewhere");
+        String secret = newClientToken(name);
+        String oldUrl = advertisedUrl(secret);
+        UUID tokenId = tokenIdOf(oldUrl);
+        String newHash = TokenService.hash("rotated-" + secret);
+
+        // Another instance stores the token's new secret (same row, id and name), installs it and hands out a URL
+        // bound to it; this instance's table still holds the old secret until its next reload (2 s in the test
+        // profile), and a 401 would end the browser's EventSource for good.
+        setTokenHash(name, newHash);
+        String newUrl = events + "?token=" + StreamTokenFixtures.issue(streamTokenSecret, tokenId, newHash);
+        OpenStream byNewUrl = open(URI.create(newUrl), null);
+        try {
+            awaitLine(byNewUrl.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+
+            // The old secret's URL is refused all the same, once this instance holds the new secret.
+            HttpResponse<String> refused = http.send(
+                    HttpRequest.newBuilder(URI.create(oldUrl))
+                            .header("Accept", "text/event-stream")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(new ObjectMapper()
+                            .readTree(refused.body())
+                            .get("message")
+                            .asText())
+                    .startsWith("the token this stream URL was issued to has been given another secret");
+
+            String key = Api.key("after-new-secret-elsewhere");
+            Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+            awaitLine(byNewUrl.lines(), l -> l.startsWith("data:"), Duration.ofSeconds(10));
+            assertThat(byNewUrl.ended()).isNotDone();
+        } finally {
+            byNewUrl.close();
+        }
+    }
+
+    @Test
+    void aUrlOfTheReleaseBeforeTheBindingOpensTheStreamUntilItExpiresAndOnlyARevocationEndsIt() throws Throwable {
+        String name = Api.key("web-app-of-the-release-before");
+        String secret = newClientToken(name);
+        UUID tokenId = tokenIdOf(advertisedUrl(secret));
+        // What the release before the binding handed out: v1, scope, API token id and expiry, under the same key.
+        URI earlierUrl = URI.create(events + "?token="
+                + StreamTokenFixtures.signUnbound(
+                        streamTokenSecret,
+                        "ofrep-events|" + tokenId + "|"
+                                + Instant.now().plus(Duration.ofHours(12)).getEpochSecond()));
+        URI expiredUrl = URI.create(events + "?token="
+                + StreamTokenFixtures.signUnbound(
+                        streamTokenSecret,
+                        "ofrep-events|" + tokenId + "|"
+                                + Instant.now().minusSeconds(60).getEpochSecond()));
+
+        OpenStream stream = open(earlierUrl, null);
+        try {
+            awaitLine(stream.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            assertThat(status(expiredUrl, null)).as("one past its expiry").isEqualTo(401);
+
+            // It is not bound to the secret: a new secret of its API token neither ends its stream nor refuses it.
+            setTokenHash(name, TokenService.hash("rotated-" + secret));
+            VertxContextSupport.subscribeAndAwait(tokens::reload);
+            String key = Api.key("after-new-secret-of-unbound");
+            Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+            awaitLine(stream.lines(), l -> l.startsWith("data:"), Duration.ofSeconds(10));
+            assertThat(stream.ended()).isNotDone();
+            assertThat(status(earlierUrl, null)).isEqualTo(200);
+
+            // Revoking its API token ends the stream and refuses the URL.
+            Api.admin().delete("/api/tokens/" + name).then().statusCode(200);
+            assertThat(stream.ended().get(10, TimeUnit.SECONDS)).isEqualTo("ended");
+            assertThat(status(earlierUrl, null)).isEqualTo(401);
+        } finally {
+            stream.close();
+        }
+    }
+
+    /** The id of the API token a stream URL was issued to (the second field of its payload). */
+    private static UUID tokenIdOf(String url) {
+        String token = url.substring(url.indexOf("?token=") + "?token=".length());
+        return UUID.fromString(new String(Base64.getUrlDecoder().decode(token.split("\\.")[1])).split("\\|")[1]);
+    }
+
+    private static void setTokenHash(String name, String hash) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var update = db.prepareStatement("UPDATE api_tokens SET token_hash = ? WHERE name = ?")) {
+            update.setString(1, hash);
+            update.setString(2, name);
+            assertThat(update.executeUpdate()).isEqualTo(1);
         }
     }
 

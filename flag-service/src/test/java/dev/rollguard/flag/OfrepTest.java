@@ -94,7 +94,7 @@ class OfrepTest {
                 .extract()
                 .path("eventStreams[0].url");
 
-        assertThat(url).startsWith("https://flags.example.com/ofrep/v1/events?token=v1.");
+        assertThat(url).startsWith("https://flags.example.com/ofrep/v1/events?token=v2.");
     }
 
     @Test
@@ -242,7 +242,7 @@ class OfrepTest {
                 .statusCode(200)
                 .body("flags.key", hasItem(key))
                 .body("eventStreams[0].type", equalTo("sse"))
-                .body("eventStreams[0].url", org.hamcrest.Matchers.containsString("/ofrep/v1/events?token=v1."));
+                .body("eventStreams[0].url", org.hamcrest.Matchers.containsString("/ofrep/v1/events?token=v2."));
         String bulkTag = first.header("ETag");
         JsonPath flags = first.jsonPath();
         assertThat(flags.getBoolean("flags.find { it.key == '" + key + "' }.value"))

@@ -35,7 +35,7 @@ class PublicUrlTest {
                     .extract()
                     .path("eventStreams[0].url");
 
-            assertThat(url).startsWith("https://flags.example.com/rollguard/ofrep/v1/events?token=v1.");
+            assertThat(url).startsWith("https://flags.example.com/rollguard/ofrep/v1/events?token=v2.");
         }
     }
 }

@@ -8,7 +8,9 @@ import dev.rollguard.flag.service.TokenService;
 import dev.rollguard.http.BearerTokens;
 import dev.rollguard.http.RequestTraceFilter;
 import dev.rollguard.http.error.ErrorBody;
+import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
+import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -63,6 +65,28 @@ public class AuthFilter {
         static final Rule NONE = new Rule(Set.of(), false, false);
     }
 
+    /**
+     * Runs before {@link #authenticate} on the endpoints that take a stream token ({@link StreamTokenCatchUp}): a stream
+     * token bound to a secret other than the one this instance's token table holds may have been issued by an instance
+     * that installed the API token's new secret before this one reloaded its table. A 401 ends a browser's
+     * EventSource for good, so the table is reloaded once ({@link TokenService#catchUp()}) before the token is checked
+     * and refused. Only such tokens wait; every other request goes on at once.
+     */
+    @ServerRequestFilter(priority = Priorities.AUTHENTICATION)
+    @StreamTokenCatchUp
+    public Uni<Void> catchUpForStreamToken(ContainerRequestContext request) {
+        if (token(request) != null) {
+            return Uni.createFrom().voidItem();
+        }
+        String streamToken = request.getUriInfo().getQueryParameters().getFirst(STREAM_TOKEN_PARAMETER);
+        if (streamToken != null
+                && streamTokens.verify(streamToken) instanceof StreamTokens.Refused refused
+                && refused.otherSecret()) {
+            return tokens.catchUp();
+        }
+        return Uni.createFrom().voidItem();
+    }
+
     @ServerRequestFilter
     public Response authenticate(ContainerRequestContext request, ResourceInfo info, RoutingContext routing) {
         Method method = info.getResourceMethod();
@@ -86,11 +110,15 @@ public class AuthFilter {
             if (verdict instanceof StreamTokens.Refused refused) {
                 return error(401, "UNAUTHENTICATED", refused.message());
             }
-            caller = ((StreamTokens.Accepted) verdict).caller();
+            StreamTokens.Accepted accepted = (StreamTokens.Accepted) verdict;
+            caller = accepted.caller();
             // Not the stream token's expiry: every URL of one half-TTL period expires at the same instant, and
             // ending their streams then would have every browser reconnect at once; the expiry refuses reconnects.
-            // The caller is the one the stream token is bound to: a new secret of its API token ends the stream too.
-            routing.put(CREDENTIAL_ENDS, tokens.revocation(caller));
+            // A bound token's caller holds the secret it was issued under: a new secret ends the stream too. An
+            // unbound one (of the release before) opens streams again after a new secret, so only revocation ends it.
+            routing.put(
+                    CREDENTIAL_ENDS,
+                    accepted.bound() ? tokens.revocation(caller) : tokens.revocation(caller.tokenId()));
         } else {
             Optional<Caller> found = tokens.authenticate(token);
             if (found.isEmpty()) {

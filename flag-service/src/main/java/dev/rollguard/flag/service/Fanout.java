@@ -6,6 +6,7 @@ import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Flow;
 
 /**
  * Hands each item to every subscriber of that moment, on the thread that emits it, in the order emitted.
@@ -17,36 +18,56 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A subscriber that has not asked for more when an item comes keeps only the latest item it missed and gets it
  * when it asks ({@link BackPressureStrategy#LATEST}): a slow client skips intermediate states, never fails.
+ *
+ * <p>A subscriber that throws on an item breaks the Reactive Streams contract, and its emitter, stopped in the middle
+ * of handing it over, would hold every later item for it: it is removed and its subscription cancelled.
  */
 public final class Fanout<T> {
 
-    private final Set<MultiEmitter<? super T>> emitters = ConcurrentHashMap.newKeySet();
+    /** One subscriber: the emitter that hands it items, and the subscription that cancels it. */
+    private static final class Subscriber<T> {
+        private volatile MultiEmitter<? super T> emitter;
+        private volatile Flow.Subscription subscription;
+    }
+
+    private final Set<Subscriber<T>> subscribers = ConcurrentHashMap.newKeySet();
 
     /** The items emitted from the moment of subscription on; cancelling it leaves nothing behind. */
     public Multi<T> subscribe() {
-        return Multi.createFrom()
-                .emitter(
-                        emitter -> {
-                            emitters.add(emitter);
-                            // Runs at once if the subscriber has already gone.
-                            emitter.onTermination(() -> emitters.remove(emitter));
-                        },
-                        BackPressureStrategy.LATEST);
+        return Multi.createFrom().deferred(() -> {
+            Subscriber<T> subscriber = new Subscriber<>();
+            return Multi.createFrom()
+                    .<T>emitter(
+                            emitter -> {
+                                subscriber.emitter = emitter;
+                                subscribers.add(subscriber);
+                                // Runs at once if the subscriber has already gone.
+                                emitter.onTermination(() -> subscribers.remove(subscriber));
+                            },
+                            BackPressureStrategy.LATEST)
+                    // The emitter's own subscription, handed on before the emitter is: what cancels it.
+                    .onSubscription()
+                    .invoke(subscription -> subscriber.subscription = subscription);
+        });
     }
 
-    /** Hands {@code item} to every subscriber; one that fails on it does not keep it from the others. */
+    /**
+     * Hands {@code item} to every subscriber; one that fails on it does not keep it from the others, and is dropped.
+     */
     public void emit(T item) {
-        for (MultiEmitter<? super T> emitter : emitters) {
+        for (Subscriber<T> subscriber : subscribers) {
             try {
-                emitter.emit(item);
+                subscriber.emitter.emit(item);
             } catch (RuntimeException e) {
-                Log.warn("a subscriber failed on an item; the others received it", e);
+                subscribers.remove(subscriber);
+                subscriber.subscription.cancel();
+                Log.warn("a subscriber failed on an item and was cancelled; the others received it", e);
             }
         }
     }
 
     /** The subscribers that have not cancelled. */
     public int subscribers() {
-        return emitters.size();
+        return subscribers.size();
     }
 }

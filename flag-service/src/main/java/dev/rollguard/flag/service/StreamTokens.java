@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -30,17 +31,22 @@ import javax.crypto.spec.SecretKeySpec;
  * {@code EventSource} cannot send. OFREP's event-stream ADR (0008) lets the bulk evaluation advertise an opaque stream
  * URL that "may include authentication tokens"; this is that token.
  *
- * <p>A token is {@code v1.<payload>.<signature>}, both base64url: the payload names the scope (the change stream and
+ * <p>A token is {@code v2.<payload>.<signature>}, both base64url: the payload names the scope (the change stream and
  * nothing else), the API token it was issued to (so revoking that token stops new streams at once), its expiry and
- * the binding to that API token's secret; the signature is HMAC-SHA256 of {@code v1.<payload>} under the configured
+ * the binding to that API token's secret; the signature is HMAC-SHA256 of {@code v2.<payload>} under the configured
  * secret. Nothing is stored: any instance with the same secret checks it.
  *
  * <p>The binding is an HMAC, under the same key, of the API token's {@link Caller#secretTag()}, a digest of its
  * stored hash: a bootstrap token given another secret keeps its id, and without the binding the URLs issued under
  * the old secret (which may be what leaked) would still open streams. Every instance derives the binding from the
  * stored token, so a URL of an unchanged token opens streams on any instance and after a restart; the URL shows
- * neither the secret nor its hash. Tokens from before the binding (a payload of three fields) are refused: a client
- * gets a new URL with its next bulk evaluation, whose ETag changed with the binding.
+ * neither the secret nor its hash.
+ *
+ * <p>The release before the binding issued {@code v1.<payload>.<signature>} tokens (scope, API token id, expiry).
+ * Every browser reconnects with the URL it holds after an upgrade, and a 401 ends an {@code EventSource} for good, so
+ * they are still accepted until they expire (at most one TTL after the upgrade), checked as that release checked
+ * them: signature, scope, expiry and the API token still active. They carry no binding: a new secret of their API
+ * token neither refuses them nor ends their streams; revoking it does both. Only {@code v2} tokens are issued.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
  * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
@@ -57,7 +63,9 @@ public class StreamTokens {
     /** The one scope a stream token carries. */
     public static final String SCOPE = "ofrep-events";
 
-    private static final String VERSION = "v1";
+    private static final String VERSION = "v2";
+    /** The unbound tokens of the release before the binding, accepted until they expire. */
+    private static final String UNBOUND_VERSION = "v1";
     /** Bytes of the binding's HMAC kept in the token: enough that another secret never matches by chance. */
     private static final int BINDING_BYTES = 12;
 
@@ -69,13 +77,33 @@ public class StreamTokens {
     /** What a presented token turned out to be. */
     public sealed interface Verdict {}
 
-    /** A valid token of an active API token. */
-    public record Accepted(Caller caller) implements Verdict {}
+    /**
+     * A valid token of an active API token. {@code bound}: the token is bound to the API token's secret (a {@code v2}
+     * token), so a new secret ends its streams; an unbound {@code v1} token's streams end only when the API token is
+     * revoked.
+     */
+    public record Accepted(Caller caller, boolean bound) implements Verdict {
+        public Accepted(Caller caller) {
+            this(caller, true);
+        }
+    }
 
-    /** Refused, with a message for the client that never repeats the token. */
-    public record Refused(String message) implements Verdict {}
+    /**
+     * Refused, with a message for the client that never repeats the token. {@code otherSecret}: the API token it names
+     * holds another secret in this instance's token table than the one the token was issued under; a table that
+     * another instance has installed and this one not yet (a URL of a new secret) may explain it.
+     */
+    public record Refused(String message, boolean otherSecret) implements Verdict {
+        public Refused(String message) {
+            this(message, false);
+        }
+    }
 
-    private record Issued(long window, String secretTag, String token) {}
+    /**
+     * The token issued to an API token in one half-TTL window under one of its secrets, with the period the bulk ETag
+     * holds: every bulk evaluation reads the period, and a 304 must not cost an HMAC.
+     */
+    private record Issued(long window, String secretTag, String token, String period) {}
 
     private final Function<UUID, Optional<Caller>> activeTokens;
     private final Clock clock;
@@ -84,6 +112,7 @@ public class StreamTokens {
     private final List<byte[]> accepted;
     private final String keyId;
     private final Map<UUID, Issued> issued = new ConcurrentHashMap<>();
+    private final LongAdder macs = new LongAdder();
 
     @Inject
     public StreamTokens(TokenService tokens, FlagServiceConfig config) {
@@ -120,14 +149,7 @@ public class StreamTokens {
      * secret {@code caller} authenticated with.
      */
     public String issue(Caller caller) {
-        long window = window();
-        Issued current = issued.get(caller.tokenId());
-        if (current != null && current.window() == window && current.secretTag().equals(caller.secretTag())) {
-            return current.token();
-        }
-        String token = sign(caller, (window + 2) * halfTtlSeconds);
-        issued.put(caller.tokenId(), new Issued(window, caller.secretTag(), token));
-        return token;
+        return issued(caller).token();
     }
 
     /**
@@ -136,36 +158,56 @@ public class StreamTokens {
      * rotated, or whose API token was given another secret) gets a 200 with a new one, not a 304.
      */
     public String period(Caller caller) {
-        return window() + keyId + "." + binding(key, caller.secretTag());
+        return issued(caller).period();
+    }
+
+    /** The token and period of {@code caller} now, computed once per API token, half-TTL window and secret. */
+    private Issued issued(Caller caller) {
+        long window = window();
+        Issued current = issued.get(caller.tokenId());
+        if (current != null && current.window() == window && current.secretTag().equals(caller.secretTag())) {
+            return current;
+        }
+        String binding = binding(key, caller.secretTag());
+        String token =
+                signPayload(SCOPE + "|" + caller.tokenId() + "|" + (window + 2) * halfTtlSeconds + "|" + binding);
+        Issued now = new Issued(window, caller.secretTag(), token, window + keyId + "." + binding);
+        issued.put(caller.tokenId(), now);
+        return now;
+    }
+
+    /** The HMACs computed so far, so a test can tell that a bulk evaluation costs none. */
+    long macsComputed() {
+        return macs.sum();
     }
 
     long window() {
         return clock.instant().getEpochSecond() / halfTtlSeconds;
     }
 
-    /** A token for {@code caller}'s API token and secret, expiring at the given second. */
-    String sign(Caller caller, long expiresAtEpochSecond) {
-        return signPayload(
-                SCOPE + "|" + caller.tokenId() + "|" + expiresAtEpochSecond + "|" + binding(key, caller.secretTag()));
-    }
-
     /** Signs any payload, so tests can make a well-signed token of another scope or shape. */
     String signPayload(String payloadText) {
+        return signPayload(VERSION, payloadText);
+    }
+
+    /** Signs any payload as a token of {@code version}, so tests can make the tokens of the release before. */
+    String signPayload(String version, String payloadText) {
         String payload = B64.encodeToString(payloadText.getBytes(StandardCharsets.UTF_8));
-        String signed = VERSION + "." + payload;
+        String signed = version + "." + payload;
         return signed + "." + B64.encodeToString(hmac(key, signed));
     }
 
     /**
-     * Checks signature, scope, expiry, that the API token it names is still active and that its secret is the one the
-     * stream token was issued under.
+     * Checks signature, scope, expiry, that the API token it names is still active and, for a {@code v2} token, that
+     * its secret is the one the stream token was issued under.
      */
     public Verdict verify(String token) {
         if (token == null || token.isBlank() || token.length() > MAX_TOKEN_LENGTH) {
             return new Refused("the stream token is not valid");
         }
         int last = token.lastIndexOf('.');
-        if (!token.startsWith(VERSION + ".") || last <= VERSION.length()) {
+        boolean bound = token.startsWith(VERSION + ".");
+        if (!bound && !token.startsWith(UNBOUND_VERSION + ".") || last <= VERSION.length()) {
             return new Refused("the stream token is not valid");
         }
         String signed = token.substring(0, last);
@@ -184,11 +226,7 @@ public class StreamTokens {
         if (signedWith.isEmpty()) {
             return new Refused("the stream token is not valid");
         }
-        if (fields.length == 3 && SCOPE.equals(fields[0])) {
-            return new Refused("the stream token is of an earlier release: take the stream URL of a new bulk evaluation"
-                    + " (POST /ofrep/v1/evaluate/flags)");
-        }
-        if (fields.length != 4 || !SCOPE.equals(fields[0])) {
+        if (fields.length != (bound ? 4 : 3) || !SCOPE.equals(fields[0])) {
             return new Refused("the token does not open the change stream");
         }
         UUID tokenId;
@@ -207,17 +245,22 @@ public class StreamTokens {
         if (caller.isEmpty()) {
             return new Refused("the token this stream URL was issued to is revoked");
         }
+        if (!bound) {
+            return new Accepted(caller.get(), false);
+        }
         byte[] binding = fields[3].getBytes(StandardCharsets.UTF_8);
         byte[] current = binding(signedWith.get(), caller.get().secretTag()).getBytes(StandardCharsets.UTF_8);
         if (!MessageDigest.isEqual(binding, current)) {
-            return new Refused("the token this stream URL was issued to has been given another secret: take the stream"
-                    + " URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)");
+            return new Refused(
+                    "the token this stream URL was issued to has been given another secret: take the stream URL of a"
+                            + " new bulk evaluation (POST /ofrep/v1/evaluate/flags)",
+                    true);
         }
         return new Accepted(caller.get());
     }
 
     /** The binding of a stream token to the API token secret whose {@link Caller#secretTag()} is given. */
-    private static String binding(byte[] key, String secretTag) {
+    private String binding(byte[] key, String secretTag) {
         byte[] mac = hmac(key, "secret|" + secretTag);
         return B64.encodeToString(Arrays.copyOf(mac, BINDING_BYTES));
     }
@@ -231,7 +274,8 @@ public class StreamTokens {
         return bytes;
     }
 
-    private static byte[] hmac(byte[] key, String data) {
+    private byte[] hmac(byte[] key, String data) {
+        macs.increment();
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
@@ -67,6 +68,11 @@ public class TokenService {
      */
     private final Fanout<Boolean> installs = new Fanout<>();
 
+    /** The shortest time between two reloads {@link #catchUp()} starts. */
+    static final Duration CATCH_UP_INTERVAL = Duration.ofSeconds(1);
+
+    private final CoalescedReload catchUp = new CoalescedReload(this::reload, CATCH_UP_INTERVAL, System::nanoTime);
+
     /** The active tokens by hash (what a request presents) and by id (what a stream token names). */
     private record Table(Map<String, Caller> byHash, Map<UUID, Caller> byId) {}
 
@@ -110,6 +116,24 @@ public class TokenService {
             Caller now = installed.byId().get(caller.tokenId());
             return now == null || !now.secretTag().equals(caller.secretTag());
         });
+    }
+
+    /**
+     * Completes once the token with this id is revoked, as {@link #revocation(String)}: what ends the streams opened
+     * by a stream token of the release before the binding, which is not bound to the token's secret.
+     */
+    public Uni<Void> revocation(UUID tokenId) {
+        return once(installed -> !installed.byId().containsKey(tokenId));
+    }
+
+    /**
+     * Reloads the token table unless a reload of this kind is under way, whose end it waits for instead, and at most
+     * once per {@link #CATCH_UP_INTERVAL}: for a stream token bound to a secret this instance's table does not hold
+     * yet, which another instance has installed (a bootstrap token's new secret) and issued the URL under. Never
+     * fails; the table in force when it completes is the one to check the token against.
+     */
+    public Uni<Void> catchUp() {
+        return catchUp.await();
     }
 
     /**

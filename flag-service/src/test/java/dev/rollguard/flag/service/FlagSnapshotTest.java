@@ -104,7 +104,8 @@ class FlagSnapshotTest {
         assertThat(slow.getFailure()).isNull();
         snapshot.apply(flag("busy", 5, false));
         assertThat(slow.getItems()).containsExactly(states.get(0), states.get(3), snapshot.current());
-        // A subscriber that fails on a change keeps it from nobody else.
+        // A subscriber that fails on a change keeps it from nobody else, and is dropped.
+        assertThat(snapshot.changeSubscribers()).isEqualTo(2);
         snapshot.changes().subscribe().withSubscriber(new Flow.Subscriber<FlagSnapshot.State>() {
             @Override
             public void onSubscribe(Flow.Subscription subscription) {
@@ -122,8 +123,13 @@ class FlagSnapshotTest {
             @Override
             public void onComplete() {}
         });
+        assertThat(snapshot.changeSubscribers()).isEqualTo(3);
         snapshot.apply(flag("busy", 6, false));
         assertThat(fast.getItems()).hasSize(6).last().isEqualTo(snapshot.current());
+        assertThat(snapshot.changeSubscribers()).isEqualTo(2);
+        snapshot.apply(flag("busy", 7, false));
+        assertThat(fast.getItems()).hasSize(7).last().isEqualTo(snapshot.current());
+        assertThat(snapshot.changeSubscribers()).isEqualTo(2);
     }
 
     @Test
