@@ -111,6 +111,23 @@ class StageTiedRevertTest {
     }
 
     @Test
+    void anAlertWhoseEvidenceBeganWithinTheStageRevertsIt() {
+        String flag = revertingFlag();
+        // metrics-ingest starts the stage's client statistics again at the allow-list edit: the guard judged from it
+        long edited = flagService.editWithinStage(flag);
+        AlertEvent alert = judging(flag, edited);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+        assertThat(flagService.writes(flag)).singleElement().satisfies(call -> assertThat(call.body())
+                .contains("\"stageVersion\":" + edited));
+    }
+
+    @Test
     void anAlertOnAStageTheFlagHasLeftDoesNotRevertIt() {
         String flag = revertingFlag();
         // An operator stepped the flag back from stage 3 to stage 2 (version 2 begins it) before the alert was read.

@@ -174,7 +174,7 @@ public class FlagResource {
             summary = "Move along the rollout plan",
             description = "advance (a promote: refused when killed, aborted, paused, at the last stage or before the"
                     + " soak time), revert, or set a stage index; 409 NO_STAGE when there is none to move to,"
-                    + " STAGE_CHANGED when stageVersion is given and the current stage did not begin at it."
+                    + " STAGE_CHANGED when stageVersion is given and the flag has entered another stage since that version."
                     + " Service tokens may only revert.")
     public Uni<Response> stage(
             @PathParam("key") String key,

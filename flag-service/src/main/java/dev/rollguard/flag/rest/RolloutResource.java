@@ -60,7 +60,7 @@ public class RolloutResource {
     @Operation(
             summary = "Promote to the next stage now",
             description = "409 KILLED, ABORTED, PAUSED, LAST_STAGE, NO_STAGE, SOAK_NOT_ELAPSED unless skipSoak, or"
-                    + " STAGE_CHANGED when stageVersion is given and the current stage did not begin at it. Service"
+                    + " STAGE_CHANGED when stageVersion is given and the flag has entered another stage since that version. Service"
                     + " tokens (the promoter) may only promote a stage whose promotion is auto (409 MANUAL_STAGE),"
                     + " never skipping its soak.")
     public Uni<Response> promote(

@@ -202,7 +202,7 @@ public class FlagCommands {
     /**
      * Moves along the flag's rollout plan: {@code advance} is a promote (the same refusals, soak time included),
      * {@code revert} goes to the previous stage, {@code set} to any. With {@code expectedStageVersion}, only from the
-     * stage that began at that version (409 STAGE_CHANGED otherwise): a move decided on a stage no longer in force (a
+     * stage in force at that version (409 STAGE_CHANGED once the flag has entered another stage since): a move decided on a stage no longer in force (a
      * page shown before the promoter advanced, an alert about a stage already reverted) is not made from another.
      */
     public Uni<WriteResult> stage(

@@ -185,18 +185,29 @@ final class RolloutControls {
     }
 
     /**
-     * Refuses (409 STAGE_CHANGED) a change decided on the stage that began at {@code expectedStageVersion} when the
-     * flag is no longer in it; nothing is checked without an expected version.
+     * Refuses (409 STAGE_CHANGED) a change decided on the flag as it was at {@code expectedStageVersion} when the flag
+     * has entered another stage since (its stage began after that version), is off its plan, or has no such version
+     * yet; nothing is checked without an expected version. Any version within the stage passes, not only the one that
+     * began it: the guard's evidence of a stage may start after the stage did (metrics-ingest starts the stage's client
+     * statistics again when its allow-list changes or the flag is switched off and on within it).
      */
     private static void refuseOtherStage(FlagEntity flag, Long expectedStageVersion, String advice) {
+        if (expectedStageVersion == null) {
+            return;
+        }
         Integer current = flag.currentStage;
-        if (expectedStageVersion != null && !expectedStageVersion.equals(current == null ? null : flag.stageVersion)) {
+        String why = null;
+        if (current == null || flag.stageVersion == null) {
+            why = " (it is off its plan)";
+        } else if (flag.stageVersion > expectedStageVersion) {
+            why = " (its stage began at " + flag.stageVersion + ")";
+        } else if (expectedStageVersion > flag.version) {
+            why = " (the flag is at version " + flag.version + ")";
+        }
+        if (why != null) {
             throw ApiException.conflict(
                     "STAGE_CHANGED",
-                    "flag '" + flag.key + "' is no longer in the stage begun at version " + expectedStageVersion
-                            + (current == null
-                                    ? " (it is off its plan)"
-                                    : " (its stage began at " + flag.stageVersion + ")")
+                    "flag '" + flag.key + "' has entered another stage since version " + expectedStageVersion + why
                             + ": " + advice);
         }
     }

@@ -65,14 +65,42 @@ class RolloutControlsTest {
     }
 
     @Test
+    void aMoveDecidedOnAnyVersionWithinTheStageInForceIsMade() {
+        FlagEntity flag = flag(2);
+        flag.stageVersion = 5L;
+        flag.version = 9;
+        // the guard's evidence of the stage began at 7: the allow-list changed within the stage
+        RolloutControls.Transition t = RolloutControls.move(flag, PLAN, "revert", null, 7L, ENTERED.plusSeconds(60));
+        assertThat(t.toStage()).isEqualTo(1);
+
+        FlagEntity later = flag(2);
+        later.stageVersion = 5L;
+        later.version = 9;
+        refused(
+                () -> RolloutControls.move(later, PLAN, "revert", null, 10L, ENTERED.plusSeconds(60)),
+                409,
+                "STAGE_CHANGED",
+                "version 10",
+                "at version 9");
+        FlagEntity offPlan = flag(null);
+        offPlan.version = 9;
+        refused(
+                () -> RolloutControls.move(offPlan, PLAN, "revert", null, 7L, ENTERED.plusSeconds(60)),
+                409,
+                "STAGE_CHANGED",
+                "off its plan");
+    }
+
+    @Test
     void promoteOnEvidenceOfAnotherStageIsRefused() {
         FlagEntity flag = flag(1);
         flag.stageVersion = 5L;
+        flag.version = 5;
         refused(
                 () -> RolloutControls.promote(flag, PLAN, false, 4L, true, ENTERED.plusSeconds(3600)),
                 409,
                 "STAGE_CHANGED",
-                "version 4",
+                "since version 4",
                 "began at 5");
         assertThat(flag.currentStage).isEqualTo(1);
         assertThat(RolloutControls.promote(flag, PLAN, false, 5L, true, ENTERED.plusSeconds(3600))

@@ -168,6 +168,17 @@ public final class FakeFlagService implements AutoCloseable {
         flag.updatedAt = Instant.now();
     }
 
+    /**
+     * A change within the flag's stage (its allow-list edited, say): a new version of the flag, its stage unchanged.
+     * Returns that version.
+     */
+    public synchronized long editWithinStage(String key) {
+        Flag flag = flags.get(key);
+        flag.version++;
+        flag.updatedAt = Instant.now();
+        return flag.version;
+    }
+
     /** One stage of a plan defined with {@link #definePlan}. */
     public record PlanStage(
             String name, double percentage, long minSoakSeconds, long minClientsPerCohort, boolean auto) {}
@@ -459,6 +470,18 @@ public final class FakeFlagService implements AutoCloseable {
         return new Stored(200, "[" + String.join(",", verdicts.values()) + "]");
     }
 
+    /**
+     * As the flag-service: a move tied to a version ({@code stageVersion}) is refused once the flag has entered another
+     * stage since that version, or is not at it yet.
+     */
+    private static boolean enteredAnotherStage(Flag flag, JsonNode request) {
+        if (!request.hasNonNull("stageVersion")) {
+            return false;
+        }
+        long tied = request.get("stageVersion").asLong();
+        return flag.stageVersion == null || flag.stageVersion > tied || tied > flag.version;
+    }
+
     private Stored promote(Flag flag, JsonNode request) {
         if (flag.killed) {
             return new Stored(409, error("KILLED", "flag '" + flag.key + "' is killed"));
@@ -466,7 +489,7 @@ public final class FakeFlagService implements AutoCloseable {
         if (flag.paused) {
             return new Stored(409, error("PAUSED", "flag '" + flag.key + "' is paused: resume it"));
         }
-        if (request.hasNonNull("stageVersion") && request.get("stageVersion").asLong() != flag.stageVersion) {
+        if (enteredAnotherStage(flag, request)) {
             return new Stored(409, error("STAGE_CHANGED", "its stage began at " + flag.stageVersion));
         }
         PlanStage stage = flag.plan.get(flag.currentStage);
@@ -542,8 +565,7 @@ public final class FakeFlagService implements AutoCloseable {
                     flag.version++;
                     flag.stageVersion = flag.version;
                 }
-                if (request.hasNonNull("stageVersion")
-                        && request.get("stageVersion").asLong() != flag.stageVersion) {
+                if (enteredAnotherStage(flag, request)) {
                     return new Stored(409, error("STAGE_CHANGED", "its stage began at " + flag.stageVersion));
                 }
                 if (flag.currentStage == null || flag.currentStage == 0) {
