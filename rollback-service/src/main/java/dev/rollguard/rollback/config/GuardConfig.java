@@ -217,7 +217,8 @@ public interface GuardConfig {
     interface Listener {
         /**
          * Most alerts handled at once (their actions running against the flag-service and the database); alerts
-         * queued behind an earlier alert of their flag take no place, so a burst for one flag never holds back another.
+         * queued behind an earlier alert of their flag take no place, so a burst for one flag holds back no other
+         * until {@link #maxQueued()} alerts are queued.
          */
         @WithDefault("1000")
         @Min(1)

@@ -24,8 +24,9 @@ import java.util.function.Supplier;
  * Lanes of work: the tasks of one key run one after another in the order they were submitted, tasks of different
  * keys run side by side. At most {@code maxRunning} tasks run at once; a task that is not running yet (behind an
  * earlier task of its key, or at the head of its lane while {@code maxRunning} others run) is queued and takes no
- * running place, so a burst of tasks of one key never keeps the tasks of other keys from starting. A task whose lane
- * is free waits for a running place in submission order, behind the tasks of other keys that waited before it.
+ * running place, so a burst of tasks of one key never keeps the tasks of other keys from starting. A task at the head
+ * of its lane waits for a running place in the order the lanes' heads got there: behind the heads of other keys that
+ * waited before it (a lane whose task just ended goes to the back).
  *
  * <p>Queued tasks are bounded too: while {@code maxQueued} tasks are queued, the {@code Uni} returned by {@link
  * #submit} does not complete until one of them starts, so a caller that waits for it before submitting again (the
@@ -141,6 +142,11 @@ final class AlertLanes {
     }
 
     private void start(Task task) {
+        synchronized (this) {
+            if (task.cancelled) {
+                return; // given up by stop() before it could start: it reports nothing
+            }
+        }
         Cancellable running = Uni.createFrom()
                 .<Void>deferred(task.work::get)
                 .subscribe()
@@ -160,10 +166,16 @@ final class AlertLanes {
 
     /** Starts a queued task on the context it was submitted from. */
     private void startLater(Task task) {
-        if (task.context != null) {
-            task.context.runOnContext(ignored -> start(task));
-        } else {
-            executor.execute(() -> start(task));
+        try {
+            if (task.context != null) {
+                task.context.runOnContext(ignored -> start(task));
+            } else {
+                executor.execute(() -> start(task));
+            }
+        } catch (RuntimeException e) {
+            // The context or executor refused it (shutting down): the task ends unstarted and frees its place.
+            Log.errorf(e, "handling in lane %s could not start", task.key);
+            finished(task);
         }
     }
 
@@ -198,13 +210,13 @@ final class AlertLanes {
                 drained = idle;
             }
         }
-        toStart.forEach(this::startLater);
         if (freed != null) {
             freed.complete(null);
         }
         if (drained != null) {
             drained.complete(null);
         }
+        toStart.forEach(this::startLater);
     }
 
     /**
