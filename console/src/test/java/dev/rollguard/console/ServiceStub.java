@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -44,6 +45,7 @@ public final class ServiceStub implements AutoCloseable {
     private final Map<String, Function<Seen, Answer>> handlers = new ConcurrentHashMap<>();
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final Map<String, Duration> delays = new ConcurrentHashMap<>();
+    private final Map<String, CountDownLatch> stalls = new ConcurrentHashMap<>();
 
     private ServiceStub(HttpServer server) {
         this.server = server;
@@ -84,6 +86,14 @@ public final class ServiceStub implements AutoCloseable {
         delays.put(path, delay);
     }
 
+    /**
+     * Sends the response headers of requests to {@code path} and then none of the body until {@link #reset}, as a
+     * service that hangs halfway through an answer does.
+     */
+    public void stallBody(String path) {
+        stalls.put(path, new CountDownLatch(1));
+    }
+
     public void dropConnections(String path) {
         answers.put(path, new Answer(0, ""));
     }
@@ -93,6 +103,8 @@ public final class ServiceStub implements AutoCloseable {
         answers.clear();
         handlers.clear();
         delays.clear();
+        stalls.values().forEach(CountDownLatch::countDown);
+        stalls.clear();
         seen.clear();
     }
 
@@ -121,6 +133,19 @@ public final class ServiceStub implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     return;
                 }
+            }
+            CountDownLatch stall = stalls.get(path);
+            if (stall != null) {
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, 0);
+                exchange.getResponseBody().write('[');
+                exchange.getResponseBody().flush();
+                try {
+                    stall.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
             }
             Function<Seen, Answer> handler = handlers.get(path);
             Answer answer = handler != null

@@ -173,11 +173,14 @@ public class ServiceClient {
             }
 
             /**
-             * The answer as it comes, for a read that no page waits for: it completes by the deadline at the latest
-             * (the request's own timeout), unavailable when the service has not answered by then.
+             * The answer as it comes, for a read that no page waits for: it completes by the deadline at the latest,
+             * unavailable ("no answer within 5 s") when the service has not answered in full by then. The request's
+             * own timeout cannot promise this: it ends when the response headers come, and a body that stalls after
+             * them would leave the answer pending for good.
              */
             public CompletableFuture<ApiResult> answer() {
-                return answer;
+                long left = Duration.between(Instant.now(), deadline).toMillis();
+                return answer.completeOnTimeout(late(service), Math.max(left, 0), TimeUnit.MILLISECONDS);
             }
 
             /** The service's answer, or unavailable when it has not come by the page's deadline. */

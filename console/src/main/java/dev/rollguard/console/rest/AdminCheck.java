@@ -64,10 +64,13 @@ public class AdminCheck {
         this.services = services;
         this.sessions = sessions;
         this.backOff = config.session().adminRecheck();
-        // An answer stays for a page load that comes a while after it; a forgotten one is asked again.
+        // An answer stays for the next page load, however long the operator reads the page before it: as long as the
+        // session may stay idle (and at least a minute past the back-off). A forgotten one is asked again.
+        Duration kept = backOff.plus(Duration.ofMinutes(1));
+        Duration idle = config.session().idleTimeout();
         this.checks = Caffeine.newBuilder()
                 .maximumSize(MAX_CHECKS)
-                .expireAfterWrite(backOff.plus(Duration.ofMinutes(1)))
+                .expireAfterWrite(idle.compareTo(kept) > 0 ? idle : kept)
                 .build();
     }
 
@@ -112,15 +115,17 @@ public class AdminCheck {
         Instant now = Instant.now();
         Check check = checks.asMap().compute(tokenHash(session.token()), (hash, known) -> {
             if (known != null && !known.answer().isDone()) {
-                // Asked already, waiting for the answer: this page load shares it.
+                // Asked already, waiting for the answer (which comes by the page deadline at the latest): this page
+                // load shares it.
                 return known;
             }
-            if (known != null && answers(known, session) && now.isBefore(known.nextAllowed())) {
-                // Answered within the back-off: this page load takes that answer.
+            if (known != null && unapplied(known, session)) {
+                // Answered after what the session knows, and not yet applied to it: this page load takes that answer,
+                // also after the back-off has passed.
                 return known;
             }
-            // No check, or one older than what the session knows (from another sign-in, another replica): asked
-            // again once the session's own back-off has passed.
+            // No check, one older than what the session knows (from another sign-in, another replica), or one whose
+            // undecided answer the session carries already: asked again once the session's own back-off has passed.
             return sessions.recheckDue(session) ? start(session.token(), now) : known;
         });
         if (check == null || !check.answer().isDone() || !answers(check, session)) {
@@ -141,6 +146,11 @@ public class AdminCheck {
      */
     private static boolean answers(Check check, OperatorSession session) {
         return !check.nextAllowed().isBefore(session.recheckAt());
+    }
+
+    /** Whether {@code check} came after what {@code session} knows and the session does not carry its answer yet. */
+    private static boolean unapplied(Check check, OperatorSession session) {
+        return check.nextAllowed().isAfter(session.recheckAt());
     }
 
     private Check start(String token, Instant now) {

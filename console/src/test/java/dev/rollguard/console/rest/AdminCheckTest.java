@@ -151,6 +151,52 @@ class AdminCheckTest {
     }
 
     @Test
+    void aPageLoadLongerThanTheBackOffAfterTheCheckThatAnsweredTakesItsAnswer() {
+        stub.answer("/api/audit", 500, "{\"code\": \"INTERNAL\", \"message\": \"the audit log cannot be read\"}");
+        String cookie = signIn();
+        OperatorSession session = sessions.find(cookie).orElseThrow();
+        await().atMost(Duration.ofSeconds(20)).until(() -> sessions.recheckDue(session));
+
+        // This page load starts the check and does not wait for its answer (half a second away).
+        stub.answer("/api/audit", 200, "[]");
+        stub.delay("/api/audit", Duration.ofMillis(500));
+        Instant asked = Instant.now();
+        Response first = get("/flags", cookie);
+        assertThat(first.asString()).contains(NOTICE).doesNotContain("New flag");
+        String current = first.cookie(SessionStore.COOKIE) == null ? cookie : first.cookie(SessionStore.COOKIE);
+
+        // The next page load comes after the check answered and after its back-off (2 s) has passed: it takes that
+        // answer rather than asking again.
+        await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(asked.plusMillis(3_000)));
+        Response next = get("/flags", current);
+        assertThat(next.asString()).doesNotContain(NOTICE).contains("New flag");
+        assertThat(sessions.find(next.cookie(SessionStore.COOKIE)).orElseThrow().canWrite())
+                .isTrue();
+        assertThat(auditReads()).isEqualTo(2);
+    }
+
+    @Test
+    void aCheckWhoseAnswerStallsEndsAtThePageDeadlineAndALaterCheckStillConfirms() {
+        stub.answer("/api/audit", 500, "{\"code\": \"INTERNAL\", \"message\": \"the audit log cannot be read\"}");
+        String cookie = signIn();
+
+        // The flag-service sends the headers of its answer, then nothing more: the check ends at the page deadline.
+        stub.stallBody("/api/audit");
+        String late =
+                pageLoadsUntil(cookie, page -> page.contains("(flag-service is unavailable: no answer within 5 s)"));
+        assertThat(auditReads()).isEqualTo(2);
+        assertThat(sessions.find(late).orElseThrow().canWrite()).isFalse();
+
+        // After the back-off a new check is asked, and its answer confirms the session.
+        stub.reset();
+        services();
+        String admin = pageLoadsUntil(late, page -> !page.contains(NOTICE));
+        assertThat(get("/flags", admin).asString()).contains("New flag");
+        assertThat(sessions.find(admin).orElseThrow().canWrite()).isTrue();
+        assertThat(auditReads()).isEqualTo(1);
+    }
+
+    @Test
     void aSessionAskedAgainThatGetsA403IsReadOnlyWithoutTheNotice() {
         stub.answer("/api/audit", 503, "");
         String cookie = signIn();
@@ -345,6 +391,12 @@ class AdminCheckTest {
                 .singleElement()
                 .satisfies(c ->
                         assertThat(c).startsWith(SessionStore.COOKIE + "=;").containsIgnoringCase("Max-Age=0"));
+    }
+
+    private static long auditReads() {
+        return stub.seen().stream()
+                .filter(r -> r.pathAndQuery().startsWith("/api/audit"))
+                .count();
     }
 
     private static String signIn() {
