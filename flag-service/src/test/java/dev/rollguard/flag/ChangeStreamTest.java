@@ -261,6 +261,10 @@ class ChangeStreamTest {
         String name = Api.key("web-app-of-the-release-before");
         String secret = newClientToken(name);
         UUID tokenId = tokenIdOf(advertisedUrl(secret));
+        // A token stored before the time its secret was set was recorded: the URLs of that release are taken as
+        // issued under its current secret.
+        forgetSecretSetAt(name);
+        VertxContextSupport.subscribeAndAwait(tokens::reload);
         // What the release before the binding handed out: v1, scope, API token id and expiry, under the same key.
         URI earlierUrl = URI.create(events + "?token="
                 + StreamTokenFixtures.signUnbound(
@@ -278,7 +282,8 @@ class ChangeStreamTest {
             awaitLine(stream.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
             assertThat(status(expiredUrl, null)).as("one past its expiry").isEqualTo(401);
 
-            // It is not bound to the secret: a new secret of its API token neither ends its stream nor refuses it.
+            // It is not bound to the secret: a new hash whose time is not recorded neither ends its stream nor
+            // refuses it.
             setTokenHash(name, TokenService.hash("rotated-" + secret));
             VertxContextSupport.subscribeAndAwait(tokens::reload);
             String key = Api.key("after-new-secret-of-unbound");
@@ -300,6 +305,14 @@ class ChangeStreamTest {
     private static UUID tokenIdOf(String url) {
         String token = url.substring(url.indexOf("?token=") + "?token=".length());
         return UUID.fromString(new String(Base64.getUrlDecoder().decode(token.split("\\.")[1])).split("\\|")[1]);
+    }
+
+    private static void forgetSecretSetAt(String name) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                var update = db.prepareStatement("UPDATE api_tokens SET secret_set_at = NULL WHERE name = ?")) {
+            update.setString(1, name);
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
     }
 
     private static void setTokenHash(String name, String hash) throws Exception {

@@ -32,6 +32,10 @@ public class ApiToken extends PanacheEntityBase {
     @Column(name = "created_by")
     public String createdBy;
 
+    /** When {@link #tokenHash} was last given a new value; null for a token stored before V11 recorded it. */
+    @Column(name = "secret_set_at")
+    public Instant secretSetAt;
+
     @Column(name = "revoked_at")
     public Instant revokedAt;
 }

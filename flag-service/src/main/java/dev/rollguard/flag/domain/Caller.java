@@ -1,5 +1,6 @@
 package dev.rollguard.flag.domain;
 
+import java.time.Instant;
 import java.util.UUID;
 
 /**
@@ -12,5 +13,19 @@ import java.util.UUID;
  * @param secretTag a digest of the token's stored hash: it changes when a bootstrap token is given another secret
  *     (its id stays), and stream tokens are bound to it; it is derived from the stored token alone, so every instance
  *     derives the same one
+ * @param secretSetAt when the token's current secret was stored, or null when that is not known (a token stored
+ *     before the time was recorded)
  */
-public record Caller(UUID tokenId, String tokenName, TokenKind kind, Integer requestsPerSecond, String secretTag) {}
+public record Caller(
+        UUID tokenId,
+        String tokenName,
+        TokenKind kind,
+        Integer requestsPerSecond,
+        String secretTag,
+        Instant secretSetAt) {
+
+    /** A caller whose secret's time is not known. */
+    public Caller(UUID tokenId, String tokenName, TokenKind kind, Integer requestsPerSecond, String secretTag) {
+        this(tokenId, tokenName, kind, requestsPerSecond, secretTag, null);
+    }
+}

@@ -48,6 +48,12 @@ public class AuthFilter {
      */
     public static final String CREDENTIAL_ENDS = "rollguard.credential-ends";
 
+    /**
+     * Request property holding the {@link StreamTokens.Verdict} that {@link #catchUpForStreamToken} reached without a
+     * reload, which {@link #authenticate} takes instead of checking the token again.
+     */
+    private static final String STREAM_TOKEN_VERDICT = "rollguard.stream-token-verdict";
+
     private final TokenService tokens;
     private final StreamTokens streamTokens;
     private final RateLimiter limiter;
@@ -79,11 +85,15 @@ public class AuthFilter {
             return Uni.createFrom().voidItem();
         }
         String streamToken = request.getUriInfo().getQueryParameters().getFirst(STREAM_TOKEN_PARAMETER);
-        if (streamToken != null
-                && streamTokens.verify(streamToken) instanceof StreamTokens.Refused refused
-                && refused.otherSecret()) {
+        if (streamToken == null) {
+            return Uni.createFrom().voidItem();
+        }
+        StreamTokens.Verdict verdict = streamTokens.verify(streamToken);
+        if (verdict instanceof StreamTokens.Refused refused && refused.otherSecret()) {
+            // Checked again after the reload, against the table it installed.
             return tokens.catchUp();
         }
+        request.setProperty(STREAM_TOKEN_VERDICT, verdict);
         return Uni.createFrom().voidItem();
     }
 
@@ -106,7 +116,10 @@ public class AuthFilter {
             if (streamToken == null) {
                 return error(401, "UNAUTHENTICATED", BearerTokens.MISSING + " or 'X-API-Key'");
             }
-            StreamTokens.Verdict verdict = streamTokens.verify(streamToken);
+            StreamTokens.Verdict verdict =
+                    request.getProperty(STREAM_TOKEN_VERDICT) instanceof StreamTokens.Verdict checked
+                            ? checked
+                            : streamTokens.verify(streamToken);
             if (verdict instanceof StreamTokens.Refused refused) {
                 return error(401, "UNAUTHENTICATED", refused.message());
             }

@@ -9,54 +9,67 @@ import java.util.function.Supplier;
 
 /**
  * A reload that many callers may ask for at once and that runs for them once: a caller that asks while one is waiting
- * to start or running waits for that one, and two start at least {@code interval} apart (a caller asking sooner waits
- * for the next start). Every stream URL of a secret this instance has not loaded asks for one, so a burst of them
- * (browsers reconnecting after a rotation) costs one database read, and the URLs of an old secret, refused every time,
- * cost at most one read per interval.
+ * to start waits for that one; a caller that asks while one is running waits for the next, which starts when the
+ * running one has finished (its read may predate the commit the caller needs to see), and at most one waits so. Two
+ * start at least {@code interval} apart (a caller asking sooner waits for the next start). A reload that has not
+ * finished after {@code timeout} releases its callers, so a hung database query does not hold them. Every stream URL
+ * of a secret this instance has not loaded asks for one, so a burst of them (browsers reconnecting after a rotation)
+ * costs at most two database reads, and the URLs of an old secret, refused every time, cost at most one read per
+ * interval.
  */
 final class CoalescedReload {
 
     private final Supplier<Uni<Void>> reload;
     private final long intervalNanos;
+    private final Duration timeout;
     private final LongSupplier nanoTime;
 
-    /** The reload callers wait for now, or null when none is waiting to start or running. */
-    private Uni<Void> pending;
+    /** The reload that callers join, which has not started its read yet, or null. */
+    private Uni<Void> waiting;
+
+    /** The reload whose read has started and not finished, or null. */
+    private Uni<Void> running;
 
     private boolean startedOnce;
     private long lastStart;
 
-    CoalescedReload(Supplier<Uni<Void>> reload, Duration interval, LongSupplier nanoTime) {
+    CoalescedReload(Supplier<Uni<Void>> reload, Duration interval, Duration timeout, LongSupplier nanoTime) {
         this.reload = reload;
         this.intervalNanos = interval.toNanos();
+        this.timeout = timeout;
         this.nanoTime = nanoTime;
     }
 
-    /** Completes when a reload that was pending or running when it was asked for, or the next one, has finished. */
+    /** Completes when a reload that had not started its read when it was asked for has finished, or timed out. */
     synchronized Uni<Void> await() {
-        if (pending != null) {
-            return pending;
+        if (waiting != null) {
+            return waiting;
         }
-        long wait = startedOnce ? Math.max(0, lastStart + intervalNanos - nanoTime.getAsLong()) : 0;
-        Uni<Void> start = Uni.createFrom().voidItem();
-        if (wait > 0) {
-            // The reload reads the database through the reactive client, which runs on a Vert.x context: back on the
-            // caller's after the wait.
-            Context context = Vertx.currentContext();
-            start = start.onItem().delayIt().by(Duration.ofNanos(wait));
-            if (context != null) {
-                start = start.emitOn(command -> context.runOnContext(ignored -> command.run()));
+        // The reload reads the database through the reactive client, which runs on a Vert.x context: back on the
+        // caller's after a wait.
+        Context context = Vertx.currentContext();
+        Uni<Void> before = running == null ? Uni.createFrom().voidItem() : running;
+        boolean afterAnother = running != null;
+        Uni<Void> start = before.chain(() -> {
+            long wait = startedOnce ? Math.max(0, lastStart + intervalNanos - nanoTime.getAsLong()) : 0;
+            Uni<Void> spaced = Uni.createFrom().voidItem();
+            if (wait > 0) {
+                spaced = spaced.onItem().delayIt().by(Duration.ofNanos(wait));
             }
-        }
+            if (context != null && (wait > 0 || afterAnother)) {
+                spaced = spaced.emitOn(command -> context.runOnContext(ignored -> command.run()));
+            }
+            return spaced;
+        });
         Uni<Void> run = start.invoke(this::started)
-                .chain(() -> reload.get())
+                .chain(() -> reload.get().ifNoItem().after(timeout).fail())
                 .onFailure()
                 .recoverWithNull()
                 .onTermination()
                 .invoke(this::finished)
                 .memoize()
                 .indefinitely();
-        pending = run;
+        waiting = run;
         run.subscribe().with(ignored -> {}, ignored -> {});
         return run;
     }
@@ -64,9 +77,11 @@ final class CoalescedReload {
     private synchronized void started() {
         startedOnce = true;
         lastStart = nanoTime.getAsLong();
+        running = waiting;
+        waiting = null;
     }
 
     private synchronized void finished() {
-        pending = null;
+        running = null;
     }
 }

@@ -45,8 +45,11 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>The release before the binding issued {@code v1.<payload>.<signature>} tokens (scope, API token id, expiry).
  * Every browser reconnects with the URL it holds after an upgrade, and a 401 ends an {@code EventSource} for good, so
  * they are still accepted until they expire (at most one TTL after the upgrade), checked as that release checked
- * them: signature, scope, expiry and the API token still active. They carry no binding: a new secret of their API
- * token neither refuses them nor ends their streams; revoking it does both. Only {@code v2} tokens are issued.
+ * them: signature, scope, expiry and the API token still active, and two checks more: an expiry more than one TTL
+ * ahead is refused (that release never issued one), and so is a token issued before its API token's current secret
+ * was set (its issue is taken as one TTL before its expiry, the earliest it can have been). They carry no binding: a
+ * new secret of their API token after they were issued refuses them at the next connect, and the streams they opened
+ * end when the API token is revoked. Only {@code v2} tokens are issued.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
  * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
@@ -108,11 +111,13 @@ public class StreamTokens {
     private final Function<UUID, Optional<Caller>> activeTokens;
     private final Clock clock;
     private final long halfTtlSeconds;
+    private final long ttlSeconds;
     private final byte[] key;
     private final List<byte[]> accepted;
     private final String keyId;
     private final Map<UUID, Issued> issued = new ConcurrentHashMap<>();
     private final LongAdder macs = new LongAdder();
+    private final LongAdder verifications = new LongAdder();
 
     @Inject
     public StreamTokens(TokenService tokens, FlagServiceConfig config) {
@@ -123,6 +128,7 @@ public class StreamTokens {
         this.activeTokens = activeTokens;
         this.clock = clock;
         this.halfTtlSeconds = Math.max(1, config.ttl().toSeconds() / 2);
+        this.ttlSeconds = Math.max(1, config.ttl().toSeconds());
         this.key = config.secret()
                 .filter(s -> !s.isBlank())
                 .map(StreamTokens::checked)
@@ -181,6 +187,11 @@ public class StreamTokens {
         return macs.sum();
     }
 
+    /** The tokens checked so far, so a test can tell that a connect checks its token once. */
+    long verifications() {
+        return verifications.sum();
+    }
+
     long window() {
         return clock.instant().getEpochSecond() / halfTtlSeconds;
     }
@@ -202,6 +213,7 @@ public class StreamTokens {
      * its secret is the one the stream token was issued under.
      */
     public Verdict verify(String token) {
+        verifications.increment();
         if (token == null || token.isBlank() || token.length() > MAX_TOKEN_LENGTH) {
             return new Refused("the stream token is not valid");
         }
@@ -246,7 +258,7 @@ public class StreamTokens {
             return new Refused("the token this stream URL was issued to is revoked");
         }
         if (!bound) {
-            return new Accepted(caller.get(), false);
+            return unbound(caller.get(), expiresAt);
         }
         byte[] binding = fields[3].getBytes(StandardCharsets.UTF_8);
         byte[] current = binding(signedWith.get(), caller.get().secretTag()).getBytes(StandardCharsets.UTF_8);
@@ -257,6 +269,24 @@ public class StreamTokens {
                     true);
         }
         return new Accepted(caller.get());
+    }
+
+    /**
+     * A {@code v1} token of an active API token: its expiry is at most one TTL ahead (what that release issued), and it
+     * was issued, at the earliest one TTL before its expiry, no earlier than the API token's current secret was set (a
+     * bootstrap token given another secret, or revoked and active again under a new one, keeps its id). A secret whose
+     * time is not known (stored before it was recorded) accepts the token.
+     */
+    private Verdict unbound(Caller caller, long expiresAt) {
+        if (expiresAt - clock.instant().getEpochSecond() > ttlSeconds) {
+            return new Refused("the stream token is not valid");
+        }
+        Instant setAt = caller.secretSetAt();
+        if (setAt != null && Instant.ofEpochSecond(expiresAt - ttlSeconds).isBefore(setAt)) {
+            return new Refused("the token this stream URL was issued to has been given another secret: take the"
+                    + " stream URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)");
+        }
+        return new Accepted(caller, false);
     }
 
     /** The binding of a stream token to the API token secret whose {@link Caller#secretTag()} is given. */

@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
 /**
@@ -68,10 +69,16 @@ public class TokenService {
      */
     private final Fanout<Boolean> installs = new Fanout<>();
 
+    private final LongAdder signals = new LongAdder();
+
     /** The shortest time between two reloads {@link #catchUp()} starts. */
     static final Duration CATCH_UP_INTERVAL = Duration.ofSeconds(1);
 
-    private final CoalescedReload catchUp = new CoalescedReload(this::reload, CATCH_UP_INTERVAL, System::nanoTime);
+    /** The longest a caller of {@link #catchUp()} waits for the reload's read: a hung query must not hold it. */
+    static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
+
+    private final CoalescedReload catchUp =
+            new CoalescedReload(this::reload, CATCH_UP_INTERVAL, CATCH_UP_TIMEOUT, System::nanoTime);
 
     /** The active tokens by hash (what a request presents) and by id (what a stream token names). */
     private record Table(Map<String, Caller> byHash, Map<UUID, Caller> byId) {}
@@ -127,8 +134,10 @@ public class TokenService {
     }
 
     /**
-     * Reloads the token table unless a reload of this kind is under way, whose end it waits for instead, and at most
-     * once per {@link #CATCH_UP_INTERVAL}: for a stream token bound to a secret this instance's table does not hold
+     * Reloads the token table unless a reload of this kind is waiting to start, which it joins; one that has started
+     * its read may have read before the commit the caller needs, so the caller waits for the next, which starts after
+     * it. At most once per {@link #CATCH_UP_INTERVAL}, and never waits longer than {@link #CATCH_UP_TIMEOUT} for the
+     * read: for a stream token bound to a secret this instance's table does not hold
      * yet, which another instance has installed (a bootstrap token's new secret) and issued the URL under. Never
      * fails; the table in force when it completes is the one to check the token against.
      */
@@ -155,9 +164,18 @@ public class TokenService {
                 .replaceWithVoid();
     }
 
-    /** Tells the open streams that a table was installed; a stream that fails on it does not stop the others. */
+    /**
+     * Tells the open streams that a table that differs from the one before was installed; a stream that fails on it
+     * does not stop the others.
+     */
     private void signalInstalled() {
+        signals.increment();
         installs.emit(Boolean.TRUE);
+    }
+
+    /** The signals sent to the open streams so far, so a test can tell that an unchanged table sends none. */
+    long signalsSent() {
+        return signals.sum();
     }
 
     /** Stores the bootstrap tokens from the environment under their fixed names, then loads the table. */
@@ -201,11 +219,7 @@ public class TokenService {
     public Uni<Void> reload() {
         long reading = beginReading();
         return Panache.withSession(tokens::active)
-                .invoke(list -> {
-                    if (install(reading, list)) {
-                        signalInstalled();
-                    }
-                })
+                .invoke(list -> install(reading, list))
                 .onFailure()
                 .invoke(e -> Log.warnf(
                         "token table not refreshed, keeping %d tokens: %s",
@@ -232,6 +246,7 @@ public class TokenService {
                     token.tokenHash = hash(secret);
                     token.requestsPerSecond = request.requestsPerSecond();
                     token.createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                    token.secretSetAt = token.createdAt;
                     token.createdBy = ctx.caller().tokenName();
                     return tokens.persist(token)
                             .call(stored ->
@@ -300,16 +315,21 @@ public class TokenService {
                 token.revokedAt = null;
             }
             token.kind = kind.name();
+            if (!hash.equals(token.tokenHash)) {
+                // Stream URLs of the release before the binding issued before this moment no longer open streams.
+                token.secretSetAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            }
             token.tokenHash = hash;
             return tokens.persist(token).replaceWithVoid();
         });
     }
 
-    /** Installs the active tokens read by the reload that began {@code reading}-th, unless a later one installed. */
-    synchronized boolean install(long reading, List<ApiToken> active) {
-        if (reading < installedReading) {
-            return false;
-        }
+    /**
+     * Installs the active tokens read by the reload that began {@code reading}-th, unless a later one installed, and
+     * signals the open streams if the table differs from the one before (a token added, revoked or given another
+     * secret): a catch-up reload for a stale stream URL, which reads the same table, wakes no stream.
+     */
+    boolean install(long reading, List<ApiToken> active) {
         Map<String, Caller> hashes = new HashMap<>();
         Map<UUID, Caller> ids = new HashMap<>();
         active.forEach(token -> {
@@ -317,8 +337,20 @@ public class TokenService {
             hashes.put(token.tokenHash, caller);
             ids.put(token.id, caller);
         });
-        table = new Table(Map.copyOf(hashes), Map.copyOf(ids));
-        installedReading = reading;
+        Table read = new Table(Map.copyOf(hashes), Map.copyOf(ids));
+        boolean changed;
+        synchronized (this) {
+            if (reading < installedReading) {
+                return false;
+            }
+            changed = !read.byId().equals(table.byId());
+            table = read;
+            installedReading = reading;
+        }
+        // Outside the lock: a signal reaches every open stream.
+        if (changed) {
+            signalInstalled();
+        }
         return true;
     }
 
@@ -333,7 +365,8 @@ public class TokenService {
                 token.name,
                 TokenKind.valueOf(token.kind),
                 token.requestsPerSecond,
-                secretTag(token.tokenHash));
+                secretTag(token.tokenHash),
+                token.secretSetAt);
     }
 
     /**

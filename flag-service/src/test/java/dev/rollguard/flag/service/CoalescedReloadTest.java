@@ -8,48 +8,80 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** The reload a stream URL of a secret not loaded yet asks for: one at a time, shared, at most once per interval. */
+/**
+ * The reload a stream URL of a secret not loaded yet asks for: callers share one that has not started its read, a
+ * caller that comes while one reads waits for the next, two start at least an interval apart, and a hung read
+ * releases its callers.
+ */
 class CoalescedReloadTest {
 
     private final List<CompletableFuture<Void>> reloads = new ArrayList<>();
     private final AtomicLong now = new AtomicLong(Duration.ofHours(1).toNanos());
-    private final CoalescedReload catchUp = new CoalescedReload(
-            () -> {
-                CompletableFuture<Void> reload = new CompletableFuture<>();
-                synchronized (reloads) {
-                    reloads.add(reload);
-                }
-                return Uni.createFrom().completionStage(reload);
-            },
-            Duration.ofSeconds(1),
-            now::get);
+    private final CoalescedReload catchUp = reload(Duration.ofSeconds(30));
+
+    private CoalescedReload reload(Duration timeout) {
+        return new CoalescedReload(
+                () -> {
+                    CompletableFuture<Void> reload = new CompletableFuture<>();
+                    synchronized (reloads) {
+                        reloads.add(reload);
+                    }
+                    return Uni.createFrom().completionStage(reload);
+                },
+                Duration.ofSeconds(1),
+                timeout,
+                now::get);
+    }
 
     @Test
-    void callersWhileAReloadRunsShareItAndTheNextStartsOnlyAnIntervalAfterIt() throws Exception {
+    void callersBeforeAReloadStartsShareItAndTheNextStartsOnlyAnIntervalAfterIt() throws Exception {
+        CompletableFuture<Void> first = catchUp.await().subscribeAsCompletionStage();
+        reload(0).complete(null);
+        assertThat(first).isDone();
+
+        // Half a second after the first started: the next waits until a full second has passed since then.
+        now.addAndGet(Duration.ofMillis(500).toNanos());
         List<CompletableFuture<Void>> waiting = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             waiting.add(catchUp.await().subscribeAsCompletionStage());
         }
-        assertThat(reloads()).as("one reload for fifty callers").isEqualTo(1);
+        assertThat(reloads()).as("not before the interval").isEqualTo(1);
+        assertThat(waiting).noneMatch(CompletableFuture::isDone);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reloads() == 2);
         assertThat(waiting).noneMatch(CompletableFuture::isDone);
 
-        reload(0).complete(null);
-        assertThat(waiting).allMatch(CompletableFuture::isDone);
-
-        // 0.9 s after the first started: the next waits until a full second has passed since then (a few ms here).
-        now.addAndGet(Duration.ofMillis(990).toNanos());
-        CompletableFuture<Void> soon = catchUp.await().subscribeAsCompletionStage();
-        CompletableFuture<Void> sharing = catchUp.await().subscribeAsCompletionStage();
-        assertThat(soon).isNotDone();
-        await().atMost(Duration.ofSeconds(10)).until(() -> reloads() == 2);
-        assertThat(soon).isNotDone();
         reload(1).complete(null);
-        soon.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        assertThat(sharing).isDone();
-        assertThat(reloads()).isEqualTo(2);
+        for (CompletableFuture<Void> caller : waiting) {
+            caller.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(reloads()).as("one reload for fifty callers").isEqualTo(2);
+    }
+
+    @Test
+    void aCallerWhileAReloadReadsWaitsForOneMoreAfterItAndAtMostOneMoreRuns() throws Exception {
+        CompletableFuture<Void> first = catchUp.await().subscribeAsCompletionStage();
+        assertThat(reloads()).isEqualTo(1);
+
+        // The first has read the table, perhaps before another instance's commit: a caller now needs a later read.
+        List<CompletableFuture<Void>> later = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            later.add(catchUp.await().subscribeAsCompletionStage());
+        }
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        reload(0).complete(null);
+        assertThat(first).isDone();
+        await().atMost(Duration.ofSeconds(10)).until(() -> reloads() == 2);
+        assertThat(later).as("the first reload's read is not theirs").noneMatch(CompletableFuture::isDone);
+
+        reload(1).complete(null);
+        for (CompletableFuture<Void> caller : later) {
+            caller.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(reloads()).as("one more for twenty callers").isEqualTo(2);
     }
 
     @Test
@@ -63,6 +95,23 @@ class CoalescedReloadTest {
         assertThat(reloads()).as("a second later, at once").isEqualTo(2);
         reload(1).complete(null);
         assertThat(second).isCompletedWithValue(null);
+    }
+
+    @Test
+    void aHungReloadReleasesItsCallersAfterTheTimeout() throws Exception {
+        CoalescedReload hung = reload(Duration.ofMillis(200));
+        CompletableFuture<Void> caller = hung.await().subscribeAsCompletionStage();
+
+        caller.get(10, TimeUnit.SECONDS);
+        assertThat(reload(0))
+                .as("the read never answered; the reload gave it up")
+                .isCancelled();
+
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        CompletableFuture<Void> next = hung.await().subscribeAsCompletionStage();
+        assertThat(reloads()).as("the next starts afresh").isEqualTo(2);
+        reload(1).complete(null);
+        assertThat(next).isCompletedWithValue(null);
     }
 
     private int reloads() {

@@ -243,11 +243,11 @@ class StreamTokensTest {
     void aTokenOfTheReleaseBeforeTheBindingOpensTheStreamUntilItsExpiryUnboundToTheSecret() {
         StreamTokens tokens = tokens(SECRET, null);
         // What the release before the binding issued: v1, scope, API token id and expiry, under the same key.
-        long expiry = Instant.parse("2026-12-02T20:00:00Z").getEpochSecond();
+        long expiry = Instant.parse("2026-12-02T10:10:00Z").getEpochSecond();
         String earlier = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|" + expiry);
 
         assertThat(tokens.verify(earlier)).isEqualTo(new StreamTokens.Accepted(client, false));
-        // The release before checked no binding: a new secret of its API token does not refuse it.
+        // No binding: a new secret whose time is not known (stored before it was recorded) does not refuse it.
         Caller rotated = new Caller(
                 client.tokenId(),
                 client.tokenName(),
@@ -282,6 +282,59 @@ class StreamTokensTest {
         assertThat(tokens(OTHER_SECRET, null)
                         .verify(tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|9999999999")))
                 .isEqualTo(refused("the stream token is not valid"));
+    }
+
+    @Test
+    void aTokenOfTheReleaseBeforeTheBindingWithAnExpiryBeyondOneTtlIsRefused() {
+        StreamTokens tokens = tokens(SECRET, null);
+        long now = clock.instant().getEpochSecond();
+        String withinTtl = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|" + (now + 600));
+        String beyondTtl = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|" + (now + 601));
+        String farAhead = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|9999999999");
+
+        assertThat(tokens.verify(withinTtl)).isEqualTo(new StreamTokens.Accepted(client, false));
+        assertThat(tokens.verify(beyondTtl)).isEqualTo(refused("the stream token is not valid"));
+        assertThat(tokens.verify(farAhead)).isEqualTo(refused("the stream token is not valid"));
+    }
+
+    @Test
+    void aTokenOfTheReleaseBeforeTheBindingIssuedBeforeItsApiTokensSecretWasSetIsRefused() {
+        StreamTokens tokens = tokens(SECRET, null);
+        Instant now = clock.instant();
+        // Issued at the earliest one TTL (10 min) before its expiry: 09:58 here.
+        long expiry = now.plusSeconds(480).getEpochSecond();
+        String earlier = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|" + expiry);
+
+        Caller unchanged = withSecretSetAt(client, now.minusSeconds(3600));
+        active.put(client.tokenId(), unchanged);
+        assertThat(tokens.verify(earlier)).isEqualTo(new StreamTokens.Accepted(unchanged, false));
+
+        Caller rotated = new Caller(
+                client.tokenId(),
+                client.tokenName(),
+                client.kind(),
+                null,
+                TokenService.secretTag(TokenService.hash("rg_the-new-client-secret")),
+                now.minusSeconds(60));
+        active.put(client.tokenId(), rotated);
+        assertThat(tokens.verify(earlier))
+                .isEqualTo(refused("the token this stream URL was issued to has been given another secret: take the"
+                        + " stream URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)"));
+
+        // Revoked and active again under a new secret: the same id, a later secret.
+        Caller reactivated = withSecretSetAt(client, now.minusSeconds(30));
+        active.put(client.tokenId(), reactivated);
+        assertThat(tokens.verify(earlier)).isInstanceOf(StreamTokens.Refused.class);
+    }
+
+    private static Caller withSecretSetAt(Caller caller, Instant setAt) {
+        return new Caller(
+                caller.tokenId(),
+                caller.tokenName(),
+                caller.kind(),
+                caller.requestsPerSecond(),
+                caller.secretTag(),
+                setAt);
     }
 
     @Test

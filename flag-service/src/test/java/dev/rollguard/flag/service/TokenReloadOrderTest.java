@@ -44,4 +44,35 @@ class TokenReloadOrderTest {
         long next = service.beginReading();
         assertThat(service.install(next, List.of(kept))).isTrue();
     }
+
+    @Test
+    void aReloadThatReadsTheSameTableSignalsNoStream() {
+        TokenService service = new TokenService(null, null, null, null);
+        ApiToken kept = token("kept", "kept-secret");
+        ApiToken other = token("other", "other-secret");
+
+        assertThat(service.install(service.beginReading(), List.of(kept, other)))
+                .isTrue();
+        assertThat(service.signalsSent()).as("the first table").isEqualTo(1);
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(service.install(service.beginReading(), List.of(kept, other)))
+                    .isTrue();
+        }
+        assertThat(service.signalsSent()).as("the same table read again").isEqualTo(1);
+
+        assertThat(service.install(service.beginReading(), List.of(kept))).isTrue();
+        assertThat(service.signalsSent()).as("a revocation").isEqualTo(2);
+
+        other.tokenHash = TokenService.hash("other-new-secret");
+        assertThat(service.install(service.beginReading(), List.of(kept, other)))
+                .isTrue();
+        assertThat(service.signalsSent()).as("a token active again").isEqualTo(3);
+
+        ApiToken rotated = token("other", "other-rotated-secret");
+        rotated.id = other.id;
+        assertThat(service.install(service.beginReading(), List.of(kept, rotated)))
+                .isTrue();
+        assertThat(service.signalsSent()).as("another secret under the same id").isEqualTo(4);
+    }
 }
