@@ -130,9 +130,12 @@ export interface TelemetryStats {
   unstored: number;
   /**
    * Events this page dropped from its memory because another page adopted them from storage while this one was frozen,
-   * in the back/forward cache or asleep past its lease: that page sends them, and counts them in its own `sent`.
+   * in the back/forward cache or asleep past its lease: that page sends them, and counts them in its own `sent`. An
+   * event this page adopts again later (the other page gave its claim back) is taken out of the count, so each event is
+   * counted once, in `handedOver` or in `sent`. Always set by {@link TelemetryClient.stats}; optional in the type so
+   * that stats an app builds itself (a mock) without it still fit, as they did before it was added.
    */
-  handedOver: number;
+  handedOver?: number;
 }
 
 /** Thrown by `sync`/`upload` under `keyMismatch: 'refuse'`. */
@@ -177,6 +180,14 @@ const ADOPT_LOCK_PREFIX = 'rollguard.telemetry.adopt.';
  * Locks, the lock is held through this wait, so the next page to take it reads the claim.
  */
 const CLAIM_CONFIRM_MS = 100;
+/**
+ * How long a page that found a queue key's Web Lock taken (another page claims the key) waits before it looks again,
+ * twice as long each time it finds it taken again: the page holding it may give its claim back (it is frozen or goes
+ * away). Not at once, when the lock is freed: the writes of a page in another browser process that adopted the key
+ * reach this page's copy of the storage a moment later, and the lock is there for the case where that moment is longer
+ * than the claim's wait. A page that looks for orphaned keys goes back to its heartbeat past {@link HEARTBEAT_MS}.
+ */
+const LOOK_AGAIN_MS = 2000;
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
 /** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
 const KEEPALIVE_BYTES = 60_000;
@@ -237,14 +248,23 @@ export class TelemetryClient {
    */
   private readonly held = new Map<string, { leaseKey: string; ids: Set<string> }>();
   /**
-   * Orphaned queue keys this client is claiming (see {@link claimAndAdopt}): queue key to its lease key, the claim
-   * id written into that lease, once written, and what ends the wait before the claim is read back. Given back with
-   * this client's own lease, which also ends the wait, so the key's Web Lock is free for the next page at once.
+   * Queue keys this client is claiming, orphaned ones ({@link claimOrphan}) and its own ({@link confirmKey}): queue
+   * key to its lease key, the claim id written into that lease, once written, and what ends the wait before the claim
+   * is read back. Given back with this client's own lease, which also ends the wait, so the key's Web Lock is free for
+   * the next page at once.
    */
-  private readonly claiming = new Map<
-    string,
-    { leaseKey: string; claim: string | null; wake: (() => void) | null }
-  >();
+  private readonly claiming = new Map<string, Claiming>();
+  /**
+   * Set while this client, back after its lease was given up or ran out (a freeze, the back/forward cache, a sleep),
+   * confirms that the queue keys it stored or holds are still its own ({@link confirm}): it neither sends nor writes
+   * its copy meanwhile, so that it cannot send what a page in another browser process is adopting.
+   */
+  private confirming: object | null = null;
+  /**
+   * The ids of the events counted in `handedOver` (the most recent {@link TelemetryOptions.maxQueuedEvents}): one this
+   * client adopts again is taken out of the count.
+   */
+  private readonly handedOverIds = new Set<string>();
   private heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly fetchFn: typeof fetch;
   private queue: TelemetryEvent[] = [];
@@ -356,6 +376,8 @@ export class TelemetryClient {
     this.closed = true;
     this.clearTimers();
     this.detach.forEach((off) => off());
+    // Still confirming its keys (the flush timed out): its claims are given back before the copy is written.
+    if (this.confirming !== null) this.release();
     this.persist();
     this.release();
     return done;
@@ -607,6 +629,7 @@ export class TelemetryClient {
       this.notify();
       return;
     }
+    if (this.confirming !== null) return; // sent once the keys are confirmed ({@link confirmed})
     // The time of this request by the clock the event times came from, stamped anew on every attempt: metrics-ingest
     // moves the event times by its difference to its own clock, so a device clock that is off does not lose them.
     const sentAt = Date.now();
@@ -735,8 +758,9 @@ export class TelemetryClient {
     this.inFlight = null;
     this.trim();
     this.save();
-    if (this.closed) {
-      // Closed while this batch was in flight: it stays in storage for the next page, and nothing is scheduled.
+    // Closed while this batch was in flight: it stays in storage for the next page, and nothing is scheduled. Back
+    // after a gap and confirming its keys: sent once they are confirmed, less what another page took meanwhile.
+    if (this.closed || this.confirming !== null) {
       this.notify();
       return;
     }
@@ -802,6 +826,12 @@ export class TelemetryClient {
       this.queue.unshift(...this.inFlight);
       this.inFlight = null;
       this.requests++;
+    }
+    // A page that goes while it confirms its keys gives its claims back first, and then writes its copy only while no
+    // other page's lease is on its key.
+    if (leaving && this.confirming !== null) {
+      if (intoCache) this.suspend();
+      else this.release();
     }
     this.persist();
     // A page that is unloaded leaves its stored queue to the next page at once; so does one kept in the back/forward
@@ -906,6 +936,7 @@ export class TelemetryClient {
       if (!this.stillOwnKey()) return false;
     } else {
       this.recheck();
+      if (this.confirming !== null) return false; // written once the keys are confirmed
     }
     const events = [...(this.inFlight ?? []), ...this.queue];
     let kept = 0;
@@ -1014,12 +1045,15 @@ export class TelemetryClient {
 
   /**
    * Removes the lease of this client's key and those of the orphaned keys it holds, and gives back the claims it is
-   * making; stops the heartbeat.
+   * making (those confirming its own keys included, which ends the confirmation); stops the heartbeat.
    */
   private giveUpLeases(): void {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    // A key being confirmed may hold another page's claim: only this client's own claim is taken away from it.
+    const claimed = new Set([...this.claiming.values()].map((c) => c.leaseKey));
     for (const leaseKey of [this.leaseKey, ...[...this.held.values()].map((h) => h.leaseKey)]) {
+      if (claimed.has(leaseKey)) continue;
       try {
         this.storage?.removeItem(leaseKey);
       } catch {
@@ -1030,6 +1064,7 @@ export class TelemetryClient {
       if (claiming.claim !== null) this.giveBack(claiming.leaseKey, claiming.claim);
       claiming.wake?.();
     }
+    this.confirming = null;
   }
 
   /** Removes a claim this client wrote into an orphaned key's lease, unless another page's lease is there now. */
@@ -1044,6 +1079,8 @@ export class TelemetryClient {
   /** `freeze` (Page Lifecycle): the copy in storage is written, and left to another page with the lease. */
   private onFrozen(): void {
     if (this.closed || this.released) return;
+    // Frozen while it confirms its keys: its claims are given back first, as in onHidden.
+    if (this.confirming !== null) this.suspend();
     this.persist();
     this.suspend();
   }
@@ -1068,14 +1105,21 @@ export class TelemetryClient {
    * adopted meanwhile (its lease names that page: its claim, or its mark of the adoption) is that page's, which sends
    * its events: this client drops them from its memory rather than send them twice, and stores its new events under a
    * new key of its own. Only that evidence counts: a key gone without it (the app cleared the storage, before or
-   * during a freeze or a sleep) keeps its events, and the copy is written again at once. Should it have been adopted
-   * after all (its mark cleared too), the events go twice, and metrics-ingest counts each id once.
+   * during a freeze or a sleep) keeps its events, and the copy is written again. Should it have been adopted after
+   * all (its mark cleared too), the events go twice, and metrics-ingest counts each id once. Back after its lease was
+   * given up or ran out, the client claims its keys as another page claims an orphaned one ({@link confirm}).
    */
   private reclaim(): void {
+    // Its lease given up (frozen, in the back/forward cache) or run out (asleep): another page may claim its keys.
+    const lapsed = this.suspended || Date.now() - this.aliveAt > LEASE_MS;
     this.suspended = false;
     this.aliveAt = Date.now();
     const storage = this.storage;
-    if (!storage || this.closed || this.released) return;
+    if (!storage || this.closed || this.released || this.confirming !== null) return;
+    if (lapsed) {
+      this.confirm();
+      return;
+    }
     const adopted = new Set<string>();
     let vanished = false;
     try {
@@ -1134,17 +1178,105 @@ export class TelemetryClient {
    * the answer to that request, should it still come, is not this page's any more. The rest is stored anew.
    */
   private dropAdopted(adopted: Set<string>): void {
-    const before = this.queue.length + (this.inFlight?.length ?? 0);
-    this.queue = this.queue.filter((e) => !adopted.has(e.eventId));
+    const kept = (event: TelemetryEvent) => {
+      if (!adopted.has(event.eventId)) return true;
+      this.counts.handedOver++;
+      this.handedOverIds.add(event.eventId);
+      return false;
+    };
+    this.queue = this.queue.filter(kept);
     const inFlight = this.inFlight;
     if (inFlight?.some((e) => adopted.has(e.eventId))) {
-      this.queue.unshift(...inFlight.filter((e) => !adopted.has(e.eventId)));
+      this.queue.unshift(...inFlight.filter(kept));
       this.inFlight = null;
       this.requests++;
       if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     }
-    this.counts.handedOver += before - this.queue.length - (this.inFlight?.length ?? 0);
+    for (const id of this.handedOverIds) {
+      if (this.handedOverIds.size <= this.options.maxQueuedEvents) break;
+      this.handedOverIds.delete(id);
+    }
     this.persist();
+    this.notify();
+  }
+
+  /**
+   * Claims again, as a page claims an orphaned key ({@link claimKey}: under the key's Web Lock, read back after
+   * {@link CLAIM_CONFIRM_MS}), the queue keys this client stored or holds, once it runs again after its lease was
+   * given up or ran out: a page in another browser process may be claiming them, and this page's writes reach it a
+   * moment later. Until each is confirmed its own or another page's ({@link confirmed}), the client neither sends nor
+   * writes its copy. Frozen or gone meanwhile, it gives its claims back, and confirms again when it runs again.
+   */
+  private confirm(): void {
+    const keys = [...this.held].map(([queueKey, { leaseKey, ids }]) => ({ queueKey, leaseKey, ids, own: false }));
+    if (this.stored) keys.push({ queueKey: this.storageKey, leaseKey: this.leaseKey, ids: this.storedIds, own: true });
+    if (keys.length === 0) {
+      this.heartbeat(); // nothing in storage that another page could take
+      return;
+    }
+    const confirming = {};
+    this.confirming = confirming;
+    const results = keys.map(async (key) => ({ ...key, result: await this.confirmKey(key.queueKey, key.leaseKey) }));
+    void Promise.all(results)
+      .then((confirmed) => {
+        if (this.confirming === confirming) this.confirmed(confirmed);
+      })
+      .catch(() => {
+        if (this.confirming === confirming) this.confirmed([]);
+      });
+  }
+
+  /**
+   * Claims a queue key this client stored or holds ({@link confirm}): its own unless another page's lease, claim or
+   * mark is on it, before or after the wait. A page that finds the key's Web Lock taken (another page is claiming the
+   * key) looks again {@link LOOK_AGAIN_MS} later, twice as long each time, at most a heartbeat apart.
+   */
+  private async confirmKey(queueKey: string, leaseKey: string): Promise<ClaimResult> {
+    const storage = this.storage as Storage;
+    const entry: Claiming = { leaseKey, claim: null, wake: null };
+    this.claiming.set(queueKey, entry);
+    const ours = (text: string | null) => {
+      const owner = leaseOwner(text);
+      return owner === null || owner === this.tabId;
+    };
+    try {
+      for (let delay = LOOK_AGAIN_MS; ; delay = Math.min(2 * delay, HEARTBEAT_MS)) {
+        const result = await this.claimKey(
+          queueKey,
+          entry,
+          () => ours(storage.getItem(leaseKey)),
+          ours,
+          () => storage.setItem(leaseKey, lease(this.tabId)),
+        );
+        if (result !== 'busy') return result;
+        await this.pause(entry, delay);
+        if (!this.mayAdopt()) return 'stopped';
+      }
+    } finally {
+      if (this.claiming.get(queueKey) === entry) this.claiming.delete(queueKey);
+    }
+  }
+
+  /**
+   * The keys are confirmed: those another page took are left to it (their events dropped, see {@link dropAdopted}),
+   * the others kept; the copy is written and what is queued is sent.
+   */
+  private confirmed(results: Array<{ queueKey: string; ids: Set<string>; own: boolean; result: ClaimResult }>): void {
+    this.confirming = null;
+    if (this.closed || this.released || this.suspended) return;
+    const adopted = new Set<string>();
+    let rekey = false;
+    for (const { queueKey, ids, own, result } of results) {
+      if (result !== 'taken') continue; // an error of storage: this page goes on with the queue it has
+      ids.forEach((id) => adopted.add(id));
+      if (own) rekey = true;
+      else this.held.delete(queueKey);
+    }
+    if (rekey) this.rekey();
+    this.heartbeat();
+    if (adopted.size > 0) this.dropAdopted(adopted);
+    else this.persist();
+    if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     this.notify();
   }
 
@@ -1215,66 +1347,119 @@ export class TelemetryClient {
   }
 
   /**
-   * Claims and adopts an orphaned queue key ({@link claimAndAdopt}) while holding the key's Web Lock where the browser
-   * has them (`navigator.locks`, with `ifAvailable`): a page that finds the lock taken leaves the key to the page that
-   * holds it, and looks again at its next heartbeat. Without Web Locks (or where they are refused, as in an opaque
-   * origin), the claim is confirmed by reading it back after a wait.
+   * Claims and adopts an orphaned queue key ({@link claimKey}): reads the key's lease again (another page may have
+   * claimed or adopted it meanwhile) and adopts the key only if it finds its own claim there after the wait. A page
+   * that finds the key's Web Lock taken leaves the key to the page that holds it, and looks again
+   * {@link LOOK_AGAIN_MS} later (twice as long each time it finds it taken again, then at its heartbeat), should that
+   * page have given its claim back.
    */
   private claimOrphan(queueKey: string, leaseKey: string): void {
-    this.claiming.set(queueKey, { leaseKey, claim: null, wake: null });
-    const done = () => {
-      this.claiming.delete(queueKey);
+    const storage = this.storage as Storage;
+    const entry: Claiming = { leaseKey, claim: null, wake: null };
+    this.claiming.set(queueKey, entry);
+    const orphaned = () => !isLive(storage.getItem(leaseKey), Date.now()) && storage.getItem(queueKey) !== null;
+    const claimed = async () => {
+      for (let delay = LOOK_AGAIN_MS; ; delay *= 2) {
+        const result = await this.claimKey(
+          queueKey,
+          entry,
+          orphaned,
+          (text, claim) => leaseClaim(text) === claim,
+          () => this.adopt(queueKey, leaseKey),
+        );
+        if (result !== 'busy' || delay > HEARTBEAT_MS) return;
+        await this.pause(entry, delay);
+        if (!this.mayAdopt() || !orphaned()) return;
+      }
     };
-    const locks = webLocks();
-    if (locks === null) {
-      void this.claimAndAdopt(queueKey, leaseKey).then(done);
-      return;
-    }
-    let granted = false;
-    const name = ADOPT_LOCK_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
-    new Promise((resolve) => {
-      resolve(
-        locks.request(name, { ifAvailable: true }, (lock) => {
-          granted = true;
-          return lock === null ? undefined : this.claimAndAdopt(queueKey, leaseKey);
-        }),
-      );
-    })
-      .catch(() => (granted ? undefined : this.claimAndAdopt(queueKey, leaseKey)))
-      .then(done, done);
+    const done = () => {
+      if (this.claiming.get(queueKey) === entry) this.claiming.delete(queueKey);
+    };
+    claimed().then(done, done);
   }
 
   /**
-   * Claims an orphaned queue key and adopts its events: reads the key's lease again (another page may have claimed or
-   * adopted it meanwhile), writes this client's claim into it (its tab id and a random claim id), waits
-   * {@link CLAIM_CONFIRM_MS} and reads it back. Only a page that finds its own claim there still adopts the key: of two
-   * pages that claimed it together, in two browser processes without Web Locks, the one whose write came last. Should
-   * both still adopt it (a write slower than that to reach the other process), the events keep their ids and
+   * Claims a queue key for this client while holding the key's Web Lock where the browser has them
+   * (`navigator.locks`, with `ifAvailable`: `busy` when another page holds it). Without Web Locks (or where they are
+   * refused, as in an opaque origin), the claim is confirmed by reading it back after the wait alone
+   * ({@link claimAndConfirm}).
+   */
+  private async claimKey(
+    queueKey: string,
+    entry: Claiming,
+    free: () => boolean,
+    held: (lease: string | null, claim: string) => boolean,
+    won: () => void,
+  ): Promise<ClaimResult> {
+    const claimed = () => this.claimAndConfirm(entry, free, held, won);
+    const locks = webLocks();
+    if (locks === null) return claimed();
+    let granted = false;
+    const name = ADOPT_LOCK_PREFIX + queueKey.slice(STORAGE_PREFIX.length);
+    try {
+      // Typed as the lock API types it: a promise of the callback's promise, which `await` flattens.
+      return await new Promise<Promise<ClaimResult>>((resolve) => {
+        resolve(
+          locks.request(name, { ifAvailable: true }, (lock): Promise<ClaimResult> => {
+            granted = true;
+            return lock === null ? Promise.resolve('busy') : claimed();
+          }),
+        );
+      });
+    } catch {
+      return granted ? 'error' : claimed();
+    }
+  }
+
+  /**
+   * Claims a queue key: `free` reads its lease again (another page may have claimed or adopted it meanwhile), then
+   * this client writes its claim into it (its tab id and a random claim id), waits {@link CLAIM_CONFIRM_MS} and reads
+   * it back; `won` runs (under the lock, where there is one) only if `held` finds the claim still there. Of two pages
+   * that claimed a key together, in two browser processes without Web Locks, the one whose write came last keeps it.
+   * Should both still take it (a write slower than that to reach the other process), the events keep their ids and
    * metrics-ingest counts each once. A page that goes away, is frozen or is closed meanwhile gives its claim back.
    */
-  private async claimAndAdopt(queueKey: string, leaseKey: string): Promise<void> {
+  private async claimAndConfirm(
+    entry: Claiming,
+    free: () => boolean,
+    held: (lease: string | null, claim: string) => boolean,
+    won: () => void,
+  ): Promise<ClaimResult> {
     const storage = this.storage as Storage;
-    const claiming = this.claiming.get(queueKey);
     try {
-      if (claiming === undefined || !this.mayAdopt()) return;
-      if (isLive(storage.getItem(leaseKey), Date.now()) || storage.getItem(queueKey) === null) return;
+      if (!this.mayAdopt()) return 'stopped';
+      if (!free()) return 'taken';
       const claim = uuid();
-      storage.setItem(leaseKey, lease(this.tabId, Date.now(), claim));
-      claiming.claim = claim;
-      await new Promise<void>((resolve) => {
-        const timer = this.later(resolve, CLAIM_CONFIRM_MS);
-        claiming.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      claiming.wake = null;
-      if (leaseClaim(storage.getItem(leaseKey)) !== claim) return; // another page's claim, or given back
-      if (this.mayAdopt()) this.adopt(queueKey, leaseKey);
-      else this.giveBack(leaseKey, claim);
+      storage.setItem(entry.leaseKey, lease(this.tabId, Date.now(), claim));
+      entry.claim = claim;
+      await this.pause(entry, CLAIM_CONFIRM_MS);
+      if (!this.mayAdopt()) {
+        this.giveBack(entry.leaseKey, claim);
+        return 'stopped';
+      }
+      if (!held(storage.getItem(entry.leaseKey), claim)) return 'taken'; // another page's claim
+      won();
+      return 'won';
     } catch {
-      // Unreadable storage: this page goes on with the queue it has.
+      return 'error'; // unreadable storage: this page goes on with the queue it has
+    } finally {
+      entry.claim = null;
     }
+  }
+
+  /** Waits `ms`, or less should this client give up its leases meanwhile (`entry.wake`). */
+  private pause(entry: Claiming, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.later(() => {
+        entry.wake = null;
+        resolve();
+      }, ms);
+      entry.wake = () => {
+        clearTimeout(timer);
+        entry.wake = null;
+        resolve();
+      };
+    });
   }
 
   /** Whether this client takes on orphaned queues: it runs, and is not closed nor gone. */
@@ -1299,6 +1484,8 @@ export class TelemetryClient {
       if (known.has(event.eventId)) continue;
       known.add(event.eventId);
       this.queue.push(event);
+      // Counted as handed over when another page claimed them; this page sends them after all.
+      if (this.handedOverIds.delete(event.eventId)) this.counts.handedOver--;
     }
     this.queue.sort((a, b) => a.eventTime - b.eventTime);
     this.trim();
@@ -1320,6 +1507,23 @@ export class TelemetryClient {
     }
   }
 }
+
+/**
+ * A queue key this client is claiming: its lease key, the claim id written into that lease (while the claim waits to
+ * be read back), and what ends a wait at once should the client give up its leases.
+ */
+interface Claiming {
+  leaseKey: string;
+  claim: string | null;
+  wake: (() => void) | null;
+}
+
+/**
+ * How a claim ended: `won` (the claim held), `taken` (another page's lease, claim or mark is on the key), `busy`
+ * (another page holds the key's Web Lock), `stopped` (this client stopped running and gave its claim back), `error`
+ * (storage could not be read or written).
+ */
+type ClaimResult = 'won' | 'taken' | 'busy' | 'stopped' | 'error';
 
 /** The length of a text once sent: UTF-8 bytes, which the browser's keep-alive limit counts. */
 function utf8Length(text: string): number {

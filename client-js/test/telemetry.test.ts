@@ -1061,13 +1061,17 @@ describe('TelemetryClient storage and timers', () => {
 });
 
 describe('TelemetryClient in two tabs of one origin', () => {
-  /** One tab's view of metrics-ingest: reachable or not (`up`), and the event ids it delivered. */
-  function network() {
+  /**
+   * One tab's view of metrics-ingest: reachable or not (`up`), and the event ids it delivered; its answers take
+   * `latencyMs` to come.
+   */
+  function network(latencyMs = 0) {
     const state = { up: false, delivered: [] as string[] };
     const fetch = vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
       if (!state.up) throw new TypeError('Failed to fetch');
       const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
       state.delivered.push(...events.map((e) => e.eventId));
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       return new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 });
     });
     return { state, fetch: fetch as unknown as typeof globalThis.fetch };
@@ -1090,11 +1094,15 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await closing;
   }
 
-  /** A tab with two events it could not send, stored under its key. */
-  async function offlineTab(storage: Storage) {
-    const net = network();
+  /** A tab with two events it could not send, stored under its key (`backoff`: how long its retries wait). */
+  async function offlineTab(
+    storage: Storage,
+    backoff: { initialBackoffMs?: number; maxBackoffMs?: number } = {},
+    latencyMs = 0,
+  ) {
+    const net = network(latencyMs);
     const before = queueKeys(storage);
-    const client = new TelemetryClient({ ...tab, storage, fetch: net.fetch });
+    const client = new TelemetryClient({ ...tab, ...backoff, storage, fetch: net.fetch });
     const ids = [client.sync({ success: true, durationMs: 1 }), client.upload({ success: true, durationMs: 2 })];
     await vi.advanceTimersByTimeAsync(0);
     expect(client.stats()).toMatchObject({ queued: 2, retries: 1 });
@@ -1689,7 +1697,8 @@ describe('TelemetryClient in two tabs of one origin', () => {
       vi.setSystemTime(Date.now() + 600_000);
 
       resume(pageA);
-      // Written again at once, for the next page should this one go before it sends them.
+      // Written again once its claim on the key is confirmed, for the next page should this one go before it sends.
+      await claimsConfirmed();
       expect(storedEvents(storage).map((e) => e.eventId)).toEqual(a.ids);
       a.net.state.up = true;
       await vi.advanceTimersByTimeAsync(60_000);
@@ -1986,6 +1995,135 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(new Set(bNet.state.delivered)).toEqual(new Set([...aIds, ...bIds]));
     expect(storage.getItem(aKey)).toBeNull();
     expect(queueKeys(storage)).toEqual([]);
+  });
+
+  /** Retries a minute apart at least: no retry of a frozen page runs while the fake clock moves a few seconds. */
+  const slowRetries = { initialBackoffMs: 60_000, maxBackoffMs: 60_000 };
+
+  const resumeRaces = [
+    { locks: true, lagMs: 1000, first: 'resumes' },
+    { locks: true, lagMs: 1000, first: 'claims' },
+    { locks: false, lagMs: 20, first: 'resumes' },
+    { locks: false, lagMs: 20, first: 'claims' },
+  ] as const;
+  for (const { locks, lagMs, first } of resumeRaces) {
+    const order = first === 'resumes' ? 'the frozen page resumes first' : 'the other page claims first';
+    const how = `${locks ? 'under the Web Lock' : 'without Web Locks'}, ${order}`;
+    it(`has a page back from a freeze and a page in another process claiming its key send its events once (${how})`, async () => {
+      vi.stubGlobal('navigator', locks ? { locks: webLocks().locks } : {});
+      const processes = new ProcessStorage(lagMs);
+      const pageA = openLivePage();
+      const a = await offlineTab(processes.page(), slowRetries, 200); // an answer takes 0.2 s
+      pageA.document.dispatchEvent(new Event('freeze'));
+      await vi.advanceTimersByTimeAsync(lagMs + 100); // every page sees its key without a lease
+      a.net.state.up = true;
+
+      const bNet = network();
+      bNet.state.up = true;
+      const openB = () => {
+        openLivePage();
+        return new TelemetryClient({ ...tab, storage: processes.page(), fetch: bNet.fetch });
+      };
+      // Back online as it resumes: its retry goes at once.
+      const resumeA = () => {
+        pageA.document.dispatchEvent(new Event('resume'));
+        pageA.window.dispatchEvent(new Event('online'));
+      };
+      let b: TelemetryClient;
+      if (first === 'resumes') {
+        resumeA();
+        await vi.advanceTimersByTimeAsync(5); // its lease has not reached page B yet
+        b = openB();
+      } else {
+        b = openB();
+        await vi.advanceTimersByTimeAsync(5); // within page B's claim, which has not reached page A yet
+        resumeA();
+      }
+      await vi.advanceTimersByTimeAsync(600_000);
+
+      const senders = [a.net.state.delivered, bNet.state.delivered].filter((ids) => ids.length > 0);
+      expect(senders).toEqual([a.ids]);
+      expect(a.client.stats().sent + b.stats().sent).toBe(2);
+      expect(a.client.stats()).toMatchObject({ queued: 0, handedOver: 2 - a.client.stats().sent });
+    });
+  }
+
+  it('looks again within seconds for a key whose Web Lock it found taken, once the page holding it gave it up', async () => {
+    const { locks, requests } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openPage();
+    const a = await offlineTab(storage);
+    pageA.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(a.client);
+
+    // Pages B and C open together: both find the key orphaned, page B takes its lock, page C finds it taken.
+    const pageB = openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(leaseOf(storage, a.key)).toMatchObject({ claim: expect.any(String) }); // page B holds the lock and waits
+    pageB.document.dispatchEvent(new Event('freeze')); // page B gives its claim back and frees the lock
+    expect(leaseOf(storage, a.key)).toBeNull();
+    await vi.advanceTimersByTimeAsync(5000); // well before page C's next heartbeat (15 s)
+
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([]);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    expect(requests.filter((r) => r.name === lock)).toHaveLength(3); // page B's, then page C's twice
+  });
+
+  it('gives back the claim on its own key when it goes away while it confirms it, leaving the key to the next page', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    pageA.document.dispatchEvent(new Event('resume'));
+    expect(leaseOf(storage, a.key)).toMatchObject({ claim: expect.any(String) }); // its claim, read back 0.1 s later
+    pageA.window.dispatchEvent(new Event('pagehide')); // within the wait, still offline
+    expect(leaseOf(storage, a.key)).toBeNull();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(a.ids);
+
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(cNet.state.delivered).toEqual(a.ids);
+    expect(a.net.state.delivered).toEqual([]);
+  });
+
+  it('counts in handedOver no event it sends itself: a claim on its key given back, it adopts the key again', async () => {
+    vi.stubGlobal('navigator', {});
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    pageA.document.dispatchEvent(new Event('freeze'));
+
+    const pageB = openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    expect(leaseOf(storage, a.key)).toMatchObject({ claim: expect.any(String) }); // page B claims tab A's key
+    a.net.state.up = true;
+    pageA.document.dispatchEvent(new Event('resume')); // and tab A leaves the key to page B
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.client.stats()).toMatchObject({ queued: 0, handedOver: 2 });
+    pageB.document.dispatchEvent(new Event('freeze')); // but page B gives its claim back
+    expect(leaseOf(storage, a.key)).toBeNull();
+    await vi.advanceTimersByTimeAsync(600_000);
+
+    expect(a.net.state.delivered).toEqual(a.ids);
+    expect(bNet.state.delivered).toEqual([]);
+    expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, handedOver: 0 });
   });
 });
 
