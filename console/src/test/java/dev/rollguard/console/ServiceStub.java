@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -46,6 +48,13 @@ public final class ServiceStub implements AutoCloseable {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final Map<String, Duration> delays = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> stalls = new ConcurrentHashMap<>();
+    private final List<Abandoned> abandoned = new CopyOnWriteArrayList<>();
+
+    /**
+     * A stalled answer whose connection the client closed: the path, and how long the connection stayed open after the
+     * response headers went out.
+     */
+    public record Abandoned(String path, Duration heldOpen) {}
 
     private ServiceStub(HttpServer server) {
         this.server = server;
@@ -88,7 +97,9 @@ public final class ServiceStub implements AutoCloseable {
 
     /**
      * Sends the response headers of requests to {@code path} and then none of the body until {@link #reset}, as a
-     * service that hangs halfway through an answer does.
+     * service that hangs halfway through an answer does. Meanwhile it writes a space of the body every 100 ms, which
+     * adds nothing to what the client reads but fails once the client has closed the connection: such answers are
+     * listed by {@link #abandoned}.
      */
     public void stallBody(String path) {
         stalls.put(path, new CountDownLatch(1));
@@ -106,10 +117,16 @@ public final class ServiceStub implements AutoCloseable {
         stalls.values().forEach(CountDownLatch::countDown);
         stalls.clear();
         seen.clear();
+        abandoned.clear();
     }
 
     public List<Seen> seen() {
         return List.copyOf(seen);
+    }
+
+    /** The stalled answers whose connection the client closed, since the last {@link #reset}. */
+    public List<Abandoned> abandoned() {
+        return List.copyOf(abandoned);
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -140,10 +157,16 @@ public final class ServiceStub implements AutoCloseable {
                 exchange.sendResponseHeaders(200, 0);
                 exchange.getResponseBody().write('[');
                 exchange.getResponseBody().flush();
+                Instant headersSent = Instant.now();
                 try {
-                    stall.await();
+                    while (!stall.await(100, TimeUnit.MILLISECONDS)) {
+                        exchange.getResponseBody().write(' ');
+                        exchange.getResponseBody().flush();
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } catch (IOException closed) {
+                    abandoned.add(new Abandoned(path, Duration.between(headersSent, Instant.now())));
                 }
                 return;
             }

@@ -4,15 +4,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A service's answer as the console shows it: the status, the JSON body (missing when there was none or it was not
- * JSON), the raw text, and the ETag.
+ * JSON), the raw text, and the ETag. {@code consoleAccount} is true when there was no answer to show and {@code text}
+ * is the console's own account of why (no answer in time, no connection, a request not sent).
  */
-public record ApiResult(int status, JsonNode body, String text, String etag) {
+public record ApiResult(int status, JsonNode body, String text, String etag, boolean consoleAccount) {
+
+    /** The most characters of an answer that is not a Rollguard error that {@link #message} repeats. */
+    static final int MAX_SHOWN = 120;
+
+    /** A tag, a comment or a doctype: the body is markup (a proxy's or a server's HTML page). */
+    private static final Pattern MARKUP = Pattern.compile("<[A-Za-z!/?]");
+
+    private static final Pattern CONTROL_OR_SPACE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Z}\\s]+");
+
+    /** A service's answer. */
+    public ApiResult(int status, JsonNode body, String text, String etag) {
+        this(status, body, text, etag, false);
+    }
 
     public static ApiResult unavailable(String service, String why) {
-        return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null);
+        return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null, true);
     }
 
     /** A request the console could not build, so never sent: nothing was applied. */
@@ -21,7 +36,8 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
                 503,
                 MissingNode.getInstance(),
                 "the console could not send the request to " + service + " (" + why + "); nothing was sent",
-                null);
+                null,
+                true);
     }
 
     /**
@@ -29,7 +45,7 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
      * may have applied it.
      */
     public static ApiResult noAnswer(String service, String why) {
-        return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null);
+        return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null, true);
     }
 
     /** True for {@link #noAnswer}, and for a gateway's timeout: whether the write was applied is not known. */
@@ -41,12 +57,35 @@ public record ApiResult(int status, JsonNode body, String text, String etag) {
         return status >= 200 && status < 300;
     }
 
-    /** The documented error's human message, or the status when the body is not a Rollguard error. */
+    /**
+     * The documented error's human message; the console's own account when no answer came; else a short summary of
+     * what came ({@link #summary}): never a whole page of a proxy in front of the service.
+     */
     public String message() {
         if (body.hasNonNull("message")) {
             return body.get("message").asText();
         }
-        return text == null || text.isBlank() ? "HTTP " + status : text;
+        return consoleAccount ? text : summary();
+    }
+
+    /**
+     * An answer that is not a Rollguard error, in a few words safe to show and log: its status, and its text when that
+     * is not markup, on one line (control and format characters, such as line breaks and
+     * bidirectional overrides, as spaces) and cut after {@value #MAX_SHOWN} characters
+     * ({@code HTTP 502: upstream connect error}). An HTML page says its status only ({@code HTTP 502}): its text would
+     * be tags and styles, and a page repeated in the console's own could be read as the console's.
+     */
+    public String summary() {
+        String said = text == null
+                ? ""
+                : CONTROL_OR_SPACE.matcher(text).replaceAll(" ").strip();
+        if (said.isEmpty() || MARKUP.matcher(said).find()) {
+            return "HTTP " + status;
+        }
+        if (said.codePointCount(0, said.length()) > MAX_SHOWN) {
+            said = said.substring(0, said.offsetByCodePoints(0, MAX_SHOWN)).stripTrailing() + "…";
+        }
+        return "HTTP " + status + ": " + said;
     }
 
     public String code() {

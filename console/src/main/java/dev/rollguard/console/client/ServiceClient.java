@@ -128,7 +128,7 @@ public class ServiceClient {
         private Pending start(Service service, String pathAndQuery, String token, Map<String, String> headers) {
             Duration left = Duration.between(Instant.now(), deadline);
             if (left.isNegative() || left.isZero()) {
-                return new Pending(service, CompletableFuture.completedFuture(late(service)));
+                return new Pending(service, null, CompletableFuture.completedFuture(late(service)));
             }
             boolean deadlineFirst = left.compareTo(config.services().timeout()) < 0;
             HttpRequest request;
@@ -143,10 +143,11 @@ public class ServiceClient {
                         deadlineFirst ? left : config.services().timeout());
             } catch (IllegalArgumentException e) {
                 return new Pending(
-                        service, CompletableFuture.completedFuture(notSent(service, "GET", pathAndQuery, e)));
+                        service, null, CompletableFuture.completedFuture(notSent(service, "GET", pathAndQuery, e)));
             }
-            CompletableFuture<ApiResult> answer = http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                    .thenApply(ServiceClient.this::result)
+            CompletableFuture<HttpResponse<String>> sent =
+                    http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            CompletableFuture<ApiResult> answer = sent.thenApply(ServiceClient.this::result)
                     .exceptionally(e -> {
                         Throwable cause = unwrap(e);
                         if (cause instanceof CancellationException) {
@@ -158,29 +159,51 @@ public class ServiceClient {
                         }
                         return failed(service, "GET", pathAndQuery, cause, false);
                     });
-            return new Pending(service, answer);
+            return new Pending(service, sent, answer);
         }
 
         /** A read started with {@link #get}. */
         public final class Pending {
 
             private final Service service;
+            /** The request in flight; null when none was sent. */
+            private final CompletableFuture<HttpResponse<String>> sent;
+
             private final CompletableFuture<ApiResult> answer;
 
-            Pending(Service service, CompletableFuture<ApiResult> answer) {
+            Pending(
+                    Service service,
+                    CompletableFuture<HttpResponse<String>> sent,
+                    CompletableFuture<ApiResult> answer) {
                 this.service = service;
+                this.sent = sent;
                 this.answer = answer;
             }
 
             /**
              * The answer as it comes, for a read that no page waits for: it completes by the deadline at the latest,
-             * unavailable ("no answer within 5 s") when the service has not answered in full by then. The request's
-             * own timeout cannot promise this: it ends when the response headers come, and a body that stalls after
-             * them would leave the answer pending for good.
+             * unavailable ("no answer within 5 s") when the service has not answered in full by then, and the request
+             * is cancelled then, which closes its connection. The request's own timeout cannot promise this: it ends
+             * when the response headers come, and a body that stalls after them would leave the answer pending, and
+             * the connection open, for as long as the service keeps it so.
              */
             public CompletableFuture<ApiResult> answer() {
                 long left = Duration.between(Instant.now(), deadline).toMillis();
-                return answer.completeOnTimeout(late(service), Math.max(left, 0), TimeUnit.MILLISECONDS);
+                CompletableFuture.delayedExecutor(Math.max(left, 0), TimeUnit.MILLISECONDS)
+                        .execute(this::giveUp);
+                return answer;
+            }
+
+            /**
+             * Ends the wait: cancels the request still in flight (the JDK client then closes its connection, so a
+             * stalled service holds nothing of the console's) and answers unavailable; nothing once answered.
+             */
+            private void giveUp() {
+                if (sent != null && !sent.isDone()) {
+                    Log.warnf("%s gave no answer within the page deadline", service.label);
+                    sent.cancel(true);
+                }
+                answer.complete(late(service));
             }
 
             /** The service's answer, or unavailable when it has not come by the page's deadline. */
@@ -189,8 +212,7 @@ public class ServiceClient {
                 try {
                     return answer.get(Math.max(left, 0), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
-                    answer.cancel(true);
-                    Log.warnf("%s gave no answer within the page deadline", service.label);
+                    giveUp();
                     return late(service);
                 } catch (ExecutionException | CancellationException e) {
                     return ApiResult.unavailable(service.label, e.getClass().getSimpleName());

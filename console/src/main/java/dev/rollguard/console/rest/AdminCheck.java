@@ -88,12 +88,9 @@ public class AdminCheck {
 
     /** Why an answer decided nothing, in words for the page: no answer in time, no connection, or the status. */
     public static String why(ApiResult probe) {
-        String text = probe.text() == null ? "" : probe.text();
-        if (probe.body().isMissingNode()
-                && (text.startsWith("flag-service is unavailable: ")
-                        || text.startsWith("the console could not send"))) {
-            // The console's own account: the flag-service did not answer in time, or could not be reached.
-            return text;
+        if (probe.consoleAccount()) {
+            // The flag-service did not answer in time, or could not be reached.
+            return probe.text();
         }
         if (probe.ok()) {
             return "the flag-service answered HTTP " + probe.status() + " without the audit log";

@@ -211,15 +211,39 @@ public class AlertPagesResource {
             }
         }
         ApiResult result = services.getText(Service.INGEST, query.toString(), s.token());
-        String error = result.ok() ? null : "metrics-ingest could not build the report: " + result.message();
         return html(
-                200,
+                result.ok() ? 200 : healthReportStatus(result),
                 Pages.healthReport(
                                 s,
                                 flag == null ? "" : flag,
                                 cohort == null ? "" : cohort,
                                 result.ok() ? result.text() : null,
-                                error)
+                                result.ok() ? null : healthReportError(result))
                         .render());
+    }
+
+    /**
+     * The status of a health report page without the report, so that it never passes for one (the page still shows the
+     * form and why): 400 when metrics-ingest refused what was asked, 403 when the session's token may not read it, 502
+     * when metrics-ingest failed, could not be reached or did not answer in time.
+     */
+    static int healthReportStatus(ApiResult result) {
+        return switch (result.status()) {
+            case 400 -> 400;
+            case 401, 403 -> 403;
+            default -> 502;
+        };
+    }
+
+    private static String healthReportError(ApiResult result) {
+        if (result.status() == 401 || result.status() == 403) {
+            return "Your token may not read the health report (" + result.message() + ", " + result.code() + ").";
+        }
+        List<String> violations = new ArrayList<>();
+        result.violations().forEach((field, message) -> violations.add(field + ": " + message));
+        return "metrics-ingest could not build the report: " + result.message()
+                + (violations.isEmpty() ? "" : " " + String.join("; ", violations))
+                + (result.body().hasNonNull("code") ? " (" + result.code() + ")" : "")
+                + ".";
     }
 }

@@ -197,6 +197,24 @@ class AdminCheckTest {
     }
 
     @Test
+    void aCheckGivenUpAtThePageDeadlineClosesItsConnection() {
+        stub.answer("/api/audit", 500, "{\"code\": \"INTERNAL\", \"message\": \"the audit log cannot be read\"}");
+        String cookie = signIn();
+
+        // The flag-service never finishes its answer: once the check ends at the page deadline (5 s), the console
+        // closes the connection rather than leave it to the flag-service.
+        stub.stallBody("/api/audit");
+        pageLoadsUntil(cookie, page -> page.contains("(flag-service is unavailable: no answer within 5 s)"));
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> !stub.abandoned().isEmpty());
+        assertThat(stub.abandoned()).singleElement().satisfies(closed -> {
+            assertThat(closed.path()).isEqualTo("/api/audit");
+            assertThat(closed.heldOpen()).isLessThan(Duration.ofSeconds(10));
+        });
+    }
+
+    @Test
     void aSessionAskedAgainThatGetsA403IsReadOnlyWithoutTheNotice() {
         stub.answer("/api/audit", 503, "");
         String cookie = signIn();

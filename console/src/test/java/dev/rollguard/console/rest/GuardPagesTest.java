@@ -360,6 +360,41 @@ class GuardPagesTest {
     }
 
     @Test
+    void anErrorPageOfAProxyIsSaidByItsStatusNotRepeated() {
+        // A proxy in front of the alert-service answers with its own HTML page.
+        stub.answer(
+                "/api/alerts",
+                502,
+                "<!DOCTYPE html><html><head><style>body { color: red }</style></head><body><h1>Bad gateway</h1>"
+                        + "<p>upstream alert-service:8083 refused the connection</p></body></html>");
+        // Another answers in plain text, with a line break and more than the console repeats.
+        stub.answer(
+                "/api/rollbacks",
+                500,
+                "upstream timed out\nreading response headers " + "x".repeat(200) + " TAIL-NOT-SHOWN");
+
+        String alerts = page("/alerts");
+
+        assertThat(alerts)
+                .contains("id=\"active-error\">What is firing now: Unknown (service unreachable: HTTP 502).</p>")
+                .contains("The alert-service's history: Unknown (service unreachable: HTTP 502). Only")
+                .doesNotContain("Bad gateway")
+                .doesNotContain("color: red")
+                .doesNotContain("refused the connection");
+
+        String rollbacks = page("/rollbacks");
+
+        String said = between(rollbacks, "id=\"rollbacks-error\">", "</p>");
+        assertThat(said)
+                .startsWith("The guard's actions: Unknown (the rollback-service answered HTTP 500: upstream timed out"
+                        + " reading response headers xxx")
+                .contains("…")
+                .doesNotContain("TAIL-NOT-SHOWN")
+                .doesNotContain("\n")
+                .hasSizeLessThan(250);
+    }
+
+    @Test
     void theFlagPageSaysAlertsAndActionsAreUnknownWhenTheyCannotBeRead() {
         stub.answer("/api/guard", 200, "[]");
         stub.dropConnections("/api/alerts");

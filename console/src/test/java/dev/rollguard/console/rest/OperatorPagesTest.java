@@ -407,6 +407,68 @@ class OperatorPagesTest {
     }
 
     @Test
+    void aHealthReportThatCannotBeBuiltIsAnsweredWithAStatusThatSaysSo() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        stub.answer("/api/health-report", 200, "+------+\n| all  |\n+------+");
+        Response built = signedIn(s.id()).get("/health-report?flag=" + FLAG + "&cohort=TREATMENT");
+        assertThat(built.statusCode()).isEqualTo(200);
+        assertThat(built.asString())
+                .contains("id=\"report\"")
+                .contains("| all  |")
+                .doesNotContain("class=\"error\"");
+        assertThat(stub.seen())
+                .filteredOn(r -> r.pathAndQuery().startsWith("/api/health-report"))
+                .singleElement()
+                .satisfies(r -> assertThat(r.pathAndQuery())
+                        .isEqualTo("/api/health-report?flag=" + FLAG + "&cohort=TREATMENT"));
+
+        // metrics-ingest fails, its stores restore, a proxy answers for it, or it cannot be reached: 502, the form
+        // and why, never a 200 that a check could take for a report.
+        stub.answer("/api/health-report", 500, "{\"code\": \"INTERNAL\", \"message\": \"the store is down\"}");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest could not build the report: the store is down (INTERNAL).");
+        stub.answer(
+                "/api/health-report",
+                503,
+                "{\"code\": \"UNAVAILABLE\", \"message\": \"the window store is restoring\"}");
+        assertThat(healthReport(s, 502)).contains("the window store is restoring (UNAVAILABLE).");
+        stub.answer("/api/health-report", 502, "<html><body><h1>Bad gateway</h1></body></html>");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest could not build the report: HTTP 502.")
+                .doesNotContain("Bad gateway");
+        stub.dropConnections("/api/health-report");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest could not build the report: metrics-ingest is unavailable: IOException.");
+
+        // What was asked refused: 400 with the field named; a token that may not read it: 403.
+        stub.answer(
+                "/api/health-report",
+                400,
+                """
+                {"code": "VALIDATION_FAILED", "message": "invalid request",
+                 "violations": [{"field": "cohort", "message": "must be TREATMENT or CONTROL"}]}
+                """);
+        assertThat(healthReport(s, 400))
+                .contains("invalid request cohort: must be TREATMENT or CONTROL (VALIDATION_FAILED).");
+        stub.answer("/api/health-report", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
+        assertThat(healthReport(s, 403))
+                .contains("Your token may not read the health report (admin token required, FORBIDDEN).");
+    }
+
+    private static String healthReport(OperatorSession s, int status) {
+        Response response = signedIn(s.id()).get("/health-report");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(status);
+        assertThat(response.contentType()).startsWith("text/html");
+        String page = response.asString();
+        assertThat(page)
+                .contains("<h1>Health report</h1>")
+                .contains("action=\"/health-report\"")
+                .contains("class=\"error\" role=\"alert\"")
+                .doesNotContain("id=\"report\"");
+        return page;
+    }
+
+    @Test
     void flagsThatCannotBeReadAreUnknownNotNoFlags() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         stub.answer("/api/flags", 500, "{\"code\": \"INTERNAL\", \"message\": \"database down\"}");

@@ -1,0 +1,61 @@
+package dev.rollguard.console.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import org.junit.jupiter.api.Test;
+
+/** What the console repeats of a service's answer that is not a Rollguard error. */
+class ApiResultTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void anHtmlPageIsSaidByItsStatusOnly() {
+        String page = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+                + "<body><h1>Bad Gateway</h1><p>nginx</p></body></html>";
+
+        assertThat(answer(502, page).message()).isEqualTo("HTTP 502");
+        assertThat(answer(503, "  <p>Service Unavailable</p>").message()).isEqualTo("HTTP 503");
+        assertThat(answer(500, "Error: <script>alert(1)</script>").message()).isEqualTo("HTTP 500");
+    }
+
+    @Test
+    void plainTextIsSaidOnOneLineAndCutAfter120Characters() {
+        assertThat(answer(502, "upstream connect error\r\nor disconnect\tbefore headers")
+                        .message())
+                .isEqualTo("HTTP 502: upstream connect error or disconnect before headers");
+        // A bidirectional override and a zero-width space would make the text read otherwise than it is.
+        assertThat(answer(500, "abc\u202Edef\u200Bghi\u0000").message()).isEqualTo("HTTP 500: abc def ghi");
+
+        String said = answer(500, "a".repeat(119) + "😀" + "TAIL").message();
+        assertThat(said).isEqualTo("HTTP 500: " + "a".repeat(119) + "😀…");
+        assertThat(answer(500, "b".repeat(120)).message()).isEqualTo("HTTP 500: " + "b".repeat(120));
+    }
+
+    @Test
+    void noTextIsSaidByItsStatus() {
+        assertThat(answer(500, "").message()).isEqualTo("HTTP 500");
+        assertThat(answer(500, " \n ").message()).isEqualTo("HTTP 500");
+        assertThat(new ApiResult(500, MissingNode.getInstance(), null, null).message())
+                .isEqualTo("HTTP 500");
+    }
+
+    @Test
+    void aRollguardErrorIsSaidByItsMessageAndTheConsolesOwnAccountWhole() throws Exception {
+        String error = "{\"code\": \"INTERNAL\", \"message\": \"the store is down\"}";
+        assertThat(new ApiResult(500, JSON.readTree(error), error, null).message())
+                .isEqualTo("the store is down");
+
+        String why = "x".repeat(200);
+        assertThat(ApiResult.unavailable("flag-service", "no answer within 5 s").message())
+                .isEqualTo("flag-service is unavailable: no answer within 5 s");
+        assertThat(ApiResult.notSent("flag-service", why).message())
+                .isEqualTo("the console could not send the request to flag-service (" + why + "); nothing was sent");
+    }
+
+    private static ApiResult answer(int status, String text) {
+        return new ApiResult(status, MissingNode.getInstance(), text, null);
+    }
+}
