@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.infra.InfraTestResource;
+import dev.rollguard.rollback.domain.Decision;
+import dev.rollguard.rollback.mapping.RollbackMapper;
+import dev.rollguard.rollback.repository.RollbackRepository;
 import dev.rollguard.rollback.testing.Alerts;
 import dev.rollguard.rollback.testing.Api;
 import dev.rollguard.rollback.testing.FakeFlagService;
@@ -18,7 +21,11 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +51,12 @@ class StageTiedRevertTest {
 
     @InjectFakeFlagService
     FakeFlagService flagService;
+
+    @Inject
+    RollbackRepository repository;
+
+    @Inject
+    Pool pool;
 
     private ConsumerTask<String, RollbackActionEvent> rollbacks;
     private ConsumerTask<String, byte[]> deadLetters;
@@ -213,5 +226,126 @@ class StageTiedRevertTest {
         assertThat(awaitEvent(Alerts.actionId(alert)).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
         assertThat(flagService.currentStage(flag)).isEqualTo(1);
         assertThat(flagService.revertStageVersion(flag)).as("sent untied").isEmpty();
+    }
+
+    @Test
+    void aTiedRevertRefusedForAnotherReasonThanTheStageIsFailed() {
+        String flag = revertingFlag();
+        // Refused with a 409 that says nothing about the stage (the plan has no stage to go back to any more).
+        flagService.refuseNextChange(flag, 409, "NO_STAGE");
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.FAILED);
+        assertThat(flagService.writes(flag))
+                .as("sent tied, once, not tried again")
+                .singleElement()
+                .satisfies(call -> assertThat(call.body()).contains("\"stageVersion\":1"));
+        assertThat(flagService.currentStage(flag)).isEqualTo(3);
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("DONE");
+        assertThat(stored.getString("outcome")).isEqualTo("FAILED");
+        assertThat(stored.getString("reason"))
+                .doesNotStartWith("Not reverted")
+                .contains("The flag-service refused: flag-service answered 409 NO_STAGE");
+        assertThat(event.getReason()).isEqualTo(stored.getString("reason"));
+        assertThat(skippedCount(flag)).isZero();
+        assertThat(Api.metric("rollguard_rollback_actions_total", "flag=\"" + flag + "\"", "outcome=\"FAILED\""))
+                .isEqualTo(1.0);
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
+    }
+
+    @Test
+    void aTiedRevertWhoseAnswerWasLostIsSentAgainAsItWasFirstSent() {
+        String flag = revertingFlag();
+        // The flag-service reverts the flag but its answer is lost: the guard reads the pending action back from the
+        // database and sends it again, as it does when the service is started again with the action pending.
+        flagService.loseNextAnswer(flag);
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.writes(flag)).hasSize(2).allSatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/api/flags/" + flag + "/stage");
+            assertThat(call.idempotencyKey()).isEqualTo(id);
+            assertThat(call.body()).contains("\"stageVersion\":1");
+        });
+        assertThat(flagService.writes(flag).get(1).body())
+                .as("the same request under the same key, answered with the first answer")
+                .isEqualTo(flagService.writes(flag).get(0).body());
+        assertThat(flagService.audit(flag)).hasSize(1);
+        assertThat(flagService.currentStage(flag)).as("one stage back").isEqualTo(2);
+        assertThat(Api.doneOutcome(id)).isEqualTo("APPLIED");
+    }
+
+    /** The action a crash leaves behind: stored pending, its request perhaps sent, its alert's offset not committed. */
+    private void storePending(AlertEvent alert, String reason) {
+        repository
+                .insert(
+                        RollbackMapper.newRecord(
+                                alert,
+                                Alerts.actionId(alert),
+                                alert.getFlagKey(),
+                                new Decision(GuardAction.REVERT_STAGE, RollbackOutcome.APPLIED, false, reason),
+                                FIRST_STAGE_VERSION,
+                                Instant.now()),
+                        null)
+                .await()
+                .atMost(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aTiedRevertLeftPendingIsResumedTiedUnderItsKey() {
+        String flag = revertingFlag();
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+        String reason = "Automatic REVERT_STAGE by Rollguard.";
+        storePending(alert, reason);
+
+        // Started again, the guard reads the alert whose offset was not committed.
+        Alerts.send(alert);
+
+        assertThat(awaitEvent(id).getOutcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(flagService.writes(flag)).singleElement().satisfies(call -> {
+            assertThat(call.idempotencyKey()).isEqualTo(id);
+            assertThat(call.body()).contains("\"stageVersion\":1").contains("\"reason\":\"" + reason + "\"");
+        });
+        assertThat(flagService.revertStageVersion(flag)).hasValue(FIRST_STAGE_VERSION);
+        assertThat(flagService.currentStage(flag)).isEqualTo(2);
+    }
+
+    @Test
+    void aPendingActionANewerReleaseSendsInAnotherWayIsNotSentAgain() {
+        String flag = revertingFlag();
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+        storePending(alert, "Automatic REVERT_STAGE by Rollguard.");
+        pool.preparedQuery("update rollback_action set request_format = 2 where id = $1")
+                .execute(Tuple.of(id))
+                .await()
+                .atMost(Duration.ofSeconds(5));
+
+        Alerts.send(alert);
+
+        RollbackActionEvent event = awaitEvent(id);
+        assertThat(event.getOutcome()).isEqualTo(RollbackOutcome.FAILED);
+        assertThat(flagService.writes(flag)).as("nothing sent").isEmpty();
+        assertThat(flagService.currentStage(flag)).isEqualTo(3);
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("DONE");
+        assertThat(stored.getString("outcome")).isEqualTo("FAILED");
+        assertThat(stored.getString("reason"))
+                .startsWith("Automatic REVERT_STAGE by Rollguard. Not sent again")
+                .contains("request format 2")
+                .contains("Idempotency-Key " + id);
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
     }
 }

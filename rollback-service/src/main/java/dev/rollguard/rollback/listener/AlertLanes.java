@@ -87,7 +87,11 @@ final class AlertLanes {
         /** The Vert.x context the task was submitted from; null outside one. */
         final Context context;
 
+        /** Given a running place: counted in {@code running}. */
         boolean started;
+        /** Its work was called: from then on it may call the flag-service, and only a cancellation ends it early. */
+        boolean begun;
+
         Cancellable running;
         boolean cancelled;
 
@@ -146,6 +150,7 @@ final class AlertLanes {
             if (task.cancelled) {
                 return; // given up by stop() before it could start: it reports nothing
             }
+            task.begun = true;
         }
         Cancellable running = Uni.createFrom()
                 .<Void>deferred(task.work::get)
@@ -220,8 +225,10 @@ final class AlertLanes {
     }
 
     /**
-     * Stops: no task starts any more (the queued ones are dropped), the running ones get {@code grace} to end, and
-     * those still running then are cancelled, so that they report nothing. Returns how many tasks did not end.
+     * Stops: no task starts any more (the queued ones are dropped, and so is one given a place whose work was not
+     * called yet: it waited, and is started on its context a moment later), the running ones get {@code grace} to
+     * end, and those still running then are cancelled, so that they report nothing. Returns how many tasks did not
+     * end.
      */
     int stop(Duration grace) {
         CompletableFuture<Void> drained;
@@ -234,7 +241,14 @@ final class AlertLanes {
             Iterator<ArrayDeque<Task>> each = lanes.values().iterator();
             while (each.hasNext()) {
                 ArrayDeque<Task> lane = each.next();
-                lane.removeIf(waiting -> !waiting.started);
+                Task head = lane.peek();
+                if (head != null && head.started && !head.begun) {
+                    // Its start is on its way to its context: it must not look anything up now.
+                    head.cancelled = true;
+                    running--;
+                    dropped++;
+                }
+                lane.removeIf(waiting -> !waiting.begun);
                 if (lane.isEmpty()) {
                     each.remove();
                 }

@@ -80,11 +80,19 @@ public class RollbackRepository {
             "request_id",
             "trace_id",
             "recheck_at",
-            "alert");
+            "alert",
+            "request_format");
 
     private static final String INSERT = "insert into rollback_action (" + String.join(", ", COLUMNS) + ") values ("
             + IntStream.rangeClosed(1, COLUMNS.size()).mapToObj(i -> "$" + i).collect(Collectors.joining(", "))
             + ") on conflict (id) do nothing";
+
+    /**
+     * How this release sends a stored action to the flag-service (migration V8): the action's endpoint with its
+     * reason, and a REVERT_STAGE tied to the stage its alert judged when the alert named one. A release that sends a
+     * stored action in another way stores a higher number.
+     */
+    public static final int REQUEST_FORMAT = 1;
 
     private final Pool pool;
 
@@ -97,6 +105,22 @@ public class RollbackRepository {
         return pool.preparedQuery("select * from rollback_action where id = $1")
                 .execute(Tuple.of(id))
                 .map(rows -> rows.size() == 0 ? null : toRecord(rows.iterator().next()));
+    }
+
+    /**
+     * How the action stored under this id is sent to the flag-service ({@link #REQUEST_FORMAT} for this release's own,
+     * and for those stored before the format was kept); a null item when there is no such action.
+     */
+    public Uni<Integer> requestFormat(String id) {
+        return pool.preparedQuery("select request_format from rollback_action where id = $1")
+                .execute(Tuple.of(id))
+                .map(rows -> {
+                    if (rows.size() == 0) {
+                        return null;
+                    }
+                    Integer format = rows.iterator().next().getInteger("request_format");
+                    return format == null ? REQUEST_FORMAT : format;
+                });
     }
 
     /**
@@ -283,7 +307,8 @@ public class RollbackRepository {
                 e.traceId(),
                 recheck == null ? null : odt(recheck.at()),
                 // Tuple.from binds the values as given: a bytea is the core client's Buffer, not Mutiny's wrapper.
-                recheck == null ? null : Buffer.buffer(recheck.alert())));
+                recheck == null ? null : Buffer.buffer(recheck.alert()),
+                REQUEST_FORMAT));
     }
 
     private static RollbackRecord toRecord(Row row) {

@@ -165,9 +165,14 @@ public class RollbackService {
     /** Takes an action read back from the database to its end: the alert was read again, or raced. */
     private Uni<Void> carryOn(RollbackRecord existing) {
         if (existing.state() == ActionState.PENDING) {
-            metrics.resumed();
-            Log.infof("alert %s read again with its %s unconfirmed: resuming", existing.id(), existing.action());
-            return applyAndFinish(existing);
+            return repository.requestFormat(existing.id()).flatMap(format -> {
+                if (format != null && format > RollbackRepository.REQUEST_FORMAT) {
+                    return notResumable(existing, format);
+                }
+                metrics.resumed();
+                Log.infof("alert %s read again with its %s unconfirmed: resuming", existing.id(), existing.action());
+                return applyAndFinish(existing);
+            });
         }
         if (!existing.published()) {
             return publish(existing);
@@ -315,6 +320,29 @@ public class RollbackService {
                         : repository
                                 .setVisibleAt(done.id(), done.timings().visibleAt())
                                 .replaceWith(done))
+                .flatMap(this::publish);
+    }
+
+    /**
+     * Ends an unconfirmed action that a newer release stored and would send in a way this release does not know
+     * ({@code format}): sending it as this release would is a request other than the first under the same
+     * Idempotency-Key, refused by the flag-service if the first went through and possibly another change if it did
+     * not. It is recorded FAILED without a call; the flag's audit log shows whether the first request changed it.
+     */
+    private Uni<Void> notResumable(RollbackRecord pending, int format) {
+        String reason = pending.reason() + " Not sent again: a newer release stored this action and sends it in a way"
+                + " this release does not know (request format " + format + ", this release knows up to "
+                + RollbackRepository.REQUEST_FORMAT + "). Its first request may have changed the flag: the flag's"
+                + " audit log shows any change made under the Idempotency-Key " + pending.id() + ".";
+        RollbackRecord done = pending.completed(RollbackOutcome.FAILED, reason, null, null);
+        Log.errorf(
+                "alert %s: %s on %s left unconfirmed by a newer release (request format %d), not sent again;"
+                        + " recorded FAILED: see the flag's audit log for Idempotency-Key %s",
+                pending.id(), pending.action(), pending.flagKey(), format, pending.id());
+        return repository
+                .complete(done)
+                .invoke(() -> metrics.action(done.flagKey(), done.action(), done.outcome()))
+                .replaceWith(done)
                 .flatMap(this::publish);
     }
 

@@ -133,6 +133,53 @@ class AlertLanesTest {
     }
 
     @Test
+    void aTaskWaitingForAPlaceStartsWhenARunningTaskOfAnotherKeyFails() {
+        AlertLanes lanes = new AlertLanes(2, 10, Runnable::run);
+        lanes.submit("flag a", task("a1"));
+        lanes.submit("flag b", task("b1"));
+        lanes.submit("flag c", task("c1"));
+        assertThat(started).as("two run, c1 waits for a place").containsExactly("a1", "b1");
+
+        // a1's handling ends with a failure after it started (its dead letter could not be sent, say).
+        ends.get("a1").completeExceptionally(new IllegalStateException("defect"));
+
+        assertThat(started).as("the failed task's place goes to c1").containsExactly("a1", "b1", "c1");
+        assertThat(reported).isEmpty();
+        assertThat(lanes.inFlight()).isEqualTo(2);
+        assertThat(lanes.waiting()).isZero();
+        end("c1");
+        end("b1");
+        assertThat(reported).containsExactly("c1", "b1");
+        assertThat(lanes.inFlight()).isZero();
+    }
+
+    @Test
+    void aTaskGivenAPlaceJustBeforeTheStopNeverStarts() throws Exception {
+        // Tasks that waited are started on their context a moment after they get a place: held here until released.
+        List<Runnable> onTheirWay = new CopyOnWriteArrayList<>();
+        AlertLanes lanes = new AlertLanes(1, 10, onTheirWay::add);
+        lanes.submit("flag a", task("a1"));
+        lanes.submit("flag a", task("a2"));
+        lanes.submit("flag b", task("b1"));
+        end("a1");
+        assertThat(onTheirWay).as("b1 got a1's place and is on its way").hasSize(1);
+        assertThat(lanes.waiting()).as("a2 still queued").isEqualTo(1);
+
+        CompletableFuture<Integer> stopping = CompletableFuture.supplyAsync(() -> lanes.stop(Duration.ofSeconds(5)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> lanes.waiting() == 0);
+        // b1's start reaches its context while the lanes stop.
+        onTheirWay.forEach(Runnable::run);
+
+        assertThat(started).as("b1 looks nothing up after the stop").containsExactly("a1");
+        assertThat(stopping.get(1, TimeUnit.SECONDS))
+                .as("b1 and a2 left for the next start, without waiting for the grace")
+                .isEqualTo(2);
+        assertThat(lanes.inFlight()).isZero();
+        assertThat(reported).containsExactly("a1");
+        assertThat(cancelled).isEmpty();
+    }
+
+    @Test
     void submittingWaitsWhileTheMaximumIsQueued() {
         assertThat(admitted(lanes.submit("flag a", task("a1")))).isTrue();
         assertThat(admitted(lanes.submit("flag b", task("b1")))).isTrue();

@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * the flag-service's refusals for a service token), and OFREP evaluation; and, for the promoter, the alert-service's
  * {@code GET /api/guard} with verdicts a test sets, and for the guard its {@code GET /api/alerts?fingerprint=} (every
  * alert's latest transition a firing one unless a test ended it). It
- * checks tokens, honours {@code Idempotency-Key} (the same key answers the first response and changes nothing; a key
- * over 200 characters is refused, as the real one refuses it),
+ * checks tokens, honours {@code Idempotency-Key} (the same key with the same request answers the first response and
+ * changes nothing, with another request it is refused 422 {@code IDEMPOTENCY_KEY_REUSED}; a key over 200 characters is
+ * refused, as the real one refuses it),
  * writes one audit entry per effective change, records every call, and can be made to answer 503, to fail the changes of one flag, to lose the
  * answer of an applied change, or be stopped and started again on the same port.
  *
@@ -55,10 +56,11 @@ public final class FakeFlagService implements AutoCloseable {
 
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, Flag> flags = new ConcurrentHashMap<>();
-    private final Map<String, Stored> answered = new ConcurrentHashMap<>();
+    private final Map<String, Answered> answered = new ConcurrentHashMap<>();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
     private final List<AuditEntry> audit = new CopyOnWriteArrayList<>();
     private final Set<String> loseNextAnswer = ConcurrentHashMap.newKeySet();
+    private final Map<String, Stored> refuseNextChange = new ConcurrentHashMap<>();
     private final Map<String, String> verdicts = new ConcurrentHashMap<>();
     /** Fingerprints of the alerts that resolved at the alert-service ({@link #endAlert}). */
     private final Set<String> endedAlerts = ConcurrentHashMap.newKeySet();
@@ -109,6 +111,12 @@ public final class FakeFlagService implements AutoCloseable {
     public record AuditEntry(String flagKey, String action, String reason, String idempotencyKey, long versionAfter) {}
 
     private record Stored(int status, String body) {}
+
+    /**
+     * The first answer under an Idempotency-Key and the request it answered (method, path and body; null: any request,
+     * as for a key stored before the flag-service kept requests).
+     */
+    private record Answered(Stored answer, String request) {}
 
     private static final class Flag {
         final String key;
@@ -298,7 +306,7 @@ public final class FakeFlagService implements AutoCloseable {
     /** Kills the flag as if a call with this idempotency key had reached the flag-service (before a crash). */
     public void killAsIfCalled(String key, String idempotencyKey, String reason) {
         Stored stored = change(flags.get(key), "kill", reason, idempotencyKey, json.createObjectNode());
-        answered.put(SERVICE_TOKEN + " " + idempotencyKey, stored);
+        answered.put(SERVICE_TOKEN + " " + idempotencyKey, new Answered(stored, null));
     }
 
     public boolean isKilled(String key) {
@@ -338,6 +346,14 @@ public final class FakeFlagService implements AutoCloseable {
      */
     public void setMisrouted(boolean misrouted) {
         this.misrouted = misrouted;
+    }
+
+    /**
+     * The next write to this flag is refused with {@code status} and the error {@code code}, and changes nothing: a
+     * refusal for a reason of the flag's own (its plan edited, say) between the guard's read and its write.
+     */
+    public void refuseNextChange(String flagKey, int status, String code) {
+        refuseNextChange.put(flagKey, new Stored(status, error(code, "refused for the test")));
     }
 
     /** The next write to this flag is applied but its answer is lost (503), as if the connection broke. */
@@ -433,7 +449,7 @@ public final class FakeFlagService implements AutoCloseable {
             } else if (flagPath.matches() && flagPath.group(2) == null && "GET".equals(exchange.getRequestMethod())) {
                 send(exchange, get(token, flagKey));
             } else if (flagPath.matches() && "POST".equals(exchange.getRequestMethod())) {
-                send(exchange, write(token, flagKey, flagPath.group(2), idempotencyKey, body));
+                send(exchange, write(token, flagKey, path, flagPath.group(2), idempotencyKey, body));
             } else if (ofrepPath.matches() && "POST".equals(exchange.getRequestMethod())) {
                 send(exchange, evaluate(token, flagKey));
             } else {
@@ -508,7 +524,8 @@ public final class FakeFlagService implements AutoCloseable {
         return null;
     }
 
-    private synchronized Stored write(String token, String key, String operation, String idempotencyKey, String body)
+    private synchronized Stored write(
+            String token, String key, String path, String operation, String idempotencyKey, String body)
             throws IOException {
         if (!SERVICE_TOKEN.equals(token)) {
             return new Stored(401, error("UNAUTHENTICATED", "service token required"));
@@ -521,8 +538,21 @@ public final class FakeFlagService implements AutoCloseable {
                             "Idempotency-Key: must be at most " + MAX_IDEMPOTENCY_KEY + " characters"));
         }
         String storeKey = token + " " + idempotencyKey;
+        String sent = "POST " + path + " " + body;
         if (idempotencyKey != null && answered.containsKey(storeKey)) {
-            return answered.get(storeKey);
+            Answered first = answered.get(storeKey);
+            if (first.request() != null && !first.request().equals(sent)) {
+                return new Stored(
+                        422,
+                        error(
+                                "IDEMPOTENCY_KEY_REUSED",
+                                "Idempotency-Key " + idempotencyKey + " was first sent with another request"));
+            }
+            return first.answer();
+        }
+        Stored refusal = refuseNextChange.remove(key);
+        if (refusal != null) {
+            return refusal;
         }
         Flag flag = flags.get(key);
         JsonNode request = json.readTree(body.isEmpty() ? "{}" : body);
@@ -533,7 +563,7 @@ public final class FakeFlagService implements AutoCloseable {
                 ? new Stored(404, error("FLAG_NOT_FOUND", "no flag " + key))
                 : change(flag, operation, request.path("reason").asText(""), idempotencyKey, request);
         if (idempotencyKey != null) {
-            answered.put(storeKey, result);
+            answered.put(storeKey, new Answered(result, sent));
         }
         if (flag != null && loseNextAnswer.remove(key)) {
             return new Stored(503, error("UNAVAILABLE", "answer lost"));
