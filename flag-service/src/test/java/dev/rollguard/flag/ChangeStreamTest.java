@@ -45,6 +45,9 @@ class ChangeStreamTest {
     @ConfigProperty(name = "flag-service.stream-tokens.secret")
     String streamTokenSecret;
 
+    @ConfigProperty(name = "flag-service.stream-tokens.ttl")
+    Duration streamTokenTtl;
+
     @Inject
     TokenService tokens;
 
@@ -298,6 +301,66 @@ class ChangeStreamTest {
             assertThat(status(earlierUrl, null)).isEqualTo(401);
         } finally {
             stream.close();
+        }
+    }
+
+    @Test
+    void aUrlOfTheReleaseBeforeTheBindingEndsItsStreamWhenItsTokenIsRevokedAndActiveAgainUnderANewSecret()
+            throws Throwable {
+        String name = Api.key("web-app-revoked-and-back");
+        String secret = newClientToken(name);
+        UUID tokenId = tokenIdOf(advertisedUrl(secret));
+        String otherName = Api.key("web-app-unchanged");
+        UUID otherId = tokenIdOf(advertisedUrl(newClientToken(otherName)));
+
+        OpenStream stream = open(unboundUrl(tokenId), null);
+        OpenStream other = open(unboundUrl(otherId), null);
+        try {
+            for (OpenStream open : new OpenStream[] {stream, other}) {
+                awaitLine(open.lines(), l -> l.startsWith(":") && l.contains("connected"), Duration.ofSeconds(10));
+            }
+
+            // Revoked and made active again under a new secret by another instance between two reloads of this one:
+            // the table this instance reads next holds the same id, active, with a new secret set later.
+            revokeAndReinstate(name, TokenService.hash("reinstated-" + secret));
+            VertxContextSupport.subscribeAndAwait(tokens::reload);
+            assertThat(stream.ended().get(10, TimeUnit.SECONDS)).isEqualTo("ended");
+
+            String key = Api.key("after-reinstated-unbound");
+            Api.create(Map.of("key", key, "enabled", true, "rolloutPercentage", 100));
+            awaitLine(other.lines(), l -> l.startsWith("data:"), Duration.ofSeconds(10));
+            assertThat(other.ended()).as("another token's stream").isNotDone();
+        } finally {
+            stream.close();
+            other.close();
+        }
+    }
+
+    /**
+     * A stream URL of {@code tokenId} as the release before the binding issued it now: {@code v1}, expiring a TTL after
+     * the start of the current half-TTL window.
+     */
+    private URI unboundUrl(UUID tokenId) {
+        long half = streamTokenTtl.toSeconds() / 2;
+        long expiry = (Instant.now().getEpochSecond() / half + 2) * half;
+        return URI.create(events + "?token="
+                + StreamTokenFixtures.signUnbound(streamTokenSecret, "ofrep-events|" + tokenId + "|" + expiry));
+    }
+
+    /** Revokes the token and makes it active again under another hash, one transaction, as another instance would. */
+    private static void revokeAndReinstate(String name, String hash) throws Exception {
+        try (var db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "")) {
+            db.setAutoCommit(false);
+            try (var revoke = db.prepareStatement("UPDATE api_tokens SET revoked_at = now() WHERE name = ?");
+                    var reinstate = db.prepareStatement("UPDATE api_tokens SET revoked_at = NULL, token_hash = ?,"
+                            + " secret_set_at = clock_timestamp() WHERE name = ?")) {
+                revoke.setString(1, name);
+                assertThat(revoke.executeUpdate()).isEqualTo(1);
+                reinstate.setString(1, hash);
+                reinstate.setString(2, name);
+                assertThat(reinstate.executeUpdate()).isEqualTo(1);
+            }
+            db.commit();
         }
     }
 

@@ -128,10 +128,11 @@ public class AuthFilter {
             // Not the stream token's expiry: every URL of one half-TTL period expires at the same instant, and
             // ending their streams then would have every browser reconnect at once; the expiry refuses reconnects.
             // A bound token's caller holds the secret it was issued under: a new secret ends the stream too. An
-            // unbound one (of the release before) opens streams again after a new secret, so only revocation ends it.
+            // unbound one (of the release before) is checked against the time its API token's secret was set, so a
+            // new time ends it (a new hash written without one, by an instance of that release, does not).
             routing.put(
                     CREDENTIAL_ENDS,
-                    accepted.bound() ? tokens.revocation(caller) : tokens.revocation(caller.tokenId()));
+                    accepted.bound() ? tokens.revocation(caller) : tokens.revocationOrNewSecretTime(caller));
         } else {
             Optional<Caller> found = tokens.authenticate(token);
             if (found.isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.rollguard.flag.service;
 
+import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -11,11 +12,12 @@ import java.util.function.Supplier;
  * A reload that many callers may ask for at once and that runs for them once: a caller that asks while one is waiting
  * to start waits for that one; a caller that asks while one is running waits for the next, which starts when the
  * running one has finished (its read may predate the commit the caller needs to see), and at most one waits so. Two
- * start at least {@code interval} apart (a caller asking sooner waits for the next start). A reload that has not
- * finished after {@code timeout} releases its callers, so a hung database query does not hold them. Every stream URL
- * of a secret this instance has not loaded asks for one, so a burst of them (browsers reconnecting after a rotation)
- * costs at most two database reads, and the URLs of an old secret, refused every time, cost at most one read per
- * interval.
+ * start at least {@code interval} apart (a caller asking sooner waits for the next start). Each caller waits at most
+ * {@code timeout}, then fails on its own with a {@link TimeoutException}, so a hung database query does not hold it;
+ * the read itself runs to its end: giving it up would not stop the query in the database, and the next reload would
+ * start a second read beside it. Every stream URL of a secret this instance has not loaded asks for one, so a burst
+ * of them (browsers reconnecting after a rotation) costs at most two database reads, and the URLs of an old secret,
+ * refused every time, cost at most one read per interval; while a read hangs, none more starts.
  */
 final class CoalescedReload {
 
@@ -40,8 +42,16 @@ final class CoalescedReload {
         this.nanoTime = nanoTime;
     }
 
-    /** Completes when a reload that had not started its read when it was asked for has finished, or timed out. */
-    synchronized Uni<Void> await() {
+    /**
+     * Completes when a reload that had not started its read when it was asked for has finished (read or failed), or
+     * fails with a {@link TimeoutException} when that has not happened within the timeout.
+     */
+    Uni<Void> await() {
+        return next().ifNoItem().after(timeout).fail();
+    }
+
+    /** The reload that has not started its read, queued now if there is none. */
+    private synchronized Uni<Void> next() {
         if (waiting != null) {
             return waiting;
         }
@@ -62,7 +72,7 @@ final class CoalescedReload {
             return spaced;
         });
         Uni<Void> run = start.invoke(this::started)
-                .chain(() -> reload.get().ifNoItem().after(timeout).fail())
+                .chain(() -> reload.get())
                 .onFailure()
                 .recoverWithNull()
                 .onTermination()

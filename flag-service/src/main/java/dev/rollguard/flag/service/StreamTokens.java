@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -46,10 +47,11 @@ import javax.crypto.spec.SecretKeySpec;
  * Every browser reconnects with the URL it holds after an upgrade, and a 401 ends an {@code EventSource} for good, so
  * they are still accepted until they expire (at most one TTL after the upgrade), checked as that release checked
  * them: signature, scope, expiry and the API token still active, and two checks more: an expiry more than one TTL
- * ahead is refused (that release never issued one), and so is a token issued before its API token's current secret
- * was set (its issue is taken as one TTL before its expiry, the earliest it can have been). They carry no binding: a
- * new secret of their API token after they were issued refuses them at the next connect, and the streams they opened
- * end when the API token is revoked. Only {@code v2} tokens are issued.
+ * ahead is refused (that release never issued one), and so is a token whose half-TTL issue window (the one that
+ * ends half a TTL before its expiry) ended before its API token's current secret was set. They carry no binding: a
+ * new secret of their API token set after their issue window refuses them at the next connect, and the streams they
+ * opened end when the API token is revoked or the time its secret was set changes. Only {@code v2} tokens are
+ * issued.
  *
  * <p>Expiry is rounded to half the TTL, so one API token gets the same URL for half a TTL on every instance (providers
  * keep their stream when the URL is unchanged) and every URL handed out is valid for at least half the TTL. The TTL is
@@ -82,8 +84,8 @@ public class StreamTokens {
 
     /**
      * A valid token of an active API token. {@code bound}: the token is bound to the API token's secret (a {@code v2}
-     * token), so a new secret ends its streams; an unbound {@code v1} token's streams end only when the API token is
-     * revoked.
+     * token), so a new secret ends its streams; an unbound {@code v1} token's streams end when the API token is revoked
+     * or the time its secret was set ({@link Caller#secretSetAt()}) changes.
      */
     public record Accepted(Caller caller, boolean bound) implements Verdict {
         public Accepted(Caller caller) {
@@ -122,6 +124,7 @@ public class StreamTokens {
     @Inject
     public StreamTokens(TokenService tokens, FlagServiceConfig config) {
         this(tokens::active, config.streamTokens(), Clock.systemUTC());
+        tokens.onInstall(this::forgetAllBut);
     }
 
     StreamTokens(Function<UUID, Optional<Caller>> activeTokens, FlagServiceConfig.StreamTokens config, Clock clock) {
@@ -167,7 +170,10 @@ public class StreamTokens {
         return issued(caller).period();
     }
 
-    /** The token and period of {@code caller} now, computed once per API token, half-TTL window and secret. */
+    /**
+     * The token and period of {@code caller} now, computed once per API token, half-TTL window and secret, and kept
+     * while the API token is in the installed token table ({@link #forgetAllBut}).
+     */
     private Issued issued(Caller caller) {
         long window = window();
         Issued current = issued.get(caller.tokenId());
@@ -180,6 +186,20 @@ public class StreamTokens {
         Issued now = new Issued(window, caller.secretTag(), token, window + keyId + "." + binding);
         issued.put(caller.tokenId(), now);
         return now;
+    }
+
+    /**
+     * Drops what was issued to API tokens other than {@code activeIds}, the active tokens of the table just installed:
+     * one entry per token ever used would otherwise stay for good. A token revoked while a request issued to it keeps
+     * its entry until the next table installed (at the latest the next periodic reload).
+     */
+    void forgetAllBut(Set<UUID> activeIds) {
+        issued.keySet().retainAll(activeIds);
+    }
+
+    /** Whether a token and period issued to the API token {@code tokenId} are kept, so a test can tell they go. */
+    boolean holdsIssued(UUID tokenId) {
+        return issued.containsKey(tokenId);
     }
 
     /** The HMACs computed so far, so a test can tell that a bulk evaluation costs none. */
@@ -273,16 +293,20 @@ public class StreamTokens {
 
     /**
      * A {@code v1} token of an active API token: its expiry is at most one TTL ahead (what that release issued), and it
-     * was issued, at the earliest one TTL before its expiry, no earlier than the API token's current secret was set (a
-     * bootstrap token given another secret, or revoked and active again under a new one, keeps its id). A secret whose
-     * time is not known (stored before it was recorded) accepts the token.
+     * may have been issued after the API token's current secret was set (a bootstrap token given another secret, or
+     * revoked and active again under a new one, keeps its id). That release issued in half-TTL windows, a token issued
+     * in the window {@code [w, w + halfTtl)} expiring at {@code w + 2 * halfTtl}: the token is refused only when its
+     * whole window, ending {@code halfTtl} before its expiry, lies before the secret was set. One issued in the window
+     * in which the secret was set may be either side of it (a replica still on that release issuing it after a
+     * rotation, the old secret's holder before), and is accepted. A secret whose time is not known (stored before it
+     * was recorded) accepts the token.
      */
     private Verdict unbound(Caller caller, long expiresAt) {
         if (expiresAt - clock.instant().getEpochSecond() > ttlSeconds) {
             return new Refused("the stream token is not valid");
         }
         Instant setAt = caller.secretSetAt();
-        if (setAt != null && Instant.ofEpochSecond(expiresAt - ttlSeconds).isBefore(setAt)) {
+        if (setAt != null && !Instant.ofEpochSecond(expiresAt - halfTtlSeconds).isAfter(setAt)) {
             return new Refused("the token this stream URL was issued to has been given another secret: take the"
                     + " stream URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)");
         }

@@ -31,10 +31,14 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -71,10 +75,16 @@ public class TokenService {
 
     private final LongAdder signals = new LongAdder();
 
+    /** Told the ids of every table installed, so what they keep per token follows the table. */
+    private final List<Consumer<Set<UUID>>> installListeners = new CopyOnWriteArrayList<>();
+
     /** The shortest time between two reloads {@link #catchUp()} starts. */
     static final Duration CATCH_UP_INTERVAL = Duration.ofSeconds(1);
 
-    /** The longest a caller of {@link #catchUp()} waits for the reload's read: a hung query must not hold it. */
+    /**
+     * The longest a caller of {@link #catchUp()} waits for the reload's read: a hung query must not hold it. The read
+     * itself goes on, and no other starts beside it.
+     */
     static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(5);
 
     private final CoalescedReload catchUp =
@@ -126,23 +136,30 @@ public class TokenService {
     }
 
     /**
-     * Completes once the token with this id is revoked, as {@link #revocation(String)}: what ends the streams opened
-     * by a stream token of the release before the binding, which is not bound to the token's secret.
+     * Completes once the token {@code caller} holds is revoked or the time its secret was set changes (its id stays,
+     * its {@link Caller#secretSetAt()} differs), as {@link #revocation(String)}: what ends the streams opened by a
+     * stream token of the release before the binding, which is not bound to the token's secret and is checked against
+     * that time instead. A token revoked and made active again under a new secret between two reloads (on another
+     * instance) has a new time. A new hash written without a time (by an instance of an earlier release) ends none.
      */
-    public Uni<Void> revocation(UUID tokenId) {
-        return once(installed -> !installed.byId().containsKey(tokenId));
+    public Uni<Void> revocationOrNewSecretTime(Caller caller) {
+        return once(installed -> {
+            Caller now = installed.byId().get(caller.tokenId());
+            return now == null || !Objects.equals(now.secretSetAt(), caller.secretSetAt());
+        });
     }
 
     /**
      * Reloads the token table unless a reload of this kind is waiting to start, which it joins; one that has started
      * its read may have read before the commit the caller needs, so the caller waits for the next, which starts after
      * it. At most once per {@link #CATCH_UP_INTERVAL}, and never waits longer than {@link #CATCH_UP_TIMEOUT} for the
-     * read: for a stream token bound to a secret this instance's table does not hold
+     * read (which runs to its end even so): for a stream token bound to a secret this instance's table does not hold
      * yet, which another instance has installed (a bootstrap token's new secret) and issued the URL under. Never
-     * fails; the table in force when it completes is the one to check the token against.
+     * fails, a wait that timed out included; the table in force when it completes is the one to check the token
+     * against.
      */
     public Uni<Void> catchUp() {
-        return catchUp.await();
+        return catchUp.await().onFailure().recoverWithNull();
     }
 
     /**
@@ -171,6 +188,14 @@ public class TokenService {
     private void signalInstalled() {
         signals.increment();
         installs.emit(Boolean.TRUE);
+    }
+
+    /**
+     * Calls {@code listener} with the ids of the active tokens of every table installed from now on (changed or not),
+     * on the thread that installs it; it must be quick and must not throw.
+     */
+    public void onInstall(Consumer<Set<UUID>> listener) {
+        installListeners.add(listener);
     }
 
     /** The signals sent to the open streams so far, so a test can tell that an unchanged table sends none. */
@@ -348,6 +373,7 @@ public class TokenService {
             installedReading = reading;
         }
         // Outside the lock: a signal reaches every open stream.
+        installListeners.forEach(listener -> listener.accept(read.byId().keySet()));
         if (changed) {
             signalInstalled();
         }

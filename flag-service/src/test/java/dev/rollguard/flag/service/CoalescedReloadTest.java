@@ -1,8 +1,10 @@
 package dev.rollguard.flag.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.smallrye.mutiny.TimeoutException;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The reload a stream URL of a secret not loaded yet asks for: callers share one that has not started its read, a
  * caller that comes while one reads waits for the next, two start at least an interval apart, and a hung read
- * releases its callers.
+ * releases its callers after the timeout but runs on, with no second read beside it.
  */
 class CoalescedReloadTest {
 
@@ -98,19 +100,39 @@ class CoalescedReloadTest {
     }
 
     @Test
-    void aHungReloadReleasesItsCallersAfterTheTimeout() throws Exception {
+    void aReadThatHangsPastTheTimeoutRunsToItsEndWhileItsCallersGiveUpAndNoSecondReadStartsBesideIt() {
         CoalescedReload hung = reload(Duration.ofMillis(200));
         CompletableFuture<Void> caller = hung.await().subscribeAsCompletionStage();
 
-        caller.get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> caller.get(10, TimeUnit.SECONDS))
+                .as("the caller gives up after the timeout")
+                .hasCauseInstanceOf(TimeoutException.class);
         assertThat(reload(0))
-                .as("the read never answered; the reload gave it up")
-                .isCancelled();
+                .as("the read goes on (the query would, in the database)")
+                .isNotDone();
 
+        // Well past the interval: callers now queue one reload behind the read that still runs, and give up too.
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        List<CompletableFuture<Void>> later = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            later.add(hung.await().subscribeAsCompletionStage());
+        }
+        for (CompletableFuture<Void> waiting : later) {
+            assertThatThrownBy(() -> waiting.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class);
+        }
+        assertThat(reloads()).as("no second read while the first runs").isEqualTo(1);
+
+        // The first read ends: the one queued behind it runs, one for the twenty callers.
+        reload(0).complete(null);
+        await().atMost(Duration.ofSeconds(10)).until(() -> reloads() == 2);
+        reload(1).complete(null);
+        assertThat(reloads()).as("one queued reload for twenty callers").isEqualTo(2);
+
+        // Nothing runs any more: the next caller starts a read at once and gets it.
         now.addAndGet(Duration.ofSeconds(2).toNanos());
         CompletableFuture<Void> next = hung.await().subscribeAsCompletionStage();
-        assertThat(reloads()).as("the next starts afresh").isEqualTo(2);
-        reload(1).complete(null);
+        assertThat(reloads()).isEqualTo(3);
+        reload(2).complete(null);
         assertThat(next).isCompletedWithValue(null);
     }
 

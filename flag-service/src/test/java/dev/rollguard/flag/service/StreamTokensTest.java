@@ -298,33 +298,51 @@ class StreamTokensTest {
     }
 
     @Test
-    void aTokenOfTheReleaseBeforeTheBindingIssuedBeforeItsApiTokensSecretWasSetIsRefused() {
+    void aTokenOfTheReleaseBeforeTheBindingIsRefusedOnlyWhenItsWholeIssueWindowEndedBeforeItsSecretWasSet() {
         StreamTokens tokens = tokens(SECRET, null);
-        Instant now = clock.instant();
-        // Issued at the earliest one TTL (10 min) before its expiry: 09:58 here.
-        long expiry = now.plusSeconds(480).getEpochSecond();
-        String earlier = tokens.signPayload("v1", "ofrep-events|" + client.tokenId() + "|" + expiry);
+        clock.set(Instant.parse("2026-12-02T10:04:00Z"));
+        // That release issued in half-TTL windows (5 min here), expiring one TTL after the window began: the window
+        // [10:00, 10:05) expires at 10:10, the window [09:55, 10:00) at 10:05.
+        String ofThisWindow = tokens.signPayload(
+                "v1",
+                "ofrep-events|" + client.tokenId() + "|"
+                        + Instant.parse("2026-12-02T10:10:00Z").getEpochSecond());
+        String ofTheWindowBefore = tokens.signPayload(
+                "v1",
+                "ofrep-events|" + client.tokenId() + "|"
+                        + Instant.parse("2026-12-02T10:05:00Z").getEpochSecond());
 
-        Caller unchanged = withSecretSetAt(client, now.minusSeconds(3600));
+        Caller unchanged = withSecretSetAt(client, Instant.parse("2026-12-02T09:00:00Z"));
         active.put(client.tokenId(), unchanged);
-        assertThat(tokens.verify(earlier)).isEqualTo(new StreamTokens.Accepted(unchanged, false));
+        assertThat(tokens.verify(ofThisWindow)).isEqualTo(new StreamTokens.Accepted(unchanged, false));
+        assertThat(tokens.verify(ofTheWindowBefore)).isEqualTo(new StreamTokens.Accepted(unchanged, false));
 
+        // A new secret set at 10:02: a replica still on that release may have issued the token of the window that
+        // began before and ended after it under the new secret; the window before ended before it.
         Caller rotated = new Caller(
                 client.tokenId(),
                 client.tokenName(),
                 client.kind(),
                 null,
                 TokenService.secretTag(TokenService.hash("rg_the-new-client-secret")),
-                now.minusSeconds(60));
+                Instant.parse("2026-12-02T10:02:00Z"));
         active.put(client.tokenId(), rotated);
-        assertThat(tokens.verify(earlier))
+        assertThat(tokens.verify(ofThisWindow)).isEqualTo(new StreamTokens.Accepted(rotated, false));
+        assertThat(tokens.verify(ofTheWindowBefore))
                 .isEqualTo(refused("the token this stream URL was issued to has been given another secret: take the"
                         + " stream URL of a new bulk evaluation (POST /ofrep/v1/evaluate/flags)"));
 
-        // Revoked and active again under a new secret: the same id, a later secret.
-        Caller reactivated = withSecretSetAt(client, now.minusSeconds(30));
+        // Set in the last instant of the window: still accepted; set as the window ends: every issue was before it.
+        clock.set(Instant.parse("2026-12-02T10:06:30Z"));
+        active.put(client.tokenId(), withSecretSetAt(client, Instant.parse("2026-12-02T10:04:59.999Z")));
+        assertThat(tokens.verify(ofThisWindow)).isInstanceOf(StreamTokens.Accepted.class);
+        active.put(client.tokenId(), withSecretSetAt(client, Instant.parse("2026-12-02T10:05:00Z")));
+        assertThat(tokens.verify(ofThisWindow)).isInstanceOf(StreamTokens.Refused.class);
+
+        // Revoked and active again under a new secret after the window: the same id, a later secret.
+        Caller reactivated = withSecretSetAt(client, Instant.parse("2026-12-02T10:06:00Z"));
         active.put(client.tokenId(), reactivated);
-        assertThat(tokens.verify(earlier)).isInstanceOf(StreamTokens.Refused.class);
+        assertThat(tokens.verify(ofThisWindow)).isInstanceOf(StreamTokens.Refused.class);
     }
 
     private static Caller withSecretSetAt(Caller caller, Instant setAt) {
