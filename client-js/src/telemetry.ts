@@ -132,8 +132,9 @@ export interface TelemetryStats {
    * Events this page dropped from its memory because another page adopted them from storage while this one was frozen,
    * in the back/forward cache or asleep past its lease: that page sends them, and counts them in its own `sent`. An
    * event this page adopts again later (the other page gave its claim back) is taken out of the count, so each event is
-   * counted once, in `handedOver` or in `sent`. Always set by {@link TelemetryClient.stats}; optional in the type so
-   * that stats an app builds itself (a mock) without it still fit, as they did before it was added.
+   * counted once, in `handedOver` or in `sent`. Always set by {@link TelemetryClient.stats}, whose type says so (an
+   * app reads it as a `number`); optional here so that stats an app builds itself (a mock) without it still fit, as
+   * they did before it was added.
    */
   handedOver?: number;
 }
@@ -244,9 +245,10 @@ export class TelemetryClient {
    * Orphaned queue keys this client claimed and adopted, but whose events its own copy does not hold whole yet (storage
    * full, or over the budget): queue key to its lease key and the ids of the events it held. They stay in storage
    * under this client's lease, renewed with its own, and are removed once a copy of the whole queue is written; given
-   * up with its own lease.
+   * up with its own lease. The key a client writes the events it records while it confirms its own ({@link writeAside})
+   * is held the same way (`aside`).
    */
-  private readonly held = new Map<string, { leaseKey: string; ids: Set<string> }>();
+  private readonly held = new Map<string, { leaseKey: string; ids: Set<string>; aside?: boolean }>();
   /**
    * Queue keys this client is claiming, orphaned ones ({@link claimOrphan}) and its own ({@link confirmKey}): queue
    * key to its lease key, the claim id written into that lease, once written, and what ends the wait before the claim
@@ -257,9 +259,10 @@ export class TelemetryClient {
   /**
    * Set while this client, back after its lease was given up or ran out (a freeze, the back/forward cache, a sleep),
    * confirms that the queue keys it stored or holds are still its own ({@link confirm}): it neither sends nor writes
-   * its copy meanwhile, so that it cannot send what a page in another browser process is adopting.
+   * those keys meanwhile, so that it cannot send what a page in another browser process is adopting; the events it
+   * records meanwhile are written under a key of their own ({@link writeAside}).
    */
-  private confirming: object | null = null;
+  private confirming: Confirming | null = null;
   /**
    * The ids of the events counted in `handedOver` (the most recent {@link TelemetryOptions.maxQueuedEvents}): one this
    * client adopts again is taken out of the count.
@@ -359,7 +362,8 @@ export class TelemetryClient {
     return this.idle(timeoutMs);
   }
 
-  stats(): TelemetryStats {
+  /** What became of the events queued so far; `handedOver` always set (optional only in {@link TelemetryStats}). */
+  stats(): TelemetryStats & { handedOver: number } {
     return { ...this.counts, queued: this.queue.length + (this.inFlight?.length ?? 0), unstored: this.unstored };
   }
 
@@ -376,8 +380,12 @@ export class TelemetryClient {
     this.closed = true;
     this.clearTimers();
     this.detach.forEach((off) => off());
-    // Still confirming its keys (the flush timed out): its claims are given back before the copy is written.
-    if (this.confirming !== null) this.release();
+    // Still confirming its keys (the flush timed out): the events recorded meanwhile are written under a key of their
+    // own, and its claims are given back before the copy is written.
+    if (this.confirming !== null) {
+      this.persist();
+      this.release();
+    }
     this.persist();
     this.release();
     return done;
@@ -827,11 +835,16 @@ export class TelemetryClient {
       this.inFlight = null;
       this.requests++;
     }
-    // A page that goes while it confirms its keys gives its claims back first, and then writes its copy only while no
-    // other page's lease is on its key.
+    // A page that goes after a sleep past its lease, before anything else ran, first starts to confirm its keys, so
+    // that the copy below is written as that of a page that goes while it confirms them (not left unwritten).
+    if (leaving && !this.suspended) this.recheck();
+    // A page that goes while it confirms its keys writes the events recorded meanwhile under a key of their own
+    // ({@link writeAside}), gives its claims back, and then writes its copy only while no other page's lease is on its
+    // key. Suspended here (released below), so that it still holds that key when a copy holding them is written, which
+    // removes it.
     if (leaving && this.confirming !== null) {
-      if (intoCache) this.suspend();
-      else this.release();
+      this.persist();
+      this.suspend();
     }
     this.persist();
     // A page that is unloaded leaves its stored queue to the next page at once; so does one kept in the back/forward
@@ -936,7 +949,10 @@ export class TelemetryClient {
       if (!this.stillOwnKey()) return false;
     } else {
       this.recheck();
-      if (this.confirming !== null) return false; // written once the keys are confirmed
+      if (this.confirming !== null) {
+        this.writeAside(this.confirming);
+        return false; // written once the keys are confirmed
+      }
     }
     const events = [...(this.inFlight ?? []), ...this.queue];
     let kept = 0;
@@ -980,6 +996,43 @@ export class TelemetryClient {
   }
 
   /**
+   * While this client confirms its keys ({@link confirm}), the events it recorded since are in none of them: they are
+   * written under a new key of its own, which no other page can be claiming, under its lease, and held as an adopted
+   * key is ({@link held}): its lease renewed and given up with this client's, the key removed once a copy of the whole
+   * queue is written. A page discarded before its keys are confirmed thus leaves those events to the next page, which
+   * adopts that key as any other.
+   */
+  private writeAside(confirming: Confirming): void {
+    const events = [...(this.inFlight ?? []), ...this.queue].filter((e) => !confirming.ids.has(e.eventId));
+    if (events.length === 0) return;
+    let chars = 2;
+    let first = events.length;
+    while (first > 0 && chars + this.sizeOf(events[first - 1]) + 1 <= STORAGE_BUDGET_CHARS) {
+      first--;
+      chars += this.sizeOf(events[first]) + 1;
+    }
+    const copy = events.slice(first);
+    const id = confirming.aside ?? uuid();
+    const queueKey = STORAGE_PREFIX + id;
+    const leaseKey = LEASE_PREFIX + id;
+    try {
+      const storage = this.storage as Storage;
+      storage.setItem(leaseKey, lease(this.tabId));
+      storage.setItem(queueKey, JSON.stringify(copy));
+      confirming.aside = id;
+      this.persistedAt = Date.now();
+      this.held.set(queueKey, { leaseKey, ids: new Set(copy.map((e) => e.eventId)), aside: true });
+    } catch {
+      // Storage full or denied: the events still live in memory; a new key's lease is not left behind.
+      try {
+        if (confirming.aside === null) this.storage?.removeItem(leaseKey);
+      } catch {
+        // Denied: the lease expires instead.
+      }
+    }
+  }
+
+  /**
    * Removes the orphaned keys still held once this client's copy holds their events, and marks their leases adopted
    * (kept {@link ADOPTED_MARK_MS}): the page that stored one, should it run again (it was frozen, or asleep), finds
    * there that another page sends its events. One whose lease another page holds now (this page was frozen past the
@@ -988,11 +1041,13 @@ export class TelemetryClient {
   private removeHeld(): void {
     const storage = this.storage;
     if (!storage) return;
-    for (const [queueKey, { leaseKey }] of this.held) {
+    for (const [queueKey, { leaseKey, aside }] of this.held) {
       try {
         const owner = leaseOwner(storage.getItem(leaseKey));
         if (owner === null || owner === this.tabId) {
-          storage.setItem(leaseKey, adoptedMark(this.tabId));
+          // A key of this client's own needs no mark: no other page stored it.
+          if (aside) storage.removeItem(leaseKey);
+          else storage.setItem(leaseKey, adoptedMark(this.tabId));
           storage.removeItem(queueKey);
         }
         this.held.delete(queueKey);
@@ -1079,8 +1134,15 @@ export class TelemetryClient {
   /** `freeze` (Page Lifecycle): the copy in storage is written, and left to another page with the lease. */
   private onFrozen(): void {
     if (this.closed || this.released) return;
-    // Frozen while it confirms its keys: its claims are given back first, as in onHidden.
-    if (this.confirming !== null) this.suspend();
+    // Frozen as the first thing after a sleep past its lease: it starts to confirm its keys, and then gives its claims
+    // back, as below. A page already suspended (in the back/forward cache) takes no lease again.
+    if (!this.suspended) this.recheck();
+    // Frozen while it confirms its keys: the events recorded meanwhile are written aside, and its claims given back
+    // first, as in onHidden.
+    if (this.confirming !== null) {
+      this.persist();
+      this.suspend();
+    }
     this.persist();
     this.suspend();
   }
@@ -1214,7 +1276,7 @@ export class TelemetryClient {
       this.heartbeat(); // nothing in storage that another page could take
       return;
     }
-    const confirming = {};
+    const confirming: Confirming = { ids: new Set(keys.flatMap((key) => [...key.ids])), aside: null };
     this.confirming = confirming;
     const results = keys.map(async (key) => ({ ...key, result: await this.confirmKey(key.queueKey, key.leaseKey) }));
     void Promise.all(results)
@@ -1506,6 +1568,14 @@ export class TelemetryClient {
       return uuid();
     }
   }
+}
+
+/** A confirmation of this client's keys ({@link TelemetryClient.confirm}). */
+interface Confirming {
+  /** The ids of the events in the keys being confirmed. */
+  ids: Set<string>;
+  /** The id of the key the events recorded meanwhile are written under, once written. */
+  aside: string | null;
 }
 
 /**

@@ -1633,6 +1633,81 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(queueKeys(storage)).toEqual([]);
   });
 
+  it('counts in handedOver, not in sent, a batch in flight when frozen that another page adopted, should it arrive late', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const sent: string[][] = [];
+    let answerFirst: (response: Response) => void = () => {};
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      sent.push(events.map((e) => e.eventId));
+      if (sent.length === 1) return new Promise<Response>((resolve) => (answerFirst = resolve));
+      return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000); // the copy in storage holds both within 2 s
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual(ids);
+
+    pageA.document.dispatchEvent(new Event('freeze'));
+    vi.setSystemTime(Date.now() + 600_000);
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(bNet.state.delivered).toEqual(ids);
+
+    pageA.document.dispatchEvent(new Event('resume'));
+    answerFirst(new Response(JSON.stringify({ accepted: 2, rejected: [] }), { status: 200 })); // it arrived after all
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(sent).toEqual([ids]);
+    expect(a.stats()).toMatchObject({ sent: 0, queued: 0, handedOver: 2 });
+    expect(b.stats()).toMatchObject({ sent: 2, queued: 0 });
+  });
+
+  /** How a page stops running as the first thing it does after a sleep: frozen, kept in the cache, or unloaded. */
+  const stops = [
+    {
+      how: 'frozen',
+      stop: (page: ReturnType<typeof openLivePage>) => page.document.dispatchEvent(new Event('freeze')),
+    },
+    {
+      how: 'kept in the back/forward cache',
+      stop: (page: ReturnType<typeof openLivePage>) =>
+        page.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true })),
+    },
+    {
+      how: 'unloaded',
+      stop: (page: ReturnType<typeof openLivePage>) => page.window.dispatchEvent(new Event('pagehide')),
+    },
+  ];
+  for (const { how, stop } of stops) {
+    it(`writes its whole queue to storage when it is ${how} as the first thing after a sleep past its lease`, async () => {
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      let calls = 0;
+      // The first request fails; the keepalive one sent as the page goes gets no answer.
+      const fetch = vi.fn(() => {
+        calls++;
+        return calls === 1 ? Promise.reject(new TypeError('Failed to fetch')) : new Promise<Response>(() => {});
+      }) as unknown as typeof globalThis.fetch;
+      const a = new TelemetryClient({ ...tab, ...slowRetries, storage, fetch });
+      const first = a.sync({ success: true, durationMs: 1 });
+      await vi.advanceTimersByTimeAsync(100);
+      const second = a.sync({ success: true, durationMs: 2 }); // within 2 s of the first write: written later
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first]);
+
+      vi.setSystemTime(Date.now() + 600_000); // the device sleeps ten minutes: none of the page's timers run
+      stop(pageA);
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first, second]);
+    });
+  }
+
   it('keeps the events of a page that clears its storage while it runs: no other page can have adopted them', async () => {
     const storage = new MemoryStorage();
     openLivePage();
@@ -2098,6 +2173,66 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await claimsConfirmed();
     await adoptedSent();
     expect(cNet.state.delivered).toEqual(a.ids);
+    expect(a.net.state.delivered).toEqual([]);
+  });
+
+  it('stores the events it records while it confirms its key under a key of its own, removed once confirmed', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock); // another page holds the key's Web Lock: tab A, back, looks again 2 s, 4 s, 8 s later
+    a.net.state.up = true;
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(2500);
+
+    // Not in tab A's key, which another page may be adopting: under a new key, whose lease tab A holds.
+    expect(a.net.state.delivered).toEqual([]);
+    expect(JSON.parse(storage.getItem(a.key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(a.ids);
+    const aside = queueKeys(storage).filter((k) => k !== a.key);
+    expect(aside).toHaveLength(1);
+    expect(JSON.parse(storage.getItem(aside[0])!).map((e: TelemetryEvent) => e.eventId)).toEqual([later]);
+    expect(leaseOf(storage, aside[0])).toMatchObject({ owner: a.key.slice(QUEUE_PREFIX.length) });
+
+    held.delete(lock); // the other page gave the key up without adopting it
+    await vi.advanceTimersByTimeAsync(120_000); // the batch waits for its retry (60 s, ± 20 %)
+    expect(a.net.state.delivered).toEqual([...a.ids, later]);
+    expect(a.client.stats()).toMatchObject({ sent: 3, queued: 0, handedOver: 0 });
+    expect(queueKeys(storage)).toEqual([]);
+    expect(storage.getItem(LEASE_PREFIX + aside[0].slice(QUEUE_PREFIX.length))).toBeNull();
+  });
+
+  it('leaves to the next page the events it recorded while it confirmed its key, when it goes meanwhile', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock);
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(2500);
+    // The page holding the lock claims tab A's key, and tab A goes (its keepalive request fails).
+    const leaseKey = LEASE_PREFIX + a.key.slice(QUEUE_PREFIX.length);
+    storage.setItem(leaseKey, JSON.stringify({ owner: 'page-b', at: Date.now(), claim: 'claim-b' }));
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(queueKeys(storage)).toHaveLength(2); // its key as it was, and the event recorded since under a key of its own
+    held.delete(lock);
+    storage.removeItem(leaseKey); // and gives it back
+
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect([...cNet.state.delivered].sort()).toEqual([...a.ids, later].sort());
     expect(a.net.state.delivered).toEqual([]);
   });
 

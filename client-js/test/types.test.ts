@@ -37,7 +37,8 @@ describe("the package's types", () => {
       const client = new TelemetryClient({ url: 'https://ingest.example.test', producerToken: 'p', storage: null });
       const stats: TelemetryStats = client.stats();
       const handedOver: number = stats.handedOver ?? 0;
-      export { mocked, incomplete, handedOver };
+      const n: number = client.stats().handedOver;
+      export { mocked, incomplete, handedOver, n };
     `);
     expect(errors).toEqual([]);
   }, 30_000);
