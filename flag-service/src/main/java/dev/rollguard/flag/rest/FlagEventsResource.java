@@ -28,7 +28,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  *
  * <p>A stream lasts as long as the credential that opened it: it ends (the response completes) when that API token is
  * revoked or, a bootstrap token, given another secret (a stream URL is bound to the secret it was issued under; one
- * handed out by the release before the binding is not, and its streams end only on revocation), on this instance at
+ * handed out by the release before the binding is not, and its streams end when the token is revoked or the time its
+ * secret was set changes), on this instance at
  * once and on the others at their next token reload. A client that reconnects with it
  * then gets a 401. It outlives its stream token's expiry, which refuses only reconnects: all URLs of one period expire
  * at the same instant, and their streams would otherwise all end and reconnect together.
