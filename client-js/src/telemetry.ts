@@ -381,10 +381,12 @@ export class TelemetryClient {
     this.clearTimers();
     this.detach.forEach((off) => off());
     // Still confirming its keys (the flush timed out): the events recorded meanwhile are written under a key of their
-    // own, and its claims are given back before the copy is written.
+    // own, and its claims are given back before the copy is written. Suspended, not yet released, so that it still
+    // holds the key of those events when a copy holding them is written, which removes that key.
     if (this.confirming !== null) {
       this.persist();
-      this.release();
+      this.suspended = true;
+      this.giveUpLeases();
     }
     this.persist();
     this.release();
@@ -841,8 +843,10 @@ export class TelemetryClient {
     // A page that goes while it confirms its keys writes the events recorded meanwhile under a key of their own
     // ({@link writeAside}), gives its claims back, and then writes its copy only while no other page's lease is on its
     // key. Suspended here (released below), so that it still holds that key when a copy holding them is written, which
-    // removes it.
-    if (leaving && this.confirming !== null) {
+    // removes it. It sends nothing as it goes: another page may have adopted its keys, or be claiming them, and sends
+    // their events; what it recorded meanwhile stays in storage for whichever page holds the key it is under.
+    const unconfirmed = leaving && this.confirming !== null;
+    if (unconfirmed) {
       this.persist();
       this.suspend();
     }
@@ -853,6 +857,7 @@ export class TelemetryClient {
       if (intoCache) this.suspend();
       else this.release();
     }
+    if (unconfirmed) return;
     if (this.queue.length === 0 || this.inFlight !== null) return;
     if (!leaving && this.retryTimer !== null) return;
     if (this.lingerTimer !== null) {
@@ -963,13 +968,7 @@ export class TelemetryClient {
       chars += size;
       kept++;
     }
-    if (kept < events.length) {
-      this.warnOnce(
-        'storage',
-        `Rollguard telemetry: the queue is over its storage budget (${STORAGE_BUDGET_CHARS} characters); the ` +
-          'oldest events are kept in memory only (stats().unstored).',
-      );
-    }
+    if (kept < events.length) this.warnOverBudget();
     this.unstored = events.length - kept;
     try {
       if (kept === 0) {
@@ -995,23 +994,43 @@ export class TelemetryClient {
     return true;
   }
 
+  /** Says once that the oldest events are left out of storage (counted in `stats().unstored`). */
+  private warnOverBudget(): void {
+    this.warnOnce(
+      'storage',
+      `Rollguard telemetry: the queue is over its storage budget (${STORAGE_BUDGET_CHARS} characters); the ` +
+        'oldest events are kept in memory only (stats().unstored).',
+    );
+  }
+
   /**
    * While this client confirms its keys ({@link confirm}), the events it recorded since are in none of them: they are
    * written under a new key of its own, which no other page can be claiming, under its lease, and held as an adopted
    * key is ({@link held}): its lease renewed and given up with this client's, the key removed once a copy of the whole
    * queue is written. A page discarded before its keys are confirmed thus leaves those events to the next page, which
-   * adopts that key as any other.
+   * adopts that key as any other. The copy under this client's own key counts toward {@link STORAGE_BUDGET_CHARS}: the
+   * oldest of these events that do not fit in what it leaves are counted in `stats().unstored`.
    */
   private writeAside(confirming: Confirming): void {
-    const events = [...(this.inFlight ?? []), ...this.queue].filter((e) => !confirming.ids.has(e.eventId));
+    const all = [...(this.inFlight ?? []), ...this.queue];
+    const events = all.filter((e) => !confirming.ids.has(e.eventId));
+    this.unstored = 0;
     if (events.length === 0) return;
+    // The copy under this client's own key is still in storage: the two together stay within the budget.
     let chars = 2;
+    if (this.storedIds.size > 0) {
+      chars += 2;
+      for (const e of all) if (this.storedIds.has(e.eventId)) chars += this.sizeOf(e) + 1;
+    }
     let first = events.length;
     while (first > 0 && chars + this.sizeOf(events[first - 1]) + 1 <= STORAGE_BUDGET_CHARS) {
       first--;
       chars += this.sizeOf(events[first]) + 1;
     }
+    if (first > 0) this.warnOverBudget();
+    this.unstored = first;
     const copy = events.slice(first);
+    if (copy.length === 0 && confirming.aside === null) return;
     const id = confirming.aside ?? uuid();
     const queueKey = STORAGE_PREFIX + id;
     const leaseKey = LEASE_PREFIX + id;

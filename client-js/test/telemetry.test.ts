@@ -1706,6 +1706,44 @@ describe('TelemetryClient in two tabs of one origin', () => {
 
       expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first, second]);
     });
+
+    it(`sends nothing another page adopted when it is ${how} as the first thing after a sleep past its lease`, async () => {
+      vi.stubGlobal('navigator', {});
+      const storage = new MemoryStorage();
+      const pageA = openLivePage();
+      const sent: string[][] = [];
+      // The first request fails; those sent as the page goes get no answer.
+      const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+        sent.push((JSON.parse(String(init?.body)).events as TelemetryEvent[]).map((e) => e.eventId));
+        return sent.length === 1 ? Promise.reject(new TypeError('Failed to fetch')) : new Promise<Response>(() => {});
+      }) as unknown as typeof globalThis.fetch;
+      const a = new TelemetryClient({ ...tab, ...slowRetries, storage, fetch });
+      const first = a.sync({ success: true, durationMs: 1 });
+      await vi.advanceTimersByTimeAsync(100);
+      const second = a.sync({ success: true, durationMs: 2 }); // within 2 s of the first write: written later
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first]);
+
+      vi.setSystemTime(Date.now() + 600_000); // the device sleeps ten minutes: none of the page's timers run
+      openLivePage(); // page B adopts tab A's key, whose lease ran out, and sends its event
+      const bNet = network();
+      bNet.state.up = true;
+      new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+      await claimsConfirmed();
+      await adoptedSent();
+      expect(bNet.state.delivered).toEqual([first]);
+      stop(pageA);
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(sent.slice(1).flat()).not.toContain(first);
+      expect(storedEvents(storage).map((e) => e.eventId)).toEqual([second]);
+      openLivePage(); // the next page sends what tab A left
+      const cNet = network();
+      cNet.state.up = true;
+      new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+      await claimsConfirmed();
+      await adoptedSent();
+      expect(cNet.state.delivered).toEqual([second]);
+    });
   }
 
   it('keeps the events of a page that clears its storage while it runs: no other page can have adopted them', async () => {
@@ -2221,8 +2259,10 @@ describe('TelemetryClient in two tabs of one origin', () => {
     // The page holding the lock claims tab A's key, and tab A goes (its keepalive request fails).
     const leaseKey = LEASE_PREFIX + a.key.slice(QUEUE_PREFIX.length);
     storage.setItem(leaseKey, JSON.stringify({ owner: 'page-b', at: Date.now(), claim: 'claim-b' }));
+    a.net.state.up = true; // it could send as it goes, and does not: that page may be adopting its key
     pageA.window.dispatchEvent(new Event('pagehide'));
     await vi.advanceTimersByTimeAsync(0);
+    expect(a.net.state.delivered).toEqual([]);
     expect(queueKeys(storage)).toHaveLength(2); // its key as it was, and the event recorded since under a key of its own
     held.delete(lock);
     storage.removeItem(leaseKey); // and gives it back
@@ -2234,6 +2274,91 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     expect([...cNet.state.delivered].sort()).toEqual([...a.ids, later].sort());
     expect(a.net.state.delivered).toEqual([]);
+  });
+
+  it('sends nothing as it goes while it confirms its key and another page claims it: that page sends its events', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock);
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(2500);
+    // Page B, holding the lock, claims tab A's key; tab A goes, back online, its key still unconfirmed.
+    const leaseKey = LEASE_PREFIX + a.key.slice(QUEUE_PREFIX.length);
+    const claimB = JSON.stringify({ owner: 'page-b', at: Date.now(), claim: 'claim-b' });
+    storage.setItem(leaseKey, claimB);
+    a.net.state.up = true;
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(a.net.state.delivered).toEqual([]);
+    expect(storage.getItem(leaseKey)).toBe(claimB); // page B's claim stands
+    expect(JSON.parse(storage.getItem(a.key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(a.ids);
+    const aside = queueKeys(storage).filter((k) => k !== a.key);
+    expect(aside).toHaveLength(1);
+    expect(JSON.parse(storage.getItem(aside[0])!).map((e: TelemetryEvent) => e.eventId)).toEqual([later]);
+    expect(leaseOf(storage, aside[0])).toBeNull(); // left to the next page
+  });
+
+  it('leaves no key of its own behind when closed while it confirms its key: one copy holds every event', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock);
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(queueKeys(storage)).toHaveLength(2);
+    const aside = queueKeys(storage).find((k) => k !== a.key)!;
+
+    const closing = a.client.close(100); // the flush times out: the key is not confirmed yet
+    await vi.advanceTimersByTimeAsync(200);
+    await closing;
+
+    expect(queueKeys(storage)).toEqual([a.key]);
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual([...a.ids, later]);
+    expect(storage.getItem(LEASE_PREFIX + aside.slice(QUEUE_PREFIX.length))).toBeNull();
+    expect(leaseOf(storage, a.key)).toBeNull();
+  });
+
+  it('keeps what it stores while it confirms its key within the storage budget, its own key counted', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const big = 'x'.repeat(1800);
+    for (let i = 0; i < 200; i++) a.client.sync({ success: false, durationMs: 1, errorMessage: big });
+    await vi.advanceTimersByTimeAsync(2500);
+    const ownChars = storage.getItem(a.key)!.length;
+    expect(ownChars).toBeGreaterThan(512 * 1024 * 0.7); // about three quarters of the budget
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock);
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later: string[] = [];
+    for (let i = 0; i < 400; i++) later.push(a.client.sync({ success: false, durationMs: 1, errorMessage: big }));
+    await vi.advanceTimersByTimeAsync(2500);
+
+    const keys = queueKeys(storage);
+    expect(keys).toHaveLength(2);
+    expect(storage.getItem(a.key)!.length).toBe(ownChars); // its own key as it was
+    const total = keys.reduce((n, k) => n + storage.getItem(k)!.length, 0);
+    expect(total).toBeLessThanOrEqual(512 * 1024);
+    const aside = JSON.parse(storage.getItem(keys.find((k) => k !== a.key)!)!) as TelemetryEvent[];
+    expect(aside.length).toBeGreaterThan(0);
+    expect(aside.map((e) => e.eventId)).toEqual(later.slice(later.length - aside.length)); // the newest
+    expect(a.client.stats().unstored).toBe(a.client.stats().queued - JSON.parse(storage.getItem(a.key)!).length - aside.length);
   });
 
   it('counts in handedOver no event it sends itself: a claim on its key given back, it adopts the key again', async () => {
