@@ -381,14 +381,13 @@ export class TelemetryClient {
     this.clearTimers();
     this.detach.forEach((off) => off());
     // Still confirming its keys (the flush timed out): the events recorded meanwhile are written under a key of their
-    // own, and its claims are given back before the copy is written. Suspended, not yet released, so that it still
-    // holds the key of those events when a copy holding them is written, which removes that key.
+    // own, and its claims are given back. Its own key is left as it was: another page may be adopting it, and would
+    // remove it with whatever it holds then. Each key is adopted whole by the next page that claims it.
     if (this.confirming !== null) {
       this.persist();
       this.suspended = true;
       this.giveUpLeases();
-    }
-    this.persist();
+    } else this.persist();
     this.release();
     return done;
   }
@@ -703,7 +702,7 @@ export class TelemetryClient {
   ): Promise<void> {
     if (response.ok) {
       const answer = await readAnswer();
-      if (!current()) return;
+      if (!(await this.afterConfirming(current))) return;
       const rejected = Array.isArray(answer?.rejected) ? answer.rejected : [];
       for (const r of rejected) {
         const event = batch[r?.index];
@@ -732,7 +731,7 @@ export class TelemetryClient {
       this.retryLater(batch, `HTTP ${response.status}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     } else {
       const answer = await readAnswer();
-      if (!current()) return;
+      if (!(await this.afterConfirming(current))) return;
       const code = typeof answer?.code === 'string' ? answer.code : `HTTP_${response.status}`;
       const reason = typeof answer?.message === 'string' ? answer.message : `HTTP ${response.status}`;
       if (!this.refusals.has(response.status)) {
@@ -749,6 +748,15 @@ export class TelemetryClient {
       }
       this.delivered();
     }
+  }
+
+  /**
+   * Whether the answer to the batch in flight is still this client's to take, once the confirmation of its keys under
+   * way, if any, ended: a batch in a key another page adopted meanwhile is that page's to count ({@link dropAdopted}).
+   */
+  private async afterConfirming(current: () => boolean): Promise<boolean> {
+    while (current() && this.confirming !== null) await this.confirming.ended;
+    return current();
   }
 
   /** The batch in flight is done with (sent or refused for good). */
@@ -838,19 +846,17 @@ export class TelemetryClient {
       this.requests++;
     }
     // A page that goes after a sleep past its lease, before anything else ran, first starts to confirm its keys, so
-    // that the copy below is written as that of a page that goes while it confirms them (not left unwritten).
+    // that it goes as a page that goes while it confirms them (the events recorded since not left unwritten).
     if (leaving && !this.suspended) this.recheck();
     // A page that goes while it confirms its keys writes the events recorded meanwhile under a key of their own
-    // ({@link writeAside}), gives its claims back, and then writes its copy only while no other page's lease is on its
-    // key. Suspended here (released below), so that it still holds that key when a copy holding them is written, which
-    // removes it. It sends nothing as it goes: another page may have adopted its keys, or be claiming them, and sends
-    // their events; what it recorded meanwhile stays in storage for whichever page holds the key it is under.
+    // ({@link writeAside}), gives its claims back, and leaves its own key as it was: another page may be adopting it,
+    // and would remove it with whatever it holds then. It sends nothing as it goes: another page may have adopted its
+    // keys, or be claiming them, and sends their events; each key is adopted whole by the next page that claims it.
     const unconfirmed = leaving && this.confirming !== null;
     if (unconfirmed) {
       this.persist();
       this.suspend();
-    }
-    this.persist();
+    } else this.persist();
     // A page that is unloaded leaves its stored queue to the next page at once; so does one kept in the back/forward
     // cache, which checks on its return what is still its own.
     if (leaving) {
@@ -1138,6 +1144,7 @@ export class TelemetryClient {
       if (claiming.claim !== null) this.giveBack(claiming.leaseKey, claiming.claim);
       claiming.wake?.();
     }
+    this.confirming?.end();
     this.confirming = null;
   }
 
@@ -1156,11 +1163,12 @@ export class TelemetryClient {
     // Frozen as the first thing after a sleep past its lease: it starts to confirm its keys, and then gives its claims
     // back, as below. A page already suspended (in the back/forward cache) takes no lease again.
     if (!this.suspended) this.recheck();
-    // Frozen while it confirms its keys: the events recorded meanwhile are written aside, and its claims given back
-    // first, as in onHidden.
+    // Frozen while it confirms its keys: the events recorded meanwhile are written aside, its claims given back, and
+    // its own key left as it was, as in onHidden.
     if (this.confirming !== null) {
       this.persist();
       this.suspend();
+      return;
     }
     this.persist();
     this.suspend();
@@ -1295,7 +1303,9 @@ export class TelemetryClient {
       this.heartbeat(); // nothing in storage that another page could take
       return;
     }
-    const confirming: Confirming = { ids: new Set(keys.flatMap((key) => [...key.ids])), aside: null };
+    let end = () => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const confirming: Confirming = { ids: new Set(keys.flatMap((key) => [...key.ids])), aside: null, ended, end };
     this.confirming = confirming;
     const results = keys.map(async (key) => ({ ...key, result: await this.confirmKey(key.queueKey, key.leaseKey) }));
     void Promise.all(results)
@@ -1343,6 +1353,7 @@ export class TelemetryClient {
    * the others kept; the copy is written and what is queued is sent.
    */
   private confirmed(results: Array<{ queueKey: string; ids: Set<string>; own: boolean; result: ClaimResult }>): void {
+    this.confirming?.end(); // the answers held meanwhile are taken once what follows ran
     this.confirming = null;
     if (this.closed || this.released || this.suspended) return;
     const adopted = new Set<string>();
@@ -1595,6 +1606,10 @@ interface Confirming {
   ids: Set<string>;
   /** The id of the key the events recorded meanwhile are written under, once written. */
   aside: string | null;
+  /** Settled once the confirmation ended (the keys confirmed, or the claims given back). */
+  ended: Promise<void>;
+  /** Settles {@link ended}. */
+  end: () => void;
 }
 
 /**

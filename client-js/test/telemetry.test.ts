@@ -1685,7 +1685,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     },
   ];
   for (const { how, stop } of stops) {
-    it(`writes its whole queue to storage when it is ${how} as the first thing after a sleep past its lease`, async () => {
+    it(`leaves its whole queue to the next page when it is ${how} as the first thing after a sleep past its lease`, async () => {
       const storage = new MemoryStorage();
       const pageA = openLivePage();
       let calls = 0;
@@ -1699,12 +1699,27 @@ describe('TelemetryClient in two tabs of one origin', () => {
       await vi.advanceTimersByTimeAsync(100);
       const second = a.sync({ success: true, durationMs: 2 }); // within 2 s of the first write: written later
       expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first]);
+      const own = queueKeys(storage)[0];
 
       vi.setSystemTime(Date.now() + 600_000); // the device sleeps ten minutes: none of the page's timers run
       stop(pageA);
       await vi.advanceTimersByTimeAsync(0);
 
-      expect(storedEvents(storage).map((e) => e.eventId)).toEqual([first, second]);
+      // Its key as it was (another page may be adopting it), the event recorded since under a key of its own: both
+      // without a lease, each adopted whole by the next page.
+      const keys = queueKeys(storage);
+      expect(keys).toHaveLength(2);
+      expect(JSON.parse(storage.getItem(own)!).map((e: TelemetryEvent) => e.eventId)).toEqual([first]);
+      const aside = keys.find((k) => k !== own)!;
+      expect(JSON.parse(storage.getItem(aside)!).map((e: TelemetryEvent) => e.eventId)).toEqual([second]);
+      expect(keys.map((k) => leaseOf(storage, k))).toEqual([null, null]);
+
+      openLivePage();
+      const cNet = network();
+      cNet.state.up = true;
+      new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect([...cNet.state.delivered].sort()).toEqual([first, second].sort());
     });
 
     it(`sends nothing another page adopted when it is ${how} as the first thing after a sleep past its lease`, async () => {
@@ -2305,7 +2320,7 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(leaseOf(storage, aside[0])).toBeNull(); // left to the next page
   });
 
-  it('leaves no key of its own behind when closed while it confirms its key: one copy holds every event', async () => {
+  it('leaves its key as it was and the events recorded since under a key of their own when closed while it confirms', async () => {
     const { locks, held } = webLocks();
     vi.stubGlobal('navigator', { locks });
     const storage = new MemoryStorage();
@@ -2324,10 +2339,21 @@ describe('TelemetryClient in two tabs of one origin', () => {
     await vi.advanceTimersByTimeAsync(200);
     await closing;
 
-    expect(queueKeys(storage)).toEqual([a.key]);
-    expect(storedEvents(storage).map((e) => e.eventId)).toEqual([...a.ids, later]);
-    expect(storage.getItem(LEASE_PREFIX + aside.slice(QUEUE_PREFIX.length))).toBeNull();
+    // Another page may be adopting its key: neither key is merged into the other, and each is left without a lease.
+    expect(queueKeys(storage).sort()).toEqual([a.key, aside].sort());
+    expect(JSON.parse(storage.getItem(a.key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(a.ids);
+    expect(JSON.parse(storage.getItem(aside)!).map((e: TelemetryEvent) => e.eventId)).toEqual([later]);
+    expect(leaseOf(storage, aside)).toBeNull();
     expect(leaseOf(storage, a.key)).toBeNull();
+
+    held.delete(lock);
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect([...cNet.state.delivered].sort()).toEqual([...a.ids, later].sort());
+    expect(queueKeys(storage)).toEqual([]);
   });
 
   it('keeps what it stores while it confirms its key within the storage budget, its own key counted', async () => {
@@ -2359,6 +2385,149 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(aside.length).toBeGreaterThan(0);
     expect(aside.map((e) => e.eventId)).toEqual(later.slice(later.length - aside.length)); // the newest
     expect(a.client.stats().unstored).toBe(a.client.stats().queued - JSON.parse(storage.getItem(a.key)!).length - aside.length);
+  });
+
+  /** How a page stops running while it confirms its keys: frozen, unloaded, or closed (its flush timing out). */
+  const leaves = [
+    { how: 'frozen', leave: (page: ReturnType<typeof openLivePage>) => page.document.dispatchEvent(new Event('freeze')) },
+    { how: 'unloaded', leave: (page: ReturnType<typeof openLivePage>) => page.window.dispatchEvent(new Event('pagehide')) },
+    { how: 'closed', leave: null },
+  ];
+  for (const { how, leave } of leaves) {
+    it(`loses no event it records while it confirms its key when it is ${how} as a page in another process adopts it`, async () => {
+      const { locks } = webLocks();
+      vi.stubGlobal('navigator', { locks });
+      const lagMs = 1000;
+      const processes = new ProcessStorage(lagMs);
+      const pageA = openLivePage();
+      const a = await offlineTab(processes.page(), slowRetries);
+      pageA.document.dispatchEvent(new Event('freeze'));
+      await vi.advanceTimersByTimeAsync(lagMs + 100); // every page sees tab A's key without a lease
+
+      const bNet = network();
+      bNet.state.up = true;
+      openLivePage();
+      new TelemetryClient({ ...tab, storage: processes.page(), fetch: bNet.fetch }); // page B claims it, under the lock
+      await vi.advanceTimersByTimeAsync(5);
+      pageA.document.dispatchEvent(new Event('resume')); // the lock is taken: tab A looks again 2 s later
+      const later = a.client.sync({ success: true, durationMs: 3 });
+      await vi.advanceTimersByTimeAsync(10);
+      if (leave) leave(pageA);
+      else {
+        const closing = a.client.close(1);
+        await vi.advanceTimersByTimeAsync(2);
+        await closing;
+      }
+      await vi.advanceTimersByTimeAsync(10_000);
+      const next = processes.page();
+      await vi.advanceTimersByTimeAsync(lagMs);
+
+      expect(bNet.state.delivered).toEqual(a.ids); // page B adopted tab A's key as it was
+      expect(a.net.state.delivered).toEqual([]);
+      // The event recorded meanwhile is under a key of its own, without a lease, for the next page to adopt.
+      const stored = queueKeys(next).flatMap((k) => JSON.parse(next.getItem(k)!).map((e: TelemetryEvent) => e.eventId));
+      expect(stored).toEqual([later]);
+      openLivePage();
+      const cNet = network();
+      cNet.state.up = true;
+      new TelemetryClient({ ...tab, storage: next, fetch: cNet.fetch });
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect([...bNet.state.delivered, ...cNet.state.delivered]).toEqual([...a.ids, later]);
+    });
+  }
+
+  it('sends the event it recorded while it confirmed its key once back from a freeze, the key adopted meanwhile', async () => {
+    const { locks } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const lagMs = 1000;
+    const processes = new ProcessStorage(lagMs);
+    const pageA = openLivePage();
+    const a = await offlineTab(processes.page(), slowRetries);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    await vi.advanceTimersByTimeAsync(lagMs + 100);
+    const bNet = network();
+    bNet.state.up = true;
+    openLivePage();
+    new TelemetryClient({ ...tab, storage: processes.page(), fetch: bNet.fetch }); // page B claims it, under the lock
+    await vi.advanceTimersByTimeAsync(5);
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(10);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    await vi.advanceTimersByTimeAsync(10_000);
+
+    pageA.document.dispatchEvent(new Event('resume'));
+    a.net.state.up = true;
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(a.client.stats()).toMatchObject({ sent: 1, handedOver: 2, queued: 0 });
+  });
+
+  it('counts in sent no event of an answer that arrives while it confirms its key, which another page adopts', async () => {
+    const { locks } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const sent: string[][] = [];
+    let answerFirst: (response: Response) => void = () => {};
+    // The first request is answered only once tab A confirms its key; the others at once.
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      sent.push(events.map((e) => e.eventId));
+      if (sent.length === 1) return new Promise<Response>((resolve) => (answerFirst = resolve));
+      return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sent).toEqual([ids]);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch }); // claims tab A's key, under the lock
+    await vi.advanceTimersByTimeAsync(5);
+    pageA.document.dispatchEvent(new Event('resume')); // the lock is taken: tab A confirms its key
+    answerFirst(new Response(JSON.stringify({ accepted: 2, rejected: [] }), { status: 200 }));
+    await vi.advanceTimersByTimeAsync(60_000);
+
+    expect(bNet.state.delivered).toEqual(ids);
+    expect(b.stats()).toMatchObject({ sent: 2 });
+    expect(a.stats()).toMatchObject({ sent: 0, handedOver: 2, queued: 0 });
+    expect(sent).toEqual([ids]);
+  });
+
+  it('takes an answer that arrives while it confirms its key once the key is confirmed its own', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const sent: string[][] = [];
+    let answerFirst: (response: Response) => void = () => {};
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      sent.push(events.map((e) => e.eventId));
+      if (sent.length === 1) return new Promise<Response>((resolve) => (answerFirst = resolve));
+      return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    const key = queueKeys(storage)[0];
+    pageA.document.dispatchEvent(new Event('freeze'));
+    const lock = 'rollguard.telemetry.adopt.' + key.slice(QUEUE_PREFIX.length);
+    held.add(lock); // another page holds the key's Web Lock: tab A, back, looks again 2 s later
+    pageA.document.dispatchEvent(new Event('resume'));
+    answerFirst(new Response(JSON.stringify({ accepted: 2, rejected: [] }), { status: 200 }));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.stats()).toMatchObject({ sent: 0, queued: 2 }); // held until the key is confirmed
+    held.delete(lock); // the other page gave the key up without adopting it
+    await vi.advanceTimersByTimeAsync(5000);
+
+    expect(a.stats()).toMatchObject({ sent: 2, handedOver: 0, queued: 0 });
+    expect(sent).toEqual([ids]);
+    expect(queueKeys(storage)).toEqual([]);
   });
 
   it('counts in handedOver no event it sends itself: a claim on its key given back, it adopts the key again', async () => {
