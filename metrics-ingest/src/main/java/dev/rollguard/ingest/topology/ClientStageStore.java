@@ -491,7 +491,7 @@ final class ClientStageStore extends LiveStore<ClientStageStore.Client> {
     }
 
     @Override
-    protected void writeOwn(KeyValueStore<String, byte[]> changelog) {
+    protected void writeOwn(OwnKeys changelog) {
         for (String prefix : levelsChanged) {
             Cohort cohort = cohorts.get(prefix);
             if (cohort != null && cohort.level > 0) {

@@ -1,5 +1,6 @@
 package dev.rollguard.ingest.topology;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
@@ -16,6 +18,7 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.internals.CacheFlushListener;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
 
 /**
  * A store of one input task whose values are kept as live objects: an event updates them in place, without the
@@ -30,11 +33,20 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * ExactlyOnceTest} and {@code RestartUnderLoadTest} (SIGKILLs between commits) are what prove this store's contract
  * on every upgrade.
  *
+ * <p>When Kafka Streams turns the task into a standby (or back), it keeps the stores as they are and calls {@link
+ * #clearCache()} after the task's last commit; a standby's changelog records reach the store underneath through its
+ * restore callback. So at that moment the live values go back, encoded, to the store underneath ({@link
+ * RestoreOnlyStore#takeBack}): a standby keeps them up to date there, and the task, active again, reads them back.
+ *
  * <p>Keys starting with {@code ~} are the subclass's own ({@link #readOwn}, {@link #writeOwn}).
  */
 abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte[]> {
 
     private final KeyValueStore<String, byte[]> changelogged;
+    /** The store under the changelogging layer, which a restore and a standby fill; null when there is none (tests). */
+    private final RestoreOnlyStore restored;
+    /** The latest changelog record of each of the subclass's own keys: read back, or written at a commit. */
+    private final Map<String, byte[]> own = new HashMap<>();
     /**
      * One entry a key, with its value and commit bookkeeping: one look-up finds a value and marks it changed. A removed
      * key keeps its entry, without a value, until the next commit has written its tombstone (when the changelog holds
@@ -54,6 +66,16 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
 
     protected LiveStore(KeyValueStore<String, byte[]> changelogged) {
         this.changelogged = changelogged;
+        this.restored = underneath(changelogged);
+    }
+
+    /** The {@link RestoreOnlyStore} under the layers Kafka Streams wraps a store in, if that is what is underneath. */
+    private static RestoreOnlyStore underneath(StateStore store) {
+        StateStore inner = store;
+        while (inner instanceof WrappedStateStore<?, ?, ?> wrapped) {
+            inner = wrapped.wrapped();
+        }
+        return inner instanceof RestoreOnlyStore restoreOnly ? restoreOnly : null;
     }
 
     protected abstract byte[] encode(V value);
@@ -64,7 +86,14 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     protected void readOwn(String key, byte[] value) {}
 
     /** Writes the subclass's own keys when they changed, at each commit. */
-    protected void writeOwn(KeyValueStore<String, byte[]> changelog) {}
+    protected void writeOwn(OwnKeys changelog) {}
+
+    /** Where the subclass writes its own keys at a commit ({@link #writeOwn}). */
+    protected interface OwnKeys {
+        void put(String key, byte[] value);
+
+        void delete(String key);
+    }
 
     /** Whether a key read back from the changelog is one of an earlier version's records, read by {@link #readEarlierVersion}. */
     protected boolean earlierVersion(String key) {
@@ -227,6 +256,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
             while (all.hasNext()) {
                 KeyValue<String, byte[]> entry = all.next();
                 if (entry.key.startsWith("~")) {
+                    own.put(entry.key, entry.value);
                     readOwn(entry.key, entry.value);
                 } else {
                     values.add(entry);
@@ -274,11 +304,53 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
         }
         dirty.clear();
         epoch++;
-        writeOwn(changelogged);
+        writeOwn(ownKeys);
     }
 
+    private final OwnKeys ownKeys = new OwnKeys() {
+        @Override
+        public void put(String key, byte[] value) {
+            changelogged.put(key, value);
+            own.put(key, value);
+        }
+
+        @Override
+        public void delete(String key) {
+            changelogged.delete(key);
+            own.remove(key);
+        }
+    };
+
+    /**
+     * Kafka Streams calls this when it turns the task into a standby or back (it recycles the task's stores, without
+     * {@link #init}), right after the task's last commit: the values the live store holds then are the changelog's, and
+     * go back to the store underneath, where a standby applies the changelog's later records and from where the task,
+     * active again, reads them back. Values changed since the last commit (none, after it) are left out: the changelog
+     * does not hold them.
+     */
     @Override
     public void clearCache() {
+        if (loaded && restored != null) {
+            Map<Bytes, byte[]> values = new HashMap<>();
+            own.forEach((key, value) -> values.put(serialized(key), value));
+            for (Entry<V> entry : live.values()) {
+                if (entry.value != null && entry.persisted && !entry.dirty) {
+                    values.put(serialized(entry.key), encode(entry.value));
+                }
+            }
+            restored.takeBack(values);
+        }
+        reset();
+    }
+
+    /** A key as the changelogging layer writes it ({@code Serdes.String()}). */
+    private static Bytes serialized(String key) {
+        return Bytes.wrap(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Forgets every value, to be read back from the store underneath at the next use. */
+    private void reset() {
+        own.clear();
         live.clear();
         size = 0;
         dirty.clear();
@@ -302,7 +374,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
     public void init(StateStoreContext context, StateStore root) {
         // A task closed after an error is revived with the same stores: nothing of before may survive, the values
         // are read back from the changelog once it is restored.
-        clearCache();
+        reset();
         changelogged.init(context, root);
     }
 
@@ -313,7 +385,7 @@ abstract class LiveStore<V> implements StateStore, CachedStateStore<String, byte
 
     @Override
     public void close() {
-        clearCache();
+        reset();
         changelogged.close();
     }
 

@@ -92,7 +92,7 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
     }
 
     @Override
-    protected void writeOwn(KeyValueStore<String, byte[]> changelog) {
+    protected void writeOwn(OwnKeys changelog) {
         if (progressDirty) {
             changelog.put(
                     PROGRESS_KEY,

@@ -17,7 +17,9 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * object) instead of twice, and a commit costs no sorted-map insertion per changed key.
  *
  * <p>{@link #all()} hands the restored values over once: the live store's {@code load()} is its only reader. Until then,
- * writes are applied to the restored values so that they stay the changelog's latest.
+ * writes are applied to the restored values so that they stay the changelog's latest. When the task becomes a standby,
+ * the live store gives its values back ({@link #takeBack}), and the changelog's records that the standby reads are
+ * applied to them again, until the task, active again, takes them over.
  */
 final class RestoreOnlyStore extends ChangelogBytesStore {
 
@@ -69,6 +71,14 @@ final class RestoreOnlyStore extends ChangelogBytesStore {
     @Override
     public byte[] get(Bytes key) {
         return restored == null ? null : restored.get(key);
+    }
+
+    /**
+     * Takes back the changelog's values (encoded, keys as the changelogging layer writes them) from the live store above,
+     * which gives them up: later changelog records are applied to them until {@link #all()} hands them over again.
+     */
+    void takeBack(Map<Bytes, byte[]> values) {
+        restored = values;
     }
 
     /** Hands the restored values over, once: later calls return nothing. */
