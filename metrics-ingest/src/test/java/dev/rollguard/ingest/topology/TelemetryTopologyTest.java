@@ -28,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -82,6 +83,11 @@ class TelemetryTopologyTest {
     }
 
     void start(TopologySettings settings) throws Exception {
+        start(settings, T0);
+    }
+
+    /** Starts the driver with its wall clock (the validator's clock) at {@code wallClock}. */
+    void start(TopologySettings settings, Instant wallClock) throws Exception {
         if (driver != null) {
             driver.close();
         }
@@ -97,7 +103,7 @@ class TelemetryTopologyTest {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, ProcessingDeadLetterHandler.class.getName());
         props.put(DeadLetterHandler.SINK_CONFIG, (DeadLetterSink) undecodable::add);
         driver = new TopologyTestDriver(
-                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props, T0);
+                TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions())), props, wallClock);
         syncs = driver.createInputTopic("telemetry.sync", new StringSerializer(), new ByteArraySerializer());
         uploads = driver.createInputTopic("telemetry.upload", new StringSerializer(), new ByteArraySerializer());
         flags = driver.createInputTopic(
@@ -563,6 +569,26 @@ class TelemetryTopologyTest {
                         .getEventCount())
                 .as("the fast event is counted in the window of its own time")
                 .isEqualTo(1);
+    }
+
+    @Test
+    void aClientProducingWithItsOwnFastClockMakesNoOtherClientLate() throws Exception {
+        // Times of now (the instance's clock): a client producing to Kafka itself stamps its records with its own
+        // clock, four minutes fast.
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        start(settings, now);
+        send(sync("c1", now, true, 100).build());
+        SyncEvent fast = sync("fast-clock", now.plusSeconds(240), true, 100).build();
+        syncs.pipeInput(fast.getClientId(), AvroCodec.of(SyncEvent.class).encode(fast), now.plusSeconds(240));
+        send(sync("c2", now.plusSeconds(3), true, 100).build());
+        flushPartials();
+
+        assertThat(dlq.readRecordsToList())
+                .as("no event of another client turned late")
+                .isEmpty();
+        assertThat(emitted(WindowKind.TUMBLING))
+                .as("the fast clock closed no window: stream time moved only to this instance's time")
+                .isEmpty();
     }
 
     @Test
