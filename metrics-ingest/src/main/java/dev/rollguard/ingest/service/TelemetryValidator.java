@@ -260,18 +260,19 @@ public final class TelemetryValidator {
             case EMPTY_NAME, MALFORMED_NAME ->
                 new Violation(
                         Violation.INVALID_FIELD,
-                        "context attribute name '" + name + "' must start with a letter or '_' and hold only"
+                        "context attribute name '" + named(name) + "' must start with a letter or '_' and hold only"
                                 + " letters, digits, '_', '.' and '-'");
             case NAME_TOO_LONG ->
                 notLongerThan("context attribute name", name, TelemetryLimits.MAX_CONTEXT_NAME_LENGTH);
             case RESERVED_NAME ->
                 new Violation(
                         Violation.INVALID_FIELD,
-                        "context." + name + " is carried by the event's own field, not by its context");
-            case MISSING_VALUE -> new Violation(Violation.MISSING_FIELD, "context." + name + " has no value");
-            case VALUE_TOO_LONG -> notLongerThan("context." + name, value, TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
+                        "context." + named(name) + " is carried by the event's own field, not by its context");
+            case MISSING_VALUE -> new Violation(Violation.MISSING_FIELD, "context." + named(name) + " has no value");
+            case VALUE_TOO_LONG ->
+                notLongerThan("context." + named(name), value, TelemetryLimits.MAX_CONTEXT_VALUE_LENGTH);
             // Not from contextShapeRefusal: answered as the check of every text of the event answers it.
-            case REFUSED_CHARACTER -> CleanText.check("context." + name, value);
+            case REFUSED_CHARACTER -> CleanText.check("context." + named(name), value);
         };
     }
 
@@ -445,6 +446,14 @@ public final class TelemetryValidator {
         return null;
     }
 
+    /** An attribute name as a reason names it: at most 64 characters, cut with "…" beyond (null stays null). */
+    static String named(String key) {
+        if (key == null || key.length() <= 64) {
+            return key;
+        }
+        return key.substring(0, Character.isHighSurrogate(key.charAt(63)) ? 63 : 64) + "…";
+    }
+
     private static Violation cleanValue(String path, Object value) {
         if (value instanceof CharSequence text) {
             return CleanText.check(path, text.toString());
@@ -457,7 +466,7 @@ public final class TelemetryValidator {
                 String key = String.valueOf(entry.getKey());
                 Violation v = CleanText.check(path + " attribute name", key);
                 if (v == null) {
-                    v = cleanValue(path + "." + key, entry.getValue());
+                    v = cleanValue(path + "." + named(key), entry.getValue());
                 }
                 if (v != null) {
                     return v;

@@ -13,8 +13,14 @@ public final class DeadLetterHeaders {
     public static final String STAGE = "rollguard.dlq.stage";
     /** Stable reason code: a decoding reason (e.g. NOT_SINGLE_OBJECT) or a validation code (e.g. NEGATIVE_VALUE). */
     public static final String CODE = "rollguard.dlq.code";
-    /** Human-readable reason. */
+    /** Human-readable reason, at most {@link #MAX_REASON_BYTES} bytes of UTF-8 (cut with "…" beyond). */
     public static final String REASON = "rollguard.dlq.reason";
+    /**
+     * The longest reason kept: a reason naming a field of the event (an attribute name, a value) is cut here, so that the
+     * dead letter, the event and its headers, stays within the size of the record it came from plus a little, which
+     * the broker and the producer accept.
+     */
+    public static final int MAX_REASON_BYTES = 1024;
     /** Topic the record was read from. */
     public static final String SOURCE_TOPIC = "rollguard.dlq.source.topic";
     /** Partition the record was read from. */
@@ -36,11 +42,36 @@ public final class DeadLetterHeaders {
             Headers headers, String stage, String code, String reason, String topic, int partition, long offset) {
         put(headers, STAGE, stage);
         put(headers, CODE, code);
-        put(headers, REASON, reason);
+        put(headers, REASON, capped(reason));
         put(headers, SOURCE_TOPIC, topic);
         put(headers, SOURCE_PARTITION, Integer.toString(partition));
         put(headers, SOURCE_OFFSET, Long.toString(offset));
         return headers;
+    }
+
+    /** {@code reason} cut to at most {@link #MAX_REASON_BYTES} bytes of UTF-8, on a character boundary, with "…". */
+    static String capped(String reason) {
+        if (reason == null || reason.length() * 3L <= MAX_REASON_BYTES) {
+            return reason;
+        }
+        byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length <= MAX_REASON_BYTES) {
+            return reason;
+        }
+        String ellipsis = "…";
+        int budget = MAX_REASON_BYTES - ellipsis.getBytes(StandardCharsets.UTF_8).length;
+        int bytesUsed = 0;
+        int end = 0;
+        while (end < reason.length()) {
+            int codePoint = reason.codePointAt(end);
+            int size = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
+            if (bytesUsed + size > budget) {
+                break;
+            }
+            bytesUsed += size;
+            end += Character.charCount(codePoint);
+        }
+        return reason.substring(0, end) + ellipsis;
     }
 
     private static void put(Headers headers, String name, String value) {

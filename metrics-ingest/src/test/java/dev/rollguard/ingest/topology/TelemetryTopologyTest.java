@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.avro.specific.SpecificRecord;
@@ -589,6 +590,28 @@ class TelemetryTopologyTest {
         assertThat(emitted(WindowKind.TUMBLING))
                 .as("the fast clock closed no window: stream time moved only to this instance's time")
                 .isEmpty();
+    }
+
+    @Test
+    void aDeadLetterForAHugeAttributeNameStaysSmallAndTheOthersAreCounted() {
+        // Produced to Kafka directly (no HTTP limits): a 600 000-character attribute name whose value holds a control
+        // character. The reason naming it must not make the dead letter larger than the broker takes.
+        String huge = "a".repeat(600_000);
+        SyncEvent bad = sync("bad", T0.plusSeconds(1), true, 100)
+                .setContext(Map.of(huge, "x\u0001"))
+                .build();
+        send(bad);
+        send(sync("c1", T0.plusSeconds(2), true, 100).build());
+
+        var dead = dlq.readRecordsToList();
+        assertThat(dead).hasSize(1);
+        String reason = DeadLetterHeaders.read(dead.get(0).headers(), DeadLetterHeaders.REASON);
+        assertThat(reason.getBytes(StandardCharsets.UTF_8).length)
+                .isLessThanOrEqualTo(DeadLetterHeaders.MAX_REASON_BYTES);
+        assertThat(reason).startsWith("context." + "a".repeat(64) + "…");
+        closeWindowsUpTo(T0.plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .isEqualTo(1);
     }
 
     @Test
