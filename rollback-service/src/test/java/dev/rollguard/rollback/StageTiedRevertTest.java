@@ -308,6 +308,8 @@ class StageTiedRevertTest {
         String id = Alerts.actionId(alert);
         String reason = "Automatic REVERT_STAGE by Rollguard.";
         storePending(alert, reason);
+        // Stored by the release before request_format was kept, as every row of that release is.
+        sql("update rollback_action set request_format = null where id = $1", id);
 
         // Started again, the guard reads the alert whose offset was not committed.
         Alerts.send(alert);
@@ -321,16 +323,18 @@ class StageTiedRevertTest {
         assertThat(flagService.currentStage(flag)).isEqualTo(2);
     }
 
+    private void sql(String statement, String id) {
+        pool.preparedQuery(statement).execute(Tuple.of(id)).await().atMost(Duration.ofSeconds(5));
+    }
+
     @Test
-    void aPendingActionANewerReleaseSendsInAnotherWayIsNotSentAgain() {
+    void aPendingActionANewerReleaseStoredLongAgoIsFailedWithoutASend() {
         String flag = revertingFlag();
         AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
         String id = Alerts.actionId(alert);
         storePending(alert, "Automatic REVERT_STAGE by Rollguard.");
-        pool.preparedQuery("update rollback_action set request_format = 2 where id = $1")
-                .execute(Tuple.of(id))
-                .await()
-                .atMost(Duration.ofSeconds(5));
+        // Stored by a newer release that sends it in another way, longer ago than that release may take to send it.
+        sql("update rollback_action set request_format = 2, created_at = now() - interval '1 hour' where id = $1", id);
 
         Alerts.send(alert);
 
@@ -345,6 +349,33 @@ class StageTiedRevertTest {
                 .startsWith("Automatic REVERT_STAGE by Rollguard. Not sent again")
                 .contains("request format 2")
                 .contains("Idempotency-Key " + id);
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
+    }
+
+    @Test
+    void aPendingActionANewerReleaseStoredJustNowIsLeftToThatRelease() {
+        String flag = revertingFlag();
+        AlertEvent alert = judging(flag, FIRST_STAGE_VERSION);
+        String id = Alerts.actionId(alert);
+        storePending(alert, "Automatic REVERT_STAGE by Rollguard.");
+        // A newer release stored it a moment ago and may be sending it now.
+        sql("update rollback_action set request_format = 2 where id = $1", id);
+        // Read after it on the same flag, so handled after it: once its event is out, the first alert was handled.
+        AlertEvent later = Alerts.critical(flag).build();
+
+        Alerts.send(alert, later);
+
+        awaitEvent(Alerts.actionId(later));
+        assertThat(flagService.writes(flag))
+                .as("nothing sent under the newer release's key")
+                .noneMatch(call -> id.equals(call.idempotencyKey()));
+        assertThat(Alerts.eventsOf(rollbacks, id)).isEmpty();
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("PENDING");
+        assertThat(stored.getString("outcome")).isEqualTo("APPLIED");
+        assertThat(Api.metric("rollguard_rollback_actions_total", "flag=\"" + flag + "\"", "outcome=\"FAILED\""))
+                .isZero();
         assertThat(deadLetters.getRecords())
                 .noneMatch(r -> alert.getFingerprint().equals(r.key()));
     }

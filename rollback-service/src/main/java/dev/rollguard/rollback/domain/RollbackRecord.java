@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  *
  * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link RollbackOutcome#APPLIED})
  * @param published whether the RollbackActionEvent reached the rollbacks topic
+ * @param unrecognized the stored names of the state, action and outcome that this release does not know (a newer
+ *     release stored them), whose components here are null; null when this release knows all three
  */
 public record RollbackRecord(
         String id,
@@ -31,7 +33,64 @@ public record RollbackRecord(
         Long flagVersionAfter,
         Timings timings,
         boolean published,
-        Instant createdAt) {
+        Instant createdAt,
+        Unrecognized unrecognized) {
+
+    /**
+     * Names stored by a newer release that this release does not know; each null where the name is known.
+     *
+     * @param state the stored state
+     * @param action the stored action
+     * @param outcome the stored outcome
+     */
+    public record Unrecognized(String state, String action, String outcome) {}
+
+    /** An action whose state, action and outcome this release knows. */
+    public RollbackRecord(
+            String id,
+            ActionState state,
+            String flagKey,
+            GuardAction action,
+            RollbackOutcome outcome,
+            String reason,
+            boolean dryRun,
+            Evidence evidence,
+            Long flagVersionBefore,
+            Long flagVersionAfter,
+            Timings timings,
+            boolean published,
+            Instant createdAt) {
+        this(
+                id,
+                state,
+                flagKey,
+                action,
+                outcome,
+                reason,
+                dryRun,
+                evidence,
+                flagVersionBefore,
+                flagVersionAfter,
+                timings,
+                published,
+                createdAt,
+                null);
+    }
+
+    /** The state as stored, known to this release or not. */
+    public String stateName() {
+        return state != null ? state.name() : unrecognized.state();
+    }
+
+    /** The action as stored, known to this release or not. */
+    public String actionName() {
+        return action != null ? action.name() : unrecognized.action();
+    }
+
+    /** The outcome as stored, known to this release or not. */
+    public String outcomeName() {
+        return outcome != null ? outcome.name() : unrecognized.outcome();
+    }
 
     /** The longest Idempotency-Key the flag-service accepts. */
     static final int MAX_ID = 200;
@@ -120,7 +179,10 @@ public record RollbackRecord(
                 versionAfter,
                 timings.withFlagChangedAt(changedAt),
                 published,
-                createdAt);
+                createdAt,
+                unrecognized == null || unrecognized.action() == null
+                        ? null
+                        : new Unrecognized(null, unrecognized.action(), null));
     }
 
     public RollbackRecord withVisibleAt(Instant visibleAt) {
@@ -137,6 +199,7 @@ public record RollbackRecord(
                 flagVersionAfter,
                 timings.withVisibleAt(visibleAt),
                 published,
-                createdAt);
+                createdAt,
+                unrecognized);
     }
 }

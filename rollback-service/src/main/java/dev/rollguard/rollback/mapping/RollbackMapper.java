@@ -171,10 +171,10 @@ public final class RollbackMapper {
         return new RollbackView(
                 r.id(),
                 r.id(),
-                r.state().name(),
+                r.stateName(),
                 r.flagKey(),
-                r.action().name(),
-                r.outcome().name(),
+                r.actionName(),
+                r.outcomeName(),
                 r.reason(),
                 r.dryRun(),
                 r.published(),

@@ -166,10 +166,13 @@ public class RollbackRepository {
      */
     public record DueRecheck(String id, byte[] alert) {}
 
-    /** Records the final outcome of a pending action. */
-    public Uni<Void> complete(RollbackRecord record) {
+    /**
+     * Records the final outcome of a pending action; false when the action is no longer pending (another instance
+     * recorded its outcome first, which stays as recorded) or is not stored.
+     */
+    public Uni<Boolean> complete(RollbackRecord record) {
         return pool.preparedQuery("update rollback_action set state = $2, outcome = $3, reason = $4,"
-                        + " flag_version_after = $5, flag_changed_at = $6 where id = $1")
+                        + " flag_version_after = $5, flag_changed_at = $6 where id = $1 and state = 'PENDING'")
                 .execute(Tuple.from(Arrays.asList(
                         record.id(),
                         record.state().name(),
@@ -177,7 +180,7 @@ public class RollbackRepository {
                         record.reason(),
                         record.flagVersionAfter(),
                         odt(record.timings().flagChangedAt()))))
-                .replaceWithVoid();
+                .map(rows -> rows.rowCount() == 1);
     }
 
     public Uni<Void> setVisibleAt(String id, Instant visibleAt) {
@@ -355,12 +358,19 @@ public class RollbackRepository {
                 instant(row, "alert_received_at"),
                 instant(row, "flag_changed_at"),
                 instant(row, "visible_at"));
+        String state = row.getString("state");
+        String action = row.getString("action");
+        String outcome = row.getString("outcome");
+        ActionState knownState = known(ActionState.class, state);
+        GuardAction knownAction = known(GuardAction.class, action);
+        RollbackOutcome knownOutcome = known(RollbackOutcome.class, outcome);
+        boolean allKnown = knownState != null && knownAction != null && knownOutcome != null;
         return new RollbackRecord(
                 row.getString("id"),
-                ActionState.valueOf(row.getString("state")),
+                knownState,
                 row.getString("flag_key"),
-                GuardAction.valueOf(row.getString("action")),
-                RollbackOutcome.valueOf(row.getString("outcome")),
+                knownAction,
+                knownOutcome,
                 row.getString("reason"),
                 row.getBoolean("dry_run"),
                 evidence,
@@ -368,7 +378,23 @@ public class RollbackRepository {
                 row.getLong("flag_version_after"),
                 timings,
                 row.getBoolean("published"),
-                instant(row, "created_at"));
+                instant(row, "created_at"),
+                allKnown
+                        ? null
+                        : new RollbackRecord.Unrecognized(
+                                knownState == null ? state : null,
+                                knownAction == null ? action : null,
+                                knownOutcome == null ? outcome : null));
+    }
+
+    /** The constant of this name; null for a name this release does not know (a newer release stored it). */
+    private static <E extends Enum<E>> E known(Class<E> type, String name) {
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equals(name)) {
+                return constant;
+            }
+        }
+        return null;
     }
 
     private static Instant instant(Row row, String column) {

@@ -22,6 +22,7 @@ import dev.rollguard.schemas.trace.TraceContext;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -40,6 +41,14 @@ public class RollbackService {
 
     /** The flag-service's refusal of a move tied to a stage the flag is no longer in. */
     static final String STAGE_CHANGED = "STAGE_CHANGED";
+
+    /**
+     * How long an unconfirmed action stored by a newer release (a higher request format, or an action this release
+     * does not know) is left to that release: it may still be sending it, and the flag-service calls of an action have
+     * no overall bound (transient failures are retried without limit). Older than this, its writer is taken to be
+     * gone, and the action is recorded FAILED without a send.
+     */
+    static final Duration NEWER_RELEASE_GRACE = Duration.ofMinutes(10);
 
     private final GuardDecider decider;
     private final FlagServiceClient flagService;
@@ -166,13 +175,31 @@ public class RollbackService {
     private Uni<Void> carryOn(RollbackRecord existing) {
         if (existing.state() == ActionState.PENDING) {
             return repository.requestFormat(existing.id()).flatMap(format -> {
-                if (format != null && format > RollbackRepository.REQUEST_FORMAT) {
+                boolean newerFormat = format != null && format > RollbackRepository.REQUEST_FORMAT;
+                if (newerFormat || existing.action() == null) {
+                    if (existing.createdAt() != null
+                            && existing.createdAt().plus(NEWER_RELEASE_GRACE).isAfter(Instant.now())) {
+                        // Its writer may still be sending it: a request of this release beside it could undo or
+                        // spoil that one, and a FAILED recorded now could stand for a change that is made.
+                        Log.infof(
+                                "alert %s: %s on %s stored at %s by a newer release (request format %s) is"
+                                        + " unconfirmed: left to that release",
+                                existing.id(), existing.actionName(), existing.flagKey(), existing.createdAt(), format);
+                        return Uni.createFrom().voidItem();
+                    }
                     return notResumable(existing, format);
                 }
                 metrics.resumed();
                 Log.infof("alert %s read again with its %s unconfirmed: resuming", existing.id(), existing.action());
                 return applyAndFinish(existing);
             });
+        }
+        if (existing.unrecognized() != null) {
+            // Its event names a state, action or outcome the rollbacks schema of this release cannot carry.
+            Log.infof(
+                    "alert %s already handled by a newer release (%s %s, %s)",
+                    existing.id(), existing.stateName(), existing.outcomeName(), existing.actionName());
+            return Uni.createFrom().voidItem();
         }
         if (!existing.published()) {
             return publish(existing);
@@ -296,8 +323,17 @@ public class RollbackService {
                         .all()
                         .unis(repository.complete(done), probeVisibility(done))
                         .asTuple()
-                        .map(written ->
-                                written.getItem2().map(done::withVisibleAt).orElse(done)))
+                        .flatMap(written -> written.getItem1()
+                                ? finish(written.getItem2()
+                                        .map(done::withVisibleAt)
+                                        .orElse(done))
+                                : recordedElsewhere(done)));
+    }
+
+    /** Counts, logs and publishes an action whose outcome this instance recorded. */
+    private Uni<Void> finish(RollbackRecord recorded) {
+        return Uni.createFrom()
+                .item(recorded)
                 .invoke(done -> {
                     metrics.action(done.flagKey(), done.action(), done.outcome());
                     metrics.breachToFlip(
@@ -324,26 +360,60 @@ public class RollbackService {
     }
 
     /**
-     * Ends an unconfirmed action that a newer release stored and would send in a way this release does not know
-     * ({@code format}): sending it as this release would is a request other than the first under the same
-     * Idempotency-Key, refused by the flag-service if the first went through and possibly another change if it did
-     * not. It is recorded FAILED without a call; the flag's audit log shows whether the first request changed it.
+     * Ends an unconfirmed action that a newer release stored and would send in a way this release does not know (a
+     * higher request {@code format}, or an action this release does not know): sending it as this release would is a
+     * request other than the first under the same Idempotency-Key, refused by the flag-service if the first went
+     * through and possibly another change if it did not. Stored longer than {@link #NEWER_RELEASE_GRACE} ago (its
+     * writer is gone), it is recorded FAILED without a call, unless another instance recorded its outcome first; the
+     * flag's audit log shows whether the first request changed it. An action this release does not know is neither
+     * counted nor published: its event names an action the rollbacks schema of this release cannot carry.
      */
-    private Uni<Void> notResumable(RollbackRecord pending, int format) {
-        String reason = pending.reason() + " Not sent again: a newer release stored this action and sends it in a way"
-                + " this release does not know (request format " + format + ", this release knows up to "
-                + RollbackRepository.REQUEST_FORMAT + "). Its first request may have changed the flag: the flag's"
-                + " audit log shows any change made under the Idempotency-Key " + pending.id() + ".";
+    private Uni<Void> notResumable(RollbackRecord pending, Integer format) {
+        String how = pending.action() == null
+                ? "as " + pending.actionName() + ", an action this release does not know"
+                : "in a way this release does not know (request format " + format + ", this release knows up to "
+                        + RollbackRepository.REQUEST_FORMAT + ")";
+        String reason = pending.reason() + " Not sent again: a newer release stored this action and sends it " + how
+                + ". Its first request may have changed the flag: the flag's audit log shows any change made under"
+                + " the Idempotency-Key " + pending.id() + ".";
         RollbackRecord done = pending.completed(RollbackOutcome.FAILED, reason, null, null);
-        Log.errorf(
-                "alert %s: %s on %s left unconfirmed by a newer release (request format %d), not sent again;"
-                        + " recorded FAILED: see the flag's audit log for Idempotency-Key %s",
-                pending.id(), pending.action(), pending.flagKey(), format, pending.id());
-        return repository
-                .complete(done)
-                .invoke(() -> metrics.action(done.flagKey(), done.action(), done.outcome()))
-                .replaceWith(done)
-                .flatMap(this::publish);
+        return repository.complete(done).flatMap(changed -> {
+            if (!changed) {
+                return recordedElsewhere(done);
+            }
+            Log.errorf(
+                    "alert %s: %s on %s left unconfirmed by a newer release that sends it %s: not sent again;"
+                            + " recorded FAILED: see the flag's audit log for Idempotency-Key %s",
+                    pending.id(), pending.actionName(), pending.flagKey(), how, pending.id());
+            if (done.action() == null) {
+                return Uni.createFrom().voidItem();
+            }
+            metrics.action(done.flagKey(), done.action(), done.outcome());
+            return publish(done);
+        });
+    }
+
+    /**
+     * An outcome this instance did not record because the action was no longer pending: another instance (or a
+     * release beside this one) recorded it first, and that outcome stands. It is not counted again; it is published
+     * here only when the instance that recorded it has not published it yet.
+     */
+    private Uni<Void> recordedElsewhere(RollbackRecord notRecorded) {
+        return repository.findById(notRecorded.id()).flatMap(stored -> {
+            if (stored == null || stored.state() == ActionState.PENDING) {
+                return Uni.createFrom().voidItem();
+            }
+            Log.infof(
+                    "alert %s: %s on %s was recorded %s elsewhere first; %s not recorded",
+                    notRecorded.id(),
+                    notRecorded.actionName(),
+                    notRecorded.flagKey(),
+                    stored.outcomeName(),
+                    notRecorded.outcome());
+            return stored.published() || stored.unrecognized() != null
+                    ? Uni.createFrom().voidItem()
+                    : publish(stored);
+        });
     }
 
     /**

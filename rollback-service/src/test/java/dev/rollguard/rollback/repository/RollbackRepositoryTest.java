@@ -19,8 +19,14 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -127,6 +133,75 @@ class RollbackRepositoryTest {
                 .extracting(DueRecheck::id)
                 .containsExactly(skipped.id());
         repository.clearRecheck(skipped.id()).await().atMost(WAIT);
+    }
+
+    @Test
+    void aLateOutcomeNeverOverwritesOneAlreadyRecorded() {
+        AlertEvent alert = Alerts.critical("flag-" + UUID.randomUUID()).build();
+        RollbackRecord pending = action(alert, RollbackOutcome.APPLIED);
+        assertThat(insert(pending, null)).isTrue();
+        RollbackRecord applied = pending.completed(
+                RollbackOutcome.APPLIED, "Applied.", 4L, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        RollbackRecord failed = pending.completed(RollbackOutcome.FAILED, "Failed late.", null, null);
+
+        assertThat(repository.complete(applied).await().atMost(WAIT)).isTrue();
+        assertThat(repository.complete(failed).await().atMost(WAIT))
+                .as("the action is no longer pending")
+                .isFalse();
+
+        RollbackRecord stored = repository.findById(pending.id()).await().atMost(WAIT);
+        assertThat(stored.outcome()).isEqualTo(RollbackOutcome.APPLIED);
+        assertThat(stored.reason()).isEqualTo("Applied.");
+        assertThat(stored.flagVersionAfter()).isEqualTo(4L);
+        assertThat(repository
+                        .complete(action(
+                                        Alerts.critical("flag-" + UUID.randomUUID())
+                                                .build(),
+                                        RollbackOutcome.APPLIED)
+                                .completed(RollbackOutcome.FAILED, "Never stored.", null, null))
+                        .await()
+                        .atMost(WAIT))
+                .as("no such action")
+                .isFalse();
+    }
+
+    /**
+     * V8 run while another transaction holds a lock on the table (a long read, say): it gives up after its lock
+     * timeout rather than wait without end, holding every later query on the table behind its own lock request.
+     */
+    @Test
+    void theRequestFormatMigrationWaitsForItsLockABoundedTime() throws IOException {
+        String migration;
+        try (InputStream script =
+                getClass().getClassLoader().getResourceAsStream("db/migration/V8__request_format.sql")) {
+            migration = new String(script.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        SqlConnection holder = pool.getConnection().await().atMost(WAIT);
+        try {
+            Transaction held = holder.begin().await().atMost(WAIT);
+            holder.query("lock table rollback_action in access share mode")
+                    .execute()
+                    .await()
+                    .atMost(WAIT);
+
+            // Run as Flyway runs it (in a transaction of its own), on a table that has the column already: the lock
+            // is asked for before the column is looked at, so the failure says which of the two stopped it.
+            Throwable failure = pool.withTransaction(
+                            connection -> connection.query(migration).execute())
+                    .map(rows -> (Throwable) null)
+                    .onFailure()
+                    .recoverWithItem(thrown -> thrown)
+                    .await()
+                    .atMost(Duration.ofSeconds(60));
+
+            assertThat(failure).isInstanceOf(PgException.class);
+            assertThat(((PgException) failure).getSqlState())
+                    .as("lock_not_available: %s", failure.getMessage())
+                    .isEqualTo("55P03");
+            held.rollback().await().atMost(WAIT);
+        } finally {
+            holder.close().await().atMost(WAIT);
+        }
     }
 
     @Test
