@@ -18,9 +18,12 @@ import org.eclipse.microprofile.config.Config;
  * <p>The outbox poll takes over another instance's unpublished transitions {@code relay.takeover-after} after they
  * were stored. The instance that stored one may still be sending it: the Kafka producer of the alert channel blocks
  * in {@code send} for up to {@code max.block.ms} (waiting for the topic's metadata) and then retries the record for up
- * to {@code delivery.timeout.ms}. Were the takeover shorter, both instances could send the transition, and the late
- * copy could land after a later transition of its fingerprint. The takeover must therefore outlast both, plus {@link
- * #MARGIN}.
+ * to {@code delivery.timeout.ms}. On top of that, the channel sets no {@code retries}, so the SmallRye Kafka sink
+ * starts a send again after a recoverable failure (backoff 1 s to 20 s) for as long as {@code delivery.timeout.ms}
+ * after the first attempt began, and that last attempt again lasts up to {@code max.block.ms} + {@code
+ * delivery.timeout.ms}. Were the takeover shorter, both instances could send the transition, and the late copy could
+ * land after a later transition of its fingerprint. The takeover must therefore outlast {@code delivery.timeout.ms} +
+ * {@code max.block.ms} + {@code delivery.timeout.ms}, plus {@link #MARGIN}.
  */
 @ApplicationScoped
 public class RelayTiming {
@@ -35,6 +38,10 @@ public class RelayTiming {
     static final String CHANNEL_PREFIX = "mp.messaging.outgoing." + AlertPublisher.CHANNEL + ".";
     static final String MAX_BLOCK = CHANNEL_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG;
     static final String DELIVERY_TIMEOUT = CHANNEL_PREFIX + ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG;
+    static final String RETRIES = CHANNEL_PREFIX + ProducerConfig.RETRIES_CONFIG;
+
+    /** The connector's {@code retries} when none is set: retry for {@code delivery.timeout.ms}, not by count. */
+    static final long UNBOUNDED_RETRIES = Integer.MAX_VALUE;
 
     private final AlertConfig alertConfig;
     private final Config config;
@@ -46,6 +53,8 @@ public class RelayTiming {
 
     /** Runs before the relay starts (before the other start-up observers). */
     void onStart(@Observes @Priority(1) StartupEvent event) {
+        checkRetries(config.getOptionalValue(RETRIES, Long.class)
+                .or(() -> config.getOptionalValue("mp.messaging.connector.smallrye-kafka.retries", Long.class)));
         check(
                 alertConfig.relay().takeoverAfter(),
                 producerSetting(ProducerConfig.MAX_BLOCK_MS_CONFIG),
@@ -57,23 +66,50 @@ public class RelayTiming {
      * longest a send of the alert channel can last plus {@link #MARGIN}.
      */
     public static void check(Duration takeoverAfter, Duration maxBlock, Duration deliveryTimeout) {
-        Duration longestSend = maxBlock.plus(deliveryTimeout);
-        if (takeoverAfter.compareTo(longestSend.plus(MARGIN)) <= 0) {
+        if (takeoverAfter.compareTo(longestSend(maxBlock, deliveryTimeout).plus(MARGIN)) <= 0) {
             throw new ConfigurationException(
                     String.format(
-                            "%s (%d ms) must be longer than %s (%d ms) + %s (%d ms) + %d ms: another instance would"
-                                    + " take over alerts this instance may still be sending, and publish them twice,"
-                                    + " perhaps after later transitions of the same alert. Lengthen the takeover or"
-                                    + " shorten the alert channel's timeouts.",
+                            "%s (%d ms) must be longer than twice %s (%d ms) + %s (%d ms) + %d ms: the Kafka"
+                                    + " connector starts a failed send again until delivery.timeout.ms after its first"
+                                    + " attempt, and that attempt lasts up to max.block.ms + delivery.timeout.ms, so"
+                                    + " another instance would take over alerts this instance may still be sending,"
+                                    + " and publish them twice, perhaps after later transitions of the same alert."
+                                    + " Lengthen the takeover or shorten the alert channel's timeouts.",
                             TAKEOVER_AFTER,
                             takeoverAfter.toMillis(),
-                            MAX_BLOCK,
-                            maxBlock.toMillis(),
                             DELIVERY_TIMEOUT,
                             deliveryTimeout.toMillis(),
+                            MAX_BLOCK,
+                            maxBlock.toMillis(),
                             MARGIN.toMillis()),
                     Set.of(TAKEOVER_AFTER, MAX_BLOCK, DELIVERY_TIMEOUT));
         }
+    }
+
+    /**
+     * Throws a {@link ConfigurationException} naming the property when the alert channel's {@code retries} is set to a
+     * count: the connector then retries a failed send that many times with a backoff of up to 20 s each, which no
+     * takeover bounds.
+     */
+    public static void checkRetries(Optional<Long> retries) {
+        if (retries.isPresent() && retries.get() != UNBOUNDED_RETRIES) {
+            throw new ConfigurationException(
+                    String.format(
+                            "%s (%d) must be left unset: with a count the Kafka connector retries a failed alert that"
+                                    + " many times regardless of delivery.timeout.ms, so another instance could take"
+                                    + " over an alert this instance is still sending.",
+                            RETRIES, retries.get()),
+                    Set.of(RETRIES));
+        }
+    }
+
+    /**
+     * The longest a send of the alert channel lasts, from the sink taking the record to its failure: the sink starts a
+     * new attempt up to {@code delivery.timeout.ms} after the first one began, and an attempt waits up to {@code
+     * max.block.ms} for metadata and then up to {@code delivery.timeout.ms} for the broker.
+     */
+    public static Duration longestSend(Duration maxBlock, Duration deliveryTimeout) {
+        return deliveryTimeout.plus(maxBlock).plus(deliveryTimeout);
     }
 
     /**

@@ -10,6 +10,7 @@ import io.smallrye.config.WithDefault;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 
@@ -36,10 +37,45 @@ class RelayTimingTest {
     void refusesATakeoverNoLongerThanTheSendAndTheMargin() {
         Duration maxBlock = Duration.ofSeconds(5);
         Duration delivery = Duration.ofSeconds(15);
-        Duration limit = maxBlock.plus(delivery).plus(RelayTiming.MARGIN);
+        // The connector may start a last attempt up to delivery.timeout.ms after the first, and it runs max.block.ms +
+        // delivery.timeout.ms.
+        Duration limit = delivery.plus(maxBlock).plus(delivery).plus(RelayTiming.MARGIN);
         assertThatThrownBy(() -> RelayTiming.check(limit, maxBlock, delivery))
                 .isInstanceOf(ConfigurationException.class);
         assertThatCode(() -> RelayTiming.check(limit.plusMillis(1), maxBlock, delivery))
+                .doesNotThrowAnyException();
+    }
+
+    @Test
+    void refusesThirtySecondsAgainstAFiveSecondBlockAndAFifteenSecondDelivery() {
+        // A send can last 15 s + 5 s + 15 s when the connector retries it, longer than the takeover.
+        assertThatThrownBy(
+                        () -> RelayTiming.check(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(15)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("alert-service.relay.takeover-after (30000 ms)")
+                .hasMessageContaining("twice mp.messaging.outgoing.alerts-out.delivery.timeout.ms (15000 ms)");
+    }
+
+    @Test
+    void refusesTheTakeoverOfThePreviousReleaseAgainstTheShippedTimeouts() throws Exception {
+        Properties properties = applicationProperties();
+        assertThatThrownBy(() -> RelayTiming.check(
+                        Duration.ofSeconds(10),
+                        Duration.ofMillis(Long.parseLong(properties.getProperty(RelayTiming.MAX_BLOCK))),
+                        Duration.ofMillis(Long.parseLong(properties.getProperty(RelayTiming.DELIVERY_TIMEOUT)))))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("alert-service.relay.takeover-after (10000 ms)");
+    }
+
+    @Test
+    void refusesARetriesCount() {
+        assertThatThrownBy(() -> RelayTiming.checkRetries(Optional.of(3L)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("mp.messaging.outgoing.alerts-out.retries (3)")
+                .satisfies(e -> assertThat(((ConfigurationException) e).getConfigKeys())
+                        .containsExactly("mp.messaging.outgoing.alerts-out.retries"));
+        assertThatCode(() -> RelayTiming.checkRetries(Optional.empty())).doesNotThrowAnyException();
+        assertThatCode(() -> RelayTiming.checkRetries(Optional.of((long) Integer.MAX_VALUE)))
                 .doesNotThrowAnyException();
     }
 
@@ -56,7 +92,13 @@ class RelayTimingTest {
         Duration delivery =
                 Duration.ofMillis(Long.parseLong(properties.getProperty(RelayTiming.DELIVERY_TIMEOUT, "120000")));
 
+        Duration request = Duration.ofMillis(
+                Long.parseLong(properties.getProperty(RelayTiming.CHANNEL_PREFIX + "request.timeout.ms")));
+
         assertThatCode(() -> RelayTiming.check(takeover, maxBlock, delivery)).doesNotThrowAnyException();
+        assertThat(properties.getProperty(RelayTiming.RETRIES)).isNull();
+        // Kafka refuses a request timeout that, with linger.ms 0, does not fit in the delivery timeout.
+        assertThat(request).isLessThanOrEqualTo(delivery);
         // A crashed instance's alerts are still published within about half a minute.
         assertThat(takeover).isLessThanOrEqualTo(Duration.ofSeconds(30));
     }
