@@ -381,12 +381,15 @@ export class TelemetryClient {
     this.clearTimers();
     this.detach.forEach((off) => off());
     // Still confirming its keys (the flush timed out): the events recorded meanwhile are written under a key of their
-    // own, and its claims are given back. Its own key is left as it was: another page may be adopting it, and would
-    // remove it with whatever it holds then. Each key is adopted whole by the next page that claims it.
-    if (this.confirming !== null) {
+    // own, sent with keepalive, and its claims are given back. Its own key is left as it was: another page may be
+    // adopting it, and would remove it with whatever it holds then. Each key is adopted whole by the next page that
+    // claims it.
+    const confirming = this.confirming;
+    if (confirming !== null) {
       this.persist();
       this.suspended = true;
       this.giveUpLeases();
+      this.sendMeanwhile(confirming);
     } else this.persist();
     this.release();
     return done;
@@ -693,6 +696,37 @@ export class TelemetryClient {
     }
   }
 
+  /**
+   * The page goes while it confirms its keys: the events recorded meanwhile, in none of the keys being confirmed (no
+   * other page can hold them yet, and a write of theirs may have failed or not fit in the storage budget), go out with
+   * keepalive, the oldest first, as many as fit in one keepalive request. They stay queued and under their key of their
+   * own ({@link writeAside}): the page may not live to read the answer, and the next page that adopts that key sends
+   * them again (metrics-ingest counts an event id once). The answer is not read, and nothing is counted for it.
+   */
+  private sendMeanwhile(confirming: Confirming): void {
+    const events = [...(this.inFlight ?? []), ...this.queue].filter((e) => !confirming.ids.has(e.eventId));
+    if (events.length === 0) return;
+    const sentAt = Date.now();
+    let size = Math.min(this.options.batchSize, events.length);
+    let body = JSON.stringify({ sentAt, events: events.slice(0, size) });
+    while (size > 1 && utf8Length(body) > KEEPALIVE_BYTES) {
+      size = Math.ceil(size / 2);
+      body = JSON.stringify({ sentAt, events: events.slice(0, size) });
+    }
+    try {
+      const answer = this.fetchFn(this.endpoint, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.settings.producerToken}`, 'Content-Type': 'application/json' },
+        body,
+        keepalive: true,
+        credentials: 'omit',
+      });
+      Promise.resolve(answer).catch(() => {});
+    } catch {
+      // Nothing more to do: the events stay in storage for the next page.
+    }
+  }
+
   /** Takes metrics-ingest's answer to the batch in flight. */
   private async answered(
     batch: TelemetryEvent[],
@@ -755,7 +789,18 @@ export class TelemetryClient {
    * way, if any, ended: a batch in a key another page adopted meanwhile is that page's to count ({@link dropAdopted}).
    */
   private async afterConfirming(current: () => boolean): Promise<boolean> {
-    while (current() && this.confirming !== null) await this.confirming.ended;
+    while (current() && this.confirming !== null) {
+      if (await this.confirming.ended) continue;
+      // Given up (the page frozen, gone or closed): another page may be adopting the key that holds the batch, and
+      // counts it. The batch stays as it was before the answer: in that key, for the next page holding it to send.
+      if (current() && this.inFlight !== null) {
+        this.queue.unshift(...this.inFlight);
+        this.inFlight = null;
+        this.requests++;
+        this.notify();
+      }
+      return false;
+    }
     return current();
   }
 
@@ -850,9 +895,11 @@ export class TelemetryClient {
     if (leaving && !this.suspended) this.recheck();
     // A page that goes while it confirms its keys writes the events recorded meanwhile under a key of their own
     // ({@link writeAside}), gives its claims back, and leaves its own key as it was: another page may be adopting it,
-    // and would remove it with whatever it holds then. It sends nothing as it goes: another page may have adopted its
-    // keys, or be claiming them, and sends their events; each key is adopted whole by the next page that claims it.
-    const unconfirmed = leaving && this.confirming !== null;
+    // and would remove it with whatever it holds then. Of what it holds it sends only the events recorded meanwhile
+    // ({@link sendMeanwhile}): another page may have adopted its keys, or be claiming them, and sends their events;
+    // each key is adopted whole by the next page that claims it.
+    const confirming = leaving ? this.confirming : null;
+    const unconfirmed = confirming !== null;
     if (unconfirmed) {
       this.persist();
       this.suspend();
@@ -863,7 +910,10 @@ export class TelemetryClient {
       if (intoCache) this.suspend();
       else this.release();
     }
-    if (unconfirmed) return;
+    if (unconfirmed) {
+      this.sendMeanwhile(confirming);
+      return;
+    }
     if (this.queue.length === 0 || this.inFlight !== null) return;
     if (!leaving && this.retryTimer !== null) return;
     if (this.lingerTimer !== null) {
@@ -1144,7 +1194,7 @@ export class TelemetryClient {
       if (claiming.claim !== null) this.giveBack(claiming.leaseKey, claiming.claim);
       claiming.wake?.();
     }
-    this.confirming?.end();
+    this.confirming?.end(false);
     this.confirming = null;
   }
 
@@ -1303,8 +1353,8 @@ export class TelemetryClient {
       this.heartbeat(); // nothing in storage that another page could take
       return;
     }
-    let end = () => {};
-    const ended = new Promise<void>((resolve) => (end = resolve));
+    let end: (confirmed: boolean) => void = () => {};
+    const ended = new Promise<boolean>((resolve) => (end = resolve));
     const confirming: Confirming = { ids: new Set(keys.flatMap((key) => [...key.ids])), aside: null, ended, end };
     this.confirming = confirming;
     const results = keys.map(async (key) => ({ ...key, result: await this.confirmKey(key.queueKey, key.leaseKey) }));
@@ -1353,7 +1403,7 @@ export class TelemetryClient {
    * the others kept; the copy is written and what is queued is sent.
    */
   private confirmed(results: Array<{ queueKey: string; ids: Set<string>; own: boolean; result: ClaimResult }>): void {
-    this.confirming?.end(); // the answers held meanwhile are taken once what follows ran
+    this.confirming?.end(true); // the answers held meanwhile are taken once what follows ran
     this.confirming = null;
     if (this.closed || this.released || this.suspended) return;
     const adopted = new Set<string>();
@@ -1606,10 +1656,10 @@ interface Confirming {
   ids: Set<string>;
   /** The id of the key the events recorded meanwhile are written under, once written. */
   aside: string | null;
-  /** Settled once the confirmation ended (the keys confirmed, or the claims given back). */
-  ended: Promise<void>;
+  /** Settled once the confirmation ended: true when the keys were confirmed, false when the claims were given back. */
+  ended: Promise<boolean>;
   /** Settles {@link ended}. */
-  end: () => void;
+  end: (confirmed: boolean) => void;
 }
 
 /**

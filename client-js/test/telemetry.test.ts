@@ -2271,13 +2271,13 @@ describe('TelemetryClient in two tabs of one origin', () => {
     pageA.document.dispatchEvent(new Event('resume'));
     const later = a.client.sync({ success: true, durationMs: 3 });
     await vi.advanceTimersByTimeAsync(2500);
-    // The page holding the lock claims tab A's key, and tab A goes (its keepalive request fails).
+    // The page holding the lock claims tab A's key, and tab A goes.
     const leaseKey = LEASE_PREFIX + a.key.slice(QUEUE_PREFIX.length);
     storage.setItem(leaseKey, JSON.stringify({ owner: 'page-b', at: Date.now(), claim: 'claim-b' }));
-    a.net.state.up = true; // it could send as it goes, and does not: that page may be adopting its key
+    a.net.state.up = true; // it sends as it goes only the event recorded since: that page may be adopting its key
     pageA.window.dispatchEvent(new Event('pagehide'));
     await vi.advanceTimersByTimeAsync(0);
-    expect(a.net.state.delivered).toEqual([]);
+    expect(a.net.state.delivered).toEqual([later]);
     expect(queueKeys(storage)).toHaveLength(2); // its key as it was, and the event recorded since under a key of its own
     held.delete(lock);
     storage.removeItem(leaseKey); // and gives it back
@@ -2287,11 +2287,12 @@ describe('TelemetryClient in two tabs of one origin', () => {
     cNet.state.up = true;
     new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
     await vi.advanceTimersByTimeAsync(20_000);
+    // The event recorded since goes again (it may not have arrived): metrics-ingest counts its id once.
     expect([...cNet.state.delivered].sort()).toEqual([...a.ids, later].sort());
-    expect(a.net.state.delivered).toEqual([]);
+    expect(a.net.state.delivered).toEqual([later]);
   });
 
-  it('sends nothing as it goes while it confirms its key and another page claims it: that page sends its events', async () => {
+  it('sends as it goes only what it recorded while it confirms its key, which another page claims and sends', async () => {
     const { locks, held } = webLocks();
     vi.stubGlobal('navigator', { locks });
     const storage = new MemoryStorage();
@@ -2311,13 +2312,39 @@ describe('TelemetryClient in two tabs of one origin', () => {
     pageA.window.dispatchEvent(new Event('pagehide'));
     await vi.advanceTimersByTimeAsync(0);
 
-    expect(a.net.state.delivered).toEqual([]);
+    // The event recorded since, which no other page can hold yet, goes with keepalive; none of the key being confirmed.
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(vi.mocked(a.net.fetch).mock.calls.at(-1)?.[1]).toMatchObject({ keepalive: true });
     expect(storage.getItem(leaseKey)).toBe(claimB); // page B's claim stands
     expect(JSON.parse(storage.getItem(a.key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(a.ids);
     const aside = queueKeys(storage).filter((k) => k !== a.key);
     expect(aside).toHaveLength(1);
     expect(JSON.parse(storage.getItem(aside[0])!).map((e: TelemetryEvent) => e.eventId)).toEqual([later]);
     expect(leaseOf(storage, aside[0])).toBeNull(); // left to the next page
+  });
+
+  it('sends as it is closed only what it recorded while it confirms its key, and keeps it for the next page', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock); // another page holds the key's Web Lock: tab A, back, looks again 2 s later
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    a.net.state.up = true;
+    const closing = a.client.close(1);
+    await vi.advanceTimersByTimeAsync(2);
+    await closing;
+
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(vi.mocked(a.net.fetch).mock.calls.at(-1)?.[1]).toMatchObject({ keepalive: true });
+    expect(a.client.stats()).toMatchObject({ sent: 0 }); // its answer is not read
+    expect(JSON.parse(storage.getItem(a.key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(a.ids);
+    const aside = queueKeys(storage).filter((k) => k !== a.key);
+    expect(aside.map((k) => JSON.parse(storage.getItem(k)!).map((e: TelemetryEvent) => e.eventId))).toEqual([[later]]);
   });
 
   it('leaves its key as it was and the events recorded since under a key of their own when closed while it confirms', async () => {
@@ -2529,6 +2556,68 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(sent).toEqual([ids]);
     expect(queueKeys(storage)).toEqual([]);
   });
+
+  for (const { how, leave } of leaves.filter((l) => l.how !== 'unloaded')) {
+    it(`counts once a batch answered while it confirms its key, when it is ${how} and another page adopts the key`, async () => {
+      const { locks } = webLocks();
+      vi.stubGlobal('navigator', { locks });
+      const lagMs = 1000;
+      const processes = new ProcessStorage(lagMs);
+      const pageA = openLivePage();
+      const sent: string[][] = [];
+      let answerFirst: (response: Response) => void = () => {};
+      // The first request is answered while tab A confirms its key; the others at once.
+      const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+        const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+        sent.push(events.map((e) => e.eventId));
+        if (sent.length === 1) return new Promise<Response>((resolve) => (answerFirst = resolve));
+        return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+      }) as unknown as typeof globalThis.fetch;
+      const a = new TelemetryClient({ ...tab, storage: processes.page(), fetch });
+      const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+      await vi.advanceTimersByTimeAsync(2000); // the batch in flight is written to storage
+      pageA.document.dispatchEvent(new Event('freeze'));
+      await vi.advanceTimersByTimeAsync(lagMs + 100); // every page sees tab A's key without a lease
+      const key = queueKeys(processes.page())[0];
+
+      const bNet = network();
+      bNet.state.up = true;
+      openLivePage();
+      const b = new TelemetryClient({ ...tab, storage: processes.page(), fetch: bNet.fetch }); // claims it, under the lock
+      await vi.advanceTimersByTimeAsync(5);
+      pageA.document.dispatchEvent(new Event('resume')); // the lock is taken: tab A looks again 2 s later
+      const later = a.sync({ success: true, durationMs: 3 });
+      answerFirst(new Response(JSON.stringify({ accepted: 2, rejected: [] }), { status: 200 }));
+      await vi.advanceTimersByTimeAsync(10);
+      expect(a.stats()).toMatchObject({ sent: 0, queued: 3 }); // the answer waits for the confirmation to end
+      if (leave) leave(pageA);
+      else {
+        const closing = a.close(1);
+        await vi.advanceTimersByTimeAsync(2);
+        await closing;
+      }
+      await vi.advanceTimersByTimeAsync(10_000);
+      const next = processes.page();
+      await vi.advanceTimersByTimeAsync(lagMs);
+
+      // Page B adopted tab A's key as it was and counts its batch; tab A does not count it as well.
+      expect(bNet.state.delivered).toEqual(ids);
+      expect(b.stats()).toMatchObject({ sent: 2 });
+      expect(a.stats()).toMatchObject({ sent: 0 });
+      // Tab A's key is not written again: what is left is the event recorded meanwhile, under a key of its own.
+      expect(queueKeys(next)).not.toContain(key);
+      const stored = queueKeys(next).flatMap((k) => JSON.parse(next.getItem(k)!).map((e: TelemetryEvent) => e.eventId));
+      expect(stored).toEqual([later]);
+
+      if (leave) {
+        // Back, tab A finds its key adopted: the batch is page B's, and only the event recorded meanwhile is its own.
+        pageA.document.dispatchEvent(new Event('resume'));
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(a.stats()).toMatchObject({ sent: 1, handedOver: 2, queued: 0 });
+        expect(sent.slice(1)).toEqual([[later]]);
+      }
+    });
+  }
 
   it('counts in handedOver no event it sends itself: a claim on its key given back, it adopts the key again', async () => {
     vi.stubGlobal('navigator', {});
