@@ -88,6 +88,11 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
         return "HTTP " + status + ": " + said;
     }
 
+    /** True when the text is markup (a tag, a comment or a doctype): a page, such as a proxy's, not a service's text. */
+    public boolean markup() {
+        return text != null && MARKUP.matcher(text).find();
+    }
+
     public String code() {
         return body.path("code").asText("HTTP_" + status);
     }

@@ -95,10 +95,6 @@ public class ServiceClient {
         return send(service, method, path, session.token(), body, all, true);
     }
 
-    public ApiResult getText(Service service, String pathAndQuery, String token) {
-        return send(service, "GET", pathAndQuery, token, null, Map.of("Accept", "text/plain"), false);
-    }
-
     /** The reads of one page: each starts at once, and all of them share one deadline. */
     public Reads reads() {
         return new Reads(Instant.now().plus(config.services().pageDeadline()));

@@ -210,22 +210,35 @@ public class AlertPagesResource {
                 query.append("&cohort=").append(enc(cohort));
             }
         }
-        ApiResult result = services.getText(Service.INGEST, query.toString(), s.token());
+        // Through the page's deadline: a body that stalls after its headers ends the wait (and the request) then.
+        ApiResult result = services.reads()
+                .getText(Service.INGEST, query.toString(), s.token())
+                .await();
+        boolean report = isReport(result);
         return html(
-                result.ok() ? 200 : healthReportStatus(result),
+                report ? 200 : healthReportStatus(result),
                 Pages.healthReport(
                                 s,
                                 flag == null ? "" : flag,
                                 cohort == null ? "" : cohort,
-                                result.ok() ? result.text() : null,
-                                result.ok() ? null : healthReportError(result))
+                                report ? result.text() : null,
+                                report ? null : healthReportError(result))
                         .render());
+    }
+
+    /**
+     * A 2xx answer whose text is not markup: metrics-ingest's report is plain text, and a page (a proxy's or a login
+     * page's, answered 200) is no report.
+     */
+    static boolean isReport(ApiResult result) {
+        return result.ok() && !result.markup();
     }
 
     /**
      * The status of a health report page without the report, so that it never passes for one (the page still shows the
      * form and why): 400 when metrics-ingest refused what was asked, 403 when the session's token may not read it, 502
-     * when metrics-ingest failed, could not be reached or did not answer in time.
+     * when metrics-ingest failed, could not be reached, did not answer in full within the page deadline, or answered a
+     * page that is not a report.
      */
     static int healthReportStatus(ApiResult result) {
         return switch (result.status()) {
@@ -236,6 +249,9 @@ public class AlertPagesResource {
     }
 
     private static String healthReportError(ApiResult result) {
+        if (result.ok()) {
+            return "metrics-ingest answered a page that is not a report (" + result.summary() + ").";
+        }
         if (result.status() == 401 || result.status() == 403) {
             return "Your token may not read the health report (" + result.message() + ", " + result.code() + ").";
         }

@@ -30,14 +30,15 @@ public record GuardAnswer(List<GuardVerdict> verdicts, String error) {
         return new GuardAnswer(List.copyOf(verdicts), null);
     }
 
-    /** The service's own error message, or the status when its answer was not a Rollguard error. */
+    /**
+     * The service's own error message; the console's account when no answer came; else the short, cleaned summary of
+     * what came ({@link ApiResult#summary}), never a proxy's text repeated whole.
+     */
     private static String reason(ApiResult result) {
         if (result.body().hasNonNull("message")) {
             return result.message() + " (" + result.code() + ").";
         }
-        String text = result.text();
-        boolean plain = text != null && !text.isBlank() && text.length() <= 200 && text.indexOf('<') < 0;
-        return plain ? text + "." : "the alert-service answered HTTP " + result.status() + ".";
+        return result.consoleAccount() ? result.text() + "." : "the alert-service answered " + result.summary() + ".";
     }
 
     public boolean failed() {

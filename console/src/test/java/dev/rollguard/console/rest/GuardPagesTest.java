@@ -179,6 +179,32 @@ class GuardPagesTest {
     }
 
     @Test
+    void aPlainTextErrorOfAProxyIsSummedUpOnTheFlagPageAndTheOverview() {
+        // A proxy in front of the alert-service answers 503 in plain text: a line break, a right-to-left override and
+        // more than the console repeats.
+        stub.answer("/api/guard", 503, "upstream overloaded\n\u202Eretry later " + "y".repeat(150) + " TAIL-NOT-SHOWN");
+        String expected = "The guard&#39;s verdicts are unavailable: the alert-service answered HTTP 503: upstream"
+                + " overloaded retry later yyy";
+
+        String said = between(section(page("/flags/" + FLAG)), "id=\"guard-error\">", "</p>");
+
+        assertThat(said)
+                .startsWith(expected)
+                .contains("…")
+                .doesNotContain("TAIL-NOT-SHOWN")
+                .doesNotContain("\n")
+                .doesNotContain("\u202E")
+                .hasSizeLessThan(250);
+        Response overview = sessionRequest().get("/guard");
+        assertThat(overview.statusCode()).isEqualTo(502);
+        assertThat(overview.asString())
+                .contains(expected)
+                .doesNotContain("TAIL-NOT-SHOWN")
+                .doesNotContain("\u202E")
+                .doesNotContain("overloaded\n");
+    }
+
+    @Test
     void aTokenThatMayNotReadTheVerdictsIsToldSo() {
         stub.answer("/api/guard", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
 

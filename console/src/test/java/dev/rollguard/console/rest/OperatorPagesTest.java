@@ -2,6 +2,7 @@ package dev.rollguard.console.rest;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.console.ServiceStub;
 import dev.rollguard.console.StubbedServices;
@@ -19,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -453,6 +456,55 @@ class OperatorPagesTest {
         stub.answer("/api/health-report", 403, "{\"code\": \"FORBIDDEN\", \"message\": \"admin token required\"}");
         assertThat(healthReport(s, 403))
                 .contains("Your token may not read the health report (admin token required, FORBIDDEN).");
+    }
+
+    @Test
+    void aHealthReportPageAnswered200IsNoReport() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // A proxy (or a sign-in page in front of metrics-ingest) answers 200 with its own HTML page.
+        stub.answer(
+                "/api/health-report",
+                200,
+                "<!DOCTYPE html><html><body><h1>Sign in to continue</h1><form action=\"/sso\"></form></body></html>");
+
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
+                .doesNotContain("Sign in to continue")
+                .doesNotContain("/sso");
+    }
+
+    @Test
+    void aHealthReportWhoseAnswerStallsEndsAtThePageDeadline() throws Exception {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // metrics-ingest sends the headers of its answer, then nothing more.
+        stub.stallBody("/api/health-report");
+
+        String page = CompletableFuture.supplyAsync(() -> healthReport(s, 502)).get(20, TimeUnit.SECONDS);
+
+        assertThat(page)
+                .contains("metrics-ingest could not build the report: metrics-ingest is unavailable: no answer within"
+                        + " 5 s.");
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> !stub.abandoned().isEmpty());
+        assertThat(stub.abandoned()).singleElement().satisfies(closed -> assertThat(closed.path())
+                .isEqualTo("/api/health-report"));
+    }
+
+    @Test
+    void aPageReadWhoseAnswerStallsIsCancelledAtThePageDeadline() throws Exception {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // The alert-service sends the headers of its answer to the alerts read, then nothing more.
+        stub.stallBody("/api/alerts");
+
+        String alerts = CompletableFuture.supplyAsync(() -> page(s, "/alerts")).get(20, TimeUnit.SECONDS);
+
+        assertThat(alerts).contains("no answer within 5 s");
+        await().atMost(Duration.ofSeconds(15))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> !stub.abandoned().isEmpty());
+        assertThat(stub.abandoned())
+                .allSatisfy(closed -> assertThat(closed.path()).isEqualTo("/api/alerts"));
     }
 
     private static String healthReport(OperatorSession s, int status) {
