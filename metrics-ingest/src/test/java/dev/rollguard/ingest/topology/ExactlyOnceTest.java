@@ -115,18 +115,8 @@ class ExactlyOnceTest {
         // however the crash reorders processing, so the counts check exactly-once, not lateness. Five tables put
         // scopes on every partition of the repartition topic.
         Instant base = Instant.now().minus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS);
-        List<SyncEvent> events = new ArrayList<>();
         Map<String, Long> expected = new TreeMap<>();
-        for (int i = 0; i < EVENTS; i++) {
-            Instant at = base.plusMillis((i * 7L) % 3000);
-            String table = "table-" + (i % TABLES);
-            events.add(sync("client-" + (i % 97), at, i % 10 != 0, 10 + i % 50)
-                    .setTable(table)
-                    .build());
-            Instant window = at.truncatedTo(ChronoUnit.SECONDS);
-            expected.merge("global@" + window, 1L, Long::sum);
-            expected.merge("table:" + table + "@" + window, 1L, Long::sum);
-        }
+        List<SyncEvent> events = events(base, EVENTS, expected);
         AtomicInteger progress = new AtomicInteger();
         try (KafkaProducer<String, byte[]> producer = KafkaTestClient.producer()) {
             sendPaced(producer, topics.sync(), events, 0, EVENTS / 3, progress);
@@ -151,8 +141,43 @@ class ExactlyOnceTest {
             Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> runningMarkers(log, true) > 1);
             sendPaced(producer, topics.sync(), events, 2 * EVENTS / 3, EVENTS, progress);
         }
-        // Close the windows with one event 5 minutes ahead on every input partition: a window closes only once every
-        // input task has announced a watermark past its end, whatever the crash left in flight.
+        // A window closes only once every input task has announced a watermark past its end, whatever the crash left
+        // in flight.
+        assertThat(closeAndCount(topics, base, expected.size())).isEqualTo(expected);
+        assertThat(runningMarkers(log, true))
+                .as("the killed instance had tasks before the kill and after its restart")
+                .isGreaterThanOrEqualTo(2);
+        // The dedup store's batches have unique keys: time retention deletes them, not compaction.
+        assertThat(topicConfig(bootstrap, appId + "-dedup-store-changelog", TopicConfig.CLEANUP_POLICY_CONFIG))
+                .isEqualTo(TopicConfig.CLEANUP_POLICY_DELETE);
+    }
+
+    /**
+     * {@code count} sync events of 97 clients and five tables, their times spread over the three 1 s windows from {@code
+     * base}; {@code expected} receives the events each window of global and of each table must count.
+     */
+    static List<SyncEvent> events(Instant base, int count, Map<String, Long> expected) {
+        List<SyncEvent> events = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Instant at = base.plusMillis((i * 7L) % 3000);
+            String table = "table-" + (i % TABLES);
+            events.add(sync("client-" + (i % 97), at, i % 10 != 0, 10 + i % 50)
+                    .setTable(table)
+                    .build());
+            Instant window = at.truncatedTo(ChronoUnit.SECONDS);
+            expected.merge("global@" + window, 1L, Long::sum);
+            expected.merge("table:" + table + "@" + window, 1L, Long::sum);
+        }
+        return events;
+    }
+
+    /**
+     * Closes the windows of {@link #events} with one event 5 minutes ahead on every input partition (a window closes
+     * only once every input task has announced a watermark past its end) and returns the event count of each closed
+     * tumbling window of global and the tables, by {@code <scope>@<start>}, once at least {@code windows} came; each
+     * must be emitted once.
+     */
+    static Map<String, Long> closeAndCount(TopicNames topics, Instant base, int windows) {
         Instant closing = base.plusSeconds(3).plus(Duration.ofMinutes(5)).plusSeconds(1);
         try (KafkaProducer<String, byte[]> producer = KafkaTestClient.producer()) {
             for (int p = 0; p < 3; p++) {
@@ -166,8 +191,7 @@ class ExactlyOnceTest {
             }
             producer.flush();
         }
-
-        var windows = KafkaTestClient.await(
+        var records = KafkaTestClient.await(
                 topics.windows(),
                 r -> {
                     WindowMetricsEvent w =
@@ -179,23 +203,16 @@ class ExactlyOnceTest {
                             && (w.getScopeKey().equals("global")
                                     || w.getScopeKey().startsWith("table:"));
                 },
-                found -> found.size() >= expected.size(),
+                found -> found.size() >= windows,
                 Duration.ofSeconds(150));
-
         Map<String, Long> counted = new TreeMap<>();
-        for (var record : windows) {
+        for (var record : records) {
             WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
             assertThat(counted.put(w.getScopeKey() + "@" + w.getWindowStart(), w.getEventCount()))
                     .as("window %s of %s emitted once", w.getWindowStart(), w.getScopeKey())
                     .isNull();
         }
-        assertThat(counted).isEqualTo(expected);
-        assertThat(runningMarkers(log, true))
-                .as("the killed instance had tasks before the kill and after its restart")
-                .isGreaterThanOrEqualTo(2);
-        // The dedup store's batches have unique keys: time retention deletes them, not compaction.
-        assertThat(topicConfig(bootstrap, appId + "-dedup-store-changelog", TopicConfig.CLEANUP_POLICY_CONFIG))
-                .isEqualTo(TopicConfig.CLEANUP_POLICY_DELETE);
+        return counted;
     }
 
     static String topicConfig(String bootstrap, String topic, String name) throws Exception {

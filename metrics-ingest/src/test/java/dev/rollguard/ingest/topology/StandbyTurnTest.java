@@ -1,6 +1,5 @@
 package dev.rollguard.ingest.topology;
 
-import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rollguard.infra.EmbeddedKafka;
@@ -8,9 +7,6 @@ import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.schemas.event.SyncEvent;
-import dev.rollguard.schemas.event.WindowKind;
-import dev.rollguard.schemas.event.WindowMetricsEvent;
-import dev.rollguard.schemas.serde.AvroCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +23,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TaskMetadata;
@@ -53,7 +48,6 @@ import org.junit.jupiter.api.io.TempDir;
 class StandbyTurnTest {
 
     static final int EVENTS = 1800;
-    static final int TABLES = 5;
 
     final List<KafkaStreams> instances = new ArrayList<>();
 
@@ -137,18 +131,8 @@ class StandbyTurnTest {
                         .id();
 
         Instant start = Instant.now().minus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS);
-        List<SyncEvent> events = new ArrayList<>();
         Map<String, Long> expected = new TreeMap<>();
-        for (int i = 0; i < EVENTS; i++) {
-            Instant at = start.plusMillis((i * 7L) % 3000);
-            String table = "table-" + (i % TABLES);
-            events.add(sync("client-" + (i % 97), at, i % 10 != 0, 10 + i % 50)
-                    .setTable(table)
-                    .build());
-            Instant window = at.truncatedTo(ChronoUnit.SECONDS);
-            expected.merge("global@" + window, 1L, Long::sum);
-            expected.merge("table:" + table + "@" + window, 1L, Long::sum);
-        }
+        List<SyncEvent> events = ExactlyOnceTest.events(start, EVENTS, expected);
         AtomicInteger progress = new AtomicInteger();
 
         // The first instance alone runs every task.
@@ -186,41 +170,7 @@ class StandbyTurnTest {
                             && tasks(first, true).containsAll(turned));
             ExactlyOnceTest.sendPaced(producer, topics.sync(), events, 2 * EVENTS / 3, EVENTS, progress);
         }
-        // One event 5 minutes ahead on every input partition closes the windows.
-        Instant closing = start.plusSeconds(3).plus(Duration.ofMinutes(5)).plusSeconds(1);
-        try (KafkaProducer<String, byte[]> producer = KafkaTestClient.producer()) {
-            for (int p = 0; p < 3; p++) {
-                SyncEvent closer =
-                        sync("closer", closing, true, 1).setTable("table-" + p).build();
-                producer.send(new ProducerRecord<>(
-                        topics.sync(),
-                        p,
-                        "closer-" + p,
-                        AvroCodec.of(SyncEvent.class).encode(closer)));
-            }
-            producer.flush();
-        }
-
-        var windows = KafkaTestClient.await(
-                topics.windows(),
-                r -> {
-                    WindowMetricsEvent w =
-                            AvroCodec.of(WindowMetricsEvent.class).decode(r.value());
-                    return w.getWindowKind() == WindowKind.TUMBLING
-                            && w.getEventCount() > 0
-                            && w.getWindowStart().isBefore(closing.minusSeconds(60))
-                            && (w.getScopeKey().equals("global")
-                                    || w.getScopeKey().startsWith("table:"));
-                },
-                found -> found.size() >= expected.size(),
-                Duration.ofSeconds(120));
-        Map<String, Long> counted = new TreeMap<>();
-        for (var record : windows) {
-            WindowMetricsEvent w = AvroCodec.of(WindowMetricsEvent.class).decode(record.value());
-            assertThat(counted.put(w.getScopeKey() + "@" + w.getWindowStart(), w.getEventCount()))
-                    .as("window %s of %s emitted once", w.getWindowStart(), w.getScopeKey())
-                    .isNull();
-        }
-        assertThat(counted).isEqualTo(expected);
+        assertThat(ExactlyOnceTest.closeAndCount(topics, start, expected.size()))
+                .isEqualTo(expected);
     }
 }
