@@ -104,13 +104,9 @@ public interface AlertConfig {
 
         /**
          * How long a transition stored by another instance stays unpublished before this instance's poll publishes it
-         * (that instance crashed between its commit and its send). It must outlast the longest send of the alert
-         * channel, {@code delivery.timeout.ms} (the connector's retry window) + {@code max.block.ms} + {@code
-         * delivery.timeout.ms} (10 s + 3 s + 10 s by default), plus 5 s, or the service refuses to start: a shorter
-         * one lets another instance repeat a send still under way, perhaps after a later transition of the alert. 30 s
-         * keeps that margin and still publishes a crashed instance's alerts within about half a minute.
+         * (that instance crashed between its commit and its send).
          */
-        @WithDefault("30s")
+        @WithDefault("10s")
         Duration takeoverAfter();
     }
 
