@@ -100,7 +100,9 @@ class NewerReleaseRowsTest {
         AlertEvent alert = Alerts.critical(flag).build();
         String id = Alerts.actionId(alert);
         store(alert, RollbackOutcome.NOTIFIED);
-        sql("update rollback_action set outcome = 'SKIPPED_BY_A_NEWER_RULE', published = true where id = $1", id);
+        // Not published yet: the release that stored it crashed before publishing, which this release must leave to
+        // it (its schema cannot carry the outcome).
+        sql("update rollback_action set outcome = 'SKIPPED_BY_A_NEWER_RULE', published = false where id = $1", id);
 
         JsonPath one = Api.rollback(id);
         assertThat(one).as("read by id").isNotNull();
