@@ -45,38 +45,6 @@ public record RollbackRecord(
      */
     public record Unrecognized(String state, String action, String outcome) {}
 
-    /** An action whose state, action and outcome this release knows. */
-    public RollbackRecord(
-            String id,
-            ActionState state,
-            String flagKey,
-            GuardAction action,
-            RollbackOutcome outcome,
-            String reason,
-            boolean dryRun,
-            Evidence evidence,
-            Long flagVersionBefore,
-            Long flagVersionAfter,
-            Timings timings,
-            boolean published,
-            Instant createdAt) {
-        this(
-                id,
-                state,
-                flagKey,
-                action,
-                outcome,
-                reason,
-                dryRun,
-                evidence,
-                flagVersionBefore,
-                flagVersionAfter,
-                timings,
-                published,
-                createdAt,
-                null);
-    }
-
     /** The state as stored, known to this release or not. */
     public String stateName() {
         return state != null ? state.name() : unrecognized.state();

@@ -41,7 +41,8 @@ public final class RollbackMapper {
                 null,
                 timings(alert, receivedAt),
                 false,
-                receivedAt);
+                receivedAt,
+                null);
     }
 
     static Evidence evidence(AlertEvent alert) {
