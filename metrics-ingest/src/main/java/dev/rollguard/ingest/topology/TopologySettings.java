@@ -172,6 +172,27 @@ public record TopologySettings(
                 limits);
     }
 
+    /** The same with another interval at which the input tasks hand their partial windows on. */
+    public TopologySettings withFlushInterval(Duration interval) {
+        return new TopologySettings(
+                topics,
+                windowSize,
+                grace,
+                interval,
+                idleTimeout,
+                inputPartitions,
+                clientStateTtl,
+                maxClientsPerCohort,
+                hoppingEnabled,
+                hoppingSize,
+                hoppingAdvance,
+                retention,
+                dedupHorizon,
+                validation,
+                flagHistoryVersions,
+                limits);
+    }
+
     /** The same with another idle timeout of the input partitions. */
     public TopologySettings withIdleTimeout(Duration timeout) {
         return new TopologySettings(

@@ -4,7 +4,6 @@ import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static dev.rollguard.ingest.topology.ExactlyOnceTest.committed;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -67,14 +65,7 @@ class DedupRestoreTest {
         String prefix = "dedup-" + id + ".";
         String appId = "metrics-ingest-dedup-" + id;
         TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
-        EmbeddedKafka.createTopics(
-                bootstrap,
-                List.of(
-                        new NewTopic(topics.sync(), 3, (short) 1),
-                        new NewTopic(topics.upload(), 3, (short) 1),
-                        new NewTopic(topics.flags(), 1, (short) 1),
-                        new NewTopic(topics.dlq(), 1, (short) 1),
-                        new NewTopic(topics.windows(), 3, (short) 1)));
+        StreamsWorker.createTopics(bootstrap, topics);
         // The application's global consumer fails at start when a topic's partitions are not in its metadata yet.
         try (KafkaConsumer<byte[], byte[]> metadata = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,

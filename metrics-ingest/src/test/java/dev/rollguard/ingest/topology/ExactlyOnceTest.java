@@ -3,7 +3,6 @@ package dev.rollguard.ingest.topology;
 import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -27,7 +26,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -94,14 +92,7 @@ class ExactlyOnceTest {
         String prefix = "eos-" + id + ".";
         String appId = "metrics-ingest-eos-" + id;
         TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
-        EmbeddedKafka.createTopics(
-                bootstrap,
-                List.of(
-                        new NewTopic(topics.sync(), 3, (short) 1),
-                        new NewTopic(topics.upload(), 3, (short) 1),
-                        new NewTopic(topics.flags(), 1, (short) 1),
-                        new NewTopic(topics.dlq(), 1, (short) 1),
-                        new NewTopic(topics.windows(), 3, (short) 1)));
+        StreamsWorker.createTopics(bootstrap, topics);
         Path dir = scratch;
         Path stateA = Files.createDirectories(dir.resolve("a"));
         Path log = dir.resolve("worker.log");

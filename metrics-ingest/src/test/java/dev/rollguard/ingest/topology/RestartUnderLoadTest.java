@@ -4,7 +4,6 @@ import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static dev.rollguard.ingest.TelemetryFixtures.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.infra.TopicContents;
 import dev.rollguard.ingest.KafkaTestClient;
@@ -28,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.awaitility.Awaitility;
@@ -72,14 +70,7 @@ class RestartUnderLoadTest {
         String prefix = "restart-" + id + ".";
         String appId = "metrics-ingest-restart-" + id;
         TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
-        EmbeddedKafka.createTopics(
-                bootstrap,
-                List.of(
-                        new NewTopic(topics.sync(), 3, (short) 1),
-                        new NewTopic(topics.upload(), 3, (short) 1),
-                        new NewTopic(topics.flags(), 1, (short) 1),
-                        new NewTopic(topics.dlq(), 1, (short) 1),
-                        new NewTopic(topics.windows(), 3, (short) 1)));
+        StreamsWorker.createTopics(bootstrap, topics);
         Path dir = scratch;
         Path state = Files.createDirectories(dir.resolve("state"));
         Path log = dir.resolve("worker.log");

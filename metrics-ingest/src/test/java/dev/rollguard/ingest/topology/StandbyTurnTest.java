@@ -2,7 +2,6 @@ package dev.rollguard.ingest.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.infra.SharedInfra;
 import dev.rollguard.ingest.KafkaTestClient;
 import dev.rollguard.ingest.service.FlagDirectory;
@@ -21,7 +20,6 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -92,32 +90,8 @@ class StandbyTurnTest {
         String prefix = "turn-" + id + ".";
         String appId = "metrics-ingest-turn-" + id;
         TopicNames topics = TopicNames.DEFAULT.prefixed(prefix);
-        EmbeddedKafka.createTopics(
-                bootstrap,
-                List.of(
-                        new NewTopic(topics.sync(), 3, (short) 1),
-                        new NewTopic(topics.upload(), 3, (short) 1),
-                        new NewTopic(topics.flags(), 1, (short) 1),
-                        new NewTopic(topics.dlq(), 1, (short) 1),
-                        new NewTopic(topics.windows(), 3, (short) 1)));
-        TopologySettings base = StreamsWorker.settings(prefix);
-        TopologySettings settings = new TopologySettings(
-                base.topics(),
-                base.windowSize(),
-                base.grace(),
-                Duration.ofHours(1),
-                base.idleTimeout(),
-                base.inputPartitions(),
-                base.clientStateTtl(),
-                base.maxClientsPerCohort(),
-                base.hoppingEnabled(),
-                base.hoppingSize(),
-                base.hoppingAdvance(),
-                base.retention(),
-                base.dedupHorizon(),
-                base.validation(),
-                base.flagHistoryVersions(),
-                base.limits());
+        StreamsWorker.createTopics(bootstrap, topics);
+        TopologySettings settings = StreamsWorker.settings(prefix).withFlushInterval(Duration.ofHours(1));
         inputSubtopology =
                 TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions()))
                         .describe()

@@ -1,11 +1,14 @@
 package dev.rollguard.ingest.topology;
 
+import dev.rollguard.infra.EmbeddedKafka;
 import dev.rollguard.ingest.service.FlagDirectory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
@@ -41,6 +44,21 @@ public final class StreamsWorker {
                 .withHopping(false, Duration.ofSeconds(15), Duration.ofSeconds(5))
                 .withInputPartitions(3)
                 .withIdleTimeout(Duration.ofSeconds(15));
+    }
+
+    /**
+     * Creates the topics these tests' workers read and write under {@code topics}: the telemetry topics with three
+     * partitions (the settings' input partitions), the windows with three, the flag changes and dead letters with one.
+     */
+    static void createTopics(String bootstrap, TopicNames topics) {
+        EmbeddedKafka.createTopics(
+                bootstrap,
+                List.of(
+                        new NewTopic(topics.sync(), 3, (short) 1),
+                        new NewTopic(topics.upload(), 3, (short) 1),
+                        new NewTopic(topics.flags(), 1, (short) 1),
+                        new NewTopic(topics.dlq(), 1, (short) 1),
+                        new NewTopic(topics.windows(), 3, (short) 1)));
     }
 
     /** Starts a worker in a child JVM, its output appended to {@code log}. */
