@@ -1,5 +1,8 @@
 package dev.rollguard.ingest.topology;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.Headers;
 
@@ -59,19 +62,17 @@ public final class DeadLetterHeaders {
             return reason;
         }
         String ellipsis = "…";
-        int budget = MAX_REASON_BYTES - ellipsis.getBytes(StandardCharsets.UTF_8).length;
-        int bytesUsed = 0;
-        int end = 0;
-        while (end < reason.length()) {
-            int codePoint = reason.codePointAt(end);
-            int size = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
-            if (bytesUsed + size > budget) {
-                break;
-            }
-            bytesUsed += size;
-            end += Character.charCount(codePoint);
-        }
-        return reason.substring(0, end) + ellipsis;
+        // The encoder stops before the first character that does not fit, never within one (a surrogate pair too).
+        CharBuffer in = CharBuffer.wrap(reason);
+        StandardCharsets.UTF_8
+                .newEncoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                .encode(
+                        in,
+                        ByteBuffer.allocate(MAX_REASON_BYTES - ellipsis.getBytes(StandardCharsets.UTF_8).length),
+                        true);
+        return reason.substring(0, in.position()) + ellipsis;
     }
 
     private static void put(Headers headers, String name, String value) {
