@@ -391,6 +391,8 @@ export class TelemetryClient {
       this.giveUpLeases();
       this.sendMeanwhile(confirming);
     } else this.persist();
+    // No confirmation comes after close(): the answer to a request still in flight is not this client's to take.
+    this.forgetInFlight();
     this.release();
     return done;
   }
@@ -789,19 +791,24 @@ export class TelemetryClient {
    * way, if any, ended: a batch in a key another page adopted meanwhile is that page's to count ({@link dropAdopted}).
    */
   private async afterConfirming(current: () => boolean): Promise<boolean> {
-    while (current() && this.confirming !== null) {
-      if (await this.confirming.ended) continue;
-      // Given up (the page frozen, gone or closed): another page may be adopting the key that holds the batch, and
-      // counts it. The batch stays as it was before the answer: in that key, for the next page holding it to send.
-      if (current() && this.inFlight !== null) {
-        this.queue.unshift(...this.inFlight);
-        this.inFlight = null;
-        this.requests++;
-        this.notify();
-      }
-      return false;
-    }
+    // A confirmation given up forgot the request ({@link forgetInFlight}): current() is false then.
+    while (current() && this.confirming !== null) await this.confirming.ended;
     return current();
+  }
+
+  /**
+   * Forgets the request in flight: its batch goes back to the head of the queue (it is in storage already), and its
+   * answer, should it still come, is not taken. A page going away forgets an ordinary request, which the browser aborts
+   * ({@link onHidden}); a page giving up its claims with no confirmation of its keys to come before that answer (closed,
+   * or giving up a confirmation) forgets any: another page may adopt the key holding the batch meanwhile and count it,
+   * and the answer taken here would count it twice, or write the key again.
+   */
+  private forgetInFlight(): void {
+    if (this.inFlight === null) return;
+    this.queue.unshift(...this.inFlight);
+    this.inFlight = null;
+    this.requests++;
+    this.notify();
   }
 
   /** The batch in flight is done with (sent or refused for good). */
@@ -885,11 +892,7 @@ export class TelemetryClient {
    * the backoff of a batch waiting for its retry.
    */
   private onHidden(leaving: boolean, intoCache = false): void {
-    if (leaving && this.inFlight !== null && !this.inFlightKeepalive) {
-      this.queue.unshift(...this.inFlight);
-      this.inFlight = null;
-      this.requests++;
-    }
+    if (leaving && !this.inFlightKeepalive) this.forgetInFlight();
     // A page that goes after a sleep past its lease, before anything else ran, first starts to confirm its keys, so
     // that it goes as a page that goes while it confirms them (the events recorded since not left unwritten).
     if (leaving && !this.suspended) this.recheck();
@@ -1194,7 +1197,11 @@ export class TelemetryClient {
       if (claiming.claim !== null) this.giveBack(claiming.leaseKey, claiming.claim);
       claiming.wake?.();
     }
-    this.confirming?.end(false);
+    // The answer to the request in flight is taken only by a page that confirmed its keys its own since it stopped
+    // running ({@link afterConfirming}): once a confirmation is given up, another page may adopt the key holding the
+    // batch, and count it. (A page frozen while it runs keeps the request: it confirms its keys when it runs again.)
+    if (this.confirming !== null) this.forgetInFlight();
+    this.confirming?.end();
     this.confirming = null;
   }
 
@@ -1353,8 +1360,8 @@ export class TelemetryClient {
       this.heartbeat(); // nothing in storage that another page could take
       return;
     }
-    let end: (confirmed: boolean) => void = () => {};
-    const ended = new Promise<boolean>((resolve) => (end = resolve));
+    let end: () => void = () => {};
+    const ended = new Promise<void>((resolve) => (end = resolve));
     const confirming: Confirming = { ids: new Set(keys.flatMap((key) => [...key.ids])), aside: null, ended, end };
     this.confirming = confirming;
     const results = keys.map(async (key) => ({ ...key, result: await this.confirmKey(key.queueKey, key.leaseKey) }));
@@ -1403,7 +1410,7 @@ export class TelemetryClient {
    * the others kept; the copy is written and what is queued is sent.
    */
   private confirmed(results: Array<{ queueKey: string; ids: Set<string>; own: boolean; result: ClaimResult }>): void {
-    this.confirming?.end(true); // the answers held meanwhile are taken once what follows ran
+    this.confirming?.end(); // the answers held meanwhile are taken once what follows ran
     this.confirming = null;
     if (this.closed || this.released || this.suspended) return;
     const adopted = new Set<string>();
@@ -1656,10 +1663,13 @@ interface Confirming {
   ids: Set<string>;
   /** The id of the key the events recorded meanwhile are written under, once written. */
   aside: string | null;
-  /** Settled once the confirmation ended: true when the keys were confirmed, false when the claims were given back. */
-  ended: Promise<boolean>;
+  /**
+   * Settled once the confirmation ended, the keys confirmed or the claims given back (which forgets the request in
+   * flight): the answer held for it is taken or not then.
+   */
+  ended: Promise<void>;
   /** Settles {@link ended}. */
-  end: (confirmed: boolean) => void;
+  end: () => void;
 }
 
 /**

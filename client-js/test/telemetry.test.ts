@@ -2643,6 +2643,139 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(bNet.state.delivered).toEqual([]);
     expect(a.client.stats()).toMatchObject({ sent: 2, queued: 0, handedOver: 0 });
   });
+
+  /** A fetch whose first request is answered only when the test says so (`answerFirst`), the others at once with 200. */
+  function slowFirstRequest() {
+    const sent: string[][] = [];
+    let answer: (response: Response) => void = () => {};
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
+      sent.push(events.map((e) => e.eventId));
+      if (sent.length === 1) return new Promise<Response>((resolve) => (answer = resolve));
+      return Promise.resolve(new Response(JSON.stringify({ accepted: events.length, rejected: [] }), { status: 200 }));
+    }) as unknown as typeof globalThis.fetch;
+    const answerFirst = (accepted: number) =>
+      answer(new Response(JSON.stringify({ accepted, rejected: [] }), { status: 200 }));
+    return { sent, fetch, answerFirst };
+  }
+
+  /** Each event id stored, with the number of queue keys holding it. */
+  function storedCounts(storage: Storage): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const key of queueKeys(storage)) {
+      for (const e of JSON.parse(storage.getItem(key)!) as TelemetryEvent[]) {
+        counts.set(e.eventId, (counts.get(e.eventId) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  for (const { how, leave } of leaves.filter((l) => l.how !== 'unloaded')) {
+    it(`counts once a batch answered only after it was ${how} while it confirmed its key, another page adopting the key`, async () => {
+      const { locks } = webLocks();
+      vi.stubGlobal('navigator', { locks });
+      const lagMs = 1000;
+      const processes = new ProcessStorage(lagMs);
+      const pageA = openLivePage();
+      const server = slowFirstRequest();
+      const a = new TelemetryClient({ ...tab, storage: processes.page(), fetch: server.fetch, requestTimeoutMs: 60_000 });
+      const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+      await vi.advanceTimersByTimeAsync(2000); // the batch in flight is written to storage
+      pageA.document.dispatchEvent(new Event('freeze'));
+      await vi.advanceTimersByTimeAsync(lagMs + 100); // every page sees tab A's key without a lease
+      const key = queueKeys(processes.page())[0];
+
+      const bNet = network();
+      bNet.state.up = true;
+      openLivePage();
+      const b = new TelemetryClient({ ...tab, storage: processes.page(), fetch: bNet.fetch }); // claims it, under the lock
+      await vi.advanceTimersByTimeAsync(5);
+      pageA.document.dispatchEvent(new Event('resume')); // the lock is taken: tab A looks again 2 s later
+      const later = a.sync({ success: true, durationMs: 3 });
+      await vi.advanceTimersByTimeAsync(10);
+      if (leave) leave(pageA);
+      else {
+        const closing = a.close(1);
+        await vi.advanceTimersByTimeAsync(2);
+        await closing;
+      }
+      await vi.advanceTimersByTimeAsync(10_000); // page B adopted the key and sent its batch
+      expect(bNet.state.delivered).toEqual(ids);
+      server.answerFirst(2); // the answer to tab A's request comes only now
+      await vi.advanceTimersByTimeAsync(1000); // before page B's heartbeat adopts the event recorded meanwhile
+      const next = processes.page();
+      await vi.advanceTimersByTimeAsync(lagMs);
+
+      expect(b.stats()).toMatchObject({ sent: 2 });
+      expect(a.stats()).toMatchObject({ sent: 0 });
+      // Nor is its key written again: what is left is the event recorded meanwhile, once, under a key of its own.
+      expect(queueKeys(next)).not.toContain(key);
+      expect([...storedCounts(next)]).toEqual([[later, 1]]);
+    });
+  }
+
+  it('takes no answer that comes after close() to a request still in flight: the page that adopts the key counts it', async () => {
+    vi.stubGlobal('navigator', {});
+    const storage = new MemoryStorage();
+    openLivePage();
+    const server = slowFirstRequest();
+    const a = new TelemetryClient({ ...tab, storage, fetch: server.fetch, requestTimeoutMs: 60_000 });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    const closing = a.close(1); // the flush times out, the request still in flight
+    await vi.advanceTimersByTimeAsync(2);
+    expect(await closing).toBe(false);
+
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(bNet.state.delivered).toEqual(ids);
+    server.answerFirst(2);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(b.stats()).toMatchObject({ sent: 2, queued: 0 });
+    expect(a.stats()).toMatchObject({ sent: 0 });
+    expect(withoutAdoptedMarks(storage)).toEqual([]);
+  });
+
+  it('does not write its key again for an answer that comes after it was closed while it confirmed the key', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const server = slowFirstRequest();
+    const a = new TelemetryClient({ ...tab, storage, fetch: server.fetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    const key = queueKeys(storage)[0];
+    pageA.document.dispatchEvent(new Event('freeze'));
+    const lock = 'rollguard.telemetry.adopt.' + key.slice(QUEUE_PREFIX.length);
+    held.add(lock); // another page holds the key's Web Lock, and claims nothing yet
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(10);
+    const closing = a.close(1);
+    await vi.advanceTimersByTimeAsync(2);
+    await closing;
+    server.answerFirst(2); // before any page claimed the key
+    await vi.advanceTimersByTimeAsync(1000);
+
+    // The key as it was, and the event recorded meanwhile under a key of its own: each event under one key.
+    expect(JSON.parse(storage.getItem(key)!).map((e: TelemetryEvent) => e.eventId)).toEqual(ids);
+    expect(storedCounts(storage)).toEqual(new Map([...ids, later].map((id) => [id, 1])));
+    expect(a.stats()).toMatchObject({ sent: 0 });
+    held.delete(lock);
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect([...cNet.state.delivered].sort()).toEqual([...ids, later].sort());
+    expect(c.stats()).toMatchObject({ sent: 3, queued: 0 });
+  });
+
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
