@@ -1427,6 +1427,7 @@ export class TelemetryClient {
     else this.persist();
     if (this.queue.length > 0 && this.retryTimer === null) this.schedule(0);
     this.notify();
+    this.adoptOrphanedQueues(); // those left alone while it confirmed
   }
 
   /**
@@ -1466,8 +1467,10 @@ export class TelemetryClient {
     // A suspended page takes on no other page's queue: it left its own to them.
     if (!storage || this.closed || this.suspended) return;
     this.recheck();
-    // A page gone for good takes none either: it would only hold the key's Web Lock from a page that stays.
-    if (this.released) return;
+    // A page gone for good takes none either: it would only hold the key's Web Lock from a page that stays. Nor does
+    // one that confirms its own keys: the events of a key it adopted then would be in none of the keys being confirmed,
+    // written aside and sent as it goes as if no other page could hold them. It looks again once they are confirmed.
+    if (this.released || this.confirming !== null) return;
     try {
       const now = Date.now();
       const queueKeys: string[] = [];
@@ -1514,7 +1517,12 @@ export class TelemetryClient {
           entry,
           orphaned,
           (text, claim) => leaseClaim(text) === claim,
-          () => this.adopt(queueKey, leaseKey),
+          () => {
+            // A confirmation of its own keys began during the wait (see adoptOrphanedQueues): the claim is given back,
+            // and the key looked for again once they are confirmed.
+            if (this.confirming === null) this.adopt(queueKey, leaseKey);
+            else storage.removeItem(leaseKey);
+          },
         );
         if (result !== 'busy' || delay > HEARTBEAT_MS) return;
         await this.pause(entry, delay);

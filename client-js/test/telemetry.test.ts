@@ -2776,6 +2776,99 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(c.stats()).toMatchObject({ sent: 3, queued: 0 });
   });
 
+  it('adopts no other page\'s key while it confirms its own, and sends as it goes only what it recorded meanwhile', async () => {
+    const { locks, held, requests } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock); // another page holds the key's Web Lock: tab A, back, looks again 2 s later
+    pageA.document.dispatchEvent(new Event('resume'));
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(10);
+    // Tab D closes, leaving its events, and tells tab A so while tab A confirms its key.
+    openLivePage();
+    const d = await offlineTab(storage, slowRetries);
+    await closed(d.client);
+    const leaseKey = LEASE_PREFIX + d.key.slice(QUEUE_PREFIX.length);
+    pageA.window.dispatchEvent(Object.assign(new Event('storage'), { key: leaseKey, newValue: null, storageArea: storage }));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(a.client.stats().queued).toBe(3);
+    expect(storage.getItem(leaseKey)).toBeNull();
+    // Nor does it take tab D's Web Lock, which would have a page that claims tab D's key look again seconds later.
+    expect(requests.filter((r) => r.name === 'rollguard.telemetry.adopt.' + d.key.slice(QUEUE_PREFIX.length))).toEqual([]);
+
+    a.net.state.up = true;
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(storedCounts(storage)).toEqual(new Map([...a.ids, ...d.ids, later].map((id) => [id, 1])));
+
+    held.clear();
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect([...cNet.state.delivered].sort()).toEqual([...a.ids, ...d.ids, later].sort());
+    expect(c.stats()).toMatchObject({ sent: 5, queued: 0 });
+  });
+
+  it('gives back a claim on another page\'s key when it starts to confirm its own during the claim\'s wait', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    openLivePage();
+    const d = await offlineTab(storage, slowRetries);
+    await closed(d.client);
+    const leaseKey = LEASE_PREFIX + d.key.slice(QUEUE_PREFIX.length);
+    pageA.window.dispatchEvent(Object.assign(new Event('storage'), { key: leaseKey, newValue: null, storageArea: storage }));
+    await vi.advanceTimersByTimeAsync(0); // the lock is granted
+    expect(leaseOf(storage, d.key)).toMatchObject({ claim: expect.any(String) }); // tab A's claim, read back 0.1 s later
+    // Meanwhile the device sleeps past tab A's lease; back, tab A records an event and so confirms its own key first.
+    held.add('rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length));
+    vi.setSystemTime(Date.now() + 600_000);
+    const later = a.client.sync({ success: true, durationMs: 3 });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(leaseOf(storage, d.key)).toBeNull();
+    expect(a.client.stats().queued).toBe(3);
+
+    a.net.state.up = true;
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.net.state.delivered).toEqual([later]);
+    expect(storedCounts(storage)).toEqual(new Map([...a.ids, ...d.ids, later].map((id) => [id, 1])));
+  });
+
+  it('adopts the key it left alone while it confirmed its own as soon as its key is confirmed', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const lock = 'rollguard.telemetry.adopt.' + a.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    held.add(lock);
+    pageA.document.dispatchEvent(new Event('resume'));
+    await vi.advanceTimersByTimeAsync(10);
+    openLivePage();
+    const d = await offlineTab(storage, slowRetries);
+    await closed(d.client);
+    const leaseKey = LEASE_PREFIX + d.key.slice(QUEUE_PREFIX.length);
+    pageA.window.dispatchEvent(Object.assign(new Event('storage'), { key: leaseKey, newValue: null, storageArea: storage }));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(a.client.stats().queued).toBe(2);
+
+    held.delete(lock); // the other page gave tab A's key up without adopting it: tab A's next look (4 s) confirms it
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(a.client.stats().queued).toBe(4); // well before its next heartbeat, 15 s after it resumed
+    expect(storedCounts(storage)).toEqual(new Map([...a.ids, ...d.ids].map((id) => [id, 1])));
+  });
+
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
