@@ -274,6 +274,11 @@ export class TelemetryClient {
   private inFlight: TelemetryEvent[] | null = null;
   /** Whether the request in flight was sent with keepalive, which the browser does not abort when the page goes. */
   private inFlightKeepalive = false;
+  /**
+   * The UTF-8 bytes of the bodies of this client's keepalive requests not settled yet, a forgotten one's and the one
+   * sent as a page goes while it confirms its keys included: the browser counts them all against its budget.
+   */
+  private keepaliveBytes = 0;
   /** Requests started; only the latest one's answer is the batch in flight's (see {@link onHidden}). */
   private requests = 0;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
@@ -647,13 +652,13 @@ export class TelemetryClient {
     // The time of this request by the clock the event times came from, stamped anew on every attempt: metrics-ingest
     // moves the event times by its difference to its own clock, so a device clock that is off does not lose them.
     const sentAt = Date.now();
-    let size = Math.min(this.splitSize, this.queue.length);
-    let body = JSON.stringify({ sentAt, events: this.queue.slice(0, size) });
-    while (keepalive && size > 1 && utf8Length(body) > KEEPALIVE_BYTES) {
-      size = Math.ceil(size / 2);
-      body = JSON.stringify({ sentAt, events: this.queue.slice(0, size) });
-    }
-    const batch = this.queue.splice(0, size);
+    const size = Math.min(this.splitSize, this.queue.length);
+    const kept = keepalive ? this.keepaliveBody(this.queue, size, sentAt) : null;
+    // No room left in the keep-alive budget: an ordinary request, which the browser aborts should the page go (the
+    // batch stays in storage until answered, and goes again with keepalive on pagehide).
+    if (kept === null) keepalive = false;
+    const body = kept?.body ?? JSON.stringify({ sentAt, events: this.queue.slice(0, size) });
+    const batch = this.queue.splice(0, kept?.size ?? size);
     this.inFlight = batch;
     this.inFlightKeepalive = keepalive;
     const request = ++this.requests;
@@ -680,6 +685,7 @@ export class TelemetryClient {
           credentials: 'omit',
           signal: controller?.signal,
         });
+        if (kept !== null) this.keptAlive(answer, kept.bytes);
         Promise.resolve(answer).catch(() => {}); // a failure after the timeout is nobody's business
         response = await Promise.race([answer, timedOut]);
       } catch (error) {
@@ -701,32 +707,58 @@ export class TelemetryClient {
   /**
    * The page goes while it confirms its keys: the events recorded meanwhile, in none of the keys being confirmed (no
    * other page can hold them yet, and a write of theirs may have failed or not fit in the storage budget), go out with
-   * keepalive, the oldest first, as many as fit in one keepalive request. They stay queued and under their key of their
-   * own ({@link writeAside}): the page may not live to read the answer, and the next page that adopts that key sends
-   * them again (metrics-ingest counts an event id once). The answer is not read, and nothing is counted for it.
+   * keepalive, the oldest first, as many as fit in what the keepalive requests still in flight leave of the browser's
+   * budget ({@link keepaliveBody}). They stay queued and under their key of their own ({@link writeAside}): the page
+   * may not live to read the answer, and the next page that adopts that key sends them again (metrics-ingest counts an
+   * event id once), those that did not fit too. The answer is not read, and nothing is counted for it.
    */
   private sendMeanwhile(confirming: Confirming): void {
     const events = [...(this.inFlight ?? []), ...this.queue].filter((e) => !confirming.ids.has(e.eventId));
     if (events.length === 0) return;
-    const sentAt = Date.now();
-    let size = Math.min(this.options.batchSize, events.length);
-    let body = JSON.stringify({ sentAt, events: events.slice(0, size) });
-    while (size > 1 && utf8Length(body) > KEEPALIVE_BYTES) {
-      size = Math.ceil(size / 2);
-      body = JSON.stringify({ sentAt, events: events.slice(0, size) });
-    }
+    const request = this.keepaliveBody(events, Math.min(this.options.batchSize, events.length), Date.now());
+    if (request === null) return;
     try {
       const answer = this.fetchFn(this.endpoint, {
         method: 'POST',
         headers: { Authorization: `Bearer ${this.settings.producerToken}`, 'Content-Type': 'application/json' },
-        body,
+        body: request.body,
         keepalive: true,
         credentials: 'omit',
       });
+      this.keptAlive(answer, request.bytes);
       Promise.resolve(answer).catch(() => {});
     } catch {
       // Nothing more to do: the events stay in storage for the next page.
     }
+  }
+
+  /**
+   * The body of a keepalive request of at most the `size` oldest of `events`, stamped `sentAt`: halved until it fits in
+   * what this client's keepalive requests still in flight leave of {@link KEEPALIVE_BYTES} (the browser refuses a
+   * keepalive request that takes the bodies in flight over its budget); null when not even one event fits.
+   */
+  private keepaliveBody(
+    events: TelemetryEvent[],
+    size: number,
+    sentAt: number,
+  ): { body: string; size: number; bytes: number } | null {
+    const room = KEEPALIVE_BYTES - this.keepaliveBytes;
+    for (;;) {
+      const body = JSON.stringify({ sentAt, events: events.slice(0, size) });
+      const bytes = utf8Length(body);
+      if (bytes <= room) return { body, size, bytes };
+      if (size === 1) return null;
+      size = Math.ceil(size / 2);
+    }
+  }
+
+  /** Counts a keepalive request's body against the browser's budget until the request settles. */
+  private keptAlive(answer: Promise<Response>, bytes: number): void {
+    this.keepaliveBytes += bytes;
+    const settled = () => {
+      this.keepaliveBytes -= bytes;
+    };
+    Promise.resolve(answer).then(settled, settled);
   }
 
   /** Takes metrics-ingest's answer to the batch in flight. */

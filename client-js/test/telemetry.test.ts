@@ -2869,6 +2869,102 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(storedCounts(storage)).toEqual(new Map([...a.ids, ...d.ids].map((id) => [id, 1])));
   });
 
+  it('sends as an ordinary request what finds no room left in the keep-alive budget as the page goes', async () => {
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    const keepalive: Array<{ ids: string[]; bytes: number }> = [];
+    const ordinary: string[][] = [];
+    let inFlight = 0;
+    let most = 0;
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const body = String(init?.body);
+      const ids = (JSON.parse(body).events as TelemetryEvent[]).map((e) => e.eventId);
+      if (!init?.keepalive) {
+        ordinary.push(ids);
+        return new Promise<Response>(() => {});
+      }
+      const bytes = new TextEncoder().encode(body).length;
+      keepalive.push({ ids, bytes });
+      inFlight += bytes;
+      most = Math.max(most, inFlight);
+      return new Promise<Response>(() => {}); // still on its way as the page goes
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch, batchSize: 100, lingerMs: 60_000, requestTimeoutMs: 600_000 });
+    const big = 'x'.repeat(1000);
+    const first: string[] = [];
+    for (let i = 0; i < 50; i++) first.push(a.sync({ success: false, durationMs: 10 + i, errorMessage: big }));
+    await vi.advanceTimersByTimeAsync(2000);
+    // Hidden (a tab switch): the queue goes with keepalive, less than one event short of the 60 KB.
+    Object.assign(pageA.document, { visibilityState: 'hidden' });
+    pageA.document.dispatchEvent(new Event('visibilitychange'));
+    expect(keepalive.map((k) => k.ids)).toEqual([first]);
+    const eventBytes = JSON.stringify(storedEvents(storage)[0]).length + 1;
+    expect(60_000 - keepalive[0].bytes).toBeLessThan(eventBytes);
+
+    // Frozen, the key adopted and the batch sent by another page: back, tab A forgets the request.
+    pageA.document.dispatchEvent(new Event('freeze'));
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(bNet.state.delivered).toEqual(first);
+    pageA.document.dispatchEvent(new Event('resume'));
+    await claimsConfirmed();
+    expect(a.stats()).toMatchObject({ queued: 0, handedOver: 50 });
+    const later = a.sync({ success: false, durationMs: 1, errorMessage: big });
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(most).toBeLessThanOrEqual(60_000);
+    expect(keepalive).toHaveLength(1);
+    expect(ordinary).toEqual([[later]]);
+    expect(storedEvents(storage).map((e) => e.eventId)).toEqual([later]);
+  });
+
+  it('keeps the keepalive requests in flight together within the browsers budget when it goes while it confirms', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new MemoryStorage();
+    const pageA = openLivePage();
+    // The browser's view: the bytes of keepalive bodies it holds, at most what it ever held at once.
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[][] = [];
+    const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+      const body = String(init?.body);
+      sent.push((JSON.parse(body).events as TelemetryEvent[]).map((e) => e.eventId));
+      if (!init?.keepalive) return Promise.reject(new TypeError('Failed to fetch'));
+      const bytes = new TextEncoder().encode(body).length;
+      inFlight += bytes;
+      most = Math.max(most, inFlight);
+      return new Promise<Response>(() => {}); // the first keepalive request is still on its way as the page goes
+    }) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch, batchSize: 100, lingerMs: 60_000 });
+    const big = 'x'.repeat(1000);
+    const first: string[] = [];
+    for (let i = 0; i < 35; i++) first.push(a.sync({ success: false, durationMs: i, errorMessage: big }));
+    await vi.advanceTimersByTimeAsync(2000);
+    // Kept in the back/forward cache: the queue goes with keepalive (about 40 KB).
+    pageA.window.dispatchEvent(Object.assign(new Event('pagehide'), { persisted: true }));
+    expect(sent).toEqual([first]);
+    const key = queueKeys(storage)[0];
+    held.add('rollguard.telemetry.adopt.' + key.slice(QUEUE_PREFIX.length));
+    pageA.window.dispatchEvent(Object.assign(new Event('pageshow'), { persisted: true })); // back: it confirms its key
+    const meanwhile: string[] = [];
+    for (let i = 0; i < 35; i++) meanwhile.push(a.sync({ success: false, durationMs: i, errorMessage: big }));
+    await vi.advanceTimersByTimeAsync(10);
+    pageA.window.dispatchEvent(new Event('pagehide')); // and goes while it confirms it
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(most).toBeLessThanOrEqual(60_000);
+    expect(sent).toHaveLength(2);
+    expect(sent[1].length).toBeGreaterThan(0);
+    expect(sent[1]).toEqual(meanwhile.slice(0, sent[1].length));
+    // What did not fit stays under the key of its own, for the next page.
+    expect(storedCounts(storage)).toEqual(new Map([...first, ...meanwhile].map((id) => [id, 1])));
+  });
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
