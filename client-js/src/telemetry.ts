@@ -1209,8 +1209,9 @@ export class TelemetryClient {
   }
 
   /**
-   * Removes the lease of this client's key and those of the orphaned keys it holds, and gives back the claims it is
-   * making (those confirming its own keys included, which ends the confirmation); stops the heartbeat.
+   * Removes the lease of this client's key and those of the orphaned keys it holds, where they still name it, and
+   * gives back the claims it is making (those confirming its own keys included, which ends the confirmation); stops
+   * the heartbeat.
    */
   private giveUpLeases(): void {
     if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
@@ -1220,7 +1221,9 @@ export class TelemetryClient {
     for (const leaseKey of [this.leaseKey, ...[...this.held.values()].map((h) => h.leaseKey)]) {
       if (claimed.has(leaseKey)) continue;
       try {
-        this.storage?.removeItem(leaseKey);
+        // Only a lease of this client's own: another page may hold the key by now, or have marked it adopted (a second
+        // close(), a freeze while a confirmation found the key taken), and a third page would adopt it again.
+        if (leaseOwner(this.storage?.getItem(leaseKey) ?? null) === this.tabId) this.storage?.removeItem(leaseKey);
       } catch {
         // Storage denied: the lease expires instead.
       }

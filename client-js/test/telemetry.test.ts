@@ -2965,6 +2965,109 @@ describe('TelemetryClient in two tabs of one origin', () => {
     // What did not fit stays under the key of its own, for the next page.
     expect(storedCounts(storage)).toEqual(new Map([...first, ...meanwhile].map((id) => [id, 1])));
   });
+
+  it('leaves alone, closed a second time, the lease of the page that adopted its key meanwhile', async () => {
+    vi.stubGlobal('navigator', {});
+    const storage = new FullStorage();
+    openLivePage();
+    const a = await offlineTab(storage);
+    await closed(a.client);
+    expect(leaseOf(storage, a.key)).toBeNull();
+    // Page B cannot store what it adopts (storage full): it holds tab A's key under its own lease.
+    storage.full = true;
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
+    const bLease = leaseOf(storage, a.key);
+    expect(bLease).toMatchObject({ owner: expect.any(String) });
+
+    await closed(a.client); // the app closes tab A's client twice
+
+    expect(leaseOf(storage, a.key)).toEqual(bLease);
+    // So a third page adopts nothing page B holds: the two events are sent and counted once.
+    openLivePage();
+    const cNet = network();
+    cNet.state.up = true;
+    const c = new TelemetryClient({ ...tab, storage, fetch: cNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(cNet.state.delivered).toEqual([]);
+    expect(b.stats().sent + c.stats().sent).toBe(2);
+  });
+
+  it('leaves alone, closed after pagehide, the lease of the page that adopted its key meanwhile', async () => {
+    vi.stubGlobal('navigator', {});
+    const storage = new FullStorage();
+    const pageA = openLivePage();
+    const a = await offlineTab(storage);
+    pageA.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(leaseOf(storage, a.key)).toBeNull();
+    storage.full = true;
+    openLivePage();
+    const b = new TelemetryClient({ ...tab, storage, fetch: network().fetch });
+    await claimsConfirmed();
+    expect(b.stats().queued).toBe(2);
+    const bLease = leaseOf(storage, a.key);
+    expect(bLease).toMatchObject({ owner: expect.any(String) });
+
+    await closed(a.client); // in the continuation of the app's own pagehide handler
+
+    expect(leaseOf(storage, a.key)).toEqual(bLease);
+  });
+
+  it('leaves alone, frozen while it confirms its keys, the mark of the page that adopted its key meanwhile', async () => {
+    const { locks, held } = webLocks();
+    vi.stubGlobal('navigator', { locks });
+    const storage = new FullStorage();
+    // Tab D leaves its key; tab A adopts it but cannot store its events (storage full): it holds it under its lease.
+    const pageA = openLivePage();
+    const a = await offlineTab(storage, slowRetries);
+    const pageD = openLivePage();
+    const d = await offlineTab(storage, slowRetries);
+    pageD.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    await closed(d.client);
+    storage.full = true;
+    const released = { key: LEASE_PREFIX + d.key.slice(QUEUE_PREFIX.length), newValue: null, storageArea: storage };
+    pageA.window.dispatchEvent(Object.assign(new Event('storage'), released));
+    await claimsConfirmed();
+    expect(a.client.stats().queued).toBe(4);
+    expect(queueKeys(storage)).toContain(d.key);
+
+    // Tab A frozen, page B adopts tab A's own key (D's key under its Web Lock meanwhile), stores it and marks it.
+    const lockD = 'rollguard.telemetry.adopt.' + d.key.slice(QUEUE_PREFIX.length);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    storage.full = false;
+    held.add(lockD);
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(bNet.state.delivered).toEqual(a.ids);
+    expect(leaseOf(storage, a.key)).toMatchObject({ adopted: true });
+
+    // Back, tab A finds its own key taken at once and waits for D's lock; frozen again while it confirms that key.
+    pageA.document.dispatchEvent(new Event('resume'));
+    await vi.advanceTimersByTimeAsync(10);
+    pageA.document.dispatchEvent(new Event('freeze'));
+    expect(leaseOf(storage, a.key)).toMatchObject({ adopted: true });
+
+    // Back for good and online: tab A sends none of the two events page B sent, only D's.
+    held.delete(lockD);
+    a.net.state.up = true;
+    pageA.document.dispatchEvent(new Event('resume'));
+    pageA.window.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(a.net.state.delivered).toEqual(d.ids);
+    expect(b.stats().sent + a.client.stats().sent).toBe(4);
+  });
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
