@@ -823,6 +823,9 @@ export class TelemetryClient {
    * way, if any, ended: a batch in a key another page adopted meanwhile is that page's to count ({@link dropAdopted}).
    */
   private async afterConfirming(current: () => boolean): Promise<boolean> {
+    // The body may have been read across a sleep past the lease, while another page adopted the key: checked as after
+    // the headers ({@link send}). A suspended page checks when it runs again.
+    if (!this.suspended) this.recheck();
     // A confirmation given up forgot the request ({@link forgetInFlight}): current() is false then.
     while (current() && this.confirming !== null) await this.confirming.ended;
     return current();

@@ -3068,6 +3068,39 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(a.net.state.delivered).toEqual(d.ids);
     expect(b.stats().sent + a.client.stats().sent).toBe(4);
   });
+
+  it('counts no answer whose body it read across a sleep past its lease while another page adopted its key', async () => {
+    vi.stubGlobal('navigator', {});
+    const storage = new MemoryStorage();
+    openLivePage();
+    let body: (value: unknown) => void = () => {};
+    const aFetch = vi.fn(async () => ({
+      ok: true,
+      status: 200,
+      headers: new Headers(),
+      json: () => new Promise((resolve) => (body = resolve)),
+    })) as unknown as typeof globalThis.fetch;
+    const a = new TelemetryClient({ ...tab, storage, fetch: aFetch });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2100); // stored and sent: the answer's headers are in, its body on its way
+    expect(aFetch).toHaveBeenCalledTimes(1);
+    expect(queueKeys(storage)).toHaveLength(1);
+    // The device sleeps ten minutes (no timer of tab A runs): page B adopts tab A's key and sends the batch.
+    vi.setSystemTime(Date.now() + 600_000);
+    openLivePage();
+    const bNet = network();
+    bNet.state.up = true;
+    const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch });
+    await claimsConfirmed();
+    await adoptedSent();
+    expect(bNet.state.delivered).toEqual(ids);
+
+    body({ accepted: 2, rejected: [] }); // tab A wakes, and the body comes
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(b.stats().sent).toBe(2);
+    expect(a.stats()).toMatchObject({ sent: 0, handedOver: 2, queued: 0 });
+  });
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
