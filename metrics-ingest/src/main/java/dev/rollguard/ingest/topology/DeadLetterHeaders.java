@@ -4,11 +4,15 @@ import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 /**
  * Headers of a telemetry.dlq record. The value is the original bytes (decoding and processing failures) or the event
- * re-encoded with the current schema (validation failures); the key is the original key.
+ * re-encoded with the current schema (validation failures); the key is the original key. A dead letter that would be
+ * larger than {@link #MAX_BYTES} leaves out what does not fit ({@link #fit}).
  */
 public final class DeadLetterHeaders {
 
@@ -19,9 +23,9 @@ public final class DeadLetterHeaders {
     /** Human-readable reason, at most {@link #MAX_REASON_BYTES} bytes of UTF-8 (cut with "…" beyond). */
     public static final String REASON = "rollguard.dlq.reason";
     /**
-     * The longest reason kept: a reason naming a field of the event (an attribute name, a value) is cut here, so that the
-     * dead letter, the event and its headers, stays within the size of the record it came from plus a little, which
-     * the broker and the producer accept.
+     * The longest reason kept: a reason naming a field of the event (an attribute name, a value) is cut here, so that a
+     * dead letter's own headers stay small beside the record it came from (a dead letter larger than {@link #MAX_BYTES}
+     * leaves out the record's value instead).
      */
     public static final int MAX_REASON_BYTES = 1024;
     /** Topic the record was read from. */
@@ -30,6 +34,25 @@ public final class DeadLetterHeaders {
     public static final String SOURCE_PARTITION = "rollguard.dlq.source.partition";
     /** Offset of the record in its source partition. */
     public static final String SOURCE_OFFSET = "rollguard.dlq.source.offset";
+    /**
+     * What the dead letter left out to stay within {@link #MAX_BYTES}, each part with the bytes it had: {@code
+     * value=<n>}, then {@code headers=<n>} (the headers the record came with), then {@code key=<n>}, comma-separated;
+     * absent when nothing was left out. The record itself is where the source headers say, for as long as its topic
+     * keeps it.
+     */
+    public static final String OMITTED = "rollguard.dlq.omitted";
+    /**
+     * The largest dead letter written whole, key, value and headers: below the producer's default {@code
+     * max.request.size} (1 MiB) and the broker's default {@code message.max.bytes}, with room for the batch around it.
+     * A record near the broker's limit plus the dead-letter headers would be refused by the producer, and a dead letter
+     * that cannot be written stops its input partition, every window with it.
+     */
+    public static final int MAX_BYTES = 1_000_000;
+    /** What a record costs beyond its key, value and headers, and each header beyond its name and value: generous. */
+    private static final int RECORD_OVERHEAD = 128;
+
+    private static final int HEADER_OVERHEAD = 12;
+    private static final String OWN_PREFIX = "rollguard.dlq.";
 
     public static final String STAGE_DESERIALIZATION = "DESERIALIZATION";
     public static final String STAGE_VALIDATION = "VALIDATION";
@@ -73,6 +96,59 @@ public final class DeadLetterHeaders {
                         ByteBuffer.allocate(MAX_REASON_BYTES - ellipsis.getBytes(StandardCharsets.UTF_8).length),
                         true);
         return reason.substring(0, in.position()) + ellipsis;
+    }
+
+    /** What {@link #fit} left out of a dead letter: its value, its key (the headers are already removed). */
+    public record Fit(boolean valueOmitted, boolean keyOmitted) {
+        static final Fit WHOLE = new Fit(false, false);
+    }
+
+    /**
+     * Makes a dead letter of a key of {@code keyBytes} (-1: none), a value of {@code valueBytes} (-1: none) and {@code
+     * headers} (the dead-letter headers already written) fit within {@link #MAX_BYTES}: if it does not, the value is
+     * left out; if it still does not, the headers the record came with (every header not of the dead letter's own) are
+     * removed from {@code headers}; then the key. What was left out is named in {@link #OMITTED}; the caller writes
+     * the value and key the result says.
+     */
+    public static Fit fit(int keyBytes, int valueBytes, Headers headers) {
+        long own = 0;
+        long foreign = 0;
+        for (Header header : headers) {
+            long size = header.key().getBytes(StandardCharsets.UTF_8).length
+                    + (header.value() == null ? 0 : header.value().length)
+                    + HEADER_OVERHEAD;
+            if (header.key().startsWith(OWN_PREFIX)) {
+                own += size;
+            } else {
+                foreign += size;
+            }
+        }
+        long key = Math.max(keyBytes, 0);
+        long value = Math.max(valueBytes, 0);
+        // The omitted header itself: three parts of at most 20 characters each.
+        long omitted = OMITTED.length() + 64 + HEADER_OVERHEAD;
+        if (RECORD_OVERHEAD + key + value + own + foreign <= MAX_BYTES) {
+            return Fit.WHOLE;
+        }
+        List<String> parts = new ArrayList<>(3);
+        parts.add("value=" + value);
+        boolean dropHeaders = RECORD_OVERHEAD + key + own + foreign + omitted > MAX_BYTES;
+        if (dropHeaders) {
+            parts.add("headers=" + foreign);
+            List<String> names = new ArrayList<>();
+            for (Header header : headers) {
+                if (!header.key().startsWith(OWN_PREFIX)) {
+                    names.add(header.key());
+                }
+            }
+            names.forEach(headers::remove);
+        }
+        boolean dropKey = RECORD_OVERHEAD + key + own + (dropHeaders ? 0 : foreign) + omitted > MAX_BYTES;
+        if (dropKey) {
+            parts.add("key=" + key);
+        }
+        put(headers, OMITTED, String.join(",", parts));
+        return new Fit(true, dropKey);
     }
 
     private static void put(Headers headers, String name, String value) {

@@ -106,10 +106,16 @@ final class DeadLetters {
     boolean write(Source source, String stage, String code, String reason) {
         var headers = new RecordHeaders(source.headers().toArray());
         DeadLetterHeaders.write(headers, stage, code, reason, source.topic(), source.partition(), source.offset());
+        DeadLetterHeaders.Fit fit = DeadLetterHeaders.fit(
+                source.key() == null ? -1 : source.key().length,
+                source.value() == null ? -1 : source.value().length,
+                headers);
+        byte[] key = fit.keyOmitted() ? null : source.key();
+        byte[] value = fit.valueOmitted() ? new byte[0] : source.value();
         // A record without a timestamp (-1) gets the producer's time: a ProducerRecord refuses a negative one.
         Long timestamp = source.timestamp() >= 0 ? source.timestamp() : null;
         try {
-            sink.send(new ProducerRecord<>(topic, null, timestamp, source.key(), source.value(), headers));
+            sink.send(new ProducerRecord<>(topic, null, timestamp, key, value, headers));
         } catch (RuntimeException e) {
             LOG.errorf(
                     e,

@@ -11,7 +11,6 @@ import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
-import dev.rollguard.schemas.serde.AvroCodec;
 import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -219,7 +218,7 @@ public final class TelemetryTopology {
      * {@code name} names the branch's nodes.
      */
     private static void toDeadLetters(KStream<String, Checked> refused, TopicNames topics, String name) {
-        refused.mapValues(TelemetryTopology::encode, Named.as(name + "-encode"))
+        refused.process(DeadLetterEncoder::new, Named.as(name + "-encode"))
                 .to(
                         topics.dlq(),
                         Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name));
@@ -243,12 +242,6 @@ public final class TelemetryTopology {
     private static Produced<String, WindowMetricsEvent> windowsProduced(String name) {
         return Produced.with(Serdes.String(), AvroSerde.of(WindowMetricsEvent.class))
                 .withName(name);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static byte[] encode(Checked checked) {
-        SpecificRecord event = checked.event();
-        return AvroCodec.of((Class<SpecificRecord>) event.getClass()).encode(event);
     }
 
     private static Duration max(Duration a, Duration b) {
