@@ -25,8 +25,16 @@ import java.util.function.Function;
  */
 public final class ServiceStub implements AutoCloseable {
 
-    /** A canned answer; {@code status} 0 closes the connection without answering. */
-    public record Answer(int status, String body) {}
+    /**
+     * A canned answer; {@code status} 0 closes the connection without answering; {@code contentType} null sends none.
+     */
+    public record Answer(int status, String body, String contentType) {
+
+        /** A JSON answer, as the services give. */
+        public Answer(int status, String body) {
+            this(status, body, "application/json");
+        }
+    }
 
     /**
      * A request the console made: its method, path with the query, Authorization header, body, If-Match,
@@ -80,6 +88,11 @@ public final class ServiceStub implements AutoCloseable {
 
     public void answer(String path, int status, String json) {
         answers.put(path, new Answer(status, json));
+    }
+
+    /** An answer of another Content-Type than JSON (text, a proxy's HTML page), or of none when it is null. */
+    public void answer(String path, int status, String contentType, String body) {
+        answers.put(path, new Answer(status, body, contentType));
     }
 
     /**
@@ -180,7 +193,9 @@ public final class ServiceStub implements AutoCloseable {
                 return;
             }
             byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            if (answer.contentType() != null) {
+                exchange.getResponseHeaders().set("Content-Type", answer.contentType());
+            }
             exchange.sendResponseHeaders(answer.status(), body.length == 0 ? -1 : body.length);
             if (body.length > 0) {
                 exchange.getResponseBody().write(body);

@@ -8,10 +8,12 @@ import java.util.regex.Pattern;
 
 /**
  * A service's answer as the console shows it: the status, the JSON body (missing when there was none or it was not
- * JSON), the raw text, and the ETag. {@code consoleAccount} is true when there was no answer to show and {@code text}
- * is the console's own account of why (no answer in time, no connection, a request not sent).
+ * JSON), the raw text, the ETag, and the Content-Type (null when none came). {@code consoleAccount} is true when there
+ * was no answer to show and {@code text} is the console's own account of why (no answer in time, no connection, a
+ * request not sent).
  */
-public record ApiResult(int status, JsonNode body, String text, String etag, boolean consoleAccount) {
+public record ApiResult(
+        int status, JsonNode body, String text, String etag, String contentType, boolean consoleAccount) {
 
     /** The most characters of an answer that is not a Rollguard error that {@link #message} repeats. */
     static final int MAX_SHOWN = 120;
@@ -19,15 +21,26 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
     /** A tag, a comment or a doctype: the body is markup (a proxy's or a server's HTML page). */
     private static final Pattern MARKUP = Pattern.compile("<[A-Za-z!/?]");
 
+    /** A body that begins, after blanks (and a byte order mark), with a tag, a comment, a doctype or an XML prolog. */
+    private static final Pattern PAGE_START = Pattern.compile("^[\\s\\uFEFF]*<[A-Za-z!?]");
+
+    /** The media types of web pages. */
+    private static final Pattern PAGE_TYPE = Pattern.compile("(?i)\\s*(text/html|application/xhtml\\+xml)\\s*(;.*)?");
+
     private static final Pattern CONTROL_OR_SPACE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Z}\\s]+");
 
     /** A service's answer. */
+    public ApiResult(int status, JsonNode body, String text, String etag, String contentType) {
+        this(status, body, text, etag, contentType, false);
+    }
+
+    /** A service's answer without a Content-Type. */
     public ApiResult(int status, JsonNode body, String text, String etag) {
-        this(status, body, text, etag, false);
+        this(status, body, text, etag, null);
     }
 
     public static ApiResult unavailable(String service, String why) {
-        return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null, true);
+        return new ApiResult(503, MissingNode.getInstance(), service + " is unavailable: " + why, null, null, true);
     }
 
     /** A request the console could not build, so never sent: nothing was applied. */
@@ -37,6 +50,7 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
                 MissingNode.getInstance(),
                 "the console could not send the request to " + service + " (" + why + "); nothing was sent",
                 null,
+                null,
                 true);
     }
 
@@ -45,7 +59,7 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
      * may have applied it.
      */
     public static ApiResult noAnswer(String service, String why) {
-        return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null, true);
+        return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null, null, true);
     }
 
     /** True for {@link #noAnswer}, and for a gateway's timeout: whether the write was applied is not known. */
@@ -79,7 +93,7 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
         String said = text == null
                 ? ""
                 : CONTROL_OR_SPACE.matcher(text).replaceAll(" ").strip();
-        if (said.isEmpty() || MARKUP.matcher(said).find()) {
+        if (said.isEmpty() || page() || MARKUP.matcher(said).find()) {
             return "HTTP " + status;
         }
         if (said.codePointCount(0, said.length()) > MAX_SHOWN) {
@@ -88,9 +102,16 @@ public record ApiResult(int status, JsonNode body, String text, String etag, boo
         return "HTTP " + status + ": " + said;
     }
 
-    /** True when the text is markup (a tag, a comment or a doctype): a page, such as a proxy's, not a service's text. */
-    public boolean markup() {
-        return text != null && MARKUP.matcher(text).find();
+    /**
+     * True when the answer is a web page (a proxy's, a sign-in page's) rather than a service's own text: its
+     * Content-Type says HTML, or its body begins with a tag, a comment or a doctype. Markup further in does not make a
+     * page: a service's text may quote what clients sent, such as an error code {@code <timeout>}.
+     */
+    public boolean page() {
+        if (contentType != null && PAGE_TYPE.matcher(contentType).matches()) {
+            return true;
+        }
+        return text != null && PAGE_START.matcher(text).find();
     }
 
     public String code() {

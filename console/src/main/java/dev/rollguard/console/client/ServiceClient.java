@@ -97,20 +97,35 @@ public class ServiceClient {
 
     /** The reads of one page: each starts at once, and all of them share one deadline. */
     public Reads reads() {
-        return new Reads(Instant.now().plus(config.services().pageDeadline()));
+        return new Reads(config.services().pageDeadline(), config.services().timeout());
+    }
+
+    /**
+     * Reads that share a deadline of their own rather than the page's, for an answer that a service builds by asking
+     * others (metrics-ingest's health report) and so may take longer: each request may take until that deadline too.
+     */
+    public Reads reads(Duration deadline) {
+        return new Reads(deadline, deadline);
     }
 
     /**
      * Reads started together. {@link Reads#get} sends a request and returns at once; {@link Pending#await} waits for
-     * its answer no later than the page's deadline. A service that has not answered by then is unavailable for this
-     * page, said as such ("no answer within 5 s"), never as an empty list.
+     * its answer no later than their deadline (the page's, unless given one of their own). A service that has not
+     * answered by then is unavailable for this page, said as such ("no answer within 5 s"), never as an empty list.
      */
     public final class Reads {
 
-        private final Instant deadline;
+        /** How long the reads may take, as said to the operator ("no answer within 5 s"). */
+        private final Duration allowed;
 
-        Reads(Instant deadline) {
-            this.deadline = deadline;
+        private final Instant deadline;
+        /** The most one request may take, even when the deadline is further away. */
+        private final Duration callTimeout;
+
+        Reads(Duration allowed, Duration callTimeout) {
+            this.allowed = allowed;
+            this.deadline = Instant.now().plus(allowed);
+            this.callTimeout = callTimeout;
         }
 
         public Pending get(Service service, String pathAndQuery, String token) {
@@ -126,17 +141,11 @@ public class ServiceClient {
             if (left.isNegative() || left.isZero()) {
                 return new Pending(service, null, CompletableFuture.completedFuture(late(service)));
             }
-            boolean deadlineFirst = left.compareTo(config.services().timeout()) < 0;
+            boolean deadlineFirst = left.compareTo(callTimeout) <= 0;
             HttpRequest request;
             try {
-                request = request(
-                        service,
-                        "GET",
-                        pathAndQuery,
-                        token,
-                        null,
-                        headers,
-                        deadlineFirst ? left : config.services().timeout());
+                request =
+                        request(service, "GET", pathAndQuery, token, null, headers, deadlineFirst ? left : callTimeout);
             } catch (IllegalArgumentException e) {
                 return new Pending(
                         service, null, CompletableFuture.completedFuture(notSent(service, "GET", pathAndQuery, e)));
@@ -156,6 +165,10 @@ public class ServiceClient {
                         return failed(service, "GET", pathAndQuery, cause, false);
                     });
             return new Pending(service, sent, answer);
+        }
+
+        private ApiResult late(Service service) {
+            return ApiResult.unavailable(service.label, "no answer within " + seconds(allowed));
         }
 
         /** A read started with {@link #get}. */
@@ -196,13 +209,13 @@ public class ServiceClient {
              */
             private void giveUp() {
                 if (sent != null && !sent.isDone()) {
-                    Log.warnf("%s gave no answer within the page deadline", service.label);
+                    Log.warnf("%s gave no answer within %s", service.label, seconds(allowed));
                     sent.cancel(true);
                 }
                 answer.complete(late(service));
             }
 
-            /** The service's answer, or unavailable when it has not come by the page's deadline. */
+            /** The service's answer, or unavailable when it has not come by the deadline. */
             public ApiResult await() {
                 long left = Duration.between(Instant.now(), deadline).toMillis();
                 try {
@@ -218,11 +231,6 @@ public class ServiceClient {
                 }
             }
         }
-    }
-
-    private ApiResult late(Service service) {
-        return ApiResult.unavailable(
-                service.label, "no answer within " + seconds(config.services().pageDeadline()));
     }
 
     private static String seconds(Duration d) {
@@ -267,7 +275,8 @@ public class ServiceClient {
                 response.statusCode(),
                 parse(response.body()),
                 response.body(),
-                response.headers().firstValue("ETag").orElse(null));
+                response.headers().firstValue("ETag").orElse(null),
+                response.headers().firstValue("Content-Type").orElse(null));
     }
 
     /**

@@ -49,6 +49,10 @@ public interface ConsoleConfig {
          */
         @WithDefault("5s")
         Duration pageDeadline();
+
+        /** How long /health-report waits for metrics-ingest, which asks its peers with a 5 s timeout each. */
+        @WithDefault("12s")
+        Duration healthReportDeadline();
     }
 
     interface Session {

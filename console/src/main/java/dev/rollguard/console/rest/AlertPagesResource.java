@@ -9,6 +9,7 @@ import dev.rollguard.console.client.ServiceClient;
 import dev.rollguard.console.client.ServiceClient.Reads;
 import dev.rollguard.console.client.ServiceClient.Reads.Pending;
 import dev.rollguard.console.client.ServiceClient.Service;
+import dev.rollguard.console.config.ConsoleConfig;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.CurrentSession;
 import dev.rollguard.console.session.OperatorSession;
@@ -34,11 +35,14 @@ public class AlertPagesResource {
     private final ServiceClient services;
     private final CurrentSession current;
     private final LiveHistory history;
+    private final ConsoleConfig config;
 
-    public AlertPagesResource(ServiceClient services, CurrentSession current, LiveHistory history) {
+    public AlertPagesResource(
+            ServiceClient services, CurrentSession current, LiveHistory history, ConsoleConfig config) {
         this.services = services;
         this.current = current;
         this.history = history;
+        this.config = config;
     }
 
     /** Transitions of the recent list per page; a full page offers the older ones. */
@@ -210,8 +214,10 @@ public class AlertPagesResource {
                 query.append("&cohort=").append(enc(cohort));
             }
         }
-        // Through the page's deadline: a body that stalls after its headers ends the wait (and the request) then.
-        ApiResult result = services.reads()
+        // metrics-ingest builds the report by asking its peers, each within 5 s, so a page's deadline would cut off a
+        // report on its way, or metrics-ingest's own account of a failed peer. A body that stalls after its headers
+        // still ends the wait (and the request) at the report's deadline.
+        ApiResult result = services.reads(config.services().healthReportDeadline())
                 .getText(Service.INGEST, query.toString(), s.token())
                 .await();
         boolean report = isReport(result);
@@ -227,18 +233,18 @@ public class AlertPagesResource {
     }
 
     /**
-     * A 2xx answer whose text is not markup: metrics-ingest's report is plain text, and a page (a proxy's or a login
-     * page's, answered 200) is no report.
+     * A 2xx answer that is not a web page: metrics-ingest's report is plain text (which may quote error codes holding
+     * markup), and a page (a proxy's or a login page's, answered 200) is no report.
      */
     static boolean isReport(ApiResult result) {
-        return result.ok() && !result.markup();
+        return result.ok() && !result.page();
     }
 
     /**
      * The status of a health report page without the report, so that it never passes for one (the page still shows the
      * form and why): 400 when metrics-ingest refused what was asked, 403 when the session's token may not read it, 502
-     * when metrics-ingest failed, could not be reached, did not answer in full within the page deadline, or answered a
-     * page that is not a report.
+     * when metrics-ingest failed, could not be reached, did not answer in full within the report's deadline, or
+     * answered a page that is not a report.
      */
     static int healthReportStatus(ApiResult result) {
         return switch (result.status()) {

@@ -55,6 +55,36 @@ class ApiResultTest {
                 .isEqualTo("the console could not send the request to flag-service (" + why + "); nothing was sent");
     }
 
+    @Test
+    void aPageIsOneByItsTypeOrByHowItBegins() {
+        assertThat(typed("text/html; charset=utf-8", "Sign in").page()).isTrue();
+        assertThat(typed("application/xhtml+xml", "Sign in").page()).isTrue();
+        assertThat(typed("Text/HTML", "").page()).isTrue();
+        assertThat(typed(null, "<!DOCTYPE html><html></html>").page()).isTrue();
+        assertThat(typed("application/json", " \r\n\t<html>").page()).isTrue();
+        assertThat(typed("text/plain", "\uFEFF<?xml version=\"1.0\"?><html/>").page())
+                .isTrue();
+        assertThat(typed(null, "<!-- a proxy -->").page()).isTrue();
+        // A service's text that quotes markup further in (an error code a client chose) is no page.
+        assertThat(typed("text/plain;charset=UTF-8", "║ orders <timeout> ║\n║ <b>x</b> <!--y--> ║")
+                        .page())
+                .isFalse();
+        assertThat(typed(null, "orders <timeout>").page()).isFalse();
+        assertThat(typed("text/plain", "").page()).isFalse();
+        assertThat(typed("text/htmlx", "report").page()).isFalse();
+        assertThat(new ApiResult(200, MissingNode.getInstance(), null, null).page())
+                .isFalse();
+    }
+
+    @Test
+    void aPageWithoutTagsIsSaidByItsStatusOnly() {
+        assertThat(typed("text/html", "Please sign in").message()).isEqualTo("HTTP 200");
+    }
+
+    private static ApiResult typed(String contentType, String text) {
+        return new ApiResult(200, MissingNode.getInstance(), text, null, contentType);
+    }
+
     private static ApiResult answer(int status, String text) {
         return new ApiResult(status, MissingNode.getInstance(), text, null);
     }

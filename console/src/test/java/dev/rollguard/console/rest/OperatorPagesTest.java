@@ -459,31 +459,97 @@ class OperatorPagesTest {
     }
 
     @Test
+    void aHealthReportQuotingMarkupIsShown() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // The report lists recent errors with the table and code a producer chose, such as "<timeout>".
+        String report =
+                """
+                ╔════════════════════════════════════════════════════════════╗
+                ║          REPLICATION SYSTEM HEALTH REPORT                  ║
+                ║ Recent Errors:      2                                      ║
+                ║   2026-12-06T10:00:00Z orders <timeout>                    ║
+                ║   2026-12-06T10:00:01Z <b>cart</b> <!--x-->                ║
+                ╚════════════════════════════════════════════════════════════╝
+                """;
+        stub.answer("/api/health-report", 200, "text/plain;charset=UTF-8", report);
+
+        Response shown = signedIn(s.id()).get("/health-report");
+
+        assertThat(shown.statusCode()).as(shown.asString()).isEqualTo(200);
+        assertThat(shown.asString())
+                .contains("id=\"report\"")
+                .contains("orders &lt;timeout&gt;")
+                .contains("&lt;b&gt;cart&lt;/b&gt; &lt;!--x--&gt;")
+                .doesNotContain("<b>cart</b>")
+                .doesNotContain("class=\"error\"");
+    }
+
+    @Test
     void aHealthReportPageAnswered200IsNoReport() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         // A proxy (or a sign-in page in front of metrics-ingest) answers 200 with its own HTML page.
         stub.answer(
                 "/api/health-report",
                 200,
+                "text/html; charset=utf-8",
                 "<!DOCTYPE html><html><body><h1>Sign in to continue</h1><form action=\"/sso\"></form></body></html>");
-
         assertThat(healthReport(s, 502))
                 .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
                 .doesNotContain("Sign in to continue")
                 .doesNotContain("/sso");
+
+        // An HTML page is one by its type, tags or none.
+        stub.answer("/api/health-report", 200, "TEXT/HTML", "Please sign in to continue");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
+                .doesNotContain("Please sign in");
+
+        // A page that does not say its type, or says another, is one by how it begins.
+        stub.answer("/api/health-report", 200, null, "\n  <html><body>Sign in to continue</body></html>");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
+                .doesNotContain("Sign in to continue");
+        stub.answer("/api/health-report", 200, "<!doctype html><title>Sign in to continue</title>");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
+                .doesNotContain("Sign in to continue");
     }
 
     @Test
-    void aHealthReportWhoseAnswerStallsEndsAtThePageDeadline() throws Exception {
+    void aHealthReportSlowerThanThePageDeadlineIsShown() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // metrics-ingest asks a peer (within its own 5 s timeout) before it answers.
+        stub.answer("/api/health-report", 200, "text/plain;charset=UTF-8", "║ REPLICATION SYSTEM HEALTH REPORT ║\n");
+        stub.delay("/api/health-report", Duration.ofSeconds(6));
+
+        Response shown = signedIn(s.id()).get("/health-report");
+
+        assertThat(shown.statusCode()).as(shown.asString()).isEqualTo(200);
+        assertThat(shown.asString()).contains("id=\"report\"").contains("REPLICATION SYSTEM HEALTH REPORT");
+
+        // metrics-ingest's own account of a peer that did not answer, after as long, is shown, not a timeout of the
+        // console's.
+        stub.answer(
+                "/api/health-report",
+                503,
+                "{\"code\": \"UNAVAILABLE\", \"message\": \"the instance hosting part of the report (10.0.0.7:8082)"
+                        + " did not answer; retry\"}");
+        assertThat(healthReport(s, 502))
+                .contains("the instance hosting part of the report (10.0.0.7:8082) did not answer; retry"
+                        + " (UNAVAILABLE).");
+    }
+
+    @Test
+    void aHealthReportWhoseAnswerStallsEndsAtItsDeadline() throws Exception {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         // metrics-ingest sends the headers of its answer, then nothing more.
         stub.stallBody("/api/health-report");
 
-        String page = CompletableFuture.supplyAsync(() -> healthReport(s, 502)).get(20, TimeUnit.SECONDS);
+        String page = CompletableFuture.supplyAsync(() -> healthReport(s, 502)).get(30, TimeUnit.SECONDS);
 
         assertThat(page)
                 .contains("metrics-ingest could not build the report: metrics-ingest is unavailable: no answer within"
-                        + " 5 s.");
+                        + " 12 s.");
         await().atMost(Duration.ofSeconds(15))
                 .pollInterval(Duration.ofMillis(100))
                 .until(() -> !stub.abandoned().isEmpty());
