@@ -396,8 +396,9 @@ export class TelemetryClient {
       this.giveUpLeases();
       this.sendMeanwhile(confirming);
     } else this.persist();
-    // No confirmation comes after close(): the answer to a request still in flight is not this client's to take.
-    this.forgetInFlight();
+    // No confirmation comes after close(): the answer to a request still in flight is not this client's to take, as
+    // another page may adopt and count its batch. Without storage no other page can: the answer is still taken here.
+    if (this.storage) this.forgetInFlight();
     this.release();
     return done;
   }
@@ -836,7 +837,8 @@ export class TelemetryClient {
    * answer, should it still come, is not taken. A page going away forgets an ordinary request, which the browser aborts
    * ({@link onHidden}); a page giving up its claims with no confirmation of its keys to come before that answer (closed,
    * or giving up a confirmation) forgets any: another page may adopt the key holding the batch meanwhile and count it,
-   * and the answer taken here would count it twice, or write the key again.
+   * and the answer taken here would count it twice, or write the key again. A client without storage, which no other
+   * page can take a batch from, keeps the request when closed.
    */
   private forgetInFlight(): void {
     if (this.inFlight === null) return;

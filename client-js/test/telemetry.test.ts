@@ -387,6 +387,29 @@ describe('TelemetryClient', () => {
     expect(storage.length).toBeGreaterThan(0);
   });
 
+  it('takes an answer that comes after close without storage: no other page can send the batch', async () => {
+    let answer: (r: Response) => void = () => {};
+    const fetch = vi.fn(() => new Promise<Response>((resolve) => (answer = resolve))) as unknown as typeof globalThis.fetch;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const rejected: string[] = [];
+    const listener = { onRejected: (event: TelemetryEvent) => rejected.push(event.eventId) };
+    const client = new TelemetryClient({ ...base, fetch, lingerMs: 0, requestTimeoutMs: 60_000, listener });
+
+    const ids = [client.sync({ success: true, durationMs: 1 }), client.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(1);
+    const closing = client.close(10);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await closing).toBe(false);
+    const refusal = { code: 'INVALID_TOKEN', message: 'revoked' };
+    answer(new Response(JSON.stringify(refusal), { status: 401 }));
+    await vi.advanceTimersByTimeAsync(100);
+
+    expect(rejected).toEqual(ids);
+    expect(client.stats()).toMatchObject({ rejected: 2, queued: 0 });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toContain('HTTP 401 INVALID_TOKEN');
+  });
+
   it('never retries events refused for good, and counts the ones refused one by one', async () => {
     const server = ingest(
       { status: 200, body: { accepted: 1, rejected: [{ index: 1, code: 'FUTURE_TIMESTAMP', reason: 'ahead' }] } },
