@@ -2,18 +2,24 @@ package dev.rollguard.flag;
 
 import static dev.rollguard.flag.Api.admin;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The audit log read page by page with the before=<id> cursor, rows sharing a time included. */
@@ -85,11 +91,15 @@ class AuditCursorTest {
     }
 
     /**
-     * The SQL of a page the service has just read (as PostgreSQL shows it in pg_stat_activity, with its parameters),
-     * explained with every parameter the cursor's id: the cursor is the start of a backward scan of the (at, id)
-     * index, not a filter on every row newer than it, and the scan gives the page's order, no sort. The plans that read
-     * the table whole, or sort what an index found, are turned off: on a test table this small they cost about as
-     * much, and the question is whether the query can use the index, not whether this table needs it.
+     * The SQL of a page the service reads, explained with every parameter the cursor's id: the cursor is the start of
+     * a backward scan of the (at, id) index, not a filter on every row newer than it, and the scan gives the page's
+     * order, no sort. The plans that read the table whole, or sort what an index found, are turned off: on a test
+     * table this small they cost about as much, and the question is whether the query can use the index, not whether
+     * this table needs it.
+     *
+     * <p>The statement is caught while it waits for a lock this test holds on the table: pg_stat_activity shows each
+     * connection's latest statement only, and a pooled connection that has run something else since (the outbox
+     * relay polls every second) no longer shows the page, while one waiting on the lock can show nothing else.
      */
     @Test
     void aPageStartsAtItsCursorInTheIndex() throws Exception {
@@ -107,26 +117,46 @@ class AuditCursorTest {
                 .extract()
                 .path("id");
         long cursor = ids.get(0);
-        assertThat(admin().queryParam("before", cursor)
-                        .queryParam("limit", 1)
-                        .get("/api/audit")
-                        .then()
-                        .statusCode(200)
-                        .extract()
-                        .<List<Integer>>path("id"))
-                .containsExactly(ids.get(1));
+
+        String page;
+        CompletableFuture<List<Integer>> read;
+        try (Connection lock = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
+                Connection db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "")) {
+            lock.setAutoCommit(false);
+            int holder;
+            try (Statement statement = lock.createStatement()) {
+                statement.execute("LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE");
+                try (ResultSet rs = statement.executeQuery("SELECT pg_backend_pid()")) {
+                    rs.next();
+                    holder = rs.getInt(1);
+                }
+            }
+            read = CompletableFuture.supplyAsync(() -> admin().queryParam("before", cursor)
+                    .queryParam("limit", 1)
+                    .get("/api/audit")
+                    .then()
+                    .statusCode(200)
+                    .extract()
+                    .<List<Integer>>path("id"));
+            try (PreparedStatement waiting = db.prepareStatement("SELECT query FROM pg_stat_activity"
+                    + " WHERE ? = ANY(pg_blocking_pids(pid)) AND query ILIKE 'select%from audit_log%'")) {
+                waiting.setInt(1, holder);
+                page = await().atMost(Duration.ofSeconds(30))
+                        .until(
+                                () -> {
+                                    try (ResultSet rs = waiting.executeQuery()) {
+                                        return rs.next() ? rs.getString(1) : null;
+                                    }
+                                },
+                                Objects::nonNull);
+            } finally {
+                lock.rollback();
+            }
+        }
+        assertThat(read.get(30, TimeUnit.SECONDS)).containsExactly(ids.get(1));
 
         try (Connection db = DriverManager.getConnection(FlagServiceInfra.jdbcUrl(), "postgres", "");
                 Statement statement = db.createStatement()) {
-            String page;
-            try (ResultSet rs = statement.executeQuery("SELECT query FROM pg_stat_activity"
-                    + " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    + " AND query ILIKE 'select%from audit_log%' ORDER BY query_start DESC LIMIT 1")) {
-                assertThat(rs.next())
-                        .as("the service's last read of the audit log")
-                        .isTrue();
-                page = rs.getString(1);
-            }
             statement.execute("PREPARE page AS " + page);
             int parameters;
             try (ResultSet rs = statement.executeQuery(
