@@ -104,10 +104,27 @@ public interface AlertConfig {
 
         /**
          * How long a transition stored by another instance stays unpublished before this instance's poll publishes it
-         * (that instance crashed between its commit and its send).
+         * (that instance crashed, or cannot reach the broker). It must be longer than the longest send, twice {@link
+         * #maxBlock()} plus {@link #deliveryTimeout()}, plus 5 s, or the service refuses to start: a shorter one lets
+         * two instances send a transition at once, the late copy perhaps after a later transition of its alert.
          */
-        @WithDefault("10s")
+        @WithDefault("30s")
         Duration takeoverAfter();
+
+        /**
+         * The alerts producer's {@code max.block.ms}: how long a send waits for the topic's metadata or buffer space;
+         * a record also waits at most this long to be handed to the producer at all.
+         */
+        @WithDefault("3s")
+        Duration maxBlock();
+
+        /** The alerts producer's {@code delivery.timeout.ms}: how long Kafka retries a record before it fails it. */
+        @WithDefault("10s")
+        Duration deliveryTimeout();
+
+        /** The alerts producer's {@code request.timeout.ms}; with {@code linger.ms} 0 it must fit in the above. */
+        @WithDefault("9s")
+        Duration requestTimeout();
     }
 
     interface Webhooks {

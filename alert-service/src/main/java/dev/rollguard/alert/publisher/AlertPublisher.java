@@ -11,14 +11,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /**
  * The outbox relay: publishes stored alert transitions to the {@code alerts} topic, keyed by fingerprint, in the
@@ -40,20 +38,26 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
  *
  * <p>With several instances, the poll takes the transitions this instance stored, those no instance stored (alerts
  * received from outside) and, after {@code relay.takeover-after}, those another instance stored and never published
- * (it crashed); it locks what it takes, so two polls never send the same transition.
+ * (it crashed, or cannot reach the broker); it locks what it takes, so two polls never send the same transition.
+ *
+ * <p>Every record is sent once ({@link AlertSender}): a failure reaches {@link #failed} or ends the poll round, and
+ * only a poll sends the transition again. So a send ends within {@link AlertSender#longestSend}, which the takeover
+ * outlasts: a transition is sent after its commit only while it is young enough for its send to end before another
+ * instance may take it over, and a poll round keeps its rows locked until each of its sends has ended. Another
+ * instance therefore never sends a transition this one still has on its way.
  */
 @ApplicationScoped
 public class AlertPublisher {
 
-    public static final String CHANNEL = "alerts-out";
-
-    private final MutinyEmitter<AlertEvent> emitter;
+    private final AlertSender sender;
     private final AlertRepository alerts;
     private final AlertConfig config;
     private final String instance;
     private final AvroCodec<AlertEvent> codec = AvroCodec.of(AlertEvent.class);
     private final Counter afterCommit;
     private final Counter polled;
+    private final Counter afterCommitFailed;
+    private final Counter pollFailed;
 
     // Guarded by this.
     private boolean caughtUp;
@@ -69,13 +73,13 @@ public class AlertPublisher {
     private final Set<String> holding = new HashSet<>();
 
     public AlertPublisher(
-            @Channel(CHANNEL) MutinyEmitter<AlertEvent> emitter,
+            AlertSender sender,
             AlertRepository alerts,
             AlertConfig config,
             MeterRegistry meters,
             InstanceIdentity identity) {
         this.instance = identity.id();
-        this.emitter = emitter;
+        this.sender = sender;
         this.alerts = alerts;
         this.config = config;
         this.afterCommit = Counter.builder("rollguard.alert.relay.published")
@@ -86,17 +90,33 @@ public class AlertPublisher {
                 .description("Alert transitions sent to Kafka, by the path that sent them")
                 .tag("path", "poll")
                 .register(meters);
+        this.afterCommitFailed = Counter.builder("rollguard.alert.relay.failed")
+                .description(
+                        "Failed relays of alert transitions to Kafka (a commit's sends, a poll round), left to the poll")
+                .tag("path", "after-commit")
+                .register(meters);
+        this.pollFailed = Counter.builder("rollguard.alert.relay.failed")
+                .description(
+                        "Failed relays of alert transitions to Kafka (a commit's sends, a poll round), left to the poll")
+                .tag("path", "poll")
+                .register(meters);
     }
 
     /**
      * Sends transitions the evaluator has just committed, in the order given (the stored order). Called on the
-     * evaluator's lane, one commit at a time; when a poll is due or running they are left to it.
+     * evaluator's lane, one commit at a time; when a poll is due or running, or a transition is too old for its send
+     * to end before another instance may take it over, they are left to the poll.
      */
     public void publishStored(List<StoredTransition> stored) {
         List<Uni<Void>> sends = new ArrayList<>(stored.size());
         List<Long> seqs = new ArrayList<>(stored.size());
+        Instant sendableSince = Instant.now().minus(sender.sendableFor());
         synchronized (this) {
-            if (!caughtUp || polling || stored.stream().anyMatch(this::waitsForEarlier)) {
+            if (!caughtUp
+                    || polling
+                    || stored.stream()
+                            .anyMatch(transition -> waitsForEarlier(transition)
+                                    || transition.event().getEmittedAt().isBefore(sendableSince))) {
                 pollAgain = true;
                 startPoll();
                 return;
@@ -111,10 +131,11 @@ public class AlertPublisher {
             if (sends.isEmpty()) {
                 return;
             }
-            // Subscribed here, in order, so no other send overtakes these.
+            // Subscribed here, in order, so no other send overtakes these. Every send ends before the failure is
+            // handled, so a poll never sends one of them while it is still on its way.
             Uni.join()
                     .all(sends)
-                    .andFailFast()
+                    .andCollectFailures()
                     .subscribe()
                     .with(ignored -> sent(seqs), failure -> failed(seqs, failure));
         }
@@ -134,7 +155,7 @@ public class AlertPublisher {
     }
 
     private Uni<Void> send(String fingerprint, AlertEvent event) {
-        return emitter.sendMessage(KafkaRecord.of(fingerprint, event));
+        return sender.send(fingerprint, event);
     }
 
     private void sent(List<Long> seqs) {
@@ -150,6 +171,7 @@ public class AlertPublisher {
     }
 
     private void failed(List<Long> seqs, Throwable failure) {
+        afterCommitFailed.increment();
         Log.warnf("alerts not published yet, the outbox poll takes over: %s", failure.getMessage());
         synchronized (this) {
             // Nothing is sent after commits until a poll has republished everything unacknowledged, in order.
@@ -256,6 +278,7 @@ public class AlertPublisher {
                         },
                         failure -> {
                             // The timer polls again; looping here would spin while Kafka or the database is away.
+                            pollFailed.increment();
                             Log.warnf("alerts not published yet: %s", failure.getMessage());
                             synchronized (this) {
                                 polling = false;
@@ -265,14 +288,17 @@ public class AlertPublisher {
                         });
     }
 
-    /** Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the poll. */
+    /**
+     * Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the poll. Fails once
+     * every send has ended, so the round keeps its rows locked (from other instances' polls) while any is on its way.
+     */
     private Uni<List<Long>> publish(List<AlertRow> rows) {
         List<Uni<Void>> sends = rows.stream()
                 .map(row -> send(row.fingerprint(), codec.decode(row.avro())))
                 .toList();
         return Uni.join()
                 .all(sends)
-                .andFailFast()
+                .andCollectFailures()
                 .invoke(() -> polled.increment(rows.size()))
                 .replaceWith(() -> rows.stream().map(AlertRow::seq).toList());
     }

@@ -36,8 +36,13 @@ public final class TestKafka {
 
     /** Sends windows keyed as metrics-ingest keys them and waits for the broker's acknowledgement. */
     public static List<RecordMetadata> sendWindows(WindowMetricsEvent... windows) {
+        return sendWindowsTo(SharedInfra.kafkaBootstrap(), windows);
+    }
+
+    /** {@link #sendWindows}, to the broker at {@code bootstrap} (a test's own broker). */
+    public static List<RecordMetadata> sendWindowsTo(String bootstrap, WindowMetricsEvent... windows) {
         try (KafkaProducer<String, WindowMetricsEvent> producer = new KafkaProducer<>(
-                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafkaBootstrap()),
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
                 new StringSerializer(),
                 new AvroSerde.AvroSerializer<>(WindowMetricsEvent.class))) {
             List<RecordMetadata> sent = new ArrayList<>();
@@ -146,24 +151,31 @@ public final class TestKafka {
 
     /** Every record of the alerts topic so far (from the beginning), read until the end offsets. */
     public static List<ConsumerRecord<String, AlertEvent>> alerts() {
+        return alertsAt(SharedInfra.kafkaBootstrap());
+    }
+
+    /** {@link #alerts}, of the broker at {@code bootstrap} (a test's own broker). */
+    public static List<ConsumerRecord<String, AlertEvent>> alertsAt(String bootstrap) {
         try (KafkaConsumer<String, AlertEvent> consumer = new KafkaConsumer<>(
-                consumerConfig(), new StringDeserializer(), new AvroSerde.AvroDeserializer<>(AlertEvent.class))) {
+                consumerConfig(bootstrap),
+                new StringDeserializer(),
+                new AvroSerde.AvroDeserializer<>(AlertEvent.class))) {
             return readAll(consumer, Topics.ALERTS);
         }
     }
 
     /** Every record of a topic so far, as bytes. */
     public static List<ConsumerRecord<String, byte[]>> raw(String topic) {
-        try (KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(consumerConfig(), new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                consumerConfig(SharedInfra.kafkaBootstrap()), new StringDeserializer(), new ByteArrayDeserializer())) {
             return readAll(consumer, topic);
         }
     }
 
-    private static Map<String, Object> consumerConfig() {
+    private static Map<String, Object> consumerConfig(String bootstrap) {
         return Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                SharedInfra.kafkaBootstrap(),
+                bootstrap,
                 ConsumerConfig.GROUP_ID_CONFIG,
                 "test-reader-" + UUID.randomUUID(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
