@@ -28,8 +28,9 @@ final class DeadLetterEncoder implements Processor<String, Checked, String, byte
         String key = record.key();
         DeadLetterHeaders.Fit fit = DeadLetterHeaders.fit(
                 key == null ? -1 : key.getBytes(StandardCharsets.UTF_8).length, value.length, record.headers());
-        context.forward(
-                record.withKey(fit.keyOmitted() ? null : key).withValue(fit.valueOmitted() ? new byte[0] : value));
+        context.forward(record.withKey(fit.keyOmitted() ? null : key)
+                .withValue(fit.valueOmitted() ? new byte[0] : value)
+                .withHeaders(fit.headers()));
     }
 
     @SuppressWarnings("unchecked")

@@ -6,8 +6,12 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.utils.ByteUtils;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Headers of a telemetry.dlq record. The value is the original bytes (decoding and processing failures) or the event
@@ -48,11 +52,19 @@ public final class DeadLetterHeaders {
      * that cannot be written stops its input partition, every window with it.
      */
     public static final int MAX_BYTES = 1_000_000;
-    /** What a record costs beyond its key, value and headers, and each header beyond its name and value: generous. */
+    /**
+     * What a record costs beyond its key, value and headers, its batch's header included: generous (Kafka counts 61
+     * bytes of batch header and at most 21 of record overhead).
+     */
     private static final int RECORD_OVERHEAD = 128;
-
-    private static final int HEADER_OVERHEAD = 12;
-    private static final String OWN_PREFIX = "rollguard.dlq.";
+    /** What a header costs beyond its name and value, at most: two variable-length sizes. */
+    private static final int HEADER_OVERHEAD = 10;
+    /**
+     * The headers {@link #write} sets, each of bounded size; a header the record came with under one of these names is
+     * replaced by the dead letter's own, and any other header is the record's.
+     */
+    private static final Set<String> OWN =
+            Set.of(STAGE, CODE, REASON, SOURCE_TOPIC, SOURCE_PARTITION, SOURCE_OFFSET, OMITTED);
 
     public static final String STAGE_DESERIALIZATION = "DESERIALIZATION";
     public static final String STAGE_VALIDATION = "VALIDATION";
@@ -98,57 +110,68 @@ public final class DeadLetterHeaders {
         return reason.substring(0, in.position()) + ellipsis;
     }
 
-    /** What {@link #fit} left out of a dead letter: its value, its key (the headers are already removed). */
-    public record Fit(boolean valueOmitted, boolean keyOmitted) {
-        static final Fit WHOLE = new Fit(false, false);
-    }
+    /**
+     * A dead letter as {@link #fit} leaves it: whether its value and its key are left out, and the headers to write
+     * (those given, or, when anything is left out, a copy with {@link #OMITTED} and without what was left out).
+     */
+    public record Fit(boolean valueOmitted, boolean keyOmitted, Headers headers) {}
 
     /**
      * Makes a dead letter of a key of {@code keyBytes} (-1: none), a value of {@code valueBytes} (-1: none) and {@code
      * headers} (the dead-letter headers already written) fit within {@link #MAX_BYTES}: if it does not, the value is
-     * left out; if it still does not, the headers the record came with (every header not of the dead letter's own) are
-     * removed from {@code headers}; then the key. What was left out is named in {@link #OMITTED}; the caller writes
-     * the value and key the result says.
+     * left out; if it still does not, the headers the record came with (every header but those {@link #write} sets);
+     * then the key. What was left out is named in {@link #OMITTED}; the caller writes the value, key and headers the
+     * result says. {@code headers} is never changed.
      */
     public static Fit fit(int keyBytes, int valueBytes, Headers headers) {
         long own = 0;
         long foreign = 0;
         for (Header header : headers) {
-            long size = header.key().getBytes(StandardCharsets.UTF_8).length
-                    + (header.value() == null ? 0 : header.value().length)
-                    + HEADER_OVERHEAD;
-            if (header.key().startsWith(OWN_PREFIX)) {
-                own += size;
+            if (OWN.contains(header.key())) {
+                own += size(header);
             } else {
-                foreign += size;
+                foreign += size(header);
             }
         }
         long key = Math.max(keyBytes, 0);
         long value = Math.max(valueBytes, 0);
+        if (RECORD_OVERHEAD + key + value + own + foreign <= MAX_BYTES) {
+            return new Fit(false, false, headers);
+        }
         // The omitted header itself: three parts of at most 20 characters each.
         long omitted = OMITTED.length() + 64 + HEADER_OVERHEAD;
-        if (RECORD_OVERHEAD + key + value + own + foreign <= MAX_BYTES) {
-            return Fit.WHOLE;
-        }
         List<String> parts = new ArrayList<>(3);
-        parts.add("value=" + value);
+        boolean dropValue = valueBytes >= 0;
+        if (dropValue) {
+            parts.add("value=" + value);
+        }
         boolean dropHeaders = RECORD_OVERHEAD + key + own + foreign + omitted > MAX_BYTES;
         if (dropHeaders) {
             parts.add("headers=" + foreign);
-            List<String> names = new ArrayList<>();
-            for (Header header : headers) {
-                if (!header.key().startsWith(OWN_PREFIX)) {
-                    names.add(header.key());
-                }
-            }
-            names.forEach(headers::remove);
         }
-        boolean dropKey = RECORD_OVERHEAD + key + own + (dropHeaders ? 0 : foreign) + omitted > MAX_BYTES;
+        // The dead letter's own headers are bounded (the reason by MAX_REASON_BYTES), so without the value and the
+        // headers it came with, the key is all that can still be too large.
+        boolean dropKey =
+                keyBytes >= 0 && RECORD_OVERHEAD + key + own + (dropHeaders ? 0 : foreign) + omitted > MAX_BYTES;
         if (dropKey) {
             parts.add("key=" + key);
         }
-        put(headers, OMITTED, String.join(",", parts));
-        return new Fit(true, dropKey);
+        // One pass: removing headers one by one from a record with very many would take time of their number squared.
+        RecordHeaders kept = new RecordHeaders();
+        for (Header header : headers) {
+            if (!header.key().equals(OMITTED) && (!dropHeaders || OWN.contains(header.key()))) {
+                kept.add(header);
+            }
+        }
+        kept.add(OMITTED, String.join(",", parts).getBytes(StandardCharsets.UTF_8));
+        return new Fit(dropValue, dropKey, kept);
+    }
+
+    /** What a header adds to a record, as Kafka's record format counts it (variable-length sizes), or a little more. */
+    private static long size(Header header) {
+        int name = Utils.utf8Length(header.key());
+        int value = header.value() == null ? 0 : header.value().length;
+        return ByteUtils.sizeOfVarint(name) + name + ByteUtils.sizeOfVarint(value) + value;
     }
 
     private static void put(Headers headers, String name, String value) {

@@ -115,7 +115,7 @@ final class DeadLetters {
         // A record without a timestamp (-1) gets the producer's time: a ProducerRecord refuses a negative one.
         Long timestamp = source.timestamp() >= 0 ? source.timestamp() : null;
         try {
-            sink.send(new ProducerRecord<>(topic, null, timestamp, key, value, headers));
+            sink.send(new ProducerRecord<>(topic, null, timestamp, key, value, fit.headers()));
         } catch (RuntimeException e) {
             LOG.errorf(
                     e,
