@@ -32,8 +32,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rows a newer release stored with a state, action or outcome this release does not know: the history still reads
- * them (showing the stored names), and an unconfirmed action of an unknown kind is not sent by this release.
+ * Rows a newer release stored with a state, action, outcome, scope type or cohort this release does not know: the
+ * history still reads them (showing the stored names), an unconfirmed action of an unknown kind is not sent by this
+ * release, and none of them is published by it.
  */
 @QuarkusTest
 @QuarkusTestResource(
@@ -161,6 +162,75 @@ class NewerReleaseRowsTest {
                 .contains("Idempotency-Key " + id);
         assertThat(Alerts.eventsOf(rollbacks, id))
                 .as("an event of an action the schema cannot carry")
+                .isEmpty();
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
+    }
+
+    @Test
+    void aScopeTypeAndCohortThisReleaseDoesNotKnowAreShownAsStored() {
+        String flag = killingFlag();
+        AlertEvent alert = Alerts.critical(flag).build();
+        String id = Alerts.actionId(alert);
+        store(alert, RollbackOutcome.NOTIFIED);
+        // Not published yet: the release that stored it crashed before publishing, which this release must leave to
+        // it (its schema cannot carry the scope type or the cohort).
+        sql(
+                "update rollback_action set scope_type = 'WEIGHTED_VARIANT', cohort = 'VARIANT_B', published = false"
+                        + " where id = $1",
+                id);
+
+        JsonPath one = Api.rollback(id);
+        assertThat(one).as("read by id").isNotNull();
+        assertThat(one.getString("scopeType")).isEqualTo("WEIGHTED_VARIANT");
+        assertThat(one.getString("cohort")).isEqualTo("VARIANT_B");
+        assertThat(one.getString("outcome")).isEqualTo("NOTIFIED");
+        assertThat(one.getString("action")).isEqualTo("KILL");
+
+        JsonPath page = Api.asAdmin()
+                .queryParam("flag", flag)
+                .get("/api/rollbacks")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath();
+        assertThat(page.getList("id")).containsExactly(id);
+        assertThat(page.getList("scopeType")).containsExactly("WEIGHTED_VARIANT");
+        assertThat(page.getList("cohort")).containsExactly("VARIANT_B");
+
+        // The alert read again: already handled by the release that stored it, nothing sent or published.
+        AlertEvent later = Alerts.critical(flag).build();
+        Alerts.send(alert, later);
+        await().atMost(TIMEOUT)
+                .until(() -> !Alerts.eventsOf(rollbacks, Alerts.actionId(later)).isEmpty());
+        assertThat(Alerts.eventsOf(rollbacks, id)).isEmpty();
+        assertThat(Api.rollback(id).getBoolean("published")).isFalse();
+        assertThat(deadLetters.getRecords())
+                .noneMatch(r -> alert.getFingerprint().equals(r.key()));
+    }
+
+    @Test
+    void anUnconfirmedActionOfACohortThisReleaseDoesNotKnowIsSentAsStoredButNotPublished() {
+        String flag = killingFlag();
+        AlertEvent alert = Alerts.critical(flag).build();
+        String id = Alerts.actionId(alert);
+        store(alert, RollbackOutcome.APPLIED);
+        sql("update rollback_action set cohort = 'VARIANT_B' where id = $1", id);
+        AlertEvent later = Alerts.critical(flag).build();
+
+        Alerts.send(alert, later);
+
+        await().atMost(TIMEOUT)
+                .until(() -> !Alerts.eventsOf(rollbacks, Alerts.actionId(later)).isEmpty());
+        // The request names no cohort: the one the newer release sent, under its key.
+        assertThat(flagService.writes(flag)).anyMatch(call -> id.equals(call.idempotencyKey()));
+        JsonPath stored = Api.rollback(id);
+        assertThat(stored.getString("state")).isEqualTo("DONE");
+        assertThat(stored.getString("outcome")).isEqualTo("APPLIED");
+        assertThat(stored.getString("cohort")).isEqualTo("VARIANT_B");
+        assertThat(stored.getBoolean("published")).isFalse();
+        assertThat(Alerts.eventsOf(rollbacks, id))
+                .as("an event whose cohort the schema cannot carry")
                 .isEmpty();
         assertThat(deadLetters.getRecords())
                 .noneMatch(r -> alert.getFingerprint().equals(r.key()));

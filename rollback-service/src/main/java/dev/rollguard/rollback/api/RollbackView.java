@@ -1,8 +1,6 @@
 package dev.rollguard.rollback.api;
 
 import dev.rollguard.rollback.domain.Evidence.Comparison;
-import dev.rollguard.schemas.event.Cohort;
-import dev.rollguard.schemas.event.ScopeType;
 import java.time.Instant;
 
 /**
@@ -11,6 +9,8 @@ import java.time.Instant;
  *
  * @param id the idempotency key (alert fingerprint + ":" + startsAt millis), equal to {@code actionId}
  * @param state PENDING while the flag-service has not confirmed, DONE after
+ * @param scopeType the alert's scope type as stored, also one a newer release knows and this one does not
+ * @param cohort the alert's cohort as stored, also one a newer release knows and this one does not
  * @param latenciesMs the timings as step durations; null where a step did not happen or was not measured
  * @param requestId X-Request-Id sent to the flag-service with the change (the alert's first exemplar's), also in the
  *     flag's audit row
@@ -35,9 +35,9 @@ public record RollbackView(
         Double observedValue,
         double threshold,
         long sampleSize,
-        ScopeType scopeType,
+        String scopeType,
         String scopeKey,
-        Cohort cohort,
+        String cohort,
         Comparison comparison,
         Instant windowStart,
         Instant windowEnd,

@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  *
  * @param outcome while {@link ActionState#PENDING}, the planned outcome ({@link RollbackOutcome#APPLIED})
  * @param published whether the RollbackActionEvent reached the rollbacks topic
- * @param unrecognized the stored names of the state, action and outcome that this release does not know (a newer
- *     release stored them), whose components here are null; null when this release knows all three
+ * @param unrecognized the stored names of the state, action, outcome, scope type and cohort that this release does not
+ *     know (a newer release stored them), whose components here (in the evidence for the last two) are null; null when
+ *     this release knows all five
  */
 public record RollbackRecord(
         String id,
@@ -42,8 +43,10 @@ public record RollbackRecord(
      * @param state the stored state
      * @param action the stored action
      * @param outcome the stored outcome
+     * @param scopeType the stored scope type of the alert
+     * @param cohort the stored cohort of the alert
      */
-    public record Unrecognized(String state, String action, String outcome) {}
+    public record Unrecognized(String state, String action, String outcome, String scopeType, String cohort) {}
 
     /** The state as stored, known to this release or not. */
     public String stateName() {
@@ -58,6 +61,20 @@ public record RollbackRecord(
     /** The outcome as stored, known to this release or not. */
     public String outcomeName() {
         return outcome != null ? outcome.name() : unrecognized.outcome();
+    }
+
+    /** The alert's scope type as stored, known to this release or not; null when none was stored. */
+    public String scopeTypeName() {
+        return evidence.scopeType() != null
+                ? evidence.scopeType().name()
+                : unrecognized == null ? null : unrecognized.scopeType();
+    }
+
+    /** The alert's cohort as stored, known to this release or not; null when none was stored. */
+    public String cohortName() {
+        return evidence.cohort() != null
+                ? evidence.cohort().name()
+                : unrecognized == null ? null : unrecognized.cohort();
     }
 
     /** The longest Idempotency-Key the flag-service accepts. */
@@ -148,9 +165,13 @@ public record RollbackRecord(
                 timings.withFlagChangedAt(changedAt),
                 published,
                 createdAt,
-                unrecognized == null || unrecognized.action() == null
+                unrecognized == null
+                                || (unrecognized.action() == null
+                                        && unrecognized.scopeType() == null
+                                        && unrecognized.cohort() == null)
                         ? null
-                        : new Unrecognized(null, unrecognized.action(), null));
+                        : new Unrecognized(
+                                null, unrecognized.action(), null, unrecognized.scopeType(), unrecognized.cohort()));
     }
 
     public RollbackRecord withVisibleAt(Instant visibleAt) {

@@ -333,6 +333,10 @@ public class RollbackRepository {
                         row.getDouble("cmp_evidence"),
                         row.getString("cmp_summary"),
                         row.getLong("cmp_stage_version"));
+        String scopeType = row.getString("scope_type");
+        String cohort = row.getString("cohort");
+        ScopeType knownScopeType = known(ScopeType.class, scopeType);
+        Cohort knownCohort = known(Cohort.class, cohort);
         Evidence evidence = new Evidence(
                 row.getString("alert_id"),
                 row.getString("alert_fingerprint"),
@@ -343,9 +347,9 @@ public class RollbackRepository {
                 row.getDouble("threshold"),
                 row.getDouble("observed_value"),
                 row.getLong("sample_size"),
-                row.getString("scope_type") == null ? null : ScopeType.valueOf(row.getString("scope_type")),
+                knownScopeType,
                 row.getString("scope_key"),
-                row.getString("cohort") == null ? null : Cohort.valueOf(row.getString("cohort")),
+                knownCohort,
                 comparison,
                 instant(row, "window_start"),
                 instant(row, "window_end"),
@@ -364,7 +368,11 @@ public class RollbackRepository {
         ActionState knownState = known(ActionState.class, state);
         GuardAction knownAction = known(GuardAction.class, action);
         RollbackOutcome knownOutcome = known(RollbackOutcome.class, outcome);
-        boolean allKnown = knownState != null && knownAction != null && knownOutcome != null;
+        boolean allKnown = knownState != null
+                && knownAction != null
+                && knownOutcome != null
+                && (scopeType == null || knownScopeType != null)
+                && (cohort == null || knownCohort != null);
         return new RollbackRecord(
                 row.getString("id"),
                 knownState,
@@ -384,10 +392,15 @@ public class RollbackRepository {
                         : new RollbackRecord.Unrecognized(
                                 knownState == null ? state : null,
                                 knownAction == null ? action : null,
-                                knownOutcome == null ? outcome : null));
+                                knownOutcome == null ? outcome : null,
+                                knownScopeType == null ? scopeType : null,
+                                knownCohort == null ? cohort : null));
     }
 
-    /** The constant of this name; null for a name this release does not know (a newer release stored it). */
+    /**
+     * The constant of this name; null for a name this release does not know (a newer release stored it), and for no
+     * name.
+     */
     private static <E extends Enum<E>> E known(Class<E> type, String name) {
         for (E constant : type.getEnumConstants()) {
             if (constant.name().equals(name)) {

@@ -189,13 +189,16 @@ public class RollbackService {
                     }
                     return notResumable(existing, format);
                 }
+                // A scope type or cohort this release does not know leaves the request as first sent (it names
+                // neither); only the event is not published (publish).
                 metrics.resumed();
                 Log.infof("alert %s read again with its %s unconfirmed: resuming", existing.id(), existing.action());
                 return applyAndFinish(existing);
             });
         }
         if (existing.unrecognized() != null) {
-            // Its event names a state, action or outcome the rollbacks schema of this release cannot carry.
+            // Its event names a state, action, outcome, scope type or cohort the rollbacks schema of this release
+            // cannot carry.
             Log.infof(
                     "alert %s already handled by a newer release (%s %s, %s)",
                     existing.id(), existing.stateName(), existing.outcomeName(), existing.actionName());
@@ -485,6 +488,20 @@ public class RollbackService {
     }
 
     private Uni<Void> publish(RollbackRecord done) {
+        if (done.unrecognized() != null) {
+            // The rollbacks schema of this release has no symbol for the name: the event would drop it or misname it.
+            // The row stays unpublished, as the newer release that stored it left it.
+            Log.infof(
+                    "alert %s: %s %s on %s not published: stored by a newer release with a name this release does not"
+                            + " know (scope type %s, cohort %s)",
+                    done.id(),
+                    done.outcomeName(),
+                    done.actionName(),
+                    done.flagKey(),
+                    done.scopeTypeName(),
+                    done.cohortName());
+            return Uni.createFrom().voidItem();
+        }
         return publisher.publish(done).flatMap(sent -> repository.markPublished(done.id()));
     }
 }
