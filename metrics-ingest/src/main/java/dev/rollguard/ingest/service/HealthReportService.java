@@ -12,8 +12,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Builds the health report from the tumbling-window store by an interactive query ({@link TumblingWindows}): the
@@ -56,14 +58,27 @@ public class HealthReportService {
             throw ApiException.invalid(
                     "from", "the range may span at most " + config.report().maxRange());
         }
+        // Every other instance is asked at once, and all of them answer within one deadline: a flag with weighted
+        // variants has a scope per variant, and asked one after another they could take the timeout each.
+        Map<String, RemoteWindowsClient.Ask> asked = new HashMap<>();
+        long deadline = System.nanoTime() + RemoteWindowsClient.TIMEOUT.toNanos();
         WindowAggregate merged = new WindowAggregate(limits);
         int windows = 0;
-        for (String key : keys) {
-            ScopeWindows part = store.hostedLocally(key)
-                    ? localWindows(key, start, end)
-                    : remote.fetch(store.host(key), key, start, end);
-            merged.merge(part.aggregate(), limits);
-            windows += part.windows();
+        try {
+            for (String key : keys) {
+                if (!store.hostedLocally(key)) {
+                    asked.put(key, remote.ask(store.host(key), key, start, end));
+                }
+            }
+            for (String key : keys) {
+                RemoteWindowsClient.Ask ask = asked.get(key);
+                ScopeWindows part = ask == null ? localWindows(key, start, end) : ask.await(deadline);
+                merged.merge(part.aggregate(), limits);
+                windows += part.windows();
+            }
+        } catch (RuntimeException e) {
+            asked.values().forEach(RemoteWindowsClient.Ask::cancel);
+            throw e;
         }
         return toReport(describe(flag, cohort, table), keys, start, end, windows, merged);
     }

@@ -4,22 +4,35 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import com.sun.net.httpserver.HttpServer;
 import dev.rollguard.http.error.ApiException;
 import dev.rollguard.infra.InfraTestResource;
 import dev.rollguard.ingest.EventClock;
 import dev.rollguard.ingest.TestTokens;
+import dev.rollguard.ingest.config.IngestConfig;
+import dev.rollguard.ingest.domain.AggregateLimits;
+import dev.rollguard.ingest.domain.WindowAggregate;
+import dev.rollguard.ingest.mapping.WindowAggregateCodec;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.state.HostInfo;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -159,6 +172,115 @@ class RemoteWindowsClientTest {
                     .then()
                     .statusCode(200)
                     .body("windows", equalTo(0));
+        }
+    }
+
+    @Inject
+    IngestConfig config;
+
+    @Inject
+    FlagDirectory directory;
+
+    /**
+     * An instance that answers each ask for windows after {@code delay} with empty windows, or, with {@code stall},
+     * sends its headers and then nothing; it counts the asks it holds at once.
+     */
+    static final class SlowInstance implements AutoCloseable {
+        final HttpServer server;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger mostAtOnce = new AtomicInteger();
+        final CountDownLatch released = new CountDownLatch(1);
+
+        SlowInstance(Duration delay, boolean stall) throws IOException {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+            server.setExecutor(Executors.newCachedThreadPool());
+            byte[] body = ("{\"windows\":1,\"aggregate\":\""
+                            + Base64.getEncoder()
+                                    .encodeToString(
+                                            WindowAggregateCodec.encode(new WindowAggregate(AggregateLimits.DEFAULTS)))
+                            + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            server.createContext("/api/internal/windows", exchange -> {
+                mostAtOnce.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                try {
+                    if (stall) {
+                        exchange.sendResponseHeaders(200, 0);
+                        exchange.getResponseBody().flush();
+                        released.await();
+                        return;
+                    }
+                    Thread.sleep(delay.toMillis());
+                    exchange.sendResponseHeaders(200, body.length);
+                    exchange.getResponseBody().write(body);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    inFlight.decrementAndGet();
+                    exchange.close();
+                }
+            });
+            server.start();
+        }
+
+        HostInfo host() {
+            return new HostInfo("127.0.0.1", server.getAddress().getPort());
+        }
+
+        @Override
+        public void close() {
+            released.countDown();
+            server.stop(0);
+        }
+    }
+
+    /** A store that hosts no scope here: every scope is on {@code host}. */
+    static TumblingWindows elsewhere(HostInfo host) {
+        return new TumblingWindows() {
+            @Override
+            public AggregateLimits limits() {
+                return AggregateLimits.DEFAULTS;
+            }
+
+            @Override
+            public boolean hostedLocally(String scope) {
+                return false;
+            }
+
+            @Override
+            public HostInfo host(String scope) {
+                return host;
+            }
+
+            @Override
+            public HealthReportService.ScopeWindows local(String scope, Instant start, Instant end) {
+                throw new AssertionError("no scope is hosted here");
+            }
+        };
+    }
+
+    @Test
+    void aReportAsksEveryInstanceItNeedsAtOnce() throws Exception {
+        try (SlowInstance peer = new SlowInstance(Duration.ofSeconds(2), false)) {
+            var report = new HealthReportService(elsewhere(peer.host()), config, remote, directory)
+                    .report("checkout-" + UUID.randomUUID(), null, null, null, null);
+            assertThat(report.windows())
+                    .as("one window from each cohort's instance")
+                    .isEqualTo(2);
+            assertThat(peer.mostAtOnce.get())
+                    .as("the treatment's and the control's windows asked at once, not one after the other")
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anInstanceThatStallsItsAnswerEndsTheReportWithin503() throws Exception {
+        try (SlowInstance peer = new SlowInstance(Duration.ZERO, true)) {
+            var reports = new HealthReportService(elsewhere(peer.host()), config, remote, directory);
+            // Before, the timeout ended once the headers were in: a stalled body held the report for good.
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(
+                            () -> reports.report(null, null, "orders", null, null))
+                    .isInstanceOf(ApiException.class)
+                    .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(503)));
         }
     }
 }
