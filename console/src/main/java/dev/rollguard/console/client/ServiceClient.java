@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.rollguard.console.config.ConsoleConfig;
 import dev.rollguard.console.session.OperatorSession;
 import io.quarkus.logging.Log;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -20,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -33,8 +36,12 @@ import java.util.concurrent.TimeoutException;
  * Calls the services' documented REST APIs with the operator's token and hands back their answers unchanged: the
  * console adds no rules of its own, it shows what the services say (status, JSON error, violations). Blocking, for
  * the worker threads that render pages. A page that reads from several services starts its reads together
- * ({@link #reads()}) and waits for all of them until one deadline, {@code console.services.page-deadline}.
+ * ({@link #reads()}) and waits for all of them until one deadline, {@code console.services.page-deadline}; the health
+ * report, which metrics-ingest builds by asking its peers, waits until a deadline of its own, {@code
+ * console.services.health-report-deadline} ({@link #reads(Duration)}). Built at start, so that a timeout or deadline
+ * that is not positive stops the console there rather than failing every page.
  */
+@Startup
 @ApplicationScoped
 public class ServiceClient {
 
@@ -60,11 +67,29 @@ public class ServiceClient {
     private final HttpClient http;
 
     public ServiceClient(ConsoleConfig config, ObjectMapper json) {
+        requirePositive(config.services());
         this.config = config;
         this.json = json;
         this.http = HttpClient.newBuilder()
                 .connectTimeout(config.services().timeout())
                 .build();
+    }
+
+    /**
+     * A deadline of zero would answer every page "no answer within 0 s" without asking anyone, and the JDK client
+     * refuses a connect timeout of zero with a message that names no setting.
+     */
+    static void requirePositive(ConsoleConfig.Services services) {
+        Map<String, Duration> durations = new LinkedHashMap<>();
+        durations.put("timeout", services.timeout());
+        durations.put("page-deadline", services.pageDeadline());
+        durations.put("health-report-deadline", services.healthReportDeadline());
+        durations.forEach((name, value) -> {
+            if (value.isZero() || value.isNegative()) {
+                throw new IllegalArgumentException(
+                        "console.services." + name + " must be longer than zero, but is " + value);
+            }
+        });
     }
 
     public ApiResult get(Service service, String pathAndQuery, String token) {
@@ -159,7 +184,11 @@ public class ServiceClient {
                             // Given up at the deadline: the page has said so already.
                             return late(service);
                         }
-                        if (deadlineFirst && cause instanceof HttpTimeoutException) {
+                        // A connect timeout (console.services.timeout, shorter than a health report's deadline) is
+                        // a service that cannot be reached, not one that was too slow to answer.
+                        if (deadlineFirst
+                                && cause instanceof HttpTimeoutException
+                                && !(cause instanceof HttpConnectTimeoutException)) {
                             return late(service);
                         }
                         return failed(service, "GET", pathAndQuery, cause, false);
@@ -290,7 +319,8 @@ public class ServiceClient {
 
     private ApiResult failed(Service service, String method, String pathAndQuery, Throwable e, boolean write) {
         Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
-        if (e instanceof ConnectException || !(e instanceof IOException)) {
+        // No connection means nothing was sent: a write that could not connect was not applied.
+        if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException || !(e instanceof IOException)) {
             return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
         }
         return write

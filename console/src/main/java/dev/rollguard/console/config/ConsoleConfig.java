@@ -39,7 +39,10 @@ public interface ConsoleConfig {
         @WithDefault("http://127.0.0.1:8084")
         String rollbackService();
 
-        /** How long a call to a service may take before the page shows it as unavailable. */
+        /**
+         * How long a connection to a service may take to open, and a page read or a write may take, before the page
+         * shows the service as unavailable (the health report's read is bounded by its own deadline instead).
+         */
         @WithDefault("10s")
         Duration timeout();
 
