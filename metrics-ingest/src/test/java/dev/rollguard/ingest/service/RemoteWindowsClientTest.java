@@ -31,7 +31,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.streams.state.HostInfo;
 import org.awaitility.Awaitility;
@@ -190,10 +192,13 @@ class RemoteWindowsClientTest {
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicInteger mostAtOnce = new AtomicInteger();
         final CountDownLatch released = new CountDownLatch(1);
+        final ExecutorService pool = Executors.newCachedThreadPool();
+        /** Counted down when a stalled answer could no longer be written: the asker closed its connection. */
+        final CountDownLatch givenUp = new CountDownLatch(1);
 
         SlowInstance(Duration delay, boolean stall) throws IOException {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-            server.setExecutor(Executors.newCachedThreadPool());
+            server.setExecutor(pool);
             byte[] body = ("{\"windows\":1,\"aggregate\":\""
                             + Base64.getEncoder()
                                     .encodeToString(
@@ -204,9 +209,17 @@ class RemoteWindowsClientTest {
                 mostAtOnce.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                 try {
                     if (stall) {
+                        // Headers, then a byte now and then and never the end: the answer is under way, never done,
+                        // until the asker gives it up (a write fails then) or the test ends.
                         exchange.sendResponseHeaders(200, 0);
-                        exchange.getResponseBody().flush();
-                        released.await();
+                        try {
+                            while (!released.await(100, TimeUnit.MILLISECONDS)) {
+                                exchange.getResponseBody().write(' ');
+                                exchange.getResponseBody().flush();
+                            }
+                        } catch (IOException e) {
+                            givenUp.countDown();
+                        }
                         return;
                     }
                     Thread.sleep(delay.toMillis());
@@ -230,6 +243,7 @@ class RemoteWindowsClientTest {
         public void close() {
             released.countDown();
             server.stop(0);
+            pool.shutdownNow();
         }
     }
 
@@ -281,6 +295,9 @@ class RemoteWindowsClientTest {
                             () -> reports.report(null, null, "orders", null, null))
                     .isInstanceOf(ApiException.class)
                     .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(503)));
+            assertThat(peer.givenUp.await(10, TimeUnit.SECONDS))
+                    .as("the ask given up, its connection closed, not left open with the instance")
+                    .isTrue();
         }
     }
 }
