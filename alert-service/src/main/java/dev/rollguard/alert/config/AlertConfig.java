@@ -105,8 +105,9 @@ public interface AlertConfig {
         /**
          * How long a transition stored by another instance stays unpublished before this instance's poll publishes it
          * (that instance crashed, or cannot reach the broker). It must be longer than the longest send, twice {@link
-         * #maxBlock()} plus {@link #deliveryTimeout()}, plus 5 s, or the service refuses to start: a shorter one lets
-         * two instances send a transition at once, the late copy perhaps after a later transition of its alert.
+         * #maxBlock()} plus {@link #deliveryTimeout()} plus {@link #requestTimeout()}, plus 5 s, or the service refuses
+         * to start: a shorter one lets two instances send a transition at once, the late copy perhaps after a later
+         * transition of its alert.
          */
         @WithDefault("30s")
         Duration takeoverAfter();
@@ -123,7 +124,7 @@ public interface AlertConfig {
         Duration deliveryTimeout();
 
         /** The alerts producer's {@code request.timeout.ms}; with {@code linger.ms} 0 it must fit in the above. */
-        @WithDefault("9s")
+        @WithDefault("5s")
         Duration requestTimeout();
     }
 

@@ -125,7 +125,9 @@ public class AlertPublisher {
                 // A poll that ran between the commit and this call has sent it already.
                 if (transition.seq() > polledUpTo && unmarked.add(transition.seq())) {
                     seqs.add(transition.seq());
-                    sends.add(send(transition.event().getFingerprint(), transition.event()));
+                    AlertEvent event = transition.event();
+                    sends.add(sender.send(
+                            event.getFingerprint(), event, event.getEmittedAt().plus(sender.sendableFor())));
                 }
             }
             if (sends.isEmpty()) {

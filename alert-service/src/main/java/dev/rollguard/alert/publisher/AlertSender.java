@@ -17,6 +17,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -44,10 +45,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * acknowledged; if that one failed, it fails unsent. Otherwise a later transition could be acknowledged while an
  * earlier one the producer expired before sending it is left to the poll, which would put it after the later one.
  *
- * <p>A send ends within {@link #longestSend}: a record waits at most {@code max.block.ms} to be handed to the
- * producer (behind an earlier record of its alert, or behind a hand-over waiting for metadata) and fails unsent after
- * that; the hand-over blocks at most {@code max.block.ms}; the producer acknowledges or fails it within {@code
- * delivery.timeout.ms}. The service refuses to start unless the takeover is longer than that plus {@link #MARGIN}.
+ * <p>A send ends within {@link #longestSend} of its turn (subscribed, and the previous record of its alert
+ * acknowledged): from then a record waits at most {@code max.block.ms} to be handed to the producer (behind a hand-over
+ * of another alert waiting for metadata) and fails unsent after that; the hand-over blocks at most {@code
+ * max.block.ms}; the producer acknowledges or fails it within {@code delivery.timeout.ms}, though a request already on
+ * the wire may still be appended until {@code request.timeout.ms} has passed. The wait for the previous record of its
+ * alert does not count, so a poll round with many transitions of one alert is not failed by its length; a send after
+ * commit is given the latest time its turn may come instead. The service refuses to start unless the takeover is longer
+ * than the longest send plus {@link #MARGIN}.
  */
 @ApplicationScoped
 public class AlertSender {
@@ -58,11 +63,13 @@ public class AlertSender {
     static final String TAKEOVER_AFTER = "alert-service.relay.takeover-after";
     static final String MAX_BLOCK = "alert-service.relay.max-block";
     static final String DELIVERY_TIMEOUT = "alert-service.relay.delivery-timeout";
+    static final String REQUEST_TIMEOUT = "alert-service.relay.request-timeout";
 
     private final Map<String, Object> settings;
     private final Duration takeoverAfter;
     private final Duration maxBlock;
     private final Duration deliveryTimeout;
+    private final Duration requestTimeout;
     private final MeterRegistry meters;
     private final ExecutorService sending = Executors.newSingleThreadExecutor(task -> {
         Thread thread = new Thread(task, "alert-sender");
@@ -83,6 +90,7 @@ public class AlertSender {
         ProducerConfig effective = new ProducerConfig(settings);
         this.maxBlock = Duration.ofMillis(effective.getLong(ProducerConfig.MAX_BLOCK_MS_CONFIG));
         this.deliveryTimeout = Duration.ofMillis(effective.getInt(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
+        this.requestTimeout = Duration.ofMillis(effective.getInt(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG));
         this.takeoverAfter = config.relay().takeoverAfter();
     }
 
@@ -117,7 +125,7 @@ public class AlertSender {
 
     /** Checks the timing and opens the producer before the relay starts (before the other start-up observers). */
     void onStart(@Observes @Priority(1) StartupEvent event) {
-        check(takeoverAfter, maxBlock, deliveryTimeout);
+        check(takeoverAfter, maxBlock, deliveryTimeout, requestTimeout);
         // Kafka refuses a delivery timeout shorter than linger.ms + request.timeout.ms here, at start.
         producer =
                 new KafkaProducer<>(settings, new StringSerializer(), new AvroSerde.AvroSerializer<>(AlertEvent.class));
@@ -129,13 +137,17 @@ public class AlertSender {
      * Throws a {@link ConfigurationException} naming the properties unless {@code takeoverAfter} is longer than the
      * longest send plus {@link #MARGIN}.
      */
-    public static void check(Duration takeoverAfter, Duration maxBlock, Duration deliveryTimeout) {
-        if (takeoverAfter.compareTo(longestSend(maxBlock, deliveryTimeout).plus(MARGIN)) <= 0) {
+    public static void check(
+            Duration takeoverAfter, Duration maxBlock, Duration deliveryTimeout, Duration requestTimeout) {
+        if (takeoverAfter.compareTo(
+                        longestSend(maxBlock, deliveryTimeout, requestTimeout).plus(MARGIN))
+                <= 0) {
             throw new ConfigurationException(
                     String.format(
-                            "%s (%d ms) must be longer than twice %s (%d ms) + %s (%d ms) + %d ms: a send of an"
-                                    + " alert lasts that long at most (waiting to be handed to the Kafka producer,"
-                                    + " the hand-over, the producer's delivery), and another instance would take"
+                            "%s (%d ms) must be longer than twice %s (%d ms) + %s (%d ms) + %s (%d ms) + %d ms: a"
+                                    + " send of an alert lasts that long at most (waiting to be handed to the Kafka"
+                                    + " producer, the hand-over, the producer's delivery, a request still on the"
+                                    + " wire), and another instance would take"
                                     + " over alerts this instance may still be sending and publish them twice,"
                                     + " perhaps after later transitions of the same alert. Lengthen the takeover or"
                                     + " shorten the producer's timeouts.",
@@ -145,33 +157,50 @@ public class AlertSender {
                             maxBlock.toMillis(),
                             DELIVERY_TIMEOUT,
                             deliveryTimeout.toMillis(),
+                            REQUEST_TIMEOUT,
+                            requestTimeout.toMillis(),
                             MARGIN.toMillis()),
-                    Set.of(TAKEOVER_AFTER, MAX_BLOCK, DELIVERY_TIMEOUT));
+                    Set.of(TAKEOVER_AFTER, MAX_BLOCK, DELIVERY_TIMEOUT, REQUEST_TIMEOUT));
         }
     }
 
-    /** The longest a send lasts, from {@link #send} to its outcome. */
-    public static Duration longestSend(Duration maxBlock, Duration deliveryTimeout) {
-        return maxBlock.multipliedBy(2).plus(deliveryTimeout);
+    /** The longest a send lasts, from its turn to its outcome and the last write it may cause. */
+    public static Duration longestSend(Duration maxBlock, Duration deliveryTimeout, Duration requestTimeout) {
+        return maxBlock.multipliedBy(2).plus(deliveryTimeout).plus(requestTimeout);
     }
 
     /**
-     * How old a transition may be when its send starts so that the send ends before another instance may take it
+     * How old a transition may be when its send's turn comes so that the send ends before another instance may take it
      * over: after that, only a poll, which locks it, may send it.
      */
     public Duration sendableFor() {
-        return takeoverAfter.minus(longestSend(maxBlock, deliveryTimeout)).minus(MARGIN);
+        return takeoverAfter
+                .minus(longestSend(maxBlock, deliveryTimeout, requestTimeout))
+                .minus(MARGIN);
     }
 
     /**
      * Sends one record, once, when subscribed: completes when Kafka acknowledged it, fails when the producer failed it
-     * or it was not handed to the producer (an earlier record of its key failed, or it waited too long). Records are
-     * handed to the producer in the order they are subscribed to, each key's after the previous one's acknowledgement.
+     * or it was not handed to the producer (an earlier record of its key failed, or it waited too long once its turn
+     * came). Records are handed to the producer in the order they are subscribed to, each key's after the previous
+     * one's acknowledgement. For the poll, whose row locks cover the send however long it waits for its turn.
      */
     public Uni<Void> send(String key, AlertEvent event) {
+        return send(key, event, null);
+    }
+
+    /**
+     * Like {@link #send(String, AlertEvent)}, but the record fails unsent if its turn comes after {@code turnBy}: a
+     * send after commit, unlocked, must end before another instance may take the transition over.
+     */
+    public Uni<Void> send(String key, AlertEvent event, Instant turnBy) {
         return Uni.createFrom().emitter(emitter -> {
             Context context = Vertx.currentContext();
-            long handOverBy = System.nanoTime() + maxBlock.toNanos();
+            long now = System.nanoTime();
+            // Measured on the monotonic clock from here on; a record without a bound never reaches this one.
+            long latestTurn = turnBy == null
+                    ? Long.MAX_VALUE
+                    : now + Math.max(0, Duration.between(Instant.now(), turnBy).toNanos());
             Consumer<Throwable> settle = failure -> {
                 Runnable outcome = () -> {
                     if (failure == null) {
@@ -188,14 +217,14 @@ public class AlertSender {
                 }
             };
             try {
-                sending.execute(() -> enqueue(key, event, handOverBy, settle));
+                sending.execute(() -> enqueue(key, event, now, latestTurn, settle));
             } catch (RejectedExecutionException e) {
                 settle.accept(new IllegalStateException("not sent: the service is stopping"));
             }
         });
     }
 
-    private void enqueue(String key, AlertEvent event, long handOverBy, Consumer<Throwable> settle) {
+    private void enqueue(String key, AlertEvent event, long subscribedAt, long latestTurn, Consumer<Throwable> settle) {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
         CompletableFuture<Void> previous = lastOfKey.put(key, outcome);
         outcome.whenComplete((ignored, failure) -> {
@@ -204,23 +233,32 @@ public class AlertSender {
             settle.accept(failure);
         });
         if (previous == null) {
-            handOver(key, event, handOverBy, outcome);
+            handOver(key, event, subscribedAt, latestTurn, outcome);
             return;
         }
-        previous.whenComplete((ignored, failure) -> onSendingThread(
-                () -> {
-                    if (failure != null) {
-                        outcome.completeExceptionally(new IllegalStateException(
-                                "not sent: an earlier transition of its alert was not acknowledged", failure));
-                    } else {
-                        handOver(key, event, handOverBy, outcome);
-                    }
-                },
-                outcome));
+        previous.whenComplete((ignored, failure) -> {
+            // Its turn comes with the previous record's acknowledgement, not when the sending thread gets to it.
+            long turn = System.nanoTime();
+            onSendingThread(
+                    () -> {
+                        if (failure != null) {
+                            outcome.completeExceptionally(new IllegalStateException(
+                                    "not sent: an earlier transition of its alert was not acknowledged", failure));
+                        } else {
+                            handOver(key, event, turn, latestTurn, outcome);
+                        }
+                    },
+                    outcome);
+        });
     }
 
-    private void handOver(String key, AlertEvent event, long handOverBy, CompletableFuture<Void> outcome) {
-        if (System.nanoTime() - handOverBy > 0) {
+    private void handOver(String key, AlertEvent event, long turn, long latestTurn, CompletableFuture<Void> outcome) {
+        if (turn - latestTurn > 0) {
+            outcome.completeExceptionally(new IllegalStateException(
+                    "not sent: its turn came too late to end before another instance may take it over"));
+            return;
+        }
+        if (System.nanoTime() - (turn + maxBlock.toNanos()) > 0) {
             outcome.completeExceptionally(new IllegalStateException(
                     "not sent: it waited longer than " + maxBlock.toMillis() + " ms to be handed to Kafka"));
             return;

@@ -17,37 +17,47 @@ class AlertSenderTest {
 
     @Test
     void refusesATakeoverShorterThanASendWithKafkasDefaultTimeouts() {
-        // Kafka's defaults: max.block.ms 60 s, delivery.timeout.ms 120 s.
-        assertThatThrownBy(() ->
-                        AlertSender.check(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(120)))
+        // Kafka's defaults: max.block.ms 60 s, delivery.timeout.ms 120 s, request.timeout.ms 30 s.
+        assertThatThrownBy(() -> AlertSender.check(
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(60),
+                        Duration.ofSeconds(120),
+                        Duration.ofSeconds(30)))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("alert-service.relay.takeover-after (10000 ms)")
                 .hasMessageContaining("twice alert-service.relay.max-block (60000 ms)")
                 .hasMessageContaining("alert-service.relay.delivery-timeout (120000 ms)")
+                .hasMessageContaining("alert-service.relay.request-timeout (30000 ms)")
                 .satisfies(e -> assertThat(((ConfigurationException) e).getConfigKeys())
                         .containsExactlyInAnyOrder(
                                 "alert-service.relay.takeover-after",
                                 "alert-service.relay.max-block",
-                                "alert-service.relay.delivery-timeout"));
+                                "alert-service.relay.delivery-timeout",
+                                "alert-service.relay.request-timeout"));
     }
 
     @Test
     void refusesATakeoverNoLongerThanTheLongestSendAndTheMargin() {
         Duration maxBlock = Duration.ofSeconds(3);
         Duration delivery = Duration.ofSeconds(10);
-        // Up to max.block waiting to be handed over, up to max.block in the hand-over, then the delivery timeout.
-        Duration limit = maxBlock.plus(maxBlock).plus(delivery).plus(AlertSender.MARGIN);
-        assertThat(AlertSender.longestSend(maxBlock, delivery)).isEqualTo(Duration.ofSeconds(16));
-        assertThatThrownBy(() -> AlertSender.check(limit, maxBlock, delivery))
+        Duration request = Duration.ofSeconds(5);
+        // Up to max.block waiting to be handed over, up to max.block in the hand-over, the delivery timeout, then a
+        // request still on the wire.
+        Duration limit = maxBlock.plus(maxBlock).plus(delivery).plus(request).plus(AlertSender.MARGIN);
+        assertThat(AlertSender.longestSend(maxBlock, delivery, request)).isEqualTo(Duration.ofSeconds(21));
+        assertThatThrownBy(() -> AlertSender.check(limit, maxBlock, delivery, request))
                 .isInstanceOf(ConfigurationException.class);
-        assertThatCode(() -> AlertSender.check(limit.plusMillis(1), maxBlock, delivery))
+        assertThatCode(() -> AlertSender.check(limit.plusMillis(1), maxBlock, delivery, request))
                 .doesNotThrowAnyException();
     }
 
     @Test
     void refusesThePreviousReleasesTakeoverAgainstTheShippedTimeouts() throws Exception {
         assertThatThrownBy(() -> AlertSender.check(
-                        Duration.ofSeconds(10), shippedDefault("maxBlock"), shippedDefault("deliveryTimeout")))
+                        Duration.ofSeconds(10),
+                        shippedDefault("maxBlock"),
+                        shippedDefault("deliveryTimeout"),
+                        shippedDefault("requestTimeout")))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("alert-service.relay.takeover-after (10000 ms)");
     }
@@ -57,9 +67,11 @@ class AlertSenderTest {
         Duration takeover = shippedDefault("takeoverAfter");
         Duration maxBlock = shippedDefault("maxBlock");
         Duration delivery = shippedDefault("deliveryTimeout");
-        assertThatCode(() -> AlertSender.check(takeover, maxBlock, delivery)).doesNotThrowAnyException();
+        Duration request = shippedDefault("requestTimeout");
+        assertThatCode(() -> AlertSender.check(takeover, maxBlock, delivery, request))
+                .doesNotThrowAnyException();
         // Kafka refuses a request timeout that, with linger.ms 0, does not fit in the delivery timeout.
-        assertThat(shippedDefault("requestTimeout")).isLessThanOrEqualTo(delivery);
+        assertThat(request).isLessThanOrEqualTo(delivery);
         // A crashed instance's alerts are still published within about half a minute.
         assertThat(takeover).isLessThanOrEqualTo(Duration.ofSeconds(30));
     }
