@@ -156,10 +156,6 @@ public class AlertPublisher {
         }
     }
 
-    private Uni<Void> send(String fingerprint, AlertEvent event) {
-        return sender.send(fingerprint, event);
-    }
-
     private void sent(List<Long> seqs) {
         afterCommit.increment(seqs.size());
         synchronized (this) {
@@ -296,7 +292,7 @@ public class AlertPublisher {
      */
     private Uni<List<Long>> publish(List<AlertRow> rows) {
         List<Uni<Void>> sends = rows.stream()
-                .map(row -> send(row.fingerprint(), codec.decode(row.avro())))
+                .map(row -> sender.send(row.fingerprint(), codec.decode(row.avro())))
                 .toList();
         return Uni.join()
                 .all(sends)
