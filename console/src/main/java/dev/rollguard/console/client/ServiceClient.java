@@ -253,7 +253,7 @@ public class ServiceClient {
                     giveUp();
                     return late(service);
                 } catch (ExecutionException | CancellationException e) {
-                    return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+                    return ApiResult.unavailable(service.label, why(unwrap(e)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return ApiResult.unavailable(service.label, "interrupted");
@@ -267,7 +267,30 @@ public class ServiceClient {
     }
 
     private static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return (e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null
+                ? e.getCause()
+                : e;
+    }
+
+    /**
+     * Why a request got no answer, in the operator's words: the page shows it, so it names what happened on the
+     * connection, never a Java class (the log keeps the exception).
+     */
+    private String why(Throwable e) {
+        Duration timeout = config.services().timeout();
+        if (e instanceof HttpConnectTimeoutException) {
+            return "no connection within " + seconds(timeout);
+        }
+        if (e instanceof ConnectException) {
+            return "could not connect";
+        }
+        if (e instanceof HttpTimeoutException) {
+            return "timed out after " + seconds(timeout);
+        }
+        if (e instanceof IOException) {
+            return "the connection closed before an answer";
+        }
+        return "the request failed";
     }
 
     private HttpRequest request(
@@ -321,11 +344,9 @@ public class ServiceClient {
         Log.warnf("%s %s%s failed: %s", method, service.label, pathAndQuery, e.toString());
         // No connection means nothing was sent: a write that could not connect was not applied.
         if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException || !(e instanceof IOException)) {
-            return ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+            return ApiResult.unavailable(service.label, why(e));
         }
-        return write
-                ? ApiResult.noAnswer(service.label, e.getClass().getSimpleName())
-                : ApiResult.unavailable(service.label, e.getClass().getSimpleName());
+        return write ? ApiResult.noAnswer(service.label, why(e)) : ApiResult.unavailable(service.label, why(e));
     }
 
     private ApiResult send(

@@ -88,12 +88,62 @@ class ServiceClientTest {
         ApiResult write = client.write(Service.FLAG, "POST", "/api/flags/f/kill", session, Map.of(), Map.of());
         long tookMs = (System.nanoTime() - started) / 1_000_000;
 
-        assertThat(report.message()).isEqualTo("metrics-ingest is unavailable: HttpConnectTimeoutException");
-        assertThat(page.message()).isEqualTo("alert-service is unavailable: HttpConnectTimeoutException");
-        assertThat(read.message()).isEqualTo("flag-service is unavailable: HttpConnectTimeoutException");
-        assertThat(write.message()).isEqualTo("flag-service is unavailable: HttpConnectTimeoutException");
+        assertThat(report.message()).isEqualTo("metrics-ingest is unavailable: no connection within 300 ms");
+        assertThat(page.message()).isEqualTo("alert-service is unavailable: no connection within 300 ms");
+        assertThat(read.message()).isEqualTo("flag-service is unavailable: no connection within 300 ms");
+        assertThat(write.message()).isEqualTo("flag-service is unavailable: no connection within 300 ms");
         assertThat(write.unanswered()).isFalse();
         assertThat(tookMs).isLessThan(UPPER_BOUND_MS);
+    }
+
+    @Test
+    void whatWentWrongIsSaidInWordsNeverAsAJavaClass() throws IOException {
+        int closedPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = free.getLocalPort();
+        }
+        OperatorSession session =
+                new OperatorSession("s", "token", "admin", true, "csrf", Instant.now(), "ana", "", null);
+        ServiceClient refused = new ServiceClient(config(urls(closedPort)), new ObjectMapper());
+        assertThat(refused.get(Service.FLAG, "/api/flags", "token").message())
+                .isEqualTo("flag-service is unavailable: could not connect");
+        assertThat(refused.reads()
+                        .get(Service.ALERT, "/api/alerts", "token")
+                        .await()
+                        .message())
+                .isEqualTo("alert-service is unavailable: could not connect");
+
+        // Accepts each connection, reads the request's first bytes and closes it without an answer.
+        try (ServerSocket hangsUp = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> {
+                while (!hangsUp.isClosed()) {
+                    try (Socket socket = hangsUp.accept()) {
+                        socket.getInputStream().read(new byte[512]);
+                    } catch (IOException closed) {
+                        // the test is over, or the client went away first
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+            ServiceClient client = new ServiceClient(config(urls(hangsUp.getLocalPort())), new ObjectMapper());
+            assertThat(client.get(Service.FLAG, "/api/flags", "token").message())
+                    .isEqualTo("flag-service is unavailable: the connection closed before an answer");
+            ApiResult write = client.write(Service.FLAG, "POST", "/api/flags/f/kill", session, Map.of(), Map.of());
+            assertThat(write.message())
+                    .isEqualTo("flag-service did not answer: the connection closed before an answer");
+            assertThat(write.unanswered()).isTrue();
+            hangsUp.close();
+            acceptor.interrupt();
+        }
+    }
+
+    private static Map<String, String> urls(int port) {
+        Map<String, String> urls = new HashMap<>();
+        for (String service : List.of("flag-service", "metrics-ingest", "alert-service", "rollback-service")) {
+            urls.put("console.services." + service, "http://127.0.0.1:" + port);
+        }
+        return urls;
     }
 
     @Test

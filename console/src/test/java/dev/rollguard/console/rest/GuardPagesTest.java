@@ -172,7 +172,8 @@ class GuardPagesTest {
 
         assertThat(section(page))
                 .contains("data-status=\"ERROR\"")
-                .contains("The guard&#39;s verdicts are unavailable: alert-service is unavailable: IOException.");
+                .contains(
+                        "The guard&#39;s verdicts are unavailable: alert-service is unavailable: the connection closed before an answer.");
         assertThat(page).doesNotContain("Exception:").doesNotContain("\tat ").doesNotContain("java.");
         String fragment = page("/flags/" + FLAG + "/guard");
         assertThat(fragment).contains("alert-service is unavailable");

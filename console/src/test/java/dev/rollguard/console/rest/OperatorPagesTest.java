@@ -441,7 +441,8 @@ class OperatorPagesTest {
                 .doesNotContain("Bad gateway");
         stub.dropConnections("/api/health-report");
         assertThat(healthReport(s, 502))
-                .contains("metrics-ingest could not build the report: metrics-ingest is unavailable: IOException.");
+                .contains(
+                        "metrics-ingest could not build the report: metrics-ingest is unavailable: the connection closed before an answer.");
 
         // What was asked refused: 400 with the field named; a token that may not read it: 403.
         stub.answer(

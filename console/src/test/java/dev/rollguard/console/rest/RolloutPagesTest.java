@@ -195,7 +195,7 @@ class RolloutPagesTest {
                 switch (failure) {
                     case "404" -> "the rollback-service has no promoter (HTTP 404).";
                     case "500" -> "The rollback-service could not answer. (INTERNAL).";
-                    default -> "rollback-service is unavailable: IOException.";
+                    default -> "rollback-service is unavailable: the connection closed before an answer.";
                 };
         assertThat(section)
                 .contains("id=\"promoter-error\">The promoter&#39;s view is unavailable: " + said)

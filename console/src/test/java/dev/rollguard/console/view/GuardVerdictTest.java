@@ -83,10 +83,10 @@ class GuardVerdictTest {
 
         assertThat(GuardAnswer.of(html).error())
                 .isEqualTo("The guard's verdicts are unavailable: the alert-service answered HTTP 502.");
-        assertThat(GuardAnswer.of(ApiResult.unavailable("alert-service", "HttpConnectTimeoutException"))
+        assertThat(GuardAnswer.of(ApiResult.unavailable("alert-service", "no connection within 5 s"))
                         .error())
                 .isEqualTo("The guard's verdicts are unavailable: alert-service is unavailable:"
-                        + " HttpConnectTimeoutException.");
+                        + " no connection within 5 s.");
         assertThat(GuardAnswer.of(notAList).error()).contains("not a list");
         assertThat(GuardAnswer.of(notAList).verdicts()).isEmpty();
     }

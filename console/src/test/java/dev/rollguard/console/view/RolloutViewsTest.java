@@ -152,9 +152,9 @@ class RolloutViewsTest {
                                 KEY)
                         .error())
                 .isEqualTo("The promoter's view is unavailable: the rollback-service has no promoter (HTTP 404).");
-        assertThat(PromoterView.of(ApiResult.unavailable("rollback-service", "ConnectException"), KEY)
+        assertThat(PromoterView.of(ApiResult.unavailable("rollback-service", "could not connect"), KEY)
                         .error())
-                .isEqualTo("The promoter's view is unavailable: rollback-service is unavailable: ConnectException.");
+                .isEqualTo("The promoter's view is unavailable: rollback-service is unavailable: could not connect.");
         assertThat(PromoterView.of(new ApiResult(502, MissingNode.getInstance(), "<html>bad gateway</html>", null), KEY)
                         .error())
                 .isEqualTo("The promoter's view is unavailable: the rollback-service answered HTTP 502.");
@@ -200,7 +200,7 @@ class RolloutViewsTest {
 
     @Test
     void withoutThePromoterTheOutlookFallsBackOnTheSoak() {
-        PromoterView down = PromoterView.of(ApiResult.unavailable("rollback-service", "ConnectException"), KEY);
+        PromoterView down = PromoterView.of(ApiResult.unavailable("rollback-service", "could not connect"), KEY);
 
         RolloutSection.Outlook outlook =
                 section(timeline("PROGRESSING", 1, ""), down).outlook();
@@ -208,7 +208,7 @@ class RolloutViewsTest {
         assertThat(outlook.kind()).isEqualTo("UNKNOWN");
         assertThat(outlook.text())
                 .isEqualTo("Not known: The promoter's view is unavailable: rollback-service is unavailable:"
-                        + " ConnectException. Not before its soak is over, at 2026-12-01 10:10:00Z.");
+                        + " could not connect. Not before its soak is over, at 2026-12-01 10:10:00Z.");
         PromoterView notWatched = PromoterView.of(ok("[]"), KEY);
         assertThat(section(timeline("PROGRESSING", 1, ""), notWatched).outlook().text())
                 .startsWith("Not known: the promoter does not watch this flag.");
