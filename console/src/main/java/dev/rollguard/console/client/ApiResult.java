@@ -72,12 +72,17 @@ public record ApiResult(
     }
 
     /**
-     * The documented error's human message; the console's own account when no answer came; else a short summary of
-     * what came ({@link #summary}): never a whole page of a proxy in front of the service.
+     * The documented error's human message, on one line (it may quote what a client sent: control and format
+     * characters, such as line breaks and bidirectional overrides, become spaces, as in {@link #summary}); the
+     * console's own account when no answer came; else a short summary of what came ({@link #summary}): never a whole
+     * page of a proxy in front of the service.
      */
     public String message() {
         if (body.hasNonNull("message")) {
-            return body.get("message").asText();
+            return CONTROL_OR_SPACE
+                    .matcher(body.get("message").asText())
+                    .replaceAll(" ")
+                    .strip();
         }
         return consoleAccount ? text : summary();
     }

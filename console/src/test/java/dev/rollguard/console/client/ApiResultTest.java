@@ -47,6 +47,11 @@ class ApiResultTest {
         String error = "{\"code\": \"INTERNAL\", \"message\": \"the store is down\"}";
         assertThat(new ApiResult(500, JSON.readTree(error), error, null).message())
                 .isEqualTo("the store is down");
+        // A message may quote what a client sent: a bidirectional override or a line break cannot rearrange the page.
+        String quoting =
+                "{\"code\": \"VALIDATION_FAILED\", \"message\": \"key 'ab\\u202Ecd\\nef' is not valid\\u0000\"}";
+        assertThat(new ApiResult(400, JSON.readTree(quoting), quoting, null).message())
+                .isEqualTo("key 'ab cd ef' is not valid");
 
         String why = "x".repeat(200);
         assertThat(ApiResult.unavailable("flag-service", "no answer within 5 s").message())
