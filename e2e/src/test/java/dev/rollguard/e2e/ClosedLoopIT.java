@@ -263,9 +263,10 @@ class ClosedLoopIT {
         }
         assertThat(result.asExpected()).isTrue();
 
-        // No telemetry lost or double counted.
+        // No telemetry lost or double counted: every event sent is in the windows once, or on telemetry.dlq as late
+        // (it reached metrics-ingest after its window closed, as on a machine too busy to keep within the grace).
         assertThat(result.eventsSent()).isPositive();
-        assertThat(result.eventsCounted()).isEqualTo(result.eventsSent());
+        assertThat(result.eventsCounted() + result.eventsLate()).isEqualTo(result.eventsSent());
 
         // The operator CLI against the running stack.
         String flags = cli("flags");

@@ -390,11 +390,15 @@ public final class Narrator {
                 "  other rollbacks    %s; %d alert(s) naming no flag were only notified%n",
                 othersOff.isEmpty() ? "none" : "SWITCHED OFF " + String.join(", ", othersOff), notified);
         out.printf(
-                "  telemetry          %,d events sent in %s..%s, %,d counted in the windows: %s (%,d duplicate deliveries counted once)%n",
+                "  telemetry          %,d events sent in %s..%s, %,d counted in the windows%s: %s (%,d duplicate deliveries counted once)%n",
                 r.eventsSent(),
                 CLOCK.format(r.countedFrom()),
                 CLOCK.format(r.countedTo()),
                 r.eventsCounted(),
+                r.eventsLate() == 0
+                        ? ""
+                        : ", %,d dead-lettered as late (telemetry.dlq, code LATE: they reached metrics-ingest after their window closed)"
+                                .formatted(r.eventsLate()),
                 r.noTelemetryLost() ? "nothing lost or double counted" : "MISMATCH",
                 r.duplicatesSent());
         out.flush();

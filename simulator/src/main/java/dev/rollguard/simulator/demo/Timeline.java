@@ -7,20 +7,26 @@ import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.RollbackActionEvent;
 import dev.rollguard.schemas.event.RolloutActionEvent;
 import dev.rollguard.schemas.event.ScopeType;
+import dev.rollguard.schemas.event.SyncEvent;
+import dev.rollguard.schemas.event.UploadEvent;
 import dev.rollguard.schemas.event.WindowKind;
 import dev.rollguard.schemas.event.WindowMetricsEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -54,6 +60,12 @@ public final class Timeline implements AutoCloseable {
     private final List<RollbackActionEvent> rollbacks = new CopyOnWriteArrayList<>();
     private final List<RolloutActionEvent> rollouts = new CopyOnWriteArrayList<>();
     private final List<FlagChangedEvent> flagChanges = new CopyOnWriteArrayList<>();
+    /**
+     * Telemetry events that metrics-ingest dead-lettered as late (code {@code LATE}: they reached their input task after
+     * its watermark had closed their window), by the second of their event time. Each is an event acknowledged and not
+     * counted in a window: it is accounted for on {@code telemetry.dlq}, with its reason, not lost.
+     */
+    private final ConcurrentSkipListMap<Long, LongAdder> lateBySecond = new ConcurrentSkipListMap<>();
 
     public Timeline(String bootstrap, Listener listener) {
         this.listener = listener;
@@ -71,7 +83,12 @@ public final class Timeline implements AutoCloseable {
                 new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : List.of(
-                Topics.METRICS_WINDOWS, Topics.ALERTS, Topics.ROLLBACKS, Topics.ROLLOUTS, Topics.FLAGS_CHANGES)) {
+                Topics.METRICS_WINDOWS,
+                Topics.ALERTS,
+                Topics.ROLLBACKS,
+                Topics.ROLLOUTS,
+                Topics.FLAGS_CHANGES,
+                Topics.TELEMETRY_DLQ)) {
             consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
@@ -126,8 +143,46 @@ public final class Timeline implements AutoCloseable {
                 flagChanges.add(f);
                 listener.flagChanged(f);
             }
+            case Topics.TELEMETRY_DLQ -> late(record);
             default -> {}
         }
+    }
+
+    private void late(ConsumerRecord<String, byte[]> record) {
+        Instant eventTime = lateEventTime(record);
+        if (eventTime != null) {
+            lateBySecond
+                    .computeIfAbsent(eventTime.getEpochSecond(), second -> new LongAdder())
+                    .increment();
+        }
+    }
+
+    /**
+     * The event time of a dead letter of metrics-ingest's lateness stage (docs/contracts.md, "Dead letters": code
+     * {@code LATE}, the event re-encoded, its source topic in a header); null for any other dead letter.
+     */
+    static Instant lateEventTime(ConsumerRecord<String, byte[]> record) {
+        if (!"LATE".equals(header(record, "rollguard.dlq.code")) || record.value() == null) {
+            return null;
+        }
+        return Topics.TELEMETRY_UPLOAD.equals(header(record, "rollguard.dlq.source.topic"))
+                ? AvroCodec.of(UploadEvent.class).decode(record.value()).getEventTime()
+                : AvroCodec.of(SyncEvent.class).decode(record.value()).getEventTime();
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Events with an event time at or after {@code from} and before {@code to} (whole seconds) that metrics-ingest
+     * dead-lettered as late.
+     */
+    public long lateBetween(Instant from, Instant to) {
+        return lateBySecond.subMap(from.getEpochSecond(), true, to.getEpochSecond(), false).values().stream()
+                .mapToLong(LongAdder::sum)
+                .sum();
     }
 
     public List<WindowMetricsEvent> windows() {

@@ -91,6 +91,26 @@ class ClosedLoopResultTest {
         assertThat(Narrator.evidence(step)).contains("1 of 2 metrics non-inferior");
     }
 
+    @Test
+    void everyEventSentIsCountedOnceOrDeadLetteredAsLate() {
+        assertThat(telemetry(1_000, 1_000, 0).noTelemetryLost()).isTrue();
+        assertThat(telemetry(1_000, 990, 10).noTelemetryLost()).isTrue();
+        assertThat(telemetry(1_000, 990, 9).noTelemetryLost()).isFalse();
+        assertThat(telemetry(1_000, 1_001, 0).noTelemetryLost()).isFalse();
+        assertThat(telemetry(1_000, 990, 11).noTelemetryLost()).isFalse();
+    }
+
+    @Test
+    void theSummarySaysHowManyEventsWereDeadLetteredAsLate() {
+        var out = new java.io.ByteArrayOutputStream();
+        new Narrator(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8))
+                .summary(telemetry(1_000, 990, 10));
+        assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8))
+                .contains("1,000 events sent in ")
+                .contains("990 counted in the windows, 10 dead-lettered as late (telemetry.dlq, code LATE")
+                .contains(": nothing lost or double counted");
+    }
+
     private static ClosedLoopScenario.Result result(
             List<RolloutActionEvent> rollouts, int healthyStage, JsonNode assessment) {
         return result(rollouts, healthyStage, assessment, 1);
@@ -124,8 +144,31 @@ class ClosedLoopResultTest {
                 null,
                 0,
                 0,
+                0,
                 START,
                 START,
+                0);
+    }
+
+    private static ClosedLoopScenario.Result telemetry(long sent, long counted, long late) {
+        var r = result(List.of(), ClosedLoopScenario.LAST_STAGE, null);
+        return new ClosedLoopScenario.Result(
+                r.started(),
+                r.breaches(),
+                r.kills(),
+                r.stagesAtBreach(),
+                r.rollbacks(),
+                r.rollouts(),
+                r.walked(),
+                r.healthyAssessment(),
+                r.alerts(),
+                r.flags(),
+                r.silentGuard(),
+                sent,
+                counted,
+                late,
+                START,
+                START.plusSeconds(300),
                 0);
     }
 
