@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * The wall-clock time during which this instance could reach the Kafka broker: the clock that idle time of the input
- * partitions is counted on ({@link PreAggregateProcessor}). While the broker is unreachable no partition can make
+ * partitions is counted on ({@link TelemetryProcessor}). While the broker is unreachable no partition can make
  * progress, so that time is no evidence that a partition is silent; counting it as idle time let the wall clock close
  * the windows of an outage before the events that clients queued during it could arrive.
  *

@@ -13,7 +13,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * DeadLetterHeaders#MAX_BYTES} ({@link DeadLetterHeaders#fit}), which the task's producer would refuse, failing the task
  * on this record after every restart.
  */
-final class DeadLetterEncoder implements Processor<String, Checked, String, byte[]> {
+final class DeadLetterEncoder implements Processor<String, Refused, String, byte[]> {
 
     private ProcessorContext<String, byte[]> context;
 
@@ -23,7 +23,7 @@ final class DeadLetterEncoder implements Processor<String, Checked, String, byte
     }
 
     @Override
-    public void process(Record<String, Checked> record) {
+    public void process(Record<String, Refused> record) {
         byte[] value = encode(record.value().event());
         String key = record.key();
         DeadLetterHeaders.Fit fit = DeadLetterHeaders.fit(

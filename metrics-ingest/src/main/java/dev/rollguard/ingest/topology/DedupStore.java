@@ -27,6 +27,12 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  */
 final class DedupStore implements StateStore, CachedStateStore<Bytes, byte[]> {
 
+    /**
+     * The store's name: an event counts only the first time its id is seen within the dedup horizon (event time,
+     * either side). Telemetry is keyed by client id, so a client's retries reach the same partition and the same store.
+     */
+    static final String STORE = "dedup-store";
+
     static final int MAX_BATCH_BYTES = 256 * 1024;
 
     private static final SecureRandom RANDOM = new SecureRandom();

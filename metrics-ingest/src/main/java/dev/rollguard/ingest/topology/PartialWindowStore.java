@@ -19,7 +19,7 @@ final class PartialWindowStore extends LiveStore<WindowAggregate> {
     private static final String PROGRESS_KEY = "~progress";
 
     private final AggregateLimits limits;
-    /** Stream time per input topic of the task (index {@link PreAggregateProcessor#SYNC} or {@code UPLOAD}). */
+    /** Stream time per input topic of the task (index {@link TelemetryProcessor#SYNC} or {@code UPLOAD}). */
     private final long[] streamTimes = {Long.MIN_VALUE, Long.MIN_VALUE};
 
     private long watermark = Long.MIN_VALUE;

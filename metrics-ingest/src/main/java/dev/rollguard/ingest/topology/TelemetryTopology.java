@@ -15,6 +15,7 @@ import dev.rollguard.schemas.serde.AvroSerde;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -33,14 +34,14 @@ import org.apache.kafka.streams.state.Stores;
  * <ol>
  *   <li>telemetry.sync and telemetry.upload are decoded (undecodable records go to the dead-letter topic through
  *       {@link DeadLetterHandler}) and timed by their event time ({@link EventTimeExtractor});
- *   <li>each event is validated; the invalid branch goes to the dead-letter topic with its reason and source;
- *   <li>duplicates within the dedup horizon are dropped ({@link DedupProcessor});
- *   <li>events whose window has already closed on their input task go to the dead-letter topic with the code LATE
- *       ({@link LatenessProcessor});
- *   <li>each event fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes
- *       global store), its table, its platform, and global, and is added to the scope's partial window of its input
- *       task ({@link PreAggregateProcessor}); the partials are repartitioned by scope every flush interval, and
- *       each input task announces its watermark to every partition of the merge;
+ *   <li>one processor node takes each event through the rest of its input task's work ({@link TelemetryProcessor}),
+ *       in this order: the event is validated, and an invalid one goes to the dead-letter topic with its reason and
+ *       source; a duplicate within the dedup horizon is dropped ({@link DedupStore}); an event whose window has
+ *       already closed on its input task goes to the dead-letter topic with the code LATE ({@link Lateness}); any
+ *       other fans out to its scopes: one per flag cohort ({@link CohortAssigner} against the flags.changes global
+ *       store), its table, its platform, and global, and is added to the scope's partial window of its input task;
+ *   <li>what that node forwards is routed by type: the refused events to the dead-letter topic, the partials by scope
+ *       to their repartition every flush interval, and each input task's watermark to every partition of the merge;
  *   <li>per scope, tumbling windows merge the partials of every task ({@link WindowMergeProcessor}); each window is
  *       emitted once, when every input task's watermark has passed its end (a low watermark), to metrics.windows,
  *       with empty windows for the expected scopes that had no event;
@@ -58,6 +59,8 @@ public final class TelemetryTopology {
     public static final String SCOPES_REPARTITION = "scope-partials";
     /** Queryable global store of the latest state of every flag. */
     public static final String FLAGS_STORE = FlagChangeProcessor.STORE;
+    /** The node that validates, deduplicates, times and pre-aggregates each event ({@link TelemetryProcessor}). */
+    static final String EVENTS_NODE = "telemetry-events";
 
     private TelemetryTopology() {}
 
@@ -92,72 +95,66 @@ public final class TelemetryTopology {
 
         EventTimeExtractor eventTime = new EventTimeExtractor(settings.grace());
         KStream<String, SpecificRecord> syncs = builder.stream(
-                        topics.sync(),
-                        Consumed.with(Serdes.String(), AvroSerde.of(SyncEvent.class))
-                                .withTimestampExtractor(eventTime)
-                                .withName("telemetry-sync"))
-                .mapValues(v -> (SpecificRecord) v, Named.as("sync-as-telemetry"));
+                topics.sync(),
+                Consumed.with(Serdes.String(), asTelemetry(AvroSerde.of(SyncEvent.class)))
+                        .withTimestampExtractor(eventTime)
+                        .withName("telemetry-sync"));
         KStream<String, SpecificRecord> uploads = builder.stream(
-                        topics.upload(),
-                        Consumed.with(Serdes.String(), AvroSerde.of(UploadEvent.class))
-                                .withTimestampExtractor(eventTime)
-                                .withName("telemetry-upload"))
-                .mapValues(v -> (SpecificRecord) v, Named.as("upload-as-telemetry"));
+                topics.upload(),
+                Consumed.with(Serdes.String(), asTelemetry(AvroSerde.of(UploadEvent.class)))
+                        .withTimestampExtractor(eventTime)
+                        .withName("telemetry-upload"));
 
-        TelemetryValidator validator = new TelemetryValidator(settings.validation());
-        KStream<String, Checked> checked = syncs.merge(uploads, Named.as("telemetry"))
-                .processValues(() -> new ValidationProcessor(validator), Named.as("validate"));
-
-        checked.split(Named.as("telemetry-"))
-                .branch(
-                        (key, c) -> !c.valid(),
-                        Branched.withConsumer(invalid -> toDeadLetters(invalid, topics, "dlq"), "invalid"))
-                .defaultBranch(Branched.withConsumer(
-                        valid -> aggregate(valid, settings, directory, builder, closedWindows, reachability), "valid"));
-        return builder.build();
-    }
-
-    private static void aggregate(
-            KStream<String, Checked> valid,
-            TopologySettings settings,
-            FlagDirectory directory,
-            StreamsBuilder builder,
-            Consumer<WindowMetricsEvent> closedWindows,
-            BrokerReachability reachability) {
-        builder.addStateStore(DedupStore.builder(DedupProcessor.STORE, settings.dedupHorizon()));
-        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde();
-        WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
-        builder.addStateStore(PartialWindowStore.builder(PreAggregateProcessor.STORE, settings.limits()));
+        builder.addStateStore(DedupStore.builder(DedupStore.STORE, settings.dedupHorizon()));
+        builder.addStateStore(PartialWindowStore.builder(TelemetryProcessor.STORE, settings.limits()));
         builder.addStateStore(ClientStageStore.builder());
-        KStream<String, Checked> timed = valid.mapValues(Checked::event, Named.as("valid-event"))
-                .processValues(DedupProcessor::new, Named.as("dedup"), DedupProcessor.STORE)
-                .processValues(() -> new LatenessProcessor(clock), Named.as("lateness"), PreAggregateProcessor.STORE);
-        timed.split(Named.as("timed-"))
+        WindowClock clock = WindowClock.of(settings.windowSize(), settings.grace());
+        TelemetryValidator validator = new TelemetryValidator(settings.validation());
+        // One node per event: only the refused events and the partials and ticks (a few records per flush) go on, so
+        // routing them by type here costs nothing per accepted event.
+        KStream<String, Object> out = syncs.merge(uploads, Named.as("telemetry"))
+                .process(
+                        () -> new TelemetryProcessor(
+                                validator,
+                                directory,
+                                topics.sync(),
+                                clock,
+                                settings.flushInterval(),
+                                settings.idleTimeout(),
+                                reachability,
+                                settings.clientStateTtl(),
+                                settings.maxClientsPerCohort(),
+                                settings.limits()),
+                        Named.as(EVENTS_NODE),
+                        DedupStore.STORE,
+                        TelemetryProcessor.STORE,
+                        ClientStageStore.STORE);
+        out.split(Named.as("telemetry-"))
                 .branch(
-                        (key, c) -> !c.valid(),
-                        Branched.withConsumer(late -> toDeadLetters(late, settings.topics(), "late-dlq"), "late"))
+                        (key, value) -> value instanceof Refused,
+                        Branched.withConsumer(refused -> toDeadLetters(refused, topics), "refused"))
                 .defaultBranch(Branched.withConsumer(
-                        onTime -> merge(
-                                onTime,
+                        partials -> merge(
+                                partials.mapValues(v -> (WindowAggregate) v, Named.as("partial")),
                                 settings,
                                 directory,
                                 builder,
                                 closedWindows,
-                                aggregateSerde,
                                 clock,
                                 reachability),
-                        "on-time"));
+                        "partials"));
+        return builder.build();
     }
 
     private static void merge(
-            KStream<String, Checked> onTime,
+            KStream<String, WindowAggregate> partials,
             TopologySettings settings,
             FlagDirectory directory,
             StreamsBuilder builder,
             Consumer<WindowMetricsEvent> closedWindows,
-            WindowAggregateSerde aggregateSerde,
             WindowClock clock,
             BrokerReachability reachability) {
+        WindowAggregateSerde aggregateSerde = new WindowAggregateSerde();
         Duration tumblingRetention =
                 max(settings.retention(), settings.windowSize().plus(settings.grace()));
         builder.addStateStore(Stores.timestampedWindowStoreBuilder(
@@ -168,25 +165,11 @@ public final class TelemetryTopology {
                 .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(WindowMergeProcessor.WATERMARKS_STORE), Serdes.String(), Serdes.Long()));
-        KStream<Windowed<String>, WindowAggregate> closed = onTime.mapValues(Checked::event, Named.as("on-time-event"))
-                .process(
-                        () -> new PreAggregateProcessor(
-                                directory,
-                                settings.topics().sync(),
-                                clock,
-                                settings.flushInterval(),
-                                settings.idleTimeout(),
-                                reachability,
-                                settings.clientStateTtl(),
-                                settings.maxClientsPerCohort(),
-                                settings.limits()),
-                        Named.as("pre-aggregate"),
-                        PreAggregateProcessor.STORE,
-                        ClientStageStore.STORE)
-                .repartition(Repartitioned.<String, WindowAggregate>as(SCOPES_REPARTITION)
-                        .withKeySerde(Serdes.String())
-                        .withValueSerde(aggregateSerde)
-                        .withStreamPartitioner(new TickPartitioner()))
+        KStream<Windowed<String>, WindowAggregate> closed = partials.repartition(
+                        Repartitioned.<String, WindowAggregate>as(SCOPES_REPARTITION)
+                                .withKeySerde(Serdes.String())
+                                .withValueSerde(aggregateSerde)
+                                .withStreamPartitioner(new TickPartitioner()))
                 .process(
                         () -> new WindowMergeProcessor(
                                 clock,
@@ -214,14 +197,23 @@ public final class TelemetryTopology {
     }
 
     /**
-     * Invalid and late events go to the dead-letter topic, re-encoded, with the headers set where they were found;
-     * {@code name} names the branch's nodes.
+     * Invalid and late events go to the dead-letter topic, re-encoded, with the headers set where they were refused.
      */
-    private static void toDeadLetters(KStream<String, Checked> refused, TopicNames topics, String name) {
-        refused.process(DeadLetterEncoder::new, Named.as(name + "-encode"))
+    private static void toDeadLetters(KStream<String, Object> refused, TopicNames topics) {
+        refused.mapValues(v -> (Refused) v, Named.as("refused-event"))
+                .process(DeadLetterEncoder::new, Named.as("dlq-encode"))
                 .to(
                         topics.dlq(),
-                        Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name));
+                        Produced.with(Serdes.String(), Serdes.ByteArray()).withName("dlq"));
+    }
+
+    /**
+     * A serde of one event type as a serde of telemetry events, so that both topics' streams are of one type without a
+     * node that casts each event.
+     */
+    @SuppressWarnings("unchecked")
+    private static Serde<SpecificRecord> asTelemetry(Serde<? extends SpecificRecord> serde) {
+        return (Serde<SpecificRecord>) serde;
     }
 
     /** Hopping windows are merged from tumbling ones, so their size and advance must be whole tumbling windows. */

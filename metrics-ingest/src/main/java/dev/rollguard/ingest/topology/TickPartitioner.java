@@ -15,7 +15,7 @@ final class TickPartitioner implements StreamPartitioner<String, WindowAggregate
 
     @Override
     public Optional<Set<Integer>> partitions(String topic, String key, WindowAggregate value, int numPartitions) {
-        if (!key.startsWith(PreAggregateProcessor.TICK)) {
+        if (!key.startsWith(TelemetryProcessor.TICK)) {
             return Optional.empty();
         }
         return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toUnmodifiableSet()));

@@ -45,7 +45,7 @@ public class TopologyProducer {
     BrokerReachability brokerReachability() {
         Duration probe = config.windows().brokerProbeInterval();
         Duration idle = config.windows().idleTimeout();
-        Duration keep = idle.multipliedBy(2L * PreAggregateProcessor.STARTUP_IDLE_FACTOR);
+        Duration keep = idle.multipliedBy(2L * TelemetryProcessor.STARTUP_IDLE_FACTOR);
         return BrokerReachability.probed(
                 probe.multipliedBy(3), max(max(keep, Duration.ofHours(1)), probe.multipliedBy(3)));
     }

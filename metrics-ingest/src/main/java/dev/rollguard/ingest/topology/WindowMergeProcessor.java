@@ -34,7 +34,7 @@ import org.apache.kafka.streams.state.ValueAndTimestamp;
  * and closes windows on a low watermark.
  *
  * <p>Every input task announces its watermark with ticks sent to every partition of the merge ({@link
- * PreAggregateProcessor}); a tick follows that task's partials on each partition, so when it arrives every partial
+ * TelemetryProcessor}); a tick follows that task's partials on each partition, so when it arrives every partial
  * of that task up to the watermark has been merged. The merge keeps the latest watermark of each input partition in
  * a changelogged store and closes a window only when the lowest of them, over all {@code inputPartitions}, has
  * reached its end. A restarted, rebalanced, lagging or overloaded input task therefore delays windows; it cannot make
@@ -112,8 +112,8 @@ final class WindowMergeProcessor implements Processor<String, WindowAggregate, W
     @Override
     public void process(Record<String, WindowAggregate> record) {
         String key = record.key();
-        if (key.startsWith(PreAggregateProcessor.TICK)) {
-            String input = key.substring(PreAggregateProcessor.TICK.length() + 1);
+        if (key.startsWith(TelemetryProcessor.TICK)) {
+            String input = key.substring(TelemetryProcessor.TICK.length() + 1);
             Long known = watermarks.get(input);
             if (known == null || record.timestamp() > known) {
                 watermarks.put(input, record.timestamp());

@@ -88,7 +88,7 @@ class BoundedMemoryRocksDBConfigTest {
                             .as(store)
                             .isEqualTo(MEMORY));
             assertThat(BoundedMemoryRocksDBConfig.openStores())
-                    .containsKey(DedupProcessor.STORE)
+                    .containsKey(DedupStore.STORE)
                     .containsKey(WindowMergeProcessor.WATERMARKS_STORE)
                     .containsKey(HoppingProcessor.STORE)
                     .hasKeySatisfying(new Condition<>(

@@ -23,7 +23,7 @@ class PartialWindowStoreTest {
 
     @BeforeEach
     void open() {
-        changelog = InMemoryChangelog.open(PreAggregateProcessor.STORE);
+        changelog = InMemoryChangelog.open(TelemetryProcessor.STORE);
     }
 
     private PartialWindowStore store() {

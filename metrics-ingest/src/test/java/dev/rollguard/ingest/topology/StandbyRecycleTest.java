@@ -86,7 +86,7 @@ class StandbyRecycleTest {
         RestoreOnlyStore underneath = new RestoreOnlyStore("partials");
         PartialWindowStore store = new PartialWindowStore(chain(underneath), AggregateLimits.DEFAULTS);
         store.watermark(60_000);
-        store.streamTime(PreAggregateProcessor.SYNC, 65_000);
+        store.streamTime(TelemetryProcessor.SYNC, 65_000);
         store.partial("60000|global")
                 .add(
                         new Observation(
@@ -112,7 +112,7 @@ class StandbyRecycleTest {
         store.clearCache();
 
         assertThat(store.watermark()).isEqualTo(60_000);
-        assertThat(store.streamTime(PreAggregateProcessor.SYNC)).isEqualTo(65_000);
+        assertThat(store.streamTime(TelemetryProcessor.SYNC)).isEqualTo(65_000);
         assertThat(store.size()).isEqualTo(1);
     }
 }

@@ -99,7 +99,7 @@ class StandbyTurnTest {
                         .stream()
                         .filter(sub -> sub.nodes().stream()
                                 .anyMatch(node -> node instanceof TopologyDescription.Processor processor
-                                        && processor.stores().contains(PreAggregateProcessor.STORE)))
+                                        && processor.stores().contains(TelemetryProcessor.STORE)))
                         .findFirst()
                         .orElseThrow()
                         .id();

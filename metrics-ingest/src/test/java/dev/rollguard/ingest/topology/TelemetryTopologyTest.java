@@ -6,6 +6,7 @@ import static dev.rollguard.ingest.TelemetryFixtures.globalKill;
 import static dev.rollguard.ingest.TelemetryFixtures.sync;
 import static dev.rollguard.ingest.TelemetryFixtures.upload;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.rollguard.ingest.domain.ClientSampling;
@@ -43,6 +44,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -657,7 +659,7 @@ class TelemetryTopologyTest {
         // before its first record is fetched.
         Duration idle = settings.idleTimeout();
         flushPartials();
-        driver.advanceWallClockTime(idle.multipliedBy(PreAggregateProcessor.STARTUP_IDLE_FACTOR - 1));
+        driver.advanceWallClockTime(idle.multipliedBy(TelemetryProcessor.STARTUP_IDLE_FACTOR - 1));
         Instant backlog = T0.minusSeconds(60);
         send(sync("c1", backlog, true, 100).build());
         send(upload("c2", backlog.plusSeconds(1), true, 100, 1000).build());
@@ -672,7 +674,7 @@ class TelemetryTopologyTest {
     void aTaskThatReadNothingSinceItStartedLetsTheWallClockCloseWindowsAfterTheStartupIdleTime() {
         Duration idle = settings.idleTimeout();
         flushPartials();
-        driver.advanceWallClockTime(idle.multipliedBy(PreAggregateProcessor.STARTUP_IDLE_FACTOR));
+        driver.advanceWallClockTime(idle.multipliedBy(TelemetryProcessor.STARTUP_IDLE_FACTOR));
         // The task announced a watermark from the wall clock: an event of a minute ago is late now.
         send(sync("c1", T0.minusSeconds(60), true, 100).build());
         var late = dlq.readRecordsToList();
@@ -753,6 +755,111 @@ class TelemetryTopologyTest {
         return Metrics.globalRegistry.find("rollguard.ingest.late.events").counters().stream()
                 .mapToDouble(c -> c.count())
                 .sum();
+    }
+
+    static double events(String kind, String outcome) {
+        var counter = Metrics.globalRegistry
+                .find("rollguard.ingest.events")
+                .tag("kind", kind)
+                .tag("outcome", outcome)
+                .counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    @Test
+    void anInvalidADuplicateALateAndAValidEventEachMeetTheirOwnFate() {
+        send(sync("c1", T0.plusSeconds(1), true, 100).build());
+        closeWindowsUpTo(T0.plus(SIZE));
+        emitted(WindowKind.TUMBLING);
+        dlq.readRecordsToList();
+        double invalidBefore = events("sync", "invalid");
+        double duplicateBefore = events("sync", "duplicate");
+        double acceptedBefore = events("sync", "accepted");
+        double lateBefore = lateEvents();
+
+        SyncEvent valid = sync("c2", T0.plus(SIZE).plusSeconds(4), true, 100).build();
+        List<TestRecord<String, byte[]>> batch = new ArrayList<>();
+        for (SyncEvent event : List.of(
+                sync("c3", T0.plus(SIZE).plusSeconds(4), true, -5).build(),
+                valid,
+                valid,
+                sync("c4", T0.plusSeconds(3), true, 100).build())) {
+            batch.add(new TestRecord<>(
+                    event.getClientId(), AvroCodec.of(SyncEvent.class).encode(event), event.getEventTime()));
+        }
+        syncs.pipeRecordList(batch);
+
+        var dead = dlq.readRecordsToList();
+        assertThat(dead)
+                .extracting(
+                        TestRecord::key,
+                        r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.STAGE),
+                        r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.CODE),
+                        r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.SOURCE_OFFSET))
+                .containsExactly(
+                        tuple("c3", DeadLetterHeaders.STAGE_VALIDATION, "NEGATIVE_VALUE", "2"),
+                        tuple("c4", DeadLetterHeaders.STAGE_LATENESS, "LATE", "5"));
+        assertThat(AvroCodec.of(SyncEvent.class).decode(dead.get(1).value()).getClientId())
+                .isEqualTo("c4");
+        assertThat(events("sync", "invalid") - invalidBefore).isEqualTo(1.0);
+        assertThat(events("sync", "duplicate") - duplicateBefore).isEqualTo(1.0);
+        // The late event was seen for the first time, so it is accepted by dedup before it is refused as late.
+        assertThat(events("sync", "accepted") - acceptedBefore).isEqualTo(2.0);
+        assertThat(lateEvents() - lateBefore).isEqualTo(1.0);
+
+        closeWindowsUpTo(T0.plus(SIZE.multipliedBy(2)));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0.plus(SIZE)).getEventCount())
+                .as("the valid event once, and the closer of the first window")
+                .isEqualTo(2);
+        assertThat(dlq.readRecordsToList()).isEmpty();
+    }
+
+    /**
+     * The nodes between the telemetry sources and the first node with state: every event passes each of them, and the
+     * hand-over between nodes is a share of an event's cost.
+     */
+    @Test
+    void oneProcessorNodeValidatesDeduplicatesTimesAndPreAggregatesEachEvent() {
+        var description = TelemetryTopology.build(settings, new FlagDirectory(settings.flagHistoryVersions()))
+                .describe();
+        var subtopology = description.subtopologies().stream()
+                .filter(s -> s.nodes().stream().anyMatch(n -> n.name().equals("telemetry-sync")))
+                .findFirst()
+                .orElseThrow();
+        List<String> stateful = subtopology.nodes().stream()
+                .filter(n -> n instanceof TopologyDescription.Processor p
+                        && !p.stores().isEmpty())
+                .map(TopologyDescription.Node::name)
+                .toList();
+        assertThat(stateful).containsExactly(TelemetryTopology.EVENTS_NODE);
+        var events = (TopologyDescription.Processor) subtopology.nodes().stream()
+                .filter(n -> n.name().equals(TelemetryTopology.EVENTS_NODE))
+                .findFirst()
+                .orElseThrow();
+        assertThat(events.stores())
+                .containsExactlyInAnyOrder(DedupStore.STORE, TelemetryProcessor.STORE, ClientStageStore.STORE);
+        for (String source : List.of("telemetry-sync", "telemetry-upload")) {
+            var path = new ArrayList<String>();
+            var node = subtopology.nodes().stream()
+                    .filter(n -> n.name().equals(source))
+                    .findFirst()
+                    .orElseThrow();
+            while (!node.name().equals(TelemetryTopology.EVENTS_NODE)) {
+                assertThat(node.successors())
+                        .as("the successors of %s", node.name())
+                        .hasSize(1);
+                node = node.successors().iterator().next();
+                path.add(node.name());
+            }
+            assertThat(path)
+                    .as("the nodes after %s", source)
+                    .containsExactly("telemetry", TelemetryTopology.EVENTS_NODE);
+        }
+        assertThat(description.subtopologies())
+                .as("the input tasks and the merge tasks, numbered as before, so their tasks keep their state")
+                .extracting(TopologyDescription.Subtopology::id)
+                .containsExactlyInAnyOrder(1, 2);
+        assertThat(subtopology.id()).isEqualTo(1);
     }
 
     @Test
@@ -1030,10 +1137,7 @@ class TelemetryTopologyTest {
         assertThat(hopping)
                 .filteredOn(r -> r.value().getScopeKey().equals("global"))
                 .extracting(r -> r.value().getWindowStart(), r -> r.value().getEventCount())
-                .contains(
-                        org.assertj.core.groups.Tuple.tuple(T0.minusSeconds(10), 1L),
-                        org.assertj.core.groups.Tuple.tuple(T0, 2L),
-                        org.assertj.core.groups.Tuple.tuple(T0.plusSeconds(10), 2L));
+                .contains(tuple(T0.minusSeconds(10), 1L), tuple(T0, 2L), tuple(T0.plusSeconds(10), 2L));
         assertThat(scope(hopping, "global", T0).getWindowEnd()).isEqualTo(T0.plusSeconds(30));
     }
 
@@ -1093,7 +1197,7 @@ class TelemetryTopologyTest {
         }
         ClientStageStore store = (ClientStageStore) driver.getStateStore(ClientStageStore.STORE);
         // The minute's sweep keeps the states of a stage in force.
-        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP.multipliedBy(2));
+        driver.advanceWallClockTime(TelemetryProcessor.CLIENT_STATE_SWEEP.multipliedBy(2));
         closeWithoutTheFlag(T0.plus(SIZE.multipliedBy(3)));
         var closed = emitted(WindowKind.TUMBLING);
 
@@ -1164,7 +1268,7 @@ class TelemetryTopologyTest {
         publish(flag("ramping", 8, T0.plusSeconds(100), 3_000).build());
         sendSync("a", 1, false, 100, true);
         // The sweep runs with the wall clock past the change to version 8, the backlog still in version 7's stage.
-        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP.multipliedBy(3));
+        driver.advanceWallClockTime(TelemetryProcessor.CLIENT_STATE_SWEEP.multipliedBy(3));
         sendSync("a", 2, true, 100, true);
         ClientStageStore store = (ClientStageStore) driver.getStateStore(ClientStageStore.STORE);
         String stage7 = ClientStageStore.cohort("ramping", 7, "TREATMENT");
@@ -1174,7 +1278,7 @@ class TelemetryTopologyTest {
         closeWithoutTheFlag(T0.plus(SIZE));
         // One client (1 failure, 2 events), not two clients of one event each.
         assertMoment(scope(emitted(WindowKind.TUMBLING), "flag:ramping:treatment", T0), "failure", 1, 1, 2, 1, 4, 2);
-        driver.advanceWallClockTime(PreAggregateProcessor.CLIENT_STATE_SWEEP);
+        driver.advanceWallClockTime(TelemetryProcessor.CLIENT_STATE_SWEEP);
         assertThat(store.trackedClients(stage7)).isZero();
         assertThat(store.tracked(stage7 + "a")).isNull();
     }

@@ -4,6 +4,7 @@ import dev.rollguard.ingest.domain.AggregateLimits;
 import dev.rollguard.ingest.domain.EventExemplar;
 import dev.rollguard.ingest.domain.Observation;
 import dev.rollguard.ingest.domain.ScopeKeys;
+import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.ingest.domain.WindowAggregate;
 import dev.rollguard.ingest.mapping.ObservationMapper;
 import dev.rollguard.ingest.service.CohortAssigner;
@@ -11,6 +12,7 @@ import dev.rollguard.ingest.service.EvaluationKeyWatch;
 import dev.rollguard.ingest.service.ExposureKeyMismatches;
 import dev.rollguard.ingest.service.FlagDirectory;
 import dev.rollguard.ingest.service.MissingContextAttributes;
+import dev.rollguard.ingest.service.TelemetryValidator;
 import dev.rollguard.schemas.event.Cohort;
 import dev.rollguard.schemas.event.FlagChangedEvent;
 import dev.rollguard.schemas.event.FlagExposure;
@@ -33,19 +35,28 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * The first of the two aggregation stages. Each valid, deduplicated, on-time event fans out to its scopes (one per
- * flag cohort from {@link CohortAssigner}, its table, its platform, global) and is added to the partial window of
- * each scope in this input task's {@link PartialWindowStore}. Every {@code flushInterval} of wall-clock time, before
- * every watermark it announces, and when the task holds more than {@link #MAX_PARTIALS} partials, the partials are
- * forwarded keyed by scope (so they are repartitioned by scope) and dropped; the second stage ({@link
- * WindowMergeProcessor}) merges the partials of every task into the scope's window.
+ * The one processor of each telemetry event on its input task, and the first of the two aggregation stages. An event
+ * is, in this order: validated ({@link TelemetryValidator}, against the wall clock); counted only the first time its
+ * id is seen within the dedup horizon ({@link DedupStore}); refused as late when its window has already closed on this
+ * task ({@link Lateness}); and otherwise fanned out to its scopes (one per flag cohort from {@link CohortAssigner}, its
+ * table, its platform, global) and added to the partial window of each scope in this input task's {@link
+ * PartialWindowStore}. An invalid or late event is forwarded as a {@link Refused} with the dead-letter headers set
+ * here, where the record's metadata is still known; an accepted one forwards nothing. Doing all of it in one node
+ * spares each event the hand-over between nodes (a new record and a copy of its headers at each), which cost as much
+ * as the dedup itself.
+ *
+ * <p>Every {@code flushInterval} of wall-clock time, before every watermark it announces, and when the task holds more
+ * than {@link #MAX_PARTIALS} partials, the partials are forwarded keyed by scope (so they are repartitioned by scope)
+ * and dropped; the second stage ({@link WindowMergeProcessor}) merges the partials of every task into the scope's
+ * window. The ids of the dedup store are changelogged a batch per commit, and under exactly-once its batches commit
+ * with the input offsets, so a restart neither forgets an id nor remembers one whose event was not counted.
  *
  * <p>So one event costs a few in-memory updates, and the repartition topic carries a record per scope, window and
  * flush instead of one per scope and event.
  *
  * <p>The task also announces its progress: its watermark is the end of the latest window whose end plus the grace
  * period the stream time of each of its input topics has passed (events in that window or before are late here, see
- * {@link LatenessProcessor}); the sync and the upload partition of a task are read at their own pace, so each keeps
+ * {@link Lateness}); the sync and the upload partition of a task are read at their own pace, so each keeps
  * its own stream time and the slower one holds the watermark back.
  * Whenever the watermark moves, the task forwards its partials and then a tick ({@link #TICK} with its partition)
  * that {@link TickPartitioner} sends to every partition of the merge; a merge task closes a window only once every
@@ -66,7 +77,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * CPU-starved instance), and a backlog must delay windows, never turn late, however long the restart took. A task
  * whose partitions have no events at all holds the windows of the others back that long after it starts.
  */
-final class PreAggregateProcessor implements Processor<String, SpecificRecord, String, WindowAggregate> {
+final class TelemetryProcessor implements Processor<String, SpecificRecord, String, Object> {
 
     static final String STORE = "partial-windows";
     /**
@@ -85,6 +96,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     /** Index of telemetry.upload among the task's input topics. */
     static final int UPLOAD = 1;
 
+    private final TelemetryValidator validator;
+    private final Lateness lateness;
     private final CohortAssigner assigner;
     private final FlagDirectory directory;
     private final WindowClock clock;
@@ -125,7 +138,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     /** Clients tracked per flag, stage and cohort ({@link ClientStageStore}). */
     private final int maxClientsPerCohort;
 
-    private ProcessorContext<String, WindowAggregate> context;
+    private ProcessorContext<String, Object> context;
+    private DedupStore seen;
     private PartialWindowStore partials;
     private ClientStageStore clients;
     private String tickKey;
@@ -138,7 +152,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     private final String syncTopic;
 
-    PreAggregateProcessor(
+    TelemetryProcessor(
+            TelemetryValidator validator,
             FlagDirectory directory,
             String syncTopic,
             WindowClock clock,
@@ -148,6 +163,8 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
             Duration clientStateTtl,
             int maxClientsPerCohort,
             AggregateLimits limits) {
+        this.validator = validator;
+        this.lateness = new Lateness(clock);
         this.directory = directory;
         this.syncTopic = syncTopic;
         this.assigner = new CohortAssigner(directory);
@@ -164,8 +181,9 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
     }
 
     @Override
-    public void init(ProcessorContext<String, WindowAggregate> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
+        this.seen = context.getStateStore(DedupStore.STORE);
         this.partials = context.getStateStore(STORE);
         this.clients = context.getStateStore(ClientStageStore.STORE);
         this.tickKey = tickKey(context.taskId().partition());
@@ -209,6 +227,54 @@ final class PreAggregateProcessor implements Processor<String, SpecificRecord, S
 
     @Override
     public void process(Record<String, SpecificRecord> record) {
+        SpecificRecord event = record.value();
+        if (event == null) {
+            // A tombstone on a telemetry topic carries nothing to count; it is not an error either.
+            return;
+        }
+        SyncEvent sync = event instanceof SyncEvent s ? s : null;
+        String kind = sync != null ? "sync" : "upload";
+        Violation invalid = validator.validate(event, context.currentSystemTimeMs());
+        if (invalid != null) {
+            TopologyMetrics.event(kind, "invalid");
+            refuse(record, DeadLetterHeaders.STAGE_VALIDATION, invalid);
+            return;
+        }
+        String eventId = sync != null ? sync.getEventId() : ((UploadEvent) event).getEventId();
+        if (!seen.firstSeen(DedupBatch.id(sync != null ? 's' : 'u', eventId), record.timestamp())) {
+            TopologyMetrics.event(kind, "duplicate");
+            return;
+        }
+        TopologyMetrics.event(kind, "accepted");
+        long eventTime = (sync != null ? sync.getEventTime() : ((UploadEvent) event).getEventTime()).toEpochMilli();
+        Violation late = lateness.check(eventTime, partials.watermark());
+        if (late != null) {
+            TopologyMetrics.lateEvent(kind);
+            refuse(record, DeadLetterHeaders.STAGE_LATENESS, late);
+            return;
+        }
+        add(record);
+    }
+
+    /**
+     * Forwards a refused event towards the dead-letter topic, with the headers that say where and why it was refused.
+     */
+    private void refuse(Record<String, SpecificRecord> record, String stage, Violation violation) {
+        TopologyMetrics.deadLettered(stage, violation.code());
+        var metadata = context.recordMetadata().orElse(null);
+        DeadLetterHeaders.write(
+                record.headers(),
+                stage,
+                violation.code(),
+                violation.message(),
+                metadata == null ? null : metadata.topic(),
+                metadata == null ? -1 : metadata.partition(),
+                metadata == null ? -1 : metadata.offset());
+        context.forward(record.withValue(new Refused(record.value(), violation)));
+    }
+
+    /** Adds a valid, first-seen, on-time event to the partials of its scopes, and moves the task's stream time. */
+    private void add(Record<String, SpecificRecord> record) {
         Observation observation = observe(record.value(), scopes);
         long windowStart = clock.windowStart(observation.eventTime());
         if (windowStart != keysWindow) {
