@@ -229,12 +229,15 @@ public class AlertPublisher {
         alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
                     List<AlertRow> rows = round.rows();
                     List<AlertRow> toSend = new ArrayList<>();
+                    Set<String> resent = new HashSet<>();
                     synchronized (this) {
                         Set<String> blocked = new HashSet<>();
+                        Set<String> onTheirWay = new HashSet<>();
                         for (AlertRow row : rows) {
                             // Transitions sent after their commit and waiting for Kafka or their mark are not sent
                             // again, and do not hold later ones back: those are sent after them.
                             if (unmarked.contains(row.seq())) {
+                                onTheirWay.add(row.fingerprint());
                                 continue;
                             }
                             if (blocked.contains(row.fingerprint())
@@ -246,12 +249,17 @@ public class AlertPublisher {
                             toSend.add(row);
                         }
                         holding.addAll(blocked);
+                        toSend.forEach(row -> resent.add(row.fingerprint()));
+                        // A failure of a commit's send the relay has not learnt of yet must still fail the later
+                        // transitions of its alert: that transition is sent again only by a later round, first.
+                        resent.removeAll(onTheirWay);
                         if (!rows.isEmpty()) {
                             polledUpTo = Math.max(
                                     polledUpTo, rows.get(rows.size() - 1).seq());
                         }
                     }
                     sent[0] = toSend.size();
+                    sender.forget(resent);
                     return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend);
                 })
                 .subscribe()

@@ -16,9 +16,12 @@ import jakarta.annotation.PreDestroy;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -43,7 +46,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>A record of an alert (a key) is handed to the producer only once the previous record of that key was
  * acknowledged; if that one failed, it fails unsent. Otherwise a later transition could be acknowledged while an
- * earlier one the producer expired before sending it is left to the poll, which would put it after the later one.
+ * earlier one the producer expired before sending it is left to the poll, which would put it after the later one. A
+ * failed record is remembered until the poll {@linkplain #forget forgets} its key to send it again, so every later
+ * record of its alert fails unsent until then, however long the relay takes to learn of the failure.
  *
  * <p>A send ends within {@link #longestSend} of its turn (subscribed, and the previous record of its alert
  * acknowledged): from then a record waits at most {@code max.block.ms} to be handed to the producer (behind a hand-over
@@ -83,6 +88,7 @@ public class AlertSender {
     /** The outcome of the last record of each key not yet settled; touched on the sending thread only. */
     private final Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
 
+    @Inject
     public AlertSender(
             AlertConfig config, @Identifier("default-kafka-broker") Map<String, Object> kafka, MeterRegistry meters) {
         this.settings = producerSettings(kafka, config.relay());
@@ -92,6 +98,22 @@ public class AlertSender {
         this.deliveryTimeout = Duration.ofMillis(effective.getInt(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG));
         this.requestTimeout = Duration.ofMillis(effective.getInt(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG));
         this.takeoverAfter = config.relay().takeoverAfter();
+    }
+
+    /** A sender on the given producer, already open. */
+    AlertSender(
+            Producer<String, AlertEvent> producer,
+            Duration takeoverAfter,
+            Duration maxBlock,
+            Duration deliveryTimeout,
+            Duration requestTimeout) {
+        this.settings = Map.of();
+        this.meters = null;
+        this.producer = producer;
+        this.takeoverAfter = takeoverAfter;
+        this.maxBlock = maxBlock;
+        this.deliveryTimeout = deliveryTimeout;
+        this.requestTimeout = requestTimeout;
     }
 
     /**
@@ -228,8 +250,12 @@ public class AlertSender {
         CompletableFuture<Void> outcome = new CompletableFuture<>();
         CompletableFuture<Void> previous = lastOfKey.put(key, outcome);
         outcome.whenComplete((ignored, failure) -> {
-            // Forgotten before anyone learns the outcome, so a record sent after that is not judged by it.
-            onSendingThread(() -> lastOfKey.remove(key, outcome), null);
+            // An acknowledgement is forgotten before anyone learns of it, so a record sent after that is not judged by
+            // it. A failure stays until the poll forgets it: the relay learns of it only when the other sends of its
+            // commit have ended, and a later record of the alert must not reach Kafka before the poll resends this one.
+            if (failure == null) {
+                onSendingThread(() -> lastOfKey.remove(key, outcome), null);
+            }
             settle.accept(failure);
         });
         if (previous == null) {
@@ -250,6 +276,25 @@ public class AlertSender {
                     },
                     outcome);
         });
+    }
+
+    /**
+     * Forgets the failed last records of these keys, so that their records are handed to the producer again: called by
+     * the poll just before it sends them again in stored order. A key whose last record has not ended yet is kept.
+     */
+    public void forget(Collection<String> keys) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        List<String> copy = List.copyOf(keys);
+        onSendingThread(
+                () -> copy.forEach(key -> {
+                    CompletableFuture<Void> last = lastOfKey.get(key);
+                    if (last != null && last.isCompletedExceptionally()) {
+                        lastOfKey.remove(key);
+                    }
+                }),
+                null);
     }
 
     private void handOver(String key, AlertEvent event, long turn, long latestTurn, CompletableFuture<Void> outcome) {
@@ -289,8 +334,10 @@ public class AlertSender {
     @PreDestroy
     void close() {
         sending.shutdown();
-        if (producer != null) {
+        if (producerMetrics != null) {
             producerMetrics.close();
+        }
+        if (producer != null) {
             producer.close(deliveryTimeout);
         }
     }

@@ -3,17 +3,120 @@ package dev.rollguard.alert.publisher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.schemas.event.AlertEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
-/** The start-up check that keeps the outbox takeover longer than one send, and the alerts producer's settings. */
+/**
+ * The start-up check that keeps the outbox takeover longer than one send, the alerts producer's settings, and the order
+ * in which one alert's records are handed to the producer (on Kafka's {@link MockProducer}, which acknowledges or fails
+ * a record when the test says so).
+ */
 class AlertSenderTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    private final MockProducer<String, AlertEvent> producer =
+            new MockProducer<>(false, null, new StringSerializer(), (topic, event) -> new byte[0]);
+
+    private AlertSender sender() {
+        return new AlertSender(
+                producer, Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofSeconds(2));
+    }
+
+    private static AlertEvent event(String alertId) {
+        AlertEvent event = new AlertEvent();
+        event.setAlertId(alertId);
+        return event;
+    }
+
+    private List<String> handedOver() {
+        return producer.history().stream()
+                .map(ProducerRecord::value)
+                .map(AlertEvent::getAlertId)
+                .toList();
+    }
+
+    @Test
+    void aTransitionAfterOneThatFailedUnsentFailsUntilThePollSendsThemAgainInOrder() {
+        AlertSender sender = sender();
+        try {
+            CompletableFuture<Void> a0 = sender.send("K", event("A0")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 1);
+            // Sent after its commit, waiting behind A0: its turn comes with A0's acknowledgement, too late for its
+            // bound.
+            CompletableFuture<Void> a =
+                    sender.send("K", event("A"), Instant.now()).subscribeAsCompletionStage();
+            producer.completeNext();
+            assertThat(a0).succeedsWithin(WAIT);
+            assertThat(a).failsWithin(WAIT).withThrowableThat().withMessageContaining("its turn came too late");
+
+            // The next commit's transition of the same alert, before the relay has learnt of A's failure (it waits
+            // for the other sends of A's commit), must not reach Kafka ahead of A.
+            CompletableFuture<Void> b =
+                    sender.send("K", event("B"), Instant.now().plusSeconds(20)).subscribeAsCompletionStage();
+            assertThat(b)
+                    .failsWithin(WAIT)
+                    .withThrowableThat()
+                    .withMessageContaining("an earlier transition of its alert was not acknowledged");
+            assertThat(handedOver()).containsExactly("A0");
+
+            // Another alert is not held back by it.
+            CompletableFuture<Void> other = sender.send("L", event("D")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 2);
+            producer.completeNext();
+            assertThat(other).succeedsWithin(WAIT);
+
+            // The poll forgets the failure and sends the alert's unacknowledged transitions again, in stored order.
+            sender.forget(Set.of("K"));
+            CompletableFuture<Void> aAgain = sender.send("K", event("A")).subscribeAsCompletionStage();
+            CompletableFuture<Void> bAgain = sender.send("K", event("B")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 3);
+            producer.completeNext();
+            assertThat(aAgain).succeedsWithin(WAIT);
+            await().atMost(WAIT).until(() -> handedOver().size() == 4);
+            producer.completeNext();
+            assertThat(bAgain).succeedsWithin(WAIT);
+            assertThat(handedOver()).containsExactly("A0", "D", "A", "B");
+        } finally {
+            sender.close();
+        }
+    }
+
+    @Test
+    void forgettingKeepsARecordStillOnItsWay() {
+        AlertSender sender = sender();
+        try {
+            CompletableFuture<Void> first = sender.send("K", event("first")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 1);
+            sender.forget(Set.of("K"));
+            CompletableFuture<Void> second = sender.send("K", event("second")).subscribeAsCompletionStage();
+            // Handed over only after the first is acknowledged.
+            assertThat(second).isNotDone();
+            assertThat(handedOver()).containsExactly("first");
+            producer.completeNext();
+            assertThat(first).succeedsWithin(WAIT);
+            await().atMost(WAIT).until(() -> handedOver().size() == 2);
+            producer.completeNext();
+            assertThat(second).succeedsWithin(WAIT);
+        } finally {
+            sender.close();
+        }
+    }
 
     @Test
     void refusesATakeoverShorterThanASendWithKafkasDefaultTimeouts() {
