@@ -10,6 +10,7 @@ import dev.rollguard.schemas.serde.AvroCodec;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
+import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -170,7 +171,7 @@ public class AlertPublisher {
 
     private void failed(List<Long> seqs, Throwable failure) {
         afterCommitFailed.increment();
-        Log.warnf("alerts not published yet, the outbox poll takes over: %s", failure.getMessage());
+        Log.warnf("alerts not published yet, the outbox poll takes over: %s", describe(failure));
         synchronized (this) {
             // Nothing is sent after commits until a poll has republished everything unacknowledged, in order.
             caughtUp = false;
@@ -178,6 +179,21 @@ public class AlertPublisher {
             pollAgain = true;
             startPoll();
         }
+    }
+
+    /**
+     * A failure in one line: a commit's or a round's failure holds one cause per failed send (up to a round's batch),
+     * and its own message would list them all, one line each.
+     */
+    static String describe(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof CompositeException composite) {
+                List<Throwable> causes = composite.getCauses();
+                return causes.size() + (causes.size() == 1 ? " send" : " sends") + " failed, the first: "
+                        + causes.get(0);
+            }
+        }
+        return String.valueOf(failure.getMessage());
     }
 
     /** Marks acknowledged transitions published, all that are waiting in one statement. */
@@ -285,7 +301,7 @@ public class AlertPublisher {
                         failure -> {
                             // The timer polls again; looping here would spin while Kafka or the database is away.
                             pollFailed.increment();
-                            Log.warnf("alerts not published yet: %s", failure.getMessage());
+                            Log.warnf("alerts not published yet: %s", describe(failure));
                             synchronized (this) {
                                 polling = false;
                                 caughtUp = false;
