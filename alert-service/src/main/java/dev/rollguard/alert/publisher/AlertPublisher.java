@@ -43,9 +43,11 @@ import java.util.Set;
  *
  * <p>Every record is sent once ({@link AlertSender}): a failure reaches {@link #failed} or ends the poll round, and
  * only a poll sends the transition again. So a send ends within {@link AlertSender#longestSend}, which the takeover
- * outlasts: a transition is sent after its commit only while it is young enough for its send to end before another
- * instance may take it over, and a poll round keeps its rows locked until each of its sends has ended. Another
- * instance therefore never sends a transition this one still has on its way.
+ * outlasts: a transition is sent after its commit only while it is young enough for its send to end, a request still
+ * on the wire included, before another instance may take it over. A poll round keeps its rows locked until each of its
+ * sends has had its outcome, but not for the request timeout after a failed one: another instance taking such a row
+ * over may publish it while this instance's request is still on the wire, and that copy (same alert id, which
+ * consumers drop) may land after a later transition of its alert.
  */
 @ApplicationScoped
 public class AlertPublisher {
