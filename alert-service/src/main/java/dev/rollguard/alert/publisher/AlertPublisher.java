@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -244,6 +245,7 @@ public class AlertPublisher {
     private void pollRound() {
         int limit = config.relay().batchSize();
         int[] sent = new int[1];
+        List<Throwable> failures = new ArrayList<>();
         alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
                     List<AlertRow> rows = round.rows();
                     List<AlertRow> toSend = new ArrayList<>();
@@ -278,11 +280,20 @@ public class AlertPublisher {
                     }
                     sent[0] = toSend.size();
                     sender.forget(resent);
-                    return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend);
+                    return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend, failures);
                 })
                 .subscribe()
                 .with(
                         rows -> {
+                            List<Throwable> failed;
+                            synchronized (failures) {
+                                failed = List.copyOf(failures);
+                            }
+                            if (!failed.isEmpty()) {
+                                // The acknowledged ones are marked; the failed ones wait for the timer's poll.
+                                roundFailed(new CompositeException(failed));
+                                return;
+                            }
                             synchronized (this) {
                                 polling = false;
                                 if (rows.size() < limit) {
@@ -300,30 +311,42 @@ public class AlertPublisher {
                                 startPoll();
                             }
                         },
-                        failure -> {
-                            // The timer polls again; looping here would spin while Kafka or the database is away.
-                            pollFailed.increment();
-                            Log.warnf("alerts not published yet: %s", describe(failure));
-                            synchronized (this) {
-                                polling = false;
-                                caughtUp = false;
-                                holding.clear();
-                            }
-                        });
+                        this::roundFailed);
+    }
+
+    private void roundFailed(Throwable failure) {
+        // The timer polls again; looping here would spin while Kafka or the database is away.
+        pollFailed.increment();
+        Log.warnf("alerts not published yet: %s", describe(failure));
+        synchronized (this) {
+            polling = false;
+            caughtUp = false;
+            holding.clear();
+        }
     }
 
     /**
-     * Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the poll. Fails once
-     * every send has ended, so the round keeps its rows locked (from other instances' polls) while any is on its way.
+     * Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the round even when
+     * others failed: a record is acknowledged only after the earlier ones of its alert, so marking it skips none. Ends
+     * once every send has ended, so the round keeps its rows locked (from other instances' polls) while any is on its
+     * way; the failures are added to {@code failures}.
      */
-    private Uni<List<Long>> publish(List<AlertRow> rows) {
-        List<Uni<Void>> sends = rows.stream()
-                .map(row -> sender.send(row.fingerprint(), codec.decode(row.avro())))
+    private Uni<List<Long>> publish(List<AlertRow> rows, List<Throwable> failures) {
+        List<Uni<Optional<Long>>> sends = rows.stream()
+                .map(row -> sender.send(row.fingerprint(), codec.decode(row.avro()))
+                        .replaceWith(Optional.of(row.seq()))
+                        .onFailure()
+                        .recoverWithItem(failure -> {
+                            synchronized (failures) {
+                                failures.add(failure);
+                            }
+                            return Optional.<Long>empty();
+                        }))
                 .toList();
         return Uni.join()
                 .all(sends)
-                .andCollectFailures()
-                .invoke(() -> polled.increment(rows.size()))
-                .replaceWith(() -> rows.stream().map(AlertRow::seq).toList());
+                .andFailFast()
+                .map(outcomes -> outcomes.stream().flatMap(Optional::stream).toList())
+                .invoke(acknowledged -> polled.increment(acknowledged.size()));
     }
 }
