@@ -41,9 +41,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * task ({@link Lateness}); and otherwise fanned out to its scopes (one per flag cohort from {@link CohortAssigner}, its
  * table, its platform, global) and added to the partial window of each scope in this input task's {@link
  * PartialWindowStore}. An invalid or late event is forwarded as a {@link Refused} with the dead-letter headers set
- * here, where the record's metadata is still known; an accepted one forwards nothing. Doing all of it in one node
- * spares each event the hand-over between nodes (a new record and a copy of its headers at each), which cost as much
- * as the dedup itself.
+ * here, where the record's metadata is still known; an accepted one forwards nothing of its own. Doing all of it in
+ * one node spares each event the hand-overs between nodes (bench/results/metrics-ingest.md, "Notes of 7 December").
  *
  * <p>Every {@code flushInterval} of wall-clock time, before every watermark it announces, and when the task holds more
  * than {@link #MAX_PARTIALS} partials, the partials are forwarded keyed by scope (so they are repartitioned by scope)

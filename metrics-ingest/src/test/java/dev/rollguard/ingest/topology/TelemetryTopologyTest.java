@@ -815,6 +815,31 @@ class TelemetryTopologyTest {
     }
 
     /**
+     * Validation comes before dedup: a refused event's id is not remembered, so the client's corrected retry under the
+     * same id is counted rather than dropped as a duplicate of an event that was never counted.
+     */
+    @Test
+    void anInvalidEventsIdIsNotTakenSoItsCorrectedRetryIsCounted() {
+        send(sync("c1", T0.plusSeconds(1), true, 100).setEventId("retried").build());
+        double acceptedBefore = events("sync", "accepted");
+        double duplicateBefore = events("sync", "duplicate");
+        dlq.readRecordsToList();
+
+        send(sync("c2", T0.plusSeconds(2), true, -5).setEventId("corrected").build());
+        send(sync("c2", T0.plusSeconds(2), true, 100).setEventId("corrected").build());
+
+        assertThat(dlq.readRecordsToList())
+                .extracting(r -> DeadLetterHeaders.read(r.headers(), DeadLetterHeaders.CODE))
+                .containsExactly("NEGATIVE_VALUE");
+        assertThat(events("sync", "accepted") - acceptedBefore).isEqualTo(1.0);
+        assertThat(events("sync", "duplicate") - duplicateBefore).isEqualTo(0.0);
+        closeWindowsUpTo(T0.plus(SIZE));
+        assertThat(scope(emitted(WindowKind.TUMBLING), "global", T0).getEventCount())
+                .as("the first event and the corrected retry")
+                .isEqualTo(2);
+    }
+
+    /**
      * The nodes between the telemetry sources and the first node with state: every event passes each of them, and the
      * hand-over between nodes is a share of an event's cost.
      */
