@@ -15,8 +15,10 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -68,7 +70,12 @@ public class AlertPublisher {
     private boolean polling;
     private boolean pollAgain;
     private long polledUpTo;
-    private final Set<Long> unmarked = new HashSet<>();
+    /**
+     * The transitions sent after their commit whose outcome, or mark, is not in yet: seq to fingerprint. While one is
+     * here, a failure of its send may not have reached the relay, so the poll must not forget its alert's failures.
+     */
+    private final Map<Long, String> unmarked = new HashMap<>();
+
     private final List<Long> toMark = new ArrayList<>();
     private boolean marking;
     /** Fingerprints whose transitions the last complete poll held back behind earlier unpublished ones. */
@@ -127,7 +134,10 @@ public class AlertPublisher {
             }
             for (StoredTransition transition : stored) {
                 // A poll that ran between the commit and this call has sent it already.
-                if (transition.seq() > polledUpTo && unmarked.add(transition.seq())) {
+                if (transition.seq() > polledUpTo
+                        && unmarked.putIfAbsent(
+                                        transition.seq(), transition.event().getFingerprint())
+                                == null) {
                     seqs.add(transition.seq());
                     AlertEvent event = transition.event();
                     sends.add(sender.send(
@@ -182,6 +192,20 @@ public class AlertPublisher {
             pollAgain = true;
             startPoll();
         }
+    }
+
+    /**
+     * The alerts whose remembered failed sends the poll forgets before it sends {@code toSend} again in stored order:
+     * those of the rows it sends, but none with a send after commit whose outcome or mark is not in yet ({@code
+     * unmarked}, seq to fingerprint). That send may have failed without the relay knowing yet, and it must still fail
+     * the later transitions of its alert: it is sent again only by a later round, first. Every such send counts, not
+     * only those among this round's rows: the round may not hold it (past its batch, or locked by another poll).
+     */
+    static Set<String> toForget(List<AlertRow> toSend, Map<Long, String> unmarked) {
+        Set<String> forget = new HashSet<>();
+        toSend.forEach(row -> forget.add(row.fingerprint()));
+        forget.removeAll(unmarked.values());
+        return forget;
     }
 
     /**
@@ -249,30 +273,25 @@ public class AlertPublisher {
         alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
                     List<AlertRow> rows = round.rows();
                     List<AlertRow> toSend = new ArrayList<>();
-                    Set<String> resent = new HashSet<>();
+                    Set<String> resent;
                     synchronized (this) {
                         Set<String> blocked = new HashSet<>();
-                        Set<String> onTheirWay = new HashSet<>();
                         for (AlertRow row : rows) {
                             // Transitions sent after their commit and waiting for Kafka or their mark are not sent
                             // again, and do not hold later ones back: those are sent after them.
-                            if (unmarked.contains(row.seq())) {
-                                onTheirWay.add(row.fingerprint());
+                            if (unmarked.containsKey(row.seq())) {
                                 continue;
                             }
                             if (blocked.contains(row.fingerprint())
                                     || round.untaken().getOrDefault(row.fingerprint(), List.of()).stream()
-                                            .anyMatch(seq -> seq < row.seq() && !unmarked.contains(seq))) {
+                                            .anyMatch(seq -> seq < row.seq() && !unmarked.containsKey(seq))) {
                                 blocked.add(row.fingerprint());
                                 continue;
                             }
                             toSend.add(row);
                         }
                         holding.addAll(blocked);
-                        toSend.forEach(row -> resent.add(row.fingerprint()));
-                        // A failure of a commit's send the relay has not learnt of yet must still fail the later
-                        // transitions of its alert: that transition is sent again only by a later round, first.
-                        resent.removeAll(onTheirWay);
+                        resent = toForget(toSend, unmarked);
                         if (!rows.isEmpty()) {
                             polledUpTo = Math.max(
                                     polledUpTo, rows.get(rows.size() - 1).seq());

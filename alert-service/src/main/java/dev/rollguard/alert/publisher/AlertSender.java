@@ -85,7 +85,10 @@ public class AlertSender {
     private volatile Producer<String, AlertEvent> producer;
     private KafkaClientMetrics producerMetrics;
 
-    /** The outcome of the last record of each key not yet settled; touched on the sending thread only. */
+    /**
+     * The outcome of the last record of each key: until it is acknowledged, or, once failed, until the poll forgets it
+     * ({@link #forget}); touched on the sending thread only.
+     */
     private final Map<String, CompletableFuture<Void>> lastOfKey = new HashMap<>();
 
     @Inject

@@ -18,6 +18,8 @@ import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -105,6 +107,48 @@ class RelayFailedRoundTest {
                     .execute(Tuple.of(tooLarge.getAlertId()))
                     .await()
                     .atMost(WAIT);
+        }
+    }
+
+    /**
+     * Inserting a webhook delivery locks its alert row {@code FOR KEY SHARE} (its foreign key): the poll must still
+     * take the row, or it would leave it out of a round while sending the later transitions of its alert.
+     */
+    @Test
+    void aTransitionLockedByAForeignKeyIsStillRelayed() {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = "relay-key-share-" + table;
+        Rules.slowTable(rule, table, 0, 0);
+        Instant origin = Instant.parse("2026-05-06T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
+        await().atMost(WAIT)
+                .until(() -> stored(rule) == 1 && unpublishedIds(rule).isEmpty());
+        Row fired = pool.preparedQuery("SELECT payload_json, payload_avro FROM alerts WHERE rule_id = $1")
+                .execute(Tuple.of(rule))
+                .await()
+                .atMost(WAIT)
+                .iterator()
+                .next();
+        AlertEvent locked = codec.decode(fired.getBuffer("payload_avro").getBytes());
+        locked.setAlertId(locked.getAlertId() + "-key-share");
+        locked.setFingerprint(locked.getFingerprint() + "-key-share");
+        insertUnpublished(rule, fired.getString("payload_json"), locked);
+
+        SqlConnection holder = pool.getConnection().await().atMost(WAIT);
+        Transaction tx = holder.begin().await().atMost(WAIT);
+        try {
+            holder.preparedQuery("SELECT seq FROM alerts WHERE alert_id = $1 FOR KEY SHARE")
+                    .execute(Tuple.of(locked.getAlertId()))
+                    .await()
+                    .atMost(WAIT);
+            publisher.kick();
+
+            await().atMost(WAIT).until(() -> unpublishedIds(rule).isEmpty());
+            assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
+                    .contains(locked.getAlertId());
+        } finally {
+            tx.rollback().await().atMost(WAIT);
+            holder.close().await().atMost(WAIT);
         }
     }
 

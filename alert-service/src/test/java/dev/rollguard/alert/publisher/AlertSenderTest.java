@@ -105,13 +105,20 @@ class AlertSenderTest {
             await().atMost(WAIT).until(() -> handedOver().size() == 1);
             sender.forget(Set.of("K"));
             CompletableFuture<Void> second = sender.send("K", event("second")).subscribeAsCompletionStage();
-            // Handed over only after the first is acknowledged.
+            // The sending thread takes its tasks in order: once a record of another alert sent after it is handed
+            // over, the second record of K has been dealt with, and it must still wait.
+            CompletableFuture<Void> other = sender.send("L", event("other")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 2);
+            assertThat(handedOver()).containsExactly("first", "other");
             assertThat(second).isNotDone();
-            assertThat(handedOver()).containsExactly("first");
+            // Handed over only after the first is acknowledged.
             producer.completeNext();
             assertThat(first).succeedsWithin(WAIT);
-            await().atMost(WAIT).until(() -> handedOver().size() == 2);
+            await().atMost(WAIT).until(() -> handedOver().size() == 3);
+            assertThat(handedOver()).containsExactly("first", "other", "second");
             producer.completeNext();
+            producer.completeNext();
+            assertThat(other).succeedsWithin(WAIT);
             assertThat(second).succeedsWithin(WAIT);
         } finally {
             sender.close();
