@@ -204,7 +204,7 @@ public class AlertPublisher {
     static Set<String> toForget(List<AlertRow> toSend, Map<Long, String> unmarked) {
         Set<String> forget = new HashSet<>();
         toSend.forEach(row -> forget.add(row.fingerprint()));
-        forget.removeAll(unmarked.values());
+        forget.removeAll(new HashSet<>(unmarked.values()));
         return forget;
     }
 

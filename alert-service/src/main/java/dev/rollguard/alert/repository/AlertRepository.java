@@ -30,12 +30,13 @@ public class AlertRepository {
 
     /**
      * One round of the outbox poll, in one transaction: the oldest unpublished transitions this instance may relay
-     * (its own, those of no instance such as alerts received from outside, and another instance's once they have stayed
-     * unpublished for {@code takeoverAfter}: that instance is gone) are locked ({@code FOR NO KEY UPDATE SKIP LOCKED}, so
-     * the polls of two instances never take the same one, while the {@code FOR KEY SHARE} lock that inserting a webhook
-     * delivery takes on its alert row does not hide the row from the poll), handed to {@code send} with the earlier transitions of their
-     * fingerprints that are unpublished and not taken ({@link Round#untaken}: another instance's within {@code
-     * takeoverAfter}, or locked by another poll), and those it sent are marked published. Returns the rows taken.
+     * (its own, those of no instance such as alerts received from outside, and another instance's once they have
+     * stayed unpublished for {@code takeoverAfter}: that instance is gone) are locked ({@code FOR NO KEY UPDATE SKIP
+     * LOCKED}, so the polls of two instances never take the same one, while the {@code FOR KEY SHARE} lock that
+     * inserting a webhook delivery takes on its alert row does not hide the row from the poll), handed to {@code send}
+     * with the earlier transitions of their fingerprints that are unpublished and not taken ({@link Round#untaken}:
+     * another instance's within {@code takeoverAfter}, or locked by another poll), and those it sent are marked
+     * published. Returns the rows taken.
      */
     public Uni<List<AlertRow>> relay(
             String instance, Duration takeoverAfter, int limit, Function<Round, Uni<List<Long>>> send) {
