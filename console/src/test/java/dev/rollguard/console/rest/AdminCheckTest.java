@@ -384,7 +384,7 @@ class AdminCheckTest {
                 .singleElement()
                 .satisfies(line -> assertThat(line)
                         .doesNotContain("\n")
-                        .contains("down 12:00:00.000 INFO  [forged] operator signed in"));
+                        .contains("down 12:00:00.000 INFO [forged] operator signed in"));
     }
 
     @Test
