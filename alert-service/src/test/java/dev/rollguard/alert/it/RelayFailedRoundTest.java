@@ -64,31 +64,16 @@ class RelayFailedRoundTest {
 
     @Test
     void aPollRoundWithAFailedSendMarksTheTransitionsKafkaAcknowledged() {
-        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
-        String rule = "relay-partial-" + table;
-        Rules.slowTable(rule, table, 0, 0);
-        Instant origin = Instant.parse("2026-05-06T10:00:00Z");
-        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
-        await().atMost(WAIT)
-                .until(() -> stored(rule) == 1 && unpublishedIds(rule).isEmpty());
-        Row fired = pool.preparedQuery("SELECT payload_json, payload_avro FROM alerts WHERE rule_id = $1")
-                .execute(Tuple.of(rule))
-                .await()
-                .atMost(WAIT)
-                .iterator()
-                .next();
+        Fired fired = fire("relay-partial-");
+        String rule = fired.rule();
 
         // Two transitions of two other alerts, left unpublished: the first larger than the producer takes, so its
         // send fails every round, the second an ordinary one.
-        AlertEvent tooLarge = codec.decode(fired.getBuffer("payload_avro").getBytes());
-        tooLarge.setAlertId(tooLarge.getAlertId() + "-too-large");
-        tooLarge.setFingerprint(tooLarge.getFingerprint() + "-too-large");
+        AlertEvent tooLarge = fired.copy("-too-large");
         tooLarge.setAnnotations(Map.of("description", "x".repeat(2_000_000)));
-        AlertEvent ordinary = codec.decode(fired.getBuffer("payload_avro").getBytes());
-        ordinary.setAlertId(ordinary.getAlertId() + "-ordinary");
-        ordinary.setFingerprint(ordinary.getFingerprint() + "-ordinary");
-        insertUnpublished(rule, fired.getString("payload_json"), tooLarge);
-        insertUnpublished(rule, fired.getString("payload_json"), ordinary);
+        AlertEvent ordinary = fired.copy("-ordinary");
+        insertUnpublished(rule, fired.json(), tooLarge);
+        insertUnpublished(rule, fired.json(), ordinary);
         try {
             double failedBefore = pollFailures();
             publisher.kick();
@@ -116,23 +101,10 @@ class RelayFailedRoundTest {
      */
     @Test
     void aTransitionLockedByAForeignKeyIsStillRelayed() {
-        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
-        String rule = "relay-key-share-" + table;
-        Rules.slowTable(rule, table, 0, 0);
-        Instant origin = Instant.parse("2026-05-06T10:00:00Z");
-        TestKafka.sendWindows(Windows.table(table, origin, 0, 5000));
-        await().atMost(WAIT)
-                .until(() -> stored(rule) == 1 && unpublishedIds(rule).isEmpty());
-        Row fired = pool.preparedQuery("SELECT payload_json, payload_avro FROM alerts WHERE rule_id = $1")
-                .execute(Tuple.of(rule))
-                .await()
-                .atMost(WAIT)
-                .iterator()
-                .next();
-        AlertEvent locked = codec.decode(fired.getBuffer("payload_avro").getBytes());
-        locked.setAlertId(locked.getAlertId() + "-key-share");
-        locked.setFingerprint(locked.getFingerprint() + "-key-share");
-        insertUnpublished(rule, fired.getString("payload_json"), locked);
+        Fired fired = fire("relay-key-share-");
+        String rule = fired.rule();
+        AlertEvent locked = fired.copy("-key-share");
+        insertUnpublished(rule, fired.json(), locked);
 
         SqlConnection holder = pool.getConnection().await().atMost(WAIT);
         Transaction tx = holder.begin().await().atMost(WAIT);
@@ -150,6 +122,38 @@ class RelayFailedRoundTest {
             tx.rollback().await().atMost(WAIT);
             holder.close().await().atMost(WAIT);
         }
+    }
+
+    /** A rule's alert, fired and published: the rows the tests insert are copies of its transition. */
+    private record Fired(String rule, String json, byte[] avro) {
+
+        /** The fired transition as one of another alert, its id and fingerprint ending in {@code suffix}. */
+        AlertEvent copy(String suffix) {
+            AlertEvent event = AvroCodec.of(AlertEvent.class).decode(avro);
+            event.setAlertId(event.getAlertId() + suffix);
+            event.setFingerprint(event.getFingerprint() + suffix);
+            return event;
+        }
+    }
+
+    /** Fires a rule of its own (its name starts with {@code rulePrefix}) and waits until its alert is published. */
+    private Fired fire(String rulePrefix) {
+        String table = "t" + UUID.randomUUID().toString().substring(0, 8);
+        String rule = rulePrefix + table;
+        Rules.slowTable(rule, table, 0, 0);
+        TestKafka.sendWindows(Windows.table(table, Instant.parse("2026-05-06T10:00:00Z"), 0, 5000));
+        await().atMost(WAIT)
+                .until(() -> stored(rule) == 1 && unpublishedIds(rule).isEmpty());
+        Row row = pool.preparedQuery("SELECT payload_json, payload_avro FROM alerts WHERE rule_id = $1")
+                .execute(Tuple.of(rule))
+                .await()
+                .atMost(WAIT)
+                .iterator()
+                .next();
+        return new Fired(
+                rule,
+                row.getString("payload_json"),
+                row.getBuffer("payload_avro").getBytes());
     }
 
     private double pollFailures() {
