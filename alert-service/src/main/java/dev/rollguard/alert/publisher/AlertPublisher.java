@@ -5,6 +5,8 @@ import dev.rollguard.alert.config.InstanceIdentity;
 import dev.rollguard.alert.domain.StoredTransition;
 import dev.rollguard.alert.repository.AlertRepository;
 import dev.rollguard.alert.repository.AlertRepository.AlertRow;
+import dev.rollguard.alert.repository.AlertRepository.DeadLetter;
+import dev.rollguard.alert.repository.AlertRepository.Settled;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
 import io.micrometer.core.instrument.Counter;
@@ -15,6 +17,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -51,6 +54,12 @@ import java.util.Set;
  * sends has had its outcome, but not for the request timeout after a failed one: another instance taking such a row
  * over may publish it while this instance's request is still on the wire, and that copy (same alert id, which
  * consumers drop) may land after a later transition of its alert.
+ *
+ * <p>A transition that can never be sent ({@link RelayFailures#permanent}: Kafka refuses the record itself, or it
+ * cannot be serialized, or its stored row cannot be decoded) is dead-lettered by the poll round that meets it: marked
+ * with its reason in the outbox table in the round's transaction, counted and logged once. It is not a failure of the
+ * round, and it holds back neither the later transitions of its alert nor the sends after commit. A send after commit
+ * that fails so is left to the poll like any failed send, and dead-lettered there.
  */
 @ApplicationScoped
 public class AlertPublisher {
@@ -64,6 +73,8 @@ public class AlertPublisher {
     private final Counter polled;
     private final Counter afterCommitFailed;
     private final Counter pollFailed;
+    /** Dead-lettered transitions by cause: {@code refused}, {@code unserializable}, {@code undecodable}. */
+    private final Map<String, Counter> deadLetters = new HashMap<>();
 
     // Guarded by this.
     private boolean caughtUp;
@@ -93,6 +104,16 @@ public class AlertPublisher {
         this.sender = sender;
         this.alerts = alerts;
         this.config = config;
+        for (String cause : List.of(RelayFailures.REFUSED, RelayFailures.UNSERIALIZABLE, RelayFailures.UNDECODABLE)) {
+            deadLetters.put(
+                    cause,
+                    Counter.builder("rollguard.alert.relay.dead.letters")
+                            .description(
+                                    "Alert transitions that can never be sent to Kafka, dead-lettered in the outbox"
+                                            + " table, by cause")
+                            .tag("cause", cause)
+                            .register(meters));
+        }
         this.afterCommit = Counter.builder("rollguard.alert.relay.published")
                 .description("Alert transitions sent to Kafka, by the path that sent them")
                 .tag("path", "after-commit")
@@ -270,6 +291,7 @@ public class AlertPublisher {
         int limit = config.relay().batchSize();
         int[] sent = new int[1];
         List<Throwable> failures = new ArrayList<>();
+        List<Unsendable> deadLettered = new ArrayList<>();
         alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
                     List<AlertRow> rows = round.rows();
                     List<AlertRow> toSend = new ArrayList<>();
@@ -299,11 +321,20 @@ public class AlertPublisher {
                     }
                     sent[0] = toSend.size();
                     sender.forget(resent);
-                    return toSend.isEmpty() ? Uni.createFrom().item(List.<Long>of()) : publish(toSend, failures);
+                    return toSend.isEmpty()
+                            ? Uni.createFrom().item(new Settled(List.of(), List.of()))
+                            : publish(toSend, failures, deadLettered);
                 })
                 .subscribe()
                 .with(
                         rows -> {
+                            // Stored with the round: reported once, whatever else failed in it.
+                            synchronized (deadLettered) {
+                                deadLettered.stream()
+                                        .sorted(Comparator.comparingLong(unsendable ->
+                                                unsendable.letter().seq()))
+                                        .forEach(this::reportDeadLetter);
+                            }
                             List<Throwable> failed;
                             synchronized (failures) {
                                 failed = List.copyOf(failures);
@@ -345,27 +376,71 @@ public class AlertPublisher {
     }
 
     /**
-     * Sends the rows in order; the sequence numbers of those Kafka acknowledged, to be marked by the round even when
-     * others failed: a record is acknowledged only after the earlier ones of its alert, so marking it skips none. Ends
-     * once every send has ended, so the round keeps its rows locked (from other instances' polls) while any is on its
-     * way; the failures are added to {@code failures}.
+     * Sends the rows in order; settles those Kafka acknowledged, to be marked by the round even when others failed (a
+     * record is acknowledged only after the earlier ones of its alert, so marking it skips none), and those that can
+     * never be sent, added to {@code deadLettered} too. Ends once every send has ended, so the round keeps its rows
+     * locked (from other instances' polls) while any is on its way; the other failures are added to {@code failures}.
      */
-    private Uni<List<Long>> publish(List<AlertRow> rows, List<Throwable> failures) {
-        List<Uni<Optional<Long>>> sends = rows.stream()
-                .map(row -> sender.send(row.fingerprint(), codec.decode(row.avro()))
-                        .replaceWith(Optional.of(row.seq()))
-                        .onFailure()
-                        .recoverWithItem(failure -> {
+    private Uni<Settled> publish(List<AlertRow> rows, List<Throwable> failures, List<Unsendable> deadLettered) {
+        List<Uni<Optional<Long>>> sends = new ArrayList<>(rows.size());
+        for (AlertRow row : rows) {
+            AlertEvent event;
+            try {
+                event = codec.decode(row.avro());
+            } catch (RuntimeException e) {
+                // Stored bytes decode the same way every round: never sent, dead-lettered, and the alert goes on.
+                synchronized (deadLettered) {
+                    deadLettered.add(new Unsendable(
+                            new DeadLetter(row.seq(), row.fingerprint(), "cannot be decoded: " + e.getMessage()),
+                            RelayFailures.UNDECODABLE));
+                }
+                continue;
+            }
+            sends.add(sender.send(row.fingerprint(), event)
+                    .replaceWith(Optional.of(row.seq()))
+                    .onFailure()
+                    .recoverWithItem(failure -> {
+                        if (RelayFailures.permanent(failure)) {
+                            synchronized (deadLettered) {
+                                deadLettered.add(new Unsendable(
+                                        new DeadLetter(row.seq(), row.fingerprint(), RelayFailures.reason(failure)),
+                                        RelayFailures.cause(failure)));
+                            }
+                        } else {
                             synchronized (failures) {
                                 failures.add(failure);
                             }
-                            return Optional.<Long>empty();
-                        }))
-                .toList();
-        return Uni.join()
-                .all(sends)
-                .andFailFast()
-                .map(outcomes -> outcomes.stream().flatMap(Optional::stream).toList())
-                .invoke(acknowledged -> polled.increment(acknowledged.size()));
+                        }
+                        return Optional.<Long>empty();
+                    }));
+        }
+        Uni<List<Long>> acknowledged = sends.isEmpty()
+                ? Uni.createFrom().item(List.of())
+                : Uni.join().all(sends).andFailFast().map(outcomes -> outcomes.stream()
+                        .flatMap(Optional::stream)
+                        .toList());
+        return acknowledged
+                .invoke(published -> polled.increment(published.size()))
+                .map(published -> {
+                    synchronized (deadLettered) {
+                        return new Settled(
+                                published,
+                                deadLettered.stream().map(Unsendable::letter).toList());
+                    }
+                });
+    }
+
+    /** A transition that can never be sent, and the cause its count is tagged with. */
+    private record Unsendable(DeadLetter letter, String cause) {}
+
+    /** Counts and logs a dead-lettered transition, once its mark is stored. */
+    private void reportDeadLetter(Unsendable unsendable) {
+        DeadLetter letter = unsendable.letter();
+        deadLetters.get(unsendable.cause()).increment();
+        // The transition never reaches the alerts topic: an operator has to act on it, so it is an error.
+        Log.errorf(
+                "alert transition seq %d (fingerprint %s) can never be published to Kafka and is dead-lettered in"
+                        + " the alerts table: %s",
+                letter.seq(), letter.fingerprint(), letter.reason());
     }
 }

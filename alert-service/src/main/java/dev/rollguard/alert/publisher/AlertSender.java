@@ -45,7 +45,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * order within a partition.
  *
  * <p>A record of an alert (a key) is handed to the producer only once the previous record of that key was
- * acknowledged; if that one failed, it fails unsent. Otherwise a later transition could be acknowledged while an
+ * acknowledged, or failed {@linkplain RelayFailures#permanent permanently} (it can never be on the topic); if that one
+ * failed otherwise, it fails unsent. Otherwise a later transition could be acknowledged while an
  * earlier one the producer expired before sending it is left to the poll, which would put it after the later one. A
  * failed record is remembered until the poll {@linkplain #forget forgets} its key to send it again, so every later
  * record of its alert fails unsent until then, however long the relay takes to learn of the failure.
@@ -256,7 +257,9 @@ public class AlertSender {
             // An acknowledgement is forgotten before anyone learns of it, so a record sent after that is not judged by
             // it. A failure stays until the poll forgets it: the relay learns of it only when the other sends of its
             // commit have ended, and a later record of the alert must not reach Kafka before the poll resends this one.
-            if (failure == null) {
+            // A record that can never be sent is settled like an acknowledged one: it will never be on the topic, so
+            // nothing later of its alert can overtake it, and the relay dead-letters it.
+            if (failure == null || RelayFailures.permanent(failure)) {
                 onSendingThread(() -> lastOfKey.remove(key, outcome), null);
             }
             settle.accept(failure);
@@ -270,7 +273,7 @@ public class AlertSender {
             long turn = System.nanoTime();
             onSendingThread(
                     () -> {
-                        if (failure != null) {
+                        if (failure != null && !RelayFailures.permanent(failure)) {
                             outcome.completeExceptionally(new IllegalStateException(
                                     "not sent: an earlier transition of its alert was not acknowledged", failure));
                         } else {

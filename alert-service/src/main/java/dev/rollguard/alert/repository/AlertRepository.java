@@ -35,32 +35,61 @@ public class AlertRepository {
      * LOCKED}, so the polls of two instances never take the same one, while the {@code FOR KEY SHARE} lock that
      * inserting a webhook delivery takes on its alert row does not hide the row from the poll), handed to {@code send}
      * with the earlier transitions of their fingerprints that are unpublished and not taken ({@link Round#untaken}:
-     * another instance's within {@code takeoverAfter}, or locked by another poll), and those it sent are marked
-     * published. Returns the rows taken.
+     * another instance's within {@code takeoverAfter}, or locked by another poll), and those it settled are marked:
+     * published, or dead-lettered with their reason. Returns the rows taken.
      */
     public Uni<List<AlertRow>> relay(
-            String instance, Duration takeoverAfter, int limit, Function<Round, Uni<List<Long>>> send) {
+            String instance, Duration takeoverAfter, int limit, Function<Round, Uni<Settled>> send) {
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         return pool.withTransaction(connection -> connection
-                .preparedQuery(
-                        "SELECT seq, fingerprint, payload_json, payload_avro FROM alerts WHERE published_at IS NULL"
-                                + " AND (stored_by IS NULL OR stored_by = $1 OR emitted_at < $2)"
-                                + " ORDER BY seq LIMIT $3 FOR NO KEY UPDATE SKIP LOCKED")
+                .preparedQuery("SELECT seq, fingerprint, payload_json, payload_avro FROM alerts WHERE " + UNSETTLED
+                        + " AND (stored_by IS NULL OR stored_by = $1 OR emitted_at < $2)"
+                        + " ORDER BY seq LIMIT $3 FOR NO KEY UPDATE SKIP LOCKED")
                 .execute(Tuple.of(instance, now.minus(takeoverAfter), limit))
                 .map(AlertRepository::rows)
                 .chain(rows -> untaken(connection, rows)
                         .chain(untaken -> send.apply(new Round(rows, untaken)))
-                        .chain(sent -> sent.isEmpty()
-                                ? Uni.createFrom().item(rows)
-                                : connection
-                                        .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
-                                        .execute(Tuple.of(now, sent.toArray(Long[]::new)))
-                                        .replaceWith(rows))));
+                        .chain(settled -> markPublished(connection, now, settled.published())
+                                .chain(() -> markDeadLettered(connection, now, settled.deadLettered())))
+                        .replaceWith(rows)));
+    }
+
+    /**
+     * The outbox: transitions neither published nor dead-lettered. {@code alerts_unsettled} (migration V14) indexes
+     * exactly these.
+     */
+    public static final String UNSETTLED = "published_at IS NULL AND dead_lettered_at IS NULL";
+
+    /** What a poll round settled: the transitions Kafka acknowledged, and those it can never take. */
+    public record Settled(List<Long> published, List<DeadLetter> deadLettered) {}
+
+    /** A transition that can never be sent, and why: kept in the outbox table as settled, never sent again. */
+    public record DeadLetter(long seq, String fingerprint, String reason) {}
+
+    private static Uni<Void> markPublished(SqlConnection connection, OffsetDateTime now, List<Long> seqs) {
+        return seqs.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : connection
+                        .preparedQuery("UPDATE alerts SET published_at = $1 WHERE seq = ANY($2)")
+                        .execute(Tuple.of(now, seqs.toArray(Long[]::new)))
+                        .replaceWithVoid();
+    }
+
+    private static Uni<Void> markDeadLettered(SqlConnection connection, OffsetDateTime now, List<DeadLetter> letters) {
+        return letters.isEmpty()
+                ? Uni.createFrom().voidItem()
+                : connection
+                        .preparedQuery(
+                                "UPDATE alerts SET dead_lettered_at = $1, dead_letter_reason = $2 WHERE seq = $3")
+                        .executeBatch(letters.stream()
+                                .map(letter -> Tuple.of(now, letter.reason(), letter.seq()))
+                                .toList())
+                        .replaceWithVoid();
     }
 
     /**
      * The transitions one poll round took, oldest first, and per fingerprint the sequence numbers of the unpublished
-     * transitions before its last one that the round did not take.
+     * transitions before its last one that the round did not take (dead-lettered ones count as settled).
      */
     public record Round(List<AlertRow> rows, Map<String, List<Long>> untaken) {}
 
@@ -72,7 +101,7 @@ public class AlertRepository {
                 rows.stream().map(AlertRow::fingerprint).distinct().toArray(String[]::new);
         Long[] taken = rows.stream().map(AlertRow::seq).toArray(Long[]::new);
         return connection
-                .preparedQuery("SELECT seq, fingerprint FROM alerts WHERE published_at IS NULL"
+                .preparedQuery("SELECT seq, fingerprint FROM alerts WHERE " + UNSETTLED
                         + " AND fingerprint = ANY($1) AND seq < $2 AND NOT (seq = ANY($3)) ORDER BY seq")
                 .execute(Tuple.of(fingerprints, rows.get(rows.size() - 1).seq(), taken))
                 .map(found -> {

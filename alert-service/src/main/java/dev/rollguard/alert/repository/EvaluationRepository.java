@@ -109,11 +109,14 @@ public class EvaluationRepository {
                 carried_at = NULL
             WHERE notification_group_alerts.alert_seq < EXCLUDED.alert_seq""";
 
-    /** Fingerprints with a transition another instance stored (or none did) that is not published yet. */
+    /**
+     * Fingerprints with a transition another instance stored (or none did) that is not published yet, nor
+     * dead-lettered.
+     */
     private static final String BEHIND =
             """
             SELECT DISTINCT fingerprint FROM alerts
-            WHERE published_at IS NULL AND fingerprint = ANY($1) AND stored_by IS DISTINCT FROM $2""";
+            WHERE published_at IS NULL AND dead_lettered_at IS NULL AND fingerprint = ANY($1) AND stored_by IS DISTINCT FROM $2""";
 
     private static final String UPSERT_COHORT_WINDOW =
             """

@@ -9,7 +9,9 @@ import dev.rollguard.alert.support.Rules;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
 import dev.rollguard.schemas.event.AlertEvent;
+import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.serde.AvroCodec;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -26,6 +28,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,8 +36,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * A poll round in which one send fails still marks the transitions Kafka acknowledged, so they are not sent again
- * every round. An application of its own: the failed round leaves its relay behind the outbox until the next poll.
+ * A poll round settles what it can: a transition that can never be sent is dead-lettered and holds back neither its
+ * alert nor the relay, and a transition whose row a webhook delivery locks is still relayed. An application of its
+ * own, whose outbox poll runs only when asked.
  */
 @QuarkusTest
 @QuarkusTestResource(AlertTestResource.class)
@@ -62,37 +66,59 @@ class RelayFailedRoundTest {
     @Inject
     AlertPublisher publisher;
 
+    /**
+     * A transition Kafka can never take (larger than the producer's {@code max.request.size}, 1 MB) and one whose
+     * stored bytes cannot be decoded are dead-lettered with their reasons by the round that meets them; the later
+     * transition of each of their alerts and another alert's are published by the same round, which does not fail, so
+     * the next commit is sent right after it again.
+     */
     @Test
-    void aPollRoundWithAFailedSendMarksTheTransitionsKafkaAcknowledged() {
-        Fired fired = fire("relay-partial-");
+    void aTransitionThatCanNeverBeSentIsDeadLetteredAndHoldsNothingBack() {
+        Fired fired = fire("relay-poison-");
         String rule = fired.rule();
 
-        // Two transitions of two other alerts, left unpublished: the first larger than the producer takes, so its
-        // send fails every round, the second an ordinary one.
         AlertEvent tooLarge = fired.copy("-too-large");
         tooLarge.setAnnotations(Map.of("description", "x".repeat(2_000_000)));
+        AlertEvent afterTooLarge = fired.copy("-too-large");
+        afterTooLarge.setAlertId(afterTooLarge.getAlertId() + "-next");
+        afterTooLarge.setStatus(AlertStatus.RESOLVED);
+        AlertEvent garbled = fired.copy("-garbled");
+        AlertEvent afterGarbled = fired.copy("-garbled");
+        afterGarbled.setAlertId(afterGarbled.getAlertId() + "-next");
+        afterGarbled.setStatus(AlertStatus.RESOLVED);
         AlertEvent ordinary = fired.copy("-ordinary");
-        insertUnpublished(rule, fired.json(), tooLarge);
-        insertUnpublished(rule, fired.json(), ordinary);
-        try {
-            double failedBefore = pollFailures();
-            publisher.kick();
+        insertUnpublished(rule, fired.json(), tooLarge, codec.encode(tooLarge));
+        insertUnpublished(rule, fired.json(), garbled, new byte[] {(byte) 0xC3, 0x01, 0x7F, 0x00});
+        insertUnpublished(rule, fired.json(), afterTooLarge, codec.encode(afterTooLarge));
+        insertUnpublished(rule, fired.json(), afterGarbled, codec.encode(afterGarbled));
+        insertUnpublished(rule, fired.json(), ordinary, codec.encode(ordinary));
 
-            // The round failed, yet the transition Kafka acknowledged is marked, not sent again every round.
-            await().atMost(WAIT)
-                    .until(() -> pollFailures() > failedBefore
-                            && unpublishedIds(rule).size() == 1);
-            assertThat(unpublishedIds(rule)).containsExactly(tooLarge.getAlertId());
-            assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
-                    .contains(ordinary.getAlertId())
-                    .doesNotContain(tooLarge.getAlertId());
-        } finally {
-            // No later poll should meet it.
-            pool.preparedQuery("DELETE FROM alerts WHERE alert_id = $1")
-                    .execute(Tuple.of(tooLarge.getAlertId()))
-                    .await()
-                    .atMost(WAIT);
-        }
+        double failedBefore = pollFailures();
+        double refusedBefore = deadLetters("refused");
+        double undecodableBefore = deadLetters("undecodable");
+        publisher.kick();
+
+        await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
+        Map<String, String> deadLettered = deadLettered(rule);
+        assertThat(deadLettered).containsOnlyKeys(tooLarge.getAlertId(), garbled.getAlertId());
+        assertThat(deadLettered.get(tooLarge.getAlertId()))
+                .startsWith("refused by Kafka (RecordTooLargeException): ")
+                .contains("max.request.size");
+        assertThat(deadLettered.get(garbled.getAlertId())).startsWith("cannot be decoded: ");
+        assertThat(unpublishedIds(rule)).containsExactly(tooLarge.getAlertId(), garbled.getAlertId());
+        assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
+                .contains(afterTooLarge.getAlertId(), afterGarbled.getAlertId(), ordinary.getAlertId())
+                .doesNotContain(tooLarge.getAlertId(), garbled.getAlertId());
+        assertThat(pollFailures()).isEqualTo(failedBefore);
+        assertThat(deadLetters("refused")).isEqualTo(refusedBefore + 1);
+        assertThat(deadLetters("undecodable")).isEqualTo(undecodableBefore + 1);
+
+        // The relay is caught up: the next alert to fire goes out right after its commit, with no poll.
+        double afterCommitBefore = afterCommitSends();
+        double polledBefore = polledSends();
+        fire("relay-poison-next-");
+        assertThat(afterCommitSends()).isEqualTo(afterCommitBefore + 1);
+        assertThat(polledSends()).isEqualTo(polledBefore);
     }
 
     /**
@@ -104,7 +130,7 @@ class RelayFailedRoundTest {
         Fired fired = fire("relay-key-share-");
         String rule = fired.rule();
         AlertEvent locked = fired.copy("-key-share");
-        insertUnpublished(rule, fired.json(), locked);
+        insertUnpublished(rule, fired.json(), locked, codec.encode(locked));
 
         SqlConnection holder = pool.getConnection().await().atMost(WAIT);
         Transaction tx = holder.begin().await().atMost(WAIT);
@@ -163,7 +189,29 @@ class RelayFailedRoundTest {
                 .count();
     }
 
-    private void insertUnpublished(String rule, String json, AlertEvent event) {
+    private double deadLetters(String cause) {
+        Counter counter = meters.find("rollguard.alert.relay.dead.letters")
+                .tag("cause", cause)
+                .counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private double afterCommitSends() {
+        return meters.get("rollguard.alert.relay.published")
+                .tag("path", "after-commit")
+                .counter()
+                .count();
+    }
+
+    private double polledSends() {
+        return meters.get("rollguard.alert.relay.published")
+                .tag("path", "poll")
+                .counter()
+                .count();
+    }
+
+    /** A transition as stored by the evaluator, its Avro payload {@code avro}, not published yet. */
+    private void insertUnpublished(String rule, String json, AlertEvent event, byte[] avro) {
         pool.preparedQuery("INSERT INTO alerts (alert_id, fingerprint, status, severity, rule_id, scope_key, starts_at,"
                         + " emitted_at, payload_json, payload_avro) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .execute(Tuple.from(List.of(
@@ -176,7 +224,7 @@ class RelayFailedRoundTest {
                         event.getStartsAt().atOffset(ZoneOffset.UTC),
                         Instant.now().atOffset(ZoneOffset.UTC),
                         json,
-                        Buffer.buffer(codec.encode(event)))))
+                        Buffer.buffer(avro))))
                 .await()
                 .atMost(WAIT);
     }
@@ -189,6 +237,30 @@ class RelayFailedRoundTest {
                 .atMost(WAIT)
                 .forEach(row -> ids.add(row.getString(0)));
         return ids;
+    }
+
+    /** Transitions of the rule neither published nor dead-lettered. */
+    private List<String> unsettledIds(String ruleId) {
+        List<String> ids = new ArrayList<>();
+        pool.preparedQuery("SELECT alert_id FROM alerts WHERE rule_id = $1 AND published_at IS NULL"
+                        + " AND dead_lettered_at IS NULL ORDER BY seq")
+                .execute(Tuple.of(ruleId))
+                .await()
+                .atMost(WAIT)
+                .forEach(row -> ids.add(row.getString(0)));
+        return ids;
+    }
+
+    /** The rule's dead-lettered transitions: alert id to reason. */
+    private Map<String, String> deadLettered(String ruleId) {
+        Map<String, String> reasons = new LinkedHashMap<>();
+        pool.preparedQuery("SELECT alert_id, dead_letter_reason FROM alerts WHERE rule_id = $1"
+                        + " AND dead_lettered_at IS NOT NULL ORDER BY seq")
+                .execute(Tuple.of(ruleId))
+                .await()
+                .atMost(WAIT)
+                .forEach(row -> reasons.put(row.getString(0), row.getString(1)));
+        return reasons;
     }
 
     private long stored(String ruleId) {

@@ -36,8 +36,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A send of the outbox relay that fails is not sent again by anything but the outbox poll, which sends it in stored
- * order with the later transitions of its alert. The {@code alerts} topic is deleted on a broker of this test's own,
- * so every send to it fails, and created again once the failure was counted.
+ * order with the later transitions of its alert, and a failure of the broker's (a missing topic) dead-letters nothing.
+ * The {@code alerts} topic is deleted on a broker of this test's own, so every send to it fails, and created again once
+ * the failure was counted.
  */
 @QuarkusTest
 @TestProfile(RelaySendFailureTest.OwnBrokerHourlyPoll.class)
@@ -113,6 +114,16 @@ class RelaySendFailureTest {
         assertThat(alertsOf(rule))
                 .extracting(AlertEvent::getStatus)
                 .containsExactly(AlertStatus.FIRING, AlertStatus.RESOLVED);
+        // A broker that cannot take records for a while is no reason to give a record up.
+        assertThat(count("SELECT count(*) FROM alerts WHERE rule_id = $1 AND dead_lettered_at IS NOT NULL", rule))
+                .isZero();
+        assertThat(deadLettered()).isZero();
+    }
+
+    private double deadLettered() {
+        return meters.find("rollguard.alert.relay.dead.letters").counters().stream()
+                .mapToDouble(counter -> counter.count())
+                .sum();
     }
 
     private double failed() {

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +93,34 @@ class AlertSenderTest {
             producer.completeNext();
             assertThat(bAgain).succeedsWithin(WAIT);
             assertThat(handedOver()).containsExactly("A0", "D", "A", "B");
+        } finally {
+            sender.close();
+        }
+    }
+
+    @Test
+    void aTransitionAfterOneKafkaCanNeverTakeGoesOutWithoutThePoll() {
+        AlertSender sender = sender();
+        try {
+            CompletableFuture<Void> tooLarge = sender.send("K", event("P")).subscribeAsCompletionStage();
+            CompletableFuture<Void> next = sender.send("K", event("N")).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 1);
+            producer.errorNext(new RecordTooLargeException("The message is 2000123 bytes when serialized"));
+            assertThat(tooLarge)
+                    .failsWithin(WAIT)
+                    .withThrowableThat()
+                    .withCauseInstanceOf(RecordTooLargeException.class);
+
+            // It will never be on the topic, so nothing can overtake it: the next one goes, with no poll forgetting.
+            await().atMost(WAIT).until(() -> handedOver().size() == 2);
+            producer.completeNext();
+            assertThat(next).succeedsWithin(WAIT);
+            CompletableFuture<Void> later =
+                    sender.send("K", event("L"), Instant.now().plusSeconds(20)).subscribeAsCompletionStage();
+            await().atMost(WAIT).until(() -> handedOver().size() == 3);
+            producer.completeNext();
+            assertThat(later).succeedsWithin(WAIT);
+            assertThat(handedOver()).containsExactly("P", "N", "L");
         } finally {
             sender.close();
         }
