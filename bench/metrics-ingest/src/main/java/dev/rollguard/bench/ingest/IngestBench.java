@@ -68,10 +68,10 @@ import org.apache.kafka.tools.ProducerPerformance;
  * The throughput benchmark of issue 4, all on this machine with one embedded broker:
  *
  * <ol>
- *   <li>raw producer throughput of the broker, measured with Kafka's own {@code ProducerPerformance} at the size of
- *       an encoded SyncEvent;
  *   <li>the JIT's warm-up ({@link #warmUp}): the pass-through and the topology each drain a backlog of their own
  *       once, discarded, so that the timed runs measure compiled code;
+ *   <li>raw producer throughput of the broker, measured with Kafka's own {@code ProducerPerformance} at the size of
+ *       an encoded SyncEvent, after a discarded run of its own;
  *   <li>Kafka Streams' own ceiling for that input ({@link PassThrough}): an application with the topology's
  *       framework settings that forwards each preloaded event unchanged, timed like the aggregation;
  *   <li>sustained aggregation throughput: the topology (exactly-once v2, production defaults) drains a preloaded
@@ -108,10 +108,13 @@ public final class IngestBench {
 
     /**
      * Events of the discarded runs that warm the JIT before the timed ones ({@link #warmUp}): 0 for none. By default
-     * as many as the timed runs' events, so that the compiler has settled before the timing starts.
+     * four times the timed runs' events: with as many as the timed ones, the JIT still spent 670-740 ms of compilation
+     * a second in the topology's timed span of a 2-flag row (the broker's, the clients' and Kafka Streams' code on
+     * their per-commit paths reach the C2 compiler's thresholds only after minutes), with four times as many about
+     * half that (bench/results/metrics-ingest.md, "Notes of 7 December, morning").
      */
     static int jitWarmupEvents(int events) {
-        return Integer.getInteger("bench.jit-warmup-events", events);
+        return Integer.getInteger("bench.jit-warmup-events", 4 * events);
     }
 
     /**
@@ -162,30 +165,41 @@ public final class IngestBench {
             // The mean encoded size: half the events carry exposures and half none.
             int eventSize = meanEventSize(new Generator(flags, ramping, clientsPerHour));
 
-            kafka.createTopics(List.of(
-                    new NewTopic("perf-warmup", PARTITIONS, (short) 1), new NewTopic("perf", PARTITIONS, (short) 1)));
-            // The producer gets the same warm-up as the topology: a discarded run of the warm-up share first.
-            producerPerformance(bootstrap, "perf-warmup", warmupEvents(events), eventSize);
-            String perf = producerPerformance(bootstrap, "perf", events, eventSize);
-            double rawRate = parseRate(perf);
-            System.out.printf("ProducerPerformance: %s%n", perf);
-
             TopicNames topics = createTopics(kafka, "t1.");
             publishFlags(bootstrap, topics.flags(), flags, ramping);
             double loopRate = preload(bootstrap, topics, generator, events);
             System.out.printf("plain producer loop of encoded SyncEvents: %.0f events/s%n", loopRate);
             warmUp(kafka, new Generator(flags, ramping, clientsPerHour), jitWarmupEvents(events), root);
 
+            // The producer is measured after the JIT's warm-up, right before the pass-through and the topology, so
+            // that the three figures of a row are taken with the broker's code equally compiled; it gets its own
+            // warm-up too: a discarded run of the warm-up share first.
+            kafka.createTopics(List.of(
+                    new NewTopic("perf-warmup", PARTITIONS, (short) 1), new NewTopic("perf", PARTITIONS, (short) 1)));
+            producerPerformance(bootstrap, "perf-warmup", warmupEvents(events), eventSize);
+            awaitJitQuiet("the producer");
+            long perfStartNanos = System.nanoTime();
+            long perfStartJit = Cost.jitMillis();
+            String perf = producerPerformance(bootstrap, "perf", events, eventSize);
+            double perfJitMsPerS = (Cost.jitMillis() - perfStartJit) / ((System.nanoTime() - perfStartNanos) / 1e9);
+            double rawRate = parseRate(perf);
+            System.out.printf("ProducerPerformance: %s (JIT %.0f ms/s)%n", perf, perfJitMsPerS);
+
             // Before the aggregation, never beside it: the two would share the two cores and the broker.
+            awaitJitQuiet("the pass-through");
             Drain passDrain = PassThrough.drain(
                     kafka, topics.sync(), "t1.pass-through", events, root.resolve("p1"), PassThrough.APPLICATION_ID);
             double passThrough = passDrain.steadyRate(events);
-            System.out.printf("Kafka Streams pass-through: %.0f events/s after the warm-up%n", passThrough);
+            double passJitMsPerS = passDrain.jitMillis() / ((passDrain.drainedNanos() - passDrain.warmedNanos()) / 1e9);
+            System.out.printf(
+                    "Kafka Streams pass-through: %.0f events/s after the warm-up (JIT %.0f ms/s)%n",
+                    passThrough, passJitMsPerS);
 
             TopologySettings throughputSettings = TopologySettings.of(
                             topics, Duration.ofMinutes(1), Duration.ofSeconds(10))
                     .withInputPartitions(PARTITIONS)
                     .withMaxClientsPerCohort(MAX_CLIENTS_PER_COHORT);
+            awaitJitQuiet("the aggregation");
             KafkaStreams streams = streams(bootstrap, "bench-throughput", throughputSettings, root.resolve("s1"));
             long started = awaitRunning(streams);
             Drain drain = awaitNoLag(bootstrap, "bench-throughput", warmupEvents(events), Duration.ofMinutes(15));
@@ -217,6 +231,8 @@ public final class IngestBench {
                 row.setProperty(
                         "jitMsPerS",
                         String.format("%.0f", drain.jitMillis() / ((drained - drain.warmedNanos()) / 1e9)));
+                row.setProperty("producerJitMsPerS", String.format("%.0f", perfJitMsPerS));
+                row.setProperty("passThroughJitMsPerS", String.format("%.0f", passJitMsPerS));
                 row.setProperty("loadBefore", loadBefore);
                 row.setProperty("loadAfter", loadAverage());
                 try (var out = Files.newBufferedWriter(Path.of(rowFile))) {
@@ -396,7 +412,7 @@ public final class IngestBench {
                 "-Dbench.exposures-per-event=" + Generator.EXPOSURES_PER_EVENT,
                 "-Dbench.producer-batch=" + PRODUCER_BATCH_BYTES,
                 "-Dbench.max-clients-per-cohort=" + MAX_CLIENTS_PER_COHORT));
-        // Unset, each row warms the JIT with as many events as it times (jitWarmupEvents).
+        // Unset, each row warms the JIT with four times the events it times (jitWarmupEvents).
         String jitWarmup = System.getProperty("bench.jit-warmup-events");
         if (jitWarmup != null) {
             options.add("-Dbench.jit-warmup-events=" + jitWarmup);
@@ -575,6 +591,29 @@ public final class IngestBench {
         streams.cleanUp();
         System.out.printf("JIT warm-up: %d events through the pass-through and the topology, discarded%n", events);
     }
+
+    /**
+     * Waits, at most {@link #JIT_QUIET_MAX}, until the JIT compiled for less than {@link #JIT_QUIET_MS} ms in the
+     * last {@link #JIT_QUIET_SPAN}: the compilations the run before queued are done before the next is timed, so a
+     * timed span pays only for what its own code makes hot. Prints how long it waited.
+     */
+    static void awaitJitQuiet(String next) {
+        long start = System.nanoTime();
+        long deadline = start + JIT_QUIET_MAX.toNanos();
+        long compiled;
+        do {
+            long before = Cost.jitMillis();
+            LockSupport.parkNanos(JIT_QUIET_SPAN.toNanos());
+            compiled = Cost.jitMillis() - before;
+        } while (compiled >= JIT_QUIET_MS && System.nanoTime() < deadline);
+        System.out.printf(
+                "JIT quiet before %s: waited %.1f s (%d ms of compilation in the last %d s)%n",
+                next, (System.nanoTime() - start) / 1e9, compiled, JIT_QUIET_SPAN.toSeconds());
+    }
+
+    static final Duration JIT_QUIET_SPAN = Duration.ofSeconds(2);
+    static final long JIT_QUIET_MS = 40;
+    static final Duration JIT_QUIET_MAX = Duration.ofSeconds(60);
 
     static KafkaStreams streams(String bootstrap, String appId, TopologySettings settings, Path stateDir) {
         Properties props = streamsConfig(bootstrap, appId, stateDir);
