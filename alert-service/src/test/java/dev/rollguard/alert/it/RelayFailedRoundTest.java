@@ -8,6 +8,7 @@ import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Rules;
 import dev.rollguard.alert.support.TestKafka;
 import dev.rollguard.alert.support.Windows;
+import dev.rollguard.schemas.Topics;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.event.AlertStatus;
 import dev.rollguard.schemas.serde.AvroCodec;
@@ -32,7 +33,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,6 +68,9 @@ class RelayFailedRoundTest {
 
     @Inject
     Pool pool;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
 
     @Inject
     MeterRegistry meters;
@@ -119,6 +131,74 @@ class RelayFailedRoundTest {
         fire("relay-poison-next-");
         assertThat(afterCommitSends()).isEqualTo(afterCommitBefore + 1);
         assertThat(polledSends()).isEqualTo(polledBefore);
+    }
+
+    /**
+     * The broker refuses a record over the topic's {@code max.message.bytes} (lowered to 100 kB for this test) that
+     * the producer took: that transition is dead-lettered, and the idempotent producer goes on with the alert's next
+     * one and with the sends after commit.
+     */
+    @Test
+    void aTransitionTheBrokerRefusesAsTooLargeIsDeadLetteredAndTheProducerGoesOn() throws Exception {
+        Fired fired = fire("relay-topic-limit-");
+        String rule = fired.rule();
+        AlertEvent overTopicLimit = fired.copy("-over-topic-limit");
+        overTopicLimit.setAnnotations(Map.of("description", "x".repeat(300_000)));
+        AlertEvent after = fired.copy("-over-topic-limit");
+        after.setAlertId(after.getAlertId() + "-next");
+        after.setStatus(AlertStatus.RESOLVED);
+        insertUnpublished(rule, fired.json(), overTopicLimit, codec.encode(overTopicLimit));
+        insertUnpublished(rule, fired.json(), after, codec.encode(after));
+
+        String limitBefore = alertsTopicLimit();
+        setAlertsTopicLimit("100000");
+        try {
+            double failedBefore = pollFailures();
+            publisher.kick();
+
+            await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
+            assertThat(deadLettered(rule)).containsOnlyKeys(overTopicLimit.getAlertId());
+            assertThat(deadLettered(rule).get(overTopicLimit.getAlertId()))
+                    .startsWith("refused by Kafka (RecordTooLargeException): ")
+                    .doesNotContain("max.request.size");
+            assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
+                    .contains(after.getAlertId())
+                    .doesNotContain(overTopicLimit.getAlertId());
+            assertThat(pollFailures()).isEqualTo(failedBefore);
+
+            double afterCommitBefore = afterCommitSends();
+            fire("relay-topic-limit-next-");
+            assertThat(afterCommitSends()).isEqualTo(afterCommitBefore + 1);
+        } finally {
+            setAlertsTopicLimit(limitBefore);
+        }
+    }
+
+    private String alertsTopicLimit() throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.ALERTS);
+            return admin.describeConfigs(List.of(topic))
+                    .all()
+                    .get(30, TimeUnit.SECONDS)
+                    .get(topic)
+                    .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG)
+                    .value();
+        }
+    }
+
+    /** Sets the {@code alerts} topic's {@code max.message.bytes} and waits until the broker reports it. */
+    private void setAlertsTopicLimit(String bytes) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.ALERTS);
+            admin.incrementalAlterConfigs(Map.of(
+                            topic,
+                            List.of(new AlterConfigOp(
+                                    new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, bytes),
+                                    AlterConfigOp.OpType.SET))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        await().atMost(WAIT).until(() -> bytes.equals(alertsTopicLimit()));
     }
 
     /**
