@@ -9,6 +9,7 @@ import dev.rollguard.alert.repository.AlertRepository.DeadLetter;
 import dev.rollguard.alert.repository.AlertRepository.Settled;
 import dev.rollguard.schemas.event.AlertEvent;
 import dev.rollguard.schemas.serde.AvroCodec;
+import dev.rollguard.schemas.serde.AvroDecodingException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -56,10 +57,13 @@ import java.util.Set;
  * consumers drop) may land after a later transition of its alert.
  *
  * <p>A transition that can never be sent ({@link RelayFailures#permanent}: Kafka refuses the record itself, or it
- * cannot be serialized, or its stored row cannot be decoded) is dead-lettered by the poll round that meets it: marked
- * with its reason in the outbox table in the round's transaction, counted and logged once. It is not a failure of the
- * round, and it holds back neither the later transitions of its alert nor the sends after commit. A send after commit
- * that fails so is left to the poll like any failed send, and dead-lettered there.
+ * cannot be serialized, or its stored row is empty, not Avro or malformed) is dead-lettered by the poll round that
+ * meets it: marked with its reason in the outbox table in the round's transaction, counted and logged once. It is not
+ * a failure of the round, and it holds back neither the later transitions of its alert nor the sends after commit. A
+ * send after commit that fails so is left to the poll like any failed send, and dead-lettered there. A row written
+ * with a schema this release does not know (a newer release's, during a rolling upgrade or after a downgrade) is not:
+ * it stays in the outbox for an instance that knows the schema, holds its alert's later transitions back, and is
+ * logged once.
  */
 @ApplicationScoped
 public class AlertPublisher {
@@ -93,6 +97,8 @@ public class AlertPublisher {
     private Set<String> heldBack = Set.of();
     /** Fingerprints held back by the rounds of the poll under way. */
     private final Set<String> holding = new HashSet<>();
+    /** Rows written with a schema this release does not know that a warning was logged for. */
+    private final Set<Long> warnedUnknownSchema = new HashSet<>();
 
     public AlertPublisher(
             AlertSender sender,
@@ -294,7 +300,8 @@ public class AlertPublisher {
         List<Unsendable> deadLettered = new ArrayList<>();
         alerts.relay(instance, config.relay().takeoverAfter(), limit, round -> {
                     List<AlertRow> rows = round.rows();
-                    List<AlertRow> toSend = new ArrayList<>();
+                    List<Decoded> toSend = new ArrayList<>();
+                    Set<Long> unknownSchema = new HashSet<>();
                     Set<String> resent;
                     synchronized (this) {
                         Set<String> blocked = new HashSet<>();
@@ -310,10 +317,44 @@ public class AlertPublisher {
                                 blocked.add(row.fingerprint());
                                 continue;
                             }
-                            toSend.add(row);
+                            AlertEvent event;
+                            try {
+                                event = codec.decode(row.avro());
+                            } catch (AvroDecodingException e) {
+                                if (e.reason() == AvroDecodingException.Reason.UNKNOWN_FINGERPRINT) {
+                                    // Written by a newer release (a rolling upgrade, a takeover of a newer
+                                    // instance's rows, a downgrade): an instance that knows the schema sends it,
+                                    // so it stays in the outbox and holds its alert back meanwhile.
+                                    blocked.add(row.fingerprint());
+                                    unknownSchema.add(row.seq());
+                                    if (warnedUnknownSchema.add(row.seq())) {
+                                        Log.warnf(
+                                                "alert transition seq %d (fingerprint %s) was written with a schema"
+                                                        + " this release does not know; left to an instance that"
+                                                        + " knows it, and its alert's later transitions wait: %s",
+                                                row.seq(), row.fingerprint(), e.getMessage());
+                                    }
+                                    continue;
+                                }
+                                // Stored bytes decode the same way every round: never sent, dead-lettered, and the
+                                // alert goes on.
+                                synchronized (deadLettered) {
+                                    deadLettered.add(new Unsendable(
+                                            new DeadLetter(
+                                                    row.seq(),
+                                                    row.fingerprint(),
+                                                    "cannot be decoded: " + e.getMessage()),
+                                            RelayFailures.UNDECODABLE));
+                                }
+                                continue;
+                            }
+                            toSend.add(new Decoded(row, event));
                         }
+                        // Warned once per row while it stays in the outbox: forgotten once a round no longer meets
+                        // it (sent by another instance), so the set does not grow for ever.
+                        warnedUnknownSchema.retainAll(unknownSchema);
                         holding.addAll(blocked);
-                        resent = toForget(toSend, unmarked);
+                        resent = toForget(toSend.stream().map(Decoded::row).toList(), unmarked);
                         if (!rows.isEmpty()) {
                             polledUpTo = Math.max(
                                     polledUpTo, rows.get(rows.size() - 1).seq());
@@ -321,9 +362,7 @@ public class AlertPublisher {
                     }
                     sent[0] = toSend.size();
                     sender.forget(resent);
-                    return toSend.isEmpty()
-                            ? Uni.createFrom().item(new Settled(List.of(), List.of()))
-                            : publish(toSend, failures, deadLettered);
+                    return publish(toSend, failures, deadLettered);
                 })
                 .subscribe()
                 .with(
@@ -381,21 +420,11 @@ public class AlertPublisher {
      * never be sent, added to {@code deadLettered} too. Ends once every send has ended, so the round keeps its rows
      * locked (from other instances' polls) while any is on its way; the other failures are added to {@code failures}.
      */
-    private Uni<Settled> publish(List<AlertRow> rows, List<Throwable> failures, List<Unsendable> deadLettered) {
+    private Uni<Settled> publish(List<Decoded> rows, List<Throwable> failures, List<Unsendable> deadLettered) {
         List<Uni<Optional<Long>>> sends = new ArrayList<>(rows.size());
-        for (AlertRow row : rows) {
-            AlertEvent event;
-            try {
-                event = codec.decode(row.avro());
-            } catch (RuntimeException e) {
-                // Stored bytes decode the same way every round: never sent, dead-lettered, and the alert goes on.
-                synchronized (deadLettered) {
-                    deadLettered.add(new Unsendable(
-                            new DeadLetter(row.seq(), row.fingerprint(), "cannot be decoded: " + e.getMessage()),
-                            RelayFailures.UNDECODABLE));
-                }
-                continue;
-            }
+        for (Decoded decoded : rows) {
+            AlertRow row = decoded.row();
+            AlertEvent event = decoded.event();
             sends.add(sender.send(row.fingerprint(), event)
                     .replaceWith(Optional.of(row.seq()))
                     .onFailure()
@@ -429,6 +458,9 @@ public class AlertPublisher {
                     }
                 });
     }
+
+    /** A row of a poll round to send, and its decoded transition. */
+    private record Decoded(AlertRow row, AlertEvent event) {}
 
     /** A transition that can never be sent, and the cause its count is tagged with. */
     private record Unsendable(DeadLetter letter, String cause) {}

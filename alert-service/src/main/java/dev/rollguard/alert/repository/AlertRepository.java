@@ -55,8 +55,8 @@ public class AlertRepository {
     }
 
     /**
-     * The outbox: transitions neither published nor dead-lettered. {@code alerts_unsettled} (migration V14) indexes
-     * exactly these.
+     * The outbox: transitions neither published nor dead-lettered. Read through {@code alerts_unpublished} (published
+     * is null): dead-lettered rows are few, so the index still narrows a poll to the outbox.
      */
     public static final String UNSETTLED = "published_at IS NULL AND dead_lettered_at IS NULL";
 
@@ -79,8 +79,8 @@ public class AlertRepository {
         return letters.isEmpty()
                 ? Uni.createFrom().voidItem()
                 : connection
-                        .preparedQuery(
-                                "UPDATE alerts SET dead_lettered_at = $1, dead_letter_reason = $2 WHERE seq = $3")
+                        .preparedQuery("UPDATE alerts SET dead_lettered_at = $1, dead_letter_reason = $2 WHERE seq = $3"
+                                + " AND published_at IS NULL")
                         .executeBatch(letters.stream()
                                 .map(letter -> Tuple.of(now, letter.reason(), letter.seq()))
                                 .toList())

@@ -134,6 +134,110 @@ class RelayFailedRoundTest {
     }
 
     /**
+     * A row written with a schema this release does not know (a newer release's, during a rolling upgrade) is no
+     * dead letter: it stays in the outbox and holds its alert's later transition back, while a malformed row of
+     * another alert is dead-lettered by the same round. Once an instance that knows the schema published it, the
+     * later transition goes out.
+     */
+    @Test
+    void aTransitionOfANewerSchemaIsLeftForANewerInstanceAndHoldsItsAlertBack() {
+        Fired fired = fire("relay-newer-schema-");
+        String rule = fired.rule();
+
+        AlertEvent newer = fired.copy("-newer");
+        AlertEvent afterNewer = fired.copy("-newer");
+        afterNewer.setAlertId(afterNewer.getAlertId() + "-next");
+        afterNewer.setStatus(AlertStatus.RESOLVED);
+        AlertEvent malformed = fired.copy("-malformed");
+        AlertEvent afterMalformed = fired.copy("-malformed");
+        afterMalformed.setAlertId(afterMalformed.getAlertId() + "-next");
+        afterMalformed.setStatus(AlertStatus.RESOLVED);
+        byte[] unknownSchema = codec.encode(newer);
+        // The single-object header's schema fingerprint (bytes 2 to 9), as another release's schema would have.
+        for (int i = 2; i < 10; i++) {
+            unknownSchema[i] = (byte) ~unknownSchema[i];
+        }
+        insertUnpublished(rule, fired.json(), newer, unknownSchema);
+        insertUnpublished(rule, fired.json(), malformed, new byte[] {(byte) 0xC3, 0x01, 0x7F, 0x00});
+        insertUnpublished(rule, fired.json(), afterNewer, codec.encode(afterNewer));
+        insertUnpublished(rule, fired.json(), afterMalformed, codec.encode(afterMalformed));
+
+        double failedBefore = pollFailures();
+        publisher.kick();
+
+        await().atMost(WAIT).until(() -> unsettledIds(rule).size() == 2);
+        assertThat(unsettledIds(rule)).containsExactly(newer.getAlertId(), afterNewer.getAlertId());
+        assertThat(deadLettered(rule)).containsOnlyKeys(malformed.getAlertId());
+        assertThat(deadLettered(rule).get(malformed.getAlertId())).startsWith("cannot be decoded: ");
+        assertThat(pollFailures()).isEqualTo(failedBefore);
+
+        // An instance that knows the schema publishes it; the next round sends the later transition after it.
+        pool.preparedQuery("UPDATE alerts SET published_at = now() WHERE alert_id = $1")
+                .execute(Tuple.of(newer.getAlertId()))
+                .await()
+                .atMost(WAIT);
+        publisher.kick();
+        await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
+        assertThat(deadLettered(rule)).containsOnlyKeys(malformed.getAlertId());
+        assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
+                .contains(afterNewer.getAlertId(), afterMalformed.getAlertId())
+                .doesNotContain(newer.getAlertId(), malformed.getAlertId());
+    }
+
+    /**
+     * A dead-lettered transition is settled for the later rounds too: the next transition of its alert, stored after
+     * the round that dead-lettered it, is published by the next round instead of waiting behind it.
+     */
+    @Test
+    void aTransitionStoredAfterItsAlertsDeadLetterIsPublishedByTheNextRound() {
+        Fired fired = fire("relay-dead-then-next-");
+        String rule = fired.rule();
+        AlertEvent garbled = fired.copy("-dead");
+        insertUnpublished(rule, fired.json(), garbled, new byte[] {(byte) 0xC3, 0x01, 0x7F, 0x00});
+        publisher.kick();
+        await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
+        assertThat(deadLettered(rule)).containsOnlyKeys(garbled.getAlertId());
+
+        AlertEvent next = fired.copy("-dead");
+        next.setAlertId(next.getAlertId() + "-next");
+        next.setStatus(AlertStatus.RESOLVED);
+        insertUnpublished(rule, fired.json(), next, codec.encode(next));
+        publisher.kick();
+
+        await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
+        assertThat(deadLettered(rule)).containsOnlyKeys(garbled.getAlertId());
+        assertThat(TestKafka.alerts().stream().map(ConsumerRecord::value).map(AlertEvent::getAlertId))
+                .contains(next.getAlertId());
+    }
+
+    /**
+     * A dead-lettered transition another instance stored (or none did) does not leave its alert's next commit to the
+     * poll: the evaluator's RESOLVED of an alert with such a row before it is sent right after its commit.
+     */
+    @Test
+    void aCommitAfterItsAlertsDeadLetterIsSentRightAfterIt() {
+        Fired fired = fire("relay-dead-then-commit-");
+        String rule = fired.rule();
+        AlertEvent garbled = fired.copy("");
+        garbled.setFingerprint(fired.fingerprint());
+        garbled.setAlertId(garbled.getAlertId() + "-dead");
+        double undecodableBefore = deadLetters("undecodable");
+        insertUnpublished(rule, fired.json(), garbled, new byte[] {(byte) 0xC3, 0x01, 0x7F, 0x00});
+        publisher.kick();
+        await().atMost(WAIT).until(() -> deadLetters("undecodable") == undecodableBefore + 1);
+        assertThat(deadLettered(rule)).containsOnlyKeys(garbled.getAlertId());
+
+        double afterCommitBefore = afterCommitSends();
+        double polledBefore = polledSends();
+        Instant origin = Instant.parse("2026-05-06T10:00:00Z");
+        TestKafka.sendWindows(Windows.table(fired.table(), origin, 1, 10), Windows.table(fired.table(), origin, 2, 10));
+
+        await().atMost(WAIT).until(() -> stored(rule) == 3 && unsettledIds(rule).isEmpty());
+        assertThat(afterCommitSends()).isEqualTo(afterCommitBefore + 1);
+        assertThat(polledSends()).isEqualTo(polledBefore);
+    }
+
+    /**
      * The broker refuses a record over the topic's {@code max.message.bytes} (lowered to 100 kB for this test) that
      * the producer took: that transition is dead-lettered, and the idempotent producer goes on with the alert's next
      * one and with the sends after commit.
@@ -231,7 +335,12 @@ class RelayFailedRoundTest {
     }
 
     /** A rule's alert, fired and published: the rows the tests insert are copies of its transition. */
-    private record Fired(String rule, String json, byte[] avro) {
+    private record Fired(String rule, String table, String json, byte[] avro) {
+
+        /** The fingerprint of the fired alert. */
+        String fingerprint() {
+            return AvroCodec.of(AlertEvent.class).decode(avro).getFingerprint();
+        }
 
         /** The fired transition as one of another alert, its id and fingerprint ending in {@code suffix}. */
         AlertEvent copy(String suffix) {
@@ -258,6 +367,7 @@ class RelayFailedRoundTest {
                 .next();
         return new Fired(
                 rule,
+                table,
                 row.getString("payload_json"),
                 row.getBuffer("payload_avro").getBytes());
     }

@@ -26,7 +26,6 @@ class RelayFailuresTest {
     void theRecordsOwnFailuresArePermanent() {
         assertThat(List.<Throwable>of(
                         new RecordTooLargeException("The message is 2000123 bytes when serialized"),
-                        new InvalidRecordException("This record has failed the validation on broker"),
                         new SerializationException("cannot serialize for alerts")))
                 .allMatch(RelayFailures::permanent);
     }
@@ -43,6 +42,8 @@ class RelayFailuresTest {
                         new ProducerFencedException("fenced"),
                         new OutOfOrderSequenceException("out of order"),
                         new InvalidTimestampException("clock"),
+                        // What every record of a batch of several gets, whatever the broker's error was.
+                        new InvalidRecordException("This record has failed the validation on broker"),
                         new RecordBatchTooLargeException("batch"),
                         new KafkaException("part of a batch which had one or more invalid records"),
                         new IllegalStateException("not sent: the service is stopping")))
