@@ -555,8 +555,9 @@ describe('TelemetryClient', () => {
       const calls: Call[] = [];
       let answerFirst: (outcome: Response | Error) => void = () => {};
       const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
-        const events = JSON.parse(String(init?.body)).events as TelemetryEvent[];
-        calls.push({ url: String(url), init: init ?? {}, events });
+        const batch = JSON.parse(String(init?.body));
+        const events = batch.events as TelemetryEvent[];
+        calls.push({ url: String(url), init: init ?? {}, events, sentAt: batch.sentAt, at: Date.now() });
         if (calls.length > 1) {
           const answer = JSON.stringify({ accepted: events.length, rejected: [] });
           return Promise.resolve(new Response(answer, { status: 200 }));
