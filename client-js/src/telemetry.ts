@@ -190,8 +190,16 @@ const CLAIM_CONFIRM_MS = 100;
  */
 const LOOK_AGAIN_MS = 2000;
 const CLIENT_ID_KEY = 'rollguard.telemetry.clientId';
-/** Browsers allow 64 KiB of keep-alive request bodies in flight; a page being hidden sends at most this much. */
+/**
+ * Browsers allow 64 KiB of keep-alive request bodies in flight per page (the Fetch standard's fetch group, the
+ * document's), whichever code sent them; the keepalive requests of every client of a page stay within this much.
+ */
 const KEEPALIVE_BYTES = 60_000;
+/**
+ * Where the clients of a page count the bytes of their keepalive requests in flight: a registry on `globalThis`, so
+ * that clients made by two copies of this module (an app and a library that each bundle it) count them together too.
+ */
+const KEEPALIVE_REGISTRY = Symbol.for('@rollguard/client.keepaliveBytes');
 /** The most characters of the queue's copy in storage (`localStorage` holds about 5 million per origin, all told). */
 const STORAGE_BUDGET_CHARS = 512 * 1024;
 /** The copy in storage is written at most this often, and at once when the page is hidden or goes away. */
@@ -275,10 +283,11 @@ export class TelemetryClient {
   /** Whether the request in flight was sent with keepalive, which the browser does not abort when the page goes. */
   private inFlightKeepalive = false;
   /**
-   * The UTF-8 bytes of the bodies of this client's keepalive requests not settled yet, a forgotten one's and the one
-   * sent as a page goes while it confirms its keys included: the browser counts them all against its budget.
+   * The UTF-8 bytes of the bodies of the page's keepalive requests not settled yet, those of every client of the page
+   * ({@link pageKeepalive}), a forgotten one's and the one sent as a page goes while it confirms its keys included: the
+   * browser counts them all against one budget.
    */
-  private keepaliveBytes = 0;
+  private readonly keepalive = pageKeepalive();
   /** Requests started; only the latest one's answer is the batch in flight's (see {@link onHidden}). */
   private requests = 0;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
@@ -735,15 +744,16 @@ export class TelemetryClient {
 
   /**
    * The body of a keepalive request of at most the `size` oldest of `events`, stamped `sentAt`: halved until it fits in
-   * what this client's keepalive requests still in flight leave of {@link KEEPALIVE_BYTES} (the browser refuses a
-   * keepalive request that takes the bodies in flight over its budget); null when not even one event fits.
+   * what the page's keepalive requests still in flight, this client's and other clients', leave of
+   * {@link KEEPALIVE_BYTES} (the browser refuses a keepalive request that takes the bodies in flight over its budget);
+   * null when not even one event fits.
    */
   private keepaliveBody(
     events: TelemetryEvent[],
     size: number,
     sentAt: number,
   ): { body: string; size: number; bytes: number } | null {
-    const room = KEEPALIVE_BYTES - this.keepaliveBytes;
+    const room = KEEPALIVE_BYTES - this.keepalive.bytes;
     for (;;) {
       const body = JSON.stringify({ sentAt, events: events.slice(0, size) });
       const bytes = utf8Length(body);
@@ -753,11 +763,12 @@ export class TelemetryClient {
     }
   }
 
-  /** Counts a keepalive request's body against the browser's budget until the request settles. */
+  /** Counts a keepalive request's body against the page's budget until the request settles. */
   private keptAlive(answer: Promise<Response>, bytes: number): void {
-    this.keepaliveBytes += bytes;
+    const budget = this.keepalive;
+    budget.bytes += bytes;
     const settled = () => {
-      this.keepaliveBytes -= bytes;
+      budget.bytes -= bytes;
     };
     Promise.resolve(answer).then(settled, settled);
   }
@@ -1736,6 +1747,39 @@ interface Claiming {
  * (storage could not be read or written).
  */
 type ClaimResult = 'won' | 'taken' | 'busy' | 'stopped' | 'error';
+
+/**
+ * The count of the keepalive bytes in flight that every client of this page shares: the page's document's, as the
+ * browser counts them per document (globalThis's where there is none, in a worker or Node.js). Kept in a registry on
+ * `globalThis` ({@link KEEPALIVE_REGISTRY}), shared by every copy of this module in the page; a weak one, so that a
+ * document gone takes its count with it.
+ */
+function pageKeepalive(): { bytes: number } {
+  const doc = (globalThis as { document?: unknown }).document;
+  const page: object = typeof doc === 'object' && doc !== null ? doc : globalThis;
+  const registry = keepaliveRegistry();
+  let budget = registry.get(page);
+  if (budget === undefined) {
+    budget = { bytes: 0 };
+    registry.set(page, budget);
+  }
+  return budget;
+}
+
+/** This copy of the module's registry of keepalive counts, unless another copy put its own on `globalThis` first. */
+const ownKeepaliveRegistry = new WeakMap<object, { bytes: number }>();
+
+function keepaliveRegistry(): WeakMap<object, { bytes: number }> {
+  const realm = globalThis as { [KEEPALIVE_REGISTRY]?: unknown };
+  const shared = realm[KEEPALIVE_REGISTRY];
+  if (shared instanceof WeakMap) return shared;
+  try {
+    Object.defineProperty(realm, KEEPALIVE_REGISTRY, { value: ownKeepaliveRegistry });
+  } catch {
+    // A frozen global: the clients of this copy of the module still count their requests together.
+  }
+  return ownKeepaliveRegistry;
+}
 
 /** The length of a text once sent: UTF-8 bytes, which the browser's keep-alive limit counts. */
 function utf8Length(text: string): number {

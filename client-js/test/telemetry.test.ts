@@ -2990,6 +2990,80 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(storedCounts(storage)).toEqual(new Map([...first, ...meanwhile].map((id) => [id, 1])));
   });
 
+  /**
+   * The browser's fetch for one page: answers never come (the page goes first), and, as the Fetch standard has it, a
+   * keepalive request that would take the bodies of the page's keepalive requests in flight over 64 KiB is refused,
+   * whichever client of the page sent the others.
+   */
+  function onePageFetch() {
+    const sent: Array<{ url: string; ids: string[]; keepalive: boolean }> = [];
+    const refused: Array<{ url: string; ids: string[] }> = [];
+    let inFlight = 0;
+    let most = 0;
+    const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
+      const body = String(init?.body);
+      const ids = (JSON.parse(body).events as TelemetryEvent[]).map((e) => e.eventId);
+      if (init?.keepalive) {
+        const bytes = new TextEncoder().encode(body).length;
+        if (inFlight + bytes > 64 * 1024) {
+          refused.push({ url: String(url), ids });
+          return Promise.reject(new TypeError('Failed to fetch'));
+        }
+        inFlight += bytes;
+        most = Math.max(most, inFlight);
+      }
+      sent.push({ url: String(url), ids, keepalive: init?.keepalive === true });
+      return new Promise<Response>(() => {});
+    }) as unknown as typeof globalThis.fetch;
+    return { fetch, sent, refused, most: () => most };
+  }
+
+  const bundles = [
+    { how: 'made by one copy of the module', load: async () => TelemetryClient },
+    {
+      how: 'made by two copies of the module (an app and a library that each bundle it)',
+      load: async () => {
+        vi.resetModules();
+        return (await import('../src/telemetry.js')).TelemetryClient;
+      },
+    },
+  ];
+  for (const { how, load } of bundles) {
+    it(`keeps the keepalive requests of two clients of one page within the browsers budget as it goes, ${how}`, async () => {
+      const storage = new MemoryStorage();
+      const page = openLivePage();
+      const browser = onePageFetch();
+      const options = { ...tab, storage, fetch: browser.fetch, batchSize: 100, lingerMs: 60_000 };
+      const a = new TelemetryClient({ ...options, url: 'https://ingest-a.example.test/' });
+      const Other = await load();
+      expect(Other === TelemetryClient).toBe(how.includes('one copy'));
+      const b = new Other({ ...options, url: 'https://ingest-b.example.test/' });
+      const big = 'x'.repeat(1000);
+      const aIds: string[] = [];
+      const bIds: string[] = [];
+      // About 42 KB each: either alone fits in the 60 KB, the two together do not.
+      for (let i = 0; i < 35; i++) {
+        aIds.push(a.sync({ success: false, durationMs: i, errorMessage: big }));
+        bIds.push(b.sync({ success: false, durationMs: i, errorMessage: big }));
+      }
+
+      page.window.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+
+      expect(browser.refused).toEqual([]);
+      expect(browser.most()).toBeLessThanOrEqual(60_000);
+      expect(browser.sent).toHaveLength(2);
+      expect(browser.sent[0]).toEqual({ url: 'https://ingest-a.example.test/api/telemetry', ids: aIds, keepalive: true });
+      // The second client sends the oldest of its events that fit in what the first one's request leaves.
+      const { ids, ...request } = browser.sent[1];
+      expect(request).toEqual({ url: 'https://ingest-b.example.test/api/telemetry', keepalive: true });
+      expect(ids.length).toBeGreaterThan(0);
+      expect(ids).toEqual(bIds.slice(0, ids.length));
+      // Nothing is lost: every event stays in storage until answered, for the next page.
+      expect(storedCounts(storage)).toEqual(new Map([...aIds, ...bIds].map((id) => [id, 1])));
+    });
+  }
+
   it('leaves alone, closed a second time, the lease of the page that adopted its key meanwhile', async () => {
     vi.stubGlobal('navigator', {});
     const storage = new FullStorage();
