@@ -68,7 +68,10 @@ export type TelemetryEvent =
 export interface TelemetryListener {
   /** metrics-ingest refused the event for good (`code` as in its answer, or `HTTP_<status>` for the whole batch). */
   onRejected?(event: TelemetryEvent, code: string, reason: string): void;
-  /** The offline queue was full (the oldest event was dropped), or the event came after `close()`. */
+  /**
+   * The offline queue was full (the oldest event was dropped), the event came after `close()`, or it was in a request
+   * in flight at `close()` that failed while no copy in storage held it (over the storage budget, or storage full).
+   */
   onDropped?(event: TelemetryEvent): void;
   /** A batch will be sent again after `delayMs`. */
   onRetry?(attempt: number, delayMs: number, reason: string): void;
@@ -290,6 +293,12 @@ export class TelemetryClient {
   private readonly keepalive = pageKeepalive();
   /** Requests started; only the latest one's answer is the batch in flight's (see {@link onHidden}). */
   private requests = 0;
+  /**
+   * The request in flight as the client was closed (by its number) and the events of its batch in no key in storage
+   * (left out of the copy over its budget, or its write failed): no other page can send or count those, so that
+   * request's answer is still taken for them alone ({@link forgetOnClose}).
+   */
+  private stranded: { request: number; ids: Set<string> } | null = null;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private persistTimer: ReturnType<typeof setTimeout> | null = null;
@@ -406,8 +415,9 @@ export class TelemetryClient {
       this.sendMeanwhile(confirming);
     } else this.persist();
     // No confirmation comes after close(): the answer to a request still in flight is not this client's to take, as
-    // another page may adopt and count its batch. Without storage no other page can: the answer is still taken here.
-    if (this.storage) this.forgetInFlight();
+    // another page may adopt and count its batch; but for the events of it no key in storage holds, which no other page
+    // can send, and without storage (no other page can send any): the answer is taken for those here.
+    if (this.storage) this.forgetOnClose();
     this.release();
     return done;
   }
@@ -703,12 +713,15 @@ export class TelemetryClient {
         // checks when it runs again.)
         if (!this.suspended) this.recheck();
         if (current()) this.retryLater(batch, `unreachable: ${describe(error)}`, 0);
+        else if (this.strandedBy(request)) this.settleStranded(`unreachable: ${describe(error)}`);
         return;
       }
       if (!this.suspended) this.recheck();
-      if (!current()) return;
+      const stranded = this.strandedBy(request);
+      if (!current() && stranded === null) return;
       const readAnswer = () => Promise.race([readJson(response), timedOut.catch(() => null)]);
-      await this.answered(batch, response, current, readAnswer);
+      if (stranded === null) await this.answered(batch, response, current, readAnswer);
+      else await this.answered(batch, response, () => this.strandedBy(request) !== null, readAnswer, stranded);
     } finally {
       if (timer !== null) clearTimeout(timer);
     }
@@ -773,20 +786,28 @@ export class TelemetryClient {
     Promise.resolve(answer).then(settled, settled);
   }
 
-  /** Takes metrics-ingest's answer to the batch in flight. */
+  /**
+   * Takes metrics-ingest's answer to the batch in flight; after `close()`, to the events of the batch then in flight
+   * that are in no key in storage (`only`, {@link stranded}), for them alone: the batch is not sent again.
+   */
   private async answered(
     batch: TelemetryEvent[],
     response: Response,
     current: () => boolean,
     readAnswer: () => Promise<any>,
+    only?: Set<string>,
   ): Promise<void> {
+    const counted = only === undefined ? batch : batch.filter((e) => only.has(e.eventId));
+    const done = () => (only === undefined ? this.delivered() : this.settleStranded());
     if (response.ok) {
       const answer = await readAnswer();
       if (!(await this.afterConfirming(current))) return;
       const rejected = Array.isArray(answer?.rejected) ? answer.rejected : [];
+      let refused = 0;
       for (const r of rejected) {
         const event = batch[r?.index];
-        if (event) {
+        if (event && (only === undefined || only.has(event.eventId))) {
+          refused++;
           const code = String(r.code);
           const reason = String(r.reason ?? '');
           this.counts.rejected++;
@@ -798,8 +819,10 @@ export class TelemetryClient {
           );
         }
       }
-      this.counts.sent += batch.length - rejected.filter((r: { index: number }) => batch[r?.index]).length;
-      this.delivered();
+      this.counts.sent += counted.length - refused;
+      done();
+    } else if (only !== undefined && ([408, 413, 425, 429].includes(response.status) || response.status >= 500)) {
+      this.settleStranded(`HTTP ${response.status}`); // not sent again after close()
     } else if (response.status === 413 && batch.length > 1) {
       // Over the body limit: send it in halves, at once.
       this.queue.unshift(...batch);
@@ -818,16 +841,63 @@ export class TelemetryClient {
         // A revoked token or a wrong URL refuses every batch: said once, not left to a listener the app may not have.
         this.refusals.add(response.status);
         console.warn(
-          `Rollguard telemetry: ${this.endpoint} refused a batch of ${batch.length} event(s) with HTTP ` +
+          `Rollguard telemetry: ${this.endpoint} refused a batch of ${counted.length} event(s) with HTTP ` +
             `${response.status} ${code}: ${reason}. They are not sent again (onRejected has each).`,
         );
       }
-      for (const event of batch) {
+      for (const event of counted) {
         this.counts.rejected++;
         this.tell('onRejected', event, code, reason);
       }
-      this.delivered();
+      done();
     }
+  }
+
+  /** The events in no key in storage of the request in flight as the client was closed, if `request` is that one. */
+  private strandedBy(request: number): Set<string> | null {
+    return this.stranded?.request === request ? this.stranded.ids : null;
+  }
+
+  /**
+   * Forgets the request in flight as the client is closed ({@link forgetInFlight}): the events of its batch that are in
+   * a key in storage, its own copy or an orphaned key it holds, are the next page's to send and count. Those in none
+   * (left out of the copy over its budget, or its write failed) no other page can send, nor count: the request's
+   * answer is still taken for them ({@link answered} with `only`), and they are counted as dropped should it fail.
+   */
+  private forgetOnClose(): void {
+    const batch = this.inFlight;
+    if (batch === null) return;
+    const keys = [this.storedIds, ...[...this.held.values()].map((h) => h.ids)];
+    const ids = new Set(batch.map((e) => e.eventId).filter((id) => !keys.some((key) => key.has(id))));
+    const request = this.requests;
+    this.forgetInFlight();
+    if (ids.size > 0) this.stranded = { request, ids };
+  }
+
+  /**
+   * The answer to the events in no key of the request in flight at `close()` is taken: they leave the queue (and
+   * `unstored`, which counted them). Undelivered (`lost`: a network failure, no answer in time, a status that would
+   * have the batch sent again), they are counted as dropped, told to `listener.onDropped` and said on the console: the
+   * client sends nothing after `close()`, and no later page can find them.
+   */
+  private settleStranded(lost?: string): void {
+    const ids = this.stranded?.ids;
+    this.stranded = null;
+    if (ids === undefined) return;
+    const settled = this.queue.filter((e) => ids.has(e.eventId));
+    this.queue = this.queue.filter((e) => !ids.has(e.eventId));
+    this.unstored = Math.max(0, this.unstored - settled.length);
+    if (lost !== undefined && settled.length > 0) {
+      this.counts.dropped += settled.length;
+      settled.forEach((event) => this.tell('onDropped', event));
+      this.warnOnce(
+        'stranded',
+        `Rollguard telemetry: ${settled.length} event(s) of the request in flight at close() were not delivered ` +
+          `(${lost}), and no copy in storage holds them (over its budget, or its write failed): they are dropped ` +
+          '(counted in stats().dropped, onDropped).',
+      );
+    }
+    this.notify();
   }
 
   /**

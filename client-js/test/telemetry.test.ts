@@ -2764,6 +2764,125 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(withoutAdoptedMarks(storage)).toEqual([]);
   });
 
+  /** What becomes of the events of a request in flight at close() that no copy in storage holds, by its answer. */
+  const strandedOutcomes: Array<{
+    answer: string;
+    give: (settle: (outcome: Response | Error) => void) => void;
+    counts: (n: number) => { sent: number; rejected: number; dropped: number };
+    warning?: string;
+  }> = [
+    {
+      answer: 'accepted',
+      give: (settle) => settle(new Response(JSON.stringify({ accepted: 100, rejected: [] }), { status: 200 })),
+      counts: (n) => ({ sent: n, rejected: 0, dropped: 0 }),
+    },
+    {
+      answer: 'refused for good',
+      give: (settle) => settle(new Response(JSON.stringify({ code: 'INVALID_TOKEN', message: 'revoked' }), { status: 401 })),
+      counts: (n) => ({ sent: 0, rejected: n, dropped: 0 }),
+      warning: 'HTTP 401 INVALID_TOKEN',
+    },
+    {
+      answer: 'a network failure',
+      give: (settle) => settle(new TypeError('Failed to fetch')),
+      counts: (n) => ({ sent: 0, rejected: 0, dropped: n }),
+      warning: 'not delivered (unreachable: TypeError: Failed to fetch)',
+    },
+    {
+      answer: 'unavailable (503)',
+      give: (settle) => settle(new Response('{}', { status: 503 })),
+      counts: (n) => ({ sent: 0, rejected: 0, dropped: n }),
+      warning: 'not delivered (HTTP 503)',
+    },
+    {
+      answer: 'no answer in time',
+      give: () => {},
+      counts: (n) => ({ sent: 0, rejected: 0, dropped: n }),
+      warning: 'not delivered (unreachable: Error: no answer in 60000 ms)',
+    },
+  ];
+  for (const { answer, give, counts, warning } of strandedOutcomes) {
+    it(`accounts for the events over the storage budget of a request in flight at close() (${answer}), the next page sending the rest`, async () => {
+      vi.stubGlobal('navigator', {});
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const storage = new MemoryStorage();
+      openLivePage();
+      let settle: (outcome: Response | Error) => void = () => {};
+      const sent: string[][] = [];
+      const fetch = vi.fn((_url: string | URL | Request, init?: RequestInit) => {
+        sent.push((JSON.parse(String(init?.body)).events as TelemetryEvent[]).map((e) => e.eventId));
+        return new Promise<Response>((resolve, reject) => {
+          settle = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
+        });
+      }) as unknown as typeof globalThis.fetch;
+      const dropped: string[] = [];
+      const rejected: string[] = [];
+      const listener = {
+        onDropped: (e: TelemetryEvent) => dropped.push(e.eventId),
+        onRejected: (e: TelemetryEvent) => rejected.push(e.eventId),
+      };
+      const a = new TelemetryClient({ ...tab, storage, fetch, batchSize: 100, requestTimeoutMs: 60_000, listener });
+      const big = 'x'.repeat(1000);
+      const ids: string[] = [];
+      // About 600 K characters: the oldest events are left out of the copy, a part of the first batch among them.
+      for (let i = 0; i < 480; i++) ids.push(a.sync({ success: false, durationMs: i, errorMessage: big }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([ids.slice(0, 100)]);
+      const closing = a.close(1); // the flush times out, the request still in flight
+      await vi.advanceTimersByTimeAsync(2);
+      expect(await closing).toBe(false);
+      const stored = new Set(storedEvents(storage).map((e) => e.eventId));
+      const stranded = ids.slice(0, 100).filter((id) => !stored.has(id));
+      expect(stranded.length).toBeGreaterThan(0);
+      expect(stranded.length).toBeLessThan(100);
+      expect(a.stats()).toMatchObject({ queued: 480, unstored: 480 - stored.size });
+
+      give(settle);
+      await vi.advanceTimersByTimeAsync(60_000);
+
+      // Counted by this page alone: no later page can find them. The stored part of the batch is not counted here.
+      expect(a.stats()).toMatchObject({ ...counts(stranded.length), queued: stored.size, unstored: 0 });
+      expect(dropped).toEqual(counts(1).dropped > 0 ? stranded : []);
+      expect(rejected).toEqual(counts(1).rejected > 0 ? stranded : []);
+      if (warning === undefined) expect(warn).not.toHaveBeenCalledWith(expect.stringContaining('dropped'));
+      else expect(warn).toHaveBeenCalledWith(expect.stringContaining(warning));
+      expect(sent).toHaveLength(1); // nothing is sent after close()
+
+      openLivePage();
+      const bNet = network();
+      bNet.state.up = true;
+      const b = new TelemetryClient({ ...tab, storage, fetch: bNet.fetch, batchSize: 1000 });
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(bNet.state.delivered).toEqual(ids.filter((id) => stored.has(id)));
+      expect(b.stats()).toMatchObject({ sent: stored.size, queued: 0 });
+      // Each event accounted for once, by one of the two pages.
+      const { sent: aSent, rejected: aRejected, dropped: aDropped } = a.stats();
+      expect(aSent + aRejected + aDropped + b.stats().sent).toBe(480);
+    });
+  }
+
+  it('counts the answer after close() to a request whose batch no copy holds, storage being full', async () => {
+    vi.stubGlobal('navigator', {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const storage = new FullStorage();
+    storage.full = true;
+    openLivePage();
+    const server = slowFirstRequest();
+    const a = new TelemetryClient({ ...tab, storage, fetch: server.fetch, requestTimeoutMs: 60_000 });
+    const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(server.sent).toEqual([ids]);
+    const closing = a.close(1);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(await closing).toBe(false);
+    expect(queueKeys(storage)).toEqual([]);
+
+    server.answerFirst(2);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    expect(a.stats()).toMatchObject({ sent: 2, dropped: 0, queued: 0 });
+  });
+
   it('does not write its key again for an answer that comes after it was closed while it confirmed the key', async () => {
     const { locks, held } = webLocks();
     vi.stubGlobal('navigator', { locks });
