@@ -91,13 +91,9 @@ class RelayFailedRoundTest {
 
         AlertEvent tooLarge = fired.copy("-too-large");
         tooLarge.setAnnotations(Map.of("description", "x".repeat(2_000_000)));
-        AlertEvent afterTooLarge = fired.copy("-too-large");
-        afterTooLarge.setAlertId(afterTooLarge.getAlertId() + "-next");
-        afterTooLarge.setStatus(AlertStatus.RESOLVED);
+        AlertEvent afterTooLarge = fired.resolution("-too-large");
         AlertEvent garbled = fired.copy("-garbled");
-        AlertEvent afterGarbled = fired.copy("-garbled");
-        afterGarbled.setAlertId(afterGarbled.getAlertId() + "-next");
-        afterGarbled.setStatus(AlertStatus.RESOLVED);
+        AlertEvent afterGarbled = fired.resolution("-garbled");
         AlertEvent ordinary = fired.copy("-ordinary");
         insertUnpublished(rule, fired.json(), tooLarge, codec.encode(tooLarge));
         insertUnpublished(rule, fired.json(), garbled, new byte[] {(byte) 0xC3, 0x01, 0x7F, 0x00});
@@ -145,13 +141,9 @@ class RelayFailedRoundTest {
         String rule = fired.rule();
 
         AlertEvent newer = fired.copy("-newer");
-        AlertEvent afterNewer = fired.copy("-newer");
-        afterNewer.setAlertId(afterNewer.getAlertId() + "-next");
-        afterNewer.setStatus(AlertStatus.RESOLVED);
+        AlertEvent afterNewer = fired.resolution("-newer");
         AlertEvent malformed = fired.copy("-malformed");
-        AlertEvent afterMalformed = fired.copy("-malformed");
-        afterMalformed.setAlertId(afterMalformed.getAlertId() + "-next");
-        afterMalformed.setStatus(AlertStatus.RESOLVED);
+        AlertEvent afterMalformed = fired.resolution("-malformed");
         byte[] unknownSchema = codec.encode(newer);
         // The single-object header's schema fingerprint (bytes 2 to 9), as another release's schema would have.
         for (int i = 2; i < 10; i++) {
@@ -198,9 +190,7 @@ class RelayFailedRoundTest {
         await().atMost(WAIT).until(() -> unsettledIds(rule).isEmpty());
         assertThat(deadLettered(rule)).containsOnlyKeys(garbled.getAlertId());
 
-        AlertEvent next = fired.copy("-dead");
-        next.setAlertId(next.getAlertId() + "-next");
-        next.setStatus(AlertStatus.RESOLVED);
+        AlertEvent next = fired.resolution("-dead");
         insertUnpublished(rule, fired.json(), next, codec.encode(next));
         publisher.kick();
 
@@ -248,9 +238,7 @@ class RelayFailedRoundTest {
         String rule = fired.rule();
         AlertEvent overTopicLimit = fired.copy("-over-topic-limit");
         overTopicLimit.setAnnotations(Map.of("description", "x".repeat(300_000)));
-        AlertEvent after = fired.copy("-over-topic-limit");
-        after.setAlertId(after.getAlertId() + "-next");
-        after.setStatus(AlertStatus.RESOLVED);
+        AlertEvent after = fired.resolution("-over-topic-limit");
         insertUnpublished(rule, fired.json(), overTopicLimit, codec.encode(overTopicLimit));
         insertUnpublished(rule, fired.json(), after, codec.encode(after));
 
@@ -347,6 +335,14 @@ class RelayFailedRoundTest {
             AlertEvent event = AvroCodec.of(AlertEvent.class).decode(avro);
             event.setAlertId(event.getAlertId() + suffix);
             event.setFingerprint(event.getFingerprint() + suffix);
+            return event;
+        }
+
+        /** The resolution that follows {@code copy(suffix)} in its alert. */
+        AlertEvent resolution(String suffix) {
+            AlertEvent event = copy(suffix);
+            event.setAlertId(event.getAlertId() + "-next");
+            event.setStatus(AlertStatus.RESOLVED);
             return event;
         }
     }
