@@ -720,8 +720,7 @@ export class TelemetryClient {
       const stranded = this.strandedBy(request);
       if (!current() && stranded === null) return;
       const readAnswer = () => Promise.race([readJson(response), timedOut.catch(() => null)]);
-      if (stranded === null) await this.answered(batch, response, current, readAnswer);
-      else await this.answered(batch, response, () => this.strandedBy(request) !== null, readAnswer, stranded);
+      await this.answered(batch, response, request, readAnswer, stranded ?? undefined);
     } finally {
       if (timer !== null) clearTimeout(timer);
     }
@@ -787,21 +786,31 @@ export class TelemetryClient {
   }
 
   /**
-   * Takes metrics-ingest's answer to the batch in flight; after `close()`, to the events of the batch then in flight
-   * that are in no key in storage (`only`, {@link stranded}), for them alone: the batch is not sent again.
+   * Takes metrics-ingest's answer to `request`, the batch in flight; after `close()`, to the events of the batch then
+   * in flight that are in no key in storage (`only`, {@link stranded}), for them alone: the batch is not sent again.
    */
   private async answered(
     batch: TelemetryEvent[],
     response: Response,
-    current: () => boolean,
+    request: number,
     readAnswer: () => Promise<any>,
     only?: Set<string>,
   ): Promise<void> {
-    const counted = only === undefined ? batch : batch.filter((e) => only.has(e.eventId));
+    const counted = () => {
+      const ids = only;
+      return ids === undefined ? batch : batch.filter((e) => ids.has(e.eventId));
+    };
     const done = () => (only === undefined ? this.delivered() : this.settleStranded());
+    /** Whether the answer just read is still taken, and for which events ({@link takenFor}). */
+    const taken = async () => {
+      const events = await this.takenFor(request, only);
+      if (events === null) return false;
+      only = events;
+      return true;
+    };
     if (response.ok) {
       const answer = await readAnswer();
-      if (!(await this.afterConfirming(current))) return;
+      if (!(await taken())) return;
       const rejected = Array.isArray(answer?.rejected) ? answer.rejected : [];
       let refused = 0;
       for (const r of rejected) {
@@ -819,7 +828,7 @@ export class TelemetryClient {
           );
         }
       }
-      this.counts.sent += counted.length - refused;
+      this.counts.sent += counted().length - refused;
       done();
     } else if (only !== undefined && ([408, 413, 425, 429].includes(response.status) || response.status >= 500)) {
       this.settleStranded(`HTTP ${response.status}`); // not sent again after close()
@@ -834,23 +843,36 @@ export class TelemetryClient {
       this.retryLater(batch, `HTTP ${response.status}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : 0);
     } else {
       const answer = await readAnswer();
-      if (!(await this.afterConfirming(current))) return;
+      if (!(await taken())) return;
       const code = typeof answer?.code === 'string' ? answer.code : `HTTP_${response.status}`;
       const reason = typeof answer?.message === 'string' ? answer.message : `HTTP ${response.status}`;
       if (!this.refusals.has(response.status)) {
         // A revoked token or a wrong URL refuses every batch: said once, not left to a listener the app may not have.
         this.refusals.add(response.status);
         console.warn(
-          `Rollguard telemetry: ${this.endpoint} refused a batch of ${counted.length} event(s) with HTTP ` +
+          `Rollguard telemetry: ${this.endpoint} refused a batch of ${counted().length} event(s) with HTTP ` +
             `${response.status} ${code}: ${reason}. They are not sent again (onRejected has each).`,
         );
       }
-      for (const event of counted) {
+      for (const event of counted()) {
         this.counts.rejected++;
         this.tell('onRejected', event, code, reason);
       }
       done();
     }
+  }
+
+  /**
+   * For which events the answer to `request`, whose body was just read, is taken: the whole batch (undefined) while it
+   * is still the batch in flight once a confirmation of the keys under way ended ({@link afterConfirming}); the events
+   * in no key in storage (`only`) of the request in flight at `close()`; none (null) otherwise. `close()` may have come
+   * while the body was read: the request then forgotten, the answer is taken for its events in no key all the same, as
+   * no other page can send or count those, nor can this one, closed.
+   */
+  private async takenFor(request: number, only: Set<string> | undefined): Promise<Set<string> | undefined | null> {
+    if (only !== undefined) return (await this.afterConfirming(() => this.strandedBy(request) !== null)) ? only : null;
+    if (await this.afterConfirming(() => request === this.requests)) return undefined;
+    return this.strandedBy(request);
   }
 
   /** The events in no key in storage of the request in flight as the client was closed, if `request` is that one. */
@@ -1136,7 +1158,11 @@ export class TelemetryClient {
         return false; // written once the keys are confirmed
       }
     }
-    const events = [...(this.inFlight ?? []), ...this.queue];
+    const all = [...(this.inFlight ?? []), ...this.queue];
+    // The events of the request in flight at close() that no key held are counted by its answer here: in a copy (a
+    // second close(), once storage has room again), the next page would send and count them a second time.
+    const stranded = this.stranded?.ids;
+    const events = stranded === undefined ? all : all.filter((e) => !stranded.has(e.eventId));
     let kept = 0;
     let chars = 2;
     for (let i = events.length - 1; i >= 0; i--) {
@@ -1146,7 +1172,7 @@ export class TelemetryClient {
       kept++;
     }
     if (kept < events.length) this.warnOverBudget();
-    this.unstored = events.length - kept;
+    this.unstored = all.length - kept;
     try {
       if (kept === 0) {
         this.storage.removeItem(this.storageKey);

@@ -3318,6 +3318,70 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(b.stats().sent).toBe(2);
     expect(a.stats()).toMatchObject({ sent: 0, handedOver: 2, queued: 0 });
   });
+
+  /** The answers whose body is still on its way as the client is closed: counted for the events in no key. */
+  const lateBodies = [
+    { status: 200, body: { accepted: 2, rejected: [] }, counts: { sent: 2, rejected: 0 } },
+    { status: 401, body: { code: 'INVALID_TOKEN', message: 'revoked' }, counts: { sent: 0, rejected: 2 } },
+  ];
+  for (const { status, body, counts } of lateBodies) {
+    it(`counts the events in no key of a request whose answer body (HTTP ${status}) comes after close()`, async () => {
+      vi.stubGlobal('navigator', {});
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const storage = new FullStorage();
+      storage.full = true;
+      openLivePage();
+      let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+      const fetch = vi.fn(async () => {
+        const pending = new ReadableStream<Uint8Array>({ start: (controller) => void (stream = controller) });
+        return new Response(pending, { status, headers: { 'Content-Type': 'application/json' } });
+      }) as unknown as typeof globalThis.fetch;
+      const rejected: string[] = [];
+      const listener = { onRejected: (e: TelemetryEvent) => rejected.push(e.eventId) };
+      const a = new TelemetryClient({ ...tab, storage, fetch, requestTimeoutMs: 60_000, listener });
+      const ids = [a.sync({ success: true, durationMs: 1 }), a.sync({ success: true, durationMs: 2 })];
+      await vi.advanceTimersByTimeAsync(0); // the answer's headers are in, its body on its way
+      expect(fetch).toHaveBeenCalledTimes(1);
+      const closing = a.close(1);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(await closing).toBe(false);
+      expect(queueKeys(storage)).toEqual([]); // no key holds them: this page alone can count them
+
+      stream!.enqueue(new TextEncoder().encode(JSON.stringify(body)));
+      stream!.close();
+      await vi.advanceTimersByTimeAsync(1000);
+
+      expect(a.stats()).toMatchObject({ ...counts, dropped: 0, queued: 0, unstored: 0 });
+      expect(rejected).toEqual(counts.rejected > 0 ? ids : []);
+    });
+  }
+
+  it('stores on a second close() none of the events in no key of the request in flight at the first', async () => {
+    vi.stubGlobal('navigator', {});
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const storage = new FullStorage();
+    storage.full = true;
+    openLivePage();
+    const server = slowFirstRequest();
+    const a = new TelemetryClient({ ...tab, storage, fetch: server.fetch, requestTimeoutMs: 60_000 });
+    a.sync({ success: true, durationMs: 1 });
+    a.sync({ success: true, durationMs: 2 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.sent).toHaveLength(1);
+    await closed(a);
+    storage.full = false; // the app freed some of the origin's quota
+    await closed(a); // a framework's teardown after the app's own pagehide handler, say
+    expect(queueKeys(storage)).toEqual([]);
+    expect(a.stats()).toMatchObject({ queued: 2, unstored: 2 });
+
+    server.answerFirst(2);
+    await vi.advanceTimersByTimeAsync(1000);
+
+    // Counted by this page's answer alone: in a key, the next page would send and count them again.
+    expect(a.stats()).toMatchObject({ sent: 2, queued: 0, unstored: 0 });
+    expect(queueKeys(storage)).toEqual([]);
+  });
+
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
