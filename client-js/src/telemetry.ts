@@ -775,14 +775,18 @@ export class TelemetryClient {
     }
   }
 
-  /** Counts a keepalive request's body against the page's budget until the request settles. */
+  /**
+   * Counts a keepalive request's body against the page's budget until the body of its answer has arrived whole, or
+   * the request failed: Chromium counts it until then, not only until the headers, so a slow answer body still holds
+   * the page's budget.
+   */
   private keptAlive(answer: Promise<Response>, bytes: number): void {
     const budget = this.keepalive;
     budget.bytes += bytes;
     const settled = () => {
       budget.bytes -= bytes;
     };
-    Promise.resolve(answer).then(settled, settled);
+    Promise.resolve(answer).then((response) => bodyArrived(response).then(settled), settled);
   }
 
   /**
@@ -2017,6 +2021,18 @@ function isEvent(value: unknown): value is TelemetryEvent {
     typeof e.eventId === 'string' &&
     typeof e.eventTime === 'number'
   );
+}
+
+/**
+ * Settles once the body of `response` has arrived whole, or failed (aborted): read to its end from a copy (`clone`),
+ * which the code that reads the answer, if any, does not notice. At once for a response that cannot be copied.
+ */
+async function bodyArrived(response: Response): Promise<void> {
+  try {
+    await response.clone().arrayBuffer();
+  } catch {
+    // Failed, aborted, or not a copyable response: the body is no longer on its way.
+  }
 }
 
 async function readJson(response: Response): Promise<any> {

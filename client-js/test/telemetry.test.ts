@@ -3382,6 +3382,97 @@ describe('TelemetryClient in two tabs of one origin', () => {
     expect(queueKeys(storage)).toEqual([]);
   });
 
+  /** How a keepalive request of about 42 KB ends: its bytes are then given back to the page's budget. */
+  const keepaliveEnds: Array<{ how: string; end: (settle: (outcome: Response | Error) => void) => void }> = [
+    { how: 'answered', end: (settle) => settle(new Response('{"accepted":35,"rejected":[]}', { status: 200 })) },
+    { how: 'failed', end: (settle) => settle(new TypeError('Failed to fetch')) },
+    { how: 'aborted for want of an answer in time', end: () => {} },
+  ];
+  for (const { how, end } of keepaliveEnds) {
+    it(`gives the page's keep-alive budget back once a keepalive request is ${how}`, async () => {
+      vi.stubGlobal('navigator', {});
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const page = openLivePage();
+      const calls: Array<{ url: string; keepalive: boolean; n: number }> = [];
+      const settles: Array<(outcome: Response | Error) => void> = [];
+      const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
+        const n = JSON.parse(String(init?.body)).events.length;
+        calls.push({ url: String(url), keepalive: init?.keepalive === true, n });
+        return new Promise<Response>((resolve, reject) => {
+          settles.push((outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+          init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+        });
+      }) as unknown as typeof globalThis.fetch;
+      const options = { ...tab, fetch, batchSize: 100, lingerMs: 60_000, requestTimeoutMs: 5_000 };
+      const a = new TelemetryClient({ ...options, storage: new MemoryStorage() });
+      const big = 'x'.repeat(1000);
+      for (let i = 0; i < 35; i++) a.sync({ success: false, durationMs: i, errorMessage: big });
+      Object.assign(page.document, { visibilityState: 'hidden' });
+      page.document.dispatchEvent(new Event('visibilitychange'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toEqual([{ url: 'https://ingest.example.test/api/telemetry', keepalive: true, n: 35 }]);
+      end(settles[0]);
+      await vi.advanceTimersByTimeAsync(6_000);
+      await closed(a); // sends nothing more with keepalive
+
+      // A second client of the page goes with about 42 KB too: only its request is in flight, so all of it fits.
+      const b = new TelemetryClient({ ...options, url: 'https://other.example.test/', storage: new MemoryStorage() });
+      for (let i = 0; i < 35; i++) b.sync({ success: false, durationMs: i, errorMessage: big });
+      page.window.dispatchEvent(new Event('pagehide'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls.filter((c) => c.url.startsWith('https://other.'))).toEqual([
+        { url: 'https://other.example.test/api/telemetry', keepalive: true, n: 35 },
+      ]);
+    });
+  }
+
+  it('counts a keepalive request against the page\'s budget until the body of its answer has arrived', async () => {
+    vi.stubGlobal('navigator', {});
+    const page = openLivePage();
+    const calls: Array<{ url: string; keepalive: boolean; n: number }> = [];
+    let stream: ReadableStreamDefaultController<Uint8Array> | null = null;
+    const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
+      const n = JSON.parse(String(init?.body)).events.length;
+      calls.push({ url: String(url), keepalive: init?.keepalive === true, n });
+      const answer = JSON.stringify({ accepted: n, rejected: [] });
+      if (calls.length > 1) return new Response(answer, { status: 200 });
+      // The first answer's headers come at once, its body slowly (the browser still counts the request's bytes).
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => void (stream = controller) });
+      return new Response(body, { status: 200 });
+    }) as unknown as typeof globalThis.fetch;
+    const options = { ...tab, fetch, batchSize: 100, lingerMs: 60_000, requestTimeoutMs: 60_000 };
+    const a = new TelemetryClient({ ...options, storage: new MemoryStorage() });
+    const big = 'x'.repeat(1000);
+    for (let i = 0; i < 35; i++) a.sync({ success: false, durationMs: i, errorMessage: big });
+    Object.assign(page.document, { visibilityState: 'hidden' });
+    page.document.dispatchEvent(new Event('visibilitychange'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toEqual([{ url: 'https://ingest.example.test/api/telemetry', keepalive: true, n: 35 }]);
+
+    const b = new TelemetryClient({ ...options, url: 'https://b.example.test/', storage: new MemoryStorage() });
+    for (let i = 0; i < 35; i++) b.sync({ success: false, durationMs: i, errorMessage: big });
+    page.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    // Only what fits beside the first request, whose answer's body is still on its way.
+    const bFirst = calls.find((c) => c.url.startsWith('https://b.'))!;
+    expect(bFirst.keepalive).toBe(true);
+    expect(bFirst.n).toBeGreaterThan(0);
+    expect(bFirst.n).toBeLessThan(35);
+
+    stream!.enqueue(new TextEncoder().encode(JSON.stringify({ accepted: 35, rejected: [] })));
+    stream!.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.stats()).toMatchObject({ sent: 35, queued: 0 });
+    expect(b.stats().queued).toBe(0); // b's requests all answered: none of its bytes held
+    // The body in: its bytes are given back, and a third client's 42 KB fit whole.
+    const c = new TelemetryClient({ ...options, url: 'https://c.example.test/', storage: new MemoryStorage() });
+    for (let i = 0; i < 35; i++) c.sync({ success: false, durationMs: i, errorMessage: big });
+    page.window.dispatchEvent(new Event('pagehide'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.filter((call) => call.url.startsWith('https://c.'))).toEqual([
+      { url: 'https://c.example.test/api/telemetry', keepalive: true, n: 35 },
+    ]);
+  });
 });
 
 /** flush() waits on timers, which the fake clock has to move. */
