@@ -8,6 +8,7 @@ import dev.rollguard.schemas.event.Platform;
 import dev.rollguard.schemas.event.SyncEvent;
 import dev.rollguard.schemas.event.SyncKind;
 import dev.rollguard.schemas.event.UploadEvent;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -202,11 +203,41 @@ public final class TelemetryJsonMapper {
             }
             return null;
         }
-        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw invalid(field, "must be a whole number");
+        if (v.isIntegralNumber() && v.canConvertToLong()) {
+            return v.longValue();
         }
-        return v.longValue();
+        int beyond = beyondLong(v);
+        if (beyond > 0) {
+            throw new InvalidEventException(Violation.OVERSIZED_FIELD, field + " must be at most " + Long.MAX_VALUE);
+        }
+        if (beyond < 0) {
+            throw invalid(field, "must be at least " + Long.MIN_VALUE);
+        }
+        throw invalid(field, "must be a whole number");
     }
+
+    /**
+     * Whether {@code v} is a whole number above (1) or below (-1) what a long holds, such as {@code 1e20}: it is a
+     * whole number, only too large, and saying otherwise would send its author looking for a fraction. 0 for any other
+     * value. A number too large even for a double ({@code 1e400}) reads as infinite.
+     */
+    private static int beyondLong(JsonNode v) {
+        if (!v.isNumber()) {
+            return 0;
+        }
+        if (v.isFloatingPointNumber() && !v.isBigDecimal() && !Double.isFinite(v.doubleValue())) {
+            return Double.isNaN(v.doubleValue()) ? 0 : (int) Math.signum(v.doubleValue());
+        }
+        BigDecimal value = v.decimalValue();
+        if (value.signum() != 0 && value.stripTrailingZeros().scale() > 0) {
+            return 0;
+        }
+        return value.compareTo(LONG_MAX) > 0 ? 1 : value.compareTo(LONG_MIN) < 0 ? -1 : 0;
+    }
+
+    private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
+
+    private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
 
     private static Integer integer(JsonNode n, String field) {
         Long v = number(n, field, false);
@@ -214,7 +245,7 @@ public final class TelemetryJsonMapper {
             return null;
         }
         if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
-            throw invalid(field, "is out of range");
+            throw invalid(field, "must be from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE);
         }
         return v.intValue();
     }

@@ -7,6 +7,7 @@ import dev.rollguard.http.error.ApiException;
 import dev.rollguard.ingest.config.IngestConfig;
 import dev.rollguard.ingest.domain.Violation;
 import dev.rollguard.ingest.mapping.InvalidEventException;
+import dev.rollguard.ingest.mapping.JsonSyntax;
 import dev.rollguard.ingest.mapping.TelemetryJsonMapper;
 import dev.rollguard.ingest.publisher.TelemetryPublisher;
 import dev.rollguard.schemas.event.SyncEvent;
@@ -113,21 +114,6 @@ public class TelemetryIntakeService {
     }
 
     /**
-     * Where and why the body is not JSON, as the parser says it (its first line, at most 200 characters): a repeated
-     * key in one event refuses the whole batch, so the client must be able to find it.
-     */
-    private static String where(JsonProcessingException e) {
-        String why = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
-        if (why.length() > 200) {
-            why = why.substring(0, 200) + "...";
-        }
-        var location = e.getLocation();
-        return location == null
-                ? ": " + why
-                : " at line " + location.getLineNr() + ", column " + location.getColumnNr() + ": " + why;
-    }
-
-    /**
      * The device clock's offset from the batch's {@code sentAt}, recorded (in seconds, by whether the device clock is
      * ahead or behind) for every batch that has one, within the threshold or not.
      */
@@ -172,7 +158,11 @@ public class TelemetryIntakeService {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw ApiException.invalid("body", "is not valid JSON" + where(e));
+            // A repeated key in one event refuses the whole batch, so the client must be told where it is.
+            throw ApiException.invalid(
+                    "body",
+                    JsonSyntax.describe(
+                            e, json.getFactory().streamReadConstraints().getMaxNestingDepth()));
         } catch (java.io.IOException e) {
             throw ApiException.invalid("body", "cannot be read");
         }
