@@ -17,9 +17,11 @@ import java.time.format.DateTimeParseException;
  * {@code GET /api/health-report}: the replication health report over a time range, for everything, one flag (one
  * or both cohorts) or one table. JSON by default, the boxed text report with {@code Accept: text/plain}.
  */
-@Path("/api/health-report")
+@Path(HealthReportResource.PATH)
 @AdminAccess
 public class HealthReportResource {
+
+    static final String PATH = "/api/health-report";
 
     /**
      * The earliest and latest instants a report may name: the window store keys windows by epoch milliseconds from the

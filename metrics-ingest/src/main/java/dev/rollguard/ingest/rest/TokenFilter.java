@@ -13,9 +13,13 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 /**
  * Bearer-token check of the endpoints marked {@link ProducerAccess} or {@link AdminAccess}. Tokens come from the
  * environment (ROLLGUARD_PRODUCER_TOKEN, ROLLGUARD_ADMIN_TOKEN); an unset token accepts nobody. Compared in constant
- * time so the answer time does not leak how much of a guess was right.
+ * time so the answer time does not leak how much of a guess was right. A 401 names the scheme to use, and says
+ * {@code error="invalid_token"} when the token given was refused.
  */
 public class TokenFilter {
+
+    /** The challenge of every 401 (RFC 9110 15.5.2 requires one; RFC 6750 3 says what a bearer challenge holds). */
+    static final String CHALLENGE = "Bearer realm=\"rollguard\"";
 
     private final IngestConfig config;
 
@@ -32,7 +36,7 @@ public class TokenFilter {
         }
         String token = BearerTokens.fromAuthorization(request.getHeaderString(HttpHeaders.AUTHORIZATION));
         if (token == null) {
-            return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.MISSING));
+            return unauthenticated(BearerTokens.MISSING, CHALLENGE);
         }
         boolean isAdmin = BearerTokens.matches(config.auth().adminToken(), token);
         boolean isProducer = BearerTokens.matches(config.auth().producerToken(), token);
@@ -42,7 +46,13 @@ public class TokenFilter {
         if (isProducer) {
             return ErrorMappers.json(403, new ErrorBody("FORBIDDEN", "the producer token may only post telemetry"));
         }
-        return ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", BearerTokens.UNKNOWN));
+        return unauthenticated(BearerTokens.UNKNOWN, CHALLENGE + ", error=\"invalid_token\"");
+    }
+
+    private static Response unauthenticated(String message, String challenge) {
+        return Response.fromResponse(ErrorMappers.json(401, new ErrorBody("UNAUTHENTICATED", message)))
+                .header(HttpHeaders.WWW_AUTHENTICATE, challenge)
+                .build();
     }
 
     private static boolean annotated(ResourceInfo resource, Class<? extends java.lang.annotation.Annotation> type) {

@@ -167,7 +167,33 @@ class HealthReportResourceTest {
                 .then()
                 .statusCode(403)
                 .body("code", equalTo("FORBIDDEN"));
-        given().when().get("/api/health-report").then().statusCode(401).body("code", equalTo("UNAUTHENTICATED"));
+        given().when()
+                .get("/api/health-report")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", equalTo("Bearer realm=\"rollguard\""))
+                .body("code", equalTo("UNAUTHENTICATED"));
+        given().header("Authorization", "Bearer nope")
+                .when()
+                .get("/api/health-report")
+                .then()
+                .statusCode(401)
+                .header("WWW-Authenticate", equalTo("Bearer realm=\"rollguard\", error=\"invalid_token\""));
+    }
+
+    /** The report is JSON or text: a client asking for anything else is told both. */
+    @Test
+    void anUnservedMediaTypeIs406NamingBothItAnswers() {
+        given().header("Authorization", TestTokens.ADMIN)
+                .accept("application/xml")
+                .when()
+                .get("/api/health-report")
+                .then()
+                .statusCode(406)
+                .contentType(ContentType.JSON)
+                .body("code", equalTo("NOT_ACCEPTABLE"))
+                .body("message", containsString("application/json"))
+                .body("message", containsString("text/plain"));
     }
 
     /** Instants the window store cannot hold (it keeps epoch milliseconds) are refused, naming the parameter. */

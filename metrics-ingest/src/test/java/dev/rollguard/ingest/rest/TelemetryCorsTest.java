@@ -53,7 +53,8 @@ class TelemetryCorsTest {
                 .header("Access-Control-Allow-Methods", "POST")
                 .header("Access-Control-Allow-Headers", containsString("Authorization"))
                 .header("Access-Control-Allow-Headers", containsString("Content-Type"))
-                .header("Access-Control-Max-Age", "7200");
+                .header("Access-Control-Max-Age", "7200")
+                .header("Vary", containsString("Origin"));
     }
 
     @Test
@@ -70,6 +71,8 @@ class TelemetryCorsTest {
                 .then()
                 .statusCode(200)
                 .header("Access-Control-Allow-Origin", ALLOWED)
+                // The grant names the page's origin: a shared cache must not hand it to a page of another one.
+                .header("Vary", containsString("Origin"))
                 .body("accepted", equalTo(1));
     }
 
@@ -90,6 +93,7 @@ class TelemetryCorsTest {
                 .statusCode(413)
                 .contentType(ContentType.JSON)
                 .header("Access-Control-Allow-Origin", ALLOWED)
+                .header("Vary", containsString("Origin"))
                 .body("code", equalTo("PAYLOAD_TOO_LARGE"));
         HttpResponse<String> chunked = postChunked(ALLOWED, large);
         assertThat(chunked.statusCode()).isEqualTo(413);

@@ -313,6 +313,7 @@ class TelemetryResourceTest {
                 .body("rejected", empty());
     }
 
+    /** A 401 names the scheme to use (RFC 9110 15.5.2, RFC 6750 3), and says when the token given was refused. */
     @Test
     void refusesMissingOrWrongTokens() {
         given().contentType(ContentType.JSON)
@@ -321,6 +322,7 @@ class TelemetryResourceTest {
                 .post("/api/telemetry")
                 .then()
                 .statusCode(401)
+                .header("WWW-Authenticate", equalTo("Bearer realm=\"rollguard\""))
                 .body("code", equalTo("UNAUTHENTICATED"));
         given().header("Authorization", "Bearer nope")
                 .contentType(ContentType.JSON)
@@ -329,6 +331,7 @@ class TelemetryResourceTest {
                 .post("/api/telemetry")
                 .then()
                 .statusCode(401)
+                .header("WWW-Authenticate", equalTo("Bearer realm=\"rollguard\", error=\"invalid_token\""))
                 .body("code", equalTo("UNAUTHENTICATED"));
         given().header("Authorization", TestTokens.ADMIN)
                 .contentType(ContentType.JSON)
