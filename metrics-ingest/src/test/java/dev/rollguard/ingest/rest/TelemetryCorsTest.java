@@ -57,6 +57,20 @@ class TelemetryCorsTest {
                 .header("Vary", containsString("Origin"));
     }
 
+    /** A page that compresses its batches (CompressionStream) names Content-Encoding in its preflight. */
+    @Test
+    void aPreflightForACompressedBatchIsGranted() {
+        given().header("Origin", ALLOWED)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization,content-type,content-encoding")
+                .when()
+                .options("/api/telemetry")
+                .then()
+                .statusCode(200)
+                .header("Access-Control-Allow-Origin", ALLOWED)
+                .header("Access-Control-Allow-Headers", containsString("Content-Encoding"));
+    }
+
     @Test
     void theAllowedOriginPostsTelemetryAndReadsTheAnswer() {
         long now = EventClock.start().toEpochMilli();
