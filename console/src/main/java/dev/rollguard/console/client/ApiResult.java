@@ -27,6 +27,12 @@ public record ApiResult(
     /** The media types of web pages. */
     private static final Pattern PAGE_TYPE = Pattern.compile("(?i)\\s*(text/html|application/xhtml\\+xml)\\s*(;.*)?");
 
+    /** The media types of JSON: {@code application/json} and the {@code +json} types. */
+    private static final Pattern JSON_TYPE = Pattern.compile("(?i)\\s*application/([\\w.-]+\\+)?json\\s*(;.*)?");
+
+    /** The most characters of a Content-Type that {@link #described} repeats. */
+    private static final int MAX_TYPE_SHOWN = 60;
+
     private static final Pattern CONTROL_OR_SPACE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Z}\\s]+");
 
     /** A service's answer. */
@@ -62,6 +68,54 @@ public record ApiResult(
         return new ApiResult(504, MissingNode.getInstance(), service + " did not answer: " + why, null, null, true);
     }
 
+    /**
+     * A 2xx answer that is not what the console asked for (a proxy's text or page in front of the service, JSON of
+     * another shape): no answer to show, said by its status and type only, so that nothing of it passes for the
+     * service's.
+     */
+    public static ApiResult unexpected(String service, String why) {
+        return new ApiResult(
+                502, MissingNode.getInstance(), service + " gave an unexpected answer: " + why, null, null, true);
+    }
+
+    /** True for {@link #unexpected}. */
+    public boolean unexpected() {
+        return status == 502 && consoleAccount;
+    }
+
+    /** True when the answer says it is JSON ({@code application/json}, a {@code +json} type) and is. */
+    public boolean json() {
+        return jsonType() && !body.isMissingNode();
+    }
+
+    /** True when the Content-Type says JSON, whatever the body. */
+    public boolean jsonType() {
+        return contentType != null && JSON_TYPE.matcher(contentType).matches();
+    }
+
+    /**
+     * The answer by its status and type only, on one line: {@code HTTP 200 of type text/plain}, {@code HTTP 200
+     * without a Content-Type}.
+     */
+    public String described() {
+        String type = contentType == null ? "" : oneLine(contentType);
+        if (type.codePointCount(0, type.length()) > MAX_TYPE_SHOWN) {
+            type = type.substring(0, type.offsetByCodePoints(0, MAX_TYPE_SHOWN)).stripTrailing() + "…";
+        }
+        return "HTTP " + status + (type.isEmpty() ? " without a Content-Type" : " of type " + type);
+    }
+
+    /**
+     * A service's text on one line, as the console shows it: control and format characters (line breaks,
+     * bidirectional overrides such as U+202E, zero-width characters) and runs of spaces become one space, so that what
+     * a service repeats from a client cannot reorder or forge what the page or the log shows around it.
+     */
+    public static String oneLine(String text) {
+        return text == null
+                ? null
+                : CONTROL_OR_SPACE.matcher(text).replaceAll(" ").strip();
+    }
+
     /** True for {@link #noAnswer}, and for a gateway's timeout: whether the write was applied is not known. */
     public boolean unanswered() {
         return status == 504 && !body.hasNonNull("code");
@@ -79,10 +133,7 @@ public record ApiResult(
      */
     public String message() {
         if (body.hasNonNull("message")) {
-            return CONTROL_OR_SPACE
-                    .matcher(body.get("message").asText())
-                    .replaceAll(" ")
-                    .strip();
+            return oneLine(body.get("message").asText());
         }
         return consoleAccount ? text : summary();
     }
@@ -95,9 +146,7 @@ public record ApiResult(
      * be tags and styles, and a page repeated in the console's own could be read as the console's.
      */
     public String summary() {
-        String said = text == null
-                ? ""
-                : CONTROL_OR_SPACE.matcher(text).replaceAll(" ").strip();
+        String said = text == null ? "" : oneLine(text);
         if (said.isEmpty() || page() || MARKUP.matcher(said).find()) {
             return "HTTP " + status;
         }
@@ -123,24 +172,31 @@ public record ApiResult(
         return body.path("code").asText("HTTP_" + status);
     }
 
-    /** The field violations of a 400 VALIDATION_FAILED answer, field path to message (first one per field). */
+    /**
+     * The field violations of a 400 VALIDATION_FAILED answer, field path to message (first one per field), each on one
+     * line as {@link #message} is: a violation may quote what a client sent.
+     */
     public Map<String, String> violations() {
         Map<String, String> result = new LinkedHashMap<>();
         body.path("violations")
                 .forEach(v -> result.putIfAbsent(
-                        v.path("field").asText("body"), v.path("message").asText()));
+                        oneLine(v.path("field").asText("body")),
+                        oneLine(v.path("message").asText())));
         return result;
     }
 
     /**
      * What a 400 names, path to message: the targeting problems of {@code INVALID_TARGETING}
-     * ({@code rules[2].constraints[1].values}) and the field violations of {@code VALIDATION_FAILED}, in order.
+     * ({@code rules[2].constraints[1].values}) and the field violations of {@code VALIDATION_FAILED}, in order, each on
+     * one line as {@link #message} is.
      */
     public Map<String, String> problems() {
         Map<String, String> result = new LinkedHashMap<>();
         body.path("problems")
                 .forEach(p -> result.merge(
-                        p.path("path").asText("body"), p.path("message").asText(), (a, b) -> a + "; " + b));
+                        oneLine(p.path("path").asText("body")),
+                        oneLine(p.path("message").asText()),
+                        (a, b) -> a + "; " + b));
         violations().forEach((field, message) -> result.merge(field, message, (a, b) -> a + "; " + b));
         return result;
     }

@@ -31,6 +31,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 
 /**
  * Calls the services' documented REST APIs with the operator's token and hands back their answers unchanged: the
@@ -93,7 +94,34 @@ public class ServiceClient {
     }
 
     public ApiResult get(Service service, String pathAndQuery, String token) {
-        return send(service, "GET", pathAndQuery, token, null, Map.of(), false);
+        return json(service, pathAndQuery, send(service, "GET", pathAndQuery, token, null, Map.of(), false));
+    }
+
+    /**
+     * A read's 2xx answer as the console asked for it, JSON by its Content-Type and its body, else {@link
+     * ApiResult#unexpected}: a gateway or proxy in front of a service may answer 200 with its own text or page, which
+     * must not be read as the service's list or object (an empty list drawn as "Nothing is firing").
+     */
+    private static ApiResult json(Service service, String pathAndQuery, ApiResult result) {
+        if (!result.ok() || result.json()) {
+            return result;
+        }
+        String why = result.described() + (result.jsonType() ? " whose body is not JSON" : ", not JSON");
+        Log.warnf("GET %s%s answered %s", service.label, pathAndQuery, why);
+        return ApiResult.unexpected(service.label, why);
+    }
+
+    /**
+     * {@code result} when it is not a 2xx or its body has the shape {@code what} names, else {@link
+     * ApiResult#unexpected} ("HTTP 200 that is not a flag"): JSON of another shape (a gateway's own JSON) is no more
+     * the service's answer than a page is.
+     */
+    public static ApiResult shaped(Service service, ApiResult result, String what, Predicate<JsonNode> shape) {
+        if (!result.ok() || shape.test(result.body())) {
+            return result;
+        }
+        Log.warnf("%s answered HTTP %d that is not %s", service.label, result.status(), what);
+        return ApiResult.unexpected(service.label, "HTTP " + result.status() + " that is not " + what);
     }
 
     /**
@@ -177,7 +205,10 @@ public class ServiceClient {
             }
             CompletableFuture<HttpResponse<String>> sent =
                     http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            // A text read (the health report) judges its answer itself; any other read asks for JSON.
+            boolean text = headers.containsKey("Accept");
             CompletableFuture<ApiResult> answer = sent.thenApply(ServiceClient.this::result)
+                    .thenApply(result -> text ? result : json(service, pathAndQuery, result))
                     .exceptionally(e -> {
                         Throwable cause = unwrap(e);
                         if (cause instanceof CancellationException) {

@@ -26,6 +26,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /** Alerts (active and recent), the guard's actions with their evidence, and the health report. */
 @Path("/")
@@ -174,6 +175,8 @@ public class AlertPagesResource {
         String why;
         if (result.ok()) {
             why = service + " answered something that is not a list";
+        } else if (result.unexpected()) {
+            why = result.message();
         } else if (result.status() == 401 || result.status() == 403) {
             why = "not permitted: this session may not read it (" + result.message() + ", " + result.code() + ")";
         } else if (result.body().isMissingNode() && result.status() >= 502) {
@@ -196,7 +199,11 @@ public class AlertPagesResource {
         if (id == null || id.isBlank()) {
             return FlagPagesResource.seeOther("/rollbacks");
         }
-        ApiResult result = services.get(Service.ROLLBACK, "/api/rollbacks/" + enc(id), s.token());
+        ApiResult result = ServiceClient.shaped(
+                Service.ROLLBACK,
+                services.get(Service.ROLLBACK, "/api/rollbacks/" + enc(id), s.token()),
+                "an automatic action",
+                JsonNode::isObject);
         if (!result.ok()) {
             return FlagPagesResource.failure(s, result, "Rollback " + id);
         }
@@ -232,12 +239,28 @@ public class AlertPagesResource {
                         .render());
     }
 
+    /** The plain text type metrics-ingest answers the report in. */
+    private static final Pattern REPORT_TYPE = Pattern.compile("(?i)\\s*text/plain\\s*(;.*)?");
+
     /**
-     * A 2xx answer that is not a web page: metrics-ingest's report is plain text (which may quote error codes holding
-     * markup), and a page (a proxy's or a login page's, answered 200) is no report.
+     * How metrics-ingest's text report begins (HealthReportText): its title in a box, under the box's top edge. A
+     * gateway's own text ("OK", "upstream connect error") does not.
+     */
+    private static final Pattern REPORT_START =
+            Pattern.compile("^[\\s\\uFEFF]*(?:╔═*╗\\r?\\n)?║\\s*REPLICATION SYSTEM HEALTH REPORT\\s*║");
+
+    /**
+     * A 2xx answer that is metrics-ingest's report: plain text by its Content-Type, beginning as the report does, and
+     * not a web page (the report may quote error codes holding markup further in). A proxy's or sign-in page's 200, a
+     * gateway's own text or JSON is no report.
      */
     static boolean isReport(ApiResult result) {
-        return result.ok() && !result.page();
+        return result.ok()
+                && result.contentType() != null
+                && REPORT_TYPE.matcher(result.contentType()).matches()
+                && result.text() != null
+                && REPORT_START.matcher(result.text()).find()
+                && !result.page();
     }
 
     /**
@@ -255,8 +278,12 @@ public class AlertPagesResource {
     }
 
     private static String healthReportError(ApiResult result) {
-        if (result.ok()) {
+        if (result.ok() && result.page()) {
             return "metrics-ingest answered a page that is not a report (" + result.summary() + ").";
+        }
+        if (result.ok()) {
+            // Said by its status and type only: a gateway's text repeated here would read as the report's.
+            return "metrics-ingest gave an unexpected answer that is not a report (" + result.described() + ").";
         }
         if (result.status() == 401 || result.status() == 403) {
             return "Your token may not read the health report (" + result.message() + ", " + result.code() + ").";

@@ -2,6 +2,7 @@ package dev.rollguard.console.rest;
 
 import static dev.rollguard.console.client.ServiceClient.enc;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
@@ -95,7 +96,9 @@ public class FlagPagesResource {
         Pending flagsRead = reads.get(Service.FLAG, "/api/flags", s.token());
         Pending globalRead = reads.get(Service.FLAG, "/api/kill-switch", s.token());
         ApiResult flags = flagsRead.await();
-        ApiResult global = globalRead.await();
+        ApiResult global =
+                ServiceClient.shaped(Service.FLAG, globalRead.await(), "the kill switch", b -> b.path("killed")
+                        .isBoolean());
         List<FlagView> views = new ArrayList<>();
         // A list the flag-service does not give (an error, an answer that is not a list) is said, never drawn as no
         // flags.
@@ -237,7 +240,7 @@ public class FlagPagesResource {
         Pending guardRead = reads.get(Service.ALERT, GuardPagesResource.GUARD_API, s.token());
         Pending timelineRead = reads.get(Service.FLAG, RolloutResource.timelineQuery(key), s.token());
         Pending promotionsRead = reads.get(Service.ROLLBACK, RolloutResource.promotionsQuery(key), s.token());
-        ApiResult flag = flagRead.await();
+        ApiResult flag = ServiceClient.shaped(Service.FLAG, flagRead.await(), "a flag", FlagPagesResource::isFlag);
         if (!flag.ok()) {
             return failure(s, flag, "Flag " + key);
         }
@@ -402,6 +405,11 @@ public class FlagPagesResource {
                                 "This session may not change anything (read-only token, or the form"
                                         + " was not sent from this console's own page).")
                         .render());
+    }
+
+    /** A flag as the flag-service gives it: an object with its key. */
+    static boolean isFlag(JsonNode body) {
+        return body.isObject() && body.path("key").isTextual();
     }
 
     static Response failure(OperatorSession s, ApiResult result, String what) {

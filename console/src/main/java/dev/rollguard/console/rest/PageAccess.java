@@ -74,7 +74,8 @@ public class PageAccess {
             return writer;
         }
         OperatorSession s = writer.session();
-        ApiResult result = services.get(Service.FLAG, path, s.token());
+        ApiResult result = ServiceClient.shaped(
+                Service.FLAG, services.get(Service.FLAG, path, s.token()), "an object", JsonNode::isObject);
         if (!result.ok()) {
             return new Granted(s, null, failure(s, result, what));
         }

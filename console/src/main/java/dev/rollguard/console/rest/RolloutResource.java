@@ -6,6 +6,7 @@ import static dev.rollguard.console.rest.FlagPagesResource.forbidden;
 import static dev.rollguard.console.rest.FlagPagesResource.html;
 import static dev.rollguard.console.rest.FlagPagesResource.seeOther;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.console.client.ApiResult;
@@ -178,8 +179,9 @@ public class RolloutResource {
     }
 
     /** The section from the flag-service's timeline and the promoter's assessments, read together. */
-    static RolloutSection read(String key, ApiResult timeline, ApiResult promotions) {
+    static RolloutSection read(String key, ApiResult answer, ApiResult promotions) {
         PromoterView promoter = PromoterView.of(promotions, key);
+        ApiResult timeline = ServiceClient.shaped(Service.FLAG, answer, "a rollout timeline", JsonNode::isObject);
         if (!timeline.ok()) {
             String why = timeline.status() == 404
                     ? "the flag-service does not know flag " + key + " (" + timeline.code() + ")."

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** What the console repeats of a service's answer that is not a Rollguard error. */
@@ -52,6 +53,19 @@ class ApiResultTest {
                 "{\"code\": \"VALIDATION_FAILED\", \"message\": \"key 'ab\\u202Ecd\\nef' is not valid\\u0000\"}";
         assertThat(new ApiResult(400, JSON.readTree(quoting), quoting, null).message())
                 .isEqualTo("key 'ab cd ef' is not valid");
+
+        // So may a violation's field and message, and a targeting problem's path and message.
+        String refused =
+                """
+                {"code": "VALIDATION_FAILED", "message": "invalid",
+                 "violations": [{"field": "name\\u202E", "message": "'ab\\u202Ecd\\r\\nef' is taken\\u2066"}],
+                 "problems": [{"path": "rules[0].id", "message": "id 'x\\u202Dy\\u200Bz' repeats"}]}
+                """;
+        ApiResult refusal = new ApiResult(400, JSON.readTree(refused), refused, null);
+        assertThat(refusal.violations()).containsExactly(Map.entry("name", "'ab cd ef' is taken"));
+        assertThat(refusal.problems())
+                .containsExactly(
+                        Map.entry("rules[0].id", "id 'x y z' repeats"), Map.entry("name", "'ab cd ef' is taken"));
 
         String why = "x".repeat(200);
         assertThat(ApiResult.unavailable("flag-service", "no answer within 5 s").message())

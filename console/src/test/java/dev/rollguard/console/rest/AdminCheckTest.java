@@ -256,7 +256,8 @@ class AdminCheckTest {
         assertThat(session.unconfirmed()).isTrue();
         assertThat(get("/flags", cookie).asString())
                 .contains(NOTICE)
-                .contains("(the flag-service answered HTTP 200 without the audit log)")
+                .contains("(flag-service gave an unexpected answer: HTTP 200 of type application/json whose body is not"
+                        + " JSON)")
                 .doesNotContain("New flag");
 
         // Asked again: a JSON answer that is not the audit list decides nothing either.

@@ -345,6 +345,29 @@ class OperatorPagesTest {
     }
 
     @Test
+    void aRefusalQuotingControlOrBidiCharactersIsShownOnOneLineInItsOrder() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // The rollback-service repeats the filter a client sent; a right-to-left override in it would reorder the
+        // rest of the line on the page, a line break would start a line the service never wrote.
+        stub.answer(
+                "/api/rollbacks",
+                400,
+                """
+                {"code": "VALIDATION_FAILED", "message": "flag 'ab\\u202Ecd' is not\\nknown",
+                 "violations": [{"field": "list.flag\\u2067", "message": "'ab\\u202Ecd' is not\\r\\na key\\u200F"}]}
+                """);
+
+        String page = page(s, "/rollbacks?flag=ab");
+
+        assertThat(page)
+                .contains("Unknown (the rollback-service answered flag &#39;ab cd&#39; is not known list.flag:"
+                        + " &#39;ab cd&#39; is not a key (VALIDATION_FAILED)).")
+                .doesNotContain("\u202E")
+                .doesNotContain("\u2067")
+                .doesNotContain("\u200F");
+    }
+
+    @Test
     void aFilterTheRollbackServiceRefusesIsSaidWithTheFieldItNames() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         stub.answer(
@@ -412,12 +435,12 @@ class OperatorPagesTest {
     @Test
     void aHealthReportThatCannotBeBuiltIsAnsweredWithAStatusThatSaysSo() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
-        stub.answer("/api/health-report", 200, "+------+\n| all  |\n+------+");
+        stub.answer("/api/health-report", 200, "text/plain;charset=UTF-8", REPORT);
         Response built = signedIn(s.id()).get("/health-report?flag=" + FLAG + "&cohort=TREATMENT");
         assertThat(built.statusCode()).isEqualTo(200);
         assertThat(built.asString())
                 .contains("id=\"report\"")
-                .contains("| all  |")
+                .contains("║   Total Syncs:      12")
                 .doesNotContain("class=\"error\"");
         assertThat(stub.seen())
                 .filteredOn(r -> r.pathAndQuery().startsWith("/api/health-report"))
@@ -514,6 +537,83 @@ class OperatorPagesTest {
         assertThat(healthReport(s, 502))
                 .contains("metrics-ingest answered a page that is not a report (HTTP 200).")
                 .doesNotContain("Sign in to continue");
+    }
+
+    /** metrics-ingest's text report as it begins and ends (HealthReportText). */
+    static final String REPORT =
+            """
+            ╔════════════════════════════════════════════════════════════╗
+            ║              REPLICATION SYSTEM HEALTH REPORT              ║
+            ╠════════════════════════════════════════════════════════════╣
+            ║   Total Syncs:      12                                     ║
+            ╚════════════════════════════════════════════════════════════╝
+            """;
+
+    @Test
+    void aHealthReportAnswered200ThatIsNotAReportIsNoReport() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        // A gateway in front of metrics-ingest answers 200 with its own plain text.
+        stub.answer("/api/health-report", 200, "text/plain", "upstream OK: all routes healthy");
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest gave an unexpected answer that is not a report (HTTP 200 of type"
+                        + " text/plain).")
+                .doesNotContain("upstream OK");
+
+        // The report's shape in another type, and JSON of another shape, are no report either.
+        stub.answer("/api/health-report", 200, "application/json", REPORT);
+        assertThat(healthReport(s, 502))
+                .contains("metrics-ingest gave an unexpected answer that is not a report (HTTP 200 of type"
+                        + " application/json).")
+                .doesNotContain("Total Syncs");
+        stub.answer("/api/health-report", 200, "{\"status\": \"UP\"}");
+        assertThat(healthReport(s, 502)).contains("(HTTP 200 of type application/json).");
+        stub.answer("/api/health-report", 200, "text/plain", "+------+\n| all  |\n+------+");
+        assertThat(healthReport(s, 502))
+                .contains("(HTTP 200 of type text/plain).")
+                .doesNotContain("| all  |");
+        stub.answer("/api/health-report", 200, null, REPORT);
+        assertThat(healthReport(s, 502)).contains("(HTTP 200 without a Content-Type).");
+    }
+
+    @Test
+    void aServiceAnswering200WithTextOrJsonOfAnotherShapeIsUnknownNeverShown() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        String unexpected = "gave an unexpected answer: HTTP 200 of type text/plain, not JSON";
+        // A gateway answers 200 in plain text; its "[]" is not the alert-service's empty list.
+        stub.answer("/api/alerts", 200, "text/plain", "[]");
+        assertThat(page(s, "/alerts"))
+                .contains("id=\"active-error\">What is firing now: Unknown (alert-service " + unexpected + ").")
+                .contains("id=\"recent-error\">The alert-service's history: Unknown (alert-service " + unexpected)
+                .doesNotContain("Nothing is firing.");
+
+        stub.answer("/api/flags", 200, "text/plain", "[]");
+        stub.answer("/api/kill-switch", 200, "{\"status\": \"ok\"}");
+        Response flags = signedIn(s.id()).get("/flags");
+        assertThat(flags.statusCode()).isEqualTo(502);
+        assertThat(flags.asString())
+                .contains("Flags could not be read: Unknown (flag-service " + unexpected + ").")
+                .contains("The global kill switch is unknown: flag-service gave an unexpected answer: HTTP 200 that"
+                        + " is not the kill switch.")
+                .doesNotContain("Global kill switch is off.")
+                .doesNotContain("No flags yet.");
+
+        stub.answer("/api/flags/" + FLAG, 200, "text/plain", "{\"key\": \"" + FLAG + "\"}");
+        Response flag = signedIn(s.id()).get("/flags/" + FLAG);
+        assertThat(flag.statusCode()).isEqualTo(502);
+        assertThat(flag.asString()).contains("Flag " + FLAG + " could not be read: flag-service " + unexpected + "<");
+        stub.answer("/api/flags/" + FLAG, 200, "{\"items\": []}");
+        assertThat(signedIn(s.id()).get("/flags/" + FLAG).asString())
+                .contains("Flag " + FLAG + " could not be read: flag-service gave an unexpected answer: HTTP 200 that"
+                        + " is not a flag<");
+
+        stub.answer("/api/guard", 200, "text/plain", "[]");
+        Response guard = signedIn(s.id()).get("/guard");
+        assertThat(guard.statusCode()).isEqualTo(502);
+        assertThat(guard.asString())
+                .contains("The guard&#39;s verdicts are unavailable: alert-service " + unexpected + ".");
+        stub.answer("/api/flags/" + FLAG + "/rollout", 200, "text/plain", "{}");
+        assertThat(page(s, "/flags/" + FLAG + "/rollout"))
+                .contains("The rollout timeline is unavailable: flag-service " + unexpected);
     }
 
     @Test
