@@ -617,48 +617,6 @@ class OperatorPagesTest {
     }
 
     @Test
-    void aHealthReportSlowerThanThePageDeadlineIsShown() {
-        OperatorSession s = sessions.open(TOKEN, "admin", true);
-        // metrics-ingest asks a peer (within its own 5 s timeout) before it answers.
-        stub.answer("/api/health-report", 200, "text/plain;charset=UTF-8", "║ REPLICATION SYSTEM HEALTH REPORT ║\n");
-        stub.delay("/api/health-report", Duration.ofSeconds(6));
-
-        Response shown = signedIn(s.id()).get("/health-report");
-
-        assertThat(shown.statusCode()).as(shown.asString()).isEqualTo(200);
-        assertThat(shown.asString()).contains("id=\"report\"").contains("REPLICATION SYSTEM HEALTH REPORT");
-
-        // metrics-ingest's own account of a peer that did not answer, after as long, is shown, not a timeout of the
-        // console's.
-        stub.answer(
-                "/api/health-report",
-                503,
-                "{\"code\": \"UNAVAILABLE\", \"message\": \"the instance hosting part of the report (10.0.0.7:8082)"
-                        + " did not answer; retry\"}");
-        assertThat(healthReport(s, 502))
-                .contains("the instance hosting part of the report (10.0.0.7:8082) did not answer; retry"
-                        + " (UNAVAILABLE).");
-    }
-
-    @Test
-    void aHealthReportWhoseAnswerStallsEndsAtItsDeadline() throws Exception {
-        OperatorSession s = sessions.open(TOKEN, "admin", true);
-        // metrics-ingest sends the headers of its answer, then nothing more.
-        stub.stallBody("/api/health-report");
-
-        String page = CompletableFuture.supplyAsync(() -> healthReport(s, 502)).get(30, TimeUnit.SECONDS);
-
-        assertThat(page)
-                .contains("metrics-ingest could not build the report: metrics-ingest is unavailable: no answer within"
-                        + " 12 s.");
-        await().atMost(Duration.ofSeconds(15))
-                .pollInterval(Duration.ofMillis(100))
-                .until(() -> !stub.abandoned().isEmpty());
-        assertThat(stub.abandoned()).singleElement().satisfies(closed -> assertThat(closed.path())
-                .isEqualTo("/api/health-report"));
-    }
-
-    @Test
     void aPageReadWhoseAnswerStallsIsCancelledAtThePageDeadline() throws Exception {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         // The alert-service sends the headers of its answer to the alerts read, then nothing more.
