@@ -1,12 +1,18 @@
 package dev.rollguard.console.view;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.schemas.event.AlertEvent;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** An alert transition, from the alert-service's API or from the {@code alerts} topic. */
+/**
+ * An alert transition, from the alert-service's API or from the {@code alerts} topic. {@code undelivered} is the
+ * alert-service's reason when it dead-lettered the transition (Kafka could never take it, so no subscriber of the
+ * topic, the rollback-service among them, saw it), on one line; null for any other delivery state, an unknown one, or
+ * none given (an alert-service from before delivery states, a transition read from the topic).
+ */
 public record AlertRow(
         String alertId,
         String fingerprint,
@@ -26,7 +32,16 @@ public record AlertRow(
         Instant endsAt,
         Instant emittedAt,
         Comparison comparison,
-        Map<String, String> annotations) {
+        Map<String, String> annotations,
+        String undelivered) {
+
+    /** What a dead-lettered transition without a reason is said with. */
+    static final String NO_REASON = "no reason given";
+
+    /** True when the alert-service dead-lettered this transition: it never reached the alerts topic. */
+    public boolean notDelivered() {
+        return undelivered != null;
+    }
 
     /** The rule's one-line summary annotation, or null. */
     public String summary() {
@@ -81,7 +96,8 @@ public record AlertRow(
                 e.getEndsAt(),
                 e.getEmittedAt(),
                 Comparison.of(e.getComparison()),
-                e.getAnnotations() == null ? Map.of() : Map.copyOf(e.getAnnotations()));
+                e.getAnnotations() == null ? Map.of() : Map.copyOf(e.getAnnotations()),
+                null);
     }
 
     public static AlertRow of(JsonNode n) {
@@ -104,7 +120,21 @@ public record AlertRow(
                 Json.instant(n, "endsAt"),
                 Json.instant(n, "emittedAt"),
                 Comparison.of(n.get("comparison")),
-                annotations(n.path("annotations")));
+                annotations(n.path("annotations")),
+                undelivered(n.path("delivery")));
+    }
+
+    /**
+     * The reason of a {@code DEAD_LETTERED} delivery, cleaned as the console cleans every service text (it may quote
+     * Kafka's own message); null for a missing delivery or any other state (PENDING, PUBLISHED, one added later).
+     */
+    static String undelivered(JsonNode delivery) {
+        if (!delivery.isObject()
+                || !"DEAD_LETTERED".equals(delivery.path("state").asText())) {
+            return null;
+        }
+        String reason = ApiResult.oneLine(Json.text(delivery, "reason"));
+        return reason == null || reason.isEmpty() ? NO_REASON : reason;
     }
 
     private static Map<String, String> annotations(JsonNode n) {

@@ -266,6 +266,60 @@ class OperatorPagesTest {
     }
 
     @Test
+    void aTransitionTheAlertServiceDeadLetteredIsSaidNotDeliveredWithItsReason() {
+        OperatorSession s = sessions.open(TOKEN, "admin", true);
+        String reason = "refused by Kafka: the record is 1200000 bytes\\n\\u202Elarger than <b>max.message.bytes</b>";
+        stub.handle(
+                "/api/alerts",
+                r -> new ServiceStub.Answer(
+                        200,
+                        r.pathAndQuery().contains("view=active")
+                                ? "["
+                                        + delivered(
+                                                1,
+                                                "{\"state\": \"DEAD_LETTERED\", \"at\": \"2026-12-01T10:00:02Z\","
+                                                        + " \"reason\": \"" + reason + "\"}")
+                                        + "]"
+                                : "["
+                                        + delivered(2, "{\"state\": \"DEAD_LETTERED\", \"at\": 1764583202000}") + ","
+                                        + delivered(3, "{\"state\": \"PUBLISHED\", \"at\": \"2026-12-01T10:00:02Z\"}")
+                                        + "," + delivered(4, "{\"state\": \"PENDING\"}") + ","
+                                        + delivered(5, "{\"state\": \"REQUEUED\", \"reason\": \"later\"}") + ","
+                                        + delivered(6, null) + "," + delivered(7, "\"DEAD_LETTERED\"") + "]"));
+
+        String page = page(s, "/alerts");
+
+        String notDelivered = "class=\"badge-undelivered\"";
+        // Firing now: the reason as text, on one line, escaped.
+        assertThat(row(page, "a-1"))
+                .contains(notDelivered)
+                .contains("<span class=\"undelivered-reason\">refused by Kafka: the record is 1200000 bytes larger"
+                        + " than &lt;b&gt;max.message.bytes&lt;/b&gt;</span>")
+                .doesNotContain("\u202E");
+        // Recent transitions: a dead-lettered one without a reason still says so.
+        assertThat(row(page, "a-2"))
+                .contains(notDelivered)
+                .contains("<span class=\"undelivered-reason\">no reason given</span>");
+        // Published, pending, a state added later, none given (an older alert-service) or not an object: nothing.
+        for (String id : List.of("a-3", "a-4", "a-5", "a-6", "a-7")) {
+            assertThat(row(page, id)).as(id).doesNotContain(notDelivered).doesNotContain("undelivered");
+        }
+    }
+
+    /** An alert's transition with {@code delivery} (JSON), or without one when it is null. */
+    private static String delivered(int seq, String delivery) {
+        String alert = alert(seq, "errorRate", "GT", 0.05, 0.1).strip();
+        return delivery == null ? alert : alert.substring(0, alert.length() - 1) + ", \"delivery\": " + delivery + "}";
+    }
+
+    /** The row of alert {@code alertId} on a page. */
+    private static String row(String page, String alertId) {
+        int start = page.indexOf("data-alert=\"" + alertId + "\"");
+        assertThat(start).as(alertId).isNotNegative();
+        return page.substring(start, page.indexOf("</tr>", start));
+    }
+
+    @Test
     void theRollbacksPagePagesOnWithTheRollbackServicesCursor() {
         OperatorSession s = sessions.open(TOKEN, "admin", true);
         // The cursor is the last row's id, opaque: here it holds ':', '/', '&', '+' and a space.
