@@ -7,6 +7,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.Set;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -55,7 +56,27 @@ public class ErrorMappers {
                                     + " is not of its type (a whole number where one is expected, for instance)"));
         }
         int status = e.getResponse().getStatus();
+        if (status == 405) {
+            return notAllowed(
+                    forStatus(status, where),
+                    e.getResponse(),
+                    request.getUriInfo().getPath());
+        }
         return json(status, forStatus(status, where));
+    }
+
+    /**
+     * A 405 with the {@code Allow} header RFC 9110 §15.5.6 requires: the methods the refusal names, else those the
+     * resources serve {@code path} with (the HTTP layer's refusal names none).
+     */
+    static Response notAllowed(ErrorBody body, Response refusal, String path) {
+        Set<String> allowed = refusal == null ? null : refusal.getAllowedMethods();
+        if (allowed == null || allowed.isEmpty()) {
+            allowed = AllowedMethods.of(path);
+        }
+        Response.ResponseBuilder response =
+                Response.status(405).type(MediaType.APPLICATION_JSON_TYPE).entity(body);
+        return allowed.isEmpty() ? response.build() : response.allow(allowed).build();
     }
 
     /**

@@ -61,6 +61,7 @@ class ErrorMappersTest {
         assertThat(notFound.getEntity()).isEqualTo(new ErrorBody("NOT_FOUND", "nothing is served at GET /api/nothing"));
         assertThat(wrongMethod.getStatus()).isEqualTo(405);
         assertThat(((ErrorBody) wrongMethod.getEntity()).code()).isEqualTo("METHOD_NOT_ALLOWED");
+        assertThat(wrongMethod.getAllowedMethods()).containsExactly("GET");
         assertThat(ErrorMappers.forStatus(406, "GET /x").code()).isEqualTo("NOT_ACCEPTABLE");
         assertThat(ErrorMappers.forStatus(415, "POST /x").code()).isEqualTo("UNSUPPORTED_MEDIA_TYPE");
         assertThat(ErrorMappers.forStatus(418, "GET /x").code()).isEqualTo("REQUEST_FAILED");
