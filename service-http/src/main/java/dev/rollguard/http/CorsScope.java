@@ -50,7 +50,9 @@ public class CorsScope {
     }
 
     private static final String FORBIDDEN_ORIGIN = "{\"code\":\"ORIGIN_NOT_ALLOWED\",\"message\":\"pages of this"
-            + " origin may not call this service (quarkus.http.cors.origins; docs/contracts.md, Browsers)\"}";
+            + " origin may not call this service: list the origin in quarkus.http.cors.origins"
+            + " (QUARKUS_HTTP_CORS_ORIGINS; ROLLGUARD_CORS_ORIGINS for bin/rollguard up;"
+            + " docs/contracts.md, Browsers)\"}";
 
     private final Instance<Paths> paths;
     private final boolean enabled;
