@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.containsStringIgnoringCase;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
@@ -95,7 +96,8 @@ class BrowserAccessTest {
                 .header("Access-Control-Allow-Methods", "GET,POST")
                 .header("Access-Control-Allow-Headers", containsString("Authorization"))
                 .header("Access-Control-Allow-Headers", containsString("If-None-Match"))
-                .header("Access-Control-Max-Age", "7200");
+                .header("Access-Control-Max-Age", "7200")
+                .header("Vary", containsStringIgnoringCase("Origin"));
 
         given().header("Origin", ALLOWED)
                 .header("Access-Control-Request-Method", "GET")
@@ -132,7 +134,25 @@ class BrowserAccessTest {
                 .statusCode(200)
                 .header("Access-Control-Allow-Origin", ALLOWED)
                 .header("Access-Control-Expose-Headers", containsString("ETag"))
+                .header("Vary", containsStringIgnoringCase("Origin"))
                 .header("ETag", org.hamcrest.Matchers.notNullValue());
+        // The answer names the origin it grants, so a shared cache must keep one per origin, a 304 too.
+        String etag = Api.client()
+                .header("Origin", ALLOWED)
+                .body("{\"context\":{\"targetingKey\":\"u1\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .extract()
+                .header("ETag");
+        Api.client()
+                .header("Origin", ALLOWED)
+                .header("If-None-Match", etag)
+                .body("{\"context\":{\"targetingKey\":\"u1\"}}")
+                .post("/ofrep/v1/evaluate/flags")
+                .then()
+                .statusCode(304)
+                .header("Access-Control-Allow-Origin", ALLOWED)
+                .header("Vary", containsStringIgnoringCase("Origin"));
     }
 
     @Test
@@ -146,7 +166,9 @@ class BrowserAccessTest {
                 .then()
                 .statusCode(403)
                 .header("Access-Control-Allow-Origin", nullValue())
-                .body("code", equalTo("ORIGIN_NOT_ALLOWED"));
+                .body("code", equalTo("ORIGIN_NOT_ALLOWED"))
+                .body("message", containsString("quarkus.http.cors.origins"))
+                .body("message", containsString("ROLLGUARD_CORS_ORIGINS"));
         Api.client()
                 .header("Origin", FOREIGN)
                 .body("{\"context\":{\"targetingKey\":\"u1\"}}")

@@ -114,14 +114,14 @@ public class AuthFilter {
                     ? request.getUriInfo().getQueryParameters().getFirst(STREAM_TOKEN_PARAMETER)
                     : null;
             if (streamToken == null) {
-                return error(401, "UNAUTHENTICATED", BearerTokens.MISSING + " or 'X-API-Key'");
+                return unauthenticated(false, BearerTokens.MISSING + " or 'X-API-Key'");
             }
             StreamTokens.Verdict verdict =
                     request.getProperty(STREAM_TOKEN_VERDICT) instanceof StreamTokens.Verdict checked
                             ? checked
                             : streamTokens.verify(streamToken);
             if (verdict instanceof StreamTokens.Refused refused) {
-                return error(401, "UNAUTHENTICATED", refused.message());
+                return unauthenticated(true, refused.message());
             }
             StreamTokens.Accepted accepted = (StreamTokens.Accepted) verdict;
             caller = accepted.caller();
@@ -136,7 +136,7 @@ public class AuthFilter {
         } else {
             Optional<Caller> found = tokens.authenticate(token);
             if (found.isEmpty()) {
-                return error(401, "UNAUTHENTICATED", "unknown or revoked token");
+                return unauthenticated(true, "unknown or revoked token");
             }
             caller = found.get();
             if (rule.streamToken()) {
@@ -189,6 +189,19 @@ public class AuthFilter {
         }
         String apiKey = request.getHeaderString(API_KEY_HEADER);
         return apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
+    }
+
+    /** The challenge of every 401 (RFC 6750 §3); a token that was sent and refused is named {@code invalid_token}. */
+    static final String CHALLENGE = "Bearer realm=\"rollguard\"";
+
+    private static Response unauthenticated(boolean tokenRefused, String message) {
+        return Response.status(401)
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .header(
+                        HttpHeaders.WWW_AUTHENTICATE,
+                        tokenRefused ? CHALLENGE + ", error=\"invalid_token\"" : CHALLENGE)
+                .entity(new ErrorBody("UNAUTHENTICATED", message))
+                .build();
     }
 
     static Response error(int status, String code, String message) {

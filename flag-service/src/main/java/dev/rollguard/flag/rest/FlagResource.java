@@ -14,6 +14,7 @@ import dev.rollguard.flag.service.FlagCommands;
 import dev.rollguard.flag.service.FlagQueries;
 import dev.rollguard.flag.service.PreviewService;
 import dev.rollguard.http.conditional.ETags;
+import dev.rollguard.http.conditional.ExpectedVersion;
 import dev.rollguard.http.error.ApiException;
 import io.smallrye.mutiny.Uni;
 import jakarta.validation.Valid;
@@ -111,7 +112,7 @@ public class FlagResource {
             summary = "Change a flag",
             description = "A JSON merge patch of the writable fields. If-Match with the ETag is required: 428"
                     + " without it, 412 PRECONDITION_FAILED when the flag changed meanwhile (or the tags name no"
-                    + " version; a list is met by any of its versions, * by any); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match."
+                    + " version, as * does; a list is met by any of its versions); 404 FLAG_NOT_FOUND for a flag that is not there, whatever the If-Match."
                     + " Another currentStage is a stage set (409 ABORTED on an aborted flag); while a stage is set,"
                     + " another rolloutPercentage is 409 SHARE_SET_BY_STAGE.")
     public Uni<Response> update(
@@ -120,9 +121,18 @@ public class FlagResource {
             @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             JsonNode patch) {
         UnaryOperator<FlagRequest> edit = patches.edit(patch);
-        return commands.update(
-                        caller.change(idempotencyKey), key, ETags.requiredVersion(ifMatch, "PATCH of a flag"), edit)
+        return commands.update(caller.change(idempotencyKey), key, requiredVersion(ifMatch), edit)
                 .map(result -> WriteResponses.respond(result).build());
+    }
+
+    /**
+     * The version a PATCH expects. {@code If-Match: *} names none: it would be met by any version, and the edit would
+     * overwrite changes its author never saw, which is what requiring If-Match prevents; so it is answered like a tag
+     * that names no version (412 once the flag is found).
+     */
+    static ExpectedVersion requiredVersion(String ifMatch) {
+        ExpectedVersion expected = ETags.requiredVersion(ifMatch, "PATCH of a flag");
+        return expected.versions() == null ? ExpectedVersion.oneOf(expected.tag(), List.of()) : expected;
     }
 
     @DELETE

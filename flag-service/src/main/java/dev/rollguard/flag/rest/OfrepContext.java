@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rollguard.flag.api.FiniteNumbers;
 import dev.rollguard.schemas.targeting.EvaluationContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +39,9 @@ record OfrepContext(String targetingKey, JsonNode context) {
         try {
             request = json.readTree(body);
         } catch (IOException e) {
-            throw new Invalid("PARSE_ERROR", "the request body is not valid JSON");
+            throw new Invalid("PARSE_ERROR", JsonErrors.unreadable(e));
         }
-        if (request == null || request.isMissingNode() || request.isNull()) {
+        if (request == null || request.isMissingNode()) {
             return new OfrepContext(null, null);
         }
         if (!request.isObject()) {
@@ -52,6 +53,10 @@ record OfrepContext(String targetingKey, JsonNode context) {
         }
         if (!context.isObject()) {
             throw new Invalid("INVALID_CONTEXT", "context must be a JSON object");
+        }
+        String outOfRange = FiniteNumbers.outOfRange(context);
+        if (outOfRange != null) {
+            throw new Invalid("INVALID_CONTEXT", "context" + outOfRange + " " + FiniteNumbers.MESSAGE);
         }
         JsonNode key = context.get("targetingKey");
         if (key == null || key.isNull()) {

@@ -48,6 +48,9 @@ public class OfrepResource {
 
     public static final String EVENTS_PATH = "/ofrep/v1/events";
 
+    /** The single evaluation's path, up to the flag key. */
+    static final String EVALUATE_FLAG_PATH = "/ofrep/v1/evaluate/flags/";
+
     private final EvaluationService evaluation;
     private final StreamTokens streamTokens;
     private final ObjectMapper json;

@@ -90,6 +90,11 @@ public class FlagCommands {
                 Instant now = Timestamps.now();
                 Integer fromStage = flag.currentStage;
                 boolean entered = FlagRules.apply(request, flag, mapper) && flag.currentStage != null;
+                if (!entered && before.equals(records.stateJson(flag))) {
+                    // Nothing to change ({}, or the values it has): no new version, so no audit row, no event, and
+                    // the evaluation ETags clients cache by stay as they are.
+                    return Change.unchanged(mapper.toResponse(flag), flag.version, null);
+                }
                 if (entered) {
                     // Another stage, or the same at another share: either way a new share is served, so its soak
                     // and the guard's verdict start again (as a stage set does).

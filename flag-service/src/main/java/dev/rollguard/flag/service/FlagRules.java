@@ -2,6 +2,7 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
+import dev.rollguard.flag.api.FiniteNumbers;
 import dev.rollguard.flag.api.FlagRequest;
 import dev.rollguard.flag.domain.FlagEntity;
 import dev.rollguard.flag.domain.MinimumsMissed;
@@ -42,6 +43,12 @@ final class FlagRules {
             new Stage("50%", 5000, 3600, 100, Promotion.MANUAL, null),
             new Stage("100%", 10000, 0, 0, Promotion.MANUAL, null));
 
+    /**
+     * How Jackson wrote a number beyond a double's range, which a NUMBER variant stored before such numbers were
+     * refused holds as a string; it may stay unchanged, as an array may in a JSON flag.
+     */
+    private static final Set<String> NON_FINITE = Set.of("Infinity", "-Infinity", "NaN");
+
     private FlagRules() {}
 
     /**
@@ -61,7 +68,9 @@ final class FlagRules {
             variants.put(DEFAULT_TREATMENT, BooleanNode.TRUE);
             variants.put(DEFAULT_OFF, BooleanNode.FALSE);
         }
-        Map<String, JsonNode> stored = flag.variants == null ? Map.of() : mapper.variants(flag);
+        // What a value may keep unchanged of a release that accepted it: only a flag of the same type's.
+        Map<String, JsonNode> stored =
+                flag.variants == null || !type.name().equals(flag.valueType) ? Map.of() : mapper.variants(flag);
         variants.forEach((name, value) -> checkValue(type, name, value, stored.get(name)));
         String treatment = request.treatmentVariant() == null ? DEFAULT_TREATMENT : request.treatmentVariant();
         String off = request.offVariant() == null ? DEFAULT_OFF : request.offVariant();
@@ -242,14 +251,24 @@ final class FlagRules {
      * Refuses a variant value of another JSON type than the flag's. A JSON flag's values are objects: OFREP serves them
      * as its objectFlag, whose value is an object, and OpenFeature's object evaluation reads a structure. A variant that
      * held an array before that rule may keep it unchanged, so a flag stored then can still be edited in its other
-     * fields; OFREP answers it {@code GENERAL} until the variant is an object ({@link EvaluationService}).
+     * fields; OFREP answers it {@code GENERAL} until the variant is an object ({@link EvaluationService}). Likewise a
+     * NUMBER variant stored as {@code "Infinity"} (a number beyond a double's range, before those were refused) may
+     * stay unchanged; no value may hold such a number now ({@link FiniteNumbers}).
      */
     private static void checkValue(FlagValueType type, String name, JsonNode value, JsonNode stored) {
+        String outOfRange = FiniteNumbers.outOfRange(value);
+        if (outOfRange != null) {
+            throw FlagErrors.invalid("variants." + name + outOfRange, FiniteNumbers.MESSAGE);
+        }
         boolean ok =
                 switch (type) {
                     case BOOLEAN -> value.isBoolean();
                     case STRING -> value.isTextual();
-                    case NUMBER -> value.isNumber();
+                    case NUMBER ->
+                        value.isNumber()
+                                || (value.isTextual()
+                                        && value.equals(stored)
+                                        && NON_FINITE.contains(value.textValue()));
                     case JSON -> value.isObject() || (value.isArray() && value.equals(stored));
                 };
         if (!ok) {

@@ -2,6 +2,7 @@ package dev.rollguard.flag.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rollguard.flag.api.FiniteNumbers;
 import dev.rollguard.flag.api.PreviewRequest;
 import dev.rollguard.flag.api.PreviewResponse;
 import dev.rollguard.flag.mapping.FlagMapper;
@@ -96,6 +97,9 @@ public class PreviewService {
             } else if (value.isTextual()) {
                 attributes.put(member.getKey(), value.textValue());
             } else if (value.isNumber()) {
+                if (FiniteNumbers.outOfRange(value) != null) {
+                    throw FlagErrors.invalid(field, FiniteNumbers.MESSAGE);
+                }
                 attributes.put(member.getKey(), value.numberValue());
             } else if (value.isBoolean()) {
                 attributes.put(member.getKey(), value.booleanValue());
