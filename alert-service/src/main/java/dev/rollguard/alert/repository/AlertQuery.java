@@ -1,5 +1,6 @@
 package dev.rollguard.alert.repository;
 
+import dev.rollguard.alert.domain.TransitionDelivery;
 import java.time.Instant;
 
 /** Filters of the alert API; null means any. */
@@ -13,4 +14,5 @@ public record AlertQuery(
         Instant since,
         Instant until,
         Long before,
+        TransitionDelivery.State delivery,
         int limit) {}

@@ -1,5 +1,6 @@
 package dev.rollguard.alert.repository;
 
+import dev.rollguard.alert.domain.TransitionDelivery;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -7,6 +8,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -21,6 +23,34 @@ public class AlertRepository {
 
     /** A stored transition: its sequence number (SSE id), JSON view and, for the relay, its Avro bytes. */
     public record AlertRow(long seq, String fingerprint, String json, byte[] avro) {}
+
+    /** A stored transition as the API shows it: its sequence number (SSE id), JSON view and delivery to Kafka. */
+    public record ViewRow(long seq, String fingerprint, String json, TransitionDelivery delivery) {}
+
+    /**
+     * The seed of the transaction-scoped advisory lock on one fingerprint ({@code hashtextextended(fingerprint,
+     * seed)}): taken exclusively to decide on an alert's latest transition (a received alert, a redelivery) and shared
+     * by the evaluator's commits, so a redelivery never races a new transition of its alert.
+     */
+    public static final int FINGERPRINT_LOCK_SEED = 17;
+
+    private static final String VIEW_COLUMNS =
+            "seq, fingerprint, payload_json, published_at, dead_lettered_at, dead_letter_reason";
+    private static final String FINGERPRINT = "SELECT fingerprint FROM alerts WHERE seq = $1";
+    private static final String LOCK_FINGERPRINT =
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, " + FINGERPRINT_LOCK_SEED + "))";
+    private static final String REDELIVERABLE =
+            """
+            SELECT a.dead_lettered_at IS NOT NULL,
+                   EXISTS (SELECT 1 FROM alerts later WHERE later.fingerprint = a.fingerprint AND later.seq > a.seq)
+            FROM alerts a WHERE a.seq = $1 FOR NO KEY UPDATE""";
+    /**
+     * Back in the outbox as stored by no instance: every instance's poll takes it at once, and every instance's commit
+     * of its alert's next transition waits for the poll, which sends them in stored order (the instance that stored
+     * it would otherwise send its next commit at once, as it takes its own earlier transitions to be on their way).
+     */
+    private static final String REDELIVER = "UPDATE alerts SET dead_lettered_at = NULL, dead_letter_reason = NULL,"
+            + " stored_by = NULL WHERE seq = $1 RETURNING " + VIEW_COLUMNS;
 
     private final Pool pool;
 
@@ -121,11 +151,10 @@ public class AlertRepository {
     }
 
     /** Transitions after {@code seq}, oldest first: SSE replay and live feed. */
-    public Uni<List<AlertRow>> after(long seq, int limit) {
-        return pool.preparedQuery(
-                        "SELECT seq, fingerprint, payload_json, NULL FROM alerts WHERE seq > $1 ORDER BY seq LIMIT $2")
+    public Uni<List<ViewRow>> after(long seq, int limit) {
+        return pool.preparedQuery("SELECT " + VIEW_COLUMNS + " FROM alerts WHERE seq > $1 ORDER BY seq LIMIT $2")
                 .execute(Tuple.of(seq, limit))
-                .map(AlertRepository::rows);
+                .map(AlertRepository::viewRows);
     }
 
     public Uni<Long> lastSeq() {
@@ -135,25 +164,85 @@ public class AlertRepository {
     }
 
     /** Transitions matching the filters, newest first. */
-    public Uni<List<AlertRow>> history(AlertQuery query) {
+    public Uni<List<ViewRow>> history(AlertQuery query) {
         List<Object> params = new ArrayList<>();
         String where = where(query, params, true);
         params.add(query.limit());
-        return pool.preparedQuery("SELECT seq, fingerprint, payload_json, NULL FROM alerts" + where
-                        + " ORDER BY seq DESC LIMIT $" + params.size())
+        return pool.preparedQuery("SELECT " + VIEW_COLUMNS + " FROM alerts" + where + " ORDER BY seq DESC LIMIT $"
+                        + params.size())
                 .execute(Tuple.tuple(params))
-                .map(AlertRepository::rows);
+                .map(AlertRepository::viewRows);
     }
 
     /** Alerts whose latest transition is FIRING, newest first. */
-    public Uni<List<AlertRow>> active(AlertQuery query) {
+    public Uni<List<ViewRow>> active(AlertQuery query) {
         List<Object> params = new ArrayList<>();
         String where = where(query, params, false);
         params.add(query.limit());
-        String sql = "SELECT seq, fingerprint, payload_json, NULL FROM (SELECT DISTINCT ON (fingerprint) seq,"
-                + " fingerprint, status, payload_json FROM alerts" + where + " ORDER BY fingerprint, seq DESC) latest"
+        String sql = "SELECT " + VIEW_COLUMNS + " FROM (SELECT DISTINCT ON (fingerprint) status, " + VIEW_COLUMNS
+                + " FROM alerts" + where + " ORDER BY fingerprint, seq DESC) latest"
                 + " WHERE status = 'FIRING' ORDER BY seq DESC LIMIT $" + params.size();
-        return pool.preparedQuery(sql).execute(Tuple.tuple(params)).map(AlertRepository::rows);
+        return pool.preparedQuery(sql).execute(Tuple.tuple(params)).map(AlertRepository::viewRows);
+    }
+
+    /** What a request to send a dead-lettered transition again found. */
+    public enum RedeliveryOutcome {
+        /** Back in the outbox. */
+        REDELIVERED,
+        /** No transition of that sequence number. */
+        NOT_FOUND,
+        /** Published, or still in the outbox. */
+        NOT_DEAD_LETTERED,
+        /** A later transition of its alert is stored: it would reach the topic after its alert's newer state. */
+        NOT_LATEST
+    }
+
+    /** The outcome and the transition as it is now (null when not found). */
+    public record Redelivery(RedeliveryOutcome outcome, ViewRow row) {}
+
+    /**
+     * Puts a dead-lettered transition back in the outbox when it is still its alert's latest, in one transaction
+     * under the fingerprint's lock ({@link #FINGERPRINT_LOCK_SEED}): two requests for it, or a request and a commit
+     * of a new transition of its alert, are decided one after the other, each reading what the other committed.
+     */
+    public Uni<Redelivery> redeliver(long seq) {
+        return pool.withTransaction(connection -> connection
+                .preparedQuery(FINGERPRINT)
+                .execute(Tuple.of(seq))
+                .chain(found -> {
+                    if (found.size() == 0) {
+                        return Uni.createFrom().item(new Redelivery(RedeliveryOutcome.NOT_FOUND, null));
+                    }
+                    String fingerprint = found.iterator().next().getString(0);
+                    // The check is a statement of its own, after the lock: its snapshot holds whatever a
+                    // transaction that held the lock before committed.
+                    return connection
+                            .preparedQuery(LOCK_FINGERPRINT)
+                            .execute(Tuple.of(fingerprint))
+                            .chain(() -> connection.preparedQuery(REDELIVERABLE).execute(Tuple.of(seq)))
+                            .chain(checked -> {
+                                Row row = checked.iterator().next();
+                                if (!row.getBoolean(0)) {
+                                    return current(connection, seq, RedeliveryOutcome.NOT_DEAD_LETTERED);
+                                }
+                                if (row.getBoolean(1)) {
+                                    return current(connection, seq, RedeliveryOutcome.NOT_LATEST);
+                                }
+                                return connection
+                                        .preparedQuery(REDELIVER)
+                                        .execute(Tuple.of(seq))
+                                        .map(updated -> new Redelivery(
+                                                RedeliveryOutcome.REDELIVERED,
+                                                viewRows(updated).get(0)));
+                            });
+                }));
+    }
+
+    private static Uni<Redelivery> current(SqlConnection connection, long seq, RedeliveryOutcome outcome) {
+        return connection
+                .preparedQuery("SELECT " + VIEW_COLUMNS + " FROM alerts WHERE seq = $1")
+                .execute(Tuple.of(seq))
+                .map(rows -> new Redelivery(outcome, viewRows(rows).get(0)));
     }
 
     private static String where(AlertQuery query, List<Object> params, boolean history) {
@@ -165,6 +254,14 @@ public class AlertRepository {
         add(conditions, params, "fingerprint", query.fingerprint());
         if (history) {
             add(conditions, params, "status", query.status());
+            if (query.delivery() != null) {
+                conditions.add(
+                        switch (query.delivery()) {
+                            case PENDING -> UNSETTLED;
+                            case PUBLISHED -> "published_at IS NOT NULL";
+                            case DEAD_LETTERED -> "dead_lettered_at IS NOT NULL";
+                        });
+            }
             if (query.since() != null) {
                 params.add(query.since().atOffset(ZoneOffset.UTC));
                 conditions.add("emitted_at >= $" + params.size());
@@ -186,6 +283,26 @@ public class AlertRepository {
             params.add(value);
             conditions.add(column + " = $" + params.size());
         }
+    }
+
+    private static List<ViewRow> viewRows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+        List<ViewRow> list = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            list.add(new ViewRow(
+                    row.getLong("seq"),
+                    row.getString("fingerprint"),
+                    row.getString("payload_json"),
+                    TransitionDelivery.of(
+                            instant(row, "published_at"),
+                            instant(row, "dead_lettered_at"),
+                            row.getString("dead_letter_reason"))));
+        }
+        return list;
+    }
+
+    private static Instant instant(Row row, String column) {
+        OffsetDateTime value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
     }
 
     private static List<AlertRow> rows(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {

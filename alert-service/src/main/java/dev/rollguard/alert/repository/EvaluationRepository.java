@@ -118,6 +118,15 @@ public class EvaluationRepository {
             SELECT DISTINCT fingerprint FROM alerts
             WHERE published_at IS NULL AND dead_lettered_at IS NULL AND fingerprint = ANY($1) AND stored_by IS DISTINCT FROM $2""";
 
+    /**
+     * The fingerprints' locks, shared: commits of transitions do not wait for each other, but a redelivery of an
+     * alert's dead-lettered latest transition ({@link AlertRepository#redeliver}) and a commit of a new transition of
+     * that alert wait for each other, so that a redelivery sees the new transition (and is refused) or the commit's
+     * {@link #BEHIND} sees the redelivered one (and leaves the new one to the poll, which sends it after).
+     */
+    private static final String LOCK_FINGERPRINTS = "SELECT pg_advisory_xact_lock_shared(hashtextextended(f, "
+            + AlertRepository.FINGERPRINT_LOCK_SEED + ")) FROM unnest($1::text[]) AS f";
+
     private static final String UPSERT_COHORT_WINDOW =
             """
             INSERT INTO cohort_windows
@@ -401,6 +410,7 @@ public class EvaluationRepository {
                     Uni<Void> unmarked = batch(connection, DELETE_WATERMARK, forgotten);
                     Uni<Void> pairedHalves = batch(connection, DELETE_COHORT_WINDOW, paired);
                     Uni<Void> waitingHalves = batch(connection, UPSERT_COHORT_WINDOW, waiting);
+                    Uni<Void> fingerprintLocks = lockFingerprints(connection, write.alerts());
                     Uni<List<StoredAlert>> alerts = insertAlerts(
                                     connection, write.alerts(), write.fence().owner(), now)
                             .memoize()
@@ -417,6 +427,7 @@ public class EvaluationRepository {
                                     unmarked,
                                     pairedHalves,
                                     waitingHalves,
+                                    fingerprintLocks,
                                     alerts.replaceWithVoid(),
                                     guard,
                                     guardGone,
@@ -446,6 +457,22 @@ public class EvaluationRepository {
             }
         }
         return failure;
+    }
+
+    /** Takes the shared locks of the fingerprints of the batch's alerts, before they are inserted. */
+    private static Uni<Void> lockFingerprints(SqlConnection connection, List<PendingAlert> alerts) {
+        if (alerts.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        String[] fingerprints = alerts.stream()
+                .map(alert -> alert.event().getFingerprint())
+                .distinct()
+                .sorted()
+                .toArray(String[]::new);
+        return connection
+                .preparedQuery(LOCK_FINGERPRINTS)
+                .execute(Tuple.of(fingerprints))
+                .replaceWithVoid();
     }
 
     /**

@@ -30,7 +30,8 @@ import java.util.function.Function;
 @ApplicationScoped
 public class InboundAlertRepository {
 
-    private static final String LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 17))";
+    private static final String LOCK =
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, " + AlertRepository.FINGERPRINT_LOCK_SEED + "))";
     private static final String LATEST =
             """
             SELECT a.status, a.starts_at, COALESCE(e.expired, false) AS expired FROM alerts a

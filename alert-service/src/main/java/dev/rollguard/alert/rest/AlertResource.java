@@ -2,6 +2,7 @@ package dev.rollguard.alert.rest;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.domain.TransitionDelivery;
 import dev.rollguard.alert.repository.AlertQuery;
 import dev.rollguard.alert.service.AlertService;
 import dev.rollguard.alert.service.ValidationFailedException;
@@ -12,6 +13,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
@@ -25,9 +27,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.jboss.resteasy.reactive.RestHeader;
+import org.jboss.resteasy.reactive.RestPath;
 import org.jboss.resteasy.reactive.RestQuery;
+import org.jboss.resteasy.reactive.RestResponse;
 
-/** Active alerts, the alert history, and the live stream of transitions (SSE). */
+/**
+ * Active alerts, the alert history, the live stream of transitions (SSE), and sending a dead-lettered transition
+ * again.
+ */
 @Path("/api/alerts")
 public class AlertResource {
 
@@ -41,7 +48,8 @@ public class AlertResource {
 
     /**
      * {@code view=active} (default): alerts firing now, one per fingerprint; {@code view=history}: every transition,
-     * newest first, paged with {@code before=<seq>}.
+     * newest first, paged with {@code before=<seq>}, {@code delivery=pending|published|dead_lettered} selecting by
+     * delivery to Kafka.
      */
     @GET
     @Produces(MediaType.APPLICATION_JSON)
@@ -56,6 +64,7 @@ public class AlertResource {
             @RestQuery String since,
             @RestQuery String until,
             @RestQuery Long before,
+            @RestQuery String delivery,
             @RestQuery @DefaultValue("100") @Min(1) @Max(1000) int limit) {
         List<Violation> violations = new ArrayList<>();
         String normalizedView = view.toLowerCase(Locale.ROOT);
@@ -66,6 +75,7 @@ public class AlertResource {
         String severityFilter = symbol("severity", severity, Set.of("WARNING", "CRITICAL"), violations);
         Instant sinceTime = instant("since", since, violations);
         Instant untilTime = instant("until", until, violations);
+        TransitionDelivery.State deliveryFilter = delivery(delivery, normalizedView, violations);
         if (!violations.isEmpty()) {
             throw new ValidationFailedException(violations);
         }
@@ -79,6 +89,7 @@ public class AlertResource {
                 sinceTime,
                 untilTime,
                 before,
+                deliveryFilter,
                 limit);
         return normalizedView.equals("active") ? alerts.active(query) : alerts.history(query);
     }
@@ -116,6 +127,37 @@ public class AlertResource {
                 .drop()
                 .map(tick -> sse.newEventBuilder().comment("heartbeat").build());
         return Multi.createBy().merging().streams(events, heartbeats);
+    }
+
+    /**
+     * Sends a dead-lettered transition again: back in the outbox for the relay's next poll, when it is still its
+     * alert's latest transition. 202 with the transition; 404 {@code ALERT_TRANSITION_NOT_FOUND}; 409 {@code
+     * NOT_DEAD_LETTERED} or {@code NOT_LATEST_TRANSITION}. {@code X-Rollguard-Actor} names who asks, for the log.
+     */
+    @POST
+    @Path("/{seq}/redeliver")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Uni<RestResponse<ObjectNode>> redeliver(@RestPath long seq, @RestHeader(Actors.HEADER) String actor) {
+        String by = Actors.of(actor);
+        return alerts.redeliver(seq, by).map(RestResponse::accepted);
+    }
+
+    private static TransitionDelivery.State delivery(String value, String view, List<Violation> violations) {
+        if (value == null) {
+            return null;
+        }
+        if (!view.equals("history")) {
+            // The active view shows each alert's latest transition only: a filter on delivery would hide the
+            // dead-lettered ones behind it and read as "none".
+            violations.add(new Violation("delivery", "only with view=history"));
+            return null;
+        }
+        try {
+            return TransitionDelivery.State.valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            violations.add(new Violation("delivery", "one of pending, published, dead_lettered"));
+            return null;
+        }
     }
 
     private static String symbol(String field, String value, Set<String> allowed, List<Violation> violations) {

@@ -87,23 +87,14 @@ public class SilenceResource {
                         .build());
     }
 
-    /** Who ends a silence, as the flag-service's audit takes it: a person, or the system acting. */
-    static final String ACTOR_HEADER = "X-Rollguard-Actor";
-    /** Recorded as who ended a silence when the request does not say. */
-    static final String UNNAMED_ACTOR = "admin token";
-
     /**
      * Ends the silence now (it stays listed, as ended, with {@code expiredBy} from {@code X-Rollguard-Actor}, or
      * "admin token" when the request names nobody); 404 when unknown.
      */
     @DELETE
     @Path("/{id}")
-    public Uni<RestResponse<Void>> expire(@RestPath String id, @RestHeader(ACTOR_HEADER) String actor) {
-        String by = actor == null || actor.isBlank() ? UNNAMED_ACTOR : actor.strip();
-        if (by.length() > 200 || by.chars().anyMatch(Character::isISOControl)) {
-            throw new ValidationFailedException(
-                    List.of(new Violation(ACTOR_HEADER, "must be one line of at most 200 characters")));
-        }
+    public Uni<RestResponse<Void>> expire(@RestPath String id, @RestHeader(Actors.HEADER) String actor) {
+        String by = Actors.of(actor);
         return silences.expire(id, Instant.now(), by).replaceWith(RestResponse.noContent());
     }
 }

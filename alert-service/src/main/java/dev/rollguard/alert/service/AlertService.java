@@ -4,10 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rollguard.alert.config.AlertConfig;
+import dev.rollguard.alert.domain.TransitionDelivery;
 import dev.rollguard.alert.publisher.AlertHub;
 import dev.rollguard.alert.repository.AlertQuery;
 import dev.rollguard.alert.repository.AlertRepository;
-import dev.rollguard.alert.repository.AlertRepository.AlertRow;
+import dev.rollguard.alert.repository.AlertRepository.Redelivery;
+import dev.rollguard.alert.repository.AlertRepository.ViewRow;
+import dev.rollguard.http.error.ApiException;
+import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,7 +51,7 @@ public class AlertService {
      * as they are stored. Each subscriber reads from its own cursor, woken by the hub and by a periodic tick, so a
      * reconnecting client with {@code Last-Event-ID} misses nothing and sees nothing twice.
      */
-    public Multi<AlertRow> stream(Long lastEventId) {
+    public Multi<ViewRow> stream(Long lastEventId) {
         Uni<Long> start = lastEventId != null ? Uni.createFrom().item(lastEventId) : alerts.lastSeq();
         return start.onItem().transformToMulti(from -> {
             AtomicLong cursor = new AtomicLong(from);
@@ -74,15 +78,65 @@ public class AlertService {
         });
     }
 
-    private List<ObjectNode> views(List<AlertRow> rows) {
+    /**
+     * Puts a dead-lettered transition back in the outbox, so that the relay's next poll sends it, when it is still the
+     * latest transition of its alert: an older one would reach the topic after its alert's newer state. Answers the
+     * transition as it is now; 404 {@code ALERT_TRANSITION_NOT_FOUND}, 409 {@code NOT_DEAD_LETTERED} or {@code
+     * NOT_LATEST_TRANSITION}.
+     */
+    public Uni<ObjectNode> redeliver(long seq, String by) {
+        return alerts.redeliver(seq).map(redelivery -> switch (redelivery.outcome()) {
+            case NOT_FOUND ->
+                throw new ApiException(404, "ALERT_TRANSITION_NOT_FOUND", "no alert transition with seq " + seq);
+            case NOT_DEAD_LETTERED ->
+                throw new ApiException(
+                        409,
+                        "NOT_DEAD_LETTERED",
+                        "alert transition " + seq + " is "
+                                + redelivery.row().delivery().state()
+                                + ", not DEAD_LETTERED: only a dead-lettered transition is sent again");
+            case NOT_LATEST ->
+                throw new ApiException(
+                        409,
+                        "NOT_LATEST_TRANSITION",
+                        "alert transition " + seq + " is not the latest of its alert (fingerprint "
+                                + redelivery.row().fingerprint() + "): sent now, it would reach the alerts topic after"
+                                + " its alert's newer state");
+            case REDELIVERED -> redelivered(redelivery, by);
+        });
+    }
+
+    private ObjectNode redelivered(Redelivery redelivery, String by) {
+        ViewRow row = redelivery.row();
+        Log.infof(
+                "dead-lettered alert transition seq %d (fingerprint %s) put back in the outbox by %s: the relay's"
+                        + " next poll sends it, or dead-letters it again if Kafka still refuses it",
+                row.seq(), row.fingerprint(), by);
+        return view(row);
+    }
+
+    private List<ObjectNode> views(List<ViewRow> rows) {
         return rows.stream().map(this::view).toList();
     }
 
-    /** The alert's JSON view with its sequence number (the SSE event id). */
-    public ObjectNode view(AlertRow row) {
+    /**
+     * The alert's JSON view with its sequence number (the SSE event id) and its delivery to Kafka: {@code {"state":
+     * "PENDING"|"PUBLISHED"|"DEAD_LETTERED", "at", "reason"}}, {@code at} absent while pending, {@code reason} only
+     * when dead-lettered.
+     */
+    public ObjectNode view(ViewRow row) {
         try {
             ObjectNode node = (ObjectNode) json.readTree(row.json());
             node.put("seq", row.seq());
+            TransitionDelivery delivery = row.delivery();
+            ObjectNode out = node.putObject("delivery");
+            out.put("state", delivery.state().name());
+            if (delivery.at() != null) {
+                out.put("at", delivery.at().toString());
+            }
+            if (delivery.reason() != null) {
+                out.put("reason", delivery.reason());
+            }
             return node;
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("stored alert " + row.seq() + " is not JSON", e);
