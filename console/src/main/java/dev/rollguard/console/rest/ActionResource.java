@@ -154,27 +154,53 @@ public class ActionResource {
 
     @GET
     @Path("kill-switch")
-    public Response confirmGlobal(@QueryParam("on") boolean on) {
+    public Response confirmGlobal(@QueryParam("on") String on) {
         OperatorSession s = current.get();
         if (!s.canWrite()) {
             return forbidden(s);
         }
+        Boolean direction = direction(on);
+        if (direction == null) {
+            return badDirection(s);
+        }
         return html(
                 200,
-                Pages.confirm(s, describeGlobal(on), "", null, Attempt.fresh(null), null)
+                Pages.confirm(s, describeGlobal(direction), "", null, Attempt.fresh(null), null)
+                        .render());
+    }
+
+    /**
+     * The way the global switch is turned, as the console's links and forms say it: {@code true} or {@code false}.
+     * Anything else is null, never read as off: turning it off is an action too.
+     */
+    static Boolean direction(String on) {
+        return "true".equals(on) ? Boolean.TRUE : "false".equals(on) ? Boolean.FALSE : null;
+    }
+
+    private static Response badDirection(OperatorSession s) {
+        return html(
+                400,
+                Pages.error(
+                                s,
+                                "No such action",
+                                "The global kill switch is turned with on=true or on=false; nothing was changed.")
                         .render());
     }
 
     @POST
     @Path("kill-switch")
     public Response global(
-            @RestForm boolean on,
+            @RestForm("on") String direction,
             @RestForm String reason,
             @RestForm String idempotencyKey,
             @RestForm("_csrf") String csrf) {
         OperatorSession s = current.get();
         if (!s.canWrite() || !SessionStore.csrfMatches(s, csrf)) {
             return forbidden(s);
+        }
+        Boolean on = direction(direction);
+        if (on == null) {
+            return badDirection(s);
         }
         Attempt attempt = Attempt.posted(idempotencyKey, null);
         if ((reason == null || reason.isBlank()) && on) {

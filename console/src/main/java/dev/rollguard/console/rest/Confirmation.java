@@ -1,5 +1,7 @@
 package dev.rollguard.console.rest;
 
+import dev.rollguard.console.client.ApiResult;
+
 /**
  * What an operator is about to do, said in full before it is done: the title, the effect on clients, where the
  * confirmed form goes, whether a reason is required, for the global switch which way it is turned, and for a promote
@@ -15,6 +17,12 @@ public record Confirmation(
         boolean reasonRequired,
         Boolean globalOn,
         Boolean skipSoak) {
+
+    /** The title and effect may carry a key from the console's URL: shown on one line, without control characters. */
+    public Confirmation {
+        title = ApiResult.oneLine(title);
+        effect = ApiResult.oneLine(effect);
+    }
 
     public Confirmation(
             String title,

@@ -412,15 +412,23 @@ public class FlagPagesResource {
         return body.isObject() && body.path("key").isTextual();
     }
 
+    /**
+     * The page for a flag, segment or action that could not be read. {@code what} carries a key or id from the
+     * console's own URL, so it is shown on one line without control or format characters. A 400 is the service
+     * refusing that key or id as malformed: the URL's bad input, answered 400; only a failing service is a 502.
+     */
     static Response failure(OperatorSession s, ApiResult result, String what) {
+        String shown = ApiResult.oneLine(what);
         String message =
                 switch (result.status()) {
-                    case 404 -> what + " does not exist.";
-                    case 401, 403 -> "Your token may not see " + what.toLowerCase(java.util.Locale.ROOT) + ".";
-                    default -> what + " could not be read: " + result.message();
+                    case 404 -> shown + " does not exist.";
+                    case 400 ->
+                        shown + " does not exist: the key or id in the address is refused (" + result.message() + ").";
+                    case 401, 403 -> "Your token may not see " + shown.toLowerCase(java.util.Locale.ROOT) + ".";
+                    default -> shown + " could not be read: " + result.message();
                 };
         return html(
-                result.status() == 404 ? 404 : 502,
-                Pages.error(s, what, message).render());
+                result.status() == 404 || result.status() == 400 ? result.status() : 502,
+                Pages.error(s, shown, message).render());
     }
 }

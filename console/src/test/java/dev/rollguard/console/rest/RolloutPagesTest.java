@@ -572,6 +572,79 @@ class RolloutPagesTest {
                 .post("/kill-switch");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"?on=maybe", "?on=TRUE", "?on=", ""})
+    void aGlobalSwitchDirectionThePageDoesNotLinkIsRefusedNotReadAsOff(String query) {
+        Response confirm = sessionRequest().get("/kill-switch" + query);
+
+        assertThat(confirm.statusCode()).as(confirm.asString()).isEqualTo(400);
+        assertThat(confirm.asString())
+                .contains("on=true or on=false")
+                .doesNotContain("Turn the global kill switch OFF", "Turn the global kill switch ON");
+
+        Response sent = sessionRequest()
+                .contentType(ContentType.URLENC)
+                .formParam("on", query.isEmpty() ? "maybe" : query.substring("?on=".length()))
+                .formParam("reason", "why not")
+                .formParam("_csrf", session.csrf())
+                .post("/kill-switch");
+        assertThat(sent.statusCode()).as(sent.asString()).isEqualTo(400);
+        assertThat(stub.seen()).noneMatch(r -> r.pathAndQuery().startsWith("/api/kill-switch"));
+    }
+
+    @Test
+    void theGlobalSwitchPagesTheFlagsPageLinksStillConfirm() {
+        assertThat(page("/kill-switch?on=false"))
+                .contains("Turn the global kill switch OFF")
+                .contains("name=\"on\" value=\"false\"");
+        assertThat(page("/kill-switch?on=true"))
+                .contains("Turn the global kill switch ON")
+                .contains("name=\"on\" value=\"true\"");
+    }
+
+    /**
+     * A key or id in the console's address that the services refuse as malformed is the address's bad input: 400 with
+     * the console's error page, the key shown without its control or format characters, never a 502.
+     */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "/flags/%00",
+                "/flags/%00/edit",
+                "/flags/%00/kill",
+                "/flags/%00/rollout/promote",
+                "/segments/%00/edit",
+                "/segments/%00/delete",
+                "/rollbacks/evidence?id=%00"
+            })
+    void aKeyTheServicesRefuseAsMalformedIsA400WithTheKeyCleaned(String path) {
+        String refused =
+                """
+                {"code": "VALIDATION_FAILED", "message": "key: must not contain control characters (U+0000 at position 0)"}
+                """;
+        for (String api : List.of("/api/flags/\0", "/api/flags/\0/rollout", "/api/segments/\0", "/api/rollbacks/\0")) {
+            stub.answer(api, 400, refused);
+        }
+
+        Response page = sessionRequest().urlEncodingEnabled(false).get(path);
+
+        assertThat(page.statusCode()).as(page.asString()).isEqualTo(400);
+        assertThat(page.contentType()).startsWith("text/html");
+        assertThat(page.asString())
+                .doesNotContain("\0")
+                .contains("the key or id in the address is refused")
+                .contains("must not contain control characters");
+        assertThat(between(page.asString(), "<title>", "</title>")).doesNotContain("\0");
+    }
+
+    @Test
+    void aKeyWithABidiOverrideThatDoesNotExistIsA404WithTheKeyCleaned() {
+        Response page = sessionRequest().urlEncodingEnabled(false).get("/flags/evil%E2%80%AEkey");
+
+        assertThat(page.statusCode()).as(page.asString()).isEqualTo(404);
+        assertThat(page.asString()).doesNotContain("\u202E").contains("Flag evil key does not exist.");
+    }
+
     @Test
     void aReadOnlySessionSeesTheRolloutButNoControls() {
         session = sessions.open(TOKEN, "read-only", false);
