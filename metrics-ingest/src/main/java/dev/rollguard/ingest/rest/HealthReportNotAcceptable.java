@@ -15,11 +15,17 @@ public class HealthReportNotAcceptable {
     @ServerResponseFilter
     public void name(ContainerRequestContext request, ContainerResponseContext response) {
         if (response.getStatus() == 406
-                && HealthReportResource.PATH.equals(request.getUriInfo().getPath())) {
+                && HealthReportResource.PATH.equals(
+                        withoutTrailingSlash(request.getUriInfo().getPath()))) {
             response.setEntity(new ErrorBody(
                     "NOT_ACCEPTABLE",
                     request.getMethod() + " " + HealthReportResource.PATH
                             + " answers application/json, or text/plain for the boxed text report"));
         }
+    }
+
+    /** The path as the resource matches it: JAX-RS takes {@code /api/health-report/} for the same resource. */
+    private static String withoutTrailingSlash(String path) {
+        return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     }
 }
