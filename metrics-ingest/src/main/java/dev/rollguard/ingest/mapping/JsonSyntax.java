@@ -5,6 +5,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import dev.rollguard.http.StrictJsonSyntax;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +34,47 @@ public final class JsonSyntax {
     public static String describe(JsonProcessingException failure, int maxNestingDepth) {
         String why = why(failure, maxNestingDepth);
         return "is not valid JSON" + (why == null ? "" : ": " + why) + where(failure.getLocation());
+    }
+
+    /**
+     * Why {@code body} is not UTF-8, "is not valid JSON: it is not valid UTF-8 (line l, column c)", or null when it is.
+     * The contract is UTF-8 JSON, but the parser also reads UTF-16 and UTF-32 (which it finds by zero bytes among the
+     * first four), lets a few bytes that are not UTF-8 through (a code point above U+10FFFF) and reports others in
+     * several ways (a string that ends early, an unreadable body), so the body is checked by the JDK's decoder first.
+     */
+    public static String notUtf8(byte[] body) {
+        for (int i = 0; i < Math.min(4, body.length); i++) {
+            if (body[i] == 0) {
+                return "is not valid JSON: it is not UTF-8 (a zero byte among its first four, as in UTF-16 or UTF-32)";
+            }
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(body);
+        CharBuffer out = CharBuffer.allocate(8 * 1024);
+        int line = 1;
+        int column = 1;
+        while (true) {
+            CoderResult result = decoder.decode(in, out, true);
+            out.flip();
+            while (out.hasRemaining()) {
+                if (out.get() == '\n') {
+                    line++;
+                    column = 1;
+                } else {
+                    column++;
+                }
+            }
+            out.clear();
+            if (result.isError()) {
+                return "is not valid JSON: it is not valid UTF-8" + " (line %d, column %d)".formatted(line, column);
+            }
+            if (result.isUnderflow()) {
+                return null;
+            }
+        }
     }
 
     private static String why(JsonProcessingException failure, int maxNestingDepth) {

@@ -207,14 +207,37 @@ public final class TelemetryJsonMapper {
             return v.longValue();
         }
         int beyond = beyondLong(v);
-        if (beyond > 0) {
-            throw new InvalidEventException(Violation.OVERSIZED_FIELD, field + " must be at most " + Long.MAX_VALUE);
+        if (beyond != 0) {
+            // Too small and too large alike: the number is whole, only beyond what the field holds.
+            throw new InvalidEventException(
+                    Violation.OVERSIZED_FIELD,
+                    field
+                            + (beyond > 0
+                                    ? " must be at most " + Long.MAX_VALUE
+                                    : " must be at least " + Long.MIN_VALUE));
         }
-        if (beyond < 0) {
-            throw invalid(field, "must be at least " + Long.MIN_VALUE);
+        if (v.isBigDecimal()) {
+            BigDecimal value = v.decimalValue();
+            if (value.signum() == 0 || value.stripTrailingZeros().scale() <= 0) {
+                return value.longValueExact();
+            }
+        } else if (v.isFloatingPointNumber() && v.doubleValue() == Math.rint(v.doubleValue())) {
+            // 1e2, 1.0: whole numbers in another spelling. The parser reads them as a double, which is exact for
+            // every whole number up to 2^53 only; beyond it, the number read may not be the number written.
+            if (Math.abs(v.doubleValue()) <= EXACT_IN_DOUBLE) {
+                return (long) v.doubleValue();
+            }
+            throw invalid(
+                    field,
+                    "must be written without a fraction or an exponent when beyond " + EXACT_IN_DOUBLE
+                            + " (2^53): such a number is read as a double, which cannot hold every whole number beyond"
+                            + " it");
         }
         throw invalid(field, "must be a whole number");
     }
+
+    /** 2^53: up to it, a double holds every whole number exactly. */
+    private static final long EXACT_IN_DOUBLE = 1L << 53;
 
     /**
      * Whether {@code v} is a whole number above (1) or below (-1) what a long holds, such as {@code 1e20}: it is a

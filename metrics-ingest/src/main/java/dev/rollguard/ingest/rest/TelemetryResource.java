@@ -8,7 +8,6 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -38,10 +37,12 @@ public class TelemetryResource {
     @Produces(MediaType.APPLICATION_JSON)
     @ProducerAccess
     @Blocking // parsing up to 1 MB of JSON is CPU work for a worker thread, not the event loop
-    public Uni<IntakeResponse> post(
-            byte[] body, @HeaderParam(HttpHeaders.CONTENT_ENCODING) String contentEncoding, RoutingContext routing) {
-        byte[] decoded =
-                ContentCodings.decode(body, contentEncoding, config.intake().maxBodyBytes());
+    public Uni<IntakeResponse> post(byte[] body, RoutingContext routing) {
+        // Every Content-Encoding line, as repeated lines are one list (RFC 9110 5.3); @HeaderParam gives the first.
+        byte[] decoded = ContentCodings.decode(
+                body,
+                routing.request().headers().getAll(HttpHeaders.CONTENT_ENCODING),
+                config.intake().maxBodyBytes());
         // The events travel on with the request's id and trace context (Kafka headers), into the windows' exemplars.
         return intake.accept(decoded, routing.get(RequestTraceFilter.CONTEXT_KEY))
                 .map(TelemetryResource::response);

@@ -154,6 +154,10 @@ public class TelemetryIntakeService {
     }
 
     private JsonNode batch(byte[] body) {
+        String notUtf8 = JsonSyntax.notUtf8(body);
+        if (notUtf8 != null) {
+            throw ApiException.invalid("body", notUtf8);
+        }
         JsonNode root;
         try {
             root = json.readTree(body);

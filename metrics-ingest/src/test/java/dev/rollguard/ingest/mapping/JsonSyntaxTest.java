@@ -32,6 +32,20 @@ class JsonSyntaxTest {
         return describe(body.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The body is checked as UTF-8 before the parser, which reads more than UTF-8, sees it. */
+    @Test
+    void aBodyThatIsNotUtf8IsToldApartBeforeParsing() {
+        assertThat(JsonSyntax.notUtf8("{\"x\": \"caf\u00e9 \ud83d\ude00\"}".getBytes(StandardCharsets.UTF_8)))
+                .isNull();
+        assertThat(JsonSyntax.notUtf8(new byte[0])).isNull();
+        assertThat(JsonSyntax.notUtf8("{}".getBytes(StandardCharsets.UTF_16LE)))
+                .startsWith("is not valid JSON: it is not UTF-8 (a zero byte");
+        assertThat(JsonSyntax.notUtf8(new byte[] {'{', '\n', '"', (byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80}))
+                .isEqualTo("is not valid JSON: it is not valid UTF-8 (line 2, column 2)");
+        assertThat(JsonSyntax.notUtf8(new byte[] {'"', (byte) 0xc3}))
+                .isEqualTo("is not valid JSON: it is not valid UTF-8 (line 1, column 2)");
+    }
+
     @Test
     void eachFailureIsSaidInTheProductsWords() {
         assertThat(describe("{\"events\":["))

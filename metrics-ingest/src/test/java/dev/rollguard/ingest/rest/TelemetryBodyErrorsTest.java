@@ -15,10 +15,14 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -86,6 +90,58 @@ class TelemetryBodyErrorsTest {
                 .startsWith("body: is not valid JSON: it is not valid UTF-8 (line 1, column ");
     }
 
+    /**
+     * The contract is UTF-8 JSON: UTF-16 and UTF-32 (which the parser would read), a code point above U+10FFFF and a
+     * sequence cut short inside a key are each said to be not UTF-8, not read nor called something else.
+     */
+    @Test
+    void everyBodyThatIsNotUtf8IsSaidToBeSo() {
+        String batch = "{\"events\": []}";
+        for (Charset other : List.of(
+                StandardCharsets.UTF_16,
+                StandardCharsets.UTF_16LE,
+                StandardCharsets.UTF_16BE,
+                Charset.forName("UTF-32LE"),
+                Charset.forName("UTF-32BE"))) {
+            assertThat(refused(batch.getBytes(other)).getString("message"))
+                    .as(other.name())
+                    .startsWith("body: is not valid JSON: it is not UTF-8");
+        }
+        byte[] aboveUnicode = {
+            '{',
+            '"',
+            'e',
+            'v',
+            'e',
+            'n',
+            't',
+            's',
+            '"',
+            ':',
+            '[',
+            ']',
+            ',',
+            '"',
+            'x',
+            '"',
+            ':',
+            '"',
+            (byte) 0xf4,
+            (byte) 0x90,
+            (byte) 0x80,
+            (byte) 0x80,
+            '"',
+            '}'
+        };
+        assertThat(refused(aboveUnicode).getString("message"))
+                .isEqualTo("body: is not valid JSON: it is not valid UTF-8 (line 1, column 19)");
+        byte[] cutInAKey = {
+            '{', '"', 'e', 'v', 'e', 'n', 't', 's', '"', ':', '[', ']', ',', '"', (byte) 0xc3, '"', ':', '1', '}'
+        };
+        assertThat(refused(cutInAKey).getString("message"))
+                .isEqualTo("body: is not valid JSON: it is not valid UTF-8 (line 1, column 15)");
+    }
+
     @Test
     void aControlCharacterInAStringSaysItMustBeEscaped() {
         assertThat(refused("{\"events\": [], \"x\": \"a\u001fb\"}").getString("message"))
@@ -103,17 +159,44 @@ class TelemetryBodyErrorsTest {
     }
 
     /**
-     * A whole number too large for the event's field is refused for its size, as a smaller one over the field's bound
-     * is; calling {@code 1e20} not a whole number would send its author looking for a fraction.
+     * A whole number too large or too small for the event's field is refused for its size, as a larger one over the
+     * field's bound is; calling {@code 1e20} not a whole number would send its author looking for a fraction.
      */
     @Test
-    void aWholeNumberTooLargeForItsFieldSaysHowLargeItMayBe() {
+    void aWholeNumberBeyondItsFieldSaysHowLargeItMayBe() {
+        JsonPath answer = posted("1e20", "100000000000000000000", "-1e20", "1.5");
+        assertThat(answer.getInt("accepted")).isZero();
+        assertThat(answer.getList("rejected.code"))
+                .containsExactly("OVERSIZED_FIELD", "OVERSIZED_FIELD", "OVERSIZED_FIELD", "INVALID_FIELD");
+        assertThat(answer.getString("rejected[0].reason")).isEqualTo("durationMs must be at most " + Long.MAX_VALUE);
+        assertThat(answer.getString("rejected[1].reason")).isEqualTo("durationMs must be at most " + Long.MAX_VALUE);
+        assertThat(answer.getString("rejected[2].reason")).isEqualTo("durationMs must be at least " + Long.MIN_VALUE);
+        assertThat(answer.getString("rejected[3].reason")).isEqualTo("durationMs must be a whole number");
+    }
+
+    /**
+     * A whole number written with an exponent or a fraction of zeros is that number; beyond 2^53 the parser's double
+     * may not be the number written, and the answer says so.
+     */
+    @Test
+    void aWholeNumberWrittenWithAnExponentOrZeroFractionIsAccepted() {
+        JsonPath answer = posted("1e2", "1.0", "0.0", "2.50e1", "1e17");
+        assertThat(answer.getInt("accepted")).isEqualTo(4);
+        assertThat(answer.getList("rejected.index")).containsExactly(4);
+        assertThat(answer.getString("rejected[0].reason"))
+                .startsWith(
+                        "durationMs must be written without a fraction or an exponent when beyond 9007199254740992");
+    }
+
+    /** A batch of one sync event per value of {@code durationMs}, as the service answers it. */
+    private static JsonPath posted(String... durations) {
         long now = EventClock.start().toEpochMilli();
-        String event = "{\"type\": \"sync\", \"eventId\": \"" + UUID.randomUUID() + "\", \"eventTime\": " + now
+        String event = "{\"type\": \"sync\", \"eventId\": \"%s\", \"eventTime\": " + now
                 + ", \"clientId\": \"c\", \"success\": true, \"durationMs\": %s}";
-        String batch = "{\"events\": [" + event.formatted("1e20") + ", " + event.formatted("100000000000000000000")
-                + ", " + event.formatted("-1e20") + ", " + event.formatted("1.5") + "]}";
-        JsonPath answer = given().header("Authorization", TestTokens.PRODUCER)
+        String batch = Arrays.stream(durations)
+                .map(d -> event.formatted(UUID.randomUUID(), d))
+                .collect(Collectors.joining(", ", "{\"events\": [", "]}"));
+        return given().header("Authorization", TestTokens.PRODUCER)
                 .contentType(ContentType.JSON)
                 .body(batch)
                 .when()
@@ -122,12 +205,6 @@ class TelemetryBodyErrorsTest {
                 .statusCode(200)
                 .extract()
                 .jsonPath();
-        assertThat(answer.getList("rejected.code"))
-                .containsExactly("OVERSIZED_FIELD", "OVERSIZED_FIELD", "INVALID_FIELD", "INVALID_FIELD");
-        assertThat(answer.getString("rejected[0].reason")).isEqualTo("durationMs must be at most " + Long.MAX_VALUE);
-        assertThat(answer.getString("rejected[1].reason")).isEqualTo("durationMs must be at most " + Long.MAX_VALUE);
-        assertThat(answer.getString("rejected[2].reason")).isEqualTo("durationMs must be at least " + Long.MIN_VALUE);
-        assertThat(answer.getString("rejected[3].reason")).isEqualTo("durationMs must be a whole number");
     }
 
     /**

@@ -29,6 +29,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -169,6 +170,37 @@ class TelemetryContentEncodingTest {
         }
     }
 
+    /** Repeated Content-Encoding lines are one list (RFC 9110 5.3): each line counts, not only the first. */
+    @Test
+    void everyContentEncodingLineCounts() throws Exception {
+        byte[] gzipped = compress(batch(UUID.randomUUID().toString()), GZIPOutputStream::new);
+        HttpResponse<String> twoCodings = post(gzipped, "gzip", "br");
+        assertThat(twoCodings.statusCode()).isEqualTo(415);
+        assertThat(twoCodings.body()).contains("UNSUPPORTED_MEDIA_TYPE", "gzip, br");
+        HttpResponse<String> identityFirst = post(gzipped, "identity", "gzip");
+        assertThat(identityFirst.statusCode()).isEqualTo(200);
+        assertThat(identityFirst.body()).contains("\"accepted\":1");
+        for (String emptyElement : List.of(",gzip", "gzip,")) {
+            HttpResponse<String> answer =
+                    post(compress(batch(UUID.randomUUID().toString()), GZIPOutputStream::new), emptyElement);
+            assertThat(answer.statusCode()).as(emptyElement).isEqualTo(200);
+        }
+    }
+
+    /** A POST of {@code body} with one Content-Encoding line per coding. */
+    private static HttpResponse<String> post(byte[] body, String... codings) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(RestAssured.baseURI + ":" + RestAssured.port + "/api/telemetry"))
+                .header("Authorization", TestTokens.PRODUCER)
+                .header("Content-Type", "application/json");
+        for (String coding : codings) {
+            request.header("Content-Encoding", coding);
+        }
+        return HTTP.send(
+                request.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void aBodyThatIsNotWhatItsCodingSaysIs400() throws Exception {
         raw().header("Content-Encoding", "gzip")
@@ -187,5 +219,25 @@ class TelemetryContentEncodingTest {
                 .then()
                 .statusCode(400)
                 .body("message", equalTo("body: is not valid gzip data (Content-Encoding: gzip)"));
+        byte[] garbage = "GARBAGE".getBytes(StandardCharsets.US_ASCII);
+        for (String coding : List.of("gzip", "deflate")) {
+            byte[] compressed = compress(
+                    batch(UUID.randomUUID().toString()),
+                    coding.equals("gzip") ? GZIPOutputStream::new : DeflaterOutputStream::new);
+            raw().header("Content-Encoding", coding)
+                    .body(ByteBuffer.allocate(compressed.length + garbage.length)
+                            .put(compressed)
+                            .put(garbage)
+                            .array())
+                    .when()
+                    .post("/api/telemetry")
+                    .then()
+                    .statusCode(400)
+                    .body("code", equalTo("VALIDATION_FAILED"))
+                    .body(
+                            "message",
+                            equalTo("body: has bytes after its " + coding + " data ends (Content-Encoding: " + coding
+                                    + ")"));
+        }
     }
 }
