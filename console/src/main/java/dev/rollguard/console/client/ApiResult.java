@@ -33,6 +33,9 @@ public record ApiResult(
     /** The most characters of a Content-Type that {@link #described} repeats. */
     private static final int MAX_TYPE_SHOWN = 60;
 
+    /** The code of {@link #unexpected}: no service said it, and no service answered HTTP 502. */
+    public static final String UNEXPECTED_ANSWER = "UNEXPECTED_ANSWER";
+
     private static final Pattern CONTROL_OR_SPACE = Pattern.compile("[\\p{Cc}\\p{Cf}\\p{Z}\\s]+");
 
     /** A service's answer. */
@@ -168,8 +171,12 @@ public record ApiResult(
         return text != null && PAGE_START.matcher(text).find();
     }
 
+    /**
+     * The documented error's code; {@value #UNEXPECTED_ANSWER} for {@link #unexpected}, whose 502 is the console's
+     * own and no service's; else {@code HTTP_} and the status.
+     */
     public String code() {
-        return body.path("code").asText("HTTP_" + status);
+        return unexpected() ? UNEXPECTED_ANSWER : body.path("code").asText("HTTP_" + status);
     }
 
     /**

@@ -415,7 +415,8 @@ public class FlagPagesResource {
     /**
      * The page for a flag, segment or action that could not be read. {@code what} carries a key or id from the
      * console's own URL, so it is shown on one line without control or format characters. A 400 is the service
-     * refusing that key or id as malformed: the URL's bad input, answered 400; only a failing service is a 502.
+     * refusing that key or id as malformed: the URL's bad input, answered 400. A 401 or 403 is the operator's token
+     * refused by the service, answered 403 as the page says; only a failing service is a 502.
      */
     static Response failure(OperatorSession s, ApiResult result, String what) {
         String shown = ApiResult.oneLine(what);
@@ -427,8 +428,12 @@ public class FlagPagesResource {
                     case 401, 403 -> "Your token may not see " + shown.toLowerCase(java.util.Locale.ROOT) + ".";
                     default -> shown + " could not be read: " + result.message();
                 };
-        return html(
-                result.status() == 404 || result.status() == 400 ? result.status() : 502,
-                Pages.error(s, shown, message).render());
+        int status =
+                switch (result.status()) {
+                    case 404, 400 -> result.status();
+                    case 401, 403 -> 403;
+                    default -> 502;
+                };
+        return html(status, Pages.error(s, shown, message).render());
     }
 }

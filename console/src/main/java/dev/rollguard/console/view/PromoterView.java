@@ -53,7 +53,9 @@ public record PromoterView(
                         default ->
                             result.body().hasNonNull("message")
                                     ? result.message() + " (" + result.code() + ")."
-                                    : result.status() == 503 && result.body().isMissingNode()
+                                    : result.consoleAccount()
+                                                    || result.status() == 503
+                                                            && result.body().isMissingNode()
                                             ? result.message() + "."
                                             : "the rollback-service answered HTTP " + result.status() + ".";
                     };

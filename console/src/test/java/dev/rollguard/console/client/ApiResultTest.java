@@ -36,6 +36,15 @@ class ApiResultTest {
     }
 
     @Test
+    void anUnexpectedAnswerHasACodeOfItsOwnNotTheStatusOfAService() {
+        ApiResult unexpected = ApiResult.unexpected("flag-service", "HTTP 200 of type text/plain, not JSON");
+
+        assertThat(unexpected.code()).isEqualTo("UNEXPECTED_ANSWER");
+        // A service's own 502 without a code keeps the status as its code.
+        assertThat(answer(502, "bad gateway").code()).isEqualTo("HTTP_502");
+    }
+
+    @Test
     void noTextIsSaidByItsStatus() {
         assertThat(answer(500, "").message()).isEqualTo("HTTP 500");
         assertThat(answer(500, " \n ").message()).isEqualTo("HTTP 500");

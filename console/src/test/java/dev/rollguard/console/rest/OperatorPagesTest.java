@@ -667,7 +667,8 @@ class OperatorPagesTest {
                 .contains("The guard&#39;s verdicts are unavailable: alert-service " + unexpected + ".");
         stub.answer("/api/flags/" + FLAG + "/rollout", 200, "text/plain", "{}");
         assertThat(page(s, "/flags/" + FLAG + "/rollout"))
-                .contains("The rollout timeline is unavailable: flag-service " + unexpected);
+                .contains("id=\"rollout-error\">The rollout timeline is unavailable: flag-service " + unexpected
+                        + " (UNEXPECTED_ANSWER).</p>");
     }
 
     @Test

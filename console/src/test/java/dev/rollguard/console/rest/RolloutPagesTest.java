@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.rollguard.console.ServiceStub;
 import dev.rollguard.console.StubbedServices;
+import dev.rollguard.console.client.ApiResult;
 import dev.rollguard.console.live.LiveEvent;
 import dev.rollguard.console.live.LiveHistory;
 import dev.rollguard.console.session.OperatorSession;
@@ -175,11 +176,15 @@ class RolloutPagesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"404", "500", "drop"})
+    @ValueSource(strings = {"404", "500", "drop", "gateway"})
     void withoutThePromoterTheTimelineIsStillShownAndItsViewSaidUnavailable(String failure) {
         if (failure.equals("drop")) {
             stub.dropConnections("/api/promotions");
             stub.dropConnections("/api/rollouts");
+        } else if (failure.equals("gateway")) {
+            // A gateway in front of the rollback-service answers 200 with its own plain text.
+            stub.answer("/api/promotions", 200, "text/plain", "[]");
+            stub.answer("/api/rollouts", 200, "text/plain", "[]");
         } else {
             String body = failure.equals("404")
                     ? "{\"code\": \"NOT_FOUND\", \"message\": \"nothing at /api/promotions\"}"
@@ -195,6 +200,8 @@ class RolloutPagesTest {
                 switch (failure) {
                     case "404" -> "the rollback-service has no promoter (HTTP 404).";
                     case "500" -> "The rollback-service could not answer. (INTERNAL).";
+                    case "gateway" ->
+                        "rollback-service gave an unexpected answer: HTTP 200 of type text/plain, not JSON.";
                     default -> "rollback-service is unavailable: the connection closed before an answer.";
                 };
         assertThat(section)
@@ -637,6 +644,32 @@ class RolloutPagesTest {
         assertThat(between(page.asString(), "<title>", "</title>")).doesNotContain("\0");
     }
 
+    /** A service refusing the operator's token is no failing service: the page says so under 403, never 502. */
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "/flags/other",
+                "/flags/other/edit",
+                "/flags/other/kill",
+                "/flags/other/rollout/promote",
+                "/segments/other/edit",
+                "/rollbacks/evidence?id=other"
+            })
+    void aKeyTheOperatorsTokenMayNotSeeIsA403(String path) {
+        for (int refusal : List.of(401, 403)) {
+            String code = refusal == 401 ? "UNAUTHORIZED" : "FORBIDDEN";
+            for (String api : List.of(
+                    "/api/flags/other", "/api/flags/other/rollout", "/api/segments/other", "/api/rollbacks/other")) {
+                stub.answer(api, refusal, "{\"code\": \"" + code + "\", \"message\": \"not for this token\"}");
+            }
+
+            Response page = sessionRequest().get(path);
+
+            assertThat(page.statusCode()).as(refusal + ": " + page.asString()).isEqualTo(403);
+            assertThat(page.asString()).contains("Your token may not see ");
+        }
+    }
+
     @Test
     void aKeyWithABidiOverrideThatDoesNotExistIsA404WithTheKeyCleaned() {
         Response page = sessionRequest().urlEncodingEnabled(false).get("/flags/evil%E2%80%AEkey");
@@ -668,6 +701,15 @@ class RolloutPagesTest {
 
         assertThat(forged.statusCode()).isEqualTo(403);
         assertThat(stub.seen()).noneSatisfy(r -> assertThat(r.method()).isEqualTo("POST"));
+    }
+
+    @Test
+    void aFlagReadAgainAsAnUnexpectedAnswerIsSaidWithItsOwnCode() {
+        ApiResult flag = ApiResult.unexpected("flag-service", "HTTP 200 of type text/plain, not JSON");
+
+        assertThat(ActionResource.unreadEffect(FLAG, flag))
+                .isEqualTo("What this does now is not known: " + FLAG + " could not be read again (flag-service gave"
+                        + " an unexpected answer: HTTP 200 of type text/plain, not JSON, UNEXPECTED_ANSWER).");
     }
 
     @Test

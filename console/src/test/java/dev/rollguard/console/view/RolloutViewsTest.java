@@ -158,6 +158,12 @@ class RolloutViewsTest {
         assertThat(PromoterView.of(new ApiResult(502, MissingNode.getInstance(), "<html>bad gateway</html>", null), KEY)
                         .error())
                 .isEqualTo("The promoter's view is unavailable: the rollback-service answered HTTP 502.");
+        // A gateway's 200 text/plain is the console's own account, not an HTTP 502 of the rollback-service.
+        assertThat(PromoterView.of(
+                                ApiResult.unexpected("rollback-service", "HTTP 200 of type text/plain, not JSON"), KEY)
+                        .error())
+                .isEqualTo("The promoter's view is unavailable: rollback-service gave an unexpected answer: HTTP 200"
+                        + " of type text/plain, not JSON.");
         assertThat(PromoterView.of(ok("{\"flagKey\": \"x\"}"), KEY).error()).contains("not a list");
         PromoterView notWatched =
                 PromoterView.of(ok("[" + RolloutJson.assessment("other", "WAIT", "", null, "") + "]"), KEY);
