@@ -43,7 +43,7 @@ public class AlertRepository {
             """
             SELECT a.dead_lettered_at IS NOT NULL,
                    EXISTS (SELECT 1 FROM alerts later WHERE later.fingerprint = a.fingerprint AND later.seq > a.seq)
-            FROM alerts a WHERE a.seq = $1 FOR NO KEY UPDATE""";
+            FROM alerts a WHERE a.seq = $1 FOR NO KEY UPDATE SKIP LOCKED""";
     /**
      * Back in the outbox as stored by no instance: every instance's poll takes it at once, and every instance's commit
      * of its alert's next transition waits for the poll, which sends them in stored order (the instance that stored
@@ -221,6 +221,12 @@ public class AlertRepository {
                             .execute(Tuple.of(fingerprint))
                             .chain(() -> connection.preparedQuery(REDELIVERABLE).execute(Tuple.of(seq)))
                             .chain(checked -> {
+                                if (checked.size() == 0) {
+                                    // Locked by a poll round (only the outbox's rows are), which is sending it
+                                    // or marking it: not dead-lettered now. Waiting for the round would hold the
+                                    // alert's lock, and every commit of the alert behind it, for its sends.
+                                    return current(connection, seq, RedeliveryOutcome.NOT_DEAD_LETTERED);
+                                }
                                 Row row = checked.iterator().next();
                                 if (!row.getBoolean(0)) {
                                     return current(connection, seq, RedeliveryOutcome.NOT_DEAD_LETTERED);
@@ -259,7 +265,9 @@ public class AlertRepository {
                         switch (query.delivery()) {
                             case PENDING -> UNSETTLED;
                             case PUBLISHED -> "published_at IS NOT NULL";
-                            case DEAD_LETTERED -> "dead_lettered_at IS NOT NULL";
+                            // The same rows (a row is never both published and dead-lettered, V14's
+                            // check), read through alerts_unpublished rather than back through the table.
+                            case DEAD_LETTERED -> "published_at IS NULL AND dead_lettered_at IS NOT NULL";
                         });
             }
             if (query.since() != null) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rollguard.alert.config.InstanceIdentity;
 import dev.rollguard.alert.publisher.AlertPublisher;
+import dev.rollguard.alert.repository.AlertRepository;
 import dev.rollguard.alert.support.AlertTestResource;
 import dev.rollguard.alert.support.Api;
 import dev.rollguard.alert.support.Rules;
@@ -283,7 +284,8 @@ class AlertDeliveryTest {
         CompletableFuture<Response> request;
         try {
             committer
-                    .preparedQuery("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 17))")
+                    .preparedQuery("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, "
+                            + AlertRepository.FINGERPRINT_LOCK_SEED + "))")
                     .execute(Tuple.of(dead.getFingerprint()))
                     .await()
                     .atMost(WAIT);
@@ -299,6 +301,39 @@ class AlertDeliveryTest {
         assertThat(answer.statusCode()).isEqualTo(409);
         assertThat(answer.jsonPath().getString("code")).isEqualTo("NOT_LATEST_TRANSITION");
         assertThat(deadLettered(deadSeq)).isTrue();
+        settle(fired.rule());
+    }
+
+    /**
+     * A request for a transition a poll round holds (in the outbox, being sent) is refused at once rather than waiting
+     * for the round's sends while it holds the alert's lock, which every commit of the alert would wait behind.
+     */
+    @Test
+    void aRequestForATransitionAPollRoundHoldsIsRefusedWithoutWaiting() throws Exception {
+        Fired fired = fire("delivery-held-");
+        AlertEvent pending = fired.copy("-held");
+        long seq = insert(fired, pending, codec.encode(pending));
+
+        // As a poll round does: the outbox row locked, its sends under way.
+        SqlConnection round = pool.getConnection().await().atMost(WAIT);
+        Transaction tx = round.begin().await().atMost(WAIT);
+        Response answer;
+        try {
+            round.preparedQuery("SELECT seq FROM alerts WHERE seq = $1 FOR NO KEY UPDATE")
+                    .execute(Tuple.of(seq))
+                    .await()
+                    .atMost(WAIT);
+            CompletableFuture<Response> request =
+                    CompletableFuture.supplyAsync(() -> Api.admin().when().post("/api/alerts/" + seq + "/redeliver"));
+            // The round holds the row far longer than this; a request that waited for it would not be answered.
+            answer = request.get(20, TimeUnit.SECONDS);
+        } finally {
+            tx.rollback().await().atMost(WAIT);
+            round.close().await().atMost(WAIT);
+        }
+        assertThat(answer.statusCode()).isEqualTo(409);
+        assertThat(answer.jsonPath().getString("code")).isEqualTo("NOT_DEAD_LETTERED");
+        assertThat(deadLettered(seq)).isFalse();
         settle(fired.rule());
     }
 
@@ -352,7 +387,8 @@ class AlertDeliveryTest {
         Transaction tx = redelivery.begin().await().atMost(WAIT);
         try {
             redelivery
-                    .preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, 17))")
+                    .preparedQuery("SELECT pg_advisory_xact_lock(hashtextextended($1, "
+                            + AlertRepository.FINGERPRINT_LOCK_SEED + "))")
                     .execute(Tuple.of(again.getFingerprint()))
                     .await()
                     .atMost(WAIT);
